@@ -1,0 +1,44 @@
+# Every target creates or updates the environment itself: a fresh machine needs only python3.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+ESCRISK := $(RUN) escrisk
+DEMO_DIR ?= demo-data
+
+.PHONY: env demo test bench lint format
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet uv
+
+env: $(UV)
+	$(UV) sync --frozen --quiet
+
+demo: env
+	$(ESCRISK) simulate --accounts 400 --months 18 --seed 7 --out $(DEMO_DIR)
+	$(ESCRISK) validate $(DEMO_DIR)
+	$(ESCRISK) train $(DEMO_DIR) --experiment escalation-risk-demo
+	$(ESCRISK) promote $(DEMO_DIR)
+	@# keep last: today's list for the demo world (its last day), the report, how to open the page
+	@as_of=$$($(RUN) python -c "import datetime as d; from serving.params import load_params; print(load_params().simulation.end_date - d.timedelta(days=1))") && \
+	  $(ESCRISK) daily $(DEMO_DIR) --as-of $$as_of --out reports --no-send && \
+	  echo "" && echo "Report: reports/report-$$as_of.html (one self-contained file; open it in any browser, e.g. xdg-open reports/report-$$as_of.html)" && \
+	  echo "List:   reports/risk-list-$$as_of.csv" && \
+	  echo "Start the service: ESCRISK_API_TOKENS=demo-token ESCRISK_SOURCE=$(DEMO_DIR) $(ESCRISK) serve --port 3000" && \
+	  echo "Then open the CSM page at http://127.0.0.1:3000/ui and log in with the token demo-token" && \
+	  echo "Ask for an account: curl -s http://127.0.0.1:3000/account -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' -d '{\"account_id\": \"$$(sed -n 2p reports/risk-list-$$as_of.csv | cut -d, -f1)\"}'  (POST /score examples: docs/api.md)"
+
+test: env
+	$(RUN) pytest
+
+bench: env
+	$(RUN) python benchmarks/run_all.py
+
+lint: env
+	$(RUN) ruff check features training serving tests benchmarks
+	$(RUN) ruff format --check features training serving tests benchmarks
+	$(RUN) mypy features serving
+
+format: env
+	$(RUN) ruff format features training serving tests benchmarks
+	$(RUN) ruff check --fix features training serving tests benchmarks

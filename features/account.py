@@ -1,0 +1,113 @@
+"""Account family: tenure, days to renewal, ARR, seats and tier, from the accounts table.
+
+The accounts table is a snapshot as of the export, not a history: ARR, seats, tier and renewal
+date are taken as they are now (see docs/features.md, "Known limits").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.context import Columns, Context
+from features.contract import History
+from features.params import FeatureParams
+from features.spec import UNKNOWN, FeatureInfo, category, number
+from features.windows import DAY, seconds
+
+FAMILY = "account"
+NAT_SECONDS = np.floor_divide(np.iinfo(np.int64).min, 1_000_000_000)  # seconds() of NaT
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    return {}  # the accounts table is required and every snapshot row has an account
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    f = FAMILY
+    return [
+        number(
+            "tenure_days",
+            f,
+            "days",
+            "Days since the contract started.",
+            "Customer for {value:.0f} days",
+            "Seit {value:.0f} Tagen Kunde",
+        ),
+        number(
+            "days_to_renewal",
+            f,
+            "days",
+            "Days from as_of to the next renewal: the export's renewal date stepped back by whole "
+            "contract terms (account.renewal_cycle_days) to the first on or after as_of, so a "
+            "renewal agreed later never leaks into the past; negative once passed.",
+            "Renewal in {value:.0f} days",
+            "Verlängerung in {value:.0f} Tagen",
+        ),
+        number(
+            "arr",
+            f,
+            "currency",
+            "Annual recurring revenue.",
+            "ARR of {value:,.0f}",
+            "Jahresumsatz von {value:,.0f}",
+        ),
+        number(
+            "seats",
+            f,
+            "seats",
+            "Licensed seats.",
+            "{value:.0f} licensed seats",
+            "{value:.0f} lizenzierte Plätze",
+        ),
+        category(
+            "tier",
+            f,
+            params.tiers,
+            "Support tier of the contract.",
+            "Tier {value}",
+            "Stufe {value}",
+        ),
+    ]
+
+
+def compute(ctx: Context) -> Columns:
+    snaps = ctx.snaps
+    acc = snaps.per_account
+    as_of = snaps.as_of
+    start = seconds(acc["contract_start"])[snaps.code]
+    renewal = seconds(acc["renewal_date"])[snaps.code]
+    return {
+        "tenure_days": (as_of - start) / DAY,
+        "days_to_renewal": next_renewal_days(renewal, as_of, ctx.params.account.renewal_cycle_days),
+        "arr": snaps.floats_at_rows("arr"),
+        "seats": snaps.floats_at_rows("seats"),
+        "tier": categorical(acc["tier"], (*ctx.params.tiers, UNKNOWN))[snaps.code],
+    }
+
+
+def next_renewal_days(renewal: np.ndarray, as_of: np.ndarray, cycle_days: int) -> np.ndarray:
+    """Days from as_of to the first renewal on or after it, as known at as_of.
+
+    The accounts table holds the renewal date as of the export: the one after every renewal that
+    happened since, or the one at which a churned account left. Taken as is it tells a past
+    snapshot about the future (only churners have a renewal within months of an old as_of), so it
+    is stepped back by whole terms; a date already passed at as_of (a stale export) stays negative.
+    """
+    missing = renewal == NAT_SECONDS
+    days = (renewal - as_of).astype(np.float64) / DAY
+    ahead = days >= 0
+    days = np.where(ahead, np.mod(days, cycle_days), days)
+    return np.where(missing, np.nan, days)
+
+
+def categorical(values: pd.Series, levels: tuple[str, ...]) -> pd.Categorical[str]:
+    """Values as a Categorical with exactly `levels`: outside values become UNKNOWN, missing stay NaN."""
+    raw = values.to_numpy(dtype=object)
+    index = {level: i for i, level in enumerate(levels)}
+    unknown = index[UNKNOWN]
+    codes = np.array(
+        [-1 if v is None or v is pd.NA or v != v else index.get(v, unknown) for v in raw],
+        dtype=np.int64,
+    )
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(levels)))

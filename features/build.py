@@ -1,0 +1,237 @@
+"""The one feature code path: training, the daily batch and the scoring API all call `build_features`.
+
+A row per (account, as_of) for every account active at as_of (contract started on or before it,
+not churned before it), built from data known before as_of only. Each family lives in its own
+module; a family whose table is absent or empty is left out and reported, never zero-filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import (
+    account,
+    csat,
+    custom,
+    escalations,
+    sentiment,
+    sla,
+    tickets,
+    usage,
+)
+from features.context import Context
+from features.contract import History
+from features.errors import UserError
+from features.params import FeatureParams
+from features.pointintime import data_end, data_start
+from features.scorers import SentimentScorer, default_scorer
+from features.spec import FeatureInfo, FeatureSpec
+from features.windows import Snapshots, seconds
+
+__all__ = [
+    "FAMILIES",
+    "FeatureInfo",
+    "FeatureSet",
+    "FeatureSpec",
+    "as_of_grid",
+    "build_features",
+    "full_spec",
+]
+
+FAMILIES: tuple[ModuleType, ...] = (
+    account,
+    tickets,
+    sentiment,
+    sla,
+    usage,
+    csat,
+    escalations,
+    custom,
+)
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Features and what they mean; `unavailable` says which families were left out and why."""
+
+    frame: pd.DataFrame  # account_id, as_of, then the features in spec order
+    spec: FeatureSpec
+    unavailable: dict[str, str]
+
+
+def full_spec(params: FeatureParams) -> FeatureSpec:
+    """Every feature the params define, whether or not some data has the tables for it."""
+    feats = [f for fam in FAMILIES for f in fam.spec(params)]
+    _check_unique(feats)
+    return FeatureSpec(tuple(feats))
+
+
+def build_features(
+    history: History,
+    as_of_dates: Iterable | pd.DatetimeIndex | pd.Timestamp,
+    params: FeatureParams,
+    sentiment: SentimentScorer | None = None,
+    *,
+    spec: FeatureSpec | None = None,
+) -> FeatureSet:
+    """Features of every active account at every as_of, computed as they could be known then.
+
+    Without `spec`, families are chosen from the data: one whose table is absent or empty is left
+    out and reported in `unavailable`. With `spec` (a model's features, e.g. on the API path)
+    exactly those columns are returned: a table that is empty just means no events (counts are 0),
+    an absent table gives NaN columns (and is reported), so one account built alone equals its row
+    in the batch.
+    """
+    as_of = _as_of_index(as_of_dates)
+    snaps = snapshots(history, as_of)
+    ctx = Context(history, snaps, params, sentiment if sentiment is not None else default_scorer())
+    unavailable: dict[str, str] = {}
+    for fam in FAMILIES:
+        unavailable.update(fam.unavailable(history, params))
+    wanted = full_spec(params) if spec is None else spec
+    if spec is None:
+        wanted = FeatureSpec(tuple(f for f in wanted.features if not _left_out(f, unavailable)))
+    else:
+        # with a fixed spec only an absent table leaves a family out; empty tables are built
+        unavailable = {
+            k: v for k, v in unavailable.items() if "absent" in v or k.startswith("custom.")
+        }
+    columns: dict[str, object] = {
+        "account_id": snaps.account_id,
+        "as_of": pd.DatetimeIndex(
+            (snaps.as_of * 1_000_000_000).astype("datetime64[ns]")
+        ).tz_localize("UTC"),
+    }
+    wanted_names = set(wanted.names)
+    for fam in FAMILIES:
+        infos = [f for f in wanted.features if f.family == fam.FAMILY]
+        if not infos:
+            continue
+        built_names = [f.name for f in infos if not _left_out(f, unavailable)]
+        built = fam.compute(ctx) if built_names else {}
+        for info in infos:
+            if info.name in built and info.name in built_names:
+                columns[info.name] = built[info.name]
+            else:
+                columns[info.name] = _missing(info, len(snaps))
+    missing = wanted_names - set(columns)
+    if missing:  # a spec naming features no family builds (e.g. from a newer version)
+        raise UserError(f"feature spec names unknown features: {sorted(missing)}")
+    frame = _frame(columns, wanted, len(snaps))
+    return FeatureSet(frame, wanted, unavailable)
+
+
+def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
+    """One row per active (account, as_of), sorted by account id then as_of."""
+    acc = history.accounts
+    raw_ids = acc["account_id"].to_numpy(dtype=object)
+    order = np.argsort(raw_ids, kind="stable")
+    if len(order) > 1:  # one row per account (the contract guarantees it; keep the first anyway)
+        keep = np.r_[True, raw_ids[order][1:] != raw_ids[order][:-1]]
+        order = order[keep]
+    acc = acc.iloc[order].reset_index(drop=True)
+    ids = pd.Index(raw_ids[order])
+    t = seconds(as_of) if len(as_of) else np.zeros(0, np.int64)
+    n_acc, n_t = len(acc), len(t)
+    code = np.repeat(np.arange(n_acc, dtype=np.int64), n_t)
+    when = np.tile(t, n_acc)
+    start = np.repeat(seconds(acc["contract_start"]), n_t)
+    churn_s = np.full(n_acc, np.iinfo(np.int64).max)
+    if history.churn is not None and len(history.churn):
+        ch = history.churn.dropna(subset=["churned_at"])
+        first = ch.groupby("account_id")["churned_at"].min()
+        pos = ids.get_indexer(first.index)
+        ok = pos >= 0
+        churn_s[pos[ok]] = seconds(first)[ok]
+    active = (start <= when) & (np.repeat(churn_s, n_t) >= when)
+    code, when = code[active], when[active]
+    return Snapshots(
+        account_id=raw_ids[order][code],
+        code=code,
+        as_of=when,
+        ids=ids,
+        per_account=acc,
+    )
+
+
+def as_of_grid(history: History, params: FeatureParams) -> pd.DatetimeIndex:
+    """The training grid: UTC midnights every `grid.every_days`, aligned to `grid.weekday`,
+    after the first event and up to the end of the data."""
+    start, end = data_start(history), data_end(history)
+    if start is None or end is None:
+        return pd.DatetimeIndex([], tz="UTC")
+    step = pd.Timedelta(days=params.grid.every_days)
+    anchor = pd.Timestamp("1970-01-05", tz="UTC") + pd.Timedelta(
+        days=params.grid.weekday
+    )  # a Monday
+    first = anchor + step * int(np.floor((start - anchor) / step) + 1)
+    if first > end:
+        return pd.DatetimeIndex([], tz="UTC")
+    return pd.date_range(first, end, freq=step, tz="UTC")
+
+
+def _as_of_index(as_of_dates) -> pd.DatetimeIndex:
+    if isinstance(as_of_dates, pd.DatetimeIndex) and str(as_of_dates.tz) == "UTC":
+        idx = pd.DatetimeIndex(as_of_dates.astype("datetime64[ns, UTC]"))
+        if (idx.asi8 % 1_000_000_000).any():
+            idx = idx.floor("s")
+        if idx.is_monotonic_increasing and idx.is_unique:
+            return idx
+        return pd.DatetimeIndex(idx.unique().sort_values())
+    if isinstance(as_of_dates, pd.Timestamp | str):
+        as_of_dates = [as_of_dates]
+    idx = pd.DatetimeIndex(pd.to_datetime(list(as_of_dates), utc=True))
+    if idx.hasnans:
+        raise UserError("as_of dates must not be empty")
+    return idx.floor("s").unique().sort_values()
+
+
+def _left_out(info: FeatureInfo, unavailable: dict[str, str]) -> bool:
+    return info.family in unavailable or f"{info.family}.{info.name}" in unavailable
+
+
+def _missing(info: FeatureInfo, n: int):
+    if info.dtype == "category":
+        return pd.Categorical([None] * n, categories=list(info.levels or ()))
+    return np.full(n, np.nan)
+
+
+def _frame(columns: dict[str, Any], spec: FeatureSpec, n: int) -> pd.DataFrame:
+    """The output frame, numeric features assembled as one float block (cheap for one row)."""
+    nums = [f.name for f in spec.features if f.dtype == "float"]
+    block = np.empty((n, len(nums)), dtype=np.float64)
+    for j, name in enumerate(nums):
+        block[:, j] = np.asarray(columns[name], dtype=np.float64)
+    frame = pd.DataFrame(block, columns=nums, copy=False)
+    frame.insert(0, "account_id", columns["account_id"])
+    frame.insert(1, "as_of", columns["as_of"])
+    for f in spec.features:
+        if f.dtype == "category":
+            frame.insert(spec.names.index(f.name) + 2, f.name, _typed(columns[f.name], f).array)
+    return frame
+
+
+def _typed(values, info: FeatureInfo) -> pd.Series:
+    if info.dtype == "category":
+        cat = values if isinstance(values, pd.Categorical) else pd.Categorical(values)
+        if list(cat.categories) != list(info.levels or ()):
+            raise AssertionError(f"{info.name}: levels {list(cat.categories)} differ from the spec")
+        return pd.Series(cat)
+    return pd.Series(np.asarray(values, dtype=np.float64))
+
+
+def _check_unique(feats: list[FeatureInfo]) -> None:
+    seen: set[str] = set()
+    for f in feats:
+        if f.name in seen or f.name in ("account_id", "as_of"):
+            raise UserError(
+                f"feature name {f.name!r} is used twice (a custom field in params.yaml "
+                "features.custom_fields may not reuse a built-in feature's name)"
+            )
+        seen.add(f.name)

@@ -1,0 +1,91 @@
+"""What every family builder receives: the history, the snapshot rows and the params."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from features.contract import History
+from features.params import FeatureParams
+from features.windows import DAY, Snapshots, ns_since_epoch
+
+if TYPE_CHECKING:
+    from features.scorers import SentimentScorer
+
+Columns = dict[str, Any]  # feature name -> float ndarray or pandas Categorical
+__all__ = ["Columns", "Context", "absent_reason", "ns_since_epoch"]
+
+
+class Context:
+    """History, rows and params, plus per-table arrays computed once per build (ids as account
+    codes, times as int64 ns, tie ranks), so family builders stay in numpy."""
+
+    def __init__(
+        self,
+        history: History,
+        snaps: Snapshots,
+        params: FeatureParams,
+        sentiment: SentimentScorer | None = None,
+    ) -> None:
+        self.history = history
+        self.snaps = snaps
+        self.params = params
+        self.sentiment = sentiment
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def ago(self, days: int) -> np.ndarray:
+        """Per row: the as_of moved back by some days, in seconds (the same array for the same
+        days, so event look-ups at that edge are computed once)."""
+        key = ("__ago__", str(days))
+        if key not in self._cache:
+            self._cache[key] = self.snaps.as_of - np.int64(days) * DAY
+        return self._cache[key]
+
+    def table(self, name: str) -> pd.DataFrame:
+        df = self.history.table(name)
+        assert df is not None, f"{name} table absent"
+        return df
+
+    def codes(self, name: str) -> np.ndarray:
+        """Account code of every row of a table (-1: account without snapshot rows)."""
+        key = (name, "__code__")
+        if key not in self._cache:
+            ids = self.table(name)["account_id"].to_numpy(dtype=object)
+            self._cache[key] = self.snaps.ids.get_indexer(pd.Index(ids)).astype(np.int64)
+        return self._cache[key]
+
+    def ns(self, name: str, column: str) -> np.ndarray:
+        """A time column as int64 ns since the epoch (NaT as NAT)."""
+        key = (name, column)
+        if key not in self._cache:
+            self._cache[key] = ns_since_epoch(self.table(name)[column])
+        return self._cache[key]
+
+    def rank(self, name: str, column: str) -> np.ndarray:
+        """Sort rank of an id column: breaks ties between equal times independently of row order."""
+        key = (name, "__rank__" + column)
+        if key not in self._cache:
+            self._cache[key] = pd.factorize(self.table(name)[column].astype(str), sort=True)[0]
+        return self._cache[key]
+
+    def ints(self, name: str, column: str, fill: int = 0) -> np.ndarray:
+        key = (name, "__int__" + column)
+        if key not in self._cache:
+            col = self.table(name)[column]
+            self._cache[key] = col.to_numpy(dtype=np.int64, na_value=fill)
+        return self._cache[key]
+
+
+def empty(table: pd.DataFrame | None) -> bool:
+    return table is None or len(table) == 0
+
+
+def absent_reason(name: str, table: pd.DataFrame | None) -> str | None:
+    """Why a family built on this table is left out, or None when it can be built."""
+    if table is None:
+        return f"{name} table absent"
+    if len(table) == 0:
+        return f"{name} table empty"
+    return None

@@ -1,0 +1,90 @@
+"""Satisfaction family: CSAT mean, count and low ratings of resolved tickets.
+
+A ticket's CSAT counts only once the ticket is resolved (from its resolution time).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.context import Columns, Context, absent_reason
+from features.contract import History
+from features.params import FeatureParams
+from features.spec import FeatureInfo, number
+from features.windows import Events, ratio
+
+FAMILY = "csat"
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    why = absent_reason("tickets", history.tickets)
+    if why is None and history.tickets["csat"].notna().sum() == 0:
+        why = "tickets have no CSAT ratings"
+    return {FAMILY: why} if why else {}
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    f = FAMILY
+    low = params.csat.low_at_most
+    w = max(params.windows_days)
+    return [
+        number(
+            "csat_mean",
+            f,
+            "rating 1-5",
+            "Mean CSAT of all rated tickets resolved before as_of.",
+            "Customer satisfaction averages {value:.1f} of 5",
+            "Kundenzufriedenheit im Mittel {value:.1f} von 5",
+        ),
+        number(
+            "csat_count",
+            f,
+            "ratings",
+            "CSAT ratings of tickets resolved before as_of.",
+            "{value:.0f} satisfaction ratings",
+            "{value:.0f} Zufriedenheitsbewertungen",
+        ),
+        number(
+            "csat_low_count",
+            f,
+            "ratings",
+            f"CSAT ratings of {low} or less, before as_of.",
+            "{value:.0f} low satisfaction ratings",
+            "{value:.0f} schlechte Zufriedenheitsbewertungen",
+        ),
+        number(
+            f"csat_mean_{w}d",
+            f,
+            "rating 1-5",
+            f"Mean CSAT of tickets resolved in the last {w} days.",
+            f"Satisfaction averaged {{value:.1f}} of 5 over the last {w} days",
+            f"Zufriedenheit im Mittel {{value:.1f}} von 5 in den letzten {w} Tagen",
+        ),
+        number(
+            f"csat_low_count_{w}d",
+            f,
+            "ratings",
+            f"CSAT ratings of {low} or less in the last {w} days.",
+            f"{{value:.0f}} low satisfaction ratings in the last {w} days",
+            f"{{value:.0f}} schlechte Zufriedenheitsbewertungen in den letzten {w} Tagen",
+        ),
+    ]
+
+
+def compute(ctx: Context) -> Columns:
+    score = ctx.ints("tickets", "csat", fill=0)
+    rated = ctx.history.tickets["csat"].notna().to_numpy()
+    ev = Events.build(
+        ctx.snaps, ctx.codes("tickets"), ctx.ns("tickets", "resolved_at"), keep=rated,
+        values={"csat": score, "low": (score <= ctx.params.csat.low_at_most).astype(np.int64)},
+    )  # fmt: skip
+    end = ctx.snaps.as_of
+    w = max(ctx.params.windows_days)
+    n_all, n_w = ev.count(None, end), ev.count(ctx.ago(w), end)
+    return {
+        "csat_mean": ratio(ev.sum("csat", None, end), n_all),
+        "csat_count": n_all,
+        "csat_low_count": ev.sum("low", None, end).astype(np.float64),
+        f"csat_mean_{w}d": ratio(ev.sum("csat", ctx.ago(w), end), n_w),
+        f"csat_low_count_{w}d": ev.sum("low", ctx.ago(w), end).astype(np.float64),
+    }

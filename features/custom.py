@@ -1,0 +1,99 @@
+"""Custom family: extra accounts columns declared in params.yaml (`features.custom_fields`) become
+features without code: numeric ones as floats, categorical ones with their declared levels.
+
+Like the other account attributes they are taken as the accounts table has them now.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.account import categorical
+from features.context import Columns, Context
+from features.contract import History
+from features.errors import DataValidationError, Violation
+from features.params import FeatureParams
+from features.spec import FeatureInfo, category, number
+
+FAMILY = "custom"
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    return {
+        f"{FAMILY}.{name}": f"accounts table has no column {name!r}"
+        for name in params.custom_fields
+        if name not in history.accounts.columns
+    }
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    out = []
+    for name, field in params.custom_fields.items():
+        about = field.description or f"Custom account field {name!r}."
+        if field.kind == "category":
+            out.append(
+                category(
+                    name,
+                    FAMILY,
+                    field.levels or (),
+                    about,
+                    f"{name}: {{value}}",
+                    f"{name}: {{value}}",
+                )
+            )
+        else:
+            unit = f" {field.unit}" if field.unit else ""
+            out.append(
+                number(
+                    name,
+                    FAMILY,
+                    field.unit,
+                    about,
+                    f"{name} is {{value:g}}{unit}",
+                    f"{name} ist {{value:g}}{unit}",
+                )
+            )
+    return out
+
+
+def compute(ctx: Context) -> Columns:
+    acc = ctx.snaps.per_account  # one row per account; values are spread to the rows at the end
+    code = ctx.snaps.code
+    out: Columns = {}
+    bad: list[Violation] = []
+    for info in spec(ctx.params):
+        if info.name not in acc.columns:
+            continue
+        raw = acc[info.name]
+        if info.dtype == "category":
+            text = raw.astype(object).map(lambda v: None if _blank(v) else str(v).strip())
+            out[info.name] = categorical(text, info.levels or ())[code]
+            continue
+        blank = raw.map(_blank)
+        num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+        wrong = num.isna() & ~blank
+        for aid, v in zip(acc.loc[wrong, "account_id"], raw[wrong], strict=True):
+            bad.append(
+                Violation(
+                    "accounts",
+                    info.name,
+                    None,
+                    "type",
+                    f"custom field declared numeric, got {v!r}",
+                    f"account_id={aid}",
+                )
+            )
+        out[info.name] = num.to_numpy(dtype=np.float64, na_value=np.nan)[code]
+    if bad:
+        raise DataValidationError(bad, "accounts (custom fields in params.yaml)")
+    return out
+
+
+def _blank(v: object) -> bool:
+    return (
+        v is None
+        or (isinstance(v, float) and np.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+        or v is pd.NA
+    )

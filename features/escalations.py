@@ -1,0 +1,90 @@
+"""Escalation family: prior escalations (count, in the window, days since the last) and those still
+open or unacknowledged at as_of. Acknowledgements and closures count from when they happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.context import Columns, Context, absent_reason
+from features.contract import History
+from features.params import FeatureParams
+from features.spec import FeatureInfo, number
+from features.windows import DAY, NAT, Events
+
+FAMILY = "escalations"
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    why = absent_reason("escalations", history.escalations)
+    return {FAMILY: why} if why else {}
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    f = FAMILY
+    w = params.escalations.window_days
+    return [
+        number(
+            "escalations_count",
+            f,
+            "escalations",
+            "Escalations opened before as_of.",
+            "{value:.0f} escalations so far",
+            "Bisher {value:.0f} Eskalationen",
+        ),
+        number(
+            f"escalations_{w}d",
+            f,
+            "escalations",
+            f"Escalations opened in the last {w} days.",
+            f"{{value:.0f}} escalations in the last {w} days",
+            f"{{value:.0f}} Eskalationen in den letzten {w} Tagen",
+        ),
+        number(
+            "escalations_days_since_last",
+            f,
+            "days",
+            "Days since the last escalation was opened (NaN if none).",
+            "Last escalation {value:.0f} days ago",
+            "Letzte Eskalation vor {value:.0f} Tagen",
+        ),
+        number(
+            "escalations_open",
+            f,
+            "escalations",
+            "Escalations opened and not closed before as_of.",
+            "{value:.0f} escalations still open",
+            "{value:.0f} Eskalationen noch offen",
+        ),
+        number(
+            "escalations_unacknowledged",
+            f,
+            "escalations",
+            "Open escalations not acknowledged before as_of.",
+            "{value:.0f} open escalations not yet acknowledged",
+            "{value:.0f} offene Eskalationen noch nicht bestätigt",
+        ),
+    ]
+
+
+def compute(ctx: Context) -> Columns:
+    code = ctx.codes("escalations")
+    opened_ns, ack_ns, closed_ns = (
+        ctx.ns("escalations", c) for c in ("opened_at", "acknowledged_at", "closed_at")
+    )
+    opened = Events.build(ctx.snaps, code, opened_ns)
+    closed = Events.build(ctx.snaps, code, closed_ns)
+    # handled = acknowledged or closed, whichever came first (NaT only when neither happened)
+    first_done = np.where(
+        ack_ns == NAT, closed_ns, np.where(closed_ns == NAT, ack_ns, np.minimum(ack_ns, closed_ns))
+    )
+    handled = Events.build(ctx.snaps, code, first_done)
+    end = ctx.snaps.as_of
+    w = ctx.params.escalations.window_days
+    return {
+        "escalations_count": opened.count(None, end),
+        f"escalations_{w}d": opened.count(ctx.ago(w), end),
+        "escalations_days_since_last": (end - opened.last_time(end)) / DAY,
+        "escalations_open": opened.count(None, end) - closed.count(None, end),
+        "escalations_unacknowledged": opened.count(None, end) - handled.count(None, end),
+    }

@@ -1,0 +1,364 @@
+"""What every importer shares: its context, value maps, account defaults, escalations from priority raises.
+
+Each kind module reads its export into rows keyed by input row number, then uses these helpers so
+that defaults, unknown values and unparseable dates are handled, counted and reported the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features.contract import TABLES
+from features.errors import DataValidationError, Violation
+from features.importers.dates import parse_times
+from features.importers.readers import OnBytes
+from features.importers.report import ImportReport
+from features.params import ContractParams, ImporterParams
+
+ROW = "_row"  # input row (line, record) number carried alongside mapped values for error messages
+
+
+@dataclass
+class ImportResult:
+    tables: dict[str, pd.DataFrame | None]
+    report: ImportReport
+
+
+@dataclass
+class ImportContext:
+    kind: str
+    params: ImporterParams
+    contract: ContractParams
+    report: ImportReport
+    on_bytes: OnBytes = None
+    violations: list[Violation] = field(default_factory=list)
+
+    def times(
+        self, values: pd.Series, label: str, column: str, rows: pd.Series | None = None
+    ) -> pd.Series:
+        """Parse to UTC; every present-but-unreadable value is a violation at its input row."""
+        out, bad = parse_times(values, self.params.naive_time_zone, self.params.date_formats)
+        if bad.any():
+            where = rows if rows is not None else pd.Series(values.index, index=values.index)
+            for idx in bad[bad].index:
+                self.violations.append(
+                    Violation(
+                        label,
+                        column,
+                        _int(where.loc[idx]),
+                        "date_format",
+                        f"cannot read {values.loc[idx]!r} as a date/time (tried ISO 8601, epochs and importers.date_formats)",
+                    )
+                )
+        return out
+
+    def map_values(
+        self,
+        values: pd.Series,
+        mapping: Mapping[str, str],
+        label: str,
+        column: str,
+        param: str,
+        rows: pd.Series,
+    ) -> pd.Series:
+        """Map source values (case-insensitive; "2 - High" matches "2" or "high") through a params map."""
+        norm = {str(k).strip().lower(): v for k, v in mapping.items()}
+        cache: dict[object, object] = {}
+
+        def one(v: object) -> object:
+            if (
+                v is None
+                or (isinstance(v, float) and math.isnan(v))
+                or (isinstance(v, str) and not v.strip())
+            ):
+                return None
+            if v in cache:
+                return cache[v]
+            text = str(v).strip().lower()
+            if text.endswith(".0") and text[:-2].isdigit():
+                text = text[:-2]
+            head, _, tail = text.partition(" - ")
+            hit = norm.get(text, norm.get(head.strip(), norm.get(tail.strip(), _UNKNOWN)))
+            cache[v] = hit
+            return hit
+
+        mapped = values.astype(object).map(one)
+        unknown = mapped.map(lambda v: v is _UNKNOWN)
+        for idx in unknown[unknown].index:
+            self.violations.append(
+                Violation(
+                    label,
+                    column,
+                    _int(rows.loc[idx]),
+                    "unknown_value",
+                    f"{values.loc[idx]!r} is not a key of importers.{param}; add it there",
+                )
+            )
+        return mapped.where(~unknown, None)
+
+    def check_targets(self, mapping: Mapping[str, str], allowed_field: str, param: str) -> None:
+        """A params map must point at values the contract allows (checked here: it spans two sections)."""
+        allowed = set(getattr(self.contract, allowed_field))
+        bad = sorted({v for v in mapping.values() if v not in allowed})
+        if bad:
+            from features.errors import UserError
+
+            raise UserError(
+                f"params importers.{param} maps to {bad}, not in contract.{allowed_field} {sorted(allowed)}"
+            )
+
+    def raise_if_violations(self) -> None:
+        if self.violations:
+            raise DataValidationError(self.violations, source=f"{self.kind} import")
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+_UNKNOWN = _Unknown()
+
+
+def _int(v: object) -> int | None:
+    try:
+        return int(v)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def frame(rows: dict[str, list]) -> pd.DataFrame:
+    return pd.DataFrame(rows) if rows else pd.DataFrame()
+
+
+def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
+    """Defaults for fields some exports lack, each counted; contract columns first, extras after."""
+    out = df.copy()
+    rep = ctx.report.table("tickets")
+    p = ctx.params
+    if p.default_priority not in ctx.contract.priorities:
+        from features.errors import UserError
+
+        raise UserError(
+            f"params importers.default_priority {p.default_priority!r} is not in contract.priorities"
+        )
+    if "priority" not in out:
+        out["priority"] = None
+    missing = out["priority"].isna()
+    if missing.any():
+        out.loc[missing, "priority"] = p.default_priority
+        rep.note("note_priority", n=int(missing.sum()), value=p.default_priority)
+    if "channel" not in out:
+        out["channel"] = None
+    missing = out["channel"].isna() | (out["channel"].astype(str).str.strip() == "")
+    if missing.any():
+        out.loc[missing, "channel"] = p.missing_channel
+        rep.note("note_channel", n=int(missing.sum()), value=p.missing_channel)
+    if "reopen_count" not in out:
+        out["reopen_count"] = None
+    reopen = pd.to_numeric(out["reopen_count"], errors="coerce")
+    missing = reopen.isna() & out["reopen_count"].isna()
+    if missing.any():
+        rep.note("note_reopens", n=int(missing.sum()))
+        out["reopen_count"] = out["reopen_count"].where(~missing, 0)
+    for col in (
+        "subject",
+        "body",
+        "first_response_at",
+        "resolved_at",
+        "csat",
+        "sla_first_response_hours",
+        "sla_resolution_hours",
+    ):
+        if col not in out:
+            out[col] = None
+    return _ordered(out, "tickets")
+
+
+def finish_accounts(
+    df: pd.DataFrame, ctx: ImportContext, first_seen: pd.Series, as_of: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Fill what the export lacks from `importers.account_defaults`, matching tier/language case-insensitively.
+
+    `first_seen` (by account_id) stands in for a missing contract start; a missing renewal date
+    is the first whole contract term after `as_of` (the latest event in the import).
+    """
+    out = df.copy()
+    rep = ctx.report.table("accounts")
+    d = ctx.params.account_defaults
+    total = len(out)
+    for col, allowed in (("tier", ctx.contract.tiers), ("language", ctx.contract.languages)):
+        if col in out:
+            lookup = {a.lower(): a for a in allowed}
+            out[col] = out[col].map(
+                lambda v, lk=lookup: lk.get(str(v).strip().lower(), v) if _present(v) else None
+            )
+    for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):
+        if col not in out:
+            out[col] = None
+        missing = ~out[col].map(_present)
+        if missing.any():
+            out[col] = out[col].where(~missing, getattr(d, col))
+            rep.note("note_default", column=col, n=int(missing.sum()), total=total)
+    if "name" not in out:
+        out["name"] = None
+    out["name"] = out["name"].where(out["name"].map(_present), out["account_id"])
+    for col in ("contract_start", "renewal_date"):
+        if col not in out:
+            out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
+        elif not isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW))
+    missing = out["contract_start"].isna()
+    if missing.any():
+        seen = out["account_id"].map(first_seen).astype("datetime64[ns, UTC]")
+        out["contract_start"] = out["contract_start"].fillna(seen.dt.normalize())
+        rep.note("note_start", n=int((missing & out["contract_start"].notna()).sum()))
+    missing = out["renewal_date"].isna() & out["contract_start"].notna()
+    if missing.any():
+        ref = as_of if as_of is not None else out["contract_start"].max()
+        out.loc[missing, "renewal_date"] = out.loc[missing, "contract_start"].map(
+            lambda s: _next_renewal(s, ref, d.term_months)
+        )
+        rep.note("note_renewal", n=int(missing.sum()), months=d.term_months)
+    return _ordered(out, "accounts")
+
+
+def _next_renewal(start: pd.Timestamp, ref: pd.Timestamp, term: int) -> pd.Timestamp:
+    months = (ref.year - start.year) * 12 + (ref.month - start.month)
+    k = max(1, math.ceil(months / term))
+    renewal = start + pd.DateOffset(months=k * term)
+    while renewal < ref:
+        renewal = renewal + pd.DateOffset(months=term)
+    return renewal
+
+
+def _present(v: object) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return False
+    if isinstance(v, float) and math.isnan(v):
+        return False
+    return not (isinstance(v, str) and not v.strip())
+
+
+def _ordered(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    cols = TABLES[table].column_names
+    extras = [c for c in df.columns if c not in cols and c != ROW]
+    return df[cols + extras].reset_index(drop=True)
+
+
+def priority_escalations(changes: pd.DataFrame, ctx: ImportContext, source: str) -> pd.DataFrame:
+    """Priority raises (ticket_id, account_id, at, old, new: contract priorities) as hierarchical escalations."""
+    rank = {p: i for i, p in enumerate(ctx.contract.priorities)}
+    if changes.empty:
+        return escalation_frame([])
+    old = changes["old"].map(rank)
+    new = changes["new"].map(rank)
+    raised = changes[(old.notna()) & (new.notna()) & (new < old)]
+    rows = [
+        {
+            "ticket_id": r.ticket_id,
+            "account_id": r.account_id,
+            "opened_at": r.at,
+            "kind": "hierarchical",
+            "level": ctx.params.escalation_level,
+            "reason": f"priority raised from {r.old} to {r.new} ({source})",
+        }
+        for r in raised.itertuples(index=False)
+    ]
+    return escalation_frame(rows)
+
+
+def escalation_frame(rows: list[dict]) -> pd.DataFrame:
+    """Escalations with ids `<ticket>-E<n>` in time order per ticket; acknowledged_at is not in any export."""
+    cols = TABLES["escalations"].column_names
+    if not rows:
+        from features.contract import empty_table
+
+        return empty_table("escalations")
+    df = pd.DataFrame(rows)
+    for c in cols:
+        if c not in df:
+            df[c] = None
+    df = df.sort_values(["ticket_id", "opened_at"], kind="stable").reset_index(drop=True)
+    n = df.groupby("ticket_id").cumcount() + 1
+    df["escalation_id"] = df["ticket_id"].astype(str) + "-E" + n.astype(str)
+    return df[cols + [c for c in df.columns if c not in cols]]
+
+
+def close_escalations(esc: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """An escalation closes when its ticket is resolved (the exports record no separate close)."""
+    if esc.empty:
+        return esc
+    resolved = tickets.drop_duplicates("ticket_id").set_index("ticket_id")["resolved_at"]
+    out = esc.copy()
+    closed = out["ticket_id"].map(resolved)
+    closed = closed.where(closed >= out["opened_at"])
+    out["closed_at"] = (
+        out["closed_at"].where(out["closed_at"].notna(), closed) if "closed_at" in out else closed
+    )
+    out["closed_at"] = out["closed_at"].astype("datetime64[ns, UTC]")
+    return out
+
+
+def tabular(
+    paths: list,
+    export: str,
+    fields: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    prefix: str,
+    ctx: ImportContext,
+    rep,
+) -> pd.DataFrame:
+    """A CSV/Parquet export read in chunks: mapped columns by candidate names, the rest kept with `prefix`."""
+    from features.importers.fields import Columns
+    from features.importers.readers import iter_frames
+
+    parts = []
+    for path in paths:
+        cols: Columns | None = None
+        for chunk in iter_frames(path, export, ctx.on_bytes):
+            if cols is None:
+                cols = Columns(chunk.columns, export, str(path))
+                found = {
+                    out: (cols.require(*c) if out in required else cols.find(*c))
+                    for out, c in fields.items()
+                }
+                extras = cols.extras()
+            rep.read += len(chunk)
+            part = pd.DataFrame({ROW: chunk.index}, index=chunk.index)
+            for out, src in found.items():
+                part[out] = chunk[src] if src is not None else None
+            for src in extras:
+                part[prefix + str(src)] = chunk[src]
+            parts.append(part)
+        if cols is None:  # a header without rows
+            cols = Columns([], export, str(path))
+    if not parts:
+        return pd.DataFrame(columns=[ROW, *fields])
+    return pd.concat(parts, ignore_index=True)
+
+
+def truthy(v: object) -> bool:
+    """Booleans as exports write them: true/false, 1/0, yes/no."""
+    return str(v).strip().lower() in ("true", "1", "yes", "y", "t", "1.0")
+
+
+def dedupe_escalations(esc: pd.DataFrame, rep=None) -> pd.DataFrame:
+    """Signals of one event (a tag added and a priority raised in the same update) become one escalation."""
+    if esc.empty:
+        return esc
+    keys = ["ticket_id", "opened_at"]
+    reasons = esc.groupby(keys, sort=False)["reason"].agg(
+        lambda r: "; ".join(dict.fromkeys(x for x in r if x))
+    )
+    first_rows = esc.drop_duplicates(keys).drop(
+        columns=["reason", "escalation_id"], errors="ignore"
+    )
+    merged = first_rows.merge(reasons.rename("reason").reset_index(), on=keys)
+    if rep is not None:
+        rep.merge("merge_same_update", len(esc) - len(merged))
+    return escalation_frame(merged.to_dict("records"))

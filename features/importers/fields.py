@@ -1,0 +1,123 @@
+"""Finding an export's fields whatever their case: column names and nested JSON keys.
+
+A required field that is missing is an error naming the field and the export expected, so the
+user knows whether they exported the wrong object or the wrong columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from features.errors import UserError
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower()
+
+
+class Columns:
+    """Case-insensitive lookup of one tabular export's columns."""
+
+    def __init__(self, columns: Iterable[str], export: str, source: str):
+        self.columns = [str(c) for c in columns]
+        self.export = export
+        self.source = source
+        self._by_norm: dict[str, str] = {}
+        for c in self.columns:
+            self._by_norm.setdefault(_norm(c), c)
+        self.used: set[str] = set()
+
+    def find(self, *candidates: str) -> str | None:
+        for cand in candidates:
+            hit = self._by_norm.get(_norm(cand))
+            if hit is not None:
+                self.used.add(hit)
+                return hit
+        return None
+
+    def require(self, *candidates: str) -> str:
+        hit = self.find(*candidates)
+        if hit is None:
+            raise missing_field(candidates, self.export, self.source, found=self.columns)
+        return hit
+
+    def extras(self) -> list[str]:
+        """Columns no mapping used: kept in the output so nothing the user exported is lost."""
+        return [c for c in self.columns if c not in self.used]
+
+
+def missing_field(
+    candidates: tuple[str, ...] | list[str],
+    export: str,
+    source: str,
+    found: list[str] | None = None,
+    row: int | None = None,
+) -> UserError:
+    also = (
+        f" (also looked for {', '.join(repr(c) for c in candidates[1:])})"
+        if len(candidates) > 1
+        else ""
+    )
+    where = f", record {row}" if row is not None else ""
+    shown = ""
+    if found is not None:
+        listed = ", ".join(found[:30]) + (" ..." if len(found) > 30 else "")
+        shown = f"; its columns are: {listed}"
+    return UserError(
+        f"{source}{where}: required field {candidates[0]!r} not found{also}; expected {export}{shown}"
+    )
+
+
+def get(record: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """A nested value by dotted path ("via.channel"), matching each key exactly first, then ignoring case."""
+    node: Any = record
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return default
+        if part in node:
+            node = node[part]
+            continue
+        low = part.lower()
+        for k, v in node.items():
+            if isinstance(k, str) and k.lower() == low:
+                node = v
+                break
+        else:
+            return default
+    return node
+
+
+def has(record: Mapping[str, Any], path: str) -> bool:
+    sentinel = object()
+    return get(record, path, sentinel) is not sentinel
+
+
+def first(record: Mapping[str, Any], *paths: str) -> Any:
+    """The first non-null value among candidate paths."""
+    for p in paths:
+        v = get(record, p)
+        if v is not None and v != "":
+            return v
+    return None
+
+
+def require_keys(
+    record: Mapping[str, Any], paths: Iterable[tuple[str, ...]], export: str, source: str, row: int
+) -> None:
+    """Each group of candidate paths must have one present key (its value may be null)."""
+    for cands in paths:
+        if not any(has(record, p) for p in cands):
+            raise missing_field(
+                cands, export, source, found=sorted(map(str, record.keys())), row=row
+            )
+
+
+def scalar_extras(record: Mapping[str, Any], used: set[str], prefix: str) -> dict[str, Any]:
+    """Top-level scalar fields no mapping used, kept under a prefixed name so they cannot clash."""
+    out = {}
+    for k, v in record.items():
+        if k in used or isinstance(v, (dict, list)):
+            continue
+        out[f"{prefix}{k}"] = v
+    return out

@@ -1,0 +1,104 @@
+"""HubSpot: companies and tickets CSV exports (as the CRM's export button writes them).
+
+HubSpot has no escalation field, so no escalations table is written: escalation labels are then
+unavailable unless another source provides them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.importers.common import ROW, ImportContext, finish_accounts, finish_tickets, tabular
+
+ROLES = {"companies": ("compan",), "tickets": ("ticket",)}
+REQUIRED = ("companies", "tickets")
+DESCRIBE = {
+    "companies": "the companies export (CRM > Companies > Export, CSV)",
+    "tickets": "the tickets export with associated company IDs (CRM > Tickets > Export, CSV)",
+}
+TICKET_FIELDS = {
+    "ticket_id": ("Ticket ID", "Record ID", "hs_object_id"),
+    "account_id": (
+        "Associated Company IDs",
+        "Associated Company ID",
+        "Associated Company IDs (Primary)",
+        "Company ID",
+        "associatedcompanyid",
+    ),
+    "created_at": ("Create date", "Created date", "createdate"),
+    "resolved_at": ("Close date", "closed_date"),
+    "first_response_at": (
+        "First agent reply date",
+        "first_agent_reply_date",
+        "hs_first_agent_message_sent_at",
+    ),
+    "priority": ("Priority", "hs_ticket_priority"),
+    "status": ("Ticket status", "Pipeline stage", "hs_pipeline_stage"),
+    "channel": ("Source", "source_type"),
+    "subject": ("Ticket name", "subject"),
+    "body": ("Ticket description", "content"),
+}
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    p = ctx.params.hubspot
+    ctx.check_targets(p.priority_map, "priorities", "hubspot.priority_map")
+    ctx.check_targets(p.stage_map, "ticket_statuses", "hubspot.stage_map")
+    rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["tickets"]))
+    export = "a HubSpot tickets export (CSV) with associated company IDs"
+    df = tabular(
+        inputs["tickets"],
+        export,
+        TICKET_FIELDS,
+        ("ticket_id", "account_id", "created_at", "status"),
+        "hs_",
+        ctx,
+        rep,
+    )
+    company = (
+        df["account_id"]
+        .astype(object)
+        .map(
+            lambda v: (
+                None if v is None or v != v or not str(v).strip() else str(v).split(";")[0].strip()
+            )
+        )
+    )
+    df["account_id"] = company
+    no_account = company.isna()
+    rep.skip("skip_no_account", int(no_account.sum()), field="Associated Company IDs")
+    df = df[~no_account].reset_index(drop=True)
+    label = "hubspot tickets"
+    for col in ("created_at", "resolved_at", "first_response_at"):
+        df[col] = ctx.times(df[col], label, TICKET_FIELDS[col][0], df[ROW])
+    df["priority"] = ctx.map_values(
+        df["priority"], p.priority_map, label, "Priority", "hubspot.priority_map", df[ROW]
+    )
+    df["status"] = ctx.map_values(
+        df["status"], p.stage_map, label, "Ticket status", "hubspot.stage_map", df[ROW]
+    )
+    df["channel"] = df["channel"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
+    tickets = finish_tickets(df, ctx)
+
+    arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
+    fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
+    for column, source in p.company_fields.items():
+        fields[column] = (source,)
+    accounts = tabular(
+        inputs["companies"],
+        "a HubSpot companies export (CSV)",
+        fields,
+        ("account_id",),
+        "hs_",
+        ctx,
+        arep,
+    )
+    ctx.raise_if_violations()
+    ctx.report.notes.append(("note_no_escalations", ()))
+    first_seen = tickets.groupby("account_id")["created_at"].min()
+    as_of = tickets["created_at"].max() if len(tickets) else None
+    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    ctx.raise_if_violations()
+    return {"accounts": accounts_out, "tickets": tickets, "escalations": None}

@@ -1,0 +1,245 @@
+"""Jira Service Management: issues as the REST search API returns them with expand=changelog.
+
+The customer is the first configured organization field present on the issue; priority raises in
+the changelog are escalations; status changes from a done status back to work count as reopens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.importers.common import (
+    ROW,
+    ImportContext,
+    close_escalations,
+    finish_accounts,
+    finish_tickets,
+    priority_escalations,
+    tabular,
+)
+from features.importers.fields import get, require_keys, scalar_extras
+from features.importers.readers import iter_json_records
+
+ROLES = {"accounts": ("account", "organization"), "issues": ("issue", "jira", "search")}
+REQUIRED = ("issues",)
+DESCRIBE = {
+    "issues": "the issues JSON of GET /rest/api/3/search?expand=changelog (pages or JSON lines)",
+    "accounts": "an optional CSV of organizations with contract columns (account_id or name, tier, ...)",
+}
+EXPORT = "a Jira Service Management issues export (REST search API JSON with expand=changelog)"
+USED = {"created", "resolutiondate", "priority", "status", "summary", "description"}
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    p = ctx.params.jira
+    ctx.check_targets(p.priority_map, "priorities", "jira.priority_map")
+    ctx.check_targets(p.status_map, "ticket_statuses", "jira.status_map")
+    ctx.check_targets(p.status_category_map, "ticket_statuses", "jira.status_category_map")
+    rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["issues"]))
+    org_fields = [f.lower() for f in p.organization_fields]
+    done = {k.lower() for k, v in p.status_map.items() if v in ("solved", "closed")}
+    rows: list[dict] = []
+    orgs: dict[str, str] = {}
+    changes: list[dict] = []
+    for path in inputs["issues"]:
+        for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
+            rep.read += 1
+            require_keys(
+                rec,
+                [("key",), ("fields.created",), ("fields.priority",), ("fields.status",)],
+                EXPORT,
+                str(path),
+                row,
+            )
+            fields = get(rec, "fields") or {}
+            org = _organization(fields, org_fields)
+            if org is None:
+                rep.skip("skip_no_account", field="/".join(p.organization_fields))
+                continue
+            org_id, org_name = org
+            orgs.setdefault(org_id, org_name)
+            key = str(get(rec, "key"))
+            reopens = 0
+            for hist in get(rec, "changelog.histories") or []:
+                for item in hist.get("items") or []:
+                    name = str(item.get("field") or item.get("fieldId") or "").lower()
+                    if name == "priority":
+                        changes.append(
+                            {
+                                ROW: row,
+                                "ticket_id": key,
+                                "account_id": org_id,
+                                "at": hist.get("created"),
+                                "old": item.get("fromString"),
+                                "new": item.get("toString"),
+                            }
+                        )
+                    elif (
+                        name == "status"
+                        and str(item.get("fromString") or "").lower() in done
+                        and str(item.get("toString") or "").lower() not in done
+                    ):
+                        reopens += 1
+            out = {
+                ROW: row,
+                "ticket_id": key,
+                "account_id": org_id,
+                "created_at": get(fields, "created"),
+                "resolved_at": get(fields, "resolutiondate"),
+                "priority": get(fields, "priority.name"),
+                "status_name": get(fields, "status.name"),
+                "status_category": get(fields, "status.statusCategory.key"),
+                "subject": get(fields, "summary"),
+                "body": _text(get(fields, "description")),
+                "reopen_count": reopens,
+                "jira_id": get(rec, "id"),
+            }
+            for k, v in fields.items():
+                if k.lower() in USED or k.lower() in org_fields:
+                    continue
+                if isinstance(v, dict) and ("value" in v or "name" in v):
+                    v = v.get("value", v.get("name"))
+                if not isinstance(v, (dict, list)):
+                    out[f"jira_{k}"] = v
+            out.update(
+                scalar_extras(rec, {"key", "id", "fields", "changelog", "expand", "self"}, "jira_")
+            )
+            rows.append(out)
+    label = "jira issues"
+    df = pd.DataFrame(rows)
+    if df.empty:
+        df = pd.DataFrame(
+            columns=[
+                ROW,
+                "ticket_id",
+                "account_id",
+                "created_at",
+                "resolved_at",
+                "priority",
+                "status_name",
+                "status_category",
+                "subject",
+                "body",
+                "reopen_count",
+            ]
+        )
+    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW])
+    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW])
+    df["priority"] = ctx.map_values(
+        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW]
+    )
+    status = (
+        df["status_name"]
+        .astype(object)
+        .map(lambda v: {k.lower(): s for k, s in p.status_map.items()}.get(str(v).strip().lower()))
+    )
+    by_cat = ctx.map_values(
+        df["status_category"].where(status.isna()),
+        p.status_category_map,
+        label,
+        "fields.status",
+        "jira.status_category_map",
+        df[ROW],
+    )
+    df["status"] = status.fillna(by_cat)
+    df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
+    ch = pd.DataFrame(changes, columns=[ROW, "ticket_id", "account_id", "at", "old", "new"])
+    ch["at"] = ctx.times(ch["at"], label, "changelog.histories.created", ch[ROW])
+    ch["old"] = ctx.map_values(
+        ch["old"], p.priority_map, label, "changelog fromString", "jira.priority_map", ch[ROW]
+    )
+    ch["new"] = ctx.map_values(
+        ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ROW]
+    )
+    ctx.raise_if_violations()
+    tickets = finish_tickets(df, ctx)
+    esc = (
+        priority_escalations(ch, ctx, "Jira changelog") if p.priority_raise_is_escalation else None
+    )
+    if esc is not None:
+        esc = close_escalations(esc, tickets)
+        ctx.report.table("escalations", "changelog").read = len(ch)
+    accounts = pd.DataFrame({"account_id": list(orgs), "name": list(orgs.values())})
+    if inputs.get("accounts"):
+        accounts = _enrich(accounts, inputs["accounts"], ctx)
+    ctx.report.table("accounts", "organizations of the issues").read = len(accounts)
+    first_seen = tickets.groupby("account_id")["created_at"].min()
+    as_of = tickets["created_at"].max() if len(tickets) else None
+    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    ctx.raise_if_violations()
+    return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
+
+
+def _organization(fields: dict, names: list[str]) -> tuple[str, str] | None:
+    """(id, name) of the issue's customer: JSM organizations are lists of {id, name}; text fields work too."""
+    lowered = {str(k).lower(): v for k, v in fields.items()}
+    for name in names:
+        v = lowered.get(name)
+        if isinstance(v, list):
+            v = v[0] if v else None
+        if isinstance(v, dict):
+            ident = v.get("id") or v.get("accountId") or v.get("name") or v.get("value")
+            label = v.get("name") or v.get("displayName") or v.get("value") or ident
+            if ident is not None:
+                return str(ident), str(label)
+        elif v is not None and str(v).strip():
+            return str(v).strip(), str(v).strip()
+    return None
+
+
+def _text(v: Any) -> str | None:
+    """Plain text of a description: a string (API v2) or an Atlassian Document Format tree (v3)."""
+    if v is None or isinstance(v, str):
+        return v
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "text" and isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for child in node.get("content") or []:
+                walk(child)
+            if node.get("type") in ("paragraph", "heading", "listItem"):
+                parts.append("\n")
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(v)
+    return "".join(parts).strip() or None
+
+
+def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    """Contract columns for organizations from an optional accounts CSV, matched by id or by name."""
+    rep = ctx.report.table("accounts")
+    cols = (
+        "account_id",
+        "name",
+        "tier",
+        "arr",
+        "seats",
+        "contract_start",
+        "renewal_date",
+        "csm_owner",
+        "region",
+        "language",
+    )
+    extra = tabular(
+        paths,
+        "a CSV of Jira organizations with contract columns",
+        {c: (c,) for c in cols},
+        (),
+        "org_",
+        ctx,
+        rep,
+    )
+    rep.read = 0
+    key = extra["account_id"].where(
+        extra["account_id"].notna(),
+        extra["name"].map(dict(zip(accounts["name"], accounts["account_id"], strict=True))),
+    )
+    extra = extra.assign(account_id=key).drop(columns=[ROW, "name"]).drop_duplicates("account_id")
+    return accounts.merge(extra, on="account_id", how="left")

@@ -1,0 +1,44 @@
+"""The import kinds and the one function that runs any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+from features.errors import UserError
+from features.importers import hubspot, jira, salesforce, servicenow, usage_events, zendesk
+from features.importers.common import ImportContext, ImportResult
+from features.importers.readers import OnBytes, assign_inputs
+from features.importers.report import ImportReport
+from features.params import ContractParams, ImporterParams
+
+KINDS: dict[str, ModuleType] = {
+    "zendesk": zendesk,
+    "salesforce": salesforce,
+    "jira": jira,
+    "servicenow": servicenow,
+    "hubspot": hubspot,
+    "usage-events": usage_events,
+}
+
+
+def run_import(
+    kind: str,
+    inputs: Sequence[str],
+    params: ImporterParams,
+    contract: ContractParams,
+    on_bytes: OnBytes = None,
+) -> ImportResult:
+    """Read one system's export into the contract's tables (not yet validated against each other)."""
+    if kind not in KINDS:
+        raise UserError(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
+    module = KINDS[kind]
+    assigned = assign_inputs(inputs, module.ROLES, module.REQUIRED, kind, module.DESCRIBE)
+    ctx = ImportContext(
+        kind=kind, params=params, contract=contract, report=ImportReport(kind), on_bytes=on_bytes
+    )
+    tables = module.run(assigned, ctx)
+    for name, df in tables.items():
+        if df is not None:
+            ctx.report.table(name).written = len(df)
+    return ImportResult(tables=tables, report=ctx.report)

@@ -1,0 +1,276 @@
+"""Streaming readers: records and chunks come out one at a time, so input size does not bound memory.
+
+JSON lines are read line by line; a large JSON document is walked with ijson; CSV is read in
+chunks and Parquet in row batches. `on_bytes` receives how many bytes were consumed, for a
+progress bar at the edge.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from features.errors import UserError
+
+OnBytes = Callable[[int], None] | None
+# Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
+WRAPPERS = (
+    "tickets",
+    "results",
+    "issues",
+    "organizations",
+    "ticket_metrics",
+    "ticket_audits",
+    "audits",
+    "ticket_events",
+    "records",
+    "data",
+    "events",
+    "values",
+)
+CHUNK_ROWS = 50_000
+
+
+class _Counting(io.RawIOBase):
+    """A binary reader that reports bytes read, for progress while ijson pulls from it."""
+
+    def __init__(self, raw: BinaryIO, on_bytes: OnBytes):
+        self.raw = raw
+        self.on_bytes = on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if self.on_bytes and data:
+            self.on_bytes(len(data))
+        return data
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def _nonempty(path: Path, export: str) -> None:
+    if not path.is_file():
+        raise UserError(f"{path}: file not found; expected {export}")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: empty file; expected {export}")
+
+
+def _first_char(path: Path) -> bytes:
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(4096)
+            if not chunk:
+                return b""
+            stripped = chunk.lstrip().lstrip(b"\xef\xbb\xbf").lstrip()
+            if stripped:
+                return stripped[:1]
+
+
+def _unwrap(obj: Any) -> list[dict] | None:
+    if isinstance(obj, dict):
+        for key in WRAPPERS:
+            v = obj.get(key)
+            if isinstance(v, list) and (not v or isinstance(v[0], dict)):
+                return v
+    return None
+
+
+def iter_json_records(
+    path: Path, export: str, on_bytes: OnBytes = None
+) -> Iterator[tuple[int, dict]]:
+    """(1-based line or record number, record) for JSON lines, a JSON array, or an API page document.
+
+    JSON lines whose lines are API pages ({"tickets": [...]}) yield the pages' records.
+    """
+    _nonempty(path, export)
+    head = _first_char(path)
+    if head == b"":
+        raise UserError(f"{path}: empty file; expected {export}")
+    if head == b"[":
+        yield from _items(path, "item", on_bytes)
+        return
+    if head != b"{":
+        raise UserError(
+            f"{path}: not JSON (starts with {head!r}); expected {export} as JSON or JSON lines"
+        )
+    with path.open("rb") as f:
+        first_line = f.readline()
+    try:
+        json.loads(first_line)
+        is_lines = True
+    except ValueError:
+        is_lines = False
+    if not is_lines:
+        key = _wrapper_key(path)
+        if key is None:
+            yield 1, _whole(path, export)
+            return
+        yield from _items(path, f"{key}.item", on_bytes)
+        return
+    n = 0
+    with path.open("rb") as f:
+        for lineno, line in enumerate(f, start=1):
+            if on_bytes:
+                on_bytes(len(line))
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise UserError(
+                    f"{path}: line {lineno} is not valid JSON ({exc}); expected {export}, one JSON object per line"
+                ) from None
+            if not isinstance(obj, dict):
+                raise UserError(
+                    f"{path}: line {lineno} is a JSON {type(obj).__name__}, not an object; expected {export}"
+                )
+            page = _unwrap(obj)
+            if page is None:
+                yield lineno, obj
+            else:
+                for rec in page:
+                    n += 1
+                    yield lineno, rec
+
+
+def _wrapper_key(path: Path) -> str | None:
+    import ijson
+
+    with path.open("rb") as f:
+        try:
+            for prefix, event, value in ijson.parse(f):
+                if prefix == "" and event == "map_key" and value in WRAPPERS:
+                    return str(value)
+        except ijson.JSONError:
+            return None
+    return None
+
+
+def _whole(path: Path, export: str) -> dict:
+    try:
+        obj = json.loads(path.read_bytes())
+    except ValueError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc}); expected {export}") from None
+    return obj
+
+
+def _items(path: Path, prefix: str, on_bytes: OnBytes) -> Iterator[tuple[int, dict]]:
+    import ijson
+
+    with path.open("rb") as raw:
+        f = io.BufferedReader(_Counting(raw, on_bytes), buffer_size=1 << 16)
+        n = 0
+        try:
+            for obj in ijson.items(f, prefix, use_float=True):
+                n += 1
+                if not isinstance(obj, dict):
+                    raise UserError(
+                        f"{path}: record {n} is a JSON {type(obj).__name__}, not an object"
+                    )
+                yield n, obj
+        except ijson.JSONError as exc:
+            raise UserError(f"{path}: not valid JSON after record {n} ({exc})") from None
+
+
+def iter_frames(
+    path: Path, export: str, on_bytes: OnBytes = None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV or Parquet export, every value as read (strings for CSV), index = 1-based row."""
+    _nonempty(path, export)
+    suffix = path.suffix.lower()
+    start = 1
+    if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several types for a corrupt file
+            raise UserError(
+                f"{path}: not a readable Parquet file ({exc}); expected {export}"
+            ) from None
+        total = max(pf.metadata.num_rows, 1)
+        size = path.stat().st_size
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            df = batch.to_pandas()
+            df.index = pd.RangeIndex(start, start + len(df))
+            start += len(df)
+            if on_bytes:
+                on_bytes(int(size * len(df) / total))
+            yield df
+        return
+    with path.open("rb") as f:
+        try:
+            reader = pd.read_csv(
+                f, dtype=str, chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False
+            )
+            last = 0
+            for df in reader:
+                df.index = pd.RangeIndex(start, start + len(df))
+                start += len(df)
+                if on_bytes:
+                    pos = f.tell()
+                    on_bytes(pos - last)
+                    last = pos
+                yield df
+        except pd.errors.EmptyDataError:
+            raise UserError(f"{path}: empty file; expected {export}") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: not a readable CSV file ({exc}); expected {export}") from None
+
+
+def read_frame(path: Path, export: str, on_bytes: OnBytes = None) -> pd.DataFrame:
+    """A whole (small) tabular export, e.g. accounts or a user mapping."""
+    chunks = list(iter_frames(path, export, on_bytes))
+    if not chunks:
+        return pd.DataFrame()
+    return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
+
+
+def assign_inputs(
+    inputs: Sequence[str],
+    roles: dict[str, tuple[str, ...]],
+    required: Sequence[str],
+    kind: str,
+    describe: dict[str, str],
+) -> dict[str, list[Path]]:
+    """Which file is which part of the export: `ROLE=PATH`, or a role keyword in the file name.
+
+    Keywords are tried in the order given, so a longer one ("ticket_metrics") wins over a shorter.
+    """
+    out: dict[str, list[Path]] = {}
+    for item in inputs:
+        role, sep, rest = item.partition("=")
+        if sep and role in roles:
+            out.setdefault(role, []).append(Path(rest))
+            continue
+        if sep and not Path(item).exists() and "/" not in role:
+            raise UserError(
+                f"{item}: unknown part {role!r} of a {kind} export; known parts: {', '.join(roles)}"
+            )
+        path = Path(item)
+        name = path.name.lower()
+        hit = None
+        for r, keywords in roles.items():
+            if any(k in name for k in keywords):
+                hit = r
+                break
+        if hit is None:
+            raise UserError(
+                f"{item}: cannot tell which part of a {kind} export this is; name it as PART=PATH "
+                f"with PART one of: {', '.join(roles)}"
+            )
+        out.setdefault(hit, []).append(path)
+    for r in required:
+        if r not in out:
+            raise UserError(f"{kind} import needs {r}: {describe[r]} (pass it as {r}=PATH)")
+    return out

@@ -1,0 +1,157 @@
+"""What an import read, wrote and skipped per table, and why: nothing is dropped without a line here.
+
+Reasons and notes are message keys with arguments, rendered from a catalog, so the report can be
+shown in English or German.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "escrisk import {kind}: {out}",
+        "table_line": "  {table:<12} read {read:>9,}  written {written:>9,}  skipped {skipped:>7,}  (from {source})",
+        "skipped_line": "      skipped {n:,}: {reason}",
+        "merged_line": "      merged {n:,}: {what}",
+        "note_line": "      note: {note}",
+        "unavailable": "  not available: {what}",
+        # skip reasons
+        "skip_status": "status {status!r} is listed in importers.{kind}.skip_statuses",
+        "skip_no_account": "no account reference ({field} is empty)",
+        "skip_no_user": "no user id ({field} is empty)",
+        "skip_unmapped_user": "user not in the user -> account mapping",
+        "skip_event_type": "event type {type!r} is listed in importers.usage_events.skip_event_types",
+        "skip_no_ticket": "ticket {ticket} is not in the tickets export",
+        "skip_blank_row": "blank row",
+        "skip_not_used": "not used: {what}",
+        # merges
+        "merge_updates": "later audit rows of the same incident (one ticket per incident)",
+        "merge_same_update": "signals of the same ticket update (one escalation each)",
+        "merge_events": "events summed into one row per account and day",
+        "merge_duplicate": "duplicate records of the same id (the most recently updated is kept)",
+        # notes
+        "note_default": "{column} taken from importers.account_defaults for {n:,} of {total:,} account(s)",
+        "note_renewal": "renewal_date derived (contract_start + whole terms of {months} months) for {n:,} account(s)",
+        "note_start": "contract_start taken from the account's creation or first ticket for {n:,} account(s)",
+        "note_priority": "priority missing on {n:,} ticket(s); set to importers.default_priority ({value})",
+        "note_channel": "channel not in the export; set to importers.missing_channel ({value}) for {n:,} ticket(s)",
+        "note_reopens": "reopen count not in the export for {n:,} ticket(s); set to 0",
+        "note_escalation_time": "{n:,} escalation(s) dated at ticket creation: export {what} for exact times",
+        "note_no_escalations": "the export has no escalation signal; escalations table not written",
+        "note_kept_existing": "kept {file} from an earlier import into this folder",
+        "note_resolved_updated": "resolved_at of {n:,} solved/closed ticket(s) taken from updated_at: export {what} for exact times",
+        "unavail_usage": "usage (usage feature family: active users, event trends)",
+        "unavail_escalations": "escalations (escalation labels and escalation-history features)",
+        "unavail_churn": "churn (churn labels)",
+    },
+    "de": {
+        "title": "escrisk import {kind}: {out}",
+        "table_line": "  {table:<12} gelesen {read:>9,}  geschrieben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
+        "skipped_line": "      übersprungen {n:,}: {reason}",
+        "merged_line": "      zusammengefasst {n:,}: {what}",
+        "note_line": "      Hinweis: {note}",
+        "unavailable": "  nicht verfügbar: {what}",
+        "skip_status": "Status {status!r} steht in importers.{kind}.skip_statuses",
+        "skip_no_account": "kein Kundenbezug ({field} ist leer)",
+        "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
+        "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",
+        "skip_event_type": "Ereignistyp {type!r} steht in importers.usage_events.skip_event_types",
+        "skip_no_ticket": "Ticket {ticket} fehlt im Ticket-Export",
+        "skip_blank_row": "leere Zeile",
+        "skip_not_used": "nicht verwendet: {what}",
+        "merge_updates": "spätere Audit-Zeilen desselben Incidents (ein Ticket pro Incident)",
+        "merge_same_update": "Signale derselben Ticket-Änderung (je eine Eskalation)",
+        "merge_events": "Ereignisse zu einer Zeile pro Kunde und Tag summiert",
+        "merge_duplicate": "doppelte Datensätze derselben ID (der zuletzt geänderte bleibt)",
+        "note_default": "{column} aus importers.account_defaults für {n:,} von {total:,} Kunde(n)",
+        "note_renewal": "renewal_date abgeleitet (contract_start + ganze Laufzeiten von {months} Monaten) für {n:,} Kunde(n)",
+        "note_start": "contract_start aus Anlagedatum oder erstem Ticket für {n:,} Kunde(n)",
+        "note_priority": "Priorität fehlt bei {n:,} Ticket(s); auf importers.default_priority ({value}) gesetzt",
+        "note_channel": "Kanal fehlt im Export; für {n:,} Ticket(s) auf importers.missing_channel ({value}) gesetzt",
+        "note_reopens": "Anzahl Wiedereröffnungen fehlt im Export für {n:,} Ticket(s); auf 0 gesetzt",
+        "note_escalation_time": "{n:,} Eskalation(en) auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
+        "note_no_escalations": "der Export enthält kein Eskalationssignal; Tabelle escalations nicht geschrieben",
+        "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
+        "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen Ticket(s) aus updated_at: {what} exportieren für genaue Zeiten",
+        "unavail_usage": "usage (Nutzungs-Features: aktive Benutzer, Ereignistrends)",
+        "unavail_escalations": "escalations (Eskalations-Labels und Eskalationshistorie)",
+        "unavail_churn": "churn (Churn-Labels)",
+    },
+}
+
+Message = tuple[str, tuple[tuple[str, object], ...]]
+
+
+def message(key: str, **args: object) -> Message:
+    return key, tuple(sorted(args.items()))
+
+
+def render(msg: Message, lang: str = "en") -> str:
+    key, args = msg
+    catalog = MESSAGES.get(lang, MESSAGES["en"])
+    return catalog.get(key, MESSAGES["en"][key]).format(**dict(args))
+
+
+@dataclass
+class TableReport:
+    """Counts for one output table; read = written + skipped + merged when rows map one to one."""
+
+    table: str
+    source: str
+    read: int = 0
+    written: int = 0
+    skipped: Counter[Message] = field(default_factory=Counter)
+    merged: Counter[Message] = field(default_factory=Counter)
+    notes: list[Message] = field(default_factory=list)
+
+    def skip(self, key: str, n: int = 1, **args: object) -> None:
+        if n:
+            self.skipped[message(key, **args)] += n
+
+    def merge(self, key: str, n: int = 1, **args: object) -> None:
+        if n:
+            self.merged[message(key, **args)] += n
+
+    def note(self, key: str, **args: object) -> None:
+        self.notes.append(message(key, **args))
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    notes: list[Message] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+
+    def table(self, name: str, source: str = "") -> TableReport:
+        if name not in self.tables:
+            self.tables[name] = TableReport(name, source)
+        elif source and not self.tables[name].source:
+            self.tables[name].source = source
+        return self.tables[name]
+
+    def render(self, out: str, lang: str = "en") -> str:
+        cat = MESSAGES.get(lang, MESSAGES["en"])
+        lines = [cat["title"].format(kind=self.kind, out=out)]
+        for t in self.tables.values():
+            lines.append(
+                cat["table_line"].format(
+                    table=t.table,
+                    read=t.read,
+                    written=t.written,
+                    skipped=sum(t.skipped.values()),
+                    source=t.source or "-",
+                )
+            )
+            for msg, n in sorted(t.skipped.items()):
+                lines.append(cat["skipped_line"].format(n=n, reason=render(msg, lang)))
+            for msg, n in sorted(t.merged.items()):
+                lines.append(cat["merged_line"].format(n=n, what=render(msg, lang)))
+            lines += [cat["note_line"].format(note=render(m, lang)) for m in t.notes]
+        lines += ["  " + cat["note_line"].format(note=render(m, lang)).strip() for m in self.notes]
+        lines += [
+            cat["unavailable"].format(what=cat[f"unavail_{name}"]) for name in self.unavailable
+        ]
+        return "\n".join(lines)

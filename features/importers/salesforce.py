@@ -1,0 +1,238 @@
+"""Salesforce: Case and Account CSV exports (Data Loader API names or report labels), optional
+CaseMilestone (entitlements) and CaseHistory exports.
+
+An escalation is a case with IsEscalated set (dated by CaseHistory when given) or, with
+CaseHistory, a raise of the case's priority.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.importers.common import (
+    ROW,
+    ImportContext,
+    close_escalations,
+    dedupe_escalations,
+    escalation_frame,
+    finish_accounts,
+    finish_tickets,
+    priority_escalations,
+    tabular,
+    truthy,
+)
+
+ROLES = {
+    "milestones": ("milestone",),
+    "case_history": ("history",),
+    "accounts": ("account",),
+    "cases": ("case",),
+}
+REQUIRED = ("cases", "accounts")
+DESCRIBE = {
+    "cases": "the Case export (Data Loader or a Cases report as CSV)",
+    "accounts": "the Account export (Data Loader or an Accounts report as CSV)",
+    "milestones": "the CaseMilestone export (entitlement milestones)",
+    "case_history": "the CaseHistory export (field history of cases)",
+}
+CASE_FIELDS = {
+    "case_sfid": ("Id", "Case ID"),
+    "ticket_id": ("CaseNumber", "Case Number"),
+    "account_id": ("AccountId", "Account ID"),
+    "created_at": ("CreatedDate", "Date/Time Opened", "Opened Date", "Created Date"),
+    "resolved_at": ("ClosedDate", "Date/Time Closed", "Closed Date"),
+    "priority": ("Priority",),
+    "status": ("Status",),
+    "channel": ("Origin", "Case Origin"),
+    "subject": ("Subject",),
+    "body": ("Description",),
+    "escalated": ("IsEscalated", "Escalated"),
+}
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    p = ctx.params.salesforce
+    ctx.check_targets(p.priority_map, "priorities", "salesforce.priority_map")
+    ctx.check_targets(p.status_map, "ticket_statuses", "salesforce.status_map")
+    label = "salesforce cases"
+    rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["cases"]))
+    cases = tabular(
+        inputs["cases"],
+        "a Salesforce Case export (CSV)",
+        CASE_FIELDS,
+        ("ticket_id", "account_id", "created_at", "priority", "status"),
+        "sf_",
+        ctx,
+        rep,
+    )
+    no_account = cases["account_id"].isna() | (cases["account_id"].astype(str).str.strip() == "")
+    rep.skip("skip_no_account", int(no_account.sum()), field="AccountId")
+    cases = cases[~no_account].reset_index(drop=True)
+    cases["created_at"] = ctx.times(cases["created_at"], label, "CreatedDate", cases[ROW])
+    cases["resolved_at"] = ctx.times(cases["resolved_at"], label, "ClosedDate", cases[ROW])
+    cases["priority"] = ctx.map_values(
+        cases["priority"], p.priority_map, label, "Priority", "salesforce.priority_map", cases[ROW]
+    )
+    cases["status"] = ctx.map_values(
+        cases["status"], p.status_map, label, "Status", "salesforce.status_map", cases[ROW]
+    )
+    if cases["case_sfid"].isna().all():
+        cases["case_sfid"] = cases["ticket_id"]
+    cases = _milestones(cases, inputs.get("milestones", []), ctx)
+    history = _history(inputs.get("case_history", []), cases, ctx)
+    accounts = _accounts(inputs["accounts"], ctx)
+    ctx.raise_if_violations()
+
+    escalated = cases["escalated"].map(truthy)
+    esc_rep = ctx.report.table(
+        "escalations", "IsEscalated" + (" + CaseHistory" if inputs.get("case_history") else "")
+    )
+    flag_at = history["flagged"]
+    opened = (
+        cases.loc[escalated, "case_sfid"].map(flag_at)
+        if len(flag_at)
+        else pd.Series(pd.NaT, index=cases.index[escalated])
+    )
+    undated = opened.isna()
+    opened = opened.astype("datetime64[ns, UTC]").fillna(cases.loc[escalated, "created_at"])
+    if undated.any():
+        esc_rep.note(
+            "note_escalation_time", n=int(undated.sum()), what="CaseHistory (field IsEscalated)"
+        )
+    rows = [
+        {
+            "ticket_id": r.ticket_id,
+            "account_id": r.account_id,
+            "opened_at": at,
+            "kind": "hierarchical",
+            "level": ctx.params.escalation_level,
+            "reason": "IsEscalated",
+        }
+        for r, at in zip(cases[escalated].itertuples(index=False), opened, strict=True)
+    ]
+    frames = [
+        escalation_frame(rows),
+        priority_escalations(history["changes"], ctx, "Salesforce CaseHistory"),
+    ]
+    esc_rep.read = sum(len(f) for f in frames)
+    esc = (
+        dedupe_escalations(pd.concat([f for f in frames if len(f)], ignore_index=True), esc_rep)
+        if esc_rep.read
+        else frames[0]
+    )
+    tickets = finish_tickets(
+        cases.drop(columns=["escalated"]).rename(columns={"case_sfid": "sf_Id"}), ctx
+    )
+    esc = close_escalations(esc, tickets)
+    rep.written = len(tickets)
+    first_seen = tickets.groupby("account_id")["created_at"].min()
+    as_of = tickets["created_at"].max() if len(tickets) else None
+    return {
+        "accounts": finish_accounts(accounts, ctx, first_seen, as_of),
+        "tickets": tickets,
+        "escalations": esc,
+    }
+
+
+def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
+    fields: dict[str, tuple[str, ...]] = {"account_id": ("Id", "Account ID")}
+    for column, source in ctx.params.salesforce.account_fields.items():
+        fields[column] = (source,)
+    df = tabular(
+        paths, "a Salesforce Account export (CSV)", fields, ("account_id",), "sf_", ctx, rep
+    )
+    rep.written = len(df)
+    return df
+
+
+def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    """First response and resolution times and targets from entitlement milestones, when exported."""
+    out = cases.copy()
+    if not paths:
+        out["first_response_at"] = pd.NaT
+        return out
+    p = ctx.params.salesforce
+    rep = ctx.report.table("milestones", ", ".join(x.name for x in paths))
+    fields = {
+        "case": ("CaseId", "Case ID", "Case.CaseNumber", "Case Number"),
+        "name": ("MilestoneType.Name", "MilestoneTypeName", "Milestone", "Milestone Name"),
+        "start": ("StartDate", "Start Date"),
+        "target": ("TargetDate", "Target Date"),
+        "completed": ("CompletionDate", "Completion Date"),
+        "minutes": ("TargetResponseInMins", "Target Response (Mins)"),
+    }
+    ms = tabular(
+        paths, "a Salesforce CaseMilestone export (CSV)", fields, ("case", "name"), "ms_", ctx, rep
+    )
+    label = "salesforce milestones"
+    for col in ("start", "target", "completed"):
+        ms[col] = ctx.times(ms[col], label, col, ms[ROW])
+    minutes = pd.to_numeric(ms["minutes"], errors="coerce")
+    ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
+    key = "case_sfid" if ms["case"].isin(out["case_sfid"]).any() else "ticket_id"
+    unknown = ~ms["case"].isin(out[key])
+    for case in ms.loc[unknown, "case"].unique():
+        rep.skip("skip_no_ticket", n=int((ms["case"] == case).sum()), ticket=case)
+    ms = ms[~unknown]
+    name = ms["name"].astype(str).str.strip().str.lower()
+    fr = ms[name == p.first_response_milestone.lower()].drop_duplicates("case").set_index("case")
+    res = ms[name == p.resolution_milestone.lower()].drop_duplicates("case").set_index("case")
+    out["first_response_at"] = out[key].map(fr["completed"]).astype("datetime64[ns, UTC]")
+    out["sla_first_response_hours"] = out[key].map(fr["hours"])
+    out["sla_resolution_hours"] = out[key].map(res["hours"])
+    rep.written = int(len(fr) + len(res))
+    rep.skip("skip_not_used", int(len(ms) - len(fr) - len(res)), what="other milestone types")
+    return out
+
+
+def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict:
+    """From CaseHistory: when IsEscalated was set, and every priority change."""
+    empty = pd.DataFrame(columns=["ticket_id", "account_id", "at", "old", "new"])
+    if not paths:
+        return {"flagged": pd.Series(dtype="datetime64[ns, UTC]"), "changes": empty}
+    rep = ctx.report.table("case_history", ", ".join(x.name for x in paths))
+    fields = {
+        "case": ("CaseId", "Case ID"),
+        "field": ("Field", "Field / Event"),
+        "old": ("OldValue", "Old Value"),
+        "new": ("NewValue", "New Value"),
+        "at": ("CreatedDate", "Edit Date", "Created Date"),
+    }
+    h = tabular(
+        paths,
+        "a Salesforce CaseHistory export (CSV)",
+        fields,
+        ("case", "field", "at"),
+        "h_",
+        ctx,
+        rep,
+    )
+    h["at"] = ctx.times(h["at"], "salesforce case_history", "CreatedDate", h[ROW])
+    field = h["field"].astype(str).str.strip().str.lower()
+    flagged = (
+        h[(field.isin(["isescalated", "escalated"])) & h["new"].map(truthy)]
+        .sort_values("at")
+        .drop_duplicates("case")
+    )
+    ch = h[field == "priority"].copy()
+    pm = ctx.params.salesforce.priority_map
+    ch["old"] = ctx.map_values(
+        ch["old"], pm, "salesforce case_history", "OldValue", "salesforce.priority_map", ch[ROW]
+    )
+    ch["new"] = ctx.map_values(
+        ch["new"], pm, "salesforce case_history", "NewValue", "salesforce.priority_map", ch[ROW]
+    )
+    by_id = cases.set_index("case_sfid")
+    ch = ch[ch["case"].isin(by_id.index)]
+    ch = ch.assign(
+        ticket_id=ch["case"].map(by_id["ticket_id"]), account_id=ch["case"].map(by_id["account_id"])
+    )
+    rep.written = len(flagged) + len(ch)
+    rep.skip("skip_not_used", len(h) - len(flagged) - len(ch), what="changes of other fields")
+    return {
+        "flagged": flagged.set_index("case")["at"],
+        "changes": ch[["ticket_id", "account_id", "at", "old", "new"]],
+    }

@@ -1,0 +1,195 @@
+"""ServiceNow: an incident table export with its audit trail (one row per update), CSV or Parquet.
+
+Each incident becomes one ticket (its latest row); a priority raised after opening is a
+hierarchical escalation and a reassignment to a group of a higher level a functional one (both
+configurable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.importers.common import (
+    ROW,
+    ImportContext,
+    close_escalations,
+    dedupe_escalations,
+    escalation_frame,
+    finish_accounts,
+    finish_tickets,
+    priority_escalations,
+    tabular,
+)
+
+ROLES = {"companies": ("compan", "account"), "incidents": ("incident", "audit", "task")}
+REQUIRED = ("incidents",)
+DESCRIBE = {
+    "incidents": "the incident table export with its audit trail (CSV or Parquet, one row per update)",
+    "companies": "the core_company export (CSV or Parquet), optional",
+}
+EXPORT = "a ServiceNow incident export (CSV or Parquet)"
+FIELDS = {
+    "ticket_id": ("number",),
+    "company": ("company", "company.name", "company_name"),
+    "caller": ("caller_id", "caller_id.name", "caller"),
+    "created_at": ("opened_at",),
+    "updated_at": ("sys_updated_on", "sys_updated_at", "updated"),
+    "resolved_at": ("resolved_at",),
+    "closed_at": ("closed_at",),
+    "priority": ("priority",),
+    "impact": ("impact",),
+    "urgency": ("urgency",),
+    "state": ("incident_state", "state"),
+    "reassignment_count": ("reassignment_count",),
+    "reopen_count": ("reopen_count",),
+    "made_sla": ("made_sla",),
+    "group": ("assignment_group", "assignment_group.name"),
+    "channel": ("contact_type",),
+    "subject": ("short_description",),
+    "body": ("description",),
+}
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    p = ctx.params.servicenow
+    ctx.check_targets(p.priority_map, "priorities", "servicenow.priority_map")
+    ctx.check_targets(p.state_map, "ticket_statuses", "servicenow.state_map")
+    ctx.check_targets(p.group_levels, "escalation_levels", "servicenow.group_levels")
+    rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["incidents"]))
+    df = tabular(
+        inputs["incidents"],
+        EXPORT,
+        FIELDS,
+        ("ticket_id", "created_at", "priority", "state"),
+        "sn_",
+        ctx,
+        rep,
+    )
+    if df["company"].isna().all() and df["caller"].isna().all():
+        from features.importers.fields import missing_field
+
+        raise missing_field(
+            ("company", "caller_id"), EXPORT, ", ".join(map(str, inputs["incidents"]))
+        )
+    label = "servicenow incidents"
+    for col in ("created_at", "updated_at", "resolved_at", "closed_at"):
+        df[col] = ctx.times(df[col], label, FIELDS[col][0], df[ROW])
+    df["priority"] = ctx.map_values(
+        df["priority"], p.priority_map, label, "priority", "servicenow.priority_map", df[ROW]
+    )
+    df["status"] = ctx.map_values(
+        df.pop("state"), p.state_map, label, "incident_state", "servicenow.state_map", df[ROW]
+    )
+    ctx.raise_if_violations()
+    df["account_id"] = df["company"].where(
+        df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
+    )
+    df = df.sort_values(
+        ["ticket_id", "updated_at", ROW], kind="stable", na_position="first"
+    ).reset_index(drop=True)
+    account = df.groupby("ticket_id")["account_id"].transform(
+        lambda s: s.ffill().bfill().iloc[-1] if s.notna().any() else None
+    )
+    df["account_id"] = account
+    no_account = df["account_id"].isna()
+    rep.skip("skip_no_account", int(no_account.sum()), field="company/caller_id")
+    df = df[~no_account].reset_index(drop=True)
+
+    esc = _escalations(df, ctx)
+    last = df.groupby("ticket_id", sort=False).tail(1)
+    rep.merge("merge_updates", len(df) - len(last))
+    t = last.drop(
+        columns=[
+            "company",
+            "caller",
+            "updated_at",
+            "group",
+            "impact",
+            "urgency",
+            "made_sla",
+            "reassignment_count",
+        ]
+    ).copy()
+    t["resolved_at"] = t["resolved_at"].fillna(t["closed_at"])
+    for col in ("group", "impact", "urgency", "made_sla", "reassignment_count", "closed_at"):
+        t[f"sn_{col}"] = last[col].values if col in last else None
+    t = t.drop(columns=["closed_at"])
+    tickets = finish_tickets(t, ctx)
+    esc = close_escalations(esc, tickets)
+
+    accounts = pd.DataFrame({"account_id": tickets["account_id"].drop_duplicates().tolist()})
+    accounts["name"] = accounts["account_id"]
+    if inputs.get("companies"):
+        accounts = _companies(accounts, inputs["companies"], ctx)
+    ctx.report.table("accounts", "companies of the incidents").read = len(accounts)
+    first_seen = tickets.groupby("account_id")["created_at"].min()
+    as_of = tickets["created_at"].max() if len(tickets) else None
+    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    ctx.raise_if_violations()
+    return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
+
+
+def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
+    p = ctx.params.servicenow
+    frames = []
+    by = df.groupby("ticket_id", sort=False)
+    when = df["updated_at"].fillna(df["created_at"])
+    if p.priority_raise_is_escalation:
+        ch = pd.DataFrame(
+            {
+                "ticket_id": df["ticket_id"],
+                "account_id": df["account_id"],
+                "at": when,
+                "old": by["priority"].shift(),
+                "new": df["priority"],
+            }
+        )
+        frames.append(priority_escalations(ch[ch["old"].notna()], ctx, "ServiceNow audit"))
+    if p.reassignment_is_escalation:
+        levels = {k.strip().lower(): v for k, v in p.group_levels.items()}
+        rank = {lv: i for i, lv in enumerate(ctx.contract.escalation_levels)}
+        level = df["group"].map(
+            lambda g: levels.get(str(g).strip().lower()) if g is not None and g == g else None
+        )
+        lvl_rank = level.map(rank)
+        prev = lvl_rank.groupby(df["ticket_id"]).transform(lambda s: s.ffill().shift())
+        up = lvl_rank.notna() & prev.notna() & (lvl_rank > prev)
+        rows = [
+            {
+                "ticket_id": df.at[i, "ticket_id"],
+                "account_id": df.at[i, "account_id"],
+                "opened_at": when.at[i],
+                "kind": "functional",
+                "level": level.at[i],
+                "reason": f"reassigned to {df.at[i, 'group']!s}",
+            }
+            for i in up[up].index
+        ]
+        frames.append(escalation_frame(rows))
+    rep = ctx.report.table("escalations", "audit rows")
+    rep.read = sum(len(f) for f in frames)
+    if not rep.read:
+        return escalation_frame([])
+    return dedupe_escalations(pd.concat([f for f in frames if len(f)], ignore_index=True), rep)
+
+
+def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    rep = ctx.report.table("accounts")
+    cols = (
+        "tier",
+        "arr",
+        "seats",
+        "contract_start",
+        "renewal_date",
+        "csm_owner",
+        "region",
+        "language",
+    )
+    fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
+    fields["region"] = ("region", "u_region", "country")
+    comp = tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
+    rep.read = 0
+    comp = comp.drop(columns=[ROW]).drop_duplicates("name").rename(columns={"name": "account_id"})
+    return accounts.merge(comp, on="account_id", how="left")

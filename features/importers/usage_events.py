@@ -1,0 +1,172 @@
+"""Product analytics: Segment, Mixpanel or Amplitude event exports, or per-user-per-day rows,
+summed into daily `usage` per account (active users, events) through a user -> account mapping.
+
+Records are processed in batches, so memory grows with distinct (account, day, user) triples,
+not with the export's size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.importers.common import ROW, ImportContext
+from features.importers.fields import Columns, first
+from features.importers.readers import iter_frames, iter_json_records, read_frame
+
+ROLES = {
+    "users": ("mapping", "users", "user_account"),
+    "events": ("event", "track", "usage", "amplitude", "mixpanel", "segment"),
+}
+REQUIRED = ("events", "users")
+DESCRIBE = {
+    "events": "the event export (Segment/Mixpanel/Amplitude JSON lines, or CSV/Parquet per user and day)",
+    "users": "a CSV mapping user ids to account ids (columns user_id, account_id)",
+}
+EXPORT = "a product-analytics event export (Segment, Mixpanel or Amplitude)"
+USER = ("userId", "user_id", "distinct_id", "properties.distinct_id", "properties.$user_id")
+TIME = (
+    "timestamp",
+    "event_time",
+    "time",
+    "properties.time",
+    "originalTimestamp",
+    "receivedAt",
+    "date",
+    "day",
+)
+TYPE = ("type", "event", "event_type")
+COUNT = ("events", "event_count", "count", "totals")
+BATCH = 100_000
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    mapping = _mapping(inputs["users"], ctx)
+    rep = ctx.report.table("usage", ", ".join(x.name for x in inputs["events"]))
+    skip_types = {s.lower() for s in ctx.params.usage_events.skip_event_types}
+    triples: list[pd.DataFrame] = []
+    for path in inputs["events"]:
+        batches = (
+            _tabular_batches(path, ctx)
+            if path.suffix.lower() in (".csv", ".parquet", ".pq")
+            else _json_batches(path, ctx)
+        )
+        for batch in batches:
+            rep.read += len(batch)
+            triples.append(_reduce(batch, mapping, skip_types, ctx))
+            if len(triples) > 8:
+                triples = [_combine(triples)]
+    ctx.raise_if_violations()
+    per_user = (
+        _combine(triples)
+        if triples
+        else pd.DataFrame(columns=["account_id", "date", "user", "events"])
+    )
+    usage = (
+        per_user.groupby(["account_id", "date"], sort=True)
+        .agg(active_users=("user", "nunique"), events=("events", "sum"))
+        .reset_index()
+    )
+    usage["events"] = usage["events"].astype("int64")
+    used = rep.read - sum(rep.skipped.values())
+    rep.merge("merge_events", used - len(usage))
+    return {"usage": usage[["account_id", "date", "active_users", "events"]]}
+
+
+def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
+    export = "a user -> account mapping (CSV with user_id and account_id)"
+    frames = []
+    for path in paths:
+        df = read_frame(path, export, ctx.on_bytes)
+        cols = Columns(df.columns, export, str(path))
+        user = cols.require("user_id", "userId", "distinct_id", "user")
+        account = cols.require("account_id", "group_id", "groupId", "company_id", "account")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "user": df[user].astype(str).str.strip(),
+                    "account_id": df[account].astype(str).str.strip(),
+                }
+            )
+        )
+    m = pd.concat(frames).dropna().drop_duplicates("user", keep="last")
+    return m.set_index("user")["account_id"]
+
+
+def _json_batches(path: Path, ctx: ImportContext):
+    rows: dict[str, list] = {ROW: [], "user": [], "time": [], "type": [], "count": []}
+    for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
+        rows[ROW].append(row)
+        rows["user"].append(first(rec, *USER))
+        rows["time"].append(first(rec, *TIME))
+        rows["type"].append(_event_type(rec))
+        rows["count"].append(first(rec, *COUNT))
+        if len(rows[ROW]) >= BATCH:
+            yield pd.DataFrame(rows)
+            rows = {k: [] for k in rows}
+    if rows[ROW]:
+        yield pd.DataFrame(rows)
+
+
+def _event_type(rec: dict) -> object:
+    """Segment's call type (identify, group, ...) unless it is a track call; else the event's name."""
+    call = first(rec, "type")
+    if call is not None and str(call).lower() != "track":
+        return call
+    return first(rec, "event", "event_type")
+
+
+def _tabular_batches(path: Path, ctx: ImportContext):
+    for chunk in iter_frames(path, EXPORT, ctx.on_bytes):
+        cols = Columns(
+            chunk.columns,
+            "per-user-per-day usage (user_id, date, events) or events with a timestamp",
+            str(path),
+        )
+        user = cols.require(*[u for u in USER if "." not in u])
+        time = cols.require(*[t for t in TIME if "." not in t])
+        typ = cols.find(*TYPE)
+        count = cols.find(*COUNT)
+        yield pd.DataFrame(
+            {
+                ROW: chunk.index,
+                "user": chunk[user].values,
+                "time": chunk[time].values,
+                "type": chunk[typ].values if typ else None,
+                "count": chunk[count].values if count else None,
+            }
+        )
+
+
+def _reduce(
+    batch: pd.DataFrame, mapping: pd.Series, skip_types: set[str], ctx: ImportContext
+) -> pd.DataFrame:
+    rep = ctx.report.table("usage")
+    b = batch
+    skip = b["type"].map(lambda t: str(t).lower() in skip_types if t is not None else False)
+    for t, n in b.loc[skip, "type"].value_counts().items():
+        rep.skip("skip_event_type", int(n), type=str(t))
+    b = b[~skip]
+    no_user = b["user"].isna() | (b["user"].astype(str).str.strip() == "")
+    rep.skip("skip_no_user", int(no_user.sum()), field="userId/user_id/distinct_id")
+    b = b[~no_user]
+    user = b["user"].astype(str).str.strip()
+    account = user.map(mapping)
+    rep.skip("skip_unmapped_user", int(account.isna().sum()))
+    b, user, account = b[account.notna()], user[account.notna()], account[account.notna()]
+    when = ctx.times(b["time"], "usage events", "timestamp", b[ROW])
+    count = pd.to_numeric(b["count"], errors="coerce").fillna(1)
+    out = pd.DataFrame(
+        {"account_id": account, "date": when.dt.normalize(), "user": user, "events": count}
+    )
+    return _sum(out[out["date"].notna()])
+
+
+def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return _sum(pd.concat(parts, ignore_index=True))
+
+
+def _sum(df: pd.DataFrame) -> pd.DataFrame:
+    """Events per (account, day, user): the smallest state that still gives distinct users."""
+    return df.groupby(["account_id", "date", "user"], as_index=False).agg(events=("events", "sum"))

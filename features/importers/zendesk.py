@@ -1,0 +1,365 @@
+"""Zendesk: tickets (Incremental Export or Search API JSON), ticket metrics, organizations, audits.
+
+An escalation is the configured tag on a ticket (dated when the audits show it being added) or,
+when audits are given, a raise of the ticket's priority.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.importers.common import (
+    ROW,
+    ImportContext,
+    close_escalations,
+    dedupe_escalations,
+    escalation_frame,
+    finish_accounts,
+    finish_tickets,
+    priority_escalations,
+)
+from features.importers.fields import first, get, require_keys, scalar_extras
+from features.importers.readers import iter_json_records
+
+ROLES = {
+    "ticket_metrics": ("metric",),
+    "ticket_audits": ("audit", "event"),
+    "organizations": ("organization", "org"),
+    "tickets": ("ticket",),
+}
+REQUIRED = ("tickets", "organizations")
+DESCRIBE = {
+    "tickets": "the tickets JSON of the Incremental Export or Search API (GET /api/v2/incremental/tickets)",
+    "organizations": "the organizations JSON (GET /api/v2/organizations)",
+    "ticket_metrics": "the ticket metrics JSON (GET /api/v2/ticket_metrics)",
+    "ticket_audits": "ticket audits or incremental ticket events JSON",
+}
+EXPORT = "a Zendesk {part} export (JSON or JSON lines)"
+TICKET_USED = {
+    "id",
+    "organization_id",
+    "created_at",
+    "updated_at",
+    "priority",
+    "status",
+    "via",
+    "subject",
+    "raw_subject",
+    "description",
+    "satisfaction_rating",
+    "tags",
+    "custom_fields",
+    "fields",
+}
+
+
+def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
+    p = ctx.params.zendesk
+    ctx.check_targets(p.priority_map, "priorities", "zendesk.priority_map")
+    ctx.check_targets(p.status_map, "ticket_statuses", "zendesk.status_map")
+    tickets = _tickets(inputs["tickets"], ctx)
+    metrics = _metrics(inputs.get("ticket_metrics", []), ctx)
+    changes, tag_added = _audits(inputs.get("ticket_audits", []), ctx)
+    accounts = _organizations(inputs["organizations"], ctx)
+    ctx.raise_if_violations()
+
+    t = tickets
+    if metrics is not None:
+        t = t.merge(metrics, on="ticket_id", how="left")
+        t["first_response_at"] = t["created_at"] + pd.to_timedelta(
+            t.pop("reply_minutes"), unit="min"
+        )
+        t["resolved_at"] = t.pop("solved_at")
+        t["reopen_count"] = t.pop("reopens")
+    else:
+        solved = t["status"].isin(["solved", "closed"])
+        t["resolved_at"] = t["updated_at"].where(solved)
+        if solved.any():
+            ctx.report.table("tickets").note(
+                "note_resolved_updated", n=int(solved.sum()), what="ticket metrics"
+            )
+    tickets_out = finish_tickets(t.drop(columns=["updated_at", "escalation_tag"]), ctx)
+
+    esc = _escalations(
+        t, changes, tag_added, audits_given=bool(inputs.get("ticket_audits")), ctx=ctx
+    )
+    esc = close_escalations(esc, tickets_out)
+    ctx.report.table(
+        "escalations", "tickets tags" + (" + audits" if inputs.get("ticket_audits") else "")
+    ).written = len(esc)
+
+    first_seen = tickets_out.groupby("account_id")["created_at"].min()
+    as_of = tickets_out["created_at"].max() if len(tickets_out) else None
+    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    ctx.raise_if_violations()
+    return {"accounts": accounts_out, "tickets": tickets_out, "escalations": esc}
+
+
+def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    p = ctx.params.zendesk
+    rep = ctx.report.table("tickets", ", ".join(x.name for x in paths))
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            ROW,
+            "ticket_id",
+            "account_id",
+            "created_at",
+            "updated_at",
+            "priority",
+            "status",
+            "channel",
+            "subject",
+            "body",
+            "csat",
+            "escalation_tag",
+            "extras",
+        )
+    }
+    required = [("id",), ("created_at",), ("organization_id",), ("status",)]
+    skip = {s.lower() for s in p.skip_statuses}
+    for path in paths:
+        export = EXPORT.format(part="tickets")
+        for row, rec in iter_json_records(path, export, ctx.on_bytes):
+            rep.read += 1
+            require_keys(rec, required, export, str(path), row)
+            status = get(rec, "status")
+            if status is not None and str(status).lower() in skip:
+                rep.skip("skip_status", status=str(status), kind="zendesk")
+                continue
+            org = get(rec, "organization_id")
+            if org is None or org == "":
+                rep.skip("skip_no_account", field="organization_id")
+                continue
+            tags = get(rec, "tags") or []
+            extras = scalar_extras(rec, TICKET_USED, "zendesk_")
+            for cf in get(rec, "custom_fields") or []:
+                if (
+                    isinstance(cf, dict)
+                    and "id" in cf
+                    and not isinstance(cf.get("value"), (dict, list))
+                ):
+                    extras[f"zendesk_custom_{cf['id']}"] = cf.get("value")
+            cols[ROW].append(row)
+            cols["ticket_id"].append(_id(get(rec, "id")))
+            cols["account_id"].append(_id(org))
+            cols["created_at"].append(get(rec, "created_at"))
+            cols["updated_at"].append(first(rec, "updated_at", "created_at"))
+            cols["priority"].append(get(rec, "priority"))
+            cols["status"].append(status)
+            cols["channel"].append(first(rec, "via.channel"))
+            cols["subject"].append(first(rec, "subject", "raw_subject"))
+            cols["body"].append(get(rec, "description"))
+            cols["csat"].append(get(rec, "satisfaction_rating.score"))
+            cols["escalation_tag"].append(
+                p.escalation_tag.lower() in {str(t).lower() for t in tags}
+            )
+            cols["extras"].append(extras)
+    kept = pd.DataFrame.from_records(cols.pop("extras"))
+    df = pd.DataFrame(cols)
+    df = pd.concat([df, kept.set_axis(df.index)], axis=1) if len(kept.columns) else df
+    label = "zendesk tickets"
+    df["created_at"] = ctx.times(df["created_at"], label, "created_at", df[ROW])
+    df["updated_at"] = ctx.times(df["updated_at"], label, "updated_at", df[ROW])
+    df["priority"] = ctx.map_values(
+        df["priority"], p.priority_map, label, "priority", "zendesk.priority_map", df[ROW]
+    )
+    df["status"] = ctx.map_values(
+        df["status"], p.status_map, label, "status", "zendesk.status_map", df[ROW]
+    )
+    csat_map = {k.lower(): v for k, v in p.csat_map.items()}
+    df["csat"] = (
+        df["csat"]
+        .map(lambda v: csat_map.get(str(v).lower()) if v is not None else None)
+        .astype("Int64")
+    )
+    before = len(df)
+    df = (
+        df.sort_values("updated_at", kind="stable")
+        .drop_duplicates("ticket_id", keep="last")
+        .sort_index()
+    )
+    rep.merge("merge_duplicate", before - len(df))
+    rep.written = len(df)
+    return df.reset_index(drop=True)
+
+
+def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
+    if not paths:
+        return None
+    rows = []
+    for path in paths:
+        export = EXPORT.format(part="ticket metrics")
+        for row, rec in iter_json_records(path, export, ctx.on_bytes):
+            require_keys(rec, [("ticket_id",)], export, str(path), row)
+            rows.append(
+                {
+                    ROW: row,
+                    "ticket_id": _id(get(rec, "ticket_id")),
+                    "reply_minutes": _minutes(get(rec, "reply_time_in_minutes")),
+                    "solved_at": get(rec, "solved_at"),
+                    "reopens": get(rec, "reopens"),
+                    "full_resolution_minutes": _minutes(
+                        get(rec, "full_resolution_time_in_minutes")
+                    ),
+                }
+            )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            ROW,
+            "ticket_id",
+            "reply_minutes",
+            "solved_at",
+            "reopens",
+            "full_resolution_minutes",
+        ],
+    )
+    df["solved_at"] = ctx.times(df["solved_at"], "zendesk ticket_metrics", "solved_at", df[ROW])
+    df["reply_minutes"] = pd.to_numeric(df["reply_minutes"], errors="coerce")
+    return df.drop(columns=[ROW, "full_resolution_minutes"]).drop_duplicates(
+        "ticket_id", keep="last"
+    )
+
+
+def _minutes(v: object) -> object:
+    """Zendesk gives {"calendar": m, "business": m}; calendar minutes are what SLAs here measure."""
+    if isinstance(v, dict):
+        return v.get("calendar")
+    return v
+
+
+def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Priority changes and the first time the escalation tag was added, from audits or ticket events."""
+    tag = ctx.params.zendesk.escalation_tag.lower()
+    changes: dict[str, list] = {ROW: [], "ticket_id": [], "at": [], "old": [], "new": []}
+    tags: dict[str, list] = {ROW: [], "ticket_id": [], "at": []}
+    for path in paths:
+        export = EXPORT.format(part="ticket audits")
+        for row, rec in iter_json_records(path, export, ctx.on_bytes):
+            require_keys(rec, [("ticket_id",), ("created_at", "timestamp")], export, str(path), row)
+            tid, at = _id(get(rec, "ticket_id")), first(rec, "created_at", "timestamp")
+            for ev in get(rec, "events") or get(rec, "child_events") or []:
+                if not isinstance(ev, dict):
+                    continue
+                fname = str(ev.get("field_name") or "").lower()
+                if fname == "priority" or (
+                    "priority" in ev and str(ev.get("event_type", "")).lower() == "change"
+                ):
+                    changes[ROW].append(row)
+                    changes["ticket_id"].append(tid)
+                    changes["at"].append(at)
+                    changes["old"].append(ev.get("previous_value"))
+                    changes["new"].append(ev.get("value", ev.get("priority")))
+                added = ev.get("added_tags") or []
+                if fname == "tags":
+                    prev = {str(t).lower() for t in (ev.get("previous_value") or [])}
+                    added = [t for t in (ev.get("value") or []) if str(t).lower() not in prev]
+                if tag in {str(t).lower() for t in added}:
+                    tags[ROW].append(row)
+                    tags["ticket_id"].append(tid)
+                    tags["at"].append(at)
+    label = "zendesk ticket_audits"
+    ch = pd.DataFrame(changes)
+    ch["at"] = ctx.times(ch["at"], label, "created_at", ch[ROW])
+    pm, param = ctx.params.zendesk.priority_map, "zendesk.priority_map"
+    ch["old"] = ctx.map_values(ch["old"], pm, label, "previous_value", param, ch[ROW])
+    ch["new"] = ctx.map_values(ch["new"], pm, label, "value", param, ch[ROW])
+    tg = pd.DataFrame(tags)
+    tg["at"] = ctx.times(tg["at"], label, "created_at", tg[ROW])
+    tg = tg.sort_values("at").drop_duplicates("ticket_id")
+    return ch, tg
+
+
+def _escalations(
+    t: pd.DataFrame,
+    changes: pd.DataFrame,
+    tag_added: pd.DataFrame,
+    audits_given: bool,
+    ctx: ImportContext,
+) -> pd.DataFrame:
+    p = ctx.params.zendesk
+    rep = ctx.report.table("escalations")
+    tagged = t[t["escalation_tag"]]
+    added_at = (
+        tag_added.set_index("ticket_id")["at"]
+        if len(tag_added)
+        else pd.Series(dtype="datetime64[ns, UTC]")
+    )
+    opened = tagged["ticket_id"].map(added_at)
+    undated = opened.isna()
+    opened = opened.fillna(tagged["created_at"])
+    if undated.any():
+        rep.note("note_escalation_time", n=int(undated.sum()), what="ticket audits")
+    rows = [
+        {
+            "ticket_id": r.ticket_id,
+            "account_id": r.account_id,
+            "opened_at": at,
+            "kind": "hierarchical",
+            "level": ctx.params.escalation_level,
+            "reason": f"tag {p.escalation_tag!r}",
+        }
+        for r, at in zip(tagged.itertuples(index=False), opened, strict=True)
+    ]
+    tag_esc = escalation_frame(rows)
+    frames = [tag_esc]
+    if audits_given and p.priority_raise_is_escalation and len(changes):
+        acct = t.set_index("ticket_id")["account_id"]
+        ch = changes.assign(account_id=changes["ticket_id"].map(acct))
+        unknown = ch["account_id"].isna()
+        for tid in ch.loc[unknown, "ticket_id"].unique():
+            rep.skip("skip_no_ticket", n=int((ch["ticket_id"] == tid).sum()), ticket=tid)
+        frames.append(priority_escalations(ch[~unknown], ctx, "Zendesk audit"))
+    rep.read = len(tagged) + sum(len(f) for f in frames[1:])
+    combined = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else tag_esc
+    )
+    return dedupe_escalations(combined, rep)
+
+
+def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    fields = ctx.params.zendesk.organization_fields
+    rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
+    rows = []
+    for path in paths:
+        export = EXPORT.format(part="organizations")
+        for row, rec in iter_json_records(path, export, ctx.on_bytes):
+            rep.read += 1
+            require_keys(rec, [("id",), ("name",)], export, str(path), row)
+            org_fields = get(rec, "organization_fields") or {}
+            out = {ROW: row, "account_id": _id(get(rec, "id")), "name": get(rec, "name")}
+            for column, key in fields.items():
+                out[column] = get(org_fields, key)
+            out["zendesk_created_at"] = get(rec, "created_at")
+            out.update(
+                scalar_extras(rec, {"id", "name", "created_at", "organization_fields"}, "zendesk_")
+            )
+            rows.append(out)
+    df = pd.DataFrame(rows)
+    if "zendesk_created_at" in df:
+        created = ctx.times(
+            df["zendesk_created_at"], "zendesk organizations", "created_at", df[ROW]
+        )
+        df["contract_start"] = (
+            df["contract_start"].where(df["contract_start"].notna(), created.dt.normalize())
+            if "contract_start" in df
+            else created.dt.normalize()
+        )
+    before = len(df)
+    df = df.drop_duplicates("account_id", keep="last")
+    rep.merge("merge_duplicate", before - len(df))
+    rep.written = len(df)
+    return df
+
+
+def _id(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)

@@ -1,0 +1,283 @@
+"""Settings for the data contract and the feature builders, validated once at the entry point.
+
+Every package defines the sections it owns; `serving.params` composes them into the root object
+that `params.yaml` is loaded into. Library code receives only the section it needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class StrictModel(BaseModel):
+    """Frozen and closed: a misspelled key is an error, not a silent default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SlaTarget(StrictModel):
+    first_response: float = Field(gt=0, description="hours allowed until the first response")
+    resolution: float = Field(gt=0, description="hours allowed until resolution")
+
+    @model_validator(mode="after")
+    def _resolution_after_response(self) -> SlaTarget:
+        if self.resolution < self.first_response:
+            raise ValueError("resolution: must not be shorter than first_response")
+        return self
+
+
+class ContractParams(StrictModel):
+    """Allowed values and the SLA policy that fills tickets without their own SLA targets."""
+
+    tiers: tuple[str, ...] = Field(min_length=1)
+    languages: tuple[str, ...] = Field(min_length=1)
+    priorities: tuple[str, ...] = Field(min_length=1)
+    ticket_statuses: tuple[str, ...] = Field(min_length=1)
+    open_statuses: tuple[str, ...]
+    escalation_levels: tuple[str, ...] = Field(min_length=1)
+    escalation_kinds: tuple[str, ...] = Field(min_length=1)
+    min_date: dt.date
+    max_date: dt.date = Field(
+        description="latest plausible non-event date (contract_start, renewal_date)"
+    )
+    max_future_days: int = Field(ge=0, description="how far after the run's clock an event may lie")
+    sla_policy: dict[str, dict[str, SlaTarget]]
+
+    @model_validator(mode="after")
+    def _policy_covers_tiers(self) -> ContractParams:
+        # Messages start with the key's path ("sla_policy.starter: ..."): serving.params appends it
+        # to the section's path, so the error names e.g. contract.sla_policy.starter.
+        for tier in self.tiers:
+            if tier not in self.sla_policy:
+                raise ValueError(
+                    f"sla_policy.{tier}: required key is missing (every tier needs SLA targets)"
+                )
+            missing = [p for p in self.priorities if p not in self.sla_policy[tier]]
+            if missing:
+                raise ValueError(
+                    f"sla_policy.{tier}.{missing[0]}: required key is missing (no target for priorities {missing})"
+                )
+        unknown = [t for t in self.sla_policy if t not in self.tiers]
+        if unknown:
+            raise ValueError(f"sla_policy.{unknown[0]}: unknown tier (known: {list(self.tiers)})")
+        for tier, by_priority in self.sla_policy.items():
+            extra = [p for p in by_priority if p not in self.priorities]
+            if extra:
+                raise ValueError(
+                    f"sla_policy.{tier}.{extra[0]}: unknown priority (known: {list(self.priorities)})"
+                )
+        if not set(self.open_statuses) <= set(self.ticket_statuses):
+            raise ValueError("open_statuses: must be a subset of ticket_statuses")
+        if self.max_date <= self.min_date:
+            raise ValueError("max_date: must be after min_date")
+        return self
+
+
+class GridParams(StrictModel):
+    """The training grid of as_of dates: UTC midnights, one every `every_days`, on `weekday`."""
+
+    every_days: int = Field(ge=1)
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+
+
+class TrendParams(StrictModel):
+    """A trend compares the last `recent_days` with the `baseline_days` before them."""
+
+    recent_days: int = Field(ge=1)
+    baseline_days: int = Field(ge=1)
+
+
+class TicketFeatureParams(StrictModel):
+    by_priority_windows: tuple[int, ...] = Field(description="windows that get per-priority counts")
+    trend: TrendParams
+
+
+class SentimentFeatureParams(StrictModel):
+    negative_below: float = Field(
+        ge=-1, le=1, description="a ticket scoring below this is negative"
+    )
+    trend: TrendParams
+
+
+class SlaFeatureParams(StrictModel):
+    near_miss_share: float = Field(
+        gt=0, lt=1, description="a target met with less than this share of its allowed time left"
+    )
+    by_priority_windows: tuple[int, ...]
+
+
+class UsageFeatureParams(StrictModel):
+    short_days: int = Field(ge=1)
+    long_days: int = Field(ge=2)
+    baseline_days: int = Field(ge=2, description="days before the long window forming the baseline")
+
+
+class CsatFeatureParams(StrictModel):
+    low_at_most: int = Field(ge=1, le=5, description="a CSAT rating at or below this is low")
+
+
+class EscalationFeatureParams(StrictModel):
+    window_days: int = Field(ge=1)
+
+
+class AccountFeatureParams(StrictModel):
+    renewal_cycle_days: int = Field(
+        ge=1,
+        description=(
+            "contract term: the accounts table's renewal date (as of the export) is stepped back "
+            "by whole terms to the first renewal on or after as_of, so later renewals never leak"
+        ),
+    )
+
+
+class CustomField(StrictModel):
+    """An extra accounts column a user declares so it becomes a feature without code."""
+
+    kind: Literal["float", "category"]
+    levels: tuple[str, ...] | None = None
+    unit: str = ""
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _levels_for_categories(self) -> CustomField:
+        if self.kind == "category" and not self.levels:
+            raise ValueError("a category field must list its levels")
+        if self.kind == "float" and self.levels is not None:
+            raise ValueError("a float field has no levels")
+        if self.levels is not None and len(set(self.levels)) != len(self.levels):
+            raise ValueError("levels must be distinct")
+        return self
+
+
+class FeatureParams(StrictModel):
+    """Windows, thresholds and custom fields for the feature builders."""
+
+    windows_days: tuple[int, ...] = Field(min_length=1)
+    priorities: tuple[str, ...] = Field(min_length=1)
+    tiers: tuple[str, ...] = Field(min_length=1)
+    grid: GridParams
+    tickets: TicketFeatureParams
+    sentiment: SentimentFeatureParams
+    sla: SlaFeatureParams
+    usage: UsageFeatureParams
+    csat: CsatFeatureParams
+    escalations: EscalationFeatureParams
+    account: AccountFeatureParams
+    custom_fields: dict[str, CustomField]
+
+    @model_validator(mode="after")
+    def _windows_known(self) -> FeatureParams:
+        if any(w < 1 for w in self.windows_days) or len(set(self.windows_days)) != len(
+            self.windows_days
+        ):
+            raise ValueError("windows_days must be distinct positive day counts")
+        for name, ws in (
+            ("tickets", self.tickets.by_priority_windows),
+            ("sla", self.sla.by_priority_windows),
+        ):
+            unknown = [w for w in ws if w not in self.windows_days]
+            if unknown:
+                raise ValueError(f"{name}.by_priority_windows {unknown} are not in windows_days")
+        if self.usage.short_days >= self.usage.long_days:
+            raise ValueError("usage.short_days must be shorter than usage.long_days")
+        return self
+
+
+# --- importers (issue 8): how each system's export maps onto the contract's tables ----------------
+
+
+class AccountDefaults(StrictModel):
+    """Values for accounts whose export lacks them; every use is counted in the import report."""
+
+    tier: str
+    language: str
+    csm_owner: str
+    region: str
+    arr: float = Field(ge=0)
+    seats: int = Field(ge=1)
+    term_months: int = Field(
+        ge=1, description="contract length used to derive a missing renewal date"
+    )
+
+
+class ZendeskImportParams(StrictModel):
+    escalation_tag: str = Field(min_length=1)
+    priority_raise_is_escalation: bool
+    priority_map: dict[str, str]
+    status_map: dict[str, str]
+    skip_statuses: tuple[str, ...]
+    csat_map: dict[str, int]
+    organization_fields: dict[str, str] = Field(
+        description="contract column -> organization_fields key"
+    )
+
+
+class SalesforceImportParams(StrictModel):
+    priority_map: dict[str, str]
+    status_map: dict[str, str]
+    account_fields: dict[str, str] = Field(description="contract column -> Account export column")
+    first_response_milestone: str
+    resolution_milestone: str
+
+
+class JiraImportParams(StrictModel):
+    priority_map: dict[str, str]
+    status_map: dict[str, str]
+    status_category_map: dict[str, str]
+    organization_fields: tuple[str, ...] = Field(
+        min_length=1, description="issue fields naming the customer"
+    )
+    priority_raise_is_escalation: bool
+
+
+class ServiceNowImportParams(StrictModel):
+    priority_map: dict[str, str]
+    state_map: dict[str, str]
+    group_levels: dict[str, str] = Field(description="assignment group -> escalation level")
+    reassignment_is_escalation: bool
+    priority_raise_is_escalation: bool
+
+
+class HubSpotImportParams(StrictModel):
+    priority_map: dict[str, str]
+    stage_map: dict[str, str]
+    company_fields: dict[str, str] = Field(description="contract column -> companies export column")
+
+
+class UsageEventsImportParams(StrictModel):
+    skip_event_types: tuple[str, ...] = Field(
+        description="event types that are not product activity"
+    )
+
+
+class ImporterParams(StrictModel):
+    """Settings of `escrisk import`: time zones, formats, value maps and account defaults."""
+
+    naive_time_zone: str = Field(description="time zone of timestamps written without an offset")
+    date_formats: tuple[str, ...] = Field(description="strftime formats tried after ISO 8601")
+    default_priority: str = Field(description="priority of tickets that have none")
+    missing_channel: str = Field(min_length=1)
+    escalation_level: str
+    account_defaults: AccountDefaults
+    zendesk: ZendeskImportParams
+    salesforce: SalesforceImportParams
+    jira: JiraImportParams
+    servicenow: ServiceNowImportParams
+    hubspot: HubSpotImportParams
+    usage_events: UsageEventsImportParams
+
+    @field_validator("naive_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
+            ) from None
+        return value

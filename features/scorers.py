@@ -1,0 +1,203 @@
+"""Sentiment of a ticket's text in [-1, 1], English and German, from lexicons shipped in PyPI wheels.
+
+English: VADER's compound score (vaderSentiment ships its lexicon). German: the SentiWS-derived
+word weights that the `gersent` wheel ships (inflected forms included), scored here with negation,
+intensifier and "aber" handling in VADER's manner, because gersent's own scorer has none. Nothing
+is downloaded at run time. Any object with `score(text, language) -> float` can replace these;
+`CachedScorer` makes sure each distinct text is scored once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Sequence
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class SentimentScorer(Protocol):
+    """Pluggable: a score in [-1, 1] (negative = unhappy) for a text in a language ("en", "de")."""
+
+    def score(self, text: str, language: str) -> float: ...
+
+
+class VaderScorer:
+    """English: VADER's compound score."""
+
+    def __init__(self) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._vader = SentimentIntensityAnalyzer()
+
+    def score(self, text: str, language: str = "en") -> float:
+        return float(self._vader.polarity_scores(text)["compound"])
+
+
+# Words that flip the polarity of the next few words, and words that strengthen or soften them.
+GERMAN_NEGATIONS = frozenset(
+    [
+        "nicht",
+        "kein",
+        "keine",
+        "keinen",
+        "keinem",
+        "keiner",
+        "keines",
+        "nie",
+        "niemals",
+        "nirgends",
+        "nichts",
+        "ohne",
+        "weder",
+        "kaum",
+    ]
+)
+GERMAN_BOOSTERS = {
+    "sehr": 0.3, "extrem": 0.4, "äußerst": 0.4, "total": 0.3, "absolut": 0.3, "völlig": 0.3,
+    "wirklich": 0.2, "besonders": 0.2, "echt": 0.2, "ziemlich": 0.1, "unglaublich": 0.4,
+    "etwas": -0.2, "leicht": -0.2, "bisschen": -0.2,
+}  # fmt: skip
+# Support-desk words SentiWS lacks (weights on SentiWS's scale), documented in docs/features.md.
+GERMAN_SUPPLEMENT = {
+    "inakzeptabel": -0.6, "unakzeptabel": -0.6, "dringend": -0.2, "ausfall": -0.5,
+    "ausgefallen": -0.5, "absturz": -0.5, "abgestürzt": -0.5, "stürzt": -0.4, "eskalation": -0.4,
+    "eskalieren": -0.4, "kündigen": -0.6, "kündigung": -0.6, "frustriert": -0.5, "frustrierend": -0.5,
+    "verärgert": -0.5, "nervig": -0.4, "unbrauchbar": -0.6, "funktioniert": 0.2, "danke": 0.3,
+    "vielen": 0.1, "bestens": 0.5, "reibungslos": 0.4, "top": 0.4, "klasse": 0.4,
+}  # fmt: skip
+NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
+BUT_BEFORE, BUT_AFTER = 0.5, 1.5  # VADER's weighting around "but"
+NORMALISER = 1.0  # x / sqrt(x^2 + NORMALISER): SentiWS weights are on a ~[-1, 1] per-word scale
+_WORD = re.compile(r"[a-zäöüß]+")
+
+
+def _gersent_lexicon() -> dict[str, float]:
+    """gersent's word lists, read from its installed files (its package code is not run)."""
+    found = find_spec("gersent")
+    if found is None or not found.submodule_search_locations:
+        raise RuntimeError("the gersent package (German sentiment lexicon) is not installed")
+    root = Path(next(iter(found.submodule_search_locations))) / "wordlists" / "de"
+    sums: dict[str, list[float]] = {}
+    for name in ("positive.json", "negative.json"):
+        for word, weight in json.loads((root / name).read_text(encoding="utf-8")).items():
+            sums.setdefault(word.lower(), []).append(float(weight))
+    return {w: sum(v) / len(v) for w, v in sums.items()}
+
+
+class GermanLexiconScorer:
+    """German: SentiWS word weights (via gersent) with negation, boosters and "aber"."""
+
+    def __init__(self) -> None:
+        self.lexicon = {**_gersent_lexicon(), **GERMAN_SUPPLEMENT}
+
+    def score(self, text: str, language: str = "de") -> float:
+        tokens = _WORD.findall(text.lower())
+        weights = []
+        for i, tok in enumerate(tokens):
+            w = self.lexicon.get(tok)
+            if w is None or tok in GERMAN_NEGATIONS:
+                weights.append(0.0)
+                continue
+            before = tokens[max(0, i - 3) : i]
+            if before and before[-1] in GERMAN_BOOSTERS:
+                w *= 1 + GERMAN_BOOSTERS[before[-1]]
+            if any(b in GERMAN_NEGATIONS for b in before):
+                w *= NEGATION_SCALAR
+            weights.append(w)
+        if "aber" in tokens:
+            k = tokens.index("aber")
+            weights = [w * (BUT_BEFORE if i < k else BUT_AFTER) for i, w in enumerate(weights)]
+        total = sum(weights)
+        return total / math.sqrt(total * total + NORMALISER) if total else 0.0
+
+
+VADER_ALPHA = 15.0  # VADER's normalisation constant: compound = s / sqrt(s^2 + alpha)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class LexiconScorer:
+    """The default: VADER for English, the German lexicon scorer for German (others: English).
+
+    A text is scored sentence by sentence: each distinct sentence once (support texts repeat
+    sentences a lot), its compound score turned back into VADER's raw valence sum, the sums added
+    and normalised again as VADER does. This equals scoring the whole text except for VADER's
+    whole-text punctuation emphasis, and makes scoring a large backlog fast.
+    """
+
+    def __init__(self, max_sentences: int = 1_000_000) -> None:
+        self.en = VaderScorer()
+        self.de = GermanLexiconScorer()
+        self.max_sentences = max_sentences
+        self._valence: dict[tuple[str, str], float] = {}
+
+    def _sentence_valence(self, sentence: str, language: str) -> float:
+        key = (language, sentence)
+        got = self._valence.get(key)
+        if got is None:
+            scorer = self.de if language == "de" else self.en
+            c = min(max(scorer.score(sentence, language), -0.999999), 0.999999)
+            alpha = NORMALISER if language == "de" else VADER_ALPHA
+            got = c * math.sqrt(alpha) / math.sqrt(1.0 - c * c)
+            if len(self._valence) >= self.max_sentences:
+                self._valence.clear()
+            self._valence[key] = got
+        return got
+
+    def score(self, text: str, language: str) -> float:
+        language = "de" if language == "de" else "en"
+        total = sum(self._sentence_valence(s, language) for s in _SENTENCE.split(text) if s.strip())
+        alpha = NORMALISER if language == "de" else VADER_ALPHA
+        return total / math.sqrt(total * total + alpha) if total else 0.0
+
+
+class CachedScorer:
+    """Scores each distinct (language, text) once; the cache is keyed by a 64-bit hash of both."""
+
+    def __init__(self, scorer: SentimentScorer, max_entries: int = 5_000_000) -> None:
+        self.scorer = scorer
+        self.max_entries = max_entries
+        self.cache: dict[int, float] = {}
+
+    @staticmethod
+    def keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+        """64-bit hashes of (language, text): Python's SipHash, stable within a process, which
+        is all an in-memory cache needs (the texts themselves are not kept)."""
+        return np.fromiter(
+            (hash((lang, text)) for text, lang in zip(texts, languages, strict=True)),
+            dtype=np.int64,
+            count=len(texts),
+        )
+
+    def score(self, text: str, language: str) -> float:
+        return float(self.scores([text], [language])[0])
+
+    def scores(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros(0)
+        keys = self.keys(texts, languages)
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        got = np.array([self.cache.get(k, np.nan) for k in uniq.tolist()], dtype=np.float64)
+        for i in np.flatnonzero(np.isnan(got)):
+            j = int(first[i])
+            got[i] = float(np.clip(self.scorer.score(texts[j], languages[j]), -1.0, 1.0))
+        if len(self.cache) + len(uniq) > self.max_entries:
+            self.cache.clear()
+        self.cache.update(zip(uniq.tolist(), got.tolist(), strict=True))
+        return got[inverse.ravel()]
+
+
+@functools.cache
+def default_scorer() -> CachedScorer:
+    """One process-wide cached default scorer, so a text is scored once per process."""
+    return CachedScorer(LexiconScorer())
+
+
+def cached(scorer: SentimentScorer) -> CachedScorer:
+    return scorer if isinstance(scorer, CachedScorer) else CachedScorer(scorer)

@@ -1,0 +1,135 @@
+"""SLA family: first-response and resolution breaches and near-misses per window and priority,
+and open tickets at risk or already breached at as_of.
+
+A breach is known at its deadline (created + target) if the ticket was not answered/resolved by
+then, so a ticket still open at as_of counts as breached from its age, never from its future
+resolution time. A near-miss is a target met with less than `near_miss_share` of the allowed
+time left; it is known when the response or resolution happened. A ticket is at risk at as_of
+while it is open, unmet, and has used more than 1 - near_miss_share of its allowed time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.context import Columns, Context, absent_reason
+from features.contract import History
+from features.params import FeatureParams
+from features.spec import FeatureInfo, number
+from features.windows import NAT, Events
+
+FAMILY = "sla"
+KINDS = {"first_response": ("first_response_at", "sla_first_response_hours", "first response", "Erstantwort"),
+         "resolution": ("resolved_at", "sla_resolution_hours", "resolution", "Lösung")}  # fmt: skip
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    why = absent_reason("tickets", history.tickets)
+    return {FAMILY: why} if why else {}
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    f = FAMILY
+    out = []
+    share = params.sla.near_miss_share
+    for kind, (_, _, en, de) in KINDS.items():
+        for w in params.windows_days:
+            out.append(
+                number(
+                    f"sla_{kind}_breaches_{w}d",
+                    f,
+                    "tickets",
+                    f"Tickets whose {en} target passed unmet in the last {w} days "
+                    "(open tickets included, from their age).",
+                    f"{{value:.0f}} {en} SLA breaches in the last {w} days",
+                    f"{{value:.0f}} verletzte {de}-SLAs in den letzten {w} Tagen",
+                )
+            )
+            out.append(
+                number(
+                    f"sla_{kind}_near_misses_{w}d",
+                    f,
+                    "tickets",
+                    f"Tickets whose {en} target was met with less than {share:.0%} of the "
+                    f"allowed time left, in the last {w} days.",
+                    f"{{value:.0f}} {en} SLA near-misses in the last {w} days",
+                    f"{{value:.0f}} knapp eingehaltene {de}-SLAs in den letzten {w} Tagen",
+                )
+            )
+        for w in params.sla.by_priority_windows:
+            for p in params.priorities:
+                out.append(
+                    number(
+                        f"sla_{kind}_breaches_{p.lower()}_{w}d",
+                        f,
+                        "tickets",
+                        f"{p} tickets whose {en} target passed unmet in the last {w} days.",
+                        f"{{value:.0f}} {p} {en} SLA breaches in the last {w} days",
+                        f"{{value:.0f}} verletzte {de}-SLAs bei {p} in den letzten {w} Tagen",
+                    )
+                )
+        out.append(
+            number(
+                f"sla_{kind}_at_risk",
+                f,
+                "tickets",
+                f"Open tickets without {en} yet that have used more than "
+                f"{1 - share:.0%} of the allowed time.",
+                f"{{value:.0f}} open tickets close to their {en} SLA",
+                f"{{value:.0f}} offene Tickets kurz vor Ablauf der {de}-SLA",
+            )
+        )
+        out.append(
+            number(
+                f"sla_{kind}_open_breached",
+                f,
+                "tickets",
+                f"Open tickets without {en} whose target has already passed.",
+                f"{{value:.0f}} open tickets past their {en} SLA",
+                f"{{value:.0f}} offene Tickets mit überschrittener {de}-SLA",
+            )
+        )
+    return out
+
+
+def compute(ctx: Context) -> Columns:
+    p = ctx.params
+    t = ctx.history.tickets
+    end = ctx.snaps.as_of
+    share = p.sla.near_miss_share
+    code = ctx.codes("tickets")
+    created = ctx.ns("tickets", "created_at")
+    prio = t["priority"].to_numpy(dtype=object)
+    snaps = ctx.snaps
+    out: Columns = {}
+    for kind, (done_col, target_col, _, _) in KINDS.items():
+        hours = t[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
+        known = (created != NAT) & np.isfinite(hours)
+        target = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)  # ns
+        deadline = np.where(known, created + target, NAT)
+        done = ctx.ns("tickets", done_col)
+        has_done = done != NAT
+        breached = known & (~has_done | (done > deadline))
+        margin = np.rint(target * share).astype(np.int64)
+        near = known & has_done & (done <= deadline) & (done > deadline - margin)
+        br = Events.build(snaps, code, deadline, keep=breached)
+        nm = Events.build(snaps, code, done, keep=near)
+        for w in p.windows_days:
+            out[f"sla_{kind}_breaches_{w}d"] = br.count(ctx.ago(w), end)
+            out[f"sla_{kind}_near_misses_{w}d"] = nm.count(ctx.ago(w), end)
+        for level in p.priorities:
+            ev = Events.build(snaps, code, deadline, keep=breached & (prio == level))
+            for w in p.sla.by_priority_windows:
+                out[f"sla_{kind}_breaches_{level.lower()}_{w}d"] = ev.count(ctx.ago(w), end)
+        # at risk at D: risk_start <= D <= min(deadline, done); counted as starts minus ends
+        risk_start = np.where(known, deadline - margin, NAT)
+        risk_end = np.where(breached, deadline, done)
+        valid = known & (risk_start <= risk_end)
+        starts = Events.build(snaps, code, risk_start, keep=valid)
+        ends = Events.build(snaps, code, risk_end, keep=valid)
+        # starts at or before D (D is a whole second); ends strictly before D leave the set
+        out[f"sla_{kind}_at_risk"] = starts.count(None, end + 1) - ends.count(None, end)
+        # open and breached at D: deadline < D <= done (or never done)
+        closed = Events.build(snaps, code, done, keep=breached)
+        out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
+    return out

@@ -1,0 +1,270 @@
+"""Where account histories come from and go to: a folder of CSV/Parquet files or a SQL database.
+
+This is an edge module (files, databases); `features.contract` does the typing and checking.
+A source is one string: a folder path, or a SQLAlchemy URL such as `sqlite:///histories.db` or
+`postgresql+psycopg://user@host/db`. Tables are named after the contract's tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from features.contract import TABLES, History, validated
+from features.errors import UserError
+from features.params import ContractParams
+
+FORMATS = ("parquet", "csv")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_url(source: str) -> bool:
+    """A SQLAlchemy URL (`dialect[+driver]://...`) rather than a folder path."""
+    return bool(_URL.match(source))
+
+
+def describe(source: str) -> str:
+    """The source as shown to a user: URLs without their password."""
+    if not is_url(source):
+        return source
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(source).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 (an unparseable URL is reported when it is opened)
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", source)
+
+
+def read_tables(source: str) -> dict[str, pd.DataFrame | None]:
+    """Every contract table the source has (raw, untyped); None for tables it does not have."""
+    tables = _read_database(source) if is_url(source) else _read_folder(Path(source))
+    if all(df is None for df in tables.values()):
+        expected = ", ".join(TABLES)
+        where = "database" if is_url(source) else "folder"
+        raise UserError(
+            f"{describe(source)}: no contract tables in this {where} (expected tables named {expected})"
+        )
+    return tables
+
+
+def load_history(source: str, contract: ContractParams, now: pd.Timestamp) -> History:
+    """Read and validate a source: what every command that reads data calls first.
+
+    Raises DataValidationError (naming the source) with every violation; optional tables the
+    source lacks are None in the result and listed by `History.missing`.
+    """
+    return validated(read_tables(source), contract, now, source=describe(source))
+
+
+# --- folders ------------------------------------------------------------------------------------
+
+
+def _read_folder(folder: Path) -> dict[str, pd.DataFrame | None]:
+    if not folder.exists():
+        raise UserError(
+            f"{folder}: no such folder (give a folder of table files or a database URL such as sqlite:///path.db)"
+        )
+    if not folder.is_dir():
+        raise UserError(
+            f"{folder}: not a folder (give a folder of table files or a database URL such as sqlite:///path.db)"
+        )
+    out: dict[str, pd.DataFrame | None] = {}
+    for name in TABLES:
+        files = [
+            folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").is_file()
+        ]
+        if len(files) > 1:
+            raise UserError(
+                f"{folder}: both {files[0].name} and {files[1].name} exist; keep one file per table"
+            )
+        out[name] = _read_file(files[0]) if files else None
+    return out
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """CSV as text in every column (the contract types it, so row numbers stay honest)."""
+    try:
+        if path.suffix == ".csv":
+            # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            header = _csv_header(path)
+            if len(header) == len(df.columns) and len(set(header)) < len(header):
+                df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
+            return df
+        return pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise UserError(
+            f"{path}: the file is empty (a CSV table needs at least its header line)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise UserError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
+    except OSError as exc:
+        raise UserError(
+            f"{path}: cannot read the file ({exc.strerror or _first_line(exc)})"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
+        raise UserError(
+            f"{path}: not a readable {path.suffix[1:]} file ({_first_line(exc)})"
+        ) from None
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame | None] | History, out_dir: str | Path, fmt: str = "parquet"
+) -> list[Path]:
+    """Write each given table as `<name>.<fmt>` into `out_dir`; None tables are left alone.
+
+    A table's file in the other format is removed, so the folder never holds two versions of
+    one table. Files are written under a temporary name and renamed, so a crash leaves no
+    half-written table. Returns the paths written.
+    """
+    if fmt not in FORMATS:
+        raise UserError(f"unknown table format {fmt!r}; use one of {list(FORMATS)}")
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot create the output folder ({exc.strerror})") from None
+    written = []
+    for name, df in _as_mapping(tables).items():
+        if df is None:
+            continue
+        target = folder / f"{name}.{fmt}"
+        tmp = folder / f".{name}.{fmt}.tmp"
+        try:
+            if fmt == "csv":
+                _csv_ready(df, name).to_csv(tmp, index=False, encoding="utf-8")
+            else:
+                _parquet_ready(df).to_parquet(tmp, index=False)
+            os.replace(tmp, target)
+            for other in FORMATS:
+                stale = folder / f"{name}.{other}"
+                if other != fmt and stale.exists():
+                    stale.unlink()
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"{target}: cannot write the table ({exc.strerror})") from None
+        written.append(target)
+    return written
+
+
+def _as_mapping(
+    tables: Mapping[str, pd.DataFrame | None] | History,
+) -> dict[str, pd.DataFrame | None]:
+    if isinstance(tables, History):
+        return {name: tables.table(name) for name in TABLES}
+    unknown = [n for n in tables if n not in TABLES]
+    if unknown:
+        raise ValueError(f"not contract tables: {unknown}; known: {list(TABLES)}")
+    return dict(tables)
+
+
+def _csv_ready(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Dates as YYYY-MM-DD (they are midnights); timestamps keep their +00:00 offset."""
+    dates = [c.name for c in TABLES[name].columns if c.kind == "date" and c.name in df.columns]
+    out = df.copy()
+    for col in dates:
+        s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+            out[col] = s.dt.strftime("%Y-%m-%d").where(s.notna(), "")
+    return out
+
+
+def _parquet_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column: mixed object columns (e.g. extra export fields) become text."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object and pd.api.types.infer_dtype(out[col], skipna=True) not in (
+            "string",
+            "empty",
+        ):
+            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    return out
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+def _engine(url: str):  # type: ignore[no-untyped-def]
+    """An engine for a SQLAlchemy URL; a SQLite file must already exist when reading."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+        return create_engine(parsed), parsed
+    except NoSuchModuleError:  # before ArgumentError: it is one
+        raise UserError(
+            f"{describe(url)}: unknown database dialect (use e.g. sqlite:///path.db or postgresql+psycopg://...)"
+        ) from None
+    except (ArgumentError, ValueError) as exc:
+        raise UserError(f"{describe(url)}: not a valid database URL ({_first_line(exc)})") from None
+    except ImportError as exc:
+        raise UserError(
+            f"{describe(url)}: the database driver is not installed ({exc.name})"
+        ) from None
+
+
+def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine, parsed = _engine(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        db = Path(parsed.database)
+        if not db.is_file():
+            # SQLite would silently create an empty database here.
+            raise UserError(f"{describe(url)}: no such database file {db}")
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+            return {
+                name: pd.read_sql_table(name, conn) if name in present else None for name in TABLES
+            }
+    except SQLAlchemyError as exc:
+        raise UserError(
+            f"{describe(url)}: cannot read the database ({_first_line(getattr(exc, 'orig', None) or exc)})"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def write_database(tables: Mapping[str, pd.DataFrame | None] | History, url: str) -> list[str]:
+    """Write each given table into the database at `url`, replacing a table of the same name."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine, _ = _engine(url)
+    written = []
+    try:
+        with engine.begin() as conn:
+            for name, df in _as_mapping(tables).items():
+                if df is None:
+                    continue
+                _parquet_ready(df).to_sql(name, conn, index=False, if_exists="replace")
+                written.append(name)
+    except SQLAlchemyError as exc:
+        raise UserError(
+            f"{describe(url)}: cannot write to the database ({_first_line(getattr(exc, 'orig', None) or exc)})"
+        ) from None
+    finally:
+        engine.dispose()
+    return written
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,83 @@
+"""What a feature is, declared once: name, dtype, family, unit, meaning and reason templates.
+
+The spec travels with the features (and inside a model bundle, as plain JSON-able data) so that
+training, scoring and reason rendering agree on columns, dtypes and category levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One feature: enough to type its column, explain it and phrase a reason from it."""
+
+    name: str
+    dtype: Literal["float", "category"]
+    family: str
+    unit: str
+    description: str
+    template_en: str  # formatted with value=<the feature's value>, e.g. "{value:.0f} tickets ..."
+    template_de: str
+    levels: tuple[str, ...] | None = None  # category levels, UNKNOWN included as the last one
+
+    def render(self, value: Any, language: str = "en") -> str:
+        """The reason sentence for a value, in English or German."""
+        template = self.template_de if language == "de" else self.template_en
+        return template.format(value=value)
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The ordered features of a frame or a model."""
+
+    features: tuple[FeatureInfo, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def families(self) -> list[str]:
+        return list(dict.fromkeys(f.family for f in self.features))
+
+    def by_name(self, name: str) -> FeatureInfo:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def select(self, names: Iterable[str]) -> FeatureSpec:
+        """The sub-spec of some features, in the order given."""
+        return FeatureSpec(tuple(self.by_name(n) for n in names))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = []
+        for f in self.features:
+            d = asdict(f)
+            d["levels"] = None if f.levels is None else list(f.levels)
+            out.append(d)
+        return {"features": out}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
+        feats = []
+        for d in data["features"]:
+            levels = d.get("levels")
+            feats.append(FeatureInfo(**{**d, "levels": None if levels is None else tuple(levels)}))
+        return cls(tuple(feats))
+
+
+def number(name: str, family: str, unit: str, description: str, en: str, de: str) -> FeatureInfo:
+    return FeatureInfo(name, "float", family, unit, description, en, de)
+
+
+def category(
+    name: str, family: str, levels: Iterable[str], description: str, en: str, de: str
+) -> FeatureInfo:
+    return FeatureInfo(name, "category", family, "", description, en, de, (*levels, UNKNOWN))

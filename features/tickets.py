@@ -1,0 +1,177 @@
+"""Ticket volume family: tickets per window and priority, open backlog, trend, reopen rate,
+response and resolution times, tickets per seat.
+
+A ticket counts from its creation; its resolution, first response and reopens count from the
+moment they happened (a reopen count is known once the ticket is finally resolved).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.context import Columns, Context, absent_reason
+from features.contract import History
+from features.params import FeatureParams
+from features.spec import FeatureInfo, number
+from features.windows import NAT, Events, ratio
+
+FAMILY = "tickets"
+
+
+def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+    why = absent_reason("tickets", history.tickets)
+    return {FAMILY: why} if why else {}
+
+
+def _p(priority: str) -> str:
+    return priority.lower()
+
+
+def spec(params: FeatureParams) -> list[FeatureInfo]:
+    f = FAMILY
+    out = []
+    for w in params.windows_days:
+        out.append(
+            number(
+                f"tickets_{w}d",
+                f,
+                "tickets",
+                f"Tickets created in the {w} days before as_of.",
+                f"{{value:.0f}} tickets in the last {w} days",
+                f"{{value:.0f}} Tickets in den letzten {w} Tagen",
+            )
+        )
+    for w in params.tickets.by_priority_windows:
+        for p in params.priorities:
+            out.append(
+                number(
+                    f"tickets_{_p(p)}_{w}d",
+                    f,
+                    "tickets",
+                    f"{p} tickets created in the {w} days before as_of.",
+                    f"{{value:.0f}} {p} tickets in the last {w} days",
+                    f"{{value:.0f}} {p}-Tickets in den letzten {w} Tagen",
+                )
+            )
+    tr = params.tickets.trend
+    longest = max(params.windows_days)
+    out += [
+        number(
+            "tickets_open",
+            f,
+            "tickets",
+            "Tickets created before as_of and not resolved before it (backlog).",
+            "{value:.0f} tickets open",
+            "{value:.0f} offene Tickets",
+        ),
+        number(
+            "tickets_open_p1",
+            f,
+            "tickets",
+            f"Open {params.priorities[0]} tickets at as_of.",
+            f"{{value:.0f}} open {params.priorities[0]} tickets",
+            f"{{value:.0f}} offene {params.priorities[0]}-Tickets",
+        ),
+        number(
+            "tickets_trend",
+            f,
+            "log ratio",
+            f"log((tickets in the last {tr.recent_days} days + 1) / (expected from the "
+            f"{tr.baseline_days} days before them + 1)); 0 = as usual, > 0 = more than usual.",
+            "Ticket volume {value:+.1f} (log) against its own baseline",
+            "Ticketaufkommen {value:+.1f} (log) gegenüber dem eigenen Mittel",
+        ),
+        number(
+            f"tickets_reopen_rate_{longest}d",
+            f,
+            "share",
+            f"Share of tickets resolved in the last {longest} days that had been reopened.",
+            "{value:.0%} of recently resolved tickets were reopened",
+            "{value:.0%} der zuletzt gelösten Tickets wurden wieder geöffnet",
+        ),
+        number(
+            f"tickets_per_seat_{tr.recent_days}d",
+            f,
+            "tickets per seat",
+            f"Tickets in the last {tr.recent_days} days per licensed seat.",
+            "{value:.2f} tickets per seat in the last " + f"{tr.recent_days} days",
+            "{value:.2f} Tickets pro Platz in den letzten " + f"{tr.recent_days} Tagen",
+        ),
+        number(
+            f"tickets_first_response_hours_mean_{longest}d",
+            f,
+            "hours",
+            f"Mean hours to first response of responses given in the last {longest} days.",
+            "First responses took {value:.1f} hours on average",
+            "Erstantworten dauerten im Mittel {value:.1f} Stunden",
+        ),
+        number(
+            f"tickets_resolution_hours_mean_{longest}d",
+            f,
+            "hours",
+            f"Mean hours to resolution of tickets resolved in the last {longest} days.",
+            "Resolution took {value:.1f} hours on average",
+            "Lösungen dauerten im Mittel {value:.1f} Stunden",
+        ),
+    ]
+    return out
+
+
+def compute(ctx: Context) -> Columns:
+    p = ctx.params
+    t = ctx.history.tickets
+    snaps, end = ctx.snaps, ctx.snaps.as_of
+    code, rank = ctx.codes("tickets"), ctx.rank("tickets", "ticket_id")
+    created_ns, fr_ns, res_ns = (
+        ctx.ns("tickets", c) for c in ("created_at", "first_response_at", "resolved_at")
+    )
+    created = Events.build(snaps, code, created_ns)
+    out: Columns = {}
+    for w in p.windows_days:
+        out[f"tickets_{w}d"] = created.count(ctx.ago(w), end)
+    prio = t["priority"].to_numpy(dtype=object)
+    for i, level in enumerate(p.priorities):
+        sel = prio == level
+        ev = Events.build(snaps, code, created_ns, keep=sel)
+        for w in p.tickets.by_priority_windows:
+            out[f"tickets_{_p(level)}_{w}d"] = ev.count(ctx.ago(w), end)
+        if i == 0:
+            done = Events.build(snaps, code, res_ns, keep=sel)
+            out["tickets_open_p1"] = ev.count(None, end) - done.count(None, end)
+    reopened = (ctx.ints("tickets", "reopen_count") > 0).astype(np.int64)
+    resolved = Events.build(
+        snaps,
+        code,
+        res_ns,
+        values={"reopened": reopened, "secs": _secs(res_ns, created_ns)},
+        tiebreak=rank,
+    )
+    out["tickets_open"] = created.count(None, end) - resolved.count(None, end)
+    tr = p.tickets.trend
+    recent = created.count(ctx.ago(tr.recent_days), end)
+    base = created.count(ctx.ago(tr.recent_days + tr.baseline_days), ctx.ago(tr.recent_days))
+    out["tickets_trend"] = np.log((recent + 1.0) / (base * tr.recent_days / tr.baseline_days + 1.0))
+    longest = max(p.windows_days)
+    n_res = resolved.count(ctx.ago(longest), end)
+    out[f"tickets_reopen_rate_{longest}d"] = ratio(
+        resolved.sum("reopened", ctx.ago(longest), end), n_res
+    )
+    out[f"tickets_resolution_hours_mean_{longest}d"] = ratio(
+        resolved.sum("secs", ctx.ago(longest), end), n_res * 3600.0
+    )
+    seats = snaps.floats_at_rows("seats")
+    out[f"tickets_per_seat_{tr.recent_days}d"] = ratio(recent, seats)
+    responded = Events.build(
+        snaps, code, fr_ns, values={"secs": _secs(fr_ns, created_ns)}, tiebreak=rank
+    )
+    n_fr = responded.count(ctx.ago(longest), end)
+    out[f"tickets_first_response_hours_mean_{longest}d"] = ratio(
+        responded.sum("secs", ctx.ago(longest), end), n_fr * 3600.0
+    )
+    return out
+
+
+def _secs(later_ns: np.ndarray, earlier_ns: np.ndarray) -> np.ndarray:
+    """Whole seconds between two times (0 where either is missing): integer sums stay exact."""
+    ok = (later_ns != NAT) & (earlier_ns != NAT)
+    return np.where(ok, (later_ns - earlier_ns) // 1_000_000_000, 0).astype(np.int64)

@@ -1,0 +1,90 @@
+"""The `escrisk` console script: one entry point, one subcommand per job.
+
+Each module in `serving.commands` defines `register(subparsers)`; the parser it adds sets `run`,
+a function of the parsed arguments returning an exit status. This is the edge: params, the clock
+and the environment are read here and handed to library code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+from collections.abc import MutableMapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+import serving.commands
+from features.errors import DataValidationError, UserError
+
+
+def add_params_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=Path("params.yaml"),
+        help="settings file (default: ./params.yaml)",
+    )
+
+
+def utc_now() -> pd.Timestamp:
+    """The run's clock; library code receives it instead of reading it."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+def quiet_mlflow(env: MutableMapping[str, str]) -> None:
+    """MLflow's INFO logs and artifact progress bars drown every command's output; warnings and
+    errors still show. Defaults only: a user's own MLFLOW_LOGGING_LEVEL or bar setting wins."""
+    env.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
+    env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # read at every download
+    level = env["MLFLOW_LOGGING_LEVEL"].upper()
+    if "mlflow" in sys.modules and isinstance(logging.getLevelName(level), int):
+        logging.getLogger("mlflow").setLevel(level)  # imported already (in-process callers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escrisk",
+        description="Escalation and churn risk for B2B SaaS accounts: data, models, ladder, service.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for info in sorted(pkgutil.iter_modules(serving.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"serving.commands.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    quiet_mlflow(os.environ)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except DataValidationError as exc:
+        print(exc.report(limit=None if args.command == "validate" else 50), file=sys.stderr)
+        if args.command != "validate":
+            print("Run `escrisk validate SOURCE` for the full list.", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"escrisk {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback at a user
+        if os.environ.get("ESCRISK_DEBUG"):
+            raise
+        print(
+            f"escrisk {args.command}: internal error ({type(exc).__name__}: {exc}).\n"
+            "This is a bug; re-run with ESCRISK_DEBUG=1 to see the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""`escrisk daily SOURCE`: today's risk list, ladder, stored scores and the HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from features.errors import UserError
+from serving.cli import add_params_option, utc_now
+from serving.daily_text import LANGUAGES, t
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "daily",
+        help="score every active account, apply the ladder, write the risk list and the report",
+        description=(
+            "Scores every active account with the champion model, explains the scores, applies the "
+            "escalation ladder (level changes go to the audit store and the notification outbox), "
+            "stores the day's scores, and writes DIR/risk-list-YYYY-MM-DD.csv and "
+            "DIR/report-YYYY-MM-DD.html. Running a day twice records nothing twice. Database: "
+            "ESCRISK_DATABASE_URL; model registry: MLFLOW_TRACKING_URI."
+        ),
+    )
+    parser.add_argument("source", metavar="SOURCE", help="folder of table files or a database URL")
+    parser.add_argument(
+        "--as-of", dest="as_of", help="score as of this day, YYYY-MM-DD (default: today, UTC)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
+    )
+    parser.add_argument("--owner", help="only this CSM's accounts in the list")
+    parser.add_argument(
+        "--min-level", dest="min_level", help="only accounts at this ladder level or above"
+    )
+    parser.add_argument("--top", type=int, help="only the first N accounts of the list")
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="language of the table and report (default: params daily.language)",
+    )
+    parser.add_argument(
+        "--no-send",
+        dest="send",
+        action="store_false",
+        help="queue notifications only; do not send them now",
+    )
+    add_params_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _as_of(value: str | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError:
+        raise UserError(f"--as-of {value!r}: not a date (use YYYY-MM-DD)") from None
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    if ts != ts.normalize():
+        raise UserError(f"--as-of {value!r}: give a day (YYYY-MM-DD), not a time")
+    return ts
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from serving.daily import run_daily
+    from serving.params import load_params
+    from serving.settings import Settings
+    from training.registry import tracking_uri
+
+    if args.top is not None and args.top < 0:
+        raise UserError(f"--top {args.top}: must be 0 or more")
+    params = load_params(args.params)
+    settings = Settings.from_env()
+    console = Console()
+    lang = args.language or params.daily.language
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=False,
+    ) as progress:  # fmt: skip
+        result = run_daily(
+            args.source,
+            params,
+            database_url=settings.database_url,
+            tracking_uri=settings.mlflow_tracking_uri or tracking_uri(os.environ),
+            now=utc_now(),
+            as_of=_as_of(args.as_of),
+            out=args.out,
+            owner=args.owner,
+            min_level=args.min_level,
+            top=args.top,
+            language=lang,
+            send=args.send,
+            progress=progress,
+        )
+    print_table(
+        console, result.shown.head(params.daily.terminal_rows), result.day.isoformat(), lang
+    )
+    r = result.ranked
+    console.print(
+        t(
+            "summary",
+            lang,
+            n=len(r),
+            flagged=int((r["level_index"] >= 1).sum()),
+            changed=result.ladder.changes,
+            queued=result.ladder.queued,
+        )
+    )
+    if result.delivery is not None:
+        d = result.delivery
+        console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
+    if result.drift is not None and result.drift.retrain:
+        console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
+    console.print(t("written", lang, csv=result.csv_path, html=result.html_path))
+    sys.stdout.flush()
+    return 0
+
+
+def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    if not len(shown):
+        console.print(t("no_rows", lang))
+        return
+    table = Table(title=t("title", lang, day=day), show_lines=False)
+    for key, just in (
+        ("col_rank", "right"), ("col_account", "left"), ("col_owner", "left"), ("col_escalation", "right"),
+        ("col_churn", "right"), ("col_delta", "right"), ("col_level", "left"), ("col_reasons", "left"),
+        ("col_next", "left"),
+    ):  # fmt: skip
+        table.add_column(t(key, lang), justify=just)  # type: ignore[arg-type]
+    style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
+    for r in shown.itertuples(index=False):
+        dp = "–" if pd.isna(r.delta_prev) else f"{r.delta_prev:+.2f}"
+        d7 = "–" if pd.isna(r.delta_7d) else f"{r.delta_7d:+.2f}"
+        lv = f"{r.level} ({r.level_changed})" if r.level_changed else r.level
+        due = "" if pd.isna(r.due_at) else f" ({pd.Timestamp(r.due_at):%m-%d %H:%M} UTC)"
+        table.add_row(
+            str(r.rank), f"{r.account_name}\n[dim]{r.account_id}[/]", str(r.csm_owner), f"{r.escalation_risk:.2f}",
+            f"{r.churn_risk:.2f}", f"{dp} / {d7}", f"[{style.get(r.level, '')}]{lv}[/]" if r.level in style else lv,
+            r.reasons.replace("; ", "\n"), f"{r.next_action}{due}",
+        )  # fmt: skip
+    console.print(table)

@@ -1,0 +1,98 @@
+"""`escrisk features SOURCE --out FILE.parquet`: the feature table, with labels where they are known."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from features.errors import UserError
+from serving.cli import add_params_option, utc_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "features",
+        help="build point-in-time features (and labels) for every active account",
+        description=(
+            "Read and validate SOURCE (a folder of tables or a database URL), build one row per "
+            "active account and as_of date from data known before that date, add the labels "
+            "escalation_30d and churn_90d where their horizon lies inside the data, and write "
+            "Parquet. Without --as-of/--from the weekly training grid of params.yaml is used. "
+            "Every feature is described in docs/features.md."
+        ),
+    )
+    parser.add_argument("source", metavar="SOURCE", help="folder of tables or database URL")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.parquet", help="output file"
+    )
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument(
+        "--as-of", metavar="DATE", help="one as_of date (UTC midnight), e.g. 2024-06-03"
+    )
+    when.add_argument("--from", dest="start", metavar="DATE", help="first as_of of the weekly grid")
+    parser.add_argument(
+        "--to", dest="end", metavar="DATE", help="last as_of of the weekly grid (with --from)"
+    )
+    add_params_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _date(text: str, flag: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise UserError(f"{flag} {text!r} is not a date (use YYYY-MM-DD)") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The as_of dates the flags ask for: one date, the grid between two dates, or the whole grid."""
+    if args.end and not args.start:
+        raise UserError("--to needs --from")
+    if args.as_of:
+        return pd.DatetimeIndex([_date(args.as_of, "--as-of")])
+    if args.start:
+        lo = _date(args.start, "--from")
+        hi = _date(args.end, "--to") if args.end else grid.max() if len(grid) else lo
+        if hi < lo:
+            raise UserError("--to is before --from")
+        return grid[(grid >= lo) & (grid <= hi)]
+    return grid
+
+
+def run(args: argparse.Namespace) -> int:
+    from features.build import as_of_grid, build_features
+    from features.sources import load_history
+    from serving.params import load_params
+    from training.labels import add_labels, data_end
+
+    params = load_params(args.params)
+    history = load_history(args.source, params.contract, utc_now())
+    grid = as_of_grid(history, params.features)
+    dates = as_of_dates(args, grid)
+    if len(dates) == 0:
+        raise UserError(
+            "no as_of dates: the data is empty or the --from/--to range holds no grid date"
+        )
+    fs = build_features(history, dates, params.features)
+    end = data_end(history)
+    frame = add_labels(fs.frame, history, params.labels, end)
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False)
+    known = {t: int(frame[t].notna().sum()) for t in ("escalation_30d", "churn_90d")}
+    print(
+        f"{len(frame)} rows ({frame['account_id'].nunique()} accounts x {len(dates)} as_of dates), "
+        f"{len(fs.spec.features)} features -> {out}"
+    )
+    print(f"data ends {end}; labelled rows: " + ", ".join(f"{k} {v}" for k, v in known.items()))
+    if fs.unavailable:
+        print("unavailable feature families:", file=sys.stderr)
+        for family, why in sorted(fs.unavailable.items()):
+            print(f"  {family}: {why}", file=sys.stderr)
+    else:
+        print("all feature families available")
+    return 0

@@ -1,0 +1,33 @@
+"""`escrisk feedback ACCOUNT_ID --agree|--disagree`: a CSM's verdict on the account's latest flag."""
+
+from __future__ import annotations
+
+import argparse
+
+from serving.cli import utc_now
+from serving.ladder_cli import add_by_option, open_store, who
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "feedback",
+        help="agree or disagree with an account's latest flag",
+        description="Record whether the CSM confirms the account's latest escalation flag.",
+    )
+    parser.add_argument("account_id", metavar="ACCOUNT_ID", help="the account, as in the risk list")
+    verdict = parser.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--agree", dest="agree", action="store_true", help="the flag was right")
+    verdict.add_argument(
+        "--disagree", dest="agree", action="store_false", help="the flag was wrong"
+    )
+    parser.add_argument("--comment", help="why (kept in the audit trail)")
+    add_by_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    now, by = utc_now().to_pydatetime(), who(args)
+    decision = open_store().feedback(args.account_id, now, by, args.agree, args.comment)
+    verdict = "agrees with" if args.agree else "disagrees with"
+    print(f"{args.account_id}: {by} {verdict} flag {decision[:8]}")
+    return 0

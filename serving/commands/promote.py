@@ -1,0 +1,45 @@
+"""`escrisk promote SOURCE`: champion vs challenger on the most recent labelled window, then the gate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from serving.cli import add_params_option, utc_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "promote",
+        help="move the 'champion' alias to the challenger if it is not worse on the newest labelled data",
+        description=(
+            "Score challenger and champion on the same, most recent labelled window of SOURCE and move "
+            "'champion' only when the challenger is not worse on promotion.primary_metric beyond "
+            "promotion.tolerance (for every head). The first model becomes champion. The decision and "
+            "both scores are logged to MLflow."
+        ),
+    )
+    parser.add_argument("source", metavar="SOURCE", help="folder of table files or a database URL")
+    add_params_option(parser)
+    parser.add_argument("--force", action="store_true", help="promote regardless of the scores")
+    parser.add_argument("--reason", help="why (required with --force; logged)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from features.errors import UserError
+    from features.sources import load_history
+    from serving.params import load_params
+    from training.promotion_job import promote
+    from training.registry import connect, tracking_uri
+
+    if args.force and not (args.reason and args.reason.strip()):
+        raise UserError("--force needs --reason TEXT (it is logged with the decision)")
+    params = load_params(args.params)
+    now = utc_now()
+    client = connect(tracking_uri(os.environ))
+    history = load_history(args.source, params.contract, now)
+    result = promote(client, history, params, now=now, force=args.force, reason=args.reason)
+    for line in result.lines:
+        print(line)
+    return 0

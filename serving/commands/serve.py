@@ -1,0 +1,65 @@
+"""`escrisk serve`: run the scoring service (BentoML) after checking that a champion exists."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+from serving.cli import add_params_option
+
+SERVICE = "serving.service:EscalationRisk"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="serve /score, /score_features and /account over HTTP (BentoML)",
+        description="Start the scoring service with the registered champion model. "
+        "Tokens: ESCRISK_API_TOKENS (comma-separated) or ESCRISK_API_TOKENS_FILE; "
+        "MLflow: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db). See docs/api.md.",
+    )
+    add_params_option(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: params.yaml service.workers)",
+    )
+    parser.set_defaults(run=run)
+
+
+def command(args: argparse.Namespace) -> list[str]:
+    """The `bentoml serve` command line this runs."""
+    bentoml = shutil.which("bentoml", path=os.path.dirname(sys.executable)) or "bentoml"
+    return [bentoml, "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from serving.model import DEFAULT_TRACKING_URI, champion_version
+    from serving.params import load_params
+    from serving.settings import Settings
+
+    params = load_params(args.params)
+    settings = Settings.from_env()
+    uri = settings.mlflow_tracking_uri or DEFAULT_TRACKING_URI
+    version = champion_version(uri, params.promotion.model_name)  # fails fast with how-to
+    env = dict(os.environ, ESCRISK_PARAMS=str(args.params.resolve()), MLFLOW_TRACKING_URI=uri)
+    if args.workers is not None:
+        env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)
+    if not (settings.api_tokens or env.get("ESCRISK_API_TOKENS_FILE")):
+        print(
+            "warning: no ESCRISK_API_TOKENS set: every scoring call will get 401", file=sys.stderr
+        )
+    print(
+        f"serving {params.promotion.model_name} version {version} on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
+    cmd = command(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached

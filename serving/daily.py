@@ -1,0 +1,445 @@
+"""`escrisk daily`: score every active account with the champion, explain, apply the ladder, store
+the day, and write the ranked risk list (CSV) and the HTML report.
+
+The job's edges are here (the source, MLflow, the database, the output folder, the clock passed in
+by the command); the computing is in pure modules: `features.build` (the one feature path),
+`serving.reasons`, `serving.ladder`, `serving.risklist`, `serving.whychanged`, `serving.drift`,
+`serving.historykpis`, `serving.kpis` and `serving.report_html`.
+
+Idempotent: a second run of the same day decides against the state the first run left, so it
+records no second level change and queues no second message; the day's stored scores and list
+are replaced, not duplicated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_features
+from features.errors import UserError
+from serving.daily_text import t
+from serving.dailystore import DailyStore
+from serving.drift import DriftReport, drift_report, main_features
+from serving.facts import account_facts
+from serving.historykpis import history_kpis
+from serving.kpis import ladder_kpis
+from serving.ladder import Signals
+from serving.ladder_text import pick
+from serving.ladderbatch import LadderOutcome, evaluate_many
+from serving.params import Params
+from serving.reasons import dominant_family, split_contrib, to_probability, top_reasons
+from serving.risklist import csv_frame, deltas, filtered, level_changed, priority, rank, top_texts
+from serving.scoring import ScoringModel, contributions, row_views
+from serving.store import Store
+from serving.whychanged import attribute, why_changed
+
+CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
+
+
+@dataclass(frozen=True)
+class Champion:
+    model: ScoringModel
+    reference: dict[str, Any] | None  # the training distribution (None: bundle predates it)
+
+
+@dataclass
+class DailyResult:
+    day: dt.date
+    evaluated_at: dt.datetime
+    ranked: (
+        pd.DataFrame
+    )  # every scored account, ranked, with tier/arr/priority beside the CSV columns
+    shown: pd.DataFrame  # after the filters
+    csv_path: Path
+    html_path: Path
+    ladder: LadderOutcome
+    drift: DriftReport | None
+    delivery: Any = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# --- the champion ------------------------------------------------------------------------------
+
+
+def load_champion(tracking_uri: str, model_name: str) -> Champion:
+    """The champion's bundle with its training reference (from the bundle, else from the run's
+    `reference/` artifacts)."""
+    import mlflow
+
+    from serving.model import ALIAS, champion_version, scoring_model
+    from training.bundle import REFERENCE_FILE, load_bundle, read_reference
+
+    version = champion_version(tracking_uri, model_name)
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
+    found = sorted(local.rglob("bundle.json"))
+    if not found:
+        raise UserError(f"model {model_name} version {version} holds no bundle (no bundle.json)")
+    directory = found[0].parent
+    model = scoring_model(load_bundle(directory), f"{model_name}/{version}")
+    reference = read_reference(directory)
+    if reference is None:
+        mv = mlflow.MlflowClient().get_model_version(model_name, version)
+        if mv.run_id:
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=mv.run_id, artifact_path=f"reference/{REFERENCE_FILE}"
+                )
+                reference = read_reference(Path(path).parent)
+            except Exception:  # noqa: BLE001 (no such artifact: the report says drift is unknown)
+                reference = None
+    return Champion(model, reference)
+
+
+# --- scoring and explaining (pure) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    escalation_risk: np.ndarray
+    churn_risk: np.ndarray
+    contributions: np.ndarray  # escalation head, probability scale, rows x features
+    reasons: list[list[dict[str, Any]]]  # both heads' top reasons per row
+
+
+def score_and_explain(
+    model: ScoringModel,
+    frame: pd.DataFrame,
+    languages: list[str],
+    top_k: int,
+    advance: Callable[[int], None] = lambda n: None,
+) -> Scored:
+    """Calibrated risks, probability-scale contributions and rendered reasons, in chunks."""
+    X = frame[model.spec.names]
+    n = len(X)
+    risks = {h: np.empty(n) for h in ("escalation", "churn")}
+    esc_contrib = np.empty((n, len(model.spec.names)))
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for lo in range(0, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        part = X.iloc[lo:hi]
+        for name in ("escalation", "churn"):
+            head = model.heads[name]
+            raw, bias = split_contrib(contributions(head.booster, part))
+            c = to_probability(raw, bias, head.calibrate)
+            risks[name][lo:hi] = c.risk
+            if name == "escalation":
+                esc_contrib[lo:hi] = c.prob
+            for i, rs in enumerate(
+                top_reasons(name, c.prob, part, model.spec, languages[lo:hi], top_k)
+            ):
+                reasons[lo + i].extend(rs)
+        advance(hi - lo)
+    return Scored(risks["escalation"], risks["churn"], esc_contrib, reasons)
+
+
+def evaluation_time(as_of: pd.Timestamp, now: pd.Timestamp) -> pd.Timestamp:
+    """The ladder's clock: now during the as_of day (the normal daily run), else the as_of
+    midnight (a back-dated run replays that day, and a rerun gives the same decisions)."""
+    if as_of <= now < as_of + pd.Timedelta(days=1):
+        return now
+    return as_of
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+
+class _Steps:
+    """Rich progress: one bar per step, advanced by rows where a step works in chunks."""
+
+    def __init__(self, progress: Any, language: str) -> None:
+        self.progress = progress
+        self.language = language
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, key: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        task = None
+        if self.progress is not None:
+            task = self.progress.add_task(t(key, self.language), total=total)
+        start = time.perf_counter()
+
+        def advance(n: int) -> None:
+            if task is not None:
+                self.progress.advance(task, n)
+
+        yield advance
+        self.seconds[key.removeprefix("step_")] = time.perf_counter() - start
+        if task is not None:
+            self.progress.update(task, total=total or 1, completed=total or 1)
+
+
+def run_daily(
+    source: str,
+    params: Params,
+    *,
+    database_url: str,
+    tracking_uri: str,
+    now: pd.Timestamp,
+    as_of: pd.Timestamp | None = None,
+    out: Path = Path("reports"),
+    owner: str | None = None,
+    min_level: str | None = None,
+    top: int | None = None,
+    language: str | None = None,
+    send: bool = False,
+    notifiers: Any = None,
+    progress: Any = None,
+    champion: Champion | None = None,
+    history: Any = None,
+) -> DailyResult:
+    """Everything `escrisk daily` does. `now` is the run's clock; `as_of` defaults to its day."""
+    from features.sources import load_history
+
+    p = params.daily
+    lang = language or p.language
+    levels = list(params.ladder.levels)
+    if min_level is not None and min_level not in levels:
+        raise UserError(f"--min-level {min_level!r}: unknown level; known: {levels}")
+    as_of = (as_of if as_of is not None else now).tz_convert("UTC").normalize()
+    if as_of > now.normalize() + pd.Timedelta(days=1):
+        raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
+    day = as_of.date()
+    steps = _Steps(progress, lang)
+
+    with steps.step("step_load"):
+        history = history if history is not None else load_history(source, params.contract, now)
+    with steps.step("step_model"):
+        champ = champion or load_champion(tracking_uri, params.promotion.model_name)
+    model = champ.model
+    with steps.step("step_features"):
+        fs = build_features(history, [as_of], params.features, spec=model.spec)
+        frame = fs.frame.reset_index(drop=True)
+    if not len(frame):
+        raise UserError(
+            f"{source}: no account is active on {day} (contract started and not churned)"
+        )
+    accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
+    ids = frame["account_id"].tolist()
+    acc = accounts.loc[ids]
+    langs = [lv if lv in ("en", "de") else "en" for lv in acc["language"].astype(str)]
+    with steps.step("step_score", total=len(frame)) as advance:
+        scored = score_and_explain(model, frame, langs, p.top_reasons, advance)
+
+    facts = account_facts(history, as_of)
+    X = frame[model.spec.names]
+    feature_rows = row_views(X)
+    signals = [
+        Signals(
+            account_id=aid,
+            escalation_risk=float(scored.escalation_risk[i]),
+            churn_risk=float(scored.churn_risk[i]),
+            features=feature_rows[i],
+            reason_family=dominant_family(scored.reasons[i]),
+            facts=facts[aid],
+            reasons=tuple(scored.reasons[i]),
+        )
+        for i, aid in enumerate(ids)
+    ]
+    at = evaluation_time(as_of, now).to_pydatetime()
+    store = Store(database_url)
+    daily = DailyStore(store)
+    with steps.step("step_ladder", total=len(signals)) as advance:
+        outcome = evaluate_many(
+            store, signals, params.ladder, params.notifications, at, model.version, advance=advance
+        )
+
+    with steps.step("step_store", total=len(frame)):
+        previous = daily.runs(before=day, limit=1)
+        prev = previous[0] if previous else None
+        week = daily.run_on_or_before(day - dt.timedelta(days=p.delta_days))
+        prev_scores = daily.scores(prev["day"]) if prev else None
+        week_scores = daily.scores(week["day"]) if week else None
+        esc = pd.Series(scored.escalation_risk, index=ids)
+        d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
+        d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
+        same_model = (
+            prev is not None
+            and prev["model_version"] == model.version
+            and list(prev["feature_names"]) == model.spec.names
+        )
+        prev_contrib = (
+            daily.contributions(prev["day"], len(model.spec.names)) if same_model and prev else {}
+        )
+        prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
+        whys, changed_flags, next_actions, dues, levels_now, reasons_txt = [], [], [], [], [], []
+        for i, aid in enumerate(ids):
+            d = outcome.decisions[i]
+            state = outcome.states[aid]
+            lang_i = langs[i]
+            change = None
+            if aid in prev_contrib:
+                change = attribute(prev_contrib[aid], scored.contributions[i])
+            whys.append(
+                why_changed(
+                    float(d_prev.iat[i]),
+                    change if same_model else None,
+                    model.spec,
+                    str(prev["day"]) if prev else "",
+                    lang_i,
+                    p.why_changed_features,
+                    p.why_changed_min_delta,
+                    models=None if prev is None else (prev["model_version"], model.version),
+                )
+                if not np.isnan(d_prev.iat[i])
+                and (same_model and aid in prev_contrib or not same_model)
+                else ""
+            )
+            levels_now.append(d.new_level)
+            changed_flags.append(level_changed(prev_levels.get(aid), d.new_level, levels))
+            level = params.ladder.levels[d.new_level]
+            next_actions.append(
+                pick(params.ladder.actions[level.actions[0]], lang_i) if level.actions else ""
+            )
+            open_ = state.acknowledged_at is None and state.resolved_at is None
+            dues.append(state.due_at if open_ else None)
+            reasons_txt.append("; ".join(top_texts(scored.reasons[i], p.top_reasons)))
+        table = pd.DataFrame(
+            {
+                "account_id": ids,
+                "account_name": acc["name"].astype(str).to_numpy(),
+                "csm_owner": acc["csm_owner"].to_numpy(),
+                "tier": acc["tier"].astype(str).to_numpy(),
+                "arr": acc["arr"].astype(float).to_numpy(),
+                "escalation_risk": scored.escalation_risk,
+                "churn_risk": scored.churn_risk,
+                "delta_prev": d_prev.to_numpy(),
+                "delta_7d": d_7d.to_numpy(),
+                "why_changed": whys,
+                "level": levels_now,
+                "level_index": [levels.index(lv) for lv in levels_now],
+                "level_changed": changed_flags,
+                "reasons": reasons_txt,
+                "next_action": next_actions,
+                "due_at": pd.to_datetime(pd.Series(dues, dtype=object), utc=True).to_numpy(),
+                "model_version": model.version,
+            }
+        )
+        table["priority"] = priority(
+            table["escalation_risk"], table["churn_risk"], table["arr"], p.priority
+        )
+        order = rank(table.assign(_row=np.arange(len(table))))
+        contrib_ranked = scored.contributions[order["_row"].to_numpy()]
+        ranked = order.drop(columns="_row")
+        ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
+        store.save_daily_scores(
+            [
+                {
+                    "account_id": aid,
+                    "day": day,
+                    "escalation_risk": float(scored.escalation_risk[i]),
+                    "churn_risk": float(scored.churn_risk[i]),
+                    "level": levels_now[i],
+                    "reasons": scored.reasons[i],
+                    "model_version": model.version,
+                }
+                for i, aid in enumerate(ids)
+            ],
+            now.to_pydatetime(),
+        )
+        out = Path(out)
+        html_path = out / f"report-{day.isoformat()}.html"
+        daily.save_day(
+            day,
+            ranked,
+            contrib_ranked,
+            model.spec.names,
+            {
+                "ran_at": now.to_pydatetime(),
+                "evaluated_at": at,
+                "model_version": model.version,
+                "accounts": len(ranked),
+                "report": str(html_path),
+            },
+        )
+
+    delivery = None
+    if send:
+        from serving.notify import deliver, notifiers_from
+
+        with steps.step("step_notify"):
+            delivery = deliver(
+                store,
+                notifiers or notifiers_from(params.notifications),
+                params.notifications.retry,
+                now.to_pydatetime(),
+            )
+
+    shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+    with steps.step("step_report"):
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            csv_path = out / f"risk-list-{day.isoformat()}.csv"
+            csv_frame(shown).to_csv(csv_path, index=False, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write the risk list ({exc.strerror})") from None
+        drift = None
+        if champ.reference is not None:
+            mains = main_features(
+                [h.booster for h in model.heads.values()], model.spec.names, p.drift.main_features
+            )
+            drift = drift_report(
+                champ.reference,
+                X,
+                {
+                    _target(champ.reference, "escalation"): pd.Series(scored.escalation_risk),
+                    _target(champ.reference, "churn"): pd.Series(scored.churn_risk),
+                },
+                mains,
+                p.drift,
+            )
+        since = as_of - pd.Timedelta(days=p.kpi_window_days)
+        hk = history_kpis(
+            history, as_of, len(frame), p.kpi_window_days, p.csat_after_days, p.benchmark_hours
+        )
+        lk = ladder_kpis(
+            store.rows("level_changes"),
+            store.rows("acknowledgements"),
+            store.rows("resolutions"),
+            store.rows("feedback"),
+            daily.scored_days(since.date(), day),
+            since=since.to_pydatetime(),
+            until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
+        )
+        from serving.report_html import ReportData, render_report
+
+        report = render_report(
+            ReportData(
+                day=day.isoformat(),
+                evaluated_at=f"{pd.Timestamp(at):%Y-%m-%d %H:%M} UTC",
+                model_version=model.version,
+                language=lang,
+                levels=levels,
+                today=ranked[["escalation_risk", "churn_risk", "level"]],
+                trend=daily.trend(day, p.trend_runs),
+                top=csv_frame(shown.head(p.terminal_rows)),
+                history=hk,
+                ladder=lk,
+                drift=drift,
+                params=p,
+            )
+        )
+        try:
+            html_path.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{html_path}: cannot write the report ({exc.strerror})") from None
+    store.close()
+    return DailyResult(
+        day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds
+    )
+
+
+def _target(reference: dict[str, Any], head: str) -> str:
+    """The reference's score key of a head (escalation -> escalation_30d)."""
+    for k in reference["scores"]:
+        if k.startswith(head):
+            return k
+    return head

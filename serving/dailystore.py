@@ -1,0 +1,254 @@
+"""The daily list in the audit database, and the reads the CSM web page needs.
+
+`escrisk daily` writes the ranked list of a day (every active account, unfiltered) with the
+escalation head's per-feature contributions (float32, for "why it changed" tomorrow) next to the
+store's `daily_scores`. The page (`/ui`) reads through the plain functions here: the day's list
+with filters and sorting, an account's score history and its audit trail. Same database and table
+prefix as `serving.store.Store`; tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from features.errors import UserError
+from serving.store import Store, UtcDateTime, bulk_insert
+
+SORTABLE = (
+    "priority",
+    "escalation_risk",
+    "churn_risk",
+    "delta_prev",
+    "delta_7d",
+    "level",
+    "account_name",
+    "csm_owner",
+    "tier",
+    "arr",
+    "due_at",
+)
+
+
+def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    return {
+        "daily_list": sa.Table(
+            prefix + "daily_list",
+            md,
+            sa.Column("day", sa.Date, primary_key=True),
+            sa.Column("account_id", sa.String(128), primary_key=True),
+            sa.Column("rank", sa.Integer, nullable=False),
+            sa.Column("priority", sa.Float, nullable=False),
+            sa.Column("account_name", sa.String(512)),
+            sa.Column("csm_owner", sa.String(256), index=True),
+            sa.Column("tier", sa.String(64)),
+            sa.Column("arr", sa.Float),
+            sa.Column("escalation_risk", sa.Float, nullable=False),
+            sa.Column("churn_risk", sa.Float, nullable=False),
+            sa.Column("delta_prev", sa.Float),
+            sa.Column("delta_7d", sa.Float),
+            sa.Column("why_changed", sa.Text, nullable=False),
+            sa.Column("level", sa.String(64), nullable=False),
+            sa.Column("level_index", sa.Integer, nullable=False),
+            sa.Column("level_changed", sa.String(16), nullable=False),
+            sa.Column("reasons", sa.Text, nullable=False),
+            sa.Column("next_action", sa.Text, nullable=False),
+            sa.Column("due_at", UtcDateTime),
+            sa.Column("model_version", sa.String(128)),
+            sa.Column("contributions", sa.LargeBinary),
+        ),
+        "daily_runs": sa.Table(
+            prefix + "daily_runs",
+            md,
+            sa.Column("day", sa.Date, primary_key=True),
+            sa.Column("ran_at", UtcDateTime, nullable=False),
+            sa.Column("evaluated_at", UtcDateTime, nullable=False),
+            sa.Column("model_version", sa.String(128), nullable=False),
+            sa.Column("feature_names", sa.JSON, nullable=False),
+            sa.Column("accounts", sa.Integer, nullable=False),
+            sa.Column("report", sa.Text),
+        ),
+    }
+
+
+LIST_COLUMNS = [
+    "account_id", "rank", "priority", "account_name", "csm_owner", "tier", "arr", "escalation_risk",
+    "churn_risk", "delta_prev", "delta_7d", "why_changed", "level", "level_index", "level_changed",
+    "reasons", "next_action", "due_at", "model_version",
+]  # fmt: skip
+
+
+class DailyStore:
+    """The daily list's tables beside a `Store` (same engine, same prefix)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.metadata = sa.MetaData()
+        self.t = _tables(self.metadata, store.prefix)
+        self.store._run(lambda conn: self.metadata.create_all(conn, checkfirst=True))
+
+    # --- writing (escrisk daily) --------------------------------------------------------------
+
+    def save_day(
+        self,
+        day: dt.date,
+        rows: pd.DataFrame,
+        contributions: np.ndarray,
+        feature_names: Sequence[str],
+        run: dict[str, Any],
+    ) -> None:
+        """Replace the day's list (one row per account, LIST_COLUMNS) and its run record atomically."""
+        if len(rows) != len(contributions):
+            raise ValueError("one contribution row per list row")
+        contrib = np.ascontiguousarray(contributions, dtype=np.float32)
+        listed = rows.loc[:, [c for c in LIST_COLUMNS if c != "due_at"]]
+        records = listed.astype(object).where(listed.notna(), None)
+        values = cast(list[dict[str, Any]], records.to_dict("records"))
+        due = pd.to_datetime(rows["due_at"], utc=True)
+        dues = [None if d is pd.NaT else d.to_pydatetime() for d in due]
+        for v, c, d in zip(values, contrib, dues, strict=True):
+            v["day"] = day
+            v["due_at"] = d
+            v["contributions"] = c.tobytes()
+        tl, tr = self.t["daily_list"], self.t["daily_runs"]
+
+        def unit(conn: sa.Connection) -> None:
+            conn.execute(sa.delete(tl).where(tl.c.day == day))
+            conn.execute(sa.delete(tr).where(tr.c.day == day))
+            bulk_insert(conn, tl, values)
+            conn.execute(sa.insert(tr).values(day=day, feature_names=list(feature_names), **run))
+
+        self.store._run(unit)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def runs(self, before: dt.date | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Run records, newest first (optionally only runs before a day)."""
+        tr = self.t["daily_runs"]
+        q = sa.select(tr).order_by(tr.c.day.desc())
+        if before is not None:
+            q = q.where(tr.c.day < before)
+        if limit is not None:
+            q = q.limit(limit)
+        return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def run_on_or_before(self, day: dt.date) -> dict[str, Any] | None:
+        found = self.runs(before=day + dt.timedelta(days=1), limit=1)
+        return found[0] if found else None
+
+    def scores(self, day: dt.date) -> pd.DataFrame:
+        """account_id -> escalation_risk, churn_risk, level of a run day (indexed by account id)."""
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.account_id, tl.c.escalation_risk, tl.c.churn_risk, tl.c.level).where(
+            tl.c.day == day
+        )
+        rows = self.store._run(lambda c: c.execute(q).all())
+        return pd.DataFrame(
+            rows, columns=["account_id", "escalation_risk", "churn_risk", "level"]
+        ).set_index("account_id")
+
+    def contributions(self, day: dt.date, n_features: int) -> dict[str, np.ndarray]:
+        """account_id -> the escalation head's probability-scale contributions stored that day."""
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.account_id, tl.c.contributions).where(tl.c.day == day)
+        rows = self.store._run(lambda c: c.execute(q).all())
+        out = {}
+        for aid, blob in rows:
+            if blob is not None:
+                v = np.frombuffer(blob, dtype=np.float32)
+                if len(v) == n_features:
+                    out[aid] = v.astype(np.float64)
+        return out
+
+    def trend(self, until: dt.date, n: int) -> pd.DataFrame:
+        """Per run day (the last n up to `until`): day, escalation_risk, churn_risk, level_index rows."""
+        days = [r["day"] for r in self.runs(before=until + dt.timedelta(days=1), limit=n)]
+        if not days:
+            return pd.DataFrame(columns=["day", "escalation_risk", "churn_risk", "level_index"])
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.day, tl.c.escalation_risk, tl.c.churn_risk, tl.c.level_index).where(
+            tl.c.day.in_(days)
+        )
+        rows = self.store._run(lambda c: c.execute(q).all())
+        return pd.DataFrame(rows, columns=["day", "escalation_risk", "churn_risk", "level_index"])
+
+    def scored_days(self, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+        """(account_id, day) of every account scored in [since, until], for the ladder KPIs."""
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.account_id, tl.c.day).where(tl.c.day >= since, tl.c.day <= until)
+        return self.store._run(
+            lambda c: [{"account_id": a, "day": d} for a, d in c.execute(q).all()]
+        )
+
+    # --- reading (the CSM page) ----------------------------------------------------------------
+
+    def latest_day(self) -> dt.date | None:
+        found = self.runs(limit=1)
+        return found[0]["day"] if found else None
+
+    def daily_list(
+        self,
+        day: dt.date | None = None,
+        owner: str | None = None,
+        level: str | None = None,
+        min_level_index: int | None = None,
+        tier: str | None = None,
+        sort: str = "priority",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The day's list (the latest day by default), filtered and sorted; rank keeps the
+        priority order whatever the sort. Owner matches case-insensitively."""
+        if sort not in SORTABLE:
+            raise UserError(f"cannot sort by {sort!r}; sortable: {list(SORTABLE)}")
+        day = day or self.latest_day()
+        if day is None:
+            return []
+        tl = self.t["daily_list"]
+        cols = [c for c in tl.c if c.name != "contributions"]
+        q = sa.select(*cols).where(tl.c.day == day)
+        if owner is not None:
+            q = q.where(sa.func.lower(tl.c.csm_owner) == owner.lower())
+        if level is not None:
+            q = q.where(tl.c.level == level)
+        if min_level_index is not None:
+            q = q.where(tl.c.level_index >= min_level_index)
+        if tier is not None:
+            q = q.where(tl.c.tier == tier)
+        key = tl.c.level_index if sort == "level" else tl.c[sort]
+        q = q.order_by(key.desc() if descending else key.asc(), tl.c.rank.asc())
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def owners(self, day: dt.date | None = None) -> list[str]:
+        """The CSM owners on a day's list (for the page's filter)."""
+        day = day or self.latest_day()
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.csm_owner).where(tl.c.day == day).distinct().order_by(tl.c.csm_owner)
+        return self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+
+    def account_history(self, account_id: str, days: int | None = None) -> list[dict[str, Any]]:
+        """The account's rows of every run, oldest first: risks, level, deltas, reasons, why it changed."""
+        tl = self.t["daily_list"]
+        cols = [c for c in tl.c if c.name != "contributions"]
+        q = sa.select(*cols).where(tl.c.account_id == account_id).order_by(tl.c.day.desc())
+        if days is not None:
+            q = q.limit(days)
+        rows = self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        if not rows:
+            raise UserError(f"account {account_id!r} has never been scored by the daily run")
+        return rows[::-1]
+
+    def audit_trail(self, account_id: str) -> list[dict[str, Any]]:
+        """Every recorded ladder event of the account (level changes, acks, resolutions, feedback,
+        actions), oldest first."""
+        return self.store.trail(account_id)

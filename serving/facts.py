@@ -1,0 +1,64 @@
+"""The ladder's account facts as of a day: size, renewal and open P1/P2 tickets (past their SLA).
+
+Point in time like the features: a ticket counts as open on day D (midnight UTC) if it was created
+before D and not resolved before D; it is past its SLA when its resolution target ended before D.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.contract import History
+from serving.ladder import AccountFacts
+
+
+def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFacts]:
+    """Facts per account id, for every account of the history (the daily job's 100,000 and the
+    service's one alike: counted with numpy over the ticket rows, no per-account pandas)."""
+    a = history.accounts
+    t = history.tickets
+    ids = a["account_id"].tolist()
+    code = pd.Index(a["account_id"]).get_indexer(t["account_id"])
+    created = t["created_at"]
+    resolved = t["resolved_at"]
+    open_ = ((created < as_of) & (resolved.isna() | (resolved >= as_of))).to_numpy() & (code >= 0)
+    deadline = created + pd.to_timedelta(t["sla_resolution_hours"], unit="h")
+    past = open_ & (deadline < as_of).to_numpy()
+    prio = t["priority"].to_numpy(dtype=object)
+    n = len(ids)
+
+    def count(mask: np.ndarray, priority: str) -> list[int]:
+        return np.bincount(code[mask & (prio == priority)], minlength=n).tolist()
+
+    days = (a["renewal_date"] - as_of) // pd.Timedelta(days=1)
+    renewal = [None if pd.isna(d) else int(d) for d in days.astype(object)]
+    columns = zip(
+        ids,
+        a["arr"].astype(object).tolist(),
+        a["tier"].astype(object).tolist(),
+        a["seats"].astype(object).tolist(),
+        renewal,
+        a["language"].astype(object).tolist(),
+        a["csm_owner"].to_numpy(dtype=object).tolist(),
+        count(open_, "P1"),
+        count(open_, "P2"),
+        count(past, "P1"),
+        count(past, "P2"),
+        strict=True,
+    )
+    return {
+        aid: AccountFacts(
+            arr=float(arr),
+            tier=str(tier),
+            seats=int(seats),
+            days_to_renewal=dtr,
+            language=str(lang),
+            csm_owner=owner,
+            open_p1=p1,
+            open_p2=p2,
+            open_p1_past_sla=p1_past,
+            open_p2_past_sla=p2_past,
+        )
+        for aid, arr, tier, seats, dtr, lang, owner, p1, p2, p1_past, p2_past in columns
+    }

@@ -1,0 +1,134 @@
+"""The service's front door, as ASGI middleware: bearer tokens, body size and content type.
+
+It runs before BentoML parses a body, so an unauthenticated or oversized request costs nothing.
+Tokens are compared in constant time; health, metrics and docs stay open. Answers are JSON in the
+service's error shape (`{"error": ..., "detail": [...]}`) and never echo what was sent.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = frozenset(
+    {"/", "/healthz", "/livez", "/readyz", "/metrics", "/docs.json", "/schema.json"}
+)
+OPEN_PREFIXES = ("/static_content/", "/assets/")
+# apps that authenticate their requests themselves: the CSM page (session cookie, serving/ui.py)
+SELF_AUTHENTICATED_PREFIXES = ("/ui/",)
+
+
+def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
+    """True when `header` is `Bearer <t>` for a known t; every token is compared, in constant time."""
+    if not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    candidate = given.strip().encode("utf-8", "replace")
+    ok = False
+    for t in tokens:
+        ok |= hmac.compare_digest(candidate, t)
+    return ok
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+def is_self_authenticated(path: str) -> bool:
+    return path + "/" in SELF_AUTHENTICATED_PREFIXES or path.startswith(SELF_AUTHENTICATED_PREFIXES)
+
+
+async def _answer(
+    send: Send, status: int, error: str, loc: list[str], kind: str, headers=()
+) -> None:
+    body = json.dumps(
+        {"error": error, "detail": [{"loc": loc, "msg": error, "type": kind}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """Authenticate, bound the body and insist on JSON for every non-open HTTP path."""
+
+    def __init__(self, app: ASGIApp, tokens: Iterable[str], max_body_bytes: int) -> None:
+        self.app = app
+        self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or is_open(path) or is_self_authenticated(path):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if not token_ok(headers.get("authorization"), self.tokens):
+            await _answer(
+                send,
+                401,
+                "missing or invalid bearer token (send Authorization: Bearer <token>)",
+                ["header", "authorization"],
+                "unauthorized",
+                [(b"www-authenticate", b'Bearer realm="escrisk"')],
+            )
+            return
+        if scope.get("method") == "POST":
+            media = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+            if media != "application/json":
+                await _answer(
+                    send,
+                    415,
+                    "the body must be application/json",
+                    ["header", "content-type"],
+                    "media_type",
+                )
+                return
+        length = headers.get("content-length")
+        limit = self.max_body_bytes
+        too_large = f"request body larger than {limit} bytes"
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _answer(send, 413, too_large, ["body"], "too_large")
+            return
+        if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # chunked: read it here, bounded, and replay it; BentoML reads whole bodies anyway
+            chunks: list[bytes] = []
+            seen = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                chunks.append(message.get("body", b""))
+                seen += len(chunks[-1])
+                if seen > limit:
+                    await _answer(send, 413, too_large, ["body"], "too_large")
+                    return
+                if not message.get("more_body", False):
+                    break
+            replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+            async def replay_receive() -> Message:
+                return replay.pop() if replay else await receive()
+
+            await self.app(scope, replay_receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,96 @@
+"""Escalation KPIs from the customer history (escalations and tickets tables), as of a day.
+
+Point in time like the features: only what was known before `as_of` counts. Complements
+`serving.kpis` (the ladder's own flags, from the audit store). Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.contract import History
+from serving.params import BenchmarkHoursParams
+
+
+@dataclass(frozen=True)
+class HistoryKpis:
+    active_accounts: int
+    escalations: int
+    accounts_escalated: int
+    escalation_rate: float | None  # escalations per active account in the window
+    escalations_per_account: float | None  # per escalated account
+    first_response_hours: np.ndarray  # per escalation with a known first response
+    resolution_hours: np.ndarray
+    first_response_within: float | None  # share within the benchmark
+    resolution_within: float | None
+    weekly: pd.Series  # week start -> escalations opened
+    csat_after: float | None
+    csat_all: float | None
+
+
+def history_kpis(
+    history: History,
+    as_of: pd.Timestamp,
+    active_accounts: int,
+    window_days: int,
+    csat_after_days: int,
+    benchmarks: BenchmarkHoursParams,
+) -> HistoryKpis:
+    since = as_of - pd.Timedelta(days=window_days)
+    e = history.escalations
+    if e is None:
+        e = pd.DataFrame(
+            {
+                c: pd.Series(dtype="datetime64[ns, UTC]")
+                for c in ("opened_at", "acknowledged_at", "closed_at")
+            }
+        )
+        e["account_id"] = pd.Series(dtype=object)
+    win = e[(e["opened_at"] >= since) & (e["opened_at"] < as_of)]
+    ack = win["acknowledged_at"].where(win["acknowledged_at"] < as_of)
+    closed = win["closed_at"].where(win["closed_at"] < as_of)
+    fr = ((ack - win["opened_at"]).dt.total_seconds() / 3600).dropna().to_numpy()
+    res = ((closed - win["opened_at"]).dt.total_seconds() / 3600).dropna().to_numpy()
+    n_acc = int(win["account_id"].nunique())
+    weeks = pd.date_range(since.normalize(), as_of, freq="7D", tz="UTC")
+    weekly = pd.Series(
+        np.histogram(win["opened_at"].astype("int64"), bins=np.append(weeks.asi8, as_of.value))[0]
+        if len(weeks)
+        else [],
+        index=weeks,
+        dtype=int,
+    )
+
+    t = history.tickets
+    rated = t[(t["created_at"] >= since) & (t["created_at"] < as_of) & t["csat"].notna()]
+    after = _after_escalation(rated, e[e["opened_at"] < as_of], csat_after_days)
+    return HistoryKpis(
+        active_accounts=active_accounts,
+        escalations=len(win),
+        accounts_escalated=n_acc,
+        escalation_rate=len(win) / active_accounts if active_accounts else None,
+        escalations_per_account=len(win) / n_acc if n_acc else None,
+        first_response_hours=fr,
+        resolution_hours=res,
+        first_response_within=float(np.mean(fr <= benchmarks.first_response)) if len(fr) else None,
+        resolution_within=float(np.mean(res <= benchmarks.resolution)) if len(res) else None,
+        weekly=weekly,
+        csat_after=float(after["csat"].astype(float).mean()) if len(after) else None,
+        csat_all=float(rated["csat"].astype(float).mean()) if len(rated) else None,
+    )
+
+
+def _after_escalation(tickets: pd.DataFrame, escalations: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Tickets opened within `days` after one of their account's escalations (each ticket once)."""
+    if not len(tickets) or not len(escalations):
+        return tickets.iloc[0:0]
+    pairs = tickets[["ticket_id", "account_id", "created_at", "csat"]].merge(
+        escalations[["account_id", "opened_at"]], on="account_id"
+    )
+    hit = (pairs["created_at"] >= pairs["opened_at"]) & (
+        pairs["created_at"] < pairs["opened_at"] + pd.Timedelta(days=days)
+    )
+    return pairs[hit].drop_duplicates("ticket_id")

@@ -1,0 +1,416 @@
+"""The escalation ladder: from calibrated risks, features and account facts to a level, an owner,
+a team, a priority and a due time.
+
+Pure and deterministic: no clock, no I/O. `decide(signals, previous, params, now)` returns the
+account's new `LadderState` and the `Decision` that explains it; the store persists both and the
+notifier turns a changed decision into messages. Configuration lives in `params.yaml` (`ladder:`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from features.errors import UserError
+from serving.params import Condition, LadderParams, LevelParams
+
+# Decision.rule values besides "rule:<name>".
+RISK, TIMEOUT, COOLDOWN, HOLD, FIRST = "risk", "timeout", "cooldown", "hold", "first"
+_NAMESPACE = uuid.UUID("5d0a6f3e-2c1b-4f7e-9a51-3b1d7c0e8a42")
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the ladder knows about an account besides the model: size, contract and open tickets."""
+
+    arr: float
+    tier: str
+    seats: int
+    days_to_renewal: int | None
+    open_p1: int
+    open_p2: int
+    open_p1_past_sla: int
+    open_p2_past_sla: int
+    language: str = "en"
+    csm_owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Signals:
+    """One account's inputs on one evaluation. `reasons` are the rendered top reasons (JSON-able
+    dicts with at least a `text` key) passed through to the audit trail and the messages."""
+
+    account_id: str
+    escalation_risk: float
+    churn_risk: float
+    features: Mapping[str, Any]
+    reason_family: str | None
+    facts: AccountFacts
+    reasons: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class LadderState:
+    """What the ladder remembers per account between evaluations."""
+
+    account_id: str
+    level: str
+    since: dt.datetime  # when the current level was entered
+    due_at: dt.datetime | None  # acknowledge by; None when the level has no response target
+    acknowledged_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    below_since: dt.datetime | None  # risk below entry - margin since; None when not cooling down
+    timeouts: int  # automatic one-level steps in this unacknowledged episode
+    decision_id: str | None  # the decision that set the current level
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one evaluation: what changed, why, who acts, by when, and how they hear."""
+
+    decision_id: str
+    account_id: str
+    at: dt.datetime
+    old_level: str | None
+    new_level: str
+    changed: bool
+    direction: str  # "up", "down" or "same"
+    rule: str  # "risk", "rule:<name>", "timeout", "cooldown", "hold", "first"
+    reason_key: str  # message-catalog key explaining the decision
+    reason_params: Mapping[str, Any]
+    owners: tuple[str, ...]
+    team: str
+    priority: str
+    due_at: dt.datetime | None
+    channels: tuple[str, ...]
+    actions: tuple[str, ...]
+    escalation_risk: float
+    churn_risk: float
+    reasons: tuple[Mapping[str, Any], ...] = field(default=())
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def _value(cond: Condition, signals: Signals) -> Any:
+    if cond.score is not None:
+        return getattr(signals, cond.score)
+    if cond.fact is not None:
+        return getattr(signals.facts, cond.fact)
+    return signals.features.get(cond.feature or "")
+
+
+def holds(cond: Condition, signals: Signals) -> bool:
+    """A condition on a missing value (None, NaN, absent feature) does not hold."""
+    x = _value(cond, signals)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return False
+    v = cond.value
+    match cond.op:
+        case "in":
+            return x in v  # type: ignore[operator]
+        case "not_in":
+            return x not in v  # type: ignore[operator]
+        case "==":
+            return bool(x == v)
+        case "!=":
+            return bool(x != v)
+    if isinstance(x, str):
+        return False
+    xf, vf = float(x), float(v)  # type: ignore[arg-type]
+    return {">=": xf >= vf, ">": xf > vf, "<=": xf <= vf, "<": xf < vf}[cond.op]
+
+
+# --- levels ----------------------------------------------------------------------------------
+
+
+def _entered(level: LevelParams, esc: float, churn: float, margin: float) -> bool:
+    e = level.entry
+    if e is None:
+        return False
+    return (e.escalation_risk is not None and esc >= e.escalation_risk - margin) or (
+        e.churn_risk is not None and churn >= e.churn_risk - margin
+    )
+
+
+def risk_level(esc: float, churn: float, params: LadderParams, margin: float = 0.0) -> int:
+    """Index of the highest level whose entry criteria the risks meet (with `margin` slack)."""
+    best = 0
+    for i, level in enumerate(params.levels.values()):
+        if i and _entered(level, esc, churn, margin):
+            best = i
+    return best
+
+
+def rule_floor(signals: Signals, params: LadderParams) -> tuple[int, str | None]:
+    """The highest level a hard rule demands, and the first rule demanding it."""
+    names = list(params.levels)
+    best, fired = 0, None
+    for rule in params.rules:
+        if all(holds(c, signals) for c in rule.when):
+            i = names.index(rule.min_level)
+            if i > best:
+                best, fired = i, rule.name
+    return best, fired
+
+
+def priority(signals: Signals, params: LadderParams) -> str:
+    """Impact (size) x urgency (risk, tickets, renewal) -> priority, from the configured matrix."""
+    pp = params.priority
+
+    def pick(classes: Sequence[Any]) -> str:
+        for c in classes:
+            if any(holds(cond, signals) for cond in c.any):
+                return str(c.name)
+        return str(classes[-1].name)
+
+    return pp.matrix[pick(pp.impact)][pick(pp.urgency)]
+
+
+def team(reason_family: str | None, params: LadderParams) -> str:
+    if reason_family is None:
+        return params.routing.default_team
+    return params.routing.families.get(reason_family, params.routing.default_team)
+
+
+# --- due times -------------------------------------------------------------------------------
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is None:
+        raise ValueError("times passed to the ladder must be timezone-aware")
+    return dt.datetime.fromtimestamp(t.timestamp(), tz=dt.UTC)
+
+
+def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParams) -> dt.datetime:
+    """`start` plus `hours` of clock time, or of business time in the calendar's time zone.
+
+    Business time is counted in real elapsed time inside local opening intervals, so nights,
+    weekends, holidays and DST changes are handled by the zone database, not by fixed offsets.
+    """
+    start = _utc(start)
+    remaining = dt.timedelta(hours=hours)
+    if not business:
+        return start + remaining
+    cal = params.business_calendar
+    tz = ZoneInfo(cal.time_zone)
+    holidays = set(cal.holidays)
+    day = start.astimezone(tz).date()
+    for _ in range(3 * 366):
+        if day not in holidays:
+            for open_t, close_t in cal.intervals(day.weekday()):
+                lo = _utc(dt.datetime.combine(day, open_t, tzinfo=tz))
+                hi = _utc(dt.datetime.combine(day, close_t, tzinfo=tz))
+                lo = max(lo, start)
+                if lo >= hi:
+                    continue
+                if remaining <= hi - lo:
+                    return lo + remaining
+                remaining -= hi - lo
+        day += dt.timedelta(days=1)
+    raise UserError(
+        "ladder.business_calendar: no business hours within three years (all holidays?)"
+    )
+
+
+def _level_due(level: LevelParams, start: dt.datetime, params: LadderParams) -> dt.datetime | None:
+    if level.response_hours is None:
+        return None
+    return due_at(start, level.response_hours, level.business_hours, params)
+
+
+# --- the decision ----------------------------------------------------------------------------
+
+
+def decision_id(account_id: str, now: dt.datetime, old: str | None, new: str, rule: str) -> str:
+    """Deterministic, so re-running the same evaluation is recognised as the same decision."""
+    return str(uuid.uuid5(_NAMESPACE, f"{account_id}|{_utc(now).isoformat()}|{old}|{new}|{rule}"))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What an evaluation reads from the signals alone (not from the state or the clock): the
+    level the risks reach, the hard rules' floor, the priority and the team. Batch paths compute
+    it for many accounts at once (`serving.ladderbatch.assess_many`) and pass it to `decide`."""
+
+    by_risk: int
+    floor: int
+    fired: str | None
+    priority: str
+    team: str
+
+
+def assess(signals: Signals, params: LadderParams) -> Assessment:
+    esc, churn = float(signals.escalation_risk), float(signals.churn_risk)
+    floor, fired = rule_floor(signals, params)
+    return Assessment(
+        by_risk=risk_level(esc, churn, params),
+        floor=floor,
+        fired=fired,
+        priority=priority(signals, params),
+        team=team(signals.reason_family, params),
+    )
+
+
+def decide(
+    signals: Signals,
+    previous: LadderState | None,
+    params: LadderParams,
+    now: dt.datetime,
+    assessment: Assessment | None = None,
+) -> tuple[LadderState, Decision]:
+    """One evaluation of one account. See docs/ladder.md for the order of the steps.
+    `assessment`, when given, must be `assess(signals, params)` (computed in bulk elsewhere)."""
+    now = _utc(now)
+    names = list(params.levels)
+    esc, churn = float(signals.escalation_risk), float(signals.churn_risk)
+    a = assessment if assessment is not None else assess(signals, params)
+    by_risk, floor, fired = a.by_risk, a.floor, a.fired
+    target = max(by_risk, floor)
+    target_rule = f"rule:{fired}" if floor > by_risk else RISK
+    reason_params: dict[str, Any] = {"rule": fired} if floor > by_risk else {}
+
+    if previous is None:
+        prev_i = 0
+        state = LadderState(signals.account_id, names[0], now, None, None, None, None, 0, None)
+    else:
+        if previous.level not in params.levels:
+            raise UserError(
+                f"account {previous.account_id}: stored ladder level {previous.level!r} is not in "
+                f"ladder.levels {names}; a renamed level needs a migration of the ladder state"
+            )
+        prev_i = names.index(previous.level)
+        state = previous
+
+    new_i, rule, reason_key = prev_i, HOLD, "unchanged"
+    below_since = state.below_since
+    timeouts = state.timeouts
+    if target > prev_i:
+        new_i, rule = target, target_rule
+        reason_key = "escalated_by_rule" if rule != RISK else "escalated_by_risk"
+        below_since = None
+    elif target == prev_i:
+        below_since = None
+    else:
+        held = max(risk_level(esc, churn, params, params.hysteresis.margin), floor)
+        if held >= prev_i:
+            below_since = None
+            reason_key = "held_by_hysteresis"
+        elif below_since is None:
+            below_since = now
+            reason_key = "cooling_down"
+        elif now - below_since >= dt.timedelta(days=params.hysteresis.cooldown_days):
+            new_i, rule, reason_key = held, COOLDOWN, "deescalated_after_cooldown"
+            reason_params = {
+                "days": params.hysteresis.cooldown_days,
+                "margin": params.hysteresis.margin,
+            }
+            below_since = None
+        else:
+            reason_key = "cooling_down"
+
+    if (
+        new_i == prev_i
+        and previous is not None
+        and state.due_at is not None
+        and state.acknowledged_at is None
+        and state.resolved_at is None
+        and now >= state.due_at
+        and timeouts < params.timeout.max_repeats
+        and prev_i + 1 < len(names)
+    ):
+        new_i, rule, reason_key = prev_i + 1, TIMEOUT, "escalated_by_timeout"
+        reason_params = {"previous_due_at": state.due_at.isoformat()}
+        timeouts += 1
+        below_since = None
+
+    old_level = None if previous is None else previous.level
+    new_level = names[new_i]
+    level = params.levels[new_level]
+    changed = new_i != prev_i
+    if previous is None and not changed:
+        rule = FIRST
+    did = decision_id(signals.account_id, now, old_level, new_level, rule)
+    if changed:
+        new_state = LadderState(
+            account_id=signals.account_id,
+            level=new_level,
+            since=now,
+            due_at=_level_due(level, now, params),
+            acknowledged_at=None,
+            resolved_at=None,
+            below_since=below_since,
+            timeouts=0 if new_i < prev_i or rule != TIMEOUT else timeouts,
+            decision_id=did,
+        )
+    else:
+        new_state = dataclasses.replace(state, below_since=below_since)
+    decision = Decision(
+        decision_id=did,
+        account_id=signals.account_id,
+        at=now,
+        old_level=old_level,
+        new_level=new_level,
+        changed=changed,
+        direction="up" if new_i > prev_i else "down" if new_i < prev_i else "same",
+        rule=rule,
+        reason_key=reason_key,
+        reason_params=reason_params,
+        owners=level.owners,
+        team=a.team,
+        priority=a.priority,
+        due_at=new_state.due_at,
+        channels=level.channels,
+        actions=level.actions,
+        escalation_risk=esc,
+        churn_risk=churn,
+        reasons=tuple(signals.reasons),
+    )
+    return new_state, decision
+
+
+# --- validation against a model's feature spec ------------------------------------------------
+
+
+def validate_against(
+    params: LadderParams, feature_names: Sequence[str], families: Sequence[str] | None = None
+) -> None:
+    """Check the ladder's references to features (and reason families) against a model's spec.
+
+    The feature spec is known only once a model is loaded, so this runs at the entry point, not
+    in the params model. Raises a UserError naming every offending key.
+    """
+    known = set(feature_names)
+    problems: list[str] = []
+
+    def check(conds: Sequence[Condition], where: str) -> None:
+        for j, c in enumerate(conds):
+            if c.feature is not None and c.feature not in known:
+                problems.append(
+                    f"ladder.{where}[{j}].feature: unknown feature {c.feature!r} "
+                    "(not in the model's feature spec)"
+                )
+
+    for i, rule in enumerate(params.rules):
+        check(rule.when, f"rules[{i}] ({rule.name}).when")
+    for axis in ("impact", "urgency"):
+        for i, cls in enumerate(getattr(params.priority, axis)):
+            check(cls.any, f"priority.{axis}[{i}] ({cls.name}).any")
+    if families is not None:
+        problems += [
+            f"ladder.routing.families.{f}: unknown reason family (known: {sorted(families)})"
+            for f in params.routing.families
+            if f not in set(families)
+        ]
+    if problems:
+        raise UserError("ladder settings do not match the model:\n  " + "\n  ".join(problems))
+
+
+def level_index(params: LadderParams, name: str) -> int:
+    return list(params.levels).index(name)

@@ -1,0 +1,69 @@
+"""The message catalog of the ladder: notification and command texts in English and German.
+
+Level titles and playbook actions are configured (translated) in params.yaml; the fixed texts
+live here. To add a language, add a mapping with the same keys; a missing key falls back to
+English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+CATALOG: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "subject_up": "[{priority}] {account}: escalated to {level} ({title})",
+        "subject_down": "{account}: de-escalated to {level} ({title})",
+        "line_account": "Account: {account}",
+        "line_level": "Level: {old} -> {level} ({title})",
+        "line_why": "Why: {why}",
+        "line_risk": "Escalation risk {escalation_risk:.0%}, churn risk {churn_risk:.0%}",
+        "line_reasons": "Top reasons:",
+        "line_owner": "Owner: {owners} (team: {team}, priority {priority})",
+        "line_due": "Acknowledge by: {due}",
+        "line_no_due": "Acknowledge by: no response target at this level",
+        "line_actions": "Playbook:",
+        "line_footer": "Acknowledge with: escrisk ack {account}",
+        "none": "none",
+        "escalated_by_risk": "calibrated risk reached the level's entry threshold",
+        "escalated_by_rule": "hard rule '{rule}' applies",
+        "escalated_by_timeout": "the previous level was not acknowledged by {previous_due_at}",
+        "deescalated_after_cooldown": "risk stayed below the entry threshold minus {margin} for {days} days",
+        "held_by_hysteresis": "risk is below the entry threshold but within the margin",
+        "cooling_down": "risk is below the entry threshold minus the margin; cooling down",
+        "unchanged": "no change",
+    },
+    "de": {
+        "subject_up": "[{priority}] {account}: eskaliert auf {level} ({title})",
+        "subject_down": "{account}: zurückgestuft auf {level} ({title})",
+        "line_account": "Account: {account}",
+        "line_level": "Stufe: {old} -> {level} ({title})",
+        "line_why": "Grund: {why}",
+        "line_risk": "Eskalationsrisiko {escalation_risk:.0%}, Abwanderungsrisiko {churn_risk:.0%}",
+        "line_reasons": "Wichtigste Gründe:",
+        "line_owner": "Verantwortlich: {owners} (Team: {team}, Priorität {priority})",
+        "line_due": "Bestätigen bis: {due}",
+        "line_no_due": "Bestätigen bis: auf dieser Stufe keine Reaktionszeit",
+        "line_actions": "Playbook:",
+        "line_footer": "Bestätigen mit: escrisk ack {account}",
+        "none": "keine",
+        "escalated_by_risk": "das kalibrierte Risiko hat die Eintrittsschwelle der Stufe erreicht",
+        "escalated_by_rule": "feste Regel '{rule}' greift",
+        "escalated_by_timeout": "die vorige Stufe wurde nicht bis {previous_due_at} bestätigt",
+        "deescalated_after_cooldown": "das Risiko lag {days} Tage unter der Eintrittsschwelle minus {margin}",
+        "held_by_hysteresis": "das Risiko liegt unter der Eintrittsschwelle, aber innerhalb der Marge",
+        "cooling_down": "das Risiko liegt unter der Schwelle minus Marge; Abkühlphase läuft",
+        "unchanged": "keine Änderung",
+    },
+}
+
+
+def text(key: str, language: str, **values: Any) -> str:
+    """The catalog entry in `language` (English when missing), formatted with `values`."""
+    template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
+    return template.format(**values)
+
+
+def pick(translations: Mapping[str, str], language: str) -> str:
+    """A configured translated text (level title, action) in `language`, else English."""
+    return translations.get(language) or translations["en"]

@@ -1,0 +1,59 @@
+"""Finding and loading the registered `champion` for scoring (an edge: talks to MLflow).
+
+The registered pyfunc carries the model bundle as its one artifact; we download it once and load it
+with the plain-Python loader, keeping the boosters for SHAP contributions and the calibrators.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from features.errors import UserError
+from serving.scoring import Head, ScoringModel, head_of
+
+ALIAS = "champion"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # when MLFLOW_TRACKING_URI is unset
+HOW_TO_TRAIN = (
+    "train and promote one first, e.g. `escrisk simulate --out demo-data && "
+    "escrisk train demo-data && escrisk promote`"
+)
+
+
+def champion_version(tracking_uri: str, model_name: str) -> str:
+    """The champion's version number, or a UserError saying how to get one."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        mv = mlflow.MlflowClient().get_model_version_by_alias(model_name, ALIAS)
+    except MlflowException:
+        raise UserError(
+            f"no {ALIAS!r} version of model {model_name!r} in the MLflow registry at "
+            f"{tracking_uri}; {HOW_TO_TRAIN}"
+        ) from None
+    return str(mv.version)
+
+
+def scoring_model(bundle, version: str) -> ScoringModel:
+    """Adapt a training bundle to what scoring needs: one booster and calibrator per head."""
+    heads = {head_of(t): Head(h.booster, h.calibrator) for t, h in bundle.heads.items()}
+    missing = {"escalation", "churn"} - set(heads)
+    if missing:
+        raise UserError(f"model {version} has no head for {sorted(missing)}")
+    return ScoringModel(spec=bundle.spec, heads=heads, version=version)
+
+
+def load_champion(tracking_uri: str, model_name: str) -> ScoringModel:
+    """Download the champion's bundle and load it; the version reads `escalation-risk/3`."""
+    import mlflow
+
+    from training.bundle import load_bundle
+
+    version = champion_version(tracking_uri, model_name)
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
+    found = sorted(local.rglob("bundle.json"))
+    if not found:
+        raise UserError(f"model {model_name} version {version} holds no bundle (no bundle.json)")
+    return scoring_model(load_bundle(found[0].parent), f"{model_name}/{version}")

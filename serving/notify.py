@@ -1,0 +1,336 @@
+"""Notifications for ladder decisions: planned into the outbox, delivered by pluggable notifiers.
+
+`plan_messages` (pure) turns a changed decision into one message per channel and recipient; the
+store writes them in the same transaction as the audit record. `deliver` (the edge) sends what is
+due from the outbox through the configured notifiers, retrying failures with bounded exponential
+back-off and recording every attempt. Each message carries an idempotency key (the e-mail
+Message-ID, the webhook's `Idempotency-Key` header) so receivers can drop a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from features.errors import UserError
+from serving.ladder import Decision, Signals
+from serving.ladder_text import pick, text
+from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
+from serving.store import OutboxMessage, Store
+
+_NAMESPACE = uuid.UUID("0b7f7f53-9d0e-4c38-8f0c-6d1f5b0a3e11")
+
+
+# --- configuration checks --------------------------------------------------------------------
+
+
+def check_config(ladder: LadderParams, notifications: NotificationParams) -> None:
+    """Every channel a level uses has a notifier; every e-mailed owner role has an address."""
+    problems: list[str] = []
+    for name, level in ladder.levels.items():
+        for channel in level.channels:
+            cfg = notifications.channels.get(channel)
+            if cfg is None:
+                problems.append(
+                    f"ladder.levels.{name}.channels: channel {channel!r} has no entry under "
+                    "notifications.channels"
+                )
+            elif cfg.notifier == "smtp":
+                for role in level.owners:
+                    if not notifications.recipients.get(role):
+                        problems.append(
+                            f"notifications.recipients.{role}: no e-mail address for owner role "
+                            f"{role!r} (used by ladder.levels.{name}.owners)"
+                        )
+    if problems:
+        raise UserError(
+            "notification settings are incomplete:\n  " + "\n  ".join(sorted(set(problems)))
+        )
+
+
+# --- planning (pure) -------------------------------------------------------------------------
+
+
+def render(
+    decision: Decision, signals: Signals, ladder: LadderParams, language: str
+) -> tuple[str, str]:
+    """Subject and plain-text body: account, level, why, reasons, owners, due time, playbook."""
+    level = ladder.levels[decision.new_level]
+    title = pick(level.title, language)
+    values: dict[str, Any] = {
+        "account": decision.account_id,
+        "level": decision.new_level,
+        "old": decision.old_level or "-",
+        "title": title,
+        "priority": decision.priority,
+        "team": decision.team,
+        "owners": ", ".join(decision.owners),
+        "escalation_risk": decision.escalation_risk,
+        "churn_risk": decision.churn_risk,
+    }
+    subject = text(
+        "subject_up" if decision.direction != "down" else "subject_down", language, **values
+    )
+    why = text(
+        decision.reason_key,
+        language,
+        **{
+            "rule": "",
+            "days": "",
+            "margin": "",
+            "previous_due_at": "",
+            **_local(decision.reason_params, ladder),
+        },
+    )
+    lines = [
+        text("line_account", language, **values),
+        text("line_level", language, **values),
+        text("line_why", language, why=why),
+        text("line_risk", language, **values),
+        text("line_owner", language, **values),
+    ]
+    if decision.due_at is not None:
+        lines.append(text("line_due", language, due=format_time(decision.due_at, ladder)))
+    else:
+        lines.append(text("line_no_due", language))
+    lines.append(text("line_reasons", language))
+    reasons = [str(r.get("text", r)) for r in decision.reasons]
+    lines += [f"  - {r}" for r in reasons] or [f"  - {text('none', language)}"]
+    lines.append(text("line_actions", language))
+    lines += [f"  - {pick(ladder.actions[a], language)}" for a in level.actions]
+    lines += ["", text("line_footer", language, **values)]
+    return subject, "\n".join(lines)
+
+
+def format_time(t: dt.datetime, ladder: LadderParams) -> str:
+    tz = ladder.business_calendar.time_zone
+    return f"{t.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
+
+
+def _local(params: Mapping[str, Any], ladder: LadderParams) -> dict[str, Any]:
+    out = dict(params)
+    if isinstance(out.get("previous_due_at"), str):
+        out["previous_due_at"] = format_time(
+            dt.datetime.fromisoformat(out["previous_due_at"]), ladder
+        )
+    return out
+
+
+def idempotency_key(decision_id: str, channel: str, recipient: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{decision_id}|{channel}|{recipient}"))
+
+
+def plan_messages(
+    decision: Decision,
+    signals: Signals,
+    ladder: LadderParams,
+    notifications: NotificationParams,
+) -> list[OutboxMessage]:
+    """The messages a decision produces: the new level's channels and owners when going up, the
+    old level's when going down (if `on_deescalation`); none when nothing changed."""
+    if not decision.changed:
+        return []
+    if decision.direction == "down":
+        if not notifications.on_deescalation or decision.old_level is None:
+            return []
+        level = ladder.levels[decision.old_level]
+    else:
+        level = ladder.levels[decision.new_level]
+    language = signals.facts.language or notifications.default_language
+    subject, body = render(decision, signals, ladder, language)
+    out: list[OutboxMessage] = []
+    for channel in level.channels:
+        cfg = notifications.channels.get(channel)
+        if cfg is None:
+            raise UserError(f"channel {channel!r} has no entry under notifications.channels")
+        if cfg.notifier == "none":
+            continue
+        if cfg.notifier == "smtp":
+            recipients: list[str] = []
+            for role in level.owners:
+                for address in notifications.recipients.get(role, ()):
+                    if address not in recipients:
+                        recipients.append(address)
+            if not recipients:
+                raise UserError(
+                    f"notifications.recipients: no e-mail address for owners {list(level.owners)}"
+                )
+        else:
+            recipients = [cfg.team_urls.get(decision.team) or cfg.url or ""]
+        for recipient in recipients:
+            key = idempotency_key(decision.decision_id, channel, recipient)
+            payload: dict[str, Any] = (
+                {"message_id": f"<{key}@escrisk>"}
+                if cfg.notifier == "smtp"
+                else {"text": f"*{subject}*\n{body}"}
+            )
+            out.append(
+                OutboxMessage(
+                    idempotency_key=key,
+                    decision_id=decision.decision_id,
+                    account_id=decision.account_id,
+                    channel=channel,
+                    notifier=cfg.notifier,
+                    recipient=recipient,
+                    subject=subject,
+                    body=body,
+                    payload=payload,
+                )
+            )
+    return out
+
+
+# --- notifiers (I/O) -------------------------------------------------------------------------
+
+
+class Notifier(Protocol):
+    def send(self, message: Mapping[str, Any]) -> None:
+        """Deliver one outbox row or raise."""
+
+
+class SmtpNotifier:
+    """Plain-text e-mail through an SMTP server (optionally STARTTLS and login)."""
+
+    def __init__(self, cfg: SmtpParams, password: str | None = None) -> None:
+        self.cfg = cfg
+        self.password = password
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        mail = EmailMessage()
+        mail["From"] = self.cfg.sender
+        mail["To"] = message["recipient"]
+        mail["Subject"] = message["subject"]
+        mail["Message-ID"] = (
+            message["payload"].get("message_id") or f"<{message['idempotency_key']}@escrisk>"
+        )
+        mail["X-Escrisk-Idempotency-Key"] = message["idempotency_key"]
+        mail.set_content(message["body"])
+        with smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.cfg.timeout_seconds) as smtp:
+            if self.cfg.starttls:
+                smtp.starttls()
+            if self.cfg.username:
+                smtp.login(self.cfg.username, self.password or "")
+            smtp.send_message(mail)
+
+
+class WebhookNotifier:
+    """POST `{"text": ...}` as JSON, which Slack and Teams incoming webhooks accept."""
+
+    def __init__(self, timeout_seconds: float, client: httpx.Client | None = None) -> None:
+        self.client = client or httpx.Client(timeout=timeout_seconds)
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        response = self.client.post(
+            message["recipient"],
+            json=dict(message["payload"]),
+            headers={"Idempotency-Key": message["idempotency_key"]},
+        )
+        if response.status_code >= 300:
+            raise RuntimeError(
+                f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
+            )
+
+
+def notifiers_from(
+    notifications: NotificationParams, smtp_password: str | None = None
+) -> dict[str, Notifier]:
+    return {
+        "smtp": SmtpNotifier(notifications.smtp, smtp_password),
+        "webhook": WebhookNotifier(notifications.webhook_timeout_seconds),
+    }
+
+
+# --- delivery from the outbox (edge) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int
+    retrying: int
+    failed: int  # gave up after max_attempts
+    skipped: int  # claimed by another sender
+
+
+def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
+    """Wait before the next attempt after `attempts_before + 1` failures (bounded exponential)."""
+    seconds = retry.backoff_seconds * retry.backoff_factor**attempts_before
+    return dt.timedelta(seconds=min(seconds, retry.max_backoff_seconds))
+
+
+def deliver(
+    store: Store,
+    notifiers: Mapping[str, Notifier],
+    retry: RetryParams,
+    now: dt.datetime,
+    limit: int = 500,
+) -> DeliveryReport:
+    """Send every outbox message that is due. A failure is recorded with its error and retried
+    after back-off by a later call; after `max_attempts` the message is marked failed. The audit
+    record is never touched."""
+    lease = dt.timedelta(seconds=retry.lease_seconds)
+    sent = retrying = failed = skipped = 0
+    for row in store.due_messages(now, lease, limit):
+        if not store.claim(row["id"], now, lease):
+            skipped += 1
+            continue
+        notifier = notifiers.get(row["notifier"])
+        try:
+            if notifier is None:
+                raise RuntimeError(f"no notifier {row['notifier']!r} configured")
+            notifier.send(row)
+        except Exception as exc:
+            attempts = row["attempts"] + 1
+            if attempts >= retry.max_attempts:
+                store.mark_failed(row["id"], now, f"{type(exc).__name__}: {exc}", None)
+                failed += 1
+            else:
+                store.mark_failed(
+                    row["id"],
+                    now,
+                    f"{type(exc).__name__}: {exc}",
+                    now + backoff(row["attempts"], retry),
+                )
+                retrying += 1
+            continue
+        store.mark_sent(row["id"], now)
+        sent += 1
+    return DeliveryReport(sent, retrying, failed, skipped)
+
+
+def record_and_plan(
+    store: Store,
+    signals: Signals,
+    ladder: LadderParams,
+    notifications: NotificationParams,
+    now: dt.datetime,
+    model_version: str | None,
+) -> Decision:
+    """Decide, record the audit row and plan its messages in one transaction (no sending)."""
+    return store.evaluate(
+        signals,
+        ladder,
+        now,
+        model_version,
+        plan=lambda d, s: plan_messages(d, s, ladder, notifications),
+    )
+
+
+def evaluate_all(
+    store: Store,
+    signals: Sequence[Signals],
+    ladder: LadderParams,
+    notifications: NotificationParams,
+    now: dt.datetime,
+    model_version: str | None,
+) -> list[Decision]:
+    """The daily job's ladder step: record every account's decision; deliver separately."""
+    check_config(ladder, notifications)
+    return [record_and_plan(store, s, ladder, notifications, now, model_version) for s in signals]

@@ -1,0 +1,567 @@
+"""The root settings object: `params.yaml` is loaded here, once, at the entry point.
+
+Each package owns the models of its own sections; this module only composes them and turns
+pydantic's errors into messages that name the key's path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import re
+import types
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from features.errors import UserError
+from features.params import ContractParams, FeatureParams, ImporterParams, StrictModel
+from training.params import (
+    EvaluationParams,
+    LabelParams,
+    ModelParams,
+    PromotionParams,
+    SimulationParams,
+    SplitParams,
+)
+
+# --- The escalation ladder and its notifications (issue 5) -----------------------------------
+
+CHANNELS = ("email", "phone", "slack", "ticket")
+SCORES = ("escalation_risk", "churn_risk")
+# Account facts a rule or the priority matrix may name; `serving.ladder.AccountFacts` has exactly these.
+FACTS = (
+    "arr",
+    "tier",
+    "seats",
+    "days_to_renewal",
+    "open_p1",
+    "open_p2",
+    "open_p1_past_sla",
+    "open_p2_past_sla",
+)
+OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _known(value: str, known: tuple[str, ...], what: str) -> str:
+    if value not in known:
+        raise ValueError(f"unknown {what} {value!r}; known: {list(known)}")
+    return value
+
+
+class Condition(StrictModel):
+    """One test on one input: exactly one of `fact`, `feature` or `score`, an operator and a value."""
+
+    fact: str | None = None
+    feature: str | None = None
+    score: str | None = None
+    op: str
+    value: float | str | list[float | str]
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Condition:
+        named = [k for k in ("fact", "feature", "score") if getattr(self, k) is not None]
+        if len(named) != 1:
+            raise ValueError(f"name exactly one of fact, feature or score (got {named or 'none'})")
+        if self.fact is not None:
+            _known(self.fact, FACTS, "fact")
+        if self.score is not None:
+            _known(self.score, SCORES, "score")
+        _known(self.op, OPERATORS, "operator")
+        if self.op in ("in", "not_in") and not isinstance(self.value, list):
+            raise ValueError(f"operator {self.op!r} needs a list value")
+        if self.op in (">=", ">", "<=", "<") and isinstance(self.value, (str, list)):
+            raise ValueError(f"operator {self.op!r} needs a number, got {self.value!r}")
+        return self
+
+    @property
+    def subject(self) -> str:
+        return self.fact or self.feature or self.score or ""
+
+
+class RuleParams(StrictModel):
+    """A hard rule: when every condition holds, the account is at least at `min_level`."""
+
+    name: str = Field(min_length=1)
+    when: tuple[Condition, ...] = Field(min_length=1)
+    min_level: str
+
+
+class EntryParams(StrictModel):
+    """A level is entered when either calibrated risk reaches its threshold (null: head not used)."""
+
+    escalation_risk: float | None = Field(ge=0, le=1)
+    churn_risk: float | None = Field(ge=0, le=1)
+
+
+class LevelParams(StrictModel):
+    title: dict[str, str] = Field(min_length=1, description="language -> display name")
+    entry: EntryParams | None
+    owners: tuple[str, ...] = Field(description="owner roles, e.g. csm, cs_manager")
+    response_hours: float | None = Field(gt=0, description="acknowledge within; null: no target")
+    business_hours: bool
+    channels: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @field_validator("owners")
+    @classmethod
+    def _has_owner(cls, owners: tuple[str, ...]) -> tuple[str, ...]:
+        if not owners or any(not o.strip() for o in owners):
+            raise ValueError("every level needs at least one non-empty owner role")
+        return owners
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, channels: tuple[str, ...]) -> tuple[str, ...]:
+        for c in channels:
+            _known(c, CHANNELS, "channel")
+        return channels
+
+
+class HysteresisParams(StrictModel):
+    margin: float = Field(
+        ge=0, le=1, description="risk must fall below entry minus this to go down"
+    )
+    cooldown_days: float = Field(ge=0, description="...and stay there this long")
+
+
+class TimeoutParams(StrictModel):
+    max_repeats: int = Field(
+        ge=0, description="automatic one-level steps per unacknowledged episode"
+    )
+
+
+class CalendarParams(StrictModel):
+    """Business hours: a weekly calendar of local opening intervals, holidays and a time zone."""
+
+    time_zone: str
+    weekly: dict[str, str | None] = Field(
+        description='weekday -> "09:00-12:00,13:00-17:00" or null'
+    )
+    holidays: tuple[dt.date, ...]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)"
+            ) from None
+        return tz
+
+    @field_validator("weekly")
+    @classmethod
+    def _intervals(cls, weekly: dict[str, str | None]) -> dict[str, str | None]:
+        for day, spec in weekly.items():
+            _known(day, WEEKDAYS, "weekday")
+            parse_intervals(spec, day)
+        if not any(weekly.get(d) for d in WEEKDAYS):
+            raise ValueError("the weekly calendar has no business hours at all")
+        return weekly
+
+    def intervals(self, weekday: int) -> tuple[tuple[dt.time, dt.time], ...]:
+        """Opening intervals of a weekday (0 = Monday)."""
+        day = WEEKDAYS[weekday]
+        return parse_intervals(self.weekly.get(day), day)
+
+
+def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time], ...]:
+    if not spec:
+        return ()
+    out: list[tuple[dt.time, dt.time]] = []
+    for part in spec.split(","):
+        try:
+            start_s, end_s = part.strip().split("-")
+            start, end = (
+                dt.time.fromisoformat(start_s.strip()),
+                dt.time.fromisoformat(end_s.strip()),
+            )
+        except ValueError:
+            raise ValueError(f'weekly.{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
+        if end <= start or (out and start < out[-1][1]):
+            raise ValueError(
+                f"weekly.{day}: intervals must be ordered, non-overlapping and non-empty"
+            )
+        out.append((start, end))
+    return tuple(out)
+
+
+class ClassParams(StrictModel):
+    """An impact or urgency class: matched when any condition holds (first class wins; the last
+    class is the default and has no conditions)."""
+
+    name: str
+    any: tuple[Condition, ...]
+
+
+class PriorityParams(StrictModel):
+    impact: tuple[ClassParams, ...] = Field(min_length=1)
+    urgency: tuple[ClassParams, ...] = Field(min_length=1)
+    matrix: dict[str, dict[str, str]] = Field(description="impact -> urgency -> priority")
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> PriorityParams:
+        for axis in ("impact", "urgency"):
+            classes: tuple[ClassParams, ...] = getattr(self, axis)
+            if classes[-1].any:
+                raise ValueError(
+                    f"priority.{axis}: the last class ({classes[-1].name}) is the default and must have `any: []`"
+                )
+        for imp in self.impact:
+            row = self.matrix.get(imp.name)
+            if row is None:
+                raise ValueError(f"priority.matrix has no row for impact {imp.name!r}")
+            missing = [u.name for u in self.urgency if u.name not in row]
+            if missing:
+                raise ValueError(
+                    f"priority.matrix.{imp.name} has no priority for urgency {missing}"
+                )
+        unknown = [k for k in self.matrix if k not in {c.name for c in self.impact}]
+        if unknown:
+            raise ValueError(f"priority.matrix names unknown impact classes {unknown}")
+        return self
+
+
+class RoutingParams(StrictModel):
+    """Functional routing: the dominant reason family picks the team."""
+
+    teams: tuple[str, ...] = Field(min_length=1)
+    families: dict[str, str] = Field(description="reason family -> team")
+    default_team: str
+
+    @model_validator(mode="after")
+    def _teams_known(self) -> RoutingParams:
+        _known(self.default_team, self.teams, "routing.default_team team")
+        for family, team in self.families.items():
+            _known(team, self.teams, f"team in routing.families.{family}:")
+        return self
+
+
+class LadderParams(StrictModel):
+    """The escalation ladder: ordered levels (lowest first), hard rules, priority, routing, timers."""
+
+    levels: dict[str, LevelParams] = Field(min_length=2)
+    rules: tuple[RuleParams, ...]
+    hysteresis: HysteresisParams
+    timeout: TimeoutParams
+    business_calendar: CalendarParams
+    priority: PriorityParams
+    routing: RoutingParams
+    actions: dict[str, dict[str, str]] = Field(description="playbook action -> language -> text")
+    outcomes: tuple[str, ...] = Field(min_length=1, description="allowed resolution outcomes")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LadderParams:
+        names = list(self.levels)
+        first = self.levels[names[0]]
+        if first.entry is not None and (first.entry.escalation_risk or first.entry.churn_risk):
+            raise ValueError(
+                f"levels.{names[0]}.entry: the lowest level is the floor; set `entry: null`"
+            )
+        for head in SCORES:
+            prev: tuple[str, float] | None = None
+            for name in names[1:]:
+                entry = self.levels[name].entry
+                value = getattr(entry, head) if entry is not None else None
+                if value is None:
+                    continue
+                if prev is not None and value <= prev[1]:
+                    raise ValueError(
+                        f"levels.{name}.entry.{head}: thresholds not monotonic: {value} is not above "
+                        f"{prev[1]} of the lower level {prev[0]}"
+                    )
+                prev = (name, value)
+        for name, level in self.levels.items():
+            for action in level.actions:
+                if action not in self.actions:
+                    raise ValueError(
+                        f"levels.{name}.actions: unknown action {action!r}; define it under ladder.actions"
+                    )
+            if "en" not in level.title:
+                raise ValueError(f"levels.{name}.title: needs at least an English (en) title")
+        for i, rule in enumerate(self.rules):
+            if rule.min_level not in self.levels:
+                raise ValueError(
+                    f"rules[{i}] ({rule.name}).min_level: unknown level {rule.min_level!r}; known: {names}"
+                )
+        seen = [r.name for r in self.rules]
+        dupes = sorted({n for n in seen if seen.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rules: duplicate rule names {dupes}")
+        for key, texts in self.actions.items():
+            if "en" not in texts:
+                raise ValueError(f"actions.{key}: needs at least an English (en) text")
+        return self
+
+
+class ChannelParams(StrictModel):
+    """How one channel is delivered: `smtp`, `webhook` (Slack/Teams-style JSON) or `none` (manual)."""
+
+    notifier: str
+    url: str | None = None
+    team_urls: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> ChannelParams:
+        _known(self.notifier, ("smtp", "webhook", "none"), "notifier")
+        if self.notifier == "webhook" and not self.url:
+            raise ValueError("a webhook channel needs a url")
+        return self
+
+
+class SmtpParams(StrictModel):
+    host: str
+    port: int = Field(gt=0, lt=65536)
+    sender: str
+    starttls: bool
+    username: str | None
+    timeout_seconds: float = Field(gt=0)
+
+
+class RetryParams(StrictModel):
+    max_attempts: int = Field(ge=1)
+    backoff_seconds: float = Field(ge=0)
+    backoff_factor: float = Field(ge=1)
+    max_backoff_seconds: float = Field(ge=0)
+    lease_seconds: float = Field(gt=0, description="a claim older than this was a crashed sender")
+
+
+class NotificationParams(StrictModel):
+    default_language: str
+    on_deescalation: bool
+    channels: dict[str, ChannelParams]
+    smtp: SmtpParams
+    recipients: dict[str, tuple[str, ...]] = Field(description="owner role -> email addresses")
+    webhook_timeout_seconds: float = Field(gt=0)
+    retry: RetryParams
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, channels: dict[str, ChannelParams]) -> dict[str, ChannelParams]:
+        for c in channels:
+            _known(c, CHANNELS, "channel")
+        return channels
+
+
+class ServiceParams(StrictModel):
+    """The scoring service (issue 6): processes, time and size limits, reasons per head."""
+
+    workers: int = Field(
+        ge=1, description="worker processes of `escrisk serve` (each loads the model)"
+    )
+    timeout_seconds: float = Field(gt=0, description="a request taking longer is answered 504")
+    max_request_mb: float = Field(gt=0, description="larger request bodies are refused with 413")
+    clock_skew_seconds: float = Field(ge=0, description="how far an event may lie after our clock")
+    top_reasons: int = Field(ge=0, le=20, description="reasons per head in each answer")
+
+
+class DailyPriorityParams(StrictModel):
+    """priority = (escalation_weight * escalation_risk + churn_weight * churn_risk)
+    * (max(arr, arr_floor) / arr_scale) ** arr_exponent"""
+
+    escalation_weight: float = Field(ge=0)
+    churn_weight: float = Field(ge=0)
+    arr_floor: float = Field(gt=0, description="ARR below this counts as this (no zero priority)")
+    arr_scale: float = Field(gt=0, description="ARR that counts 1x")
+    arr_exponent: float = Field(ge=0, description="0: ARR ignored; 1: proportional to ARR")
+
+
+class DriftParams(StrictModel):
+    """Input and score drift against the training reference (PSI)."""
+
+    main_features: int = Field(ge=1, description="the most important features shown")
+    warn_psi: float = Field(gt=0, description="moderate shift from here")
+    retrain_psi: float = Field(gt=0, description="major shift: retrain from here")
+    retrain_features: int = Field(
+        ge=1, description="retrain when this many main features shift majorly"
+    )
+    bins: int = Field(ge=2, le=100, description="quantile bins of the reference (set at training)")
+    epsilon: float = Field(gt=0, lt=0.01, description="share given to an empty bin")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftParams:
+        if self.retrain_psi <= self.warn_psi:
+            raise ValueError("retrain_psi: must be above warn_psi")
+        return self
+
+
+class BenchmarkHoursParams(StrictModel):
+    first_response: float = Field(gt=0)
+    resolution: float = Field(gt=0)
+
+
+class DailyParams(StrictModel):
+    """`escrisk daily`: ranking, deltas, the terminal table and the HTML report (issue 7)."""
+
+    priority: DailyPriorityParams
+    top_reasons: int = Field(ge=1, le=10, description="reasons per account in the list")
+    delta_days: int = Field(ge=1, description="the second delta compares with this many days ago")
+    why_changed_min_delta: float = Field(ge=0, description="smaller risk changes are not explained")
+    why_changed_features: int = Field(ge=1, description="features named in why_changed")
+    trend_runs: int = Field(ge=2, description="runs shown in the report's trend")
+    kpi_window_days: int = Field(ge=1, description="KPIs over this many days before as_of")
+    csat_after_days: int = Field(ge=1, description="tickets opened this long after an escalation")
+    benchmark_hours: BenchmarkHoursParams
+    drift: DriftParams
+    terminal_rows: int = Field(ge=1, description="rows of the terminal table")
+    language: str = Field(description="language of the terminal table and report (en, de)")
+
+
+class ReplayParams(StrictModel):
+    """`escrisk replay`: the ladder run day by day over history, to tune thresholds (issue 5)."""
+
+    flag_level: str = Field(description="an account at this level or above counts as flagged")
+    flap_days: int = Field(ge=1, description="a level change reversed within this many days flaps")
+    assume_acknowledged: bool = Field(
+        description="true: every level is acknowledged within its target (no timeout steps)"
+    )
+
+
+class UiParams(StrictModel):
+    """The CSM web page under /ui (issue 7): language, session, list paging, chart windows."""
+
+    language: str = Field(description="page language when the user picked none (en, de)")
+    session_hours: float = Field(gt=0, description="a login lasts this long")
+    page_size: int = Field(ge=1, le=1000, description="accounts per page of the list")
+    history_runs: int = Field(ge=1, description="daily runs shown in the score history")
+    timeline_days: int = Field(ge=1, description="days of tickets and usage on the account page")
+    waterfall_features: int = Field(ge=1, le=30, description="bars of the reasons waterfall")
+    source_refresh_seconds: float = Field(
+        ge=0, description="re-read the source (ESCRISK_SOURCE) for timelines after this long"
+    )
+
+
+class Params(StrictModel):
+    """Everything tunable, validated. Sections are added by the package that owns them."""
+
+    contract: ContractParams
+    simulation: SimulationParams
+    features: FeatureParams
+    labels: LabelParams
+    split: SplitParams
+    model: ModelParams
+    evaluation: EvaluationParams
+    promotion: PromotionParams
+    importers: ImporterParams
+    ladder: LadderParams
+    notifications: NotificationParams
+    service: ServiceParams
+    daily: DailyParams
+    replay: ReplayParams
+    ui: UiParams
+
+
+def parse_params(data: Any, source: str = "params.yaml") -> Params:
+    """Validate an already-parsed mapping; errors name every offending key path."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: {exc.error_count()} invalid setting(s)"]
+        lines += [f"  {_describe(err)}" for err in exc.errors()]
+        raise UserError("\n".join(lines)) from None
+
+
+# A validator's message may start with the key's path below the model it checks
+# ("sla_policy.starter: ..."); that path is appended to the error's location.
+_REL_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL)
+
+
+def _describe(err: Any) -> str:
+    """`key.path: message` for one pydantic error, with a suggestion for a misspelled key."""
+    loc = [str(p) for p in err["loc"]]
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        known = _known_keys(err["loc"])
+        close = difflib.get_close_matches(loc[-1], known, n=1) if known else []
+        msg = "unknown key (misspelled, or not a setting of this section)"
+        if close:
+            msg += f"; did you mean {close[0]!r}?"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    else:
+        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        m = _REL_PATH.match(msg)
+        if m:
+            loc.append(m.group(1))
+            msg = m.group(2)
+    path = ".".join(loc) or "(top level)"
+    got = err.get("input")
+    if err["type"] not in ("extra_forbidden", "missing") and (
+        got is None or isinstance(got, (str, int, float))
+    ):
+        msg += f" (got {got!r})"
+    return f"{path}: {msg}"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The setting names allowed where an unknown key `loc` was found (for did-you-mean)."""
+    ann: Any = Params
+    for part in loc[:-1]:
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(str(part))
+            if field is None:
+                return []
+            ann = field.annotation
+        elif get_origin(ann) in (dict, tuple, list):
+            ann = get_args(ann)[-1 if get_origin(ann) is dict else 0]
+        else:
+            return []
+    ann = _unwrap(ann)
+    return list(ann.model_fields) if isinstance(ann, type) and issubclass(ann, BaseModel) else []
+
+
+def _unwrap(ann: Any) -> Any:
+    """`X | None` -> X."""
+    if get_origin(ann) in (Union, types.UnionType):
+        args = [a for a in get_args(ann) if a is not type(None)]
+        return args[0] if len(args) == 1 else ann
+    return ann
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a settings file must not."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            with contextlib.suppress(TypeError):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML settings file strictly (duplicate keys are errors); UserError when it cannot."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: params file not found (pass --params PATH)")
+    try:
+        return yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{p}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read the params file ({exc})") from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate a params file."""
+    return parse_params(read_yaml(path), str(path))

@@ -1,0 +1,208 @@
+"""Reasons people can read: per-feature SHAP contributions, on the probability scale, as sentences.
+
+LightGBM's exact TreeSHAP (`pred_contrib=True`) gives contributions on the raw margin that add up,
+with the bias, to the raw score. The calibrated probability is a monotone map of that score, so we
+share the probability change (p(raw) - p(bias)) out in proportion to the raw contributions: the
+displayed contributions still add up, now to the risk minus the risk of the average account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.spec import FeatureSpec
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """One head's contributions for some rows: `raw` is n x features on the margin, `bias` n."""
+
+    raw: np.ndarray
+    bias: np.ndarray
+    prob: np.ndarray  # n x features on the probability scale
+    risk: np.ndarray  # calibrated probability per row
+
+
+def to_probability(raw: np.ndarray, bias: np.ndarray, calibrate) -> Contributions:
+    """Scale raw-margin contributions so that they sum to calibrate(score) - calibrate(bias)."""
+    score = raw.sum(axis=1) + bias
+    risk = calibrate(score)
+    base = calibrate(bias)
+    span = score - bias
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(np.abs(span) > 1e-12, (risk - base) / span, 0.0)
+    return Contributions(raw=raw, bias=bias, prob=raw * factor[:, None], risk=risk)
+
+
+def split_contrib(contrib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LightGBM's `pred_contrib` output: feature columns, then the bias as the last column."""
+    return contrib[:, :-1], contrib[:, -1]
+
+
+def _display(value: Any) -> float | str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float | int):
+        return float(value)
+    return str(value)
+
+
+def _chosen(contributions: np.ndarray, known: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of the k largest positive contributions with a known value, largest
+    first (ties: lower column first, as a stable sort of the row), and which slots hold a reason."""
+    score = np.where(known & (contributions > 0), contributions, -np.inf)
+    m = score.shape[1]
+    k = min(k, m)
+    if k == m:
+        order = np.argsort(-score, axis=1, kind="stable")
+    else:
+        part = np.argpartition(-score, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(score, part, axis=1)
+        order = np.take_along_axis(part, np.lexsort((part, -vals), axis=-1), axis=1)
+        # argpartition picks arbitrarily among values tied with the k-th largest: redo those rows
+        kth = vals.min(axis=1, keepdims=True)
+        tied = np.isfinite(kth[:, 0]) & ((score >= kth).sum(axis=1) > k)
+        if tied.any():
+            order[tied] = np.argsort(-score[tied], axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(score, order, axis=1)
+    return order, np.isfinite(picked)
+
+
+def _known_and_display(values: pd.DataFrame, spec: FeatureSpec) -> tuple[np.ndarray, list[Any]]:
+    """Which cells hold a value, and per column its values (floats, or objects for categories).
+
+    Numeric columns are read in one block: per-column pandas access costs more than the whole
+    ranking when the service scores one account."""
+    infos = spec.features
+    numeric = [j for j, f in enumerate(infos) if f.dtype == "float"]
+    n = len(values)
+    floats = np.full((n, len(infos)), np.nan)
+    if numeric:
+        floats[:, numeric] = values.iloc[:, numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    known = ~np.isnan(floats)
+    columns: list[Any] = [None] * len(infos)
+    for j in numeric:
+        columns[j] = ("f", floats[:, j])
+    for j, f in enumerate(infos):
+        if f.dtype != "float":
+            col = values.iloc[:, j]
+            known[:, j] = col.notna().to_numpy()
+            columns[j] = ("s", col.to_numpy(dtype=object))
+    return known, columns
+
+
+def top_reasons(
+    head: str,
+    contributions: np.ndarray,
+    values: pd.DataFrame,
+    spec: FeatureSpec,
+    languages: list[str],
+    k: int,
+) -> list[list[dict[str, Any]]]:
+    """Per row, the k features that raise this head's risk most, as JSON-able reason dicts.
+
+    Only positive contributions of features with a known value are reasons: "why is this risky".
+    Vectorised: the choice is made on the whole matrix, and only the chosen k per row are rendered.
+    """
+    n = contributions.shape[0]
+    if n == 0 or k <= 0:
+        return [[] for _ in range(n)]
+    known, columns = _known_and_display(values, spec)
+    order, valid = _chosen(contributions, known, k)
+    infos = spec.features
+    out: list[list[dict[str, Any]]] = []
+    for i in range(n):
+        reasons: list[dict[str, Any]] = []
+        lang = languages[i]
+        for j, ok in zip(order[i].tolist(), valid[i].tolist(), strict=True):
+            if not ok:
+                break
+            info = infos[j]
+            kind, arr = columns[j]
+            value = float(arr[i]) if kind == "f" else str(arr[i])
+            reasons.append(
+                {
+                    "head": head,
+                    "feature": info.name,
+                    "family": info.family,
+                    "direction": "up",
+                    "value": value,
+                    "contribution": float(contributions[i, j]),
+                    "text": info.render(value, lang),
+                }
+            )
+        out.append(reasons)
+    return out
+
+
+def dominant_family(reasons: list[dict[str, Any]]) -> str | None:
+    """The family whose reasons push risk up the most: it picks the team."""
+    totals: dict[str, float] = {}
+    for r in reasons:
+        totals[r["family"]] = totals.get(r["family"], 0.0) + r["contribution"]
+    return max(totals, key=lambda f: totals[f]) if totals else None
+
+
+# --- why it changed ----------------------------------------------------------------------------
+
+CHANGE_TEXT = {
+    "en": "Risk {delta:+.2f} since {since}: {parts}",
+    "de": "Risiko {delta:+.2f} seit {since}: {parts}",
+}
+
+
+def change_attribution(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per-feature share of a change in risk between two scorings by the same model.
+
+    Both are probability-scale contributions (`Contributions.prob`) that sum to risk minus the
+    base risk; the base risk is the model's and cancels, so the differences sum to the change.
+    """
+    return np.asarray(after, dtype=np.float64) - np.asarray(before, dtype=np.float64)
+
+
+def why_changed(
+    before: np.ndarray,
+    after: np.ndarray,
+    values_after: pd.Series | dict[str, Any],
+    spec: FeatureSpec,
+    language: str,
+    k: int,
+) -> list[dict[str, Any]]:
+    """The k features that moved one account's risk most in the direction it moved, each with its
+    change, family and today's value rendered through the spec's template.
+
+    `before`, `after`: the account's probability-scale contributions on two dates (1-D).
+    """
+    change = change_attribution(before, after)
+    sign = 1.0 if change.sum() >= 0 else -1.0
+    out: list[dict[str, Any]] = []
+    for j in np.argsort(-(change * sign), kind="stable"):
+        if len(out) >= k or change[j] * sign <= 0:
+            break
+        info = spec.features[j]
+        value = _display(values_after[info.name])
+        out.append(
+            {
+                "feature": info.name,
+                "family": info.family,
+                "direction": "up" if change[j] > 0 else "down",
+                "value": value,
+                "change": float(change[j]),
+                "text": info.render(value, language) if value is not None else info.description,
+            }
+        )
+    return out
+
+
+def render_change(delta: float, since: str, parts: list[dict[str, Any]], language: str) -> str:
+    """'Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses ...), +0.05 (...)', en or de."""
+    items = ", ".join(f"{p['change']:+.2f} ({p['text']})" for p in parts)
+    return CHANGE_TEXT.get(language, CHANGE_TEXT["en"]).format(
+        delta=delta, since=since, parts=items
+    )

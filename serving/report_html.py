@@ -1,0 +1,312 @@
+"""The daily HTML report: one self-contained file (inline CSS, inline SVG plots, no scripts, fonts
+or links to anything outside it), so it opens offline and can be mailed as is.
+
+Pure apart from matplotlib drawing in memory: report data in, an HTML string out.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.daily_text import t
+from serving.drift import DriftReport
+from serving.historykpis import HistoryKpis
+from serving.kpis import LadderKpis
+from serving.params import DailyParams
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d7dde4;padding-bottom:.3rem;margin-top:2rem}
+.meta{color:#5b6773;font-size:.9rem}.caption{color:#5b6773;font-size:.85rem;margin:.2rem 0 1rem}
+.tiles{display:flex;flex-wrap:wrap;gap:.6rem}.tile{border:1px solid #d7dde4;border-radius:6px;padding:.5rem .8rem;min-width:10rem}
+.tile b{display:block;font-size:1.3rem}.tile span{font-size:.8rem;color:#5b6773}
+table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1px solid #e4e8ed;padding:.3rem .4rem;text-align:left;vertical-align:top}
+th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.warn{background:#fff4e5;border:1px solid #f0a040;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
+.ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
+.plots{display:flex;flex-wrap:wrap;gap:1rem}.plots figure{margin:0;flex:1 1 480px}svg{max-width:100%;height:auto}
+.L0{color:#5b6773}.L1{color:#a86b00}.L2{color:#c0392b}.L3{color:#7b1fa2;font-weight:bold}
+"""
+
+COLORS = {
+    "escalation_risk": "#c0392b",
+    "churn_risk": "#2e6fbe",
+    "stable": "#6dbb7d",
+    "moderate": "#f0a040",
+    "major": "#c0392b",
+}
+
+
+@dataclass(frozen=True)
+class ReportData:
+    day: str
+    evaluated_at: str
+    model_version: str
+    language: str
+    levels: list[str]
+    today: pd.DataFrame  # escalation_risk, churn_risk, level of every scored account
+    trend: pd.DataFrame  # day, escalation_risk, churn_risk, level_index (last runs)
+    top: pd.DataFrame  # the head of the ranked list (CSV columns)
+    history: HistoryKpis
+    ladder: LadderKpis
+    drift: DriftReport | None
+    params: DailyParams
+
+
+def _svg(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
+
+
+def _figure(w: float = 6.0, h: float = 3.2) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "path"  # glyphs as paths: no font needed to view
+    fig, ax = plt.subplots(figsize=(w, h))
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def distribution_plot(today: pd.DataFrame, lang: str) -> str:
+    fig, ax = _figure()
+    bins = np.linspace(0, 1, 21)
+    for col in ("escalation_risk", "churn_risk"):
+        ax.hist(
+            today[col].astype(float), bins=bins, alpha=0.55, label=t(col, lang), color=COLORS[col]
+        )
+    ax.set_xlabel(t("risk", lang))
+    ax.set_ylabel(t("accounts", lang))
+    ax.legend(frameon=False)
+    return _svg(fig)
+
+
+def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: str) -> str:
+    g = trend.groupby("day")
+    days = [str(d) for d in g.size().index]
+    fig, ax = _figure(6.5, 3.2)
+    x = np.arange(len(days))
+    ax.plot(
+        x,
+        g["escalation_risk"].median().to_numpy(),
+        marker="o",
+        color=COLORS["escalation_risk"],
+        label=f"{t('median', lang)}",
+    )
+    ax.plot(
+        x,
+        g["escalation_risk"].quantile(0.9).to_numpy(),
+        marker="s",
+        ls="--",
+        color=COLORS["escalation_risk"],
+        label=t("p90", lang),
+    )
+    ax.set_ylabel(t("escalation_risk", lang))
+    ax.set_xticks(x, days, rotation=30, ha="right", fontsize=8)
+    ax2 = ax.twinx()
+    ax2.bar(
+        x,
+        g["level_index"].apply(lambda s: int((s >= flagged_from).sum())).to_numpy(),
+        alpha=0.2,
+        color="#555",
+    )
+    ax2.set_ylabel(f"≥ {level_name}")
+    ax.legend(frameon=False, loc="upper left")
+    return _svg(fig)
+
+
+def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
+    fig, ax = _figure()
+    data = [h.first_response_hours, h.resolution_hours]
+    labels = [t("first_response", lang), t("resolution", lang)]
+    if any(len(d) for d in data):
+        ax.boxplot([d if len(d) else [np.nan] for d in data], vert=False, showfliers=False)
+        ax.set_yticks([1, 2], labels)
+    for y, b in ((1, p.benchmark_hours.first_response), (2, p.benchmark_hours.resolution)):
+        ax.plot([b, b], [y - 0.4, y + 0.4], ls="--", color="#c0392b")
+    ax.set_xlabel(t("hours", lang))
+    return _svg(fig)
+
+
+def weekly_plot(h: HistoryKpis, lang: str) -> str:
+    fig, ax = _figure(6.0, 2.6)
+    ax.bar(
+        [d.strftime("%m-%d") for d in h.weekly.index],
+        h.weekly.to_numpy(),
+        color="#7b1fa2",
+        alpha=0.7,
+    )
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax.set_xlabel(t("week", lang))
+    return _svg(fig)
+
+
+def csat_plot(h: HistoryKpis, lang: str) -> str:
+    fig, ax = _figure(4.0, 2.6)
+    vals = [h.csat_after or 0.0, h.csat_all or 0.0]
+    ax.barh(
+        [t("after_escalation", lang), t("all_tickets", lang)], vals, color=["#c0392b", "#2e6fbe"]
+    )
+    ax.set_xlim(0, 5)
+    ax.set_xlabel("CSAT (1–5)")
+    return _svg(fig)
+
+
+def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
+    tab = d.table.sort_values(["kind", "psi"], ascending=[False, True])
+    fig, ax = _figure(6.5, 0.3 * len(tab) + 1.2)
+    ax.barh(tab["name"], tab["psi"], color=[COLORS[b] for b in tab["band"]])
+    for x, ls in ((p.drift.warn_psi, ":"), (p.drift.retrain_psi, "--")):
+        ax.axvline(x, ls=ls, color="#333")
+    ax.axvspan(p.drift.warn_psi, p.drift.retrain_psi, color=COLORS["moderate"], alpha=0.08)
+    ax.axvspan(
+        p.drift.retrain_psi,
+        max(p.drift.retrain_psi * 1.5, float(tab["psi"].max() if len(tab) else 0) * 1.05),
+        color=COLORS["major"],
+        alpha=0.06,
+    )
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("PSI")
+    return _svg(fig)
+
+
+def _fmt(v: float | None, spec: str, lang: str) -> str:
+    return (
+        t("none", lang) if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
+    )
+
+
+def _tile(value: str, label: str) -> str:
+    return f'<div class="tile"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
+
+
+def _table(top: pd.DataFrame, lang: str) -> str:
+    if not len(top):
+        return f"<p>{html.escape(t('no_rows', lang))}</p>"
+    head = [
+        "col_rank",
+        "col_account",
+        "col_owner",
+        "col_escalation",
+        "col_churn",
+        "col_delta",
+        "col_level",
+        "col_reasons",
+        "col_why",
+        "col_next",
+    ]
+    rows = []
+    for i, r in enumerate(top.itertuples(index=False), start=1):
+        d7 = "" if pd.isna(r.delta_7d) else f" / {r.delta_7d:+.2f}"
+        dp = "–" if pd.isna(r.delta_prev) else f"{r.delta_prev:+.2f}"
+        flag = f" ({r.level_changed})" if r.level_changed else ""
+        cells = [
+            f'<td class="num">{i}</td>',
+            f"<td>{html.escape(str(r.account_name))}<br><small>{html.escape(str(r.account_id))}</small></td>",
+            f"<td>{html.escape(str(r.csm_owner))}</td>",
+            f'<td class="num">{r.escalation_risk:.2f}</td>',
+            f'<td class="num">{r.churn_risk:.2f}</td>',
+            f'<td class="num">{dp}{d7}</td>',
+            f'<td class="{html.escape(str(r.level))}">{html.escape(str(r.level))}{html.escape(flag)}</td>',
+            f"<td>{html.escape(str(r.reasons))}</td>",
+            f"<td>{html.escape(str(r.why_changed))}</td>",
+            f"<td>{html.escape(str(r.next_action))}<br><small>{html.escape(str(r.due_at or ''))}</small></td>",
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    ths = "".join(f"<th>{html.escape(t(h, lang))}</th>" for h in head)
+    return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def render_report(d: ReportData) -> str:
+    lang, p = d.language, d.params
+    h, lk = d.history, d.ladder
+    flagged_level = d.levels[1] if len(d.levels) > 1 else d.levels[0]
+    parts = [
+        f"<h1>{html.escape(t('report_title', lang, day=d.day))}</h1>",
+        f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=d.evaluated_at))}</p>',
+        f"<h2>{html.escape(t('sec_list', lang))}</h2>",
+        _table(d.top, lang),
+        f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
+        f"<figure>{distribution_plot(d.today, lang)}</figure>",
+        f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',
+        f"<h2>{html.escape(t('sec_trend', lang, n=p.trend_runs))}</h2>",
+    ]
+    if d.trend["day"].nunique() >= 2:
+        parts.append(f"<figure>{trend_plot(d.trend, 1, flagged_level, lang)}</figure>")
+        parts.append(
+            f'<p class="caption">{html.escape(t("trend_caption", lang, level=flagged_level))}</p>'
+        )
+    else:
+        parts.append(f'<p class="caption">{html.escape(t("trend_one", lang))}</p>')
+    fr, res = p.benchmark_hours.first_response, p.benchmark_hours.resolution
+    tiles = [
+        _tile(str(h.escalations), t("kpi_escalations", lang)),
+        _tile(_fmt(h.escalation_rate, ".1%", lang), t("kpi_rate", lang)),
+        _tile(_fmt(h.escalations_per_account, ".2f", lang), t("kpi_per_account", lang)),
+        _tile(
+            _fmt(h.first_response_within, ".0%", lang), f"{t('first_response', lang)} ≤ {fr:.0f} h"
+        ),
+        _tile(_fmt(h.resolution_within, ".0%", lang), f"{t('resolution', lang)} ≤ {res:.0f} h"),
+        _tile(_fmt(h.csat_after, ".2f", lang), t("kpi_csat_after", lang)),
+        _tile(_fmt(h.csat_all, ".2f", lang), t("kpi_csat_all", lang)),
+        _tile(str(lk.escalations), t("kpi_flags", lang)),
+        _tile(_fmt(lk.escalation_rate, ".2%", lang), t("kpi_flag_rate", lang)),
+        _tile(_fmt(lk.escalations_per_account, ".3f", lang), t("kpi_per_account", lang)),
+        _tile(_fmt(lk.median_hours_to_acknowledge, ".1f", lang), t("kpi_ack", lang)),
+        _tile(_fmt(lk.median_hours_to_resolve, ".1f", lang), t("kpi_resolve", lang)),
+        _tile(_fmt(lk.confirmed_share, ".0%", lang), t("kpi_confirmed", lang)),
+    ]
+    parts += [
+        f"<h2>{html.escape(t('sec_kpis', lang, days=p.kpi_window_days))}</h2>",
+        f'<div class="tiles">{"".join(tiles)}</div>',
+        '<div class="plots">',
+        f"<figure>{times_plot(h, p, lang)}<figcaption class='caption'>{html.escape(t('times_caption', lang, fr=fr, res=res))}</figcaption></figure>",
+        f"<figure>{weekly_plot(h, lang)}<figcaption class='caption'>{html.escape(t('weekly_caption', lang))}</figcaption></figure>",
+        f"<figure>{csat_plot(h, lang)}<figcaption class='caption'>{html.escape(t('csat_caption', lang, days=p.csat_after_days))}</figcaption></figure>",
+        "</div>",
+        f"<h2>{html.escape(t('sec_drift', lang))}</h2>",
+    ]
+    if d.drift is None:
+        parts.append(f'<div class="warn">{html.escape(t("drift_missing", lang))}</div>')
+    else:
+        if d.drift.retrain:
+            parts.append(
+                f'<div class="warn">{html.escape(t("retrain", lang, what=", ".join(d.drift.why)))}</div>'
+            )
+        else:
+            parts.append(
+                f'<div class="ok">{html.escape(t("no_retrain", lang, n=p.drift.retrain_features))}</div>'
+            )
+        parts.append(f"<figure>{drift_plot(d.drift, p, lang)}</figure>")
+        parts.append(
+            f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
+        )
+        rows = "".join(
+            f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.name)}</td><td class='num'>{r.psi:.3f}</td><td>{html.escape(t(r.band, lang))}</td></tr>"
+            for r in d.drift.table.itertuples(index=False)
+        )
+        parts.append(
+            f"<table><thead><tr><th></th><th></th><th>PSI</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    body = "\n".join(parts)
+    title = html.escape(t("report_title", lang, day=d.day))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )

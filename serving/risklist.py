@@ -1,0 +1,111 @@
+"""The daily risk list: priority, deltas, level changes, reasons, ranking and filters. Pure.
+
+The CSV's columns are `COLUMNS`, in that order; the list is ranked by `priority` (risk x ARR, the
+formula in params.yaml `daily.priority`), ties by escalation risk, then account id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.errors import UserError
+from serving.params import DailyPriorityParams
+
+COLUMNS = (
+    "account_id",
+    "account_name",
+    "csm_owner",
+    "escalation_risk",
+    "churn_risk",
+    "delta_prev",
+    "delta_7d",
+    "why_changed",
+    "level",
+    "level_changed",
+    "reasons",
+    "next_action",
+    "due_at",
+)
+
+
+def priority(
+    esc: np.ndarray, churn: np.ndarray, arr: np.ndarray, p: DailyPriorityParams
+) -> np.ndarray:
+    """(w_e * escalation + w_c * churn) * (max(arr, floor) / scale) ** exponent."""
+    risk = p.escalation_weight * np.asarray(esc, float) + p.churn_weight * np.asarray(churn, float)
+    size = np.maximum(np.nan_to_num(np.asarray(arr, float), nan=0.0), p.arr_floor) / p.arr_scale
+    return risk * size**p.arr_exponent
+
+
+def level_changed(previous: str | None, level: str, levels: Sequence[str]) -> str:
+    """ "up" or "down" against the previous run's level; "new" for an account first seen above
+    the lowest level; "" otherwise."""
+    if previous is None or previous not in levels:
+        return "new" if level != levels[0] else ""
+    a, b = levels.index(previous), levels.index(level)
+    return "up" if b > a else "down" if b < a else ""
+
+
+def top_texts(reasons: Sequence[Mapping[str, Any]], k: int) -> list[str]:
+    """The k strongest reasons over both heads, one per feature, largest contribution first."""
+    best: dict[str, Mapping[str, Any]] = {}
+    for r in reasons:
+        f = str(r.get("feature"))
+        if f not in best or r.get("contribution", 0) > best[f].get("contribution", 0):
+            best[f] = r
+    ordered = sorted(best.values(), key=lambda r: -float(r.get("contribution", 0)))
+    return [str(r.get("text", "")) for r in ordered[:k]]
+
+
+def deltas(today: pd.Series, other: pd.Series | None) -> pd.Series:
+    """today - other per account id (NaN where the other run did not score the account)."""
+    if other is None:
+        return pd.Series(np.nan, index=today.index)
+    return today - other.reindex(today.index)
+
+
+def rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Highest priority first; ties by escalation risk, then account id (deterministic)."""
+    out = frame.sort_values(
+        ["priority", "escalation_risk", "account_id"], ascending=[False, False, True], kind="stable"
+    )
+    return out.reset_index(drop=True)
+
+
+def filtered(
+    frame: pd.DataFrame,
+    levels: Sequence[str],
+    owner: str | None = None,
+    min_level: str | None = None,
+    top: int | None = None,
+    tier: str | None = None,
+) -> pd.DataFrame:
+    """Rows of a ranked list kept by the filters (owner case-insensitive), ranking unchanged."""
+    keep = pd.Series(True, index=frame.index)
+    if owner is not None:
+        keep &= frame["csm_owner"].fillna("").str.casefold() == owner.casefold()
+    if tier is not None and "tier" in frame:
+        keep &= frame["tier"].astype(str) == tier
+    if min_level is not None:
+        if min_level not in levels:
+            raise UserError(f"--min-level {min_level!r}: unknown level; known: {list(levels)}")
+        order = {lv: i for i, lv in enumerate(levels)}
+        keep &= frame["level"].map(order) >= order[min_level]
+    if top is not None and top < 0:
+        raise UserError(f"--top {top}: must be 0 or more")
+    out = frame[keep]
+    return out.head(top) if top is not None else out
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exactly the CSV's columns; risks and deltas rounded to 4 places, due_at ISO 8601 UTC."""
+    out = frame.loc[:, list(COLUMNS)].copy()
+    for c in ("escalation_risk", "churn_risk", "delta_prev", "delta_7d"):
+        out[c] = out[c].astype(float).round(4)
+    due = pd.to_datetime(out["due_at"], utc=True)
+    out["due_at"] = due.dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(due.notna(), "")
+    return out

@@ -1,0 +1,215 @@
+"""Request and response bodies of the scoring service, in the data contract's field names.
+
+Strict on purpose: numbers sent as strings, NaN or infinity, unknown keys, empty or oversized lists
+are rejected by pydantic before any of our code runs, and the error names the field. Rules that
+need the run's clock or the params (allowed tiers, future timestamps, duplicate ids) are checked
+afterwards by `serving.intake` through the same data contract the batch path uses.
+The limits below are part of the published API (its JSON schema is committed), not tunables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_ACCOUNTS = 1000
+MAX_TICKETS = 5000  # per account in one request
+MAX_USAGE_DAYS = 1500  # per account
+MAX_ESCALATIONS = 1000  # per account
+MAX_FEATURES = 1000  # per precomputed feature row
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+Hours = Annotated[float, Field(gt=0, le=10**6)]
+
+
+class ApiModel(BaseModel):
+    """Closed, strict and finite; input values never appear in error messages (nor in logs)."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        hide_input_in_errors=True,
+    )
+
+
+class Account(ApiModel):
+    """One row of the accounts table. Extra keys are allowed only for the custom fields declared
+    in params.yaml (features.custom_fields); `serving.intake` checks their names and values."""
+
+    model_config = ConfigDict(**{**ApiModel.model_config, "extra": "allow"})
+
+    account_id: Id
+    name: Name
+    tier: Id = Field(description="one of the tiers in params.yaml contract.tiers")
+    arr: float = Field(ge=0, le=1e13, description="annual recurring revenue")
+    seats: int = Field(ge=1, le=10**9)
+    contract_start: dt.date
+    renewal_date: dt.date
+    csm_owner: Name
+    region: Id
+    language: Id = Field(description="one of params.yaml contract.languages, e.g. en or de")
+
+
+class Ticket(ApiModel):
+    """One ticket; timestamps without an offset are UTC."""
+
+    ticket_id: Id
+    account_id: Id | None = Field(
+        default=None, description="optional; must equal the enclosing account's id"
+    )
+    created_at: dt.datetime
+    priority: Id
+    channel: Id
+    subject: Text | None = None
+    body: Text | None = None
+    first_response_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    status: Id
+    reopen_count: Count
+    csat: Annotated[int, Field(ge=1, le=5)] | None = None
+    sla_first_response_hours: Hours | None = None
+    sla_resolution_hours: Hours | None = None
+
+
+class UsageDay(ApiModel):
+    account_id: Id | None = Field(
+        default=None, description="optional; must equal the enclosing account's id"
+    )
+    date: dt.date
+    active_users: Count
+    events: Count
+
+
+class Escalation(ApiModel):
+    escalation_id: Id
+    account_id: Id | None = Field(
+        default=None, description="optional; must equal the enclosing account's id"
+    )
+    opened_at: dt.datetime
+    acknowledged_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    level: Id
+    kind: Id
+    reason: Text | None = None
+    ticket_id: Id | None = None
+
+
+class AccountHistory(ApiModel):
+    """An account with its recent history. Leaving out `usage` (or `escalations`) in every account
+    of a request means the source has no such table; leaving it out in some means none for those."""
+
+    account: Account
+    tickets: list[Ticket] = Field(max_length=MAX_TICKETS)
+    usage: list[UsageDay] | None = Field(default=None, max_length=MAX_USAGE_DAYS)
+    escalations: list[Escalation] | None = Field(default=None, max_length=MAX_ESCALATIONS)
+
+
+class ScoreRequest(ApiModel):
+    accounts: list[AccountHistory] = Field(min_length=1, max_length=MAX_ACCOUNTS)
+    as_of: dt.date | None = Field(
+        default=None,
+        description="score as of this day (midnight UTC; only data before it is used); "
+        "default today. At most tomorrow, which includes everything known today.",
+    )
+
+
+FeatureValue = float | int | str | None
+
+
+class Facts(ApiModel):
+    """What the ladder's rules need besides the features (see serving.ladder.AccountFacts)."""
+
+    arr: float = Field(ge=0, le=1e13)
+    tier: Id
+    seats: int = Field(ge=1, le=10**9)
+    days_to_renewal: int | None = Field(ge=-(10**5), le=10**5)
+    open_p1: Count
+    open_p2: Count
+    open_p1_past_sla: Count
+    open_p2_past_sla: Count
+    language: Id
+    csm_owner: Name | None = None
+
+
+class FeatureRow(ApiModel):
+    account_id: Id
+    features: dict[str, FeatureValue] = Field(
+        max_length=MAX_FEATURES,
+        description="every feature of the model's feature spec by name; null means missing",
+    )
+    facts: Facts
+
+
+class ScoreFeaturesRequest(ApiModel):
+    rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ACCOUNTS)
+    as_of: dt.date | None = Field(default=None, description="reported back; default today")
+
+
+class AccountRequest(ApiModel):
+    account_id: Id
+
+
+class Reason(ApiModel):
+    """One feature's push on one head's risk, on the probability scale."""
+
+    head: Literal["escalation", "churn"]
+    feature: str
+    family: str
+    direction: Literal["up", "down"]
+    value: float | str | None
+    contribution: float
+    text: str
+
+
+class AccountScore(ApiModel):
+    account_id: str
+    as_of: dt.date
+    escalation_risk: float = Field(ge=0, le=1)
+    churn_risk: float = Field(ge=0, le=1)
+    level: str = Field(description="the ladder level the risks and rules call for now")
+    owner: str | None = Field(description="the account's CSM")
+    owners: list[str] = Field(description="roles that act at this level")
+    team: str | None
+    priority: str
+    reasons: list[Reason]
+    model_version: str
+
+
+class ScoreResponse(ApiModel):
+    model_version: str
+    as_of: dt.date
+    unavailable: dict[str, str] = Field(
+        description="feature families left out for lack of data (NaN to the model), and why"
+    )
+    scores: list[AccountScore]
+
+
+class ErrorDetail(BaseModel):
+    loc: list[str | int] = Field(description="path of the offending field in the request")
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: list[ErrorDetail] = Field(default_factory=list)
+
+
+def json_schemas() -> dict[str, dict]:
+    """The published schemas of every request and response body, as committed under serving/schema/."""
+    models: list[type[BaseModel]] = [
+        ScoreRequest,
+        ScoreFeaturesRequest,
+        AccountRequest,
+        ScoreResponse,
+        AccountScore,
+        ErrorResponse,
+    ]
+    return {m.__name__: m.model_json_schema() for m in models}

@@ -1,0 +1,193 @@
+"""The scoring service for the helpdesk: `bentoml serve serving.service:EscalationRisk`.
+
+The edge of the online path: reads params.yaml (path in ESCRISK_PARAMS, default ./params.yaml),
+the environment (MLflow URI, database URL, API tokens), the clock, and loads the `champion` model
+once per worker. Each endpoint validates (pydantic, then the data contract), builds features with
+the same `build_features` as training and the batch, and answers through `serving.scoring`.
+Logs carry counts and ids of requests only, never ticket text or personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import bentoml
+import pandas as pd
+from starlette.responses import JSONResponse
+
+from features.build import build_features
+from features.errors import UserError
+from serving.facts import account_facts
+from serving.guard import Guard
+from serving.intake import RequestError, request_history, resolve_as_of
+from serving.model import DEFAULT_TRACKING_URI
+from serving.params import load_params
+from serving.schemas import (
+    AccountRequest,
+    AccountScore,
+    ErrorDetail,
+    ScoreFeaturesRequest,
+    ScoreRequest,
+    ScoreResponse,
+)
+from serving.settings import Settings
+from serving.ui import create_app as create_ui
+from serving.ui import utc_clock
+
+logger = logging.getLogger("escrisk.service")
+
+
+def api_tokens(settings: Settings, environ: dict[str, str] | os._Environ) -> tuple[str, ...]:
+    """Tokens from ESCRISK_API_TOKENS plus one per line of the file named by ESCRISK_API_TOKENS_FILE."""
+    tokens = list(settings.api_tokens)
+    path = environ.get("ESCRISK_API_TOKENS_FILE")
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"ESCRISK_API_TOKENS_FILE={path}: file not found")
+        for line in p.read_text(encoding="utf-8").splitlines():
+            t = line.strip()
+            if t and not t.startswith("#"):
+                tokens.append(t)
+    return tuple(tokens)
+
+
+PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
+SETTINGS = Settings.from_env()
+TOKENS = api_tokens(SETTINGS, os.environ)
+if not TOKENS:
+    logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
+
+
+def _error(status: int, message: str, detail: list[ErrorDetail] | None = None) -> JSONResponse:
+    body = {"error": message, "detail": [d.model_dump() for d in detail or []]}
+    return JSONResponse(body, status_code=status)
+
+
+@bentoml.service(
+    name="escalation_risk",
+    workers=int(os.environ.get("ESCRISK_SERVICE_WORKERS") or PARAMS.service.workers),
+    traffic={"timeout": PARAMS.service.timeout_seconds},
+    metrics={"enabled": True},
+    logging={"access": {"enabled": True, "request_content_length": True}},
+)
+class EscalationRisk:
+    """Scores, levels and reasons for the helpdesk, from the registered champion model."""
+
+    def __init__(self) -> None:
+        from serving.model import load_champion
+
+        uri = SETTINGS.mlflow_tracking_uri or DEFAULT_TRACKING_URI
+        self.params = PARAMS
+        self.model = load_champion(uri, PARAMS.promotion.model_name)
+        self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
+        logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
+
+    def __is_ready__(self) -> bool:
+        return self.model is not None
+
+    def _guarded(self, endpoint: str, fn, *args: Any) -> Any:
+        """Run an endpoint: rule violations become 4xx JSON, anything else a logged 500 without data."""
+        try:
+            return fn(*args)
+        except RequestError as exc:
+            return _error(exc.status, exc.message, exc.detail)
+        except UserError as exc:
+            return _error(422, str(exc))
+        except Exception as exc:
+            # the type and the code location only: exception messages may quote request data
+            where = " <- ".join(
+                f"{Path(f.filename).name}:{f.lineno}"
+                for f in traceback.extract_tb(exc.__traceback__)[-4:]
+            )
+            logger.error("%s failed: %s at %s", endpoint, type(exc).__name__, where)
+            return _error(500, "internal error; see the service log")
+
+    @bentoml.api(route="/score")
+    def score(self, request: ScoreRequest, /) -> ScoreResponse:
+        """Score accounts from their records and recent history (1 to 1,000 per call)."""
+        return self._guarded("score", self._score, request)
+
+    def _score(self, req: ScoreRequest) -> ScoreResponse:
+        from serving.scoring import score_rows
+
+        now = pd.Timestamp.now(tz="UTC")
+        p = self.params
+        day = resolve_as_of(req.as_of, now, p.contract)
+        history = request_history(req, p.contract, p.features.custom_fields, now, self.clock_skew)
+        fs = build_features(history, [day], p.features, spec=self.model.spec)
+        built = set(fs.frame["account_id"])
+        inactive = [
+            ErrorDetail(
+                loc=["accounts", i, "account", "contract_start"],
+                msg=f"account is not active on as_of {day.date()} (contract not started, or churned)",
+                type="inactive",
+            )
+            for i, a in enumerate(req.accounts)
+            if a.account.account_id not in built
+        ]
+        if inactive:
+            raise RequestError(422, "some accounts cannot be scored on as_of", inactive)
+        facts = account_facts(history, day)
+        answers = score_rows(self.model, fs.frame, facts, p.ladder, now, p.service.top_reasons)
+        by_id = {a["account_id"]: a for a in answers}
+        scores = [AccountScore(**by_id[a.account.account_id]) for a in req.accounts]
+        logger.info("scored %d account(s) as of %s", len(scores), day.date())
+        return ScoreResponse(
+            model_version=self.model.version,
+            as_of=day.date(),
+            unavailable=dict(fs.unavailable),
+            scores=scores,
+        )
+
+    @bentoml.api(route="/score_features")
+    def score_features(self, request: ScoreFeaturesRequest, /) -> ScoreResponse:
+        """Score precomputed feature rows, checked against the model's feature spec."""
+        return self._guarded("score_features", self._score_features, request)
+
+    def _score_features(self, req: ScoreFeaturesRequest) -> ScoreResponse:
+        from serving.featurerows import feature_frame
+        from serving.scoring import score_rows
+
+        now = pd.Timestamp.now(tz="UTC")
+        day = resolve_as_of(req.as_of, now, self.params.contract)
+        frame, facts = feature_frame(req, self.model.spec, day, self.params.contract)
+        p = self.params
+        answers = score_rows(self.model, frame, facts, p.ladder, now, p.service.top_reasons)
+        return ScoreResponse(
+            model_version=self.model.version,
+            as_of=day.date(),
+            unavailable={},
+            scores=[AccountScore(**a) for a in answers],
+        )
+
+    @bentoml.api(route="/account")
+    def account(self, request: AccountRequest, /) -> AccountScore:
+        """The latest daily score stored for an account (written by `escrisk daily`)."""
+        return self._guarded("account", self._account, request)
+
+    def _account(self, req: AccountRequest) -> AccountScore:
+        from serving.lookup import latest_score
+
+        found = latest_score(SETTINGS.database_url, req.account_id)
+        if found is None:
+            raise RequestError(
+                404,
+                f"account {req.account_id!r} has never been scored by the daily run",
+                [ErrorDetail(loc=["account_id"], msg="never scored", type="not_found")],
+            )
+        return AccountScore(**found)
+
+
+EscalationRisk.add_asgi_middleware(
+    Guard, tokens=TOKENS, max_body_bytes=int(PARAMS.service.max_request_mb * 1024 * 1024)
+)
+
+# the CSM web page (issue 7); it checks the same tokens itself, through a session cookie
+EscalationRisk.mount_asgi_app(
+    create_ui(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source), path="/ui"
+)

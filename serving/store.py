@@ -1,0 +1,725 @@
+"""The ladder's state and audit trail in a real database (SQLAlchemy 2 Core).
+
+SQLite file by default, PostgreSQL by changing the URL (`ESCRISK_DATABASE_URL`, read by
+`serving.settings`). Every table except `ladder_state` (the current level per account, with a
+version for optimistic locking) and the notification outbox's delivery columns is append-only.
+
+A level change, its outbox messages and the new state are written in ONE transaction, so a crash
+between deciding and notifying loses nothing; senders deliver from the outbox, each message once,
+identified by an idempotency key. Concurrent writers retry on lock and version conflicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from features.errors import UserError
+from serving.ladder import Decision, LadderState, Signals, decide
+from serving.params import LadderParams
+
+T = TypeVar("T")
+_RETRIES = 40  # lock/version conflicts are retried this often before giving up
+_LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, stored as naive UTC on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("store: naive datetime; pass timezone-aware times")
+        return dt.datetime.fromtimestamp(value.timestamp(), tz=dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One message to one recipient through one channel, planned when the decision is recorded."""
+
+    idempotency_key: str
+    decision_id: str
+    account_id: str
+    channel: str
+    notifier: str
+    recipient: str
+    subject: str
+    body: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    def table(name: str, *cols: Any) -> sa.Table:
+        return sa.Table(prefix + name, md, *cols)
+
+    def ident() -> sa.Column:
+        return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+    def account() -> sa.Column:
+        return sa.Column("account_id", sa.String(128), nullable=False, index=True)
+
+    return {
+        "ladder_state": table(
+            "ladder_state",
+            sa.Column("account_id", sa.String(128), primary_key=True),
+            sa.Column("level", sa.String(64), nullable=False),
+            sa.Column("since", UtcDateTime, nullable=False),
+            sa.Column("due_at", UtcDateTime),
+            sa.Column("acknowledged_at", UtcDateTime),
+            sa.Column("resolved_at", UtcDateTime),
+            sa.Column("below_since", UtcDateTime),
+            sa.Column("timeouts", sa.Integer, nullable=False),
+            sa.Column("decision_id", sa.String(64)),
+            sa.Column("version", sa.Integer, nullable=False),
+            sa.Column("updated_at", UtcDateTime, nullable=False),
+        ),
+        "level_changes": table(
+            "level_changes",
+            ident(),
+            sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
+            account(),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("old_level", sa.String(64)),
+            sa.Column("new_level", sa.String(64), nullable=False),
+            sa.Column("direction", sa.String(8), nullable=False),
+            sa.Column("rule", sa.String(128), nullable=False),
+            sa.Column("reason_key", sa.String(64), nullable=False),
+            sa.Column("reason_params", sa.JSON, nullable=False),
+            sa.Column("escalation_risk", sa.Float, nullable=False),
+            sa.Column("churn_risk", sa.Float, nullable=False),
+            sa.Column("reasons", sa.JSON, nullable=False),
+            sa.Column("owners", sa.JSON, nullable=False),
+            sa.Column("team", sa.String(64), nullable=False),
+            sa.Column("priority", sa.String(16), nullable=False),
+            sa.Column("due_at", UtcDateTime),
+            sa.Column("channels", sa.JSON, nullable=False),
+            sa.Column("actions", sa.JSON, nullable=False),
+            sa.Column("model_version", sa.String(128)),
+        ),
+        "acknowledgements": table(
+            "acknowledgements",
+            ident(),
+            account(),
+            sa.Column("decision_id", sa.String(64)),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("by", sa.String(128), nullable=False),
+            sa.Column("note", sa.Text),
+        ),
+        "resolutions": table(
+            "resolutions",
+            ident(),
+            account(),
+            sa.Column("decision_id", sa.String(64)),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("by", sa.String(128), nullable=False),
+            sa.Column("outcome", sa.String(64), nullable=False),
+            sa.Column("note", sa.Text),
+        ),
+        "feedback": table(
+            "feedback",
+            ident(),
+            account(),
+            sa.Column("decision_id", sa.String(64)),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("by", sa.String(128), nullable=False),
+            sa.Column("agree", sa.Boolean, nullable=False),
+            sa.Column("comment", sa.Text),
+        ),
+        "actions_taken": table(
+            "actions_taken",
+            ident(),
+            account(),
+            sa.Column("decision_id", sa.String(64)),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("by", sa.String(128), nullable=False),
+            sa.Column("action", sa.String(128), nullable=False),
+            sa.Column("note", sa.Text),
+        ),
+        "outbox": table(
+            "outbox",
+            ident(),
+            sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
+            sa.Column("decision_id", sa.String(64), nullable=False, index=True),
+            account(),
+            sa.Column("channel", sa.String(32), nullable=False),
+            sa.Column("notifier", sa.String(32), nullable=False),
+            sa.Column("recipient", sa.String(512), nullable=False),
+            sa.Column("subject", sa.Text, nullable=False),
+            sa.Column("body", sa.Text, nullable=False),
+            sa.Column("payload", sa.JSON, nullable=False),
+            sa.Column("status", sa.String(16), nullable=False, index=True),
+            sa.Column("attempts", sa.Integer, nullable=False),
+            sa.Column("last_error", sa.Text),
+            sa.Column("created_at", UtcDateTime, nullable=False),
+            sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+            sa.Column("claimed_at", UtcDateTime),
+            sa.Column("sent_at", UtcDateTime),
+        ),
+        "daily_scores": table(
+            "daily_scores",
+            ident(),
+            account(),
+            sa.Column("day", sa.Date, nullable=False),
+            sa.Column("escalation_risk", sa.Float, nullable=False),
+            sa.Column("churn_risk", sa.Float, nullable=False),
+            sa.Column("level", sa.String(64)),
+            sa.Column("reasons", sa.JSON, nullable=False),
+            sa.Column("model_version", sa.String(128)),
+            sa.Column("scored_at", UtcDateTime, nullable=False),
+            sa.UniqueConstraint("account_id", "day", name=f"{prefix}uq_daily_scores_account_day"),
+        ),
+    }
+
+
+class _Conflict(Exception):
+    """Someone else changed the row between our read and our write; re-read and retry."""
+
+
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    upsert: Sequence[str] | None = None,
+    chunk: int = 5000,
+) -> int:
+    """Insert many rows (all with the same keys) through one prepared statement of the driver.
+
+    SQLAlchemy's executemany processes every row's parameters on its own (about 50 us a row on
+    this project's tables); here each column's bind processor (JSON, UTC datetimes, dates) is
+    applied once per value and the rows go to the DBAPI's executemany in chunks. `upsert`: the
+    conflict columns; a conflicting row then replaces the stored one's other columns.
+    """
+    if not rows:
+        return 0
+    dialect = conn.dialect
+    keys = list(rows[0])
+    stmt: Any
+    if upsert is None:
+        stmt = sa.insert(table)
+    else:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        ins = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        stmt = ins(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(upsert),
+            set_={k: stmt.excluded[k] for k in keys if k not in upsert},
+        )
+    compiled = stmt.compile(dialect=dialect, column_keys=keys)
+    procs = {
+        k: table.c[k].type._cached_bind_processor(dialect)  # noqa: SLF001 (the column's own binds)
+        for k in keys
+    }
+    names = list(compiled.positiontup or keys) if dialect.positional else keys
+    for k in names:
+        if k not in procs:
+            raise ValueError(f"bulk_insert: unexpected bind {k!r} in {table.name}")
+    for lo in range(0, len(rows), chunk):
+        part = rows[lo : lo + chunk]
+        columns = []
+        for k in names:
+            values = [r[k] for r in part]
+            proc = procs[k]
+            if proc is not None:
+                values = [proc(v) for v in values]
+            columns.append(values)
+        if dialect.positional:
+            params: list[Any] = list(zip(*columns, strict=True))
+        else:
+            params = [dict(zip(names, vals, strict=True)) for vals in zip(*columns, strict=True)]
+        conn.exec_driver_sql(compiled.string, params)
+    return len(rows)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _Conflict | IntegrityError):
+        return True
+    if isinstance(exc, OperationalError | DBAPIError):
+        text = str(exc).lower()
+        return any(w in text for w in _LOCK_WORDS)
+    return False
+
+
+class Store:
+    """The ladder's database. Open with `Store(url)`; the schema is created on first use."""
+
+    def __init__(self, url: str, prefix: str = "") -> None:
+        self.url = url
+        self.prefix = prefix
+        self.engine = _engine(url)
+        self.metadata = sa.MetaData()
+        self.t = _tables(self.metadata, prefix)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        # several processes may create the schema at once; the loser of the race sees "exists"
+        for attempt in range(5):
+            try:
+                self._run(lambda conn: self.metadata.create_all(conn, checkfirst=True))
+                return
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def drop(self) -> None:
+        """Drop this store's tables (tests clean up with it)."""
+        self.metadata.drop_all(self.engine, checkfirst=True)
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[Connection], T]) -> T:
+        for attempt in range(_RETRIES):
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            except Exception as exc:
+                if attempt == _RETRIES - 1 or not _retryable(exc):
+                    raise
+                time.sleep(min(0.01 * 2 ** min(attempt, 6), 0.5) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    # --- ladder state ------------------------------------------------------------------------
+
+    def _read_state(self, conn: Connection, account_id: str) -> tuple[LadderState | None, int]:
+        t = self.t["ladder_state"]
+        row = conn.execute(sa.select(t).where(t.c.account_id == account_id)).mappings().first()
+        if row is None:
+            return None, 0
+        state = LadderState(
+            account_id=row["account_id"],
+            level=row["level"],
+            since=row["since"],
+            due_at=row["due_at"],
+            acknowledged_at=row["acknowledged_at"],
+            resolved_at=row["resolved_at"],
+            below_since=row["below_since"],
+            timeouts=row["timeouts"],
+            decision_id=row["decision_id"],
+        )
+        return state, row["version"]
+
+    def _write_state(
+        self, conn: Connection, state: LadderState, version: int, now: dt.datetime
+    ) -> None:
+        t = self.t["ladder_state"]
+        values = {
+            "level": state.level,
+            "since": state.since,
+            "due_at": state.due_at,
+            "acknowledged_at": state.acknowledged_at,
+            "resolved_at": state.resolved_at,
+            "below_since": state.below_since,
+            "timeouts": state.timeouts,
+            "decision_id": state.decision_id,
+            "version": version + 1,
+            "updated_at": now,
+        }
+        if version == 0:
+            conn.execute(sa.insert(t).values(account_id=state.account_id, **values))
+            return
+        done = conn.execute(
+            sa.update(t)
+            .where(t.c.account_id == state.account_id, t.c.version == version)
+            .values(**values)
+        )
+        if done.rowcount != 1:
+            raise _Conflict(state.account_id)
+
+    def state(self, account_id: str) -> LadderState | None:
+        return self._run(lambda conn: self._read_state(conn, account_id)[0])
+
+    def states(self) -> list[LadderState]:
+        t = self.t["ladder_state"]
+        ids = self._run(
+            lambda c: [r[0] for r in c.execute(sa.select(t.c.account_id).order_by(t.c.account_id))]
+        )
+        return [s for s in (self.state(i) for i in ids) if s is not None]
+
+    # --- evaluating and recording ------------------------------------------------------------
+
+    def evaluate(
+        self,
+        signals: Signals,
+        params: LadderParams,
+        now: dt.datetime,
+        model_version: str | None,
+        plan: Callable[[Decision, Signals], Sequence[OutboxMessage]] = lambda d, s: (),
+    ) -> Decision:
+        """Decide for one account against its stored state and record the outcome atomically:
+        new state, the level change (if any) and its planned messages commit together or not at all.
+        """
+
+        def unit(conn: Connection) -> Decision:
+            previous, version = self._read_state(conn, signals.account_id)
+            new_state, decision = decide(signals, previous, params, now)
+            if new_state != previous:
+                self._write_state(conn, new_state, version, now)
+            if decision.changed:
+                self._insert_change(conn, decision, model_version)
+                self._insert_outbox(conn, plan(decision, signals), now)
+            return decision
+
+        return self._run(unit)
+
+    def _insert_change(self, conn: Connection, d: Decision, model_version: str | None) -> None:
+        conn.execute(
+            sa.insert(self.t["level_changes"]).values(
+                decision_id=d.decision_id,
+                account_id=d.account_id,
+                at=d.at,
+                old_level=d.old_level,
+                new_level=d.new_level,
+                direction=d.direction,
+                rule=d.rule,
+                reason_key=d.reason_key,
+                reason_params=dict(d.reason_params),
+                escalation_risk=d.escalation_risk,
+                churn_risk=d.churn_risk,
+                reasons=[dict(r) for r in d.reasons],
+                owners=list(d.owners),
+                team=d.team,
+                priority=d.priority,
+                due_at=d.due_at,
+                channels=list(d.channels),
+                actions=list(d.actions),
+                model_version=model_version,
+            )
+        )
+
+    def _insert_outbox(
+        self, conn: Connection, messages: Iterable[OutboxMessage], now: dt.datetime
+    ) -> None:
+        rows = [
+            {
+                "idempotency_key": m.idempotency_key,
+                "decision_id": m.decision_id,
+                "account_id": m.account_id,
+                "channel": m.channel,
+                "notifier": m.notifier,
+                "recipient": m.recipient,
+                "subject": m.subject,
+                "body": m.body,
+                "payload": dict(m.payload),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for m in messages
+        ]
+        bulk_insert(conn, self.t["outbox"], rows)
+
+    # --- what people do: acknowledge, resolve, feedback, actions -------------------------------
+
+    def _known_state(self, conn: Connection, account_id: str) -> tuple[LadderState, int]:
+        state, version = self._read_state(conn, account_id)
+        if state is None:
+            raise UserError(
+                f"unknown account {account_id!r}: it has no ladder state in {self._where()} "
+                "(never scored, or a different ESCRISK_DATABASE_URL)"
+            )
+        return state, version
+
+    def _where(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def acknowledge(
+        self, account_id: str, now: dt.datetime, by: str, note: str | None = None
+    ) -> LadderState:
+        """Acknowledge the account's current level: stops its response timer."""
+
+        def unit(conn: Connection) -> LadderState:
+            state, version = self._known_state(conn, account_id)
+            if state.decision_id is None:
+                raise UserError(
+                    f"account {account_id!r} is at {state.level} and has never been flagged; nothing to acknowledge"
+                )
+            if state.acknowledged_at is not None:
+                raise UserError(
+                    f"account {account_id!r}: level {state.level} was already acknowledged at "
+                    f"{state.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                )
+            new = _replace(state, acknowledged_at=now)
+            self._write_state(conn, new, version, now)
+            conn.execute(
+                sa.insert(self.t["acknowledgements"]).values(
+                    account_id=account_id, decision_id=state.decision_id, at=now, by=by, note=note
+                )
+            )
+            return new
+
+        return self._run(unit)
+
+    def resolve(
+        self, account_id: str, now: dt.datetime, by: str, outcome: str, note: str | None = None
+    ) -> LadderState:
+        """Close the current flag with an outcome; a resolved level no longer times out."""
+
+        def unit(conn: Connection) -> LadderState:
+            state, version = self._known_state(conn, account_id)
+            if state.decision_id is None:
+                raise UserError(
+                    f"account {account_id!r} has never been flagged; nothing to resolve"
+                )
+            if state.resolved_at is not None:
+                raise UserError(
+                    f"account {account_id!r}: the flag at {state.level} was already resolved at "
+                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC"
+                )
+            new = _replace(state, resolved_at=now)
+            self._write_state(conn, new, version, now)
+            conn.execute(
+                sa.insert(self.t["resolutions"]).values(
+                    account_id=account_id,
+                    decision_id=state.decision_id,
+                    at=now,
+                    by=by,
+                    outcome=outcome,
+                    note=note,
+                )
+            )
+            return new
+
+        return self._run(unit)
+
+    def feedback(
+        self, account_id: str, now: dt.datetime, by: str, agree: bool, comment: str | None = None
+    ) -> str:
+        """A CSM's verdict on the account's latest flag; returns the decision id it refers to."""
+
+        def unit(conn: Connection) -> str:
+            self._known_state(conn, account_id)
+            t = self.t["level_changes"]
+            last = conn.execute(
+                sa.select(t.c.decision_id)
+                .where(t.c.account_id == account_id, t.c.direction == "up")
+                .order_by(t.c.at.desc(), t.c.id.desc())
+                .limit(1)
+            ).scalar()
+            if last is None:
+                raise UserError(
+                    f"account {account_id!r} has never been flagged; no flag to give feedback on"
+                )
+            conn.execute(
+                sa.insert(self.t["feedback"]).values(
+                    account_id=account_id,
+                    decision_id=last,
+                    at=now,
+                    by=by,
+                    agree=agree,
+                    comment=comment,
+                )
+            )
+            return str(last)
+
+        return self._run(unit)
+
+    def record_action(
+        self, account_id: str, now: dt.datetime, by: str, action: str, note: str | None = None
+    ) -> None:
+        """A playbook action someone took for the account's current flag."""
+
+        def unit(conn: Connection) -> None:
+            state, _ = self._known_state(conn, account_id)
+            conn.execute(
+                sa.insert(self.t["actions_taken"]).values(
+                    account_id=account_id,
+                    decision_id=state.decision_id,
+                    at=now,
+                    by=by,
+                    action=action,
+                    note=note,
+                )
+            )
+
+        self._run(unit)
+
+    # --- the outbox --------------------------------------------------------------------------
+
+    def due_messages(
+        self, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Pending messages whose next attempt is due, plus claims older than `lease` (a sender
+        that crashed mid-send)."""
+        t = self.t["outbox"]
+        q = (
+            sa.select(t)
+            .where(
+                sa.or_(
+                    sa.and_(t.c.status == "pending", t.c.next_attempt_at <= now),
+                    sa.and_(t.c.status == "sending", t.c.claimed_at <= now - lease),
+                )
+            )
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def claim(self, message_id: int, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Take a message for sending; False if another sender holds it or it is done."""
+        t = self.t["outbox"]
+        q = (
+            sa.update(t)
+            .where(
+                t.c.id == message_id,
+                sa.or_(
+                    t.c.status == "pending",
+                    sa.and_(t.c.status == "sending", t.c.claimed_at <= now - lease),
+                ),
+            )
+            .values(status="sending", claimed_at=now)
+        )
+        return self._run(lambda c: c.execute(q).rowcount == 1)
+
+    def mark_sent(self, message_id: int, now: dt.datetime) -> None:
+        t = self.t["outbox"]
+        q = (
+            sa.update(t)
+            .where(t.c.id == message_id)
+            .values(status="sent", sent_at=now, attempts=t.c.attempts + 1, last_error=None)
+        )
+        self._run(lambda c: c.execute(q))
+
+    def mark_failed(
+        self, message_id: int, now: dt.datetime, error: str, retry_at: dt.datetime | None
+    ) -> None:
+        """Record a failed attempt; `retry_at=None` gives up (status `failed`)."""
+        t = self.t["outbox"]
+        values: dict[str, Any] = {
+            "attempts": t.c.attempts + 1,
+            "last_error": error[:2000],
+            "claimed_at": None,
+        }
+        if retry_at is None:
+            values["status"] = "failed"
+        else:
+            values.update(status="pending", next_attempt_at=retry_at)
+        self._run(lambda c: c.execute(sa.update(t).where(t.c.id == message_id).values(**values)))
+
+    # --- daily scores ------------------------------------------------------------------------
+
+    def save_daily_scores(self, rows: Sequence[Mapping[str, Any]], now: dt.datetime) -> int:
+        """Upsert one row per (account_id, day): re-running a day replaces, never duplicates."""
+        if not rows:
+            return 0
+        t = self.t["daily_scores"]
+        values = [
+            {
+                "account_id": r["account_id"],
+                "day": r["day"],
+                "escalation_risk": float(r["escalation_risk"]),
+                "churn_risk": float(r["churn_risk"]),
+                "level": r.get("level"),
+                "reasons": list(r.get("reasons") or []),
+                "model_version": r.get("model_version"),
+                "scored_at": now,
+            }
+            for r in rows
+        ]
+        self._run(lambda c: bulk_insert(c, t, values, upsert=("account_id", "day")))
+        return len(values)
+
+    def daily_scores(
+        self, account_id: str | None = None, day: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        t = self.t["daily_scores"]
+        q = sa.select(t).order_by(t.c.day, t.c.account_id)
+        if account_id is not None:
+            q = q.where(t.c.account_id == account_id)
+        if day is not None:
+            q = q.where(t.c.day == day)
+        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    # --- reading the trail -------------------------------------------------------------------
+
+    def rows(self, table: str, account_id: str | None = None) -> list[dict[str, Any]]:
+        """All rows of one audit table (optionally one account), oldest first."""
+        t = self.t[table]
+        q = sa.select(t)
+        if account_id is not None:
+            q = q.where(t.c.account_id == account_id)
+        order = t.c.at if "at" in t.c else t.c.id
+        q = q.order_by(order, t.c.id) if "id" in t.c else q.order_by(order)
+        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def has_account(self, account_id: str) -> bool:
+        return self.state(account_id) is not None
+
+    def trail(self, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded event, merged and sorted by time: level changes, acknowledgements,
+        resolutions, feedback and actions."""
+        if account_id is not None and not self.has_account(account_id):
+            raise UserError(f"unknown account {account_id!r}: no ladder state in {self._where()}")
+        events: list[dict[str, Any]] = []
+        for kind in (
+            "level_changes",
+            "acknowledgements",
+            "resolutions",
+            "feedback",
+            "actions_taken",
+        ):
+            for row in self.rows(kind, account_id):
+                events.append({"kind": kind, **row})
+        order = {
+            "level_changes": 0,
+            "actions_taken": 1,
+            "acknowledgements": 2,
+            "feedback": 3,
+            "resolutions": 4,
+        }
+        events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
+        return events
+
+
+def _replace(state: LadderState, **changes: Any) -> LadderState:
+    return dataclasses.replace(state, **changes)
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise UserError(
+            f"database URL {url!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL)"
+        ) from None
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # autocommit at the driver level so that we, not pysqlite, decide when a transaction begins
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if parsed.database and parsed.database != ":memory:":
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # take the write lock up front: a deferred transaction that later upgrades can fail with
+        # SQLITE_BUSY immediately, without waiting for the busy timeout
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

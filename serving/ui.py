@@ -1,0 +1,676 @@
+"""The CSM web page: an ASGI app (Starlette) that the service mounts under `/ui`.
+
+Server-rendered HTML, no external script, style or font (works offline). The same bearer tokens
+as the API: the login form takes a token and sets a signed, HttpOnly, SameSite=Strict session
+cookie (`serving.uisession`); every other page redirects to the login without one. The forms
+(acknowledge, resolve, feedback) are POSTs carrying a CSRF token and write to the audit store
+(`serving.store.Store`) under the name given at login. Reads go through `serving.dailystore`.
+
+Edges only: the database URL, tokens, clock and the optional source (for ticket and usage
+timelines) are passed in by `serving.service`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+import jinja2
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from features.contract import History
+from features.errors import UserError
+from serving import ladder_text, uicharts
+from serving.dailystore import SORTABLE, DailyStore
+from serving.params import Params
+from serving.store import Store
+from serving.ui_text import LANGUAGES, text
+from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
+
+LANG_COOKIE = "escrisk_ui_lang"
+MAX_FORM_BYTES = 64 * 1024  # the page's forms are a few fields; the API's Guard skips /ui
+TEMPLATES = Path(__file__).parent / "templates" / "ui"
+Clock = Callable[[], pd.Timestamp]
+
+
+class SourceCache:
+    """The source the daily job reads, loaded on first use and again after `refresh_seconds`."""
+
+    def __init__(
+        self, load: Callable[[], History], refresh_seconds: float, monotonic=time.monotonic
+    ):
+        self.load = load
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._value: History | None = None
+        self._loaded_at = -math.inf
+
+    def get(self) -> History:
+        with self._lock:
+            if self._value is None or self.monotonic() - self._loaded_at > self.refresh_seconds:
+                self._value = self.load()
+                self._loaded_at = self.monotonic()
+            return self._value
+
+
+def source_cache(source: str, params: Params, clock: Clock) -> SourceCache:
+    def load() -> History:
+        from features.sources import load_history
+
+        return load_history(source, params.contract, clock())
+
+    return SourceCache(load, params.ui.source_refresh_seconds)
+
+
+class _Stores:
+    """Opened on the first request, not at import (every service worker imports the module)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._daily: DailyStore | None = None
+
+    def get(self) -> tuple[Store, DailyStore]:
+        with self._lock:
+            if self._store is None:
+                self._store = Store(self.database_url)
+                self._daily = DailyStore(self._store)
+            assert self._daily is not None
+            return self._store, self._daily
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+
+
+def _delta(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.2f}"
+
+
+def _money(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f}"
+
+
+def _when(v: Any) -> str:
+    return "" if v is None else pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+
+
+class FormTooLarge(Exception):
+    pass
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form body, read with a size bound (first value of each field)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in (
+        "application/x-www-form-urlencoded",
+        "",
+    ):
+        return {}
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise FormTooLarge
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in fields.items()}
+
+
+class UiApp:
+    """Routes and rendering; `app` is the Starlette application to mount."""
+
+    def __init__(
+        self,
+        params: Params,
+        database_url: str,
+        tokens: Sequence[str],
+        clock: Clock,
+        source: SourceCache | None = None,
+    ) -> None:
+        self.params = params
+        self.stores = _Stores(database_url)
+        self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
+        self.clock = clock
+        self.source = source
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
+        self.app = Starlette(
+            routes=[
+                Route("/", self.list_page, methods=["GET"]),
+                Route("/login", self.login_page, methods=["GET"]),
+                Route("/login", self.login, methods=["POST"]),
+                Route("/logout", self.logout, methods=["POST"]),
+                Route("/lang/{code}", self.language, methods=["GET"]),
+                Route("/account/{account_id:path}", self.account_page, methods=["GET"]),
+                Route("/ack", self.acknowledge, methods=["POST"]),
+                Route("/resolve", self.resolve, methods=["POST"]),
+                Route("/feedback", self.feedback, methods=["POST"]),
+            ],
+            exception_handlers={FormTooLarge: self.too_large},
+        )
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _quote(value: Any) -> str:
+        return quote(str(value), safe="")
+
+    @staticmethod
+    def _root(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    def _lang(self, request: Request) -> str:
+        chosen = request.cookies.get(LANG_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+        for part in request.headers.get("accept-language", "").split(","):
+            code = part.split(";")[0].strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+        return self.params.ui.language
+
+    def _now(self) -> pd.Timestamp:
+        return self.clock().tz_convert("UTC")
+
+    def _session(self, request: Request) -> Session | None:
+        return verify(request.cookies.get(COOKIE), self.tokens, int(self._now().timestamp()))
+
+    def _to_login(self, request: Request) -> RedirectResponse:
+        root = self._root(request)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            here = root + "/"
+        return RedirectResponse(f"{root}/login?{urlencode({'next': here})}", status_code=303)
+
+    def _safe_next(self, request: Request, target: str | None) -> str:
+        root = self._root(request)
+        if target and target.startswith(root + "/") and not target.startswith("//"):
+            return target
+        return root + "/"
+
+    def render(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        lang = self._lang(request)
+        root = self._root(request)
+        page = self.env.get_template(template).render(
+            _=lambda key, **values: text(key, lang, **values),
+            lang=lang,
+            languages=LANGUAGES,
+            root=root,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **context,
+        )
+        headers = {
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        }
+        return HTMLResponse(page, status_code=status, headers=headers)
+
+    async def too_large(self, request: Request, exc: Exception) -> Response:
+        return Response("form too large", status_code=413, media_type="text/plain")
+
+    # --- login ---------------------------------------------------------------------------------
+
+    async def login_page(self, request: Request) -> Response:
+        return self.render(
+            request, "login.html", next=self._safe_next(request, request.query_params.get("next"))
+        )
+
+    async def login(self, request: Request) -> Response:
+        form = await read_form(request)
+        token = str(form.get("token") or "")
+        name = " ".join(str(form.get("name") or "").split())[:128]
+        target = self._safe_next(request, str(form.get("next") or ""))
+        error = None
+        if not login_ok(token, self.tokens):
+            error, status = "login_failed", 401
+        elif not name:
+            error, status = "login_name_missing", 400
+        if error is not None:
+            return self.render(
+                request, "login.html", status=status, next=target, error=error, name=name
+            )
+        expires = int(self._now().timestamp() + self.params.ui.session_hours * 3600)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            issue(token, name, expires),
+            max_age=int(self.params.ui.session_hours * 3600),
+            path=self._root(request) + "/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        form = await read_form(request)
+        if not csrf_ok(session, form.get("csrf")):
+            return self.render(request, "error.html", status=403, message=self._csrf_text(request))
+        response = RedirectResponse(self._root(request) + "/login", status_code=303)
+        response.delete_cookie(COOKIE, path=self._root(request) + "/")
+        return response
+
+    async def language(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        response = RedirectResponse(
+            self._safe_next(request, request.query_params.get("next")), status_code=303
+        )
+        if code in LANGUAGES:
+            response.set_cookie(
+                LANG_COOKIE, code, max_age=365 * 86400, path=self._root(request) + "/",
+                samesite="strict", secure=request.url.scheme == "https",
+            )  # fmt: skip
+        return response
+
+    def _csrf_text(self, request: Request) -> str:
+        return text("csrf_failed", self._lang(request))
+
+    # --- the list ------------------------------------------------------------------------------
+
+    async def list_page(self, request: Request) -> Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        q = request.query_params
+        levels = list(self.params.ladder.levels)
+        filters = {
+            "owner": q.get("owner") or None,
+            "level": q.get("level") if q.get("level") in levels else None,
+            "min_level": q.get("min_level") if q.get("min_level") in levels else None,
+            "tier": q.get("tier") or None,
+        }
+        sort = q.get("sort") or "priority"
+        sort = sort if sort in SORTABLE else "priority"
+        desc = q.get("desc", "1" if sort != "account_name" and sort != "csm_owner" else "0") != "0"
+        try:
+            page = max(int(q.get("page", "1")), 1)
+        except ValueError:
+            page = 1
+        ctx = await run_in_threadpool(self._list_context, filters, sort, desc, page)
+        lang = self._lang(request)
+        rows = ctx["rows"]
+        for r in rows:
+            r["level_title"] = ladder_text.pick(self.params.ladder.levels[r["level"]].title, lang)
+
+        def link(**changes: Any) -> str:
+            values = {**{k: v for k, v in filters.items() if v}, "sort": sort,
+                      "desc": "1" if desc else "0", **changes}  # fmt: skip
+            return "?" + urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+        return self.render(
+            request,
+            "list.html",
+            session=session,
+            filters=filters,
+            sort=sort,
+            desc=desc,
+            page=page,
+            levels=levels,
+            tiers=list(self.params.contract.tiers),
+            link=link,
+            **ctx,
+        )
+
+    def _list_context(
+        self, filters: dict[str, Any], sort: str, desc: bool, page: int
+    ) -> dict[str, Any]:
+        _, daily = self.stores.get()
+        day = daily.latest_day()
+        size = self.params.ui.page_size
+        if day is None:
+            return {"day": None, "rows": [], "owners": [], "total": 0, "pages": 1}
+        levels = list(self.params.ladder.levels)
+        common = dict(
+            day=day,
+            owner=filters["owner"],
+            level=filters["level"],
+            min_level_index=levels.index(filters["min_level"]) if filters["min_level"] else None,
+            tier=filters["tier"],
+        )
+        total = len(daily.daily_list(**common, sort="priority"))
+        rows = daily.daily_list(
+            **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
+        )
+        return {
+            "day": day,
+            "rows": rows,
+            "owners": daily.owners(day),
+            "total": total,
+            "pages": max(1, math.ceil(total / size)),
+        }
+
+    # --- the account page ----------------------------------------------------------------------
+
+    async def account_page(self, request: Request) -> Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        return await self._render_account(request, session, request.path_params["account_id"])
+
+    async def _render_account(
+        self,
+        request: Request,
+        session: Session,
+        account_id: str,
+        message: str | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        lang = self._lang(request)
+        try:
+            ctx = await run_in_threadpool(self._account_context, account_id, lang)
+        except UserError:
+            return self.render(
+                request,
+                "error.html",
+                status=404,
+                message=text("not_found", lang, account=account_id),
+            )
+        if message is None and request.query_params.get("done"):
+            message = self._done_text(request.query_params["done"], session, lang)
+        return self.render(
+            request,
+            "account.html",
+            status=status,
+            session=session,
+            message=message,
+            error=error,
+            outcomes=list(self.params.ladder.outcomes),
+            **ctx,
+        )
+
+    def _done_text(self, done: str, session: Session, lang: str) -> str | None:
+        """The confirmation after a form, from a code in the redirect (never free text)."""
+        kind, _, value = done.partition(":")
+        if kind == "ack":
+            return text("done_ack", lang, by=session.name)
+        if kind == "resolve" and value in self.params.ladder.outcomes:
+            return text("done_resolve", lang, by=session.name, outcome=value)
+        if kind == "feedback" and value in ("agree", "disagree"):
+            verdict = text("agrees" if value == "agree" else "disagrees", lang)
+            return text("done_feedback", lang, by=session.name, verdict=verdict)
+        return None
+
+    def _account_context(self, account_id: str, lang: str) -> dict[str, Any]:
+        store, daily = self.stores.get()
+        ui = self.params.ui
+        history = daily.account_history(account_id, days=ui.history_runs)
+        today = history[-1]
+        level = self.params.ladder.levels[today["level"]]
+        thresholds = [
+            (name, lv.entry.escalation_risk)
+            for name, lv in self.params.ladder.levels.items()
+            if lv.entry is not None and lv.entry.escalation_risk is not None
+        ]
+        history_svg = uicharts.line_chart(
+            [r["day"] for r in history],
+            {
+                text("escalation_risk", lang): [r["escalation_risk"] for r in history],
+                text("churn_risk", lang): [r["churn_risk"] for r in history],
+            },
+            text("sec_history", lang),
+            thresholds=thresholds,
+        )
+        state = store.state(account_id)
+        trail = daily.audit_trail(account_id) if state is not None else []
+        changes = [e for e in trail if e["kind"] == "level_changes"]
+        for e in changes:
+            e["why"] = self._level_reason(e, lang)
+        for e in trail:
+            e["detail"] = self._event_detail(e, lang)
+        return {
+            "account_id": account_id,
+            "today": today,
+            "level_title": ladder_text.pick(level.title, lang),
+            "history": history,
+            "history_svg": history_svg,
+            "waterfall_svg": self._waterfall(daily, account_id, today, lang),
+            "whys": [r for r in history[::-1] if r["why_changed"]][:5],
+            "state": state,
+            "changes": changes,
+            "trail": trail,
+            **self._timelines(account_id, lang),
+        }
+
+    def _waterfall(
+        self, daily: DailyStore, account_id: str, today: dict[str, Any], lang: str
+    ) -> str | None:
+        """Base rate -> top contributions -> the rest -> today's escalation risk, from the
+        probability-scale contributions the daily job stored (they sum to risk - base)."""
+        tl = daily.t["daily_list"]
+        import sqlalchemy as sa
+
+        q = sa.select(tl.c.contributions).where(
+            tl.c.day == today["day"], tl.c.account_id == account_id
+        )
+        blob = daily.store._run(lambda c: c.execute(q).scalar())
+        run = daily.run_on_or_before(today["day"])
+        if blob is None or run is None:
+            return None
+        names = list(run["feature_names"])
+        contrib = np.frombuffer(blob, dtype=np.float32).astype(np.float64)
+        if len(contrib) != len(names):
+            return None
+        scored = daily.store.daily_scores(account_id, today["day"])
+        reasons = scored[0]["reasons"] if scored else []
+        texts = {r["feature"]: r["text"] for r in reasons if r.get("head") == "escalation"}
+        k = self.params.ui.waterfall_features
+        order = np.argsort(-np.abs(contrib), kind="stable")
+        top, rest = order[:k], order[k:]
+        steps = [
+            uicharts.Step(texts.get(names[j], names[j]), float(contrib[j]))
+            for j in top
+            if contrib[j] != 0
+        ]
+        if len(rest) and float(contrib[rest].sum()) != 0:
+            steps.append(
+                uicharts.Step(text("other_features", lang, n=len(rest)), float(contrib[rest].sum()))
+            )
+        risk = float(today["escalation_risk"])
+        return uicharts.waterfall(
+            text("base_rate", lang),
+            risk - float(contrib.sum()),
+            steps,
+            text("today_risk", lang),
+            text("sec_reasons", lang),
+        )
+
+    def _timelines(self, account_id: str, lang: str) -> dict[str, Any]:
+        days = self.params.ui.timeline_days
+        out: dict[str, Any] = {"timeline_days": days, "source_note": None}
+        out.update(tickets_svg=None, usage_svg=None, tickets=[])
+        if self.source is None:
+            out["source_note"] = text("no_source", lang)
+            return out
+        try:
+            history = self.source.get()
+        except UserError as exc:
+            out["source_note"] = text("source_error", lang, error=str(exc).splitlines()[0])
+            return out
+        end = self._now()
+        start = end.normalize() - pd.Timedelta(days=days)
+        t = history.tickets
+        t = t[(t["account_id"] == account_id) & (t["created_at"] >= start)]
+        t = t.sort_values("created_at")
+        records: list[dict[str, Any]] = t.to_dict("records")  # type: ignore[assignment]
+        tickets = [
+            {
+                "ticket_id": r["ticket_id"],
+                "priority": str(r["priority"]),
+                "created_at": pd.Timestamp(r["created_at"]).to_pydatetime(),
+                "resolved_at": None
+                if pd.isna(r["resolved_at"])
+                else pd.Timestamp(r["resolved_at"]).to_pydatetime(),
+                "status": str(r["status"]),
+            }
+            for r in records
+        ]
+        out["tickets"] = tickets
+        if tickets:
+            out["tickets_svg"] = uicharts.ticket_timeline(
+                tickets,
+                start.to_pydatetime(),
+                end.to_pydatetime(),
+                text("sec_tickets", lang, days=days),
+            )
+        u = history.usage
+        if u is not None:
+            u = u[(u["account_id"] == account_id) & (u["date"] >= start)].sort_values("date")
+            if len(u):
+                out["usage_svg"] = uicharts.line_chart(
+                    [d.date() for d in u["date"]],
+                    {
+                        text("usage_active", lang): [
+                            None if pd.isna(v) else float(v) for v in u["active_users"]
+                        ]
+                    },
+                    text("sec_usage", lang, days=days),
+                    y_max=None,
+                    percent=False,
+                )
+        return out
+
+    def _level_reason(self, e: dict[str, Any], lang: str) -> str:
+        params = dict(e.get("reason_params") or {})
+        try:
+            return ladder_text.text(e["reason_key"], lang, **params)
+        except (KeyError, IndexError, ValueError):
+            return str(e["reason_key"])
+
+    def _event_detail(self, e: dict[str, Any], lang: str) -> str:
+        kind = e["kind"]
+        if kind == "level_changes":
+            return f"{e['old_level'] or '–'} → {e['new_level']}: {self._level_reason(e, lang)}"
+        if kind == "resolutions":
+            return f"{e['outcome']}" + (f": {e['note']}" if e.get("note") else "")
+        if kind == "feedback":
+            verdict = text("agree_yes" if e["agree"] else "agree_no", lang)
+            return verdict + (f": {e['comment']}" if e.get("comment") else "")
+        if kind == "actions_taken":
+            action = self.params.ladder.actions.get(e["action"])
+            return ladder_text.pick(action, lang) if action else str(e["action"])
+        return str(e.get("note") or "")
+
+    # --- the forms -----------------------------------------------------------------------------
+
+    async def _form(self, request: Request) -> tuple[Session, dict[str, str]] | Response:
+        session = self._session(request)
+        if session is None:
+            return self._to_login(request)
+        form = await read_form(request)
+        if not csrf_ok(session, form.get("csrf")):
+            return self.render(request, "error.html", status=403, message=self._csrf_text(request))
+        return session, form
+
+    async def _write(
+        self, request: Request, action: Callable[[Session, Any, str], str]
+    ) -> Response:
+        got = await self._form(request)
+        if isinstance(got, Response):
+            return got
+        session, form = got
+        account_id = str(form.get("account_id") or "")
+        lang = self._lang(request)
+        try:
+            done = await run_in_threadpool(action, session, form, lang)
+        except UserError as exc:
+            return await self._render_account(
+                request, session, account_id, error=str(exc), status=409
+            )
+        except ValueError as exc:
+            return await self._render_account(
+                request, session, account_id, error=str(exc), status=400
+            )
+        where = f"{self._root(request)}/account/{quote(account_id, safe='')}"
+        return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
+
+    def _note(self, form: Any, key: str) -> str | None:
+        note = str(form.get(key) or "").strip()
+        return note[:2000] or None
+
+    async def acknowledge(self, request: Request) -> Response:
+        def act(session: Session, form: Any, lang: str) -> str:
+            store, _ = self.stores.get()
+            now = self._now().to_pydatetime()
+            store.acknowledge(
+                str(form.get("account_id")), now, session.name, self._note(form, "note")
+            )
+            return "ack"
+
+        return await self._write(request, act)
+
+    async def resolve(self, request: Request) -> Response:
+        def act(session: Session, form: Any, lang: str) -> str:
+            outcome = str(form.get("outcome") or "")
+            if outcome not in self.params.ladder.outcomes:
+                raise ValueError(text("bad_outcome", lang, outcome=outcome))
+            store, _ = self.stores.get()
+            now = self._now().to_pydatetime()
+            store.resolve(
+                str(form.get("account_id")), now, session.name, outcome, self._note(form, "note")
+            )
+            return f"resolve:{outcome}"
+
+        return await self._write(request, act)
+
+    async def feedback(self, request: Request) -> Response:
+        def act(session: Session, form: Any, lang: str) -> str:
+            verdict = form.get("verdict")
+            if verdict not in ("agree", "disagree"):
+                raise ValueError(text("bad_verdict", lang))
+            store, _ = self.stores.get()
+            now = self._now().to_pydatetime()
+            agree = verdict == "agree"
+            store.feedback(
+                str(form.get("account_id")), now, session.name, agree, self._note(form, "comment")
+            )
+            return f"feedback:{verdict}"
+
+        return await self._write(request, act)
+
+
+def create_app(
+    params: Params,
+    database_url: str,
+    tokens: Sequence[str],
+    clock: Clock,
+    source: str | None = None,
+) -> Starlette:
+    """The `/ui` app; `source` (ESCRISK_SOURCE) enables the ticket and usage timelines."""
+    cache = source_cache(source, params, clock) if source else None
+    return UiApp(params, database_url, tokens, clock, cache).app
+
+
+def utc_clock() -> pd.Timestamp:
+    return pd.Timestamp(dt.datetime.now(dt.UTC))

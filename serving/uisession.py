@@ -1,0 +1,79 @@
+"""The CSM page's session cookie and CSRF tokens, derived from the API bearer tokens.
+
+Stateless, so every service worker accepts a cookie another worker issued: the cookie holds the
+user's name, an expiry and an HMAC keyed by the bearer token the user logged in with, never the
+token itself. Revoking a token (removing it from ESCRISK_API_TOKENS) ends its sessions. The CSRF
+token of a form is an HMAC of the session's own signature, keyed by the same bearer token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from serving.guard import token_ok
+
+COOKIE = "escrisk_ui"
+_SESSION = b"escrisk-ui-session|"
+_CSRF = b"escrisk-ui-csrf|"
+
+
+@dataclass(frozen=True)
+class Session:
+    name: str
+    expires: int  # unix seconds
+    csrf: str
+
+
+def login_ok(token: str, tokens: Sequence[bytes]) -> bool:
+    """The pasted token is a known API token (the service's own constant-time check)."""
+    return token_ok(f"Bearer {token.strip()}", tokens)
+
+
+def _sign(key: bytes, message: bytes) -> str:
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _encode(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode(text: str) -> str:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8")
+
+
+def issue(token: str, name: str, expires: int) -> str:
+    """The cookie value for a user who logged in with `token` (checked by the caller)."""
+    payload = f"{_encode(name)}.{expires}"
+    return f"{payload}.{_sign(token.strip().encode('utf-8'), _SESSION + payload.encode())}"
+
+
+def verify(value: str | None, tokens: Sequence[bytes], now: int) -> Session | None:
+    """The session a cookie value stands for, or None (malformed, expired, unknown token).
+
+    Every token's signature is computed and compared in constant time, as the API does."""
+    if not value or value.count(".") != 2:
+        return None
+    encoded, expires_text, signature = value.split(".")
+    if not expires_text.isdigit() or int(expires_text) <= now:
+        return None
+    try:
+        name = _decode(encoded)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    payload = f"{encoded}.{expires_text}".encode()
+    given = signature.encode("ascii", "replace")
+    key: bytes | None = None
+    for t in tokens:
+        if hmac.compare_digest(given, _sign(t, _SESSION + payload).encode()):
+            key = t
+    if key is None:
+        return None
+    return Session(name=name, expires=int(expires_text), csrf=_sign(key, _CSRF + given))
+
+
+def csrf_ok(session: Session, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(session.csrf.encode(), str(given).encode())

@@ -1,0 +1,159 @@
+"""One test per error class: each is a message naming what to fix, exit status 1, no traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from features.errors import UserError
+from serving.cli import main
+from serving.params import parse_params
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "importers"
+ZD = DATA / "zendesk"
+
+
+def zendesk(tmp_path: Path, tickets: Path, orgs: Path = ZD / "organizations.json") -> int:
+    return main(
+        [
+            "import",
+            "zendesk",
+            f"tickets={tickets}",
+            f"organizations={orgs}",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+
+
+def tickets_file(tmp_path: Path, records: list[dict], name: str = "t.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def ticket(**kw) -> dict:
+    base = {
+        "id": 1,
+        "organization_id": 361,
+        "created_at": "2024-01-03T08:15:00Z",
+        "updated_at": "2024-01-03T09:00:00Z",
+        "priority": "high",
+        "status": "open",
+        "via": {"channel": "email"},
+        "subject": "s",
+        "description": "d",
+        "tags": [],
+    }
+    return {**base, **kw}
+
+
+def test_missing_required_field_names_field_and_export(tmp_path, capsys):
+    rec = ticket()
+    del rec["created_at"]
+    assert zendesk(tmp_path, tickets_file(tmp_path, [ticket(id=1), rec])) == 1
+    err = capsys.readouterr().err
+    assert "record 2" in err and "'created_at'" in err and "Zendesk tickets export" in err
+    assert "Traceback" not in err
+
+
+def test_missing_required_column_in_csv(tmp_path, capsys):
+    src = (DATA / "servicenow" / "incident_audit.csv").read_text().splitlines()
+    bad = tmp_path / "incident.csv"
+    bad.write_text("\n".join(line.replace("opened_at", "opened", 1) for line in src))
+    assert main(["import", "servicenow", str(bad), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "'opened_at'" in err and "ServiceNow incident export" in err
+
+
+def test_unparseable_date_names_row_and_column(tmp_path, capsys):
+    path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, created_at="next Tuesday-ish")])
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "zendesk tickets / created_at / row 2 / date_format" in err and "next Tuesday-ish" in err
+
+
+def test_unknown_account_reference_fails_validation(tmp_path, capsys):
+    path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)])
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "tickets / account_id / row" in err and "foreign_key" in err and "'999'" in err
+
+
+def test_unknown_priority_value_names_the_params_key(tmp_path, capsys):
+    path = tickets_file(tmp_path, [ticket(id=1, priority="critical-ish")])
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "unknown_value" in err and "importers.zendesk.priority_map" in err
+
+
+def test_empty_file(tmp_path, capsys):
+    empty = tmp_path / "tickets.json"
+    empty.write_text("")
+    assert zendesk(tmp_path, empty) == 1
+    assert "empty file" in capsys.readouterr().err
+    csv = tmp_path / "incident.csv"
+    csv.write_text("")
+    assert main(["import", "servicenow", str(csv), "--out", str(tmp_path / "o")]) == 1
+    assert "empty file" in capsys.readouterr().err
+
+
+def test_bad_json_line_names_its_line_number(tmp_path, capsys):
+    path = tmp_path / "tickets.jsonl"
+    path.write_text(
+        json.dumps(ticket(id=1)) + "\n" + json.dumps(ticket(id=2)) + "\n" + '{"id": 3, "status": \n'
+    )
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "line 3 is not valid JSON" in err
+
+
+def test_missing_part_of_the_export(tmp_path, capsys):
+    shutil.copy(ZD / "tickets.json", tmp_path / "tickets.json")
+    assert (
+        main(["import", "zendesk", str(tmp_path / "tickets.json"), "--out", str(tmp_path / "o")])
+        == 1
+    )
+    assert "zendesk import needs organizations" in capsys.readouterr().err
+
+
+def test_file_whose_part_cannot_be_told(tmp_path, capsys):
+    other = tmp_path / "export.json"
+    other.write_text("{}")
+    assert main(["import", "zendesk", str(other), "--out", str(tmp_path / "o")]) == 1
+    assert "PART=PATH" in capsys.readouterr().err
+
+
+def test_params_map_pointing_outside_the_contract(tmp_path, params, capsys):
+    import yaml
+
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["zendesk"]["priority_map"]["urgent"] = "P0"
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(data))
+    code = main(
+        [
+            "import",
+            "zendesk",
+            f"tickets={ZD / 'tickets.json'}",
+            f"organizations={ZD / 'organizations.json'}",
+            "--out",
+            str(tmp_path / "o"),
+            "--params",
+            str(p),
+        ]
+    )
+    assert code == 1
+    assert "importers.zendesk.priority_map maps to ['P0']" in capsys.readouterr().err
+
+
+def test_unknown_time_zone_in_params_names_the_key():
+    import yaml
+
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["naive_time_zone"] = "Mars/Olympus"
+    with pytest.raises(UserError, match="importers.naive_time_zone"):
+        parse_params(data)

@@ -1,0 +1,173 @@
+"""Each kind's hand-written fixtures (in the system's documented export shape) go through
+`escrisk import` -> validation -> `build_features`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.build import build_features
+from features.sources import load_history
+from serving.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "importers"
+NOW = pd.Timestamp("2024-06-01", tz="UTC")
+AS_OF = pd.Timestamp("2024-01-15", tz="UTC")
+
+INPUTS = {
+    "zendesk": ["tickets.json", "organizations.json", "ticket_metrics.json", "ticket_audits.json"],
+    "salesforce": ["Account.csv", "Case.csv", "CaseMilestone.csv", "CaseHistory.csv"],
+    "jira": ["issues.json"],
+    "servicenow": ["incident_audit.csv"],
+    "hubspot": ["companies.csv", "tickets.csv"],
+}
+
+
+def run_import(kind: str, files: list[str], out: Path, folder: str | None = None) -> int:
+    base = DATA / (folder or kind)
+    return main(
+        [
+            "import",
+            kind,
+            *[f if "=" in f else str(base / f) for f in files],
+            "--out",
+            str(out),
+            "--params",
+            "params.yaml",
+        ]
+    )
+
+
+@pytest.mark.parametrize("kind", list(INPUTS))
+def test_fixture_imports_validates_and_builds_features(kind, tmp_path, params, capsys):
+    assert run_import(kind, INPUTS[kind], tmp_path) == 0
+    report = capsys.readouterr().out
+    assert "tickets" in report and "read" in report
+    history = load_history(str(tmp_path), params.contract, NOW)
+    assert len(history.tickets) > 0 and len(history.accounts) > 0
+    assert str(history.tickets["created_at"].dtype) == "datetime64[ns, UTC]"
+    fs = build_features(history, [AS_OF], params.features)
+    assert set(fs.frame["account_id"]) <= set(history.accounts["account_id"])
+    assert len(fs.frame) > 0
+
+
+def test_zendesk_mapping(tmp_path, params, capsys):
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
+    report = capsys.readouterr().out
+    h = load_history(str(tmp_path), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    # 1004 is deleted, 1006 has no organization: both skipped and reported; 1003 appears twice.
+    assert sorted(t.index) == ["1001", "1002", "1003", "1005"]
+    assert (
+        "status 'deleted'" in report
+        and "organization_id is empty" in report
+        and "duplicate records" in report
+    )
+    assert t.loc["1002", "created_at"] == pd.Timestamp(
+        "2024-01-05 09:00", tz="UTC"
+    )  # +01:00 normalised
+    assert t.loc["1003", "priority"] == "P1"  # the later record of 1003 wins
+    assert t.loc["1005", "priority"] == "P3"  # no priority: importers.default_priority
+    assert t.loc["1001", "first_response_at"] == pd.Timestamp("2024-01-03 09:00", tz="UTC")
+    assert (
+        t.loc["1001", "reopen_count"] == 1
+        and t.loc["1001", "csat"] == 1
+        and t.loc["1002", "csat"] == 5
+    )
+    assert t.loc["1001", "zendesk_custom_360001"] == "integration"  # unknown fields kept
+    e = h.escalations
+    assert e is not None
+    # The tag and the priority raise of 1001 happened in one audit: one escalation, dated by the audit.
+    assert sorted(e["ticket_id"]) == ["1001", "1003"]
+    assert e.set_index("ticket_id").loc["1001", "opened_at"] == pd.Timestamp(
+        "2024-01-03 11:00", tz="UTC"
+    )
+    a = h.accounts.set_index("account_id")
+    assert a.loc["361", "tier"] == "enterprise" and a.loc["363", "tier"] == "business"  # default
+    assert "tier taken from importers.account_defaults for 1 of 3" in report
+
+
+def test_salesforce_mapping(tmp_path, params):
+    assert run_import("salesforce", INPUTS["salesforce"], tmp_path) == 0
+    h = load_history(str(tmp_path), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    assert t.loc["00001003", "created_at"] == pd.Timestamp(
+        "2024-01-08 09:00", tz="UTC"
+    )  # report format
+    assert (
+        t.loc["00001001", "sla_first_response_hours"] == 1.0
+    )  # from the milestone, not the policy
+    assert t.loc["00001001", "first_response_at"] == pd.Timestamp("2024-01-03 09:00", tz="UTC")
+    assert t.loc["00001005", "priority"] == "P1"
+    e = h.escalations.set_index("ticket_id")
+    assert sorted(e.index) == ["00001001", "00001005"]
+    assert e.loc["00001001", "opened_at"] == pd.Timestamp(
+        "2024-01-03 10:00", tz="UTC"
+    )  # CaseHistory
+
+
+def test_jira_mapping(tmp_path, params):
+    assert run_import("jira", INPUTS["jira"], tmp_path) == 0
+    h = load_history(str(tmp_path), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    assert sorted(t.index) == ["HELP-1", "HELP-2", "HELP-4"]  # HELP-3 has no organization
+    assert t.loc["HELP-1", "body"] == "All nightly sync jobs fail with a timeout."  # ADF to text
+    assert t.loc["HELP-1", "status"] == "solved" and t.loc["HELP-2", "reopen_count"] == 1
+    assert t.loc["HELP-2", "created_at"] == pd.Timestamp("2024-01-08 08:00", tz="UTC")
+    assert list(h.escalations["ticket_id"]) == ["HELP-1"]
+    assert set(h.accounts["name"]) == {"Acme Logistics GmbH", "Globex Retail"}
+
+
+def test_servicenow_one_ticket_per_incident_and_escalations(tmp_path, params, capsys):
+    assert run_import("servicenow", INPUTS["servicenow"], tmp_path) == 0
+    assert "later audit rows of the same incident" in capsys.readouterr().out
+    h = load_history(str(tmp_path), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    assert sorted(t.index) == ["INC0010001", "INC0010002", "INC0010003", "INC0010004"]
+    assert t.loc["INC0010001", "status"] == "solved" and t.loc["INC0010001", "priority"] == "P2"
+    assert t.loc["INC0010002", "status"] == "on_hold"
+    assert t.loc["INC0010003", "account_id"] == "Lone Caller"  # no company: the caller
+    assert (
+        t.loc["INC0010004", "reopen_count"] == 1
+        and t.loc["INC0010004", "sn_reassignment_count"] == "2"
+    )
+    e = h.escalations.set_index("ticket_id")
+    # INC0010001: priority raise and reassignment to a higher group in one update -> one escalation.
+    assert sorted(e.index) == ["INC0010001", "INC0010004"]
+    assert e.loc["INC0010004", "kind"] == "functional" and e.loc["INC0010004", "level"] == "L3"
+    assert h.usage is None and h.churn is None
+
+
+def test_hubspot_mapping(tmp_path, params, capsys):
+    assert run_import("hubspot", INPUTS["hubspot"], tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "not available: escalations" in out
+    h = load_history(str(tmp_path), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    assert t.loc["7002", "account_id"] == "5101"  # first of several associated companies
+    assert t.loc["7003", "status"] == "open" and t.loc["7001", "priority"] == "P2"
+    assert h.escalations is None
+
+
+def test_usage_events_aggregate_into_an_existing_import(tmp_path, params, capsys):
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
+    files = (
+        ["users=" + str(DATA / "usage_events" / "users.csv")]
+        + [
+            str(DATA / "usage_events" / f)
+            for f in ("segment_events.jsonl", "mixpanel_events.jsonl")
+        ]
+        + ["events=" + str(DATA / "usage_events" / "amplitude_daily.csv")]
+    )
+    assert run_import("usage-events", files, tmp_path) == 0
+    report = capsys.readouterr().out
+    assert "user not in the user -> account mapping" in report and "'identify'" in report
+    h = load_history(str(tmp_path), params.contract, NOW)
+    u = h.usage.set_index(["account_id", "date"])
+    # u-2's event at 23:30 -02:00 on Jan 3 is Jan 4 in UTC.
+    assert u.loc[("361", pd.Timestamp("2024-01-04", tz="UTC")), "events"] == 1
+    assert u.loc[("361", pd.Timestamp("2024-01-05", tz="UTC"))].tolist() == [2, 14]
+    fs = build_features(h, [AS_OF], params.features)
+    assert "usage" not in fs.unavailable

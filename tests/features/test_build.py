@@ -1,0 +1,250 @@
+"""Point-in-time properties of build_features, over generated small histories."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from features.build import FeatureSpec, as_of_grid, build_features, full_spec
+from features.pointintime import history_at
+
+SETTINGS = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: keeps a failing run short
+)
+
+FEW = settings(SETTINGS, max_examples=5)
+
+
+def _build(history, as_of, params, spec=None):
+    return build_features(history, as_of, params.features, spec=spec or full_spec(params.features))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_features_equal_on_history_as_it_stood(data, params, history_strategy, as_of_strategy):
+    history = data.draw(history_strategy)
+    as_of = data.draw(as_of_strategy)
+    full = _build(history, [as_of], params).frame
+    then = _build(history_at(history, as_of), [as_of], params).frame
+    pdt.assert_frame_equal(full, then, check_exact=True)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_appending_later_events_changes_nothing(data, params, history_strategy, as_of_strategy):
+    history = data.draw(history_strategy)
+    as_of = data.draw(as_of_strategy)
+    later = data.draw(history_strategy)  # its events are shifted to at/after as_of
+    shift = as_of - later.tickets["created_at"].min() if len(later.tickets) else pd.Timedelta(0)
+    ids = history.accounts["account_id"].tolist()
+    t = later.tickets.assign(
+        ticket_id="X" + later.tickets["ticket_id"],
+        account_id=[ids[i % len(ids)] for i in range(len(later.tickets))],
+        created_at=later.tickets["created_at"] + shift,
+        first_response_at=later.tickets["first_response_at"] + shift,
+        resolved_at=later.tickets["resolved_at"] + shift,
+    )
+    u = later.usage.assign(account_id=[ids[i % len(ids)] for i in range(len(later.usage))])
+    u = u.assign(
+        date=as_of.normalize() + (u["date"] - u["date"].min() if len(u) else pd.Timedelta(0))
+    )
+    u = u[
+        ~u.set_index(["account_id", "date"]).index.isin(
+            history.usage.set_index(["account_id", "date"]).index
+        )
+    ]
+    e = later.escalations.assign(
+        escalation_id="X" + later.escalations["escalation_id"],
+        account_id=[ids[i % len(ids)] for i in range(len(later.escalations))],
+        opened_at=as_of + pd.Timedelta(hours=1),
+    )
+    grown = replace(
+        history,
+        tickets=pd.concat([history.tickets, t], ignore_index=True),
+        usage=pd.concat(
+            [history.usage, u.drop_duplicates(["account_id", "date"])], ignore_index=True
+        ),
+        escalations=pd.concat(
+            [
+                history.escalations,
+                e.assign(
+                    acknowledged_at=pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns, UTC]"),
+                    closed_at=pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns, UTC]"),
+                ),
+            ],
+            ignore_index=True,
+        ),
+    )
+    pdt.assert_frame_equal(
+        _build(history, [as_of], params).frame,
+        _build(grown, [as_of], params).frame,
+        check_exact=True,
+    )
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_row_order_never_matters(data, seed, params, history_strategy, shuffle):
+    history = data.draw(history_strategy)
+    grid = pd.date_range("2024-02-26", periods=10, freq="7D", tz="UTC")
+    a = _build(history, grid, params).frame
+    b = _build(shuffle(history, seed), grid[::-1], params).frame
+    pdt.assert_frame_equal(a, b, check_exact=True)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_one_account_alone_equals_its_batch_row(data, params, history_strategy):
+    """The API path (one account's history) and the batch agree to the bit."""
+    history = data.draw(history_strategy)
+    grid = pd.date_range("2024-02-26", periods=10, freq="7D", tz="UTC")
+    batch = _build(history, grid, params)
+    for aid in history.accounts["account_id"]:
+        alone = _build(history.for_accounts([aid]), grid, params, spec=batch.spec).frame
+        mine = batch.frame[batch.frame["account_id"] == aid].reset_index(drop=True)
+        pdt.assert_frame_equal(alone, mine, check_exact=True)
+        one = _build(history.for_accounts([aid]), grid[5:6], params, spec=batch.spec).frame
+        pdt.assert_frame_equal(
+            one, mine[mine["as_of"] == grid[5]].reset_index(drop=True), check_exact=True
+        )
+
+
+@SETTINGS
+@given(data=st.data())
+def test_rows_are_the_active_accounts(data, params, history_strategy, as_of_strategy):
+    history = data.draw(history_strategy)
+    as_of = data.draw(as_of_strategy)
+    frame = _build(history, [as_of], params).frame
+    acc = history.accounts.set_index("account_id")
+    churned = history.churn.set_index("account_id")["churned_at"]
+    expected = sorted(
+        a for a in acc.index
+        if acc.loc[a, "contract_start"] <= as_of and not (a in churned.index and churned[a] < as_of)
+    )  # fmt: skip
+    assert frame["account_id"].tolist() == expected
+    assert (frame["as_of"] == as_of).all()
+
+
+@SETTINGS
+@given(data=st.data())
+def test_counts_match_a_plain_per_snapshot_computation(
+    data, params, history_strategy, as_of_strategy
+):
+    """An independent, slow oracle for a few features of each family."""
+    history = data.draw(history_strategy)
+    as_of = data.draw(as_of_strategy)
+    frame = _build(history, [as_of], params).frame.set_index("account_id")
+    t = history.tickets
+    for aid, row in frame.iterrows():
+        mine = t[t["account_id"] == aid]
+        before = mine[mine["created_at"] < as_of]
+        for w in (7, 30, 90):
+            assert (
+                row[f"tickets_{w}d"] == (before["created_at"] >= as_of - pd.Timedelta(days=w)).sum()
+            )
+        open_ = before[before["resolved_at"].isna() | (before["resolved_at"] >= as_of)]
+        assert row["tickets_open"] == len(open_)
+        deadline = mine["created_at"] + pd.to_timedelta(mine["sla_resolution_hours"], unit="h")
+        res = mine["resolved_at"].where(mine["resolved_at"] < as_of)  # as known at as_of
+        breached = (
+            (deadline < as_of)
+            & (deadline >= as_of - pd.Timedelta(days=30))
+            & (res.isna() | (res > deadline))
+        )
+        assert row["sla_resolution_breaches_30d"] == breached.sum()
+        rated = mine[(mine["resolved_at"] < as_of) & mine["csat"].notna()]
+        expect = rated["csat"].astype(float).mean() if len(rated) else np.nan
+        np.testing.assert_allclose(row["csat_mean"], expect, equal_nan=True)
+        esc = history.escalations
+        assert (
+            row["escalations_count"]
+            == ((esc["account_id"] == aid) & (esc["opened_at"] < as_of)).sum()
+        )
+
+
+@FEW
+@given(data=st.data())
+def test_families_with_absent_or_empty_tables_are_left_out(data, params, history_strategy):
+    history = data.draw(history_strategy)
+    no_usage = replace(history, usage=None, escalations=history.escalations.iloc[0:0])
+    fs = build_features(no_usage, [pd.Timestamp("2024-04-01", tz="UTC")], params.features)
+    assert fs.unavailable["usage"] == "usage table absent"
+    assert fs.unavailable["escalations"] == "escalations table empty"
+    assert not any(c.startswith(("usage_", "escalations_")) for c in fs.frame.columns)
+    # with a model's spec the columns stay, NaN for the absent table, counts for the empty one
+    fixed = build_features(
+        no_usage,
+        [pd.Timestamp("2024-04-01", tz="UTC")],
+        params.features,
+        spec=full_spec(params.features),
+    )
+    assert fixed.frame["usage_active_users_mean_7d"].isna().all()
+    assert (fixed.frame["escalations_count"] == 0).all()
+    assert "escalations" not in fixed.unavailable
+
+
+@FEW
+@given(data=st.data())
+def test_frame_types_follow_the_spec(data, params, history_strategy):
+    history = data.draw(history_strategy)
+    fs = _build(history, pd.date_range("2024-03-04", periods=4, freq="7D", tz="UTC"), params)
+    assert list(fs.frame.columns) == ["account_id", "as_of", *fs.spec.names]
+    assert str(fs.frame["as_of"].dtype) == "datetime64[ns, UTC]"
+    for info in fs.spec.features:
+        col = fs.frame[info.name]
+        if info.dtype == "category":
+            assert list(col.cat.categories) == list(info.levels)
+            assert info.levels[-1] == "__unknown__"
+        else:
+            assert col.dtype == np.float64
+        assert info.template_en.format(value=1.0) and info.template_de.format(value=1.0)
+
+
+def test_spec_round_trips_through_json(params):
+    spec = full_spec(params.features)
+    again = FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec
+    assert spec.by_name("tier").levels == ("enterprise", "business", "starter", "__unknown__")
+
+
+@FEW
+@given(data=st.data())
+def test_unknown_tier_maps_to_the_explicit_level(data, params, history_strategy):
+    history = data.draw(history_strategy)
+    acc = history.accounts.assign(tier="platinum")
+    fs = _build(replace(history, accounts=acc), [pd.Timestamp("2024-04-15", tz="UTC")], params)
+    assert (fs.frame["tier"] == "__unknown__").all()
+
+
+@FEW
+@given(data=st.data())
+def test_grid_is_weekly_utc_midnights_within_the_data(data, params, history_strategy):
+    history = data.draw(history_strategy)
+    grid = as_of_grid(history, params.features)
+    if len(grid):
+        assert (grid.dayofweek == params.features.grid.weekday).all()
+        assert (grid == grid.normalize()).all() and str(grid.tz) == "UTC"
+        assert (np.diff(grid.asi8) == 7 * 86_400 * 10**9).all()
+
+
+def test_simulated_world_one_account_equals_batch(params, make_history):
+    """The API path on a realistic world: every account alone equals its batch rows, to the bit."""
+    history = make_history(12, 3)
+    grid = as_of_grid(history, params.features)[-8:]
+    batch = build_features(history, grid, params.features)
+    assert not batch.unavailable
+    for aid in history.accounts["account_id"]:
+        alone = build_features(
+            history.for_accounts([aid]), grid[-1:], params.features, spec=batch.spec
+        )
+        mine = batch.frame[(batch.frame["account_id"] == aid) & (batch.frame["as_of"] == grid[-1])]
+        pdt.assert_frame_equal(alone.frame, mine.reset_index(drop=True), check_exact=True)

@@ -1,0 +1,301 @@
+"""The data contract on in-memory tables: typing, UTC normalisation, every rule, nothing dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.contract import TABLES, absent_notes, check, validated
+from features.errors import DataValidationError
+
+WORLD = Path(__file__).resolve().parents[1] / "data" / "contract" / "world"
+NOW = pd.Timestamp("2024-06-01", tz="UTC")
+
+
+def raw_world() -> dict[str, pd.DataFrame]:
+    """The golden small world, every column as text (as a CSV is read)."""
+    return {
+        name: pd.read_csv(WORLD / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in TABLES
+    }
+
+
+def rules(violations) -> set[tuple[str, str, int | None, str]]:
+    return {(v.table, v.column, v.row, v.rule) for v in violations}
+
+
+def test_valid_world_types_every_column(params):
+    history, violations = check(raw_world(), params.contract, NOW)
+    assert violations == []
+    kinds = {
+        "str": "object",
+        "float": "float64",
+        "int": "Int64",
+        "timestamp": "datetime64[ns, UTC]",
+        "date": "datetime64[ns, UTC]",
+    }
+    for name, table in TABLES.items():
+        df = history.table(name)
+        for col in table.columns:
+            assert str(df[col.name].dtype) == kinds[col.kind], (name, col.name)
+    assert history.tickets["ticket_id"].map(type).eq(str).all()
+    # Dates are midnights UTC.
+    assert (
+        history.accounts["renewal_date"] == history.accounts["renewal_date"].dt.normalize()
+    ).all()
+
+
+def test_region_na_is_text_not_missing(params):
+    history = validated(raw_world(), params.contract, NOW)
+    assert history.accounts.loc[1, "region"] == "NA"
+
+
+def test_extra_columns_are_kept(params):
+    history = validated(raw_world(), params.contract, NOW)
+    assert list(history.accounts["industry"])[:2] == ["manufacturing", "retail"]
+
+
+def test_input_tables_are_not_mutated(params):
+    raw = raw_world()
+    before = {n: df.copy() for n, df in raw.items()}
+    check(raw, params.contract, NOW)
+    for name, df in raw.items():
+        pd.testing.assert_frame_equal(df, before[name])
+
+
+def test_naive_timestamps_are_utc_and_offsets_are_honoured(params):
+    raw = raw_world()
+    t = raw["tickets"].copy()
+    # An offset value before a naive one: pandas' own ISO parser would give the naive one that offset.
+    t.loc[0, "created_at"] = "2024-01-02T09:00:00+02:00"
+    t.loc[1, "created_at"] = "2024-01-03 10:00:00"
+    t.loc[2, "created_at"] = "2024-01-04T08:00:00-0530"
+    t.loc[3, "created_at"] = "2024-01-05T12:00:00Z"
+    t.loc[4, "created_at"] = "2024-01-06"
+    t["first_response_at"] = ""
+    t["resolved_at"] = ""
+    raw["tickets"] = t
+    history = validated(raw, params.contract, NOW)
+    assert list(history.tickets["created_at"]) == [
+        pd.Timestamp("2024-01-02 07:00", tz="UTC"),
+        pd.Timestamp("2024-01-03 10:00", tz="UTC"),
+        pd.Timestamp("2024-01-04 13:30", tz="UTC"),
+        pd.Timestamp("2024-01-05 12:00", tz="UTC"),
+        pd.Timestamp("2024-01-06 00:00", tz="UTC"),
+    ]
+
+
+def test_typed_timestamps_naive_and_aware(params):
+    raw = raw_world()
+    t = raw["tickets"].copy()
+    t["created_at"] = pd.to_datetime(t["created_at"], format="ISO8601", utc=True).dt.tz_convert(
+        "Europe/Berlin"
+    )
+    t["first_response_at"] = pd.to_datetime(
+        t["first_response_at"], format="ISO8601", utc=True
+    ).dt.tz_localize(None)
+    t["resolved_at"] = pd.NaT
+    raw["tickets"] = t
+    history = validated(raw, params.contract, NOW)
+    assert str(history.tickets["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert history.tickets.loc[0, "created_at"] == pd.Timestamp("2024-01-02 09:00", tz="UTC")
+    assert history.tickets.loc[0, "first_response_at"] == pd.Timestamp("2024-01-02 09:30", tz="UTC")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    stamps=st.lists(
+        st.tuples(
+            st.datetimes(min_value=dt.datetime(1995, 1, 1), max_value=dt.datetime(2023, 12, 31)),
+            st.none() | st.integers(min_value=-14 * 60, max_value=14 * 60),
+        ),
+        min_size=5,
+        max_size=5,
+    )
+)
+def test_mixed_naive_and_offset_values_each_normalise_to_their_instant(params, stamps):
+    texts, expected = [], []
+    for when, minutes in stamps:
+        when = when.replace(microsecond=0)
+        if minutes is None:
+            texts.append(f"{when:%Y-%m-%d %H:%M:%S}")
+            expected.append(pd.Timestamp(when, tz="UTC"))
+        else:
+            sign = "+" if minutes >= 0 else "-"
+            texts.append(
+                f"{when:%Y-%m-%dT%H:%M:%S}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            )
+            expected.append(pd.Timestamp(when, tz="UTC") - pd.Timedelta(minutes=minutes))
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].assign(created_at=texts, first_response_at="", resolved_at="")
+    history = validated(raw, params.contract, NOW)
+    assert list(history.tickets["created_at"]) == expected
+
+
+def test_naive_clock_is_utc(params):
+    _, violations = check(raw_world(), params.contract, pd.Timestamp("2024-06-01"))
+    assert violations == []
+
+
+def test_absent_optional_tables_are_allowed(params):
+    raw = raw_world()
+    for name in ("usage", "escalations", "churn"):
+        raw.pop(name)
+    history = validated(raw, params.contract, NOW)
+    assert history.missing == ["usage", "escalations", "churn"]
+    assert absent_notes(history)[0] == "usage: absent, usage features unavailable"
+
+
+def test_sla_targets_come_from_policy_when_empty(params):
+    history = validated(raw_world(), params.contract, NOW)
+    t = history.tickets.set_index("ticket_id")
+    policy = params.contract.sla_policy
+    assert t.loc["T-1", "sla_first_response_hours"] == policy["enterprise"]["P1"].first_response
+    assert t.loc["T-3", "sla_resolution_hours"] == policy["business"]["P3"].resolution
+    assert t.loc["T-5", "sla_resolution_hours"] == policy["starter"]["P2"].resolution
+    # A ticket's own targets win.
+    assert (t.loc["T-2", "sla_first_response_hours"], t.loc["T-2", "sla_resolution_hours"]) == (
+        2.0,
+        12.0,
+    )
+
+
+def test_every_violation_is_reported_not_just_the_first(params):
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].assign(priority="urgent", reopen_count="-1")
+    with pytest.raises(DataValidationError) as err:
+        validated(raw, params.contract, NOW, source="here")
+    assert len(err.value.violations) == 10
+    assert "here: 10 data contract violation(s)" in str(err.value)
+
+
+def test_missing_required_table(params):
+    raw = raw_world()
+    del raw["tickets"]
+    _, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {("tickets", "-", None, "missing_table")}
+
+
+# One case per rule: (table, column, 0-based row, bad value, rule). Each breaks one cell of the
+# golden world; the violation must name the table, the column, the 1-based row and the rule.
+RULE_CASES = [
+    ("accounts", "name", 0, "", "not_null"),
+    ("tickets", "created_at", 1, "  ", "not_null"),
+    ("accounts", "arr", 1, "lots", "type"),
+    ("accounts", "seats", 0, "2.5", "type"),
+    ("tickets", "csat", 0, "inf", "type"),
+    ("tickets", "created_at", 2, "yesterday", "type"),
+    ("usage", "date", 1, "2024-02-30", "type"),
+    ("accounts", "arr", 2, "-5", "range"),
+    ("accounts", "seats", 2, "0", "range"),
+    ("tickets", "reopen_count", 3, "-1", "range"),
+    ("usage", "active_users", 0, "-3", "range"),
+    ("usage", "events", 4, "-1", "range"),
+    ("tickets", "csat", 2, "6", "range"),
+    ("tickets", "sla_resolution_hours", 0, "0", "range"),
+    ("tickets", "priority", 0, "P5", "allowed_values"),
+    ("tickets", "status", 1, "escalated", "allowed_values"),
+    ("accounts", "tier", 1, "platinum", "allowed_values"),
+    ("accounts", "language", 0, "fr", "allowed_values"),
+    ("escalations", "level", 0, "L9", "allowed_values"),
+    ("escalations", "kind", 1, "angry", "allowed_values"),
+    ("tickets", "created_at", 0, "1970-01-01T00:00:00Z", "date_range"),
+    ("tickets", "created_at", 4, "2099-01-01T00:00:00Z", "date_range"),
+    ("usage", "date", 2, "2030-01-01", "date_range"),
+    ("accounts", "renewal_date", 0, "2150-01-01", "date_range"),
+    ("accounts", "renewal_date", 1, "9999-12-31", "date_range"),
+    ("tickets", "ticket_id", 1, "T-1", "unique"),
+    ("accounts", "account_id", 2, "A-1", "unique"),
+    ("usage", "date", 1, "2024-01-02", "unique"),
+    ("tickets", "resolved_at", 0, "2024-01-01T00:00:00Z", "order"),
+    ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
+    ("accounts", "renewal_date", 2, "2020-01-01", "order"),
+    ("escalations", "closed_at", 0, "2024-01-01T00:00:00Z", "order"),
+    ("tickets", "account_id", 3, "A-404", "foreign_key"),
+    ("usage", "account_id", 0, "A-404", "foreign_key"),
+    ("escalations", "account_id", 1, "A-404", "foreign_key"),
+    ("escalations", "ticket_id", 0, "T-404", "foreign_key"),
+    ("churn", "account_id", 0, "A-404", "foreign_key"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "row", "value", "rule"), RULE_CASES)
+def test_each_rule_names_table_column_row(params, table, column, row, value, rule):
+    raw = raw_world()
+    df = raw[table].copy()
+    df.loc[row, column] = value
+    raw[table] = df
+    _, violations = check(raw, params.contract, NOW)
+    assert (table, column, row + 1, rule) in rules(violations), [str(v) for v in violations]
+    v = next(
+        v
+        for v in violations
+        if (v.table, v.column, v.row, v.rule) == (table, column, row + 1, rule)
+    )
+    key = TABLES[table].key
+    if key is not None and column != key:
+        assert v.key == f"{key}={df.loc[row, key]}"
+
+
+def test_churn_has_one_row_per_account(params):
+    raw = raw_world()
+    raw["churn"] = pd.concat([raw["churn"], raw["churn"]], ignore_index=True)
+    _, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {
+        ("churn", "account_id", 1, "unique"),
+        ("churn", "account_id", 2, "unique"),
+    }
+
+
+def test_missing_column(params):
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].drop(columns=["priority"])
+    history, violations = check(raw, params.contract, NOW)
+    assert ("tickets", "priority", None, "missing_column") in rules(violations)
+    assert history.tickets["priority"].isna().all()
+
+
+def test_duplicate_column(params):
+    raw = raw_world()
+    df = raw["churn"]
+    raw["churn"] = pd.concat([df, df[["reason"]]], axis=1)
+    _, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {("churn", "reason", None, "duplicate_column")}
+
+
+def test_null_tokens_in_number_columns_are_missing(params):
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].assign(csat=["NULL", "n/a", "NaN", "", "None"])
+    history = validated(raw, params.contract, NOW)
+    assert history.tickets["csat"].isna().all()
+
+
+def test_whole_floats_from_a_database_are_ids_without_decimals(params):
+    raw = raw_world()
+    raw["accounts"] = raw["accounts"].assign(account_id=[1.0, 2.0, 3.0])
+    raw["tickets"] = raw["tickets"].assign(account_id=[1, 1, 2, 2, 3])
+    raw["usage"] = raw["usage"].assign(account_id=["1", "1", "2", "2", "3"])
+    raw["escalations"] = raw["escalations"].assign(account_id=["1", "3"])
+    raw["churn"] = raw["churn"].assign(account_id=[np.float64(3)])
+    history = validated(raw, params.contract, NOW)
+    assert list(history.accounts["account_id"]) == ["1", "2", "3"]
+
+
+def test_values_are_stripped(params):
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].assign(priority=[" P1", "P2 ", "P3", "P4", "P2"])
+    history = validated(raw, params.contract, NOW)
+    assert list(history.tickets["priority"]) == ["P1", "P2", "P3", "P4", "P2"]
+
+
+def test_for_accounts_cuts_every_table(params):
+    history = validated(raw_world(), params.contract, NOW)
+    cut = history.for_accounts(["A-3"])
+    assert list(cut.tickets["ticket_id"]) == ["T-5"]
+    assert list(cut.churn["account_id"]) == ["A-3"]

@@ -1,0 +1,166 @@
+"""Edge cases with defined results: no tickets, no usage, one day of history, same-second
+resolution, DST offsets in the source, as_of before the account's start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.build import build_features, full_spec
+from features.contract import validated
+
+NOW = pd.Timestamp("2024-12-01", tz="UTC")
+
+
+def _raw(tickets: list[dict], usage: list[dict] | None = None, start: str = "2024-01-01") -> dict:
+    accounts = pd.DataFrame(
+        {"account_id": ["A"], "name": ["a"], "tier": ["business"], "arr": [1000.0], "seats": [10],
+         "contract_start": [start], "renewal_date": ["2025-06-01"], "csm_owner": ["c"],
+         "region": ["eu"], "language": ["de"]}
+    )  # fmt: skip
+    base = {"channel": "email", "subject": "Frage", "body": "", "first_response_at": None,
+            "resolved_at": None, "status": "open", "reopen_count": 0, "csat": None,
+            "sla_first_response_hours": None, "sla_resolution_hours": None, "priority": "P2"}  # fmt: skip
+    rows = [{**base, "ticket_id": f"T{i}", "account_id": "A", **t} for i, t in enumerate(tickets)]
+    cols = list(base) + ["ticket_id", "account_id", "created_at"]
+    return {
+        "accounts": accounts,
+        "tickets": pd.DataFrame(rows, columns=cols),
+        "usage": None
+        if usage is None
+        else pd.DataFrame(usage, columns=["account_id", "date", "active_users", "events"]),
+        "escalations": None,
+        "churn": None,
+    }
+
+
+def _row(params, raw, as_of: str) -> pd.Series:
+    history = validated(raw, params.contract, NOW)
+    fs = build_features(
+        history, [pd.Timestamp(as_of, tz="UTC")], params.features, spec=full_spec(params.features)
+    )
+    assert len(fs.frame) == 1
+    return fs.frame.iloc[0]
+
+
+def test_no_tickets_gives_zero_counts_and_undefined_means(params):
+    row = _row(params, _raw([]), "2024-03-01")
+    assert (
+        row["tickets_30d"] == 0
+        and row["tickets_open"] == 0
+        and row["sla_resolution_breaches_30d"] == 0
+    )
+    assert np.isnan(row["sentiment_mean_30d"]) and np.isnan(row["csat_mean"])
+    assert row["tickets_trend"] == 0.0  # log((0 + 1) / (0 + 1))
+
+
+def test_no_tickets_table_rows_leaves_the_ticket_families_out(params):
+    history = validated(_raw([]), params.contract, NOW)
+    fs = build_features(history, [pd.Timestamp("2024-03-01", tz="UTC")], params.features)
+    assert fs.unavailable["tickets"] == "tickets table empty"
+    assert {"tickets", "sentiment", "sla", "csat", "usage"} <= set(fs.unavailable)
+    assert list(fs.frame.columns[:7]) == [
+        "account_id",
+        "as_of",
+        "tenure_days",
+        "days_to_renewal",
+        "arr",
+        "seats",
+        "tier",
+    ]
+
+
+def test_no_usage_rows_for_an_account_gives_nan_usage(params):
+    raw = _raw([{"created_at": "2024-02-01T10:00:00Z"}], usage=[])
+    row = _row(params, raw, "2024-03-01")
+    assert np.isnan(row["usage_active_users_mean_7d"]) and np.isnan(row["usage_days_since_active"])
+
+
+def test_single_day_of_history(params):
+    raw = _raw(
+        [
+            {
+                "created_at": "2024-01-01T08:00:00Z",
+                "resolved_at": "2024-01-01T09:00:00Z",
+                "status": "solved",
+                "csat": 5,
+            }
+        ],
+        usage=[{"account_id": "A", "date": "2024-01-01", "active_users": 4, "events": 10}],
+    )
+    row = _row(params, raw, "2024-01-02")
+    assert row["tenure_days"] == 1 and row["tickets_7d"] == 1 and row["tickets_open"] == 0
+    assert row["usage_active_users_mean_7d"] == 4 and row["usage_days_since_active"] == 0
+    assert np.isnan(row["usage_active_users_baseline"]) and np.isnan(
+        row["usage_active_users_slope_28d"]
+    )
+    assert row["csat_mean"] == 5 and row["tickets_resolution_hours_mean_90d"] == 1.0
+
+
+def test_created_and_resolved_in_the_same_second(params):
+    t = "2024-02-10T12:00:00Z"
+    raw = _raw([{"created_at": t, "first_response_at": t, "resolved_at": t, "status": "solved"}])
+    row = _row(params, raw, "2024-02-11")
+    assert row["tickets_open"] == 0 and row["tickets_resolution_hours_mean_90d"] == 0.0
+    assert row["sla_first_response_breaches_7d"] == 0 and row["sla_resolution_near_misses_7d"] == 0
+    # as of the very second of creation nothing is known yet: created_at < as_of fails
+    history = validated(raw, params.contract, NOW)
+    fs = build_features(
+        history, [pd.Timestamp(t)], params.features, spec=full_spec(params.features)
+    )
+    assert fs.frame["tickets_7d"].iloc[0] == 0
+
+
+def test_offsets_across_a_dst_change_are_compared_in_utc(params):
+    # Europe/Berlin leaves CET (+01:00) for CEST (+02:00) at 2024-03-31 02:00 local = 01:00 UTC
+    raw = _raw([
+        {"created_at": "2024-03-31T01:30:00+01:00", "resolved_at": "2024-03-31T03:30:00+02:00", "status": "solved"},
+        {"created_at": "2024-03-31T23:30:00+02:00"},  # 21:30 UTC on the 31st
+        {"created_at": "2024-04-01T00:30:00+02:00"},  # 22:30 UTC on the 31st, still before April 1 UTC
+    ])  # fmt: skip
+    row = _row(params, raw, "2024-04-01")
+    assert row["tickets_7d"] == 3
+    assert row["tickets_resolution_hours_mean_90d"] == 1.0  # 00:30 UTC -> 01:30 UTC, not 2 hours
+
+
+def test_as_of_before_the_account_start_has_no_row(params):
+    history = validated(_raw([], start="2024-05-01"), params.contract, NOW)
+    fs = build_features(history, [pd.Timestamp("2024-04-01", tz="UTC")], params.features)
+    assert fs.frame.empty and list(fs.frame.columns[:2]) == ["account_id", "as_of"]
+
+
+def test_open_ticket_counts_as_breached_from_its_age(params):
+    # business P2: 8 h to first response, 48 h to resolution
+    raw = _raw([{"created_at": "2024-02-01T00:00:00Z", "first_response_at": "2024-02-01T07:00:00Z",
+                 "resolved_at": "2024-02-20T00:00:00Z", "status": "solved"}])  # fmt: skip
+    at = _row(params, raw, "2024-02-03")  # 48 h passed at midnight: not yet past the deadline
+    assert at["sla_resolution_breaches_7d"] == 0 and at["sla_resolution_at_risk"] == 1
+    assert at["sla_first_response_near_misses_7d"] == 1  # answered with 1 of 8 hours left (< 20 %)
+    later = _row(params, raw, "2024-02-04")
+    assert later["sla_resolution_breaches_7d"] == 1 and later["sla_resolution_open_breached"] == 1
+    assert later["sla_resolution_at_risk"] == 0
+
+
+def test_custom_fields_become_features(params):
+    from features.params import FeatureParams
+
+    fp = FeatureParams.model_validate(
+        {**params.features.model_dump(), "custom_fields": {
+            "plan": {"kind": "category", "levels": ["basic", "pro"]},
+            "nps": {"kind": "float", "unit": "score"},
+            "industry": {"kind": "category", "levels": ["retail"]},
+        }}
+    )  # fmt: skip
+    raw = _raw([{"created_at": "2024-02-01T00:00:00Z"}])
+    history = validated(raw, params.contract, NOW)
+    history = replace(history, accounts=history.accounts.assign(plan="gold", nps="7"))
+    fs = build_features(history, [pd.Timestamp("2024-03-01", tz="UTC")], fp)
+    assert fs.frame["plan"].iloc[0] == "__unknown__" and fs.frame["nps"].iloc[0] == 7.0
+    assert "industry" not in fs.frame.columns
+    assert fs.unavailable["custom.industry"] == "accounts table has no column 'industry'"
+    bad = replace(history, accounts=history.accounts.assign(nps="lots"))
+    with pytest.raises(Exception, match="nps"):
+        build_features(bad, [pd.Timestamp("2024-03-01", tz="UTC")], fp)

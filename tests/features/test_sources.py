@@ -1,0 +1,231 @@
+"""Reading and writing sources: folders of CSV/Parquet files, SQLite and PostgreSQL URLs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.contract import TABLES, History
+from features.errors import DataValidationError, UserError
+from features.sources import describe, load_history, read_tables, write_database, write_tables
+
+WORLD = Path(__file__).resolve().parents[1] / "data" / "contract" / "world"
+NOW = pd.Timestamp("2024-06-01", tz="UTC")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    folder = tmp_path / "world"
+    shutil.copytree(WORLD, folder)
+    return folder
+
+
+@pytest.fixture
+def history(params) -> History:
+    return load_history(str(WORLD), params.contract, NOW)
+
+
+def assert_same(a: History, b: History) -> None:
+    for name in TABLES:
+        left, right = a.table(name), b.table(name)
+        assert (left is None) == (right is None), name
+        if left is not None:
+            pd.testing.assert_frame_equal(left, right, obj=name)
+
+
+def test_csv_is_read_as_text(world):
+    raw = read_tables(str(world))
+    assert all(dtype == "object" for dtype in raw["accounts"].dtypes)
+    assert raw["accounts"].loc[1, "region"] == "NA"
+    assert raw["tickets"].loc[1, "csat"] == ""
+
+
+def test_load_history_reports_absent_tables(world, params):
+    (world / "usage.csv").unlink()
+    (world / "churn.csv").unlink()
+    history = load_history(str(world), params.contract, NOW)
+    assert history.usage is None and history.churn is None
+    assert history.missing == ["usage", "churn"]
+
+
+def test_load_history_names_the_source(world, params):
+    text = (world / "tickets.csv").read_text().replace("T-2,A-1", "T-2,A-404")
+    (world / "tickets.csv").write_text(text)
+    with pytest.raises(DataValidationError) as err:
+        load_history(str(world), params.contract, NOW)
+    assert err.value.source == str(world)
+    assert "tickets / account_id / row 2 (ticket_id=T-2) / foreign_key" in str(err.value)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_write_then_read_round_trips(tmp_path, params, history, fmt):
+    written = write_tables(history, tmp_path / "out", fmt=fmt)
+    assert sorted(p.name for p in written) == sorted(f"{n}.{fmt}" for n in TABLES)
+    again = load_history(str(tmp_path / "out"), params.contract, NOW)
+    assert_same(history, again)
+
+
+def test_csv_dates_are_written_as_plain_dates(tmp_path, history):
+    write_tables(history, tmp_path, fmt="csv")
+    header, first = (tmp_path / "usage.csv").read_text().splitlines()[:2]
+    assert first.startswith("A-1,2024-01-02,")
+
+
+def test_write_replaces_the_other_format_and_leaves_other_tables(tmp_path, history):
+    write_tables(history, tmp_path, fmt="csv")
+    write_tables({"tickets": history.tickets, "usage": None}, tmp_path, fmt="parquet")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "tickets.parquet" in names and "tickets.csv" not in names
+    assert "usage.csv" in names and "accounts.csv" in names
+    assert not [n for n in names if n.endswith(".tmp")]
+
+
+def test_write_makes_mixed_extra_columns_parquet_safe(tmp_path, params, history):
+    accounts = history.accounts.assign(industry=["retail", 7, None])
+    write_tables({"accounts": accounts, "tickets": history.tickets}, tmp_path)
+    again = read_tables(str(tmp_path))
+    assert list(again["accounts"]["industry"]) == ["retail", "7", None]
+
+
+def test_write_rejects_unknown_format_and_tables(tmp_path, history):
+    with pytest.raises(UserError, match="unknown table format"):
+        write_tables(history, tmp_path, fmt="xlsx")
+    with pytest.raises(ValueError, match="not contract tables"):
+        write_tables({"acounts": history.accounts}, tmp_path)
+
+
+def test_both_formats_for_one_table_is_an_error(world, history):
+    history.usage.to_parquet(world / "usage.parquet")
+    with pytest.raises(UserError, match=r"both usage.parquet and usage.csv exist"):
+        read_tables(str(world))
+
+
+def test_missing_folder_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no such folder"):
+        read_tables(str(tmp_path / "nope"))
+
+
+def test_a_file_is_not_a_folder(world):
+    with pytest.raises(UserError, match="not a folder"):
+        read_tables(str(world / "accounts.csv"))
+
+
+def test_folder_without_tables_is_a_user_error(tmp_path):
+    (tmp_path / "readme.txt").write_text("hello")
+    with pytest.raises(UserError, match="no contract tables"):
+        read_tables(str(tmp_path))
+
+
+def test_broken_parquet_is_a_user_error(world):
+    (world / "usage.csv").unlink()
+    (world / "usage.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(UserError, match=r"usage.parquet: not a readable parquet file"):
+        read_tables(str(world))
+
+
+def test_empty_csv_is_a_user_error(world):
+    (world / "churn.csv").write_text("")
+    with pytest.raises(UserError, match=r"churn.csv: the file is empty"):
+        read_tables(str(world))
+
+
+def test_non_utf8_csv_is_a_user_error(world):
+    (world / "churn.csv").write_bytes(
+        "account_id,churned_at,reason\nA-3,2024-03-01,zu teuer \xe4\n".encode("latin-1")
+    )
+    with pytest.raises(UserError, match=r"churn.csv: not UTF-8"):
+        read_tables(str(world))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_is_a_user_error(world):
+    (world / "churn.csv").chmod(0)
+    with pytest.raises(UserError, match=r"churn.csv: cannot read"):
+        read_tables(str(world))
+
+
+def test_excel_bom_is_ignored(world, params):
+    path = world / "churn.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    history = load_history(str(world), params.contract, NOW)
+    assert list(history.churn.columns)[:1] == ["account_id"]
+
+
+def test_sqlite_round_trip(tmp_path, params, history):
+    url = f"sqlite:///{tmp_path / 'histories.db'}"
+    assert write_database(history, url) == list(TABLES)
+    again = load_history(url, params.contract, NOW)
+    assert_same(history, again)
+
+
+def test_sqlite_absent_optional_tables(tmp_path, params, history):
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    write_database({"accounts": history.accounts, "tickets": history.tickets}, url)
+    again = load_history(url, params.contract, NOW)
+    assert again.missing == ["usage", "escalations", "churn"]
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path):
+    db = tmp_path / "nope.db"
+    with pytest.raises(UserError, match="no such database file"):
+        read_tables(f"sqlite:///{db}")
+    assert not db.exists()
+
+
+def test_unreachable_database_is_a_user_error():
+    with socket.socket() as s:  # a local port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://someone:secret@127.0.0.1:{port}/db?connect_timeout=2"
+    with pytest.raises(UserError) as err:
+        read_tables(url)
+    assert "cannot read the database" in str(err.value)
+    assert "secret" not in str(err.value)
+
+
+def test_bad_url_is_a_user_error():
+    with pytest.raises(UserError, match="unknown database dialect"):
+        read_tables("nosuchdb://x/y")
+
+
+def test_describe_hides_passwords():
+    assert describe("postgresql+psycopg://u:pw@h/db") == "postgresql+psycopg://u:***@h/db"
+    assert describe("some/folder") == "some/folder"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("ESCRISK_TEST_POSTGRES_URL"), reason="ESCRISK_TEST_POSTGRES_URL not set"
+)
+def test_postgres_round_trip(params, history):
+    """Same code, another URL: tables in a schema of their own, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    base = os.environ["ESCRISK_TEST_POSTGRES_URL"]
+    schema = f"escrisk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+        write_database(history, url)
+        again = load_history(url, params.contract, NOW)
+        assert_same(history, again)
+        broken = history.tickets.assign(priority=["P1", "P2", "P9", "P4", "P2"])
+        write_database({"tickets": broken}, url)
+        with pytest.raises(
+            DataValidationError,
+            match=r"tickets / priority / row \d \(ticket_id=T-3\) / allowed_values",
+        ):
+            load_history(url, params.contract, NOW)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,187 @@
+"""The trained world as raw tables, its champion's store, and a real `bentoml serve` process.
+
+World and model come from the `trained` fixture of tests/conftest.py (the real `escrisk train`
+and `escrisk promote` on a small simulated world)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.contract import TABLES
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-0123456789"
+FILE_TOKEN = "file-token-abcdef"
+
+
+def raw_tables(tables: dict[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame | None]:
+    """Typed contract tables as a caller sends them: ISO text for times, NaN for missing numbers."""
+    out: dict[str, pd.DataFrame | None] = {}
+    for name, df in tables.items():
+        if df is None:
+            out[name] = None
+            continue
+        cols = {}
+        for col in TABLES[name].columns:
+            s = df[col.name]
+            if col.kind == "date":
+                cols[col.name] = s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None)
+            elif col.kind == "timestamp":
+                cols[col.name] = s.map(lambda t: None if pd.isna(t) else t.isoformat())
+            elif col.kind == "int":
+                cols[col.name] = s.astype("float64") if s.isna().any() else s.astype("int64")
+            else:
+                cols[col.name] = s
+        out[name] = pd.DataFrame(cols)
+    return out
+
+
+def request_body(
+    raw: dict[str, pd.DataFrame], account_ids: list[str], as_of: str | None = None
+) -> dict:
+    """The POST /score body for some accounts of a raw world (JSON values, contract field names)."""
+
+    def records(df: pd.DataFrame, aid: str) -> list[dict]:
+        sub = df[df["account_id"] == aid].drop(columns=["account_id"])
+        ints = {"csat", "reopen_count", "active_users", "events"}
+        return [
+            {
+                k: None if isinstance(v, float) and np.isnan(v) else int(v) if k in ints else v
+                for k, v in r.items()
+            }
+            for r in sub.to_dict("records")
+        ]
+
+    acc = raw["accounts"].set_index("account_id", drop=False)
+    body: dict = {
+        "accounts": [
+            {
+                "account": {
+                    k: (v.item() if hasattr(v, "item") else v)
+                    for k, v in acc.loc[aid].to_dict().items()
+                },
+                "tickets": records(raw["tickets"], aid),
+                "usage": records(raw["usage"], aid),
+                "escalations": records(raw["escalations"], aid),
+            }
+            for aid in account_ids
+        ]
+    }
+    if as_of is not None:
+        body["as_of"] = as_of
+    return body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def world(trained) -> dict[str, pd.DataFrame | None]:
+    """The trained model's world (tests/conftest.py `trained`) as raw tables."""
+    return raw_tables(trained.tables)
+
+
+@pytest.fixture(scope="session")
+def model_store(trained) -> str:
+    """The MLflow store whose champion `escrisk train` and `escrisk promote` made."""
+    return trained.tracking_uri
+
+
+@pytest.fixture(scope="session")
+def server(model_store, trained, tmp_path_factory):
+    """A real `bentoml serve` on a free loopback port; yields its base URL; always stopped."""
+    d = tmp_path_factory.mktemp("service")
+    source = trained.source  # the world as the daily job reads it (the CSM page's timelines)
+    token_file = d / "tokens.txt"
+    token_file.write_text(f"# comment\n{FILE_TOKEN}\n", encoding="utf-8")
+    port = free_port()
+    env = dict(
+        os.environ,
+        MLFLOW_TRACKING_URI=model_store,
+        ESCRISK_API_TOKENS=f"other,{TOKEN}",
+        ESCRISK_API_TOKENS_FILE=str(token_file),
+        ESCRISK_DATABASE_URL=f"sqlite:///{d / 'escrisk.db'}",
+        ESCRISK_SOURCE=str(source),
+        ESCRISK_PARAMS=str(ROOT / "params.yaml"),
+        ESCRISK_SERVICE_WORKERS="1",
+        BENTOML_HOME=str(d / "bentoml"),
+    )
+    log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below
+    cmd = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "serving.service:EscalationRisk",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"service exited early:\n{(d / 'server.log').read_text()[-4000:]}"
+                )
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"service not ready in time:\n{(d / 'server.log').read_text()[-4000:]}"
+                )
+            time.sleep(0.5)
+        yield {
+            "url": base,
+            "log": d / "server.log",
+            "database_url": env["ESCRISK_DATABASE_URL"],
+            "source": source,
+        }
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    with httpx.Client(base_url=server["url"], timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+def body_for(world):
+    """body_for(account_ids, as_of=None) -> a POST /score body from the world."""
+    return lambda ids, as_of=None: request_body(world, ids, as_of)

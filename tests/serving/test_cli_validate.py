@@ -1,0 +1,188 @@
+"""`escrisk validate SOURCE`: one deliberately broken file per rule, the summary, and no tracebacks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from serving.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+WORLD = ROOT / "tests" / "data" / "contract" / "world"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    folder = tmp_path / "world"
+    shutil.copytree(WORLD, folder)
+    return folder
+
+
+def validate(capsys, source) -> tuple[int, str]:
+    code = main(["validate", str(source), "--params", str(ROOT / "params.yaml")])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def break_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
+    """Set one cell (row is 1-based among data rows) of a table's CSV file."""
+    path = folder / f"{table}.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[row - 1, column] = value
+    df.to_csv(path, index=False)
+
+
+def test_valid_world_prints_a_summary(capsys, world):
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert f"{world}: valid" in out
+    assert re.search(r"^  tickets +5 rows$", out, re.MULTILINE)
+    assert "accounts: 3" in out and "escalations: 2" in out and "churned accounts: 1" in out
+    assert "time span: 2024-01-02 to 2024-03-01 (60 days)" in out
+
+
+def test_absent_tables_say_what_they_disable(capsys, world):
+    (world / "usage.csv").unlink()
+    (world / "churn.csv").unlink()
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert re.search(r"^  usage +absent, usage features unavailable$", out, re.MULTILINE)
+    assert re.search(r"^  churn +absent, churn labels unavailable$", out, re.MULTILINE)
+    assert "churned accounts: unknown (table absent)" in out
+
+
+def test_summary_in_german(capsys, world):
+    code = main(["validate", str(world), "--lang", "de", "--params", str(ROOT / "params.yaml")])
+    assert code == 0
+    assert "Zeitraum: 2024-01-02 bis 2024-03-01" in capsys.readouterr().out
+
+
+# (table, 1-based row, column, bad value, rule, key shown): one broken cell per rule.
+CASES = [
+    ("accounts", 2, "name", "", "not_null", "account_id=A-2"),
+    ("tickets", 3, "reopen_count", "two", "type", "ticket_id=T-3"),
+    ("tickets", 1, "created_at", "02.01.2024 09:00", "type", "ticket_id=T-1"),
+    ("usage", 4, "active_users", "-1", "range", "account_id=A-2, date=2024-01-03"),
+    ("tickets", 5, "reopen_count", "-2", "range", "ticket_id=T-5"),
+    ("tickets", 2, "priority", "urgent", "allowed_values", "ticket_id=T-2"),
+    ("escalations", 1, "level", "L7", "allowed_values", "escalation_id=E-1"),
+    ("tickets", 4, "created_at", "1899-12-31T00:00:00Z", "date_range", "ticket_id=T-4"),
+    ("escalations", 2, "opened_at", "2999-01-01T00:00:00Z", "date_range", "escalation_id=E-2"),
+    ("tickets", 2, "ticket_id", "T-1", "unique", "ticket_id=T-1"),
+    ("tickets", 1, "resolved_at", "2024-01-02T08:59:59Z", "order", "ticket_id=T-1"),
+    ("tickets", 3, "first_response_at", "2024-01-04T06:59:00Z", "order", "ticket_id=T-3"),
+    ("usage", 5, "account_id", "A-9", "foreign_key", "account_id=A-9, date=2024-01-02"),
+    ("churn", 1, "account_id", "A-9", "foreign_key", "account_id=A-9"),
+]
+
+
+@pytest.mark.parametrize(("table", "row", "column", "value", "rule", "key"), CASES)
+def test_one_broken_cell_names_table_column_row_rule(
+    capsys, world, table, row, column, value, rule, key
+):
+    break_cell(world, table, row, column, value)
+    code, out = validate(capsys, world)
+    assert code == 1
+    assert f"{table} / {column} / row {row} ({key}) / {rule}:" in out, out
+    total = 2 if rule == "unique" else 1  # a duplicated id flags both of its rows
+    assert f"{table}.{column} {rule}: {total}" in out  # the total per rule
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_simulated_world_validates_and_one_broken_row_is_named(capsys, tmp_path, make_history, fmt):
+    from features.sources import write_tables
+
+    history = make_history(20, 3)
+    write_tables(history, tmp_path, fmt=fmt)
+    code, out = validate(capsys, tmp_path)
+    assert code == 0, out
+    tickets = history.tickets.copy()
+    tickets.loc[6, "resolved_at"] = tickets.loc[6, "created_at"] - pd.Timedelta(hours=1)
+    write_tables({"tickets": tickets}, tmp_path, fmt=fmt)
+    code, out = validate(capsys, tmp_path)
+    assert code == 1
+    assert f"tickets / resolved_at / row 7 (ticket_id={tickets.loc[6, 'ticket_id']}) / order" in out
+
+
+def test_missing_required_table(capsys, world):
+    (world / "tickets.csv").unlink()
+    code, out = validate(capsys, world)
+    assert code == 1
+    assert "tickets / - / - / missing_table" in out
+
+
+def test_missing_column(capsys, world):
+    df = pd.read_csv(world / "accounts.csv", dtype=str, keep_default_na=False)
+    df.drop(columns=["seats"]).to_csv(world / "accounts.csv", index=False)
+    code, out = validate(capsys, world)
+    assert code == 1
+    assert "accounts / seats / - / missing_column" in out
+
+
+def test_duplicate_column(capsys, world):
+    path = world / "churn.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",reason", lines[1] + ",again"]) + "\n")
+    code, out = validate(capsys, world)
+    assert code == 1
+    assert "churn / reason / - / duplicate_column" in out
+
+
+def test_every_violation_is_listed_with_totals(capsys, world):
+    df = pd.read_csv(world / "tickets.csv", dtype=str, keep_default_na=False)
+    df["priority"] = "P0"
+    df.to_csv(world / "tickets.csv", index=False)
+    code, out = validate(capsys, world)
+    assert code == 1
+    for row in range(1, 6):
+        assert f"tickets / priority / row {row} (ticket_id=T-{row}) / allowed_values" in out
+    assert "tickets.priority allowed_values: 5" in out
+
+
+def test_sqlite_url(capsys, tmp_path):
+    from features.sources import read_tables, write_database
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    write_database(read_tables(str(WORLD)), url)
+    code, out = validate(capsys, url)
+    assert code == 0, out
+    assert re.search(r"^  tickets +5 rows$", out, re.MULTILINE)
+
+
+def test_missing_folder_is_a_clear_error(capsys, tmp_path):
+    code, out = validate(capsys, tmp_path / "nope")
+    assert code == 1
+    assert "no such folder" in out and "Traceback" not in out
+
+
+def test_corrupt_file_is_a_clear_error(capsys, world):
+    (world / "usage.csv").unlink()
+    (world / "usage.parquet").write_bytes(b"not parquet at all")
+    code, out = validate(capsys, world)
+    assert code == 1
+    assert "usage.parquet: not a readable parquet file" in out and "Traceback" not in out
+
+
+def test_console_script_prints_no_traceback_for_bad_input(world):
+    """The real entry point, in a child process: a broken row is a report, not a traceback."""
+    break_cell(world, "tickets", 2, "created_at", "soon")
+    cmd = [
+        sys.executable,
+        "-m",
+        "serving.cli",
+        "validate",
+        str(world),
+        "--params",
+        str(ROOT / "params.yaml"),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 1
+    assert "tickets / created_at / row 2 (ticket_id=T-2) / type" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

@@ -1,0 +1,187 @@
+"""`escrisk daily` on a small simulated world with a model trained in a tmp MLflow store.
+
+The world and the champion come from tests/serving/conftest.py (`world`, `model_store`); the
+champion's training reference is computed with `training.bundle.reference_distribution` and logged
+to its MLflow run, as a model trained before the bundle carried it would have it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.build import build_features
+from features.contract import validated
+from serving.cli import main
+from serving.daily import load_champion, run_daily
+from serving.dailystore import DailyStore
+from serving.risklist import COLUMNS
+from serving.store import Store
+from training.bundle import reference_distribution, write_reference
+from training.registry import download_bundle
+
+TODAY = pd.Timestamp.now(tz="UTC").normalize()
+DAY1, DAY2 = TODAY - pd.Timedelta(days=7), TODAY
+
+
+@pytest.fixture(scope="module")
+def history(world, params):
+    return validated(world, params.contract, pd.Timestamp.now(tz="UTC"))
+
+
+@pytest.fixture(scope="module")
+def champion(model_store, history, params):
+    """The champion with its training reference logged to its MLflow run."""
+    mlflow.set_tracking_uri(model_store)
+    mlflow.set_registry_uri(model_store)
+    name = params.promotion.model_name
+    client = mlflow.MlflowClient()
+    mv = client.get_model_version_by_alias(name, "champion")
+    bundle = download_bundle(name, "champion")
+    grid = pd.date_range(TODAY - pd.Timedelta(days=84), TODAY - pd.Timedelta(days=7), freq="7D")
+    frame = build_features(history, grid, params.features, spec=bundle.spec).frame
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_reference(tmp, reference_distribution(bundle, frame, params.daily.drift.bins))
+        client.log_artifact(mv.run_id, str(path), "reference")
+    champ = load_champion(model_store, name)
+    assert champ.reference is not None
+    return champ
+
+
+@pytest.fixture(scope="module")
+def runs(champion, history, params, model_store, tmp_path_factory):
+    """Day 1, then day 2 twice (the rerun must change nothing), into one database."""
+    d = tmp_path_factory.mktemp("daily")
+    db = f"sqlite:///{d / 'escrisk.db'}"
+
+    def run(as_of, now, **kw):
+        return run_daily(
+            "world", params, database_url=db, tracking_uri=model_store, now=now, as_of=as_of,
+            out=d / "reports", champion=champion, history=history, **kw,
+        )  # fmt: skip
+
+    first = run(DAY1, DAY1 + pd.Timedelta(hours=6))
+    second = run(DAY2, DAY2 + pd.Timedelta(hours=6))
+    store = Store(db)
+    counts = {k: len(store.rows(k)) for k in ("level_changes", "outbox")}
+    rerun = run(DAY2, DAY2 + pd.Timedelta(hours=7))
+    return {"db": db, "dir": d, "first": first, "second": second, "rerun": rerun, "counts": counts}
+
+
+def test_csv_has_exactly_the_columns_and_is_ranked_by_priority(runs, params):
+    res = runs["second"]
+    csv = pd.read_csv(res.csv_path, keep_default_na=False)
+    assert tuple(csv.columns) == COLUMNS
+    assert len(csv) == len(res.ranked) > 0
+    r = res.ranked
+    p = params.daily.priority
+    expected = (p.escalation_weight * r["escalation_risk"] + p.churn_weight * r["churn_risk"]) * (
+        np.maximum(r["arr"], p.arr_floor) / p.arr_scale
+    ) ** p.arr_exponent
+    assert np.allclose(r["priority"], expected)
+    assert (np.diff(r["priority"].to_numpy()) <= 1e-12).all()
+    assert csv["account_id"].tolist() == r["account_id"].tolist()
+    assert set(csv["level"]) <= set(params.ladder.levels)
+    assert csv["reasons"].str.len().gt(0).any()
+
+
+def test_filters_owner_min_level_top(runs, params, champion, history, model_store, tmp_path):
+    ranked = runs["second"].ranked
+    owner = ranked["csm_owner"].iloc[0]
+    res = run_daily(
+        "world", params, database_url=runs["db"], tracking_uri=model_store, now=DAY2 + pd.Timedelta(hours=8),
+        as_of=DAY2, out=tmp_path, champion=champion, history=history, owner=owner.upper(), min_level="L1", top=3,
+    )  # fmt: skip
+    csv = pd.read_csv(res.csv_path, keep_default_na=False)
+    want = ranked[(ranked["csm_owner"] == owner) & (ranked["level_index"] >= 1)].head(3)
+    assert csv["account_id"].tolist() == want["account_id"].tolist()
+    assert len(csv) <= 3 and (csv["csm_owner"] == owner).all()
+    view = DailyStore(Store(runs["db"]))
+    rows = view.daily_list(owner=owner.lower(), min_level_index=1, sort="escalation_risk")
+    assert [r["account_id"] for r in rows] == ranked[
+        (ranked["csm_owner"] == owner) & (ranked["level_index"] >= 1)
+    ].sort_values(["escalation_risk", "rank"], ascending=[False, True])["account_id"].tolist()
+
+
+def test_rerunning_a_day_records_no_second_change_or_message(runs):
+    store = Store(runs["db"])
+    assert {k: len(store.rows(k)) for k in ("level_changes", "outbox")} == runs["counts"]
+    assert runs["counts"]["level_changes"] > 0
+    assert runs["rerun"].ladder.changes == 0 and runs["rerun"].ladder.queued == 0
+    days = [r["day"] for r in store.daily_scores()]
+    assert len(days) == len(
+        set(zip(days, [r["account_id"] for r in store.daily_scores()], strict=True))
+    )
+    assert (
+        runs["rerun"].ranked["account_id"].tolist() == runs["second"].ranked["account_id"].tolist()
+    )
+
+
+def test_deltas_across_two_days(runs):
+    a = runs["first"].ranked.set_index("account_id")
+    b = runs["second"].ranked.set_index("account_id")
+    assert runs["first"].ranked["delta_prev"].isna().all()
+    both = a.index.intersection(b.index)
+    assert np.allclose(
+        b.loc[both, "delta_prev"], b.loc[both, "escalation_risk"] - a.loc[both, "escalation_risk"]
+    )
+    # day 1 is exactly delta_days before day 2, so both deltas compare with it
+    assert np.allclose(b.loc[both, "delta_7d"], b.loc[both, "delta_prev"])
+    moved = b.loc[both][b.loc[both, "delta_prev"].abs() >= 0.02]
+    if len(moved):  # the attribution names the change and its features
+        assert moved["why_changed"].str.contains(str(DAY1.date())).all()
+
+
+def test_account_history_and_audit_trail_for_the_page(runs):
+    view = DailyStore(Store(runs["db"]))
+    aid = runs["second"].ranked["account_id"].iloc[0]
+    hist = view.account_history(aid)
+    assert [str(h["day"]) for h in hist] == [str(DAY1.date()), str(DAY2.date())]
+    trail = view.audit_trail(aid)
+    assert all(e["account_id"] == aid for e in trail)
+
+
+def test_html_report_is_self_contained(runs):
+    text = Path(runs["second"].html_path).read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+    assert not re.search(r"<script|<link|@import|@font-face|<iframe|<object|<embed", text, re.I)
+    assert not re.search(r"""url\(\s*["']?\s*(https?:)?//""", text, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I)
+    assert "PSI" in text and text.count("<svg") >= 5
+
+
+def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monkeypatch, capsys):
+    from features.sources import write_tables
+
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    out = tmp_path / "out"
+    day = str(TODAY.date())
+    code = main(
+        [
+            "daily",
+            str(src),
+            "--as-of",
+            day,
+            "--out",
+            str(out),
+            "--top",
+            "5",
+            "--no-send",
+            "--language",
+            "de",
+        ]
+    )
+    assert code == 0
+    assert (out / f"risk-list-{day}.csv").is_file() and (out / f"report-{day}.html").is_file()
+    assert len(pd.read_csv(out / f"risk-list-{day}.csv")) == 5
+    assert "Tägliche Risikoliste" in capsys.readouterr().out
+    assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1

@@ -1,0 +1,68 @@
+"""PSI against hand-computed values, the bands, and the reference bins shared with training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from serving.drift import band, drift_report, psi, shares
+from training.bundle import _reference_column
+
+
+def test_psi_matches_a_hand_computed_value():
+    # (0.25-0.5)*ln(0.25/0.5) + (0.75-0.5)*ln(0.75/0.5)
+    want = 0.25 * math.log(2) + 0.25 * math.log(1.5)
+    assert psi([0.5, 0.5], [0.25, 0.75], 1e-4) == pytest.approx(want, abs=1e-12)
+    assert want == pytest.approx(0.27465, abs=1e-5)
+
+
+def test_an_empty_bin_counts_as_epsilon():
+    want = (0.5 - 1e-4) * math.log(0.5 / 1e-4) + (1e-4 - 0.5) * math.log(1e-4 / 0.5) + 0.0
+    assert psi([0.5, 0.0, 0.5], [0.0, 0.5, 0.5], 1e-4) == pytest.approx(want, rel=1e-9)
+
+
+@given(st.lists(st.floats(0.01, 1), min_size=2, max_size=8))
+def test_psi_is_zero_on_itself_and_positive_otherwise(w):
+    e = np.array(w) / sum(w)
+    assert psi(e, e, 1e-4) == pytest.approx(0.0, abs=1e-12)
+    a = np.roll(e, 1)
+    assert psi(e, a, 1e-4) >= -1e-12
+
+
+def test_shares_use_the_reference_edges_and_a_missing_bin():
+    ref = _reference_column(pd.Series([0.0, 1.0, 2.0, 3.0]), "float", 2)
+    assert ref["edges"] == [1.5] and ref["shares"] == [0.5, 0.5, 0.0]
+    assert shares(pd.Series([0.0, 2.0, 5.0, np.nan]), ref) == [0.25, 0.5, 0.25]
+    cat = _reference_column(
+        pd.Series(pd.Categorical(["a", "a", "b", None], categories=["a", "b"])), "category", 10
+    )
+    assert cat["shares"] == [0.5, 0.25, 0.25]
+    assert shares(pd.Series(["b", "b", "a", "b"]), cat) == [0.25, 0.75, 0.0]
+
+
+def test_bands_and_the_retrain_advice(params):
+    p = params.daily.drift
+    assert [band(v, p) for v in (0.05, 0.1, 0.2, 0.25, 1.0)] == [
+        "stable",
+        "moderate",
+        "moderate",
+        "major",
+        "major",
+    ]
+    ref = {
+        "features": {"x": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
+        "scores": {"escalation_30d": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
+    }
+    same = drift_report(
+        ref, pd.DataFrame({"x": [0.0, 1.0]}), {"escalation_30d": pd.Series([0.1, 0.9])}, ["x"], p
+    )
+    assert not same.retrain and same.table["psi"].abs().max() < 1e-9
+    shifted = drift_report(
+        ref, pd.DataFrame({"x": [0.0, 1.0]}), {"escalation_30d": pd.Series([0.9, 0.9])}, ["x"], p
+    )
+    assert shifted.retrain and shifted.why == ("escalation_30d",)

@@ -1,0 +1,53 @@
+"""The ladder's account facts, counted for all accounts at once, equal a per-account count."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from serving.facts import account_facts
+
+
+def naive(history, as_of: pd.Timestamp, aid: str) -> dict:
+    t = history.tickets[history.tickets["account_id"] == aid]
+    known = t[t["created_at"] < as_of]
+    open_ = known[known["resolved_at"].isna() | (known["resolved_at"] >= as_of)]
+    deadline = open_["created_at"] + pd.to_timedelta(open_["sla_resolution_hours"], unit="h")
+    past = open_[deadline < as_of]
+    row = history.accounts.set_index("account_id").loc[aid]
+    return {
+        "arr": float(row["arr"]),
+        "tier": str(row["tier"]),
+        "seats": int(row["seats"]),
+        "days_to_renewal": None
+        if pd.isna(row["renewal_date"])
+        else int((row["renewal_date"] - as_of).days),
+        "open_p1": int((open_["priority"] == "P1").sum()),
+        "open_p2": int((open_["priority"] == "P2").sum()),
+        "open_p1_past_sla": int((past["priority"] == "P1").sum()),
+        "open_p2_past_sla": int((past["priority"] == "P2").sum()),
+        "language": str(row["language"]),
+        "csm_owner": row["csm_owner"],
+    }
+
+
+@pytest.mark.parametrize("days_back", [0, 20, 75])
+def test_facts_equal_a_per_account_count(make_history, params, days_back):
+    history = make_history(40, 5)
+    as_of = pd.Timestamp(params.simulation.end_date, tz="UTC") - pd.Timedelta(days=days_back)
+    facts = account_facts(history, as_of)
+    assert list(facts) == history.accounts["account_id"].tolist()
+    for aid, f in facts.items():
+        assert vars(f) == naive(history, as_of, aid), aid
+    if days_back == 0:  # not vacuous: the world ends with open tickets
+        assert sum(f.open_p1 + f.open_p2 for f in facts.values()) > 0
+
+
+def test_facts_of_one_account_without_tickets(make_history, params):
+    history = make_history(40, 5)
+    one = history.accounts.iloc[:1]
+    empty = history.tickets.iloc[:0]
+    h = type(history)(one, empty, None, None, None)
+    as_of = pd.Timestamp(params.simulation.end_date, tz="UTC")
+    (f,) = account_facts(h, as_of).values()
+    assert (f.open_p1, f.open_p2, f.open_p1_past_sla, f.open_p2_past_sla) == (0, 0, 0, 0)

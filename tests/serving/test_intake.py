@@ -1,0 +1,194 @@
+"""The request -> History path: contract rules reach the client as errors naming request fields."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pandas as pd
+import pytest
+
+from serving.intake import RequestError, request_history, resolve_as_of
+from serving.schemas import ScoreRequest
+
+NOW = pd.Timestamp("2024-06-10T12:00:00Z")
+SKEW = pd.Timedelta(minutes=5)
+
+
+def body(n_accounts: int = 2) -> dict:
+    accounts = []
+    for i in range(n_accounts):
+        aid = f"A-{i}"
+        accounts.append(
+            {
+                "account": {
+                    "account_id": aid,
+                    "name": f"Account {i}",
+                    "tier": "business",
+                    "arr": 12000.0,
+                    "seats": 25,
+                    "contract_start": "2023-01-01",
+                    "renewal_date": "2025-01-01",
+                    "csm_owner": "Dana",
+                    "region": "EMEA",
+                    "language": "de" if i % 2 else "en",
+                },
+                "tickets": [
+                    {
+                        "ticket_id": f"T-{i}-{j}",
+                        "created_at": f"2024-06-0{j + 1}T09:00:00+02:00",
+                        "priority": "P2",
+                        "channel": "email",
+                        "subject": "Login broken",
+                        "body": "We cannot log in",
+                        "first_response_at": f"2024-06-0{j + 1}T10:00:00Z",
+                        "status": "open",
+                        "reopen_count": 0,
+                    }
+                    for j in range(3)
+                ],
+                "usage": [
+                    {"date": f"2024-06-0{d}", "active_users": 10 + d, "events": 100}
+                    for d in range(1, 8)
+                ],
+                "escalations": [],
+            }
+        )
+    return {"accounts": accounts, "as_of": "2024-06-10"}
+
+
+def history(b: dict, params):
+    return request_history(
+        ScoreRequest.model_validate_json(json.dumps(b)),
+        params.contract,
+        params.features.custom_fields,
+        NOW,
+        SKEW,
+    )
+
+
+def test_valid_request_becomes_typed_history(params):
+    h = history(body(), params)
+    assert list(h.accounts["account_id"]) == ["A-0", "A-1"]
+    assert len(h.tickets) == 6 and h.tickets["account_id"].tolist()[:3] == ["A-0"] * 3
+    assert str(h.tickets["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert h.tickets["created_at"].iloc[0] == pd.Timestamp("2024-06-01T07:00:00Z")
+    assert h.tickets["sla_first_response_hours"].notna().all()  # filled from the SLA policy
+    assert len(h.usage) == 14
+    assert h.escalations is not None and len(h.escalations) == 0
+
+
+def test_usage_left_out_everywhere_means_no_usage_table(params):
+    b = body()
+    for a in b["accounts"]:
+        del a["usage"]
+    assert history(b, params).usage is None
+
+
+def errors_of(b: dict, params) -> list[tuple[tuple, str]]:
+    with pytest.raises(RequestError) as exc:
+        history(b, params)
+    assert exc.value.status == 422
+    return [(tuple(d.loc), d.type) for d in exc.value.detail]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc", "rule"),
+    [
+        (
+            ("tickets", 1, "created_at"),
+            "2024-06-11T12:00:00Z",
+            ("accounts", 1, "tickets", 1, "created_at"),
+            "date_range",
+        ),
+        (
+            ("tickets", 0, "created_at"),
+            "1989-12-31T00:00:00Z",
+            ("accounts", 1, "tickets", 0, "created_at"),
+            "date_range",
+        ),
+        (("usage", 2, "date"), "2024-06-12", ("accounts", 1, "usage", 2, "date"), "date_range"),
+        (("account", "tier"), "platinum", ("accounts", 1, "account", "tier"), "allowed_values"),
+        (
+            ("tickets", 2, "priority"),
+            "P9",
+            ("accounts", 1, "tickets", 2, "priority"),
+            "allowed_values",
+        ),
+        (
+            ("tickets", 2, "ticket_id"),
+            "T-1-0",
+            ("accounts", 1, "tickets", 2, "ticket_id"),
+            "unique",
+        ),
+        (
+            ("tickets", 0, "account_id"),
+            "A-0",
+            ("accounts", 1, "tickets", 0, "account_id"),
+            "account_mismatch",
+        ),
+        (("usage", 1, "date"), "2024-06-01", ("accounts", 1, "usage", 1, "date"), "unique"),
+        (
+            ("tickets", 0, "resolved_at"),
+            "2024-05-01T00:00:00Z",
+            ("accounts", 1, "tickets", 0, "resolved_at"),
+            "order",
+        ),
+    ],
+)
+def test_contract_violation_names_the_request_field(params, path, value, loc, rule):
+    b = copy.deepcopy(body())
+    target = b["accounts"][1]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    assert (loc, rule) in errors_of(b, params)
+
+
+def test_duplicate_account_ids_are_named(params):
+    b = body()
+    b["accounts"][1]["account"]["account_id"] = "A-0"
+    found = errors_of(b, params)
+    assert (("accounts", 0, "account", "account_id"), "unique") in found
+    assert (("accounts", 1, "account", "account_id"), "unique") in found
+
+
+def test_event_within_clock_skew_is_accepted(params):
+    b = body()
+    b["accounts"][0]["tickets"][0]["created_at"] = "2024-06-10T12:03:00Z"
+    b["accounts"][0]["tickets"][0]["first_response_at"] = None
+    history(b, params)
+
+
+@pytest.mark.parametrize("as_of", ["2024-06-12", "1989-01-01"])
+def test_as_of_out_of_range(params, as_of):
+    import datetime as dt
+
+    with pytest.raises(RequestError) as exc:
+        resolve_as_of(dt.date.fromisoformat(as_of), NOW, params.contract)
+    assert exc.value.detail[0].loc == ["as_of"]
+
+
+def test_as_of_defaults_to_today_and_allows_tomorrow(params):
+    import datetime as dt
+
+    assert resolve_as_of(None, NOW, params.contract) == pd.Timestamp("2024-06-10", tz="UTC")
+    assert resolve_as_of(dt.date(2024, 6, 11), NOW, params.contract) == pd.Timestamp(
+        "2024-06-11", tz="UTC"
+    )
+
+
+def test_undeclared_extra_account_field_is_named(params):
+    b = body()
+    b["accounts"][0]["account"]["plan"] = "pro"
+    assert (("accounts", 0, "account", "plan"), "extra_forbidden") in errors_of(b, params)
+
+
+def test_extra_fields_elsewhere_are_schema_errors():
+    from pydantic import ValidationError
+
+    b = body()
+    b["accounts"][0]["tickets"][0]["mood"] = "sad"
+    with pytest.raises(ValidationError) as exc:
+        ScoreRequest.model_validate_json(json.dumps(b))
+    assert exc.value.errors()[0]["loc"] == ("accounts", 0, "tickets", 0, "mood")

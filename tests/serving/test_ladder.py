@@ -1,0 +1,487 @@
+"""The escalation ladder: table-driven tests per rule, due times, hysteresis, timeouts, properties."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.errors import UserError
+from serving.ladder import (
+    AccountFacts,
+    LadderState,
+    Signals,
+    decide,
+    due_at,
+    priority,
+    team,
+    validate_against,
+)
+from serving.params import FACTS, LadderParams
+
+NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)  # a Wednesday, 12:00 in Berlin
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def facts(**kw: Any) -> AccountFacts:
+    base: dict[str, Any] = dict(
+        arr=20_000.0,
+        tier="starter",
+        seats=20,
+        days_to_renewal=300,
+        open_p1=0,
+        open_p2=0,
+        open_p1_past_sla=0,
+        open_p2_past_sla=0,
+    )
+    return AccountFacts(**(base | kw))
+
+
+def signals(esc: float = 0.1, churn: float = 0.1, family: str | None = None, **kw: Any) -> Signals:
+    features = kw.pop("features", {})
+    return Signals("A-1", esc, churn, features, family, facts(**kw))
+
+
+def state(level: str, **kw: Any) -> LadderState:
+    base: dict[str, Any] = dict(
+        account_id="A-1",
+        level=level,
+        since=NOW - dt.timedelta(days=1),
+        due_at=None,
+        acknowledged_at=None,
+        resolved_at=None,
+        below_since=None,
+        timeouts=0,
+        decision_id="d0",
+    )
+    return LadderState(**(base | kw))
+
+
+def ladder_with(params_ladder: LadderParams, **changes: Any) -> LadderParams:
+    data = params_ladder.model_dump(mode="json")
+    for dotted, value in changes.items():
+        node = data
+        *path, last = dotted.split("__")
+        for key in path:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[last] = value
+    return LadderParams.model_validate(data)
+
+
+@pytest.fixture
+def lp(params):
+    return params.ladder
+
+
+# --- entry criteria --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("esc", "churn", "level"),
+    [
+        (0.0, 0.0, "L0"),
+        (0.34, 0.39, "L0"),
+        (0.35, 0.0, "L1"),
+        (0.0, 0.40, "L1"),
+        (0.55, 0.0, "L2"),
+        (0.0, 0.60, "L2"),
+        (0.54, 0.59, "L1"),
+        (0.75, 0.0, "L3"),
+        (0.1, 0.80, "L3"),
+        (1.0, 1.0, "L3"),
+    ],
+)
+def test_entry_thresholds_pick_the_highest_level_met(lp, esc, churn, level):
+    new, d = decide(signals(esc, churn), None, lp, NOW)
+    assert (new.level, d.new_level) == (level, level)
+    assert d.changed == (level != "L0")
+    assert d.rule == ("risk" if level != "L0" else "first")
+    assert d.owners == lp.levels[level].owners
+    assert d.channels == lp.levels[level].channels
+    assert d.actions == lp.levels[level].actions
+
+
+# --- hard rules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sig", "level", "rule"),
+    [
+        (dict(open_p1_past_sla=1), "L2", "rule:p1_past_sla"),
+        (dict(open_p1_past_sla=0, open_p1=2), "L0", "first"),
+        (dict(open_p1=3), "L1", "rule:many_open_p1"),
+        (dict(days_to_renewal=60, churn=0.5), "L3", "rule:renewal_at_risk"),
+        (dict(days_to_renewal=61, churn=0.5), "L1", "risk"),
+        (dict(days_to_renewal=30, churn=0.49), "L1", "risk"),
+        (dict(days_to_renewal=None, churn=0.5), "L1", "risk"),
+        (dict(open_p1_past_sla=1, esc=0.8), "L3", "risk"),  # the model already asks for more
+        (dict(open_p1_past_sla=2, open_p1=3, days_to_renewal=10, churn=0.9), "L3", "risk"),
+        (
+            dict(open_p1_past_sla=2, open_p1=3, days_to_renewal=10, churn=0.55),
+            "L3",
+            "rule:renewal_at_risk",
+        ),
+    ],
+)
+def test_hard_rules_set_a_floor_whatever_the_model_says(lp, sig, level, rule):
+    sig = dict(sig)
+    esc, churn = sig.pop("esc", 0.1), sig.pop("churn", 0.1)
+    _, d = decide(signals(esc, churn, **sig), None, lp, NOW)
+    assert (d.new_level, d.rule) == (level, rule)
+    if rule.startswith("rule:"):
+        assert d.reason_key == "escalated_by_rule"
+        assert d.reason_params["rule"] == rule.removeprefix("rule:")
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "x", "fires"),
+    [
+        (">=", 5.0, 5.0, True),
+        (">", 5.0, 5.0, False),
+        ("<=", 5.0, 5.0, True),
+        ("<", 5.0, 4.9, True),
+        ("==", 3.0, 3.0, True),
+        ("!=", 3.0, 3.0, False),
+        ("in", [1.0, 2.0], 2.0, True),
+        ("not_in", [1.0, 2.0], 2.0, False),
+        (">=", 5.0, None, False),  # a missing feature never fires a rule
+        (">=", 5.0, float("nan"), False),
+    ],
+)
+def test_rules_on_features_use_their_operator(lp, op, value, x, fires):
+    rules = [
+        {
+            "name": "feat",
+            "when": [{"feature": "usage_drop", "op": op, "value": value}],
+            "min_level": "L2",
+        }
+    ]
+    ladder = ladder_with(lp, rules=rules)
+    _, d = decide(signals(features={"usage_drop": x}), None, ladder, NOW)
+    assert (d.new_level == "L2") is fires
+
+
+# --- priority and routing --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sig", "expected"),
+    [
+        (dict(), "P4"),  # low impact, low urgency
+        (dict(tier="enterprise"), "P3"),
+        (dict(arr=300_000.0, open_p1=1), "P1"),
+        (dict(seats=1000, esc=0.5), "P2"),
+        (dict(arr=60_000.0, days_to_renewal=20), "P2"),
+        (dict(tier="business", open_p2=2), "P3"),
+        (dict(churn=0.75), "P3"),
+        (dict(days_to_renewal=None), "P4"),
+    ],
+)
+def test_priority_from_impact_and_urgency_matrix(lp, sig, expected):
+    sig = dict(sig)
+    esc, churn = sig.pop("esc", 0.1), sig.pop("churn", 0.1)
+    assert priority(signals(esc, churn, **sig), lp) == expected
+
+
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        ("sla", "support"),
+        ("usage", "product_adoption"),
+        ("billing", "billing"),
+        ("bugs", "engineering"),
+        (None, "support"),
+        ("unheard_of", "support"),
+    ],
+)
+def test_dominant_reason_family_picks_the_team(lp, family, expected):
+    assert team(family, lp) == expected
+    _, d = decide(signals(0.5, 0.1, family=family), None, lp, NOW)
+    assert d.team == expected
+
+
+# --- time-based escalation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prev", "now", "level", "rule"),
+    [
+        (dict(level="L1", due_at=NOW - dt.timedelta(minutes=1)), NOW, "L2", "timeout"),
+        (dict(level="L1", due_at=NOW), NOW, "L2", "timeout"),
+        (dict(level="L1", due_at=NOW + dt.timedelta(minutes=1)), NOW, "L1", "hold"),
+        (
+            dict(
+                level="L1",
+                due_at=NOW - dt.timedelta(hours=1),
+                acknowledged_at=NOW - dt.timedelta(hours=2),
+            ),
+            NOW,
+            "L1",
+            "hold",
+        ),
+        (
+            dict(
+                level="L1",
+                due_at=NOW - dt.timedelta(hours=1),
+                resolved_at=NOW - dt.timedelta(hours=2),
+            ),
+            NOW,
+            "L1",
+            "hold",
+        ),
+        (dict(level="L2", due_at=NOW - dt.timedelta(hours=1), timeouts=1), NOW, "L3", "timeout"),
+        (
+            dict(level="L2", due_at=NOW - dt.timedelta(hours=1), timeouts=2),
+            NOW,
+            "L2",
+            "hold",
+        ),  # repeat limit
+        (dict(level="L3", due_at=NOW - dt.timedelta(hours=1)), NOW, "L3", "hold"),  # no level above
+        (dict(level="L0", due_at=None), NOW, "L0", "hold"),
+    ],
+)
+def test_unacknowledged_level_moves_up_one_after_its_response_target(lp, prev, now, level, rule):
+    # risk keeps the account exactly at its level, so only the timer can move it
+    risk = {"L0": 0.0, "L1": 0.4, "L2": 0.6, "L3": 0.9}[prev["level"]]
+    new, d = decide(signals(risk, 0.0), state(**prev), lp, now)
+    assert (d.new_level, d.rule) == (level, rule)
+    if rule == "timeout":
+        assert d.reason_key == "escalated_by_timeout"
+        assert new.timeouts == prev.get("timeouts", 0) + 1
+        assert new.acknowledged_at is None and new.due_at is not None and new.due_at > now
+
+
+def test_timeout_repeats_stop_at_the_limit(lp):
+    prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
+    levels, now = [], NOW
+    for _ in range(4):
+        prev, d = decide(signals(0.4, 0.0), prev, lp, now)
+        levels.append(d.new_level)
+        now = (prev.due_at or now) + dt.timedelta(minutes=1)
+    assert levels == ["L2", "L3", "L3", "L3"]
+    assert prev.timeouts == 2
+
+
+# --- hysteresis and cool-down ----------------------------------------------------------------
+
+
+def test_level_goes_down_only_after_risk_stays_below_entry_minus_margin_for_n_days(lp):
+    prev = state("L2", acknowledged_at=NOW - dt.timedelta(days=2))
+    # 0.52 is below L2's 0.55 but within the 0.05 margin: held, no cool-down clock
+    prev, d = decide(signals(0.52, 0.0), prev, lp, NOW)
+    assert (d.new_level, d.reason_key, prev.below_since) == ("L2", "held_by_hysteresis", None)
+    # 0.40 is below 0.55 - 0.05: the cool-down starts
+    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=1))
+    assert (d.new_level, d.reason_key) == ("L2", "cooling_down")
+    assert prev.below_since == NOW + dt.timedelta(days=1)
+    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=7, hours=23))
+    assert (d.new_level, d.changed) == ("L2", False)
+    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=8))
+    assert (d.old_level, d.new_level, d.direction, d.rule) == ("L2", "L1", "down", "cooldown")
+    assert d.reason_key == "deescalated_after_cooldown"
+    assert d.reason_params == {"days": 7.0, "margin": 0.05}
+    assert prev.below_since is None
+
+
+def test_a_bounce_back_into_the_band_restarts_the_cool_down(lp):
+    prev = state("L2")
+    prev, _ = decide(signals(0.40, 0.0), prev, lp, NOW)
+    prev, _ = decide(signals(0.53, 0.0), prev, lp, NOW + dt.timedelta(days=3))
+    assert prev.below_since is None
+    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=8))
+    assert (d.new_level, d.reason_key) == ("L2", "cooling_down")
+
+
+def test_de_escalation_stops_at_the_rule_floor(lp):
+    prev = state("L3", below_since=NOW - dt.timedelta(days=30))
+    _, d = decide(signals(0.0, 0.0, open_p1_past_sla=1), prev, lp, NOW)
+    assert (d.new_level, d.rule) == ("L2", "cooldown")
+
+
+def test_de_escalation_may_skip_levels_down_to_what_risk_still_holds(lp):
+    prev = state("L3", below_since=NOW - dt.timedelta(days=30))
+    _, d = decide(signals(0.0, 0.0), prev, lp, NOW)
+    assert (d.old_level, d.new_level) == ("L3", "L0")
+    assert d.due_at is None
+
+
+def test_escalation_clears_acknowledgement_and_sets_a_new_due_time(lp):
+    prev = state(
+        "L1", acknowledged_at=NOW - dt.timedelta(hours=3), due_at=NOW - dt.timedelta(hours=5)
+    )
+    new, d = decide(signals(0.6, 0.0), prev, lp, NOW)
+    assert (d.old_level, d.new_level, d.direction) == ("L1", "L2", "up")
+    assert new.acknowledged_at is None
+    assert new.due_at == d.due_at == due_at(NOW, 4, True, lp)
+    assert new.decision_id == d.decision_id
+
+
+def test_decisions_are_deterministic_and_ids_stable(lp):
+    a = decide(signals(0.6, 0.2), state("L1"), lp, NOW)
+    b = decide(signals(0.6, 0.2), state("L1"), lp, NOW)
+    assert a == b
+    c = decide(signals(0.6, 0.2), state("L1"), lp, NOW + dt.timedelta(days=1))
+    assert c[1].decision_id != a[1].decision_id
+
+
+def test_a_stored_level_that_no_longer_exists_is_a_user_error(lp):
+    with pytest.raises(UserError, match="'L9' is not in ladder.levels"):
+        decide(signals(), state("L9"), lp, NOW)
+
+
+def test_naive_now_is_rejected(lp):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        decide(signals(), None, lp, dt.datetime(2025, 1, 1))
+
+
+# --- property: more risk never means a lower level ---------------------------------------------
+
+risk = st.floats(0, 1, allow_nan=False)
+
+
+@st.composite
+def prev_states(draw: st.DrawFn) -> LadderState | None:
+    if draw(st.booleans()):
+        return None
+    due = draw(st.sampled_from([None, NOW - dt.timedelta(hours=1), NOW + dt.timedelta(hours=1)]))
+    below = draw(st.sampled_from([None, NOW - dt.timedelta(days=1), NOW - dt.timedelta(days=30)]))
+    return state(
+        draw(st.sampled_from(["L0", "L1", "L2", "L3"])),
+        due_at=due,
+        below_since=below,
+        timeouts=draw(st.integers(0, 3)),
+        acknowledged_at=draw(st.sampled_from([None, NOW - dt.timedelta(hours=2)])),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    esc=risk,
+    churn=risk,
+    d_esc=risk,
+    d_churn=risk,
+    prev=prev_states(),
+    p1_late=st.integers(0, 2),
+    renewal=st.one_of(st.none(), st.integers(0, 400)),
+)
+def test_raising_a_risk_never_lowers_the_level(
+    params, esc, churn, d_esc, d_churn, prev, p1_late, renewal
+):
+    lp = params.ladder
+    names = list(lp.levels)
+    low = signals(esc, churn, open_p1_past_sla=p1_late, days_to_renewal=renewal)
+    high = dataclasses.replace(
+        low, escalation_risk=min(1.0, esc + d_esc), churn_risk=min(1.0, churn + d_churn)
+    )
+    _, d_low = decide(low, prev, lp, NOW)
+    _, d_high = decide(high, prev, lp, NOW)
+    assert names.index(d_high.new_level) >= names.index(d_low.new_level)
+
+
+# --- due times -------------------------------------------------------------------------------
+
+
+def berlin(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "business", "expected"),
+    [
+        (berlin(2025, 6, 4, 12, 0), 4, False, berlin(2025, 6, 4, 16, 0)),
+        (berlin(2025, 6, 4, 20, 0), 4, False, berlin(2025, 6, 5, 0, 0)),
+        (berlin(2025, 6, 4, 12, 0), 4, True, berlin(2025, 6, 4, 16, 0)),
+        (berlin(2025, 6, 4, 15, 0), 4, True, berlin(2025, 6, 5, 11, 0)),  # across the night
+        (berlin(2025, 6, 4, 7, 30), 2, True, berlin(2025, 6, 4, 11, 0)),  # before opening
+        (berlin(2025, 6, 4, 17, 0), 1, True, berlin(2025, 6, 5, 10, 0)),  # at closing
+        (berlin(2025, 6, 6, 16, 0), 4, True, berlin(2025, 6, 9, 12, 0)),  # across the weekend
+        (berlin(2025, 6, 7, 11, 0), 16, True, berlin(2025, 6, 10, 17, 0)),  # starts on a Saturday
+        (berlin(2025, 12, 23, 15, 0), 4, True, berlin(2025, 12, 29, 11, 0)),  # holidays + weekend
+        (berlin(2025, 6, 4, 9, 0), 8, True, berlin(2025, 6, 4, 17, 0)),  # exactly one day
+        # DST starts Sunday 2025-03-30 (CET -> CEST): Friday afternoon + 4 h lands Monday 12:00 CEST
+        (berlin(2025, 3, 28, 16, 0), 4, True, berlin(2025, 3, 31, 12, 0)),
+        # DST ends Sunday 2025-10-26 (CEST -> CET)
+        (berlin(2025, 10, 24, 16, 0), 4, True, berlin(2025, 10, 27, 12, 0)),
+        # clock hours across the spring-forward night: 24 real hours, 25 on the wall clock
+        (berlin(2025, 3, 29, 12, 0), 24, False, berlin(2025, 3, 30, 13, 0)),
+    ],
+)
+def test_due_times_in_business_hours_across_nights_weekends_holidays_and_dst(
+    lp, start, hours, business, expected
+):
+    got = due_at(start, hours, business, lp)
+    assert got == expected
+    assert got.tzinfo is not None and got.utcoffset() == dt.timedelta(0)
+
+
+def test_dst_due_time_in_utc_is_not_a_fixed_offset(lp):
+    got = due_at(dt.datetime(2025, 3, 28, 15, 0, tzinfo=dt.UTC), 4, True, lp)
+    assert got == dt.datetime(2025, 3, 31, 10, 0, tzinfo=dt.UTC)  # CEST, not CET's 11:00 UTC
+
+
+def test_split_business_day_and_another_zone(lp):
+    ladder = ladder_with(
+        lp,
+        business_calendar__time_zone="America/New_York",
+        business_calendar__weekly={
+            "mon": "08:00-12:00,13:00-17:00",
+            "tue": "08:00-12:00,13:00-17:00",
+        },
+        business_calendar__holidays=[],
+    )
+    ny = ZoneInfo("America/New_York")
+    # Monday 2025-03-10 is the day after US DST starts
+    got = due_at(dt.datetime(2025, 3, 10, 11, 0, tzinfo=ny), 3, True, ladder)
+    assert got == dt.datetime(2025, 3, 10, 15, 0, tzinfo=ny)
+    got = due_at(dt.datetime(2025, 3, 10, 16, 0, tzinfo=ny), 10, True, ladder)
+    assert got == dt.datetime(2025, 3, 17, 9, 0, tzinfo=ny)  # Tue is full (8 h), then next Monday
+
+
+# --- validation against the feature spec ------------------------------------------------------
+
+
+def test_validate_against_names_rules_with_unknown_features(lp):
+    rules = [
+        {
+            "name": "ok",
+            "when": [{"feature": "usage_drop", "op": ">=", "value": 0.3}],
+            "min_level": "L1",
+        },
+        {
+            "name": "typo",
+            "when": [{"feature": "usgae_drop", "op": ">=", "value": 0.3}],
+            "min_level": "L1",
+        },
+    ]
+    validate_against(ladder_with(lp, rules=rules[:1]), ["usage_drop"])
+    with pytest.raises(
+        UserError,
+        match=r"ladder\.rules\[1\] \(typo\)\.when\[0\]\.feature: unknown feature 'usgae_drop'",
+    ):
+        validate_against(ladder_with(lp, rules=rules), ["usage_drop"])
+    with pytest.raises(
+        UserError, match=r"ladder\.routing\.families\.billing: unknown reason family"
+    ):
+        validate_against(
+            lp,
+            [],
+            families=[
+                "tickets",
+                "sla",
+                "sentiment",
+                "usage",
+                "adoption",
+                "contract",
+                "bugs",
+                "engineering",
+            ],
+        )
+
+
+def test_every_fact_a_rule_may_name_is_an_account_fact():
+    assert set(FACTS) <= {f.name for f in dataclasses.fields(AccountFacts)}

@@ -1,0 +1,118 @@
+"""`escrisk ack / resolve / feedback / audit` end to end on a SQLite file named by the environment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from serving.cli import main
+from serving.ladder import AccountFacts, Signals
+from serving.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = ["--params", str(ROOT / "params.yaml")]
+NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch, params) -> Store:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", url)
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps to the terminal width
+    store = Store(url)
+    facts = AccountFacts(
+        arr=1e5,
+        tier="business",
+        seats=50,
+        days_to_renewal=200,
+        open_p1=0,
+        open_p2=0,
+        open_p1_past_sla=0,
+        open_p2_past_sla=0,
+    )
+    store.evaluate(
+        Signals("ACME-1", 0.6, 0.2, {}, "sla", facts, ({"text": "3 SLA near-misses"},)),
+        params.ladder,
+        NOW,
+        "v3",
+    )
+    store.evaluate(Signals("QUIET-2", 0.1, 0.1, {}, None, facts), params.ladder, NOW, "v3")
+    return store
+
+
+def test_ack_resolve_feedback_and_audit(db, capsys):
+    assert (
+        main(
+            [
+                "ack",
+                "ACME-1",
+                "--by",
+                "anna",
+                "--note",
+                "calling them",
+                "--action",
+                "schedule_call",
+                *PARAMS,
+            ]
+        )
+        == 0
+    )
+    assert "ACME-1: L2 acknowledged by anna" in capsys.readouterr().out
+    assert main(["feedback", "ACME-1", "--disagree", "--comment", "seasonal", "--by", "anna"]) == 0
+    assert "anna disagrees with flag" in capsys.readouterr().out
+    assert main(["resolve", "ACME-1", "--outcome", "saved", "--by", "anna", *PARAMS]) == 0
+    assert "resolved (saved)" in capsys.readouterr().out
+    assert [e["kind"] for e in db.trail("ACME-1")] == [
+        "level_changes",
+        "actions_taken",
+        "acknowledgements",
+        "feedback",
+        "resolutions",
+    ]
+    assert main(["audit", "ACME-1", "--kpis"]) == 0
+    out = capsys.readouterr().out
+    for part in (
+        "Audit trail of ACME-1",
+        "- -> L2",
+        "3 SLA near-misses",
+        "acknowledged",
+        "schedule_call",
+        "disagree",
+        "saved",
+        "Escalation KPIs",
+        "flags confirmed by CSMs",
+    ):
+        assert part in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ack", "NOPE", *PARAMS], "escrisk ack: unknown account 'NOPE'"),
+        (
+            ["resolve", "NOPE", "--outcome", "saved", *PARAMS],
+            "escrisk resolve: unknown account 'NOPE'",
+        ),
+        (["feedback", "NOPE", "--agree"], "escrisk feedback: unknown account 'NOPE'"),
+        (["audit", "NOPE"], "escrisk audit: unknown account 'NOPE'"),
+        (["ack", "QUIET-2", *PARAMS], "never been flagged; nothing to acknowledge"),
+        (
+            ["resolve", "ACME-1", "--outcome", "won", *PARAMS],
+            "unknown outcome 'won'; one of: saved, churned",
+        ),
+        (["ack", "ACME-1", "--action", "dance", *PARAMS], "unknown playbook action(s) ['dance']"),
+    ],
+)
+def test_clear_errors_never_a_traceback(db, capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_feedback_needs_a_verdict(db, capsys):
+    with pytest.raises(SystemExit):
+        main(["feedback", "ACME-1"])
+    assert "one of the arguments --agree --disagree is required" in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""The batch ladder decides exactly as `serving.ladder.decide` does, account by account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serving.ladder import AccountFacts, Signals, assess, decide
+from serving.ladderbatch import assess_many, evaluate_many
+from serving.params import RuleParams
+from serving.store import Store
+
+NOW = dt.datetime(2026, 3, 4, 10, 30, tzinfo=dt.UTC)
+
+facts_st = st.builds(
+    AccountFacts,
+    arr=st.sampled_from([0.0, 1000.0, 49_999.0, 50_000.0, 250_000.0, 1e6]),
+    tier=st.sampled_from(["enterprise", "business", "starter", "other"]),
+    seats=st.sampled_from([1, 199, 200, 1000, 5000]),
+    days_to_renewal=st.one_of(st.none(), st.integers(-10, 400)),
+    open_p1=st.integers(0, 4),
+    open_p2=st.integers(0, 4),
+    open_p1_past_sla=st.integers(0, 2),
+    open_p2_past_sla=st.integers(0, 2),
+    language=st.sampled_from(["en", "de"]),
+    csm_owner=st.sampled_from([None, "Dana"]),
+)
+risk_st = st.one_of(st.sampled_from([0.0, 0.35, 0.5, 0.55, 0.7, 0.75, 0.8]), st.floats(0, 1))
+feature_st = st.one_of(
+    st.none(), st.just(math.nan), st.floats(-5, 5), st.sampled_from(["business", "starter"])
+)
+
+
+@st.composite
+def signals_st(draw, i: int = 0) -> Signals:
+    return Signals(
+        account_id=f"A{draw(st.integers(0, 10**6))}",
+        escalation_risk=draw(risk_st),
+        churn_risk=draw(risk_st),
+        features={"usage_drop": draw(feature_st), "tier": draw(feature_st)},
+        reason_family=draw(st.sampled_from([None, "tickets", "usage", "billing", "unknown"])),
+        facts=draw(facts_st),
+    )
+
+
+def with_feature_rules(ladder):
+    """The repo's ladder plus rules on features with every operator, to cover them all."""
+    extra = [
+        {"name": "drop", "when": [{"feature": "usage_drop", "op": ">", "value": 0.5}], "min_level": "L1"},
+        {"name": "drop2", "when": [{"feature": "usage_drop", "op": "<=", "value": -1}], "min_level": "L2"},
+        {"name": "tier_in", "when": [{"feature": "tier", "op": "in", "value": ["starter"]}], "min_level": "L1"},
+        {"name": "tier_not", "when": [{"feature": "tier", "op": "not_in", "value": ["starter", 1.0]}, {"fact": "open_p2", "op": ">=", "value": 2}], "min_level": "L3"},
+        {"name": "tier_eq", "when": [{"feature": "tier", "op": "==", "value": "business"}], "min_level": "L1"},
+        {"name": "tier_ne", "when": [{"feature": "tier", "op": "!=", "value": "business"}, {"score": "churn_risk", "op": "<", "value": 0.1}], "min_level": "L2"},
+    ]  # fmt: skip
+    rules = (*ladder.rules, *(RuleParams.model_validate(r) for r in extra))
+    return ladder.model_copy(update={"rules": rules})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(signals_st(), min_size=1, max_size=25))
+def test_assess_many_equals_assess_per_account(params, signals):
+    for ladder in (params.ladder, with_feature_rules(params.ladder)):
+        assert assess_many(signals, ladder) == [assess(s, ladder) for s in signals]
+
+
+def test_evaluate_many_records_what_decide_decides(params, tmp_path):
+    import random
+
+    rng = random.Random(4)
+    signals = [
+        Signals(
+            account_id=f"A{i:03d}",
+            escalation_risk=rng.random(),
+            churn_risk=rng.random(),
+            features={},
+            reason_family=rng.choice([None, "usage", "tickets"]),
+            facts=AccountFacts(
+                5e4, "business", 20, rng.randint(0, 300), rng.randint(0, 3), 0, 0, 0
+            ),
+            reasons=({"text": "t", "feature": "f", "family": "usage", "contribution": 0.1},),
+        )
+        for i in range(60)
+    ]
+    store = Store(f"sqlite:///{tmp_path / 'l.db'}")
+    out = evaluate_many(store, signals, params.ladder, params.notifications, NOW, "m/1", chunk=7)
+    expected = [decide(s, None, params.ladder, NOW)[1] for s in signals]
+    assert out.decisions == expected
+    assert [store.state(s.account_id) for s in signals] == [
+        out.states[s.account_id] for s in signals
+    ]
+    changes = store.rows("level_changes")
+    assert len(changes) == out.changes == sum(d.changed for d in expected)
+    assert {c["decision_id"] for c in changes} == {d.decision_id for d in expected if d.changed}
+    again = evaluate_many(store, signals, params.ladder, params.notifications, NOW, "m/1")
+    assert again.changes == 0 and again.queued == 0  # the same day twice: nothing new
+    store.close()

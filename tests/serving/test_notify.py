@@ -1,0 +1,345 @@
+"""Notifications against real local servers: aiosmtpd for e-mail, http.server for the webhook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from features.errors import UserError
+from serving.ladder import AccountFacts, Signals, decide
+from serving.notify import (
+    backoff,
+    check_config,
+    deliver,
+    notifiers_from,
+    plan_messages,
+    record_and_plan,
+)
+from serving.params import LadderParams, NotificationParams
+from serving.store import Store
+
+NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.mails.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy))
+        )
+        return "250 OK"
+
+
+class Smtp:
+    def __init__(self, port: int) -> None:
+        self.inbox = Inbox()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> Inbox:
+        self.controller.start()
+        return self.inbox
+
+    def __exit__(self, *exc: Any) -> None:
+        self.controller.stop()
+
+
+class Hook:
+    """A local JSON webhook that fails its first `failures` requests with HTTP 500."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.received: list[tuple[str, dict[str, Any], str]] = []
+        self.failures = failures
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if hook.failures > 0:
+                    hook.failures -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    self.wfile.write(b"boom")
+                    return
+                hook.received.append((self.path, json.loads(body), self.headers["Idempotency-Key"]))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    h = Hook()
+    yield h
+    h.close()
+
+
+def notif_params(params, smtp_port: int, hook_port: int, **changes: Any) -> NotificationParams:
+    data = params.notifications.model_dump(mode="json")
+    data["smtp"]["port"] = smtp_port
+    data["smtp"]["timeout_seconds"] = 5
+    data["channels"]["slack"] = {
+        "notifier": "webhook",
+        "url": f"http://127.0.0.1:{hook_port}/slack",
+        "team_urls": {"billing": f"http://127.0.0.1:{hook_port}/slack-billing"},
+    }
+    data["channels"]["ticket"] = {
+        "notifier": "webhook",
+        "url": f"http://127.0.0.1:{hook_port}/ticket",
+    }
+    data["webhook_timeout_seconds"] = 5
+    data.update(changes)
+    return NotificationParams.model_validate(data)
+
+
+def signals(
+    account: str = "ACME-1", esc: float = 0.6, language: str = "en", family: str = "usage"
+) -> Signals:
+    facts = AccountFacts(
+        arr=300_000.0,
+        tier="enterprise",
+        seats=400,
+        days_to_renewal=200,
+        open_p1=1,
+        open_p2=0,
+        open_p1_past_sla=0,
+        open_p2_past_sla=0,
+        language=language,
+    )
+    reasons = ({"text": "Usage down 46% against its 28-day baseline", "feature": "usage_drop"},)
+    return Signals(account, esc, 0.1, {}, family, facts, reasons)
+
+
+def test_messages_contain_account_level_reasons_owner_and_due_time(params):
+    lp: LadderParams = params.ladder
+    _, d = decide(signals(), None, lp, NOW)
+    msgs = plan_messages(d, signals(), lp, notif_params(params, 1, 2))
+    assert {m.channel for m in msgs} == {"email", "slack", "ticket"}
+    emails = [m for m in msgs if m.channel == "email"]
+    assert {m.recipient for m in emails} == {"cs-managers@example.com", "support-leads@example.com"}
+    m = emails[0]
+    assert m.subject == "[P1] ACME-1: escalated to L2 (CS manager and support lead)"
+    for part in (
+        "Account: ACME-1",
+        "None -> L2".replace("None", "-"),
+        "Usage down 46% against its 28-day baseline",
+        "Owner: cs_manager, support_lead",
+        "Acknowledge by: 2025-06-04 16:00 Europe/Berlin",
+        "Agree a written recovery plan",
+        "escrisk ack ACME-1",
+        "Escalation risk 60%",
+    ):
+        assert part in m.body
+    assert len({x.idempotency_key for x in msgs}) == len(msgs)
+
+
+def test_messages_in_german(params):
+    lp = params.ladder
+    _, d = decide(signals(language="de"), None, lp, NOW)
+    m = plan_messages(d, signals(language="de"), lp, notif_params(params, 1, 2))[0]
+    assert m.subject == "[P1] ACME-1: eskaliert auf L2 (CS-Manager und Support-Leitung)"
+    assert "Bestätigen bis: 2025-06-04 16:00 Europe/Berlin" in m.body
+    assert "Schriftlichen Maßnahmenplan vereinbaren" in m.body
+
+
+def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(params):
+    lp, np_ = params.ladder, notif_params(params, 1, 2)
+    state, d = decide(signals(esc=0.0), None, lp, NOW)
+    assert plan_messages(d, signals(esc=0.0), lp, np_) == []
+    state, _ = decide(signals(esc=0.6), None, lp, NOW)
+    state = state.__class__(**{**state.__dict__, "below_since": NOW - dt.timedelta(days=30)})
+    _, down = decide(signals(esc=0.0), state, lp, NOW)
+    msgs = plan_messages(down, signals(esc=0.0), lp, np_)
+    assert down.direction == "down" and msgs
+    assert msgs[0].subject == "ACME-1: de-escalated to L0 (Watch)"
+    assert "risk stayed below the entry threshold minus 0.05 for 7.0 days" in msgs[0].body
+    assert (
+        plan_messages(down, signals(esc=0.0), lp, np_.model_copy(update={"on_deescalation": False}))
+        == []
+    )
+
+
+def test_check_config_names_missing_channel_and_recipient(params):
+    np_ = notif_params(params, 1, 2)
+    no_ticket = np_.model_copy(
+        update={"channels": {k: v for k, v in np_.channels.items() if k != "ticket"}}
+    )
+    with pytest.raises(
+        UserError, match=r"ladder\.levels\.L2\.channels: channel 'ticket' has no entry"
+    ):
+        check_config(params.ladder, no_ticket)
+    no_exec = np_.model_copy(
+        update={"recipients": {k: v for k, v in np_.recipients.items() if k != "exec_sponsor"}}
+    )
+    with pytest.raises(
+        UserError, match=r"notifications\.recipients\.exec_sponsor: no e-mail address"
+    ):
+        check_config(params.ladder, no_exec)
+
+
+def test_email_and_webhook_reach_the_local_servers(params, tmp_path, hook):
+    port = free_port()
+    np_ = notif_params(params, port, hook.port)
+    store = Store(f"sqlite:///{tmp_path / 'e.db'}")
+    record_and_plan(store, signals(family="billing"), params.ladder, np_, NOW, "v1")
+    with Smtp(port) as inbox:
+        report = deliver(store, notifiers_from(np_), np_.retry, NOW)
+    assert (report.sent, report.retrying, report.failed) == (4, 0, 0)
+    assert sorted(r for rcpts, _ in inbox.mails for r in rcpts) == [
+        "cs-managers@example.com",
+        "support-leads@example.com",
+    ]
+    mail = inbox.mails[0][1]
+    assert mail["Subject"] == "[P1] ACME-1: escalated to L2 (CS manager and support lead)"
+    assert "Usage down 46%" in mail.get_content()
+    assert mail["Message-ID"].startswith("<") and mail["From"] == "escrisk@example.com"
+    paths = sorted(p for p, _, _ in hook.received)
+    assert paths == ["/slack-billing", "/ticket"]  # the billing team has its own Slack webhook
+    assert all("ACME-1" in body["text"] and "L2" in body["text"] for _, body, _ in hook.received)
+    assert all(s["status"] == "sent" and s["attempts"] == 1 for s in store.rows("outbox"))
+    assert deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(hours=1)).sent == 0
+
+
+def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
+    port = free_port()
+    hook = Hook(failures=1)
+    try:
+        np_ = notif_params(params, port, hook.port)
+        store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+        record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+        # no SMTP server yet and the webhook fails once
+        first = deliver(store, notifiers_from(np_), np_.retry, NOW)
+        assert (first.sent, first.retrying) == (1, 3)
+        rows = {r["channel"] + r["recipient"]: r for r in store.rows("outbox")}
+        failed = [r for r in rows.values() if r["status"] == "pending"]
+        assert all(r["attempts"] == 1 and r["last_error"] for r in failed)
+        assert any("HTTP 500" in r["last_error"] for r in failed)
+        assert all(r["next_attempt_at"] == NOW + dt.timedelta(seconds=60) for r in failed)
+        assert len(store.rows("level_changes")) == 1  # the audit record is untouched
+        # not yet due: nothing is tried
+        assert (
+            deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=30)).sent == 0
+        )
+        with Smtp(port) as inbox:
+            second = deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=61))
+        assert (second.sent, second.retrying) == (3, 0)
+        assert len(inbox.mails) == 2 and len(hook.received) == 2
+        assert all(r["status"] == "sent" for r in store.rows("outbox"))
+    finally:
+        hook.close()
+
+
+def test_retries_are_bounded(params, tmp_path):
+    np_ = notif_params(params, free_port(), free_port())
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    t, reports = NOW, []
+    for _ in range(np_.retry.max_attempts + 2):
+        reports.append(deliver(store, notifiers_from(np_), np_.retry, t))
+        t += dt.timedelta(seconds=np_.retry.max_backoff_seconds + 1)
+    assert sum(r.failed for r in reports) == 4
+    assert all(
+        r["status"] == "failed" and r["attempts"] == np_.retry.max_attempts
+        for r in store.rows("outbox")
+    )
+    assert reports[-1] == reports[-1].__class__(0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("before", "seconds"), [(0, 60), (1, 120), (3, 480), (10, 3600)])
+def test_backoff_is_exponential_and_capped(params, before, seconds):
+    assert backoff(before, params.notifications.retry) == dt.timedelta(seconds=seconds)
+
+
+# --- a crash between deciding and notifying -----------------------------------------------------
+
+
+def _decide_then_crash(url: str, params, np_: NotificationParams) -> None:
+    store = Store(url)
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    os._exit(17)  # dies before any message is sent
+
+
+def test_crash_between_decide_and_notify_loses_nothing_and_sends_nothing_twice(
+    params, tmp_path, hook
+):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    port = free_port()
+    np_ = notif_params(params, port, hook.port)
+    proc = mp.get_context("fork").Process(target=_decide_then_crash, args=(url, params, np_))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == 17
+    store = Store(url)
+    assert len(store.rows("level_changes")) == 1
+    assert {r["status"] for r in store.rows("outbox")} == {"pending"}
+    # the rerun of the job: same decision again, then delivery
+    again = record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    assert not again.changed
+    with Smtp(port) as inbox:
+        deliver(store, notifiers_from(np_), np_.retry, NOW)
+        deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(hours=1))
+    assert len(store.rows("level_changes")) == 1
+    assert len(inbox.mails) == 2 and len(hook.received) == 2
+    keys = [k for _, _, k in hook.received]
+    assert len(set(keys)) == len(keys)
+
+
+def test_crash_inside_the_recording_transaction_writes_nothing(params, tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+
+    def exploding_plan(decision, sig):
+        raise KeyboardInterrupt("power cut")  # not retryable: aborts the transaction
+
+    with pytest.raises(KeyboardInterrupt):
+        store.evaluate(signals(), params.ladder, NOW, "v1", exploding_plan)
+    assert (
+        store.rows("level_changes") == []
+        and store.rows("outbox") == []
+        and store.state("ACME-1") is None
+    )
+    np_ = notif_params(params, 1, 2)
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    assert len(store.rows("level_changes")) == 1 and len(store.rows("outbox")) == 4
+
+
+def test_a_claimed_message_is_not_resent_before_its_lease_expires(params, tmp_path, hook):
+    np_ = notif_params(params, free_port(), hook.port)
+    store = Store(f"sqlite:///{tmp_path / 'l.db'}")
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    lease = dt.timedelta(seconds=np_.retry.lease_seconds)
+    ids = [r["id"] for r in store.rows("outbox")]
+    assert all(store.claim(i, NOW, lease) for i in ids)  # a sender claims them, then dies
+    assert not store.claim(ids[0], NOW, lease)
+    assert deliver(store, notifiers_from(np_), np_.retry, NOW + lease / 2).sent == 0
+    assert hook.received == []

@@ -1,0 +1,135 @@
+"""Golden params files: overlays on the repo's params.yaml that must load, or fail naming the key.
+
+Overlays (not whole files) so that sections other engineers add to params.yaml never make these
+files stale. Each file's first line states its expectation; see the header of any file.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from features.errors import UserError
+from serving.params import Params, load_params, parse_params, read_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "data" / "params"
+DELETE = "__delete__"
+EXPECT = re.compile(r"^# expect: (?P<key>\S+)$|^# expect-error: (?P<text>.+)$")
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any], path: str = "") -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        where = f"{path}{key}"
+        if value == DELETE:
+            assert key in out, f"overlay deletes {where}, which params.yaml does not have"
+            del out[key]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value, f"{where}.")
+        else:
+            out[key] = value
+    return out
+
+
+def expectation(path: Path) -> tuple[str | None, str | None]:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    m = EXPECT.match(first)
+    assert m, (
+        f"{path.name}: first line must be `# expect: valid|KEY.PATH` or `# expect-error: TEXT`"
+    )
+    return m.group("key"), m.group("text")
+
+
+def load_overlay(path: Path) -> Params:
+    base = read_yaml(ROOT / "params.yaml")
+    overlay = read_yaml(path) or {}
+    return parse_params(deep_merge(base, overlay), path.name)
+
+
+VALID = sorted((GOLDEN / "valid").glob("*.yaml"))
+INVALID = sorted((GOLDEN / "invalid").glob("*.yaml"))
+
+
+def test_golden_files_exist():
+    assert len(VALID) >= 3 and len(INVALID) >= 15
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_overlays_load(path):
+    key, _ = expectation(path)
+    assert key == "valid"
+    assert isinstance(load_overlay(path), Params)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_overlays_fail_naming_the_key(path):
+    key, text = expectation(path)
+    assert key != "valid"
+    with pytest.raises(UserError) as err:
+        load_overlay(path)
+    message = str(err.value)
+    if key is not None:
+        # The key's full path starts an error line: "  contract.sla_policy.starter: ..."
+        assert re.search(rf"^  {re.escape(key)}: ", message, re.MULTILINE), message
+    else:
+        assert text in message, message
+    assert "Traceback" not in message
+
+
+def test_golden_overlays_change_what_they_say(params):
+    custom = load_overlay(GOLDEN / "valid" / "custom-sla-policy.yaml")
+    assert custom.contract.sla_policy["starter"]["P1"].resolution == 12
+    assert custom.contract.sla_policy["business"] == params.contract.sla_policy["business"]
+
+
+def test_misspelled_key_gets_a_suggestion():
+    with pytest.raises(
+        UserError, match=r"contract.max_futur_days: unknown key .*did you mean 'max_future_days'"
+    ):
+        load_overlay(GOLDEN / "invalid" / "misspelled-key.yaml")
+
+
+def test_wrong_type_shows_the_value():
+    with pytest.raises(UserError, match=r"contract.max_future_days: .*\(got 'soon'\)"):
+        load_overlay(GOLDEN / "invalid" / "wrong-type-number.yaml")
+
+
+def test_every_error_is_reported(tmp_path):
+    base = read_yaml(ROOT / "params.yaml")
+    broken = deep_merge(
+        base, {"contract": {"max_future_days": -1, "tiers": []}, "extra_section": {}}
+    )
+    with pytest.raises(UserError) as err:
+        parse_params(broken)
+    message = str(err.value)
+    assert "3 invalid setting(s)" in message
+    for key in ("contract.max_future_days", "contract.tiers", "extra_section"):
+        assert f"  {key}: " in message
+
+
+def test_repo_params_load(params):
+    assert params.contract.max_date > params.contract.min_date
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(UserError, match="params file not found"):
+        load_params(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("contract: [unclosed\n")
+    with pytest.raises(UserError, match="not valid YAML"):
+        load_params(bad)
+    top = tmp_path / "list.yaml"
+    top.write_text("- a\n- b\n")
+    with pytest.raises(UserError, match="expected a mapping of sections"):
+        load_params(top)
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text("a: &x {k: 1, j: 2}\nb:\n  <<: *x\n  k: 3\n")
+    assert read_yaml(path) == {"a": {"k": 1, "j": 2}, "b": {"k": 3, "j": 2}}

@@ -1,0 +1,270 @@
+"""SHAP reasons: LightGBM's native contributions against shap's TreeExplainer, additivity on the
+raw margin and on the probability scale, readable reasons in English and German, and why a risk
+changed between two dates. Uses the champion trained into a throwaway MLflow store
+(`model_store` in conftest.py) and the world it was trained on."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from features.build import build_features
+from features.contract import validated
+from serving.facts import account_facts
+from serving.reasons import (
+    change_attribution,
+    render_change,
+    split_contrib,
+    to_probability,
+    top_reasons,
+    why_changed,
+)
+from serving.scoring import HEADS, score_rows
+from training.calibrate import Calibrator
+
+TOL = 1e-6  # shap's own tests: |sum(phi) + expected_value - margin| < 1e-6
+
+
+@pytest.fixture(scope="module")
+def champion(model_store, params):
+    from serving.model import load_champion
+
+    return load_champion(model_store, params.promotion.model_name)
+
+
+@pytest.fixture(scope="module")
+def dates():
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    return today - pd.Timedelta(days=21), today - pd.Timedelta(days=7)
+
+
+@pytest.fixture(scope="module")
+def scored(world, params, champion, dates):
+    """History and features of every account on two dates, in one build_features call."""
+    history = validated(world, params.contract, pd.Timestamp.now(tz="UTC"))
+    fs = build_features(history, list(dates), params.features, spec=champion.spec)
+    return history, fs.frame.reset_index(drop=True)
+
+
+def numeric(X: pd.DataFrame) -> pd.DataFrame:
+    """Categories as LightGBM sees them (their codes), for shap's own tree walker."""
+    out = X.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].cat.codes.astype(float).where(out[c].notna())
+    return out.astype(float)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_native_contributions_agree_with_shap_tree_explainer(champion, scored, head):
+    import shap
+
+    _, frame = scored
+    X = frame[champion.spec.names]
+    booster = champion.heads[head].booster
+    native = np.asarray(booster.predict(X, pred_contrib=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        explainer = shap.TreeExplainer(booster)
+        phi = explainer.shap_values(X)
+    np.testing.assert_allclose(phi, native[:, :-1], atol=TOL, rtol=0)
+    assert explainer.expected_value == pytest.approx(native[0, -1], abs=TOL)
+    # TreeExplainer hands LightGBM models to LightGBM's own TreeSHAP; shap's independent C++
+    # implementation walks the parsed trees instead (possible without categorical splits).
+    if explainer.model.trees is None:
+        pytest.skip("the model has categorical splits; shap's own tree walker cannot parse them")
+    explainer.model.model_type = "internal"
+    own = explainer.shap_values(numeric(X))
+    np.testing.assert_allclose(own, native[:, :-1], atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_contributions_plus_expected_value_equal_the_raw_score(champion, scored, head):
+    _, frame = scored
+    X = frame[champion.spec.names]
+    booster = champion.heads[head].booster
+    raw, bias = split_contrib(np.asarray(booster.predict(X, pred_contrib=True)))
+    margin = np.asarray(booster.predict(X, raw_score=True))
+    assert np.abs(raw.sum(axis=1) + bias - margin).max() < TOL
+    assert np.ptp(bias) == 0  # one expected value per model
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_probability_contributions_add_up_to_risk_minus_base_risk(champion, scored, head):
+    _, frame = scored
+    X = frame[champion.spec.names]
+    h = champion.heads[head]
+    raw, bias = split_contrib(np.asarray(h.booster.predict(X, pred_contrib=True)))
+    c = to_probability(raw, bias, h.calibrate)
+    risk = h.calibrate(np.asarray(h.booster.predict(X, raw_score=True)))
+    np.testing.assert_allclose(c.risk, risk, atol=TOL, rtol=0)
+    np.testing.assert_allclose(c.prob.sum(axis=1), c.risk - h.calibrate(bias), atol=TOL, rtol=0)
+
+
+CALIBRATORS = [
+    Calibrator("sigmoid", a=1.3, b=-0.4),
+    Calibrator("isotonic", x=(-3.0, -1.0, 0.0, 0.5, 2.0), y=(0.01, 0.05, 0.05, 0.4, 0.9)),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    raw=arrays(np.float64, (4, 5), elements=st.floats(-2, 2)),
+    bias=st.floats(-3, 1),
+    which=st.sampled_from([0, 1]),
+)
+def test_probability_scale_keeps_sums_and_signs(raw, bias, which):
+    cal = CALIBRATORS[which]
+    c = to_probability(raw, np.full(4, bias), cal)
+    np.testing.assert_allclose(
+        c.prob.sum(axis=1), c.risk - cal(np.full(4, bias)), atol=1e-12, rtol=0
+    )
+    # a monotone calibrator never flips a contribution's sign (flat stretches give zero)
+    assert np.all(c.prob * raw >= -1e-15)
+
+
+def test_every_reason_names_feature_value_family_direction_and_size(
+    world, champion, scored, params
+):
+    history, frame = scored
+    day = frame["as_of"].max()
+    today = frame[frame["as_of"] == day].reset_index(drop=True)
+    facts = account_facts(history, day)
+    rows = score_rows(champion, today, facts, params.ladder, day, top_k=3)
+    X = today[champion.spec.names]
+    n_reasons = 0
+    for i, answer in enumerate(rows):
+        lang = facts[answer["account_id"]].language
+        for r in answer["reasons"]:
+            n_reasons += 1
+            assert {
+                "head",
+                "feature",
+                "family",
+                "direction",
+                "value",
+                "contribution",
+                "text",
+            } <= set(r)
+            info = champion.spec.by_name(r["feature"])
+            assert r["family"] == info.family and r["direction"] == "up"
+            assert r["contribution"] > 0
+            actual = X.at[i, info.name]
+            assert r["value"] == (
+                pytest.approx(float(actual)) if info.dtype == "float" else str(actual)
+            )
+            assert r["text"] == info.render(r["value"], lang)
+            assert "{" not in r["text"] and r["text"].strip()
+        for head in HEADS:
+            sizes = [r["contribution"] for r in answer["reasons"] if r["head"] == head]
+            assert sizes == sorted(sizes, reverse=True) and len(sizes) <= 3
+    assert n_reasons > 0
+
+
+def test_reasons_render_in_english_and_german_with_real_values(champion, scored):
+    _, frame = scored
+    X = frame[champion.spec.names].iloc[:10]
+    h = champion.heads["escalation"]
+    raw, bias = split_contrib(np.asarray(h.booster.predict(X, pred_contrib=True)))
+    c = to_probability(raw, bias, h.calibrate)
+    en = top_reasons("escalation", c.prob, X, champion.spec, ["en"] * 10, 3)
+    de = top_reasons("escalation", c.prob, X, champion.spec, ["de"] * 10, 3)
+    pairs = [(a, b) for ra, rb in zip(en, de, strict=True) for a, b in zip(ra, rb, strict=True)]
+    assert pairs
+    for a, b in pairs:
+        info = champion.spec.by_name(a["feature"])
+        assert a["feature"] == b["feature"] and a["value"] == b["value"]
+        assert a["text"] == info.template_en.format(value=a["value"])
+        assert b["text"] == info.template_de.format(value=b["value"])
+        if info.template_en != info.template_de:
+            assert a["text"] != b["text"]
+
+
+def test_reasons_skip_unknown_values():
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("a", "tickets", "", "a", "{value:.0f} tickets", "{value:.0f} Tickets"),
+            number("b", "usage", "", "b", "{value:.0%} drop", "{value:.0%} Rückgang"),
+        )
+    )
+    values = pd.DataFrame({"a": [np.nan], "b": [0.46]})
+    out = top_reasons("churn", np.array([[0.3, 0.1]]), values, spec, ["de"], 2)
+    assert [r["feature"] for r in out[0]] == ["b"]
+    assert out[0][0]["text"] == "46% Rückgang"
+
+
+def test_why_changed_attributes_the_change_in_risk_to_features(champion, scored):
+    _, frame = scored
+    first, last = sorted(frame["as_of"].unique())
+    a = frame[frame["as_of"] == first].set_index("account_id")
+    b = frame[frame["as_of"] == last].set_index("account_id")
+    ids = a.index.intersection(b.index)
+    h = champion.heads["escalation"]
+
+    def contrib(f: pd.DataFrame):
+        raw, bias = split_contrib(
+            np.asarray(h.booster.predict(f.loc[ids, champion.spec.names], pred_contrib=True))
+        )
+        return to_probability(raw, bias, h.calibrate)
+
+    before, after = contrib(a), contrib(b)
+    change = change_attribution(before.prob, after.prob)
+    np.testing.assert_allclose(change.sum(axis=1), after.risk - before.risk, atol=TOL, rtol=0)
+
+    i = int(np.argmax(np.abs(after.risk - before.risk)))
+    delta = float(after.risk[i] - before.risk[i])
+    assert abs(delta) > 0
+    values = b.loc[ids[i], champion.spec.names]
+    parts = why_changed(before.prob[i], after.prob[i], values, champion.spec, "en", 3)
+    assert parts and all(np.sign(p["change"]) == np.sign(delta) for p in parts)
+    sizes = [abs(p["change"]) for p in parts]
+    assert sizes == sorted(sizes, reverse=True)
+    for p in parts:
+        j = champion.spec.names.index(p["feature"])
+        assert p["change"] == pytest.approx(change[i, j])
+        assert p["family"] == champion.spec.features[j].family
+    everything = why_changed(
+        before.prob[i], after.prob[i], values, champion.spec, "en", len(champion.spec.names)
+    )
+    opposite = change[i][np.sign(change[i]) == -np.sign(delta)].sum()
+    assert sum(p["change"] for p in everything) + opposite == pytest.approx(delta, abs=TOL)
+
+    en = render_change(delta, str(first.date()), parts, "en")
+    de = render_change(delta, str(first.date()), why_changed(
+        before.prob[i], after.prob[i], values, champion.spec, "de", 3), "de")  # fmt: skip
+    assert en.startswith(f"Risk {delta:+.2f} since {first.date()}: ")
+    assert de.startswith(f"Risiko {delta:+.2f} seit {first.date()}: ")
+    assert f"{parts[0]['change']:+.2f} ({parts[0]['text']})" in en
+
+
+def test_why_changed_on_a_hand_made_example():
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("sla", "sla", "", "SLA near-misses", "{value:.0f} SLA near-misses", "{value:.0f} knappe SLAs"),
+            number("usage", "usage", "", "usage drop", "Usage down {value:.0%}", "Nutzung {value:.0%} niedriger"),
+            number("tickets", "tickets", "", "tickets", "{value:.0f} tickets", "{value:.0f} Tickets"),
+        )
+    )  # fmt: skip
+    before, after = np.array([0.01, 0.02, 0.03]), np.array([0.09, 0.07, 0.02])
+    parts = why_changed(before, after, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "en", 2)
+    assert [(p["feature"], round(p["change"], 2)) for p in parts] == [
+        ("sla", 0.08),
+        ("usage", 0.05),
+    ]
+    assert render_change(0.12, "2026-06-20", parts, "en") == (
+        "Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses), +0.05 (Usage down 46%)"
+    )
+    de = why_changed(before, after, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "de", 2)
+    assert render_change(0.12, "2026-06-20", de, "de") == (
+        "Risiko +0.12 seit 2026-06-20: +0.08 (3 knappe SLAs), +0.05 (Nutzung 46% niedriger)"
+    )

@@ -1,0 +1,349 @@
+"""`escrisk replay`: the report's figures on a hand-checkable table, and a replay of a small world
+with a model trained into a throwaway MLflow store (the `model_store` fixture of conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.build import build_features
+from features.contract import validated
+from serving.facts import account_facts
+from serving.replay import (
+    COLUMNS,
+    OVERALL,
+    ReportSettings,
+    daily_risks,
+    replay_levels,
+    replay_report,
+    rule_features,
+    to_markdown,
+)
+from serving.scoring import score_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+D0 = pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def day(n: int) -> pd.Timestamp:
+    """Day n of the hand-made replay (1-based)."""
+    return D0 + pd.Timedelta(days=n - 1)
+
+
+def levels_table(paths: dict[str, list[int]]) -> pd.DataFrame:
+    rows = [
+        {"account_id": aid, "day": day(i + 1), "level_index": lv}
+        for aid, seq in paths.items()
+        for i, lv in enumerate(seq)
+    ]
+    return pd.DataFrame(rows)
+
+
+# 14 days = 2 weeks. A: up on day 4, down on day 7 (a flap within 3 days); B: at L2 from day 1;
+# C: up on day 10 and again on day 11, nothing follows.
+PATHS = {
+    "A": [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+    "B": [2] * 14,
+    "C": [0] * 9 + [1, 2, 2, 2, 2],
+}
+EVENTS = pd.DataFrame(
+    [
+        ("A", "escalation", day(6) + pd.Timedelta(hours=10)),  # flagged since day 4: 2.42 days
+        ("B", "churn", day(12)),  # window (day 2, day 12]: flagged from day 3: 9 days
+        ("C", "escalation", day(3)),  # before C's flags: missed
+        (
+            "C",
+            "escalation",
+            day(20),
+        ),  # after the replay: not counted, and outside C's alert horizon
+        ("Z", "escalation", day(5)),  # not a replayed account
+    ],
+    columns=["account_id", "kind", "at"],
+)
+OWNERS = {"A": "Xena", "B": "Xena", "C": "Yves"}
+
+
+def settings(**kw) -> ReportSettings:
+    base = {
+        "flag_index": 1,
+        "horizons": {"escalation": 5, "churn": 10},
+        "flap_days": 3,
+        "observed_until": pd.Timestamp("2026-02-01", tz="UTC"),
+    }
+    return ReportSettings(**(base | kw))
+
+
+def row(report: pd.DataFrame, group: str) -> dict:
+    return report[report["group"] == group].iloc[0].to_dict()
+
+
+def test_report_on_a_hand_checked_table():
+    report = replay_report(levels_table(PATHS), EVENTS, OWNERS, settings())
+    assert list(report.columns) == list(COLUMNS)
+    assert list(report["group"]) == ["Xena", "Yves", OVERALL]
+    lead_a = (pd.Timedelta(hours=2 * 24 + 10)) / pd.Timedelta(days=1)
+    expected = {
+        OVERALL: dict(
+            accounts=3, account_days=42, alerts=3, alerts_per_week=1.5, initial_flags=1,
+            escalations=2, escalations_flagged=1, escalation_recall=0.5, escalation_lead_days=lead_a,
+            churns=1, churns_flagged=1, churn_recall=1.0, churn_lead_days=9.0,
+            alerts_judged=3, alerts_nowhere=2, nowhere_share=2 / 3,
+            level_changes=4, flaps=1, flap_share=0.25,
+        ),
+        "Xena": dict(
+            accounts=2, account_days=28, alerts=1, alerts_per_week=0.5, initial_flags=1,
+            escalations=1, escalations_flagged=1, escalation_recall=1.0, escalation_lead_days=lead_a,
+            churns=1, churns_flagged=1, churn_recall=1.0, churn_lead_days=9.0,
+            alerts_judged=1, alerts_nowhere=0, nowhere_share=0.0,
+            level_changes=2, flaps=1, flap_share=0.5,
+        ),
+        "Yves": dict(
+            accounts=1, account_days=14, alerts=2, alerts_per_week=1.0, initial_flags=0,
+            escalations=1, escalations_flagged=0, escalation_recall=0.0, escalation_lead_days=np.nan,
+            churns=0, churns_flagged=0, churn_recall=np.nan, churn_lead_days=np.nan,
+            alerts_judged=2, alerts_nowhere=2, nowhere_share=1.0,
+            level_changes=2, flaps=0, flap_share=0.0,
+        ),
+    }  # fmt: skip
+    for group, want in expected.items():
+        got = row(report, group)
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, nan_ok=True), (group, key)
+
+
+def test_alerts_whose_horizon_is_not_yet_observed_are_not_judged():
+    report = replay_report(
+        levels_table(PATHS),
+        EVENTS,
+        OWNERS,
+        settings(observed_until=pd.Timestamp("2026-01-12", tz="UTC")),
+    )
+    overall = row(report, OVERALL)
+    # A's alert was followed by an escalation (judged, led somewhere); C's horizons run past the data
+    assert (overall["alerts_judged"], overall["alerts_nowhere"]) == (1, 0)
+    assert overall["nowhere_share"] == 0.0
+
+
+def test_kinds_the_source_does_not_record_are_unknown_not_zero():
+    report = replay_report(levels_table(PATHS), EVENTS, OWNERS, settings(kinds=("escalation",)))
+    overall = row(report, OVERALL)
+    assert np.isnan(overall["churns"]) and np.isnan(overall["churn_recall"])
+    assert overall["escalations"] == 2
+
+
+def test_flapping_counts_reversals_within_the_window_only():
+    paths = {"A": [0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0]}
+    # changes: d2 up, d3 down (reverses d2 within 1 day), d7 up (reverses d3 after 4 days), d12 down
+    report = replay_report(levels_table(paths), EVENTS.iloc[:0], {"A": "Xena"}, settings())
+    overall = row(report, OVERALL)
+    assert (overall["level_changes"], overall["flaps"]) == (4, 1)
+    wide = replay_report(levels_table(paths), EVENTS.iloc[:0], {"A": "Xena"}, settings(flap_days=5))
+    assert row(wide, OVERALL)["flaps"] == 3
+
+
+def test_markdown_has_one_line_per_group():
+    report = replay_report(levels_table(PATHS), EVENTS, OWNERS, settings())
+    md = to_markdown(report, {"from": "2026-01-01"})
+    assert "| overall | 3 | 42 | 3 | 1.5 |" in md
+    assert md.count("\n| ") == 4  # header and three groups
+
+
+# --- a replay of a small world ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replayed(world, model_store, params):
+    from serving.model import load_champion
+    from serving.replay import run_replay
+
+    now = pd.Timestamp.now(tz="UTC")
+    history = validated(world, params.contract, now)
+    model = load_champion(model_store, params.promotion.model_name)
+    end = now.normalize() - pd.Timedelta(days=8)
+    start = end - pd.Timedelta(days=20)
+    result = run_replay(history, model, params, start, end, now, source="world")
+    return history, model, result, start, end
+
+
+def test_replay_covers_every_active_account_every_day(replayed):
+    history, _, result, start, end = replayed
+    lv = result.levels
+    assert lv["day"].min() == start and lv["day"].max() == end
+    per_day = lv.groupby("day")["account_id"].nunique()
+    acc = history.accounts
+    churned = acc["account_id"].map(history.churn.groupby("account_id")["churned_at"].min())
+    active = [int(((acc["contract_start"] <= d) & ~(churned < d)).sum()) for d in per_day.index]
+    assert per_day.tolist() == active  # started and not churned before the day
+    assert not lv.duplicated(["account_id", "day"]).any()
+    report = result.report
+    per_csm, overall = report[report["group"] != OVERALL], row(report, OVERALL)
+    for col in ("accounts", "account_days", "alerts", "alerts_nowhere", "level_changes", "flaps"):
+        assert per_csm[col].sum() == overall[col], col
+    for plural, at in (
+        ("escalations", history.escalations["opened_at"]),
+        ("churns", history.churn["churned_at"]),
+    ):
+        assert overall[plural] == ((at >= start) & (at < end + pd.Timedelta(days=1))).sum(), plural
+
+
+def test_replay_scores_and_first_day_levels_match_score_rows(replayed, params):
+    history, model, result, start, _ = replayed
+    fs = build_features(history, [start], params.features, spec=model.spec)
+    frame = fs.frame
+    facts = account_facts(history, start)
+    served = pd.DataFrame(score_rows(model, frame, facts, params.ladder, start, top_k=1))
+    first = result.levels[result.levels["day"] == start].set_index("account_id")
+    served = served.set_index("account_id").loc[first.index]
+    np.testing.assert_allclose(first["escalation_risk"], served["escalation_risk"], atol=1e-9)
+    np.testing.assert_allclose(first["churn_risk"], served["churn_risk"], atol=1e-9)
+    assert (first["level"] == served["level"]).all()
+    assert (daily_risks(model, frame)["escalation_risk"].to_numpy() >= 0).all()
+
+
+def test_ladder_state_is_carried_from_day_to_day(params):
+    """Hysteresis only works if yesterday's state is remembered: a risk just below the L1 entry
+    (inside the margin) holds L1 instead of dropping back."""
+    from serving.ladder import AccountFacts
+
+    entry = params.ladder.levels["L1"].entry.escalation_risk
+    days = pd.date_range("2026-03-02", periods=3, freq="D", tz="UTC")
+    scores = pd.DataFrame(
+        {
+            "account_id": ["A"] * 3,
+            "as_of": days,
+            "escalation_risk": [entry + 0.01, entry - 0.01, entry - 0.01],
+            "churn_risk": [0.0] * 3,
+        }
+    )
+    fact = AccountFacts(
+        arr=1000.0, tier="starter", seats=3, days_to_renewal=300,
+        open_p1=0, open_p2=0, open_p1_past_sla=0, open_p2_past_sla=0,
+    )  # fmt: skip
+    facts = {d: {"A": fact} for d in days}
+    features = pd.DataFrame(index=range(3))
+    lv = replay_levels(scores, features, facts, params.ladder, assume_acknowledged=True)
+    assert list(lv["level"]) == ["L1", "L1", "L1"]
+
+
+def test_unacknowledged_levels_time_out_only_when_not_assumed_acknowledged(params):
+    from serving.ladder import AccountFacts
+
+    entry = params.ladder.levels["L1"].entry.escalation_risk
+    days = pd.date_range("2026-03-02", periods=6, freq="D", tz="UTC")  # Monday..Saturday
+    scores = pd.DataFrame(
+        {
+            "account_id": ["A"] * 6,
+            "as_of": days,
+            "escalation_risk": [entry + 0.01] * 6,
+            "churn_risk": [0.0] * 6,
+        }
+    )
+    fact = AccountFacts(
+        arr=1000.0, tier="starter", seats=3, days_to_renewal=300,
+        open_p1=0, open_p2=0, open_p1_past_sla=0, open_p2_past_sla=0,
+    )  # fmt: skip
+    facts = {d: {"A": fact} for d in days}
+    features = pd.DataFrame(index=range(6))
+    acked = replay_levels(scores, features, facts, params.ladder, assume_acknowledged=True)
+    assert set(acked["level"]) == {"L1"}
+    ignored = replay_levels(scores, features, facts, params.ladder, assume_acknowledged=False)
+    assert ignored["level"].iloc[-1] != "L1"  # L1's 16 business hours passed unacknowledged
+
+
+def test_rule_features_lists_the_features_rules_name(params):
+    from serving.params import Condition, RuleParams
+
+    rule = RuleParams(
+        name="x", when=(Condition(feature="tickets_30d", op=">=", value=9),), min_level="L1"
+    )
+    ladder = params.ladder.model_copy(update={"rules": (*params.ladder.rules, rule)})
+    assert rule_features(ladder) == ["tickets_30d"]
+    assert rule_features(params.ladder) == []
+
+
+@pytest.mark.slow
+def test_cli_replay_prints_logs_to_mlflow_and_never_touches_the_store(
+    world, model_store, params, tmp_path, monkeypatch, capsys
+):
+    import mlflow
+
+    from serving.cli import main
+    from serving.ladder import AccountFacts, Signals
+    from serving.store import Store
+
+    src = tmp_path / "source"
+    src.mkdir()
+    for name, df in world.items():
+        if df is not None:
+            df.to_csv(src / f"{name}.csv", index=False)
+    db = tmp_path / "real.db"
+    url = f"sqlite:///{db}"
+    store = Store(url)
+    fact = AccountFacts(
+        arr=1000.0, tier="starter", seats=3, days_to_renewal=300,
+        open_p1=0, open_p2=0, open_p1_past_sla=0, open_p2_past_sla=0,
+    )  # fmt: skip
+    store.evaluate(
+        Signals("ACC-000", 0.9, 0.9, {}, None, fact),
+        params.ladder,
+        pd.Timestamp("2026-01-05", tz="UTC").to_pydatetime(),
+        "escalation-risk/0",
+    )
+    before = {t: len(store.rows(t)) for t in ("level_changes", "outbox", "daily_scores")}
+    store.close()
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", url)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    end = pd.Timestamp.now(tz="UTC").normalize() - pd.Timedelta(days=8)
+    start = end - pd.Timedelta(days=13)
+    argv = ["replay", str(src), "--from", str(start.date()), "--to", str(end.date())]
+    assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "Ladder replay" in out and "overall" in out and "Logged to MLflow" in out
+
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    store = Store(url)
+    assert {t: len(store.rows(t)) for t in before} == before
+    store.close()
+
+    mlflow.set_tracking_uri(model_store)
+    exp = mlflow.get_experiment_by_name(f"{params.promotion.model_name}-replay")
+    runs = mlflow.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"])
+    latest = runs.iloc[0]
+    assert latest["params.from"] == str(start.date()) and latest["params.days"] == "14"
+    assert "metrics.alerts_per_week" in runs.columns and latest["metrics.account_days"] > 0
+    assert latest["params.ladder.L1.escalation_risk"] == str(
+        params.ladder.levels["L1"].entry.escalation_risk
+    )
+    files = {a.path for a in mlflow.MlflowClient().list_artifacts(latest["run_id"], "replay")}
+    assert files == {"replay/replay.md", "replay/replay_by_csm.csv", "replay/level_changes.csv"}
+
+
+def test_cli_replay_refuses_bad_dates(tmp_path, capsys):
+    from serving.cli import main
+
+    rc = main(
+        ["replay", str(tmp_path), "--from", "2026-02-10", "--to", "2026-02-01",
+         "--params", str(ROOT / "params.yaml")]
+    )  # fmt: skip
+    assert rc == 1
+    assert "before --from" in capsys.readouterr().err
+    assert main(["replay", str(tmp_path), "--from", "yesterday-ish", "--to", "2026-02-01",
+                 "--params", str(ROOT / "params.yaml")]) == 1  # fmt: skip
+
+
+def test_unknown_flag_level_is_a_user_error(params):
+    from features.errors import UserError
+    from serving.replay import run_replay
+
+    bad = params.model_copy(
+        update={"replay": params.replay.model_copy(update={"flag_level": "L9"})}
+    )
+    day = pd.Timestamp("2026-01-05", tz="UTC")
+    with pytest.raises(UserError, match=r"replay.flag_level: unknown level 'L9'"):
+        run_replay(None, None, bad, day, day, day)  # type: ignore[arg-type]

@@ -1,0 +1,92 @@
+"""The published request/response schemas do not change by accident; strictness holds."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from serving.schemas import (
+    MAX_ACCOUNTS,
+    AccountRequest,
+    ScoreFeaturesRequest,
+    ScoreRequest,
+    json_schemas,
+)
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "serving" / "schema"
+
+
+@pytest.mark.parametrize("name", sorted(json_schemas()))
+def test_committed_schema_matches_code(name):
+    """To change the API on purpose: ESCRISK_UPDATE_SCHEMAS=1 pytest tests/serving/test_schemas.py."""
+    current = json_schemas()[name]
+    path = SCHEMA_DIR / f"{name}.json"
+    if os.environ.get("ESCRISK_UPDATE_SCHEMAS"):
+        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    committed = json.loads(path.read_text(encoding="utf-8"))
+    assert committed == current, (
+        f"{name} changed: review, then regenerate serving/schema/ (see docstring)"
+    )
+
+
+def test_every_schema_is_committed():
+    assert {p.stem for p in SCHEMA_DIR.glob("*.json")} == set(json_schemas())
+
+
+ACCOUNT = {
+    "account_id": "A",
+    "name": "N",
+    "tier": "business",
+    "arr": 1,
+    "seats": 1,
+    "contract_start": "2023-01-01",
+    "renewal_date": "2025-01-01",
+    "csm_owner": "C",
+    "region": "R",
+    "language": "en",
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"accounts": []}, ("accounts",)),
+        ({"accounts": [{"account": ACCOUNT, "tickets": []}] * (MAX_ACCOUNTS + 1)}, ("accounts",)),
+        (
+            {"accounts": [{"account": {**ACCOUNT, "arr": "1"}, "tickets": []}]},
+            ("accounts", 0, "account", "arr"),
+        ),
+        (
+            {"accounts": [{"account": {**ACCOUNT, "seats": True}, "tickets": []}]},
+            ("accounts", 0, "account", "seats"),
+        ),
+        ({"accounts": [{"account": ACCOUNT}]}, ("accounts", 0, "tickets")),
+        ({"accounts": [{"account": ACCOUNT, "tickets": []}], "as_of": "2024-13-01"}, ("as_of",)),
+        ({"accounts": [{"account": ACCOUNT, "tickets": []}], "extra": 1}, ("extra",)),
+    ],
+)
+def test_strict_request_errors_name_the_field(body, loc):
+    with pytest.raises(ValidationError) as exc:
+        ScoreRequest.model_validate_json(json.dumps(body))
+    assert loc in [e["loc"] for e in exc.value.errors()]
+
+
+def test_nan_is_refused_and_input_hidden():
+    text = json.dumps({"accounts": [{"account": ACCOUNT, "tickets": []}]}).replace(
+        '"arr": 1', '"arr": NaN'
+    )
+    with pytest.raises(ValidationError) as exc:
+        ScoreRequest.model_validate_json(text)
+    assert exc.value.errors()[0]["loc"] == ("accounts", 0, "account", "arr")
+    assert "input_value" not in str(exc.value)
+
+
+def test_other_requests_are_strict():
+    with pytest.raises(ValidationError):
+        AccountRequest.model_validate_json('{"account_id": 5}')
+    with pytest.raises(ValidationError):
+        ScoreFeaturesRequest.model_validate_json('{"rows": []}')

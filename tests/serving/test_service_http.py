@@ -1,0 +1,370 @@
+"""The scoring service over real HTTP: endpoints, authentication and every class of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_health_endpoints_are_open(client):
+    for path in ("/healthz", "/livez", "/readyz"):
+        assert client.get(path).status_code == 200
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200 and "bentoml" in metrics.text
+    assert "/score" in client.get("/docs.json").json()["paths"]
+
+
+def test_score_one_account(client, auth, body_for):
+    r = client.post("/score", json=body_for(["ACC-001"]), headers=auth)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    s = out["scores"][0]
+    assert s["account_id"] == "ACC-001"
+    assert 0 < s["escalation_risk"] < 1 and 0 < s["churn_risk"] < 1
+    assert s["level"] and s["model_version"].startswith("escalation-risk/")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic dGVzdA=="},
+        {"Authorization": "Bearer"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/score", "/score_features", "/account"])
+def test_scoring_endpoints_need_a_token(client, headers, path):
+    r = client.post(path, json={"account_id": "x"}, headers=headers)
+    assert r.status_code == 401
+    assert r.json()["detail"][0]["loc"] == ["header", "authorization"]
+
+
+def test_token_from_file_is_accepted(client):
+    r = client.post(
+        "/account",
+        json={"account_id": "nobody"},
+        headers={"Authorization": "Bearer file-token-abcdef"},
+    )
+    assert r.status_code == 404
+
+
+def test_unknown_account_is_404_naming_it(client, auth):
+    r = client.post("/account", json={"account_id": "ACC-999"}, headers=auth)
+    assert r.status_code == 404
+    assert "never been scored" in r.json()["error"]
+    assert r.json()["detail"][0]["loc"] == ["account_id"]
+
+
+def test_account_returns_latest_stored_daily_score(client, auth, server):
+    import datetime as dt
+
+    from serving.store import Store
+
+    store = Store(server["database_url"])
+    reason = {
+        "head": "escalation",
+        "feature": "tickets_30d",
+        "family": "tickets",
+        "direction": "up",
+        "value": 9.0,
+        "contribution": 0.1,
+        "text": "9 tickets",
+    }
+    for day, risk in ((dt.date(2024, 5, 1), 0.2), (dt.date(2024, 5, 2), 0.4)):
+        store.save_daily_scores(
+            [
+                {
+                    "account_id": "ACC-002",
+                    "day": day,
+                    "escalation_risk": risk,
+                    "churn_risk": 0.1,
+                    "level": "L1",
+                    "reasons": [reason],
+                    "model_version": "escalation-risk/1",
+                }
+            ],
+            dt.datetime.now(dt.UTC),
+        )
+    r = client.post("/account", json={"account_id": "ACC-002"}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["escalation_risk"] == 0.4 and r.json()["as_of"] == "2024-05-02"
+    assert r.json()["reasons"][0]["feature"] == "tickets_30d"
+
+
+def _mutate(body: dict, path: tuple, value) -> dict:
+    import copy
+
+    b = copy.deepcopy(body)
+    target = b
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return b
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc"),
+    [
+        (("accounts", 0, "account", "arr"), "1000", ["accounts", 0, "account", "arr"]),
+        (("accounts", 0, "account", "seats"), 2.5, ["accounts", 0, "account", "seats"]),
+        (("accounts", 0, "account", "csm_owner"), _DELETE, ["accounts", 0, "account", "csm_owner"]),
+        (
+            ("accounts", 0, "tickets", 0, "reopen_count"),
+            "1",
+            ["accounts", 0, "tickets", 0, "reopen_count"],
+        ),
+        (
+            ("accounts", 0, "tickets", 0, "created_at"),
+            "2999-01-01T00:00:00Z",
+            ["accounts", 0, "tickets", 0, "created_at"],
+        ),
+        (
+            ("accounts", 0, "tickets", 0, "created_at"),
+            "1980-01-01T00:00:00Z",
+            ["accounts", 0, "tickets", 0, "created_at"],
+        ),
+        (
+            ("accounts", 0, "tickets", 0, "created_at"),
+            "yesterday",
+            ["accounts", 0, "tickets", 0, "created_at"],
+        ),
+        (
+            ("accounts", 0, "tickets", 0, "priority"),
+            "P0",
+            ["accounts", 0, "tickets", 0, "priority"],
+        ),
+        (("accounts", 0, "account", "tier"), 3, ["accounts", 0, "account", "tier"]),
+        (("accounts", 0, "account", "nickname"), "x", ["accounts", 0, "account", "nickname"]),
+        (("accounts", 0, "usage", 0, "events"), -1, ["accounts", 0, "usage", 0, "events"]),
+        (("as_of",), "2999-01-01", ["as_of"]),
+        (("as_of",), "1989-01-01", ["as_of"]),
+        (("accounts",), [], ["accounts"]),
+    ],
+)
+def test_bad_input_is_4xx_naming_the_field(client, auth, body_for, path, value, loc):
+    r = client.post(
+        "/score", json=_mutate(body_for(["ACC-001", "ACC-002"]), path, value), headers=auth
+    )
+    assert 400 <= r.status_code < 500, r.text
+    assert loc in [d["loc"] for d in r.json()["detail"]], r.text
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinity_are_refused(client, auth, body_for, literal):
+    import json
+
+    text = json.dumps(body_for(["ACC-001"])).replace('"arr": ', f'"arr": {literal}, "_x": ', 1)
+    r = client.post("/score", content=text, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert ["accounts", 0, "account", "arr"] in [d["loc"] for d in r.json()["detail"]]
+
+
+def test_duplicate_ticket_ids_are_named(client, auth, body_for):
+    b = body_for(["ACC-001"])
+    b["accounts"][0]["tickets"][1]["ticket_id"] = b["accounts"][0]["tickets"][0]["ticket_id"]
+    r = client.post("/score", json=b, headers=auth)
+    assert r.status_code == 422
+    assert ["accounts", 0, "tickets", 1, "ticket_id"] in [d["loc"] for d in r.json()["detail"]]
+
+
+def test_duplicate_account_ids_are_named(client, auth, body_for):
+    r = client.post("/score", json=body_for(["ACC-001", "ACC-001"]), headers=auth)
+    assert r.status_code == 422
+    assert ["accounts", 1, "account", "account_id"] in [d["loc"] for d in r.json()["detail"]]
+
+
+def test_more_than_1000_accounts_is_refused(client, auth, body_for):
+    one = body_for(["ACC-001"])["accounts"][0]
+    one = {**one, "tickets": [], "usage": []}
+    r = client.post("/score", json={"accounts": [one] * 1001}, headers=auth)
+    assert r.status_code == 400
+    assert r.json()["detail"][0]["loc"] == ["accounts"]
+
+
+@pytest.mark.parametrize(
+    "content", [b"{", b"[]", b"null", b"", b"\xff\xfe", b'{"accounts": "all"}']
+)
+def test_malformed_json_is_400(client, auth, content):
+    r = client.post("/score", content=content, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "error" in r.json()
+
+
+def test_wrong_content_type_is_415(client, auth):
+    r = client.post(
+        "/score",
+        content=b"accounts=1",
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 415
+
+
+def test_oversized_body_is_413(client, auth, params):
+    limit = int(params.service.max_request_mb * 1024 * 1024)
+    r = client.post(
+        "/score", content=b" " * (limit + 1), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_chunked_oversized_body_is_413(client, auth, params):
+    limit = int(params.service.max_request_mb * 1024 * 1024)
+
+    def chunks():
+        for _ in range(limit // (1 << 20) + 2):
+            yield b" " * (1 << 20)
+
+    r = client.post(
+        "/score", content=chunks(), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_service_survives_bad_input(client, auth, body_for):
+    r = client.post("/score", json=body_for(["ACC-003"]), headers=auth)
+    assert r.status_code == 200
+
+
+def test_no_ticket_text_in_logs(client, auth, body_for, server):
+    b = body_for(["ACC-004"])
+    b["accounts"][0]["tickets"][0]["body"] = "SECRET-TICKET-TEXT-42"
+    b["accounts"][0]["tickets"][0]["csat"] = "5"  # a validation error on the same request
+    client.post("/score", json=b, headers=auth)
+    b["accounts"][0]["tickets"][0]["csat"] = None
+    client.post("/score", json=b, headers=auth)
+    assert "SECRET-TICKET-TEXT-42" not in server["log"].read_text(errors="replace")
+
+
+def test_skew_service_equals_batch_path(client, auth, body_for, world, params, model_store):
+    """Same history, same as_of: the service's answers equal the batch path's, to the last bit."""
+    import pandas as pd
+
+    from features.build import build_features
+    from features.contract import validated
+    from serving.facts import account_facts
+    from serving.model import load_champion
+    from serving.scoring import score_rows
+
+    ids = ["ACC-000", "ACC-005", "ACC-010", "ACC-013"]
+    day = pd.Timestamp.now(tz="UTC").normalize()
+    r = client.post("/score", json=body_for(ids, day.date().isoformat()), headers=auth)
+    assert r.status_code == 200, r.text
+    served = {s["account_id"]: s for s in r.json()["scores"]}
+    model = load_champion(model_store, params.promotion.model_name)
+    history = validated(world, params.contract, pd.Timestamp.now(tz="UTC"))
+    fs = build_features(history, [day], params.features, spec=model.spec)
+    batch = score_rows(
+        model,
+        fs.frame,
+        account_facts(history, day),
+        params.ladder,
+        pd.Timestamp.now(tz="UTC"),
+        params.service.top_reasons,
+    )
+    for b in batch:
+        if b["account_id"] not in served:
+            continue
+        s = served[b["account_id"]]
+        assert s["escalation_risk"] == pytest.approx(b["escalation_risk"], abs=1e-12)
+        assert s["churn_risk"] == pytest.approx(b["churn_risk"], abs=1e-12)
+        assert s["level"] == b["level"]
+        assert [x["feature"] for x in s["reasons"]] == [x["feature"] for x in b["reasons"]]
+    assert set(served) <= {b["account_id"] for b in batch}
+
+
+def test_score_features_matches_score(client, auth, body_for, params, model_store):
+    import pandas as pd
+
+    from features.build import build_features
+    from features.contract import validated
+    from serving.model import load_champion
+
+    ids = ["ACC-007"]
+    day = pd.Timestamp.now(tz="UTC").normalize()
+    body = body_for(ids, day.date().isoformat())
+    scored = client.post("/score", json=body, headers=auth).json()["scores"][0]
+    model = load_champion(model_store, params.promotion.model_name)
+    raw = body_tables(body)
+    history = validated(raw, params.contract, pd.Timestamp.now(tz="UTC"))
+    frame = build_features(history, [day], params.features, spec=model.spec).frame
+    row = {
+        n: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
+        for n, v in frame.iloc[0][model.spec.names].items()
+    }
+    facts = {
+        "arr": 1.0,
+        "tier": "business",
+        "seats": 10,
+        "days_to_renewal": 100,
+        "open_p1": 0,
+        "open_p2": 0,
+        "open_p1_past_sla": 0,
+        "open_p2_past_sla": 0,
+        "language": "en",
+    }
+    r = client.post(
+        "/score_features",
+        json={
+            "rows": [{"account_id": "ACC-007", "features": row, "facts": facts}],
+            "as_of": day.date().isoformat(),
+        },
+        headers=auth,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["scores"][0]["escalation_risk"] == pytest.approx(
+        scored["escalation_risk"], abs=1e-12
+    )
+    bad = dict(row)
+    first = model.spec.names[0]
+    bad[first] = "7"
+    bad["no_such_feature"] = 1.0
+    r = client.post(
+        "/score_features",
+        json={"rows": [{"account_id": "A", "features": bad, "facts": facts}]},
+        headers=auth,
+    )
+    assert r.status_code == 422
+    locs = [d["loc"] for d in r.json()["detail"]]
+    assert ["rows", 0, "features", "no_such_feature"] in locs
+
+
+def body_tables(body: dict):
+    import pandas as pd
+
+    acc = body["accounts"]
+    return {
+        "accounts": pd.DataFrame([a["account"] for a in acc]),
+        "tickets": pd.DataFrame(
+            [{**t, "account_id": a["account"]["account_id"]} for a in acc for t in a["tickets"]]
+        ),
+        "usage": pd.DataFrame(
+            [{**u, "account_id": a["account"]["account_id"]} for a in acc for u in a["usage"]]
+        ),
+        "escalations": pd.DataFrame(
+            [
+                {**e, "account_id": a["account"]["account_id"]}
+                for a in acc
+                for e in a["escalations"]
+            ],
+            columns=[
+                "escalation_id",
+                "account_id",
+                "opened_at",
+                "acknowledged_at",
+                "closed_at",
+                "level",
+                "kind",
+                "reason",
+                "ticket_id",
+            ],
+        ),
+        "churn": None,
+    }

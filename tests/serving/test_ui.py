@@ -1,0 +1,251 @@
+"""The CSM page (`serving.ui`) in process, with Starlette's TestClient on a real SQLite store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from starlette.testclient import TestClient
+
+from serving.dailystore import LIST_COLUMNS, DailyStore
+from serving.ladder import AccountFacts, Signals
+from serving.store import Store
+from serving.ui import SourceCache, create_app
+from serving.uisession import COOKIE, issue, verify
+
+TOKEN = "ui-test-token-123"
+NOW = pd.Timestamp("2025-06-04 10:00", tz="UTC")
+DAYS = [dt.date(2025, 6, 2), dt.date(2025, 6, 3), dt.date(2025, 6, 4)]
+FEATURES = ["tickets_30d", "usage_trend", "sla_breaches_30d"]
+
+
+def _facts() -> AccountFacts:
+    return AccountFacts(
+        arr=20_000.0, tier="starter", seats=20, days_to_renewal=300,
+        open_p1=0, open_p2=0, open_p1_past_sla=0, open_p2_past_sla=0,
+    )  # fmt: skip
+
+
+def _rows(day_index: int) -> pd.DataFrame:
+    accounts = [("A-1", "Acme", "Ann", "enterprise", 0.2 + 0.2 * day_index, "L1"),
+                ("B-2", "Beta <b>", "Bob", "starter", 0.1, "L0"),
+                ("C-3", "Cobalt", "Ann", "business", 0.05, "L0")]  # fmt: skip
+    out = []
+    for rank, (aid, name, owner, tier, esc, level) in enumerate(accounts, start=1):
+        out.append(
+            {
+                "account_id": aid, "rank": rank, "priority": 1.0 - rank / 10, "account_name": name,
+                "csm_owner": owner, "tier": tier, "arr": 50_000.0, "escalation_risk": esc,
+                "churn_risk": esc / 2, "delta_prev": 0.2 if day_index else None, "delta_7d": None,
+                "why_changed": "+0.20 since yesterday: more tickets" if day_index else "",
+                "level": level, "level_index": 1 if level == "L1" else 0,
+                "level_changed": "new" if level == "L1" else "", "reasons": "Many tickets; Usage down",
+                "next_action": "Call the customer", "due_at": None, "model_version": "m/1",
+            }
+        )  # fmt: skip
+    return pd.DataFrame(out, columns=LIST_COLUMNS)
+
+
+@pytest.fixture
+def database(tmp_path, params) -> str:
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    store = Store(url)
+    daily = DailyStore(store)
+    for i, day in enumerate(DAYS):
+        contrib = np.array([[0.3, 0.1, -0.05], [0.0, 0.01, 0.0], [0.0, 0.0, 0.0]])
+        run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+               "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+        daily.save_day(day, _rows(i), contrib, FEATURES, run)
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": DAYS[-1], "escalation_risk": 0.6, "churn_risk": 0.3,
+          "level": "L1", "reasons": [{"head": "escalation", "feature": "tickets_30d",
+                                      "text": "12 tickets in 30 days"}]}],
+        NOW.to_pydatetime(),
+    )  # fmt: skip
+    high = Signals("A-1", 0.95, 0.5, {}, "tickets", _facts(), ({"text": "Many tickets"},))
+    store.evaluate(high, params.ladder, NOW.to_pydatetime(), "m/1")
+    store.evaluate(
+        Signals("B-2", 0.01, 0.01, {}, None, _facts()), params.ladder, NOW.to_pydatetime(), "m/1"
+    )
+    store.close()
+    return url
+
+
+@pytest.fixture
+def client(database, params):
+    app = create_app(params, database, ["other", TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        yield c
+
+
+def login(client: TestClient, name: str = "Ann Example") -> None:
+    r = client.post("/login", data={"token": TOKEN, "name": name, "next": "/"})
+    assert r.status_code == 303, r.text
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def test_without_a_session_pages_redirect_to_the_login(client):
+    for path in ("/", "/account/A-1", "/?owner=Ann"):
+        r = client.get(path)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=")
+    r = client.post("/ack", data={"account_id": "A-1"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert client.get("/login").status_code == 200
+
+
+def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
+    r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
+    assert r.status_code == 401
+    assert "Unknown token" in r.text
+    assert COOKIE not in r.cookies
+    assert client.get("/").status_code == 303
+
+
+def test_login_sets_a_strict_httponly_cookie_without_the_token(client):
+    r = client.post("/login", data={"token": TOKEN, "name": "Ann", "next": "/account/A-1"})
+    assert r.status_code == 303 and r.headers["location"] == "/account/A-1"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" in cookie
+    assert TOKEN not in cookie and TOKEN not in r.headers["location"]
+
+
+def test_login_never_redirects_off_site(client):
+    r = client.post("/login", data={"token": TOKEN, "name": "Ann", "next": "https://evil.example/"})
+    assert r.headers["location"] == "/"
+
+
+def test_sessions_expire_and_die_with_their_token():
+    tokens = [TOKEN.encode()]
+    value = issue(TOKEN, "Ann", expires=1000)
+    assert verify(value, tokens, now=999).name == "Ann"
+    assert verify(value, tokens, now=1000) is None
+    assert verify(value, [b"another-token"], now=999) is None
+    forged = value.rsplit(".", 1)[0].replace("1000", "9999") + "." + value.rsplit(".", 1)[1]
+    assert verify(forged, tokens, now=999) is None
+
+
+def test_list_shows_the_day_filters_and_sorts(client):
+    login(client)
+    page = client.get("/").text
+    assert "Daily risk list 2025-06-04" in page
+    assert page.index("A-1") < page.index("B-2") < page.index("C-3")
+    assert "Beta &lt;b&gt;" in page and "Beta <b>" not in page  # escaped
+    only_ann = client.get("/", params={"owner": "ann"}).text
+    assert "A-1" in only_ann and "C-3" in only_ann and "B-2" not in only_ann
+    assert "2 of 2 accounts" in only_ann
+    tier = client.get("/", params={"tier": "starter"}).text
+    assert "B-2" in tier and "A-1" not in tier
+    level = client.get("/", params={"min_level": "L1"}).text
+    assert "A-1" in level and "B-2" not in level
+    by_name = client.get("/", params={"sort": "account_name", "desc": "0"}).text
+    body = by_name[by_name.index("<tbody>") :]
+    assert body.index("Acme") < body.index("Beta") < body.index("Cobalt")
+
+
+def test_german_page(client):
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    assert "Tägliche Risikoliste 2025-06-04" in client.get("/").text
+
+
+def test_account_page_has_charts_reasons_and_trail(client):
+    login(client)
+    page = client.get("/account/A-1").text
+    assert page.count("<svg") >= 2  # score history and the reasons waterfall
+    assert "12 tickets in 30 days" in page  # a waterfall bar labelled with the reason text
+    assert "+0.20 since yesterday: more tickets" in page
+    assert "ESCRISK_SOURCE" in page  # no source configured: the timelines say how
+    assert 'class="ev-level_changes"' in page
+    assert client.get("/account/NOPE").status_code == 404
+
+
+def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
+    login(client, "Ann Example")
+    page = client.get("/account/A-1").text
+    r = client.post(
+        "/ack", data={"account_id": "A-1", "note": "calling them", "csrf": csrf_of(page)}
+    )
+    assert r.status_code == 303
+    shown = client.get(r.headers["location"]).text
+    assert "Acknowledged by Ann Example." in shown
+    assert 'class="ev-acknowledgements"' in shown
+    acks = Store(database).rows("acknowledgements", "A-1")
+    assert [(a["by"], a["note"]) for a in acks] == [("Ann Example", "calling them")]
+    again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
+    assert again.status_code == 409 and "already acknowledged" in again.text
+
+
+def test_resolve_and_feedback_write_the_store(client, database, params):
+    login(client)
+    csrf = csrf_of(client.get("/account/A-1").text)
+    outcome = params.ladder.outcomes[0]
+    r = client.post("/resolve", data={"account_id": "A-1", "outcome": outcome, "csrf": csrf})
+    assert r.status_code == 303 and "Resolved" in client.get(r.headers["location"]).text
+    r = client.post(
+        "/feedback",
+        data={"account_id": "A-1", "verdict": "disagree", "comment": "seasonal", "csrf": csrf},
+    )
+    assert r.status_code == 303
+    store = Store(database)
+    assert [x["outcome"] for x in store.rows("resolutions", "A-1")] == [outcome]
+    assert [(f["agree"], f["comment"]) for f in store.rows("feedback", "A-1")] == [
+        (False, "seasonal")
+    ]
+
+
+def test_bad_form_values_are_400_and_write_nothing(client, database):
+    login(client)
+    csrf = csrf_of(client.get("/account/A-1").text)
+    r = client.post("/resolve", data={"account_id": "A-1", "outcome": "bogus", "csrf": csrf})
+    assert r.status_code == 400 and "Unknown outcome" in r.text
+    r = client.post("/feedback", data={"account_id": "A-1", "csrf": csrf})
+    assert r.status_code == 400
+    r = client.post("/ack", data={"account_id": "B-2", "csrf": csrf})
+    assert r.status_code == 409 and "never been flagged" in r.text
+    store = Store(database)
+    assert store.rows("resolutions") == [] and store.rows("feedback") == []
+
+
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+def test_forms_without_a_valid_csrf_token_are_403(client, database, csrf):
+    login(client)
+    data = {"account_id": "A-1"} | ({} if csrf is None else {"csrf": csrf})
+    for path in ("/ack", "/resolve", "/feedback", "/logout"):
+        assert client.post(path, data=data | {"outcome": "saved"}).status_code == 403
+    assert Store(database).rows("acknowledgements") == []
+
+
+def test_logout_ends_the_session(client):
+    login(client)
+    csrf = csrf_of(client.get("/").text)
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_source_cache_reloads_only_after_the_refresh_time():
+    clock = [0.0]
+    loads: list[int] = []
+
+    def load():
+        loads.append(1)
+        return len(loads)
+
+    cache = SourceCache(load, 10, monotonic=lambda: clock[0])  # type: ignore[arg-type]
+    assert cache.get() == 1 and cache.get() == 1
+    clock[0] = 11
+    assert cache.get() == 2
+
+
+def test_oversized_forms_are_413(client):
+    r = client.post("/login", content=b"token=" + b"x" * 100_000,
+                    headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.status_code == 413

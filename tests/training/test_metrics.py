@@ -1,0 +1,128 @@
+"""Metrics against hand-computed values and scikit-learn; the bootstrap resamples accounts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from training.metrics import evaluate
+
+DAY = pd.Timedelta(days=1)
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+@pytest.fixture
+def eval_params(params):
+    return params.evaluation.model_copy(
+        update={
+            "weekly_capacity": 2,
+            "alert_threshold": 0.5,
+            "bootstrap_samples": 50,
+            "ece_bins": 2,
+        }
+    )
+
+
+def _tiny() -> pd.DataFrame:
+    # two weeks, four accounts; scores and labels chosen so every metric is easy by hand
+    return pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "a", "b", "c", "d"],
+            "as_of": [T0] * 4 + [T0 + 7 * DAY] * 4,
+            "y": [1, 0, 1, 0, 1, 0, 0, 0],
+            "p": [0.9, 0.8, 0.3, 0.1, 0.7, 0.6, 0.2, 0.1],
+        }
+    )
+
+
+def test_hand_computed_values(eval_params):
+    rows = _tiny()
+    csm = pd.Series({"a": "x", "b": "x", "c": "y", "d": "y"})
+    events = pd.DataFrame({"account_id": ["a"], "event_at": [T0 + 10 * DAY]})
+    ev = evaluate(rows, eval_params, horizon_days=30, events=events, csm_of=csm)
+    m = {k: e.value for k, e in ev.metrics.items()}
+    # positives 0.9, 0.7, 0.3 vs negatives 0.8, 0.6, 0.2, 0.1, 0.1: pairs won 5+4+3 of 15
+    assert m["roc_auc"] == pytest.approx(12 / 15)
+    # ranked: .9(1) .8(0) .7(1) .6(0) .3(1): AP = (1 + 2/3 + 3/5) / 3
+    assert m["pr_auc"] == pytest.approx((1 + 2 / 3 + 3 / 5) / 3)
+    # top 2 per week: {a, b} both weeks -> 2 positives of 4 flagged, 2 of 3 positives found
+    assert m["precision_at_k"] == pytest.approx(0.5)
+    assert m["recall_at_k"] == pytest.approx(2 / 3)
+    # top decile = 0.8 rows, all from the 0.9 row (a positive): rate 1 against 3/8
+    assert m["lift_top_decile"] == pytest.approx(8 / 3)
+    # ECE with 2 bins: [0, .5): p .3 .2 .1 .1 y 1 0 0 0 -> |1 - .7|; [.5, 1]: p 3.0, y 2 -> 1.0
+    assert m["ece"] == pytest.approx((0.3 + 1.0) / 8)
+    # alerts (p >= .5): week 1 two, week 2 two; two CSMs each week -> 1 per CSM per week
+    assert m["alerts_per_csm_week"] == pytest.approx(1.0)
+    # event at day 10 covered by as_of day 0 and day 7; first alert day 0 -> 10 days
+    assert m["median_lead_days"] == pytest.approx(10.0)
+    assert m["share_warned"] == pytest.approx(1.0)
+    assert ev.n_positives == 3 and ev.n_accounts == 4 and ev.n_rows == 8
+
+
+def test_matches_sklearn_on_random_rows(eval_params):
+    rng = np.random.default_rng(0)
+    n = 600
+    rows = pd.DataFrame(
+        {
+            "account_id": rng.integers(0, 80, n).astype(str),
+            "as_of": T0 + rng.integers(0, 10, n) * 7 * DAY,
+            "p": np.round(rng.random(n), 2),  # rounded: many ties
+        }
+    )
+    rows["y"] = (rng.random(n) < rows["p"] * 0.5).astype(float)
+    m = evaluate(rows, eval_params, horizon_days=30).metrics
+    assert m["roc_auc"].value == pytest.approx(roc_auc_score(rows.y, rows.p), abs=1e-12)
+    assert m["pr_auc"].value == pytest.approx(average_precision_score(rows.y, rows.p), abs=1e-12)
+    assert m["brier"].value == pytest.approx(brier_score_loss(rows.y, rows.p), abs=1e-12)
+    assert m["log_loss"].value == pytest.approx(
+        log_loss(rows.y, rows.p.clip(1e-15, 1 - 1e-15)), abs=1e-9
+    )
+    for e in m.values():
+        if not np.isnan(e.value):
+            assert e.low <= e.high
+
+
+def test_bootstrap_resamples_accounts_not_rows(eval_params):
+    """One account with many rows: resampling rows would give a narrow CI, accounts a wide one."""
+    rng = np.random.default_rng(1)
+    few = pd.DataFrame(
+        {
+            "account_id": np.repeat(["a", "b", "c", "d", "e", "f"], 50),
+            "as_of": np.tile(T0 + np.arange(50) * 7 * DAY, 6),
+        }
+    )
+    # accounts differ a lot in how well they are scored; rows within an account barely do
+    acc_y = {"a": 1, "b": 1, "c": 0, "d": 0, "e": 0, "f": 1}
+    acc_p = {"a": 0.95, "b": 0.2, "c": 0.05, "d": 0.7, "e": 0.1, "f": 0.9}
+    few["y"] = few["account_id"].map(acc_y).astype(float)
+    few["p"] = few["account_id"].map(acc_p) + rng.normal(0, 0.01, len(few))
+    ev = evaluate(few, eval_params, horizon_days=30)
+    brier = ev.metrics["brier"]
+    # with only six clusters the account bootstrap's CI is wide compared with a row bootstrap's
+    row_draws = []
+    r = np.random.default_rng(0)
+    err = ((few["p"] - few["y"]) ** 2).to_numpy()
+    for _ in range(200):
+        row_draws.append(err[r.integers(0, len(err), len(err))].mean())
+    row_width = np.percentile(row_draws, 97.5) - np.percentile(row_draws, 2.5)
+    assert brier.high - brier.low > 1.5 * row_width
+
+
+def test_bootstrap_is_seeded(eval_params):
+    a = evaluate(_tiny(), eval_params, horizon_days=30).metrics
+    b = evaluate(_tiny(), eval_params, horizon_days=30).metrics
+    np.testing.assert_array_equal(
+        [(e.value, e.low, e.high) for e in a.values()],
+        [(e.value, e.low, e.high) for e in b.values()],
+    )
+    assert a["brier"].low < a["brier"].high
+
+
+def test_loud_warning_on_few_positives(eval_params):
+    ev = evaluate(
+        _tiny(), eval_params.model_copy(update={"min_positives": 10}), horizon_days=30, label="test"
+    )
+    assert ev.warnings and "only 3 labelled positives" in ev.warnings[0]

@@ -1,0 +1,105 @@
+"""The bundle through a real SQLite MLflow store: log, register, alias, load by alias, gate."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.bundle import load_bundle, write_bundle
+from training.experiment import run_experiment
+from training.job import input_example
+from training.matrix import model_matrix
+from training.registry import (
+    CHALLENGER,
+    CHAMPION,
+    alias_version,
+    connect,
+    download_bundle,
+    log_training,
+    set_champion,
+    versions_table,
+)
+from training.split import choose_split
+
+
+@pytest.fixture(scope="module")
+def experiment(synthetic, params, horizons, model_params, small_eval):
+    frame, spec = synthetic
+    split = choose_split(frame, horizons, params.split)
+    return run_experiment(frame, spec, horizons, split, model_params, small_eval)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One SQLite store per module: creating MLflow's tables takes seconds."""
+    root = tmp_path_factory.mktemp("mlflow")
+    client = connect(f"sqlite:///{root / 'mlflow.db'}")
+    return root, client
+
+
+def _log(tmp_path, ex, frame, name):
+    heads = {t: o.head for t, o in ex.targets.items()}
+    bundle_dir = write_bundle(tmp_path / "bundle", heads, ex.spec)
+    report = tmp_path / "report"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "metrics.md").write_text("# m\n")
+    example = input_example(frame, ex)
+    return log_training(
+        experiment="test",
+        model_name=name,
+        params={"model": {"seed": 1}},
+        metrics=ex.metrics(),
+        tags={"git_commit": "abc"},
+        report_dir=report,
+        bundle_dir=bundle_dir,
+        input_example=example,
+        output_example=load_bundle(bundle_dir).predict(example),
+    )
+
+
+def test_pyfunc_round_trip_by_alias(tmp_path, monkeypatch, store, experiment, synthetic):
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    logged = _log(tmp_path, experiment, frame, "escalation-risk")
+    assert alias_version(client, "escalation-risk", CHALLENGER) == logged.version
+    set_champion(
+        client,
+        "escalation-risk",
+        logged.version,
+        previous=None,
+        when=pd.Timestamp("2024-01-01", tz="UTC"),
+    )
+
+    model = mlflow.pyfunc.load_model("models:/escalation-risk@champion")
+    rows = frame.iloc[:50]
+    got = model.predict(input_example(rows, experiment, n=50))
+    want = experiment.targets["escalation_30d"].head.predict(model_matrix(rows, experiment.spec))
+    np.testing.assert_allclose(got["escalation_30d"].to_numpy(), want, rtol=0, atol=1e-12)
+    assert list(got.columns) == ["escalation_30d", "churn_90d"]
+    assert model.metadata.signature is not None
+
+    plain = download_bundle("escalation-risk", CHAMPION, tmp_path / "dl")
+    contrib = plain.contributions(rows, "churn_90d")
+    raw = plain.heads["churn_90d"].raw(plain.matrix(rows))
+    np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), raw, atol=1e-9)  # SHAP additivity
+
+
+def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experiment, synthetic):
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = "history-test"
+    v1 = _log(tmp_path / "1", experiment, frame, name).version
+    set_champion(client, name, v1, previous=None, when=pd.Timestamp("2024-01-01", tz="UTC"))
+    v2 = _log(tmp_path / "2", experiment, frame, name).version
+    assert alias_version(client, name, CHALLENGER) == v2
+    set_champion(client, name, v2, previous=v1, when=pd.Timestamp("2024-02-01", tz="UTC"))
+    assert alias_version(client, name, CHALLENGER) is None  # the challenger became champion
+    t = versions_table(client, name, ["escalation_30d.lightgbm.pr_auc"])
+    assert t["aliases"].tolist() == ["", "champion"]
+    assert t.loc[0, "champion_until"].startswith("2024-02-01")
+    assert t.loc[1, "champion_since"].startswith("2024-02-01")
+    assert t["escalation_30d.lightgbm.pr_auc"].notna().all()

@@ -1,0 +1,83 @@
+"""Time splits: no label window crosses a cut point; automatic cuts leave enough positives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.errors import UserError
+from training.split import (
+    Split,
+    backtest_splits,
+    choose_split,
+    positives_per_window,
+    window_frames,
+    window_of,
+)
+
+T0 = pd.Timestamp("2023-01-02", tz="UTC")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    horizon=st.integers(1, 120),
+    a=st.integers(0, 400),
+    b=st.integers(1, 400),
+    weeks=st.integers(5, 120),
+)
+def test_gap_is_at_least_the_horizon(horizon, a, b, weeks):
+    as_of = pd.Series(T0 + pd.to_timedelta(range(0, 7 * weeks, 7), unit="D"))
+    split = Split(T0 + pd.Timedelta(days=a), T0 + pd.Timedelta(days=a + b), None, False)
+    w = window_of(as_of, horizon, split)
+    h = pd.Timedelta(days=horizon)
+    for earlier, later in (("train", "validation"), ("validation", "test"), ("train", "test")):
+        if (w == earlier).any() and (w == later).any():
+            # every label window of the earlier split ends before the later split starts
+            assert (as_of[w == earlier] + h).max() <= as_of[w == later].min()
+            assert as_of[w == later].min() - as_of[w == earlier].max() >= h
+
+
+def test_split_dates_from_params(synthetic, params, horizons):
+    frame, _ = synthetic
+    sp = params.split.model_copy(
+        update={"train_end": dt.date(2023, 9, 1), "validation_end": dt.date(2024, 1, 1)}
+    )
+    split = choose_split(frame, horizons, sp)
+    assert not split.chosen_automatically
+    assert split.train_end == pd.Timestamp("2023-09-01", tz="UTC")
+    win = window_frames(frame, "churn_90d", 90, split)
+    assert (win["train"]["as_of"] + pd.Timedelta(days=90)).max() <= split.train_end
+    assert win["test"]["as_of"].min() >= split.validation_end
+    assert win["test"]["churn_90d"].notna().all()
+
+
+def test_automatic_split_leaves_each_window_enough_positives(synthetic, params, horizons):
+    frame, _ = synthetic
+    split = choose_split(frame, horizons, params.split)
+    assert split.chosen_automatically and "chosen from the data" in split.describe()
+    counts = positives_per_window(frame, horizons, split)
+    for per in counts.values():
+        assert min(per.values()) >= params.split.min_positives
+
+
+def test_too_few_positives_is_a_user_error(synthetic, params, horizons):
+    frame, _ = synthetic
+    with pytest.raises(UserError, match="positives"):
+        choose_split(frame, horizons, params.split.model_copy(update={"min_positives": 10_000}))
+
+
+def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
+    frame, _ = synthetic
+    split = choose_split(frame, horizons, params.split)
+    folds = backtest_splits(frame, split, 2)
+    assert folds[-1] == split
+    ends = [f.validation_end for f in folds]
+    assert ends == sorted(ends)
+    for older, newer in zip(folds, folds[1:], strict=False):
+        assert older.test_end == newer.validation_end  # test windows tile the recent past
+    with pytest.raises(UserError):
+        backtest_splits(frame, split, 50)

@@ -1,0 +1,52 @@
+"""Training is deterministic, calibrated, and beats the baselines when the signal is non-linear."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.baselines import LogisticBaseline, health_risk
+from training.experiment import run_experiment
+from training.split import choose_split
+
+
+def test_same_data_params_seed_give_same_metrics(
+    synthetic, params, horizons, model_params, small_eval
+):
+    frame, spec = synthetic
+    split = choose_split(frame, horizons, params.split)
+    a = run_experiment(frame, spec, horizons, split, model_params, small_eval).metrics()
+    b = run_experiment(frame, spec, horizons, split, model_params, small_eval).metrics()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == pytest.approx(b[k], abs=1e-9, nan_ok=True), k
+
+
+def test_heads_are_calibrated_and_baselines_serialise(
+    synthetic, params, horizons, model_params, small_eval
+):
+    frame, spec = synthetic
+    split = choose_split(frame, horizons, params.split)
+    ex = run_experiment(frame, spec, horizons, split, model_params, small_eval)
+    for o in ex.targets.values():
+        m = o.evaluations["lightgbm"].metrics
+        assert m["roc_auc"].value > 0.75
+        assert m["ece"].value < 0.03
+        assert abs(o.test["lightgbm"].mean() - o.test["y"].mean()) < 0.02
+        back = LogisticBaseline.from_dict(o.logistic.to_dict())
+        X = frame.head(20)
+        np.testing.assert_array_equal(back.predict(X), o.logistic.predict(X))
+        assert o.head.booster.current_iteration() <= params.model.num_boost_round
+
+
+def test_health_score_bands(params):
+    import pandas as pd
+
+    from training.params import HealthRule
+
+    rules = (
+        HealthRule(feature="a", risk_when="high", yellow=1, red=2, weight=1),
+        HealthRule(feature="b", risk_when="low", yellow=0, red=-1, weight=3),
+    )
+    X = pd.DataFrame({"a": [0, 1, 2, np.nan], "b": [1, 0, -1, -5]})
+    np.testing.assert_allclose(health_risk(X, rules), [0, (0.5 + 1.5) / 4, 1, 1])

@@ -1,0 +1,164 @@
+"""The model bundle: everything that must change together with the model, in plain files.
+
+    bundle.json            schema version, targets, feature names
+    feature_spec.json      FeatureSpec.to_dict(): dtypes, category levels, reason templates
+    heads/<target>.txt     each head's booster in LightGBM's text format
+    calibrators.json       target -> calibrator (JSON, no pickle)
+
+`load_bundle` is the plain-Python loader the service and the daily job use (boosters for SHAP
+contributions, calibrators); the MLflow pyfunc in `training/pyfunc_model.py` wraps the same loader.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.errors import UserError
+from features.spec import FeatureSpec
+from training.calibrate import Calibrator
+from training.matrix import model_matrix
+from training.train import Head
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Bundle:
+    spec: FeatureSpec
+    heads: dict[str, Head]
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.heads)
+
+    def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return model_matrix(frame, self.spec)
+
+    def plain(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's input columns as plain types (categories as strings, missing as None):
+        what the MLflow pyfunc's signature accepts, e.g. from `build_features(...).frame`."""
+        X = self.matrix(frame).reset_index(drop=True)
+        for c in X.columns:
+            if isinstance(X[c].dtype, pd.CategoricalDtype):
+                X[c] = X[c].astype(object).where(X[c].notna(), None)
+        return X
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Calibrated probability per target, one row per input row (same index)."""
+        X = self.matrix(frame)
+        return pd.DataFrame({t: h.predict(X) for t, h in self.heads.items()}, index=frame.index)
+
+    def contributions(self, frame: pd.DataFrame, target: str) -> pd.DataFrame:
+        """SHAP values on the raw (log-odds) scale per feature, plus `expected_value`."""
+        X = self.matrix(frame)
+        c = np.asarray(self.heads[target].booster.predict(X, pred_contrib=True))
+        return pd.DataFrame(c, columns=[*self.spec.names, "expected_value"], index=frame.index)
+
+
+def write_bundle(directory: Path, heads: Mapping[str, Head], spec: FeatureSpec) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "heads").mkdir(exist_ok=True)
+    for target, head in heads.items():
+        if head.booster.feature_name() != spec.names:
+            raise ValueError(f"{target}: booster features differ from the feature spec")
+        (directory / "heads" / f"{target}.txt").write_text(
+            head.booster.model_to_string(), encoding="utf-8"
+        )
+    cal = {t: h.calibrator.to_dict() for t, h in heads.items()}
+    (directory / "calibrators.json").write_text(json.dumps(cal, indent=1), encoding="utf-8")
+    (directory / "feature_spec.json").write_text(
+        json.dumps(spec.to_dict(), indent=1), encoding="utf-8"
+    )
+    meta = {"schema_version": SCHEMA_VERSION, "targets": list(heads), "features": spec.names}
+    (directory / "bundle.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return directory
+
+
+def load_bundle(directory: str | Path) -> Bundle:
+    d = Path(directory)
+    try:
+        meta = json.loads((d / "bundle.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{d}: not a model bundle (no bundle.json)") from None
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise UserError(
+            f"{d}: bundle schema version {meta.get('schema_version')} is not supported "
+            f"(this code reads version {SCHEMA_VERSION}); retrain or upgrade"
+        )
+    spec = FeatureSpec.from_dict(json.loads((d / "feature_spec.json").read_text(encoding="utf-8")))
+    cals = json.loads((d / "calibrators.json").read_text(encoding="utf-8"))
+    heads = {}
+    for t in meta["targets"]:
+        booster = lgb.Booster(model_str=(d / "heads" / f"{t}.txt").read_text(encoding="utf-8"))
+        heads[t] = Head(t, booster, Calibrator.from_dict(cals[t]))
+    return Bundle(spec, heads, meta["schema_version"])
+
+
+# --- the training reference for drift (read by `escrisk daily`'s report) ------------------------
+
+REFERENCE_FILE = "reference.json"
+
+
+def reference_distribution(bundle: Bundle, frame: pd.DataFrame, bins: int) -> dict:
+    """The training data's distribution, for PSI drift checks after deployment.
+
+    Per numeric feature: inner quantile edges (`bins` quantile bins, duplicates merged) and the
+    share of rows in each bin plus a last share for missing values; per category: the share per
+    level (plus missing); per head: the same for the calibrated scores. Computed once, at training
+    time, on the frame the model was trained on, and stored next to the model as plain JSON.
+    """
+    X = bundle.matrix(frame)
+    features = {
+        info.name: _reference_column(X[info.name], info.dtype, bins)
+        for info in bundle.spec.features
+    }
+    scores = bundle.predict(frame)
+    return {
+        "bins": bins,
+        "rows": len(frame),
+        "features": features,
+        "scores": {t: _reference_column(scores[t], "float", bins) for t in scores.columns},
+    }
+
+
+def _reference_column(s: pd.Series, dtype: str, bins: int) -> dict:
+    if dtype == "category":
+        levels = [str(v) for v in s.cat.categories]
+        counts = [int((s == lv).sum()) for lv in levels] + [int(s.isna().sum())]
+        return {"kind": "category", "levels": levels, "shares": _shares(counts)}
+    v = s.to_numpy(dtype=np.float64)
+    known = v[~np.isnan(v)]
+    qs = np.quantile(known, np.linspace(0, 1, bins + 1)[1:-1]) if len(known) else np.zeros(0)
+    edges = np.unique(qs)
+    counts = list(
+        np.bincount(np.searchsorted(edges, known, side="right"), minlength=len(edges) + 1)
+    )
+    counts.append(int(np.isnan(v).sum()))
+    return {"kind": "float", "edges": [float(e) for e in edges], "shares": _shares(counts)}
+
+
+def _shares(counts: list) -> list[float]:
+    total = float(sum(counts))
+    return [float(c) / total if total else 0.0 for c in counts]
+
+
+def write_reference(directory: str | Path, reference: dict) -> Path:
+    path = Path(directory) / REFERENCE_FILE
+    path.write_text(json.dumps(reference, indent=1), encoding="utf-8")
+    return path
+
+
+def read_reference(directory: str | Path) -> dict | None:
+    """The bundle's training reference, or None for a bundle trained before it was stored."""
+    path = Path(directory) / REFERENCE_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))

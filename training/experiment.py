@@ -1,0 +1,174 @@
+"""One training experiment on a labelled feature frame: heads, baselines, test scores, metrics.
+
+Pure: every input (frame, spec, split, events, CSM map, oracle scores) is passed in, nothing is
+read or written, so the train command, the backtest, the benchmark and the tests share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.spec import FeatureSpec
+from training.baselines import LogisticBaseline, fit_logistic, health_risk, usable_rules
+from training.calibrate import Calibrator, fit_calibrator
+from training.matrix import model_matrix
+from training.metrics import Evaluation, evaluate
+from training.params import EvaluationParams, ModelParams
+from training.split import Split, window_frames
+from training.train import Head, train_head
+
+MODEL = "lightgbm"
+LOGISTIC = "logistic"
+HEALTH = "health_score"
+ORACLE = "oracle"
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    target: str
+    head: Head
+    logistic: LogisticBaseline
+    logistic_calibrator: Calibrator
+    health_calibrator: Calibrator
+    test: pd.DataFrame  # account_id, as_of, y, then one calibrated score column per model
+    evaluations: dict[str, Evaluation]
+    rows: dict[str, int]  # labelled rows per window
+    positives: dict[str, int]  # labelled positives per window
+
+
+@dataclass(frozen=True)
+class Experiment:
+    split: Split
+    spec: FeatureSpec
+    targets: dict[str, TargetOutcome]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            w for t in self.targets.values() for e in t.evaluations.values() for w in e.warnings
+        ]
+
+    def metrics(self) -> dict[str, float]:
+        """Flat `<target>.<model>.<metric>` figures, as logged to MLflow."""
+        out: dict[str, float] = {}
+        for t, o in self.targets.items():
+            for model, ev in o.evaluations.items():
+                out.update(ev.flat(f"{t}.{model}."))
+            out[f"{t}.best_iteration"] = o.head.booster.current_iteration()
+            for w, n in o.positives.items():
+                out[f"{t}.{w}.positives"] = n
+        return out
+
+
+def fit_target(
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    target: str,
+    horizon_days: int,
+    split: Split,
+    model: ModelParams,
+    evaluation: EvaluationParams,
+    *,
+    events: pd.DataFrame | None = None,
+    csm_of: pd.Series | None = None,
+    oracle: pd.DataFrame | None = None,
+) -> TargetOutcome:
+    """Train the head and both baselines for one target, score and evaluate its test window.
+
+    `oracle`, when given, holds the simulator's true probability for `target` per (account_id,
+    as_of); it is scored on the test rows it covers.
+    """
+    win = window_frames(frame, target, horizon_days, split)
+    X = {w: model_matrix(f, spec) for w, f in win.items()}
+    y = {w: f[target].to_numpy(dtype=float) for w, f in win.items()}
+
+    head = train_head(target, X["train"], y["train"], X["validation"], y["validation"], model)
+
+    logistic = fit_logistic(X["train"], y["train"], spec, model.logistic, model.seed)
+    logistic_cal = fit_calibrator(
+        _logit(logistic.predict(X["validation"])), y["validation"], model.isotonic_min_positives
+    )
+    rules = usable_rules(model.health_score, spec)
+    health_cal = fit_calibrator(
+        health_risk(X["validation"], rules), y["validation"], model.isotonic_min_positives
+    )
+
+    t = win["test"]
+    test = pd.DataFrame(
+        {
+            "account_id": t["account_id"].to_numpy(),
+            "as_of": t["as_of"].to_numpy(),
+            "y": y["test"],
+            MODEL: head.predict(X["test"]),
+            LOGISTIC: logistic_cal(_logit(logistic.predict(X["test"]))),
+            HEALTH: health_cal(health_risk(X["test"], rules)),
+        }
+    )
+    if oracle is not None and target in oracle.columns:
+        truth = oracle[["account_id", "as_of", target]].rename(columns={target: ORACLE})
+        test = test.merge(truth, on=["account_id", "as_of"], how="left")
+
+    evaluations: dict[str, Evaluation] = {}
+    for name in (MODEL, LOGISTIC, HEALTH, ORACLE):
+        if name not in test.columns:
+            continue
+        rows = test[["account_id", "as_of", "y"]].assign(p=test[name])
+        rows = rows[rows["p"].notna()]
+        evaluations[name] = evaluate(
+            rows,
+            evaluation,
+            horizon_days=horizon_days,
+            events=events,
+            csm_of=csm_of,
+            label=f"{target}/{name}/test",
+        )
+    return TargetOutcome(
+        target,
+        head,
+        logistic,
+        logistic_cal,
+        health_cal,
+        test,
+        evaluations,
+        {w: len(f) for w, f in win.items()},
+        {w: int(np.nansum(v)) for w, v in y.items()},
+    )
+
+
+def run_experiment(
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    horizons: Mapping[str, int],
+    split: Split,
+    model: ModelParams,
+    evaluation: EvaluationParams,
+    *,
+    events: Mapping[str, pd.DataFrame] | None = None,
+    csm_of: pd.Series | None = None,
+    oracle: pd.DataFrame | None = None,
+) -> Experiment:
+    outcomes = {
+        t: fit_target(
+            frame,
+            spec,
+            t,
+            horizons[t],
+            split,
+            model,
+            evaluation,
+            events=None if events is None else events.get(t),
+            csm_of=csm_of,
+            oracle=oracle,
+        )
+        for t in model.targets
+    }
+    return Experiment(split, spec, outcomes)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))

@@ -1,0 +1,163 @@
+"""The training job: labelled features -> split -> experiment (+ backtest) -> report -> MLflow.
+
+`train` is pure (a history and params in, an outcome out); `log_outcome` writes the report and the
+bundle to a temporary folder and logs them to MLflow. The command prints; this module does not.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.contract import History
+from features.errors import UserError
+from training.bundle import Bundle, reference_distribution, write_bundle, write_reference
+from training.experiment import MODEL, Experiment, run_experiment
+from training.metrics import METRICS
+from training.pipeline import (
+    Labelled,
+    csm_of,
+    horizons,
+    labelled_features,
+    target_events,
+    unavailable_labels,
+)
+from training.registry import LoggedRun, log_training
+from training.report import write_report
+from training.split import Split, backtest_splits, choose_split, positives_per_window, window_frames
+
+BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_at_k", "recall_at_k")
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    labelled: Labelled
+    experiment: Experiment
+    horizons: dict[str, int]
+    backtest: pd.DataFrame | None = None  # fold, target, model, metric columns
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def bundle(self) -> Bundle:
+        ex = self.experiment
+        return Bundle(ex.spec, {t: o.head for t, o in ex.targets.items()})
+
+
+def train(
+    history: History,
+    params,
+    *,
+    oracle: pd.DataFrame | None = None,
+    backtest: int = 1,
+    labelled: Labelled | None = None,
+) -> TrainOutcome:
+    """Everything `escrisk train` computes, nothing it writes. `params` is the root Params."""
+    lab = labelled or labelled_features(history, params)
+    missing = {t: w for t, w in unavailable_labels(history).items() if t in params.model.targets}
+    heads = params.model.model_copy(
+        update={"targets": tuple(t for t in params.model.targets if t not in missing)}
+    )
+    if not heads.targets:
+        raise UserError(
+            f"no target has labels: {'; '.join(f'{t}: {w}' for t, w in missing.items())}"
+        )
+    hz = {t: h for t, h in horizons(params.labels).items() if t in heads.targets}
+    split = choose_split(lab.frame, hz, params.split)
+    notes = [split.describe()]
+    for t, why in missing.items():
+        notes.append(f"label unavailable: {t} ({why}); its head is not trained")
+    for t, per in positives_per_window(lab.frame, hz, split).items():
+        notes.append(f"{t}: labelled positives " + ", ".join(f"{w} {n}" for w, n in per.items()))
+    for fam, why in lab.unavailable.items():
+        notes.append(f"feature family left out: {fam} ({why})")
+    kw: dict[str, Any] = {
+        "events": target_events(history),
+        "csm_of": csm_of(history),
+        "oracle": oracle,
+    }
+    ex = run_experiment(lab.frame, lab.spec, hz, split, heads, params.evaluation, **kw)
+    bt = None
+    if backtest > 1:
+        rows = []
+        folds = backtest_splits(lab.frame, split, backtest)
+        for i, fold in enumerate(folds, start=1):
+            fx = (
+                ex
+                if fold == split
+                else run_experiment(lab.frame, lab.spec, hz, fold, heads, params.evaluation, **kw)
+            )
+            for t, o in fx.targets.items():
+                for model, ev in o.evaluations.items():
+                    row = {"fold": i, "test_from": fold.validation_end, "target": t, "model": model}
+                    row.update({m: ev.metrics[m].value for m in BACKTEST_METRICS})
+                    rows.append(row)
+        bt = pd.DataFrame(rows)
+    return TrainOutcome(lab, ex, dict(hz), bt, tuple(notes))
+
+
+def backtest_metrics(bt: pd.DataFrame) -> dict[str, float]:
+    out = {}
+    for r in bt.itertuples(index=False):
+        for m in BACKTEST_METRICS:
+            out[f"backtest.fold{r.fold}.{r.target}.{r.model}.{m}"] = float(getattr(r, m))
+    return out
+
+
+def log_outcome(
+    outcome: TrainOutcome,
+    *,
+    experiment: str,
+    params_dict: Mapping,
+    tags: Mapping[str, str],
+    model_name: str,
+    seed: int,
+) -> LoggedRun:
+    ex = outcome.experiment
+    lab = outcome.labelled
+    hz = outcome.horizons
+    with tempfile.TemporaryDirectory(prefix="escrisk-train-") as tmp:
+        tmpd = Path(tmp)
+        test_frames = {t: window_frames(lab.frame, t, hz[t], ex.split)["test"] for t in ex.targets}
+        report = write_report(tmpd / "report", ex, test_frames, seed)
+        if outcome.backtest is not None:
+            text = outcome.backtest.to_string(index=False)
+            (report / "backtest.md").write_text(
+                f"# Rolling-origin backtest\n\n```\n{text}\n```\n", encoding="utf-8"
+            )
+        (report / "notes.txt").write_text("\n".join(outcome.notes) + "\n", encoding="utf-8")
+        bundle_dir = write_bundle(tmpd / "bundle", outcome.bundle.heads, ex.spec)
+        write_reference(
+            bundle_dir,
+            reference_distribution(
+                outcome.bundle, lab.frame, int(params_dict["daily"]["drift"]["bins"])
+            ),
+        )  # drift reference (escrisk daily)
+        first = next(iter(test_frames.values()))
+        example = input_example(first if len(first) else lab.frame, ex)
+        out_example = outcome.bundle.predict(example)
+        extra = backtest_metrics(outcome.backtest) if outcome.backtest is not None else None
+        return log_training(
+            experiment=experiment,
+            model_name=model_name,
+            params=params_dict,
+            metrics=ex.metrics(),
+            tags={**tags, **{f"split.{k}": str(v) for k, v in ex.split.to_dict().items()}},
+            report_dir=report,
+            bundle_dir=bundle_dir,
+            input_example=example,
+            output_example=out_example,
+            extra_metrics=extra,
+        )
+
+
+def input_example(frame: pd.DataFrame, ex: Experiment, n: int = 5) -> pd.DataFrame:
+    """A few feature rows as plain types (categories as strings), as a caller would send them."""
+    return Bundle(ex.spec, {}).plain(frame.head(n))
+
+
+__all__ = ["MODEL", "METRICS", "Split", "TrainOutcome", "log_outcome", "train"]

@@ -1,0 +1,320 @@
+"""Settings owned by training: the simulated world, labels, splits, models, evaluation, promotion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from features.params import StrictModel
+
+
+class TierSimulation(StrictModel):
+    """How one tier's accounts look and behave."""
+
+    share: float = Field(ge=0, description="share of accounts in this tier")
+    arr: tuple[float, float] = Field(description="ARR range (log-uniform)")
+    seats: tuple[int, int] = Field(description="seat range (log-uniform)")
+    tickets_per_month: float = Field(gt=0, description="tickets of a typical account at health 0")
+    escalation_log_hazard: float = Field(description="log daily escalation hazard at health 0")
+    renewal_churn_logit: float = Field(description="logit of churning at a renewal at health 0")
+    custom_sla_share: float = Field(ge=0, le=1, description="accounts with contract-specific SLAs")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> TierSimulation:
+        if not 0 < self.arr[0] <= self.arr[1]:
+            raise ValueError("arr must be (low, high) with 0 < low <= high")
+        if not 1 <= self.seats[0] <= self.seats[1]:
+            raise ValueError("seats must be (low, high) with 1 <= low <= high")
+        return self
+
+
+class ShockSimulation(StrictModel):
+    """One kind of event that knocks an account's health down, then fades with recovery."""
+
+    rate_per_year: float = Field(ge=0, description="events per account-year (platform: per year)")
+    platform: bool = Field(description="one event hits `reach` of all accounts on the same day")
+    reach: float = Field(gt=0, le=1, description="share of accounts a platform event hits")
+    impact_mean: float = Field(ge=0, description="mean drop in health")
+    impact_sd: float = Field(ge=0, description="log-scale spread of the drop")
+    permanent_share: float = Field(
+        ge=0, le=1, description="part of the drop that moves the baseline"
+    )
+    topic: str = Field(description="ticket topic that the shock triggers")
+    ticket_burst: float = Field(ge=0, description="mean extra tickets on the day of the shock")
+
+
+class HealthSimulation(StrictModel):
+    """Latent health: mean-reverting around a slowly moving account baseline, plus shocks."""
+
+    long_run_mean: float
+    baseline_sd: float = Field(ge=0, description="spread of account baselines")
+    initial_sd: float = Field(ge=0, description="spread of health around the baseline at the start")
+    daily_sd: float = Field(ge=0, description="daily random drift")
+    recovery_half_life_days: float = Field(gt=0, description="how fast health returns to baseline")
+    baseline_half_life_days: float = Field(
+        gt=0, description="how fast the baseline returns to the mean"
+    )
+    burn_in_days: int = Field(ge=0, description="days simulated before the world starts")
+
+
+class TicketSimulation(StrictModel):
+    """Ticket arrivals, priorities, SLA performance, CSAT and tone as noisy functions of health."""
+
+    seat_elasticity: float = Field(
+        ge=0, description="tickets scale with (seats / typical seats)^this"
+    )
+    health_coef: float = Field(description="log-rate change per unit of lower health")
+    account_sd: float = Field(ge=0, description="log-scale spread of accounts' ticket propensity")
+    onboarding_boost: float = Field(ge=0, description="extra tickets (relative) at contract start")
+    weekday: tuple[float, float, float, float, float, float, float] = Field(
+        description="Mon..Sun factors"
+    )
+    holiday_factor: float = Field(ge=0)
+    business_hours: tuple[int, int] = Field(description="local working hours, UTC")
+    business_hours_share: float = Field(ge=0, le=1)
+    priority_mix: dict[str, float] = Field(description="share of each priority at health 0")
+    priority_severity: dict[str, float] = Field(
+        description="how much each priority grows as health falls"
+    )
+    priority_health_coef: float
+    burst_priority_shift: float = Field(
+        description="extra severity logit for tickets a shock triggers"
+    )
+    channels: dict[str, float]
+    topics: dict[str, float] = Field(description="topic mix of ordinary tickets")
+    topic_follow_share: float = Field(
+        ge=0, le=1, description="tickets after a shock that are about it"
+    )
+    topic_window_days: int = Field(ge=0)
+    first_response_log_ratio: float = Field(description="mean log(response time / SLA target)")
+    resolution_log_ratio: float = Field(description="mean log(resolution time / SLA target)")
+    sla_health_coef: float = Field(description="log-time change per unit of lower health")
+    sla_sd: float = Field(gt=0)
+    no_response_share: float = Field(
+        ge=0, le=1, description="tickets never answered (spam, duplicates)"
+    )
+    own_sla_share: float = Field(
+        ge=0, le=1, description="other tickets that still carry their SLA values"
+    )
+    custom_sla_factors: tuple[float, ...] = Field(
+        min_length=1, description="custom SLA = policy x factor"
+    )
+    closed_after_days: float = Field(ge=0, description="solved tickets close after this long")
+    csat_response_rate: float = Field(ge=0, le=1)
+    csat_mean: float
+    csat_health_coef: float
+    csat_tone_coef: float
+    csat_breach_penalty: float
+    csat_sd: float = Field(gt=0)
+    reopen_rate: float = Field(ge=0)
+    reopen_health_coef: float
+    tone_mean: float
+    tone_health_coef: float
+    tone_priority_coef: float = Field(
+        description="tone shift per step of severity (P1 most negative)"
+    )
+    tone_sd: float = Field(gt=0)
+
+
+class UsageSimulation(StrictModel):
+    """Daily active users and events per account."""
+
+    active_logit: float = Field(description="logit of a seat being active on a workday at health 0")
+    health_coef: float
+    account_sd: float = Field(ge=0, description="spread of accounts' adoption (logit scale)")
+    daily_sd: float = Field(ge=0, description="day-to-day noise (logit scale)")
+    weekday: tuple[float, float, float, float, float, float, float] = Field(
+        description="Mon..Sun factors"
+    )
+    holiday_factor: float = Field(ge=0, le=1)
+    ramp_days: int = Field(ge=0, description="onboarding: usage ramps up linearly over these days")
+    events_per_user: float = Field(gt=0)
+    events_sd: float = Field(ge=0, description="log-scale noise of events per active user")
+    notice_factor: float = Field(ge=0, le=1, description="usage multiplier once notice is given")
+
+
+class EscalationSimulation(StrictModel):
+    health_coef: float = Field(description="log-hazard change per unit of lower health")
+    levels: dict[str, float] = Field(description="level mix at health 0")
+    level_health_coef: float = Field(
+        description="logit shift per level step per unit of lower health"
+    )
+    hierarchical_share: float = Field(ge=0, le=1)
+    acknowledge_hours_median: float = Field(gt=0)
+    close_days_median: float = Field(gt=0)
+    duration_sd: float = Field(gt=0)
+    ticket_link_share: float = Field(ge=0, le=1, description="escalations tied to a recent ticket")
+    ticket_link_days: int = Field(ge=1)
+
+
+class ChurnSimulation(StrictModel):
+    notice_days: int = Field(ge=1, description="a churn takes effect this long after the decision")
+    renewal_health_coef: float = Field(
+        description="renewal-churn logit change per unit of lower health"
+    )
+    midterm_log_hazard: float = Field(
+        description="log daily hazard of a mid-term cancellation at health 0"
+    )
+    midterm_health_coef: float
+    contract_months: dict[int, float] = Field(description="contract terms and their shares")
+    reason_window_days: int = Field(ge=0, description="a shock this recent names the churn reason")
+
+
+class OracleSimulation(StrictModel):
+    """The Monte Carlo yardstick: true risk given the latent state, on a grid of states."""
+
+    paths: int = Field(ge=50)
+    grid_health: int = Field(ge=5)
+    grid_baseline: int = Field(ge=3)
+    escalation_days: int = Field(ge=1)
+    churn_days: int = Field(ge=1)
+
+
+class SimulationParams(StrictModel):
+    """Everything `escrisk simulate` needs; `end_date` pins the world so it never reads the clock."""
+
+    end_date: dt.date = Field(description="the world ends at this date's midnight UTC (exclusive)")
+    existing_share: float = Field(ge=0, le=1, description="accounts already customers at the start")
+    max_tenure_years: float = Field(gt=0)
+    accounts_per_csm: int = Field(ge=1)
+    tiers: dict[str, TierSimulation] = Field(min_length=1)
+    languages: dict[str, float] = Field(min_length=1)
+    regions: dict[str, dict[str, float]] = Field(description="region mix by language")
+    holidays: dict[str, tuple[str, ...]] = Field(description="public holidays (MM-DD) by language")
+    health: HealthSimulation
+    shocks: dict[str, ShockSimulation] = Field(min_length=1)
+    tickets: TicketSimulation
+    usage: UsageSimulation
+    escalations: EscalationSimulation
+    churn: ChurnSimulation
+    oracle: OracleSimulation
+
+
+# --- split, model, evaluation, promotion (issue 4) ------------------------------------------------
+
+
+class SplitParams(StrictModel):
+    """Time cut points between train, validation and test; chosen from the data when left empty.
+
+    A snapshot belongs to a window only if its whole label horizon [as_of, as_of + horizon) lies
+    inside it, so consecutive windows are separated by a gap of at least the horizon.
+    """
+
+    train_end: dt.date | None = Field(description="end of the training window (exclusive)")
+    validation_end: dt.date | None = Field(description="end of the validation window (exclusive)")
+    test_end: dt.date | None = Field(description="end of the test window; empty = end of the data")
+    min_positives: int = Field(ge=1, description="labelled positives each window needs, per target")
+    validation_share: float = Field(gt=0, lt=1, description="share of positives for validation")
+    test_share: float = Field(gt=0, lt=1, description="share of positives for the test window")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SplitParams:
+        if (self.train_end is None) != (self.validation_end is None):
+            raise ValueError("give both train_end and validation_end, or neither")
+        if self.train_end and self.validation_end and self.validation_end <= self.train_end:
+            raise ValueError("validation_end must be after train_end")
+        if self.test_end and self.validation_end and self.test_end <= self.validation_end:
+            raise ValueError("test_end must be after validation_end")
+        if self.validation_share + self.test_share >= 0.9:
+            raise ValueError("validation_share + test_share must leave most positives for training")
+        return self
+
+
+class LightGbmParams(StrictModel):
+    """The booster's shape; kept small because SHAP latency grows with trees x leaves."""
+
+    learning_rate: float = Field(gt=0, le=1)
+    num_leaves: int = Field(ge=2)
+    max_depth: int
+    min_child_samples: int = Field(ge=1)
+    min_sum_hessian_in_leaf: float = Field(ge=0)
+    feature_fraction: float = Field(gt=0, le=1)
+    bagging_fraction: float = Field(gt=0, le=1)
+    bagging_freq: int = Field(ge=0)
+    lambda_l2: float = Field(ge=0)
+    max_bin: int = Field(ge=2)
+    max_cat_to_onehot: int = Field(ge=1)
+    cat_smooth: float = Field(ge=0)
+    scale_pos_weight: float = Field(
+        gt=0, description="1 = no reweighting; calibration follows anyway"
+    )
+
+
+class LogisticParams(StrictModel):
+    C: float = Field(gt=0, description="inverse L2 strength of the logistic baseline")
+    max_iter: int = Field(ge=10)
+
+
+class HealthRule(StrictModel):
+    """One component of the rules-only health score: red/yellow bands on one feature."""
+
+    feature: str
+    risk_when: Literal["high", "low"] = Field(description="whether high or low values mean risk")
+    yellow: float
+    red: float
+    weight: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _bands(self) -> HealthRule:
+        if self.risk_when == "high" and self.red < self.yellow:
+            raise ValueError("risk_when=high needs red >= yellow")
+        if self.risk_when == "low" and self.red > self.yellow:
+            raise ValueError("risk_when=low needs red <= yellow")
+        return self
+
+
+class ModelParams(StrictModel):
+    """LightGBM heads, their calibration, and the two baselines trained on the same split."""
+
+    targets: tuple[str, ...] = Field(min_length=1)
+    seed: int
+    num_threads: int = Field(ge=1, description="fixed so that results are reproducible")
+    num_boost_round: int = Field(ge=1)
+    early_stopping_rounds: int = Field(ge=1)
+    lightgbm: LightGbmParams
+    isotonic_min_positives: int = Field(
+        ge=1,
+        description="calibrate with isotonic regression from this many validation positives, else sigmoid",
+    )
+    logistic: LogisticParams
+    health_score: tuple[HealthRule, ...] = Field(min_length=1)
+    monotone: dict[str, Literal[-1, 1]] = Field(
+        description=(
+            "feature -> +1 (risk never falls as it grows) or -1 (never rises), all else equal; "
+            "LightGBM monotone constraints on both heads; features the data lacks are skipped"
+        )
+    )
+
+
+class EvaluationParams(StrictModel):
+    """How models are judged on the test window."""
+
+    weekly_capacity: int = Field(ge=1, description="accounts the team can act on per week (k)")
+    alert_threshold: float = Field(
+        gt=0, lt=1, description="the ladder's alert threshold on probability"
+    )
+    ece_bins: int = Field(ge=2)
+    bootstrap_samples: int = Field(ge=10)
+    bootstrap_seed: int
+    min_positives: int = Field(ge=1, description="warn loudly when a window holds fewer positives")
+
+
+class PromotionParams(StrictModel):
+    """The gate that moves the `champion` alias."""
+
+    model_name: str = Field(min_length=1)
+    primary_metric: Literal["pr_auc", "roc_auc", "brier", "log_loss", "ece"]
+    tolerance: float = Field(ge=0, description="how much worse the challenger may be and still win")
+    window_days: int = Field(ge=7, description="length of the most recent labelled window")
+
+
+# --- labels (issue 3) -----------------------------------------------------------------------------
+
+
+class LabelParams(StrictModel):
+    """Label horizons: an event in [as_of, as_of + horizon) makes the snapshot positive."""
+
+    escalation_days: int = Field(ge=1, description="horizon of escalation_30d, in days")
+    churn_days: int = Field(ge=1, description="horizon of churn_90d, in days")

@@ -1,0 +1,109 @@
+"""From a validated history to a labelled feature frame and the inputs evaluation needs.
+
+Pure glue shared by `escrisk train`, `escrisk promote`, the benchmark and the notebooks: features
+through the one `build_features` path, labels, horizons, events for lead times, CSM owners, and
+the data fingerprint logged with a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features.build import FeatureSet, as_of_grid, build_features
+from features.contract import History
+from features.errors import UserError
+from features.pointintime import data_end
+from features.spec import FeatureSpec
+from training.labels import add_labels
+from training.params import LabelParams
+
+
+@dataclass(frozen=True)
+class Labelled:
+    frame: pd.DataFrame  # account_id, as_of, features, escalation_30d, churn_90d
+    spec: FeatureSpec
+    unavailable: dict[str, str]
+    data_end: pd.Timestamp | None
+
+
+def horizons(params: LabelParams) -> dict[str, int]:
+    return {"escalation_30d": params.escalation_days, "churn_90d": params.churn_days}
+
+
+def labelled_features(
+    history: History, params, as_of: pd.DatetimeIndex | None = None, spec: FeatureSpec | None = None
+) -> Labelled:
+    """Weekly grid (params.features.grid) unless `as_of` is given; `params` is the root Params."""
+    grid = as_of_grid(history, params.features) if as_of is None else as_of
+    if len(grid) == 0:
+        raise UserError("the data spans no as_of date of the grid; nothing to train on")
+    fs: FeatureSet = build_features(history, grid, params.features, spec=spec)
+    end = data_end(history)
+    frame = add_labels(fs.frame, history, params.labels, end)
+    return Labelled(frame, fs.spec, dict(fs.unavailable), end)
+
+
+def unavailable_labels(history: History) -> dict[str, str]:
+    """target -> why it has no labels: the source lacks the table its events come from."""
+    tables = {"escalation_30d": "escalations", "churn_90d": "churn"}
+    return {
+        t: f"the source has no {n} table" for t, n in tables.items() if history.table(n) is None
+    }
+
+
+def target_events(history: History) -> dict[str, pd.DataFrame]:
+    """The events each target predicts, as (account_id, event_at), for warning lead times."""
+    out = {}
+    if history.escalations is not None:
+        e = history.escalations
+        out["escalation_30d"] = pd.DataFrame(
+            {"account_id": e["account_id"], "event_at": e["opened_at"]}
+        )
+    if history.churn is not None:
+        c = history.churn
+        out["churn_90d"] = pd.DataFrame(
+            {"account_id": c["account_id"], "event_at": c["churned_at"]}
+        )
+    return out
+
+
+def csm_of(history: History) -> pd.Series:
+    a = history.accounts
+    return pd.Series(a["csm_owner"].to_numpy(), index=a["account_id"].to_numpy())
+
+
+def fingerprint(history: History) -> str:
+    """sha256 over the content of every table (row order matters, as it does for a source file)."""
+    h = hashlib.sha256()
+    for name in ("accounts", "tickets", "usage", "escalations", "churn"):
+        df = history.table(name)
+        h.update(name.encode())
+        if df is not None:
+            h.update(",".join(map(str, df.columns)).encode())
+            h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def read_oracle(source: str, targets: tuple[str, ...] | list[str]) -> pd.DataFrame | None:
+    """The simulator's true probabilities (`truth/risk.*` next to the tables), when present.
+
+    Read only by evaluation, to show how close a model gets to the best possible score.
+    Returns account_id, as_of and one probability column per target the truth has.
+    """
+    folder = Path(source) / "truth"
+    files = [f for f in (folder / "risk.parquet", folder / "risk.csv") if f.is_file()]
+    if not files:
+        return None
+    f = files[0]
+    df = pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)
+    cols = [t for t in targets if t in df.columns]
+    if not cols or not {"account_id", "as_of"} <= set(df.columns):
+        return None
+    out = df[["account_id", "as_of", *cols]].copy()
+    out["account_id"] = out["account_id"].astype(str).astype(object)
+    out["as_of"] = pd.to_datetime(out["as_of"], utc=True).astype("datetime64[ns, UTC]")
+    return out

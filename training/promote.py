@@ -1,0 +1,47 @@
+"""The promotion gate: a challenger replaces the champion only if it is not worse.
+
+Pure: scores in, decision out. "Not worse" means, for every head, the challenger's primary metric
+is no more than `tolerance` worse than the champion's, in the metric's own direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from training.metrics import HIGHER_IS_BETTER
+from training.params import PromotionParams
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reason: str
+
+
+def decide(
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    params: PromotionParams,
+    *,
+    force: bool = False,
+    force_reason: str | None = None,
+) -> Decision:
+    """`challenger`/`champion`: target -> primary metric on the same window; champion None = none yet."""
+    if force:
+        return Decision(True, f"forced: {force_reason}")
+    if champion is None:
+        return Decision(True, "first model: becomes champion")
+    higher = HIGHER_IS_BETTER[params.primary_metric]
+    worse = []
+    for target, c in challenger.items():
+        old = champion[target]
+        delta = (c - old) if higher else (old - c)
+        if not delta >= -params.tolerance:  # NaN counts as worse
+            worse.append(f"{target} {params.primary_metric} {c:.4f} vs champion {old:.4f}")
+    if worse:
+        return Decision(
+            False, f"challenger worse beyond tolerance {params.tolerance}: " + "; ".join(worse)
+        )
+    shown = ", ".join(f"{t} {challenger[t]:.4f} vs {champion[t]:.4f}" for t in challenger)
+    return Decision(True, f"challenger not worse on {params.primary_metric} ({shown})")

@@ -1,0 +1,161 @@
+"""`escrisk promote` as a function: score champion and challenger on the same newest window, gate.
+
+Both versions are scored on the most recent labelled snapshots (the last `promotion.window_days`
+of as_of dates whose label horizon is fully observed), each through its own feature spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from features.build import as_of_grid
+from features.contract import History
+from features.errors import UserError
+from features.pointintime import data_end
+from training.bundle import Bundle
+from training.metrics import evaluate
+from training.pipeline import csm_of, horizons, labelled_features, target_events
+from training.promote import Decision, decide
+from training.registry import (
+    CHALLENGER,
+    CHAMPION,
+    alias_version,
+    download_bundle,
+    log_promotion,
+    set_champion,
+)
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    decision: Decision
+    challenger: str
+    champion: str | None
+    scores: dict[str, float]
+    lines: list[str]
+
+
+def window_dates(history: History, params) -> tuple[pd.DatetimeIndex, str]:
+    end = data_end(history)
+    if end is None:
+        raise UserError("the source holds no events; nothing to evaluate on")
+    grid = as_of_grid(history, params.features)
+    hz = horizons(params.labels)
+    keep = pd.Series(False, index=range(len(grid)))
+    for h in hz.values():
+        last = end - pd.Timedelta(days=h)
+        keep |= pd.Series(
+            (grid <= last) & (grid > last - pd.Timedelta(days=params.promotion.window_days))
+        )
+    dates = grid[keep.to_numpy()]
+    if len(dates) == 0:
+        raise UserError("no labelled as_of dates in the most recent window; is the data too short?")
+    return dates, f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}"
+
+
+def score_version(
+    bundle: Bundle, history: History, dates: pd.DatetimeIndex, params
+) -> dict[str, float]:
+    """target -> primary metric of this bundle on the window (plus CI bounds for the log)."""
+    lab = labelled_features(history, params, as_of=dates, spec=bundle.spec)
+    end = lab.data_end
+    if end is None:
+        raise UserError("the source holds no events; nothing to evaluate on")
+    probs = bundle.predict(lab.frame)
+    out: dict[str, float] = {}
+    events = target_events(history)
+    metric = params.promotion.primary_metric
+    for t, h in horizons(params.labels).items():
+        if t not in bundle.heads:
+            continue
+        last = end - pd.Timedelta(days=h)
+        m = (lab.frame["as_of"] <= last) & (
+            lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
+        )
+        m &= lab.frame[t].notna()
+        rows = pd.DataFrame(
+            {
+                "account_id": lab.frame.loc[m, "account_id"],
+                "as_of": lab.frame.loc[m, "as_of"],
+                "y": lab.frame.loc[m, t],
+                "p": probs.loc[m, t],
+            }
+        )
+        ev = evaluate(
+            rows,
+            params.evaluation,
+            horizon_days=h,
+            events=events.get(t),
+            csm_of=csm_of(history),
+            label=f"promotion {t}",
+        )
+        e = ev.metrics[metric]
+        out[t] = e.value
+        out[f"{t}_low"] = e.low
+        out[f"{t}_high"] = e.high
+        out[f"{t}_positives"] = ev.n_positives
+    return out
+
+
+def promote(
+    client: MlflowClient,
+    history: History,
+    params,
+    *,
+    now: pd.Timestamp,
+    force: bool = False,
+    reason: str | None = None,
+) -> PromotionResult:
+    name = params.promotion.model_name
+    challenger = alias_version(client, name, CHALLENGER)
+    champion = alias_version(client, name, CHAMPION)
+    if challenger is None:
+        raise UserError(f"{name} has no 'challenger' version (run `escrisk train` first)")
+    if challenger == champion:
+        raise UserError(f"version {challenger} is already champion")
+    dates, window = window_dates(history, params)
+    metric = params.promotion.primary_metric
+    ch_scores = score_version(download_bundle(name, challenger), history, dates, params)
+    cp_scores = (
+        None
+        if champion is None
+        else score_version(download_bundle(name, champion), history, dates, params)
+    )
+    targets = [t for t in params.model.targets if t in ch_scores]
+    decision = decide(
+        {t: ch_scores[t] for t in targets},
+        None if cp_scores is None else {t: cp_scores.get(t, float("nan")) for t in targets},
+        params.promotion,
+        force=force,
+        force_reason=reason,
+    )
+    scores = {f"challenger.{k}": v for k, v in ch_scores.items()}
+    if cp_scores:
+        scores.update({f"champion.{k}": v for k, v in cp_scores.items()})
+    log_promotion(
+        model_name=name,
+        challenger=challenger,
+        champion=champion,
+        promoted=decision.promote,
+        reason=decision.reason,
+        forced=force,
+        scores=scores,
+        window=window,
+        when=now,
+    )
+    if decision.promote:
+        set_champion(client, name, challenger, previous=champion, when=now)
+    lines = [f"window {window}, metric {metric}"]
+    for t in targets:
+        old = "-" if cp_scores is None else f"{cp_scores.get(t, float('nan')):.4f}"
+        lines.append(
+            f"  {t}: challenger v{challenger} {ch_scores[t]:.4f} | champion {('v' + champion) if champion else 'none'} {old}"
+        )
+    verdict = (
+        f"promoted v{challenger} to champion" if decision.promote else f"kept champion v{champion}"
+    )
+    lines.append(f"{verdict}: {decision.reason}")
+    return PromotionResult(decision, challenger, champion, scores, lines)

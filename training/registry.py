@@ -1,0 +1,240 @@
+"""MLflow at the edge: log a training run, register the bundle, move aliases, read the history.
+
+The tracking URI is passed in by the commands (`sqlite:///mlflow.db` unless MLFLOW_TRACKING_URI
+is set). Registry aliases only (`champion`, `challenger`), never stages. Every alias move is also
+recorded as a run in the `<model>-promotions` experiment, which is the champion history.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from features.errors import UserError
+from training.bundle import Bundle, load_bundle
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+PYFUNC_FILE = Path(__file__).with_name("pyfunc_model.py")
+PIP_REQUIREMENTS = ["lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow", "mlflow"]
+
+
+def tracking_uri(env: Mapping[str, str]) -> str:
+    return env.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def connect(uri: str) -> MlflowClient:
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten(v, f"{key}."))
+        else:
+            out[key] = json.dumps(v, default=str) if isinstance(v, list | tuple) else str(v)
+    return out
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    run_id: str
+    version: str
+
+
+def log_training(
+    *,
+    experiment: str,
+    model_name: str,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    report_dir: Path,
+    bundle_dir: Path,
+    input_example: pd.DataFrame,
+    output_example: pd.DataFrame,
+    extra_metrics: Mapping[str, float] | None = None,
+) -> LoggedRun:
+    """One run with params, tags, metrics and report; the bundle registered as a new version
+    that gets the `challenger` alias."""
+    from mlflow.models import infer_signature
+
+    client = MlflowClient()
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run() as run:
+        flat = flatten(params)
+        for i in range(0, len(flat), 100):
+            mlflow.log_params(dict(list(flat.items())[i : i + 100]))
+        mlflow.set_tags(dict(tags))
+        all_metrics = {**metrics, **(extra_metrics or {})}
+        names = sorted(all_metrics)
+        for i in range(0, len(names), 500):
+            mlflow.log_metrics({n: float(all_metrics[n]) for n in names[i : i + 500]})
+        mlflow.log_dict(dict(params), "params.json")
+        mlflow.log_artifacts(str(report_dir), "report")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_FILE),
+            artifacts={"bundle": str(bundle_dir)},
+            signature=infer_signature(input_example, output_example),
+            input_example=input_example,
+            registered_model_name=model_name,
+            pip_requirements=PIP_REQUIREMENTS,
+        )
+        version = str(info.registered_model_version)
+    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
+    return LoggedRun(run.info.run_id, version)
+
+
+def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def download_bundle(model_name: str, ref: str, dest: Path | None = None) -> Bundle:
+    """The plain-Python bundle of `models:/<name>/<version>` or `models:/<name>@<alias>`."""
+    uri = f"models:/{model_name}@{ref}" if not ref.isdigit() else f"models:/{model_name}/{ref}"
+    return bundle_from_uri(uri, dest)
+
+
+def bundle_from_uri(uri: str, dest: Path | None = None) -> Bundle:
+    """The plain-Python bundle of any model URI (`models:/...`, `runs:/<run_id>/model`)."""
+    target = dest or Path(tempfile.mkdtemp(prefix="escrisk-model-"))
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target)))
+    except MlflowException as exc:
+        raise UserError(f"cannot load {uri}: {exc.message}") from None
+    found = sorted(local.rglob("bundle.json"))
+    if not found:
+        raise UserError(f"{uri} holds no model bundle")
+    return load_bundle(found[0].parent)
+
+
+def latest_run_id(experiment: str) -> str:
+    exp = mlflow.get_experiment_by_name(experiment)
+    runs: Any = (
+        []
+        if exp is None
+        else mlflow.search_runs(
+            [exp.experiment_id], order_by=["attributes.start_time DESC"], max_results=1
+        )
+    )
+    if len(runs) == 0:
+        raise UserError(f"no runs in MLflow experiment {experiment!r} (run `escrisk train` first)")
+    return str(runs["run_id"].iloc[0])
+
+
+def set_champion(
+    client: MlflowClient,
+    model_name: str,
+    version: str,
+    *,
+    previous: str | None,
+    when: pd.Timestamp,
+) -> None:
+    """Move `champion`; the version tags champion_since/until keep who was champion when."""
+    client.set_registered_model_alias(model_name, CHAMPION, version)
+    stamp = when.isoformat()
+    client.set_model_version_tag(model_name, version, "champion_since", stamp)
+    if previous and previous != version:
+        client.set_model_version_tag(model_name, previous, "champion_until", stamp)
+    if alias_version(client, model_name, CHALLENGER) == version:
+        client.delete_registered_model_alias(model_name, CHALLENGER)
+
+
+def log_promotion(
+    *,
+    model_name: str,
+    challenger: str,
+    champion: str | None,
+    promoted: bool,
+    reason: str,
+    forced: bool,
+    scores: Mapping[str, float],
+    window: str,
+    when: pd.Timestamp,
+) -> str:
+    mlflow.set_experiment(f"{model_name}-promotions")
+    with mlflow.start_run(run_name=f"promote v{challenger}") as run:
+        mlflow.log_params(
+            {
+                "challenger_version": challenger,
+                "champion_version": champion or "none",
+                "promoted": promoted,
+                "forced": forced,
+                "window": window,
+                "decided_at": when.isoformat(),
+            }
+        )
+        mlflow.set_tag("reason", reason[:5000])
+        mlflow.log_metrics({k: float(v) for k, v in scores.items()})
+    return run.info.run_id
+
+
+def versions_table(client: MlflowClient, model_name: str, metric_names: list[str]) -> pd.DataFrame:
+    try:
+        rm = client.get_registered_model(model_name)
+    except MlflowException:
+        raise UserError(
+            f"no registered model named {model_name!r} (run `escrisk train` first)"
+        ) from None
+    aliases: dict[str, list[str]] = {}
+    for alias, v in (rm.aliases or {}).items():
+        aliases.setdefault(str(v), []).append(alias)
+    rows = []
+    for mv in client.search_model_versions(f"name='{model_name}'"):
+        run = client.get_run(mv.run_id) if mv.run_id else None
+        m = run.data.metrics if run else {}
+        row = {
+            "version": int(mv.version),
+            "aliases": ",".join(sorted(aliases.get(str(mv.version), []))),
+            "created": pd.Timestamp(mv.creation_timestamp, unit="ms", tz="UTC").strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "champion_since": mv.tags.get("champion_since", ""),
+            "champion_until": mv.tags.get("champion_until", ""),
+        }
+        for name in metric_names:
+            row[name] = m.get(name, float("nan"))
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("version").reset_index(drop=True)
+
+
+def promotion_history(model_name: str) -> pd.DataFrame:
+    exp = mlflow.get_experiment_by_name(f"{model_name}-promotions")
+    if exp is None:
+        return pd.DataFrame(
+            columns=["decided_at", "challenger", "champion", "promoted", "forced", "reason"]
+        )
+    runs = mlflow.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"])
+    if runs.empty:
+        return pd.DataFrame(
+            columns=["decided_at", "challenger", "champion", "promoted", "forced", "reason"]
+        )
+    return pd.DataFrame(
+        {
+            "decided_at": runs["params.decided_at"],
+            "challenger": runs["params.challenger_version"],
+            "champion": runs["params.champion_version"],
+            "promoted": runs["params.promoted"],
+            "forced": runs["params.forced"],
+            "reason": runs["tags.reason"],
+        }
+    )

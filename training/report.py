@@ -1,0 +1,191 @@
+"""Pictures and tables of an experiment, written into a folder that is logged to MLflow.
+
+Matplotlib with the Agg backend (no display). The plot functions take an axis so the evaluation
+notebook draws the same figures from a run's logged test scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+from training.experiment import MODEL, Experiment, TargetOutcome  # noqa: E402
+from training.matrix import model_matrix  # noqa: E402
+from training.metrics import METRICS  # noqa: E402
+
+SHAP_SAMPLE = 2000
+
+
+def score_columns(test: pd.DataFrame) -> list[str]:
+    return [c for c in test.columns if c not in ("account_id", "as_of", "y", "tier")]
+
+
+def plot_roc(ax, test: pd.DataFrame, title: str = "") -> None:
+    for m in score_columns(test):
+        ok = test[m].notna()
+        fpr, tpr, _ = roc_curve(test.loc[ok, "y"], test.loc[ok, m])
+        ax.plot(fpr, tpr, label=m)
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC {title}")
+    ax.legend()
+
+
+def plot_pr(ax, test: pd.DataFrame, title: str = "") -> None:
+    for m in score_columns(test):
+        ok = test[m].notna()
+        prec, rec, _ = precision_recall_curve(test.loc[ok, "y"], test.loc[ok, m])
+        ax.plot(rec, prec, label=m)
+    ax.axhline(test["y"].mean(), ls=":", color="grey")
+    ax.set(xlabel="recall", ylabel="precision", title=f"Precision-recall {title}")
+    ax.legend()
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    b = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    df = pd.DataFrame({"bin": b, "y": y, "p": p})
+    return df.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
+
+
+def plot_calibration(ax, test: pd.DataFrame, title: str = "", bins: int = 10) -> None:
+    for m in score_columns(test):
+        ok = test[m].notna()
+        t = calibration_table(test.loc[ok, "y"].to_numpy(), test.loc[ok, m].to_numpy(), bins)
+        ax.plot(t["predicted"], t["observed"], "o-", label=m)
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.set(xlabel="predicted probability", ylabel="observed rate", title=f"Calibration {title}")
+    ax.legend()
+
+
+def lift_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pd.DataFrame:
+    """Positive rate per score decile (1 = highest scores) divided by the overall rate."""
+    order = np.argsort(-np.asarray(p), kind="mergesort")
+    decile = np.empty(len(order), dtype=int)
+    decile[order] = np.arange(len(order)) * groups // max(len(order), 1) + 1
+    df = pd.DataFrame({"decile": decile, "y": y})
+    rate = df.groupby("decile")["y"].mean()
+    return pd.DataFrame({"rate": rate, "lift": rate / max(float(np.mean(y)), 1e-12)})
+
+
+def plot_lift(ax, test: pd.DataFrame, title: str = "") -> None:
+    for m in score_columns(test):
+        ok = test[m].notna()
+        t = lift_table(test.loc[ok, "y"].to_numpy(), test.loc[ok, m].to_numpy())
+        ax.plot(t.index, t["lift"], "o-", label=m)
+    ax.axhline(1, ls=":", color="grey")
+    ax.set(xlabel="score decile (1 = riskiest)", ylabel="lift", title=f"Lift {title}")
+    ax.legend()
+
+
+def metrics_markdown(ex: Experiment) -> str:
+    lines = [f"# Test-window metrics\n\n{ex.split.describe()}\n"]
+    for t, o in ex.targets.items():
+        lines.append(f"## {t}\n")
+        lines.append(
+            f"Rows train/validation/test: {o.rows['train']}/{o.rows['validation']}/{o.rows['test']}; "
+            f"positives {o.positives['train']}/{o.positives['validation']}/{o.positives['test']}; "
+            f"calibration: {o.head.calibrator.kind}; trees: {o.head.booster.current_iteration()}\n"
+        )
+        models = list(o.evaluations)
+        lines.append("| metric | " + " | ".join(models) + " |")
+        lines.append("|---|" + "---|" * len(models))
+        for m in METRICS:
+            cells = []
+            for model in models:
+                e = o.evaluations[model].metrics[m]
+                cells.append(
+                    "n/a" if np.isnan(e.value) else f"{e.value:.4f} [{e.low:.4f}, {e.high:.4f}]"
+                )
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for ev in o.evaluations.values():
+            lines += [f"> {w}" for w in ev.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def shap_sample(frame_test: pd.DataFrame, seed: int) -> pd.DataFrame:
+    n = min(SHAP_SAMPLE, len(frame_test))
+    return frame_test.sample(n=n, random_state=seed) if n else frame_test
+
+
+def plot_shap_beeswarm(
+    path: Path, o: TargetOutcome, X: pd.DataFrame, max_display: int = 20
+) -> None:
+    import shap
+
+    contrib = np.asarray(o.head.booster.predict(X, pred_contrib=True))[:, :-1]
+    shown = X.apply(
+        lambda s: s.cat.codes.where(s.notna()) if isinstance(s.dtype, pd.CategoricalDtype) else s
+    )
+    plt.figure()
+    shap.summary_plot(contrib, shown, max_display=max_display, show=False)
+    plt.title(f"SHAP {o.target}")
+    plt.savefig(path, bbox_inches="tight", dpi=90)
+    plt.close("all")
+
+
+def plot_importance(ax, o: TargetOutcome, top: int = 25) -> None:
+    gain = (
+        pd.Series(
+            o.head.booster.feature_importance(importance_type="gain"),
+            index=o.head.booster.feature_name(),
+        )
+        .sort_values(ascending=True)
+        .tail(top)
+    )
+    ax.barh(gain.index, gain.to_numpy())
+    ax.set(xlabel="total gain", title=f"Feature importance {o.target}")
+
+
+def errors_by_group(test: pd.DataFrame, group_of: pd.Series, model: str = MODEL) -> pd.DataFrame:
+    """Per group (e.g. tier): rows, positives, mean predicted vs observed rate, Brier score."""
+    df = test.assign(group=test["account_id"].map(group_of), p=test[model])
+    df = df.assign(sq=(df["p"] - df["y"]) ** 2)
+    return df.groupby("group").agg(
+        rows=("y", "size"),
+        positives=("y", "sum"),
+        predicted=("p", "mean"),
+        observed=("y", "mean"),
+        brier=("sq", "mean"),
+    )
+
+
+def write_report(
+    directory: Path, ex: Experiment, test_frames: dict[str, pd.DataFrame], seed: int
+) -> Path:
+    """All artifacts of a run: curves, calibration, lift, SHAP, importance, metrics table, samples.
+
+    `test_frames` holds each target's test rows with features (for the SHAP sample).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for t, o in ex.targets.items():
+        for name, fn in (
+            ("roc", plot_roc),
+            ("pr", plot_pr),
+            ("calibration", plot_calibration),
+            ("lift", plot_lift),
+        ):
+            fig, ax = plt.subplots(figsize=(6, 5))
+            fn(ax, o.test, t)
+            fig.savefig(directory / f"{name}_{t}.png", bbox_inches="tight", dpi=90)
+            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7, 8))
+        plot_importance(ax, o)
+        fig.savefig(directory / f"importance_{t}.png", bbox_inches="tight", dpi=90)
+        plt.close(fig)
+        sample = shap_sample(test_frames[t], seed)
+        if len(sample):
+            plot_shap_beeswarm(directory / f"shap_{t}.png", o, model_matrix(sample, ex.spec))
+            sample.to_parquet(directory / f"sample_{t}.parquet")
+        o.test.to_parquet(directory / f"test_scores_{t}.parquet")
+    (directory / "metrics.md").write_text(metrics_markdown(ex), encoding="utf-8")
+    return directory
+
+
+__all__ = ["MODEL", "write_report"]

@@ -1,0 +1,208 @@
+"""Time-based train / validation / test windows by as_of, and rolling-origin backtest folds.
+
+A snapshot belongs to a window only when its whole label horizon [as_of, as_of + horizon) lies
+inside the window, so no label peeks across a cut point and consecutive windows are separated by
+a gap of at least the horizon. The same cut points serve every target; each target's own horizon
+decides which of its snapshots fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.errors import UserError
+from training.params import SplitParams
+
+WINDOWS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Cut points (midnight UTC). test_end None means the end of the data."""
+
+    train_end: pd.Timestamp
+    validation_end: pd.Timestamp
+    test_end: pd.Timestamp | None
+    chosen_automatically: bool
+
+    def describe(self) -> str:
+        end = "end of data" if self.test_end is None else f"{self.test_end:%Y-%m-%d}"
+        how = "chosen from the data" if self.chosen_automatically else "from params.yaml"
+        return (
+            f"split ({how}): train as_of + horizon <= {self.train_end:%Y-%m-%d} | "
+            f"validation {self.train_end:%Y-%m-%d} .. {self.validation_end:%Y-%m-%d} | "
+            f"test {self.validation_end:%Y-%m-%d} .. {end}"
+        )
+
+    def to_dict(self) -> dict[str, str | None | bool]:
+        return {
+            "train_end": self.train_end.strftime("%Y-%m-%d"),
+            "validation_end": self.validation_end.strftime("%Y-%m-%d"),
+            "test_end": None if self.test_end is None else self.test_end.strftime("%Y-%m-%d"),
+            "chosen_automatically": self.chosen_automatically,
+        }
+
+
+def _ts(d: Any) -> pd.Timestamp:
+    t = pd.Timestamp(d)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def window_of(as_of: pd.Series, horizon_days: int, split: Split) -> pd.Series:
+    """'train', 'validation', 'test' or None (in a gap) for each snapshot."""
+    h = pd.Timedelta(days=horizon_days)
+    end = as_of + h
+    out = pd.Series(np.full(len(as_of), None, dtype=object), index=as_of.index)
+    out[end <= split.train_end] = "train"
+    out[(as_of >= split.train_end) & (end <= split.validation_end)] = "validation"
+    test = as_of >= split.validation_end
+    if split.test_end is not None:
+        test &= end <= split.test_end
+    out[test] = "test"
+    return out
+
+
+def window_frames(
+    frame: pd.DataFrame, target: str, horizon_days: int, split: Split
+) -> dict[str, pd.DataFrame]:
+    """The labelled rows of `target` in each window (unlabelled snapshots never train or score)."""
+    labelled = frame[frame[target].notna()]
+    where = window_of(labelled["as_of"], horizon_days, split)
+    return {w: labelled[where == w] for w in WINDOWS}
+
+
+def positives_per_window(
+    frame: pd.DataFrame, horizons: Mapping[str, int], split: Split
+) -> dict[str, dict[str, int]]:
+    """target -> window -> labelled positives: what a reader checks first in a thin export."""
+    return {
+        t: {w: int((f[t] == 1).sum()) for w, f in window_frames(frame, t, h, split).items()}
+        for t, h in horizons.items()
+    }
+
+
+def split_from_params(params: SplitParams) -> Split | None:
+    if params.train_end is None or params.validation_end is None:
+        return None
+    return Split(
+        train_end=_ts(params.train_end),
+        validation_end=_ts(params.validation_end),
+        test_end=None if params.test_end is None else _ts(params.test_end),
+        chosen_automatically=False,
+    )
+
+
+def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams) -> Split:
+    """Cut points from params.yaml, else the latest ones that leave every window enough positives.
+
+    The test window is the most recent stretch holding `test_share` of each target's positives
+    (at least `min_positives`); validation is the stretch before it holding `validation_share`;
+    training gets the rest. Raises a UserError naming the target and window that fall short.
+    """
+    split = split_from_params(params)
+    if split is None:
+        split = _automatic_split(frame, horizons, params)
+    counts = positives_per_window(frame, horizons, split)
+    short = [
+        f"{t}/{w}: {n}"
+        for t, per in counts.items()
+        for w, n in per.items()
+        if n < params.min_positives
+    ]
+    if short:
+        raise UserError(
+            f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
+            f"{params.min_positives}: {', '.join(short)}. Use more history, set split dates in "
+            "params.yaml, or lower split.min_positives."
+        )
+    return split
+
+
+def _automatic_split(
+    frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams
+) -> Split:
+    dates = np.sort(frame["as_of"].unique())
+    if len(dates) < 3:
+        raise UserError(f"need at least 3 distinct as_of dates to split, found {len(dates)}")
+    cuts = pd.DatetimeIndex(dates)
+    test_end = None if params.test_end is None else _ts(params.test_end)
+
+    def positives(t: str, h: int, start: pd.Timestamp | None, end: pd.Timestamp | None) -> int:
+        lab = frame[frame[t] == 1]
+        m = np.ones(len(lab), dtype=bool)
+        if start is not None:
+            m &= (lab["as_of"] >= start).to_numpy()
+        if end is not None:
+            m &= (lab["as_of"] + pd.Timedelta(days=h) <= end).to_numpy()
+        return int(m.sum())
+
+    totals = {t: positives(t, h, None, test_end) for t, h in horizons.items()}
+
+    def need(t: str, share: float) -> float:
+        return max(params.min_positives, share * totals[t])
+
+    validation_end = None
+    for c in cuts[::-1]:
+        if all(
+            positives(t, h, c, test_end) >= need(t, params.test_share) for t, h in horizons.items()
+        ):
+            validation_end = c
+            break
+    if validation_end is None:
+        raise UserError(
+            f"not enough labelled positives for a test window (need {params.min_positives} per "
+            f"target; totals {totals})"
+        )
+    train_end = None
+    for c in cuts[cuts < validation_end][::-1]:
+        if all(
+            positives(t, h, c, validation_end) >= need(t, params.validation_share)
+            for t, h in horizons.items()
+        ):
+            train_end = c
+            break
+    if train_end is None:
+        raise UserError(
+            f"not enough labelled positives for a validation window before {validation_end:%Y-%m-%d} "
+            f"(need {params.min_positives} per target; totals {totals})"
+        )
+    return Split(train_end, validation_end, test_end, chosen_automatically=True)
+
+
+def backtest_splits(frame: pd.DataFrame, split: Split, k: int) -> list[Split]:
+    """k rolling-origin folds, oldest first, the last being `split` itself.
+
+    Each earlier fold moves all cut points back by the length of the test window (rounded up to
+    whole weeks), so the test windows tile the recent past and training always expands.
+    """
+    if k < 1:
+        raise UserError("--backtest needs K >= 1")
+    end = (
+        split.test_end
+        if split.test_end is not None
+        else frame["as_of"].max() + pd.Timedelta(days=1)
+    )
+    step = pd.Timedelta(days=7 * int(np.ceil((end - split.validation_end).days / 7)))
+    folds = []
+    for i in range(k - 1, 0, -1):
+        shift = step * i
+        folds.append(
+            replace(
+                split,
+                train_end=split.train_end - shift,
+                validation_end=split.validation_end - shift,
+                test_end=split.validation_end - shift + step,
+            )
+        )
+    folds.append(split)
+    if folds[0].train_end <= frame["as_of"].min():
+        raise UserError(
+            f"--backtest {k}: the oldest fold would have no training data "
+            f"(train_end {folds[0].train_end:%Y-%m-%d}); use fewer folds"
+        )
+    return folds
