@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--top {args.top}: must be 0 or more")
     params = load_params(args.params)
     settings = Settings.from_env()
-    console = Console()
+    # piped or captured output is not 80 columns wide: one line per account reads better
+    console = Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     lang = args.language or params.daily.language
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -138,13 +139,15 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
     if not len(shown):
         console.print(t("no_rows", lang))
         return
-    table = Table(title=t("title", lang, day=day), show_lines=False)
-    for key, just in (
-        ("col_rank", "right"), ("col_account", "left"), ("col_owner", "left"), ("col_escalation", "right"),
-        ("col_churn", "right"), ("col_delta", "right"), ("col_level", "left"), ("col_reasons", "left"),
-        ("col_next", "left"),
+    from rich import box
+
+    table = Table(title=t("title", lang, day=day), box=box.SIMPLE_HEAD, show_lines=False)
+    for key, just, low, high in (
+        ("col_rank", "right", 3, 4), ("col_account", "left", 14, 36), ("col_owner", "left", 10, 18),
+        ("col_escalation", "right", 5, 10), ("col_churn", "right", 5, 10), ("col_delta", "right", 11, 13),
+        ("col_level", "left", 4, 10), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
     ):  # fmt: skip
-        table.add_column(t(key, lang), justify=just)  # type: ignore[arg-type]
+        table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
     for r in shown.itertuples(index=False):
         dp = "–" if pd.isna(r.delta_prev) else f"{r.delta_prev:+.2f}"
@@ -152,8 +155,8 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         lv = f"{r.level} ({r.level_changed})" if r.level_changed else r.level
         due = "" if pd.isna(r.due_at) else f" ({pd.Timestamp(r.due_at):%m-%d %H:%M} UTC)"
         table.add_row(
-            str(r.rank), f"{r.account_name}\n[dim]{r.account_id}[/]", str(r.csm_owner), f"{r.escalation_risk:.2f}",
+            str(r.rank), f"{r.account_name} [dim]{r.account_id}[/]", str(r.csm_owner), f"{r.escalation_risk:.2f}",
             f"{r.churn_risk:.2f}", f"{dp} / {d7}", f"[{style.get(r.level, '')}]{lv}[/]" if r.level in style else lv,
-            r.reasons.replace("; ", "\n"), f"{r.next_action}{due}",
+            r.reasons.split("; ")[0], f"{r.next_action}{due}",
         )  # fmt: skip
     console.print(table)

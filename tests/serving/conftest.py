@@ -185,3 +185,34 @@ def auth() -> dict[str, str]:
 def body_for(world):
     """body_for(account_ids, as_of=None) -> a POST /score body from the world."""
     return lambda ids, as_of=None: request_body(world, ids, as_of)
+
+
+# The ladder's unit tests pin their own policy, so that tuning the thresholds in params.yaml (a
+# product decision) never changes what those tests mean. Values: the policy the tests were written for.
+CLASSIC_LADDER = {
+    "L1": {"escalation_risk": 0.35, "churn_risk": 0.40},
+    "L2": {"escalation_risk": 0.55, "churn_risk": 0.60},
+    "L3": {"escalation_risk": 0.75, "churn_risk": 0.80},
+}
+
+
+def _classic(params):  # type: ignore[no-untyped-def]
+    data = params.ladder.model_dump(mode="json")
+    for level, entry in CLASSIC_LADDER.items():
+        data["levels"][level]["entry"] = entry
+    for rule in data["rules"]:
+        for cond in rule["when"]:
+            if cond.get("score") == "churn_risk" and rule["name"] == "renewal_at_risk":
+                cond["value"] = 0.5
+    urgency = {"high": 0.7, "medium": None}
+    for cls in data["priority"]["urgency"]:
+        for cond in cls["any"]:
+            if cond.get("score") and cls["name"] in urgency:
+                cond["value"] = urgency[cls["name"]] or (0.45 if cond["score"] == "escalation_risk" else 0.5)
+    return params.model_copy(update={"ladder": type(params.ladder).model_validate(data)})
+
+
+@pytest.fixture(scope="session")
+def classic_ladder():
+    """`classic_ladder(params)`: params with the ladder policy the ladder's unit tests pin."""
+    return _classic

@@ -485,3 +485,9 @@ def test_validate_against_names_rules_with_unknown_features(lp):
 
 def test_every_fact_a_rule_may_name_is_an_account_fact():
     assert set(FACTS) <= {f.name for f in dataclasses.fields(AccountFacts)}
+
+
+@pytest.fixture(scope="module")
+def params(params, classic_ladder):
+    """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
+    return classic_ladder(params)

@@ -116,3 +116,9 @@ def test_feedback_needs_a_verdict(db, capsys):
     with pytest.raises(SystemExit):
         main(["feedback", "ACME-1"])
     assert "one of the arguments --agree --disagree is required" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def params(params, classic_ladder):
+    """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
+    return classic_ladder(params)

@@ -343,3 +343,9 @@ def test_a_claimed_message_is_not_resent_before_its_lease_expires(params, tmp_pa
     assert not store.claim(ids[0], NOW, lease)
     assert deliver(store, notifiers_from(np_), np_.retry, NOW + lease / 2).sent == 0
     assert hook.received == []
+
+
+@pytest.fixture(scope="module")
+def params(params, classic_ladder):
+    """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
+    return classic_ladder(params)

@@ -316,3 +316,9 @@ def test_several_processes_may_create_the_schema_at_once(store_url):
 def test_bad_database_url_is_a_user_error():
     with pytest.raises(UserError, match="not a valid SQLAlchemy URL"):
         Store("not a url")
+
+
+@pytest.fixture(scope="module")
+def params(params, classic_ladder):
+    """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
+    return classic_ladder(params)
