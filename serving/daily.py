@@ -270,6 +270,7 @@ def run_daily(
             daily.contributions(prev["day"], len(model.spec.names)) if same_model and prev else {}
         )
         prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
+        d_prev_values = d_prev.to_numpy(dtype=float)
         whys, changed_flags, next_actions, dues, levels_now, reasons_txt = [], [], [], [], [], []
         for i, aid in enumerate(ids):
             d = outcome.decisions[i]
@@ -280,7 +281,7 @@ def run_daily(
                 change = attribute(prev_contrib[aid], scored.contributions[i])
             whys.append(
                 why_changed(
-                    float(d_prev.iat[i]),
+                    float(d_prev_values[i]),
                     change if same_model else None,
                     model.spec,
                     str(prev["day"]) if prev else "",
@@ -289,7 +290,7 @@ def run_daily(
                     p.why_changed_min_delta,
                     models=None if prev is None else (prev["model_version"], model.version),
                 )
-                if not np.isnan(d_prev.iat[i])
+                if not np.isnan(d_prev_values[i])
                 and (same_model and aid in prev_contrib or not same_model)
                 else ""
             )
@@ -324,7 +325,10 @@ def run_daily(
             }
         )
         table["priority"] = priority(
-            table["escalation_risk"], table["churn_risk"], table["arr"], p.priority
+            table["escalation_risk"].to_numpy(),
+            table["churn_risk"].to_numpy(),
+            table["arr"].to_numpy(),
+            p.priority,
         )
         order = rank(table.assign(_row=np.arange(len(table))))
         contrib_ranked = scored.contributions[order["_row"].to_numpy()]

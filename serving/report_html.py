@@ -211,21 +211,23 @@ def _table(top: pd.DataFrame, lang: str) -> str:
         "col_next",
     ]
     rows = []
-    for i, r in enumerate(top.itertuples(index=False), start=1):
-        d7 = "" if pd.isna(r.delta_7d) else f" / {r.delta_7d:+.2f}"
-        dp = "–" if pd.isna(r.delta_prev) else f"{r.delta_prev:+.2f}"
-        flag = f" ({r.level_changed})" if r.level_changed else ""
+    for i, r in enumerate(top.to_dict("records"), start=1):
+        d7 = "" if pd.isna(r["delta_7d"]) else f" / {r['delta_7d']:+.2f}"
+        dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
+        flag = f" ({r['level_changed']})" if r["level_changed"] else ""
+        due = "" if pd.isna(r["due_at"]) else str(r["due_at"])
+        level = html.escape(str(r["level"]))
         cells = [
             f'<td class="num">{i}</td>',
-            f"<td>{html.escape(str(r.account_name))}<br><small>{html.escape(str(r.account_id))}</small></td>",
-            f"<td>{html.escape(str(r.csm_owner))}</td>",
-            f'<td class="num">{r.escalation_risk:.2f}</td>',
-            f'<td class="num">{r.churn_risk:.2f}</td>',
+            f"<td>{html.escape(str(r['account_name']))}<br><small>{html.escape(str(r['account_id']))}</small></td>",
+            f"<td>{html.escape(str(r['csm_owner']))}</td>",
+            f'<td class="num">{r["escalation_risk"]:.2f}</td>',
+            f'<td class="num">{r["churn_risk"]:.2f}</td>',
             f'<td class="num">{dp}{d7}</td>',
-            f'<td class="{html.escape(str(r.level))}">{html.escape(str(r.level))}{html.escape(flag)}</td>',
-            f"<td>{html.escape(str(r.reasons))}</td>",
-            f"<td>{html.escape(str(r.why_changed))}</td>",
-            f"<td>{html.escape(str(r.next_action))}<br><small>{html.escape(str(r.due_at or ''))}</small></td>",
+            f'<td class="{level}">{level}{html.escape(flag)}</td>',
+            f"<td>{html.escape(str(r['reasons']))}</td>",
+            f"<td>{html.escape(str(r['why_changed']))}</td>",
+            f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small></td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     ths = "".join(f"<th>{html.escape(t(h, lang))}</th>" for h in head)
@@ -297,8 +299,8 @@ def render_report(d: ReportData) -> str:
             f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
         )
         rows = "".join(
-            f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.name)}</td><td class='num'>{r.psi:.3f}</td><td>{html.escape(t(r.band, lang))}</td></tr>"
-            for r in d.drift.table.itertuples(index=False)
+            f"<tr><td>{html.escape(str(r['kind']))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{r['psi']:.3f}</td><td>{html.escape(t(str(r['band']), lang))}</td></tr>"
+            for r in d.drift.table.to_dict("records")
         )
         parts.append(
             f"<table><thead><tr><th></th><th></th><th>PSI</th><th></th></tr></thead><tbody>{rows}</tbody></table>"

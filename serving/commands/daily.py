@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     settings = Settings.from_env()
     # piped or captured output is not 80 columns wide: one line per account reads better
-    console = Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
+    console = (
+        Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
+    )
     lang = args.language or params.daily.language
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -149,14 +151,16 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
     ):  # fmt: skip
         table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
-    for r in shown.itertuples(index=False):
-        dp = "–" if pd.isna(r.delta_prev) else f"{r.delta_prev:+.2f}"
-        d7 = "–" if pd.isna(r.delta_7d) else f"{r.delta_7d:+.2f}"
-        lv = f"{r.level} ({r.level_changed})" if r.level_changed else r.level
-        due = "" if pd.isna(r.due_at) else f" ({pd.Timestamp(r.due_at):%m-%d %H:%M} UTC)"
+    for r in shown.to_dict("records"):
+        dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
+        d7 = "–" if pd.isna(r["delta_7d"]) else f"{r['delta_7d']:+.2f}"
+        level = str(r["level"])
+        lv = f"{level} ({r['level_changed']})" if r["level_changed"] else level
+        due = "" if pd.isna(r["due_at"]) else f" ({pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC)"
         table.add_row(
-            str(r.rank), f"{r.account_name} [dim]{r.account_id}[/]", str(r.csm_owner), f"{r.escalation_risk:.2f}",
-            f"{r.churn_risk:.2f}", f"{dp} / {d7}", f"[{style.get(r.level, '')}]{lv}[/]" if r.level in style else lv,
-            r.reasons.split("; ")[0], f"{r.next_action}{due}",
+            str(r["rank"]), f"{r['account_name']} [dim]{r['account_id']}[/]", str(r["csm_owner"]),
+            f"{r['escalation_risk']:.2f}", f"{r['churn_risk']:.2f}", f"{dp} / {d7}",
+            f"[{style[level]}]{lv}[/]" if level in style else lv, str(r["reasons"]).split("; ")[0],
+            f"{r['next_action']}{due}",
         )  # fmt: skip
     console.print(table)
