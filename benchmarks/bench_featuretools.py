@@ -37,6 +37,7 @@ def uv() -> str:
 
 def main() -> int:
     from bench_features import scaled, world
+
     from features.build import as_of_grid, build_features
     from features.scorers import CachedScorer, LexiconScorer
     from features.sentiment import ticket_scores
