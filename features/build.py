@@ -20,6 +20,7 @@ from features import (
     csat,
     custom,
     escalations,
+    notice,
     sentiment,
     sla,
     tickets,
@@ -52,6 +53,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     usage,
     csat,
     escalations,
+    notice,
     custom,
 )
 
@@ -135,7 +137,9 @@ def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
     if len(order) > 1:  # one row per account (the contract guarantees it; keep the first anyway)
         keep = np.r_[True, raw_ids[order][1:] != raw_ids[order][:-1]]
         order = order[keep]
-    acc = acc.iloc[order].reset_index(drop=True)
+    identity = len(order) == len(acc) and bool((order == np.arange(len(order))).all())
+    if not (identity and acc.index.equals(pd.RangeIndex(len(acc)))):
+        acc = acc.iloc[order].reset_index(drop=True)  # read only below: no copy when in order
     ids = pd.Index(raw_ids[order])
     t = seconds(as_of) if len(as_of) else np.zeros(0, np.int64)
     n_acc, n_t = len(acc), len(t)
@@ -179,17 +183,33 @@ def as_of_grid(history: History, params: FeatureParams) -> pd.DatetimeIndex:
 def _as_of_index(as_of_dates) -> pd.DatetimeIndex:
     if isinstance(as_of_dates, pd.DatetimeIndex) and str(as_of_dates.tz) == "UTC":
         idx = pd.DatetimeIndex(as_of_dates.astype("datetime64[ns, UTC]"))
-        if (idx.asi8 % 1_000_000_000).any():
+        if not idx.hasnans:
+            idx = _floor_seconds(idx)
+        elif (idx.asi8 % 1_000_000_000).any():
             idx = idx.floor("s")
         if idx.is_monotonic_increasing and idx.is_unique:
             return idx
         return pd.DatetimeIndex(idx.unique().sort_values())
     if isinstance(as_of_dates, pd.Timestamp | str):
         as_of_dates = [as_of_dates]
-    idx = pd.DatetimeIndex(pd.to_datetime(list(as_of_dates), utc=True))
+    values = list(as_of_dates)
+    if values and all(isinstance(v, pd.Timestamp) and str(v.tz) == "UTC" for v in values):
+        idx = pd.DatetimeIndex(values).as_unit("ns")  # the API's one day: skip the parser
+    else:
+        idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if idx.hasnans:
         raise UserError("as_of dates must not be empty")
-    return idx.floor("s").unique().sort_values()
+    return _floor_seconds(idx).unique().sort_values()
+
+
+def _floor_seconds(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """`idx.floor("s")` for UTC nanosecond values without NaT, in integers (pandas' rounding
+    machinery costs a millisecond even for one value)."""
+    ns = idx.asi8
+    rest = ns % 1_000_000_000  # floor semantics: non-negative for times before 1970 too
+    if not rest.any():
+        return idx
+    return pd.DatetimeIndex((ns - rest).view("datetime64[ns]"), tz="UTC")
 
 
 def _left_out(info: FeatureInfo, unavailable: dict[str, str]) -> bool:

@@ -217,6 +217,7 @@ RULES: dict[str, str] = {
 # Spellings of "no value" that exports use in number and time columns. Text columns treat only
 # empty strings as missing: "NA" is a region (North America), "None" could be a name.
 _NULL_TOKENS = ("", "na", "n/a", "nan", "nat", "null", "none")
+_NULL_TOKEN_SET = pa.array(_NULL_TOKENS)
 
 # A time of day followed by a zone designator: Z, +HH, +HHMM or +HH:MM.
 _ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
@@ -281,16 +282,20 @@ def _utc(ts: pd.Timestamp) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _keys(df: pd.DataFrame, table: Table, mask: np.ndarray) -> list[str | None]:
+# A table's columns by name, raw or typed: a DataFrame, or the dict `_check_table` works on.
+Cells = Mapping[Any, pd.Series] | pd.DataFrame
+
+
+def _keys(cells: Cells, table: Table, mask: np.ndarray) -> list[str | None]:
     """The identity of each flagged row (its id, or its key combination) for the report."""
-    if table.key is not None and table.key in df.columns:
-        ids = df.loc[mask, table.key]
+    if table.key is not None and table.key in cells:
+        ids = cells[table.key][mask]
         return [None if _is_missing(v) else f"{table.key}={v}" for v in ids]
-    if table.unique_together and all(c in df.columns for c in table.unique_together):
-        sub = df.loc[mask, list(table.unique_together)]
+    if table.unique_together and all(c in cells for c in table.unique_together):
+        parts = [cells[c][mask] for c in table.unique_together]
         return [
-            ", ".join(f"{c}={_show(v)}" for c, v in zip(sub.columns, r, strict=True))
-            for r in sub.itertuples(index=False)
+            ", ".join(f"{c}={_show(v)}" for c, v in zip(table.unique_together, r, strict=True))
+            for r in zip(*parts, strict=True)
         ]
     return [None] * int(mask.sum())
 
@@ -307,20 +312,24 @@ def _show(v: object) -> object:
 
 
 def _flag(
-    df: pd.DataFrame,
+    cells: Cells,
     table: Table,
     column: str,
     mask: pd.Series | np.ndarray,
     rule: str,
     detail: str,
 ) -> list[Violation]:
-    """Violations for every row where `mask` is true; `detail` is a template of the bad value `{v}`."""
+    """Violations for every row where `mask` is true; `detail` is a template of the bad value `{v}`.
+
+    Values and keys are read from `cells` as they stand when the rule is checked, so a type error
+    quotes the raw value and a later rule the typed one.
+    """
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
     rows = np.flatnonzero(m) + 1
-    values = df.loc[m, column] if column in df.columns else pd.Series([None] * len(rows))
-    keys = _keys(df, table, m)
+    values = cells[column][m] if column in cells else [None] * len(rows)
+    keys = _keys(cells, table, m)
     return [
         Violation(
             table.name,
@@ -363,23 +372,46 @@ def _arrow_text(s: pd.Series) -> tuple[pa.Array, bool]:
     return trimmed, plain
 
 
+# Up to this many rows a text column is first looked at in Python: for a request's few rows that is
+# cheaper than the Arrow round trip, which pays off only for files.
+SMALL_ROWS = 256
+
+
+def _plain_text(s: pd.Series) -> np.ndarray | None:
+    """For a short object column of Python str without surrounding blanks (and None): which values
+    are None. Such a column is already what the check would make of it (Arrow's whitespace is a
+    subset of Python's). None when the column needs the general path."""
+    if s.dtype != object or len(s) > SMALL_ROWS:
+        return None
+    values = s.tolist()
+    present = [v for v in values if v is not None]
+    for v in present:
+        if type(v) is not str or not v or v[0].isspace() or v[-1].isspace():
+            return None
+    try:
+        "".join(present).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: let Arrow refuse them as before
+        return None
+    return np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+
+
 def _mask(arr: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _blank(s: pd.Series, text: pa.Array | None, kind: Kind) -> pd.Series:
+def _blank(s: pd.Series, text: pa.Array | None, kind: Kind) -> np.ndarray:
     """Missing values: NaN/None/NaT, empty strings, and for non-text columns the usual null tokens."""
     if text is None:
-        return pd.Series(s.isna().to_numpy(), index=s.index)
+        return np.asarray(s.array.isna(), dtype=bool)
     if kind == "str":
         empty = pc.equal(pc.utf8_length(text), 0)
     else:
-        empty = pc.is_in(pc.utf8_lower(text), value_set=pa.array(_NULL_TOKENS))
+        empty = pc.is_in(pc.utf8_lower(text), value_set=_NULL_TOKEN_SET)
     # Arrow already made None and NaN null.
-    return pd.Series(pc.is_null(text).to_numpy(zero_copy_only=False) | _mask(empty), index=s.index)
+    return pc.is_null(text).to_numpy(zero_copy_only=False) | _mask(empty)
 
 
-def _as_str(s: pd.Series, text: pa.Array | None, plain: bool, blank: pd.Series) -> pd.Series:
+def _as_str(s: pd.Series, text: pa.Array | None, plain: bool, blank: np.ndarray) -> pd.Series:
     """Text and ids as Python str (object dtype); whole floats (ints read with NaNs) lose their '.0'."""
     if plain and not blank.any():
         return s  # already clean strings: skip the round trip
@@ -389,31 +421,36 @@ def _as_str(s: pd.Series, text: pa.Array | None, plain: bool, blank: pd.Series) 
             if len(finite) and bool((finite == np.floor(finite)).all()):
                 s = s.astype("Int64")
         text, _ = _arrow_text(s)
-    out = pd.Series(text.to_pandas(), index=s.index, dtype=object)
-    return out.where(~blank, None)
+    values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    values[blank] = None
+    return pd.Series(values, index=s.index, dtype=object)
 
 
-def _to_number(s: pd.Series, text: pa.Array | None, blank: pd.Series) -> pd.Series:
+def _to_number(s: pd.Series, text: pa.Array | None, blank: np.ndarray) -> np.ndarray:
     """float64 values; NaN where blank or not a number (the caller tells those apart)."""
     if text is None:
         if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-            return pd.Series(np.nan, index=s.index)
-        return s.astype("float64").where(~blank)
-    cleaned = pc.if_else(pa.array(blank.to_numpy()), pa.scalar(None, pa.string()), text)
+            return np.full(len(s), np.nan)
+        if isinstance(s.dtype, np.dtype):
+            values = np.array(s.to_numpy(), dtype="float64")
+        else:
+            values = s.astype("float64").to_numpy(copy=True)
+        values[blank] = np.nan
+        return values
+    cleaned = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), text)
     try:
-        values = cleaned.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return np.array(cleaned.cast(pa.float64()).to_numpy(zero_copy_only=False), "float64")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = (
+        return (
             pd.to_numeric(pd.Series(cleaned.to_pandas()), errors="coerce")
             .astype("float64")
-            .to_numpy()
+            .to_numpy(copy=True)
         )
-    return pd.Series(values, index=s.index, dtype="float64")
 
 
 def _parse_time(
-    s: pd.Series, text: pa.Array | None, blank: pd.Series, date_only: bool
-) -> tuple[pd.Series, pd.Series]:
+    s: pd.Series, text: pa.Array | None, blank: np.ndarray, date_only: bool
+) -> tuple[pd.arrays.DatetimeArray, np.ndarray]:
     """Parse to UTC: naive values are UTC, offsets are honoured; unparseable values become NaT.
 
     Returns the parsed values and a mask of values that parsed but lie outside the years pandas can
@@ -421,26 +458,22 @@ def _parse_time(
     Text is parsed strictly as ISO 8601 by Arrow, with zoned and naive values apart: pandas' own
     ISO 8601 parser applies the first value's offset to later naive values.
     """
-    index = s.index
-    oob: pd.Series = pd.Series(False, index=index)
+    oob = np.zeros(len(s), dtype=bool)
     if text is None and isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = s.dt.tz_convert("UTC")
+        out = s.array.tz_convert("UTC")
     elif text is None and pd.api.types.is_datetime64_dtype(s.dtype):
         values = s.to_numpy()
         if values.dtype != np.dtype("datetime64[ns]"):
             lo, hi = pd.Timestamp.min.to_datetime64(), pd.Timestamp.max.to_datetime64()
-            oob = pd.Series(~np.isnat(values) & ((values < lo) | (values > hi)), index=index)
-            values = np.where(oob.to_numpy(), np.datetime64("NaT"), values)
-        out = pd.Series(
-            pd.DatetimeIndex(values.astype("datetime64[ns]")).tz_localize("UTC"), index=index
-        )
+            oob = ~np.isnat(values) & ((values < lo) | (values > hi))
+            values = np.where(oob, np.datetime64("NaT"), values)
+        out = pd.DatetimeIndex(values.astype("datetime64[ns]")).tz_localize("UTC").array
     else:
         if text is None:  # numbers or other objects: not timestamps; let the parser say so
             text, _ = _arrow_text(s)
-        text = pc.if_else(pa.array(blank.to_numpy()), pa.scalar(None, pa.string()), text)
+        text = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), text)
         zoned = pc.fill_null(pc.match_substring_regex(text, _ZONED), False)
         parsed = np.full(len(s), np.datetime64("NaT", "ns"))
-        far = np.zeros(len(s), dtype=bool)
         for mask, typ in (
             (pc.invert(zoned), pa.timestamp("ns")),
             (zoned, pa.timestamp("ns", tz="UTC")),
@@ -449,11 +482,22 @@ def _parse_time(
             if len(part) == 0:
                 continue
             where = _mask(mask)
-            parsed[where], far[where] = _cast_times(part, typ)
-        oob = pd.Series(far, index=index)
-        out = pd.Series(pd.DatetimeIndex(parsed).tz_localize("UTC"), index=index)
+            parsed[where], oob[where] = _cast_times(part, typ)
+        out = pd.DatetimeIndex(parsed).tz_localize("UTC").array
     out = out.astype("datetime64[ns, UTC]")
-    return (out.dt.normalize() if date_only else out), oob
+    return (_midnight(out) if date_only else out), oob
+
+
+_DAY_NS = 86_400 * 1_000_000_000
+
+
+def _midnight(ts: pd.arrays.DatetimeArray) -> pd.arrays.DatetimeArray:
+    """`ts.normalize()` for UTC values, in integers (pandas' version costs ~0.2 ms per column)."""
+    ns = ts.to_numpy(dtype="datetime64[ns]").view("i8")
+    rest = np.where(ts.isna(), 0, ns % _DAY_NS)  # floor semantics, also before 1970
+    if not rest.any():
+        return ts
+    return pd.DatetimeIndex((ns - rest).view("datetime64[ns]"), tz="UTC").array
 
 
 def _cast_times(part: pa.Array, typ: pa.DataType) -> tuple[np.ndarray, np.ndarray]:
@@ -509,12 +553,63 @@ def _cast_one(v: str | None, typ: pa.DataType) -> tuple[Any, bool]:
             return None, False
 
 
+def _whole(num: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole float64 values (NaN = missing) as Int64, built directly: pandas' own cast costs more
+    than the work for a few rows. Values beyond int64 go through pandas, which refuses them."""
+    missing = np.isnan(num)
+    values = np.where(missing, 0.0, np.round(num))
+    if ((values >= 2.0**63) | (values < -(2.0**63))).any():
+        return pd.array(np.round(num), dtype="Int64")
+    return pd.arrays.IntegerArray(values.astype("int64"), missing)
+
+
+def _outside(values: pd.Series, allowed: set[str]) -> np.ndarray:
+    """Present values that are not among the allowed levels (values are str or None here)."""
+    if len(values) > SMALL_ROWS:
+        return values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
+    return np.fromiter(
+        (not _is_missing(v) and v not in allowed for v in values), dtype=bool, count=len(values)
+    )
+
+
+def _repeated(columns: list[pd.Series]) -> np.ndarray:
+    """Rows whose values (all present) appear in another row too."""
+    present = np.logical_and.reduce([c.notna().to_numpy() for c in columns])
+    if len(present) > SMALL_ROWS:
+        frame = pd.DataFrame({i: c for i, c in enumerate(columns)}, copy=False)
+        return present & frame.duplicated(keep=False).to_numpy()
+    # times compare as integers (all UTC here): cheaper to hash than Timestamps
+    lists = [
+        c.to_numpy(dtype="datetime64[ns]").view("i8").tolist()
+        if isinstance(c.dtype, pd.DatetimeTZDtype)
+        else c.tolist()
+        for c in columns
+    ]
+    keys = list(zip(*lists, strict=True))
+    seen: dict[Any, int] = {}
+    for k, ok in zip(keys, present, strict=True):
+        if ok:
+            seen[k] = seen.get(k, 0) + 1
+    return np.fromiter(
+        (ok and seen[k] > 1 for k, ok in zip(keys, present, strict=True)),
+        dtype=bool,
+        count=len(keys),
+    )
+
+
+def _default_index(df: pd.DataFrame) -> bool:
+    idx = df.index
+    return isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+
+
 def _check_table(
     df: pd.DataFrame, table: Table, params: ContractParams, now: pd.Timestamp
 ) -> tuple[pd.DataFrame, list[Violation]]:
+    """Type and check one table column by column on arrays; the frame is assembled once at the end
+    (per-column pandas operations cost more than the work itself for a request's few rows)."""
     violations: list[Violation] = []
-    dup_names = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-    for name in dup_names:
+    duplicated = df.columns.duplicated()
+    for name in sorted({str(c) for c in df.columns[duplicated]}):
         violations.append(
             Violation(
                 table.name,
@@ -524,41 +619,52 @@ def _check_table(
                 "column appears more than once; the first is used",
             )
         )
-    # A shallow copy: columns are replaced, never written into, so the input stays untouched.
-    out = df.loc[:, ~df.columns.duplicated()].reset_index(drop=True).copy(deep=False)
-    missing = [c for c in table.columns if c.name not in out.columns]
+    # Columns are replaced in `cells`, never written into, so the input stays untouched.
+    raw = df.loc[:, ~duplicated] if duplicated.any() else df
+    if not _default_index(raw):
+        raw = raw.reset_index(drop=True)
+    index = raw.index
+    cells: dict[Any, pd.Series] = dict(raw.items())
+    missing = [c for c in table.columns if c.name not in cells]
     for col in missing:
         violations.append(
             Violation(table.name, col.name, None, "missing_column", "required column not found")
         )
-        out[col.name] = pd.Series(index=out.index, dtype=_DTYPES[col.kind])
+        cells[col.name] = pd.Series(index=index, dtype=_DTYPES[col.kind])
     horizon = now + pd.Timedelta(days=params.max_future_days)
     floor = pd.Timestamp(params.min_date, tz="UTC")
     ceiling = pd.Timestamp(params.max_date, tz="UTC")
     for col in table.columns:
         if col in missing:
             continue
-        s = out[col.name]
-        text, plain = _arrow_text(s) if _is_text(s) else (None, False)
-        blank = _blank(s, text, col.kind)
+        s = cells[col.name]
+        known = _plain_text(s) if col.kind == "str" else None
+        if known is not None:
+            text, plain, blank = None, True, known
+        else:
+            text, plain = _arrow_text(s) if _is_text(s) else (None, False)
+            blank = _blank(s, text, col.kind)
         if not col.nullable:
-            violations += _flag(out, table, col.name, blank, "not_null", "value is missing")
+            violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
         if col.kind == "str":
-            out[col.name] = _as_str(s, text, plain, blank)
+            cells[col.name] = s if known is not None else _as_str(s, text, plain, blank)
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
-            bad = num.isna() & ~blank
-            violations += _flag(out, table, col.name, bad, "type", "not a number: {v!r}")
+            bad = np.isnan(num) & ~blank
+            violations += _flag(cells, table, col.name, bad, "type", "not a number: {v!r}")
             inf = np.isinf(num)
-            violations += _flag(out, table, col.name, inf, "type", "not a finite number: {v!r}")
-            num = num.where(~inf)
+            violations += _flag(cells, table, col.name, inf, "type", "not a finite number: {v!r}")
+            num[inf] = np.nan
             if col.kind == "int":
-                frac = num.notna() & (num != np.floor(num))
-                violations += _flag(out, table, col.name, frac, "type", "not a whole number: {v!r}")
-                num = num.where(~frac)
+                with np.errstate(invalid="ignore"):
+                    frac = ~np.isnan(num) & (num != np.floor(num))
+                violations += _flag(
+                    cells, table, col.name, frac, "type", "not a whole number: {v!r}"
+                )
+                num[frac] = np.nan
             if col.min is not None:
                 violations += _flag(
-                    out,
+                    cells,
                     table,
                     col.name,
                     num < col.min,
@@ -567,21 +673,23 @@ def _check_table(
                 )
             if col.max is not None:
                 violations += _flag(
-                    out,
+                    cells,
                     table,
                     col.name,
                     num > col.max,
                     "range",
                     f"{{v!r}} is above the maximum {col.max:g}",
                 )
-            out[col.name] = num.round().astype("Int64") if col.kind == "int" else num
+            typed = _whole(num) if col.kind == "int" else num
+            cells[col.name] = pd.Series(typed, index=index, copy=False)
         else:
             ts, oob = _parse_time(s, text, blank, date_only=col.kind == "date")
-            bad = ts.isna() & ~blank & ~oob
+            when = ts.to_numpy(dtype="datetime64[ns]")  # UTC; NaT compares false
+            bad = np.isnat(when) & ~blank & ~oob
             what = "an ISO 8601 date" if col.kind == "date" else "an ISO 8601 timestamp"
-            violations += _flag(out, table, col.name, bad, "type", f"not {what}: {{v!r}}")
+            violations += _flag(cells, table, col.name, bad, "type", f"not {what}: {{v!r}}")
             violations += _flag(
-                out,
+                cells,
                 table,
                 col.name,
                 oob,
@@ -589,56 +697,57 @@ def _check_table(
                 "{v} is outside the years 1678-2261",
             )
             violations += _flag(
-                out,
+                cells,
                 table,
                 col.name,
-                ts < floor,
+                when < floor.to_datetime64(),
                 "date_range",
                 f"{{v}} is before contract.min_date {floor.date()}",
             )
             if col.event:
-                late = ts > horizon
+                late = when > horizon.to_datetime64()
                 detail = f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
             else:
-                late = ts > ceiling
+                late = when > ceiling.to_datetime64()
                 detail = f"{{v}} is after contract.max_date {ceiling.date()}"
-            violations += _flag(out, table, col.name, late, "date_range", detail)
-            out[col.name] = ts
+            violations += _flag(cells, table, col.name, late, "date_range", detail)
+            cells[col.name] = pd.Series(ts, index=index, copy=False)
         if col.allowed is not None:
             allowed = set(getattr(params, col.allowed))
-            bad = out[col.name].notna() & ~out[col.name].isin(allowed)
+            bad = _outside(cells[col.name], allowed)
             violations += _flag(
-                out,
+                cells,
                 table,
                 col.name,
                 bad,
                 "allowed_values",
                 _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
             )
-    if table.key is not None:
-        dup = out[table.key].notna() & out[table.key].duplicated(keep=False)
-        violations += _flag(out, table, table.key, dup, "unique", "id appears more than once")
-    if table.unique_together:
+    if table.key is not None and len(index) > 1:
+        dup = _repeated([cells[table.key]])
+        violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
+    if table.unique_together and len(index) > 1:
         cols = list(table.unique_together)
-        dup = out[cols].notna().all(axis=1) & out.duplicated(cols, keep=False)
+        dup = _repeated([cells[c] for c in cols])
         violations += _flag(
-            out, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
+            cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
         )
     for later, earlier in table.order:
-        bad = out[later].notna() & out[earlier].notna() & (out[later] < out[earlier])
-        violations += _flag(out, table, later, bad, "order", f"{{v}} is before {earlier}")
-    return out, violations
+        a, b = (cells[c].to_numpy(dtype="datetime64[ns]") for c in (later, earlier))
+        bad = np.asarray(a < b)  # false where either is NaT
+        violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+    return pd.DataFrame(cells, index=index, copy=False), violations
 
 
 def _foreign_keys(typed: Mapping[str, pd.DataFrame | None], present: set[str]) -> list[Violation]:
     accounts = typed["accounts"]
-    known: Any = accounts["account_id"].dropna().unique() if accounts is not None else []
+    known = set(accounts["account_id"].dropna()) if accounts is not None else set()
     found: list[Violation] = []
     for name in ("tickets", "usage", "escalations", "churn"):
         df = typed[name]
         if df is None or name not in present or "accounts" not in present:
             continue
-        bad = df["account_id"].notna() & ~df["account_id"].isin(known)
+        bad = _outside(df["account_id"], known)
         found += _flag(
             df,
             TABLES[name],
@@ -649,9 +758,7 @@ def _foreign_keys(typed: Mapping[str, pd.DataFrame | None], present: set[str]) -
         )
     esc, tickets = typed["escalations"], typed["tickets"]
     if esc is not None and tickets is not None and {"escalations", "tickets"} <= present:
-        bad = esc["ticket_id"].notna() & ~esc["ticket_id"].isin(
-            tickets["ticket_id"].dropna().unique()
-        )
+        bad = _outside(esc["ticket_id"], set(tickets["ticket_id"].dropna()))
         found += _flag(
             esc,
             ESCALATIONS,
@@ -663,16 +770,27 @@ def _foreign_keys(typed: Mapping[str, pd.DataFrame | None], present: set[str]) -
     return found
 
 
+def _codes(values: np.ndarray, levels: list[str]) -> np.ndarray:
+    """Position of each value among the levels (distinct strings), -1 when not among them."""
+    if len(values) > SMALL_ROWS:
+        return pd.Index(levels).get_indexer(pd.Index(values))
+    at = {level: i for i, level in enumerate(levels)}
+    return np.fromiter((at.get(v, -1) for v in values), dtype=np.intp, count=len(values))
+
+
 def _fill_sla(
     tickets: pd.DataFrame, accounts: pd.DataFrame, params: ContractParams
 ) -> pd.DataFrame:
     """Tickets without their own SLA targets take the policy's, by the account's tier and priority."""
-    tier = tickets["account_id"].map(
-        accounts.drop_duplicates("account_id").set_index("account_id")["tier"]
-    )
+    ids = pd.Index(accounts["account_id"])
+    first = ~ids.duplicated()
+    where = ids[first].get_indexer(tickets["account_id"])  # each ticket's account, its first row
+    # -1 (no such account) picks the None appended at the end
+    tiers_known = accounts["tier"].to_numpy(dtype=object)[first]
+    tier = np.concatenate([tiers_known, np.array([None], dtype=object)])[where]
     tiers, priorities = list(params.sla_policy), list(params.priorities)
-    t = pd.Categorical(tier, categories=tiers).codes
-    p = pd.Categorical(tickets["priority"], categories=priorities).codes
+    t = _codes(tier, tiers)
+    p = _codes(tickets["priority"].to_numpy(dtype=object), priorities)
     known = (t >= 0) & (p >= 0)
     out = tickets.copy(deep=False)
     for column, attr in (
@@ -692,5 +810,6 @@ def _fill_sla(
             dtype="float64",
         )
         fallback = np.where(known, grid[np.maximum(t, 0), np.maximum(p, 0)], np.nan)
-        out[column] = out[column].astype("float64").fillna(pd.Series(fallback, index=out.index))
+        own = out[column].to_numpy(dtype="float64")
+        out[column] = np.where(np.isnan(own), fallback, own)
     return out

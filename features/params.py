@@ -123,6 +123,19 @@ class EscalationFeatureParams(StrictModel):
     window_days: int = Field(ge=1)
 
 
+class NoticeFeatureParams(StrictModel):
+    window_days: int = Field(ge=1)
+    phrases: tuple[str, ...] = Field(
+        description="case-insensitive phrases that mark a ticket as notice of cancellation"
+    )
+
+    @model_validator(mode="after")
+    def _phrases_not_blank(self) -> NoticeFeatureParams:
+        if any(not p.strip() for p in self.phrases):
+            raise ValueError("phrases must not be blank (a blank phrase matches every ticket)")
+        return self
+
+
 class AccountFeatureParams(StrictModel):
     renewal_cycle_days: int = Field(
         ge=1,
@@ -165,6 +178,7 @@ class FeatureParams(StrictModel):
     usage: UsageFeatureParams
     csat: CsatFeatureParams
     escalations: EscalationFeatureParams
+    notice: NoticeFeatureParams
     account: AccountFeatureParams
     custom_fields: dict[str, CustomField]
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.errors import OutOfBoundsDatetime
 
 from features.contract import TABLES, History, check
 from features.errors import Violation
@@ -52,30 +54,57 @@ def _day(d: dt.date | None) -> pd.Timestamp | None:
 
 
 _TIME_KINDS = {"timestamp": _utc, "date": _day}
+# Days a datetime64[ns] holds whole; dates outside go the slow way and the contract reports them.
+_FIRST_DAY, _LAST_DAY = dt.date(1678, 1, 1).toordinal(), dt.date(2261, 12, 31).toordinal()
+_EPOCH_DAY, _NO_DAY = dt.date(1970, 1, 1).toordinal(), -1
 
 
-def _rows(items: list[Any], table: str, account_id: str) -> list[dict[str, Any]]:
-    cols = TABLES[table].columns
-    out = []
-    for item in items:
-        values = item.model_dump()
-        row: dict[str, Any] = dict(item.model_extra or {})
-        for col in cols:
-            v = values.get(col.name)
-            if col.name == "account_id":
-                v = account_id
-            elif col.kind in _TIME_KINDS:
-                v = _TIME_KINDS[col.kind](v)
-            row[col.name] = v
-        out.append(row)
-    return out
+def _times(values: list[Any], kind: str) -> Any:
+    """A column of request datetimes (naive = UTC) or dates as datetime64[ns, UTC] in one call;
+    values pandas cannot hold in nanoseconds keep the per-value path, and the contract says why."""
+    try:
+        if kind == "timestamp":
+            return pd.to_datetime(values, utc=True).array
+        # numpy converts date objects slowly; ordinals are exact (day 1 = 0001-01-01)
+        ordinals = np.array([_NO_DAY if d is None else d.toordinal() for d in values], np.int64)
+        present = ordinals != _NO_DAY
+        if ((ordinals[present] < _FIRST_DAY) | (ordinals[present] > _LAST_DAY)).any():
+            raise OverflowError
+        days = (ordinals - _EPOCH_DAY).astype("datetime64[D]")
+        days[~present] = np.datetime64("NaT")
+        return pd.DatetimeIndex(days.astype("datetime64[ns]"), tz="UTC").array
+    except (OverflowError, ValueError, OutOfBoundsDatetime):
+        out = np.empty(len(values), dtype=object)
+        out[:] = [_TIME_KINDS[kind](v) for v in values]
+        return out
 
 
-def _frame(rows: list[dict[str, Any]], table: str) -> pd.DataFrame:
-    names = TABLES[table].column_names
-    if not rows:
-        return pd.DataFrame({n: pd.Series(dtype=object) for n in names})
-    return pd.DataFrame.from_records(rows, columns=names)
+def _numbers(values: list[Any]) -> np.ndarray:
+    """Whole numbers stay int64 unless one is missing, as pandas would read them."""
+    if all(type(v) is int for v in values):
+        try:
+            return np.array(values, dtype="int64")
+        except OverflowError:
+            pass
+    return np.array(values, dtype="float64")
+
+
+def _frame(items: list[Any], table: str, account_ids: list[str]) -> pd.DataFrame:
+    """One contract table from request rows, built column by column from the pydantic models'
+    attributes (already typed): no per-row dicts, no per-value timestamps."""
+    columns: dict[str, Any] = {}
+    for col in TABLES[table].columns:
+        if col.name == "account_id":
+            values: list[Any] = account_ids
+        else:
+            values = [getattr(item, col.name) for item in items]
+        if col.kind in _TIME_KINDS:
+            columns[col.name] = _times(values, col.kind)
+        elif col.kind == "str":
+            columns[col.name] = np.array(values, dtype=object)
+        else:
+            columns[col.name] = _numbers(values)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(items)), copy=False)
 
 
 def _mismatched_ids(i: int, acc: AccountHistory) -> list[ErrorDetail]:
@@ -121,34 +150,39 @@ def _custom_fields(
     return errors
 
 
-def request_tables(
-    req: ScoreRequest,
-) -> tuple[dict[str, pd.DataFrame | None], dict[str, list[Loc]]]:
-    """The request as raw contract tables, plus for each table the request path of every row."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        "accounts": [],
-        "tickets": [],
-        "usage": [],
-        "escalations": [],
+def request_tables(req: ScoreRequest) -> dict[str, pd.DataFrame | None]:
+    """The request as raw contract tables; nested rows take their enclosing account's id."""
+    raw: dict[str, pd.DataFrame | None] = {
+        "accounts": _frame(
+            [a.account for a in req.accounts],
+            "accounts",
+            [a.account.account_id for a in req.accounts],
+        ),
+        "churn": None,
     }
-    locs: dict[str, list[Loc]] = {name: [] for name in rows}
+    for table in ("tickets", "usage", "escalations"):
+        if table != "tickets" and all(getattr(a, table) is None for a in req.accounts):
+            raw[table] = None  # left out everywhere: the source has no such table
+            continue
+        items: list[Any] = []
+        ids: list[str] = []
+        for acc in req.accounts:
+            rows = getattr(acc, table) or []
+            items += rows
+            ids += [acc.account.account_id] * len(rows)
+        raw[table] = _frame(items, table, ids)
+    return raw
+
+
+def request_locations(req: ScoreRequest) -> dict[str, list[Loc]]:
+    """For each table, the request path of every row (row i of a table is locs[table][i])."""
+    locs: dict[str, list[Loc]] = {"accounts": [], "tickets": [], "usage": [], "escalations": []}
     for i, acc in enumerate(req.accounts):
-        own = acc.account.account_id
-        rows["accounts"] += _rows([acc.account], "accounts", own)
         locs["accounts"].append(("accounts", i, "account"))
         for table in ("tickets", "usage", "escalations"):
             items = getattr(acc, table) or []
-            rows[table] += _rows(items, table, own)
             locs[table] += [("accounts", i, table, j) for j in range(len(items))]
-    raw: dict[str, pd.DataFrame | None] = {
-        "accounts": _frame(rows["accounts"], "accounts"),
-        "tickets": _frame(rows["tickets"], "tickets"),
-        "churn": None,
-    }
-    for table in ("usage", "escalations"):
-        provided = any(getattr(a, table) is not None for a in req.accounts)
-        raw[table] = _frame(rows[table], table) if provided else None
-    return raw, locs
+    return locs
 
 
 def _detail(v: Violation, locs: dict[str, list[Loc]]) -> ErrorDetail:
@@ -202,10 +236,11 @@ def request_history(
     """The request's History, or a RequestError (422) naming every field that breaks the contract."""
     errors = [e for i, acc in enumerate(req.accounts) for e in _mismatched_ids(i, acc)]
     errors += [e for i, acc in enumerate(req.accounts) for e in _custom_fields(i, acc, custom)]
-    raw, locs = request_tables(req)
     strict = contract.model_copy(update={"max_future_days": 0})
-    history, violations = check(raw, strict, now + clock_skew)
-    errors += [_detail(v, locs) for v in violations]
+    history, violations = check(request_tables(req), strict, now + clock_skew)
+    if violations:
+        locs = request_locations(req)
+        errors += [_detail(v, locs) for v in violations]
     if errors:
         raise RequestError(422, f"{len(errors)} field(s) break the data contract", errors)
     return history

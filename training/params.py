@@ -160,6 +160,11 @@ class ChurnSimulation(StrictModel):
     midterm_health_coef: float
     contract_months: dict[int, float] = Field(description="contract terms and their shares")
     reason_window_days: int = Field(ge=0, description="a shock this recent names the churn reason")
+    notice_ticket_share: float = Field(
+        ge=0,
+        le=1,
+        description="share of churn decisions whose written notice arrives as a helpdesk ticket",
+    )
 
 
 class OracleSimulation(StrictModel):

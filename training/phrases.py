@@ -26,6 +26,7 @@ TOPICS = (
     "feature_request",
     "data_export",
     "mobile",
+    "cancellation",  # never drawn as a topic: the written notice of a churn decision
 )
 
 TONE_BUCKETS = ("very_negative", "negative", "neutral", "positive", "very_positive")
@@ -144,6 +145,12 @@ SUBJECTS = {
             "{P} does not load on iOS",
             "Sync problem in {p}",
         ],
+        "cancellation": [
+            "Notice of non-renewal",
+            "Cancellation of our subscription",
+            "We will not renew our contract",
+            "Termination notice for our account",
+        ],
     },
     "de": {
         "login": [
@@ -217,6 +224,12 @@ SUBJECTS = {
             "Problem mit der mobilen App",
             "{P} lädt nicht unter iOS",
             "Sync-Problem: {p}",
+        ],
+        "cancellation": [
+            "Kündigung unseres Vertrags",
+            "Kündigung zum Ende der Laufzeit",
+            "Keine Verlängerung unseres Abonnements",
+            "Bitte um Kündigungsbestätigung",
         ],
     },
 }
@@ -307,6 +320,12 @@ SYMPTOMS = {
             "Offline changes made in {p} are lost when we reconnect.",
             "Login in {p} loops endlessly on Android.",
         ],
+        "cancellation": [
+            "Please treat this as our formal notice that we will not renew our contract.",
+            "We have decided to cancel our subscription at the end of the current term.",
+            "Please confirm the cancellation of our account and the date our contract ends.",
+            "We will not renew and need to know how to export our data from {p} before the contract ends.",
+        ],
     },
     "de": {
         "login": [
@@ -392,6 +411,12 @@ SYMPTOMS = {
             "{P} zeigt nach dem letzten Update nur einen leeren Bildschirm.",
             "Offline gemachte Änderungen gehen beim erneuten Verbinden verloren.",
             "Die Anmeldung hängt unter Android in einer Schleife.",
+        ],
+        "cancellation": [
+            "Hiermit kündigen wir unseren Vertrag fristgerecht zum Ende der Laufzeit.",
+            "Wir haben entschieden, unser Abonnement nicht zu verlängern.",
+            "Bitte bestätigen Sie uns die Kündigung und das Vertragsende.",
+            "Wir werden den Vertrag nicht verlängern und möchten vorher alle Daten aus {p} exportieren.",
         ],
     },
 }

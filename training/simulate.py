@@ -3,9 +3,13 @@
 Each account carries a latent health that mean-reverts to a slowly moving baseline and is knocked
 down by shocks (outages, bad releases, a champion leaving, billing disputes, competitor offers).
 Tickets, SLA performance, CSAT, text tone and daily usage are noisy functions of that health;
-escalations and churn are random outcomes of it. The truth tables hold the latent path and, for
-every account and Monday, the true probability of an escalation within 30 days and of churn within
-90 days given only the latent state at that moment (future shocks integrated out by Monte Carlo).
+escalations and churn are random outcomes of it. A churn decision is given as written notice
+`churn.notice_days` before it takes effect; a share (`churn.notice_ticket_share`) of customers send
+that notice to the helpdesk, so it shows as a cancellation ticket on the decision day, as it would
+in a real export (the rest tell their CSM, which no table records). The truth tables hold the
+latent path and, for every account and Monday, the true probability of an escalation within 30
+days and of churn within 90 days given only the latent state at that moment (future shocks
+integrated out by Monte Carlo).
 
 Pure: everything random comes from a numpy Generator seeded by `seed`; no I/O, no clock.
 """
@@ -430,12 +434,18 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
     bursts = np.array([s.ticket_burst for s in sim.shocks.values()])
     nb = rng.poisson(bursts[sk[inside]])
     a_b, t_b, k_b = (np.repeat(x[inside], nb) for x in (sa, st, sk))
-    a = np.concatenate([a_base, a_b])
-    t = np.concatenate([t_base, t_b])
-    burst_kind = np.concatenate([np.full(len(a_base), -1), k_b])
+    # notice of cancellation is given in writing, and most customers send it to the helpdesk
+    gives = (life["decision"] < T) & (rng.random(acc["n"]) < sim.churn.notice_ticket_share)
+    a_n = np.flatnonzero(gives)
+    t_n = life["decision"][a_n]
+    a = np.concatenate([a_base, a_b, a_n])
+    t = np.concatenate([t_base, t_b, t_n])
+    burst_kind = np.concatenate([np.full(len(a_base), -1), k_b, np.full(len(a_n), -1)])
+    notice = np.arange(len(a)) >= len(a_base) + len(a_b)
     created = cal.start_ns + t * DAY_NS + _times_of_day(rng, len(a), sim)
     order = np.lexsort((a, created))
     a, t, burst_kind, created = a[order], t[order], burst_kind[order], created[order]
+    notice = notice[order]
     m = len(a)
     hh = _h(lat, cal, a, t)
 
@@ -449,6 +459,7 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
     )
     topic = np.where(follow, shock_topic[np.maximum(last_kind, 0)], topic)
     topic = np.where(burst_kind >= 0, shock_topic[np.maximum(burst_kind, 0)], topic)
+    topic = np.where(notice, phrases.TOPICS.index("cancellation"), topic)
 
     pri_names = list(contract.priorities)
     mix = np.array([ts.priority_mix[p] for p in pri_names])
@@ -547,7 +558,11 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
             "account_id": acc["id"][a],
             "tone": tone,
             "topic": np.array(phrases.TOPICS, dtype=object)[topic],
-            "triggered_by": kind_names[np.where(burst_kind >= 0, burst_kind, len(sim.shocks))],
+            "triggered_by": np.where(
+                notice,
+                "churn_notice",
+                kind_names[np.where(burst_kind >= 0, burst_kind, len(sim.shocks))],
+            ),
             "health": hh,
             "sla_breached": breach,
         }

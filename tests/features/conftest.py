@@ -22,6 +22,8 @@ WORDS = [
     "schlecht",
     "Fehler",
     "danke",
+    "Cancellation of our plan",  # notice phrases, so the notice family sees matches
+    "Kündigung",
 ]
 
 

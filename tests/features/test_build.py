@@ -164,6 +164,14 @@ def test_counts_match_a_plain_per_snapshot_computation(
         rated = mine[(mine["resolved_at"] < as_of) & mine["csat"].notna()]
         expect = rated["csat"].astype(float).mean() if len(rated) else np.nan
         np.testing.assert_allclose(row["csat_mean"], expect, equal_nan=True)
+        text = (before["subject"].fillna("") + "\n" + before["body"].fillna("")).str.lower()
+        notice = before[text.str.contains("cancellation of our|kündigung", regex=True)]
+        recent = notice["created_at"] >= as_of - pd.Timedelta(days=90)
+        assert row["notice_tickets_90d"] == recent.sum()
+        last = (
+            (as_of - notice["created_at"].max()) / pd.Timedelta(days=1) if len(notice) else np.nan
+        )
+        np.testing.assert_allclose(row["notice_days_since"], last, equal_nan=True)
         esc = history.escalations
         assert (
             row["escalations_count"]

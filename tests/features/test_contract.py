@@ -299,3 +299,142 @@ def test_for_accounts_cuts_every_table(params):
     cut = history.for_accounts(["A-3"])
     assert list(cut.tickets["ticket_id"]) == ["T-5"]
     assert list(cut.churn["account_id"]) == ["A-3"]
+
+
+# --- fast paths: the same rules, cheaper execution -----------------------------------------------
+# Short text columns are looked at in Python first, allowed values and foreign keys are looked up
+# in a set, and typed columns skip text parsing. Forcing the general path (Arrow text, pandas
+# isin) must give the same typed tables and the very same violations, detail text included.
+
+TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "A-1",
+            "A-2",
+            "A-404",
+            "T-1",
+            "T-2",
+            "T-404",
+            "P1",
+            "P5",
+            "enterprise",
+            "platinum",
+            "en",
+            "fr",
+            "open",
+            "solved",
+            "L1",
+            "L9",
+            "escalation",
+            "NA",
+            "none",
+            "x {y}",
+        ]
+    ),  # fmt: skip
+    st.text(alphabet=" \t\n\u00a0\u2003\x1cabc-1é", max_size=5),
+    st.none(),
+    st.just(np.nan),
+    st.integers(min_value=-5, max_value=5),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.just(b"A-1"),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_fast_paths_equal_the_general_path(params, data):
+    import features.contract as contract
+
+    raw = raw_world()
+    for _ in range(data.draw(st.integers(0, 6), label="cells")):
+        name = data.draw(st.sampled_from(sorted(raw)), label="table")
+        df = raw[name].astype(object)
+        col = data.draw(st.sampled_from(list(df.columns)), label="column")
+        row = data.draw(st.integers(0, len(df) - 1), label="row")
+        df.loc[row, col] = data.draw(TEXTS, label="value")
+        raw[name] = df
+
+    def outcome():
+        try:
+            return check(raw, params.contract, NOW)
+        except TypeError as exc:  # a whole number beyond int64 (both paths refuse it alike)
+            return repr(exc)
+
+    got = outcome()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(contract, "SMALL_ROWS", -1)
+        want = outcome()
+    if isinstance(got, str) or isinstance(want, str):
+        assert got == want
+        return
+    (fast_history, fast), (slow_history, slow) = got, want
+    assert fast == slow
+    for name in TABLES:
+        pd.testing.assert_frame_equal(fast_history.table(name), slow_history.table(name))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    created=st.lists(
+        st.one_of(
+            st.datetimes(min_value=dt.datetime(1985, 1, 1), max_value=dt.datetime(2030, 1, 1)),
+            st.none(),
+        ),
+        min_size=5,
+        max_size=5,
+    ),
+    offsets=st.lists(st.integers(min_value=-12 * 60, max_value=14 * 60), min_size=5, max_size=5),
+    csat=st.lists(st.one_of(st.none(), st.integers(-1, 7)), min_size=5, max_size=5),
+    hours=st.lists(
+        st.one_of(st.none(), st.floats(min_value=-1, max_value=1e4, allow_nan=False)),
+        min_size=5,
+        max_size=5,
+    ),
+)
+def test_typed_columns_check_like_their_text(params, created, offsets, csat, hours):
+    """Typed columns (what Parquet, a database or the service's intake give) skip parsing, yet give
+    the same typed table and the same rules broken, row by row, as the same values sent as text."""
+    zones = [dt.timezone(dt.timedelta(minutes=m)) for m in offsets]
+    stamps = [None if c is None else c.replace(microsecond=0, tzinfo=z) for c, z in zip(created, zones, strict=True)]  # fmt: skip
+    text = raw_world()
+    t = text["tickets"]
+    typed_t = t.assign(
+        created_at=pd.to_datetime(stamps, utc=True),
+        csat=pd.array(csat, dtype="Int64"),
+        sla_resolution_hours=np.array([np.nan if h is None else h for h in hours]),
+    )
+    text["tickets"] = t.assign(
+        created_at=["" if s is None else s.isoformat() for s in stamps],
+        csat=["" if c is None else str(c) for c in csat],
+        sla_resolution_hours=["" if h is None else repr(h) for h in hours],
+    )
+    typed = {**raw_world(), "tickets": typed_t}
+    typed_history, typed_found = check(typed, params.contract, NOW)
+    text_history, text_found = check(text, params.contract, NOW)
+    assert rules(typed_found) == rules(text_found)
+    assert [v.row for v in typed_found] == [v.row for v in text_found]
+    pd.testing.assert_frame_equal(typed_history.tickets, text_history.tickets)
+
+
+@pytest.mark.parametrize("values", [[1.0, np.nan, -0.0, 3.0], [], [np.nan], [2.0**62, -(2.0**63)]])
+def test_whole_numbers_as_int64_like_pandas(values):
+    from features.contract import _whole
+
+    num = np.array(values, dtype="float64")
+    expected = pd.Series(num).round().astype("Int64").array
+    pd.testing.assert_extension_array_equal(_whole(num), expected)
+
+
+def test_whole_numbers_beyond_int64_are_refused_like_pandas():
+    from features.contract import _whole
+
+    with pytest.raises(TypeError):
+        _whole(np.array([1e30]))
+
+
+def test_tickets_without_any_account_are_foreign_key_violations(params):
+    raw = raw_world()
+    raw["accounts"] = raw["accounts"].iloc[:0]
+    history, violations = check(raw, params.contract, NOW)
+    assert ("tickets", "account_id", 1, "foreign_key") in rules(violations)
+    assert history.tickets["sla_resolution_hours"].notna().sum() == 1  # only T-2's own target

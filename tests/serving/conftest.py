@@ -208,7 +208,9 @@ def _classic(params):  # type: ignore[no-untyped-def]
     for cls in data["priority"]["urgency"]:
         for cond in cls["any"]:
             if cond.get("score") and cls["name"] in urgency:
-                cond["value"] = urgency[cls["name"]] or (0.45 if cond["score"] == "escalation_risk" else 0.5)
+                cond["value"] = urgency[cls["name"]] or (
+                    0.45 if cond["score"] == "escalation_risk" else 0.5
+                )
     return params.model_copy(update={"ladder": type(params.ladder).model_validate(data)})
 
 

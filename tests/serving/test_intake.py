@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serving.intake import RequestError, request_history, resolve_as_of
 from serving.schemas import ScoreRequest
@@ -192,3 +195,67 @@ def test_extra_fields_elsewhere_are_schema_errors():
     with pytest.raises(ValidationError) as exc:
         ScoreRequest.model_validate_json(json.dumps(b))
     assert exc.value.errors()[0]["loc"] == ("accounts", 0, "tickets", 0, "mood")
+
+
+# The intake builds the contract's tables column by column from the parsed request (datetimes
+# and dates converted in one call per column); values beyond what nanoseconds hold take the
+# per-value path, so the contract names them exactly as it would name them in a file.
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc", "rule"),
+    [
+        (("account", "renewal_date"), "9999-12-31", ("accounts", 1, "account", "renewal_date"), "date_range"),
+        (("account", "contract_start"), "0001-01-01", ("accounts", 1, "account", "contract_start"), "date_range"),
+        (("usage", 0, "date"), "1677-09-21", ("accounts", 1, "usage", 0, "date"), "date_range"),
+        (("tickets", 1, "resolved_at"), "9999-12-31T23:59:59Z", ("accounts", 1, "tickets", 1, "resolved_at"), "date_range"),
+        (("tickets", 1, "created_at"), "0001-01-01T00:00:00", ("accounts", 1, "tickets", 1, "created_at"), "date_range"),
+    ],
+)  # fmt: skip
+def test_dates_beyond_nanoseconds_are_named(params, path, value, loc, rule):
+    b = copy.deepcopy(body())
+    target = b["accounts"][1]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    assert (loc, rule) in errors_of(b, params)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stamps=st.lists(
+        st.tuples(
+            st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2024, 6, 9)),
+            st.none() | st.integers(min_value=-12 * 60, max_value=14 * 60),
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    days=st.lists(
+        st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2024, 6, 9)),
+        min_size=7,
+        max_size=7,
+        unique=True,
+    ),
+)
+def test_request_times_are_utc_instants(params, stamps, days):
+    """Naive times are UTC, offsets are honoured, dates are midnights UTC; as in a file."""
+    b = copy.deepcopy(body(1))
+    acc = b["accounts"][0]
+    expected = []
+    for ticket, (when, minutes) in zip(acc["tickets"], stamps, strict=True):
+        when = when.replace(microsecond=0)
+        if minutes is None:
+            ticket["created_at"] = when.isoformat()
+            expected.append(pd.Timestamp(when, tz="UTC"))
+        else:
+            zone = dt.timezone(dt.timedelta(minutes=minutes))
+            ticket["created_at"] = when.replace(tzinfo=zone).isoformat()
+            expected.append(pd.Timestamp(when.replace(tzinfo=zone)).tz_convert("UTC"))
+        ticket["first_response_at"] = None
+    for day, d in zip(acc["usage"], days, strict=True):
+        day["date"] = d.isoformat()
+    h = history(b, params)
+    assert list(h.tickets["created_at"]) == expected
+    assert list(h.usage["date"]) == [pd.Timestamp(d, tz="UTC") for d in days]
+    assert str(h.usage["date"].dtype) == "datetime64[ns, UTC]"

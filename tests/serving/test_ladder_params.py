@@ -70,12 +70,12 @@ def test_repo_params_are_valid(raw):
     [
         (
             "ladder.levels.L2.entry.escalation_risk",
-            0.30,
-            r"levels\.L2\.entry\.escalation_risk: thresholds not monotonic: 0\.3 is not above 0\.35 of the lower level L1",
+            0.10,
+            r"levels\.L2\.entry\.escalation_risk: thresholds not monotonic: 0\.1 is not above 0\.15 of the lower level L1",
         ),
         (
             "ladder.levels.L3.entry.churn_risk",
-            0.60,
+            0.25,
             r"levels\.L3\.entry\.churn_risk: thresholds not monotonic",
         ),
         (

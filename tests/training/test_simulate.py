@@ -124,6 +124,20 @@ def test_rates_are_realistic(big, params):
     assert (gap == params.simulation.churn.notice_days).all()
 
 
+@pytest.mark.slow
+def test_most_churn_decisions_arrive_as_a_notice_ticket(big, params):
+    tickets, tone = big.tables["tickets"], big.truth["ticket_tone"]
+    notices = tickets[(tone["triggered_by"] == "churn_notice").to_numpy()]
+    decided = big.truth["churn_decisions"].set_index("account_id")["decided_at"]
+    assert notices["account_id"].is_unique
+    on_day = notices["created_at"].dt.normalize() == notices["account_id"].map(decided)
+    assert on_day.all()  # written on the decision day, never before it
+    share = len(notices) / len(decided)
+    assert abs(share - params.simulation.churn.notice_ticket_share) < 0.1
+    text = (notices["subject"] + " " + notices["body"]).str.lower()
+    assert text.str.contains("|".join(params.features.notice.phrases)).all()
+
+
 def _labels(risk, events, column, horizon, end):
     """1 when the account has an event in [as_of, as_of + horizon); snapshots past the end dropped."""
     snaps = risk[risk["as_of"] + pd.Timedelta(days=horizon) <= end].reset_index(drop=True)

@@ -1,0 +1,48 @@
+"""The notice family: which ticket texts count as notice of cancellation, and from when."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_features, full_spec
+from features.contract import validated
+from features.notice import gives_notice
+
+NOW = pd.Timestamp("2024-12-01", tz="UTC")
+
+
+def test_phrases_match_subject_or_body_in_any_case_and_language(params):
+    phrases = params.features.notice.phrases
+    subject = np.array(["KÜNDIGUNG unseres Vertrags", None, "Login problem", "Invoice"], object)
+    body = np.array(["", "We will NOT RENEW our contract.", None, "a plan we cancelled"], object)
+    assert gives_notice(subject, body, phrases).tolist() == [True, True, False, False]
+    assert not gives_notice(subject, body, ()).any()
+    assert gives_notice(np.array([], object), np.array([], object), phrases).shape == (0,)
+
+
+def test_a_notice_counts_from_its_creation(params):
+    accounts = pd.DataFrame(
+        {"account_id": ["A"], "name": ["a"], "tier": ["business"], "arr": [1000.0], "seats": [10],
+         "contract_start": ["2024-01-01"], "renewal_date": ["2025-01-01"], "csm_owner": ["c"],
+         "region": ["eu"], "language": ["en"]}
+    )  # fmt: skip
+    tickets = pd.DataFrame(
+        {"ticket_id": ["T1", "T2"], "account_id": ["A", "A"],
+         "created_at": ["2024-05-01T10:00:00Z", "2024-06-10T09:00:00Z"],
+         "priority": ["P3", "P3"], "channel": ["email", "email"],
+         "subject": ["Notice of non-renewal", "Export question"], "body": ["", ""],
+         "first_response_at": [None, None], "resolved_at": [None, None],
+         "status": ["open", "open"], "reopen_count": [0, 0], "csat": [None, None],
+         "sla_first_response_hours": [None, None], "sla_resolution_hours": [None, None]}
+    )  # fmt: skip
+    raw = {"accounts": accounts, "tickets": tickets, "usage": None, "escalations": None,
+           "churn": None}  # fmt: skip
+    history = validated(raw, params.contract, NOW)
+    as_of = pd.DatetimeIndex(["2024-05-01", "2024-05-02", "2024-09-01"], tz="UTC")
+    fs = build_features(history, as_of, params.features, spec=full_spec(params.features))
+    rows = fs.frame.set_index("as_of")
+    assert rows["notice_tickets_90d"].tolist() == [0.0, 1.0, 0.0]  # not yet / in window / aged out
+    np.testing.assert_allclose(
+        rows["notice_days_since"].to_numpy(), [np.nan, 14 / 24, 122 + 14 / 24], equal_nan=True
+    )
