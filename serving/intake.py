@@ -150,16 +150,23 @@ def _custom_fields(
     return errors
 
 
-def request_tables(req: ScoreRequest) -> dict[str, pd.DataFrame | None]:
-    """The request as raw contract tables; nested rows take their enclosing account's id."""
-    raw: dict[str, pd.DataFrame | None] = {
-        "accounts": _frame(
-            [a.account for a in req.accounts],
-            "accounts",
-            [a.account.account_id for a in req.accounts],
-        ),
-        "churn": None,
-    }
+def request_tables(
+    req: ScoreRequest, custom: Mapping[str, CustomField] | None = None
+) -> dict[str, pd.DataFrame | None]:
+    """The request as raw contract tables; nested rows take their enclosing account's id.
+
+    Declared custom fields sent by any account become accounts columns (missing where an account
+    leaves them out), as extra columns of an accounts file do in the batch path."""
+    accounts = _frame(
+        [a.account for a in req.accounts], "accounts", [a.account.account_id for a in req.accounts]
+    )
+    for name, spec in (custom or {}).items():
+        values = [(a.account.model_extra or {}).get(name) for a in req.accounts]
+        if any(v is not None for v in values):
+            accounts[name] = (
+                _numbers(values) if spec.kind == "float" else np.array(values, dtype=object)
+            )
+    raw: dict[str, pd.DataFrame | None] = {"accounts": accounts, "churn": None}
     for table in ("tickets", "usage", "escalations"):
         if table != "tickets" and all(getattr(a, table) is None for a in req.accounts):
             raw[table] = None  # left out everywhere: the source has no such table
@@ -237,7 +244,7 @@ def request_history(
     errors = [e for i, acc in enumerate(req.accounts) for e in _mismatched_ids(i, acc)]
     errors += [e for i, acc in enumerate(req.accounts) for e in _custom_fields(i, acc, custom)]
     strict = contract.model_copy(update={"max_future_days": 0})
-    history, violations = check(request_tables(req), strict, now + clock_skew)
+    history, violations = check(request_tables(req, custom), strict, now + clock_skew)
     if violations:
         locs = request_locations(req)
         errors += [_detail(v, locs) for v in violations]

@@ -259,3 +259,36 @@ def test_request_times_are_utc_instants(params, stamps, days):
     assert list(h.tickets["created_at"]) == expected
     assert list(h.usage["date"]) == [pd.Timestamp(d, tz="UTC") for d in days]
     assert str(h.usage["date"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_declared_custom_fields_reach_the_features_as_in_the_batch_path(params):
+    """A CRM field sent with the account is a feature in the API, not silently dropped."""
+    from features.build import build_features
+    from features.contract import validated
+    from features.params import CustomField
+
+    custom = {
+        "nps": CustomField(kind="float", description="latest NPS"),
+        "plan": CustomField(kind="category", levels=("basic", "pro")),
+    }
+    fp = params.features.model_copy(update={"custom_fields": custom})
+    b = body(3)
+    b["accounts"][0]["account"] |= {"nps": 42, "plan": "pro"}
+    b["accounts"][1]["account"] |= {"nps": -10.5}  # plan left out: missing, not an error
+    req = ScoreRequest.model_validate_json(json.dumps(b))
+    served = request_history(req, params.contract, custom, NOW, SKEW)
+    assert served.accounts["nps"].tolist()[:2] == [42.0, -10.5]
+    assert pd.isna(served.accounts["nps"].iloc[2])
+
+    batch_accounts = served.accounts.drop(columns=["nps", "plan"]).assign(
+        nps=[42.0, -10.5, None], plan=["pro", None, None]
+    )
+    raw = {"accounts": batch_accounts, "tickets": served.tickets, "usage": served.usage}
+    batch = validated(raw, params.contract, NOW)
+    day = [pd.Timestamp("2024-06-10", tz="UTC")]
+    got = build_features(served, day, fp).frame
+    want = build_features(batch, day, fp).frame
+    cols = [c for c in got.columns if "nps" in c or "plan" in c]
+    assert cols, "custom fields produced no feature columns"
+    pd.testing.assert_frame_equal(got[cols], want[cols])
+    assert got[cols].notna().any().all()
