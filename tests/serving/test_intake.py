@@ -95,6 +95,16 @@ def errors_of(b: dict, params) -> list[tuple[tuple, str]]:
     return [(tuple(d.loc), d.type) for d in exc.value.detail]
 
 
+def with_value(path: tuple, value: object) -> dict:
+    """The default body with one field of its second account set to `value`."""
+    b = copy.deepcopy(body())
+    target = b["accounts"][1]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return b
+
+
 @pytest.mark.parametrize(
     ("path", "value", "loc", "rule"),
     [
@@ -140,12 +150,7 @@ def errors_of(b: dict, params) -> list[tuple[tuple, str]]:
     ],
 )
 def test_contract_violation_names_the_request_field(params, path, value, loc, rule):
-    b = copy.deepcopy(body())
-    target = b["accounts"][1]
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    assert (loc, rule) in errors_of(b, params)
+    assert (loc, rule) in errors_of(with_value(path, value), params)
 
 
 def test_duplicate_account_ids_are_named(params):
@@ -213,12 +218,7 @@ def test_extra_fields_elsewhere_are_schema_errors():
     ],
 )  # fmt: skip
 def test_dates_beyond_nanoseconds_are_named(params, path, value, loc, rule):
-    b = copy.deepcopy(body())
-    target = b["accounts"][1]
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    assert (loc, rule) in errors_of(b, params)
+    assert (loc, rule) in errors_of(with_value(path, value), params)
 
 
 @settings(max_examples=40, deadline=None)
