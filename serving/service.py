@@ -183,11 +183,12 @@ class EscalationRisk:
         return AccountScore(**found)
 
 
-EscalationRisk.add_asgi_middleware(
+# @bentoml.service wraps the class; its methods are invisible to the type checker
+EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     Guard, tokens=TOKENS, max_body_bytes=int(PARAMS.service.max_request_mb * 1024 * 1024)
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie
-EscalationRisk.mount_asgi_app(
+EscalationRisk.mount_asgi_app(  # type: ignore[attr-defined]
     create_ui(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source), path="/ui"
 )
