@@ -5,12 +5,19 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from features.errors import UserError
+from serving.dailystore import DailyStore
 from serving.store import Store
 
 
 @functools.cache
 def _store(url: str) -> Store:
     return Store(url)
+
+
+@functools.cache
+def _daily(url: str) -> DailyStore:
+    return DailyStore(_store(url))
 
 
 def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
@@ -20,18 +27,24 @@ def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
         return None
     r = rows[-1]
     reasons = list(r.get("reasons") or [])
+    store = _store(database_url)
+    try:  # the CSM on the day's list
+        owner = _daily(database_url).account_history(account_id, days=1)[-1].get("csm_owner")
+    except UserError:
+        owner = None
+    # who acts, which team, what priority: the ladder's decision that set the current level
+    changes = store.rows("level_changes", account_id)
+    last = changes[-1] if changes else {}
     return {
         "account_id": r["account_id"],
         "as_of": r["day"],
         "escalation_risk": r["escalation_risk"],
         "churn_risk": r["churn_risk"],
         "level": r.get("level") or "",
-        "owner": next(
-            (x.get("owner") for x in reasons if isinstance(x, dict) and x.get("owner")), None
-        ),
-        "owners": [],
-        "team": None,
-        "priority": "",
+        "owner": owner,
+        "owners": list(last.get("owners") or []),
+        "team": last.get("team"),
+        "priority": last.get("priority") or "",
         "reasons": [
             x for x in reasons if isinstance(x, dict) and {"head", "feature", "text"} <= set(x)
         ],

@@ -185,3 +185,20 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert len(pd.read_csv(out / f"risk-list-{day}.csv")) == 5
     assert "Tägliche Risikoliste" in capsys.readouterr().out
     assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1
+
+
+def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs):
+    """POST /account's answer: the latest day's score with who acts, as the daily run decided."""
+    from serving.lookup import latest_score
+
+    ranked = runs["second"].ranked
+    for _, row in ranked.head(5).iterrows():
+        got = latest_score(runs["db"], row["account_id"])
+        assert got is not None
+        assert str(got["as_of"]) == str(DAY2.date())
+        assert got["escalation_risk"] == pytest.approx(row["escalation_risk"])
+        assert got["level"] == row["level"] and got["owner"] == row["csm_owner"]
+        changes = Store(runs["db"]).rows("level_changes", row["account_id"])
+        assert got["owners"] == changes[-1]["owners"] and got["owners"]
+        assert got["team"] == changes[-1]["team"] and got["priority"] == changes[-1]["priority"]
+    assert latest_score(runs["db"], "NO-SUCH-ACCOUNT") is None
