@@ -27,7 +27,7 @@ from features import (
     usage,
 )
 from features.context import Context
-from features.contract import History
+from features.contract import SECOND_NS, History, floor_utc
 from features.errors import UserError
 from features.params import FeatureParams
 from features.pointintime import data_end, data_start
@@ -182,11 +182,7 @@ def as_of_grid(history: History, params: FeatureParams) -> pd.DatetimeIndex:
 
 def _as_of_index(as_of_dates) -> pd.DatetimeIndex:
     if isinstance(as_of_dates, pd.DatetimeIndex) and str(as_of_dates.tz) == "UTC":
-        idx = pd.DatetimeIndex(as_of_dates.astype("datetime64[ns, UTC]"))
-        if not idx.hasnans:
-            idx = _floor_seconds(idx)
-        elif (idx.asi8 % 1_000_000_000).any():
-            idx = idx.floor("s")
+        idx = floor_utc(pd.DatetimeIndex(as_of_dates.astype("datetime64[ns, UTC]")), SECOND_NS)
         if idx.is_monotonic_increasing and idx.is_unique:
             return idx
         return pd.DatetimeIndex(idx.unique().sort_values())
@@ -199,17 +195,7 @@ def _as_of_index(as_of_dates) -> pd.DatetimeIndex:
         idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if idx.hasnans:
         raise UserError("as_of dates must not be empty")
-    return _floor_seconds(idx).unique().sort_values()
-
-
-def _floor_seconds(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """`idx.floor("s")` for UTC nanosecond values without NaT, in integers (pandas' rounding
-    machinery costs a millisecond even for one value)."""
-    ns = idx.asi8
-    rest = ns % 1_000_000_000  # floor semantics: non-negative for times before 1970 too
-    if not rest.any():
-        return idx
-    return pd.DatetimeIndex((ns - rest).view("datetime64[ns]"), tz="UTC")
+    return floor_utc(idx, SECOND_NS).unique().sort_values()
 
 
 def _left_out(info: FeatureInfo, unavailable: dict[str, str]) -> bool:

@@ -22,12 +22,12 @@ def _daily(url: str) -> DailyStore:
 
 def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
     """The account's most recent daily row as an AccountScore mapping, or None if never scored."""
-    rows = _store(database_url).daily_scores(account_id=account_id)
+    store = _store(database_url)
+    rows = store.daily_scores(account_id=account_id)
     if not rows:
         return None
     r = rows[-1]
     reasons = list(r.get("reasons") or [])
-    store = _store(database_url)
     try:  # the CSM on the day's list
         owner = _daily(database_url).account_history(account_id, days=1)[-1].get("csm_owner")
     except UserError:

@@ -194,6 +194,17 @@ CLASSIC_LADDER = {
     "L2": {"escalation_risk": 0.55, "churn_risk": 0.60},
     "L3": {"escalation_risk": 0.75, "churn_risk": 0.80},
 }
+CLASSIC_RULES = {"renewal_at_risk": {"churn_risk": 0.5}}  # rule -> score -> threshold
+CLASSIC_URGENCY = {
+    "high": {"escalation_risk": 0.7, "churn_risk": 0.7},
+    "medium": {"escalation_risk": 0.45, "churn_risk": 0.5},
+}
+
+
+def _set_scores(conditions: list[dict], values: dict[str, float]) -> None:
+    for cond in conditions:
+        if cond.get("score") in values:
+            cond["value"] = values[cond["score"]]
 
 
 def _classic(params):  # type: ignore[no-untyped-def]
@@ -201,16 +212,9 @@ def _classic(params):  # type: ignore[no-untyped-def]
     for level, entry in CLASSIC_LADDER.items():
         data["levels"][level]["entry"] = entry
     for rule in data["rules"]:
-        for cond in rule["when"]:
-            if cond.get("score") == "churn_risk" and rule["name"] == "renewal_at_risk":
-                cond["value"] = 0.5
-    urgency = {"high": 0.7, "medium": None}
+        _set_scores(rule["when"], CLASSIC_RULES.get(rule["name"], {}))
     for cls in data["priority"]["urgency"]:
-        for cond in cls["any"]:
-            if cond.get("score") and cls["name"] in urgency:
-                cond["value"] = urgency[cls["name"]] or (
-                    0.45 if cond["score"] == "escalation_risk" else 0.5
-                )
+        _set_scores(cls["any"], CLASSIC_URGENCY.get(cls["name"], {}))
     return params.model_copy(update={"ladder": type(params.ladder).model_validate(data)})
 
 
