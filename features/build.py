@@ -33,7 +33,7 @@ from features.params import FeatureParams
 from features.pointintime import data_end, data_start
 from features.scorers import SentimentScorer, default_scorer
 from features.spec import FeatureInfo, FeatureSpec
-from features.windows import Snapshots, seconds
+from features.windows import NAT, Snapshots, ns_since_epoch, seconds
 
 __all__ = [
     "FAMILIES",
@@ -111,8 +111,11 @@ def build_features(
         ).tz_localize("UTC"),
     }
     wanted_names = set(wanted.names)
+    by_family: dict[str, list[FeatureInfo]] = {}
+    for f in wanted.features:
+        by_family.setdefault(f.family, []).append(f)
     for fam in FAMILIES:
-        infos = [f for f in wanted.features if f.family == fam.FAMILY]
+        infos = by_family.get(fam.FAMILY)
         if not infos:
             continue
         built_names = [f.name for f in infos if not _left_out(f, unavailable)]
@@ -148,11 +151,11 @@ def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
     start = np.repeat(seconds(acc["contract_start"]), n_t)
     churn_s = np.full(n_acc, np.iinfo(np.int64).max)
     if history.churn is not None and len(history.churn):
-        ch = history.churn.dropna(subset=["churned_at"])
-        first = ch.groupby("account_id")["churned_at"].min()
-        pos = ids.get_indexer(first.index)
-        ok = pos >= 0
-        churn_s[pos[ok]] = seconds(first)[ok]
+        ch = history.churn  # an account's first churn counts; rows without a time are ignored
+        pos = ids.get_indexer(pd.Index(ch["account_id"].to_numpy(dtype=object)))
+        when_ns = ns_since_epoch(ch["churned_at"])
+        ok = (pos >= 0) & (when_ns != NAT)
+        np.minimum.at(churn_s, pos[ok], np.floor_divide(when_ns[ok], 1_000_000_000))
     active = (start <= when) & (np.repeat(churn_s, n_t) >= when)
     code, when = code[active], when[active]
     return Snapshots(
@@ -208,28 +211,50 @@ def _missing(info: FeatureInfo, n: int):
     return np.full(n, np.nan)
 
 
-def _frame(columns: dict[str, Any], spec: FeatureSpec, n: int) -> pd.DataFrame:
-    """The output frame, numeric features assembled as one float block (cheap for one row)."""
+SMALL_FRAME = 100_000  # cells up to which the frame is built in place (the API's one row)
+
+
+def _frame(
+    columns: dict[str, Any], spec: FeatureSpec, n: int, small: bool | None = None
+) -> pd.DataFrame:
+    """The output frame, numeric features assembled as one float block.
+
+    A small frame is built with every column in place, then the others set by position (splitting
+    the block copies it: cheap for a few rows, and cheaper than inserting columns); a large one
+    gets its other columns inserted, which leaves the float block as it is.
+    """
+    names = ["account_id", "as_of", *spec.names]
+    others = [(0, columns["account_id"]), (1, columns["as_of"])] + [
+        (i + 2, _categorical(columns[f.name], f))
+        for i, f in enumerate(spec.features)
+        if f.dtype == "category"
+    ]
+    if small is None:
+        small = n * len(names) <= SMALL_FRAME
+    if small:
+        block = np.empty((len(names), n), dtype=np.float64)  # pandas keeps it column by column
+        for j, f in enumerate(spec.features, start=2):
+            if f.dtype == "float":
+                block[j] = columns[f.name]
+        frame = pd.DataFrame(block.T, columns=names, copy=False)
+        for pos, values in others:
+            frame.isetitem(pos, values)
+        return frame
     nums = [f.name for f in spec.features if f.dtype == "float"]
-    block = np.empty((n, len(nums)), dtype=np.float64)
+    block = np.empty((len(nums), n), dtype=np.float64)
     for j, name in enumerate(nums):
-        block[:, j] = np.asarray(columns[name], dtype=np.float64)
-    frame = pd.DataFrame(block, columns=nums, copy=False)
-    frame.insert(0, "account_id", columns["account_id"])
-    frame.insert(1, "as_of", columns["as_of"])
-    for f in spec.features:
-        if f.dtype == "category":
-            frame.insert(spec.names.index(f.name) + 2, f.name, _typed(columns[f.name], f).array)
+        block[j] = columns[name]
+    frame = pd.DataFrame(block.T, columns=nums, copy=False)
+    for pos, values in others:
+        frame.insert(pos, names[pos], values)
     return frame
 
 
-def _typed(values, info: FeatureInfo) -> pd.Series:
-    if info.dtype == "category":
-        cat = values if isinstance(values, pd.Categorical) else pd.Categorical(values)
-        if list(cat.categories) != list(info.levels or ()):
-            raise AssertionError(f"{info.name}: levels {list(cat.categories)} differ from the spec")
-        return pd.Series(cat)
-    return pd.Series(np.asarray(values, dtype=np.float64))
+def _categorical(values, info: FeatureInfo) -> pd.Series:
+    cat = values if isinstance(values, pd.Categorical) else pd.Categorical(values)
+    if list(cat.categories) != list(info.levels or ()):
+        raise AssertionError(f"{info.name}: levels {list(cat.categories)} differ from the spec")
+    return pd.Series(cat, copy=False)
 
 
 def _check_unique(feats: list[FeatureInfo]) -> None:

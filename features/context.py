@@ -9,7 +9,7 @@ import pandas as pd
 
 from features.contract import History
 from features.params import FeatureParams
-from features.windows import DAY, Snapshots, ns_since_epoch
+from features.windows import DAY, Snapshots, Timeline, ns_since_epoch
 
 if TYPE_CHECKING:
     from features.scorers import SentimentScorer
@@ -20,7 +20,7 @@ __all__ = ["Columns", "Context", "absent_reason", "ns_since_epoch"]
 
 class Context:
     """History, rows and params, plus per-table arrays computed once per build (ids as account
-    codes, times as int64 ns, tie ranks), so family builders stay in numpy."""
+    codes, times as int64 ns, timelines), so family builders stay in numpy."""
 
     def __init__(
         self,
@@ -34,6 +34,7 @@ class Context:
         self.params = params
         self.sentiment = sentiment
         self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._timelines: dict[tuple[str, str], Timeline] = {}
 
     def ago(self, days: int) -> np.ndarray:
         """Per row: the as_of moved back by some days, in seconds (the same array for the same
@@ -52,8 +53,16 @@ class Context:
         """Account code of every row of a table (-1: account without snapshot rows)."""
         key = (name, "__code__")
         if key not in self._cache:
-            ids = self.table(name)["account_id"].to_numpy(dtype=object)
-            self._cache[key] = self.snaps.ids.get_indexer(pd.Index(ids)).astype(np.int64)
+            self._cache[key] = codes_of(self.snaps.ids, self.table(name)["account_id"])
+        return self._cache[key]
+
+    def level(self, name: str, column: str, levels: tuple[str, ...]) -> np.ndarray:
+        """Position of each row's value in `levels` (-1: another value), so that families compare
+        small integers instead of strings."""
+        key = (name, "__level__" + column + repr(levels))
+        if key not in self._cache:
+            values = pd.Index(self.table(name)[column].to_numpy(dtype=object))
+            self._cache[key] = pd.Index(levels).get_indexer(values).astype(np.int64)
         return self._cache[key]
 
     def ns(self, name: str, column: str) -> np.ndarray:
@@ -63,19 +72,44 @@ class Context:
             self._cache[key] = ns_since_epoch(self.table(name)[column])
         return self._cache[key]
 
-    def rank(self, name: str, column: str) -> np.ndarray:
-        """Sort rank of an id column: breaks ties between equal times independently of row order."""
-        key = (name, "__rank__" + column)
+    def timeline(self, name: str, column: str) -> Timeline:
+        """A table's rows in (account, time) order by one time column, shared by the families
+        that read it, so it is sorted and its window edges looked up once per build."""
+        key = (name, column)
+        if key not in self._timelines:
+            self._timelines[key] = Timeline.build(
+                self.snaps, self.codes(name), self.ns(name, column)
+            )
+        return self._timelines[key]
+
+    def column(self, name: str, column: str) -> np.ndarray:
+        """A table column as a numpy array (object for text), read once per build."""
+        key = (name, "__col__" + column)
         if key not in self._cache:
-            self._cache[key] = pd.factorize(self.table(name)[column].astype(str), sort=True)[0]
+            self._cache[key] = self.table(name)[column].to_numpy()
         return self._cache[key]
 
     def ints(self, name: str, column: str, fill: int = 0) -> np.ndarray:
-        key = (name, "__int__" + column)
+        key = (name, f"__int__{column}:{fill}")
         if key not in self._cache:
             col = self.table(name)[column]
             self._cache[key] = col.to_numpy(dtype=np.int64, na_value=fill)
         return self._cache[key]
+
+
+def codes_of(ids: pd.Index, account_id: pd.Series) -> np.ndarray:
+    """Position of each row's account in `ids` (-1: none). Tables are often grouped by account
+    (usage exports are), so each run of equal ids is looked up once."""
+    values = account_id.to_numpy(dtype=object)
+    try:
+        changes = values[1:] != values[:-1]
+    except TypeError:  # pd.NA cannot be compared; look every row up
+        changes = np.ones(max(len(values) - 1, 0), dtype=bool)
+    heads = np.flatnonzero(np.concatenate(([True], changes)))[: len(values)]
+    if len(heads) > len(values) // 4:
+        return ids.get_indexer(pd.Index(values)).astype(np.int64)
+    runs = np.diff(np.append(heads, len(values)))
+    return np.repeat(ids.get_indexer(pd.Index(values[heads])).astype(np.int64), runs)
 
 
 def empty(table: pd.DataFrame | None) -> bool:

@@ -11,14 +11,15 @@ from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import Events, ratio
+from features.windows import ratio
 
 FAMILY = "csat"
+UNRATED = np.iinfo(np.int64).min  # stands for a missing rating while reading the column
 
 
 def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
     why = absent_reason("tickets", history.tickets)
-    if why is None and history.tickets["csat"].notna().sum() == 0:
+    if why is None and history.tickets["csat"].count() == 0:
         why = "tickets have no CSAT ratings"
     return {FAMILY: why} if why else {}
 
@@ -72,15 +73,21 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
 
 
 def compute(ctx: Context) -> Columns:
-    score = ctx.ints("tickets", "csat", fill=0)
-    rated = ctx.history.tickets["csat"].notna().to_numpy()
-    ev = Events.build(
-        ctx.snaps, ctx.codes("tickets"), ctx.ns("tickets", "resolved_at"), keep=rated,
-        values={"csat": score, "low": (score <= ctx.params.csat.low_at_most).astype(np.int64)},
-    )  # fmt: skip
+    raw = ctx.ints("tickets", "csat", fill=UNRATED)
+    rated = raw != UNRATED
+    score = np.where(rated, raw, 0)
+    resolved = ctx.timeline("tickets", "resolved_at")
+    ev = resolved.sums(
+        {
+            "rated": rated,
+            "csat": score * rated,
+            "low": rated & (score <= ctx.params.csat.low_at_most),
+        }
+    )
     end = ctx.snaps.as_of
     w = max(ctx.params.windows_days)
-    n_all, n_w = ev.count(None, end), ev.count(ctx.ago(w), end)
+    n_all = ev.sum("rated", None, end).astype(np.float64)
+    n_w = ev.sum("rated", ctx.ago(w), end).astype(np.float64)
     return {
         "csat_mean": ratio(ev.sum("csat", None, end), n_all),
         "csat_count": n_all,

@@ -10,7 +10,7 @@ from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import DAY, NAT, Events
+from features.windows import DAY, NAT, Timeline
 
 FAMILY = "escalations"
 
@@ -69,22 +69,21 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
 
 def compute(ctx: Context) -> Columns:
     code = ctx.codes("escalations")
-    opened_ns, ack_ns, closed_ns = (
-        ctx.ns("escalations", c) for c in ("opened_at", "acknowledged_at", "closed_at")
-    )
-    opened = Events.build(ctx.snaps, code, opened_ns)
-    closed = Events.build(ctx.snaps, code, closed_ns)
+    ack_ns, closed_ns = ctx.ns("escalations", "acknowledged_at"), ctx.ns("escalations", "closed_at")
+    opened = ctx.timeline("escalations", "opened_at")
+    closed = ctx.timeline("escalations", "closed_at")
     # handled = acknowledged or closed, whichever came first (NaT only when neither happened)
     first_done = np.where(
         ack_ns == NAT, closed_ns, np.where(closed_ns == NAT, ack_ns, np.minimum(ack_ns, closed_ns))
     )
-    handled = Events.build(ctx.snaps, code, first_done)
+    handled = Timeline.build(ctx.snaps, code, first_done)
     end = ctx.snaps.as_of
     w = ctx.params.escalations.window_days
+    n = opened.count(None, end)
     return {
-        "escalations_count": opened.count(None, end),
+        "escalations_count": n,
         f"escalations_{w}d": opened.count(ctx.ago(w), end),
         "escalations_days_since_last": (end - opened.last_time(end)) / DAY,
-        "escalations_open": opened.count(None, end) - closed.count(None, end),
-        "escalations_unacknowledged": opened.count(None, end) - handled.count(None, end),
+        "escalations_open": n - closed.count(None, end),
+        "escalations_unacknowledged": n - handled.count(None, end),
     }

@@ -13,12 +13,14 @@ import functools
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.util import find_spec
+from itertools import repeat
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 
 
 @runtime_checkable
@@ -179,18 +181,30 @@ class CachedScorer:
         return float(self.scores([text], [language])[0])
 
     def scores(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
-        if len(texts) == 0:
+        return self.scores_keyed(self.keys(texts, languages), lambda i: (texts[i], languages[i]))
+
+    def scores_keyed(
+        self, keys: np.ndarray, text_of: Callable[[int], tuple[str, str]]
+    ) -> np.ndarray:
+        """Scores of items identified by 64-bit keys (equal keys: equal text and language);
+        `text_of(i)` gives item i's (text, language), asked only for keys not cached yet."""
+        if len(keys) == 0:
             return np.zeros(0)
-        keys = self.keys(texts, languages)
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        got = np.array([self.cache.get(k, np.nan) for k in uniq.tolist()], dtype=np.float64)
-        for i in np.flatnonzero(np.isnan(got)):
-            j = int(first[i])
-            got[i] = float(np.clip(self.scorer.score(texts[j], languages[j]), -1.0, 1.0))
-        if len(self.cache) + len(uniq) > self.max_entries:
+        codes, uniq = pd.factorize(keys)
+        distinct = uniq.tolist()
+        got = np.fromiter(map(self.cache.get, distinct, repeat(np.nan)), np.float64, len(distinct))
+        new = np.flatnonzero(np.isnan(got))
+        if len(new):
+            first = np.full(len(distinct), len(keys), dtype=np.int64)
+            np.minimum.at(first, codes, np.arange(len(keys)))
+            for i in new.tolist():
+                text, language = text_of(int(first[i]))
+                got[i] = float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
+        if len(self.cache) + len(new) > self.max_entries:
             self.cache.clear()
-        self.cache.update(zip(uniq.tolist(), got.tolist(), strict=True))
-        return got[inverse.ravel()]
+            new = np.arange(len(distinct))
+        self.cache.update(zip(uniq[new].tolist(), got[new].tolist(), strict=True))
+        return got[codes]
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
 from features.spec import FeatureInfo, number
-from features.windows import Events, ratio
+from features.windows import ratio
 
 FAMILY = "sentiment"
 
@@ -72,12 +72,14 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
 
 
 def ticket_scores(history: History, scorer: SentimentScorer) -> np.ndarray:
-    """Score per ticket row of `history.tickets`, in its language, each distinct text once."""
+    """Score per ticket row of `history.tickets`, in its language, each distinct text once.
+
+    A ticket's text is its subject and body joined by a newline. It is looked up by a key mixed
+    from the hashes of language, subject and body (Python keeps a string's hash, so a warm lookup
+    handles no text) and built only for the texts the cache has not scored yet.
+    """
     t = history.tickets
-    text = [
-        f"{'' if _blank(s) else s}\n{'' if _blank(b) else b}"
-        for s, b in zip(t["subject"].tolist(), t["body"].tolist(), strict=True)
-    ]
+    subject, body = _texts(t["subject"].tolist()), _texts(t["body"].tolist())
     lang_of = dict(
         zip(
             history.accounts["account_id"].tolist(),
@@ -85,12 +87,32 @@ def ticket_scores(history: History, scorer: SentimentScorer) -> np.ndarray:
             strict=True,
         )
     )
-    own = t["language"].tolist() if "language" in t.columns else [None] * len(t)
-    language = [
-        str(o) if not _blank(o) else str(lang_of.get(a) or "en")
-        for o, a in zip(own, t["account_id"].tolist(), strict=True)
-    ]
-    return cached(scorer).scores(text, language)
+    codes, ids = pd.factorize(t["account_id"].to_numpy(dtype=object))
+    by_account = np.array([str(lang_of.get(a) or "en") for a in ids.tolist()] + ["en"], object)
+    language = by_account[codes]  # code -1 (no account id) takes the last entry, "en"
+    if "language" in t.columns:
+        own = t["language"].tolist()
+        language = np.array(
+            [str(o) if not _blank(o) else d for o, d in zip(own, language, strict=True)], object
+        )
+    keys = _mix(_mix(_hashes(language), _hashes(subject)), _hashes(body))
+    return cached(scorer).scores_keyed(
+        keys, lambda i: (f"{subject[i]}\n{body[i]}", str(language[i]))
+    )
+
+
+def _texts(values: list) -> list[str]:
+    """Text cells as strings; a missing one is empty."""
+    return [v if type(v) is str else "" if _blank(v) else str(v) for v in values]
+
+
+def _hashes(values: list[str] | np.ndarray) -> np.ndarray:
+    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+
+
+def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One 64-bit key from two (wrapping multiply-add, as a polynomial string hash does)."""
+    return (a.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + b.view(np.uint64)).view(np.int64)
 
 
 def _blank(v: object) -> bool:
@@ -102,22 +124,19 @@ def compute(ctx: Context) -> Columns:
     score = ticket_scores(ctx.history, ctx.sentiment or default_scorer())
     # scores as integers (1e-9 steps) so window sums are exact and independent of other rows
     q = np.rint(score * QUANTUM).astype(np.int64)
-    neg = (score < p.sentiment.negative_below).astype(np.int64)
-    ev = Events.build(
-        ctx.snaps, ctx.codes("tickets"), ctx.ns("tickets", "created_at"),
-        values={"q": q, "negative": neg}, tiebreak=ctx.rank("tickets", "ticket_id"),
-    )  # fmt: skip
+    created = ctx.timeline("tickets", "created_at")
+    ev = created.sums({"q": q, "negative": score < p.sentiment.negative_below})
     end = ctx.snaps.as_of
     out: Columns = {}
     for w in p.windows_days:
-        n = ev.count(ctx.ago(w), end)
+        n = created.count(ctx.ago(w), end)
         out[f"sentiment_mean_{w}d"] = ratio(ev.sum("q", ctx.ago(w), end), n * QUANTUM)
-        out[f"sentiment_min_{w}d"] = ev.min("q", ctx.ago(w), end) / QUANTUM
+        out[f"sentiment_min_{w}d"] = created.min(q, ctx.ago(w), end) / QUANTUM
         out[f"sentiment_negative_share_{w}d"] = ratio(ev.sum("negative", ctx.ago(w), end), n)
     tr = p.sentiment.trend
     r0, b0 = ctx.ago(tr.recent_days), ctx.ago(tr.recent_days + tr.baseline_days)
-    recent = ratio(ev.sum("q", r0, end), ev.count(r0, end) * QUANTUM)
-    base = ratio(ev.sum("q", b0, r0), ev.count(b0, r0) * QUANTUM)
+    recent = ratio(ev.sum("q", r0, end), created.count(r0, end) * QUANTUM)
+    base = ratio(ev.sum("q", b0, r0), created.count(b0, r0) * QUANTUM)
     out["sentiment_trend"] = recent - base
     return out
 

@@ -16,7 +16,7 @@ from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import NAT, Events
+from features.windows import NAT, Timeline
 
 FAMILY = "sla"
 KINDS = {"first_response": ("first_response_at", "sla_first_response_hours", "first response", "Erstantwort"),
@@ -94,16 +94,15 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
 
 def compute(ctx: Context) -> Columns:
     p = ctx.params
-    t = ctx.history.tickets
     end = ctx.snaps.as_of
     share = p.sla.near_miss_share
     code = ctx.codes("tickets")
     created = ctx.ns("tickets", "created_at")
-    prio = t["priority"].to_numpy(dtype=object)
+    prio = ctx.level("tickets", "priority", p.priorities)
     snaps = ctx.snaps
     out: Columns = {}
     for kind, (done_col, target_col, _, _) in KINDS.items():
-        hours = t[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
+        hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
         known = (created != NAT) & np.isfinite(hours)
         target = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)  # ns
         deadline = np.where(known, created + target, NAT)
@@ -112,24 +111,26 @@ def compute(ctx: Context) -> Columns:
         breached = known & (~has_done | (done > deadline))
         margin = np.rint(target * share).astype(np.int64)
         near = known & has_done & (done <= deadline) & (done > deadline - margin)
-        br = Events.build(snaps, code, deadline, keep=breached)
-        nm = Events.build(snaps, code, done, keep=near)
+        br = Timeline.build(snaps, code, deadline, keep=breached)
+        br_prio = br.sums({level: prio == i for i, level in enumerate(p.priorities)})
+        on_done = ctx.timeline("tickets", done_col).sums({"near": near, "closed": breached})
         for w in p.windows_days:
             out[f"sla_{kind}_breaches_{w}d"] = br.count(ctx.ago(w), end)
-            out[f"sla_{kind}_near_misses_{w}d"] = nm.count(ctx.ago(w), end)
+            nm = on_done.sum("near", ctx.ago(w), end)
+            out[f"sla_{kind}_near_misses_{w}d"] = nm.astype(np.float64)
         for level in p.priorities:
-            ev = Events.build(snaps, code, deadline, keep=breached & (prio == level))
             for w in p.sla.by_priority_windows:
-                out[f"sla_{kind}_breaches_{level.lower()}_{w}d"] = ev.count(ctx.ago(w), end)
+                n = br_prio.sum(level, ctx.ago(w), end)
+                out[f"sla_{kind}_breaches_{level.lower()}_{w}d"] = n.astype(np.float64)
         # at risk at D: risk_start <= D <= min(deadline, done); counted as starts minus ends
         risk_start = np.where(known, deadline - margin, NAT)
         risk_end = np.where(breached, deadline, done)
         valid = known & (risk_start <= risk_end)
-        starts = Events.build(snaps, code, risk_start, keep=valid)
-        ends = Events.build(snaps, code, risk_end, keep=valid)
+        starts = Timeline.build(snaps, code, risk_start, keep=valid)
+        ends = Timeline.build(snaps, code, risk_end, keep=valid)
         # starts at or before D (D is a whole second); ends strictly before D leave the set
         out[f"sla_{kind}_at_risk"] = starts.count(None, end + 1) - ends.count(None, end)
         # open and breached at D: deadline < D <= done (or never done)
-        closed = Events.build(snaps, code, done, keep=breached)
-        out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
+        closed = on_done.sum("closed", None, end).astype(np.float64)
+        out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed
     return out

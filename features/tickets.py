@@ -13,7 +13,7 @@ from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import NAT, Events, ratio
+from features.windows import NAT, ratio
 
 FAMILY = "tickets"
 
@@ -119,33 +119,31 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
 
 def compute(ctx: Context) -> Columns:
     p = ctx.params
-    t = ctx.history.tickets
     snaps, end = ctx.snaps, ctx.snaps.as_of
-    code, rank = ctx.codes("tickets"), ctx.rank("tickets", "ticket_id")
-    created_ns, fr_ns, res_ns = (
-        ctx.ns("tickets", c) for c in ("created_at", "first_response_at", "resolved_at")
+    created_ns, fr_ns = ctx.ns("tickets", "created_at"), ctx.ns("tickets", "first_response_at")
+    res_ns = ctx.ns("tickets", "resolved_at")
+    prio = ctx.level("tickets", "priority", p.priorities)
+    is_p1 = prio == 0
+    created = ctx.timeline("tickets", "created_at")
+    by_prio = created.sums({level: prio == i for i, level in enumerate(p.priorities)})
+    resolved = ctx.timeline("tickets", "resolved_at")
+    done = resolved.sums(
+        {
+            "p1": is_p1,
+            "reopened": ctx.ints("tickets", "reopen_count") > 0,
+            "secs": _secs(res_ns, created_ns),
+        }
     )
-    created = Events.build(snaps, code, created_ns)
     out: Columns = {}
     for w in p.windows_days:
         out[f"tickets_{w}d"] = created.count(ctx.ago(w), end)
-    prio = t["priority"].to_numpy(dtype=object)
-    for i, level in enumerate(p.priorities):
-        sel = prio == level
-        ev = Events.build(snaps, code, created_ns, keep=sel)
+    for level in p.priorities:
         for w in p.tickets.by_priority_windows:
-            out[f"tickets_{_p(level)}_{w}d"] = ev.count(ctx.ago(w), end)
-        if i == 0:
-            done = Events.build(snaps, code, res_ns, keep=sel)
-            out["tickets_open_p1"] = ev.count(None, end) - done.count(None, end)
-    reopened = (ctx.ints("tickets", "reopen_count") > 0).astype(np.int64)
-    resolved = Events.build(
-        snaps,
-        code,
-        res_ns,
-        values={"reopened": reopened, "secs": _secs(res_ns, created_ns)},
-        tiebreak=rank,
-    )
+            n = by_prio.sum(level, ctx.ago(w), end)
+            out[f"tickets_{_p(level)}_{w}d"] = n.astype(np.float64)
+    out["tickets_open_p1"] = (
+        by_prio.sum(p.priorities[0], None, end) - done.sum("p1", None, end)
+    ).astype(np.float64)
     out["tickets_open"] = created.count(None, end) - resolved.count(None, end)
     tr = p.tickets.trend
     recent = created.count(ctx.ago(tr.recent_days), end)
@@ -154,19 +152,18 @@ def compute(ctx: Context) -> Columns:
     longest = max(p.windows_days)
     n_res = resolved.count(ctx.ago(longest), end)
     out[f"tickets_reopen_rate_{longest}d"] = ratio(
-        resolved.sum("reopened", ctx.ago(longest), end), n_res
+        done.sum("reopened", ctx.ago(longest), end), n_res
     )
     out[f"tickets_resolution_hours_mean_{longest}d"] = ratio(
-        resolved.sum("secs", ctx.ago(longest), end), n_res * 3600.0
+        done.sum("secs", ctx.ago(longest), end), n_res * 3600.0
     )
     seats = snaps.floats_at_rows("seats")
     out[f"tickets_per_seat_{tr.recent_days}d"] = ratio(recent, seats)
-    responded = Events.build(
-        snaps, code, fr_ns, values={"secs": _secs(fr_ns, created_ns)}, tiebreak=rank
-    )
+    responded = ctx.timeline("tickets", "first_response_at")
     n_fr = responded.count(ctx.ago(longest), end)
+    response_secs = responded.sums({"secs": _secs(fr_ns, created_ns)})
     out[f"tickets_first_response_hours_mean_{longest}d"] = ratio(
-        responded.sum("secs", ctx.ago(longest), end), n_fr * 3600.0
+        response_secs.sum("secs", ctx.ago(longest), end), n_fr * 3600.0
     )
     return out
 

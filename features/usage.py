@@ -15,7 +15,7 @@ from features.context import Columns, Context, absent_reason, ns_since_epoch
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import DAY, Events, ratio
+from features.windows import DAY, Timeline, ratio
 
 FAMILY = "usage"
 
@@ -124,16 +124,12 @@ def compute(ctx: Context) -> Columns:
     day = np.floor_divide(date_ns, 1_000_000_000 * DAY)  # integer day numbers since the epoch
     au = ctx.ints("usage", "active_users")
     evn = ctx.ints("usage", "events")
-    ev = Events.build(
-        ctx.snaps, code, date_ns, keep=in_contract,
-        values={"au": au, "au2": au * au, "tau": day * au, "ev": evn},
-    )  # fmt: skip
-    active = in_contract & ((au > 0) | (evn > 0))
-    act = Events.build(ctx.snaps, code, date_ns, keep=active)
+    rows = Timeline.build(ctx.snaps, code, date_ns, keep=in_contract)
+    ev = rows.sums({"au": au, "au2": au * au, "tau": day * au, "ev": evn})
     end = ctx.snaps.as_of
     # days count from the account's first usage row known at as_of (before it: not yet tracked);
     # an account with no usage row before as_of has no usage features (NaN), not zeros
-    first = ev.first_time(end)
+    first = rows.first_time(end)
     start_day = np.where(np.isnan(first), end // DAY, np.nan_to_num(first) // DAY).astype(np.int64)
     d = end // DAY  # as_of's day number: rows for days < d are known
 
@@ -172,7 +168,7 @@ def compute(ctx: Context) -> Columns:
     out[f"usage_active_users_zscore_{s}d"] = ratio(
         out[f"usage_active_users_mean_{s}d"] - out["usage_active_users_baseline"], std
     )
-    last = act.last_time(end)
+    last = rows.last_time(end, where=(au > 0) | (evn > 0))
     out["usage_days_since_active"] = (end - last) / DAY - 1.0  # yesterday's activity -> 0 days
     seats = ctx.snaps.floats_at_rows("seats")
     out["usage_seat_utilisation"] = ratio(out[f"usage_active_users_mean_{lg}d"], seats)

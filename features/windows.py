@@ -1,10 +1,11 @@
 """Vectorised point-in-time look-ups: events per account and window for many snapshots at once.
 
-Events of one kind are sorted by (account, time) into one array of keys `code * SPAN + seconds`;
-"events before D" for every snapshot is then a single `searchsorted`, and sums over a window are
-differences of per-account prefix sums. Prefix sums restart at every account, so a snapshot's
-values depend only on its own account's events (the batch and the one-account API path agree to
-the bit), and only on events before D (appending later events changes nothing).
+Events with a time are sorted by (account, time) into one array of keys `code * SPAN + seconds`
+(a `Timeline`); "events before D" for every snapshot is then a single `searchsorted`, and sums of
+integer values over a window are differences of one running sum (`Sums`). Integer sums are exact,
+so a snapshot's values depend only on its own account's events (the batch and the one-account API
+path agree to the bit) and only on events before D (appending later events changes nothing), and
+the order of events with equal times never matters.
 """
 
 from __future__ import annotations
@@ -67,20 +68,18 @@ class Snapshots:
 
 
 @dataclass
-class Events:
-    """Events of one kind, each with an account, a time (seconds) and optional values.
+class Timeline:
+    """Events of one kind in (account, time) order: each a table row with an account and a time.
 
-    Rows with an unknown account or a missing time are ignored: they are not known at any as_of.
-    `tiebreak` orders events with equal times so that prefix sums do not depend on row order.
+    Rows with an unknown account or a missing time are left out: they are not known at any as_of.
+    Window edges are looked up once per boundary array and shared by every feature on this timeline.
     """
 
     snaps: Snapshots
-    key: np.ndarray
-    time: np.ndarray
-    values: dict[str, np.ndarray]
-    _prefix: dict[str, np.ndarray] = field(default_factory=dict)
-    _group_start: np.ndarray | None = None
+    key: np.ndarray  # sorted: code * SPAN + seconds
+    rows: np.ndarray | None  # table row of each event; None: every row, in table order
     _positions: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _group_start: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -89,24 +88,37 @@ class Events:
         codes: np.ndarray,
         times_ns: np.ndarray,
         keep: np.ndarray | None = None,
-        values: dict[str, np.ndarray] | None = None,
-        tiebreak: np.ndarray | None = None,
-    ) -> Events:
+    ) -> Timeline:
         """Events from parallel arrays: account codes (-1 = no snapshot row), times in ns since
-        the epoch (NaT as int64 = unknown, dropped), an optional row mask, values and tie ranks."""
+        the epoch (NaT as int64 = unknown, dropped) and an optional row mask."""
         ok = (codes >= 0) & (times_ns != NAT)
         if keep is not None:
             ok &= keep
-        c = codes[ok].astype(np.int64)
-        t = np.floor_divide(times_ns[ok], 1_000_000_000)
+        every = bool(ok.all())
+        rows = None if every else np.flatnonzero(ok)
+        c = codes if rows is None else codes[rows]
+        t = np.floor_divide(times_ns if rows is None else times_ns[rows], 1_000_000_000)
         if t.size and (t.min() < 0 or t.max() >= SPAN):  # the contract keeps times in 1990..
             t = np.clip(t, 0, SPAN - 1)
-        order = np.lexsort((tiebreak[ok], t, c) if tiebreak is not None else (t, c))
-        vals = {k: np.asarray(v)[ok][order] for k, v in (values or {}).items()}
-        return cls(snaps, c[order] * SPAN + t[order], t[order], vals)
+        key = c.astype(np.int64) * SPAN + t
+        if key.size > 1 and not bool((key[1:] >= key[:-1]).all()):  # exports are often in order
+            order = np.argsort(key)  # equal keys may land in any order: nothing depends on it
+            key = key[order]
+            rows = order if rows is None else rows[order]
+        return cls(snaps, key, rows)
 
     def __len__(self) -> int:
         return len(self.key)
+
+    @functools.cached_property
+    def time(self) -> np.ndarray:
+        """Each event's time in seconds since the epoch."""
+        return self.key % SPAN
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """A per-table-row array in event order."""
+        v = np.asarray(values)
+        return v if self.rows is None else v[self.rows]
 
     def position(self, before_s: np.ndarray) -> np.ndarray:
         """Per snapshot row: index just past the account's events with time < before_s.
@@ -122,50 +134,42 @@ class Events:
         return pos
 
     def group_start(self) -> np.ndarray:
+        """Per snapshot row: index of its account's first event."""
         if self._group_start is None:
-            self._group_start = np.searchsorted(self.key, self.snaps.base, side="left")
+            per_account = np.searchsorted(
+                self.key, np.arange(len(self.snaps.ids), dtype=np.int64) * SPAN, side="left"
+            )
+            self._group_start = per_account[self.snaps.code]
         return self._group_start
+
+    def _lo(self, start_s: np.ndarray | None) -> np.ndarray:
+        return self.group_start() if start_s is None else self.position(start_s)
 
     def count(self, start_s: np.ndarray | None, end_s: np.ndarray) -> np.ndarray:
         """Events with start_s <= time < end_s (start None: since the beginning), as float64."""
-        hi = self.position(end_s)
-        lo = self.group_start() if start_s is None else self.position(start_s)
-        return np.maximum(hi - lo, 0).astype(np.float64)
+        return np.maximum(self.position(end_s) - self._lo(start_s), 0).astype(np.float64)
 
-    def prefix(self, name: str) -> np.ndarray:
-        """Inclusive running sum of a value, restarting at every account."""
-        if name not in self._prefix:
-            v = self.values[name]
-            self._prefix[name] = grouped_cumsum(v, self.key // SPAN)
-        return self._prefix[name]
+    def sums(self, values: dict[str, np.ndarray]) -> Sums:
+        """Window sums of some integer values given per table row (booleans count)."""
+        prefix = {}
+        for name, given in values.items():
+            v = self.take(given)
+            if v.dtype.kind not in "iub":
+                raise TypeError(f"{name}: window sums need integer values, got {v.dtype}")
+            running = np.zeros(len(v) + 1, dtype=np.int64)
+            np.cumsum(v, out=running[1:])
+            prefix[name] = running
+        return Sums(self, prefix)
 
-    def _before(self, name: str, pos: np.ndarray) -> np.ndarray:
-        """Sum of the account's values at positions < pos (0 when there are none)."""
-        incl = self.prefix(name)
-        gs = self.group_start()
-        has = pos > gs
-        idx = np.where(has, pos - 1, 0)
-        got = incl[idx] if len(incl) else np.zeros(len(pos), dtype=incl.dtype)
-        return np.where(has, got, np.zeros(1, dtype=incl.dtype))
-
-    def sum(self, name: str, start_s: np.ndarray | None, end_s: np.ndarray) -> np.ndarray:
-        """Sum of a value over events with start_s <= time < end_s (in the value's dtype)."""
-        hi = self.position(end_s)
-        total = self._before(name, hi)
-        if start_s is None:
-            return total
-        lo = np.minimum(self.position(start_s), hi)
-        return total - self._before(name, lo)
-
-    def min(self, name: str, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
-        """Minimum of a value over the window; NaN where the window holds no event."""
+    def min(self, values: np.ndarray, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+        """Minimum of a per-table-row value over the window; NaN where it holds no event."""
         hi = self.position(end_s)
         lo = self.position(start_s)
         out = np.full(len(hi), np.nan)
         ok = hi > lo
         if not ok.any():
             return out
-        v = np.append(self.values[name].astype(np.float64), np.inf)
+        v = np.append(self.take(values).astype(np.float64), np.inf)
         idx = np.empty(2 * int(ok.sum()), dtype=np.int64)
         idx[0::2] = lo[ok]
         idx[1::2] = hi[ok]
@@ -180,29 +184,35 @@ class Events:
         out[has] = self.time[gs[has]]
         return out
 
-    def last_time(self, end_s: np.ndarray) -> np.ndarray:
-        """Time (seconds, float) of the account's last event before end_s; NaN if none."""
+    def last_time(self, end_s: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        """Time (seconds, float) of the account's last event before end_s, among the table rows
+        `where` marks (all when None); NaN if none."""
         hi = self.position(end_s)
-        has = hi > self.group_start()
+        if where is None:
+            last = hi - 1
+        else:  # per event: the index of the latest marked event at or before it, -1 if none
+            marked = np.where(self.take(where), np.arange(len(self.key)), -1)
+            latest = np.maximum.accumulate(marked) if len(marked) else marked
+            last = np.where(hi > 0, latest[np.maximum(hi - 1, 0)] if len(latest) else -1, -1)
+        has = last >= self.group_start()
         out = np.full(len(hi), np.nan)
-        out[has] = self.time[hi[has] - 1]
+        out[has] = self.time[last[has]]
         return out
 
 
-def grouped_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Running sums restarting at every group (groups sorted): integers exactly; floats summed
-    left to right within the group only, so a group's sums never depend on other groups."""
-    v = np.asarray(values)
-    if v.dtype.kind in "iub":
-        total = np.cumsum(v.astype(np.int64))
-        starts = (
-            np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
-            if len(v)
-            else np.zeros(0, np.int64)
-        )
-        before = np.concatenate(([0], total))[starts]
-        return total - np.repeat(before, np.diff(np.append(starts, len(v))))
-    return np.asarray(pd.Series(v.astype(np.float64)).groupby(groups, sort=False).cumsum())
+@dataclass
+class Sums:
+    """Running sums of some integer values along a timeline: a window's sum is a difference of two
+    of them, exact and independent of the order of events with equal times."""
+
+    timeline: Timeline
+    prefix: dict[str, np.ndarray]  # per value: int64, one longer than the timeline, first 0
+
+    def sum(self, name: str, start_s: np.ndarray | None, end_s: np.ndarray) -> np.ndarray:
+        """Sum of a value over events with start_s <= time < end_s, as int64 (start None: since
+        the beginning; windows never end before they start)."""
+        running = self.prefix[name]
+        return running[self.timeline.position(end_s)] - running[self.timeline._lo(start_s)]
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

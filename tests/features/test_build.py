@@ -11,7 +11,7 @@ import pandas.testing as pdt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from features.build import FeatureSpec, as_of_grid, build_features, full_spec
+from features.build import FeatureSpec, _frame, as_of_grid, build_features, full_spec
 from features.pointintime import history_at
 
 SETTINGS = settings(
@@ -256,3 +256,20 @@ def test_simulated_world_one_account_equals_batch(params, make_history):
         )
         mine = batch.frame[(batch.frame["account_id"] == aid) & (batch.frame["as_of"] == grid[-1])]
         pdt.assert_frame_equal(alone.frame, mine.reset_index(drop=True), check_exact=True)
+
+
+def test_small_and_large_frame_assembly_agree(params, make_history):
+    """The output frame is built in place for few rows and by inserting columns for many: the
+    two must give the same frame."""
+    history = make_history(8, 4)
+    grid = as_of_grid(history, params.features)[-3:]
+    fs = build_features(history, grid, params.features)
+    columns = {"account_id": fs.frame["account_id"].to_numpy(), "as_of": fs.frame["as_of"]}
+    for f in fs.spec.features:
+        col = fs.frame[f.name]
+        columns[f.name] = col.array if f.dtype == "category" else col.to_numpy()
+    n = len(fs.frame)
+    small = _frame(columns, fs.spec, n, small=True)
+    large = _frame(columns, fs.spec, n, small=False)
+    pdt.assert_frame_equal(small, fs.frame, check_exact=True)
+    pdt.assert_frame_equal(large, fs.frame, check_exact=True)

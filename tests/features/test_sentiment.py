@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -21,3 +23,29 @@ def test_scores_agree_with_intended_tone(make_world, make_history, language):
     r = float(np.corrcoef(scores[mine], intended)[0, 1])
     print(f"sentiment agreement ({language}): Pearson r = {r:.3f} over {mine.sum()} tickets")
     assert mine.sum() >= 100 and r > 0.25
+
+
+def test_ticket_scores_equal_scoring_each_joined_text(make_history):
+    """The hashed keys give the same score as scoring "subject\\nbody" in the ticket's language,
+    with blank texts, a per-ticket language column and tickets of unknown accounts."""
+    history = make_history(6, 2)
+    t = history.tickets.copy()
+    t.loc[t.index[:3], "subject"] = None
+    t.loc[t.index[3:5], "body"] = np.nan
+    t.loc[t.index[5], "account_id"] = "no-such-account"
+    t["language"] = ["de" if i % 4 == 0 else None for i in range(len(t))]
+    history = replace(history, tickets=t)
+    lang_of = dict(zip(history.accounts["account_id"], history.accounts["language"], strict=True))
+    text = [
+        f"{s or ''}\n{'' if b != b else b or ''}"
+        for s, b in zip(t["subject"], t["body"], strict=True)
+    ]
+    language = [
+        o or lang_of.get(a) or "en" for o, a in zip(t["language"], t["account_id"], strict=True)
+    ]
+    want = CachedScorer(LexiconScorer()).scores(text, language)
+    scorer = CachedScorer(LexiconScorer())
+    got = ticket_scores(history, scorer)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(ticket_scores(history, scorer), want)  # warm: from the cache
+    assert want.std() > 0
