@@ -7,7 +7,8 @@ violation naming its table, column, row and rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -274,6 +275,282 @@ def validated(
     if violations:
         raise DataValidationError(violations, source)
     return history
+
+
+# --- typed values (a parsed API request) ---------------------------------------------------------
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min
+_UTC = pd.DatetimeTZDtype(tz="UTC")
+
+
+class NeedsGeneralPath(Exception):
+    """A value `check_values` does not type itself (text, out-of-range times, non-finite numbers...)."""
+
+
+def check_values(
+    tables: Mapping[str, Mapping[str, Any] | None],
+    params: ContractParams,
+    now: pd.Timestamp,
+) -> tuple[History, list[Violation]]:
+    """`check` for tables whose values are already typed (str, int, float, datetime, date, None),
+    as a parsed request gives them: the same History and violations as `check` on the same columns
+    (whole numbers int64 unless one is missing), checked in plain Python with each frame built once.
+
+    Each table maps every contract column to its values (a list); extra columns are arrays, kept as
+    they are. Raises NeedsGeneralPath when a value needs `check`'s parsing; the caller then uses it.
+    """
+    now = _utc(now)
+    typed: dict[str, dict[str, Any] | None] = {}
+    violations: list[Violation] = []
+    for name, table in TABLES.items():
+        columns = tables.get(name)
+        if columns is None:
+            if table.required:
+                raise NeedsGeneralPath(f"{name}: table missing")
+            typed[name] = None
+            continue
+        typed[name], found = _check_values_table(columns, table, params, now)
+        violations += found
+    violations += _foreign_key_values(typed)
+    cells = typed["tickets"]
+    assert cells is not None and typed["accounts"] is not None
+    cells |= _sla_values(cells, typed["accounts"], params)
+    frames = {
+        name: None if c is None else pd.DataFrame(c, index=pd.RangeIndex(_rows(c)), copy=False)
+        for name, c in typed.items()
+    }
+    history = History(
+        accounts=frames["accounts"],  # type: ignore[arg-type]
+        tickets=frames["tickets"],  # type: ignore[arg-type]
+        usage=frames["usage"],
+        escalations=frames["escalations"],
+        churn=frames["churn"],
+    )
+    return history, violations
+
+
+def _rows(cells: Mapping[str, Any]) -> int:
+    return len(next(iter(cells.values())))
+
+
+def _foreign_key_values(typed: Mapping[str, dict[str, Any] | None]) -> list[Violation]:
+    """`_foreign_keys` on typed columns (ids are str or None)."""
+    accounts = typed["accounts"]
+    assert accounts is not None
+    known = {v for v in accounts["account_id"] if v is not None}
+    found: list[Violation] = []
+    for name in ("tickets", "usage", "escalations", "churn"):
+        cells = typed[name]
+        if cells is None:
+            continue
+        bad = np.fromiter((v is not None and v not in known for v in cells["account_id"]), bool)
+        found += _flag(
+            cells,
+            TABLES[name],
+            "account_id",
+            bad,
+            "foreign_key",
+            "account {v!r} is not in accounts",
+        )
+    esc, tickets = typed["escalations"], typed["tickets"]
+    if esc is not None and tickets is not None:
+        ticket_ids = {v for v in tickets["ticket_id"] if v is not None}
+        bad = np.fromiter((v is not None and v not in ticket_ids for v in esc["ticket_id"]), bool)
+        found += _flag(
+            esc, ESCALATIONS, "ticket_id", bad, "foreign_key", "ticket {v!r} is not in tickets"
+        )
+    return found
+
+
+def _sla_values(
+    tickets: Mapping[str, Any], accounts: Mapping[str, Any], params: ContractParams
+) -> dict[str, np.ndarray]:
+    """`_fill_sla` on typed columns: the policy's targets where a ticket has none of its own."""
+    tier_of: dict[str, Any] = {}
+    for aid, tier in zip(accounts["account_id"], accounts["tier"], strict=True):
+        tier_of.setdefault(aid, tier)  # an id's first row, as `_fill_sla` reads it
+    priorities = set(params.priorities)
+    out = {}
+    for column, attr in (
+        ("sla_first_response_hours", "first_response"),
+        ("sla_resolution_hours", "resolution"),
+    ):
+        fallback = []
+        for aid, prio in zip(tickets["account_id"], tickets["priority"], strict=True):
+            policy = params.sla_policy.get(tier_of.get(aid))  # type: ignore[arg-type]
+            known = policy is not None and prio in priorities and prio in policy
+            fallback.append(float(getattr(policy[prio], attr)) if known else np.nan)  # type: ignore[index]
+        own = tickets[column]
+        out[column] = np.where(np.isnan(own), np.array(fallback, dtype="float64"), own)
+    return out
+
+
+def _nanos(v: Any, date_only: bool) -> int:
+    """A date (midnight) or datetime (naive = UTC) as UTC nanoseconds since 1970."""
+    if date_only:
+        if type(v) is not dt.date:
+            raise NeedsGeneralPath("not a date")
+        return (v.toordinal() - _EPOCH) * 86_400 * SECOND_NS
+    if type(v) is not dt.datetime:
+        raise NeedsGeneralPath("not a datetime")
+    offset = v.utcoffset()
+    if offset is not None:
+        v = v.replace(tzinfo=None) - offset
+    seconds = (v.toordinal() - _EPOCH) * 86_400 + v.hour * 3600 + v.minute * 60 + v.second
+    return seconds * SECOND_NS + v.microsecond * 1000
+
+
+# Whole years a datetime64[ns] holds, with a day to spare for offsets; others take check's path.
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261
+
+
+def _times_ns(values: Sequence[Any], date_only: bool) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        if v is None:
+            out[i] = _NAT
+            continue
+        if not _FIRST_YEAR <= getattr(v, "year", 0) <= _LAST_YEAR:
+            raise NeedsGeneralPath("time beyond nanoseconds")
+        out[i] = _nanos(v, date_only)
+    return out
+
+
+def _utc_array(ns: np.ndarray) -> Any:
+    """UTC nanoseconds as a datetime64[ns, UTC] array; pandas' public constructors spend 0.1 ms
+    checking what holds by construction here (pandas is pinned in uv.lock)."""
+    return pd.arrays.DatetimeArray._simple_new(ns.view("M8[ns]"), dtype=_UTC)  # type: ignore[attr-defined]
+
+
+def _numbers_typed(values: Sequence[Any], whole: bool) -> tuple[np.ndarray, np.ndarray]:
+    """float64 values (NaN = None) and what `check` would quote for each: ints when every value is
+    an int (an int64 column), floats otherwise (a float64 column, as pandas reads them)."""
+    for v in values:
+        if v is None:
+            continue
+        kind = type(v)
+        if kind is int:
+            if not -(2**63) <= v < 2**63:
+                raise NeedsGeneralPath("beyond int64")
+        elif kind is not float or whole or not np.isfinite(v):
+            raise NeedsGeneralPath("not a plain number")
+    num = np.array([np.nan if v is None else v for v in values], dtype="float64")
+    if all(type(v) is int for v in values):
+        return num, np.array(values, dtype=object)
+    return num, num.astype(object)
+
+
+def _plain_strings(values: Sequence[Any]) -> np.ndarray:
+    """Non-empty str without surrounding blanks, or None: what `check` keeps as it is."""
+    for v in values:
+        if v is not None and (type(v) is not str or not v or v[0].isspace() or v[-1].isspace()):
+            raise NeedsGeneralPath("text to clean")
+    try:
+        "".join(v for v in values if v is not None).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NeedsGeneralPath("lone surrogates") from None
+    return np.array(values, dtype=object)
+
+
+def _repeats(keys: list[Any], present: np.ndarray) -> np.ndarray:
+    """Rows whose (present) key appears in another row too."""
+    seen: dict[Any, int] = {}
+    for k, ok in zip(keys, present, strict=True):
+        if ok:
+            seen[k] = seen.get(k, 0) + 1
+    return np.fromiter(
+        (ok and seen[k] > 1 for k, ok in zip(keys, present, strict=True)), bool, len(keys)
+    )
+
+
+def _check_values_table(
+    columns: Mapping[str, Any],
+    table: Table,
+    params: ContractParams,
+    now: pd.Timestamp,
+) -> tuple[dict[str, Any], list[Violation]]:
+    """One table of typed values: the rules of `_check_table`, in its order, with its messages."""
+    n = len(columns[table.columns[0].name])
+    if any(len(v) != n for v in columns.values()):
+        raise NeedsGeneralPath("columns of different lengths")
+    cells: dict[str, Any] = {}  # typed columns, which is how `_flag` quotes them
+    shown: dict[str, np.ndarray] = {}  # numbers as `check` quotes them (before typing)
+    number: dict[str, np.ndarray] = {}
+    nanos: dict[str, np.ndarray] = {}
+    for col in table.columns:
+        values = columns[col.name]
+        if col.kind == "str":
+            cells[col.name] = _plain_strings(values)
+        elif col.kind in ("float", "int"):
+            number[col.name], shown[col.name] = _numbers_typed(values, whole=col.kind == "int")
+            cells[col.name] = _whole(number[col.name]) if col.kind == "int" else number[col.name]
+        else:
+            ns = nanos[col.name] = _times_ns(values, date_only=col.kind == "date")
+            cells[col.name] = _utc_array(ns)
+    for name, values in columns.items():
+        if name not in cells:
+            cells[name] = values  # an extra column, kept as it is
+    violations: list[Violation] = []
+    horizon = now + pd.Timedelta(days=params.max_future_days)
+    floor = pd.Timestamp(params.min_date, tz="UTC")
+    ceiling = pd.Timestamp(params.max_date, tz="UTC")
+    for col in table.columns:
+        values = columns[col.name]
+        if not col.nullable:
+            blank = np.fromiter((v is None for v in values), bool, n)
+            violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
+        if col.name in number:
+            num = number[col.name]
+            raw = {**cells, col.name: shown[col.name]}
+            if col.min is not None:
+                violations += _flag(
+                    raw, table, col.name, num < col.min, "range",
+                    f"{{v!r}} is below the minimum {col.min:g}",
+                )  # fmt: skip
+            if col.max is not None:
+                violations += _flag(
+                    raw, table, col.name, num > col.max, "range",
+                    f"{{v!r}} is above the maximum {col.max:g}",
+                )  # fmt: skip
+        elif col.name in nanos:
+            ns = nanos[col.name]
+            present = ns != _NAT
+            violations += _flag(
+                cells, table, col.name, present & (ns < floor.value), "date_range",
+                f"{{v}} is before contract.min_date {floor.date()}",
+            )  # fmt: skip
+            if col.event:
+                late = ns > horizon.value
+                detail = f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
+            else:
+                late = ns > ceiling.value
+                detail = f"{{v}} is after contract.max_date {ceiling.date()}"
+            violations += _flag(cells, table, col.name, present & late, "date_range", detail)
+        if col.allowed is not None:
+            allowed = set(getattr(params, col.allowed))
+            bad = np.fromiter((v is not None and v not in allowed for v in values), bool, n)
+            violations += _flag(
+                cells, table, col.name, bad, "allowed_values",
+                _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
+            )  # fmt: skip
+    if table.key is not None and n > 1:
+        ids = list(columns[table.key])
+        dup = _repeats(ids, np.fromiter((v is not None for v in ids), bool, n))
+        violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
+    if table.unique_together and n > 1:
+        cols = list(table.unique_together)
+        parts = [nanos[c].tolist() if c in nanos else list(columns[c]) for c in cols]
+        present = np.logical_and.reduce([[v is not None for v in columns[c]] for c in cols])
+        dup = _repeats(list(zip(*parts, strict=True)), present)
+        violations += _flag(
+            cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
+        )
+    for later, earlier in table.order:
+        a, b = nanos[later], nanos[earlier]
+        bad = (a < b) & (a != _NAT) & (b != _NAT)
+        violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+    return cells, violations
 
 
 def _utc(ts: pd.Timestamp) -> pd.Timestamp:
@@ -665,6 +942,16 @@ def _check_table(
                     cells, table, col.name, frac, "type", "not a whole number: {v!r}"
                 )
                 num[frac] = np.nan
+                huge = (num >= 2.0**63) | (num < -(2.0**63))  # NaN compares false
+                violations += _flag(
+                    cells,
+                    table,
+                    col.name,
+                    huge,
+                    "range",
+                    "{v!r} is beyond the 64-bit whole numbers",
+                )
+                num[huge] = np.nan
             if col.min is not None:
                 violations += _flag(
                     cells,

@@ -1,8 +1,8 @@
 """Turn a scoring request into a contract-checked History, with errors pointing at request fields.
 
-The request is flattened into the contract's tables and checked by `features.contract.check`, the
-same check the batch path runs on files, so the service cannot accept what the batch path would
-refuse. Each violation is mapped back to its place in the request (`accounts.3.tickets.0.created_at`).
+The request is flattened into the contract's tables and checked by the data contract's rules
+(`features.contract.check_values` for typed values, else `check`, which the batch path runs on
+files), so the service cannot accept what the batch path would refuse. Each violation is mapped back to its place in the request (`accounts.3.tickets.0.created_at`).
 Event times may not lie after the request clock plus a small allowance for clock skew.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
-from features.contract import TABLES, History, check
+from features.contract import TABLES, History, NeedsGeneralPath, check, check_values
 from features.errors import Violation
 from features.params import ContractParams, CustomField
 from serving.schemas import AccountHistory, ErrorDetail, ScoreRequest
@@ -89,22 +89,33 @@ def _numbers(values: list[Any]) -> np.ndarray:
     return np.array(values, dtype="float64")
 
 
-def _frame(items: list[Any], table: str, account_ids: list[str]) -> pd.DataFrame:
-    """One contract table from request rows, built column by column from the pydantic models'
-    attributes (already typed): no per-row dicts, no per-value timestamps."""
-    columns: dict[str, Any] = {}
+def _frame(columns: Mapping[str, Any], table: str) -> pd.DataFrame:
+    """One contract table for `check` from the request's typed values, column by column."""
+    out: dict[str, Any] = {}
+    for col in TABLES[table].columns:
+        values = columns[col.name]
+        if col.kind in _TIME_KINDS:
+            out[col.name] = _times(values, col.kind)
+        elif col.kind == "str":
+            out[col.name] = np.array(values, dtype=object)
+        else:
+            out[col.name] = _numbers(values)
+    out |= {k: v for k, v in columns.items() if k not in out}  # custom fields
+    n = len(columns[TABLES[table].columns[0].name])
+    return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def _values(items: list[Any], table: str, account_ids: list[str]) -> dict[str, list[Any]]:
+    """One contract table as lists of the validated rows' (already typed) values."""
+    columns: dict[str, list[Any]] = {}
     for col in TABLES[table].columns:
         if col.name == "account_id":
-            values: list[Any] = account_ids
+            columns[col.name] = account_ids
+        elif table == "accounts":
+            columns[col.name] = [getattr(item, col.name) for item in items]
         else:
-            values = [getattr(item, col.name) for item in items]
-        if col.kind in _TIME_KINDS:
-            columns[col.name] = _times(values, col.kind)
-        elif col.kind == "str":
-            columns[col.name] = np.array(values, dtype=object)
-        else:
-            columns[col.name] = _numbers(values)
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(items)), copy=False)
+            columns[col.name] = [item.get(col.name) for item in items]
+    return columns
 
 
 def _mismatched_ids(i: int, acc: AccountHistory) -> list[ErrorDetail]:
@@ -113,7 +124,7 @@ def _mismatched_ids(i: int, acc: AccountHistory) -> list[ErrorDetail]:
     errors = []
     for table in ("tickets", "usage", "escalations"):
         for j, item in enumerate(getattr(acc, table) or []):
-            if item.account_id is not None and item.account_id != own:
+            if item.get("account_id") is not None and item["account_id"] != own:
                 errors.append(
                     ErrorDetail(
                         loc=["accounts", i, table, j, "account_id"],
@@ -150,14 +161,14 @@ def _custom_fields(
     return errors
 
 
-def request_tables(
+def request_values(
     req: ScoreRequest, custom: Mapping[str, CustomField] | None = None
-) -> dict[str, pd.DataFrame | None]:
-    """The request as raw contract tables; nested rows take their enclosing account's id.
+) -> dict[str, dict[str, Any] | None]:
+    """The request as contract tables of typed values; nested rows take their account's id.
 
     Declared custom fields sent by any account become accounts columns (missing where an account
     leaves them out), as extra columns of an accounts file do in the batch path."""
-    accounts = _frame(
+    accounts: dict[str, Any] = _values(
         [a.account for a in req.accounts], "accounts", [a.account.account_id for a in req.accounts]
     )
     for name, spec in (custom or {}).items():
@@ -166,10 +177,10 @@ def request_tables(
             accounts[name] = (
                 _numbers(values) if spec.kind == "float" else np.array(values, dtype=object)
             )
-    raw: dict[str, pd.DataFrame | None] = {"accounts": accounts, "churn": None}
+    out: dict[str, dict[str, Any] | None] = {"accounts": accounts, "churn": None}
     for table in ("tickets", "usage", "escalations"):
         if table != "tickets" and all(getattr(a, table) is None for a in req.accounts):
-            raw[table] = None  # left out everywhere: the source has no such table
+            out[table] = None  # left out everywhere: the source has no such table
             continue
         items: list[Any] = []
         ids: list[str] = []
@@ -177,8 +188,27 @@ def request_tables(
             rows = getattr(acc, table) or []
             items += rows
             ids += [acc.account.account_id] * len(rows)
-        raw[table] = _frame(items, table, ids)
-    return raw
+        out[table] = _values(items, table, ids)
+    return out
+
+
+# Up to this many rows in all, a request's tables are checked in plain Python (`check_values`,
+# no fixed pandas cost per column); above, `check`'s vectorised path on frames costs less.
+PLAIN_ROWS = 5_000
+
+
+def _rows(values: Mapping[str, Mapping[str, Any] | None]) -> int:
+    return sum(len(c["account_id"]) for c in values.values() if c is not None)
+
+
+def request_tables(
+    req: ScoreRequest, custom: Mapping[str, CustomField] | None = None
+) -> dict[str, pd.DataFrame | None]:
+    """The request as raw contract tables (DataFrames), as `check` takes them."""
+    return {
+        name: None if columns is None else _frame(columns, name)
+        for name, columns in request_values(req, custom).items()
+    }
 
 
 def request_locations(req: ScoreRequest) -> dict[str, list[Loc]]:
@@ -244,7 +274,14 @@ def request_history(
     errors = [e for i, acc in enumerate(req.accounts) for e in _mismatched_ids(i, acc)]
     errors += [e for i, acc in enumerate(req.accounts) for e in _custom_fields(i, acc, custom)]
     strict = contract.model_copy(update={"max_future_days": 0})
-    history, violations = check(request_tables(req, custom), strict, now + clock_skew)
+    values = request_values(req, custom)
+    try:
+        if _rows(values) > PLAIN_ROWS:
+            raise NeedsGeneralPath("large request")
+        history, violations = check_values(values, strict, now + clock_skew)
+    except NeedsGeneralPath:  # large, or text to clean, or times beyond nanoseconds
+        raw = {n: None if c is None else _frame(c, n) for n, c in values.items()}
+        history, violations = check(raw, strict, now + clock_skew)
     if violations:
         locs = request_locations(req)
         errors += [_detail(v, locs) for v in violations]

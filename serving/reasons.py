@@ -113,7 +113,23 @@ def top_reasons(
     n = contributions.shape[0]
     if n == 0 or k <= 0:
         return [[] for _ in range(n)]
-    known, columns = _known_and_display(values, spec)
+    return rank_reasons(head, contributions, _known_and_display(values, spec), spec, languages, k)
+
+
+def rank_reasons(
+    head: str,
+    contributions: np.ndarray,
+    display: tuple[np.ndarray, list[Any]],
+    spec: FeatureSpec,
+    languages: list[str],
+    k: int,
+) -> list[list[dict[str, Any]]]:
+    """`top_reasons` with the values already read (`_known_and_display`'s result), so that both
+    heads of one call share that work."""
+    n = contributions.shape[0]
+    if n == 0 or k <= 0:
+        return [[] for _ in range(n)]
+    known, columns = display
     order, valid = _chosen(contributions, known, k)
     infos = spec.features
     out: list[list[dict[str, Any]]] = []

@@ -17,7 +17,7 @@ import pandas as pd
 from features.spec import FeatureSpec
 from serving.ladder import AccountFacts, Signals, decide
 from serving.params import LadderParams
-from serving.reasons import dominant_family, split_contrib, to_probability, top_reasons
+from serving.reasons import dominant_family, rank_reasons, split_contrib, to_probability
 
 HEADS = ("escalation", "churn")
 
@@ -44,20 +44,69 @@ class ScoringModel:
 SINGLE_THREAD_ROWS = 256
 
 
-def contributions(booster: Any, X: pd.DataFrame) -> np.ndarray:
+def contributions(booster: Any, X: pd.DataFrame | np.ndarray) -> np.ndarray:
     """LightGBM's exact TreeSHAP contributions (features, then the bias column) for the rows."""
     kw = {"num_threads": 1} if len(X) < SINGLE_THREAD_ROWS else {}
     return np.asarray(booster.predict(X, pred_contrib=True, **kw))
+
+
+@dataclass(frozen=True)
+class FeatureArrays:
+    """A feature frame's spec columns as arrays, read from pandas once per call: numbers as one
+    float64 matrix (NaN = missing), categories as object arrays of their values."""
+
+    names: list[str]
+    numbers: np.ndarray  # rows x features; category columns hold NaN here
+    categories: dict[int, np.ndarray]  # column position -> values (str, or NaN when missing)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, names: list[str]) -> FeatureArrays:
+        dtypes = frame.dtypes
+        cats = [j for j, n in enumerate(names) if isinstance(dtypes[n], pd.CategoricalDtype)]
+        numeric = [n for j, n in enumerate(names) if j not in set(cats)]
+        numbers = np.full((len(frame), len(names)), np.nan)
+        if numeric:
+            where = [j for j in range(len(names)) if j not in set(cats)]
+            numbers[:, where] = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+        categories = {j: frame[names[j]].to_numpy(dtype=object) for j in cats}
+        return cls(names, numbers, categories)
+
+    def column(self, j: int) -> np.ndarray:
+        return self.categories[j] if j in self.categories else self.numbers[:, j]
+
+    def lightgbm_input(self, booster: Any) -> np.ndarray:
+        """What LightGBM's `_data_from_pandas` makes of the frame: float64, each category as its
+        code among the booster's training levels (`pandas_categorical`), unknown or missing NaN."""
+        levels = booster.pandas_categorical or []
+        if len(levels) != len(self.categories):
+            raise ValueError("the frame's category columns do not match the model's")
+        out = self.numbers.copy() if self.categories else self.numbers
+        for j, known in zip(sorted(self.categories), levels, strict=True):
+            at = {level: float(i) for i, level in enumerate(known)}
+            out[:, j] = [at.get(v, np.nan) for v in self.categories[j]]
+        return out
+
+    def known_and_display(self) -> tuple[np.ndarray, list[Any]]:
+        """`serving.reasons`' view of the values: which cells are known, and each column's values."""
+        known = ~np.isnan(self.numbers)
+        columns: list[Any] = [("f", self.numbers[:, j]) for j in range(len(self.names))]
+        for j, values in self.categories.items():
+            known[:, j] = pd.notna(values)
+            columns[j] = ("s", values)
+        return known, columns
 
 
 class _Columns:
     """A frame's columns as arrays, each converted on first use (a condition on a feature
     reads one column; to_dict("records") would copy every value of every row)."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, arrays: FeatureArrays | None = None) -> None:
         self.frame = frame
-        self.names = list(frame.columns)
+        self.names = list(frame.columns) if arrays is None else arrays.names
+        self.known = set(self.names)
         self.arrays: dict[str, np.ndarray] = {}
+        if arrays is not None:
+            self.arrays = {n: arrays.column(j) for j, n in enumerate(arrays.names)}
 
     def column(self, name: str) -> np.ndarray:
         if name not in self.arrays:
@@ -79,7 +128,7 @@ class RowView(Mapping[str, Any]):
         self._cols, self._i = cols, i
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._cols.frame.columns:
+        if name not in self._cols.known:
             raise KeyError(name)
         return self._cols.column(name)[self._i]
 
@@ -111,21 +160,26 @@ def score_rows(
     now: pd.Timestamp,
     top_k: int,
 ) -> list[dict[str, Any]]:
-    """One answer per row of `frame` (account_id, as_of, then the spec's features, typed)."""
-    X = frame[model.spec.names]
+    """One answer per row of `frame` (account_id, as_of, then the spec's features, typed).
+
+    The features are read from pandas once, into arrays that LightGBM, the reasons and the ladder
+    share: LightGBM's own pandas conversion costs more than the trees for one account."""
+    values = FeatureArrays.of(frame, list(model.spec.names))
+    display = values.known_and_display()
     ids = frame["account_id"].tolist()
     langs = [facts[a].language if a in facts else "en" for a in ids]
     risks: dict[str, np.ndarray] = {}
     reasons: dict[str, list[list[dict[str, Any]]]] = {}
     for name in HEADS:
         head = model.heads[name]
-        raw, bias = split_contrib(contributions(head.booster, X))
+        raw, bias = split_contrib(contributions(head.booster, values.lightgbm_input(head.booster)))
         c = to_probability(raw, bias, head.calibrate)
         risks[name] = c.risk
-        reasons[name] = top_reasons(name, c.prob, X, model.spec, langs, top_k)
+        reasons[name] = rank_reasons(name, c.prob, display, model.spec, langs, top_k)
     when = now.to_pydatetime()
-    rows = row_views(X)
-    days = pd.DatetimeIndex(frame["as_of"]).date
+    cols = _Columns(frame, values)
+    rows = [RowView(cols, i) for i in range(len(frame))]
+    days = [ts.date() for ts in frame["as_of"]]
     out = []
     for i, aid in enumerate(ids):
         rs = reasons["escalation"][i] + reasons["churn"][i]

@@ -198,6 +198,8 @@ RULE_CASES = [
     ("usage", "active_users", 0, "-3", "range"),
     ("usage", "events", 4, "-1", "range"),
     ("tickets", "csat", 2, "6", "range"),
+    ("accounts", "seats", 1, "99999999999999999999", "range"),
+    ("usage", "events", 2, "-9223372036854775809", "range"),
     ("tickets", "sla_resolution_hours", 0, "0", "range"),
     ("tickets", "priority", 0, "P5", "allowed_values"),
     ("tickets", "status", 1, "escalated", "allowed_values"),
@@ -354,20 +356,10 @@ def test_fast_paths_equal_the_general_path(params, data):
         df.loc[row, col] = data.draw(TEXTS, label="value")
         raw[name] = df
 
-    def outcome():
-        try:
-            return check(raw, params.contract, NOW)
-        except TypeError as exc:  # a whole number beyond int64 (both paths refuse it alike)
-            return repr(exc)
-
-    got = outcome()
+    fast_history, fast = check(raw, params.contract, NOW)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(contract, "SMALL_ROWS", -1)
-        want = outcome()
-    if isinstance(got, str) or isinstance(want, str):
-        assert got == want
-        return
-    (fast_history, fast), (slow_history, slow) = got, want
+        slow_history, slow = check(raw, params.contract, NOW)
     assert fast == slow
     for name in TABLES:
         pd.testing.assert_frame_equal(fast_history.table(name), slow_history.table(name))
@@ -432,9 +424,156 @@ def test_whole_numbers_beyond_int64_are_refused_like_pandas():
         _whole(np.array([1e30]))
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    "big", [99999999999999999999, 2**64 - 1, 2**63, -(2**64), -99999999999999999999]
+)
+def test_whole_numbers_beyond_int64_in_files_are_range_violations(params, tmp_path, fmt, big):
+    """Such a value once crashed the check (TypeError); now it is one violation naming its cell."""
+    from features.sources import load_history
+
+    raw = raw_world()
+    usage = raw["usage"].copy()
+    if fmt == "parquet" and 0 < big < 2**64:  # a uint64 column; other values go as text
+        usage["events"] = np.array([big, *usage["events"].iloc[1:].astype(int)], dtype="uint64")
+    else:
+        usage.loc[0, "events"] = str(big)
+    raw["usage"] = usage
+    for name, df in raw.items():
+        if fmt == "csv":
+            df.to_csv(tmp_path / f"{name}.csv", index=False)
+        else:
+            df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    with pytest.raises(DataValidationError) as exc:
+        load_history(str(tmp_path), params.contract, NOW)
+    found = exc.value.violations
+    assert rules(found) == {("usage", "events", 1, "range")}, [str(v) for v in found]
+    assert str(big) in found[0].detail and "64-bit" in found[0].detail
+
+
 def test_tickets_without_any_account_are_foreign_key_violations(params):
     raw = raw_world()
     raw["accounts"] = raw["accounts"].iloc[:0]
     history, violations = check(raw, params.contract, NOW)
     assert ("tickets", "account_id", 1, "foreign_key") in rules(violations)
     assert history.tickets["sla_resolution_hours"].notna().sum() == 1  # only T-2's own target
+
+
+# --- check_values: typed values (a parsed request) checked without pandas per column -----------
+
+ZONES = st.none() | st.integers(-14 * 60, 14 * 60).map(
+    lambda m: dt.timezone(dt.timedelta(minutes=m))
+)
+STAMPS = st.none() | st.builds(
+    lambda d, z: d.replace(tzinfo=z),
+    st.datetimes(min_value=dt.datetime(1985, 1, 1), max_value=dt.datetime(2030, 1, 1)),
+    ZONES,
+)
+DAYS = st.none() | st.dates(min_value=dt.date(1985, 1, 1), max_value=dt.date(2160, 1, 1))
+IDS = st.none() | st.sampled_from(["A-1", "A-2", "A-3", "T-1", "T-2", "x"])
+LEVELS = st.none() | st.sampled_from(
+    [
+        "enterprise",
+        "business",
+        "P1",
+        "P2",
+        "P5",
+        "open",
+        "solved",
+        "L1",
+        "L9",
+        "hierarchical",
+        "en",
+        "fr",
+    ]
+)
+INTS = st.none() | st.integers(-3, 8)
+FLOATS = st.none() | st.integers(-3, 8) | st.floats(-5, 1e6, allow_nan=False)
+
+
+def _strategy(col):
+    if col.kind == "timestamp":
+        return STAMPS
+    if col.kind == "date":
+        return DAYS
+    if col.kind == "int":
+        return INTS
+    if col.kind == "float":
+        return FLOATS
+    if col.allowed:
+        return LEVELS
+    return IDS if col.name.endswith("_id") else st.none() | st.sampled_from(["a", "b c", "é"])
+
+
+def _as_frame(name: str, columns: dict) -> pd.DataFrame:
+    """The columns as the service's intake typed them before check_values: one array per column."""
+    out = {}
+    for col in TABLES[name].columns:
+        values = columns[col.name]
+        if col.kind == "timestamp":
+            out[col.name] = pd.to_datetime(values, utc=True).array
+        elif col.kind == "date":
+            stamps = [None if d is None else pd.Timestamp(d) for d in values]
+            out[col.name] = pd.to_datetime(stamps).tz_localize("UTC").array
+        elif col.kind == "str":
+            out[col.name] = np.array(values, dtype=object)
+        elif all(type(v) is int for v in values):
+            out[col.name] = np.array(values, dtype="int64")
+        else:
+            out[col.name] = np.array(values, dtype="float64")
+    return pd.DataFrame(out, index=pd.RangeIndex(len(columns[TABLES[name].columns[0].name])))
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_check_values_equals_check(params, data):
+    """Same History, same violations (rule, row, key and message) as `check` on typed frames."""
+    from features.contract import check_values
+
+    tables = {}
+    for name in ("accounts", "tickets", "usage", "escalations"):
+        if name in ("usage", "escalations") and data.draw(st.booleans(), label=f"{name} absent"):
+            tables[name] = None
+            continue
+        n = data.draw(st.integers(0 if name != "accounts" else 1, 5), label=f"{name} rows")
+        tables[name] = {
+            c.name: data.draw(st.lists(_strategy(c), min_size=n, max_size=n), label=c.name)
+            for c in TABLES[name].columns
+        }
+    got_history, got = check_values(tables, params.contract, NOW)
+    raw = {n: None if c is None else _as_frame(n, c) for n, c in tables.items()}
+    want_history, want = check(raw, params.contract, NOW)
+    assert got == want
+    for name in TABLES:
+        a, b = got_history.table(name), want_history.table(name)
+        assert (a is None) == (b is None)
+        if a is not None:
+            pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("name", " padded"),
+        ("name", ""),
+        ("seats", 2.5),
+        ("seats", 2**63),
+        ("arr", float("inf")),
+        ("arr", True),
+        ("contract_start", dt.date(1, 1, 1)),
+        ("contract_start", "2024-01-01"),
+    ],
+)
+def test_check_values_leaves_what_needs_parsing_to_check(params, column, value):
+    from features.contract import NeedsGeneralPath, check_values
+
+    account = {c.name: ["A-1"] for c in TABLES["accounts"].columns} | {
+        "tier": ["business"], "arr": [1.0], "seats": [3], "language": ["en"],
+        "contract_start": [dt.date(2023, 1, 1)], "renewal_date": [dt.date(2025, 1, 1)],
+    }  # fmt: skip
+    tickets = {c.name: [] for c in TABLES["tickets"].columns}
+    check_values({"accounts": account, "tickets": tickets}, params.contract, NOW)
+    with pytest.raises(NeedsGeneralPath):
+        check_values(
+            {"accounts": account | {column: [value]}, "tickets": tickets}, params.contract, NOW
+        )

@@ -292,3 +292,62 @@ def test_declared_custom_fields_reach_the_features_as_in_the_batch_path(params):
     assert cols, "custom fields produced no feature columns"
     pd.testing.assert_frame_equal(got[cols], want[cols])
     assert got[cols].notna().any().all()
+
+
+TIMES = st.sampled_from(
+    [None, "2024-06-11T12:00:00Z", "2024-06-10T12:04:00+00:00", "1985-06-01T23:00:00-02:00",
+     "2024-06-02T09:00:00", "2024-05-01T00:00:00Z", "9999-12-31T23:59:59Z"]
+)  # fmt: skip
+DATES = st.sampled_from(
+    [None, "2024-06-12", "2024-06-01", "2023-01-01", "1985-06-01", "0001-01-01"]
+)
+TEXTS = st.sampled_from([None, "", " padded ", "A-0", "A-1", "T-0-0", "platinum", "P1", "P9", "de"])
+NUMBERS = st.sampled_from([None, 0, 1, 5, 10**12, 1e-10, 2.5, 12000.0])
+FIELDS = {
+    "account": {"account_id": TEXTS, "name": TEXTS, "tier": TEXTS, "language": TEXTS,
+                "contract_start": DATES, "renewal_date": DATES, "arr": NUMBERS, "seats": NUMBERS},
+    "tickets": {"ticket_id": TEXTS, "account_id": TEXTS, "priority": TEXTS, "status": TEXTS,
+                "subject": TEXTS, "created_at": TIMES, "first_response_at": TIMES,
+                "resolved_at": TIMES, "reopen_count": NUMBERS, "csat": NUMBERS,
+                "sla_resolution_hours": NUMBERS},
+    "usage": {"date": DATES, "active_users": NUMBERS, "account_id": TEXTS},
+}  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_plain_python_path_equals_the_general_path(params, data):
+    """Small requests are checked by `check_values`, large ones by `check` on frames: whatever the
+    request, both give the same History or the same errors, field by field."""
+    from pydantic import ValidationError
+
+    import serving.intake as intake
+
+    b = copy.deepcopy(body(2))
+    for _ in range(data.draw(st.integers(1, 4), label="fields")):
+        acc = b["accounts"][data.draw(st.integers(0, 1), label="account")]
+        table = data.draw(st.sampled_from(["account", "tickets", "usage"]), label="table")
+        row = acc[table] if table == "account" else acc[table][data.draw(st.integers(0, 2))]
+        key = data.draw(st.sampled_from(sorted(FIELDS[table])), label="key")
+        row[key] = data.draw(FIELDS[table][key], label="value")
+    try:
+        req = ScoreRequest.model_validate_json(json.dumps(b))
+    except ValidationError:
+        return  # pydantic's business, before either path
+
+    def outcome():
+        try:
+            h = request_history(req, params.contract, params.features.custom_fields, NOW, SKEW)
+        except RequestError as exc:
+            return [d.model_dump() for d in exc.detail]
+        return h
+
+    plain = outcome()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(intake, "PLAIN_ROWS", -1)
+        general = outcome()
+    if isinstance(plain, list) or isinstance(general, list):
+        assert plain == general
+        return
+    for name in ("accounts", "tickets", "usage", "escalations"):
+        pd.testing.assert_frame_equal(plain.table(name), general.table(name))
