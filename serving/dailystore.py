@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from features.errors import UserError
-from serving.store import Store, UtcDateTime, bulk_insert
+from serving.store import Store, UtcDateTime, insert_columns
 
 SORTABLE = (
     "priority",
@@ -83,6 +83,12 @@ LIST_COLUMNS = [
 ]  # fmt: skip
 
 
+def _values(column: pd.Series) -> list[Any]:
+    """A column as plain Python values for the driver, None where missing."""
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 class DailyStore:
     """The daily list's tables beside a `Store` (same engine, same prefix)."""
 
@@ -106,21 +112,19 @@ class DailyStore:
         if len(rows) != len(contributions):
             raise ValueError("one contribution row per list row")
         contrib = np.ascontiguousarray(contributions, dtype=np.float32)
-        listed = rows.loc[:, [c for c in LIST_COLUMNS if c != "due_at"]]
-        records = listed.astype(object).where(listed.notna(), None)
-        values = cast(list[dict[str, Any]], records.to_dict("records"))
-        due = pd.to_datetime(rows["due_at"], utc=True)
-        dues = [None if d is pd.NaT else d.to_pydatetime() for d in due]
-        for v, c, d in zip(values, contrib, dues, strict=True):
-            v["day"] = day
-            v["due_at"] = d
-            v["contributions"] = c.tobytes()
+        columns: dict[str, list[Any]] = {c: _values(rows[c]) for c in LIST_COLUMNS if c != "due_at"}
+        # a day's due times are a handful of distinct values: convert each once
+        codes, uniques = pd.factorize(pd.to_datetime(rows["due_at"], utc=True))
+        times = [u.to_pydatetime() for u in uniques]
+        columns["due_at"] = [None if c < 0 else times[c] for c in codes.tolist()]
+        columns["day"] = [day] * len(rows)
+        columns["contributions"] = [c.tobytes() for c in contrib]
         tl, tr = self.t["daily_list"], self.t["daily_runs"]
 
         def unit(conn: sa.Connection) -> None:
             conn.execute(sa.delete(tl).where(tl.c.day == day))
             conn.execute(sa.delete(tr).where(tr.c.day == day))
-            bulk_insert(conn, tl, values)
+            insert_columns(conn, tl, columns)
             conn.execute(sa.insert(tr).values(day=day, feature_names=list(feature_names), **run))
 
         self.store._run(unit)

@@ -1,10 +1,11 @@
 """The ladder for a whole portfolio: `Store.evaluate`'s semantics, a chunk of accounts per transaction.
 
-Bridge until `serving.store` has a batch path: one transaction per account (Store.evaluate) costs
-a database round trip per account, too slow for 100,000 accounts a day. Here a chunk's states are
-read with one query, each account is decided by the same pure `serving.ladder.decide`, and new
-states, changed states, level changes and outbox messages are written in the chunk's transaction,
-so a crash loses nothing and a rerun of the day records no second change (the state has moved).
+One transaction per account (Store.evaluate) costs a database round trip per account, too slow for
+100,000 accounts a day. Here a chunk's states are read with one query, the chunk is decided by
+`decide_many` (the pure `serving.ladder.decide`, with a shortcut for the accounts that stay at the
+lowest level with nothing pending, most of a portfolio), and new states, changed states, level
+changes and outbox messages are written in the chunk's transaction, so a crash loses nothing and
+a rerun of the day records no second change (the state has moved).
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from serving.ladder import Assessment, Decision, LadderState, Signals, decide
+from serving.ladder import (
+    FIRST,
+    HOLD,
+    Assessment,
+    Decision,
+    LadderState,
+    Signals,
+    _utc,
+    _uuid5,
+    decide,
+    team,
+)
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
 from serving.store import Store, bulk_insert
@@ -39,9 +51,12 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def holds_many(cond: Condition, signals: Sequence[Signals]) -> np.ndarray:
-    """`serving.ladder.holds(cond, s)` for every signal, as a boolean array."""
-    xs = _subject(cond, signals)
+def holds_many(
+    cond: Condition, signals: Sequence[Signals], xs: Sequence[Any] | None = None
+) -> np.ndarray:
+    """`serving.ladder.holds(cond, s)` for every signal, as a boolean array (`xs`: the
+    condition's subject per signal, when already read)."""
+    xs = _subject(cond, signals) if xs is None else xs
     v = cond.value
     n = len(xs)
     if cond.op in ("in", "not_in", "==", "!="):
@@ -63,11 +78,27 @@ def holds_many(cond: Condition, signals: Sequence[Signals]) -> np.ndarray:
         return {">=": arr >= vf, ">": arr > vf, "<=": arr <= vf, "<": arr < vf}[cond.op]
 
 
-def assess_many(signals: Sequence[Signals], params: LadderParams) -> list[Assessment]:
-    """`serving.ladder.assess` for every signal (same results; conditions evaluated per column)."""
+@dataclass(frozen=True)
+class _Assessed:
+    """`assess` for many accounts, as columns: risk level, rule floor, fired rule, priority."""
+
+    by_risk: np.ndarray
+    floor: np.ndarray
+    fired: np.ndarray
+    priority: list[str]
+
+    def one(self, k: int, signals: Signals, params: LadderParams) -> Assessment:
+        return Assessment(
+            by_risk=int(self.by_risk[k]),
+            floor=int(self.floor[k]),
+            fired=self.fired[k],
+            priority=self.priority[k],
+            team=team(signals.reason_family, params),
+        )
+
+
+def _assess_columns(signals: Sequence[Signals], params: LadderParams) -> _Assessed:
     n = len(signals)
-    if not n:
-        return []
     esc = np.fromiter((float(s.escalation_risk) for s in signals), dtype=np.float64, count=n)
     churn = np.fromiter((float(s.churn_risk) for s in signals), dtype=np.float64, count=n)
     by_risk = np.zeros(n, dtype=np.int64)
@@ -81,11 +112,15 @@ def assess_many(signals: Sequence[Signals], params: LadderParams) -> list[Assess
         if e.churn_risk is not None:
             hit |= churn >= e.churn_risk
         by_risk[hit] = i
+    subjects: dict[tuple[str | None, ...], list[Any]] = {}
     cache: dict[int, np.ndarray] = {}
 
     def mask(cond: Condition) -> np.ndarray:
         if id(cond) not in cache:
-            cache[id(cond)] = holds_many(cond, signals)
+            key = (cond.score, cond.fact, cond.feature)
+            if key not in subjects:  # several conditions read the same fact: read it once
+                subjects[key] = _subject(cond, signals)
+            cache[id(cond)] = holds_many(cond, signals, subjects[key])
         return cache[id(cond)]
 
     names = list(params.levels)
@@ -111,22 +146,83 @@ def assess_many(signals: Sequence[Signals], params: LadderParams) -> list[Assess
             out[hit] = str(c.name)
         return out
 
-    impact, urgency = pick(pp.impact), pick(pp.urgency)
-    routing = params.routing
-    return [
-        Assessment(
-            by_risk=int(by_risk[k]),
-            floor=int(floor[k]),
-            fired=fired[k],
-            priority=pp.matrix[impact[k]][urgency[k]],
-            team=(
-                routing.default_team
-                if s.reason_family is None
-                else routing.families.get(s.reason_family, routing.default_team)
-            ),
+    matrix = pp.matrix
+    impact, urgency = pick(pp.impact).tolist(), pick(pp.urgency).tolist()
+    prio = [matrix[i][u] for i, u in zip(impact, urgency, strict=True)]
+    return _Assessed(by_risk, floor, fired, prio)
+
+
+def assess_many(signals: Sequence[Signals], params: LadderParams) -> list[Assessment]:
+    """`serving.ladder.assess` for every signal (same results; conditions evaluated per column)."""
+    if not signals:
+        return []
+    a = _assess_columns(signals, params)
+    return [a.one(k, s, params) for k, s in enumerate(signals)]
+
+
+def decide_many(
+    signals: Sequence[Signals],
+    previous: Sequence[LadderState | None],
+    params: LadderParams,
+    now: dt.datetime,
+) -> list[tuple[LadderState, Decision]]:
+    """`decide(signals[k], previous[k], params, now)` for every k: the same states and decisions.
+
+    An account whose risks and rules ask for the lowest level and whose state (none yet, or the
+    lowest level with no timer and no cool-down) leaves nothing to do is built from constants
+    of the batch; `decide` itself handles every other account.
+    """
+    if len(signals) != len(previous):
+        raise ValueError("one previous state (or None) per signal")
+    if not signals:
+        return []
+    a = _assess_columns(signals, params)
+    now = _utc(now)
+    iso = now.isoformat()
+    bottom = next(iter(params.levels))
+    level = params.levels[bottom]
+    owners, channels, actions = level.owners, level.channels, level.actions
+    quiet = ((a.by_risk == 0) & (a.floor == 0)).tolist()
+    out: list[tuple[LadderState, Decision]] = []
+    for k, (s, prev) in enumerate(zip(signals, previous, strict=True)):
+        aid = s.account_id
+        if quiet[k] and prev is None:
+            state = LadderState(aid, bottom, now, None, None, None, None, 0, None)
+            old, rule = None, FIRST
+        elif (
+            quiet[k]
+            and prev is not None
+            and prev.level == bottom
+            and prev.due_at is None
+            and prev.below_since is None
+        ):
+            state, old, rule = prev, bottom, HOLD
+        else:
+            out.append(decide(s, prev, params, now, a.one(k, s, params)))
+            continue
+        decision = Decision(
+            decision_id=_uuid5(f"{aid}|{iso}|{old}|{bottom}|{rule}"),
+            account_id=aid,
+            at=now,
+            old_level=old,
+            new_level=bottom,
+            changed=False,
+            direction="same",
+            rule=rule,
+            reason_key="unchanged",
+            reason_params={},
+            owners=owners,
+            team=team(s.reason_family, params),
+            priority=a.priority[k],
+            due_at=None,
+            channels=channels,
+            actions=actions,
+            escalation_risk=float(s.escalation_risk),
+            churn_risk=float(s.churn_risk),
+            reasons=tuple(s.reasons),
         )
-        for k, s in enumerate(signals)
-    ]
+        out.append((state, decision))
+    return out
 
 
 @dataclass(frozen=True)
@@ -167,11 +263,13 @@ def evaluate_many(
             inserts: list[dict] = []
             change_rows: list[dict] = []
             messages: list = []
-            for s, a in zip(part, assess_many(part, ladder), strict=True):
-                row = found.get(s.account_id)
-                previous = None if row is None else _state(row)
-                new_state, decision = decide(s, previous, ladder, now, a)
-                if new_state != previous:
+            rows = [found.get(s.account_id) for s in part]
+            previous = [None if row is None else _state(row) for row in rows]
+            decided = decide_many(part, previous, ladder, now)
+            for s, row, prev, (new_state, decision) in zip(
+                part, rows, previous, decided, strict=True
+            ):
+                if new_state != prev:
                     if row is None:
                         inserts.append(_values(new_state, 0, now) | {"account_id": s.account_id})
                     else:

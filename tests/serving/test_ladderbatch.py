@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving.ladder import AccountFacts, Signals, assess, decide
-from serving.ladderbatch import assess_many, evaluate_many
+from serving.ladder import AccountFacts, LadderState, Signals, assess, decide
+from serving.ladderbatch import assess_many, decide_many, evaluate_many
 from serving.params import RuleParams
 from serving.store import Store
 
@@ -98,3 +99,68 @@ def test_evaluate_many_records_what_decide_decides(params, tmp_path):
     again = evaluate_many(store, signals, params.ladder, params.notifications, NOW, "m/1")
     assert again.changes == 0 and again.queued == 0  # the same day twice: nothing new
     store.close()
+
+
+def times() -> st.SearchStrategy:
+    return st.one_of(
+        st.none(),
+        st.sampled_from([NOW - dt.timedelta(days=9), NOW - dt.timedelta(hours=1), NOW]),
+        st.just(NOW + dt.timedelta(hours=3)),
+    )
+
+
+@st.composite
+def previous_st(draw, account_id: str, levels: list[str]) -> LadderState | None:
+    if draw(st.booleans()):
+        return None
+
+    # the lowest level with nothing pending is the common case: draw it and its neighbours often
+    def pending() -> dt.datetime | None:
+        return None if draw(st.booleans()) else draw(times())
+
+    return LadderState(
+        account_id=account_id,
+        level=levels[0] if draw(st.booleans()) else draw(st.sampled_from(levels)),
+        since=NOW - dt.timedelta(days=draw(st.integers(0, 30))),
+        due_at=pending(),
+        acknowledged_at=pending(),
+        resolved_at=pending(),
+        below_since=pending(),
+        timeouts=draw(st.integers(0, 3)),
+        decision_id=draw(st.sampled_from([None, "d-1"])),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_decide_many_equals_decide_per_account(params, data):
+    """The shortcut for quiet accounts and `decide` agree on every state, decision and id."""
+    levels = list(params.ladder.levels)
+    low = st.floats(0, 0.1)  # most accounts ask for the lowest level: the shortcut's case
+    signals = [
+        dataclasses.replace(
+            s,
+            escalation_risk=data.draw(low),
+            churn_risk=data.draw(low),
+            facts=dataclasses.replace(s.facts, open_p1=0, open_p1_past_sla=0),
+        )
+        if data.draw(st.booleans())
+        else s
+        for s in data.draw(st.lists(signals_st(), min_size=1, max_size=20))
+    ]
+    previous = [data.draw(previous_st(s.account_id, levels)) for s in signals]
+    now = data.draw(st.sampled_from([NOW, NOW.astimezone(dt.timezone(dt.timedelta(hours=2)))]))
+    for ladder in (params.ladder, with_feature_rules(params.ladder)):
+        expected = [decide(s, p, ladder, now) for s, p in zip(signals, previous, strict=True)]
+        assert decide_many(signals, previous, ladder, now) == expected
+
+
+def test_decision_ids_are_uuid5_of_the_evaluation():
+    import uuid
+
+    from serving.ladder import _NAMESPACE, decision_id
+
+    for aid in ("A1", "Ä-ß/ü", "x" * 200):
+        for old in (None, "L0", "L2"):
+            name = f"{aid}|{NOW.isoformat()}|{old}|L1|risk"
+            assert decision_id(aid, NOW, old, "L1", "risk") == str(uuid.uuid5(_NAMESPACE, name))

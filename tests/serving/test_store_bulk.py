@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
-from serving.store import Store, bulk_insert
+from serving.store import Store, bulk_insert, insert_columns
 
 T0 = dt.datetime(2026, 3, 1, 9, 15, 30, 123456, tzinfo=dt.UTC)
 
@@ -54,3 +55,20 @@ def test_bulk_upsert_replaces_and_never_duplicates(tmp_path):
     assert [r["level"] for r in got] == ["L3", "L3", None, "L3", "L3"]
     assert bulk_insert(None, t, []) == 0  # type: ignore[arg-type]  (nothing to do, no connection)
     store.close()
+
+
+def test_insert_columns_stores_what_bulk_insert_stores(tmp_path):
+    """Columns in, the same rows out; repeated times are converted once but stored alike."""
+    a, b = Store(f"sqlite:///{tmp_path / 'a.db'}"), Store(f"sqlite:///{tmp_path / 'b.db'}")
+    data = [r | {"scored_at": T0 + dt.timedelta(hours=i % 2)} for i, r in enumerate(rows(7))]
+    a._run(lambda c: bulk_insert(c, a.t["daily_scores"], data))
+    columns = {k: [r[k] for r in data] for k in data[0]}
+    b._run(lambda c: insert_columns(c, b.t["daily_scores"], columns, chunk=3))
+    assert read(a) == read(b)
+    bad = columns | {"scored_at": [T0.replace(tzinfo=None)] * 7}
+    with pytest.raises(ValueError, match="naive"):
+        b._run(lambda c: insert_columns(c, b.t["daily_scores"], bad, upsert=("account_id", "day")))
+    with pytest.raises(ValueError, match="different lengths"):
+        b._run(lambda c: insert_columns(c, b.t["daily_scores"], columns | {"level": ["L1"]}))
+    a.close()
+    b.close()
