@@ -42,7 +42,9 @@ class ShockSimulation(StrictModel):
         ge=0, le=1, description="part of the drop that moves the baseline"
     )
     topic: str = Field(description="ticket topic that the shock triggers")
-    ticket_burst: float = Field(ge=0, description="mean extra tickets on the day of the shock")
+    ticket_burst: float = Field(
+        ge=0, description="mean extra tickets on the day of a hit of mean impact (scales with it)"
+    )
 
 
 class HealthSimulation(StrictModel):
@@ -116,6 +118,9 @@ class TicketSimulation(StrictModel):
         description="tone shift per step of severity (P1 most negative)"
     )
     tone_sd: float = Field(gt=0)
+    burst_tone_shift: float = Field(
+        description="tone shift of the tickets a shock triggers (negative: angrier)"
+    )
 
 
 class UsageSimulation(StrictModel):

@@ -2,8 +2,11 @@
 
 Each account carries a latent health that mean-reverts to a slowly moving baseline and is knocked
 down by shocks (outages, bad releases, a champion leaving, billing disputes, competitor offers).
-Tickets, SLA performance, CSAT, text tone and daily usage are noisy functions of that health;
-escalations and churn are random outcomes of it. A churn decision is given as written notice
+Tickets, SLA performance, CSAT, text tone and daily usage are noisy functions of that health:
+each observation alone is noisy (mostly day-to-day and per-ticket noise, small persistent account
+offsets), but weeks of them together reveal most of it, as a real account's history does. A shock
+shows at once as a burst of urgent, angry tickets about it, larger for a harder hit. Escalations
+and churn are random outcomes of the health. A churn decision is given as written notice
 `churn.notice_days` before it takes effect; a share (`churn.notice_ticket_share`) of customers send
 that notice to the helpdesk, so it shows as a cancellation ticket on the decision day, as it would
 in a real export (the rest tell their CSM, which no table records). The truth tables hold the
@@ -431,8 +434,11 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
     sa, st, sk = lat["shock_a"], lat["shock_t"], lat["shock_k"]
     inside = (st >= 0) & (st < T)
     inside[inside] = active[sa[inside], st[inside]]
+    # a harder hit brings more tickets: the burst scales with the shock's own impact
     bursts = np.array([s.ticket_burst for s in sim.shocks.values()])
-    nb = rng.poisson(bursts[sk[inside]])
+    means = np.array([s.impact_mean for s in sim.shocks.values()])
+    size = np.divide(lat["shock_x"], means[sk], out=np.ones(len(sk)), where=means[sk] > 0)
+    nb = rng.poisson(bursts[sk[inside]] * size[inside])
     a_b, t_b, k_b = (np.repeat(x[inside], nb) for x in (sa, st, sk))
     # notice of cancellation is given in writing, and most customers send it to the helpdesk
     gives = (life["decision"] < T) & (rng.random(acc["n"]) < sim.churn.notice_ticket_share)
@@ -475,6 +481,7 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
         ts.tone_mean
         + ts.tone_health_coef * hh
         - ts.tone_priority_coef * severity[priority]
+        + ts.burst_tone_shift * (burst_kind >= 0)
         + ts.tone_sd * rng.standard_normal(m)
     )
 

@@ -297,3 +297,65 @@ def test_truth_rows_are_the_feature_rows_and_agree_on_the_renewal(make_world, ma
     assert (days == both["days_to_renewal_true"]).mean() > 0.75
     soon = days < 90
     assert both.loc[soon, "churn_90d"].mean() < 0.5
+
+
+@pytest.mark.slow
+def test_shocks_show_at_once_as_urgent_angry_tickets(big, params):
+    tickets, tone = big.tables["tickets"], big.truth["ticket_tone"]
+    burst = tone["triggered_by"].isin(list(params.simulation.shocks)).to_numpy()
+    urgent = tickets["priority"].isin(params.contract.priorities[:2]).to_numpy()
+    print(f"urgent {urgent[burst].mean():.2f} vs {urgent[~burst].mean():.2f}")
+    assert burst.sum() > 100
+    assert urgent[burst].mean() > 2 * urgent[~burst].mean()
+    assert tone["tone"][burst].mean() < tone["tone"][~burst].mean() - 0.3
+
+
+def _monthly_observations(world):
+    """Per account and calendar month: the mean latent health and what the tables show of it."""
+    acc = world.tables["accounts"].set_index("account_id")
+    u = world.tables["usage"].merge(world.truth["health"], on=["account_id", "date"])
+    u = u[u["date"].dt.weekday < 5]
+    share = u["active_users"].astype(float) / u["account_id"].map(acc["seats"]).astype(float)
+    u = u.assign(share=share, month=u["date"].dt.year * 12 + u["date"].dt.month)
+    g = u.groupby(["account_id", "month"]).agg(
+        health=("health", "mean"), share=("share", "mean"), days=("share", "size")
+    )
+    g = g[g["days"] >= 15]
+    t = world.tables["tickets"]
+    t = t.assign(
+        month=t["created_at"].dt.year * 12 + t["created_at"].dt.month,
+        urgent=t["priority"].isin(["P1", "P2"]).astype(float),
+        csat=t["csat"].astype(float),
+    )
+    g = g.join(
+        t.groupby(["account_id", "month"]).agg(
+            n=("ticket_id", "size"), urgent=("urgent", "sum"), csat=("csat", "mean")
+        )
+    )
+    seats = np.log(g.index.get_level_values(0).map(acc["seats"]).astype(float).to_numpy())
+    share = g["share"].clip(0.01, 0.99)
+    x = pd.DataFrame(
+        {
+            "usage": np.log(share / (1 - share)),
+            "tickets": np.log1p(g["n"].fillna(0)) - 0.3 * seats,
+            "urgent": np.log1p(g["urgent"].fillna(0)),
+            "csat": g["csat"].fillna(g["csat"].mean()),
+            "no_csat": g["csat"].isna().astype(float),
+            "seats": seats,
+        }
+    )
+    return x, g["health"]
+
+
+@pytest.mark.slow
+def test_observed_history_together_reveals_most_of_health(big):
+    """No channel's monthly mean pins the health down, but together they explain most of it:
+    the model can approach the oracle only if the observed history carries the latent state."""
+    from sklearn.linear_model import LinearRegression
+
+    x, health = _monthly_observations(big)
+    r = {c: float(np.corrcoef(x[c], health)[0, 1]) for c in ("usage", "tickets", "urgent", "csat")}
+    r2 = LinearRegression().fit(x, health).score(x, health)
+    print({k: round(v, 2) for k, v in r.items()}, f"R2 {r2:.2f}")
+    assert all(0.3 < abs(v) < 0.85 for v in r.values()), r
+    assert r2 > 0.65
