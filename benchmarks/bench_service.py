@@ -4,8 +4,12 @@ load, against the in-process floor measured in the same run.
 Open loop: request i is due at t0 + i / rate, fixed before the run; latency is measured from
 that due time, so a service that falls behind shows its queueing in the percentiles (a closed
 loop of N clients would only slow its own sending down). The load generator is one asyncio
-process (aiohttp, HTTP/1.1 keep-alive, spread round robin over 8 clients so that both
-workers get work, as a helpdesk's many agents would) on the same 2-core machine as the service.
+process (aiohttp, HTTP/1.1, spread round robin over 8 clients) on the same 2-core machine as the
+service. By default every request opens its own connection (`--connections per-request`): the
+kernel hands it to whichever worker waits in accept, so both workers share the load. With
+`--connections keep-alive` each client keeps one connection, which stays with the worker that
+accepted it: a few long-lived connections can all land on one worker, and the capacity is then
+one worker's.
 
 1. Capacity: the highest rate of single-account `/score` calls (90 days of history, reasons)
    sustained for 30 s with zero errors and p99 <= 100 ms; then p50/p99 at 25/50/75% of it.
@@ -242,13 +246,15 @@ class Server:
 # --- open-loop load ----------------------------------------------------------------------------
 
 
-# Clients (keep-alive connections) the load is spread over, round robin: a helpdesk has many
-# agents, and each connection stays with the worker that accepted it, so one connection would
-# load one worker only. A client whose connection is busy opens another (open loop).
+# Clients the load is spread over, round robin (a helpdesk has many agents). A client whose
+# connection is busy opens another (open loop).
 CLIENTS = 8
+CONNECTIONS = "per-request"  # or "keep-alive"; set from --connections
 
 
-async def _open_loop(url: str, bodies: list[bytes], rate: float, seconds: float) -> dict:
+async def _open_loop(
+    url: str, bodies: list[bytes], rate: float, seconds: float, fresh: bool
+) -> dict:
     import aiohttp
 
     n = max(1, int(rate * seconds))
@@ -258,7 +264,7 @@ async def _open_loop(url: str, bodies: list[bytes], rate: float, seconds: float)
     timeout = aiohttp.ClientTimeout(total=30)
     sessions = [
         aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, force_close=False), timeout=timeout
+            connector=aiohttp.TCPConnector(limit=0, force_close=fresh), timeout=timeout
         )
         for _ in range(CLIENTS)
     ]
@@ -304,7 +310,7 @@ async def _open_loop(url: str, bodies: list[bytes], rate: float, seconds: float)
 
 
 def open_loop(url: str, bodies: list[bytes], rate: float, seconds: float) -> dict:
-    r = asyncio.run(_open_loop(url, bodies, rate, seconds))
+    r = asyncio.run(_open_loop(url, bodies, rate, seconds, CONNECTIONS == "per-request"))
     r["passed"] = not r["errors"] and r["p99"] <= P99_LIMIT_MS
     print(
         f"  {rate:6.0f} req/s x {seconds:.0f} s: p50 {r['p50']:7.1f} ms, p99 {r['p99']:8.1f} ms, "
@@ -407,9 +413,17 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=2000, help="accounts in the request world")
     ap.add_argument("--workers", type=int, default=None, help="default: params.yaml service")
     ap.add_argument("--max-rate", type=float, default=1200)
+    ap.add_argument(
+        "--connections",
+        choices=["per-request", "keep-alive"],
+        default="per-request",
+        help="a new connection per request, or one kept-alive connection per client",
+    )
     ap.add_argument("--quick", action="store_true", help="short runs, small world")
     ap.add_argument("--profile", action="store_true", help="profile the handler and stop")
     args = ap.parse_args()
+    global CONNECTIONS
+    CONNECTIONS = args.connections
     if args.quick:
         args.duration, args.probe, args.accounts = 5, 3, 1200
     params = load_params(ROOT / "params.yaml")
@@ -517,7 +531,7 @@ def main() -> int:
     print()
     print(
         f"model: {size}; workers {workers}; load generator on the same 2 cores, "
-        f"{CLIENTS} keep-alive clients"
+        f"{CLIENTS} clients, connections {CONNECTIONS}"
     )
     print(f"service CPU per single-account request: {cpu_ms:.1f} ms")
     print(
