@@ -383,6 +383,9 @@ class DriftParams(StrictModel):
         ge=1, description="retrain when this many main features shift majorly"
     )
     bins: int = Field(ge=2, le=100, description="quantile bins of the reference (set at training)")
+    reference_weeks: int = Field(
+        ge=1, description="the reference: the last weeks of training snapshots (set at training)"
+    )
     epsilon: float = Field(gt=0, lt=0.01, description="share given to an empty bin")
 
     @model_validator(mode="after")

@@ -129,6 +129,17 @@ def reference_distribution(bundle: Bundle, frame: pd.DataFrame, bins: int) -> di
     }
 
 
+def latest_weeks(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
+    """The snapshots of the frame's last `weeks` weeks: the drift reference.
+
+    The whole training grid mixes every account age since the data began, while a daily run scores
+    today's portfolio; lifetime features (tenure, lifetime CSAT) and the scores they drive would
+    look drifted against it on the day after training. The latest weeks are the closest population.
+    """
+    start = frame["as_of"].max() - pd.Timedelta(weeks=weeks)
+    return frame[frame["as_of"] > start]
+
+
 def _reference_column(s: pd.Series, dtype: str, bins: int) -> dict:
     if dtype == "category":
         levels = [str(v) for v in s.cat.categories]

@@ -16,7 +16,13 @@ import pandas as pd
 
 from features.contract import History
 from features.errors import UserError
-from training.bundle import Bundle, reference_distribution, write_bundle, write_reference
+from training.bundle import (
+    Bundle,
+    latest_weeks,
+    reference_distribution,
+    write_bundle,
+    write_reference,
+)
 from training.experiment import MODEL, Experiment, run_experiment
 from training.metrics import METRICS
 from training.pipeline import (
@@ -134,7 +140,9 @@ def log_outcome(
         write_reference(
             bundle_dir,
             reference_distribution(
-                outcome.bundle, lab.frame, int(params_dict["daily"]["drift"]["bins"])
+                outcome.bundle,
+                latest_weeks(lab.frame, int(params_dict["daily"]["drift"]["reference_weeks"])),
+                int(params_dict["daily"]["drift"]["bins"]),
             ),
         )  # drift reference (escrisk daily)
         first = next(iter(test_frames.values()))
