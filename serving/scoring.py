@@ -7,7 +7,7 @@ call `score_rows`, so what is measured in-process is what the service does per r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +176,25 @@ def score_rows(
         c = to_probability(raw, bias, head.calibrate)
         risks[name] = c.risk
         reasons[name] = rank_reasons(name, c.prob, display, model.spec, langs, top_k)
-    when = now.to_pydatetime()
     cols = _Columns(frame, values)
     rows = [RowView(cols, i) for i in range(len(frame))]
     days = [ts.date() for ts in frame["as_of"]]
+    return answers(model, ids, days, risks, reasons, rows, facts, ladder, now)
+
+
+def answers(
+    model: ScoringModel,
+    ids: Sequence[str],
+    days: Sequence[Any],
+    risks: Mapping[str, np.ndarray],
+    reasons: Mapping[str, list[list[dict[str, Any]]]],
+    rows: Sequence[Any],
+    facts: Mapping[str, AccountFacts],
+    ladder: LadderParams,
+    now: pd.Timestamp,
+) -> list[dict[str, Any]]:
+    """Each row's answer from the heads' risks and reasons: the ladder decides level and owners."""
+    when = now.to_pydatetime()
     out = []
     for i, aid in enumerate(ids):
         rs = reasons["escalation"][i] + reasons["churn"][i]

@@ -12,10 +12,16 @@ import pytest
 from features.build import build_features
 from features.contract import validated
 from serving.facts import account_facts
-from serving.ladder import Signals, decide
 from serving.model import load_champion
-from serving.reasons import dominant_family, split_contrib, to_probability, top_reasons
-from serving.scoring import HEADS, FeatureArrays, contributions, row_views, score_rows
+from serving.reasons import split_contrib, to_probability, top_reasons
+from serving.scoring import (
+    HEADS,
+    FeatureArrays,
+    answers,
+    contributions,
+    row_views,
+    score_rows,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,35 +40,7 @@ def pandas_score_rows(model, frame, facts, ladder, now, top_k) -> list[dict[str,
         reasons[name] = top_reasons(name, c.prob, X, model.spec, langs, top_k)
     rows = row_views(X)
     days = pd.DatetimeIndex(frame["as_of"]).date
-    out = []
-    for i, aid in enumerate(ids):
-        rs = reasons["escalation"][i] + reasons["churn"][i]
-        signals = Signals(
-            account_id=aid,
-            escalation_risk=float(risks["escalation"][i]),
-            churn_risk=float(risks["churn"][i]),
-            features=rows[i],
-            reason_family=dominant_family(rs),
-            facts=facts[aid],
-            reasons=tuple(rs),
-        )
-        _, decision = decide(signals, None, ladder, now.to_pydatetime())
-        out.append(
-            {
-                "account_id": aid,
-                "as_of": days[i],
-                "escalation_risk": signals.escalation_risk,
-                "churn_risk": signals.churn_risk,
-                "level": decision.new_level,
-                "owner": facts[aid].csm_owner,
-                "owners": list(decision.owners),
-                "team": decision.team,
-                "priority": decision.priority,
-                "reasons": rs,
-                "model_version": model.version,
-            }
-        )
-    return out
+    return answers(model, ids, days, risks, reasons, rows, facts, ladder, now)
 
 
 @pytest.fixture(scope="module")
