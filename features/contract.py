@@ -312,7 +312,7 @@ def check_values(
             continue
         typed[name], found = _check_values_table(columns, table, params, now)
         violations += found
-    violations += _foreign_key_values(typed)
+    violations += _foreign_keys(typed, present={n for n, c in typed.items() if c is not None})
     cells = typed["tickets"]
     assert cells is not None and typed["accounts"] is not None
     cells |= _sla_values(cells, typed["accounts"], params)
@@ -332,35 +332,6 @@ def check_values(
 
 def _rows(cells: Mapping[str, Any]) -> int:
     return len(next(iter(cells.values())))
-
-
-def _foreign_key_values(typed: Mapping[str, dict[str, Any] | None]) -> list[Violation]:
-    """`_foreign_keys` on typed columns (ids are str or None)."""
-    accounts = typed["accounts"]
-    assert accounts is not None
-    known = {v for v in accounts["account_id"] if v is not None}
-    found: list[Violation] = []
-    for name in ("tickets", "usage", "escalations", "churn"):
-        cells = typed[name]
-        if cells is None:
-            continue
-        bad = np.fromiter((v is not None and v not in known for v in cells["account_id"]), bool)
-        found += _flag(
-            cells,
-            TABLES[name],
-            "account_id",
-            bad,
-            "foreign_key",
-            "account {v!r} is not in accounts",
-        )
-    esc, tickets = typed["escalations"], typed["tickets"]
-    if esc is not None and tickets is not None:
-        ticket_ids = {v for v in tickets["ticket_id"] if v is not None}
-        bad = np.fromiter((v is not None and v not in ticket_ids for v in esc["ticket_id"]), bool)
-        found += _flag(
-            esc, ESCALATIONS, "ticket_id", bad, "foreign_key", "ticket {v!r} is not in tickets"
-        )
-    return found
 
 
 def _sla_values(
@@ -843,9 +814,9 @@ def _whole(num: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.astype("int64"), missing)
 
 
-def _outside(values: pd.Series, allowed: set[str]) -> np.ndarray:
+def _outside(values: pd.Series | Sequence[Any], allowed: set[str]) -> np.ndarray:
     """Present values that are not among the allowed levels (values are str or None here)."""
-    if len(values) > SMALL_ROWS:
+    if isinstance(values, pd.Series) and len(values) > SMALL_ROWS:
         return values.notna().to_numpy() & ~values.isin(allowed).to_numpy()
     return np.fromiter(
         (not _is_missing(v) and v not in allowed for v in values), dtype=bool, count=len(values)
@@ -1029,9 +1000,17 @@ def _check_table(
     return pd.DataFrame(cells, index=index, copy=False), violations
 
 
-def _foreign_keys(typed: Mapping[str, pd.DataFrame | None], present: set[str]) -> list[Violation]:
+def _present(values: pd.Series | Sequence[Any]) -> set[Any]:
+    """The values that are there, as a set (a column of a frame or of a request's cells)."""
+    if isinstance(values, pd.Series):
+        return set(values.dropna())
+    return {v for v in values if not _is_missing(v)}
+
+
+def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation]:
+    """Ids that point at no row of the table they name; `typed` holds frames or request cells."""
     accounts = typed["accounts"]
-    known = set(accounts["account_id"].dropna()) if accounts is not None else set()
+    known = _present(accounts["account_id"]) if accounts is not None else set()
     found: list[Violation] = []
     for name in ("tickets", "usage", "escalations", "churn"):
         df = typed[name]
@@ -1048,7 +1027,7 @@ def _foreign_keys(typed: Mapping[str, pd.DataFrame | None], present: set[str]) -
         )
     esc, tickets = typed["escalations"], typed["tickets"]
     if esc is not None and tickets is not None and {"escalations", "tickets"} <= present:
-        bad = _outside(esc["ticket_id"], set(tickets["ticket_id"].dropna()))
+        bad = _outside(esc["ticket_id"], _present(tickets["ticket_id"]))
         found += _flag(
             esc,
             ESCALATIONS,
