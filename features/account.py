@@ -39,7 +39,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days from as_of to the next renewal: the export's renewal date stepped back by whole "
-            "contract terms (account.renewal_cycle_days) to the first on or after as_of, so a "
+            "contract terms (accounts.term_months; 12 months where missing, "
+            "account.renewal_cycle_days per 12 months) to the first on or after as_of, so a "
             "renewal agreed later never leaks into the past; negative once passed.",
             "Renewal in {value:.0f} days",
             "Verlängerung in {value:.0f} Tagen",
@@ -77,16 +78,28 @@ def compute(ctx: Context) -> Columns:
     as_of = snaps.as_of
     start = seconds(acc["contract_start"])[snaps.code]
     renewal = seconds(acc["renewal_date"])[snaps.code]
+    term = term_days(acc, ctx.params.account.renewal_cycle_days)[snaps.code]
     return {
         "tenure_days": (as_of - start) / DAY,
-        "days_to_renewal": next_renewal_days(renewal, as_of, ctx.params.account.renewal_cycle_days),
+        "days_to_renewal": next_renewal_days(renewal, as_of, term),
         "arr": snaps.floats_at_rows("arr"),
         "seats": snaps.floats_at_rows("seats"),
         "tier": categorical(acc["tier"], (*ctx.params.tiers, UNKNOWN))[snaps.code],
     }
 
 
-def next_renewal_days(renewal: np.ndarray, as_of: np.ndarray, cycle_days: int) -> np.ndarray:
+def term_days(accounts: pd.DataFrame, year_days: int) -> np.ndarray:
+    """Per account: its contract term in days, from `term_months` (optional in the contract);
+    an account without one is assumed to renew every 12 months, as most SaaS contracts do."""
+    if "term_months" not in accounts:
+        return np.full(len(accounts), float(year_days))
+    months = accounts["term_months"].to_numpy(dtype=np.float64, na_value=12.0)
+    return months * year_days / 12
+
+
+def next_renewal_days(
+    renewal: np.ndarray, as_of: np.ndarray, cycle_days: np.ndarray | float
+) -> np.ndarray:
     """Days from as_of to the first renewal on or after it, as known at as_of.
 
     The accounts table holds the renewal date as of the export: the one after every renewal that

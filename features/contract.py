@@ -32,6 +32,7 @@ class Column:
     min: float | None = None
     max: float | None = None
     event: bool = False  # an event time: must not lie in the future of the run's clock
+    optional: bool = False  # may be absent from a source: then read as missing in every row
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Table:
 
     @property
     def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
+        """The columns every source's table has (optional ones may be absent)."""
+        return [c.name for c in self.columns if not c.optional]
 
 
 ACCOUNTS = Table(
@@ -64,8 +66,11 @@ ACCOUNTS = Table(
         Column("csm_owner", "str"),
         Column("region", "str"),
         Column("language", "str", allowed="languages"),
+        # CRM fields many exports have: the contract term, and the day the customer gave notice
+        Column("term_months", "int", nullable=True, min=1, max=1200, optional=True),
+        Column("notice_at", "date", nullable=True, event=True, optional=True),
     ),
-    order=(("renewal_date", "contract_start"),),
+    order=(("renewal_date", "contract_start"), ("notice_at", "contract_start")),
 )
 
 TICKETS = Table(
@@ -445,6 +450,8 @@ def _check_values_table(
     n = len(columns[table.columns[0].name])
     if any(len(v) != n for v in columns.values()):
         raise NeedsGeneralPath("columns of different lengths")
+    absent = {c.name: [None] * n for c in table.columns if c.optional and c.name not in columns}
+    columns = {**columns, **absent}
     cells: dict[str, Any] = {}  # typed columns, which is how `_flag` quotes them
     shown: dict[str, np.ndarray] = {}  # numbers as `check` quotes them (before typing)
     number: dict[str, np.ndarray] = {}
@@ -878,9 +885,10 @@ def _check_table(
     cells: dict[Any, pd.Series] = dict(raw.items())
     missing = [c for c in table.columns if c.name not in cells]
     for col in missing:
-        violations.append(
-            Violation(table.name, col.name, None, "missing_column", "required column not found")
-        )
+        if not col.optional:
+            violations.append(
+                Violation(table.name, col.name, None, "missing_column", "required column not found")
+            )
         cells[col.name] = pd.Series(index=index, dtype=_DTYPES[col.kind])
     horizon = now + pd.Timedelta(days=params.max_future_days)
     floor = pd.Timestamp(params.min_date, tz="UTC")

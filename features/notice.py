@@ -3,7 +3,9 @@
 A customer that decides to leave has to say so in writing before its renewal deadline, and many
 send that notice to the support or billing desk. Such a ticket is the strongest churn signal an
 export holds, so it is matched by phrase (`features.notice.phrases`, case-insensitive, in subject
-or body, any language) and counted from the ticket's creation like every other ticket.
+or body, any language) and counted from the ticket's creation like every other ticket. A notice
+that reached the account team instead is in the CRM: the accounts table's optional `notice_at`,
+the day it was given, known from the next midnight on.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
-from features.windows import DAY
+from features.windows import DAY, NAT, ns_since_epoch
 
 FAMILY = "notice"
 
@@ -45,8 +47,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "notice_days_since",
             f,
             "days",
-            "Days since the latest ticket giving notice of cancellation or non-renewal "
-            "(NaN if none).",
+            "Days since the latest notice of cancellation or non-renewal: a ticket giving it, "
+            "or the day recorded in accounts.notice_at (NaN if none).",
             "Cancellation notice received {value:.0f} days ago",
             "Kündigung vor {value:.0f} Tagen eingegangen",
         ),
@@ -77,7 +79,18 @@ def compute(ctx: Context) -> Columns:
     ev = created.sums({"notice": found})
     end = ctx.snaps.as_of
     w = ctx.params.notice.window_days
+    latest = np.fmax(created.last_time(end, where=found), recorded_notice(ctx))
     return {
         f"notice_tickets_{w}d": ev.sum("notice", ctx.ago(w), end).astype(np.float64),
-        "notice_days_since": (end - created.last_time(end, where=found)) / DAY,
+        "notice_days_since": (end - latest) / DAY,
     }
+
+
+def recorded_notice(ctx: Context) -> np.ndarray:
+    """Per row: the CRM's notice day (seconds) if it lies before as_of, else NaN."""
+    acc = ctx.snaps.per_account
+    if "notice_at" not in acc:
+        return np.full(len(ctx.snaps), np.nan)
+    ns = ns_since_epoch(acc["notice_at"])[ctx.snaps.code]
+    at = np.floor_divide(ns, 1_000_000_000).astype(np.float64)
+    return np.where((ns != NAT) & (at < ctx.snaps.as_of), at, np.nan)

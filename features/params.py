@@ -140,8 +140,10 @@ class AccountFeatureParams(StrictModel):
     renewal_cycle_days: int = Field(
         ge=1,
         description=(
-            "contract term: the accounts table's renewal date (as of the export) is stepped back "
-            "by whole terms to the first renewal on or after as_of, so later renewals never leak"
+            "days of a 12-month contract term, the term assumed where accounts.term_months is "
+            "missing (a term of m months is m/12 of it): the accounts table's renewal date (as of "
+            "the export) is stepped back by whole terms to the first renewal on or after as_of, "
+            "so later renewals never leak"
         ),
     )
 

@@ -22,7 +22,8 @@ def history_at(history: History, as_of: pd.Timestamp) -> History:
     Tickets created at or after as_of are removed; first responses and resolutions at or after it
     are blanked; a ticket not resolved before as_of has no CSAT and no known reopen yet, and shows
     as open. Escalations opened at or after as_of are removed, later acknowledgements and closures
-    blanked. Usage dated on or after as_of's day and churn at or after as_of are removed.
+    blanked. Usage dated on or after as_of's day and churn at or after as_of are removed. An
+    account's notice date (`notice_at`) on or after as_of is blanked: the notice came later.
     """
     d = (
         pd.Timestamp(as_of).tz_convert("UTC")
@@ -50,8 +51,16 @@ def history_at(history: History, as_of: pd.Timestamp) -> History:
     churn = history.churn
     if churn is not None:
         churn = churn[churn["churned_at"] < d].reset_index(drop=True)
+    acc = history.accounts
+    if "notice_at" in acc:
+        acc = acc.assign(notice_at=acc["notice_at"].where(acc["notice_at"] < d))
     return replace(
-        history, tickets=t.reset_index(drop=True), escalations=esc, usage=usage, churn=churn
+        history,
+        accounts=acc,
+        tickets=t.reset_index(drop=True),
+        escalations=esc,
+        usage=usage,
+        churn=churn,
     )
 
 

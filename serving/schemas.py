@@ -56,6 +56,16 @@ class Account(ApiModel):
     csm_owner: Name
     region: Id
     language: Id = Field(description="one of params.yaml contract.languages, e.g. en or de")
+    term_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="contract term in months; missing: renews every 12 months",
+    )
+    notice_at: dt.date | None = Field(
+        default=None,
+        description="day the customer gave notice of cancellation or non-renewal, if it did",
+    )
 
 
 # History rows are TypedDicts (plain dicts once validated), not models: a 1,000-account request

@@ -9,10 +9,11 @@ shows at once as a burst of urgent, angry tickets about it, larger for a harder 
 and churn are random outcomes of the health. A churn decision is given as written notice
 `churn.notice_days` before it takes effect; a share (`churn.notice_ticket_share`) of customers send
 that notice to the helpdesk, so it shows as a cancellation ticket on the decision day, as it would
-in a real export (the rest tell their CSM, which no table records). The truth tables hold the
-latent path and, for every account and Monday, the true probability of an escalation within 30
-days and of churn within 90 days given only the latent state at that moment (future shocks
-integrated out by Monte Carlo).
+in a real export; the rest tell their CSM, who records the day in the CRM (the accounts table's
+`notice_at`). The accounts table also has each contract's term (`term_months`). The truth tables
+hold the latent path and, for every account and Monday, the true probability of an escalation
+within 30 days and of churn within 90 days given only the latent state at that moment (future
+shocks integrated out by Monte Carlo).
 
 Pure: everything random comes from a numpy Generator seeded by `seed`; no I/O, no clock.
 """
@@ -68,12 +69,12 @@ def simulate(
     acc = _accounts(rngs[0], n_accounts, sim, contract, cal)
     lat = _latent(rngs[1], acc, sim, cal)
     life = _churn(rngs[2], acc, lat, sim, cal)
-    tickets, tone = _tickets(rngs[3], acc, lat, life, sim, contract, cal)
+    tickets, tone, by_ticket = _tickets(rngs[3], acc, lat, life, sim, contract, cal)
     usage, health = _usage(rngs[4], acc, lat, life, sim, cal)
     escalations = _escalations(rngs[5], acc, lat, life, tickets, tone, sim, contract, cal)
     risk = _oracle(rngs[6], acc, lat, life, sim, cal)
     churn, decisions = _churn_tables(rngs[7], acc, lat, life, sim, cal)
-    accounts = _accounts_table(acc, life, cal, sim)
+    accounts = _accounts_table(acc, life, cal, sim, by_ticket)
     tables = {
         "accounts": accounts,
         "tickets": tickets,
@@ -209,10 +210,9 @@ def _accounts(rng, n: int, sim: SimulationParams, contract: ContractParams, cal:
     existing = rng.random(n) < sim.existing_share
     tenure = np.ceil(rng.random(n) * sim.max_tenure_years * 365.25).astype(np.int64)
     start_day = np.where(existing, -tenure - 1, rng.integers(0, max(cal.days - 1, 1), n))
-    term_months = np.array(list(sim.churn.contract_months), dtype=np.int64)
-    term = np.round(
-        term_months[_categorical(rng, _shares(sim.churn.contract_months), n)] * 365.25 / 12
-    ).astype(np.int64)
+    term_choices = np.array(list(sim.churn.contract_months), dtype=np.int64)
+    term_months = term_choices[_categorical(rng, _shares(sim.churn.contract_months), n)]
+    term = np.round(term_months * 365.25 / 12).astype(np.int64)
     factors = np.array(sim.tickets.custom_sla_factors)
     custom = rng.random(n) < np.array([t.custom_sla_share for t in tiers])[tier]
     sla_factor = np.where(custom, factors[rng.integers(0, len(factors), n)], np.nan)
@@ -235,6 +235,7 @@ def _accounts(rng, n: int, sim: SimulationParams, contract: ContractParams, cal:
         "arr": arr,
         "start": start_day,
         "term": term,
+        "term_months": term_months,
         "sla_factor": sla_factor,
         "csm": np.array(csms, dtype=object)[rng.integers(0, n_csm, n)],
         "ticket_propensity": np.exp(
@@ -574,7 +575,7 @@ def _tickets(rng, acc, lat, life, sim: SimulationParams, contract: ContractParam
             "sla_breached": breach,
         }
     )
-    return tickets, truth
+    return tickets, truth, gives
 
 
 def _ids(prefix: str, n: int, min_width: int) -> np.ndarray:
@@ -758,11 +759,17 @@ def _escalations(
 # --- accounts, churn and shock tables -------------------------------------------------------------
 
 
-def _accounts_table(acc: dict, life: dict, cal: _Calendar, sim: SimulationParams) -> pd.DataFrame:
+def _accounts_table(
+    acc: dict, life: dict, cal: _Calendar, sim: SimulationParams, by_ticket: np.ndarray
+) -> pd.DataFrame:
+    """The CRM's accounts as of the world's end. A notice not sent to the helpdesk reached the
+    CSM, who records its day in the CRM (`notice_at`), as renewal forecasting needs it."""
     # the renewal in force at the world's end, or the one at (or after) the churn
     ref = np.where(life["effective"] < cal.days, life["effective"], cal.days)
     k = np.maximum(1, np.ceil((ref - acc["start"]) / acc["term"]).astype(np.int64))
     renewal = acc["start"] + k * acc["term"]
+    in_crm = (life["decision"] < cal.days) & ~by_ticket
+    notice = np.where(in_crm, cal.start_ns + np.minimum(life["decision"], cal.days) * DAY_NS, NAT)
     return pd.DataFrame(
         {
             "account_id": acc["id"],
@@ -775,6 +782,8 @@ def _accounts_table(acc: dict, life: dict, cal: _Calendar, sim: SimulationParams
             "csm_owner": acc["csm"],
             "region": acc["region"],
             "language": np.array(phrases.LANGUAGES, dtype=object)[acc["language"]],
+            "term_months": pd.array(acc["term_months"], dtype="Int64"),
+            "notice_at": _ts(notice),
         }
     )
 

@@ -56,6 +56,16 @@ def histories(draw, max_accounts: int = 3, max_tickets: int = 10) -> History:
             "language": draw(
                 st.lists(st.sampled_from(["en", "de"]), min_size=n_acc, max_size=n_acc)
             ),
+            "term_months": pd.array(
+                [draw(st.none() | st.sampled_from([1, 12, 24, 36])) for _ in ids], dtype="Int64"
+            ),
+            "notice_at": pd.Series(
+                [
+                    draw(st.none() | st.integers(20, 60).map(lambda d: T0 + pd.Timedelta(days=d)))
+                    for _ in ids
+                ],
+                dtype="datetime64[ns, UTC]",
+            ),
         }
     )
     rows = []

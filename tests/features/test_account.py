@@ -15,7 +15,7 @@ NOW = pd.Timestamp("2026-06-01", tz="UTC")
 DAY = 86_400
 
 
-def _history(params, renewals: list[str]):
+def _history(params, renewals: list[str], terms: list[int | None] | None = None):
     n = len(renewals)
     accounts = pd.DataFrame(
         {"account_id": [f"A{i}" for i in range(n)], "name": ["a"] * n, "tier": ["business"] * n,
@@ -23,6 +23,8 @@ def _history(params, renewals: list[str]):
          "renewal_date": renewals, "csm_owner": ["c"] * n, "region": ["eu"] * n,
          "language": ["en"] * n}
     )  # fmt: skip
+    if terms is not None:
+        accounts["term_months"] = terms
     cols = ["ticket_id", "account_id", "created_at", "priority", "channel", "subject", "body",
             "first_response_at", "resolved_at", "status", "reopen_count", "csat",
             "sla_first_response_hours", "sla_resolution_hours"]  # fmt: skip
@@ -70,3 +72,13 @@ def test_next_renewal_is_within_one_cycle_and_on_the_schedule(as_of_day, ahead, 
     renewal = as_of + ahead * DAY
     days = next_renewal_days(renewal, as_of, cycle)[0]
     assert 0 <= days < cycle and (ahead - days) % cycle == 0
+
+
+def test_the_contract_term_sets_the_renewal_schedule(params):
+    """A 24-month contract renews every 24 months; a missing term is the 12-month default."""
+    year = params.features.account.renewal_cycle_days
+    left_at = pd.Timestamp("2026-03-01", tz="UTC")
+    history = _history(params, [f"{left_at:%Y-%m-%d}"] * 3, [24, None, 12])
+    as_of = left_at - pd.Timedelta(days=year + 10)
+    frame = build_features(history, [as_of], params.features).frame.set_index("account_id")
+    assert frame["days_to_renewal"].tolist() == [year + 10.0, 10.0, 10.0]

@@ -168,9 +168,9 @@ def test_counts_match_a_plain_per_snapshot_computation(
         notice = before[text.str.contains("cancellation of our|kündigung", regex=True)]
         recent = notice["created_at"] >= as_of - pd.Timedelta(days=90)
         assert row["notice_tickets_90d"] == recent.sum()
-        last = (
-            (as_of - notice["created_at"].max()) / pd.Timedelta(days=1) if len(notice) else np.nan
-        )
+        crm = history.accounts.set_index("account_id").loc[aid, "notice_at"]
+        given = list(notice["created_at"]) + ([crm] if crm < as_of else [])  # NaT: False
+        last = (as_of - max(given)) / pd.Timedelta(days=1) if given else np.nan
         np.testing.assert_allclose(row["notice_days_since"], last, equal_nan=True)
         esc = history.escalations
         assert (

@@ -218,6 +218,10 @@ RULE_CASES = [
     ("tickets", "resolved_at", 0, "2024-01-01T00:00:00Z", "order"),
     ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
     ("accounts", "renewal_date", 2, "2020-01-01", "order"),
+    ("accounts", "term_months", 1, "0", "range"),
+    ("accounts", "term_months", 0, "1.5", "type"),
+    ("accounts", "notice_at", 2, "2030-01-01", "date_range"),
+    ("accounts", "notice_at", 0, "2021-12-31", "order"),
     ("escalations", "closed_at", 0, "2024-01-01T00:00:00Z", "order"),
     ("tickets", "account_id", 3, "A-404", "foreign_key"),
     ("usage", "account_id", 0, "A-404", "foreign_key"),
@@ -261,6 +265,20 @@ def test_missing_column(params):
     history, violations = check(raw, params.contract, NOW)
     assert ("tickets", "priority", None, "missing_column") in rules(violations)
     assert history.tickets["priority"].isna().all()
+
+
+def test_optional_columns_may_be_absent(params):
+    """term_months and notice_at are CRM fields many exports lack: absent means unknown."""
+    raw = raw_world()
+    assert "term_months" not in raw["accounts"] and "notice_at" not in raw["accounts"]
+    history, violations = check(raw, params.contract, NOW)
+    assert violations == []
+    assert history.accounts["term_months"].isna().all()
+    assert history.accounts["notice_at"].isna().all()
+    raw["accounts"] = raw["accounts"].assign(term_months=["24", "", "12"], notice_at="")
+    history, violations = check(raw, params.contract, NOW)
+    assert violations == []
+    assert history.accounts["term_months"].tolist() == [24, pd.NA, 12]
 
 
 def test_duplicate_column(params):
@@ -567,7 +585,7 @@ def test_check_values_equals_check(params, data):
 def test_check_values_leaves_what_needs_parsing_to_check(params, column, value):
     from features.contract import NeedsGeneralPath, check_values
 
-    account = {c.name: ["A-1"] for c in TABLES["accounts"].columns} | {
+    account = {c: ["A-1"] for c in TABLES["accounts"].column_names} | {
         "tier": ["business"], "arr": [1.0], "seats": [3], "language": ["en"],
         "contract_start": [dt.date(2023, 1, 1)], "renewal_date": [dt.date(2025, 1, 1)],
     }  # fmt: skip

@@ -46,3 +46,31 @@ def test_a_notice_counts_from_its_creation(params):
     np.testing.assert_allclose(
         rows["notice_days_since"].to_numpy(), [np.nan, 14 / 24, 122 + 14 / 24], equal_nan=True
     )
+
+
+def test_a_notice_recorded_in_the_crm_counts_from_the_next_midnight(params):
+    """accounts.notice_at is a day: known as of the midnight after it; the later of a CRM notice
+    and a notice ticket is the one counted."""
+    accounts = pd.DataFrame(
+        {"account_id": ["A", "B", "C"], "name": ["a", "b", "c"], "tier": ["business"] * 3,
+         "arr": [1000.0] * 3, "seats": [10] * 3, "contract_start": ["2024-01-01"] * 3,
+         "renewal_date": ["2025-01-01"] * 3, "csm_owner": ["c"] * 3, "region": ["eu"] * 3,
+         "language": ["en"] * 3, "notice_at": ["2024-05-01", None, "2024-04-01"]}
+    )  # fmt: skip
+    tickets = pd.DataFrame(
+        {"ticket_id": ["T1"], "account_id": ["C"], "created_at": ["2024-04-20T12:00:00Z"],
+         "priority": ["P3"], "channel": ["email"], "subject": ["Notice of non-renewal"],
+         "body": [""], "first_response_at": [None], "resolved_at": [None], "status": ["open"],
+         "reopen_count": [0], "csat": [None], "sla_first_response_hours": [None],
+         "sla_resolution_hours": [None]}
+    )  # fmt: skip
+    raw = {"accounts": accounts, "tickets": tickets, "usage": None, "escalations": None,
+           "churn": None}  # fmt: skip
+    history = validated(raw, params.contract, NOW)
+    as_of = pd.DatetimeIndex(["2024-05-01", "2024-05-02"], tz="UTC")
+    fs = build_features(history, as_of, params.features, spec=full_spec(params.features))
+    days = fs.frame.pivot(index="as_of", columns="account_id", values="notice_days_since")
+    np.testing.assert_allclose(days["A"].to_numpy(), [np.nan, 1.0], equal_nan=True)
+    assert days["B"].isna().all()
+    np.testing.assert_allclose(days["C"].to_numpy(), [10.5, 11.5])  # the ticket, not April 1st
+    assert fs.frame["notice_tickets_90d"].sum() == 2.0  # the CRM date is not a ticket
