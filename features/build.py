@@ -7,8 +7,9 @@ module; a family whose table is absent or empty is left out and reported, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import ModuleType
 from typing import Any
 
@@ -26,8 +27,8 @@ from features import (
     tickets,
     usage,
 )
-from features.context import Context
-from features.contract import SECOND_NS, History, floor_utc
+from features.context import Context, positions
+from features.contract import SECOND_NS, History
 from features.errors import UserError
 from features.params import FeatureParams
 from features.pointintime import data_end, data_start
@@ -60,11 +61,20 @@ FAMILIES: tuple[ModuleType, ...] = (
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """Features and what they mean; `unavailable` says which families were left out and why."""
+    """Features and what they mean; `unavailable` says which families were left out and why.
 
-    frame: pd.DataFrame  # account_id, as_of, then the features in spec order
+    The columns are assembled into a DataFrame on first use of `frame`: the scoring API reads
+    `columns` directly, since building a one-row frame of ~90 columns costs more than the features.
+    """
+
+    columns: Mapping[str, Any]  # account_id, as_of (int64 seconds), then each feature, row-aligned
     spec: FeatureSpec
     unavailable: dict[str, str]
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """account_id, as_of, then the features in spec order."""
+        return _frame(self.columns, self.spec, len(self.columns["account_id"]))
 
 
 def full_spec(params: FeatureParams) -> FeatureSpec:
@@ -90,8 +100,7 @@ def build_features(
     an absent table gives NaN columns (and is reported), so one account built alone equals its row
     in the batch.
     """
-    as_of = _as_of_index(as_of_dates)
-    snaps = snapshots(history, as_of)
+    snaps = snapshots(history, as_of_seconds(as_of_dates))
     ctx = Context(history, snaps, params, sentiment if sentiment is not None else default_scorer())
     unavailable: dict[str, str] = {}
     for fam in FAMILIES:
@@ -104,11 +113,9 @@ def build_features(
         unavailable = {
             k: v for k, v in unavailable.items() if "absent" in v or k.startswith("custom.")
         }
-    columns: dict[str, object] = {
+    columns: dict[str, Any] = {
         "account_id": snaps.account_id,
-        "as_of": pd.DatetimeIndex(
-            (snaps.as_of * 1_000_000_000).astype("datetime64[ns]")
-        ).tz_localize("UTC"),
+        "as_of": snaps.as_of,
     }
     wanted_names = set(wanted.names)
     by_family: dict[str, list[FeatureInfo]] = {}
@@ -128,12 +135,11 @@ def build_features(
     missing = wanted_names - set(columns)
     if missing:  # a spec naming features no family builds (e.g. from a newer version)
         raise UserError(f"feature spec names unknown features: {sorted(missing)}")
-    frame = _frame(columns, wanted, len(snaps))
-    return FeatureSet(frame, wanted, unavailable)
+    return FeatureSet(columns, wanted, unavailable)
 
 
-def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
-    """One row per active (account, as_of), sorted by account id then as_of."""
+def snapshots(history: History, t: np.ndarray) -> Snapshots:
+    """One row per active (account, as_of seconds `t`, sorted), sorted by account id then as_of."""
     acc = history.accounts
     raw_ids = acc["account_id"].to_numpy(dtype=object)
     order = np.argsort(raw_ids, kind="stable")
@@ -143,8 +149,7 @@ def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
     identity = len(order) == len(acc) and bool((order == np.arange(len(order))).all())
     if not (identity and acc.index.equals(pd.RangeIndex(len(acc)))):
         acc = acc.iloc[order].reset_index(drop=True)  # read only below: no copy when in order
-    ids = pd.Index(raw_ids[order])
-    t = seconds(as_of) if len(as_of) else np.zeros(0, np.int64)
+    ids = raw_ids[order]
     n_acc, n_t = len(acc), len(t)
     code = np.repeat(np.arange(n_acc, dtype=np.int64), n_t)
     when = np.tile(t, n_acc)
@@ -152,14 +157,14 @@ def snapshots(history: History, as_of: pd.DatetimeIndex) -> Snapshots:
     churn_s = np.full(n_acc, np.iinfo(np.int64).max)
     if history.churn is not None and len(history.churn):
         ch = history.churn  # an account's first churn counts; rows without a time are ignored
-        pos = ids.get_indexer(pd.Index(ch["account_id"].to_numpy(dtype=object)))
+        pos = positions(ch["account_id"].to_numpy(dtype=object), ids)
         when_ns = ns_since_epoch(ch["churned_at"])
         ok = (pos >= 0) & (when_ns != NAT)
         np.minimum.at(churn_s, pos[ok], np.floor_divide(when_ns[ok], 1_000_000_000))
     active = (start <= when) & (np.repeat(churn_s, n_t) >= when)
     code, when = code[active], when[active]
     return Snapshots(
-        account_id=raw_ids[order][code],
+        account_id=ids[code],
         code=code,
         as_of=when,
         ids=ids,
@@ -183,22 +188,23 @@ def as_of_grid(history: History, params: FeatureParams) -> pd.DatetimeIndex:
     return pd.date_range(first, end, freq=step, tz="UTC")
 
 
-def _as_of_index(as_of_dates) -> pd.DatetimeIndex:
+def as_of_seconds(as_of_dates) -> np.ndarray:
+    """The distinct as_of dates, sorted, as int64 whole seconds since the epoch (UTC, floored).
+
+    Dates without a zone are taken as UTC; an as_of is a cut-off, so flooring to the second keeps
+    every event strictly before it exactly as before (`features.windows.seconds`)."""
     if isinstance(as_of_dates, pd.DatetimeIndex) and str(as_of_dates.tz) == "UTC":
-        idx = floor_utc(pd.DatetimeIndex(as_of_dates.astype("datetime64[ns, UTC]")), SECOND_NS)
-        if idx.is_monotonic_increasing and idx.is_unique:
-            return idx
-        return pd.DatetimeIndex(idx.unique().sort_values())
+        return np.unique(seconds(as_of_dates))
     if isinstance(as_of_dates, pd.Timestamp | str):
         as_of_dates = [as_of_dates]
     values = list(as_of_dates)
     if values and all(isinstance(v, pd.Timestamp) and str(v.tz) == "UTC" for v in values):
-        idx = pd.DatetimeIndex(values).as_unit("ns")  # the API's one day: skip the parser
-    else:
-        idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+        ns = np.array([v.value for v in values], dtype=np.int64)  # the API's one day: no parser
+        return np.unique(np.floor_divide(ns, SECOND_NS))
+    idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if idx.hasnans:
         raise UserError("as_of dates must not be empty")
-    return floor_utc(idx, SECOND_NS).unique().sort_values()
+    return np.unique(seconds(idx))
 
 
 def _left_out(info: FeatureInfo, unavailable: dict[str, str]) -> bool:
@@ -215,7 +221,7 @@ SMALL_FRAME = 100_000  # cells up to which the frame is built in place (the API'
 
 
 def _frame(
-    columns: dict[str, Any], spec: FeatureSpec, n: int, small: bool | None = None
+    columns: Mapping[str, Any], spec: FeatureSpec, n: int, small: bool | None = None
 ) -> pd.DataFrame:
     """The output frame, numeric features assembled as one float block.
 
@@ -224,7 +230,8 @@ def _frame(
     gets its other columns inserted, which leaves the float block as it is.
     """
     names = ["account_id", "as_of", *spec.names]
-    others = [(0, columns["account_id"]), (1, columns["as_of"])] + [
+    as_of = pd.DatetimeIndex((columns["as_of"] * SECOND_NS).astype("datetime64[ns]"), tz="UTC")
+    others = [(0, columns["account_id"]), (1, as_of)] + [
         (i + 2, _categorical(columns[f.name], f))
         for i, f in enumerate(spec.features)
         if f.dtype == "category"

@@ -61,8 +61,7 @@ class Context:
         small integers instead of strings."""
         key = (name, "__level__" + column + repr(levels))
         if key not in self._cache:
-            values = pd.Index(self.table(name)[column].to_numpy(dtype=object))
-            self._cache[key] = pd.Index(levels).get_indexer(values).astype(np.int64)
+            self._cache[key] = positions(self.table(name)[column].to_numpy(dtype=object), levels)
         return self._cache[key]
 
     def ns(self, name: str, column: str) -> np.ndarray:
@@ -97,7 +96,20 @@ class Context:
         return self._cache[key]
 
 
-def codes_of(ids: pd.Index, account_id: pd.Series) -> np.ndarray:
+SMALL = 256  # rows up to which a look-up is a Python dict (the API's one account): no pandas index
+
+
+def positions(values: np.ndarray, keys: np.ndarray | tuple[str, ...]) -> np.ndarray:
+    """Position of each value among distinct `keys` (-1: none, missing values included)."""
+    if len(values) > SMALL:
+        return pd.Index(keys).get_indexer(pd.Index(values)).astype(np.int64)
+    at = {k: i for i, k in enumerate(keys)}
+    return np.fromiter(
+        (at.get(v, -1) if isinstance(v, str) else -1 for v in values), np.int64, len(values)
+    )
+
+
+def codes_of(ids: np.ndarray, account_id: pd.Series) -> np.ndarray:
     """Position of each row's account in `ids` (-1: none). Tables are often grouped by account
     (usage exports are), so each run of equal ids is looked up once."""
     values = account_id.to_numpy(dtype=object)
@@ -107,9 +119,9 @@ def codes_of(ids: pd.Index, account_id: pd.Series) -> np.ndarray:
         changes = np.ones(max(len(values) - 1, 0), dtype=bool)
     heads = np.flatnonzero(np.concatenate(([True], changes)))[: len(values)]
     if len(heads) > len(values) // 4:
-        return ids.get_indexer(pd.Index(values)).astype(np.int64)
+        return positions(values, ids)
     runs = np.diff(np.append(heads, len(values)))
-    return np.repeat(ids.get_indexer(pd.Index(values[heads])).astype(np.int64), runs)
+    return np.repeat(positions(values[heads], ids), runs)
 
 
 def empty(table: pd.DataFrame | None) -> bool:

@@ -44,7 +44,7 @@ class Snapshots:
     account_id: np.ndarray  # object array of str
     code: np.ndarray  # int64: position of the account in `ids`
     as_of: np.ndarray  # int64 seconds (UTC midnights)
-    ids: pd.Index  # the accounts, sorted
+    ids: np.ndarray  # the account ids (object), sorted
     per_account: pd.DataFrame  # the accounts table, one row per code, in code order
 
     def __len__(self) -> int:
@@ -61,10 +61,6 @@ class Snapshots:
 
     def floats_at_rows(self, column: str) -> np.ndarray:
         return self.per_account[column].to_numpy(dtype=np.float64, na_value=np.nan)[self.code]
-
-    def codes_of(self, account_ids: pd.Series) -> np.ndarray:
-        """Codes of some account ids; -1 for accounts with no snapshot row."""
-        return self.ids.get_indexer(pd.Index(account_ids.astype(object)))
 
 
 @dataclass

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features.build import FeatureSet
 from features.spec import FeatureSpec
 from serving.ladder import AccountFacts, Signals, decide
 from serving.params import LadderParams
@@ -71,6 +73,17 @@ class FeatureArrays:
         categories = {j: frame[names[j]].to_numpy(dtype=object) for j in cats}
         return cls(names, numbers, categories)
 
+    @classmethod
+    def of_set(cls, features: FeatureSet) -> FeatureArrays:
+        """The same arrays straight from a feature build's columns, without a DataFrame."""
+        names = list(features.spec.names)
+        cats = [j for j, f in enumerate(features.spec.features) if f.dtype == "category"]
+        numbers = np.empty((len(features.columns["account_id"]), len(names)))
+        for j, name in enumerate(names):
+            numbers[:, j] = np.nan if j in cats else features.columns[name]
+        categories = {j: np.asarray(features.columns[names[j]], dtype=object) for j in cats}
+        return cls(names, numbers, categories)
+
     def column(self, j: int) -> np.ndarray:
         return self.categories[j] if j in self.categories else self.numbers[:, j]
 
@@ -100,16 +113,21 @@ class _Columns:
     """A frame's columns as arrays, each converted on first use (a condition on a feature
     reads one column; to_dict("records") would copy every value of every row)."""
 
-    def __init__(self, frame: pd.DataFrame, arrays: FeatureArrays | None = None) -> None:
+    def __init__(self, frame: pd.DataFrame | None, arrays: FeatureArrays | None = None) -> None:
         self.frame = frame
-        self.names = list(frame.columns) if arrays is None else arrays.names
-        self.known = set(self.names)
         self.arrays: dict[str, np.ndarray] = {}
         if arrays is not None:
+            self.names = arrays.names
             self.arrays = {n: arrays.column(j) for j, n in enumerate(arrays.names)}
+        elif frame is not None:
+            self.names = list(frame.columns)
+        else:
+            raise ValueError("columns need a frame or arrays")
+        self.known = set(self.names)
 
     def column(self, name: str) -> np.ndarray:
         if name not in self.arrays:
+            assert self.frame is not None  # with arrays given, every known name is in them
             col = self.frame[name]
             self.arrays[name] = (
                 col.to_numpy(dtype=object)
@@ -154,19 +172,20 @@ def head_of(target: str) -> str:
 
 def score_rows(
     model: ScoringModel,
-    frame: pd.DataFrame,
+    features: pd.DataFrame | FeatureSet,
     facts: Mapping[str, AccountFacts],
     ladder: LadderParams,
     now: pd.Timestamp,
     top_k: int,
 ) -> list[dict[str, Any]]:
-    """One answer per row of `frame` (account_id, as_of, then the spec's features, typed).
+    """One answer per feature row: of a frame (account_id, as_of, then the spec's features,
+    typed), or of a feature build with the model's spec, read without a DataFrame (the API's
+    path: a one-row frame of ~90 columns costs more to build than the features).
 
-    The features are read from pandas once, into arrays that LightGBM, the reasons and the ladder
-    share: LightGBM's own pandas conversion costs more than the trees for one account."""
-    values = FeatureArrays.of(frame, list(model.spec.names))
+    The features are read once, into arrays that LightGBM, the reasons and the ladder share:
+    LightGBM's own pandas conversion costs more than the trees for one account."""
+    ids, days, values = _arrays(model, features)
     display = values.known_and_display()
-    ids = frame["account_id"].tolist()
     langs = [facts[a].language if a in facts else "en" for a in ids]
     risks: dict[str, np.ndarray] = {}
     reasons: dict[str, list[list[dict[str, Any]]]] = {}
@@ -176,10 +195,24 @@ def score_rows(
         c = to_probability(raw, bias, head.calibrate)
         risks[name] = c.risk
         reasons[name] = rank_reasons(name, c.prob, display, model.spec, langs, top_k)
-    cols = _Columns(frame, values)
-    rows = [RowView(cols, i) for i in range(len(frame))]
-    days = [ts.date() for ts in frame["as_of"]]
+    cols = _Columns(None, values)
+    rows = [RowView(cols, i) for i in range(len(ids))]
     return answers(model, ids, days, risks, reasons, rows, facts, ladder, now)
+
+
+def _arrays(
+    model: ScoringModel, features: pd.DataFrame | FeatureSet
+) -> tuple[list[str], list[date], FeatureArrays]:
+    """Account ids, as_of days and feature arrays of the rows to score."""
+    if isinstance(features, pd.DataFrame):
+        days = [ts.date() for ts in features["as_of"]]
+        values = FeatureArrays.of(features, list(model.spec.names))
+        return features["account_id"].tolist(), days, values
+    if features.spec is not model.spec and features.spec.names != model.spec.names:
+        raise ValueError("the features were built with another spec than the model's")
+    epoch = date(1970, 1, 1).toordinal()  # as_of is in whole UTC seconds
+    days = [date.fromordinal(epoch + s // 86_400) for s in features.columns["as_of"].tolist()]
+    return features.columns["account_id"].tolist(), days, FeatureArrays.of_set(features)
 
 
 def answers(

@@ -264,12 +264,8 @@ def test_small_and_large_frame_assembly_agree(params, make_history):
     history = make_history(8, 4)
     grid = as_of_grid(history, params.features)[-3:]
     fs = build_features(history, grid, params.features)
-    columns = {"account_id": fs.frame["account_id"].to_numpy(), "as_of": fs.frame["as_of"]}
-    for f in fs.spec.features:
-        col = fs.frame[f.name]
-        columns[f.name] = col.array if f.dtype == "category" else col.to_numpy()
     n = len(fs.frame)
-    small = _frame(columns, fs.spec, n, small=True)
-    large = _frame(columns, fs.spec, n, small=False)
+    small = _frame(fs.columns, fs.spec, n, small=True)
+    large = _frame(fs.columns, fs.spec, n, small=False)
     pdt.assert_frame_equal(small, fs.frame, check_exact=True)
     pdt.assert_frame_equal(large, fs.frame, check_exact=True)

@@ -14,11 +14,11 @@ T0 = 1_700_000_000  # seconds; events and snapshots lie within 30 days of it
 
 
 def _snaps(as_of: list[int]) -> Snapshots:
-    ids = pd.Index([f"A{i}" for i in range(N_ACCOUNTS)])
+    ids = np.array([f"A{i}" for i in range(N_ACCOUNTS)], dtype=object)
     t = np.array(sorted(set(as_of)), dtype=np.int64)
     code = np.repeat(np.arange(N_ACCOUNTS, dtype=np.int64), len(t))
     return Snapshots(
-        account_id=ids.to_numpy()[code],
+        account_id=ids[code],
         code=code,
         as_of=np.tile(t, N_ACCOUNTS),
         ids=ids,

@@ -53,6 +53,20 @@ def scored_world(world, params, model_store):
     return model, frame, account_facts(history, day), now
 
 
+def test_a_feature_build_scores_like_its_frame(world, params, model_store):
+    """The API scores a feature build's columns without a DataFrame; the answers are the same."""
+    model = load_champion(model_store, params.promotion.model_name)
+    now = pd.Timestamp.now(tz="UTC")
+    history = validated(world, params.contract, now)
+    ids = sorted(history.accounts["account_id"])[:2]
+    for part in ([ids[0]], ids):  # one account (the small paths) and a batch of two
+        fs = build_features(history.for_accounts(part), [now.normalize()], params.features, spec=model.spec)
+        facts = account_facts(history, now.normalize())
+        got = score_rows(model, fs, facts, params.ladder, now, params.service.top_reasons)
+        want = score_rows(model, fs.frame, facts, params.ladder, now, params.service.top_reasons)
+        assert got == want and len(got) == len(part)
+
+
 @pytest.mark.parametrize("rows", [1, 3, None])
 def test_score_rows_equals_the_pandas_path(scored_world, params, rows):
     model, frame, facts, now = scored_world
