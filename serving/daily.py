@@ -37,7 +37,13 @@ from serving.ladder import Signals
 from serving.ladder_text import pick
 from serving.ladderbatch import LadderOutcome, evaluate_many
 from serving.params import Params
-from serving.reasons import dominant_family, split_contrib, to_probability, top_reasons
+from serving.reasons import (
+    dominant_family,
+    known_and_display,
+    rank_reasons,
+    split_contrib,
+    to_probability,
+)
 from serving.risklist import csv_frame, deltas, filtered, level_changed, priority, rank, top_texts
 from serving.scoring import ScoringModel, contributions, row_views
 from serving.store import Store
@@ -123,10 +129,11 @@ def score_and_explain(
     n = len(X)
     risks = {h: np.empty(n) for h in ("escalation", "churn")}
     esc_contrib = np.empty((n, len(model.spec.names)))
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    by_head: dict[str, list[list[dict[str, Any]]]] = {h: [] for h in risks}
     for lo in range(0, n, CHUNK):
         hi = min(lo + CHUNK, n)
         part = X.iloc[lo:hi]
+        display = known_and_display(part, model.spec)  # read once for both heads
         for name in ("escalation", "churn"):
             head = model.heads[name]
             raw, bias = split_contrib(contributions(head.booster, part))
@@ -134,11 +141,11 @@ def score_and_explain(
             risks[name][lo:hi] = c.risk
             if name == "escalation":
                 esc_contrib[lo:hi] = c.prob
-            for i, rs in enumerate(
-                top_reasons(name, c.prob, part, model.spec, languages[lo:hi], top_k)
-            ):
-                reasons[lo + i].extend(rs)
+            by_head[name] += rank_reasons(
+                name, c.prob, display, model.spec, languages[lo:hi], top_k
+            )
         advance(hi - lo)
+    reasons = [e + c for e, c in zip(by_head["escalation"], by_head["churn"], strict=True)]
     return Scored(risks["escalation"], risks["churn"], esc_contrib, reasons)
 
 
@@ -160,9 +167,12 @@ class _Steps:
         self.progress = progress
         self.language = language
         self.seconds: dict[str, float] = {}
+        self.frozen = False  # inside _frozen_heap: each step first freezes what is alive
 
     @contextmanager
     def step(self, key: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        if self.frozen:
+            gc.freeze()
         task = None
         if self.progress is not None:
             task = self.progress.add_task(t(key, self.language), total=total)
@@ -179,14 +189,17 @@ class _Steps:
 
 
 @contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """The objects alive when a step starts (the day's frames, reasons, signals) are not garbage:
-    keep the cyclic collector from rescanning them at each of its many collections while the
-    ladder and the store allocate a few objects per account (about 20% of those steps)."""
-    gc.freeze()
+def _frozen_heap(steps: _Steps) -> Iterator[None]:
+    """The objects alive when a step starts (the history, the day's frames, reasons, signals) are
+    not garbage: keep the cyclic collector from rescanning them at each of its many collections
+    while the steps after the features allocate a few objects per account (5-20% of those
+    steps' time). What a step leaves as garbage waits for the end of the job. The features step
+    is left as the floor measures it."""
+    steps.frozen = True
     try:
         yield
     finally:
+        steps.frozen = False
         gc.unfreeze()
 
 
@@ -231,232 +244,252 @@ def run_daily(
     with steps.step("step_features"):
         fs = build_features(history, [as_of], params.features, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)
-    if not len(frame):
-        raise UserError(
-            f"{source}: no account is active on {day} (contract started and not churned)"
-        )
-    accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
-    ids = frame["account_id"].tolist()
-    acc = accounts.loc[ids]
-    langs = [lv if lv in ("en", "de") else "en" for lv in acc["language"].astype(str)]
-    with steps.step("step_score", total=len(frame)) as advance:
-        scored = score_and_explain(model, frame, langs, p.top_reasons, advance)
-
-    X = frame[model.spec.names]
-    at = evaluation_time(as_of, now).to_pydatetime()
-    store = Store(database_url)
-    daily = DailyStore(store)
-    with steps.step("step_ladder", total=len(frame)) as advance, _frozen_heap():
-        # the ladder's inputs (facts, signals) are part of its cost: timed with it
-        facts = account_facts(history, as_of)
-        feature_rows = row_views(X)
-        signals = [
-            Signals(
-                account_id=aid,
-                escalation_risk=float(scored.escalation_risk[i]),
-                churn_risk=float(scored.churn_risk[i]),
-                features=feature_rows[i],
-                reason_family=dominant_family(scored.reasons[i]),
-                facts=facts[aid],
-                reasons=tuple(scored.reasons[i]),
+    with _frozen_heap(steps):
+        if not len(frame):
+            raise UserError(
+                f"{source}: no account is active on {day} (contract started and not churned)"
             )
-            for i, aid in enumerate(ids)
-        ]
-        outcome = evaluate_many(
-            store, signals, params.ladder, params.notifications, at, model.version, advance=advance
-        )
+        accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
+        ids = frame["account_id"].tolist()
+        acc = accounts.loc[ids]
+        langs = [lv if lv in ("en", "de") else "en" for lv in acc["language"].astype(str)]
+        with steps.step("step_score", total=len(frame)) as advance:
+            scored = score_and_explain(model, frame, langs, p.top_reasons, advance)
 
-    with steps.step("step_store", total=len(frame)), _frozen_heap():
-        previous = daily.runs(before=day, limit=1)
-        prev = previous[0] if previous else None
-        week = daily.run_on_or_before(day - dt.timedelta(days=p.delta_days))
-        prev_scores = daily.scores(prev["day"]) if prev else None
-        week_scores = daily.scores(week["day"]) if week else None
-        esc = pd.Series(scored.escalation_risk, index=ids)
-        d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
-        d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
-        same_model = (
-            prev is not None
-            and prev["model_version"] == model.version
-            and list(prev["feature_names"]) == model.spec.names
-        )
-        prev_contrib = (
-            daily.contributions(prev["day"], len(model.spec.names)) if same_model and prev else {}
-        )
-        prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
-        d_prev_values = d_prev.to_numpy(dtype=float)
-        whys, changed_flags, next_actions, dues, levels_now, reasons_txt = [], [], [], [], [], []
-        action_text: dict[tuple[str, str], str] = {}
-        for i, aid in enumerate(ids):
-            d = outcome.decisions[i]
-            state = outcome.states[aid]
-            lang_i = langs[i]
-            change = None
-            if aid in prev_contrib:
-                change = attribute(prev_contrib[aid], scored.contributions[i])
-            whys.append(
-                why_changed(
-                    float(d_prev_values[i]),
-                    change if same_model else None,
-                    model.spec,
-                    str(prev["day"]) if prev else "",
-                    lang_i,
-                    p.why_changed_features,
-                    p.why_changed_min_delta,
-                    models=None if prev is None else (prev["model_version"], model.version),
+        X = frame[model.spec.names]
+        at = evaluation_time(as_of, now).to_pydatetime()
+        store = Store(database_url)
+        daily = DailyStore(store)
+        with steps.step("step_ladder", total=len(frame)) as advance:
+            # the ladder's inputs (facts, signals) are part of its cost: timed with it
+            facts = account_facts(history, as_of)
+            feature_rows = row_views(X)
+            signals = [
+                Signals(
+                    account_id=aid,
+                    escalation_risk=float(scored.escalation_risk[i]),
+                    churn_risk=float(scored.churn_risk[i]),
+                    features=feature_rows[i],
+                    reason_family=dominant_family(scored.reasons[i]),
+                    facts=facts[aid],
+                    reasons=tuple(scored.reasons[i]),
                 )
-                if not np.isnan(d_prev_values[i])
-                and (same_model and aid in prev_contrib or not same_model)
-                else ""
+                for i, aid in enumerate(ids)
+            ]
+            outcome = evaluate_many(
+                store,
+                signals,
+                params.ladder,
+                params.notifications,
+                at,
+                model.version,
+                advance=advance,
             )
-            levels_now.append(d.new_level)
-            changed_flags.append(level_changed(prev_levels.get(aid), d.new_level, levels))
-            if (d.new_level, lang_i) not in action_text:
-                level = params.ladder.levels[d.new_level]
-                action_text[d.new_level, lang_i] = (
-                    pick(params.ladder.actions[level.actions[0]], lang_i) if level.actions else ""
+
+        with steps.step("step_store", total=len(frame)):
+            previous = daily.runs(before=day, limit=1)
+            prev = previous[0] if previous else None
+            week = daily.run_on_or_before(day - dt.timedelta(days=p.delta_days))
+            prev_scores = daily.scores(prev["day"]) if prev else None
+            week_scores = daily.scores(week["day"]) if week else None
+            esc = pd.Series(scored.escalation_risk, index=ids)
+            d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
+            d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
+            same_model = (
+                prev is not None
+                and prev["model_version"] == model.version
+                and list(prev["feature_names"]) == model.spec.names
+            )
+            prev_contrib = (
+                daily.contributions(prev["day"], len(model.spec.names))
+                if same_model and prev
+                else {}
+            )
+            prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
+            d_prev_values = d_prev.to_numpy(dtype=float)
+            whys, changed_flags, next_actions, dues, levels_now, reasons_txt = (
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+            )
+            action_text: dict[tuple[str, str], str] = {}
+            for i, aid in enumerate(ids):
+                d = outcome.decisions[i]
+                state = outcome.states[aid]
+                lang_i = langs[i]
+                change = None
+                if aid in prev_contrib:
+                    change = attribute(prev_contrib[aid], scored.contributions[i])
+                whys.append(
+                    why_changed(
+                        float(d_prev_values[i]),
+                        change if same_model else None,
+                        model.spec,
+                        str(prev["day"]) if prev else "",
+                        lang_i,
+                        p.why_changed_features,
+                        p.why_changed_min_delta,
+                        models=None if prev is None else (prev["model_version"], model.version),
+                    )
+                    if not np.isnan(d_prev_values[i])
+                    and (same_model and aid in prev_contrib or not same_model)
+                    else ""
                 )
-            next_actions.append(action_text[d.new_level, lang_i])
-            open_ = state.acknowledged_at is None and state.resolved_at is None
-            dues.append(state.due_at if open_ else None)
-            reasons_txt.append("; ".join(top_texts(scored.reasons[i], p.top_reasons)))
-        level_of = {lv: i for i, lv in enumerate(levels)}
-        table = pd.DataFrame(
-            {
-                "account_id": ids,
-                "account_name": acc["name"].astype(str).to_numpy(),
-                "csm_owner": acc["csm_owner"].to_numpy(),
-                "tier": acc["tier"].astype(str).to_numpy(),
-                "arr": acc["arr"].astype(float).to_numpy(),
-                "escalation_risk": scored.escalation_risk,
-                "churn_risk": scored.churn_risk,
-                "delta_prev": d_prev.to_numpy(),
-                "delta_7d": d_7d.to_numpy(),
-                "why_changed": whys,
-                "level": levels_now,
-                "level_index": [level_of[lv] for lv in levels_now],
-                "level_changed": changed_flags,
-                "reasons": reasons_txt,
-                "next_action": next_actions,
-                "due_at": pd.to_datetime(pd.Series(dues, dtype=object), utc=True).to_numpy(),
-                "model_version": model.version,
-            }
-        )
-        table["priority"] = priority(
-            table["escalation_risk"].to_numpy(),
-            table["churn_risk"].to_numpy(),
-            table["arr"].to_numpy(),
-            p.priority,
-        )
-        order = rank(table.assign(_row=np.arange(len(table))))
-        contrib_ranked = scored.contributions[order["_row"].to_numpy()]
-        ranked = order.drop(columns="_row")
-        ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
-        store.save_daily_scores(
-            [
+                levels_now.append(d.new_level)
+                changed_flags.append(level_changed(prev_levels.get(aid), d.new_level, levels))
+                if (d.new_level, lang_i) not in action_text:
+                    level = params.ladder.levels[d.new_level]
+                    action_text[d.new_level, lang_i] = (
+                        pick(params.ladder.actions[level.actions[0]], lang_i)
+                        if level.actions
+                        else ""
+                    )
+                next_actions.append(action_text[d.new_level, lang_i])
+                open_ = state.acknowledged_at is None and state.resolved_at is None
+                dues.append(state.due_at if open_ else None)
+                reasons_txt.append("; ".join(top_texts(scored.reasons[i], p.top_reasons)))
+            level_of = {lv: i for i, lv in enumerate(levels)}
+            table = pd.DataFrame(
                 {
-                    "account_id": aid,
-                    "day": day,
-                    "escalation_risk": float(scored.escalation_risk[i]),
-                    "churn_risk": float(scored.churn_risk[i]),
-                    "level": levels_now[i],
-                    "reasons": scored.reasons[i],
+                    "account_id": ids,
+                    "account_name": acc["name"].astype(str).to_numpy(),
+                    "csm_owner": acc["csm_owner"].to_numpy(),
+                    "tier": acc["tier"].astype(str).to_numpy(),
+                    "arr": acc["arr"].astype(float).to_numpy(),
+                    "escalation_risk": scored.escalation_risk,
+                    "churn_risk": scored.churn_risk,
+                    "delta_prev": d_prev.to_numpy(),
+                    "delta_7d": d_7d.to_numpy(),
+                    "why_changed": whys,
+                    "level": levels_now,
+                    "level_index": [level_of[lv] for lv in levels_now],
+                    "level_changed": changed_flags,
+                    "reasons": reasons_txt,
+                    "next_action": next_actions,
+                    "due_at": pd.to_datetime(pd.Series(dues, dtype=object), utc=True).to_numpy(),
                     "model_version": model.version,
                 }
-                for i, aid in enumerate(ids)
-            ],
-            now.to_pydatetime(),
-        )
-        out = Path(out)
-        html_path = out / f"report-{day.isoformat()}.html"
-        daily.save_day(
-            day,
-            ranked,
-            contrib_ranked,
-            model.spec.names,
-            {
-                "ran_at": now.to_pydatetime(),
-                "evaluated_at": at,
-                "model_version": model.version,
-                "accounts": len(ranked),
-                "report": str(html_path),
-            },
-        )
-
-    delivery = None
-    if send:
-        from serving.notify import deliver, notifiers_from
-
-        with steps.step("step_notify"):
-            delivery = deliver(
-                store,
-                notifiers or notifiers_from(params.notifications),
-                params.notifications.retry,
+            )
+            table["priority"] = priority(
+                table["escalation_risk"].to_numpy(),
+                table["churn_risk"].to_numpy(),
+                table["arr"].to_numpy(),
+                p.priority,
+            )
+            order = rank(table.assign(_row=np.arange(len(table))))
+            contrib_ranked = scored.contributions[order["_row"].to_numpy()]
+            ranked = order.drop(columns="_row")
+            ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
+            store.save_daily_scores(
+                [
+                    {
+                        "account_id": aid,
+                        "day": day,
+                        "escalation_risk": float(scored.escalation_risk[i]),
+                        "churn_risk": float(scored.churn_risk[i]),
+                        "level": levels_now[i],
+                        "reasons": scored.reasons[i],
+                        "model_version": model.version,
+                    }
+                    for i, aid in enumerate(ids)
+                ],
                 now.to_pydatetime(),
             )
-
-    shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
-    with steps.step("step_report"):
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            csv_path = out / f"risk-list-{day.isoformat()}.csv"
-            csv_frame(shown).to_csv(csv_path, index=False, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{out}: cannot write the risk list ({exc.strerror})") from None
-        drift = None
-        if champ.reference is not None:
-            mains = main_features(
-                [h.booster for h in model.heads.values()], model.spec.names, p.drift.main_features
-            )
-            drift = drift_report(
-                champ.reference,
-                X,
+            out = Path(out)
+            html_path = out / f"report-{day.isoformat()}.html"
+            daily.save_day(
+                day,
+                ranked,
+                contrib_ranked,
+                model.spec.names,
                 {
-                    _target(champ.reference, "escalation"): pd.Series(scored.escalation_risk),
-                    _target(champ.reference, "churn"): pd.Series(scored.churn_risk),
+                    "ran_at": now.to_pydatetime(),
+                    "evaluated_at": at,
+                    "model_version": model.version,
+                    "accounts": len(ranked),
+                    "report": str(html_path),
                 },
-                mains,
-                p.drift,
             )
-        since = as_of - pd.Timedelta(days=p.kpi_window_days)
-        hk = history_kpis(
-            history, as_of, len(frame), p.kpi_window_days, p.csat_after_days, p.benchmark_hours
-        )
-        lk = ladder_kpis(
-            store.rows("level_changes"),
-            store.rows("acknowledgements"),
-            store.rows("resolutions"),
-            store.rows("feedback"),
-            daily.scored_days(since.date(), day),
-            since=since.to_pydatetime(),
-            until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
-        )
-        from serving.report_html import ReportData, render_report
 
-        report = render_report(
-            ReportData(
-                day=day.isoformat(),
-                evaluated_at=f"{pd.Timestamp(at):%Y-%m-%d %H:%M} UTC",
-                model_version=model.version,
-                language=lang,
-                levels=levels,
-                today=ranked[["escalation_risk", "churn_risk", "level"]],
-                trend=daily.trend(day, p.trend_runs),
-                top=csv_frame(shown.head(p.terminal_rows)),
-                history=hk,
-                ladder=lk,
-                drift=drift,
-                params=p,
+        delivery = None
+        if send:
+            from serving.notify import deliver, notifiers_from
+
+            with steps.step("step_notify"):
+                delivery = deliver(
+                    store,
+                    notifiers or notifiers_from(params.notifications),
+                    params.notifications.retry,
+                    now.to_pydatetime(),
+                )
+
+        shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+        with steps.step("step_report"):
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                csv_path = out / f"risk-list-{day.isoformat()}.csv"
+                csv_frame(shown).to_csv(csv_path, index=False, encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"{out}: cannot write the risk list ({exc.strerror})") from None
+            drift = None
+            if champ.reference is not None:
+                mains = main_features(
+                    [h.booster for h in model.heads.values()],
+                    model.spec.names,
+                    p.drift.main_features,
+                )
+                drift = drift_report(
+                    champ.reference,
+                    X,
+                    {
+                        _target(champ.reference, "escalation"): pd.Series(scored.escalation_risk),
+                        _target(champ.reference, "churn"): pd.Series(scored.churn_risk),
+                    },
+                    mains,
+                    p.drift,
+                )
+            since = as_of - pd.Timedelta(days=p.kpi_window_days)
+            hk = history_kpis(
+                history, as_of, len(frame), p.kpi_window_days, p.csat_after_days, p.benchmark_hours
             )
+            lk = ladder_kpis(
+                store.rows("level_changes"),
+                store.rows("acknowledgements"),
+                store.rows("resolutions"),
+                store.rows("feedback"),
+                daily.scored_days(since.date(), day),
+                since=since.to_pydatetime(),
+                until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
+            )
+            from serving.report_html import ReportData, render_report
+
+            report = render_report(
+                ReportData(
+                    day=day.isoformat(),
+                    evaluated_at=f"{pd.Timestamp(at):%Y-%m-%d %H:%M} UTC",
+                    model_version=model.version,
+                    language=lang,
+                    levels=levels,
+                    today=ranked[["escalation_risk", "churn_risk", "level"]],
+                    trend=daily.trend(day, p.trend_runs),
+                    top=csv_frame(shown.head(p.terminal_rows)),
+                    history=hk,
+                    ladder=lk,
+                    drift=drift,
+                    params=p,
+                )
+            )
+            try:
+                html_path.write_text(report, encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"{html_path}: cannot write the report ({exc.strerror})") from None
+        store.close()
+        return DailyResult(
+            day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds
         )
-        try:
-            html_path.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{html_path}: cannot write the report ({exc.strerror})") from None
-    store.close()
-    return DailyResult(
-        day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds
-    )
 
 
 def _target(reference: dict[str, Any], head: str) -> str:

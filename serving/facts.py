@@ -23,8 +23,11 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
     created = t["created_at"]
     resolved = t["resolved_at"]
     open_ = ((created < as_of) & (resolved.isna() | (resolved >= as_of))).to_numpy() & (code >= 0)
-    deadline = created + pd.to_timedelta(t["sla_resolution_hours"], unit="h")
-    past = open_ & (deadline < as_of).to_numpy()
+    # the SLA deadline of the open tickets only: a small share of a portfolio's history
+    opened = t.loc[open_, ["created_at", "sla_resolution_hours"]]
+    deadline = opened["created_at"] + pd.to_timedelta(opened["sla_resolution_hours"], unit="h")
+    past = open_.copy()
+    past[open_] = (deadline < as_of).to_numpy()
     prio = t["priority"].to_numpy(dtype=object)
     n = len(ids)
 

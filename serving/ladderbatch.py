@@ -261,6 +261,7 @@ def evaluate_many(
             }
             out, st, n_changes, n_msgs = [], {}, 0, 0
             inserts: list[dict] = []
+            updates: list[tuple[LadderState, int]] = []
             change_rows: list[dict] = []
             messages: list = []
             rows = [found.get(s.account_id) for s in part]
@@ -273,7 +274,7 @@ def evaluate_many(
                     if row is None:
                         inserts.append(_values(new_state, 0, now) | {"account_id": s.account_id})
                     else:
-                        store._write_state(conn, new_state, row["version"], now)
+                        updates.append((new_state, row["version"]))
                 if decision.changed:
                     change_rows.append(_change(decision, model_version))
                     msgs = plan_messages(decision, s, ladder, notifications)
@@ -283,6 +284,7 @@ def evaluate_many(
                 out.append(decision)
                 st[s.account_id] = new_state
             bulk_insert(conn, t, inserts)
+            store._write_states(conn, updates, now)
             # one executemany per chunk: the same rows Store._insert_change writes
             bulk_insert(conn, store.t["level_changes"], change_rows)
             store._insert_outbox(conn, messages, now)

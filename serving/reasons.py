@@ -74,7 +74,7 @@ def _chosen(contributions: np.ndarray, known: np.ndarray, k: int) -> tuple[np.nd
     return order, np.isfinite(picked)
 
 
-def _known_and_display(values: pd.DataFrame, spec: FeatureSpec) -> tuple[np.ndarray, list[Any]]:
+def known_and_display(values: pd.DataFrame, spec: FeatureSpec) -> tuple[np.ndarray, list[Any]]:
     """Which cells hold a value, and per column its values (floats, or objects for categories).
 
     Numeric columns are read in one block: per-column pandas access costs more than the whole
@@ -113,7 +113,7 @@ def top_reasons(
     n = contributions.shape[0]
     if n == 0 or k <= 0:
         return [[] for _ in range(n)]
-    return rank_reasons(head, contributions, _known_and_display(values, spec), spec, languages, k)
+    return rank_reasons(head, contributions, known_and_display(values, spec), spec, languages, k)
 
 
 def rank_reasons(
@@ -124,37 +124,53 @@ def rank_reasons(
     languages: list[str],
     k: int,
 ) -> list[list[dict[str, Any]]]:
-    """`top_reasons` with the values already read (`_known_and_display`'s result), so that both
+    """`top_reasons` with the values already read (`known_and_display`'s result), so that both
     heads of one call share that work."""
     n = contributions.shape[0]
     if n == 0 or k <= 0:
         return [[] for _ in range(n)]
     known, columns = display
     order, valid = _chosen(contributions, known, k)
+    # the chosen cells as flat lists, row by row and largest first (valid slots form a prefix)
+    rows, slots = np.nonzero(valid)
+    js = order[rows, slots]
+    contribs = contributions[rows, js].tolist()
+    counts = np.bincount(rows, minlength=n).tolist()
+    cells = [_cells(columns[j], rows[js == j]) for j in range(len(columns))]
     infos = spec.features
+    texts: dict[tuple[int, str, Any], str] = {}  # most values repeat: render each once
+
+    def reason(j: int, i: int, c: float) -> dict[str, Any]:
+        info = infos[j]
+        value = next(cells[j])
+        key = (j, languages[i], value)
+        text = texts.get(key) if value else None  # 0.0 == -0.0 but renders differently
+        if text is None:
+            text = texts[key] = info.render(value, languages[i])
+        return {
+            "head": head,
+            "feature": info.name,
+            "family": info.family,
+            "direction": "up",
+            "value": value,
+            "contribution": c,
+            "text": text,
+        }
+
+    flat = [reason(j, i, c) for j, i, c in zip(js.tolist(), rows.tolist(), contribs, strict=True)]
     out: list[list[dict[str, Any]]] = []
-    for i in range(n):
-        reasons: list[dict[str, Any]] = []
-        lang = languages[i]
-        for j, ok in zip(order[i].tolist(), valid[i].tolist(), strict=True):
-            if not ok:
-                break
-            info = infos[j]
-            kind, arr = columns[j]
-            value = float(arr[i]) if kind == "f" else str(arr[i])
-            reasons.append(
-                {
-                    "head": head,
-                    "feature": info.name,
-                    "family": info.family,
-                    "direction": "up",
-                    "value": value,
-                    "contribution": float(contributions[i, j]),
-                    "text": info.render(value, lang),
-                }
-            )
-        out.append(reasons)
+    at = 0
+    for m in counts:
+        out.append(flat[at : at + m])
+        at += m
     return out
+
+
+def _cells(column: tuple[str, np.ndarray], rows: np.ndarray) -> Any:
+    """The values of one column at some rows, in order, as reasons show them (float or str)."""
+    kind, values = column
+    picked = values[rows]
+    return iter(picked.tolist() if kind == "f" else [str(v) for v in picked])
 
 
 def dominant_family(reasons: list[dict[str, Any]]) -> str | None:

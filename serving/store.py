@@ -220,11 +220,9 @@ def insert_columns(
     """`bulk_insert` for rows given as columns (name -> one value per row, equal lengths): what
     a job holding a frame has, without building a dict per row."""
     keys = list(columns)
-    n = len(columns[keys[0]]) if keys else 0
+    n = _count(columns, f"insert_columns: columns of different lengths for {table.name}")
     if not n:
         return 0
-    if any(len(columns[k]) != n for k in keys):
-        raise ValueError(f"insert_columns: columns of different lengths for {table.name}")
     dialect = conn.dialect
     stmt: Any
     if upsert is None:
@@ -238,15 +236,64 @@ def insert_columns(
             index_elements=list(upsert),
             set_={k: stmt.excluded[k] for k in keys if k not in upsert},
         )
+    _execute_many(conn, stmt, columns, {k: table.c[k].type for k in keys}, n, chunk)
+    return n
+
+
+def _count(columns: Mapping[str, Sequence[Any]], mismatch: str) -> int:
+    """How many rows the columns hold (by the first; 0 without columns): all must hold as many."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    if n and any(len(v) != n for v in columns.values()):
+        raise ValueError(mismatch)
+    return n
+
+
+def update_columns(
+    conn: Connection,
+    table: sa.Table,
+    columns: Mapping[str, Sequence[Any]],
+    where: Mapping[str, str],
+    chunk: int = 5000,
+) -> int:
+    """UPDATE many rows through one prepared statement, as `insert_columns` inserts them: row k
+    gets the values of `columns` (except the `where` keys) where each column named in `where`
+    equals that row's value of its key. Returns how many rows matched (summed over the rows)."""
+    keys = list(columns)
+    n = _count(columns, f"update_columns: columns of different lengths for {table.name}")
+    if not n:
+        return 0
+    stmt = (
+        sa.update(table)
+        .where(*(table.c[c] == sa.bindparam(k) for c, k in where.items()))
+        .values({k: sa.bindparam(k) for k in keys if k not in where.values()})
+    )
+    kinds = {k: table.c[k].type for k in keys if k not in where.values()}
+    kinds |= {k: table.c[c].type for c, k in where.items()}
+    return _execute_many(conn, stmt, columns, kinds, n, chunk)
+
+
+def _execute_many(
+    conn: Connection,
+    stmt: Any,
+    columns: Mapping[str, Sequence[Any]],
+    kinds: Mapping[str, sa.types.TypeEngine],
+    n: int,
+    chunk: int,
+) -> int:
+    """Send the rows (as columns) to the driver's executemany, each column's bind processor
+    applied once per value; returns the rows inserted or matched."""
+    dialect = conn.dialect
+    keys = list(columns)
     compiled = stmt.compile(dialect=dialect, column_keys=keys)
     procs = {
-        k: _memoized(table.c[k].type, table.c[k].type._cached_bind_processor(dialect))  # noqa: SLF001 (the column's own binds)
-        for k in keys
+        k: _memoized(kind, kind._cached_bind_processor(dialect))  # noqa: SLF001 (the column's own binds)
+        for k, kind in kinds.items()
     }
     names = list(compiled.positiontup or keys) if dialect.positional else keys
     for k in names:
         if k not in procs:
-            raise ValueError(f"bulk_insert: unexpected bind {k!r} in {table.name}")
+            raise ValueError(f"bulk_insert: unexpected bind {k!r} in {stmt.table.name}")
+    done = 0
     for lo in range(0, n, chunk):
         part = []
         for k in names:
@@ -259,8 +306,8 @@ def insert_columns(
             params: list[Any] = list(zip(*part, strict=True))
         else:
             params = [dict(zip(names, vals, strict=True)) for vals in zip(*part, strict=True)]
-        conn.exec_driver_sql(compiled.string, params)
-    return n
+        done += conn.exec_driver_sql(compiled.string, params).rowcount
+    return done
 
 
 def _memoized(
@@ -379,6 +426,27 @@ class Store:
         )
         if done.rowcount != 1:
             raise _Conflict(state.account_id)
+
+    def _write_states(
+        self, conn: Connection, states: Sequence[tuple[LadderState, int]], now: dt.datetime
+    ) -> None:
+        """`_write_state` for many stored states (each with the version read): one prepared
+        UPDATE; any row changed by someone else since it was read fails the transaction."""
+        if not states:
+            return
+        cols = ("level", "since", "due_at", "acknowledged_at", "resolved_at", "below_since")
+        columns: dict[str, list[Any]] = {c: [getattr(s, c) for s, _ in states] for c in cols}
+        columns |= {
+            "timeouts": [s.timeouts for s, _ in states],
+            "decision_id": [s.decision_id for s, _ in states],
+            "version": [v + 1 for _, v in states],
+            "updated_at": [now] * len(states),
+            "_account_id": [s.account_id for s, _ in states],
+            "_version": [v for _, v in states],
+        }
+        where = {"account_id": "_account_id", "version": "_version"}
+        if update_columns(conn, self.t["ladder_state"], columns, where) != len(states):
+            raise _Conflict("ladder_state")
 
     def state(self, account_id: str) -> LadderState | None:
         return self._run(lambda conn: self._read_state(conn, account_id)[0])
@@ -748,6 +816,9 @@ def _engine(url: str) -> Engine:
         # with WAL, NORMAL syncs at checkpoints, not at every commit: a power cut may lose the
         # last transactions but never corrupts the file, and the daily job commits a chunk at a time
         cur.execute("PRAGMA synchronous=NORMAL")
+        # the daily job writes 100,000-row tables in random key order: with SQLite's default
+        # 2 MiB page cache most index updates go back to the file
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")

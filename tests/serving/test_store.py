@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -10,11 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from features.errors import UserError
 from serving.kpis import ladder_kpis, store_kpis
-from serving.ladder import AccountFacts, Signals
-from serving.store import OutboxMessage, Store
+from serving.ladder import AccountFacts, LadderState, Signals
+from serving.store import OutboxMessage, Store, _Conflict
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 PG_URL = os.environ.get("ESCRISK_TEST_POSTGRES_URL")
@@ -322,3 +324,25 @@ def test_bad_database_url_is_a_user_error():
 def params(params, classic_ladder):
     """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
     return classic_ladder(params)
+
+
+def test_write_states_updates_like_write_state_and_rejects_stale_versions(store):
+    """The daily job's batched state update stores what one `_write_state` per account stores,
+    and a row someone else changed since it was read (version moved on) fails the whole batch."""
+    first = [LadderState(f"A-{i}", "L0", NOW, None, None, None, None, 0, None) for i in range(7)]
+    store._run(lambda c: [store._write_state(c, s, 0, NOW) for s in first])
+    later = NOW + dt.timedelta(hours=1)
+    moved = [
+        dataclasses.replace(s, level="L2", since=later, due_at=later, timeouts=i, decision_id="d")
+        for i, s in enumerate(first)
+    ]
+    store._run(lambda c: [store._write_state(c, s, 1, later) for s in moved[:3]])
+    store._run(lambda c: store._write_states(c, [(s, 1) for s in moved[3:]], later))
+    assert [store.state(s.account_id) for s in first] == moved
+    versions = store._run(
+        lambda c: [r.version for r in c.execute(sa.select(store.t["ladder_state"]))]
+    )
+    assert versions == [2] * 7
+    with pytest.raises(_Conflict), store.engine.begin() as conn:
+        store._write_states(conn, [(s, 2) for s in moved[:2]] + [(moved[2], 1)], later)
+    assert [store.state(s.account_id) for s in first] == moved  # rolled back
