@@ -212,6 +212,10 @@ def finish_accounts(
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
         elif not isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = ctx.times(out[col], "accounts", col, out.get(ROW))
+    # optional CRM dates a field map may bring (accounts.notice_at), read like the others
+    for col in (c.name for c in TABLES["accounts"].columns if c.optional and c.kind == "date"):
+        if col in out and not isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW))
     missing = out["contract_start"].isna()
     if missing.any():
         seen = out["account_id"].map(first_seen).astype("datetime64[ns, UTC]")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from features.build import build_features
 from features.sources import load_history
@@ -171,3 +172,29 @@ def test_usage_events_aggregate_into_an_existing_import(tmp_path, params, capsys
     assert u.loc[("361", pd.Timestamp("2024-01-05", tz="UTC"))].tolist() == [2, 14]
     fs = build_features(h, [AS_OF], params.features)
     assert "usage" not in fs.unavailable
+
+
+def test_salesforce_maps_the_optional_crm_term_and_notice_fields(tmp_path, params):
+    """A field map may bring accounts.term_months and accounts.notice_at; the notice date is read
+    in the export's own date format like the other account dates."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in INPUTS["salesforce"]:
+        (src / name).write_bytes((DATA / "salesforce" / name).read_bytes())
+    accounts = pd.read_csv(src / "Account.csv", dtype=str, keep_default_na=False)
+    accounts["Term__c"] = ["24", "", "36"]
+    accounts["Notice_Date__c"] = ["03.01.2024", "", ""]
+    accounts.to_csv(src / "Account.csv", index=False)
+    raw = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    raw["importers"]["salesforce"]["account_fields"].update(
+        {"term_months": "Term__c", "notice_at": "Notice_Date__c"}
+    )
+    custom = tmp_path / "params.yaml"
+    custom.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    files = [str(src / f) for f in INPUTS["salesforce"]]
+    assert main(["import", "salesforce", *files, "--out", str(out), "--params", str(custom)]) == 0
+    acc = load_history(str(out), params.contract, NOW).accounts.set_index("account_id")
+    assert acc["term_months"].tolist()[::2] == [24, 36] and pd.isna(acc["term_months"].iloc[1])
+    assert acc["notice_at"].iloc[0] == pd.Timestamp("2024-01-03", tz="UTC")
+    assert acc["notice_at"].iloc[1:].isna().all()
