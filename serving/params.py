@@ -360,6 +360,11 @@ class ServiceParams(StrictModel):
     max_request_mb: float = Field(gt=0, description="larger request bodies are refused with 413")
     clock_skew_seconds: float = Field(ge=0, description="how far an event may lie after our clock")
     top_reasons: int = Field(ge=0, le=20, description="reasons per head in each answer")
+    inline_accounts: int = Field(
+        ge=0, description="requests with up to this many accounts are scored on the event loop"
+    )
+    access_log: bool = Field(description="one log line per request (method, path, status, time)")
+    tracing: bool = Field(description="BentoML's OpenTelemetry spans and request-id header")
 
 
 class DailyPriorityParams(StrictModel):

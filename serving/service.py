@@ -9,12 +9,14 @@ Logs carry counts and ids of requests only, never ticket text or personal data.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import traceback
 from pathlib import Path
 from typing import Any
 
+import anyio
 import bentoml
 import pandas as pd
 from starlette.responses import JSONResponse
@@ -73,7 +75,9 @@ def _error(status: int, message: str, detail: list[ErrorDetail] | None = None) -
     workers=int(os.environ.get("ESCRISK_SERVICE_WORKERS") or PARAMS.service.workers),
     traffic={"timeout": PARAMS.service.timeout_seconds},
     metrics={"enabled": True},
-    logging={"access": {"enabled": True, "request_content_length": True}},
+    logging={"access": {"enabled": PARAMS.service.access_log, "request_content_length": True}},
+    # OpenTelemetry spans (and the X-BentoML-Request-ID header) only when asked for: every URL excluded
+    tracing={} if PARAMS.service.tracing else {"excluded_urls": [".*"]},
 )
 class EscalationRisk:
     """Scores, levels and reasons for the helpdesk, from the registered champion model."""
@@ -86,6 +90,10 @@ class EscalationRisk:
         self.model = load_champion(uri, PARAMS.promotion.model_name)
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
+        self._bulk: anyio.CapacityLimiter | None = None  # made on the event loop, at first use
+        # what is loaded now stays for good: keep it out of the collector's full sweeps
+        gc.collect()
+        gc.freeze()
 
     def __is_ready__(self) -> bool:
         return self.model is not None
@@ -107,10 +115,19 @@ class EscalationRisk:
             logger.error("%s failed: %s at %s", endpoint, type(exc).__name__, where)
             return _error(500, "internal error; see the service log")
 
+    async def _run(self, endpoint: str, fn, req: Any, accounts: int) -> Any:
+        """Small requests run on the event loop, saving the hop to a worker thread and back;
+        larger ones in one worker thread, so health checks and the timeout stay live meanwhile."""
+        if accounts <= self.params.service.inline_accounts:
+            return self._guarded(endpoint, fn, req)
+        if self._bulk is None:
+            self._bulk = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self._guarded, endpoint, fn, req, limiter=self._bulk)
+
     @bentoml.api(route="/score")
-    def score(self, request: ScoreRequest, /) -> ScoreResponse:
+    async def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Score accounts from their records and recent history (1 to 1,000 per call)."""
-        return self._guarded("score", self._score, request)
+        return await self._run("score", self._score, request, len(request.accounts))
 
     def _score(self, req: ScoreRequest) -> ScoreResponse:
         from serving.scoring import score_rows
@@ -120,7 +137,7 @@ class EscalationRisk:
         day = resolve_as_of(req.as_of, now, p.contract)
         history = request_history(req, p.contract, p.features.custom_fields, now, self.clock_skew)
         fs = build_features(history, [day], p.features, spec=self.model.spec)
-        built = set(fs.frame["account_id"])
+        built = set(fs.columns["account_id"].tolist())
         inactive = [
             ErrorDetail(
                 loc=["accounts", i, "account", "contract_start"],
@@ -133,7 +150,7 @@ class EscalationRisk:
         if inactive:
             raise RequestError(422, "some accounts cannot be scored on as_of", inactive)
         facts = account_facts(history, day)
-        answers = score_rows(self.model, fs.frame, facts, p.ladder, now, p.service.top_reasons)
+        answers = score_rows(self.model, fs, facts, p.ladder, now, p.service.top_reasons)
         by_id = {a["account_id"]: a for a in answers}
         scores = [AccountScore(**by_id[a.account.account_id]) for a in req.accounts]
         logger.info("scored %d account(s) as of %s", len(scores), day.date())
@@ -145,9 +162,9 @@ class EscalationRisk:
         )
 
     @bentoml.api(route="/score_features")
-    def score_features(self, request: ScoreFeaturesRequest, /) -> ScoreResponse:
+    async def score_features(self, request: ScoreFeaturesRequest, /) -> ScoreResponse:
         """Score precomputed feature rows, checked against the model's feature spec."""
-        return self._guarded("score_features", self._score_features, request)
+        return await self._run("score_features", self._score_features, request, len(request.rows))
 
     def _score_features(self, req: ScoreFeaturesRequest) -> ScoreResponse:
         from serving.featurerows import feature_frame
