@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.context import positions
 from features.contract import History
+from features.windows import NAT, ns_since_epoch
 from serving.ladder import AccountFacts
 
 
@@ -19,23 +21,28 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
     a = history.accounts
     t = history.tickets
     ids = a["account_id"].tolist()
-    code = pd.Index(a["account_id"]).get_indexer(t["account_id"])
-    created = t["created_at"]
-    resolved = t["resolved_at"]
-    open_ = ((created < as_of) & (resolved.isna() | (resolved >= as_of))).to_numpy() & (code >= 0)
+    code = positions(t["account_id"].to_numpy(dtype=object), a["account_id"].to_numpy(dtype=object))
+    at = pd.Timestamp(as_of).value  # ns since the epoch, UTC
+    created = ns_since_epoch(t["created_at"])
+    resolved = ns_since_epoch(t["resolved_at"])
+    known = (created != NAT) & (created < at)
+    open_ = known & ((resolved == NAT) | (resolved >= at)) & (code >= 0)
     # the SLA deadline of the open tickets only: a small share of a portfolio's history
-    opened = t.loc[open_, ["created_at", "sla_resolution_hours"]]
-    deadline = opened["created_at"] + pd.to_timedelta(opened["sla_resolution_hours"], unit="h")
+    hours = t["sla_resolution_hours"].to_numpy(dtype=np.float64, na_value=np.nan)[open_]
+    target = pd.to_timedelta(hours, unit="h").to_numpy().view(np.int64)  # NaT: no target
     past = open_.copy()
-    past[open_] = (deadline < as_of).to_numpy()
+    past[open_] = (target != NAT) & (created[open_] + target < at)
     prio = t["priority"].to_numpy(dtype=object)
     n = len(ids)
 
     def count(mask: np.ndarray, priority: str) -> list[int]:
         return np.bincount(code[mask & (prio == priority)], minlength=n).tolist()
 
-    days = (a["renewal_date"] - as_of) // pd.Timedelta(days=1)
-    renewal = [None if pd.isna(d) else int(d) for d in days.astype(object)]
+    renewal_ns = ns_since_epoch(a["renewal_date"])
+    days = np.floor_divide(renewal_ns - at, 86_400 * 10**9)
+    renewal = [
+        None if r == NAT else d for r, d in zip(renewal_ns.tolist(), days.tolist(), strict=True)
+    ]
     columns = zip(
         ids,
         a["arr"].astype(object).tolist(),
