@@ -86,11 +86,12 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
     cold = time.perf_counter() - t
     t, c = time.perf_counter(), time.process_time()
     fs = build_features(history, grid, params.features, scorer)
+    frame = fs.frame  # the batch's consumers (training, the daily job) read the assembled frame
     build, build_cpu = time.perf_counter() - t, time.process_time() - c
     out = {
         "accounts": n,
         "snapshots": len(grid),
-        "rows": len(fs.frame),
+        "rows": len(frame),
         "features": len(fs.spec.features),
         "tickets": len(history.tickets),
         "usage_rows": 0 if history.usage is None else len(history.usage),
@@ -101,16 +102,22 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
     if api_runs:
-        aid = history.accounts["account_id"].iloc[len(history.accounts) // 2]
-        one = history.for_accounts([aid])
         as_of = grid[-1:]
+        # the middle one of the accounts active on the last as_of (a churned one builds no row)
+        active = sorted(fs.frame.loc[fs.frame["as_of"] == as_of[0], "account_id"])
+        aid = active[len(active) // 2]
+        one = history.for_accounts([aid])
         times, cpu = [], []
         for _ in range(api_runs):
             t, c = time.perf_counter(), time.process_time()
             build_features(one, as_of, params.features, scorer, spec=fs.spec)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
+        out["api_rows"] = len(
+            build_features(one, as_of, params.features, scorer, spec=fs.spec).frame
+        )
         out["api_tickets"] = len(one.tickets)
+        out["api_usage_days"] = 0 if one.usage is None else len(one.usage)
         out["api_median_ms"] = round(statistics.median(times) * 1000, 2)
         out["api_cpu_median_ms"] = round(statistics.median(cpu) * 1000, 2)
         out["api_p95_ms"] = round(sorted(times)[int(0.95 * len(times))] * 1000, 2)

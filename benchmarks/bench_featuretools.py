@@ -180,6 +180,7 @@ def main() -> int:
     scores = ticket_scores(history, scorer)  # sentiment is cached per ticket in the product too
     t, c = time.perf_counter(), time.process_time()
     fs = build_features(history, grid, params.features, scorer)
+    frame = fs.frame  # assembled, as the batch's consumers read it
     ours, ours_cpu = time.perf_counter() - t, time.process_time() - c
     load_start = os.getloadavg()[0]
 
@@ -188,7 +189,7 @@ def main() -> int:
     out: dict = {
         "accounts": args.accounts,
         "weeks": len(grid),
-        "rows": len(fs.frame),
+        "rows": len(frame),
         "ours_features": len(fs.spec.features),
         "ours_s": round(ours, 2),
         "ours_cpu_s": round(ours_cpu, 2),

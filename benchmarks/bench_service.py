@@ -152,7 +152,7 @@ def floor_seconds(model: Any, history: History, as_of: pd.Timestamp, params: Any
     """build_features + calibrated predict + contributions of both heads, for these accounts."""
     t0 = time.perf_counter()
     fs = build_features(history, [as_of], params.features, spec=model.spec)
-    values = FeatureArrays.of(fs.frame, list(model.spec.names))  # as score_rows reads them
+    values = FeatureArrays.of_set(fs)  # as score_rows reads a feature build
     for head in model.heads.values():
         X = values.lightgbm_input(head.booster)
         kw = {"num_threads": 1} if len(X) < SINGLE_THREAD_ROWS else {}
@@ -398,7 +398,7 @@ def stage_times(svc: Any, bodies: list[bytes]) -> dict[str, float]:
         marks.append(time.perf_counter())
         facts = account_facts(history, day)
         marks.append(time.perf_counter())
-        score_rows(svc.model, fs.frame, facts, p.ladder, now, p.service.top_reasons)
+        score_rows(svc.model, fs, facts, p.ladder, now, p.service.top_reasons)
         marks.append(time.perf_counter())
         names = ("pydantic", "history (contract check)", "build_features", "facts", "score_rows")
         for name, a, z in zip(names, marks, marks[1:], strict=False):
