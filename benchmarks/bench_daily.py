@@ -7,14 +7,21 @@ params.yaml. Job = every step of `run_daily` after loading the source and the mo
 predict + contributions, reasons, ladder with audit store and outbox, stored scores and list,
 CSV, HTML report); floor = batch `build_features` + calibrated predict + SHAP contributions of
 both heads for the same rows. Each repeat runs on a fresh database (the first run of a portfolio:
-every account gets a ladder state).
+every account gets a ladder state), or with `--stored-days N` on a copy of a database that holds N
+earlier daily runs of the same portfolio (a job that has run every day for N days): the last two
+are real runs of the job, the older ones copies of the last real day's rows (list, scores, run,
+level changes, outbox) moved to their day, with acknowledgements, resolutions and feedback for
+part of the escalations.
 
     uv run --frozen python benchmarks/bench_daily.py [--accounts 100000] [--repeats 3] [--quick]
+        [--stored-days 90]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import shutil
 import statistics
 import sys
 import tempfile
@@ -22,6 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,9 +38,13 @@ from benchworld import ROOT, model_size, simulated_history, train_bundle, world_
 
 from features.build import build_features  # noqa: E402
 from serving.daily import Champion, run_daily  # noqa: E402
+from serving.dailystore import DailyStore  # noqa: E402
 from serving.model import scoring_model  # noqa: E402
 from serving.params import load_params  # noqa: E402
 from serving.scoring import SINGLE_THREAD_ROWS, contributions  # noqa: E402
+from serving.store import Store, bulk_insert  # noqa: E402
+
+REAL_DAYS = 2  # stored days run by the real job; older ones are copies of the last of them
 
 
 def floor(model, history, as_of, params) -> tuple[float, int]:
@@ -46,6 +59,83 @@ def floor(model, history, as_of, params) -> tuple[float, int]:
     return time.perf_counter() - t0, len(X)
 
 
+TIMES = ("at", "due_at", "created_at", "next_attempt_at", "claimed_at", "sent_at")
+
+
+def stored_history(db: str, days: int, run, end: pd.Timestamp, seed: int = 5) -> str:
+    """Fill `db` with `days` daily runs before `end` (see the module's docstring); a summary."""
+    real = min(days, REAL_DAYS)
+    for k in range(real, 0, -1):
+        run(db, end - pd.Timedelta(days=k))
+    store = Store(db)
+    daily = DailyStore(store)
+    template = (end - pd.Timedelta(days=1)).date()
+    copies = [template - dt.timedelta(days=k) for k in range(days - real + 1, 1, -1)]
+    changes = [c for c in store.rows("level_changes") if c["at"].date() == template]
+    sent = [m for m in store.rows("outbox") if m["created_at"].date() == template]
+    [run_row] = daily.runs(before=template + dt.timedelta(days=1), limit=1)
+    rng = np.random.default_rng(seed)
+    for day in copies:
+        with store.engine.begin() as conn:  # one transaction per copied day, as the job's own
+            for table in (daily.t["daily_list"], store.t["daily_scores"]):
+                cols = [c for c in table.c if c.name not in ("id", "day")]
+                src = sa.select(sa.literal(day, sa.Date), *cols).where(table.c.day == template)
+                conn.execute(sa.insert(table).from_select(["day", *(c.name for c in cols)], src))
+            conn.execute(sa.insert(daily.t["daily_runs"]).values({**run_row, "day": day}))
+            for name, rows in _moved_records(changes, sent, day - template, rng).items():
+                bulk_insert(conn, store.t[name], rows)
+    counts = {k: len(store.rows(k)) for k in ("level_changes", "outbox", "acknowledgements")}
+    store.close()
+    return (
+        f"{days} stored days ({real} run, {len(copies)} copied; per copied day {len(changes):,} "
+        f"level changes, {len(sent):,} messages); in all "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
+
+
+def _moved_records(
+    changes: list[dict], sent: list[dict], shift: dt.timedelta, rng: np.random.Generator
+) -> dict[str, list[dict]]:
+    """A day's level changes and messages moved by `shift` (new ids, messages sent), and what
+    CSMs did about its flags: most acknowledged within 2 days, some resolved, some verdicts."""
+    tag = f"-copy{-shift.days}"
+
+    def moved(row: dict, **changed: object) -> dict:
+        out = {k: v for k, v in row.items() if k != "id"} | changed
+        return out | {k: out[k] + shift for k in TIMES if out.get(k) is not None}
+
+    out: dict[str, list[dict]] = {
+        "level_changes": [moved(c, decision_id=c["decision_id"] + tag) for c in changes],
+        "outbox": [
+            moved(
+                m,
+                decision_id=m["decision_id"] + tag,
+                idempotency_key=m["idempotency_key"] + tag,
+                status="sent",
+                attempts=1,
+                sent_at=m["created_at"],
+            )
+            for m in sent
+        ],  # fmt: skip
+        "acknowledgements": [],
+        "resolutions": [],
+        "feedback": [],
+    }
+    flags = [c for c in out["level_changes"] if c["direction"] == "up"]
+    for c, u in zip(flags, rng.random((len(flags), 4)), strict=True):
+        who = {"account_id": c["account_id"], "decision_id": c["decision_id"], "by": "CSM"}
+        if u[0] < 0.6:
+            at = c["at"] + dt.timedelta(hours=float(48 * u[1]))
+            out["acknowledgements"].append(who | {"at": at, "note": None})
+        if u[0] < 0.4:
+            at = c["at"] + dt.timedelta(hours=float(120 * u[2]))
+            out["resolutions"].append(who | {"at": at, "outcome": "resolved", "note": None})
+        if u[0] < 0.25:
+            at = c["at"] + dt.timedelta(hours=float(72 * u[3]))
+            out["feedback"].append(who | {"at": at, "agree": bool(u[3] < 0.7), "comment": None})
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", type=int, default=100_000)
@@ -53,6 +143,10 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", type=float, default=1200, help="stop repeating after this many s")
     ap.add_argument("--quick", action="store_true", help="2,000 accounts, one repeat")
+    ap.add_argument(
+        "--stored-days", type=int, default=0,
+        help="earlier daily runs stored before each timed run (0: an empty database)",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.quick:
         args.accounts, args.repeats = 2000, 1
@@ -77,7 +171,22 @@ def main() -> int:
     print(f"warm-up (cold sentiment cache, untimed): {time.perf_counter() - t0:.0f} s", flush=True)
     floors, jobs, steps, floor_cpu, job_cpu = [], [], [], [], []
     started = time.perf_counter()
+
+    def run(db: str, day: pd.Timestamp, out: Path):
+        return run_daily(
+            "bench", params, database_url=db, tracking_uri="unused", now=day + np.timedelta64(6, "h"),
+            as_of=day, out=out, champion=champ, history=history,
+        )  # fmt: skip
+
     with tempfile.TemporaryDirectory() as tmp:
+        stored = Path(tmp) / "stored.db"
+        if args.stored_days:
+            t0 = time.perf_counter()
+            summary = stored_history(
+                f"sqlite:///{stored}", args.stored_days, lambda db, d: run(db, d, Path(tmp)), end
+            )
+            size_mb = stored.stat().st_size / 2**20
+            print(f"{summary} ({size_mb:,.0f} MiB, {time.perf_counter() - t0:.0f} s)", flush=True)
         for i in range(args.repeats):
             if i and time.perf_counter() - started > args.budget:
                 print(f"budget of {args.budget:.0f} s spent: stopping after {i} runs")
@@ -86,14 +195,14 @@ def main() -> int:
             f, rows = floor(champ.model, history, end, params)
             floors.append(f)
             floor_cpu.append(time.process_time() - c0)
-            db = f"sqlite:///{Path(tmp) / f'run{i}.db'}"
+            path = Path(tmp) / f"run{i}.db"
+            if args.stored_days:
+                shutil.copyfile(stored, path)
             c0 = time.process_time()
-            res = run_daily(
-                "bench", params, database_url=db, tracking_uri="unused", now=end + np.timedelta64(6, "h"),
-                as_of=end, out=Path(tmp) / "out", champion=champ, history=history,
-            )  # fmt: skip
+            res = run(f"sqlite:///{path}", end, Path(tmp) / "out")
             job_cpu.append(time.process_time() - c0)  # all threads: LightGBM's included
             s = {k: v for k, v in res.seconds.items() if k not in ("load", "model")}
+            path.unlink()
             jobs.append(sum(s.values()))
             steps.append(s)
             print(

@@ -32,7 +32,7 @@ from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
 from serving.facts import account_facts
 from serving.historykpis import history_kpis
-from serving.kpis import ladder_kpis
+from serving.kpis import window_kpis
 from serving.ladder import Signals
 from serving.ladder_text import pick
 from serving.ladderbatch import LadderOutcome, evaluate_many
@@ -455,12 +455,9 @@ def run_daily(
             hk = history_kpis(
                 history, as_of, len(frame), p.kpi_window_days, p.csat_after_days, p.benchmark_hours
             )
-            lk = ladder_kpis(
-                store.rows("level_changes"),
-                store.rows("acknowledgements"),
-                store.rows("resolutions"),
-                store.rows("feedback"),
-                daily.scored_days(since.date(), day),
+            lk = window_kpis(
+                store,
+                daily.t["daily_list"],
                 since=since.to_pydatetime(),
                 until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
             )

@@ -96,7 +96,7 @@ class DailyStore:
         self.store = store
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, store.prefix)
-        self.store._run(lambda conn: self.metadata.create_all(conn, checkfirst=True))
+        store.create_schema(self.metadata)
 
     # --- writing (escrisk daily) --------------------------------------------------------------
 
@@ -181,14 +181,6 @@ class DailyStore:
         rows = self.store._run(lambda c: c.execute(q).all())
         return pd.DataFrame(rows, columns=["day", "escalation_risk", "churn_risk", "level_index"])
 
-    def scored_days(self, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
-        """(account_id, day) of every account scored in [since, until], for the ladder KPIs."""
-        tl = self.t["daily_list"]
-        q = sa.select(tl.c.account_id, tl.c.day).where(tl.c.day >= since, tl.c.day <= until)
-        return self.store._run(
-            lambda c: [{"account_id": a, "day": d} for a, d in c.execute(q).all()]
-        )
-
     # --- reading (the CSM page) ----------------------------------------------------------------
 
     def latest_day(self) -> dt.date | None:
@@ -242,9 +234,15 @@ class DailyStore:
 
     def account_history(self, account_id: str, days: int | None = None) -> list[dict[str, Any]]:
         """The account's rows of every run, oldest first: risks, level, deltas, reasons, why it changed."""
-        tl = self.t["daily_list"]
+        tl, tr = self.t["daily_list"], self.t["daily_runs"]
         cols = [c for c in tl.c if c.name != "contributions"]
-        q = sa.select(*cols).where(tl.c.account_id == account_id).order_by(tl.c.day.desc())
+        # every listed day has its run record (save_day writes both): probing the (day,
+        # account_id) key once per run day keeps this off a scan of every stored list
+        q = (
+            sa.select(*cols)
+            .where(tl.c.day.in_(sa.select(tr.c.day)), tl.c.account_id == account_id)
+            .order_by(tl.c.day.desc())
+        )
         if days is not None:
             q = q.limit(days)
         rows = self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])

@@ -1,7 +1,8 @@
 """Escalation KPIs that CS leaders track, computed from the audit trail's records.
 
-Pure: rows in (as returned by `Store.rows` / `Store.daily_scores`), numbers out. An escalation is
-a level change upwards; acknowledgements, resolutions and feedback refer to it by decision id.
+Pure: rows in (as returned by `Store.rows` / `Store.daily_scores`), numbers out; `window_kpis` is
+the edge that reads only a window's records. An escalation is a level change upwards;
+acknowledgements, resolutions and feedback refer to it by decision id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -54,11 +57,33 @@ def ladder_kpis(
     until: dt.datetime | None = None,
 ) -> LadderKpis:
     """KPIs over escalations that happened in [since, until)."""
+    days = [
+        s
+        for s in daily_scores
+        if _inside(dt.datetime.combine(s["day"], dt.time(), tzinfo=dt.UTC), since, until)
+    ]
+    accounts = len({s["account_id"] for s in days})
+    return flag_kpis(
+        changes, acknowledgements, resolutions, feedback, len(days), accounts, since, until
+    )
 
-    def inside(t: dt.datetime) -> bool:
-        return (since is None or t >= since) and (until is None or t < until)
 
-    ups = [c for c in changes if c["direction"] == "up" and inside(c["at"])]
+def _inside(t: dt.datetime, since: dt.datetime | None, until: dt.datetime | None) -> bool:
+    return (since is None or t >= since) and (until is None or t < until)
+
+
+def flag_kpis(
+    changes: Rows,
+    acknowledgements: Rows,
+    resolutions: Rows,
+    feedback: Rows,
+    account_days: int,
+    accounts: int,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> LadderKpis:
+    """`ladder_kpis` with the scored days counted (account-days, distinct accounts in the window)."""
+    ups = [c for c in changes if c["direction"] == "up" and _inside(c["at"], since, until)]
     acked, resolved = _first_after(acknowledgements), _first_after(resolutions)
     to_ack = [_hours(c["at"], acked[c["decision_id"]]) for c in ups if c["decision_id"] in acked]
     to_res = [
@@ -72,18 +97,14 @@ def ladder_kpis(
         if did in flagged and (did not in latest or (f["at"], f.get("id", 0)) >= latest[did][:2]):
             latest[did] = (f["at"], f.get("id", 0), bool(f["agree"]))
 
-    days = [
-        s for s in daily_scores if inside(dt.datetime.combine(s["day"], dt.time(), tzinfo=dt.UTC))
-    ]
-    accounts = {s["account_id"] for s in days}
     per_account = Counter(c["account_id"] for c in ups)
     return LadderKpis(
         escalations=len(ups),
         accounts_escalated=len(per_account),
-        accounts_scored=len(accounts),
-        account_days_scored=len(days),
-        escalation_rate=len(ups) / len(days) if days else None,
-        escalations_per_account=len(ups) / len(accounts) if accounts else None,
+        accounts_scored=accounts,
+        account_days_scored=account_days,
+        escalation_rate=len(ups) / account_days if account_days else None,
+        escalations_per_account=len(ups) / accounts if accounts else None,
         median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
         median_hours_to_resolve=statistics.median(to_res) if to_res else None,
         acknowledged_share=len(to_ack) / len(ups) if ups else None,
@@ -96,12 +117,61 @@ def store_kpis(
     store: Any, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> LadderKpis:
     """The KPIs over everything in a `serving.store.Store` (the edge that reads the records)."""
-    return ladder_kpis(
-        store.rows("level_changes"),
-        store.rows("acknowledgements"),
-        store.rows("resolutions"),
-        store.rows("feedback"),
-        store.daily_scores(),
-        since,
-        until,
+    return window_kpis(store, store.t["daily_scores"], since, until)
+
+
+def window_kpis(
+    store: Any,
+    scored: sa.Table,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> LadderKpis:
+    """`ladder_kpis` read from the database: the flags raised in [since, until) with what people
+    did about them, and the counts of `scored` (account_id, day rows on the store's engine) in the
+    window. Only the window's records are read, so the cost does not grow with the history."""
+    t = store.t
+    lc = t["level_changes"]
+    window = [lc.c.direction == "up"]
+    if since is not None:
+        window.append(lc.c.at >= since)
+    if until is not None:
+        window.append(lc.c.at < until)
+    flags = sa.select(lc.c.decision_id).where(*window)
+
+    def about_flags(name: str, *cols: str) -> sa.Select:
+        a = t[name]
+        return sa.select(a.c.decision_id, a.c.at, *(a.c[c] for c in cols)).where(
+            a.c.decision_id.in_(flags)
+        )
+
+    days = [scored.c.day >= _first_day(since)] if since is not None else []
+    if until is not None:
+        days.append(scored.c.day < _first_day(until))
+    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(scored.c.account_id))).where(
+        *days
     )
+
+    def read(conn: sa.Connection) -> tuple[list[Any], tuple[int, int]]:
+        got = [
+            conn.execute(q).mappings().all()
+            for q in (
+                sa.select(lc.c.decision_id, lc.c.account_id, lc.c.at, lc.c.direction).where(
+                    *window
+                ),
+                about_flags("acknowledgements"),
+                about_flags("resolutions"),
+                about_flags("feedback", "id", "agree"),
+            )
+        ]
+        n_days, n_accounts = conn.execute(counts).one()
+        return got, (int(n_days), int(n_accounts))
+
+    (changes, acks, resolutions, feedback), (n_days, n_accounts) = store._run(read)  # noqa: SLF001
+    return flag_kpis(changes, acks, resolutions, feedback, n_days, n_accounts, since, until)
+
+
+def _first_day(t: dt.datetime) -> dt.date:
+    """The first day whose UTC midnight is at or after `t` (a day counts from its midnight)."""
+    u = t.astimezone(dt.UTC)
+    midnight = dt.datetime.combine(u.date(), dt.time(), tzinfo=dt.UTC)
+    return u.date() + dt.timedelta(days=int(u > midnight))

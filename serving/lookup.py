@@ -23,7 +23,7 @@ def _daily(url: str) -> DailyStore:
 def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
     """The account's most recent daily row as an AccountScore mapping, or None if never scored."""
     store = _store(database_url)
-    rows = store.daily_scores(account_id=account_id)
+    rows = store.daily_scores(account_id=account_id, last=1)
     if not rows:
         return None
     r = rows[-1]
@@ -33,7 +33,7 @@ def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
     except UserError:
         owner = None
     # who acts, which team, what priority: the ladder's decision that set the current level
-    changes = store.rows("level_changes", account_id)
+    changes = store.rows("level_changes", account_id, last=1)
     last = changes[-1] if changes else {}
     return {
         "account_id": r["account_id"],

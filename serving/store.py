@@ -74,6 +74,9 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     def account() -> sa.Column:
         return sa.Column("account_id", sa.String(128), nullable=False, index=True)
 
+    def flag() -> sa.Column:  # indexed: the KPIs join what people did to a window's flags
+        return sa.Column("decision_id", sa.String(64), index=True)
+
     return {
         "ladder_state": table(
             "ladder_state",
@@ -94,7 +97,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             ident(),
             sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
             account(),
-            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("at", UtcDateTime, nullable=False, index=True),  # the KPIs' window
             sa.Column("old_level", sa.String(64)),
             sa.Column("new_level", sa.String(64), nullable=False),
             sa.Column("direction", sa.String(8), nullable=False),
@@ -116,7 +119,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             "acknowledgements",
             ident(),
             account(),
-            sa.Column("decision_id", sa.String(64)),
+            flag(),
             sa.Column("at", UtcDateTime, nullable=False),
             sa.Column("by", sa.String(128), nullable=False),
             sa.Column("note", sa.Text),
@@ -125,7 +128,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             "resolutions",
             ident(),
             account(),
-            sa.Column("decision_id", sa.String(64)),
+            flag(),
             sa.Column("at", UtcDateTime, nullable=False),
             sa.Column("by", sa.String(128), nullable=False),
             sa.Column("outcome", sa.String(64), nullable=False),
@@ -135,7 +138,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             "feedback",
             ident(),
             account(),
-            sa.Column("decision_id", sa.String(64)),
+            flag(),
             sa.Column("at", UtcDateTime, nullable=False),
             sa.Column("by", sa.String(128), nullable=False),
             sa.Column("agree", sa.Boolean, nullable=False),
@@ -347,13 +350,15 @@ class Store:
         self.engine = _engine(url)
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, prefix)
-        self._create_schema()
+        self.create_schema(self.metadata)
 
-    def _create_schema(self) -> None:
+    def create_schema(self, metadata: sa.MetaData) -> None:
+        """Create the missing tables, and the missing indexes of existing tables (an index added
+        in a later version reaches a database created before it)."""
         # several processes may create the schema at once; the loser of the race sees "exists"
         for attempt in range(5):
             try:
-                self._run(lambda conn: self.metadata.create_all(conn, checkfirst=True))
+                self._run(lambda conn: _create_all(conn, metadata))
                 return
             except DBAPIError:
                 if attempt == 4:
@@ -739,27 +744,38 @@ class Store:
         return self._run(lambda c: insert_columns(c, t, columns, upsert=("account_id", "day")))
 
     def daily_scores(
-        self, account_id: str | None = None, day: dt.date | None = None
+        self, account_id: str | None = None, day: dt.date | None = None, last: int | None = None
     ) -> list[dict[str, Any]]:
+        """Stored scores by day and account (optionally only the last `last` of them)."""
         t = self.t["daily_scores"]
-        q = sa.select(t).order_by(t.c.day, t.c.account_id)
+        q = sa.select(t)
         if account_id is not None:
             q = q.where(t.c.account_id == account_id)
         if day is not None:
             q = q.where(t.c.day == day)
-        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        return self._ordered(q, [t.c.day, t.c.account_id], last)
+
+    def _ordered(self, q: sa.Select, keys: Sequence[Any], last: int | None) -> list[dict[str, Any]]:
+        """The rows of `q` in `keys` order; with `last`, only the last rows, read newest first
+        with a LIMIT so that the cost does not grow with the stored history."""
+        if last is None:
+            return self._run(lambda c: [dict(r) for r in c.execute(q.order_by(*keys)).mappings()])
+        q = q.order_by(*(k.desc() for k in keys)).limit(last)
+        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()][::-1])
 
     # --- reading the trail -------------------------------------------------------------------
 
-    def rows(self, table: str, account_id: str | None = None) -> list[dict[str, Any]]:
-        """All rows of one audit table (optionally one account), oldest first."""
+    def rows(
+        self, table: str, account_id: str | None = None, last: int | None = None
+    ) -> list[dict[str, Any]]:
+        """All rows of one audit table (optionally one account, optionally only the last `last`),
+        oldest first."""
         t = self.t[table]
         q = sa.select(t)
         if account_id is not None:
             q = q.where(t.c.account_id == account_id)
         order = t.c.at if "at" in t.c else t.c.id
-        q = q.order_by(order, t.c.id) if "id" in t.c else q.order_by(order)
-        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        return self._ordered(q, [order, t.c.id] if "id" in t.c else [order], last)
 
     def has_account(self, account_id: str) -> bool:
         return self.state(account_id) is not None
@@ -788,6 +804,19 @@ class Store:
         }
         events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
         return events
+
+
+def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
+    existing = set(sa.inspect(conn).get_table_names())
+    metadata.create_all(conn, checkfirst=True)
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue  # created just now, with its indexes
+        have = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in have:
+                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
 
 
 def _replace(state: LadderState, **changes: Any) -> LadderState:

@@ -10,13 +10,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from features.errors import UserError
-from serving.kpis import ladder_kpis, store_kpis
+from serving.dailystore import DailyStore
+from serving.kpis import ladder_kpis, store_kpis, window_kpis
 from serving.ladder import AccountFacts, LadderState, Signals
-from serving.store import OutboxMessage, Store, _Conflict
+from serving.store import OutboxMessage, Store, _Conflict, bulk_insert
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 PG_URL = os.environ.get("ESCRISK_TEST_POSTGRES_URL")
@@ -80,7 +82,9 @@ def store_url(request, tmp_path) -> Iterator[tuple[str, str]]:
         return
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     yield str(PG_URL), prefix
-    Store(str(PG_URL), prefix).drop()
+    s = Store(str(PG_URL), prefix)
+    DailyStore(s).metadata.drop_all(s.engine)  # the daily list's tables, where a test made them
+    s.drop()
 
 
 @pytest.fixture
@@ -346,3 +350,180 @@ def test_write_states_updates_like_write_state_and_rejects_stale_versions(store)
     with pytest.raises(_Conflict), store.engine.begin() as conn:
         store._write_states(conn, [(s, 2) for s in moved[:2]] + [(moved[2], 1)], later)
     assert [store.state(s.account_id) for s in first] == moved  # rolled back
+
+
+# --- reads that must not grow with the stored history --------------------------------------------
+# the window's KPIs, latest rows and an account's list rows against the plain Python computation
+# over every stored row, on a generated store with history
+
+START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+DAYS = 40
+ACCOUNTS = [f"A-{i}" for i in range(12)]
+
+
+def _at(rng: np.random.Generator) -> dt.datetime:
+    """A time in the history; some exactly at midnight, where the windows start and end."""
+    day = START + dt.timedelta(days=int(rng.integers(DAYS)))
+    return day if rng.random() < 0.2 else day + dt.timedelta(seconds=int(rng.integers(86_400)))
+
+
+def _history(store: Store, daily: DailyStore, seed: int) -> None:
+    """Random level changes, what people did about them (repeated, unflagged, tied in time),
+    and scored (account, day) rows with gaps, in both the scores and the list tables."""
+    rng = np.random.default_rng(seed)
+    changes = []
+    for i in range(150):
+        changes.append(
+            {
+                "decision_id": f"d{i}", "account_id": str(rng.choice(ACCOUNTS)), "at": _at(rng),
+                "old_level": "L0", "new_level": "L1", "direction": str(rng.choice(["up", "down"])),
+                "rule": "r", "reason_key": "k", "reason_params": {}, "escalation_risk": 0.5,
+                "churn_risk": 0.1, "reasons": [{"text": "x"}], "owners": ["csm"], "team": "cs",
+                "priority": "P2", "due_at": None, "channels": [], "actions": [], "model_version": "m",
+            }
+        )  # fmt: skip
+    people: dict[str, list[dict]] = {"acknowledgements": [], "resolutions": [], "feedback": []}
+    for name, rows in people.items():
+        for _ in range(120):
+            c = changes[int(rng.integers(len(changes)))]
+            tie = rows and rng.random() < 0.2  # same flag and time as the previous record
+            row = {
+                "account_id": c["account_id"],
+                "decision_id": None if rng.random() < 0.1 else c["decision_id"],
+                "at": rows[-1]["at"] if tie else c["at"] + dt.timedelta(hours=float(rng.random() * 200)),
+                "by": "csm",
+            }  # fmt: skip
+            if tie:
+                row["decision_id"] = rows[-1]["decision_id"]
+            extra = {
+                "acknowledgements": {"note": None},
+                "resolutions": {"outcome": "saved", "note": None},
+                "feedback": {"agree": bool(rng.random() < 0.6), "comment": None},
+            }
+            rows.append(row | extra[name])
+    scored = [
+        (a, (START + dt.timedelta(days=d)).date())
+        for d in range(DAYS)
+        for a in ACCOUNTS
+        if rng.random() < 0.7
+    ]
+    with store.engine.begin() as conn:
+        bulk_insert(conn, store.t["level_changes"], changes)
+        for name, rows in people.items():
+            bulk_insert(conn, store.t[name], rows)
+        bulk_insert(
+            conn,
+            store.t["daily_scores"],
+            [
+                {"account_id": a, "day": d, "escalation_risk": 0.1, "churn_risk": 0.2,
+                 "level": "L0", "reasons": [], "model_version": "m", "scored_at": START}
+                for a, d in scored
+            ],
+        )  # fmt: skip
+        bulk_insert(
+            conn,
+            daily.t["daily_list"],
+            [
+                {"account_id": a, "day": d, "rank": r, "priority": 1.0, "escalation_risk": 0.1,
+                 "churn_risk": 0.2, "why_changed": "", "level": "L0", "level_index": 0,
+                 "level_changed": "", "reasons": "", "next_action": ""}
+                for r, (a, d) in enumerate(scored)
+            ],
+        )  # fmt: skip
+
+
+WINDOWS = [
+    (None, None),
+    (START + dt.timedelta(days=10), START + dt.timedelta(days=25)),  # midnights
+    (START + dt.timedelta(days=10, hours=5), START + dt.timedelta(days=30, minutes=1)),
+    (None, START + dt.timedelta(days=20, hours=23)),
+    (START + dt.timedelta(days=35), None),
+    (START + dt.timedelta(days=90), START + dt.timedelta(days=99)),  # nothing in it
+    (  # the same instants in another time zone
+        (START + dt.timedelta(days=5)).astimezone(dt.timezone(dt.timedelta(hours=-5))),
+        (START + dt.timedelta(days=15)).astimezone(dt.timezone(dt.timedelta(hours=2))),
+    ),
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_window_kpis_equal_the_kpis_over_every_record(store_url, seed):
+    store = Store(*store_url)
+    daily = DailyStore(store)
+    _history(store, daily, seed)
+    records = [
+        store.rows(k) for k in ("level_changes", "acknowledgements", "resolutions", "feedback")
+    ]
+    scored_rows = {
+        "daily_scores": store.daily_scores(),
+        "daily_list": [dict(r) for r in daily.store._run(
+            lambda c: c.execute(sa.select(daily.t["daily_list"].c["account_id", "day"])).mappings().all()
+        )],
+    }  # fmt: skip
+    tables = {"daily_scores": store.t["daily_scores"], "daily_list": daily.t["daily_list"]}
+    seen = set()
+    for since, until in WINDOWS:
+        for name, table in tables.items():
+            got = window_kpis(store, table, since, until)
+            assert got == ladder_kpis(*records, scored_rows[name], since, until)
+            seen.add((got.escalations > 0, got.median_hours_to_acknowledge is not None))
+    assert seen >= {(True, True), (False, False)}  # windows with and without flags
+    store.close()
+
+
+def test_latest_rows_and_an_accounts_list_rows_equal_the_full_reads(store_url):
+    store = Store(*store_url)
+    daily = DailyStore(store)
+    _history(store, daily, 3)
+    # a back-dated day stored last: its ids are the newest, its day is not
+    late = (START - dt.timedelta(days=3)).date()
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": late, "escalation_risk": 0.9, "churn_risk": 0.1}], START
+    )
+    days = sorted({r["day"] for r in store.daily_scores()})
+    with store.engine.begin() as conn:  # the run records that save_day writes with each list
+        conn.execute(
+            sa.insert(daily.t["daily_runs"]),
+            [{"day": d, "ran_at": START, "evaluated_at": START, "model_version": "m",
+              "feature_names": [], "accounts": 1} for d in days if d != late],
+        )  # fmt: skip
+    tl = daily.t["daily_list"]
+    for account in [*ACCOUNTS, "NOBODY"]:
+        for table in ("level_changes", "acknowledgements", "feedback"):
+            assert store.rows(table, account, last=1) == store.rows(table, account)[-1:]
+            assert store.rows(table, account, last=3) == store.rows(table, account)[-3:]
+        assert store.daily_scores(account, last=1) == store.daily_scores(account)[-1:]
+        full = daily.store._run(
+            lambda c, a=account: [dict(r) for r in c.execute(
+                sa.select(*(x for x in tl.c if x.name != "contributions"))
+                .where(tl.c.account_id == a).order_by(tl.c.day)
+            ).mappings()]
+        )  # fmt: skip
+        if not full:
+            continue
+        assert daily.account_history(account) == full
+        assert daily.account_history(account, days=5) == full[-5:]
+    assert store.daily_scores("A-1", last=1)[0]["day"] > late
+    store.close()
+
+
+def test_an_existing_database_gets_the_indexes_added_later(store_url):
+    store = Store(*store_url)
+    DailyStore(store)
+    wanted = {ix.name for t in store.metadata.sorted_tables for ix in t.indexes}
+    added = {"level_changes": "at", "acknowledgements": "decision_id", "resolutions": "decision_id",
+             "feedback": "decision_id"}  # fmt: skip
+    dropped = {f"ix_{store.t[t].name}_{c}" for t, c in added.items()}
+    assert dropped <= wanted
+    with store.engine.begin() as conn:
+        for name in dropped:
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    store.close()
+    again = Store(*store_url)
+    DailyStore(again)
+    inspector = sa.inspect(again.engine)
+    have = {
+        ix["name"] for t in again.metadata.sorted_tables for ix in inspector.get_indexes(t.name)
+    }
+    assert wanted <= have
+    again.close()
