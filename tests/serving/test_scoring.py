@@ -60,7 +60,9 @@ def test_a_feature_build_scores_like_its_frame(world, params, model_store):
     history = validated(world, params.contract, now)
     ids = sorted(history.accounts["account_id"])[:2]
     for part in ([ids[0]], ids):  # one account (the small paths) and a batch of two
-        fs = build_features(history.for_accounts(part), [now.normalize()], params.features, spec=model.spec)
+        fs = build_features(
+            history.for_accounts(part), [now.normalize()], params.features, spec=model.spec
+        )
         facts = account_facts(history, now.normalize())
         got = score_rows(model, fs, facts, params.ladder, now, params.service.top_reasons)
         want = score_rows(model, fs.frame, facts, params.ladder, now, params.service.top_reasons)
