@@ -208,15 +208,7 @@ class DailyStore:
             return []
         tl = self.t["daily_list"]
         cols = [c for c in tl.c if c.name != "contributions"]
-        q = sa.select(*cols).where(tl.c.day == day)
-        if owner is not None:
-            q = q.where(sa.func.lower(tl.c.csm_owner) == owner.lower())
-        if level is not None:
-            q = q.where(tl.c.level == level)
-        if min_level_index is not None:
-            q = q.where(tl.c.level_index >= min_level_index)
-        if tier is not None:
-            q = q.where(tl.c.tier == tier)
+        q = sa.select(*cols).where(*self._list_filter(day, owner, level, min_level_index, tier))
         key = tl.c.level_index if sort == "level" else tl.c[sort]
         q = q.order_by(key.desc() if descending else key.asc(), tl.c.rank.asc())
         if limit is not None:
@@ -224,6 +216,44 @@ class DailyStore:
         if offset:
             q = q.offset(offset)
         return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def list_count(
+        self,
+        day: dt.date | None = None,
+        owner: str | None = None,
+        level: str | None = None,
+        min_level_index: int | None = None,
+        tier: str | None = None,
+    ) -> int:
+        """How many rows `daily_list` gives with these filters, counted by the database (the CSM
+        page's pager: a day's list may hold 100,000 accounts)."""
+        day = day or self.latest_day()
+        if day is None:
+            return 0
+        where = self._list_filter(day, owner, level, min_level_index, tier)
+        q = sa.select(sa.func.count()).select_from(self.t["daily_list"]).where(*where)
+        return int(self.store._run(lambda c: c.execute(q).scalar_one()))
+
+    def _list_filter(
+        self,
+        day: dt.date,
+        owner: str | None,
+        level: str | None,
+        min_level_index: int | None,
+        tier: str | None,
+    ) -> list[Any]:
+        """The WHERE conditions of a day's list with the page's filters (owner case-insensitive)."""
+        tl = self.t["daily_list"]
+        where = [tl.c.day == day]
+        if owner is not None:
+            where.append(sa.func.lower(tl.c.csm_owner) == owner.lower())
+        if level is not None:
+            where.append(tl.c.level == level)
+        if min_level_index is not None:
+            where.append(tl.c.level_index >= min_level_index)
+        if tier is not None:
+            where.append(tl.c.tier == tier)
+        return where
 
     def owners(self, day: dt.date | None = None) -> list[str]:
         """The CSM owners on a day's list (for the page's filter)."""

@@ -358,7 +358,7 @@ class UiApp:
             min_level_index=levels.index(filters["min_level"]) if filters["min_level"] else None,
             tier=filters["tier"],
         )
-        total = len(daily.daily_list(**common, sort="priority"))
+        total = daily.list_count(**common)
         rows = daily.daily_list(
             **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
         )

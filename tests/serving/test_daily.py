@@ -107,6 +107,9 @@ def test_filters_owner_min_level_top(runs, params, champion, history, model_stor
     assert [r["account_id"] for r in rows] == ranked[
         (ranked["csm_owner"] == owner) & (ranked["level_index"] >= 1)
     ].sort_values(["escalation_risk", "rank"], ascending=[False, True])["account_id"].tolist()
+    for filters in ({}, {"owner": owner.lower(), "min_level_index": 1}, {"tier": "business"}):
+        assert view.list_count(**filters) == len(view.daily_list(**filters)), filters
+    assert view.list_count(level="L1") == int((ranked["level"] == "L1").sum())
 
 
 def test_rerunning_a_day_records_no_second_change_or_message(runs):
