@@ -341,6 +341,22 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
+def _state_values(state: LadderState, version: int, now: dt.datetime) -> dict[str, Any]:
+    """A ladder state's stored columns (all but its account id), written over `version`."""
+    return {
+        "level": state.level,
+        "since": state.since,
+        "due_at": state.due_at,
+        "acknowledged_at": state.acknowledged_at,
+        "resolved_at": state.resolved_at,
+        "below_since": state.below_since,
+        "timeouts": state.timeouts,
+        "decision_id": state.decision_id,
+        "version": version + 1,
+        "updated_at": now,
+    }
+
+
 class Store:
     """The ladder's database. Open with `Store(url)`; the schema is created on first use."""
 
@@ -409,18 +425,7 @@ class Store:
         self, conn: Connection, state: LadderState, version: int, now: dt.datetime
     ) -> None:
         t = self.t["ladder_state"]
-        values = {
-            "level": state.level,
-            "since": state.since,
-            "due_at": state.due_at,
-            "acknowledged_at": state.acknowledged_at,
-            "resolved_at": state.resolved_at,
-            "below_since": state.below_since,
-            "timeouts": state.timeouts,
-            "decision_id": state.decision_id,
-            "version": version + 1,
-            "updated_at": now,
-        }
+        values = _state_values(state, version, now)
         if version == 0:
             conn.execute(sa.insert(t).values(account_id=state.account_id, **values))
             return
@@ -439,13 +444,9 @@ class Store:
         UPDATE; any row changed by someone else since it was read fails the transaction."""
         if not states:
             return
-        cols = ("level", "since", "due_at", "acknowledged_at", "resolved_at", "below_since")
-        columns: dict[str, list[Any]] = {c: [getattr(s, c) for s, _ in states] for c in cols}
+        rows = [_state_values(s, v, now) for s, v in states]
+        columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
         columns |= {
-            "timeouts": [s.timeouts for s, _ in states],
-            "decision_id": [s.decision_id for s, _ in states],
-            "version": [v + 1 for _, v in states],
-            "updated_at": [now] * len(states),
             "_account_id": [s.account_id for s, _ in states],
             "_version": [v for _, v in states],
         }
