@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from features.errors import UserError
 from features.params import ContractParams, FeatureParams, ImporterParams, StrictModel
+from training.labels import LABELS
 from training.params import (
     EvaluationParams,
     LabelParams,
@@ -464,6 +465,29 @@ class Params(StrictModel):
     daily: DailyParams
     replay: ReplayParams
     ui: UiParams
+
+    @model_validator(mode="after")
+    def _alerts_follow_ladder(self) -> Params:
+        """Evaluation counts an alert where the ladder raises one: each head's lowest entry."""
+        ev = self.evaluation
+        if ev.alert_threshold is not None:
+            return self
+        filled = dict(ev.alert_thresholds)
+        for target in LABELS:
+            if target in filled:
+                continue
+            score = f"{target.split('_')[0]}_risk"
+            entries = [getattr(lv.entry, score) for lv in self.ladder.levels.values() if lv.entry]
+            entries = [e for e in entries if e is not None]
+            if not entries:
+                raise ValueError(
+                    f"evaluation.alert_threshold: null, and no ladder level has an entry for "
+                    f"{score}; set a number"
+                )
+            filled[target] = entries[0]
+        return self.model_copy(
+            update={"evaluation": ev.model_copy(update={"alert_thresholds": filled})}
+        )
 
 
 def parse_params(data: Any, source: str = "params.yaml") -> Params:

@@ -120,7 +120,7 @@ def fit_target(
         rows = rows[rows["p"].notna()]
         evaluations[name] = evaluate(
             rows,
-            evaluation,
+            evaluation.for_target(target),
             horizon_days=horizon_days,
             events=events,
             csm_of=csm_of,

@@ -87,7 +87,10 @@ class _Prepared:
         csm_of: pd.Series | None,
         params: EvaluationParams,
     ):
+        if params.alert_threshold is None:
+            raise ValueError("evaluate needs one alert threshold: pass params.for_target(target)")
         self.params = params
+        self.threshold = params.alert_threshold
         self.y = rows["y"].to_numpy(dtype=float)
         self.p = rows["p"].to_numpy(dtype=float)
         self.codes, self.accounts = pd.factorize(rows["account_id"], sort=True)
@@ -107,7 +110,7 @@ class _Prepared:
 
         bins = params.ece_bins
         self.bin = np.minimum((self.p * bins).astype(int), bins - 1)
-        self.alert = self.p >= params.alert_threshold
+        self.alert = self.p >= self.threshold
         self.n_csm: np.ndarray | None = None
         if csm_of is not None:
             csm = rows["account_id"].map(csm_of)
@@ -115,7 +118,7 @@ class _Prepared:
             self.n_csm = n_csm.reindex(range(self.n_weeks)).to_numpy(dtype=float)
 
         self.lead_days, self.lead_account, self.lead_warned = _lead_times(
-            rows, events, horizon_days, params.alert_threshold, self.accounts
+            rows, events, horizon_days, self.threshold, self.accounts
         )
 
     def compute(self, acc_w: np.ndarray) -> dict[str, float]:

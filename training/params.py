@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from features.errors import UserError
 from features.params import StrictModel
 
 
@@ -302,13 +303,40 @@ class EvaluationParams(StrictModel):
     """How models are judged on the test window."""
 
     weekly_capacity: int = Field(ge=1, description="accounts the team can act on per week (k)")
-    alert_threshold: float = Field(
-        gt=0, lt=1, description="the ladder's alert threshold on probability"
+    alert_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description=(
+            "probability at which an account counts as alerted, for every target; null: each "
+            "target follows the ladder (alert_thresholds)"
+        ),
+    )
+    alert_thresholds: dict[str, Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "target -> its alert threshold; when alert_threshold is null, filled at load from the "
+            "lowest ladder level that the target's head enters"
+        ),
     )
     ece_bins: int = Field(ge=2)
     bootstrap_samples: int = Field(ge=10)
     bootstrap_seed: int
     min_positives: int = Field(ge=1, description="warn loudly when a window holds fewer positives")
+
+    def for_target(self, target: str) -> EvaluationParams:
+        """These settings with `alert_threshold` set to the one that judges `target`'s alerts."""
+        t = (
+            self.alert_threshold
+            if self.alert_threshold is not None
+            else self.alert_thresholds.get(target)
+        )
+        if t is None:
+            raise UserError(
+                f"evaluation: no alert threshold for {target}; set evaluation.alert_threshold or "
+                "give a ladder level an entry threshold for its head"
+            )
+        return self.model_copy(update={"alert_threshold": t})
 
 
 class PromotionParams(StrictModel):

@@ -86,7 +86,7 @@ def score_version(
         )
         ev = evaluate(
             rows,
-            params.evaluation,
+            params.evaluation.for_target(t),
             horizon_days=h,
             events=events.get(t),
             csm_of=csm_of(history),

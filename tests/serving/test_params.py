@@ -133,3 +133,37 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path):
     path = tmp_path / "anchors.yaml"
     path.write_text("a: &x {k: 1, j: 2}\nb:\n  <<: *x\n  k: 3\n")
     assert read_yaml(path) == {"a": {"k": 1, "j": 2}, "b": {"k": 3, "j": 2}}
+
+
+def _with(overlay: dict[str, Any]) -> Params:
+    return parse_params(deep_merge(read_yaml(ROOT / "params.yaml"), overlay))
+
+
+def test_alert_thresholds_follow_each_heads_lowest_ladder_entry():
+    p = _with(
+        {
+            "evaluation": {"alert_threshold": None},
+            "ladder": {"levels": {"L1": {"entry": {"escalation_risk": 0.2, "churn_risk": None}}}},
+        }
+    )
+    levels = list(p.ladder.levels.values())
+    churn_entry = next(lv.entry.churn_risk for lv in levels if lv.entry and lv.entry.churn_risk)
+    assert p.evaluation.for_target("escalation_30d").alert_threshold == 0.2
+    assert p.evaluation.for_target("churn_90d").alert_threshold == churn_entry != 0.2
+
+
+def test_a_set_alert_threshold_judges_every_head():
+    p = _with({"evaluation": {"alert_threshold": 0.3}})
+    assert {
+        p.evaluation.for_target(t).alert_threshold for t in ("escalation_30d", "churn_90d")
+    } == {0.3}
+
+
+def test_alert_threshold_null_without_a_ladder_entry_for_a_head_says_so():
+    base = read_yaml(ROOT / "params.yaml")
+    for level in base["ladder"]["levels"].values():
+        if level.get("entry"):
+            level["entry"]["churn_risk"] = None
+    base["evaluation"]["alert_threshold"] = None
+    with pytest.raises(UserError, match=r"evaluation.*no ladder level has an entry for churn_risk"):
+        parse_params(base)
