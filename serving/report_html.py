@@ -60,11 +60,14 @@ class ReportData:
     params: DailyParams
 
 
-def _svg(fig: Any) -> str:
+def _svg(fig: Any, name: str) -> str:
+    """The figure as inline SVG; ids salted by the plot's name, so a report is reproducible and
+    the several SVGs of one page never share an id."""
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with plt.rc_context({"svg.hashsalt": name}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
@@ -93,7 +96,7 @@ def distribution_plot(today: pd.DataFrame, lang: str) -> str:
     ax.set_xlabel(t("risk", lang))
     ax.set_ylabel(t("accounts", lang))
     ax.legend(frameon=False)
-    return _svg(fig)
+    return _svg(fig, "distribution")
 
 
 def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: str) -> str:
@@ -127,7 +130,7 @@ def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: st
     )
     ax2.set_ylabel(f"≥ {level_name}")
     ax.legend(frameon=False, loc="upper left")
-    return _svg(fig)
+    return _svg(fig, "trend")
 
 
 def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
@@ -140,7 +143,7 @@ def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
     for y, b in ((1, p.benchmark_hours.first_response), (2, p.benchmark_hours.resolution)):
         ax.plot([b, b], [y - 0.4, y + 0.4], ls="--", color="#c0392b")
     ax.set_xlabel(t("hours", lang))
-    return _svg(fig)
+    return _svg(fig, "times")
 
 
 def weekly_plot(h: HistoryKpis, lang: str) -> str:
@@ -153,7 +156,7 @@ def weekly_plot(h: HistoryKpis, lang: str) -> str:
     )
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     ax.set_xlabel(t("week", lang))
-    return _svg(fig)
+    return _svg(fig, "weekly")
 
 
 def csat_plot(h: HistoryKpis, lang: str) -> str:
@@ -164,7 +167,7 @@ def csat_plot(h: HistoryKpis, lang: str) -> str:
     )
     ax.set_xlim(0, 5)
     ax.set_xlabel("CSAT (1–5)")
-    return _svg(fig)
+    return _svg(fig, "csat")
 
 
 def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
@@ -182,7 +185,7 @@ def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
     )
     ax.tick_params(axis="y", labelsize=7)
     ax.set_xlabel("PSI")
-    return _svg(fig)
+    return _svg(fig, "drift")
 
 
 def _fmt(v: float | None, spec: str, lang: str) -> str:

@@ -159,6 +159,14 @@ def test_html_report_is_self_contained(runs):
     assert "PSI" in text and text.count("<svg") >= 5
 
 
+def test_report_plots_are_reproducible(runs):
+    """The same data draws the same SVG (matplotlib salts its ids randomly unless told)."""
+    from serving.report_html import distribution_plot
+
+    ranked = runs["second"].ranked
+    assert distribution_plot(ranked, "en") == distribution_plot(ranked.copy(), "en")
+
+
 def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monkeypatch, capsys):
     from features.sources import write_tables
 
