@@ -4,8 +4,9 @@
 
 The world is simulated once (10,000 accounts over 24 months, cached under --cache); 1k is its first
 1,000 accounts and 50k is five renamed copies of it. Each size runs in its own process so its peak
-resident memory is its own. Ticket sentiment is scored once per ticket before the timed build
-(the cache the product keeps), and that cold scoring is timed separately.
+resident memory is its own. Ticket sentiment is scored, and the notice phrases matched, once per
+ticket text before the timed build (the cache the product keeps), and that cold work is timed
+separately.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def scaled(history, n: int):
 
 def run_size(n: int, cache: Path, api_runs: int) -> dict:
     from features.build import as_of_grid, build_features
+    from features.notice import notice_flags
     from features.scorers import CachedScorer, LexiconScorer
     from features.sentiment import ticket_scores
 
@@ -84,6 +86,9 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
     t = time.perf_counter()
     ticket_scores(history, scorer)
     cold = time.perf_counter() - t
+    t = time.perf_counter()
+    notice_flags(history, params.features.notice.phrases, scorer)  # cached beside the scores
+    notice_cold = time.perf_counter() - t
     t, c = time.perf_counter(), time.process_time()
     fs = build_features(history, grid, params.features, scorer)
     frame = fs.frame  # the batch's consumers (training, the daily job) read the assembled frame
@@ -96,6 +101,7 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
         "tickets": len(history.tickets),
         "usage_rows": 0 if history.usage is None else len(history.usage),
         "sentiment_cold_s": round(cold, 2),
+        "notice_cold_s": round(notice_cold, 2),
         "build_s": round(build, 2),
         "build_cpu_s": round(build_cpu, 2),  # CPU time: what the build costs on a busy machine
         "load_avg": round(os.getloadavg()[0], 1),

@@ -163,12 +163,15 @@ def snapshots(history: History, t: np.ndarray) -> Snapshots:
         np.minimum.at(churn_s, pos[ok], np.floor_divide(when_ns[ok], 1_000_000_000))
     active = (start <= when) & (np.repeat(churn_s, n_t) >= when)
     code, when = code[active], when[active]
+    distinct = bool((t[1:] > t[:-1]).all())  # as_of_seconds gives them so: rows know their as_of
     return Snapshots(
         account_id=ids[code],
         code=code,
         as_of=when,
         ids=ids,
         per_account=acc,
+        times=t if distinct else None,
+        at=np.tile(np.arange(n_t, dtype=np.int64), n_acc)[active] if distinct else None,
     )
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from features.contract import History
 from features.params import FeatureParams
+from features.texts import ticket_keys
 from features.windows import DAY, Snapshots, Timeline, ns_since_epoch
 
 if TYPE_CHECKING:
@@ -39,10 +40,7 @@ class Context:
     def ago(self, days: int) -> np.ndarray:
         """Per row: the as_of moved back by some days, in seconds (the same array for the same
         days, so event look-ups at that edge are computed once)."""
-        key = ("__ago__", str(days))
-        if key not in self._cache:
-            self._cache[key] = self.snaps.as_of - np.int64(days) * DAY
-        return self._cache[key]
+        return self.snaps.before(days * DAY)
 
     def table(self, name: str) -> pd.DataFrame:
         df = self.history.table(name)
@@ -86,6 +84,14 @@ class Context:
         key = (name, "__col__" + column)
         if key not in self._cache:
             self._cache[key] = self.table(name)[column].to_numpy()
+        return self._cache[key]
+
+    def text_keys(self) -> np.ndarray:
+        """Per ticket row: the key of its language and text (`features.texts.ticket_keys`),
+        computed once per build for the families that cache results per text."""
+        key = ("tickets", "__text_keys__")
+        if key not in self._cache:
+            self._cache[key] = ticket_keys(self.history, (self.codes("tickets"), self.snaps.ids))
         return self._cache[key]
 
     def ints(self, name: str, column: str, fill: int = 0) -> np.ndarray:

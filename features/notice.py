@@ -19,7 +19,9 @@ import pyarrow.compute as pc
 from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
+from features.scorers import SentimentScorer, cached, default_scorer
 from features.spec import FeatureInfo, number
+from features.texts import ticket_keys
 from features.windows import DAY, NAT, ns_since_epoch
 
 FAMILY = "notice"
@@ -72,9 +74,8 @@ def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]
 
 
 def compute(ctx: Context) -> Columns:
-    found = gives_notice(
-        ctx.column("tickets", "subject"), ctx.column("tickets", "body"), ctx.params.notice.phrases
-    )
+    phrases, scorer = ctx.params.notice.phrases, ctx.sentiment or default_scorer()
+    found = notice_flags(ctx.history, phrases, scorer, ctx.text_keys())
     created = ctx.timeline("tickets", "created_at")
     ev = created.sums({"notice": found})
     end = ctx.snaps.as_of
@@ -84,6 +85,28 @@ def compute(ctx: Context) -> Columns:
         f"notice_tickets_{w}d": ev.sum("notice", ctx.ago(w), end).astype(np.float64),
         "notice_days_since": (end - latest) / DAY,
     }
+
+
+def notice_flags(
+    history: History,
+    phrases: tuple[str, ...],
+    scorer: SentimentScorer,
+    keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per ticket row: `gives_notice`, each distinct text matched once per process and phrases.
+
+    The flags are cached beside the sentiment scores under the same text key
+    (`features.texts.ticket_keys`, or `keys` if the caller has them), so a warm build runs no
+    regex; the phrase list is part of the name they are cached under."""
+    t = history.tickets
+    if not phrases or not len(t):
+        return np.zeros(len(t), dtype=bool)
+    subject, body = t["subject"].to_numpy(), t["body"].to_numpy()
+    return cached(scorer).flags_keyed(
+        ticket_keys(history) if keys is None else keys,
+        ("notice", phrases),
+        lambda rows: gives_notice(subject[rows], body[rows], phrases),
+    )
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

@@ -13,9 +13,9 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
 from importlib.util import find_spec
-from itertools import repeat
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -160,12 +160,29 @@ class LexiconScorer:
 
 
 class CachedScorer:
-    """Scores each distinct (language, text) once; the cache is keyed by a 64-bit hash of both."""
+    """Scores each distinct (language, text) once; the cache is keyed by a 64-bit hash of both.
+
+    Beside the score it keeps, under the same key, the results of named yes/no tests of the text
+    (`flags_keyed`, e.g. "does it contain a notice phrase"). Keys live in a pandas index (a hash
+    table in C), so looking up a million tickets' keys is one vectorised call, not a dict look-up
+    per key.
+    """
 
     def __init__(self, scorer: SentimentScorer, max_entries: int = 5_000_000) -> None:
         self.scorer = scorer
         self.max_entries = max_entries
-        self.cache: dict[int, float] = {}
+        self._lock = threading.Lock()  # the service looks texts up from more than one thread
+        self._clear()
+
+    def _clear(self) -> None:
+        self._keys = pd.Index(np.zeros(0, dtype=np.int64))  # position = the key's slot
+        self._scores = np.zeros(0)  # per slot; NaN: not scored yet
+        self._flags: dict[Hashable, np.ndarray] = {}  # per test: int8 per slot, -1 not tested yet
+
+    @property
+    def entries(self) -> int:
+        """Distinct keys cached (not `__len__`: an empty cache must not be falsy)."""
+        return len(self._keys)
 
     @staticmethod
     def keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
@@ -190,21 +207,75 @@ class CachedScorer:
         `text_of(i)` gives item i's (text, language), asked only for keys not cached yet."""
         if len(keys) == 0:
             return np.zeros(0)
-        codes, uniq = pd.factorize(keys)
-        distinct = uniq.tolist()
-        got = np.fromiter(map(self.cache.get, distinct, repeat(np.nan)), np.float64, len(distinct))
-        new = np.flatnonzero(np.isnan(got))
-        if len(new):
-            first = np.full(len(distinct), len(keys), dtype=np.int64)
-            np.minimum.at(first, codes, np.arange(len(keys)))
-            for i in new.tolist():
-                text, language = text_of(int(first[i]))
-                got[i] = float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
-        if len(self.cache) + len(new) > self.max_entries:
-            self.cache.clear()
-            new = np.arange(len(distinct))
-        self.cache.update(zip(uniq[new].tolist(), got[new].tolist(), strict=True))
-        return got[codes]
+        with self._lock:
+            slots = self._slots(keys)
+            got = self._scores[slots]
+        todo = np.flatnonzero(np.isnan(got))
+        if len(todo):  # scored outside the lock: other threads' look-ups need not wait for it
+            _, first, which = np.unique(slots[todo], return_index=True, return_inverse=True)
+            new = np.array(
+                [self._score(*text_of(i)) for i in todo[first].tolist()], dtype=np.float64
+            )
+            got[todo] = new[which]
+            with self._lock:
+                self._scores[self._slots(keys[todo[first]])] = new
+        return got
+
+    def _score(self, text: str, language: str) -> float:
+        return float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
+
+    def flags_keyed(
+        self, keys: np.ndarray, test: Hashable, run: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """A yes/no test's result per item identified by 64-bit keys, each distinct key tested
+        once. `test` names the test and must differ whenever its outcome could (e.g. it holds
+        the phrase list); `run(items)` tests the given items (one per untested key) at once."""
+        if len(keys) == 0:
+            return np.zeros(0, dtype=bool)
+        with self._lock:
+            slots = self._slots(keys)
+            got = self._known(test)[slots]
+        todo = np.flatnonzero(got < 0)
+        if len(todo):
+            _, first, which = np.unique(slots[todo], return_index=True, return_inverse=True)
+            new = np.asarray(run(todo[first]), dtype=np.int8)
+            got[todo] = new[which]
+            with self._lock:
+                self._known(test)[self._slots(keys[todo[first]])] = new
+        return got.astype(bool)
+
+    def _known(self, test: Hashable) -> np.ndarray:
+        return self._flags.setdefault(test, np.full(len(self._keys), -1, dtype=np.int8))
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's slot, adding the keys not cached yet. When that would exceed `max_entries`
+        the cache keeps only this call's keys (with what it knew of them)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        slots = self._keys.get_indexer(keys)  # type: ignore[arg-type]  # pandas takes arrays
+        absent = slots < 0
+        if not absent.any():
+            return slots
+        fresh = pd.unique(keys[absent])
+        if len(self._keys) + len(fresh) > self.max_entries:
+            kept = pd.Index(pd.unique(keys))
+            old = self._keys.get_indexer(kept)
+            had = old >= 0
+            scores = np.full(len(kept), np.nan)
+            scores[had] = self._scores[old[had]]
+            flags = {}
+            for test, known in self._flags.items():
+                flags[test] = np.full(len(kept), -1, dtype=np.int8)
+                flags[test][had] = known[old[had]]
+            self._keys, self._scores, self._flags = kept, scores, flags
+            return kept.get_indexer(keys)
+        start = len(self._keys)
+        added = pd.Index(fresh)
+        self._keys = self._keys.append(added)
+        self._scores = np.concatenate([self._scores, np.full(len(fresh), np.nan)])
+        for test, known in self._flags.items():
+            self._flags[test] = np.concatenate([known, np.full(len(fresh), -1, dtype=np.int8)])
+        slots[absent] = start + added.get_indexer(keys[absent])
+        return slots
 
 
 @functools.cache

@@ -7,14 +7,16 @@ is known from the ticket's creation.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import pandas as pd
 
 from features.context import Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
 from features.spec import FeatureInfo, number
+from features.texts import ticket_keys, ticket_languages, ticket_texts
 from features.windows import ratio
 
 FAMILY = "sentiment"
@@ -71,57 +73,27 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     return out
 
 
-def ticket_scores(history: History, scorer: SentimentScorer) -> np.ndarray:
+def ticket_scores(
+    history: History, scorer: SentimentScorer, keys: np.ndarray | None = None
+) -> np.ndarray:
     """Score per ticket row of `history.tickets`, in its language, each distinct text once.
 
-    A ticket's text is its subject and body joined by a newline. It is looked up by a key mixed
-    from the hashes of language, subject and body (Python keeps a string's hash, so a warm lookup
-    handles no text) and built only for the texts the cache has not scored yet.
+    A ticket's text is its subject and body joined by a newline. It is looked up by its key
+    (`features.texts.ticket_keys`, or `keys` if the caller has them), so a warm lookup handles no
+    text; the texts are built only when the cache has not scored some of them yet.
     """
-    t = history.tickets
-    subject, body = _texts(t["subject"].tolist()), _texts(t["body"].tolist())
-    lang_of = dict(
-        zip(
-            history.accounts["account_id"].tolist(),
-            history.accounts["language"].tolist(),
-            strict=True,
-        )
-    )
-    codes, ids = pd.factorize(t["account_id"].to_numpy(dtype=object))
-    by_account = np.array([str(lang_of.get(a) or "en") for a in ids.tolist()] + ["en"], object)
-    language = by_account[codes]  # code -1 (no account id) takes the last entry, "en"
-    if "language" in t.columns:
-        own = t["language"].tolist()
-        language = np.array(
-            [str(o) if not _blank(o) else d for o, d in zip(own, language, strict=True)], object
-        )
-    keys = _mix(_mix(_hashes(language), _hashes(subject)), _hashes(body))
-    return cached(scorer).scores_keyed(
-        keys, lambda i: (f"{subject[i]}\n{body[i]}", str(language[i]))
-    )
+    keys = ticket_keys(history) if keys is None else keys
 
+    @functools.cache
+    def texts() -> tuple[list[str], np.ndarray]:
+        return ticket_texts(history), ticket_languages(history)
 
-def _texts(values: list) -> list[str]:
-    """Text cells as strings; a missing one is empty."""
-    return [v if type(v) is str else "" if _blank(v) else str(v) for v in values]
-
-
-def _hashes(values: list[str] | np.ndarray) -> np.ndarray:
-    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
-
-
-def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One 64-bit key from two (wrapping multiply-add, as a polynomial string hash does)."""
-    return (a.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + b.view(np.uint64)).view(np.int64)
-
-
-def _blank(v: object) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+    return cached(scorer).scores_keyed(keys, lambda i: (texts()[0][i], str(texts()[1][i])))
 
 
 def compute(ctx: Context) -> Columns:
     p = ctx.params
-    score = ticket_scores(ctx.history, ctx.sentiment or default_scorer())
+    score = ticket_scores(ctx.history, ctx.sentiment or default_scorer(), ctx.text_keys())
     # scores as integers (1e-9 steps) so window sums are exact and independent of other rows
     q = np.rint(score * QUANTUM).astype(np.int64)
     created = ctx.timeline("tickets", "created_at")

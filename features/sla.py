@@ -129,7 +129,7 @@ def compute(ctx: Context) -> Columns:
         starts = Timeline.build(snaps, code, risk_start, keep=valid)
         ends = Timeline.build(snaps, code, risk_end, keep=valid)
         # starts at or before D (D is a whole second); ends strictly before D leave the set
-        out[f"sla_{kind}_at_risk"] = starts.count(None, end + 1) - ends.count(None, end)
+        out[f"sla_{kind}_at_risk"] = starts.count(None, snaps.before(-1)) - ends.count(None, end)
         # open and breached at D: deadline < D <= done (or never done)
         closed = on_done.sum("closed", None, end).astype(np.float64)
         out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed

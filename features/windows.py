@@ -1,8 +1,9 @@
 """Vectorised point-in-time look-ups: events per account and window for many snapshots at once.
 
 Events with a time are sorted by (account, time) into one array of keys `code * SPAN + seconds`
-(a `Timeline`); "events before D" for every snapshot is then a single `searchsorted`, and sums of
-integer values over a window are differences of one running sum (`Sums`). Integer sums are exact,
+(a `Timeline`); "events before D" for every snapshot is then a single `searchsorted` (or, for a
+large build, a running count of events per (account, as_of) cell), and sums of integer values
+over a window are differences of one running sum (`Sums`). Integer sums are exact,
 so a snapshot's values depend only on its own account's events (the batch and the one-account API
 path agree to the bit) and only on events before D (appending later events changes nothing), and
 the order of events with equal times never matters.
@@ -20,6 +21,8 @@ import pandas as pd
 DAY = 86_400  # seconds
 SPAN = np.int64(1) << 34  # seconds per account slot in the key space (about year 2514)
 NAT = np.iinfo(np.int64).min  # how pandas stores NaT as int64
+GRID_ROWS = 4096  # snapshot rows from which window edges may be counted per cell, not searched
+CELL_EVENTS_PER_ROW = 2  # up to which counting (reads every event) beats searching (log(events))
 
 
 def ns_since_epoch(col: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -46,6 +49,9 @@ class Snapshots:
     as_of: np.ndarray  # int64 seconds (UTC midnights)
     ids: np.ndarray  # the account ids (object), sorted
     per_account: pd.DataFrame  # the accounts table, one row per code, in code order
+    times: np.ndarray | None = None  # the distinct as_of, sorted (derived when not given)
+    at: np.ndarray | None = None  # per row: the position of its as_of in `times`
+    _edges: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.code)
@@ -54,6 +60,38 @@ class Snapshots:
     def base(self) -> np.ndarray:
         """Per row: the start of its account's slot in the event key space."""
         return self.code * SPAN
+
+    @functools.cached_property
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct as_of (sorted) and, per row, the position of its as_of among them."""
+        if self.times is not None and self.at is not None:
+            return self.times, self.at
+        times = np.unique(self.as_of)
+        return times, np.searchsorted(times, self.as_of)
+
+    @functools.cached_property
+    def cell(self) -> np.ndarray:
+        """Per row: its (account, as_of position) cell in a table of n_accounts x (n_times + 1)."""
+        times, at = self.grid
+        return self.code * (len(times) + 1) + at
+
+    def before(self, seconds: int) -> np.ndarray:
+        """Per row: the as_of moved back by some seconds (the same array for the same seconds,
+        so that timelines look its window edges up once and can tell it is a shifted as_of)."""
+        got = self._edges.get(seconds)
+        if got is None:
+            got = self.as_of if seconds == 0 else self.as_of - np.int64(seconds)
+            self._edges[seconds] = got
+        return got
+
+    def shift_of(self, edge: np.ndarray) -> int | None:
+        """How far `edge` lies before as_of, if it is one of the arrays `before` gave."""
+        if edge is self.as_of:
+            return 0
+        for seconds, got in self._edges.items():
+            if got is edge:
+                return seconds
+        return None
 
     def at_rows(self, column: str) -> np.ndarray:
         """An accounts column, one value per snapshot row."""
@@ -97,8 +135,8 @@ class Timeline:
         if t.size and (t.min() < 0 or t.max() >= SPAN):  # the contract keeps times in 1990..
             t = np.clip(t, 0, SPAN - 1)
         key = c.astype(np.int64) * SPAN + t
-        if key.size > 1 and not bool((key[1:] >= key[:-1]).all()):  # exports are often in order
-            order = np.argsort(key)  # equal keys may land in any order: nothing depends on it
+        if key.size > 1 and not _ascending(key):  # exports are often in order
+            order = _sort_order(key, c, len(snaps.ids))
             key = key[order]
             rows = order if rows is None else rows[order]
         return cls(snaps, key, rows)
@@ -111,6 +149,11 @@ class Timeline:
         """Each event's time in seconds since the epoch."""
         return self.key % SPAN
 
+    @functools.cached_property
+    def code(self) -> np.ndarray:
+        """Each event's account code."""
+        return self.key // SPAN
+
     def take(self, values: np.ndarray) -> np.ndarray:
         """A per-table-row array in event order."""
         v = np.asarray(values)
@@ -120,14 +163,47 @@ class Timeline:
         """Per snapshot row: index just past the account's events with time < before_s.
 
         Memoised per boundary array (the builders reuse `Context.ago(days)` arrays), since the
-        same window edges are looked up for several features."""
+        same window edges are looked up for several features. For a large build and an edge that
+        is the as_of shifted by a fixed time (`Snapshots.before`) the events are counted per
+        (account, as_of) cell instead of binary-searched row by row; both give the same index."""
         hit = self._positions.get(id(before_s))
         if hit is not None and hit[0] is before_s:
             return hit[1]
-        # as_of and window edges lie between 1970 and 2514, inside an account's key slot
-        pos = np.searchsorted(self.key, self.snaps.base + before_s, side="left")
+        n = len(self.snaps)
+        cells = n >= GRID_ROWS and len(self.key) <= CELL_EVENTS_PER_ROW * n
+        shift = self.snaps.shift_of(before_s) if cells else None
+        pos = None if shift is None else self._cell_position(shift)
+        if pos is None:
+            # as_of and window edges lie between 1970 and 2514, inside an account's key slot
+            pos = np.searchsorted(self.key, self.snaps.base + before_s, side="left")
         self._positions[id(before_s)] = (before_s, pos)
         return pos
+
+    def _cell_position(self, shift: int) -> np.ndarray | None:
+        """`position` of the edge as_of - shift for every row, from a running count of events
+        per (account, as_of) cell: an event falls in the cell of the first as_of whose edge lies
+        after it. None when an edge falls outside the key slots (then binary search it is)."""
+        times, _ = self.snaps.grid
+        edges = times - np.int64(shift)
+        if not len(edges) or edges[0] < 0 or edges[-1] >= SPAN:
+            return None
+        n = len(edges)
+        step = edges[1] - edges[0] if n > 1 else np.int64(1)
+        if n > 1 and bool((np.diff(edges) == step).all()):  # a regular grid: no search
+            after = self.time - edges[0]
+            after //= step
+            after += 1
+            np.clip(after, 0, n, out=after)
+        else:
+            after = np.searchsorted(edges, self.time, side="right")
+        after += self._cell_base  # the event's cell, in place: large builds allocate enough
+        cells = np.bincount(after, minlength=len(self.snaps.ids) * (n + 1))
+        return np.cumsum(cells, out=cells)[self.snaps.cell]
+
+    @functools.cached_property
+    def _cell_base(self) -> np.ndarray:
+        """Each event's first cell: its account's row in the table of (account, as_of) cells."""
+        return self.code * (len(self.snaps.grid[0]) + 1)
 
     def group_start(self) -> np.ndarray:
         """Per snapshot row: index of its account's first event."""
@@ -186,14 +262,34 @@ class Timeline:
         hi = self.position(end_s)
         if where is None:
             last = hi - 1
-        else:  # per event: the index of the latest marked event at or before it, -1 if none
-            marked = np.where(self.take(where), np.arange(len(self.key)), -1)
-            latest = np.maximum.accumulate(marked) if len(marked) else marked
-            last = np.where(hi > 0, latest[np.maximum(hi - 1, 0)] if len(latest) else -1, -1)
+        else:  # per row: the index of the latest marked event before hi, -1 if none
+            marked = np.flatnonzero(self.take(where))
+            before = np.searchsorted(marked, hi, side="left") - 1
+            last = np.where(before >= 0, marked[np.maximum(before, 0)] if len(marked) else -1, -1)
         has = last >= self.group_start()
         out = np.full(len(hi), np.nan)
         out[has] = self.time[last[has]]
         return out
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool((values[1:] >= values[:-1]).all())
+
+
+def _sort_order(key: np.ndarray, codes: np.ndarray, n_accounts: int) -> np.ndarray:
+    """An order that sorts the keys (equal keys may land in any order: nothing depends on it).
+
+    Exports usually list events in time order, or close to it (tickets by creation, so their
+    resolutions nearly so), rarely by account. Hence: group by account first, a stable radix sort
+    of 16-bit codes, which keeps each account's events in table order; then a stable sort of the
+    keys, which finds those runs (timsort), if they are not in order already."""
+    if n_accounts > 1 << 16:
+        return np.argsort(key, kind="stable")
+    by_account = np.argsort(codes.astype(np.uint16), kind="stable")
+    grouped = key[by_account]
+    if _ascending(grouped):
+        return by_account
+    return by_account[np.argsort(grouped, kind="stable")]
 
 
 @dataclass

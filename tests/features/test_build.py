@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from features import windows
 from features.build import FeatureSpec, _frame, as_of_grid, build_features, full_spec
 from features.pointintime import history_at
 
@@ -269,3 +272,19 @@ def test_small_and_large_frame_assembly_agree(params, make_history):
     large = _frame(fs.columns, fs.spec, n, small=False)
     pdt.assert_frame_equal(small, fs.frame, check_exact=True)
     pdt.assert_frame_equal(large, fs.frame, check_exact=True)
+
+
+@pytest.mark.parametrize("weeks", [range(12), [0, 1, 2, 5, 6, 11]])  # a regular grid, or not
+def test_window_edges_counted_per_cell_equal_searched_ones(params, make_history, weeks):
+    """Large builds count events per (account, as_of) cell instead of binary-searching window
+    edges (`features.windows`); forced on a small world, the frame is the same to the bit."""
+    history = make_history(30, 4)
+    grid = as_of_grid(history, params.features)
+    as_of = grid[[len(grid) - 12 + w for w in weeks]]
+    searched = _build(history, as_of, params).frame
+    with (
+        mock.patch.object(windows, "GRID_ROWS", 0),
+        mock.patch.object(windows, "CELL_EVENTS_PER_ROW", 10**9),
+    ):
+        counted = _build(history, as_of, params).frame
+    pdt.assert_frame_equal(counted, searched, check_exact=True)

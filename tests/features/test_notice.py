@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.build import build_features, full_spec
+from features.build import as_of_grid, build_features, full_spec
 from features.contract import validated
 from features.notice import gives_notice
+from features.scorers import CachedScorer, LexiconScorer
+from features.texts import ticket_keys
 
 NOW = pd.Timestamp("2024-12-01", tz="UTC")
 
@@ -74,3 +76,36 @@ def test_a_notice_recorded_in_the_crm_counts_from_the_next_midnight(params):
     assert days["B"].isna().all()
     np.testing.assert_allclose(days["C"].to_numpy(), [10.5, 11.5])  # the ticket, not April 1st
     assert fs.frame["notice_tickets_90d"].sum() == 2.0  # the CRM date is not a ticket
+
+
+def test_notice_flags_are_cached_per_phrase_list(params, make_history):
+    """A warm build takes the notice flags from the scorer's cache, and a build with another
+    phrase list never reuses the first list's flags: both equal a build from a fresh cache."""
+    history = make_history(30, 3)
+    as_of = as_of_grid(history, params.features)[-6:]
+    first = params.features
+    phrases = (*first.notice.phrases[:2], "login")  # some tickets say "login"
+    other = first.model_copy(
+        update={"notice": first.notice.model_copy(update={"phrases": phrases})}
+    )
+    scorer = CachedScorer(LexiconScorer())
+    spec = full_spec(first)
+    names = ["notice_tickets_90d", "notice_days_since"]
+
+    def build(p, s):
+        return build_features(history, as_of, p, s, spec=spec).frame[names]
+
+    a, b, a_again = build(first, scorer), build(other, scorer), build(first, scorer)
+    pd.testing.assert_frame_equal(a, build(first, CachedScorer(LexiconScorer())), check_exact=True)
+    pd.testing.assert_frame_equal(b, build(other, CachedScorer(LexiconScorer())), check_exact=True)
+    pd.testing.assert_frame_equal(a_again, a, check_exact=True)
+    assert b["notice_tickets_90d"].sum() > a["notice_tickets_90d"].sum()
+    found = gives_notice(
+        history.tickets["subject"].to_numpy(), history.tickets["body"].to_numpy(), phrases
+    )
+    keys = ticket_keys(history)
+    assert scorer.flags_keyed(keys, ("notice", phrases), _never).tolist() == found.tolist()
+
+
+def _never(items):
+    raise AssertionError("flags should all be cached")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from features.scorers import CachedScorer, GermanLexiconScorer, LexiconScorer
@@ -52,3 +53,53 @@ def test_each_text_is_scored_once():
     ]  # "a" in German is another text
     cached.scores(["b", "a"], ["en", "de"])
     assert len(calls) == 3  # all cached now
+
+
+def test_flags_are_cached_per_test_name():
+    """A yes/no test runs once per distinct key; another test name (another phrase list) never
+    reuses the first one's results."""
+    runs: list[list] = []
+
+    class Unused:
+        def score(self, text, language):
+            raise AssertionError("no text is scored for flags")
+
+    cached = CachedScorer(Unused())
+    keys = np.array([11, 12, 11, 13], dtype=np.int64)
+    odd = np.array([True, False, True, True])
+
+    def run(name):
+        def test(items):
+            runs.append([name, *items.tolist()])
+            return odd[items] if name == "odd" else ~odd[items]
+
+        return test
+
+    assert cached.flags_keyed(keys, ("odd",), run("odd")).tolist() == odd.tolist()
+    assert runs == [["odd", 0, 1, 3]]  # each distinct key once, at its first row
+    assert cached.flags_keyed(keys[::-1], ("odd",), run("odd")).tolist() == odd[::-1].tolist()
+    assert len(runs) == 1  # warm: no run
+    assert cached.flags_keyed(keys, ("even",), run("even")).tolist() == (~odd).tolist()
+    assert runs[-1] == ["even", 0, 1, 3]
+    more = np.array([14, 11], dtype=np.int64)
+    assert cached.flags_keyed(more, ("odd",), lambda items: np.array([False])).tolist() == [
+        False,
+        True,
+    ]
+
+
+def test_a_full_cache_keeps_what_it_knew_of_the_current_call():
+    calls = []
+
+    class Counting:
+        def score(self, text, language):
+            calls.append(text)
+            return len(text) / 10
+
+    cached = CachedScorer(Counting(), max_entries=3)
+    cached.scores(["a", "bb"], ["en", "en"])
+    out = cached.scores(["bb", "ccc", "dddd"], ["en"] * 3)  # 4 keys > 3: keeps these three
+    assert out.tolist() == [0.2, 0.3, 0.4] and calls == ["a", "bb", "ccc", "dddd"]
+    assert cached.entries == 3 and bool(cached)
+    cached.scores(["dddd", "ccc", "bb"], ["en"] * 3)
+    assert calls == ["a", "bb", "ccc", "dddd"]  # all still cached

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from features.scorers import CachedScorer, LexiconScorer
 from features.sentiment import ticket_scores
+from features.texts import text_hashes, ticket_keys
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -49,3 +51,16 @@ def test_ticket_scores_equal_scoring_each_joined_text(make_history):
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(ticket_scores(history, scorer), want)  # warm: from the cache
     assert want.std() > 0
+
+
+def test_text_keys_hash_each_cell_as_its_text(make_history):
+    """A missing cell keys as "", another value as its str; the accounts' codes a build already
+    has give the same keys as looking them up again."""
+    cells = ["a", None, np.nan, pd.NA, 3, "", "b"]
+    want = [hash(c) for c in ["a", "", "", "", "3", "", "b"]]
+    assert text_hashes(pd.Series(cells, dtype=object)).tolist() == want
+    assert text_hashes(pd.Series(["a", "b"], dtype=object)).tolist() == [hash("a"), hash("b")]
+    history = make_history(6, 2)
+    ids = np.array(sorted(history.accounts["account_id"]), dtype=object)
+    codes = pd.Index(ids).get_indexer(history.tickets["account_id"])
+    np.testing.assert_array_equal(ticket_keys(history, (codes, ids)), ticket_keys(history))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from features import windows
 from features.windows import DAY, NAT, Snapshots, Timeline
 
 N_ACCOUNTS = 3
@@ -37,9 +41,20 @@ events = st.lists(
 )
 
 
+@pytest.mark.parametrize("lookup", ["search", "cells"])
 @settings(max_examples=60, deadline=None)
 @given(rows=events, as_of=st.lists(st.integers(0, 31 * DAY), min_size=1, max_size=5))
-def test_timeline_equals_a_plain_loop(rows, as_of):
+def test_timeline_equals_a_plain_loop(lookup, rows, as_of):
+    """Window edges binary-searched (small builds) or counted per cell (large ones) alike."""
+    cells = lookup == "cells"
+    with (
+        mock.patch.object(windows, "GRID_ROWS", 0 if cells else 10**9),
+        mock.patch.object(windows, "CELL_EVENTS_PER_ROW", 10**9),
+    ):
+        _check_timeline(rows, as_of)
+
+
+def _check_timeline(rows, as_of):
     snaps = _snaps([T0 + a for a in as_of])
     code = np.array([r[0] for r in rows], dtype=np.int64)
     ns = np.array([NAT if r[1] is None else T0 * 1_000_000_000 + r[1] for r in rows], np.int64)
@@ -49,7 +64,7 @@ def test_timeline_equals_a_plain_loop(rows, as_of):
     tl = Timeline.build(snaps, code, ns, keep=keep)
     sums = tl.sums({"v": value, "marked": marked})
     end = snaps.as_of
-    start = end - 7 * DAY
+    start = snaps.before(7 * DAY)
     got = {
         "count": tl.count(start, end),
         "count_all": tl.count(None, end),
@@ -91,3 +106,29 @@ def test_sums_refuse_floats():
         assert "integer" in str(exc)
     else:
         raise AssertionError("float values were summed")
+
+
+@pytest.mark.parametrize("weeks", [[0, 1, 2, 3, 4, 5], [0, 1, 3, 4, 9]])  # regular or not
+def test_cell_positions_equal_binary_search(weeks):
+    """On many accounts and as_of dates (a weekly grid, or one with gaps), counting events per
+    (account, as_of) cell gives the binary search's index for every shifted edge."""
+    rng = np.random.default_rng(5)
+    n_acc, n_events = 40, 3000
+    as_of = [T0 + 7 * DAY * w for w in weeks]
+    t = np.array(as_of, dtype=np.int64)
+    ids = np.array([f"A{i:02d}" for i in range(n_acc)], dtype=object)
+    code = np.repeat(np.arange(n_acc, dtype=np.int64), len(t))
+    snaps = Snapshots(ids[code], code, np.tile(t, n_acc), ids, pd.DataFrame({"account_id": ids}))
+    codes = rng.integers(-1, n_acc, n_events)
+    secs = T0 + rng.integers(-100 * DAY, 70 * DAY, n_events)
+    secs[:50] = T0 + 7 * DAY * rng.integers(-20, 10, 50)  # events right on edges
+    ns = np.where(rng.random(n_events) < 0.05, NAT, secs * 1_000_000_000)
+    for shift in (0, DAY, 7 * DAY, 30 * DAY, 90 * DAY, -1):
+        edge = snaps.before(shift)
+        want = np.searchsorted(Timeline.build(snaps, codes, ns).key, snaps.base + edge, side="left")
+        with mock.patch.object(windows, "GRID_ROWS", 0):
+            tl = Timeline.build(snaps, codes, ns)
+            got = tl._cell_position(shift)
+            np.testing.assert_array_equal(tl.position(edge), want, err_msg=f"shift {shift}")
+        assert got is not None
+        np.testing.assert_array_equal(got, want, err_msg=f"shift {shift}")
