@@ -100,6 +100,13 @@ class SentimentFeatureParams(StrictModel):
         ge=-1, le=1, description="a ticket scoring below this is negative"
     )
     trend: TrendParams
+    cache_dir: str | None = Field(
+        default=None,
+        description=(
+            "where commands keep ticket scores between runs (features.scorecache); null: each "
+            "run scores its texts again"
+        ),
+    )
 
 
 class SlaFeatureParams(StrictModel):

@@ -134,6 +134,10 @@ class LexiconScorer:
     """
 
     def __init__(self, max_sentences: int = 1_000_000) -> None:
+        from importlib.metadata import version
+
+        # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
+        self.cache_id = f"lexicon-v1-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
@@ -173,6 +177,10 @@ class CachedScorer:
         self.max_entries = max_entries
         self._lock = threading.Lock()  # the service looks texts up from more than one thread
         self._clear()
+        # scores from earlier runs by `stable_key` (features.scorecache), asked before scoring
+        self._stored = pd.Index(np.zeros(0, dtype=np.int64))
+        self._stored_scores = np.zeros(0)
+        self._unsaved: dict[int, float] | None = None  # scored since, by stable key; None: not kept
 
     def _clear(self) -> None:
         self._keys = pd.Index(np.zeros(0, dtype=np.int64))  # position = the key's slot
@@ -213,9 +221,7 @@ class CachedScorer:
         todo = np.flatnonzero(np.isnan(got))
         if len(todo):  # scored outside the lock: other threads' look-ups need not wait for it
             _, first, which = np.unique(slots[todo], return_index=True, return_inverse=True)
-            new = np.array(
-                [self._score(*text_of(i)) for i in todo[first].tolist()], dtype=np.float64
-            )
+            new = self._score_new([text_of(i) for i in todo[first].tolist()])
             got[todo] = new[which]
             with self._lock:
                 self._scores[self._slots(keys[todo[first]])] = new
@@ -223,6 +229,46 @@ class CachedScorer:
 
     def _score(self, text: str, language: str) -> float:
         return float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
+
+    def _score_new(self, items: list[tuple[str, str]]) -> np.ndarray:
+        """Scores of texts not in memory: from the stored scores if there, else scored."""
+        if self._unsaved is None and not len(self._stored):
+            return np.array([self._score(*it) for it in items], dtype=np.float64)
+        stable = stable_keys([t for t, _ in items], [lang for _, lang in items])
+        with self._lock:
+            at = self._stored.get_indexer(stable)  # type: ignore[arg-type]  # pandas takes arrays
+            out = np.full(len(items), np.nan)
+            out[at >= 0] = self._stored_scores[at[at >= 0]]
+        fresh = {}
+        for j in np.flatnonzero(at < 0).tolist():
+            out[j] = fresh[int(stable[j])] = self._score(*items[j])
+        with self._lock:
+            if self._unsaved is not None:
+                self._unsaved.update(fresh)
+        return out
+
+    def remember(self, keys: np.ndarray, scores: np.ndarray, *, keep_new: bool = True) -> None:
+        """Scores of earlier runs by `stable_key`, consulted before a text is scored. With
+        `keep_new` the texts scored from now on are also kept for `unsaved` (a long-running
+        service that never saves passes False, so they do not pile up)."""
+        with self._lock:
+            self._stored = pd.Index(np.asarray(keys, dtype=np.int64))
+            self._stored_scores = np.asarray(scores, dtype=np.float64)
+            if keep_new and self._unsaved is None:
+                self._unsaved = {}
+            elif not keep_new:
+                self._unsaved = None
+
+    def unsaved(self) -> tuple[np.ndarray, np.ndarray]:
+        """Stable keys and scores of the texts scored since `remember` (or the last call)."""
+        with self._lock:
+            got = self._unsaved or {}
+            if self._unsaved is not None:
+                self._unsaved = {}
+        return (
+            np.fromiter(got.keys(), dtype=np.int64, count=len(got)),
+            np.fromiter(got.values(), dtype=np.float64, count=len(got)),
+        )
 
     def flags_keyed(
         self, keys: np.ndarray, test: Hashable, run: Callable[[np.ndarray], np.ndarray]
@@ -276,6 +322,15 @@ class CachedScorer:
             self._flags[test] = np.concatenate([known, np.full(len(fresh), -1, dtype=np.int8)])
         slots[absent] = start + added.get_indexer(keys[absent])
         return slots
+
+
+def stable_keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+    """64-bit keys of (language, text) that are the same in every process (Python's `hash` of a
+    str is salted per process), for scores kept between runs: pandas' SipHash with its fixed key,
+    vectorised (a million texts in about half a second)."""
+    t = pd.util.hash_array(np.asarray(texts, dtype=object), categorize=False)
+    lang = pd.util.hash_array(np.asarray(languages, dtype=object))
+    return (lang * np.uint64(0x9E3779B97F4A7C15) + t).view(np.int64)
 
 
 @functools.cache

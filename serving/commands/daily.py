@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
+    from features.scorecache import kept_scores
     from serving.daily import run_daily
     from serving.params import load_params
     from serving.settings import Settings
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), transient=False,
-    ) as progress:  # fmt: skip
+    ) as progress, kept_scores(params.features.sentiment.cache_dir):  # fmt: skip
         result = run_daily(
             args.source,
             params,

@@ -65,6 +65,7 @@ def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.Datetime
 
 def run(args: argparse.Namespace) -> int:
     from features.build import as_of_grid, build_features
+    from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.params import load_params
     from training.labels import add_labels, data_end
@@ -77,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             "no as_of dates: the data is empty or the --from/--to range holds no grid date"
         )
-    fs = build_features(history, dates, params.features)
+    with kept_scores(params.features.sentiment.cache_dir):
+        fs = build_features(history, dates, params.features)
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
     out: Path = args.out

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from features.errors import UserError
+    from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.params import load_params
     from training.promotion_job import promote
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     now = utc_now()
     client = connect(tracking_uri(os.environ))
     history = load_history(args.source, params.contract, now)
-    result = promote(client, history, params, now=now, force=args.force, reason=args.reason)
+    with kept_scores(params.features.sentiment.cache_dir):
+        result = promote(client, history, params, now=now, force=args.force, reason=args.reason)
     for line in result.lines:
         print(line)
     return 0

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.model import load_champion
     from serving.params import load_params
@@ -82,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
         history = load_history(args.source, params.contract, now)
     with err.status("Loading the champion model"):
         model = load_champion(uri, params.promotion.model_name)
-    with err.status(f"Replaying {start.date()} .. {end.date()}"):
+    with (
+        err.status(f"Replaying {start.date()} .. {end.date()}"),
+        kept_scores(params.features.sentiment.cache_dir),
+    ):
         result = run_replay(history, model, params, start, end, now, source=args.source)
     console = Console()
     m = result.meta

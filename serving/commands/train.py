@@ -53,6 +53,7 @@ def git_commit() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from features.scorecache import kept_scores
     from features.sources import describe, is_url, load_history
     from serving.params import load_params
     from training.job import log_outcome, train
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     now = utc_now()
     history = load_history(args.source, params.contract, now)
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)
-    outcome = train(history, params, oracle=oracle, backtest=args.backtest)
+    with kept_scores(params.features.sentiment.cache_dir):
+        outcome = train(history, params, oracle=oracle, backtest=args.backtest)
     for note in outcome.notes:
         print(note)
     for w in outcome.experiment.warnings:

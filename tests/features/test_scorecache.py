@@ -1,0 +1,125 @@
+"""Sentiment scores kept between runs: a later process scores only texts it has not seen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from pandas.testing import assert_frame_equal
+
+from features.build import build_features
+from features.scorecache import cache_file, kept_scores, read_scores
+from features.scorers import CachedScorer, LexiconScorer, stable_keys
+
+TEXTS = [
+    "Great support, thanks!",
+    "Das ist inakzeptabel.",
+    "Still broken",
+    "Great support, thanks!",
+]
+LANGS = ["en", "de", "en", "de"]
+
+
+class Counting:
+    """A scorer that counts its calls; its scores depend on the text only."""
+
+    cache_id = "counting-v1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(self, text: str, language: str) -> float:
+        self.calls += 1
+        return (len(text) % 7) / 7 - 0.5
+
+
+def test_a_new_process_reads_the_scores_instead_of_scoring(tmp_path):
+    first = CachedScorer(Counting())
+    with kept_scores(tmp_path, first) as s:
+        before = s.scores(TEXTS, LANGS)
+    assert first.scorer.calls == 4  # one text in two languages is two texts
+    later = CachedScorer(Counting())  # as in the next run: nothing in memory
+    with kept_scores(tmp_path, later) as s:
+        again = s.scores(TEXTS + ["new text"], LANGS + ["en"])
+    assert later.scorer.calls == 1
+    np.testing.assert_array_equal(again[:4], before)
+    keys, _ = read_scores(cache_file(tmp_path, later))
+    assert len(keys) == 5
+
+
+def test_each_scorer_keeps_its_own_file(tmp_path):
+    class Other(Counting):
+        cache_id = "other-v2"
+
+    a, b = CachedScorer(Counting()), CachedScorer(Other())
+    with kept_scores(tmp_path, a) as s:
+        s.scores(TEXTS, LANGS)
+    with kept_scores(tmp_path, b) as s:
+        s.scores(TEXTS, LANGS)
+    assert b.scorer.calls == 4 and cache_file(tmp_path, a) != cache_file(tmp_path, b)
+
+
+def test_an_unreadable_file_is_ignored_and_replaced(tmp_path, capsys):
+    s = CachedScorer(Counting())
+    path = cache_file(tmp_path, s)
+    path.write_bytes(b"not a numpy file")
+    with kept_scores(tmp_path, s) as k:
+        k.scores(TEXTS, LANGS)
+    assert "ignoring the sentiment score cache" in capsys.readouterr().err
+    assert s.scorer.calls == 4 and len(read_scores(path)[0]) == 4
+
+
+def test_an_unwritable_cache_costs_only_time(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the directory should be")
+    s = CachedScorer(Counting())
+    with kept_scores(blocked, s) as k:
+        got = k.scores(TEXTS, LANGS)
+    assert len(got) == 4 and "could not keep 4 sentiment scores" in capsys.readouterr().err
+
+
+def test_no_directory_keeps_nothing(tmp_path):
+    s = CachedScorer(Counting())
+    with kept_scores(None, s) as k:
+        k.scores(TEXTS, LANGS)
+    assert s.unsaved()[0].size == 0 and not list(tmp_path.iterdir())
+
+
+def test_stable_keys_are_the_same_in_every_process():
+    code = (
+        "from features.scorers import stable_keys; "
+        "print(stable_keys(['Kündigung zum 31.12.', 'ok'], ['de', 'en']).tolist())"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert seen == {str(stable_keys(["Kündigung zum 31.12.", "ok"], ["de", "en"]).tolist())}
+    assert len(set(stable_keys(["a", "a", "b"], ["en", "de", "en"]).tolist())) == 3
+
+
+def test_features_from_kept_scores_equal_freshly_scored_ones(make_history, params, tmp_path):
+    """The default scorer's scores survive the file bit for bit, so the features do too."""
+    history = make_history(30, 1)
+    dates = pd.date_range(history.tickets["created_at"].max().normalize(), periods=1)
+    fresh = CachedScorer(LexiconScorer())
+    with kept_scores(tmp_path, fresh) as s:
+        a = build_features(history, dates, params.features, sentiment=s).frame
+
+    class Refuses(LexiconScorer):
+        def score(self, text: str, language: str) -> float:
+            raise AssertionError("scored a text the file knew")
+
+    later = CachedScorer(Refuses())
+    with kept_scores(tmp_path, later) as s:
+        b = build_features(history, dates, params.features, sentiment=s).frame
+    assert_frame_equal(a, b, check_exact=True)
