@@ -35,18 +35,19 @@ from serving.historykpis import history_kpis
 from serving.kpis import window_kpis
 from serving.ladder import Signals
 from serving.ladder_text import pick
-from serving.ladderbatch import LadderOutcome, evaluate_many
+from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.params import Params
 from serving.reasons import (
     dominant_family,
     known_and_display,
     rank_reasons,
+    reasons_json,
     split_contrib,
     to_probability,
 )
 from serving.risklist import csv_frame, deltas, filtered, level_changed, priority, rank, top_texts
-from serving.scoring import ScoringModel, contributions, row_views
-from serving.store import Store
+from serving.scoring import ScoringModel, contributions, frame_rows
+from serving.store import JsonText, Store
 from serving.whychanged import attribute, why_changed
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
@@ -263,19 +264,28 @@ def run_daily(
         with steps.step("step_ladder", total=len(frame)) as advance:
             # the ladder's inputs (facts, signals) are part of its cost: timed with it
             facts = account_facts(history, as_of)
-            feature_rows = row_views(X)
+            fact_rows = [facts[aid] for aid in ids]
+            feature_columns, feature_rows = frame_rows(X)
+            esc_list, churn_list = scored.escalation_risk.tolist(), scored.churn_risk.tolist()
             signals = [
                 Signals(
                     account_id=aid,
-                    escalation_risk=float(scored.escalation_risk[i]),
-                    churn_risk=float(scored.churn_risk[i]),
+                    escalation_risk=esc_list[i],
+                    churn_risk=churn_list[i],
                     features=feature_rows[i],
                     reason_family=dominant_family(scored.reasons[i]),
-                    facts=facts[aid],
+                    facts=fact_rows[i],
                     reasons=tuple(scored.reasons[i]),
                 )
                 for i, aid in enumerate(ids)
             ]
+            # what the ladder's conditions read, as columns: no per-account attribute access
+            subjects = subject_columns(
+                params.ladder,
+                {"escalation_risk": scored.escalation_risk, "churn_risk": scored.churn_risk},
+                fact_rows,
+                feature_columns.get,
+            )
             outcome = evaluate_many(
                 store,
                 signals,
@@ -284,6 +294,7 @@ def run_daily(
                 at,
                 model.version,
                 advance=advance,
+                subjects=subjects,
             )
 
         with steps.step("step_store", total=len(frame)):
@@ -307,50 +318,50 @@ def run_daily(
             )
             prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
             d_prev_values = d_prev.to_numpy(dtype=float)
-            whys, changed_flags, next_actions, dues, levels_now, reasons_txt = (
-                [],
-                [],
-                [],
-                [],
-                [],
-                [],
-            )
-            action_text: dict[tuple[str, str], str] = {}
-            for i, aid in enumerate(ids):
-                d = outcome.decisions[i]
-                state = outcome.states[aid]
-                lang_i = langs[i]
-                change = None
-                if aid in prev_contrib:
-                    change = attribute(prev_contrib[aid], scored.contributions[i])
-                whys.append(
-                    why_changed(
-                        float(d_prev_values[i]),
-                        change if same_model else None,
-                        model.spec,
-                        str(prev["day"]) if prev else "",
-                        lang_i,
-                        p.why_changed_features,
-                        p.why_changed_min_delta,
-                        models=None if prev is None else (prev["model_version"], model.version),
-                    )
-                    if not np.isnan(d_prev_values[i])
-                    and (same_model and aid in prev_contrib or not same_model)
-                    else ""
+            n = len(ids)
+            # why it changed: only where the change is large enough to be told (why_changed
+            # returns "" below min_delta), and with the same model only where yesterday's
+            # contributions are known
+            whys = [""] * n
+            told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
+            for i in np.flatnonzero(told).tolist():
+                aid = ids[i]
+                if same_model and aid not in prev_contrib:
+                    continue
+                change = (
+                    attribute(prev_contrib[aid], scored.contributions[i]) if same_model else None
                 )
-                levels_now.append(d.new_level)
-                changed_flags.append(level_changed(prev_levels.get(aid), d.new_level, levels))
-                if (d.new_level, lang_i) not in action_text:
-                    level = params.ladder.levels[d.new_level]
-                    action_text[d.new_level, lang_i] = (
-                        pick(params.ladder.actions[level.actions[0]], lang_i)
-                        if level.actions
-                        else ""
-                    )
-                next_actions.append(action_text[d.new_level, lang_i])
-                open_ = state.acknowledged_at is None and state.resolved_at is None
-                dues.append(state.due_at if open_ else None)
-                reasons_txt.append("; ".join(top_texts(scored.reasons[i], p.top_reasons)))
+                whys[i] = why_changed(
+                    float(d_prev_values[i]),
+                    change,
+                    model.spec,
+                    str(prev["day"]) if prev else "",
+                    langs[i],
+                    p.why_changed_features,
+                    p.why_changed_min_delta,
+                    models=None if prev is None else (prev["model_version"], model.version),
+                )
+            levels_now = [d.new_level for d in outcome.decisions]
+            flag: dict[tuple[str | None, str], str] = {}
+            changed_flags = []
+            for aid, lv in zip(ids, levels_now, strict=True):
+                key = (prev_levels.get(aid), lv)
+                if key not in flag:
+                    flag[key] = level_changed(key[0], lv, levels)
+                changed_flags.append(flag[key])
+            action_text: dict[tuple[str, str], str] = {}
+            for key in set(zip(levels_now, langs, strict=True)):
+                level = params.ladder.levels[key[0]]
+                action_text[key] = (
+                    pick(params.ladder.actions[level.actions[0]], key[1]) if level.actions else ""
+                )
+            next_actions = [action_text[key] for key in zip(levels_now, langs, strict=True)]
+            states_now = [outcome.states[aid] for aid in ids]
+            dues = [
+                st.due_at if st.acknowledged_at is None and st.resolved_at is None else None
+                for st in states_now
+            ]
+            reasons_txt = ["; ".join(top_texts(r, p.top_reasons)) for r in scored.reasons]
             level_of = {lv: i for i, lv in enumerate(levels)}
             table = pd.DataFrame(
                 {
@@ -383,19 +394,16 @@ def run_daily(
             contrib_ranked = scored.contributions[order["_row"].to_numpy()]
             ranked = order.drop(columns="_row")
             ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
-            store.save_daily_scores(
-                [
-                    {
-                        "account_id": aid,
-                        "day": day,
-                        "escalation_risk": float(scored.escalation_risk[i]),
-                        "churn_risk": float(scored.churn_risk[i]),
-                        "level": levels_now[i],
-                        "reasons": scored.reasons[i],
-                        "model_version": model.version,
-                    }
-                    for i, aid in enumerate(ids)
-                ],
+            store.save_score_columns(
+                {
+                    "account_id": ids,
+                    "day": [day] * n,
+                    "escalation_risk": esc_list,
+                    "churn_risk": churn_list,
+                    "level": levels_now,
+                    "reasons": [JsonText(r) for r in reasons_json(scored.reasons)],
+                    "model_version": [model.version] * n,
+                },
                 now.to_pydatetime(),
             )
             out = Path(out)

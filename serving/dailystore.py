@@ -85,6 +85,15 @@ LIST_COLUMNS = [
 
 def _values(column: pd.Series) -> list[Any]:
     """A column as plain Python values for the driver, None where missing."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"  # numpy dtypes only
+    if kind in "iub":  # no missing values; numpy's tolist gives Python ints and bools
+        return column.to_numpy().tolist()
+    if kind == "f":
+        floats = column.to_numpy()
+        out: list[Any] = floats.tolist()
+        if np.isnan(floats).any():
+            out = [None if v != v else v for v in out]
+        return out
     values = column.astype(object).where(column.notna(), None).tolist()
     return [v.item() if isinstance(v, np.generic) else v for v in values]
 
@@ -161,13 +170,14 @@ class DailyStore:
         tl = self.t["daily_list"]
         q = sa.select(tl.c.account_id, tl.c.contributions).where(tl.c.day == day)
         rows = self.store._run(lambda c: c.execute(q).all())
-        out = {}
-        for aid, blob in rows:
-            if blob is not None:
-                v = np.frombuffer(blob, dtype=np.float32)
-                if len(v) == n_features:
-                    out[aid] = v.astype(np.float64)
-        return out
+        size = 4 * n_features  # float32
+        kept = [(aid, blob) for aid, blob in rows if blob is not None and len(blob) == size]
+        if not kept:
+            return {}
+        # one conversion for the day: rows of one float64 matrix
+        matrix = np.frombuffer(b"".join([b for _, b in kept]), dtype=np.float32)
+        matrix = matrix.reshape(len(kept), n_features).astype(np.float64)
+        return {aid: matrix[i] for i, (aid, _) in enumerate(kept)}
 
     def trend(self, until: dt.date, n: int) -> pd.DataFrame:
         """Per run day (the last n up to `until`): day, escalation_risk, churn_risk, level_index rows."""

@@ -235,10 +235,10 @@ def decision_id(account_id: str, now: dt.datetime, old: str | None, new: str, ru
     return _uuid5(f"{account_id}|{_utc(now).isoformat()}|{old}|{new}|{rule}")
 
 
-def _uuid5(name: str) -> str:
-    """`str(uuid.uuid5(_NAMESPACE, name))` from hashlib directly: a third of the cost, which
-    counts when the daily job decides for 100,000 accounts."""
-    h = hashlib.sha1(_NAMESPACE_BYTES + name.encode()).hexdigest()
+def _uuid5(name: str, namespace: bytes = _NAMESPACE_BYTES) -> str:
+    """`str(uuid.uuid5(UUID(bytes=namespace), name))` from hashlib directly: a third of the cost,
+    which counts when the daily job decides (and queues messages) for 100,000 accounts."""
+    h = hashlib.sha1(namespace + name.encode()).hexdigest()
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 

@@ -1,18 +1,20 @@
 """The ladder for a whole portfolio: `Store.evaluate`'s semantics, a chunk of accounts per transaction.
 
 One transaction per account (Store.evaluate) costs a database round trip per account, too slow for
-100,000 accounts a day. Here a chunk's states are read with one query, the chunk is decided by
-`decide_many` (the pure `serving.ladder.decide`, with a shortcut for the accounts that stay at the
-lowest level with nothing pending, most of a portfolio), and new states, changed states, level
-changes and outbox messages are written in the chunk's transaction, so a crash loses nothing and
-a rerun of the day records no second change (the state has moved).
+100,000 accounts a day. Here what the signals alone decide (risk level, rule floor, priority) is
+assessed once for the whole portfolio, column by column (the daily job passes the conditions'
+subjects as columns: `subject_columns`); then a chunk's states are read with one query, the chunk
+is decided by `decide_many`'s loop (the pure `serving.ladder.decide`, with a shortcut for the
+accounts that stay at the lowest level with nothing pending, most of a portfolio), and new states,
+changed states, level changes and outbox messages are written in the chunk's transaction, so a
+crash loses nothing and a rerun of the day records no second change (the state has moved).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from serving.ladder import (
     FIRST,
     HOLD,
+    AccountFacts,
     Assessment,
     Decision,
     LadderState,
@@ -33,9 +36,50 @@ from serving.ladder import (
 )
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
-from serving.store import Store, bulk_insert
+from serving.store import Store, bulk_insert, insert_columns
 
 # --- the signal-only part of decide, for many accounts at once ---------------------------------
+
+
+SubjectKey = tuple[str | None, str | None, str | None]  # (score, fact, feature) of a condition
+Column = Sequence[Any] | np.ndarray  # one value per account
+
+
+def subject_key(cond: Condition) -> SubjectKey:
+    return (cond.score, cond.fact, cond.feature)
+
+
+def conditions(params: LadderParams) -> list[Condition]:
+    """Every condition the ladder reads: the rules' and the priority classes'."""
+    out = [c for rule in params.rules for c in rule.when]
+    for classes in (params.priority.impact, params.priority.urgency):
+        out += [c for cls in classes for c in cls.any]
+    return out
+
+
+def subject_columns(
+    params: LadderParams,
+    scores: Mapping[str, Column],
+    facts: Sequence[AccountFacts],
+    feature: Callable[[str], Column | None],
+) -> dict[SubjectKey, Column]:
+    """What each condition reads of every account (`_subject`), read from columns: the scores by
+    name, the facts per account, a feature's column by name (None: not a feature, missing)."""
+    n = len(facts)
+    out: dict[SubjectKey, Column] = {}
+    for cond in conditions(params):
+        key = subject_key(cond)
+        if key in out:
+            continue
+        if cond.score is not None:
+            out[key] = scores[cond.score]
+        elif cond.fact is not None:
+            name = cond.fact
+            out[key] = [getattr(f, name) for f in facts]
+        else:
+            col = feature(cond.feature or "")
+            out[key] = [None] * n if col is None else col
+    return out
 
 
 def _subject(cond: Condition, signals: Sequence[Signals]) -> list[Any]:
@@ -47,13 +91,14 @@ def _subject(cond: Condition, signals: Sequence[Signals]) -> list[Any]:
     return [s.features.get(name) for s in signals]
 
 
+_NUMBERS = {int, float, bool, type(None)}  # None converts to NaN, as below
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def holds_many(
-    cond: Condition, signals: Sequence[Signals], xs: Sequence[Any] | None = None
-) -> np.ndarray:
+def holds_many(cond: Condition, signals: Sequence[Signals], xs: Column | None = None) -> np.ndarray:
     """`serving.ladder.holds(cond, s)` for every signal, as a boolean array (`xs`: the
     condition's subject per signal, when already read)."""
     xs = _subject(cond, signals) if xs is None else xs
@@ -68,11 +113,16 @@ def holds_many(
         }[cond.op]
         return np.fromiter((not _missing(x) and test(x) for x in xs), dtype=bool, count=n)
     # a missing value or a string never holds an order comparison: NaN compares False
-    arr = np.fromiter(
-        (math.nan if x is None or isinstance(x, str) else float(x) for x in xs),
-        dtype=np.float64,
-        count=n,
-    )
+    if isinstance(xs, np.ndarray) and xs.dtype == np.float64:
+        arr = xs
+    elif set(map(type, xs)) <= _NUMBERS:  # numbers and None (the facts): converted in C
+        arr = np.array(xs, dtype=np.float64)
+    else:
+        arr = np.fromiter(
+            (math.nan if x is None or isinstance(x, str) else float(x) for x in xs),
+            dtype=np.float64,
+            count=n,
+        )
     vf = float(v)  # type: ignore[arg-type]
     with np.errstate(invalid="ignore"):
         return {">=": arr >= vf, ">": arr > vf, "<=": arr <= vf, "<": arr < vf}[cond.op]
@@ -87,6 +137,11 @@ class _Assessed:
     fired: np.ndarray
     priority: list[str]
 
+    def part(self, lo: int, hi: int) -> _Assessed:
+        return _Assessed(
+            self.by_risk[lo:hi], self.floor[lo:hi], self.fired[lo:hi], self.priority[lo:hi]
+        )
+
     def one(self, k: int, signals: Signals, params: LadderParams) -> Assessment:
         return Assessment(
             by_risk=int(self.by_risk[k]),
@@ -97,7 +152,12 @@ class _Assessed:
         )
 
 
-def _assess_columns(signals: Sequence[Signals], params: LadderParams) -> _Assessed:
+def _assess_columns(
+    signals: Sequence[Signals],
+    params: LadderParams,
+    subjects: Mapping[SubjectKey, Column] | None = None,
+) -> _Assessed:
+    """`subjects`: each condition's subject per signal (`subject_columns`), when already read."""
     n = len(signals)
     esc = np.fromiter((float(s.escalation_risk) for s in signals), dtype=np.float64, count=n)
     churn = np.fromiter((float(s.churn_risk) for s in signals), dtype=np.float64, count=n)
@@ -112,15 +172,15 @@ def _assess_columns(signals: Sequence[Signals], params: LadderParams) -> _Assess
         if e.churn_risk is not None:
             hit |= churn >= e.churn_risk
         by_risk[hit] = i
-    subjects: dict[tuple[str | None, ...], list[Any]] = {}
+    read: dict[SubjectKey, Column] = dict(subjects or {})
     cache: dict[int, np.ndarray] = {}
 
     def mask(cond: Condition) -> np.ndarray:
         if id(cond) not in cache:
-            key = (cond.score, cond.fact, cond.feature)
-            if key not in subjects:  # several conditions read the same fact: read it once
-                subjects[key] = _subject(cond, signals)
-            cache[id(cond)] = holds_many(cond, signals, subjects[key])
+            key = subject_key(cond)
+            if key not in read:  # several conditions read the same fact: read it once
+                read[key] = _subject(cond, signals)
+            cache[id(cond)] = holds_many(cond, signals, read[key])
         return cache[id(cond)]
 
     names = list(params.levels)
@@ -176,13 +236,29 @@ def decide_many(
         raise ValueError("one previous state (or None) per signal")
     if not signals:
         return []
-    a = _assess_columns(signals, params)
+    return _decide_assessed(signals, previous, params, now, _assess_columns(signals, params))
+
+
+def _decide_assessed(
+    signals: Sequence[Signals],
+    previous: Sequence[LadderState | None],
+    params: LadderParams,
+    now: dt.datetime,
+    a: _Assessed,
+) -> list[tuple[LadderState, Decision]]:
+    """`decide_many` with the signals' assessment already made (`a`, one entry per signal)."""
     now = _utc(now)
     iso = now.isoformat()
     bottom = next(iter(params.levels))
     level = params.levels[bottom]
     owners, channels, actions = level.owners, level.channels, level.actions
     quiet = ((a.by_risk == 0) & (a.floor == 0)).tolist()
+    teams: dict[str | None, str] = {}
+
+    def team_of(family: str | None) -> str:
+        teams[family] = name = team(family, params)
+        return name
+
     out: list[tuple[LadderState, Decision]] = []
     for k, (s, prev) in enumerate(zip(signals, previous, strict=True)):
         aid = s.account_id
@@ -212,7 +288,7 @@ def decide_many(
             reason_key="unchanged",
             reason_params={},
             owners=owners,
-            team=team(s.reason_family, params),
+            team=teams[s.reason_family] if s.reason_family in teams else team_of(s.reason_family),
             priority=a.priority[k],
             due_at=None,
             channels=channels,
@@ -242,39 +318,45 @@ def evaluate_many(
     model_version: str | None,
     chunk: int = 2000,
     advance: Callable[[int], None] = lambda n: None,
+    subjects: Mapping[SubjectKey, Column] | None = None,
 ) -> LadderOutcome:
+    """Decide and record every account, a chunk per transaction. `subjects`: what the ladder's
+    conditions read of every signal (`subject_columns`), when the caller holds them as columns."""
     check_config(ladder, notifications)
     t = store.t["ladder_state"]
     decisions: list[Decision] = []
     states: dict[str, LadderState] = {}
     changes = queued = 0
+    # the signals alone decide risk level, rule floor and priority: assessed once, as columns
+    assessed = _assess_columns(signals, ladder, subjects) if signals else None
     for start in range(0, len(signals), chunk):
         part = signals[start : start + chunk]
+        assert assessed is not None
+        a = assessed.part(start, start + len(part))
 
         def unit(
-            conn: sa.Connection, part: Sequence[Signals] = part
+            conn: sa.Connection, part: Sequence[Signals] = part, a: _Assessed = a
         ) -> tuple[list, dict, int, int]:
             ids = [s.account_id for s in part]
             found = {
                 r["account_id"]: r
-                for r in conn.execute(sa.select(t).where(t.c.account_id.in_(ids))).mappings()
+                for r in conn.execute(sa.select(t).where(t.c.account_id.in_(ids))).mappings().all()
             }
             out, st, n_changes, n_msgs = [], {}, 0, 0
-            inserts: list[dict] = []
+            inserts: list[LadderState] = []
             updates: list[tuple[LadderState, int]] = []
             change_rows: list[dict] = []
             messages: list = []
-            rows = [found.get(s.account_id) for s in part]
+            rows = [found.get(aid) for aid in ids]
             previous = [None if row is None else _state(row) for row in rows]
-            decided = decide_many(part, previous, ladder, now)
+            decided = _decide_assessed(part, previous, ladder, now, a)
             for s, row, prev, (new_state, decision) in zip(
                 part, rows, previous, decided, strict=True
             ):
-                if new_state != prev:
-                    if row is None:
-                        inserts.append(_values(new_state, 0, now) | {"account_id": s.account_id})
-                    else:
-                        updates.append((new_state, row["version"]))
+                if row is None:
+                    inserts.append(new_state)
+                elif new_state != prev:
+                    updates.append((new_state, row["version"]))
                 if decision.changed:
                     change_rows.append(_change(decision, model_version))
                     msgs = plan_messages(decision, s, ladder, notifications)
@@ -283,7 +365,7 @@ def evaluate_many(
                     n_msgs += len(msgs)
                 out.append(decision)
                 st[s.account_id] = new_state
-            bulk_insert(conn, t, inserts)
+            _insert_states(conn, t, inserts, now)
             store._write_states(conn, updates, now)
             # one executemany per chunk: the same rows Store._insert_change writes
             bulk_insert(conn, store.t["level_changes"], change_rows)
@@ -299,6 +381,30 @@ def evaluate_many(
     return LadderOutcome(decisions, states, changes, queued)
 
 
+def _insert_states(
+    conn: sa.Connection, t: sa.Table, states: Sequence[LadderState], now: dt.datetime
+) -> None:
+    """First states of accounts, version 1 (the columns `Store._write_state` inserts)."""
+    n = len(states)
+    insert_columns(
+        conn,
+        t,
+        {
+            "account_id": [s.account_id for s in states],
+            "level": [s.level for s in states],
+            "since": [s.since for s in states],
+            "due_at": [s.due_at for s in states],
+            "acknowledged_at": [s.acknowledged_at for s in states],
+            "resolved_at": [s.resolved_at for s in states],
+            "below_since": [s.below_since for s in states],
+            "timeouts": [s.timeouts for s in states],
+            "decision_id": [s.decision_id for s in states],
+            "version": [1] * n,
+            "updated_at": [now] * n,
+        },
+    )
+
+
 def _state(row: sa.RowMapping) -> LadderState:
     return LadderState(
         account_id=row["account_id"],
@@ -311,21 +417,6 @@ def _state(row: sa.RowMapping) -> LadderState:
         timeouts=row["timeouts"],
         decision_id=row["decision_id"],
     )
-
-
-def _values(state: LadderState, version: int, now: dt.datetime) -> dict:
-    return {
-        "level": state.level,
-        "since": state.since,
-        "due_at": state.due_at,
-        "acknowledged_at": state.acknowledged_at,
-        "resolved_at": state.resolved_at,
-        "below_since": state.below_since,
-        "timeouts": state.timeouts,
-        "decision_id": state.decision_id,
-        "version": version + 1,
-        "updated_at": now,
-    }
 
 
 def _change(d: Decision, model_version: str | None) -> dict:

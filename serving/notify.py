@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from features.errors import UserError
-from serving.ladder import Decision, Signals
+from serving.ladder import Decision, Signals, _uuid5
 from serving.ladder_text import pick, text
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
 from serving.store import OutboxMessage, Store
 
 _NAMESPACE = uuid.UUID("0b7f7f53-9d0e-4c38-8f0c-6d1f5b0a3e11")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 # --- configuration checks --------------------------------------------------------------------
@@ -125,7 +126,7 @@ def _local(params: Mapping[str, Any], ladder: LadderParams) -> dict[str, Any]:
 
 
 def idempotency_key(decision_id: str, channel: str, recipient: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"{decision_id}|{channel}|{recipient}"))
+    return _uuid5(f"{decision_id}|{channel}|{recipient}", _NAMESPACE_BYTES)
 
 
 def plan_messages(

@@ -8,6 +8,9 @@ displayed contributions still add up, now to the risk minus the risk of the aver
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,25 +142,26 @@ def rank_reasons(
     cells = [_cells(columns[j], rows[js == j]) for j in range(len(columns))]
     infos = spec.features
     texts: dict[tuple[int, str, Any], str] = {}  # most values repeat: render each once
-
-    def reason(j: int, i: int, c: float) -> dict[str, Any]:
+    flat: list[dict[str, Any]] = []
+    for j, i, c in zip(js.tolist(), rows.tolist(), contribs, strict=True):
         info = infos[j]
         value = next(cells[j])
-        key = (j, languages[i], value)
+        lang = languages[i]
+        key = (j, lang, value)
         text = texts.get(key) if value else None  # 0.0 == -0.0 but renders differently
         if text is None:
-            text = texts[key] = info.render(value, languages[i])
-        return {
-            "head": head,
-            "feature": info.name,
-            "family": info.family,
-            "direction": "up",
-            "value": value,
-            "contribution": c,
-            "text": text,
-        }
-
-    flat = [reason(j, i, c) for j, i, c in zip(js.tolist(), rows.tolist(), contribs, strict=True)]
+            text = texts[key] = info.render(value, lang)
+        flat.append(
+            {
+                "head": head,
+                "feature": info.name,
+                "family": info.family,
+                "direction": "up",
+                "value": value,
+                "contribution": c,
+                "text": text,
+            }
+        )
     out: list[list[dict[str, Any]]] = []
     at = 0
     for m in counts:
@@ -173,12 +177,51 @@ def _cells(column: tuple[str, np.ndarray], rows: np.ndarray) -> Any:
     return iter(picked.tolist() if kind == "f" else [str(v) for v in picked])
 
 
+_REASON_KEYS = ("head", "feature", "family", "direction", "value", "contribution", "text")
+
+
+def reasons_json(rows: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
+    """`json.dumps(list(reasons))` per row, the same text, about twice as fast for the dicts
+    `rank_reasons` builds: their constant part (head, feature, family, direction) and their
+    texts are encoded once per batch, not once per reason. Anything else goes to json.dumps."""
+    encode = json.encoder.encode_basestring_ascii  # json.dumps' encoder of strings
+    heads: dict[tuple[Any, ...], str] = {}
+    strings: dict[str, str] = {}
+
+    def reason(r: Mapping[str, Any]) -> str:
+        if type(r) is not dict or tuple(r) != _REASON_KEYS:
+            return json.dumps(r)
+        head, feature, family, direction = r["head"], r["feature"], r["family"], r["direction"]
+        value, c, text = r["value"], r["contribution"], r["text"]
+        if (
+            type(c) is not float
+            or not math.isfinite(c)
+            or type(text) is not str
+            or not (type(value) is str or (type(value) is float and math.isfinite(value)))
+        ):
+            return json.dumps(r)
+        key = (head, feature, family, direction)
+        start = heads.get(key)
+        if start is None:
+            start = heads[key] = json.dumps(dict(zip(_REASON_KEYS[:4], key, strict=True)))[:-1]
+        if type(value) is float:
+            v = float.__repr__(value)
+        else:
+            word = str(value)  # a str here: the same object
+            v = strings.get(word) or strings.setdefault(word, encode(word))
+        t = strings.get(text) or strings.setdefault(text, encode(text))
+        return f'{start}, "value": {v}, "contribution": {float.__repr__(c)}, "text": {t}}}'
+
+    return ["[" + ", ".join([reason(r) for r in row]) + "]" for row in rows]
+
+
 def dominant_family(reasons: list[dict[str, Any]]) -> str | None:
     """The family whose reasons push risk up the most: it picks the team."""
     totals: dict[str, float] = {}
     for r in reasons:
-        totals[r["family"]] = totals.get(r["family"], 0.0) + r["contribution"]
-    return max(totals, key=lambda f: totals[f]) if totals else None
+        f = r["family"]
+        totals[f] = totals.get(f, 0.0) + r["contribution"]
+    return max(totals, key=totals.__getitem__) if totals else None
 
 
 # --- why it changed ----------------------------------------------------------------------------

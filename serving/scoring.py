@@ -125,6 +125,10 @@ class _Columns:
             raise ValueError("columns need a frame or arrays")
         self.known = set(self.names)
 
+    def get(self, name: str) -> np.ndarray | None:
+        """A column by name (what `RowView.get` reads row by row); None when the frame has none."""
+        return self.column(name) if name in self.known else None
+
     def column(self, name: str) -> np.ndarray:
         if name not in self.arrays:
             assert self.frame is not None  # with arrays given, every known name is in them
@@ -158,8 +162,14 @@ class RowView(Mapping[str, Any]):
 
 
 def row_views(frame: pd.DataFrame) -> list[RowView]:
+    return frame_rows(frame)[1]
+
+
+def frame_rows(frame: pd.DataFrame) -> tuple[_Columns, list[RowView]]:
+    """A frame's rows as views, with the columns they read (the ladder's batch path reads a
+    condition's feature for every row at once from them)."""
     cols = _Columns(frame)
-    return [RowView(cols, i) for i in range(len(frame))]
+    return cols, [RowView(cols, i) for i in range(len(frame))]
 
 
 def head_of(target: str) -> str:

@@ -349,3 +349,17 @@ def test_a_claimed_message_is_not_resent_before_its_lease_expires(params, tmp_pa
 def params(params, classic_ladder):
     """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
     return classic_ladder(params)
+
+
+def test_idempotency_keys_are_uuid5_of_decision_channel_and_recipient():
+    import uuid
+
+    from serving.notify import _NAMESPACE, idempotency_key
+
+    for did, channel, recipient in [
+        ("d-1", "email", "a@b.c"),
+        ("Ä|ß", "slack", ""),
+        ("x" * 99, "", "u"),
+    ]:
+        name = f"{did}|{channel}|{recipient}"
+        assert idempotency_key(did, channel, recipient) == str(uuid.uuid5(_NAMESPACE, name))

@@ -268,3 +268,28 @@ def test_why_changed_on_a_hand_made_example():
     assert render_change(0.12, "2026-06-20", de, "de") == (
         "Risiko +0.12 seit 2026-06-20: +0.08 (3 knappe SLAs), +0.05 (Nutzung 46% niedriger)"
     )
+
+
+def test_reasons_json_is_json_dumps_text():
+    """The daily job stores reasons rendered by reasons_json: the text json.dumps gives, for the
+    reasons rank_reasons builds and for any other dict (which json.dumps itself renders)."""
+    import json
+
+    from serving.reasons import reasons_json
+
+    def reason(**changed):
+        base = {
+            "head": "escalation", "feature": "f1", "family": "sla", "direction": "up",
+            "value": 1.5, "contribution": 0.25, "text": 'über "3"\n',
+        }  # fmt: skip
+        return base | changed
+
+    rows = [
+        [],
+        [reason(), reason(value="Ä"), reason(value=""), reason(value=-0.0, text="")],
+        [reason(value=1e-20, contribution=3e300), reason(head="churn", family=None)],
+        [reason(value=float("nan")), reason(contribution=float("inf")), reason(value=None)],
+        [reason(value=3), reason(contribution=1), reason(extra=1), {"text": "t"}],
+        [{k: reason()[k] for k in reversed(list(reason()))}],
+    ]
+    assert reasons_json(rows) == [json.dumps(r) for r in rows]

@@ -527,3 +527,30 @@ def test_an_existing_database_gets_the_indexes_added_later(store_url):
     }
     assert wanted <= have
     again.close()
+
+
+def test_score_columns_with_json_text_store_the_reasons(store):
+    """The daily job's scores (reasons pre-rendered as JsonText) read back as the reasons, on
+    SQLite (stored as given) and PostgreSQL (parsed back and bound by the dialect)."""
+    import json
+
+    from serving.reasons import reasons_json
+    from serving.store import JsonText
+
+    reasons = [[{"text": "Ä 1", "contribution": 0.5}], [], [{"v": None, "x": [1, "b"]}]]
+    day = NOW.date()
+    store.save_score_columns(
+        {
+            "account_id": ["A", "B", "C"],
+            "day": [day] * 3,
+            "escalation_risk": [0.1, 0.2, 0.3],
+            "churn_risk": [0.0, 0.5, 1.0],
+            "level": ["L0", None, "L2"],
+            "reasons": [JsonText(r) for r in reasons_json(reasons)],
+            "model_version": ["m/1"] * 3,
+        },
+        NOW,
+    )
+    got = store.daily_scores(day=day)
+    assert [r["reasons"] for r in got] == reasons
+    assert json.dumps(got[0]["reasons"]) == reasons_json(reasons)[0]

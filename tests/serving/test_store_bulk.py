@@ -72,3 +72,46 @@ def test_insert_columns_stores_what_bulk_insert_stores(tmp_path):
         b._run(lambda c: insert_columns(c, b.t["daily_scores"], columns | {"level": ["L1"]}))
     a.close()
     b.close()
+
+
+def test_json_columns_hold_json_dumps_text(tmp_path):
+    """SQLite's JSON columns are written by a reused encoder: the stored text is json.dumps'."""
+    import json
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    data = rows(6)
+    data[3]["reasons"] = [{"v": None, "x": [1, 2.5e-12, 'é\n"q"'], "n": float("nan")}, {}]
+    store._run(lambda c: bulk_insert(c, store.t["daily_scores"], data))
+    raw = store._run(
+        lambda c: c.exec_driver_sql("SELECT reasons FROM daily_scores ORDER BY id").all()
+    )
+    assert [r[0] for r in raw] == [json.dumps(r["reasons"]) for r in data]
+    store.close()
+
+
+def test_save_score_columns_stores_what_save_daily_scores_stores(tmp_path):
+    a, b = Store(f"sqlite:///{tmp_path / 'a.db'}"), Store(f"sqlite:///{tmp_path / 'b.db'}")
+    data = [{k: v for k, v in r.items() if k != "scored_at"} for r in rows(5)]
+    a.save_daily_scores(data, T0)
+    b.save_score_columns({k: [r[k] for r in data] for k in data[0]}, T0)
+    b.save_score_columns({k: [r[k] for r in data] for k in data[0]}, T0)  # a rerun replaces
+    assert read(a) == read(b)
+    assert b.save_score_columns({}, T0) == 0
+    a.close()
+    b.close()
+
+
+def test_json_text_is_stored_as_given(tmp_path):
+    """A value already serialized (JsonText) is stored as the object it encodes would be."""
+    import json
+
+    from serving.store import JsonText
+
+    a, b = Store(f"sqlite:///{tmp_path / 'a.db'}"), Store(f"sqlite:///{tmp_path / 'b.db'}")
+    data = rows(4)
+    a._run(lambda c: bulk_insert(c, a.t["daily_scores"], data))
+    encoded = [r | {"reasons": JsonText(json.dumps(r["reasons"]))} for r in data]
+    b._run(lambda c: bulk_insert(c, b.t["daily_scores"], encoded))
+    assert read(a) == read(b)
+    a.close()
+    b.close()
