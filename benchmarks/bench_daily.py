@@ -9,7 +9,9 @@ CSV, HTML report); floor = batch `build_features` + calibrated predict + SHAP co
 both heads for the same rows. Each repeat runs on a fresh database (the first run of a portfolio:
 every account gets a ladder state) and again, as the steady state, on a database that holds the
 previous day's run (most mornings change few levels; that day is run untimed first), both against
-the repeat's floor; or with `--stored-days N` once, on a copy of a database that holds N
+the repeat's floor. Each timed job starts, like `escrisk daily` in a new process, with no ticket
+scores in memory and reads them from the sentiment score file an earlier run kept
+(`features.scorecache`); the floor scores with the process's warm cache; or with `--stored-days N` once, on a copy of a database that holds N
 earlier daily runs of the same portfolio (a job that has run every day for N days): the last two
 are real runs of the job, the older ones copies of the last real day's rows (list, scores, run,
 level changes, outbox) moved to their day, with acknowledgements, resolutions and feedback for
@@ -39,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchworld import ROOT, model_size, simulated_history, train_bundle, world_end  # noqa: E402
 
 from features.build import build_features  # noqa: E402
+from features.scorecache import kept_scores  # noqa: E402
+from features.scorers import default_scorer  # noqa: E402
 from serving.daily import Champion, run_daily  # noqa: E402
 from serving.dailystore import DailyStore  # noqa: E402
 from serving.model import scoring_model  # noqa: E402
@@ -166,10 +170,12 @@ def main() -> int:
         f"tickets, {0 if history.usage is None else len(history.usage):,} usage rows ({time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
-    # Ticket sentiment is scored once per ticket and cached for the process (as a daily job that
-    # keeps running does): warm it untimed, or the first timed step pays for every ticket.
+    # Ticket sentiment is scored once per ticket and kept between runs (an earlier morning's
+    # run scored these tickets): score them untimed into the score file the timed jobs read.
+    scores_dir = Path(tempfile.mkdtemp(prefix="bench-daily-scores-"))
     t0 = time.perf_counter()
-    floor(champ.model, history, end, params)
+    with kept_scores(scores_dir):
+        floor(champ.model, history, end, params)
     print(f"warm-up (cold sentiment cache, untimed): {time.perf_counter() - t0:.0f} s", flush=True)
     floors, floor_cpu = [], []
     kinds = ["first"] if args.stored_days else ["first", "steady"]
@@ -185,8 +191,10 @@ def main() -> int:
         )  # fmt: skip
 
     def timed(kind: str, path: Path, out: Path) -> None:
+        default_scorer.cache_clear()  # a new process: no scores in memory, the file has them
         c0 = time.process_time()
-        res = run(f"sqlite:///{path}", end, out)
+        with kept_scores(scores_dir):
+            res = run(f"sqlite:///{path}", end, out)
         job_cpu[kind].append(time.process_time() - c0)  # all threads: LightGBM's included
         s = {k: v for k, v in res.seconds.items() if k not in ("load", "model")}
         jobs[kind].append(sum(s.values()))
@@ -230,6 +238,7 @@ def main() -> int:
                 ),
                 flush=True,
             )
+    shutil.rmtree(scores_dir, ignore_errors=True)
     f, fc = statistics.median(floors), statistics.median(floor_cpu)
     print(f"model: {size}")
     print(f"median of {len(floors)}: floor {f:.1f} s, CPU {fc:.1f} s")
