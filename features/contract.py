@@ -287,10 +287,31 @@ def validated(
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min
 _UTC = pd.DatetimeTZDtype(tz="UTC")
+_NONE = type(None)
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class NeedsGeneralPath(Exception):
     """A value `check_values` does not type itself (text, out-of-range times, non-finite numbers...)."""
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The time limits of one run (UTC), worked out once for all its tables rather than per table."""
+
+    floor: pd.Timestamp
+    ceiling: pd.Timestamp
+    horizon: pd.Timestamp
+
+    @classmethod
+    def of(cls, params: ContractParams, now: pd.Timestamp) -> _Bounds:
+        return cls(
+            floor=pd.Timestamp(params.min_date, tz="UTC"),
+            ceiling=pd.Timestamp(params.max_date, tz="UTC"),
+            horizon=now + pd.Timedelta(days=params.max_future_days),
+        )
 
 
 def check_values(
@@ -305,7 +326,7 @@ def check_values(
     Each table maps every contract column to its values (a list); extra columns are arrays, kept as
     they are. Raises NeedsGeneralPath when a value needs `check`'s parsing; the caller then uses it.
     """
-    now = _utc(now)
+    bounds = _Bounds.of(params, _utc(now))
     typed: dict[str, dict[str, Any] | None] = {}
     violations: list[Violation] = []
     for name, table in TABLES.items():
@@ -315,9 +336,10 @@ def check_values(
                 raise NeedsGeneralPath(f"{name}: table missing")
             typed[name] = None
             continue
-        typed[name], found = _check_values_table(columns, table, params, now)
+        typed[name], found = _check_values_table(columns, table, params, bounds)
         violations += found
-    violations += _foreign_keys(typed, present={n for n, c in typed.items() if c is not None})
+    if not _references_known(typed):
+        violations += _foreign_keys(typed, present={n for n, c in typed.items() if c is not None})
     cells = typed["tickets"]
     assert cells is not None and typed["accounts"] is not None
     cells |= _sla_values(cells, typed["accounts"], params)
@@ -335,6 +357,22 @@ def check_values(
     return history, violations
 
 
+def _references_known(typed: Mapping[str, Mapping[str, Any] | None]) -> bool:
+    """Every account (and ticket) id the other tables name is there, so `_foreign_keys` would
+    find nothing; ids are str or None here (`_plain_strings`), and None is never flagged."""
+    accounts, tickets, escalations = typed["accounts"], typed["tickets"], typed["escalations"]
+    if accounts is None:
+        return False
+    known = {*accounts["account_id"], None}
+    for name in ("tickets", "usage", "escalations", "churn"):
+        cells = typed[name]
+        if cells is not None and not known.issuperset(cells["account_id"]):
+            return False
+    if escalations is not None and tickets is not None:
+        return {*tickets["ticket_id"], None}.issuperset(escalations["ticket_id"])
+    return True
+
+
 def _rows(cells: Mapping[str, Any]) -> int:
     return len(next(iter(cells.values())))
 
@@ -346,51 +384,64 @@ def _sla_values(
     tier_of: dict[str, Any] = {}
     for aid, tier in zip(accounts["account_id"], accounts["tier"], strict=True):
         tier_of.setdefault(aid, tier)  # an id's first row, as `_fill_sla` reads it
-    priorities = set(params.priorities)
+    targets: dict[tuple[Any, Any], tuple[float, float]] = {
+        (tier, prio): (float(t.first_response), float(t.resolution))
+        for tier, policy in params.sla_policy.items()
+        for prio, t in policy.items()
+        if prio in params.priorities
+    }
+    unknown = (np.nan, np.nan)
+    fallback = np.array(
+        [
+            targets.get((tier_of.get(aid), prio), unknown)
+            for aid, prio in zip(tickets["account_id"], tickets["priority"], strict=True)
+        ],
+        dtype="float64",
+    ).reshape(-1, 2)
     out = {}
-    for column, attr in (
-        ("sla_first_response_hours", "first_response"),
-        ("sla_resolution_hours", "resolution"),
-    ):
-        fallback = []
-        for aid, prio in zip(tickets["account_id"], tickets["priority"], strict=True):
-            policy = params.sla_policy.get(tier_of.get(aid))  # type: ignore[arg-type]
-            known = policy is not None and prio in priorities and prio in policy
-            fallback.append(float(getattr(policy[prio], attr)) if known else np.nan)  # type: ignore[index]
+    for i, column in enumerate(("sla_first_response_hours", "sla_resolution_hours")):
         own = tickets[column]
-        out[column] = np.where(np.isnan(own), np.array(fallback, dtype="float64"), own)
+        out[column] = np.where(np.isnan(own), fallback[:, i], own)
     return out
-
-
-def _nanos(v: Any, date_only: bool) -> int:
-    """A date (midnight) or datetime (naive = UTC) as UTC nanoseconds since 1970."""
-    if date_only:
-        if type(v) is not dt.date:
-            raise NeedsGeneralPath("not a date")
-        return (v.toordinal() - _EPOCH) * 86_400 * SECOND_NS
-    if type(v) is not dt.datetime:
-        raise NeedsGeneralPath("not a datetime")
-    offset = v.utcoffset()
-    if offset is not None:
-        v = v.replace(tzinfo=None) - offset
-    seconds = (v.toordinal() - _EPOCH) * 86_400 + v.hour * 3600 + v.minute * 60 + v.second
-    return seconds * SECOND_NS + v.microsecond * 1000
 
 
 # Whole years a datetime64[ns] holds, with a day to spare for offsets; others take check's path.
 _FIRST_YEAR, _LAST_YEAR = 1678, 2261
+_FIRST_DAY, _LAST_DAY = (
+    dt.date(_FIRST_YEAR, 1, 1).toordinal(),
+    dt.date(_LAST_YEAR, 12, 31).toordinal(),
+)
 
 
 def _times_ns(values: Sequence[Any], date_only: bool) -> np.ndarray:
-    out = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        if v is None:
-            out[i] = _NAT
-            continue
-        if not _FIRST_YEAR <= getattr(v, "year", 0) <= _LAST_YEAR:
+    """Dates (midnight) or datetimes (naive = UTC) as UTC nanoseconds since 1970, NaT for None;
+    exact integer arithmetic, one comprehension per column."""
+    kinds = set(map(type, values))
+    if not kinds <= {dt.date if date_only else dt.datetime, _NONE}:
+        raise NeedsGeneralPath("not a date" if date_only else "not a datetime")
+    present = [v for v in values if v is not None] if _NONE in kinds else values
+    if not present:
+        return np.full(len(values), _NAT, dtype=np.int64)
+    if date_only:  # day 0 does not exist (day 1 is 0001-01-01): it stands for None
+        days = np.array([0 if v is None else v.toordinal() for v in values], dtype=np.int64)
+        known = days[days != 0] if _NONE in kinds else days
+        if known.min() < _FIRST_DAY or known.max() > _LAST_DAY:
             raise NeedsGeneralPath("time beyond nanoseconds")
-        out[i] = _nanos(v, date_only)
-    return out
+        return np.where(days == 0, _NAT, (days - _EPOCH) * DAY_NS)
+    years = [v.year for v in present]
+    if not (min(years) >= _FIRST_YEAR and max(years) <= _LAST_YEAR):
+        raise NeedsGeneralPath("time beyond nanoseconds")
+    return np.array(
+        [
+            _NAT
+            if v is None
+            else (v - (_EPOCH_NAIVE if v.utcoffset() is None else _EPOCH_UTC))
+            // _MICROSECOND
+            * 1000
+            for v in values
+        ],
+        dtype=np.int64,
+    )
 
 
 def _utc_array(ns: np.ndarray) -> Any:
@@ -399,31 +450,56 @@ def _utc_array(ns: np.ndarray) -> Any:
     return pd.arrays.DatetimeArray._simple_new(ns.view("M8[ns]"), dtype=_UTC)  # type: ignore[attr-defined]
 
 
+_INT_OR_NONE = frozenset({int, _NONE})
+_NUMBER_OR_NONE = frozenset({int, float, _NONE})
+
+
 def _numbers_typed(values: Sequence[Any], whole: bool) -> tuple[np.ndarray, np.ndarray]:
     """float64 values (NaN = None) and what `check` would quote for each: ints when every value is
     an int (an int64 column), floats otherwise (a float64 column, as pandas reads them)."""
-    for v in values:
-        if v is None:
-            continue
-        kind = type(v)
-        if kind is int:
-            if not -(2**63) <= v < 2**63:
-                raise NeedsGeneralPath("beyond int64")
-        elif kind is not float or whole or not np.isfinite(v):
-            raise NeedsGeneralPath("not a plain number")
-    num = np.array([np.nan if v is None else v for v in values], dtype="float64")
-    if all(type(v) is int for v in values):
+    kinds = set(map(type, values))
+    if not kinds <= (_INT_OR_NONE if whole else _NUMBER_OR_NONE):
+        raise NeedsGeneralPath("not a plain number")
+    present = [v for v in values if v is not None] if _NONE in kinds else list(values)
+    if int in kinds:
+        ints = present if float not in kinds else [v for v in present if type(v) is int]
+        if ints and not (min(ints) >= -(2**63) and max(ints) < 2**63):
+            raise NeedsGeneralPath("beyond int64")
+    num = np.array(
+        [np.nan if v is None else v for v in values] if _NONE in kinds else present,
+        dtype="float64",
+    )
+    if float in kinds and not np.isfinite(np.array(present, dtype="float64")).all():
+        raise NeedsGeneralPath("not a finite number")
+    if kinds <= {int}:
         return num, np.array(values, dtype=object)
     return num, num.astype(object)
 
 
+def _int_array(values: Sequence[Any]) -> Any:
+    """Typed ints (or None) as Int64, what `_whole` makes of their float64 values, built from the
+    ints themselves; beyond 2**53 floats are not exact, and `_whole` has the say."""
+    present = [v for v in values if v is not None]
+    if present and not (min(present) >= -(2**53) and max(present) <= 2**53):
+        return _whole(np.array([np.nan if v is None else v for v in values], dtype="float64"))
+    data = np.array([0 if v is None else v for v in values], dtype=np.int64)
+    return pd.arrays.IntegerArray(data, np.array([v is None for v in values], dtype=bool))
+
+
+_STR_OR_NONE = frozenset({str, _NONE})
+
+
 def _plain_strings(values: Sequence[Any]) -> np.ndarray:
     """Non-empty str without surrounding blanks, or None: what `check` keeps as it is."""
-    for v in values:
-        if v is not None and (type(v) is not str or not v or v[0].isspace() or v[-1].isspace()):
-            raise NeedsGeneralPath("text to clean")
+    kinds = set(map(type, values))
+    if not kinds <= _STR_OR_NONE:
+        raise NeedsGeneralPath("text to clean")
+    present = [v for v in values if v is not None] if _NONE in kinds else list(values)
+    # str.strip removes exactly the characters str.isspace calls blank
+    if "" in present or list(map(str.strip, present)) != present:
+        raise NeedsGeneralPath("text to clean")
     try:
-        "".join(v for v in values if v is not None).encode("utf-8")
+        "".join(present).encode("utf-8")
     except UnicodeEncodeError:
         raise NeedsGeneralPath("lone surrogates") from None
     return np.array(values, dtype=object)
@@ -444,9 +520,10 @@ def _check_values_table(
     columns: Mapping[str, Any],
     table: Table,
     params: ContractParams,
-    now: pd.Timestamp,
+    bounds: _Bounds,
 ) -> tuple[dict[str, Any], list[Violation]]:
-    """One table of typed values: the rules of `_check_table`, in its order, with its messages."""
+    """One table of typed values: the rules of `_check_table`, in its order, with its messages.
+    A rule is looked at row by row only when a cheap whole-column test says it may be broken."""
     n = len(columns[table.columns[0].name])
     if any(len(v) != n for v in columns.values()):
         raise NeedsGeneralPath("columns of different lengths")
@@ -462,7 +539,7 @@ def _check_values_table(
             cells[col.name] = _plain_strings(values)
         elif col.kind in ("float", "int"):
             number[col.name], shown[col.name] = _numbers_typed(values, whole=col.kind == "int")
-            cells[col.name] = _whole(number[col.name]) if col.kind == "int" else number[col.name]
+            cells[col.name] = _int_array(values) if col.kind == "int" else number[col.name]
         else:
             ns = nanos[col.name] = _times_ns(values, date_only=col.kind == "date")
             cells[col.name] = _utc_array(ns)
@@ -470,60 +547,68 @@ def _check_values_table(
         if name not in cells:
             cells[name] = values  # an extra column, kept as it is
     violations: list[Violation] = []
-    horizon = now + pd.Timedelta(days=params.max_future_days)
-    floor = pd.Timestamp(params.min_date, tz="UTC")
-    ceiling = pd.Timestamp(params.max_date, tz="UTC")
+    floor, ceiling, horizon = bounds.floor, bounds.ceiling, bounds.horizon
+    # values are typed by now (str, int, float, date, datetime or None), so `None in` is exact
     for col in table.columns:
         values = columns[col.name]
-        if not col.nullable:
+        if not col.nullable and None in values:
             blank = np.fromiter((v is None for v in values), bool, n)
             violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
         if col.name in number:
             num = number[col.name]
-            raw = {**cells, col.name: shown[col.name]}
-            if col.min is not None:
-                violations += _flag(
-                    raw, table, col.name, num < col.min, "range",
-                    f"{{v!r}} is below the minimum {col.min:g}",
-                )  # fmt: skip
-            if col.max is not None:
-                violations += _flag(
-                    raw, table, col.name, num > col.max, "range",
-                    f"{{v!r}} is above the maximum {col.max:g}",
-                )  # fmt: skip
+            low = num < col.min if col.min is not None else None
+            high = num > col.max if col.max is not None else None
+            if (low is not None and low.any()) or (high is not None and high.any()):
+                raw = {**cells, col.name: shown[col.name]}
+                if low is not None:
+                    violations += _flag(
+                        raw, table, col.name, low, "range",
+                        f"{{v!r}} is below the minimum {col.min:g}",
+                    )  # fmt: skip
+                if high is not None:
+                    violations += _flag(
+                        raw, table, col.name, high, "range",
+                        f"{{v!r}} is above the maximum {col.max:g}",
+                    )  # fmt: skip
         elif col.name in nanos:
             ns = nanos[col.name]
-            present = ns != _NAT
-            violations += _flag(
-                cells, table, col.name, present & (ns < floor.value), "date_range",
-                f"{{v}} is before contract.min_date {floor.date()}",
-            )  # fmt: skip
-            if col.event:
-                late = ns > horizon.value
-                detail = f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
-            else:
-                late = ns > ceiling.value
-                detail = f"{{v}} is after contract.max_date {ceiling.date()}"
-            violations += _flag(cells, table, col.name, present & late, "date_range", detail)
+            early = (ns < floor.value) & (ns != _NAT)
+            if early.any():
+                violations += _flag(
+                    cells, table, col.name, early, "date_range",
+                    f"{{v}} is before contract.min_date {floor.date()}",
+                )  # fmt: skip
+            late = ns > (horizon.value if col.event else ceiling.value)  # NaT is the least int64
+            if late.any():
+                detail = (
+                    f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
+                    if col.event
+                    else f"{{v}} is after contract.max_date {ceiling.date()}"
+                )
+                violations += _flag(cells, table, col.name, late, "date_range", detail)
         if col.allowed is not None:
             allowed = set(getattr(params, col.allowed))
-            bad = np.fromiter((v is not None and v not in allowed for v in values), bool, n)
-            violations += _flag(
-                cells, table, col.name, bad, "allowed_values",
-                _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
-            )  # fmt: skip
+            if not allowed.issuperset(values):  # a None or a level not listed
+                bad = np.fromiter((v is not None and v not in allowed for v in values), bool, n)
+                violations += _flag(
+                    cells, table, col.name, bad, "allowed_values",
+                    _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
+                )  # fmt: skip
     if table.key is not None and n > 1:
         ids = list(columns[table.key])
-        dup = _repeats(ids, np.fromiter((v is not None for v in ids), bool, n))
-        violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
+        if len(set(ids)) < n:
+            dup = _repeats(ids, np.fromiter((v is not None for v in ids), bool, n))
+            violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
     if table.unique_together and n > 1:
         cols = list(table.unique_together)
         parts = [nanos[c].tolist() if c in nanos else list(columns[c]) for c in cols]
-        present = np.logical_and.reduce([[v is not None for v in columns[c]] for c in cols])
-        dup = _repeats(list(zip(*parts, strict=True)), present)
-        violations += _flag(
-            cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
-        )
+        keys = list(zip(*parts, strict=True))
+        if len(set(keys)) < n:
+            present = np.logical_and.reduce([[v is not None for v in columns[c]] for c in cols])
+            dup = _repeats(keys, present)
+            violations += _flag(
+                cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
+            )
     for later, earlier in table.order:
         a, b = nanos[later], nanos[earlier]
         bad = (a < b) & (a != _NAT) & (b != _NAT)

@@ -263,6 +263,17 @@ def resolve_as_of(
     return day
 
 
+_STRICT: list[tuple[ContractParams, ContractParams]] = []  # the last contract and its strict copy
+
+
+def _strict(contract: ContractParams) -> ContractParams:
+    """The contract with no days of allowance for future events (the request clock's skew is the
+    allowance): params are frozen, so the copy is made once per params object, not per request."""
+    if not _STRICT or _STRICT[0][0] is not contract:
+        _STRICT[:] = [(contract, contract.model_copy(update={"max_future_days": 0}))]
+    return _STRICT[0][1]
+
+
 def request_history(
     req: ScoreRequest,
     contract: ContractParams,
@@ -273,7 +284,7 @@ def request_history(
     """The request's History, or a RequestError (422) naming every field that breaks the contract."""
     errors = [e for i, acc in enumerate(req.accounts) for e in _mismatched_ids(i, acc)]
     errors += [e for i, acc in enumerate(req.accounts) for e in _custom_fields(i, acc, custom)]
-    strict = contract.model_copy(update={"max_future_days": 0})
+    strict = _strict(contract)
     values = request_values(req, custom)
     try:
         if _rows(values) > PLAIN_ROWS:

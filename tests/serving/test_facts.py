@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,3 +54,19 @@ def test_facts_of_one_account_without_tickets(make_history, params):
     as_of = pd.Timestamp(params.simulation.end_date, tz="UTC")
     (f,) = account_facts(h, as_of).values()
     assert (f.open_p1, f.open_p2, f.open_p1_past_sla, f.open_p2_past_sla) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [[], [1.5, float("nan"), 24.0, 1e-9, 1 / 3, 1e6, 7.123456789], [0.1 * i for i in range(500)]],
+)
+def test_sla_hours_convert_as_to_timedelta_does(hours):
+    """To the nanosecond, give or take a few (pandas splits whole and fractional hours)."""
+    from serving.facts import _hours_ns
+
+    h = np.array(hours, dtype=np.float64)
+    want = pd.to_timedelta(h, unit="h").to_numpy().view(np.int64)
+    got = _hours_ns(h)
+    nat = np.iinfo(np.int64).min
+    assert ((got == nat) == (want == nat)).all()
+    assert np.abs(got[got != nat] - want[want != nat]).max(initial=0) <= 10

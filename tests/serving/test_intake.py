@@ -351,3 +351,18 @@ def test_plain_python_path_equals_the_general_path(params, data):
         return
     for name in ("accounts", "tickets", "usage", "escalations"):
         pd.testing.assert_frame_equal(plain.table(name), general.table(name))
+
+
+def test_strict_contract_is_made_once_per_params_object(params):
+    """The no-future-days copy of the contract is kept, but never outlives a params change."""
+    from serving.intake import _strict
+
+    loose = params.contract.model_copy(update={"max_future_days": 3})
+    assert _strict(loose).max_future_days == 0
+    assert _strict(loose) is _strict(loose)
+    other = loose.model_copy(update={"min_date": dt.date(2001, 1, 1)})
+    assert _strict(other).min_date == dt.date(2001, 1, 1)
+    assert _strict(loose).min_date == loose.min_date
+    assert (
+        _strict(loose).model_dump() == loose.model_copy(update={"max_future_days": 0}).model_dump()
+    )
