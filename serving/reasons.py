@@ -139,7 +139,7 @@ def rank_reasons(
     js = order[rows, slots]
     contribs = contributions[rows, js].tolist()
     counts = np.bincount(rows, minlength=n).tolist()
-    cells = [_cells(columns[j], rows[js == j]) for j in range(len(columns))]
+    cells = {j: _cells(columns[j], rows[js == j]) for j in set(js.tolist())}  # the chosen only
     infos = spec.features
     texts: dict[tuple[int, str, Any], str] = {}  # most values repeat: render each once
     flat: list[dict[str, Any]] = []
