@@ -43,6 +43,7 @@ from benchworld import ROOT, model_size, simulated_history, train_bundle, world_
 from features.build import build_features  # noqa: E402
 from features.scorecache import kept_scores  # noqa: E402
 from features.scorers import default_scorer  # noqa: E402
+from serving.cli import tune_memory  # noqa: E402
 from serving.daily import Champion, run_daily  # noqa: E402
 from serving.dailystore import DailyStore  # noqa: E402
 from serving.model import scoring_model  # noqa: E402
@@ -154,6 +155,7 @@ def main() -> int:
         help="earlier daily runs stored before each timed run (0: an empty database)",
     )  # fmt: skip
     args = ap.parse_args()
+    tune_memory()  # as the escrisk command does (serving.cli.tune_memory)
     if args.quick:
         args.accounts, args.repeats = 2000, 1
     params = load_params(ROOT / "params.yaml")

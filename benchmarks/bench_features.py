@@ -137,6 +137,9 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/escrisk-bench"))
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    from serving.cli import tune_memory
+
+    tune_memory()  # as the escrisk command does (serving.cli.tune_memory)
     if args.one:
         print(json.dumps(run_size(args.one, args.cache, args.api_runs)))
         return 0

@@ -121,7 +121,10 @@ def run_side(work: Path, config: str) -> dict:
     for req in FEATURETOOLS:
         cmd += ["--with", req]
     cmd += ["python", str(ROOT / "benchmarks" / "featuretools_side.py"), str(work), config]
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    from serving.cli import MEMORY_ENV
+
+    # featuretools' process gets the memory settings ours runs with (serving.cli.tune_memory)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | MEMORY_ENV
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"featuretools ({config}) failed:\n{done.stderr[-3000:]}")
@@ -169,6 +172,9 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/escrisk-bench"))
     ap.add_argument("--quick", action="store_true", help="500 accounts x 26 weeks")
     args = ap.parse_args()
+    from serving.cli import tune_memory
+
+    tune_memory()  # as the escrisk command does (serving.cli.tune_memory)
     if args.quick:
         args.accounts, args.weeks = 500, 26
     args.cache.mkdir(parents=True, exist_ok=True)

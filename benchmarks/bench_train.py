@@ -28,6 +28,9 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--params", type=Path, default=ROOT / "params.yaml")
     args = ap.parse_args()
+    from serving.cli import tune_memory
+
+    tune_memory()  # as the escrisk command does (serving.cli.tune_memory)
 
     from features.sources import load_history
     from serving.cli import main as escrisk

@@ -206,13 +206,19 @@ class CachedScorer:
         return float(self.scores([text], [language])[0])
 
     def scores(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
-        return self.scores_keyed(self.keys(texts, languages), lambda i: (texts[i], languages[i]))
+        return self.scores_keyed(
+            self.keys(texts, languages),
+            lambda items: ([texts[i] for i in items], [languages[i] for i in items]),
+        )
 
     def scores_keyed(
-        self, keys: np.ndarray, text_of: Callable[[int], tuple[str, str]]
+        self,
+        keys: np.ndarray,
+        texts_of: Callable[[np.ndarray], tuple[Sequence[str], Sequence[str]]],
     ) -> np.ndarray:
         """Scores of items identified by 64-bit keys (equal keys: equal text and language);
-        `text_of(i)` gives item i's (text, language), asked only for keys not cached yet."""
+        `texts_of(items)` gives the texts and languages of the given items (positions in `keys`),
+        asked once, for one item per key not cached yet."""
         if len(keys) == 0:
             return np.zeros(0)
         with self._lock:
@@ -221,7 +227,7 @@ class CachedScorer:
         todo = np.flatnonzero(np.isnan(got))
         if len(todo):  # scored outside the lock: other threads' look-ups need not wait for it
             _, first, which = np.unique(slots[todo], return_index=True, return_inverse=True)
-            new = self._score_new([text_of(i) for i in todo[first].tolist()])
+            new = self._score_new(*texts_of(todo[first]))
             got[todo] = new[which]
             with self._lock:
                 self._scores[self._slots(keys[todo[first]])] = new
@@ -230,18 +236,19 @@ class CachedScorer:
     def _score(self, text: str, language: str) -> float:
         return float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
 
-    def _score_new(self, items: list[tuple[str, str]]) -> np.ndarray:
+    def _score_new(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
         """Scores of texts not in memory: from the stored scores if there, else scored."""
         if self._unsaved is None and not len(self._stored):
-            return np.array([self._score(*it) for it in items], dtype=np.float64)
-        stable = stable_keys([t for t, _ in items], [lang for _, lang in items])
+            pairs = zip(texts, languages, strict=True)
+            return np.array([self._score(t, lang) for t, lang in pairs], dtype=np.float64)
+        stable = stable_keys(texts, languages)
         with self._lock:
             at = self._stored.get_indexer(stable)  # type: ignore[arg-type]  # pandas takes arrays
-            out = np.full(len(items), np.nan)
+            out = np.full(len(texts), np.nan)
             out[at >= 0] = self._stored_scores[at[at >= 0]]
         fresh = {}
         for j in np.flatnonzero(at < 0).tolist():
-            out[j] = fresh[int(stable[j])] = self._score(*items[j])
+            out[j] = fresh[int(stable[j])] = self._score(texts[j], languages[j])
         with self._lock:
             if self._unsaved is not None:
                 self._unsaved.update(fresh)

@@ -7,8 +7,6 @@ is known from the ticket's creation.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from features.context import Columns, Context, absent_reason
@@ -84,11 +82,10 @@ def ticket_scores(
     """
     keys = ticket_keys(history) if keys is None else keys
 
-    @functools.cache
-    def texts() -> tuple[list[str], np.ndarray]:
-        return ticket_texts(history), ticket_languages(history)
+    def texts_of(rows: np.ndarray) -> tuple[list[str], list[str]]:
+        return ticket_texts(history, rows), ticket_languages(history)[rows].tolist()
 
-    return cached(scorer).scores_keyed(keys, lambda i: (texts()[0][i], str(texts()[1][i])))
+    return cached(scorer).scores_keyed(keys, texts_of)
 
 
 def compute(ctx: Context) -> Columns:

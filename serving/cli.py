@@ -46,6 +46,24 @@ def quiet_mlflow(env: MutableMapping[str, str]) -> None:
         logging.getLogger("mlflow").setLevel(level)  # imported already (in-process callers)
 
 
+# What `tune_memory` sets, as the environment variable that sets it in a process not yet started
+# (benchmarks give it to the programs they compare with, so both run alike).
+MEMORY_ENV = {"NUMPY_MADVISE_HUGEPAGE": "0"}
+
+
+def tune_memory() -> None:
+    """Batch jobs make and free arrays of hundreds of MB step after step, and numpy asks the
+    kernel to back them with transparent huge pages; where the kernel defragments for such a
+    request (`defrag: madvise`, as here) every fresh array waits for memory to be compacted: a
+    third of a 10k-account feature build in a new process (docs/benchmarks.md). Ordinary pages
+    cost a little more to fault in and nothing to compact."""
+    hugepage = getattr(
+        importlib.import_module("numpy._core.multiarray"), "_set_madvise_hugepage", None
+    )
+    if hugepage is not None:
+        hugepage(False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="escrisk",
@@ -60,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_mlflow(os.environ)
+    tune_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -51,3 +51,18 @@ def test_mlflow_is_quiet_below_warning_unless_the_user_asks():
         assert child.isEnabledFor(logging.INFO)
     finally:
         logger.setLevel(before)
+
+
+def test_tune_memory_turns_numpys_huge_pages_off():
+    """The batch commands' memory settings (serving.cli.tune_memory) take effect in process."""
+    import numpy as np
+
+    from serving.cli import tune_memory
+
+    multiarray = np._core.multiarray
+    before = multiarray._get_madvise_hugepage()
+    try:
+        tune_memory()
+        assert multiarray._get_madvise_hugepage() is False
+    finally:
+        multiarray._set_madvise_hugepage(before)
