@@ -25,7 +25,10 @@ import pandas as pd
 
 @runtime_checkable
 class SentimentScorer(Protocol):
-    """Pluggable: a score in [-1, 1] (negative = unhappy) for a text in a language ("en", "de")."""
+    """Pluggable: a score in [-1, 1] (negative = unhappy) for a text in a language ("en", "de").
+
+    An optional `cache_id` attribute names the scorer's scores kept between runs
+    (features.scorecache); change it whenever the scores change."""
 
     def score(self, text: str, language: str) -> float: ...
 
