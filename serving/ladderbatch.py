@@ -13,6 +13,7 @@ crash loses nothing and a rerun of the day records no second change (the state h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from serving.ladder import (
 )
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
-from serving.store import Store, bulk_insert, insert_columns
+from serving.store import Store, bulk_insert
 
 # --- the signal-only part of decide, for many accounts at once ---------------------------------
 
@@ -253,11 +254,7 @@ def _decide_assessed(
     level = params.levels[bottom]
     owners, channels, actions = level.owners, level.channels, level.actions
     quiet = ((a.by_risk == 0) & (a.floor == 0)).tolist()
-    teams: dict[str | None, str] = {}
-
-    def team_of(family: str | None) -> str:
-        teams[family] = name = team(family, params)
-        return name
+    team_of = functools.cache(lambda family: team(family, params))  # few reason families
 
     out: list[tuple[LadderState, Decision]] = []
     for k, (s, prev) in enumerate(zip(signals, previous, strict=True)):
@@ -288,7 +285,7 @@ def _decide_assessed(
             reason_key="unchanged",
             reason_params={},
             owners=owners,
-            team=teams[s.reason_family] if s.reason_family in teams else team_of(s.reason_family),
+            team=team_of(s.reason_family),
             priority=a.priority[k],
             due_at=None,
             channels=channels,
@@ -365,7 +362,7 @@ def evaluate_many(
                     n_msgs += len(msgs)
                 out.append(decision)
                 st[s.account_id] = new_state
-            _insert_states(conn, t, inserts, now)
+            store._insert_states(conn, inserts, now)
             store._write_states(conn, updates, now)
             # one executemany per chunk: the same rows Store._insert_change writes
             bulk_insert(conn, store.t["level_changes"], change_rows)
@@ -379,30 +376,6 @@ def evaluate_many(
         queued += q
         advance(len(part))
     return LadderOutcome(decisions, states, changes, queued)
-
-
-def _insert_states(
-    conn: sa.Connection, t: sa.Table, states: Sequence[LadderState], now: dt.datetime
-) -> None:
-    """First states of accounts, version 1 (the columns `Store._write_state` inserts)."""
-    n = len(states)
-    insert_columns(
-        conn,
-        t,
-        {
-            "account_id": [s.account_id for s in states],
-            "level": [s.level for s in states],
-            "since": [s.since for s in states],
-            "due_at": [s.due_at for s in states],
-            "acknowledged_at": [s.acknowledged_at for s in states],
-            "resolved_at": [s.resolved_at for s in states],
-            "below_since": [s.below_since for s in states],
-            "timeouts": [s.timeouts for s in states],
-            "decision_id": [s.decision_id for s in states],
-            "version": [1] * n,
-            "updated_at": [now] * n,
-        },
-    )
 
 
 def _state(row: sa.RowMapping) -> LadderState:

@@ -401,20 +401,33 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
+# a ladder state's stored fields beside its account id, version and update time
+_STATE_FIELDS = (
+    "level",
+    "since",
+    "due_at",
+    "acknowledged_at",
+    "resolved_at",
+    "below_since",
+    "timeouts",
+    "decision_id",
+)
+
+
 def _state_values(state: LadderState, version: int, now: dt.datetime) -> dict[str, Any]:
     """A ladder state's stored columns (all but its account id), written over `version`."""
-    return {
-        "level": state.level,
-        "since": state.since,
-        "due_at": state.due_at,
-        "acknowledged_at": state.acknowledged_at,
-        "resolved_at": state.resolved_at,
-        "below_since": state.below_since,
-        "timeouts": state.timeouts,
-        "decision_id": state.decision_id,
+    return {f: getattr(state, f) for f in _STATE_FIELDS} | {
         "version": version + 1,
         "updated_at": now,
     }
+
+
+def _state_columns(
+    states: Sequence[LadderState], versions: Sequence[int], now: dt.datetime
+) -> dict[str, list[Any]]:
+    """`_state_values` of many states, as columns (for one prepared statement)."""
+    columns = {f: [getattr(s, f) for s in states] for f in _STATE_FIELDS}
+    return columns | {"version": [v + 1 for v in versions], "updated_at": [now] * len(states)}
 
 
 class Store:
@@ -504,8 +517,7 @@ class Store:
         UPDATE; any row changed by someone else since it was read fails the transaction."""
         if not states:
             return
-        rows = [_state_values(s, v, now) for s, v in states]
-        columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
+        columns = _state_columns([s for s, _ in states], [v for _, v in states], now)
         columns |= {
             "_account_id": [s.account_id for s, _ in states],
             "_version": [v for _, v in states],
@@ -513,6 +525,15 @@ class Store:
         where = {"account_id": "_account_id", "version": "_version"}
         if update_columns(conn, self.t["ladder_state"], columns, where) != len(states):
             raise _Conflict("ladder_state")
+
+    def _insert_states(
+        self, conn: Connection, states: Sequence[LadderState], now: dt.datetime
+    ) -> None:
+        """`_write_state` for accounts with no state yet: one prepared INSERT, version 1."""
+        columns = {"account_id": [s.account_id for s in states]}
+        insert_columns(
+            conn, self.t["ladder_state"], columns | _state_columns(states, [0] * len(states), now)
+        )
 
     def state(self, account_id: str) -> LadderState | None:
         return self._run(lambda conn: self._read_state(conn, account_id)[0])
