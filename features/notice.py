@@ -101,11 +101,12 @@ def notice_flags(
     t = history.tickets
     if not phrases or not len(t):
         return np.zeros(len(t), dtype=bool)
-    subject, body = t["subject"].to_numpy(), t["body"].to_numpy()
     return cached(scorer).flags_keyed(
         ticket_keys(history) if keys is None else keys,
         ("notice", phrases),
-        lambda rows: gives_notice(subject[rows], body[rows], phrases),
+        lambda rows: gives_notice(
+            t["subject"].to_numpy()[rows], t["body"].to_numpy()[rows], phrases
+        ),
     )
 
 

@@ -22,6 +22,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from features.texts import mix
+
 
 @runtime_checkable
 class SentimentScorer(Protocol):
@@ -339,8 +341,7 @@ def stable_keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
     str is salted per process), for scores kept between runs: pandas' SipHash with its fixed key,
     vectorised (a million texts in about half a second)."""
     t = pd.util.hash_array(np.asarray(texts, dtype=object), categorize=False)
-    lang = pd.util.hash_array(np.asarray(languages, dtype=object))
-    return (lang * np.uint64(0x9E3779B97F4A7C15) + t).view(np.int64)
+    return mix(pd.util.hash_array(np.asarray(languages, dtype=object)), t)
 
 
 @functools.cache
