@@ -10,7 +10,7 @@ both heads for the same rows. Each repeat runs on a fresh database (the first ru
 every account gets a ladder state) and again, as the steady state, on a database that holds the
 previous day's run (most mornings change few levels; that day is run untimed first), both against
 the repeat's floor. Each timed job starts, like `escrisk daily` in a new process, with no ticket
-scores in memory and reads them from the sentiment score file an earlier run kept
+scores in memory and reads them from the text file an earlier run kept
 (`features.scorecache`); the floor scores with the process's warm cache; or with `--stored-days N` once, on a copy of a database that holds N
 earlier daily runs of the same portfolio (a job that has run every day for N days): the last two
 are real runs of the job, the older ones copies of the last real day's rows (list, scores, run,
@@ -172,8 +172,8 @@ def main() -> int:
         f"tickets, {0 if history.usage is None else len(history.usage):,} usage rows ({time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
-    # Ticket sentiment is scored once per ticket and kept between runs (an earlier morning's
-    # run scored these tickets): score them untimed into the score file the timed jobs read.
+    # Ticket texts are scored and matched once and kept between runs (an earlier morning's run
+    # handled these tickets): do that untimed into the text file the timed jobs read.
     scores_dir = Path(tempfile.mkdtemp(prefix="bench-daily-scores-"))
     t0 = time.perf_counter()
     with kept_scores(scores_dir):

@@ -159,9 +159,10 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> dict[str, float]:
 
 
 def main() -> int:
-    from bench_features import scaled, world
+    from bench_features import kept_texts, scaled, world
 
     from features.build import as_of_grid, build_features
+    from features.scorecache import kept_scores
     from features.scorers import CachedScorer, LexiconScorer
     from features.sentiment import ticket_scores
 
@@ -182,16 +183,18 @@ def main() -> int:
     history = scaled(base, args.accounts)
     grid = as_of_grid(history, params.features)[-args.weeks :]
 
-    scorer = CachedScorer(LexiconScorer())
-    scores = ticket_scores(history, scorer)  # sentiment is cached per ticket in the product too
+    # each ticket's text is scored and matched once, kept between runs in the product too
+    texts, _, _ = kept_texts(history, params, args.cache / f"texts_{args.accounts}")
+    scorer = CachedScorer(LexiconScorer())  # as in a new process: the texts known from the file
     t, c = time.perf_counter(), time.process_time()
-    fs = build_features(history, grid, params.features, scorer)
+    with kept_scores(texts, scorer):
+        fs = build_features(history, grid, params.features, scorer)
     frame = fs.frame  # assembled, as the batch's consumers read it
     ours, ours_cpu = time.perf_counter() - t, time.process_time() - c
     load_start = os.getloadavg()[0]
 
     work = args.cache / f"featuretools_{args.accounts}_{args.weeks}"
-    write_tables(history, fs, params.features, scores, work)
+    write_tables(history, fs, params.features, ticket_scores(history, scorer), work)
     out: dict = {
         "accounts": args.accounts,
         "weeks": len(grid),

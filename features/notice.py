@@ -10,6 +10,7 @@ the day it was given, known from the next midnight on.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
@@ -93,21 +94,28 @@ def notice_flags(
     scorer: SentimentScorer,
     keys: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per ticket row: `gives_notice`, each distinct text matched once per process and phrases.
+    """Per ticket row: `gives_notice`, each distinct text matched once per phrase list.
 
     The flags are cached beside the sentiment scores under the same text key
-    (`features.texts.ticket_keys`, or `keys` if the caller has them), so a warm build runs no
-    regex; the phrase list is part of the name they are cached under."""
+    (`features.texts.ticket_keys`, or `keys` if the caller has them) and kept between runs with
+    them, so a warm build runs no regex; a digest of the phrase list names what they are cached
+    under."""
     t = history.tickets
     if not phrases or not len(t):
         return np.zeros(len(t), dtype=bool)
     return cached(scorer).flags_keyed(
         ticket_keys(history) if keys is None else keys,
-        ("notice", phrases),
+        notice_test(phrases),
         lambda rows: gives_notice(
             t["subject"].to_numpy()[rows], t["body"].to_numpy()[rows], phrases
         ),
     )
+
+
+def notice_test(phrases: tuple[str, ...]) -> str:
+    """The name the flags of this phrase list are cached under (the same in every process)."""
+    digest = hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()[:16]
+    return f"notice-{digest}"
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

@@ -103,8 +103,8 @@ class SentimentFeatureParams(StrictModel):
     cache_dir: str | None = Field(
         default=None,
         description=(
-            "where commands keep ticket scores between runs (features.scorecache); null: each "
-            "run scores its texts again"
+            "where commands keep ticket scores and notice matches between runs "
+            "(features.scorecache); null: each run handles its texts again"
         ),
     )
 

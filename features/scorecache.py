@@ -1,13 +1,14 @@
-"""Ticket sentiment scores kept between runs, so a daily job or a retrain scores only new texts.
+"""What a process learnt about ticket texts, kept between runs, so a job handles only new texts.
 
-A process scores each distinct text once (`features.scorers.CachedScorer`); without this, every
-`escrisk daily` or `train` would score its whole history again (a minute for a million tickets).
-The scores live in one file per scorer (`sentiment-<cache_id>.npz` in
-`features.sentiment.cache_dir`), keyed by `stable_key` of (language, text): no text is stored.
+A process scores each distinct text once and matches the notice phrases once
+(`features.scorers.CachedScorer`); without this, every `escrisk daily` or `train` would score its
+whole history again (a minute for a million tickets). What it learnt lives in one file per scorer
+(`texts-<cache_id>.npz` in `features.sentiment.cache_dir`): the texts' stable keys
+(`features.texts.ticket_keys`), their scores and each named test's results; no text is stored.
 This is the I/O edge: commands wrap their work in `kept_scores`; the builders only see a scorer
-that already knows the scores. The file is a cache: one that cannot be read is ignored with a
-warning, one that cannot be written costs only the next run's time; two runs saving at once keep
-the scores of the later one.
+that already knows. The file is a cache: one that cannot be read is ignored with a warning, one
+that cannot be written costs only the next run's time; two runs saving at once keep the scores of
+the later one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,47 +26,67 @@ import pandas as pd
 
 from features.scorers import CachedScorer, default_scorer
 
-MAX_KEPT = 20_000_000  # scores per file (320 MB); the oldest go first
+MAX_KEPT = 20_000_000  # texts per file (about 400 MB); the oldest go first
+FLAG = "flag_"  # prefix of a test's results in the file
 
 
 def cache_file(directory: str | Path, scorer: CachedScorer) -> Path:
-    """The file of this scorer's scores; a scorer names itself by a `cache_id` attribute (change
+    """The file of this scorer's texts; a scorer names itself by a `cache_id` attribute (change
     it whenever its scores change), else by its class."""
     inner = scorer.scorer
     name = (
         getattr(inner, "cache_id", None) or f"{type(inner).__module__}.{type(inner).__qualname__}"
     )
-    return Path(directory) / f"sentiment-{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(name))}.npz"
+    return Path(directory) / f"texts-{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(name))}.npz"
 
 
-def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The stored (keys, scores); empty when there is no file or it cannot be read."""
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The stored keys, scores and test results; empty when there is no file or it cannot be
+    read."""
+    empty: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] = (
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0),
+        {},
+    )
     if not path.is_file():
         return empty
     try:
         with np.load(path, allow_pickle=False) as z:
             keys, scores = z["keys"].astype(np.int64), z["scores"].astype(np.float64)
-        if keys.shape != scores.shape or keys.ndim != 1:
-            raise ValueError("keys and scores differ in shape")
+            flags = {n[len(FLAG) :]: z[n].astype(np.int8) for n in z.files if n.startswith(FLAG)}
+        if keys.ndim != 1 or any(a.shape != keys.shape for a in (scores, *flags.values())):
+            raise ValueError("keys, scores and test results differ in shape")
     except (OSError, ValueError, KeyError) as exc:
-        _warn(f"ignoring the sentiment score cache {path} ({exc}); texts are scored again")
+        _warn(f"ignoring the text cache {path} ({exc}); texts are scored again")
         return empty
-    return keys, scores
+    return keys, scores, flags
 
 
-def write_scores(path: Path, keys: np.ndarray, scores: np.ndarray) -> None:
-    """Merge new (keys, scores) into the file, atomically (a reader never sees half a file)."""
-    old_keys, old_scores = read_scores(path)
-    all_keys = np.concatenate([old_keys, keys])
-    all_scores = np.concatenate([old_scores, scores])
-    last = ~pd.Index(all_keys).duplicated(keep="last")  # a key scored again keeps its new score
-    all_keys, all_scores = all_keys[last][-MAX_KEPT:], all_scores[last][-MAX_KEPT:]
+def write_scores(
+    path: Path, keys: np.ndarray, scores: np.ndarray, flags: Mapping[str, np.ndarray]
+) -> None:
+    """Merge new keys, scores and test results into the file, atomically (a reader never sees
+    half a file). A key known before keeps what it had where the new entry knows nothing."""
+    old_keys, old_scores, old_flags = read_scores(path)
+    columns = {"scores": np.concatenate([old_scores, scores])}
+    for test in sorted({*old_flags, *flags}):
+        old = old_flags.get(test, np.full(len(old_keys), -1, np.int8))
+        both = np.concatenate([old, flags.get(test, np.full(len(keys), -1, np.int8))])
+        columns[FLAG + test] = np.where(both < 0, np.nan, both)  # NaN: not tested
+    merged = (
+        pd.DataFrame(columns, index=np.concatenate([old_keys, keys]))
+        .groupby(level=0, sort=False)
+        .last()  # per key, the last entry that knows something (NaN is skipped)
+        .iloc[-MAX_KEPT:]
+    )
+    arrays = {"keys": merged.index.to_numpy(dtype=np.int64), "scores": merged["scores"].to_numpy()}
+    for name in merged.columns.drop("scores"):
+        arrays[name] = merged[name].fillna(-1).to_numpy().astype(np.int8)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, keys=all_keys, scores=all_scores)
+            np.savez(f, allow_pickle=False, **arrays)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -76,8 +97,8 @@ def write_scores(path: Path, keys: np.ndarray, scores: np.ndarray) -> None:
 def kept_scores(
     directory: str | Path | None, scorer: CachedScorer | None = None
 ) -> Iterator[CachedScorer]:
-    """Within the block, `scorer` (the process-wide default) knows the stored scores; the texts
-    it scores are added to the file at the end, also when the block fails. None: no file."""
+    """Within the block, `scorer` (the process-wide default) knows what earlier runs learnt;
+    what it learns is added to the file at the end, also when the block fails. None: no file."""
     s = scorer if scorer is not None else default_scorer()
     if directory is None:
         yield s
@@ -87,10 +108,10 @@ def kept_scores(
     try:
         yield s
     finally:
-        keys, scores = s.unsaved()
+        keys, scores, flags = s.unsaved()
         if len(keys):
             try:
-                write_scores(path, keys, scores)
+                write_scores(path, keys, scores, flags)
             except OSError as exc:
                 _warn(f"could not keep {len(keys)} sentiment scores in {path} ({exc})")
 

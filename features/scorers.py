@@ -14,7 +14,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -169,28 +169,24 @@ class LexiconScorer:
 
 
 class CachedScorer:
-    """Scores each distinct (language, text) once; the cache is keyed by a 64-bit hash of both.
+    """Scores each distinct (language, text) once; the cache is keyed by a stable 64-bit hash.
 
     Beside the score it keeps, under the same key, the results of named yes/no tests of the text
     (`flags_keyed`, e.g. "does it contain a notice phrase"). Keys live in a pandas index (a hash
     table in C), so looking up a million tickets' keys is one vectorised call, not a dict look-up
-    per key.
+    per key. Keys are the same in every process, so what earlier runs learnt can be handed in
+    (`remember`) and what this one learnt taken out (`unsaved`): `features.scorecache` keeps it.
     """
 
     def __init__(self, scorer: SentimentScorer, max_entries: int = 5_000_000) -> None:
         self.scorer = scorer
         self.max_entries = max_entries
         self._lock = threading.Lock()  # the service looks texts up from more than one thread
-        self._clear()
-        # scores from earlier runs by `stable_key` (features.scorecache), asked before scoring
-        self._stored = pd.Index(np.zeros(0, dtype=np.int64))
-        self._stored_scores = np.zeros(0)
-        self._unsaved: dict[int, float] | None = None  # scored since, by stable key; None: not kept
-
-    def _clear(self) -> None:
+        self._keeping = False  # True once `remember` was called: `unsaved` reports what is new
         self._keys = pd.Index(np.zeros(0, dtype=np.int64))  # position = the key's slot
         self._scores = np.zeros(0)  # per slot; NaN: not scored yet
-        self._flags: dict[Hashable, np.ndarray] = {}  # per test: int8 per slot, -1 not tested yet
+        self._flags: dict[str, np.ndarray] = {}  # per test: int8 per slot, -1 not tested yet
+        self._new = np.zeros(0, dtype=bool)  # per slot: learnt since `remember` or `unsaved`
 
     @property
     def entries(self) -> int:
@@ -199,13 +195,8 @@ class CachedScorer:
 
     @staticmethod
     def keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
-        """64-bit hashes of (language, text): Python's SipHash, stable within a process, which
-        is all an in-memory cache needs (the texts themselves are not kept)."""
-        return np.fromiter(
-            (hash((lang, text)) for text, lang in zip(texts, languages, strict=True)),
-            dtype=np.int64,
-            count=len(texts),
-        )
+        """Stable 64-bit keys of (language, text) (`stable_keys`)."""
+        return stable_keys(texts, languages)
 
     def score(self, text: str, language: str) -> float:
         return float(self.scores([text], [language])[0])
@@ -232,62 +223,26 @@ class CachedScorer:
         todo = np.flatnonzero(np.isnan(got))
         if len(todo):  # scored outside the lock: other threads' look-ups need not wait for it
             _, first, which = np.unique(slots[todo], return_index=True, return_inverse=True)
-            new = self._score_new(*texts_of(todo[first]))
+            texts, languages = texts_of(todo[first])
+            pairs = zip(texts, languages, strict=True)
+            new = np.array([self._score(t, lang) for t, lang in pairs], dtype=np.float64)
             got[todo] = new[which]
             with self._lock:
-                self._scores[self._slots(keys[todo[first]])] = new
+                at = self._slots(keys[todo[first]])
+                self._scores[at] = new
+                self._new[at] = True
         return got
 
     def _score(self, text: str, language: str) -> float:
         return float(np.clip(self.scorer.score(text, language), -1.0, 1.0))
 
-    def _score_new(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
-        """Scores of texts not in memory: from the stored scores if there, else scored."""
-        if self._unsaved is None and not len(self._stored):
-            pairs = zip(texts, languages, strict=True)
-            return np.array([self._score(t, lang) for t, lang in pairs], dtype=np.float64)
-        stable = stable_keys(texts, languages)
-        with self._lock:
-            at = self._stored.get_indexer(stable)  # type: ignore[arg-type]  # pandas takes arrays
-            out = np.full(len(texts), np.nan)
-            out[at >= 0] = self._stored_scores[at[at >= 0]]
-        fresh = {}
-        for j in np.flatnonzero(at < 0).tolist():
-            out[j] = fresh[int(stable[j])] = self._score(texts[j], languages[j])
-        with self._lock:
-            if self._unsaved is not None:
-                self._unsaved.update(fresh)
-        return out
-
-    def remember(self, keys: np.ndarray, scores: np.ndarray, *, keep_new: bool = True) -> None:
-        """Scores of earlier runs by `stable_key`, consulted before a text is scored. With
-        `keep_new` the texts scored from now on are also kept for `unsaved` (a long-running
-        service that never saves passes False, so they do not pile up)."""
-        with self._lock:
-            self._stored = pd.Index(np.asarray(keys, dtype=np.int64))
-            self._stored_scores = np.asarray(scores, dtype=np.float64)
-            if keep_new and self._unsaved is None:
-                self._unsaved = {}
-            elif not keep_new:
-                self._unsaved = None
-
-    def unsaved(self) -> tuple[np.ndarray, np.ndarray]:
-        """Stable keys and scores of the texts scored since `remember` (or the last call)."""
-        with self._lock:
-            got = self._unsaved or {}
-            if self._unsaved is not None:
-                self._unsaved = {}
-        return (
-            np.fromiter(got.keys(), dtype=np.int64, count=len(got)),
-            np.fromiter(got.values(), dtype=np.float64, count=len(got)),
-        )
-
     def flags_keyed(
-        self, keys: np.ndarray, test: Hashable, run: Callable[[np.ndarray], np.ndarray]
+        self, keys: np.ndarray, test: str, run: Callable[[np.ndarray], np.ndarray]
     ) -> np.ndarray:
         """A yes/no test's result per item identified by 64-bit keys, each distinct key tested
         once. `test` names the test and must differ whenever its outcome could (e.g. it holds
-        the phrase list); `run(items)` tests the given items (one per untested key) at once."""
+        a digest of the phrase list); `run(items)` tests the given items (one per untested key)
+        at once."""
         if len(keys) == 0:
             return np.zeros(0, dtype=bool)
         with self._lock:
@@ -299,10 +254,41 @@ class CachedScorer:
             new = np.asarray(run(todo[first]), dtype=np.int8)
             got[todo] = new[which]
             with self._lock:
-                self._known(test)[self._slots(keys[todo[first]])] = new
+                at = self._slots(keys[todo[first]])
+                self._known(test)[at] = new
+                self._new[at] = True
         return got.astype(bool)
 
-    def _known(self, test: Hashable) -> np.ndarray:
+    def remember(
+        self, keys: np.ndarray, scores: np.ndarray, flags: Mapping[str, np.ndarray] | None = None
+    ) -> None:
+        """What earlier runs learnt, by key: scores (NaN: not scored) and test results (-1: not
+        tested). From now on `unsaved` reports what this process learnt beyond it."""
+        keys = np.asarray(keys, dtype=np.int64)
+        with self._lock:
+            self._keeping = True
+            if len(keys) > self.max_entries:
+                keys, scores = keys[-self.max_entries :], scores[-self.max_entries :]
+                flags = {t: f[-self.max_entries :] for t, f in (flags or {}).items()}
+            at = self._slots(keys)
+            self._scores[at] = scores
+            for test, known in (flags or {}).items():
+                self._known(test)[at] = known
+            self._new[at] = False
+
+    def unsaved(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Keys, scores and test results of the texts this process learnt that `remember` did not
+        give, each reported once; nothing before `remember` is called (a cache nobody keeps)."""
+        with self._lock:
+            at = np.flatnonzero(self._new) if self._keeping else np.zeros(0, dtype=np.intp)
+            self._new[at] = False
+            return (
+                self._keys.to_numpy()[at],
+                self._scores[at],
+                {test: known[at] for test, known in self._flags.items()},
+            )
+
+    def _known(self, test: str) -> np.ndarray:
         return self._flags.setdefault(test, np.full(len(self._keys), -1, dtype=np.int8))
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
@@ -318,28 +304,33 @@ class CachedScorer:
             kept = pd.Index(pd.unique(keys))
             old = self._keys.get_indexer(kept)
             had = old >= 0
-            scores = np.full(len(kept), np.nan)
-            scores[had] = self._scores[old[had]]
-            flags = {}
-            for test, known in self._flags.items():
-                flags[test] = np.full(len(kept), -1, dtype=np.int8)
-                flags[test][had] = known[old[had]]
-            self._keys, self._scores, self._flags = kept, scores, flags
+            self._keys = kept
+            self._scores = _carried(self._scores, old, had, np.nan)
+            self._new = _carried(self._new, old, had, False)
+            self._flags = {t: _carried(f, old, had, -1) for t, f in self._flags.items()}
             return kept.get_indexer(keys)
         start = len(self._keys)
         added = pd.Index(fresh)
         self._keys = self._keys.append(added)
         self._scores = np.concatenate([self._scores, np.full(len(fresh), np.nan)])
+        self._new = np.concatenate([self._new, np.zeros(len(fresh), dtype=bool)])
         for test, known in self._flags.items():
             self._flags[test] = np.concatenate([known, np.full(len(fresh), -1, dtype=np.int8)])
         slots[absent] = start + added.get_indexer(keys[absent])
         return slots
 
 
+def _carried(values: np.ndarray, old: np.ndarray, had: np.ndarray, missing: object) -> np.ndarray:
+    """Per kept slot: its value at its old slot, or `missing` for a slot that is new."""
+    out = np.full(len(old), missing, dtype=values.dtype)
+    out[had] = values[old[had]]
+    return out
+
+
 def stable_keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
     """64-bit keys of (language, text) that are the same in every process (Python's `hash` of a
-    str is salted per process), for scores kept between runs: pandas' SipHash with its fixed key,
-    vectorised (a million texts in about half a second)."""
+    str is salted per process), for results kept between runs: pandas' SipHash with its fixed
+    key, vectorised (a million texts in about half a second)."""
     t = pd.util.hash_array(np.asarray(texts, dtype=object), categorize=False)
     return mix(pd.util.hash_array(np.asarray(languages, dtype=object)), t)
 

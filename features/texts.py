@@ -2,8 +2,9 @@
 
 Families that work per distinct text (sentiment scores, notice phrase matches) cache their results
 under this key (`features.scorers.CachedScorer`), so a warm build handles no text: it only hashes
-each cell, and Python keeps a string's hash on the string, so that is cheap once the strings have
-been hashed. A key is stable within a process, which is all an in-memory cache needs.
+each cell. The key is the same in every process (pandas' SipHash with its fixed key, not Python's
+salted `hash`), so results kept between runs (`features.scorecache`) are found by the key a build
+computes anyway: a new process reads them without joining or hashing any text a second time.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ def ticket_keys(
     t = history.tickets
     codes, ids = account_codes if account_codes is not None else _factorize(t["account_id"])
     if "language" in t.columns:
-        lang = _hashes(ticket_languages(history, (codes, ids)))
+        lang = _hashes(ticket_languages(history, (codes, ids)), few=True)
     else:  # hash each account's language once
-        lang = _hashes(_account_languages(history, ids))[codes]
+        lang = _hashes(np.array(_account_languages(history, ids), object))[codes]
     return mix(mix(lang, text_hashes(t["subject"])), text_hashes(t["body"]))
 
 
@@ -74,14 +75,14 @@ def _account_languages(history: History, ids: np.ndarray) -> list[str]:
 
 
 def text_hashes(column: pd.Series) -> np.ndarray:
-    """Python's hash of each cell as text: a missing cell hashes as "", another value as its str.
+    """The stable hash of each cell as text: a missing cell hashes as "", another value as its str.
 
     A column of str only (the contract's text columns without missing cells) is hashed as it is;
     every pass over a million Python objects costs tens of milliseconds, so it makes two."""
     values = column.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
         return _hashes(values)
-    return _hashes([_text(v) for v in values.tolist()])
+    return _hashes(np.array([_text(v) for v in values.tolist()], object))
 
 
 def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,8 +99,9 @@ def _text(v: object) -> str:
     return v if type(v) is str else "" if _blank(v) else str(v)
 
 
-def _hashes(values: list[str] | np.ndarray) -> np.ndarray:
-    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+def _hashes(values: np.ndarray, few: bool = False) -> np.ndarray:
+    """Stable 64-bit hashes of str cells; `few`: many repeats (languages), hashed once each."""
+    return pd.util.hash_array(values, categorize=few).view(np.int64)
 
 
 def _blank(v: object) -> bool:

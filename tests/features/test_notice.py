@@ -7,7 +7,7 @@ import pandas as pd
 
 from features.build import as_of_grid, build_features, full_spec
 from features.contract import validated
-from features.notice import gives_notice
+from features.notice import gives_notice, notice_test
 from features.scorers import CachedScorer, LexiconScorer
 from features.texts import ticket_keys
 
@@ -104,7 +104,7 @@ def test_notice_flags_are_cached_per_phrase_list(params, make_history):
         history.tickets["subject"].to_numpy(), history.tickets["body"].to_numpy(), phrases
     )
     keys = ticket_keys(history)
-    assert scorer.flags_keyed(keys, ("notice", phrases), _never).tolist() == found.tolist()
+    assert scorer.flags_keyed(keys, notice_test(phrases), _never).tolist() == found.tolist()
 
 
 def _never(items):

@@ -1,4 +1,4 @@
-"""Sentiment scores kept between runs: a later process scores only texts it has not seen."""
+"""Text results kept between runs: a later process scores and matches only texts it has not seen."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pandas as pd
 from pandas.testing import assert_frame_equal
 
 from features.build import build_features
-from features.scorecache import cache_file, kept_scores, read_scores
+from features.notice import notice_flags, notice_test
+from features.scorecache import cache_file, kept_scores, read_scores, write_scores
 from features.scorers import CachedScorer, LexiconScorer, stable_keys
+from features.texts import ticket_keys
 
 TEXTS = [
     "Great support, thanks!",
@@ -46,7 +48,7 @@ def test_a_new_process_reads_the_scores_instead_of_scoring(tmp_path):
         again = s.scores(TEXTS + ["new text"], LANGS + ["en"])
     assert later.scorer.calls == 1
     np.testing.assert_array_equal(again[:4], before)
-    keys, _ = read_scores(cache_file(tmp_path, later))
+    keys, _, _ = read_scores(cache_file(tmp_path, later))
     assert len(keys) == 5
 
 
@@ -68,7 +70,7 @@ def test_an_unreadable_file_is_ignored_and_replaced(tmp_path, capsys):
     path.write_bytes(b"not a numpy file")
     with kept_scores(tmp_path, s) as k:
         k.scores(TEXTS, LANGS)
-    assert "ignoring the sentiment score cache" in capsys.readouterr().err
+    assert "ignoring the text cache" in capsys.readouterr().err
     assert s.scorer.calls == 4 and len(read_scores(path)[0]) == 4
 
 
@@ -123,3 +125,42 @@ def test_features_from_kept_scores_equal_freshly_scored_ones(make_history, param
     with kept_scores(tmp_path, later) as s:
         b = build_features(history, dates, params.features, sentiment=s).frame
     assert_frame_equal(a, b, check_exact=True)
+    # the notice phrases' matches were kept too: the later build asked no text to be matched
+    keys, _, flags = read_scores(cache_file(tmp_path, later))
+    test = notice_test(params.features.notice.phrases)
+    kept = CachedScorer(Refuses())
+    kept.remember(keys, np.full(len(keys), np.nan), flags)
+    got = kept.flags_keyed(ticket_keys(history), test, _never)
+    np.testing.assert_array_equal(got, notice_flags(history, params.features.notice.phrases, fresh))
+
+
+def test_merging_keeps_what_either_run_knew(tmp_path):
+    """A later entry that knows less (no score, an untested phrase list) does not erase what an
+    earlier run knew; what it knows wins; keys seen by one run only are kept."""
+    path = tmp_path / "texts.npz"
+    write_scores(path, np.array([1, 2]), np.array([0.5, -0.5]), {"a": np.array([1, -1], np.int8)})
+    write_scores(
+        path,
+        np.array([2, 3]),
+        np.array([np.nan, 0.25]),
+        {"a": np.array([0, -1], np.int8), "b": np.array([1, 1], np.int8)},
+    )
+    keys, scores, flags = read_scores(path)
+    assert keys.tolist() == [1, 2, 3]
+    assert scores.tolist() == [0.5, -0.5, 0.25]
+    assert flags["a"].tolist() == [1, 0, -1] and flags["b"].tolist() == [-1, 1, 1]
+
+
+def test_unsaved_reports_what_the_file_did_not_give_once():
+    s = CachedScorer(Counting())
+    s.scores(["before"], ["en"])
+    assert s.unsaved()[0].size == 0  # nobody keeps this cache yet
+    s.remember(np.array([7], np.int64), np.array([0.1]), {})
+    s.scores(["before", "after"], ["en", "en"])
+    keys, scores, _ = s.unsaved()  # what the process learnt and the file did not give
+    assert sorted(keys.tolist()) == sorted(s.keys(["before", "after"], ["en"] * 2).tolist())
+    assert s.unsaved()[0].size == 0
+
+
+def _never(items):
+    raise AssertionError("every text was known")

@@ -75,14 +75,14 @@ def test_flags_are_cached_per_test_name():
 
         return test
 
-    assert cached.flags_keyed(keys, ("odd",), run("odd")).tolist() == odd.tolist()
+    assert cached.flags_keyed(keys, "odd", run("odd")).tolist() == odd.tolist()
     assert runs == [["odd", 0, 1, 3]]  # each distinct key once, at its first row
-    assert cached.flags_keyed(keys[::-1], ("odd",), run("odd")).tolist() == odd[::-1].tolist()
+    assert cached.flags_keyed(keys[::-1], "odd", run("odd")).tolist() == odd[::-1].tolist()
     assert len(runs) == 1  # warm: no run
-    assert cached.flags_keyed(keys, ("even",), run("even")).tolist() == (~odd).tolist()
+    assert cached.flags_keyed(keys, "even", run("even")).tolist() == (~odd).tolist()
     assert runs[-1] == ["even", 0, 1, 3]
     more = np.array([14, 11], dtype=np.int64)
-    assert cached.flags_keyed(more, ("odd",), lambda items: np.array([False])).tolist() == [
+    assert cached.flags_keyed(more, "odd", lambda items: np.array([False])).tolist() == [
         False,
         True,
     ]

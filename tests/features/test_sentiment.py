@@ -57,9 +57,9 @@ def test_text_keys_hash_each_cell_as_its_text(make_history):
     """A missing cell keys as "", another value as its str; the accounts' codes a build already
     has give the same keys as looking them up again."""
     cells = ["a", None, np.nan, pd.NA, 3, "", "b"]
-    want = [hash(c) for c in ["a", "", "", "", "3", "", "b"]]
+    want = text_hashes(pd.Series(["a", "", "", "", "3", "", "b"], dtype=object)).tolist()
     assert text_hashes(pd.Series(cells, dtype=object)).tolist() == want
-    assert text_hashes(pd.Series(["a", "b"], dtype=object)).tolist() == [hash("a"), hash("b")]
+    assert len(set(want)) == 4 and want[1] == want[2] == want[3] == want[5]
     history = make_history(6, 2)
     ids = np.array(sorted(history.accounts["account_id"]), dtype=object)
     codes = pd.Index(ids).get_indexer(history.tickets["account_id"])
