@@ -98,6 +98,12 @@ def kept_texts(history, params, directory: Path) -> tuple[Path, float, float]:
     return directory, cold, notice_cold
 
 
+def _cpu_since(before: resource.struct_rusage) -> tuple[float, float]:
+    """User and system CPU seconds since `before`."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    return now.ru_utime - before.ru_utime, now.ru_stime - before.ru_stime
+
+
 def run_size(n: int, cache: Path, api_runs: int) -> dict:
     from features.build import as_of_grid, build_features
     from features.scorecache import kept_scores
@@ -109,14 +115,12 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
     texts, cold, notice_cold = kept_texts(history, params, cache / f"texts_{n}")
     # timed as `escrisk features` runs it in a new process: the texts known only from the file
     scorer = CachedScorer(LexiconScorer())
-    t, c = time.perf_counter(), time.process_time()
+    t, r = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     with kept_scores(texts, scorer):
         fs = build_features(history, grid, params.features, scorer)
     frame = fs.frame  # the batch's consumers (training, the daily job) read the assembled frame
-    build, build_cpu = time.perf_counter() - t, time.process_time() - c
-    t, c = time.perf_counter(), time.process_time()
-    build_features(history, grid, params.features, scorer).frame  # noqa: B018  # all in memory
-    warm, warm_cpu = time.perf_counter() - t, time.process_time() - c
+    build, (user, system) = time.perf_counter() - t, _cpu_since(r)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # the first build's peak
     out = {
         "accounts": n,
         "snapshots": len(grid),
@@ -127,27 +131,31 @@ def run_size(n: int, cache: Path, api_runs: int) -> dict:
         "sentiment_cold_s": round(cold, 2),
         "notice_cold_s": round(notice_cold, 2),
         "build_s": round(build, 2),
-        "build_cpu_s": round(build_cpu, 2),  # CPU time: what the build costs on a busy machine
-        "warm_s": round(warm, 2),
-        "warm_cpu_s": round(warm_cpu, 2),
+        "build_cpu_s": round(user + system, 2),  # CPU time: the build's cost on a busy machine
+        "build_user_s": round(user, 2),
+        "build_system_s": round(system, 2),  # the kernel: mostly fresh memory's page faults
         "load_avg": round(os.getloadavg()[0], 1),
-        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "peak_rss_gib": round(peak, 2),
     }
+    as_of = grid[-1:]
+    # the middle one of the accounts active on the last as_of (a churned one builds no row)
+    active = sorted(frame.loc[frame["as_of"] == as_of[0], "account_id"])
+    spec = fs.spec
+    del fs, frame
+    t, r = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    build_features(history, grid, params.features, scorer).frame  # noqa: B018  # all in memory
+    out["warm_s"] = round(time.perf_counter() - t, 2)
+    out["warm_user_s"], out["warm_system_s"] = (round(x, 2) for x in _cpu_since(r))
     if api_runs:
-        as_of = grid[-1:]
-        # the middle one of the accounts active on the last as_of (a churned one builds no row)
-        active = sorted(fs.frame.loc[fs.frame["as_of"] == as_of[0], "account_id"])
         aid = active[len(active) // 2]
         one = history.for_accounts([aid])
         times, cpu = [], []
         for _ in range(api_runs):
             t, c = time.perf_counter(), time.process_time()
-            build_features(one, as_of, params.features, scorer, spec=fs.spec)
+            build_features(one, as_of, params.features, scorer, spec=spec)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        out["api_rows"] = len(
-            build_features(one, as_of, params.features, scorer, spec=fs.spec).frame
-        )
+        out["api_rows"] = len(build_features(one, as_of, params.features, scorer, spec=spec).frame)
         out["api_tickets"] = len(one.tickets)
         out["api_usage_days"] = 0 if one.usage is None else len(one.usage)
         out["api_median_ms"] = round(statistics.median(times) * 1000, 2)
@@ -179,13 +187,14 @@ def main() -> int:
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
     print(
-        "\n| accounts | rows | tickets | build wall (s) | build CPU (s) | again, wall (s) | sentiment, cold (s) | peak RSS (GiB) | load avg |"
+        "\n| accounts | rows | tickets | build wall (s) | user / system CPU (s) | again: wall, user / system (s) | sentiment, cold (s) | peak RSS (GiB) | load avg |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['accounts']:,} | {r['rows']:,} | {r['tickets']:,} | {r['build_s']} | {r['build_cpu_s']} "
-            f"| {r['warm_s']} | {r['sentiment_cold_s']} | {r['peak_rss_gib']} | {r['load_avg']} |"
+            f"| {r['accounts']:,} | {r['rows']:,} | {r['tickets']:,} | {r['build_s']} "
+            f"| {r['build_user_s']} / {r['build_system_s']} "
+            f"| {r['warm_s']}, {r['warm_user_s']} / {r['warm_system_s']} | {r['sentiment_cold_s']} | {r['peak_rss_gib']} | {r['load_avg']} |"
         )
     return 0
 

@@ -14,7 +14,7 @@ from features.build import build_features
 from features.notice import notice_flags, notice_test
 from features.scorecache import cache_file, kept_scores, read_scores, write_scores
 from features.scorers import CachedScorer, LexiconScorer, stable_keys
-from features.texts import ticket_keys
+from features.texts import text_hashes, ticket_keys
 
 TEXTS = [
     "Great support, thanks!",
@@ -91,9 +91,12 @@ def test_no_directory_keeps_nothing(tmp_path):
 
 
 def test_stable_keys_are_the_same_in_every_process():
+    """Python salts `hash` per process; the keys a kept file is read by must not change."""
     code = (
-        "from features.scorers import stable_keys; "
-        "print(stable_keys(['Kündigung zum 31.12.', 'ok'], ['de', 'en']).tolist())"
+        "import pandas as pd; from features.scorers import stable_keys; "
+        "from features.texts import text_hashes; "
+        "print(stable_keys(['Kündigung zum 31.12.', 'ok'], ['de', 'en']).tolist(), "
+        "text_hashes(pd.Series(['Kündigung', None, 3], dtype=object)).tolist())"
     )
     seen = {
         subprocess.run(
@@ -105,7 +108,11 @@ def test_stable_keys_are_the_same_in_every_process():
         ).stdout.strip()
         for seed in ("1", "2")
     }
-    assert seen == {str(stable_keys(["Kündigung zum 31.12.", "ok"], ["de", "en"]).tolist())}
+    here = (
+        stable_keys(["Kündigung zum 31.12.", "ok"], ["de", "en"]).tolist(),
+        text_hashes(pd.Series(["Kündigung", None, 3], dtype=object)).tolist(),
+    )
+    assert seen == {" ".join(map(str, here))}
     assert len(set(stable_keys(["a", "a", "b"], ["en", "de", "en"]).tolist())) == 3
 
 
