@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.errors import UserError
-from serving.scoring import Head, ScoringModel, head_of
+from serving.params import head_of
+from serving.scoring import Head, ScoringModel
 
 ALIAS = "champion"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # when MLFLOW_TRACKING_URI is unset

@@ -476,7 +476,7 @@ class Params(StrictModel):
         for target in LABELS:
             if target in filled:
                 continue
-            score = f"{target.split('_')[0]}_risk"
+            score = f"{head_of(target)}_risk"
             entries = [getattr(lv.entry, score) for lv in self.ladder.levels.values() if lv.entry]
             entries = [e for e in entries if e is not None]
             if not entries:
@@ -488,6 +488,17 @@ class Params(StrictModel):
         return self.model_copy(
             update={"evaluation": ev.model_copy(update={"alert_thresholds": filled})}
         )
+
+
+HEADS = ("escalation", "churn")  # the model's heads; each scores `<head>_risk`
+
+
+def head_of(target: str) -> str:
+    """escalation_30d -> escalation, churn_90d -> churn."""
+    for h in HEADS:
+        if target.startswith(h):
+            return h
+    raise ValueError(f"target {target!r} is neither an escalation nor a churn target")
 
 
 def parse_params(data: Any, source: str = "params.yaml") -> Params:

@@ -18,10 +18,8 @@ import pandas as pd
 from features.build import FeatureSet
 from features.spec import FeatureSpec
 from serving.ladder import AccountFacts, Signals, decide
-from serving.params import LadderParams
+from serving.params import HEADS, LadderParams
 from serving.reasons import dominant_family, rank_reasons, split_contrib, to_probability
-
-HEADS = ("escalation", "churn")
 
 
 @dataclass(frozen=True)
@@ -170,14 +168,6 @@ def frame_rows(frame: pd.DataFrame) -> tuple[_Columns, list[RowView]]:
     condition's feature for every row at once from them)."""
     cols = _Columns(frame)
     return cols, [RowView(cols, i) for i in range(len(frame))]
-
-
-def head_of(target: str) -> str:
-    """escalation_30d -> escalation, churn_90d -> churn."""
-    for h in HEADS:
-        if target.startswith(h):
-            return h
-    raise ValueError(f"target {target!r} is neither an escalation nor a churn target")
 
 
 def score_rows(
