@@ -13,6 +13,7 @@ the later one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -104,6 +105,9 @@ def kept_scores(
         yield s
         return
     path = cache_file(directory, s)
+    # session-5 files (keyed by Python's per-process text hashes) can never match: drop them
+    with contextlib.suppress(OSError):
+        path.with_name(path.name.replace("texts-", "sentiment-", 1)).unlink(missing_ok=True)
     s.remember(*read_scores(path))
     try:
         yield s

@@ -171,3 +171,12 @@ def test_unsaved_reports_what_the_file_did_not_give_once():
 
 def _never(items):
     raise AssertionError("every text was known")
+
+
+def test_a_file_of_the_old_format_is_dropped(tmp_path):
+    s = CachedScorer(Counting())
+    old = tmp_path / cache_file(tmp_path, s).name.replace("texts-", "sentiment-")
+    old.write_bytes(b"keys of another kind")
+    with kept_scores(tmp_path, s) as k:
+        k.scores(TEXTS, LANGS)
+    assert not old.exists() and cache_file(tmp_path, s).exists()
