@@ -70,11 +70,14 @@ class FeatureSet:
     columns: Mapping[str, Any]  # account_id, as_of (int64 seconds), then each feature, row-aligned
     spec: FeatureSpec
     unavailable: dict[str, str]
+    # the numeric features in spec order, one row each; their `columns` are views of its rows
+    block: np.ndarray | None = None
 
     @cached_property
     def frame(self) -> pd.DataFrame:
         """account_id, as_of, then the features in spec order."""
-        return _frame(self.columns, self.spec, len(self.columns["account_id"]))
+        n = len(self.columns["account_id"])
+        return _frame(self.columns, self.spec, n, block=self.block)
 
 
 def full_spec(params: FeatureParams) -> FeatureSpec:
@@ -121,6 +124,11 @@ def build_features(
     by_family: dict[str, list[FeatureInfo]] = {}
     for f in wanted.features:
         by_family.setdefault(f.family, []).append(f)
+    # each family's numbers go into the frame's float block as soon as they are built, and the
+    # family's own arrays are dropped: the next family reuses their memory instead of the build
+    # holding every column twice (as columns and as the frame) and faulting in fresh pages
+    row_of = {f.name: j for j, f in enumerate(f for f in wanted.features if f.dtype == "float")}
+    block = np.empty((len(row_of), len(snaps)), dtype=np.float64)
     for fam in FAMILIES:
         infos = by_family.get(fam.FAMILY)
         if not infos:
@@ -128,14 +136,17 @@ def build_features(
         built_names = [f.name for f in infos if not _left_out(f, unavailable)]
         built = fam.compute(ctx) if built_names else {}
         for info in infos:
-            if info.name in built and info.name in built_names:
-                columns[info.name] = built[info.name]
-            else:
-                columns[info.name] = _missing(info, len(snaps))
+            ok = info.name in built and info.name in built_names
+            values = built.pop(info.name) if ok else _missing(info, len(snaps))
+            if info.name in row_of:
+                block[row_of[info.name]] = values
+                values = block[row_of[info.name]]
+            columns[info.name] = values
+        del built
     missing = wanted_names - set(columns)
     if missing:  # a spec naming features no family builds (e.g. from a newer version)
         raise UserError(f"feature spec names unknown features: {sorted(missing)}")
-    return FeatureSet(columns, wanted, unavailable)
+    return FeatureSet(columns, wanted, unavailable, block)
 
 
 def snapshots(history: History, t: np.ndarray) -> Snapshots:
@@ -224,13 +235,18 @@ SMALL_FRAME = 100_000  # cells up to which the frame is built in place (the API'
 
 
 def _frame(
-    columns: Mapping[str, Any], spec: FeatureSpec, n: int, small: bool | None = None
+    columns: Mapping[str, Any],
+    spec: FeatureSpec,
+    n: int,
+    small: bool | None = None,
+    block: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The output frame, numeric features assembled as one float block.
+    """The output frame, numeric features assembled as one float block (`block` if the build
+    made it: numeric features in spec order, one row each).
 
     A small frame is built with every column in place, then the others set by position (splitting
     the block copies it: cheap for a few rows, and cheaper than inserting columns); a large one
-    gets its other columns inserted, which leaves the float block as it is.
+    gets its other columns inserted, which leaves the float block as it is (not copied).
     """
     names = ["account_id", "as_of", *spec.names]
     as_of = pd.DatetimeIndex((columns["as_of"] * SECOND_NS).astype("datetime64[ns]"), tz="UTC")
@@ -251,9 +267,10 @@ def _frame(
             frame.isetitem(pos, values)
         return frame
     nums = [f.name for f in spec.features if f.dtype == "float"]
-    block = np.empty((len(nums), n), dtype=np.float64)
-    for j, name in enumerate(nums):
-        block[j] = columns[name]
+    if block is None:
+        block = np.empty((len(nums), n), dtype=np.float64)
+        for j, name in enumerate(nums):
+            block[j] = columns[name]
     frame = pd.DataFrame(block.T, columns=nums, copy=False)
     for pos, values in others:
         frame.insert(pos, names[pos], values)

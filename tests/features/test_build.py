@@ -270,8 +270,11 @@ def test_small_and_large_frame_assembly_agree(params, make_history):
     n = len(fs.frame)
     small = _frame(fs.columns, fs.spec, n, small=True)
     large = _frame(fs.columns, fs.spec, n, small=False)
+    built = _frame(fs.columns, fs.spec, n, small=False, block=fs.block)  # the build's own block
     pdt.assert_frame_equal(small, fs.frame, check_exact=True)
     pdt.assert_frame_equal(large, fs.frame, check_exact=True)
+    pdt.assert_frame_equal(built, fs.frame, check_exact=True)
+    assert fs.block is not None and np.shares_memory(built["tickets_30d"].to_numpy(), fs.block)
 
 
 @pytest.mark.parametrize("weeks", [range(12), [0, 1, 2, 5, 6, 11]])  # a regular grid, or not
