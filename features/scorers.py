@@ -263,7 +263,8 @@ class CachedScorer:
         self, keys: np.ndarray, scores: np.ndarray, flags: Mapping[str, np.ndarray] | None = None
     ) -> None:
         """What earlier runs learnt, by key: scores (NaN: not scored) and test results (-1: not
-        tested). From now on `unsaved` reports what this process learnt beyond it."""
+        tested), added to what this process knows (an unknown entry never erases a known one).
+        From now on `unsaved` reports what this process learnt beyond it."""
         keys = np.asarray(keys, dtype=np.int64)
         with self._lock:
             self._keeping = True
@@ -271,10 +272,14 @@ class CachedScorer:
                 keys, scores = keys[-self.max_entries :], scores[-self.max_entries :]
                 flags = {t: f[-self.max_entries :] for t, f in (flags or {}).items()}
             at = self._slots(keys)
-            self._scores[at] = scores
+            mine = self._scores[at]
+            beyond = ~np.isnan(mine) & np.isnan(scores)  # what only this process knows
+            self._scores[at] = np.where(np.isnan(scores), mine, scores)
             for test, known in (flags or {}).items():
-                self._known(test)[at] = known
-            self._new[at] = False
+                mine_flags = self._known(test)[at]
+                beyond |= (mine_flags >= 0) & (known < 0)
+                self._known(test)[at] = np.where(known < 0, mine_flags, known)
+            self._new[at] &= beyond
 
     def unsaved(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Keys, scores and test results of the texts this process learnt that `remember` did not

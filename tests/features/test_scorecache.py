@@ -180,3 +180,15 @@ def test_a_file_of_the_old_format_is_dropped(tmp_path):
     with kept_scores(tmp_path, s) as k:
         k.scores(TEXTS, LANGS)
     assert not old.exists() and cache_file(tmp_path, s).exists()
+
+
+def test_remember_adds_to_what_the_process_knows():
+    """A file entry that knows less (no score) does not erase a score this process has, which
+    stays to be saved; one that knows the same makes it saved."""
+    s = CachedScorer(Counting())
+    got = s.scores(["a", "b"], ["en", "en"])
+    ka, kb = s.keys(["a", "b"], ["en", "en"]).tolist()
+    s.remember(np.array([ka, kb]), np.array([np.nan, got[1]]), {"t": np.array([1, 0], np.int8)})
+    assert s.scores(["a", "b"], ["en", "en"]).tolist() == got.tolist() and s.scorer.calls == 2
+    keys, scores, flags = s.unsaved()
+    assert keys.tolist() == [ka] and scores.tolist() == [got[0]] and flags["t"].tolist() == [1]
