@@ -1,27 +1,26 @@
 """The daily HTML report: one self-contained file (inline CSS, inline SVG plots, no scripts, fonts
 or links to anything outside it), so it opens offline and can be mailed as is.
 
-Pure apart from matplotlib drawing in memory: report data in, an HTML string out.
+Pure: report data in, an HTML string out (charts from `serving.charts`).
 """
 
 from __future__ import annotations
 
 import html
-import io
-import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from serving import charts
 from serving.daily_text import t
 from serving.drift import DriftReport
 from serving.historykpis import HistoryKpis
 from serving.kpis import LadderKpis
 from serving.params import DailyParams
 
-CSS = """
+CSS = (
+    """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d7dde4;padding-bottom:.3rem;margin-top:2rem}
 .meta{color:#5b6773;font-size:.9rem}.caption{color:#5b6773;font-size:.85rem;margin:.2rem 0 1rem}
@@ -31,9 +30,11 @@ table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1
 th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff4e5;border:1px solid #f0a040;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
-.plots{display:flex;flex-wrap:wrap;gap:1rem}.plots figure{margin:0;flex:1 1 480px}svg{max-width:100%;height:auto}
+.plots{display:flex;flex-wrap:wrap;gap:1rem}figure{max-width:760px}.plots figure{margin:0;flex:1 1 480px}svg{max-width:100%;height:auto}
 .L0{color:#5b6773}.L1{color:#a86b00}.L2{color:#c0392b}.L3{color:#7b1fa2;font-weight:bold}
 """
+    + charts.CSS
+)
 
 COLORS = {
     "escalation_risk": "#c0392b",
@@ -60,132 +61,96 @@ class ReportData:
     params: DailyParams
 
 
-def _svg(fig: Any, name: str) -> str:
-    """The figure as inline SVG; ids salted by the plot's name, so a report is reproducible and
-    the several SVGs of one page never share an id."""
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": name}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
-
-
-def _figure(w: float = 6.0, h: float = 3.2) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "path"  # glyphs as paths: no font needed to view
-    fig, ax = plt.subplots(figsize=(w, h))
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig, ax
-
-
 def distribution_plot(today: pd.DataFrame, lang: str) -> str:
-    fig, ax = _figure()
-    bins = np.linspace(0, 1, 21)
-    for col in ("escalation_risk", "churn_risk"):
-        ax.hist(
-            today[col].astype(float), bins=bins, alpha=0.55, label=t(col, lang), color=COLORS[col]
-        )
-    ax.set_xlabel(t("risk", lang))
-    ax.set_ylabel(t("accounts", lang))
-    ax.legend(frameon=False)
-    return _svg(fig, "distribution")
+    cols = ("escalation_risk", "churn_risk")
+    return charts.histogram(
+        {t(c, lang): today[c].to_numpy(dtype=float) for c in cols},
+        np.linspace(0, 1, 21),
+        t("sec_distribution", lang),
+        t("risk", lang),
+        t("accounts", lang),
+        colors=[COLORS[c] for c in cols],
+    )
 
 
 def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: str) -> str:
+    """Median and 90th percentile of the escalation risk per run, and the accounts at or above
+    the first flagged level per run."""
     g = trend.groupby("day")
-    days = [str(d) for d in g.size().index]
-    fig, ax = _figure(6.5, 3.2)
-    x = np.arange(len(days))
-    ax.plot(
-        x,
-        g["escalation_risk"].median().to_numpy(),
-        marker="o",
-        color=COLORS["escalation_risk"],
-        label=f"{t('median', lang)}",
+    days = [pd.Timestamp(d).date() for d in g.size().index]
+    median = g["escalation_risk"].median().to_numpy(dtype=float)
+    p90 = g["escalation_risk"].quantile(0.9).to_numpy(dtype=float)
+    lines = charts.line_chart(
+        days,
+        {t("median", lang): median.tolist(), t("p90", lang): p90.tolist()},
+        t("escalation_risk", lang),
+        y_max=charts.ticks(float(np.nanmax(p90)) if len(p90) else 1.0)[-1],
     )
-    ax.plot(
-        x,
-        g["escalation_risk"].quantile(0.9).to_numpy(),
-        marker="s",
-        ls="--",
-        color=COLORS["escalation_risk"],
-        label=t("p90", lang),
-    )
-    ax.set_ylabel(t("escalation_risk", lang))
-    ax.set_xticks(x, days, rotation=30, ha="right", fontsize=8)
-    ax2 = ax.twinx()
-    ax2.bar(
-        x,
-        g["level_index"].apply(lambda s: int((s >= flagged_from).sum())).to_numpy(),
-        alpha=0.2,
+    flagged = g["level_index"].apply(lambda s: int((s >= flagged_from).sum()))
+    bars = charts.column_chart(
+        [d.strftime("%m-%d") for d in days],
+        flagged.to_numpy(dtype=float).tolist(),
+        f"{t('accounts', lang)} ≥ {level_name}",
         color="#555",
+        height=160,
     )
-    ax2.set_ylabel(f"≥ {level_name}")
-    ax.legend(frameon=False, loc="upper left")
-    return _svg(fig, "trend")
+    return lines + bars
 
 
 def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
-    fig, ax = _figure()
-    data = [h.first_response_hours, h.resolution_hours]
-    labels = [t("first_response", lang), t("resolution", lang)]
-    if any(len(d) for d in data):
-        ax.boxplot([d if len(d) else [np.nan] for d in data], vert=False, showfliers=False)
-        ax.set_yticks([1, 2], labels)
-    for y, b in ((1, p.benchmark_hours.first_response), (2, p.benchmark_hours.resolution)):
-        ax.plot([b, b], [y - 0.4, y + 0.4], ls="--", color="#c0392b")
-    ax.set_xlabel(t("hours", lang))
-    return _svg(fig, "times")
+    return charts.box_chart(
+        [
+            (t("first_response", lang), h.first_response_hours),
+            (t("resolution", lang), h.resolution_hours),
+        ],
+        t(
+            "times_caption",
+            lang,
+            fr=p.benchmark_hours.first_response,
+            res=p.benchmark_hours.resolution,
+        ),
+        t("hours", lang),
+        marks=[p.benchmark_hours.first_response, p.benchmark_hours.resolution],
+    )
 
 
 def weekly_plot(h: HistoryKpis, lang: str) -> str:
-    fig, ax = _figure(6.0, 2.6)
-    ax.bar(
+    return charts.column_chart(
         [d.strftime("%m-%d") for d in h.weekly.index],
-        h.weekly.to_numpy(),
-        color="#7b1fa2",
-        alpha=0.7,
+        h.weekly.to_numpy(dtype=float).tolist(),
+        t("weekly_caption", lang),
     )
-    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-    ax.set_xlabel(t("week", lang))
-    return _svg(fig, "weekly")
 
 
 def csat_plot(h: HistoryKpis, lang: str) -> str:
-    fig, ax = _figure(4.0, 2.6)
-    vals = [h.csat_after or 0.0, h.csat_all or 0.0]
-    ax.barh(
-        [t("after_escalation", lang), t("all_tickets", lang)], vals, color=["#c0392b", "#2e6fbe"]
+    return charts.bar_chart(
+        [t("after_escalation", lang), t("all_tickets", lang)],
+        [h.csat_after or 0.0, h.csat_all or 0.0],
+        "CSAT (1–5)",
+        colors=["#c0392b", "#2e6fbe"],
+        x_max=5.0,
     )
-    ax.set_xlim(0, 5)
-    ax.set_xlabel("CSAT (1–5)")
-    return _svg(fig, "csat")
 
 
 def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
-    tab = d.table.sort_values(["kind", "psi"], ascending=[False, True])
-    fig, ax = _figure(6.5, 0.3 * len(tab) + 1.2)
-    ax.barh(tab["name"], tab["psi"], color=[COLORS[b] for b in tab["band"]])
-    for x, ls in ((p.drift.warn_psi, ":"), (p.drift.retrain_psi, "--")):
-        ax.axvline(x, ls=ls, color="#333")
-    ax.axvspan(p.drift.warn_psi, p.drift.retrain_psi, color=COLORS["moderate"], alpha=0.08)
-    ax.axvspan(
-        p.drift.retrain_psi,
-        max(p.drift.retrain_psi * 1.5, float(tab["psi"].max() if len(tab) else 0) * 1.05),
-        color=COLORS["major"],
-        alpha=0.06,
+    tab = d.table.sort_values(["kind", "psi"], ascending=[True, False])
+    top = max(p.drift.retrain_psi * 1.5, float(tab["psi"].max() if len(tab) else 0.0) * 1.05)
+    return charts.bar_chart(
+        tab["name"].astype(str).tolist(),
+        tab["psi"].to_numpy(dtype=float).tolist(),
+        "PSI",
+        colors=[COLORS[b] for b in tab["band"]],
+        x_max=charts.ticks(top)[-1],
+        lines=[
+            (f"{p.drift.warn_psi:g}", p.drift.warn_psi),
+            (f"{p.drift.retrain_psi:g}", p.drift.retrain_psi),
+        ],
+        bands=[
+            (p.drift.warn_psi, p.drift.retrain_psi, COLORS["moderate"]),
+            (p.drift.retrain_psi, charts.ticks(top)[-1], COLORS["major"]),
+        ],
+        value_format=".3f",
     )
-    ax.tick_params(axis="y", labelsize=7)
-    ax.set_xlabel("PSI")
-    return _svg(fig, "drift")
 
 
 def _fmt(v: float | None, spec: str, lang: str) -> str:

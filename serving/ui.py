@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from features.contract import History
 from features.errors import UserError
-from serving import ladder_text, uicharts
+from serving import charts, ladder_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.store import Store
@@ -153,6 +153,7 @@ class UiApp:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        self.env.globals["chart_css"] = charts.CSS
         self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
         self.app = Starlette(
             routes=[
@@ -433,7 +434,7 @@ class UiApp:
             for name, lv in self.params.ladder.levels.items()
             if lv.entry is not None and lv.entry.escalation_risk is not None
         ]
-        history_svg = uicharts.line_chart(
+        history_svg = charts.line_chart(
             [r["day"] for r in history],
             {
                 text("escalation_risk", lang): [r["escalation_risk"] for r in history],
@@ -489,16 +490,16 @@ class UiApp:
         order = np.argsort(-np.abs(contrib), kind="stable")
         top, rest = order[:k], order[k:]
         steps = [
-            uicharts.Step(texts.get(names[j], names[j]), float(contrib[j]))
+            charts.Step(texts.get(names[j], names[j]), float(contrib[j]))
             for j in top
             if contrib[j] != 0
         ]
         if len(rest) and float(contrib[rest].sum()) != 0:
             steps.append(
-                uicharts.Step(text("other_features", lang, n=len(rest)), float(contrib[rest].sum()))
+                charts.Step(text("other_features", lang, n=len(rest)), float(contrib[rest].sum()))
             )
         risk = float(today["escalation_risk"])
-        return uicharts.waterfall(
+        return charts.waterfall(
             text("base_rate", lang),
             risk - float(contrib.sum()),
             steps,
@@ -538,7 +539,7 @@ class UiApp:
         ]
         out["tickets"] = tickets
         if tickets:
-            out["tickets_svg"] = uicharts.ticket_timeline(
+            out["tickets_svg"] = charts.ticket_timeline(
                 tickets,
                 start.to_pydatetime(),
                 end.to_pydatetime(),
@@ -548,7 +549,7 @@ class UiApp:
         if u is not None:
             u = u[(u["account_id"] == account_id) & (u["date"] >= start)].sort_values("date")
             if len(u):
-                out["usage_svg"] = uicharts.line_chart(
+                out["usage_svg"] = charts.line_chart(
                     [d.date() for d in u["date"]],
                     {
                         text("usage_active", lang): [

@@ -1,0 +1,102 @@
+"""Inline SVG charts of the CSM page and the daily report (`serving.charts`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from serving.charts import (
+    Step,
+    bar_chart,
+    box_chart,
+    column_chart,
+    histogram,
+    line_chart,
+    ticket_timeline,
+    ticks,
+    waterfall,
+)
+
+DAYS = [dt.date(2025, 6, d) for d in range(1, 6)]
+
+
+def test_labels_are_escaped_and_the_svg_parses():
+    svg = line_chart(DAYS, {"<script>": [0.1, None, 0.3, 0.4, 0.5]}, 'a "label"')
+    ET.fromstring(svg)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_missing_values_break_the_line():
+    svg = line_chart(DAYS, {"risk": [0.1, 0.2, None, 0.4, 0.5]}, "x")
+    assert svg.count("<polyline") == 2
+
+
+@given(
+    base=st.floats(0, 1),
+    values=st.lists(st.floats(-0.3, 0.3), min_size=1, max_size=10),
+)
+def test_waterfall_ends_at_base_plus_contributions(base, values):
+    svg = waterfall("base", base, [Step(f"f{i}", v) for i, v in enumerate(values)], "total", "x")
+    ET.fromstring(svg)
+    labels = re.findall(r">([-+]?\d+\.\d)%<", svg)
+    assert abs(float(labels[-1]) - (base + sum(values)) * 100) <= 0.051
+
+
+def test_ticket_timeline_draws_one_dot_per_ticket():
+    start = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
+    tickets = [
+        {"priority": "P1", "created_at": start + dt.timedelta(days=2), "resolved_at": None},
+        {"priority": "P3", "created_at": start + dt.timedelta(days=9),
+         "resolved_at": start + dt.timedelta(days=10)},
+    ]  # fmt: skip
+    svg = ticket_timeline(tickets, start, end, "tickets")
+    ET.fromstring(svg)
+    assert svg.count("<circle") == 2 and ">P1<" in svg and ">P3<" in svg
+
+
+@given(top=st.floats(1e-6, 1e9), whole=st.booleans())
+def test_axis_ticks_are_round_and_reach_the_top(top, whole):
+    marks = ticks(top, whole=whole)
+    steps = {round(b - a, 9) for a, b in zip(marks, marks[1:], strict=False)}
+    assert marks[0] == 0 and marks[-1] >= top * (1 - 1e-9) and 2 <= len(marks) <= 9
+    assert len({round(s / max(steps), 6) for s in steps}) == 1  # evenly spaced
+    if whole:
+        assert all(float(s).is_integer() for s in steps)
+
+
+def test_histogram_draws_one_bar_per_filled_bin_and_skips_missing_values():
+    svg = histogram(
+        {"a <b>": [0.01, 0.02, 0.51, float("nan")], "c": [0.99]}, [0, 0.5, 1], "h", "risk", "n"
+    )
+    ET.fromstring(svg)
+    assert svg.count('opacity="0.55"/>') == 3 + 2  # 3 bars (a: 2 bins, c: 1) + 2 legend keys
+    assert "a &lt;b&gt;" in svg
+
+
+def test_column_chart_counts_get_whole_number_ticks():
+    svg = column_chart(["w1", "w2", "w3"], [1.0, 3.0, 2.0], "weekly")
+    ET.fromstring(svg)
+    assert svg.count("<title>") == 3
+    labels = re.findall(r'class="t">([0-9.,]+)</text>', svg)
+    assert labels and all("." not in x for x in labels)
+
+
+def test_bar_chart_keeps_to_the_given_axis_end():
+    svg = bar_chart(["after", "all"], [1.83, 3.05], "CSAT", x_max=5.0, lines=[("target", 4.0)])
+    ET.fromstring(svg)
+    ticks_shown = [float(x) for x in re.findall(r'text-anchor="middle" class="t">([0-9.]+)<', svg)]
+    assert max(ticks_shown) <= 5 and ">1.83<" in svg and ">target<" in svg
+
+
+def test_box_chart_axis_follows_the_whiskers_not_the_outliers():
+    svg = box_chart([("first response", [1, 2, 3, 4, 5, 1000]), ("none", [])], "t", "hours",
+                    marks=[24.0, None])  # fmt: skip
+    ET.fromstring(svg)
+    ticks_shown = [float(x.replace(",", "")) for x in re.findall(r'class="t">([0-9.,]+)<', svg)]
+    assert max(ticks_shown) < 100  # the 1000 h outlier is not drawn and does not set the scale
+    assert svg.count('class="box"') == 1 and svg.count('class="threshold"') == 1
