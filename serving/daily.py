@@ -3,7 +3,7 @@ the day, and write the ranked risk list (CSV) and the HTML report.
 
 The job's edges are here (the source, MLflow, the database, the output folder, the clock passed in
 by the command); the computing is in pure modules: `features.build` (the one feature path),
-`serving.reasons`, `serving.ladder`, `serving.risklist`, `serving.whychanged`, `serving.drift`,
+`serving.reasons`, `serving.ladder`, `serving.risklist`, `serving.drift`,
 `serving.historykpis`, `serving.kpis` and `serving.report_html`.
 
 Idempotent: a second run of the same day decides against the state the first run left, so it
@@ -42,13 +42,14 @@ from serving.reasons import (
     known_and_display,
     rank_reasons,
     reasons_json,
+    render_change,
     split_contrib,
     to_probability,
+    why_changed,
 )
 from serving.risklist import csv_frame, deltas, filtered, level_changed, priority, rank, top_texts
 from serving.scoring import ScoringModel, contributions, frame_rows
 from serving.store import JsonText, Store
-from serving.whychanged import attribute, why_changed
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
 
@@ -324,23 +325,26 @@ def run_daily(
             # contributions are known
             whys = [""] * n
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
+            since_day = str(prev["day"]) if prev else ""
+            values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
             for i in np.flatnonzero(told).tolist():
                 aid = ids[i]
-                if same_model and aid not in prev_contrib:
+                delta = float(d_prev_values[i])
+                if not same_model:
+                    assert prev is not None  # a delta needs a previous run
+                    old, new = prev["model_version"], model.version
+                    whys[i] = t(
+                        "why_model", langs[i], delta=delta, since=since_day, old=old, new=new
+                    )
                     continue
-                change = (
-                    attribute(prev_contrib[aid], scored.contributions[i]) if same_model else None
-                )
-                whys[i] = why_changed(
-                    float(d_prev_values[i]),
-                    change,
-                    model.spec,
-                    str(prev["day"]) if prev else "",
-                    langs[i],
+                if aid not in prev_contrib:
+                    continue
+                today = {c: v[i] for c, v in values.items()}
+                parts = why_changed(
+                    prev_contrib[aid], scored.contributions[i], today, model.spec, langs[i],
                     p.why_changed_features,
-                    p.why_changed_min_delta,
-                    models=None if prev is None else (prev["model_version"], model.version),
-                )
+                )  # fmt: skip
+                whys[i] = render_change(delta, since_day, parts, langs[i])
             levels_now = [d.new_level for d in outcome.decisions]
             flag: dict[tuple[str | None, str], str] = {}
             changed_flags = []

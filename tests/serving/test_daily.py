@@ -141,6 +141,20 @@ def test_deltas_across_two_days(runs):
         assert moved["why_changed"].str.contains(str(DAY1.date())).all()
 
 
+def test_why_it_changed_speaks_the_accounts_language(runs, history, champion):
+    """Each moved feature is told by its reason sentence in the account's language (today's
+    value), never by the English description of the feature."""
+    b = runs["second"].ranked
+    told = b[b["why_changed"] != ""].merge(history.accounts[["account_id", "language"]])
+    assert len(told) >= 5 and set(told["language"]) >= {"en", "de"}
+    descriptions = [f.description for f in champion.model.spec.features]
+    for text, lang in zip(told["why_changed"], told["language"], strict=True):
+        since = f"{DAY1.date()}: "
+        assert text.startswith("Risiko " if lang == "de" else "Risk ") and since in text
+        if lang == "de":
+            assert not any(d in text for d in descriptions)
+
+
 def test_account_history_and_audit_trail_for_the_page(runs):
     view = DailyStore(Store(runs["db"]))
     aid = runs["second"].ranked["account_id"].iloc[0]
