@@ -7,14 +7,12 @@ error naming `rows.<i>.features.<name>`. Categories get exactly the spec's level
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from features.params import ContractParams
 from features.spec import FeatureSpec
-from serving.intake import RequestError
+from serving.intake import RequestError, finite_number
 from serving.ladder import AccountFacts
 from serving.schemas import ErrorDetail, ScoreFeaturesRequest
 
@@ -66,7 +64,7 @@ def feature_frame(
                             type="category",
                         )
                     )
-            elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            elif not finite_number(v):
                 errors.append(
                     ErrorDetail(loc=loc, msg="must be a finite number or null", type="float_type")
                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -132,3 +133,29 @@ class Guard:
             await self.app(scope, replay_receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _client_error(exc: BaseException | None) -> bool:
+    """Errors of the request, not of the service: validation, bad input, a client gone."""
+    from pydantic import ValidationError
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ValidationError | ClientDisconnect):
+        return True
+    status = getattr(getattr(exc, "error_code", None), "value", None)
+    return isinstance(status, int) and 400 <= status < 500
+
+
+class ClientErrorLogs(logging.Filter):
+    """BentoML logs every request it rejects as an ERROR with the traceback, whose message can
+    name fields of the request: keep one WARNING line per rejected request instead, with the
+    error's type only. Errors of the service itself keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.msg == "Exception on %s [%s]" and _client_error(exc):
+            record.msg = "rejected %s [%s]: %s"
+            record.args = (*(record.args or ()), type(exc).__name__)  # type: ignore[misc]
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True

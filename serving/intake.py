@@ -148,17 +148,23 @@ def _custom_fields(
             errors.append(ErrorDetail(loc=loc, msg=msg, type="extra_forbidden"))
         elif value is None:
             continue
-        elif spec.kind == "float" and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        elif spec.kind == "float" and not finite_number(value):
             errors.append(
                 ErrorDetail(loc=loc, msg="must be a finite number or null", type="float_type")
             )
         elif spec.kind == "category" and not isinstance(value, str):
             errors.append(ErrorDetail(loc=loc, msg="must be a string or null", type="string_type"))
     return errors
+
+
+def finite_number(value: Any) -> bool:
+    """A JSON number that a float holds (not a bool, not a whole number beyond float's range)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def request_values(
@@ -174,9 +180,13 @@ def request_values(
     for name, spec in (custom or {}).items():
         values = [(a.account.model_extra or {}).get(name) for a in req.accounts]
         if any(v is not None for v in values):
-            accounts[name] = (
-                _numbers(values) if spec.kind == "float" else np.array(values, dtype=object)
-            )
+            # values of the wrong kind are reported by _custom_fields; here they are missing
+            if spec.kind == "float":
+                accounts[name] = _numbers([v if finite_number(v) else None for v in values])
+            else:
+                accounts[name] = np.array(
+                    [v if isinstance(v, str) else None for v in values], dtype=object
+                )
     out: dict[str, dict[str, Any] | None] = {"accounts": accounts, "churn": None}
     for table in ("tickets", "usage", "escalations"):
         if table != "tickets" and all(getattr(a, table) is None for a in req.accounts):

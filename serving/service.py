@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from features.build import build_features
 from features.errors import UserError
 from serving.facts import account_facts
-from serving.guard import Guard
+from serving.guard import ClientErrorLogs, Guard
 from serving.intake import RequestError, request_history, resolve_as_of
 from serving.model import DEFAULT_TRACKING_URI
 from serving.params import load_params
@@ -199,6 +199,9 @@ class EscalationRisk:
             )
         return AccountScore(**found)
 
+
+# requests BentoML rejects: one line each, without the traceback that would quote their fields
+logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogs())
 
 # @bentoml.service wraps the class; its methods are invisible to the type checker
 EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]

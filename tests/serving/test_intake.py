@@ -294,6 +294,29 @@ def test_declared_custom_fields_reach_the_features_as_in_the_batch_path(params):
     assert got[cols].notna().any().all()
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [("nps", "abc"), ("nps", {"a": 1}), ("nps", [1]), ("nps", 10**400), ("nps", True),
+     ("plan", 5), ("plan", ["pro"])],
+)  # fmt: skip
+def test_custom_field_of_the_wrong_kind_is_named(params, field, value):
+    """A declared custom field with a value of the wrong kind is a 422 naming it, never a crash
+    while the request's tables are built."""
+    from features.params import CustomField
+
+    custom = {
+        "nps": CustomField(kind="float", description="latest NPS"),
+        "plan": CustomField(kind="category", levels=("basic", "pro")),
+    }
+    b = body(2)
+    b["accounts"][1]["account"][field] = value
+    req = ScoreRequest.model_validate_json(json.dumps(b))
+    with pytest.raises(RequestError) as exc:
+        request_history(req, params.contract, custom, NOW, SKEW)
+    assert exc.value.status == 422
+    assert [d.loc for d in exc.value.detail] == [["accounts", 1, "account", field]]
+
+
 TIMES = st.sampled_from(
     [None, "2024-06-11T12:00:00Z", "2024-06-10T12:04:00+00:00", "1985-06-01T23:00:00-02:00",
      "2024-06-02T09:00:00", "2024-05-01T00:00:00Z", "9999-12-31T23:59:59Z"]

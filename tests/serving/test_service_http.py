@@ -243,6 +243,20 @@ def test_no_ticket_text_in_logs(client, auth, body_for, server):
     assert "SECRET-TICKET-TEXT-42" not in server["log"].read_text(errors="replace")
 
 
+def test_rejected_requests_are_one_line_without_their_fields(client, auth, body_for, server):
+    """A request the schema rejects is logged as one warning with the error's type: no
+    traceback, nothing of what was sent (not even the names of unknown fields)."""
+    b = body_for(["ACC-004"])
+    b["SECRET_FIELD_NAME_77"] = 1
+    r = client.post("/score", json=b, headers=auth)
+    assert r.status_code in (400, 422)
+    client.post("/score", json=body_for(["ACC-004"]), headers=auth)  # a later line: flushed
+    log = server["log"].read_text(errors="replace")
+    assert "SECRET_FIELD_NAME_77" not in log
+    assert "rejected /score [POST]: ValidationError" in log
+    assert "Exception on /score" not in log  # BentoML's ERROR with the traceback
+
+
 def test_skew_service_equals_batch_path(client, auth, body_for, world, params, model_store):
     """Same history, same as_of: the service's answers equal the batch path's, to the last bit."""
     import pandas as pd
@@ -334,6 +348,14 @@ def test_score_features_matches_score(client, auth, body_for, params, model_stor
     assert r.status_code == 422
     locs = [d["loc"] for d in r.json()["detail"]]
     assert ["rows", 0, "features", "no_such_feature"] in locs
+    huge = dict(row) | {first: 10**400}  # a whole number no float holds
+    r = client.post(
+        "/score_features",
+        json={"rows": [{"account_id": "A", "features": huge, "facts": facts}]},
+        headers=auth,
+    )
+    assert r.status_code == 422, r.text
+    assert [d["loc"] for d in r.json()["detail"]] == [["rows", 0, "features", first]]
 
 
 def body_tables(body: dict):
