@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -203,6 +204,15 @@ def _frozen_heap(steps: _Steps) -> Iterator[None]:
     finally:
         steps.frozen = False
         gc.unfreeze()
+
+
+def _owners_json(decisions: list[Any]) -> list[JsonText]:
+    """Each decision's owners as a JSON list, rendered once per distinct owner list."""
+    seen: dict[tuple[str, ...], JsonText] = {}
+    return [
+        seen.get(d.owners) or seen.setdefault(d.owners, JsonText(json.dumps(list(d.owners))))
+        for d in decisions
+    ]
 
 
 def run_daily(
@@ -407,6 +417,10 @@ def run_daily(
                     "level": levels_now,
                     "reasons": [JsonText(r) for r in reasons_json(scored.reasons)],
                     "model_version": [model.version] * n,
+                    # what /account answers beside the scores: the day's decision, as /score's
+                    "owners": _owners_json(outcome.decisions),
+                    "team": [d.team for d in outcome.decisions],
+                    "priority": [d.priority for d in outcome.decisions],
                 },
                 now.to_pydatetime(),
             )

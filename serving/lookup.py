@@ -32,9 +32,12 @@ def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:
         owner = _daily(database_url).account_history(account_id, days=1)[-1].get("csm_owner")
     except UserError:
         owner = None
-    # who acts, which team, what priority: the ladder's decision that set the current level
-    changes = store.rows("level_changes", account_id, last=1)
-    last = changes[-1] if changes else {}
+    # who acts, which team, what priority: the day's ladder decision; rows stored before the
+    # daily job kept it fall back to the decision that set the current level
+    last: dict[str, Any] = r
+    if r.get("team") is None:
+        changes = store.rows("level_changes", account_id, last=1)
+        last = changes[-1] if changes else {}
     return {
         "account_id": r["account_id"],
         "as_of": r["day"],

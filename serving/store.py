@@ -186,6 +186,11 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             sa.Column("reasons", sa.JSON, nullable=False),
             sa.Column("model_version", sa.String(128)),
             sa.Column("scored_at", UtcDateTime, nullable=False),
+            # the day's ladder decision: who acts, which team, what priority (NULL in rows
+            # stored before these columns existed)
+            sa.Column("owners", sa.JSON),
+            sa.Column("team", sa.String(64)),
+            sa.Column("priority", sa.String(16)),
             sa.UniqueConstraint("account_id", "day", name=f"{prefix}uq_daily_scores_account_day"),
         ),
     }
@@ -822,12 +827,16 @@ class Store:
             "reasons": [list(r.get("reasons") or []) for r in rows],
             "model_version": [r.get("model_version") for r in rows],
             "scored_at": [now] * len(rows),
+            "owners": [None if r.get("owners") is None else list(r["owners"]) for r in rows],
+            "team": [r.get("team") for r in rows],
+            "priority": [r.get("priority") for r in rows],
         }
         return self._run(lambda c: insert_columns(c, t, columns, upsert=("account_id", "day")))
 
     def save_score_columns(self, columns: Mapping[str, Sequence[Any]], now: dt.datetime) -> int:
         """`save_daily_scores` for rows given as columns (account_id, day, escalation_risk,
-        churn_risk, level, reasons, model_version; risks as floats, reasons as lists): the daily
+        churn_risk, level, reasons, model_version, and optionally the decision's owners, team and
+        priority; risks as floats, reasons and owners as lists): the daily
         job's arrays without a dict per account."""
         t = self.t["daily_scores"]
         n = _count(columns, "save_score_columns: columns of different lengths")
@@ -900,12 +909,26 @@ class Store:
 
 
 def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
+    """Create what is missing: tables, and in tables of an older version their nullable columns
+    and indexes added since (so an existing database keeps working after an upgrade)."""
     existing = set(sa.inspect(conn).get_table_names())
     metadata.create_all(conn, checkfirst=True)
     inspector = sa.inspect(conn)
+    quote = conn.dialect.identifier_preparer
     for table in metadata.sorted_tables:
         if table.name not in existing:
-            continue  # created just now, with its indexes
+            continue  # created just now, with its columns and indexes
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in columns:
+                assert column.nullable, f"{table.name}.{column.name}: new columns must be nullable"
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {quote.format_table(table)} "
+                        f"ADD COLUMN {quote.format_column(column)} {kind}"
+                    )
+                )
         have = {ix["name"] for ix in inspector.get_indexes(table.name)}
         for index in table.indexes:
             if index.name not in have:

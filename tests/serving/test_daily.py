@@ -229,3 +229,12 @@ def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, para
         assert got["owners"] == changes[-1]["owners"] and got["owners"]
         assert got["team"] == changes[-1]["team"] and got["priority"] == changes[-1]["priority"]
     assert latest_score(runs["db"], "NO-SUCH-ACCOUNT") is None
+    # every account, on the ladder or not, gets the day's decision as /score would give it
+    # (an account that never changed level has no level change to read it from)
+    lowest = ranked[ranked["level"] == next(iter(params.ladder.levels))]
+    assert len(lowest) >= 5
+    decided = {d.account_id: d for d in runs["rerun"].ladder.decisions}
+    for aid in [*lowest["account_id"].head(5), *on_ladder["account_id"].head(2)]:
+        got, d = latest_score(runs["db"], aid), decided[aid]
+        assert got is not None and got["owners"] == list(d.owners) and d.owners
+        assert (got["team"], got["priority"]) == (d.team, d.priority) and d.team and d.priority

@@ -529,6 +529,48 @@ def test_an_existing_database_gets_the_indexes_added_later(store_url):
     again.close()
 
 
+def test_an_existing_database_gets_the_columns_added_later(store_url):
+    """A database whose daily_scores predates the stored decision (owners, team, priority) gets
+    the columns when opened; its old rows read as NULL there and /account falls back to the
+    level change that set the level."""
+    from serving import lookup
+
+    store = Store(*store_url)
+    t = store.t["daily_scores"].name
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": NOW.date(), "escalation_risk": 0.4, "churn_risk": 0.1,
+          "level": "L0", "reasons": []}], NOW,
+    )  # fmt: skip
+    with store.engine.begin() as conn:
+        for column in ("owners", "team", "priority"):
+            conn.execute(sa.text(f'ALTER TABLE "{t}" DROP COLUMN "{column}"'))
+    store.close()
+    again = Store(*store_url)
+    columns = {c["name"] for c in sa.inspect(again.engine).get_columns(t)}
+    assert {"owners", "team", "priority"} <= columns
+    [old] = again.daily_scores("A-1")
+    assert (old["owners"], old["team"], old["priority"]) == (None, None, None)
+    again.save_daily_scores(
+        [{"account_id": "A-2", "day": NOW.date(), "escalation_risk": 0.4, "churn_risk": 0.1,
+          "level": "L0", "reasons": [], "owners": ["csm"], "team": "support", "priority": "P3"}],
+        NOW,
+    )  # fmt: skip
+    again.close()
+    if not store_url[1]:  # the lookup reads the default table names
+        lookup._store.cache_clear()
+        lookup._daily.cache_clear()
+        got = lookup.latest_score(store_url[0], "A-2")
+        assert got is not None and (got["owners"], got["team"], got["priority"]) == (
+            ["csm"],
+            "support",
+            "P3",
+        )
+        old_answer = lookup.latest_score(store_url[0], "A-1")
+        assert old_answer is not None and old_answer["owners"] == []  # no level change stored
+        lookup._store.cache_clear()
+        lookup._daily.cache_clear()
+
+
 def test_score_columns_with_json_text_store_the_reasons(store):
     """The daily job's scores (reasons pre-rendered as JsonText) read back as the reasons, on
     SQLite (stored as given) and PostgreSQL (parsed back and bound by the dialect)."""
