@@ -336,7 +336,6 @@ class UiApp:
             filters=filters,
             sort=sort,
             desc=desc,
-            page=page,
             levels=levels,
             tiers=list(self.params.contract.tiers),
             link=link,
@@ -350,7 +349,7 @@ class UiApp:
         day = daily.latest_day()
         size = self.params.ui.page_size
         if day is None:
-            return {"day": None, "rows": [], "owners": [], "total": 0, "pages": 1}
+            return {"day": None, "rows": [], "owners": [], "total": 0, "pages": 1, "page": 1}
         levels = list(self.params.ladder.levels)
         common = dict(
             day=day,
@@ -360,6 +359,8 @@ class UiApp:
             tier=filters["tier"],
         )
         total = daily.list_count(**common)
+        pages = max(1, math.ceil(total / size))
+        page = min(page, pages)  # past the end (or a page number no database holds): the last
         rows = daily.daily_list(
             **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
         )
@@ -368,7 +369,8 @@ class UiApp:
             "rows": rows,
             "owners": daily.owners(day),
             "total": total,
-            "pages": max(1, math.ceil(total / size)),
+            "pages": pages,
+            "page": page,
         }
 
     # --- the account page ----------------------------------------------------------------------

@@ -58,7 +58,8 @@ def verify(value: str | None, tokens: Sequence[bytes], now: int) -> Session | No
     if not value or value.count(".") != 2:
         return None
     encoded, expires_text, signature = value.split(".")
-    if not expires_text.isdigit() or int(expires_text) <= now:
+    # ASCII digits only: str.isdigit also accepts e.g. superscripts, which int() refuses
+    if not (expires_text.isascii() and expires_text.isdigit()) or int(expires_text) <= now:
         return None
     try:
         name = _decode(encoded)

@@ -151,6 +151,13 @@ def test_list_shows_the_day_filters_and_sorts(client):
     assert body.index("Acme") < body.index("Beta") < body.index("Cobalt")
 
 
+def test_a_page_past_the_end_shows_the_last_page(client):
+    login(client)
+    for page in ("100000000000000000000", "5", "-3", "x"):
+        r = client.get("/", params={"page": page})
+        assert r.status_code == 200 and "A-1" in r.text and "1 / 1" in r.text
+
+
 def test_german_page(client):
     login(client)
     client.get("/lang/de", params={"next": "/"})

@@ -25,6 +25,17 @@ def test_garbage_cookies_are_no_session(garbage):
     assert verify(garbage, TOKENS, now=0) is None
 
 
+@given(
+    expires=st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=12),
+    name=st.text(max_size=10),
+)
+def test_expiry_digits_beyond_ascii_are_no_session(expires, name):
+    """str.isdigit accepts superscripts and other scripts' digits, int() only some of them:
+    a cookie carrying them is no session, never an error."""
+    value = f"{name.encode().hex()}.{expires}.abc"
+    assert verify(value, TOKENS, now=0) is None or expires.isascii()
+
+
 def test_csrf_differs_per_session_and_rejects_others():
     a = verify(issue("alpha-token", "Ann", 100), TOKENS, now=0)
     b = verify(issue("alpha-token", "Bob", 100), TOKENS, now=0)
