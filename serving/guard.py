@@ -132,7 +132,33 @@ class Guard:
 
             await self.app(scope, replay_receive, send)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _json_not_found(send))
+
+
+def _json_not_found(send: Send) -> Send:
+    """Starlette answers an unknown path (404) or method (405) in plain text: give the client
+    the service's JSON error shape instead (keeping headers such as Allow)."""
+    held: Message | None = None
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] in (404, 405):
+            kind = dict(message.get("headers") or []).get(b"content-type", b"")
+            if kind.startswith(b"text/plain"):
+                held = message
+                return
+        if held is None:
+            await send(message)
+            return
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            status = held["status"]
+            keep = [(k, v) for k, v in held.get("headers") or [] if k.lower() == b"allow"]
+            if status == 404:
+                await _answer(send, 404, "no such endpoint", ["path"], "not_found", keep)
+            else:
+                await _answer(send, 405, "method not allowed", ["method"], "method", keep)
+
+    return wrapped
 
 
 def _client_error(exc: BaseException | None) -> bool:

@@ -228,6 +228,14 @@ def test_chunked_oversized_body_is_413(client, auth, params):
     assert r.status_code == 413
 
 
+def test_unknown_paths_and_methods_answer_in_the_json_error_shape(client, auth):
+    r = client.post("/no_such_endpoint", json={}, headers=auth)
+    assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["path"]
+    r = client.get("/score", headers=auth)
+    assert r.status_code == 405 and r.json()["error"] == "method not allowed"
+    assert "POST" in r.headers.get("allow", "")
+
+
 def test_service_survives_bad_input(client, auth, body_for):
     r = client.post("/score", json=body_for(["ACC-003"]), headers=auth)
     assert r.status_code == 200
