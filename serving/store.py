@@ -175,6 +175,12 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             sa.Column("claimed_at", UtcDateTime),
             sa.Column("sent_at", UtcDateTime),
         ),
+        # CSM page sessions signed out before they expire (cookies are stateless otherwise)
+        "ui_signouts": table(
+            "ui_signouts",
+            sa.Column("session", sa.String(64), primary_key=True),  # sha256 of the cookie
+            sa.Column("expires", UtcDateTime, nullable=False, index=True),
+        ),
         "daily_scores": table(
             "daily_scores",
             ident(),
@@ -810,6 +816,25 @@ class Store:
         else:
             values.update(status="pending", next_attempt_at=retry_at)
         self._run(lambda c: c.execute(sa.update(t).where(t.c.id == message_id).values(**values)))
+
+    # --- CSM page sessions --------------------------------------------------------------------
+
+    def sign_out(self, session: str, expires: dt.datetime, now: dt.datetime) -> None:
+        """Remember that a session (a hash of its cookie) ended before `expires`; forget the
+        sessions that have expired anyway."""
+        t = self.t["ui_signouts"]
+
+        def write(conn: Connection) -> None:
+            conn.execute(sa.delete(t).where(t.c.expires <= now))
+            if conn.execute(sa.select(t.c.session).where(t.c.session == session)).first() is None:
+                conn.execute(sa.insert(t).values(session=session, expires=expires))
+
+        self._run(write)
+
+    def signed_out(self, session: str) -> bool:
+        t = self.t["ui_signouts"]
+        q = sa.select(t.c.session).where(t.c.session == session)
+        return self._run(lambda c: c.execute(q).first() is not None)
 
     # --- daily scores ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ timelines) are passed in by `serving.service`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import threading
 import time
@@ -194,7 +195,11 @@ class UiApp:
         return self.clock().tz_convert("UTC")
 
     def _session(self, request: Request) -> Session | None:
-        return verify(request.cookies.get(COOKIE), self.tokens, int(self._now().timestamp()))
+        cookie = request.cookies.get(COOKIE)
+        session = verify(cookie, self.tokens, int(self._now().timestamp()))
+        if session is None or self.stores.get()[0].signed_out(_cookie_key(cookie)):
+            return None
+        return session
 
     def _to_login(self, request: Request) -> RedirectResponse:
         root = self._root(request)
@@ -278,8 +283,15 @@ class UiApp:
         form = await read_form(request)
         if not csrf_ok(session, form.get("csrf")):
             return self.render(request, "error.html", status=403, message=self._csrf_text(request))
+        expires = dt.datetime.fromtimestamp(session.expires, dt.UTC)
+        key = _cookie_key(request.cookies.get(COOKIE))
+        store, _ = self.stores.get()
+        await run_in_threadpool(store.sign_out, key, expires, self._now().to_pydatetime())
         response = RedirectResponse(self._root(request) + "/login", status_code=303)
-        response.delete_cookie(COOKIE, path=self._root(request) + "/")
+        response.delete_cookie(
+            COOKIE, path=self._root(request) + "/", httponly=True, samesite="strict",
+            secure=request.url.scheme == "https",
+        )  # fmt: skip
         return response
 
     async def language(self, request: Request) -> Response:
@@ -603,8 +615,10 @@ class UiApp:
         if isinstance(got, Response):
             return got
         session, form = got
-        account_id = str(form.get("account_id") or "")
+        account_id = str(form.get("account_id") or "").strip()
         lang = self._lang(request)
+        if not account_id:
+            return self.render(request, "error.html", status=400, message=text("no_account", lang))
         try:
             done = await run_in_threadpool(action, session, form, lang)
         except UserError as exc:
@@ -673,6 +687,11 @@ def create_app(
     """The `/ui` app; `source` (ESCRISK_SOURCE) enables the ticket and usage timelines."""
     cache = source_cache(source, params, clock) if source else None
     return UiApp(params, database_url, tokens, clock, cache).app
+
+
+def _cookie_key(cookie: str | None) -> str:
+    """What the store keeps of a signed-out session: a hash, never the cookie itself."""
+    return hashlib.sha256((cookie or "").encode("utf-8", "replace")).hexdigest()
 
 
 def utc_clock() -> pd.Timestamp:

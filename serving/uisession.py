@@ -1,9 +1,11 @@
 """The CSM page's session cookie and CSRF tokens, derived from the API bearer tokens.
 
 Stateless, so every service worker accepts a cookie another worker issued: the cookie holds the
-user's name, an expiry and an HMAC keyed by the bearer token the user logged in with, never the
-token itself. Revoking a token (removing it from ESCRISK_API_TOKENS) ends its sessions. The CSRF
-token of a form is an HMAC of the session's own signature, keyed by the same bearer token.
+user's name, an expiry, a random nonce (each login is a session of its own) and an HMAC keyed by
+the bearer token the user logged in with, never the token itself. Revoking a token (removing it
+from ESCRISK_API_TOKENS) ends its sessions; signing out ends one (the page keeps a hash of the
+cookie until it expires). The CSRF token of a form is an HMAC of the session's own signature,
+keyed by the same bearer token.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,7 +50,7 @@ def _decode(text: str) -> str:
 
 def issue(token: str, name: str, expires: int) -> str:
     """The cookie value for a user who logged in with `token` (checked by the caller)."""
-    payload = f"{_encode(name)}.{expires}"
+    payload = f"{_encode(name)}.{expires}.{secrets.token_hex(8)}"
     return f"{payload}.{_sign(token.strip().encode('utf-8'), _SESSION + payload.encode())}"
 
 
@@ -55,9 +58,9 @@ def verify(value: str | None, tokens: Sequence[bytes], now: int) -> Session | No
     """The session a cookie value stands for, or None (malformed, expired, unknown token).
 
     Every token's signature is computed and compared in constant time, as the API does."""
-    if not value or value.count(".") != 2:
+    if not value or value.count(".") != 3:
         return None
-    encoded, expires_text, signature = value.split(".")
+    encoded, expires_text, nonce, signature = value.split(".")
     # ASCII digits only: str.isdigit also accepts e.g. superscripts, which int() refuses
     if not (expires_text.isascii() and expires_text.isdigit()) or int(expires_text) <= now:
         return None
@@ -65,7 +68,7 @@ def verify(value: str | None, tokens: Sequence[bytes], now: int) -> Session | No
         name = _decode(encoded)
     except (ValueError, UnicodeDecodeError):
         return None
-    payload = f"{encoded}.{expires_text}".encode()
+    payload = f"{encoded}.{expires_text}.{nonce}".encode()
     given = signature.encode("ascii", "replace")
     key: bytes | None = None
     for t in tokens:

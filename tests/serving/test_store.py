@@ -596,3 +596,16 @@ def test_score_columns_with_json_text_store_the_reasons(store):
     got = store.daily_scores(day=day)
     assert [r["reasons"] for r in got] == reasons
     assert json.dumps(got[0]["reasons"]) == reasons_json(reasons)[0]
+
+
+def test_signed_out_sessions_are_kept_until_they_expire(store):
+    later = NOW + dt.timedelta(hours=12)
+    assert not store.signed_out("a" * 64)
+    store.sign_out("a" * 64, later, NOW)
+    store.sign_out("a" * 64, later, NOW)  # twice: no error, one row
+    table = store.t["ui_signouts"]
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 1
+    assert store.signed_out("a" * 64)
+    store.sign_out("b" * 64, later + dt.timedelta(hours=1), later)  # "a" has expired: forgotten
+    assert not store.signed_out("a" * 64) and store.signed_out("b" * 64)

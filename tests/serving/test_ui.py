@@ -189,6 +189,9 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     assert [(a["by"], a["note"]) for a in acks] == [("Ann Example", "calling them")]
     again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
+    for missing in ({}, {"account_id": "  "}):
+        r = client.post("/ack", data={**missing, "csrf": csrf_of(page)})
+        assert r.status_code == 400 and "account_id" in r.text
 
 
 def test_resolve_and_feedback_write_the_store(client, database, params):
@@ -231,11 +234,25 @@ def test_forms_without_a_valid_csrf_token_are_403(client, database, csrf):
     assert Store(database).rows("acknowledgements") == []
 
 
-def test_logout_ends_the_session(client):
+def test_logout_ends_the_session(client, database):
+    """Signing out ends the session on the server too: a copy of the cookie kept from before
+    (another tab, a stolen copy) no longer opens a page or writes the audit trail."""
+    from serving.uisession import COOKIE
+
     login(client)
+    kept = client.cookies.get(COOKIE)
     csrf = csrf_of(client.get("/").text)
-    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    r = client.post("/logout", data={"csrf": csrf})
+    assert r.status_code == 303 and "SameSite=strict" in r.headers["set-cookie"]
     assert client.get("/").status_code == 303
+    client.cookies.set(COOKIE, kept)
+    assert client.get("/").status_code == 303
+    r = client.post("/feedback", data={"account_id": "A-1", "verdict": "agree", "csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert Store(database).rows("feedback") == []
+    client.cookies.clear()
+    login(client)  # a new login is a new session, even within the same second
+    assert client.get("/").status_code == 200
 
 
 def test_source_cache_reloads_only_after_the_refresh_time():
