@@ -93,10 +93,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     opened = (
         cases.loc[escalated, "case_sfid"].map(flag_at)
         if len(flag_at)
-        else pd.Series(pd.NaT, index=cases.index[escalated])
+        else pd.Series(pd.NaT, index=cases.index[escalated], dtype="datetime64[ns, UTC]")
     )
     undated = opened.isna()
-    opened = opened.astype("datetime64[ns, UTC]").fillna(cases.loc[escalated, "created_at"])
+    # no flag time known (no CaseHistory, or none matches): the case's creation
+    opened = pd.to_datetime(opened, utc=True).fillna(cases.loc[escalated, "created_at"])
     if undated.any():
         esc_rep.note(
             "note_escalation_time", n=int(undated.sum()), what="CaseHistory (field IsEscalated)"

@@ -109,6 +109,34 @@ def test_salesforce_mapping(tmp_path, params):
     )  # CaseHistory
 
 
+@pytest.mark.parametrize("history", [False, True])
+def test_salesforce_without_escalation_times_dates_them_at_creation(tmp_path, params, history):
+    """CaseHistory is optional, or may hold no IsEscalated change: escalated cases are then
+    dated at their creation (and the report says so), never an error."""
+    files = ["Account.csv", "Case.csv"] + (["CaseHistory.csv"] if history else [])
+    if history:  # a CaseHistory with priority changes only
+        src = tmp_path / "in"
+        src.mkdir()
+        for name in files:
+            text = (DATA / "salesforce" / name).read_text(encoding="utf-8")
+            if name == "CaseHistory.csv":
+                text = "\n".join(x for x in text.splitlines() if "IsEscalated" not in x) + "\n"
+            (src / name).write_text(text, encoding="utf-8")
+        out = tmp_path / "out"
+        assert (
+            main(["import", "salesforce", *(str(src / f) for f in files), "--out", str(out)]) == 0
+        )
+    else:
+        out = tmp_path
+        assert run_import("salesforce", files, out) == 0
+    h = load_history(str(out), params.contract, NOW)
+    e = h.escalations.set_index("ticket_id")
+    t = h.tickets.set_index("ticket_id")
+    assert set(e.index) == {"00001001", "00001005"}  # (a priority raise may add a second)
+    at_creation = e[e["opened_at"] == t.loc[e.index, "created_at"].to_numpy()]
+    assert sorted(set(at_creation.index)) == ["00001001", "00001005"]  # the IsEscalated flags
+
+
 def test_jira_mapping(tmp_path, params):
     assert run_import("jira", INPUTS["jira"], tmp_path) == 0
     h = load_history(str(tmp_path), params.contract, NOW)
