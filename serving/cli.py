@@ -8,10 +8,12 @@ and the environment are read here and handed to library code.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import logging
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
@@ -29,6 +31,30 @@ def add_params_option(parser: argparse.ArgumentParser) -> None:
         default=Path("params.yaml"),
         help="settings file (default: ./params.yaml)",
     )
+
+
+def parse_day(value: str, option: str) -> pd.Timestamp:
+    """A day given on the command line: YYYY-MM-DD only (03.06.2026 could be March or June),
+    as UTC midnight."""
+    text = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} {value!r}: not a day; use YYYY-MM-DD, e.g. 2026-06-03") from None
+    return pd.Timestamp(day, tz="UTC")
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give at least 1")
+    return n
 
 
 def utc_now() -> pd.Timestamp:
@@ -76,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _database_error(exc: BaseException) -> str | None:
+    """A database that cannot be reached or opened, told as such (no SQL, no traceback)."""
+    import sqlalchemy.exc
+
+    if not isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+        return None
+    return (
+        f"the database cannot be used ({type(exc.orig).__name__}: {exc.orig}); check "
+        "ESCRISK_DATABASE_URL (the state database) or the source's URL, and that the database "
+        "is running and the folder of a SQLite file exists"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_mlflow(os.environ)
     tune_memory()
@@ -94,9 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`escrisk validate ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # the last line of defence: no traceback at a user
         if os.environ.get("ESCRISK_DEBUG"):
             raise
+        database = _database_error(exc)
+        if database:
+            print(f"escrisk {args.command}: {database}", file=sys.stderr)
+            return 1
         print(
             f"escrisk {args.command}: internal error ({type(exc).__name__}: {exc}).\n"
             "This is a bug; re-run with ESCRISK_DEBUG=1 to see the traceback and report it.",

@@ -247,6 +247,15 @@ def run_daily(
         raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
     day = as_of.date()
     steps = _Steps(progress, lang)
+    store = Store(database_url)
+    daily = DailyStore(store)
+    latest = daily.latest_day()
+    if latest is not None and day < latest:
+        raise UserError(
+            f"--as-of {day}: the ladder's state and audit trail are at {latest} (the latest run); "
+            "a run for an earlier day would rewrite them with the wrong history. Run today's day, "
+            "or see past days with `escrisk replay SOURCE --from DAY --to DAY` (nothing stored)."
+        )
 
     with steps.step("step_load"):
         history = history if history is not None else load_history(source, params.contract, now)
@@ -270,8 +279,6 @@ def run_daily(
 
         X = frame[model.spec.names]
         at = evaluation_time(as_of, now).to_pydatetime()
-        store = Store(database_url)
-        daily = DailyStore(store)
         with steps.step("step_ladder", total=len(frame)) as advance:
             # the ladder's inputs (facts, signals) are part of its cost: timed with it
             facts = account_facts(history, as_of)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from serving.cli import positive_int
 from serving.ladder_cli import open_store
 
 
@@ -20,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "account_id", nargs="?", metavar="ACCOUNT_ID", help="only this account (default: all)"
     )
-    parser.add_argument("--last", type=int, metavar="N", help="only the N most recent events")
+    parser.add_argument(
+        "--last", type=positive_int, metavar="N", help="only the N most recent events (N >= 1)"
+    )
     parser.add_argument("--kpis", action="store_true", help="also print the escalation KPIs")
     parser.set_defaults(run=run)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import UserError
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, parse_day, utc_now
 from serving.daily_text import LANGUAGES, t
 
 
@@ -54,17 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _as_of(value: str | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except ValueError:
-        raise UserError(f"--as-of {value!r}: not a date (use YYYY-MM-DD)") from None
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    if ts != ts.normalize():
-        raise UserError(f"--as-of {value!r}: give a day (YYYY-MM-DD), not a time")
-    return ts
+    return None if value is None else parse_day(value, "--as-of")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import UserError
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, parse_day, utc_now
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of tables or database URL")
     parser.add_argument(
-        "--out", type=Path, required=True, metavar="FILE.parquet", help="output file"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.parquet",
+        help="output file (.parquet, or .csv)",
     )
     when = parser.add_mutually_exclusive_group()
     when.add_argument(
@@ -40,12 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _date(text: str, flag: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise UserError(f"{flag} {text!r} is not a date (use YYYY-MM-DD)") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def _check_out(out: Path) -> None:
+    """Fail before the work: the output must be a .parquet or .csv file, not a folder."""
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a folder; name a file, e.g. {out / 'features.parquet'}")
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise UserError(f"--out {out}: name a .parquet or .csv file")
 
 
 def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -53,10 +57,10 @@ def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.Datetime
     if args.end and not args.start:
         raise UserError("--to needs --from")
     if args.as_of:
-        return pd.DatetimeIndex([_date(args.as_of, "--as-of")])
+        return pd.DatetimeIndex([parse_day(args.as_of, "--as-of")])
     if args.start:
-        lo = _date(args.start, "--from")
-        hi = _date(args.end, "--to") if args.end else grid.max() if len(grid) else lo
+        lo = parse_day(args.start, "--from")
+        hi = parse_day(args.end, "--to") if args.end else grid.max() if len(grid) else lo
         if hi < lo:
             raise UserError("--to is before --from")
         return grid[(grid >= lo) & (grid <= hi)]
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
     from training.labels import add_labels, data_end
 
+    _check_out(args.out)
     params = load_params(args.params)
     history = load_history(args.source, params.contract, utc_now())
     grid = as_of_grid(history, params.features)
@@ -84,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     frame = add_labels(fs.frame, history, params.labels, end)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out, index=False)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    else:
+        frame.to_parquet(out, index=False)
     known = {t: int(frame[t].notna().sum()) for t in ("escalation_30d", "churn_90d")}
     print(
         f"{len(frame)} rows ({frame['account_id'].nunique()} accounts x {len(dates)} as_of dates), "

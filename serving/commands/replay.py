@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-import pandas as pd
-
-from features.errors import UserError
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, parse_day, utc_now
 
 # Terminal columns (the CSV and markdown artifacts hold every column of the report).
 SHOWN = (
@@ -46,19 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_params_option(parser)
     parser.set_defaults(run=run)
-
-
-def parse_day(value: str, option: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except ValueError:
-        raise UserError(f"{option} {value!r}: not a date (use YYYY-MM-DD)") from None
-    if ts is pd.NaT:
-        raise UserError(f"{option} {value!r}: not a date (use YYYY-MM-DD)")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    if ts != ts.normalize():
-        raise UserError(f"{option} {value!r}: give a day (YYYY-MM-DD), not a time")
-    return ts
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract import TABLES
 from features.errors import UserError
 from serving.cli import add_params_option
 
@@ -33,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, default="parquet", help="file format (default: parquet)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into DIR even if it holds tables that no simulation wrote (they are replaced)",
+    )
     add_params_option(parser)
     parser.set_defaults(run=run)
 
@@ -41,10 +47,24 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
 
     params = load_params(args.params)
+    _refuse_real_data(args.out, args.force)
     world = simulate_to(args.out, args.accounts, args.months, args.seed, params, args.format)
     print(summary(world.tables, params.simulation.end_date, args.months))
     print(f"wrote {args.out} ({args.format}) and {args.out / 'truth'}")
     return 0
+
+
+def _refuse_real_data(out: Path, force: bool) -> None:
+    """A folder holding tables but no truth/ was not written by a simulation: maybe a user's
+    own export. Writing the world there would replace them; only with --force."""
+    if force or not out.is_dir() or (out / "truth").is_dir():
+        return
+    tables = sorted(p.name for p in out.iterdir() if p.stem in TABLES and p.is_file())
+    if tables:
+        raise UserError(
+            f"{out} holds {', '.join(tables)}, which no simulation wrote (there is no truth/); "
+            "simulating there would replace them. Choose another --out folder, or pass --force."
+        )
 
 
 def simulate_to(out: Path, accounts: int, months: int, seed: int, params, fmt: str = "parquet"):

@@ -66,3 +66,78 @@ def test_tune_memory_turns_numpys_huge_pages_off():
         assert multiarray._get_madvise_hugepage() is False
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    from serving.cli import main
+
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'x.db'}")
+    assert main(["audit"]) == 1
+    err = capsys.readouterr().err
+    assert "ESCRISK_DATABASE_URL" in err and "internal error" not in err and "Traceback" not in err
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    """`escrisk validate SOURCE | head -1`: the closed pipe ends the command quietly."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "w"
+    src.mkdir()
+    rows = "\n".join(f"A-{i},Acme {i},gold,en,2024-01-01,2025-01-01,1,1" for i in range(3000))
+    (src / "accounts.csv").write_text(
+        "account_id,name,tier,language,contract_start,renewal_date,arr,seats\n" + rows + "\n"
+    )
+    (src / "tickets.csv").write_text("ticket_id,account_id\n")
+    cmd = f"'{sys.executable}' -m serving.cli validate '{src}' | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True)
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.strip()
+
+
+@pytest.mark.parametrize("text", ["03.06.2026", "06/03/2026", "2026-03-01T10:00", "now", "today",
+                                  "", "2026-02-30", "2026-6-3"])  # fmt: skip
+def test_days_on_the_command_line_are_iso_only(text):
+    from features.errors import UserError
+    from serving.cli import parse_day
+
+    with pytest.raises(UserError, match="YYYY-MM-DD"):
+        parse_day(text, "--as-of")
+
+
+def test_iso_day_is_utc_midnight():
+    import pandas as pd
+
+    from serving.cli import parse_day
+
+    assert parse_day(" 2026-06-03 ", "--as-of") == pd.Timestamp("2026-06-03", tz="UTC")
+
+
+@pytest.mark.parametrize("n", ["0", "-3", "x"])
+def test_audit_last_needs_a_positive_count(n, capsys):
+    from serving.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--last", n])
+    assert exc.value.code == 2 and "--last" in capsys.readouterr().err
+
+
+def test_simulate_refuses_a_folder_holding_someone_elses_tables(tmp_path, capsys):
+    from serving.cli import main
+
+    (tmp_path / "accounts.csv").write_text("account_id\nA-1\n")
+    args = ["simulate", "--accounts", "3", "--months", "2", "--seed", "1", "--out", str(tmp_path)]
+    assert main(args) == 1
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "accounts.csv").read_text() == "account_id\nA-1\n"
+    assert main([*args, "--force"]) == 0 and not (tmp_path / "accounts.csv").exists()
+    assert main(args) == 0  # a simulated folder (truth/ beside) may be simulated again
+
+
+def test_features_out_must_name_a_parquet_or_csv_file(tmp_path, capsys):
+    from serving.cli import main
+
+    assert main(["features", str(tmp_path), "--out", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["features", str(tmp_path), "--out", str(tmp_path / "f.xlsx")]) == 1
+    assert ".parquet or .csv" in capsys.readouterr().err

@@ -126,6 +126,23 @@ def test_rerunning_a_day_records_no_second_change_or_message(runs):
     )
 
 
+def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
+    runs, champion, history, params
+):
+    from features.errors import UserError
+
+    store = Store(runs["db"])
+    before = {k: len(store.rows(k)) for k in ("level_changes", "outbox", "daily_scores")}
+    earlier = DAY1 - pd.Timedelta(days=1)
+    with pytest.raises(UserError, match="latest run"):
+        run_daily(
+            "world", params, database_url=runs["db"], tracking_uri="unused",
+            now=DAY2 + pd.Timedelta(hours=8), as_of=earlier, out=runs["dir"] / "reports",
+            champion=champion, history=history,
+        )  # fmt: skip
+    assert {k: len(store.rows(k)) for k in before} == before
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")
