@@ -210,9 +210,11 @@ def iter_frames(
         return
     with path.open("rb") as f:
         try:
+            # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
-                f, dtype=str, chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False
-            )
+                f, dtype=str, chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False,
+                keep_default_na=False, na_values=[""],
+            )  # fmt: skip
             last = 0
             for df in reader:
                 df.index = pd.RangeIndex(start, start + len(df))

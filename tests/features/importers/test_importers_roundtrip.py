@@ -137,6 +137,21 @@ def test_salesforce_without_escalation_times_dates_them_at_creation(tmp_path, pa
     assert sorted(set(at_creation.index)) == ["00001001", "00001005"]  # the IsEscalated flags
 
 
+def test_the_text_na_in_an_export_is_text_not_missing(tmp_path, params):
+    """Country/Region "NA" (North America) stays a region; only an empty cell is missing."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in INPUTS["hubspot"]:
+        (src / name).write_bytes((DATA / "hubspot" / name).read_bytes())
+    companies = (src / "companies.csv").read_text(encoding="utf-8").replace(",Germany,", ",NA,", 1)
+    (src / "companies.csv").write_text(companies, encoding="utf-8")
+    out = tmp_path / "out"
+    files = [str(src / f) for f in INPUTS["hubspot"]]
+    assert main(["import", "hubspot", *files, "--out", str(out)]) == 0
+    h = load_history(str(out), params.contract, NOW)
+    assert h.accounts.set_index("account_id").loc["5101", "region"] == "NA"
+
+
 def test_jira_mapping(tmp_path, params):
     assert run_import("jira", INPUTS["jira"], tmp_path) == 0
     h = load_history(str(tmp_path), params.contract, NOW)
