@@ -6,6 +6,7 @@ is no more than `tolerance` worse than the champion's, in the metric's own direc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,12 +37,15 @@ def decide(
     worse = []
     for target, c in challenger.items():
         old = champion[target]
+        if math.isnan(old) and not math.isnan(c):
+            continue  # the champion cannot score this head (no head, no labels): not worse
         delta = (c - old) if higher else (old - c)
-        if not delta >= -params.tolerance:  # NaN counts as worse
+        if not delta >= -params.tolerance:  # a challenger's NaN counts as worse
             worse.append(f"{target} {params.primary_metric} {c:.4f} vs champion {old:.4f}")
     if worse:
         return Decision(
             False, f"challenger worse beyond tolerance {params.tolerance}: " + "; ".join(worse)
         )
     shown = ", ".join(f"{t} {challenger[t]:.4f} vs {champion[t]:.4f}" for t in challenger)
+    # (a champion's nan: it had no score for that head)
     return Decision(True, f"challenger not worse on {params.primary_metric} ({shown})")

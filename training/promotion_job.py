@@ -118,7 +118,15 @@ def promote(
         raise UserError(f"version {challenger} is already champion")
     dates, window = window_dates(history, params)
     metric = params.promotion.primary_metric
-    ch_scores = score_version(download_bundle(name, challenger), history, dates, params)
+    ch_bundle = download_bundle(name, challenger)
+    lacking = [t for t in params.model.targets if t not in ch_bundle.heads]
+    if lacking:  # the daily run and the service score every head: such a model cannot serve
+        raise UserError(
+            f"version {challenger} has no head for {lacking} (trained on data without those "
+            "labels, e.g. no churn table); `escrisk daily` and the service need every head of "
+            "model.targets, so it cannot become champion. Train on data that has them."
+        )
+    ch_scores = score_version(ch_bundle, history, dates, params)
     cp_scores = (
         None
         if champion is None

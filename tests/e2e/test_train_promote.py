@@ -51,6 +51,18 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     assert main(["promote", str(world), "--params", str(good), "--force", "--reason", "test"]) == 0
     assert alias_version(client, "escalation-risk", CHAMPION) == "2"
 
+    # a model trained without churn labels cannot serve (daily and the service score both heads)
+    nochurn = tmp_path / "nochurn"
+    nochurn.mkdir()
+    for f in world.glob("*.parquet"):
+        if f.stem != "churn":
+            (nochurn / f.name).write_bytes(f.read_bytes())
+    assert main(["train", str(nochurn), "--params", str(good)]) == 0
+    capsys.readouterr()
+    assert main(["promote", str(nochurn), "--params", str(good), "--force", "--reason", "x"]) == 1
+    assert "no head for ['churn_90d']" in capsys.readouterr().err
+    assert alias_version(client, "escalation-risk", CHAMPION) == "2"
+
     hist = promotion_history("escalation-risk")
     assert hist["promoted"].tolist() == ["True", "False", "True"]
     assert main(["models", "--params", str(good)]) == 0

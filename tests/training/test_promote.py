@@ -16,6 +16,9 @@ from training.promote import decide
         ("brier", {"e": 0.050, "c": 0.02}, {"e": 0.060, "c": 0.02}, True),  # lower is better
         ("brier", {"e": 0.070, "c": 0.02}, {"e": 0.060, "c": 0.02}, False),
         ("pr_auc", {"e": float("nan"), "c": 0.3}, {"e": 0.4, "c": 0.3}, False),  # NaN is worse
+        # a champion without a score for a head (it had no such head) is beaten there
+        ("pr_auc", {"e": 0.40, "c": 0.94}, {"e": 0.40, "c": float("nan")}, True),
+        ("pr_auc", {"e": 0.30, "c": 0.94}, {"e": 0.40, "c": float("nan")}, False),
     ],
 )
 def test_gate(params, metric, challenger, champion, promote):
