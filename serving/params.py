@@ -489,7 +489,52 @@ class Params(StrictModel):
             update={"evaluation": ev.model_copy(update={"alert_thresholds": filled})}
         )
 
+    @model_validator(mode="after")
+    def _names_known(self) -> Params:
+        """Names one section gives to another's things must exist: a misspelled feature in a
+        rule would otherwise be skipped silently, an unknown target fail in the middle of
+        training, an unknown level or language only when the command runs."""
+        from features.build import full_spec
+        from serving.notify import check_config
 
+        problems = [
+            f"model.targets: {t!r} is not a label (known: {list(LABELS)})"
+            for t in self.model.targets
+            if t not in LABELS
+        ]
+        features = set(full_spec(self.features).names)
+        problems += [
+            f"model.monotone: {name!r} is not a feature (see docs/features.md)"
+            for name in self.model.monotone
+            if name not in features
+        ]
+        problems += [
+            f"model.health_score[{i}].feature: {rule.feature!r} is not a feature"
+            for i, rule in enumerate(self.model.health_score)
+            if rule.feature not in features
+        ]
+        if self.replay.flag_level not in self.ladder.levels:
+            problems.append(
+                f"replay.flag_level: {self.replay.flag_level!r} is not a ladder level "
+                f"(known: {list(self.ladder.levels)})"
+            )
+        for key, value in (
+            ("daily.language", self.daily.language),
+            ("ui.language", self.ui.language),
+            ("notifications.default_language", self.notifications.default_language),
+        ):
+            if value not in LANGUAGES:
+                problems.append(f"{key}: {value!r} is not one of {list(LANGUAGES)}")
+        try:
+            check_config(self.ladder, self.notifications)
+        except UserError as exc:
+            problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+LANGUAGES = ("en", "de")  # the languages of reasons, lists, reports and the page
 HEADS = ("escalation", "churn")  # the model's heads; each scores `<head>_risk`
 
 
@@ -590,6 +635,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """YAML reads 2025-13-24 as a date and fails with a bare ValueError: say where."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+        ) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from features.errors import UserError
 from features.params import StrictModel
@@ -354,5 +354,7 @@ class PromotionParams(StrictModel):
 class LabelParams(StrictModel):
     """Label horizons: an event in [as_of, as_of + horizon) makes the snapshot positive."""
 
-    escalation_days: int = Field(ge=1, description="horizon of escalation_30d, in days")
-    churn_days: int = Field(ge=1, description="horizon of churn_90d, in days")
+    escalation_days: StrictInt = Field(
+        ge=1, le=366, description="horizon of escalation_30d, in days"
+    )
+    churn_days: StrictInt = Field(ge=1, le=730, description="horizon of churn_90d, in days")

@@ -167,3 +167,44 @@ def test_alert_threshold_null_without_a_ladder_entry_for_a_head_says_so():
     base["evaluation"]["alert_threshold"] = None
     with pytest.raises(UserError, match=r"evaluation.*no ladder level has an entry for churn_risk"):
         parse_params(base)
+
+
+@pytest.mark.parametrize(
+    "overlay, named",
+    [
+        ({"model": {"targets": ["escalation_30d", "churn_90dd"]}}, "model.targets: 'churn_90dd'"),
+        ({"model": {"monotone": {"csat_mean_90dd": -1}}}, "model.monotone: 'csat_mean_90dd'"),
+        ({"replay": {"flag_level": "L5"}}, "replay.flag_level: 'L5'"),
+        ({"daily": {"language": "fr"}}, "daily.language: 'fr'"),
+        ({"ui": {"language": "fr"}}, "ui.language: 'fr'"),
+        ({"notifications": {"default_language": "fr"}}, "notifications.default_language"),
+    ],
+)
+def test_names_given_across_sections_must_exist(overlay, named):
+    """A misspelled feature, label, level or language is an error at load naming the key, not
+    a rule skipped silently or a failure in the middle of a job."""
+    with pytest.raises(UserError) as exc:
+        _with(overlay)
+    assert named in str(exc.value)
+
+
+def test_health_score_features_must_exist():
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["model"]["health_score"][0]["feature"] = "tickets_300d"
+    with pytest.raises(UserError, match=r"health_score\[0\].feature: 'tickets_300d'"):
+        parse_params(raw)
+
+
+def test_an_owner_without_an_address_is_named():
+    raw = read_yaml(ROOT / "params.yaml")
+    del raw["notifications"]["recipients"]["exec_sponsor"]
+    with pytest.raises(UserError, match="notifications.recipients.exec_sponsor"):
+        parse_params(raw)
+
+
+def test_an_impossible_date_names_its_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("min_date: 1990-01-01", "min_date: 1990-13-45"), encoding="utf-8")
+    with pytest.raises(UserError, match=r"'1990-13-45' is not a valid date[\s\S]*line \d+"):
+        load_params(path)
