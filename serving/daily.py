@@ -48,7 +48,17 @@ from serving.reasons import (
     to_probability,
     why_changed,
 )
-from serving.risklist import csv_frame, deltas, filtered, level_changed, priority, rank, top_texts
+from serving.risklist import (
+    csv_frame,
+    deltas,
+    filter_tag,
+    filtered,
+    level_changed,
+    priority,
+    rank,
+    top_texts,
+    write_csv,
+)
 from serving.scoring import ScoringModel, contributions, frame_rows
 from serving.store import JsonText, Store
 
@@ -463,8 +473,14 @@ def run_daily(
         with steps.step("step_report"):
             try:
                 out.mkdir(parents=True, exist_ok=True)
+                # the day's list and report are always whole; a filtered run's view is a file
+                # of its own beside them
                 csv_path = out / f"risk-list-{day.isoformat()}.csv"
-                csv_frame(shown).to_csv(csv_path, index=False, encoding="utf-8")
+                write_csv(csv_frame(ranked), csv_path)
+                tag = filter_tag(owner, min_level, top)
+                if tag:
+                    csv_path = out / f"risk-list-{day.isoformat()}-{tag}.csv"
+                    write_csv(csv_frame(shown), csv_path)
             except OSError as exc:
                 raise UserError(f"{out}: cannot write the risk list ({exc.strerror})") from None
             drift = None
@@ -505,7 +521,7 @@ def run_daily(
                     levels=levels,
                     today=ranked[["escalation_risk", "churn_risk", "level"]],
                     trend=daily.trend(day, p.trend_runs),
-                    top=csv_frame(shown.head(p.terminal_rows)),
+                    top=csv_frame(ranked.head(p.terminal_rows)),
                     history=hk,
                     ladder=lk,
                     drift=drift,

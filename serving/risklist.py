@@ -6,7 +6,9 @@ formula in params.yaml `daily.priority`), ties by escalation risk, then account 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,3 +111,31 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     due = pd.to_datetime(out["due_at"], utc=True)
     out["due_at"] = due.dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(due.notna(), "")
     return out
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The list as a CSV that spreadsheets open safely: UTF-8 with a byte-order mark (so Excel
+    shows umlauts), and text that a spreadsheet would take for a formula (an account named
+    "=HYPERLINK(...)") prefixed with an apostrophe."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            text = out[c]
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+            out[c] = text.where(~risky, "'" + text.astype(str))
+    out.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def filter_tag(owner: str | None, min_level: str | None, top: int | None) -> str:
+    """A file-name part naming the filters of a run ("" without filters)."""
+    parts = []
+    if owner is not None:
+        parts.append("owner-" + (re.sub(r"[^0-9A-Za-z]+", "-", owner).strip("-").lower() or "x"))
+    if min_level is not None:
+        parts.append("min-" + re.sub(r"[^0-9A-Za-z]+", "-", min_level))
+    if top is not None:
+        parts.append(f"top-{top}")
+    return "-".join(parts)

@@ -22,8 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Scores every active account with the champion model, explains the scores, applies the "
             "escalation ladder (level changes go to the audit store and the notification outbox), "
             "stores the day's scores, and writes DIR/risk-list-YYYY-MM-DD.csv and "
-            "DIR/report-YYYY-MM-DD.html. Running a day twice records nothing twice. Database: "
-            "ESCRISK_DATABASE_URL; model registry: MLFLOW_TRACKING_URI."
+            "DIR/report-YYYY-MM-DD.html (always the whole list; with --owner, --min-level or "
+            "--top the terminal shows that view and it is also written as "
+            "DIR/risk-list-YYYY-MM-DD-<filters>.csv). Running a day twice records nothing twice; "
+            "a day before the latest run is refused (see `escrisk replay` for past days). "
+            "Database: ESCRISK_DATABASE_URL; model registry: MLFLOW_TRACKING_URI."
         ),
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of table files or a database URL")

@@ -224,7 +224,10 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     )
     assert code == 0
     assert (out / f"risk-list-{day}.csv").is_file() and (out / f"report-{day}.html").is_file()
-    assert len(pd.read_csv(out / f"risk-list-{day}.csv")) == 5
+    # a filtered run writes its view beside the day's whole list, never over it
+    whole = pd.read_csv(out / f"risk-list-{day}.csv")
+    assert len(pd.read_csv(out / f"risk-list-{day}-top-5.csv")) == 5 and len(whole) > 5
+    assert (out / f"risk-list-{day}.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel: UTF-8
     assert "Tägliche Risikoliste" in capsys.readouterr().out
     assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1
 
@@ -255,3 +258,23 @@ def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, para
         got, d = latest_score(runs["db"], aid), decided[aid]
         assert got is not None and got["owners"] == list(d.owners) and d.owners
         assert (got["team"], got["priority"]) == (d.team, d.priority) and d.team and d.priority
+
+
+def test_csv_text_a_spreadsheet_would_run_is_defused(tmp_path):
+    from serving.risklist import write_csv
+
+    frame = pd.DataFrame(
+        {"account_name": ["=HYPERLINK(\"http://x\")", "Acme", "+1", "@SUM(A1)", "Jürgen Größ"],
+         "delta_prev": [-0.03, 0.01, 0.0, 0.2, -0.1]}
+    )  # fmt: skip
+    path = tmp_path / "l.csv"
+    write_csv(frame, path)
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["account_name"].tolist() == [
+        '\'=HYPERLINK("http://x")',
+        "Acme",
+        "'+1",
+        "'@SUM(A1)",
+        "Jürgen Größ",
+    ]
+    assert back["delta_prev"].tolist() == [-0.03, 0.01, 0.0, 0.2, -0.1]  # numbers stay numbers
