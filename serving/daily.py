@@ -28,6 +28,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.errors import UserError
+from features.pointintime import data_end
 from serving.daily_text import t
 from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
@@ -85,6 +86,8 @@ class DailyResult:
     drift: DriftReport | None
     delivery: Any = None
     seconds: dict[str, float] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # feature families left out
+    data_end: pd.Timestamp | None = None  # the source's latest event
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -534,8 +537,9 @@ def run_daily(
                 raise UserError(f"{html_path}: cannot write the report ({exc.strerror})") from None
         store.close()
         return DailyResult(
-            day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds
-        )
+            day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
+            unavailable=dict(fs.unavailable), data_end=data_end(history),
+        )  # fmt: skip
 
 
 def _target(reference: dict[str, Any], head: str) -> str:

@@ -60,6 +60,9 @@ def _as_of(value: str | None) -> pd.Timestamp | None:
     return None if value is None else parse_day(value, "--as-of")
 
 
+STALE_DAYS = 7  # a source whose newest event is older than this before as_of is called out
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import (
@@ -122,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
+    for family, why in sorted(result.unavailable.items()):
+        console.print(f"[yellow]{t('unavailable', lang, family=family, why=why)}[/]")
+    lag = (
+        None if result.data_end is None else (pd.Timestamp(result.day, tz="UTC") - result.data_end)
+    )
+    if lag is not None and lag > pd.Timedelta(days=STALE_DAYS):
+        end = result.data_end.date() if result.data_end is not None else None
+        console.print(f"[bold yellow]{t('stale', lang, end=end, days=lag.days, day=result.day)}[/]")
     if result.drift is not None and result.drift.retrain:
         console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
     console.print(t("written", lang, csv=result.csv_path, html=result.html_path))

@@ -278,3 +278,26 @@ def test_csv_text_a_spreadsheet_would_run_is_defused(tmp_path):
         "Jürgen Größ",
     ]
     assert back["delta_prev"].tolist() == [-0.03, 0.01, 0.0, 0.2, -0.1]  # numbers stay numbers
+
+
+def test_cli_says_what_is_left_out_and_when_the_data_is_old(
+    history, model_store, champion, tmp_path, monkeypatch, capsys
+):
+    """A source without usage data, whose newest event lies weeks before the day scored: the
+    run says both, instead of scoring silently as if usage and tickets had stopped."""
+    from dataclasses import replace
+
+    from features.pointintime import history_at
+    from features.sources import write_tables
+
+    old = replace(history_at(history, TODAY - pd.Timedelta(days=20)), usage=None)
+    src = tmp_path / "old"
+    write_tables({n: old.table(n) for n in ("accounts", "tickets", "escalations", "churn")
+                  if old.table(n) is not None}, src, fmt="csv")  # fmt: skip
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    day = str(TODAY.date())
+    assert main(["daily", str(src), "--as-of", day, "--out", str(tmp_path), "--no-send"]) == 0
+    out = capsys.readouterr().out
+    assert "Left out: the usage features" in out
+    assert "newest event is from" in out and "days before " + day in out
