@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -67,11 +68,25 @@ def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]
     n = len(subject)
     if not phrases or not n:
         return np.zeros(n, dtype=bool)
-    pattern = "|".join(re.escape(p) for p in phrases)
-    text = pa.array(np.concatenate([subject, body]), type=pa.large_string(), from_pandas=True)
+    # composed form on both sides: "Kündigung" typed as u + combining diaeresis (as macOS and
+    # some exports write it) is the same word
+    pattern = "|".join(re.escape(unicodedata.normalize("NFC", p)) for p in phrases)
+    text = pa.array(
+        _composed(np.concatenate([subject, body])), type=pa.large_string(), from_pandas=True
+    )
     hit = pc.match_substring_regex(text, pattern=pattern, ignore_case=True)
     found = hit.fill_null(False).to_numpy(zero_copy_only=False)
     return found[:n] | found[n:]
+
+
+def _composed(texts: np.ndarray) -> np.ndarray:
+    """The texts in Unicode's composed form (NFC); ASCII and already composed texts as they are.
+    (Arrow's own utf8_normalize is not used: pyarrow 25 returns the decomposed form for "NFC".)"""
+    out = texts.copy()
+    for i, v in enumerate(out.tolist()):
+        if isinstance(v, str) and not v.isascii() and not unicodedata.is_normalized("NFC", v):
+            out[i] = unicodedata.normalize("NFC", v)
+    return out
 
 
 def compute(ctx: Context) -> Columns:
@@ -115,7 +130,7 @@ def notice_flags(
 def notice_test(phrases: tuple[str, ...]) -> str:
     """The name the flags of this phrase list are cached under (the same in every process)."""
     digest = hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()[:16]
-    return f"notice-{digest}"
+    return f"notice-nfc-{digest}"  # "nfc": matched on composed text (earlier flags are redone)
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

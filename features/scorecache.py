@@ -105,9 +105,15 @@ def kept_scores(
         yield s
         return
     path = cache_file(directory, s)
-    # session-5 files (keyed by Python's per-process text hashes) can never match: drop them
+    # session-5 files (keyed by Python's per-process text hashes) can never match, nor can an
+    # earlier version's of the same scorer ("texts-lexicon-v1-..." once "-v2-" scores): drop them
     with contextlib.suppress(OSError):
         path.with_name(path.name.replace("texts-", "sentiment-", 1)).unlink(missing_ok=True)
+        family = re.match(r"(texts-.+?-v)\d+-", path.name)
+        stem = family.group(1) if family else ""
+        for old in path.parent.glob(f"{stem}*.npz") if stem else ():
+            if old != path and re.match(rf"{re.escape(stem)}\d+-", old.name):
+                old.unlink(missing_ok=True)
     s.remember(*read_scores(path))
     try:
         yield s

@@ -9,6 +9,8 @@ computes anyway: a new process reads them without joining or hashing any text a 
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -58,8 +60,15 @@ def ticket_texts(history: History, rows: np.ndarray | None = None) -> list[str]:
         subject, body = subject[rows], body[rows]
     infer = pd.api.types.infer_dtype
     if infer(subject, skipna=False) == "string" and infer(body, skipna=False) == "string":
-        return (subject + "\n" + body).tolist()
-    return [f"{_text(s)}\n{_text(b)}" for s, b in zip(subject.tolist(), body.tolist(), strict=True)]
+        texts = (subject + "\n" + body).tolist()
+    else:
+        texts = [
+            f"{_text(s)}\n{_text(b)}" for s, b in zip(subject.tolist(), body.tolist(), strict=True)
+        ]
+    # composed form: a word typed with combining marks (u + diaeresis) is the same word
+    return [
+        t if unicodedata.is_normalized("NFC", t) else unicodedata.normalize("NFC", t) for t in texts
+    ]
 
 
 def _account_languages(history: History, ids: np.ndarray) -> list[str]:

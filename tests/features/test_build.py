@@ -313,3 +313,26 @@ def test_pages_faulted_in_ahead_keep_what_is_written_meanwhile(params, make_hist
     with mock.patch.object(build, "PREFAULT_BYTES", 0):
         ahead = build_features(history, grid, params.features).frame
     pdt.assert_frame_equal(ahead, plain, check_exact=True)
+
+
+def test_text_with_combining_marks_reads_as_its_composed_form(params, make_history):
+    """ "Kündigung" typed as u + combining diaeresis (macOS, some exports) is the same word for
+    the notice phrases and for sentiment as the composed form."""
+    import unicodedata
+
+    history = make_history(4, 3)
+    grid = as_of_grid(history, params.features)[-2:]
+    t = history.tickets.copy()
+    recent = t.index[
+        (t["created_at"] < grid[-1]) & (t["created_at"] >= grid[-1] - pd.Timedelta(days=60))
+    ]
+    t.loc[recent[0], "body"] = "Hiermit erfolgt die Kündigung unseres Vertrags."
+    composed = replace(history, tickets=t)
+    t2 = t.copy()
+    t2.loc[recent[0], "body"] = unicodedata.normalize("NFD", t.loc[recent[0], "body"])
+    decomposed = replace(history, tickets=t2)
+    assert t2.loc[recent[0], "body"] != t.loc[recent[0], "body"]
+    a = build_features(composed, grid, params.features).frame
+    b = build_features(decomposed, grid, params.features).frame
+    pdt.assert_frame_equal(a, b, check_exact=True)
+    assert a["notice_tickets_90d"].sum() > 0

@@ -182,6 +182,20 @@ def test_a_file_of_the_old_format_is_dropped(tmp_path):
     assert not old.exists() and cache_file(tmp_path, s).exists()
 
 
+def test_an_earlier_version_of_the_scorer_has_its_file_dropped(tmp_path):
+    class Versioned(Counting):
+        cache_id = "lexicon-v2-x1"
+
+    s = CachedScorer(Versioned())
+    stale = tmp_path / "texts-lexicon-v1-x1.npz"
+    other = tmp_path / "texts-lexicon-vader-x1.npz"  # another scorer: kept
+    for f in (stale, other):
+        f.write_bytes(b"...")
+    with kept_scores(tmp_path, s) as k:
+        k.scores(TEXTS, LANGS)
+    assert not stale.exists() and other.exists() and cache_file(tmp_path, s).exists()
+
+
 def test_remember_adds_to_what_the_process_knows():
     """A file entry that knows less (no score) does not erase a score this process has, which
     stays to be saved; one that knows the same makes it saved."""
