@@ -91,8 +91,9 @@ def _read_file(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".csv":
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            header = _csv_header(path)
+            sep = csv_delimiter(path)
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
+            header = _csv_header(path, sep)
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
             return df
@@ -117,9 +118,23 @@ def _read_file(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(path: Path, sep: str = ",") -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as f:
-        return next(csv.reader(f), [])
+        return next(csv.reader(f, delimiter=sep), [])
+
+
+def csv_delimiter(path: Path) -> str:
+    """"," unless the header line is one field under commas and splits under ";" or a tab:
+    spreadsheets in German and other locales save CSV with semicolons."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            line = f.readline()
+    except (OSError, UnicodeDecodeError):
+        return ","  # the reader reports it
+    for sep in (",", ";", "\t"):
+        if len(next(csv.reader([line], delimiter=sep), [])) > 1:
+            return sep
+    return ","
 
 
 def write_tables(

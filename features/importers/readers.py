@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from features.errors import UserError
+from features.sources import csv_delimiter
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -213,7 +214,7 @@ def iter_frames(
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False,
-                keep_default_na=False, na_values=[""],
+                keep_default_na=False, na_values=[""], sep=csv_delimiter(path),
             )  # fmt: skip
             last = 0
             for df in reader:

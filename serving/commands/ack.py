@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="acknowledge an account's escalation (stops the time-based escalation)",
         description="Record that the owner has seen the account's current ladder level.",
     )
-    parser.add_argument("account_id", metavar="ACCOUNT_ID", help="the account, as in the risk list")
+    parser.add_argument(
+        "account_id", type=str.strip, metavar="ACCOUNT_ID", help="the account, as in the risk list"
+    )
     add_by_option(parser)
     parser.add_argument("--note", help="free text kept in the audit trail")
     parser.add_argument(

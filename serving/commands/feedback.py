@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agree or disagree with an account's latest flag",
         description="Record whether the CSM confirms the account's latest escalation flag.",
     )
-    parser.add_argument("account_id", metavar="ACCOUNT_ID", help="the account, as in the risk list")
+    parser.add_argument(
+        "account_id", type=str.strip, metavar="ACCOUNT_ID", help="the account, as in the risk list"
+    )
     verdict = parser.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--agree", dest="agree", action="store_true", help="the flag was right")
     verdict.add_argument(

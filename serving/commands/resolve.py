@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="resolve an account's escalation with an outcome",
         description="Record how the account's current flag ended (outcomes: ladder.outcomes in params.yaml).",
     )
-    parser.add_argument("account_id", metavar="ACCOUNT_ID", help="the account, as in the risk list")
+    parser.add_argument(
+        "account_id", type=str.strip, metavar="ACCOUNT_ID", help="the account, as in the risk list"
+    )
     parser.add_argument(
         "--outcome", required=True, help="one of ladder.outcomes, e.g. saved, churned"
     )

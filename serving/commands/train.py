@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, positive_int, utc_now
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--backtest",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="K",
         help="rolling-origin backtest over K test windows (default: 1, none)",

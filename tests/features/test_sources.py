@@ -229,3 +229,14 @@ def test_postgres_round_trip(params, history):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, params):
+    """German spreadsheets save CSV with semicolons: such a folder loads as the same tables."""
+    semi = tmp_path / "semicolon"
+    semi.mkdir()
+    for f in world.glob("*.csv"):
+        frame = pd.read_csv(f, dtype=str, keep_default_na=False)
+        frame.to_csv(semi / f.name, sep=";", index=False)
+    assert_same(load_history(str(world), params.contract, NOW),
+                load_history(str(semi), params.contract, NOW))  # fmt: skip
