@@ -124,7 +124,7 @@ def _csv_header(path: Path, sep: str = ",") -> list[str]:
 
 
 def csv_delimiter(path: Path) -> str:
-    """"," unless the header line is one field under commas and splits under ";" or a tab:
+    """A comma, unless the header line is one field under commas and splits under ";" or a tab:
     spreadsheets in German and other locales save CSV with semicolons."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
