@@ -7,8 +7,6 @@ module; a family whose table is absent or empty is left out and reported, never 
 
 from __future__ import annotations
 
-import ctypes
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -131,7 +129,6 @@ def build_features(
     # holding every column twice (as columns and as the frame) and faulting in fresh pages
     row_of = {f.name: j for j, f in enumerate(f for f in wanted.features if f.dtype == "float")}
     block = np.empty((len(row_of), len(snaps)), dtype=np.float64)
-    filler = _fault_in(block)
     for fam in FAMILIES:
         infos = by_family.get(fam.FAMILY)
         if not infos:
@@ -146,39 +143,10 @@ def build_features(
                 values = block[row_of[info.name]]
             columns[info.name] = values
         del built
-    if filler is not None:
-        filler.join()
     missing = wanted_names - set(columns)
     if missing:  # a spec naming features no family builds (e.g. from a newer version)
         raise UserError(f"feature spec names unknown features: {sorted(missing)}")
     return FeatureSet(columns, wanted, unavailable, block)
-
-
-PREFAULT_BYTES = 64 << 20  # blocks at least this large get their pages faulted in ahead
-_MADV_POPULATE_WRITE = 23  # Linux 5.14+
-
-
-def _fault_in(block: np.ndarray) -> threading.Thread | None:
-    """Have the kernel back a large block's pages from another thread while the families
-    compute (madvise POPULATE_WRITE: the pages' contents are left as they are, so the rows the
-    families write meanwhile are safe). A fresh page costs microseconds in the kernel; hundreds
-    of thousands of them are a sizeable part of a large build, which the second core can take.
-    Elsewhere (no Linux, an older kernel) the pages are faulted in as they are written."""
-    if block.nbytes < PREFAULT_BYTES:
-        return None
-    try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    page = 4096
-    start = -(-block.ctypes.data // page) * page
-    length = (block.ctypes.data + block.nbytes - start) // page * page
-    thread = threading.Thread(
-        target=madvise, args=(start, length, _MADV_POPULATE_WRITE), daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def snapshots(history: History, t: np.ndarray) -> Snapshots:

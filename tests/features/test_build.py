@@ -293,28 +293,6 @@ def test_window_edges_counted_per_cell_equal_searched_ones(params, make_history,
     pdt.assert_frame_equal(counted, searched, check_exact=True)
 
 
-def test_pages_faulted_in_ahead_keep_what_is_written_meanwhile(params, make_history):
-    """The block's pages are populated from another thread while rows are written: whatever
-    the interleaving, the rows hold what was written (and a build prefaulting its block, forced
-    on a small world, is the same frame to the bit)."""
-    from features import build
-
-    block = np.empty((40, 300_000))  # 96 MB, above PREFAULT_BYTES
-    thread = build._fault_in(block)
-    rows = np.random.default_rng(3).random((40, 300_000))
-    for i in range(40):
-        block[i] = rows[i]
-    if thread is not None:
-        thread.join()
-    assert np.array_equal(block, rows)
-    history = make_history(8, 4)
-    grid = as_of_grid(history, params.features)[-3:]
-    plain = build_features(history, grid, params.features).frame
-    with mock.patch.object(build, "PREFAULT_BYTES", 0):
-        ahead = build_features(history, grid, params.features).frame
-    pdt.assert_frame_equal(ahead, plain, check_exact=True)
-
-
 def test_text_with_combining_marks_reads_as_its_composed_form(params, make_history):
     """ "Kündigung" typed as u + combining diaeresis (macOS, some exports) is the same word for
     the notice phrases and for sentiment as the composed form."""
