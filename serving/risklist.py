@@ -124,8 +124,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     for c in out.columns:
         if out[c].dtype == object:
             text = out[c]
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
-            out[c] = text.where(~risky, "'" + text.astype(str))
+            try:
+                risky = text.str.startswith(FORMULA_START, na=False)
+            except AttributeError:  # not text (e.g. dates as objects)
+                continue
+            if risky.any():
+                out[c] = text.where(~risky, "'" + text.astype(str))
     out.to_csv(path, index=False, encoding="utf-8-sig")
 
 
