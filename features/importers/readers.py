@@ -78,7 +78,9 @@ def _first_char(path: Path) -> bytes:
 
 
 def _unwrap(obj: Any) -> list[dict] | None:
-    if isinstance(obj, dict):
+    """The records of an API page ({"audits": [...], "next_page": ...}); None for a record, even
+    one holding a list under such a key (a Zendesk audit's "events"): records have an id."""
+    if isinstance(obj, dict) and "id" not in obj:
         for key in WRAPPERS:
             v = obj.get(key)
             if isinstance(v, list) and (not v or isinstance(v[0], dict)):

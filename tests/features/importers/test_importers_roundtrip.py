@@ -152,6 +152,28 @@ def test_the_text_na_in_an_export_is_text_not_missing(tmp_path, params):
     assert h.accounts.set_index("account_id").loc["5101", "region"] == "NA"
 
 
+def test_zendesk_audits_as_json_lines_equal_the_page_document(tmp_path, params):
+    """One audit record per line (each with its "events" list) reads as the same audits as the
+    API's page document {"audits": [...]}."""
+    import json
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in INPUTS["zendesk"]:
+        (src / name).write_bytes((DATA / "zendesk" / name).read_bytes())
+    audits = json.loads((src / "ticket_audits.json").read_text(encoding="utf-8"))["audits"]
+    (src / "ticket_audits.json").unlink()
+    lines = src / "ticket_audits.jsonl"
+    lines.write_text("".join(json.dumps(a) + "\n" for a in audits), encoding="utf-8")
+    files = [str(src / n) for n in INPUTS["zendesk"] if n != "ticket_audits.json"] + [str(lines)]
+    assert main(["import", "zendesk", *files, "--out", str(tmp_path / "lines")]) == 0
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path / "page") == 0
+    a = load_history(str(tmp_path / "lines"), params.contract, NOW)
+    b = load_history(str(tmp_path / "page"), params.contract, NOW)
+    pd.testing.assert_frame_equal(a.escalations, b.escalations)
+    pd.testing.assert_frame_equal(a.tickets, b.tickets)
+
+
 def test_jira_mapping(tmp_path, params):
     assert run_import("jira", INPUTS["jira"], tmp_path) == 0
     h = load_history(str(tmp_path), params.contract, NOW)
