@@ -258,6 +258,7 @@ class DeliveryReport:
     retrying: int
     failed: int  # gave up after max_attempts
     skipped: int  # claimed by another sender
+    errors: tuple[str, ...] = ()  # the distinct reasons of this call's failures (type: message)
 
 
 def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
@@ -278,6 +279,7 @@ def deliver(
     record is never touched."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
     sent = retrying = failed = skipped = 0
+    errors: list[str] = []
     for row in store.due_messages(now, lease, limit):
         if not store.claim(row["id"], now, lease):
             skipped += 1
@@ -289,21 +291,19 @@ def deliver(
             notifier.send(row)
         except Exception as exc:
             attempts = row["attempts"] + 1
+            reason = f"{type(exc).__name__}: {exc}"
+            if reason not in errors:
+                errors.append(reason)
             if attempts >= retry.max_attempts:
-                store.mark_failed(row["id"], now, f"{type(exc).__name__}: {exc}", None)
+                store.mark_failed(row["id"], now, reason, None)
                 failed += 1
             else:
-                store.mark_failed(
-                    row["id"],
-                    now,
-                    f"{type(exc).__name__}: {exc}",
-                    now + backoff(row["attempts"], retry),
-                )
+                store.mark_failed(row["id"], now, reason, now + backoff(row["attempts"], retry))
                 retrying += 1
             continue
         store.mark_sent(row["id"], now)
         sent += 1
-    return DeliveryReport(sent, retrying, failed, skipped)
+    return DeliveryReport(sent, retrying, failed, skipped, tuple(errors))
 
 
 def record_and_plan(

@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
+        for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
+            console.print(f"  [yellow]{reason}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{t('unavailable', lang, family=family, why=why)}[/]")
     lag = (

@@ -120,8 +120,9 @@ def summary(tables: Mapping[str, pd.DataFrame], end_date, months: int) -> str:
             escalations.loc[(opened >= lo) & (opened < hi), "account_id"].nunique() / n
         )
 
-    def mean(xs: list[float]) -> float:
-        return sum(xs) / len(xs) if xs else float("nan")
+    def mean(xs: list[float]) -> str:
+        """The average monthly rate; none when no whole month lies in the history."""
+        return f"{sum(xs) / len(xs):.2%}" if xs else "n/a (no whole month of history)"
 
     return "\n".join(
         [
@@ -129,7 +130,7 @@ def summary(tables: Mapping[str, pd.DataFrame], end_date, months: int) -> str:
             f"tickets: {len(tables['tickets'])}",
             f"escalations: {len(escalations)}",
             f"churned accounts: {len(churn)}",
-            f"monthly logo churn: {mean(churn_rates):.2%}",
-            f"accounts escalating per month: {mean(esc_rates):.2%}",
+            f"monthly logo churn: {mean(churn_rates)}",
+            f"accounts escalating per month: {mean(esc_rates)}",
         ]
     )

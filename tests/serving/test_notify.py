@@ -241,6 +241,8 @@ def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
         # no SMTP server yet and the webhook fails once
         first = deliver(store, notifiers_from(np_), np_.retry, NOW)
         assert (first.sent, first.retrying) == (1, 3)
+        assert first.errors and all(": " in e for e in first.errors)  # why, once per reason
+        assert len(set(first.errors)) == len(first.errors)
         rows = {r["channel"] + r["recipient"]: r for r in store.rows("outbox")}
         failed = [r for r in rows.values() if r["status"] == "pending"]
         assert all(r["attempts"] == 1 and r["last_error"] for r in failed)
@@ -253,7 +255,7 @@ def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
         )
         with Smtp(port) as inbox:
             second = deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=61))
-        assert (second.sent, second.retrying) == (3, 0)
+        assert (second.sent, second.retrying) == (3, 0) and second.errors == ()
         assert len(inbox.mails) == 2 and len(hook.received) == 2
         assert all(r["status"] == "sent" for r in store.rows("outbox"))
     finally:
