@@ -7,9 +7,10 @@ that defaults, unknown values and unparseable dates are handled, counted and rep
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from features.contract import TABLES
@@ -351,14 +352,18 @@ def truthy(v: object) -> bool:
     return str(v).strip().lower() in ("true", "1", "yes", "y", "t", "1.0")
 
 
-def dedupe_escalations(esc: pd.DataFrame, rep=None) -> pd.DataFrame:
-    """Signals of one event (a tag added and a priority raised in the same update) become one escalation."""
+def dedupe_escalations(esc: pd.DataFrame, rep=None, levels: Sequence[str] = ()) -> pd.DataFrame:
+    """Signals of one event (a tag added and a priority raised in the same update) become one
+    escalation, at the highest of their levels (in the contract's order, `levels`)."""
     if esc.empty:
         return esc
     keys = ["ticket_id", "opened_at"]
     reasons = esc.groupby(keys, sort=False)["reason"].agg(
         lambda r: "; ".join(dict.fromkeys(x for x in r if x))
     )
+    if levels and "level" in esc:
+        rank = esc["level"].map({lv: i for i, lv in enumerate(levels)}).fillna(-1)
+        esc = esc.iloc[np.argsort(-rank.to_numpy(), kind="stable")]
     first_rows = esc.drop_duplicates(keys).drop(
         columns=["reason", "escalation_id"], errors="ignore"
     )

@@ -119,7 +119,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     ]
     esc_rep.read = sum(len(f) for f in frames)
     esc = (
-        dedupe_escalations(pd.concat([f for f in frames if len(f)], ignore_index=True), esc_rep)
+        dedupe_escalations(
+            pd.concat([f for f in frames if len(f)], ignore_index=True),
+            esc_rep,
+            ctx.contract.escalation_levels,
+        )
         if esc_rep.read
         else frames[0]
     )

@@ -172,7 +172,11 @@ def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     rep.read = sum(len(f) for f in frames)
     if not rep.read:
         return escalation_frame([])
-    return dedupe_escalations(pd.concat([f for f in frames if len(f)], ignore_index=True), rep)
+    return dedupe_escalations(
+        pd.concat([f for f in frames if len(f)], ignore_index=True),
+        rep,
+        ctx.contract.escalation_levels,
+    )
 
 
 def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:

@@ -319,7 +319,7 @@ def _escalations(
         if any(len(f) for f in frames)
         else tag_esc
     )
-    return dedupe_escalations(combined, rep)
+    return dedupe_escalations(combined, rep, ctx.contract.escalation_levels)
 
 
 def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:

@@ -157,3 +157,24 @@ def test_unknown_time_zone_in_params_names_the_key():
     data["importers"]["naive_time_zone"] = "Mars/Olympus"
     with pytest.raises(UserError, match="importers.naive_time_zone"):
         parse_params(data)
+
+
+def test_signals_of_one_update_merge_at_their_highest_level():
+    """A priority raise (L1) and a reassignment to engineering (L3) in the same update are one
+    escalation, at L3, with both reasons."""
+    import pandas as pd
+
+    from features.importers.common import dedupe_escalations
+
+    at = pd.Timestamp("2024-01-03 10:00", tz="UTC")
+    esc = pd.DataFrame(
+        [
+            {"ticket_id": "T-1", "account_id": "A", "opened_at": at, "kind": "hierarchical",
+             "level": "L1", "reason": "priority raised"},
+            {"ticket_id": "T-1", "account_id": "A", "opened_at": at, "kind": "functional",
+             "level": "L3", "reason": "reassigned to Engineering"},
+        ]
+    )  # fmt: skip
+    one = dedupe_escalations(esc, levels=("L1", "L2", "L3"))
+    assert len(one) == 1 and one.loc[0, "level"] == "L3" and one.loc[0, "kind"] == "functional"
+    assert one.loc[0, "reason"] == "priority raised; reassigned to Engineering"
