@@ -61,18 +61,8 @@ def line_chart(
     def x(i: int) -> float:
         return left + (pw * i / (n - 1) if n > 1 else pw / 2)
 
-    def y(v: float) -> float:
-        return top + ph * (1 - min(max(v / top_value, 0.0), 1.0))
-
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
-    for level in ticks(top_value):
-        if level > top_value * (1 + 1e-9):
-            break
-        tick = _number(level, percent)
-        body.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{y(level):.1f}" y2="{y(level):.1f}" class="grid"/>'
-        )
-        body.append(_text(left - 4, y(level) + 4, tick, "end"))
+    y = _value_axis(body, values, (left, top, pw, ph), True, percent, top_value)
     for name, value in thresholds:
         if 0 <= value <= top_value:
             body.append(
