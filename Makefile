@@ -4,6 +4,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 ESCRISK := $(RUN) escrisk
 DEMO_DIR ?= demo-data
+# the demo's own state database: `escrisk daily` runs of your own (e.g. for today) cannot block it
+DEMO_DB ?= sqlite:///demo.db
 
 .PHONY: env demo test bench lint format
 
@@ -21,10 +23,10 @@ demo: env
 	$(ESCRISK) promote $(DEMO_DIR)
 	@# keep last: today's list for the demo world (its last day), the report, how to open the page
 	@as_of=$$($(RUN) python -c "import datetime as d; from serving.params import load_params; print(load_params().simulation.end_date - d.timedelta(days=1))") && \
-	  $(ESCRISK) daily $(DEMO_DIR) --as-of $$as_of --out reports --no-send && \
+	  ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) daily $(DEMO_DIR) --as-of $$as_of --out reports --no-send && \
 	  echo "" && echo "Report: reports/report-$$as_of.html (one self-contained file; open it in any browser, e.g. xdg-open reports/report-$$as_of.html)" && \
 	  echo "List:   reports/risk-list-$$as_of.csv" && \
-	  echo "Start the service: ESCRISK_API_TOKENS=demo-token ESCRISK_SOURCE=$(DEMO_DIR) $(ESCRISK) serve --port 3000" && \
+	  echo "Start the service: ESCRISK_API_TOKENS=demo-token ESCRISK_SOURCE=$(DEMO_DIR) ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) serve --port 3000" && \
 	  echo "Then open the CSM page at http://127.0.0.1:3000/ui and log in with the token demo-token" && \
 	  echo "Ask for an account: curl -s http://127.0.0.1:3000/account -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' -d '{\"account_id\": \"$$(sed -n 2p reports/risk-list-$$as_of.csv | cut -d, -f1)\"}'  (POST /score examples: docs/api.md)"
 
