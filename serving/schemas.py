@@ -21,7 +21,13 @@ MAX_USAGE_DAYS = 1500  # per account
 MAX_ESCALATIONS = 1000  # per account
 MAX_FEATURES = 1000  # per precomputed feature row
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# ids hold no control characters (a NUL cannot even be stored in PostgreSQL text)
+Id = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=200, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 Count = Annotated[int, Field(ge=0, le=10**12)]

@@ -617,7 +617,7 @@ class UiApp:
         session, form = got
         account_id = str(form.get("account_id") or "").strip()
         lang = self._lang(request)
-        if not account_id:
+        if not account_id or not account_id.isprintable():  # no id, or control characters
             return self.render(request, "error.html", status=400, message=text("no_account", lang))
         try:
             done = await run_in_threadpool(action, session, form, lang)

@@ -50,6 +50,11 @@ def test_token_from_file_is_accepted(client):
     assert r.status_code == 404
 
 
+def test_an_account_id_with_a_control_character_is_refused(client, auth):
+    r = client.post("/account", json={"account_id": "A\x00-1"}, headers=auth)
+    assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["account_id"], r.text
+
+
 def test_unknown_account_is_404_naming_it(client, auth):
     r = client.post("/account", json={"account_id": "ACC-999"}, headers=auth)
     assert r.status_code == 404
@@ -147,6 +152,11 @@ _DELETE = object()
         (("as_of",), "2999-01-01", ["as_of"]),
         (("as_of",), "1989-01-01", ["as_of"]),
         (("accounts",), [], ["accounts"]),
+        (
+            ("accounts", 0, "account", "account_id"),
+            "ACC\x00-001",
+            ["accounts", 0, "account", "account_id"],
+        ),
     ],
 )
 def test_bad_input_is_4xx_naming_the_field(client, auth, body_for, path, value, loc):

@@ -189,7 +189,7 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     assert [(a["by"], a["note"]) for a in acks] == [("Ann Example", "calling them")]
     again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
-    for missing in ({}, {"account_id": "  "}):
+    for missing in ({}, {"account_id": "  "}, {"account_id": "A\x00-1"}):
         r = client.post("/ack", data={**missing, "csrf": csrf_of(page)})
         assert r.status_code == 400 and "account_id" in r.text
 
