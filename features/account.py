@@ -31,8 +31,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days since the contract started.",
-            "Customer for {value:.0f} days",
-            "Seit {value:.0f} Tagen Kunde",
+            "Customer for {value:.0f} [day|days]",
+            "Seit {value:.0f} [Tag|Tagen] Kunde",
         ),
         number(
             "days_to_renewal",
@@ -42,8 +42,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "contract terms (accounts.term_months; 12 months where missing, "
             "account.renewal_cycle_days per 12 months) to the first on or after as_of, so a "
             "renewal agreed later never leaks into the past; negative once passed.",
-            "Renewal in {value:.0f} days",
-            "Verlängerung in {value:.0f} Tagen",
+            "Renewal in {value:.0f} [day|days]",
+            "Verlängerung in {value:.0f} [Tag|Tagen]",
         ),
         number(
             "arr",
@@ -58,8 +58,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "seats",
             "Licensed seats.",
-            "{value:.0f} licensed seats",
-            "{value:.0f} lizenzierte Plätze",
+            "{value:.0f} licensed [seat|seats]",
+            "{value:.0f} [lizenzierter Platz|lizenzierte Plätze]",
         ),
         category(
             "tier",

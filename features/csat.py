@@ -42,16 +42,16 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "ratings",
             "CSAT ratings of tickets resolved before as_of.",
-            "{value:.0f} satisfaction ratings",
-            "{value:.0f} Zufriedenheitsbewertungen",
+            "{value:.0f} satisfaction [rating|ratings]",
+            "{value:.0f} [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]",
         ),
         number(
             "csat_low_count",
             f,
             "ratings",
             f"CSAT ratings of {low} or less, before as_of.",
-            "{value:.0f} low satisfaction ratings",
-            "{value:.0f} schlechte Zufriedenheitsbewertungen",
+            "{value:.0f} low satisfaction [rating|ratings]",
+            "{value:.0f} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]",
         ),
         number(
             f"csat_mean_{w}d",
@@ -66,8 +66,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "ratings",
             f"CSAT ratings of {low} or less in the last {w} days.",
-            f"{{value:.0f}} low satisfaction ratings in the last {w} days",
-            f"{{value:.0f}} schlechte Zufriedenheitsbewertungen in den letzten {w} Tagen",
+            f"{{value:.0f}} low satisfaction [rating|ratings] in the last {w} days",
+            f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen] in den letzten {w} Tagen",
         ),
     ]
 

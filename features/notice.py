@@ -44,8 +44,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "tickets",
             f"Tickets created in the last {w} days that give notice of cancellation or "
             "non-renewal (a phrase of features.notice.phrases in subject or body).",
-            f"{{value:.0f}} cancellation notices in the last {w} days",
-            f"{{value:.0f}} Kündigungen in den letzten {w} Tagen",
+            f"{{value:.0f}} cancellation [notice|notices] in the last {w} days",
+            f"{{value:.0f}} [Kündigung|Kündigungen] in den letzten {w} Tagen",
         ),
         number(
             "notice_days_since",
@@ -53,8 +53,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "days",
             "Days since the latest notice of cancellation or non-renewal: a ticket giving it, "
             "or the day recorded in accounts.notice_at (NaN if none).",
-            "Cancellation notice received {value:.0f} days ago",
-            "Kündigung vor {value:.0f} Tagen eingegangen",
+            "Cancellation notice received {value:.0f} [day|days] ago",
+            "Kündigung vor {value:.0f} [Tag|Tagen] eingegangen",
         ),
     ]
 

@@ -41,8 +41,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     "tickets",
                     f"Tickets whose {en} target passed unmet in the last {w} days "
                     "(open tickets included, from their age).",
-                    f"{{value:.0f}} {en} SLA breaches in the last {w} days",
-                    f"{{value:.0f}} verletzte {de}-SLAs in den letzten {w} Tagen",
+                    f"{{value:.0f}} {en} SLA [breach|breaches] in the last {w} days",
+                    f"{{value:.0f}} verletzte {de}-[SLA|SLAs] in den letzten {w} Tagen",
                 )
             )
             out.append(
@@ -52,8 +52,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     "tickets",
                     f"Tickets whose {en} target was met with less than {share:.0%} of the "
                     f"allowed time left, in the last {w} days.",
-                    f"{{value:.0f}} {en} SLA near-misses in the last {w} days",
-                    f"{{value:.0f}} knapp eingehaltene {de}-SLAs in den letzten {w} Tagen",
+                    f"{{value:.0f}} {en} SLA [near-miss|near-misses] in the last {w} days",
+                    f"{{value:.0f}} knapp eingehaltene {de}-[SLA|SLAs] in den letzten {w} Tagen",
                 )
             )
         for w in params.sla.by_priority_windows:
@@ -64,8 +64,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                         f,
                         "tickets",
                         f"{p} tickets whose {en} target passed unmet in the last {w} days.",
-                        f"{{value:.0f}} {p} {en} SLA breaches in the last {w} days",
-                        f"{{value:.0f}} verletzte {de}-SLAs bei {p} in den letzten {w} Tagen",
+                        f"{{value:.0f}} {p} {en} SLA [breach|breaches] in the last {w} days",
+                        f"{{value:.0f}} verletzte {de}-[SLA|SLAs] bei {p} in den letzten {w} Tagen",
                     )
                 )
         out.append(
@@ -75,8 +75,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 "tickets",
                 f"Open tickets without {en} yet that have used more than "
                 f"{1 - share:.0%} of the allowed time.",
-                f"{{value:.0f}} open tickets close to their {en} SLA",
-                f"{{value:.0f}} offene Tickets kurz vor Ablauf der {de}-SLA",
+                f"{{value:.0f}} open [ticket|tickets] close to their {en} SLA",
+                f"{{value:.0f}} [offenes Ticket|offene Tickets] kurz vor Ablauf der {de}-SLA",
             )
         )
         out.append(
@@ -85,8 +85,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "tickets",
                 f"Open tickets without {en} whose target has already passed.",
-                f"{{value:.0f}} open tickets past their {en} SLA",
-                f"{{value:.0f}} offene Tickets mit überschrittener {de}-SLA",
+                f"{{value:.0f}} open [ticket|tickets] past their {en} SLA",
+                f"{{value:.0f}} [offenes Ticket|offene Tickets] mit überschrittener {de}-SLA",
             )
         )
     return out

@@ -6,11 +6,16 @@ training, scoring and reason rendering agree on columns, dtypes and category lev
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
+UNKNOWN = "__unknown__"
+_NUMBER_FORMS = re.compile(
+    r"\[([^\[\]|]*)\|([^\[\]|]*)\]"
+)  # [singular|plural] in a template  # the explicit level every category maps values outside its levels to
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,17 @@ class FeatureInfo:
     levels: tuple[str, ...] | None = None  # category levels, UNKNOWN included as the last one
 
     def render(self, value: Any, language: str = "en") -> str:
-        """The reason sentence for a value, in English or German."""
+        """The reason sentence for a value, in English or German. A template may give a word in
+        singular and plural, "[ticket|tickets]": the singular is used when the value shows as 1."""
         template = self.template_de if language == "de" else self.template_en
+        if "[" in template:
+            one = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and round(value) == 1
+            )
+            template = _NUMBER_FORMS.sub(lambda m: m.group(1 if one else 2), template)
         return template.format(value=value)
 
 

@@ -37,8 +37,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "tickets",
                 f"Tickets created in the {w} days before as_of.",
-                f"{{value:.0f}} tickets in the last {w} days",
-                f"{{value:.0f}} Tickets in den letzten {w} Tagen",
+                f"{{value:.0f}} [ticket|tickets] in the last {w} days",
+                f"{{value:.0f}} [Ticket|Tickets] in den letzten {w} Tagen",
             )
         )
     for w in params.tickets.by_priority_windows:
@@ -49,8 +49,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     f,
                     "tickets",
                     f"{p} tickets created in the {w} days before as_of.",
-                    f"{{value:.0f}} {p} tickets in the last {w} days",
-                    f"{{value:.0f}} {p}-Tickets in den letzten {w} Tagen",
+                    f"{{value:.0f}} {p} [ticket|tickets] in the last {w} days",
+                    f"{{value:.0f}} {p}-[Ticket|Tickets] in den letzten {w} Tagen",
                 )
             )
     tr = params.tickets.trend
@@ -61,16 +61,16 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "tickets",
             "Tickets created before as_of and not resolved before it (backlog).",
-            "{value:.0f} tickets open",
-            "{value:.0f} offene Tickets",
+            "{value:.0f} [ticket|tickets] open",
+            "{value:.0f} [offenes Ticket|offene Tickets]",
         ),
         number(
             "tickets_open_p1",
             f,
             "tickets",
             f"Open {params.priorities[0]} tickets at as_of.",
-            f"{{value:.0f}} open {params.priorities[0]} tickets",
-            f"{{value:.0f}} offene {params.priorities[0]}-Tickets",
+            f"{{value:.0f}} open {params.priorities[0]} [ticket|tickets]",
+            f"{{value:.0f}} [offenes|offene] {params.priorities[0]}-[Ticket|Tickets]",
         ),
         number(
             "tickets_trend",

@@ -97,8 +97,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days since the last day with any active user or event (NaN if none yet).",
-            "No activity for {value:.0f} days",
-            "Seit {value:.0f} Tagen keine Aktivität",
+            "No activity for {value:.0f} [day|days]",
+            "Seit {value:.0f} [Tag|Tagen] keine Aktivität",
         ),
         number(
             "usage_seat_utilisation",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from unittest import mock
 
@@ -314,3 +315,34 @@ def test_text_with_combining_marks_reads_as_its_composed_form(params, make_histo
     b = build_features(decomposed, grid, params.features).frame
     pdt.assert_frame_equal(a, b, check_exact=True)
     assert a["notice_tickets_90d"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    "value, en, de",
+    [
+        (1.0, "1 ticket open; 1 day", "1 offenes Ticket; 1 Tag"),
+        (0.6, "1 ticket open; 1 day", "1 offenes Ticket; 1 Tag"),  # shows as 1
+        (2.0, "2 tickets open; 2 days", "2 offene Tickets; 2 Tagen"),
+        (0.0, "0 tickets open; 0 days", "0 offene Tickets; 0 Tagen"),
+        (float("nan"), "nan tickets open; nan days", "nan offene Tickets; nan Tagen"),
+    ],
+)
+def test_reason_templates_use_singular_when_the_value_shows_as_one(value, en, de):
+    from features.spec import number
+
+    info = number(
+        "x", "tickets", "", "x",
+        "{value:.0f} [ticket|tickets] open; {value:.0f} [day|days]",
+        "{value:.0f} [offenes Ticket|offene Tickets]; {value:.0f} [Tag|Tagen]",
+    )  # fmt: skip
+    assert info.render(value, "en") == en and info.render(value, "de") == de
+
+
+def test_every_count_template_reads_well_for_one(params):
+    """No shipped reason says "1 tickets" or "1 Tagen"."""
+    for f in full_spec(params.features).features:
+        for lang in ("en", "de"):
+            text = f.render(1.0, lang) if "{value:.0f}" in f.template_en else ""
+            assert not re.search(
+                r"\b1 (\w+ )?(tickets|days|escalations|Tagen|Tickets|Eskalationen)\b", text
+            ), text

@@ -180,8 +180,8 @@ def test_reasons_render_in_english_and_german_with_real_values(champion, scored)
     for a, b in pairs:
         info = champion.spec.by_name(a["feature"])
         assert a["feature"] == b["feature"] and a["value"] == b["value"]
-        assert a["text"] == info.template_en.format(value=a["value"])
-        assert b["text"] == info.template_de.format(value=b["value"])
+        assert a["text"] == info.render(a["value"], "en") and "[" not in a["text"]
+        assert b["text"] == info.render(b["value"], "de") and "[" not in b["text"]
         if info.template_en != info.template_de:
             assert a["text"] != b["text"]
 
