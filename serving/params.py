@@ -518,13 +518,19 @@ class Params(StrictModel):
                 f"replay.flag_level: {self.replay.flag_level!r} is not a ladder level "
                 f"(known: {list(self.ladder.levels)})"
             )
-        for key, value in (
-            ("daily.language", self.daily.language),
-            ("ui.language", self.ui.language),
-            ("notifications.default_language", self.notifications.default_language),
+        from serving import daily_text, ladder_text, ui_text
+
+        for key, value, spoken in (  # each setting against the texts it picks from
+            ("daily.language", self.daily.language, tuple(daily_text.CATALOG)),
+            ("ui.language", self.ui.language, tuple(ui_text.CATALOG)),
+            (
+                "notifications.default_language",
+                self.notifications.default_language,
+                tuple(ladder_text.CATALOG),
+            ),
         ):
-            if value not in LANGUAGES:
-                problems.append(f"{key}: {value!r} is not one of {list(LANGUAGES)}")
+            if value not in spoken:
+                problems.append(f"{key}: {value!r} is not one of {list(spoken)}")
         try:
             check_config(self.ladder, self.notifications)
         except UserError as exc:
@@ -534,7 +540,6 @@ class Params(StrictModel):
         return self
 
 
-LANGUAGES = ("en", "de")  # the languages of reasons, lists, reports and the page
 HEADS = ("escalation", "churn")  # the model's heads; each scores `<head>_risk`
 
 
