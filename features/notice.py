@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +22,7 @@ from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
 from features.spec import FeatureInfo, number
-from features.texts import ticket_keys
+from features.texts import composed, ticket_keys
 from features.windows import DAY, NAT, ns_since_epoch
 
 FAMILY = "notice"
@@ -70,23 +69,12 @@ def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]
         return np.zeros(n, dtype=bool)
     # composed form on both sides: "Kündigung" typed as u + combining diaeresis (as macOS and
     # some exports write it) is the same word
-    pattern = "|".join(re.escape(unicodedata.normalize("NFC", p)) for p in phrases)
-    text = pa.array(
-        _composed(np.concatenate([subject, body])), type=pa.large_string(), from_pandas=True
-    )
+    pattern = "|".join(re.escape(composed(p)) for p in phrases)
+    texts = [composed(t) for t in np.concatenate([subject, body]).tolist()]
+    text = pa.array(texts, type=pa.large_string(), from_pandas=True)
     hit = pc.match_substring_regex(text, pattern=pattern, ignore_case=True)
     found = hit.fill_null(False).to_numpy(zero_copy_only=False)
     return found[:n] | found[n:]
-
-
-def _composed(texts: np.ndarray) -> np.ndarray:
-    """The texts in Unicode's composed form (NFC); ASCII and already composed texts as they are.
-    (Arrow's own utf8_normalize is not used: pyarrow 25 returns the decomposed form for "NFC".)"""
-    out = texts.copy()
-    for i, v in enumerate(out.tolist()):
-        if isinstance(v, str) and not v.isascii() and not unicodedata.is_normalized("NFC", v):
-            out[i] = unicodedata.normalize("NFC", v)
-    return out
 
 
 def compute(ctx: Context) -> Columns:

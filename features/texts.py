@@ -10,13 +10,14 @@ computes anyway: a new process reads them without joining or hashing any text a 
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.contract import History
 
-__all__ = ["mix", "text_hashes", "ticket_keys", "ticket_languages", "ticket_texts"]
+__all__ = ["composed", "mix", "text_hashes", "ticket_keys", "ticket_languages", "ticket_texts"]
 
 
 def ticket_keys(
@@ -65,10 +66,17 @@ def ticket_texts(history: History, rows: np.ndarray | None = None) -> list[str]:
         texts = [
             f"{_text(s)}\n{_text(b)}" for s, b in zip(subject.tolist(), body.tolist(), strict=True)
         ]
-    # composed form: a word typed with combining marks (u + diaeresis) is the same word
-    return [
-        t if unicodedata.is_normalized("NFC", t) else unicodedata.normalize("NFC", t) for t in texts
-    ]
+    return [composed(t) for t in texts]
+
+
+def composed(text: Any) -> Any:
+    """A text in Unicode's composed form (NFC), so that a word typed with combining marks (u +
+    diaeresis, as macOS writes "Kündigung") is the same word; ASCII, composed text and non-text
+    values as they are. (Arrow's utf8_normalize is not used: pyarrow 25 returns the decomposed
+    form for "NFC".)"""
+    if not isinstance(text, str) or text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 def _account_languages(history: History, ids: np.ndarray) -> list[str]:

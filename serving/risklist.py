@@ -135,11 +135,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def filter_tag(owner: str | None, min_level: str | None, top: int | None) -> str:
     """A file-name part naming the filters of a run ("" without filters)."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z]+", "-", text).strip("-") or "x"
+
     parts = []
     if owner is not None:
-        parts.append("owner-" + (re.sub(r"[^0-9A-Za-z]+", "-", owner).strip("-").lower() or "x"))
+        parts.append(f"owner-{slug(owner).lower()}")
     if min_level is not None:
-        parts.append("min-" + re.sub(r"[^0-9A-Za-z]+", "-", min_level))
+        parts.append(f"min-{slug(min_level)}")
     if top is not None:
         parts.append(f"top-{top}")
     return "-".join(parts)
