@@ -8,6 +8,7 @@ module; a family whose table is absent or empty is left out and reported, never 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
@@ -129,20 +130,29 @@ def build_features(
     # holding every column twice (as columns and as the frame) and faulting in fresh pages
     row_of = {f.name: j for j, f in enumerate(f for f in wanted.features if f.dtype == "float")}
     block = np.empty((len(row_of), len(snaps)), dtype=np.float64)
-    for fam in FAMILIES:
-        infos = by_family.get(fam.FAMILY)
-        if not infos:
-            continue
-        built_names = [f.name for f in infos if not _left_out(f, unavailable)]
-        built = fam.compute(ctx) if built_names else {}
-        for info in infos:
-            ok = info.name in built and info.name in built_names
-            values = built.pop(info.name) if ok else _missing(info, len(snaps))
-            if info.name in row_of:
-                block[row_of[info.name]] = values
-                values = block[row_of[info.name]]
-            columns[info.name] = values
-        del built
+    with ThreadPoolExecutor(1) as beside:
+        early = {
+            fam.FAMILY: beside.submit(fam.compute, ctx)
+            for fam in (BESIDE if len(snaps) >= BESIDE_ROWS else ())
+            if any(not _left_out(f, unavailable) for f in by_family.get(fam.FAMILY, ()))
+        }
+        for fam in FAMILIES:
+            infos = by_family.get(fam.FAMILY)
+            if not infos:
+                continue
+            built_names = [f.name for f in infos if not _left_out(f, unavailable)]
+            if fam.FAMILY in early:
+                built = early.pop(fam.FAMILY).result()
+            else:
+                built = fam.compute(ctx) if built_names else {}
+            for info in infos:
+                ok = info.name in built and info.name in built_names
+                values = built.pop(info.name) if ok else _missing(info, len(snaps))
+                if info.name in row_of:
+                    block[row_of[info.name]] = values
+                    values = block[row_of[info.name]]
+                columns[info.name] = values
+            del built
     missing = wanted_names - set(columns)
     if missing:  # a spec naming features no family builds (e.g. from a newer version)
         raise UserError(f"feature spec names unknown features: {sorted(missing)}")
@@ -230,6 +240,13 @@ def _missing(info: FeatureInfo, n: int):
         return pd.Categorical([None] * n, categories=list(info.levels or ()))
     return np.full(n, np.nan)
 
+
+# Families that read no table the others read are built on a second thread beside them in a
+# large build: their sorts and sums run in numpy, which lets go of the GIL, so a batch build uses
+# both cores (a quarter less wall time at 10k accounts x 104 weeks; docs/benchmarks.md). The
+# results are the same either way: each family is a pure function of the history and the rows.
+BESIDE: tuple[ModuleType, ...] = (usage,)
+BESIDE_ROWS = 50_000  # snapshot rows from which a second thread pays for itself
 
 SMALL_FRAME = 100_000  # cells up to which the frame is built in place (the API's one row)
 

@@ -79,16 +79,16 @@ class Snapshots:
         """Per row: the as_of moved back by some seconds (the same array for the same seconds,
         so that timelines look its window edges up once and can tell it is a shifted as_of)."""
         got = self._edges.get(seconds)
-        if got is None:
-            got = self.as_of if seconds == 0 else self.as_of - np.int64(seconds)
-            self._edges[seconds] = got
+        if got is None:  # setdefault: a family on another thread may have asked at the same time
+            shifted = self.as_of if seconds == 0 else self.as_of - np.int64(seconds)
+            got = self._edges.setdefault(seconds, shifted)
         return got
 
     def shift_of(self, edge: np.ndarray) -> int | None:
         """How far `edge` lies before as_of, if it is one of the arrays `before` gave."""
         if edge is self.as_of:
             return 0
-        for seconds, got in self._edges.items():
+        for seconds, got in tuple(self._edges.items()):  # another thread may add one meanwhile
             if got is edge:
                 return seconds
         return None

@@ -278,6 +278,29 @@ def test_small_and_large_frame_assembly_agree(params, make_history):
     assert fs.block is not None and np.shares_memory(built["tickets_30d"].to_numpy(), fs.block)
 
 
+def test_families_built_beside_the_others_give_the_same_frame(params, make_history):
+    """A large build computes the usage family on a second thread (`features.build.BESIDE`);
+    forced on a small world, it does run there and the frame is the same to the bit."""
+    import threading
+
+    from features import build, usage
+
+    history = make_history(30, 4)
+    grid = as_of_grid(history, params.features)[-12:]
+    alone = _build(history, grid, params).frame
+    threads: list[threading.Thread] = []
+    compute = usage.compute
+
+    def recorded(ctx):
+        threads.append(threading.current_thread())
+        return compute(ctx)
+
+    with mock.patch.object(build, "BESIDE_ROWS", 0), mock.patch.object(usage, "compute", recorded):
+        beside = _build(history, grid, params).frame
+    assert threads and threads[0] is not threading.main_thread()
+    pdt.assert_frame_equal(beside, alone, check_exact=True)
+
+
 @pytest.mark.parametrize("weeks", [range(12), [0, 1, 2, 5, 6, 11]])  # a regular grid, or not
 def test_window_edges_counted_per_cell_equal_searched_ones(params, make_history, weeks):
     """Large builds count events per (account, as_of) cell instead of binary-searching window
