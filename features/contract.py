@@ -8,6 +8,7 @@ violation naming its table, column, row and rule.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -33,6 +34,9 @@ class Column:
     max: float | None = None
     event: bool = False  # an event time: must not lie in the future of the run's clock
     optional: bool = False  # may be absent from a source: then read as missing in every row
+    # one line of plain text: an id or owner the daily run stores and shows (a NUL cannot even be
+    # stored in PostgreSQL; a tab or line break breaks the list, the links and the API's look-up)
+    one_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,14 @@ ACCOUNTS = Table(
     key="account_id",
     required=True,
     columns=(
-        Column("account_id", "str"),
+        Column("account_id", "str", one_line=True),
         Column("name", "str"),
         Column("tier", "str", allowed="tiers"),
         Column("arr", "float", min=0),
         Column("seats", "int", min=1),
         Column("contract_start", "date"),
         Column("renewal_date", "date"),
-        Column("csm_owner", "str"),
+        Column("csm_owner", "str", one_line=True),
         Column("region", "str"),
         Column("language", "str", allowed="languages"),
         # CRM fields many exports have: the contract term, and the day the customer gave notice
@@ -114,7 +118,7 @@ ESCALATIONS = Table(
     key="escalation_id",
     required=False,
     columns=(
-        Column("escalation_id", "str"),
+        Column("escalation_id", "str", one_line=True),
         Column("account_id", "str"),
         Column("opened_at", "timestamp", event=True),
         Column("acknowledged_at", "timestamp", nullable=True, event=True),
@@ -218,7 +222,23 @@ RULES: dict[str, str] = {
     "unique": "an id (or key combination) appears more than once",
     "order": "a timestamp/date lies before the one it must follow (e.g. resolved_at < created_at)",
     "foreign_key": "a reference to an account (or ticket) that does not exist",
+    "one_line": "an id or owner holds a control character (tab, line break, NUL)",
 }
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ONE_LINE = "{v!r} holds a control character (tab, line break, NUL...)"
+
+
+def _not_one_line(values: Any) -> np.ndarray:
+    """Per value: a str holding a control character. The whole column is searched at once first:
+    almost always it holds none."""
+    texts = [v for v in values if type(v) is str]
+    if not _CONTROL.search("".join(texts)):
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter(
+        (type(v) is str and _CONTROL.search(v) is not None for v in values), bool, len(values)
+    )
+
 
 # Spellings of "no value" that exports use in number and time columns. Text columns treat only
 # empty strings as missing: "NA" is a region (North America), "None" could be a name.
@@ -537,6 +557,9 @@ def _check_values_table(
         if not col.nullable and None in values:
             blank = np.fromiter((v is None for v in values), bool, n)
             violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
+        if col.one_line:
+            bad = _not_one_line(values)
+            violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
         if col.name in number:
             num = number[col.name]
             low = num < col.min if col.min is not None else None
@@ -977,6 +1000,9 @@ def _check_table(
             violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
         if col.kind == "str":
             cells[col.name] = s if known is not None else _as_str(s, text, plain, blank)
+            if col.one_line:
+                bad = _not_one_line(cells[col.name].to_numpy())
+                violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
             bad = np.isnan(num) & ~blank

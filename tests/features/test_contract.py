@@ -228,6 +228,9 @@ RULE_CASES = [
     ("escalations", "account_id", 1, "A-404", "foreign_key"),
     ("escalations", "ticket_id", 0, "T-404", "foreign_key"),
     ("churn", "account_id", 0, "A-404", "foreign_key"),
+    ("accounts", "account_id", 1, "A-\x002", "one_line"),
+    ("accounts", "csm_owner", 0, "Anna\tMüller", "one_line"),
+    ("escalations", "escalation_id", 0, "E-1\nE-2", "one_line"),
 ]
 
 
@@ -488,7 +491,7 @@ STAMPS = st.none() | st.builds(
     ZONES,
 )
 DAYS = st.none() | st.dates(min_value=dt.date(1985, 1, 1), max_value=dt.date(2160, 1, 1))
-IDS = st.none() | st.sampled_from(["A-1", "A-2", "A-3", "T-1", "T-2", "x"])
+IDS = st.none() | st.sampled_from(["A-1", "A-2", "A-3", "T-1", "T-2", "x", "A\t1"])
 LEVELS = st.none() | st.sampled_from(
     [
         "enterprise",
@@ -520,7 +523,11 @@ def _strategy(col):
         return FLOATS
     if col.allowed:
         return LEVELS
-    return IDS if col.name.endswith("_id") else st.none() | st.sampled_from(["a", "b c", "é"])
+    return (
+        IDS
+        if col.name.endswith("_id")
+        else st.none() | st.sampled_from(["a", "b c", "é", "d\x00e"])
+    )
 
 
 def _as_frame(name: str, columns: dict) -> pd.DataFrame:
