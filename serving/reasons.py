@@ -8,6 +8,7 @@ displayed contributions still add up, now to the risk minus the risk of the aver
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.spec import FeatureSpec
+from features.spec import FeatureInfo, FeatureSpec
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,24 @@ def _cells(column: tuple[str, np.ndarray], rows: np.ndarray) -> Any:
 
 
 _REASON_KEYS = ("head", "feature", "family", "direction", "value", "contribution", "text")
+
+
+def retold(
+    reasons: Sequence[Mapping[str, Any]], spec: Mapping[str, FeatureInfo], language: str
+) -> list[dict[str, Any]]:
+    """Stored reasons told in another language (the CSM page's, not the account's): each text
+    rendered again from its feature's template and the stored value, as `rank_reasons` rendered
+    it. A feature the spec does not know (a field since removed) keeps the text it was stored with."""
+    out = []
+    for r in reasons:
+        told = dict(r)
+        info = spec.get(str(r.get("feature")))
+        if info is not None and r.get("value") is not None:
+            # a value the template cannot format keeps its stored text
+            with contextlib.suppress(ValueError, TypeError):
+                told["text"] = info.render(r["value"], language)
+        out.append(told)
+    return out
 
 
 def reasons_json(rows: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:

@@ -882,6 +882,14 @@ class Store:
             q = q.where(t.c.day == day)
         return self._ordered(q, [t.c.day, t.c.account_id], last)
 
+    def day_reasons(self, day: dt.date, account_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """The reasons stored for some accounts on one day (a page of the CSM list)."""
+        t = self.t["daily_scores"]
+        q = sa.select(t.c.account_id, t.c.reasons).where(
+            t.c.day == day, t.c.account_id.in_(list(account_ids))
+        )
+        return self._run(lambda c: {r[0]: list(r[1] or []) for r in c.execute(q).all()})
+
     def _ordered(self, q: sa.Select, keys: Sequence[Any], last: int | None) -> list[dict[str, Any]]:
         """The rows of `q` in `keys` order; with `last`, only the last rows, read newest first
         with a LIMIT so that the cost does not grow with the stored history."""

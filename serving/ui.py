@@ -31,11 +31,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from features.build import full_spec
 from features.contract import History
 from features.errors import UserError
 from serving import charts, ladder_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
+from serving.reasons import retold
+from serving.risklist import top_texts
 from serving.store import Store
 from serving.ui_text import LANGUAGES, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
@@ -149,6 +152,8 @@ class UiApp:
         self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
         self.clock = clock
         self.source = source
+        # every feature the params define: reasons are told again in the page's language
+        self.features = {f.name: f for f in full_spec(params.features).features}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -330,8 +335,8 @@ class UiApp:
             page = max(int(q.get("page", "1")), 1)
         except ValueError:
             page = 1
-        ctx = await run_in_threadpool(self._list_context, filters, sort, desc, page)
         lang = self._lang(request)
+        ctx = await run_in_threadpool(self._list_context, filters, sort, desc, page, lang)
         rows = ctx["rows"]
         for r in rows:
             r["level_title"] = ladder_text.pick(self.params.ladder.levels[r["level"]].title, lang)
@@ -355,7 +360,7 @@ class UiApp:
         )
 
     def _list_context(
-        self, filters: dict[str, Any], sort: str, desc: bool, page: int
+        self, filters: dict[str, Any], sort: str, desc: bool, page: int, lang: str
     ) -> dict[str, Any]:
         _, daily = self.stores.get()
         day = daily.latest_day()
@@ -376,6 +381,10 @@ class UiApp:
         rows = daily.daily_list(
             **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
         )
+        stored = daily.store.day_reasons(day, [r["account_id"] for r in rows])
+        for r in rows:
+            if r["account_id"] in stored:
+                r["reasons"] = self._told(stored[r["account_id"]], lang)
         return {
             "day": day,
             "rows": rows,
@@ -442,6 +451,13 @@ class UiApp:
         ui = self.params.ui
         history = daily.account_history(account_id, days=ui.history_runs)
         today = history[-1]
+        reasons = retold(
+            daily.store.day_reasons(today["day"], [account_id]).get(account_id, []),
+            self.features,
+            lang,
+        )
+        if reasons:
+            today["reasons"] = "; ".join(top_texts(reasons, self.params.daily.top_reasons))
         level = self.params.ladder.levels[today["level"]]
         thresholds = [
             (name, lv.entry.escalation_risk)
@@ -470,7 +486,7 @@ class UiApp:
             "level_title": ladder_text.pick(level.title, lang),
             "history": history,
             "history_svg": history_svg,
-            "waterfall_svg": self._waterfall(daily, account_id, today, lang),
+            "waterfall_svg": self._waterfall(daily, account_id, today, reasons, lang),
             "whys": [r for r in history[::-1] if r["why_changed"]][:5],
             "state": state,
             "changes": changes,
@@ -478,8 +494,18 @@ class UiApp:
             **self._timelines(account_id, lang),
         }
 
+    def _told(self, reasons: list[Any], lang: str) -> str:
+        """The list's reasons cell in the page's language (the stored one is the account's)."""
+        told = retold(reasons, self.features, lang)
+        return "; ".join(top_texts(told, self.params.daily.top_reasons))
+
     def _waterfall(
-        self, daily: DailyStore, account_id: str, today: dict[str, Any], lang: str
+        self,
+        daily: DailyStore,
+        account_id: str,
+        today: dict[str, Any],
+        reasons: list[dict[str, Any]],
+        lang: str,
     ) -> str | None:
         """Base rate -> top contributions -> the rest -> today's escalation risk, from the
         probability-scale contributions the daily job stored (they sum to risk - base)."""
@@ -497,8 +523,6 @@ class UiApp:
         contrib = np.frombuffer(blob, dtype=np.float32).astype(np.float64)
         if len(contrib) != len(names):
             return None
-        scored = daily.store.daily_scores(account_id, today["day"])
-        reasons = scored[0]["reasons"] if scored else []
         texts = {r["feature"]: r["text"] for r in reasons if r.get("head") == "escalation"}
         k = self.params.ui.waterfall_features
         order = np.argsort(-np.abs(contrib), kind="stable")

@@ -20,6 +20,7 @@ from serving.facts import account_facts
 from serving.reasons import (
     change_attribution,
     render_change,
+    retold,
     split_contrib,
     to_probability,
     top_reasons,
@@ -293,3 +294,23 @@ def test_reasons_json_is_json_dumps_text():
         [{k: reason()[k] for k in reversed(list(reason()))}],
     ]
     assert reasons_json(rows) == [json.dumps(r) for r in rows]
+
+
+def test_stored_reasons_are_retold_in_another_language(params):
+    """A reason is rendered again from its feature's template and value; what cannot be (a
+    feature the params no longer define, no value) keeps the text it was stored with."""
+    from features.build import full_spec
+
+    spec = {f.name: f for f in full_spec(params.features).features}
+    stored = [
+        {"feature": "tickets_30d", "value": 1.0, "text": "1 ticket in the last 30 days"},
+        {"feature": "gone_field", "value": 3.0, "text": "as stored"},
+        {"feature": "tickets_30d", "value": None, "text": "no value"},
+    ]
+    got = retold(stored, spec, "de")
+    assert [r["text"] for r in got] == [
+        spec["tickets_30d"].render(1.0, "de"),
+        "as stored",
+        "no value",
+    ]
+    assert got[0]["text"].startswith("1 Ticket ") and stored[0]["text"].startswith("1 ticket ")

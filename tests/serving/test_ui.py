@@ -164,6 +164,27 @@ def test_german_page(client):
     assert "Tägliche Risikoliste 2025-06-04" in client.get("/").text
 
 
+def test_reasons_are_told_in_the_pages_language(database, client):
+    """The daily run stored the reasons in the account's language (English here); a CSM reading
+    the page in German reads them in German, on the list and on the account page."""
+    store = Store(database)
+    reason = {"head": "escalation", "feature": "tickets_30d", "family": "tickets",
+              "direction": "up", "value": 12.0, "contribution": 0.3,
+              "text": "12 tickets in the last 30 days"}  # fmt: skip
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": DAYS[-1], "escalation_risk": 0.6, "churn_risk": 0.3,
+          "level": "L1", "reasons": [reason]}],
+        NOW.to_pydatetime(),
+    )  # fmt: skip
+    store.close()
+    login(client)
+    assert "12 tickets in the last 30 days" in client.get("/").text
+    client.get("/lang/de", params={"next": "/"})
+    for page in (client.get("/").text, client.get("/account/A-1").text):
+        assert "12 Tickets in den letzten 30 Tagen" in page
+        assert "12 tickets in the last 30 days" not in page
+
+
 def test_account_page_has_charts_reasons_and_trail(client):
     login(client)
     page = client.get("/account/A-1").text
