@@ -136,6 +136,11 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
+# a form's confirmation: the code in the redirect -> the trail table its action writes
+DONE_KINDS = {"ack": "acknowledgements", "resolve": "resolutions", "feedback": "feedback"}
+DONE_WITHIN = pd.Timedelta(minutes=10)  # how recent that entry must be to be confirmed
+
+
 class UiApp:
     """Routes and rendering; `app` is the Starlette application to mount."""
 
@@ -422,7 +427,7 @@ class UiApp:
                 message=text("not_found", lang, account=account_id),
             )
         if message is None and request.query_params.get("done"):
-            message = self._done_text(request.query_params["done"], session, lang)
+            message = self._done_text(request.query_params["done"], session, lang, ctx["trail"])
         return self.render(
             request,
             "account.html",
@@ -434,9 +439,23 @@ class UiApp:
             **ctx,
         )
 
-    def _done_text(self, done: str, session: Session, lang: str) -> str | None:
-        """The confirmation after a form, from a code in the redirect (never free text)."""
+    def _done_text(
+        self, done: str, session: Session, lang: str, trail: list[dict[str, Any]]
+    ) -> str | None:
+        """The confirmation after a form, from a code in the redirect (never free text), shown
+        only when the trail's latest entry by this user is that very action, made just now: a
+        link with `?done=` cannot claim what nobody did."""
         kind, _, value = done.partition(":")
+        mine = [e for e in trail if e["kind"] in DONE_KINDS.values() and e["by"] == session.name]
+        if not mine or mine[-1]["kind"] != DONE_KINDS.get(kind):
+            return None
+        last = mine[-1]
+        if self._now() - pd.Timestamp(last["at"]) > DONE_WITHIN:
+            return None
+        if (kind == "resolve" and last["outcome"] != value) or (
+            kind == "feedback" and last["agree"] != (value == "agree")
+        ):
+            return None
         if kind == "ack":
             return text("done_ack", lang, by=session.name)
         if kind == "resolve" and value in self.params.ladder.outcomes:

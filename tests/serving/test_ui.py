@@ -215,6 +215,23 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
         assert r.status_code == 400 and "account_id" in r.text
 
 
+def test_a_confirmation_is_shown_only_for_what_the_user_just_did(client, params):
+    """`?done=` in a link claims nothing: the page confirms only the latest action of the
+    signed-in user recorded in the trail, and only what that action was."""
+    login(client, "Ann Example")
+    outcome = params.ladder.outcomes[0]
+    claims = ("Acknowledged by", "Resolved (", "Feedback recorded")
+    for done in ("ack", f"resolve:{outcome}", "feedback:agree"):
+        page = client.get("/account/A-1", params={"done": done}).text
+        assert not any(c in page for c in claims)
+    csrf = csrf_of(client.get("/account/A-1").text)
+    client.post("/feedback", data={"account_id": "A-1", "verdict": "agree", "csrf": csrf})
+    assert "Feedback recorded" in client.get("/account/A-1", params={"done": "feedback:agree"}).text
+    for other in ("feedback:disagree", "ack", f"resolve:{outcome}"):
+        page = client.get("/account/A-1", params={"done": other}).text
+        assert not any(c in page for c in claims)
+
+
 def test_resolve_and_feedback_write_the_store(client, database, params):
     login(client)
     csrf = csrf_of(client.get("/account/A-1").text)
