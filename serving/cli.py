@@ -117,6 +117,7 @@ def _database_error(exc: BaseException) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_mlflow(os.environ)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
     tune_memory()
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -1,24 +1,22 @@
 """Pictures and tables of an experiment, written into a folder that is logged to MLflow.
 
-Matplotlib with the Agg backend (no display). The plot functions take an axis so the evaluation
-notebook draws the same figures from a run's logged test scores.
+The plot functions take an axis so the evaluation notebook draws the same figures from a run's
+logged test scores. Importing this module leaves matplotlib's backend alone (a notebook keeps its
+inline figures); the `escrisk` commands run with MPLBACKEND=Agg (`serving.cli.main`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from training.experiment import MODEL, Experiment, TargetOutcome  # noqa: E402
-from training.matrix import model_matrix  # noqa: E402
-from training.metrics import METRICS  # noqa: E402
+from training.experiment import MODEL, Experiment, TargetOutcome
+from training.matrix import model_matrix
+from training.metrics import METRICS
 
 SHAP_SAMPLE = 2000
 

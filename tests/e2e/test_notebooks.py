@@ -18,7 +18,7 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
     monkeypatch.setenv("ESCRISK_EXPERIMENT", trained.experiment)
     monkeypatch.setenv("ESCRISK_SOURCE", str(trained.source))
     monkeypatch.setenv("ESCRISK_PARAMS", str(trained.params_file))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's own inline figures
     for name in ("01-explore-data.ipynb", "02-evaluate-model.ipynb"):
         nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
@@ -27,3 +27,9 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
         NotebookClient(
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
         ).execute()
+        # every figure cell shows its figures (importing training.report must not turn the
+        # notebook's inline backend into Agg, which draws nothing)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and ("plt." in cell.source or ".plot(" in cell.source):
+                shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+                assert shown, f"{name}: no figure shown by\n{cell.source[:200]}"

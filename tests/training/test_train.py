@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,20 @@ def test_health_score_bands(params):
     )
     X = pd.DataFrame({"a": [0, 1, 2, np.nan], "b": [1, 0, -1, -5]})
     np.testing.assert_allclose(health_risk(X, rules), [0, (0.5 + 1.5) / 4, 1, 1])
+
+
+def test_importing_the_report_leaves_matplotlibs_backend_alone():
+    """The evaluation notebook imports training.report; a backend forced at import (Agg) would
+    keep its figures from showing. The escrisk commands choose Agg themselves."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import training.report; "
+        "print(matplotlib.get_backend())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert out.stdout.strip() == "svg"
