@@ -67,6 +67,11 @@ def quiet_mlflow(env: MutableMapping[str, str]) -> None:
     errors still show. Defaults only: a user's own MLFLOW_LOGGING_LEVEL or bar setting wins."""
     env.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # read at every download
+    # a tracking server that cannot be reached is told within seconds, not after minutes of
+    # MLflow's default retries (7, waits doubling from 2 s)
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    env.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     level = env["MLFLOW_LOGGING_LEVEL"].upper()
     if "mlflow" in sys.modules and isinstance(logging.getLevelName(level), int):
         logging.getLogger("mlflow").setLevel(level)  # imported already (in-process callers)
@@ -100,6 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"serving.commands.{info.name}")
         module.register(sub)
     return parser
+
+
+def _mlflow_error(exc: BaseException) -> str | None:
+    """A tracking store or registry MLflow cannot use (unknown scheme, unreachable server, a
+    file store it refuses), told with the store's URI and MLflow's own first line."""
+    if "mlflow" not in sys.modules:
+        return None
+    from mlflow.exceptions import MlflowException
+
+    if not isinstance(exc, MlflowException):
+        return None
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db (the default)"
+    message = (exc.message if isinstance(exc.message, str) else str(exc)).strip()
+    return (
+        f"MLflow tracking store {uri}: {message.splitlines()[0] if message else type(exc).__name__}"
+    )
 
 
 def _database_error(exc: BaseException) -> str | None:
@@ -140,9 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: no traceback at a user
         if os.environ.get("ESCRISK_DEBUG"):
             raise
-        database = _database_error(exc)
-        if database:
-            print(f"escrisk {args.command}: {database}", file=sys.stderr)
+        known = _database_error(exc) or _mlflow_error(exc)
+        if known:
+            print(f"escrisk {args.command}: {known}", file=sys.stderr)
             return 1
         print(
             f"escrisk {args.command}: internal error ({type(exc).__name__}: {exc}).\n"

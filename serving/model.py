@@ -27,9 +27,13 @@ def champion_version(tracking_uri: str, model_name: str) -> str:
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+    from training.registry import not_found
+
     try:
         mv = mlflow.MlflowClient().get_model_version_by_alias(model_name, ALIAS)
-    except MlflowException:
+    except MlflowException as exc:
+        if not not_found(exc):
+            raise
         raise UserError(
             f"no {ALIAS!r} version of model {model_name!r} in the MLflow registry at "
             f"{tracking_uri}; {HOW_TO_TRAIN}"

@@ -122,6 +122,7 @@ def log_outcome(
     tags: Mapping[str, str],
     model_name: str,
     seed: int,
+    challenger: bool = True,
 ) -> LoggedRun:
     ex = outcome.experiment
     lab = outcome.labelled
@@ -160,6 +161,7 @@ def log_outcome(
             input_example=example,
             output_example=out_example,
             extra_metrics=extra,
+            challenger=challenger,
         )
 
 

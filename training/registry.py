@@ -68,9 +68,11 @@ def log_training(
     input_example: pd.DataFrame,
     output_example: pd.DataFrame,
     extra_metrics: Mapping[str, float] | None = None,
+    challenger: bool = True,
 ) -> LoggedRun:
     """One run with params, tags, metrics and report; the bundle registered as a new version
-    that gets the `challenger` alias."""
+    that gets the `challenger` alias (unless `challenger` is false: a model that could not
+    become champion leaves the pending challenger where it is)."""
     from mlflow.models import infer_signature
 
     client = MlflowClient()
@@ -96,15 +98,24 @@ def log_training(
             pip_requirements=PIP_REQUIREMENTS,
         )
         version = str(info.registered_model_version)
-    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    if challenger:
+        client.set_registered_model_alias(model_name, CHALLENGER, version)
     client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
     return LoggedRun(run.info.run_id, version)
+
+
+def not_found(exc: MlflowException) -> bool:
+    """MLflow's answer for a model, version or alias that does not exist; anything else (a
+    store that cannot be reached or used) is not an absence and must not be told as one."""
+    return exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 
 
 def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(model_name, alias).version)
-    except MlflowException:
+    except MlflowException as exc:
+        if not not_found(exc):
+            raise
         return None
 
 
@@ -191,7 +202,9 @@ def log_promotion(
 def versions_table(client: MlflowClient, model_name: str, metric_names: list[str]) -> pd.DataFrame:
     try:
         rm = client.get_registered_model(model_name)
-    except MlflowException:
+    except MlflowException as exc:
+        if not not_found(exc):
+            raise
         raise UserError(
             f"no registered model named {model_name!r} (run `escrisk train` first)"
         ) from None

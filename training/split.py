@@ -154,9 +154,16 @@ def _automatic_split(
             validation_end = c
             break
     if validation_end is None:
+        short = [t for t in horizons if totals[t] < 2 * params.min_positives]
+        hint = (
+            f"; {short} have too few in all the data: use more history, lower "
+            "split.min_positives, or leave them out of model.targets in params.yaml"
+            if short
+            else "; use more history or lower split.min_positives"
+        )
         raise UserError(
             f"not enough labelled positives for a test window (need {params.min_positives} per "
-            f"target; totals {totals})"
+            f"target; totals {totals}){hint}"
         )
     train_end = None
     for c in cuts[cuts < validation_end][::-1]:

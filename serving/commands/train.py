@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from training.registry import connect, tracking_uri
 
     params = load_params(args.params)
+    # the tracking store first: one that cannot be used is told before minutes of training
+    uri = tracking_uri(os.environ)
+    connect(uri).search_experiments(max_results=1)
     now = utc_now()
     history = load_history(args.source, params.contract, now)
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)
@@ -75,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print("\nRolling-origin backtest (test windows oldest first):")
         print(outcome.backtest.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
-    uri = tracking_uri(os.environ)
-    connect(uri)
+    trained = list(outcome.experiment.targets)
+    lacking = [t for t in params.model.targets if t not in trained]
     logged = log_outcome(
         outcome,
         experiment=args.experiment,
@@ -89,11 +92,19 @@ def run(args: argparse.Namespace) -> int:
         },
         model_name=params.promotion.model_name,
         seed=params.model.seed,
+        challenger=not lacking,
     )
-    print(
-        f"\nMLflow run {logged.run_id} ({uri}); registered {params.promotion.model_name} "
-        f"version {logged.version} as 'challenger'. Next: escrisk promote {args.source}"
-    )
+    where = f"\nMLflow run {logged.run_id} ({uri}); registered {params.promotion.model_name}"
+    if lacking:
+        print(
+            f"{where} version {logged.version}, not as 'challenger': it has no head for {lacking} "
+            "(this data has no labels for them), so it could not become champion. To serve "
+            f"without them, set model.targets in params.yaml to {trained} and train again."
+        )
+    else:
+        print(
+            f"{where} version {logged.version} as 'challenger'. Next: escrisk promote {args.source}"
+        )
     return 0
 
 

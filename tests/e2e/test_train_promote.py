@@ -57,8 +57,12 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     for f in world.glob("*.parquet"):
         if f.stem != "churn":
             (nochurn / f.name).write_bytes(f.read_bytes())
+    pending = alias_version(client, "escalation-risk", CHALLENGER)
     assert main(["train", str(nochurn), "--params", str(good)]) == 0
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "version 3, not as 'challenger'" in out and "model.targets" in out
+    assert alias_version(client, "escalation-risk", CHALLENGER) == pending  # not moved
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, "3")  # moved by hand
     assert main(["promote", str(nochurn), "--params", str(good), "--force", "--reason", "x"]) == 1
     assert "no head for ['churn_90d']" in capsys.readouterr().err
     assert alias_version(client, "escalation-risk", CHAMPION) == "2"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import pytest
 
 from serving.cli import build_parser, quiet_mlflow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -42,6 +45,10 @@ def test_mlflow_is_quiet_below_warning_unless_the_user_asks():
         assert env == {
             "MLFLOW_LOGGING_LEVEL": "WARNING",
             "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+            # an unreachable tracking server: a few quick retries, not minutes of them
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
         }
         child = logging.getLogger("mlflow.store.db.utils")
         assert not child.isEnabledFor(logging.INFO) and child.isEnabledFor(logging.WARNING)
@@ -75,6 +82,22 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path, monkeypatc
     assert main(["audit"]) == 1
     err = capsys.readouterr().err
     assert "ESCRISK_DATABASE_URL" in err and "internal error" not in err and "Traceback" not in err
+
+
+def test_an_mlflow_store_that_cannot_be_used_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    """Not "no registered model" (it may exist; the store could not be asked), not a bug report:
+    the store's URI and MLflow's reason, before any training starts."""
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "bogus://x")
+    params = ["--params", str(ROOT / "params.yaml")]
+    for argv in (["models", *params], ["train", str(tmp_path / "no-such-source"), *params]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "MLflow tracking store bogus://x:" in err, err
+        assert "internal error" not in err and "no registered model" not in err
+        assert len(err.strip().splitlines()) == 1
 
 
 def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
