@@ -280,7 +280,7 @@ class ModelParams(StrictModel):
     """LightGBM heads, their calibration, and the two baselines trained on the same split."""
 
     targets: tuple[str, ...] = Field(min_length=1)
-    seed: int
+    seed: StrictInt = Field(ge=0, le=2**31 - 1)  # LightGBM's seeds are C ints
     num_threads: int = Field(ge=1, description="fixed so that results are reproducible")
     num_boost_round: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)

@@ -60,9 +60,11 @@ def simulate(
 ) -> World:
     """A world of `n_accounts` accounts over the `months` months before `sim.end_date`."""
     if n_accounts < 1:
-        raise UserError("simulate: --accounts must be at least 1")
+        raise UserError("--accounts must be at least 1")
     if months < 1:
-        raise UserError("simulate: --months must be at least 1")
+        raise UserError("--months must be at least 1")
+    if seed < 0:
+        raise UserError(f"--seed {seed}: a seed is a whole number of 0 or more")
     _check_params(sim, contract)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     cal = _calendar(sim, months)
