@@ -79,6 +79,13 @@ def train(
         notes.append(f"label unavailable: {t} ({why}); its head is not trained")
     for t, per in positives_per_window(lab.frame, hz, split).items():
         notes.append(f"{t}: labelled positives " + ", ".join(f"{w} {n}" for w, n in per.items()))
+        if per.get("train", 0) < max(per.get("validation", 0), per.get("test", 0)):
+            notes.append(
+                f"note: {t} trains on fewer positives than it is validated or tested on (the "
+                "history is short for its horizon and the gaps between windows); the registered "
+                "model is the one fitted on the train window: set split dates in params.yaml to "
+                "give training more"
+            )
     for fam, why in lab.unavailable.items():
         notes.append(f"feature family left out: {fam} ({why})")
     kw: dict[str, Any] = {

@@ -6,6 +6,8 @@ worse challenger is kept out, --force overrides, and `escrisk models` shows the 
 
 from __future__ import annotations
 
+import re
+
 import mlflow
 import pandas as pd
 import pytest
@@ -35,6 +37,15 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     assert main([*sim, "--params", str(good)]) == 0
 
     assert main(["train", str(world), "--params", str(good)]) == 0
+    printed = capsys.readouterr().out
+    # a target trained on fewer positives than it is validated or tested on is told so
+    counts = re.findall(
+        r"(\w+): labelled positives train (\d+), validation (\d+), test (\d+)", printed
+    )
+    assert [t for t, *_ in counts] == ["escalation_30d", "churn_90d"], printed
+    for t, a, b, c in counts:
+        told = f"note: {t} trains on fewer positives" in printed
+        assert told == (int(a) < max(int(b), int(c))), printed
     assert (tmp_path / "mlflow.db").exists()  # the default store, in the working directory
     client = connect("sqlite:///mlflow.db")
     assert alias_version(client, "escalation-risk", CHALLENGER) == "1"
