@@ -93,11 +93,16 @@ def train(
         "csm_of": csm_of(history),
         "oracle": oracle,
     }
+    # the folds are checked before anything is trained: one that cannot be is told at once
+    folds = (
+        backtest_splits(lab.frame, split, backtest, hz, params.split.min_positives)
+        if backtest > 1
+        else []
+    )
     ex = run_experiment(lab.frame, lab.spec, hz, split, heads, params.evaluation, **kw)
     bt = None
-    if backtest > 1:
+    if folds:
         rows = []
-        folds = backtest_splits(lab.frame, split, backtest)
         for i, fold in enumerate(folds, start=1):
             fx = (
                 ex

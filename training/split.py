@@ -181,11 +181,19 @@ def _automatic_split(
     return Split(train_end, validation_end, test_end, chosen_automatically=True)
 
 
-def backtest_splits(frame: pd.DataFrame, split: Split, k: int) -> list[Split]:
+def backtest_splits(
+    frame: pd.DataFrame,
+    split: Split,
+    k: int,
+    horizons: Mapping[str, int] | None = None,
+    min_positives: int = 1,
+) -> list[Split]:
     """k rolling-origin folds, oldest first, the last being `split` itself.
 
     Each earlier fold moves all cut points back by the length of the test window (rounded up to
-    whole weeks), so the test windows tile the recent past and training always expands.
+    whole weeks), so the test windows tile the recent past and training always expands. With
+    `horizons`, every earlier fold's windows are checked for `min_positives` labelled positives
+    per target before anything is trained, so a fold that cannot be trained is named at once.
     """
     if k < 1:
         raise UserError("--backtest needs K >= 1")
@@ -212,4 +220,15 @@ def backtest_splits(frame: pd.DataFrame, split: Split, k: int) -> list[Split]:
             f"--backtest {k}: the oldest fold would have no training data "
             f"(train_end {folds[0].train_end:%Y-%m-%d}); use fewer folds"
         )
+    for i, fold in enumerate(folds[:-1], start=1):
+        counts = positives_per_window(frame, horizons or {}, fold)
+        short = [
+            f"{t} {w} {n}" for t, per in counts.items() for w, n in per.items() if n < min_positives
+        ]
+        if short:
+            raise UserError(
+                f"--backtest {k}: fold {i} of {k} (test from {fold.validation_end:%Y-%m-%d}) has "
+                f"too few labelled positives (need {min_positives}): {', '.join(short)}; use fewer "
+                "folds, more history, or a lower split.min_positives"
+            )
     return folds

@@ -81,3 +81,6 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
         assert older.test_end == newer.validation_end  # test windows tile the recent past
     with pytest.raises(UserError):
         backtest_splits(frame, split, 50)
+    # a fold whose windows hold too few positives is named before anything is trained
+    with pytest.raises(UserError, match=r"fold 1 of 2 \(test from .*too few labelled positives"):
+        backtest_splits(frame, split, 2, horizons, min_positives=10**6)
