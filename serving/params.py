@@ -502,6 +502,13 @@ class Params(StrictModel):
             for t in self.model.targets
             if t not in LABELS
         ]
+        # the daily run and the service score every head: a model without one could not serve
+        problems += [
+            f"model.targets: no {h} target; the daily run and the service score {list(HEADS)} "
+            f"(known labels: {list(LABELS)})"
+            for h in HEADS
+            if not any(str(t).startswith(h) for t in self.model.targets)
+        ]
         features = set(full_spec(self.features).names)
         problems += [
             f"model.monotone: {name!r} is not a feature (see docs/features.md)"

@@ -98,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if lacking:
         print(
             f"{where} version {logged.version}, not as 'challenger': it has no head for {lacking} "
-            "(this data has no labels for them), so it could not become champion. To serve "
-            f"without them, set model.targets in params.yaml to {trained} and train again."
+            "(this data has no labels for them), and the daily run and the service score every "
+            "head, so it could not become champion. Its metrics are in MLflow; to train a model "
+            "that can serve, add the missing table (e.g. churn from your CRM) to the source."
         )
     else:
         print(

@@ -71,7 +71,7 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     pending = alias_version(client, "escalation-risk", CHALLENGER)
     assert main(["train", str(nochurn), "--params", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "version 3, not as 'challenger'" in out and "model.targets" in out
+    assert "version 3, not as 'challenger'" in out and "add the missing table" in out
     assert alias_version(client, "escalation-risk", CHALLENGER) == pending  # not moved
     client.set_registered_model_alias("escalation-risk", CHALLENGER, "3")  # moved by hand
     assert main(["promote", str(nochurn), "--params", str(good), "--force", "--reason", "x"]) == 1

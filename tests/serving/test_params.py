@@ -173,6 +173,7 @@ def test_alert_threshold_null_without_a_ladder_entry_for_a_head_says_so():
     "overlay, named",
     [
         ({"model": {"targets": ["escalation_30d", "churn_90dd"]}}, "model.targets: 'churn_90dd'"),
+        ({"model": {"targets": ["escalation_30d"]}}, "model.targets: no churn target"),
         ({"model": {"monotone": {"csat_mean_90dd": -1}}}, "model.monotone: 'csat_mean_90dd'"),
         ({"replay": {"flag_level": "L5"}}, "replay.flag_level: 'L5'"),
         ({"daily": {"language": "fr"}}, "daily.language: 'fr'"),
