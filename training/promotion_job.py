@@ -100,6 +100,11 @@ def score_version(
     return out
 
 
+def _with_ci(scores: dict[str, float], t: str) -> str:
+    low, high = scores.get(f"{t}_low", float("nan")), scores.get(f"{t}_high", float("nan"))
+    return f"{scores.get(t, float('nan')):.4f} [{low:.4f}, {high:.4f}]"
+
+
 def promote(
     client: MlflowClient,
     history: History,
@@ -156,11 +161,21 @@ def promote(
     )
     if decision.promote:
         set_champion(client, name, challenger, previous=champion, when=now)
-    lines = [f"window {window}, metric {metric}"]
+    lines = [f"window {window}, metric {metric} (95% CI by account bootstrap)"]
+    overlap = False
     for t in targets:
-        old = "-" if cp_scores is None else f"{cp_scores.get(t, float('nan')):.4f}"
+        old = "-" if cp_scores is None else _with_ci(cp_scores, t)
         lines.append(
-            f"  {t}: challenger v{challenger} {ch_scores[t]:.4f} | champion {('v' + champion) if champion else 'none'} {old}"
+            f"  {t}: challenger v{challenger} {_with_ci(ch_scores, t)} | champion "
+            f"{('v' + champion) if champion else 'none'} {old} "
+            f"({int(ch_scores.get(f'{t}_positives', 0))} labelled positives)"
+        )
+        if cp_scores is not None and t in cp_scores and cp_scores[t] != ch_scores[t]:
+            overlap |= ch_scores[f"{t}_low"] <= cp_scores[t] <= ch_scores[f"{t}_high"]
+    if overlap:
+        lines.append(
+            "  the champion's score lies within the challenger's 95% interval: this window cannot "
+            "tell the two apart with confidence (a retrain with another seed may decide otherwise)"
         )
     verdict = (
         f"promoted v{challenger} to champion" if decision.promote else f"kept champion v{champion}"

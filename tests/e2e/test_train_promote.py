@@ -56,7 +56,11 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     assert main(["train", str(world), "--params", str(bad)]) == 0
     assert main(["promote", str(world), "--params", str(good)]) == 0
     assert alias_version(client, "escalation-risk", CHAMPION) == "1"
-    assert "kept champion v1" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "kept champion v1" in said
+    # each head's score with its bootstrap interval and the positives it rests on
+    assert re.search(r"challenger v2 [\d.]+ \[[\d.]+, [\d.]+\] \| champion v1 [\d.]+ \[", said)
+    assert "labelled positives)" in said
 
     assert main(["promote", str(world), "--params", str(good), "--force"]) == 1  # needs --reason
     assert main(["promote", str(world), "--params", str(good), "--force", "--reason", "test"]) == 0
