@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-UNKNOWN = "__unknown__"
-_NUMBER_FORMS = re.compile(
-    r"\[([^\[\]|]*)\|([^\[\]|]*)\]"
-)  # [singular|plural] in a template  # the explicit level every category maps values outside its levels to
+UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
+_NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural] in a template
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ def champion_version(tracking_uri: str, model_name: str) -> str:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
     from training.registry import not_found
 
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
     try:
         mv = mlflow.MlflowClient().get_model_version_by_alias(model_name, ALIAS)
     except MlflowException as exc:
