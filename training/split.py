@@ -86,6 +86,18 @@ def positives_per_window(
     }
 
 
+def short_windows(
+    frame: pd.DataFrame, horizons: Mapping[str, int], split: Split, min_positives: int
+) -> list[str]:
+    """ "target/window: n" for every window holding fewer than `min_positives` labelled positives."""
+    return [
+        f"{t}/{w}: {n}"
+        for t, per in positives_per_window(frame, horizons, split).items()
+        for w, n in per.items()
+        if n < min_positives
+    ]
+
+
 def split_from_params(params: SplitParams) -> Split | None:
     if params.train_end is None or params.validation_end is None:
         return None
@@ -107,13 +119,7 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
     split = split_from_params(params)
     if split is None:
         split = _automatic_split(frame, horizons, params)
-    counts = positives_per_window(frame, horizons, split)
-    short = [
-        f"{t}/{w}: {n}"
-        for t, per in counts.items()
-        for w, n in per.items()
-        if n < params.min_positives
-    ]
+    short = short_windows(frame, horizons, split, params.min_positives)
     if short:
         raise UserError(
             f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
@@ -156,8 +162,8 @@ def _automatic_split(
     if validation_end is None:
         short = [t for t in horizons if totals[t] < 2 * params.min_positives]
         hint = (
-            f"; {short} have too few in all the data: use more history, lower "
-            "split.min_positives, or leave them out of model.targets in params.yaml"
+            f"; {short} have too few in all the data (is their table missing or empty?): use "
+            "more history or lower split.min_positives"
             if short
             else "; use more history or lower split.min_positives"
         )
@@ -221,10 +227,7 @@ def backtest_splits(
             f"(train_end {folds[0].train_end:%Y-%m-%d}); use fewer folds"
         )
     for i, fold in enumerate(folds[:-1], start=1):
-        counts = positives_per_window(frame, horizons or {}, fold)
-        short = [
-            f"{t} {w} {n}" for t, per in counts.items() for w, n in per.items() if n < min_positives
-        ]
+        short = short_windows(frame, horizons or {}, fold, min_positives)
         if short:
             raise UserError(
                 f"--backtest {k}: fold {i} of {k} (test from {fold.validation_end:%Y-%m-%d}) has "
