@@ -495,6 +495,7 @@ class Params(StrictModel):
         rule would otherwise be skipped silently, an unknown target fail in the middle of
         training, an unknown level or language only when the command runs."""
         from features.build import full_spec
+        from serving import daily_text, ladder_text, ui_text
         from serving.notify import check_config
 
         problems = [
@@ -503,11 +504,12 @@ class Params(StrictModel):
             if t not in LABELS
         ]
         # the daily run and the service score every head: a model without one could not serve
+        heads = {head_of(t) for t in self.model.targets if t in LABELS}
         problems += [
             f"model.targets: no {h} target; the daily run and the service score {list(HEADS)} "
             f"(known labels: {list(LABELS)})"
             for h in HEADS
-            if not any(str(t).startswith(h) for t in self.model.targets)
+            if h not in heads
         ]
         features = set(full_spec(self.features).names)
         problems += [
@@ -525,8 +527,6 @@ class Params(StrictModel):
                 f"replay.flag_level: {self.replay.flag_level!r} is not a ladder level "
                 f"(known: {list(self.ladder.levels)})"
             )
-        from serving import daily_text, ladder_text, ui_text
-
         for key, value, spoken in (  # each setting against the texts it picks from
             ("daily.language", self.daily.language, tuple(daily_text.CATALOG)),
             ("ui.language", self.ui.language, tuple(ui_text.CATALOG)),
