@@ -57,7 +57,7 @@ from serving.risklist import (
     level_changed,
     priority,
     rank,
-    top_texts,
+    reasons_cell,
     write_csv,
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
@@ -395,7 +395,7 @@ def run_daily(
                 st.due_at if st.acknowledged_at is None and st.resolved_at is None else None
                 for st in states_now
             ]
-            reasons_txt = ["; ".join(top_texts(r, p.top_reasons)) for r in scored.reasons]
+            reasons_txt = [reasons_cell(r, p.top_reasons) for r in scored.reasons]
             level_of = {lv: i for i, lv in enumerate(levels)}
             table = pd.DataFrame(
                 {

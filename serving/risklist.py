@@ -52,15 +52,16 @@ def level_changed(previous: str | None, level: str, levels: Sequence[str]) -> st
     return "up" if b > a else "down" if b < a else ""
 
 
-def top_texts(reasons: Sequence[Mapping[str, Any]], k: int) -> list[str]:
-    """The k strongest reasons over both heads, one per feature, largest contribution first."""
+def reasons_cell(reasons: Sequence[Mapping[str, Any]], k: int) -> str:
+    """The list's reasons column: the texts of the k strongest reasons over both heads, one per
+    feature, largest contribution first, joined by "; " (the CSM page splits them there)."""
     best: dict[str, Mapping[str, Any]] = {}
     for r in reasons:
         f = str(r.get("feature"))
         if f not in best or r.get("contribution", 0) > best[f].get("contribution", 0):
             best[f] = r
     ordered = sorted(best.values(), key=lambda r: -float(r.get("contribution", 0)))
-    return [str(r.get("text", "")) for r in ordered[:k]]
+    return "; ".join(str(r.get("text", "")) for r in ordered[:k])
 
 
 def deltas(today: pd.Series, other: pd.Series | None) -> pd.Series:

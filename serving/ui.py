@@ -38,7 +38,7 @@ from serving import charts, ladder_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
-from serving.risklist import top_texts
+from serving.risklist import reasons_cell
 from serving.store import Store
 from serving.ui_text import LANGUAGES, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
@@ -387,9 +387,10 @@ class UiApp:
             **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
         )
         stored = daily.store.day_reasons(day, [r["account_id"] for r in rows])
-        for r in rows:
+        for r in rows:  # in the page's language (the stored cell is in the account's)
             if r["account_id"] in stored:
-                r["reasons"] = self._told(stored[r["account_id"]], lang)
+                told = retold(stored[r["account_id"]], self.features, lang)
+                r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
         return {
             "day": day,
             "rows": rows,
@@ -476,7 +477,7 @@ class UiApp:
             lang,
         )
         if reasons:
-            today["reasons"] = "; ".join(top_texts(reasons, self.params.daily.top_reasons))
+            today["reasons"] = reasons_cell(reasons, self.params.daily.top_reasons)
         level = self.params.ladder.levels[today["level"]]
         thresholds = [
             (name, lv.entry.escalation_risk)
@@ -512,11 +513,6 @@ class UiApp:
             "trail": trail,
             **self._timelines(account_id, lang),
         }
-
-    def _told(self, reasons: list[Any], lang: str) -> str:
-        """The list's reasons cell in the page's language (the stored one is the account's)."""
-        told = retold(reasons, self.features, lang)
-        return "; ".join(top_texts(told, self.params.daily.top_reasons))
 
     def _waterfall(
         self,
