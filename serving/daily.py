@@ -88,6 +88,7 @@ class DailyResult:
     seconds: dict[str, float] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)  # feature families left out
     data_end: pd.Timestamp | None = None  # the source's latest event
+    pruned: int = 0  # stored run days deleted as older than daily.keep_days
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -459,6 +460,9 @@ def run_daily(
                     "report": str(html_path),
                 },
             )
+            pruned = 0
+            if p.keep_days is not None:
+                pruned = daily.prune(day - dt.timedelta(days=p.keep_days))
 
         delivery = None
         if send:
@@ -538,7 +542,7 @@ def run_daily(
         store.close()
         return DailyResult(
             day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
-            unavailable=dict(fs.unavailable), data_end=data_end(history),
+            unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
         )  # fmt: skip
 
 

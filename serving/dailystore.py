@@ -138,6 +138,21 @@ class DailyStore:
 
         self.store._run(unit)
 
+    def prune(self, before: dt.date) -> int:
+        """Delete the lists, stored scores and run records of the days before `before`, in one
+        transaction; the audit trail (level changes, acknowledgements, messages) stays. Returns
+        how many run days went."""
+        tl, tr, ts = self.t["daily_list"], self.t["daily_runs"], self.store.t["daily_scores"]
+
+        def unit(conn: sa.Connection) -> int:
+            q = sa.select(sa.func.count()).select_from(tr).where(tr.c.day < before)
+            days = int(conn.execute(q).scalar_one())
+            for table in (tl, ts, tr):
+                conn.execute(sa.delete(table).where(table.c.day < before))
+            return days
+
+        return self.store._run(unit)
+
     # --- runs --------------------------------------------------------------------------------
 
     def runs(self, before: dt.date | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -421,6 +421,23 @@ class DailyParams(StrictModel):
     drift: DriftParams
     terminal_rows: int = Field(ge=1, description="rows of the terminal table")
     language: str = Field(description="language of the terminal table and report (en, de)")
+    keep_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="stored lists and scores older than this many days are deleted (null: kept)",
+    )
+
+    @model_validator(mode="after")
+    def _keeps_what_it_reads(self) -> DailyParams:
+        """The run reads back the run delta_days ago and the last trend_runs runs: pruning them
+        would quietly empty delta_7d and the trend."""
+        need = max(self.delta_days, self.trend_runs)
+        if self.keep_days is not None and self.keep_days < need:
+            raise ValueError(
+                f"keep_days {self.keep_days} is shorter than what each run reads back "
+                f"(delta_days {self.delta_days}, trend_runs {self.trend_runs}): at least {need}"
+            )
+        return self
 
 
 class ReplayParams(StrictModel):

@@ -192,9 +192,11 @@ class EscalationRisk:
 
         found = latest_score(SETTINGS.database_url, req.account_id)
         if found is None:
+            keep = self.params.daily.keep_days
+            kept = "" if keep is None else f" within the {keep} days it keeps (daily.keep_days)"
             raise RequestError(
                 404,
-                f"account {req.account_id!r} has never been scored by the daily run",
+                f"account {req.account_id!r} has never been scored by the daily run{kept}",
                 [ErrorDetail(loc=["account_id"], msg="never scored", type="not_found")],
             )
         return AccountScore(**found)

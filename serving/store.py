@@ -185,7 +185,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             "daily_scores",
             ident(),
             account(),
-            sa.Column("day", sa.Date, nullable=False),
+            sa.Column("day", sa.Date, nullable=False, index=True),  # pruning by day
             sa.Column("escalation_risk", sa.Float, nullable=False),
             sa.Column("churn_risk", sa.Float, nullable=False),
             sa.Column("level", sa.String(64)),

@@ -137,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold yellow]{t('stale', lang, end=end, days=lag.days, day=result.day)}[/]")
     if result.drift is not None and result.drift.retrain:
         console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
+    if result.pruned:
+        keep = params.daily.keep_days
+        console.print(t("pruned", lang, days=result.pruned, keep=keep))
     console.print(t("written", lang, csv=result.csv_path, html=result.html_path))
     sys.stdout.flush()
     return 0

@@ -143,6 +143,43 @@ def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
     assert {k: len(store.rows(k)) for k in before} == before
 
 
+def test_days_older_than_keep_days_go_and_the_audit_trail_stays(
+    champion, history, params, tmp_path
+):
+    keep = params.daily.model_copy(update={"keep_days": 8})
+    p = params.model_copy(update={"daily": keep})
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    days = [TODAY - pd.Timedelta(days=k) for k in (20, 9, 8, 0)]
+    results = [
+        run_daily(
+            "world",
+            p,
+            database_url=db,
+            tracking_uri="unused",
+            now=day + pd.Timedelta(hours=6),
+            as_of=day,
+            out=tmp_path / "reports",
+            champion=champion,
+            history=history,
+        )  # fmt: skip
+        for day in days
+    ]
+    store = Store(db)
+    daily = DailyStore(store)
+    # each run deletes the days more than 8 days before its own; the day exactly 8 back stays
+    assert [r.pruned for r in results] == [0, 1, 0, 1]
+    kept = {d.date() for d in days[2:]}
+    assert {r["day"] for r in daily.runs()} == kept
+    assert {r["day"] for r in store.daily_scores()} == kept
+    listed = {r["day"] for k in kept for r in daily.daily_list(day=k)}
+    assert listed == kept and not daily.daily_list(day=days[0].date())
+    changes = store.rows("level_changes")
+    assert {c["at"].date() for c in changes} >= {days[0].date()}  # the trail is not pruned
+    # what the kept days feed still works: yesterday's delta and the one 8 days back
+    last = results[-1].ranked
+    assert last["delta_7d"].notna().any()
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")

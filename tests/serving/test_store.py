@@ -507,12 +507,41 @@ def test_latest_rows_and_an_accounts_list_rows_equal_the_full_reads(store_url):
     store.close()
 
 
+def test_pruning_deletes_the_days_before_and_nothing_else(store_url):
+    store = Store(*store_url)
+    daily = DailyStore(store)
+    _history(store, daily, 4)
+    days = sorted({r["day"] for r in store.daily_scores()})
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.insert(daily.t["daily_runs"]),
+            [{"day": d, "ran_at": START, "evaluated_at": START, "model_version": "m",
+              "feature_names": [], "accounts": 1} for d in days],
+        )  # fmt: skip
+    tl = daily.t["daily_list"]
+
+    def listed() -> list[tuple]:
+        q = sa.select(tl.c.day, tl.c.account_id).order_by(tl.c.day, tl.c.account_id)
+        return store._run(lambda c: [tuple(r) for r in c.execute(q)])
+
+    trail = {k: store.rows(k) for k in ("level_changes", "acknowledgements", "feedback")}
+    scores, rows, runs = store.daily_scores(), listed(), daily.runs()
+    cut = days[len(days) // 2]
+    assert daily.prune(cut) == len([d for d in days if d < cut])
+    assert store.daily_scores() == [r for r in scores if r["day"] >= cut]
+    assert listed() == [r for r in rows if r[0] >= cut]
+    assert daily.runs() == [r for r in runs if r["day"] >= cut]
+    assert {k: store.rows(k) for k in trail} == trail
+    assert daily.prune(cut) == 0  # nothing left to delete
+    store.close()
+
+
 def test_an_existing_database_gets_the_indexes_added_later(store_url):
     store = Store(*store_url)
     DailyStore(store)
     wanted = {ix.name for t in store.metadata.sorted_tables for ix in t.indexes}
     added = {"level_changes": "at", "acknowledgements": "decision_id", "resolutions": "decision_id",
-             "feedback": "decision_id"}  # fmt: skip
+             "feedback": "decision_id", "daily_scores": "day"}  # fmt: skip
     dropped = {f"ix_{store.t[t].name}_{c}" for t, c in added.items()}
     assert dropped <= wanted
     with store.engine.begin() as conn:
