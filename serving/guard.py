@@ -34,7 +34,9 @@ def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         return False
-    candidate = given.strip().encode("utf-8", "replace")
+    # the header was decoded as Latin-1 (ASGI's bytes, one char each): back to the bytes the
+    # client sent, which are UTF-8 for a token like "tök"
+    candidate = given.strip().encode("latin-1", "replace")
     ok = False
     for t in tokens:
         ok |= hmac.compare_digest(candidate, t)

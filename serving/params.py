@@ -364,8 +364,17 @@ class ServiceParams(StrictModel):
     inline_accounts: int = Field(
         ge=0, description="requests with up to this many accounts are scored on the event loop"
     )
+    inline_rows: int = Field(
+        ge=0, description="... and up to this many history rows (tickets, usage days, escalations)"
+    )
     access_log: bool = Field(description="one log line per request (method, path, status, time)")
     tracing: bool = Field(description="BentoML's OpenTelemetry spans and request-id header")
+
+    def runs_inline(self, accounts: int, rows: int) -> bool:
+        """Whether a call is small enough to score on the event loop: it blocks the worker's
+        other requests and health checks meanwhile, so its history rows count, not only its
+        accounts."""
+        return accounts <= self.inline_accounts and rows <= self.inline_rows
 
 
 class DailyPriorityParams(StrictModel):

@@ -26,6 +26,7 @@ from features.errors import UserError
 from serving.facts import account_facts
 from serving.guard import ClientErrorLogs, Guard
 from serving.intake import RequestError, request_history, resolve_as_of
+from serving.metrics_labels import bound_metric_labels
 from serving.model import DEFAULT_TRACKING_URI
 from serving.params import load_params
 from serving.schemas import (
@@ -36,26 +37,11 @@ from serving.schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from serving.settings import Settings
+from serving.settings import Settings, api_tokens
 from serving.ui import create_app as create_ui
 from serving.ui import utc_clock
 
 logger = logging.getLogger("escrisk.service")
-
-
-def api_tokens(settings: Settings, environ: dict[str, str] | os._Environ) -> tuple[str, ...]:
-    """Tokens from ESCRISK_API_TOKENS plus one per line of the file named by ESCRISK_API_TOKENS_FILE."""
-    tokens = list(settings.api_tokens)
-    path = environ.get("ESCRISK_API_TOKENS_FILE")
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise UserError(f"ESCRISK_API_TOKENS_FILE={path}: file not found")
-        for line in p.read_text(encoding="utf-8").splitlines():
-            t = line.strip()
-            if t and not t.startswith("#"):
-                tokens.append(t)
-    return tuple(tokens)
 
 
 PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
@@ -115,10 +101,10 @@ class EscalationRisk:
             logger.error("%s failed: %s at %s", endpoint, type(exc).__name__, where)
             return _error(500, "internal error; see the service log")
 
-    async def _run(self, endpoint: str, fn, req: Any, accounts: int) -> Any:
+    async def _run(self, endpoint: str, fn, req: Any, accounts: int, rows: int) -> Any:
         """Small requests run on the event loop, saving the hop to a worker thread and back;
         larger ones in one worker thread, so health checks and the timeout stay live meanwhile."""
-        if accounts <= self.params.service.inline_accounts:
+        if self.params.service.runs_inline(accounts, rows):
             return self._guarded(endpoint, fn, req)
         if self._bulk is None:
             self._bulk = anyio.CapacityLimiter(1)
@@ -127,7 +113,10 @@ class EscalationRisk:
     @bentoml.api(route="/score")
     async def score(self, request: ScoreRequest, /) -> ScoreResponse:
         """Score accounts from their records and recent history (1 to 1,000 per call)."""
-        return await self._run("score", self._score, request, len(request.accounts))
+        rows = sum(
+            len(a.tickets) + len(a.usage or ()) + len(a.escalations or ()) for a in request.accounts
+        )
+        return await self._run("score", self._score, request, len(request.accounts), rows)
 
     def _score(self, req: ScoreRequest) -> ScoreResponse:
         from serving.scoring import score_rows
@@ -164,7 +153,8 @@ class EscalationRisk:
     @bentoml.api(route="/score_features")
     async def score_features(self, request: ScoreFeaturesRequest, /) -> ScoreResponse:
         """Score precomputed feature rows, checked against the model's feature spec."""
-        return await self._run("score_features", self._score_features, request, len(request.rows))
+        n = len(request.rows)
+        return await self._run("score_features", self._score_features, request, n, n)
 
     def _score_features(self, req: ScoreFeaturesRequest) -> ScoreResponse:
         from serving.featurerows import feature_frame
@@ -201,6 +191,9 @@ class EscalationRisk:
             )
         return AccountScore(**found)
 
+
+# Prometheus series per endpoint, not per path a client makes up (serving.metrics_labels)
+bound_metric_labels(frozenset({"/score", "/score_features", "/account"}))
 
 # requests BentoML rejects: one line each, without the traceback that would quote their fields
 logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogs())

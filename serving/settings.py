@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from features.errors import UserError
 
 DEFAULT_DATABASE_URL = "sqlite:///escrisk.db"
 
@@ -32,3 +35,25 @@ class Settings:
             smtp_password=env.get("ESCRISK_SMTP_PASSWORD") or None,
             source=env.get("ESCRISK_SOURCE") or None,
         )
+
+
+def api_tokens(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Tokens from ESCRISK_API_TOKENS plus one per line of the file named by
+    ESCRISK_API_TOKENS_FILE (UTF-8; a byte-order mark, as Windows editors write, is dropped;
+    blank lines and # comments skipped). A file that cannot be read is a UserError naming it."""
+    tokens = list(settings.api_tokens)
+    path = environ.get("ESCRISK_API_TOKENS_FILE")
+    if path:
+        where = f"ESCRISK_API_TOKENS_FILE={path}"
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise UserError(f"{where}: file not found") from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise UserError(f"{where}: cannot read it ({exc.strerror})") from None
+        tokens += [
+            t.strip() for t in text.splitlines() if t.strip() and not t.strip().startswith("#")
+        ]
+    return tuple(tokens)

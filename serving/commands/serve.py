@@ -41,7 +41,7 @@ def command(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from serving.model import DEFAULT_TRACKING_URI, champion_version
     from serving.params import load_params
-    from serving.settings import Settings
+    from serving.settings import Settings, api_tokens
 
     params = load_params(args.params)
     settings = Settings.from_env()
@@ -50,9 +50,13 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ, ESCRISK_PARAMS=str(args.params.resolve()), MLFLOW_TRACKING_URI=uri)
     if args.workers is not None:
         env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)
-    if not (settings.api_tokens or env.get("ESCRISK_API_TOKENS_FILE")):
+    # read the tokens as the service will, so that a bad file is one line here, not a
+    # traceback from every worker
+    if not api_tokens(settings, env):
         print(
-            "warning: no ESCRISK_API_TOKENS set: every scoring call will get 401", file=sys.stderr
+            "warning: no API tokens (ESCRISK_API_TOKENS, or ESCRISK_API_TOKENS_FILE without a "
+            "token in it): every scoring call will get 401",
+            file=sys.stderr,
         )
     print(
         f"serving {params.promotion.model_name} version {version} on http://{args.host}:{args.port}",

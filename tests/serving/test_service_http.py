@@ -246,6 +246,18 @@ def test_unknown_paths_and_methods_answer_in_the_json_error_shape(client, auth):
     assert "POST" in r.headers.get("allow", "")
 
 
+def test_made_up_paths_share_one_metrics_series(client, auth):
+    """Any client could otherwise add a Prometheus series per path it makes up."""
+    for i in range(25):
+        assert client.get(f"/made-up-{i}-xyz").status_code in (401, 404)
+        assert client.post(f"/made-up-{i}-xyz", json={}, headers=auth).status_code == 404
+    client.get("/ui/account/made-up-xyz")
+    metrics = client.get("/metrics").text
+    assert "made-up" not in metrics
+    assert 'endpoint="other"' in metrics and 'endpoint="/ui"' in metrics
+    assert 'endpoint="/score"' in metrics  # the service's routes keep their own series
+
+
 def test_service_survives_bad_input(client, auth, body_for):
     r = client.post("/score", json=body_for(["ACC-003"]), headers=auth)
     assert r.status_code == 200

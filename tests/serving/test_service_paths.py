@@ -1,5 +1,5 @@
 """The service's two ways of running a call: small calls on the event loop, larger ones in a worker
-thread (params.yaml service.inline_accounts). Both must give the same answers."""
+thread (params.yaml service.inline_accounts, inline_rows). Both must give the same answers."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def test_threaded_call_answers_as_inline_calls(client, auth, body_for, world, pa
         assert s["churn_risk"] == alone[aid]["churn_risk"]
         assert s["level"] == alone[aid]["level"]
         assert s["reasons"] == alone[aid]["reasons"]
+
+
+def test_a_few_accounts_with_long_histories_leave_the_event_loop(params):
+    """A call blocks its worker's health checks while it runs inline: rows count, not accounts."""
+    s = params.service
+    assert s.runs_inline(1, 100)
+    assert s.runs_inline(s.inline_accounts, s.inline_rows)
+    assert not s.runs_inline(s.inline_accounts + 1, 10)
+    assert not s.runs_inline(2, s.inline_rows + 1)

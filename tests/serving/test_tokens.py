@@ -1,0 +1,48 @@
+"""API tokens: read from the environment and a file as an operator writes it, compared as sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from features.errors import UserError
+from serving.guard import token_ok
+from serving.settings import Settings, api_tokens
+
+
+def _tokens(tmp_path, content: bytes, env_tokens: str = "") -> tuple[str, ...]:
+    path = tmp_path / "tokens.txt"
+    path.write_bytes(content)
+    env = {"ESCRISK_API_TOKENS": env_tokens, "ESCRISK_API_TOKENS_FILE": str(path)}
+    return api_tokens(Settings.from_env(env), env)
+
+
+def test_a_token_file_saved_with_a_byte_order_mark_works(tmp_path):
+    assert _tokens(tmp_path, "\ufefftok-bom\r\n# note\n\n  spaced  \n".encode()) == (
+        "tok-bom",
+        "spaced",
+    )
+    assert _tokens(tmp_path, b"from-file\n", "a, b") == ("a", "b", "from-file")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"\xff\xfe t\x00", "not UTF-8 text"), (None, "file not found")],
+)
+def test_a_token_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, content, message):
+    path = tmp_path / "tokens.txt"
+    if content is not None:
+        path.write_bytes(content)
+    env = {"ESCRISK_API_TOKENS_FILE": str(path)}
+    with pytest.raises(UserError, match=message) as err:
+        api_tokens(Settings.from_env(env), env)
+    assert "ESCRISK_API_TOKENS_FILE" in str(err.value) and str(path) in str(err.value)
+
+
+def test_tokens_are_compared_as_the_bytes_the_client_sent():
+    """ASGI hands headers over as bytes; the guard reads them as Latin-1, one char per byte."""
+    known = [t.encode("utf-8") for t in ("tök", "plain")]
+    sent_utf8 = "Bearer tök".encode().decode("latin-1")
+    assert token_ok(sent_utf8, known)
+    assert token_ok("Bearer plain", known) and token_ok("bearer  plain ", known)
+    assert not token_ok("Bearer tok", known) and not token_ok("Bearer ", known)
+    assert not token_ok(None, known) and not token_ok("Basic plain", known)
