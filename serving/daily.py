@@ -260,6 +260,8 @@ def run_daily(
     if as_of > now.normalize() + pd.Timedelta(days=1):
         raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
     day = as_of.date()
+    out = Path(out)
+    _writable(out)  # before anything is stored or sent: a failed run must leave nothing behind
     steps = _Steps(progress, lang)
     store = Store(database_url)
     daily = DailyStore(store)
@@ -445,7 +447,6 @@ def run_daily(
                 },
                 now.to_pydatetime(),
             )
-            out = Path(out)
             html_path = out / f"report-{day.isoformat()}.html"
             daily.save_day(
                 day,
@@ -544,6 +545,21 @@ def run_daily(
             day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
         )  # fmt: skip
+
+
+def _writable(out: Path) -> None:
+    """The output folder exists (made if need be) and takes a file, or a UserError."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".escrisk-write-check-"):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"{out}: cannot write the risk list and report there ({exc.strerror}); "
+            "nothing was scored, stored or sent"
+        ) from None
 
 
 def _target(reference: dict[str, Any], head: str) -> str:

@@ -271,7 +271,11 @@ class DailyStore:
         tl = self.t["daily_list"]
         where = [tl.c.day == day]
         if owner is not None:
-            where.append(sa.func.lower(tl.c.csm_owner) == owner.lower())
+            # the owners that match, case-folded in Python: SQLite's lower() folds ASCII only,
+            # so "Özlem" would never match "özlem" (a day has a few hundred owners at most)
+            wanted = owner.casefold()
+            names = [o for o in self.owners(day) if o.casefold() == wanted]
+            where.append(tl.c.csm_owner.in_(names))
         if level is not None:
             where.append(tl.c.level == level)
         if min_level_index is not None:

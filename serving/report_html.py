@@ -236,7 +236,7 @@ def render_report(d: ReportData) -> str:
         _tile(_fmt(h.csat_all, ".2f", lang), t("kpi_csat_all", lang)),
         _tile(str(lk.escalations), t("kpi_flags", lang)),
         _tile(_fmt(lk.escalation_rate, ".2%", lang), t("kpi_flag_rate", lang)),
-        _tile(_fmt(lk.escalations_per_account, ".3f", lang), t("kpi_per_account", lang)),
+        _tile(_fmt(lk.escalations_per_account, ".3f", lang), t("kpi_flags_per_account", lang)),
         _tile(_fmt(lk.median_hours_to_acknowledge, ".1f", lang), t("kpi_ack", lang)),
         _tile(_fmt(lk.median_hours_to_resolve, ".1f", lang), t("kpi_resolve", lang)),
         _tile(_fmt(lk.confirmed_share, ".0%", lang), t("kpi_confirmed", lang)),

@@ -511,7 +511,7 @@ class UiApp:
             "state": state,
             "changes": changes,
             "trail": trail,
-            **self._timelines(account_id, lang),
+            **self._timelines(account_id, today["day"], lang),
         }
 
     def _waterfall(
@@ -560,7 +560,9 @@ class UiApp:
             text("sec_reasons", lang),
         )
 
-    def _timelines(self, account_id: str, lang: str) -> dict[str, Any]:
+    def _timelines(self, account_id: str, day: dt.date, lang: str) -> dict[str, Any]:
+        """Tickets and usage of the `timeline_days` before the shown run's day: the history its
+        scores and reasons were computed from, whenever the page is opened."""
         days = self.params.ui.timeline_days
         out: dict[str, Any] = {"timeline_days": days, "source_note": None}
         out.update(tickets_svg=None, usage_svg=None, tickets=[])
@@ -572,10 +574,12 @@ class UiApp:
         except UserError as exc:
             out["source_note"] = text("source_error", lang, error=str(exc).splitlines()[0])
             return out
-        end = self._now()
-        start = end.normalize() - pd.Timedelta(days=days)
+        end = pd.Timestamp(day, tz="UTC")
+        start = end - pd.Timedelta(days=days)
         t = history.tickets
-        t = t[(t["account_id"] == account_id) & (t["created_at"] >= start)]
+        t = t[
+            (t["account_id"] == account_id) & (t["created_at"] >= start) & (t["created_at"] < end)
+        ]
         t = t.sort_values("created_at")
         records: list[dict[str, Any]] = t.to_dict("records")  # type: ignore[assignment]
         tickets = [
@@ -600,7 +604,8 @@ class UiApp:
             )
         u = history.usage
         if u is not None:
-            u = u[(u["account_id"] == account_id) & (u["date"] >= start)].sort_values("date")
+            u = u[(u["account_id"] == account_id) & (u["date"] >= start) & (u["date"] < end)]
+            u = u.sort_values("date")
             if len(u):
                 out["usage_svg"] = charts.line_chart(
                     [d.date() for d in u["date"]],

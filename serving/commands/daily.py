@@ -160,17 +160,21 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         ("col_level", "left", 4, 10), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
     ):  # fmt: skip
         table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
+    from rich.markup import escape
+
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
     for r in shown.to_dict("records"):
         dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
         d7 = "–" if pd.isna(r["delta_7d"]) else f"{r['delta_7d']:+.2f}"
         level = str(r["level"])
-        lv = f"{level} ({r['level_changed']})" if r["level_changed"] else level
-        due = "" if pd.isna(r["due_at"]) else f" ({pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC)"
+        lv = escape(f"{level} ({r['level_changed']})" if r["level_changed"] else level)
+        # the due time first: the column is narrow and action texts are long
+        due = "" if pd.isna(r["due_at"]) else f"{pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC · "
+        # names, owners and texts come from the customer's data: never read as rich markup
         table.add_row(
-            str(r["rank"]), f"{r['account_name']} [dim]{r['account_id']}[/]", str(r["csm_owner"]),
-            f"{r['escalation_risk']:.2f}", f"{r['churn_risk']:.2f}", f"{dp} / {d7}",
-            f"[{style[level]}]{lv}[/]" if level in style else lv, str(r["reasons"]).split("; ")[0],
-            f"{r['next_action']}{due}",
+            str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",
+            escape(str(r["csm_owner"])), f"{r['escalation_risk']:.2f}", f"{r['churn_risk']:.2f}",
+            f"{dp} / {d7}", f"[{style[level]}]{lv}[/]" if level in style else lv,
+            escape(str(r["reasons"]).split("; ")[0]), escape(f"{due}{r['next_action']}"),
         )  # fmt: skip
     console.print(table)

@@ -164,3 +164,28 @@ def test_features_out_must_name_a_parquet_or_csv_file(tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
     assert main(["features", str(tmp_path), "--out", str(tmp_path / "f.xlsx")]) == 1
     assert ".parquet or .csv" in capsys.readouterr().err
+
+
+def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
+    """Square brackets in the customer's data are not rich markup (a stray [/] crashed the run
+    after everything was stored); the due time leads the narrow next-action column."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+
+    shown = pd.DataFrame(
+        [{"rank": 1, "account_name": "Acme [/] Holding", "account_id": "A-[1]",
+          "csm_owner": "Doe, J. [interim]", "escalation_risk": 0.5, "churn_risk": 0.2,
+          "delta_prev": None, "delta_7d": 0.1, "level": "L2", "level_changed": "new",
+          "reasons": "Beta [bold] reason; other", "next_action": "Call [them] now",
+          "due_at": pd.Timestamp("2026-06-20 04:00", tz="UTC")}]
+    )  # fmt: skip
+    out = io.StringIO()
+    print_table(Console(file=out, width=400, color_system=None), shown, "2026-06-20", "en")
+    text = out.getvalue()
+    for literal in ("Acme [/] Holding", "A-[1]", "Doe, J. [interim]", "Beta [bold] reason"):
+        assert literal in text
+    assert "06-20 04:00 UTC · Call" in text  # the column keeps 32 characters

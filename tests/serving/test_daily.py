@@ -180,6 +180,23 @@ def test_days_older_than_keep_days_go_and_the_audit_trail_stays(
     assert last["delta_7d"].notna().any()
 
 
+def test_an_output_folder_that_cannot_be_written_stops_the_run_before_anything_is_stored(
+    champion, history, params, tmp_path
+):
+    from features.errors import UserError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    with pytest.raises(UserError, match="nothing was scored, stored or sent"):
+        run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=blocker / "reports", champion=champion, history=history,
+        )  # fmt: skip
+    store = Store(db)
+    assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")

@@ -196,6 +196,33 @@ def test_account_page_has_charts_reasons_and_trail(client):
     assert client.get("/account/NOPE").status_code == 404
 
 
+def test_timelines_show_the_days_before_the_lists_day(database, params, tmp_path):
+    """Opened weeks later, the account page still shows the history its scores came from."""
+    src = tmp_path / "source"
+    src.mkdir()
+    pd.DataFrame(
+        [{"account_id": "A-1", "name": "Acme", "tier": "enterprise", "arr": 50_000, "seats": 20,
+          "contract_start": "2024-01-01", "renewal_date": "2026-01-01", "csm_owner": "Ann",
+          "region": "DE", "language": "en"}]
+    ).to_csv(src / "accounts.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [{"ticket_id": tid, "account_id": "A-1", "created_at": at, "priority": "P3",
+          "channel": "email", "subject": "s", "body": "b", "first_response_at": None,
+          "resolved_at": None, "status": "open", "reopen_count": 0, "csat": None,
+          "sla_first_response_hours": None, "sla_resolution_hours": None}
+         for tid, at in (("T-BEFORE", "2025-05-20T09:00:00Z"), ("T-AFTER", "2025-06-20T09:00:00Z"),
+                         ("T-OLD", "2024-06-01T09:00:00Z"))]
+    ).to_csv(src / "tickets.csv", index=False)  # fmt: skip
+    later = NOW + pd.Timedelta(days=30)  # the list is of 2025-06-04
+    app = create_app(params, database, [TOKEN], clock=lambda: later, source=str(src))
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        page = c.get("/account/A-1").text
+    tickets = page[page.index('id="tickets"') : page.index('id="usage"')]
+    assert tickets.count("<circle") == 1  # T-BEFORE only: T-AFTER is newer, T-OLD too old
+    assert "06-04</text></svg>" in tickets  # the axis ends at the list's day, not at the clock
+
+
 def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     login(client, "Ann Example")
     page = client.get("/account/A-1").text
