@@ -106,7 +106,18 @@ class Guard:
                     "media_type",
                 )
                 return
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            await _answer(
+                send,
+                415,
+                f"content encoding {encoding!r} is not accepted: send the JSON uncompressed",
+                ["header", "content-encoding"],
+                "media_type",
+            )
+            return
         length = headers.get("content-length")
+        length = None if length is None else length.strip()  # "24 " is a valid header value
         limit = self.max_body_bytes
         too_large = f"request body larger than {limit} bytes"
         if length is not None and (not length.isdigit() or int(length) > limit):

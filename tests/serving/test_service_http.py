@@ -217,6 +217,15 @@ def test_wrong_content_type_is_415(client, auth):
     assert r.status_code == 415
 
 
+def test_a_compressed_body_is_415_naming_the_encoding(client, auth):
+    import gzip
+
+    body = gzip.compress(b'{"account_id": "A-1"}')
+    headers = {**auth, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    r = client.post("/account", content=body, headers=headers)
+    assert r.status_code == 415 and r.json()["detail"][0]["loc"] == ["header", "content-encoding"]
+
+
 def test_oversized_body_is_413(client, auth, params):
     limit = int(params.service.max_request_mb * 1024 * 1024)
     r = client.post(
