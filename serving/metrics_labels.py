@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from serving.guard import OPEN_PATHS, SELF_AUTHENTICATED_PREFIXES
+from serving.guard import OPEN_PATHS, SELF_AUTHENTICATED_PREFIXES, is_self_authenticated
 
 OTHER = "other"
 
@@ -21,7 +21,7 @@ def metric_path(path: str, routes: frozenset[str]) -> str:
     """The label a request's path is counted under."""
     if path in routes or path in OPEN_PATHS:
         return path
-    if path + "/" in SELF_AUTHENTICATED_PREFIXES or path.startswith(SELF_AUTHENTICATED_PREFIXES):
+    if is_self_authenticated(path):
         return SELF_AUTHENTICATED_PREFIXES[0].rstrip("/")
     return OTHER
 
@@ -46,7 +46,7 @@ def bound_metric_labels(routes: frozenset[str]) -> None:
     original = M.__call__
 
     async def bounded(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if isinstance(scope, dict) else ""
+        path = scope.get("path", "")
         label = metric_path(path, routes)
         if scope.get("type") != "http" or label == path:
             await original(self, scope, receive, send)

@@ -53,7 +53,6 @@ def api_tokens(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...
             raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
         except OSError as exc:
             raise UserError(f"{where}: cannot read it ({exc.strerror})") from None
-        tokens += [
-            t.strip() for t in text.splitlines() if t.strip() and not t.strip().startswith("#")
-        ]
+        lines = (line.strip() for line in text.splitlines())
+        tokens += [t for t in lines if t and not t.startswith("#")]
     return tuple(tokens)

@@ -152,6 +152,7 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         console.print(t("no_rows", lang))
         return
     from rich import box
+    from rich.markup import escape
 
     table = Table(title=t("title", lang, day=day), box=box.SIMPLE_HEAD, show_lines=False)
     for key, just, low, high in (
@@ -160,8 +161,6 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         ("col_level", "left", 4, 10), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
     ):  # fmt: skip
         table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
-    from rich.markup import escape
-
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
     for r in shown.to_dict("records"):
         dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
