@@ -235,7 +235,9 @@ class DailyStore:
         cols = [c for c in tl.c if c.name != "contributions"]
         q = sa.select(*cols).where(*self._list_filter(day, owner, level, min_level_index, tier))
         key = tl.c.level_index if sort == "level" else tl.c[sort]
-        q = q.order_by(key.desc() if descending else key.asc(), tl.c.rank.asc())
+        # empty values (no due time, no delta yet) last either way, and on every backend (SQLite
+        # puts NULL first when ascending, PostgreSQL when descending)
+        q = q.order_by((key.desc() if descending else key.asc()).nulls_last(), tl.c.rank.asc())
         if limit is not None:
             q = q.limit(limit)
         if offset:

@@ -37,7 +37,7 @@ from serving.ladder import (
 )
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
-from serving.store import Store, bulk_insert
+from serving.store import Store, bulk_insert, state_of
 
 # --- the signal-only part of decide, for many accounts at once ---------------------------------
 
@@ -345,7 +345,7 @@ def evaluate_many(
             change_rows: list[dict] = []
             messages: list = []
             rows = [found.get(aid) for aid in ids]
-            previous = [None if row is None else _state(row) for row in rows]
+            previous = [None if row is None else state_of(row) for row in rows]
             decided = _decide_assessed(part, previous, ladder, now, a)
             for s, row, prev, (new_state, decision) in zip(
                 part, rows, previous, decided, strict=True
@@ -376,20 +376,6 @@ def evaluate_many(
         queued += q
         advance(len(part))
     return LadderOutcome(decisions, states, changes, queued)
-
-
-def _state(row: sa.RowMapping) -> LadderState:
-    return LadderState(
-        account_id=row["account_id"],
-        level=row["level"],
-        since=row["since"],
-        due_at=row["due_at"],
-        acknowledged_at=row["acknowledged_at"],
-        resolved_at=row["resolved_at"],
-        below_since=row["below_since"],
-        timeouts=row["timeouts"],
-        decision_id=row["decision_id"],
-    )
 
 
 def _change(d: Decision, model_version: str | None) -> dict:

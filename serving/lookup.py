@@ -7,17 +7,27 @@ from typing import Any
 
 from features.errors import UserError
 from serving.dailystore import DailyStore
-from serving.store import Store
+from serving.store import Store, StoreUnavailable, open_existing
 
 
 @functools.cache
 def _store(url: str) -> Store:
-    return Store(url)
+    return open_existing(url)
 
 
 @functools.cache
 def _daily(url: str) -> DailyStore:
     return DailyStore(_store(url))
+
+
+def store_problem(database_url: str) -> str | None:
+    """Why POST /account cannot answer now (no database yet, a wrong URL, a server that is
+    down), or None; the service logs it at start-up and keeps scoring."""
+    try:
+        _store(database_url)
+    except StoreUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def latest_score(database_url: str, account_id: str) -> dict[str, Any] | None:

@@ -38,6 +38,7 @@ from serving.schemas import (
     ScoreResponse,
 )
 from serving.settings import Settings, api_tokens
+from serving.store import StoreUnavailable, unreachable
 from serving.ui import create_app as create_ui
 from serving.ui import utc_clock
 
@@ -76,6 +77,11 @@ class EscalationRisk:
         self.model = load_champion(uri, PARAMS.promotion.model_name)
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
+        from serving.lookup import store_problem
+
+        problem = store_problem(SETTINGS.database_url)
+        if problem:
+            logger.warning("POST /account and /ui answer 503 until this is fixed: %s", problem)
         self._bulk: anyio.CapacityLimiter | None = None  # made on the event loop, at first use
         # what is loaded now stays for good: keep it out of the collector's full sweeps
         gc.collect()
@@ -90,9 +96,14 @@ class EscalationRisk:
             return fn(*args)
         except RequestError as exc:
             return _error(exc.status, exc.message, exc.detail)
+        except StoreUnavailable as exc:
+            return _error(503, str(exc))
         except UserError as exc:
             return _error(422, str(exc))
         except Exception as exc:
+            if unreachable(exc):  # the database went away after the store was opened
+                logger.error("%s: database unreachable (%s)", endpoint, type(exc).__name__)
+                return _error(503, "the database is unreachable; try again later")
             # the type and the code location only: exception messages may quote request data
             where = " <- ".join(
                 f"{Path(f.filename).name}:{f.lineno}"

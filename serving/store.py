@@ -18,11 +18,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from features.errors import UserError
 from serving.ladder import Decision, LadderState, Signals, decide
@@ -425,6 +426,21 @@ _STATE_FIELDS = (
 )
 
 
+def state_of(row: sa.RowMapping) -> LadderState:
+    """A ladder_state row as the ladder's state."""
+    return LadderState(
+        account_id=row["account_id"],
+        level=row["level"],
+        since=row["since"],
+        due_at=row["due_at"],
+        acknowledged_at=row["acknowledged_at"],
+        resolved_at=row["resolved_at"],
+        below_since=row["below_since"],
+        timeouts=row["timeouts"],
+        decision_id=row["decision_id"],
+    )
+
+
 def _state_values(state: LadderState, version: int, now: dt.datetime) -> dict[str, Any]:
     """A ladder state's stored columns (all but its account id), written over `version`."""
     return {f: getattr(state, f) for f in _STATE_FIELDS} | {
@@ -492,18 +508,17 @@ class Store:
         row = conn.execute(sa.select(t).where(t.c.account_id == account_id)).mappings().first()
         if row is None:
             return None, 0
-        state = LadderState(
-            account_id=row["account_id"],
-            level=row["level"],
-            since=row["since"],
-            due_at=row["due_at"],
-            acknowledged_at=row["acknowledged_at"],
-            resolved_at=row["resolved_at"],
-            below_since=row["below_since"],
-            timeouts=row["timeouts"],
-            decision_id=row["decision_id"],
-        )
-        return state, row["version"]
+        return state_of(row), row["version"]
+
+    def states_of(self, account_ids: Sequence[str]) -> dict[str, LadderState]:
+        """The current ladder states of some accounts (a page of the list), in one query."""
+        t = self.t["ladder_state"]
+        ids = list(dict.fromkeys(account_ids))
+        if not ids:
+            return {}
+        q = sa.select(t).where(t.c.account_id.in_(ids))
+        rows = self._run(lambda conn: conn.execute(q).mappings().all())
+        return {r["account_id"]: state_of(r) for r in rows}
 
     def _write_state(
         self, conn: Connection, state: LadderState, version: int, now: dt.datetime
@@ -941,6 +956,38 @@ class Store:
         return events
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached, or (for a reader) holds no store yet: the service answers
+    503 with this message instead of a 500, and a reader never creates an empty database. Not a
+    UserError: handlers that turn those into 4xx answers must not catch it."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database is down or unreachable, not a bad query."""
+    return isinstance(exc, OperationalError | InterfaceError) and not _retryable(exc)
+
+
+def open_existing(url: str) -> Store:
+    """The store the daily run writes, opened by a reader (the service, the CSM page). A SQLite
+    file that does not exist is a StoreUnavailable naming it, not a new empty database that would
+    answer "never scored" for every account; an unreachable server is one too."""
+    parsed = _parsed(url)
+    where = parsed.render_as_string(hide_password=True)
+    name = parsed.database or ""
+    file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
+    if file and not Path(name).is_file():
+        raise StoreUnavailable(
+            f"no database at {Path(name).resolve()} (ESCRISK_DATABASE_URL={where}): "
+            "`escrisk daily` creates it with its first run; check the URL if it has run"
+        )
+    try:
+        return Store(url)
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(
+            f"the database {where} is unreachable ({type(getattr(exc, 'orig', exc)).__name__})"
+        ) from None
+
+
 def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
     """Create what is missing: tables, and in tables of an older version their nullable columns
     and indexes added since (so an existing database keeps working after an upgrade)."""
@@ -972,13 +1019,17 @@ def _replace(state: LadderState, **changes: Any) -> LadderState:
     return dataclasses.replace(state, **changes)
 
 
-def _engine(url: str) -> Engine:
+def _parsed(url: str) -> sa.engine.URL:
     try:
-        parsed = sa.engine.make_url(url)
+        return sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise UserError(
             f"database URL {url!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL)"
         ) from None
+
+
+def _engine(url: str) -> Engine:
+    parsed = _parsed(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     engine = sa.create_engine(url, connect_args={"timeout": 60})

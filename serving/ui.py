@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, quote, urlencode
 import jinja2
 import numpy as np
 import pandas as pd
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,8 +40,8 @@ from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
 from serving.risklist import reasons_cell
-from serving.store import Store
-from serving.ui_text import LANGUAGES, text
+from serving.store import Store, StoreUnavailable, open_existing
+from serving.ui_text import LANGUAGES, outcome, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
 LANG_COOKIE = "escrisk_ui_lang"
@@ -91,7 +92,7 @@ class _Stores:
     def get(self) -> tuple[Store, DailyStore]:
         with self._lock:
             if self._store is None:
-                self._store = Store(self.database_url)
+                self._store = open_existing(self.database_url)
                 self._daily = DailyStore(self._store)
             assert self._daily is not None
             return self._store, self._daily
@@ -111,6 +112,18 @@ def _money(v: Any) -> str:
 
 def _when(v: Any) -> str:
     return "" if v is None else pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
+    """What became of the list's flag since the daily run: resolved, acknowledged, or overdue
+    (its due time passed with neither); "" otherwise. The list is the morning's; this is now."""
+    if state is None or due_at is None or pd.isna(due_at):
+        return ""
+    if state.resolved_at is not None:
+        return "resolved"
+    if state.acknowledged_at is not None:
+        return "acknowledged"
+    return "overdue" if pd.Timestamp(due_at) <= now else ""
 
 
 class FormTooLarge(Exception):
@@ -166,6 +179,7 @@ class UiApp:
         )
         self.env.globals["chart_css"] = charts.CSS
         self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
+        self.env.globals["outcome"] = outcome
         self.app = Starlette(
             routes=[
                 Route("/", self.list_page, methods=["GET"]),
@@ -178,7 +192,12 @@ class UiApp:
                 Route("/resolve", self.resolve, methods=["POST"]),
                 Route("/feedback", self.feedback, methods=["POST"]),
             ],
-            exception_handlers={FormTooLarge: self.too_large},
+            exception_handlers={
+                FormTooLarge: self.too_large,
+                StoreUnavailable: self.unavailable,
+                OperationalError: self.unavailable,
+                InterfaceError: self.unavailable,
+            },
         )
 
     # --- helpers -------------------------------------------------------------------------------
@@ -251,6 +270,12 @@ class UiApp:
 
     async def too_large(self, request: Request, exc: Exception) -> Response:
         return Response("form too large", status_code=413, media_type="text/plain")
+
+    async def unavailable(self, request: Request, exc: Exception) -> Response:
+        """No database yet, or one that went away: a 503 page saying so, not a 500."""
+        detail = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
+        message = text("store_unavailable", self._lang(request), detail=detail)
+        return self.render(request, "error.html", status=503, message=message)
 
     # --- login ---------------------------------------------------------------------------------
 
@@ -386,11 +411,15 @@ class UiApp:
         rows = daily.daily_list(
             **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
         )
-        stored = daily.store.day_reasons(day, [r["account_id"] for r in rows])
+        ids = [r["account_id"] for r in rows]
+        stored = daily.store.day_reasons(day, ids)
+        states = daily.store.states_of(ids)
+        now = self._now()
         for r in rows:  # in the page's language (the stored cell is in the account's)
             if r["account_id"] in stored:
                 told = retold(stored[r["account_id"]], self.features, lang)
                 r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
+            r["status"] = flag_status(states.get(r["account_id"]), r["due_at"], now)
         return {
             "day": day,
             "rows": rows,
@@ -460,7 +489,7 @@ class UiApp:
         if kind == "ack":
             return text("done_ack", lang, by=session.name)
         if kind == "resolve" and value in self.params.ladder.outcomes:
-            return text("done_resolve", lang, by=session.name, outcome=value)
+            return text("done_resolve", lang, by=session.name, outcome=outcome(value, lang))
         if kind == "feedback" and value in ("agree", "disagree"):
             verdict = text("agrees" if value == "agree" else "disagrees", lang)
             return text("done_feedback", lang, by=session.name, verdict=verdict)
@@ -632,7 +661,8 @@ class UiApp:
         if kind == "level_changes":
             return f"{e['old_level'] or '–'} → {e['new_level']}: {self._level_reason(e, lang)}"
         if kind == "resolutions":
-            return f"{e['outcome']}" + (f": {e['note']}" if e.get("note") else "")
+            told = outcome(str(e["outcome"]), lang)
+            return told + (f": {e['note']}" if e.get("note") else "")
         if kind == "feedback":
             verdict = text("agree_yes" if e["agree"] else "agree_no", lang)
             return verdict + (f": {e['comment']}" if e.get("comment") else "")

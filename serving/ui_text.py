@@ -100,6 +100,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_verdict": "Choose whether the flag is right or wrong.",
         "no_account": "The form did not say which account (field account_id is missing or not a valid id).",
         "not_found": "Account {account} has never been scored by the daily run.",
+        "store_unavailable": "The risk list's database is not available right now ({detail}).",
+        "status_overdue": "overdue",
+        "status_acknowledged": "acknowledged",
+        "status_resolved": "resolved",
+        "outcome_saved": "saved",
+        "outcome_churned": "churned",
+        "outcome_downgraded": "downgraded",
+        "outcome_escalated_externally": "escalated externally",
+        "outcome_false_alarm": "false alarm",
+        "outcome_no_action_needed": "no action needed",
         "bad_filter": "Invalid filter: {error}",
         "language": "Language",
         "agree_yes": "agree",
@@ -193,6 +203,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_verdict": "Bitte wählen, ob die Meldung stimmt oder nicht.",
         "no_account": "Das Formular nennt keinen Account (Feld account_id fehlt oder ist keine gültige ID).",
         "not_found": "Account {account} wurde vom Tageslauf noch nie bewertet.",
+        "store_unavailable": "Die Datenbank der Risikoliste ist gerade nicht erreichbar ({detail}).",
+        "status_overdue": "überfällig",
+        "status_acknowledged": "bestätigt",
+        "status_resolved": "erledigt",
+        "outcome_saved": "gehalten",
+        "outcome_churned": "gekündigt",
+        "outcome_downgraded": "herabgestuft",
+        "outcome_escalated_externally": "extern eskaliert",
+        "outcome_false_alarm": "Fehlalarm",
+        "outcome_no_action_needed": "kein Handeln nötig",
         "bad_filter": "Ungültiger Filter: {error}",
         "language": "Sprache",
         "agree_yes": "zugestimmt",
@@ -200,6 +220,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
 }
 LANGUAGES = tuple(CATALOG)
+
+
+def outcome(key: str, language: str) -> str:
+    """A resolution outcome (params.yaml ladder.outcomes) as people read it: the catalog's label
+    for the shipped ones, the key with spaces for outcomes a team added."""
+    try:
+        return text(f"outcome_{key}", language)
+    except KeyError:
+        return key.replace("_", " ")
 
 
 def text(key: str, language: str, **values: Any) -> str:

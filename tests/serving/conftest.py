@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,6 +91,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (just freed)."""
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def world(trained) -> dict[str, pd.DataFrame | None]:
     """The trained model's world (tests/conftest.py `trained`) as raw tables."""
@@ -101,25 +109,13 @@ def model_store(trained) -> str:
     return trained.tracking_uri
 
 
-@pytest.fixture(scope="session")
-def server(model_store, trained, tmp_path_factory):
-    """A real `bentoml serve` on a free loopback port; yields its base URL; always stopped."""
-    d = tmp_path_factory.mktemp("service")
-    source = trained.source  # the world as the daily job reads it (the CSM page's timelines)
-    token_file = d / "tokens.txt"
-    token_file.write_text(f"# comment\n{FILE_TOKEN}\n", encoding="utf-8")
+@contextmanager
+def serving(d: Path, **env_vars: str) -> Iterator[str]:
+    """A real `bentoml serve` on a free loopback port with `env_vars` in its environment; yields
+    its base URL once /readyz answers; always stopped. Its log is `d / "server.log"`."""
+    env = dict(os.environ, ESCRISK_PARAMS=str(ROOT / "params.yaml"), **env_vars)
+    env.setdefault("BENTOML_HOME", str(d / "bentoml"))
     port = free_port()
-    env = dict(
-        os.environ,
-        MLFLOW_TRACKING_URI=model_store,
-        ESCRISK_API_TOKENS=f"other,{TOKEN}",
-        ESCRISK_API_TOKENS_FILE=str(token_file),
-        ESCRISK_DATABASE_URL=f"sqlite:///{d / 'escrisk.db'}",
-        ESCRISK_SOURCE=str(source),
-        ESCRISK_PARAMS=str(ROOT / "params.yaml"),
-        ESCRISK_SERVICE_WORKERS="1",
-        BENTOML_HOME=str(d / "bentoml"),
-    )
     log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below
     cmd = [
         sys.executable,
@@ -153,12 +149,7 @@ def server(model_store, trained, tmp_path_factory):
                     f"service not ready in time:\n{(d / 'server.log').read_text()[-4000:]}"
                 )
             time.sleep(0.5)
-        yield {
-            "url": base,
-            "log": d / "server.log",
-            "database_url": env["ESCRISK_DATABASE_URL"],
-            "source": source,
-        }
+        yield base
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -168,6 +159,36 @@ def server(model_store, trained, tmp_path_factory):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(model_store, trained, tmp_path_factory):
+    """The service as deployed after a first daily run (its database exists); yields its URL,
+    log, database URL and source."""
+    from serving.store import Store
+
+    d = tmp_path_factory.mktemp("service")
+    source = trained.source  # the world as the daily job reads it (the CSM page's timelines)
+    token_file = d / "tokens.txt"
+    token_file.write_text(f"# comment\n{FILE_TOKEN}\n", encoding="utf-8")
+    database_url = f"sqlite:///{d / 'escrisk.db'}"
+    Store(database_url).close()  # the service reads the store the daily job creates
+    with serving(
+        d,
+        MLFLOW_TRACKING_URI=model_store,
+        ESCRISK_API_TOKENS=f"other,{TOKEN}",
+        ESCRISK_API_TOKENS_FILE=str(token_file),
+        ESCRISK_DATABASE_URL=database_url,
+        ESCRISK_SOURCE=str(source),
+        ESCRISK_SERVICE_WORKERS="1",
+    ) as base:
+        yield {"url": base, "log": d / "server.log", "database_url": database_url, "source": source}
+
+
+@pytest.fixture(scope="session")
+def start_service():
+    """start_service(dir, **env) -> a context manager running one more real service (`serving`)."""
+    return serving
 
 
 @pytest.fixture(scope="session")

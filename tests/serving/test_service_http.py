@@ -141,6 +141,16 @@ _DELETE = object()
             "yesterday",
             ["accounts", 0, "tickets", 0, "created_at"],
         ),
+        (  # a number as a string: pydantic alone would read it as Unix time
+            ("accounts", 0, "tickets", 0, "created_at"),
+            "1700000000",
+            ["accounts", 0, "tickets", 0, "created_at"],
+        ),
+        (
+            ("accounts", 0, "tickets", 0, "created_at"),
+            1700000000,
+            ["accounts", 0, "tickets", 0, "created_at"],
+        ),
         (
             ("accounts", 0, "tickets", 0, "priority"),
             "P0",
@@ -395,6 +405,15 @@ def test_score_features_matches_score(client, auth, body_for, params, model_stor
     )
     assert r.status_code == 422, r.text
     assert [d["loc"] for d in r.json()["detail"]] == [["rows", 0, "features", first]]
+    for value in (True, [1.0], {"v": 1}):  # one error at the feature, not one per union member
+        odd = dict(row) | {first: value}
+        r = client.post(
+            "/score_features",
+            json={"rows": [{"account_id": "A", "features": odd, "facts": facts}]},
+            headers=auth,
+        )
+        assert r.status_code == 400, r.text
+        assert [d["loc"] for d in r.json()["detail"]] == [["rows", 0, "features", first]], r.text
 
 
 def body_tables(body: dict):
@@ -429,3 +448,32 @@ def body_tables(body: dict):
         ),
         "churn": None,
     }
+
+
+def test_an_unreachable_database_is_503_and_scoring_goes_on(
+    start_service, model_store, auth, body_for, tmp_path, unused_port
+):
+    """/account needs the daily run's store, /score does not: a database that is down (or a wrong
+    URL) costs the lookups a 503 that says so, never a 500, and leaves scoring and health alone."""
+    import httpx
+
+    token = auth["Authorization"].removeprefix("Bearer ")
+    url = f"postgresql+psycopg://escrisk:s3cret@127.0.0.1:{unused_port}/escrisk"
+    with (
+        start_service(
+            tmp_path,
+            MLFLOW_TRACKING_URI=model_store,
+            ESCRISK_API_TOKENS=token,
+            ESCRISK_DATABASE_URL=url,
+            ESCRISK_SERVICE_WORKERS="1",
+        ) as base,
+        httpx.Client(base_url=base, timeout=60, headers=auth) as c,
+    ):
+        r = c.post("/account", json={"account_id": "ACC-001"})
+        assert r.status_code == 503, r.text
+        assert "unreachable" in r.json()["error"] and "s3cret" not in r.text
+        assert c.post("/score", json=body_for(["ACC-001"])).status_code == 200
+        assert c.get("/readyz").status_code == 200
+        page = c.post("/ui/login", data={"token": token, "name": "Kim"}, follow_redirects=True)
+        assert page.status_code == 503 and "not available" in page.text, page.text[:500]
+    assert "s3cret" not in (tmp_path / "server.log").read_text()

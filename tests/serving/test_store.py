@@ -19,7 +19,14 @@ from features.errors import UserError
 from serving.dailystore import DailyStore
 from serving.kpis import ladder_kpis, store_kpis, window_kpis
 from serving.ladder import AccountFacts, LadderState, Signals
-from serving.store import OutboxMessage, Store, _Conflict, bulk_insert
+from serving.store import (
+    OutboxMessage,
+    Store,
+    StoreUnavailable,
+    _Conflict,
+    bulk_insert,
+    open_existing,
+)
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 PG_URL = os.environ.get("ESCRISK_TEST_POSTGRES_URL")
@@ -325,6 +332,23 @@ def test_bad_database_url_is_a_user_error():
         Store("not a url")
 
 
+def test_a_reader_never_creates_a_database_where_none_is(tmp_path):
+    missing = tmp_path / "typo" / "escrisk.db"
+    with pytest.raises(StoreUnavailable, match=r"no database at .*typo/escrisk.db.*escrisk daily"):
+        open_existing(f"sqlite:///{missing}")
+    assert not missing.exists() and not missing.parent.exists()
+    Store(f"sqlite:///{tmp_path / 'escrisk.db'}").close()  # as the daily run leaves it
+    open_existing(f"sqlite:///{tmp_path / 'escrisk.db'}").close()
+
+
+def test_an_unreachable_server_is_store_unavailable_without_the_password(unused_port):
+    port = unused_port
+    url = f"postgresql+psycopg://escrisk:s3cret@127.0.0.1:{port}/nowhere"
+    with pytest.raises(StoreUnavailable, match="unreachable") as info:
+        open_existing(url)
+    assert "s3cret" not in str(info.value) and str(port) in str(info.value)
+
+
 @pytest.fixture(scope="module")
 def params(params, classic_ladder):
     """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
@@ -558,6 +582,36 @@ def test_the_owner_filter_folds_case_beyond_ascii(store_url):
         assert daily.list_count(day=day, owner=asked) == 2
     assert [r["account_id"] for r in daily.daily_list(day=day, owner="jürgen groß")] == ["A-2"]
     assert daily.daily_list(day=day, owner="nobody") == []
+    store.close()
+
+
+def test_sorting_puts_empty_values_last_both_ways_on_every_backend(store_url):
+    """A list sorted by due time starts with the flags that are due, not with the accounts that
+    have none; SQLite and PostgreSQL order NULL differently unless told."""
+    store = Store(*store_url)
+    daily = DailyStore(store)
+    day = START.date()
+    dues = [None, START + dt.timedelta(hours=5), None, START + dt.timedelta(hours=1)]
+    deltas = [0.1, None, -0.2, None]
+    rows = pd.DataFrame(
+        [{"account_id": f"A-{i}", "rank": i + 1, "priority": 1.0, "account_name": "n",
+          "csm_owner": "o", "tier": "starter", "arr": 1.0, "escalation_risk": 0.1,
+          "churn_risk": 0.1, "delta_prev": d, "delta_7d": None, "why_changed": "",
+          "level": "L0", "level_index": 0, "level_changed": "", "reasons": "",
+          "next_action": "", "due_at": due, "model_version": "m"}
+         for i, (due, d) in enumerate(zip(dues, deltas, strict=True))]
+    )  # fmt: skip
+    run = {"ran_at": START, "evaluated_at": START, "model_version": "m", "accounts": 4}
+    daily.save_day(day, rows, np.zeros((4, 1)), ["f"], run)
+
+    def order(sort: str, descending: bool) -> list[str]:
+        got = daily.daily_list(day=day, sort=sort, descending=descending)
+        return [r["account_id"] for r in got]
+
+    assert order("due_at", False) == ["A-3", "A-1", "A-0", "A-2"]
+    assert order("due_at", True) == ["A-1", "A-3", "A-0", "A-2"]
+    assert order("delta_prev", False) == ["A-2", "A-0", "A-1", "A-3"]
+    assert order("delta_prev", True) == ["A-0", "A-2", "A-1", "A-3"]
     store.close()
 
 

@@ -338,3 +338,65 @@ def test_oversized_forms_are_413(client):
     r = client.post("/login", content=b"token=" + b"x" * 100_000,
                     headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert r.status_code == 413
+
+
+def test_no_database_yet_is_a_503_page_and_creates_none(tmp_path, params):
+    """A wrong ESCRISK_DATABASE_URL (or no daily run yet) says so; it does not open an empty list."""
+    missing = tmp_path / "nowhere.db"
+    app = create_app(params, f"sqlite:///{missing}", [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        r = c.get("/", headers={"Accept-Language": "de"})
+        assert r.status_code == 503
+        assert "nicht erreichbar" in r.text and "nowhere.db" in r.text
+    assert not missing.exists()
+
+
+def test_the_list_marks_flags_overdue_until_acknowledged(tmp_path, params):
+    """The list is the morning's; whether its flags were handled, or are late, is now."""
+    url = f"sqlite:///{tmp_path / 'due.db'}"
+    store = Store(url)
+    high = Signals("A-1", 0.95, 0.5, {}, "tickets", _facts(), ({"text": "Many tickets"},))
+    due = store.evaluate(high, params.ladder, NOW.to_pydatetime(), "m/1").due_at
+    assert due is not None
+    rows = _rows(0)
+    rows["due_at"] = rows["due_at"].astype(object)
+    rows.loc[0, "due_at"] = due
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    DailyStore(store).save_day(DAYS[-1], rows, np.zeros((3, 3)), FEATURES, run)
+
+    def status_of_a1(now: pd.Timestamp, lang: str = "en") -> str:
+        app = create_app(params, url, [TOKEN], clock=lambda: now)
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+            login(c)
+            page = c.get("/", headers={"Accept-Language": lang}).text
+        row = re.search(r'<tr data-account="A-1">(.*?)</tr>', page, re.S)
+        assert row, page[:2000]
+        found = re.search(r'class="status (\w+)">([^<]+)<', row.group(1))
+        return f"{found.group(1)}:{found.group(2)}" if found else ""
+
+    assert status_of_a1(NOW) == ""  # not due yet
+    late = pd.Timestamp(due) + pd.Timedelta(minutes=1)
+    assert status_of_a1(late) == "overdue:overdue"
+    assert status_of_a1(late, "de") == "overdue:überfällig"
+    store.acknowledge("A-1", late.to_pydatetime(), "Ann")
+    assert status_of_a1(late) == "acknowledged:acknowledged"
+    store.close()
+
+
+def test_outcomes_are_told_in_the_pages_language(client, params):
+    """The form offers, and the trail tells, "Fehlalarm" in German, not the key false_alarm;
+    an outcome a team adds to params.yaml reads as its key with spaces."""
+    from serving.ui_text import outcome
+
+    assert "false_alarm" in params.ladder.outcomes
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    page = client.get("/account/A-1").text
+    assert '<option value="false_alarm">Fehlalarm</option>' in page
+    csrf = csrf_of(page)
+    r = client.post("/resolve", data={"account_id": "A-1", "outcome": "false_alarm", "csrf": csrf})
+    after = client.get(r.headers["location"]).text
+    assert after.count("Fehlalarm") >= 3, after  # form, confirmation, audit trail
+    assert outcome("won_back_by_sales", "de") == "won back by sales"
