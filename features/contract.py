@@ -1140,7 +1140,44 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "foreign_key",
             "ticket {v!r} is not in tickets",
         )
+        theirs = ~bad & _owned_elsewhere(esc, tickets)
+        found += _flag(
+            esc,
+            ESCALATIONS,
+            "ticket_id",
+            theirs,
+            "foreign_key",
+            "ticket {v!r} belongs to another account",
+        )
     return found
+
+
+def _owned_elsewhere(esc: Any, tickets: Any) -> np.ndarray:
+    """Escalations whose ticket is another account's: per-account partitions of the tables would
+    each miss that ticket, so the whole table must not pass with it either."""
+    small = len(esc["ticket_id"]) <= SMALL_ROWS and len(tickets["ticket_id"]) <= 16 * SMALL_ROWS
+    if small:  # a request's few rows: no frames to build
+        owned = {
+            (a, t)
+            for t, a in zip(tickets["ticket_id"], tickets["account_id"], strict=True)
+            if not _is_missing(a) and not _is_missing(t)
+        }
+        known = {t for _, t in owned}
+        pairs = zip(esc["account_id"], esc["ticket_id"], strict=True)
+        return np.fromiter(
+            (not _is_missing(a) and t in known and (a, t) not in owned for a, t in pairs),
+            dtype=bool,
+            count=len(esc["ticket_id"]),
+        )
+
+    def frame(cells: Any) -> pd.DataFrame:
+        cols = {c: np.asarray(cells[c], dtype=object) for c in ("account_id", "ticket_id")}
+        return pd.DataFrame(cols)
+
+    e, t = frame(esc), frame(tickets).dropna()
+    own = pd.MultiIndex.from_frame(e).isin(pd.MultiIndex.from_frame(t))
+    exists = e["ticket_id"].isin(t["ticket_id"]).to_numpy()
+    return exists & e["account_id"].notna().to_numpy() & ~own
 
 
 def _codes(values: np.ndarray, levels: list[str]) -> np.ndarray:

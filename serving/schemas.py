@@ -10,9 +10,22 @@ The limits below are part of the published API (its JSON schema is committed), n
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, NotRequired
+import math
+import re
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, with_config
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    with_config,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 MAX_ACCOUNTS = 1000
@@ -32,6 +45,24 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
 Hours = Annotated[float, Field(gt=0, le=10**6)]
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: Any) -> Any:
+    """Times are ISO 8601 text. pydantic would read a string of digits as Unix time ("20240101"
+    is 1970-08-23): a number sent as a string, refused like every other; and so is a number."""
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise PydanticCustomError(
+            "datetime_type",
+            "a time must be ISO 8601 text such as 2025-06-01T09:30:00Z",
+        )
+    return value
+
+
+# the text checked above is then parsed leniently (in strict mode, after a validator, pydantic
+# would take only datetime objects)
+Time = Annotated[dt.datetime, Strict(False), BeforeValidator(_iso_text)]
 
 
 class ApiModel(BaseModel):
@@ -88,13 +119,13 @@ class Ticket(TypedDict):
 
     ticket_id: Id
     account_id: NotRequired[OwnId]
-    created_at: dt.datetime
+    created_at: Time
     priority: Id
     channel: Id
     subject: NotRequired[Text | None]
     body: NotRequired[Text | None]
-    first_response_at: NotRequired[dt.datetime | None]
-    resolved_at: NotRequired[dt.datetime | None]
+    first_response_at: NotRequired[Time | None]
+    resolved_at: NotRequired[Time | None]
     status: Id
     reopen_count: Count
     csat: NotRequired[Annotated[int, Field(ge=1, le=5)] | None]
@@ -114,9 +145,9 @@ class UsageDay(TypedDict):
 class Escalation(TypedDict):
     escalation_id: Id
     account_id: NotRequired[OwnId]
-    opened_at: dt.datetime
-    acknowledged_at: NotRequired[dt.datetime | None]
-    closed_at: NotRequired[dt.datetime | None]
+    opened_at: Time
+    acknowledged_at: NotRequired[Time | None]
+    closed_at: NotRequired[Time | None]
     level: Id
     kind: Id
     reason: NotRequired[Text | None]
@@ -142,7 +173,27 @@ class ScoreRequest(ApiModel):
     )
 
 
-FeatureValue = float | int | str | None
+def _feature_value(value: Any) -> Any:
+    """A number, a category's text or null, checked in one step: an error names the feature, not
+    each member of a union ("float", "int", "str") that the value failed."""
+    if value is None or isinstance(value, str | int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise PydanticCustomError("finite_number", "a feature value must be a finite number")
+    raise PydanticCustomError(
+        "feature_value", "a feature value is a number, a category's text or null"
+    )
+
+
+FeatureValue = Annotated[
+    float | int | str | None,
+    PlainValidator(_feature_value),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "integer"}, {"type": "string"}, {"type": "null"}]}
+    ),
+]
 
 
 class Facts(ApiModel):

@@ -227,6 +227,7 @@ RULE_CASES = [
     ("usage", "account_id", 0, "A-404", "foreign_key"),
     ("escalations", "account_id", 1, "A-404", "foreign_key"),
     ("escalations", "ticket_id", 0, "T-404", "foreign_key"),
+    ("escalations", "ticket_id", 0, "T-3", "foreign_key"),  # A-2's ticket on A-1's escalation
     ("churn", "account_id", 0, "A-404", "foreign_key"),
     ("accounts", "account_id", 1, "A-\x002", "one_line"),
     ("accounts", "csm_owner", 0, "Anna\tMüller", "one_line"),
@@ -602,3 +603,32 @@ def test_check_values_leaves_what_needs_parsing_to_check(params, column, value):
         check_values(
             {"accounts": account | {column: [value]}, "tickets": tickets}, params.contract, NOW
         )
+
+
+@pytest.mark.parametrize("rows", [5, 3_000])
+def test_an_escalation_on_another_accounts_ticket_is_named_at_any_size(rows):
+    """Both ways of finding them (a request's few rows, a table's many) agree with the rule."""
+    from features.contract import _owned_elsewhere
+
+    rng = np.random.default_rng(rows)
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": [f"T-{i}" for i in range(rows)],
+            "account_id": [f"A-{i % 7}" for i in range(rows)],
+        }
+    )
+    esc = pd.DataFrame(
+        {
+            "account_id": [None if i % 11 == 0 else f"A-{i % 5}" for i in range(rows)],
+            "ticket_id": [
+                None if i % 13 == 0 else f"T-{rng.integers(0, rows + 3)}" for i in range(rows)
+            ],
+        }
+    )
+    owner = dict(zip(tickets["ticket_id"], tickets["account_id"], strict=True))
+    expected = [
+        a is not None and t in owner and owner[t] != a
+        for a, t in zip(esc["account_id"], esc["ticket_id"], strict=True)
+    ]
+    assert any(expected) and not all(expected)
+    assert _owned_elsewhere(esc, tickets).tolist() == expected
