@@ -42,8 +42,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "contract terms (accounts.term_months; 12 months where missing, "
             "account.renewal_cycle_days per 12 months) to the first on or after as_of, so a "
             "renewal agreed later never leaks into the past; negative once passed.",
-            "Renewal in {value:.0f} [day|days]",
-            "Verlängerung in {value:.0f} [Tag|Tagen]",
+            "Renewal in {value:.0f} [day|days] || Renewal date passed {value:.0f} [day|days] ago",
+            "Verlängerung in {value:.0f} [Tag|Tagen] || "
+            "Verlängerungstermin seit {value:.0f} [Tag|Tagen] überschritten",
         ),
         number(
             "arr",

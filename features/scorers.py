@@ -168,6 +168,9 @@ class LexiconScorer:
         return total / math.sqrt(total * total + alpha) if total else 0.0
 
 
+_FEW = 4096  # keys added (or looked up) at once above which the dict of recent keys is merged
+
+
 class CachedScorer:
     """Scores each distinct (language, text) once; the cache is keyed by a stable 64-bit hash.
 
@@ -183,7 +186,15 @@ class CachedScorer:
         self.max_entries = max_entries
         self._lock = threading.Lock()  # the service looks texts up from more than one thread
         self._keeping = False  # True once `remember` was called: `unsaved` reports what is new
-        self._keys = pd.Index(np.zeros(0, dtype=np.int64))  # position = the key's slot
+        # Slots 0.._size-1 hold the keys in the order they came. The first of them are in a
+        # pandas index (looked up vectorised); keys added since are in a dict until there are
+        # enough of them to merge, so that a call adding a few keys (a service request's
+        # tickets) costs no copy and no rehash of a million-key index. The per-slot arrays grow
+        # by doubling, for the same reason.
+        self._all = np.zeros(0, dtype=np.int64)  # the key of each slot (capacity >= _size)
+        self._size = 0
+        self._main = pd.Index(self._all)  # the keys of slots 0..len(_main)-1
+        self._recent: dict[int, int] = {}  # key -> slot, for the slots after those
         self._scores = np.zeros(0)  # per slot; NaN: not scored yet
         self._flags: dict[str, np.ndarray] = {}  # per test: int8 per slot, -1 not tested yet
         self._new = np.zeros(0, dtype=bool)  # per slot: learnt since `remember` or `unsaved`
@@ -191,7 +202,7 @@ class CachedScorer:
     @property
     def entries(self) -> int:
         """Distinct keys cached (not `__len__`: an empty cache must not be falsy)."""
-        return len(self._keys)
+        return self._size
 
     @staticmethod
     def keys(texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
@@ -288,41 +299,75 @@ class CachedScorer:
             at = np.flatnonzero(self._new) if self._keeping else np.zeros(0, dtype=np.intp)
             self._new[at] = False
             return (
-                self._keys.to_numpy()[at],
+                self._all[at],
                 self._scores[at],
                 {test: known[at] for test, known in self._flags.items()},
             )
 
     def _known(self, test: str) -> np.ndarray:
-        return self._flags.setdefault(test, np.full(len(self._keys), -1, dtype=np.int8))
+        return self._flags.setdefault(test, np.full(len(self._scores), -1, dtype=np.int8))
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
         """Each key's slot, adding the keys not cached yet. When that would exceed `max_entries`
         the cache keeps only this call's keys (with what it knew of them)."""
         keys = np.asarray(keys, dtype=np.int64)
-        slots = self._keys.get_indexer(keys)  # type: ignore[arg-type]  # pandas takes arrays
-        absent = slots < 0
-        if not absent.any():
+        if len(self._recent) and len(keys) > _FEW:
+            self._merge()
+        slots = self._main.get_indexer(keys)  # type: ignore[arg-type]  # pandas takes arrays
+        absent = np.flatnonzero(slots < 0)
+        if len(absent) and self._recent:
+            slots[absent] = [self._recent.get(k, -1) for k in keys[absent].tolist()]
+            absent = absent[slots[absent] < 0]
+        if not len(absent):
             return slots
         fresh = pd.unique(keys[absent])
-        if len(self._keys) + len(fresh) > self.max_entries:
-            kept = pd.Index(pd.unique(keys))
-            old = self._keys.get_indexer(kept)
-            had = old >= 0
-            self._keys = kept
-            self._scores = _carried(self._scores, old, had, np.nan)
-            self._new = _carried(self._new, old, had, False)
-            self._flags = {t: _carried(f, old, had, -1) for t, f in self._flags.items()}
-            return kept.get_indexer(keys)
-        start = len(self._keys)
-        added = pd.Index(fresh)
-        self._keys = self._keys.append(added)
-        self._scores = np.concatenate([self._scores, np.full(len(fresh), np.nan)])
-        self._new = np.concatenate([self._new, np.zeros(len(fresh), dtype=bool)])
-        for test, known in self._flags.items():
-            self._flags[test] = np.concatenate([known, np.full(len(fresh), -1, dtype=np.int8)])
-        slots[absent] = start + added.get_indexer(keys[absent])
+        if self._size + len(fresh) > self.max_entries:
+            return self._keep_only(keys)
+        start, self._size = self._size, self._size + len(fresh)
+        self._grow(self._size)
+        self._all[start : self._size] = fresh
+        if len(fresh) > _FEW:
+            self._merge()
+            slots[absent] = self._main.get_indexer(keys[absent])  # type: ignore[arg-type]
+            return slots
+        self._recent.update(zip(fresh.tolist(), range(start, self._size), strict=True))
+        slots[absent] = [self._recent[k] for k in keys[absent].tolist()]
+        if len(self._recent) > max(_FEW, len(self._main) // 8):  # merges cost O(1) per key
+            self._merge()
         return slots
+
+    def _merge(self) -> None:
+        """Every slot's key into the pandas index (rebuilt once, hashed at its next look-up)."""
+        self._main = pd.Index(self._all[: self._size].copy())
+        self._recent = {}
+
+    def _grow(self, size: int) -> None:
+        """Per-slot arrays with room for `size` slots, doubling: appends cost O(1) per slot."""
+        if size <= len(self._scores):
+            return
+        room = max(size, 2 * len(self._scores), 1024)
+
+        def grown(values: np.ndarray, missing: object) -> np.ndarray:
+            out = np.full(room, missing, dtype=values.dtype)
+            out[: len(values)] = values
+            return out
+
+        self._all = grown(self._all, 0)
+        self._scores = grown(self._scores, np.nan)
+        self._new = grown(self._new, False)
+        self._flags = {t: grown(f, -1) for t, f in self._flags.items()}
+
+    def _keep_only(self, keys: np.ndarray) -> np.ndarray:
+        """The cache reduced to this call's keys, with what it knew of them; their slots."""
+        self._merge()
+        kept = pd.Index(pd.unique(keys))
+        old = self._main.get_indexer(kept)
+        had = old >= 0
+        self._all, self._size, self._main = kept.to_numpy().copy(), len(kept), kept
+        self._scores = _carried(self._scores, old, had, np.nan)
+        self._new = _carried(self._new, old, had, False)
+        self._flags = {t: _carried(f, old, had, -1) for t, f in self._flags.items()}
+        return kept.get_indexer(keys)
 
 
 def _carried(values: np.ndarray, old: np.ndarray, had: np.ndarray, missing: object) -> np.ndarray:

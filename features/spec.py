@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
 _NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural] in a template
+BELOW_ZERO = " || "  # "<sentence> || <sentence for a value below zero, told with its size>"
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,18 @@ class FeatureInfo:
 
     def render(self, value: Any, language: str = "en") -> str:
         """The reason sentence for a value, in English or German. A template may give a word in
-        singular and plural, "[ticket|tickets]": the singular is used when the value shows as 1."""
+        singular and plural, "[ticket|tickets]": the singular is used when the value shows as 1.
+        It may give a second sentence for values below zero after " || ", told with the value's
+        size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days")."""
         template = self.template_de if language == "de" else self.template_en
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if BELOW_ZERO in template:
+            above, below = template.split(BELOW_ZERO, 1)
+            template = above
+            if numeric and value < 0:
+                template, value = below, -value
         if "[" in template:
-            one = (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and round(value) == 1
-            )
+            one = numeric and math.isfinite(value) and round(value) == 1
             template = _NUMBER_FORMS.sub(lambda m: m.group(1 if one else 2), template)
         return template.format(value=value)
 

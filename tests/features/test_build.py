@@ -361,6 +361,25 @@ def test_reason_templates_use_singular_when_the_value_shows_as_one(value, en, de
     assert info.render(value, "en") == en and info.render(value, "de") == de
 
 
+@pytest.mark.parametrize(
+    "value, en, de",
+    [
+        (5.0, "Renewal in 5 days", "Verlängerung in 5 Tagen"),
+        (0.0, "Renewal in 0 days", "Verlängerung in 0 Tagen"),
+        (-1.0, "Renewal date passed 1 day ago", "Verlängerungstermin seit 1 Tag überschritten"),
+        (
+            -56.0,
+            "Renewal date passed 56 days ago",
+            "Verlängerungstermin seit 56 Tagen überschritten",
+        ),
+    ],
+)
+def test_a_value_below_zero_is_told_by_its_own_sentence(params, value, en, de):
+    """A stale export's renewal date is in the past: never "Renewal in -56 days"."""
+    info = full_spec(params.features).by_name("days_to_renewal")
+    assert info.render(value, "en") == en and info.render(value, "de") == de
+
+
 def test_every_count_template_reads_well_for_one(params):
     """No shipped reason says "1 tickets" or "1 Tagen"."""
     for f in full_spec(params.features).features:

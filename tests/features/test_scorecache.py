@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 from pandas.testing import assert_frame_equal
 
 from features.build import build_features
@@ -206,3 +207,42 @@ def test_remember_adds_to_what_the_process_knows():
     assert s.scores(["a", "b"], ["en", "en"]).tolist() == got.tolist() and s.scorer.calls == 2
     keys, scores, flags = s.unsaved()
     assert keys.tolist() == [ka] and scores.tolist() == [got[0]] and flags["t"].tolist() == [1]
+
+
+@pytest.mark.parametrize("max_entries", [5_000_000, 3_000])
+def test_calls_of_any_size_answer_as_one_call_and_score_each_text_once(max_entries):
+    """The cache keeps recent keys apart from its index and merges them now and then: whatever
+    the sizes of the calls (a request's few tickets, a batch's many), every text gets the score
+    it gets alone, is scored once while it is cached, and its flags and unsaved entries follow."""
+    rng = np.random.default_rng(7)
+    texts = [f"text {i} {'great' if i % 3 else 'broken'}" for i in range(12_000)]
+    langs = ["en" if i % 2 else "de" for i in range(len(texts))]
+    alone = Counting()
+    expected = np.array([alone.score(t, lang) for t, lang in zip(texts, langs, strict=True)])
+    s = CachedScorer(Counting(), max_entries=max_entries)
+    s.remember(np.zeros(0, dtype=np.int64), np.zeros(0))  # kept: unsaved reports what is new
+    seen: set[int] = set()
+    largest = 0  # a call larger than max_entries is kept whole
+    for _ in range(60):
+        size = int(rng.choice([1, 3, 17, 500, 5_000]))
+        pick = rng.integers(0, len(texts), size=size)
+        got = s.scores([texts[i] for i in pick], [langs[i] for i in pick])
+        np.testing.assert_array_equal(got, expected[pick])
+        flags = s.flags_keyed(
+            stable_keys([texts[i] for i in pick], [langs[i] for i in pick]),
+            "odd",
+            lambda items, pick=pick: pick[items] % 2 == 1,
+        )
+        np.testing.assert_array_equal(flags, pick % 2 == 1)
+        seen |= set(pick.tolist())
+        largest = max(largest, size)
+        assert s.entries <= max(max_entries, largest)
+    if max_entries > len(texts):
+        assert s.scorer.calls == len(seen) == s.entries
+        keys, scores, kept_flags = s.unsaved()
+        order = stable_keys(texts, langs)
+        where = pd.Index(order).get_indexer(keys)
+        assert sorted(where.tolist()) == sorted(seen)
+        np.testing.assert_array_equal(scores, expected[where])
+        np.testing.assert_array_equal(kept_flags["odd"], (where % 2 == 1).astype(np.int8))
+        assert s.unsaved()[0].size == 0  # each reported once
