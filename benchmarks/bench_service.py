@@ -3,7 +3,10 @@ load, against the in-process floor measured in the same run.
 
 Open loop: request i is due at t0 + i / rate, fixed before the run; latency is measured from
 that due time, so a service that falls behind shows its queueing in the percentiles (a closed
-loop of N clients would only slow its own sending down). The load generator is one asyncio
+loop of N clients would only slow its own sending down). Beside it, each run reports the latency
+from the moment the request was handed to the client and how late the generator itself sent
+(asyncio rounds its timers up to the millisecond; it shares the 2 cores): the service's own
+response time, without the generator's lateness. The load generator is one asyncio
 process (aiohttp, HTTP/1.1, spread round robin over 8 clients) on the same 2-core machine as the
 service. By default every request opens its own connection (`--connections per-request`): the
 kernel hands it to whichever worker waits in accept, so both workers share the load. With
@@ -279,7 +282,9 @@ async def _open_loop(
     import aiohttp
 
     n = max(1, int(rate * seconds))
-    latencies: list[float] = []
+    latencies: list[float] = []  # from the due time: queueing anywhere counts
+    served: list[float] = []  # from the moment the request was handed to the client
+    late: list[float] = []  # the generator's own lateness (its timer, its event loop)
     errors: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     timeout = aiohttp.ClientTimeout(total=30)
@@ -301,6 +306,7 @@ async def _open_loop(
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            sent = loop.time()
             try:
                 async with sessions[i % CLIENTS].post(
                     f"{url}/score", data=bodies[i % len(bodies)], headers=headers
@@ -313,20 +319,29 @@ async def _open_loop(
             if status != 200:
                 errors[str(status)] = errors.get(str(status), 0) + 1
                 return
-            latencies.append((loop.time() - due) * 1000)
+            done = loop.time()
+            latencies.append((done - due) * 1000)
+            served.append((done - sent) * 1000)
+            late.append((sent - due) * 1000)
 
         await asyncio.gather(*(one(i) for i in range(n)))
     finally:
         for session in sessions:
             await session.close()
-    lat = np.sort(np.asarray(latencies)) if latencies else np.array([np.inf])
+
+    def pct(xs: list[float], q: float) -> float:
+        return float(np.percentile(xs, q)) if xs else float("inf")
+
     return {
         "rate": rate,
         "sent": n,
         "ok": len(latencies),
         "errors": errors,
-        "p50": float(np.percentile(lat, 50)),
-        "p99": float(np.percentile(lat, 99)),
+        "p50": pct(latencies, 50),
+        "p99": pct(latencies, 99),
+        "served_p50": pct(served, 50),
+        "late_p50": pct(late, 50),
+        "late_p99": pct(late, 99),
     }
 
 
@@ -336,7 +351,8 @@ def open_loop(url: str, bodies: list[bytes], rate: float, seconds: float) -> dic
     print(
         f"  {rate:6.0f} req/s x {seconds:.0f} s: p50 {r['p50']:7.1f} ms, p99 {r['p99']:8.1f} ms, "
         f"errors {sum(r['errors'].values())} {r['errors'] or ''} -> "
-        f"{'ok' if r['passed'] else 'over'}",
+        f"{'ok' if r['passed'] else 'over'} (from send: p50 {r['served_p50']:.1f} ms; generator "
+        f"late p50 {r['late_p50']:.1f}, p99 {r['late_p99']:.1f} ms)",
         flush=True,
     )
     return r
@@ -570,14 +586,17 @@ def main() -> int:
     for share, r in levels.items():
         print(
             f"  at {share:.0%} ({r['rate']:.0f} req/s): p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
-            f", errors {sum(r['errors'].values())}"
+            f", errors {sum(r['errors'].values())}; from send p50 {r['served_p50']:.1f} ms, "
+            f"generator late p50 {r['late_p50']:.1f} ms"
         )
     half = levels[0.5]
     print(f"p99 at 50% <= 50 ms: {'met' if half['p99'] <= 50 else 'NOT met'}")
     ratio = levels[0.25]["p50"] / floor_p50
+    served = levels[0.25]["served_p50"] / floor_p50
     print(
-        f"floor p50 {floor_p50:.1f} ms; service p50 at 25% load / floor p50 = {ratio:.2f} "
-        f"(target <= 3: {'met' if ratio <= 3 else 'NOT met'})"
+        f"floor p50 {floor_p50:.1f} ms; service p50 at 25% load / floor p50 = {ratio:.2f} from the "
+        f"due time, {served:.2f} from the send (target <= 3: "
+        f"{'met' if ratio <= 3 else 'met from the send only' if served <= 3 else 'NOT met'})"
     )
     print(
         f"1,000 accounts per call: {1000 / batch:.0f} accounts/s, ratio to floor "
