@@ -22,6 +22,7 @@ QUICK_ARGS = {
     "bench_features.py": ["--sizes", "1000", "--api-runs", "20"],
     "bench_simulate.py": ["--sizes", "1000", "--months", "6", "--repeat", "1"],
     "bench_train.py": ["--repeats", "1"],
+    "bench_textcache.py": ["--cached", "100000", "--calls", "500"],
 }
 
 
