@@ -42,6 +42,7 @@ COLORS = {
     "stable": "#6dbb7d",
     "moderate": "#f0a040",
     "major": "#c0392b",
+    "noise": "#a0a0a0",
 }
 
 
@@ -267,7 +268,7 @@ def render_report(d: ReportData) -> str:
             f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
         )
         rows = "".join(
-            f"<tr><td>{html.escape(str(r['kind']))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{r['psi']:.3f}</td><td>{html.escape(t(str(r['band']), lang))}</td></tr>"
+            f"<tr><td>{html.escape(str(r['kind']))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{r['psi']:.3f}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
             for r in d.drift.table.to_dict("records")
         )
         parts.append(

@@ -66,3 +66,28 @@ def test_bands_and_the_retrain_advice(params):
         ref, pd.DataFrame({"x": [0.0, 1.0]}), {"escalation_30d": pd.Series([0.9, 0.9])}, ["x"], p
     )
     assert shifted.retrain and shifted.why == ("escalation_30d",)
+
+
+def test_a_small_portfolio_drawn_from_the_reference_is_not_drift(params):
+    """Ten quantile bins and a missing bin: 60 accounts drawn from the training distribution
+    itself must not advise retraining, while a real shift of the same 60 still does."""
+    from serving.drift import noise_level
+
+    p = params.daily.drift
+    rng = np.random.default_rng(3)
+    edges = list(np.quantile(rng.normal(size=100_000), np.linspace(0.1, 0.9, 9)))
+    shares_ = [0.1] * 10 + [0.0]
+    ref = {"features": {}, "scores": {"escalation_30d": {"kind": "float", "edges": edges,
+                                                         "shares": shares_}}}  # fmt: skip
+    assert noise_level(shares_, 100_000, p.epsilon) == pytest.approx(21.666 / 100_000, rel=1e-3)
+    advised = 0
+    for seed in range(50):
+        sample = pd.Series(np.random.default_rng(seed).normal(size=60))
+        report = drift_report(ref, pd.DataFrame(index=range(60)), {"escalation_30d": sample}, [], p)
+        advised += report.retrain
+        row = report.table.iloc[0]
+        assert row["band"] in ("stable", "noise") or row["psi"] > row["noise"]
+    assert advised <= 2  # 1% expected
+    shifted = pd.Series(np.random.default_rng(0).normal(loc=2.0, size=60))
+    report = drift_report(ref, pd.DataFrame(index=range(60)), {"escalation_30d": shifted}, [], p)
+    assert report.retrain and report.table.iloc[0]["band"] == "major"
