@@ -650,9 +650,11 @@ class Store:
     def _known_state(self, conn: Connection, account_id: str) -> tuple[LadderState, int]:
         state, version = self._read_state(conn, account_id)
         if state is None:
-            raise UserError(
+            raise LadderConflict(
+                "unknown_account",
                 f"unknown account {account_id!r}: it has no ladder state in {self._where()} "
-                "(never scored, or a different ESCRISK_DATABASE_URL)"
+                "(never scored, or a different ESCRISK_DATABASE_URL)",
+                account=account_id,
             )
         return state, version
 
@@ -667,13 +669,20 @@ class Store:
         def unit(conn: Connection) -> LadderState:
             state, version = self._known_state(conn, account_id)
             if state.decision_id is None:
-                raise UserError(
-                    f"account {account_id!r} is at {state.level} and has never been flagged; nothing to acknowledge"
+                raise LadderConflict(
+                    "never_flagged",
+                    f"account {account_id!r} is at {state.level} and has never been flagged; "
+                    "nothing to acknowledge",
+                    account=account_id,
                 )
             if state.acknowledged_at is not None:
-                raise UserError(
+                raise LadderConflict(
+                    "already_acknowledged",
                     f"account {account_id!r}: level {state.level} was already acknowledged at "
-                    f"{state.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                    f"{state.acknowledged_at:%Y-%m-%d %H:%M} UTC",
+                    account=account_id,
+                    level=state.level,
+                    at=f"{state.acknowledged_at:%Y-%m-%d %H:%M}",
                 )
             new = _replace(state, acknowledged_at=now)
             self._write_state(conn, new, version, now)
@@ -694,13 +703,19 @@ class Store:
         def unit(conn: Connection) -> LadderState:
             state, version = self._known_state(conn, account_id)
             if state.decision_id is None:
-                raise UserError(
-                    f"account {account_id!r} has never been flagged; nothing to resolve"
+                raise LadderConflict(
+                    "never_flagged",
+                    f"account {account_id!r} has never been flagged; nothing to resolve",
+                    account=account_id,
                 )
             if state.resolved_at is not None:
-                raise UserError(
+                raise LadderConflict(
+                    "already_resolved",
                     f"account {account_id!r}: the flag at {state.level} was already resolved at "
-                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC"
+                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC",
+                    account=account_id,
+                    level=state.level,
+                    at=f"{state.resolved_at:%Y-%m-%d %H:%M}",
                 )
             new = _replace(state, resolved_at=now)
             self._write_state(conn, new, version, now)
@@ -733,8 +748,10 @@ class Store:
                 .limit(1)
             ).scalar()
             if last is None:
-                raise UserError(
-                    f"account {account_id!r} has never been flagged; no flag to give feedback on"
+                raise LadderConflict(
+                    "never_flagged",
+                    f"account {account_id!r} has never been flagged; no flag to give feedback on",
+                    account=account_id,
                 )
             conn.execute(
                 sa.insert(self.t["feedback"]).values(
@@ -954,6 +971,17 @@ class Store:
         }
         events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
         return events
+
+
+class LadderConflict(UserError):
+    """An action the account's ladder state does not allow (never flagged, already acknowledged
+    or resolved, unknown). Its text is English for the command line; `key` and `values` let the
+    CSM page tell it in the page's language."""
+
+    def __init__(self, key: str, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class StoreUnavailable(Exception):

@@ -40,7 +40,7 @@ from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
 from serving.risklist import reasons_cell
-from serving.store import Store, StoreUnavailable, open_existing
+from serving.store import LadderConflict, Store, StoreUnavailable, open_existing
 from serving.ui_text import LANGUAGES, outcome, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
@@ -695,6 +695,9 @@ class UiApp:
             return self.render(request, "error.html", status=400, message=text("no_account", lang))
         try:
             done = await run_in_threadpool(action, session, form, lang)
+        except LadderConflict as exc:
+            told = text(f"conflict_{exc.key}", lang, **exc.values)
+            return await self._render_account(request, session, account_id, error=told, status=409)
         except UserError as exc:
             return await self._render_account(
                 request, session, account_id, error=str(exc), status=409

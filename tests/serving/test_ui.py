@@ -237,6 +237,10 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     assert [(a["by"], a["note"]) for a in acks] == [("Ann Example", "calling them")]
     again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
+    german = client.post(
+        "/ack", data={"account_id": "A-1", "csrf": csrf_of(page)}, headers={"Accept-Language": "de"}
+    )  # the page's language, not the command line's English
+    assert german.status_code == 409 and "bereits am" in german.text and "bestätigt" in german.text
     for missing in ({}, {"account_id": "  "}, {"account_id": "A\x00-1"}):
         r = client.post("/ack", data={**missing, "csrf": csrf_of(page)})
         assert r.status_code == 400 and "account_id" in r.text
