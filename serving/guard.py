@@ -81,8 +81,11 @@ class Guard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or is_open(path) or is_self_authenticated(path):
+        if scope["type"] != "http" or is_self_authenticated(path):
             await self.app(scope, receive, send)
+            return
+        if is_open(path):  # no token needed; a wrong method (POST /healthz) still answers JSON
+            await self.app(scope, receive, _json_not_found(send))
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if not token_ok(headers.get("authorization"), self.tokens):
@@ -96,12 +99,26 @@ class Guard:
             )
             return
         if scope.get("method") == "POST":
-            media = headers.get("content-type", "application/json").split(";")[0].strip().lower()
-            if media != "application/json":
+            media, *options = headers.get("content-type", "application/json").split(";")
+            charset = next(
+                (v.strip().strip('"').lower() for k, _, v in (o.partition("=") for o in options)
+                 if k.strip().lower() == "charset"),
+                "utf-8",
+            )  # fmt: skip
+            if media.strip().lower() != "application/json":
                 await _answer(
                     send,
                     415,
                     "the body must be application/json",
+                    ["header", "content-type"],
+                    "media_type",
+                )
+                return
+            if charset not in ("utf-8", "utf8"):  # JSON is UTF-8 (RFC 8259); BentoML reads it so
+                await _answer(
+                    send,
+                    415,
+                    f"charset {charset!r} is not accepted: send the JSON as UTF-8",
                     ["header", "content-type"],
                     "media_type",
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -227,6 +229,19 @@ def test_wrong_content_type_is_415(client, auth):
     assert r.status_code == 415
 
 
+def test_a_charset_other_than_utf8_is_415_naming_it(client, auth, body_for):
+    body = json.dumps(body_for(["ACC-001"])).encode()
+    for kind in ("application/json; charset=utf-8", 'application/json; charset="UTF-8"'):
+        r = client.post("/score", content=body, headers={**auth, "Content-Type": kind})
+        assert r.status_code == 200, (kind, r.text)
+    r = client.post(
+        "/score",
+        content=body,
+        headers={**auth, "Content-Type": "application/json; charset=latin-1"},
+    )
+    assert r.status_code == 415 and "latin-1" in r.json()["error"], r.text
+
+
 def test_a_compressed_body_is_415_naming_the_encoding(client, auth):
     import gzip
 
@@ -263,6 +278,8 @@ def test_unknown_paths_and_methods_answer_in_the_json_error_shape(client, auth):
     r = client.get("/score", headers=auth)
     assert r.status_code == 405 and r.json()["error"] == "method not allowed"
     assert "POST" in r.headers.get("allow", "")
+    r = client.post("/healthz")  # an open path: no token, and still the JSON shape
+    assert r.status_code == 405 and r.json()["detail"][0]["loc"] == ["method"], r.text
 
 
 def test_made_up_paths_share_one_metrics_series(client, auth):
