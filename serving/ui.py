@@ -98,16 +98,33 @@ class _Stores:
             return self._store, self._daily
 
 
-def _pct(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+_GERMAN_DIGITS = str.maketrans({",": ".", ".": ","})
 
 
-def _delta(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.2f}"
+def number_text(v: Any, spec: str, lang: str) -> str:
+    """A number as the page's language writes it: 1,234.5 and 12% in English, 1.234,5 and
+    12 % in German; "–" when missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    out = format(v, spec)
+    if lang == "de":
+        out = out.translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
+    return out
 
 
-def _money(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f}"
+@jinja2.pass_context
+def _pct(ctx: Any, v: Any) -> str:
+    return number_text(v, ".0%", ctx["lang"])
+
+
+@jinja2.pass_context
+def _delta(ctx: Any, v: Any) -> str:
+    return number_text(v, "+.2f", ctx["lang"])
+
+
+@jinja2.pass_context
+def _money(ctx: Any, v: Any) -> str:
+    return number_text(v, ",.0f", ctx["lang"])
 
 
 def _when(v: Any) -> str:
@@ -420,6 +437,11 @@ class UiApp:
                 told = retold(stored[r["account_id"]], self.features, lang)
                 r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
             r["status"] = flag_status(states.get(r["account_id"]), r["due_at"], now)
+            level = self.params.ladder.levels.get(r["level"])
+            if level is not None and level.actions:  # the stored text is in the account's language
+                r["next_action"] = ladder_text.pick(
+                    self.params.ladder.actions[level.actions[0]], lang
+                )
         return {
             "day": day,
             "rows": rows,

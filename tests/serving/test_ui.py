@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+from serving import ladder_text
 from serving.dailystore import LIST_COLUMNS, DailyStore
 from serving.ladder import AccountFacts, Signals
 from serving.store import Store
@@ -404,3 +405,22 @@ def test_outcomes_are_told_in_the_pages_language(client, params):
     after = client.get(r.headers["location"]).text
     assert after.count("Fehlalarm") >= 3, after  # form, confirmation, audit trail
     assert outcome("won_back_by_sales", "de") == "won back by sales"
+
+
+def test_the_german_list_writes_numbers_and_next_actions_in_german(client, params):
+    """The stored list is in each account's language (English here) and English number
+    formats; a CSM reading German reads 50.000 and 60 %, and the level's action in German."""
+    action = params.ladder.actions[params.ladder.levels["L1"].actions[0]]
+    login(client)
+
+    def row_of_a1() -> str:
+        page = client.get("/").text
+        return re.search(r'<tr data-account="A-1">(.*?)</tr>', page, re.S).group(1)
+
+    english = row_of_a1()
+    assert "50,000" in english and "60%" in english and "+0.20" in english, english
+    assert ladder_text.pick(action, "en") in english
+    client.get("/lang/de", params={"next": "/"})
+    german = row_of_a1()
+    assert "50.000" in german and "60\u00a0%" in german and "+0,20" in german, german
+    assert ladder_text.pick(action, "de") in german, german
