@@ -74,10 +74,17 @@ async def _answer(
 class Guard:
     """Authenticate, bound the body and insist on JSON for every non-open HTTP path."""
 
-    def __init__(self, app: ASGIApp, tokens: Iterable[str], max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        tokens: Iterable[str],
+        max_body_bytes: int,
+        openapi: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.app = app
         self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
         self.max_body_bytes = max_body_bytes
+        self.openapi = openapi  # rewrites BentoML's /docs.json (serving.openapi.enrich)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -85,6 +92,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         if is_open(path):  # no token needed; a wrong method (POST /healthz) still answers JSON
+            if path == "/docs.json" and self.openapi is not None:
+                send = _json_rewritten(send, self.openapi)
             await self.app(scope, receive, _json_not_found(send))
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -187,6 +196,30 @@ def _json_not_found(send: Send) -> Send:
                 await _answer(send, 404, "no such endpoint", ["path"], "not_found", keep)
             else:
                 await _answer(send, 405, "method not allowed", ["method"], "method", keep)
+
+    return wrapped
+
+
+def _json_rewritten(send: Send, rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Send:
+    """A successful JSON answer passed through `rewrite` (held until its last chunk)."""
+    held: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            held = message
+            return
+        if held is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+        keep = [(k, v) for k, v in held.get("headers") or [] if k.lower() != b"content-length"]
+        await send({**held, "headers": [*keep, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     return wrapped
 

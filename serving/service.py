@@ -28,6 +28,7 @@ from serving.guard import ClientErrorLogs, Guard
 from serving.intake import RequestError, request_history, resolve_as_of
 from serving.metrics_labels import bound_metric_labels
 from serving.model import DEFAULT_TRACKING_URI
+from serving.openapi import enrich
 from serving.params import load_params
 from serving.schemas import (
     AccountRequest,
@@ -203,15 +204,20 @@ class EscalationRisk:
         return AccountScore(**found)
 
 
+ROUTES = frozenset({"/score", "/score_features", "/account"})
+
 # Prometheus series per endpoint, not per path a client makes up (serving.metrics_labels)
-bound_metric_labels(frozenset({"/score", "/score_features", "/account"}))
+bound_metric_labels(ROUTES)
 
 # requests BentoML rejects: one line each, without the traceback that would quote their fields
 logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogs())
 
 # @bentoml.service wraps the class; its methods are invisible to the type checker
 EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
-    Guard, tokens=TOKENS, max_body_bytes=int(PARAMS.service.max_request_mb * 1024 * 1024)
+    Guard,
+    tokens=TOKENS,
+    max_body_bytes=int(PARAMS.service.max_request_mb * 1024 * 1024),
+    openapi=lambda spec: enrich(spec, ROUTES),  # the bearer scheme and the error shape
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie

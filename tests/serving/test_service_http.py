@@ -17,6 +17,27 @@ def test_health_endpoints_are_open(client):
     assert "/score" in client.get("/docs.json").json()["paths"]
 
 
+def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
+    """A client generated from /docs.json sends the bearer token and can read every refusal."""
+    spec = client.get("/docs.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "one of the tokens in ESCRISK_API_TOKENS or ESCRISK_API_TOKENS_FILE",
+    }
+    error = spec["components"]["schemas"]["ErrorResponse"]
+    assert {"error", "detail"} <= set(error["properties"])
+    assert "ErrorDetail" in spec["components"]["schemas"]
+    for path in ("/score", "/score_features", "/account"):
+        op = spec["paths"][path]["post"]
+        assert op["security"] == [{"bearerAuth": []}]
+        for status in ("400", "401", "413", "415", "422"):
+            schema = op["responses"][status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert {"404", "503"} <= set(spec["paths"]["/account"]["post"]["responses"])
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+
+
 def test_score_one_account(client, auth, body_for):
     r = client.post("/score", json=body_for(["ACC-001"]), headers=auth)
     assert r.status_code == 200, r.text

@@ -1,0 +1,57 @@
+"""The service's OpenAPI document (`/docs.json`) as an integrator needs it.
+
+BentoML generates the document from the endpoints' pydantic models, but knows nothing of the
+bearer tokens our Guard demands nor of the error shape every refusal has, so a client generated
+from it would send no token and could not read a single error. `enrich` adds both; the Guard
+applies it to BentoML's answer. Pure: a document in, a document out.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from serving.schemas import ErrorResponse
+
+SCHEME = "bearerAuth"
+
+# status -> when (every secured endpoint may answer these; /account also 404 and 503)
+ERRORS = {
+    "400": "the request's shape: malformed JSON, wrong types, missing or unknown fields",
+    "401": "missing or invalid bearer token",
+    "413": "request body larger than service.max_request_mb",
+    "415": "not application/json, a charset other than UTF-8, or a compressed body",
+    "422": "the data contract or the model refuses the data (the detail names each field)",
+}
+ACCOUNT_ERRORS = {
+    "404": "the daily run never scored this account",
+    "503": "the daily run's database cannot be used (none at the configured path, or down)",
+}
+
+
+def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
+    """The document with the bearer scheme required on the `secured` paths, and their error
+    responses in the service's `{"error", "detail"}` shape."""
+    out = copy.deepcopy(spec)
+    components = out.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "one of the tokens in ESCRISK_API_TOKENS or ESCRISK_API_TOKENS_FILE",
+    }
+    error = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = components.setdefault("schemas", {})
+    schemas.update(error.pop("$defs", {}))
+    schemas["ErrorResponse"] = error
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for path in secured:
+        for operation in (out.get("paths") or {}).get(path, {}).values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            operation["security"] = [{SCHEME: []}]
+            errors = ERRORS | (ACCOUNT_ERRORS if path == "/account" else {})
+            for status, when in errors.items():
+                operation["responses"][status] = {"description": when, "content": body}
+    out.setdefault("info", {})["contact"] = {"name": "escalation-risk"}
+    return out
