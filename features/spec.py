@@ -45,7 +45,25 @@ class FeatureInfo:
         if "[" in template:
             one = numeric and math.isfinite(value) and round(value) == 1
             template = _NUMBER_FORMS.sub(lambda m: m.group(1 if one else 2), template)
-        return template.format(value=value)
+        return template.format(value=localized(value, language))
+
+
+_GERMAN_DIGITS = str.maketrans({",": ".", ".": ","})
+
+
+class _GermanNumber(float):
+    """A number that formats as German writes it: 1.234,5 and 12 % (only the number's own
+    characters change, not the sentence's punctuation)."""
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec).translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
+
+
+def localized(value: Any, language: str) -> Any:
+    """`value` to format into a text of `language`: a number formats as that language writes
+    it ("{:,.1%}" of 0.1234 is 12.3% in English, 12,3 % in German); anything else unchanged."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return _GermanNumber(value) if numeric and language == "de" else value
 
 
 @dataclass(frozen=True)

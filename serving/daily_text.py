@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from features.spec import localized
+
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "Daily risk list {day}",
@@ -170,4 +172,4 @@ LANGUAGES = tuple(CATALOG)
 def t(key: str, language: str, **values: Any) -> str:
     """The catalog entry in `language` (English when missing), formatted with `values`."""
     template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
-    return template.format(**values)
+    return template.format(**{k: localized(v, language) for k, v in values.items()})

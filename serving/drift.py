@@ -46,19 +46,23 @@ def shares(values: pd.Series, ref: Mapping[str, Any]) -> list[float]:
     return [c / n for c in counts]
 
 
-def noise_level(expected: Sequence[float], n: int, epsilon: float) -> float:
+def noise_level(expected: Sequence[float], n: int, epsilon: float, draws: int = 400) -> float:
     """The PSI that sampling alone exceeds once in a hundred portfolios of n accounts drawn from
-    the reference itself: n x PSI is about chi-squared with k - 1 degrees of freedom over the k
-    bins the reference fills. With 11 bins: 0.0002 at 100,000 accounts, but 0.12 at 200 and 0.46
-    at 50; on a small portfolio the bands alone would advise retraining on noise."""
-    from scipy.stats import chi2
-
-    k = int(np.sum(np.asarray(expected, dtype=np.float64) > epsilon))
-    if k < 2:
-        return 0.0
+    the reference itself, found by drawing them (seeded, so the report is reproducible): the
+    chi-squared rule of thumb misses what an empty bin adds through `epsilon`. About 0.0002 at
+    100,000 accounts but 0.1 at 200 and 0.5 at 50 with ten even bins: on a small portfolio the
+    bands alone would advise retraining on noise."""
+    e = np.asarray(expected, dtype=np.float64)
     if n == 0:
         return float("inf")
-    return float(chi2.ppf(0.99, k - 1) / n)
+    if e.sum() <= 0:
+        return 0.0
+    rng = np.random.default_rng(20_251_206)
+    counts = rng.multinomial(n, e / e.sum(), size=draws) / n
+    a = np.clip(counts, epsilon, None)
+    ref = np.clip(e, epsilon, None)
+    values = np.sum((a - ref) * np.log(a / ref), axis=1)
+    return float(np.quantile(values, 0.99))
 
 
 def band(value: float, params: DriftParams, noise: float = 0.0) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.spec import localized
 from serving import charts
 from serving.daily_text import t
 from serving.drift import DriftReport
@@ -156,7 +157,9 @@ def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
 
 def _fmt(v: float | None, spec: str, lang: str) -> str:
     return (
-        t("none", lang) if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
+        t("none", lang)
+        if v is None or (isinstance(v, float) and np.isnan(v))
+        else format(localized(v, lang), spec)
     )
 
 

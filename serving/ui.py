@@ -35,6 +35,7 @@ from starlette.routing import Route
 from features.build import full_spec
 from features.contract import History
 from features.errors import UserError
+from features.spec import localized
 from serving import charts, ladder_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
@@ -98,18 +99,11 @@ class _Stores:
             return self._store, self._daily
 
 
-_GERMAN_DIGITS = str.maketrans({",": ".", ".": ","})
-
-
 def number_text(v: Any, spec: str, lang: str) -> str:
-    """A number as the page's language writes it: 1,234.5 and 12% in English, 1.234,5 and
-    12 % in German; "–" when missing."""
+    """A number as the page's language writes it (`features.spec.localized`); "–" if missing."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
-    out = format(v, spec)
-    if lang == "de":
-        out = out.translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
-    return out
+    return format(localized(v, lang), spec)
 
 
 @jinja2.pass_context

@@ -58,19 +58,17 @@ def test_bands_and_the_retrain_advice(params):
         "features": {"x": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
         "scores": {"escalation_30d": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
     }
-    same = drift_report(
-        ref, pd.DataFrame({"x": [0.0, 1.0]}), {"escalation_30d": pd.Series([0.1, 0.9])}, ["x"], p
-    )
+    x = pd.DataFrame({"x": [0.0, 1.0] * 100})  # 200 accounts: enough to tell a shift
+    same = drift_report(ref, x, {"escalation_30d": pd.Series([0.1, 0.9] * 100)}, ["x"], p)
     assert not same.retrain and same.table["psi"].abs().max() < 1e-9
-    shifted = drift_report(
-        ref, pd.DataFrame({"x": [0.0, 1.0]}), {"escalation_30d": pd.Series([0.9, 0.9])}, ["x"], p
-    )
+    shifted = drift_report(ref, x, {"escalation_30d": pd.Series([0.9] * 200)}, ["x"], p)
     assert shifted.retrain and shifted.why == ("escalation_30d",)
 
 
 def test_a_small_portfolio_drawn_from_the_reference_is_not_drift(params):
     """Ten quantile bins and a missing bin: 60 accounts drawn from the training distribution
-    itself must not advise retraining, while a real shift of the same 60 still does."""
+    itself must not advise retraining (but about once in a hundred), while a real shift of the
+    same 60 still does."""
     from serving.drift import noise_level
 
     p = params.daily.drift
@@ -79,15 +77,16 @@ def test_a_small_portfolio_drawn_from_the_reference_is_not_drift(params):
     shares_ = [0.1] * 10 + [0.0]
     ref = {"features": {}, "scores": {"escalation_30d": {"kind": "float", "edges": edges,
                                                          "shares": shares_}}}  # fmt: skip
-    assert noise_level(shares_, 100_000, p.epsilon) == pytest.approx(21.666 / 100_000, rel=1e-3)
+    # large portfolios: the chi-squared rule (9 degrees of freedom over 10 filled bins)
+    assert noise_level(shares_, 100_000, p.epsilon) == pytest.approx(21.666 / 100_000, rel=0.15)
     advised = 0
-    for seed in range(50):
+    for seed in range(200):
         sample = pd.Series(np.random.default_rng(seed).normal(size=60))
         report = drift_report(ref, pd.DataFrame(index=range(60)), {"escalation_30d": sample}, [], p)
         advised += report.retrain
         row = report.table.iloc[0]
         assert row["band"] in ("stable", "noise") or row["psi"] > row["noise"]
-    assert advised <= 2  # 1% expected
+    assert advised <= 6  # 1% expected of 200 (the scores' one test here)
     shifted = pd.Series(np.random.default_rng(0).normal(loc=2.0, size=60))
     report = drift_report(ref, pd.DataFrame(index=range(60)), {"escalation_30d": shifted}, [], p)
     assert report.retrain and report.table.iloc[0]["band"] == "major"

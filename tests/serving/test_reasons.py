@@ -199,7 +199,7 @@ def test_reasons_skip_unknown_values():
     values = pd.DataFrame({"a": [np.nan], "b": [0.46]})
     out = top_reasons("churn", np.array([[0.3, 0.1]]), values, spec, ["de"], 2)
     assert [r["feature"] for r in out[0]] == ["b"]
-    assert out[0][0]["text"] == "46% Rückgang"
+    assert out[0][0]["text"] == "46\u00a0% Rückgang"  # German: a space before %
 
 
 def test_why_changed_attributes_the_change_in_risk_to_features(champion, scored):
@@ -242,7 +242,7 @@ def test_why_changed_attributes_the_change_in_risk_to_features(champion, scored)
     de = render_change(delta, str(first.date()), why_changed(
         before.prob[i], after.prob[i], values, champion.spec, "de", 3), "de")  # fmt: skip
     assert en.startswith(f"Risk {delta:+.2f} since {first.date()}: ")
-    assert de.startswith(f"Risiko {delta:+.2f} seit {first.date()}: ")
+    assert de.startswith(f"Risiko {delta:+.2f} seit {first.date()}: ".replace(".", ",", 1))
     assert f"{parts[0]['change']:+.2f} ({parts[0]['text']})" in en
 
 
@@ -267,8 +267,8 @@ def test_why_changed_on_a_hand_made_example():
     )
     de = why_changed(before, after, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "de", 2)
     assert render_change(0.12, "2026-06-20", de, "de") == (
-        "Risiko +0.12 seit 2026-06-20: +0.08 (3 knappe SLAs), +0.05 (Nutzung 46% niedriger)"
-    )
+        "Risiko +0,12 seit 2026-06-20: +0,08 (3 knappe SLAs), +0,05 (Nutzung 46\u00a0% niedriger)"
+    )  # German numbers: decimal comma, a space before %
 
 
 def test_reasons_json_is_json_dumps_text():
