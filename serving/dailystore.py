@@ -105,7 +105,7 @@ class DailyStore:
         self.store = store
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, store.prefix)
-        store.create_schema(self.metadata)
+        store.create_schema(self.metadata)  # a reader's store creates nothing
 
     # --- writing (escrisk daily) --------------------------------------------------------------
 

@@ -22,11 +22,13 @@ def _daily(url: str) -> DailyStore:
 
 def store_problem(database_url: str) -> str | None:
     """Why POST /account cannot answer now (no database yet, a wrong URL, a server that is
-    down), or None; the service logs it at start-up and keeps scoring."""
+    down), or None; the service logs it at start-up and keeps scoring. Never raises."""
     try:
         _store(database_url)
     except StoreUnavailable as exc:
         return str(exc)
+    except Exception as exc:  # noqa: BLE001 (a start-up check must not stop the service)
+        return f"the database cannot be used ({type(exc).__name__})"
     return None
 
 

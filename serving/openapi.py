@@ -20,9 +20,11 @@ SCHEME = "bearerAuth"
 ERRORS = {
     "400": "the request's shape: malformed JSON, wrong types, missing or unknown fields",
     "401": "missing or invalid bearer token",
+    "404": "no such path",
     "413": "request body larger than service.max_request_mb",
     "415": "not application/json, a charset other than UTF-8, or a compressed body",
     "422": "the data contract or the model refuses the data (the detail names each field)",
+    "500": "an error of the service itself (logged without request data)",
 }
 ACCOUNT_ERRORS = {
     "404": "the daily run never scored this account",
@@ -31,9 +33,12 @@ ACCOUNT_ERRORS = {
 
 
 def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
-    """The document with the bearer scheme required on the `secured` paths, and their error
-    responses in the service's `{"error", "detail"}` shape."""
+    """The document with the bearer scheme required on the `secured` paths, their bodies
+    required and their error responses in the service's `{"error", "detail"}` shape. Declared
+    OpenAPI 3.1: the schemas are pydantic's JSON Schema 2020-12 (`"type": "null"`, numeric
+    `exclusiveMinimum`), which 3.1 takes as they are and the 3.0 BentoML declares does not."""
     out = copy.deepcopy(spec)
+    out["openapi"] = "3.1.0"
     components = out.setdefault("components", {})
     components.setdefault("securitySchemes", {})[SCHEME] = {
         "type": "http",
@@ -50,8 +55,21 @@ def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             operation["security"] = [{SCHEME: []}]
+            if isinstance(operation.get("requestBody"), dict):
+                operation["requestBody"]["required"] = True
             errors = ERRORS | (ACCOUNT_ERRORS if path == "/account" else {})
             for status, when in errors.items():
                 operation["responses"][status] = {"description": when, "content": body}
-    out.setdefault("info", {})["contact"] = {"name": "escalation-risk"}
+    info = out.setdefault("info", {})
+    info["contact"] = {"name": "escalation-risk"}
+    info["version"] = _version()
     return out
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("escalation-risk")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "unknown"

@@ -49,20 +49,24 @@ Hours = Annotated[float, Field(gt=0, le=10**6)]
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
-def _iso_text(value: Any) -> Any:
-    """Times are ISO 8601 text. pydantic would read a string of digits as Unix time ("20240101"
-    is 1970-08-23): a number sent as a string, refused like every other; and so is a number."""
-    if not isinstance(value, str) or _NUMBER.fullmatch(value):
-        raise PydanticCustomError(
-            "datetime_type",
-            "a time must be ISO 8601 text such as 2025-06-01T09:30:00Z",
-        )
-    return value
+def _iso_text(kind: str, example: str) -> BeforeValidator:
+    """Times and dates are ISO 8601 text. pydantic would read a string of digits as Unix time
+    ("1700000000" is 2023-11-14, "20240101" 1970-08-23): a number sent as a string, refused like
+    every other; and so is a number. The text is then parsed leniently: after a validator,
+    strict mode would take only datetime objects."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or _NUMBER.fullmatch(value):
+            raise PydanticCustomError(
+                f"{kind}_type", f"a {kind} must be ISO 8601 text such as {example}"
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
-# the text checked above is then parsed leniently (in strict mode, after a validator, pydantic
-# would take only datetime objects)
-Time = Annotated[dt.datetime, Strict(False), BeforeValidator(_iso_text)]
+Time = Annotated[dt.datetime, Strict(False), _iso_text("datetime", "2025-06-01T09:30:00Z")]
+Day = Annotated[dt.date, Strict(False), _iso_text("date", "2025-06-01")]
 
 
 class ApiModel(BaseModel):
@@ -88,8 +92,8 @@ class Account(ApiModel):
     tier: Id = Field(description="one of the tiers in params.yaml contract.tiers")
     arr: float = Field(ge=0, le=1e13, description="annual recurring revenue")
     seats: int = Field(ge=1, le=10**9)
-    contract_start: dt.date
-    renewal_date: dt.date
+    contract_start: Day
+    renewal_date: Day
     csm_owner: Name
     region: Id
     language: Id = Field(description="one of params.yaml contract.languages, e.g. en or de")
@@ -99,7 +103,7 @@ class Account(ApiModel):
         le=1200,
         description="contract term in months; missing: renews every 12 months",
     )
-    notice_at: dt.date | None = Field(
+    notice_at: Day | None = Field(
         default=None,
         description="day the customer gave notice of cancellation or non-renewal, if it did",
     )
@@ -136,7 +140,7 @@ class Ticket(TypedDict):
 @with_config(ROW_CONFIG)
 class UsageDay(TypedDict):
     account_id: NotRequired[OwnId]
-    date: dt.date
+    date: Day
     active_users: Count
     events: Count
 
@@ -166,7 +170,7 @@ class AccountHistory(ApiModel):
 
 class ScoreRequest(ApiModel):
     accounts: list[AccountHistory] = Field(min_length=1, max_length=MAX_ACCOUNTS)
-    as_of: dt.date | None = Field(
+    as_of: Day | None = Field(
         default=None,
         description="score as of this day (midnight UTC; only data before it is used); "
         "default today. At most tomorrow, which includes everything known today.",
@@ -222,7 +226,7 @@ class FeatureRow(ApiModel):
 
 class ScoreFeaturesRequest(ApiModel):
     rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ACCOUNTS)
-    as_of: dt.date | None = Field(default=None, description="reported back; default today")
+    as_of: Day | None = Field(default=None, description="reported back; default today")
 
 
 class AccountRequest(ApiModel):

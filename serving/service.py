@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,14 @@ if not TOKENS:
     logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
 
 
+def _check_store() -> None:
+    from serving.lookup import store_problem
+
+    problem = store_problem(SETTINGS.database_url)
+    if problem:
+        logger.warning("POST /account and /ui answer 503 until this is fixed: %s", problem)
+
+
 def _error(status: int, message: str, detail: list[ErrorDetail] | None = None) -> JSONResponse:
     body = {"error": message, "detail": [d.model_dump() for d in detail or []]}
     return JSONResponse(body, status_code=status)
@@ -78,11 +87,9 @@ class EscalationRisk:
         self.model = load_champion(uri, PARAMS.promotion.model_name)
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
-        from serving.lookup import store_problem
-
-        problem = store_problem(SETTINGS.database_url)
-        if problem:
-            logger.warning("POST /account and /ui answer 503 until this is fixed: %s", problem)
+        # the daily run's database, checked beside start-up: a server that does not answer
+        # must not keep the worker from scoring
+        threading.Thread(target=_check_store, name="escrisk-store-check", daemon=True).start()
         self._bulk: anyio.CapacityLimiter | None = None  # made on the event loop, at first use
         # what is loaded now stays for good: keep it out of the collector's full sweeps
         gc.collect()

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from serving.params import LadderParams
 
 T = TypeVar("T")
 _RETRIES = 40  # lock/version conflicts are retried this often before giving up
+CONNECT_TIMEOUT_S = 10  # PostgreSQL (psycopg) connections, unless the URL sets connect_timeout
 _LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
 
 
@@ -460,9 +462,10 @@ def _state_columns(
 class Store:
     """The ladder's database. Open with `Store(url)`; the schema is created on first use."""
 
-    def __init__(self, url: str, prefix: str = "") -> None:
+    def __init__(self, url: str, prefix: str = "", create: bool = True) -> None:
         self.url = url
         self.prefix = prefix
+        self.creates = create  # False: a reader's store (open_existing) leaves the schema alone
         self.engine = _engine(url)
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, prefix)
@@ -470,7 +473,9 @@ class Store:
 
     def create_schema(self, metadata: sa.MetaData) -> None:
         """Create the missing tables, and the missing indexes of existing tables (an index added
-        in a later version reaches a database created before it)."""
+        in a later version reaches a database created before it); nothing for a reader."""
+        if not self.creates:
+            return
         # several processes may create the schema at once; the loser of the race sees "exists"
         for attempt in range(5):
             try:
@@ -480,6 +485,11 @@ class Store:
                 if attempt == 4:
                     raise
                 time.sleep(0.1 * (attempt + 1))
+
+    @staticmethod
+    def check_url(url: str) -> None:
+        """A UserError naming the setting when `url` is not a database URL at all."""
+        _parsed(url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -659,7 +669,7 @@ class Store:
         return state, version
 
     def _where(self) -> str:
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        return _shown(sa.engine.make_url(self.url))
 
     def acknowledge(
         self, account_id: str, now: dt.datetime, by: str, note: str | None = None
@@ -995,12 +1005,21 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError) and not _retryable(exc)
 
 
+# what a reader needs (the CSM page's list and states, /account's scores): the daily run made them
+READ_TABLES = ("daily_list", "daily_runs", "daily_scores", "ladder_state")
+
+
 def open_existing(url: str) -> Store:
-    """The store the daily run writes, opened by a reader (the service, the CSM page). A SQLite
-    file that does not exist is a StoreUnavailable naming it, not a new empty database that would
-    answer "never scored" for every account; an unreachable server is one too."""
-    parsed = _parsed(url)
-    where = parsed.render_as_string(hide_password=True)
+    """The store the daily run writes, opened by a reader (the service, the CSM page), which
+    never creates or changes a schema. A StoreUnavailable, naming the database without its
+    password, when there is none to read: no file at a SQLite path (a new empty database would
+    answer "never scored" for every account), a file or database without the store's tables
+    (another application's, or no daily run yet), a server that is down, a URL that is wrong."""
+    try:
+        parsed = _parsed(url)
+    except UserError as exc:
+        raise StoreUnavailable(str(exc)) from None
+    where = _shown(parsed)
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
     if file and not Path(name).is_file():
@@ -1008,12 +1027,44 @@ def open_existing(url: str) -> Store:
             f"no database at {Path(name).resolve()} (ESCRISK_DATABASE_URL={where}): "
             "`escrisk daily` creates it with its first run; check the URL if it has run"
         )
+    store = None
     try:
-        return Store(url)
-    except (OperationalError, InterfaceError) as exc:
+        # a SQLite file is looked at read-only first: opening it for writing would already
+        # change a file that is not ours (the WAL setting)
+        present = _sqlite_tables(Path(name)) if file else None
+        if present is None or set(READ_TABLES) <= present:
+            store = Store(url, create=False)
+            present = set(sa.inspect(store.engine).get_table_names())
+    except (DBAPIError, sqlite3.Error, UserError) as exc:
+        cause = type(getattr(exc, "orig", None) or exc).__name__
         raise StoreUnavailable(
-            f"the database {where} is unreachable ({type(getattr(exc, 'orig', exc)).__name__})"
+            f"the database {where} cannot be reached or used ({cause})"
         ) from None
+    missing = sorted(set(READ_TABLES) - present)
+    if missing:
+        if store is not None:
+            store.close()
+        raise StoreUnavailable(
+            f"the database {where} holds no escalation-risk store (no table {missing[0]}): "
+            "`escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL"
+        )
+    assert store is not None
+    return store
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The tables of a SQLite file, read without writing to it (sqlite3.Error if it is none)."""
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        con.close()
+
+
+def _shown(url: sa.engine.URL) -> str:
+    """A database URL fit for messages and logs: no password, and no query (a driver may take
+    the password there: ?password=...)."""
+    return url.set(query={}).render_as_string(hide_password=True)
 
 
 def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
@@ -1059,7 +1110,11 @@ def _parsed(url: str) -> sa.engine.URL:
 def _engine(url: str) -> Engine:
     parsed = _parsed(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # a server that accepts connections but never answers must not hang a caller for good
+        timeout = {"connect_timeout": CONNECT_TIMEOUT_S}
+        psycopg = parsed.get_driver_name() in ("psycopg", "psycopg2")
+        wanted = psycopg and "connect_timeout" not in parsed.query
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=timeout if wanted else {})
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")

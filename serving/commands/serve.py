@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.model import DEFAULT_TRACKING_URI, champion_version
     from serving.params import load_params
     from serving.settings import Settings, api_tokens
+    from serving.store import Store
 
     params = load_params(args.params)
     settings = Settings.from_env()
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ, ESCRISK_PARAMS=str(args.params.resolve()), MLFLOW_TRACKING_URI=uri)
     if args.workers is not None:
         env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)
+    Store.check_url(settings.database_url)  # a malformed URL: one line here, not per request
     # read the tokens as the service will, so that a bad file is one line here, not a
     # traceback from every worker
     if not api_tokens(settings, env):

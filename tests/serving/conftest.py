@@ -165,6 +165,7 @@ def serving(d: Path, **env_vars: str) -> Iterator[str]:
 def server(model_store, trained, tmp_path_factory):
     """The service as deployed after a first daily run (its database exists); yields its URL,
     log, database URL and source."""
+    from serving.dailystore import DailyStore
     from serving.store import Store
 
     d = tmp_path_factory.mktemp("service")
@@ -172,7 +173,9 @@ def server(model_store, trained, tmp_path_factory):
     token_file = d / "tokens.txt"
     token_file.write_text(f"# comment\n{FILE_TOKEN}\n", encoding="utf-8")
     database_url = f"sqlite:///{d / 'escrisk.db'}"
-    Store(database_url).close()  # the service reads the store the daily job creates
+    store = Store(database_url)
+    DailyStore(store)  # the service reads the tables the daily job creates
+    store.close()
     with serving(
         d,
         MLFLOW_TRACKING_URI=model_store,

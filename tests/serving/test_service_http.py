@@ -20,6 +20,8 @@ def test_health_endpoints_are_open(client):
 def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     """A client generated from /docs.json sends the bearer token and can read every refusal."""
     spec = client.get("/docs.json").json()
+    assert spec["openapi"] == "3.1.0"  # pydantic's schemas are JSON Schema 2020-12
+    assert spec["info"]["version"] not in ("", "None")
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",
         "scheme": "bearer",
@@ -31,7 +33,8 @@ def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     for path in ("/score", "/score_features", "/account"):
         op = spec["paths"][path]["post"]
         assert op["security"] == [{"bearerAuth": []}]
-        for status in ("400", "401", "413", "415", "422"):
+        assert op["requestBody"]["required"] is True
+        for status in ("400", "401", "404", "413", "415", "422", "500"):
             schema = op["responses"][status]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
     assert {"404", "503"} <= set(spec["paths"]["/account"]["post"]["responses"])
@@ -183,6 +186,13 @@ _DELETE = object()
         (("accounts", 0, "account", "nickname"), "x", ["accounts", 0, "account", "nickname"]),
         (("accounts", 0, "usage", 0, "events"), -1, ["accounts", 0, "usage", 0, "events"]),
         (("as_of",), "2999-01-01", ["as_of"]),
+        (("as_of",), "1759449600", ["as_of"]),  # Unix time as a string: not a date
+        (("accounts", 0, "usage", 0, "date"), 20250101, ["accounts", 0, "usage", 0, "date"]),
+        (
+            ("accounts", 0, "account", "contract_start"),
+            "1704067200",
+            ["accounts", 0, "account", "contract_start"],
+        ),
         (("as_of",), "1989-01-01", ["as_of"]),
         (("accounts",), [], ["accounts"]),
         (
@@ -509,7 +519,7 @@ def test_an_unreachable_database_is_503_and_scoring_goes_on(
     ):
         r = c.post("/account", json={"account_id": "ACC-001"})
         assert r.status_code == 503, r.text
-        assert "unreachable" in r.json()["error"] and "s3cret" not in r.text
+        assert "cannot be reached" in r.json()["error"] and "s3cret" not in r.text
         assert c.post("/score", json=body_for(["ACC-001"])).status_code == 200
         assert c.get("/readyz").status_code == 200
         page = c.post("/ui/login", data={"token": token, "name": "Kim"}, follow_redirects=True)

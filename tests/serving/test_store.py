@@ -337,16 +337,60 @@ def test_a_reader_never_creates_a_database_where_none_is(tmp_path):
     with pytest.raises(StoreUnavailable, match=r"no database at .*typo/escrisk.db.*escrisk daily"):
         open_existing(f"sqlite:///{missing}")
     assert not missing.exists() and not missing.parent.exists()
-    Store(f"sqlite:///{tmp_path / 'escrisk.db'}").close()  # as the daily run leaves it
+    made = Store(f"sqlite:///{tmp_path / 'escrisk.db'}")
+    DailyStore(made)  # as the daily run leaves it
+    made.close()
     open_existing(f"sqlite:///{tmp_path / 'escrisk.db'}").close()
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not a database, a text file\n"], ids=["empty file", "another file"]
+)
+def test_a_reader_never_writes_into_a_file_that_holds_no_store(tmp_path, content):
+    """A wrong ESCRISK_DATABASE_URL pointing at some file (or another application's database)
+    is a clear StoreUnavailable; the file is left as it was."""
+    path = tmp_path / "other.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreUnavailable, match="holds no escalation-risk store|cannot be reached"):
+        open_existing(f"sqlite:///{path}")
+    assert path.read_bytes() == content
+    with pytest.raises(StoreUnavailable, match="no escalation-risk store"):
+        open_existing("sqlite://")  # in memory: always empty
+
+
+def test_a_malformed_url_is_store_unavailable_for_a_reader():
+    with pytest.raises(StoreUnavailable, match="not a valid SQLAlchemy URL"):
+        open_existing("not a url")
+
+
+def test_a_server_that_never_answers_times_out(monkeypatch):
+    """A host that accepts the connection and stays silent (a firewall, a hung server) must not
+    hang the reader: the connection gives up after CONNECT_TIMEOUT_S."""
+    import socket
+    import time
+
+    import serving.store as store_module
+
+    monkeypatch.setattr(store_module, "CONNECT_TIMEOUT_S", 1)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="cannot be reached"):
+            open_existing(f"postgresql+psycopg://u:pw@127.0.0.1:{port}/x")
+        assert time.monotonic() - start < 8
 
 
 def test_an_unreachable_server_is_store_unavailable_without_the_password(unused_port):
     port = unused_port
-    url = f"postgresql+psycopg://escrisk:s3cret@127.0.0.1:{port}/nowhere"
-    with pytest.raises(StoreUnavailable, match="unreachable") as info:
-        open_existing(url)
-    assert "s3cret" not in str(info.value) and str(port) in str(info.value)
+    for url in (
+        f"postgresql+psycopg://escrisk:s3cret@127.0.0.1:{port}/nowhere",
+        f"postgresql+psycopg://escrisk@127.0.0.1:{port}/nowhere?password=s3cret",
+    ):
+        with pytest.raises(StoreUnavailable, match="cannot be reached") as info:
+            open_existing(url)
+        assert "s3cret" not in str(info.value) and str(port) in str(info.value)
 
 
 @pytest.fixture(scope="module")
@@ -654,6 +698,7 @@ def test_an_existing_database_gets_the_columns_added_later(store_url):
             conn.execute(sa.text(f'ALTER TABLE "{t}" DROP COLUMN "{column}"'))
     store.close()
     again = Store(*store_url)
+    DailyStore(again)  # the daily job's tables, which the lookup reads too
     columns = {c["name"] for c in sa.inspect(again.engine).get_columns(t)}
     assert {"owners", "team", "priority"} <= columns
     [old] = again.daily_scores("A-1")
