@@ -46,3 +46,15 @@ def test_tokens_are_compared_as_the_bytes_the_client_sent():
     assert token_ok("Bearer plain", known) and token_ok("bearer  plain ", known)
     assert not token_ok("Bearer tok", known) and not token_ok("Bearer ", known)
     assert not token_ok(None, known) and not token_ok("Basic plain", known)
+
+
+def test_serve_refuses_a_malformed_database_url_in_one_line(model_store, monkeypatch, capsys):
+    """Before it starts any worker (each would otherwise fail on every /account call)."""
+    from serving.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", "not a url")
+    monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
+    assert main(["serve", "--port", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "not a valid SQLAlchemy URL" in err and "Traceback" not in err
