@@ -68,7 +68,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             params.tiers,
             "Support tier of the contract.",
             "Tier {value}",
-            "Stufe {value}",
+            "Tarif {value}",  # "Stufe" is the ladder's level
         ),
     ]
 

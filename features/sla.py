@@ -85,7 +85,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "tickets",
                 f"Open tickets without {en} whose target has already passed.",
-                f"{{value:.0f}} open [ticket|tickets] past their {en} SLA",
+                f"{{value:.0f}} open [ticket|tickets] past [its|their] {en} SLA",
                 f"{{value:.0f}} [offenes Ticket|offene Tickets] mit überschrittener {de}-SLA",
             )
         )

@@ -62,7 +62,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 "share",
                 f"1 - ({lg}-day mean / baseline mean): how far {en} fell below the baseline.",
                 f"{en.capitalize()} down {{value:.0%}} against the {b}-day baseline",
-                f"{de.capitalize()} {{value:.0%}} unter dem {b}-Tage-Mittel",
+                f"{de[:1].upper()}{de[1:]} {{value:.0%}} unter dem {b}-Tage-Mittel",
             )
         )
         out.append(
@@ -72,7 +72,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 "share",
                 f"1 - ({s}-day mean / baseline mean).",
                 f"{en.capitalize()} in the last {s} days down {{value:.0%}} against the baseline",
-                f"{de.capitalize()} der letzten {s} Tage {{value:.0%}} unter dem Mittel",
+                f"{de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} unter dem Mittel",
             )
         )
     out += [

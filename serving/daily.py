@@ -36,7 +36,7 @@ from serving.facts import account_facts
 from serving.historykpis import history_kpis
 from serving.kpis import window_kpis
 from serving.ladder import Signals
-from serving.ladder_text import pick
+from serving.ladder_text import next_action
 from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.params import Params
 from serving.reasons import (
@@ -386,12 +386,10 @@ def run_daily(
                 if key not in flag:
                     flag[key] = level_changed(key[0], lv, levels)
                 changed_flags.append(flag[key])
-            action_text: dict[tuple[str, str], str] = {}
-            for key in set(zip(levels_now, langs, strict=True)):
-                level = params.ladder.levels[key[0]]
-                action_text[key] = (
-                    pick(params.ladder.actions[level.actions[0]], key[1]) if level.actions else ""
-                )
+            action_text = {
+                key: next_action(params.ladder, *key)
+                for key in set(zip(levels_now, langs, strict=True))
+            }
             next_actions = [action_text[key] for key in zip(levels_now, langs, strict=True)]
             states_now = [outcome.states[aid] for aid in ids]
             dues = [

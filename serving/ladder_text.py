@@ -67,3 +67,12 @@ def text(key: str, language: str, **values: Any) -> str:
 def pick(translations: Mapping[str, str], language: str) -> str:
     """A configured translated text (level title, action) in `language`, else English."""
     return translations.get(language) or translations["en"]
+
+
+def next_action(ladder: Any, level: str, language: str) -> str:
+    """What to do next at `level`: the first action of its playbook (params.yaml ladder), in
+    `language`; "" for a level without one, or one the ladder no longer has."""
+    found = ladder.levels.get(level)
+    if found is None or not found.actions:
+        return ""
+    return pick(ladder.actions[found.actions[0]], language)

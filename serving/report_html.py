@@ -184,17 +184,18 @@ def _table(top: pd.DataFrame, lang: str) -> str:
     ]
     rows = []
     for i, r in enumerate(top.to_dict("records"), start=1):
-        d7 = "" if pd.isna(r["delta_7d"]) else f" / {r['delta_7d']:+.2f}"
-        dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
-        flag = f" ({r['level_changed']})" if r["level_changed"] else ""
-        due = "" if pd.isna(r["due_at"]) else str(r["due_at"])
+        d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
+        dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
+        flag = f" ({t('changed_' + r['level_changed'], lang)})" if r["level_changed"] else ""
+        raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
+        due = "" if pd.isna(raw) or not raw else f"{pd.Timestamp(raw):%Y-%m-%d %H:%M} UTC"
         level = html.escape(str(r["level"]))
         cells = [
             f'<td class="num">{i}</td>',
             f"<td>{html.escape(str(r['account_name']))}<br><small>{html.escape(str(r['account_id']))}</small></td>",
             f"<td>{html.escape(str(r['csm_owner']))}</td>",
-            f'<td class="num">{r["escalation_risk"]:.2f}</td>',
-            f'<td class="num">{r["churn_risk"]:.2f}</td>',
+            f'<td class="num">{_fmt(r["escalation_risk"], ".2f", lang)}</td>',
+            f'<td class="num">{_fmt(r["churn_risk"], ".2f", lang)}</td>',
             f'<td class="num">{dp}{d7}</td>',
             f'<td class="{level}">{level}{html.escape(flag)}</td>',
             f"<td>{html.escape(str(r['reasons']))}</td>",

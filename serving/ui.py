@@ -125,6 +125,25 @@ def _when(v: Any) -> str:
     return "" if v is None else pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
 
 
+def preferred(header: str) -> list[str]:
+    """An Accept-Language header's languages (two letters), most wanted first: by q, then in
+    the order given; q=0 means not wanted."""
+    ranked = []
+    for i, part in enumerate(header.split(",")):
+        code, *params = part.split(";")
+        q = 1.0
+        for p in params:
+            name, _, value = p.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if code.strip() and q > 0:
+            ranked.append((-q, i, code.strip().lower()[:2]))
+    return [code for _, _, code in sorted(ranked)]
+
+
 def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
     """What became of the list's flag since the daily run: resolved, acknowledged, or overdue
     (its due time passed with neither); "" otherwise. The list is the morning's; this is now."""
@@ -225,8 +244,7 @@ class UiApp:
         chosen = request.cookies.get(LANG_COOKIE)
         if chosen in LANGUAGES:
             return chosen
-        for part in request.headers.get("accept-language", "").split(","):
-            code = part.split(";")[0].strip().lower()[:2]
+        for code in preferred(request.headers.get("accept-language", "")):
             if code in LANGUAGES:
                 return code
         return self.params.ui.language
@@ -407,7 +425,8 @@ class UiApp:
         day = daily.latest_day()
         size = self.params.ui.page_size
         if day is None:
-            return {"day": None, "rows": [], "owners": [], "total": 0, "pages": 1, "page": 1}
+            return {"day": None, "rows": [], "owners": [], "total": 0, "pages": 1, "page": 1,
+                    "first": 0}  # fmt: skip
         levels = list(self.params.ladder.levels)
         common = dict(
             day=day,
@@ -431,11 +450,8 @@ class UiApp:
                 told = retold(stored[r["account_id"]], self.features, lang)
                 r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
             r["status"] = flag_status(states.get(r["account_id"]), r["due_at"], now)
-            level = self.params.ladder.levels.get(r["level"])
-            if level is not None and level.actions:  # the stored text is in the account's language
-                r["next_action"] = ladder_text.pick(
-                    self.params.ladder.actions[level.actions[0]], lang
-                )
+            if r["level"] in self.params.ladder.levels:  # the stored text is the account's language
+                r["next_action"] = ladder_text.next_action(self.params.ladder, r["level"], lang)
         return {
             "day": day,
             "rows": rows,
@@ -443,6 +459,7 @@ class UiApp:
             "total": total,
             "pages": pages,
             "page": page,
+            "first": (page - 1) * size + 1,  # the page's first row's number in the list
         }
 
     # --- the account page ----------------------------------------------------------------------
@@ -523,6 +540,8 @@ class UiApp:
         )
         if reasons:
             today["reasons"] = reasons_cell(reasons, self.params.daily.top_reasons)
+        if today["level"] in self.params.ladder.levels:  # in the page's language, as on the list
+            today["next_action"] = ladder_text.next_action(self.params.ladder, today["level"], lang)
         level = self.params.ladder.levels[today["level"]]
         thresholds = [
             (name, lv.entry.escalation_risk)

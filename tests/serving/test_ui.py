@@ -142,7 +142,7 @@ def test_list_shows_the_day_filters_and_sorts(client):
     assert "Beta &lt;b&gt;" in page and "Beta <b>" not in page  # escaped
     only_ann = client.get("/", params={"owner": "ann"}).text
     assert "A-1" in only_ann and "C-3" in only_ann and "B-2" not in only_ann
-    assert "2 of 2 accounts" in only_ann
+    assert "accounts 1–2 of 2" in only_ann
     tier = client.get("/", params={"tier": "starter"}).text
     assert "B-2" in tier and "A-1" not in tier
     level = client.get("/", params={"min_level": "L1"}).text
@@ -424,3 +424,20 @@ def test_the_german_list_writes_numbers_and_next_actions_in_german(client, param
     german = row_of_a1()
     assert "50.000" in german and "60\u00a0%" in german and "+0,20" in german, german
     assert ladder_text.pick(action, "de") in german, german
+
+
+def test_accept_language_is_read_by_its_q_values():
+    from serving.ui import preferred
+
+    assert preferred("en;q=0.5, de;q=0.9") == ["de", "en"]
+    assert preferred("de-CH, en;q=0.8") == ["de", "en"]
+    assert preferred("fr, de;q=0, en;q=bogus") == ["fr"]
+    assert preferred("") == []
+
+
+def test_the_count_says_which_rows_the_page_shows(client, params):
+    login(client)
+    page = client.get("/").text
+    assert "accounts 1–3 of 3" in page
+    client.get("/lang/de", params={"next": "/"})
+    assert "Accounts 1–3 von 3" in client.get("/").text
