@@ -272,11 +272,21 @@ def render_report(d: ReportData) -> str:
             f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
         )
         rows = "".join(
-            f"<tr><td>{html.escape(str(r['kind']))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{r['psi']:.3f}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
+            f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
             for r in d.drift.table.to_dict("records")
         )
         parts.append(
-            f"<table><thead><tr><th></th><th></th><th>PSI</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+            "<table><thead><tr>"
+            + "".join(
+                f"<th>{html.escape(h)}</th>"
+                for h in (
+                    t("drift_kind", lang),
+                    t("drift_name", lang),
+                    "PSI",
+                    t("drift_band", lang),
+                )
+            )
+            + f"</tr></thead><tbody>{rows}</tbody></table>"
         )
     body = "\n".join(parts)
     title = html.escape(t("report_title", lang, day=d.day))
