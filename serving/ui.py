@@ -42,7 +42,7 @@ from serving.params import Params
 from serving.reasons import retold
 from serving.risklist import reasons_cell
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing
-from serving.ui_text import LANGUAGES, outcome, text
+from serving.ui_text import LANGUAGES, outcome, rule, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
 LANG_COOKIE = "escrisk_ui_lang"
@@ -210,6 +210,7 @@ class UiApp:
         self.env.globals["chart_css"] = charts.CSS
         self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
         self.env.globals["outcome"] = outcome
+        self.env.globals["rule"] = rule
         self.app = Starlette(
             routes=[
                 Route("/", self.list_page, methods=["GET"]),

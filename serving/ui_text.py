@@ -108,6 +108,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "conflict_never_flagged": "Account {account} has never been flagged: there is nothing to do.",
         "conflict_already_acknowledged": "Level {level} of account {account} was already acknowledged at {at} UTC.",
         "conflict_already_resolved": "The flag at {level} of account {account} was already resolved at {at} UTC.",
+        "rule_risk": "risk",
+        "rule_timeout": "not acknowledged in time",
+        "rule_cooldown": "cool-down",
+        "rule_hold": "hold",
+        "rule_first": "first run",
+        "rule_named": "rule: {name}",
         "outcome_saved": "saved",
         "outcome_churned": "churned",
         "outcome_downgraded": "downgraded",
@@ -215,6 +221,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "conflict_never_flagged": "Account {account} wurde nie gemeldet: es gibt nichts zu tun.",
         "conflict_already_acknowledged": "Stufe {level} von Account {account} wurde bereits am {at} UTC bestätigt.",
         "conflict_already_resolved": "Die Meldung auf {level} von Account {account} wurde bereits am {at} UTC erledigt.",
+        "rule_risk": "Risiko",
+        "rule_timeout": "nicht rechtzeitig bestätigt",
+        "rule_cooldown": "Abkühlphase",
+        "rule_hold": "Haltezeit",
+        "rule_first": "erster Lauf",
+        "rule_named": "Regel: {name}",
         "outcome_saved": "gehalten",
         "outcome_churned": "gekündigt",
         "outcome_downgraded": "herabgestuft",
@@ -228,6 +240,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
 }
 LANGUAGES = tuple(CATALOG)
+
+
+def rule(kind: str, language: str) -> str:
+    """Why the ladder moved, as a level change records it ("risk", "rule:<name>", "timeout",
+    ...), for people: a hard rule by its name with spaces."""
+    if kind.startswith("rule:"):
+        return text("rule_named", language, name=kind.removeprefix("rule:").replace("_", " "))
+    try:
+        return text(f"rule_{kind}", language)
+    except KeyError:
+        return kind
 
 
 def outcome(key: str, language: str) -> str:

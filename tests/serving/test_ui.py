@@ -441,3 +441,15 @@ def test_the_count_says_which_rows_the_page_shows(client, params):
     assert "accounts 1–3 of 3" in page
     client.get("/lang/de", params={"next": "/"})
     assert "Accounts 1–3 von 3" in client.get("/").text
+
+
+def test_the_ladder_history_tells_why_in_the_pages_language(client):
+    """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk."""
+    from serving.ui_text import rule
+
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    page = client.get("/account/A-1").text
+    assert "<td>Risiko</td>" in page or "<td>erster Lauf</td>" in page, page[-3000:]
+    assert rule("rule:renewal_at_risk", "de") == "Regel: renewal at risk"
+    assert rule("something_new", "en") == "something_new"
