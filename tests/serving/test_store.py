@@ -762,3 +762,31 @@ def test_signed_out_sessions_are_kept_until_they_expire(store):
     assert store.signed_out("a" * 64)
     store.sign_out("b" * 64, later + dt.timedelta(hours=1), later)  # "a" has expired: forgotten
     assert not store.signed_out("a" * 64) and store.signed_out("b" * 64)
+
+
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_a_reader_on_postgresql_wants_the_daily_runs_tables():
+    """In a schema of its own (search_path in the URL): no tables is a StoreUnavailable that
+    creates none; once the daily run made them, the reader opens the store."""
+    schema = f"r{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(str(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = sa.engine.make_url(str(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        with pytest.raises(StoreUnavailable, match="no escalation-risk store"):
+            open_existing(url.render_as_string(hide_password=False))
+        with admin.connect() as conn:
+            tables = conn.execute(
+                sa.text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": schema},
+            ).scalar()
+        assert tables == 0
+        made = Store(url.render_as_string(hide_password=False))
+        DailyStore(made)
+        made.close()
+        open_existing(url.render_as_string(hide_password=False)).close()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
