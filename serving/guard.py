@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -169,9 +170,40 @@ class Guard:
             async def replay_receive() -> Message:
                 return replay.pop() if replay else await receive()
 
-            await self.app(scope, replay_receive, send)
+            await self.app(scope, replay_receive, _answers(send))
             return
-        await self.app(scope, receive, _json_not_found(send))
+        await self.app(scope, receive, _answers(send))
+
+
+def _answers(send: Send) -> Send:
+    """An endpoint's refusals in the service's error shape: BentoML's 400s cleaned, its plain
+    404s and 405s as JSON."""
+    return _json_not_found(_json_rewritten(send, client_error_shape, status=400))
+
+
+_SCHEMA_ERRORS = re.compile(r"^(\d+) validation errors? for \S+")
+
+
+def client_error_shape(body: Any) -> dict[str, Any]:
+    """BentoML's 400 body as the service's: its refusal of the schema names the request, not
+    BentoML's descriptor class ("1 validation error for ScoreRequestIODescriptor"), and each
+    detail carries loc, msg and type only (no link to pydantic's docs)."""
+    if isinstance(body, list) and body and isinstance(body[0], dict):  # some come in a list
+        body = body[0]
+    if not isinstance(body, dict):
+        return {"error": "bad request", "detail": []}
+
+    def counted(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f"{n} validation error{'' if n == 1 else 's'} in the request"
+
+    error = _SCHEMA_ERRORS.sub(counted, str(body.get("error") or "bad request"))
+    detail = [
+        {k: d[k] for k in ("loc", "msg", "type") if k in d}
+        for d in body.get("detail") or []
+        if isinstance(d, dict)
+    ]
+    return {"error": error, "detail": detail}
 
 
 def _json_not_found(send: Send) -> Send:
@@ -200,14 +232,20 @@ def _json_not_found(send: Send) -> Send:
     return wrapped
 
 
-def _json_rewritten(send: Send, rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Send:
-    """A successful JSON answer passed through `rewrite` (held until its last chunk)."""
+def _json_rewritten(
+    send: Send, rewrite: Callable[[Any], dict[str, Any]], status: int = 200
+) -> Send:
+    """A JSON answer of `status` passed through `rewrite` (held until its last chunk)."""
     held: Message | None = None
     chunks: list[bytes] = []
 
     async def wrapped(message: Message) -> None:
         nonlocal held
-        if message["type"] == "http.response.start" and message["status"] == 200:
+        if message["type"] == "http.response.start" and message["status"] == status:
+            kind = dict(message.get("headers") or []).get(b"content-type", b"")
+            if not kind.startswith(b"application/json"):
+                await send(message)
+                return
             held = message
             return
         if held is None:
@@ -216,7 +254,10 @@ def _json_rewritten(send: Send, rewrite: Callable[[dict[str, Any]], dict[str, An
         chunks.append(message.get("body", b""))
         if message.get("more_body", False):
             return
-        body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+        try:
+            body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+        except ValueError:  # not the JSON it said: passed on as it came
+            body = b"".join(chunks)
         keep = [(k, v) for k, v in held.get("headers") or [] if k.lower() != b"content-length"]
         await send({**held, "headers": [*keep, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -208,6 +208,9 @@ def test_bad_input_is_4xx_naming_the_field(client, auth, body_for, path, value, 
     )
     assert 400 <= r.status_code < 500, r.text
     assert loc in [d["loc"] for d in r.json()["detail"]], r.text
+    # the service's error shape: no BentoML class names, details of loc, msg and type only
+    assert "IODescriptor" not in r.json()["error"], r.text
+    assert all(set(d) == {"loc", "msg", "type"} for d in r.json()["detail"]), r.text
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])

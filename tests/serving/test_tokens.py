@@ -58,3 +58,28 @@ def test_serve_refuses_a_malformed_database_url_in_one_line(model_store, monkeyp
     assert main(["serve", "--port", "1"]) == 1
     err = capsys.readouterr().err
     assert "not a valid SQLAlchemy URL" in err and "Traceback" not in err
+
+
+def test_bentomls_refusals_get_the_services_error_shape():
+    from serving.guard import client_error_shape
+
+    bentoml = {
+        "error": "3 validation error for ScoreRequestIODescriptor",
+        "detail": [{"type": "missing", "loc": ["accounts"], "msg": "Field required", "url": "u"}],
+    }
+    assert client_error_shape(bentoml) == {
+        "error": "3 validation errors in the request",
+        "detail": [{"type": "missing", "loc": ["accounts"], "msg": "Field required"}],
+    }
+    one = client_error_shape({"error": "1 validation error for X", "detail": []})
+    assert one["error"] == "1 validation error in the request"
+    # BentoML answers some refusals as a one-element list
+    assert client_error_shape([{"error": "Invalid JSON"}]) == {
+        "error": "Invalid JSON",
+        "detail": [],
+    }
+    ours = {
+        "error": "some accounts cannot be scored",
+        "detail": [{"loc": ["a"], "msg": "m", "type": "t"}],
+    }
+    assert client_error_shape(ours) == ours
