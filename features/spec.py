@@ -36,7 +36,7 @@ class FeatureInfo:
         It may give a second sentence for values below zero after " || ", told with the value's
         size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days")."""
         template = self.template_de if language == "de" else self.template_en
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        numeric = _is_number(value)
         if BELOW_ZERO in template:
             above, below = template.split(BELOW_ZERO, 1)
             template = above
@@ -59,11 +59,14 @@ class _GermanNumber(float):
         return format(float(self), spec).translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def localized(value: Any, language: str) -> Any:
     """`value` to format into a text of `language`: a number formats as that language writes
     it ("{:,.1%}" of 0.1234 is 12.3% in English, 12,3 % in German); anything else unchanged."""
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    return _GermanNumber(value) if numeric and language == "de" else value
+    return _GermanNumber(value) if _is_number(value) and language == "de" else value
 
 
 @dataclass(frozen=True)

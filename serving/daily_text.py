@@ -5,6 +5,7 @@ A missing key in a language falls back to English; to add a language, add a mapp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,6 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_model": "Risk {delta:+.2f} since {since}; model changed ({old} → {new}), not attributed",
         "unavailable": "Left out: the {family} features ({why}).",
         "stale": "The source's newest event is from {end}, {days} days before {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
-        "new_level": "new",
         "changed_new": "new",
         "changed_up": "up",
         "changed_down": "down",
@@ -122,7 +122,6 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_model": "Risiko {delta:+.2f} seit {since}; Modell gewechselt ({old} → {new}), nicht zugeordnet",
         "unavailable": "Ausgelassen: die Merkmale {family} ({why}).",
         "stale": "Das neueste Ereignis der Quelle ist vom {end}, {days} Tage vor dem {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
-        "new_level": "neu",
         "changed_new": "neu",
         "changed_up": "höher",
         "changed_down": "tiefer",
@@ -183,6 +182,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
 }
 LANGUAGES = tuple(CATALOG)
+
+
+def figure(value: Any, spec: str, language: str, missing: str = "–") -> str:
+    """A number formatted by `spec` as `language` writes it; `missing` for None or NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return missing
+    return format(localized(value, language), spec)
+
+
+def flagged_level(level: str, changed: str, language: str) -> str:
+    """A list row's level with what changed since the previous run: "L2 (up)", "L2 (höher)"."""
+    return f"{level} ({t('changed_' + changed, language)})" if changed else level
 
 
 def t(key: str, language: str, **values: Any) -> str:

@@ -8,7 +8,10 @@ English.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serving.params import LadderParams
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -69,7 +72,7 @@ def pick(translations: Mapping[str, str], language: str) -> str:
     return translations.get(language) or translations["en"]
 
 
-def next_action(ladder: Any, level: str, language: str) -> str:
+def next_action(ladder: LadderParams, level: str, language: str) -> str:
     """What to do next at `level`: the first action of its playbook (params.yaml ladder), in
     `language`; "" for a level without one, or one the ladder no longer has."""
     found = ladder.levels.get(level)

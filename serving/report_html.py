@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.spec import localized
 from serving import charts
-from serving.daily_text import t
+from serving.daily_text import figure, flagged_level, t
 from serving.drift import DriftReport
 from serving.historykpis import HistoryKpis
 from serving.kpis import LadderKpis
@@ -156,11 +155,7 @@ def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
 
 
 def _fmt(v: float | None, spec: str, lang: str) -> str:
-    return (
-        t("none", lang)
-        if v is None or (isinstance(v, float) and np.isnan(v))
-        else format(localized(v, lang), spec)
-    )
+    return figure(v, spec, lang, missing=t("none", lang))
 
 
 def _tile(value: str, label: str) -> str:
@@ -186,7 +181,6 @@ def _table(top: pd.DataFrame, lang: str) -> str:
     for i, r in enumerate(top.to_dict("records"), start=1):
         d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
-        flag = f" ({t('changed_' + r['level_changed'], lang)})" if r["level_changed"] else ""
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
         due = "" if pd.isna(raw) or not raw else f"{pd.Timestamp(raw):%Y-%m-%d %H:%M} UTC"
         level = html.escape(str(r["level"]))
@@ -197,7 +191,7 @@ def _table(top: pd.DataFrame, lang: str) -> str:
             f'<td class="num">{_fmt(r["escalation_risk"], ".2f", lang)}</td>',
             f'<td class="num">{_fmt(r["churn_risk"], ".2f", lang)}</td>',
             f'<td class="num">{dp}{d7}</td>',
-            f'<td class="{level}">{level}{html.escape(flag)}</td>',
+            f'<td class="{level}">{html.escape(flagged_level(str(r["level"]), r["level_changed"], lang))}</td>',
             f"<td>{html.escape(str(r['reasons']))}</td>",
             f"<td>{html.escape(str(r['why_changed']))}</td>",
             f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small></td>",

@@ -1017,8 +1017,10 @@ def open_existing(url: str) -> Store:
     (another application's, or no daily run yet), a server that is down, a URL that is wrong."""
     try:
         parsed = _parsed(url)
-    except UserError as exc:
-        raise StoreUnavailable(str(exc)) from None
+    except UserError:  # its text quotes the URL, password and all: not for an API answer
+        raise StoreUnavailable(
+            "ESCRISK_DATABASE_URL is not a valid SQLAlchemy URL (e.g. sqlite:///escrisk.db)"
+        ) from None
     where = _shown(parsed)
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
@@ -1029,13 +1031,12 @@ def open_existing(url: str) -> Store:
         )
     store = None
     try:
-        # a SQLite file is looked at read-only first: opening it for writing would already
-        # change a file that is not ours (the WAL setting)
-        present = _sqlite_tables(Path(name)) if file else None
-        if present is None or set(READ_TABLES) <= present:
+        if file:  # read-only: opening it for writing would already change a file not ours (WAL)
+            present = _sqlite_tables(Path(name))
+        else:
             store = Store(url, create=False)
             present = set(sa.inspect(store.engine).get_table_names())
-    except (DBAPIError, sqlite3.Error, UserError) as exc:
+    except (DBAPIError, sqlite3.Error) as exc:
         cause = type(getattr(exc, "orig", None) or exc).__name__
         raise StoreUnavailable(
             f"the database {where} cannot be reached or used ({cause})"
@@ -1048,8 +1049,7 @@ def open_existing(url: str) -> Store:
             f"the database {where} holds no escalation-risk store (no table {missing[0]}): "
             "`escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL"
         )
-    assert store is not None
-    return store
+    return store or Store(url, create=False)
 
 
 def _sqlite_tables(path: Path) -> set[str]:

@@ -35,8 +35,8 @@ from starlette.routing import Route
 from features.build import full_spec
 from features.contract import History
 from features.errors import UserError
-from features.spec import localized
 from serving import charts, ladder_text
+from serving.daily_text import figure
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
@@ -99,26 +99,19 @@ class _Stores:
             return self._store, self._daily
 
 
-def number_text(v: Any, spec: str, lang: str) -> str:
-    """A number as the page's language writes it (`features.spec.localized`); "–" if missing."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return format(localized(v, lang), spec)
-
-
 @jinja2.pass_context
 def _pct(ctx: Any, v: Any) -> str:
-    return number_text(v, ".0%", ctx["lang"])
+    return figure(v, ".0%", ctx["lang"])
 
 
 @jinja2.pass_context
 def _delta(ctx: Any, v: Any) -> str:
-    return number_text(v, "+.2f", ctx["lang"])
+    return figure(v, "+.2f", ctx["lang"])
 
 
 @jinja2.pass_context
 def _money(ctx: Any, v: Any) -> str:
-    return number_text(v, ",.0f", ctx["lang"])
+    return figure(v, ",.0f", ctx["lang"])
 
 
 def _when(v: Any) -> str:
@@ -147,7 +140,7 @@ def preferred(header: str) -> list[str]:
 def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
     """What became of the list's flag since the daily run: resolved, acknowledged, or overdue
     (its due time passed with neither); "" otherwise. The list is the morning's; this is now."""
-    if state is None or due_at is None or pd.isna(due_at):
+    if state is None or pd.isna(due_at):
         return ""
     if state.resolved_at is not None:
         return "resolved"
@@ -541,8 +534,8 @@ class UiApp:
         )
         if reasons:
             today["reasons"] = reasons_cell(reasons, self.params.daily.top_reasons)
-        if today["level"] in self.params.ladder.levels:  # in the page's language, as on the list
-            today["next_action"] = ladder_text.next_action(self.params.ladder, today["level"], lang)
+        # in the page's language, as on the list
+        today["next_action"] = ladder_text.next_action(self.params.ladder, today["level"], lang)
         level = self.params.ladder.levels[today["level"]]
         thresholds = [
             (name, lv.entry.escalation_risk)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.errors import UserError
 from serving.cli import add_params_option, parse_day, utc_now
-from serving.daily_text import LANGUAGES, t
+from serving.daily_text import LANGUAGES, figure, flagged_level, t
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -163,16 +163,16 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
     for r in shown.to_dict("records"):
-        dp = "–" if pd.isna(r["delta_prev"]) else f"{r['delta_prev']:+.2f}"
-        d7 = "–" if pd.isna(r["delta_7d"]) else f"{r['delta_7d']:+.2f}"
+        dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
         level = str(r["level"])
-        lv = escape(f"{level} ({r['level_changed']})" if r["level_changed"] else level)
+        lv = escape(flagged_level(level, r["level_changed"], lang))
         # the due time first: the column is narrow and action texts are long
         due = "" if pd.isna(r["due_at"]) else f"{pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC · "
         # names, owners and texts come from the customer's data: never read as rich markup
         table.add_row(
             str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",
-            escape(str(r["csm_owner"])), f"{r['escalation_risk']:.2f}", f"{r['churn_risk']:.2f}",
+            escape(str(r["csm_owner"])), figure(r["escalation_risk"], ".2f", lang),
+            figure(r["churn_risk"], ".2f", lang),
             f"{dp} / {d7}", f"[{style[level]}]{lv}[/]" if level in style else lv,
             escape(str(r["reasons"]).split("; ")[0]), escape(f"{due}{r['next_action']}"),
         )  # fmt: skip
