@@ -47,6 +47,26 @@ class FeatureInfo:
             template = _NUMBER_FORMS.sub(lambda m: m.group(1 if one else 2), template)
         return template.format(value=localized(value, language))
 
+    def label(self, language: str = "en") -> str:
+        """The reason sentence with its value left out ("... tickets open"): names the feature
+        for people where no value is at hand, e.g. a waterfall bar beyond the stored reasons."""
+        template = self.template_de if language == "de" else self.template_en
+        template = _NUMBER_FORMS.sub(lambda m: m.group(2), template.split(BELOW_ZERO, 1)[0])
+        try:
+            return template.format(value=_Blank(language))
+        except (ValueError, KeyError, IndexError):  # a template of another shape: its name
+            return self.name.replace("_", " ")
+
+
+class _Blank:
+    """A value left out of a sentence: an ellipsis, with the percent sign a format gives."""
+
+    def __init__(self, language: str) -> None:
+        self.percent = "\u00a0%" if language == "de" else "%"
+
+    def __format__(self, spec: str) -> str:
+        return "\u2026" + (self.percent if spec.endswith("%") else "")
+
 
 _GERMAN_DIGITS = str.maketrans({",": ".", ".": ","})
 

@@ -79,3 +79,12 @@ def next_action(ladder: LadderParams, level: str, language: str) -> str:
     if found is None or not found.actions:
         return ""
     return pick(ladder.actions[found.actions[0]], language)
+
+
+def rule_title(ladder: LadderParams, name: str, language: str) -> str:
+    """A hard rule for people: its configured title in `language`, else its name with spaces
+    (a rule params.yaml no longer has keeps its name)."""
+    for r in ladder.rules:
+        if r.name == name and r.title is not None:
+            return pick(r.title, language)
+    return name.replace("_", " ")

@@ -91,6 +91,9 @@ class RuleParams(StrictModel):
     name: str = Field(min_length=1)
     when: tuple[Condition, ...] = Field(min_length=1)
     min_level: str
+    title: dict[str, str] | None = Field(
+        default=None, description="language -> what people read (default: the name)"
+    )
 
 
 class EntryParams(StrictModel):
@@ -288,6 +291,10 @@ class LadderParams(StrictModel):
             if "en" not in level.title:
                 raise ValueError(f"levels.{name}.title: needs at least an English (en) title")
         for i, rule in enumerate(self.rules):
+            if rule.title is not None and "en" not in rule.title:
+                raise ValueError(
+                    f"rules[{i}] ({rule.name}).title: needs at least an English (en) title"
+                )
             if rule.min_level not in self.levels:
                 raise ValueError(
                     f"rules[{i}] ({rule.name}).min_level: unknown level {rule.min_level!r}; known: {names}"

@@ -203,7 +203,7 @@ class UiApp:
         self.env.globals["chart_css"] = charts.CSS
         self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
         self.env.globals["outcome"] = outcome
-        self.env.globals["rule"] = rule
+        self.env.globals["rule"] = lambda kind, lang: rule(kind, lang, params.ladder)
         self.app = Starlette(
             routes=[
                 Route("/", self.list_page, methods=["GET"]),
@@ -601,7 +601,7 @@ class UiApp:
         order = np.argsort(-np.abs(contrib), kind="stable")
         top, rest = order[:k], order[k:]
         steps = [
-            charts.Step(texts.get(names[j], names[j]), float(contrib[j]))
+            charts.Step(texts.get(names[j]) or self._label(names[j], lang), float(contrib[j]))
             for j in top
             if contrib[j] != 0
         ]
@@ -617,6 +617,12 @@ class UiApp:
             text("today_risk", lang),
             text("sec_reasons", lang),
         )
+
+    def _label(self, name: str, lang: str) -> str:
+        """A feature without a stored reason, for people: its sentence without the value (a
+        feature the current spec does not know: its name)."""
+        info = self.features.get(name)
+        return info.label(lang) if info is not None else name.replace("_", " ")
 
     def _timelines(self, account_id: str, day: dt.date, lang: str) -> dict[str, Any]:
         """Tickets and usage of the `timeline_days` before the shown run's day: the history its
@@ -680,6 +686,8 @@ class UiApp:
 
     def _level_reason(self, e: dict[str, Any], lang: str) -> str:
         params = dict(e.get("reason_params") or {})
+        if isinstance(params.get("rule"), str):
+            params["rule"] = ladder_text.rule_title(self.params.ladder, params["rule"], lang)
         try:
             return ladder_text.text(e["reason_key"], lang, **params)
         except (KeyError, IndexError, ValueError):

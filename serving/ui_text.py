@@ -7,9 +7,13 @@ reasons from `serving.ladder_text`. A missing key in a language falls back to En
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from serving import daily_text
+from serving.ladder_text import rule_title
+
+if TYPE_CHECKING:
+    from serving.params import LadderParams
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -242,11 +246,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
 LANGUAGES = tuple(CATALOG)
 
 
-def rule(kind: str, language: str) -> str:
+def rule(kind: str, language: str, ladder: LadderParams) -> str:
     """Why the ladder moved, as a level change records it ("risk", "rule:<name>", "timeout",
-    ...), for people: a hard rule by its name with spaces."""
+    ...), for people: a hard rule by its title."""
     if kind.startswith("rule:"):
-        return text("rule_named", language, name=kind.removeprefix("rule:").replace("_", " "))
+        name = rule_title(ladder, kind.removeprefix("rule:"), language)
+        return text("rule_named", language, name=name)
     try:
         return text(f"rule_{kind}", language)
     except KeyError:

@@ -142,6 +142,11 @@ def test_repo_params_are_valid(raw):
         ),
         ("ladder.levels.L1.title", {"de": "X"}, r"levels\.L1\.title: needs at least an English"),
         (
+            "ladder.rules.0.title",
+            {"de": "X"},
+            r"rules\[0\] \(p1_past_sla\)\.title: needs at least an English",
+        ),
+        (
             "ladder.business_calendar.time_zone",
             "Mars/Olympus",
             r"ladder\.business_calendar\.time_zone: .*unknown time zone 'Mars/Olympus'",

@@ -173,6 +173,19 @@ def test_messages_in_german(params):
     assert "Schriftlichen Maßnahmenplan vereinbaren" in m.body
 
 
+def test_a_hard_rule_is_told_by_its_title_in_the_accounts_language(params):
+    """A rule fires (an open P1 past its SLA): the message names it as params.yaml titles it."""
+    lp = params.ladder
+    s = signals(esc=0.01, language="de")
+    s = Signals(s.account_id, 0.01, 0.01, {}, s.reason_family, s.facts.__class__(
+        **{**s.facts.__dict__, "open_p1_past_sla": 1}), s.reasons)  # fmt: skip
+    _, d = decide(s, None, lp, NOW)
+    assert d.reason_key == "escalated_by_rule"
+    m = plan_messages(d, s, lp, notif_params(params, 1, 2))[0]
+    assert "feste Regel 'offenes P1-Ticket über der SLA' greift" in m.body
+    assert "p1_past_sla" not in m.body
+
+
 def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(params):
     lp, np_ = params.ladder, notif_params(params, 1, 2)
     state, d = decide(signals(esc=0.0), None, lp, NOW)

@@ -20,7 +20,7 @@ from serving.uisession import COOKIE, issue, verify
 TOKEN = "ui-test-token-123"
 NOW = pd.Timestamp("2025-06-04 10:00", tz="UTC")
 DAYS = [dt.date(2025, 6, 2), dt.date(2025, 6, 3), dt.date(2025, 6, 4)]
-FEATURES = ["tickets_30d", "usage_trend", "sla_breaches_30d"]
+FEATURES = ["tickets_30d", "usage_events_pct_drop", "sla_resolution_breaches_30d"]
 
 
 def _facts() -> AccountFacts:
@@ -191,6 +191,9 @@ def test_account_page_has_charts_reasons_and_trail(client):
     page = client.get("/account/A-1").text
     assert page.count("<svg") >= 2  # score history and the reasons waterfall
     assert "12 tickets in 30 days" in page  # a waterfall bar labelled with the reason text
+    # a bar without a stored reason: its sentence without the value, not its column name
+    assert "Events down …% against the 90-day baseline" in page
+    assert "usage_events_pct_drop" not in page
     assert "+0.20 since yesterday: more tickets" in page
     assert "ESCRISK_SOURCE" in page  # no source configured: the timelines say how
     assert 'class="ev-level_changes"' in page
@@ -443,13 +446,16 @@ def test_the_count_says_which_rows_the_page_shows(client, params):
     assert "Accounts 1–3 von 3" in client.get("/").text
 
 
-def test_the_ladder_history_tells_why_in_the_pages_language(client):
-    """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk."""
+def test_the_ladder_history_tells_why_in_the_pages_language(client, params):
+    """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk. A hard
+    rule is told by its translated title (params.yaml), one without a title by its name."""
     from serving.ui_text import rule
 
     login(client)
     client.get("/lang/de", params={"next": "/"})
     page = client.get("/account/A-1").text
     assert "<td>Risiko</td>" in page or "<td>erster Lauf</td>" in page, page[-3000:]
-    assert rule("rule:renewal_at_risk", "de") == "Regel: renewal at risk"
-    assert rule("something_new", "en") == "something_new"
+    assert rule("rule:renewal_at_risk", "de", params.ladder) == "Regel: Verlängerung gefährdet"
+    assert rule("rule:renewal_at_risk", "en", params.ladder) == "rule: renewal at risk"
+    assert rule("rule:gone_since", "de", params.ladder) == "Regel: gone since"
+    assert rule("something_new", "en", params.ladder) == "something_new"
