@@ -298,7 +298,10 @@ class UiApp:
         """No database yet, or one that went away: a 503 page saying so, not a 500."""
         detail = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
         message = text("store_unavailable", self._lang(request), detail=detail)
-        return self.render(request, "error.html", status=503, message=message)
+        # the list itself may be what failed: offer the same page again, not only the list
+        here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        retry = here if request.method == "GET" else None
+        return self.render(request, "error.html", status=503, message=message, retry=retry)
 
     # --- login ---------------------------------------------------------------------------------
 

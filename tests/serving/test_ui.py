@@ -354,9 +354,11 @@ def test_no_database_yet_is_a_503_page_and_creates_none(tmp_path, params):
     app = create_app(params, f"sqlite:///{missing}", [TOKEN], clock=lambda: NOW)
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
         login(c)
-        r = c.get("/", headers={"Accept-Language": "de"})
+        r = c.get("/", params={"owner": "ann"}, headers={"Accept-Language": "de"})
         assert r.status_code == 503
         assert "nicht erreichbar" in r.text and "nowhere.db" in r.text
+        # the list is what failed: the page offers it again, with its filters
+        assert 'href="/?owner=ann">↻ Erneut versuchen' in r.text
     assert not missing.exists()
 
 
