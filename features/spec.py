@@ -7,10 +7,13 @@ training, scoring and reason rendering agree on columns, dtypes and category lev
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
 _NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural] in a template
@@ -73,14 +76,21 @@ _GERMAN_DIGITS = str.maketrans({",": ".", ".": ","})
 
 class _GermanNumber(float):
     """A number that formats as German writes it: 1.234,5 and 12 % (only the number's own
-    characters change, not the sentence's punctuation)."""
+    characters change, not the sentence's punctuation); a whole number given as an int stays
+    whole ("{n}" of 253 is 253, not 253,0)."""
+
+    def __new__(cls, value: float) -> _GermanNumber:
+        out = super().__new__(cls, value)
+        out.whole = isinstance(value, numbers.Integral)
+        return out
 
     def __format__(self, spec: str) -> str:
-        return format(float(self), spec).translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
+        plain = int(self) if self.whole else float(self)
+        return format(plain, spec).translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def localized(value: Any, language: str) -> Any:

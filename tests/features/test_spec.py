@@ -29,3 +29,17 @@ def test_label_takes_the_plural_the_sentence_above_zero_and_the_percent_sign():
 def test_a_template_of_another_shape_is_labelled_by_its_name():
     f = FeatureInfo("odd_one", "float", "fam", "", "d", "{other} and {value}", "{0}")
     assert f.label("en") == "odd one" and f.label("de") == "odd one"
+
+
+def test_german_numbers_keep_whole_numbers_whole():
+    """A count told in German: 253, not 253,0; decimals and percents as German writes them."""
+    import numpy as np
+
+    from features.spec import localized
+
+    text = "{n} {m} {r:.1f} {big:,} {p:.0%}".format(
+        n=localized(253, "de"), m=localized(np.int64(8), "de"), r=localized(1234.5, "de"),
+        big=localized(1234567, "de"), p=localized(0.12, "de"),
+    )  # fmt: skip
+    assert text == "253 8 1234,5 1.234.567 12\u00a0%"
+    assert "{n}".format(n=localized(2.0, "de")) == "2,0"  # a float stays a float
