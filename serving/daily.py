@@ -35,7 +35,7 @@ from serving.drift import DriftReport, drift_report, main_features
 from serving.facts import account_facts
 from serving.historykpis import history_kpis
 from serving.kpis import window_kpis
-from serving.ladder import Signals
+from serving.ladder import Signals, validate_against
 from serving.ladder_text import next_action
 from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.params import Params
@@ -61,7 +61,7 @@ from serving.risklist import (
     write_csv,
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
-from serving.store import JsonText, Store
+from serving.store import JsonText, open_for_writing
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
 
@@ -263,7 +263,7 @@ def run_daily(
     out = Path(out)
     _writable(out)  # before anything is stored or sent: a failed run must leave nothing behind
     steps = _Steps(progress, lang)
-    store = Store(database_url)
+    store = open_for_writing(database_url)
     daily = DailyStore(store)
     latest = daily.latest_day()
     if latest is not None and day < latest:
@@ -278,6 +278,8 @@ def run_daily(
     with steps.step("step_model"):
         champ = champion or load_champion(tracking_uri, params.promotion.model_name)
     model = champ.model
+    # a rule on a feature the model lacks would never fire: refuse before anything is stored
+    validate_against(params.ladder, model.spec.names)
     with steps.step("step_features"):
         fs = build_features(history, [as_of], params.features, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from serving.store import Store
+from serving.store import Store, open_for_writing
 
 
 def add_by_option(parser: argparse.ArgumentParser) -> None:
@@ -25,4 +25,4 @@ def open_store() -> Store:
     """The store named by ESCRISK_DATABASE_URL (default: ./escrisk.db)."""
     from serving.settings import Settings
 
-    return Store(Settings.from_env().database_url)
+    return open_for_writing(Settings.from_env().database_url)

@@ -62,3 +62,8 @@ def load_champion(tracking_uri: str, model_name: str) -> ScoringModel:
     if not found:
         raise UserError(f"model {model_name} version {version} holds no bundle (no bundle.json)")
     return scoring_model(load_bundle(found[0].parent), f"{model_name}/{version}")
+
+
+def feature_names(tracking_uri: str, model_name: str) -> list[str]:
+    """The champion's feature names, for checks made before the service starts."""
+    return load_champion(tracking_uri, model_name).spec.names

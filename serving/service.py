@@ -27,6 +27,7 @@ from features.errors import UserError
 from serving.facts import account_facts
 from serving.guard import ClientErrorLogs, Guard
 from serving.intake import RequestError, request_history, resolve_as_of
+from serving.ladder import validate_against
 from serving.metrics_labels import bound_metric_labels
 from serving.model import DEFAULT_TRACKING_URI
 from serving.openapi import enrich
@@ -85,6 +86,8 @@ class EscalationRisk:
         uri = SETTINGS.mlflow_tracking_uri or DEFAULT_TRACKING_URI
         self.params = PARAMS
         self.model = load_champion(uri, PARAMS.promotion.model_name)
+        # the ladder's rules name features of this model (`escrisk serve` said so before start)
+        validate_against(PARAMS.ladder, self.model.spec.names)
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
         # the daily run's database, checked beside start-up: a server that does not answer

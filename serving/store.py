@@ -1052,6 +1052,39 @@ def open_existing(url: str) -> Store:
     return store or Store(url, create=False)
 
 
+def open_for_writing(url: str) -> Store:
+    """The store of a command that records decisions (`escrisk daily`, ack, resolve, ...),
+    created on first use; a UserError naming the database, without its password, when it cannot
+    be: an in-memory SQLite database (it would forget the ladder's state and what was sent, so
+    a second run of the same day would send every notification again), a missing driver, a file
+    that is not a database, a server that is down."""
+    parsed = _parsed(url)
+    where = _shown(parsed)
+    name = parsed.database or ""
+    memory = name in ("", ":memory:") or name.startswith("file::memory:")
+    if parsed.get_backend_name() == "sqlite" and (memory or parsed.query.get("mode") == "memory"):
+        raise UserError(
+            f"ESCRISK_DATABASE_URL={url} is an in-memory database: the ladder's state, audit "
+            "trail and sent notifications would be lost when the command ends (a rerun would "
+            "notify again). Name a file, e.g. sqlite:///escrisk.db, or a server"
+        )
+    try:
+        return Store(url)
+    except sa.exc.NoSuchModuleError:
+        raise UserError(f"ESCRISK_DATABASE_URL={where}: unknown database dialect") from None
+    except ImportError as exc:
+        raise UserError(
+            f"ESCRISK_DATABASE_URL={where}: the database driver is not installed ({exc.name}); "
+            "SQLite and PostgreSQL (postgresql+psycopg://) work out of the box"
+        ) from None
+    except DBAPIError as exc:
+        cause = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+        raise UserError(
+            f"ESCRISK_DATABASE_URL={where}: the database cannot be opened or used "
+            f"({type(exc.orig or exc).__name__}: {cause})"
+        ) from None
+
+
 def _sqlite_tables(path: Path) -> set[str]:
     """The tables of a SQLite file, read without writing to it (sqlite3.Error if it is none)."""
     con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)

@@ -39,7 +39,8 @@ def command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serving.model import DEFAULT_TRACKING_URI, champion_version
+    from serving.ladder import validate_against
+    from serving.model import DEFAULT_TRACKING_URI, champion_version, feature_names
     from serving.params import load_params
     from serving.settings import Settings, api_tokens
     from serving.store import Store
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     uri = settings.mlflow_tracking_uri or DEFAULT_TRACKING_URI
     version = champion_version(uri, params.promotion.model_name)  # fails fast with how-to
+    # the ladder's rules must name the champion's features (else a rule never fires): one line
+    # here, not a start-up error from every worker
+    validate_against(params.ladder, feature_names(uri, params.promotion.model_name))
     env = dict(os.environ, ESCRISK_PARAMS=str(args.params.resolve()), MLFLOW_TRACKING_URI=uri)
     if args.workers is not None:
         env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)

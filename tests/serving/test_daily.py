@@ -197,6 +197,31 @@ def test_an_output_folder_that_cannot_be_written_stops_the_run_before_anything_i
     assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
 
 
+def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is_stored(
+    champion, history, params, tmp_path
+):
+    """A misspelled feature in a hard rule would silently never fire."""
+    from features.errors import UserError
+    from serving.params import Condition
+
+    rules = list(params.ladder.rules)
+    cond = Condition(feature="open_p1_tickets_xx", op=">=", value=3)
+    rules[2] = rules[2].model_copy(update={"when": (cond,)})
+    p = params.model_copy(
+        update={"ladder": params.ladder.model_copy(update={"rules": tuple(rules)})}
+    )
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    with pytest.raises(
+        UserError, match=r"rules\[2\] \(many_open_p1\)\.when\[0\]\.feature: unknown"
+    ):
+        run_daily(
+            "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=tmp_path / "reports", champion=champion, history=history,
+        )  # fmt: skip
+    store = Store(db)
+    assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")

@@ -26,6 +26,7 @@ from serving.store import (
     _Conflict,
     bulk_insert,
     open_existing,
+    open_for_writing,
 )
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
@@ -356,6 +357,41 @@ def test_a_reader_never_writes_into_a_file_that_holds_no_store(tmp_path, content
     assert path.read_bytes() == content
     with pytest.raises(StoreUnavailable, match="no escalation-risk store"):
         open_existing("sqlite://")  # in memory: always empty
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite://", "in-memory database"),
+        ("sqlite:///:memory:", "in-memory database"),
+        ("sqlite:///file::memory:?cache=shared", "in-memory database"),
+        ("mysql://u:secret@h/d", r"u:\*\*\*@h/d: the database driver is not installed \(MySQLdb\)"),
+        ("nosuchdb://x/y", "unknown database dialect"),
+        ("postgresql+psycopg://u:secret@127.0.0.1:1/x", r"cannot be opened or used \(Operational"),
+    ],
+)
+def test_a_writer_refuses_a_database_it_cannot_keep_or_open(url, said):
+    """`escrisk daily` and the ladder commands: one line naming the setting, no password, never
+    an internal error; an in-memory database would forget what was sent (and send it again)."""
+    with pytest.raises(UserError, match=said) as err:
+        open_for_writing(url)
+    assert "secret" not in str(err.value)
+
+
+def test_a_writer_says_a_file_is_not_a_database_and_leaves_it(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_bytes(b"# not a database\n" * 200)
+    with pytest.raises(
+        UserError, match=r"cannot be opened or used \(DatabaseError: file is not a database\)"
+    ):
+        open_for_writing(f"sqlite:///{path}")
+    assert path.read_bytes() == b"# not a database\n" * 200
+
+
+def test_a_writer_opens_a_file_named_like_memory(tmp_path):
+    store = open_for_writing(f"sqlite:///{tmp_path / 'memory.db'}")
+    store.close()
+    assert (tmp_path / "memory.db").is_file()
 
 
 def test_a_malformed_url_is_store_unavailable_for_a_reader():

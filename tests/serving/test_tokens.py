@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from features.errors import UserError
@@ -83,3 +85,25 @@ def test_bentomls_refusals_get_the_services_error_shape():
         "detail": [{"loc": ["a"], "msg": "m", "type": "t"}],
     }
     assert client_error_shape(ours) == ours
+
+
+def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
+    model_store, monkeypatch, capsys, tmp_path
+):
+    """A misspelled feature in a hard rule would never fire: `escrisk serve` says which before
+    it starts (as `escrisk daily` and `escrisk replay` do)."""
+    import yaml
+
+    from serving.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "params.yaml").read_text())
+    data["ladder"]["rules"][2]["when"] = [{"feature": "open_p1_tickets_xx", "op": ">=", "value": 3}]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
+    assert main(["serve", "--port", "1", "--params", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "rules[2] (many_open_p1).when[0].feature: unknown feature 'open_p1_tickets_xx'" in err
+    assert "Traceback" not in err
