@@ -79,6 +79,8 @@ class _GermanNumber(float):
     characters change, not the sentence's punctuation); a whole number given as an int stays
     whole ("{n}" of 253 is 253, not 253,0)."""
 
+    whole: bool
+
     def __new__(cls, value: float) -> _GermanNumber:
         out = super().__new__(cls, value)
         out.whole = isinstance(value, numbers.Integral)
