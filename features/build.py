@@ -39,6 +39,7 @@ from features.windows import NAT, Snapshots, ns_since_epoch, seconds
 
 __all__ = [
     "FAMILIES",
+    "TABLE_FAMILIES",
     "FeatureInfo",
     "FeatureSet",
     "FeatureSpec",
@@ -58,6 +59,13 @@ FAMILIES: tuple[ModuleType, ...] = (
     notice,
     custom,
 )
+# the families each event table feeds (the accounts table feeds every family); what a source
+# without the table, or with an empty or stale one, cannot tell
+TABLE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "tickets": (tickets.FAMILY, sentiment.FAMILY, sla.FAMILY, csat.FAMILY, notice.FAMILY),
+    "usage": (usage.FAMILY,),
+    "escalations": (escalations.FAMILY,),
+}
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from serving.risklist import (
     write_csv,
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
+from serving.sourcecheck import source_gaps, used_families
 from serving.store import JsonText, open_for_writing
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
@@ -89,6 +90,7 @@ class DailyResult:
     unavailable: dict[str, str] = field(default_factory=dict)  # feature families left out
     data_end: pd.Timestamp | None = None  # the source's latest event
     pruned: int = 0  # stored run days deleted as older than daily.keep_days
+    gaps: list[str] = field(default_factory=list)  # what the source lacked (--allow-incomplete)
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -247,6 +249,7 @@ def run_daily(
     progress: Any = None,
     champion: Champion | None = None,
     history: Any = None,
+    allow_incomplete: bool = False,
 ) -> DailyResult:
     """Everything `escrisk daily` does. `now` is the run's clock; `as_of` defaults to its day."""
     from features.sources import load_history
@@ -280,6 +283,13 @@ def run_daily(
     model = champ.model
     # a rule on a feature the model lacks would never fire: refuse before anything is stored
     validate_against(params.ladder, model.spec.names)
+    gaps = source_gaps(history, as_of, used_families(model), p.max_source_lag_days)
+    if gaps and not allow_incomplete:
+        raise UserError(
+            f"{source}: the source looks incomplete for {day}; nothing was scored, stored or "
+            "sent:\n  " + "\n  ".join(gaps) + "\nFix the export, or run with "
+            "--allow-incomplete to score it as it is."
+        )
     with steps.step("step_features"):
         fs = build_features(history, [as_of], params.features, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)
@@ -544,6 +554,7 @@ def run_daily(
         return DailyResult(
             day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
+            gaps=gaps,
         )  # fmt: skip
 
 

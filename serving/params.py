@@ -437,6 +437,11 @@ class DailyParams(StrictModel):
     drift: DriftParams
     terminal_rows: int = Field(ge=1, description="rows of the terminal table")
     language: str = Field(description="language of the terminal table and report (en, de)")
+    max_source_lag_days: int | None = Field(
+        default=7,
+        ge=0,
+        description="a table the model uses with no row this many days before as_of stops the run",
+    )
     keep_days: int | None = Field(
         default=None,
         ge=1,

@@ -52,6 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="queue notifications only; do not send them now",
     )
+    parser.add_argument(
+        "--allow-incomplete",
+        dest="allow_incomplete",
+        action="store_true",
+        help="score even when a table the model uses is absent, empty or older than "
+        "daily.max_source_lag_days (otherwise the run stops before anything is stored or sent)",
+    )
     add_params_option(parser)
     parser.set_defaults(run=run)
 
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             language=lang,
             send=args.send,
             progress=progress,
+            allow_incomplete=args.allow_incomplete,
         )
     print_table(
         console, result.shown.head(params.daily.terminal_rows), result.day.isoformat(), lang
@@ -127,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
         for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
             console.print(f"  [yellow]{reason}[/]")
+    for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked
+        console.print(f"[bold yellow]{t('incomplete', lang, gap=gap)}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{t('unavailable', lang, family=family, why=why)}[/]")
     lag = (

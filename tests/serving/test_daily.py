@@ -366,7 +366,8 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     history, model_store, champion, tmp_path, monkeypatch, capsys
 ):
     """A source without usage data, whose newest event lies weeks before the day scored: the
-    run says both, instead of scoring silently as if usage and tickets had stopped."""
+    run stops before anything is stored or sent and says both, instead of scoring as if usage
+    and tickets had stopped (and notifying on it); with --allow-incomplete it scores and says."""
     from dataclasses import replace
 
     from features.pointintime import history_at
@@ -379,7 +380,16 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
     monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     day = str(TODAY.date())
-    assert main(["daily", str(src), "--as-of", day, "--out", str(tmp_path), "--no-send"]) == 0
+    args = ["daily", str(src), "--as-of", day, "--out", str(tmp_path), "--no-send"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "incomplete for " + day + "; nothing was scored, stored or sent" in err
+    assert "usage: absent, but the model's usage features are built from it" in err
+    assert re.search(r"tickets: the newest row is from \S+, 20 days before " + day, err)
+    assert not Store(f"sqlite:///{tmp_path / 'cli.db'}").rows("daily_scores")
+    assert not list(tmp_path.glob("risk-list-*"))
+    assert main([*args, "--allow-incomplete"]) == 0
     out = capsys.readouterr().out
+    assert "Scored although the source is incomplete (--allow-incomplete): usage: absent" in out
     assert "Left out: the usage features" in out
     assert "newest event is from" in out and "days before " + day in out

@@ -1,0 +1,63 @@
+"""Is the day's source whole enough to act on? An export that lost a table, or whose table stopped
+days ago, scores every account as if nothing had happened there (no usage rows read as usage
+gone, no tickets as calm accounts): the ladder would move levels and notify on it, and those
+decisions stay. The daily run checks the tables its champion uses before anything is stored.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.build import TABLE_FAMILIES
+from features.contract import History
+from serving.scoring import ScoringModel
+
+# when each table's row is known: a ticket at its creation, a usage day at its end;
+# escalations are rare, so an old newest one says nothing
+KNOWN_AT = {"tickets": ("created_at", pd.Timedelta(0)), "usage": ("date", pd.Timedelta(days=1))}
+
+
+def used_families(model: ScoringModel) -> set[str]:
+    """The feature families either head splits on: what the model would miss."""
+    family = {f.name: f.family for f in model.spec.features}
+    used: set[str] = set()
+    for head in model.heads.values():
+        names = head.booster.feature_name()
+        splits = head.booster.feature_importance("split")
+        used |= {family.get(n, "") for n, k in zip(names, splits, strict=True) if k > 0}
+    return used - {""}
+
+
+def source_gaps(
+    history: History, as_of: pd.Timestamp, used: set[str], max_lag_days: int | None
+) -> list[str]:
+    """What the source lacks for `as_of`, one line per table the model uses: absent, empty, or
+    its newest row before as_of older than `max_lag_days` (None: not checked)."""
+    out = []
+    for table, families in TABLE_FAMILIES.items():
+        needed = sorted(set(families) & used)
+        if not needed:
+            continue
+        rows = getattr(history, table)
+        what = f"the model's {', '.join(needed)} features"
+        if rows is None:
+            out.append(f"{table}: absent, but {what} are built from it")
+            continue
+        if not len(rows):
+            out.append(f"{table}: no rows, but {what} are built from it")
+            continue
+        if table not in KNOWN_AT or max_lag_days is None:
+            continue
+        column, after = KNOWN_AT[table]
+        known = rows[column] + after
+        newest = known[known <= as_of].max()
+        if pd.isna(newest):
+            out.append(f"{table}: no rows before {as_of.date()}")
+            continue
+        lag = (as_of - newest).days
+        if lag > max_lag_days:
+            out.append(
+                f"{table}: the newest row is from {(newest - after).date()}, {lag} days before "
+                f"{as_of.date()} (daily.max_source_lag_days: {max_lag_days})"
+            )
+    return out

@@ -1,0 +1,69 @@
+"""The daily run's check that the source is whole: what is flagged, on the trained world."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from features.contract import validated
+from serving.daily import load_champion
+from serving.sourcecheck import source_gaps, used_families
+
+
+@pytest.fixture(scope="module")
+def history(world, params):
+    return validated(world, params.contract, pd.Timestamp.now(tz="UTC"))
+
+
+@pytest.fixture(scope="module")
+def used(model_store, params):
+    return used_families(load_champion(model_store, params.promotion.model_name).model)
+
+
+def test_the_champion_uses_tickets_and_usage(used):
+    assert {"tickets", "usage"} <= used and "account" in used
+
+
+def test_a_whole_source_has_no_gaps(history, used):
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    assert source_gaps(history, day, used, 7) == []
+
+
+def test_absent_empty_and_stale_tables_are_named(history, used):
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    assert source_gaps(replace(history, usage=None), day, used, 7) == [
+        "usage: absent, but the model's usage features are built from it"
+    ]
+    empty = replace(history, tickets=history.tickets.iloc[:0])
+    [gap] = source_gaps(empty, day, used, 7)
+    assert gap.startswith("tickets: no rows, but the model's ") and "sentiment" in gap
+    cut = day - pd.Timedelta(days=30)
+    stale = replace(history, usage=history.usage[history.usage["date"] < cut])
+    [gap] = source_gaps(stale, day, used, 7)
+    assert gap.startswith("usage: the newest row is from ") and "30 days before" in gap
+    assert gap.endswith("(daily.max_source_lag_days: 7)")
+    assert source_gaps(stale, day, used, 30) == [] and source_gaps(stale, day, used, None) == []
+
+
+def test_rows_after_the_day_do_not_make_it_fresh(history, used):
+    """A back-dated run reads only what was known before its day."""
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    gap_days = replace(
+        history,
+        usage=history.usage[
+            (history.usage["date"] < day - pd.Timedelta(days=40))
+            | (history.usage["date"] >= day - pd.Timedelta(days=10))
+        ],
+    )
+    [gap] = source_gaps(gap_days, day - pd.Timedelta(days=11), used, 7)
+    assert gap.startswith("usage: the newest row is from ")
+
+
+def test_families_the_model_does_not_use_need_no_table(history):
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    bare = replace(history, usage=None, escalations=None, tickets=history.tickets.iloc[:0])
+    assert source_gaps(bare, day, {"account"}, 7) == []
+    [gap] = source_gaps(bare, day, {"account", "escalations"}, 7)
+    assert gap == "escalations: absent, but the model's escalations features are built from it"
