@@ -7,6 +7,7 @@ recorded as a run in the `<model>-promotions` experiment, which is the champion 
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import tempfile
@@ -20,6 +21,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+import features
 from features.errors import UserError
 from training.bundle import Bundle, load_bundle
 
@@ -27,12 +29,20 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PYFUNC_FILE = Path(__file__).with_name("pyfunc_model.py")
-PIP_REQUIREMENTS = ["lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow", "mlflow"]
+# the pyfunc loads the bundle with our code: the model carries the two packages it imports, so
+# `mlflow.pyfunc.load_model` works in any environment with these requirements, not only ours
+CODE_PATHS = [str(Path(features.__file__).parent), str(Path(__file__).parent)]
+PIP_PACKAGES = ("lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow", "pydantic", "mlflow")
+
+
+def pip_requirements() -> list[str]:
+    """The model's requirements, pinned to the versions it was trained with."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in PIP_PACKAGES]
 
 
 def _not_about_pip(record: logging.LogRecord) -> bool:
     """MLflow warns at every logged model that a uv-made environment has no pip to version its
-    conda.yaml entry; the model's requirements are given (PIP_REQUIREMENTS), so it says nothing."""
+    conda.yaml entry; the model's requirements are given (pip_requirements), so it says nothing."""
     return "installed pip version" not in record.getMessage()
 
 
@@ -105,7 +115,8 @@ def log_training(
             signature=infer_signature(input_example, output_example),
             input_example=input_example,
             registered_model_name=model_name,
-            pip_requirements=PIP_REQUIREMENTS,
+            pip_requirements=pip_requirements(),
+            code_paths=CODE_PATHS,
         )
         version = str(info.registered_model_version)
     if challenger:

@@ -87,6 +87,60 @@ def test_pyfunc_round_trip_by_alias(tmp_path, monkeypatch, store, experiment, sy
     np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), raw, atol=1e-9)  # SHAP additivity
 
 
+def test_the_champion_loads_where_the_project_is_not_installed(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """ "Loadable with mlflow.pyfunc.load_model and nothing else": a process that cannot import
+    our packages (another environment, `mlflow models serve`) loads and predicts with the code
+    the model carries, and its requirements are pinned."""
+    import json
+    import subprocess
+    import sys
+    import sysconfig
+    from pathlib import Path
+
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = "portable"
+    logged = _log(tmp_path, experiment, frame, name)
+    set_champion(
+        client, name, logged.version, previous=None, when=pd.Timestamp("2024-01-01", tz="UTC")
+    )
+    rows = input_example(frame.iloc[:20], experiment, n=20)
+    rows.to_parquet(tmp_path / "rows.parquet")
+    # -S: no .pth files, so not the project's editable install; the packages it needs are found
+    site = sysconfig.get_paths()["purelib"]
+    script = f"""
+import json, sys
+sys.path.append({site!r})
+import importlib.util
+assert importlib.util.find_spec("training") is None and importlib.util.find_spec("features") is None
+import mlflow, pandas as pd
+mlflow.set_tracking_uri({client.tracking_uri!r})
+model = mlflow.pyfunc.load_model("models:/{name}@champion")
+got = model.predict(pd.read_parquet({str(tmp_path / "rows.parquet")!r}))
+print(json.dumps(got["escalation_30d"].tolist()))
+"""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-S", "-c", script], cwd=other, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    want = experiment.targets["escalation_30d"].head.predict(
+        model_matrix(frame.iloc[:20], experiment.spec)
+    )
+    np.testing.assert_allclose(json.loads(done.stdout.splitlines()[-1]), want, atol=1e-12)
+    reqs = (
+        Path(mlflow.artifacts.download_artifacts(f"models:/{name}@champion")) / "requirements.txt"
+    )
+    pinned = reqs.read_text().split()
+    assert any(r.startswith("lightgbm==") for r in pinned) and all(
+        "==" in r for r in pinned if not r.startswith("-")
+    )
+
+
 def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experiment, synthetic):
     root, client = store
     monkeypatch.chdir(root)
