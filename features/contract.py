@@ -651,9 +651,12 @@ def _is_missing(v: object) -> bool:
 
 
 def _show(v: object) -> object:
-    """Midnight timestamps as dates in reports; everything else as it is."""
+    """Midnight timestamps as dates in reports; numpy scalars as the Python values they hold
+    (-5, not np.int64(-5)); everything else as it is."""
     if isinstance(v, pd.Timestamp) and v.tzinfo is not None and v == v.normalize():
         return str(v.date())
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 

@@ -127,12 +127,15 @@ def _database_error(exc: BaseException) -> str | None:
     """A database that cannot be reached or opened, told as such (no SQL, no traceback)."""
     import sqlalchemy.exc
 
-    if not isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+    unusable = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+    # a plain DatabaseError is e.g. SQLite's "file is not a database"; its subclasses other than
+    # those above (IntegrityError, ProgrammingError, ...) are bugs, not a wrong setting
+    if not (isinstance(exc, unusable) or type(exc) is sqlalchemy.exc.DatabaseError):
         return None
     return (
         f"the database cannot be used ({type(exc.orig).__name__}: {exc.orig}); check "
-        "ESCRISK_DATABASE_URL (the state database) or the source's URL, and that the database "
-        "is running and the folder of a SQLite file exists"
+        "ESCRISK_DATABASE_URL (the state database), MLFLOW_TRACKING_URI (the model registry) or "
+        "the source's URL, and that the database is running and the folder of a SQLite file exists"
     )
 
 

@@ -342,7 +342,8 @@ class EvaluationParams(StrictModel):
 class PromotionParams(StrictModel):
     """The gate that moves the `champion` alias."""
 
-    model_name: str = Field(min_length=1)
+    # the registry's name; models:/NAME@champion URIs need it plain (MLflow refuses / and :)
+    model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=200)
     primary_metric: Literal["pr_auc", "roc_auc", "brier", "log_loss", "ece"]
     tolerance: float = Field(ge=0, description="how much worse the challenger may be and still win")
     window_days: int = Field(ge=7, description="length of the most recent labelled window")

@@ -118,7 +118,11 @@ def promote(
     challenger = alias_version(client, name, CHALLENGER)
     champion = alias_version(client, name, CHAMPION)
     if challenger is None:
-        raise UserError(f"{name} has no 'challenger' version (run `escrisk train` first)")
+        held = f"; version {champion} is champion" if champion is not None else ""
+        raise UserError(
+            f"{name} has no 'challenger' version{held} (`escrisk train` makes one; "
+            "`escrisk models` lists the versions)"
+        )
     if challenger == champion:
         raise UserError(f"version {challenger} is already champion")
     dates, window = window_dates(history, params)

@@ -209,6 +209,12 @@ def backtest_splits(
         else frame["as_of"].max() + pd.Timedelta(days=1)
     )
     step = pd.Timedelta(days=7 * int(np.ceil((end - split.validation_end).days / 7)))
+    most = int(np.ceil((split.train_end - frame["as_of"].min()) / step))  # folds with training data
+    if k > most:
+        raise UserError(
+            f"--backtest {k}: the oldest fold would have no training data; at most {most} "
+            f"test windows of {step.days} days fit this history"
+        )
     folds = []
     for i in range(k - 1, 0, -1):
         shift = step * i

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.force and not (args.reason and args.reason.strip()):
         raise UserError("--force needs --reason TEXT (it is logged with the decision)")
+    if args.reason is not None and not args.force:
+        raise UserError("--reason goes with --force (the gate's own decision logs its scores)")
     params = load_params(args.params)
     now = utc_now()
     client = connect(tracking_uri(os.environ))

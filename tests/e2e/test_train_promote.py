@@ -63,8 +63,12 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     assert "labelled positives)" in said
 
     assert main(["promote", str(world), "--params", str(good), "--force"]) == 1  # needs --reason
+    assert main(["promote", str(world), "--params", str(good), "--reason", "x"]) == 1  # no --force
+    assert "--reason goes with --force" in capsys.readouterr().err
     assert main(["promote", str(world), "--params", str(good), "--force", "--reason", "test"]) == 0
     assert alias_version(client, "escalation-risk", CHAMPION) == "2"
+    assert main(["promote", str(world), "--params", str(good)]) == 1  # nothing pending
+    assert "no 'challenger' version; version 2 is champion" in capsys.readouterr().err
 
     # a model trained without churn labels cannot serve (daily and the service score both heads)
     nochurn = tmp_path / "nochurn"

@@ -632,3 +632,16 @@ def test_an_escalation_on_another_accounts_ticket_is_named_at_any_size(rows):
     ]
     assert any(expected) and not all(expected)
     assert _owned_elsewhere(esc, tickets).tolist() == expected
+
+
+def test_typed_values_are_shown_as_written_not_as_numpy_reprs(params):
+    """A Parquet or database column reaches the check as numpy numbers: the report says -5."""
+    raw = raw_world()
+    usage = raw["usage"].copy()
+    usage["active_users"] = pd.to_numeric(usage["active_users"]).astype("int64")
+    usage.loc[0, "active_users"] = -5
+    raw["usage"] = usage
+    _, violations = check(raw, params.contract, NOW)
+    [v] = [v for v in violations if v.column == "active_users"]
+    assert v.rule == "range" and "-5 is below the minimum 0" in str(v), str(v)
+    assert "np." not in str(v)

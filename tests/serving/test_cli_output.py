@@ -100,6 +100,21 @@ def test_an_mlflow_store_that_cannot_be_used_is_one_clear_line(tmp_path, monkeyp
         assert len(err.strip().splitlines()) == 1
 
 
+def test_an_mlflow_store_in_a_file_that_is_no_database_is_one_clear_line(
+    tmp_path, monkeypatch, capsys
+):
+    from serving.cli import main
+
+    not_db = tmp_path / "accounts.parquet"
+    not_db.write_bytes(b"PAR1 not a database" * 100)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{not_db}")
+    assert main(["models", "--params", str(ROOT / "params.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "file is not a database" in err and "MLFLOW_TRACKING_URI" in err, err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
     """`escrisk validate SOURCE | head -1`: the closed pipe ends the command quietly."""
     import subprocess

@@ -179,6 +179,7 @@ def test_alert_threshold_null_without_a_ladder_entry_for_a_head_says_so():
         ({"daily": {"language": "fr"}}, "daily.language: 'fr'"),
         ({"ui": {"language": "fr"}}, "ui.language: 'fr'"),
         ({"notifications": {"default_language": "fr"}}, "notifications.default_language"),
+        ({"promotion": {"model_name": "a/b:c@d"}}, "promotion.model_name: String should match"),
     ],
 )
 def test_names_given_across_sections_must_exist(overlay, named):

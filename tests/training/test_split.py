@@ -79,8 +79,9 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
     assert ends == sorted(ends)
     for older, newer in zip(folds, folds[1:], strict=False):
         assert older.test_end == newer.validation_end  # test windows tile the recent past
-    with pytest.raises(UserError):
-        backtest_splits(frame, split, 50)
+    for k in (50, 10**20):  # far too many: said, not an overflow
+        with pytest.raises(UserError, match=r"no training data; at most \d+ test windows"):
+            backtest_splits(frame, split, k)
     # a fold whose windows hold too few positives is named before anything is trained
     with pytest.raises(UserError, match=r"fold 1 of 2 \(test from .*too few labelled positives"):
         backtest_splits(frame, split, 2, horizons, min_positives=10**6)
