@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-data
 # the demo's own state database: `escrisk daily` runs of your own (e.g. for today) cannot block it
 DEMO_DB ?= sqlite:///demo.db
 
-.PHONY: env demo test bench lint format
+.PHONY: env demo test bench lint format notebooks
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -32,6 +32,13 @@ demo: env
 
 test: env
 	$(RUN) pytest
+
+# both notebooks run against the project's MLflow store and demo data (after `make demo`, or set
+# MLFLOW_TRACKING_URI / ESCRISK_SOURCE / ESCRISK_RUN_ID), written with their outputs as HTML to read
+notebooks: env
+	$(RUN) jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
+	  --output-dir reports/notebooks notebooks/01-explore-data.ipynb notebooks/02-evaluate-model.ipynb
+	@echo "Notebooks: reports/notebooks/01-explore-data.html, reports/notebooks/02-evaluate-model.html"
 
 bench: env
 	$(RUN) python benchmarks/run_all.py

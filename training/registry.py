@@ -165,11 +165,16 @@ def latest_run_id(experiment: str) -> str:
         []
         if exp is None
         else mlflow.search_runs(
-            [exp.experiment_id], order_by=["attributes.start_time DESC"], max_results=1
+            [exp.experiment_id],
+            filter_string="attributes.status = 'FINISHED'",  # not a run that failed midway
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
         )
     )
     if len(runs) == 0:
-        raise UserError(f"no runs in MLflow experiment {experiment!r} (run `escrisk train` first)")
+        raise UserError(
+            f"no finished runs in MLflow experiment {experiment!r} (run `escrisk train` first)"
+        )
     return str(runs["run_id"].iloc[0])
 
 

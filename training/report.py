@@ -141,9 +141,13 @@ def plot_importance(ax, o: TargetOutcome, top: int = 25) -> None:
     ax.set(xlabel="total gain", title=f"Feature importance {o.target}")
 
 
-def errors_by_group(test: pd.DataFrame, group_of: pd.Series, model: str = MODEL) -> pd.DataFrame:
-    """Per group (e.g. tier): rows, positives, mean predicted vs observed rate, Brier score."""
-    df = test.assign(group=test["account_id"].map(group_of), p=test[model])
+def errors_by_group(
+    test: pd.DataFrame, group_of: str | pd.Series, model: str = MODEL
+) -> pd.DataFrame:
+    """Per group: rows, positives, mean predicted vs observed rate, Brier score. `group_of` is a
+    column of the scores (e.g. "tier", as of each row) or a Series mapping account_id to a group."""
+    group = test[group_of] if isinstance(group_of, str) else test["account_id"].map(group_of)
+    df = test.assign(group=group, p=test[model])
     df = df.assign(sq=(df["p"] - df["y"]) ** 2)
     return df.groupby("group").agg(
         rows=("y", "size"),
@@ -181,7 +185,11 @@ def write_report(
         if len(sample):
             plot_shap_beeswarm(directory / f"shap_{t}.png", o, model_matrix(sample, ex.spec))
             sample.to_parquet(directory / f"sample_{t}.parquet")
-        o.test.to_parquet(directory / f"test_scores_{t}.parquet")
+        scores = o.test
+        if "tier" in test_frames[t].columns:  # errors by tier, read from the run alone
+            tiers = test_frames[t][["account_id", "as_of", "tier"]].astype({"tier": str})
+            scores = scores.merge(tiers, on=["account_id", "as_of"], how="left")
+        scores.to_parquet(directory / f"test_scores_{t}.parquet")
     (directory / "metrics.md").write_text(metrics_markdown(ex), encoding="utf-8")
     return directory
 

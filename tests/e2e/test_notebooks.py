@@ -29,6 +29,10 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
         ).execute()
         # every figure cell shows its figures (importing training.report must not turn the
         # notebook's inline backend into Agg, which draws nothing)
+        if name.startswith("02"):  # errors by tier, from the run's own test scores
+            last = nb.cells[-1].outputs[0]["data"]["text/plain"]
+            assert "tier" in last or "group" in last, last
+            assert "brier" in last
         for cell in nb.cells:
             if cell.cell_type == "code" and ("plt." in cell.source or ".plot(" in cell.source):
                 shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
