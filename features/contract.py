@@ -213,6 +213,7 @@ def absent_notes(history: History) -> list[str]:
 RULES: dict[str, str] = {
     "missing_table": "a required table is not in the source",
     "missing_column": "a required column is not in the table",
+    "empty_table": "the accounts table has no rows",
     "duplicate_column": "a column name appears more than once",
     "not_null": "a required value is empty",
     "type": "a value is not a number, whole number or ISO 8601 timestamp/date",
@@ -226,6 +227,8 @@ RULES: dict[str, str] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
+_COMMA_HINT = "not a number: {v!r} (a decimal comma? numbers take a decimal point: 1234.5)"
 _ONE_LINE = "{v!r} holds a control character (tab, line break, NUL...)"
 
 
@@ -1009,6 +1012,10 @@ def _check_table(
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
             bad = np.isnan(num) & ~blank
+            if bad.any():  # German exports write 32.700,5: say so, not only "not a number"
+                comma = bad & s.astype(str).str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
+                violations += _flag(cells, table, col.name, comma, "type", _COMMA_HINT)
+                bad &= ~comma
             violations += _flag(cells, table, col.name, bad, "type", "not a number: {v!r}")
             inf = np.isinf(num)
             violations += _flag(cells, table, col.name, inf, "type", "not a finite number: {v!r}")
@@ -1119,9 +1126,15 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
     accounts = typed["accounts"]
     known = _present(accounts["account_id"]) if accounts is not None else set()
     found: list[Violation] = []
+    empty = "accounts" in present and accounts is not None and not len(accounts["account_id"])
+    if empty:  # one line, not one foreign_key violation per row of every other table
+        found.append(
+            Violation("accounts", "-", None, "empty_table",
+                      "the accounts table has no rows (only a header?): every other table refers to it")
+        )  # fmt: skip
     for name in ("tickets", "usage", "escalations", "churn"):
         df = typed[name]
-        if df is None or name not in present or "accounts" not in present:
+        if df is None or name not in present or "accounts" not in present or empty:
             continue
         bad = _outside(df["account_id"], known)
         found += _flag(

@@ -82,8 +82,27 @@ def _read_folder(folder: Path) -> dict[str, pd.DataFrame | None]:
             raise UserError(
                 f"{folder}: both {files[0].name} and {files[1].name} exist; keep one file per table"
             )
+        if not files:
+            _near_miss(folder, name)
         out[name] = _read_file(files[0]) if files else None
     return out
+
+
+def _near_miss(folder: Path, name: str) -> None:
+    """A file meant as table `name` that would be passed over (Accounts.CSV, usage.csv.gz):
+    refused with how to name it, not read as a source without that table."""
+    for path in sorted(folder.iterdir()):
+        stem, _, rest = path.name.partition(".")
+        if stem.lower() != name or path.name in (f"{name}.{fmt}" for fmt in FORMATS):
+            continue
+        if rest.lower() in FORMATS:
+            raise UserError(
+                f"{path}: table files are named in lower case; rename it to {name}.{rest.lower()}"
+            )
+        raise UserError(
+            f"{path}: not read (tables are {' or '.join(f'{name}.{fmt}' for fmt in FORMATS)}, "
+            "uncompressed); unpack or convert it"
+        )
 
 
 def _read_file(path: Path) -> pd.DataFrame:

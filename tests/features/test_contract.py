@@ -473,11 +473,13 @@ def test_whole_numbers_beyond_int64_in_files_are_range_violations(params, tmp_pa
     assert str(big) in found[0].detail and "64-bit" in found[0].detail
 
 
-def test_tickets_without_any_account_are_foreign_key_violations(params):
+def test_an_accounts_table_with_only_its_header_is_one_violation(params):
+    """Not one foreign_key violation per ticket, usage day and escalation."""
     raw = raw_world()
     raw["accounts"] = raw["accounts"].iloc[:0]
     history, violations = check(raw, params.contract, NOW)
-    assert ("tickets", "account_id", 1, "foreign_key") in rules(violations)
+    assert rules(violations) == {("accounts", "-", None, "empty_table")}
+    assert "only a header" in str(violations[0])
     assert history.tickets["sla_resolution_hours"].notna().sum() == 1  # only T-2's own target
 
 
@@ -645,3 +647,16 @@ def test_typed_values_are_shown_as_written_not_as_numpy_reprs(params):
     [v] = [v for v in violations if v.column == "active_users"]
     assert v.rule == "range" and "-5 is below the minimum 0" in str(v), str(v)
     assert "np." not in str(v)
+
+
+
+def test_a_decimal_comma_is_named_as_such(params):
+    raw = raw_world()
+    accounts = raw["accounts"].copy()
+    accounts.loc[0, "arr"] = "32.700,5"
+    accounts.loc[1, "arr"] = "lots"
+    raw["accounts"] = accounts
+    _, violations = check(raw, params.contract, NOW)
+    said = {v.row: str(v) for v in violations if v.column == "arr"}
+    assert "decimal comma?" in said[1] and "'32.700,5'" in said[1]
+    assert "not a number: 'lots'" in said[2] and "decimal comma" not in said[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -52,6 +53,28 @@ def test_load_history_reports_absent_tables(world, params):
     history = load_history(str(world), params.contract, NOW)
     assert history.usage is None and history.churn is None
     assert history.missing == ["usage", "churn"]
+
+
+@pytest.mark.parametrize(
+    ("table", "renamed", "said"),
+    [
+        ("accounts", "Accounts.CSV", "named in lower case; rename it to accounts.csv"),
+        ("usage", "usage.csv.gz", "not read (tables are usage.parquet or usage.csv, uncompressed)"),
+        ("usage", "USAGE.xlsx", "not read"),
+    ],
+)
+def test_a_table_file_that_would_be_passed_over_is_named(world, table, renamed, said):
+    """Not read as a source without that table (which validates, and scores, without it)."""
+    (world / f"{table}.csv").rename(world / renamed)
+    with pytest.raises(UserError, match=re.escape(said)) as err:
+        read_tables(str(world))
+    assert renamed in str(err.value)
+
+
+def test_files_of_other_names_are_left_alone(world):
+    (world / "notes.txt").write_text("x")
+    (world / "usage_old.csv.gz").write_bytes(b"x")
+    assert read_tables(str(world))["usage"] is not None
 
 
 def test_load_history_names_the_source(world, params):
