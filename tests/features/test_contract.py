@@ -649,7 +649,6 @@ def test_typed_values_are_shown_as_written_not_as_numpy_reprs(params):
     assert "np." not in str(v)
 
 
-
 def test_a_decimal_comma_is_named_as_such(params):
     raw = raw_world()
     accounts = raw["accounts"].copy()
