@@ -500,7 +500,9 @@ def run_daily(
                     csv_path = out / f"risk-list-{day.isoformat()}-{tag}.csv"
                     write_csv(csv_frame(shown), csv_path)
             except OSError as exc:
-                raise UserError(f"{out}: cannot write the risk list ({exc.strerror})") from None
+                raise UserError(
+                    f"{out}: cannot write the risk list ({exc.strerror}); {_already_done(outcome, delivery)}"
+                ) from None
             drift = None
             if champ.reference is not None:
                 mains = main_features(
@@ -549,13 +551,26 @@ def run_daily(
             try:
                 html_path.write_text(report, encoding="utf-8")
             except OSError as exc:
-                raise UserError(f"{html_path}: cannot write the report ({exc.strerror})") from None
+                raise UserError(
+                    f"{html_path}: cannot write the report ({exc.strerror}); "
+                    + _already_done(outcome, delivery)
+                ) from None
         store.close()
         return DailyResult(
             day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
             gaps=gaps,
         )  # fmt: skip
+
+
+def _already_done(outcome: LadderOutcome, delivery: Any) -> str:
+    """What a run that fails at its files has already done, and how to finish it."""
+    sent = "" if delivery is None else f", {delivery.sent} sent"
+    return (
+        f"the day's scores and {outcome.changes} level changes are stored and {outcome.queued} "
+        f"notifications queued{sent}: run the same day again to write the files (nothing is "
+        "recorded or sent twice)"
+    )
 
 
 def _writable(out: Path) -> None:

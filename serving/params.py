@@ -188,10 +188,10 @@ def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time]
                 dt.time.fromisoformat(end_s.strip()),
             )
         except ValueError:
-            raise ValueError(f'weekly.{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
+            raise ValueError(f'{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
         if end <= start or (out and start < out[-1][1]):
             raise ValueError(
-                f"weekly.{day}: intervals must be ordered, non-overlapping and non-empty"
+                f"{day}: intervals must be ordered, non-overlapping and non-empty"
             )
         out.append((start, end))
     return tuple(out)
@@ -703,10 +703,13 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 def read_yaml(path: str | Path) -> Any:
     """Parse a YAML settings file strictly (duplicate keys are errors); UserError when it cannot."""
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{p}: a folder, not a params file (pass --params PATH/params.yaml)")
     if not p.is_file():
         raise UserError(f"{p}: params file not found (pass --params PATH)")
     try:
-        return yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        with p.open(encoding="utf-8") as stream:  # YAML's messages then name the file
+            return yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise UserError(f"{p}: not valid YAML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -222,6 +222,37 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
 
 
+def test_a_report_that_cannot_be_written_says_what_is_already_done(
+    champion, history, params, tmp_path
+):
+    """The checks before the run passed (the folder is writable), the decisions are stored:
+    the message says so and how to finish, and the rerun records nothing twice."""
+    from features.errors import UserError
+
+    out = tmp_path / "reports"
+    blocker = out / f"report-{DAY2.date()}.html"
+    blocker.mkdir(parents=True)  # a folder where the report goes
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run():
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=out, champion=champion, history=history,
+        )  # fmt: skip
+
+    with pytest.raises(
+        UserError,
+        match=r"cannot write the report .*level changes are stored .*run the same day again",
+    ):
+        run()
+    store = Store(db)
+    changes = len(store.rows("level_changes"))
+    assert changes and store.rows("daily_scores")
+    blocker.rmdir()
+    run()
+    assert len(store.rows("level_changes")) == changes and blocker.is_file()
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")

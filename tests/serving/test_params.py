@@ -121,8 +121,11 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_params(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("contract: [unclosed\n")
-    with pytest.raises(UserError, match="not valid YAML"):
+    with pytest.raises(UserError, match="not valid YAML") as err:
         load_params(bad)
+    assert f'in "{bad}", line 2' in str(err.value)  # the file, not "<unicode string>"
+    with pytest.raises(UserError, match="a folder, not a params file"):
+        load_params(tmp_path)
     top = tmp_path / "list.yaml"
     top.write_text("- a\n- b\n")
     with pytest.raises(UserError, match="expected a mapping of sections"):
