@@ -190,9 +190,7 @@ def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time]
         except ValueError:
             raise ValueError(f'{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
         if end <= start or (out and start < out[-1][1]):
-            raise ValueError(
-                f"{day}: intervals must be ordered, non-overlapping and non-empty"
-            )
+            raise ValueError(f"{day}: intervals must be ordered, non-overlapping and non-empty")
         out.append((start, end))
     return tuple(out)
 
