@@ -52,6 +52,7 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
         renewal,
         a["language"].tolist(),
         a["csm_owner"].to_numpy(dtype=object).tolist(),
+        a["name"].to_numpy(dtype=object).tolist(),
         count(open_, "P1"),
         count(open_, "P2"),
         count(past, "P1"),
@@ -66,12 +67,13 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
             days_to_renewal=dtr,
             language=str(lang),
             csm_owner=owner,
+            name=None if name is None or name != name else str(name),
             open_p1=p1,
             open_p2=p2,
             open_p1_past_sla=p1_past,
             open_p2_past_sla=p2_past,
         )
-        for aid, arr, tier, seats, dtr, lang, owner, p1, p2, p1_past, p2_past in columns
+        for aid, arr, tier, seats, dtr, lang, owner, name, p1, p2, p1_past, p2_past in columns
     }
 
 

@@ -41,6 +41,7 @@ class AccountFacts:
     open_p2_past_sla: int
     language: str = "en"
     csm_owner: str | None = None
+    name: str | None = None  # the account's name, for people (messages); never a rule's subject
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,12 @@ if TYPE_CHECKING:
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
-        "subject_up": "[{priority}] {account}: escalated to {level} ({title})",
-        "subject_down": "{account}: de-escalated to {level} ({title})",
-        "line_account": "Account: {account}",
+        "subject_up": "[{priority}] {who}: escalated to {level} ({title})",
+        "subject_down": "{who}: de-escalated to {level} ({title})",
+        "line_account": "Account: {who}",
+        "line_csm": "CSM: {csm}",
+        "head_escalation": "escalation",
+        "head_churn": "churn",
         "line_level": "Level: {old} -> {level} ({title})",
         "line_why": "Why: {why}",
         "line_risk": "Escalation risk {escalation_risk:.0%}, churn risk {churn_risk:.0%}",
@@ -37,9 +40,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unchanged": "no change",
     },
     "de": {
-        "subject_up": "[{priority}] {account}: eskaliert auf {level} ({title})",
-        "subject_down": "{account}: zurückgestuft auf {level} ({title})",
-        "line_account": "Account: {account}",
+        "subject_up": "[{priority}] {who}: eskaliert auf {level} ({title})",
+        "subject_down": "{who}: zurückgestuft auf {level} ({title})",
+        "line_account": "Account: {who}",
+        "line_csm": "CSM: {csm}",
+        "head_escalation": "Eskalation",
+        "head_churn": "Abwanderung",
         "line_level": "Stufe: {old} -> {level} ({title})",
         "line_why": "Grund: {why}",
         "line_risk": "Eskalationsrisiko {escalation_risk:.0%}, Abwanderungsrisiko {churn_risk:.0%}",

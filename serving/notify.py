@@ -66,8 +66,11 @@ def render(
     """Subject and plain-text body: account, level, why, reasons, owners, due time, playbook."""
     level = ladder.levels[decision.new_level]
     title = pick(level.title, language)
+    name = signals.facts.name
+    who = f"{name} ({decision.account_id})" if name and name != decision.account_id else None
     values: dict[str, Any] = {
         "account": decision.account_id,
+        "who": who or decision.account_id,
         "level": decision.new_level,
         "old": decision.old_level or "-",
         "title": title,
@@ -98,17 +101,29 @@ def render(
         text("line_risk", language, **values),
         text("line_owner", language, **values),
     ]
+    if signals.facts.csm_owner:
+        lines.insert(1, text("line_csm", language, csm=signals.facts.csm_owner))
     if decision.due_at is not None:
         lines.append(text("line_due", language, due=format_time(decision.due_at, ladder)))
     else:
         lines.append(text("line_no_due", language))
     lines.append(text("line_reasons", language))
-    reasons = [str(r.get("text", r)) for r in decision.reasons]
+    reasons = [_reason_line(r, language) for r in decision.reasons]
     lines += [f"  - {r}" for r in reasons] or [f"  - {text('none', language)}"]
     lines.append(text("line_actions", language))
     lines += [f"  - {pick(ladder.actions[a], language)}" for a in level.actions]
     lines += ["", text("line_footer", language, **values)]
     return subject, "\n".join(lines)
+
+
+def _reason_line(reason: Any, language: str) -> str:
+    """A reason with the risk it explains ("churn: Renewal in 12 days"): a message lists both
+    heads' reasons, and a flag raised by churn risk must not read as escalation's."""
+    if not isinstance(reason, Mapping):
+        return str(reason)
+    head = reason.get("head")
+    said = str(reason.get("text", ""))
+    return f"{text(f'head_{head}', language)}: {said}" if head in ("escalation", "churn") else said
 
 
 def format_time(t: dt.datetime, ladder: LadderParams) -> str:

@@ -1,6 +1,7 @@
 """The daily risk list: priority, deltas, level changes, reasons, ranking and filters. Pure.
 
-The CSV's columns are `COLUMNS`, in that order; the list is ranked by `priority` (risk x ARR, the
+The CSV's columns are `COLUMNS`, in that order (the issue's first, then rank, priority, tier and
+ARR, which tell why a row stands where it does); the list is ranked by `priority` (risk x ARR, the
 formula in params.yaml `daily.priority`), ties by escalation risk, then account id.
 """
 
@@ -31,6 +32,11 @@ COLUMNS = (
     "reasons",
     "next_action",
     "due_at",
+    # after the issue's columns: why the list is in its order (priority from risk and ARR)
+    "rank",
+    "priority",
+    "tier",
+    "arr",
 )
 
 
@@ -109,6 +115,7 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[:, list(COLUMNS)].copy()
     for c in ("escalation_risk", "churn_risk", "delta_prev", "delta_7d"):
         out[c] = out[c].astype(float).round(4)
+    out["priority"] = out["priority"].astype(float).round(6)
     due = pd.to_datetime(out["due_at"], utc=True)
     out["due_at"] = due.dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(due.notna(), "")
     return out

@@ -72,6 +72,7 @@ STALE_DAYS = 7  # a source whose newest event is older than this before as_of is
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -120,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
         console, result.shown.head(params.daily.terminal_rows), result.day.isoformat(), lang
     )
     r = result.ranked
+    owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
+    if args.owner is not None and args.owner.casefold() not in {o.casefold() for o in owners}:
+        more = f" (+{len(owners) - 20})" if len(owners) > 20 else ""
+        shown = ", ".join(owners[:20]) + more
+        console.print(escape(t("unknown_owner", lang, owner=args.owner, owners=shown)))
     console.print(
         t(
             "summary",

@@ -87,6 +87,16 @@ def test_csv_has_exactly_the_columns_and_is_ranked_by_priority(runs, params):
     assert np.allclose(r["priority"], expected)
     assert (np.diff(r["priority"].to_numpy()) <= 1e-12).all()
     assert csv["account_id"].tolist() == r["account_id"].tolist()
+    # the columns first (account_id leads), then what explains the order
+    assert COLUMNS[:2] == ("account_id", "account_name") and COLUMNS[-4:] == (
+        "rank",
+        "priority",
+        "tier",
+        "arr",
+    )
+    assert csv["rank"].tolist() == list(range(1, len(csv) + 1))
+    assert (np.diff(csv["priority"].to_numpy()) <= 1e-6).all()
+    assert np.allclose(csv["arr"], r["arr"])
     assert set(csv["level"]) <= set(params.ladder.levels)
     assert csv["reasons"].str.len().gt(0).any()
 
@@ -343,6 +353,16 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert "<th>Merkmal</th>" not in report and "<td>Merkmal</td>" in report  # drift, in German
     assert "<th>Urteil</th>" in report and not re.search(r"<td class=.num.>0\.\d{3}</td>", report)
     assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1
+    capsys.readouterr()
+    # a misspelled owner: the run says who the owners are (the rerun records nothing new)
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out), "--owner", "Nobody"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    owner = str(whole["csm_owner"].iloc[0])
+    assert "No scored account has the CSM owner 'Nobody'; the owners are:" in said and owner in said
+    assert (
+        main(["daily", str(src), "--as-of", day, "--out", str(out), "--owner", owner.upper()]) == 0
+    )
+    assert "No scored account has the CSM owner" not in capsys.readouterr().out
 
 
 def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, params):

@@ -29,6 +29,7 @@ def naive(history, as_of: pd.Timestamp, aid: str) -> dict:
         "open_p2_past_sla": int((past["priority"] == "P2").sum()),
         "language": str(row["language"]),
         "csm_owner": row["csm_owner"],
+        "name": row["name"],
     }
 
 

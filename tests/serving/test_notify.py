@@ -173,6 +173,29 @@ def test_messages_in_german(params):
     assert "Schriftlichen Maßnahmenplan vereinbaren" in m.body
 
 
+def test_a_message_names_the_account_its_csm_and_which_risk_each_reason_explains(params):
+    from dataclasses import replace
+
+    lp = params.ladder
+    base = signals()
+    facts = replace(base.facts, name="Acme GmbH", csm_owner="Jürgen Größ")
+    reasons = (
+        {"head": "escalation", "text": "3 open P1 tickets"},
+        {"head": "churn", "text": "Renewal in 12 days"},
+    )
+    s = replace(base, facts=facts, reasons=reasons)
+    _, d = decide(s, None, lp, NOW)
+    m = plan_messages(d, s, lp, notif_params(params, 1, 2))[0]
+    assert m.subject.startswith("[P1] Acme GmbH (ACME-1): escalated to L2")
+    assert "Account: Acme GmbH (ACME-1)\nCSM: Jürgen Größ\n" in m.body
+    assert "  - escalation: 3 open P1 tickets\n  - churn: Renewal in 12 days" in m.body
+    assert m.body.rstrip().endswith("escrisk ack ACME-1")  # the command takes the id
+    german = replace(s, facts=replace(facts, language="de"))
+    _, d = decide(german, None, lp, NOW)
+    de = plan_messages(d, german, lp, notif_params(params, 1, 2))[0]
+    assert "  - Abwanderung: Renewal in 12 days" in de.body
+
+
 def test_a_hard_rule_is_told_by_its_title_in_the_accounts_language(params):
     """A rule fires (an open P1 past its SLA): the message names it as params.yaml titles it."""
     lp = params.ladder
