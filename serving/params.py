@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import re
 import types
+import urllib.parse
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -279,6 +280,11 @@ class LadderParams(StrictModel):
                         f"levels.{name}.entry.{head}: thresholds not monotonic: {value} is not above "
                         f"{prev[1]} of the lower level {prev[0]}"
                     )
+                if value <= self.hysteresis.margin:
+                    raise ValueError(
+                        f"hysteresis.margin {self.hysteresis.margin}: not below levels.{name}.entry."
+                        f"{head} ({value}); an account at {name} by that risk would never step down"
+                    )
                 prev = (name, value)
         for name, level in self.levels.items():
             for action in level.actions:
@@ -319,13 +325,40 @@ class ChannelParams(StrictModel):
         _known(self.notifier, ("smtp", "webhook", "none"), "notifier")
         if self.notifier == "webhook" and not self.url:
             raise ValueError("a webhook channel needs a url")
+        for where, url in [("url", self.url)] + [
+            (f"team_urls.{k}", u) for k, u in self.team_urls.items()
+        ]:
+            if url is not None:
+                _http_url(url, where)
         return self
+
+
+def _http_url(url: str, where: str) -> None:
+    """A webhook address must be http(s) with a host: found at load, not as failed sends later."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{where}: {url!r} is not an http(s) URL")
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def _email(address: str, where: str) -> str:
+    if not _EMAIL.fullmatch(address):
+        raise ValueError(f"{where}: {address!r} is not an email address")
+    return address
 
 
 class SmtpParams(StrictModel):
     host: str
     port: int = Field(gt=0, lt=65536)
     sender: str
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, sender: str) -> str:
+        return _email(sender, "sender")
+
     starttls: bool
     username: str | None
     timeout_seconds: float = Field(gt=0)
@@ -354,6 +387,14 @@ class NotificationParams(StrictModel):
         for c in channels:
             _known(c, CHANNELS, "channel")
         return channels
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, recipients: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for role, addresses in recipients.items():
+            for i, address in enumerate(addresses):
+                _email(address, f"{role}[{i}]")
+        return recipients
 
 
 class ServiceParams(StrictModel):

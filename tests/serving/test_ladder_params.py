@@ -141,6 +141,7 @@ def test_repo_params_are_valid(raw):
             r"ladder\.levels\.L1\.response_hours: .*greater than 0",
         ),
         ("ladder.levels.L1.title", {"de": "X"}, r"levels\.L1\.title: needs at least an English"),
+        ("ladder.hysteresis.margin", 0.9, r"hysteresis\.margin 0\.9: not below levels\.L1\.entry"),
         (
             "ladder.rules.0.title",
             {"de": "X"},

@@ -183,6 +183,15 @@ def test_alert_threshold_null_without_a_ladder_entry_for_a_head_says_so():
         ({"ui": {"language": "fr"}}, "ui.language: 'fr'"),
         ({"notifications": {"default_language": "fr"}}, "notifications.default_language"),
         ({"promotion": {"model_name": "a/b:c@d"}}, "promotion.model_name: String should match"),
+        (
+            {"notifications": {"channels": {"slack": {"notifier": "webhook", "url": "not a url"}}}},
+            "'not a url' is not an http(s) URL",
+        ),
+        (
+            {"notifications": {"recipients": {"csm": ["not-an-email"]}}},
+            "csm[0]: 'not-an-email' is not an email",
+        ),
+        ({"notifications": {"smtp": {"sender": "me"}}}, "sender: 'me' is not an email"),
     ],
 )
 def test_names_given_across_sections_must_exist(overlay, named):
