@@ -25,8 +25,9 @@ def champion_version(tracking_uri: str, model_name: str) -> str:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from training.registry import not_found
+    from training.registry import existing_store, not_found
 
+    existing_store(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:

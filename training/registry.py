@@ -53,7 +53,30 @@ def tracking_uri(env: Mapping[str, str]) -> str:
     return env.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
-def connect(uri: str) -> MlflowClient:
+def existing_store(uri: str) -> None:
+    """A reader's tracking store (promote, models, daily, serve): a SQLite file that is not there
+    is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create."""
+    if not uri.startswith("sqlite:"):
+        return
+    import sqlalchemy as sa
+
+    try:
+        path = sa.engine.make_url(uri).database
+    except sa.exc.ArgumentError:
+        return  # MLflow says what is wrong with it
+    if path and path != ":memory:" and not Path(path).is_file():
+        raise UserError(
+            f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={uri}): "
+            "`escrisk train SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store "
+            "you trained into"
+        )
+
+
+def connect(uri: str, create: bool = True) -> MlflowClient:
+    """The MLflow client of `uri`; a reader (`create=False`) refuses a SQLite store that is not
+    there rather than creating an empty one."""
+    if not create:
+        existing_store(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -128,7 +151,11 @@ def log_training(
 def not_found(exc: MlflowException) -> bool:
     """MLflow's answer for a model, version or alias that does not exist; anything else (a
     store that cannot be reached or used) is not an absence and must not be told as one."""
-    return exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+    if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    # a missing alias is INVALID_PARAMETER_VALUE "... alias champion not found"; so is an
+    # unsupported URI scheme, which is not an absence
+    return exc.error_code == "INVALID_PARAMETER_VALUE" and "not found" in str(exc.message).lower()
 
 
 def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | None:

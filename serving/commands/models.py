@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from training.registry import connect, promotion_history, tracking_uri, versions_table
 
     params = load_params(args.params)
-    client = connect(tracking_uri(os.environ))
+    client = connect(tracking_uri(os.environ), create=False)
     name = params.promotion.model_name
     metric = params.promotion.primary_metric
     cols = [f"{t}.lightgbm.{metric}" for t in params.model.targets]

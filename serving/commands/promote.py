@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--reason goes with --force (the gate's own decision logs its scores)")
     params = load_params(args.params)
     now = utc_now()
-    client = connect(tracking_uri(os.environ))
+    client = connect(tracking_uri(os.environ), create=False)
     history = load_history(args.source, params.contract, now)
     with kept_scores(params.features.sentiment.cache_dir):
         result = promote(client, history, params, now=now, force=args.force, reason=args.reason)

@@ -115,6 +115,34 @@ def test_an_mlflow_store_in_a_file_that_is_no_database_is_one_clear_line(
     assert "internal error" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_readers_of_the_registry_do_not_create_a_store_at_a_wrong_path(
+    tmp_path, monkeypatch, capsys
+):
+    """A misspelled MLFLOW_TRACKING_URI made an empty store and answered "no champion"."""
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    wrong = tmp_path / "mlfow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{wrong}")
+    params = ["--params", str(ROOT / "params.yaml")]
+    for argv in (["models", *params], ["promote", str(tmp_path), *params], ["serve", *params]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert f"no MLflow store at {wrong}" in err and "escrisk train SOURCE" in err, err
+    assert not wrong.exists()
+
+
+def test_an_unsupported_registry_uri_is_not_told_as_no_champion(tmp_path, monkeypatch, capsys):
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "garbage://x")
+    assert main(["serve", "--params", str(ROOT / "params.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "MLflow tracking store garbage://x:" in err and "unsupported URI" in err
+    assert "no 'champion' version" not in err
+
+
 def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
     """`escrisk validate SOURCE | head -1`: the closed pipe ends the command quietly."""
     import subprocess
