@@ -8,6 +8,7 @@ formula in params.yaml `daily.priority`), ties by escalation risk, then account 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -144,8 +145,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def filter_tag(owner: str | None, min_level: str | None, top: int | None) -> str:
     """A file-name part naming the filters of a run ("" without filters)."""
 
-    def slug(text: str) -> str:
-        return re.sub(r"[^0-9A-Za-z]+", "-", text).strip("-") or "x"
+    def slug(text: str) -> str:  # letters of any script stay (jürgen-müller, not j-rg-m-ller)
+        return re.sub(r"[^\w]+|_+", "-", unicodedata.normalize("NFC", text)).strip("-") or "x"
 
     parts = []
     if owner is not None:

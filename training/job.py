@@ -111,7 +111,9 @@ def train(
             )
             for t, o in fx.targets.items():
                 for model, ev in o.evaluations.items():
-                    row = {"fold": i, "test_from": fold.validation_end, "target": t, "model": model}
+                    until = "end" if fold.test_end is None else f"{fold.test_end:%Y-%m-%d}"
+                    row = {"fold": i, "test_from": f"{fold.validation_end:%Y-%m-%d}",
+                           "test_until": until, "target": t, "model": model}  # fmt: skip
                     row.update({m: ev.metrics[m].value for m in BACKTEST_METRICS})
                     rows.append(row)
         bt = pd.DataFrame(rows)

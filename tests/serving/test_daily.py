@@ -444,3 +444,12 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     assert "Scored although the source is incomplete (--allow-incomplete): usage: absent" in out
     assert "Left out: the usage features" in out
     assert "newest event is from" in out and "days before " + day in out
+
+
+def test_a_filtered_lists_file_name_keeps_the_owners_letters():
+    from serving.risklist import filter_tag
+
+    assert filter_tag("Jürgen Müller", "L1", 5) == "owner-jürgen-müller-min-L1-top-5"
+    assert filter_tag("a/../b", None, None) == "owner-a-b"
+    assert filter_tag("___", None, None) == "owner-x"
+    assert filter_tag(None, None, None) == ""
