@@ -204,6 +204,24 @@ ABSENT_EFFECTS: dict[str, str] = {
 }
 
 
+# What each optional column's absence means (the column reads as missing in every row).
+ABSENT_COLUMN_EFFECTS: dict[tuple[str, str], str] = {
+    ("accounts", "term_months"): "every contract is taken as a 12-month term for days_to_renewal",
+    ("accounts", "notice_at"): "notices given to the CSM are unknown; only notice tickets count",
+}
+
+
+def absent_columns(raw: Mapping[str, pd.DataFrame | None]) -> list[tuple[str, str]]:
+    """The optional columns a source's tables lack (table, column): they read as missing."""
+    return [
+        (name, col.name)
+        for name, table in TABLES.items()
+        if (df := raw.get(name)) is not None
+        for col in table.columns
+        if col.optional and col.name not in df.columns
+    ]
+
+
 def absent_notes(history: History) -> list[str]:
     """One line per optional table the source lacks, saying what that disables."""
     return [f"{name}: absent, {ABSENT_EFFECTS[name]}" for name in history.missing]

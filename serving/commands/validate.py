@@ -17,6 +17,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ok": "{source}: valid ({n} rows checked against the data contract)",
         "rows": "  {table:<12} {rows:>10,} rows",
         "absent": "  {table:<12} absent, {effect}",
+        "absent_column": "  {table}.{column}: column absent, {effect}",
         "accounts": "accounts: {n:,}",
         "tickets": "tickets: {n:,}",
         "escalations": "escalations: {n}",
@@ -30,6 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
         "rows": "  {table:<12} {rows:>10,} Zeilen",
         "absent": "  {table:<12} fehlt, {effect}",
+        "absent_column": "  {table}.{column}: Spalte fehlt, {effect}",
         "accounts": "Kunden: {n:,}",
         "tickets": "Tickets: {n:,}",
         "escalations": "Eskalationen: {n}",
@@ -61,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from features.contract import TABLES, History, check
+    from features.contract import ABSENT_COLUMN_EFFECTS, TABLES, History, absent_columns, check
     from features.errors import DataValidationError
     from features.sources import describe, read_tables
     from serving.params import load_params
@@ -79,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     total = sum(len(df) for n in TABLES if (df := history.table(n)) is not None)
     print(msg["ok"].format(source=source, n=f"{total:,}"))
     print(summary(history, msg))
+    for table, column in absent_columns(raw):
+        effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
+        print(msg["absent_column"].format(table=table, column=column, effect=effect))
     return 0
 
 

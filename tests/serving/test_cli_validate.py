@@ -45,6 +45,9 @@ def test_valid_world_prints_a_summary(capsys, world):
     assert re.search(r"^  tickets +5 rows$", out, re.MULTILINE)
     assert "accounts: 3" in out and "escalations: 2" in out and "churned accounts: 1" in out
     assert "time span: 2024-01-02 to 2024-03-01 (60 days)" in out
+    # this export has no term_months or notice_at: said, as they change days_to_renewal and notice
+    assert "accounts.term_months: column absent, every contract is taken as a 12-month term" in out
+    assert "accounts.notice_at: column absent, notices given to the CSM are unknown" in out
 
 
 def test_absent_tables_say_what_they_disable(capsys, world):
@@ -103,6 +106,7 @@ def test_simulated_world_validates_and_one_broken_row_is_named(capsys, tmp_path,
     write_tables(history, tmp_path, fmt=fmt)
     code, out = validate(capsys, tmp_path)
     assert code == 0, out
+    assert "column absent" not in out  # the simulator writes every optional column
     tickets = history.tickets.copy()
     tickets.loc[6, "resolved_at"] = tickets.loc[6, "created_at"] - pd.Timedelta(hours=1)
     write_tables({"tickets": tickets}, tmp_path, fmt=fmt)
