@@ -174,9 +174,10 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
     for key, just, low, high in (
         ("col_rank", "right", 3, 4), ("col_account", "left", 14, 36), ("col_owner", "left", 10, 18),
         ("col_escalation", "right", 5, 10), ("col_churn", "right", 5, 10), ("col_delta", "right", 11, 13),
-        ("col_level", "left", 4, 10), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
+        ("col_level", "left", 4, 12), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
     ):  # fmt: skip
-        table.add_column(t(key, lang), justify=just, no_wrap=True, overflow="ellipsis", min_width=low, max_width=high)  # type: ignore[arg-type]  # fmt: skip
+        head = t(key, lang)  # a heading is never cut ("Abwanderung", not "Abwanderu…")
+        table.add_column(head, justify=just, no_wrap=True, overflow="ellipsis", min_width=max(low, len(head)), max_width=max(high, len(head)))  # type: ignore[arg-type]  # fmt: skip
     style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
     for r in shown.to_dict("records"):
         dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
