@@ -24,6 +24,7 @@ from training.registry import (
     CHAMPION,
     alias_version,
     download_bundle,
+    fitted_until,
     log_promotion,
     set_champion,
 )
@@ -176,6 +177,14 @@ def promote(
         )
         if cp_scores is not None and t in cp_scores and cp_scores[t] != ch_scores[t]:
             overlap |= ch_scores[f"{t}_low"] <= cp_scores[t] <= ch_scores[f"{t}_high"]
+    for role, version in (("challenger", challenger), ("champion", champion)):
+        seen = None if version is None else fitted_until(client, name, version)
+        if seen is not None and dates.min() < seen:
+            lines.append(
+                f"  warning: the window starts before {seen:%Y-%m-%d}, the end of the data "
+                f"{role} v{version} was fitted and calibrated on: its score here is optimistic. "
+                "Promote on data newer than both models' training data"
+            )
     if overlap:
         lines.append(
             "  the champion's score lies within the challenger's 95% interval: this window cannot "

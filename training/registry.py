@@ -167,6 +167,17 @@ def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | No
         return None
 
 
+def fitted_until(client: MlflowClient, model_name: str, version: str) -> pd.Timestamp | None:
+    """The end of the data a version was fitted and calibrated on (its run's validation_end):
+    scores on snapshots before it are optimistic. None when the run does not say."""
+    try:
+        mv = client.get_model_version(model_name, version)
+        tag = client.get_run(mv.run_id).data.tags.get("split.validation_end") if mv.run_id else None
+    except MlflowException:
+        return None
+    return None if not tag else pd.Timestamp(tag, tz="UTC")
+
+
 def download_bundle(model_name: str, ref: str, dest: Path | None = None) -> Bundle:
     """The plain-Python bundle of `models:/<name>/<version>` or `models:/<name>@<alias>`."""
     uri = f"models:/{model_name}@{ref}" if not ref.isdigit() else f"models:/{model_name}/{ref}"

@@ -1,0 +1,46 @@
+"""The gate's window against the data the models were fitted on: a warning when it overlaps."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from features.contract import validated
+from features.pointintime import history_at
+from serving.params import load_params
+from training.promotion_job import promote
+from training.registry import CHALLENGER, connect, fitted_until
+
+
+@pytest.mark.slow
+def test_a_window_inside_the_models_training_data_is_called_optimistic(trained, tmp_path):
+    """Promote on an export that ends early: its newest labelled window lies inside the data
+    both versions were fitted and calibrated on, so their scores there say little."""
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)  # the suite's store stays
+    client = connect(f"sqlite:///{db}")
+    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
+    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    seen = fitted_until(client, "escalation-risk", v1.version)
+    assert seen is not None
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    history = validated(trained.tables, params.contract, now)
+    early = history_at(history, seen + pd.Timedelta(days=100))  # churn labels need 90 days
+    result = promote(client, early, params, now=now)
+    said = "\n".join(result.lines)
+    assert f"the window starts before {seen:%Y-%m-%d}" in said
+    assert "challenger v2" in said and "champion v1 was fitted" in said and "optimistic" in said
+    fresh = promote_lines_on_whole(client, history, params, now, v1, v2)
+    assert "optimistic" not in fresh
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+def promote_lines_on_whole(client, history, params, now, v1, v2) -> str:
+    """The same gate on the whole export: its window lies after both models' training data."""
+    client.set_registered_model_alias("escalation-risk", "champion", v1.version)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    return "\n".join(promote(client, history, params, now=now).lines)
