@@ -7,6 +7,7 @@ that defaults, unknown values and unparseable dates are handled, counted and rep
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from features.contract import TABLES
 from features.errors import DataValidationError, Violation
-from features.importers.dates import parse_times
+from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes
 from features.importers.report import ImportReport
 from features.params import ContractParams, ImporterParams
@@ -52,7 +53,7 @@ class ImportContext:
                         column,
                         _int(where.loc[idx]),
                         "date_format",
-                        f"cannot read {values.loc[idx]!r} as a date/time (tried ISO 8601, epochs and importers.date_formats)",
+                        _unreadable(values.loc[idx]),
                     )
                 )
         return out
@@ -180,6 +181,31 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     return _ordered(out, "tickets")
 
 
+def _unreadable(value: object) -> str:
+    if isinstance(value, str) and re.search(ZONE_NAME, value.strip()):
+        return (
+            f"cannot read {value!r} as a date/time: a time zone abbreviation is ambiguous; "
+            "export the time with its UTC offset (e.g. -05:00) or in UTC"
+        )
+    return (
+        f"cannot read {value!r} as a date/time (tried ISO 8601, epochs and importers.date_formats)"
+    )
+
+
+def first_seen(
+    tickets: pd.DataFrame, accounts: pd.DataFrame, ctx: ImportContext, label: str
+) -> pd.Series:
+    """By account_id, what stands in for a missing contract start: the account's creation date
+    (an optional `created` column the importer maps) or its first ticket, whichever is earlier;
+    an account without tickets still has its creation date."""
+    seen = [tickets.groupby("account_id")["created_at"].min()]
+    if "created" in accounts and accounts["created"].notna().any():
+        created = ctx.times(accounts["created"], label, "created", accounts.get(ROW))
+        seen.append(pd.Series(created.to_numpy(), index=accounts["account_id"]).dropna())
+    both = pd.concat(seen)
+    return both.groupby(level=0).min() if len(both) else both
+
+
 def finish_accounts(
     df: pd.DataFrame, ctx: ImportContext, first_seen: pd.Series, as_of: pd.Timestamp | None
 ) -> pd.DataFrame:
@@ -229,7 +255,7 @@ def finish_accounts(
             lambda s: _next_renewal(s, ref, d.term_months)
         )
         rep.note("note_renewal", n=int(missing.sum()), months=d.term_months)
-    return _ordered(out, "accounts")
+    return _ordered(out.drop(columns=["created"], errors="ignore"), "accounts")
 
 
 def _next_renewal(start: pd.Timestamp, ref: pd.Timestamp, term: int) -> pd.Timestamp:

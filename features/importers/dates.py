@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 _AWARE = r"(?:[zZ]|[+-]\d{2}:?\d{2}|\s?(?:UTC|GMT))$"
+# a zone abbreviation after the time (EST, CEST, PST): ambiguous (IST is India, Ireland and
+# Israel), and pandas would drop it and read the wall time in another zone. Refused instead.
+ZONE_NAME = r"\d\s*(?!(?:AM|PM|UTC|GMT)$)[A-Z]{2,5}$"
 
 
 def parse_times(
@@ -54,7 +57,7 @@ def parse_times(
                     t[miss], utc=True, errors="coerce", format="mixed"
                 )
             out.loc[parsed.index] = parsed
-        naive = text[~aware]
+        naive = text[~aware & ~text.str.contains(ZONE_NAME, regex=True)]
         if len(naive):
             parsed = pd.to_datetime(naive, errors="coerce", format="ISO8601")
             for fmt in formats:

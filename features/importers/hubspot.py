@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.importers.common import ROW, ImportContext, finish_accounts, finish_tickets, tabular
+from features.importers.common import (
+    ROW,
+    ImportContext,
+    finish_accounts,
+    finish_tickets,
+    first_seen,
+    tabular,
+)
 
 ROLES = {"companies": ("compan",), "tickets": ("ticket",)}
 REQUIRED = ("companies", "tickets")
@@ -86,6 +93,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
     for column, source in p.company_fields.items():
         fields[column] = (source,)
+    fields["created"] = ("Create Date", "Create date", "createdate")
     accounts = tabular(
         inputs["companies"],
         "a HubSpot companies export (CSV)",
@@ -97,8 +105,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     ctx.raise_if_violations()
     ctx.report.notes.append(("note_no_escalations", ()))
-    first_seen = tickets.groupby("account_id")["created_at"].min()
+    seen = first_seen(tickets, accounts, ctx, "hubspot companies")
     as_of = tickets["created_at"].max() if len(tickets) else None
-    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     ctx.raise_if_violations()
     return {"accounts": accounts_out, "tickets": tickets, "escalations": None}

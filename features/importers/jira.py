@@ -200,6 +200,8 @@ def _text(v: Any) -> str | None:
         if isinstance(node, dict):
             if node.get("type") == "text" and isinstance(node.get("text"), str):
                 parts.append(node["text"])
+            elif node.get("type") == "hardBreak":  # a line break inside a paragraph
+                parts.append("\n")
             for child in node.get("content") or []:
                 walk(child)
             if node.get("type") in ("paragraph", "heading", "listItem"):

@@ -19,6 +19,7 @@ from features.importers.common import (
     escalation_frame,
     finish_accounts,
     finish_tickets,
+    first_seen,
     priority_escalations,
     tabular,
     truthy,
@@ -132,20 +133,36 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     esc = close_escalations(esc, tickets)
     rep.written = len(tickets)
-    first_seen = tickets.groupby("account_id")["created_at"].min()
+    seen = first_seen(tickets, accounts, ctx, "salesforce accounts")
     as_of = tickets["created_at"].max() if len(tickets) else None
     return {
-        "accounts": finish_accounts(accounts, ctx, first_seen, as_of),
+        "accounts": finish_accounts(accounts, ctx, seen, as_of),
         "tickets": tickets,
         "escalations": esc,
     }
+
+
+# what a Salesforce report (rather than a data export) calls the account fields
+ACCOUNT_REPORT_LABELS: dict[str, tuple[str, ...]] = {
+    "name": ("Account Name",),
+    "csm_owner": ("Account Owner",),
+    "region": ("Billing Country",),
+    "tier": ("Tier",),
+    "arr": ("ARR",),
+    "seats": ("Seats",),
+    "contract_start": ("Contract Start Date",),
+    "renewal_date": ("Renewal Date",),
+    "language": ("Language",),
+}
 
 
 def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Id", "Account ID")}
     for column, source in ctx.params.salesforce.account_fields.items():
-        fields[column] = (source,)
+        # the API name from params.yaml, else the label a report export writes
+        fields[column] = (source, *ACCOUNT_REPORT_LABELS.get(column, ()))
+    fields["created"] = ("CreatedDate", "Created Date")
     df = tabular(
         paths, "a Salesforce Account export (CSV)", fields, ("account_id",), "sf_", ctx, rep
     )

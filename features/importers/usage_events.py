@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.errors import UserError
 from features.importers.common import ROW, ImportContext
 from features.importers.fields import Columns, first
 from features.importers.readers import iter_frames, iter_json_records, read_frame
@@ -90,7 +91,17 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
                 }
             )
         )
-    m = pd.concat(frames).dropna().drop_duplicates("user", keep="last")
+    m = pd.concat(frames).dropna().drop_duplicates()
+    accounts = m.groupby("user")["account_id"].unique()
+    torn = accounts[accounts.map(len) > 1]
+    if len(torn):  # their events cannot be told apart: not "the last row wins" in silence
+        shown = "; ".join(f"{u} -> {', '.join(map(str, a))}" for u, a in torn.head(5).items())
+        more = f" (and {len(torn) - 5:,} more)" if len(torn) > 5 else ""
+        raise UserError(
+            f"{', '.join(str(x) for x in paths)}: {len(torn):,} user(s) map to more than one "
+            f"account, so their events cannot be attributed: {shown}{more}. Give each user one "
+            "account in the mapping"
+        )
     return m.set_index("user")["account_id"]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.errors import UserError
 from features.importers.common import (
     ROW,
     ImportContext,
@@ -64,22 +65,32 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     changes, tag_added = _audits(inputs.get("ticket_audits", []), ctx)
     accounts = _organizations(inputs["organizations"], ctx)
     ctx.raise_if_violations()
+    for part, frame in (("tickets", tickets), ("organizations", accounts)):
+        if frame.empty:  # nothing to import: said, not a KeyError further on
+            read = ctx.report.table("accounts" if part == "organizations" else part).read
+            names = ", ".join(str(x) for x in inputs[part])
+            kept = f"; all {read:,} records read were skipped" if read else ""
+            raise UserError(f"{names}: no {part} to import{kept}")
 
     t = tickets
+    solved = t["status"].isin(["solved", "closed"])
     if metrics is not None:
-        t = t.merge(metrics, on="ticket_id", how="left")
+        t = t.merge(metrics, on="ticket_id", how="left", indicator="_metrics")
         t["first_response_at"] = t["created_at"] + pd.to_timedelta(
             t.pop("reply_minutes"), unit="min"
         )
         t["resolved_at"] = t.pop("solved_at")
         t["reopen_count"] = t.pop("reopens")
+        # a metrics export leaves out some tickets (archived ones): those fall back, as with none
+        unmeasured = solved.to_numpy() & (t.pop("_metrics") == "left_only").to_numpy()
     else:
-        solved = t["status"].isin(["solved", "closed"])
-        t["resolved_at"] = t["updated_at"].where(solved)
-        if solved.any():
-            ctx.report.table("tickets").note(
-                "note_resolved_updated", n=int(solved.sum()), what="ticket metrics"
-            )
+        t["resolved_at"] = pd.Series(pd.NaT, index=t.index, dtype=t["updated_at"].dtype)
+        unmeasured = solved.to_numpy()
+    if unmeasured.any():
+        t.loc[unmeasured, "resolved_at"] = t.loc[unmeasured, "updated_at"]
+        ctx.report.table("tickets").note(
+            "note_resolved_updated", n=int(unmeasured.sum()), what="ticket metrics"
+        )
     tickets_out = finish_tickets(t.drop(columns=["updated_at", "escalation_tag"]), ctx)
 
     esc = _escalations(

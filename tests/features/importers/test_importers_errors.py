@@ -178,3 +178,38 @@ def test_signals_of_one_update_merge_at_their_highest_level():
     one = dedupe_escalations(esc, levels=("L1", "L2", "L3"))
     assert len(one) == 1 and one.loc[0, "level"] == "L3" and one.loc[0, "kind"] == "functional"
     assert one.loc[0, "reason"] == "priority raised; reassigned to Engineering"
+
+
+@pytest.mark.parametrize("content", ["[]", '{"tickets": [], "end_of_stream": true}'])
+def test_an_export_without_tickets_says_so(tmp_path, capsys, content):
+    empty = tmp_path / "tickets.json"
+    empty.write_text(content)
+    assert zendesk(tmp_path, empty) == 1
+    err = capsys.readouterr().err
+    assert "tickets.json: no tickets to import" in err and "internal error" not in err
+
+
+def test_an_export_whose_tickets_are_all_skipped_says_so(tmp_path, capsys):
+    path = tickets_file(
+        tmp_path, [ticket(id=1, organization_id=None), ticket(id=2, status="deleted")]
+    )
+    assert zendesk(tmp_path, path) == 1
+    assert "no tickets to import; all 2 records read were skipped" in capsys.readouterr().err
+
+
+def test_an_export_without_organizations_says_so(tmp_path, capsys):
+    orgs = tmp_path / "organizations.json"
+    orgs.write_text('{"organizations": []}')
+    assert zendesk(tmp_path, tickets_file(tmp_path, [ticket(id=1)]), orgs) == 1
+    assert "organizations.json: no organizations to import" in capsys.readouterr().err
+
+
+def test_a_time_zone_abbreviation_is_refused_not_dropped(tmp_path, capsys):
+    """pandas would drop "EST" and read the wall time in importers.naive_time_zone: 5 hours off."""
+    path = tickets_file(
+        tmp_path, [ticket(id=1), ticket(id=2, created_at="2024-01-03 14:03:00 EST")]
+    )
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "zendesk tickets / created_at / row 2 / date_format" in err
+    assert "time zone abbreviation is ambiguous" in err and "FutureWarning" not in err

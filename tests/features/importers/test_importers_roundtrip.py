@@ -137,6 +137,25 @@ def test_salesforce_without_escalation_times_dates_them_at_creation(tmp_path, pa
     assert sorted(set(at_creation.index)) == ["00001001", "00001005"]  # the IsEscalated flags
 
 
+def test_zendesk_tickets_the_metrics_export_left_out_fall_back_to_updated_at(
+    tmp_path, params, capsys
+):
+    """Metrics exports omit archived tickets: their resolution time is not silently lost."""
+    import json
+
+    data = json.loads((DATA / "zendesk" / "ticket_metrics.json").read_text())
+    data["ticket_metrics"] = [m for m in data["ticket_metrics"] if m["ticket_id"] != 1002]
+    metrics = tmp_path / "ticket_metrics.json"
+    metrics.write_text(json.dumps(data))
+    files = ["tickets.json", "organizations.json", f"ticket_metrics={metrics}"]
+    assert run_import("zendesk", files, tmp_path / "out") == 0
+    assert (
+        "resolved_at of 1 solved/closed ticket(s) taken from updated_at" in capsys.readouterr().out
+    )
+    t = load_history(str(tmp_path / "out"), params.contract, NOW).tickets.set_index("ticket_id")
+    assert pd.notna(t.loc["1002", "resolved_at"]) and pd.notna(t.loc["1001", "resolved_at"])
+
+
 def test_the_text_na_in_an_export_is_text_not_missing(tmp_path, params):
     """Country/Region "NA" (North America) stays a region; only an empty cell is missing."""
     src = tmp_path / "in"
@@ -239,6 +258,18 @@ def test_usage_events_aggregate_into_an_existing_import(tmp_path, params, capsys
     assert "usage" not in fs.unavailable
 
 
+def test_a_user_mapped_to_two_accounts_is_refused(tmp_path, capsys):
+    """Their events cannot be attributed; the last mapping row used to win in silence."""
+    users = tmp_path / "users.csv"
+    users.write_text(
+        (DATA / "usage_events" / "users.csv").read_text() + "u-1,362\nu-2,361\n"  # u-2 again: same
+    )
+    files = [f"users={users}", "events=" + str(DATA / "usage_events" / "amplitude_daily.csv")]
+    assert run_import("usage-events", files, tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert "1 user(s) map to more than one account" in err and "u-1 -> 361, 362" in err
+
+
 def test_salesforce_maps_the_optional_crm_term_and_notice_fields(tmp_path, params):
     """A field map may bring accounts.term_months and accounts.notice_at; the notice date is read
     in the export's own date format like the other account dates."""
@@ -263,3 +294,69 @@ def test_salesforce_maps_the_optional_crm_term_and_notice_fields(tmp_path, param
     assert acc["term_months"].tolist()[::2] == [24, 36] and pd.isna(acc["term_months"].iloc[1])
     assert acc["notice_at"].iloc[0] == pd.Timestamp("2024-01-03", tz="UTC")
     assert acc["notice_at"].iloc[1:].isna().all()
+
+
+def test_accounts_without_tickets_start_at_their_creation(tmp_path, params, capsys):
+    """A CRM export lists accounts that never opened a case; without a contract start they take
+    the account's creation date (not a not_null violation), in a data export and a report."""
+    sf = tmp_path / "sf"
+    sf.mkdir()
+    (sf / "Case.csv").write_bytes((DATA / "salesforce" / "Case.csv").read_bytes())
+    accounts = (DATA / "salesforce" / "Account.csv").read_text().splitlines()
+    header = accounts[0] + ',"CreatedDate"'
+    rows = [r + ',"2019-05-01T08:00:00.000+0000"' for r in accounts[1:]]
+    idle = '"0015g00000IdleAAA","Idle Corp","Customer","Retail","Austria","0055g00000JWeber","Business","9000","5","","","de","2020-01-02T00:00:00.000Z"'
+    (sf / "Account.csv").write_text("\n".join([header, *rows, idle]) + "\n")
+    assert (
+        run_import(
+            "salesforce", [f"accounts={sf / 'Account.csv'}", f"cases={sf / 'Case.csv'}"], sf / "out"
+        )
+        == 0
+    )
+    a = load_history(str(sf / "out"), params.contract, NOW).accounts.set_index("account_id")
+    assert a.loc["0015g00000IdleAAA", "contract_start"] == pd.Timestamp("2020-01-02", tz="UTC")
+    assert a.loc["0015g00000IdleAAA", "renewal_date"] > a.loc["0015g00000IdleAAA", "contract_start"]
+
+    # a report export: labels instead of API names, semicolons, a byte-order mark
+    report = tmp_path / "report.csv"
+    report.write_text(
+        "\ufeffAccount ID;Account Name;Billing Country;Account Owner;Created Date;Tier;ARR\n"
+        "0015g00000AcmeAAA;Acme Logistics GmbH;Germany;Jana Weber;2019-05-01;Enterprise;120000\n"
+        "0015g00000GlobAAA;Globex Retail;United States;Sam Lee;2019-05-01;Business;30000\n"
+        "0015g00000InitAAA;Initech AG;Germany;Jana Weber;2019-05-01;Starter;8000\n"
+        "0015g00000IdleAAA;Idle Corp;Austria;Jana Weber;2020-01-02;Business;9000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report-out"
+    assert run_import("salesforce", [f"accounts={report}", f"cases={sf / 'Case.csv'}"], out) == 0
+    a = load_history(str(out), params.contract, NOW).accounts.set_index("account_id")
+    assert a.loc["0015g00000IdleAAA", "name"] == "Idle Corp"
+    assert a.loc["0015g00000IdleAAA", "csm_owner"] == "Jana Weber"
+    assert (
+        a.loc["0015g00000AcmeAAA", "arr"] == 120000
+        and a.loc["0015g00000AcmeAAA", "tier"] == "enterprise"
+    )
+
+    hs = tmp_path / "hs"
+    hs.mkdir()
+    companies = (DATA / "hubspot" / "companies.csv").read_text().rstrip("\n")
+    (hs / "companies.csv").write_text(
+        companies
+        + "\n5199,Idle Corp,Jana Weber,2020-01-02 10:00,Austria,Retail,Business,9000,5,,,de\n"
+    )
+    (hs / "tickets.csv").write_bytes((DATA / "hubspot" / "tickets.csv").read_bytes())
+    assert (
+        run_import("hubspot", [str(hs / "companies.csv"), str(hs / "tickets.csv")], hs / "out") == 0
+    )
+    a = load_history(str(hs / "out"), params.contract, NOW).accounts.set_index("account_id")
+    assert a.loc["5199", "contract_start"] == pd.Timestamp("2020-01-02", tz="UTC")
+
+
+def test_jira_rich_text_keeps_line_breaks_between_words():
+    """An ADF hardBreak is a line break: "Login geht nicht" and "zweite Zeile" stay two lines."""
+    from features.importers.jira import _text
+
+    adf = {"type": "doc", "content": [{"type": "paragraph", "content": [
+        {"type": "text", "text": "Login geht nicht"}, {"type": "hardBreak"},
+        {"type": "text", "text": "zweite Zeile"}]}]}  # fmt: skip
+    assert _text(adf) == "Login geht nicht\nzweite Zeile"
