@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except DataValidationError as exc:
         print(exc.report(limit=None if args.command == "validate" else 50), file=sys.stderr)
-        if args.command != "validate":
+        if args.command not in ("validate", "import"):  # an import's rows are its input's
             print("Run `escrisk validate SOURCE` for the full list.", file=sys.stderr)
         return 1
     except UserError as exc:

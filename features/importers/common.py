@@ -40,9 +40,15 @@ class ImportContext:
     violations: list[Violation] = field(default_factory=list)
 
     def times(
-        self, values: pd.Series, label: str, column: str, rows: pd.Series | None = None
+        self,
+        values: pd.Series,
+        label: str,
+        column: str,
+        rows: pd.Series | None = None,
+        keys: pd.Series | None = None,
     ) -> pd.Series:
-        """Parse to UTC; every present-but-unreadable value is a violation at its input row."""
+        """Parse to UTC; every present-but-unreadable value is a violation at its input row (and
+        record id, `keys`: an export of several pages numbers its rows per page)."""
         out, bad = parse_times(values, self.params.naive_time_zone, self.params.date_formats)
         if bad.any():
             where = rows if rows is not None else pd.Series(values.index, index=values.index)
@@ -54,6 +60,7 @@ class ImportContext:
                         _int(where.loc[idx]),
                         "date_format",
                         _unreadable(values.loc[idx]),
+                        _key(keys, idx),
                     )
                 )
         return out
@@ -66,6 +73,7 @@ class ImportContext:
         column: str,
         param: str,
         rows: pd.Series,
+        keys: pd.Series | None = None,
     ) -> pd.Series:
         """Map source values (case-insensitive; "2 - High" matches "2" or "high") through a params map."""
         norm = {str(k).strip().lower(): v for k, v in mapping.items()}
@@ -98,6 +106,7 @@ class ImportContext:
                     _int(rows.loc[idx]),
                     "unknown_value",
                     f"{values.loc[idx]!r} is not a key of importers.{param}; add it there",
+                    _key(keys, idx),
                 )
             )
         return mapped.where(~unknown, None)
@@ -179,6 +188,13 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         if col not in out:
             out[col] = None
     return _ordered(out, "tickets")
+
+
+def _key(keys: pd.Series | None, idx: object) -> str | None:
+    """A violation's record id ("ticket_id=ABC-1"), when the importer gives them."""
+    if keys is None or pd.isna(keys.loc[idx]):
+        return None
+    return f"{keys.name}={keys.loc[idx]}"
 
 
 def _unreadable(value: object) -> str:

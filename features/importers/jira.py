@@ -126,10 +126,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "reopen_count",
             ]
         )
-    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW])
-    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW])
+    key = df["ticket_id"].rename("key")  # pages number their issues from 1 each
+    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW], key)
+    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW], key)
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW]
+        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW], key
     )
     status = (
         df["status_name"]
@@ -143,16 +144,18 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         "fields.status",
         "jira.status_category_map",
         df[ROW],
+        key,
     )
     df["status"] = status.fillna(by_cat)
     df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
     ch = pd.DataFrame(changes, columns=[ROW, "ticket_id", "account_id", "at", "old", "new"])
-    ch["at"] = ctx.times(ch["at"], label, "changelog.histories.created", ch[ROW])
+    ck = ch["ticket_id"].rename("key")
+    ch["at"] = ctx.times(ch["at"], label, "changelog.histories.created", ch[ROW], ck)
     ch["old"] = ctx.map_values(
-        ch["old"], p.priority_map, label, "changelog fromString", "jira.priority_map", ch[ROW]
+        ch["old"], p.priority_map, label, "changelog fromString", "jira.priority_map", ch[ROW], ck
     )
     ch["new"] = ctx.map_values(
-        ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ROW]
+        ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ROW], ck
     )
     ctx.raise_if_violations()
     tickets = finish_tickets(df, ctx)

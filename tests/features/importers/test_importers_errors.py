@@ -213,3 +213,16 @@ def test_a_time_zone_abbreviation_is_refused_not_dropped(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "zendesk tickets / created_at / row 2 / date_format" in err
     assert "time zone abbreviation is ambiguous" in err and "FutureWarning" not in err
+
+
+def test_a_jira_error_names_the_issue_key(tmp_path, capsys):
+    """Pages of a Jira export number their issues from 1 each: the key says which issue."""
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    data["issues"][0]["fields"]["priority"] = {"name": "Hoch"}
+    page = tmp_path / "page2.json"
+    page.write_text(json.dumps(data))
+    assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    key = data["issues"][0]["key"]
+    assert f"jira issues / fields.priority / row 1 (key={key}) / unknown_value: 'Hoch'" in err
+    assert "escrisk validate" not in err  # the rows are the export's, not a source's
