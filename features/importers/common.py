@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -190,11 +191,12 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     return _ordered(out, "tickets")
 
 
-def _key(keys: pd.Series | None, idx: object) -> str | None:
+def _key(keys: pd.Series | None, idx: Any) -> str | None:
     """A violation's record id ("ticket_id=ABC-1"), when the importer gives them."""
-    if keys is None or pd.isna(keys.loc[idx]):
+    if keys is None:
         return None
-    return f"{keys.name}={keys.loc[idx]}"
+    value = keys.loc[idx]
+    return None if pd.isna(value) else f"{keys.name}={value}"
 
 
 def _unreadable(value: object) -> str:

@@ -126,11 +126,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "reopen_count",
             ]
         )
-    key = df["ticket_id"].rename("key")  # pages number their issues from 1 each
-    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW], key)
-    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW], key)
+    keys = df["ticket_id"].rename("key")  # pages number their issues from 1 each
+    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW], keys)
+    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW], keys)
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW], key
+        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW], keys
     )
     status = (
         df["status_name"]
@@ -144,7 +144,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         "fields.status",
         "jira.status_category_map",
         df[ROW],
-        key,
+        keys,
     )
     df["status"] = status.fillna(by_cat)
     df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
