@@ -67,33 +67,70 @@ def compute(ctx: Context) -> Columns:
             continue
         raw = acc[info.name]
         if info.dtype == "category":
-            text = raw.astype(object).map(lambda v: None if _blank(v) else str(v).strip())
+            text = raw.astype(object).map(lambda v: None if _empty(v) else str(v).strip())
             out[info.name] = categorical(text, info.levels or ())[code]
             continue
-        blank = raw.map(_blank)
-        num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
-        wrong = num.isna() & ~blank
-        for aid, v in zip(acc.loc[wrong, "account_id"], raw[wrong], strict=True):
-            bad.append(
-                Violation(
-                    "accounts",
-                    info.name,
-                    None,
-                    "type",
-                    f"custom field declared numeric, got {v!r}",
-                    f"account_id={aid}",
-                )
-            )
+        num, wrong = _numbers(raw)
+        bad += _not_numbers(acc["account_id"], raw, wrong, info.name, rows=None)
         out[info.name] = num.to_numpy(dtype=np.float64, na_value=np.nan)[code]
     if bad:
         raise DataValidationError(bad, "accounts (custom fields in params.yaml)")
     return out
 
 
-def _blank(v: object) -> bool:
+def custom_violations(accounts: pd.DataFrame, params: FeatureParams) -> list[Violation]:
+    """The accounts rows whose declared-numeric custom field holds no number: what the build
+    would refuse, checked where `escrisk validate` checks the contract (rows as in the input)."""
+    out: list[Violation] = []
+    for info in spec(params):
+        if info.dtype == "category" or info.name not in accounts.columns:
+            continue
+        raw = accounts[info.name].reset_index(drop=True)
+        _, wrong = _numbers(raw)
+        ids = accounts["account_id"].reset_index(drop=True)
+        out += _not_numbers(ids, raw, wrong, info.name, rows=np.flatnonzero(wrong) + 1)
+    return out
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(the values as numbers, the mask of values present that are no number)."""
+    blank = raw.map(_blank)
+    num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+    return num, num.isna() & ~blank
+
+
+def _not_numbers(
+    ids: pd.Series, raw: pd.Series, wrong: pd.Series, name: str, rows: np.ndarray | None
+) -> list[Violation]:
+    found = zip(
+        ids[wrong], raw[wrong], rows if rows is not None else [None] * int(wrong.sum()), strict=True
+    )
+    return [
+        Violation(
+            "accounts",
+            name,
+            None if row is None else int(row),
+            "type",
+            f"custom field declared numeric, got {v!r}",
+            f"account_id={aid}",
+        )  # fmt: skip
+        for aid, v, row in found
+    ]
+
+
+# what the data contract reads as "no value" in a number column, e.g. "n/a" or "null" (in a
+# text column only an empty cell: "NA" may be North America)
+_NULL_WORDS = frozenset(("", "na", "n/a", "nan", "nat", "null", "none"))
+
+
+def _empty(v: object) -> bool:
     return (
         v is None
         or (isinstance(v, float) and np.isnan(v))
         or (isinstance(v, str) and not v.strip())
         or v is pd.NA
     )
+
+
+def _blank(v: object) -> bool:
+    return _empty(v) or (isinstance(v, str) and v.strip().lower() in _NULL_WORDS)

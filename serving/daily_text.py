@@ -94,6 +94,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "week": "week",
         "summary": "{n} accounts scored; {flagged} at L1 or above; {changed} level changes recorded, {queued} notifications queued.",
         "written": "Wrote {csv} and {html}",
+        "written_view": "Wrote {whole} (the whole list), {csv} (this view) and {html}",
         "pruned": "Deleted the stored lists and scores of {days} run day(s) older than {keep} "
         "days (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
@@ -180,6 +181,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "week": "Woche",
         "summary": "{n} Accounts bewertet; {flagged} ab Stufe L1; {changed} Stufenwechsel erfasst, {queued} Benachrichtigungen eingereiht.",
         "written": "Geschrieben: {csv} und {html}",
+        "written_view": "Geschrieben: {whole} (die ganze Liste), {csv} (diese Ansicht) und {html}",
         "pruned": "Gespeicherte Listen und Scores von {days} Lauftag(en) gelöscht, älter als "
         "{keep} Tage (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",

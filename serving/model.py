@@ -15,8 +15,8 @@ from serving.scoring import Head, ScoringModel
 ALIAS = "champion"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # when MLFLOW_TRACKING_URI is unset
 HOW_TO_TRAIN = (
-    "train and promote one first, e.g. `escrisk simulate --out demo-data && "
-    "escrisk train demo-data && escrisk promote`"
+    "train and promote one first, e.g. `escrisk train SOURCE && escrisk promote SOURCE` "
+    "(or `make demo`, which does so on a simulated world)"
 )
 
 

@@ -642,8 +642,21 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
     try:
         return Params.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{source}: {exc.error_count()} invalid setting(s)"]
-        lines += [f"  {_describe(err)}" for err in exc.errors()]
+        errors = exc.errors()
+        # a list whose bad item was left out is then "too short": the item's error says it all
+        errors = [
+            e
+            for e in errors
+            if not (
+                e["type"] == "too_short"
+                and any(
+                    len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"]
+                    for o in errors
+                )
+            )
+        ]
+        lines = [f"{source}: {len(errors)} invalid setting(s)"]
+        lines += [f"  {_describe(err)}" for err in errors]
         raise UserError("\n".join(lines)) from None
 
 

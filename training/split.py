@@ -213,7 +213,7 @@ def backtest_splits(
     if k > most:
         raise UserError(
             f"--backtest {k}: the oldest fold would have no training data; at most {most} "
-            f"test windows of {step.days} days fit this history"
+            f"test window(s) of {step.days} days fit this history"
         )
     folds = []
     for i in range(k - 1, 0, -1):

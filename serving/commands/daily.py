@@ -156,7 +156,12 @@ def run(args: argparse.Namespace) -> int:
     if result.pruned:
         keep = params.daily.keep_days
         console.print(t("pruned", lang, days=result.pruned, keep=keep))
-    console.print(t("written", lang, csv=result.csv_path, html=result.html_path))
+    whole = result.csv_path.with_name(f"risk-list-{result.day.isoformat()}.csv")
+    if whole != result.csv_path:  # a filtered run wrote its view beside the whole list
+        said = t("written_view", lang, whole=whole, csv=result.csv_path, html=result.html_path)
+    else:
+        said = t("written", lang, csv=result.csv_path, html=result.html_path)
+    console.print(said)
     sys.stdout.flush()
     return 0
 

@@ -7,10 +7,13 @@ short summary of what the source holds and what its absent tables disable, and e
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pandas as pd
 
+from features.spec import localized
 from serving.cli import add_params_option, utc_now
+from serving.daily_text import figure
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -64,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from features.contract import ABSENT_COLUMN_EFFECTS, TABLES, History, absent_columns, check
+    from features.custom import custom_violations
     from features.errors import DataValidationError
     from features.sources import describe, read_tables
     from serving.params import load_params
@@ -72,19 +76,46 @@ def run(args: argparse.Namespace) -> int:
     source = describe(args.source)
     raw = read_tables(args.source)
     history, violations = check(raw, params.contract, utc_now())
-    msg = MESSAGES[args.lang]
+    # the custom fields params.yaml declares: what the feature build would refuse, said here
+    violations += custom_violations(history.accounts, params.features)
+    msg = _Templates(args.lang)
     if violations:
         print(DataValidationError(violations, source).report(limit=None))
         print(msg["rows_note"])
         return 1
     assert isinstance(history, History)
     total = sum(len(df) for n in TABLES if (df := history.table(n)) is not None)
-    print(msg["ok"].format(source=source, n=f"{total:,}"))
+    print(msg["ok"].format(source=source, n=figure(total, ",", args.lang)))
     print(summary(history, msg))
     for table, column in absent_columns(raw):
         effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
         print(msg["absent_column"].format(table=table, column=column, effect=effect))
     return 0
+
+
+class _Templates(dict):
+    """A language's messages whose numbers format as that language writes them (1.234 in German)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__({k: _Template(v, language) for k, v in MESSAGES[language].items()})
+        self.language = language
+
+    def count(self, n: int) -> str:
+        return figure(n, ",", self.language)
+
+
+class _Template(str):
+    language: str
+
+    def __new__(cls, text: str, language: str) -> _Template:
+        out = super().__new__(cls, text)
+        out.language = language
+        return out
+
+    def format(self, *args: Any, **values: Any) -> str:
+        return str.format(
+            self, *args, **{k: localized(v, self.language) for k, v in values.items()}
+        )
 
 
 def summary(history, msg: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
@@ -101,10 +132,12 @@ def summary(history, msg: dict[str, str]) -> str:  # type: ignore[no-untyped-def
     lines.append(msg["accounts"].format(n=history.accounts["account_id"].nunique()))
     lines.append(msg["tickets"].format(n=len(history.tickets)))
     esc, churn = history.escalations, history.churn
-    lines.append(msg["escalations"].format(n=msg["unknown"] if esc is None else f"{len(esc):,}"))
+    lines.append(
+        msg["escalations"].format(n=msg["unknown"] if esc is None else msg.count(len(esc)))
+    )
     lines.append(
         msg["churned"].format(
-            n=msg["unknown"] if churn is None else f"{churn['account_id'].nunique():,}"
+            n=msg["unknown"] if churn is None else msg.count(churn["account_id"].nunique())
         )
     )
     lines.append(_span(history, msg))

@@ -164,3 +164,14 @@ def test_custom_fields_become_features(params):
     bad = replace(history, accounts=history.accounts.assign(nps="lots"))
     with pytest.raises(Exception, match="nps"):
         build_features(bad, [pd.Timestamp("2024-03-01", tz="UTC")], fp)
+    # what `escrisk validate` says of the same rows: the input row, the account, the rule
+    from features.custom import custom_violations
+
+    [v] = custom_violations(bad.accounts, fp)
+    assert (v.table, v.column, v.row, v.rule) == ("accounts", "nps", 1, "type")
+    assert "'lots'" in v.detail and v.key == f"account_id={bad.accounts['account_id'].iloc[0]}"
+    # a number column's "no value" words, as the contract reads them; text keeps "NA"
+    words = replace(history, accounts=history.accounts.assign(nps="n/a", plan="NA"))
+    assert custom_violations(words.accounts, fp) == []
+    fs = build_features(words, [pd.Timestamp("2024-03-01", tz="UTC")], fp)
+    assert pd.isna(fs.frame["nps"].iloc[0]) and fs.frame["plan"].iloc[0] == "__unknown__"

@@ -66,6 +66,19 @@ def test_summary_in_german(capsys, world):
     assert "Zeitraum: 2024-01-02 bis 2024-03-01" in capsys.readouterr().out
 
 
+def test_german_counts_write_thousands_as_german_does(capsys, tmp_path, make_history):
+    from features.sources import write_tables
+
+    write_tables(make_history(20, 3), tmp_path, fmt="parquet")
+    assert (
+        main(["validate", str(tmp_path), "--lang", "de", "--params", str(ROOT / "params.yaml")])
+        == 0
+    )
+    out = capsys.readouterr().out
+    usage = re.search(r"^  usage +([\d.,]+) Zeilen$", out, re.MULTILINE)
+    assert usage and "." in usage.group(1) and "," not in usage.group(1), out
+
+
 # (table, 1-based row, column, bad value, rule, key shown): one broken cell per rule.
 CASES = [
     ("accounts", 2, "name", "", "not_null", "account_id=A-2"),
@@ -190,3 +203,23 @@ def test_console_script_prints_no_traceback_for_bad_input(world):
     assert done.returncode == 1
     assert "tickets / created_at / row 2 (ticket_id=T-2) / type" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_custom_field_the_build_would_refuse_fails_validation(capsys, world, tmp_path):
+    """validate said "valid" and `escrisk features` then refused the same data."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    data["features"]["custom_fields"] = {"nps": {"kind": "float", "unit": "score"}}
+    params = tmp_path / "custom.yaml"
+    params.write_text(yaml.safe_dump(data), encoding="utf-8")
+    accounts = pd.read_csv(world / "accounts.csv", dtype=str, keep_default_na=False)
+    accounts["nps"] = ["7", "lots", "n/a"]
+    accounts.to_csv(world / "accounts.csv", index=False)
+    code = main(["validate", str(world), "--params", str(params)])
+    out = capsys.readouterr()
+    assert code == 1
+    assert (
+        "accounts / nps / row 2 (account_id=A-2) / type: custom field declared numeric, got 'lots'"
+        in out.out + out.err
+    )

@@ -348,7 +348,9 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     whole = pd.read_csv(out / f"risk-list-{day}.csv")
     assert len(pd.read_csv(out / f"risk-list-{day}-top-5.csv")) == 5 and len(whole) > 5
     assert (out / f"risk-list-{day}.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel: UTF-8
-    assert "Tägliche Risikoliste" in capsys.readouterr().out
+    said = " ".join(capsys.readouterr().out.split())
+    assert "Tägliche Risikoliste" in said
+    assert f"risk-list-{day}.csv (die ganze Liste)" in said and "-top-5.csv (diese Ansicht)" in said
     report = (out / f"report-{day}.html").read_text(encoding="utf-8")
     assert "<th>Merkmal</th>" not in report and "<td>Merkmal</td>" in report  # drift, in German
     assert "<th>Urteil</th>" in report and not re.search(r"<td class=.num.>0\.\d{3}</td>", report)

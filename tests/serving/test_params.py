@@ -222,3 +222,16 @@ def test_an_impossible_date_names_its_line(tmp_path):
     path.write_text(text.replace("min_date: 1990-01-01", "min_date: 1990-13-45"), encoding="utf-8")
     with pytest.raises(UserError, match=r"'1990-13-45' is not a valid date[\s\S]*line \d+"):
         load_params(path)
+
+
+def test_a_bad_condition_is_one_error_not_also_an_empty_list():
+    """pydantic also calls the list "too short" once its one bad item is left out."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["ladder"]["rules"][0]["when"] = [{"fact": "open_p0", "op": ">=", "value": 1}]
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    assert "1 invalid setting(s)" in str(err.value) and "at least 1 item" not in str(err.value)
+    assert "ladder.rules.0.when.0: unknown fact 'open_p0'" in str(err.value)
+    raw["ladder"]["rules"][0]["when"] = []  # truly empty: still said
+    with pytest.raises(UserError, match=r"ladder\.rules\.0\.when: .*at least 1 item"):
+        parse_params(raw)

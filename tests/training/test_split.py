@@ -80,7 +80,7 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
     for older, newer in zip(folds, folds[1:], strict=False):
         assert older.test_end == newer.validation_end  # test windows tile the recent past
     for k in (50, 10**20):  # far too many: said, not an overflow
-        with pytest.raises(UserError, match=r"no training data; at most \d+ test windows"):
+        with pytest.raises(UserError, match=r"no training data; at most \d+ test window\(s\)"):
             backtest_splits(frame, split, k)
     # a fold whose windows hold too few positives is named before anything is trained
     with pytest.raises(UserError, match=r"fold 1 of 2 \(test from .*too few labelled positives"):
