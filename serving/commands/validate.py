@@ -118,7 +118,7 @@ class _Template(str):
         )
 
 
-def summary(history, msg: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+def summary(history, msg: _Templates) -> str:  # type: ignore[no-untyped-def]
     """Rows per table, absent tables and what they disable, headline counts and the time span."""
     from features.contract import ABSENT_EFFECTS, TABLES
 
