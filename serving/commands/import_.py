@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,25 +54,43 @@ def run(args: argparse.Namespace) -> int:
         result = run_import(args.kind, args.inputs, params.importers, params.contract, on_bytes)
     out: Path = args.out
     written = {name: df for name, df in result.tables.items() if df is not None}
-    write_tables(written, out)
     for name in TABLE_NAMES:
         kept = _table_file(out, name)
         if name not in written and kept is not None:
             result.report.notes.append(("note_kept_existing", (("file", kept.name),)))
-    raw = read_tables(str(out))
-    history, violations = check(raw, params.contract, now)
+    # the folder as it would be, checked in a copy first: a refused import leaves DIR as it was
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=_parent(out)) as tmp:
+        staged = Path(tmp)
+        for name in TABLE_NAMES:
+            kept = _table_file(out, name)
+            if name not in written and kept is not None:
+                shutil.copy2(kept, staged / kept.name)
+        write_tables(written, staged)
+        raw = read_tables(str(staged))
+        history, violations = check(raw, params.contract, now)
     if raw.get("accounts") is None:
         # A partial import (usage before the helpdesk): check its own rules now, the links later.
         violations = [v for v in violations if v.rule not in ("missing_table", "foreign_key")]
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
     print(result.report.render(str(out)))
     if violations:
+        print(f"{out}: nothing written; the import breaks the data contract:", file=sys.stderr)
         raise DataValidationError(violations, source=str(out))
+    write_tables(written, out)
+    rows = sum(len(df) for df in raw.values() if df is not None)
+    print(f"{out}: valid ({rows:,} rows checked against the data contract)")
     if raw.get("accounts") is None:
         print(
             f"{out}: no accounts/tickets yet; import a helpdesk or CRM export into the same folder."
         )
     return 0
+
+
+def _parent(out: Path) -> Path:
+    """Where the staging copy goes: beside DIR (the same file system), made if need be."""
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
 
 
 def _size(item: str) -> int:

@@ -81,6 +81,18 @@ def test_unknown_account_reference_fails_validation(tmp_path, capsys):
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
     assert "tickets / account_id / row" in err and "foreign_key" in err and "'999'" in err
+    # checked before anything is written: the folder is as it was (here: not there)
+    assert "nothing written" in err and not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".import-*"))
+
+
+def test_a_valid_import_says_so_and_a_refused_one_keeps_the_folder(tmp_path, capsys):
+    assert zendesk(tmp_path, tickets_file(tmp_path, [ticket(id=1)])) == 0
+    assert "out: valid (" in capsys.readouterr().out
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    bad = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)], "bad.jsonl")
+    assert zendesk(tmp_path, bad) == 1
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
 
 
 def test_unknown_priority_value_names_the_params_key(tmp_path, capsys):
