@@ -283,14 +283,15 @@ def run_daily(
     model = champ.model
     # a rule on a feature the model lacks would never fire: refuse before anything is stored
     validate_against(params.ladder, model.spec.names)
-    gaps = source_gaps(history, as_of, used_families(model), p.max_source_lag_days)
-    if gaps and not allow_incomplete:
-        raise UserError(
-            f"{source}: the source looks incomplete for {day}; nothing was scored, stored or "
-            "sent:\n  " + "\n  ".join(gaps) + "\nFix the export, or run with "
-            "--allow-incomplete to score it as it is."
-        )
     with steps.step("step_features"):
+        # timed with the features: the check reads the same history
+        gaps = source_gaps(history, as_of, used_families(model), p.max_source_lag_days)
+        if gaps and not allow_incomplete:
+            raise UserError(
+                f"{source}: the source looks incomplete for {day}; nothing was scored, stored or "
+                "sent:\n  " + "\n  ".join(gaps) + "\nFix the export, or run with "
+                "--allow-incomplete to score it as it is."
+            )
         fs = build_features(history, [as_of], params.features, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)
     with _frozen_heap(steps):

@@ -6,6 +6,7 @@ decisions stay. The daily run checks the tables its champion uses before anythin
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from features.build import TABLE_FAMILIES
@@ -49,11 +50,11 @@ def source_gaps(
         if table not in KNOWN_AT or max_lag_days is None:
             continue
         column, after = KNOWN_AT[table]
-        known = rows[column] + after
-        newest = known[known <= as_of].max()
-        if pd.isna(newest):
+        newest = _newest(rows[column], as_of - after)
+        if newest is None:
             out.append(f"{table}: no rows before {as_of.date()}")
             continue
+        newest += after
         lag = (as_of - newest).days
         if lag > max_lag_days:
             out.append(
@@ -61,3 +62,11 @@ def source_gaps(
                 f"{as_of.date()} (daily.max_source_lag_days: {max_lag_days})"
             )
     return out
+
+
+def _newest(times: pd.Series, until: pd.Timestamp) -> pd.Timestamp | None:
+    """The latest time at or before `until` (UTC), without copying millions of rows."""
+    ns = pd.DatetimeIndex(times).tz_convert("UTC").asi8  # NaT is the smallest int64
+    lowest = np.iinfo(np.int64).min
+    found = int(np.max(ns, where=ns <= until.value, initial=lowest))
+    return None if found == lowest else pd.Timestamp(found, tz="UTC")
