@@ -281,6 +281,9 @@ class ImporterParams(StrictModel):
 
     naive_time_zone: str = Field(description="time zone of timestamps written without an offset")
     date_formats: tuple[str, ...] = Field(description="strftime formats tried after ISO 8601")
+    csv_encoding: str = Field(
+        default="utf-8", description="text encoding of CSV exports (e.g. cp1252 for Excel's ANSI)"
+    )
     default_priority: str = Field(description="priority of tickets that have none")
     missing_channel: str = Field(min_length=1)
     escalation_level: str
@@ -291,6 +294,19 @@ class ImporterParams(StrictModel):
     servicenow: ServiceNowImportParams
     hubspot: HubSpotImportParams
     usage_events: UsageEventsImportParams
+
+    @field_validator("csv_encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r} (e.g. utf-8, cp1252, latin-1)"
+            ) from None
+        return value
 
     @field_validator("naive_time_zone")
     @classmethod

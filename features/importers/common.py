@@ -369,7 +369,7 @@ def tabular(
     parts = []
     for path in paths:
         cols: Columns | None = None
-        for chunk in iter_frames(path, export, ctx.on_bytes):
+        for chunk in iter_frames(path, export, ctx.on_bytes, encoding=ctx.params.csv_encoding):
             if cols is None:
                 cols = Columns(chunk.columns, export, str(path))
                 found = {

@@ -7,6 +7,7 @@ progress bar at the edge.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -186,7 +187,11 @@ def _items(path: Path, prefix: str, on_bytes: OnBytes) -> Iterator[tuple[int, di
 
 
 def iter_frames(
-    path: Path, export: str, on_bytes: OnBytes = None, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    export: str,
+    on_bytes: OnBytes = None,
+    chunk_rows: int = CHUNK_ROWS,
+    encoding: str = "utf-8",
 ) -> Iterator[pd.DataFrame]:
     """Chunks of a CSV or Parquet export, every value as read (strings for CSV), index = 1-based row."""
     _nonempty(path, export)
@@ -215,7 +220,8 @@ def iter_frames(
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
-                f, dtype=str, chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False,
+                f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
+                encoding="utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding,
                 keep_default_na=False, na_values=[""], sep=csv_delimiter(path),
             )  # fmt: skip
             last = 0
@@ -229,13 +235,21 @@ def iter_frames(
                 yield df
         except pd.errors.EmptyDataError:
             raise UserError(f"{path}: empty file; expected {export}") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise UserError(
+                f"{path}: not {encoding} text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start:,}); save it as UTF-8, or set importers.csv_encoding (e.g. cp1252 "
+                "for an Excel or Salesforce export in a Western European code page)"
+            ) from None
+        except pd.errors.ParserError as exc:
             raise UserError(f"{path}: not a readable CSV file ({exc}); expected {export}") from None
 
 
-def read_frame(path: Path, export: str, on_bytes: OnBytes = None) -> pd.DataFrame:
+def read_frame(
+    path: Path, export: str, on_bytes: OnBytes = None, encoding: str = "utf-8"
+) -> pd.DataFrame:
     """A whole (small) tabular export, e.g. accounts or a user mapping."""
-    chunks = list(iter_frames(path, export, on_bytes))
+    chunks = list(iter_frames(path, export, on_bytes, encoding=encoding))
     if not chunks:
         return pd.DataFrame()
     return pd.concat(chunks) if len(chunks) > 1 else chunks[0]

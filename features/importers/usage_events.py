@@ -79,7 +79,7 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
     export = "a user -> account mapping (CSV with user_id and account_id)"
     frames = []
     for path in paths:
-        df = read_frame(path, export, ctx.on_bytes)
+        df = read_frame(path, export, ctx.on_bytes, encoding=ctx.params.csv_encoding)
         cols = Columns(df.columns, export, str(path))
         user = cols.require("user_id", "userId", "distinct_id", "user")
         account = cols.require("account_id", "group_id", "groupId", "company_id", "account")
@@ -129,7 +129,7 @@ def _event_type(rec: dict) -> object:
 
 
 def _tabular_batches(path: Path, ctx: ImportContext):
-    for chunk in iter_frames(path, EXPORT, ctx.on_bytes):
+    for chunk in iter_frames(path, EXPORT, ctx.on_bytes, encoding=ctx.params.csv_encoding):
         cols = Columns(
             chunk.columns,
             "per-user-per-day usage (user_id, date, events) or events with a timestamp",

@@ -238,3 +238,33 @@ def test_a_jira_error_names_the_issue_key(tmp_path, capsys):
     key = data["issues"][0]["key"]
     assert f"jira issues / fields.priority / row 1 (key={key}) / unknown_value: 'Hoch'" in err
     assert "escrisk validate" not in err  # the rows are the export's, not a source's
+
+
+def test_a_csv_in_another_code_page_is_named_and_read_with_the_setting(tmp_path, capsys):
+    """Excel and Salesforce write Western code pages: said with the way out, then read."""
+    import yaml
+
+    text = (DATA / "servicenow" / "incident_audit.csv").read_text(encoding="utf-8")
+    src = tmp_path / "incident.csv"
+    src.write_bytes(text.replace("Sync jobs failing", "Sync – Störung").encode("cp1252"))
+    assert main(["import", "servicenow", str(src), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "not utf-8 text (byte 0x96" in err and "importers.csv_encoding" in err
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["csv_encoding"] = "cp1252"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    args = [
+        "import",
+        "servicenow",
+        str(src),
+        "--out",
+        str(tmp_path / "o2"),
+        "--params",
+        str(params),
+    ]
+    assert main(args) == 0
+    import pandas as pd
+
+    tickets = pd.read_parquet(tmp_path / "o2" / "tickets.parquet")
+    assert "Sync – Störung" in set(tickets["subject"])
