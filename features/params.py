@@ -284,6 +284,13 @@ class ImporterParams(StrictModel):
     csv_encoding: str = Field(
         default="utf-8", description="text encoding of CSV exports (e.g. cp1252 for Excel's ANSI)"
     )
+    tier_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="an export's tier names -> contract tiers (Gold: enterprise)",
+    )
+    language_map: dict[str, str] = Field(
+        default_factory=dict, description="an export's language values -> contract languages"
+    )
     default_priority: str = Field(description="priority of tickets that have none")
     missing_channel: str = Field(min_length=1)
     escalation_level: str

@@ -224,6 +224,13 @@ def first_seen(
     return both.groupby(level=0).min() if len(both) else both
 
 
+# languages as CRMs write them ("German", "Deutsch"); importers.language_map adds more
+LANGUAGE_NAMES = {
+    "english": "en", "englisch": "en", "en-us": "en", "en-gb": "en", "en_us": "en", "en_gb": "en",
+    "german": "de", "deutsch": "de", "de-de": "de", "de-at": "de", "de-ch": "de", "de_de": "de",
+}  # fmt: skip
+
+
 def finish_accounts(
     df: pd.DataFrame, ctx: ImportContext, first_seen: pd.Series, as_of: pd.Timestamp | None
 ) -> pd.DataFrame:
@@ -236,9 +243,14 @@ def finish_accounts(
     rep = ctx.report.table("accounts")
     d = ctx.params.account_defaults
     total = len(out)
+    ctx.check_targets(ctx.params.tier_map, "tiers", "tier_map")
+    ctx.check_targets(ctx.params.language_map, "languages", "language_map")
+    names = {"tier": ctx.params.tier_map, "language": {**LANGUAGE_NAMES, **ctx.params.language_map}}
     for col, allowed in (("tier", ctx.contract.tiers), ("language", ctx.contract.languages)):
         if col in out:
+            # the contract's own names, any case, then the export's names the params map
             lookup = {a.lower(): a for a in allowed}
+            lookup |= {k.strip().lower(): v for k, v in names[col].items() if v in allowed}
             out[col] = out[col].map(
                 lambda v, lk=lookup: lk.get(str(v).strip().lower(), v) if _present(v) else None
             )

@@ -360,3 +360,30 @@ def test_jira_rich_text_keeps_line_breaks_between_words():
         {"type": "text", "text": "Login geht nicht"}, {"type": "hardBreak"},
         {"type": "text", "text": "zweite Zeile"}]}]}  # fmt: skip
     assert _text(adf) == "Login geht nicht\nzweite Zeile"
+
+
+def test_tier_and_language_names_of_an_export_map_to_the_contracts(tmp_path, params):
+    """A CRM writes "Gold" and "German": importers.tier_map maps tiers, language names are known."""
+    src = tmp_path / "src"
+    src.mkdir()
+    accounts = pd.read_csv(DATA / "salesforce" / "Account.csv", dtype=str, keep_default_na=False)
+    accounts["Tier__c"] = ["Gold", "Silber", "Bronze"][: len(accounts)]
+    accounts["Language__c"] = ["German", "English", "Deutsch"][: len(accounts)]
+    accounts.to_csv(src / "Account.csv", index=False)
+    (src / "Case.csv").write_bytes((DATA / "salesforce" / "Case.csv").read_bytes())
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["tier_map"] = {
+        "gold": "enterprise",
+        "Silber": "business",
+        "bronze": "starter",
+    }
+    own = tmp_path / "params.yaml"
+    own.write_text(yaml.safe_dump(data))
+    args = ["import", "salesforce", f"accounts={src / 'Account.csv'}", f"cases={src / 'Case.csv'}"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--params", str(own)]) == 0
+    a = load_history(str(tmp_path / "out"), params.contract, NOW).accounts
+    assert a["tier"].tolist() == ["enterprise", "business", "starter"][: len(a)]
+    assert a["language"].tolist() == ["de", "en", "de"][: len(a)]
+    data["importers"]["tier_map"] = {"gold": "platinum"}  # not a contract tier: said at once
+    own.write_text(yaml.safe_dump(data))
+    assert main([*args, "--out", str(tmp_path / "out2"), "--params", str(own)]) == 1
