@@ -41,8 +41,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     f,
                     f"{en} per day",
                     f"Mean daily {en} over the last {w} days.",
-                    f"{{value:.1f}} {en} per day over the last {w} days",
-                    f"{{value:.1f}} {de} pro Tag in den letzten {w} Tagen",
+                    f"{{value:,.1f}} {en} per day over the last {w} days",
+                    f"{{value:,.1f}} {de} pro Tag in den letzten {w} Tagen",
                 )
             )
         out.append(
@@ -51,8 +51,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 f"{en} per day",
                 f"Mean daily {en} over the {b} days before the last {lg} days (the baseline).",
-                f"{{value:.1f}} {en} per day at baseline",
-                f"{{value:.1f}} {de} pro Tag im Mittel davor",
+                f"{{value:,.1f}} {en} per day at baseline",
+                f"{{value:,.1f}} {de} pro Tag im Mittel davor",
             )
         )
         out.append(
@@ -61,8 +61,11 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "share",
                 f"1 - ({lg}-day mean / baseline mean): how far {en} fell below the baseline.",
-                f"{en.capitalize()} down {{value:.0%}} against the {b}-day baseline",
-                f"{de[:1].upper()}{de[1:]} {{value:.0%}} unter dem {b}-Tage-Mittel",
+                # a value below zero is a rise: told as one, not as "down -4%"
+                f"{en.capitalize()} down {{value:.0%}} against the {b}-day baseline"
+                f" || {en.capitalize()} up {{value:.0%}} against the {b}-day baseline",
+                f"{de[:1].upper()}{de[1:]} {{value:.0%}} unter dem {b}-Tage-Mittel"
+                f" || {de[:1].upper()}{de[1:]} {{value:.0%}} über dem {b}-Tage-Mittel",
             )
         )
         out.append(
@@ -71,8 +74,10 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "share",
                 f"1 - ({s}-day mean / baseline mean).",
-                f"{en.capitalize()} in the last {s} days down {{value:.0%}} against the baseline",
-                f"{de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} unter dem Mittel",
+                f"{en.capitalize()} in the last {s} days down {{value:.0%}} against the baseline"
+                f" || {en.capitalize()} in the last {s} days up {{value:.0%}} against the baseline",
+                f"{de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} unter dem Mittel"
+                f" || {de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} über dem Mittel",
             )
         )
     out += [

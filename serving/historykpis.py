@@ -20,7 +20,7 @@ class HistoryKpis:
     active_accounts: int
     escalations: int
     accounts_escalated: int
-    escalation_rate: float | None  # escalations per active account in the window
+    escalation_rate: float | None  # share of active accounts with an escalation in the window
     escalations_per_account: float | None  # per escalated account
     first_response_hours: np.ndarray  # per escalation with a known first response
     resolution_hours: np.ndarray
@@ -54,6 +54,10 @@ def history_kpis(
     closed = win["closed_at"].where(win["closed_at"] < as_of)
     fr = ((ack - win["opened_at"]).dt.total_seconds() / 3600).dropna().to_numpy()
     res = ((closed - win["opened_at"]).dt.total_seconds() / 3600).dropna().to_numpy()
+    # still open and already past a benchmark: a known miss, counted as one (not left out)
+    age = (as_of - win["opened_at"]).dt.total_seconds() / 3600
+    late_fr = int((ack.isna() & (age > benchmarks.first_response)).sum())
+    late_res = int((closed.isna() & (age > benchmarks.resolution)).sum())
     n_acc = int(win["account_id"].nunique())
     weeks = pd.date_range(since.normalize(), as_of, freq="7D", tz="UTC")
     weekly = pd.Series(
@@ -65,22 +69,30 @@ def history_kpis(
     )
 
     t = history.tickets
-    rated = t[(t["created_at"] >= since) & (t["created_at"] < as_of) & t["csat"].notna()]
+    # a rating is known once its ticket is resolved: one resolved after as_of is not yet
+    known = t["resolved_at"].isna() | (t["resolved_at"] < as_of)
+    rated = t[(t["created_at"] >= since) & (t["created_at"] < as_of) & t["csat"].notna() & known]
     after = _after_escalation(rated, e[e["opened_at"] < as_of], csat_after_days)
     return HistoryKpis(
         active_accounts=active_accounts,
         escalations=len(win),
         accounts_escalated=n_acc,
-        escalation_rate=len(win) / active_accounts if active_accounts else None,
+        escalation_rate=min(n_acc / active_accounts, 1.0) if active_accounts else None,
         escalations_per_account=len(win) / n_acc if n_acc else None,
         first_response_hours=fr,
         resolution_hours=res,
-        first_response_within=float(np.mean(fr <= benchmarks.first_response)) if len(fr) else None,
-        resolution_within=float(np.mean(res <= benchmarks.resolution)) if len(res) else None,
+        first_response_within=_within(fr, late_fr, benchmarks.first_response),
+        resolution_within=_within(res, late_res, benchmarks.resolution),
         weekly=weekly,
         csat_after=float(after["csat"].astype(float).mean()) if len(after) else None,
         csat_all=float(rated["csat"].astype(float).mean()) if len(rated) else None,
     )
+
+
+def _within(hours: np.ndarray, late: int, benchmark: float) -> float | None:
+    """Share of escalations handled within `benchmark` hours, the `late` open ones as misses."""
+    n = len(hours) + late
+    return float(np.sum(hours <= benchmark)) / n if n else None
 
 
 def _after_escalation(tickets: pd.DataFrame, escalations: pd.DataFrame, days: int) -> pd.DataFrame:

@@ -43,3 +43,15 @@ def test_german_numbers_keep_whole_numbers_whole():
     )  # fmt: skip
     assert text == "253 8 1234,5 1.234.567 12\u00a0%"
     assert "{n}".format(n=localized(2.0, "de")) == "2,0"  # a float stays a float
+
+
+def test_usage_reasons_tell_a_rise_as_a_rise_and_group_thousands(params):
+    """A negative drop is usage above its baseline: "up 4%", not "down -4%" ("-4 % unter")."""
+    spec = {f.name: f for f in full_spec(params.features).features}
+    drop = spec["usage_events_pct_drop"]
+    assert drop.render(-0.04, "en") == "Events up 4% against the 90-day baseline"
+    assert drop.render(-0.04, "de") == "Ereignisse 4\u00a0% über dem 90-Tage-Mittel"
+    assert drop.render(0.12, "en") == "Events down 12% against the 90-day baseline"
+    base = spec["usage_events_baseline"]
+    assert base.render(28936.4, "de") == "28.936,4 Ereignisse pro Tag im Mittel davor"
+    assert base.render(28936.4, "en") == "28,936.4 events per day at baseline"
