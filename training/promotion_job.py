@@ -46,15 +46,17 @@ def window_dates(history: History, params) -> tuple[pd.DatetimeIndex, str]:
     grid = as_of_grid(history, params.features)
     hz = horizons(params.labels)
     keep = pd.Series(False, index=range(len(grid)))
-    for h in hz.values():
+    told = []
+    for target, h in hz.items():
         last = end - pd.Timedelta(days=h)
-        keep |= pd.Series(
-            (grid <= last) & (grid > last - pd.Timedelta(days=params.promotion.window_days))
-        )
+        mine = (grid <= last) & (grid > last - pd.Timedelta(days=params.promotion.window_days))
+        keep |= pd.Series(mine)
+        if mine.any():  # each head is scored on its own window: its labels end at the data's end
+            told.append(f"{target} {grid[mine].min():%Y-%m-%d}..{grid[mine].max():%Y-%m-%d}")
     dates = grid[keep.to_numpy()]
     if len(dates) == 0:
         raise UserError("no labelled as_of dates in the most recent window; is the data too short?")
-    return dates, f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}"
+    return dates, ", ".join(told)
 
 
 def score_version(
@@ -166,7 +168,7 @@ def promote(
     )
     if decision.promote:
         set_champion(client, name, challenger, previous=champion, when=now)
-    lines = [f"window {window}, metric {metric} (95% CI by account bootstrap)"]
+    lines = [f"windows {window}; metric {metric} (95% CI by account bootstrap)"]
     overlap = False
     for t in targets:
         old = "-" if cp_scores is None else _with_ci(cp_scores, t)

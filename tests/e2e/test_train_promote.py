@@ -61,6 +61,9 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     # each head's score with its bootstrap interval and the positives it rests on
     assert re.search(r"challenger v2 [\d.]+ \[[\d.]+, [\d.]+\] \| champion v1 [\d.]+ \[", said)
     assert "labelled positives)" in said
+    # each head's own window (churn's labels need 90 days, so its window ends earlier)
+    found = re.search(r"windows escalation_30d (\S+)\.\.(\S+), churn_90d (\S+)\.\.(\S+);", said)
+    assert found and found.group(4) < found.group(2), said
 
     assert main(["promote", str(world), "--params", str(good), "--force"]) == 1  # needs --reason
     assert main(["promote", str(world), "--params", str(good), "--reason", "x"]) == 1  # no --force
