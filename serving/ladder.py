@@ -302,6 +302,10 @@ def decide(
     new_i, rule, reason_key = prev_i, HOLD, "unchanged"
     below_since = state.below_since
     timeouts = state.timeouts
+    if previous is not None and now <= previous.since:
+        # evaluated again at the moment that set the level (a rerun of the day): nothing new
+        # to decide, and no cool-down clock started by the rerun alone
+        target = prev_i
     if target > prev_i:
         new_i, rule = target, target_rule
         reason_key = "escalated_by_rule" if rule != RISK else "escalated_by_risk"
@@ -348,7 +352,22 @@ def decide(
     if previous is None and not changed:
         rule = FIRST
     did = _uuid5(f"{signals.account_id}|{now.isoformat()}|{old_level}|{new_level}|{rule}")
-    if changed:
+    if changed and new_i < prev_i:
+        # a step down continues the episode: what was acknowledged or resolved stays so (no new
+        # due time, no timeout climbing straight back), and its timeouts stay spent
+        handled = state.acknowledged_at is not None or state.resolved_at is not None
+        new_state = LadderState(
+            account_id=signals.account_id,
+            level=new_level,
+            since=now,
+            due_at=None if handled else _level_due(level, now, params),
+            acknowledged_at=state.acknowledged_at,
+            resolved_at=state.resolved_at,
+            below_since=below_since,
+            timeouts=timeouts,
+            decision_id=did,
+        )
+    elif changed:  # up: a new flag, to be acknowledged anew
         new_state = LadderState(
             account_id=signals.account_id,
             level=new_level,
@@ -357,7 +376,7 @@ def decide(
             acknowledged_at=None,
             resolved_at=None,
             below_since=below_since,
-            timeouts=0 if new_i < prev_i or rule != TIMEOUT else timeouts,
+            timeouts=timeouts if rule == TIMEOUT else 0,
             decision_id=did,
         )
     else:

@@ -153,20 +153,22 @@ def plan_messages(
     ladder: LadderParams,
     notifications: NotificationParams,
 ) -> list[OutboxMessage]:
-    """The messages a decision produces: the new level's channels and owners when going up, the
-    old level's when going down (if `on_deescalation`); none when nothing changed."""
+    """The messages a decision produces: the new level's channels and owners when going up; when
+    going down (if `on_deescalation`) the old level's, who can stand down, and the new level's,
+    who own the account now; none when nothing changed. One message per channel and recipient."""
     if not decision.changed:
         return []
     if decision.direction == "down":
         if not notifications.on_deescalation or decision.old_level is None:
             return []
-        level = ladder.levels[decision.old_level]
+        levels = [ladder.levels[decision.old_level], ladder.levels[decision.new_level]]
     else:
-        level = ladder.levels[decision.new_level]
+        levels = [ladder.levels[decision.new_level]]
     language = signals.facts.language or notifications.default_language
     subject, body = render(decision, signals, ladder, language)
     out: list[OutboxMessage] = []
-    for channel in level.channels:
+    planned: set[str] = set()
+    for level, channel in ((lv, c) for lv in levels for c in lv.channels):
         cfg = notifications.channels.get(channel)
         if cfg is None:
             raise UserError(f"channel {channel!r} has no entry under notifications.channels")
@@ -186,6 +188,9 @@ def plan_messages(
             recipients = [cfg.team_urls.get(decision.team) or cfg.url or ""]
         for recipient in recipients:
             key = idempotency_key(decision.decision_id, channel, recipient)
+            if key in planned:  # both levels reach them on this channel: once
+                continue
+            planned.add(key)
             payload: dict[str, Any] = (
                 {"message_id": f"<{key}@escrisk>"}
                 if cfg.notifier == "smtp"

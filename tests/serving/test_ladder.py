@@ -310,6 +310,44 @@ def test_de_escalation_may_skip_levels_down_to_what_risk_still_holds(lp):
     assert d.due_at is None
 
 
+def test_a_step_down_keeps_the_episode_acknowledged_and_does_not_climb_back(lp):
+    """An acknowledged L2 cools down to L1: still acknowledged, nothing due, and days later no
+    timeout takes it back up (an audit saw every cooled-down account flap back the next day)."""
+    acked = NOW - dt.timedelta(days=9)
+    prev = state("L2", acknowledged_at=acked, below_since=NOW - dt.timedelta(days=8))
+    new, d = decide(signals(0.40, 0.0), prev, lp, NOW)
+    assert (d.old_level, d.new_level, d.rule) == ("L2", "L1", "cooldown")
+    assert new.acknowledged_at == acked and new.due_at is None and d.due_at is None
+    later, d = decide(signals(0.40, 0.0), new, lp, NOW + dt.timedelta(days=10))
+    assert (d.new_level, d.changed) == ("L1", False)
+    resolved = state("L3", resolved_at=acked, below_since=NOW - dt.timedelta(days=8))
+    new, d = decide(signals(0.40, 0.0), resolved, lp, NOW)
+    assert new.resolved_at == acked and new.due_at is None
+
+
+def test_an_unacknowledged_step_down_is_due_and_its_timeouts_stay_spent(lp):
+    """Still nobody acknowledged: the lower level's owners have a due time, but the episode's
+    timeouts (max_repeats) are used up, so it does not climb again by timeout."""
+    prev = state("L3", timeouts=2, below_since=NOW - dt.timedelta(days=8))
+    new, d = decide(signals(0.40, 0.0), prev, lp, NOW)
+    assert (d.new_level, new.timeouts) == ("L1", 2) and new.due_at is not None
+    _, d = decide(signals(0.40, 0.0), new, lp, new.due_at + dt.timedelta(hours=1))
+    assert (d.new_level, d.changed) == ("L1", False)
+
+
+def test_a_rerun_at_the_moment_that_set_the_level_decides_nothing_new(lp):
+    """A back-dated day run twice evaluates at the same midnight: the second run must not start
+    a cool-down the first did not (it ended a day early, and the runs disagreed with replay)."""
+    prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
+    first, d = decide(signals(0.0, 0.0), prev, lp, NOW)  # timeout: up to L2, risk is low
+    assert (d.new_level, d.rule, first.below_since) == ("L2", "timeout", None)
+    again, d = decide(signals(0.0, 0.0), first, lp, NOW)
+    assert again == first and not d.changed
+    acked = dataclasses.replace(again, acknowledged_at=NOW + dt.timedelta(hours=1))
+    later, d = decide(signals(0.0, 0.0), acked, lp, NOW + dt.timedelta(days=1))
+    assert later.below_since == NOW + dt.timedelta(days=1)  # the next day's run starts it
+
+
 def test_escalation_clears_acknowledgement_and_sets_a_new_due_time(lp):
     prev = state(
         "L1", acknowledged_at=NOW - dt.timedelta(hours=3), due_at=NOW - dt.timedelta(hours=5)

@@ -215,7 +215,7 @@ def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(pa
     assert plan_messages(d, signals(esc=0.0), lp, np_) == []
     state, _ = decide(signals(esc=0.6), None, lp, NOW)
     state = state.__class__(**{**state.__dict__, "below_since": NOW - dt.timedelta(days=30)})
-    _, down = decide(signals(esc=0.0), state, lp, NOW)
+    _, down = decide(signals(esc=0.0), state, lp, NOW + dt.timedelta(days=1))
     msgs = plan_messages(down, signals(esc=0.0), lp, np_)
     assert down.direction == "down" and msgs
     assert msgs[0].subject == "ACME-1: de-escalated to L0 (Watch)"
@@ -224,6 +224,23 @@ def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(pa
         plan_messages(down, signals(esc=0.0), lp, np_.model_copy(update={"on_deescalation": False}))
         == []
     )
+
+
+def test_a_step_down_also_reaches_the_new_levels_owners_once(params):
+    """L3 -> L1: the exec sponsors stand down, and the CSM, who owns it now, hears it too."""
+    lp, np_ = params.ladder, notif_params(params, 1, 2)
+    top = lp.levels["L3"].entry.escalation_risk + 0.01
+    low = lp.levels["L1"].entry.escalation_risk + 0.01
+    state, first = decide(signals(esc=top), None, lp, NOW)
+    assert first.new_level == "L3"
+    state = state.__class__(**{**state.__dict__, "below_since": NOW - dt.timedelta(days=30)})
+    _, down = decide(signals(esc=low), state, lp, NOW + dt.timedelta(days=1))
+    assert (down.old_level, down.new_level) == ("L3", "L1")
+    msgs = plan_messages(down, signals(esc=low), lp, np_)
+    emails = {m.recipient for m in msgs if m.channel == "email"}
+    assert {"exec-sponsors@example.com", "csm-team@example.com"} <= emails
+    keys = [m.idempotency_key for m in msgs]
+    assert len(keys) == len(set(keys))  # a channel both levels use: one message per recipient
 
 
 def test_check_config_names_missing_channel_and_recipient(params):
