@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import unicodedata
 
+from features.errors import UserError
 from serving.store import Store, open_for_writing
 
 
@@ -13,8 +15,13 @@ def add_by_option(parser: argparse.ArgumentParser) -> None:
 
 
 def who(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
+    """Who acted, as the audit trail records it: one line of at most 128 characters (a terminal
+    escape in a name would be printed raw by `escrisk audit`)."""
+    if args.by is not None:
+        name = " ".join(str(args.by).split())
+        if not name or any(unicodedata.category(c) == "Cc" for c in name) or len(name) > 128:
+            raise UserError(f"--by {args.by!r}: give a name of 1 to 128 printable characters")
+        return name
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -103,6 +103,8 @@ def test_ack_resolve_feedback_and_audit(db, capsys):
             "unknown outcome 'won'; one of: saved, churned",
         ),
         (["ack", "ACME-1", "--action", "dance", *PARAMS], "unknown playbook action(s) ['dance']"),
+        (["ack", "ACME-1", "--by", "x\x1b[31mred", *PARAMS], "give a name of 1 to 128 printable"),
+        (["ack", "ACME-1", "--by", "", *PARAMS], "give a name of 1 to 128 printable"),
     ],
 )
 def test_clear_errors_never_a_traceback(db, capsys, argv, message):
