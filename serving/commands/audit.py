@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--last", type=positive_int, metavar="N", help="only the N most recent events (N >= 1)"
     )
     parser.add_argument("--kpis", action="store_true", help="also print the escalation KPIs")
+    parser.add_argument(
+        "--messages",
+        choices=("all", "failed", "pending"),
+        help="also print the notification outbox: every message, those that failed for good "
+        "(retries spent), or those still to send",
+    )
     parser.set_defaults(run=run)
 
 
@@ -78,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(table)
     else:
         console.print("No audit records yet.")
+    if args.messages:
+        _print_messages(console, store, args.account_id, args.messages)
     if args.kpis:
         from serving.kpis import store_kpis
 
@@ -98,3 +106,38 @@ def run(args: argparse.Namespace) -> int:
         kt.add_row("flags confirmed by CSMs", fmt(k.confirmed_share, "{:.0%}"))
         console.print(kt)
     return 0
+
+
+STATUSES = {"failed": ("failed",), "pending": ("pending", "sending")}
+
+
+def _print_messages(console: Any, store: Any, account_id: str | None, which: str) -> None:
+    """The outbox: what was sent, what waits, what failed for good and why (messages that
+    failed are otherwise seen only as a count in the run that gave up on them)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = [
+        m
+        for m in store.rows("outbox")
+        if (account_id is None or m["account_id"] == account_id)
+        and (which == "all" or m["status"] in STATUSES[which])
+    ]
+    table = Table(title=f"Messages ({which})")
+    for col in (
+        "created (UTC)",
+        "account",
+        "channel",
+        "recipient",
+        "status",
+        "tries",
+        "last error",
+    ):
+        table.add_column(col, overflow="fold")
+    for m in sorted(rows, key=lambda m: (m["created_at"], m["id"])):
+        table.add_row(
+            f"{m['created_at']:%Y-%m-%d %H:%M}", escape(str(m["account_id"])), m["channel"],
+            escape(str(m["recipient"])), m["status"], str(m["attempts"]),
+            escape(str(m["last_error"] or "")),
+        )  # fmt: skip
+    console.print(table if rows else f"No messages ({which}).")

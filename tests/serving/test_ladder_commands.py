@@ -124,3 +124,27 @@ def test_feedback_needs_a_verdict(db, capsys):
 def params(params, classic_ladder):
     """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
     return classic_ladder(params)
+
+
+def test_audit_lists_messages_that_failed_for_good(db, capsys):
+    """A message whose retries are spent is otherwise only a count in the run that gave up."""
+    from serving.store import bulk_insert
+
+    base = {
+        "decision_id": "d1", "account_id": "ACME-1", "notifier": "smtp", "subject": "s",
+        "body": "b", "payload": {}, "created_at": NOW, "next_attempt_at": NOW,
+    }  # fmt: skip
+    rows = [
+        base | {"idempotency_key": "k1", "channel": "email", "recipient": "cs@example.com",
+                "status": "failed", "attempts": 5, "last_error": "ConnectionRefusedError"},
+        base | {"idempotency_key": "k2", "channel": "slack", "recipient": "http://hook",
+                "status": "sent", "attempts": 1, "last_error": None},
+    ]  # fmt: skip
+    with db.engine.begin() as conn:
+        bulk_insert(conn, db.t["outbox"], rows)
+    assert main(["audit", "--messages", "failed"]) == 0
+    out = capsys.readouterr().out
+    assert "cs@example.com" in out and "ConnectionRefusedError" in out and "http://hook" not in out
+    assert main(["audit", "ACME-1", "--messages", "all"]) == 0
+    out = capsys.readouterr().out
+    assert "cs@example.com" in out and "http://hook" in out
