@@ -685,6 +685,15 @@ class Store:
                     "nothing to acknowledge",
                     account=account_id,
                 )
+            if state.resolved_at is not None:  # closed already: nothing left to acknowledge
+                raise LadderConflict(
+                    "already_resolved",
+                    f"account {account_id!r}: the flag at {state.level} was already resolved at "
+                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC",
+                    account=account_id,
+                    level=state.level,
+                    at=f"{state.resolved_at:%Y-%m-%d %H:%M}",
+                )
             if state.acknowledged_at is not None:
                 raise LadderConflict(
                     "already_acknowledged",

@@ -153,6 +153,11 @@ def test_ack_resolve_feedback_and_actions_are_recorded(store, params):
     store.resolve("A-1", NOW + dt.timedelta(hours=5), "anna", "saved", "renewed")
     with pytest.raises(UserError, match="already resolved"):
         store.resolve("A-1", NOW + dt.timedelta(hours=6), "anna", "saved")
+    # resolved without an acknowledgement first: acknowledging afterwards is refused too
+    store.evaluate(signals("B-2", 0.4), params.ladder, NOW, "v1")
+    store.resolve("B-2", NOW + dt.timedelta(hours=1), "anna", "false_alarm")
+    with pytest.raises(UserError, match="already resolved"):
+        store.acknowledge("B-2", NOW + dt.timedelta(hours=2), "anna")
     kinds = [e["kind"] for e in store.trail("A-1")]
     assert kinds == [
         "level_changes",
