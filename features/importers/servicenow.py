@@ -19,6 +19,7 @@ from features.importers.common import (
     escalation_frame,
     finish_accounts,
     finish_tickets,
+    first_seen,
     priority_escalations,
     tabular,
 )
@@ -123,10 +124,12 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     accounts["name"] = accounts["account_id"]
     if inputs.get("companies"):
         accounts = _companies(accounts, inputs["companies"], ctx)
-    ctx.report.table("accounts", "companies of the incidents").read = len(accounts)
-    first_seen = tickets.groupby("account_id")["created_at"].min()
+    ctx.report.table(
+        "accounts", "companies" if inputs.get("companies") else "companies of the incidents"
+    ).read = len(accounts)
+    seen = first_seen(tickets, accounts, ctx, "servicenow core_company")
     as_of = tickets["created_at"].max() if len(tickets) else None
-    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     ctx.raise_if_violations()
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
 
@@ -193,7 +196,11 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
     )
     fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
     fields["region"] = ("region", "u_region", "country")
+    fields["created"] = ("sys_created_on",)
     comp = tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
     rep.read = 0
     comp = comp.drop(columns=[ROW]).drop_duplicates("name").rename(columns={"name": "account_id"})
-    return accounts.merge(comp, on="account_id", how="left")
+    # every company is an account, also one that never opened an incident (a calm customer)
+    out = accounts.merge(comp, on="account_id", how="outer")
+    out["name"] = out["name"].fillna(out["account_id"])
+    return out

@@ -387,3 +387,19 @@ def test_tier_and_language_names_of_an_export_map_to_the_contracts(tmp_path, par
     data["importers"]["tier_map"] = {"gold": "platinum"}  # not a contract tier: said at once
     own.write_text(yaml.safe_dump(data))
     assert main([*args, "--out", str(tmp_path / "out2"), "--params", str(own)]) == 1
+
+
+def test_servicenow_companies_without_incidents_are_accounts(tmp_path, params):
+    """A company that never opened an incident is a calm customer, not dropped in silence."""
+    companies = tmp_path / "core_company.csv"
+    companies.write_text(
+        "name,u_tier,u_arr,sys_created_on\n"
+        "Acme Logistics GmbH,enterprise,120000,2021-01-05 10:00:00\n"
+        "Idle Corp,business,9000,2020-01-02 09:00:00\n"
+    )
+    files = [f"companies={companies}", str(DATA / "servicenow" / "incident_audit.csv")]
+    assert run_import("servicenow", files, tmp_path / "out") == 0
+    a = load_history(str(tmp_path / "out"), params.contract, NOW).accounts.set_index("account_id")
+    assert "Idle Corp" in a.index and a.loc["Idle Corp", "tier"] == "business"
+    assert a.loc["Idle Corp", "contract_start"] == pd.Timestamp("2020-01-02", tz="UTC")
+    assert a.loc["Acme Logistics GmbH", "contract_start"] == pd.Timestamp("2021-01-05", tz="UTC")
