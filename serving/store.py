@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from features.errors import UserError
-from serving.ladder import Decision, LadderState, Signals, decide
+from serving.ladder import TIMEOUT, Decision, LadderState, Signals, decide
 from serving.params import LadderParams
 
 T = TypeVar("T")
@@ -760,9 +760,11 @@ class Store:
         def unit(conn: Connection) -> str:
             self._known_state(conn, account_id)
             t = self.t["level_changes"]
+            # the verdict is on what flagged the account (risk or a rule), not on a step the
+            # ladder took because nobody acknowledged in time
             last = conn.execute(
                 sa.select(t.c.decision_id)
-                .where(t.c.account_id == account_id, t.c.direction == "up")
+                .where(t.c.account_id == account_id, t.c.direction == "up", t.c.rule != TIMEOUT)
                 .order_by(t.c.at.desc(), t.c.id.desc())
                 .limit(1)
             ).scalar()

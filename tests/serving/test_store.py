@@ -831,3 +831,17 @@ def test_a_reader_on_postgresql_wants_the_daily_runs_tables():
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_feedback_is_on_the_flag_not_on_a_timeout_step(store, params):
+    """Nobody acknowledged, so the ladder stepped up by timeout: a CSM's verdict is still on the
+    risk (or rule) that flagged the account, which is what "flags confirmed" measures."""
+    lp = params.ladder
+    flag = store.evaluate(signals("A-1", 0.4), lp, NOW, "v1")
+    due = store.state("A-1").due_at
+    assert due is not None
+    step = store.evaluate(signals("A-1", 0.4), lp, due + dt.timedelta(minutes=1), "v1")
+    assert step.rule == "timeout" and step.direction == "up"
+    assert (
+        store.feedback("A-1", due + dt.timedelta(hours=1), "anna", agree=True) == flag.decision_id
+    )
