@@ -114,10 +114,27 @@ def require_keys(
 
 
 def scalar_extras(record: Mapping[str, Any], used: set[str], prefix: str) -> dict[str, Any]:
-    """Top-level scalar fields no mapping used, kept under a prefixed name so they cannot clash."""
+    """Top-level fields no mapping used, kept under a prefixed name so they cannot clash: scalars
+    as they are, a list of scalars (tags, a multi-select) as its values joined by "; "."""
     out = {}
     for k, v in record.items():
-        if k in used or isinstance(v, (dict, list)):
+        if k in used:
             continue
-        out[f"{prefix}{k}"] = v
+        kept = flat(v)
+        if kept is not NESTED:
+            out[f"{prefix}{k}"] = kept
     return out
+
+
+NESTED = object()
+
+
+def flat(value: Any) -> Any:
+    """A scalar as it is, a list of scalars joined by "; " (None when empty), else NESTED."""
+    if isinstance(value, dict):
+        return NESTED
+    if isinstance(value, list):
+        if any(isinstance(x, (dict, list)) for x in value):
+            return NESTED
+        return "; ".join(str(x) for x in value) or None
+    return value

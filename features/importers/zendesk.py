@@ -21,7 +21,7 @@ from features.importers.common import (
     finish_tickets,
     priority_escalations,
 )
-from features.importers.fields import first, get, require_keys, scalar_extras
+from features.importers.fields import NESTED, first, flat, get, require_keys, scalar_extras
 from features.importers.readers import iter_json_records
 
 ROLES = {
@@ -146,13 +146,12 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
                 continue
             tags = get(rec, "tags") or []
             extras = scalar_extras(rec, TICKET_USED, "zendesk_")
+            if flat(tags) is not NESTED:  # read for the escalation tag, and kept as they are
+                extras["zendesk_tags"] = flat(tags)
             for cf in get(rec, "custom_fields") or []:
-                if (
-                    isinstance(cf, dict)
-                    and "id" in cf
-                    and not isinstance(cf.get("value"), (dict, list))
-                ):
-                    extras[f"zendesk_custom_{cf['id']}"] = cf.get("value")
+                value = flat(cf.get("value")) if isinstance(cf, dict) and "id" in cf else NESTED
+                if value is not NESTED:  # a multi-select's options joined by "; "
+                    extras[f"zendesk_custom_{cf['id']}"] = value
             cols[ROW].append(row)
             cols["ticket_id"].append(_id(get(rec, "id")))
             cols["account_id"].append(_id(org))

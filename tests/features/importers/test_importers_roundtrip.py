@@ -403,3 +403,22 @@ def test_servicenow_companies_without_incidents_are_accounts(tmp_path, params):
     assert "Idle Corp" in a.index and a.loc["Idle Corp", "tier"] == "business"
     assert a.loc["Idle Corp", "contract_start"] == pd.Timestamp("2020-01-02", tz="UTC")
     assert a.loc["Acme Logistics GmbH", "contract_start"] == pd.Timestamp("2021-01-05", tz="UTC")
+
+
+def test_zendesk_keeps_tags_and_multi_select_fields_as_text(tmp_path, params):
+    """Lists of values were dropped: they are kept joined by "; " (a nested value still is not)."""
+    import json
+
+    data = json.loads((DATA / "zendesk" / "tickets.json").read_text())
+    first = data["tickets"][0]
+    first["tags"] = ["vip", "billing"]
+    first["custom_fields"] = [{"id": 777, "value": ["a", "b"]}, {"id": 778, "value": {"x": 1}}]
+    tickets = tmp_path / "tickets.json"
+    tickets.write_text(json.dumps(data))
+    assert (
+        run_import("zendesk", [f"tickets={tickets}", "organizations.json"], tmp_path / "out") == 0
+    )
+    t = load_history(str(tmp_path / "out"), params.contract, NOW).tickets.set_index("ticket_id")
+    key = str(first["id"])
+    assert t.loc[key, "zendesk_tags"] == "vip; billing"
+    assert t.loc[key, "zendesk_custom_777"] == "a; b" and "zendesk_custom_778" not in t.columns
