@@ -20,7 +20,7 @@ from features.importers.common import (
     priority_escalations,
     tabular,
 )
-from features.importers.fields import get, require_keys, scalar_extras
+from features.importers.fields import NESTED, flat, get, require_keys, scalar_extras
 from features.importers.readers import iter_json_records
 
 ROLES = {"accounts": ("account", "organization"), "issues": ("issue", "jira", "search")}
@@ -102,8 +102,10 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                     continue
                 if isinstance(v, dict) and ("value" in v or "name" in v):
                     v = v.get("value", v.get("name"))
-                if not isinstance(v, (dict, list)):
-                    out[f"jira_{k}"] = v
+                if isinstance(v, list):  # labels, a multi-select's options: their names
+                    v = [x.get("value", x.get("name")) if isinstance(x, dict) else x for x in v]
+                if flat(v) is not NESTED:
+                    out[f"jira_{k}"] = flat(v)
             out.update(
                 scalar_extras(rec, {"key", "id", "fields", "changelog", "expand", "self"}, "jira_")
             )

@@ -203,6 +203,7 @@ def test_jira_mapping(tmp_path, params):
     assert t.loc["HELP-2", "created_at"] == pd.Timestamp("2024-01-08 08:00", tz="UTC")
     assert list(h.escalations["ticket_id"]) == ["HELP-1"]
     assert set(h.accounts["name"]) == {"Acme Logistics GmbH", "Globex Retail"}
+    assert t.loc["HELP-1", "jira_labels"] == "sync"  # a list field, kept as its values
 
 
 def test_servicenow_one_ticket_per_incident_and_escalations(tmp_path, params, capsys):
