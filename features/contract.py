@@ -263,8 +263,8 @@ def _not_one_line(values: Any) -> np.ndarray:
 
 # Spellings of "no value" that exports use in number and time columns. Text columns treat only
 # empty strings as missing: "NA" is a region (North America), "None" could be a name.
-_NULL_TOKENS = ("", "na", "n/a", "nan", "nat", "null", "none")
-_NULL_TOKEN_SET = pa.array(_NULL_TOKENS)
+NULL_TOKENS = ("", "na", "n/a", "nan", "nat", "null", "none")
+_NULL_TOKEN_SET = pa.array(NULL_TOKENS)
 
 # A time of day followed by a zone designator: Z, +HH, +HHMM or +HH:MM.
 _ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"

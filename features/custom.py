@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.account import categorical
 from features.context import Columns, Context
-from features.contract import History
+from features.contract import NULL_TOKENS, History
 from features.errors import DataValidationError, Violation
 from features.params import FeatureParams
 from features.spec import FeatureInfo, category, number
@@ -118,11 +118,6 @@ def _not_numbers(
     ]
 
 
-# what the data contract reads as "no value" in a number column, e.g. "n/a" or "null" (in a
-# text column only an empty cell: "NA" may be North America)
-_NULL_WORDS = frozenset(("", "na", "n/a", "nan", "nat", "null", "none"))
-
-
 def _empty(v: object) -> bool:
     return (
         v is None
@@ -133,4 +128,6 @@ def _empty(v: object) -> bool:
 
 
 def _blank(v: object) -> bool:
-    return _empty(v) or (isinstance(v, str) and v.strip().lower() in _NULL_WORDS)
+    """No value in a number column, as the data contract reads one ("n/a", "null"); a text
+    column takes only an empty cell ("NA" may be North America)."""
+    return _empty(v) or (isinstance(v, str) and v.strip().lower() in NULL_TOKENS)

@@ -352,31 +352,23 @@ def decide(
     if previous is None and not changed:
         rule = FIRST
     did = _uuid5(f"{signals.account_id}|{now.isoformat()}|{old_level}|{new_level}|{rule}")
-    if changed and new_i < prev_i:
-        # a step down continues the episode: what was acknowledged or resolved stays so (no new
-        # due time, no timeout climbing straight back), and its timeouts stay spent
-        handled = state.acknowledged_at is not None or state.resolved_at is not None
+    if changed:
+        # up: a new flag, to be acknowledged anew. A step down continues the episode: what was
+        # acknowledged or resolved stays so (no new due time, no timeout climbing straight
+        # back), and its timeouts stay spent
+        down = new_i < prev_i
+        acked = state.acknowledged_at if down else None
+        resolved = state.resolved_at if down else None
+        handled = acked is not None or resolved is not None
         new_state = LadderState(
             account_id=signals.account_id,
             level=new_level,
             since=now,
             due_at=None if handled else _level_due(level, now, params),
-            acknowledged_at=state.acknowledged_at,
-            resolved_at=state.resolved_at,
+            acknowledged_at=acked,
+            resolved_at=resolved,
             below_since=below_since,
-            timeouts=timeouts,
-            decision_id=did,
-        )
-    elif changed:  # up: a new flag, to be acknowledged anew
-        new_state = LadderState(
-            account_id=signals.account_id,
-            level=new_level,
-            since=now,
-            due_at=_level_due(level, now, params),
-            acknowledged_at=None,
-            resolved_at=None,
-            below_since=below_since,
-            timeouts=timeouts if rule == TIMEOUT else 0,
+            timeouts=timeouts if down or rule == TIMEOUT else 0,
             decision_id=did,
         )
     else:

@@ -87,6 +87,14 @@ def next_action(ladder: LadderParams, level: str, language: str) -> str:
     return pick(ladder.actions[found.actions[0]], language)
 
 
+def titled(params: Mapping[str, Any], ladder: LadderParams, language: str) -> dict[str, Any]:
+    """A decision's stored reason values with the hard rule (`rule`) told by its title."""
+    out = dict(params)
+    if isinstance(out.get("rule"), str):
+        out["rule"] = rule_title(ladder, out["rule"], language)
+    return out
+
+
 def rule_title(ladder: LadderParams, name: str, language: str) -> str:
     """A hard rule for people: its configured title in `language`, else its name with spaces
     (a rule params.yaml no longer has keeps its name)."""

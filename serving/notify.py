@@ -22,7 +22,7 @@ import httpx
 
 from features.errors import UserError
 from serving.ladder import Decision, Signals, _uuid5
-from serving.ladder_text import pick, rule_title, text
+from serving.ladder_text import pick, text, titled
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
 from serving.store import OutboxMessage, Store
 
@@ -133,9 +133,7 @@ def format_time(t: dt.datetime, ladder: LadderParams) -> str:
 
 def _local(params: Mapping[str, Any], ladder: LadderParams, language: str) -> dict[str, Any]:
     """A decision's stored reason values as people read them: local times, rules' titles."""
-    out = dict(params)
-    if isinstance(out.get("rule"), str):
-        out["rule"] = rule_title(ladder, out["rule"], language)
+    out = titled(params, ladder, language)
     if isinstance(out.get("previous_due_at"), str):
         out["previous_due_at"] = format_time(
             dt.datetime.fromisoformat(out["previous_due_at"]), ladder

@@ -50,15 +50,14 @@ def source_gaps(
         if table not in KNOWN_AT or max_lag_days is None:
             continue
         column, after = KNOWN_AT[table]
-        newest = _newest(rows[column], as_of - after)
+        newest = _newest(rows[column], as_of - after)  # the newest row known by as_of
         if newest is None:
             out.append(f"{table}: no rows before {as_of.date()}")
             continue
-        newest += after
-        lag = (as_of - newest).days
+        lag = (as_of - (newest + after)).days
         if lag > max_lag_days:
             out.append(
-                f"{table}: the newest row is from {(newest - after).date()}, {lag} days before "
+                f"{table}: the newest row is from {newest.date()}, {lag} days before "
                 f"{as_of.date()} (daily.max_source_lag_days: {max_lag_days})"
             )
     return out

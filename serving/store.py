@@ -685,15 +685,7 @@ class Store:
                     "nothing to acknowledge",
                     account=account_id,
                 )
-            if state.resolved_at is not None:  # closed already: nothing left to acknowledge
-                raise LadderConflict(
-                    "already_resolved",
-                    f"account {account_id!r}: the flag at {state.level} was already resolved at "
-                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC",
-                    account=account_id,
-                    level=state.level,
-                    at=f"{state.resolved_at:%Y-%m-%d %H:%M}",
-                )
+            _refuse_if_resolved(state)  # closed already: nothing left to acknowledge
             if state.acknowledged_at is not None:
                 raise LadderConflict(
                     "already_acknowledged",
@@ -727,15 +719,7 @@ class Store:
                     f"account {account_id!r} has never been flagged; nothing to resolve",
                     account=account_id,
                 )
-            if state.resolved_at is not None:
-                raise LadderConflict(
-                    "already_resolved",
-                    f"account {account_id!r}: the flag at {state.level} was already resolved at "
-                    f"{state.resolved_at:%Y-%m-%d %H:%M} UTC",
-                    account=account_id,
-                    level=state.level,
-                    at=f"{state.resolved_at:%Y-%m-%d %H:%M}",
-                )
+            _refuse_if_resolved(state)
             new = _replace(state, resolved_at=now)
             self._write_state(conn, new, version, now)
             conn.execute(
@@ -1009,6 +993,20 @@ class StoreUnavailable(Exception):
     """The database cannot be reached, or (for a reader) holds no store yet: the service answers
     503 with this message instead of a 500, and a reader never creates an empty database. Not a
     UserError: handlers that turn those into 4xx answers must not catch it."""
+
+
+def _refuse_if_resolved(state: LadderState) -> None:
+    """A flag closed with an outcome takes no acknowledgement or second resolution."""
+    if state.resolved_at is not None:
+        at = f"{state.resolved_at:%Y-%m-%d %H:%M}"
+        raise LadderConflict(
+            "already_resolved",
+            f"account {state.account_id!r}: the flag at {state.level} was already resolved at "
+            f"{at} UTC",
+            account=state.account_id,
+            level=state.level,
+            at=at,
+        )
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -298,9 +298,8 @@ class UiApp:
         """No database yet, or one that went away: a 503 page saying so, not a 500."""
         detail = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
         message = text("store_unavailable", self._lang(request), detail=detail)
-        # the list itself may be what failed: offer the same page again, not only the list
-        here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-        retry = here if request.method == "GET" else None
+        # the list itself may be what failed: offer the same page again (`here`), not only the list
+        retry = request.method == "GET"
         return self.render(request, "error.html", status=503, message=message, retry=retry)
 
     # --- login ---------------------------------------------------------------------------------
@@ -688,9 +687,7 @@ class UiApp:
         return out
 
     def _level_reason(self, e: dict[str, Any], lang: str) -> str:
-        params = dict(e.get("reason_params") or {})
-        if isinstance(params.get("rule"), str):
-            params["rule"] = ladder_text.rule_title(self.params.ladder, params["rule"], lang)
+        params = ladder_text.titled(e.get("reason_params") or {}, self.params.ladder, lang)
         try:
             return ladder_text.text(e["reason_key"], lang, **params)
         except (KeyError, IndexError, ValueError):

@@ -104,8 +104,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                     v = v.get("value", v.get("name"))
                 if isinstance(v, list):  # labels, a multi-select's options: their names
                     v = [x.get("value", x.get("name")) if isinstance(x, dict) else x for x in v]
-                if flat(v) is not NESTED:
-                    out[f"jira_{k}"] = flat(v)
+                kept = flat(v)
+                if kept is not NESTED:
+                    out[f"jira_{k}"] = kept
             out.update(
                 scalar_extras(rec, {"key", "id", "fields", "changelog", "expand", "self"}, "jira_")
             )

@@ -146,8 +146,9 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
                 continue
             tags = get(rec, "tags") or []
             extras = scalar_extras(rec, TICKET_USED, "zendesk_")
-            if flat(tags) is not NESTED:  # read for the escalation tag, and kept as they are
-                extras["zendesk_tags"] = flat(tags)
+            kept = flat(tags)
+            if kept is not NESTED:  # read for the escalation tag, and kept as they are
+                extras["zendesk_tags"] = kept
             for cf in get(rec, "custom_fields") or []:
                 value = flat(cf.get("value")) if isinstance(cf, dict) and "id" in cf else NESTED
                 if value is not NESTED:  # a multi-select's options joined by "; "

@@ -78,73 +78,53 @@ def run(args: argparse.Namespace) -> int:
     history, violations = check(raw, params.contract, utc_now())
     # the custom fields params.yaml declares: what the feature build would refuse, said here
     violations += custom_violations(history.accounts, params.features)
-    msg = _Templates(args.lang)
+    lang = args.lang
     if violations:
         print(DataValidationError(violations, source).report(limit=None))
-        print(msg["rows_note"])
+        print(say("rows_note", lang))
         return 1
     assert isinstance(history, History)
     total = sum(len(df) for n in TABLES if (df := history.table(n)) is not None)
-    print(msg["ok"].format(source=source, n=figure(total, ",", args.lang)))
-    print(summary(history, msg))
+    print(say("ok", lang, source=source, n=figure(total, ",", lang)))
+    print(summary(history, lang))
     for table, column in absent_columns(raw):
         effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
-        print(msg["absent_column"].format(table=table, column=column, effect=effect))
+        print(say("absent_column", lang, table=table, column=column, effect=effect))
     return 0
 
 
-class _Templates(dict):
-    """A language's messages whose numbers format as that language writes them (1.234 in German)."""
-
-    def __init__(self, language: str) -> None:
-        super().__init__({k: _Template(v, language) for k, v in MESSAGES[language].items()})
-        self.language = language
-
-    def count(self, n: int) -> str:
-        return figure(n, ",", self.language)
+def say(key: str, language: str, **values: Any) -> str:
+    """A message in `language`, its numbers as that language writes them (1.234 in German)."""
+    return MESSAGES[language][key].format(**{k: localized(v, language) for k, v in values.items()})
 
 
-class _Template(str):
-    language: str
-
-    def __new__(cls, text: str, language: str) -> _Template:
-        out = super().__new__(cls, text)
-        out.language = language
-        return out
-
-    def format(self, *args: Any, **values: Any) -> str:
-        return str.format(
-            self, *args, **{k: localized(v, self.language) for k, v in values.items()}
-        )
-
-
-def summary(history, msg: _Templates) -> str:  # type: ignore[no-untyped-def]
+def summary(history, lang: str) -> str:  # type: ignore[no-untyped-def]
     """Rows per table, absent tables and what they disable, headline counts and the time span."""
     from features.contract import ABSENT_EFFECTS, TABLES
 
+    def count(n: int) -> str:
+        return figure(n, ",", lang)
+
+    unknown = say("unknown", lang)
     lines = []
     for name in TABLES:
         df = history.table(name)
         if df is None:
-            lines.append(msg["absent"].format(table=name, effect=ABSENT_EFFECTS[name]))
+            lines.append(say("absent", lang, table=name, effect=ABSENT_EFFECTS[name]))
         else:
-            lines.append(msg["rows"].format(table=name, rows=len(df)))
-    lines.append(msg["accounts"].format(n=history.accounts["account_id"].nunique()))
-    lines.append(msg["tickets"].format(n=len(history.tickets)))
+            lines.append(say("rows", lang, table=name, rows=len(df)))
+    lines.append(say("accounts", lang, n=history.accounts["account_id"].nunique()))
+    lines.append(say("tickets", lang, n=len(history.tickets)))
     esc, churn = history.escalations, history.churn
+    lines.append(say("escalations", lang, n=unknown if esc is None else count(len(esc))))
     lines.append(
-        msg["escalations"].format(n=msg["unknown"] if esc is None else msg.count(len(esc)))
+        say("churned", lang, n=unknown if churn is None else count(churn["account_id"].nunique()))
     )
-    lines.append(
-        msg["churned"].format(
-            n=msg["unknown"] if churn is None else msg.count(churn["account_id"].nunique())
-        )
-    )
-    lines.append(_span(history, msg))
+    lines.append(_span(history, lang))
     return "\n".join(lines)
 
 
-def _span(history, msg: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+def _span(history, lang: str) -> str:  # type: ignore[no-untyped-def]
     """From the earliest to the latest event time in any table."""
     from features.contract import TABLES
 
@@ -158,8 +138,8 @@ def _span(history, msg: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
                 times += [df[col.name].min(), df[col.name].max()]
     times = [t for t in times if not pd.isna(t)]
     if not times:
-        return msg["span_empty"]
+        return say("span_empty", lang)
     start, end = min(times), max(times)
-    return msg["span"].format(
-        start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}", days=(end - start).days + 1
+    return say(
+        "span", lang, start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}", days=(end - start).days + 1
     )

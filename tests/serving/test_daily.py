@@ -193,15 +193,27 @@ def test_days_older_than_keep_days_go_and_the_audit_trail_stays(
 def test_an_output_folder_that_cannot_be_written_stops_the_run_before_anything_is_stored(
     champion, history, params, tmp_path
 ):
-    from features.errors import UserError
-
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
+    refused_and_nothing_stored(
+        params,
+        champion,
+        history,
+        tmp_path,
+        blocker / "reports",
+        "nothing was scored, stored or sent",
+    )
+
+
+def refused_and_nothing_stored(params, champion, history, tmp_path, out, match) -> None:
+    """A run of DAY2 into a new database that stops with `match`, having stored nothing."""
+    from features.errors import UserError
+
     db = f"sqlite:///{tmp_path / 'escrisk.db'}"
-    with pytest.raises(UserError, match="nothing was scored, stored or sent"):
+    with pytest.raises(UserError, match=match):
         run_daily(
             "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
-            as_of=DAY2, out=blocker / "reports", champion=champion, history=history,
+            as_of=DAY2, out=out, champion=champion, history=history,
         )  # fmt: skip
     store = Store(db)
     assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
@@ -211,7 +223,6 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     champion, history, params, tmp_path
 ):
     """A misspelled feature in a hard rule would silently never fire."""
-    from features.errors import UserError
     from serving.params import Condition
 
     rules = list(params.ladder.rules)
@@ -220,16 +231,10 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     p = params.model_copy(
         update={"ladder": params.ladder.model_copy(update={"rules": tuple(rules)})}
     )
-    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
-    with pytest.raises(
-        UserError, match=r"rules\[2\] \(many_open_p1\)\.when\[0\]\.feature: unknown"
-    ):
-        run_daily(
-            "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
-            as_of=DAY2, out=tmp_path / "reports", champion=champion, history=history,
-        )  # fmt: skip
-    store = Store(db)
-    assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
+    refused_and_nothing_stored(
+        p, champion, history, tmp_path, tmp_path / "reports",
+        r"rules\[2\] \(many_open_p1\)\.when\[0\]\.feature: unknown",
+    )  # fmt: skip
 
 
 def test_a_report_that_cannot_be_written_says_what_is_already_done(
