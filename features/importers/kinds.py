@@ -38,6 +38,7 @@ def run_import(
         kind=kind, params=params, contract=contract, report=ImportReport(kind), on_bytes=on_bytes
     )
     tables = module.run(assigned, ctx)
+    ctx.raise_if_violations()  # every kind: also what its last step found (e.g. account dates)
     for name, df in tables.items():
         if df is not None:
             ctx.report.table(name).written = len(df)

@@ -268,3 +268,18 @@ def test_a_csv_in_another_code_page_is_named_and_read_with_the_setting(tmp_path,
 
     tickets = pd.read_parquet(tmp_path / "o2" / "tickets.parquet")
     assert "Sync – Störung" in set(tickets["subject"])
+
+
+def test_an_unreadable_account_date_is_named_not_filled_in(tmp_path, capsys):
+    """Salesforce read its accounts last and never reported their date violations: 'not a date'
+    became an empty contract start, then silently the first ticket's day."""
+    sf = DATA.parent / "importers" / "salesforce"
+    rows = (sf / "Account.csv").read_text().splitlines()
+    rows[1] = rows[1].replace('"2022-03-01"', '"not a date"', 1)
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text("\n".join(rows) + "\n")
+    args = ["import", "salesforce", f"accounts={accounts}", f"cases={sf / 'Case.csv'}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "accounts / contract_start / row 1 / date_format: cannot read 'not a date'" in err
+    assert not (tmp_path / "o").exists()
