@@ -24,6 +24,9 @@ OPEN_PATHS = frozenset(
     {"/", "/healthz", "/livez", "/readyz", "/metrics", "/docs.json", "/schema.json"}
 )
 OPEN_PREFIXES = ("/static_content/", "/assets/")
+# headers whose value decides what is done with the request: sent twice, proxies and frameworks
+# disagree on which one counts (this guard would read the last, Starlette the first)
+SINGLE_HEADERS = frozenset({"authorization", "content-type", "content-length", "content-encoding"})
 # apps that authenticate their requests themselves: the CSM page (session cookie, serving/ui.py)
 SELF_AUTHENTICATED_PREFIXES = ("/ui/",)
 
@@ -45,7 +48,8 @@ def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
 
 
 def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+    """Open paths, with or without a trailing slash (`/healthz/` is a health check too)."""
+    return (path.rstrip("/") or "/") in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def is_self_authenticated(path: str) -> bool:
@@ -96,6 +100,17 @@ class Guard:
             if path == "/docs.json" and self.openapi is not None:
                 send = _json_rewritten(send, self.openapi)
             await self.app(scope, receive, _json_not_found(send))
+            return
+        names = [k.decode("latin-1").lower() for k, _ in scope["headers"]]
+        twice = sorted({n for n in names if n in SINGLE_HEADERS and names.count(n) > 1})
+        if twice:  # which of two Authorization headers counts? Neither: ask for one
+            await _answer(
+                send,
+                400,
+                f"header {twice[0]!r} sent more than once",
+                ["header", twice[0]],
+                "header",
+            )
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if not token_ok(headers.get("authorization"), self.tokens):
@@ -165,14 +180,36 @@ class Guard:
                     return
                 if not message.get("more_body", False):
                     break
-            replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+            body = b"".join(chunks).removeprefix(BOM)
+            replay = [{"type": "http.request", "body": body, "more_body": False}]
 
             async def replay_receive() -> Message:
                 return replay.pop() if replay else await receive()
 
             await self.app(scope, replay_receive, _answers(send))
             return
-        await self.app(scope, receive, _answers(send))
+        await self.app(scope, _without_bom(receive), _answers(send))
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _without_bom(receive: Receive) -> Receive:
+    """The body without a leading UTF-8 byte-order mark, which Windows tools write before JSON
+    and RFC 8259 lets a parser ignore (BentoML's parser calls it invalid JSON)."""
+    first = True
+
+    async def wrapped() -> Message:
+        nonlocal first
+        message = await receive()
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        if first and body:
+            first = False
+            if body.startswith(BOM):
+                message = {**message, "body": body[len(BOM) :]}
+        return message
+
+    return wrapped
 
 
 def _answers(send: Send) -> Send:

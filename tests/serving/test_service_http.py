@@ -67,6 +67,30 @@ def test_scoring_endpoints_need_a_token(client, headers, path):
     assert r.json()["detail"][0]["loc"] == ["header", "authorization"]
 
 
+def test_health_checks_answer_with_a_trailing_slash_and_no_token(client):
+    for path in ("/healthz/", "/readyz/"):
+        r = client.get(path, follow_redirects=True)
+        assert r.status_code == 200, (path, r.status_code, r.text)
+
+
+def test_a_header_that_decides_the_request_sent_twice_is_400_naming_it(client, auth):
+    headers = [("Authorization", "Bearer wrong"), *auth.items()]
+    r = client.post("/account", json={"account_id": "nobody"}, headers=headers)
+    assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["header", "authorization"]
+    headers = [*auth.items(), ("Content-Type", "application/json"), ("Content-Type", "text/plain")]
+    r = client.post("/account", content=b'{"account_id": "nobody"}', headers=headers)
+    assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["header", "content-type"]
+
+
+def test_a_body_with_a_byte_order_mark_is_read_as_json(client, auth, body_for):
+    body = b"\xef\xbb\xbf" + json.dumps(body_for(["ACC-001"])).encode()
+    headers = {**auth, "Content-Type": "application/json"}
+    r = client.post("/score", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    r = client.post("/score", content=iter([body[:2], body[2:]]), headers=headers)  # chunked
+    assert r.status_code == 200, r.text
+
+
 def test_token_from_file_is_accepted(client):
     r = client.post(
         "/account",
