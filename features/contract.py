@@ -96,6 +96,8 @@ TICKETS = Table(
         Column("csat", "int", nullable=True, min=1, max=5),
         Column("sla_first_response_hours", "float", nullable=True, min=1e-9),
         Column("sla_resolution_hours", "float", nullable=True, min=1e-9),
+        # the ticket's own language, where a helpdesk detects it (missing: the account's)
+        Column("language", "str", nullable=True, allowed="languages", optional=True),
     ),
     order=(("first_response_at", "created_at"), ("resolved_at", "created_at")),
 )
@@ -208,6 +210,7 @@ ABSENT_EFFECTS: dict[str, str] = {
 ABSENT_COLUMN_EFFECTS: dict[tuple[str, str], str] = {
     ("accounts", "term_months"): "every contract is taken as a 12-month term for days_to_renewal",
     ("accounts", "notice_at"): "notices given to the CSM are unknown; only notice tickets count",
+    ("tickets", "language"): "each ticket's text is read in its account's language",
 }
 
 

@@ -67,7 +67,7 @@ def compute(ctx: Context) -> Columns:
             continue
         raw = acc[info.name]
         if info.dtype == "category":
-            text = raw.astype(object).map(lambda v: None if _empty(v) else str(v).strip())
+            text = raw.astype(object).map(_level_text)
             out[info.name] = categorical(text, info.levels or ())[code]
             continue
         num, wrong = _numbers(raw)
@@ -116,6 +116,16 @@ def _not_numbers(
         )  # fmt: skip
         for aid, v, row in found
     ]
+
+
+def _level_text(v: object) -> str | None:
+    """A category's value as text: a code read as a float from Parquet or a database column with
+    NULLs (1.0) is the level "1", as the same code in a CSV file or a request."""
+    if _empty(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 def _empty(v: object) -> bool:

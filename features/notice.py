@@ -58,8 +58,36 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     ]
 
 
+_EDGE = r"[^\p{L}\p{N}_]"  # not part of a word
+_SPACE = r"[\s\x{00A0}\x{2007}\x{202F}]+"  # any run of spaces, no-break spaces included
+_DASH = r"[-\x{2010}-\x{2015}\x{2212}]"  # hyphen, non-breaking hyphen, dashes, minus
+# German spelled without its letters (a keyboard without umlauts, capitals without ß)
+_GERMAN = {"ä": "(?:ä|ae)", "ö": "(?:ö|oe)", "ü": "(?:ü|ue)", "ß": "(?:ß|ss)"}
+
+
+def phrase_pattern(phrase: str) -> str:
+    """An RE2 pattern for one phrase: whole words ("not renew" is not in "cannot renew"), a `*`
+    at either end letting the word go on ("*kündigung*" is in "Vertragskündigungen"), any
+    spacing and dash, and ä/ö/ü/ß also as ae/oe/ue/ss."""
+    text = composed(phrase.strip().lower())
+    open_start, open_end = text.startswith("*"), text.endswith("*")
+    body: list[str] = []
+    for ch in text.strip("*").strip():
+        if ch.isspace():
+            if body and body[-1] != _SPACE:
+                body.append(_SPACE)
+        elif ch in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212":
+            body.append(_DASH)
+        else:
+            body.append(_GERMAN.get(ch) or re.escape(ch))
+    start = "" if open_start else f"(?:^|{_EDGE})"
+    end = "" if open_end else f"(?:$|{_EDGE})"
+    return start + "".join(body) + end
+
+
 def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]) -> np.ndarray:
-    """Per ticket: does its subject or body contain a notice phrase (case-insensitive)?
+    """Per ticket: does its subject or body contain a notice phrase (case-insensitive,
+    `phrase_pattern`)?
 
     Matched with Arrow's vectorised RE2 kernel, subjects and bodies in one call: a Python loop over
     every ticket's text would cost seconds per million tickets on the batch path.
@@ -69,7 +97,7 @@ def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]
         return np.zeros(n, dtype=bool)
     # composed form on both sides: "Kündigung" typed as u + combining diaeresis (as macOS and
     # some exports write it) is the same word
-    pattern = "|".join(re.escape(composed(p)) for p in phrases)
+    pattern = "|".join(f"(?:{phrase_pattern(p)})" for p in phrases)
     texts = [composed(t) for t in np.concatenate([subject, body]).tolist()]
     text = pa.array(texts, type=pa.large_string(), from_pandas=True)
     hit = pc.match_substring_regex(text, pattern=pattern, ignore_case=True)
@@ -118,7 +146,7 @@ def notice_flags(
 def notice_test(phrases: tuple[str, ...]) -> str:
     """The name the flags of this phrase list are cached under (the same in every process)."""
     digest = hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()[:16]
-    return f"notice-nfc-{digest}"  # "nfc": matched on composed text (earlier flags are redone)
+    return f"notice-words-{digest}"  # "words": matched as whole words (earlier flags are redone)
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

@@ -133,13 +133,21 @@ class EscalationFeatureParams(StrictModel):
 class NoticeFeatureParams(StrictModel):
     window_days: int = Field(ge=1)
     phrases: tuple[str, ...] = Field(
-        description="case-insensitive phrases that mark a ticket as notice of cancellation"
+        description=(
+            "case-insensitive phrases that mark a ticket as notice of cancellation, matched as "
+            "whole words; a * at the start or end lets the word go on ('*kündigung*')"
+        )
     )
 
     @model_validator(mode="after")
     def _phrases_not_blank(self) -> NoticeFeatureParams:
-        if any(not p.strip() for p in self.phrases):
-            raise ValueError("phrases must not be blank (a blank phrase matches every ticket)")
+        for p in self.phrases:
+            if not p.strip("* \t\n"):
+                raise ValueError(f"phrase {p!r} is blank (a blank phrase matches every ticket)")
+            if "*" in p.strip().strip("*"):
+                raise ValueError(
+                    f"phrase {p!r}: a * may only stand at the start or the end of a phrase"
+                )
         return self
 
 

@@ -98,26 +98,52 @@ def _gersent_lexicon() -> dict[str, float]:
     return {w: sum(v) / len(v) for w, v in sums.items()}
 
 
+# German typed without its letters ("enttaeuscht", "GROSSARTIG"): tried when the word is unknown
+_GERMAN_SPELLINGS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
+NEGATION_REACH = 3  # words a negation reaches: "nicht gut" forwards, "funktioniert nicht" back
+
+
 class GermanLexiconScorer:
-    """German: SentiWS word weights (via gersent) with negation, boosters and "aber"."""
+    """German: SentiWS word weights (via gersent) with negation, boosters and "aber".
+
+    A negation flips the sentiment words within three words after it ("nicht gut"); one with no
+    sentiment word after it flips the nearest one before it, as German puts "nicht" after the verb
+    ("funktioniert seit gestern nicht")."""
 
     def __init__(self) -> None:
         self.lexicon = {**_gersent_lexicon(), **GERMAN_SUPPLEMENT}
+        words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
+        self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
+
+    def _word(self, token: str) -> str:
+        """The token as the lexicons spell it: as is, else with ae/oe/ue/ss read as ä/ö/ü/ß."""
+        known = self._known.get(token)
+        if known is None:
+            known = next((f for f in _spellings(token) if f in self._known), token)
+            if len(self._known) < 2_000_000:  # unknown words too: each is spelled out once
+                self._known[token] = known
+        return known
 
     def score(self, text: str, language: str = "de") -> float:
-        tokens = _WORD.findall(text.lower())
-        weights = []
+        tokens = [self._word(t) for t in _WORD.findall(text.lower())]
+        weights = [0.0 if t in GERMAN_NEGATIONS else self.lexicon.get(t, 0.0) for t in tokens]
+        flipped = [False] * len(tokens)
         for i, tok in enumerate(tokens):
-            w = self.lexicon.get(tok)
-            if w is None or tok in GERMAN_NEGATIONS:
-                weights.append(0.0)
+            if tok not in GERMAN_NEGATIONS:
                 continue
-            before = tokens[max(0, i - 3) : i]
-            if before and before[-1] in GERMAN_BOOSTERS:
-                w *= 1 + GERMAN_BOOSTERS[before[-1]]
-            if any(b in GERMAN_NEGATIONS for b in before):
-                w *= NEGATION_SCALAR
-            weights.append(w)
+            after = [
+                j for j in range(i + 1, min(len(tokens), i + 1 + NEGATION_REACH)) if weights[j]
+            ]
+            before = [j for j in range(max(0, i - NEGATION_REACH), i) if weights[j]]
+            for j in after or before[-1:]:
+                flipped[j] = True
+        for i in range(len(tokens)):
+            if not weights[i]:
+                continue
+            if i and tokens[i - 1] in GERMAN_BOOSTERS:
+                weights[i] *= 1 + GERMAN_BOOSTERS[tokens[i - 1]]
+            if flipped[i]:
+                weights[i] *= NEGATION_SCALAR
         if "aber" in tokens:
             k = tokens.index("aber")
             weights = [w * (BUT_BEFORE if i < k else BUT_AFTER) for i, w in enumerate(weights)]
@@ -125,8 +151,37 @@ class GermanLexiconScorer:
         return total / math.sqrt(total * total + NORMALISER) if total else 0.0
 
 
+def _spellings(token: str) -> list[str]:
+    """`token` with every combination of ae/oe/ue/ss read as ä/ö/ü/ß (all of one kind at once)."""
+    out = [token]
+    for plain, letter in _GERMAN_SPELLINGS:
+        if plain in token:
+            out += [t.replace(plain, letter) for t in out]
+    return out[1:]
+
+
 VADER_ALPHA = 15.0  # VADER's normalisation constant: compound = s / sqrt(s^2 + alpha)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# VADER's time grows with the square of a sentence's words (it lower-cases the whole sentence for
+# every sentiment word): a pasted log of 100,000 characters without a full stop took 18 s. Longer
+# "sentences" are scored in pieces of this many words.
+SENTENCE_WORDS = 60
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences, none longer than SENTENCE_WORDS words."""
+    out = []
+    for s in _SENTENCE.split(text):
+        if not s.strip():
+            continue
+        if len(s) <= 6 * SENTENCE_WORDS:  # the common case: too short to need counting
+            out.append(s)
+            continue
+        words = s.split()
+        out += [
+            " ".join(words[i : i + SENTENCE_WORDS]) for i in range(0, len(words), SENTENCE_WORDS)
+        ]
+    return out
 
 
 class LexiconScorer:
@@ -142,7 +197,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v2-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v3-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
@@ -163,7 +218,7 @@ class LexiconScorer:
 
     def score(self, text: str, language: str) -> float:
         language = "de" if language == "de" else "en"
-        total = sum(self._sentence_valence(s, language) for s in _SENTENCE.split(text) if s.strip())
+        total = sum(self._sentence_valence(s, language) for s in sentences(text))
         alpha = NORMALISER if language == "de" else VADER_ALPHA
         return total / math.sqrt(total * total + alpha) if total else 0.0
 

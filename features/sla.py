@@ -122,14 +122,15 @@ def compute(ctx: Context) -> Columns:
             for w in p.sla.by_priority_windows:
                 n = br_prio.sum(level, ctx.ago(w), end)
                 out[f"sla_{kind}_breaches_{level.lower()}_{w}d"] = n.astype(np.float64)
-        # at risk at D: risk_start <= D <= min(deadline, done); counted as starts minus ends
+        # at risk at D: more than the share of the target used before D and not yet met or
+        # breached, risk_start < D <= min(deadline, done); counted as starts minus ends, both
+        # strictly before D (a start at D+0.5 s, floored to D's second, is not known at D)
         risk_start = np.where(known, deadline - margin, NAT)
         risk_end = np.where(breached, deadline, done)
         valid = known & (risk_start <= risk_end)
         starts = Timeline.build(snaps, code, risk_start, keep=valid)
         ends = Timeline.build(snaps, code, risk_end, keep=valid)
-        # starts at or before D (D is a whole second); ends strictly before D leave the set
-        out[f"sla_{kind}_at_risk"] = starts.count(None, snaps.before(-1)) - ends.count(None, end)
+        out[f"sla_{kind}_at_risk"] = starts.count(None, end) - ends.count(None, end)
         # open and breached at D: deadline < D <= done (or never done)
         closed = on_done.sum("closed", None, end).astype(np.float64)
         out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed

@@ -44,7 +44,7 @@ def ticket_languages(
     t = history.tickets
     codes, ids = account_codes if account_codes is not None else _factorize(t["account_id"])
     language = np.array(_account_languages(history, ids), object)[codes]
-    if "language" in t.columns:
+    if "language" in t.columns and t["language"].notna().any():
         own = t["language"].tolist()
         language = np.array(
             [str(o) if not _blank(o) else d for o, d in zip(own, language, strict=True)], object

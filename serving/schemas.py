@@ -65,8 +65,21 @@ def _iso_text(kind: str, example: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+def _utc_day(value: Any) -> Any:
+    """A date sent with a time and an offset is the UTC day it falls on, as the data contract
+    reads a file's dates ("2024-03-30T00:00:00+02:00" is 2024-03-29; pydantic would drop the
+    offset and say 2024-03-30, and refuse any time but midnight)."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            t = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            return value  # pydantic names what is wrong with it
+        return (t if t.tzinfo is None else t.astimezone(dt.UTC)).date()
+    return value
+
+
 Time = Annotated[dt.datetime, Strict(False), _iso_text("datetime", "2025-06-01T09:30:00Z")]
-Day = Annotated[dt.date, Strict(False), _iso_text("date", "2025-06-01")]
+Day = Annotated[dt.date, Strict(False), BeforeValidator(_utc_day), _iso_text("date", "2025-06-01")]
 
 
 class ApiModel(BaseModel):
@@ -135,6 +148,7 @@ class Ticket(TypedDict):
     csat: NotRequired[Annotated[int, Field(ge=1, le=5)] | None]
     sla_first_response_hours: NotRequired[Hours | None]
     sla_resolution_hours: NotRequired[Hours | None]
+    language: NotRequired[Id | None]
 
 
 @with_config(ROW_CONFIG)

@@ -144,6 +144,34 @@ def test_open_ticket_counts_as_breached_from_its_age(params):
     assert later["sla_resolution_at_risk"] == 0
 
 
+@pytest.mark.parametrize(
+    ("created", "at_risk"), [("09:35:59.5", 1), ("09:36:00", 0), ("09:36:00.5", 0)]
+)
+def test_at_risk_means_more_than_the_share_used_before_as_of(params, created, at_risk):
+    """48 h to resolution, at risk past 80% (38.4 h): from 2024-02-03T00:00Z for a ticket created
+    at 09:36 on the 1st; half a second later is not known at midnight (it was, floored to D's
+    second, and the truncated history then disagreed with the full one)."""
+    raw = _raw([{"created_at": f"2024-02-01T{created}Z", "resolved_at": "2024-02-05T00:00:00Z",
+                 "status": "solved"}])  # fmt: skip
+    assert _row(params, raw, "2024-02-03")["sla_resolution_at_risk"] == at_risk
+
+
+@pytest.mark.parametrize("code", ["2", 2, 2.0, np.float64(2.0), np.int64(2)])
+def test_a_category_coded_as_a_number_is_its_level_from_any_source(params, code):
+    """Parquet or a database gives a code column with NULLs as floats (2.0): still level "2"."""
+    from features.params import FeatureParams
+
+    fp = FeatureParams.model_validate(
+        {**params.features.model_dump(),
+         "custom_fields": {"plan_code": {"kind": "category", "levels": ["1", "2", "3"]}}}
+    )  # fmt: skip
+    history = validated(_raw([{"created_at": "2024-02-01T00:00:00Z"}]), params.contract, NOW)
+    codes = pd.Series([code], dtype=object if isinstance(code, str) else None)
+    history = replace(history, accounts=history.accounts.assign(plan_code=codes.to_numpy()))
+    fs = build_features(history, [pd.Timestamp("2024-03-01", tz="UTC")], fp)
+    assert fs.frame["plan_code"].iloc[0] == "2"
+
+
 def test_custom_fields_become_features(params):
     from features.params import FeatureParams
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from features.build import as_of_grid, build_features, full_spec
 from features.contract import validated
@@ -21,6 +22,31 @@ def test_phrases_match_subject_or_body_in_any_case_and_language(params):
     assert gives_notice(subject, body, phrases).tolist() == [True, True, False, False]
     assert not gives_notice(subject, body, ()).any()
     assert gives_notice(np.array([], object), np.array([], object), phrases).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("text", "notice"),
+    [
+        ("I cannot renew my password", False),  # "not renew" inside "cannot renew"
+        ("We are not renewing the contract", True),  # "not renew*": the word goes on
+        ("Vertragskündigungen bitte bestätigen", True),  # "*kündigung*": inside a compound
+        ("Kuendigung zum Jahresende", True),  # ü typed as ue
+        ("WIR WERDEN NICHT VERLAENGERN", True),
+        ("Notice of non\u2011renewal", True),  # a non-breaking hyphen
+        ("please cancel\u00a0 our plan", True),  # a no-break space and a double space
+        ("a refund for a gekündigten Tarif", False),
+        ("cancel ours too", False),
+    ],
+)
+def test_phrases_match_whole_words_with_any_spacing_dash_and_german_spelling(params, text, notice):
+    subject, body = np.array([text], object), np.array([""], object)
+    assert gives_notice(subject, body, params.features.notice.phrases).tolist() == [notice]
+
+
+@pytest.mark.parametrize("phrases", [["not * renew"], ["*"], ["  "]])
+def test_a_blank_phrase_or_a_star_inside_one_is_refused(params, phrases):
+    with pytest.raises(ValueError, match="phrase"):
+        type(params.features.notice).model_validate({"window_days": 90, "phrases": phrases})
 
 
 def test_a_notice_counts_from_its_creation(params):

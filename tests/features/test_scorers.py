@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.scorers import CachedScorer, GermanLexiconScorer, LexiconScorer
+from features.scorers import (
+    SENTENCE_WORDS,
+    CachedScorer,
+    GermanLexiconScorer,
+    LexiconScorer,
+    sentences,
+)
 
 CASES = [
     ("en", "Thanks, the fix works great and support was very helpful.", 1),
@@ -34,6 +40,39 @@ def test_german_negation_flips_polarity():
     de = GermanLexiconScorer()
     assert de.score("Das ist gut") > 0 > de.score("Das ist nicht gut")
     assert de.score("Das ist sehr schlecht") < de.score("Das ist schlecht") < 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Export funktioniert nicht.",  # German puts "nicht" after the verb
+        "Der Export funktioniert seit gestern nicht",
+        "Das hilft uns nicht weiter.",
+    ],
+)
+def test_german_negation_after_the_verb_flips_it(text):
+    de = GermanLexiconScorer()
+    assert de.score(text) < 0 < de.score(text.replace("nicht", ""))
+
+
+@pytest.mark.parametrize(
+    ("plain", "german"),
+    [("veraergert", "verärgert"), ("enttaeuscht", "enttäuscht"), ("GROSSARTIG!", "Großartig!")],
+)
+def test_german_typed_without_umlauts_or_eszett_scores_as_with_them(plain, german):
+    de = GermanLexiconScorer()
+    assert de.score(german) != 0 and de.score(plain) == pytest.approx(de.score(german))
+
+
+def test_a_long_text_without_full_stops_is_scored_in_pieces_of_words(scorer):
+    """VADER's time grows with the square of a sentence's words: a pasted log is cut up."""
+    piece = " ".join(["the export is broken and not great"] * 8)  # 56 words
+    text = " ".join([piece] * 100)
+    parts = sentences(text)
+    assert len(parts) > 90 and all(len(p.split()) <= SENTENCE_WORDS for p in parts)
+    assert " ".join(parts) == " ".join(text.split())
+    assert scorer.score(text, "en") < -0.9
+    assert sentences("Short one. And another!") == ["Short one.", "And another!"]
 
 
 def test_each_text_is_scored_once():

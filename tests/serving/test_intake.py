@@ -142,6 +142,12 @@ def with_value(path: tuple, value: object) -> dict:
         ),
         (("usage", 1, "date"), "2024-06-01", ("accounts", 1, "usage", 1, "date"), "unique"),
         (
+            ("tickets", 2, "language"),
+            "fr",
+            ("accounts", 1, "tickets", 2, "language"),
+            "allowed_values",
+        ),
+        (
             ("tickets", 0, "resolved_at"),
             "2024-05-01T00:00:00Z",
             ("accounts", 1, "tickets", 0, "resolved_at"),
@@ -151,6 +157,18 @@ def with_value(path: tuple, value: object) -> dict:
 )
 def test_contract_violation_names_the_request_field(params, path, value, loc, rule):
     assert (loc, rule) in errors_of(with_value(path, value), params)
+
+
+def test_a_ticket_read_in_its_own_language_as_in_a_file(params):
+    """docs/features.md: a ticket's own `language` (where the helpdesk detects it) decides the
+    scorer, on both paths; the request refused the field while a file's column was honoured."""
+    from features.texts import ticket_languages
+
+    b = copy.deepcopy(body(2))
+    b["accounts"][1]["tickets"][0]["language"] = "en"  # an English ticket of a German account
+    b["accounts"][0]["tickets"][0]["language"] = None
+    h = history(b, params)
+    assert ticket_languages(h).tolist() == ["en"] * 3 + ["en", "de", "de"]
 
 
 def test_duplicate_account_ids_are_named(params):
@@ -259,6 +277,35 @@ def test_request_times_are_utc_instants(params, stamps, days):
     assert list(h.tickets["created_at"]) == expected
     assert list(h.usage["date"]) == [pd.Timestamp(d, tz="UTC") for d in days]
     assert str(h.usage["date"].dtype) == "datetime64[ns, UTC]"
+
+
+@given(
+    moments=st.lists(
+        st.tuples(
+            st.datetimes(min_value=dt.datetime(2023, 1, 2), max_value=dt.datetime(2024, 6, 8)),
+            st.integers(min_value=-12 * 60, max_value=14 * 60),
+        ),  # from the account's contract_start, 2023-01-01
+        min_size=7,
+        max_size=7,
+        unique_by=lambda m: (m[0] - dt.timedelta(minutes=m[1])).date(),
+    )
+)
+def test_dates_sent_with_a_time_and_offset_are_their_utc_day_as_in_a_file(params, moments):
+    """The contract reads "2024-03-30T00:00:00+02:00" in a file as 2024-03-29 (UTC); so must
+    the request (pydantic dropped the offset, and refused any time but midnight)."""
+    b = copy.deepcopy(body(1))
+    acc = b["accounts"][0]
+    texts = [
+        when.replace(microsecond=0, tzinfo=dt.timezone(dt.timedelta(minutes=m))).isoformat()
+        for when, m in moments
+    ]
+    for day, text in zip(acc["usage"], texts, strict=True):
+        day["date"] = text
+    acc["account"]["notice_at"] = texts[0]
+    h = history(b, params)
+    expected = [pd.Timestamp(t).tz_convert("UTC").floor("D") for t in texts]
+    assert list(h.usage["date"]) == expected
+    assert h.accounts["notice_at"].iloc[0] == expected[0]
 
 
 def test_declared_custom_fields_reach_the_features_as_in_the_batch_path(params):
