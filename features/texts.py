@@ -30,11 +30,16 @@ def ticket_keys(
     """
     t = history.tickets
     codes, ids = account_codes if account_codes is not None else _factorize(t["account_id"])
-    if "language" in t.columns:
+    if _own_languages(t):
         lang = _hashes(ticket_languages(history, (codes, ids)), few=True)
     else:  # hash each account's language once
         lang = _hashes(np.array(_account_languages(history, ids), object))[codes]
     return mix(mix(lang, text_hashes(t["subject"])), text_hashes(t["body"]))
+
+
+def _own_languages(tickets: pd.DataFrame) -> bool:
+    """Does any ticket carry its own language (the contract's optional column, else missing)?"""
+    return "language" in tickets.columns and bool(tickets["language"].notna().any())
 
 
 def ticket_languages(
@@ -44,7 +49,7 @@ def ticket_languages(
     t = history.tickets
     codes, ids = account_codes if account_codes is not None else _factorize(t["account_id"])
     language = np.array(_account_languages(history, ids), object)[codes]
-    if "language" in t.columns and t["language"].notna().any():
+    if _own_languages(t):
         own = t["language"].tolist()
         language = np.array(
             [str(o) if not _blank(o) else d for o, d in zip(own, language, strict=True)], object

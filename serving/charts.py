@@ -16,6 +16,8 @@ from html import escape
 import numpy as np
 from numpy.typing import ArrayLike
 
+from serving.daily_text import figure
+
 COLORS = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
 PRIORITY_COLORS = {"P1": "#c0392b", "P2": "#e67e22", "P3": "#2471a3", "P4": "#7f8c8d"}
 # the classes the charts use; pages that show charts include this in their style sheet
@@ -36,8 +38,12 @@ def _svg(width: int, height: int, body: list[str], label: str) -> str:
     )
 
 
-def _text(x: float, y: float, s: str, anchor: str = "start", cls: str = "t") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">{escape(s)}</text>'
+def _text(
+    x: float, y: float, s: str, anchor: str = "start", cls: str = "t", title: str | None = None
+) -> str:
+    """A label; `title` (e.g. the whole of a label cut short) shows when the pointer rests on it."""
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">{tip}{escape(s)}</text>'
 
 
 def line_chart(
@@ -47,6 +53,7 @@ def line_chart(
     y_max: float | None = 1.0,
     thresholds: Sequence[tuple[str, float]] = (),
     percent: bool = True,
+    lang: str = "en",
     width: int = 640,
     height: int = 220,
 ) -> str:
@@ -62,7 +69,7 @@ def line_chart(
         return left + (pw * i / (n - 1) if n > 1 else pw / 2)
 
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
-    y = _value_axis(body, values, (left, top, pw, ph), True, percent, top_value)
+    y = _value_axis(body, values, (left, top, pw, ph), True, percent, top_value, lang)
     for name, value in thresholds:
         if 0 <= value <= top_value:
             body.append(
@@ -109,6 +116,7 @@ def waterfall(
     steps: Sequence[Step],
     total_label: str,
     label: str,
+    lang: str = "en",
     width: int = 640,
 ) -> str:
     """Horizontal waterfall on the probability scale: the base rate, one bar per contribution
@@ -133,11 +141,11 @@ def waterfall(
         yy = top + i * row
         x0, x1 = sorted((x(a), x(b)))
         short = name if len(name) <= 48 else name[:47] + "…"
-        body.append(_text(left - 6, yy + 15, short, "end"))
+        body.append(_text(left - 6, yy + 15, short, "end", title=name if short != name else None))
         body.append(
             f'<rect x="{x0:.1f}" y="{yy + 3}" width="{max(x1 - x0, 1):.1f}" height="{row - 8}" class="bar {kind}"/>'
         )
-        shown = f"{b:.1%}" if kind in ("base", "total") else f"{b - a:+.1%}"
+        shown = figure(b, ".1%", lang) if kind in ("base", "total") else figure(b - a, "+.1%", lang)
         body.append(_text(x1 + 4, yy + 15, shown))
     return _svg(width, height, body, label)
 
@@ -197,10 +205,11 @@ def ticks(top: float, n: int = 4, whole: bool = False) -> list[float]:
     return [round(i * step, 12) for i in range(int(np.ceil(top / step - 1e-9)) + 1)]
 
 
-def _number(v: float, percent: bool) -> str:
+def _number(v: float, percent: bool, lang: str = "en") -> str:
+    """A value as `lang` writes it (German: 2,5 %, 1.200)."""
     if percent:
-        return f"{v:.0%}" if round(v * 100, 6) == round(v * 100) else f"{v:.1%}"
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}"
+        return figure(v, ".0%" if round(v * 100, 6) == round(v * 100) else ".1%", lang)
+    return figure(v, ",.0f" if float(v).is_integer() else ",.4g", lang)
 
 
 def _value_axis(
@@ -210,6 +219,7 @@ def _value_axis(
     vertical: bool,
     percent: bool,
     top: float | None = None,
+    lang: str = "en",
 ) -> Callable[[float], float]:
     """Grid lines and labels of a value axis starting at 0 inside box (left, top, width, height),
     up to `top` or a round value above the largest value; returns the map from a value to its
@@ -233,10 +243,10 @@ def _value_axis(
             body.append(
                 f'<line x1="{left}" x2="{left + w}" y1="{c:.1f}" y2="{c:.1f}" class="grid"/>'
             )
-            body.append(_text(left - 4, c + 4, _number(m, percent), "end"))
+            body.append(_text(left - 4, c + 4, _number(m, percent, lang), "end"))
         else:
             body.append(f'<line x1="{c:.1f}" x2="{c:.1f}" y1="{up}" y2="{up + h}" class="grid"/>')
-            body.append(_text(c, up + h + 14, _number(m, percent), "middle"))
+            body.append(_text(c, up + h + 14, _number(m, percent, lang), "middle"))
     return at
 
 
@@ -247,6 +257,7 @@ def histogram(
     x_label: str,
     y_label: str,
     colors: Sequence[str] = COLORS,
+    lang: str = "en",
     width: int = 640,
     height: int = 260,
 ) -> str:
@@ -261,7 +272,12 @@ def histogram(
     }
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
     y = _value_axis(
-        body, [float(c.max()) for c in counts.values() if len(c)], (left, top, pw, ph), True, False
+        body,
+        [float(c.max()) for c in counts.values() if len(c)],
+        (left, top, pw, ph),
+        True,
+        False,
+        lang=lang,
     )
     lo, hi = float(bins[0]), float(bins[-1])
 
@@ -281,7 +297,7 @@ def histogram(
         )
         body.append(_text(left + 22 + 150 * k, 15, name))
     for v in ticks(hi - lo, 5):
-        body.append(_text(x(lo + v), top + ph + 14, f"{lo + v:g}", "middle"))
+        body.append(_text(x(lo + v), top + ph + 14, figure(lo + v, "g", lang), "middle"))
     body.append(_text(left + pw / 2, height - 4, x_label, "middle"))
     body.append(_text(4, top - 10, y_label))
     return _svg(width, height, body, label)
@@ -293,6 +309,7 @@ def column_chart(
     label: str,
     color: str = "#7d3c98",
     percent: bool = False,
+    lang: str = "en",
     width: int = 640,
     height: int = 220,
 ) -> str:
@@ -300,7 +317,7 @@ def column_chart(
     left, right, top, bottom = 56, 12, 12, 44
     pw, ph = width - left - right, height - top - bottom
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
-    y = _value_axis(body, [float(v) for v in values], (left, top, pw, ph), True, percent)
+    y = _value_axis(body, [float(v) for v in values], (left, top, pw, ph), True, percent, lang=lang)
     n = len(values)
     slot = pw / max(n, 1)
     every = max(1, int(np.ceil(n * 44 / pw)))  # a label needs about 44 px
@@ -309,7 +326,7 @@ def column_chart(
         body.append(
             f'<rect x="{x0 + slot * 0.1:.1f}" y="{y(v):.1f}" width="{slot * 0.8:.1f}" '
             f'height="{top + ph - y(v):.1f}" fill="{color}" opacity="0.8"><title>{escape(name)}: '
-            f"{escape(_number(v, percent))}</title></rect>"
+            f"{escape(_number(v, percent, lang))}</title></rect>"
         )
         if i % every == 0:
             body.append(_text(x0 + slot / 2, top + ph + 14, name, "middle"))
@@ -326,6 +343,7 @@ def bar_chart(
     bands: Sequence[tuple[float, float, str]] = (),
     percent: bool = False,
     value_format: str = ".2f",
+    lang: str = "en",
     width: int = 640,
 ) -> str:
     """One horizontal bar per label with its value at the end; dashed reference lines (named)
@@ -335,7 +353,9 @@ def bar_chart(
     pw, ph = width - left - right, row * max(len(labels), 1)
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
     refs = [v for _, v in lines] + [b for _, b, _ in bands]
-    x = _value_axis(body, [*map(float, values), *refs], (left, top, pw, ph), False, percent, x_max)
+    x = _value_axis(
+        body, [*map(float, values), *refs], (left, top, pw, ph), False, percent, x_max, lang
+    )
     for a, b, color in bands:
         body.append(
             f'<rect x="{x(a):.1f}" y="{top}" width="{max(x(b) - x(a), 0):.1f}" height="{ph}" '
@@ -350,7 +370,7 @@ def bar_chart(
             f'<rect x="{left}" y="{yy + 3}" width="{max(x(v) - left, 0):.1f}" height="{row - 6}" '
             f'fill="{palette[i % len(palette)]}"/>'
         )
-        body.append(_text(x(v) + 4, yy + 14, format(v, value_format), "start", "t small"))
+        body.append(_text(x(v) + 4, yy + 14, figure(v, value_format, lang), "start", "t small"))
     for name, v in lines:
         body.append(
             f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" y2="{top + ph}" class="threshold"/>'
@@ -364,6 +384,7 @@ def box_chart(
     label: str,
     x_label: str,
     marks: Sequence[float | None] = (),
+    lang: str = "en",
     width: int = 640,
 ) -> str:
     """One horizontal box plot per row (quartiles, median, whiskers to the furthest values
@@ -374,7 +395,7 @@ def box_chart(
     stats = [_box(np.asarray(v, dtype=float)) for _, v in rows]
     extent = [b[-1] for b in stats if b] + [m for m in marks if m is not None]
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
-    x = _value_axis(body, extent, (left, top, pw, ph), False, False)
+    x = _value_axis(body, extent, (left, top, pw, ph), False, False, lang=lang)
     for i, ((name, _), box) in enumerate(zip(rows, stats, strict=True)):
         mid = top + i * row + row / 2
         body.append(_text(left - 6, mid + 4, name, "end"))

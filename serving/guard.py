@@ -14,6 +14,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from serving.settings import TokenSource, token_source
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -82,12 +84,12 @@ class Guard:
     def __init__(
         self,
         app: ASGIApp,
-        tokens: Iterable[str],
+        tokens: TokenSource | Iterable[str],
         max_body_bytes: int,
         openapi: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.app = app
-        self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
+        self.tokens = token_source(tokens)
         self.max_body_bytes = max_body_bytes
         self.openapi = openapi  # rewrites BentoML's /docs.json (serving.openapi.enrich)
 
@@ -113,7 +115,7 @@ class Guard:
             )
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if not token_ok(headers.get("authorization"), self.tokens):
+        if not token_ok(headers.get("authorization"), self.tokens.current()):
             await _answer(
                 send,
                 401,
@@ -124,7 +126,16 @@ class Guard:
             )
             return
         if scope.get("method") == "POST":
-            media, *options = headers.get("content-type", "application/json").split(";")
+            if not headers.get("content-type", "").strip():  # a client that forgot to say JSON
+                await _answer(
+                    send,
+                    415,
+                    "no content type: send Content-Type: application/json",
+                    ["header", "content-type"],
+                    "media_type",
+                )
+                return
+            media, *options = headers["content-type"].split(";")
             charset = next(
                 (v.strip().strip('"').lower() for k, _, v in (o.partition("=") for o in options)
                  if k.strip().lower() == "charset"),

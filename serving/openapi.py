@@ -12,7 +12,9 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from serving.schemas import ErrorResponse
+from pydantic import BaseModel
+
+from serving.schemas import AccountRequest, ErrorResponse, ScoreFeaturesRequest, ScoreRequest
 
 SCHEME = "bearerAuth"
 
@@ -22,9 +24,16 @@ ERRORS = {
     "401": "missing or invalid bearer token",
     "404": "no such path",
     "413": "request body larger than service.max_request_mb",
-    "415": "not application/json, a charset other than UTF-8, or a compressed body",
+    "415": "no content type or not application/json, a charset other than UTF-8, or a compressed body",
     "422": "the data contract or the model refuses the data (the detail names each field)",
     "500": "an error of the service itself (logged without request data)",
+}
+# the request bodies as published (serving/schema/): BentoML's own rendering drops a top-level
+# field's `null` (as_of: "string" only, though null is accepted and means today)
+REQUESTS: dict[str, type[BaseModel]] = {
+    "/score": ScoreRequest,
+    "/score_features": ScoreFeaturesRequest,
+    "/account": AccountRequest,
 }
 ACCOUNT_ERRORS = {
     "404": "the daily run never scored this account",
@@ -45,10 +54,8 @@ def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
         "scheme": "bearer",
         "description": "one of the tokens in ESCRISK_API_TOKENS or ESCRISK_API_TOKENS_FILE",
     }
-    error = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas = components.setdefault("schemas", {})
-    schemas.update(error.pop("$defs", {}))
-    schemas["ErrorResponse"] = error
+    _publish(schemas, ErrorResponse)
     body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
     for path in secured:
         for operation in (out.get("paths") or {}).get(path, {}).values():
@@ -57,6 +64,9 @@ def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
             operation["security"] = [{SCHEME: []}]
             if isinstance(operation.get("requestBody"), dict):
                 operation["requestBody"]["required"] = True
+                if path in REQUESTS:
+                    ref = {"$ref": f"#/components/schemas/{_publish(schemas, REQUESTS[path])}"}
+                    operation["requestBody"]["content"] = {"application/json": {"schema": ref}}
             errors = ERRORS | (ACCOUNT_ERRORS if path == "/account" else {})
             for status, when in errors.items():
                 operation["responses"][status] = {"description": when, "content": body}
@@ -64,6 +74,14 @@ def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
     info["contact"] = {"name": "escalation-risk"}
     info["version"] = _version()
     return out
+
+
+def _publish(schemas: dict[str, Any], model: type[BaseModel]) -> str:
+    """Put the model's JSON schema (and the ones it refers to) among the components."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return model.__name__
 
 
 def _version() -> str:

@@ -71,6 +71,7 @@ def distribution_plot(today: pd.DataFrame, lang: str) -> str:
         t("risk", lang),
         t("accounts", lang),
         colors=[COLORS[c] for c in cols],
+        lang=lang,
     )
 
 
@@ -86,6 +87,7 @@ def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: st
         {t("median", lang): median.tolist(), t("p90", lang): p90.tolist()},
         t("escalation_risk", lang),
         y_max=charts.ticks(float(np.nanmax(p90)) if len(p90) else 1.0)[-1],
+        lang=lang,
     )
     flagged = g["level_index"].apply(lambda s: int((s >= flagged_from).sum()))
     bars = charts.column_chart(
@@ -94,6 +96,7 @@ def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: st
         f"{t('accounts', lang)} ≥ {level_name}",
         color="#555",
         height=160,
+        lang=lang,
     )
     return lines + bars
 
@@ -112,6 +115,7 @@ def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
         ),
         t("hours", lang),
         marks=[p.benchmark_hours.first_response, p.benchmark_hours.resolution],
+        lang=lang,
     )
 
 
@@ -120,6 +124,7 @@ def weekly_plot(h: HistoryKpis, lang: str) -> str:
         [d.strftime("%m-%d") for d in h.weekly.index],
         h.weekly.to_numpy(dtype=float).tolist(),
         t("weekly_caption", lang),
+        lang=lang,
     )
 
 
@@ -130,6 +135,7 @@ def csat_plot(h: HistoryKpis, lang: str) -> str:
         "CSAT (1–5)",
         colors=["#c0392b", "#2e6fbe"],
         x_max=5.0,
+        lang=lang,
     )
 
 
@@ -143,14 +149,15 @@ def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
         colors=[COLORS[b] for b in tab["band"]],
         x_max=charts.ticks(top)[-1],
         lines=[
-            (f"{p.drift.warn_psi:g}", p.drift.warn_psi),
-            (f"{p.drift.retrain_psi:g}", p.drift.retrain_psi),
+            (figure(p.drift.warn_psi, "g", lang), p.drift.warn_psi),
+            (figure(p.drift.retrain_psi, "g", lang), p.drift.retrain_psi),
         ],
         bands=[
             (p.drift.warn_psi, p.drift.retrain_psi, COLORS["moderate"]),
             (p.drift.retrain_psi, charts.ticks(top)[-1], COLORS["major"]),
         ],
         value_format=".3f",
+        lang=lang,
     )
 
 

@@ -40,7 +40,7 @@ from serving.schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from serving.settings import Settings, api_tokens
+from serving.settings import Settings, TokenSource
 from serving.store import StoreUnavailable, unreachable
 from serving.ui import create_app as create_ui
 from serving.ui import utc_clock
@@ -50,8 +50,8 @@ logger = logging.getLogger("escrisk.service")
 
 PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
 SETTINGS = Settings.from_env()
-TOKENS = api_tokens(SETTINGS, os.environ)
-if not TOKENS:
+TOKENS = TokenSource.from_env(SETTINGS, os.environ)  # the file is read again when it changes
+if not TOKENS.current():
     logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
 
 

@@ -6,14 +6,19 @@ looks at `os.environ`.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from features.errors import UserError
 
 DEFAULT_DATABASE_URL = "sqlite:///escrisk.db"
+logger = logging.getLogger("escrisk.settings")
 
 
 @dataclass(frozen=True)
@@ -39,20 +44,81 @@ class Settings:
 
 def api_tokens(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:
     """Tokens from ESCRISK_API_TOKENS plus one per line of the file named by
-    ESCRISK_API_TOKENS_FILE (UTF-8; a byte-order mark, as Windows editors write, is dropped;
-    blank lines and # comments skipped). A file that cannot be read is a UserError naming it."""
-    tokens = list(settings.api_tokens)
+    ESCRISK_API_TOKENS_FILE (`read_token_file`). A file that cannot be read is a UserError."""
     path = environ.get("ESCRISK_API_TOKENS_FILE")
-    if path:
-        where = f"ESCRISK_API_TOKENS_FILE={path}"
+    return (*settings.api_tokens, *(read_token_file(path) if path else ()))
+
+
+def read_token_file(path: str) -> tuple[str, ...]:
+    """One token per line (UTF-8; a byte-order mark, as Windows editors write, is dropped; blank
+    lines and # comments skipped). A file that cannot be read is a UserError naming it."""
+    where = f"ESCRISK_API_TOKENS_FILE={path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{where}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot read it ({exc.strerror})") from None
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(t for t in lines if t and not t.startswith("#"))
+
+
+class TokenSource:
+    """The bearer tokens a running service accepts: fixed ones (ESCRISK_API_TOKENS) and the
+    tokens file's, which is read again when it changes (looked at once a second), so that a
+    token added or revoked in the file counts without a restart. A file that turns unreadable
+    keeps the tokens last read (an editor's save can leave it missing for a moment)."""
+
+    def __init__(
+        self,
+        fixed: Iterable[str] = (),
+        path: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fixed = tuple(t for t in fixed if t)
+        self.path = path
+        self.clock = clock
+        self._stamp: tuple[int, int] | None = None
+        self._looked = -math.inf
+        self._lock = threading.Lock()
+        self._tokens = self._encoded(read_token_file(path) if path else ())
+        self._stamp = self._stat()
+
+    @classmethod
+    def from_env(cls, settings: Settings, environ: Mapping[str, str]) -> TokenSource:
+        return cls(settings.api_tokens, environ.get("ESCRISK_API_TOKENS_FILE") or None)
+
+    def _encoded(self, from_file: Iterable[str]) -> tuple[bytes, ...]:
+        return tuple(t.encode("utf-8") for t in (*self.fixed, *from_file))
+
+    def _stat(self) -> tuple[int, int] | None:
         try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise UserError(f"{where}: file not found") from None
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise UserError(f"{where}: cannot read it ({exc.strerror})") from None
-        lines = (line.strip() for line in text.splitlines())
-        tokens += [t for t in lines if t and not t.startswith("#")]
-    return tuple(tokens)
+            st = os.stat(self.path) if self.path else None
+        except OSError:
+            return None
+        return None if st is None else (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> tuple[bytes, ...]:
+        """The tokens as bytes (what the constant-time comparison takes)."""
+        if self.path is None:
+            return self._tokens
+        now = self.clock()
+        if now - self._looked < 1.0:
+            return self._tokens
+        with self._lock:
+            self._looked = now
+            stamp = self._stat()
+            if stamp is not None and stamp != self._stamp:
+                try:
+                    self._tokens = self._encoded(read_token_file(self.path))
+                    self._stamp = stamp
+                except UserError as exc:
+                    logger.warning("API tokens kept as they were: %s", exc)
+        return self._tokens
+
+
+def token_source(tokens: TokenSource | Iterable[str]) -> TokenSource:
+    """A TokenSource as is; a list of tokens (tests, embedding) as fixed tokens."""
+    return tokens if isinstance(tokens, TokenSource) else TokenSource(tokens)

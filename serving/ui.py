@@ -41,6 +41,7 @@ from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
 from serving.risklist import reasons_cell
+from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing
 from serving.ui_text import LANGUAGES, outcome, rule, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
@@ -153,6 +154,10 @@ class FormTooLarge(Exception):
     pass
 
 
+# columns a first click sorts A to Z (names) or soonest first (due times); the others highest first
+ASCENDING_FIRST = frozenset({"account_name", "csm_owner", "due_at"})
+
+
 async def read_form(request: Request) -> dict[str, str]:
     """An urlencoded form body, read with a size bound (first value of each field)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() not in (
@@ -184,13 +189,13 @@ class UiApp:
         self,
         params: Params,
         database_url: str,
-        tokens: Sequence[str],
+        tokens: TokenSource | Sequence[str],
         clock: Clock,
         source: SourceCache | None = None,
     ) -> None:
         self.params = params
         self.stores = _Stores(database_url)
-        self.tokens = tuple(t.encode("utf-8") for t in tokens if t)
+        self.tokens = token_source(tokens)
         self.clock = clock
         self.source = source
         # every feature the params define: reasons are told again in the page's language
@@ -248,17 +253,29 @@ class UiApp:
 
     def _session(self, request: Request) -> Session | None:
         cookie = request.cookies.get(COOKIE)
-        session = verify(cookie, self.tokens, int(self._now().timestamp()))
+        session = verify(cookie, self.tokens.current(), int(self._now().timestamp()))
         if session is None or self.stores.get()[0].signed_out(_cookie_key(cookie)):
             return None
         return session
 
-    def _to_login(self, request: Request) -> RedirectResponse:
+    def _to_login(self, request: Request, account_id: str | None = None) -> RedirectResponse:
+        """To the login page, and back here after it; a form sent after the session ended goes
+        back to its account's page, and the login page says that nothing was recorded."""
         root = self._root(request)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        query = {}
         if request.method != "GET":
-            here = root + "/"
-        return RedirectResponse(f"{root}/login?{urlencode({'next': here})}", status_code=303)
+            here = self._page_of(request, account_id)
+            query["lost"] = "1"
+        query["next"] = here
+        return RedirectResponse(f"{root}/login?{urlencode(query)}", status_code=303)
+
+    def _page_of(self, request: Request, account_id: str | None) -> str:
+        """The page a form was sent from: its account's, or the list."""
+        root = self._root(request)
+        if account_id and account_id.isprintable():
+            return f"{root}/account/{quote(account_id, safe='')}"
+        return root + "/"
 
     def _safe_next(self, request: Request, target: str | None) -> str:
         root = self._root(request)
@@ -276,7 +293,11 @@ class UiApp:
             lang=lang,
             languages=LANGUAGES,
             root=root,
-            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            here=(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if request.method == "GET"  # a form's answer: its page (a GET of /ui/ack is 405)
+                else self._page_of(request, context.get("account_id"))
+            ),
             **context,
         )
         headers = {
@@ -306,7 +327,10 @@ class UiApp:
 
     async def login_page(self, request: Request) -> Response:
         return self.render(
-            request, "login.html", next=self._safe_next(request, request.query_params.get("next"))
+            request,
+            "login.html",
+            next=self._safe_next(request, request.query_params.get("next")),
+            lost=request.query_params.get("lost") == "1",
         )
 
     async def login(self, request: Request) -> Response:
@@ -315,7 +339,7 @@ class UiApp:
         name = " ".join(str(form.get("name") or "").split())[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         error = None
-        if not login_ok(token, self.tokens):
+        if not login_ok(token, self.tokens.current()):
             error, status = "login_failed", 401
         elif not name:
             error, status = "login_name_missing", 400
@@ -385,7 +409,7 @@ class UiApp:
         }
         sort = q.get("sort") or "priority"
         sort = sort if sort in SORTABLE else "priority"
-        desc = q.get("desc", "1" if sort != "account_name" and sort != "csm_owner" else "0") != "0"
+        desc = q.get("desc", "0" if sort in ASCENDING_FIRST else "1") != "0"
         try:
             page = max(int(q.get("page", "1")), 1)
         except ValueError:
@@ -411,6 +435,7 @@ class UiApp:
             levels=levels,
             tiers=list(self.params.contract.tiers),
             link=link,
+            ascending_first=ASCENDING_FIRST,
             **ctx,
         )
 
@@ -552,6 +577,7 @@ class UiApp:
             },
             text("sec_history", lang),
             thresholds=thresholds,
+            lang=lang,
         )
         state = store.state(account_id)
         trail = daily.audit_trail(account_id) if state is not None else []
@@ -618,6 +644,7 @@ class UiApp:
             steps,
             text("today_risk", lang),
             text("sec_reasons", lang),
+            lang=lang,
         )
 
     def _label(self, name: str, lang: str) -> str:
@@ -683,6 +710,7 @@ class UiApp:
                     text("sec_usage", lang, days=days),
                     y_max=None,
                     percent=False,
+                    lang=lang,
                 )
         return out
 
@@ -712,9 +740,9 @@ class UiApp:
 
     async def _form(self, request: Request) -> tuple[Session, dict[str, str]] | Response:
         session = self._session(request)
-        if session is None:
-            return self._to_login(request)
         form = await read_form(request)
+        if session is None:
+            return self._to_login(request, str(form.get("account_id") or "").strip())
         if not csrf_ok(session, form.get("csrf")):
             return self.render(request, "error.html", status=403, message=self._csrf_text(request))
         return session, form
@@ -794,7 +822,7 @@ class UiApp:
 def create_app(
     params: Params,
     database_url: str,
-    tokens: Sequence[str],
+    tokens: TokenSource | Sequence[str],
     clock: Clock,
     source: str | None = None,
 ) -> Starlette:

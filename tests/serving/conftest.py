@@ -36,6 +36,8 @@ def raw_tables(tables: dict[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame
             continue
         cols = {}
         for col in TABLES[name].columns:
+            if col.optional and col.name not in df.columns:
+                continue
             s = df[col.name]
             if col.kind == "date":
                 cols[col.name] = s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None)
@@ -185,7 +187,13 @@ def server(model_store, trained, tmp_path_factory):
         ESCRISK_SOURCE=str(source),
         ESCRISK_SERVICE_WORKERS="1",
     ) as base:
-        yield {"url": base, "log": d / "server.log", "database_url": database_url, "source": source}
+        yield {
+            "url": base,
+            "log": d / "server.log",
+            "database_url": database_url,
+            "source": source,
+            "token_file": token_file,
+        }
 
 
 @pytest.fixture(scope="session")

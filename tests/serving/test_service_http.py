@@ -39,6 +39,11 @@ def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
             assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
     assert {"404", "503"} <= set(spec["paths"]["/account"]["post"]["responses"])
     assert "security" not in spec["paths"]["/healthz"]["get"]
+    # the request bodies as published: as_of may be null (today), as the service accepts
+    body = spec["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]
+    request = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert {"type": "null"} in request["properties"]["as_of"]["anyOf"]
+    assert request["properties"]["accounts"]["items"]["$ref"].startswith("#/components/schemas/")
 
 
 def test_score_one_account(client, auth, body_for):
@@ -98,6 +103,27 @@ def test_token_from_file_is_accepted(client):
         headers={"Authorization": "Bearer file-token-abcdef"},
     )
     assert r.status_code == 404
+
+
+def test_a_token_added_to_or_removed_from_the_file_counts_without_a_restart(client, server):
+    import time
+
+    path = server["token_file"]
+    before = path.read_text(encoding="utf-8")
+    call = {"json": {"account_id": "nobody"}, "headers": {"Authorization": "Bearer rotated-1"}}
+    try:
+        assert client.post("/account", **call).status_code == 401
+        path.write_text(before + "rotated-1\n", encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while client.post("/account", **call).status_code == 401 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert client.post("/account", **call).status_code == 404  # let in: no such account
+    finally:
+        path.write_text(before, encoding="utf-8")
+    deadline = time.monotonic() + 10
+    while client.post("/account", **call).status_code != 401 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert client.post("/account", **call).status_code == 401  # revoked
 
 
 def test_an_account_id_with_a_control_character_is_refused(client, auth):
@@ -285,6 +311,8 @@ def test_wrong_content_type_is_415(client, auth):
         headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 415
+    r = client.post("/account", content=b'{"account_id": "nobody"}', headers=auth)  # none at all
+    assert r.status_code == 415 and r.json()["detail"][0]["loc"] == ["header", "content-type"]
 
 
 def test_a_charset_other_than_utf8_is_415_naming_it(client, auth, body_for):

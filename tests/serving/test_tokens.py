@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,25 @@ def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     err = capsys.readouterr().err
     assert "rules[2] (many_open_p1).when[0].feature: unknown feature 'open_p1_tickets_xx'" in err
     assert "Traceback" not in err
+
+
+def test_the_token_file_is_read_again_when_it_changes_and_kept_when_unreadable(tmp_path):
+    from serving.settings import TokenSource
+
+    path = tmp_path / "tokens.txt"
+    path.write_text("one\n", encoding="utf-8")
+    now = [0.0]
+    source = TokenSource(["fixed"], str(path), clock=lambda: now[0])
+    assert source.current() == (b"fixed", b"one")
+    path.write_text("two\n# three\n", encoding="utf-8")
+    os.utime(path, ns=(1, 10**18))  # a new stamp whatever the file system's resolution
+    assert source.current() == (b"fixed", b"one")  # looked at most once a second
+    now[0] = 1.5
+    assert source.current() == (b"fixed", b"two")
+    path.write_bytes(b"\xff\xfe")  # unreadable: the tokens last read stay
+    os.utime(path, ns=(1, 2 * 10**18))
+    now[0] = 3.0
+    assert source.current() == (b"fixed", b"two")
+    path.unlink()
+    now[0] = 5.0
+    assert source.current() == (b"fixed", b"two")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,26 @@ def test_without_a_session_pages_redirect_to_the_login(client):
     assert client.get("/login").status_code == 200
 
 
+def test_a_form_sent_after_the_session_ended_returns_to_its_account_saying_so(client, database):
+    r = client.post("/ack", data={"account_id": "A/1 x", "note": "calling"})
+    assert r.status_code == 303
+    target = r.headers["location"]
+    assert target.startswith("/login?") and "lost=1" in target
+    assert parse_qs(urlsplit(target).query)["next"] == ["/account/A%2F1%20x"]
+    page = client.get(target).text
+    assert "nothing was recorded" in page and 'value="/account/A%2F1%20x"' in page
+    assert Store(database).rows("acknowledgements") == []
+
+
+def test_the_language_links_of_a_forms_answer_lead_to_its_account_page(client):
+    login(client)
+    page = client.get("/account/A-1").text
+    client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
+    again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
+    assert again.status_code == 409
+    assert "next=%2Fack" not in again.text and "next=%2Faccount%2FA-1" in again.text
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
@@ -150,6 +171,9 @@ def test_list_shows_the_day_filters_and_sorts(client):
     by_name = client.get("/", params={"sort": "account_name", "desc": "0"}).text
     body = by_name[by_name.index("<tbody>") :]
     assert body.index("Acme") < body.index("Beta") < body.index("Cobalt")
+    # a first click on a name sorts A to Z, on a risk highest first
+    assert "?sort=account_name&amp;desc=0" in page and "?sort=churn_risk&amp;desc=1" in page
+    assert "?sort=account_name&amp;desc=1" in by_name  # the second click turns it round
 
 
 def test_a_page_past_the_end_shows_the_last_page(client):
@@ -163,6 +187,16 @@ def test_german_page(client):
     login(client)
     client.get("/lang/de", params={"next": "/"})
     assert "Tägliche Risikoliste 2025-06-04" in client.get("/").text
+
+
+def test_the_german_account_page_writes_its_charts_numbers_in_german(client):
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    page = client.get("/account/A-1").text
+    charts = "".join(re.findall(r"<svg.*?</svg>", page, re.S))
+    assert charts and re.search(r"\d\u00a0%", charts), charts  # "25 %", not "25%"
+    labels = "|".join(re.findall(r">([^<>]+)<", charts))
+    assert not re.search(r"\d\.\d+\s?%|\d%", labels), labels
 
 
 def test_reasons_are_told_in_the_pages_language(database, client):
@@ -272,7 +306,9 @@ def test_resolve_and_feedback_write_the_store(client, database, params):
     csrf = csrf_of(client.get("/account/A-1").text)
     outcome = params.ladder.outcomes[0]
     r = client.post("/resolve", data={"account_id": "A-1", "outcome": outcome, "csrf": csrf})
-    assert r.status_code == 303 and "Resolved" in client.get(r.headers["location"]).text
+    resolved = client.get(r.headers["location"]).text
+    assert r.status_code == 303 and "Resolved" in resolved
+    assert re.search(r'id="ack" disabled', resolved)  # a resolved flag cannot be acknowledged
     r = client.post(
         "/feedback",
         data={"account_id": "A-1", "verdict": "disagree", "comment": "seasonal", "csrf": csrf},
@@ -294,6 +330,7 @@ def test_bad_form_values_are_400_and_write_nothing(client, database):
     assert r.status_code == 400
     r = client.post("/ack", data={"account_id": "B-2", "csrf": csrf})
     assert r.status_code == 409 and "never been flagged" in r.text
+    assert 'id="actions-none"' in client.get("/account/B-2").text  # the page says why
     store = Store(database)
     assert store.rows("resolutions") == [] and store.rows("feedback") == []
 
