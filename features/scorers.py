@@ -114,13 +114,15 @@ class GermanLexiconScorer:
         self.lexicon = {**_gersent_lexicon(), **GERMAN_SUPPLEMENT}
         words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
         self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
+        # bounded: a service's callers can send any number of made-up words
+        self._known_cap = len(self._known) + 200_000
 
     def _word(self, token: str) -> str:
         """The token as the lexicons spell it: as is, else with ae/oe/ue/ss read as ä/ö/ü/ß."""
         known = self._known.get(token)
         if known is None:
             known = next((f for f in _spellings(token) if f in self._known), token)
-            if len(self._known) < 2_000_000:  # unknown words too: each is spelled out once
+            if len(self._known) < self._known_cap and len(token) <= 40:  # unknown words once
                 self._known[token] = known
         return known
 
@@ -193,7 +195,7 @@ class LexiconScorer:
     whole-text punctuation emphasis, and makes scoring a large backlog fast.
     """
 
-    def __init__(self, max_sentences: int = 1_000_000) -> None:
+    def __init__(self, max_sentences: int = 250_000) -> None:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
@@ -213,7 +215,8 @@ class LexiconScorer:
             got = c * math.sqrt(alpha) / math.sqrt(1.0 - c * c)
             if len(self._valence) >= self.max_sentences:
                 self._valence.clear()
-            self._valence[key] = got
+            if len(sentence) <= 500:  # bounded memory; long ones rarely repeat
+                self._valence[key] = got
         return got
 
     def score(self, text: str, language: str) -> float:

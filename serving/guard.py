@@ -207,18 +207,23 @@ BOM = b"\xef\xbb\xbf"
 
 def _without_bom(receive: Receive) -> Receive:
     """The body without a leading UTF-8 byte-order mark, which Windows tools write before JSON
-    and RFC 8259 lets a parser ignore (BentoML's parser calls it invalid JSON)."""
-    first = True
+    and RFC 8259 lets a parser ignore (BentoML's parser calls it invalid JSON). The body's first
+    three bytes are gathered before they are passed on: they may come in more than one read."""
+    held = b""
+    done = False
 
     async def wrapped() -> Message:
-        nonlocal first
-        message = await receive()
-        body = message.get("body", b"") if message["type"] == "http.request" else b""
-        if first and body:
-            first = False
-            if body.startswith(BOM):
-                message = {**message, "body": body[len(BOM) :]}
-        return message
+        nonlocal held, done
+        while not done:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message  # the client went away
+            held += message.get("body", b"")
+            if len(held) < len(BOM) and message.get("more_body", False):
+                continue
+            done = True
+            return {**message, "body": held.removeprefix(BOM)}
+        return await receive()
 
     return wrapped
 

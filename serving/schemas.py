@@ -74,7 +74,9 @@ def _utc_day(value: Any) -> Any:
             t = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError:
             return value  # pydantic names what is wrong with it
-        return (t if t.tzinfo is None else t.astimezone(dt.UTC)).date()
+        # text again, so that running the validators twice (BentoML's request descriptor
+        # repeats a top-level field's) gives the same day
+        return (t if t.tzinfo is None else t.astimezone(dt.UTC)).date().isoformat()
     return value
 
 

@@ -80,11 +80,10 @@ class TokenSource:
         self.fixed = tuple(t for t in fixed if t)
         self.path = path
         self.clock = clock
-        self._stamp: tuple[int, int] | None = None
         self._looked = -math.inf
         self._lock = threading.Lock()
+        self._stamp = self._stat()  # before reading: a change in between is read at the next look
         self._tokens = self._encoded(read_token_file(path) if path else ())
-        self._stamp = self._stat()
 
     @classmethod
     def from_env(cls, settings: Settings, environ: Mapping[str, str]) -> TokenSource:
@@ -93,12 +92,14 @@ class TokenSource:
     def _encoded(self, from_file: Iterable[str]) -> tuple[bytes, ...]:
         return tuple(t.encode("utf-8") for t in (*self.fixed, *from_file))
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _stat(self) -> tuple[int, ...] | None:
+        """What tells a changed file: a new inode (replaced by rename), a new change time (any
+        write, also one that kept the modification time and size, as `cp -p` or `rsync -a` do)."""
         try:
             st = os.stat(self.path) if self.path else None
         except OSError:
             return None
-        return None if st is None else (st.st_mtime_ns, st.st_size)
+        return None if st is None else (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
 
     def current(self) -> tuple[bytes, ...]:
         """The tokens as bytes (what the constant-time comparison takes)."""

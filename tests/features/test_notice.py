@@ -43,6 +43,17 @@ def test_phrases_match_whole_words_with_any_spacing_dash_and_german_spelling(par
     assert gives_notice(subject, body, params.features.notice.phrases).tolist() == [notice]
 
 
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [("İptal", "İPTAL ediyoruz"), ("λογαριασμός", "ΛΟΓΑΡΙΑΣΜΌΣ"), ("not renew", "NOT\u3000renew")],
+)
+def test_a_phrase_and_its_text_are_lower_cased_alike_in_any_script(phrase, text):
+    """Python's lower() and Arrow's differ on İ and a final Σ: both sides go through Arrow."""
+    assert gives_notice(np.array([text], object), np.array([""], object), (phrase,)).tolist() == [
+        True
+    ]
+
+
 @pytest.mark.parametrize("phrases", [["not * renew"], ["*"], ["  "]])
 def test_a_blank_phrase_or_a_star_inside_one_is_refused(params, phrases):
     with pytest.raises(ValueError, match="phrase"):

@@ -46,6 +46,25 @@ def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     assert request["properties"]["accounts"]["items"]["$ref"].startswith("#/components/schemas/")
 
 
+def test_as_of_with_a_time_and_offset_is_its_utc_day(client, auth, body_for):
+    """BentoML runs a top-level field's validators twice: the day must survive both."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    before = (today - dt.timedelta(days=1)).isoformat()
+    for sent, day in [
+        (f"{today}T00:00:00Z", today.isoformat()),
+        (f"{today}T00:30:00+02:00", before),
+    ]:
+        body = {**body_for(["ACC-001"]), "as_of": sent}
+        r = client.post("/score", json=body, headers=auth)
+        assert r.status_code in (200, 422), r.text  # 422: the account not active on that day
+        if r.status_code == 200:
+            assert r.json()["as_of"] == day
+        else:
+            assert r.json()["detail"][0]["loc"][0] != "as_of", r.text
+
+
 def test_score_one_account(client, auth, body_for):
     r = client.post("/score", json=body_for(["ACC-001"]), headers=auth)
     assert r.status_code == 200, r.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -123,10 +124,68 @@ def test_the_token_file_is_read_again_when_it_changes_and_kept_when_unreadable(t
     assert source.current() == (b"fixed", b"one")  # looked at most once a second
     now[0] = 1.5
     assert source.current() == (b"fixed", b"two")
+    stamp = path.stat()
+    time.sleep(0.01)
+    path.write_text("six\n# three\n", encoding="utf-8")  # same size, same mtime (as `cp -p`)
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    now[0] = 2.6
+    assert source.current() == (b"fixed", b"six")
     path.write_bytes(b"\xff\xfe")  # unreadable: the tokens last read stay
     os.utime(path, ns=(1, 2 * 10**18))
-    now[0] = 3.0
-    assert source.current() == (b"fixed", b"two")
+    now[0] = 3.7
+    assert source.current() == (b"fixed", b"six")
     path.unlink()
     now[0] = 5.0
-    assert source.current() == (b"fixed", b"two")
+    assert source.current() == (b"fixed", b"six")
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [b"\xef\xbb\xbf{}"],
+        [b"\xef", b"\xbb\xbf{}"],  # the mark split across reads of the socket
+        [b"", b"\xef\xbb", b"\xbf", b"{}"],
+        [b"{}"],
+        [b"\xef\xbb\xbf"],
+    ],
+)
+def test_the_guard_drops_a_byte_order_mark_however_the_body_arrives(reads):
+    import anyio
+
+    from serving.guard import Guard
+
+    seen: list[bytes] = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            seen.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    messages = [
+        {"type": "http.request", "body": b, "more_body": i < len(reads) - 1}
+        for i, b in enumerate(reads)
+    ]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        pass
+
+    length = str(sum(map(len, reads))).encode()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/score",
+        "headers": [
+            (b"authorization", b"Bearer tok"),
+            (b"content-type", b"application/json"),
+            (b"content-length", length),
+        ],
+    }
+    anyio.run(Guard(app, ["tok"], max_body_bytes=1000), scope, receive, send)
+    assert b"".join(seen) == b"".join(reads).removeprefix(b"\xef\xbb\xbf")
