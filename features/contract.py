@@ -48,6 +48,8 @@ class Table:
     unique_together: tuple[str, ...] = ()
     # (later, earlier): later must not be before earlier when both are present
     order: tuple[tuple[str, str], ...] = ()
+    # (status, its open levels in ContractParams, time): a row whose status is not open has the time
+    closed_needs: tuple[str, str, str] | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -100,6 +102,7 @@ TICKETS = Table(
         Column("language", "str", nullable=True, allowed="languages", optional=True),
     ),
     order=(("first_response_at", "created_at"), ("resolved_at", "created_at")),
+    closed_needs=("status", "open_statuses", "resolved_at"),
 )
 
 USAGE = Table(
@@ -243,6 +246,7 @@ RULES: dict[str, str] = {
     "date_range": "a timestamp/date is before contract.min_date, after contract.max_date, or in the future",
     "unique": "an id (or key combination) appears more than once",
     "order": "a timestamp/date lies before the one it must follow (e.g. resolved_at < created_at)",
+    "closed_unresolved": "a ticket whose status is not open (contract.open_statuses) has no resolved_at",
     "foreign_key": "a reference to an account (or ticket) that does not exist",
     "one_line": "an id or owner holds a control character (tab, line break, NUL)",
 }
@@ -643,7 +647,23 @@ def _check_values_table(
         a, b = nanos[later], nanos[earlier]
         bad = (a < b) & (a != _NAT) & (b != _NAT)
         violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+    if table.closed_needs is not None:
+        status, levels, needed = table.closed_needs
+        still_open = set(getattr(params, levels))
+        closed = np.fromiter(
+            (v is not None and v not in still_open for v in columns[status]), bool, n
+        )
+        bad = closed & (nanos[needed] == _NAT)
+        violations += _flag(cells, table, needed, bad, "closed_unresolved", _closed_detail(table))
     return cells, violations
+
+
+def _closed_detail(table: Table) -> str:
+    status, levels, needed = table.closed_needs or ("", "", "")
+    return (
+        f"{status} is not one of contract.{levels} but {needed} is empty: the row would count as "
+        f"open, and past its SLA, on every later day; give the time it was {needed.split('_')[0]}"
+    )
 
 
 def _utc(ts: pd.Timestamp) -> pd.Timestamp:
@@ -1132,6 +1152,12 @@ def _check_table(
         a, b = (cells[c].to_numpy(dtype="datetime64[ns]") for c in (later, earlier))
         bad = np.asarray(a < b)  # false where either is NaT
         violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+    if table.closed_needs is not None:
+        status, levels, needed = table.closed_needs
+        st = cells[status]
+        closed = st.notna().to_numpy() & ~st.isin(list(getattr(params, levels))).to_numpy()
+        bad = closed & cells[needed].isna().to_numpy()
+        violations += _flag(cells, table, needed, bad, "closed_unresolved", _closed_detail(table))
     return pd.DataFrame(cells, index=index, copy=False), violations
 
 

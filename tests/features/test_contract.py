@@ -80,6 +80,7 @@ def test_naive_timestamps_are_utc_and_offsets_are_honoured(params):
     t.loc[4, "created_at"] = "2024-01-06"
     t["first_response_at"] = ""
     t["resolved_at"] = ""
+    t["status"] = "open"  # not resolved
     raw["tickets"] = t
     history = validated(raw, params.contract, NOW)
     assert list(history.tickets["created_at"]) == [
@@ -101,6 +102,7 @@ def test_typed_timestamps_naive_and_aware(params):
         t["first_response_at"], format="ISO8601", utc=True
     ).dt.tz_localize(None)
     t["resolved_at"] = pd.NaT
+    t["status"] = "open"
     raw["tickets"] = t
     history = validated(raw, params.contract, NOW)
     assert str(history.tickets["created_at"].dtype) == "datetime64[ns, UTC]"
@@ -133,7 +135,9 @@ def test_mixed_naive_and_offset_values_each_normalise_to_their_instant(params, s
             )
             expected.append(pd.Timestamp(when, tz="UTC") - pd.Timedelta(minutes=minutes))
     raw = raw_world()
-    raw["tickets"] = raw["tickets"].assign(created_at=texts, first_response_at="", resolved_at="")
+    raw["tickets"] = raw["tickets"].assign(
+        created_at=texts, first_response_at="", resolved_at="", status="open"
+    )
     history = validated(raw, params.contract, NOW)
     assert list(history.tickets["created_at"]) == expected
 
@@ -216,6 +220,7 @@ RULE_CASES = [
     ("accounts", "account_id", 2, "A-1", "unique"),
     ("usage", "date", 1, "2024-01-02", "unique"),
     ("tickets", "resolved_at", 0, "2024-01-01T00:00:00Z", "order"),
+    ("tickets", "resolved_at", 0, "", "closed_unresolved"),  # solved, but when?
     ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
     ("accounts", "renewal_date", 2, "2020-01-01", "order"),
     ("accounts", "term_months", 1, "0", "range"),

@@ -142,6 +142,12 @@ def with_value(path: tuple, value: object) -> dict:
         ),
         (("usage", 1, "date"), "2024-06-01", ("accounts", 1, "usage", 1, "date"), "unique"),
         (
+            ("tickets", 0, "status"),
+            "solved",  # and no resolved_at
+            ("accounts", 1, "tickets", 0, "resolved_at"),
+            "closed_unresolved",
+        ),
+        (
             ("tickets", 2, "language"),
             "fr",
             ("accounts", 1, "tickets", 2, "language"),
