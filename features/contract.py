@@ -37,6 +37,9 @@ class Column:
     # one line of plain text: an id or owner the daily run stores and shows (a NUL cannot even be
     # stored in PostgreSQL; a tab or line break breaks the list, the links and the API's look-up)
     one_line: bool = False
+    # at most this many characters: what the state database's column holds (PostgreSQL refuses
+    # a longer value, in the middle of a daily run)
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,14 @@ ACCOUNTS = Table(
     key="account_id",
     required=True,
     columns=(
-        Column("account_id", "str", one_line=True),
-        Column("name", "str"),
+        Column("account_id", "str", one_line=True, max_length=128),
+        Column("name", "str", max_length=512),
         Column("tier", "str", allowed="tiers"),
         Column("arr", "float", min=0),
         Column("seats", "int", min=1),
         Column("contract_start", "date"),
         Column("renewal_date", "date"),
-        Column("csm_owner", "str", one_line=True),
+        Column("csm_owner", "str", one_line=True, max_length=256),
         Column("region", "str"),
         Column("language", "str", allowed="languages"),
         # CRM fields many exports have: the contract term, and the day the customer gave notice
@@ -246,6 +249,7 @@ RULES: dict[str, str] = {
     "date_range": "a timestamp/date is before contract.min_date, after contract.max_date, or in the future",
     "unique": "an id (or key combination) appears more than once",
     "order": "a timestamp/date lies before the one it must follow (e.g. resolved_at < created_at)",
+    "too_long": "an id, name or owner is longer than the state database holds (128 / 512 / 256 characters)",
     "closed_unresolved": "a ticket whose status is not open (contract.open_statuses) has no resolved_at",
     "foreign_key": "a reference to an account (or ticket) that does not exist",
     "one_line": "an id or owner holds a control character (tab, line break, NUL)",
@@ -255,6 +259,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
 _COMMA_HINT = "not a number: {v!r} (a decimal comma? numbers take a decimal point: 1234.5)"
 _ONE_LINE = "{v!r} holds a control character (tab, line break, NUL...)"
+
+
+def _too_long(limit: int) -> str:
+    return f"longer than {limit} characters: {{v!r:.60}}..."
 
 
 def _not_one_line(values: Any) -> np.ndarray:
@@ -588,6 +596,10 @@ def _check_values_table(
         if col.one_line:
             bad = _not_one_line(values)
             violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
+        if col.max_length is not None:
+            limit = col.max_length
+            bad = np.fromiter((v is not None and len(v) > limit for v in values), bool, n)
+            violations += _flag(cells, table, col.name, bad, "too_long", _too_long(limit))
         if col.name in number:
             num = number[col.name]
             low = num < col.min if col.min is not None else None
@@ -1050,6 +1062,11 @@ def _check_table(
             if col.one_line:
                 bad = _not_one_line(cells[col.name].to_numpy())
                 violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
+            if col.max_length is not None:
+                long = cells[col.name].str.len().to_numpy(dtype=float, na_value=0) > col.max_length
+                violations += _flag(
+                    cells, table, col.name, long, "too_long", _too_long(col.max_length)
+                )
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
             bad = np.isnan(num) & ~blank

@@ -123,6 +123,14 @@ def _mlflow_error(exc: BaseException) -> str | None:
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    """What went wrong, in one line: a database error's own text without the SQL statement and
+    its parameters, which SQLAlchemy appends (they hold customers' names and owners)."""
+    cause = getattr(exc, "orig", None)
+    lines = str(cause if cause is not None else exc).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
 def _database_error(exc: BaseException) -> str | None:
     """A database that cannot be reached or opened, told as such (no SQL, no traceback)."""
     import sqlalchemy.exc
@@ -133,7 +141,7 @@ def _database_error(exc: BaseException) -> str | None:
     if not (isinstance(exc, unusable) or type(exc) is sqlalchemy.exc.DatabaseError):
         return None
     return (
-        f"the database cannot be used ({type(exc.orig).__name__}: {exc.orig}); check "
+        f"the database cannot be used ({type(exc.orig).__name__}: {_first_line(exc)}); check "
         "ESCRISK_DATABASE_URL (the state database), MLFLOW_TRACKING_URI (the model registry) or "
         "the source's URL, and that the database is running and the folder of a SQLite file exists"
     )
@@ -169,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"escrisk {args.command}: {known}", file=sys.stderr)
             return 1
         print(
-            f"escrisk {args.command}: internal error ({type(exc).__name__}: {exc}).\n"
+            f"escrisk {args.command}: internal error ({type(exc).__name__}: {_first_line(exc)}).\n"
             "This is a bug; re-run with ESCRISK_DEBUG=1 to see the traceback and report it.",
             file=sys.stderr,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import random
 import sqlite3
 import time
@@ -33,6 +34,7 @@ from serving.params import LadderParams
 T = TypeVar("T")
 _RETRIES = 40  # lock/version conflicts are retried this often before giving up
 CONNECT_TIMEOUT_S = 10  # PostgreSQL (psycopg) connections, unless the URL sets connect_timeout
+logger = logging.getLogger("escrisk.store")
 _LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
 
 
@@ -406,6 +408,14 @@ def _json_fast(
     return process
 
 
+_RACE_WORDS = ("already exists", "duplicate")  # another process created it first
+
+
+def _creation_race(exc: BaseException) -> bool:
+    """Whether creating the schema failed because another process did it (or held a lock)."""
+    return _retryable(exc) or any(w in str(exc).lower() for w in _RACE_WORDS)
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, _Conflict | IntegrityError):
         return True
@@ -477,12 +487,13 @@ class Store:
         if not self.creates:
             return
         # several processes may create the schema at once; the loser of the race sees "exists"
+        # (or a lock); any other error, such as a server that does not answer, is told at once
         for attempt in range(5):
             try:
                 self._run(lambda conn: _create_all(conn, metadata))
                 return
-            except DBAPIError:
-                if attempt == 4:
+            except DBAPIError as exc:
+                if attempt == 4 or not _creation_race(exc):
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
@@ -1020,7 +1031,7 @@ READ_TABLES = ("daily_list", "daily_runs", "daily_scores", "ladder_state")
 
 def open_existing(url: str) -> Store:
     """The store the daily run writes, opened by a reader (the service, the CSM page), which
-    never creates or changes a schema. A StoreUnavailable, naming the database without its
+    never creates one; one of an older version is brought up to date. A StoreUnavailable, naming the database without its
     password, when there is none to read: no file at a SQLite path (a new empty database would
     answer "never scored" for every account), a file or database without the store's tables
     (another application's, or no daily run yet), a server that is down, a URL that is wrong."""
@@ -1050,15 +1061,27 @@ def open_existing(url: str) -> Store:
         raise StoreUnavailable(
             f"the database {where} cannot be reached or used ({cause})"
         ) from None
+    if store is not None:
+        store.close()
     missing = sorted(set(READ_TABLES) - present)
     if missing:
-        if store is not None:
-            store.close()
         raise StoreUnavailable(
             f"the database {where} holds no escalation-risk store (no table {missing[0]}): "
             "`escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL"
         )
-    return store or Store(url, create=False)
+    # ours: a store of an older version gets the columns and tables added since (the readers'
+    # queries name them: /account and every signed-in page failed until the next daily run)
+    try:
+        return Store(url)
+    except DBAPIError as exc:
+        if unreachable(exc):
+            raise StoreUnavailable(
+                f"the database {where} cannot be reached or used ({type(exc.orig).__name__})"
+            ) from None
+        logger.warning(  # e.g. a role without DDL rights: read the schema as it is
+            "the store at %s was not brought up to date (%s)", where, type(exc.orig).__name__
+        )
+        return Store(url, create=False)
 
 
 def open_for_writing(url: str) -> Store:

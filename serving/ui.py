@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, urlencode
 import jinja2
 import numpy as np
 import pandas as pd
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -154,6 +154,12 @@ class FormTooLarge(Exception):
     pass
 
 
+def _printable(value: str | None) -> str | None:
+    """A filter value from the address, or None when it is empty or holds control characters
+    (no account, owner or tier has them: the data contract refuses them)."""
+    return value if value and value.isprintable() else None
+
+
 # columns a first click sorts A to Z (names) or soonest first (due times); the others highest first
 ASCENDING_FIRST = frozenset({"account_name", "csm_owner", "due_at"})
 
@@ -226,6 +232,7 @@ class UiApp:
                 StoreUnavailable: self.unavailable,
                 OperationalError: self.unavailable,
                 InterfaceError: self.unavailable,
+                DataError: self.refused,
             },
         )
 
@@ -315,6 +322,12 @@ class UiApp:
     async def too_large(self, request: Request, exc: Exception) -> Response:
         return Response("form too large", status_code=413, media_type="text/plain")
 
+    async def refused(self, request: Request, exc: Exception) -> Response:
+        """A value the database cannot hold: the request's fault, a 400 page (and no log line
+        quoting the statement's parameters, which hold what the user typed)."""
+        message = text("value_refused", self._lang(request))
+        return self.render(request, "error.html", status=400, message=message)
+
     async def unavailable(self, request: Request, exc: Exception) -> Response:
         """No database yet, or one that went away: a 503 page saying so, not a 500."""
         detail = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
@@ -336,7 +349,8 @@ class UiApp:
     async def login(self, request: Request) -> Response:
         form = await read_form(request)
         token = str(form.get("token") or "")
-        name = " ".join(str(form.get("name") or "").split())[:128]
+        name = " ".join("".join(c for c in str(form.get("name") or "") if c.isprintable()).split())
+        name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         error = None
         if not login_ok(token, self.tokens.current()):
@@ -402,10 +416,10 @@ class UiApp:
         q = request.query_params
         levels = list(self.params.ladder.levels)
         filters = {
-            "owner": q.get("owner") or None,
+            "owner": _printable(q.get("owner")),
             "level": q.get("level") if q.get("level") in levels else None,
             "min_level": q.get("min_level") if q.get("min_level") in levels else None,
-            "tier": q.get("tier") or None,
+            "tier": _printable(q.get("tier")),
         }
         sort = q.get("sort") or "priority"
         sort = sort if sort in SORTABLE else "priority"
@@ -502,13 +516,15 @@ class UiApp:
     ) -> Response:
         lang = self._lang(request)
         try:
+            if not account_id.isprintable():  # no such id: the contract refuses control characters
+                raise UserError(account_id)
             ctx = await run_in_threadpool(self._account_context, account_id, lang)
         except UserError:
             return self.render(
                 request,
                 "error.html",
                 status=404,
-                message=text("not_found", lang, account=account_id),
+                message=text("not_found", lang, account=_printable(account_id) or "?"),
             )
         if message is None and request.query_params.get("done"):
             message = self._done_text(request.query_params["done"], session, lang, ctx["trail"])
@@ -775,7 +791,8 @@ class UiApp:
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
 
     def _note(self, form: Any, key: str) -> str | None:
-        note = str(form.get(key) or "").strip()
+        """A note as typed, without control characters (a NUL cannot be stored in PostgreSQL)."""
+        note = "".join(ch for ch in str(form.get(key) or "") if ch.isprintable()).strip()
         return note[:2000] or None
 
     async def acknowledge(self, request: Request) -> Response:

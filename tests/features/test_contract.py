@@ -221,6 +221,8 @@ RULE_CASES = [
     ("usage", "date", 1, "2024-01-02", "unique"),
     ("tickets", "resolved_at", 0, "2024-01-01T00:00:00Z", "order"),
     ("tickets", "resolved_at", 0, "", "closed_unresolved"),  # solved, but when?
+    ("accounts", "csm_owner", 1, "O" * 257, "too_long"),  # what PostgreSQL's column holds
+    ("accounts", "name", 0, "N" * 513, "too_long"),
     ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
     ("accounts", "renewal_date", 2, "2020-01-01", "order"),
     ("accounts", "term_months", 1, "0", "range"),

@@ -232,3 +232,20 @@ def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     for literal in ("Acme [/] Holding", "A-[1]", "Doe, J. [interim]", "Beta [bold] reason"):
         assert literal in text
     assert "06-20 04:00 UTC · Call" in text  # the column keeps 32 characters
+
+
+def test_an_error_is_told_without_the_statement_and_its_parameters():
+    """SQLAlchemy appends the SQL and its parameters (customers' names, owners) to its text."""
+    import sqlalchemy as sa
+
+    from serving.cli import _first_line
+
+    exc = sa.exc.DataError(
+        "INSERT INTO daily_list (csm_owner) VALUES (%(csm_owner)s)",
+        {"csm_owner": "Dana Fischer"},
+        Exception("value too long for type character varying(256)\nDETAIL: more"),
+    )
+    told = _first_line(exc)
+    assert told == "value too long for type character varying(256)"
+    assert "Dana" not in told and "INSERT" not in told
+    assert _first_line(ValueError("plain")) == "plain"

@@ -349,6 +349,49 @@ def test_a_reader_never_creates_a_database_where_none_is(tmp_path):
     open_existing(f"sqlite:///{tmp_path / 'escrisk.db'}").close()
 
 
+def _older_version(url: str) -> None:
+    """Make the store look like one an older version left: a column and a table added since."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE daily_scores DROP COLUMN team"))
+        conn.execute(sa.text("DROP TABLE ui_signouts"))
+    engine.dispose()
+
+
+def _upgraded(url: str) -> bool:
+    inspector = sa.inspect(engine := sa.create_engine(url))
+    found = "ui_signouts" in inspector.get_table_names() and "team" in {
+        c["name"] for c in inspector.get_columns("daily_scores")
+    }
+    engine.dispose()
+    return found
+
+
+def test_a_reader_brings_a_store_of_an_older_version_up_to_date(tmp_path):
+    """/account and every signed-in page read columns and tables added in later versions: they
+    failed (500) until the next daily run upgraded the store."""
+    url = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    made = Store(url)
+    DailyStore(made)
+    made.close()
+    _older_version(url)
+    assert not _upgraded(url)
+    store = open_existing(url)
+    assert not store.signed_out("a" * 64) and store.daily_scores(account_id="A-1") == []
+    store.close()
+    assert _upgraded(url)
+
+
+def test_a_server_that_does_not_answer_is_not_asked_five_times():
+    """Creating the schema is retried when another process raced it, not when the server is
+    down: five connection timeouts made a one-line error take a minute."""
+    from serving.store import _creation_race
+
+    race = sa.exc.ProgrammingError("CREATE TABLE", {}, Exception('relation "x" already exists'))
+    down = sa.exc.OperationalError("connect", {}, Exception("connection timeout expired"))
+    assert _creation_race(race) and not _creation_race(down)
+
+
 @pytest.mark.parametrize(
     "content", [b"", b"not a database, a text file\n"], ids=["empty file", "another file"]
 )
@@ -827,6 +870,9 @@ def test_a_reader_on_postgresql_wants_the_daily_runs_tables():
         DailyStore(made)
         made.close()
         open_existing(url.render_as_string(hide_password=False)).close()
+        _older_version(url.render_as_string(hide_password=False))
+        open_existing(url.render_as_string(hide_password=False)).close()
+        assert _upgraded(url.render_as_string(hide_password=False))
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))

@@ -284,6 +284,21 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
         assert r.status_code == 400 and "account_id" in r.text
 
 
+def test_control_characters_never_reach_the_store(client, database):
+    """A NUL cannot be stored in PostgreSQL (it was a 500 there, logged with the note)."""
+    r = client.post("/login", data={"token": TOKEN, "name": "A\x00na", "next": "/"})
+    assert r.status_code == 303
+    page = client.get("/account/A-1").text
+    r = client.post(
+        "/ack", data={"account_id": "A-1", "note": "nul\x00byte", "csrf": csrf_of(page)}
+    )
+    assert r.status_code == 303
+    acks = Store(database).rows("acknowledgements", "A-1")
+    assert [(a["by"], a["note"]) for a in acks] == [("Ana", "nulbyte")]
+    assert client.get("/account/A%00B").status_code == 404
+    assert client.get("/", params={"tier": "a\x00b", "owner": "x\x00"}).status_code == 200
+
+
 def test_a_confirmation_is_shown_only_for_what_the_user_just_did(client, params):
     """`?done=` in a link claims nothing: the page confirms only the latest action of the
     signed-in user recorded in the trail, and only what that action was."""
