@@ -546,7 +546,7 @@ class UiApp:
         only when the trail's latest entry by this user is that very action, made just now: a
         link with `?done=` cannot claim what nobody did."""
         kind, _, value = done.partition(":")
-        mine = [e for e in trail if e["kind"] in DONE_KINDS.values() and e["by"] == session.name]
+        mine = [e for e in trail if e["kind"] in DONE_KINDS.values() and e["by"] == session.by]
         if not mine or mine[-1]["kind"] != DONE_KINDS.get(kind):
             return None
         last = mine[-1]
@@ -800,7 +800,7 @@ class UiApp:
             store, _ = self.stores.get()
             now = self._now().to_pydatetime()
             store.acknowledge(
-                str(form.get("account_id")), now, session.name, self._note(form, "note")
+                str(form.get("account_id")), now, session.by, self._note(form, "note")
             )
             return "ack"
 
@@ -814,7 +814,7 @@ class UiApp:
             store, _ = self.stores.get()
             now = self._now().to_pydatetime()
             store.resolve(
-                str(form.get("account_id")), now, session.name, outcome, self._note(form, "note")
+                str(form.get("account_id")), now, session.by, outcome, self._note(form, "note")
             )
             return f"resolve:{outcome}"
 
@@ -829,7 +829,7 @@ class UiApp:
             now = self._now().to_pydatetime()
             agree = verdict == "agree"
             store.feedback(
-                str(form.get("account_id")), now, session.name, agree, self._note(form, "comment")
+                str(form.get("account_id")), now, session.by, agree, self._note(form, "comment")
             )
             return f"feedback:{verdict}"
 

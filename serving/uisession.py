@@ -26,9 +26,22 @@ _CSRF = b"escrisk-ui-csrf|"
 
 @dataclass(frozen=True)
 class Session:
-    name: str
+    name: str  # as typed at login
     expires: int  # unix seconds
     csrf: str
+    key: str = ""  # `key_id` of the token the user logged in with
+
+    @property
+    def by(self) -> str:
+        """Who acted, for the audit trail: the name typed at login is the user's word, the key
+        tells which token it was said with (the trail's `by` holds at most 128 characters)."""
+        return f"{self.name[:112]} (key {self.key})" if self.key else self.name
+
+
+def key_id(token: bytes) -> str:
+    """A token's short public name: the first 8 hex digits of its SHA-256, which an operator
+    can compute from the token (`printf %s TOKEN | sha256sum`) and which reveals nothing of it."""
+    return hashlib.sha256(token).hexdigest()[:8]
 
 
 def login_ok(token: str, tokens: Sequence[bytes]) -> bool:
@@ -76,7 +89,9 @@ def verify(value: str | None, tokens: Sequence[bytes], now: int) -> Session | No
             key = t
     if key is None:
         return None
-    return Session(name=name, expires=int(expires_text), csrf=_sign(key, _CSRF + given))
+    return Session(
+        name=name, expires=int(expires_text), csrf=_sign(key, _CSRF + given), key=key_id(key)
+    )
 
 
 def csrf_ok(session: Session, given: str | None) -> bool:

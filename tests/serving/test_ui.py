@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -272,7 +273,8 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     assert "Acknowledged by Ann Example." in shown
     assert 'class="ev-acknowledgements"' in shown
     acks = Store(database).rows("acknowledgements", "A-1")
-    assert [(a["by"], a["note"]) for a in acks] == [("Ann Example", "calling them")]
+    key = hashlib.sha256(TOKEN.encode()).hexdigest()[:8]  # which token acted (docs/ui.md)
+    assert [(a["by"], a["note"]) for a in acks] == [(f"Ann Example (key {key})", "calling them")]
     again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
     german = client.post(
@@ -294,7 +296,7 @@ def test_control_characters_never_reach_the_store(client, database):
     )
     assert r.status_code == 303
     acks = Store(database).rows("acknowledgements", "A-1")
-    assert [(a["by"], a["note"]) for a in acks] == [("Ana", "nulbyte")]
+    assert [(a["by"].split(" (key ")[0], a["note"]) for a in acks] == [("Ana", "nulbyte")]
     assert client.get("/account/A%00B").status_code == 404
     assert client.get("/", params={"tier": "a\x00b", "owner": "x\x00"}).status_code == 200
 

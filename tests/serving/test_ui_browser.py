@@ -102,6 +102,9 @@ def test_csm_acknowledges_an_escalation_in_the_browser(server, daily_run, auth):
             browser.close()
 
     acks = store.rows("acknowledgements", account)
-    assert [(a["by"], a["note"]) for a in acks] == [("E2E Tester", "called the customer")]
+    assert [(a["by"].split(" (key ")[0], a["note"]) for a in acks] == [
+        ("E2E Tester", "called the customer")
+    ]
+    assert acks[0]["by"].endswith(")")  # and the key of the token it signed in with
     assert store.state(account).acknowledged_at is not None
     store.close()
