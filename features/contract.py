@@ -66,7 +66,7 @@ ACCOUNTS = Table(
     required=True,
     columns=(
         Column("account_id", "str", one_line=True, max_length=128),
-        Column("name", "str", max_length=512),
+        Column("name", "str", one_line=True, max_length=512),
         Column("tier", "str", allowed="tiers"),
         Column("arr", "float", min=0),
         Column("seats", "int", min=1),

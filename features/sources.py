@@ -29,15 +29,16 @@ def is_url(source: str) -> bool:
 
 
 def describe(source: str) -> str:
-    """The source as shown to a user: URLs without their password."""
+    """The source as shown to a user (terminal, page, MLflow tag): URLs without their password
+    and without their query, where a driver may take the password too (?password=...)."""
     if not is_url(source):
         return source
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(source).render_as_string(hide_password=True)
+        return make_url(source).set(query={}).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 (an unparseable URL is reported when it is opened)
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", source)
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", source).split("?")[0]
 
 
 def read_tables(source: str) -> dict[str, pd.DataFrame | None]:

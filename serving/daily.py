@@ -246,6 +246,7 @@ def run_daily(
     language: str | None = None,
     send: bool = False,
     notifiers: Any = None,
+    smtp_password: str | None = None,
     progress: Any = None,
     champion: Champion | None = None,
     history: Any = None,
@@ -483,7 +484,7 @@ def run_daily(
             with steps.step("step_notify"):
                 delivery = deliver(
                     store,
-                    notifiers or notifiers_from(params.notifications),
+                    notifiers or notifiers_from(params.notifications, smtp_password),
                     params.notifications.retry,
                     now.to_pydatetime(),
                 )

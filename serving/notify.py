@@ -192,7 +192,7 @@ def plan_messages(
             payload: dict[str, Any] = (
                 {"message_id": f"<{key}@escrisk>"}
                 if cfg.notifier == "smtp"
-                else {"text": f"*{subject}*\n{body}"}
+                else {"text": f"*{_chat(subject)}*\n{_chat(body)}"}
             )
             out.append(
                 OutboxMessage(
@@ -259,6 +259,12 @@ class WebhookNotifier:
             raise RuntimeError(
                 f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
             )
+
+
+def _chat(text: str) -> str:
+    """Text for a Slack/Teams-style message: &, < and > escaped as Slack asks, so that an account
+    name such as "<!channel>" or "<http://x|click>" is shown, not obeyed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def notifiers_from(

@@ -93,6 +93,17 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+def redacted(flat: Mapping[str, str]) -> dict[str, str]:
+    """Params for MLflow without the webhook addresses: an incoming-webhook URL is its own
+    credential (anyone who reads it can post to the team's channel)."""
+    secret = ("notifications.channels.", ".url", ".team_urls.")
+    return {
+        k: "***" if k.startswith(secret[0]) and (k.endswith(secret[1]) or secret[2] in k)
+        and v != "None" else v
+        for k, v in flat.items()
+    }  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LoggedRun:
     run_id: str
@@ -121,7 +132,7 @@ def log_training(
     client = MlflowClient()
     mlflow.set_experiment(experiment)
     with mlflow.start_run() as run:
-        flat = flatten(params)
+        flat = redacted(flatten(params))
         for i in range(0, len(flat), 100):
             mlflow.log_params(dict(list(flat.items())[i : i + 100]))
         mlflow.set_tags(dict(tags))

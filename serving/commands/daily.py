@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             top=args.top,
             language=lang,
             send=args.send,
+            smtp_password=settings.smtp_password,
             progress=progress,
             allow_incomplete=args.allow_incomplete,
         )

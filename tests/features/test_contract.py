@@ -223,6 +223,7 @@ RULE_CASES = [
     ("tickets", "resolved_at", 0, "", "closed_unresolved"),  # solved, but when?
     ("accounts", "csm_owner", 1, "O" * 257, "too_long"),  # what PostgreSQL's column holds
     ("accounts", "name", 0, "N" * 513, "too_long"),
+    ("accounts", "name", 1, "Acme\r\nBcc: victim@example.com", "one_line"),  # an e-mail subject
     ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
     ("accounts", "renewal_date", 2, "2020-01-01", "order"),
     ("accounts", "term_months", 1, "0", "range"),

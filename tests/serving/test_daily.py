@@ -460,3 +460,54 @@ def test_a_filtered_lists_file_name_keeps_the_owners_letters():
     assert filter_tag("a/../b", None, None) == "owner-a-b"
     assert filter_tag("___", None, None) == "owner-x"
     assert filter_tag(None, None, None) == ""
+
+
+def test_the_cli_logs_in_to_smtp_with_the_password_from_the_environment(
+    world, model_store, tmp_path, monkeypatch
+):
+    """ESCRISK_SMTP_PASSWORD was read and never used: every mail logged in without it."""
+    import socket
+
+    import yaml
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from features.sources import write_tables
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=True)
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    settings = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    settings["notifications"]["smtp"].update(port=port, username="mailer", starttls=False)
+    for channel in settings["notifications"]["channels"].values():
+        if channel["notifier"] == "webhook":  # only e-mail in this test
+            channel.update(notifier="none", url=None)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'mail.db'}")
+    monkeypatch.setenv("ESCRISK_SMTP_PASSWORD", "s3cret")
+    server = Controller(
+        Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+        auth_require_tls=False,
+    )  # fmt: skip
+    server.start()
+    try:
+        day = str(TODAY.date())
+        args = ["daily", str(src), "--as-of", day, "--out", str(tmp_path / "out")]
+        assert main([*args, "--params", str(params_file)]) == 0
+    finally:
+        server.stop()
+    assert logins and set(logins) == {(b"mailer", b"s3cret")}

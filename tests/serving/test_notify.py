@@ -164,6 +164,25 @@ def test_messages_contain_account_level_reasons_owner_and_due_time(params):
     assert len({x.idempotency_key for x in msgs}) == len(msgs)
 
 
+def test_chat_messages_show_markup_in_customer_data_instead_of_obeying_it(params):
+    """An account id or a reason could hold Slack markup ("<!channel>", "<http://x|click>")."""
+    lp: LadderParams = params.ladder
+    sig = signals(account="<!channel> & <http://evil.example|click>")
+    _, d = decide(sig, None, lp, NOW)
+    chat = [
+        m for m in plan_messages(d, sig, lp, notif_params(params, 1, 2)) if m.channel == "slack"
+    ]
+    text = (
+        json.loads(chat[0].payload)["text"]
+        if isinstance(chat[0].payload, str)
+        else chat[0].payload["text"]
+    )
+    assert (
+        "<!channel>" not in text
+        and "&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;" in text
+    )
+
+
 def test_messages_in_german(params):
     lp = params.ladder
     _, d = decide(signals(language="de"), None, lp, NOW)

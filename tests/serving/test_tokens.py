@@ -189,3 +189,32 @@ def test_the_guard_drops_a_byte_order_mark_however_the_body_arrives(reads):
     }
     anyio.run(Guard(app, ["tok"], max_body_bytes=1000), scope, receive, send)
     assert b"".join(seen) == b"".join(reads).removeprefix(b"\xef\xbb\xbf")
+
+
+def test_a_long_run_of_digits_as_a_time_is_refused_at_once():
+    """The number test split a run of digits in n^2 ways: 20,000 digits held a worker 20 s."""
+    from pydantic import ValidationError
+
+    from serving.schemas import AccountRequest, ScoreRequest
+
+    body = {"accounts": [], "as_of": "1" * 20_000 + "x"}
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        ScoreRequest.model_validate(body)
+    assert AccountRequest.model_validate({"account_id": "A-1"})
+
+
+def test_a_source_url_is_shown_without_its_password_or_query():
+    from features.sources import describe
+
+    shown = describe("postgresql+psycopg://reader:pw1@db.example/crm?password=pw2&sslmode=require")
+    assert "pw1" not in shown and "pw2" not in shown and shown.startswith("postgresql+psycopg://")
+
+
+def test_webhook_addresses_are_not_logged_to_mlflow():
+    from training.registry import flatten, redacted
+
+    flat = redacted(flatten({"notifications": {"channels": {"slack": {
+        "url": "https://hooks.example/T0/B0/secret", "team_urls": {"billing": "https://h/b"}}}},
+        "model": {"num_leaves": 3}}))  # fmt: skip
+    assert "secret" not in str(flat) and "https://h/b" not in str(flat)
+    assert flat["model.num_leaves"] == "3"

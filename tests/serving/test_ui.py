@@ -154,6 +154,7 @@ def test_sessions_expire_and_die_with_their_token():
     assert verify(value, [b"another-token"], now=999) is None
     forged = value.rsplit(".", 1)[0].replace("1000", "9999") + "." + value.rsplit(".", 1)[1]
     assert verify(forged, tokens, now=999) is None
+    assert verify("YQ." + "9" * 5000 + ".ab.cd", tokens, now=999) is None  # int() refuses it
 
 
 def test_list_shows_the_day_filters_and_sorts(client):
