@@ -433,7 +433,7 @@ def stage_times(svc: Any, bodies: list[bytes]) -> dict[str, float]:
         marks.append(time.perf_counter())
         fs = build_features(history, [day], p.features, spec=svc.model.spec)
         marks.append(time.perf_counter())
-        facts = account_facts(history, day)
+        facts = account_facts(history, day, p.features)
         marks.append(time.perf_counter())
         score_rows(svc.model, fs, facts, p.ladder, now, p.service.top_reasons)
         marks.append(time.perf_counter())

@@ -82,7 +82,7 @@ def compute(ctx: Context) -> Columns:
     term = term_days(acc, ctx.params.account.renewal_cycle_days)[snaps.code]
     return {
         "tenure_days": (as_of - start) / DAY,
-        "days_to_renewal": next_renewal_days(renewal, as_of, term),
+        "days_to_renewal": next_renewal_days(renewal, as_of, term, start),
         "arr": snaps.floats_at_rows("arr"),
         "seats": snaps.floats_at_rows("seats"),
         "tier": categorical(acc["tier"], (*ctx.params.tiers, UNKNOWN))[snaps.code],
@@ -99,19 +99,24 @@ def term_days(accounts: pd.DataFrame, year_days: int) -> np.ndarray:
 
 
 def next_renewal_days(
-    renewal: np.ndarray, as_of: np.ndarray, cycle_days: np.ndarray | float
+    renewal: np.ndarray, as_of: np.ndarray, cycle_days: np.ndarray | float, start: np.ndarray
 ) -> np.ndarray:
     """Days from as_of to the first renewal on or after it, as known at as_of.
 
     The accounts table holds the renewal date as of the export: the one after every renewal that
     happened since, or the one at which a churned account left. Taken as is it tells a past
     snapshot about the future (only churners have a renewal within months of an old as_of), so it
-    is stepped back by whole terms; a date already passed at as_of (a stale export) stays negative.
+    is stepped back by whole terms, but never to the contract's start or before it (on its first
+    day a one-year contract renews in 365 days, not today); a date already passed at as_of (a
+    stale export) stays negative.
     """
     missing = renewal == NAT_SECONDS
     days = (renewal - as_of).astype(np.float64) / DAY
     ahead = days >= 0
-    days = np.where(ahead, np.mod(days, cycle_days), days)
+    stepped = np.mod(days, cycle_days)
+    too_early = as_of + stepped * DAY <= start  # the start is no renewal
+    stepped = np.where(too_early & (stepped + cycle_days <= days), stepped + cycle_days, stepped)
+    days = np.where(ahead, stepped, days)
     return np.where(missing, np.nan, days)
 
 

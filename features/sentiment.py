@@ -8,6 +8,7 @@ is known from the ticket's creation.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from features.context import Columns, Context, absent_reason
 from features.contract import History
@@ -34,7 +35,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f"sentiment_mean_{w}d",
                 f,
                 "score [-1, 1]",
-                f"Mean sentiment of tickets created in the last {w} days.",
+                f"Mean sentiment of tickets created in the last {w} days (those with text).",
                 f"Ticket tone averaged {{value:+.2f}} over the last {w} days",
                 f"Tonfall der Tickets im Mittel {{value:+.2f}} in den letzten {w} Tagen",
             ),
@@ -50,7 +51,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f"sentiment_negative_share_{w}d",
                 f,
                 "share",
-                f"Share of tickets in the last {w} days scoring below "
+                f"Share of tickets with text in the last {w} days scoring below "
                 f"{params.sentiment.negative_below}.",
                 f"{{value:.0%}} of tickets in the last {w} days were negative",
                 f"{{value:.0%}} der Tickets der letzten {w} Tage waren negativ",
@@ -88,24 +89,45 @@ def ticket_scores(
     return cached(scorer).scores_keyed(keys, texts_of)
 
 
+def has_text(history: History, scorer: SentimentScorer, keys: np.ndarray) -> np.ndarray:
+    """Per ticket row: does its subject or body hold any text? A ticket without (a phone call
+    logged with no note, an export without text columns) has no tone: it is left out of the
+    sentiment features rather than counted as neutral. Kept beside the scores, as they are."""
+    t = history.tickets
+
+    def run(rows: np.ndarray) -> np.ndarray:
+        def filled(column: str) -> np.ndarray:
+            cells = pd.Series(t[column].to_numpy(dtype=object)[rows], dtype=object)
+            return cells.fillna("").astype(str).str.strip().str.len().to_numpy() > 0
+
+        return filled("subject") | filled("body")
+
+    return cached(scorer).flags_keyed(keys, "has-text-v1", run)
+
+
 def compute(ctx: Context) -> Columns:
     p = ctx.params
-    score = ticket_scores(ctx.history, ctx.sentiment or default_scorer(), ctx.text_keys())
+    scorer, keys = ctx.sentiment or default_scorer(), ctx.text_keys()
+    score = ticket_scores(ctx.history, scorer, keys)
+    texted = has_text(ctx.history, scorer, keys)
     # scores as integers (1e-9 steps) so window sums are exact and independent of other rows
-    q = np.rint(score * QUANTUM).astype(np.int64)
+    q = np.where(texted, np.rint(score * QUANTUM), 0).astype(np.int64)
     created = ctx.timeline("tickets", "created_at")
-    ev = created.sums({"q": q, "negative": score < p.sentiment.negative_below})
+    negative = texted & (score < p.sentiment.negative_below)
+    ev = created.sums({"q": q, "negative": negative, "texted": texted})
+    lowest = np.where(texted, q, np.inf)  # the minimum of the tickets with a tone
     end = ctx.snaps.as_of
     out: Columns = {}
     for w in p.windows_days:
-        n = created.count(ctx.ago(w), end)
+        n = ev.sum("texted", ctx.ago(w), end)
         out[f"sentiment_mean_{w}d"] = ratio(ev.sum("q", ctx.ago(w), end), n * QUANTUM)
-        out[f"sentiment_min_{w}d"] = created.min(q, ctx.ago(w), end) / QUANTUM
+        low = created.min(lowest, ctx.ago(w), end)
+        out[f"sentiment_min_{w}d"] = np.where(np.isinf(low), np.nan, low / QUANTUM)
         out[f"sentiment_negative_share_{w}d"] = ratio(ev.sum("negative", ctx.ago(w), end), n)
     tr = p.sentiment.trend
     r0, b0 = ctx.ago(tr.recent_days), ctx.ago(tr.recent_days + tr.baseline_days)
-    recent = ratio(ev.sum("q", r0, end), created.count(r0, end) * QUANTUM)
-    base = ratio(ev.sum("q", b0, r0), created.count(b0, r0) * QUANTUM)
+    recent = ratio(ev.sum("q", r0, end), ev.sum("texted", r0, end) * QUANTUM)
+    base = ratio(ev.sum("q", b0, r0), ev.sum("texted", b0, r0) * QUANTUM)
     out["sentiment_trend"] = recent - base
     return out
 

@@ -311,7 +311,7 @@ def run_daily(
         at = evaluation_time(as_of, now).to_pydatetime()
         with steps.step("step_ladder", total=len(frame)) as advance:
             # the ladder's inputs (facts, signals) are part of its cost: timed with it
-            facts = account_facts(history, as_of)
+            facts = account_facts(history, as_of, params.features)
             fact_rows = [facts[aid] for aid in ids]
             feature_columns, feature_rows = frame_rows(X)
             esc_list, churn_list = scored.escalation_risk.tolist(), scored.churn_risk.tolist()

@@ -2,6 +2,8 @@
 
 Point in time like the features: a ticket counts as open on day D (midnight UTC) if it was created
 before D and not resolved before D; it is past its SLA when its resolution target ended before D.
+"P1" and "P2" are the first two of `features.priorities` (whatever a helpdesk calls them), and
+the days to renewal are the feature's: the export's date stepped back by whole terms.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.account import next_renewal_days, term_days
 from features.context import positions
 from features.contract import History
-from features.windows import NAT, ns_since_epoch
+from features.params import FeatureParams
+from features.windows import NAT, ns_since_epoch, seconds
 from serving.ladder import AccountFacts
 
 
-def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFacts]:
+def account_facts(
+    history: History, as_of: pd.Timestamp, params: FeatureParams
+) -> dict[str, AccountFacts]:
     """Facts per account id, for every account of the history (the daily job's 100,000 and the
     service's one alike: counted with numpy over the ticket rows, no per-account pandas)."""
     a = history.accounts
@@ -36,14 +42,15 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
     prio = t["priority"].to_numpy(dtype=object)
     n = len(ids)
 
-    def count(mask: np.ndarray, priority: str) -> list[int]:
+    def count(mask: np.ndarray, priority: str | None) -> list[int]:
+        if priority is None:  # a contract with a single priority has no second one
+            return [0] * n
         return np.bincount(code[mask & (prio == priority)], minlength=n).tolist()
 
-    renewal_ns = ns_since_epoch(a["renewal_date"])
-    days = np.floor_divide(renewal_ns - at, 86_400 * 10**9)
-    renewal = [
-        None if r == NAT else d for r, d in zip(renewal_ns.tolist(), days.tolist(), strict=True)
-    ]
+    first, second = (*params.priorities, None)[:2]
+    days = renewal_days(a, as_of, params.account.renewal_cycle_days)
+    # a renewal date already passed (a stale export) says nothing of the next one: unknown
+    renewal = [None if not d >= 0 else int(d) for d in days.tolist()]
     columns = zip(
         ids,
         a["arr"].tolist(),  # the Python scalars astype(object).tolist() gives, without its copy
@@ -53,10 +60,10 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
         a["language"].tolist(),
         a["csm_owner"].to_numpy(dtype=object).tolist(),
         a["name"].to_numpy(dtype=object).tolist(),
-        count(open_, "P1"),
-        count(open_, "P2"),
-        count(past, "P1"),
-        count(past, "P2"),
+        count(open_, first),
+        count(open_, second),
+        count(past, first),
+        count(past, second),
         strict=True,
     )
     return {
@@ -75,6 +82,17 @@ def account_facts(history: History, as_of: pd.Timestamp) -> dict[str, AccountFac
         )
         for aid, arr, tier, seats, dtr, lang, owner, name, p1, p2, p1_past, p2_past in columns
     }
+
+
+def renewal_days(accounts: pd.DataFrame, as_of: pd.Timestamp, year_days: int) -> np.ndarray:
+    """Per account: the feature `days_to_renewal` as of `as_of` (NaN without a renewal date)."""
+    at = np.full(len(accounts), pd.Timestamp(as_of).value // 10**9)
+    return next_renewal_days(
+        seconds(accounts["renewal_date"]),
+        at,
+        term_days(accounts, year_days),
+        seconds(accounts["contract_start"]),
+    )
 
 
 def _hours_ns(hours: np.ndarray) -> np.ndarray:

@@ -409,7 +409,7 @@ def run_replay(
             f"{source or 'source'}: no account is active between {start.date()} and {end.date()}"
         )
     scores = daily_risks(model, frame)
-    facts = {d: account_facts(history, d) for d in days}
+    facts = {d: account_facts(history, d, params.features) for d in days}
     levels = replay_levels(
         scores, frame[rule_features(params.ladder)], facts, params.ladder, rp.assume_acknowledged
     )

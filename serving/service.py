@@ -160,7 +160,7 @@ class EscalationRisk:
         ]
         if inactive:
             raise RequestError(422, "some accounts cannot be scored on as_of", inactive)
-        facts = account_facts(history, day)
+        facts = account_facts(history, day, p.features)
         answers = score_rows(self.model, fs, facts, p.ladder, now, p.service.top_reasons)
         by_id = {a["account_id"]: a for a in answers}
         scores = [AccountScore(**by_id[a.account.account_id]) for a in req.accounts]

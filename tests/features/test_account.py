@@ -66,12 +66,29 @@ def test_a_renewal_date_already_passed_stays_negative(params):
     as_of_day=st.integers(0, 5000),
     ahead=st.integers(0, 5000),
     cycle=st.integers(1, 1200),
+    tenure=st.integers(0, 3000),
 )
-def test_next_renewal_is_within_one_cycle_and_on_the_schedule(as_of_day, ahead, cycle):
+def test_next_renewal_is_within_one_cycle_and_on_the_schedule(as_of_day, ahead, cycle, tenure):
     as_of = np.array([as_of_day * DAY], dtype=np.int64)
     renewal = as_of + ahead * DAY
-    days = next_renewal_days(renewal, as_of, cycle)[0]
-    assert 0 <= days < cycle and (ahead - days) % cycle == 0
+    start = as_of - tenure * DAY
+    days = next_renewal_days(renewal, as_of, cycle, start)[0]
+    assert 0 <= days <= ahead and (ahead - days) % cycle == 0
+    # the first on or after as_of, unless that is the contract's start: then the one after
+    assert days < cycle or (tenure == 0 and days == cycle)
+    assert tenure > 0 or days > 0 or ahead == 0
+
+
+def test_on_the_contracts_first_day_the_renewal_is_a_term_away(params):
+    """Stepping back landed on the start: "Renewal in 0 days" raised churn risk 16-fold for a day."""
+    history = _history(params, ["2025-01-01"])
+    start = history.accounts["contract_start"].iloc[0]
+    history = type(history)(
+        history.accounts.assign(renewal_date=start + pd.Timedelta(days=730)),
+        history.tickets, history.usage, history.escalations, history.churn,
+    )  # fmt: skip
+    frame = build_features(history, [start], params.features).frame
+    assert frame["days_to_renewal"].tolist() == [365.0]
 
 
 def test_the_contract_term_sets_the_renewal_schedule(params):

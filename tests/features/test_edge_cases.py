@@ -172,6 +172,23 @@ def test_a_category_coded_as_a_number_is_its_level_from_any_source(params, code)
     assert fs.frame["plan_code"].iloc[0] == "2"
 
 
+def test_tickets_without_text_have_no_tone(params):
+    """A ticket with no subject and no body counted as neutral (0.0): a helpdesk export without
+    text looked calm, and a reason said "0% of tickets were negative"."""
+    angry = {"created_at": "2024-02-20T10:00:00Z", "subject": "Inakzeptabel",
+             "body": "Der Export ist schon wieder kaputt, total frustrierend."}  # fmt: skip
+    silent = {"created_at": "2024-02-21T10:00:00Z", "subject": None, "body": "  "}
+    both = _row(params, _raw([angry, silent]), "2024-03-01")
+    alone = _row(params, _raw([angry]), "2024-03-01")
+    assert both["tickets_30d"] == 2 and alone["sentiment_mean_30d"] < 0
+    for name in ("sentiment_mean_30d", "sentiment_min_30d", "sentiment_negative_share_30d"):
+        assert both[name] == alone[name], name
+    none = _row(params, _raw([silent]), "2024-03-01")
+    assert none["tickets_30d"] == 1
+    assert np.isnan(none["sentiment_mean_30d"]) and np.isnan(none["sentiment_min_30d"])
+    assert np.isnan(none["sentiment_negative_share_30d"])
+
+
 def test_custom_fields_become_features(params):
     from features.params import FeatureParams
 

@@ -9,7 +9,20 @@ import pytest
 from serving.facts import account_facts
 
 
-def naive(history, as_of: pd.Timestamp, aid: str) -> dict:
+def naive_renewal(row, as_of: pd.Timestamp, year_days: int) -> int | None:
+    """The next renewal on or after as_of, stepping the export's date back one term at a time,
+    never to the contract's start; None when the date has passed (a stale export)."""
+    if pd.isna(row["renewal_date"]) or row["renewal_date"] < as_of:
+        return None
+    months = row.get("term_months")
+    term = pd.Timedelta(days=(12 if pd.isna(months) else months) * year_days / 12)
+    renewal = row["renewal_date"]
+    while renewal - term >= as_of and renewal - term > row["contract_start"]:
+        renewal -= term
+    return int((renewal - as_of) / pd.Timedelta(days=1))
+
+
+def naive(history, as_of: pd.Timestamp, aid: str, params=None) -> dict:
     t = history.tickets[history.tickets["account_id"] == aid]
     known = t[t["created_at"] < as_of]
     open_ = known[known["resolved_at"].isna() | (known["resolved_at"] >= as_of)]
@@ -20,9 +33,7 @@ def naive(history, as_of: pd.Timestamp, aid: str) -> dict:
         "arr": float(row["arr"]),
         "tier": str(row["tier"]),
         "seats": int(row["seats"]),
-        "days_to_renewal": None
-        if pd.isna(row["renewal_date"])
-        else int((row["renewal_date"] - as_of).days),
+        "days_to_renewal": naive_renewal(row, as_of, params.features.account.renewal_cycle_days),
         "open_p1": int((open_["priority"] == "P1").sum()),
         "open_p2": int((open_["priority"] == "P2").sum()),
         "open_p1_past_sla": int((past["priority"] == "P1").sum()),
@@ -39,10 +50,10 @@ def test_facts_equal_a_per_account_count(make_history, params, days_back):
     # accounts' worth of them depends on the draw (none with seed 5 once notice tickets exist)
     history = make_history(80, 5)
     as_of = pd.Timestamp(params.simulation.end_date, tz="UTC") - pd.Timedelta(days=days_back)
-    facts = account_facts(history, as_of)
+    facts = account_facts(history, as_of, params.features)
     assert list(facts) == history.accounts["account_id"].tolist()
     for aid, f in facts.items():
-        assert vars(f) == naive(history, as_of, aid), aid
+        assert vars(f) == naive(history, as_of, aid, params), aid
     if days_back == 0:  # not vacuous: the world ends with open tickets
         assert sum(f.open_p1 + f.open_p2 for f in facts.values()) > 0
 
@@ -53,7 +64,7 @@ def test_facts_of_one_account_without_tickets(make_history, params):
     empty = history.tickets.iloc[:0]
     h = type(history)(one, empty, None, None, None)
     as_of = pd.Timestamp(params.simulation.end_date, tz="UTC")
-    (f,) = account_facts(h, as_of).values()
+    (f,) = account_facts(h, as_of, params.features).values()
     assert (f.open_p1, f.open_p2, f.open_p1_past_sla, f.open_p2_past_sla) == (0, 0, 0, 0)
 
 
@@ -71,3 +82,41 @@ def test_sla_hours_convert_as_to_timedelta_does(hours):
     nat = np.iinfo(np.int64).min
     assert ((got == nat) == (want == nat)).all()
     assert np.abs(got[got != nat] - want[want != nat]).max(initial=0) <= 10
+
+
+def test_the_first_two_priorities_count_whatever_a_helpdesk_calls_them(make_history, params):
+    """Renamed priorities (urgent, high, ...) switched the P1/P2 rules and urgency off."""
+    history = make_history(40, 5)
+    as_of = pd.Timestamp(params.simulation.end_date, tz="UTC")
+    names = dict(zip(params.features.priorities, ["urgent", "high", "normal", "low"], strict=True))
+    renamed = type(history)(
+        history.accounts,
+        history.tickets.assign(priority=history.tickets["priority"].map(names)),
+        history.usage,
+        history.escalations,
+        history.churn,
+    )
+    fp = params.features.model_copy(update={"priorities": ("urgent", "high", "normal", "low")})
+    assert account_facts(renamed, as_of, fp) == account_facts(history, as_of, params.features)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "days"),
+    [
+        ("2026-06-20", 365),  # the contract's first day: its first renewal is a year away
+        ("2026-06-21", 364),
+        ("2027-06-20", 0),  # the renewal day itself
+        ("2027-07-01", None),  # the export's date has passed: unknown, not imminent
+    ],
+)
+def test_days_to_renewal_are_the_features_and_a_passed_date_is_unknown(
+    make_history, params, as_of, days
+):
+    history = make_history(40, 5)
+    one = history.accounts.iloc[:1].assign(
+        contract_start=pd.Timestamp("2026-06-20", tz="UTC"),
+        renewal_date=pd.Timestamp("2027-06-20", tz="UTC"),
+    )
+    h = type(history)(one, history.tickets.iloc[:0], None, None, None)
+    (f,) = account_facts(h, pd.Timestamp(as_of, tz="UTC"), params.features).values()
+    assert f.days_to_renewal == days

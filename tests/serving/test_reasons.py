@@ -136,7 +136,7 @@ def test_every_reason_names_feature_value_family_direction_and_size(
     history, frame = scored
     day = frame["as_of"].max()
     today = frame[frame["as_of"] == day].reset_index(drop=True)
-    facts = account_facts(history, day)
+    facts = account_facts(history, day, params.features)
     rows = score_rows(champion, today, facts, params.ladder, day, top_k=3)
     X = today[champion.spec.names]
     n_reasons = 0

@@ -194,7 +194,7 @@ def test_replay_scores_and_first_day_levels_match_score_rows(replayed, params):
     history, model, result, start, _ = replayed
     fs = build_features(history, [start], params.features, spec=model.spec)
     frame = fs.frame
-    facts = account_facts(history, start)
+    facts = account_facts(history, start, params.features)
     served = pd.DataFrame(score_rows(model, frame, facts, params.ladder, start, top_k=1))
     first = result.levels[result.levels["day"] == start].set_index("account_id")
     served = served.set_index("account_id").loc[first.index]

@@ -50,7 +50,7 @@ def scored_world(world, params, model_store):
     history = validated(world, params.contract, now)
     day = now.normalize()
     frame = build_features(history, [day], params.features, spec=model.spec).frame
-    return model, frame, account_facts(history, day), now
+    return model, frame, account_facts(history, day, params.features), now
 
 
 def test_a_feature_build_scores_like_its_frame(world, params, model_store):
@@ -63,7 +63,7 @@ def test_a_feature_build_scores_like_its_frame(world, params, model_store):
         fs = build_features(
             history.for_accounts(part), [now.normalize()], params.features, spec=model.spec
         )
-        facts = account_facts(history, now.normalize())
+        facts = account_facts(history, now.normalize(), params.features)
         got = score_rows(model, fs, facts, params.ladder, now, params.service.top_reasons)
         want = score_rows(model, fs.frame, facts, params.ladder, now, params.service.top_reasons)
         assert got == want and len(got) == len(part)
