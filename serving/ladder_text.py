@@ -7,7 +7,7 @@ English.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -71,6 +71,12 @@ def text(key: str, language: str, **values: Any) -> str:
     """The catalog entry in `language` (English when missing), formatted with `values`."""
     template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
     return template.format(**values)
+
+
+def level_classes(levels: Sequence[str]) -> dict[str, str]:
+    """The CSS class of each ladder level by its rank ("lv0" ... "lv3", the higher ones as the
+    highest), so that levels named anything (watch, amber, red) get the colours L0-L3 have."""
+    return {name: f"lv{min(i, 3)}" for i, name in enumerate(levels)}
 
 
 def pick(translations: Mapping[str, str], language: str) -> str:

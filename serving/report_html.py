@@ -17,6 +17,7 @@ from serving.daily_text import figure, flagged_level, t
 from serving.drift import DriftReport
 from serving.historykpis import HistoryKpis
 from serving.kpis import LadderKpis
+from serving.ladder_text import level_classes
 from serving.params import DailyParams
 
 CSS = (
@@ -31,7 +32,7 @@ th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff4e5;border:1px solid #f0a040;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{max-width:760px}.plots figure{margin:0;flex:1 1 480px}svg{max-width:100%;height:auto}
-.L0{color:#5b6773}.L1{color:#a86b00}.L2{color:#c0392b}.L3{color:#7b1fa2;font-weight:bold}
+.lv0{color:#5b6773}.lv1{color:#a86b00}.lv2{color:#c0392b}.lv3{color:#7b1fa2;font-weight:bold}
 """
     + charts.CSS
 )
@@ -169,7 +170,7 @@ def _tile(value: str, label: str) -> str:
     return f'<div class="tile"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
 
 
-def _table(top: pd.DataFrame, lang: str) -> str:
+def _table(top: pd.DataFrame, lang: str, levels: list[str]) -> str:
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
     head = [
@@ -190,7 +191,7 @@ def _table(top: pd.DataFrame, lang: str) -> str:
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
         due = "" if pd.isna(raw) or not raw else f"{pd.Timestamp(raw):%Y-%m-%d %H:%M} UTC"
-        level = html.escape(str(r["level"]))
+        level = level_classes(levels).get(str(r["level"]), "")
         cells = [
             f'<td class="num">{i}</td>',
             f"<td>{html.escape(str(r['account_name']))}<br><small>{html.escape(str(r['account_id']))}</small></td>",
@@ -216,7 +217,7 @@ def render_report(d: ReportData) -> str:
         f"<h1>{html.escape(t('report_title', lang, day=d.day))}</h1>",
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=d.evaluated_at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
-        _table(d.top, lang),
+        _table(d.top, lang, d.levels),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',

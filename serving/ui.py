@@ -212,6 +212,7 @@ class UiApp:
             undefined=jinja2.StrictUndefined,
         )
         self.env.globals["chart_css"] = charts.CSS
+        self.env.globals["lvl"] = ladder_text.level_classes(list(params.ladder.levels))
         self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
         self.env.globals["outcome"] = outcome
         self.env.globals["rule"] = lambda kind, lang: rule(kind, lang, params.ladder)

@@ -123,8 +123,9 @@ def promote(
     if challenger is None:
         held = f"; version {champion} is champion" if champion is not None else ""
         raise UserError(
-            f"{name} has no 'challenger' version{held} (`escrisk train` makes one; "
-            "`escrisk models` lists the versions)"
+            f"{name} has no 'challenger' version{held} (`escrisk train` makes one from a "
+            "source with both label tables, escalations and churn; `escrisk models` lists the "
+            "versions)"
         )
     if challenger == champion:
         raise UserError(f"version {challenger} is already champion")

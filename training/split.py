@@ -118,20 +118,25 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
     """
     split = split_from_params(params)
     if split is None:
-        split = _automatic_split(frame, horizons, params)
+        split = _automatic_split(frame, horizons, params, proportional=True)
+        if short_windows(frame, horizons, split, params.min_positives):
+            # the shares left training short: test and validation get only the minimum
+            split = _automatic_split(frame, horizons, params, proportional=False)
     short = short_windows(frame, horizons, split, params.min_positives)
     if short:
         raise UserError(
             f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
             f"{params.min_positives}: {', '.join(short)}. Use more history, set split dates in "
-            "params.yaml, or lower split.min_positives."
+            "params.yaml (split.train_end, split.validation_end), or lower split.min_positives."
         )
     return split
 
 
 def _automatic_split(
-    frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams
+    frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams, proportional: bool
 ) -> Split:
+    """The latest cuts leaving test and validation their share of the positives (at least
+    split.min_positives), or with `proportional` False only split.min_positives each."""
     dates = np.sort(frame["as_of"].unique())
     if len(dates) < 3:
         raise UserError(f"need at least 3 distinct as_of dates to split, found {len(dates)}")
@@ -150,7 +155,7 @@ def _automatic_split(
     totals = {t: positives(t, h, None, test_end) for t, h in horizons.items()}
 
     def need(t: str, share: float) -> float:
-        return max(params.min_positives, share * totals[t])
+        return max(params.min_positives, share * totals[t] if proportional else 0.0)
 
     validation_end = None
     for c in cuts[::-1]:

@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             "head, so it could not become champion. Its metrics are in MLflow; to train a model "
             "that can serve, add the missing table (e.g. churn from your CRM) to the source."
         )
+        return 1  # a script running train, promote and daily stops here, where the cause is
     else:
         print(
             f"{where} version {logged.version} as 'challenger'. Next: escrisk promote {args.source}"

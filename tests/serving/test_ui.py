@@ -161,6 +161,7 @@ def test_list_shows_the_day_filters_and_sorts(client):
     login(client)
     page = client.get("/").text
     assert "Daily risk list 2025-06-04" in page
+    assert 'class="level lv' in page and 'class="level L' not in page
     assert page.index("A-1") < page.index("B-2") < page.index("C-3")
     assert "Beta &lt;b&gt;" in page and "Beta <b>" not in page  # escaped
     only_ann = client.get("/", params={"owner": "ann"}).text
@@ -176,6 +177,13 @@ def test_list_shows_the_day_filters_and_sorts(client):
     # a first click on a name sorts A to Z, on a risk highest first
     assert "?sort=account_name&amp;desc=0" in page and "?sort=churn_risk&amp;desc=1" in page
     assert "?sort=account_name&amp;desc=1" in by_name  # the second click turns it round
+
+
+def test_levels_are_coloured_by_rank_whatever_they_are_called():
+    """The colours were tied to the names L0-L3: renamed levels (watch, amber) lost them."""
+    assert ladder_text.level_classes(["watch", "amber", "red", "black", "extra"]) == {
+        "watch": "lv0", "amber": "lv1", "red": "lv2", "black": "lv3", "extra": "lv3"
+    }  # fmt: skip
 
 
 def test_a_page_past_the_end_shows_the_last_page(client):

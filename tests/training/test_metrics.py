@@ -126,3 +126,22 @@ def test_loud_warning_on_few_positives(eval_params):
         _tiny(), eval_params.model_copy(update={"min_positives": 10}), horizon_days=30, label="test"
     )
     assert ev.warnings and "only 3 labelled positives" in ev.warnings[0]
+
+
+def test_a_head_no_better_than_chance_or_than_the_health_score_is_warned_about():
+    """A churn head at ROC-AUC 0.36 became the first champion without a word."""
+    from types import SimpleNamespace
+
+    from training.experiment import Experiment
+    from training.metrics import Estimate
+
+    def ev(auc: Estimate):
+        return SimpleNamespace(metrics={"roc_auc": auc}, warnings=())
+
+    bad = SimpleNamespace(evaluations={"lightgbm": ev(Estimate(0.357, 0.203, 0.479)),
+                                       "health_score": ev(Estimate(0.85, 0.80, 0.90))})  # fmt: skip
+    good = SimpleNamespace(evaluations={"lightgbm": ev(Estimate(0.87, 0.86, 0.88)),
+                                        "health_score": ev(Estimate(0.66, 0.64, 0.67))})  # fmt: skip
+    said = Experiment(None, None, {"churn_90d": bad, "escalation_30d": good}).warnings  # type: ignore[arg-type]
+    assert len(said) == 2 and all(w.startswith("WARNING churn_90d") for w in said)
+    assert "no better than chance" in said[0] and "health score ranks better" in said[1]

@@ -85,3 +85,22 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
     # a fold whose windows hold too few positives is named before anything is trained
     with pytest.raises(UserError, match=r"fold 1 of 2 \(test from .*too few labelled positives"):
         backtest_splits(frame, split, 2, horizons, min_positives=10**6)
+
+
+def test_when_the_shares_leave_training_short_test_and_validation_get_the_minimum(params):
+    """A short history: 20% of the positives for test and validation each, and a 90-day gap after
+    each, left training none; the advice (lower min_positives) could not help."""
+    weeks = pd.date_range(T0, periods=40, freq="7D")
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for _ in weeks for i in range(20)],
+            "as_of": [w for w in weeks for _ in range(20)],
+            "churn_90d": [float(i < 10) for _ in weeks for i in range(20)],
+        }
+    )
+    sp = params.split.model_copy(
+        update={"min_positives": 30, "train_end": None, "validation_end": None}
+    )
+    split = choose_split(frame, {"churn_90d": 90}, sp)
+    per = positives_per_window(frame, {"churn_90d": 90}, split)["churn_90d"]
+    assert min(per.values()) >= 30  # the shares (80 each) left training none
