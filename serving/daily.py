@@ -91,6 +91,8 @@ class DailyResult:
     data_end: pd.Timestamp | None = None  # the source's latest event
     pruned: int = 0  # stored run days deleted as older than daily.keep_days
     gaps: list[str] = field(default_factory=list)  # what the source lacked (--allow-incomplete)
+    not_yet: int = 0  # accounts of the source whose contract starts after the day: not scored
+    gone: int = 0  # accounts of the source that churned before the day: not scored
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -301,6 +303,7 @@ def run_daily(
                 f"{source}: no account is active on {day} (contract started and not churned)"
             )
         accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
+        not_yet = int((accounts["contract_start"] > as_of).sum())
         ids = frame["account_id"].tolist()
         acc = accounts.loc[ids]
         langs = [lv if lv in ("en", "de") else "en" for lv in acc["language"].astype(str)]
@@ -561,7 +564,7 @@ def run_daily(
         return DailyResult(
             day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
-            gaps=gaps,
+            gaps=gaps, not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
         )  # fmt: skip
 
 

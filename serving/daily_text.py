@@ -92,7 +92,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "p90": "90th percentile",
         "hours": "hours",
         "week": "week",
-        "summary": "{n} accounts scored; {flagged} at L1 or above; {changed} level changes recorded, {queued} notifications queued.",
+        "summary": "{n} accounts scored; {flagged} at {first} or above; {changed} level changes recorded, {queued} notifications queued.",
+        "not_scored": "Not scored, as not active on {day}: {not_yet} whose contract starts later, {gone} that churned before it.",
         "written": "Wrote {csv} and {html}",
         "written_view": "Wrote {whole} (the whole list), {csv} (this view) and {html}",
         "pruned": "Deleted the stored lists and scores of {days} run day(s) older than {keep} "
@@ -179,7 +180,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "p90": "90. Perzentil",
         "hours": "Stunden",
         "week": "Woche",
-        "summary": "{n} Accounts bewertet; {flagged} ab Stufe L1; {changed} Stufenwechsel erfasst, {queued} Benachrichtigungen eingereiht.",
+        "summary": "{n} Accounts bewertet; {flagged} ab Stufe {first}; {changed} Stufenwechsel erfasst, {queued} Benachrichtigungen eingereiht.",
+        "not_scored": "Nicht bewertet, da am {day} nicht aktiv: {not_yet} mit späterem Vertragsbeginn, {gone} vorher abgewandert.",
         "written": "Geschrieben: {csv} und {html}",
         "written_view": "Geschrieben: {whole} (die ganze Liste), {csv} (diese Ansicht) und {html}",
         "pruned": "Gespeicherte Listen und Scores von {days} Lauftag(en) gelöscht, älter als "

@@ -133,10 +133,14 @@ def run(args: argparse.Namespace) -> int:
             lang,
             n=len(r),
             flagged=int((r["level_index"] >= 1).sum()),
+            first=list(params.ladder.levels)[min(1, len(params.ladder.levels) - 1)],
             changed=result.ladder.changes,
             queued=result.ladder.queued,
         )
     )
+    if result.not_yet or result.gone:  # the source's other accounts: where they went
+        day = result.day.isoformat()
+        console.print(t("not_scored", lang, day=day, not_yet=result.not_yet, gone=result.gone))
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))

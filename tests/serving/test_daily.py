@@ -355,6 +355,13 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert (out / f"risk-list-{day}.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel: UTF-8
     said = " ".join(capsys.readouterr().out.split())
     assert "Tägliche Risikoliste" in said
+    # the source's accounts that were not scored, and why (they were dropped without a word)
+    churned = world["churn"]["account_id"].nunique()
+    assert re.search(
+        rf"Nicht bewertet, da am {day} nicht aktiv: \d+ mit späterem Vertragsbeginn, \d+ vorher abgewandert",
+        said,
+    )
+    assert churned == 0 or "0 vorher abgewandert" not in said
     assert f"risk-list-{day}.csv (die ganze Liste)" in said and "-top-5.csv (diese Ansicht)" in said
     report = (out / f"report-{day}.html").read_text(encoding="utf-8")
     assert "<th>Merkmal</th>" not in report and "<td>Merkmal</td>" in report  # drift, in German
