@@ -449,7 +449,7 @@ def test_skew_service_equals_batch_path(client, auth, body_for, world, params, m
     batch = score_rows(
         model,
         fs.frame,
-        account_facts(history, day),
+        account_facts(history, day, params.features),
         params.ladder,
         pd.Timestamp.now(tz="UTC"),
         params.service.top_reasons,
