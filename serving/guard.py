@@ -87,10 +87,17 @@ class Guard:
         tokens: TokenSource | Iterable[str],
         max_body_bytes: int,
         openapi: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        large_body_bytes: int | None = None,
+        concurrent_large: int = 1,
     ) -> None:
         self.app = app
         self.tokens = token_source(tokens)
         self.max_body_bytes = max_body_bytes
+        # memory: a large body costs its worker ~12x its size while it is read and scored, so
+        # only so many are held at once (one event loop per worker: a plain counter suffices)
+        self.large_body_bytes = max_body_bytes if large_body_bytes is None else large_body_bytes
+        self.concurrent_large = concurrent_large
+        self.large_now = 0
         self.openapi = openapi  # rewrites BentoML's /docs.json (serving.openapi.enrich)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,6 +183,9 @@ class Guard:
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _answer(send, 413, too_large, ["body"], "too_large")
             return
+        if length is not None and int(length) > self.large_body_bytes:
+            await self._large(scope, receive, send)
+            return
         if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
             # chunked: read it here, bounded, and replay it; BentoML reads whole bodies anyway
             chunks: list[bytes] = []
@@ -197,9 +207,31 @@ class Guard:
             async def replay_receive() -> Message:
                 return replay.pop() if replay else await receive()
 
+            if len(body) > self.large_body_bytes:
+                await self._large(scope, replay_receive, send, read=True)
+                return
             await self.app(scope, replay_receive, _answers(send))
             return
         await self.app(scope, _without_bom(receive), _answers(send))
+
+    async def _large(self, scope: Scope, receive: Receive, send: Send, read: bool = False) -> None:
+        """A large body: handled if fewer than `concurrent_large` are held now, else a 503
+        asking to retry (the client's body is not read: it costs nothing)."""
+        if self.large_now >= self.concurrent_large:
+            await _answer(
+                send,
+                503,
+                f"{self.large_now} large requests are being handled: retry in a moment",
+                ["body"],
+                "busy",
+                [(b"retry-after", b"1")],
+            )
+            return
+        self.large_now += 1
+        try:
+            await self.app(scope, receive if read else _without_bom(receive), _answers(send))
+        finally:
+            self.large_now -= 1
 
 
 BOM = b"\xef\xbb\xbf"

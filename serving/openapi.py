@@ -24,6 +24,7 @@ ERRORS = {
     "401": "missing or invalid bearer token",
     "404": "no such path",
     "413": "request body larger than service.max_request_mb",
+    "503": "too many large bodies being handled at once: retry (Retry-After)",
     "415": "no content type or not application/json, a charset other than UTF-8, or a compressed body",
     "422": "the data contract or the model refuses the data (the detail names each field)",
     "500": "an error of the service itself (logged without request data)",
@@ -37,7 +38,8 @@ REQUESTS: dict[str, type[BaseModel]] = {
 }
 ACCOUNT_ERRORS = {
     "404": "the daily run never scored this account",
-    "503": "the daily run's database cannot be used (none at the configured path, or down)",
+    "503": "the daily run's database cannot be used (none at the configured path, or down), or "
+    "too many large bodies at once",
 }
 
 

@@ -405,6 +405,12 @@ class ServiceParams(StrictModel):
     )
     timeout_seconds: float = Field(gt=0, description="a request taking longer is answered 504")
     max_request_mb: float = Field(gt=0, description="larger request bodies are refused with 413")
+    large_request_mb: float = Field(
+        gt=0, description="a body above this is large: only so many are handled at once"
+    )
+    concurrent_large_requests: int = Field(
+        ge=1, description="large bodies a worker holds at once; more are answered 503, retry"
+    )
     clock_skew_seconds: float = Field(ge=0, description="how far an event may lie after our clock")
     top_reasons: int = Field(ge=0, le=20, description="reasons per head in each answer")
     inline_accounts: int = Field(
@@ -415,6 +421,12 @@ class ServiceParams(StrictModel):
     )
     access_log: bool = Field(description="one log line per request (method, path, status, time)")
     tracing: bool = Field(description="BentoML's OpenTelemetry spans and request-id header")
+
+    @model_validator(mode="after")
+    def _large_within_max(self) -> ServiceParams:
+        if self.large_request_mb > self.max_request_mb:
+            raise ValueError("large_request_mb: must not exceed max_request_mb")
+        return self
 
     def runs_inline(self, accounts: int, rows: int) -> bool:
         """Whether a call is small enough to score on the event loop: it blocks the worker's

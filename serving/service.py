@@ -228,6 +228,8 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     tokens=TOKENS,
     max_body_bytes=int(PARAMS.service.max_request_mb * 1024 * 1024),
     openapi=lambda spec: enrich(spec, ROUTES),  # the bearer scheme and the error shape
+    large_body_bytes=int(PARAMS.service.large_request_mb * 1024 * 1024),
+    concurrent_large=PARAMS.service.concurrent_large_requests,
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie

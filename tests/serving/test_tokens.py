@@ -218,3 +218,49 @@ def test_webhook_addresses_are_not_logged_to_mlflow():
         "model": {"num_leaves": 3}}))  # fmt: skip
     assert "secret" not in str(flat) and "https://h/b" not in str(flat)
     assert flat["model.num_leaves"] == "3"
+
+
+def test_only_so_many_large_bodies_are_held_at_once():
+    """A 59 MB body took a worker's memory up 0.7 GB, and nothing bounded how many at once."""
+    import anyio
+
+    from serving.guard import Guard
+
+    release = anyio.Event()
+    statuses: list[int] = []
+
+    async def app(scope, receive, send):
+        await release.wait()  # the large calls being scored
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    guard = Guard(app, ["tok"], max_body_bytes=1000, large_body_bytes=100, concurrent_large=2)
+
+    async def call(size: int) -> None:
+        async def receive():
+            return {"type": "http.request", "body": b" " * size, "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+                if message["status"] == 503:
+                    assert (b"retry-after", b"1") in message["headers"]
+
+        headers = [(b"authorization", b"Bearer tok"), (b"content-type", b"application/json"),
+                   (b"content-length", str(size).encode())]  # fmt: skip
+        await guard({"type": "http", "method": "POST", "path": "/score", "headers": headers},
+                    receive, send)  # fmt: skip
+
+    async def main():
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, 500)
+            tg.start_soon(call, 500)
+            await anyio.sleep(0.05)
+            await call(500)  # a third large one: 503 at once
+            assert statuses == [503] and guard.large_now == 2
+            release.set()
+        await call(50)  # small ones are never counted
+        await call(500)  # and once the large ones are done, a large one is taken again
+
+    anyio.run(main)
+    assert statuses == [503, 200, 200, 200, 200] and guard.large_now == 0
