@@ -255,10 +255,22 @@ RULES: dict[str, str] = {
     "one_line": "an id or owner holds a control character (tab, line break, NUL)",
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# control characters (C0, DEL, C1 with NEL) and Unicode's line and paragraph separators: each
+# breaks a line (an e-mail header refuses them) or steers a terminal
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
 _COMMA_HINT = "not a number: {v!r} (a decimal comma? numbers take a decimal point: 1234.5)"
 _ONE_LINE = "{v!r} holds a control character (tab, line break, NUL...)"
+
+
+def one_line(text: str) -> bool:
+    """What an id, name or owner may be: text without a control character or line separator."""
+    return _CONTROL.search(text) is None
+
+
+def without_controls(text: str) -> str:
+    """`text` with each control character or line separator made a space (typed notes)."""
+    return _CONTROL.sub(" ", text)
 
 
 def _too_long(limit: int) -> str:

@@ -2,8 +2,8 @@
 
 Point in time like the features: a ticket counts as open on day D (midnight UTC) if it was created
 before D and not resolved before D; it is past its SLA when its resolution target ended before D.
-"P1" and "P2" are the first two of `features.priorities` (whatever a helpdesk calls them), and
-the days to renewal are the feature's: the export's date stepped back by whole terms.
+"P1" and "P2" are the first two of `features.priorities` (whatever a helpdesk calls them); the
+days to renewal are the export's renewal date's, unknown once it has passed.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.account import next_renewal_days, term_days
 from features.context import positions
 from features.contract import History
 from features.params import FeatureParams
-from features.windows import NAT, ns_since_epoch, seconds
+from features.windows import NAT, ns_since_epoch
 from serving.ladder import AccountFacts
 
 
@@ -48,9 +47,15 @@ def account_facts(
         return np.bincount(code[mask & (prio == priority)], minlength=n).tolist()
 
     first, second = (*params.priorities, None)[:2]
-    days = renewal_days(a, as_of, params.account.renewal_cycle_days)
-    # a renewal date already passed (a stale export) says nothing of the next one: unknown
-    renewal = [None if not d >= 0 else int(d) for d in days.tolist()]
+    renewal_ns = ns_since_epoch(a["renewal_date"])
+    days = np.floor_divide(renewal_ns - at, 86_400 * 10**9)
+    # the export's renewal date as it stands (the ladder acts on today's facts; stepping it back
+    # by assumed 12-month terms, as the feature does for past snapshots, made a two-year deal
+    # renew in 71 days); one already passed (a stale export) is unknown, not imminent
+    renewal = [
+        None if r == NAT or d < 0 else d
+        for r, d in zip(renewal_ns.tolist(), days.tolist(), strict=True)
+    ]
     columns = zip(
         ids,
         a["arr"].tolist(),  # the Python scalars astype(object).tolist() gives, without its copy
@@ -82,17 +87,6 @@ def account_facts(
         )
         for aid, arr, tier, seats, dtr, lang, owner, name, p1, p2, p1_past, p2_past in columns
     }
-
-
-def renewal_days(accounts: pd.DataFrame, as_of: pd.Timestamp, year_days: int) -> np.ndarray:
-    """Per account: the feature `days_to_renewal` as of `as_of` (NaN without a renewal date)."""
-    at = np.full(len(accounts), pd.Timestamp(as_of).value // 10**9)
-    return next_renewal_days(
-        seconds(accounts["renewal_date"]),
-        at,
-        term_days(accounts, year_days),
-        seconds(accounts["contract_start"]),
-    )
 
 
 def _hours_ns(hours: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from features.build import full_spec
-from features.contract import History
+from features.contract import History, one_line, without_controls
 from features.errors import UserError
 from serving import charts, ladder_text
 from serving.daily_text import figure
@@ -157,7 +157,7 @@ class FormTooLarge(Exception):
 def _printable(value: str | None) -> str | None:
     """A filter value from the address, or None when it is empty or holds control characters
     (no account, owner or tier has them: the data contract refuses them)."""
-    return value if value and value.isprintable() else None
+    return value if value and one_line(value) else None
 
 
 # columns a first click sorts A to Z (names) or soonest first (due times); the others highest first
@@ -281,7 +281,7 @@ class UiApp:
     def _page_of(self, request: Request, account_id: str | None) -> str:
         """The page a form was sent from: its account's, or the list."""
         root = self._root(request)
-        if account_id and account_id.isprintable():
+        if account_id and one_line(account_id):
             return f"{root}/account/{quote(account_id, safe='')}"
         return root + "/"
 
@@ -350,7 +350,7 @@ class UiApp:
     async def login(self, request: Request) -> Response:
         form = await read_form(request)
         token = str(form.get("token") or "")
-        name = " ".join("".join(c for c in str(form.get("name") or "") if c.isprintable()).split())
+        name = " ".join(without_controls(str(form.get("name") or "")).split())
         name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         error = None
@@ -517,7 +517,7 @@ class UiApp:
     ) -> Response:
         lang = self._lang(request)
         try:
-            if not account_id.isprintable():  # no such id: the contract refuses control characters
+            if not one_line(account_id):  # no such id: the contract refuses control characters
                 raise UserError(account_id)
             ctx = await run_in_threadpool(self._account_context, account_id, lang)
         except UserError:
@@ -773,7 +773,7 @@ class UiApp:
         session, form = got
         account_id = str(form.get("account_id") or "").strip()
         lang = self._lang(request)
-        if not account_id or not account_id.isprintable():  # no id, or control characters
+        if not account_id or not one_line(account_id):  # no id, or control characters
             return self.render(request, "error.html", status=400, message=text("no_account", lang))
         try:
             done = await run_in_threadpool(action, session, form, lang)
@@ -793,7 +793,7 @@ class UiApp:
 
     def _note(self, form: Any, key: str) -> str | None:
         """A note as typed, without control characters (a NUL cannot be stored in PostgreSQL)."""
-        note = "".join(ch for ch in str(form.get(key) or "") if ch.isprintable()).strip()
+        note = without_controls(str(form.get(key) or "")).strip()
         return note[:2000] or None
 
     async def acknowledge(self, request: Request) -> Response:

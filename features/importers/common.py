@@ -170,6 +170,13 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     if missing.any():
         out.loc[missing, "channel"] = p.missing_channel
         rep.note("note_channel", n=int(missing.sum()), value=p.missing_channel)
+    if "_updated" in out:  # a solved/closed ticket without a resolution time: its last update
+        closed = out["status"].notna() & ~out["status"].isin(list(ctx.contract.open_statuses))
+        lacking = closed & out["resolved_at"].isna() & out["_updated"].notna()
+        if lacking.any():
+            out.loc[lacking, "resolved_at"] = out.loc[lacking, "_updated"]
+            rep.note("note_resolved_updated", n=int(lacking.sum()), what="a resolution date")
+        out = out.drop(columns="_updated")
     if "reopen_count" not in out:
         out["reopen_count"] = None
     reopen = pd.to_numeric(out["reopen_count"], errors="coerce")

@@ -36,6 +36,7 @@ TICKET_FIELDS = {
     ),
     "created_at": ("Create date", "Created date", "createdate"),
     "resolved_at": ("Close date", "closed_date"),
+    "_updated": ("Last modified date", "hs_lastmodifieddate"),  # resolved_at where it is empty
     "first_response_at": (
         "First agent reply date",
         "first_agent_reply_date",
@@ -78,7 +79,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     rep.skip("skip_no_account", int(no_account.sum()), field="Associated Company IDs")
     df = df[~no_account].reset_index(drop=True)
     label = "hubspot tickets"
-    for col in ("created_at", "resolved_at", "first_response_at"):
+    for col in ("created_at", "resolved_at", "first_response_at", "_updated"):
         df[col] = ctx.times(df[col], label, TICKET_FIELDS[col][0], df[ROW])
     df["priority"] = ctx.map_values(
         df["priority"], p.priority_map, label, "Priority", "hubspot.priority_map", df[ROW]

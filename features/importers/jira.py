@@ -89,6 +89,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "account_id": org_id,
                 "created_at": get(fields, "created"),
                 "resolved_at": get(fields, "resolutiondate"),
+                "_updated": get(fields, "updated"),  # resolved_at where a workflow sets none
                 "priority": get(fields, "priority.name"),
                 "status_name": get(fields, "status.name"),
                 "status_category": get(fields, "status.statusCategory.key"),
@@ -121,6 +122,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "account_id",
                 "created_at",
                 "resolved_at",
+                "_updated",
                 "priority",
                 "status_name",
                 "status_category",
@@ -132,6 +134,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     keys = df["ticket_id"].rename("key")  # pages number their issues from 1 each
     df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW], keys)
     df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW], keys)
+    df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ROW], keys)
     df["priority"] = ctx.map_values(
         df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW], keys
     )

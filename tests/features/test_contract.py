@@ -224,6 +224,8 @@ RULE_CASES = [
     ("accounts", "csm_owner", 1, "O" * 257, "too_long"),  # what PostgreSQL's column holds
     ("accounts", "name", 0, "N" * 513, "too_long"),
     ("accounts", "name", 1, "Acme\r\nBcc: victim@example.com", "one_line"),  # an e-mail subject
+    ("accounts", "name", 2, "Globex\x85Retail", "one_line"),  # NEL: cp1252's "…" read as latin-1
+    ("accounts", "csm_owner", 0, "Ann\u2028Lee", "one_line"),  # Unicode's line separator
     ("tickets", "first_response_at", 2, "2024-01-04T06:00:00+00:00", "order"),
     ("accounts", "renewal_date", 2, "2020-01-01", "order"),
     ("accounts", "term_months", 1, "0", "range"),
@@ -667,3 +669,13 @@ def test_a_decimal_comma_is_named_as_such(params):
     said = {v.row: str(v) for v in violations if v.column == "arr"}
     assert "decimal comma?" in said[1] and "'32.700,5'" in said[1]
     assert "not a number: 'lots'" in said[2] and "decimal comma" not in said[2]
+
+
+def test_one_line_refuses_line_breaks_of_any_kind_and_keeps_spaces_of_any_kind():
+    """What the CSM page and the contract agree an id, name or owner may hold."""
+    from features.contract import one_line, without_controls
+
+    assert one_line("Hannah\u00a0Carter") and one_line("Zoë\u200dX") and one_line("Café")
+    for broken in ("a\nb", "a\x00b", "a\x85b", "a\u2028b", "a\u2029b", "a\x9bb"):
+        assert not one_line(broken), repr(broken)
+    assert without_controls("nul\x00byte\u2028x") == "nul byte x"

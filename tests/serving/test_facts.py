@@ -9,17 +9,11 @@ import pytest
 from serving.facts import account_facts
 
 
-def naive_renewal(row, as_of: pd.Timestamp, year_days: int) -> int | None:
-    """The next renewal on or after as_of, stepping the export's date back one term at a time,
-    never to the contract's start; None when the date has passed (a stale export)."""
+def naive_renewal(row, as_of: pd.Timestamp) -> int | None:
+    """The export's renewal date as it stands; None once passed (a stale export)."""
     if pd.isna(row["renewal_date"]) or row["renewal_date"] < as_of:
         return None
-    months = row.get("term_months")
-    term = pd.Timedelta(days=(12 if pd.isna(months) else months) * year_days / 12)
-    renewal = row["renewal_date"]
-    while renewal - term >= as_of and renewal - term > row["contract_start"]:
-        renewal -= term
-    return int((renewal - as_of) / pd.Timedelta(days=1))
+    return int((row["renewal_date"] - as_of).days)
 
 
 def naive(history, as_of: pd.Timestamp, aid: str, params=None) -> dict:
@@ -33,7 +27,7 @@ def naive(history, as_of: pd.Timestamp, aid: str, params=None) -> dict:
         "arr": float(row["arr"]),
         "tier": str(row["tier"]),
         "seats": int(row["seats"]),
-        "days_to_renewal": naive_renewal(row, as_of, params.features.account.renewal_cycle_days),
+        "days_to_renewal": naive_renewal(row, as_of),
         "open_p1": int((open_["priority"] == "P1").sum()),
         "open_p2": int((open_["priority"] == "P2").sum()),
         "open_p1_past_sla": int((past["priority"] == "P1").sum()),
@@ -103,19 +97,22 @@ def test_the_first_two_priorities_count_whatever_a_helpdesk_calls_them(make_hist
 @pytest.mark.parametrize(
     ("as_of", "days"),
     [
-        ("2026-06-20", 365),  # the contract's first day: its first renewal is a year away
-        ("2026-06-21", 364),
-        ("2027-06-20", 0),  # the renewal day itself
-        ("2027-07-01", None),  # the export's date has passed: unknown, not imminent
+        (
+            "2026-06-20",
+            731,
+        ),  # a two-year deal (2028 is a leap year): today's facts, not an assumed 12-month term
+        ("2027-06-21", 365),
+        ("2028-06-20", 0),  # the renewal day itself
+        ("2028-07-01", None),  # the export's date has passed: unknown, not imminent
     ],
 )
-def test_days_to_renewal_are_the_features_and_a_passed_date_is_unknown(
+def test_days_to_renewal_are_the_exports_and_a_passed_date_is_unknown(
     make_history, params, as_of, days
 ):
     history = make_history(40, 5)
     one = history.accounts.iloc[:1].assign(
         contract_start=pd.Timestamp("2026-06-20", tz="UTC"),
-        renewal_date=pd.Timestamp("2027-06-20", tz="UTC"),
+        renewal_date=pd.Timestamp("2028-06-20", tz="UTC"),
     )
     h = type(history)(one, history.tickets.iloc[:0], None, None, None)
     (f,) = account_facts(h, pd.Timestamp(as_of, tz="UTC"), params.features).values()

@@ -305,7 +305,7 @@ def test_control_characters_never_reach_the_store(client, database):
     )
     assert r.status_code == 303
     acks = Store(database).rows("acknowledgements", "A-1")
-    assert [(a["by"].split(" (key ")[0], a["note"]) for a in acks] == [("Ana", "nulbyte")]
+    assert [(a["by"].split(" (key ")[0], a["note"]) for a in acks] == [("A na", "nul byte")]
     assert client.get("/account/A%00B").status_code == 404
     assert client.get("/", params={"tier": "a\x00b", "owner": "x\x00"}).status_code == 200
 

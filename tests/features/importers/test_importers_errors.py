@@ -283,3 +283,33 @@ def test_an_unreadable_account_date_is_named_not_filled_in(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "accounts / contract_start / row 1 / date_format: cannot read 'not a date'" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_closed_ticket_without_a_resolution_date_takes_its_last_update(tmp_path, capsys):
+    """Jira workflows without a resolution screen leave resolutiondate empty on done issues, and
+    HubSpot may leave Close date empty: one such ticket refused the whole export."""
+    import pandas as pd
+
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    done = data["issues"][0]["fields"]
+    done["resolutiondate"], done["updated"] = None, "2024-01-05T10:00:00.000+0000"
+    page = tmp_path / "issues.json"
+    page.write_text(json.dumps(data))
+    assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "j")]) == 0
+    from features.sources import read_tables
+
+    tickets = read_tables(str(tmp_path / "j"))["tickets"]
+    first = tickets.set_index("ticket_id").loc[data["issues"][0]["key"], "resolved_at"]
+    assert pd.Timestamp(first) == pd.Timestamp("2024-01-05T10:00:00Z")
+    assert "taken from updated_at" in capsys.readouterr().out
+
+    hub = tmp_path / "hub"
+    shutil.copytree(DATA / "hubspot", hub)
+    t = pd.read_csv(hub / "tickets.csv", dtype=str, keep_default_na=False)
+    t["Last modified date"] = "2024-01-06 09:00"
+    t.loc[0, "Close date"] = ""  # a Closed ticket
+    t.to_csv(hub / "tickets.csv", index=False)
+    args = [f"tickets={hub / 'tickets.csv'}", f"companies={hub / 'companies.csv'}"]
+    assert main(["import", "hubspot", *args, "--out", str(tmp_path / "h")]) == 0, (
+        capsys.readouterr()
+    )
