@@ -180,6 +180,13 @@ def promote(
         )
         if cp_scores is not None and t in cp_scores and cp_scores[t] != ch_scores[t]:
             overlap |= ch_scores[f"{t}_low"] <= cp_scores[t] <= ch_scores[f"{t}_high"]
+        few, least = int(ch_scores.get(f"{t}_positives", 0)), params.evaluation.min_positives
+        if few < least:  # as train says of its windows
+            lines.append(
+                f"  warning: {t}: only {few} labelled positives in this window (evaluation."
+                f"min_positives = {least}); the scores above are unreliable (promotion.window_days "
+                "sets its length)"
+            )
     for role, version in (("challenger", challenger), ("champion", champion)):
         seen = None if version is None else fitted_until(client, name, version)
         if seen is not None and dates.min() < seen:

@@ -61,6 +61,10 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     # each head's score with its bootstrap interval and the positives it rests on
     assert re.search(r"challenger v2 [\d.]+ \[[\d.]+, [\d.]+\] \| champion v1 [\d.]+ \[", said)
     assert "labelled positives)" in said
+    # a window with fewer positives than evaluation.min_positives is warned about, as in train
+    least = load_params(good).evaluation.min_positives
+    for t, n in re.findall(r"  (\w+): challenger v2 .*\((\d+) labelled positives\)", said):
+        assert (f"warning: {t}: only {n} labelled positives" in said) == (int(n) < least), said
     # each head's own window (churn's labels need 90 days, so its window ends earlier)
     found = re.search(r"windows escalation_30d (\S+)\.\.(\S+), churn_90d (\S+)\.\.(\S+);", said)
     assert found and found.group(4) < found.group(2), said
