@@ -8,7 +8,6 @@ is known from the ticket's creation.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from features.context import Columns, Context, absent_reason
 from features.contract import History
@@ -93,14 +92,9 @@ def has_text(history: History, scorer: SentimentScorer, keys: np.ndarray) -> np.
     """Per ticket row: does its subject or body hold any text? A ticket without (a phone call
     logged with no note, an export without text columns) has no tone: it is left out of the
     sentiment features rather than counted as neutral. Kept beside the scores, as they are."""
-    t = history.tickets
 
     def run(rows: np.ndarray) -> np.ndarray:
-        def filled(column: str) -> np.ndarray:
-            cells = pd.Series(t[column].to_numpy(dtype=object)[rows], dtype=object)
-            return cells.fillna("").astype(str).str.strip().str.len().to_numpy() > 0
-
-        return filled("subject") | filled("body")
+        return np.array([bool(t.strip()) for t in ticket_texts(history, rows)], dtype=bool)
 
     return cached(scorer).flags_keyed(keys, "has-text-v1", run)
 

@@ -184,7 +184,7 @@ class Guard:
             await _answer(send, 413, too_large, ["body"], "too_large")
             return
         if length is not None and int(length) > self.large_body_bytes:
-            await self._large(scope, receive, send)
+            await self._large(scope, _without_bom(receive), send)
             return
         if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
             # chunked: read it here, bounded, and replay it; BentoML reads whole bodies anyway
@@ -208,13 +208,13 @@ class Guard:
                 return replay.pop() if replay else await receive()
 
             if len(body) > self.large_body_bytes:
-                await self._large(scope, replay_receive, send, read=True)
+                await self._large(scope, replay_receive, send)
                 return
             await self.app(scope, replay_receive, _answers(send))
             return
         await self.app(scope, _without_bom(receive), _answers(send))
 
-    async def _large(self, scope: Scope, receive: Receive, send: Send, read: bool = False) -> None:
+    async def _large(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A large body: handled if fewer than `concurrent_large` are held now, else a 503
         asking to retry (the client's body is not read: it costs nothing)."""
         if self.large_now >= self.concurrent_large:
@@ -229,7 +229,7 @@ class Guard:
             return
         self.large_now += 1
         try:
-            await self.app(scope, receive if read else _without_bom(receive), _answers(send))
+            await self.app(scope, receive, _answers(send))
         finally:
             self.large_now -= 1
 

@@ -154,7 +154,7 @@ class FormTooLarge(Exception):
     pass
 
 
-def _printable(value: str | None) -> str | None:
+def _one_line_or_none(value: str | None) -> str | None:
     """A filter value from the address, or None when it is empty or holds control characters
     (no account, owner or tier has them: the data contract refuses them)."""
     return value if value and one_line(value) else None
@@ -269,17 +269,19 @@ class UiApp:
     def _to_login(self, request: Request, account_id: str | None = None) -> RedirectResponse:
         """To the login page, and back here after it; a form sent after the session ended goes
         back to its account's page, and the login page says that nothing was recorded."""
-        root = self._root(request)
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        query = {}
-        if request.method != "GET":
-            here = self._page_of(request, account_id)
-            query["lost"] = "1"
-        query["next"] = here
-        return RedirectResponse(f"{root}/login?{urlencode(query)}", status_code=303)
+        query = {"lost": "1"} if request.method != "GET" else {}
+        query["next"] = self._here(request, account_id)
+        return RedirectResponse(f"{self._root(request)}/login?{urlencode(query)}", status_code=303)
+
+    def _here(self, request: Request, account_id: str | None = None) -> str:
+        """The page a request belongs to: its own address for a GET; for a form, the page it was
+        sent from (its account's, or the list): a GET of /ui/ack is a 405."""
+        if request.method == "GET":
+            return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return self._page_of(request, account_id)
 
     def _page_of(self, request: Request, account_id: str | None) -> str:
-        """The page a form was sent from: its account's, or the list."""
+        """An account's page, or the list."""
         root = self._root(request)
         if account_id and one_line(account_id):
             return f"{root}/account/{quote(account_id, safe='')}"
@@ -301,11 +303,7 @@ class UiApp:
             lang=lang,
             languages=LANGUAGES,
             root=root,
-            here=(
-                request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                if request.method == "GET"  # a form's answer: its page (a GET of /ui/ack is 405)
-                else self._page_of(request, context.get("account_id"))
-            ),
+            here=self._here(request, context.get("account_id")),
             **context,
         )
         headers = {
@@ -417,10 +415,10 @@ class UiApp:
         q = request.query_params
         levels = list(self.params.ladder.levels)
         filters = {
-            "owner": _printable(q.get("owner")),
+            "owner": _one_line_or_none(q.get("owner")),
             "level": q.get("level") if q.get("level") in levels else None,
             "min_level": q.get("min_level") if q.get("min_level") in levels else None,
-            "tier": _printable(q.get("tier")),
+            "tier": _one_line_or_none(q.get("tier")),
         }
         sort = q.get("sort") or "priority"
         sort = sort if sort in SORTABLE else "priority"
@@ -525,7 +523,7 @@ class UiApp:
                 request,
                 "error.html",
                 status=404,
-                message=text("not_found", lang, account=_printable(account_id) or "?"),
+                message=text("not_found", lang, account=_one_line_or_none(account_id) or "?"),
             )
         if message is None and request.query_params.get("done"):
             message = self._done_text(request.query_params["done"], session, lang, ctx["trail"])
@@ -788,7 +786,7 @@ class UiApp:
             return await self._render_account(
                 request, session, account_id, error=str(exc), status=400
             )
-        where = f"{self._root(request)}/account/{quote(account_id, safe='')}"
+        where = self._page_of(request, account_id)
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
 
     def _note(self, form: Any, key: str) -> str | None:

@@ -96,12 +96,12 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 def redacted(flat: Mapping[str, str]) -> dict[str, str]:
     """Params for MLflow without the webhook addresses: an incoming-webhook URL is its own
     credential (anyone who reads it can post to the team's channel)."""
-    secret = ("notifications.channels.", ".url", ".team_urls.")
-    return {
-        k: "***" if k.startswith(secret[0]) and (k.endswith(secret[1]) or secret[2] in k)
-        and v != "None" else v
-        for k, v in flat.items()
-    }  # fmt: skip
+
+    def webhook(key: str) -> bool:
+        channel = key.startswith("notifications.channels.")
+        return channel and (key.endswith(".url") or ".team_urls." in key)
+
+    return {k: "***" if webhook(k) and v != "None" else v for k, v in flat.items()}
 
 
 @dataclass(frozen=True)
