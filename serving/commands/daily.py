@@ -188,11 +188,12 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
     ):  # fmt: skip
         head = t(key, lang)  # a heading is never cut ("Abwanderung", not "Abwanderu…")
         table.add_column(head, justify=just, no_wrap=True, overflow="ellipsis", min_width=max(low, len(head)), max_width=max(high, len(head)))  # type: ignore[arg-type]  # fmt: skip
-    style = {"L1": "yellow", "L2": "red", "L3": "bold magenta"}
+    # by the level's rank, as the report and the page colour it: levels may be named anything
+    style = {1: "yellow", 2: "red", 3: "bold magenta"}
     for r in shown.to_dict("records"):
         dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
-        level = str(r["level"])
-        lv = escape(flagged_level(level, r["level_changed"], lang))
+        lv = escape(flagged_level(str(r["level"]), r["level_changed"], lang))
+        color = style.get(min(int(r["level_index"]), 3))
         # the due time first: the column is narrow and action texts are long
         due = "" if pd.isna(r["due_at"]) else f"{pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC · "
         # names, owners and texts come from the customer's data: never read as rich markup
@@ -200,7 +201,7 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
             str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",
             escape(str(r["csm_owner"])), figure(r["escalation_risk"], ".2f", lang),
             figure(r["churn_risk"], ".2f", lang),
-            f"{dp} / {d7}", f"[{style[level]}]{lv}[/]" if level in style else lv,
+            f"{dp} / {d7}", f"[{color}]{lv}[/]" if color else lv,
             escape(str(r["reasons"]).split("; ")[0]), escape(f"{due}{r['next_action']}"),
         )  # fmt: skip
     console.print(table)

@@ -222,7 +222,7 @@ def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     shown = pd.DataFrame(
         [{"rank": 1, "account_name": "Acme [/] Holding", "account_id": "A-[1]",
           "csm_owner": "Doe, J. [interim]", "escalation_risk": 0.5, "churn_risk": 0.2,
-          "delta_prev": None, "delta_7d": 0.1, "level": "L2", "level_changed": "new",
+          "delta_prev": None, "delta_7d": 0.1, "level": "L2", "level_index": 2, "level_changed": "new",
           "reasons": "Beta [bold] reason; other", "next_action": "Call [them] now",
           "due_at": pd.Timestamp("2026-06-20 04:00", tz="UTC")}]
     )  # fmt: skip
@@ -232,6 +232,12 @@ def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     for literal in ("Acme [/] Holding", "A-[1]", "Doe, J. [interim]", "Beta [bold] reason"):
         assert literal in text
     assert "06-20 04:00 UTC · Call" in text  # the column keeps 32 characters
+    # the level's colour follows its rank, whatever params.yaml names it
+    coloured = io.StringIO()
+    renamed = shown.assign(level="amber")
+    print_table(Console(file=coloured, width=400, color_system="standard", force_terminal=True),
+                renamed, "2026-06-20", "en")  # fmt: skip
+    assert "\x1b[31mamber" in coloured.getvalue()  # red, as L2
 
 
 def test_an_error_is_told_without_the_statement_and_its_parameters():
