@@ -10,6 +10,7 @@ is downloaded at run time. Any object with `score(text, language) -> float` can 
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 import re
@@ -35,13 +36,25 @@ class SentimentScorer(Protocol):
     def score(self, text: str, language: str) -> float: ...
 
 
+# Support-desk words VADER lacks or reads as a stranger would (VADER's scale, -4..4), documented
+# in docs/features.md: "not working" had no tone, "crashed" none while "crash" had one, and the
+# words of every request ("please", "support", "help") and "urgent" counted as praise.
+ENGLISH_SUPPLEMENT = {
+    "working": 1.0, "works": 1.0, "worked": 1.0, "fixed": 1.0, "outage": -2.0, "outages": -2.0,
+    "crashed": -1.7, "crashes": -1.7, "crashing": -1.7, "bug": -1.0, "bugs": -1.0, "slow": -1.2,
+    "unusable": -2.5, "unresolved": -1.5, "urgent": -0.8, "please": 0.0, "support": 0.0,
+    "help": 0.0,
+}  # fmt: skip
+
+
 class VaderScorer:
-    """English: VADER's compound score."""
+    """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT`."""
 
     def __init__(self) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self._vader = SentimentIntensityAnalyzer()
+        self._vader.lexicon.update(ENGLISH_SUPPLEMENT)
 
     def score(self, text: str, language: str = "en") -> float:
         return float(self._vader.polarity_scores(text)["compound"])
@@ -78,66 +91,102 @@ GERMAN_SUPPLEMENT = {
     "eskalieren": -0.4, "kündigen": -0.6, "kündigung": -0.6, "frustriert": -0.5, "frustrierend": -0.5,
     "verärgert": -0.5, "nervig": -0.4, "unbrauchbar": -0.6, "funktioniert": 0.2, "danke": 0.3,
     "vielen": 0.1, "bestens": 0.5, "reibungslos": 0.4, "top": 0.4, "klasse": 0.4,
+    "läuft": 0.2, "klappt": 0.2, "behoben": 0.3, "akzeptabel": 0.3, "langsam": -0.3,
+    # SentiWS reads these as "chic" and "shut": in a ticket they send things and close tickets
+    "schicken": 0.0, "geschlossen": 0.0,
 }  # fmt: skip
 NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
 BUT_BEFORE, BUT_AFTER = 0.5, 1.5  # VADER's weighting around "but"
 NORMALISER = 1.0  # x / sqrt(x^2 + NORMALISER): SentiWS weights are on a ~[-1, 1] per-word scale
 _WORD = re.compile(r"[a-zäöüß]+")
+_TOKEN = re.compile(r"[a-zäöüß]+|[,;:.!?()]")  # words, and the marks that end a clause
+_CLAUSE_END = frozenset(",;:.!?()")
 
 
-def _gersent_lexicon() -> dict[str, float]:
-    """gersent's word lists, read from its installed files (its package code is not run)."""
+def _gersent_lexicon() -> tuple[dict[str, float], frozenset[str]]:
+    """gersent's word lists, read from its installed files (its package code is not run), and
+    which of its words are nouns (SentiWS writes them capitalised)."""
     found = find_spec("gersent")
     if found is None or not found.submodule_search_locations:
         raise RuntimeError("the gersent package (German sentiment lexicon) is not installed")
     root = Path(next(iter(found.submodule_search_locations))) / "wordlists" / "de"
     sums: dict[str, list[float]] = {}
+    nouns = set()
     for name in ("positive.json", "negative.json"):
         for word, weight in json.loads((root / name).read_text(encoding="utf-8")).items():
             sums.setdefault(word.lower(), []).append(float(weight))
-    return {w: sum(v) / len(v) for w, v in sums.items()}
+            if word[:1].isupper():
+                nouns.add(word.lower())
+    return {w: sum(v) / len(v) for w, v in sums.items()}, frozenset(nouns)
 
 
 # German typed without its letters ("enttaeuscht", "GROSSARTIG"): tried when the word is unknown
 _GERMAN_SPELLINGS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
-NEGATION_REACH = 3  # words a negation reaches: "nicht gut" forwards, "funktioniert nicht" back
+NEGATION_REACH = 3  # words a negation reaches forwards: "nicht gut"
+# backwards, within its clause: "funktioniert seit heute Morgen nicht" (German ends a clause with it)
+NEGATION_REACH_BACK = 6
+# a compound's last part carries its meaning ("Systemausfall" is an "Ausfall"): an unknown word
+# is read as the longest lexicon noun it ends with, of at least this many letters, after at least
+# COMPOUND_LEFT letters (shorter nouns end too many unrelated words)
+COMPOUND_HEAD, COMPOUND_LEFT = 6, 3
 
 
 class GermanLexiconScorer:
     """German: SentiWS word weights (via gersent) with negation, boosters and "aber".
 
     A negation flips the sentiment words within three words after it ("nicht gut"); one with no
-    sentiment word after it flips the nearest one before it, as German puts "nicht" after the verb
-    ("funktioniert seit gestern nicht")."""
+    sentiment word after it flips the nearest one before it in its clause, as German puts "nicht"
+    after the verb ("funktioniert seit heute Morgen nicht"). A word the lexicon lacks is read as
+    the noun it ends with, as German compounds are ("Datenverlust": "Verlust")."""
 
     def __init__(self) -> None:
-        self.lexicon = {**_gersent_lexicon(), **GERMAN_SUPPLEMENT}
+        lexicon, self._nouns = _gersent_lexicon()
+        self.lexicon = {**lexicon, **GERMAN_SUPPLEMENT}
         words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
         self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
         # bounded: a service's callers can send any number of made-up words
         self._known_cap = len(self._known) + 200_000
 
     def _word(self, token: str) -> str:
-        """The token as the lexicons spell it: as is, else with ae/oe/ue/ss read as ä/ö/ü/ß."""
+        """The token as the lexicons spell it: as is, else with ae/oe/ue/ss read as ä/ö/ü/ß, else
+        the lexicon noun a compound ends with."""
         known = self._known.get(token)
         if known is None:
-            known = next((f for f in _spellings(token) if f in self._known), token)
+            forms = [token, *_spellings(token)]
+            known = next((f for f in forms[1:] if f in self._known), None)
+            known = known or next(filter(None, map(self._head, forms)), token)
             if len(self._known) < self._known_cap and len(token) <= 40:  # unknown words once
                 self._known[token] = known
         return known
 
+    def _head(self, word: str) -> str | None:
+        """The longest lexicon noun `word` ends with (`COMPOUND_HEAD`, `COMPOUND_LEFT`)."""
+        for k in range(COMPOUND_LEFT, len(word) - COMPOUND_HEAD + 1):
+            if word[k:] in self._nouns:
+                return word[k:]
+        return None
+
     def score(self, text: str, language: str = "de") -> float:
-        tokens = [self._word(t) for t in _WORD.findall(text.lower())]
+        tokens = [self._word(t) for t in _TOKEN.findall(text.lower())]
         weights = [0.0 if t in GERMAN_NEGATIONS else self.lexicon.get(t, 0.0) for t in tokens]
         flipped = [False] * len(tokens)
         for i, tok in enumerate(tokens):
             if tok not in GERMAN_NEGATIONS:
                 continue
-            after = [
-                j for j in range(i + 1, min(len(tokens), i + 1 + NEGATION_REACH)) if weights[j]
-            ]
-            before = [j for j in range(max(0, i - NEGATION_REACH), i) if weights[j]]
-            for j in after or before[-1:]:
+            after = []
+            for j in range(i + 1, min(len(tokens), i + 1 + NEGATION_REACH)):
+                if tokens[j] in _CLAUSE_END:
+                    break
+                if weights[j]:
+                    after.append(j)
+            before = []
+            for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH_BACK), -1):
+                if tokens[j] in _CLAUSE_END:
+                    break
+                if weights[j]:
+                    before.append(j)
+                    break
+            for j in after or before:
                 flipped[j] = True
         for i in range(len(tokens)):
             if not weights[i]:
@@ -186,9 +235,91 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+# --- what of a ticket's text is scored, and in which language ---------------------------------
+
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
+_BREAK = re.compile(r"<(?:br|p|div|li|tr|h[1-6])\b[^<>]*>|</(?:p|div|li|tr|h[1-6])>", re.I)
+_BLOCKQUOTE = re.compile(r"<blockquote\b.*?</blockquote>", re.I | re.S)
+# where a reply quotes the message it answers (Gmail, Apple Mail, Outlook; English and German)
+_REPLY_HEADER = re.compile(
+    r"^[ \t]*(?:-{2,}[ \t]*(?:original message|ursprüngliche nachricht|forwarded message|"
+    r"weitergeleitete nachricht)[ \t]*-{2,}|on\b.{0,200}\bwrote:|am\b.{0,200}\bschrieb\b.{0,200}:"
+    r"|(?:from|von):[ \t].*\n[ \t]*(?:sent|gesendet|date|datum):.*)[ \t]*$",
+    re.I | re.M,
+)
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
+# greetings and sign-offs: every e-mail has one, and VADER and SentiWS read "Kind regards",
+# "Best", "Dear" and "Mit freundlichen Grüßen" as praise
+_FORMULA = re.compile(  # the look-ahead lets most positions fail at once
+    r"\b(?=[bkwrsdmfvlh])(?:(?:with[ \t]+)?(?:best|kind|kindest|warm|warmest)[ \t]+(?:regards|wishes)|regards"
+    r"|sincerely|dear|mit[ \t]+freundlichen[ \t]+gr(?:ü|ue)(?:ß|ss)en"
+    r"|(?:freundliche|beste|viele|liebe|herzliche)[ \t]+gr(?:ü|ue)(?:ß|ss)e|sehr[ \t]+geehrte[rs]?"
+    r"|liebe[rs]?)\b|^[ \t]*(?:best|cheers|all the best|gru(?:ß|ss)|gr(?:ü|ue)(?:ß|ss)e)[ \t]*,?[ \t]*$",
+    re.I | re.M,
+)
+
+
+def message_text(text: str) -> str:
+    """The customer's own words in a ticket text: without HTML markup, without the earlier
+    messages a reply quotes ("> " lines, and all after "On ... wrote:", "Am ... schrieb ...:" or
+    an Outlook header): a quoted "We are happy to help!" of the desk read as the customer's
+    praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
+    if "<" in text and _TAG.search(text):
+        text = _BLOCKQUOTE.sub("\n", text)
+        text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", text)))
+    header = _REPLY_HEADER.search(text)
+    if header is not None and text[: header.start()].strip():
+        text = text[: header.start()]
+    if ">" in text:
+        text = _QUOTED_LINE.sub("", text)
+    return text
+
+
+def without_formulas(sentence: str) -> str:
+    """A sentence without greeting and sign-off formulas, which carry no tone of a ticket."""
+    return _FORMULA.sub(" ", sentence)
+
+
+# frequent words that only one of the two languages has (not "die", "an", "in", "was", "also")
+_ENGLISH_WORDS = frozenset([
+    "the", "and", "is", "are", "were", "we", "our", "you", "your", "this", "that", "with", "have",
+    "has", "not", "please", "thanks", "thank", "for", "of", "to", "it", "can", "cannot", "does",
+    "doesn", "don", "still", "again", "since", "from", "there", "i", "my", "be", "been", "will",
+    "would", "could", "what", "how", "when", "just", "on", "at",
+])  # fmt: skip
+_GERMAN_WORDS = frozenset([
+    "der", "das", "und", "ist", "sind", "wir", "unser", "unsere", "uns", "sie", "ihr", "ihre",
+    "nicht", "bitte", "danke", "dank", "vielen", "für", "mit", "ein", "eine", "einen", "dem",
+    "den", "des", "auch", "noch", "schon", "seit", "wieder", "kann", "können", "keine", "kein",
+    "nach", "bei", "funktioniert", "leider", "immer", "ich", "wie", "im", "zum", "zur", "es",
+    "sich", "hiermit", "alles", "gut", "sehr", "oder", "aber", "auf", "wird", "werden", "haben",
+])  # fmt: skip
+
+
+def text_language(text: str, default: str) -> str:
+    """The language a ticket's words are clearly in ("en" or "de"), else `default`: a German
+    ticket of an account filed as English, read by VADER, scored its "die" as a death and its
+    "Danke" as nothing. Clear: at least twice as many distinct common words of one language as of
+    the other (one against none in a short text)."""
+    words = set(_WORD.findall(text.lower()))
+    en, de = len(_ENGLISH_WORDS.intersection(words)), len(_GERMAN_WORDS.intersection(words))
+    if de > en and de >= 2 * en:
+        return "de"
+    if en > de and en >= 2 * de:
+        return "en"
+    return default
+
+
+def primary_language(tag: str) -> str:
+    """A language tag's language, as the scorers know them: "de-AT", "de_CH", "DE" are "de"."""
+    return "de" if re.split(r"[-_]", str(tag).strip().lower(), maxsplit=1)[0] == "de" else "en"
+
+
 class LexiconScorer:
     """The default: VADER for English, the German lexicon scorer for German (others: English).
 
+    A text's customer words (`message_text`) are scored in the language they are clearly in
+    (`text_language`), else in the one given (its primary language: "de-AT" is German).
     A text is scored sentence by sentence: each distinct sentence once (support texts repeat
     sentences a lot), its compound score turned back into VADER's raw valence sum, the sums added
     and normalised again as VADER does. This equals scoring the whole text except for VADER's
@@ -199,7 +330,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v3-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v4-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
@@ -210,7 +341,7 @@ class LexiconScorer:
         got = self._valence.get(key)
         if got is None:
             scorer = self.de if language == "de" else self.en
-            c = min(max(scorer.score(sentence, language), -0.999999), 0.999999)
+            c = min(max(scorer.score(without_formulas(sentence), language), -0.999999), 0.999999)
             alpha = NORMALISER if language == "de" else VADER_ALPHA
             got = c * math.sqrt(alpha) / math.sqrt(1.0 - c * c)
             if len(self._valence) >= self.max_sentences:
@@ -220,7 +351,8 @@ class LexiconScorer:
         return got
 
     def score(self, text: str, language: str) -> float:
-        language = "de" if language == "de" else "en"
+        text = message_text(text)
+        language = text_language(text, primary_language(language))
         total = sum(self._sentence_valence(s, language) for s in sentences(text))
         alpha = NORMALISER if language == "de" else VADER_ALPHA
         return total / math.sqrt(total * total + alpha) if total else 0.0

@@ -1,0 +1,157 @@
+"""The scorer on support tickets as customers write them: the language they write in, e-mail
+replies and markup, German compounds and clause-final negation, the desk's own vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from features.scorers import (
+    LexiconScorer,
+    message_text,
+    primary_language,
+    text_language,
+    without_formulas,
+)
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return LexiconScorer()
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Vielen Dank für die schnelle Hilfe, jetzt funktioniert alles bestens.", 1),
+        ("Die Integration laeuft reibungslos, vielen Dank!", 1),
+        ("Das ist nicht gut, der Export bricht ständig ab.", -1),
+        ("Wir sind mit der Performance der Suche überhaupt nicht zufrieden.", -1),
+    ],
+)
+def test_a_german_ticket_of_an_english_account_is_read_as_german(scorer, text, sign):
+    """VADER read "die" as a death: German thanks scored negative for an account filed as "en"."""
+    assert text_language(text, "en") == "de"
+    assert scorer.score(text, "en") == pytest.approx(scorer.score(text, "de"))
+    assert scorer.score(text, "en") * sign > 0.1
+
+
+def test_an_english_ticket_of_a_german_account_is_read_as_english(scorer):
+    text = "Thanks a lot for the quick fix, works perfectly now!"
+    assert text_language(text, "de") == "en"
+    assert scorer.score(text, "de") > 0.5
+
+
+@pytest.mark.parametrize("text", ["??", "Export", "SSO Okta", "Login 500"])
+def test_a_text_without_clear_words_keeps_the_given_language(text):
+    assert text_language(text, "de") == "de" and text_language(text, "en") == "en"
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [("de", "de"), ("DE", "de"), ("de-AT", "de"), ("de_CH", "de"), ("en-GB", "en"), ("fr", "en")],
+)
+def test_language_tags_are_read_by_their_language(scorer, tag, language):
+    text = "Login kaputt"  # no word that tells the language
+    assert primary_language(tag) == language
+    assert scorer.score(text, tag) == scorer.score(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("<p>Hello,</p><p>the report <b>fails</b> to load&nbsp;&amp; times out.</p>", "fails"),
+        (
+            "The bug is still there.\n\nOn Mon, 1 Jun 2026 at 10:00, Support <s@x.com> wrote:\n"
+            "> We are happy to help! Great news!",
+            "still there",
+        ),
+        ("Der Fehler ist noch da.\n> Vielen Dank, wir helfen gerne!", "noch da"),
+        (
+            "Geht nicht.\nAm 01.06.2026 um 10:00 schrieb Support <s@x.de>:\nSuper, erledigt!",
+            "Geht nicht",
+        ),
+    ],
+)
+def test_markup_and_quoted_messages_are_left_out(text, words):
+    kept = message_text(text)
+    assert words in kept
+    assert not any(w in kept for w in ("<", "happy", "helfen", "Super", "&nbsp;"))
+
+
+@pytest.mark.parametrize(
+    ("language", "signed", "bare"),
+    [
+        ("en", "Please reset the password for jdoe.\nKind regards,\nMark", "reset the password"),
+        ("en", "Dear support team, please reset the password.\nBest,\nMark", "reset the password"),
+        ("de", "Bitte das Passwort zurücksetzen.\nMit freundlichen Grüßen\nMarkus", "zurücksetzen"),
+        ("de", "Sehr geehrte Damen und Herren, bitte Passwort zurücksetzen. Beste Grüße", "Herren"),
+    ],
+)
+def test_greetings_and_sign_offs_carry_no_tone(scorer, language, signed, bare):
+    """ "Kind regards", "Best", "Dear" and "Mit freundlichen Grüßen" scored a plain request as
+    praise (up to +0.65)."""
+    assert bare in without_formulas(message_text(signed))
+    assert abs(scorer.score(signed, language)) < 0.05
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Systemausfall gestern hat uns einen ganzen Tag gekostet.",
+        "Datenverlust nach dem Update.",
+        "Die Netzwerkstörung dauert an.",
+    ],
+)
+def test_german_compounds_are_read_by_their_last_noun(scorer, text):
+    assert scorer.score(text, "de") < -0.2
+
+
+@pytest.mark.parametrize("word", ["versucht", "beispielsweise", "wiederholte", "normalerweise"])
+def test_words_that_merely_end_like_a_sentiment_word_stay_neutral(scorer, word):
+    assert scorer.score(f"Wir haben das {word} geprüft.", "de") == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Login funktioniert seit heute Morgen nicht.",
+        "Der Export läuft seit dem Update am Montag nicht.",
+    ],
+)
+def test_a_clause_final_nicht_negates_its_verb(scorer, text):
+    assert scorer.score(text, "de") < -0.05
+
+
+def test_a_negation_stays_in_its_clause(scorer):
+    """ "nicht" ends its clause: it does not flip "gut" of the clause before."""
+    assert scorer.score("Der Support war gut, das Update kam aber nicht.", "de") > 0
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The export is not working again."),
+        ("en", "The sync crashed twice today."),
+        ("en", "URGENT: outage in production"),
+        ("de", "Das ist wirklich nicht akzeptabel."),
+        ("de", "Der Fehler ist immer noch nicht behoben."),
+    ],
+)
+def test_frequent_support_complaints_are_negative(scorer, language, text):
+    assert scorer.score(text, language) < -0.05
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Please add SSO support for our Okta tenant."),
+        ("de", "Können Sie mir die Rechnung für März schicken?"),
+    ],
+)
+def test_plain_requests_are_neutral(scorer, language, text):
+    """VADER's "support" and "please", SentiWS's "schicken" (chic) made requests praise."""
+    assert abs(scorer.score(text, language)) < 0.05
+
+
+def test_the_cache_id_names_the_current_scoring(scorer):
+    assert scorer.cache_id.startswith("lexicon-v4-")
