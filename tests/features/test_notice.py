@@ -146,3 +146,43 @@ def test_notice_flags_are_cached_per_phrase_list(params, make_history):
 
 def _never(items):
     raise AssertionError("flags should all be cached")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wir kündigen hiermit fristgerecht",
+        "Wir kündigen den Rahmenvertrag außerordentlich.",
+        "Hiermit kündige ich den Vertrag zum nächstmöglichen Zeitpunkt.",
+        "Kündigung zum Vertragsende",
+        "Wir werden den Vertrag nicht mehr verlängern.",
+        "Unser Vertrag soll nicht verlängert werden.",
+        "Wir haben uns entschieden, den Vertrag auslaufen zu lassen.",
+        "Wir widersprechen der automatischen Verlängerung.",
+        "we will not renew",
+        "We will not be renewing our contract.",
+        "We have decided not to renew the contract.",
+        "We won\u2019t renew when the contract ends.",
+        "please cancel our subscription",
+        "Please cancel my subscription at the end of the term.",
+        "We would like to terminate our contract effective March 31.",
+        "Notice of termination: Acme Corp",
+    ],
+)
+def test_the_default_phrases_find_notice_as_customers_word_it(params, text):
+    """Half of these went unnoticed: "wir kündigen" (only "kündigen wir" was listed), "not to
+    renew", "won't renew", "cancel my subscription", "terminate our", "auslaufen lassen"."""
+    subject, body = np.array([text], object), np.array([""], object)
+    assert gives_notice(subject, body, params.features.notice.phrases).tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Token wird nicht verlängert, Login schlägt fehl.",
+        "Das Passwort ist nicht verlängert worden.",
+    ],
+)
+def test_the_default_phrases_pass_over_texts_that_give_no_notice(params, text):
+    subject, body = np.array([text], object), np.array([""], object)
+    assert gives_notice(subject, body, params.features.notice.phrases).tolist() == [False]
