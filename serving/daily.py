@@ -45,6 +45,7 @@ from serving.reasons import (
     rank_reasons,
     reasons_json,
     render_change,
+    retold,
     split_contrib,
     to_probability,
     why_changed,
@@ -80,7 +81,7 @@ class DailyResult:
     ranked: (
         pd.DataFrame
     )  # every scored account, ranked, with tier/arr/priority beside the CSV columns
-    shown: pd.DataFrame  # after the filters
+    shown: pd.DataFrame  # after the filters, its texts in the run's language (the terminal's)
     csv_path: Path
     html_path: Path
     ladder: LadderOutcome
@@ -374,6 +375,7 @@ def run_daily(
             # returns "" below min_delta), and with the same model only where yesterday's
             # contributions are known
             whys = [""] * n
+            whys_told = [""] * n  # the same in the run's language, for the terminal and report
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
             since_day = str(prev["day"]) if prev else ""
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
@@ -383,18 +385,22 @@ def run_daily(
                 if not same_model:
                     assert prev is not None  # a delta needs a previous run
                     old, new = prev["model_version"], model.version
-                    whys[i] = t(
-                        "why_model", langs[i], delta=delta, since=since_day, old=old, new=new
+                    whys[i], whys_told[i] = (
+                        t("why_model", lg, delta=delta, since=since_day, old=old, new=new)
+                        for lg in (langs[i], lang)
                     )
                     continue
                 if aid not in prev_contrib:
                     continue
                 today = {c: v[i] for c, v in values.items()}
-                parts = why_changed(
-                    prev_contrib[aid], scored.contributions[i], today, model.spec, langs[i],
-                    p.why_changed_features,
-                )  # fmt: skip
-                whys[i] = render_change(delta, since_day, parts, langs[i])
+                for lg in dict.fromkeys((langs[i], lang)):
+                    parts = why_changed(
+                        prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
+                        p.why_changed_features,
+                    )  # fmt: skip
+                    whys_told[i] = render_change(delta, since_day, parts, lg)
+                    if lg == langs[i]:
+                        whys[i] = whys_told[i]
             levels_now = [d.new_level for d in outcome.decisions]
             flag: dict[tuple[str | None, str], str] = {}
             changed_flags = []
@@ -492,7 +498,20 @@ def run_daily(
                     now.to_pydatetime(),
                 )
 
-        shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+        # the CSV and the stored list keep the account's language (notifications, the record);
+        # the terminal and the report are read in the run's: their texts are told again in it
+        features_of = {f.name: f for f in model.spec.features}
+        told_of = dict(zip(ids, scored.reasons, strict=True))
+        whys_of = dict(zip(ids, whys_told, strict=True))
+        view = ranked.assign(
+            reasons=[
+                reasons_cell(retold(told_of[a], features_of, lang), p.top_reasons)
+                for a in ranked["account_id"]
+            ],
+            next_action=[next_action(params.ladder, lv, lang) for lv in ranked["level"]],
+            why_changed=[whys_of[a] for a in ranked["account_id"]],
+        )
+        shown = filtered(view, levels, owner=owner, min_level=min_level, top=top)
         with steps.step("step_report"):
             try:
                 out.mkdir(parents=True, exist_ok=True)
@@ -503,7 +522,8 @@ def run_daily(
                 tag = filter_tag(owner, min_level, top)
                 if tag:
                     csv_path = out / f"risk-list-{day.isoformat()}-{tag}.csv"
-                    write_csv(csv_frame(shown), csv_path)
+                    picked = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+                    write_csv(csv_frame(picked), csv_path)
             except OSError as exc:
                 raise UserError(
                     f"{out}: cannot write the risk list ({exc.strerror}); {_already_done(outcome, delivery)}"
@@ -546,7 +566,7 @@ def run_daily(
                     levels=levels,
                     today=ranked[["escalation_risk", "churn_risk", "level"]],
                     trend=daily.trend(day, p.trend_runs),
-                    top=csv_frame(ranked.head(p.terminal_rows)),
+                    top=csv_frame(view.head(p.terminal_rows)),
                     history=hk,
                     ladder=lk,
                     drift=drift,

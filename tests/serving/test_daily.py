@@ -297,6 +297,39 @@ def test_why_it_changed_speaks_the_accounts_language(runs, history, champion):
             assert not any(d in text for d in descriptions)
 
 
+def test_a_german_run_tells_every_accounts_reasons_and_actions_in_german(
+    runs, history, params, champion, model_store, tmp_path
+):
+    """`escrisk daily --language de` printed and reported an English account's reasons, next
+    action and why it changed in English inside the German table ("Renewal in 40 days",
+    "Review the account ..."); the CSV and the stored list keep the account's language."""
+    from html import unescape
+
+    from serving.ladder_text import next_action
+
+    res = run_daily(
+        "world", params, database_url=runs["db"], tracking_uri=model_store,
+        now=DAY2 + pd.Timedelta(hours=8), as_of=DAY2, out=tmp_path, champion=champion,
+        history=history, language="de",
+    )  # fmt: skip
+    lang = history.accounts.set_index("account_id")["language"]
+    view = res.shown.set_index("account_id")
+    ranked = res.ranked.set_index("account_id")
+    english = [a for a in view.index if lang[a] == "en" and ranked.loc[a, "reasons"]]
+    assert len(english) >= 5
+    html = unescape((tmp_path / f"report-{DAY2.date()}.html").read_text(encoding="utf-8"))
+    top = set(res.ranked["account_id"].head(params.daily.terminal_rows))
+    for a in english:
+        assert view.loc[a, "reasons"] != ranked.loc[a, "reasons"]  # the stored English one
+        assert view.loc[a, "next_action"] == next_action(params.ladder, view.loc[a, "level"], "de")
+        if view.loc[a, "why_changed"]:
+            assert view.loc[a, "why_changed"].startswith("Risiko ")
+        if a in top:
+            assert view.loc[a, "reasons"] in html and ranked.loc[a, "reasons"] not in html
+    csv = pd.read_csv(res.csv_path, keep_default_na=False)
+    assert csv["reasons"].tolist() == res.ranked["reasons"].tolist()
+
+
 def test_account_history_and_audit_trail_for_the_page(runs):
     view = DailyStore(Store(runs["db"]))
     aid = runs["second"].ranked["account_id"].iloc[0]
