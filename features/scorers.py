@@ -239,7 +239,6 @@ def sentences(text: str) -> list[str]:
 
 _TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
 _BREAK = re.compile(r"<(?:br|p|div|li|tr|h[1-6])\b[^<>]*>|</(?:p|div|li|tr|h[1-6])>", re.I)
-_BLOCKQUOTE = re.compile(r"<blockquote\b.*?</blockquote>", re.I | re.S)
 # where a reply quotes the message it answers (Gmail, Apple Mail, Outlook; English and German)
 _REPLY_HEADER = re.compile(
     r"^[ \t]*(?:-{2,}[ \t]*(?:original message|ursprüngliche nachricht|forwarded message|"
@@ -265,7 +264,7 @@ def message_text(text: str) -> str:
     an Outlook header): a quoted "We are happy to help!" of the desk read as the customer's
     praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
     if "<" in text and _TAG.search(text):
-        text = _BLOCKQUOTE.sub("\n", text)
+        text = _without_blockquotes(text)
         text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", text)))
     header = _REPLY_HEADER.search(text)
     if header is not None and text[: header.start()].strip():
@@ -273,6 +272,20 @@ def message_text(text: str) -> str:
     if ">" in text:
         text = _QUOTED_LINE.sub("", text)
     return text
+
+
+def _without_blockquotes(text: str) -> str:
+    """`text` with each <blockquote>...</blockquote> (what a reply quotes) left out, found with
+    str.find: a pattern's lazy `.*?` rescanned the rest of the text from every unclosed
+    "<blockquote>" (7 s for a 120 kB text of them)."""
+    low, out, at = text.lower(), [], 0
+    while (start := low.find("<blockquote", at)) >= 0:
+        end = low.find("</blockquote>", start)
+        if end < 0:
+            break
+        out += [text[at:start], "\n"]
+        at = end + len("</blockquote>")
+    return "".join(out) + text[at:]
 
 
 def without_formulas(sentence: str) -> str:

@@ -81,7 +81,8 @@ class DailyResult:
     ranked: (
         pd.DataFrame
     )  # every scored account, ranked, with tier/arr/priority beside the CSV columns
-    shown: pd.DataFrame  # after the filters, its texts in the run's language (the terminal's)
+    shown: pd.DataFrame  # after the filters (texts in each account's language, as the CSV)
+    printed: pd.DataFrame  # the terminal's rows of `shown`, told in the run's language
     csv_path: Path
     html_path: Path
     ladder: LadderOutcome
@@ -499,19 +500,25 @@ def run_daily(
                 )
 
         # the CSV and the stored list keep the account's language (notifications, the record);
-        # the terminal and the report are read in the run's: their texts are told again in it
-        features_of = {f.name: f for f in model.spec.features}
+        # the terminal and the report are read in the run's: their rows are told again in it
         told_of = dict(zip(ids, scored.reasons, strict=True))
         whys_of = dict(zip(ids, whys_told, strict=True))
-        view = ranked.assign(
-            reasons=[
-                reasons_cell(retold(told_of[a], features_of, lang), p.top_reasons)
-                for a in ranked["account_id"]
-            ],
-            next_action=[next_action(params.ladder, lv, lang) for lv in ranked["level"]],
-            why_changed=[whys_of[a] for a in ranked["account_id"]],
-        )
-        shown = filtered(view, levels, owner=owner, min_level=min_level, top=top)
+
+        def in_run_language(rows: pd.DataFrame) -> pd.DataFrame:
+            """`rows` of the list with their reasons, next action and change told in `lang`."""
+            features_of = {f.name: f for f in model.spec.features}
+            aids = rows["account_id"]
+            return rows.assign(
+                reasons=[
+                    reasons_cell(retold(told_of[a], features_of, lang), p.top_reasons) for a in aids
+                ],
+                next_action=[next_action(params.ladder, lv, lang) for lv in rows["level"]],
+                why_changed=[whys_of[a] for a in aids],
+            )
+
+        shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+        # only the rows a person reads are told again (all of them cost seconds at 100,000)
+        printed = in_run_language(shown.head(p.terminal_rows))
         with steps.step("step_report"):
             try:
                 out.mkdir(parents=True, exist_ok=True)
@@ -522,8 +529,7 @@ def run_daily(
                 tag = filter_tag(owner, min_level, top)
                 if tag:
                     csv_path = out / f"risk-list-{day.isoformat()}-{tag}.csv"
-                    picked = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
-                    write_csv(csv_frame(picked), csv_path)
+                    write_csv(csv_frame(shown), csv_path)
             except OSError as exc:
                 raise UserError(
                     f"{out}: cannot write the risk list ({exc.strerror}); {_already_done(outcome, delivery)}"
@@ -566,7 +572,7 @@ def run_daily(
                     levels=levels,
                     today=ranked[["escalation_risk", "churn_risk", "level"]],
                     trend=daily.trend(day, p.trend_runs),
-                    top=csv_frame(view.head(p.terminal_rows)),
+                    top=csv_frame(in_run_language(ranked.head(p.terminal_rows))),
                     history=hk,
                     ladder=lk,
                     drift=drift,
@@ -582,7 +588,7 @@ def run_daily(
                 ) from None
         store.close()
         return DailyResult(
-            day, at, ranked, shown, csv_path, html_path, outcome, drift, delivery, steps.seconds,
+            day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
             gaps=gaps, not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
         )  # fmt: skip

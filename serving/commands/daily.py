@@ -118,9 +118,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             allow_incomplete=args.allow_incomplete,
         )
-    print_table(
-        console, result.shown.head(params.daily.terminal_rows), result.day.isoformat(), lang
-    )
+    print_table(console, result.printed, result.day.isoformat(), lang)
     r = result.ranked
     owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
     if args.owner is not None and args.owner.casefold() not in {o.casefold() for o in owners}:

@@ -155,3 +155,19 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 def test_the_cache_id_names_the_current_scoring(scorer):
     assert scorer.cache_id.startswith("lexicon-v4-")
+
+
+def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
+    """A lazy `<blockquote>.*?</blockquote>` pattern rescanned the text from every unclosed tag:
+    a 120 kB ticket of them held the scorer 7 s (the timeout fails the quadratic version)."""
+    text = "Broken again.<blockquote>We are happy to help!</blockquote><BLOCKQUOTE x>Great</blockquote>"
+    assert "happy" not in message_text(text) and "Great" not in message_text(text)
+    assert "Broken again." in message_text(text)
+    assert "kept" in message_text("<b>kept</b><blockquote>no end")
+
+
+@pytest.mark.timeout(3)
+def test_many_unclosed_blockquotes_are_read_in_linear_time(scorer):
+    text = "</blockquote>" + "<blockquote>" * 20_000
+    assert message_text(text).strip() == ""
+    scorer.score(text, "en")
