@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from serving.cli import add_params_option, positive_int, utc_now
 
@@ -39,13 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def git_commit() -> str:
+def git_commit(code: Path = Path(__file__).parent) -> str:
+    """The commit of the code that trains, asked where the code lives: the working directory is
+    wherever the user stands (no repository: 'unknown'; another one: that project's commit)."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=code
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain"], capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain"], capture_output=True, text=True, check=True, cwd=code
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -255,3 +255,16 @@ def test_an_error_is_told_without_the_statement_and_its_parameters():
     assert told == "value too long for type character varying(256)"
     assert "Dana" not in told and "INSERT" not in told
     assert _first_line(ValueError("plain")) == "plain"
+
+
+def test_the_logged_git_commit_is_the_codes_wherever_train_is_run(tmp_path, monkeypatch):
+    import subprocess
+
+    from serving.commands.train import git_commit
+
+    code = Path(__file__).resolve().parents[2]
+    here = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=code
+    ).stdout.strip()
+    monkeypatch.chdir(tmp_path)  # a user's data folder, no repository
+    assert git_commit().removesuffix("-dirty") == here
