@@ -37,3 +37,17 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
             if cell.cell_type == "code" and ("plt." in cell.source or ".plot(" in cell.source):
                 shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
                 assert shown, f"{name}: no figure shown by\n{cell.source[:200]}"
+
+
+def test_the_evaluation_notebook_tells_a_store_that_is_not_there(tmp_path, monkeypatch):
+    """A relative MLFLOW_TRACKING_URI is read from notebooks/: a store missing there is named,
+    not created empty and then reported as 'no finished runs, run escrisk train first'."""
+    from features.errors import UserError
+
+    nb = nbformat.read(ROOT / "notebooks" / "02-evaluate-model.ipynb", as_version=4)
+    first = next(c.source for c in nb.cells if c.cell_type == "code")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    with pytest.raises(UserError, match="no MLflow store at"):
+        exec(first, {})
+    assert not (tmp_path / "mlflow.db").exists()
