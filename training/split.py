@@ -126,10 +126,25 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
     if short:
         raise UserError(
             f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
-            f"{params.min_positives}: {', '.join(short)}. Use more history, set split dates in "
-            "params.yaml (split.train_end, split.validation_end), or lower split.min_positives."
+            f"{params.min_positives}: {', '.join(short)}. {_advice(frame, horizons, split)}"
         )
     return split
+
+
+def _advice(frame: pd.DataFrame, horizons: Mapping[str, int], split: Split) -> str:
+    """What to change: dates the user set are moved within the data, not set (they are)."""
+    if split.chosen_automatically:
+        return (
+            "Use more history, set split dates in params.yaml (split.train_end, "
+            "split.validation_end), or lower split.min_positives."
+        )
+    hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
+    return (
+        f"The data's as_of dates run {frame['as_of'].min():%Y-%m-%d} .. "
+        f"{frame['as_of'].max():%Y-%m-%d} and a snapshot counts in a window only when its label "
+        f"horizon ({hz}) ends inside it: move split.train_end / split.validation_end / "
+        "split.test_end in params.yaml, or lower split.min_positives."
+    )
 
 
 def _automatic_split(

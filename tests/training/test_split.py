@@ -104,3 +104,19 @@ def test_when_the_shares_leave_training_short_test_and_validation_get_the_minimu
     split = choose_split(frame, {"churn_90d": 90}, sp)
     per = positives_per_window(frame, {"churn_90d": 90}, split)["churn_90d"]
     assert min(per.values()) >= 30  # the shares (80 each) left training none
+
+
+def test_split_dates_that_leave_a_window_empty_are_told_with_the_datas_range(
+    synthetic, params, horizons
+):
+    """Dates the user set: the advice is where the data lies, not to set the dates they set."""
+    frame, _ = synthetic
+    sp = params.split.model_copy(
+        update={"train_end": dt.date(2030, 1, 1), "validation_end": dt.date(2030, 6, 1)}
+    )
+    with pytest.raises(UserError) as e:
+        choose_split(frame, horizons, sp)
+    text = str(e.value)
+    assert "set split dates" not in text
+    assert f"run {frame['as_of'].min():%Y-%m-%d} .. {frame['as_of'].max():%Y-%m-%d}" in text
+    assert "churn_90d 90 days" in text
