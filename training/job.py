@@ -109,6 +109,8 @@ def train(
                 if fold == split
                 else run_experiment(lab.frame, lab.spec, hz, fold, heads, params.evaluation, **kw)
             )
+            if fx is not ex:  # the last fold's warnings are the run's own, told by the command
+                notes.extend(f"backtest fold {i}: {w}" for w in fx.warnings)
             for t, o in fx.targets.items():
                 for model, ev in o.evaluations.items():
                     until = "end" if fold.test_end is None else f"{fold.test_end:%Y-%m-%d}"

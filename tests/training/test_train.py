@@ -69,3 +69,44 @@ def test_importing_the_report_leaves_matplotlibs_backend_alone():
         cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     assert out.stdout.strip() == "svg"
+
+
+def test_a_backtest_folds_thin_test_window_is_warned_about(
+    synthetic, params, horizons, model_params, small_eval
+):
+    """Every fold's figures are printed and logged, so an unreliable one is said, as the last's is."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from features.contract import History
+    from training.job import train
+    from training.pipeline import Labelled
+
+    frame, spec = synthetic
+    accounts = pd.DataFrame({"account_id": frame["account_id"].unique(), "csm_owner": "csm"})
+    empty = {"account_id": pd.Series(dtype=object)}
+    history = History(
+        accounts=accounts,
+        tickets=pd.DataFrame(),
+        escalations=pd.DataFrame({**empty, "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+        churn=pd.DataFrame({**empty, "churned_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+    )
+    root = params.model_copy(
+        update={
+            "model": model_params,
+            "evaluation": small_eval.model_copy(update={"min_positives": 10**6}),
+            "split": params.split.model_copy(
+                update={
+                    "min_positives": 1,
+                    "train_end": dt.date(2023, 9, 1),
+                    "validation_end": dt.date(2024, 1, 1),
+                    "test_end": dt.date(2024, 4, 1),
+                }
+            ),
+        }
+    )
+    lab = Labelled(frame, spec, {}, frame["as_of"].max())
+    out = train(history, root, backtest=2, labelled=lab)
+    fold1 = [n for n in out.notes if n.startswith("backtest fold 1") and "unreliable" in n]
+    assert len(fold1) == len(horizons) * 3, out.notes  # lightgbm, logistic, health score
