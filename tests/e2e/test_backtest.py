@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import mlflow
+import nbformat
 import pandas as pd
 import pytest
 import yaml
+from nbclient import NotebookClient
 
 from serving.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
@@ -46,3 +51,13 @@ def test_train_with_a_backtest_prints_and_logs_every_fold(
     run = mlflow.search_runs(experiment_names=["bt"]).iloc[0]
     logged = [c for c in run.index if c.startswith("metrics.backtest.fold")]
     assert any(".fold1." in c for c in logged) and any(".fold2." in c for c in logged)
+    # the evaluation notebook on this run shows every fold, not only the last one's figures
+    monkeypatch.setenv("ESCRISK_RUN_ID", run["run_id"])
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.read(ROOT / "notebooks" / "02-evaluate-model.ipynb", as_version=4)
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    shown = [o.get("data", {}).get("text/markdown", "") for o in nb.cells[1].outputs]
+    assert any("Rolling-origin backtest" in t for t in shown), shown
