@@ -104,6 +104,19 @@ def redacted(flat: Mapping[str, str]) -> dict[str, str]:
     return {k: "***" if webhook(k) and v != "None" else v for k, v in flat.items()}
 
 
+def signature(input_example: pd.DataFrame, output_example: pd.DataFrame):
+    """The example's types, every column required: MLflow marks a column missing in the few
+    example rows optional, yet the model needs every feature (its values may be missing)."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
+
+    inferred = infer_signature(input_example, output_example)
+    columns: list[ColSpec | TensorSpec] = [
+        ColSpec(c.type, c.name, required=True) for c in inferred.inputs.inputs
+    ]
+    return ModelSignature(Schema(columns), inferred.outputs)
+
+
 @dataclass(frozen=True)
 class LoggedRun:
     run_id: str
@@ -127,8 +140,6 @@ def log_training(
     """One run with params, tags, metrics and report; the bundle registered as a new version
     that gets the `challenger` alias (unless `challenger` is false: a model that could not
     become champion leaves the pending challenger where it is)."""
-    from mlflow.models import infer_signature
-
     client = MlflowClient()
     mlflow.set_experiment(experiment)
     with mlflow.start_run() as run:
@@ -146,7 +157,7 @@ def log_training(
             name="model",
             python_model=str(PYFUNC_FILE),
             artifacts={"bundle": str(bundle_dir)},
-            signature=infer_signature(input_example, output_example),
+            signature=signature(input_example, output_example),
             input_example=input_example,
             registered_model_name=model_name,
             pip_requirements=pip_requirements(),

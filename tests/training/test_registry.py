@@ -157,3 +157,35 @@ def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experimen
     assert t.loc[0, "champion_until"].startswith("2024-02-01")
     assert t.loc[1, "champion_since"].startswith("2024-02-01")
     assert t["escalation_30d.lightgbm.pr_auc"].notna().all()
+
+
+def test_the_signature_requires_every_feature_the_model_needs(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """A column that happened to be missing in the input example was declared optional, so a
+    caller trusting the signature left it out and the model refused the call; every feature is
+    required (its values may be missing)."""
+    root, _ = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    heads = {t: o.head for t, o in experiment.targets.items()}
+    bundle_dir = write_bundle(tmp_path / "bundle", heads, experiment.spec)
+    (tmp_path / "report").mkdir()
+    example = input_example(frame, experiment).assign(sentiment_mean_30d=np.nan)
+    logged = log_training(
+        experiment="test",
+        model_name="signature-test",
+        params={"model": {"seed": 1}},
+        metrics={},
+        tags={},
+        report_dir=tmp_path / "report",
+        bundle_dir=bundle_dir,
+        input_example=example,
+        output_example=load_bundle(bundle_dir).predict(example),
+    )
+    model = mlflow.pyfunc.load_model(f"models:/signature-test/{logged.version}")
+    inputs = model.metadata.get_input_schema().inputs
+    assert [c.name for c in inputs] == experiment.spec.names
+    assert all(c.required for c in inputs), [c.name for c in inputs if not c.required]
+    got = model.predict(example)  # its missing values are still accepted
+    assert got["escalation_30d"].notna().all()
