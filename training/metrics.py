@@ -102,11 +102,16 @@ class _Prepared:
         ps = self.p[self.desc]
         self.thr_idx = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]
 
-        # top-k per week: rows sorted by week, then by descending score
+        # top-k per week: rows sorted by week, then by descending score, in blocks of tied
+        # scores (calibrated scores tie in isotonic steps): a block straddling the capacity counts
+        # by the share that fits, so the figure does not depend on the order of the rows
         self.by_week = np.lexsort((-self.p, self.week))
         wk_sorted = self.week[self.by_week]
-        starts = np.r_[0, np.flatnonzero(np.diff(wk_sorted)) + 1]
-        self.week_start_of_row = np.repeat(starts, np.diff(np.r_[starts, len(wk_sorted)]))
+        new = np.r_[True, (np.diff(wk_sorted) != 0) | (np.diff(self.p[self.by_week]) != 0)]
+        self.block = np.cumsum(new) - 1
+        block_week = wk_sorted[new]
+        starts = np.r_[0, np.flatnonzero(np.diff(block_week)) + 1]
+        self.week_first_block = np.repeat(starts, np.diff(np.r_[starts, len(block_week)]))
 
         bins = params.ece_bins
         self.bin = np.minimum((self.p * bins).astype(int), bins - 1)
@@ -149,22 +154,26 @@ class _Prepared:
             denom = tps + fps
             precision = np.divide(tps, denom, out=np.zeros_like(tps), where=denom > 0)
             out["pr_auc"] = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-            # lift in the top decile (by weight), splitting the boundary row's weight
-            cw = np.cumsum(ws)
-            top = np.clip(0.1 * W - (cw - ws), 0, ws)
+            # lift in the top decile (by weight); the block of tied scores at the boundary
+            # counts by the share of its weight inside
+            g = np.diff(np.r_[0.0, np.cumsum(ws)[self.thr_idx]])
+            top = np.clip(0.1 * W - (np.cumsum(g) - g), 0, g)
             if top.sum() > 0:
-                out["lift_top_decile"] = float((np.sum(top * ys) / top.sum()) / (P / W))
+                rate = np.divide(tps - np.r_[0.0, tps[:-1]], g, out=np.zeros_like(g), where=g > 0)
+                out["lift_top_decile"] = float((np.sum(top * rate) / top.sum()) / (P / W))
 
-        # precision and recall at weekly capacity k
+        # precision and recall at weekly capacity k, by blocks of tied scores
         wk = w[self.by_week]
-        yk = y[self.by_week]
-        cw = np.cumsum(wk)
-        within = cw - np.r_[0.0, cw][self.week_start_of_row]
-        flagged = np.clip(self.params.weekly_capacity - (within - wk), 0, wk)
+        gw = np.bincount(self.block, weights=wk)
+        gy = np.bincount(self.block, weights=wk * y[self.by_week])
+        cg = np.cumsum(gw)
+        within = cg - gw - np.r_[0.0, cg][self.week_first_block]
+        flagged = np.clip(self.params.weekly_capacity - within, 0, gw)
+        hits = np.sum(np.divide(flagged, gw, out=np.zeros_like(gw), where=gw > 0) * gy)
         if flagged.sum() > 0:
-            out["precision_at_k"] = float(np.sum(flagged * yk) / flagged.sum())
+            out["precision_at_k"] = float(hits / flagged.sum())
         if P > 0:
-            out["recall_at_k"] = float(np.sum(flagged * yk) / P)
+            out["recall_at_k"] = float(hits / P)
 
         if self.n_csm is not None:
             alerts = np.bincount(self.week, weights=w * self.alert, minlength=self.n_weeks)

@@ -145,3 +145,29 @@ def test_a_head_no_better_than_chance_or_than_the_health_score_is_warned_about()
     said = Experiment(None, None, {"churn_90d": bad, "escalation_30d": good}).warnings  # type: ignore[arg-type]
     assert len(said) == 2 and all(w.startswith("WARNING churn_90d") for w in said)
     assert "no better than chance" in said[0] and "health score ranks better" in said[1]
+
+
+def test_tied_scores_count_by_their_share_not_by_row_order(eval_params):
+    """Calibrated scores tie in large blocks (isotonic steps): which tied rows fall inside the
+    weekly capacity or the top decile must not depend on the order of the rows (account ids)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    rows = pd.DataFrame(
+        {
+            "account_id": [f"A{i:03d}" for i in rng.integers(0, 60, n)],
+            "as_of": T0 + rng.integers(0, 4, n) * 7 * DAY,
+            "p": rng.choice([0.05, 0.2, 0.6], n),
+        }
+    )
+    rows["y"] = (rng.random(n) < rows["p"]).astype(float)
+    params = eval_params.model_copy(update={"weekly_capacity": 30, "bootstrap_samples": 10})
+    names = ("precision_at_k", "recall_at_k", "lift_top_decile")
+    a = evaluate(rows, params, horizon_days=30).metrics
+    b = evaluate(rows.iloc[::-1], params, horizon_days=30).metrics
+    for m in names:
+        assert a[m].value == pytest.approx(b[m].value, abs=1e-12), m
+    same = rows.assign(p=0.3)  # one block: any pick's expected positive rate is the base rate
+    c = evaluate(same, params, horizon_days=30).metrics
+    assert c["lift_top_decile"].value == pytest.approx(1.0)
+    weekly = rows.groupby("as_of")["y"].mean()  # 30 picks a week, each week's rate
+    assert c["precision_at_k"].value == pytest.approx(weekly.mean())
