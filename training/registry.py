@@ -55,16 +55,24 @@ def tracking_uri(env: Mapping[str, str]) -> str:
 
 def existing_store(uri: str) -> None:
     """A reader's tracking store (promote, models, daily, serve): a SQLite file that is not there
-    is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create."""
-    if not uri.startswith("sqlite:"):
-        return
-    import sqlalchemy as sa
+    is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create. So is a
+    `file:` store's folder that is not there."""
+    if uri.startswith("file:"):
+        from urllib.parse import urlparse
 
-    try:
-        path = sa.engine.make_url(uri).database
-    except sa.exc.ArgumentError:
-        return  # MLflow says what is wrong with it
-    if path and path != ":memory:" and not Path(path).is_file():
+        path = urlparse(uri).path
+        exists = Path(path).is_dir
+    elif uri.startswith("sqlite:"):
+        import sqlalchemy as sa
+
+        try:
+            path = sa.engine.make_url(uri).database or ""
+        except sa.exc.ArgumentError:
+            return  # MLflow says what is wrong with it
+        exists = Path(path).is_file
+    else:
+        return
+    if path and path != ":memory:" and not exists():
         raise UserError(
             f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={uri}): "
             "`escrisk train SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store "

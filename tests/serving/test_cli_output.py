@@ -115,15 +115,17 @@ def test_an_mlflow_store_in_a_file_that_is_no_database_is_one_clear_line(
     assert "internal error" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("scheme", ["sqlite:///", "file:"])
 def test_readers_of_the_registry_do_not_create_a_store_at_a_wrong_path(
-    tmp_path, monkeypatch, capsys
+    scheme, tmp_path, monkeypatch, capsys
 ):
     """A misspelled MLFLOW_TRACKING_URI made an empty store and answered "no champion"."""
     from serving.cli import main
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 refuses file stores unless
     wrong = tmp_path / "mlfow.db"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{wrong}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{scheme}{wrong}")
     params = ["--params", str(ROOT / "params.yaml")]
     for argv in (["models", *params], ["promote", str(tmp_path), *params], ["serve", *params]):
         assert main(argv) == 1
