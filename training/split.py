@@ -200,9 +200,12 @@ def _automatic_split(
             train_end = c
             break
     if train_end is None:
+        before = {t: positives(t, h, None, validation_end) for t, h in horizons.items()}
         raise UserError(
             f"not enough labelled positives for a validation window before {validation_end:%Y-%m-%d} "
-            f"(need {params.min_positives} per target; totals {totals})"
+            f"(need {params.min_positives} per target; totals {totals}, of which {before} have "
+            f"their label horizon end by {validation_end:%Y-%m-%d}, for training and validation "
+            "to share): use more history or lower split.min_positives"
         )
     return Split(train_end, validation_end, test_end, chosen_automatically=True)
 

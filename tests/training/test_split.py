@@ -120,3 +120,18 @@ def test_split_dates_that_leave_a_window_empty_are_told_with_the_datas_range(
     assert "set split dates" not in text
     assert f"run {frame['as_of'].min():%Y-%m-%d} .. {frame['as_of'].max():%Y-%m-%d}" in text
     assert "churn_90d 90 days" in text
+
+
+def test_a_history_too_short_for_a_validation_window_counts_what_lies_before_the_test(
+    synthetic, params
+):
+    """'need 1 per target; totals 374' read as a contradiction: the error also counts the
+    positives whose label horizon ends before the test window, all training and validation have."""
+    frame, _ = synthetic
+    short = frame[frame["as_of"] < frame["as_of"].min() + pd.Timedelta(weeks=20)]
+    sp = params.split.model_copy(update={"min_positives": 1})
+    with pytest.raises(UserError) as e:
+        choose_split(short, {"churn_90d": 90}, sp)
+    text = str(e.value)
+    assert "validation window before" in text and "of which {'churn_90d': " in text, text
+    assert "use more history or lower split.min_positives" in text
