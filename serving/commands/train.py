@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from features.sources import describe, is_url, load_history
     from serving.params import load_params
     from training.job import log_outcome, train
-    from training.pipeline import fingerprint, read_oracle
+    from training.pipeline import fingerprint, read_oracle, unavailable_labels
     from training.registry import connect, tracking_uri
 
     params = load_params(args.params)
@@ -99,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
     )
     where = f"\nMLflow run {logged.run_id} ({uri}); registered {params.promotion.model_name}"
     if lacking:
+        absent = [why for t, why in unavailable_labels(history).items() if t in lacking]
         print(
             f"{where} version {logged.version}, not as 'challenger': it has no head for {lacking} "
             "(this data has no labels for them), and the daily run and the service score every "
             "head, so it could not become champion. Its metrics are in MLflow; to train a model "
-            "that can serve, add the missing table (e.g. churn from your CRM) to the source."
+            f"that can serve, add the missing table to the source ({'; '.join(absent)})."
         )
         return 1  # a script running train, promote and daily stops here, where the cause is
     else:

@@ -86,7 +86,8 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     pending = alias_version(client, "escalation-risk", CHALLENGER)
     assert main(["train", str(nochurn), "--params", str(good)]) == 1  # a script stops here
     out = capsys.readouterr().out
-    assert "version 3, not as 'challenger'" in out and "add the missing table" in out
+    assert "version 3, not as 'challenger'" in out
+    assert "add the missing table to the source (the source has no churn table)" in out
     assert alias_version(client, "escalation-risk", CHALLENGER) == pending  # not moved
     client.set_registered_model_alias("escalation-risk", CHALLENGER, "3")  # moved by hand
     assert main(["promote", str(nochurn), "--params", str(good), "--force", "--reason", "x"]) == 1
