@@ -28,9 +28,9 @@ from training.metrics import METRICS
 from training.pipeline import (
     Labelled,
     csm_of,
-    horizons,
     labelled_features,
     target_events,
+    trained_horizons,
     unavailable_labels,
 )
 from training.registry import LoggedRun, log_training
@@ -72,7 +72,7 @@ def train(
         raise UserError(
             f"no target has labels: {'; '.join(f'{t}: {w}' for t, w in missing.items())}"
         )
-    hz = {t: h for t, h in horizons(params.labels).items() if t in heads.targets}
+    hz = trained_horizons(history, params)
     split = choose_split(lab.frame, hz, params.split)
     notes = [split.describe()]
     for t, why in missing.items():

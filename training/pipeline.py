@@ -55,6 +55,17 @@ def unavailable_labels(history: History) -> dict[str, str]:
     }
 
 
+def trained_horizons(history: History, params) -> dict[str, int]:
+    """target -> label horizon of the heads `escrisk train` fits on this source: model.targets
+    whose events table the source has (the split serves these only); `params` is the root Params."""
+    missing = unavailable_labels(history)
+    return {
+        t: h
+        for t, h in horizons(params.labels).items()
+        if t in params.model.targets and t not in missing
+    }
+
+
 def target_events(history: History) -> dict[str, pd.DataFrame]:
     """The events each target predicts, as (account_id, event_at), for warning lead times."""
     out = {}

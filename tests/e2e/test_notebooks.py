@@ -51,3 +51,25 @@ def test_the_evaluation_notebook_tells_a_store_that_is_not_there(tmp_path, monke
     with pytest.raises(UserError, match="no MLflow store at"):
         exec(first, {})
     assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_the_exploration_notebook_splits_a_source_without_churn_as_train_does(
+    make_world, fast_params_file, tmp_path, monkeypatch
+):
+    """Without a churn table train fits the escalation head alone; the notebook's 'split training
+    would use' demanded churn positives and stopped with an error."""
+    from features.sources import write_tables
+
+    tables = {k: v for k, v in make_world(150, 5, 18).tables.items() if k != "churn"}
+    write_tables(tables, tmp_path / "world", fmt="csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ESCRISK_SOURCE", str(tmp_path / "world"))
+    monkeypatch.setenv("ESCRISK_PARAMS", str(fast_params_file(tmp_path / "fast.yaml")))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.read(ROOT / "notebooks" / "01-explore-data.ipynb", as_version=4)
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    said = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "split (chosen from the data)" in said, said
