@@ -90,6 +90,18 @@ def connect(uri: str, create: bool = True) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def loggable_experiment(client: MlflowClient, name: str) -> None:
+    """Refuse, before training, an experiment MLflow would refuse only when the run is logged."""
+    if not name.strip():
+        raise UserError("--experiment needs a name")
+    found = client.get_experiment_by_name(name)
+    if found is not None and found.lifecycle_stage == "deleted":
+        raise UserError(
+            f"--experiment {name!r} was deleted in this MLflow store: restore it (mlflow "
+            "experiments restore) or name another"
+        )
+
+
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in d.items():

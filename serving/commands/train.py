@@ -61,12 +61,12 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
     from training.job import log_outcome, train
     from training.pipeline import fingerprint, read_oracle, unavailable_labels
-    from training.registry import connect, tracking_uri
+    from training.registry import connect, loggable_experiment, tracking_uri
 
     params = load_params(args.params)
     # the tracking store first: one that cannot be used is told before minutes of training
     uri = tracking_uri(os.environ)
-    connect(uri).search_experiments(max_results=1)
+    loggable_experiment(connect(uri), args.experiment)
     now = utc_now()
     history = load_history(args.source, params.contract, now)
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)

@@ -270,3 +270,24 @@ def test_the_logged_git_commit_is_the_codes_wherever_train_is_run(tmp_path, monk
     ).stdout.strip()
     monkeypatch.chdir(tmp_path)  # a user's data folder, no repository
     assert git_commit().removesuffix("-dirty") == here
+
+
+@pytest.mark.parametrize("name", ["", "deleted-one"])
+def test_an_experiment_train_cannot_log_to_is_told_before_training(
+    name, tmp_path, monkeypatch, capsys
+):
+    """An empty --experiment, or the name of one deleted in the MLflow UI, was refused by MLflow
+    only when the run was logged, after the minutes of training."""
+    import mlflow
+
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    client = mlflow.MlflowClient(uri)
+    client.delete_experiment(client.create_experiment("deleted-one"))
+    argv = ["train", str(tmp_path / "no-such-source"), "--experiment", name]
+    assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "--experiment" in err and "no such folder" not in err, err
