@@ -228,7 +228,10 @@ def download_bundle(model_name: str, ref: str, dest: Path | None = None) -> Bund
 
 def bundle_from_uri(uri: str, dest: Path | None = None) -> Bundle:
     """The plain-Python bundle of any model URI (`models:/...`, `runs:/<run_id>/model`)."""
-    target = dest or Path(tempfile.mkdtemp(prefix="escrisk-model-"))
+    if dest is None:  # the bundle is read into memory: its download is not kept
+        with tempfile.TemporaryDirectory(prefix="escrisk-model-") as tmp:
+            return bundle_from_uri(uri, Path(tmp))
+    target = dest
     try:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target)))
     except MlflowException as exc:

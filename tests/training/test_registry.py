@@ -189,3 +189,22 @@ def test_the_signature_requires_every_feature_the_model_needs(
     assert all(c.required for c in inputs), [c.name for c in inputs if not c.required]
     got = model.predict(example)  # its missing values are still accepted
     assert got["escalation_30d"].notna().all()
+
+
+def test_a_downloaded_bundle_leaves_no_folder_behind(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """`escrisk promote` downloads two versions each time: their folders stayed in the temp dir."""
+    import tempfile
+
+    root, _ = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    logged = _log(tmp_path / "log", experiment, frame, "tidy")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    bundle = download_bundle("tidy", logged.version)
+    assert bundle.targets == list(experiment.targets)
+    assert bundle.predict(frame.head(3)).notna().all().all()
+    assert list(scratch.iterdir()) == []
