@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from features.errors import UserError
+from serving.risklist import owner_key
 from serving.store import Store, UtcDateTime, insert_columns
 
 SORTABLE = (
@@ -275,8 +276,8 @@ class DailyStore:
         if owner is not None:
             # the owners that match, case-folded in Python: SQLite's lower() folds ASCII only,
             # so "Özlem" would never match "özlem" (a day has a few hundred owners at most)
-            wanted = owner.casefold()
-            names = [o for o in self.owners(day) if o.casefold() == wanted]
+            wanted = owner_key(owner)
+            names = [o for o in self.owners(day) if owner_key(o) == wanted]
             where.append(tl.c.csm_owner.in_(names))
         if level is not None:
             where.append(tl.c.level == level)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import UserError
+from features.texts import composed
 from serving.params import DailyPriorityParams
 
 COLUMNS = (
@@ -86,6 +87,12 @@ def rank(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def owner_key(name: str) -> str:
+    """An owner as the filters compare it: case-folded and in Unicode's composed form, so that
+    "Jürgen Müller" typed matches an export that wrote the ü as u + diaeresis (as macOS does)."""
+    return composed(name).casefold()
+
+
 def filtered(
     frame: pd.DataFrame,
     levels: Sequence[str],
@@ -97,7 +104,7 @@ def filtered(
     """Rows of a ranked list kept by the filters (owner case-insensitive), ranking unchanged."""
     keep = pd.Series(True, index=frame.index)
     if owner is not None:
-        keep &= frame["csm_owner"].fillna("").str.casefold() == owner.casefold()
+        keep &= frame["csm_owner"].fillna("").astype(str).map(owner_key) == owner_key(owner)
     if tier is not None and "tier" in frame:
         keep &= frame["tier"].astype(str) == tier
     if min_level is not None:

@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from features.scorecache import kept_scores
     from serving.daily import run_daily
     from serving.params import load_params
+    from serving.risklist import owner_key
     from serving.settings import Settings
     from training.registry import tracking_uri
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     print_table(console, result.printed, result.day.isoformat(), lang)
     r = result.ranked
     owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
-    if args.owner is not None and args.owner.casefold() not in {o.casefold() for o in owners}:
+    if args.owner is not None and owner_key(args.owner) not in {owner_key(o) for o in owners}:
         more = f" (+{len(owners) - 20})" if len(owners) > 20 else ""
         shown = ", ".join(owners[:20]) + more
         console.print(escape(t("unknown_owner", lang, owner=args.owner, owners=shown)))

@@ -503,6 +503,36 @@ def test_a_filtered_lists_file_name_keeps_the_owners_letters():
     assert filter_tag(None, None, None) == ""
 
 
+def test_the_owner_filter_matches_an_owner_written_with_combining_marks(tmp_path):
+    """An export that writes "Jürgen Müller" with u + diaeresis (as macOS does) looks the same
+    but was left out of `--owner "Jürgen Müller"` and of the page's owner filter."""
+    import unicodedata
+
+    from serving.risklist import filtered
+
+    typed = "Jürgen Müller"
+    decomposed = unicodedata.normalize("NFD", typed)
+    frame = pd.DataFrame(
+        {"account_id": ["A-1", "A-2", "A-3"], "csm_owner": [typed, decomposed, "Max Young"],
+         "level": ["L1", "L1", "L1"]}
+    )  # fmt: skip
+    levels = ["L0", "L1"]
+    assert filtered(frame, levels, owner="jürgen müller")["account_id"].tolist() == ["A-1", "A-2"]
+    assert filtered(frame, levels, owner=decomposed)["account_id"].tolist() == ["A-1", "A-2"]
+    rows = frame.assign(
+        rank=[1, 2, 3], priority=0.1, account_name="Acme", tier="business", arr=1000.0,
+        escalation_risk=0.2, churn_risk=0.1, delta_prev=np.nan, delta_7d=np.nan, why_changed="",
+        level_index=1, level_changed="new", reasons="", next_action="", due_at=pd.NaT,
+        model_version="m/1",
+    )  # fmt: skip
+    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
+    daily.save_day(
+        TODAY.date(), rows, np.zeros((3, 1)), ["f"],
+        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": 3, "report": ""},
+    )  # fmt: skip
+    assert sorted(r["account_id"] for r in daily.daily_list(owner=typed)) == ["A-1", "A-2"]
+
+
 def test_the_cli_logs_in_to_smtp_with_the_password_from_the_environment(
     world, model_store, tmp_path, monkeypatch
 ):
