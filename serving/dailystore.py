@@ -118,7 +118,9 @@ class DailyStore:
         feature_names: Sequence[str],
         run: dict[str, Any],
     ) -> None:
-        """Replace the day's list (one row per account, LIST_COLUMNS) and its run record atomically."""
+        """Replace the day's list (one row per account, LIST_COLUMNS) and its run record atomically,
+        and drop the day's stored scores of accounts no longer on it: a rerun on a corrected export
+        that lost an account would otherwise keep its first-run score for `/account` and the KPIs."""
         if len(rows) != len(contributions):
             raise ValueError("one contribution row per list row")
         contrib = np.ascontiguousarray(contributions, dtype=np.float32)
@@ -129,12 +131,15 @@ class DailyStore:
         columns["due_at"] = [None if c < 0 else times[c] for c in codes.tolist()]
         columns["day"] = [day] * len(rows)
         columns["contributions"] = [c.tobytes() for c in contrib]
-        tl, tr = self.t["daily_list"], self.t["daily_runs"]
+        tl, tr, ts = self.t["daily_list"], self.t["daily_runs"], self.store.t["daily_scores"]
+        # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join at any list size
+        listed = sa.exists().where(tl.c.day == day, tl.c.account_id == ts.c.account_id)
 
         def unit(conn: sa.Connection) -> None:
             conn.execute(sa.delete(tl).where(tl.c.day == day))
             conn.execute(sa.delete(tr).where(tr.c.day == day))
             insert_columns(conn, tl, columns)
+            conn.execute(sa.delete(ts).where(ts.c.day == day, ~listed))
             conn.execute(sa.insert(tr).values(day=day, feature_names=list(feature_names), **run))
 
         self.store._run(unit)

@@ -136,6 +136,28 @@ def test_rerunning_a_day_records_no_second_change_or_message(runs):
     )
 
 
+def test_a_rerun_on_a_corrected_export_keeps_no_score_of_an_account_it_dropped(
+    champion, history, params, tmp_path
+):
+    """The day's list was replaced but the first run's score of the dropped account stayed in
+    daily_scores: `/account` still answered with it and `escrisk audit --kpis` counted it."""
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(h):
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=tmp_path, champion=champion, history=h,
+        )  # fmt: skip
+
+    first = run(history)
+    gone = first.ranked["account_id"].iloc[0]
+    kept = history.accounts["account_id"][history.accounts["account_id"] != gone]
+    second = run(history.for_accounts(kept))
+    store = Store(db)
+    scored = {r["account_id"] for r in store.daily_scores(day=DAY2.date())}
+    assert gone not in scored and scored == set(second.ranked["account_id"])
+
+
 def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
     runs, champion, history, params
 ):
