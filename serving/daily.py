@@ -265,7 +265,10 @@ def run_daily(
     if min_level is not None and min_level not in levels:
         raise UserError(f"--min-level {min_level!r}: unknown level; known: {levels}")
     as_of = (as_of if as_of is not None else now).tz_convert("UTC").normalize()
-    if as_of > now.normalize() + pd.Timedelta(days=1):
+    # not even tomorrow (which /score allows, as it keeps nothing): the ladder would record its
+    # decisions at a midnight still to come, acknowledgements would come before them, and today's
+    # run would be refused as a day before the latest
+    if as_of > now.normalize():
         raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
     day = as_of.date()
     out = Path(out)

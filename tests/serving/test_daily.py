@@ -175,6 +175,20 @@ def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
     assert {k: len(store.rows(k)) for k in before} == before
 
 
+def test_tomorrow_is_refused_before_anything_is_stored(champion, history, params, tmp_path):
+    """`--as-of` tomorrow was accepted: level changes were recorded at tomorrow's midnight (an
+    acknowledgement today took negative hours) and today's run was then refused."""
+    from features.errors import UserError
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    with pytest.raises(UserError, match="lies in the future"):
+        run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2 + pd.Timedelta(days=1), out=tmp_path, champion=champion, history=history,
+        )  # fmt: skip
+    assert not any(Store(db).rows(k) for k in ("level_changes", "outbox", "daily_scores"))
+
+
 def test_days_older_than_keep_days_go_and_the_audit_trail_stays(
     champion, history, params, tmp_path
 ):
