@@ -245,6 +245,9 @@ def render_report(d: ReportData) -> str:
         _tile(_fmt(lk.escalation_rate, ".2%", lang), t("kpi_flag_rate", lang)),
         _tile(_fmt(lk.escalations_per_account, ".3f", lang), t("kpi_flags_per_account", lang)),
         _tile(_fmt(lk.median_hours_to_acknowledge, ".1f", lang), t("kpi_ack", lang)),
+        # the median counts only the flags acknowledged at all: without their share it reads well
+        # when almost none were
+        _tile(_fmt(lk.acknowledged_share, ".0%", lang), t("kpi_acked", lang)),
         _tile(_fmt(lk.median_hours_to_resolve, ".1f", lang), t("kpi_resolve", lang)),
         _tile(_fmt(lk.confirmed_share, ".0%", lang), t("kpi_confirmed", lang)),
     ]

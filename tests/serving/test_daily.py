@@ -385,6 +385,30 @@ def test_html_report_is_self_contained(runs):
     assert "PSI" in text and text.count("<svg") >= 5
 
 
+def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
+    """ "Median hours to acknowledge" counts only the flags acknowledged at all: 3 h read well
+    when 4% of 180 flags were ever acknowledged, and the report did not say so."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, None, {})
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"]})  # fmt: skip
+    for lang, label in (("en", "Flags acknowledged"), ("de", "Quittierte Stufenmeldungen")):
+        text = render_report(
+            ReportData(
+                day="2026-06-24", evaluated_at="2026-06-24 06:30 UTC", model_version="m/1",
+                language=lang, levels=list(params.ladder.levels), today=today,
+                trend=today.assign(day="2026-06-24", level_index=[0, 2]), top=today.iloc[0:0],
+                history=h, ladder=lk, drift=None, params=params.daily,
+            )
+        )  # fmt: skip
+        assert re.search(rf"<b>4\s?%</b><span>{label}</span>", text), lang
+
+
 def test_report_plots_are_reproducible(runs):
     """The same data draws the same SVG (matplotlib salts its ids randomly unless told)."""
     from serving.report_html import distribution_plot
