@@ -44,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--language",
         choices=LANGUAGES,
-        help="language of the table and report (default: params daily.language)",
+        help="language of the table's and report's headings, figures and messages (default: "
+        "params daily.language); reasons, why it changed and next actions are in each "
+        "account's own language (accounts.language)",
     )
     parser.add_argument(
         "--no-send",

@@ -34,6 +34,13 @@ def test_every_command_explains_itself_and_each_argument(name, capsys):
     assert capsys.readouterr().out.startswith(f"usage: escrisk {name}")
 
 
+def test_daily_language_says_the_reasons_stay_in_the_accounts_language():
+    """`--language de` was "language of the table and report", yet every English account's
+    reasons and next action stay English (by design, as the CSV and report keep them)."""
+    (language,) = [a for a in _subcommands()["daily"]._actions if a.dest == "language"]
+    assert "account's own language" in " ".join((language.help or "").split())
+
+
 def test_mlflow_is_quiet_below_warning_unless_the_user_asks():
     import mlflow  # noqa: F401 - imported first, as in-process callers do
 
