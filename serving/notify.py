@@ -301,35 +301,42 @@ def deliver(
     now: dt.datetime,
     limit: int = 500,
 ) -> DeliveryReport:
-    """Send every outbox message that is due. A failure is recorded with its error and retried
-    after back-off by a later call; after `max_attempts` the message is marked failed. The audit
-    record is never touched."""
+    """Send every outbox message that is due, read `limit` at a time: a run that queues more
+    than `limit` sends them all now, not `limit` a day. A failure is recorded with its error and
+    retried after back-off by a later call (never twice in one); after `max_attempts` the message
+    is marked failed. The audit record is never touched."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
     sent = retrying = failed = skipped = 0
     errors: list[str] = []
-    for row in store.due_messages(now, lease, limit):
-        if not store.claim(row["id"], now, lease):
-            skipped += 1
-            continue
-        notifier = notifiers.get(row["notifier"])
-        try:
-            if notifier is None:
-                raise RuntimeError(f"no notifier {row['notifier']!r} configured")
-            notifier.send(row)
-        except Exception as exc:
-            attempts = row["attempts"] + 1
-            reason = f"{type(exc).__name__}: {exc}"
-            if reason not in errors:
-                errors.append(reason)
-            if attempts >= retry.max_attempts:
-                store.mark_failed(row["id"], now, reason, None)
-                failed += 1
-            else:
-                store.mark_failed(row["id"], now, reason, now + backoff(row["attempts"], retry))
-                retrying += 1
-            continue
-        store.mark_sent(row["id"], now)
-        sent += 1
+    after = 0  # the last message id read: each due message is tried once per call
+    while True:
+        due = store.due_messages(now, lease, limit, after=after)
+        for row in due:
+            after = row["id"]
+            if not store.claim(row["id"], now, lease):
+                skipped += 1
+                continue
+            notifier = notifiers.get(row["notifier"])
+            try:
+                if notifier is None:
+                    raise RuntimeError(f"no notifier {row['notifier']!r} configured")
+                notifier.send(row)
+            except Exception as exc:
+                attempts = row["attempts"] + 1
+                reason = f"{type(exc).__name__}: {exc}"
+                if reason not in errors:
+                    errors.append(reason)
+                if attempts >= retry.max_attempts:
+                    store.mark_failed(row["id"], now, reason, None)
+                    failed += 1
+                else:
+                    store.mark_failed(row["id"], now, reason, now + backoff(row["attempts"], retry))
+                    retrying += 1
+                continue
+            store.mark_sent(row["id"], now)
+            sent += 1
+        if len(due) < limit:
+            break
     return DeliveryReport(sent, retrying, failed, skipped, tuple(errors))
 
 

@@ -806,18 +806,19 @@ class Store:
     # --- the outbox --------------------------------------------------------------------------
 
     def due_messages(
-        self, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+        self, now: dt.datetime, lease: dt.timedelta, limit: int = 100, after: int = 0
     ) -> list[dict[str, Any]]:
         """Pending messages whose next attempt is due, plus claims older than `lease` (a sender
-        that crashed mid-send)."""
+        that crashed mid-send), in id order from after `after` (the next page)."""
         t = self.t["outbox"]
         q = (
             sa.select(t)
             .where(
+                t.c.id > after,
                 sa.or_(
                     sa.and_(t.c.status == "pending", t.c.next_attempt_at <= now),
                     sa.and_(t.c.status == "sending", t.c.claimed_at <= now - lease),
-                )
+                ),
             )
             .order_by(t.c.id)
             .limit(limit)

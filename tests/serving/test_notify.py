@@ -350,6 +350,38 @@ def test_retries_are_bounded(params, tmp_path):
     assert reports[-1] == reports[-1].__class__(0, 0, 0, 0)
 
 
+def test_a_run_sends_every_due_message_not_only_the_first_batch(params, tmp_path):
+    """deliver read 500 messages and stopped: a first daily run that flags hundreds of accounts
+    queued thousands, and the rest waited a day per 500 while the run said "N sent"."""
+
+    class Recorder:
+        def __init__(self, fail: bool = False) -> None:
+            self.sent: list[int] = []
+            self.fail = fail
+
+        def send(self, row: Any) -> None:
+            self.sent.append(row["id"])
+            if self.fail:
+                raise OSError("down")
+
+    np_ = notif_params(params, free_port(), free_port())
+    store = Store(f"sqlite:///{tmp_path / 'many.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}"), params.ladder, np_, NOW, "v1")
+    queued = len(store.rows("outbox"))
+    ok = Recorder()
+    report = deliver(store, {"smtp": ok, "webhook": ok}, np_.retry, NOW, limit=2)
+    assert report.sent == queued == len(set(ok.sent)) and queued > 2
+    # failures with no back-off are due again at once: each is tried once per call, not forever
+    store = Store(f"sqlite:///{tmp_path / 'down.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}"), params.ladder, np_, NOW, "v1")
+    down = Recorder(fail=True)
+    now_retry = np_.retry.model_copy(update={"backoff_seconds": 0})
+    report = deliver(store, {"smtp": down, "webhook": down}, now_retry, NOW, limit=2)
+    assert report.retrying == len(down.sent) == len(set(down.sent)) == queued
+
+
 @pytest.mark.parametrize(("before", "seconds"), [(0, 60), (1, 120), (3, 480), (10, 3600)])
 def test_backoff_is_exponential_and_capped(params, before, seconds):
     assert backoff(before, params.notifications.retry) == dt.timedelta(seconds=seconds)
