@@ -521,7 +521,8 @@ def run_daily(
 
         shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
         # only the rows a person reads are told again (all of them cost seconds at 100,000)
-        printed = in_run_language(shown.head(p.terminal_rows))
+        # (--top N asks for N rows; daily.terminal_rows cuts only an unbounded view)
+        printed = in_run_language(shown.head(top if top is not None else p.terminal_rows))
         with steps.step("step_report"):
             try:
                 out.mkdir(parents=True, exist_ok=True)

@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             allow_incomplete=args.allow_incomplete,
         )
     print_table(console, result.printed, result.day.isoformat(), lang)
+    if len(result.shown) > len(result.printed):  # daily.terminal_rows cut a view without --top
+        console.print(t("more_rows", lang, shown=len(result.printed), n=len(result.shown)))
     r = result.ranked
     owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
     if args.owner is not None and owner_key(args.owner) not in {owner_key(o) for o in owners}:

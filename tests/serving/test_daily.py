@@ -471,6 +471,15 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
         main(["daily", str(src), "--as-of", day, "--out", str(out), "--owner", owner.upper()]) == 0
     )
     assert "No scored account has the CSM owner" not in capsys.readouterr().out
+    # --top 25 printed daily.terminal_rows (20) rows without a word; a longer view says it is cut
+    listed = re.compile(r"^\s+\d+\s{2,}\S", re.M)
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out), "--top", "25"]) == 0
+    said = capsys.readouterr().out
+    assert len(listed.findall(said)) == 25 and "Showing the first" not in said
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert len(listed.findall(said)) == 20
+    assert f"Showing the first 20 of {len(whole)} rows; the CSV has them all." in said
 
 
 def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, params):
