@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Any
 
 from serving.cli import positive_int
@@ -65,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
     events = store.trail(args.account_id)
     if args.last:
         events = events[-args.last :]
-    console = Console()
+    # piped or redirected (`escrisk audit > trail.txt`) rich would fit 80 columns and split
+    # words ("acknowledge d"): one line per event reads better, as the daily list does
+    console = (
+        Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
+    )
     title = f"Audit trail of {args.account_id}" if args.account_id else "Audit trail"
     table = Table(title=title)
     for col in ("time (UTC)", "account", "event", "detail", "by", "decision"):

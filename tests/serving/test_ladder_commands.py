@@ -87,6 +87,16 @@ def test_ack_resolve_feedback_and_audit(db, capsys):
         assert part in out
 
 
+def test_audit_written_to_a_file_keeps_its_words_whole(db, capsys, monkeypatch):
+    """`escrisk audit > trail.txt` fitted rich's 80 columns and split words ("acknowledge d")."""
+    monkeypatch.delenv("COLUMNS")
+    assert main(["ack", "ACME-1", "--by", "anna", *PARAMS]) == 0
+    capsys.readouterr()
+    assert main(["audit", "ACME-1"]) == 0
+    out = capsys.readouterr().out
+    assert "acknowledged" in out and "3 SLA near-misses" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
