@@ -213,6 +213,7 @@ def render_report(d: ReportData) -> str:
     lang, p = d.language, d.params
     h, lk = d.history, d.ladder
     flagged_level = d.levels[1] if len(d.levels) > 1 else d.levels[0]
+    runs = d.trend["day"].nunique()
     parts = [
         f"<h1>{html.escape(t('report_title', lang, day=d.day))}</h1>",
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=d.evaluated_at))}</p>',
@@ -221,9 +222,11 @@ def render_report(d: ReportData) -> str:
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',
-        f"<h2>{html.escape(t('sec_trend', lang, n=p.trend_runs))}</h2>",
+        # the runs drawn: "the last 8 runs" over the first 3 claimed a history the store lacks
+        # (a single run keeps the setting; its caption says the trend starts with the second)
+        f"<h2>{html.escape(t('sec_trend', lang, n=runs if runs >= 2 else p.trend_runs))}</h2>",
     ]
-    if d.trend["day"].nunique() >= 2:
+    if runs >= 2:
         parts.append(f"<figure>{trend_plot(d.trend, 1, flagged_level, lang)}</figure>")
         parts.append(
             f'<p class="caption">{html.escape(t("trend_caption", lang, level=flagged_level))}</p>'

@@ -409,6 +409,28 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
         assert re.search(rf"<b>4\s?%</b><span>{label}</span>", text), lang
 
 
+def test_the_trend_heading_counts_the_runs_it_draws(params):
+    """Three stored runs were headed "Trend over the last 8 runs" (daily.trend_runs)."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {})
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    trend = pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)])
+    text = render_report(
+        ReportData(
+            day="2026-06-22", evaluated_at="2026-06-22 06:30 UTC", model_version="m/1",
+            language="en", levels=list(params.ladder.levels), today=today, trend=trend,
+            top=today.iloc[0:0], history=h, ladder=lk, drift=None, params=params.daily,
+        )
+    )  # fmt: skip
+    assert params.daily.trend_runs == 8 and "Trend over the last 3 runs" in text
+
+
 def test_report_plots_are_reproducible(runs):
     """The same data draws the same SVG (matplotlib salts its ids randomly unless told)."""
     from serving.report_html import distribution_plot
