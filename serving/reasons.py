@@ -288,7 +288,9 @@ def why_changed(
                 "direction": "up" if change[j] > 0 else "down",
                 "value": value,
                 "change": float(change[j]),
-                "text": info.render(value, language) if value is not None else info.description,
+                # a value gone missing (no usage, no resolved tickets) is named by its sentence
+                # without the value, in the account's language: the description is English only
+                "text": info.render(value, language) if value is not None else info.label(language),
             }
         )
     return out

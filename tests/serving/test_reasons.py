@@ -271,6 +271,25 @@ def test_why_changed_on_a_hand_made_example():
     )  # German numbers: decimal comma, a space before %
 
 
+def test_why_changed_names_a_feature_gone_missing_in_the_accounts_language():
+    """A German account whose usage stopped was told "-0,05 (Mean daily active users over the
+    last 28 days per licensed seat.)": the English description stood in for the missing value."""
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("seats", "usage", "", "Mean daily active users per licensed seat.",
+                   "{value:.0%} of seats in use", "{value:.0%} der Plätze genutzt"),
+            number("tickets", "tickets", "", "tickets", "{value:.0f} tickets", "{value:.0f} Tickets"),
+        )
+    )  # fmt: skip
+    before, after = np.array([0.06, 0.01]), np.array([0.0, 0.01])
+    de = why_changed(before, after, {"seats": np.nan, "tickets": 4.0}, spec, "de", 2)
+    assert [p["text"] for p in de] == ["\u2026\u00a0% der Plätze genutzt"]
+    en = why_changed(before, after, {"seats": None, "tickets": 4.0}, spec, "en", 2)
+    assert [p["text"] for p in en] == ["\u2026% of seats in use"]
+
+
 def test_reasons_json_is_json_dumps_text():
     """The daily job stores reasons rendered by reasons_json: the text json.dumps gives, for the
     reasons rank_reasons builds and for any other dict (which json.dumps itself renders)."""
