@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         kt.add_row("median time to acknowledge (h)", fmt(k.median_hours_to_acknowledge, "{:.1f}"))
         kt.add_row("median time to resolve (h)", fmt(k.median_hours_to_resolve, "{:.1f}"))
         kt.add_row("escalations acknowledged", fmt(k.acknowledged_share, "{:.0%}"))
-        kt.add_row("flags confirmed by CSMs", fmt(k.confirmed_share, "{:.0%}"))
+        kt.add_row("flags confirmed by CSMs, of those judged", fmt(k.confirmed_share, "{:.0%}"))
         console.print(kt)
     return 0
 

@@ -394,7 +394,7 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
-    lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, None, {})
+    lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, 5 / 7, {})
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"]})  # fmt: skip
     for lang, label in (("en", "Flags acknowledged"), ("de", "Quittierte Stufenmeldungen")):
@@ -407,6 +407,10 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
             )
         )  # fmt: skip
         assert re.search(rf"<b>4\s?%</b><span>{label}</span>", text), lang
+        # 71% of the 7 flags CSMs judged, not of all 180: the label says so
+        assert re.search(
+            r"<b>71\s?%</b><span>[^<]*(of those they judged|unter den beurteilten)", text
+        )
 
 
 def test_the_trend_heading_counts_the_runs_it_draws(params):
