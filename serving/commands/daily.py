@@ -36,7 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
     )
-    parser.add_argument("--owner", help="only this CSM's accounts in the list")
+    parser.add_argument(
+        # the contract strips the owners it reads; a name pasted with a space around it matched none
+        "--owner",
+        type=str.strip,
+        help="only this CSM's accounts in the list",
+    )
     parser.add_argument(
         "--min-level", dest="min_level", help="only accounts at this ladder level or above"
     )

@@ -41,6 +41,13 @@ def test_daily_language_says_the_reasons_stay_in_the_accounts_language():
     assert "account's own language" in " ".join((language.help or "").split())
 
 
+def test_daily_owner_pasted_with_spaces_around_it_is_the_owner():
+    """`--owner "Max Young "` (pasted from a spreadsheet cell) matched no account: the data
+    contract strips the owners it reads, the option did not."""
+    args = build_parser().parse_args(["daily", "src", "--owner", " Max Young\t"])
+    assert args.owner == "Max Young"
+
+
 def test_mlflow_is_quiet_below_warning_unless_the_user_asks():
     import mlflow  # noqa: F401 - imported first, as in-process callers do
 
