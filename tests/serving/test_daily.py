@@ -158,6 +158,41 @@ def test_a_rerun_on_a_corrected_export_keeps_no_score_of_an_account_it_dropped(
     assert gone not in scored and scored == set(second.ranked["account_id"])
 
 
+def test_a_later_rerun_on_corrected_data_keeps_the_days_decisions_and_adds_what_it_calls_for(
+    champion, history, params, tmp_path
+):
+    """docs/ladder.md said a rerun on corrected data "records nothing new": a rerun later the
+    same day records the escalation the correction calls for (here an open P1 past its SLA the
+    first export lacked), and keeps every decision of the first run."""
+    from dataclasses import replace
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(h, hour):
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=hour),
+            as_of=DAY2, out=tmp_path, champion=champion, history=h,
+        )  # fmt: skip
+
+    first = run(history, 6)
+    calm = first.ranked[first.ranked["level"] == "L0"]["account_id"].iloc[0]
+    before = Store(db).rows("level_changes")
+    t = history.tickets
+    never = pd.Series([pd.NaT], dtype=t["resolved_at"].dtype)
+    p1 = t.iloc[[0]].reset_index(drop=True).assign(
+        ticket_id="T-CORRECTED", account_id=calm, priority="P1", status="open",
+        created_at=DAY2 - pd.Timedelta(days=2), first_response_at=never, resolved_at=never,
+        csat=pd.NA, sla_resolution_hours=8.0,
+    )  # fmt: skip
+    corrected = replace(history, tickets=pd.concat([t, p1], ignore_index=True))
+    second = run(corrected, 7)
+    after = Store(db).rows("level_changes")
+    assert after[: len(before)] == before  # nothing undone
+    added = after[len(before) :]
+    assert second.ladder.changes == len(added) >= 1
+    assert any(c["account_id"] == calm and c["rule"] == "rule:p1_past_sla" for c in added)
+
+
 def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
     runs, champion, history, params
 ):
