@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--language",
         choices=LANGUAGES,
-        help="language of the table's and report's headings, figures and messages (default: "
-        "params daily.language); reasons, why it changed and next actions are in each "
+        help="language of the terminal table and the report, their reasons, next actions and "
+        "why it changed included (default: params daily.language); the CSV keeps each "
         "account's own language (accounts.language)",
     )
     parser.add_argument(

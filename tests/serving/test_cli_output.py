@@ -34,11 +34,12 @@ def test_every_command_explains_itself_and_each_argument(name, capsys):
     assert capsys.readouterr().out.startswith(f"usage: escrisk {name}")
 
 
-def test_daily_language_says_the_reasons_stay_in_the_accounts_language():
-    """`--language de` was "language of the table and report", yet every English account's
-    reasons and next action stay English (by design, as the CSV and report keep them)."""
+def test_daily_language_says_what_it_tells_and_what_the_csv_keeps():
+    """`--language de` tells the table's and report's reasons and actions in German, while the
+    CSV keeps each account's language: the help says both."""
     (language,) = [a for a in _subcommands()["daily"]._actions if a.dest == "language"]
-    assert "account's own language" in " ".join((language.help or "").split())
+    said = " ".join((language.help or "").split())
+    assert "reasons, next actions" in said and "CSV keeps each account's own language" in said
 
 
 def test_daily_owner_pasted_with_spaces_around_it_is_the_owner():
