@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ import numpy as np
 
 UNKNOWN = "__unknown__"  # the explicit level every category maps values outside its levels to
 _NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural] in a template
+_PLACEHOLDER = re.compile(r"\{(\w+)[^{}]*\}")  # "{n}", "{n:,}": the name of a value told
 BELOW_ZERO = " || "  # "<sentence> || <sentence for a value below zero, told with its size>"
 
 
@@ -45,9 +46,7 @@ class FeatureInfo:
             template = above
             if numeric and value < 0:
                 template, value = below, -value
-        if "[" in template:
-            one = numeric and math.isfinite(value) and round(value) == 1
-            template = _NUMBER_FORMS.sub(lambda m: m.group(1 if one else 2), template)
+        template = number_forms(template, {"value": value})
         return template.format(value=localized(value, language))
 
     def label(self, language: str = "en") -> str:
@@ -89,6 +88,27 @@ class _GermanNumber(float):
     def __format__(self, spec: str) -> str:
         plain = int(self) if self.whole else float(self)
         return format(plain, spec).translate(_GERMAN_DIGITS).replace("%", "\u00a0%")
+
+
+def number_forms(template: str, values: Mapping[str, Any]) -> str:
+    """`template` with each "[singular|plural]" in the form its number needs: the value of the
+    nearest placeholder before it (the first after it when none is before), singular when that
+    value shows as 1. "{n} [account|accounts] scored" reads "1 account scored"; German puts an
+    adjective first: "[letzter|letzte] {days} [Tag|Tage]"."""
+    if "[" not in template:
+        return template
+
+    def form(m: re.Match[str]) -> str:
+        before = _PLACEHOLDER.findall(template, 0, m.start())
+        after = _PLACEHOLDER.findall(template, m.end())
+        name = before[-1] if before else after[0] if after else None
+        return m.group(1 if name is not None and _shows_as_one(values.get(name)) else 2)
+
+    return _NUMBER_FORMS.sub(form, template)
+
+
+def _shows_as_one(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value) and round(value) == 1
 
 
 def _is_number(value: Any) -> bool:

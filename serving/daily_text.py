@@ -9,13 +9,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from features.spec import localized
+from features.spec import localized, number_forms
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "Daily risk list {day}",
         "report_title": "Escalation risk report {day}",
-        "generated": "Model {model}; {accounts} active accounts scored; evaluated at {at}.",
+        "generated": "Model {model}; {accounts} active [account|accounts] scored; evaluated at {at}.",
         "col_rank": "#",
         "col_account": "Account",
         "col_owner": "CSM",
@@ -40,14 +40,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_model": "Risk {delta:+.2f} since {since}; model changed ({old} → {new}), not attributed",
         "unavailable": "Left out: the {family} features ({why}).",
         "incomplete": "Scored although the source is incomplete (--allow-incomplete): {gap}",
-        "stale": "The source's newest event is from {end}, {days} days before {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
+        "stale": "The source's newest event is from {end}, {days} [day|days] before {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
         "changed_new": "new",
         "changed_up": "up",
         "changed_down": "down",
         "sec_list": "Top of today's list",
         "sec_distribution": "Portfolio risk",
         "sec_trend": "Trend over the last {n} runs",
-        "sec_kpis": "Escalation KPIs (last {days} days)",
+        "sec_kpis": "Escalation KPIs (last {days} [day|days])",
         "sec_drift": "Drift against the training data (PSI)",
         "drift_kind": "input",
         "drift_name": "name",
@@ -74,14 +74,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "resolution": "resolution",
         "within": "within benchmark",
         "weekly_caption": "Escalations opened per week (history).",
-        "csat_caption": "Mean CSAT of tickets opened within {days} days after an escalation, against all tickets.",
+        "csat_caption": "Mean CSAT of tickets opened within {days} [day|days] after an escalation, against all tickets.",
         "after_escalation": "after escalation",
         "all_tickets": "all tickets",
         "none": "n/a",
         "drift_caption": "PSI of the main features and of the scores; below {warn} stable, {warn}–{retrain} moderate, from {retrain} major.",
         "drift_missing": "The champion model carries no training reference distribution, so drift cannot be measured. Retrain with the current version to store one.",
         "retrain": "Retrain advised: major drift in {what}.",
-        "no_retrain": "No retraining needed: no score and fewer than {n} main features drifted majorly.",
+        "no_retrain": "No retraining needed: no score and fewer than {n} main [feature|features] drifted majorly.",
         "stable": "stable",
         "moderate": "moderate",
         "major": "major",
@@ -94,18 +94,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "p90": "90th percentile",
         "hours": "hours",
         "week": "week",
-        "summary": "{n} accounts scored; {flagged} at {first} or above; {changed} level changes recorded, {queued} notifications queued.",
+        "summary": "{n} [account|accounts] scored; {flagged} at {first} or above; {changed} level [change|changes] recorded, {queued} [notification|notifications] queued.",
         "not_scored": "Not scored, as not active on {day}: {not_yet} whose contract starts later, {gone} that churned before it.",
         "written": "Wrote {csv} and {html}",
         "written_view": "Wrote {whole} (the whole list), {csv} (this view) and {html}",
-        "pruned": "Deleted the stored lists and scores of {days} run day(s) older than {keep} "
-        "days (daily.keep_days); the audit trail is kept",
+        "pruned": "Deleted the stored lists and scores of {days} run [day|days] older than {keep} "
+        "[day|days] (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
     },
     "de": {
         "title": "Tägliche Risikoliste {day}",
         "report_title": "Eskalationsrisiko-Bericht {day}",
-        "generated": "Modell {model}; {accounts} aktive Accounts bewertet; ausgewertet am {at}.",
+        "generated": "Modell {model}; {accounts} [aktiver Account|aktive Accounts] bewertet; ausgewertet am {at}.",
         "col_rank": "#",
         "col_account": "Account",
         "col_owner": "CSM",
@@ -130,14 +130,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_model": "Risiko {delta:+.2f} seit {since}; Modell gewechselt ({old} → {new}), nicht zugeordnet",
         "unavailable": "Ausgelassen: die Merkmale {family} ({why}).",
         "incomplete": "Bewertet, obwohl die Quelle unvollständig ist (--allow-incomplete): {gap}",
-        "stale": "Das neueste Ereignis der Quelle ist vom {end}, {days} Tage vor dem {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
+        "stale": "Das neueste Ereignis der Quelle ist vom {end}, {days} [Tag|Tage] vor dem {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
         "changed_new": "neu",
         "changed_up": "höher",
         "changed_down": "tiefer",
         "sec_list": "Anfang der heutigen Liste",
         "sec_distribution": "Risiko im Portfolio",
         "sec_trend": "Verlauf der letzten {n} Läufe",
-        "sec_kpis": "Eskalations-Kennzahlen (letzte {days} Tage)",
+        "sec_kpis": "Eskalations-Kennzahlen ([letzter|letzte] {days} [Tag|Tage])",
         "sec_drift": "Drift gegenüber den Trainingsdaten (PSI)",
         "drift_kind": "Eingabe",
         "drift_name": "Name",
@@ -164,14 +164,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "resolution": "Lösung",
         "within": "innerhalb des Richtwerts",
         "weekly_caption": "Eröffnete Eskalationen je Woche (Historie).",
-        "csat_caption": "Mittlere CSAT der Tickets, die bis {days} Tage nach einer Eskalation eröffnet wurden, gegenüber allen Tickets.",
+        "csat_caption": "Mittlere CSAT der Tickets, die bis {days} [Tag|Tage] nach einer Eskalation eröffnet wurden, gegenüber allen Tickets.",
         "after_escalation": "nach Eskalation",
         "all_tickets": "alle Tickets",
         "none": "k. A.",
         "drift_caption": "PSI der wichtigsten Merkmale und der Scores; unter {warn} stabil, {warn}–{retrain} mäßig, ab {retrain} stark.",
         "drift_missing": "Das Champion-Modell enthält keine Referenzverteilung der Trainingsdaten; Drift ist nicht messbar. Mit der aktuellen Version neu trainieren, um sie zu speichern.",
         "retrain": "Neutraining empfohlen: starke Drift bei {what}.",
-        "no_retrain": "Kein Neutraining nötig: kein Score und weniger als {n} wichtige Merkmale mit starker Drift.",
+        "no_retrain": "Kein Neutraining nötig: kein Score und weniger als {n} [wichtiges Merkmal|wichtige Merkmale] mit starker Drift.",
         "stable": "stabil",
         "moderate": "mäßig",
         "major": "stark",
@@ -184,12 +184,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "p90": "90. Perzentil",
         "hours": "Stunden",
         "week": "Woche",
-        "summary": "{n} Accounts bewertet; {flagged} ab Stufe {first}; {changed} Stufenwechsel erfasst, {queued} Benachrichtigungen eingereiht.",
+        "summary": "{n} [Account|Accounts] bewertet; {flagged} ab Stufe {first}; {changed} Stufenwechsel erfasst, {queued} [Benachrichtigung|Benachrichtigungen] eingereiht.",
         "not_scored": "Nicht bewertet, da am {day} nicht aktiv: {not_yet} mit späterem Vertragsbeginn, {gone} vorher abgewandert.",
         "written": "Geschrieben: {csv} und {html}",
         "written_view": "Geschrieben: {whole} (die ganze Liste), {csv} (diese Ansicht) und {html}",
-        "pruned": "Gespeicherte Listen und Scores von {days} Lauftag(en) gelöscht, älter als "
-        "{keep} Tage (daily.keep_days); der Audit-Trail bleibt erhalten",
+        "pruned": "Gespeicherte Listen und Scores von {days} [Lauftag|Lauftagen] gelöscht, älter als "
+        "{keep} [Tag|Tage] (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
     },
 }
@@ -209,6 +209,7 @@ def flagged_level(level: str, changed: str, language: str) -> str:
 
 
 def t(key: str, language: str, **values: Any) -> str:
-    """The catalog entry in `language` (English when missing), formatted with `values`."""
-    template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
+    """The catalog entry in `language` (English when missing), formatted with `values`; a
+    "[singular|plural]" takes the form of the number before it (`features.spec.number_forms`)."""
+    template = number_forms(CATALOG.get(language, {}).get(key) or CATALOG["en"][key], values)
     return template.format(**{k: localized(v, language) for k, v in values.items()})

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from features.spec import number_forms
+
 if TYPE_CHECKING:
     from serving.params import LadderParams
 
@@ -34,7 +36,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "escalated_by_risk": "calibrated risk reached the level's entry threshold",
         "escalated_by_rule": "hard rule '{rule}' applies",
         "escalated_by_timeout": "the previous level was not acknowledged by {previous_due_at}",
-        "deescalated_after_cooldown": "risk stayed below the entry threshold minus {margin} for {days} days",
+        "deescalated_after_cooldown": "risk stayed below the entry threshold minus {margin} for {days} [day|days]",
         "held_by_hysteresis": "risk is below the entry threshold but within the margin",
         "cooling_down": "risk is below the entry threshold minus the margin; cooling down",
         "unchanged": "no change",
@@ -59,7 +61,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "escalated_by_risk": "das kalibrierte Risiko hat die Eintrittsschwelle der Stufe erreicht",
         "escalated_by_rule": "feste Regel '{rule}' greift",
         "escalated_by_timeout": "die vorige Stufe wurde nicht bis {previous_due_at} bestätigt",
-        "deescalated_after_cooldown": "das Risiko lag {days} Tage unter der Eintrittsschwelle minus {margin}",
+        "deescalated_after_cooldown": "das Risiko lag {days} [Tag|Tage] unter der Eintrittsschwelle minus {margin}",
         "held_by_hysteresis": "das Risiko liegt unter der Eintrittsschwelle, aber innerhalb der Marge",
         "cooling_down": "das Risiko liegt unter der Schwelle minus Marge; Abkühlphase läuft",
         "unchanged": "keine Änderung",
@@ -70,7 +72,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
 def text(key: str, language: str, **values: Any) -> str:
     """The catalog entry in `language` (English when missing), formatted with `values`."""
     template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
-    return template.format(**values)
+    return number_forms(template, values).format(**values)
 
 
 def level_classes(levels: Sequence[str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from features.spec import number_forms
 from serving import daily_text
 from serving.ladder_text import rule_title
 
@@ -57,16 +58,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sec_reasons": "Today's reasons",
         "reasons_caption": "How the features move the escalation risk from the base rate to today's value.",
         "base_rate": "model average",
-        "other_features": "{n} other features",
+        "other_features": "{n} other [feature|features]",
         "today_risk": "escalation risk today",
         "no_contributions": "No stored contributions for today.",
         "sec_why": "Why it changed",
         "why_none": "No change attributed (first run, or too small a change).",
         "delta_line": "Δ since the previous run {prev}, since 7 days {week}",
-        "sec_tickets": "Tickets ({days} days before the list's day)",
+        "sec_tickets": "Tickets ({days} [day|days] before the list's day)",
         "tickets_caption": "Dot: opened; bar: until resolved (open tickets reach the right edge).",
         "tickets_none": "No tickets in this period.",
-        "sec_usage": "Usage ({days} days before the list's day)",
+        "sec_usage": "Usage ({days} [day|days] before the list's day)",
         "usage_active": "active users",
         "usage_none": "No usage data in this period.",
         "no_source": "Ticket and usage timelines need the source the daily job reads: set ESCRISK_SOURCE for the service.",
@@ -174,16 +175,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sec_reasons": "Heutige Gründe",
         "reasons_caption": "Wie die Merkmale das Eskalationsrisiko von der Basisrate zum heutigen Wert bewegen.",
         "base_rate": "Modellmittel",
-        "other_features": "{n} weitere Merkmale",
+        "other_features": "{n} [weiteres Merkmal|weitere Merkmale]",
         "today_risk": "Eskalationsrisiko heute",
         "no_contributions": "Für heute sind keine Beiträge gespeichert.",
         "sec_why": "Warum verändert",
         "why_none": "Keine Veränderung zugeordnet (erster Lauf oder zu kleine Änderung).",
         "delta_line": "Δ seit dem letzten Lauf {prev}, seit 7 Tagen {week}",
-        "sec_tickets": "Tickets ({days} Tage vor dem Tag der Liste)",
+        "sec_tickets": "Tickets ({days} [Tag|Tage] vor dem Tag der Liste)",
         "tickets_caption": "Punkt: eröffnet; Balken: bis gelöst (offene Tickets reichen bis zum rechten Rand).",
         "tickets_none": "Keine Tickets in diesem Zeitraum.",
-        "sec_usage": "Nutzung ({days} Tage vor dem Tag der Liste)",
+        "sec_usage": "Nutzung ({days} [Tag|Tage] vor dem Tag der Liste)",
         "usage_active": "aktive Nutzer",
         "usage_none": "Keine Nutzungsdaten in diesem Zeitraum.",
         "no_source": "Ticket- und Nutzungsverlauf brauchen die Quelle des Tageslaufs: ESCRISK_SOURCE für den Dienst setzen.",
@@ -280,5 +281,5 @@ def text(key: str, language: str, **values: Any) -> str:
     for catalog in (CATALOG, daily_text.CATALOG):
         if key in catalog.get(language, {}) or key in catalog["en"]:
             template = catalog.get(language, {}).get(key) or catalog["en"][key]
-            return template.format(**values)
+            return number_forms(template, values).format(**values)
     raise KeyError(key)

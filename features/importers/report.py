@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from features.spec import number_forms
+
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "title": "escrisk import {kind}: {out}",
@@ -32,16 +34,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "merge_events": "events summed into one row per account and day",
         "merge_duplicate": "duplicate records of the same id (the most recently updated is kept)",
         # notes
-        "note_default": "{column} taken from importers.account_defaults for {n:,} of {total:,} account(s)",
-        "note_renewal": "renewal_date derived (contract_start + whole terms of {months} months) for {n:,} account(s)",
-        "note_start": "contract_start taken from the account's creation or first ticket for {n:,} account(s)",
-        "note_priority": "priority missing on {n:,} ticket(s); set to importers.default_priority ({value})",
-        "note_channel": "channel not in the export; set to importers.missing_channel ({value}) for {n:,} ticket(s)",
-        "note_reopens": "reopen count not in the export for {n:,} ticket(s); set to 0",
-        "note_escalation_time": "{n:,} escalation(s) dated at ticket creation: export {what} for exact times",
+        "note_default": "{column} taken from importers.account_defaults for {n:,} of {total:,} [account|accounts]",
+        "note_renewal": "renewal_date derived (contract_start + whole terms of {months} [month|months]) for {n:,} [account|accounts]",
+        "note_start": "contract_start taken from the account's creation or first ticket for {n:,} [account|accounts]",
+        "note_priority": "priority missing on {n:,} [ticket|tickets]; set to importers.default_priority ({value})",
+        "note_channel": "channel not in the export; set to importers.missing_channel ({value}) for {n:,} [ticket|tickets]",
+        "note_reopens": "reopen count not in the export for {n:,} [ticket|tickets]; set to 0",
+        "note_escalation_time": "{n:,} [escalation|escalations] dated at ticket creation: export {what} for exact times",
         "note_no_escalations": "the export has no escalation signal; escalations table not written",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
-        "note_resolved_updated": "resolved_at of {n:,} solved/closed ticket(s) taken from updated_at: export {what} for exact times",
+        "note_resolved_updated": "resolved_at of {n:,} solved/closed [ticket|tickets] taken from updated_at: export {what} for exact times",
         "unavail_usage": "usage (usage feature family: active users, event trends)",
         "unavail_escalations": "escalations (escalation labels and escalation-history features)",
         "unavail_churn": "churn (churn labels)",
@@ -65,16 +67,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "merge_same_update": "Signale derselben Ticket-Änderung (je eine Eskalation)",
         "merge_events": "Ereignisse zu einer Zeile pro Kunde und Tag summiert",
         "merge_duplicate": "doppelte Datensätze derselben ID (der zuletzt geänderte bleibt)",
-        "note_default": "{column} aus importers.account_defaults für {n:,} von {total:,} Kunde(n)",
-        "note_renewal": "renewal_date abgeleitet (contract_start + ganze Laufzeiten von {months} Monaten) für {n:,} Kunde(n)",
-        "note_start": "contract_start aus Anlagedatum oder erstem Ticket für {n:,} Kunde(n)",
-        "note_priority": "Priorität fehlt bei {n:,} Ticket(s); auf importers.default_priority ({value}) gesetzt",
-        "note_channel": "Kanal fehlt im Export; für {n:,} Ticket(s) auf importers.missing_channel ({value}) gesetzt",
-        "note_reopens": "Anzahl Wiedereröffnungen fehlt im Export für {n:,} Ticket(s); auf 0 gesetzt",
-        "note_escalation_time": "{n:,} Eskalation(en) auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
+        "note_default": "{column} aus importers.account_defaults für {n:,} von {total:,} Kunden",
+        "note_renewal": "renewal_date abgeleitet (contract_start + ganze Laufzeiten von {months} [Monat|Monaten]) für {n:,} Kunden",
+        "note_start": "contract_start aus Anlagedatum oder erstem Ticket für {n:,} Kunden",
+        "note_priority": "Priorität fehlt bei {n:,} [Ticket|Tickets]; auf importers.default_priority ({value}) gesetzt",
+        "note_channel": "Kanal fehlt im Export; für {n:,} [Ticket|Tickets] auf importers.missing_channel ({value}) gesetzt",
+        "note_reopens": "Anzahl Wiedereröffnungen fehlt im Export für {n:,} [Ticket|Tickets]; auf 0 gesetzt",
+        "note_escalation_time": "{n:,} [Eskalation|Eskalationen] auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
         "note_no_escalations": "der Export enthält kein Eskalationssignal; Tabelle escalations nicht geschrieben",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
-        "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen Ticket(s) aus updated_at: {what} exportieren für genaue Zeiten",
+        "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen [Ticket|Tickets] aus updated_at: {what} exportieren für genaue Zeiten",
         "unavail_usage": "usage (Nutzungs-Features: aktive Benutzer, Ereignistrends)",
         "unavail_escalations": "escalations (Eskalations-Labels und Eskalationshistorie)",
         "unavail_churn": "churn (Churn-Labels)",
@@ -91,7 +93,8 @@ def message(key: str, **args: object) -> Message:
 def render(msg: Message, lang: str = "en") -> str:
     key, args = msg
     catalog = MESSAGES.get(lang, MESSAGES["en"])
-    return catalog.get(key, MESSAGES["en"][key]).format(**dict(args))
+    values = dict(args)
+    return number_forms(catalog.get(key, MESSAGES["en"][key]), values).format(**values)
 
 
 @dataclass

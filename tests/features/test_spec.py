@@ -55,3 +55,18 @@ def test_usage_reasons_tell_a_rise_as_a_rise_and_group_thousands(params):
     base = spec["usage_events_baseline"]
     assert base.render(28936.4, "de") == "28.936,4 Ereignisse pro Tag im Mittel davor"
     assert base.render(28936.4, "en") == "28,936.4 events per day at baseline"
+
+
+def test_number_forms_follow_the_number_before_each_choice():
+    """Several counts in one sentence: each "[singular|plural]" takes the form of the number
+    placed before it; one placed before every number takes the first number's."""
+    from features.spec import number_forms
+
+    template = "{n} [account|accounts]; {changed} level [change|changes], {queued:,} [note|notes]"
+    assert number_forms(template, {"n": 1, "changed": 2, "queued": 1}) == (
+        "{n} account; {changed} level changes, {queued:,} note"
+    )
+    assert number_forms("[letzter|letzte] {days} [Tag|Tage]", {"days": 1}) == "letzter {days} Tag"
+    assert number_forms("[letzter|letzte] {days} [Tag|Tage]", {"days": 90}) == "letzte {days} Tage"
+    assert number_forms("{who} [x|y]", {"who": "Ann"}) == "{who} y"  # not a number: plural
+    assert number_forms("[{priority}] {who}", {"priority": 1}) == "[{priority}] {who}"

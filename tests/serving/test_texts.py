@@ -1,0 +1,79 @@
+"""The fixed texts of the list, the report, the CSM page and the ladder, in English and German:
+counts agree with their nouns."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from features.importers import report
+from serving import daily_text, ladder_text, ui_text
+
+CATALOGS = {
+    "daily_text": daily_text.CATALOG,
+    "ui_text": ui_text.CATALOG,
+    "ladder_text": ladder_text.CATALOG,
+    "importers": report.MESSAGES,
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "1 account scored; 0 at L1 or above; 1 level change recorded, 1 notification queued."),
+        ("de", "1 Account bewertet; 0 ab Stufe L1; 1 Stufenwechsel erfasst, 1 Benachrichtigung eingereiht."),
+    ],
+)  # fmt: skip
+def test_the_daily_summary_tells_one_of_each_in_the_singular(language, said):
+    values = dict(n=1, flagged=0, first="L1", changed=1, queued=1)
+    assert daily_text.t("summary", language, **values) == said
+
+
+def test_the_daily_summary_keeps_the_plural_for_other_counts():
+    values = dict(n=338, flagged=22, first="L1", changed=0, queued=60)
+    assert daily_text.t("summary", "en", **values) == (
+        "338 accounts scored; 22 at L1 or above; 0 level changes recorded, 60 notifications queued."
+    )
+    assert daily_text.t("summary", "de", **values) == (
+        "338 Accounts bewertet; 22 ab Stufe L1; 0 Stufenwechsel erfasst, "
+        "60 Benachrichtigungen eingereiht."
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "en", "de"),
+    [
+        ("pruned", {"days": 1, "keep": 1}, "of 1 run day older than 1 day", "von 1 Lauftag gelöscht, älter als 1 Tag"),
+        ("pruned", {"days": 3, "keep": 400}, "of 3 run days older than 400 days", "von 3 Lauftagen gelöscht, älter als 400 Tage"),
+        ("sec_kpis", {"days": 1}, "(last 1 day)", "(letzter 1 Tag)"),
+        ("sec_kpis", {"days": 90}, "(last 90 days)", "(letzte 90 Tage)"),
+        ("generated", {"model": "3", "accounts": 1, "at": "x"}, "1 active account scored", "1 aktiver Account bewertet"),
+        ("no_retrain", {"n": 1}, "fewer than 1 main feature drifted", "weniger als 1 wichtiges Merkmal mit"),
+    ],
+)  # fmt: skip
+def test_counts_in_the_list_and_report_agree_with_their_nouns(key, values, en, de):
+    assert en in daily_text.t(key, "en", **values)
+    assert de in daily_text.t(key, "de", **values)
+
+
+def test_counts_on_the_page_in_the_ladder_and_the_import_report_agree_with_their_nouns():
+    assert ui_text.text("other_features", "en", n=1) == "1 other feature"
+    assert ui_text.text("other_features", "de", n=1) == "1 weiteres Merkmal"
+    assert ui_text.text("sec_usage", "de", days=1) == "Nutzung (1 Tag vor dem Tag der Liste)"
+    said = ladder_text.text("deescalated_after_cooldown", "en", days=1, margin=0.05)
+    assert said.endswith("for 1 day")
+    note = report.message("note_priority", n=1, value="P3")
+    assert report.render(note, "en").startswith("priority missing on 1 ticket;")
+    assert report.render(note, "de").startswith("Priorität fehlt bei 1 Ticket;")
+    note = report.message("note_default", column="tier", n=1, total=1)
+    assert report.render(note, "en").endswith("for 1 of 1 account")
+    assert report.render(note, "de").endswith("für 1 von 1 Kunden")
+
+
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_no_text_leaves_the_plural_to_the_reader(catalog):
+    """ "account(s)", "Lauftag(en)", "Kunde(n)": a count's noun is chosen, never bracketed."""
+    for language, texts in CATALOGS[catalog].items():
+        for key, template in texts.items():
+            assert not re.search(r"\w\((s|e|n|en|nen)\)", template), (language, key, template)
