@@ -16,7 +16,7 @@ from html import escape
 import numpy as np
 from numpy.typing import ArrayLike
 
-from serving.daily_text import figure
+from serving.daily_text import day_text, figure
 
 COLORS = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
 PRIORITY_COLORS = {"P1": "#c0392b", "P2": "#e67e22", "P3": "#2471a3", "P4": "#7f8c8d"}
@@ -81,7 +81,7 @@ def line_chart(
             if 0 < n - 1 - i < max(1, n // 12):
                 continue  # too close to the last label
             anchor = "end" if i == n - 1 and n > 1 else "middle"
-            body.append(_text(x(i), top + ph + 14, days[i].strftime("%m-%d"), anchor))
+            body.append(_text(x(i), top + ph + 14, day_text(days[i], lang, short=True), anchor))
     for k, (name, vs) in enumerate(series.items()):
         color = COLORS[k % len(COLORS)]
         runs: list[list[str]] = [[]]
@@ -155,6 +155,7 @@ def ticket_timeline(
     start: dt.datetime,
     end: dt.datetime,
     label: str,
+    lang: str = "en",
     width: int = 640,
 ) -> str:
     """One lane per priority; a dot where a ticket was opened and a bar until it was resolved
@@ -188,7 +189,7 @@ def ticket_timeline(
     for i in range(5):
         when = start + (end - start) * i / 4
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-        body.append(_text(x(when), height - 6, when.strftime("%m-%d"), anchor))
+        body.append(_text(x(when), height - 6, day_text(when, lang, short=True), anchor))
     return _svg(width, height, body, label)
 
 

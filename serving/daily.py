@@ -29,7 +29,7 @@ import pandas as pd
 from features.build import build_features
 from features.errors import UserError
 from features.pointintime import data_end
-from serving.daily_text import t
+from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
 from serving.facts import account_facts
@@ -381,8 +381,9 @@ def run_daily(
             whys = [""] * n
             whys_told = [""] * n  # the same in the run's language, for the terminal and report
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
-            since_day = str(prev["day"]) if prev else ""
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
+            # the previous run's day, as each language writes it
+            since_day = {lg: day_text(prev["day"], lg) for lg in {*langs, lang}} if prev else {}
             for i in np.flatnonzero(told).tolist():
                 aid = ids[i]
                 delta = float(d_prev_values[i])
@@ -390,7 +391,7 @@ def run_daily(
                     assert prev is not None  # a delta needs a previous run
                     old, new = prev["model_version"], model.version
                     whys[i], whys_told[i] = (
-                        t("why_model", lg, delta=delta, since=since_day, old=old, new=new)
+                        t("why_model", lg, delta=delta, since=since_day[lg], old=old, new=new)
                         for lg in (langs[i], lang)
                     )
                     continue
@@ -402,7 +403,7 @@ def run_daily(
                         prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
                         p.why_changed_features,
                     )  # fmt: skip
-                    whys_told[i] = render_change(delta, since_day, parts, lg)
+                    whys_told[i] = render_change(delta, since_day[lg], parts, lg)
                     if lg == langs[i]:
                         whys[i] = whys_told[i]
             levels_now = [d.new_level for d in outcome.decisions]
@@ -569,8 +570,8 @@ def run_daily(
 
             report = render_report(
                 ReportData(
-                    day=day.isoformat(),
-                    evaluated_at=f"{pd.Timestamp(at):%Y-%m-%d %H:%M} UTC",
+                    day=day,
+                    evaluated_at=at,
                     model_version=model.version,
                     language=lang,
                     levels=levels,

@@ -5,6 +5,7 @@ A missing key in a language falls back to English; to add a language, add a mapp
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -194,6 +195,28 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
 }
 LANGUAGES = tuple(CATALOG)
+
+
+# how each language writes a day, whole and without the year; English keeps ISO 8601, as the
+# CSV, the command line and the API do
+DAY_FORMATS: Mapping[str, tuple[str, str]] = {
+    "en": ("%Y-%m-%d", "%m-%d"),
+    "de": ("%d.%m.%Y", "%d.%m."),
+}
+
+
+def day_text(day: dt.date, language: str, short: bool = False) -> str:
+    """A day as `language` writes it: 2026-06-28 in English, 28.06.2026 in German; `short`
+    (the due column, a chart's axis) leaves the year out: 06-28, 28.06. (a German reader takes
+    "06-30" for the 6th of a month)."""
+    whole, brief = DAY_FORMATS.get(language, DAY_FORMATS["en"])
+    return day.strftime(brief if short else whole)
+
+
+def time_text(moment: dt.datetime, language: str, short: bool = False) -> str:
+    """A moment as `language` writes it, in the time zone it carries: 2026-06-28 15:00,
+    28.06.2026 15:00 (`short`: 06-28 15:00, 28.06. 15:00)."""
+    return f"{day_text(moment, language, short)} {moment:%H:%M}"
 
 
 def figure(value: Any, spec: str, language: str, missing: str = "–") -> str:

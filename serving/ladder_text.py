@@ -7,10 +7,13 @@ English.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from features.spec import number_forms
+from serving.daily_text import time_text
 
 if TYPE_CHECKING:
     from serving.params import LadderParams
@@ -96,11 +99,23 @@ def next_action(ladder: LadderParams, level: str, language: str) -> str:
 
 
 def titled(params: Mapping[str, Any], ladder: LadderParams, language: str) -> dict[str, Any]:
-    """A decision's stored reason values with the hard rule (`rule`) told by its title."""
+    """A decision's stored reason values as people read them: the hard rule (`rule`) by its
+    title, the missed due time (`previous_due_at`, stored as ISO text) in the ladder's time
+    zone as `language` writes it."""
     out = dict(params)
     if isinstance(out.get("rule"), str):
         out["rule"] = rule_title(ladder, out["rule"], language)
+    if isinstance(out.get("previous_due_at"), str):
+        due = dt.datetime.fromisoformat(out["previous_due_at"])
+        out["previous_due_at"] = local_time(due, ladder, language)
     return out
+
+
+def local_time(moment: dt.datetime, ladder: LadderParams, language: str) -> str:
+    """A moment in the ladder's business time zone, as `language` writes it:
+    "2026-06-30 15:00 Europe/Berlin", "30.06.2026 15:00 Europe/Berlin"."""
+    tz = ladder.business_calendar.time_zone
+    return f"{time_text(moment.astimezone(ZoneInfo(tz)), language)} {tz}"
 
 
 def rule_title(ladder: LadderParams, name: str, language: str) -> str:

@@ -16,13 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from features.errors import UserError
 from serving.ladder import Decision, Signals, _uuid5
-from serving.ladder_text import pick, text, titled
+from serving.ladder_text import local_time, pick, text, titled
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
 from serving.store import OutboxMessage, Store
 
@@ -91,7 +90,7 @@ def render(
             "days": "",
             "margin": "",
             "previous_due_at": "",
-            **_local(decision.reason_params, ladder, language),
+            **titled(decision.reason_params, ladder, language),
         },
     )
     lines = [
@@ -104,7 +103,7 @@ def render(
     if signals.facts.csm_owner:
         lines.insert(1, text("line_csm", language, csm=signals.facts.csm_owner))
     if decision.due_at is not None:
-        lines.append(text("line_due", language, due=format_time(decision.due_at, ladder)))
+        lines.append(text("line_due", language, due=local_time(decision.due_at, ladder, language)))
     else:
         lines.append(text("line_no_due", language))
     lines.append(text("line_reasons", language))
@@ -124,21 +123,6 @@ def _reason_line(reason: Any, language: str) -> str:
     head = reason.get("head")
     said = str(reason.get("text", ""))
     return f"{text(f'head_{head}', language)}: {said}" if head in ("escalation", "churn") else said
-
-
-def format_time(t: dt.datetime, ladder: LadderParams) -> str:
-    tz = ladder.business_calendar.time_zone
-    return f"{t.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
-
-
-def _local(params: Mapping[str, Any], ladder: LadderParams, language: str) -> dict[str, Any]:
-    """A decision's stored reason values as people read them: local times, rules' titles."""
-    out = titled(params, ladder, language)
-    if isinstance(out.get("previous_due_at"), str):
-        out["previous_due_at"] = format_time(
-            dt.datetime.fromisoformat(out["previous_due_at"]), ladder
-        )
-    return out
 
 
 def idempotency_key(decision_id: str, channel: str, recipient: str) -> str:

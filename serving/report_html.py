@@ -6,6 +6,7 @@ Pure: report data in, an HTML string out (charts from `serving.charts`).
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from serving import charts
-from serving.daily_text import figure, flagged_level, t
+from serving.daily_text import day_text, figure, flagged_level, t, time_text
 from serving.drift import DriftReport
 from serving.historykpis import HistoryKpis
 from serving.kpis import LadderKpis
@@ -49,8 +50,8 @@ COLORS = {
 
 @dataclass(frozen=True)
 class ReportData:
-    day: str
-    evaluated_at: str
+    day: dt.date
+    evaluated_at: dt.datetime  # UTC
     model_version: str
     language: str
     levels: list[str]
@@ -92,7 +93,7 @@ def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: st
     )
     flagged = g["level_index"].apply(lambda s: int((s >= flagged_from).sum()))
     bars = charts.column_chart(
-        [d.strftime("%m-%d") for d in days],
+        [day_text(d, lang, short=True) for d in days],
         flagged.to_numpy(dtype=float).tolist(),
         f"{t('accounts', lang)} ≥ {level_name}",
         color="#555",
@@ -122,7 +123,7 @@ def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
 
 def weekly_plot(h: HistoryKpis, lang: str) -> str:
     return charts.column_chart(
-        [d.strftime("%m-%d") for d in h.weekly.index],
+        [day_text(d, lang, short=True) for d in h.weekly.index],
         h.weekly.to_numpy(dtype=float).tolist(),
         t("weekly_caption", lang),
         lang=lang,
@@ -190,7 +191,7 @@ def _table(top: pd.DataFrame, lang: str, levels: list[str]) -> str:
         d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
-        due = "" if pd.isna(raw) or not raw else f"{pd.Timestamp(raw):%Y-%m-%d %H:%M} UTC"
+        due = "" if pd.isna(raw) or not raw else f"{time_text(pd.Timestamp(raw), lang)} UTC"
         level = level_classes(levels).get(str(r["level"]), "")
         cells = [
             f'<td class="num">{i}</td>',
@@ -214,9 +215,10 @@ def render_report(d: ReportData) -> str:
     h, lk = d.history, d.ladder
     flagged_level = d.levels[1] if len(d.levels) > 1 else d.levels[0]
     runs = d.trend["day"].nunique()
+    day, at = day_text(d.day, lang), f"{time_text(d.evaluated_at, lang)} UTC"
     parts = [
-        f"<h1>{html.escape(t('report_title', lang, day=d.day))}</h1>",
-        f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=d.evaluated_at))}</p>',
+        f"<h1>{html.escape(t('report_title', lang, day=day))}</h1>",
+        f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
         _table(d.top, lang, d.levels),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
@@ -297,7 +299,7 @@ def render_report(d: ReportData) -> str:
             + f"</tr></thead><tbody>{rows}</tbody></table>"
         )
     body = "\n".join(parts)
-    title = html.escape(t("report_title", lang, day=d.day))
+    title = html.escape(t("report_title", lang, day=day))
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'

@@ -704,7 +704,7 @@ class Store:
                     f"{state.acknowledged_at:%Y-%m-%d %H:%M} UTC",
                     account=account_id,
                     level=state.level,
-                    at=f"{state.acknowledged_at:%Y-%m-%d %H:%M}",
+                    at=state.acknowledged_at,
                 )
             new = _replace(state, acknowledged_at=now)
             self._write_state(conn, new, version, now)
@@ -993,9 +993,9 @@ class Store:
 class LadderConflict(UserError):
     """An action the account's ladder state does not allow (never flagged, already acknowledged
     or resolved, unknown). Its text is English for the command line; `key` and `values` let the
-    CSM page tell it in the page's language."""
+    CSM page tell it in the page's language (a moment as a datetime, for the page to write)."""
 
-    def __init__(self, key: str, message: str, **values: str) -> None:
+    def __init__(self, key: str, message: str, **values: str | dt.datetime) -> None:
         super().__init__(message)
         self.key = key
         self.values = values
@@ -1010,14 +1010,13 @@ class StoreUnavailable(Exception):
 def _refuse_if_resolved(state: LadderState) -> None:
     """A flag closed with an outcome takes no acknowledgement or second resolution."""
     if state.resolved_at is not None:
-        at = f"{state.resolved_at:%Y-%m-%d %H:%M}"
         raise LadderConflict(
             "already_resolved",
             f"account {state.account_id!r}: the flag at {state.level} was already resolved at "
-            f"{at} UTC",
+            f"{state.resolved_at:%Y-%m-%d %H:%M} UTC",
             account=state.account_id,
             level=state.level,
-            at=at,
+            at=state.resolved_at,
         )
 
 

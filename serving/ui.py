@@ -36,7 +36,7 @@ from features.build import full_spec
 from features.contract import History, one_line, without_controls
 from features.errors import UserError
 from serving import charts, ladder_text
-from serving.daily_text import figure
+from serving.daily_text import day_text, figure, time_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
@@ -115,8 +115,15 @@ def _money(ctx: Any, v: Any) -> str:
     return figure(v, ",.0f", ctx["lang"])
 
 
-def _when(v: Any) -> str:
-    return "" if v is None else pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+@jinja2.pass_context
+def _when(ctx: Any, v: Any) -> str:
+    """A stored moment in UTC, as the page's language writes it (28.06.2026 15:00 in German)."""
+    return "" if v is None else time_text(pd.Timestamp(v).tz_convert("UTC"), ctx["lang"])
+
+
+@jinja2.pass_context
+def _day(ctx: Any, v: Any) -> str:
+    return "" if v is None else day_text(v, ctx["lang"])
 
 
 def preferred(header: str) -> list[str]:
@@ -213,7 +220,9 @@ class UiApp:
         )
         self.env.globals["chart_css"] = charts.CSS
         self.env.globals["lvl"] = ladder_text.level_classes(list(params.ladder.levels))
-        self.env.filters.update(pct=_pct, delta=_delta, money=_money, when=_when, q=self._quote)
+        self.env.filters.update(
+            pct=_pct, delta=_delta, money=_money, when=_when, day=_day, q=self._quote
+        )
         self.env.globals["outcome"] = outcome
         self.env.globals["rule"] = lambda kind, lang: rule(kind, lang, params.ladder)
         self.app = Starlette(
@@ -709,6 +718,7 @@ class UiApp:
                 start.to_pydatetime(),
                 end.to_pydatetime(),
                 text("sec_tickets", lang, days=days),
+                lang=lang,
             )
         u = history.usage
         if u is not None:
@@ -776,7 +786,11 @@ class UiApp:
         try:
             done = await run_in_threadpool(action, session, form, lang)
         except LadderConflict as exc:
-            told = text(f"conflict_{exc.key}", lang, **exc.values)
+            values = {  # the moment it was done, as the page's language writes it
+                k: time_text(v, lang) if isinstance(v, dt.datetime) else v
+                for k, v in exc.values.items()
+            }
+            told = text(f"conflict_{exc.key}", lang, **values)
             return await self._render_account(request, session, account_id, error=told, status=409)
         except UserError as exc:
             return await self._render_account(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.errors import UserError
 from serving.cli import add_params_option, parse_day, utc_now
-from serving.daily_text import LANGUAGES, figure, flagged_level, t
+from serving.daily_text import LANGUAGES, day_text, figure, flagged_level, t, time_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             allow_incomplete=args.allow_incomplete,
         )
-    print_table(console, result.printed, result.day.isoformat(), lang)
+    print_table(console, result.printed, day_text(result.day, lang), lang)
     if len(result.shown) > len(result.printed):  # daily.terminal_rows cut a view without --top
         console.print(t("more_rows", lang, shown=len(result.printed), n=len(result.shown)))
     r = result.ranked
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if result.not_yet or result.gone:  # the source's other accounts: where they went
-        day = result.day.isoformat()
+        day = day_text(result.day, lang)
         console.print(t("not_scored", lang, day=day, not_yet=result.not_yet, gone=result.gone))
     if result.delivery is not None:
         d = result.delivery
@@ -162,8 +162,9 @@ def run(args: argparse.Namespace) -> int:
         None if result.data_end is None else (pd.Timestamp(result.day, tz="UTC") - result.data_end)
     )
     if lag is not None and lag > pd.Timedelta(days=STALE_DAYS):
-        end = result.data_end.date() if result.data_end is not None else None
-        console.print(f"[bold yellow]{t('stale', lang, end=end, days=lag.days, day=result.day)}[/]")
+        end = day_text(result.data_end, lang) if result.data_end is not None else None
+        said = t("stale", lang, end=end, days=lag.days, day=day_text(result.day, lang))
+        console.print(f"[bold yellow]{said}[/]")
     if result.drift is not None and result.drift.retrain:
         console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
     if result.pruned:
@@ -203,7 +204,8 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         lv = escape(flagged_level(str(r["level"]), r["level_changed"], lang))
         color = style.get(min(int(r["level_index"]), 3))
         # the due time first: the column is narrow and action texts are long
-        due = "" if pd.isna(r["due_at"]) else f"{pd.Timestamp(r['due_at']):%m-%d %H:%M} UTC · "
+        due_at = r["due_at"]
+        due = "" if pd.isna(due_at) else f"{time_text(pd.Timestamp(due_at), lang, True)} UTC · "
         # names, owners and texts come from the customer's data: never read as rich markup
         table.add_row(
             str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",

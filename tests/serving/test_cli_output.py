@@ -255,6 +255,9 @@ def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     print_table(Console(file=coloured, width=400, color_system="standard", force_terminal=True),
                 renamed, "2026-06-20", "en")  # fmt: skip
     assert "\x1b[31mamber" in coloured.getvalue()  # red, as L2
+    german = io.StringIO()  # day.month., never "06-20", which reads as the 6th of a month
+    print_table(Console(file=german, width=400, color_system=None), shown, "20.06.2026", "de")
+    assert "20.06. 04:00 UTC · Call" in german.getvalue()
 
 
 def test_an_error_is_told_without_the_statement_and_its_parameters():

@@ -351,7 +351,8 @@ def test_deltas_across_two_days(runs):
     assert np.allclose(b.loc[both, "delta_7d"], b.loc[both, "delta_prev"])
     moved = b.loc[both][b.loc[both, "delta_prev"].abs() >= 0.02]
     if len(moved):  # the attribution names the change and its features
-        assert moved["why_changed"].str.contains(str(DAY1.date())).all()
+        since = f"(since {DAY1.date()}|seit {DAY1:%d.%m.%Y}): "  # as the account's language
+        assert moved["why_changed"].str.contains(since).all()
 
 
 def test_why_it_changed_speaks_the_accounts_language(runs, history, champion):
@@ -362,7 +363,7 @@ def test_why_it_changed_speaks_the_accounts_language(runs, history, champion):
     assert len(told) >= 5 and set(told["language"]) >= {"en", "de"}
     descriptions = [f.description for f in champion.model.spec.features]
     for text, lang in zip(told["why_changed"], told["language"], strict=True):
-        since = f"{DAY1.date()}: "
+        since = f"{DAY1:%d.%m.%Y}: " if lang == "de" else f"{DAY1.date()}: "  # as each writes it
         assert text.startswith("Risiko " if lang == "de" else "Risk ") and since in text
         if lang == "de":
             assert not any(d in text for d in descriptions)
@@ -509,16 +510,21 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert len(pd.read_csv(out / f"risk-list-{day}-top-5.csv")) == 5 and len(whole) > 5
     assert (out / f"risk-list-{day}.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel: UTF-8
     said = " ".join(capsys.readouterr().out.split())
-    assert "Tägliche Risikoliste" in said
+    german = f"{TODAY:%d.%m.%Y}"  # a German reader reads 28.06.2026, and 28.06. where short
+    assert f"Tägliche Risikoliste {german}" in said
+    assert not re.search(r"\b\d\d-\d\d \d\d:\d\d UTC", said)  # no month-day due time
     # the source's accounts that were not scored, and why (they were dropped without a word)
     churned = world["churn"]["account_id"].nunique()
     assert re.search(
-        rf"Nicht bewertet, da am {day} nicht aktiv: \d+ mit späterem Vertragsbeginn, \d+ vorher abgewandert",
+        rf"Nicht bewertet, da am {german} nicht aktiv: \d+ mit späterem Vertragsbeginn, \d+ vorher abgewandert",
         said,
     )
     assert churned == 0 or "0 vorher abgewandert" not in said
     assert f"risk-list-{day}.csv (die ganze Liste)" in said and "-top-5.csv (diese Ansicht)" in said
     report = (out / f"report-{day}.html").read_text(encoding="utf-8")
+    assert f"<h1>Eskalationsrisiko-Bericht {german}</h1>" in report
+    assert f"ausgewertet am {german} " in report and f"{TODAY:%d.%m.}" in report  # an axis
+    assert not re.search(r">\d\d-\d\d<|\d{4}-\d\d-\d\d \d\d:\d\d UTC", report)
     assert "<th>Merkmal</th>" not in report and "<td>Merkmal</td>" in report  # drift, in German
     assert "<th>Urteil</th>" in report and not re.search(r"<td class=.num.>0\.\d{3}</td>", report)
     assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1

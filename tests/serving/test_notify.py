@@ -188,7 +188,7 @@ def test_messages_in_german(params):
     _, d = decide(signals(language="de"), None, lp, NOW)
     m = plan_messages(d, signals(language="de"), lp, notif_params(params, 1, 2))[0]
     assert m.subject == "[P1] ACME-1: eskaliert auf L2 (CS-Manager und Support-Leitung)"
-    assert "Bestätigen bis: 2025-06-04 16:00 Europe/Berlin" in m.body
+    assert "Bestätigen bis: 04.06.2025 16:00 Europe/Berlin" in m.body
     assert "Schriftlichen Maßnahmenplan vereinbaren" in m.body
 
 

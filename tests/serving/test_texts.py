@@ -77,3 +77,22 @@ def test_no_text_leaves_the_plural_to_the_reader(catalog):
     for language, texts in CATALOGS[catalog].items():
         for key, template in texts.items():
             assert not re.search(r"\w\((s|e|n|en|nen)\)", template), (language, key, template)
+
+
+def test_days_and_times_are_written_as_each_language_writes_them():
+    import datetime as dt
+
+    day = dt.date(2026, 6, 28)
+    at = dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
+    assert daily_text.day_text(day, "en") == "2026-06-28"
+    assert daily_text.day_text(day, "de") == "28.06.2026"
+    assert daily_text.day_text(day, "de", short=True) == "28.06."
+    assert daily_text.time_text(at, "en", short=True) == "06-30 15:00"
+    assert daily_text.time_text(at, "de") == "30.06.2026 15:00"
+
+
+def test_a_missed_due_time_is_told_in_the_ladders_time_zone_and_the_readers_language(params):
+    """The CSM page told "not acknowledged by 2026-06-30T13:00:00+00:00" (the stored ISO text)."""
+    told = ladder_text.titled({"previous_due_at": "2026-06-30T13:00:00+00:00"}, params.ladder, "de")
+    zone = params.ladder.business_calendar.time_zone
+    assert told["previous_due_at"] == f"30.06.2026 15:00 {zone}"

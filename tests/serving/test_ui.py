@@ -196,7 +196,20 @@ def test_a_page_past_the_end_shows_the_last_page(client):
 def test_german_page(client):
     login(client)
     client.get("/lang/de", params={"next": "/"})
-    assert "Tägliche Risikoliste 2025-06-04" in client.get("/").text
+    assert "Tägliche Risikoliste 04.06.2025" in client.get("/").text
+
+
+def test_the_german_pages_write_days_as_german_readers_do(client):
+    """28.06.2026 and, where short (a chart's axis), 28.06.; never 2026-06-28 or 06-28."""
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    for path in ("/", "/account/A-1"):
+        page = client.get(path).text
+        shown = re.sub(r"<[^>]+>", " ", page)  # the words, not the links and form values
+        assert not re.search(r"\d{4}-\d\d-\d\d|(?<![\w-])\d\d-\d\d(?![\w-])", shown), path
+    page = client.get("/account/A-1").text
+    assert re.search(r"\d\d\.\d\d\.2025 \d\d:\d\d UTC", page)  # the ladder state
+    assert re.search(r">\d\d\.\d\d\.<", page)  # the score history's axis
 
 
 def test_the_german_account_page_writes_its_charts_numbers_in_german(client):
