@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.context import Columns, Context
+from features.context import Absence, Columns, Context
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import UNKNOWN, FeatureInfo, category, number
@@ -19,7 +19,7 @@ FAMILY = "account"
 NAT_SECONDS = np.floor_divide(np.iinfo(np.int64).min, 1_000_000_000)  # seconds() of NaT
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     return {}  # the accounts table is required and every snapshot row has an account
 
 

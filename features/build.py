@@ -28,7 +28,7 @@ from features import (
     tickets,
     usage,
 )
-from features.context import Context, positions
+from features.context import Absence, Context, positions
 from features.contract import SECOND_NS, History
 from features.errors import UserError
 from features.params import FeatureParams
@@ -78,7 +78,7 @@ class FeatureSet:
 
     columns: Mapping[str, Any]  # account_id, as_of (int64 seconds), then each feature, row-aligned
     spec: FeatureSpec
-    unavailable: dict[str, str]
+    unavailable: dict[str, Absence]
     # the numeric features in spec order, one row each; their `columns` are views of its rows
     block: np.ndarray | None = None
 
@@ -114,7 +114,7 @@ def build_features(
     """
     snaps = snapshots(history, as_of_seconds(as_of_dates))
     ctx = Context(history, snaps, params, sentiment if sentiment is not None else default_scorer())
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, Absence] = {}
     for fam in FAMILIES:
         unavailable.update(fam.unavailable(history, params))
     wanted = full_spec(params) if spec is None else spec
@@ -123,7 +123,9 @@ def build_features(
     else:
         # with a fixed spec only an absent table leaves a family out; empty tables are built
         unavailable = {
-            k: v for k, v in unavailable.items() if "absent" in v or k.startswith("custom.")
+            k: v
+            for k, v in unavailable.items()
+            if v.key == "table_absent" or k.startswith("custom.")
         }
     columns: dict[str, Any] = {
         "account_id": snaps.account_id,
@@ -239,7 +241,7 @@ def as_of_seconds(as_of_dates) -> np.ndarray:
     return np.unique(seconds(idx))
 
 
-def _left_out(info: FeatureInfo, unavailable: dict[str, str]) -> bool:
+def _left_out(info: FeatureInfo, unavailable: dict[str, Absence]) -> bool:
     return info.family in unavailable or f"{info.family}.{info.name}" in unavailable
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from features.scorers import SentimentScorer
 
 Columns = dict[str, Any]  # feature name -> float ndarray or pandas Categorical
-__all__ = ["Columns", "Context", "absent_reason", "ns_since_epoch"]
+__all__ = ["Absence", "Columns", "Context", "absent_reason", "ns_since_epoch"]
 
 
 class Context:
@@ -134,10 +135,28 @@ def empty(table: pd.DataFrame | None) -> bool:
     return table is None or len(table) == 0
 
 
-def absent_reason(name: str, table: pd.DataFrame | None) -> str | None:
+@dataclass(frozen=True)
+class Absence:
+    """Why a feature family is left out, as a message key and its table (and column): each
+    output tells it in its own language (serving's catalog `daily_text` holds the texts);
+    `str()` is the English one, for the API, the training notes and `escrisk features`."""
+
+    key: Literal["table_absent", "table_empty", "column_absent", "column_empty"]
+    table: str
+    column: str = ""
+
+    def __str__(self) -> str:
+        if self.key == "column_absent":
+            return f"{self.table} table has no column {self.column!r}"
+        if self.key == "column_empty":
+            return f"{self.table} table has no {self.column} values"
+        return f"{self.table} table {self.key.removeprefix('table_')}"
+
+
+def absent_reason(name: str, table: pd.DataFrame | None) -> Absence | None:
     """Why a family built on this table is left out, or None when it can be built."""
     if table is None:
-        return f"{name} table absent"
+        return Absence("table_absent", name)
     if len(table) == 0:
-        return f"{name} table empty"
+        return Absence("table_empty", name)
     return None

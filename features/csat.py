@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
@@ -17,10 +17,10 @@ FAMILY = "csat"
 UNRATED = np.iinfo(np.int64).min  # stands for a missing rating while reading the column
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("tickets", history.tickets)
     if why is None and history.tickets["csat"].count() == 0:
-        why = "tickets have no CSAT ratings"
+        why = Absence("column_empty", "tickets", "csat")
     return {FAMILY: why} if why else {}
 
 

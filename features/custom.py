@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features.account import categorical
-from features.context import Columns, Context
+from features.context import Absence, Columns, Context
 from features.contract import NULL_TOKENS, History
 from features.errors import DataValidationError, Violation
 from features.params import FeatureParams
@@ -19,9 +19,9 @@ from features.spec import FeatureInfo, category, number
 FAMILY = "custom"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     return {
-        f"{FAMILY}.{name}": f"accounts table has no column {name!r}"
+        f"{FAMILY}.{name}": Absence("column_absent", "accounts", name)
         for name in params.custom_fields
         if name not in history.accounts.columns
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
@@ -15,7 +15,7 @@ from features.windows import DAY, NAT, Timeline
 FAMILY = "escalations"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("escalations", history.escalations)
     return {FAMILY: why} if why else {}
 

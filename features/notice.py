@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
@@ -28,7 +28,7 @@ from features.windows import DAY, NAT, ns_since_epoch
 FAMILY = "notice"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("tickets", history.tickets)
     return {FAMILY: why} if why else {}
 

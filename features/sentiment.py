@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
@@ -20,7 +20,7 @@ from features.windows import ratio
 FAMILY = "sentiment"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("tickets", history.tickets)
     return {FAMILY: why} if why else {}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
@@ -23,7 +23,7 @@ KINDS = {"first_response": ("first_response_at", "sla_first_response_hours", "fi
          "resolution": ("resolved_at", "sla_resolution_hours", "resolution", "Lösung")}  # fmt: skip
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("tickets", history.tickets)
     return {FAMILY: why} if why else {}
 

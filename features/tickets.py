@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
@@ -18,7 +18,7 @@ from features.windows import NAT, ratio
 FAMILY = "tickets"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("tickets", history.tickets)
     return {FAMILY: why} if why else {}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.context import Columns, Context, absent_reason, ns_since_epoch
+from features.context import Absence, Columns, Context, absent_reason, ns_since_epoch
 from features.contract import History
 from features.params import FeatureParams
 from features.spec import FeatureInfo, number
@@ -20,7 +20,7 @@ from features.windows import DAY, Timeline, ratio
 FAMILY = "usage"
 
 
-def unavailable(history: History, params: FeatureParams) -> dict[str, str]:
+def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
     why = absent_reason("usage", history.usage)
     return {FAMILY: why} if why else {}
 

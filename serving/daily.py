@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_features
+from features.context import Absence
 from features.errors import UserError
 from features.pointintime import data_end
 from serving.daily_text import day_text, t
@@ -89,10 +90,11 @@ class DailyResult:
     drift: DriftReport | None
     delivery: Any = None
     seconds: dict[str, float] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)  # feature families left out
+    unavailable: dict[str, Absence] = field(default_factory=dict)  # feature families left out
     data_end: pd.Timestamp | None = None  # the source's latest event
     pruned: int = 0  # stored run days deleted as older than daily.keep_days
-    gaps: list[str] = field(default_factory=list)  # what the source lacked (--allow-incomplete)
+    # what the source lacked (--allow-incomplete), in the run's language
+    gaps: list[str] = field(default_factory=list)
     not_yet: int = 0  # accounts of the source whose contract starts after the day: not scored
     gone: int = 0  # accounts of the source that churned before the day: not scored
 
@@ -293,7 +295,8 @@ def run_daily(
     validate_against(params.ladder, model.spec.names)
     with steps.step("step_features"):
         # timed with the features: the check reads the same history
-        gaps = source_gaps(history, as_of, used_families(model), p.max_source_lag_days)
+        used = used_families(model)
+        gaps = source_gaps(history, as_of, used, p.max_source_lag_days)
         if gaps and not allow_incomplete:
             raise UserError(
                 f"{source}: the source looks incomplete for {day}; nothing was scored, stored or "
@@ -595,7 +598,8 @@ def run_daily(
         return DailyResult(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
-            gaps=gaps, not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
+            gaps=source_gaps(history, as_of, used, p.max_source_lag_days, lang) if gaps else [],
+            not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
         )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from features.context import Absence
 from features.spec import localized, number_forms
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
@@ -40,6 +41,24 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "step_report": "Writing the report",
         "why_model": "Risk {delta:+.2f} since {since}; model changed ({old} → {new}), not attributed",
         "unavailable": "Left out: the {family} features ({why}).",
+        "unavailable_custom": "Left out: the custom feature {name} ({why}).",
+        "why_table_absent": "{table} table absent",
+        "why_table_empty": "{table} table empty",
+        "why_column_absent": "{table} table has no column {column!r}",
+        "why_column_empty": "{table} table has no {column} values",
+        "family_account": "account",
+        "family_tickets": "ticket",
+        "family_sentiment": "sentiment",
+        "family_sla": "SLA",
+        "family_usage": "usage",
+        "family_csat": "CSAT",
+        "family_escalations": "escalation",
+        "family_notice": "notice",
+        "gap_absent": "{table}: absent, but the model's {families} features are built from it",
+        "gap_empty": "{table}: no rows, but the model's {families} features are built from it",
+        "gap_none_before": "{table}: no rows before {day}",
+        "gap_stale": "{table}: the newest row is from {newest}, {lag} [day|days] before {day} "
+        "(daily.max_source_lag_days: {max_lag})",
         "incomplete": "Scored although the source is incomplete (--allow-incomplete): {gap}",
         "stale": "The source's newest event is from {end}, {days} [day|days] before {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
         "changed_new": "new",
@@ -129,7 +148,25 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "step_notify": "Benachrichtigungen senden",
         "step_report": "Bericht schreiben",
         "why_model": "Risiko {delta:+.2f} seit {since}; Modell gewechselt ({old} → {new}), nicht zugeordnet",
-        "unavailable": "Ausgelassen: die Merkmale {family} ({why}).",
+        "unavailable": "Ausgelassen: die {family} ({why}).",
+        "unavailable_custom": "Ausgelassen: das eigene Merkmal {name} ({why}).",
+        "why_table_absent": "Tabelle {table} fehlt",
+        "why_table_empty": "Tabelle {table} ist leer",
+        "why_column_absent": "Tabelle {table} hat keine Spalte {column!r}",
+        "why_column_empty": "Tabelle {table} hat keine Werte in {column}",
+        "family_account": "Account-Merkmale",
+        "family_tickets": "Ticket-Merkmale",
+        "family_sentiment": "Tonfall-Merkmale",
+        "family_sla": "SLA-Merkmale",
+        "family_usage": "Nutzungsmerkmale",
+        "family_csat": "CSAT-Merkmale",
+        "family_escalations": "Eskalationsmerkmale",
+        "family_notice": "Kündigungsmerkmale",
+        "gap_absent": "{table}: fehlt, aber die {families} des Modells beruhen darauf",
+        "gap_empty": "{table}: keine Zeilen, aber die {families} des Modells beruhen darauf",
+        "gap_none_before": "{table}: keine Zeilen vor dem {day}",
+        "gap_stale": "{table}: die neueste Zeile ist vom {newest}, {lag} [Tag|Tage] vor dem {day} "
+        "(daily.max_source_lag_days: {max_lag})",
         "incomplete": "Bewertet, obwohl die Quelle unvollständig ist (--allow-incomplete): {gap}",
         "stale": "Das neueste Ereignis der Quelle ist vom {end}, {days} [Tag|Tage] vor dem {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
         "changed_new": "neu",
@@ -217,6 +254,23 @@ def time_text(moment: dt.datetime, language: str, short: bool = False) -> str:
     """A moment as `language` writes it, in the time zone it carries: 2026-06-28 15:00,
     28.06.2026 15:00 (`short`: 06-28 15:00, 28.06. 15:00)."""
     return f"{day_text(moment, language, short)} {moment:%H:%M}"
+
+
+def family(name: str, language: str) -> str:
+    """A feature family as people read it ("usage", "Nutzungsmerkmale"); one the catalog does
+    not know by its name."""
+    key = f"family_{name}"
+    return t(key, language) if key in CATALOG["en"] else name
+
+
+def left_out(name: str, why: Absence, language: str) -> str:
+    """Why a family (or a custom field, "custom.<field>") was left out, in `language`: "Left
+    out: the usage features (usage table absent).", "Ausgelassen: die Nutzungsmerkmale
+    (Tabelle usage fehlt)."."""
+    reason = t(f"why_{why.key}", language, table=why.table, column=why.column)
+    if name.startswith("custom."):
+        return t("unavailable_custom", language, name=name.removeprefix("custom."), why=reason)
+    return t("unavailable", language, family=family(name, language), why=reason)
 
 
 def figure(value: Any, spec: str, language: str, missing: str = "–") -> str:

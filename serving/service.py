@@ -168,7 +168,7 @@ class EscalationRisk:
         return ScoreResponse(
             model_version=self.model.version,
             as_of=day.date(),
-            unavailable=dict(fs.unavailable),
+            unavailable={k: str(v) for k, v in fs.unavailable.items()},  # English, as the API
             scores=scores,
         )
 

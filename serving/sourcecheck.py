@@ -11,6 +11,7 @@ import pandas as pd
 
 from features.build import TABLE_FAMILIES
 from features.contract import History
+from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
 
 # when each table's row is known: a ticket at its creation, a usage day at its end;
@@ -30,36 +31,43 @@ def used_families(model: ScoringModel) -> set[str]:
 
 
 def source_gaps(
-    history: History, as_of: pd.Timestamp, used: set[str], max_lag_days: int | None
+    history: History,
+    as_of: pd.Timestamp,
+    used: set[str],
+    max_lag_days: int | None,
+    language: str = "en",
 ) -> list[str]:
-    """What the source lacks for `as_of`, one line per table the model uses: absent, empty, or
-    its newest row before as_of older than `max_lag_days` (None: not checked)."""
+    """What the source lacks for `as_of`, one line per table the model uses, in `language`:
+    absent, empty, or its newest row before as_of older than `max_lag_days` (None: not
+    checked)."""
     out = []
+    day = day_text(as_of, language)
     for table, families in TABLE_FAMILIES.items():
         needed = sorted(set(families) & used)
         if not needed:
             continue
         rows = getattr(history, table)
-        what = f"the model's {', '.join(needed)} features"
+        what = ", ".join(family(f, language) for f in needed)
         if rows is None:
-            out.append(f"{table}: absent, but {what} are built from it")
+            out.append(t("gap_absent", language, table=table, families=what))
             continue
         if not len(rows):
-            out.append(f"{table}: no rows, but {what} are built from it")
+            out.append(t("gap_empty", language, table=table, families=what))
             continue
         if table not in KNOWN_AT or max_lag_days is None:
             continue
         column, after = KNOWN_AT[table]
         newest = _newest(rows[column], as_of - after)  # the newest row known by as_of
         if newest is None:
-            out.append(f"{table}: no rows before {as_of.date()}")
+            out.append(t("gap_none_before", language, table=table, day=day))
             continue
         lag = (as_of - (newest + after)).days
         if lag > max_lag_days:
+            newest_day = day_text(newest, language)
             out.append(
-                f"{table}: the newest row is from {newest.date()}, {lag} days before "
-                f"{as_of.date()} (daily.max_source_lag_days: {max_lag_days})"
-            )
+                t("gap_stale", language, table=table, newest=newest_day, lag=lag, day=day,
+                  max_lag=max_lag_days)
+            )  # fmt: skip
     return out
 
 

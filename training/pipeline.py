@@ -44,7 +44,7 @@ def labelled_features(
     fs: FeatureSet = build_features(history, grid, params.features, spec=spec)
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
-    return Labelled(frame, fs.spec, dict(fs.unavailable), end)
+    return Labelled(frame, fs.spec, {k: str(v) for k, v in fs.unavailable.items()}, end)
 
 
 def unavailable_labels(history: History) -> dict[str, str]:

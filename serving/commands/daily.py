@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.errors import UserError
 from serving.cli import add_params_option, parse_day, utc_now
-from serving.daily_text import LANGUAGES, day_text, figure, flagged_level, t, time_text
+from serving.daily_text import LANGUAGES, day_text, figure, flagged_level, left_out, t, time_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked
         console.print(f"[bold yellow]{t('incomplete', lang, gap=gap)}[/]")
     for family, why in sorted(result.unavailable.items()):
-        console.print(f"[yellow]{t('unavailable', lang, family=family, why=why)}[/]")
+        console.print(f"[yellow]{escape(left_out(family, why, lang))}[/]")
     lag = (
         None if result.data_end is None else (pd.Timestamp(result.day, tz="UTC") - result.data_end)
     )

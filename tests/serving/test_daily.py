@@ -626,8 +626,15 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     assert main([*args, "--allow-incomplete"]) == 0
     out = capsys.readouterr().out
     assert "Scored although the source is incomplete (--allow-incomplete): usage: absent" in out
-    assert "Left out: the usage features" in out
+    assert "Left out: the usage features (usage table absent)." in out
     assert "newest event is from" in out and "days before " + day in out
+    # in German, all in German: "Ausgelassen: die Merkmale usage (usage table absent)" it said
+    assert main([*args, "--allow-incomplete", "--language", "de"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "Ausgelassen: die Nutzungsmerkmale (Tabelle usage fehlt)." in said
+    assert "usage: fehlt, aber die Nutzungsmerkmale des Modells beruhen darauf" in said
+    assert re.search(r"tickets: die neueste Zeile ist vom [\d.]+, 20 Tage vor dem [\d.]+ ", said)
+    assert "table absent" not in said and "the model's" not in said and "no rows" not in said
 
 
 def test_a_filtered_lists_file_name_keeps_the_owners_letters():

@@ -66,4 +66,11 @@ def test_families_the_model_does_not_use_need_no_table(history):
     bare = replace(history, usage=None, escalations=None, tickets=history.tickets.iloc[:0])
     assert source_gaps(bare, day, {"account"}, 7) == []
     [gap] = source_gaps(bare, day, {"account", "escalations"}, 7)
-    assert gap == "escalations: absent, but the model's escalations features are built from it"
+    assert gap == "escalations: absent, but the model's escalation features are built from it"
+
+
+def test_gaps_are_told_in_the_runs_language(history, used):
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    assert source_gaps(replace(history, usage=None), day, used, 7, "de") == [
+        "usage: fehlt, aber die Nutzungsmerkmale des Modells beruhen darauf"
+    ]

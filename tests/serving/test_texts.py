@@ -96,3 +96,26 @@ def test_a_missed_due_time_is_told_in_the_ladders_time_zone_and_the_readers_lang
     told = ladder_text.titled({"previous_due_at": "2026-06-30T13:00:00+00:00"}, params.ladder, "de")
     zone = params.ladder.business_calendar.time_zone
     assert told["previous_due_at"] == f"30.06.2026 15:00 {zone}"
+
+
+def test_a_left_out_family_and_its_reason_are_told_in_the_runs_language():
+    """ "Ausgelassen: die Merkmale usage (usage table absent)": the family and the reason were
+    English inside the German sentence."""
+    from features.context import Absence
+
+    absent = Absence("table_absent", "usage")
+    assert daily_text.left_out("usage", absent, "en") == (
+        "Left out: the usage features (usage table absent)."
+    )
+    assert daily_text.left_out("usage", absent, "de") == (
+        "Ausgelassen: die Nutzungsmerkmale (Tabelle usage fehlt)."
+    )
+    column = Absence("column_absent", "accounts", "industry")
+    assert daily_text.left_out("custom.industry", column, "de") == (
+        "Ausgelassen: das eigene Merkmal industry (Tabelle accounts hat keine Spalte 'industry')."
+    )
+    assert str(column) == "accounts table has no column 'industry'"  # the API's English
+    empty = Absence("column_empty", "tickets", "csat")
+    assert daily_text.left_out("csat", empty, "de") == (
+        "Ausgelassen: die CSAT-Merkmale (Tabelle tickets hat keine Werte in csat)."
+    )
