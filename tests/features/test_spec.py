@@ -70,3 +70,10 @@ def test_number_forms_follow_the_number_before_each_choice():
     assert number_forms("[letzter|letzte] {days} [Tag|Tage]", {"days": 90}) == "letzte {days} Tage"
     assert number_forms("{who} [x|y]", {"who": "Ann"}) == "{who} y"  # not a number: plural
     assert number_forms("[{priority}] {who}", {"priority": 1}) == "[{priority}] {who}"
+
+
+def test_a_tier_is_told_as_the_source_writes_it_in_every_language(params):
+    """Tier values are the data's own (contract.tiers), not words to translate (docs/ui.md)."""
+    tier = {f.name: f for f in full_spec(params.features).features}["tier"]
+    assert tier.render("business", "de") == "Tarif business"
+    assert tier.render("business", "en") == "Tier business"
