@@ -19,8 +19,9 @@ from features.spec import FeatureInfo, number
 from features.windows import NAT, Timeline
 
 FAMILY = "sla"
+# the German word is a compound's first part: Erstantwort-SLA, Lösungs-SLA (with its linking s)
 KINDS = {"first_response": ("first_response_at", "sla_first_response_hours", "first response", "Erstantwort"),
-         "resolution": ("resolved_at", "sla_resolution_hours", "resolution", "Lösung")}  # fmt: skip
+         "resolution": ("resolved_at", "sla_resolution_hours", "resolution", "Lösungs")}  # fmt: skip
 
 
 def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
@@ -65,7 +66,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                         "tickets",
                         f"{p} tickets whose {en} target passed unmet in the last {w} days.",
                         f"{{value:.0f}} {p} {en} SLA [breach|breaches] in the last {w} days",
-                        f"{{value:.0f}} verletzte {de}-[SLA|SLAs] bei {p} in den letzten {w} Tagen",
+                        f"{{value:.0f}} verletzte {de}-[SLA|SLAs] bei {p}-Tickets in den letzten {w} Tagen",
                     )
                 )
         out.append(
@@ -75,7 +76,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 "tickets",
                 f"Open tickets without {en} yet that have used more than "
                 f"{1 - share:.0%} of the allowed time.",
-                f"{{value:.0f}} open [ticket|tickets] close to their {en} SLA",
+                f"{{value:.0f}} open [ticket|tickets] close to [its|their] {en} SLA",
                 f"{{value:.0f}} [offenes Ticket|offene Tickets] kurz vor Ablauf der {de}-SLA",
             )
         )

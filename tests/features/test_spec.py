@@ -77,3 +77,21 @@ def test_a_tier_is_told_as_the_source_writes_it_in_every_language(params):
     tier = {f.name: f for f in full_spec(params.features).features}["tier"]
     assert tier.render("business", "de") == "Tarif business"
     assert tier.render("business", "en") == "Tier business"
+
+
+def test_sla_reasons_read_as_german_and_english_write_them(params):
+    """ "verletzte Lösung-SLAs" lacked its linking s; "1 open ticket close to their ... SLA"."""
+    spec = {f.name: f for f in full_spec(params.features).features}
+    breaches = spec["sla_resolution_breaches_30d"]
+    assert breaches.render(3, "de") == "3 verletzte Lösungs-SLAs in den letzten 30 Tagen"
+    by_priority = spec["sla_resolution_breaches_p1_30d"]
+    assert (
+        by_priority.render(1, "de")
+        == "1 verletzte Lösungs-SLA bei P1-Tickets in den letzten 30 Tagen"
+    )
+    at_risk = spec["sla_resolution_at_risk"]
+    assert at_risk.render(1, "en") == "1 open ticket close to its resolution SLA"
+    assert at_risk.render(1, "de") == "1 offenes Ticket kurz vor Ablauf der Lösungs-SLA"
+    assert spec["sla_first_response_at_risk"].render(2, "en") == (
+        "2 open tickets close to their first response SLA"
+    )

@@ -119,3 +119,15 @@ def test_a_left_out_family_and_its_reason_are_told_in_the_runs_language():
     assert daily_text.left_out("csat", empty, "de") == (
         "Ausgelassen: die CSAT-Merkmale (Tabelle tickets hat keine Werte in csat)."
     )
+
+
+def test_the_page_and_report_texts_read_as_their_language_writes():
+    assert "since 7 days" not in ui_text.text("delta_line", "en", prev="+0.01", week="+0.02")
+    assert ui_text.text("conflict_never_flagged", "de", account="A").endswith(
+        ": Es gibt nichts zu tun."
+    )
+    assert (
+        ui_text.text("state_acked", "de", at="28.06.2026 10:00")
+        == "bestätigt am 28.06.2026 10:00 UTC"
+    )
+    assert daily_text.t("kpi_ack", "de") == "Stunden bis zur Bestätigung (Median)"
