@@ -65,15 +65,16 @@ _DASHES = (
 )
 _DASH = r"[-\x{2010}-\x{2015}\x{2212}]"
 # German spelled without its letters (a keyboard without umlauts, capitals without ß): text and
-# phrases are both folded to the plain spelling before matching; and a Greek final sigma, which
-# lower-casing writes as σ or ς depending on the library
-_FOLDS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ς", "σ"))
+# phrases are both folded to the plain spelling before matching; a Greek final sigma, which
+# lower-casing writes as σ or ς depending on the library; and the typographic apostrophe mail
+# programs write ("won’t") as the keyboard's
+_FOLDS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ς", "σ"), ("\u2019", "'"))
 
 
 def phrase_pattern(phrase: str) -> str:
     """An RE2 pattern for one phrase, matched in `_folded` text: whole words ("not renew" is
     not in "cannot renew"), a `*` at either end letting the word go on ("*kündigung*" is in
-    "Vertragskündigungen"), any spacing and dash, and ä/ö/ü/ß also as ae/oe/ue/ss."""
+    "Vertragskündigungen"), any spacing and dash, ä/ö/ü/ß also as ae/oe/ue/ss, and ’ as '."""
     text = _folded(pa.array([composed(phrase.strip())], type=pa.large_string()))[0].as_py()
     open_start, open_end = text.startswith("*"), text.endswith("*")
     body: list[str] = []
@@ -160,7 +161,8 @@ def notice_flags(
 def notice_test(phrases: tuple[str, ...]) -> str:
     """The name the flags of this phrase list are cached under (the same in every process)."""
     digest = hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()[:16]
-    return f"notice-words-{digest}"  # "words": matched as whole words (earlier flags are redone)
+    # "words": matched as whole words; "2": ’ read as ' (earlier flags are redone)
+    return f"notice-words2-{digest}"
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

@@ -28,8 +28,8 @@ def test_phrases_match_subject_or_body_in_any_case_and_language(params):
     ("text", "notice"),
     [
         ("I cannot renew my password", False),  # "not renew" inside "cannot renew"
-        ("We are not renewing the contract", True),  # "not renew*": the word goes on
-        ("Vertragskündigungen bitte bestätigen", True),  # "*kündigung*": inside a compound
+        ("We are not renewing the contract", True),
+        ("Vertragskündigungen bitte bestätigen", True),  # "vertragskündigung*": the word goes on
         ("Kuendigung zum Jahresende", True),  # ü typed as ue
         ("WIR WERDEN NICHT VERLAENGERN", True),
         ("Notice of non\u2011renewal", True),  # a non-breaking hyphen
@@ -167,6 +167,13 @@ def _never(items):
         "Please cancel my subscription at the end of the term.",
         "We would like to terminate our contract effective March 31.",
         "Notice of termination: Acme Corp",
+        "Wir beenden die Zusammenarbeit zum Ende der Laufzeit.",
+        "Wir haben beschlossen, die Zusammenarbeit zu beenden.",
+        "We do not wish to renew our agreement.",
+        "We don\u2019t want to renew our subscription.",  # the typographic apostrophe
+        "Please do not auto-renew our plan.",
+        "We\u2019d like to cancel our account.",
+        "Vertragskündigung Acme GmbH",
     ],
 )
 def test_the_default_phrases_find_notice_as_customers_word_it(params, text):
@@ -181,8 +188,57 @@ def test_the_default_phrases_find_notice_as_customers_word_it(params, text):
     [
         "Der Token wird nicht verlängert, Login schlägt fehl.",
         "Das Passwort ist nicht verlängert worden.",
+        "Can we cancel our meeting tomorrow?",  # "cancel our" found these
+        "Please cancel our order #4711, it was duplicated.",
+        "The API seems to terminate our connections after 30 s.",  # and "terminate our" this
+        "Wie lang ist unsere Kündigungsfrist?",  # asking about notice is not giving it
+        "Kündigungsschutz für Mitarbeiter-Datensätze: wo finde ich das Feld?",
+        "Ankündigung: Wartung am Samstag",  # "*kündigung*" found these
+        "The export does not renew the token.",  # "not renew*" found these
+        "The certificate did not renew automatically.",
+        "The session token does not auto-renew, is that expected?",
     ],
 )
 def test_the_default_phrases_pass_over_texts_that_give_no_notice(params, text):
     subject, body = np.array([text], object), np.array([""], object)
     assert gives_notice(subject, body, params.features.notice.phrases).tolist() == [False]
+
+
+def test_the_default_phrases_find_every_simulated_notice_and_no_other_simulated_text(params):
+    """The simulator's cancellation texts (subjects and bodies, every product filled in) are all
+    notice; none of its other texts (other topics, impact, tone, urgency, greetings, closings,
+    sign-offs) is."""
+    from training import phrases as ph
+
+    def filled(bank, keep):
+        return [
+            template.format(p=p, P=p[:1].upper() + p[1:])
+            for lang in ph.LANGUAGES
+            for topic, templates in bank[lang].items()
+            if keep(topic)
+            for template in templates
+            for p in ph.PRODUCTS[lang]
+        ]
+
+    notice = [
+        *filled(ph.SUBJECTS, "cancellation".__eq__),
+        *filled(ph.SYMPTOMS, "cancellation".__eq__),
+    ]
+    other = [
+        *filled(ph.SUBJECTS, "cancellation".__ne__),
+        *filled(ph.SYMPTOMS, "cancellation".__ne__),
+    ]
+    for parts in (ph.IMPACT, ph.TONE, ph.URGENCY, ph.CLOSINGS):
+        other += [text for lang in ph.LANGUAGES for texts in parts[lang].values() for text in texts]
+    for flat in (ph.GREETINGS, ph.SIGNOFFS, ph.URGENT_PREFIX):
+        other += [text for lang in ph.LANGUAGES for text in flat[lang]]
+    phrases = params.features.notice.phrases
+
+    def found(texts):
+        return gives_notice(np.array(texts, object), np.array([""] * len(texts), object), phrases)
+
+    assert len(notice) > 100 and found(notice).all()
+    hits = found(other)
+    assert len(other) > 1000 and not hits.any(), [t for t, h in zip(other, hits, strict=True) if h][
+        :5
+    ]
