@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from features.spec import number_forms
+from features.spec import localized, number_forms
 from serving.daily_text import time_text
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "escalated_by_risk": "calibrated risk reached the level's entry threshold",
         "escalated_by_rule": "hard rule '{rule}' applies",
         "escalated_by_timeout": "the previous level was not acknowledged by {previous_due_at}",
-        "deescalated_after_cooldown": "risk stayed below the entry threshold minus {margin} for {days} [day|days]",
+        "deescalated_after_cooldown": "risk stayed below the entry threshold minus {margin} for {days:g} [day|days]",
         "held_by_hysteresis": "risk is below the entry threshold but within the margin",
         "cooling_down": "risk is below the entry threshold minus the margin; cooling down",
         "unchanged": "no change",
@@ -64,7 +64,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "escalated_by_risk": "das kalibrierte Risiko hat die Eintrittsschwelle der Stufe erreicht",
         "escalated_by_rule": "feste Regel '{rule}' greift",
         "escalated_by_timeout": "die vorige Stufe wurde nicht bis {previous_due_at} bestätigt",
-        "deescalated_after_cooldown": "das Risiko lag {days} [Tag|Tage] unter der Eintrittsschwelle minus {margin}",
+        "deescalated_after_cooldown": "das Risiko lag {days:g} [Tag|Tage] unter der Eintrittsschwelle minus {margin}",
         "held_by_hysteresis": "das Risiko liegt unter der Eintrittsschwelle, aber innerhalb der Marge",
         "cooling_down": "das Risiko liegt unter der Schwelle minus Marge; Abkühlphase läuft",
         "unchanged": "keine Änderung",
@@ -73,9 +73,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
 
 
 def text(key: str, language: str, **values: Any) -> str:
-    """The catalog entry in `language` (English when missing), formatted with `values`."""
+    """The catalog entry in `language` (English when missing), formatted with `values`, numbers
+    as the language writes them (19 % and 0,05 in German)."""
     template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
-    return number_forms(template, values).format(**values)
+    told = {k: localized(v, language) for k, v in values.items()}
+    return number_forms(template, values).format(**told)
 
 
 def level_classes(levels: Sequence[str]) -> dict[str, str]:

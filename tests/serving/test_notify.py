@@ -238,7 +238,7 @@ def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(pa
     msgs = plan_messages(down, signals(esc=0.0), lp, np_)
     assert down.direction == "down" and msgs
     assert msgs[0].subject == "ACME-1: de-escalated to L0 (Watch)"
-    assert "risk stayed below the entry threshold minus 0.05 for 7.0 days" in msgs[0].body
+    assert "risk stayed below the entry threshold minus 0.05 for 7 days" in msgs[0].body
     assert (
         plan_messages(down, signals(esc=0.0), lp, np_.model_copy(update={"on_deescalation": False}))
         == []

@@ -131,3 +131,14 @@ def test_the_page_and_report_texts_read_as_their_language_writes():
         == "bestätigt am 28.06.2026 10:00 UTC"
     )
     assert daily_text.t("kpi_ack", "de") == "Stunden bis zur Bestätigung (Median)"
+
+
+def test_the_ladders_texts_write_numbers_as_their_language_does():
+    """German notifications said "Eskalationsrisiko 19%" and "das Risiko lag 7.0 Tage unter der
+    Eintrittsschwelle minus 0.05"."""
+    said = ladder_text.text("line_risk", "de", escalation_risk=0.193, churn_risk=0.35)
+    assert said == "Eskalationsrisiko 19\u00a0%, Abwanderungsrisiko 35\u00a0%"
+    cooled = ladder_text.text("deescalated_after_cooldown", "de", days=7.0, margin=0.05)
+    assert cooled == "das Risiko lag 7 Tage unter der Eintrittsschwelle minus 0,05"
+    cooled = ladder_text.text("deescalated_after_cooldown", "en", days=1.5, margin=0.05)
+    assert cooled == "risk stayed below the entry threshold minus 0.05 for 1.5 days"
