@@ -23,7 +23,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_owner": "CSM",
         "col_escalation": "Escalation",
         "col_churn": "Churn",
-        "col_delta": "Δ prev / 7d",
+        "col_delta": "Δ prev / {delta_days}d",
         "col_level": "Level",
         "col_reasons": "Top reason",
         "col_next": "Next action (due)",
@@ -131,7 +131,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_owner": "CSM",
         "col_escalation": "Eskalation",
         "col_churn": "Abwanderung",
-        "col_delta": "Δ vorher / 7 T",
+        "col_delta": "Δ vorher / {delta_days} T",
         "col_level": "Stufe",
         "col_reasons": "Wichtigster Grund",
         "col_next": "Nächster Schritt (fällig)",
@@ -274,10 +274,14 @@ def left_out(name: str, why: Absence, language: str) -> str:
 
 
 def figure(value: Any, spec: str, language: str, missing: str = "–") -> str:
-    """A number formatted by `spec` as `language` writes it; `missing` for None or NaN."""
+    """A number formatted by `spec` as `language` writes it; `missing` for None or NaN. A value
+    that rounds to zero has no minus ("-0.00" read as a fall where nothing moved)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return missing
-    return format(localized(value, language), spec)
+    out = format(localized(value, language), spec)
+    if out.startswith("-") and not any(c in "123456789" for c in out):
+        out = ("+" if spec.startswith("+") else "") + out[1:]
+    return out
 
 
 def flagged_level(level: str, changed: str, language: str) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from features.spec import FeatureInfo, FeatureSpec, localized
+from serving.daily_text import figure
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,7 @@ def why_changed(
 
 def render_change(delta: float, since: str, parts: list[dict[str, Any]], language: str) -> str:
     """'Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses ...), +0.05 (...)', en or de."""
-    items = ", ".join(f"{localized(p['change'], language):+.2f} ({p['text']})" for p in parts)
+    items = ", ".join(f"{figure(p['change'], '+.2f', language)} ({p['text']})" for p in parts)
     return CHANGE_TEXT.get(language, CHANGE_TEXT["en"]).format(
         delta=localized(delta, language), since=since, parts=items
     )

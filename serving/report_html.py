@@ -171,7 +171,7 @@ def _tile(value: str, label: str) -> str:
     return f'<div class="tile"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
 
 
-def _table(top: pd.DataFrame, lang: str, levels: list[str]) -> str:
+def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> str:
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
     head = [
@@ -206,7 +206,7 @@ def _table(top: pd.DataFrame, lang: str, levels: list[str]) -> str:
             f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small></td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    ths = "".join(f"<th>{html.escape(t(h, lang))}</th>" for h in head)
+    ths = "".join(f"<th>{html.escape(t(h, lang, delta_days=delta_days))}</th>" for h in head)
     return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -220,7 +220,7 @@ def render_report(d: ReportData) -> str:
         f"<h1>{html.escape(t('report_title', lang, day=day))}</h1>",
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
-        _table(d.top, lang, d.levels),
+        _table(d.top, lang, d.levels, p.delta_days),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',

@@ -308,7 +308,9 @@ class UiApp:
         lang = self._lang(request)
         root = self._root(request)
         page = self.env.get_template(template).render(
-            _=lambda key, **values: text(key, lang, **values),
+            _=lambda key, **values: text(
+                key, lang, **{"delta_days": self.params.daily.delta_days, **values}
+            ),
             lang=lang,
             languages=LANGUAGES,
             root=root,

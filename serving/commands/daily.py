@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             allow_incomplete=args.allow_incomplete,
         )
-    print_table(console, result.printed, day_text(result.day, lang), lang)
+    print_table(console, result.printed, day_text(result.day, lang), lang, params.daily.delta_days)
     if len(result.shown) > len(result.printed):  # daily.terminal_rows cut a view without --top
         console.print(t("more_rows", lang, shown=len(result.printed), n=len(result.shown)))
     r = result.ranked
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: int = 7) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
     if not len(shown):
@@ -195,7 +195,9 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str) -> None:  # t
         ("col_escalation", "right", 5, 10), ("col_churn", "right", 5, 10), ("col_delta", "right", 11, 13),
         ("col_level", "left", 4, 12), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
     ):  # fmt: skip
-        head = t(key, lang)  # a heading is never cut ("Abwanderung", not "Abwanderu…")
+        head = t(
+            key, lang, delta_days=delta_days
+        )  # a heading is never cut ("Abwanderung", not "Abwanderu…")
         table.add_column(head, justify=just, no_wrap=True, overflow="ellipsis", min_width=max(low, len(head)), max_width=max(high, len(head)))  # type: ignore[arg-type]  # fmt: skip
     # by the level's rank, as the report and the page colour it: levels may be named anything
     style = {1: "yellow", 2: "red", 3: "bold magenta"}

@@ -122,7 +122,9 @@ def test_a_left_out_family_and_its_reason_are_told_in_the_runs_language():
 
 
 def test_the_page_and_report_texts_read_as_their_language_writes():
-    assert "since 7 days" not in ui_text.text("delta_line", "en", prev="+0.01", week="+0.02")
+    assert "since 7 days" not in ui_text.text(
+        "delta_line", "en", prev="+0.01", week="+0.02", delta_days=7
+    )
     assert ui_text.text("conflict_never_flagged", "de", account="A").endswith(
         ": Es gibt nichts zu tun."
     )
@@ -142,3 +144,42 @@ def test_the_ladders_texts_write_numbers_as_their_language_does():
     assert cooled == "das Risiko lag 7 Tage unter der Eintrittsschwelle minus 0,05"
     cooled = ladder_text.text("deescalated_after_cooldown", "en", days=1.5, margin=0.05)
     assert cooled == "risk stayed below the entry threshold minus 0.05 for 1.5 days"
+
+
+def test_a_change_that_rounds_to_zero_is_told_without_a_minus():
+    """ "-0.00" read as a fall where nothing moved (deltas and why-it-changed parts)."""
+    from serving.reasons import render_change
+
+    assert daily_text.figure(-0.001, "+.2f", "en") == "+0.00"
+    assert daily_text.figure(-0.001, "+.2f", "de") == "+0,00"
+    assert daily_text.figure(-0.02, "+.2f", "de") == "-0,02"
+    assert daily_text.figure(-0.0004, ".1%", "en") == "0.0%"
+    said = render_change(0.06, "2026-06-20", [{"change": -0.001, "text": "x"}], "en")
+    assert said.endswith("+0.00 (x)")
+
+
+@pytest.mark.parametrize("days", [1, 14])
+def test_the_delta_headings_say_the_days_of_daily_delta_days(days):
+    """The headings said "7d" / "over 7 days" whatever `daily.delta_days` was."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+    from serving.report_html import _table
+
+    assert daily_text.t("col_delta", "en", delta_days=days) == f"Δ prev / {days}d"
+    assert daily_text.t("col_delta", "de", delta_days=days) == f"Δ vorher / {days} T"
+    line = ui_text.text("delta_line", "en", delta_days=days, prev="+0.01", week="+0.02")
+    assert f"over {days} {'day' if days == 1 else 'days'} +0.02" in line
+    row = {"rank": 1, "account_name": "Acme", "account_id": "A-1", "csm_owner": "Jo",
+           "escalation_risk": 0.5, "churn_risk": 0.2, "delta_prev": None, "delta_7d": 0.1,
+           "level": "L2", "level_index": 2, "level_changed": "", "reasons": "r",
+           "why_changed": "", "next_action": "a", "due_at": None}  # fmt: skip
+    out = io.StringIO()
+    print_table(
+        Console(file=out, width=400, color_system=None), pd.DataFrame([row]), "d", "en", days
+    )
+    assert f"/ {days}d" in out.getvalue()
+    assert f"/ {days}d" in _table(pd.DataFrame([row]), "en", ["L0", "L1", "L2"], days)
