@@ -7,6 +7,7 @@ to its MLflow run, as a model trained before the bundle carried it would have it
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 from pathlib import Path
@@ -436,7 +437,8 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
     for lang, label in (("en", "Flags acknowledged"), ("de", "Quittierte Stufenmeldungen")):
         text = render_report(
             ReportData(
-                day="2026-06-24", evaluated_at="2026-06-24 06:30 UTC", model_version="m/1",
+                day=dt.date(2026, 6, 24), evaluated_at=dt.datetime(2026, 6, 24, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1",
                 language=lang, levels=list(params.ladder.levels), today=today,
                 trend=today.assign(day="2026-06-24", level_index=[0, 2]), top=today.iloc[0:0],
                 history=h, ladder=lk, drift=None, params=params.daily,
@@ -463,7 +465,8 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
     trend = pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)])
     text = render_report(
         ReportData(
-            day="2026-06-22", evaluated_at="2026-06-22 06:30 UTC", model_version="m/1",
+            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+            model_version="m/1",
             language="en", levels=list(params.ladder.levels), today=today, trend=trend,
             top=today.iloc[0:0], history=h, ladder=lk, drift=None, params=params.daily,
         )
