@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class StrictModel(BaseModel):
-    """Frozen and closed: a misspelled key is an error, not a silent default."""
+    """Frozen and closed: a misspelled key is an error, not a silent default. Numbers are finite:
+    YAML's .inf and .nan passed every bound (an infinite weight ranked the list at random)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SlaTarget(StrictModel):

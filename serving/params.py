@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import math
 import re
 import types
 import urllib.parse
@@ -64,6 +65,19 @@ class Condition(StrictModel):
     score: str | None = None
     op: str
     value: float | str | list[float | str]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _plain_value(cls, value: Any) -> Any:
+        """One error naming the value, not one per member of the union (value.float,
+        value.str, value.list[...]); true/false are no numbers here."""
+        for v in value if isinstance(value, list) else [value]:
+            item = f" ({v!r} in the list)" if isinstance(value, list) else ""
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+                raise ValueError(f"must be a number, a text or a list of them{item}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"must be a finite number{item}")
+        return value
 
     @model_validator(mode="after")
     def _one_subject(self) -> Condition:

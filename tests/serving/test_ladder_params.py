@@ -119,6 +119,21 @@ def test_repo_params_are_valid(raw):
             [{"fact": "tier", "op": "in", "value": "enterprise"}],
             r"operator 'in' needs a list",
         ),
+        (
+            "ladder.rules.0.when",
+            [{"fact": "open_p1", "op": ">=", "value": float("nan")}],
+            r"ladder\.rules\.0\.when\.0\.value: .*must be a finite number\n",
+        ),
+        (
+            "ladder.rules.0.when",
+            [{"fact": "open_p1", "op": ">=", "value": {"at_least": 1}}],
+            r"ladder\.rules\.0\.when\.0\.value: .*must be a number, a text or a list of them\n",
+        ),
+        (
+            "ladder.rules.0.when",
+            [{"fact": "tier", "op": "in", "value": ["enterprise", None]}],
+            r"ladder\.rules\.0\.when\.0\.value: .*\(None in the list\)\n",
+        ),
         ("ladder.rules.1.name", "p1_past_sla", r"duplicate rule names \['p1_past_sla'\]"),
         (
             "ladder.levels.L1.actions",
