@@ -11,6 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Durations are added to timestamps, which reach only about 292 years from 1970: a bound far above
+# any real setting makes a slip (1e15 hours, a date typed as days) an error at load, not an
+# overflow in the middle of a daily run.
+MAX_DAYS = 36_500
+MAX_HOURS = MAX_DAYS * 24
+MAX_SECONDS = MAX_HOURS * 3600
+
 
 class StrictModel(BaseModel):
     """Frozen and closed: a misspelled key is an error, not a silent default. Numbers are finite:
@@ -20,8 +27,10 @@ class StrictModel(BaseModel):
 
 
 class SlaTarget(StrictModel):
-    first_response: float = Field(gt=0, description="hours allowed until the first response")
-    resolution: float = Field(gt=0, description="hours allowed until resolution")
+    first_response: float = Field(
+        gt=0, le=MAX_HOURS, description="hours allowed until the first response"
+    )
+    resolution: float = Field(gt=0, le=MAX_HOURS, description="hours allowed until resolution")
 
     @model_validator(mode="after")
     def _resolution_after_response(self) -> SlaTarget:
@@ -44,7 +53,9 @@ class ContractParams(StrictModel):
     max_date: dt.date = Field(
         description="latest plausible non-event date (contract_start, renewal_date)"
     )
-    max_future_days: int = Field(ge=0, description="how far after the run's clock an event may lie")
+    max_future_days: int = Field(
+        ge=0, le=MAX_DAYS, description="how far after the run's clock an event may lie"
+    )
     sla_policy: dict[str, dict[str, SlaTarget]]
 
     @model_validator(mode="after")
@@ -80,15 +91,15 @@ class ContractParams(StrictModel):
 class GridParams(StrictModel):
     """The training grid of as_of dates: UTC midnights, one every `every_days`, on `weekday`."""
 
-    every_days: int = Field(ge=1)
+    every_days: int = Field(ge=1, le=MAX_DAYS)
     weekday: int = Field(ge=0, le=6, description="0 = Monday")
 
 
 class TrendParams(StrictModel):
     """A trend compares the last `recent_days` with the `baseline_days` before them."""
 
-    recent_days: int = Field(ge=1)
-    baseline_days: int = Field(ge=1)
+    recent_days: int = Field(ge=1, le=MAX_DAYS)
+    baseline_days: int = Field(ge=1, le=MAX_DAYS)
 
 
 class TicketFeatureParams(StrictModel):
@@ -118,9 +129,11 @@ class SlaFeatureParams(StrictModel):
 
 
 class UsageFeatureParams(StrictModel):
-    short_days: int = Field(ge=1)
-    long_days: int = Field(ge=2)
-    baseline_days: int = Field(ge=2, description="days before the long window forming the baseline")
+    short_days: int = Field(ge=1, le=MAX_DAYS)
+    long_days: int = Field(ge=2, le=MAX_DAYS)
+    baseline_days: int = Field(
+        ge=2, le=MAX_DAYS, description="days before the long window forming the baseline"
+    )
 
 
 class CsatFeatureParams(StrictModel):
@@ -128,11 +141,11 @@ class CsatFeatureParams(StrictModel):
 
 
 class EscalationFeatureParams(StrictModel):
-    window_days: int = Field(ge=1)
+    window_days: int = Field(ge=1, le=MAX_DAYS)
 
 
 class NoticeFeatureParams(StrictModel):
-    window_days: int = Field(ge=1)
+    window_days: int = Field(ge=1, le=MAX_DAYS)
     phrases: tuple[str, ...] = Field(
         description=(
             "case-insensitive phrases that mark a ticket as notice of cancellation, matched as "
@@ -155,6 +168,7 @@ class NoticeFeatureParams(StrictModel):
 class AccountFeatureParams(StrictModel):
     renewal_cycle_days: int = Field(
         ge=1,
+        le=MAX_DAYS,
         description=(
             "days of a 12-month contract term, the term assumed where accounts.term_months is "
             "missing (a term of m months is m/12 of it): the accounts table's renewal date (as of "
@@ -202,10 +216,10 @@ class FeatureParams(StrictModel):
 
     @model_validator(mode="after")
     def _windows_known(self) -> FeatureParams:
-        if any(w < 1 for w in self.windows_days) or len(set(self.windows_days)) != len(
-            self.windows_days
-        ):
-            raise ValueError("windows_days must be distinct positive day counts")
+        if any(not 1 <= w <= MAX_DAYS for w in self.windows_days) or len(
+            set(self.windows_days)
+        ) != len(self.windows_days):
+            raise ValueError(f"windows_days: must be distinct day counts from 1 to {MAX_DAYS:,}")
         for name, ws in (
             ("tickets", self.tickets.by_priority_windows),
             ("sla", self.sla.by_priority_windows),

@@ -21,7 +21,15 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from features.errors import UserError
-from features.params import ContractParams, FeatureParams, ImporterParams, StrictModel
+from features.params import (
+    MAX_DAYS,
+    MAX_HOURS,
+    MAX_SECONDS,
+    ContractParams,
+    FeatureParams,
+    ImporterParams,
+    StrictModel,
+)
 from training.labels import LABELS
 from training.params import (
     EvaluationParams,
@@ -122,7 +130,9 @@ class LevelParams(StrictModel):
     title: dict[str, str] = Field(min_length=1, description="language -> display name")
     entry: EntryParams | None
     owners: tuple[str, ...] = Field(description="owner roles, e.g. csm, cs_manager")
-    response_hours: float | None = Field(gt=0, description="acknowledge within; null: no target")
+    response_hours: float | None = Field(
+        gt=0, le=MAX_HOURS, description="acknowledge within; null: no target"
+    )
     business_hours: bool
     channels: tuple[str, ...]
     actions: tuple[str, ...]
@@ -146,7 +156,7 @@ class HysteresisParams(StrictModel):
     margin: float = Field(
         ge=0, le=1, description="risk must fall below entry minus this to go down"
     )
-    cooldown_days: float = Field(ge=0, description="...and stay there this long")
+    cooldown_days: float = Field(ge=0, le=MAX_DAYS, description="...and stay there this long")
 
 
 class TimeoutParams(StrictModel):
@@ -184,6 +194,15 @@ class CalendarParams(StrictModel):
         if not any(weekly.get(d) for d in WEEKDAYS):
             raise ValueError("the weekly calendar has no business hours at all")
         return weekly
+
+    def weekly_hours(self) -> float:
+        """Opening hours of a week without holidays: what a business-hours target is spent in."""
+        day = dt.date(2000, 1, 1)
+        return sum(
+            (dt.datetime.combine(day, close_t) - dt.datetime.combine(day, open_t)).seconds / 3600
+            for weekday in range(7)
+            for open_t, close_t in self.intervals(weekday)
+        )
 
     def intervals(self, weekday: int) -> tuple[tuple[dt.time, dt.time], ...]:
         """Opening intervals of a weekday (0 = Monday)."""
@@ -308,6 +327,13 @@ class LadderParams(StrictModel):
                     )
             if "en" not in level.title:
                 raise ValueError(f"levels.{name}.title: needs at least an English (en) title")
+            yearly = 52 * self.business_calendar.weekly_hours()
+            if level.business_hours and level.response_hours and level.response_hours > yearly:
+                raise ValueError(
+                    f"levels.{name}.response_hours: {level.response_hours:g} business hours is more "
+                    f"than a year of the business calendar ({yearly:g} hours); due times are "
+                    "looked for within three years"
+                )
         for i, rule in enumerate(self.rules):
             if rule.title is not None and "en" not in rule.title:
                 raise ValueError(
@@ -375,15 +401,17 @@ class SmtpParams(StrictModel):
 
     starttls: bool
     username: str | None
-    timeout_seconds: float = Field(gt=0)
+    timeout_seconds: float = Field(gt=0, le=MAX_SECONDS)
 
 
 class RetryParams(StrictModel):
     max_attempts: int = Field(ge=1)
-    backoff_seconds: float = Field(ge=0)
+    backoff_seconds: float = Field(ge=0, le=MAX_SECONDS)
     backoff_factor: float = Field(ge=1)
-    max_backoff_seconds: float = Field(ge=0)
-    lease_seconds: float = Field(gt=0, description="a claim older than this was a crashed sender")
+    max_backoff_seconds: float = Field(ge=0, le=MAX_SECONDS)
+    lease_seconds: float = Field(
+        gt=0, le=MAX_SECONDS, description="a claim older than this was a crashed sender"
+    )
 
 
 class NotificationParams(StrictModel):
@@ -392,7 +420,7 @@ class NotificationParams(StrictModel):
     channels: dict[str, ChannelParams]
     smtp: SmtpParams
     recipients: dict[str, tuple[str, ...]] = Field(description="owner role -> email addresses")
-    webhook_timeout_seconds: float = Field(gt=0)
+    webhook_timeout_seconds: float = Field(gt=0, le=MAX_SECONDS)
     retry: RetryParams
 
     @field_validator("channels")
@@ -417,7 +445,9 @@ class ServiceParams(StrictModel):
     workers: int = Field(
         ge=1, description="worker processes of `escrisk serve` (each loads the model)"
     )
-    timeout_seconds: float = Field(gt=0, description="a request taking longer is answered 504")
+    timeout_seconds: float = Field(
+        gt=0, le=MAX_SECONDS, description="a request taking longer is answered 504"
+    )
     max_request_mb: float = Field(gt=0, description="larger request bodies are refused with 413")
     large_request_mb: float = Field(
         gt=0, description="a body above this is large: only so many are handled at once"
@@ -425,7 +455,9 @@ class ServiceParams(StrictModel):
     concurrent_large_requests: int = Field(
         ge=1, description="large bodies a worker holds at once; more are answered 503, retry"
     )
-    clock_skew_seconds: float = Field(ge=0, description="how far an event may lie after our clock")
+    clock_skew_seconds: float = Field(
+        ge=0, le=MAX_SECONDS, description="how far an event may lie after our clock"
+    )
     top_reasons: int = Field(ge=0, le=20, description="reasons per head in each answer")
     inline_accounts: int = Field(
         ge=0, description="requests with up to this many accounts are scored on the event loop"
@@ -483,8 +515,8 @@ class DriftParams(StrictModel):
 
 
 class BenchmarkHoursParams(StrictModel):
-    first_response: float = Field(gt=0)
-    resolution: float = Field(gt=0)
+    first_response: float = Field(gt=0, le=MAX_HOURS)
+    resolution: float = Field(gt=0, le=MAX_HOURS)
 
 
 class DailyParams(StrictModel):
@@ -492,12 +524,18 @@ class DailyParams(StrictModel):
 
     priority: DailyPriorityParams
     top_reasons: int = Field(ge=1, le=10, description="reasons per account in the list")
-    delta_days: int = Field(ge=1, description="the second delta compares with this many days ago")
+    delta_days: int = Field(
+        ge=1, le=MAX_DAYS, description="the second delta compares with this many days ago"
+    )
     why_changed_min_delta: float = Field(ge=0, description="smaller risk changes are not explained")
     why_changed_features: int = Field(ge=1, description="features named in why_changed")
     trend_runs: int = Field(ge=2, description="runs shown in the report's trend")
-    kpi_window_days: int = Field(ge=1, description="KPIs over this many days before as_of")
-    csat_after_days: int = Field(ge=1, description="tickets opened this long after an escalation")
+    kpi_window_days: int = Field(
+        ge=1, le=MAX_DAYS, description="KPIs over this many days before as_of"
+    )
+    csat_after_days: int = Field(
+        ge=1, le=MAX_DAYS, description="tickets opened this long after an escalation"
+    )
     benchmark_hours: BenchmarkHoursParams
     drift: DriftParams
     terminal_rows: int = Field(ge=1, description="rows of the terminal table")
@@ -505,11 +543,13 @@ class DailyParams(StrictModel):
     max_source_lag_days: int | None = Field(
         default=7,
         ge=0,
+        le=MAX_DAYS,
         description="a table the model uses with no row this many days before as_of stops the run",
     )
     keep_days: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_DAYS,
         description="stored lists and scores older than this many days are deleted (null: kept)",
     )
 
@@ -530,7 +570,9 @@ class ReplayParams(StrictModel):
     """`escrisk replay`: the ladder run day by day over history, to tune thresholds (issue 5)."""
 
     flag_level: str = Field(description="an account at this level or above counts as flagged")
-    flap_days: int = Field(ge=1, description="a level change reversed within this many days flaps")
+    flap_days: int = Field(
+        ge=1, le=MAX_DAYS, description="a level change reversed within this many days flaps"
+    )
     assume_acknowledged: bool = Field(
         description="true: every level is acknowledged within its target (no timeout steps)"
     )
@@ -540,13 +582,17 @@ class UiParams(StrictModel):
     """The CSM web page under /ui (issue 7): language, session, list paging, chart windows."""
 
     language: str = Field(description="page language when the user picked none (en, de)")
-    session_hours: float = Field(gt=0, description="a login lasts this long")
+    session_hours: float = Field(gt=0, le=MAX_HOURS, description="a login lasts this long")
     page_size: int = Field(ge=1, le=1000, description="accounts per page of the list")
     history_runs: int = Field(ge=1, description="daily runs shown in the score history")
-    timeline_days: int = Field(ge=1, description="days of tickets and usage on the account page")
+    timeline_days: int = Field(
+        ge=1, le=MAX_DAYS, description="days of tickets and usage on the account page"
+    )
     waterfall_features: int = Field(ge=1, le=30, description="bars of the reasons waterfall")
     source_refresh_seconds: float = Field(
-        ge=0, description="re-read the source (ESCRISK_SOURCE) for timelines after this long"
+        ge=0,
+        le=MAX_SECONDS,
+        description="re-read the source (ESCRISK_SOURCE) for timelines after this long",
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictInt, model_validator
 
 from features.errors import UserError
-from features.params import StrictModel
+from features.params import MAX_DAYS, StrictModel
 
 
 class TierSimulation(StrictModel):
@@ -346,7 +346,9 @@ class PromotionParams(StrictModel):
     model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=200)
     primary_metric: Literal["pr_auc", "roc_auc", "brier", "log_loss", "ece"]
     tolerance: float = Field(ge=0, description="how much worse the challenger may be and still win")
-    window_days: int = Field(ge=7, description="length of the most recent labelled window")
+    window_days: int = Field(
+        ge=7, le=MAX_DAYS, description="length of the most recent labelled window"
+    )
 
 
 # --- labels (issue 3) -----------------------------------------------------------------------------

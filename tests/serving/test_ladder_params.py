@@ -223,3 +223,21 @@ def test_level_names_come_from_the_mapping_and_rules_must_use_them(raw):
     parse_params(set_path(raw, "ladder.levels", renamed))  # any names work, order is the ladder
     with pytest.raises(UserError, match=r"unknown level 'L2'"):
         parse_params(set_path(raw, "ladder.levels", {k: v for k, v in levels.items() if k != "L2"}))
+
+
+def test_the_longest_response_targets_allowed_get_a_due_time(raw):
+    """The bounds are what due_at can compute: a year of business hours (it looks three years
+    ahead) and 100 years of clock hours; 1e15 hours loaded and then crashed the daily run."""
+    import datetime as dt
+
+    from serving.ladder import due_at
+
+    ladder = parse_params(raw).ladder
+    start = dt.datetime(2026, 6, 29, 10, tzinfo=dt.UTC)
+    yearly = 52 * ladder.business_calendar.weekly_hours()
+    assert due_at(start, yearly, True, ladder) > start + dt.timedelta(days=365)
+    assert due_at(start, 876_000, False, ladder).year == 2126
+    with pytest.raises(UserError, match=r"levels\.L2\.response_hours: .*more than a year"):
+        parse_params(set_path(raw, "ladder.levels.L2.response_hours", yearly + 1))
+    with pytest.raises(UserError, match=r"levels\.L3\.response_hours: .*less than or equal"):
+        parse_params(set_path(raw, "ladder.levels.L3.response_hours", 1e15))
