@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MAX_DAYS = 36_500
 MAX_HOURS = MAX_DAYS * 24
 MAX_SECONDS = MAX_HOURS * 3600
+# The days pandas' nanosecond timestamps hold (1677-09-21 to 2262-04-11, whole days inside): a
+# contract date beyond them compared wrongly with every row (all contract_starts "after 9999-12-31").
+TIMESTAMP_DAYS = (dt.date(1677, 9, 22), dt.date(2262, 4, 10))
 
 
 class StrictModel(BaseModel):
@@ -85,6 +88,12 @@ class ContractParams(StrictModel):
             raise ValueError("open_statuses: must be a subset of ticket_statuses")
         if self.max_date <= self.min_date:
             raise ValueError("max_date: must be after min_date")
+        for key, day in (("min_date", self.min_date), ("max_date", self.max_date)):
+            if not TIMESTAMP_DAYS[0] <= day <= TIMESTAMP_DAYS[1]:
+                raise ValueError(
+                    f"{key}: must lie from {TIMESTAMP_DAYS[0]} to {TIMESTAMP_DAYS[1]}, the days "
+                    f"a timestamp can hold (got {day})"
+                )
         return self
 
 
