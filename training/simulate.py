@@ -20,6 +20,7 @@ Pure: everything random comes from a numpy Generator seeded by `seed`; no I/O, n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,7 @@ def simulate(
     if seed < 0:
         raise UserError(f"--seed {seed}: a seed is a whole number of 0 or more")
     _check_params(sim, contract)
+    _check_span(sim, contract, months)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     cal = _calendar(sim, months)
     acc = _accounts(rngs[0], n_accounts, sim, contract, cal)
@@ -142,6 +144,23 @@ def _check_params(sim: SimulationParams, contract: ContractParams) -> None:
         problems.append("simulation.tiers / languages: shares must not all be zero")
     if problems:
         raise UserError("invalid simulation settings:\n  " + "\n  ".join(problems))
+
+
+def _check_span(sim: SimulationParams, contract: ContractParams, months: int) -> None:
+    """The world's dates must pass the contract's limits, or `validate` refuses what simulate
+    wrote (--months 500 gave contract starts in 1979, before min_date). Counted in days with a
+    month's and a year's upper length, so no date arithmetic can overflow."""
+    end = sim.end_date.toordinal()
+    first = end - math.ceil(months * 31 + sim.max_tenure_years * 366)
+    last = end + max(sim.churn.contract_months) * 31  # the renewal dates in force at the end
+    if first < contract.min_date.toordinal() or last > contract.max_date.toordinal():
+        raise UserError(
+            f"--months {months}: the world (simulation.end_date {sim.end_date}, up to "
+            f"simulation.max_tenure_years {sim.max_tenure_years:g} of tenure before its start, "
+            f"renewals up to {max(sim.churn.contract_months)} months after its end) must lie "
+            f"within contract.min_date {contract.min_date} and contract.max_date "
+            f"{contract.max_date}; give fewer months or widen the contract's dates"
+        )
 
 
 def _shares(d: dict) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,6 +91,17 @@ def test_bad_simulation_settings_are_user_errors(params):
         simulate(5, 2, 0, sim, params.contract)
     with pytest.raises(UserError, match="accounts"):
         simulate(0, 2, 0, params.simulation, params.contract)
+
+
+def test_a_world_outside_the_contracts_dates_is_refused(params):
+    """simulate wrote worlds its own contract then refused (every contract_start before
+    min_date with --months 500) or crashed (end_date 9999-01-01) as an internal error."""
+    with pytest.raises(UserError, match=r"--months 500: .*contract\.min_date 1990-01-01"):
+        simulate(5, 500, 0, params.simulation, params.contract)
+    far = params.simulation.model_copy(update={"end_date": dt.date(9999, 1, 1)})
+    with pytest.raises(UserError, match=r"contract\.max_date 2100-01-01"):
+        simulate(5, 2, 0, far, params.contract)
+    simulate(5, 2, 0, params.simulation, params.contract)  # the shipped settings fit
 
 
 # --- a two-year world for the statistics ---------------------------------------------------------
