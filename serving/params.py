@@ -96,6 +96,12 @@ class Condition(StrictModel):
             _known(self.fact, FACTS, "fact")
         if self.score is not None:
             _known(self.score, SCORES, "score")
+            numbers = self.value if isinstance(self.value, list) else [self.value]
+            if any(not isinstance(v, str) and not 0 <= v <= 1 for v in numbers):
+                raise ValueError(
+                    f"value: a score is a calibrated probability from 0 to 1 (got {self.value!r}; "
+                    "30% is 0.3)"
+                )
         _known(self.op, OPERATORS, "operator")
         if self.op in ("in", "not_in") and not isinstance(self.value, list):
             raise ValueError(f"operator {self.op!r} needs a list value")

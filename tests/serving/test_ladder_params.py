@@ -134,6 +134,16 @@ def test_repo_params_are_valid(raw):
             [{"fact": "tier", "op": "in", "value": ["enterprise", None]}],
             r"ladder\.rules\.0\.when\.0\.value: .*\(None in the list\)\n",
         ),
+        (
+            "ladder.rules.1.when.1",
+            {"score": "churn_risk", "op": ">=", "value": 30},
+            r"ladder\.rules\.1\.when\.1: .*value: a score is a calibrated probability from 0 to 1 \(got 30",
+        ),
+        (
+            "ladder.priority.urgency.0.any.0",
+            {"score": "escalation_risk", "op": ">=", "value": -0.5},
+            r"ladder\.priority\.urgency\.0\.any\.0: .*from 0 to 1 \(got -0\.5",
+        ),
         ("ladder.rules.1.name", "p1_past_sla", r"duplicate rule names \['p1_past_sla'\]"),
         (
             "ladder.levels.L1.actions",
