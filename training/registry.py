@@ -53,10 +53,42 @@ def tracking_uri(env: Mapping[str, str]) -> str:
     return env.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def reachable_store(uri: str) -> None:
+    """A database server MLflow cannot connect to is retried by MLflow for about 100 s, with a
+    warning and the driver's error each time: one try here tells it at once (no password)."""
+    import sqlalchemy as sa
+
+    try:
+        url = sa.engine.make_url(uri)
+    except sa.exc.ArgumentError:
+        return  # MLflow says what is wrong with it
+    backend = url.get_backend_name()
+    if backend not in ("postgresql", "mysql", "mssql"):
+        return
+    timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}
+    try:
+        engine = sa.create_engine(url, connect_args=timeout)
+    except (sa.exc.ArgumentError, ImportError):
+        return  # no driver: MLflow says which
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise UserError(
+            f"MLflow tracking store {url.render_as_string(hide_password=True)}: cannot connect "
+            f"({cause[0] if cause else type(exc).__name__}); check MLFLOW_TRACKING_URI and that "
+            "the database is running"
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def existing_store(uri: str) -> None:
     """A reader's tracking store (promote, models, daily, serve): a SQLite file that is not there
     is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create. So is a
     `file:` store's folder that is not there."""
+    reachable_store(uri)
     if uri.startswith("file:"):
         from urllib.parse import urlparse
 
@@ -83,7 +115,9 @@ def existing_store(uri: str) -> None:
 def connect(uri: str, create: bool = True) -> MlflowClient:
     """The MLflow client of `uri`; a reader (`create=False`) refuses a SQLite store that is not
     there rather than creating an empty one."""
-    if not create:
+    if create:
+        reachable_store(uri)
+    else:
         existing_store(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

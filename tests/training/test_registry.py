@@ -208,3 +208,25 @@ def test_a_downloaded_bundle_leaves_no_folder_behind(
     assert bundle.targets == list(experiment.targets)
     assert bundle.predict(frame.head(3)).notna().all().all()
     assert list(scratch.iterdir()) == []
+
+
+def test_a_database_store_that_cannot_be_reached_is_told_at_once():
+    """MLflow retries a database it cannot connect to for about 100 s, printing a warning with
+    the driver's error ten times; the reader and the trainer now say so after one try, without
+    the password."""
+    import socket
+    import time
+
+    from features.errors import UserError
+    from serving.model import champion_version
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = f"postgresql://escrisk:secret@127.0.0.1:{port}/mlflow"
+    started = time.monotonic()
+    for reach in (lambda: connect(uri), lambda: champion_version(uri, "escalation-risk")):
+        with pytest.raises(UserError, match=rf"MLflow tracking store .*127\.0\.0\.1:{port}") as err:
+            reach()
+        assert "secret" not in str(err.value)
+    assert time.monotonic() - started < 10
