@@ -147,6 +147,17 @@ def _database_error(exc: BaseException) -> str | None:
     )
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` was raised while unwinding from Ctrl-C (MLflow ending its run on a SQLite
+    store the interrupt left locked): the user interrupted; nothing is wrong with the setting."""
+    cause = exc.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        cause = cause.__context__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_mlflow(os.environ)
     os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
@@ -172,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: no traceback at a user
         if os.environ.get("ESCRISK_DEBUG"):
             raise
+        if _interrupted(exc):
+            print("interrupted", file=sys.stderr)
+            return 130
         known = _database_error(exc) or _mlflow_error(exc)
         if known:
             print(f"escrisk {args.command}: {known}", file=sys.stderr)

@@ -309,3 +309,22 @@ def test_an_experiment_train_cannot_log_to_is_told_before_training(
     assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 1
     err = capsys.readouterr().err
     assert "--experiment" in err and "no such folder" not in err, err
+
+
+def test_an_error_while_cleaning_up_after_ctrl_c_is_told_as_the_interrupt(monkeypatch, capsys):
+    """Ctrl-C while MLflow wrote left SQLite locked; ending the run then failed ("database is
+    locked") and the user read an MLflow store error, exit 1, for a Ctrl-C."""
+    import sqlalchemy.exc
+
+    from serving import cli
+    from serving.commands import models
+
+    def interrupted_then_locked(args):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(models, "run", interrupted_then_locked)
+    assert cli.main(["models"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
