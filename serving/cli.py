@@ -57,6 +57,17 @@ def positive_int(value: str) -> int:
     return n
 
 
+def port_number(value: str) -> int:
+    """An argparse type: a TCP port; 70000 was served on 70000 - 65536 while announced as 70000."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r}: a port is from 1 to 65535")
+    return n
+
+
 def utc_now() -> pd.Timestamp:
     """The run's clock; library code receives it instead of reading it."""
     return pd.Timestamp.now(tz="UTC")

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 
-from serving.cli import add_params_option
+from serving.cli import add_params_option, port_number, positive_int
 
 SERVICE = "serving.service:EscalationRisk"
 
@@ -22,10 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_params_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    parser.add_argument("--port", type=port_number, default=3000, help="port (default 3000)")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         help="worker processes (default: params.yaml service.workers)",
     )

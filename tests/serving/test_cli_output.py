@@ -328,3 +328,22 @@ def test_an_error_while_cleaning_up_after_ctrl_c_is_told_as_the_interrupt(monkey
     monkeypatch.setattr(models, "run", interrupted_then_locked)
     assert cli.main(["models"]) == 130
     assert capsys.readouterr().err.strip() == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "70000"], "argument --port: '70000': a port is from 1 to 65535"),
+        (["--port", "0"], "argument --port: '0': a port is from 1 to 65535"),
+        (["--workers", "0"], "argument --workers: '0': give at least 1"),
+    ],
+)
+def test_serve_refuses_a_port_or_worker_count_it_cannot_use(argv, message, capsys):
+    """Port 70000 was served on 4464 (70000 - 65536) while announced as 70000; --workers 0
+    reached BentoML, which said "<lambda>(0) should evaluate to True"."""
+    from serving.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["serve", *argv])
+    assert done.value.code == 2
+    assert message in capsys.readouterr().err
