@@ -30,6 +30,7 @@ from features.build import build_features
 from features.context import Absence
 from features.errors import UserError
 from features.pointintime import data_end
+from features.spec import number_forms
 from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
@@ -584,6 +585,7 @@ def run_daily(
                     history=hk,
                     ladder=lk,
                     drift=drift,
+                    labels={f.name: f.label(lang) for f in model.spec.features},
                     params=p,
                 )
             )
@@ -605,12 +607,16 @@ def run_daily(
 
 def _already_done(outcome: LadderOutcome, delivery: Any) -> str:
     """What a run that fails at its files has already done, and how to finish it."""
-    sent = "" if delivery is None else f", {delivery.sent} sent"
-    return (
-        f"the day's scores and {outcome.changes} level changes are stored and {outcome.queued} "
-        f"notifications queued{sent}: run the same day again to write the files (nothing is "
-        "recorded or sent twice)"
+    values = {"changes": outcome.changes, "queued": outcome.queued}
+    template = (
+        "the day's scores and {changes} level [change|changes] are stored and {queued} "
+        "[notification|notifications] queued"
     )
+    if delivery is not None:
+        template += ", {sent} sent"
+        values["sent"] = delivery.sent
+    template += ": run the same day again to write the files (nothing is recorded or sent twice)"
+    return number_forms(template, values).format(**values)
 
 
 def _writable(out: Path) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,16 @@ class ReportData:
     ladder: LadderKpis
     drift: DriftReport | None
     params: DailyParams
+    labels: Mapping[str, str] = field(default_factory=dict)  # feature -> what it means, in language
+
+
+def _drift_name(name: str, labels: Mapping[str, str]) -> str:
+    """A drift row's input as a manager reads it (what the feature means), with its column name
+    for the data scientist: "usage_seat_utilisation" alone told a CSM lead nothing."""
+    label = labels.get(name)
+    if not label:
+        return html.escape(name)
+    return f"{html.escape(label)}<br><small>{html.escape(name)}</small>"
 
 
 def distribution_plot(today: pd.DataFrame, lang: str) -> str:
@@ -282,7 +293,7 @@ def render_report(d: ReportData) -> str:
             f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
         )
         rows = "".join(
-            f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{html.escape(str(r['name']))}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
+            f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{_drift_name(str(r['name']), d.labels)}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
             for r in d.drift.table.to_dict("records")
         )
         parts.append(

@@ -183,3 +183,24 @@ def test_the_delta_headings_say_the_days_of_daily_delta_days(days):
     )
     assert f"/ {days}d" in out.getvalue()
     assert f"/ {days}d" in _table(pd.DataFrame([row]), "en", ["L0", "L1", "L2"], days)
+
+
+def test_a_run_that_fails_at_its_files_counts_in_the_singular_too():
+    from types import SimpleNamespace
+
+    from serving.daily import _already_done
+
+    one = SimpleNamespace(changes=1, queued=1)
+    said = _already_done(one, SimpleNamespace(sent=1))  # type: ignore[arg-type]
+    assert "scores and 1 level change are stored" in said  # the scores and the change: plural
+    assert "1 notification queued, 1 sent:" in said
+    assert "2 level changes" in _already_done(SimpleNamespace(changes=2, queued=0), None)  # type: ignore[arg-type]
+
+
+def test_the_reports_drift_table_says_what_a_feature_means():
+    """The drift table named inputs by column ("usage_seat_utilisation"): a CSM lead read nothing."""
+    from serving.report_html import _drift_name
+
+    shown = _drift_name("usage_seat_utilisation", {"usage_seat_utilisation": "… % of seats in use"})
+    assert shown.startswith("… % of seats in use") and "usage_seat_utilisation" in shown
+    assert _drift_name("escalation_30d", {}) == "escalation_30d"
