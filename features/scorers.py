@@ -141,6 +141,7 @@ class GermanLexiconScorer:
 
     def __init__(self) -> None:
         lexicon, self._nouns = _gersent_lexicon()
+        self._longest_noun = max(map(len, self._nouns), default=0)
         self.lexicon = {**lexicon, **GERMAN_SUPPLEMENT}
         words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
         self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
@@ -160,8 +161,11 @@ class GermanLexiconScorer:
         return known
 
     def _head(self, word: str) -> str | None:
-        """The longest lexicon noun `word` ends with (`COMPOUND_HEAD`, `COMPOUND_LEFT`)."""
-        for k in range(COMPOUND_LEFT, len(word) - COMPOUND_HEAD + 1):
+        """The longest lexicon noun `word` ends with (`COMPOUND_HEAD`, `COMPOUND_LEFT`); only
+        endings as long as a noun are tried (a pasted 100 kB "word" took seconds)."""
+        for k in range(
+            max(COMPOUND_LEFT, len(word) - self._longest_noun), len(word) - COMPOUND_HEAD + 1
+        ):
             if word[k:] in self._nouns:
                 return word[k:]
         return None
