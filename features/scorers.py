@@ -269,13 +269,28 @@ def message_text(text: str) -> str:
     praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
     if "<" in text and _TAG.search(text):
         text = _without_blockquotes(text)
-        text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", text)))
+        text = _unescaped(_TAG.sub(" ", _BREAK.sub("\n", text)))
     header = _REPLY_HEADER.search(text)
     if header is not None and text[: header.start()].strip():
         text = text[: header.start()]
     if ">" in text:
         text = _QUOTED_LINE.sub("", text)
     return text
+
+
+# a decimal character reference: html.unescape reads its digits as an int, which Python refuses
+# beyond 4,300 digits (ValueError)
+_DECIMAL_CHARREF = re.compile(r"&#0*([0-9]+)(;?)")
+
+
+def _unescaped(text: str) -> str:
+    """`text` with HTML character references resolved; one of more digits than a code point has
+    is U+FFFD, as html.unescape makes it, without reading its digits as a number."""
+    if "&#" in text:
+        text = _DECIMAL_CHARREF.sub(
+            lambda m: "\ufffd" if len(m[1]) > 7 else "&#" + m[1] + m[2], text
+        )
+    return html.unescape(text)
 
 
 def _without_blockquotes(text: str) -> str:

@@ -180,3 +180,15 @@ def test_a_long_word_is_read_as_a_compound_in_linear_time(scorer):
     word = "systemausfall" * 25_000
     assert scorer.de._head(word) == scorer.de._head("systemausfall") == "ausfall"
     scorer.score(word, "de")
+
+
+@pytest.mark.parametrize(
+    "ref", ["&#" + "9" * 5000 + ";", "&#x" + "f" * 5000, "&#" + "0" * 5000 + "65;"]
+)
+def test_a_character_reference_of_thousands_of_digits_does_not_stop_the_scorer(scorer, ref):
+    """html.unescape turned it into an int and Python refuses more than 4,300 digits: a ticket
+    with markup and such a reference stopped the features build (ValueError) and the service."""
+    text = f"<p>It crashed again.</p> {ref} <b>Tr&auml;ge</b> &#65;"
+    assert "Träge" in message_text(text) and "A" in message_text(text)
+    assert scorer.score(text, "en") < 0
+    assert message_text("<b>x</b> &#" + "0" * 5000 + "65;") == " x  A"
