@@ -383,33 +383,29 @@ def run_daily(
             # returns "" below min_delta), and with the same model only where yesterday's
             # contributions are known
             whys = [""] * n
-            whys_told = [""] * n  # the same in the run's language, for the terminal and report
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
             # the previous run's day, as each language writes it
             since_day = {lg: day_text(prev["day"], lg) for lg in {*langs, lang}} if prev else {}
-            for i in np.flatnonzero(told).tolist():
-                aid = ids[i]
-                delta = float(d_prev_values[i])
+
+            def change_told(i: int, lg: str) -> str:
+                """Why account `i`'s risk changed, in `lg` ("" where it is not told)."""
+                aid, delta = ids[i], float(d_prev_values[i])
                 if not same_model:
                     assert prev is not None  # a delta needs a previous run
                     old, new = prev["model_version"], model.version
-                    whys[i], whys_told[i] = (
-                        t("why_model", lg, delta=delta, since=since_day[lg], old=old, new=new)
-                        for lg in (langs[i], lang)
-                    )
-                    continue
+                    return t("why_model", lg, delta=delta, since=since_day[lg], old=old, new=new)
                 if aid not in prev_contrib:
-                    continue
+                    return ""
                 today = {c: v[i] for c, v in values.items()}
-                for lg in dict.fromkeys((langs[i], lang)):
-                    parts = why_changed(
-                        prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
-                        p.why_changed_features,
-                    )  # fmt: skip
-                    whys_told[i] = render_change(delta, since_day[lg], parts, lg)
-                    if lg == langs[i]:
-                        whys[i] = whys_told[i]
+                parts = why_changed(
+                    prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
+                    p.why_changed_features,
+                )  # fmt: skip
+                return render_change(delta, since_day[lg], parts, lg)
+
+            for i in np.flatnonzero(told).tolist():
+                whys[i] = change_told(i, langs[i])
             levels_now = [d.new_level for d in outcome.decisions]
             flag: dict[tuple[str | None, str], str] = {}
             changed_flags = []
@@ -510,7 +506,12 @@ def run_daily(
         # the CSV and the stored list keep the account's language (notifications, the record);
         # the terminal and the report are read in the run's: their rows are told again in it
         told_of = dict(zip(ids, scored.reasons, strict=True))
-        whys_of = dict(zip(ids, whys_told, strict=True))
+        row_of = {a: i for i, a in enumerate(ids)}
+
+        def why_in_run_language(aid: str) -> str:
+            """The account's change told in `lang`: worked out again only for rows read."""
+            i = row_of[aid]
+            return whys[i] if not whys[i] or langs[i] == lang else change_told(i, lang)
 
         def in_run_language(rows: pd.DataFrame) -> pd.DataFrame:
             """`rows` of the list with their reasons, next action and change told in `lang`."""
@@ -521,7 +522,7 @@ def run_daily(
                     reasons_cell(retold(told_of[a], features_of, lang), p.top_reasons) for a in aids
                 ],
                 next_action=[next_action(params.ladder, lv, lang) for lv in rows["level"]],
-                why_changed=[whys_of[a] for a in aids],
+                why_changed=[why_in_run_language(a) for a in aids],
             )
 
         shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)

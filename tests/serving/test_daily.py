@@ -728,3 +728,27 @@ def test_the_cli_logs_in_to_smtp_with_the_password_from_the_environment(
     finally:
         server.stop()
     assert logins and set(logins) == {(b"mailer", b"s3cret")}
+
+
+def test_a_german_run_tells_the_change_again_only_for_the_rows_it_shows(
+    runs, history, params, champion, model_store, tmp_path, monkeypatch
+):
+    """Why an English account's risk changed was worked out twice for every account in a
+    German run (once in English for the CSV, once in German), though only the printed and
+    reported rows are read in German: per-account work doubled at 100,000 accounts."""
+    import serving.daily as job
+
+    calls = []
+    real = job.why_changed
+    monkeypatch.setattr(job, "why_changed", lambda *a: calls.append(a[4]) or real(*a))
+    few = params.model_copy(update={"daily": params.daily.model_copy(update={"terminal_rows": 3})})
+    res = run_daily(
+        "world", few, database_url=runs["db"], tracking_uri=model_store,
+        now=DAY2 + pd.Timedelta(hours=9), as_of=DAY2, out=tmp_path, champion=champion,
+        history=history, language="de",
+    )  # fmt: skip
+    told = int((res.ranked["why_changed"] != "").sum())
+    assert told > 10
+    assert len(calls) <= told + 2 * 3
+    german = res.printed[res.printed["why_changed"] != ""]
+    assert len(german) and german["why_changed"].str.startswith("Risiko ").all()
