@@ -257,7 +257,7 @@ _FORMULA = re.compile(  # the look-ahead lets most positions fail at once
     r"\b(?=[bkwrsdmfvlh])(?:(?:with[ \t]+)?(?:best|kind|kindest|warm|warmest)[ \t]+(?:regards|wishes)|regards"
     r"|sincerely|dear|mit[ \t]+freundlichen[ \t]+gr(?:ü|ue)(?:ß|ss)en"
     r"|(?:freundliche|beste|viele|liebe|herzliche)[ \t]+gr(?:ü|ue)(?:ß|ss)e|sehr[ \t]+geehrte[rs]?"
-    r"|liebe[rs]?)\b|^[ \t]*(?:best|cheers|all the best|gru(?:ß|ss)|gr(?:ü|ue)(?:ß|ss)e)[ \t]*,?[ \t]*$",
+    r"|liebe[rs]?)\b|^[ \t]*(?:best|cheers|all the best|gru(?:ß|ss)|gr(?:ü|ue)(?:ß|ss)e)[ \t]*(?:,[ \t]*)?$",
     re.I | re.M,
 )
 
