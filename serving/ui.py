@@ -785,7 +785,8 @@ class UiApp:
         lang = self._lang(request)
         if not account_id or not one_line(account_id):  # no id, or control characters
             return self.render(request, "error.html", status=400, message=text("no_account", lang))
-        try:
+        try:  # the id as checked and as the answer's page shows it, not as sent
+            form = {**form, "account_id": account_id}
             done = await run_in_threadpool(action, session, form, lang)
         except LadderConflict as exc:
             values = {  # the moment it was done, as the page's language writes it

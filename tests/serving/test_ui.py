@@ -537,3 +537,16 @@ def test_the_ladder_history_tells_why_in_the_pages_language(client, params):
     assert rule("rule:renewal_at_risk", "en", params.ladder) == "rule: renewal at risk"
     assert rule("rule:gone_since", "de", params.ladder) == "Regel: gone since"
     assert rule("something_new", "en", params.ladder) == "something_new"
+
+
+def test_a_form_acts_on_the_account_it_shows_when_the_id_has_spaces_around_it(client, database):
+    """The form's answer is the page of the stripped id; the action used the id as sent, so
+    "A-1 " was told 'Account A-1  has no ladder state' on A-1's own page and wrote nothing."""
+    login(client, "Ann Example")
+    page = client.get("/account/A-1").text
+    r = client.post("/ack", data={"account_id": " A-1\n", "csrf": csrf_of(page)})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].startswith("/account/A-1?")
+    assert [
+        a["by"].split(" (key ")[0] for a in Store(database).rows("acknowledgements", "A-1")
+    ] == ["Ann Example"]
