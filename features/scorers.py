@@ -268,7 +268,7 @@ def message_text(text: str) -> str:
     an Outlook header): a quoted "We are happy to help!" of the desk read as the customer's
     praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
     if "<" in text and _TAG.search(text):
-        text = _without_blockquotes(text)
+        text = _without_elements(text)
         text = _unescaped(_TAG.sub(" ", _BREAK.sub("\n", text)))
     header = _REPLY_HEADER.search(text)
     if header is not None and text[: header.start()].strip():
@@ -293,18 +293,21 @@ def _unescaped(text: str) -> str:
     return html.unescape(text)
 
 
-def _without_blockquotes(text: str) -> str:
-    """`text` with each <blockquote>...</blockquote> (what a reply quotes) left out, found with
-    str.find: a pattern's lazy `.*?` rescanned the rest of the text from every unclosed
-    "<blockquote>" (7 s for a 120 kB text of them)."""
-    low, out, at = text.lower(), [], 0
-    while (start := low.find("<blockquote", at)) >= 0:
-        end = low.find("</blockquote>", start)
-        if end < 0:
-            break
-        out += [text[at:start], "\n"]
-        at = end + len("</blockquote>")
-    return "".join(out) + text[at:]
+def _without_elements(text: str, names: tuple[str, ...] = ("blockquote", "style", "script")) -> str:
+    """`text` without the elements that are not the customer's words: a <blockquote> (what a
+    reply quotes), an e-mail's <style> and <script> (their words were scored as the customer's).
+    Found with str.find: a pattern's lazy `.*?` rescanned the rest of the text from every
+    unclosed "<blockquote>" (7 s for a 120 kB text of them)."""
+    for name in names:
+        low, out, at = text.lower(), [], 0
+        while (start := low.find(f"<{name}", at)) >= 0:
+            end = low.find(f"</{name}>", start)
+            if end < 0:
+                break
+            out += [text[at:start], "\n"]
+            at = end + len(name) + 3
+        text = "".join(out) + text[at:]
+    return text
 
 
 def without_formulas(sentence: str) -> str:

@@ -200,3 +200,11 @@ def test_a_long_run_of_blanks_after_a_sign_off_word_is_read_in_linear_time():
     assert without_formulas("best" + " " * 100_000 + "x").startswith("best")
     assert without_formulas("Best,\nthanks").strip() == "thanks"
     assert without_formulas("Cheers ,  \nok").strip() == "ok"
+
+
+def test_an_e_mails_style_and_script_are_not_the_customers_words(scorer):
+    """Their content was left in when the tags went: 'sehr gut super toll' in a <script> made a
+    complaint score positive."""
+    text = '<style>p{font:"super"}</style><script>alert("sehr gut super toll")</script>Das ist schlecht.'
+    assert message_text(text).strip() == "Das ist schlecht."
+    assert scorer.score(text, "de") < 0
