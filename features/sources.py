@@ -145,11 +145,12 @@ def _csv_header(path: Path, sep: str = ",") -> list[str]:
 
 def csv_delimiter(path: Path) -> str:
     """A comma, unless the header line is one field under commas and splits under ";" or a tab:
-    spreadsheets in German and other locales save CSV with semicolons."""
+    spreadsheets in German and other locales save CSV with semicolons. Only the header line's
+    bytes are decoded, leniently: a cp1252 body must not hide the header's separators."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            line = f.readline()
-    except (OSError, UnicodeDecodeError):
+        with path.open("rb") as f:
+            line = f.readline().decode("utf-8-sig", errors="replace")
+    except OSError:
         return ","  # the reader reports it
     for sep in (",", ";", "\t"):
         if len(next(csv.reader([line], delimiter=sep), [])) > 1:

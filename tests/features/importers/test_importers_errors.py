@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -313,3 +314,24 @@ def test_a_closed_ticket_without_a_resolution_date_takes_its_last_update(tmp_pat
     assert main(["import", "hubspot", *args, "--out", str(tmp_path / "h")]) == 0, (
         capsys.readouterr()
     )
+
+
+def test_a_semicolon_csv_in_another_code_page_is_split_on_its_semicolons(tmp_path, capsys):
+    """German Excel saves CSV with semicolons in cp1252: an umlaut anywhere near the top made
+    the delimiter sniffer fail to decode and fall back to commas, so 'CaseNumber' was 'not found'."""
+    import pandas as pd
+    import yaml
+
+    text = (DATA / "servicenow" / "incident_audit.csv").read_text(encoding="utf-8")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame["short_description"] = "Störung beim Login"
+    src = tmp_path / "incident.csv"
+    src.write_bytes(frame.to_csv(index=False, sep=";").encode("cp1252"))
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["csv_encoding"] = "cp1252"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    args = ["import", "servicenow", str(src), "--out", str(tmp_path / "o"), "--params", str(params)]
+    assert main(args) == 0, capsys.readouterr().err
+    tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
+    assert set(tickets["subject"]) == {"Störung beim Login"}
