@@ -258,8 +258,9 @@ def finish_accounts(
             # the contract's own names, any case, then the export's names the params map
             lookup = {a.lower(): a for a in allowed}
             lookup |= {k.strip().lower(): v for k, v in names[col].items() if v in allowed}
+            tags = col == "language"
             out[col] = out[col].map(
-                lambda v, lk=lookup: lk.get(str(v).strip().lower(), v) if _present(v) else None
+                lambda v, lk=lookup, t=tags: _lookup(lk, v, t) if _present(v) else None
             )
     for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):
         if col not in out:
@@ -293,6 +294,16 @@ def finish_accounts(
         )
         rep.note("note_renewal", n=int(missing.sum()), months=d.term_months)
     return _ordered(out.drop(columns=["created"], errors="ignore"), "accounts")
+
+
+def _lookup(lookup: Mapping[str, str], value: object, tags: bool) -> object:
+    """The contract's name for an export's value; with `tags`, a locale tag (de-AT, de_CH,
+    en-US) by its language: CRMs store locales with either separator. Else the value as is, for
+    the contract check to name."""
+    text = str(value).strip().lower()
+    if text in lookup or not tags or not re.fullmatch(r"[a-z]{2,3}([-_][a-z0-9]{2,8})+", text):
+        return lookup.get(text, value)
+    return lookup.get(re.split(r"[-_]", text, maxsplit=1)[0], value)
 
 
 def _next_renewal(start: pd.Timestamp, ref: pd.Timestamp, term: int) -> pd.Timestamp:

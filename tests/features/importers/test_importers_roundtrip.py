@@ -421,3 +421,21 @@ def test_zendesk_keeps_tags_and_multi_select_fields_as_text(tmp_path, params):
     key = str(first["id"])
     assert t.loc[key, "zendesk_tags"] == "vip; billing"
     assert t.loc[key, "zendesk_custom_777"] == "a; b" and "zendesk_custom_778" not in t.columns
+
+
+def test_locale_tags_with_either_separator_are_their_language(tmp_path, params):
+    """CRMs store locales as de-AT or de_CH: 'de_CH' was refused as not a contract language
+    while 'de-CH' and 'en_US' were read; an unknown language (fr-FR) is still named."""
+    src = tmp_path / "src"
+    src.mkdir()
+    accounts = pd.read_csv(DATA / "salesforce" / "Account.csv", dtype=str, keep_default_na=False)
+    accounts["Language__c"] = ["de_CH", "DE-at", "en_AU"][: len(accounts)]
+    accounts.to_csv(src / "Account.csv", index=False)
+    (src / "Case.csv").write_bytes((DATA / "salesforce" / "Case.csv").read_bytes())
+    args = ["import", "salesforce", f"accounts={src / 'Account.csv'}", f"cases={src / 'Case.csv'}"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    a = load_history(str(tmp_path / "out"), params.contract, NOW).accounts
+    assert a["language"].tolist() == ["de", "de", "en"][: len(a)]
+    accounts["Language__c"] = "fr_FR"
+    accounts.to_csv(src / "Account.csv", index=False)
+    assert main([*args, "--out", str(tmp_path / "out2")]) == 1
