@@ -19,6 +19,7 @@ from features.importers.common import (
     escalation_frame,
     finish_accounts,
     finish_tickets,
+    first_seen,
     priority_escalations,
 )
 from features.importers.fields import NESTED, first, flat, get, require_keys, scalar_extras
@@ -101,9 +102,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         "escalations", "tickets tags" + (" + audits" if inputs.get("ticket_audits") else "")
     ).written = len(esc)
 
-    first_seen = tickets_out.groupby("account_id")["created_at"].min()
+    seen = first_seen(tickets_out, accounts, ctx, "zendesk organizations")
     as_of = tickets_out["created_at"].max() if len(tickets_out) else None
-    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     ctx.raise_if_violations()
     return {"accounts": accounts_out, "tickets": tickets_out, "escalations": esc}
 
@@ -352,15 +353,8 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             )
             rows.append(out)
     df = pd.DataFrame(rows)
-    if "zendesk_created_at" in df:
-        created = ctx.times(
-            df["zendesk_created_at"], "zendesk organizations", "created_at", df[ROW]
-        )
-        df["contract_start"] = (
-            df["contract_start"].where(df["contract_start"].notna(), created.dt.normalize())
-            if "contract_start" in df
-            else created.dt.normalize()
-        )
+    if "zendesk_created_at" in df:  # stands in for a missing contract start (`first_seen`)
+        df["created"] = df["zendesk_created_at"]
     before = len(df)
     df = df.drop_duplicates("account_id", keep="last")
     rep.merge("merge_duplicate", before - len(df))

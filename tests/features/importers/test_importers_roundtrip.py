@@ -439,3 +439,25 @@ def test_locale_tags_with_either_separator_are_their_language(tmp_path, params):
     accounts["Language__c"] = "fr_FR"
     accounts.to_csv(src / "Account.csv", index=False)
     assert main([*args, "--out", str(tmp_path / "out2")]) == 1
+
+
+def test_zendesk_contract_starts_from_creation_are_counted_and_take_the_earlier_ticket(
+    tmp_path, params, capsys
+):
+    """An organization without a contract start started at its created_at without a word in
+    the report, and after its first ticket when that came earlier (docs: whichever is earlier)."""
+    import json
+
+    orgs = json.loads((DATA / "zendesk" / "organizations.json").read_text())
+    orgs["organizations"][2]["created_at"] = (
+        "2024-02-01T08:00:00Z"  # after its ticket of 2024-01-11
+    )
+    path = tmp_path / "organizations.json"
+    path.write_text(json.dumps(orgs))
+    assert run_import("zendesk", ["tickets.json", f"organizations={path}"], tmp_path / "o") == 0
+    assert "contract_start taken from the account's creation or first ticket for 3 accounts" in (
+        capsys.readouterr().out
+    )
+    a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("account_id")
+    assert a.loc["363", "contract_start"] == pd.Timestamp("2024-01-11", tz="UTC")
+    assert a.loc["361", "contract_start"] == pd.Timestamp("2022-03-01", tz="UTC")
