@@ -132,18 +132,22 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     }
     required = [("id",), ("created_at",), ("organization_id",), ("status",)]
     skip = {s.lower() for s in p.skip_statuses}
+    gone: dict[str, list] = {ROW: [], "ticket_id": [], "updated_at": []}  # skipped records
     for path in paths:
         export = EXPORT.format(part="tickets")
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
             require_keys(rec, required, export, str(path), row)
             status = get(rec, "status")
+            org = get(rec, "organization_id")
             if status is not None and str(status).lower() in skip:
                 rep.skip("skip_status", status=str(status), kind="zendesk")
-                continue
-            org = get(rec, "organization_id")
-            if org is None or org == "":
+            elif org is None or org == "":
                 rep.skip("skip_no_account", field="organization_id")
+            if (status is not None and str(status).lower() in skip) or org is None or org == "":
+                gone[ROW].append(row)
+                gone["ticket_id"].append(_id(get(rec, "id")))
+                gone["updated_at"].append(first(rec, "updated_at", "created_at"))
                 continue
             tags = get(rec, "tags") or []
             extras = scalar_extras(rec, TICKET_USED, "zendesk_")
@@ -193,6 +197,12 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         .drop_duplicates("ticket_id", keep="last")
         .sort_index()
     )
+    # a ticket's later record that was skipped (deleted) outdates its earlier records
+    if gone[ROW]:
+        at = ctx.times(pd.Series(gone["updated_at"]), label, "updated_at", pd.Series(gone[ROW]))
+        latest = pd.Series(at.to_numpy(), index=gone["ticket_id"]).groupby(level=0).max()
+        outdated = df["updated_at"] <= df["ticket_id"].map(latest).astype(at.dtype)
+        df = df[~outdated.to_numpy(dtype=bool)]
     rep.merge("merge_duplicate", before - len(df))
     rep.written = len(df)
     return df.reset_index(drop=True)

@@ -461,3 +461,21 @@ def test_zendesk_contract_starts_from_creation_are_counted_and_take_the_earlier_
     a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("account_id")
     assert a.loc["363", "contract_start"] == pd.Timestamp("2024-01-11", tz="UTC")
     assert a.loc["361", "contract_start"] == pd.Timestamp("2022-03-01", tz="UTC")
+
+
+def test_zendesk_a_ticket_deleted_after_an_earlier_update_is_skipped(tmp_path, params, capsys):
+    """The incremental export repeats a ticket at each update: solved, then deleted. The deleted
+    record was skipped on its own and the older one imported, so a deleted ticket was scored."""
+    import json
+
+    tickets = json.loads((DATA / "zendesk" / "tickets.json").read_text())["tickets"]
+    first = dict(tickets[0], status="solved", updated_at="2024-01-04T08:00:00Z")
+    gone = dict(tickets[0], status="deleted", updated_at="2024-01-06T08:00:00Z")
+    path = tmp_path / "tickets.jsonl"
+    path.write_text("\n".join(json.dumps(t) for t in [first, *tickets[1:], gone]))
+    assert run_import("zendesk", [f"tickets={path}", "organizations.json"], tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets
+    assert str(first["id"]) not in set(t["ticket_id"])
+    # the fixture's own deleted ticket and this one; its older record and the fixture's repeat
+    assert "skipped 2: status 'deleted'" in out and "merged 2: duplicate records" in out
