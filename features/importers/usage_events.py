@@ -86,12 +86,14 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
         frames.append(
             pd.DataFrame(
                 {
-                    "user": df[user].astype(str).str.strip(),
-                    "account_id": df[account].astype(str).str.strip(),
+                    "user": df[user].astype("string").str.strip(),
+                    "account_id": df[account].astype("string").str.strip(),
                 }
             )
         )
-    m = pd.concat(frames).dropna().drop_duplicates()
+    m = pd.concat(frames).dropna()
+    # a row without a user or an account maps nothing (its user's events count as unmapped)
+    m = m[(m["user"] != "") & (m["account_id"] != "")].drop_duplicates()
     accounts = m.groupby("user")["account_id"].unique()
     torn = accounts[accounts.map(len) > 1]
     if len(torn):  # their events cannot be told apart: not "the last row wins" in silence

@@ -479,3 +479,14 @@ def test_zendesk_a_ticket_deleted_after_an_earlier_update_is_skipped(tmp_path, p
     assert str(first["id"]) not in set(t["ticket_id"])
     # the fixture's own deleted ticket and this one; its older record and the fixture's repeat
     assert "skipped 2: status 'deleted'" in out and "merged 2: duplicate records" in out
+
+
+def test_a_mapping_row_without_an_account_leaves_its_user_unmapped(tmp_path, capsys):
+    """An empty account_id became the account 'nan', and the import was refused with
+    "account 'nan' is not in accounts"; the user's events are now skipped as unmapped, counted."""
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,account_id\nu-1,361\nu-3,\n,362\n")
+    files = [f"users={users}", "events=" + str(DATA / "usage_events" / "amplitude_daily.csv")]
+    assert run_import("usage-events", files, tmp_path) == 0, capsys.readouterr().err
+    assert "skipped 2: user not in the user -> account mapping" in capsys.readouterr().out
