@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import UserError
+from features.errors import UserError, Violation
 from features.importers.common import ROW, ImportContext
 from features.importers.fields import Columns, first
 from features.importers.readers import iter_frames, iter_json_records, read_frame
@@ -141,7 +141,7 @@ def _tabular_batches(path: Path, ctx: ImportContext):
         time = cols.require(*[t for t in TIME if "." not in t])
         typ = cols.find(*TYPE)
         count = cols.find(*COUNT)
-        yield pd.DataFrame(
+        batch = pd.DataFrame(
             {
                 ROW: chunk.index,
                 "user": chunk[user].values,
@@ -150,12 +150,15 @@ def _tabular_batches(path: Path, ctx: ImportContext):
                 "count": chunk[count].values if count else None,
             }
         )
+        batch.attrs = {"time": str(time), "count": str(count)}  # the export's names, for messages
+        yield batch
 
 
 def _reduce(
     batch: pd.DataFrame, mapping: pd.Series, skip_types: set[str], ctx: ImportContext
 ) -> pd.DataFrame:
     rep = ctx.report.table("usage")
+    names = {"time": "timestamp", "count": "count", **batch.attrs}
     b = batch
     skip = b["type"].map(lambda t: str(t).lower() in skip_types if t is not None else False)
     for t, n in b.loc[skip, "type"].value_counts().items():
@@ -168,12 +171,35 @@ def _reduce(
     account = user.map(mapping)
     rep.skip("skip_unmapped_user", int(account.isna().sum()))
     b, user, account = b[account.notna()], user[account.notna()], account[account.notna()]
-    when = ctx.times(b["time"], "usage events", "timestamp", b[ROW])
-    count = pd.to_numeric(b["count"], errors="coerce").fillna(1)
+    no_time = b["time"].isna() | (b["time"].astype(str).str.strip() == "")
+    rep.skip("skip_no_time", int(no_time.sum()), field=names["time"])
+    b, user, account = b[~no_time], user[~no_time], account[~no_time]
+    when = ctx.times(b["time"], "usage events", names["time"], b[ROW])
+    count, bad = _counts(b["count"])
+    for idx in bad[bad].index:
+        ctx.violations.append(
+            Violation(
+                "usage events",
+                names["count"],
+                int(b.loc[idx, ROW]),
+                "type",
+                f"not a whole number of events: {b.loc[idx, 'count']!r} (a count of 0 or more, "
+                "without thousands separators)",
+            )
+        )
     out = pd.DataFrame(
         {"account_id": account, "date": when.dt.normalize(), "user": user, "events": count}
     )
     return _sum(out[out["date"].notna()])
+
+
+def _counts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(events per record, mask of unreadable counts): a record without a count is one event; a
+    count must be a whole number, so "12,5" or a German "1.234" is named, never read as 1."""
+    blank = values.isna() | (values.astype(str).str.strip() == "")
+    num = pd.to_numeric(values.where(~blank), errors="coerce")
+    bad = ~blank & ~(num.notna() & (num >= 0) & (num == num.round()))
+    return num.fillna(1), bad
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -490,3 +490,28 @@ def test_a_mapping_row_without_an_account_leaves_its_user_unmapped(tmp_path, cap
     files = [f"users={users}", "events=" + str(DATA / "usage_events" / "amplitude_daily.csv")]
     assert run_import("usage-events", files, tmp_path) == 0, capsys.readouterr().err
     assert "skipped 2: user not in the user -> account mapping" in capsys.readouterr().out
+
+
+def test_usage_counts_that_are_not_whole_numbers_are_named_and_rows_without_a_day_counted(
+    tmp_path, capsys
+):
+    """Per-day rows from German Excel: '12,5' and 'abc' became 1 event, '1.234' 1 event, and a
+    row without a date vanished (reported as 'summed into one row')."""
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
+    capsys.readouterr()
+    users = str(DATA / "usage_events" / "users.csv")
+    daily = tmp_path / "daily.csv"
+    daily.write_text(
+        "user_id,date,event_count\nu-1,2024-01-05,12\nu-1,,7\nu-3,2024-01-05,\nu-3,2024-01-06,3\n"
+    )
+    assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: no event time (date is empty)" in out and "merged" not in out
+    daily.write_text(
+        'user_id,date,event_count\nu-1,2024-01-05,"12,5"\nu-3,2024-01-05,1.234\nu-3,2024-01-06,abc\n'
+    )
+    assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 1
+    err = capsys.readouterr().err
+    for row, value in ((1, "'12,5'"), (2, "'1.234'"), (3, "'abc'")):
+        assert f"usage events / event_count / row {row} / type: not a whole number" in err
+        assert value in err
