@@ -217,11 +217,14 @@ def iter_frames(
             yield df
         return
     with path.open("rb") as f:
+        # a UTF-8 byte-order mark says UTF-8, whatever csv_encoding names for the other files
+        bom = f.read(3) == codecs.BOM_UTF8
+        f.seek(0)
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
-                encoding="utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding,
+                encoding="utf-8-sig" if bom or codecs.lookup(encoding).name == "utf-8" else encoding,
                 keep_default_na=False, na_values=[""], sep=csv_delimiter(path),
             )  # fmt: skip
             last = 0

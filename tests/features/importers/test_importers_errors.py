@@ -335,3 +335,27 @@ def test_a_semicolon_csv_in_another_code_page_is_split_on_its_semicolons(tmp_pat
     assert main(args) == 0, capsys.readouterr().err
     tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
     assert set(tickets["subject"]) == {"Störung beim Login"}
+
+
+def test_a_csv_with_a_utf8_byte_order_mark_is_utf8_whatever_csv_encoding_says(tmp_path, capsys):
+    """With importers.csv_encoding cp1252 (for the CRM's files), a HubSpot export saved as UTF-8
+    with a byte-order mark was decoded as cp1252: 'required field Ticket ID not found', the
+    header showing 'ï»¿Ticket ID', and every umlaut garbled."""
+    import pandas as pd
+    import yaml
+
+    src = tmp_path / "hs"
+    src.mkdir()
+    for name in ("tickets.csv", "companies.csv"):
+        text = (DATA / "hubspot" / name).read_text(encoding="utf-8")
+        (src / name).write_bytes(b"\xef\xbb\xbf" + text.replace("Sync jobs", "Störung").encode())
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["csv_encoding"] = "cp1252"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    args = ["import", "hubspot", str(src / "tickets.csv"), str(src / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", str(params)]) == 0, (
+        capsys.readouterr().err
+    )
+    tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
+    assert "Störung failing" in set(tickets["subject"])
