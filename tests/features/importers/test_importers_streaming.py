@@ -56,3 +56,20 @@ def test_ticket_import_keeps_only_mapped_fields(tmp_path, params):
     tracemalloc.stop()
     assert len(df) == n and ctx.report.tables["tickets"].read == n
     assert peak < size / 3, f"import peaked at {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB file"
+
+
+def test_a_wall_time_in_a_dst_gap_moves_to_its_end_and_keeps_the_wall_clock_order():
+    """docs/importers.md said 'moved forward by the gap' (02:30 -> 03:30), which would put a
+    ticket created 02:30 after its reply written 03:10; the rule is the gap's end (03:00)."""
+    import pandas as pd
+
+    from features.importers.dates import parse_times
+
+    values = pd.Series(["2025-03-30 02:30", "2025-03-30 03:10", "2025-10-26 02:30"])
+    out, bad = parse_times(values, "Europe/Berlin", ["%Y-%m-%d %H:%M"])
+    assert not bad.any()
+    assert [t.isoformat() for t in out] == [
+        "2025-03-30T01:00:00+00:00",
+        "2025-03-30T01:10:00+00:00",
+        "2025-10-26T01:30:00+00:00",
+    ]
