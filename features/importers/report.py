@@ -28,6 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_event_type": "event type {type!r} is listed in importers.usage_events.skip_event_types",
         "skip_no_ticket": "ticket {ticket} is not in the tickets export",
         "skip_blank_row": "blank row",
+        "skip_report_footer": "the report's footer (Confidential Information, Copyright)",
         "skip_not_used": "not used: {what}",
         # merges
         "merge_updates": "later audit rows of the same incident (one ticket per incident)",
@@ -64,6 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_event_type": "Ereignistyp {type!r} steht in importers.usage_events.skip_event_types",
         "skip_no_ticket": "Ticket {ticket} fehlt im Ticket-Export",
         "skip_blank_row": "leere Zeile",
+        "skip_report_footer": "Fußzeilen des Berichts (Confidential Information, Copyright)",
         "skip_not_used": "nicht verwendet: {what}",
         "merge_updates": "spätere Audit-Zeilen desselben Incidents (ein Ticket pro Incident)",
         "merge_same_update": "Signale derselben Ticket-Änderung (je eine Eskalation)",

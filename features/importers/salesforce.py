@@ -68,6 +68,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx,
         rep,
     )
+    cases = _without_footer(cases, rep)
     no_account = cases["account_id"].isna() | (cases["account_id"].astype(str).str.strip() == "")
     rep.skip("skip_no_account", int(no_account.sum()), field="AccountId")
     cases = cases[~no_account].reset_index(drop=True)
@@ -166,8 +167,29 @@ def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     df = tabular(
         paths, "a Salesforce Account export (CSV)", fields, ("account_id",), "sf_", ctx, rep
     )
+    df = _without_footer(df, rep)
     rep.written = len(df)
     return df
+
+
+# the lines a Salesforce report's CSV ends with, after a blank line: not records
+_FOOTER = (
+    r"(Confidential Information - Do Not Distribute|Copyright \(c\) \d{4}-\d{4} salesforce\.com.*)"
+)
+
+
+def _without_footer(df: pd.DataFrame, rep) -> pd.DataFrame:
+    """Rows with no value, and the report footer's one-value lines, skipped and counted: the
+    footer's text in the first column became an account named 'Confidential Information ...'."""
+    cells = df.drop(columns=[ROW]).astype(object)
+    filled = cells.notna() & (cells.astype(str).map(str.strip) != "")
+    count = filled.sum(axis=1)
+    one = cells[count == 1].where(filled[count == 1]).stack().astype(str).str.strip()
+    footer = df.index.isin(one[one.str.fullmatch(_FOOTER)].index.get_level_values(0))
+    blank = (count == 0).to_numpy()
+    rep.skip("skip_blank_row", int(blank.sum()))
+    rep.skip("skip_report_footer", int(footer.sum()))
+    return df[~(blank | footer)].reset_index(drop=True)
 
 
 def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:

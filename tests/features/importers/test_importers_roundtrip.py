@@ -515,3 +515,25 @@ def test_usage_counts_that_are_not_whole_numbers_are_named_and_rows_without_a_da
     for row, value in ((1, "'12,5'"), (2, "'1.234'"), (3, "'abc'")):
         assert f"usage events / event_count / row {row} / type: not a whole number" in err
         assert value in err
+
+
+def test_a_salesforce_report_footer_is_skipped_and_counted(tmp_path, params, capsys):
+    """A report exported as CSV ends with a blank line, 'Confidential Information - Do Not
+    Distribute' and a copyright line: they became accounts and the import was refused with
+    not_null errors on rows that were never accounts."""
+    footer = (
+        '""\n"Confidential Information - Do Not Distribute"\n'
+        '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."\n'
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("Account.csv", "Case.csv"):
+        (src / name).write_text((DATA / "salesforce" / name).read_text() + footer)
+    args = ["import", "salesforce", str(src / "Account.csv"), str(src / "Case.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert (
+        out.count("skipped 2: the report's footer") == 2 and out.count("skipped 1: blank row") == 2
+    )
+    a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts
+    assert not a["account_id"].str.contains("Confidential|Copyright").any()
