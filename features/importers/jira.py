@@ -62,7 +62,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             org_id, org_name = org
             orgs.setdefault(org_id, org_name)
             key = str(get(rec, "key"))
-            reopens = 0
+            moves = []  # status changes (from, to), counted as reopens once all statuses are known
             for hist in get(rec, "changelog.histories") or []:
                 for item in hist.get("items") or []:
                     name = str(item.get("field") or item.get("fieldId") or "").lower()
@@ -77,12 +77,13 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                                 "new": item.get("toString"),
                             }
                         )
-                    elif (
-                        name == "status"
-                        and str(item.get("fromString") or "").lower() in done
-                        and str(item.get("toString") or "").lower() not in done
-                    ):
-                        reopens += 1
+                    elif name == "status":
+                        moves.append(
+                            (
+                                str(item.get("fromString") or "").strip().lower(),
+                                str(item.get("toString") or "").strip().lower(),
+                            )
+                        )
             out = {
                 ROW: row,
                 "ticket_id": key,
@@ -95,7 +96,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "status_category": get(fields, "status.statusCategory.key"),
                 "subject": get(fields, "summary"),
                 "body": _text(get(fields, "description")),
-                "reopen_count": reopens,
+                "reopen_count": moves,
                 "jira_id": get(rec, "id"),
             }
             for k, v in fields.items():
@@ -153,6 +154,18 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         keys,
     )
     df["status"] = status.fillna(by_cat)
+    # statuses the params do not name are done by their category (a German "Erledigt"): a move
+    # out of one is a reopen too
+    done |= set(
+        df.loc[df["status"].isin(["solved", "closed"]) & status.isna(), "status_name"]
+        .dropna()
+        .astype(str)
+        .str.strip()
+        .str.lower()
+    )
+    df["reopen_count"] = df["reopen_count"].map(
+        lambda ms: sum(1 for a, b in ms if a in done and b not in done)
+    )
     df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
     ch = pd.DataFrame(changes, columns=[ROW, "ticket_id", "account_id", "at", "old", "new"])
     ck = ch["ticket_id"].rename("key")

@@ -537,3 +537,28 @@ def test_a_salesforce_report_footer_is_skipped_and_counted(tmp_path, params, cap
     )
     a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts
     assert not a["account_id"].str.contains("Confidential|Copyright").any()
+
+
+def test_jira_reopens_out_of_a_done_status_the_params_do_not_name_are_counted(tmp_path, params):
+    """A German Jira calls its done status 'Erledigt': the issue was read as solved by its
+    category, but moving it back to 'In Arbeit' was not counted as a reopen."""
+    import json
+
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    issue = data["issues"][0]
+    issue["fields"]["status"] = {"name": "Erledigt", "statusCategory": {"key": "done"}}
+    moves = [("In Arbeit", "Erledigt"), ("Erledigt", "In Arbeit"), ("In Arbeit", "Erledigt")]
+    issue["changelog"]["histories"] = [
+        {
+            "id": str(i),
+            "created": f"2024-01-0{4 + i}T10:00:00.000+0000",
+            "items": [{"field": "status", "fromString": a, "toString": b}],
+        }
+        for i, (a, b) in enumerate(moves)
+    ]
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps(data))
+    assert run_import("jira", [f"issues={path}"], tmp_path / "o") == 0
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
+    assert t.loc[issue["key"], "status"] == "solved"
+    assert t.loc[issue["key"], "reopen_count"] == 1
