@@ -264,6 +264,8 @@ class ZendeskImportParams(StrictModel):
     priority_map: dict[str, str]
     status_map: dict[str, str]
     skip_statuses: tuple[str, ...]
+    # a ticket merged into another is closed with this tag: it is not a second ticket
+    skip_tags: tuple[str, ...] = ("closed_by_merge",)
     csat_map: dict[str, int]
     organization_fields: dict[str, str] = Field(
         description="contract column -> organization_fields key"

@@ -21,6 +21,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unavailable": "  not available: {what}",
         # skip reasons
         "skip_status": "status {status!r} is listed in importers.{kind}.skip_statuses",
+        "skip_tag": "tagged {tag!r}, listed in importers.zendesk.skip_tags (merged into another ticket)",
         "skip_no_account": "no account reference ({field} is empty)",
         "skip_no_user": "no user id ({field} is empty)",
         "skip_no_time": "no event time ({field} is empty)",
@@ -58,6 +59,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_line": "      Hinweis: {note}",
         "unavailable": "  nicht verfügbar: {what}",
         "skip_status": "Status {status!r} steht in importers.{kind}.skip_statuses",
+        "skip_tag": "markiert mit {tag!r}, steht in importers.zendesk.skip_tags (in ein anderes Ticket zusammengeführt)",
         "skip_no_account": "kein Kundenbezug ({field} ist leer)",
         "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",

@@ -132,6 +132,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     }
     required = [("id",), ("created_at",), ("organization_id",), ("status",)]
     skip = {s.lower() for s in p.skip_statuses}
+    skip_tags = {s.lower() for s in p.skip_tags}
     gone: dict[str, list] = {ROW: [], "ticket_id": [], "updated_at": []}  # skipped records
     for path in paths:
         export = EXPORT.format(part="tickets")
@@ -140,16 +141,24 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             require_keys(rec, required, export, str(path), row)
             status = get(rec, "status")
             org = get(rec, "organization_id")
+            tags = get(rec, "tags") or []
+            merged = skip_tags & {str(t).lower() for t in tags} if isinstance(tags, list) else set()
             if status is not None and str(status).lower() in skip:
                 rep.skip("skip_status", status=str(status), kind="zendesk")
+            elif merged:
+                rep.skip("skip_tag", tag=min(merged))
             elif org is None or org == "":
                 rep.skip("skip_no_account", field="organization_id")
-            if (status is not None and str(status).lower() in skip) or org is None or org == "":
+            if (
+                (status is not None and str(status).lower() in skip)
+                or merged
+                or org is None
+                or org == ""
+            ):
                 gone[ROW].append(row)
                 gone["ticket_id"].append(_id(get(rec, "id")))
                 gone["updated_at"].append(first(rec, "updated_at", "created_at"))
                 continue
-            tags = get(rec, "tags") or []
             extras = scalar_extras(rec, TICKET_USED, "zendesk_")
             kept = flat(tags)
             if kept is not NESTED:  # read for the escalation tag, and kept as they are

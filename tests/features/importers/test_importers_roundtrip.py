@@ -481,6 +481,25 @@ def test_zendesk_a_ticket_deleted_after_an_earlier_update_is_skipped(tmp_path, p
     assert "skipped 2: status 'deleted'" in out and "merged 2: duplicate records" in out
 
 
+def test_zendesk_a_ticket_merged_into_another_is_not_a_ticket_of_its_own(tmp_path, params, capsys):
+    """Zendesk closes a ticket merged into another with the tag closed_by_merge: it was imported as
+    an ordinary closed ticket, so every merged request counted twice in the ticket volume."""
+    import json
+
+    tickets = json.loads((DATA / "zendesk" / "tickets.json").read_text())["tickets"]
+    merged = dict(
+        tickets[0], status="closed", tags=["Closed_By_Merge"], updated_at="2024-01-06T08:00:00Z"
+    )
+    path = tmp_path / "tickets.jsonl"
+    path.write_text("\n".join(json.dumps(t) for t in [tickets[0], *tickets[1:], merged]))
+    assert run_import("zendesk", [f"tickets={path}", "organizations.json"], tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets
+    assert str(tickets[0]["id"]) not in set(t["ticket_id"])  # its earlier record too
+    assert str(tickets[1]["id"]) in set(t["ticket_id"])
+    assert "skipped 1: tagged 'closed_by_merge', listed in importers.zendesk.skip_tags" in out
+
+
 def test_a_mapping_row_without_an_account_leaves_its_user_unmapped(tmp_path, capsys):
     """An empty account_id became the account 'nan', and the import was refused with
     "account 'nan' is not in accounts"; the user's events are now skipped as unmapped, counted."""
