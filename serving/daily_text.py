@@ -290,7 +290,15 @@ def flagged_level(level: str, changed: str, language: str) -> str:
 
 
 def t(key: str, language: str, **values: Any) -> str:
-    """The catalog entry in `language` (English when missing), formatted with `values`; a
-    "[singular|plural]" takes the form of the number before it (`features.spec.number_forms`)."""
-    template = number_forms(CATALOG.get(language, {}).get(key) or CATALOG["en"][key], values)
+    """This catalog's entry for `key` (`told`)."""
+    return told(CATALOG, key, language, values)
+
+
+def told(
+    catalog: Mapping[str, Mapping[str, str]], key: str, language: str, values: Mapping[str, Any]
+) -> str:
+    """A catalog's entry in `language` (English when missing), formatted with `values`, numbers
+    as the language writes them (19 % and 0,05 in German); a "[singular|plural]" takes the form
+    of the number before it (`features.spec.number_forms`)."""
+    template = number_forms(catalog.get(language, {}).get(key) or catalog["en"][key], values)
     return template.format(**{k: localized(v, language) for k, v in values.items()})

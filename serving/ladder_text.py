@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from features.spec import localized, number_forms
-from serving.daily_text import time_text
+from serving.daily_text import time_text, told
 
 if TYPE_CHECKING:
     from serving.params import LadderParams
@@ -73,11 +72,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
 
 
 def text(key: str, language: str, **values: Any) -> str:
-    """The catalog entry in `language` (English when missing), formatted with `values`, numbers
-    as the language writes them (19 % and 0,05 in German)."""
-    template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
-    told = {k: localized(v, language) for k, v in values.items()}
-    return number_forms(template, values).format(**told)
+    """The ladder catalog's entry for `key` (`serving.daily_text.told`)."""
+    return told(CATALOG, key, language, values)
 
 
 def level_classes(levels: Sequence[str]) -> dict[str, str]:
