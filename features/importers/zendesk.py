@@ -143,18 +143,16 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             org = get(rec, "organization_id")
             tags = get(rec, "tags") or []
             merged = skip_tags & {str(t).lower() for t in tags} if isinstance(tags, list) else set()
+            skipped = True
             if status is not None and str(status).lower() in skip:
                 rep.skip("skip_status", status=str(status), kind="zendesk")
             elif merged:
                 rep.skip("skip_tag", tag=min(merged))
             elif org is None or org == "":
                 rep.skip("skip_no_account", field="organization_id")
-            if (
-                (status is not None and str(status).lower() in skip)
-                or merged
-                or org is None
-                or org == ""
-            ):
+            else:
+                skipped = False
+            if skipped:
                 gone[ROW].append(row)
                 gone["ticket_id"].append(_id(get(rec, "id")))
                 gone["updated_at"].append(first(rec, "updated_at", "created_at"))
