@@ -23,6 +23,7 @@ from mlflow.exceptions import MlflowException
 
 import features
 from features.errors import UserError
+from features.sources import describe
 from training.bundle import Bundle, load_bundle
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -76,7 +77,7 @@ def reachable_store(uri: str) -> None:
     except sa.exc.SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         raise UserError(
-            f"MLflow tracking store {url.render_as_string(hide_password=True)}: cannot connect "
+            f"MLflow tracking store {describe(uri)}: cannot connect "
             f"({cause[0] if cause else type(exc).__name__}); check MLFLOW_TRACKING_URI and that "
             "the database is running"
         ) from None
