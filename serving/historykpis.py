@@ -72,7 +72,12 @@ def history_kpis(
     # a rating is known once its ticket is resolved: one resolved after as_of is not yet
     known = t["resolved_at"].isna() | (t["resolved_at"] < as_of)
     rated = t[(t["created_at"] >= since) & (t["created_at"] < as_of) & t["csat"].notna() & known]
-    after = _after_escalation(rated, e[e["opened_at"] < as_of], csat_after_days)
+    # an escalation opened csat_after_days before the window or earlier reaches none of its
+    # tickets: left out before the pairing (most of a long history's escalations)
+    reach = e[
+        (e["opened_at"] < as_of) & (e["opened_at"] > since - pd.Timedelta(days=csat_after_days))
+    ]
+    after = _after_escalation(rated, reach, csat_after_days)
     return HistoryKpis(
         active_accounts=active_accounts,
         escalations=len(win),

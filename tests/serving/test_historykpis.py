@@ -72,3 +72,36 @@ def test_open_escalations_past_a_benchmark_count_as_misses(kpis):
 def test_ratings_count_once_they_are_known(kpis):
     assert kpis.csat_all == pytest.approx(3.0)  # T1 and T2; T3 resolved after the day
     assert kpis.csat_after == pytest.approx(2.0)  # T1, two days after A's escalation E1
+
+
+def test_an_escalation_before_the_window_still_reaches_the_tickets_after_it():
+    # window 30 days: since = 2025-05-31; E0 opened 10 days before it reaches a ticket of the
+    # window's first days (within 14 days), E-1 opened 15 days before it does not
+    h = history()
+    early = pd.DataFrame(
+        {
+            "escalation_id": ["E0", "E-1"],
+            "account_id": ["D", "E"],
+            "opened_at": [_t("2025-05-21"), _t("2025-05-16")],
+            "acknowledged_at": [_t("2025-05-21 01:00"), _t("2025-05-16 01:00")],
+            "closed_at": [_t("2025-05-22"), _t("2025-05-17")],
+        }
+    )
+    rated = pd.DataFrame(
+        {
+            "ticket_id": ["T4", "T5"],
+            "account_id": ["D", "E"],
+            "created_at": [_t("2025-06-01"), _t("2025-05-31 00:00")],
+            "resolved_at": [_t("2025-06-02"), _t("2025-06-02")],
+            "csat": [5.0, 1.0],
+        }
+    )
+    h = History(
+        accounts=h.accounts,
+        tickets=pd.concat([h.tickets, rated], ignore_index=True),
+        escalations=pd.concat([h.escalations, early], ignore_index=True),
+    )
+    bench = BenchmarkHoursParams(first_response=24, resolution=72)
+    k = history_kpis(h, AS_OF, 5, 30, 14, bench)
+    # T1 (2.0, after E1) and T4 (5.0, 11 days after E0); T5 is 15 days after E-1: not after
+    assert k.csat_after == pytest.approx(3.5)
