@@ -95,8 +95,13 @@ def _values(column: pd.Series) -> list[Any]:
         if np.isnan(floats).any():
             out = [None if v != v else v for v in out]
         return out
-    values = column.astype(object).where(column.notna(), None).tolist()
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    values = column.tolist()
+    for i in np.flatnonzero(column.isna().to_numpy()).tolist():
+        values[i] = None
+    # numpy scalars held in an object column go as Python values (text columns hold none)
+    if any(issubclass(k, np.generic) for k in set(map(type, values))):
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
 
 
 class DailyStore:

@@ -307,27 +307,22 @@ def _execute_many(
     chunk: int,
 ) -> int:
     """Send the rows (as columns) to the driver's executemany, each column's bind processor
-    applied once per value; returns the rows inserted or matched."""
+    applied to a chunk of its values at once (`_binder`); returns the rows inserted or matched."""
     dialect = conn.dialect
     keys = list(columns)
     compiled = stmt.compile(dialect=dialect, column_keys=keys)
-    procs = {
-        k: _json_fast(kind, _memoized(kind, kind._cached_bind_processor(dialect)), dialect)  # noqa: SLF001 (the column's own binds)
-        for k, kind in kinds.items()
-    }
+    binders = {k: _binder(kind, dialect) for k, kind in kinds.items()}
     names = list(compiled.positiontup or keys) if dialect.positional else keys
     for k in names:
-        if k not in procs:
+        if k not in binders:
             raise ValueError(f"bulk_insert: unexpected bind {k!r} in {stmt.table.name}")
     done = 0
     for lo in range(0, n, chunk):
         part = []
         for k in names:
             values = list(columns[k][lo : lo + chunk])
-            proc = procs[k]
-            if proc is not None:
-                values = [proc(v) for v in values]
-            part.append(values)
+            bind = binders[k]
+            part.append(values if bind is None else bind(values))
         if dialect.positional:
             params: list[Any] = list(zip(*part, strict=True))
         else:
@@ -336,23 +331,27 @@ def _execute_many(
     return done
 
 
-def _memoized(
-    kind: sa.types.TypeEngine, proc: Callable[[Any], Any] | None
-) -> Callable[[Any], Any] | None:
-    """A time or date column's bind processor, run once per distinct value: a day's rows share
-    a handful of times (the run's clock, due times), and converting each costs microseconds."""
-    if proc is None or not isinstance(kind, UtcDateTime | sa.Date | sa.DateTime):
-        return proc
-    seen: dict[Any, Any] = {}
+Binder = Callable[[list[Any]], list[Any]]
 
-    def process(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = out = proc(value)
-            return out
 
-    return process
+def _binder(kind: sa.types.TypeEngine, dialect: Any) -> Binder | None:
+    """What a column's bind processor makes of a chunk of its values, as one call per chunk
+    (None: they go to the driver as they are). A day's 100,000 rows go through several of these
+    per table: a Python call per value cost a second of the daily job."""
+    proc = kind._cached_bind_processor(dialect)  # noqa: SLF001 (the column's own binds)
+    if proc is None or (dialect.name == "sqlite" and isinstance(kind, sa.LargeBinary)):
+        return None  # sqlite3 binds any bytes-like value as a BLOB: its Binary is memoryview
+    if isinstance(kind, sa.JSON):
+        return _json_binder(proc, dialect)
+    if isinstance(kind, UtcDateTime | sa.Date | sa.DateTime):
+        # once per distinct value: a day's rows share a handful of times (the run's clock, due
+        # times), and converting each costs microseconds
+        def distinct(values: list[Any]) -> list[Any]:
+            done = {v: proc(v) for v in dict.fromkeys(values)}
+            return list(map(done.__getitem__, values))
+
+        return distinct
+    return lambda values: list(map(proc, values))
 
 
 # json.dumps' own C encoder with json.dumps' defaults, made once: json.dumps builds one per call,
@@ -375,14 +374,11 @@ _ENCODE = (
 )
 
 
-def _json_fast(
-    kind: sa.types.TypeEngine, proc: Callable[[Any], Any] | None, dialect: Any
-) -> Callable[[Any], Any] | None:
-    """A JSON column's bind processor that, where the processor is plain json.dumps (SQLite's
-    default), serializes lists and dicts with `_ENCODE` (the same text) and stores `JsonText`
-    as it is; elsewhere `JsonText` is parsed back for the dialect's own processor."""
-    if proc is None or not isinstance(kind, sa.JSON):
-        return proc
+def _json_binder(proc: Callable[[Any], Any], dialect: Any) -> Binder:
+    """A JSON column's binds that, where the processor is plain json.dumps (SQLite's default),
+    serialize lists and dicts with `_ENCODE` (the same text) and store `JsonText` as it is (a
+    chunk of nothing else as one C-level copy); elsewhere `JsonText` is parsed back for the
+    dialect's own processor."""
     plain = (
         _ENCODE is not None
         and dialect.name == "sqlite"
@@ -394,7 +390,7 @@ def _json_fast(
         def parsed(value: Any) -> Any:
             return proc(json.loads(value)) if type(value) is JsonText else proc(value)
 
-        return parsed
+        return lambda values: list(map(parsed, values))
     encode, join = _ENCODE, "".join
     assert encode is not None
 
@@ -405,7 +401,12 @@ def _json_fast(
             return join(encode(value, 0))
         return proc(value)
 
-    return process
+    def bind(values: list[Any]) -> list[Any]:
+        if set(map(type, values)) == {JsonText}:  # the daily job's columns, rendered already
+            return list(map(str, values))
+        return list(map(process, values))
+
+    return bind
 
 
 _RACE_WORDS = ("already exists", "duplicate")  # another process created it first

@@ -115,3 +115,65 @@ def test_json_text_is_stored_as_given(tmp_path):
     assert read(a) == read(b)
     a.close()
     b.close()
+
+
+def test_chunk_binds_equal_sqlalchemy_on_mixed_values(tmp_path):
+    """A JSON column mixing JsonText, lists and None, times given as pandas Timestamps in other
+    zones, and blobs as bytes, memoryview or numpy rows: stored as SQLAlchemy's insert stores."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from serving.dailystore import DailyStore
+    from serving.store import JsonText
+
+    a, b = Store(f"sqlite:///{tmp_path / 'a.db'}"), Store(f"sqlite:///{tmp_path / 'b.db'}")
+    data = rows(6)
+    data[0]["reasons"] = JsonText(json.dumps([{"text": "Grün", "v": 1.5}]))
+    data[4]["scored_at"] = pd.Timestamp(data[4]["scored_at"]).tz_convert("Europe/Berlin")
+    for r, owners in zip(
+        data, [None, ["a@x"], JsonText('["b@x"]'), None, [], ["a@x"]], strict=True
+    ):
+        r["owners"] = owners
+    # what the JsonText values encode, for SQLAlchemy's own insert
+    plain = [{k: json.loads(v) if type(v) is JsonText else v for k, v in r.items()} for r in data]
+    a._run(lambda c: c.execute(sa.insert(a.t["daily_scores"]), plain))
+    b._run(
+        lambda c: insert_columns(
+            c, b.t["daily_scores"], {k: [r[k] for r in data] for k in data[0]}, chunk=4
+        )
+    )
+    assert read(a) == read(b)
+    raw = b._run(lambda c: c.exec_driver_sql("SELECT owners FROM daily_scores ORDER BY id").all())
+    assert [r[0] for r in raw] == ["null", '["a@x"]', '["b@x"]', "null", "[]", '["a@x"]']
+
+    blobs = [b"\x00\x01", memoryview(b"\x02"), np.arange(2, dtype=np.float32).tobytes(), None]
+    tables = [DailyStore(s).t["daily_list"] for s in (a, b)]
+    cols = {
+        "day": [dt.date(2026, 3, 1)] * 4,
+        "account_id": [f"A{i}" for i in range(4)],
+        "rank": [1, 2, 3, 4],
+        "priority": [1.0, 0.5, 2.5, 0.0],
+        "escalation_risk": [0.1] * 4,
+        "churn_risk": [0.2] * 4,
+        "why_changed": ["", "über", "", ""],
+        "level": ["L0"] * 4,
+        "level_index": [0] * 4,
+        "level_changed": ["same"] * 4,
+        "reasons": ["r"] * 4,
+        "next_action": [""] * 4,
+        "due_at": [None, T0, pd.Timestamp(T0), None],
+        "contributions": blobs,
+    }
+    listed = [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+    a._run(lambda c: c.execute(sa.insert(tables[0]), listed))
+    b._run(lambda c: insert_columns(c, tables[1], cols, chunk=3))
+    got = [
+        s._run(lambda c, t=t: c.execute(sa.select(t).order_by(t.c.account_id)).all())
+        for s, t in zip((a, b), tables, strict=True)
+    ]
+    assert got[0] == got[1]
+    assert [r.contributions for r in got[1]] == [b"\x00\x01", b"\x02", blobs[2], None]
+    a.close()
+    b.close()
