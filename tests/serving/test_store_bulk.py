@@ -177,3 +177,28 @@ def test_chunk_binds_equal_sqlalchemy_on_mixed_values(tmp_path):
     assert [r.contributions for r in got[1]] == [b"\x00\x01", b"\x02", blobs[2], None]
     a.close()
     b.close()
+
+
+def test_new_sqlite_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    def page_size(path) -> int:
+        con = sqlite3.connect(path)
+        try:
+            return con.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            con.close()
+
+    Store(f"sqlite:///{tmp_path / 'new.db'}").close()
+    assert page_size(tmp_path / "new.db") == 16384
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE other (x)")
+    old.close()
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    store.save_score_columns(
+        {k: [r[k] for r in rows(3)] for k in rows(3)[0] if k != "scored_at"}, T0
+    )
+    assert len(read(store)) == 3
+    store.close()
+    assert page_size(tmp_path / "old.db") == 4096
