@@ -361,21 +361,23 @@ def run_daily(
             previous = daily.runs(before=day, limit=1)
             prev = previous[0] if previous else None
             week = daily.run_on_or_before(day - dt.timedelta(days=p.delta_days))
-            prev_scores = daily.scores(prev["day"]) if prev else None
-            week_scores = daily.scores(week["day"]) if week else None
-            esc = pd.Series(scored.escalation_risk, index=ids)
-            d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
-            d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
             same_model = (
                 prev is not None
                 and prev["model_version"] == model.version
                 and list(prev["feature_names"]) == model.spec.names
             )
-            prev_contrib = (
-                daily.contributions(prev["day"], len(model.spec.names))
-                if same_model and prev
-                else {}
+            # the previous run's scores and (same model only) contributions, in one read
+            prev_scores, prev_contrib = (
+                daily.scores_and_contributions(
+                    prev["day"], len(model.spec.names) if same_model else None
+                )
+                if prev
+                else (None, {})
             )
+            week_scores = daily.scores(week["day"]) if week else None
+            esc = pd.Series(scored.escalation_risk, index=ids)
+            d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
+            d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
             prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
             d_prev_values = d_prev.to_numpy(dtype=float)
             n = len(ids)

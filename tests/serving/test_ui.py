@@ -550,3 +550,21 @@ def test_a_form_acts_on_the_account_it_shows_when_the_id_has_spaces_around_it(cl
     assert [
         a["by"].split(" (key ")[0] for a in Store(database).rows("acknowledgements", "A-1")
     ] == ["Ann Example"]
+
+
+def test_a_days_scores_and_contributions_are_read_in_one_pass(database):
+    """The daily job's read of the previous run: the day's scores, and its float32
+    contributions as float64 rows only where their width is the model's."""
+    daily = DailyStore(Store(database))
+    scores, contrib = daily.scores_and_contributions(DAYS[1], len(FEATURES))
+    assert scores.equals(daily.scores(DAYS[1]))
+    assert list(scores.columns) == ["escalation_risk", "churn_risk", "level"]
+    assert scores.loc["A-1", "level"] == "L1" and scores.index.name == "account_id"
+    assert sorted(contrib) == ["A-1", "B-2", "C-3"]
+    assert contrib["A-1"].dtype == np.float64
+    assert contrib["A-1"].tolist() == np.float32([0.3, 0.1, -0.05]).astype(float).tolist()
+    assert daily.scores_and_contributions(DAYS[1], None)[1] == {}
+    assert daily.scores_and_contributions(DAYS[1], 4)[1] == {}  # stored by another model
+    empty, none = daily.scores_and_contributions(dt.date(2020, 1, 1), len(FEATURES))
+    assert empty.empty and none == {}
+    daily.store.close()
