@@ -57,7 +57,7 @@ class ReportData:
     language: str
     levels: list[str]
     today: pd.DataFrame  # escalation_risk, churn_risk, level of every scored account
-    trend: pd.DataFrame  # day, escalation_risk, churn_risk, level_index (last runs)
+    trend: pd.DataFrame  # DailyStore.trend: per run day its median, p90 and flagged
     top: pd.DataFrame  # the head of the ranked list (CSV columns)
     history: HistoryKpis
     ladder: LadderKpis
@@ -88,13 +88,12 @@ def distribution_plot(today: pd.DataFrame, lang: str) -> str:
     )
 
 
-def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: str) -> str:
-    """Median and 90th percentile of the escalation risk per run, and the accounts at or above
-    the first flagged level per run."""
-    g = trend.groupby("day")
-    days = [pd.Timestamp(d).date() for d in g.size().index]
-    median = g["escalation_risk"].median().to_numpy(dtype=float)
-    p90 = g["escalation_risk"].quantile(0.9).to_numpy(dtype=float)
+def trend_plot(trend: pd.DataFrame, level_name: str, lang: str) -> str:
+    """Median and 90th percentile of the escalation risk per run, and the accounts at a flagged
+    level per run (`DailyStore.trend`'s rows)."""
+    days = [pd.Timestamp(d).date() for d in trend["day"]]
+    median = trend["escalation_median"].to_numpy(dtype=float)
+    p90 = trend["escalation_p90"].to_numpy(dtype=float)
     lines = charts.line_chart(
         days,
         {t("median", lang): median.tolist(), t("p90", lang): p90.tolist()},
@@ -102,10 +101,9 @@ def trend_plot(trend: pd.DataFrame, flagged_from: int, level_name: str, lang: st
         y_max=charts.ticks(float(np.nanmax(p90)) if len(p90) else 1.0)[-1],
         lang=lang,
     )
-    flagged = g["level_index"].apply(lambda s: int((s >= flagged_from).sum()))
     bars = charts.column_chart(
         [day_text(d, lang, short=True) for d in days],
-        flagged.to_numpy(dtype=float).tolist(),
+        trend["flagged"].to_numpy(dtype=float).tolist(),
         f"{t('accounts', lang)} ≥ {level_name}",
         color="#555",
         height=160,
@@ -225,7 +223,7 @@ def render_report(d: ReportData) -> str:
     lang, p = d.language, d.params
     h, lk = d.history, d.ladder
     flagged_level = d.levels[1] if len(d.levels) > 1 else d.levels[0]
-    runs = d.trend["day"].nunique()
+    runs = len(d.trend)
     day, at = day_text(d.day, lang), f"{time_text(d.evaluated_at, lang)} UTC"
     parts = [
         f"<h1>{html.escape(t('report_title', lang, day=day))}</h1>",
@@ -240,7 +238,7 @@ def render_report(d: ReportData) -> str:
         f"<h2>{html.escape(t('sec_trend', lang, n=runs if runs >= 2 else p.trend_runs))}</h2>",
     ]
     if runs >= 2:
-        parts.append(f"<figure>{trend_plot(d.trend, 1, flagged_level, lang)}</figure>")
+        parts.append(f"<figure>{trend_plot(d.trend, flagged_level, lang)}</figure>")
         parts.append(
             f'<p class="caption">{html.escape(t("trend_caption", lang, level=flagged_level))}</p>'
         )

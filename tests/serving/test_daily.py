@@ -422,6 +422,19 @@ def test_html_report_is_self_contained(runs):
     assert "PSI" in text and text.count("<svg") >= 5
 
 
+def _trend(rows: pd.DataFrame) -> pd.DataFrame:
+    """`DailyStore.trend`'s rows for list rows of several days."""
+    from serving.dailystore import TREND_COLUMNS, run_summary
+
+    return pd.DataFrame(
+        [
+            {"day": day} | run_summary(g["escalation_risk"].to_numpy(), g["level_index"].to_numpy())
+            for day, g in rows.groupby("day")
+        ],
+        columns=TREND_COLUMNS,
+    )
+
+
 def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
     """ "Median hours to acknowledge" counts only the flags acknowledged at all: 3 h read well
     when 4% of 180 flags were ever acknowledged, and the report did not say so."""
@@ -440,7 +453,8 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
                 day=dt.date(2026, 6, 24), evaluated_at=dt.datetime(2026, 6, 24, 6, 30, tzinfo=dt.UTC),
                 model_version="m/1",
                 language=lang, levels=list(params.ladder.levels), today=today,
-                trend=today.assign(day="2026-06-24", level_index=[0, 2]), top=today.iloc[0:0],
+                trend=_trend(today.assign(day="2026-06-24", level_index=[0, 2])),
+                top=today.iloc[0:0],
                 history=h, ladder=lk, drift=None, params=params.daily,
             )
         )  # fmt: skip
@@ -462,7 +476,7 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
     lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {})
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
-    trend = pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)])
+    trend = _trend(pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)]))
     text = render_report(
         ReportData(
             day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),

@@ -568,3 +568,26 @@ def test_a_days_scores_and_contributions_are_read_in_one_pass(database):
     empty, none = daily.scores_and_contributions(dt.date(2020, 1, 1), len(FEATURES))
     assert empty.empty and none == {}
     daily.store.close()
+
+
+def test_the_trend_is_each_runs_summary_also_for_runs_stored_without_it(database):
+    """The report's trend reads each run's stored summary (median, 90th percentile, flagged);
+    a run stored by a version before the summary existed has it worked out from its list."""
+    store = Store(database)
+    daily = DailyStore(store)
+    tr = daily.t["daily_runs"]
+    with store.engine.begin() as conn:  # the first day as an older version stored it
+        conn.execute(
+            tr.update()
+            .where(tr.c.day == DAYS[0])
+            .values(escalation_median=None, escalation_p90=None, flagged=None)
+        )
+    trend = daily.trend(DAYS[-1], 8)
+    assert daily.trend(DAYS[1], 1)["day"].tolist() == [DAYS[1]]
+    store.close()
+    assert trend["day"].tolist() == DAYS  # oldest first
+    for i, row in trend.iterrows():
+        risk = _rows(i)["escalation_risk"]
+        assert row["escalation_median"] == pytest.approx(risk.median())
+        assert row["escalation_p90"] == pytest.approx(risk.quantile(0.9))
+        assert row["flagged"] == 1  # A-1 at L1
