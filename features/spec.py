@@ -6,6 +6,7 @@ training, scoring and reason rendering agree on columns, dtypes and category lev
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -39,15 +40,11 @@ class FeatureInfo:
         singular and plural, "[ticket|tickets]": the singular is used when the value shows as 1.
         It may give a second sentence for values below zero after " || ", told with the value's
         size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days")."""
-        template = self.template_de if language == "de" else self.template_en
-        numeric = _is_number(value)
-        if BELOW_ZERO in template:
-            above, below = template.split(BELOW_ZERO, 1)
-            template = above
-            if numeric and value < 0:
-                template, value = below, -value
-        template = number_forms(template, {"value": value})
-        return template.format(value=localized(value, language))
+        above, below = _forms(self.template_de if language == "de" else self.template_en)
+        if below is not None and _is_number(value) and value < 0:
+            above, value = below, -value
+        one, other = above
+        return (one if _shows_as_one(value) else other).format(value=localized(value, language))
 
     def label(self, language: str = "en") -> str:
         """The reason sentence with its value left out ("... tickets open"): names the feature
@@ -82,7 +79,7 @@ class _GermanNumber(float):
 
     def __new__(cls, value: float) -> _GermanNumber:
         out = super().__new__(cls, value)
-        out.whole = isinstance(value, numbers.Integral)
+        out.whole = type(value) is not float and isinstance(value, numbers.Integral)
         return out
 
     def __format__(self, spec: str) -> str:
@@ -107,18 +104,35 @@ def number_forms(template: str, values: Mapping[str, Any]) -> str:
     return _NUMBER_FORMS.sub(form, template)
 
 
+@functools.lru_cache(maxsize=1024)
+def _forms(template: str) -> tuple[tuple[str, str], tuple[str, str] | None]:
+    """A reason template's sentence for values above zero and the one below (None when it has
+    none), each in its two number forms, (shows as 1, any other): every "[singular|plural]" of a
+    reason template is told by its one value, so `render` picks a form instead of parsing."""
+
+    def both(sentence: str) -> tuple[str, str]:
+        return number_forms(sentence, {"value": 1}), number_forms(sentence, {"value": 2})
+
+    if BELOW_ZERO not in template:
+        return both(template), None
+    above, below = template.split(BELOW_ZERO, 1)
+    return both(above), both(below)
+
+
 def _shows_as_one(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value) and round(value) == 1
 
 
 def _is_number(value: Any) -> bool:
+    if type(value) is float or type(value) is int:  # the usual values, without the ABC's check
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def localized(value: Any, language: str) -> Any:
     """`value` to format into a text of `language`: a number formats as that language writes
     it ("{:,.1%}" of 0.1234 is 12.3% in English, 12,3 % in German); anything else unchanged."""
-    return _GermanNumber(value) if _is_number(value) and language == "de" else value
+    return _GermanNumber(value) if language == "de" and _is_number(value) else value
 
 
 @dataclass(frozen=True)
