@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,9 @@ from serving.ladder_text import next_action
 from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.params import Params
 from serving.reasons import (
-    dominant_family,
+    Reasons,
+    chosen_reasons,
     known_and_display,
-    rank_reasons,
-    reasons_json,
     render_change,
     retold,
     split_contrib,
@@ -61,6 +61,7 @@ from serving.risklist import (
     priority,
     rank,
     reasons_cell,
+    reasons_cells,
     write_csv,
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
@@ -140,7 +141,12 @@ class Scored:
     escalation_risk: np.ndarray
     churn_risk: np.ndarray
     contributions: np.ndarray  # escalation head, probability scale, rows x features
-    reasons: list[list[dict[str, Any]]]  # both heads' top reasons per row
+    ranked: Reasons  # both heads' top reasons per row, as arrays
+
+    @cached_property
+    def reasons(self) -> list[list[dict[str, Any]]]:
+        """Both heads' top reasons per row as dicts, as the ladder's signals carry them."""
+        return self.ranked.dicts()
 
 
 def score_and_explain(
@@ -155,11 +161,12 @@ def score_and_explain(
     n = len(X)
     risks = {h: np.empty(n) for h in ("escalation", "churn")}
     esc_contrib = np.empty((n, len(model.spec.names)))
-    by_head: dict[str, list[list[dict[str, Any]]]] = {h: [] for h in risks}
+    chunks: list[Reasons] = []
     for lo in range(0, n, CHUNK):
         hi = min(lo + CHUNK, n)
         part = X.iloc[lo:hi]
         display = known_and_display(part, model.spec)  # read once for both heads
+        heads = []
         for name in ("escalation", "churn"):
             head = model.heads[name]
             raw, bias = split_contrib(contributions(head.booster, part))
@@ -167,11 +174,10 @@ def score_and_explain(
             risks[name][lo:hi] = c.risk
             if name == "escalation":
                 esc_contrib[lo:hi] = c.prob
-            by_head[name] += rank_reasons(
-                name, c.prob, display, model.spec, languages[lo:hi], top_k
-            )
+            heads.append(chosen_reasons(name, c.prob, display, model.spec, languages[lo:hi], top_k))
+        chunks.append(Reasons.joined(heads, axis=1))
         advance(hi - lo)
-    reasons = [e + c for e, c in zip(by_head["escalation"], by_head["churn"], strict=True)]
+    reasons = Reasons.joined(chunks, axis=0) if chunks else Reasons.none(model.spec, 0)
     return Scored(risks["escalation"], risks["churn"], esc_contrib, reasons)
 
 
@@ -327,13 +333,14 @@ def run_daily(
             fact_rows = [facts[aid] for aid in ids]
             feature_columns, feature_rows = frame_rows(X)
             esc_list, churn_list = scored.escalation_risk.tolist(), scored.churn_risk.tolist()
+            families = scored.ranked.families()
             signals = [
                 Signals(
                     account_id=aid,
                     escalation_risk=esc_list[i],
                     churn_risk=churn_list[i],
                     features=feature_rows[i],
-                    reason_family=dominant_family(scored.reasons[i]),
+                    reason_family=families[i],
                     facts=fact_rows[i],
                     reasons=tuple(scored.reasons[i]),
                 )
@@ -426,7 +433,7 @@ def run_daily(
                 st.due_at if st.acknowledged_at is None and st.resolved_at is None else None
                 for st in states_now
             ]
-            reasons_txt = [reasons_cell(r, p.top_reasons) for r in scored.reasons]
+            reasons_txt = reasons_cells(scored.ranked, p.top_reasons)
             level_of = {lv: i for i, lv in enumerate(levels)}
             table = pd.DataFrame(
                 {
@@ -466,7 +473,7 @@ def run_daily(
                     "escalation_risk": esc_list,
                     "churn_risk": churn_list,
                     "level": levels_now,
-                    "reasons": [JsonText(r) for r in reasons_json(scored.reasons)],
+                    "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
                     "model_version": [model.version] * n,
                     # what /account answers beside the scores: the day's decision, as /score's
                     "owners": _owners_json(outcome.decisions),

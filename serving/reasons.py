@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,55 +129,197 @@ def rank_reasons(
 ) -> list[list[dict[str, Any]]]:
     """`top_reasons` with the values already read (`known_and_display`'s result), so that both
     heads of one call share that work."""
-    n = contributions.shape[0]
-    if n == 0 or k <= 0:
-        return [[] for _ in range(n)]
-    known, columns = display
-    order, valid = _chosen(contributions, known, k)
-    # the chosen cells as flat lists, row by row and largest first (valid slots form a prefix)
-    rows, slots = np.nonzero(valid)
-    js = order[rows, slots]
-    contribs = contributions[rows, js].tolist()
-    counts = np.bincount(rows, minlength=n).tolist()
-    cells = {j: _cells(columns[j], rows[js == j]) for j in set(js.tolist())}  # the chosen only
-    infos = spec.features
-    texts: dict[tuple[int, str, Any], str] = {}  # most values repeat: render each once
-    flat: list[dict[str, Any]] = []
-    for j, i, c in zip(js.tolist(), rows.tolist(), contribs, strict=True):
-        info = infos[j]
-        value = next(cells[j])
-        lang = languages[i]
-        key = (j, lang, value)
-        text = texts.get(key) if value else None  # 0.0 == -0.0 but renders differently
-        if text is None:
-            text = texts[key] = info.render(value, lang)
-        flat.append(
-            {
-                "head": head,
-                "feature": info.name,
-                "family": info.family,
-                "direction": "up",
-                "value": value,
-                "contribution": c,
-                "text": text,
-            }
+    return chosen_reasons(head, contributions, display, spec, languages, k).dicts()
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Some rows' top reasons as arrays, rows x slots: each head's k slots, heads side by side.
+
+    A row's reasons are its valid slots in slot order (a head's valid slots come first). The
+    daily job reads 100,000 accounts' reasons as stored JSON, as the list's column and as the
+    routing family: each is made from these arrays, without a dict per reason in between;
+    `dicts()` gives the reasons as the ladder, the API and the messages carry them."""
+
+    spec: FeatureSpec
+    heads: tuple[str, ...]  # each slot's head
+    feature: np.ndarray  # the reason's column in the spec (any column where not valid)
+    valid: np.ndarray  # the slot holds a reason
+    contribution: np.ndarray  # on the probability scale
+    value: np.ndarray  # objects: the value as reasons show it (float or str), None where not valid
+    text: np.ndarray  # objects: the sentence in the row's language, None where not valid
+
+    @staticmethod
+    def none(spec: FeatureSpec, n: int) -> Reasons:
+        """n rows without reasons (and without slots)."""
+        no = np.zeros((n, 0))
+        return Reasons(
+            spec, (), no.astype(np.intp), no.astype(bool), no, no.astype(object), no.astype(object)
         )
-    out: list[list[dict[str, Any]]] = []
-    at = 0
-    for m in counts:
-        out.append(flat[at : at + m])
-        at += m
-    return out
+
+    @staticmethod
+    def joined(parts: Sequence[Reasons], axis: int) -> Reasons:
+        """Parts side by side (axis 1: heads) or one under the other (axis 0: chunks of rows)."""
+        first = parts[0]
+        heads = sum((p.heads for p in parts), ()) if axis == 1 else first.heads
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts], axis=axis)
+
+        return Reasons(
+            first.spec, heads, cat("feature"), cat("valid"), cat("contribution"), cat("value"),
+            cat("text"),
+        )  # fmt: skip
+
+    def _each(self) -> Iterator[tuple[int, int, Any, float, str]]:
+        """Each reason's slot, column, value, contribution and text, row by row in slot order."""
+        rows, slots = np.nonzero(self.valid)
+        return zip(
+            slots.tolist(),
+            self.feature[rows, slots].tolist(),
+            self.value[rows, slots].tolist(),
+            self.contribution[rows, slots].tolist(),
+            self.text[rows, slots].tolist(),
+            strict=True,
+        )
+
+    def dicts(self) -> list[list[dict[str, Any]]]:
+        """Per row, its reasons as JSON-able dicts (head, feature, family, direction, value,
+        contribution, text): what the ladder's signals and the API's answers carry."""
+        infos = self.spec.features
+        names, families = [f.name for f in infos], [f.family for f in infos]
+        flat = [
+            {
+                "head": self.heads[s],
+                "feature": names[j],
+                "family": families[j],
+                "direction": "up",
+                "value": v,
+                "contribution": c,
+                "text": t,
+            }
+            for s, j, v, c, t in self._each()
+        ]
+        return per_row(flat, self.valid)
+
+    def json_texts(self) -> list[str]:
+        """Per row, the text `json.dumps(self.dicts()[i])` gives, made without the dicts: each
+        reason's constant part (head, feature, family, direction) and each text are encoded
+        once per batch, not once per reason."""
+
+        def opening(head: str, f: FeatureInfo) -> str:  # '{"head": ..., "direction": "up"'
+            keys = {"head": head, "feature": f.name, "family": f.family, "direction": "up"}
+            return json.dumps(keys)[:-1]
+
+        start = [[opening(h, f) for f in self.spec.features] for h in self.heads]  # slot, column
+        encode = json.encoder.encode_basestring_ascii  # json.dumps' encoder of strings
+        texts: dict[str, str] = {}
+
+        def value(v: float | str) -> str:
+            if isinstance(v, str):
+                return encode(v)
+            return float.__repr__(v) if math.isfinite(v) else json.dumps(v)  # Infinity
+
+        flat = [
+            f'{start[s][j]}, "value": {value(v)}, "contribution": {float.__repr__(c)}, '
+            f'"text": {texts.get(t) or texts.setdefault(t, encode(t))}}}'
+            for s, j, v, c, t in self._each()
+        ]
+        return ["[" + ", ".join(row) + "]" for row in per_row(flat, self.valid)]
+
+    def families(self) -> list[str | None]:
+        """Per row, `dominant_family` of its reasons: the family whose contributions add up to
+        the most (added in the reasons' order, as it adds them), the first met among equals."""
+        n, m = self.valid.shape
+        names = self.spec.families
+        if not m:
+            return [None] * n
+        family = np.array([names.index(f.family) for f in self.spec.features], dtype=np.intp)
+        code = family[self.feature]
+        total = np.zeros((n, len(names)))
+        first = np.full((n, len(names)), m)  # the slot where a family is first met
+        for s in range(m):
+            rows = np.flatnonzero(self.valid[:, s])
+            at = code[rows, s]
+            total[rows, at] += self.contribution[rows, s]
+            first[rows, at] = np.minimum(first[rows, at], s)
+        met = first < m
+        best = np.where(met, total, -np.inf).max(axis=1, initial=-np.inf)
+        pick = np.where(met & (total == best[:, None]), first, m + 1).argmin(axis=1)
+        some = met.any(axis=1).tolist()
+        return [names[f] if a else None for f, a in zip(pick.tolist(), some, strict=True)]
 
 
-def _cells(column: tuple[str, np.ndarray], rows: np.ndarray) -> Any:
-    """The values of one column at some rows, in order, as reasons show them (float or str)."""
-    kind, values = column
-    picked = values[rows]
-    return iter(picked.tolist() if kind == "f" else [str(v) for v in picked])
+def chosen_reasons(
+    head: str,
+    contributions: np.ndarray,
+    display: tuple[np.ndarray, list[Any]],
+    spec: FeatureSpec,
+    languages: Sequence[str],
+    k: int,
+) -> Reasons:
+    """`rank_reasons`' choice as arrays (`Reasons`): the rows' k slots of this head."""
+    known, columns = display
+    if k <= 0 or contributions.shape[1] == 0:
+        return Reasons.none(spec, contributions.shape[0])
+    order, valid = _chosen(contributions, known, k)
+    value, text = _rendered(order, valid, columns, spec, languages)
+    picked = np.take_along_axis(contributions, order, axis=1)
+    return Reasons(spec, (head,) * order.shape[1], order, valid, picked, value, text)
 
 
-_REASON_KEYS = ("head", "feature", "family", "direction", "value", "contribution", "text")
+FEW_CELLS = 32  # up to this many chosen cells are rendered one by one
+
+
+def _rendered(
+    order: np.ndarray,
+    valid: np.ndarray,
+    columns: list[Any],
+    spec: FeatureSpec,
+    languages: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen cells' values as reasons show them (float, or str for a category) and their
+    sentences in the row's language, rendered a feature and a language at a time (or one by
+    one for a few cells: the API's one account would wait on the batch's array work)."""
+    value = np.full(order.shape, None, dtype=object)
+    text = np.full(order.shape, None, dtype=object)
+    rows, slots = np.nonzero(valid)
+    features = order[rows, slots]
+    if len(rows) <= FEW_CELLS:
+        for i, slot, j in zip(rows.tolist(), slots.tolist(), features.tolist(), strict=True):
+            kind, col = columns[j]
+            value[i, slot] = v = float(col[i]) if kind == "f" else str(col[i])
+            text[i, slot] = spec.features[j].render(v, languages[i])
+        return value, text
+    names, language = np.unique(np.asarray(languages, dtype=object), return_inverse=True)
+    language = language[rows]
+    for j in np.unique(features).tolist():
+        at = np.flatnonzero(features == j)
+        r, s = rows[at], slots[at]
+        kind, col = columns[j]
+        shown = col[r] if kind == "f" else np.array([str(v) for v in col[r]], dtype=object)
+        value[r, s] = shown
+        for code, lang in enumerate(names.tolist()):
+            mine = language[at] == code
+            if mine.any():
+                codes, distinct = _distinct(shown[mine])
+                text[r[mine], s[mine]] = spec.features[j].render_many(distinct, lang)[codes]
+    return value, text
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code among the distinct values, and those (most values repeat: each is
+    rendered once). Floats by their bits: 0.0 == -0.0, but one shows as "0", the other "-0"."""
+    if values.dtype == np.float64:
+        codes, bits = pd.factorize(values.view(np.int64))
+        return codes, bits.view(np.float64)
+    return pd.factorize(values)
+
+
+def per_row(flat: list[Any], valid: np.ndarray) -> list[list[Any]]:
+    """The items of the valid slots (row by row, in slot order) cut into one list per row."""
+    ends = [0, *np.cumsum(valid.sum(axis=1)).tolist()]
+    return [flat[a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
 
 def retold(
@@ -196,41 +338,6 @@ def retold(
                 told["text"] = info.render(r["value"], language)
         out.append(told)
     return out
-
-
-def reasons_json(rows: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
-    """`json.dumps(list(reasons))` per row, the same text, about twice as fast for the dicts
-    `rank_reasons` builds: their constant part (head, feature, family, direction) and their
-    texts are encoded once per batch, not once per reason. Anything else goes to json.dumps."""
-    encode = json.encoder.encode_basestring_ascii  # json.dumps' encoder of strings
-    heads: dict[tuple[Any, ...], str] = {}
-    strings: dict[str, str] = {}
-
-    def reason(r: Mapping[str, Any]) -> str:
-        if type(r) is not dict or tuple(r) != _REASON_KEYS:
-            return json.dumps(r)
-        head, feature, family, direction = r["head"], r["feature"], r["family"], r["direction"]
-        value, c, text = r["value"], r["contribution"], r["text"]
-        if (
-            type(c) is not float
-            or not math.isfinite(c)
-            or type(text) is not str
-            or not (type(value) is str or (type(value) is float and math.isfinite(value)))
-        ):
-            return json.dumps(r)
-        key = (head, feature, family, direction)
-        start = heads.get(key)
-        if start is None:
-            start = heads[key] = json.dumps(dict(zip(_REASON_KEYS[:4], key, strict=True)))[:-1]
-        if type(value) is float:
-            v = float.__repr__(value)
-        else:
-            word = str(value)  # a str here: the same object
-            v = strings.get(word) or strings.setdefault(word, encode(word))
-        t = strings.get(text) or strings.setdefault(text, encode(text))
-        return f'{start}, "value": {v}, "contribution": {float.__repr__(c)}, "text": {t}}}'
-
-    return ["[" + ", ".join([reason(r) for r in row]) + "]" for row in rows]
 
 
 def dominant_family(reasons: list[dict[str, Any]]) -> str | None:

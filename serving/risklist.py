@@ -19,6 +19,7 @@ import pandas as pd
 from features.errors import UserError
 from features.texts import composed
 from serving.params import DailyPriorityParams
+from serving.reasons import Reasons, per_row
 
 COLUMNS = (
     "account_id",
@@ -70,6 +71,25 @@ def reasons_cell(reasons: Sequence[Mapping[str, Any]], k: int) -> str:
             best[f] = r
     ordered = sorted(best.values(), key=lambda r: -float(r.get("contribution", 0)))
     return "; ".join(str(r.get("text", "")) for r in ordered[:k])
+
+
+def reasons_cells(reasons: Reasons, k: int) -> list[str]:
+    """`reasons_cell` of every row, from the arrays: a feature met again (in the other head)
+    gives its slot its contribution if larger and is dropped; the rest are ordered by
+    contribution, ties in slot order, as `reasons_cell` orders them."""
+    valid = reasons.valid.copy()
+    size = np.where(valid, reasons.contribution, -np.inf)
+    feature = reasons.feature
+    m = valid.shape[1]
+    for b in range(1, m):
+        for a in range(b):
+            again = valid[:, a] & valid[:, b] & (feature[:, a] == feature[:, b])
+            size[again, a] = np.maximum(size[again, a], size[again, b])
+            valid[again, b] = False
+    order = np.argsort(np.where(valid, -size, np.inf), axis=1, kind="stable")[:, :k]
+    shown = np.take_along_axis(valid, order, axis=1)  # a prefix of each row
+    texts = np.take_along_axis(reasons.text, order, axis=1)[shown].tolist()
+    return ["; ".join(row) for row in per_row(texts, shown)]
 
 
 def deltas(today: pd.Series, other: pd.Series | None) -> pd.Series:

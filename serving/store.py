@@ -209,7 +209,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
 
 class JsonText(str):
     """A JSON column's value already serialized as json.dumps would serialize it (the daily
-    job renders a day's reasons itself, `serving.reasons.reasons_json`): stored as it is where
+    job renders a day's reasons itself, `serving.reasons.Reasons.json_texts`): stored as it is where
     the column's processor is json.dumps (SQLite), parsed back and bound as usual elsewhere."""
 
 

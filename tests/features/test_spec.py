@@ -3,6 +3,7 @@ languages."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from features.build import full_spec
@@ -95,3 +96,24 @@ def test_sla_reasons_read_as_german_and_english_write_them(params):
     assert spec["sla_first_response_at_risk"].render(2, "en") == (
         "2 open tickets close to their first response SLA"
     )
+
+
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, -0.5, -1.5, 0.9999, 1.4999, 2.0, -2.0, 1234567.891]
+EDGES += [1e-9, -1e-9, 1e300, float("inf"), float("-inf"), float("nan"), 0.46, -56.0]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_rendering_many_values_renders_each_as_render_does(params, language):
+    """The daily job renders a column's values at once: each as `render` renders it, with the
+    number forms, the sentence below zero, German digits and values that are not finite."""
+    rng = np.random.default_rng(7)
+    values = np.array(EDGES + rng.uniform(-3, 3, 200).tolist() + rng.normal(0, 1e4, 50).tolist())
+    odd = number(
+        "x", "f", "", "d", "[One|Many] of {value:,.1%}", "{value:.0f} [Tag|Tage] || [ein|viele]"
+    )
+    for info in (*full_spec(params.features).features, odd):
+        got = info.render_many(values, language)
+        assert got.tolist() == [info.render(v, language) for v in values.tolist()], info.name
+    tiers = np.array(["gold", "Ü", "1"], dtype=object)
+    tier = full_spec(params.features).by_name("tier")
+    assert tier.render_many(tiers, language).tolist() == [tier.render(v, language) for v in tiers]

@@ -290,31 +290,6 @@ def test_why_changed_names_a_feature_gone_missing_in_the_accounts_language():
     assert [p["text"] for p in en] == ["\u2026% of seats in use"]
 
 
-def test_reasons_json_is_json_dumps_text():
-    """The daily job stores reasons rendered by reasons_json: the text json.dumps gives, for the
-    reasons rank_reasons builds and for any other dict (which json.dumps itself renders)."""
-    import json
-
-    from serving.reasons import reasons_json
-
-    def reason(**changed):
-        base = {
-            "head": "escalation", "feature": "f1", "family": "sla", "direction": "up",
-            "value": 1.5, "contribution": 0.25, "text": 'über "3"\n',
-        }  # fmt: skip
-        return base | changed
-
-    rows = [
-        [],
-        [reason(), reason(value="Ä"), reason(value=""), reason(value=-0.0, text="")],
-        [reason(value=1e-20, contribution=3e300), reason(head="churn", family=None)],
-        [reason(value=float("nan")), reason(contribution=float("inf")), reason(value=None)],
-        [reason(value=3), reason(contribution=1), reason(extra=1), {"text": "t"}],
-        [{k: reason()[k] for k in reversed(list(reason()))}],
-    ]
-    assert reasons_json(rows) == [json.dumps(r) for r in rows]
-
-
 def test_stored_reasons_are_retold_in_another_language(params):
     """A reason is rendered again from its feature's template and value; what cannot be (a
     feature the params no longer define, no value) keeps the text it was stored with."""

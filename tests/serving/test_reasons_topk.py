@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -9,7 +12,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from features.spec import FeatureSpec, category, number
-from serving.reasons import top_reasons
+from serving import reasons
+from serving.reasons import (
+    Reasons,
+    chosen_reasons,
+    dominant_family,
+    known_and_display,
+    top_reasons,
+)
+from serving.risklist import reasons_cell, reasons_cells
 
 SPEC = FeatureSpec(
     (
@@ -66,9 +77,71 @@ def test_top_reasons_equal_the_row_by_row_ranking(contrib, k, data):
         }
     )
     langs = data.draw(st.lists(st.sampled_from(["en", "de"]), min_size=n, max_size=n))
-    got = top_reasons("escalation", contrib, values, SPEC, langs, k)
     want = reference(contrib, values, SPEC, langs, k)
-    assert [
-        [(r["feature"], r["value"], r["contribution"], r["text"]) for r in rs] for rs in got
-    ] == want
-    assert all(r["head"] == "escalation" and r["direction"] == "up" for rs in got for r in rs)
+    for few in (0, 10**6):  # the batch's rendering, and the one for a few cells
+        with few_cells(few):
+            got = top_reasons("escalation", contrib, values, SPEC, langs, k)
+        assert [
+            [(r["feature"], r["value"], r["contribution"], r["text"]) for r in rs] for rs in got
+        ] == want
+        assert all(r["head"] == "escalation" and r["direction"] == "up" for rs in got for r in rs)
+
+
+@contextmanager
+def few_cells(n):
+    """Reasons rendered one by one up to n chosen cells (the API's path), else as a batch."""
+    kept, reasons.FEW_CELLS = reasons.FEW_CELLS, n
+    try:
+        yield
+    finally:
+        reasons.FEW_CELLS = kept
+
+
+def ranked(contrib, values, langs, k):
+    """Both heads' reasons as the daily job ranks them: escalation's slots, then churn's."""
+    display = known_and_display(values, SPEC)
+    heads = [chosen_reasons(h, contrib[i], display, SPEC, langs, k) for i, h in enumerate(HEADS)]
+    return Reasons.joined(heads, axis=1)
+
+
+HEADS = ("escalation", "churn")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    contrib=st.integers(0, 12).flatmap(lambda n: arrays(np.float64, (2, n, 5), elements=cell)),
+    k=st.integers(0, 6),
+    data=st.data(),
+)
+def test_the_arrays_tell_what_the_dicts_tell(contrib, k, data):
+    """What the daily job reads from the arrays (stored JSON, the list's column, the routing
+    family) is what the reasons' dicts give: json.dumps, reasons_cell, dominant_family."""
+    n = contrib.shape[1]
+    num = st.sampled_from([np.nan, 0.0, -0.0, 1.0, 3.0, 0.46, np.inf, -np.inf]) | st.floats(-9, 9)
+    tiers = st.sampled_from(["x", "y", 'Ü"', None])
+    values = pd.DataFrame(
+        {
+            "a": data.draw(st.lists(num, min_size=n, max_size=n)),
+            "tier": data.draw(st.lists(tiers, min_size=n, max_size=n)),
+            "b": data.draw(st.lists(num, min_size=n, max_size=n)),
+            "c": data.draw(st.lists(num, min_size=n, max_size=n)),
+            "d": data.draw(st.lists(num, min_size=n, max_size=n)),
+        }
+    )
+    langs = data.draw(st.lists(st.sampled_from(["en", "de"]), min_size=n, max_size=n))
+    with few_cells(0):
+        both = ranked(contrib, values, langs, k)
+    dicts = both.dicts()
+    esc, churn = (top_reasons(h, contrib[i], values, SPEC, langs, k) for i, h in enumerate(HEADS))
+    assert dicts == [e + c for e, c in zip(esc, churn, strict=True)]
+    assert both.json_texts() == [json.dumps(r) for r in dicts]
+    assert both.families() == [dominant_family(r) for r in dicts]
+    for m in (1, 3, 10):
+        assert reasons_cells(both, m) == [reasons_cell(r, m) for r in dicts]
+    # ranked in chunks of rows, as the daily job ranks 100,000 accounts
+    cut = n // 2
+    parts = [
+        ranked(contrib[:, :cut], values[:cut], langs[:cut], k),
+        ranked(contrib[:, cut:], values[cut:], langs[cut:], k),
+    ]
+    assert Reasons.joined(parts, axis=0).dicts() == dicts
