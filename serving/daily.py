@@ -18,6 +18,7 @@ import gc
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -466,39 +467,68 @@ def run_daily(
             contrib_ranked = scored.contributions[order["_row"].to_numpy()]
             ranked = order.drop(columns="_row")
             ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
-            store.save_score_columns(
-                {
-                    "account_id": ids,
-                    "day": [day] * n,
-                    "escalation_risk": esc_list,
-                    "churn_risk": churn_list,
-                    "level": levels_now,
-                    "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
-                    "model_version": [model.version] * n,
-                    # what /account answers beside the scores: the day's decision, as /score's
-                    "owners": _owners_json(outcome.decisions),
-                    "team": [d.team for d in outcome.decisions],
-                    "priority": [d.priority for d in outcome.decisions],
-                },
-                now.to_pydatetime(),
-            )
+            score_columns = {
+                "account_id": ids,
+                "day": [day] * n,
+                "escalation_risk": esc_list,
+                "churn_risk": churn_list,
+                "level": levels_now,
+                "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
+                "model_version": [model.version] * n,
+                # what /account answers beside the scores: the day's decision, as /score's
+                "owners": _owners_json(outcome.decisions),
+                "team": [d.team for d in outcome.decisions],
+                "priority": [d.priority for d in outcome.decisions],
+            }
             html_path = out / f"report-{day.isoformat()}.html"
-            daily.save_day(
-                day,
-                ranked,
-                contrib_ranked,
-                model.spec.names,
-                {
-                    "ran_at": now.to_pydatetime(),
-                    "evaluated_at": at,
-                    "model_version": model.version,
-                    "accounts": len(ranked),
-                    "report": str(html_path),
-                },
-            )
-            pruned = 0
-            if p.keep_days is not None:
-                pruned = daily.prune(day - dt.timedelta(days=p.keep_days))
+            run_record = {
+                "ran_at": now.to_pydatetime(),
+                "evaluated_at": at,
+                "model_version": model.version,
+                "accounts": len(ranked),
+                "report": str(html_path),
+            }
+
+            def save() -> int:
+                """The day's scores, list and run record in the database; the days pruned."""
+                store.save_score_columns(score_columns, now.to_pydatetime())
+                daily.save_day(day, ranked, contrib_ranked, model.spec.names, run_record)
+                if p.keep_days is None:
+                    return 0
+                return daily.prune(day - dt.timedelta(days=p.keep_days))
+
+            shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+            # the database drivers let go of the GIL while they write (about half of the step
+            # at 100,000 accounts): the list's CSV files and the report's figures from the
+            # history are made meanwhile, the files under temporary names until the day is stored
+            written: list[tuple[Path, Path]] = []
+            with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
+                saving = pool.submit(save)
+                try:
+                    failed = _write_lists(
+                        out, day, ranked, shown, filter_tag(owner, min_level, top), written
+                    )
+                    drift = _drift(champ, model, X, scored, p)
+                    hk = history_kpis(
+                        history, as_of, len(frame), p.kpi_window_days, p.csat_after_days,
+                        p.benchmark_hours,
+                    )  # fmt: skip
+                    pruned = saving.result()
+                except BaseException:
+                    _discard(written)
+                    raise
+            try:
+                if failed is not None:
+                    raise failed
+                for temporary, final in written:
+                    temporary.replace(final)
+            except OSError as exc:
+                _discard(written)
+                raise UserError(
+                    f"{out}: cannot write the risk list ({exc.strerror}); "
+                    + _already_done(outcome, None)
+                ) from None
+            csv_path = written[-1][1]
 
         delivery = None
         if send:
@@ -534,46 +564,11 @@ def run_daily(
                 why_changed=[why_in_run_language(a) for a in aids],
             )
 
-        shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
         # only the rows a person reads are told again (all of them cost seconds at 100,000)
         # (--top N asks for N rows; daily.terminal_rows cuts only an unbounded view)
         printed = in_run_language(shown.head(top if top is not None else p.terminal_rows))
         with steps.step("step_report"):
-            try:
-                out.mkdir(parents=True, exist_ok=True)
-                # the day's list and report are always whole; a filtered run's view is a file
-                # of its own beside them
-                csv_path = out / f"risk-list-{day.isoformat()}.csv"
-                write_csv(csv_frame(ranked), csv_path)
-                tag = filter_tag(owner, min_level, top)
-                if tag:
-                    csv_path = out / f"risk-list-{day.isoformat()}-{tag}.csv"
-                    write_csv(csv_frame(shown), csv_path)
-            except OSError as exc:
-                raise UserError(
-                    f"{out}: cannot write the risk list ({exc.strerror}); {_already_done(outcome, delivery)}"
-                ) from None
-            drift = None
-            if champ.reference is not None:
-                mains = main_features(
-                    [h.booster for h in model.heads.values()],
-                    model.spec.names,
-                    p.drift.main_features,
-                )
-                drift = drift_report(
-                    champ.reference,
-                    X,
-                    {
-                        _target(champ.reference, "escalation"): pd.Series(scored.escalation_risk),
-                        _target(champ.reference, "churn"): pd.Series(scored.churn_risk),
-                    },
-                    mains,
-                    p.drift,
-                )
             since = as_of - pd.Timedelta(days=p.kpi_window_days)
-            hk = history_kpis(
-                history, as_of, len(frame), p.kpi_window_days, p.csat_after_days, p.benchmark_hours
-            )
             lk = window_kpis(
                 store,
                 daily.t["daily_list"],
@@ -627,6 +622,51 @@ def _already_done(outcome: LadderOutcome, delivery: Any) -> str:
         values["sent"] = delivery.sent
     template += ": run the same day again to write the files (nothing is recorded or sent twice)"
     return number_forms(template, values).format(**values)
+
+
+def _write_lists(
+    out: Path,
+    day: dt.date,
+    ranked: pd.DataFrame,
+    shown: pd.DataFrame,
+    tag: str,
+    written: list[tuple[Path, Path]],
+) -> OSError | None:
+    """The day's whole list as CSV and, for a filtered run, its view in a file of its own
+    beside it, each under a temporary name (appended to `written` with its final one); the
+    error that stopped the writing, if any."""
+    names = [(f"risk-list-{day.isoformat()}.csv", ranked)]
+    if tag:
+        names.append((f"risk-list-{day.isoformat()}-{tag}.csv", shown))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, rows in names:
+            written.append((out / f".{name}.partial", out / name))
+            write_csv(csv_frame(rows), written[-1][0])
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _discard(written: list[tuple[Path, Path]]) -> None:
+    for temporary, _ in written:
+        temporary.unlink(missing_ok=True)
+
+
+def _drift(
+    champ: Champion, model: ScoringModel, X: pd.DataFrame, scored: Scored, p: Any
+) -> DriftReport | None:
+    """The day's inputs and scores against the champion's training data (None: no reference)."""
+    if champ.reference is None:
+        return None
+    mains = main_features(
+        [h.booster for h in model.heads.values()], model.spec.names, p.drift.main_features
+    )
+    scores = {
+        _target(champ.reference, "escalation"): pd.Series(scored.escalation_risk),
+        _target(champ.reference, "churn"): pd.Series(scored.churn_risk),
+    }
+    return drift_report(champ.reference, X, scores, mains, p.drift)
 
 
 def _writable(out: Path) -> None:

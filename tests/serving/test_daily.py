@@ -340,6 +340,35 @@ def test_a_report_that_cannot_be_written_says_what_is_already_done(
     assert len(store.rows("level_changes")) == changes and blocker.is_file()
 
 
+def test_a_list_that_cannot_be_written_leaves_no_part_of_it(champion, history, params, tmp_path):
+    """The list is written while the day is stored, under a temporary name: a list that cannot
+    take its place says what is already done and leaves no partial file behind."""
+    from features.errors import UserError
+
+    out = tmp_path / "reports"
+    blocker = out / f"risk-list-{DAY2.date()}.csv"
+    blocker.mkdir(parents=True)  # a folder where the list goes
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run():
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=out, champion=champion, history=history,
+        )  # fmt: skip
+
+    with pytest.raises(
+        UserError,
+        match=r"cannot write the risk list .*scores .*are stored .*run the same day again",
+    ):
+        run()
+    assert [f.name for f in out.iterdir()] == [blocker.name]  # no partial list, no report
+    assert Store(db).rows("daily_scores")
+    blocker.rmdir()
+    res = run()
+    assert res.csv_path == blocker and blocker.is_file()
+    assert sorted(f.name for f in out.iterdir()) == sorted([blocker.name, res.html_path.name])
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")
