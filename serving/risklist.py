@@ -160,7 +160,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     for c in out.columns:
         if out[c].dtype == object:
             text = out[c]
-            # a plain loop: pandas' str.startswith costs 3x as much on 100,000 cells
+            if _none_risky(text.to_numpy()):
+                continue
             risky = np.fromiter(
                 (isinstance(v, str) and v.startswith(FORMULA_START) for v in text.to_numpy()),
                 bool,
@@ -169,6 +170,20 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             if risky.any():
                 out[c] = text.where(~risky, "'" + text.astype(str))
     out.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+_RISKY_CELL = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
+
+
+def _none_risky(values: np.ndarray) -> bool:
+    """True when no cell of a text column starts like a formula, found in one C-level search
+    over the column joined with line breaks (a cell's start follows one); False means "look
+    cell by cell" (a line break inside a cell, or a cell that is not text)."""
+    try:
+        joined = "\n" + "\n".join(values.tolist())
+    except TypeError:
+        return False
+    return _RISKY_CELL.search(joined) is None
 
 
 def filter_tag(owner: str | None, min_level: str | None, top: int | None) -> str:

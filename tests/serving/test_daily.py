@@ -7,6 +7,7 @@ to its MLflow run, as a model trained before the bundle carried it would have it
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import tempfile
@@ -16,6 +17,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from features.build import build_features
 from features.contract import validated
@@ -641,6 +644,29 @@ def test_csv_text_a_spreadsheet_would_run_is_defused(tmp_path):
         "Jürgen Größ",
     ]
     assert back["delta_prev"].tolist() == [-0.03, 0.01, 0.0, 0.2, -0.1]  # numbers stay numbers
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from("a=+-@\t\n ü'\""), max_size=6)),
+        min_size=1, max_size=8,
+    )
+)  # fmt: skip
+def test_every_cell_that_starts_like_a_formula_is_defused_and_no_other(tmp_path, cells):
+    """The column-at-once search finds what the cell-by-cell rule finds (line breaks inside
+    cells, empty cells, missing values). No carriage return: pandas writes one unquoted, so a
+    reader splits the row there (our cells are one line by the data contract)."""
+    from serving.risklist import FORMULA_START, write_csv
+
+    path = tmp_path / "l.csv"
+    write_csv(pd.DataFrame({"account_name": cells}), path)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        back = [row[0] for row in csv.reader(f)][1:]
+    want = ["" if c is None else ("'" + c if c.startswith(FORMULA_START) else c) for c in cells]
+    assert back == want
 
 
 def test_cli_says_what_is_left_out_and_when_the_data_is_old(
