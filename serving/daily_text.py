@@ -301,4 +301,17 @@ def told(
     as the language writes them (19 % and 0,05 in German); a "[singular|plural]" takes the form
     of the number before it (`features.spec.number_forms`)."""
     template = number_forms(catalog.get(language, {}).get(key) or catalog["en"][key], values)
-    return template.format(**{k: localized(v, language) for k, v in values.items()})
+    return template.format_map(_Localized(values, language))
+
+
+class _Localized:
+    """`values` as a text in `language` reads them: a number is localized when the text names
+    it, not before (a message's lines each name a few of the same ten values)."""
+
+    __slots__ = ("language", "values")
+
+    def __init__(self, values: Mapping[str, Any], language: str) -> None:
+        self.values, self.language = values, language
+
+    def __getitem__(self, key: str) -> Any:
+        return localized(self.values[key], self.language)

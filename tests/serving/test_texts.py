@@ -204,3 +204,33 @@ def test_the_reports_drift_table_says_what_a_feature_means():
     shown = _drift_name("usage_seat_utilisation", {"usage_seat_utilisation": "… % of seats in use"})
     assert shown.startswith("… % of seats in use") and "usage_seat_utilisation" in shown
     assert _drift_name("escalation_30d", {}) == "escalation_30d"
+
+
+@pytest.mark.parametrize("value", [1, 0.125, -3, 1234567.5, "text", None])
+def test_told_formats_each_entry_as_the_localized_values_would(value):
+    """`told` localizes only the values an entry names; the text (or the error) is the one
+    formatting every value localized gives, for every entry of every catalog."""
+    from string import Formatter
+
+    from features.spec import localized, number_forms
+
+    def plain(catalog, key, language, values):
+        template = number_forms(catalog.get(language, {}).get(key) or catalog["en"][key], values)
+        return template.format(**{k: localized(v, language) for k, v in values.items()})
+
+    def outcome(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as exc:  # the same error either way
+            return type(exc)
+
+    for catalog in CATALOGS.values():
+        for language in catalog:
+            for key, template in catalog[language].items():
+                names = {f for _, f, _, _ in Formatter().parse(template) if f}
+                values = {n: value for n in names} | {"unused": 2.5}
+                args = (catalog, key, language, values)
+                assert outcome(daily_text.told, *args) == outcome(plain, *args)
+                if names:  # a value the entry names but is not given
+                    short = (catalog, key, language, {})
+                    assert outcome(daily_text.told, *short) is outcome(plain, *short) is KeyError
