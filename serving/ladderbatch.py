@@ -37,7 +37,7 @@ from serving.ladder import (
 )
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
-from serving.store import Store, bulk_insert, state_of
+from serving.store import Store, bulk_insert
 
 # --- the signal-only part of decide, for many accounts at once ---------------------------------
 
@@ -320,7 +320,6 @@ def evaluate_many(
     """Decide and record every account, a chunk per transaction. `subjects`: what the ladder's
     conditions read of every signal (`subject_columns`), when the caller holds them as columns."""
     check_config(ladder, notifications)
-    t = store.t["ladder_state"]
     decisions: list[Decision] = []
     states: dict[str, LadderState] = {}
     changes = queued = 0
@@ -335,25 +334,19 @@ def evaluate_many(
             conn: sa.Connection, part: Sequence[Signals] = part, a: _Assessed = a
         ) -> tuple[list, dict, int, int]:
             ids = [s.account_id for s in part]
-            found = {
-                r["account_id"]: r
-                for r in conn.execute(sa.select(t).where(t.c.account_id.in_(ids))).mappings().all()
-            }
+            stored = store._read_states(conn, ids)
             out, st, n_changes, n_msgs = [], {}, 0, 0
             inserts: list[LadderState] = []
             updates: list[tuple[LadderState, int]] = []
             change_rows: list[dict] = []
             messages: list = []
-            rows = [found.get(aid) for aid in ids]
-            previous = [None if row is None else state_of(row) for row in rows]
+            previous = [stored[aid][0] if aid in stored else None for aid in ids]
             decided = _decide_assessed(part, previous, ladder, now, a)
-            for s, row, prev, (new_state, decision) in zip(
-                part, rows, previous, decided, strict=True
-            ):
-                if row is None:
+            for s, prev, (new_state, decision) in zip(part, previous, decided, strict=True):
+                if prev is None:
                     inserts.append(new_state)
-                elif new_state != prev:
-                    updates.append((new_state, row["version"]))
+                elif new_state is not prev and new_state != prev:  # most states stay as read
+                    updates.append((new_state, stored[s.account_id][1]))
                 if decision.changed:
                     change_rows.append(_change(decision, model_version))
                     msgs = plan_messages(decision, s, ladder, notifications)

@@ -532,6 +532,37 @@ class Store:
             return None, 0
         return state_of(row), row["version"]
 
+    def _read_states(
+        self, conn: Connection, account_ids: Sequence[str]
+    ) -> dict[str, tuple[LadderState, int]]:
+        """`_read_state` for many accounts in one query (a chunk of the daily job): the stored
+        ones by account id. A portfolio's states hold few distinct times (the runs that set
+        levels; most are None), so each is converted by its column type once, not once a row."""
+        c = self.t["ladder_state"].c
+        kind = c.since.type
+        convert = _memoized(kind, kind._cached_result_processor(conn.dialect, None))  # noqa: SLF001
+        assert convert is not None
+
+        def raw(column: sa.Column) -> Any:  # a time as the driver returns it
+            return sa.type_coerce(column, sa.types.NullType())
+
+        query = sa.select(
+            c.account_id, c.level, raw(c.since), raw(c.due_at), raw(c.acknowledged_at),
+            raw(c.resolved_at), raw(c.below_since), c.timeouts, c.decision_id, c.version,
+        ).where(c.account_id.in_(account_ids))  # fmt: skip
+        found: dict[str, tuple[LadderState, int]] = {}
+        for row in conn.execute(query).all():
+            aid, level, since, due, acked, resolved, below, timeouts, decision, version = row
+            times = (
+                convert(since),
+                convert(due),
+                convert(acked),
+                convert(resolved),
+                convert(below),
+            )
+            found[aid] = (LadderState(aid, level, *times, timeouts, decision), version)
+        return found
+
     def states_of(self, account_ids: Sequence[str]) -> dict[str, LadderState]:
         """The current ladder states of some accounts (a page of the list), in one query."""
         t = self.t["ladder_state"]

@@ -505,6 +505,25 @@ def test_write_states_updates_like_write_state_and_rejects_stale_versions(store)
     assert [store.state(s.account_id) for s in first] == moved  # rolled back
 
 
+def test_read_states_reads_what_read_state_reads(store):
+    """The daily job's read of a chunk's states (each distinct stored time converted once) gives
+    each stored account's state and version as `_read_state` does, and leaves out the others."""
+    later = NOW + dt.timedelta(hours=1, microseconds=7)
+    states = [
+        LadderState("A-0", "L0", NOW, None, None, None, None, 0, None),
+        LadderState("A-1", "L2", later, later, None, None, None, 1, "d1"),
+        LadderState("A-2", "L1", NOW, later, NOW, later, NOW, 2, "d2"),
+        LadderState("A-3", "L0", later, None, None, None, later, 0, None),
+    ]
+    store._run(lambda c: [store._write_state(c, s, 0, NOW) for s in states])
+    store._run(lambda c: store._write_state(c, states[1], 1, later))  # version 2
+    ids = ["A-3", "nobody", "A-0", "A-1", "A-2"]
+    read = store._run(lambda c: store._read_states(c, ids))
+    expected = store._run(lambda c: {i: store._read_state(c, i) for i in ids})
+    assert read == {i: v for i, v in expected.items() if v[0] is not None}
+    assert read["A-1"][1] == 2 and read["A-2"][0].acknowledged_at.tzinfo is dt.UTC
+
+
 # --- reads that must not grow with the stored history --------------------------------------------
 # the window's KPIs, latest rows and an account's list rows against the plain Python computation
 # over every stored row, on a generated store with history
