@@ -27,7 +27,7 @@ _NAMESPACE = uuid.UUID("5d0a6f3e-2c1b-4f7e-9a51-3b1d7c0e8a42")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountFacts:
     """What the ladder knows about an account besides the model: size, contract and open tickets."""
 
@@ -44,7 +44,7 @@ class AccountFacts:
     name: str | None = None  # the account's name, for people (messages); never a rule's subject
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signals:
     """One account's inputs on one evaluation. `reasons` are the rendered top reasons (JSON-able
     dicts with at least a `text` key) passed through to the audit trail and the messages."""
@@ -58,7 +58,7 @@ class Signals:
     reasons: tuple[Mapping[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LadderState:
     """What the ladder remembers per account between evaluations."""
 
@@ -73,7 +73,7 @@ class LadderState:
     decision_id: str | None  # the decision that set the current level
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of one evaluation: what changed, why, who acts, by when, and how they hear."""
 
@@ -244,7 +244,7 @@ def _uuid5(name: str, namespace: bytes = _NAMESPACE_BYTES) -> str:
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """What an evaluation reads from the signals alone (not from the state or the clock): the
     level the risks reach, the hard rules' floor, the priority and the team. Batch paths compute

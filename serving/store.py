@@ -55,7 +55,7 @@ class UtcDateTime(sa.types.TypeDecorator):
         return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """One message to one recipient through one channel, planned when the decision is recorded."""
 

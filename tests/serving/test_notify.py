@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -219,8 +220,8 @@ def test_a_hard_rule_is_told_by_its_title_in_the_accounts_language(params):
     """A rule fires (an open P1 past its SLA): the message names it as params.yaml titles it."""
     lp = params.ladder
     s = signals(esc=0.01, language="de")
-    s = Signals(s.account_id, 0.01, 0.01, {}, s.reason_family, s.facts.__class__(
-        **{**s.facts.__dict__, "open_p1_past_sla": 1}), s.reasons)  # fmt: skip
+    facts = dataclasses.replace(s.facts, open_p1_past_sla=1)
+    s = Signals(s.account_id, 0.01, 0.01, {}, s.reason_family, facts, s.reasons)
     _, d = decide(s, None, lp, NOW)
     assert d.reason_key == "escalated_by_rule"
     m = plan_messages(d, s, lp, notif_params(params, 1, 2))[0]
@@ -233,7 +234,7 @@ def test_no_messages_without_a_change_and_deescalation_goes_to_the_old_owners(pa
     state, d = decide(signals(esc=0.0), None, lp, NOW)
     assert plan_messages(d, signals(esc=0.0), lp, np_) == []
     state, _ = decide(signals(esc=0.6), None, lp, NOW)
-    state = state.__class__(**{**state.__dict__, "below_since": NOW - dt.timedelta(days=30)})
+    state = dataclasses.replace(state, below_since=NOW - dt.timedelta(days=30))
     _, down = decide(signals(esc=0.0), state, lp, NOW + dt.timedelta(days=1))
     msgs = plan_messages(down, signals(esc=0.0), lp, np_)
     assert down.direction == "down" and msgs
@@ -252,7 +253,7 @@ def test_a_step_down_also_reaches_the_new_levels_owners_once(params):
     low = lp.levels["L1"].entry.escalation_risk + 0.01
     state, first = decide(signals(esc=top), None, lp, NOW)
     assert first.new_level == "L3"
-    state = state.__class__(**{**state.__dict__, "below_since": NOW - dt.timedelta(days=30)})
+    state = dataclasses.replace(state, below_since=NOW - dt.timedelta(days=30))
     _, down = decide(signals(esc=low), state, lp, NOW + dt.timedelta(days=1))
     assert (down.old_level, down.new_level) == ("L3", "L1")
     msgs = plan_messages(down, signals(esc=low), lp, np_)
