@@ -540,8 +540,17 @@ class Store:
         levels; most are None), so each is converted by its column type once, not once a row."""
         c = self.t["ladder_state"].c
         kind = c.since.type
-        convert = _memoized(kind, kind._cached_result_processor(conn.dialect, None))  # noqa: SLF001
-        assert convert is not None
+        proc = kind._cached_result_processor(conn.dialect, None)  # noqa: SLF001
+        assert proc is not None  # UtcDateTime converts what every driver returns
+        seen: dict[Any, Any] = {}
+
+        def convert(value: Any) -> Any:
+            try:
+                return seen[value]
+            except KeyError:
+                seen[value] = out = proc(value)
+                return out
+
 
         def raw(column: sa.Column) -> Any:  # a time as the driver returns it
             return sa.type_coerce(column, sa.types.NullType())
