@@ -18,7 +18,7 @@ import gc
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +45,7 @@ from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.params import Params
 from serving.reasons import (
     Reasons,
+    RowReasons,
     chosen_reasons,
     known_and_display,
     render_change,
@@ -226,14 +227,20 @@ def _frozen_heap(steps: _Steps) -> Iterator[None]:
     """The objects alive when a step starts (the history, the day's frames, reasons, signals) are
     not garbage: keep the cyclic collector from rescanning them at each of its many collections
     while the steps after the features allocate a few objects per account (5-20% of those
-    steps' time). What a step leaves as garbage waits for the end of the job. The features step
-    is left as the floor measures it."""
+    steps' time), and off within the steps, whose records (signals, states, decisions: several
+    per account) hold no cycles but set off its full collections (0.7-1.1 s of the ladder step
+    at 100,000 accounts). What the steps leave as garbage waits for the end of the job. The
+    features step is left as the floor measures it."""
     steps.frozen = True
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
         steps.frozen = False
         gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _owners_json(decisions: list[Any]) -> list[JsonText]:
@@ -343,7 +350,7 @@ def run_daily(
                     features=feature_rows[i],
                     reason_family=families[i],
                     facts=fact_rows[i],
-                    reasons=tuple(scored.reasons[i]),
+                    reasons=RowReasons(scored.ranked, i),  # dicts only where read
                 )
                 for i, aid in enumerate(ids)
             ]
@@ -382,7 +389,10 @@ def run_daily(
                 if prev
                 else (None, {})
             )
-            week_scores = daily.scores(week["day"]) if week else None
+            if week is not None and prev is not None and week["day"] == prev["day"]:
+                week_scores = prev_scores  # the last run is also the one a week back
+            else:
+                week_scores = daily.scores(week["day"]) if week else None
             esc = pd.Series(scored.escalation_risk, index=ids)
             d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
             d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
@@ -467,19 +477,6 @@ def run_daily(
             contrib_ranked = scored.contributions[order["_row"].to_numpy()]
             ranked = order.drop(columns="_row")
             ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
-            score_columns = {
-                "account_id": ids,
-                "day": [day] * n,
-                "escalation_risk": esc_list,
-                "churn_risk": churn_list,
-                "level": levels_now,
-                "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
-                "model_version": [model.version] * n,
-                # what /account answers beside the scores: the day's decision, as /score's
-                "owners": _owners_json(outcome.decisions),
-                "team": [d.team for d in outcome.decisions],
-                "priority": [d.priority for d in outcome.decisions],
-            }
             html_path = out / f"report-{day.isoformat()}.html"
             run_record = {
                 "ran_at": now.to_pydatetime(),
@@ -488,23 +485,38 @@ def run_daily(
                 "accounts": len(ranked),
                 "report": str(html_path),
             }
-
-            def save() -> int:
-                """The day's scores, list and run record in the database; the days pruned."""
-                store.save_score_columns(score_columns, now.to_pydatetime())
-                daily.save_day(day, ranked, contrib_ranked, model.spec.names, run_record)
-                if p.keep_days is None:
-                    return 0
-                return daily.prune(day - dt.timedelta(days=p.keep_days))
-
             shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
             # the database drivers let go of the GIL while they write (about half of the step
-            # at 100,000 accounts): the list's CSV files and the report's figures from the
-            # history are made meanwhile, the files under temporary names until the day is stored
+            # at 100,000 accounts): the stored reasons, the list's CSV files and the report's
+            # figures from the history are made meanwhile, the files under temporary names
+            # until the day is stored. The list goes first (it drops the day's scores of
+            # accounts no longer on it), then the scores, then what is pruned.
             written: list[tuple[Path, Path]] = []
             with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
-                saving = pool.submit(save)
+                saved: list[Future[Any]] = [
+                    pool.submit(
+                        daily.save_day, day, ranked, contrib_ranked, model.spec.names, run_record
+                    )
+                ]
                 try:
+                    score_columns = {
+                        "account_id": ids,
+                        "day": [day] * n,
+                        "escalation_risk": esc_list,
+                        "churn_risk": churn_list,
+                        "level": levels_now,
+                        "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
+                        "model_version": [model.version] * n,
+                        # what /account answers beside the scores: the day's decision, as /score's
+                        "owners": _owners_json(outcome.decisions),
+                        "team": [d.team for d in outcome.decisions],
+                        "priority": [d.priority for d in outcome.decisions],
+                    }
+                    saved.append(
+                        pool.submit(store.save_score_columns, score_columns, now.to_pydatetime())
+                    )
+                    if p.keep_days is not None:
+                        saved.append(pool.submit(daily.prune, day - dt.timedelta(days=p.keep_days)))
                     failed = _write_lists(
                         out, day, ranked, shown, filter_tag(owner, min_level, top), written
                     )
@@ -513,8 +525,11 @@ def run_daily(
                         history, as_of, len(frame), p.kpi_window_days, p.csat_after_days,
                         p.benchmark_hours,
                     )  # fmt: skip
-                    pruned = saving.result()
+                    results = [f.result() for f in saved]  # the first error is the run's
+                    pruned = int(results[2]) if p.keep_days is not None else 0
                 except BaseException:
+                    for f in saved:
+                        f.cancel()  # what has not started yet
                     _discard(written)
                     raise
             try:
@@ -544,7 +559,6 @@ def run_daily(
 
         # the CSV and the stored list keep the account's language (notifications, the record);
         # the terminal and the report are read in the run's: their rows are told again in it
-        told_of = dict(zip(ids, scored.reasons, strict=True))
         row_of = {a: i for i, a in enumerate(ids)}
 
         def why_in_run_language(aid: str) -> str:
@@ -558,7 +572,11 @@ def run_daily(
             aids = rows["account_id"]
             return rows.assign(
                 reasons=[
-                    reasons_cell(retold(told_of[a], features_of, lang), p.top_reasons) for a in aids
+                    reasons_cell(
+                        retold(RowReasons(scored.ranked, row_of[a]), features_of, lang),
+                        p.top_reasons,
+                    )
+                    for a in aids
                 ],
                 next_action=[next_action(params.ladder, lv, lang) for lv in rows["level"]],
                 why_changed=[why_in_run_language(a) for a in aids],

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from features.errors import UserError
 from serving.params import Condition, LadderParams, LevelParams
+from serving.reasons import RowReasons
 
 # Decision.rule values besides "rule:<name>".
 RISK, TIMEOUT, COOLDOWN, HOLD, FIRST = "risk", "timeout", "cooldown", "hold", "first"
@@ -55,7 +56,7 @@ class Signals:
     features: Mapping[str, Any]
     reason_family: str | None
     facts: AccountFacts
-    reasons: tuple[Mapping[str, Any], ...] = ()
+    reasons: Sequence[Mapping[str, Any]] = ()  # a tuple, or the daily job's RowReasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class Decision:
     actions: tuple[str, ...]
     escalation_risk: float
     churn_risk: float
-    reasons: tuple[Mapping[str, Any], ...] = field(default=())
+    reasons: Sequence[Mapping[str, Any]] = field(default=())
 
 
 # --- conditions ------------------------------------------------------------------------------
@@ -269,6 +270,12 @@ def assess(signals: Signals, params: LadderParams) -> Assessment:
     )
 
 
+def kept_reasons(reasons: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """A signal's reasons as a decision keeps them: immutable, and a daily job's RowReasons as
+    they are (still to be made)."""
+    return reasons if isinstance(reasons, tuple | RowReasons) else tuple(reasons)
+
+
 def decide(
     signals: Signals,
     previous: LadderState | None,
@@ -392,7 +399,7 @@ def decide(
         actions=level.actions,
         escalation_risk=esc,
         churn_risk=churn,
-        reasons=tuple(signals.reasons),
+        reasons=kept_reasons(signals.reasons),
     )
     return new_state, decision
 

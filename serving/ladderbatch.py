@@ -33,6 +33,7 @@ from serving.ladder import (
     _utc,
     _uuid5,
     decide,
+    kept_reasons,
     team,
 )
 from serving.notify import check_config, plan_messages
@@ -292,7 +293,7 @@ def _decide_assessed(
             actions=actions,
             escalation_risk=float(s.escalation_risk),
             churn_risk=float(s.churn_risk),
-            reasons=tuple(s.reasons),
+            reasons=kept_reasons(s.reasons),
         )
         out.append((state, decision))
     return out

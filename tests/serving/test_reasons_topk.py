@@ -15,11 +15,13 @@ from features.spec import FeatureSpec, category, number
 from serving import reasons
 from serving.reasons import (
     Reasons,
+    RowReasons,
     chosen_reasons,
     dominant_family,
     known_and_display,
     top_reasons,
 )
+from serving.ladder import kept_reasons
 from serving.risklist import reasons_cell, reasons_cells
 
 SPEC = FeatureSpec(
@@ -145,3 +147,8 @@ def test_the_arrays_tell_what_the_dicts_tell(contrib, k, data):
         ranked(contrib[:, cut:], values[cut:], langs[cut:], k),
     ]
     assert Reasons.joined(parts, axis=0).dicts() == dicts
+    # a row's dicts made on first use, as the ladder carries them: the same, in any order asked
+    for i in reversed(range(n)):
+        row = RowReasons(both, i)
+        assert len(row) == len(dicts[i]) and row == tuple(dicts[i]) and list(row) == dicts[i]
+        assert kept_reasons(row) is row and kept_reasons(dicts[i]) == tuple(dicts[i])
