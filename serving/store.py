@@ -551,7 +551,6 @@ class Store:
                 seen[value] = out = proc(value)
                 return out
 
-
         def raw(column: sa.Column) -> Any:  # a time as the driver returns it
             return sa.type_coerce(column, sa.types.NullType())
 

@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from features.spec import FeatureSpec, category, number
 from serving import reasons
+from serving.ladder import kept_reasons
 from serving.reasons import (
     Reasons,
     RowReasons,
@@ -21,7 +22,6 @@ from serving.reasons import (
     known_and_display,
     top_reasons,
 )
-from serving.ladder import kept_reasons
 from serving.risklist import reasons_cell, reasons_cells
 
 SPEC = FeatureSpec(
