@@ -312,16 +312,21 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     )  # fmt: skip
 
 
-def test_a_report_that_cannot_be_written_says_what_is_already_done(
-    champion, history, params, tmp_path
+@pytest.mark.parametrize(
+    ("kind", "told"),
+    [("report-{day}.html", "the report"), ("risk-list-{day}.csv", "the risk list")],
+)
+def test_a_file_that_cannot_be_written_says_what_is_already_done(
+    champion, history, params, tmp_path, kind, told
 ):
     """The checks before the run passed (the folder is writable), the decisions are stored:
-    the message says so and how to finish, and the rerun records nothing twice."""
+    the message says so and how to finish, nothing partial is left (the list is written while
+    the day is stored, under a temporary name), and the rerun records nothing twice."""
     from features.errors import UserError
 
     out = tmp_path / "reports"
-    blocker = out / f"report-{DAY2.date()}.html"
-    blocker.mkdir(parents=True)  # a folder where the report goes
+    blocker = out / kind.format(day=DAY2.date())
+    blocker.mkdir(parents=True)  # a folder where the file goes
     db = f"sqlite:///{tmp_path / 'escrisk.db'}"
 
     def run():
@@ -332,44 +337,18 @@ def test_a_report_that_cannot_be_written_says_what_is_already_done(
 
     with pytest.raises(
         UserError,
-        match=r"cannot write the report .*level changes are stored .*run the same day again",
+        match=rf"cannot write {told} .*level changes are stored .*run the same day again",
     ):
         run()
+    left = {f.name for f in out.iterdir()} - {blocker.name}
+    assert not any(name.startswith(".") for name in left)  # no partial list
     store = Store(db)
     changes = len(store.rows("level_changes"))
     assert changes and store.rows("daily_scores")
     blocker.rmdir()
-    run()
-    assert len(store.rows("level_changes")) == changes and blocker.is_file()
-
-
-def test_a_list_that_cannot_be_written_leaves_no_part_of_it(champion, history, params, tmp_path):
-    """The list is written while the day is stored, under a temporary name: a list that cannot
-    take its place says what is already done and leaves no partial file behind."""
-    from features.errors import UserError
-
-    out = tmp_path / "reports"
-    blocker = out / f"risk-list-{DAY2.date()}.csv"
-    blocker.mkdir(parents=True)  # a folder where the list goes
-    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
-
-    def run():
-        return run_daily(
-            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
-            as_of=DAY2, out=out, champion=champion, history=history,
-        )  # fmt: skip
-
-    with pytest.raises(
-        UserError,
-        match=r"cannot write the risk list .*scores .*are stored .*run the same day again",
-    ):
-        run()
-    assert [f.name for f in out.iterdir()] == [blocker.name]  # no partial list, no report
-    assert Store(db).rows("daily_scores")
-    blocker.rmdir()
     res = run()
-    assert res.csv_path == blocker and blocker.is_file()
-    assert sorted(f.name for f in out.iterdir()) == sorted([blocker.name, res.html_path.name])
+    assert len(store.rows("level_changes")) == changes and blocker.is_file()
+    assert {f.name for f in out.iterdir()} == {res.csv_path.name, res.html_path.name}
 
 
 def test_deltas_across_two_days(runs):
