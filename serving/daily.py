@@ -528,8 +528,12 @@ def run_daily(
                     results = [f.result() for f in saved]  # the first error is the run's
                     pruned = int(results[2]) if p.keep_days is not None else 0
                 except BaseException:
-                    for f in saved:
-                        f.cancel()  # what has not started yet
+                    # a failed write stops the writes after it; any other failure (or Ctrl-C)
+                    # lets those submitted finish, so that the day is stored whole (its list
+                    # without its scores would tell /account yesterday's)
+                    if any(f.done() and not f.cancelled() and f.exception() for f in saved):
+                        for f in saved:
+                            f.cancel()  # what has not started yet
                     _discard(written)
                     raise
             try:

@@ -351,6 +351,41 @@ def test_a_file_that_cannot_be_written_says_what_is_already_done(
     assert {f.name for f in out.iterdir()} == {res.csv_path.name, res.html_path.name}
 
 
+def test_a_failure_beside_the_store_keeps_the_day_whole(
+    champion, history, params, tmp_path, monkeypatch
+):
+    """The files and figures made while the day is stored can fail (or be interrupted): the
+    writes already under way still store the day whole (its list and its scores, as when they
+    came before the files), and no partial file stays."""
+    import time
+
+    import serving.daily as daily_job
+
+    save_day = DailyStore.save_day
+
+    def slow_save_day(self, *args, **kwargs):
+        time.sleep(0.5)  # the day's scores are queued behind the list when the failure comes
+        return save_day(self, *args, **kwargs)
+
+    def broken_drift(*_args, **_kwargs):
+        raise RuntimeError("drift failed")
+
+    monkeypatch.setattr(DailyStore, "save_day", slow_save_day)
+    monkeypatch.setattr(daily_job, "_drift", broken_drift)
+    out = tmp_path / "reports"
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    with pytest.raises(RuntimeError, match="drift failed"):
+        run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=out, champion=champion, history=history,
+        )  # fmt: skip
+    store = Store(db)
+    listed = {r["account_id"] for r in DailyStore(store).daily_list(DAY2.date())}
+    scored = {r["account_id"] for r in store.daily_scores(day=DAY2.date())}
+    assert listed and scored == listed
+    assert list(out.iterdir()) == []
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")
