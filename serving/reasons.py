@@ -63,7 +63,8 @@ def _chosen(contributions: np.ndarray, known: np.ndarray, k: int) -> tuple[np.nd
     first (ties: lower column first, as a stable sort of the row), and which slots hold a reason.
     One argmax per slot (it picks the first of equal maxima): cheaper than sorting or
     partitioning ~90 columns for the few reasons told."""
-    score = np.where(known & (contributions > 0), contributions, -np.inf)
+    # finite only: the sorted choice this replaces never told an infinite one (nor can JSON)
+    score = np.where(known & (contributions > 0) & (contributions < np.inf), contributions, -np.inf)
     n, m = score.shape
     k = min(k, m)
     rows = np.arange(n)

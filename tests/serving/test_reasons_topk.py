@@ -152,3 +152,16 @@ def test_the_arrays_tell_what_the_dicts_tell(contrib, k, data):
         row = RowReasons(both, i)
         assert len(row) == len(dicts[i]) and row == tuple(dicts[i]) and list(row) == dicts[i]
         assert kept_reasons(row) is row and kept_reasons(dicts[i]) == tuple(dicts[i])
+
+
+def test_an_infinite_contribution_is_no_reason_and_the_stored_json_parses():
+    """As the sorted choice had it (a reason's slot holds a finite contribution): an infinite
+    one is left out, and no row's stored JSON holds a bare `inf`."""
+    contrib = np.array([[np.inf, 0.5, 0.2, 0.0, 0.0], [0.1, 0.0, 0.3, np.inf, 0.0]])
+    values = pd.DataFrame(
+        {"a": [3.0, 1.0], "tier": ["x", "y"], "b": [0.5, 0.2], "c": [2.0, 1.0], "d": [1.0, 4.0]}
+    )
+    display = known_and_display(values, SPEC)
+    chosen = chosen_reasons("escalation", contrib, display, SPEC, ["en", "de"], 3)
+    assert [[r["feature"] for r in row] for row in chosen.dicts()] == [["tier", "b"], ["b", "a"]]
+    assert [json.loads(t) for t in chosen.json_texts()] == chosen.dicts()
