@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -143,12 +142,7 @@ class Scored:
     escalation_risk: np.ndarray
     churn_risk: np.ndarray
     contributions: np.ndarray  # escalation head, probability scale, rows x features
-    ranked: Reasons  # both heads' top reasons per row, as arrays
-
-    @cached_property
-    def reasons(self) -> list[list[dict[str, Any]]]:
-        """Both heads' top reasons per row as dicts, as the ladder's signals carry them."""
-        return self.ranked.dicts()
+    ranked: Reasons  # both heads' top reasons per row, as arrays (`Reasons.dicts` for dicts)
 
 
 def score_and_explain(
