@@ -188,10 +188,15 @@ class DailyStore:
 
     # --- runs --------------------------------------------------------------------------------
 
-    def runs(self, before: dt.date | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Run records, newest first (optionally only runs before a day)."""
+    def runs(
+        self, before: dt.date | None = None, limit: int | None = None, summary: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run records, newest first (optionally only runs before a day); their trend summaries
+        only if asked (the daily job's report): a reader that could not add those columns to a
+        store of an older version (`open_existing`'s fallback) still finds its runs."""
         tr = self.t["daily_runs"]
-        q = sa.select(tr).order_by(tr.c.day.desc())
+        kept = [c for c in tr.c if summary or c.name not in TREND_COLUMNS[1:]]  # day stays
+        q = sa.select(*kept).order_by(tr.c.day.desc())
         if before is not None:
             q = q.where(tr.c.day < before)
         if limit is not None:
@@ -239,7 +244,7 @@ class DailyStore:
     def trend(self, until: dt.date, n: int) -> pd.DataFrame:
         """The last n runs up to `until`, oldest first: TREND_COLUMNS (run_summary) per run day.
         A run stored by an older version without its summary has it worked out from its list."""
-        runs = self.runs(before=until + dt.timedelta(days=1), limit=n)[::-1]
+        runs = self.runs(before=until + dt.timedelta(days=1), limit=n, summary=True)[::-1]
         missing = [r["day"] for r in runs if r.get("flagged") is None]
         if missing:
             tl = self.t["daily_list"]

@@ -909,3 +909,28 @@ def test_feedback_is_on_the_flag_not_on_a_timeout_step(store, params):
     assert (
         store.feedback("A-1", due + dt.timedelta(hours=1), "anna", agree=True) == flag.decision_id
     )
+
+
+def test_a_reader_of_a_store_it_could_not_bring_up_to_date_finds_the_latest_run(store_url):
+    """A reader whose role may not add columns (open_existing's `create=False` fallback) reads
+    a store of an older version as it is: daily_runs without the trend summaries added since
+    must not stop the CSM page (its latest day, its run's feature names)."""
+    url, prefix = store_url
+    writer = Store(url, prefix)
+    daily = DailyStore(writer)
+    day = START.date()
+    tr = daily.t["daily_runs"]
+    with writer.engine.begin() as conn:
+        conn.execute(
+            sa.insert(tr),
+            [{"day": day, "ran_at": START, "evaluated_at": START, "model_version": "m",
+              "feature_names": ["a", "b"], "accounts": 1}],
+        )  # fmt: skip
+        for column in ("escalation_median", "escalation_p90", "flagged"):  # as an older version
+            conn.execute(sa.text(f"ALTER TABLE {tr.name} DROP COLUMN {column}"))
+    writer.close()
+    reader = DailyStore(Store(url, prefix, create=False))
+    assert reader.latest_day() == day
+    run = reader.run_on_or_before(day + dt.timedelta(days=3))
+    assert run is not None and list(run["feature_names"]) == ["a", "b"]
+    reader.store.close()
