@@ -541,6 +541,9 @@ def run_daily(
                     f"{out}: cannot write the risk list ({exc.strerror}); "
                     + _already_done(outcome, None)
                 ) from None
+            except BaseException:
+                _discard(written)  # Ctrl-C between the renames: no temporary file stays
+                raise
             csv_path = written[-1][1]
 
         delivery = None

@@ -386,6 +386,31 @@ def test_a_failure_beside_the_store_keeps_the_day_whole(
     assert list(out.iterdir()) == []
 
 
+def test_an_interrupt_while_the_lists_take_their_names_leaves_no_temporary_file(
+    champion, history, params, tmp_path, monkeypatch
+):
+    """Ctrl-C between the renames of the whole list and of a filtered view: the view's
+    temporary file goes too (a rerun of the day writes both again)."""
+    replace = Path.replace
+    renamed: list[str] = []
+
+    def interrupted(self, target):
+        if renamed:
+            raise KeyboardInterrupt
+        renamed.append(self.name)
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", interrupted)
+    out = tmp_path / "reports"
+    with pytest.raises(KeyboardInterrupt):
+        run_daily(
+            "world", params, database_url=f"sqlite:///{tmp_path / 'escrisk.db'}",
+            tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=out,
+            champion=champion, history=history, top=5,
+        )  # fmt: skip
+    assert renamed and not [f.name for f in out.iterdir() if f.name.endswith(".partial")]
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")
