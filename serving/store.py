@@ -77,8 +77,8 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     def ident() -> sa.Column:
         return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
-    def account() -> sa.Column:
-        return sa.Column("account_id", sa.String(128), nullable=False, index=True)
+    def account(index: bool = True) -> sa.Column:
+        return sa.Column("account_id", sa.String(128), nullable=False, index=index)
 
     def flag() -> sa.Column:  # indexed: the KPIs join what people did to a window's flags
         return sa.Column("decision_id", sa.String(64), index=True)
@@ -189,7 +189,9 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         "daily_scores": table(
             "daily_scores",
             ident(),
-            account(),
+            # looked up through the unique (account_id, day) index below: an index of its own
+            # was written for nothing (databases made before keep theirs)
+            account(index=False),
             sa.Column("day", sa.Date, nullable=False, index=True),  # pruning by day
             sa.Column("escalation_risk", sa.Float, nullable=False),
             sa.Column("churn_risk", sa.Float, nullable=False),
