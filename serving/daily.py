@@ -486,63 +486,71 @@ def run_daily(
             # until the day is stored. The list goes first (it drops the day's scores of
             # accounts no longer on it), then the scores, then what is pruned.
             written: list[tuple[Path, Path]] = []
-            with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
-                saved: list[Future[Any]] = [
-                    pool.submit(
-                        daily.save_day, day, ranked, contrib_ranked, model.spec.names, run_record
-                    )
-                ]
-                try:
-                    score_columns = {
-                        "account_id": ids,
-                        "day": [day] * n,
-                        "escalation_risk": esc_list,
-                        "churn_risk": churn_list,
-                        "level": levels_now,
-                        "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
-                        "model_version": [model.version] * n,
-                        # what /account answers beside the scores: the day's decision, as /score's
-                        "owners": _owners_json(outcome.decisions),
-                        "team": [d.team for d in outcome.decisions],
-                        "priority": [d.priority for d in outcome.decisions],
-                    }
-                    saved.append(
-                        pool.submit(store.save_score_columns, score_columns, now.to_pydatetime())
-                    )
-                    if p.keep_days is not None:
-                        saved.append(pool.submit(daily.prune, day - dt.timedelta(days=p.keep_days)))
-                    failed = _write_lists(
-                        out, day, ranked, shown, filter_tag(owner, min_level, top), written
-                    )
-                    drift = _drift(champ, model, X, scored, p)
-                    hk = history_kpis(
-                        history, as_of, len(frame), p.kpi_window_days, p.csat_after_days,
-                        p.benchmark_hours,
-                    )  # fmt: skip
-                    results = [f.result() for f in saved]  # the first error is the run's
-                    pruned = int(results[2]) if p.keep_days is not None else 0
-                except BaseException:
-                    # a failed write stops the writes after it; any other failure (or Ctrl-C)
-                    # lets those submitted finish, so that the day is stored whole (its list
-                    # without its scores would tell /account yesterday's)
-                    if any(f.done() and not f.cancelled() and f.exception() for f in saved):
-                        for f in saved:
-                            f.cancel()  # what has not started yet
-                    _discard(written)
-                    raise
             try:
+                with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
+                    saved: list[Future[Any]] = [
+                        pool.submit(
+                            daily.save_day,
+                            day,
+                            ranked,
+                            contrib_ranked,
+                            model.spec.names,
+                            run_record,
+                        )
+                    ]
+                    try:
+                        score_columns = {
+                            "account_id": ids,
+                            "day": [day] * n,
+                            "escalation_risk": esc_list,
+                            "churn_risk": churn_list,
+                            "level": levels_now,
+                            "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
+                            "model_version": [model.version] * n,
+                            # what /account answers beside the scores: the day's decision
+                            "owners": _owners_json(outcome.decisions),
+                            "team": [d.team for d in outcome.decisions],
+                            "priority": [d.priority for d in outcome.decisions],
+                        }
+                        saved.append(
+                            pool.submit(
+                                store.save_score_columns, score_columns, now.to_pydatetime()
+                            )
+                        )
+                        if p.keep_days is not None:
+                            saved.append(
+                                pool.submit(daily.prune, day - dt.timedelta(days=p.keep_days))
+                            )
+                        failed = _write_lists(
+                            out, day, ranked, shown, filter_tag(owner, min_level, top), written
+                        )
+                        drift = _drift(champ, model, X, scored, p)
+                        hk = history_kpis(
+                            history, as_of, len(frame), p.kpi_window_days, p.csat_after_days,
+                            p.benchmark_hours,
+                        )  # fmt: skip
+                        results = [f.result() for f in saved]  # the first error is the run's
+                    except BaseException:
+                        # a failed write stops the writes after it; any other failure (or
+                        # Ctrl-C) lets those submitted finish, so that the day is stored whole
+                        # (its list without its scores would tell /account yesterday's)
+                        if any(f.done() and not f.cancelled() and f.exception() for f in saved):
+                            for f in saved:
+                                f.cancel()  # what has not started yet
+                        raise
+                pruned = int(results[2]) if p.keep_days is not None else 0
                 if failed is not None:
                     raise failed
                 for temporary, final in written:
                     temporary.replace(final)
-            except OSError as exc:
+            except OSError as exc:  # the list's files (the database's errors are its own)
                 _discard(written)
                 raise UserError(
                     f"{out}: cannot write the risk list ({exc.strerror}); "
                     + _already_done(outcome, None)
                 ) from None
             except BaseException:
-                _discard(written)  # Ctrl-C between the renames: no temporary file stays
+                _discard(written)  # nothing partial stays, whatever stopped the run
                 raise
             csv_path = written[-1][1]
 
