@@ -346,14 +346,24 @@ def _binder(kind: sa.types.TypeEngine, dialect: Any) -> Binder | None:
     if isinstance(kind, sa.JSON):
         return _json_binder(proc, dialect)
     if isinstance(kind, UtcDateTime | sa.Date | sa.DateTime):
-        # once per distinct value: a day's rows share a handful of times (the run's clock, due
-        # times), and converting each costs microseconds
-        def distinct(values: list[Any]) -> list[Any]:
-            done = {v: proc(v) for v in dict.fromkeys(values)}
-            return list(map(done.__getitem__, values))
-
-        return distinct
+        # a day's rows share a handful of times (the run's clock, due times)
+        return lambda values: list(map(_once_each(proc), values))
     return lambda values: list(map(proc, values))
+
+
+def _once_each(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` run once per distinct value (a time's conversion costs microseconds, and the
+    daily job's rows hold few distinct times, read or written)."""
+    seen: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = convert(value)
+            return out
+
+    return once
 
 
 # json.dumps' own C encoder with json.dumps' defaults, made once: json.dumps builds one per call,
@@ -544,14 +554,7 @@ class Store:
         kind = c.since.type
         proc = kind._cached_result_processor(conn.dialect, None)  # noqa: SLF001
         assert proc is not None  # UtcDateTime converts what every driver returns
-        seen: dict[Any, Any] = {}
-
-        def convert(value: Any) -> Any:
-            try:
-                return seen[value]
-            except KeyError:
-                seen[value] = out = proc(value)
-                return out
+        convert = _once_each(proc)
 
         def raw(column: sa.Column) -> Any:  # a time as the driver returns it
             return sa.type_coerce(column, sa.types.NullType())
