@@ -47,8 +47,28 @@ ENGLISH_SUPPLEMENT = {
 }  # fmt: skip
 
 
+# A negated request of the product ("does not load", "can't log in", "unable to open"): VADER has
+# no tone for the verbs, so the commonest complaint scored 0. Read as "not working" (negative,
+# as `ENGLISH_SUPPLEMENT` has it); the verbs alone stay without tone ("we load data nightly"), and
+# only a few words may stand between ("can't even open"): many of the verbs are nouns too ("not
+# great, the export ...").
+_ENGLISH_FAILS = re.compile(
+    r"\b(?:not|never|no longer|nothing|nobody|no one|none of (?:the|our|my|your) [a-z]+ can"
+    r"|cannot|can['’]?t|couldn['’]?t|won['’]?t|wouldn['’]?t|doesn['’]?t|don['’]?t|didn['’]?t|isn['’]?t|aren['’]?t|unable to)(?:[ \t]+(?:even|always|really|properly"
+    r"|be|been|get|can|able to|seem to|seems to)){0,2}[ \t]+"
+    r"(?:load|loads|loading|loaded|open|opens|opening|start|starts|starting|log[ \t-]?in|logging in"
+    r"|sign[ \t-]?in|signing in|connect|connects|connecting|sync|syncs|syncing|save|saves|saving"
+    r"|respond|responds|responding|update|updates|updating|export|exports|exporting|import"
+    r"|imports|importing|send|sends|sending|print|prints|printing|upload|uploads|uploading"
+    r"|download|downloads|downloading|run|runs|running|show|shows|showing|appear|appears"
+    r"|arrive|arrives|available|accessible|possible)\b",
+    re.I,
+)
+
+
 class VaderScorer:
-    """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT`."""
+    """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT` and
+    a negated request of the product read as "not working" (`_ENGLISH_FAILS`)."""
 
     def __init__(self) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -57,6 +77,8 @@ class VaderScorer:
         self._vader.lexicon.update(ENGLISH_SUPPLEMENT)
 
     def score(self, text: str, language: str = "en") -> float:
+        if "n" in text:  # every negation has one
+            text = _ENGLISH_FAILS.sub("not working", text)
         return float(self._vader.polarity_scores(text)["compound"])
 
 
@@ -94,6 +116,20 @@ GERMAN_SUPPLEMENT = {
     "läuft": 0.2, "klappt": 0.2, "behoben": 0.3, "akzeptabel": 0.3, "langsam": -0.3,
     # SentiWS reads these as "chic" and "shut": in a ticket they send things and close tickets
     "schicken": 0.0, "geschlossen": 0.0,
+}  # fmt: skip
+# What a product is asked to do ("lädt", "startet", "einloggen", "möglich"): no tone of their own,
+# but negated they are the commonest complaint there is ("Die Seite lädt nicht", "Login nicht
+# möglich"), which SentiWS has no word for. They count only where a negation flips them.
+GERMAN_FUNCTIONS = {
+    w: 0.5
+    for w in (
+        "lädt", "laden", "geladen", "geht", "gehen", "startet", "starten", "gestartet", "öffnet",
+        "öffnen", "geöffnet", "reagiert", "reagieren", "speichert", "speichern", "gespeichert",
+        "synchronisiert", "synchronisieren", "einloggen", "anmelden", "verbindet", "verbinden",
+        "druckt", "drucken", "sendet", "senden", "aktualisiert", "aktualisieren", "exportiert",
+        "exportieren", "importiert", "importieren", "hochladen", "herunterladen", "erreichbar",
+        "möglich", "verfügbar", "angezeigt", "erscheint", "ankommen", "kommt", "kommen",
+    )
 }  # fmt: skip
 NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
 BUT_BEFORE, BUT_AFTER = 0.5, 1.5  # VADER's weighting around "but"
@@ -142,7 +178,7 @@ class GermanLexiconScorer:
     def __init__(self) -> None:
         lexicon, self._nouns = _gersent_lexicon()
         self._longest_noun = max(map(len, self._nouns), default=0)
-        self.lexicon = {**lexicon, **GERMAN_SUPPLEMENT}
+        self.lexicon = {**lexicon, **GERMAN_FUNCTIONS, **GERMAN_SUPPLEMENT}
         words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
         self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
         # bounded: a service's callers can send any number of made-up words
@@ -193,6 +229,8 @@ class GermanLexiconScorer:
             for j in after or before:
                 flipped[j] = True
         for i in range(len(tokens)):
+            if tokens[i] in GERMAN_FUNCTIONS and not flipped[i]:
+                weights[i] = 0.0  # "lädt schnell" says nothing, "lädt nicht" complains
             if not weights[i]:
                 continue
             if i and tokens[i - 1] in GERMAN_BOOSTERS:
@@ -260,6 +298,28 @@ _FORMULA = re.compile(  # the look-ahead lets most positions fail at once
     r"|liebe[rs]?)\b|^[ \t]*(?:best|cheers|all the best|gru(?:ß|ss)|gr(?:ü|ue)(?:ß|ss)e)[ \t]*(?:,[ \t]*)?$",
     re.I | re.M,
 )
+
+
+# Emoji that carry a ticket's tone, as the words each language's lexicon knows: VADER and SentiWS
+# read none of them ("Schon wieder kaputt 😡" was as calm as without). Read as words, they take
+# negation and boosters as words do ("nicht 👍").
+EMOJI_WORDS = {
+    "😡": ("angry", "verärgert"), "😠": ("angry", "verärgert"), "🤬": ("angry", "verärgert"),
+    "😤": ("frustrated", "frustriert"), "👎": ("bad", "schlecht"), "😞": ("disappointed", "enttäuscht"),
+    "😔": ("disappointed", "enttäuscht"), "🙁": ("disappointed", "enttäuscht"),
+    "☹": ("disappointed", "enttäuscht"), "😟": ("disappointed", "enttäuscht"),
+    "😕": ("disappointed", "enttäuscht"), "😢": ("sad", "traurig"), "😭": ("sad", "traurig"),
+    "👍": ("good", "gut"), "🙂": ("good", "gut"), "😊": ("happy", "super"), "😀": ("happy", "super"),
+    "😃": ("happy", "super"), "😄": ("happy", "super"), "😁": ("happy", "super"),
+    "😍": ("great", "toll"), "❤": ("great", "toll"), "🎉": ("great", "toll"),
+}  # fmt: skip
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
+
+
+def emoji_words(text: str, language: str) -> str:
+    """`text` with its tone-carrying emoji (`EMOJI_WORDS`) written as words of `language`."""
+    k = 1 if language == "de" else 0
+    return _EMOJI.sub(lambda m: f" {EMOJI_WORDS[m[0]][k]} ", text) if _EMOJI.search(text) else text
 
 
 def message_text(text: str) -> str:
@@ -365,7 +425,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v4-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v5-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
@@ -388,6 +448,7 @@ class LexiconScorer:
     def score(self, text: str, language: str) -> float:
         text = message_text(text)
         language = text_language(text, primary_language(language))
+        text = emoji_words(text, language)
         total = sum(self._sentence_valence(s, language) for s in sentences(text))
         alpha = NORMALISER if language == "de" else VADER_ALPHA
         return total / math.sqrt(total * total + alpha) if total else 0.0

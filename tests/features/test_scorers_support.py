@@ -154,7 +154,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v4-")
+    assert scorer.cache_id.startswith("lexicon-v5-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -208,3 +208,48 @@ def test_an_e_mails_style_and_script_are_not_the_customers_words(scorer):
     text = '<style>p{font:"super"}</style><script>alert("sehr gut super toll")</script>Das ist schlecht.'
     assert message_text(text).strip() == "Das ist schlecht."
     assert scorer.score(text, "de") < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Die Seite lädt nicht", "de"),
+        ("Das Dashboard geht seit heute nicht mehr", "de"),
+        ("Login nicht möglich", "de"),
+        ("Wir können uns nicht einloggen", "de"),
+        ("The page does not load", "en"),
+        ("We can't log in since yesterday", "en"),
+        ("Unable to open the report", "en"),
+        ("Nobody can sign in", "en"),
+        ("Since this morning none of our users can log in to Flow.", "en"),
+    ],
+)
+def test_a_negated_request_of_the_product_is_a_complaint(scorer, text, language):
+    """The commonest complaint names no feeling: "lädt nicht" and "does not load" scored 0."""
+    assert scorer.score(text, language) < -0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Die Seite lädt", "de"),
+        ("Es geht um die Rechnung vom März", "de"),
+        ("We load the data every night", "en"),
+        ("Please open a ticket for the export", "en"),
+    ],
+)
+def test_the_same_verbs_without_a_negation_have_no_tone(scorer, text, language):
+    assert scorer.score(text, language) == 0.0
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_emoji_carry_the_tone_in_both_languages(scorer, language):
+    """Neither lexicon read emoji: "Schon wieder kaputt 😡" was as calm as without."""
+    base = {"en": "The export again", "de": "Der Export schon wieder"}[language]
+    assert scorer.score(base + " 😡", language) < scorer.score(base, language) - 0.2
+    assert scorer.score(base + " 👎", language) < scorer.score(base, language) - 0.2
+    assert scorer.score(base + " 👍", language) > scorer.score(base, language) + 0.2
+
+
+def test_a_negated_emoji_is_negated_as_its_word(scorer):
+    assert scorer.score("Das ist nicht 👍", "de") < 0 < scorer.score("Das ist 👍", "de")
