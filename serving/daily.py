@@ -31,7 +31,6 @@ from features.build import build_features
 from features.context import Absence
 from features.errors import UserError
 from features.pointintime import data_end
-from features.spec import number_forms
 from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
@@ -283,7 +282,9 @@ def run_daily(
         raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
     day = as_of.date()
     out = Path(out)
-    _writable(out)  # before anything is stored or sent: a failed run must leave nothing behind
+    _writable(
+        out, lang
+    )  # before anything is stored or sent: a failed run must leave nothing behind
     steps = _Steps(progress, lang)
     store = open_for_writing(database_url)
     daily = DailyStore(store)
@@ -545,9 +546,9 @@ def run_daily(
                     temporary.replace(final)
             except OSError as exc:  # the list's files (the database's errors are its own)
                 _discard(written)
+                done = _already_done(outcome, None, lang)
                 raise UserError(
-                    f"{out}: cannot write the risk list ({exc.strerror}); "
-                    + _already_done(outcome, None)
+                    t("cannot_write_list", lang, path=out, why=exc.strerror, done=done)
                 ) from None
             except BaseException:
                 _discard(written)  # nothing partial stays, whatever stopped the run
@@ -624,9 +625,9 @@ def run_daily(
             try:
                 html_path.write_text(report, encoding="utf-8")
             except OSError as exc:
+                done = _already_done(outcome, delivery, lang)
                 raise UserError(
-                    f"{html_path}: cannot write the report ({exc.strerror}); "
-                    + _already_done(outcome, delivery)
+                    t("cannot_write_report", lang, path=html_path, why=exc.strerror, done=done)
                 ) from None
         store.close()
         return DailyResult(
@@ -637,18 +638,13 @@ def run_daily(
         )  # fmt: skip
 
 
-def _already_done(outcome: LadderOutcome, delivery: Any) -> str:
-    """What a run that fails at its files has already done, and how to finish it."""
-    values = {"changes": outcome.changes, "queued": outcome.queued}
-    template = (
-        "the day's scores and {changes} level [change|changes] are stored and {queued} "
-        "[notification|notifications] queued"
-    )
-    if delivery is not None:
-        template += ", {sent} sent"
-        values["sent"] = delivery.sent
-    template += ": run the same day again to write the files (nothing is recorded or sent twice)"
-    return number_forms(template, values).format(**values)
+def _already_done(outcome: LadderOutcome, delivery: Any, language: str) -> str:
+    """What a run that fails at its files has already done, and how to finish it, in the
+    run's language."""
+    changes, queued = outcome.changes, outcome.queued
+    if delivery is None:
+        return t("already_done", language, changes=changes, queued=queued)
+    return t("already_done_sent", language, changes=changes, queued=queued, sent=delivery.sent)
 
 
 def _write_lists(
@@ -696,7 +692,7 @@ def _drift(
     return drift_report(champ.reference, X, scores, mains, p.drift)
 
 
-def _writable(out: Path) -> None:
+def _writable(out: Path, language: str) -> None:
     """The output folder exists (made if need be) and takes a file, or a UserError."""
     import tempfile
 
@@ -705,10 +701,7 @@ def _writable(out: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=out, prefix=".escrisk-write-check-"):
             pass
     except OSError as exc:
-        raise UserError(
-            f"{out}: cannot write the risk list and report there ({exc.strerror}); "
-            "nothing was scored, stored or sent"
-        ) from None
+        raise UserError(t("cannot_write_folder", language, path=out, why=exc.strerror)) from None
 
 
 def _target(reference: dict[str, Any], head: str) -> str:

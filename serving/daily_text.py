@@ -121,6 +121,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Deleted the stored lists and scores of {days} run [day|days] older than {keep} "
         "[day|days] (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
+        "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
+        "nothing was scored, stored or sent",
+        "cannot_write_list": "{path}: cannot write the risk list ({why}); {done}",
+        "cannot_write_report": "{path}: cannot write the report ({why}); {done}",
+        "already_done": "the day's scores and {changes} level [change|changes] are stored and "
+        "{queued} [notification|notifications] queued: run the same day again to write the files "
+        "(nothing is recorded or sent twice)",
+        "already_done_sent": "the day's scores and {changes} level [change|changes] are stored and "
+        "{queued} [notification|notifications] queued, {sent} sent: run the same day again to "
+        "write the files (nothing is recorded or sent twice)",
     },
     "de": {
         "title": "Tägliche Risikoliste {day}",
@@ -229,6 +239,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Gespeicherte Listen und Scores von {days} [Lauftag|Lauftagen] gelöscht, älter als "
         "{keep} [Tag|Tage] (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
+        "cannot_write_folder": "{path}: Risikoliste und Bericht können dort nicht geschrieben "
+        "werden ({why}); nichts wurde bewertet, gespeichert oder gesendet",
+        "cannot_write_list": "{path}: Die Risikoliste kann nicht geschrieben werden ({why}); {done}",
+        "cannot_write_report": "{path}: Der Bericht kann nicht geschrieben werden ({why}); {done}",
+        "already_done": "die Scores des Tages und {changes} Stufenwechsel sind gespeichert, "
+        "{queued} [Benachrichtigung|Benachrichtigungen] eingereiht: denselben Tag erneut laufen "
+        "lassen, um die Dateien zu schreiben (nichts wird doppelt erfasst oder gesendet)",
+        "already_done_sent": "die Scores des Tages und {changes} Stufenwechsel sind gespeichert, "
+        "{queued} [Benachrichtigung|Benachrichtigungen] eingereiht, {sent} gesendet: denselben Tag "
+        "erneut laufen lassen, um die Dateien zu schreiben (nichts wird doppelt erfasst oder "
+        "gesendet)",
     },
 }
 LANGUAGES = tuple(CATALOG)

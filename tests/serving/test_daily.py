@@ -313,15 +313,23 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
 
 
 @pytest.mark.parametrize(
-    ("kind", "told"),
-    [("report-{day}.html", "the report"), ("risk-list-{day}.csv", "the risk list")],
-)
+    ("kind", "language", "told"),
+    [
+        ("report-{day}.html", "en", "cannot write the report .*level changes are stored .*"
+         "run the same day again"),
+        ("risk-list-{day}.csv", "en", "cannot write the risk list .*level changes are stored .*"
+         "run the same day again"),
+        ("risk-list-{day}.csv", "de", "Die Risikoliste kann nicht geschrieben werden .*"
+         "Stufenwechsel sind gespeichert.*denselben Tag erneut laufen lassen"),
+    ],
+)  # fmt: skip
 def test_a_file_that_cannot_be_written_says_what_is_already_done(
-    champion, history, params, tmp_path, kind, told
+    champion, history, params, tmp_path, kind, language, told
 ):
     """The checks before the run passed (the folder is writable), the decisions are stored:
-    the message says so and how to finish, nothing partial is left (the list is written while
-    the day is stored, under a temporary name), and the rerun records nothing twice."""
+    the message says so (in the run's language) and how to finish, nothing partial is left (the
+    list is written while the day is stored, under a temporary name), and the rerun records
+    nothing twice."""
     from features.errors import UserError
 
     out = tmp_path / "reports"
@@ -332,13 +340,10 @@ def test_a_file_that_cannot_be_written_says_what_is_already_done(
     def run():
         return run_daily(
             "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
-            as_of=DAY2, out=out, champion=champion, history=history,
+            as_of=DAY2, out=out, champion=champion, history=history, language=language,
         )  # fmt: skip
 
-    with pytest.raises(
-        UserError,
-        match=rf"cannot write {told} .*level changes are stored .*run the same day again",
-    ):
+    with pytest.raises(UserError, match=told):
         run()
     left = {f.name for f in out.iterdir()} - {blocker.name}
     assert not any(name.startswith(".") for name in left)  # no partial list

@@ -191,10 +191,27 @@ def test_a_run_that_fails_at_its_files_counts_in_the_singular_too():
     from serving.daily import _already_done
 
     one = SimpleNamespace(changes=1, queued=1)
-    said = _already_done(one, SimpleNamespace(sent=1))  # type: ignore[arg-type]
+    said = _already_done(one, SimpleNamespace(sent=1), "en")  # type: ignore[arg-type]
     assert "scores and 1 level change are stored" in said  # the scores and the change: plural
     assert "1 notification queued, 1 sent:" in said
-    assert "2 level changes" in _already_done(SimpleNamespace(changes=2, queued=0), None)  # type: ignore[arg-type]
+    two = SimpleNamespace(changes=2, queued=0)
+    assert "2 level changes" in _already_done(two, None, "en")  # type: ignore[arg-type]
+    gesagt = _already_done(one, SimpleNamespace(sent=1), "de")  # type: ignore[arg-type]
+    assert "1 Stufenwechsel sind gespeichert, 1 Benachrichtigung eingereiht, 1 gesendet:" in gesagt
+    assert "0 Benachrichtigungen eingereiht: denselben Tag" in _already_done(two, None, "de")  # type: ignore[arg-type]
+
+
+def test_an_output_folder_that_cannot_be_written_says_so_in_the_runs_language(tmp_path):
+    """`escrisk daily --language de` refused an unwritable folder in English."""
+    from features.errors import UserError
+    from serving.daily import _writable
+
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the folder goes")
+    with pytest.raises(UserError, match="können dort nicht geschrieben werden .*nichts wurde"):
+        _writable(blocker, "de")
+    with pytest.raises(UserError, match="cannot write the risk list and report there"):
+        _writable(blocker, "en")
 
 
 def test_the_reports_drift_table_says_what_a_feature_means():
