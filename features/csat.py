@@ -10,7 +10,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import ratio
 
 FAMILY = "csat"
@@ -42,32 +42,37 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "ratings",
             "CSAT ratings of tickets resolved before as_of.",
-            "{value:.0f} satisfaction [rating|ratings]",
-            "{value:.0f} [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]",
+            f"{{value:.0f}} satisfaction [rating|ratings]{AT_ZERO}No satisfaction ratings",
+            f"{{value:.0f}} [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]"
+            f"{AT_ZERO}Keine Zufriedenheitsbewertungen",
         ),
         number(
             "csat_low_count",
             f,
             "ratings",
             f"CSAT ratings of {low} or less, before as_of.",
-            "{value:.0f} low satisfaction [rating|ratings]",
-            "{value:.0f} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]",
+            f"{{value:.0f}} low satisfaction [rating|ratings]{AT_ZERO}No low satisfaction ratings",
+            f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]"
+            f"{AT_ZERO}Keine schlechten Zufriedenheitsbewertungen",
         ),
         number(
             f"csat_mean_{w}d",
             f,
             "rating 1-5",
-            f"Mean CSAT of tickets resolved in the last {w} days.",
-            f"Satisfaction averaged {{value:.1f}} of 5 over the last {w} days",
-            f"Zufriedenheit im Mittel {{value:.1f}} von 5 in den letzten {w} Tagen",
+            f"Mean CSAT of tickets resolved in {last_days(w)}.",
+            f"Satisfaction averaged {{value:.1f}} of 5 over {last_days(w)}",
+            f"Zufriedenheit im Mittel {{value:.1f}} von 5 {last_days(w, 'de')}",
         ),
         number(
             f"csat_low_count_{w}d",
             f,
             "ratings",
-            f"CSAT ratings of {low} or less in the last {w} days.",
-            f"{{value:.0f}} low satisfaction [rating|ratings] in the last {w} days",
-            f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen] in den letzten {w} Tagen",
+            f"CSAT ratings of {low} or less in {last_days(w)}.",
+            f"{{value:.0f}} low satisfaction [rating|ratings] in {last_days(w)}"
+            f"{AT_ZERO}No low satisfaction ratings in {last_days(w)}",
+            f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen] "
+            f"{last_days(w, 'de')}{AT_ZERO}Keine schlechten Zufriedenheitsbewertungen "
+            f"{last_days(w, 'de')}",
         ),
     ]
 

@@ -9,7 +9,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import DAY, NAT, Timeline
 
 FAMILY = "escalations"
@@ -29,16 +29,18 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "escalations",
             "Escalations opened before as_of.",
-            "{value:.0f} [escalation|escalations] so far",
-            "Bisher {value:.0f} [Eskalation|Eskalationen]",
+            f"{{value:.0f}} [escalation|escalations] so far{AT_ZERO}No escalations so far",
+            f"Bisher {{value:.0f}} [Eskalation|Eskalationen]{AT_ZERO}Bisher keine Eskalationen",
         ),
         number(
             f"escalations_{w}d",
             f,
             "escalations",
-            f"Escalations opened in the last {w} days.",
-            f"{{value:.0f}} [escalation|escalations] in the last {w} days",
-            f"{{value:.0f}} [Eskalation|Eskalationen] in den letzten {w} Tagen",
+            f"Escalations opened in {last_days(w)}.",
+            f"{{value:.0f}} [escalation|escalations] in {last_days(w)}"
+            f"{AT_ZERO}No escalations in {last_days(w)}",
+            f"{{value:.0f}} [Eskalation|Eskalationen] {last_days(w, 'de')}"
+            f"{AT_ZERO}Keine Eskalationen {last_days(w, 'de')}",
         ),
         number(
             "escalations_days_since_last",
@@ -53,16 +55,18 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "escalations",
             "Escalations opened and not closed before as_of.",
-            "{value:.0f} [escalation|escalations] still open",
-            "{value:.0f} [Eskalation|Eskalationen] noch offen",
+            f"{{value:.0f}} [escalation|escalations] still open{AT_ZERO}No escalations open",
+            f"{{value:.0f}} [Eskalation|Eskalationen] noch offen{AT_ZERO}Keine Eskalationen offen",
         ),
         number(
             "escalations_unacknowledged",
             f,
             "escalations",
             "Open escalations not acknowledged before as_of.",
-            "{value:.0f} open [escalation|escalations] not yet acknowledged",
-            "{value:.0f} [offene Eskalation|offene Eskalationen] noch nicht bestätigt",
+            f"{{value:.0f}} open [escalation|escalations] not yet acknowledged"
+            f"{AT_ZERO}No open escalations left unacknowledged",
+            f"{{value:.0f}} [offene Eskalation|offene Eskalationen] noch nicht bestätigt"
+            f"{AT_ZERO}Keine offenen Eskalationen unbestätigt",
         ),
     ]
 

@@ -21,7 +21,7 @@ from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.texts import composed, ticket_keys
 from features.windows import DAY, NAT, ns_since_epoch
 
@@ -41,10 +41,12 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f"notice_tickets_{w}d",
             f,
             "tickets",
-            f"Tickets created in the last {w} days that give notice of cancellation or "
+            f"Tickets created in {last_days(w)} that give notice of cancellation or "
             "non-renewal (a phrase of features.notice.phrases in subject or body).",
-            f"{{value:.0f}} cancellation [notice|notices] in the last {w} days",
-            f"{{value:.0f}} [Kündigung|Kündigungen] in den letzten {w} Tagen",
+            f"{{value:.0f}} cancellation [notice|notices] in {last_days(w)}"
+            f"{AT_ZERO}No cancellation notices in {last_days(w)}",
+            f"{{value:.0f}} [Kündigung|Kündigungen] {last_days(w, 'de')}"
+            f"{AT_ZERO}Keine Kündigungen {last_days(w, 'de')}",
         ),
         number(
             "notice_days_since",

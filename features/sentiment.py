@@ -13,7 +13,7 @@ from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
 from features.scorers import SentimentScorer, cached, default_scorer
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.texts import ticket_keys, ticket_languages, ticket_texts
 from features.windows import ratio
 
@@ -29,31 +29,34 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     f = FAMILY
     out = []
     for w in params.windows_days:
+        last, letzten, der = last_days(w), last_days(w, "de"), last_days(w, "de_of")
         out += [
             number(
                 f"sentiment_mean_{w}d",
                 f,
                 "score [-1, 1]",
-                f"Mean sentiment of tickets created in the last {w} days (those with text).",
-                f"Ticket tone averaged {{value:+.2f}} over the last {w} days",
-                f"Tonfall der Tickets im Mittel {{value:+.2f}} in den letzten {w} Tagen",
+                f"Mean sentiment of tickets created in {last} (those with text).",
+                f"Ticket tone averaged {{value:+.2f}} over {last}",
+                f"Tonfall der Tickets im Mittel {{value:+.2f}} {letzten}",
             ),
             number(
                 f"sentiment_min_{w}d",
                 f,
                 "score [-1, 1]",
-                f"Most negative ticket sentiment in the last {w} days.",
-                f"A ticket in the last {w} days scored {{value:+.2f}} in tone",
-                f"Ein Ticket der letzten {w} Tage hatte den Tonfall {{value:+.2f}}",
+                f"Most negative ticket sentiment in {last}.",
+                f"A ticket in {last} scored {{value:+.2f}} in tone",
+                f"Ein Ticket {der} hatte den Tonfall {{value:+.2f}}",
             ),
             number(
                 f"sentiment_negative_share_{w}d",
                 f,
                 "share",
-                f"Share of tickets with text in the last {w} days scoring below "
+                f"Share of tickets with text in {last} scoring below "
                 f"{params.sentiment.negative_below}.",
-                f"{{value:.0%}} of tickets in the last {w} days were negative",
-                f"{{value:.0%}} der Tickets der letzten {w} Tage waren negativ",
+                f"{{value:.0%}} of tickets in {last} were negative"
+                f"{AT_ZERO}None of the tickets in {last} were negative",
+                f"{{value:.0%}} der Tickets {der} waren negativ"
+                f"{AT_ZERO}Keines der Tickets {der} war negativ",
             ),
         ]
     tr = params.sentiment.trend
@@ -62,7 +65,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "sentiment_trend",
             f,
             "score difference",
-            f"Mean sentiment of the last {tr.recent_days} days minus that of the "
+            f"Mean sentiment of {last_days(tr.recent_days)} minus that of the "
             f"{tr.baseline_days} days before them.",
             "Ticket tone changed by {value:+.2f} against its own baseline",
             "Tonfall der Tickets {value:+.2f} gegenüber dem eigenen Mittel",

@@ -15,7 +15,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import NAT, Timeline
 
 FAMILY = "sla"
@@ -35,15 +35,18 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     share = params.sla.near_miss_share
     for kind, (_, _, en, de) in KINDS.items():
         for w in params.windows_days:
+            last, letzte = last_days(w), last_days(w, "de")
             out.append(
                 number(
                     f"sla_{kind}_breaches_{w}d",
                     f,
                     "tickets",
-                    f"Tickets whose {en} target passed unmet in the last {w} days "
+                    f"Tickets whose {en} target passed unmet in {last} "
                     "(open tickets included, from their age).",
-                    f"{{value:.0f}} {en} SLA [breach|breaches] in the last {w} days",
-                    f"{{value:.0f}} verletzte {de}-[SLA|SLAs] in den letzten {w} Tagen",
+                    f"{{value:.0f}} {en} SLA [breach|breaches] in {last}"
+                    f"{AT_ZERO}No {en} SLA breaches in {last}",
+                    f"{{value:.0f}} verletzte {de}-[SLA|SLAs] {letzte}"
+                    f"{AT_ZERO}Keine verletzten {de}-SLAs {letzte}",
                 )
             )
             out.append(
@@ -52,21 +55,26 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     f,
                     "tickets",
                     f"Tickets whose {en} target was met with less than {share:.0%} of the "
-                    f"allowed time left, in the last {w} days.",
-                    f"{{value:.0f}} {en} SLA [near-miss|near-misses] in the last {w} days",
-                    f"{{value:.0f}} knapp eingehaltene {de}-[SLA|SLAs] in den letzten {w} Tagen",
+                    f"allowed time left, in {last}.",
+                    f"{{value:.0f}} {en} SLA [near-miss|near-misses] in {last}"
+                    f"{AT_ZERO}No {en} SLA near-misses in {last}",
+                    f"{{value:.0f}} knapp eingehaltene {de}-[SLA|SLAs] {letzte}"
+                    f"{AT_ZERO}Keine knapp eingehaltenen {de}-SLAs {letzte}",
                 )
             )
         for w in params.sla.by_priority_windows:
+            last, letzte = last_days(w), last_days(w, "de")
             for p in params.priorities:
                 out.append(
                     number(
                         f"sla_{kind}_breaches_{p.lower()}_{w}d",
                         f,
                         "tickets",
-                        f"{p} tickets whose {en} target passed unmet in the last {w} days.",
-                        f"{{value:.0f}} {p} {en} SLA [breach|breaches] in the last {w} days",
-                        f"{{value:.0f}} verletzte {de}-[SLA|SLAs] bei {p}-Tickets in den letzten {w} Tagen",
+                        f"{p} tickets whose {en} target passed unmet in {last}.",
+                        f"{{value:.0f}} {p} {en} SLA [breach|breaches] in {last}"
+                        f"{AT_ZERO}No {p} {en} SLA breaches in {last}",
+                        f"{{value:.0f}} verletzte {de}-[SLA|SLAs] bei {p}-Tickets {letzte}"
+                        f"{AT_ZERO}Keine verletzten {de}-SLAs bei {p}-Tickets {letzte}",
                     )
                 )
         out.append(
@@ -76,8 +84,10 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 "tickets",
                 f"Open tickets without {en} yet that have used more than "
                 f"{1 - share:.0%} of the allowed time.",
-                f"{{value:.0f}} open [ticket|tickets] close to [its|their] {en} SLA",
-                f"{{value:.0f}} [offenes Ticket|offene Tickets] kurz vor Ablauf der {de}-SLA",
+                f"{{value:.0f}} open [ticket|tickets] close to [its|their] {en} SLA"
+                f"{AT_ZERO}No open tickets close to their {en} SLA",
+                f"{{value:.0f}} [offenes Ticket|offene Tickets] kurz vor Ablauf der {de}-SLA"
+                f"{AT_ZERO}Keine offenen Tickets kurz vor Ablauf der {de}-SLA",
             )
         )
         out.append(
@@ -86,8 +96,10 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "tickets",
                 f"Open tickets without {en} whose target has already passed.",
-                f"{{value:.0f}} open [ticket|tickets] past [its|their] {en} SLA",
-                f"{{value:.0f}} [offenes Ticket|offene Tickets] mit überschrittener {de}-SLA",
+                f"{{value:.0f}} open [ticket|tickets] past [its|their] {en} SLA"
+                f"{AT_ZERO}No open tickets past their {en} SLA",
+                f"{{value:.0f}} [offenes Ticket|offene Tickets] mit überschrittener {de}-SLA"
+                f"{AT_ZERO}Keine offenen Tickets mit überschrittener {de}-SLA",
             )
         )
     return out

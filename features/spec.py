@@ -20,6 +20,7 @@ UNKNOWN = "__unknown__"  # the explicit level every category maps values outside
 _NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural] in a template
 _PLACEHOLDER = re.compile(r"\{(\w+)[^{}]*\}")  # "{n}", "{n:,}": the name of a value told
 BELOW_ZERO = " || "  # "<sentence> || <sentence for a value below zero, told with its size>"
+AT_ZERO = " |0| "  # "<sentence(s)> |0| <sentence for a value of zero>", last in a template
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,12 @@ class FeatureInfo:
         """The reason sentence for a value, in English or German. A template may give a word in
         singular and plural, "[ticket|tickets]": the singular is used when the value shows as 1.
         It may give a second sentence for values below zero after " || ", told with the value's
-        size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days")."""
-        above, below = _forms(self.template_de if language == "de" else self.template_en)
+        size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days"),
+        and last, after " |0| ", one for a value of zero: a count of none can raise a risk (a
+        quiet account), and reads "no P3 SLA breaches", not "0 P3 SLA breaches"."""
+        above, below, zero = _forms(self.template_de if language == "de" else self.template_en)
+        if zero is not None and _is_number(value) and value == 0:
+            return zero
         if below is not None and _is_number(value) and value < 0:
             above, value = below, -value
         one, other = above
@@ -52,15 +57,17 @@ class FeatureInfo:
         values at once, and only the formatting is left per value."""
         if values.dtype != np.float64:
             return np.array([self.render(v, language) for v in values.tolist()], dtype=object)
-        above, below = _forms(self.template_de if language == "de" else self.template_en)
+        above, below, zero = _forms(self.template_de if language == "de" else self.template_en)
         low = values < 0 if below is not None else np.zeros(len(values), dtype=bool)
         size = np.where(low, -values, values)
         one = np.rint(size) == 1  # round(value) == 1 of a float, as `_shows_as_one` tells it
-        picks = [(above[0], ~low & one), (above[1], ~low & ~one)]
+        none = values == 0 if zero is not None else np.zeros(len(values), dtype=bool)
+        picks = [(above[0], ~low & one), (above[1], ~low & ~one & ~none)]
         if below is not None:
             picks += [(below[0], low & one), (below[1], low & ~one)]
         number = _GermanNumber if language == "de" else float  # as `localized` gives a float
         out = np.empty(len(values), dtype=object)
+        out[none] = zero
         for template, at in picks:
             if at.any():
                 fmt = template.format
@@ -71,7 +78,8 @@ class FeatureInfo:
         """The reason sentence with its value left out ("... tickets open"): names the feature
         for people where no value is at hand, e.g. a waterfall bar beyond the stored reasons."""
         template = self.template_de if language == "de" else self.template_en
-        template = _NUMBER_FORMS.sub(lambda m: m.group(2), template.split(BELOW_ZERO, 1)[0])
+        template = template.split(AT_ZERO, 1)[0].split(BELOW_ZERO, 1)[0]
+        template = _NUMBER_FORMS.sub(lambda m: m.group(2), template)
         try:
             return template.format(value=_Blank(language))
         except (ValueError, KeyError, IndexError):  # a template of another shape: its name
@@ -126,18 +134,37 @@ def number_forms(template: str, values: Mapping[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _forms(template: str) -> tuple[tuple[str, str], tuple[str, str] | None]:
+def _forms(
+    template: str,
+) -> tuple[tuple[str, str], tuple[str, str] | None, str | None]:
     """A reason template's sentence for values above zero and the one below (None when it has
-    none), each in its two number forms, (shows as 1, any other): every "[singular|plural]" of a
-    reason template is told by its one value, so `render` picks a form instead of parsing."""
+    none), each in its two number forms, (shows as 1, any other), and its sentence for zero
+    (None when it has none, the plural is told): every "[singular|plural]" of a reason template
+    is told by its one value, so `render` picks a form instead of parsing."""
 
     def both(sentence: str) -> tuple[str, str]:
         return number_forms(sentence, {"value": 1}), number_forms(sentence, {"value": 2})
 
+    template, _, zero = template.partition(AT_ZERO)
     if BELOW_ZERO not in template:
-        return both(template), None
+        return both(template), None, zero or None
     above, below = template.split(BELOW_ZERO, 1)
-    return both(above), both(below)
+    return both(above), both(below), zero or None
+
+
+_LAST_DAYS = {  # a window in a reason template: (of one day, of more)
+    "en": ("the last day", "the last {days} days"),  # "in the last 7 days", "over the last day"
+    "de": ("am letzten Tag", "in den letzten {days} Tagen"),
+    "de_of": ("des letzten Tages", "der letzten {days} Tage"),  # "Tickets der letzten 7 Tage"
+}
+
+
+def last_days(days: int, form: str = "en") -> str:
+    """A window of `days` as a reason names it, in the number it needs: "in the last day", not
+    "in the last 1 days". A window is a setting, known when the spec is made, so its phrase is
+    written into the template then (a value's own number forms are chosen when it is told)."""
+    one, many = _LAST_DAYS[form]
+    return one if days == 1 else many.format(days=days)
 
 
 def _shows_as_one(value: Any) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import NAT, ratio
 
 FAMILY = "tickets"
@@ -31,26 +31,28 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     f = FAMILY
     out = []
     for w in params.windows_days:
+        en, de = last_days(w), last_days(w, "de")
         out.append(
             number(
                 f"tickets_{w}d",
                 f,
                 "tickets",
-                f"Tickets created in the {w} days before as_of.",
-                f"{{value:.0f}} [ticket|tickets] in the last {w} days",
-                f"{{value:.0f}} [Ticket|Tickets] in den letzten {w} Tagen",
+                f"Tickets created in {en} before as_of.",
+                f"{{value:.0f}} [ticket|tickets] in {en}{AT_ZERO}No tickets in {en}",
+                f"{{value:.0f}} [Ticket|Tickets] {de}{AT_ZERO}Keine Tickets {de}",
             )
         )
     for w in params.tickets.by_priority_windows:
+        en, de = last_days(w), last_days(w, "de")
         for p in params.priorities:
             out.append(
                 number(
                     f"tickets_{_p(p)}_{w}d",
                     f,
                     "tickets",
-                    f"{p} tickets created in the {w} days before as_of.",
-                    f"{{value:.0f}} {p} [ticket|tickets] in the last {w} days",
-                    f"{{value:.0f}} {p}-[Ticket|Tickets] in den letzten {w} Tagen",
+                    f"{p} tickets created in {en} before as_of.",
+                    f"{{value:.0f}} {p} [ticket|tickets] in {en}{AT_ZERO}No {p} tickets in {en}",
+                    f"{{value:.0f}} {p}-[Ticket|Tickets] {de}{AT_ZERO}Keine {p}-Tickets {de}",
                 )
             )
     tr = params.tickets.trend
@@ -61,22 +63,24 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "tickets",
             "Tickets created before as_of and not resolved before it (backlog).",
-            "{value:.0f} [ticket|tickets] open",
-            "{value:.0f} [offenes Ticket|offene Tickets]",
+            f"{{value:.0f}} [ticket|tickets] open{AT_ZERO}No tickets open",
+            f"{{value:.0f}} [offenes Ticket|offene Tickets]{AT_ZERO}Keine offenen Tickets",
         ),
         number(
             "tickets_open_p1",
             f,
             "tickets",
             f"Open {params.priorities[0]} tickets at as_of.",
-            f"{{value:.0f}} open {params.priorities[0]} [ticket|tickets]",
-            f"{{value:.0f}} [offenes|offene] {params.priorities[0]}-[Ticket|Tickets]",
+            f"{{value:.0f}} open {params.priorities[0]} [ticket|tickets]"
+            f"{AT_ZERO}No open {params.priorities[0]} tickets",
+            f"{{value:.0f}} [offenes|offene] {params.priorities[0]}-[Ticket|Tickets]"
+            f"{AT_ZERO}Keine offenen {params.priorities[0]}-Tickets",
         ),
         number(
             "tickets_trend",
             f,
             "log ratio",
-            f"log((tickets in the last {tr.recent_days} days + 1) / (expected from the "
+            f"log((tickets in {last_days(tr.recent_days)} + 1) / (expected from the "
             f"{tr.baseline_days} days before them + 1)); 0 = as usual, > 0 = more than usual.",
             "Ticket volume {value:+.1f} (log) against its own baseline",
             "Ticketaufkommen {value:+.1f} (log) gegenüber dem eigenen Mittel",
@@ -85,23 +89,27 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f"tickets_reopen_rate_{longest}d",
             f,
             "share",
-            f"Share of tickets resolved in the last {longest} days that had been reopened.",
-            "{value:.0%} of recently resolved tickets were reopened",
-            "{value:.0%} der zuletzt gelösten Tickets wurden wieder geöffnet",
+            f"Share of tickets resolved in {last_days(longest)} that had been reopened.",
+            f"{{value:.0%}} of recently resolved tickets were reopened"
+            f"{AT_ZERO}None of the recently resolved tickets were reopened",
+            f"{{value:.0%}} der zuletzt gelösten Tickets wurden wieder geöffnet"
+            f"{AT_ZERO}Keines der zuletzt gelösten Tickets wurde wieder geöffnet",
         ),
         number(
             f"tickets_per_seat_{tr.recent_days}d",
             f,
             "tickets per seat",
-            f"Tickets in the last {tr.recent_days} days per licensed seat.",
-            "{value:.2f} tickets per seat in the last " + f"{tr.recent_days} days",
-            "{value:.2f} Tickets pro Platz in den letzten " + f"{tr.recent_days} Tagen",
+            f"Tickets in {last_days(tr.recent_days)} per licensed seat.",
+            f"{{value:.2f}} tickets per seat in {last_days(tr.recent_days)}"
+            f"{AT_ZERO}No tickets in {last_days(tr.recent_days)}",
+            f"{{value:.2f}} Tickets pro Platz {last_days(tr.recent_days, 'de')}"
+            f"{AT_ZERO}Keine Tickets {last_days(tr.recent_days, 'de')}",
         ),
         number(
             f"tickets_first_response_hours_mean_{longest}d",
             f,
             "hours",
-            f"Mean hours to first response of responses given in the last {longest} days.",
+            f"Mean hours to first response of responses given in {last_days(longest)}.",
             "First responses took {value:.1f} hours on average",
             "Erstantworten dauerten im Mittel {value:.1f} Stunden",
         ),
@@ -109,7 +117,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f"tickets_resolution_hours_mean_{longest}d",
             f,
             "hours",
-            f"Mean hours to resolution of tickets resolved in the last {longest} days.",
+            f"Mean hours to resolution of tickets resolved in {last_days(longest)}.",
             "Resolution took {value:.1f} hours on average",
             "Lösungen dauerten im Mittel {value:.1f} Stunden",
         ),

@@ -14,7 +14,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason, ns_since_epoch
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import FeatureInfo, number
+from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import DAY, Timeline, ratio
 
 FAMILY = "usage"
@@ -30,9 +30,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
     u = params.usage
     s, lg, b = u.short_days, u.long_days, u.baseline_days
     out = []
-    for metric, en, de in (
-        ("active_users", "active users", "aktive Nutzer"),
-        ("events", "events", "Ereignisse"),
+    for metric, en, de, keine in (  # keine: the German words after "keine"
+        ("active_users", "active users", "aktive Nutzer", "aktiven Nutzer"),
+        ("events", "events", "Ereignisse", "Ereignisse"),
     ):
         for w in (s, lg):
             out.append(
@@ -40,9 +40,11 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                     f"usage_{metric}_mean_{w}d",
                     f,
                     f"{en} per day",
-                    f"Mean daily {en} over the last {w} days.",
-                    f"{{value:,.1f}} {en} per day over the last {w} days",
-                    f"{{value:,.1f}} {de} pro Tag in den letzten {w} Tagen",
+                    f"Mean daily {en} over {last_days(w)}.",
+                    f"{{value:,.1f}} {en} per day over {last_days(w)}"
+                    f"{AT_ZERO}No {en} in {last_days(w)}",
+                    f"{{value:,.1f}} {de} pro Tag {last_days(w, 'de')}"
+                    f"{AT_ZERO}Keine {keine} {last_days(w, 'de')}",
                 )
             )
         out.append(
@@ -50,9 +52,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f"usage_{metric}_baseline",
                 f,
                 f"{en} per day",
-                f"Mean daily {en} over the {b} days before the last {lg} days (the baseline).",
-                f"{{value:,.1f}} {en} per day at baseline",
-                f"{{value:,.1f}} {de} pro Tag im Mittel davor",
+                f"Mean daily {en} over the {b} days before {last_days(lg)} (the baseline).",
+                f"{{value:,.1f}} {en} per day at baseline{AT_ZERO}No {en} at baseline",
+                f"{{value:,.1f}} {de} pro Tag im Mittel davor{AT_ZERO}Keine {keine} im Mittel davor",
             )
         )
         out.append(
@@ -74,10 +76,11 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
                 f,
                 "share",
                 f"1 - ({s}-day mean / baseline mean).",
-                f"{en.capitalize()} in the last {s} days down {{value:.0%}} against the baseline"
-                f" || {en.capitalize()} in the last {s} days up {{value:.0%}} against the baseline",
-                f"{de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} unter dem Mittel"
-                f" || {de[:1].upper()}{de[1:]} der letzten {s} Tage {{value:.0%}} über dem Mittel",
+                f"{en.capitalize()} in {last_days(s)} down {{value:.0%}} against the baseline"
+                f" || {en.capitalize()} in {last_days(s)} up {{value:.0%}} against the baseline",
+                f"{de[:1].upper()}{de[1:]} {last_days(s, 'de_of')} {{value:.0%}} unter dem Mittel"
+                f" || {de[:1].upper()}{de[1:]} {last_days(s, 'de_of')} {{value:.0%}} über dem "
+                "Mittel",
             )
         )
     out += [
@@ -85,7 +88,7 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f"usage_active_users_slope_{lg}d",
             f,
             "share of mean per day",
-            f"Least-squares slope of daily active users over the last {lg} days, divided by their mean.",
+            f"Least-squares slope of daily active users over {last_days(lg)}, divided by their mean.",
             "Active users changing by {value:+.1%} per day",
             "Aktive Nutzer ändern sich um {value:+.1%} pro Tag",
         ),
@@ -109,9 +112,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "usage_seat_utilisation",
             f,
             "share",
-            f"Mean daily active users over the last {lg} days per licensed seat.",
-            "{value:.0%} of seats in use",
-            "{value:.0%} der Plätze genutzt",
+            f"Mean daily active users over {last_days(lg)} per licensed seat.",
+            f"{{value:.0%}} of seats in use{AT_ZERO}No seats in use",
+            f"{{value:.0%}} der Plätze genutzt{AT_ZERO}Keine Plätze genutzt",
         ),
     ]
     return out

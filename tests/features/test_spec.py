@@ -3,6 +3,8 @@ languages."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,67 @@ def test_rendering_many_values_renders_each_as_render_does(params, language):
     tiers = np.array(["gold", "Ü", "1"], dtype=object)
     tier = full_spec(params.features).by_name("tier")
     assert tier.render_many(tiers, language).tolist() == [tier.render(v, language) for v in tiers]
+
+
+def _windows_of(params, days: int):
+    """The feature params with every look-back window `days` long (1 is the shortest allowed)."""
+    from features.params import FeatureParams
+
+    f = params.features.model_dump()
+    f["windows_days"] = [days]
+    for family in ("tickets", "sla"):
+        f[family]["by_priority_windows"] = [days]
+    f["escalations"]["window_days"] = f["notice"]["window_days"] = days
+    f["tickets"]["trend"]["recent_days"] = f["sentiment"]["trend"]["recent_days"] = days
+    f["usage"]["short_days"] = days
+    return FeatureParams.model_validate(f)
+
+
+@pytest.mark.parametrize(
+    ("days", "en", "de", "de_of"),
+    [
+        (1, "in the last day", "am letzten Tag", "des letzten Tages"),
+        (7, "in the last 7 days", "in den letzten 7 Tagen", "der letzten 7 Tage"),
+    ],
+)
+def test_a_window_reads_in_the_number_of_its_days(params, days, en, de, de_of):
+    """A window of 1 day read "in the last 1 days" / "in den letzten 1 Tagen"."""
+    spec = full_spec(_windows_of(params, days)).features
+    by = {f.name: f for f in spec}
+    assert by[f"tickets_{days}d"].render(3, "en") == f"3 tickets {en}"
+    assert by[f"tickets_{days}d"].render(3, "de") == f"3 Tickets {de}"
+    share = by[f"sentiment_negative_share_{days}d"]
+    assert share.render(0.5, "de") == f"50\u00a0% der Tickets {de_of} waren negativ"
+    drop = by[f"usage_active_users_pct_drop_{days}d"]
+    assert drop.render(0.1, "en") == f"Active users {en} down 10% against the baseline"
+    wrong = re.compile(r"\b1 (days|Tagen|Tage)\b|last 1 day|letzten 1 Tag")
+    for f in spec:
+        assert not wrong.search(f.description), f.description
+        for lang in ("en", "de"):
+            for value in (0.0, 0.5, 3.0, -2.0):
+                text = f.render(value, lang) if f.dtype == "float" else ""
+                assert not wrong.search(text), (f.name, text)
+
+
+def test_a_count_of_none_is_said_in_words(params):
+    """A quiet account's zero can raise a risk: it reads "no P3 SLA breaches", not "0 P3 SLA
+    breaches", and "none of the tickets were negative", not "0% of tickets were negative"."""
+    by = {f.name: f for f in full_spec(params.features).features}
+    breaches = by["sla_resolution_breaches_p3_30d"]
+    assert breaches.render(0.0, "en") == "No P3 resolution SLA breaches in the last 30 days"
+    assert breaches.render(0, "de") == (
+        "Keine verletzten Lösungs-SLAs bei P3-Tickets in den letzten 30 Tagen"
+    )
+    assert breaches.render(2.0, "en") == "2 P3 resolution SLA breaches in the last 30 days"
+    assert breaches.label("en") == "… P3 resolution SLA breaches in the last 30 days"
+    share = by["sentiment_negative_share_30d"]
+    assert share.render(0.0, "en") == "None of the tickets in the last 30 days were negative"
+    assert share.render(-0.0, "de") == "Keines der Tickets der letzten 30 Tage war negativ"
+    assert share.render(0.004, "en") == "0% of tickets in the last 30 days were negative"
+    values = np.array([0.0, 2.0, np.nan, -0.0])
+    assert share.render_many(values, "de").tolist() == [share.render(v, "de") for v in values]
+    counts = [f for f in by.values() if f.unit in ("tickets", "escalations", "ratings")]
+    assert len(counts) > 20
+    for f in counts:
+        for lang in ("en", "de"):
+            assert not f.render(0.0, lang).startswith("0 "), (f.name, lang)

@@ -308,3 +308,25 @@ def test_stored_reasons_are_retold_in_another_language(params):
         "no value",
     ]
     assert got[0]["text"].startswith("1 Ticket ") and stored[0]["text"].startswith("1 ticket ")
+
+
+@pytest.mark.parametrize("rows", [1, 40])  # one by one, and a batch's arrays (> FEW_CELLS)
+def test_a_zero_that_raises_risk_is_a_reason_said_in_words(params, rows):
+    """No SLA breach at all can raise a risk (a quiet account): the reason keeps its value 0
+    and its shape, and reads "No P3 ... SLA breaches", not "0 P3 ... SLA breaches"."""
+    from features.build import full_spec
+
+    spec = full_spec(params.features).select(["sla_resolution_breaches_p3_30d", "tickets_30d"])
+    values = pd.DataFrame({"sla_resolution_breaches_p3_30d": [0.0] * rows, "tickets_30d": 4.0})
+    contributions = np.tile([0.2, 0.1], (rows, 1))
+    langs = ["en", "de"] * (rows // 2) or ["en"]
+    got = top_reasons("churn", contributions, values, spec, langs, 2)
+    first = got[0][0]
+    assert set(first) == {"head", "feature", "family", "direction", "value", "contribution", "text"}
+    assert first["value"] == 0.0 and first["direction"] == "up"
+    assert first["text"] == "No P3 resolution SLA breaches in the last 30 days"
+    assert got[0][1]["text"] == "4 tickets in the last 30 days"
+    if rows > 1:
+        assert got[1][0]["text"] == (
+            "Keine verletzten Lösungs-SLAs bei P3-Tickets in den letzten 30 Tagen"
+        )
