@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.contract_text import detail
 from features.errors import DataValidationError, Violation
 from features.params import ContractParams
 
@@ -259,8 +260,6 @@ RULES: dict[str, str] = {
 # breaks a line (an e-mail header refuses them) or steers a terminal
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
-_COMMA_HINT = "not a number: {v!r} (a decimal comma? numbers take a decimal point: 1234.5)"
-_ONE_LINE = "{v!r} holds a control character (tab, line break, NUL...)"
 
 
 def one_line(text: str) -> bool:
@@ -271,10 +270,6 @@ def one_line(text: str) -> bool:
 def without_controls(text: str) -> str:
     """`text` with each control character or line separator made a space (typed notes)."""
     return _CONTROL.sub(" ", text)
-
-
-def _too_long(limit: int) -> str:
-    return f"longer than {limit} characters: {{v!r:.60}}..."
 
 
 def _not_one_line(values: Any) -> np.ndarray:
@@ -315,9 +310,7 @@ def check(
         df = raw.get(name)
         if df is None:
             if table.required:
-                violations.append(
-                    Violation(name, "-", None, "missing_table", "required table not found")
-                )
+                violations.append(_violation(name, "-", "missing_table", "missing_table"))
             typed[name] = empty_table(name) if table.required else None
             continue
         out, found = _check_table(df, table, params, now)
@@ -604,14 +597,14 @@ def _check_values_table(
         values = columns[col.name]
         if not col.nullable and None in values:
             blank = np.fromiter((v is None for v in values), bool, n)
-            violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
+            violations += _flag(cells, table, col.name, blank, "not_null", "not_null")
         if col.one_line:
             bad = _not_one_line(values)
-            violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
+            violations += _flag(cells, table, col.name, bad, "one_line", "one_line")
         if col.max_length is not None:
             limit = col.max_length
             bad = np.fromiter((v is not None and len(v) > limit for v in values), bool, n)
-            violations += _flag(cells, table, col.name, bad, "too_long", _too_long(limit))
+            violations += _flag(cells, table, col.name, bad, "too_long", "too_long", limit=limit)
         if col.name in number:
             num = number[col.name]
             low = num < col.min if col.min is not None else None
@@ -620,43 +613,37 @@ def _check_values_table(
                 raw = {**cells, col.name: shown[col.name]}
                 if low is not None:
                     violations += _flag(
-                        raw, table, col.name, low, "range",
-                        f"{{v!r}} is below the minimum {col.min:g}",
-                    )  # fmt: skip
+                        raw, table, col.name, low, "range", "below_min", min=f"{col.min:g}"
+                    )
                 if high is not None:
                     violations += _flag(
-                        raw, table, col.name, high, "range",
-                        f"{{v!r}} is above the maximum {col.max:g}",
-                    )  # fmt: skip
+                        raw, table, col.name, high, "range", "above_max", max=f"{col.max:g}"
+                    )
         elif col.name in nanos:
             ns = nanos[col.name]
             early = (ns < floor.value) & (ns != _NAT)
             if early.any():
                 violations += _flag(
-                    cells, table, col.name, early, "date_range",
-                    f"{{v}} is before contract.min_date {floor.date()}",
+                    cells, table, col.name, early, "date_range", "before_min_date",
+                    day=str(floor.date()),
                 )  # fmt: skip
             late = ns > (horizon.value if col.event else ceiling.value)  # NaT is the least int64
             if late.any():
-                detail = (
-                    f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
-                    if col.event
-                    else f"{{v}} is after contract.max_date {ceiling.date()}"
-                )
-                violations += _flag(cells, table, col.name, late, "date_range", detail)
+                key, values = _late(col, horizon, ceiling)
+                violations += _flag(cells, table, col.name, late, "date_range", key, **values)
         if col.allowed is not None:
             allowed = set(getattr(params, col.allowed))
             if not allowed.issuperset(values):  # a None or a level not listed
                 bad = np.fromiter((v is not None and v not in allowed for v in values), bool, n)
                 violations += _flag(
-                    cells, table, col.name, bad, "allowed_values",
-                    _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
+                    cells, table, col.name, bad, "allowed_values", "not_allowed",
+                    levels=col.allowed, allowed=str(sorted(allowed)),
                 )  # fmt: skip
     if table.key is not None and n > 1:
         ids = list(columns[table.key])
         if len(set(ids)) < n:
             dup = _repeats(ids, np.fromiter((v is not None for v in ids), bool, n))
-            violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
+            violations += _flag(cells, table, table.key, dup, "unique", "id_repeated")
     if table.unique_together and n > 1:
         cols = list(table.unique_together)
         parts = [nanos[c].tolist() if c in nanos else list(columns[c]) for c in cols]
@@ -665,12 +652,12 @@ def _check_values_table(
             present = np.logical_and.reduce([[v is not None for v in columns[c]] for c in cols])
             dup = _repeats(keys, present)
             violations += _flag(
-                cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
+                cells, table, cols[-1], dup, "unique", "key_repeated", columns=", ".join(cols)
             )
     for later, earlier in table.order:
         a, b = nanos[later], nanos[earlier]
         bad = (a < b) & (a != _NAT) & (b != _NAT)
-        violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+        violations += _flag(cells, table, later, bad, "order", "before", earlier=earlier)
     if table.closed_needs is not None:
         status, levels, needed = table.closed_needs
         still_open = set(getattr(params, levels))
@@ -678,16 +665,22 @@ def _check_values_table(
             (v is not None and v not in still_open for v in columns[status]), bool, n
         )
         bad = closed & (nanos[needed] == _NAT)
-        violations += _flag(cells, table, needed, bad, "closed_unresolved", _closed_detail(table))
+        violations += _flag(cells, table, needed, bad, "closed_unresolved", **_closed_detail(table))
     return cells, violations
 
 
-def _closed_detail(table: Table) -> str:
+def _closed_detail(table: Table) -> dict[str, str]:
     status, levels, needed = table.closed_needs or ("", "", "")
-    return (
-        f"{status} is not one of contract.{levels} but {needed} is empty: the row would count as "
-        f"open, and past its SLA, on every later day; give the time it was {needed.split('_')[0]}"
-    )
+    done = needed.split("_")[0]
+    return {"key": "closed_unresolved", "status": status, "levels": levels, "needed": needed,
+            "done": done}  # fmt: skip
+
+
+def _late(col: Column, horizon: pd.Timestamp, ceiling: pd.Timestamp) -> tuple[str, dict[str, str]]:
+    """The detail of a time too late: an event's is after the horizon, another's after max_date."""
+    if col.event:
+        return "in_future", {"at": f"{horizon:%Y-%m-%d %H:%M}"}
+    return "after_max_date", {"day": str(ceiling.date())}
 
 
 def _utc(ts: pd.Timestamp) -> pd.Timestamp:
@@ -734,9 +727,11 @@ def _flag(
     column: str,
     mask: pd.Series | np.ndarray,
     rule: str,
-    detail: str,
+    key: str,
+    **values: Any,
 ) -> list[Violation]:
-    """Violations for every row where `mask` is true; `detail` is a template of the bad value `{v}`.
+    """Violations for every row where `mask` is true; `key` names their detail in
+    `features.contract_text`, a template of the bad value `{v}` and `values`.
 
     Values and keys are read from `cells` as they stand when the rule is checked, so a type error
     quotes the raw value and a later rule the typed one.
@@ -745,24 +740,20 @@ def _flag(
     if not m.any():
         return []
     rows = np.flatnonzero(m) + 1
-    values = cells[column][m] if column in cells else [None] * len(rows)
+    bad = cells[column][m] if column in cells else [None] * len(rows)
     keys = _keys(cells, table, m)
-    return [
-        Violation(
-            table.name,
-            column,
-            int(r),
-            rule,
-            detail.format(v=_show(v)) if "{v" in detail else detail,
-            k,
+    found = []
+    for r, v, k in zip(rows, bad, keys, strict=True):
+        said = {**values, "v": _show(v)}
+        found.append(
+            Violation(table.name, column, int(r), rule, detail(key, "en", said), k, (key, said))
         )
-        for r, v, k in zip(rows, values, keys, strict=True)
-    ]
+    return found
 
 
-def _braces(template: str, value: object) -> str:
-    """Append a value's text to a detail template, escaping braces it may contain."""
-    return template + str(value).replace("{", "{{").replace("}", "}}")
+def _violation(table: str, column: str, rule: str, key: str) -> Violation:
+    """A table-level violation (no row), its detail told from the catalog."""
+    return Violation(table, column, None, rule, detail(key, "en", {}), None, (key, {}))
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -1032,15 +1023,7 @@ def _check_table(
     violations: list[Violation] = []
     duplicated = df.columns.duplicated()
     for name in sorted({str(c) for c in df.columns[duplicated]}):
-        violations.append(
-            Violation(
-                table.name,
-                name,
-                None,
-                "duplicate_column",
-                "column appears more than once; the first is used",
-            )
-        )
+        violations.append(_violation(table.name, name, "duplicate_column", "duplicate_column"))
     # Columns are replaced in `cells`, never written into, so the input stays untouched.
     raw = df.loc[:, ~duplicated] if duplicated.any() else df
     if not _default_index(raw):
@@ -1050,9 +1033,7 @@ def _check_table(
     missing = [c for c in table.columns if c.name not in cells]
     for col in missing:
         if not col.optional:
-            violations.append(
-                Violation(table.name, col.name, None, "missing_column", "required column not found")
-            )
+            violations.append(_violation(table.name, col.name, "missing_column", "missing_column"))
         cells[col.name] = pd.Series(index=index, dtype=_DTYPES[col.kind])
     horizon = now + pd.Timedelta(days=params.max_future_days)
     floor = pd.Timestamp(params.min_date, tz="UTC")
@@ -1068,34 +1049,32 @@ def _check_table(
             text, plain = _arrow_text(s) if _is_text(s) else (None, False)
             blank = _blank(s, text, col.kind)
         if not col.nullable:
-            violations += _flag(cells, table, col.name, blank, "not_null", "value is missing")
+            violations += _flag(cells, table, col.name, blank, "not_null", "not_null")
         if col.kind == "str":
             cells[col.name] = s if known is not None else _as_str(s, text, plain, blank)
             if col.one_line:
                 bad = _not_one_line(cells[col.name].to_numpy())
-                violations += _flag(cells, table, col.name, bad, "one_line", _ONE_LINE)
+                violations += _flag(cells, table, col.name, bad, "one_line", "one_line")
             if col.max_length is not None:
                 long = cells[col.name].str.len().to_numpy(dtype=float, na_value=0) > col.max_length
                 violations += _flag(
-                    cells, table, col.name, long, "too_long", _too_long(col.max_length)
+                    cells, table, col.name, long, "too_long", "too_long", limit=col.max_length
                 )
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
             bad = np.isnan(num) & ~blank
             if bad.any():  # German exports write 32.700,5: say so, not only "not a number"
                 comma = bad & s.astype(str).str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
-                violations += _flag(cells, table, col.name, comma, "type", _COMMA_HINT)
+                violations += _flag(cells, table, col.name, comma, "type", "decimal_comma")
                 bad &= ~comma
-            violations += _flag(cells, table, col.name, bad, "type", "not a number: {v!r}")
+            violations += _flag(cells, table, col.name, bad, "type", "not_number")
             inf = np.isinf(num)
-            violations += _flag(cells, table, col.name, inf, "type", "not a finite number: {v!r}")
+            violations += _flag(cells, table, col.name, inf, "type", "not_finite")
             num[inf] = np.nan
             if col.kind == "int":
                 with np.errstate(invalid="ignore"):
                     frac = ~np.isnan(num) & (num != np.floor(num))
-                violations += _flag(
-                    cells, table, col.name, frac, "type", "not a whole number: {v!r}"
-                )
+                violations += _flag(cells, table, col.name, frac, "type", "not_whole")
                 num[frac] = np.nan
                 huge = (num >= 2.0**63) | (num < -(2.0**63))  # NaN compares false
                 violations += _flag(
@@ -1104,7 +1083,7 @@ def _check_table(
                     col.name,
                     huge,
                     "range",
-                    "{v!r} is beyond the 64-bit whole numbers",
+                    "beyond_int64",
                 )
                 num[huge] = np.nan
             if col.min is not None:
@@ -1114,7 +1093,8 @@ def _check_table(
                     col.name,
                     num < col.min,
                     "range",
-                    f"{{v!r}} is below the minimum {col.min:g}",
+                    "below_min",
+                    min=f"{col.min:g}",
                 )
             if col.max is not None:
                 violations += _flag(
@@ -1123,7 +1103,8 @@ def _check_table(
                     col.name,
                     num > col.max,
                     "range",
-                    f"{{v!r}} is above the maximum {col.max:g}",
+                    "above_max",
+                    max=f"{col.max:g}",
                 )
             typed = _whole(num) if col.kind == "int" else num
             cells[col.name] = pd.Series(typed, index=index, copy=False)
@@ -1131,15 +1112,15 @@ def _check_table(
             ts, oob = _parse_time(s, text, blank, date_only=col.kind == "date")
             when = ts.to_numpy(dtype="datetime64[ns]")  # UTC; NaT compares false
             bad = np.isnat(when) & ~blank & ~oob
-            what = "an ISO 8601 date" if col.kind == "date" else "an ISO 8601 timestamp"
-            violations += _flag(cells, table, col.name, bad, "type", f"not {what}: {{v!r}}")
+            what = "not_date" if col.kind == "date" else "not_timestamp"
+            violations += _flag(cells, table, col.name, bad, "type", what)
             violations += _flag(
                 cells,
                 table,
                 col.name,
                 oob,
                 "date_range",
-                "{v} is outside the years 1678-2261",
+                "outside_years",
             )
             violations += _flag(
                 cells,
@@ -1147,15 +1128,12 @@ def _check_table(
                 col.name,
                 when < floor.to_datetime64(),
                 "date_range",
-                f"{{v}} is before contract.min_date {floor.date()}",
+                "before_min_date",
+                day=str(floor.date()),
             )
-            if col.event:
-                late = when > horizon.to_datetime64()
-                detail = f"{{v}} is in the future (after {horizon:%Y-%m-%d %H:%M} UTC)"
-            else:
-                late = when > ceiling.to_datetime64()
-                detail = f"{{v}} is after contract.max_date {ceiling.date()}"
-            violations += _flag(cells, table, col.name, late, "date_range", detail)
+            late = when > (horizon if col.event else ceiling).to_datetime64()
+            key, values = _late(col, horizon, ceiling)
+            violations += _flag(cells, table, col.name, late, "date_range", key, **values)
             cells[col.name] = pd.Series(ts, index=index, copy=False)
         if col.allowed is not None:
             allowed = set(getattr(params, col.allowed))
@@ -1166,27 +1144,29 @@ def _check_table(
                 col.name,
                 bad,
                 "allowed_values",
-                _braces(f"{{v!r}} is not one of contract.{col.allowed} ", sorted(allowed)),
+                "not_allowed",
+                levels=col.allowed,
+                allowed=str(sorted(allowed)),
             )
     if table.key is not None and len(index) > 1:
         dup = _repeated([cells[table.key]])
-        violations += _flag(cells, table, table.key, dup, "unique", "id appears more than once")
+        violations += _flag(cells, table, table.key, dup, "unique", "id_repeated")
     if table.unique_together and len(index) > 1:
         cols = list(table.unique_together)
         dup = _repeated([cells[c] for c in cols])
         violations += _flag(
-            cells, table, cols[-1], dup, "unique", f"({', '.join(cols)}) appears more than once"
+            cells, table, cols[-1], dup, "unique", "key_repeated", columns=", ".join(cols)
         )
     for later, earlier in table.order:
         a, b = (cells[c].to_numpy(dtype="datetime64[ns]") for c in (later, earlier))
         bad = np.asarray(a < b)  # false where either is NaT
-        violations += _flag(cells, table, later, bad, "order", f"{{v}} is before {earlier}")
+        violations += _flag(cells, table, later, bad, "order", "before", earlier=earlier)
     if table.closed_needs is not None:
         status, levels, needed = table.closed_needs
         st = cells[status]
         closed = st.notna().to_numpy() & ~st.isin(list(getattr(params, levels))).to_numpy()
         bad = closed & cells[needed].isna().to_numpy()
-        violations += _flag(cells, table, needed, bad, "closed_unresolved", _closed_detail(table))
+        violations += _flag(cells, table, needed, bad, "closed_unresolved", **_closed_detail(table))
     return pd.DataFrame(cells, index=index, copy=False), violations
 
 
@@ -1205,8 +1185,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
     empty = "accounts" in present and accounts is not None and not len(accounts["account_id"])
     if empty:  # one line, not one foreign_key violation per row of every other table
         found.append(
-            Violation("accounts", "-", None, "empty_table",
-                      "the accounts table has no rows (only a header?): every other table refers to it")
+            _violation("accounts", "-", "empty_table", "empty_table")
         )  # fmt: skip
     for name in ("tickets", "usage", "escalations", "churn"):
         df = typed[name]
@@ -1219,7 +1198,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "account_id",
             bad,
             "foreign_key",
-            "account {v!r} is not in accounts",
+            "unknown_account",
         )
     esc, tickets = typed["escalations"], typed["tickets"]
     if esc is not None and tickets is not None and {"escalations", "tickets"} <= present:
@@ -1230,7 +1209,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "ticket_id",
             bad,
             "foreign_key",
-            "ticket {v!r} is not in tickets",
+            "unknown_ticket",
         )
         theirs = ~bad & _owned_elsewhere(esc, tickets)
         found += _flag(
@@ -1239,7 +1218,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "ticket_id",
             theirs,
             "foreign_key",
-            "ticket {v!r} belongs to another account",
+            "others_ticket",
         )
     return found
 

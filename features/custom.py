@@ -12,6 +12,7 @@ import pandas as pd
 from features.account import categorical
 from features.context import Absence, Columns, Context
 from features.contract import NULL_TOKENS, History
+from features.contract_text import detail
 from features.errors import DataValidationError, Violation
 from features.params import FeatureParams
 from features.spec import FeatureInfo, category, number
@@ -111,8 +112,9 @@ def _not_numbers(
             name,
             None if row is None else int(row),
             "type",
-            f"custom field declared numeric, got {v!r}",
+            detail("custom_not_number", "en", {"v": v}),
             f"account_id={aid}",
+            ("custom_not_number", {"v": v}),
         )  # fmt: skip
         for aid, v, row in found
     ]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from features.contract_text import detail as told_detail
 
 
 class UserError(Exception):
@@ -20,12 +24,23 @@ class Violation:
     rule: str
     detail: str
     key: str | None = None  # the row's id (e.g. "ticket_id=T-1"), when the table has one
+    # the detail's key in `features.contract_text` and its values, to tell it in another language
+    said: tuple[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
-        where = "-" if self.row is None else f"row {self.row}"
+        return self.told("en")
+
+    def told(self, language: str) -> str:
+        """The violation as a line of the report in `language` (its detail in English when it
+        has no catalog key: an importer's own rules)."""
+        where = "-" if self.row is None else told_detail("row", language, {"row": self.row})
         if self.key:
             where += f" ({self.key})"
-        return f"{self.table} / {self.column} / {where} / {self.rule}: {self.detail}"
+        if self.said is None or language == "en":  # English: the detail as it was made
+            said = self.detail
+        else:
+            said = told_detail(self.said[0], language, self.said[1])
+        return f"{self.table} / {self.column} / {where} / {self.rule}: {said}"
 
 
 class DataValidationError(UserError):
@@ -36,13 +51,14 @@ class DataValidationError(UserError):
         self.source = source
         super().__init__(self.report())
 
-    def report(self, limit: int | None = 50) -> str:
-        """Every violation (or the first `limit`), then the total per rule."""
-        lines = [f"{self.source}: {len(self.violations)} data contract violation(s)"]
-        lines += [f"  {v}" for v in self.violations[:limit]]
-        if limit is not None and len(self.violations) > limit:
-            lines.append(f"  ... and {len(self.violations) - limit} more")
-        lines.append("Totals per rule:")
+    def report(self, limit: int | None = 50, language: str = "en") -> str:
+        """Every violation (or the first `limit`), then the total per rule, in `language`."""
+        n = len(self.violations)
+        lines = [told_detail("headline", language, {"source": self.source, "n": n})]
+        lines += [f"  {v.told(language)}" for v in self.violations[:limit]]
+        if limit is not None and n > limit:
+            lines.append(told_detail("more", language, {"n": n - limit}))
+        lines.append(told_detail("totals", language, {}))
         totals = Counter((v.table, v.column, v.rule) for v in self.violations)
         lines += [f"  {t}.{c} {r}: {n}" for (t, c, r), n in sorted(totals.items())]
         return "\n".join(lines)

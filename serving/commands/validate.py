@@ -59,7 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of table files, or a database URL")
     parser.add_argument(
-        "--lang", choices=sorted(MESSAGES), default="en", help="language of the summary"
+        "--lang",
+        choices=sorted(MESSAGES),
+        default="en",
+        help="language of the summary and violations",
     )
     add_params_option(parser)
     parser.set_defaults(run=run)
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     violations += custom_violations(history.accounts, params.features)
     lang = args.lang
     if violations:
-        print(DataValidationError(violations, source).report(limit=None))
+        print(DataValidationError(violations, source).report(limit=None, language=lang))
         print(say("rows_note", lang))
         return 1
     assert isinstance(history, History)

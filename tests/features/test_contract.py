@@ -679,3 +679,29 @@ def test_one_line_refuses_line_breaks_of_any_kind_and_keeps_spaces_of_any_kind()
     for broken in ("a\nb", "a\x00b", "a\x85b", "a\u2028b", "a\u2029b", "a\x9bb"):
         assert not one_line(broken), repr(broken)
     assert without_controls("nul\x00byte\u2028x") == "nul byte x"
+
+
+def test_every_violation_detail_is_in_each_language():
+    """A detail `escrisk validate --lang de` would tell in English: a key one language lacks, or
+    a German text naming a value the English one does not give."""
+    import string
+
+    from features.contract_text import DETAILS
+
+    def names(text: str) -> set[str]:
+        return {n for _, n, _, _ in string.Formatter().parse(text) if n}
+
+    assert set(DETAILS["de"]) == set(DETAILS["en"])
+    for key, text in DETAILS["en"].items():
+        assert names(DETAILS["de"][key]) <= names(text), key
+
+
+def test_every_violation_carries_its_detail_to_tell_again(params):
+    """Each rule's violation keeps its catalog key and values: the report tells it in German."""
+    raw = raw_world()
+    raw["tickets"] = raw["tickets"].assign(priority="P0", reopen_count="x")
+    raw["usage"] = raw["usage"].assign(account_id="A-9")
+    _, violations = check(raw, params.contract, NOW)
+    assert {v.rule for v in violations} >= {"allowed_values", "type", "foreign_key"}
+    for v in violations:
+        assert v.said is not None and v.told("de") != str(v), v

@@ -111,6 +111,35 @@ def test_one_broken_cell_names_table_column_row_rule(
     assert "Traceback" not in out
 
 
+@pytest.mark.parametrize(("table", "row", "column", "value", "rule", "key"), CASES)
+def test_every_violation_is_told_in_german_too(capsys, world, table, row, column, value, rule, key):
+    """`validate --lang de` translated only its summary: each violation's detail, its row and the
+    report's own words stayed English."""
+    break_cell(world, table, row, column, value)
+    _, english = validate(capsys, world)
+    said = english.split(f"{table} / {column} / row {row} ({key}) / {rule}: ", 1)[1]
+    said = said.splitlines()[0]
+    args = ["validate", str(world), "--lang", "de", "--params", str(ROOT / "params.yaml")]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    gesagt = out.split(f"{table} / {column} / Zeile {row} ({key}) / {rule}: ", 1)[1]
+    gesagt = gesagt.splitlines()[0]
+    assert gesagt != said, (said, gesagt)
+    assert "gegen den Datenvertrag" in out and "Summen je Regel:" in out
+    assert "data contract violation" not in out and "Totals per rule" not in out
+
+
+def test_german_details_quote_the_values_as_found(capsys, world):
+    break_cell(world, "tickets", 2, "priority", "urgent")
+    break_cell(world, "tickets", 3, "reopen_count", "2,5")
+    args = ["validate", str(world), "--lang", "de", "--params", str(ROOT / "params.yaml")]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "allowed_values: 'urgent' ist keiner der Werte von contract.priorities ['P1'," in out
+    assert "type: keine Zahl: '2,5' (ein Dezimalkomma?" in out
+    assert "2 Verstöße gegen den Datenvertrag" in out
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_simulated_world_validates_and_one_broken_row_is_named(capsys, tmp_path, make_history, fmt):
     from features.sources import write_tables
@@ -222,4 +251,9 @@ def test_a_custom_field_the_build_would_refuse_fails_validation(capsys, world, t
     assert (
         "accounts / nps / row 2 (account_id=A-2) / type: custom field declared numeric, got 'lots'"
         in out.out + out.err
+    )
+    assert main(["validate", str(world), "--lang", "de", "--params", str(params)]) == 1
+    assert (
+        "accounts / nps / Zeile 2 (account_id=A-2) / type: benutzerdefiniertes Feld ist als Zahl "
+        "deklariert, gefunden: 'lots'" in capsys.readouterr().out
     )

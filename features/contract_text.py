@@ -1,0 +1,102 @@
+"""The data contract's violation texts in English and German: the details of each rule and the
+report's own words (`escrisk validate --lang de` reads them all in German).
+
+A detail quotes the value found as the source wrote it ({v!r}), in any language. A missing key in
+a language falls back to English; to add a language, add a mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from features.spec import number_forms
+
+DETAILS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "missing_table": "required table not found",
+        "missing_column": "required column not found",
+        "duplicate_column": "column appears more than once; the first is used",
+        "empty_table": "the accounts table has no rows (only a header?): every other table refers "
+        "to it",
+        "not_null": "value is missing",
+        "one_line": "{v!r} holds a control character (tab, line break, NUL...)",
+        "too_long": "longer than {limit} characters: {v!r:.60}...",
+        "decimal_comma": "not a number: {v!r} (a decimal comma? numbers take a decimal point: "
+        "1234.5)",
+        "not_number": "not a number: {v!r}",
+        "not_finite": "not a finite number: {v!r}",
+        "not_whole": "not a whole number: {v!r}",
+        "beyond_int64": "{v!r} is beyond the 64-bit whole numbers",
+        "below_min": "{v!r} is below the minimum {min}",
+        "above_max": "{v!r} is above the maximum {max}",
+        "not_date": "not an ISO 8601 date: {v!r}",
+        "not_timestamp": "not an ISO 8601 timestamp: {v!r}",
+        "outside_years": "{v} is outside the years 1678-2261",
+        "before_min_date": "{v} is before contract.min_date {day}",
+        "after_max_date": "{v} is after contract.max_date {day}",
+        "in_future": "{v} is in the future (after {at} UTC)",
+        "not_allowed": "{v!r} is not one of contract.{levels} {allowed}",
+        "id_repeated": "id appears more than once",
+        "key_repeated": "({columns}) appears more than once",
+        "before": "{v} is before {earlier}",
+        "closed_unresolved": "{status} is not one of contract.{levels} but {needed} is empty: the "
+        "row would count as open, and past its SLA, on every later day; give the time it was "
+        "{done}",
+        "unknown_account": "account {v!r} is not in accounts",
+        "unknown_ticket": "ticket {v!r} is not in tickets",
+        "others_ticket": "ticket {v!r} belongs to another account",
+        "custom_not_number": "custom field declared numeric, got {v!r}",
+        # the report around the details
+        "headline": "{source}: {n} data contract violation(s)",
+        "row": "row {row}",
+        "more": "  ... and {n} more",
+        "totals": "Totals per rule:",
+    },
+    "de": {
+        "missing_table": "erforderliche Tabelle nicht gefunden",
+        "missing_column": "erforderliche Spalte nicht gefunden",
+        "duplicate_column": "Spalte kommt mehrfach vor; die erste wird verwendet",
+        "empty_table": "die Tabelle accounts hat keine Zeilen (nur eine Kopfzeile?): jede andere "
+        "Tabelle verweist auf sie",
+        "not_null": "Wert fehlt",
+        "one_line": "{v!r} enthält ein Steuerzeichen (Tabulator, Zeilenumbruch, NUL …)",
+        "too_long": "länger als {limit} Zeichen: {v!r:.60}...",
+        "decimal_comma": "keine Zahl: {v!r} (ein Dezimalkomma? Zahlen werden mit Dezimalpunkt "
+        "geschrieben: 1234.5)",
+        "not_number": "keine Zahl: {v!r}",
+        "not_finite": "keine endliche Zahl: {v!r}",
+        "not_whole": "keine ganze Zahl: {v!r}",
+        "beyond_int64": "{v!r} liegt außerhalb der ganzen 64-Bit-Zahlen",
+        "below_min": "{v!r} liegt unter dem Minimum {min}",
+        "above_max": "{v!r} liegt über dem Maximum {max}",
+        "not_date": "kein ISO-8601-Datum: {v!r}",
+        "not_timestamp": "kein ISO-8601-Zeitstempel: {v!r}",
+        "outside_years": "{v} liegt außerhalb der Jahre 1678-2261",
+        "before_min_date": "{v} liegt vor contract.min_date {day}",
+        "after_max_date": "{v} liegt nach contract.max_date {day}",
+        "in_future": "{v} liegt in der Zukunft (nach {at} UTC)",
+        "not_allowed": "{v!r} ist keiner der Werte von contract.{levels} {allowed}",
+        "id_repeated": "ID kommt mehrfach vor",
+        "key_repeated": "({columns}) kommt mehrfach vor",
+        "before": "{v} liegt vor {earlier}",
+        "closed_unresolved": "{status} ist keiner der Werte von contract.{levels}, aber {needed} "
+        "ist leer: die Zeile zählte an jedem späteren Tag als offen und über ihrer SLA; den "
+        "Zeitpunkt in {needed} eintragen",
+        "unknown_account": "Account {v!r} steht nicht in accounts",
+        "unknown_ticket": "Ticket {v!r} steht nicht in tickets",
+        "others_ticket": "Ticket {v!r} gehört zu einem anderen Account",
+        "custom_not_number": "benutzerdefiniertes Feld ist als Zahl deklariert, gefunden: {v!r}",
+        "headline": "{source}: {n} [Verstoß|Verstöße] gegen den Datenvertrag",
+        "row": "Zeile {row}",
+        "more": "  … und {n} weitere",
+        "totals": "Summen je Regel:",
+    },
+}
+
+
+def detail(key: str, language: str, values: Mapping[str, Any]) -> str:
+    """The catalog's text for `key` in `language` (English when missing), with `values` as they
+    are: a detail quotes the source's values, not numbers written for a reader."""
+    template = DETAILS.get(language, {}).get(key) or DETAILS["en"][key]
+    return number_forms(template, values).format(**values)
