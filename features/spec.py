@@ -45,7 +45,7 @@ class FeatureInfo:
         quiet account), and reads "no P3 SLA breaches", not "0 P3 SLA breaches"."""
         above, below, zero = _forms(self.template_de if language == "de" else self.template_en)
         if zero is not None and _is_number(value) and value == 0:
-            return zero
+            return zero.format(value=localized(value, language))
         if below is not None and _is_number(value) and value < 0:
             above, value = below, -value
         one, other = above
@@ -67,7 +67,8 @@ class FeatureInfo:
             picks += [(below[0], low & one), (below[1], low & ~one)]
         number = _GermanNumber if language == "de" else float  # as `localized` gives a float
         out = np.empty(len(values), dtype=object)
-        out[none] = zero
+        if zero is not None and none.any():
+            out[none] = [zero.format(value=number(v)) for v in values[none].tolist()]
         for template, at in picks:
             if at.any():
                 fmt = template.format

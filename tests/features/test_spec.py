@@ -111,8 +111,9 @@ def test_rendering_many_values_renders_each_as_render_does(params, language):
     rng = np.random.default_rng(7)
     values = np.array(EDGES + rng.uniform(-3, 3, 200).tolist() + rng.normal(0, 1e4, 50).tolist())
     odd = number(
-        "x", "f", "", "d", "[One|Many] of {value:,.1%}", "{value:.0f} [Tag|Tage] || [ein|viele]"
-    )
+        "x", "f", "", "d", "[One|Many] of {value:,.1%} |0| None: {value:+.0f}",
+        "{value:.0f} [Tag|Tage] || [ein|viele] |0| Kein {value:.1f}",
+    )  # fmt: skip
     for info in (*full_spec(params.features).features, odd):
         got = info.render_many(values, language)
         assert got.tolist() == [info.render(v, language) for v in values.tolist()], info.name
