@@ -64,9 +64,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "escalations",
             "Open escalations not acknowledged before as_of.",
             f"{{value:.0f}} open [escalation|escalations] not yet acknowledged"
-            f"{AT_ZERO}No open escalations left unacknowledged",
+            f"{AT_ZERO}No unacknowledged open escalations",
             f"{{value:.0f}} [offene Eskalation|offene Eskalationen] noch nicht bestätigt"
-            f"{AT_ZERO}Keine offenen Eskalationen unbestätigt",
+            f"{AT_ZERO}Keine unbestätigten offenen Eskalationen",
         ),
     ]
 

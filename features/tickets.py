@@ -100,10 +100,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "tickets per seat",
             f"Tickets in {last_days(tr.recent_days)} per licensed seat.",
-            f"{{value:.2f}} tickets per seat in {last_days(tr.recent_days)}"
-            f"{AT_ZERO}No tickets in {last_days(tr.recent_days)}",
-            f"{{value:.2f}} Tickets pro Platz {last_days(tr.recent_days, 'de')}"
-            f"{AT_ZERO}Keine Tickets {last_days(tr.recent_days, 'de')}",
+            f"{{value:.2f}} tickets per seat in {last_days(tr.recent_days)}",
+            f"{{value:.2f}} Tickets pro Platz {last_days(tr.recent_days, 'de')}",
         ),
         number(
             f"tickets_first_response_hours_mean_{longest}d",
