@@ -150,7 +150,8 @@ def _tabular_batches(path: Path, ctx: ImportContext):
                 "count": chunk[count].values if count else None,
             }
         )
-        batch.attrs = {"time": str(time), "count": str(count)}  # the export's names, for messages
+        # the export's names, for messages; a count column makes each row's count required
+        batch.attrs = {"time": str(time)} | ({"count": str(count)} if count else {})
         yield batch
 
 
@@ -175,7 +176,18 @@ def _reduce(
     rep.skip("skip_no_time", int(no_time.sum()), field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
     when = ctx.times(b["time"], "usage events", names["time"], b[ROW])
-    count, bad = _counts(b["count"])
+    count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)
+    for idx in empty[empty].index:
+        ctx.violations.append(
+            Violation(
+                "usage events",
+                names["count"],
+                int(b.loc[idx, ROW]),
+                "not_null",
+                "the count is empty (a per-day row needs its number of events; write 0 for a "
+                "day without any)",
+            )
+        )
     for idx in bad[bad].index:
         ctx.violations.append(
             Violation(
@@ -193,13 +205,16 @@ def _reduce(
     return _sum(out[out["date"].notna()])
 
 
-def _counts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(events per record, mask of unreadable counts): a record without a count is one event; a
-    count must be a whole number, so "12,5" or a German "1.234" is named, never read as 1."""
+def _counts(values: pd.Series, counted: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(events per record, mask of unreadable counts, mask of empty counts). An event record
+    without a count is one event; in an export with a count column (per-day rows) an empty
+    cell is an error, not 1: the day's events are unknown. A count must be a whole number, so
+    "12,5" or a German "1.234" is named, never read as 1."""
     blank = values.isna() | (values.astype(str).str.strip() == "")
     num = pd.to_numeric(values.where(~blank), errors="coerce")
     bad = ~blank & ~(num.notna() & (num >= 0) & (num == num.round()))
-    return num.fillna(1), bad
+    empty = blank if counted else pd.Series(False, index=values.index)
+    return num.fillna(1), bad, empty
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -521,7 +521,7 @@ def test_usage_counts_that_are_not_whole_numbers_are_named_and_rows_without_a_da
     users = str(DATA / "usage_events" / "users.csv")
     daily = tmp_path / "daily.csv"
     daily.write_text(
-        "user_id,date,event_count\nu-1,2024-01-05,12\nu-1,,7\nu-3,2024-01-05,\nu-3,2024-01-06,3\n"
+        "user_id,date,event_count\nu-1,2024-01-05,12\nu-1,,7\nu-3,2024-01-05,0\nu-3,2024-01-06,3\n"
     )
     assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 0
     out = capsys.readouterr().out
@@ -534,6 +534,24 @@ def test_usage_counts_that_are_not_whole_numbers_are_named_and_rows_without_a_da
     for row, value in ((1, "'12,5'"), (2, "'1.234'"), (3, "'abc'")):
         assert f"usage events / event_count / row {row} / type: not a whole number" in err
         assert value in err
+
+
+def test_an_empty_count_in_per_day_rows_is_named_not_read_as_one_event(tmp_path, capsys):
+    """A per-day row with an empty event_count became 1 event: a day whose count the export
+    lost looked like a day of almost no use. Event records (no count column) stay 1 each."""
+    assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
+    capsys.readouterr()
+    users = str(DATA / "usage_events" / "users.csv")
+    daily = tmp_path / "daily.csv"
+    daily.write_text("user_id,date,event_count\nu-1,2024-01-05,12\nu-3,2024-01-05,\n")
+    assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "usage events / event_count / row 2 / not_null: the count is empty" in err
+    assert not (tmp_path / "usage.parquet").exists()
+    daily.write_text("user_id,date\nu-1,2024-01-05\nu-1,2024-01-05\nu-3,2024-01-05\n")
+    assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 0
+    usage = pd.read_parquet(tmp_path / "usage.parquet").set_index("account_id")
+    assert usage.loc["361", "events"] == 2 and usage.loc["362", "events"] == 1
 
 
 def test_a_salesforce_report_footer_is_skipped_and_counted(tmp_path, params, capsys):
