@@ -47,10 +47,14 @@ class ImportContext:
         column: str,
         rows: pd.Series | None = None,
         keys: pd.Series | None = None,
+        dates: bool = False,
     ) -> pd.Series:
         """Parse to UTC; every present-but-unreadable value is a violation at its input row (and
-        record id, `keys`: an export of several pages numbers its rows per page)."""
-        out, bad = parse_times(values, self.params.naive_time_zone, self.params.date_formats)
+        record id, `keys`: an export of several pages numbers its rows per page). `dates`: a
+        contract date column, whose date-only values are their calendar day (`parse_times`)."""
+        out, bad = parse_times(
+            values, self.params.naive_time_zone, self.params.date_formats, dates=dates
+        )
         if bad.any():
             where = rows if rows is not None else pd.Series(values.index, index=values.index)
             for idx in bad[bad].index:
@@ -276,11 +280,11 @@ def finish_accounts(
         if col not in out:
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
         elif not isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW))
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW), dates=True)
     # optional CRM dates a field map may bring (accounts.notice_at), read like the others
     for col in (c.name for c in TABLES["accounts"].columns if c.optional and c.kind == "date"):
         if col in out and not isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW))
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW), dates=True)
     missing = out["contract_start"].isna()
     if missing.any():
         seen = out["account_id"].map(first_seen).astype("datetime64[ns, UTC]")

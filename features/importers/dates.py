@@ -19,15 +19,20 @@ ZONE_NAME = r"\d\s*(?!(?:AM|PM|UTC|GMT)$)[A-Z]{2,5}$"
 
 
 def parse_times(
-    values: pd.Series, naive_time_zone: str, formats: Sequence[str]
+    values: pd.Series, naive_time_zone: str, formats: Sequence[str], dates: bool = False
 ) -> tuple[pd.Series, pd.Series]:
-    """(UTC timestamps, mask of values that were present but could not be parsed)."""
+    """(UTC timestamps, mask of values that were present but could not be parsed).
+
+    With `dates` (a contract date column: contract_start, renewal_date, notice_at) a value
+    without an offset and without a time of day (or at midnight) is that calendar day: read in
+    `naive_time_zone` east of UTC its midnight is the previous UTC day, a day too early.
+    """
     s = pd.Series(values, copy=False)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         return out, pd.Series(False, index=s.index)
     if pd.api.types.is_datetime64_dtype(s.dtype):
-        out = _localize(s.astype("datetime64[ns]"), naive_time_zone)
+        out = _localize(s.astype("datetime64[ns]"), naive_time_zone, dates)
         return out, pd.Series(False, index=s.index)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     obj = s.astype(object)
@@ -68,16 +73,22 @@ def parse_times(
             miss = parsed.isna() & naive.str.contains(r"[A-Za-z]{3}", regex=True)
             if miss.any():
                 parsed.loc[miss] = pd.to_datetime(naive[miss], errors="coerce", format="mixed")
-            out.loc[parsed.index] = _localize(parsed.astype("datetime64[ns]"), naive_time_zone)
+            local = _localize(parsed.astype("datetime64[ns]"), naive_time_zone, dates)
+            out.loc[parsed.index] = local
     bad = out.isna() & ~blank
     return out, bad
 
 
-def _localize(s: pd.Series, tz: str) -> pd.Series:
-    """Naive wall times in `tz` to UTC; DST-ambiguous times are read as standard time, gaps shift forward."""
+def _localize(s: pd.Series, tz: str, dates: bool = False) -> pd.Series:
+    """Naive wall times in `tz` to UTC; DST-ambiguous times are read as standard time, gaps shift
+    forward. With `dates`, midnights are calendar days: UTC midnights, whatever `tz` is."""
     if tz == "UTC":
         return s.dt.tz_localize("UTC")
     local = s.dt.tz_localize(
         tz, ambiguous=np.zeros(len(s), dtype=bool), nonexistent="shift_forward"
     )
-    return local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    out = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if dates:
+        days = s.notna() & (s == s.dt.normalize())
+        out = out.where(~days, s.dt.tz_localize("UTC"))
+    return out

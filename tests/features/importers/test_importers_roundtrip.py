@@ -599,3 +599,30 @@ def test_jira_reopens_out_of_a_done_status_the_params_do_not_name_are_counted(tm
     t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
     assert t.loc[issue["key"], "status"] == "solved"
     assert t.loc[issue["key"], "reopen_count"] == 1
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Tokyo"])
+def test_a_date_only_contract_date_is_its_calendar_day_in_a_zone_east_of_utc(
+    zone, tmp_path, capsys
+):
+    """With importers.naive_time_zone east of UTC, contract_start "2022-03-01" was read as
+    midnight there, 2022-02-28 23:00 (or 15:00) UTC, and became 2022-02-28. A naive time of
+    day is still a wall time in that zone."""
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["naive_time_zone"] = zone
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    sf = DATA / "salesforce"
+    cases = tmp_path / "Case.csv"
+    rows = (sf / "Case.csv").read_text().splitlines()
+    rows[1] = rows[1].replace('"2024-01-03T08:15:00.000+0000"', '"2024-01-03 08:15"', 1)
+    cases.write_text("\n".join(rows) + "\n")
+    args = ["import", "salesforce", f"accounts={sf / 'Account.csv'}", f"cases={cases}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", str(params)]) == 0
+    accounts = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    acme = accounts.loc["0015g00000AcmeAAA"]
+    assert str(pd.Timestamp(acme["contract_start"]).date()) == "2022-03-01"
+    assert str(pd.Timestamp(acme["renewal_date"]).date()) == "2025-03-01"
+    tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    local = pd.Timestamp("2024-01-03 08:15", tz=zone).tz_convert("UTC")
+    assert pd.Timestamp(tickets.loc["00001001", "created_at"]) == local
