@@ -29,6 +29,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "span_empty": "time span: no events",
         "unknown": "unknown (table absent)",
         "rows_note": "Row N is the N-th data row of its table (line N+1 of a CSV file, after the header).",
+        "before_start": "warning: {table}.{column}: {n:,} row(s) dated before their account's "
+        "contract_start; kept (pilots, trials), see docs/data-contract.md",
+        "after_churn": "warning: {table}.{column}: {n:,} row(s) dated after their account churned "
+        "(churn.churned_at); kept, see docs/data-contract.md",
+        "example": "  {table} / row {row} (account_id={account}) / {column} {date}",
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
@@ -43,6 +48,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "span_empty": "Zeitraum: keine Ereignisse",
         "unknown": "unbekannt (Tabelle fehlt)",
         "rows_note": "Zeile N ist die N-te Datenzeile der Tabelle (Zeile N+1 einer CSV-Datei, nach der Kopfzeile).",
+        "before_start": "Warnung: {table}.{column}: {n:,} Zeile(n) vor dem contract_start ihres "
+        "Kunden datiert; behalten (Pilotphasen, Testzeiträume), siehe docs/data-contract.md",
+        "after_churn": "Warnung: {table}.{column}: {n:,} Zeile(n) nach der Abwanderung ihres "
+        "Kunden (churn.churned_at) datiert; behalten, siehe docs/data-contract.md",
+        "example": "  {table} / Zeile {row} (account_id={account}) / {column} {date}",
     },
 }
 
@@ -72,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from features.contract import ABSENT_COLUMN_EFFECTS, TABLES, History, absent_columns, check
     from features.custom import custom_violations
     from features.errors import DataValidationError
+    from features.lifetime import outside_contract
     from features.sources import describe, read_tables
     from serving.params import load_params
 
@@ -93,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
     for table, column in absent_columns(raw):
         effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
         print(say("absent_column", lang, table=table, column=column, effect=effect))
+    # valid, but worth a look: a wrong contract_start or churned_at would show here
+    for found in outside_contract(history):
+        where = {"table": found.table, "column": found.column}
+        print(say(found.side, lang, n=found.count, **where))
+        for row, account, date in found.examples:
+            print(say("example", lang, row=str(row), account=account, date=date, **where))
     return 0
 
 

@@ -50,6 +50,40 @@ def test_valid_world_prints_a_summary(capsys, world):
     assert "accounts.notice_at: column absent, notices given to the CSM are unknown" in out
 
 
+def test_events_outside_the_contract_are_kept_and_warned_about(capsys, world):
+    """A ticket before contract_start (a pilot, or a wrong start date) and one after the account
+    churned passed without a word and fed the features."""
+    break_cell(world, "tickets", 4, "created_at", "2022-06-01T12:00:00Z")  # A-2 starts 2022-06-15
+    break_cell(world, "tickets", 5, "created_at", "2024-03-02T08:00:00Z")  # A-3 churned 03-01
+    break_cell(world, "tickets", 5, "resolved_at", "2024-03-02T09:00:00Z")
+    break_cell(world, "tickets", 5, "first_response_at", "")
+    break_cell(world, "usage", 2, "date", "2021-12-31")  # A-1 starts 2022-01-01
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert (
+        "warning: tickets.created_at: 1 row(s) dated before their account's contract_start" in out
+    )
+    assert "  tickets / row 4 (account_id=A-2) / created_at 2022-06-01 12:00 UTC" in out
+    assert "warning: usage.date: 1 row(s) dated before their account's contract_start" in out
+    assert "  usage / row 2 (account_id=A-1) / date 2021-12-31" in out
+    assert "warning: tickets.created_at: 1 row(s) dated after their account churned" in out
+    assert "  tickets / row 5 (account_id=A-3) / created_at 2024-03-02 08:00 UTC" in out
+    code, out = validate_de(capsys, world)
+    assert code == 0 and "Warnung: usage.date: 1 Zeile(n) vor dem contract_start" in out
+    assert "  usage / Zeile 2 (account_id=A-1) / date 2021-12-31" in out
+
+
+def validate_de(capsys, source) -> tuple[int, str]:
+    code = main(["validate", str(source), "--lang", "de", "--params", str(ROOT / "params.yaml")])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_a_valid_source_inside_its_contracts_has_no_warning(capsys, world):
+    code, out = validate(capsys, world)
+    assert code == 0 and "warning" not in out
+
+
 def test_absent_tables_say_what_they_disable(capsys, world):
     (world / "usage.csv").unlink()
     (world / "churn.csv").unlink()
