@@ -151,7 +151,9 @@ def _tabular_batches(path: Path, ctx: ImportContext):
             }
         )
         # the export's names, for messages; a count column makes each row's count required
-        batch.attrs = {"time": str(time)} | ({"count": str(count)} if count else {})
+        batch.attrs = {"time": str(time)}
+        if count:
+            batch.attrs["count"] = str(count)
         yield batch
 
 
