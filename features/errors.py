@@ -26,6 +26,9 @@ class Violation:
     key: str | None = None  # the row's id (e.g. "ticket_id=T-1"), when the table has one
     # the detail's key in `features.contract_text` and its values, to tell it in another language
     said: tuple[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    # where the row stands in the user's own file ("Case.csv line 5") when the table was built
+    # from it (an import): said instead of the row of a table the user never sees
+    origin: str | None = None
 
     def __str__(self) -> str:
         return self.told("en")
@@ -33,7 +36,9 @@ class Violation:
     def told(self, language: str) -> str:
         """The violation as a line of the report in `language` (its detail in English when it
         has no catalog key: an importer's own rules)."""
-        where = "-" if self.row is None else told_detail("row", language, {"row": self.row})
+        where = self.origin or (
+            "-" if self.row is None else told_detail("row", language, {"row": self.row})
+        )
         if self.key:
             where += f" ({self.key})"
         if self.said is None or language == "en":  # English: the detail as it was made

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,17 +19,61 @@ import pandas as pd
 from features.contract import TABLES
 from features.errors import DataValidationError, Violation
 from features.importers.dates import ZONE_NAME, parse_times
-from features.importers.readers import OnBytes
+from features.importers.readers import OnBytes, place
 from features.importers.report import ImportReport
 from features.params import ContractParams, ImporterParams
 
 ROW = "_row"  # input row (line, record) number carried alongside mapped values for error messages
+# where a built row came from in the user's file, so that a contract violation of an imported
+# table names it ("Case.csv line 5"): the built table is never written when it breaks the
+# contract. A number per row, not a text: record n of the k-th file read is k * _FILE + n.
+ORIGIN = "_origin"
+_FILE = 1 << 40
+
+
+@dataclass
+class Origins:
+    """Each built row's origin code per table, and the files the codes number (name, the word
+    for a place in it, what to add to a record number: `place`)."""
+
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
+    files: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def of(self, table: str, row: int | None) -> str | None:
+        """Where 1-based `row` of a built table came from; None when built from several records."""
+        codes = self.codes.get(table)
+        if codes is None or row is None or not 1 <= row <= len(codes) or not codes[row - 1] > 0:
+            return None
+        k, n = divmod(int(codes[row - 1]), _FILE)
+        name, word, offset = self.files[k - 1]
+        return f"{name} {word} {n + offset}"
 
 
 @dataclass
 class ImportResult:
     tables: dict[str, pd.DataFrame | None]
     report: ImportReport
+    origins: Origins = field(default_factory=Origins)
+
+
+def split_origins(
+    tables: dict[str, pd.DataFrame | None], files: list[tuple[str, str, int]]
+) -> tuple[dict[str, pd.DataFrame | None], Origins]:
+    """The tables without their `ORIGIN` column, and that column per table."""
+    out, found = dict(tables), Origins(files=files)
+    for name, df in tables.items():
+        if df is not None and ORIGIN in df:
+            codes = pd.to_numeric(df[ORIGIN], errors="coerce")
+            found.codes[name] = codes.to_numpy(dtype="float64", na_value=np.nan)
+            out[name] = df.drop(columns=ORIGIN)
+    return out, found
+
+
+def at_origin(violations: list[Violation], origins: Origins) -> list[Violation]:
+    """Contract violations of built tables, each naming the file and line its row came from."""
+    return [
+        replace(v, origin=where) if (where := origins.of(v.table, v.row)) else v for v in violations
+    ]
 
 
 @dataclass
@@ -39,6 +84,12 @@ class ImportContext:
     report: ImportReport
     on_bytes: OnBytes = None
     violations: list[Violation] = field(default_factory=list)
+    files: list[tuple[str, str, int]] = field(default_factory=list)  # as `Origins.files`
+
+    def origin_base(self, path: Path, json_records: bool = False) -> int:
+        """The `ORIGIN` code of record 0 of a file being read: record n's is this plus n."""
+        self.files.append((path.name, *place(path, json_records)))
+        return len(self.files) * _FILE
 
     def times(
         self,
@@ -403,6 +454,7 @@ def tabular(
     parts = []
     for path in paths:
         cols: Columns | None = None
+        base = ctx.origin_base(path)
         for chunk in iter_frames(path, export, ctx.on_bytes, encoding=ctx.params.csv_encoding):
             if cols is None:
                 cols = Columns(chunk.columns, export, str(path))
@@ -412,7 +464,7 @@ def tabular(
                 }
                 extras = cols.extras()
             rep.read += len(chunk)
-            part = pd.DataFrame({ROW: chunk.index}, index=chunk.index)
+            part = pd.DataFrame({ROW: chunk.index, ORIGIN: base + chunk.index}, index=chunk.index)
             for out, src in found.items():
                 part[out] = chunk[src] if src is not None else None
             for src in extras:
@@ -421,7 +473,7 @@ def tabular(
         if cols is None:  # a header without rows
             cols = Columns([], export, str(path))
     if not parts:
-        return pd.DataFrame(columns=[ROW, *fields])
+        return pd.DataFrame(columns=[ROW, ORIGIN, *fields])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from features.importers.common import (
+    ORIGIN,
     ROW,
     ImportContext,
     close_escalations,
@@ -45,6 +46,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     orgs: dict[str, str] = {}
     changes: list[dict] = []
     for path in inputs["issues"]:
+        base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
             rep.read += 1
             require_keys(
@@ -86,6 +88,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                         )
             out = {
                 ROW: row,
+                ORIGIN: base + row,
                 "ticket_id": key,
                 "account_id": org_id,
                 "created_at": get(fields, "created"),
@@ -119,6 +122,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         df = pd.DataFrame(
             columns=[
                 ROW,
+                ORIGIN,
                 "ticket_id",
                 "account_id",
                 "created_at",

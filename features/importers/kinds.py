@@ -7,7 +7,7 @@ from types import ModuleType
 
 from features.errors import UserError
 from features.importers import hubspot, jira, salesforce, servicenow, usage_events, zendesk
-from features.importers.common import ImportContext, ImportResult
+from features.importers.common import ImportContext, ImportResult, split_origins
 from features.importers.readers import OnBytes, assign_inputs
 from features.importers.report import ImportReport
 from features.params import ContractParams, ImporterParams
@@ -37,9 +37,9 @@ def run_import(
     ctx = ImportContext(
         kind=kind, params=params, contract=contract, report=ImportReport(kind), on_bytes=on_bytes
     )
-    tables = module.run(assigned, ctx)
+    tables, origins = split_origins(module.run(assigned, ctx), ctx.files)
     ctx.raise_if_violations()  # every kind: also what its last step found (e.g. account dates)
     for name, df in tables.items():
         if df is not None:
             ctx.report.table(name).written = len(df)
-    return ImportResult(tables=tables, report=ctx.report)
+    return ImportResult(tables=tables, report=ctx.report, origins=origins)

@@ -107,14 +107,7 @@ def iter_json_records(
         raise UserError(
             f"{path}: not JSON (starts with {head!r}); expected {export} as JSON or JSON lines"
         )
-    with path.open("rb") as f:
-        first_line = f.readline()
-    try:
-        json.loads(first_line)
-        is_lines = True
-    except ValueError:
-        is_lines = False
-    if not is_lines:
+    if not _json_lines(path):
         key = _wrapper_key(path)
         if key is None:
             yield 1, _whole(path, export)
@@ -145,6 +138,30 @@ def iter_json_records(
                 for rec in page:
                     n += 1
                     yield lineno, rec
+
+
+def _json_lines(path: Path) -> bool:
+    """JSON lines (its first line is a whole JSON value) rather than one JSON document."""
+    with path.open("rb") as f:
+        first_line = f.readline()
+    try:
+        json.loads(first_line)
+        return True
+    except ValueError:
+        return False
+
+
+def place(path: Path, json_records: bool = False) -> tuple[str, int]:
+    """How a user finds record n (as these readers number it) in the file: the word, and what to
+    add to n. A CSV's header is line 1, as a spreadsheet shows it, so data row n is line n+1;
+    JSON lines count lines (`json_records`: read by `iter_json_records`), a JSON document its
+    records, Parquet its rows."""
+    if json_records:
+        lines = _first_char(path) == b"{" and _json_lines(path)
+        return ("line", 0) if lines else ("record", 0)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return "row", 0
+    return "line", 1
 
 
 def _wrapper_key(path: Path) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.importers.common import (
+    ORIGIN,
     ROW,
     ImportContext,
     close_escalations,
@@ -181,7 +182,7 @@ _FOOTER = (
 def _without_footer(df: pd.DataFrame, rep) -> pd.DataFrame:
     """Rows with no value, and the report footer's one-value lines, skipped and counted: the
     footer's text in the first column became an account named 'Confidential Information ...'."""
-    cells = df.drop(columns=[ROW]).astype(object)
+    cells = df.drop(columns=[ROW, ORIGIN]).astype(object)
     filled = cells.notna() & (cells.astype(str).map(str.strip) != "")
     count = filled.sum(axis=1)
     one = cells[count == 1].where(filled[count == 1]).stack().astype(str).str.strip()

@@ -12,6 +12,7 @@ import pandas as pd
 
 from features.errors import UserError
 from features.importers.common import (
+    ORIGIN,
     ROW,
     ImportContext,
     close_escalations,
@@ -116,6 +117,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         k: []
         for k in (
             ROW,
+            ORIGIN,
             "ticket_id",
             "account_id",
             "created_at",
@@ -136,6 +138,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     gone: dict[str, list] = {ROW: [], "ticket_id": [], "updated_at": []}  # skipped records
     for path in paths:
         export = EXPORT.format(part="tickets")
+        base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
             require_keys(rec, required, export, str(path), row)
@@ -166,6 +169,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
                 if value is not NESTED:  # a multi-select's options joined by "; "
                     extras[f"zendesk_custom_{cf['id']}"] = value
             cols[ROW].append(row)
+            cols[ORIGIN].append(base)  # plus the row, once a frame: one int for all
             cols["ticket_id"].append(_id(get(rec, "id")))
             cols["account_id"].append(_id(org))
             cols["created_at"].append(get(rec, "created_at"))
@@ -182,6 +186,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             cols["extras"].append(extras)
     kept = pd.DataFrame.from_records(cols.pop("extras"))
     df = pd.DataFrame(cols)
+    df[ORIGIN] += df[ROW]
     df = pd.concat([df, kept.set_axis(df.index)], axis=1) if len(kept.columns) else df
     label = "zendesk tickets"
     df["created_at"] = ctx.times(df["created_at"], label, "created_at", df[ROW])
@@ -357,11 +362,13 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rows = []
     for path in paths:
         export = EXPORT.format(part="organizations")
+        base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
             require_keys(rec, [("id",), ("name",)], export, str(path), row)
             org_fields = get(rec, "organization_fields") or {}
-            out = {ROW: row, "account_id": _id(get(rec, "id")), "name": get(rec, "name")}
+            out = {ROW: row, ORIGIN: base + row, "account_id": _id(get(rec, "id"))}
+            out["name"] = get(rec, "name")
             for column, key in fields.items():
                 out[column] = get(org_fields, key)
             out["zendesk_created_at"] = get(rec, "created_at")

@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from features.contract import check
     from features.errors import DataValidationError
+    from features.importers.common import at_origin
     from features.importers.kinds import run_import
     from features.sources import read_tables, write_tables
     from serving.params import load_params
@@ -71,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if raw.get("accounts") is None:
         # A partial import (usage before the helpdesk): check its own rules now, the links later.
         violations = [v for v in violations if v.rule not in ("missing_table", "foreign_key")]
+    # a row of a table built from the user's files is named by its file and line there
+    violations = at_origin(violations, result.origins)
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
     print(result.report.render(str(out)))
     if violations:

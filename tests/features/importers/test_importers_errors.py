@@ -81,7 +81,8 @@ def test_unknown_account_reference_fails_validation(tmp_path, capsys):
     path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)])
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
-    assert "tickets / account_id / row" in err and "foreign_key" in err and "'999'" in err
+    assert "tickets / account_id / t.jsonl line 2 (ticket_id=2) / foreign_key" in err
+    assert "'999'" in err
     # checked before anything is written: the folder is as it was (here: not there)
     assert "nothing written" in err and not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".import-*"))
@@ -359,3 +360,92 @@ def test_a_csv_with_a_utf8_byte_order_mark_is_utf8_whatever_csv_encoding_says(tm
     )
     tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
     assert "Störung failing" in set(tickets["subject"])
+
+
+def _edited(src: Path, out: Path, old: str, new: str, insert: str | None = None) -> Path:
+    """A copy of a fixture export with one value changed (and a line inserted after the header)."""
+    text = src.read_text(encoding="utf-8")
+    assert old in text
+    lines = text.replace(old, new, 1).splitlines()
+    if insert is not None:
+        lines.insert(1, insert)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def test_contract_errors_of_a_csv_import_name_the_file_and_its_line(tmp_path, capsys):
+    """A contract violation named the row of the built table ("tickets / row 1"), which the
+    user never sees (a refused import writes nothing) and which differs from the file's once a
+    row is skipped: now the file and its line, the header being line 1."""
+    sf = DATA / "salesforce"
+    cases = _edited(
+        sf / "Case.csv",
+        tmp_path / "Case.csv",
+        '"2024-01-03T08:15:00.000+0000"',
+        '"1989-01-03T08:15:00.000+0000"',
+        insert='"5005g00000Aa000","00001000","","","2024-01-02T08:00:00.000+0000","","Low",'
+        '"New","Email","no account","","false","false","",""',  # skipped: no AccountId
+    )
+    accounts = _edited(sf / "Account.csv", tmp_path / "Account.csv", '"40"', '"0"')
+    args = ["import", "salesforce", f"accounts={accounts}", f"cases={cases}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "tickets / created_at / Case.csv line 3 (ticket_id=00001001) / date_range: "
+        "1989-01-03 08:15:00+00:00 is before contract.min_date" in err
+    )
+    assert "accounts / seats / Account.csv line 3 (account_id=0015g00000GlobAAA) / range" in err
+
+
+@pytest.mark.parametrize(
+    ("kind", "part", "fixture", "old", "new", "insert", "expected"),
+    [
+        (
+            "hubspot",
+            "tickets",
+            "hubspot/tickets.csv",
+            "2024-01-03 08:15,2024-01-04 17:00",
+            "2024-01-03 08:15,2024-01-02 17:00",
+            "7000,no company,,Support Pipeline,New,LOW,EMAIL,2024-01-02 08:00,,,,",
+            "tickets / resolved_at / tickets.csv line 3 (ticket_id=7001) / order",
+        ),
+        (
+            "servicenow",
+            "incidents",
+            "servicenow/incident_audit.csv",
+            "2024-01-04 17:00:00,2024-01-04 17:00:00,,",
+            "2024-01-04 17:00:00,2024-01-02 17:00:00,,",
+            None,
+            "tickets / resolved_at / incident_audit.csv line 4 (ticket_id=INC0010001) / order",
+        ),
+        (
+            "jira",
+            "issues",
+            "jira/issues.json",
+            '"created": "2024-01-03T08:15:00.000+0000", "resolutiondate"',
+            '"created": "1989-01-03T08:15:00.000+0000", "resolutiondate"',
+            None,
+            "tickets / created_at / issues.json record 1 (ticket_id=HELP-1) / date_range",
+        ),
+    ],
+)
+def test_contract_errors_of_each_import_name_the_file_and_its_place(
+    kind, part, fixture, old, new, insert, expected, tmp_path, capsys
+):
+    src = DATA / fixture
+    edited = _edited(src, tmp_path / src.name, old, new, insert)
+    others = {"hubspot": [f"companies={DATA / 'hubspot' / 'companies.csv'}"]}.get(kind, [])
+    args = ["import", kind, f"{part}={edited}", *others, "--out", str(tmp_path / "o")]
+    assert main(args) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_contract_errors_of_a_json_lines_import_name_the_file_and_its_line(tmp_path, capsys):
+    records = [
+        ticket(id=1),
+        ticket(id=9, organization_id=None),  # skipped: no organization
+        ticket(id=2, created_at="1989-01-03T08:15:00Z"),
+    ]
+    assert zendesk(tmp_path, tickets_file(tmp_path, records)) == 1
+    err = capsys.readouterr().err
+    assert "tickets / created_at / t.jsonl line 3 (ticket_id=2) / date_range" in err
