@@ -154,13 +154,10 @@ def log_outcome(
             )
         (report / "notes.txt").write_text("\n".join(outcome.notes) + "\n", encoding="utf-8")
         bundle_dir = write_bundle(tmpd / "bundle", outcome.bundle.heads, ex.spec)
+        drift = params_dict["daily"]["drift"]
         write_reference(
             bundle_dir,
-            reference_distribution(
-                outcome.bundle,
-                latest_weeks(lab.frame, int(params_dict["daily"]["drift"]["reference_weeks"])),
-                int(params_dict["daily"]["drift"]["bins"]),
-            ),
+            drift_reference(outcome, int(drift["bins"]), int(drift["reference_weeks"])),
         )  # drift reference (escrisk daily)
         first = next(iter(test_frames.values()))
         example = input_example(first if len(first) else lab.frame, ex)
@@ -179,6 +176,11 @@ def log_outcome(
             extra_metrics=extra,
             challenger=challenger,
         )
+
+
+def drift_reference(outcome: TrainOutcome, bins: int, weeks: int) -> dict:
+    """The distribution `escrisk daily` compares a day's features and scores with."""
+    return reference_distribution(outcome.bundle, latest_weeks(outcome.labelled.frame, weeks), bins)
 
 
 def input_example(frame: pd.DataFrame, ex: Experiment, n: int = 5) -> pd.DataFrame:
