@@ -113,8 +113,8 @@ def reference_distribution(bundle: Bundle, frame: pd.DataFrame, bins: int) -> di
     Per numeric feature: inner quantile edges (`bins` quantile bins, duplicates merged) and the
     share of rows in each bin plus a last share for missing values; per category: the share per
     level (plus missing); per head: the same for the calibrated scores. Computed once, at training
-    time, on the training data's latest weeks (`latest_weeks`), and stored next to the model as
-    plain JSON.
+    time, on the latest weeks (`latest_weeks`) of the rows the model was fitted and calibrated on
+    (never the test window), and stored next to the model as plain JSON.
     """
     X = bundle.matrix(frame)
     features = {

@@ -35,7 +35,14 @@ from training.pipeline import (
 )
 from training.registry import LoggedRun, log_training
 from training.report import write_report
-from training.split import Split, backtest_splits, choose_split, positives_per_window, window_frames
+from training.split import (
+    Split,
+    backtest_splits,
+    choose_split,
+    positives_per_window,
+    seen_rows,
+    window_frames,
+)
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_at_k", "recall_at_k")
 
@@ -179,8 +186,11 @@ def log_outcome(
 
 
 def drift_reference(outcome: TrainOutcome, bins: int, weeks: int) -> dict:
-    """The distribution `escrisk daily` compares a day's features and scores with."""
-    return reference_distribution(outcome.bundle, latest_weeks(outcome.labelled.frame, weeks), bins)
+    """The distribution `escrisk daily` compares a day's features and scores with: the latest
+    weeks of what the heads saw (train and validation windows), never the test window."""
+    ex = outcome.experiment
+    seen = seen_rows(outcome.labelled.frame, {t: outcome.horizons[t] for t in ex.targets}, ex.split)
+    return reference_distribution(outcome.bundle, latest_weeks(seen, weeks), bins)
 
 
 def input_example(frame: pd.DataFrame, ex: Experiment, n: int = 5) -> pd.DataFrame:

@@ -76,6 +76,16 @@ def window_frames(
     return {w: labelled[where == w] for w in WINDOWS}
 
 
+def seen_rows(frame: pd.DataFrame, horizons: Mapping[str, int], split: Split) -> pd.DataFrame:
+    """The snapshots some head was fitted on or calibrated on: labelled rows in the train or
+    validation window of their target. The test window's rows are never among them."""
+    seen = pd.Series(False, index=frame.index)
+    for target, days in horizons.items():
+        where = window_of(frame["as_of"], days, split)
+        seen |= frame[target].notna() & where.isin(("train", "validation"))
+    return frame[seen]
+
+
 def positives_per_window(
     frame: pd.DataFrame, horizons: Mapping[str, int], split: Split
 ) -> dict[str, dict[str, int]]:
