@@ -81,6 +81,8 @@ class DriftReport:
     table: pd.DataFrame  # kind (feature|score), name, psi, noise (see noise_level), band
     retrain: bool
     why: tuple[str, ...]  # what triggered the retrain advice (names of drifted scores/features)
+    accounts: int = 0  # the accounts each PSI is over
+    judged: bool = True  # False: fewer than min_accounts; every band "unjudged", no advice
 
 
 def drift_report(
@@ -91,16 +93,21 @@ def drift_report(
     params: DriftParams,
 ) -> DriftReport:
     """PSI of the main features and of each head's score; retrain when a score shifts majorly or
-    `retrain_features` main features do."""
+    `retrain_features` main features do. Below `min_accounts` nothing is judged: a PSI over a few
+    dozen values swings with the sample, whatever the noise level says of one column."""
     rows = []
     columns = [("feature", n, reference["features"].get(n), features.get(n)) for n in main_features]
     columns += [("score", n, reference["scores"].get(n), v) for n, v in scores.items()]
+    accounts = max((len(v) for *_, v in columns if v is not None), default=0)
     for kind, name, ref, values in columns:
         if ref is None or values is None:
             continue
         value = psi(ref["shares"], shares(values, ref), params.epsilon)
         rows.append((kind, name, value, noise_level(ref["shares"], len(values), params.epsilon)))
     table = pd.DataFrame(rows, columns=["kind", "name", "psi", "noise"])
+    if accounts < params.min_accounts:
+        table["band"] = "unjudged"
+        return DriftReport(table, False, (), accounts, judged=False)
     table["band"] = [band(v, params, e) for v, e in zip(table["psi"], table["noise"], strict=True)]
     major = table[table["band"] == "major"]
     major_scores = major[major["kind"] == "score"]["name"].tolist()
@@ -109,7 +116,7 @@ def drift_report(
     why = tuple(
         major_scores + (major_features if len(major_features) >= params.retrain_features else [])
     )
-    return DriftReport(table, retrain, why)
+    return DriftReport(table, retrain, why, accounts)
 
 
 def main_features(boosters: Sequence[Any], names: Sequence[str], n: int) -> list[str]:

@@ -512,6 +512,9 @@ class DriftParams(StrictModel):
         ge=1, description="the reference: the last weeks of train+validation snapshots (set at training)"
     )
     epsilon: float = Field(gt=0, lt=0.01, description="share given to an empty bin")
+    min_accounts: int = Field(
+        default=200, ge=1, description="fewer accounts scored: drift is not judged (PSI is noise)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DriftParams:

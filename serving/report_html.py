@@ -278,7 +278,11 @@ def render_report(d: ReportData) -> str:
     if d.drift is None:
         parts.append(f'<div class="warn">{html.escape(t("drift_missing", lang))}</div>')
     else:
-        if d.drift.retrain:
+        if not d.drift.judged:  # no plot: bars against the bands would read as a verdict
+            parts.append(
+                f"<p>{html.escape(t('drift_unjudged', lang, n=d.drift.accounts, min=p.drift.min_accounts))}</p>"
+            )
+        elif d.drift.retrain:
             parts.append(
                 f'<div class="warn">{html.escape(t("retrain", lang, what=", ".join(d.drift.why)))}</div>'
             )
@@ -286,10 +290,11 @@ def render_report(d: ReportData) -> str:
             parts.append(
                 f'<div class="ok">{html.escape(t("no_retrain", lang, n=p.drift.retrain_features))}</div>'
             )
-        parts.append(f"<figure>{drift_plot(d.drift, p, lang)}</figure>")
-        parts.append(
-            f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
-        )
+        if d.drift.judged:
+            parts.append(f"<figure>{drift_plot(d.drift, p, lang)}</figure>")
+            parts.append(
+                f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
+            )
         rows = "".join(
             f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{_drift_name(str(r['name']), d.labels)}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
             for r in d.drift.table.to_dict("records")

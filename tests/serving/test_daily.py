@@ -564,6 +564,41 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
     assert params.daily.trend_runs == 8 and "Trend over the last 3 runs" in text
 
 
+def test_the_report_does_not_judge_drift_on_too_few_accounts(params):
+    """Below daily.drift.min_accounts the report says drift is not judged, with neither retraining
+    advice nor the all-clear, and draws no bars against the bands; the PSIs stay in the table."""
+    from serving.drift import DriftReport
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {})
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    table = pd.DataFrame({"kind": ["score"], "name": ["escalation_30d"], "psi": [0.9],
+                          "noise": [0.3], "band": ["unjudged"]})  # fmt: skip
+    drift = DriftReport(table, False, (), 34, judged=False)
+    said = {
+        "en": ("Drift is not judged: 34 accounts scored, fewer than 200", "not judged"),
+        "de": ("Drift wird nicht beurteilt: 34 Accounts bewertet, weniger als 200", "nicht beurteilt"),
+    }
+    for lang, (notice, verdict) in said.items():
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+                ladder=lk, drift=drift, params=params.daily,
+            )
+        )  # fmt: skip
+        drift_part = text.split("(PSI)</h2>")[1]
+        assert notice in drift_part and f"<td>{verdict}</td>" in drift_part, lang
+        assert '<div class="warn">' not in drift_part and '<div class="ok">' not in drift_part
+        assert "<figure>" not in drift_part
+
+
 def test_report_plots_are_reproducible(runs):
     """The same data draws the same SVG (matplotlib salts its ids randomly unless told)."""
     from serving.report_html import distribution_plot

@@ -71,7 +71,7 @@ def test_a_small_portfolio_drawn_from_the_reference_is_not_drift(params):
     same 60 still does."""
     from serving.drift import noise_level
 
-    p = params.daily.drift
+    p = params.daily.drift.model_copy(update={"min_accounts": 1})  # judge 60 accounts here
     rng = np.random.default_rng(3)
     edges = list(np.quantile(rng.normal(size=100_000), np.linspace(0.1, 0.9, 9)))
     shares_ = [0.1] * 10 + [0.0]
@@ -90,3 +90,25 @@ def test_a_small_portfolio_drawn_from_the_reference_is_not_drift(params):
     shifted = pd.Series(np.random.default_rng(0).normal(loc=2.0, size=60))
     report = drift_report(ref, pd.DataFrame(index=range(60)), {"escalation_30d": shifted}, [], p)
     assert report.retrain and report.table.iloc[0]["band"] == "major"
+
+
+def test_too_few_accounts_are_not_judged(params):
+    """34 accounts right after training read as major drift (PSI over a few dozen values swings
+    with the sample): below daily.drift.min_accounts nothing is judged and no retraining advised."""
+    p = params.daily.drift
+    assert p.min_accounts == 200
+    ref = {
+        "features": {"x": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
+        "scores": {"escalation_30d": {"kind": "float", "edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
+    }
+
+    def shifted(n: int):
+        x = pd.DataFrame({"x": [1.0] * n})
+        return drift_report(ref, x, {"escalation_30d": pd.Series([0.9] * n)}, ["x"], p)
+
+    few = shifted(p.min_accounts - 1)
+    assert not few.judged and not few.retrain and few.why == ()
+    assert few.accounts == p.min_accounts - 1 and set(few.table["band"]) == {"unjudged"}
+    assert few.table["psi"].min() > p.retrain_psi  # still measured, shown for information
+    enough = shifted(p.min_accounts)
+    assert enough.judged and enough.retrain and set(enough.table["band"]) == {"major"}
