@@ -190,7 +190,7 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             "daily_scores",
             ident(),
             # looked up through the unique (account_id, day) index below: an index of its own
-            # was written for nothing (databases made before keep theirs)
+            # was written for nothing (`_drop_superseded` drops it from databases made before)
             account(index=False),
             sa.Column("day", sa.Date, nullable=False, index=True),  # pruning by day
             sa.Column("escalation_risk", sa.Float, nullable=False),
@@ -1179,7 +1179,8 @@ def _shown(url: sa.engine.URL) -> str:
 
 def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
     """Create what is missing: tables, and in tables of an older version their nullable columns
-    and indexes added since (so an existing database keeps working after an upgrade)."""
+    and indexes added since (so an existing database keeps working after an upgrade); drop the
+    indexes they no longer have (`_drop_superseded`)."""
     existing = set(sa.inspect(conn).get_table_names())
     metadata.create_all(conn, checkfirst=True)
     inspector = sa.inspect(conn)
@@ -1202,6 +1203,25 @@ def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
         for index in table.indexes:
             if index.name not in have:
                 conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        _drop_superseded(conn, inspector, table, have)
+
+
+def _drop_superseded(
+    conn: Connection, inspector: sa.Inspector, table: sa.Table, have: set[str]
+) -> None:
+    """Drop the index an older version made on a column now declared `index=False` (such as
+    daily_scores.account_id), when a unique index of the table leads with that column: it
+    serves the look-ups, and the old index was written for every stored row for nothing."""
+    old = {f"ix_{table.name}_{c.name}": c.name for c in table.columns if c.index is False}
+    old = {name: column for name, column in old.items() if name in have}
+    if not old:
+        return
+    unique = [u["column_names"] for u in inspector.get_unique_constraints(table.name)]
+    unique += [ix["column_names"] for ix in inspector.get_indexes(table.name) if ix["unique"]]
+    quote = conn.dialect.identifier_preparer
+    for name, column in old.items():
+        if any(cols[:1] == [column] for cols in unique):
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS {quote.quote(name)}"))
 
 
 def _replace(state: LadderState, **changes: Any) -> LadderState:

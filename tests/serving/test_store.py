@@ -24,6 +24,7 @@ from serving.store import (
     Store,
     StoreUnavailable,
     _Conflict,
+    _tables,
     bulk_insert,
     open_existing,
     open_for_writing,
@@ -380,6 +381,33 @@ def test_a_reader_brings_a_store_of_an_older_version_up_to_date(tmp_path):
     assert not store.signed_out("a" * 64) and store.daily_scores(account_id="A-1") == []
     store.close()
     assert _upgraded(url)
+
+
+def _old_index(url: str, prefix: str, unique: bool = True) -> set[str]:
+    """daily_scores as an older version left it, with an index of its own on account_id (and,
+    unless `unique` is false, the unique (account_id, day) index); its indexes once reopened."""
+    old = f"ix_{prefix}daily_scores_account_id"
+    engine = sa.create_engine(url)
+    table = _tables(sa.MetaData(), prefix)["daily_scores"]
+    if not unique:
+        table.constraints -= {c for c in table.constraints if isinstance(c, sa.UniqueConstraint)}
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(sa.text(f"CREATE INDEX {old} ON {table.name} (account_id)"))
+    Store(url, prefix).close()  # the upgrade
+    indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes(table.name)}
+    engine.dispose()
+    return indexes
+
+
+def test_an_older_stores_duplicate_account_index_is_dropped(store_url):
+    """Databases made before new ones stopped indexing daily_scores.account_id on its own kept
+    the index, written for each of the day's rows for nothing: the upgrade drops it, only where
+    the unique (account_id, day) index serves the look-ups by account instead."""
+    url, prefix = store_url
+    assert f"ix_{prefix}daily_scores_account_id" not in _old_index(url, prefix)
+    Store(url, prefix).drop()
+    assert f"ix_{prefix}daily_scores_account_id" in _old_index(url, prefix, unique=False)
 
 
 def test_a_server_that_does_not_answer_is_not_asked_five_times():
