@@ -509,7 +509,8 @@ class DriftParams(StrictModel):
     )
     bins: int = Field(ge=2, le=100, description="quantile bins of the reference (set at training)")
     reference_weeks: int = Field(
-        ge=1, description="the reference: the last weeks of train+validation snapshots (set at training)"
+        ge=1,
+        description="the reference: the last weeks of train+validation snapshots (set at training)",
     )
     epsilon: float = Field(gt=0, lt=0.01, description="share given to an empty bin")
     min_accounts: int = Field(

@@ -582,7 +582,10 @@ def test_the_report_does_not_judge_drift_on_too_few_accounts(params):
     drift = DriftReport(table, False, (), 34, judged=False)
     said = {
         "en": ("Drift is not judged: 34 accounts scored, fewer than 200", "not judged"),
-        "de": ("Drift wird nicht beurteilt: 34 Accounts bewertet, weniger als 200", "nicht beurteilt"),
+        "de": (
+            "Drift wird nicht beurteilt: 34 Accounts bewertet, weniger als 200",
+            "nicht beurteilt",
+        ),
     }
     for lang, (notice, verdict) in said.items():
         text = render_report(
