@@ -66,7 +66,7 @@ from serving.risklist import (
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
 from serving.sourcecheck import source_gaps, used_families
-from serving.store import JsonText, open_for_writing
+from serving.store import JsonText, existing_tables, open_for_writing
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
 
@@ -286,9 +286,13 @@ def run_daily(
         out, lang
     )  # before anything is stored or sent: a failed run must leave nothing behind
     steps = _Steps(progress, lang)
-    store = open_for_writing(database_url)
-    daily = DailyStore(store)
-    latest = daily.latest_day()
+    # read without creating anything: a run refused below must not leave an empty store behind
+    probe = open_for_writing(database_url, create=False)
+    try:
+        runs = DailyStore(probe)  # a store that may not create creates nothing
+        latest = runs.latest_day() if runs.t["daily_runs"].name in existing_tables(probe) else None
+    finally:
+        probe.close()
     if latest is not None and day < latest:
         raise UserError(
             f"--as-of {day}: the ladder's state and audit trail are at {latest} (the latest run); "
@@ -320,6 +324,8 @@ def run_daily(
             raise UserError(
                 f"{source}: no account is active on {day} (contract started and not churned)"
             )
+        store = open_for_writing(database_url)  # the checks that may refuse the run passed
+        daily = DailyStore(store)
         accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
         not_yet = int((accounts["contract_start"] > as_of).sum())
         ids = frame["account_id"].tolist()

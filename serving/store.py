@@ -1129,12 +1129,14 @@ def open_existing(url: str) -> Store:
         return Store(url, create=False)
 
 
-def open_for_writing(url: str) -> Store:
+def open_for_writing(url: str, create: bool = True) -> Store:
     """The store of a command that records decisions (`escrisk daily`, ack, resolve, ...),
     created on first use; a UserError naming the database, without its password, when it cannot
     be: an in-memory SQLite database (it would forget the ladder's state and what was sent, so
     a second run of the same day would send every notification again), a missing driver, a file
-    that is not a database, a server that is down."""
+    that is not a database, a server that is down. `create=False` checks the URL and connects
+    to nothing yet: the daily job reads what is there (`existing_tables`) before its checks,
+    which may refuse the run, and creates the schema after them."""
     parsed = _parsed(url)
     where = _shown(parsed)
     name = parsed.database or ""
@@ -1146,7 +1148,7 @@ def open_for_writing(url: str) -> Store:
             "notify again). Name a file, e.g. sqlite:///escrisk.db, or a server"
         )
     try:
-        return Store(url)
+        return Store(url, create=create)
     except sa.exc.NoSuchModuleError:
         raise UserError(f"ESCRISK_DATABASE_URL={where}: unknown database dialect") from None
     except ImportError as exc:
@@ -1155,11 +1157,30 @@ def open_for_writing(url: str) -> Store:
             "SQLite and PostgreSQL (postgresql+psycopg://) work out of the box"
         ) from None
     except DBAPIError as exc:
-        cause = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
-        raise UserError(
-            f"ESCRISK_DATABASE_URL={where}: the database cannot be opened or used "
-            f"({type(exc.orig or exc).__name__}: {cause})"
-        ) from None
+        raise _unusable(where, exc) from None
+
+
+def existing_tables(store: Store) -> set[str]:
+    """The tables the store's database holds, read without creating anything: none for a SQLite
+    file that does not exist yet (a connection would create it); a UserError as
+    `open_for_writing`'s when the database cannot be opened or used."""
+    url = store.engine.url
+    try:
+        if url.get_backend_name() == "sqlite":
+            path = Path(url.database or "")
+            return _sqlite_tables(path) if path.is_file() else set()
+        return set(sa.inspect(store.engine).get_table_names())
+    except (DBAPIError, sqlite3.Error) as exc:
+        raise _unusable(_shown(url), exc) from None
+
+
+def _unusable(where: str, exc: DBAPIError | sqlite3.Error) -> UserError:
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return UserError(
+        f"ESCRISK_DATABASE_URL={where}: the database cannot be opened or used "
+        f"({type(cause).__name__}: {first})"
+    )
 
 
 def _sqlite_tables(path: Path) -> set[str]:
@@ -1207,7 +1228,7 @@ def _create_all(conn: Connection, metadata: sa.MetaData) -> None:
 
 
 def _drop_superseded(
-    conn: Connection, inspector: sa.Inspector, table: sa.Table, have: set[str]
+    conn: Connection, inspector: sa.Inspector, table: sa.Table, have: set[str | None]
 ) -> None:
     """Drop the index an older version made on a column now declared `index=False` (such as
     daily_scores.account_id), when a unique index of the table leads with that column: it
@@ -1216,11 +1237,12 @@ def _drop_superseded(
     old = {name: column for name, column in old.items() if name in have}
     if not old:
         return
+    unique: list[Sequence[str | None]]
     unique = [u["column_names"] for u in inspector.get_unique_constraints(table.name)]
     unique += [ix["column_names"] for ix in inspector.get_indexes(table.name) if ix["unique"]]
     quote = conn.dialect.identifier_preparer
     for name, column in old.items():
-        if any(cols[:1] == [column] for cols in unique):
+        if any(cols and cols[0] == column for cols in unique):
             conn.execute(sa.text(f"DROP INDEX IF EXISTS {quote.quote(name)}"))
 
 

@@ -281,17 +281,34 @@ def test_an_output_folder_that_cannot_be_written_stops_the_run_before_anything_i
 
 
 def refused_and_nothing_stored(params, champion, history, tmp_path, out, match) -> None:
-    """A run of DAY2 into a new database that stops with `match`, having stored nothing."""
+    """A run of DAY2 into a new database that stops with `match`, having stored nothing: not
+    even the database's file (a later reader took an empty schema for a store)."""
     from features.errors import UserError
 
-    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    db = tmp_path / "escrisk.db"
     with pytest.raises(UserError, match=match):
         run_daily(
-            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
-            as_of=DAY2, out=out, champion=champion, history=history,
+            "world", params, database_url=f"sqlite:///{db}", tracking_uri="unused",
+            now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=out, champion=champion,
+            history=history,
         )  # fmt: skip
-    store = Store(db)
-    assert not any(store.rows(k) for k in ("level_changes", "outbox", "daily_scores"))
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("refusal", ["incomplete", "no account active"])
+def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_path, refusal):
+    """The database was created before the source check: an incomplete export, or one without
+    an active account, left an empty store behind."""
+    from dataclasses import replace
+
+    if refusal == "incomplete":
+        refused = replace(history, usage=None)
+        match = "incomplete for .*nothing was scored, stored or sent"
+    else:
+        later = history.accounts.assign(contract_start=DAY2 + pd.Timedelta(days=30))
+        refused = replace(history, accounts=later)
+        match = "no account is active"
+    refused_and_nothing_stored(params, champion, refused, tmp_path, tmp_path / "reports", match)
 
 
 def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is_stored(

@@ -26,6 +26,7 @@ from serving.store import (
     _Conflict,
     _tables,
     bulk_insert,
+    existing_tables,
     open_existing,
     open_for_writing,
 )
@@ -462,6 +463,27 @@ def test_a_writer_says_a_file_is_not_a_database_and_leaves_it(tmp_path):
     ):
         open_for_writing(f"sqlite:///{path}")
     assert path.read_bytes() == b"# not a database\n" * 200
+
+
+def test_reading_what_a_writer_would_find_creates_nothing_and_says_what_is_wrong(tmp_path):
+    """`escrisk daily` reads the latest run before its checks, which may refuse the run: no
+    file is made where none is, and a database it cannot use is told as `open_for_writing` does."""
+    missing = tmp_path / "escrisk.db"
+    assert existing_tables(open_for_writing(f"sqlite:///{missing}", create=False)) == set()
+    assert not missing.exists()
+    text = tmp_path / "README.md"
+    text.write_bytes(b"# not a database\n" * 200)
+    for url, said in (
+        (
+            f"sqlite:///{text}",
+            r"cannot be opened or used \(DatabaseError: file is not a database\)",
+        ),
+        ("postgresql+psycopg://u:secret@127.0.0.1:1/x", r"cannot be opened or used \(Operational"),
+    ):
+        with pytest.raises(UserError, match=said) as err:
+            existing_tables(open_for_writing(url, create=False))
+        assert "secret" not in str(err.value)
+    assert text.read_bytes() == b"# not a database\n" * 200
 
 
 def test_a_writer_opens_a_file_named_like_memory(tmp_path):
