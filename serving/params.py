@@ -719,6 +719,11 @@ def head_of(target: str) -> str:
 
 def parse_params(data: Any, source: str = "params.yaml") -> Params:
     """Validate an already-parsed mapping; errors name every offending key path."""
+    if data is None:  # YAML reads an empty file, or one of comments only, as nothing at all
+        raise UserError(
+            f"{source}: the file is empty (or only comments); expected the settings sections "
+            f"{', '.join(Params.model_fields)}"
+        )
     if not isinstance(data, dict):
         raise UserError(f"{source}: expected a mapping of sections at the top level")
     try:

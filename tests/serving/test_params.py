@@ -132,6 +132,15 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_params(top)
 
 
+@pytest.mark.parametrize("text", ["", "# every setting commented out\n"])
+def test_an_empty_params_file_is_said_to_be_empty(tmp_path, text):
+    """An empty file was "expected a mapping of sections", which sent users looking for a typo."""
+    empty = tmp_path / "params.yaml"
+    empty.write_text(text)
+    with pytest.raises(UserError, match=r"params\.yaml: the file is empty .*contract, simulation"):
+        load_params(empty)
+
+
 def test_yaml_merge_keys_are_not_duplicates(tmp_path):
     path = tmp_path / "anchors.yaml"
     path.write_text("a: &x {k: 1, j: 2}\nb:\n  <<: *x\n  k: 3\n")
