@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(serving.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"serving.commands.{info.name}")
         module.register(sub)
+    for command in sub.choices.values():  # see `main`: a bad argument is told by its command
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -174,7 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
     tune_memory()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse tells an unknown argument with escrisk's usage, not the subcommand's it belongs to
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.run(args) or 0)
     except DataValidationError as exc:

@@ -34,6 +34,19 @@ def test_every_command_explains_itself_and_each_argument(name, capsys):
     assert capsys.readouterr().out.startswith(f"usage: escrisk {name}")
 
 
+def test_an_unknown_argument_is_told_with_its_commands_usage(capsys):
+    """`escrisk daily SRC --bogus` printed escrisk's usage (`escrisk [-h] COMMAND ...`), which
+    says nothing of the options `daily` does take."""
+    from serving.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["daily", "SRC", "--bogus"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: escrisk daily ") and "--min-level" in err
+    assert "escrisk daily: error: unrecognized arguments: --bogus" in err
+
+
 def test_daily_language_says_what_it_tells_and_what_the_csv_keeps():
     """`--language de` tells the table's and report's reasons and actions in German, while the
     CSV keeps each account's language: the help says both."""
