@@ -245,6 +245,17 @@ def _owners_json(decisions: list[Any]) -> list[JsonText]:
     ]
 
 
+def level_named(given: str, levels: list[str]) -> str:
+    """The ladder level `--min-level` names: typed as listed, else in any case when that names
+    just one (`l2` for L2); UserError listing the levels otherwise."""
+    if given in levels:
+        return given
+    same = [lv for lv in levels if lv.casefold() == given.casefold()]
+    if len(same) != 1:
+        raise UserError(f"--min-level {given!r}: unknown level; known: {levels}")
+    return same[0]
+
+
 def run_daily(
     source: str,
     params: Params,
@@ -272,8 +283,8 @@ def run_daily(
     p = params.daily
     lang = language or p.language
     levels = list(params.ladder.levels)
-    if min_level is not None and min_level not in levels:
-        raise UserError(f"--min-level {min_level!r}: unknown level; known: {levels}")
+    if min_level is not None:
+        min_level = level_named(min_level, levels)
     as_of = (as_of if as_of is not None else now).tz_convert("UTC").normalize()
     # not even tomorrow (which /score allows, as it keeps nothing): the ladder would record its
     # decisions at a midnight still to come, acknowledgements would come before them, and today's

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from features.build import build_features
 from features.contract import validated
 from serving.cli import main
-from serving.daily import load_champion, run_daily
+from serving.daily import level_named, load_champion, run_daily
 from serving.dailystore import DailyStore
 from serving.risklist import COLUMNS
 from serving.store import Store
@@ -110,7 +110,7 @@ def test_filters_owner_min_level_top(runs, params, champion, history, model_stor
     owner = ranked["csm_owner"].iloc[0]
     res = run_daily(
         "world", params, database_url=runs["db"], tracking_uri=model_store, now=DAY2 + pd.Timedelta(hours=8),
-        as_of=DAY2, out=tmp_path, champion=champion, history=history, owner=owner.upper(), min_level="L1", top=3,
+        as_of=DAY2, out=tmp_path, champion=champion, history=history, owner=owner.upper(), min_level="l1", top=3,
     )  # fmt: skip
     csv = pd.read_csv(res.csv_path, keep_default_na=False)
     want = ranked[(ranked["csm_owner"] == owner) & (ranked["level_index"] >= 1)].head(3)
@@ -124,6 +124,23 @@ def test_filters_owner_min_level_top(runs, params, champion, history, model_stor
     for filters in ({}, {"owner": owner.lower(), "min_level_index": 1}, {"tier": "business"}):
         assert view.list_count(**filters) == len(view.daily_list(**filters)), filters
     assert view.list_count(level="L1") == int((ranked["level"] == "L1").sum())
+
+
+@pytest.mark.parametrize(
+    ("given", "levels", "want"),
+    [("l2", ["L0", "L1", "L2"], "L2"), ("L2", ["L0", "L1", "L2"], "L2"), ("ab", ["ab", "AB"], "ab")],
+)
+def test_min_level_in_any_case_names_its_level(given, levels, want):
+    """`--min-level l2` was refused with "known: ['L0', 'L1', 'L2']"."""
+    assert level_named(given, levels) == want
+
+
+@pytest.mark.parametrize(("given", "levels"), [("L9", ["L0", "L1"]), ("Ab", ["ab", "AB"])])
+def test_min_level_naming_no_level_or_two_is_refused_with_the_levels(given, levels):
+    from features.errors import UserError
+
+    with pytest.raises(UserError, match=re.escape(f"--min-level {given!r}: unknown level; known: {levels}")):
+        level_named(given, levels)
 
 
 def test_rerunning_a_day_records_no_second_change_or_message(runs):
