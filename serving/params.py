@@ -65,6 +65,25 @@ def _known(value: str, known: tuple[str, ...], what: str) -> str:
     return value
 
 
+def _close(value: str, known: list[str]) -> str:
+    """"; did you mean 'x'?" when `value` looks like a misspelling of one of `known`."""
+    close = difflib.get_close_matches(value, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _spoken(texts: dict[str, str] | None) -> dict[str, str] | None:
+    """Texts by language must name languages the ladder speaks: a misspelled one ('dee') was
+    kept and never shown, the English text standing in for it."""
+    from serving.ladder_text import CATALOG
+
+    for language in texts or {}:
+        if language not in CATALOG:
+            raise ValueError(
+                f"{language}: unknown language (supported: {list(CATALOG)}){_close(language, list(CATALOG))}"
+            )
+    return texts
+
+
 class Condition(StrictModel):
     """One test on one input: exactly one of `fact`, `feature` or `score`, an operator and a value."""
 
@@ -124,6 +143,8 @@ class RuleParams(StrictModel):
         default=None, description="language -> what people read (default: the name)"
     )
 
+    _title_spoken = field_validator("title")(_spoken)
+
 
 class EntryParams(StrictModel):
     """A level is entered when either calibrated risk reaches its threshold (null: head not used)."""
@@ -134,6 +155,7 @@ class EntryParams(StrictModel):
 
 class LevelParams(StrictModel):
     title: dict[str, str] = Field(min_length=1, description="language -> display name")
+    _title_spoken = field_validator("title")(_spoken)
     entry: EntryParams | None
     owners: tuple[str, ...] = Field(description="owner roles, e.g. csm, cs_manager")
     response_hours: float | None = Field(
@@ -280,8 +302,15 @@ class RoutingParams(StrictModel):
 
     @model_validator(mode="after")
     def _teams_known(self) -> RoutingParams:
+        from features.build import FAMILIES
+
         _known(self.default_team, self.teams, "routing.default_team team")
+        known = [f.FAMILY for f in FAMILIES]  # what `dominant_family` can name, model or not
         for family, team in self.families.items():
+            if family not in known:
+                raise ValueError(
+                    f"families.{family}: unknown reason family (known: {known}){_close(family, known)}"
+                )
             _known(team, self.teams, f"team in routing.families.{family}:")
         return self
 
@@ -356,6 +385,10 @@ class LadderParams(StrictModel):
         for key, texts in self.actions.items():
             if "en" not in texts:
                 raise ValueError(f"actions.{key}: needs at least an English (en) text")
+            try:
+                _spoken(texts)
+            except ValueError as exc:
+                raise ValueError(f"actions.{key}.{exc}") from None
         return self
 
 

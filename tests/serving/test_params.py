@@ -94,6 +94,13 @@ def test_misspelled_key_gets_a_suggestion():
         load_overlay(GOLDEN / "invalid" / "misspelled-key.yaml")
 
 
+def test_misspelled_reason_family_lists_the_families_and_suggests_one():
+    with pytest.raises(UserError) as err:
+        load_overlay(GOLDEN / "invalid" / "routing-misspelled-family.yaml")
+    assert "ladder.routing.families.tikets: unknown reason family (known: ['account', 'tickets'" in str(err.value)
+    assert "did you mean 'tickets'?" in str(err.value)
+
+
 def test_wrong_type_shows_the_value():
     with pytest.raises(UserError, match=r"contract.max_future_days: .*\(got 'soon'\)"):
         load_overlay(GOLDEN / "invalid" / "wrong-type-number.yaml")
