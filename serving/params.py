@@ -703,6 +703,15 @@ class Params(StrictModel):
             for h in HEADS
             if h not in heads
         ]
+        # the features count per contract priority (the first one the most urgent: tickets_p1)
+        # and encode the contract's tiers: a tier missing here would be read as unknown
+        problems += [
+            f"features.{key}: {list(getattr(self.features, key))} is not contract.{key} "
+            f"{list(getattr(self.contract, key))} (the same values in the same order; "
+            f"params.yaml gives both from one anchor, *{key})"
+            for key in ("tiers", "priorities")
+            if getattr(self.features, key) != getattr(self.contract, key)
+        ]
         features = set(full_spec(self.features).names)
         problems += [
             f"model.monotone: {name!r} is not a feature (see docs/features.md)"
