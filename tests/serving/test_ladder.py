@@ -193,8 +193,8 @@ def test_priority_from_impact_and_urgency_matrix(lp, sig, expected):
     [
         ("sla", "support"),
         ("usage", "product_adoption"),
-        ("billing", "billing"),
-        ("bugs", "engineering"),
+        ("notice", "billing"),
+        ("csat", "support"),  # a family routing does not list: the default team
         (None, "support"),
         ("unheard_of", "support"),
     ],
