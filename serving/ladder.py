@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import hashlib
 import math
 import uuid
@@ -415,22 +416,7 @@ def validate_against(
     The feature spec is known only once a model is loaded, so this runs at the entry point, not
     in the params model. Raises a UserError naming every offending key.
     """
-    known = set(feature_names)
-    problems: list[str] = []
-
-    def check(conds: Sequence[Condition], where: str) -> None:
-        for j, c in enumerate(conds):
-            if c.feature is not None and c.feature not in known:
-                problems.append(
-                    f"ladder.{where}[{j}].feature: unknown feature {c.feature!r} "
-                    "(not in the model's feature spec)"
-                )
-
-    for i, rule in enumerate(params.rules):
-        check(rule.when, f"rules[{i}] ({rule.name}).when")
-    for axis in ("impact", "urgency"):
-        for i, cls in enumerate(getattr(params.priority, axis)):
-            check(cls.any, f"priority.{axis}[{i}] ({cls.name}).any")
+    problems = unknown_features(params, feature_names, "the model's feature spec")
     if families is not None:
         problems += [
             f"ladder.routing.families.{f}: unknown reason family (known: {sorted(families)})"
@@ -439,6 +425,29 @@ def validate_against(
         ]
     if problems:
         raise UserError("ladder settings do not match the model:\n  " + "\n  ".join(problems))
+
+
+def unknown_features(params: LadderParams, feature_names: Sequence[str], spec: str) -> list[str]:
+    """`ladder.KEY: ...` for each rule or priority condition naming a feature not in
+    `feature_names` (`spec` says whose they are), with the likely one it misspells."""
+    known = list(dict.fromkeys(feature_names))
+    problems: list[str] = []
+
+    def check(conds: Sequence[Condition], where: str, whose: str) -> None:
+        for j, c in enumerate(conds):
+            if c.feature is not None and c.feature not in known:
+                close = difflib.get_close_matches(c.feature, known, n=1)
+                problems.append(
+                    f"ladder.{where}[{j}].feature: unknown feature {c.feature!r} in {whose} "
+                    f"(not in {spec})" + (f"; did you mean {close[0]!r}?" if close else "")
+                )
+
+    for i, rule in enumerate(params.rules):
+        check(rule.when, f"rules[{i}].when", f"rule {rule.name!r}")
+    for axis in ("impact", "urgency"):
+        for i, cls in enumerate(getattr(params.priority, axis)):
+            check(cls.any, f"priority.{axis}[{i}].any", f"{axis} class {cls.name!r}")
+    return problems
 
 
 def level_index(params: LadderParams, name: str) -> int:

@@ -688,6 +688,7 @@ class Params(StrictModel):
         training, an unknown level or language only when the command runs."""
         from features.build import full_spec
         from serving import daily_text, ladder_text, ui_text
+        from serving.ladder import unknown_features
         from serving.notify import check_config
 
         problems = [
@@ -712,7 +713,8 @@ class Params(StrictModel):
             for key in ("tiers", "priorities")
             if getattr(self.features, key) != getattr(self.contract, key)
         ]
-        features = set(full_spec(self.features).names)
+        names = full_spec(self.features).names
+        features = set(names)
         problems += [
             f"model.monotone: {name!r} is not a feature (see docs/features.md)"
             for name in self.model.monotone
@@ -723,6 +725,10 @@ class Params(StrictModel):
             for i, rule in enumerate(self.model.health_score)
             if rule.feature not in features
         ]
+        # a model has these or fewer (a family its data lacked): checked against it when loaded
+        problems += unknown_features(
+            self.ladder, names, "the features params.yaml defines, docs/features.md"
+        )
         if self.replay.flag_level not in self.ladder.levels:
             problems.append(
                 f"replay.flag_level: {self.replay.flag_level!r} is not a ladder level "

@@ -499,11 +499,12 @@ def test_validate_against_names_rules_with_unknown_features(lp):
     validate_against(ladder_with(lp, rules=rules[:1]), ["usage_drop"])
     with pytest.raises(
         UserError,
-        match=r"ladder\.rules\[1\] \(typo\)\.when\[0\]\.feature: unknown feature 'usgae_drop'",
+        match=r"ladder\.rules\[1\]\.when\[0\]\.feature: unknown feature 'usgae_drop' in rule 'typo' "
+        r"\(not in the model's feature spec\); did you mean 'usage_drop'\?",
     ):
         validate_against(ladder_with(lp, rules=rules), ["usage_drop"])
     with pytest.raises(
-        UserError, match=r"ladder\.routing\.families\.billing: unknown reason family"
+        UserError, match=r"ladder\.routing\.families\.notice: unknown reason family"
     ):
         validate_against(
             lp,
