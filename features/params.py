@@ -7,7 +7,7 @@ that `params.yaml` is loaded into. Library code receives only the section it nee
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -266,7 +266,9 @@ class ZendeskImportParams(StrictModel):
     skip_statuses: tuple[str, ...]
     # a ticket merged into another is closed with this tag: it is not a second ticket
     skip_tags: tuple[str, ...] = ("closed_by_merge",)
-    csat_map: dict[str, int]
+    csat_map: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        description="satisfaction rating -> CSAT from 1 to 5 (the contract's range)"
+    )
     organization_fields: dict[str, str] = Field(
         description="contract column -> organization_fields key"
     )
@@ -361,3 +363,46 @@ class ImporterParams(StrictModel):
                 f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
             ) from None
         return value
+
+
+def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
+    """`importers.KEY: ...` for each importer setting naming a value the contract does not allow:
+    they span two sections, so the root settings check them at load (and `run_import` again for
+    callers that built their own), not the import that first meets them."""
+    maps = {
+        "tier_map": (p.tier_map, "tiers"),
+        "language_map": (p.language_map, "languages"),
+        "zendesk.priority_map": (p.zendesk.priority_map, "priorities"),
+        "zendesk.status_map": (p.zendesk.status_map, "ticket_statuses"),
+        "salesforce.priority_map": (p.salesforce.priority_map, "priorities"),
+        "salesforce.status_map": (p.salesforce.status_map, "ticket_statuses"),
+        "jira.priority_map": (p.jira.priority_map, "priorities"),
+        "jira.status_map": (p.jira.status_map, "ticket_statuses"),
+        "jira.status_category_map": (p.jira.status_category_map, "ticket_statuses"),
+        "servicenow.priority_map": (p.servicenow.priority_map, "priorities"),
+        "servicenow.state_map": (p.servicenow.state_map, "ticket_statuses"),
+        "servicenow.group_levels": (p.servicenow.group_levels, "escalation_levels"),
+        "hubspot.priority_map": (p.hubspot.priority_map, "priorities"),
+        "hubspot.stage_map": (p.hubspot.stage_map, "ticket_statuses"),
+    }
+    values = {
+        "default_priority": (p.default_priority, "priorities"),
+        "escalation_level": (p.escalation_level, "escalation_levels"),
+        "account_defaults.tier": (p.account_defaults.tier, "tiers"),
+        "account_defaults.language": (p.account_defaults.language, "languages"),
+    }
+    problems = []
+    for key, (mapping, field) in maps.items():
+        allowed: tuple[str, ...] = getattr(contract, field)
+        bad = sorted({v for v in mapping.values() if v not in allowed})
+        if bad:
+            problems.append(
+                f"importers.{key}: maps to {bad}, not in contract.{field} {list(allowed)}"
+            )
+    for key, (value, field) in values.items():
+        allowed = getattr(contract, field)
+        if value not in allowed:
+            problems.append(
+                f"importers.{key}: {value!r} is not in contract.{field} {list(allowed)}"
+            )
+    return problems

@@ -29,6 +29,7 @@ from features.params import (
     FeatureParams,
     ImporterParams,
     StrictModel,
+    importer_problems,
 )
 from training.labels import LABELS
 from training.params import (
@@ -745,6 +746,7 @@ class Params(StrictModel):
         ):
             if value not in spoken:
                 problems.append(f"{key}: {value!r} is not one of {list(spoken)}")
+        problems += importer_problems(self.importers, self.contract)
         try:
             check_config(self.ladder, self.notifications)
         except UserError as exc:

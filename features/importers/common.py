@@ -167,17 +167,6 @@ class ImportContext:
             )
         return mapped.where(~unknown, None)
 
-    def check_targets(self, mapping: Mapping[str, str], allowed_field: str, param: str) -> None:
-        """A params map must point at values the contract allows (checked here: it spans two sections)."""
-        allowed = set(getattr(self.contract, allowed_field))
-        bad = sorted({v for v in mapping.values() if v not in allowed})
-        if bad:
-            from features.errors import UserError
-
-            raise UserError(
-                f"params importers.{param} maps to {bad}, not in contract.{allowed_field} {sorted(allowed)}"
-            )
-
     def raise_if_violations(self) -> None:
         if self.violations:
             raise DataValidationError(self.violations, source=f"{self.kind} import")
@@ -207,12 +196,6 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     out = df.copy()
     rep = ctx.report.table("tickets")
     p = ctx.params
-    if p.default_priority not in ctx.contract.priorities:
-        from features.errors import UserError
-
-        raise UserError(
-            f"params importers.default_priority {p.default_priority!r} is not in contract.priorities"
-        )
     if "priority" not in out:
         out["priority"] = None
     missing = out["priority"].isna()
@@ -305,8 +288,6 @@ def finish_accounts(
     rep = ctx.report.table("accounts")
     d = ctx.params.account_defaults
     total = len(out)
-    ctx.check_targets(ctx.params.tier_map, "tiers", "tier_map")
-    ctx.check_targets(ctx.params.language_map, "languages", "language_map")
     names = {"tier": ctx.params.tier_map, "language": {**LANGUAGE_NAMES, **ctx.params.language_map}}
     for col, allowed in (("tier", ctx.contract.tiers), ("language", ctx.contract.languages)):
         if col in out:

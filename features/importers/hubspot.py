@@ -52,8 +52,6 @@ TICKET_FIELDS = {
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
     p = ctx.params.hubspot
-    ctx.check_targets(p.priority_map, "priorities", "hubspot.priority_map")
-    ctx.check_targets(p.stage_map, "ticket_statuses", "hubspot.stage_map")
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["tickets"]))
     export = "a HubSpot tickets export (CSV) with associated company IDs"
     df = tabular(

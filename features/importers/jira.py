@@ -36,9 +36,6 @@ USED = {"created", "resolutiondate", "priority", "status", "summary", "descripti
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
     p = ctx.params.jira
-    ctx.check_targets(p.priority_map, "priorities", "jira.priority_map")
-    ctx.check_targets(p.status_map, "ticket_statuses", "jira.status_map")
-    ctx.check_targets(p.status_category_map, "ticket_statuses", "jira.status_category_map")
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["issues"]))
     org_fields = [f.lower() for f in p.organization_fields]
     done = {k.lower() for k, v in p.status_map.items() if v in ("solved", "closed")}

@@ -10,7 +10,7 @@ from features.importers import hubspot, jira, salesforce, servicenow, usage_even
 from features.importers.common import ImportContext, ImportResult, split_origins
 from features.importers.readers import OnBytes, assign_inputs
 from features.importers.report import ImportReport
-from features.params import ContractParams, ImporterParams
+from features.params import ContractParams, ImporterParams, importer_problems
 
 KINDS: dict[str, ModuleType] = {
     "zendesk": zendesk,
@@ -32,6 +32,9 @@ def run_import(
     """Read one system's export into the contract's tables (not yet validated against each other)."""
     if kind not in KINDS:
         raise UserError(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
+    problems = importer_problems(params, contract)
+    if problems:
+        raise UserError("importer settings do not match the contract:\n  " + "\n  ".join(problems))
     module = KINDS[kind]
     assigned = assign_inputs(inputs, module.ROLES, module.REQUIRED, kind, module.DESCRIBE)
     ctx = ImportContext(

@@ -56,8 +56,6 @@ CASE_FIELDS = {
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
     p = ctx.params.salesforce
-    ctx.check_targets(p.priority_map, "priorities", "salesforce.priority_map")
-    ctx.check_targets(p.status_map, "ticket_statuses", "salesforce.status_map")
     label = "salesforce cases"
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["cases"]))
     cases = tabular(

@@ -55,9 +55,6 @@ FIELDS = {
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
     p = ctx.params.servicenow
-    ctx.check_targets(p.priority_map, "priorities", "servicenow.priority_map")
-    ctx.check_targets(p.state_map, "ticket_statuses", "servicenow.state_map")
-    ctx.check_targets(p.group_levels, "escalation_levels", "servicenow.group_levels")
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["incidents"]))
     df = tabular(
         inputs["incidents"],

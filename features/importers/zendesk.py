@@ -59,9 +59,6 @@ TICKET_USED = {
 
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
-    p = ctx.params.zendesk
-    ctx.check_targets(p.priority_map, "priorities", "zendesk.priority_map")
-    ctx.check_targets(p.status_map, "ticket_statuses", "zendesk.status_map")
     tickets = _tickets(inputs["tickets"], ctx)
     metrics = _metrics(inputs.get("ticket_metrics", []), ctx)
     changes, tag_added = _audits(inputs.get("ticket_audits", []), ctx)

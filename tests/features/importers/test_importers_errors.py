@@ -161,7 +161,19 @@ def test_params_map_pointing_outside_the_contract(tmp_path, params, capsys):
         ]
     )
     assert code == 1
-    assert "importers.zendesk.priority_map maps to ['P0']" in capsys.readouterr().err
+    assert "importers.zendesk.priority_map: maps to ['P0'], not in contract.priorities" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_import_with_settings_built_in_code_checks_them_too(params, tmp_path):
+    """Settings not loaded from a file (a notebook's model_copy) meet the same check, before
+    any file is read."""
+    from features.importers.kinds import run_import
+
+    bad = params.importers.model_copy(update={"escalation_level": "tier1"})
+    with pytest.raises(UserError, match=r"importers\.escalation_level: 'tier1' is not in contract"):
+        run_import("zendesk", [str(tmp_path / "absent.json")], bad, params.contract)
 
 
 def test_unknown_time_zone_in_params_names_the_key():
