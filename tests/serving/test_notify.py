@@ -285,7 +285,7 @@ def test_email_and_webhook_reach_the_local_servers(params, tmp_path, hook):
     port = free_port()
     np_ = notif_params(params, port, hook.port)
     store = Store(f"sqlite:///{tmp_path / 'e.db'}")
-    record_and_plan(store, signals(family="billing"), params.ladder, np_, NOW, "v1")
+    record_and_plan(store, signals(family="notice"), params.ladder, np_, NOW, "v1")
     with Smtp(port) as inbox:
         report = deliver(store, notifiers_from(np_), np_.retry, NOW)
     assert (report.sent, report.retrying, report.failed) == (4, 0, 0)
