@@ -7,9 +7,17 @@ that `params.yaml` is loaded into. Library code receives only the section it nee
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # Durations are added to timestamps, which reach only about 292 years from 1970: a bound far above
 # any real setting makes a slip (1e15 hours, a date typed as days) an error at load, not an
@@ -24,9 +32,66 @@ TIMESTAMP_DAYS = (dt.date(1677, 9, 22), dt.date(2262, 4, 10))
 
 class StrictModel(BaseModel):
     """Frozen and closed: a misspelled key is an error, not a silent default. Numbers are finite:
-    YAML's .inf and .nan passed every bound (an infinite weight ranked the list at random)."""
+    YAML's .inf and .nan passed every bound (an infinite weight ranked the list at random).
+    true/false are no numbers and only they are true/false (see `bool_mismatch`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        bad = bool_mismatch(field.annotation, value) if field is not None else None
+        if bad is not None:
+            where, expected, given = bad
+            # "[2]: ..." and "key: ..." extend the error's path (serving.params._describe), which
+            # adds the value given when it is the setting itself
+            got = f" (got {yaml_text(given)})" if where else ""
+            raise ValueError(f"{where}{': ' if where else ''}expected {expected}{got}")
+        return value
+
+
+def yaml_text(value: Any) -> str:
+    """A value as params.yaml spells it: true, not Python's True."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def bool_mismatch(ann: Any, value: Any, where: str = "") -> tuple[str, str, Any] | None:
+    """(where below the setting, what was expected, the value) when a YAML true/false stands
+    for a number or a number (or text) for a true/false: pydantic's lax mode took `true` as a
+    1-day window and `1` as true. None when `value` is no such mix-up of `ann`."""
+    origin = get_origin(ann)
+    args = get_args(ann)
+    if origin is Annotated:
+        return bool_mismatch(args[0], value, where)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        found = [bool_mismatch(a, value, where) for a in args if a is not type(None)]
+        return None if any(f is None for f in found) else found[0]
+    if ann is bool:
+        return None if isinstance(value, bool) else (where, "true or false", value)
+    if isinstance(value, bool):
+        if ann is int:
+            return (where, "a whole number, not true/false", value)
+        if ann is float:
+            return (where, "a number, not true/false", value)
+        if origin is Literal and not any(isinstance(a, bool) for a in args):
+            return (where, f"one of {list(args)}, not true/false", value)
+        return None
+    if origin in (tuple, list) and isinstance(value, list | tuple):
+        each = origin is list or (len(args) == 2 and args[1] is Ellipsis)
+        for i, item in enumerate(value):
+            if each or i < len(args):
+                found_item = bool_mismatch(args[0] if each else args[i], item, f"{where}[{i}]")
+                if found_item is not None:
+                    return found_item
+    if origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            found_item = bool_mismatch(args[1], item, f"{where}.{key}" if where else str(key))
+            if found_item is not None:
+                return found_item
+    return None
 
 
 class SlaTarget(StrictModel):

@@ -30,6 +30,7 @@ from features.params import (
     ImporterParams,
     StrictModel,
     importer_problems,
+    yaml_text,
 )
 from training.labels import LABELS
 from training.params import (
@@ -799,7 +800,9 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
 
 # A validator's message may start with the key's path below the model it checks
 # ("sla_policy.starter: ..."); that path is appended to the error's location.
-_REL_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL)
+_REL_PATH = re.compile(
+    r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL
+)
 
 
 def _describe(err: Any) -> str:
@@ -818,14 +821,17 @@ def _describe(err: Any) -> str:
         msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         m = _REL_PATH.match(msg)
         if m:
-            loc.append(m.group(1))
+            if m.group(1).startswith("[") and loc:  # an item of a list: windows_days[0]
+                loc[-1] += m.group(1)
+            else:
+                loc.append(m.group(1))
             msg = m.group(2)
     path = ".".join(loc) or "(top level)"
     got = err.get("input")
     if err["type"] not in ("extra_forbidden", "missing") and (
         got is None or isinstance(got, (str, int, float))
     ):
-        msg += f" (got {got!r})"
+        msg += f" (got {yaml_text(got)})"
     return f"{path}: {msg}"
 
 

@@ -101,6 +101,32 @@ def test_misspelled_reason_family_lists_the_families_and_suggests_one():
     assert "did you mean 'tickets'?" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("overlay", "line"),
+    [
+        (
+            {"ladder": {"hysteresis": {"margin": True}}},
+            "  ladder.hysteresis.margin: expected a number, not true/false (got true)",
+        ),
+        (
+            {"simulation": {"tiers": {"starter": {"arr": [2000, False]}}}},
+            "  simulation.tiers.starter.arr[1]: expected a number, not true/false (got false)",
+        ),
+        (
+            {"model": {"monotone": {"tickets_p1_30d": True}}},
+            "  model.monotone.tickets_p1_30d: expected one of [-1, 1], not true/false (got true)",
+        ),
+        ({"service": {"tracing": 0}}, "  service.tracing: expected true or false (got 0)"),
+        ({"service": {"tracing": "yes"}}, "  service.tracing: expected true or false (got 'yes')"),
+    ],
+)
+def test_true_false_and_numbers_are_not_taken_for_each_other(overlay, line):
+    """pydantic's lax mode read `true` as 1 (a 1-day window, a margin of 1) and 0/1 as false/true."""
+    with pytest.raises(UserError) as err:
+        parse_params(deep_merge(read_yaml(ROOT / "params.yaml"), overlay))
+    assert line in str(err.value).splitlines()
+
+
 def test_wrong_type_shows_the_value():
     with pytest.raises(UserError, match=r"contract.max_future_days: .*\(got 'soon'\)"):
         load_overlay(GOLDEN / "invalid" / "wrong-type-number.yaml")
