@@ -68,7 +68,7 @@ def _known(value: str, known: tuple[str, ...], what: str) -> str:
 
 
 def _close(value: str, known: list[str]) -> str:
-    """"; did you mean 'x'?" when `value` looks like a misspelling of one of `known`."""
+    """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`."""
     close = difflib.get_close_matches(value, known, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -800,9 +800,7 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
 
 # A validator's message may start with the key's path below the model it checks
 # ("sla_policy.starter: ..."); that path is appended to the error's location.
-_REL_PATH = re.compile(
-    r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL
-)
+_REL_PATH = re.compile(r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL)
 
 
 def _describe(err: Any) -> str:

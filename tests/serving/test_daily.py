@@ -128,7 +128,11 @@ def test_filters_owner_min_level_top(runs, params, champion, history, model_stor
 
 @pytest.mark.parametrize(
     ("given", "levels", "want"),
-    [("l2", ["L0", "L1", "L2"], "L2"), ("L2", ["L0", "L1", "L2"], "L2"), ("ab", ["ab", "AB"], "ab")],
+    [
+        ("l2", ["L0", "L1", "L2"], "L2"),
+        ("L2", ["L0", "L1", "L2"], "L2"),
+        ("ab", ["ab", "AB"], "ab"),
+    ],
 )
 def test_min_level_in_any_case_names_its_level(given, levels, want):
     """`--min-level l2` was refused with "known: ['L0', 'L1', 'L2']"."""
@@ -139,7 +143,9 @@ def test_min_level_in_any_case_names_its_level(given, levels, want):
 def test_min_level_naming_no_level_or_two_is_refused_with_the_levels(given, levels):
     from features.errors import UserError
 
-    with pytest.raises(UserError, match=re.escape(f"--min-level {given!r}: unknown level; known: {levels}")):
+    with pytest.raises(
+        UserError, match=re.escape(f"--min-level {given!r}: unknown level; known: {levels}")
+    ):
         level_named(given, levels)
 
 

@@ -97,7 +97,10 @@ def test_misspelled_key_gets_a_suggestion():
 def test_misspelled_reason_family_lists_the_families_and_suggests_one():
     with pytest.raises(UserError) as err:
         load_overlay(GOLDEN / "invalid" / "routing-misspelled-family.yaml")
-    assert "ladder.routing.families.tikets: unknown reason family (known: ['account', 'tickets'" in str(err.value)
+    assert (
+        "ladder.routing.families.tikets: unknown reason family (known: ['account', 'tickets'"
+        in str(err.value)
+    )
     assert "did you mean 'tickets'?" in str(err.value)
 
 
