@@ -1049,7 +1049,13 @@ class LadderConflict(UserError):
 class StoreUnavailable(Exception):
     """The database cannot be reached, or (for a reader) holds no store yet: the service answers
     503 with this message instead of a 500, and a reader never creates an empty database. Not a
-    UserError: handlers that turn those into 4xx answers must not catch it."""
+    UserError: handlers that turn those into 4xx answers must not catch it. Its text is English
+    for the API and the log; `key` and `values` let the CSM page tell it in the page's language."""
+
+    def __init__(self, key: str, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 def _refuse_if_resolved(state: LadderState) -> None:
@@ -1084,15 +1090,20 @@ def open_existing(url: str) -> Store:
         parsed = _parsed(url)
     except UserError:  # its text quotes the URL, password and all: not for an API answer
         raise StoreUnavailable(
-            "ESCRISK_DATABASE_URL is not a valid SQLAlchemy URL (e.g. sqlite:///escrisk.db)"
+            "bad_url",
+            "ESCRISK_DATABASE_URL is not a valid SQLAlchemy URL (e.g. sqlite:///escrisk.db)",
         ) from None
     where = _shown(parsed)
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
     if file and not Path(name).is_file():
+        path = str(Path(name).resolve())
         raise StoreUnavailable(
-            f"no database at {Path(name).resolve()} (ESCRISK_DATABASE_URL={where}): "
-            "`escrisk daily` creates it with its first run; check the URL if it has run"
+            "no_file",
+            f"no database at {path} (ESCRISK_DATABASE_URL={where}): "
+            "`escrisk daily` creates it with its first run; check the URL if it has run",
+            path=path,
+            where=where,
         )
     store = None
     try:
@@ -1104,15 +1115,21 @@ def open_existing(url: str) -> Store:
     except (DBAPIError, sqlite3.Error) as exc:
         cause = type(getattr(exc, "orig", None) or exc).__name__
         raise StoreUnavailable(
-            f"the database {where} cannot be reached or used ({cause})"
+            "unreachable",
+            f"the database {where} cannot be reached or used ({cause})",
+            where=where,
+            cause=cause,
         ) from None
     if store is not None:
         store.close()
     missing = sorted(set(READ_TABLES) - present)
     if missing:
         raise StoreUnavailable(
+            "no_store",
             f"the database {where} holds no escalation-risk store (no table {missing[0]}): "
-            "`escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL"
+            "`escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL",
+            where=where,
+            table=missing[0],
         )
     # ours: a store of an older version gets the columns and tables added since (the readers'
     # queries name them: /account and every signed-in page failed until the next daily run)
@@ -1120,8 +1137,12 @@ def open_existing(url: str) -> Store:
         return Store(url)
     except DBAPIError as exc:
         if unreachable(exc):
+            cause = type(exc.orig).__name__
             raise StoreUnavailable(
-                f"the database {where} cannot be reached or used ({type(exc.orig).__name__})"
+                "unreachable",
+                f"the database {where} cannot be reached or used ({cause})",
+                where=where,
+                cause=cause,
             ) from None
         logger.warning(  # e.g. a role without DDL rights: read the schema as it is
             "the store at %s was not brought up to date (%s)", where, type(exc.orig).__name__

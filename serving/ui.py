@@ -339,9 +339,14 @@ class UiApp:
         return self.render(request, "error.html", status=400, message=message)
 
     async def unavailable(self, request: Request, exc: Exception) -> Response:
-        """No database yet, or one that went away: a 503 page saying so, not a 500."""
-        detail = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
-        message = text("store_unavailable", self._lang(request), detail=detail)
+        """No database yet, or one that went away: a 503 page saying so, not a 500, in the page's
+        language (the exception's own text is English, for the API and the log)."""
+        lang = self._lang(request)
+        if isinstance(exc, StoreUnavailable):
+            detail = text(f"unavailable_{exc.key}", lang, **exc.values)
+        else:
+            detail = text("unavailable_gone", lang, cause=type(exc).__name__)
+        message = text("store_unavailable", lang, detail=detail)
         # the list itself may be what failed: offer the same page again (`here`), not only the list
         retry = request.method == "GET"
         return self.render(request, "error.html", status=503, message=message, retry=retry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -433,9 +434,24 @@ def test_no_database_yet_is_a_503_page_and_creates_none(tmp_path, params):
         r = c.get("/", params={"owner": "ann"}, headers={"Accept-Language": "de"})
         assert r.status_code == 503
         assert "nicht erreichbar" in r.text and "nowhere.db" in r.text
+        # the detail too is German (the exception's English text is for the API and the log)
+        assert "Unter " in r.text and "keine Datenbank" in r.text, r.text
+        assert "no database at" not in r.text and "creates it" not in r.text
         # the list is what failed: the page offers it again, with its filters
         assert 'href="/?owner=ann">↻ Erneut versuchen' in r.text
     assert not missing.exists()
+
+
+def test_a_database_without_the_store_is_told_in_the_pages_language(tmp_path, params):
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()  # an empty SQLite file: not the daily run's store
+    app = create_app(params, f"sqlite:///{other}", [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        for lang, said in (("de", "enthält keinen Escalation-Risk-Speicher"), ("en", "holds no")):
+            r = c.get("/", headers={"Accept-Language": lang})
+            assert r.status_code == 503 and said in r.text, r.text
+        assert "holds no" not in c.get("/", headers={"Accept-Language": "de"}).text
 
 
 def test_the_list_marks_flags_overdue_until_acknowledged(tmp_path, params):
