@@ -330,7 +330,9 @@ class UiApp:
         return HTMLResponse(page, status_code=status, headers=headers)
 
     async def too_large(self, request: Request, exc: Exception) -> Response:
-        return Response("form too large", status_code=413, media_type="text/plain")
+        """A form body beyond MAX_FORM_BYTES: a page in the user's language, with the way back."""
+        message = text("form_too_large", self._lang(request), kb=MAX_FORM_BYTES // 1024)
+        return self.render(request, "error.html", status=413, message=message)
 
     async def refused(self, request: Request, exc: Exception) -> Response:
         """A value the database cannot hold: the request's fault, a 400 page (and no log line

@@ -361,7 +361,15 @@ def test_oversized_body_is_413(client, auth, params):
     r = client.post(
         "/score", content=b" " * (limit + 1), headers={**auth, "Content-Type": "application/json"}
     )
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json()["detail"][0]["type"] == "too_large", r.text
+    # the CSM page's forms answer a page in the user's language, with the way back
+    r = client.post(
+        "/ui/login",
+        content=b"token=" + b"x" * 100_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "de"},
+    )
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/html"), r.text
+    assert "größer als 64 KB" in r.text and "Zurück zur Liste" in r.text
 
 
 def test_chunked_oversized_body_is_413(client, auth, params):
@@ -374,7 +382,7 @@ def test_chunked_oversized_body_is_413(client, auth, params):
     r = client.post(
         "/score", content=chunks(), headers={**auth, "Content-Type": "application/json"}
     )
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json()["detail"][0]["type"] == "too_large", r.text
 
 
 def test_unknown_paths_and_methods_answer_in_the_json_error_shape(client, auth):

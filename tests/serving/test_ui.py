@@ -423,6 +423,13 @@ def test_oversized_forms_are_413(client):
     r = client.post("/login", content=b"token=" + b"x" * 100_000,
                     headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html"), r.text
+    assert "larger than 64 KB" in r.text and 'href="/">← Back to the list' in r.text
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    r = client.post("/ack", content=b"note=" + b"x" * 100_000,
+                    headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.status_code == 413 and "größer als 64 KB" in r.text, r.text
 
 
 def test_no_database_yet_is_a_503_page_and_creates_none(tmp_path, params):
