@@ -105,6 +105,10 @@ class Guard:
         if scope["type"] != "http" or is_self_authenticated(path):
             await self.app(scope, receive, send)
             return
+        if path == "/favicon.ico":  # a browser asks on any page it opens: no icon, and no 401
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if is_open(path):  # no token needed; a wrong method (POST /healthz) still answers JSON
             if path == "/docs.json" and self.openapi is not None:
                 send = _json_rewritten(send, self.openapi)

@@ -17,6 +17,12 @@ def test_health_endpoints_are_open(client):
     assert "/score" in client.get("/docs.json").json()["paths"]
 
 
+def test_favicon_ico_is_an_empty_answer_without_a_token(client):
+    """Browsers ask for it on any page they open (a 401 is an error in their console)."""
+    r = client.get("/favicon.ico")
+    assert r.status_code == 204 and r.content == b"", r.text
+
+
 def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     """A client generated from /docs.json sends the bearer token and can read every refusal."""
     spec = client.get("/docs.json").json()

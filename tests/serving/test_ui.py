@@ -126,6 +126,13 @@ def test_the_language_links_of_a_forms_answer_lead_to_its_account_page(client):
     assert "next=%2Fack" not in again.text and "next=%2Faccount%2FA-1" in again.text
 
 
+def test_pages_name_their_icon_so_browsers_never_ask_for_favicon_ico(client):
+    """/favicon.ico is outside /ui: a browser asking for it logged an error on every page."""
+    assert '<link rel="icon" href="data:,">' in client.get("/login").text
+    login(client)
+    assert '<link rel="icon" href="data:,">' in client.get("/").text
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
