@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 
 import jinja2
 import numpy as np
@@ -257,9 +257,11 @@ class UiApp:
         return str(request.scope.get("root_path", "")).rstrip("/")
 
     def _lang(self, request: Request) -> str:
-        chosen = request.cookies.get(LANG_COOKIE)
-        if chosen in LANGUAGES:
-            return chosen
+        """The address's `lang` (a link that says ?lang=de), else the header links' cookie, else
+        the browser's languages, else params.yaml's."""
+        for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+            if chosen in LANGUAGES:
+                return chosen
         for code in preferred(request.headers.get("accept-language", "")):
             if code in LANGUAGES:
                 return code
@@ -280,13 +282,31 @@ class UiApp:
         back to its account's page, and the login page says that nothing was recorded."""
         query = {"lost": "1"} if request.method != "GET" else {}
         query["next"] = self._here(request, account_id)
-        return RedirectResponse(f"{self._root(request)}/login?{urlencode(query)}", status_code=303)
+        response = RedirectResponse(
+            f"{self._root(request)}/login?{urlencode(query)}", status_code=303
+        )
+        return self._keep_lang(request, response)
+
+    def _keep_lang(self, request: Request, response: Response) -> Response:
+        """A language asked for in the address stays for the session, as the header's links do."""
+        code = request.query_params.get("lang")
+        if code in LANGUAGES and request.cookies.get(LANG_COOKIE) != code:
+            self._set_lang(request, response, code)
+        return response
+
+    def _set_lang(self, request: Request, response: Response, code: str) -> None:
+        response.set_cookie(
+            LANG_COOKIE, code, max_age=365 * 86400, path=self._root(request) + "/",
+            samesite="strict", secure=request.url.scheme == "https",
+        )  # fmt: skip
 
     def _here(self, request: Request, account_id: str | None = None) -> str:
         """The page a request belongs to: its own address for a GET; for a form, the page it was
         sent from (its account's, or the list): a GET of /ui/ack is a 405."""
-        if request.method == "GET":
-            return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method == "GET":  # without `lang`: the language links would undo themselves
+            kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
+                    if k != "lang"]  # fmt: skip
+            return request.url.path + (f"?{urlencode(kept)}" if kept else "")
         return self._page_of(request, account_id)
 
     def _page_of(self, request: Request, account_id: str | None) -> str:
@@ -327,7 +347,7 @@ class UiApp:
                 "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             ),
         }
-        return HTMLResponse(page, status_code=status, headers=headers)
+        return self._keep_lang(request, HTMLResponse(page, status_code=status, headers=headers))
 
     async def too_large(self, request: Request, exc: Exception) -> Response:
         """A form body beyond MAX_FORM_BYTES: a page in the user's language, with the way back."""
@@ -415,10 +435,7 @@ class UiApp:
             self._safe_next(request, request.query_params.get("next")), status_code=303
         )
         if code in LANGUAGES:
-            response.set_cookie(
-                LANG_COOKIE, code, max_age=365 * 86400, path=self._root(request) + "/",
-                samesite="strict", secure=request.url.scheme == "https",
-            )  # fmt: skip
+            self._set_lang(request, response, code)
         return response
 
     def _csrf_text(self, request: Request) -> str:

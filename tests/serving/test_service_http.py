@@ -23,6 +23,15 @@ def test_favicon_ico_is_an_empty_answer_without_a_token(client):
     assert r.status_code == 204 and r.content == b"", r.text
 
 
+def test_the_csm_page_keeps_a_language_asked_for_in_the_address(server):
+    import httpx
+
+    with httpx.Client(base_url=server["url"], timeout=60) as c:
+        r = c.get("/ui/", params={"lang": "de"})
+        assert r.status_code == 303 and c.cookies.get("escrisk_ui_lang", path="/ui/") == "de"
+        assert "Anmelden" in c.get(r.headers["location"]).text
+
+
 def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     """A client generated from /docs.json sends the bearer token and can read every refusal."""
     spec = client.get("/docs.json").json()

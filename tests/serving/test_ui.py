@@ -207,6 +207,23 @@ def test_german_page(client):
     assert "Tägliche Risikoliste 04.06.2025" in client.get("/").text
 
 
+def test_a_lang_in_the_address_chooses_the_language_and_keeps_it(client):
+    """/ui?lang=de (a link in a German mail) is German, and stays so as the header's links do."""
+    r = client.get("/", params={"lang": "de", "owner": "Ann"})  # before the login: kept through it
+    assert r.status_code == 303 and client.cookies.get("escrisk_ui_lang") == "de"
+    assert "Anmelden" in client.get(r.headers["location"]).text
+    login(client)
+    page = client.get("/", params={"lang": "de", "owner": "Ann"}).text
+    assert "Tägliche Risikoliste" in page
+    # the language links lead back to this page without its `lang`, which would undo them
+    assert 'href="/lang/en?next=%2F%3Fowner%3DAnn"' in page, page
+    assert "Tägliche Risikoliste" in client.get("/").text
+    assert "Tägliche Risikoliste" in client.get("/", params={"lang": "xx"}).text  # unknown: ignored
+    client.get("/lang/en", params={"next": "/"})
+    assert "Daily risk list" in client.get("/").text
+    assert '<html lang="de">' in client.get("/account/A-1", params={"lang": "de"}).text
+
+
 def test_the_german_pages_write_days_as_german_readers_do(client):
     """28.06.2026 and, where short (a chart's axis), 28.06.; never 2026-06-28 or 06-28."""
     login(client)
