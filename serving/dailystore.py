@@ -323,22 +323,29 @@ class DailyStore:
         min_level_index: int | None,
         tier: str | None,
     ) -> list[Any]:
-        """The WHERE conditions of a day's list with the page's filters (owner case-insensitive)."""
+        """The WHERE conditions of a day's list with the page's filters (owner and tier
+        case-insensitive: `tier=enterprise` finds the accounts the data calls Enterprise)."""
         tl = self.t["daily_list"]
         where = [tl.c.day == day]
         if owner is not None:
-            # the owners that match, case-folded in Python: SQLite's lower() folds ASCII only,
-            # so "Özlem" would never match "özlem" (a day has a few hundred owners at most)
-            wanted = owner_key(owner)
-            names = [o for o in self.owners(day) if owner_key(o) == wanted]
-            where.append(tl.c.csm_owner.in_(names))
+            where.append(tl.c.csm_owner.in_(self._same_text(day, "csm_owner", owner)))
         if level is not None:
             where.append(tl.c.level == level)
         if min_level_index is not None:
             where.append(tl.c.level_index >= min_level_index)
         if tier is not None:
-            where.append(tl.c.tier == tier)
+            where.append(tl.c.tier.in_(self._same_text(day, "tier", tier)))
         return where
+
+    def _same_text(self, day: dt.date, column: str, value: str) -> list[str]:
+        """A day's values of `column` equal to `value` but for case, compared in Python:
+        SQLite's lower() folds ASCII only, so "Özlem" would never match "özlem" (a day has a few
+        hundred owners and a few tiers at most)."""
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c[column]).where(tl.c.day == day).distinct()
+        wanted = owner_key(value)
+        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all()])
+        return [v for v in found if v is not None and owner_key(v) == wanted]
 
     def owners(self, day: dt.date | None = None) -> list[str]:
         """The CSM owners on a day's list (for the page's filter)."""

@@ -121,12 +121,13 @@ def filtered(
     top: int | None = None,
     tier: str | None = None,
 ) -> pd.DataFrame:
-    """Rows of a ranked list kept by the filters (owner case-insensitive), ranking unchanged."""
+    """Rows of a ranked list kept by the filters (owner and tier case-insensitive), ranking
+    unchanged."""
     keep = pd.Series(True, index=frame.index)
     if owner is not None:
         keep &= frame["csm_owner"].fillna("").astype(str).map(owner_key) == owner_key(owner)
     if tier is not None and "tier" in frame:
-        keep &= frame["tier"].astype(str) == tier
+        keep &= frame["tier"].astype(str).map(owner_key) == owner_key(tier)
     if min_level is not None:
         if min_level not in levels:
             raise UserError(f"--min-level {min_level!r}: unknown level; known: {list(levels)}")

@@ -782,6 +782,33 @@ def test_the_owner_filter_folds_case_beyond_ascii(store_url):
     store.close()
 
 
+def test_the_tier_filter_ignores_case(store_url):
+    """`tier=enterprise` (typed, or a link) finds the accounts the data calls Enterprise."""
+    from serving.risklist import filtered
+
+    store = Store(*store_url)
+    daily = DailyStore(store)
+    day = START.date()
+    tiers = ["Enterprise", "ENTERPRISE", "starter", None]
+    rows = pd.DataFrame(
+        [{"account_id": f"A-{i}", "rank": i + 1, "priority": 1.0, "account_name": "n",
+          "csm_owner": "o", "tier": t, "arr": 1.0, "escalation_risk": 0.1,
+          "churn_risk": 0.1, "delta_prev": None, "delta_7d": None, "why_changed": "",
+          "level": "L0", "level_index": 0, "level_changed": "", "reasons": "",
+          "next_action": "", "due_at": None, "model_version": "m"} for i, t in enumerate(tiers)]
+    )  # fmt: skip
+    run = {"ran_at": START, "evaluated_at": START, "model_version": "m", "accounts": 4}
+    daily.save_day(day, rows, np.zeros((4, 1)), ["f"], run)
+    for asked in ("enterprise", "Enterprise", "ENTERPRISE"):
+        got = {r["account_id"] for r in daily.daily_list(day=day, tier=asked)}
+        assert got == {"A-0", "A-1"}, asked
+        assert daily.list_count(day=day, tier=asked) == 2
+        assert list(filtered(rows, ["L0"], tier=asked)["account_id"]) == ["A-0", "A-1"]
+    assert [r["account_id"] for r in daily.daily_list(day=day, tier="Starter")] == ["A-2"]
+    assert daily.daily_list(day=day, tier="business") == []
+    store.close()
+
+
 def test_sorting_puts_empty_values_last_both_ways_on_every_backend(store_url):
     """A list sorted by due time starts with the flags that are due, not with the accounts that
     have none; SQLite and PostgreSQL order NULL differently unless told."""

@@ -177,6 +177,9 @@ def test_list_shows_the_day_filters_and_sorts(client):
     assert "accounts 1–2 of 2" in only_ann
     tier = client.get("/", params={"tier": "starter"}).text
     assert "B-2" in tier and "A-1" not in tier
+    tier = client.get("/", params={"tier": "Starter"}).text  # the filter ignores case
+    assert "B-2" in tier and "A-1" not in tier
+    assert '<option value="starter" selected>' in tier
     level = client.get("/", params={"min_level": "L1"}).text
     assert "A-1" in level and "B-2" not in level
     by_name = client.get("/", params={"sort": "account_name", "desc": "0"}).text
