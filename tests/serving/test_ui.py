@@ -574,6 +574,26 @@ def test_the_count_says_which_rows_the_page_shows(client, params):
     assert "Accounts 1–3 von 3" in client.get("/").text
 
 
+def test_an_empty_page_says_no_account_matches_the_filters(client, tmp_path, params):
+    login(client)
+    page = client.get("/", params={"owner": "Nobody"}).text
+    assert "No account matches the filters." in page and "0–0" not in page
+    client.get("/lang/de", params={"next": "/"})
+    page = client.get("/", params={"owner": "Nobody"}).text
+    assert "Kein Account passt zu den Filtern." in page and "0–0" not in page
+    url = f"sqlite:///{tmp_path / 'empty.db'}"  # a run that scored no account: no filter to blame
+    store = Store(url)
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 0, "report": None}  # fmt: skip
+    DailyStore(store).save_day(DAYS[0], _rows(0).iloc[:0], np.zeros((0, 3)), FEATURES, run)
+    store.close()
+    app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        page = c.get("/").text
+        assert "This day&#39;s list holds no accounts." in page and "0–0" not in page, page
+
+
 def test_the_ladder_history_tells_why_in_the_pages_language(client, params):
     """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk. A hard
     rule is told by its translated title (params.yaml), one without a title by its name."""
