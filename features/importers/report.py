@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from features.spec import number_forms
+from features.spec import localized, number_forms
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -100,7 +100,12 @@ def render(msg: Message, lang: str = "en") -> str:
     key, args = msg
     catalog = MESSAGES.get(lang, MESSAGES["en"])
     values = dict(args)
-    return number_forms(catalog.get(key, MESSAGES["en"][key]), values).format(**values)
+    return _format(number_forms(catalog.get(key, MESSAGES["en"][key]), values), lang, **values)
+
+
+def _format(template: str, lang: str, **values: object) -> str:
+    """`template` with its numbers as `lang` writes them (1.234 in German, not 1,234)."""
+    return template.format(**{k: localized(v, lang) for k, v in values.items()})
 
 
 @dataclass
@@ -146,7 +151,9 @@ class ImportReport:
         lines = [cat["title"].format(kind=self.kind, out=out)]
         for t in self.tables.values():
             lines.append(
-                cat["table_line"].format(
+                _format(
+                    cat["table_line"],
+                    lang,
                     table=t.table,
                     read=t.read,
                     written=t.written,
@@ -155,9 +162,9 @@ class ImportReport:
                 )
             )
             for msg, n in sorted(t.skipped.items()):
-                lines.append(cat["skipped_line"].format(n=n, reason=render(msg, lang)))
+                lines.append(_format(cat["skipped_line"], lang, n=n, reason=render(msg, lang)))
             for msg, n in sorted(t.merged.items()):
-                lines.append(cat["merged_line"].format(n=n, what=render(msg, lang)))
+                lines.append(_format(cat["merged_line"], lang, n=n, what=render(msg, lang)))
             lines += [cat["note_line"].format(note=render(m, lang)) for m in t.notes]
         lines += ["  " + cat["note_line"].format(note=render(m, lang)).strip() for m in self.notes]
         lines += [

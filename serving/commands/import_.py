@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from features.importers.report import MESSAGES
 from serving.cli import add_params_option, utc_now
 
 KIND_NAMES = ("zendesk", "salesforce", "jira", "servicenow", "hubspot", "usage-events")
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder for the tables"
+    )
+    parser.add_argument(
+        "--lang", choices=sorted(MESSAGES), default="en", help="language of the report"
     )
     add_params_option(parser)
     parser.set_defaults(run=run)
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     # a row of a table built from the user's files is named by its file and line there
     violations = at_origin(violations, result.origins)
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
-    print(result.report.render(str(out)))
+    print(result.report.render(str(out), args.lang))
     if violations:
         print(f"{out}: nothing written; the import breaks the data contract:", file=sys.stderr)
         raise DataValidationError(violations, source=str(out))

@@ -71,6 +71,20 @@ def test_counts_on_the_page_in_the_ladder_and_the_import_report_agree_with_their
     assert report.render(note, "de").endswith("für 1 von 1 Kunden")
 
 
+def test_the_import_report_groups_thousands_as_its_language_does():
+    """1.234 in German: "1,234" reads as one point two three four there."""
+    told = report.ImportReport("zendesk")
+    tickets = told.table("tickets", "tickets.json")
+    tickets.read, tickets.written = 12_345, 11_000
+    tickets.skip("skip_blank_row", 1_345)
+    tickets.note("note_priority", n=1_234, value="P3")
+    german = told.render("out", "de")
+    assert "gelesen    12.345  geschrieben    11.000  übersprungen   1.345" in german, german
+    assert "übersprungen 1.345: leere Zeile" in german and "bei 1.234 Tickets" in german
+    english = told.render("out", "en")
+    assert "read    12,345" in english and "skipped 1,345: blank row" in english
+
+
 @pytest.mark.parametrize("catalog", CATALOGS)
 def test_no_text_leaves_the_plural_to_the_reader(catalog):
     """ "account(s)", "Lauftag(en)", "Kunde(n)": a count's noun is chosen, never bracketed."""

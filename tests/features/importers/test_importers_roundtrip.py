@@ -54,6 +54,12 @@ def test_fixture_imports_validates_and_builds_features(kind, tmp_path, params, c
     assert len(fs.frame) > 0
 
 
+def test_the_report_is_in_the_language_asked_for(tmp_path, capsys):
+    files = [str(DATA / "zendesk" / f) for f in INPUTS["zendesk"]]
+    assert main(["import", "zendesk", *files, "--out", str(tmp_path), "--lang", "de"]) == 0
+    assert "gelesen" in capsys.readouterr().out
+
+
 def test_zendesk_mapping(tmp_path, params, capsys):
     assert run_import("zendesk", INPUTS["zendesk"], tmp_path) == 0
     report = capsys.readouterr().out
