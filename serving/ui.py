@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 
 import jinja2
@@ -50,6 +50,7 @@ LANG_COOKIE = "escrisk_ui_lang"
 MAX_FORM_BYTES = 64 * 1024  # the page's forms are a few fields; the API's Guard skips /ui
 TEMPLATES = Path(__file__).parent / "templates" / "ui"
 Clock = Callable[[], pd.Timestamp]
+R = TypeVar("R", bound=Response)
 
 
 class SourceCache:
@@ -287,7 +288,7 @@ class UiApp:
         )
         return self._keep_lang(request, response)
 
-    def _keep_lang(self, request: Request, response: Response) -> Response:
+    def _keep_lang(self, request: Request, response: R) -> R:
         """A language asked for in the address stays for the session, as the header's links do."""
         code = request.query_params.get("lang")
         if code in LANGUAGES and request.cookies.get(LANG_COOKIE) != code:
