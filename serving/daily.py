@@ -293,9 +293,8 @@ def run_daily(
         raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
     day = as_of.date()
     out = Path(out)
-    _writable(
-        out, lang
-    )  # before anything is stored or sent: a failed run must leave nothing behind
+    # before anything is stored or sent: a failed run must leave nothing behind
+    _writable(out, lang)
     steps = _Steps(progress, lang)
     # read without creating anything: a run refused below must not leave an empty store behind
     probe = open_for_writing(database_url, create=False)
