@@ -348,7 +348,8 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     )
     refused_and_nothing_stored(
         p, champion, history, tmp_path, tmp_path / "reports",
-        r"rules\[2\] \(many_open_p1\)\.when\[0\]\.feature: unknown",
+        r"ladder\.rules\[2\]\.when\[0\]\.feature: unknown feature 'open_p1_tickets_xx' in "
+        r"rule 'many_open_p1' \(not in the model's feature spec\)",
     )  # fmt: skip
 
 

@@ -107,7 +107,10 @@ def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
     assert main(["serve", "--port", "1", "--params", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "rules[2] (many_open_p1).when[0].feature: unknown feature 'open_p1_tickets_xx'" in err
+    assert (
+        "ladder.rules[2].when[0].feature: unknown feature 'open_p1_tickets_xx' in rule "
+        "'many_open_p1'" in err
+    )
     assert "Traceback" not in err
 
 
