@@ -12,7 +12,7 @@ import pandas as pd
 from features.context import Absence, Columns, Context
 from features.contract import History
 from features.params import FeatureParams
-from features.spec import UNKNOWN, FeatureInfo, category, number
+from features.spec import AT_ZERO, UNKNOWN, FeatureInfo, category, number
 from features.windows import DAY, seconds
 
 FAMILY = "account"
@@ -31,8 +31,8 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days since the contract started.",
-            "Customer for {value:.0f} [day|days]",
-            "Seit {value:.0f} [Tag|Tagen] Kunde",
+            f"Customer for {{value:.0f}} [day|days]{AT_ZERO}Customer since today",
+            f"Seit {{value:.0f}} [Tag|Tagen] Kunde{AT_ZERO}Seit heute Kunde",
         ),
         number(
             "days_to_renewal",
@@ -42,9 +42,11 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "contract terms (accounts.term_months; 12 months where missing, "
             "account.renewal_cycle_days per 12 months) to the first on or after as_of, so a "
             "renewal agreed later never leaks into the past; negative once passed.",
-            "Renewal in {value:.0f} [day|days] || Renewal date passed {value:.0f} [day|days] ago",
+            "Renewal in {value:.0f} [day|days] || Renewal date passed {value:.0f} [day|days] ago"
+            f"{AT_ZERO}Renewal today",
             "Verlängerung in {value:.0f} [Tag|Tagen] || "
-            "Verlängerungstermin seit {value:.0f} [Tag|Tagen] überschritten",
+            f"Verlängerungstermin seit {{value:.0f}} [Tag|Tagen] überschritten{AT_ZERO}"
+            "Verlängerung heute",
         ),
         number(
             "arr",

@@ -47,8 +47,11 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days since the last escalation was opened (NaN if none).",
-            "Last escalation {value:.0f} [day|days] ago",
-            "Letzte Eskalation vor {value:.0f} [Tag|Tagen]",
+            # at least a moment before as_of: "0 days ago" is less than a day, not today
+            f"Last escalation {{value:.0f}} [day|days] ago{AT_ZERO}Last escalation less than a "
+            "day ago",
+            f"Letzte Eskalation vor {{value:.0f}} [Tag|Tagen]{AT_ZERO}Letzte Eskalation vor "
+            "weniger als einem Tag",
         ),
         number(
             "escalations_open",

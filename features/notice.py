@@ -54,8 +54,10 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             "days",
             "Days since the latest notice of cancellation or non-renewal: a ticket giving it, "
             "or the day recorded in accounts.notice_at (NaN if none).",
-            "Cancellation notice received {value:.0f} [day|days] ago",
-            "Kündigung vor {value:.0f} [Tag|Tagen] eingegangen",
+            f"Cancellation notice received {{value:.0f}} [day|days] ago{AT_ZERO}Cancellation "
+            "notice received less than a day ago",
+            f"Kündigung vor {{value:.0f}} [Tag|Tagen] eingegangen{AT_ZERO}Kündigung vor weniger "
+            "als einem Tag eingegangen",
         ),
     ]
 

@@ -21,6 +21,9 @@ _NUMBER_FORMS = re.compile(r"\[([^\[\]|]*)\|([^\[\]|]*)\]")  # [singular|plural]
 _PLACEHOLDER = re.compile(r"\{(\w+)[^{}]*\}")  # "{n}", "{n:,}": the name of a value told
 BELOW_ZERO = " || "  # "<sentence> || <sentence for a value below zero, told with its size>"
 AT_ZERO = " |0| "  # "<sentence(s)> |0| <sentence for a value of zero>", last in a template
+_WHOLE = re.compile(r"\{value:,?\.0f\}")  # a number written whole: 0.3 shows as 0
+_SHARE = "{value:.0%}"  # a share written whole: 0.3% shows as 0%, 99.7% as 100%
+_SHARE_EDGES = {"en": ("under 1%", "over 99%"), "de": ("unter 1\u00a0%", "über 99\u00a0%")}
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,24 @@ class FeatureInfo:
         It may give a second sentence for values below zero after " || ", told with the value's
         size ("Renewal in 5 days || Renewal date passed 56 days ago", not "Renewal in -56 days"),
         and last, after " |0| ", one for a value of zero: a count of none can raise a risk (a
-        quiet account), and reads "no P3 SLA breaches", not "0 P3 SLA breaches"."""
-        above, below, zero = _forms(self.template_de if language == "de" else self.template_en)
-        if zero is not None and _is_number(value) and value == 0:
+        quiet account), and reads "no P3 SLA breaches", not "0 P3 SLA breaches"; a sentence
+        writing its number whole tells a value that shows as 0 so too ("Renewal today"). A whole
+        share that shows as 0% or 100% without being so reads "under 1%" or "over 99%"."""
+        forms = _forms(self.template_de if language == "de" else self.template_en)
+        (one, other), below, zero = forms.above, forms.below, forms.zero
+        number = _is_number(value)
+        if zero is not None and number and (value == 0 or forms.whole and -0.5 <= value <= 0.5):
             return zero.format(value=localized(value, language))
-        if below is not None and _is_number(value) and value < 0:
-            above, value = below, -value
-        one, other = above
-        return (one if _shows_as_one(value) else other).format(value=localized(value, language))
+        if below is not None and number and value < 0:
+            (one, other), value = below, -value
+        sentence = one if _shows_as_one(value) else other
+        if number and _SHARE in sentence:
+            under, over = _SHARE_EDGES[language if language == "de" else "en"]
+            if 0 < value * 100 <= 0.5:
+                sentence = _with_share(sentence, under)
+            elif 99.5 <= value * 100 and value < 1:
+                sentence = _with_share(sentence, over)
+        return sentence.format(value=localized(value, language))
 
     def render_many(self, values: np.ndarray, language: str = "en") -> np.ndarray:
         """`render` of each value (objects in and out): the daily job renders ~500,000 values at
@@ -57,14 +70,20 @@ class FeatureInfo:
         values at once, and only the formatting is left per value."""
         if values.dtype != np.float64:
             return np.array([self.render(v, language) for v in values.tolist()], dtype=object)
-        above, below, zero = _forms(self.template_de if language == "de" else self.template_en)
+        forms = _forms(self.template_de if language == "de" else self.template_en)
+        above, below, zero = forms.above, forms.below, forms.zero
         low = values < 0 if below is not None else np.zeros(len(values), dtype=bool)
         size = np.where(low, -values, values)
         one = np.rint(size) == 1  # round(value) == 1 of a float, as `_shows_as_one` tells it
-        none = values == 0 if zero is not None else np.zeros(len(values), dtype=bool)
-        picks = [(above[0], ~low & one), (above[1], ~low & ~one & ~none)]
+        if zero is None:
+            none = np.zeros(len(values), dtype=bool)
+        else:
+            none = (np.abs(values) <= 0.5) if forms.whole else values == 0
+        picks = [(above[0], ~low & one & ~none), (above[1], ~low & ~one & ~none)]
         if below is not None:
-            picks += [(below[0], low & one), (below[1], low & ~one)]
+            picks += [(below[0], low & one & ~none), (below[1], low & ~one & ~none)]
+        edges = _SHARE_EDGES[language if language == "de" else "en"]
+        picks = [edge for pick in picks for edge in _share_edges(*pick, size, edges)]
         number = _GermanNumber if language == "de" else float  # as `localized` gives a float
         out = np.empty(len(values), dtype=object)
         if zero is not None and none.any():
@@ -134,23 +153,56 @@ def number_forms(template: str, values: Mapping[str, Any]) -> str:
     return _NUMBER_FORMS.sub(form, template)
 
 
-@functools.lru_cache(maxsize=1024)
-def _forms(
-    template: str,
-) -> tuple[tuple[str, str], tuple[str, str] | None, str | None]:
+@dataclass(frozen=True)
+class _Forms:
     """A reason template's sentence for values above zero and the one below (None when it has
     none), each in its two number forms, (shows as 1, any other), and its sentence for zero
-    (None when it has none, the plural is told): every "[singular|plural]" of a reason template
-    is told by its one value, so `render` picks a form instead of parsing."""
+    (None when it has none, the plural is told); `whole`: the sentence above zero writes its
+    number whole, so a value that rounds to 0 shows as 0 and takes the sentence for zero."""
+
+    above: tuple[str, str]
+    below: tuple[str, str] | None
+    zero: str | None
+    whole: bool
+
+
+@functools.lru_cache(maxsize=1024)
+def _forms(template: str) -> _Forms:
+    """A reason template parsed once: every "[singular|plural]" of a reason template is told by
+    its one value, so `render` picks a form instead of parsing."""
 
     def both(sentence: str) -> tuple[str, str]:
         return number_forms(sentence, {"value": 1}), number_forms(sentence, {"value": 2})
 
     template, _, zero = template.partition(AT_ZERO)
-    if BELOW_ZERO not in template:
-        return both(template), None, zero or None
-    above, below = template.split(BELOW_ZERO, 1)
-    return both(above), both(below), zero or None
+    above, _, below = template.partition(BELOW_ZERO)
+    whole = _WHOLE.search(above) is not None
+    return _Forms(both(above), both(below) if below else None, zero or None, whole)
+
+
+def _share_edges(
+    template: str, at: np.ndarray, size: np.ndarray, edges: tuple[str, str]
+) -> list[tuple[str, np.ndarray]]:
+    """`render`'s "under 1%" and "over 99%" for the values `at` of one sentence, picked for all
+    at once: the sentence with its whole share replaced where the share shows as 0% or 100%
+    without being so, the sentence as it is for the rest."""
+    if _SHARE not in template:
+        return [(template, at)]
+    percent = size * 100
+    tiny = at & (percent > 0) & (percent <= 0.5)
+    almost = at & (percent >= 99.5) & (size < 1)
+    return [
+        (template, at & ~tiny & ~almost),
+        (_with_share(template, edges[0]), tiny),
+        (_with_share(template, edges[1]), almost),
+    ]
+
+
+def _with_share(sentence: str, words: str) -> str:
+    """`sentence` with its whole share told in `words`, capitalized where they begin it."""
+    if sentence.startswith(_SHARE):
+        words = words[:1].upper() + words[1:]
+    return sentence.replace(_SHARE, words)
 
 
 _LAST_DAYS = {  # a window in a reason template: (of one day, of more)

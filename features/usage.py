@@ -105,8 +105,9 @@ def spec(params: FeatureParams) -> list[FeatureInfo]:
             f,
             "days",
             "Days since the last day with any active user or event (NaN if none yet).",
-            "No activity for {value:.0f} [day|days]",
-            "Seit {value:.0f} [Tag|Tagen] keine Aktivität",
+            # 0: active on the last day with usage data, the day before as_of
+            f"No activity for {{value:.0f}} [day|days]{AT_ZERO}Last active yesterday",
+            f"Seit {{value:.0f}} [Tag|Tagen] keine Aktivität{AT_ZERO}Zuletzt gestern aktiv",
         ),
         number(
             "usage_seat_utilisation",

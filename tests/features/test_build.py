@@ -365,7 +365,7 @@ def test_reason_templates_use_singular_when_the_value_shows_as_one(value, en, de
     "value, en, de",
     [
         (5.0, "Renewal in 5 days", "Verlängerung in 5 Tagen"),
-        (0.0, "Renewal in 0 days", "Verlängerung in 0 Tagen"),
+        (0.0, "Renewal today", "Verlängerung heute"),
         (-1.0, "Renewal date passed 1 day ago", "Verlängerungstermin seit 1 Tag überschritten"),
         (
             -56.0,

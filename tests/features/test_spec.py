@@ -102,6 +102,7 @@ def test_sla_reasons_read_as_german_and_english_write_them(params):
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, -0.5, -1.5, 0.9999, 1.4999, 2.0, -2.0, 1234567.891]
 EDGES += [1e-9, -1e-9, 1e300, float("inf"), float("-inf"), float("nan"), 0.46, -56.0]
+EDGES += [0.004, -0.004, 0.005, 0.00500001, 0.995, 0.99499999, 0.9999, -0.997, 1.004, 0.3]
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -110,6 +111,7 @@ def test_rendering_many_values_renders_each_as_render_does(params, language):
     number forms, the sentence below zero, German digits and values that are not finite."""
     rng = np.random.default_rng(7)
     values = np.array(EDGES + rng.uniform(-3, 3, 200).tolist() + rng.normal(0, 1e4, 50).tolist())
+    values = np.concatenate([values, rng.uniform(-0.01, 0.01, 50), rng.uniform(0.99, 1.01, 50)])
     odd = number(
         "x", "f", "", "d", "[One|Many] of {value:,.1%} |0| None: {value:+.0f}",
         "{value:.0f} [Tag|Tage] || [ein|viele] |0| Kein {value:.1f}",
@@ -176,7 +178,7 @@ def test_a_count_of_none_is_said_in_words(params):
     share = by["sentiment_negative_share_30d"]
     assert share.render(0.0, "en") == "None of the tickets in the last 30 days were negative"
     assert share.render(-0.0, "de") == "Keines der Tickets der letzten 30 Tage war negativ"
-    assert share.render(0.004, "en") == "0% of tickets in the last 30 days were negative"
+    assert share.render(0.004, "en") == "Under 1% of tickets in the last 30 days were negative"
     values = np.array([0.0, 2.0, np.nan, -0.0])
     assert share.render_many(values, "de").tolist() == [share.render(v, "de") for v in values]
     counts = [f for f in by.values() if f.unit in ("tickets", "escalations", "ratings")]
@@ -184,3 +186,54 @@ def test_a_count_of_none_is_said_in_words(params):
     for f in counts:
         for lang in ("en", "de"):
             assert not f.render(0.0, lang).startswith("0 "), (f.name, lang)
+
+
+@pytest.mark.parametrize(
+    ("name", "en", "de"),
+    [
+        ("days_to_renewal", "Renewal today", "Verlängerung heute"),
+        ("tenure_days", "Customer since today", "Seit heute Kunde"),
+        ("escalations_days_since_last", "Last escalation less than a day ago",
+         "Letzte Eskalation vor weniger als einem Tag"),
+        ("notice_days_since", "Cancellation notice received less than a day ago",
+         "Kündigung vor weniger als einem Tag eingegangen"),
+        ("usage_days_since_active", "Last active yesterday", "Zuletzt gestern aktiv"),
+    ],
+)  # fmt: skip
+def test_a_day_count_that_shows_as_zero_is_said_in_words(params, name, en, de):
+    """ "Renewal in 0 days", "Last escalation 0 days ago" (0.3 days, written whole) read oddly."""
+    info = full_spec(params.features).by_name(name)
+    for value in (0.0, 0.3, -0.2, 0.5):
+        assert info.render(value, "en") == en and info.render(value, "de") == de
+        assert info.render_many(np.array([value]), "de").tolist() == [de]
+    assert info.render(0.6, "en").endswith(("1 day", "1 day ago"))  # rounds to 1: a day
+
+
+def test_every_day_count_has_words_for_zero(params):
+    days = [f for f in full_spec(params.features).features if f.unit == "days"]
+    assert len(days) >= 5
+    for f in days:
+        for lang in ("en", "de"):
+            assert not re.search(r"\b0 (days?|Tagen?)\b", f.render(0.2, lang)), (f.name, lang)
+
+
+@pytest.mark.parametrize(
+    ("value", "en", "de"),
+    [
+        (0.004, "Under 1% of tickets in the last 30 days were negative",
+         "Unter 1\u00a0% der Tickets der letzten 30 Tage waren negativ"),
+        (0.996, "Over 99% of tickets in the last 30 days were negative",
+         "Über 99\u00a0% der Tickets der letzten 30 Tage waren negativ"),
+        (0.006, "1% of tickets in the last 30 days were negative",
+         "1\u00a0% der Tickets der letzten 30 Tage waren negativ"),
+        (1.0, "100% of tickets in the last 30 days were negative",
+         "100\u00a0% der Tickets der letzten 30 Tage waren negativ"),
+    ],
+)  # fmt: skip
+def test_a_share_near_none_or_all_is_not_told_as_none_or_all(params, value, en, de):
+    """0.4% read "0% of tickets ... were negative", 99.6% "100%": neither is true."""
+    info = full_spec(params.features).by_name("sentiment_negative_share_30d")
+    assert info.render(value, "en") == en and info.render(value, "de") == de
+    assert info.render_many(np.array([value, 0.0]), "en").tolist()[0] == en
+    drop = full_spec(params.features).by_name("usage_events_pct_drop")
+    assert drop.render(-0.003, "en") == "Events up under 1% against the 90-day baseline"
