@@ -245,14 +245,14 @@ def _owners_json(decisions: list[Any]) -> list[JsonText]:
     ]
 
 
-def level_named(given: str, levels: list[str]) -> str:
+def level_named(given: str, levels: list[str], language: str = "en") -> str:
     """The ladder level `--min-level` names: typed as listed, else in any case when that names
-    just one (`l2` for L2); UserError listing the levels otherwise."""
+    just one (`l2` for L2); UserError listing the levels otherwise, in `language`."""
     if given in levels:
         return given
     same = [lv for lv in levels if lv.casefold() == given.casefold()]
     if len(same) != 1:
-        raise UserError(f"--min-level {given!r}: unknown level; known: {levels}")
+        raise UserError(t("unknown_level", language, given=given, levels=levels))
     return same[0]
 
 
@@ -284,13 +284,14 @@ def run_daily(
     lang = language or p.language
     levels = list(params.ladder.levels)
     if min_level is not None:
-        min_level = level_named(min_level, levels)
+        min_level = level_named(min_level, levels, lang)
     as_of = (as_of if as_of is not None else now).tz_convert("UTC").normalize()
     # not even tomorrow (which /score allows, as it keeps nothing): the ladder would record its
     # decisions at a midnight still to come, acknowledgements would come before them, and today's
     # run would be refused as a day before the latest
     if as_of > now.normalize():
-        raise UserError(f"--as-of {as_of.date()} lies in the future (today is {now.date()} UTC)")
+        today = day_text(now.tz_convert("UTC").date(), lang)
+        raise UserError(t("as_of_future", lang, day=day_text(as_of.date(), lang), today=today))
     day = as_of.date()
     out = Path(out)
     # before anything is stored or sent: a failed run must leave nothing behind
@@ -304,11 +305,8 @@ def run_daily(
     finally:
         probe.close()
     if latest is not None and day < latest:
-        raise UserError(
-            f"--as-of {day}: the ladder's state and audit trail are at {latest} (the latest run); "
-            "a run for an earlier day would rewrite them with the wrong history. Run today's day, "
-            "or see past days with `escrisk replay SOURCE --from DAY --to DAY` (nothing stored)."
-        )
+        words = {"day": day_text(day, lang), "latest": day_text(latest, lang)}
+        raise UserError(t("as_of_before_latest", lang, **words))
 
     with steps.step("step_load"):
         history = history if history is not None else load_history(source, params.contract, now)
@@ -320,20 +318,15 @@ def run_daily(
     with steps.step("step_features"):
         # timed with the features: the check reads the same history
         used = used_families(model)
-        gaps = source_gaps(history, as_of, used, p.max_source_lag_days)
+        gaps = source_gaps(history, as_of, used, p.max_source_lag_days, lang)
         if gaps and not allow_incomplete:
-            raise UserError(
-                f"{source}: the source looks incomplete for {day}; nothing was scored, stored or "
-                "sent:\n  " + "\n  ".join(gaps) + "\nFix the export, or run with "
-                "--allow-incomplete to score it as it is."
-            )
+            words = {"source": source, "day": day_text(day, lang), "gaps": "\n  ".join(gaps)}
+            raise UserError(t("source_incomplete", lang, **words))
         fs = build_features(history, [as_of], params.features, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)
     with _frozen_heap(steps):
         if not len(frame):
-            raise UserError(
-                f"{source}: no account is active on {day} (contract started and not churned)"
-            )
+            raise UserError(t("no_active", lang, source=source, day=day_text(day, lang)))
         store = open_for_writing(database_url)  # the checks that may refuse the run passed
         daily = DailyStore(store)
         accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
@@ -649,7 +642,7 @@ def run_daily(
         return DailyResult(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
-            gaps=source_gaps(history, as_of, used, p.max_source_lag_days, lang) if gaps else [],
+            gaps=gaps,
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
         )  # fmt: skip
 

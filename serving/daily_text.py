@@ -133,6 +133,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "already_done_sent": "the day's scores and {changes} level [change|changes] are stored and "
         "{queued} [notification|notifications] queued, {sent} sent: run the same day again to "
         "write the files (nothing is recorded or sent twice)",
+        "unknown_level": "--min-level {given!r}: unknown level; known: {levels}",
+        "negative_top": "--top {top}: must be 0 or more",
+        "as_of_future": "--as-of {day} lies in the future (today is {today} UTC)",
+        "as_of_before_latest": "--as-of {day}: the ladder's state and audit trail are at {latest} "
+        "(the latest run); a run for an earlier day would rewrite them with the wrong history. "
+        "Run today's day, or see past days with `escrisk replay SOURCE --from DAY --to DAY` "
+        "(nothing stored).",
+        "source_incomplete": "{source}: the source looks incomplete for {day}; nothing was "
+        "scored, stored or sent:\n  {gaps}\nFix the export, or run with --allow-incomplete to "
+        "score it as it is.",
+        "no_active": "{source}: no account is active on {day} (contract started and not churned)",
     },
     "de": {
         "title": "Tägliche Risikoliste {day}",
@@ -254,6 +265,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "{queued} [Benachrichtigung|Benachrichtigungen] eingereiht, {sent} gesendet: denselben Tag "
         "erneut laufen lassen, um die Dateien zu schreiben (nichts wird doppelt erfasst oder "
         "gesendet)",
+        "unknown_level": "--min-level {given!r}: unbekannte Stufe; bekannt sind {levels}",
+        "negative_top": "--top {top}: muss 0 oder mehr sein",
+        "as_of_future": "--as-of {day} liegt in der Zukunft (heute ist der {today} UTC)",
+        "as_of_before_latest": "--as-of {day}: Stand und Audit-Trail der Eskalationsstufen sind "
+        "beim {latest} (dem letzten Lauf); ein Lauf für einen früheren Tag würde sie mit der "
+        "falschen Vorgeschichte überschreiben. Den heutigen Tag laufen lassen, oder vergangene "
+        "Tage mit `escrisk replay SOURCE --from DAY --to DAY` ansehen (nichts wird gespeichert).",
+        "source_incomplete": "{source}: Die Quelle scheint für den {day} unvollständig; nichts "
+        "wurde bewertet, gespeichert oder gesendet:\n  {gaps}\nDen Export korrigieren oder mit "
+        "--allow-incomplete laufen lassen, um sie so zu bewerten.",
+        "no_active": "{source}: Am {day} ist kein Account aktiv (Vertrag begonnen und nicht "
+        "abgewandert)",
     },
 }
 LANGUAGES = tuple(CATALOG)

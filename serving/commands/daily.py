@@ -96,8 +96,6 @@ def run(args: argparse.Namespace) -> int:
     from serving.settings import Settings
     from training.registry import tracking_uri
 
-    if args.top is not None and args.top < 0:
-        raise UserError(f"--top {args.top}: must be 0 or more")
     params = load_params(args.params)
     settings = Settings.from_env()
     # piped or captured output is not 80 columns wide: one line per account reads better
@@ -105,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     )
     lang = args.language or params.daily.language
+    if args.top is not None and args.top < 0:
+        raise UserError(t("negative_top", lang, top=args.top))
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), transient=False,

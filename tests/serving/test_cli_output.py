@@ -360,3 +360,11 @@ def test_serve_refuses_a_port_or_worker_count_it_cannot_use(argv, message, capsy
         main(["serve", *argv])
     assert done.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_daily_negative_top_is_refused_in_the_runs_language(capsys):
+    """`escrisk daily SRC --top -1 --language de` refused in English."""
+    from serving.cli import main
+
+    assert main(["daily", "SRC", "--top", "-1", "--language", "de"]) == 1
+    assert "--top -1: muss 0 oder mehr sein" in capsys.readouterr().err

@@ -234,6 +234,13 @@ def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
             now=DAY2 + pd.Timedelta(hours=8), as_of=earlier, out=runs["dir"] / "reports",
             champion=champion, history=history,
         )  # fmt: skip
+    german = rf"--as-of {earlier:%d.%m.%Y}: .* beim \d\d\.\d\d\.\d{{4}} \(dem letzten Lauf\)"
+    with pytest.raises(UserError, match=german):  # it said so in English under --language de
+        run_daily(
+            "world", params, database_url=runs["db"], tracking_uri="unused",
+            now=DAY2 + pd.Timedelta(hours=8), as_of=earlier, out=runs["dir"] / "reports",
+            champion=champion, history=history, language="de",
+        )  # fmt: skip
     assert {k: len(store.rows(k)) for k in before} == before
 
 
@@ -332,6 +339,35 @@ def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_
         refused = replace(history, accounts=later)
         match = "no account is active"
     refused_and_nothing_stored(params, champion, refused, tmp_path, tmp_path / "reports", match)
+
+
+@pytest.mark.parametrize("refusal", ["level", "future", "incomplete", "no account active"])
+def test_a_german_run_refuses_in_german(champion, history, params, tmp_path, refusal):
+    """Under --language de the other refusals came in English ("lies in the future")."""
+    from dataclasses import replace
+
+    from features.errors import UserError
+
+    told = {"as_of": DAY2, "history": history}
+    german = f"{DAY2:%d.%m.%Y}"
+    if refusal == "level":
+        told["min_level"], match = "L9", r"--min-level 'L9': unbekannte Stufe; bekannt sind \["
+    elif refusal == "future":
+        tomorrow = DAY2 + pd.Timedelta(days=1)
+        told["as_of"], match = tomorrow, rf"{tomorrow:%d.%m.%Y} liegt in der Zukunft"
+    elif refusal == "incomplete":
+        told["history"] = replace(history, usage=None)
+        match = rf"unvollständig; nichts wurde bewertet(.|\n)*usage: fehlt(.|\n)*Den Export"
+    else:
+        later = history.accounts.assign(contract_start=DAY2 + pd.Timedelta(days=30))
+        told["history"] = replace(history, accounts=later)
+        match = rf"Am {german} ist kein Account aktiv"
+    with pytest.raises(UserError, match=match):
+        run_daily(
+            "world", params, database_url=f"sqlite:///{tmp_path / 'escrisk.db'}",
+            tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6), out=tmp_path,
+            champion=champion, language="de", **told,
+        )  # fmt: skip
 
 
 def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is_stored(
