@@ -30,6 +30,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "logout": "Sign out",
         "signed_in_as": "Signed in as {name}",
         "list_title": "Daily risk list {day}",
+        "list_title_none": "Daily risk list",  # before the first run: no day to name
         "no_list": "No daily list yet. Run `escrisk daily SOURCE` first.",
         "filter_owner": "CSM",
         "filter_level": "Level",
@@ -154,6 +155,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "logout": "Abmelden",
         "signed_in_as": "Angemeldet als {name}",
         "list_title": "Tägliche Risikoliste {day}",
+        "list_title_none": "Tägliche Risikoliste",
         "no_list": "Noch keine Tagesliste. Führen Sie zuerst `escrisk daily QUELLE` aus.",
         "filter_owner": "CSM",
         "filter_level": "Stufe",

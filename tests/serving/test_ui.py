@@ -594,6 +594,23 @@ def test_an_empty_page_says_no_account_matches_the_filters(client, tmp_path, par
         assert "This day&#39;s list holds no accounts." in page and "0–0" not in page, page
 
 
+def test_the_page_before_the_first_run_has_a_title_without_a_gap(tmp_path, params):
+    """With no daily list yet the title read "Daily risk list  · Escalation risk"."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    store = Store(url)
+    DailyStore(store)  # the store with its daily tables, before any daily run
+    store.close()
+    app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        for lang, title, none in (
+            ("en", "Daily risk list · Escalation risk", "No daily list yet."),
+            ("de", "Tägliche Risikoliste · Eskalationsrisiko", "Noch keine Tagesliste."),
+        ):
+            page = c.get("/", headers={"Accept-Language": lang}).text
+            assert f"<title>{title}</title>" in page and none in page, page
+
+
 def test_the_ladder_history_tells_why_in_the_pages_language(client, params):
     """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk. A hard
     rule is told by its translated title (params.yaml), one without a title by its name."""
