@@ -117,6 +117,11 @@ def _money(ctx: Any, v: Any) -> str:
 
 
 @jinja2.pass_context
+def _count(ctx: Any, v: Any) -> str:
+    return figure(v, ",", ctx["lang"])
+
+
+@jinja2.pass_context
 def _when(ctx: Any, v: Any) -> str:
     """A stored moment in UTC, as the page's language writes it (28.06.2026 15:00 in German)."""
     return "" if v is None else time_text(pd.Timestamp(v).tz_convert("UTC"), ctx["lang"])
@@ -222,7 +227,8 @@ class UiApp:
         self.env.globals["chart_css"] = charts.CSS
         self.env.globals["lvl"] = ladder_text.level_classes(list(params.ladder.levels))
         self.env.filters.update(
-            pct=_pct, delta=_delta, money=_money, when=_when, day=_day, q=self._quote
+            pct=_pct, delta=_delta, money=_money, count=_count, when=_when, day=_day,
+            q=self._quote,
         )
         self.env.globals["outcome"] = outcome
         self.env.globals["rule"] = lambda kind, lang: rule(kind, lang, params.ladder)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from features.spec import number_forms
 from serving import daily_text
 from serving.ladder_text import rule_title
 
@@ -42,9 +41,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_tier": "Tier",
         "col_arr": "ARR",
         "col_priority": "Priority",
-        "shown": "accounts {first}–{last} of {total}",
+        "shown": "accounts {first:,}–{last:,} of {total:,}",
         "list_empty": "This day's list holds no accounts.",
         "page_prev": "← previous",
+        "page_of": "{page:,} / {pages:,}",
         "page_next": "next →",
         "back_to_list": "← Back to the list",
         "try_again": "↻ Try again",
@@ -60,16 +60,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sec_reasons": "Today's reasons",
         "reasons_caption": "How the features move the escalation risk from the base rate to today's value.",
         "base_rate": "model average",
-        "other_features": "{n} other [feature|features]",
+        "other_features": "{n:,} other [feature|features]",
         "today_risk": "escalation risk today",
         "no_contributions": "No stored contributions for today.",
         "sec_why": "Why it changed",
         "why_none": "No change attributed (first run, or too small a change).",
         "delta_line": "Δ since the previous run {prev}, over {delta_days} [day|days] {week}",
-        "sec_tickets": "Tickets ({days} [day|days] before the list's day)",
+        "sec_tickets": "Tickets ({days:,} [day|days] before the list's day)",
         "tickets_caption": "Dot: opened; bar: until resolved (open tickets reach the right edge).",
         "tickets_none": "No tickets in this period.",
-        "sec_usage": "Usage ({days} [day|days] before the list's day)",
+        "sec_usage": "Usage ({days:,} [day|days] before the list's day)",
         "usage_active": "active users",
         "usage_none": "No usage data in this period.",
         "no_source": "Ticket and usage timelines need the source the daily job reads: set ESCRISK_SOURCE for the service.",
@@ -116,7 +116,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unavailable_no_store": "the database {where} holds no escalation-risk store (no table {table}). `escrisk daily` creates it with its first run; check ESCRISK_DATABASE_URL.",
         "unavailable_unreachable": "the database {where} cannot be reached or used ({cause}).",
         "unavailable_gone": "the connection to the database failed ({cause}). Try again in a moment.",
-        "form_too_large": "The form was larger than {kb} KB, so nothing was recorded. Shorten the note or comment and send it again.",
+        "form_too_large": "The form was larger than {kb:,} KB, so nothing was recorded. Shorten the note or comment and send it again.",
         "value_refused": "The database cannot store a value of this form (too long, or characters it cannot hold). Nothing was recorded.",
         "status_overdue": "overdue",
         "status_acknowledged": "acknowledged",
@@ -167,9 +167,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_tier": "Tarif",
         "col_arr": "ARR",
         "col_priority": "Priorität",
-        "shown": "Accounts {first}–{last} von {total}",
+        "shown": "Accounts {first:,}–{last:,} von {total:,}",
         "list_empty": "Die Liste dieses Tages enthält keine Accounts.",
         "page_prev": "← zurück",
+        "page_of": "{page:,} / {pages:,}",
         "page_next": "weiter →",
         "back_to_list": "← Zurück zur Liste",
         "try_again": "↻ Erneut versuchen",
@@ -185,16 +186,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sec_reasons": "Heutige Gründe",
         "reasons_caption": "Wie die Merkmale das Eskalationsrisiko von der Basisrate zum heutigen Wert bewegen.",
         "base_rate": "Modellmittel",
-        "other_features": "{n} [weiteres Merkmal|weitere Merkmale]",
+        "other_features": "{n:,} [weiteres Merkmal|weitere Merkmale]",
         "today_risk": "Eskalationsrisiko heute",
         "no_contributions": "Für heute sind keine Beiträge gespeichert.",
         "sec_why": "Warum verändert",
         "why_none": "Keine Veränderung zugeordnet (erster Lauf oder zu kleine Änderung).",
         "delta_line": "Δ seit dem letzten Lauf {prev}, seit {delta_days} [Tag|Tagen] {week}",
-        "sec_tickets": "Tickets ({days} [Tag|Tage] vor dem Tag der Liste)",
+        "sec_tickets": "Tickets ({days:,} [Tag|Tage] vor dem Tag der Liste)",
         "tickets_caption": "Punkt: eröffnet; Balken: bis gelöst (offene Tickets reichen bis zum rechten Rand).",
         "tickets_none": "Keine Tickets in diesem Zeitraum.",
-        "sec_usage": "Nutzung ({days} [Tag|Tage] vor dem Tag der Liste)",
+        "sec_usage": "Nutzung ({days:,} [Tag|Tage] vor dem Tag der Liste)",
         "usage_active": "aktive Nutzer",
         "usage_none": "Keine Nutzungsdaten in diesem Zeitraum.",
         "no_source": "Ticket- und Nutzungsverlauf brauchen die Quelle des Tageslaufs: ESCRISK_SOURCE für den Dienst setzen.",
@@ -241,7 +242,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unavailable_no_store": "Die Datenbank {where} enthält keinen Escalation-Risk-Speicher (keine Tabelle {table}). `escrisk daily` legt ihn beim ersten Lauf an; prüfen Sie ESCRISK_DATABASE_URL.",
         "unavailable_unreachable": "Die Datenbank {where} ist nicht erreichbar oder nicht nutzbar ({cause}).",
         "unavailable_gone": "Die Verbindung zur Datenbank ist fehlgeschlagen ({cause}). Versuchen Sie es gleich noch einmal.",
-        "form_too_large": "Das Formular war größer als {kb} KB, daher wurde nichts gespeichert. Kürzen Sie die Notiz oder den Kommentar und senden Sie es erneut.",
+        "form_too_large": "Das Formular war größer als {kb:,} KB, daher wurde nichts gespeichert. Kürzen Sie die Notiz oder den Kommentar und senden Sie es erneut.",
         "value_refused": "Die Datenbank kann einen Wert dieses Formulars nicht speichern (zu lang oder mit Zeichen, die sie nicht speichern kann). Es wurde nichts gespeichert.",
         "status_overdue": "überfällig",
         "status_acknowledged": "bestätigt",
@@ -293,9 +294,9 @@ def outcome(key: str, language: str) -> str:
 
 
 def text(key: str, language: str, **values: Any) -> str:
-    """The page's entry for `key` in `language`, else the daily list's catalog, else English."""
+    """The page's entry for `key` in `language`, else the daily list's catalog, else English;
+    numbers as the language writes them ("Accounts 1–50 von 12.345")."""
     for catalog in (CATALOG, daily_text.CATALOG):
         if key in catalog.get(language, {}) or key in catalog["en"]:
-            template = catalog.get(language, {}).get(key) or catalog["en"][key]
-            return number_forms(template, values).format(**values)
+            return daily_text.told(catalog, key, language, values)
     raise KeyError(key)

@@ -85,6 +85,19 @@ def test_the_import_report_groups_thousands_as_its_language_does():
     assert "read    12,345" in english and "skipped 1,345: blank row" in english
 
 
+def test_the_pages_texts_group_thousands_as_their_language_does():
+    """The CSM page formatted its counts bare: "Accounts 1–50 von 12345", "1234 weitere
+    Merkmale", and a number given as a float came out as English writes it."""
+    assert ui_text.text("shown", "de", first=12_301, last=12_345, total=12_345) == (
+        "Accounts 12.301–12.345 von 12.345"
+    )
+    assert ui_text.text("shown", "en", first=1, last=50, total=12_345) == "accounts 1–50 of 12,345"
+    assert ui_text.text("other_features", "de", n=1_234) == "1.234 weitere Merkmale"
+    assert ui_text.text("page_of", "de", page=1_001, pages=2_000) == "1.001 / 2.000"
+    assert ui_text.text("form_too_large", "de", kb=1_024).startswith("Das Formular war größer als 1.024 KB")
+    assert ui_text.text("sec_tickets", "de", days=1_095).startswith("Tickets (1.095 Tage vor")
+
+
 @pytest.mark.parametrize("catalog", CATALOGS)
 def test_no_text_leaves_the_plural_to_the_reader(catalog):
     """ "account(s)", "Lauftag(en)", "Kunde(n)": a count's noun is chosen, never bracketed."""

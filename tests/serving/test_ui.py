@@ -611,6 +611,23 @@ def test_the_page_before_the_first_run_has_a_title_without_a_gap(tmp_path, param
             assert f"<title>{title}</title>" in page and none in page, page
 
 
+def test_the_german_list_groups_the_thousands_of_its_ranks_and_pages(tmp_path, params):
+    """Rank 1234 and page "1 / 1200" were written bare on the German page (1.234 there)."""
+    url = f"sqlite:///{tmp_path / 'ranks.db'}"
+    store = Store(url)
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    rows = _rows(0).assign(rank=[1_234, 1_235, 1_236])
+    DailyStore(store).save_day(DAYS[0], rows, np.zeros((3, 3)), FEATURES, run)
+    store.close()
+    app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        page = c.get("/", headers={"Accept-Language": "de"}).text
+        assert '<td class="num">1.234</td>' in page and "1 / 1" in page, page
+        assert '<td class="num">1,234</td>' in c.get("/", headers={"Accept-Language": "en"}).text
+
+
 def test_the_ladder_history_tells_why_in_the_pages_language(client, params):
     """The fixture's first evaluation of A-1 moved it by risk: "Risiko", not the key risk. A hard
     rule is told by its translated title (params.yaml), one without a title by its name."""
