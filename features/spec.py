@@ -60,7 +60,7 @@ class FeatureInfo:
             under, over = _SHARE_EDGES[language if language == "de" else "en"]
             if 0 < value * 100 <= 0.5:
                 sentence = _with_share(sentence, under)
-            elif 99.5 <= value * 100 and value < 1:
+            elif value * 100 >= 99.5 and value < 1:
                 sentence = _with_share(sentence, over)
         return sentence.format(value=localized(value, language))
 

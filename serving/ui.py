@@ -227,7 +227,12 @@ class UiApp:
         self.env.globals["chart_css"] = charts.CSS
         self.env.globals["lvl"] = ladder_text.level_classes(list(params.ladder.levels))
         self.env.filters.update(
-            pct=_pct, delta=_delta, money=_money, count=_count, when=_when, day=_day,
+            pct=_pct,
+            delta=_delta,
+            money=_money,
+            count=_count,
+            when=_when,
+            day=_day,
             q=self._quote,
         )
         self.env.globals["outcome"] = outcome

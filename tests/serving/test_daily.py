@@ -357,7 +357,7 @@ def test_a_german_run_refuses_in_german(champion, history, params, tmp_path, ref
         told["as_of"], match = tomorrow, rf"{tomorrow:%d.%m.%Y} liegt in der Zukunft"
     elif refusal == "incomplete":
         told["history"] = replace(history, usage=None)
-        match = rf"unvollständig; nichts wurde bewertet(.|\n)*usage: fehlt(.|\n)*Den Export"
+        match = r"unvollständig; nichts wurde bewertet(.|\n)*usage: fehlt(.|\n)*Den Export"
     else:
         later = history.accounts.assign(contract_start=DAY2 + pd.Timedelta(days=30))
         told["history"] = replace(history, accounts=later)

@@ -94,7 +94,9 @@ def test_the_pages_texts_group_thousands_as_their_language_does():
     assert ui_text.text("shown", "en", first=1, last=50, total=12_345) == "accounts 1–50 of 12,345"
     assert ui_text.text("other_features", "de", n=1_234) == "1.234 weitere Merkmale"
     assert ui_text.text("page_of", "de", page=1_001, pages=2_000) == "1.001 / 2.000"
-    assert ui_text.text("form_too_large", "de", kb=1_024).startswith("Das Formular war größer als 1.024 KB")
+    assert ui_text.text("form_too_large", "de", kb=1_024).startswith(
+        "Das Formular war größer als 1.024 KB"
+    )
     assert ui_text.text("sec_tickets", "de", days=1_095).startswith("Tickets (1.095 Tage vor")
 
 
