@@ -1,7 +1,8 @@
 """What every importer shares: its context, value maps, account defaults, escalations from priority raises.
 
-Each kind module reads its export into rows keyed by input row number, then uses these helpers so
-that defaults, unknown values and unparseable dates are handled, counted and reported the same way.
+Each kind module reads its export into rows tagged with their origin (file and record), then uses
+these helpers so that defaults, unknown values and unparseable dates are handled, counted and
+reported the same way, each error naming the file and line it is about.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from features.importers.readers import OnBytes, place
 from features.importers.report import ImportReport
 from features.params import ContractParams, ImporterParams
 
-ROW = "_row"  # input row (line, record) number carried alongside mapped values for error messages
-# where a built row came from in the user's file, so that a contract violation of an imported
-# table names it ("Case.csv line 5"): the built table is never written when it breaks the
-# contract. A number per row, not a text: record n of the k-th file read is k * _FILE + n.
+# where a row came from in the user's file, so that an importer's own error and a contract
+# violation of an imported table name it ("Case.csv line 5"): the built table is never written
+# when it breaks the contract. A number per row, not a text: record n of the k-th file read is
+# k * _FILE + n (`ImportContext.origin_base`).
 ORIGIN = "_origin"
 _FILE = 1 << 40
 
@@ -42,11 +43,24 @@ class Origins:
     def of(self, table: str, row: int | None) -> str | None:
         """Where 1-based `row` of a built table came from; None when built from several records."""
         codes = self.codes.get(table)
-        if codes is None or row is None or not 1 <= row <= len(codes) or not codes[row - 1] > 0:
+        if codes is None or row is None or not 1 <= row <= len(codes):
             return None
-        k, n = divmod(int(codes[row - 1]), _FILE)
-        name, word, offset = self.files[k - 1]
-        return f"{name} {word} {n + offset}"
+        found = origin_of(codes[row - 1], self.files)
+        return found[0] if found else None
+
+
+def origin_of(code: object, files: Sequence[tuple[str, str, int]]) -> tuple[str, int] | None:
+    """Where an `ORIGIN` code points ("Case.csv line 5") and the record number in its file; None
+    for no code (a row built from several records)."""
+    try:
+        value = float(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not value > 0:
+        return None
+    k, n = divmod(int(value), _FILE)
+    name, word, offset = files[k - 1]
+    return f"{name} {word} {n + offset}", n
 
 
 @dataclass
@@ -91,34 +105,49 @@ class ImportContext:
         self.files.append((path.name, *place(path, json_records)))
         return len(self.files) * _FILE
 
+    def violation(
+        self,
+        table: str,
+        column: str,
+        origin: object,
+        rule: str,
+        detail: str,
+        key: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        """An importer's own violation at a record, named by the file and line of its `ORIGIN`
+        code as contract violations of the built tables are; `row` where it has none."""
+        found = origin_of(origin, self.files)
+        where, n = found if found else (None, row)
+        self.violations.append(Violation(table, column, n, rule, detail, key, origin=where))
+
     def times(
         self,
         values: pd.Series,
         label: str,
         column: str,
-        rows: pd.Series | None = None,
+        origins: pd.Series | None = None,
         keys: pd.Series | None = None,
         dates: bool = False,
     ) -> pd.Series:
-        """Parse to UTC; every present-but-unreadable value is a violation at its input row (and
-        record id, `keys`: an export of several pages numbers its rows per page). `dates`: a
-        contract date column, whose date-only values are their calendar day (`parse_times`)."""
+        """Parse to UTC; every present-but-unreadable value is a violation at its record
+        (`origins`: the `ORIGIN` codes, else its 1-based place among `values`) and record id
+        (`keys`). `dates`: a contract date column, whose date-only values are their calendar day
+        (`parse_times`)."""
         out, bad = parse_times(
             values, self.params.naive_time_zone, self.params.date_formats, dates=dates
         )
-        if bad.any():
-            where = rows if rows is not None else pd.Series(values.index, index=values.index)
-            for idx in bad[bad].index:
-                self.violations.append(
-                    Violation(
-                        label,
-                        column,
-                        _int(where.loc[idx]),
-                        "date_format",
-                        _unreadable(values.loc[idx]),
-                        _key(keys, idx),
-                    )
-                )
+        for i in map(int, np.flatnonzero(bad.to_numpy(dtype=bool))):
+            idx = values.index[i]
+            self.violation(
+                label,
+                column,
+                None if origins is None else origins.loc[idx],
+                "date_format",
+                _unreadable(values.loc[idx]),
+                _key(keys, idx),
+                row=i + 1,
+            )
         return out
 
     def map_values(
@@ -128,7 +157,7 @@ class ImportContext:
         label: str,
         column: str,
         param: str,
-        rows: pd.Series,
+        origins: pd.Series,
         keys: pd.Series | None = None,
     ) -> pd.Series:
         """Map source values (case-insensitive; "2 - High" matches "2" or "high") through a params map."""
@@ -155,15 +184,13 @@ class ImportContext:
         mapped = values.astype(object).map(one)
         unknown = mapped.map(lambda v: v is _UNKNOWN)
         for idx in unknown[unknown].index:
-            self.violations.append(
-                Violation(
-                    label,
-                    column,
-                    _int(rows.loc[idx]),
-                    "unknown_value",
-                    f"{values.loc[idx]!r} is not a key of importers.{param}; add it there",
-                    _key(keys, idx),
-                )
+            self.violation(
+                label,
+                column,
+                origins.loc[idx],
+                "unknown_value",
+                f"{values.loc[idx]!r} is not a key of importers.{param}; add it there",
+                _key(keys, idx),
             )
         return mapped.where(~unknown, None)
 
@@ -178,13 +205,6 @@ class _Unknown:
 
 
 _UNKNOWN = _Unknown()
-
-
-def _int(v: object) -> int | None:
-    try:
-        return int(v)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
 
 
 def frame(rows: dict[str, list]) -> pd.DataFrame:
@@ -263,7 +283,7 @@ def first_seen(
     an account without tickets still has its creation date."""
     seen = [tickets.groupby("account_id")["created_at"].min()]
     if "created" in accounts and accounts["created"].notna().any():
-        created = ctx.times(accounts["created"], label, "created", accounts.get(ROW))
+        created = ctx.times(accounts["created"], label, "created", accounts.get(ORIGIN))
         seen.append(pd.Series(created.to_numpy(), index=accounts["account_id"]).dropna())
     both = pd.concat(seen)
     return both.groupby(level=0).min() if len(both) else both
@@ -312,11 +332,11 @@ def finish_accounts(
         if col not in out:
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
         elif not isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW), dates=True)
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ORIGIN), dates=True)
     # optional CRM dates a field map may bring (accounts.notice_at), read like the others
     for col in (c.name for c in TABLES["accounts"].columns if c.optional and c.kind == "date"):
         if col in out and not isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = ctx.times(out[col], "accounts", col, out.get(ROW), dates=True)
+            out[col] = ctx.times(out[col], "accounts", col, out.get(ORIGIN), dates=True)
     missing = out["contract_start"].isna()
     if missing.any():
         seen = out["account_id"].map(first_seen).astype("datetime64[ns, UTC]")
@@ -361,7 +381,7 @@ def _present(v: object) -> bool:
 
 def _ordered(df: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = TABLES[table].column_names
-    extras = [c for c in df.columns if c not in cols and c != ROW]
+    extras = [c for c in df.columns if c not in cols]
     return df[cols + extras].reset_index(drop=True)
 
 
@@ -445,7 +465,7 @@ def tabular(
                 }
                 extras = cols.extras()
             rep.read += len(chunk)
-            part = pd.DataFrame({ROW: chunk.index, ORIGIN: base + chunk.index}, index=chunk.index)
+            part = pd.DataFrame({ORIGIN: base + chunk.index}, index=chunk.index)
             for out, src in found.items():
                 part[out] = chunk[src] if src is not None else None
             for src in extras:
@@ -454,7 +474,7 @@ def tabular(
         if cols is None:  # a header without rows
             cols = Columns([], export, str(path))
     if not parts:
-        return pd.DataFrame(columns=[ROW, ORIGIN, *fields])
+        return pd.DataFrame(columns=[ORIGIN, *fields])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.importers.common import (
-    ROW,
+    ORIGIN,
     ImportContext,
     finish_accounts,
     finish_tickets,
@@ -78,12 +78,12 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df = df[~no_account].reset_index(drop=True)
     label = "hubspot tickets"
     for col in ("created_at", "resolved_at", "first_response_at", "_updated"):
-        df[col] = ctx.times(df[col], label, TICKET_FIELDS[col][0], df[ROW])
+        df[col] = ctx.times(df[col], label, TICKET_FIELDS[col][0], df[ORIGIN])
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "Priority", "hubspot.priority_map", df[ROW]
+        df["priority"], p.priority_map, label, "Priority", "hubspot.priority_map", df[ORIGIN]
     )
     df["status"] = ctx.map_values(
-        df["status"], p.stage_map, label, "Ticket status", "hubspot.stage_map", df[ROW]
+        df["status"], p.stage_map, label, "Ticket status", "hubspot.stage_map", df[ORIGIN]
     )
     df["channel"] = df["channel"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
     tickets = finish_tickets(df, ctx)

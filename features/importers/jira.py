@@ -13,7 +13,6 @@ import pandas as pd
 
 from features.importers.common import (
     ORIGIN,
-    ROW,
     ImportContext,
     close_escalations,
     finish_accounts,
@@ -68,7 +67,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                     if name == "priority":
                         changes.append(
                             {
-                                ROW: row,
+                                ORIGIN: base + row,
                                 "ticket_id": key,
                                 "account_id": org_id,
                                 "at": hist.get("created"),
@@ -84,7 +83,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                             )
                         )
             out = {
-                ROW: row,
                 ORIGIN: base + row,
                 "ticket_id": key,
                 "account_id": org_id,
@@ -118,7 +116,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if df.empty:
         df = pd.DataFrame(
             columns=[
-                ROW,
                 ORIGIN,
                 "ticket_id",
                 "account_id",
@@ -134,11 +131,19 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             ]
         )
     keys = df["ticket_id"].rename("key")  # pages number their issues from 1 each
-    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ROW], keys)
-    df["resolved_at"] = ctx.times(df["resolved_at"], label, "fields.resolutiondate", df[ROW], keys)
-    df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ROW], keys)
+    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ORIGIN], keys)
+    df["resolved_at"] = ctx.times(
+        df["resolved_at"], label, "fields.resolutiondate", df[ORIGIN], keys
+    )
+    df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ORIGIN], keys)
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "fields.priority", "jira.priority_map", df[ROW], keys
+        df["priority"],
+        p.priority_map,
+        label,
+        "fields.priority",
+        "jira.priority_map",
+        df[ORIGIN],
+        keys,
     )
     status = (
         df["status_name"]
@@ -151,7 +156,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         label,
         "fields.status",
         "jira.status_category_map",
-        df[ROW],
+        df[ORIGIN],
         keys,
     )
     df["status"] = status.fillna(by_cat)
@@ -168,14 +173,20 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         lambda ms: sum(1 for a, b in ms if a in done and b not in done)
     )
     df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
-    ch = pd.DataFrame(changes, columns=[ROW, "ticket_id", "account_id", "at", "old", "new"])
+    ch = pd.DataFrame(changes, columns=[ORIGIN, "ticket_id", "account_id", "at", "old", "new"])
     ck = ch["ticket_id"].rename("key")
-    ch["at"] = ctx.times(ch["at"], label, "changelog.histories.created", ch[ROW], ck)
+    ch["at"] = ctx.times(ch["at"], label, "changelog.histories.created", ch[ORIGIN], ck)
     ch["old"] = ctx.map_values(
-        ch["old"], p.priority_map, label, "changelog fromString", "jira.priority_map", ch[ROW], ck
+        ch["old"],
+        p.priority_map,
+        label,
+        "changelog fromString",
+        "jira.priority_map",
+        ch[ORIGIN],
+        ck,
     )
     ch["new"] = ctx.map_values(
-        ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ROW], ck
+        ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ORIGIN], ck
     )
     ctx.raise_if_violations()
     tickets = finish_tickets(df, ctx)
@@ -266,5 +277,5 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
         extra["account_id"].notna(),
         extra["name"].map(dict(zip(accounts["name"], accounts["account_id"], strict=True))),
     )
-    extra = extra.assign(account_id=key).drop(columns=[ROW, "name"]).drop_duplicates("account_id")
+    extra = extra.assign(account_id=key).drop(columns=["name"]).drop_duplicates("account_id")
     return accounts.merge(extra, on="account_id", how="left")

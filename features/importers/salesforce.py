@@ -13,7 +13,6 @@ import pandas as pd
 
 from features.importers.common import (
     ORIGIN,
-    ROW,
     ImportContext,
     close_escalations,
     dedupe_escalations,
@@ -71,13 +70,18 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     no_account = cases["account_id"].isna() | (cases["account_id"].astype(str).str.strip() == "")
     rep.skip("skip_no_account", int(no_account.sum()), field="AccountId")
     cases = cases[~no_account].reset_index(drop=True)
-    cases["created_at"] = ctx.times(cases["created_at"], label, "CreatedDate", cases[ROW])
-    cases["resolved_at"] = ctx.times(cases["resolved_at"], label, "ClosedDate", cases[ROW])
+    cases["created_at"] = ctx.times(cases["created_at"], label, "CreatedDate", cases[ORIGIN])
+    cases["resolved_at"] = ctx.times(cases["resolved_at"], label, "ClosedDate", cases[ORIGIN])
     cases["priority"] = ctx.map_values(
-        cases["priority"], p.priority_map, label, "Priority", "salesforce.priority_map", cases[ROW]
+        cases["priority"],
+        p.priority_map,
+        label,
+        "Priority",
+        "salesforce.priority_map",
+        cases[ORIGIN],
     )
     cases["status"] = ctx.map_values(
-        cases["status"], p.status_map, label, "Status", "salesforce.status_map", cases[ROW]
+        cases["status"], p.status_map, label, "Status", "salesforce.status_map", cases[ORIGIN]
     )
     if cases["case_sfid"].isna().all():
         cases["case_sfid"] = cases["ticket_id"]
@@ -180,7 +184,7 @@ _FOOTER = (
 def _without_footer(df: pd.DataFrame, rep) -> pd.DataFrame:
     """Rows with no value, and the report footer's one-value lines, skipped and counted: the
     footer's text in the first column became an account named 'Confidential Information ...'."""
-    cells = df.drop(columns=[ROW, ORIGIN]).astype(object)
+    cells = df.drop(columns=[ORIGIN]).astype(object)
     filled = cells.notna() & (cells.astype(str).map(str.strip) != "")
     count = filled.sum(axis=1)
     one = cells[count == 1].where(filled[count == 1]).stack().astype(str).str.strip()
@@ -212,7 +216,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     )
     label = "salesforce milestones"
     for col in ("start", "target", "completed"):
-        ms[col] = ctx.times(ms[col], label, col, ms[ROW])
+        ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
     minutes = pd.to_numeric(ms["minutes"], errors="coerce")
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
     key = "case_sfid" if ms["case"].isin(out["case_sfid"]).any() else "ticket_id"
@@ -253,7 +257,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
         ctx,
         rep,
     )
-    h["at"] = ctx.times(h["at"], "salesforce case_history", "CreatedDate", h[ROW])
+    h["at"] = ctx.times(h["at"], "salesforce case_history", "CreatedDate", h[ORIGIN])
     field = h["field"].astype(str).str.strip().str.lower()
     flagged = (
         h[(field.isin(["isescalated", "escalated"])) & h["new"].map(truthy)]
@@ -263,10 +267,10 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
     ch = h[field == "priority"].copy()
     pm = ctx.params.salesforce.priority_map
     ch["old"] = ctx.map_values(
-        ch["old"], pm, "salesforce case_history", "OldValue", "salesforce.priority_map", ch[ROW]
+        ch["old"], pm, "salesforce case_history", "OldValue", "salesforce.priority_map", ch[ORIGIN]
     )
     ch["new"] = ctx.map_values(
-        ch["new"], pm, "salesforce case_history", "NewValue", "salesforce.priority_map", ch[ROW]
+        ch["new"], pm, "salesforce case_history", "NewValue", "salesforce.priority_map", ch[ORIGIN]
     )
     by_id = cases.set_index("case_sfid")
     ch = ch[ch["case"].isin(by_id.index)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.importers.common import (
-    ROW,
+    ORIGIN,
     ImportContext,
     close_escalations,
     dedupe_escalations,
@@ -73,19 +73,19 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         )
     label = "servicenow incidents"
     for col in ("created_at", "updated_at", "resolved_at", "closed_at"):
-        df[col] = ctx.times(df[col], label, FIELDS[col][0], df[ROW])
+        df[col] = ctx.times(df[col], label, FIELDS[col][0], df[ORIGIN])
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "priority", "servicenow.priority_map", df[ROW]
+        df["priority"], p.priority_map, label, "priority", "servicenow.priority_map", df[ORIGIN]
     )
     df["status"] = ctx.map_values(
-        df.pop("state"), p.state_map, label, "incident_state", "servicenow.state_map", df[ROW]
+        df.pop("state"), p.state_map, label, "incident_state", "servicenow.state_map", df[ORIGIN]
     )
     ctx.raise_if_violations()
     df["account_id"] = df["company"].where(
         df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
     )
     df = df.sort_values(
-        ["ticket_id", "updated_at", ROW], kind="stable", na_position="first"
+        ["ticket_id", "updated_at", ORIGIN], kind="stable", na_position="first"
     ).reset_index(drop=True)
     account = df.groupby("ticket_id")["account_id"].transform(
         lambda s: s.ffill().bfill().iloc[-1] if s.notna().any() else None
@@ -196,7 +196,7 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
     fields["created"] = ("sys_created_on",)
     comp = tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
     rep.read = 0
-    comp = comp.drop(columns=[ROW]).drop_duplicates("name").rename(columns={"name": "account_id"})
+    comp = comp.drop_duplicates("name").rename(columns={"name": "account_id"})
     # every company is an account, also one that never opened an incident (a calm customer)
     out = accounts.merge(comp, on="account_id", how="outer")
     out["name"] = out["name"].fillna(out["account_id"])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import UserError, Violation
-from features.importers.common import ROW, ImportContext
+from features.errors import UserError
+from features.importers.common import ORIGIN, ImportContext
 from features.importers.fields import Columns, first
 from features.importers.readers import iter_frames, iter_json_records, read_frame
 
@@ -108,17 +108,18 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
 
 
 def _json_batches(path: Path, ctx: ImportContext):
-    rows: dict[str, list] = {ROW: [], "user": [], "time": [], "type": [], "count": []}
+    rows: dict[str, list] = {ORIGIN: [], "user": [], "time": [], "type": [], "count": []}
+    base = ctx.origin_base(path, json_records=True)
     for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
-        rows[ROW].append(row)
+        rows[ORIGIN].append(base + row)
         rows["user"].append(first(rec, *USER))
         rows["time"].append(first(rec, *TIME))
         rows["type"].append(_event_type(rec))
         rows["count"].append(first(rec, *COUNT))
-        if len(rows[ROW]) >= BATCH:
+        if len(rows[ORIGIN]) >= BATCH:
             yield pd.DataFrame(rows)
             rows = {k: [] for k in rows}
-    if rows[ROW]:
+    if rows[ORIGIN]:
         yield pd.DataFrame(rows)
 
 
@@ -131,6 +132,7 @@ def _event_type(rec: dict) -> object:
 
 
 def _tabular_batches(path: Path, ctx: ImportContext):
+    base = ctx.origin_base(path)
     for chunk in iter_frames(path, EXPORT, ctx.on_bytes, encoding=ctx.params.csv_encoding):
         cols = Columns(
             chunk.columns,
@@ -143,7 +145,7 @@ def _tabular_batches(path: Path, ctx: ImportContext):
         count = cols.find(*COUNT)
         batch = pd.DataFrame(
             {
-                ROW: chunk.index,
+                ORIGIN: base + chunk.index,
                 "user": chunk[user].values,
                 "time": chunk[time].values,
                 "type": chunk[typ].values if typ else None,
@@ -177,29 +179,25 @@ def _reduce(
     no_time = b["time"].isna() | (b["time"].astype(str).str.strip() == "")
     rep.skip("skip_no_time", int(no_time.sum()), field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
-    when = ctx.times(b["time"], "usage events", names["time"], b[ROW])
+    when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN])
     count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)
     for idx in empty[empty].index:
-        ctx.violations.append(
-            Violation(
-                "usage events",
-                names["count"],
-                int(b.loc[idx, ROW]),
-                "not_null",
-                "the count is empty (a per-day row needs its number of events; write 0 for a "
-                "day without any)",
-            )
+        ctx.violation(
+            "usage events",
+            names["count"],
+            b.loc[idx, ORIGIN],
+            "not_null",
+            "the count is empty (a per-day row needs its number of events; write 0 for a "
+            "day without any)",
         )
     for idx in bad[bad].index:
-        ctx.violations.append(
-            Violation(
-                "usage events",
-                names["count"],
-                int(b.loc[idx, ROW]),
-                "type",
-                f"not a whole number of events: {b.loc[idx, 'count']!r} (a count of 0 or more, "
-                "without thousands separators)",
-            )
+        ctx.violation(
+            "usage events",
+            names["count"],
+            b.loc[idx, ORIGIN],
+            "type",
+            f"not a whole number of events: {b.loc[idx, 'count']!r} (a count of 0 or more, "
+            "without thousands separators)",
         )
     out = pd.DataFrame(
         {"account_id": account, "date": when.dt.normalize(), "user": user, "events": count}

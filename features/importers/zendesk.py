@@ -13,7 +13,6 @@ import pandas as pd
 from features.errors import UserError
 from features.importers.common import (
     ORIGIN,
-    ROW,
     ImportContext,
     close_escalations,
     dedupe_escalations,
@@ -113,7 +112,6 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     cols: dict[str, list] = {
         k: []
         for k in (
-            ROW,
             ORIGIN,
             "ticket_id",
             "account_id",
@@ -132,7 +130,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     required = [("id",), ("created_at",), ("organization_id",), ("status",)]
     skip = {s.lower() for s in p.skip_statuses}
     skip_tags = {s.lower() for s in p.skip_tags}
-    gone: dict[str, list] = {ROW: [], "ticket_id": [], "updated_at": []}  # skipped records
+    gone: dict[str, list] = {ORIGIN: [], "ticket_id": [], "updated_at": []}  # skipped records
     for path in paths:
         export = EXPORT.format(part="tickets")
         base = ctx.origin_base(path, json_records=True)
@@ -153,7 +151,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             else:
                 skipped = False
             if skipped:
-                gone[ROW].append(row)
+                gone[ORIGIN].append(base + row)
                 gone["ticket_id"].append(_id(get(rec, "id")))
                 gone["updated_at"].append(first(rec, "updated_at", "created_at"))
                 continue
@@ -165,8 +163,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
                 value = flat(cf.get("value")) if isinstance(cf, dict) and "id" in cf else NESTED
                 if value is not NESTED:  # a multi-select's options joined by "; "
                     extras[f"zendesk_custom_{cf['id']}"] = value
-            cols[ROW].append(row)
-            cols[ORIGIN].append(base)  # plus the row, once a frame: one int for all
+            cols[ORIGIN].append(base + row)
             cols["ticket_id"].append(_id(get(rec, "id")))
             cols["account_id"].append(_id(org))
             cols["created_at"].append(get(rec, "created_at"))
@@ -183,16 +180,15 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             cols["extras"].append(extras)
     kept = pd.DataFrame.from_records(cols.pop("extras"))
     df = pd.DataFrame(cols)
-    df[ORIGIN] += df[ROW]
     df = pd.concat([df, kept.set_axis(df.index)], axis=1) if len(kept.columns) else df
     label = "zendesk tickets"
-    df["created_at"] = ctx.times(df["created_at"], label, "created_at", df[ROW])
-    df["updated_at"] = ctx.times(df["updated_at"], label, "updated_at", df[ROW])
+    df["created_at"] = ctx.times(df["created_at"], label, "created_at", df[ORIGIN])
+    df["updated_at"] = ctx.times(df["updated_at"], label, "updated_at", df[ORIGIN])
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "priority", "zendesk.priority_map", df[ROW]
+        df["priority"], p.priority_map, label, "priority", "zendesk.priority_map", df[ORIGIN]
     )
     df["status"] = ctx.map_values(
-        df["status"], p.status_map, label, "status", "zendesk.status_map", df[ROW]
+        df["status"], p.status_map, label, "status", "zendesk.status_map", df[ORIGIN]
     )
     csat_map = {k.lower(): v for k, v in p.csat_map.items()}
     df["csat"] = (
@@ -207,8 +203,8 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         .sort_index()
     )
     # a ticket's later record that was skipped (deleted) outdates its earlier records
-    if gone[ROW]:
-        at = ctx.times(pd.Series(gone["updated_at"]), label, "updated_at", pd.Series(gone[ROW]))
+    if gone[ORIGIN]:
+        at = ctx.times(pd.Series(gone["updated_at"]), label, "updated_at", pd.Series(gone[ORIGIN]))
         latest = pd.Series(at.to_numpy(), index=gone["ticket_id"]).groupby(level=0).max()
         outdated = df["updated_at"] <= df["ticket_id"].map(latest).astype(at.dtype)
         df = df[~outdated.to_numpy(dtype=bool)]
@@ -223,11 +219,12 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
     rows = []
     for path in paths:
         export = EXPORT.format(part="ticket metrics")
+        base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             require_keys(rec, [("ticket_id",)], export, str(path), row)
             rows.append(
                 {
-                    ROW: row,
+                    ORIGIN: base + row,
                     "ticket_id": _id(get(rec, "ticket_id")),
                     "reply_minutes": _minutes(get(rec, "reply_time_in_minutes")),
                     "solved_at": get(rec, "solved_at"),
@@ -240,7 +237,7 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
     df = pd.DataFrame(
         rows,
         columns=[
-            ROW,
+            ORIGIN,
             "ticket_id",
             "reply_minutes",
             "solved_at",
@@ -248,9 +245,9 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
             "full_resolution_minutes",
         ],
     )
-    df["solved_at"] = ctx.times(df["solved_at"], "zendesk ticket_metrics", "solved_at", df[ROW])
+    df["solved_at"] = ctx.times(df["solved_at"], "zendesk ticket_metrics", "solved_at", df[ORIGIN])
     df["reply_minutes"] = pd.to_numeric(df["reply_minutes"], errors="coerce")
-    return df.drop(columns=[ROW, "full_resolution_minutes"]).drop_duplicates(
+    return df.drop(columns=[ORIGIN, "full_resolution_minutes"]).drop_duplicates(
         "ticket_id", keep="last"
     )
 
@@ -265,10 +262,11 @@ def _minutes(v: object) -> object:
 def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Priority changes and the first time the escalation tag was added, from audits or ticket events."""
     tag = ctx.params.zendesk.escalation_tag.lower()
-    changes: dict[str, list] = {ROW: [], "ticket_id": [], "at": [], "old": [], "new": []}
-    tags: dict[str, list] = {ROW: [], "ticket_id": [], "at": []}
+    changes: dict[str, list] = {ORIGIN: [], "ticket_id": [], "at": [], "old": [], "new": []}
+    tags: dict[str, list] = {ORIGIN: [], "ticket_id": [], "at": []}
     for path in paths:
         export = EXPORT.format(part="ticket audits")
+        base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             require_keys(rec, [("ticket_id",), ("created_at", "timestamp")], export, str(path), row)
             tid, at = _id(get(rec, "ticket_id")), first(rec, "created_at", "timestamp")
@@ -279,7 +277,7 @@ def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.Dat
                 if fname == "priority" or (
                     "priority" in ev and str(ev.get("event_type", "")).lower() == "change"
                 ):
-                    changes[ROW].append(row)
+                    changes[ORIGIN].append(base + row)
                     changes["ticket_id"].append(tid)
                     changes["at"].append(at)
                     changes["old"].append(ev.get("previous_value"))
@@ -289,17 +287,17 @@ def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.Dat
                     prev = {str(t).lower() for t in (ev.get("previous_value") or [])}
                     added = [t for t in (ev.get("value") or []) if str(t).lower() not in prev]
                 if tag in {str(t).lower() for t in added}:
-                    tags[ROW].append(row)
+                    tags[ORIGIN].append(base + row)
                     tags["ticket_id"].append(tid)
                     tags["at"].append(at)
     label = "zendesk ticket_audits"
     ch = pd.DataFrame(changes)
-    ch["at"] = ctx.times(ch["at"], label, "created_at", ch[ROW])
+    ch["at"] = ctx.times(ch["at"], label, "created_at", ch[ORIGIN])
     pm, param = ctx.params.zendesk.priority_map, "zendesk.priority_map"
-    ch["old"] = ctx.map_values(ch["old"], pm, label, "previous_value", param, ch[ROW])
-    ch["new"] = ctx.map_values(ch["new"], pm, label, "value", param, ch[ROW])
+    ch["old"] = ctx.map_values(ch["old"], pm, label, "previous_value", param, ch[ORIGIN])
+    ch["new"] = ctx.map_values(ch["new"], pm, label, "value", param, ch[ORIGIN])
     tg = pd.DataFrame(tags)
-    tg["at"] = ctx.times(tg["at"], label, "created_at", tg[ROW])
+    tg["at"] = ctx.times(tg["at"], label, "created_at", tg[ORIGIN])
     tg = tg.sort_values("at").drop_duplicates("ticket_id")
     return ch, tg
 
@@ -364,8 +362,7 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             rep.read += 1
             require_keys(rec, [("id",), ("name",)], export, str(path), row)
             org_fields = get(rec, "organization_fields") or {}
-            out = {ROW: row, ORIGIN: base + row, "account_id": _id(get(rec, "id"))}
-            out["name"] = get(rec, "name")
+            out = {ORIGIN: base + row, "account_id": _id(get(rec, "id")), "name": get(rec, "name")}
             for column, key in fields.items():
                 out[column] = get(org_fields, key)
             out["zendesk_created_at"] = get(rec, "created_at")

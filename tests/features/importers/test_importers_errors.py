@@ -74,7 +74,8 @@ def test_unparseable_date_names_row_and_column(tmp_path, capsys):
     path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, created_at="next Tuesday-ish")])
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
-    assert "zendesk tickets / created_at / row 2 / date_format" in err and "next Tuesday-ish" in err
+    assert "zendesk tickets / created_at / t.jsonl line 2 / date_format" in err
+    assert "next Tuesday-ish" in err
 
 
 def test_unknown_account_reference_fails_validation(tmp_path, capsys):
@@ -237,7 +238,7 @@ def test_a_time_zone_abbreviation_is_refused_not_dropped(tmp_path, capsys):
     )
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
-    assert "zendesk tickets / created_at / row 2 / date_format" in err
+    assert "zendesk tickets / created_at / t.jsonl line 2 / date_format" in err
     assert "time zone abbreviation is ambiguous" in err and "FutureWarning" not in err
 
 
@@ -250,7 +251,8 @@ def test_a_jira_error_names_the_issue_key(tmp_path, capsys):
     assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     key = data["issues"][0]["key"]
-    assert f"jira issues / fields.priority / row 1 (key={key}) / unknown_value: 'Hoch'" in err
+    said = f"jira issues / fields.priority / page2.json line 1 (key={key}) / unknown_value: 'Hoch'"
+    assert said in err
     assert "escrisk validate" not in err  # the rows are the export's, not a source's
 
 
@@ -295,7 +297,11 @@ def test_an_unreadable_account_date_is_named_not_filled_in(tmp_path, capsys):
     args = ["import", "salesforce", f"accounts={accounts}", f"cases={sf / 'Case.csv'}"]
     assert main([*args, "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "accounts / contract_start / row 1 / date_format: cannot read 'not a date'" in err
+    # the header is line 1, as a spreadsheet shows it
+    assert (
+        "accounts / contract_start / Account.csv line 2 / date_format: cannot read 'not a date'"
+        in err
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -461,3 +467,41 @@ def test_contract_errors_of_a_json_lines_import_name_the_file_and_its_line(tmp_p
     assert zendesk(tmp_path, tickets_file(tmp_path, records)) == 1
     err = capsys.readouterr().err
     assert "tickets / created_at / t.jsonl line 3 (ticket_id=2) / date_range" in err
+
+
+def test_an_importer_error_names_the_file_of_an_export_in_several_files(tmp_path, capsys):
+    """An importer's own errors said "row 1" of no file: with the tickets in two files, which?
+    Now the file and its line, as contract violations of the built tables say."""
+    first = tickets_file(tmp_path, [ticket(id=1), ticket(id=2)], "t1.jsonl")
+    second = tickets_file(tmp_path, [ticket(id=3, priority="urgent-ish")], "t2.jsonl")
+    args = ["import", "zendesk", f"tickets={first}", f"tickets={second}"]
+    args += [f"organizations={ZD / 'organizations.json'}", "--out", str(tmp_path / "o")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "zendesk tickets / priority / t2.jsonl line 1 / unknown_value: 'urgent-ish'" in err
+
+
+def test_an_audit_date_error_names_the_audits_file_and_record(tmp_path, capsys):
+    """Ticket audits carried no origin: their date errors named a row of no file."""
+    data = json.loads((ZD / "ticket_audits.json").read_text())
+    data["audits"][1]["created_at"] = "soon"
+    audits = tmp_path / "ticket_audits.json"
+    audits.write_text(json.dumps(data, indent=1))  # a JSON document: its records are counted
+    args = ["import", "zendesk", str(ZD / "tickets.json"), str(ZD / "organizations.json")]
+    assert main([*args, f"ticket_audits={audits}", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "zendesk ticket_audits / created_at / ticket_audits.json record 2 / date_format" in err
+
+
+def test_a_usage_count_error_in_parquet_names_the_file_and_row(tmp_path, capsys):
+    """A Parquet file has no header line: its rows are counted from 1."""
+    import pandas as pd
+
+    events = tmp_path / "events.parquet"
+    daily = {"user_id": ["u-1", "u-3"], "date": ["2024-01-05"] * 2, "event_count": ["4", "x"]}
+    pd.DataFrame(daily).to_parquet(events)
+    users = DATA / "usage_events" / "users.csv"
+    args = ["import", "usage-events", f"users={users}", f"events={events}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "usage events / event_count / events.parquet row 2 / type: not a whole number" in err

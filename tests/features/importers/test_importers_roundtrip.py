@@ -537,8 +537,8 @@ def test_usage_counts_that_are_not_whole_numbers_are_named_and_rows_without_a_da
     )
     assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 1
     err = capsys.readouterr().err
-    for row, value in ((1, "'12,5'"), (2, "'1.234'"), (3, "'abc'")):
-        assert f"usage events / event_count / row {row} / type: not a whole number" in err
+    for line, value in ((2, "'12,5'"), (3, "'1.234'"), (4, "'abc'")):  # the header is line 1
+        assert f"usage events / event_count / daily.csv line {line} / type: not a whole" in err
         assert value in err
 
 
@@ -552,7 +552,7 @@ def test_an_empty_count_in_per_day_rows_is_named_not_read_as_one_event(tmp_path,
     daily.write_text("user_id,date,event_count\nu-1,2024-01-05,12\nu-3,2024-01-05,\n")
     assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 1
     err = capsys.readouterr().err
-    assert "usage events / event_count / row 2 / not_null: the count is empty" in err
+    assert "usage events / event_count / daily.csv line 3 / not_null: the count is empty" in err
     assert not (tmp_path / "usage.parquet").exists()
     daily.write_text("user_id,date\nu-1,2024-01-05\nu-1,2024-01-05\nu-3,2024-01-05\n")
     assert run_import("usage-events", [f"users={users}", f"events={daily}"], tmp_path) == 0
