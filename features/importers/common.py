@@ -21,7 +21,7 @@ from features.contract import TABLES
 from features.errors import DataValidationError, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
-from features.importers.report import ImportReport
+from features.importers.report import EXAMPLES, ImportReport
 from features.params import ContractParams, ImporterParams
 
 # where a row came from in the user's file, so that an importer's own error and a contract
@@ -104,6 +104,16 @@ class ImportContext:
         """The `ORIGIN` code of record 0 of a file being read: record n's is this plus n."""
         self.files.append((path.name, *place(path, json_records)))
         return len(self.files) * _FILE
+
+    def examples(self, rows: pd.DataFrame, *columns: str) -> list[str]:
+        """The first few of skipped `rows` as the report names them: the file and line of their
+        `ORIGIN` and their ids ("tickets.json line 8 (ticket_id=2001)"), to look them up."""
+        shown = []
+        for rec in rows.head(EXAMPLES).to_dict("records"):
+            found = origin_of(rec.get(ORIGIN), self.files)
+            ids = ", ".join(f"{c}={rec[c]}" for c in columns)
+            shown.append(f"{found[0]} ({ids})" if found else ids)
+        return shown
 
     def violation(
         self,

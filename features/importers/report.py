@@ -7,6 +7,7 @@ shown in English or German.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from features.spec import localized, number_forms
@@ -16,6 +17,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "title": "escrisk import {kind}: {out}",
         "table_line": "  {table:<12} read {read:>9,}  written {written:>9,}  skipped {skipped:>7,}  (from {source})",
         "skipped_line": "      skipped {n:,}: {reason}",
+        "examples_line": "        e.g. {examples}",
         "merged_line": "      merged {n:,}: {what}",
         "note_line": "      note: {note}",
         "unavailable": "  not available: {what}",
@@ -23,6 +25,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_status": "status {status!r} is listed in importers.{kind}.skip_statuses",
         "skip_tag": "tagged {tag!r}, listed in importers.zendesk.skip_tags (merged into another ticket)",
         "skip_no_account": "no account reference ({field} is empty)",
+        "skip_unknown_organization": "organization not in the organizations export (tickets of no "
+        "known account); export all organizations to keep them",
         "skip_no_user": "no user id ({field} is empty)",
         "skip_no_time": "no event time ({field} is empty)",
         "skip_unmapped_user": "user not in the user -> account mapping",
@@ -55,12 +59,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "title": "escrisk import {kind}: {out}",
         "table_line": "  {table:<12} gelesen {read:>9,}  geschrieben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
         "skipped_line": "      übersprungen {n:,}: {reason}",
+        "examples_line": "        z. B. {examples}",
         "merged_line": "      zusammengefasst {n:,}: {what}",
         "note_line": "      Hinweis: {note}",
         "unavailable": "  nicht verfügbar: {what}",
         "skip_status": "Status {status!r} steht in importers.{kind}.skip_statuses",
         "skip_tag": "markiert mit {tag!r}, steht in importers.zendesk.skip_tags (in ein anderes Ticket zusammengeführt)",
         "skip_no_account": "kein Kundenbezug ({field} ist leer)",
+        "skip_unknown_organization": "Organisation fehlt im Organisations-Export (Tickets keines "
+        "bekannten Kunden); alle Organisationen exportieren, um sie zu behalten",
         "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",
         "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",
@@ -90,6 +97,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 Message = tuple[str, tuple[tuple[str, object], ...]]
+EXAMPLES = 3  # skipped records shown per reason, so that a user can look one up
 
 
 def message(key: str, **args: object) -> Message:
@@ -119,10 +127,15 @@ class TableReport:
     skipped: Counter[Message] = field(default_factory=Counter)
     merged: Counter[Message] = field(default_factory=Counter)
     notes: list[Message] = field(default_factory=list)
+    examples: dict[Message, list[str]] = field(default_factory=dict)
 
-    def skip(self, key: str, n: int = 1, **args: object) -> None:
+    def skip(self, key: str, n: int = 1, examples: Sequence[str] = (), **args: object) -> None:
+        """Count `n` records skipped for a reason; `examples` name the first few (file, line, id)."""
         if n:
-            self.skipped[message(key, **args)] += n
+            msg = message(key, **args)
+            self.skipped[msg] += n
+            shown = self.examples.setdefault(msg, [])
+            shown += list(examples[: EXAMPLES - len(shown)])
 
     def merge(self, key: str, n: int = 1, **args: object) -> None:
         if n:
@@ -163,6 +176,9 @@ class ImportReport:
             )
             for msg, n in sorted(t.skipped.items()):
                 lines.append(_format(cat["skipped_line"], lang, n=n, reason=render(msg, lang)))
+                if t.examples.get(msg):
+                    shown = "; ".join(t.examples[msg])
+                    lines.append(cat["examples_line"].format(examples=shown))
             for msg, n in sorted(t.merged.items()):
                 lines.append(_format(cat["merged_line"], lang, n=n, what=render(msg, lang)))
             lines += [cat["note_line"].format(note=render(m, lang)) for m in t.notes]

@@ -63,6 +63,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     changes, tag_added = _audits(inputs.get("ticket_audits", []), ctx)
     accounts = _organizations(inputs["organizations"], ctx)
     ctx.raise_if_violations()
+    if not accounts.empty:
+        tickets = _of_known_organizations(tickets, accounts, ctx)
     for part, frame in (("tickets", tickets), ("organizations", accounts)):
         if frame.empty:  # nothing to import: said, not a KeyError further on
             read = ctx.report.table("accounts" if part == "organizations" else part).read
@@ -131,6 +133,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     skip = {s.lower() for s in p.skip_statuses}
     skip_tags = {s.lower() for s in p.skip_tags}
     gone: dict[str, list] = {ORIGIN: [], "ticket_id": [], "updated_at": []}  # skipped records
+    no_org: list[dict] = []  # of them, those of no organization: the report names a few
     for path in paths:
         export = EXPORT.format(part="tickets")
         base = ctx.origin_base(path, json_records=True)
@@ -147,7 +150,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
             elif merged:
                 rep.skip("skip_tag", tag=min(merged))
             elif org is None or org == "":
-                rep.skip("skip_no_account", field="organization_id")
+                no_org.append({ORIGIN: base + row, "ticket_id": _id(get(rec, "id"))})
             else:
                 skipped = False
             if skipped:
@@ -178,6 +181,9 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
                 p.escalation_tag.lower() in {str(t).lower() for t in tags}
             )
             cols["extras"].append(extras)
+    if no_org:
+        shown = ctx.examples(pd.DataFrame(no_org), "ticket_id")
+        rep.skip("skip_no_account", len(no_org), shown, field="organization_id")
     kept = pd.DataFrame.from_records(cols.pop("extras"))
     df = pd.DataFrame(cols)
     df = pd.concat([df, kept.set_axis(df.index)], axis=1) if len(kept.columns) else df
@@ -211,6 +217,21 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rep.merge("merge_duplicate", before - len(df))
     rep.written = len(df)
     return df.reset_index(drop=True)
+
+
+def _of_known_organizations(
+    tickets: pd.DataFrame, accounts: pd.DataFrame, ctx: ImportContext
+) -> pd.DataFrame:
+    """Tickets of organizations the organizations export holds. Another organization's (deleted
+    since, or created after the organizations were exported) belong to no account the import
+    knows: kept out, counted and the first few named, rather than refusing the whole import."""
+    known = tickets["account_id"].isin(accounts["account_id"])
+    if known.all():
+        return tickets
+    stray = tickets[~known].rename(columns={"account_id": "organization_id"})
+    shown = ctx.examples(stray, "ticket_id", "organization_id")
+    ctx.report.table("tickets").skip("skip_unknown_organization", len(stray), shown)
+    return tickets[known].reset_index(drop=True)
 
 
 def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:

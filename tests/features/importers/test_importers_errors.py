@@ -78,22 +78,54 @@ def test_unparseable_date_names_row_and_column(tmp_path, capsys):
     assert "next Tuesday-ish" in err
 
 
-def test_unknown_account_reference_fails_validation(tmp_path, capsys):
-    path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)])
+def test_a_contract_violation_refuses_the_import_before_anything_is_written(tmp_path, capsys):
+    path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, created_at="1989-01-03")])
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
-    assert "tickets / account_id / t.jsonl line 2 (ticket_id=2) / foreign_key" in err
-    assert "'999'" in err
+    assert "tickets / created_at / t.jsonl line 2 (ticket_id=2) / date_range" in err
     # checked before anything is written: the folder is as it was (here: not there)
     assert "nothing written" in err and not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".import-*"))
+
+
+def test_tickets_of_no_known_organization_are_kept_out_and_named(tmp_path, capsys):
+    """A ticket of an organization the organizations export lacks (deleted since, or created
+    after that export) refused the whole import as a foreign_key violation: it belongs to no
+    account the import knows. Now kept out like a ticket of no organization, and both reasons
+    are counted with the first tickets named by file and line, to look them up."""
+    records = [
+        ticket(id=1),
+        ticket(id=2, organization_id=999),
+        ticket(id=3, organization_id=None),
+        ticket(id=4, organization_id=999),
+    ]
+    assert zendesk(tmp_path, tickets_file(tmp_path, records)) == 0
+    out = capsys.readouterr().out
+    assert "read         4  written         1  skipped       3" in out
+    assert "skipped 2: organization not in the organizations export" in out
+    assert "e.g. t.jsonl line 2 (ticket_id=2, organization_id=999); t.jsonl line 4" in out
+    assert "skipped 1: no account reference (organization_id is empty)" in out
+    assert "e.g. t.jsonl line 3 (ticket_id=3)" in out
+    import pandas as pd
+
+    tickets = pd.read_parquet(tmp_path / "out" / "tickets.parquet")
+    assert tickets["ticket_id"].tolist() == ["1"]
+
+
+def test_tickets_of_no_known_organization_are_named_in_german_too(tmp_path, capsys):
+    path = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)])
+    args = ["import", "zendesk", f"tickets={path}", f"organizations={ZD / 'organizations.json'}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 0
+    out = capsys.readouterr().out
+    assert "übersprungen 1: Organisation fehlt im Organisations-Export" in out
+    assert "z. B. t.jsonl line 2 (ticket_id=2, organization_id=999)" in out
 
 
 def test_a_valid_import_says_so_and_a_refused_one_keeps_the_folder(tmp_path, capsys):
     assert zendesk(tmp_path, tickets_file(tmp_path, [ticket(id=1)])) == 0
     assert "out: valid (" in capsys.readouterr().out
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
-    bad = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, organization_id=999)], "bad.jsonl")
+    bad = tickets_file(tmp_path, [ticket(id=1), ticket(id=2, created_at="1989-01-03")], "bad.jsonl")
     assert zendesk(tmp_path, bad) == 1
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
 
