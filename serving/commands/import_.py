@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from features.importers.common import at_origin
     from features.importers.kinds import run_import
     from features.sources import read_tables, write_tables
+    from serving.commands.validate import outside_lines, say
+    from serving.daily_text import figure
     from serving.params import load_params
 
     params = load_params(args.params)
@@ -85,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         raise DataValidationError(violations, source=str(out))
     write_tables(written, out)
     rows = sum(len(df) for df in raw.values() if df is not None)
-    print(f"{out}: valid ({rows:,} rows checked against the data contract)")
+    print(say("ok", args.lang, source=str(out), n=figure(rows, ",", args.lang)))
+    # as `escrisk validate` warns, each example named by its file and line where it has one
+    for line in outside_lines(history, args.lang, result.origins.of):
+        print(line)
     if raw.get("accounts") is None:
         print(
             f"{out}: no accounts/tickets yet; import a helpdesk or CRM export into the same folder."

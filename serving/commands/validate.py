@@ -7,13 +7,17 @@ short summary of what the source holds and what its absent tables disable, and e
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from features.spec import localized
 from serving.cli import add_params_option, utc_now
 from serving.daily_text import figure
+
+if TYPE_CHECKING:
+    from features.contract import History
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -33,7 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "contract_start; kept (pilots, trials), see docs/data-contract.md",
         "after_churn": "warning: {table}.{column}: {n:,} row(s) dated after their account churned "
         "(churn.churned_at); kept, see docs/data-contract.md",
-        "example": "  {table} / row {row} (account_id={account}) / {column} {date}",
+        "example": "  {table} / {at} (account_id={account}) / {column} {date}",
+        "row": "row {row}",
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
@@ -52,7 +57,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Kunden datiert; behalten (Pilotphasen, Testzeiträume), siehe docs/data-contract.md",
         "after_churn": "Warnung: {table}.{column}: {n:,} Zeile(n) nach der Abwanderung ihres "
         "Kunden (churn.churned_at) datiert; behalten, siehe docs/data-contract.md",
-        "example": "  {table} / Zeile {row} (account_id={account}) / {column} {date}",
+        "example": "  {table} / {at} (account_id={account}) / {column} {date}",
+        "row": "Zeile {row}",
     },
 }
 
@@ -82,7 +88,6 @@ def run(args: argparse.Namespace) -> int:
     from features.contract import ABSENT_COLUMN_EFFECTS, TABLES, History, absent_columns, check
     from features.custom import custom_violations
     from features.errors import DataValidationError
-    from features.lifetime import outside_contract
     from features.sources import describe, read_tables
     from serving.params import load_params
 
@@ -104,13 +109,27 @@ def run(args: argparse.Namespace) -> int:
     for table, column in absent_columns(raw):
         effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
         print(say("absent_column", lang, table=table, column=column, effect=effect))
-    # valid, but worth a look: a wrong contract_start or churned_at would show here
+    for line in outside_lines(history, lang):
+        print(line)
+    return 0
+
+
+def outside_lines(
+    history: History, lang: str, origin: Callable[[str, int], str | None] | None = None
+) -> list[str]:
+    """Warnings for events outside their account's contract: valid, but worth a look, as a wrong
+    contract_start or churned_at shows here. `origin` names a table's row where it came from
+    (an import: "tickets.json line 8"); else its row, as violations say."""
+    from features.lifetime import outside_contract
+
+    lines = []
     for found in outside_contract(history):
         where = {"table": found.table, "column": found.column}
-        print(say(found.side, lang, n=found.count, **where))
+        lines.append(say(found.side, lang, n=found.count, **where))
         for row, account, date in found.examples:
-            print(say("example", lang, row=str(row), account=account, date=date, **where))
-    return 0
+            at = (origin and origin(found.table, row)) or say("row", lang, row=str(row))
+            lines.append(say("example", lang, at=at, account=account, date=date, **where))
+    return lines
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -537,3 +537,25 @@ def test_a_usage_count_error_in_parquet_names_the_file_and_row(tmp_path, capsys)
     assert main([*args, "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "usage events / event_count / events.parquet row 2 / type: not a whole number" in err
+
+
+def test_an_import_warns_of_tickets_outside_the_contract_as_validate_does(tmp_path, capsys):
+    """`escrisk validate` warns of a ticket before its account's contract_start (a pilot, or a
+    wrong start date); the import that wrote it said nothing. Now the same warning, in the
+    import's language, its example named by the file and line."""
+    orgs = tmp_path / "organizations.json"
+    org = {"id": 361, "name": "Acme", "organization_fields": {"contract_start": "2024-01-05"}}
+    orgs.write_text(json.dumps({"organizations": [org]}))
+    path = tickets_file(tmp_path, [ticket(id=1, created_at="2024-01-06T08:00:00Z"), ticket(id=2)])
+    for lang, said in (
+        ("en", "warning: tickets.created_at: 1 row(s) dated before their account's"),
+        ("de", "Warnung: tickets.created_at: 1 Zeile(n) vor dem contract_start"),
+    ):
+        out = tmp_path / lang
+        args = ["import", "zendesk", f"tickets={path}", f"organizations={orgs}"]
+        assert main([*args, "--out", str(out), "--lang", lang]) == 0
+        printed = capsys.readouterr().out
+        assert said in printed
+        assert (
+            "  tickets / t.jsonl line 2 (account_id=361) / created_at 2024-01-03 08:15" in printed
+        )
