@@ -1,8 +1,11 @@
 """Escalation KPIs that CS leaders track, computed from the audit trail's records.
 
 Pure: rows in (as returned by `Store.rows` / `Store.daily_scores`), numbers out; `window_kpis` is
-the edge that reads only a window's records. An escalation is a level change upwards;
-acknowledgements, resolutions and feedback refer to it by decision id.
+the edge that reads only a window's records. An escalation is a level change upwards from a
+level the account had; acknowledgements, resolutions and feedback refer to it by decision id. An
+account's first evaluation that puts it above the lowest level (old_level None: at go-live every
+account already at risk at once) is a first flag, counted apart: as escalations they made day one's
+rate spike for no reason but the start. They stay in the audit trail.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class LadderKpis:
     acknowledged_share: float | None  # escalations acknowledged at all
     confirmed_share: float | None  # flags with CSM feedback that the CSM agreed with
     per_account: Mapping[str, int]
+    first_flags: int  # accounts flagged on their first evaluation (not escalations)
 
 
 def _hours(a: dt.datetime, b: dt.datetime) -> float:
@@ -83,7 +87,9 @@ def flag_kpis(
     until: dt.datetime | None = None,
 ) -> LadderKpis:
     """`ladder_kpis` with the scored days counted (account-days, distinct accounts in the window)."""
-    ups = [c for c in changes if c["direction"] == "up" and _inside(c["at"], since, until)]
+    flags = [c for c in changes if c["direction"] == "up" and _inside(c["at"], since, until)]
+    ups = [c for c in flags if c["old_level"] is not None]
+    first = {c["account_id"] for c in flags if c["old_level"] is None}
     acked, resolved = _first_after(acknowledgements), _first_after(resolutions)
     to_ack = [_hours(c["at"], acked[c["decision_id"]]) for c in ups if c["decision_id"] in acked]
     to_res = [
@@ -110,6 +116,7 @@ def flag_kpis(
         acknowledged_share=len(to_ack) / len(ups) if ups else None,
         confirmed_share=(sum(v[2] for v in latest.values()) / len(latest) if latest else None),
         per_account=dict(sorted(per_account.items())),
+        first_flags=len(first),
     )
 
 
@@ -136,7 +143,7 @@ def window_kpis(
         window.append(lc.c.at >= since)
     if until is not None:
         window.append(lc.c.at < until)
-    flags = sa.select(lc.c.decision_id).where(*window)
+    flags = sa.select(lc.c.decision_id).where(*window, lc.c.old_level.is_not(None))
 
     def about_flags(name: str, *cols: str) -> sa.Select:
         a = t[name]
@@ -155,9 +162,9 @@ def window_kpis(
         got = [
             conn.execute(q).mappings().all()
             for q in (
-                sa.select(lc.c.decision_id, lc.c.account_id, lc.c.at, lc.c.direction).where(
-                    *window
-                ),
+                sa.select(
+                    lc.c.decision_id, lc.c.account_id, lc.c.at, lc.c.direction, lc.c.old_level
+                ).where(*window),
                 about_flags("acknowledgements"),
                 about_flags("resolutions"),
                 about_flags("feedback", "id", "agree"),

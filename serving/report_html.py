@@ -268,6 +268,10 @@ def render_report(d: ReportData) -> str:
     parts += [
         f"<h2>{html.escape(t('sec_kpis', lang, days=p.kpi_window_days))}</h2>",
         f'<div class="tiles">{"".join(tiles)}</div>',
+        # go-live flags every account already at risk at once: told apart, not as escalations
+        f'<p class="caption">{html.escape(t("kpi_first_flags", lang, n=lk.first_flags))}</p>'
+        if lk.first_flags
+        else "",
         '<div class="plots">',
         f"<figure>{times_plot(h, p, lang)}<figcaption class='caption'>{html.escape(t('times_caption', lang, fr=fr, res=res))}</figcaption></figure>",
         f"<figure>{weekly_plot(h, lang)}<figcaption class='caption'>{html.escape(t('weekly_caption', lang))}</figcaption></figure>",

@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
 
         kt.add_row("escalations", str(k.escalations))
         kt.add_row("escalation rate (per scored account-day)", fmt(k.escalation_rate, "{:.2%}"))
+        kt.add_row(
+            "accounts flagged on their first evaluation (not escalations)", str(k.first_flags)
+        )
         kt.add_row("escalations per scored account", fmt(k.escalations_per_account, "{:.2f}"))
         kt.add_row("median time to acknowledge (h)", fmt(k.median_hours_to_acknowledge, "{:.1f}"))
         kt.add_row("median time to resolve (h)", fmt(k.median_hours_to_resolve, "{:.1f}"))

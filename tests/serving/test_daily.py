@@ -597,7 +597,7 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
-    lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, 5 / 7, {})
+    lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, 5 / 7, {}, 0)
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"]})  # fmt: skip
     for lang, label in (("en", "Flags acknowledged"), ("de", "Quittierte Stufenmeldungen")):
@@ -618,6 +618,35 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
         )
 
 
+def test_report_tells_the_go_live_flags_apart_from_the_escalations(params):
+    """The ladder's first run flags every account already at risk at once: the report says how
+    many, apart from the escalations (none on a day without first flags)."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    said = {
+        "en": "412 accounts flagged when the ladder started",
+        "de": "412 Accounts beim Start der Stufen gemeldet",
+    }
+    for first, lang in ((412, "en"), (412, "de"), (0, "en"), (0, "de")):
+        lk = LadderKpis(3, 3, 2000, 2000, 0.0015, 0.0015, None, None, 0.0, None, {}, first)
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+                ladder=lk, drift=None, params=params.daily,
+            )
+        )  # fmt: skip
+        kpis = text.split("</h2>")[4]  # the KPI section
+        assert (said[lang] in kpis) == bool(first), (first, lang)
+
+
 def test_the_trend_heading_counts_the_runs_it_draws(params):
     """Three stored runs were headed "Trend over the last 8 runs" (daily.trend_runs)."""
     from serving.historykpis import HistoryKpis
@@ -626,7 +655,7 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
-    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {})
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
     trend = _trend(pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)]))
@@ -651,7 +680,7 @@ def test_the_report_does_not_judge_drift_on_too_few_accounts(params):
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
-    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {})
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
     table = pd.DataFrame({"kind": ["score"], "name": ["escalation_30d"], "psi": [0.9],

@@ -19,6 +19,7 @@ from features.errors import UserError
 from serving.dailystore import DailyStore
 from serving.kpis import ladder_kpis, store_kpis, window_kpis
 from serving.ladder import AccountFacts, LadderState, Signals
+from serving.ladderbatch import evaluate_many
 from serving.store import (
     OutboxMessage,
     Store,
@@ -229,6 +230,8 @@ def test_kpis_from_the_records(store, params):
         ],
         NOW,
     )
+    for a in ("A-1", "A-2"):  # the first run: at the lowest level
+        store.evaluate(signals(a, 0.05), lp, NOW - dt.timedelta(days=1), "v1")
     store.evaluate(signals("A-1", 0.4), lp, NOW, "v1")
     store.evaluate(signals("A-2", 0.6), lp, NOW, "v1")
     store.evaluate(signals("A-1", 0.8), lp, NOW + dt.timedelta(days=1), "v1")
@@ -254,9 +257,56 @@ def test_kpis_from_the_records(store, params):
     assert k.median_hours_to_resolve == pytest.approx(30.0)
     assert k.confirmed_share == 1.0  # the latest verdict per flag counts
     assert k.per_account == {"A-1": 2, "A-2": 1}
+    assert k.first_flags == 0
     later = store_kpis(store, since=NOW + dt.timedelta(hours=1))
     assert later.escalations == 1
     assert ladder_kpis([], [], [], [], []).escalation_rate is None
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["evaluate_many", "evaluate"])
+def test_go_live_flags_are_not_escalations_and_stay_in_the_trail(store, params, batch):
+    """The ladder's first run flags every account already at risk at once (old_level None): as
+    escalations they made a spike of the rate on day one that only the start caused. They are
+    counted apart, as first flags, and kept in the audit trail; later flags are escalations."""
+    lp = params.ladder
+
+    def run(levels: dict[str, float], at: dt.datetime) -> None:
+        sigs = [signals(a, esc) for a, esc in levels.items()]
+        if batch:
+            evaluate_many(store, sigs, lp, params.notifications, at, "v1")
+        else:
+            for s in sigs:
+                store.evaluate(s, lp, at, "v1")
+
+    accounts = ("A-1", "A-2", "A-3", "A-4", "A-5")
+    store.save_daily_scores(
+        [
+            {"account_id": a, "day": dt.date(2025, 6, d), "escalation_risk": 0.1, "churn_risk": 0.1}
+            for a in accounts
+            for d in (4, 5)
+        ],
+        NOW,
+    )
+    run({"A-1": 0.6, "A-2": 0.6, "A-3": 0.4, "A-4": 0.05, "A-5": 0.05}, NOW)  # go-live
+    store.acknowledge("A-1", NOW + dt.timedelta(hours=20), "anna")  # the backlog's slow ack
+    day2 = NOW + dt.timedelta(days=1)
+    run({"A-1": 0.8, "A-2": 0.6, "A-3": 0.4, "A-4": 0.6, "A-5": 0.05}, day2)
+    store.acknowledge("A-4", day2 + dt.timedelta(hours=2), "ben")
+
+    trail = store.rows("level_changes")
+    first = [r for r in trail if r["old_level"] is None]
+    assert {r["account_id"] for r in first} == {"A-1", "A-2", "A-3"}  # kept, with old_level None
+    assert all(r["direction"] == "up" and r["at"] == NOW for r in first)
+    k = store_kpis(store)
+    # day 2: A-1 up by risk, A-2 by its timeout (nobody acknowledged it), A-4 up from L0
+    assert (k.escalations, k.accounts_escalated) == (3, 3)
+    assert k.first_flags == 3
+    assert k.per_account == {"A-1": 1, "A-2": 1, "A-4": 1}
+    assert k.escalation_rate == pytest.approx(3 / 10)
+    assert k.median_hours_to_acknowledge == pytest.approx(2.0)  # not the go-live flag's 20 h
+    assert k.acknowledged_share == pytest.approx(1 / 3)
+    after = store_kpis(store, since=NOW + dt.timedelta(hours=1))
+    assert (after.escalations, after.first_flags) == (3, 0)
 
 
 # --- several processes at once -----------------------------------------------------------------
@@ -598,7 +648,8 @@ def _history(store: Store, daily: DailyStore, seed: int) -> None:
         changes.append(
             {
                 "decision_id": f"d{i}", "account_id": str(rng.choice(ACCOUNTS)), "at": _at(rng),
-                "old_level": "L0", "new_level": "L1", "direction": str(rng.choice(["up", "down"])),
+                "old_level": None if rng.random() < 0.2 else "L0", "new_level": "L1",
+                "direction": str(rng.choice(["up", "down"])),
                 "rule": "r", "reason_key": "k", "reason_params": {}, "escalation_risk": 0.5,
                 "churn_risk": 0.1, "reasons": [{"text": "x"}], "owners": ["csm"], "team": "cs",
                 "priority": "P2", "due_at": None, "channels": [], "actions": [], "model_version": "m",
