@@ -608,7 +608,6 @@ def run_daily(
             since = as_of - pd.Timedelta(days=p.kpi_window_days)
             lk = window_kpis(
                 store,
-                daily.t["daily_list"],
                 since=since.to_pydatetime(),
                 until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
             )

@@ -1,7 +1,7 @@
 """Escalation KPIs that CS leaders track, computed from the audit trail's records.
 
 Pure: rows in (as returned by `Store.rows` / `Store.daily_scores`), numbers out; `window_kpis` is
-the edge that reads only a window's records. An escalation is a level change upwards from a
+the edge that reads only a window's records of a `serving.store.Store`. An escalation is a level change upwards from a
 level the account had; acknowledgements, resolutions and feedback refer to it by decision id. An
 account's first evaluation that puts it above the lowest level (old_level None: at go-live every
 account already at risk at once) is a first flag, counted apart: as escalations they made day one's
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,22 +120,12 @@ def flag_kpis(
     )
 
 
-def store_kpis(
+def window_kpis(
     store: Any, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> LadderKpis:
-    """The KPIs over everything in a `serving.store.Store` (the edge that reads the records)."""
-    return window_kpis(store, store.t["daily_scores"], since, until)
-
-
-def window_kpis(
-    store: Any,
-    scored: sa.Table,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> LadderKpis:
     """`ladder_kpis` read from the database: the flags raised in [since, until) with what people
-    did about them, and the counts of `scored` (account_id, day rows on the store's engine) in the
-    window. Only the window's records are read, so the cost does not grow with the history."""
+    did about them, and the stored scores' account-days and distinct accounts in the window. Only
+    the window's records are read, so the cost does not grow with the history."""
     t = store.t
     lc = t["level_changes"]
     window = [lc.c.direction == "up"]
@@ -151,12 +141,15 @@ def window_kpis(
             a.c.decision_id.in_(flags)
         )
 
-    days = [scored.c.day >= _first_day(since)] if since is not None else []
-    if until is not None:
-        days.append(scored.c.day < _first_day(until))
-    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(scored.c.account_id))).where(
-        *days
-    )
+    def in_days(scores: Any) -> list[Any]:
+        days = [scores.c.day >= _first_day(since)] if since is not None else []
+        if until is not None:
+            days.append(scores.c.day < _first_day(until))
+        return days
+
+    scores = t["daily_scores"]
+    account_days = sa.select(sa.func.count()).select_from(scores).where(*in_days(scores))
+    accounts = _accounts_in(scores, in_days)
 
     def read(conn: sa.Connection) -> tuple[list[Any], tuple[int, int]]:
         got = [
@@ -170,11 +163,31 @@ def window_kpis(
                 about_flags("feedback", "id", "agree"),
             )
         ]
-        n_days, n_accounts = conn.execute(counts).one()
+        n_days, n_accounts = (
+            conn.execute(account_days).scalar_one(),
+            conn.execute(accounts).scalar_one(),
+        )
         return got, (int(n_days), int(n_accounts))
 
     (changes, acks, resolutions, feedback), (n_days, n_accounts) = store._run(read)  # noqa: SLF001
     return flag_kpis(changes, acks, resolutions, feedback, n_days, n_accounts, since, until)
+
+
+def _accounts_in(scores: sa.Table, in_days: Callable[[Any], list[Any]]) -> sa.Select:
+    """How many accounts have a stored score in the window (`in_days`), counted by walking the
+    unique (account_id, day) index from one account to the next and probing each for a day in the
+    window: two index look-ups per stored account (the cost follows the accounts, not the days),
+    where count(distinct account_id) sorted the window's rows, up to 90 days x every account
+    (0.57 -> 0.06 s at 20,000 accounts on SQLite, 5.1 -> 0.9 s on PostgreSQL; docs/benchmarks.md).
+    Exact, on SQLite and PostgreSQL alike."""
+    walk, step, probe = scores.alias("walk"), scores.alias("step"), scores.alias("probe")
+    ids = sa.select(sa.func.min(walk.c.account_id).label("id")).cte("ids", recursive=True)
+    after = sa.select(sa.func.min(step.c.account_id)).where(step.c.account_id > ids.c.id)
+    ids = ids.union_all(sa.select(after.scalar_subquery()).where(ids.c.id.is_not(None)))
+    # the key's column alone: the probe reads the index, not the table's row
+    probed = sa.select(probe.c.account_id).where(probe.c.account_id == ids.c.id, *in_days(probe))
+    scored = probed.exists()
+    return sa.select(sa.func.count()).select_from(ids).where(ids.c.id.is_not(None), scored)
 
 
 def _first_day(t: dt.datetime) -> dt.date:

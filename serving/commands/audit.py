@@ -93,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
     if args.messages:
         _print_messages(console, store, args.account_id, args.messages)
     if args.kpis:
-        from serving.kpis import store_kpis
+        from serving.kpis import window_kpis
 
-        k = store_kpis(store)
+        k = window_kpis(store)
         kt = Table(title="Escalation KPIs")
         kt.add_column("KPI")
         kt.add_column("value", justify="right")
