@@ -1,11 +1,12 @@
 """Escalation KPIs that CS leaders track, computed from the audit trail's records.
 
 Pure: rows in (as returned by `Store.rows` / `Store.daily_scores`), numbers out; `window_kpis` is
-the edge that reads only a window's records of a `serving.store.Store`. An escalation is a level change upwards from a
-level the account had; acknowledgements, resolutions and feedback refer to it by decision id. An
-account's first evaluation that puts it above the lowest level (old_level None: at go-live every
-account already at risk at once) is a first flag, counted apart: as escalations they made day one's
-rate spike for no reason but the start. They stay in the audit trail.
+the edge that reads only a window's records of a `serving.store.Store`. An escalation is a level
+change upwards from a level the account had; acknowledgements, resolutions and feedback refer to
+it by decision id. An account's first evaluation that puts it above the lowest level (old_level
+None: at go-live every account already at risk at once) is a first flag, counted apart: as
+escalations they made day one's rate spike for no reason but the start. They stay in the audit
+trail.
 """
 
 from __future__ import annotations
