@@ -50,6 +50,11 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         # the report around the details
         "headline": "{source}: {n} data contract violation(s)",
         "row": "row {row}",
+        # a place in the user's own file (`features.errors.Place`): a CSV or JSON lines line, a
+        # JSON document's record, a Parquet row
+        "place_line": "{file} line {n}",
+        "place_record": "{file} record {n}",
+        "place_row": "{file} row {n}",
         "more": "  ... and {n} more",
         "totals": "Totals per rule:",
     },
@@ -89,6 +94,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "custom_not_number": "benutzerdefiniertes Feld ist als Zahl deklariert, gefunden: {v!r}",
         "headline": "{source}: {n} [Verstoß|Verstöße] gegen den Datenvertrag",
         "row": "Zeile {row}",
+        "place_line": "{file} Zeile {n}",
+        "place_record": "{file} Datensatz {n}",
+        "place_row": "{file} Zeile {n}",
         "more": "  … und {n} weitere",
         "totals": "Summen je Regel:",
     },

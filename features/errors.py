@@ -15,6 +15,19 @@ class UserError(Exception):
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a row stands in the user's own file ("Case.csv line 5"), kept as its parts so that
+    it is told in the report's language."""
+
+    file: str
+    kind: str  # "line", "record" (a JSON document's) or "row" (Parquet's)
+    number: int
+
+    def told(self, language: str) -> str:
+        return told_detail(f"place_{self.kind}", language, {"file": self.file, "n": self.number})
+
+
+@dataclass(frozen=True)
 class Violation:
     """One broken rule in one place: which table, column, row and rule, and what was found."""
 
@@ -28,7 +41,7 @@ class Violation:
     said: tuple[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     # where the row stands in the user's own file ("Case.csv line 5") when the table was built
     # from it (an import): said instead of the row of a table the user never sees
-    origin: str | None = None
+    origin: Place | None = None
 
     def __str__(self) -> str:
         return self.told("en")
@@ -36,9 +49,10 @@ class Violation:
     def told(self, language: str) -> str:
         """The violation as a line of the report in `language` (its detail in English when it
         has no catalog key: an importer's own rules)."""
-        where = self.origin or (
-            "-" if self.row is None else told_detail("row", language, {"row": self.row})
-        )
+        if self.origin is not None:
+            where = self.origin.told(language)
+        else:
+            where = "-" if self.row is None else told_detail("row", language, {"row": self.row})
         if self.key:
             where += f" ({self.key})"
         if self.said is None or language == "en":  # English: the detail as it was made

@@ -183,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except DataValidationError as exc:
-        print(exc.report(limit=None if args.command == "validate" else 50), file=sys.stderr)
+        limit = None if args.command == "validate" else 50
+        # in the command's language: `validate` and `import` take --lang
+        print(exc.report(limit, language=getattr(args, "lang", "en")), file=sys.stderr)
         if args.command not in ("validate", "import"):  # an import's rows are its input's
             print("Run `escrisk validate SOURCE` for the full list.", file=sys.stderr)
         return 1

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TABLES
-from features.errors import DataValidationError, Violation
+from features.errors import DataValidationError, Place, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
-from features.importers.report import EXAMPLES, ImportReport
+from features.importers.report import EXAMPLES, Example, ImportReport
 from features.params import ContractParams, ImporterParams
 
 # where a row came from in the user's file, so that an importer's own error and a contract
@@ -40,7 +40,7 @@ class Origins:
     codes: dict[str, np.ndarray] = field(default_factory=dict)
     files: list[tuple[str, str, int]] = field(default_factory=list)
 
-    def of(self, table: str, row: int | None) -> str | None:
+    def of(self, table: str, row: int | None) -> Place | None:
         """Where 1-based `row` of a built table came from; None when built from several records."""
         codes = self.codes.get(table)
         if codes is None or row is None or not 1 <= row <= len(codes):
@@ -49,7 +49,7 @@ class Origins:
         return found[0] if found else None
 
 
-def origin_of(code: object, files: Sequence[tuple[str, str, int]]) -> tuple[str, int] | None:
+def origin_of(code: object, files: Sequence[tuple[str, str, int]]) -> tuple[Place, int] | None:
     """Where an `ORIGIN` code points ("Case.csv line 5") and the record number in its file; None
     for no code (a row built from several records)."""
     try:
@@ -60,7 +60,7 @@ def origin_of(code: object, files: Sequence[tuple[str, str, int]]) -> tuple[str,
         return None
     k, n = divmod(int(value), _FILE)
     name, word, offset = files[k - 1]
-    return f"{name} {word} {n + offset}", n
+    return Place(name, word, n + offset), n
 
 
 @dataclass
@@ -105,14 +105,19 @@ class ImportContext:
         self.files.append((path.name, *place(path, json_records)))
         return len(self.files) * _FILE
 
-    def examples(self, rows: pd.DataFrame, *columns: str) -> list[str]:
+    def place(self, code: int) -> Place | None:
+        """Where the record of `ORIGIN` code `code` stands in its file."""
+        found = origin_of(code, self.files)
+        return found[0] if found else None
+
+    def examples(self, rows: pd.DataFrame, *columns: str) -> list[Example]:
         """The first few of skipped `rows` as the report names them: the file and line of their
         `ORIGIN` and their ids ("tickets.json line 8 (ticket_id=2001)"), to look them up."""
         shown = []
         for rec in rows.head(EXAMPLES).to_dict("records"):
             found = origin_of(rec.get(ORIGIN), self.files)
             ids = ", ".join(f"{c}={rec[c]}" for c in columns)
-            shown.append(f"{found[0]} ({ids})" if found else ids)
+            shown.append((found[0] if found else None, ids))
         return shown
 
     def violation(

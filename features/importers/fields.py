@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from features.errors import UserError
+from features.errors import Place, UserError
 
 
 def _norm(name: str) -> str:
@@ -52,14 +52,14 @@ def missing_field(
     export: str,
     source: str,
     found: list[str] | None = None,
-    row: int | None = None,
+    at: Place | None = None,
 ) -> UserError:
     also = (
         f" (also looked for {', '.join(repr(c) for c in candidates[1:])})"
         if len(candidates) > 1
         else ""
     )
-    where = f", record {row}" if row is not None else ""
+    where = f", {at.kind} {at.number}" if at is not None else ""
     shown = ""
     if found is not None:
         listed = ", ".join(found[:30]) + (" ..." if len(found) > 30 else "")
@@ -103,14 +103,17 @@ def first(record: Mapping[str, Any], *paths: str) -> Any:
 
 
 def require_keys(
-    record: Mapping[str, Any], paths: Iterable[tuple[str, ...]], export: str, source: str, row: int
+    record: Mapping[str, Any],
+    paths: Iterable[tuple[str, ...]],
+    export: str,
+    source: str,
+    at: Place | None,
 ) -> None:
-    """Each group of candidate paths must have one present key (its value may be null)."""
+    """Each group of candidate paths must have one present key (its value may be null); `at`:
+    the record's place in `source`, a line of JSON lines, a record of a JSON document."""
     for cands in paths:
         if not any(has(record, p) for p in cands):
-            raise missing_field(
-                cands, export, source, found=sorted(map(str, record.keys())), row=row
-            )
+            raise missing_field(cands, export, source, found=sorted(map(str, record.keys())), at=at)
 
 
 def scalar_extras(record: Mapping[str, Any], used: set[str], prefix: str) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     df["account_id"] = company
     no_account = company.isna()
-    rep.skip("skip_no_account", int(no_account.sum()), field="Associated Company IDs")
+    shown = ctx.examples(df[no_account], "ticket_id")
+    rep.skip("skip_no_account", int(no_account.sum()), shown, field="Associated Company IDs")
     df = df[~no_account].reset_index(drop=True)
     label = "hubspot tickets"
     for col in ("created_at", "resolved_at", "first_response_at", "_updated"):

@@ -41,6 +41,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     rows: list[dict] = []
     orgs: dict[str, str] = {}
     changes: list[dict] = []
+    no_org: list[dict] = []  # issues of no organization: the report names a few
     for path in inputs["issues"]:
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
@@ -50,12 +51,12 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 [("key",), ("fields.created",), ("fields.priority",), ("fields.status",)],
                 EXPORT,
                 str(path),
-                row,
+                ctx.place(base + row),
             )
             fields = get(rec, "fields") or {}
             org = _organization(fields, org_fields)
             if org is None:
-                rep.skip("skip_no_account", field="/".join(p.organization_fields))
+                no_org.append({ORIGIN: base + row, "key": get(rec, "key")})
                 continue
             org_id, org_name = org
             orgs.setdefault(org_id, org_name)
@@ -111,6 +112,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 scalar_extras(rec, {"key", "id", "fields", "changelog", "expand", "self"}, "jira_")
             )
             rows.append(out)
+    if no_org:
+        shown = ctx.examples(pd.DataFrame(no_org), "key")
+        rep.skip("skip_no_account", len(no_org), shown, field="/".join(p.organization_fields))
     label = "jira issues"
     df = pd.DataFrame(rows)
     if df.empty:

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from features.errors import Place
 from features.spec import localized, number_forms
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -98,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 Message = tuple[str, tuple[tuple[str, object], ...]]
 EXAMPLES = 3  # skipped records shown per reason, so that a user can look one up
+Example = tuple[Place | None, str]  # a skipped record: its place in its file, and its ids
 
 
 def message(key: str, **args: object) -> Message:
@@ -127,9 +129,9 @@ class TableReport:
     skipped: Counter[Message] = field(default_factory=Counter)
     merged: Counter[Message] = field(default_factory=Counter)
     notes: list[Message] = field(default_factory=list)
-    examples: dict[Message, list[str]] = field(default_factory=dict)
+    examples: dict[Message, list[Example]] = field(default_factory=dict)
 
-    def skip(self, key: str, n: int = 1, examples: Sequence[str] = (), **args: object) -> None:
+    def skip(self, key: str, n: int = 1, examples: Sequence[Example] = (), **args: object) -> None:
         """Count `n` records skipped for a reason; `examples` name the first few (file, line, id)."""
         if n:
             msg = message(key, **args)
@@ -177,7 +179,7 @@ class ImportReport:
             for msg, n in sorted(t.skipped.items()):
                 lines.append(_format(cat["skipped_line"], lang, n=n, reason=render(msg, lang)))
                 if t.examples.get(msg):
-                    shown = "; ".join(t.examples[msg])
+                    shown = "; ".join(_example(e, lang) for e in t.examples[msg])
                     lines.append(cat["examples_line"].format(examples=shown))
             for msg, n in sorted(t.merged.items()):
                 lines.append(_format(cat["merged_line"], lang, n=n, what=render(msg, lang)))
@@ -187,3 +189,8 @@ class ImportReport:
             cat["unavailable"].format(what=cat[f"unavail_{name}"]) for name in self.unavailable
         ]
         return "\n".join(lines)
+
+
+def _example(example: Example, lang: str) -> str:
+    where, ids = example
+    return f"{where.told(lang)} ({ids})" if where is not None else ids

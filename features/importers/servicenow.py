@@ -92,7 +92,10 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     df["account_id"] = account
     no_account = df["account_id"].isna()
-    rep.skip("skip_no_account", int(no_account.sum()), field="company/caller_id")
+    # an incident's audit rows are skipped together: name a few incidents, in file order
+    gone = df[no_account].sort_values(ORIGIN, kind="stable").drop_duplicates("ticket_id")
+    shown = ctx.examples(gone, "ticket_id")
+    rep.skip("skip_no_account", int(no_account.sum()), shown, field="company/caller_id")
     df = df[~no_account].reset_index(drop=True)
 
     esc = _escalations(df, ctx)

@@ -139,7 +139,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
-            require_keys(rec, required, export, str(path), row)
+            require_keys(rec, required, export, str(path), ctx.place(base + row))
             status = get(rec, "status")
             org = get(rec, "organization_id")
             tags = get(rec, "tags") or []
@@ -242,7 +242,7 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
         export = EXPORT.format(part="ticket metrics")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
-            require_keys(rec, [("ticket_id",)], export, str(path), row)
+            require_keys(rec, [("ticket_id",)], export, str(path), ctx.place(base + row))
             rows.append(
                 {
                     ORIGIN: base + row,
@@ -289,7 +289,13 @@ def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.Dat
         export = EXPORT.format(part="ticket audits")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
-            require_keys(rec, [("ticket_id",), ("created_at", "timestamp")], export, str(path), row)
+            require_keys(
+                rec,
+                [("ticket_id",), ("created_at", "timestamp")],
+                export,
+                str(path),
+                ctx.place(base + row),
+            )
             tid, at = _id(get(rec, "ticket_id")), first(rec, "created_at", "timestamp")
             for ev in get(rec, "events") or get(rec, "child_events") or []:
                 if not isinstance(ev, dict):
@@ -381,7 +387,7 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
-            require_keys(rec, [("id",), ("name",)], export, str(path), row)
+            require_keys(rec, [("id",), ("name",)], export, str(path), ctx.place(base + row))
             org_fields = get(rec, "organization_fields") or {}
             out = {ORIGIN: base + row, "account_id": _id(get(rec, "id")), "name": get(rec, "name")}
             for column, key in fields.items():

@@ -18,6 +18,7 @@ from serving.daily_text import figure
 
 if TYPE_CHECKING:
     from features.contract import History
+    from features.errors import Place
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def outside_lines(
-    history: History, lang: str, origin: Callable[[str, int], str | None] | None = None
+    history: History, lang: str, origin: Callable[[str, int], Place | None] | None = None
 ) -> list[str]:
     """Warnings for events outside their account's contract: valid, but worth a look, as a wrong
     contract_start or churned_at shows here. `origin` names a table's row where it came from
@@ -127,7 +128,8 @@ def outside_lines(
         where = {"table": found.table, "column": found.column}
         lines.append(say(found.side, lang, n=found.count, **where))
         for row, account, date in found.examples:
-            at = (origin and origin(found.table, row)) or say("row", lang, row=str(row))
+            place = origin(found.table, row) if origin else None
+            at = place.told(lang) if place else say("row", lang, row=str(row))
             lines.append(say("example", lang, at=at, account=account, date=date, **where))
     return lines
 

@@ -57,8 +57,19 @@ def test_missing_required_field_names_field_and_export(tmp_path, capsys):
     del rec["created_at"]
     assert zendesk(tmp_path, tickets_file(tmp_path, [ticket(id=1), rec])) == 1
     err = capsys.readouterr().err
-    assert "record 2" in err and "'created_at'" in err and "Zendesk tickets export" in err
+    assert "t.jsonl, line 2: required field 'created_at'" in err  # JSON lines count lines
+    assert "Zendesk tickets export" in err
     assert "Traceback" not in err
+
+
+def test_a_missing_field_in_a_json_document_names_its_record(tmp_path, capsys):
+    """A JSON document counts records, JSON lines count lines: both said "record"."""
+    rec = ticket(id=2)
+    del rec["created_at"]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"tickets": [ticket(id=1), rec]}, indent=1))
+    assert zendesk(tmp_path, path) == 1
+    assert "t.json, record 2: required field 'created_at'" in capsys.readouterr().err
 
 
 def test_missing_required_column_in_csv(tmp_path, capsys):
@@ -118,7 +129,7 @@ def test_tickets_of_no_known_organization_are_named_in_german_too(tmp_path, caps
     assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 0
     out = capsys.readouterr().out
     assert "übersprungen 1: Organisation fehlt im Organisations-Export" in out
-    assert "z. B. t.jsonl line 2 (ticket_id=2, organization_id=999)" in out
+    assert "z. B. t.jsonl Zeile 2 (ticket_id=2, organization_id=999)" in out
 
 
 def test_a_valid_import_says_so_and_a_refused_one_keeps_the_folder(tmp_path, capsys):
@@ -556,6 +567,96 @@ def test_an_import_warns_of_tickets_outside_the_contract_as_validate_does(tmp_pa
         assert main([*args, "--out", str(out), "--lang", lang]) == 0
         printed = capsys.readouterr().out
         assert said in printed
+        line = {"en": "line", "de": "Zeile"}[lang]
         assert (
-            "  tickets / t.jsonl line 2 (account_id=361) / created_at 2024-01-03 08:15" in printed
+            f"  tickets / t.jsonl {line} 2 (account_id=361) / created_at 2024-01-03 08:15"
+            in printed
         )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (  # an importer's own violation, at a line of JSON lines
+            ["zendesk", "tickets={t}", f"organizations={ZD / 'organizations.json'}"],
+            "zendesk tickets / priority / t.jsonl Zeile 1 / unknown_value",
+        ),
+        (  # a contract violation, at a record of a JSON document
+            ["jira", "issues={j}"],
+            "tickets / created_at / issues.json Datensatz 1 (ticket_id=HELP-1) / date_range",
+        ),
+        (  # at a row of a Parquet file
+            ["usage-events", f"users={DATA / 'usage_events' / 'users.csv'}", "events={p}"],
+            "usage events / event_count / events.parquet Zeile 2 / type: ",
+        ),
+    ],
+)
+def test_the_place_of_a_violation_is_told_in_the_imports_language(argv, said, tmp_path, capsys):
+    """`import --lang de` said "t.jsonl line 1", "issues.json record 1", "events.parquet row 2"
+    in German reports, and the whole violation report in English."""
+    import pandas as pd
+
+    t = tickets_file(tmp_path, [ticket(id=1, priority="urgent-ish")])
+    j = _edited(DATA / "jira" / "issues.json", tmp_path / "issues.json", '"created": "2024-01-03T08:15:00.000+0000", "resolutiondate"', '"created": "1989-01-03T08:15:00.000+0000", "resolutiondate"', None)  # fmt: skip
+    p = tmp_path / "events.parquet"
+    daily = {"user_id": ["u-1", "u-3"], "date": ["2024-01-05"] * 2, "event_count": ["4", "x"]}
+    pd.DataFrame(daily).to_parquet(p)
+    args = ["import", *(a.format(t=t, j=j, p=p) for a in argv), "--out", str(tmp_path / "o")]
+    assert main([*args, "--lang", "de"]) == 1
+    assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kind", "inputs", "fixture", "insert", "example"),
+    [
+        (
+            "salesforce",
+            [f"accounts={DATA / 'salesforce' / 'Account.csv'}"],
+            "salesforce/Case.csv",
+            '"5005g00000Aa000","00001000","","","2024-01-02T08:00:00.000+0000","","Low",'
+            '"New","Email","no account","","false","false","",""',
+            "Case.csv {line} 2 (ticket_id=00001000)",
+        ),
+        (
+            "hubspot",
+            [f"companies={DATA / 'hubspot' / 'companies.csv'}"],
+            "hubspot/tickets.csv",
+            "7000,no company,,Support Pipeline,New,LOW,EMAIL,2024-01-02 08:00,,,,",
+            "tickets.csv {line} 2 (ticket_id=7000)",
+        ),
+        (
+            "servicenow",
+            [],
+            "servicenow/incident_audit.csv",
+            "INC0000001,,,2024-01-02 08:00:00,2024-01-02 08:00:00,,,3 - Moderate,2 - Medium,"
+            "2 - Medium,1,0,0,true,Service Desk,email,no account,none",
+            "incident_audit.csv {line} 2 (ticket_id=INC0000001)",
+        ),
+    ],
+)
+def test_rows_skipped_for_no_account_are_named_in_both_languages(
+    kind, inputs, fixture, insert, example, tmp_path, capsys
+):
+    """Only the Zendesk import named a few of the records it skipped for having no account: a
+    user of the other exports could not look them up."""
+    src = DATA / fixture
+    edited = _edited(src, tmp_path / src.name, "\n", "\n", insert)
+    part = {"salesforce": "cases", "hubspot": "tickets", "servicenow": "incidents"}[kind]
+    for lang, said, line in (("en", "e.g.", "line"), ("de", "z. B.", "Zeile")):
+        args = ["import", kind, f"{part}={edited}", *inputs, "--out", str(tmp_path / lang)]
+        assert main([*args, "--lang", lang]) == 0
+        assert f"{said} {example.format(line=line)}" in capsys.readouterr().out
+
+
+def test_jira_issues_skipped_for_no_account_are_named(tmp_path, capsys):
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    lost = json.loads(json.dumps(data["issues"][0]))
+    lost["key"] = "HELP-0"
+    lost["fields"].pop("customfield_10002")
+    data["issues"].insert(1, lost)
+    issues = tmp_path / "issues.json"
+    issues.write_text(json.dumps(data, indent=1))
+    for lang, said in (("en", "e.g. issues.json record 2 (key=HELP-0)"), ("de", "z. B. issues.json Datensatz 2 (key=HELP-0)")):  # fmt: skip
+        args = ["import", "jira", f"issues={issues}", "--out", str(tmp_path / lang)]
+        assert main([*args, "--lang", lang]) == 0
+        assert said in capsys.readouterr().out
