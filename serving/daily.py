@@ -104,20 +104,15 @@ class DailyResult:
 # --- the champion ------------------------------------------------------------------------------
 
 
-def load_champion(tracking_uri: str, model_name: str) -> Champion:
+def load_champion(tracking_uri: str, model_name: str, language: str = "en") -> Champion:
     """The champion's bundle with its training reference (from the bundle, else from the run's
-    `reference/` artifacts)."""
+    `reference/` artifacts); refusals in `language`."""
     import mlflow
 
-    from serving.model import ALIAS, champion_version, scoring_model
+    from serving.model import champion_bundle, scoring_model
     from training.bundle import REFERENCE_FILE, load_bundle, read_reference
 
-    version = champion_version(tracking_uri, model_name)
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
-    found = sorted(local.rglob("bundle.json"))
-    if not found:
-        raise UserError(f"model {model_name} version {version} holds no bundle (no bundle.json)")
-    directory = found[0].parent
+    version, directory = champion_bundle(tracking_uri, model_name, language)
     model = scoring_model(load_bundle(directory), f"{model_name}/{version}")
     reference = read_reference(directory)
     if reference is None:
@@ -311,7 +306,7 @@ def run_daily(
     with steps.step("step_load"):
         history = history if history is not None else load_history(source, params.contract, now)
     with steps.step("step_model"):
-        champ = champion or load_champion(tracking_uri, params.promotion.model_name)
+        champ = champion or load_champion(tracking_uri, params.promotion.model_name, lang)
     model = champ.model
     # a rule on a feature the model lacks would never fire: refuse before anything is stored
     validate_against(params.ladder, model.spec.names)
@@ -489,7 +484,7 @@ def run_daily(
                 "accounts": len(ranked),
                 "report": str(html_path),
             }
-            shown = filtered(ranked, levels, owner=owner, min_level=min_level, top=top)
+            shown = filtered(ranked, levels, owner, min_level, top, language=lang)
             # the database drivers let go of the GIL while they write (about half of the step
             # at 100,000 accounts): the stored reasons, the list's CSV files and the report's
             # figures from the history are made meanwhile, the files under temporary names

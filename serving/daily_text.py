@@ -145,6 +145,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "scored, stored or sent:\n  {gaps}\nFix the export, or run with --allow-incomplete to "
         "score it as it is.",
         "no_active": "{source}: no account is active on {day} (contract started and not churned)",
+        "no_bundle": "model {model} version {version} holds no bundle (no bundle.json)",
+        "replay_to_future": "--to {day} lies in the future (today is {today} UTC)",
+        "replay_to_before": "--to {day} lies before --from {start}",
+        "replay_flag_level": "replay.flag_level: unknown level {given!r}; known: {levels}",
+        "replay_no_active": "{source}: no account is active between {start} and {end}",
+        "replay_no_days": "replay: no account was active on any replayed day",
     },
     "de": {
         "title": "Tägliche Risikoliste {day}",
@@ -279,6 +285,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "--allow-incomplete laufen lassen, um sie so zu bewerten.",
         "no_active": "{source}: Am {day} ist kein Account aktiv (Vertrag begonnen und nicht "
         "abgewandert)",
+        "no_bundle": "Modell {model} Version {version} enthält kein Bundle (keine bundle.json)",
+        "replay_to_future": "--to {day} liegt in der Zukunft (heute ist der {today} UTC)",
+        "replay_to_before": "--to {day} liegt vor --from {start}",
+        "replay_flag_level": "replay.flag_level: unbekannte Stufe {given!r}; bekannt sind {levels}",
+        "replay_no_active": "{source}: Zwischen {start} und {end} ist kein Account aktiv",
+        "replay_no_days": "replay: an keinem der nachgespielten Tage war ein Account aktiv",
     },
 }
 LANGUAGES = tuple(CATALOG)

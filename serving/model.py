@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.errors import UserError
+from serving.daily_text import t
 from serving.params import head_of
 from serving.scoring import Head, ScoringModel
 
@@ -51,18 +52,25 @@ def scoring_model(bundle, version: str) -> ScoringModel:
     return ScoringModel(spec=bundle.spec, heads=heads, version=version)
 
 
-def load_champion(tracking_uri: str, model_name: str) -> ScoringModel:
-    """Download the champion's bundle and load it; the version reads `escalation-risk/3`."""
+def champion_bundle(tracking_uri: str, model_name: str, language: str = "en") -> tuple[str, Path]:
+    """The champion's version and the folder of its downloaded bundle; a version without one
+    (logged by hand, not by `escrisk train`) is refused in `language`."""
     import mlflow
-
-    from training.bundle import load_bundle
 
     version = champion_version(tracking_uri, model_name)
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
     found = sorted(local.rglob("bundle.json"))
     if not found:
-        raise UserError(f"model {model_name} version {version} holds no bundle (no bundle.json)")
-    return scoring_model(load_bundle(found[0].parent), f"{model_name}/{version}")
+        raise UserError(t("no_bundle", language, model=model_name, version=version))
+    return version, found[0].parent
+
+
+def load_champion(tracking_uri: str, model_name: str, language: str = "en") -> ScoringModel:
+    """Download the champion's bundle and load it; the version reads `escalation-risk/3`."""
+    from training.bundle import load_bundle
+
+    version, directory = champion_bundle(tracking_uri, model_name, language)
+    return scoring_model(load_bundle(directory), f"{model_name}/{version}")
 
 
 def feature_names(tracking_uri: str, model_name: str) -> list[str]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from features.contract import History
 from features.errors import UserError
+from serving.daily_text import day_text, t
 from serving.ladder import AccountFacts, LadderState, Signals, decide
 from serving.params import LadderParams, Params, ReplayParams
 from serving.scoring import ScoringModel
@@ -185,6 +186,7 @@ class ReportSettings:
     flap_days: int
     observed_until: pd.Timestamp  # data end: alerts whose horizon runs past it are not judged
     kinds: tuple[str, ...] = EVENT_KINDS  # event kinds the source records (others are unknown)
+    language: str = "en"  # of a refusal
 
 
 def replay_report(
@@ -205,7 +207,7 @@ def replay_report(
     lv = lv.reset_index(drop=True)
     days = pd.DatetimeIndex(lv["day"].unique()).sort_values()
     if not len(days):
-        raise UserError("replay: no account was active on any replayed day")
+        raise UserError(t("replay_no_days", settings.language))
     first, last = days[0], days[-1]
     flag = settings.flag_index
 
@@ -369,12 +371,20 @@ class ReplayResult:
     meta: dict[str, Any]
 
 
-def replay_days(start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> pd.DatetimeIndex:
-    """The UTC midnights from `start` to `end` (inclusive), checked against the clock."""
+def replay_days(
+    start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp, language: str = "en"
+) -> pd.DatetimeIndex:
+    """The UTC midnights from `start` to `end` (inclusive), checked against the clock; refused
+    in `language`."""
+    day = day_text(end.date(), language)
     if end < start:
-        raise UserError(f"--to {end.date()} lies before --from {start.date()}")
+        raise UserError(
+            t("replay_to_before", language, day=day, start=day_text(start.date(), language))
+        )
     if end > now.normalize():
-        raise UserError(f"--to {end.date()} lies in the future (today is {now.date()} UTC)")
+        raise UserError(
+            t("replay_to_future", language, day=day, today=day_text(now.date(), language))
+        )
     return pd.date_range(start, end, freq="D")
 
 
@@ -388,26 +398,26 @@ def run_replay(
     source: str = "",
 ) -> ReplayResult:
     """Features for every day in one `build_features` call, one batch prediction per head, then
-    the ladder day by day in memory and the report. Writes nothing anywhere."""
+    the ladder day by day in memory and the report. Writes nothing anywhere. Refusals in the
+    team's language (daily.language): replay has no language option of its own."""
     from features.build import build_features
     from features.pointintime import data_end
     from serving.facts import account_facts
     from serving.ladder import validate_against
 
     rp: ReplayParams = params.replay
+    lang = params.daily.language
     levels_known = list(params.ladder.levels)
     if rp.flag_level not in levels_known:
-        raise UserError(
-            f"replay.flag_level: unknown level {rp.flag_level!r}; known: {levels_known}"
-        )
+        words = {"given": rp.flag_level, "levels": levels_known}
+        raise UserError(t("replay_flag_level", lang, **words))
     validate_against(params.ladder, model.spec.names)
-    days = replay_days(start, end, now)
+    days = replay_days(start, end, now, lang)
     fs = build_features(history, days, params.features, spec=model.spec)
     frame = fs.frame.reset_index(drop=True)
     if not len(frame):
-        raise UserError(
-            f"{source or 'source'}: no account is active between {start.date()} and {end.date()}"
-        )
+        span = {"start": day_text(start.date(), lang), "end": day_text(end.date(), lang)}
+        raise UserError(t("replay_no_active", lang, source=source or "source", **span))
     scores = daily_risks(model, frame)
     facts = {d: account_facts(history, d, params.features) for d in days}
     levels = replay_levels(
@@ -426,6 +436,7 @@ def run_replay(
         flap_days=rp.flap_days,
         observed_until=observed if observed is not None else end + DAY,
         kinds=kinds,
+        language=lang,
     )
     acc = history.accounts.drop_duplicates("account_id")
     owners = {

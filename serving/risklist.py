@@ -18,6 +18,7 @@ import pandas as pd
 
 from features.errors import UserError
 from features.texts import composed
+from serving.daily_text import t
 from serving.params import DailyPriorityParams
 from serving.reasons import Reasons, per_row
 
@@ -120,9 +121,10 @@ def filtered(
     min_level: str | None = None,
     top: int | None = None,
     tier: str | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Rows of a ranked list kept by the filters (owner and tier case-insensitive), ranking
-    unchanged."""
+    unchanged; a bad filter is refused in `language`."""
     keep = pd.Series(True, index=frame.index)
     if owner is not None:
         keep &= frame["csm_owner"].fillna("").astype(str).map(owner_key) == owner_key(owner)
@@ -130,11 +132,11 @@ def filtered(
         keep &= frame["tier"].astype(str).map(owner_key) == owner_key(tier)
     if min_level is not None:
         if min_level not in levels:
-            raise UserError(f"--min-level {min_level!r}: unknown level; known: {list(levels)}")
+            raise UserError(t("unknown_level", language, given=min_level, levels=list(levels)))
         order = {lv: i for i, lv in enumerate(levels)}
         keep &= frame["level"].map(order) >= order[min_level]
     if top is not None and top < 0:
-        raise UserError(f"--top {top}: must be 0 or more")
+        raise UserError(t("negative_top", language, top=top))
     out = frame[keep]
     return out.head(top) if top is not None else out
 

@@ -55,6 +55,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unavail_usage": "usage (usage feature family: active users, event trends)",
         "unavail_escalations": "escalations (escalation labels and escalation-history features)",
         "unavail_churn": "churn (churn labels)",
+        # the import's own lines around the report
+        "refused": "{out}: nothing written; the import breaks the data contract:",
+        "no_accounts_yet": "{out}: no accounts/tickets yet; import a helpdesk or CRM export into "
+        "the same folder.",
     },
     "de": {
         "title": "escrisk import {kind}: {out}",
@@ -94,6 +98,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unavail_usage": "usage (Nutzungs-Features: aktive Benutzer, Ereignistrends)",
         "unavail_escalations": "escalations (Eskalations-Labels und Eskalationshistorie)",
         "unavail_churn": "churn (Churn-Labels)",
+        "refused": "{out}: nichts geschrieben; der Import verstößt gegen den Datenvertrag:",
+        "no_accounts_yet": "{out}: noch keine Kunden/Tickets; einen Helpdesk- oder CRM-Export in "
+        "denselben Ordner importieren.",
     },
 }
 

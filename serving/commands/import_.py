@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from features.importers.report import MESSAGES
+from features.importers.report import MESSAGES, message, render
 from serving.cli import add_params_option, utc_now
 
 KIND_NAMES = ("zendesk", "salesforce", "jira", "servicenow", "hubspot", "usage-events")
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
     print(result.report.render(str(out), args.lang))
     if violations:
-        print(f"{out}: nothing written; the import breaks the data contract:", file=sys.stderr)
+        print(render(message("refused", out=str(out)), args.lang), file=sys.stderr)
         raise DataValidationError(violations, source=str(out))
     write_tables(written, out)
     rows = sum(len(df) for df in raw.values() if df is not None)
@@ -92,9 +92,7 @@ def run(args: argparse.Namespace) -> int:
     for line in outside_lines(history, args.lang, result.origins.of):
         print(line)
     if raw.get("accounts") is None:
-        print(
-            f"{out}: no accounts/tickets yet; import a helpdesk or CRM export into the same folder."
-        )
+        print(render(message("no_accounts_yet", out=str(out)), args.lang))
     return 0
 
 

@@ -60,13 +60,14 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     start, end = parse_day(args.start, "--from"), parse_day(args.end, "--to")
     now = utc_now()
-    replay_days(start, end, now)  # bad dates fail before the data is read
+    lang = params.daily.language  # as `run_replay` says its refusals
+    replay_days(start, end, now, lang)  # bad dates fail before the data is read
     uri = Settings.from_env().mlflow_tracking_uri or tracking_uri(os.environ)
     err = Console(stderr=True)
     with err.status("Reading and validating the source"):
         history = load_history(args.source, params.contract, now)
     with err.status("Loading the champion model"):
-        model = load_champion(uri, params.promotion.model_name)
+        model = load_champion(uri, params.promotion.model_name, lang)
     with (
         err.status(f"Replaying {start.date()} .. {end.date()}"),
         kept_scores(params.features.sentiment.cache_dir),

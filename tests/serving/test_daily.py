@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from features.build import build_features
 from features.contract import validated
+from features.errors import UserError
 from serving.cli import main
 from serving.daily import level_named, load_champion, run_daily
 from serving.dailystore import DailyStore
@@ -1009,3 +1010,33 @@ def test_a_german_run_tells_the_change_again_only_for_the_rows_it_shows(
     assert len(calls) <= told + 2 * 3
     german = res.printed[res.printed["why_changed"] != ""]
     assert len(german) and german["why_changed"].str.startswith("Risiko ").all()
+
+
+def test_a_bad_filter_is_refused_in_the_lists_language():
+    """The list's own --min-level and --top checks were English whatever the run's language."""
+    from serving.risklist import filtered
+
+    frame = pd.DataFrame({"account_id": ["A-1"], "csm_owner": ["x"], "level": ["L1"]})
+    with pytest.raises(UserError, match=r"--min-level 'L9': unbekannte Stufe; bekannt sind"):
+        filtered(frame, ["L0", "L1"], min_level="L9", language="de")
+    with pytest.raises(UserError, match=r"--top -1: muss 0 oder mehr sein"):
+        filtered(frame, ["L0", "L1"], top=-1, language="de")
+
+
+def test_a_champion_without_a_bundle_is_refused_in_the_runs_language(tmp_path):
+    """A champion registered by hand (no bundle.json) was refused in English only."""
+    from serving import model
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri, uri)
+    run = client.create_run(client.create_experiment("handmade"))
+    client.log_text(run.info.run_id, "not a bundle", "model/readme.txt")
+    client.create_registered_model("handmade")
+    mv = client.create_model_version("handmade", f"{run.info.artifact_uri}/model", run.info.run_id)
+    client.set_registered_model_alias("handmade", "champion", mv.version)
+    said = r"Modell handmade Version 1 enthält kein Bundle \(keine bundle.json\)"
+    for load in (load_champion, model.load_champion):
+        with pytest.raises(UserError, match=said):
+            load(uri, "handmade", "de")
+    with pytest.raises(UserError, match=r"model handmade version 1 holds no bundle"):
+        load_champion(uri, "handmade")

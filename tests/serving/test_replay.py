@@ -347,3 +347,29 @@ def test_unknown_flag_level_is_a_user_error(params):
     day = pd.Timestamp("2026-01-05", tz="UTC")
     with pytest.raises(UserError, match=r"replay.flag_level: unknown level 'L9'"):
         run_replay(None, None, bad, day, day, day)  # type: ignore[arg-type]
+
+
+def test_replay_refusals_follow_the_teams_language(tmp_path, capsys):
+    """`escrisk replay` has no language option: its refusals were English for a team whose
+    daily.language is German. Now they follow daily.language, as its daily list does."""
+    from features.errors import UserError
+    from serving.cli import main
+    from serving.params import load_params
+    from serving.replay import run_replay
+
+    lines = (ROOT / "params.yaml").read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("daily:"))
+    at = next(i for i in range(start, len(lines)) if lines[i] == "  language: en\n")
+    lines[at] = "  language: de\n"
+    german = tmp_path / "params.yaml"
+    german.write_text("".join(lines))
+    argv = ["replay", str(tmp_path), "--from", "2026-01-01", "--params", str(german)]
+    assert main([*argv, "--to", "2999-01-01"]) == 1
+    assert "--to 01.01.2999 liegt in der Zukunft (heute ist der " in capsys.readouterr().err
+    params = load_params(german)
+    bad = params.model_copy(
+        update={"replay": params.replay.model_copy(update={"flag_level": "L9"})}
+    )
+    day = pd.Timestamp("2026-01-05", tz="UTC")
+    with pytest.raises(UserError, match=r"replay.flag_level: unbekannte Stufe 'L9'; bekannt sind"):
+        run_replay(None, None, bad, day, day, day)  # type: ignore[arg-type]

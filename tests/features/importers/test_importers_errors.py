@@ -660,3 +660,20 @@ def test_jira_issues_skipped_for_no_account_are_named(tmp_path, capsys):
         args = ["import", "jira", f"issues={issues}", "--out", str(tmp_path / lang)]
         assert main([*args, "--lang", lang]) == 0
         assert said in capsys.readouterr().out
+
+
+def test_the_imports_own_lines_follow_its_language(tmp_path, capsys):
+    """ "nothing written; ..." and "no accounts/tickets yet" were English in a German import."""
+    bad = tickets_file(tmp_path, [ticket(id=1, created_at="1989-01-03T08:15:00Z")])
+    args = ["import", "zendesk", f"tickets={bad}", f"organizations={ZD / 'organizations.json'}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    assert "o: nichts geschrieben; der Import verstößt gegen den Datenvertrag:" in (
+        capsys.readouterr().err
+    )
+    users = DATA / "usage_events" / "users.csv"
+    events = DATA / "usage_events" / "amplitude_daily.csv"
+    args = ["import", "usage-events", f"users={users}", f"events={events}", "--lang", "de"]
+    assert main([*args, "--out", str(tmp_path / "u")]) == 0
+    assert (
+        "u: noch keine Kunden/Tickets; einen Helpdesk- oder CRM-Export" in capsys.readouterr().out
+    )
