@@ -77,7 +77,7 @@ class VaderScorer:
         self._vader.lexicon.update(ENGLISH_SUPPLEMENT)
 
     def score(self, text: str, language: str = "en") -> float:
-        if "n" in text:  # every negation has one
+        if "n" in text or "N" in text:  # every negation has one (in capitals too: "DOES NOT LOAD")
             text = _ENGLISH_FAILS.sub("not working", text)
         return float(self._vader.polarity_scores(text)["compound"])
 
@@ -425,7 +425,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v5-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v6-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

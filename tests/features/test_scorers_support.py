@@ -154,7 +154,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v5-")
+    assert scorer.cache_id.startswith("lexicon-v6-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -222,6 +222,9 @@ def test_an_e_mails_style_and_script_are_not_the_customers_words(scorer):
         ("Unable to open the report", "en"),
         ("Nobody can sign in", "en"),
         ("Since this morning none of our users can log in to Flow.", "en"),
+        ("WE CAN'T LOG IN", "en"),  # capitals: the gate looked for a lower-case "n" only
+        ("The page does NOT load", "en"),
+        ("DIE SEITE LÄDT NICHT", "de"),
     ],
 )
 def test_a_negated_request_of_the_product_is_a_complaint(scorer, text, language):
