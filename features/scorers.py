@@ -61,7 +61,9 @@ _ENGLISH_FAILS = re.compile(
     r"|respond|responds|responding|update|updates|updating|export|exports|exporting|import"
     r"|imports|importing|send|sends|sending|print|prints|printing|upload|uploads|uploading"
     r"|download|downloads|downloading|run|runs|running|show|shows|showing|appear|appears"
-    r"|arrive|arrives|available|accessible|possible)\b",
+    r"|arrive|arrives|available|accessible|possible)\b"
+    # praise: "couldn't run smoother", "nobody exports reports faster"
+    r"(?![ \t]+(?:[a-z]+[ \t]+)?(?:better|faster|smoother|easier|quicker|simpler|more)\b)",
     re.I,
 )
 
@@ -210,6 +212,7 @@ class GermanLexiconScorer:
         tokens = [self._word(t) for t in _TOKEN.findall(text.lower())]
         weights = [0.0 if t in GERMAN_NEGATIONS else self.lexicon.get(t, 0.0) for t in tokens]
         flipped = [False] * len(tokens)
+        complains = [False] * len(tokens)  # a function word a plain negation flips
         for i, tok in enumerate(tokens):
             if tok not in GERMAN_NEGATIONS:
                 continue
@@ -228,8 +231,9 @@ class GermanLexiconScorer:
                     break
             for j in after or before:
                 flipped[j] = True
+                complains[j] = tok not in _NOT_A_COMPLAINT and not _praise_idiom(tokens, j)
         for i in range(len(tokens)):
-            if tokens[i] in GERMAN_FUNCTIONS and not flipped[i]:
+            if tokens[i] in GERMAN_FUNCTIONS and not complains[i]:
                 weights[i] = 0.0  # "lädt schnell" says nothing, "lädt nicht" complains
             if not weights[i]:
                 continue
@@ -242,6 +246,27 @@ class GermanLexiconScorer:
             weights = [w * (BUT_BEFORE if i < k else BUT_AFTER) for i, w in enumerate(weights)]
         total = sum(weights)
         return total / math.sqrt(total * total + NORMALISER) if total else 0.0
+
+
+# negations that do not make a function word a complaint ("ohne Probleme geöffnet")
+_NOT_A_COMPLAINT = frozenset(["ohne", "kaum", "weder", "nirgends"])
+# words ending in "-er" that are no comparatives ("Leider geht es nicht" complains)
+_NOT_COMPARATIVES = frozenset(
+    "leider immer wieder daher dieser jeder keiner einer unser später vorher nachher außer "
+    "sicher seither bisher aber oder".split()
+)
+
+
+def _praise_idiom(tokens: list[str], i: int) -> bool:
+    """Is the negated function word at `i` praise: "Nichts geht über dieses Tool", "Einfacher
+    geht es nicht" (a comparative opening its clause)?"""
+    if i + 1 < len(tokens) and tokens[i + 1] == "über":
+        return True
+    if i == 0:
+        return False
+    before = tokens[i - 1]
+    opens = i == 1 or tokens[i - 2] in _CLAUSE_END
+    return opens and len(before) >= 6 and before.endswith("er") and before not in _NOT_COMPARATIVES
 
 
 def _spellings(token: str) -> list[str]:
@@ -425,7 +450,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v6-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v7-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

@@ -154,7 +154,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v6-")
+    assert scorer.cache_id.startswith("lexicon-v7-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -256,3 +256,25 @@ def test_emoji_carry_the_tone_in_both_languages(scorer, language):
 
 def test_a_negated_emoji_is_negated_as_its_word(scorer):
     assert scorer.score("Das ist nicht 👍", "de") < 0 < scorer.score("Das ist 👍", "de")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Nichts geht über dieses Tool!", "de"),
+        ("Einfacher geht es nicht.", "de"),
+        ("Ohne Probleme geöffnet, danke!", "de"),
+        ("Nobody exports reports faster than your tool.", "en"),
+    ],
+)
+def test_praise_in_the_shape_of_a_negated_request_is_no_complaint(scorer, text, language):
+    """ "Nichts geht über ...", "Einfacher geht es nicht", "nobody ... faster" praise."""
+    assert scorer.score(text, language) >= 0.0
+
+
+def test_a_negated_request_with_a_comparative_is_left_to_vader(scorer):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    text = "Couldn't run smoother, thank you!"
+    vader = SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
+    assert scorer.score(text, "en") == pytest.approx(vader, abs=1e-3)
