@@ -251,10 +251,10 @@ class GermanLexiconScorer:
 # negations that do not make a function word a complaint ("ohne Probleme geöffnet")
 _NOT_A_COMPLAINT = frozenset(["ohne", "kaum", "weder", "nirgends"])
 # words ending in "-er" that are no comparatives ("Leider geht es nicht" complains)
-_NOT_COMPARATIVES = frozenset(
-    "leider immer wieder daher dieser jeder keiner einer unser später vorher nachher außer "
-    "sicher seither bisher aber oder".split()
-)
+_NOT_COMPARATIVES = frozenset([
+    "leider", "immer", "wieder", "daher", "dieser", "jeder", "keiner", "einer", "unser", "später",
+    "vorher", "nachher", "außer", "sicher", "seither", "bisher", "aber", "oder",
+])  # fmt: skip
 
 
 def _praise_idiom(tokens: list[str], i: int) -> bool:
