@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import hashlib
 import math
 import uuid
@@ -20,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from features.errors import UserError
-from serving.params import Condition, LadderParams, LevelParams
+from serving.params import Condition, LadderParams, LevelParams, did_you_mean
 from serving.reasons import RowReasons
 
 # Decision.rule values besides "rule:<name>".
@@ -408,21 +407,14 @@ def decide(
 # --- validation against a model's feature spec ------------------------------------------------
 
 
-def validate_against(
-    params: LadderParams, feature_names: Sequence[str], families: Sequence[str] | None = None
-) -> None:
-    """Check the ladder's references to features (and reason families) against a model's spec.
+def validate_against(params: LadderParams, feature_names: Sequence[str]) -> None:
+    """Check the ladder's references to features against a model's spec.
 
     The feature spec is known only once a model is loaded, so this runs at the entry point, not
-    in the params model. Raises a UserError naming every offending key.
+    in the params model (which checks them against the features params.yaml defines, and the
+    routing's reason families). Raises a UserError naming every offending key.
     """
     problems = unknown_features(params, feature_names, "the model's feature spec")
-    if families is not None:
-        problems += [
-            f"ladder.routing.families.{f}: unknown reason family (known: {sorted(families)})"
-            for f in params.routing.families
-            if f not in set(families)
-        ]
     if problems:
         raise UserError("ladder settings do not match the model:\n  " + "\n  ".join(problems))
 
@@ -436,10 +428,9 @@ def unknown_features(params: LadderParams, feature_names: Sequence[str], spec: s
     def check(conds: Sequence[Condition], where: str, whose: str) -> None:
         for j, c in enumerate(conds):
             if c.feature is not None and c.feature not in known:
-                close = difflib.get_close_matches(c.feature, known, n=1)
                 problems.append(
                     f"ladder.{where}[{j}].feature: unknown feature {c.feature!r} in {whose} "
-                    f"(not in {spec})" + (f"; did you mean {close[0]!r}?" if close else "")
+                    f"(not in {spec}){did_you_mean(c.feature, known)}"
                 )
 
     for i, rule in enumerate(params.rules):

@@ -13,6 +13,7 @@ import math
 import re
 import types
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,9 +68,10 @@ def _known(value: str, known: tuple[str, ...], what: str) -> str:
     return value
 
 
-def _close(value: str, known: list[str]) -> str:
-    """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`."""
-    close = difflib.get_close_matches(value, known, n=1)
+def did_you_mean(value: str, known: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
+    every setting naming something unknown (a key, a language, a family, a feature) says it so."""
+    close = difflib.get_close_matches(value, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -81,7 +83,7 @@ def _spoken(texts: dict[str, str] | None) -> dict[str, str] | None:
     for language in texts or {}:
         if language not in CATALOG:
             raise ValueError(
-                f"{language}: unknown language (supported: {list(CATALOG)}){_close(language, list(CATALOG))}"
+                f"{language}: unknown language (supported: {list(CATALOG)}){did_you_mean(language, list(CATALOG))}"
             )
     return texts
 
@@ -311,7 +313,7 @@ class RoutingParams(StrictModel):
         for family, team in self.families.items():
             if family not in known:
                 raise ValueError(
-                    f"families.{family}: unknown reason family (known: {known}){_close(family, known)}"
+                    f"families.{family}: unknown reason family (known: {known}){did_you_mean(family, known)}"
                 )
             _known(team, self.teams, f"team in routing.families.{family}:")
         return self
@@ -808,11 +810,8 @@ def _describe(err: Any) -> str:
     loc = [str(p) for p in err["loc"]]
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
-        known = _known_keys(err["loc"])
-        close = difflib.get_close_matches(loc[-1], known, n=1) if known else []
         msg = "unknown key (misspelled, or not a setting of this section)"
-        if close:
-            msg += f"; did you mean {close[0]!r}?"
+        msg += did_you_mean(loc[-1], _known_keys(err["loc"]))
     elif err["type"] == "missing":
         msg = "required key is missing"
     else:

@@ -503,23 +503,6 @@ def test_validate_against_names_rules_with_unknown_features(lp):
         r"\(not in the model's feature spec\); did you mean 'usage_drop'\?",
     ):
         validate_against(ladder_with(lp, rules=rules), ["usage_drop"])
-    with pytest.raises(
-        UserError, match=r"ladder\.routing\.families\.notice: unknown reason family"
-    ):
-        validate_against(
-            lp,
-            [],
-            families=[
-                "tickets",
-                "sla",
-                "sentiment",
-                "usage",
-                "adoption",
-                "contract",
-                "bugs",
-                "engineering",
-            ],
-        )
 
 
 def test_every_fact_a_rule_may_name_is_an_account_fact():
