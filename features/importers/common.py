@@ -105,8 +105,8 @@ class ImportContext:
         self.files.append((path.name, *place(path, json_records)))
         return len(self.files) * _FILE
 
-    def place(self, code: int) -> Place | None:
-        """Where the record of `ORIGIN` code `code` stands in its file."""
+    def place(self, code: object) -> Place | None:
+        """Where the record of `ORIGIN` code `code` stands in its file (None: no code)."""
         found = origin_of(code, self.files)
         return found[0] if found else None
 
@@ -115,9 +115,8 @@ class ImportContext:
         `ORIGIN` and their ids ("tickets.json line 8 (ticket_id=2001)"), to look them up."""
         shown = []
         for rec in rows.head(EXAMPLES).to_dict("records"):
-            found = origin_of(rec.get(ORIGIN), self.files)
             ids = ", ".join(f"{c}={rec[c]}" for c in columns)
-            shown.append((found[0] if found else None, ids))
+            shown.append((self.place(rec.get(ORIGIN)), ids))
         return shown
 
     def violation(

@@ -39,7 +39,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "after_churn": "warning: {table}.{column}: {n:,} row(s) dated after their account churned "
         "(churn.churned_at); kept, see docs/data-contract.md",
         "example": "  {table} / {at} (account_id={account}) / {column} {date}",
-        "row": "row {row}",
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
@@ -59,7 +58,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "after_churn": "Warnung: {table}.{column}: {n:,} Zeile(n) nach der Abwanderung ihres "
         "Kunden (churn.churned_at) datiert; behalten, siehe docs/data-contract.md",
         "example": "  {table} / {at} (account_id={account}) / {column} {date}",
-        "row": "Zeile {row}",
     },
 }
 
@@ -121,6 +119,7 @@ def outside_lines(
     """Warnings for events outside their account's contract: valid, but worth a look, as a wrong
     contract_start or churned_at shows here. `origin` names a table's row where it came from
     (an import: "tickets.json line 8"); else its row, as violations say."""
+    from features.contract_text import detail
     from features.lifetime import outside_contract
 
     lines = []
@@ -129,7 +128,7 @@ def outside_lines(
         lines.append(say(found.side, lang, n=found.count, **where))
         for row, account, date in found.examples:
             place = origin(found.table, row) if origin else None
-            at = place.told(lang) if place else say("row", lang, row=str(row))
+            at = place.told(lang) if place else detail("row", lang, {"row": row})
             lines.append(say("example", lang, at=at, account=account, date=date, **where))
     return lines
 
