@@ -101,13 +101,21 @@ def _within(hours: np.ndarray, late: int, benchmark: float) -> float | None:
 
 
 def _after_escalation(tickets: pd.DataFrame, escalations: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Tickets opened within `days` after one of their account's escalations (each ticket once)."""
+    """Tickets opened within `days` after one of their account's escalations (each ticket once).
+    The latest escalation opened at or before a ticket decides: if any earlier one reaches the
+    ticket, so does it. One as-of join, not every ticket paired with every escalation."""
     if not len(tickets) or not len(escalations):
         return tickets.iloc[0:0]
-    pairs = tickets[["ticket_id", "account_id", "created_at", "csat"]].merge(
-        escalations[["account_id", "opened_at"]], on="account_id"
+    rated = tickets[["ticket_id", "account_id", "created_at", "csat"]].sort_values(
+        "created_at", kind="stable"
     )
-    hit = (pairs["created_at"] >= pairs["opened_at"]) & (
-        pairs["created_at"] < pairs["opened_at"] + pd.Timedelta(days=days)
+    opened = escalations[["account_id", "opened_at"]].dropna()
+    # the join wants one key type on both sides (the tables' time units may differ)
+    opened = opened.astype({"opened_at": rated["created_at"].dtype, "account_id": object})
+    rated = rated.astype({"account_id": object})
+    opened = opened.sort_values("opened_at", kind="stable")
+    latest = pd.merge_asof(
+        rated, opened, left_on="created_at", right_on="opened_at", by="account_id"
     )
-    return pairs[hit].drop_duplicates("ticket_id")
+    hit = latest["created_at"] < latest["opened_at"] + pd.Timedelta(days=days)
+    return latest[hit.to_numpy()]

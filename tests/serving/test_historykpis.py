@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.contract import History
-from serving.historykpis import history_kpis
+from serving.historykpis import _after_escalation, history_kpis
 from serving.params import BenchmarkHoursParams
 
 AS_OF = pd.Timestamp("2025-06-30", tz="UTC")
@@ -105,3 +107,47 @@ def test_an_escalation_before_the_window_still_reaches_the_tickets_after_it():
     k = history_kpis(h, AS_OF, 5, 30, 14, bench)
     # T1 (2.0, after E1) and T4 (5.0, 11 days after E0); T5 is 15 days after E-1: not after
     assert k.csat_after == pytest.approx(3.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    tickets=st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 40)), max_size=12),
+    opened=st.lists(st.tuples(st.sampled_from("ABCD"), st.integers(0, 40)), max_size=8),
+    days=st.integers(1, 10),
+)
+def test_tickets_after_an_escalation_are_those_within_days_of_any_of_their_accounts(
+    tickets, opened, days
+):
+    """The as-of join picks what pairing every ticket with every escalation of its account
+    picks, each ticket once (ties included: a ticket opened with the escalation is after it)."""
+    day0 = _t("2025-06-01")
+    t = pd.DataFrame(
+        {
+            "ticket_id": [f"T{i}" for i in range(len(tickets))],
+            "account_id": [a for a, _ in tickets],
+            "created_at": pd.to_datetime(
+                [day0 + d * pd.Timedelta(days=1) for _, d in tickets], utc=True
+            ),
+            "csat": [float(i % 5 + 1) for i in range(len(tickets))],
+        }
+    )
+    e = pd.DataFrame(
+        {
+            "account_id": [a for a, _ in opened],
+            "opened_at": pd.to_datetime(
+                [day0 + d * pd.Timedelta(days=1) for _, d in opened], utc=True
+            ),
+        }
+    )
+    span = pd.Timedelta(days=days)
+    expected = {
+        tid
+        for tid, a, c in zip(t["ticket_id"], t["account_id"], t["created_at"], strict=True)
+        if any(
+            a == b and o <= c < o + span
+            for b, o in zip(e["account_id"], e["opened_at"], strict=True)
+        )
+    }
+    got = _after_escalation(t, e, days)
+    assert sorted(got["ticket_id"]) == sorted(expected)
+    assert got["ticket_id"].is_unique
