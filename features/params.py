@@ -7,7 +7,9 @@ that `params.yaml` is loaded into. Library code receives only the section it nee
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import types
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -306,6 +308,13 @@ class FeatureParams(StrictModel):
         return self
 
 
+def did_you_mean(value: str, known: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
+    every setting naming something unknown (a key, a language, a family, a feature) says it so."""
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 # --- importers (issue 8): how each system's export maps onto the contract's tables ----------------
 
 
@@ -416,6 +425,25 @@ class ImporterParams(StrictModel):
             ) from None
         return value
 
+    @field_validator("date_formats")
+    @classmethod
+    def _readable_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
+        """Each format is one the importers' date parser takes: a bad directive ('%Q', a stray
+        '%') stopped the first import that reached it; one without any ('DD.MM.YYYY') never
+        matched a date and left its column unread."""
+        import pandas as pd
+
+        for fmt in formats:
+            if "%" not in fmt:
+                raise ValueError(
+                    f"{fmt!r} has no strftime directive (write e.g. '%d.%m.%Y' for 31.12.2025)"
+                )
+            try:
+                pd.to_datetime(pd.Series(["2025-12-31"]), errors="coerce", format=fmt)
+            except ValueError as exc:
+                raise ValueError(f"{fmt!r} is not a strftime format: {exc}") from None
+        return formats
+
     @field_validator("naive_time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
@@ -457,6 +485,23 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
         "account_defaults.language": (p.account_defaults.language, "languages"),
     }
     problems = []
+    from features.contract import ACCOUNTS  # the contract imports these settings
+
+    # the account columns an export's fields may fill (a misspelled one was read into a column
+    # of its own, and every account got the default)
+    columns = [c.name for c in ACCOUNTS.columns if c.name != ACCOUNTS.key]
+    fields = {
+        "zendesk.organization_fields": p.zendesk.organization_fields,
+        "salesforce.account_fields": p.salesforce.account_fields,
+        "hubspot.company_fields": p.hubspot.company_fields,
+    }
+    for key, mapping in fields.items():
+        for column in mapping:
+            if column not in columns:
+                problems.append(
+                    f"importers.{key}.{column}: not an account column (the accounts table has "
+                    f"{columns}){did_you_mean(column, columns)}"
+                )
     for key, (mapping, field) in maps.items():
         allowed: tuple[str, ...] = getattr(contract, field)
         bad = sorted({v for v in mapping.values() if v not in allowed})

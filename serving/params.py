@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import math
 import re
 import types
 import urllib.parse
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +28,7 @@ from features.params import (
     FeatureParams,
     ImporterParams,
     StrictModel,
+    did_you_mean,
     importer_problems,
     yaml_text,
 )
@@ -42,6 +41,7 @@ from training.params import (
     SimulationParams,
     SplitParams,
 )
+from training.simulate import simulation_problems
 
 # --- The escalation ladder and its notifications (issue 5) -----------------------------------
 
@@ -66,13 +66,6 @@ def _known(value: str, known: tuple[str, ...], what: str) -> str:
     if value not in known:
         raise ValueError(f"unknown {what} {value!r}; known: {list(known)}")
     return value
-
-
-def did_you_mean(value: str, known: Sequence[str]) -> str:
-    """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
-    every setting naming something unknown (a key, a language, a family, a feature) says it so."""
-    close = difflib.get_close_matches(value, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _spoken(texts: dict[str, str] | None) -> dict[str, str] | None:
@@ -750,6 +743,7 @@ class Params(StrictModel):
             if value not in spoken:
                 problems.append(f"{key}: {value!r} is not one of {list(spoken)}")
         problems += importer_problems(self.importers, self.contract)
+        problems += simulation_problems(self.simulation, self.contract)
         try:
             check_config(self.ladder, self.notifications)
         except UserError as exc:

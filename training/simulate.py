@@ -100,15 +100,27 @@ def simulate(
 
 
 def _check_params(sim: SimulationParams, contract: ContractParams) -> None:
-    """Names the simulator writes must be values the contract allows."""
+    problems = simulation_problems(sim, contract)
+    if problems:
+        raise UserError("invalid simulation settings:\n  " + "\n  ".join(problems))
+
+
+def simulation_problems(sim: SimulationParams, contract: ContractParams) -> list[str]:
+    """`simulation.KEY: ...` for each name the simulator would write that the contract does not
+    allow, or it has no words for: checked when params.yaml loads, and again by `simulate`."""
     problems = []
     for tier in sim.tiers:
         if tier not in contract.tiers:
             problems.append(f"simulation.tiers.{tier}: not a contract tier {list(contract.tiers)}")
     for lang in sim.languages:
-        if lang not in contract.languages or lang not in phrases.LANGUAGES:
+        if lang not in contract.languages:
             problems.append(
-                f"simulation.languages.{lang}: no phrase bank or not a contract language"
+                f"simulation.languages.{lang}: not a contract language {list(contract.languages)}"
+            )
+        elif lang not in phrases.LANGUAGES:
+            problems.append(
+                f"simulation.languages.{lang}: the simulator writes no tickets in it "
+                f"(it writes {list(phrases.LANGUAGES)})"
             )
         if lang not in sim.regions or lang not in sim.holidays:
             problems.append(f"simulation.languages.{lang}: needs entries in regions and holidays")
@@ -142,8 +154,7 @@ def _check_params(sim: SimulationParams, contract: ContractParams) -> None:
                 problems.append(f"simulation.holidays.{lang}: {d!r} is not MM-DD")
     if sum(t.share for t in sim.tiers.values()) <= 0 or sum(sim.languages.values()) <= 0:
         problems.append("simulation.tiers / languages: shares must not all be zero")
-    if problems:
-        raise UserError("invalid simulation settings:\n  " + "\n  ".join(problems))
+    return problems
 
 
 def _check_span(sim: SimulationParams, contract: ContractParams, months: int) -> None:
