@@ -141,14 +141,17 @@ def iter_json_records(
 
 
 def _json_lines(path: Path) -> bool:
-    """JSON lines (its first line is a whole JSON value) rather than one JSON document."""
+    """JSON lines (its first line is a whole JSON value) rather than one JSON document. A file
+    whose one line is an API page ({"tickets": [...]} saved minified) is a document: its records
+    are counted, not every one called line 1."""
     with path.open("rb") as f:
         first_line = f.readline()
+        more = any(line.strip() for line in f)
     try:
-        json.loads(first_line)
-        return True
+        first = json.loads(first_line)
     except ValueError:
         return False
+    return more or _unwrap(first) is None
 
 
 def place(path: Path, json_records: bool = False) -> tuple[str, int]:

@@ -286,7 +286,8 @@ def test_a_time_zone_abbreviation_is_refused_not_dropped(tmp_path, capsys):
 
 
 def test_a_jira_error_names_the_issue_key(tmp_path, capsys):
-    """Pages of a Jira export number their issues from 1 each: the key says which issue."""
+    """Pages of a Jira export number their issues from 1 each: the key says which issue (a page
+    saved on one line, as json.dumps writes it, is a document: its issues are counted)."""
     data = json.loads((DATA / "jira" / "issues.json").read_text())
     data["issues"][0]["fields"]["priority"] = {"name": "Hoch"}
     page = tmp_path / "page2.json"
@@ -294,7 +295,9 @@ def test_a_jira_error_names_the_issue_key(tmp_path, capsys):
     assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     key = data["issues"][0]["key"]
-    said = f"jira issues / fields.priority / page2.json line 1 (key={key}) / unknown_value: 'Hoch'"
+    said = (
+        f"jira issues / fields.priority / page2.json record 1 (key={key}) / unknown_value: 'Hoch'"
+    )
     assert said in err
     assert "escrisk validate" not in err  # the rows are the export's, not a source's
 
@@ -677,3 +680,14 @@ def test_the_imports_own_lines_follow_its_language(tmp_path, capsys):
     assert (
         "u: noch keine Kunden/Tickets; einen Helpdesk- oder CRM-Export" in capsys.readouterr().out
     )
+
+
+def test_an_error_in_a_minified_page_names_the_record_not_line_one(tmp_path, capsys):
+    """An API page saved minified is one line: each of its records was "line 1" (JSON lines
+    count lines). A file of one line is a JSON document, whose records are counted."""
+    records = [ticket(id=1), ticket(id=2), ticket(id=3, priority="urgent-ish")]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"tickets": records, "next_page": None}))  # one line
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert "zendesk tickets / priority / t.json record 3 / unknown_value: 'urgent-ish'" in err
