@@ -288,8 +288,10 @@ def _not_one_line(values: Any) -> np.ndarray:
 NULL_TOKENS = ("", "na", "n/a", "nan", "nat", "null", "none")
 _NULL_TOKEN_SET = pa.array(NULL_TOKENS)
 
-# A time of day followed by a zone designator: Z, +HH, +HHMM or +HH:MM.
-_ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+# A time of day (hours only too: T10, T1000) followed by anything shaped like a zone designator
+# (Z, +HH, +HHMM, +HH:MM, also a malformed +HH:MM:SS): whatever pandas' ISO 8601 parser would
+# read an offset from must not go with the naive values, to which pandas would give that offset.
+_ZONED = r"[Tt\s]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)*)\s*$"
 
 
 def check(

@@ -92,6 +92,33 @@ def test_naive_timestamps_are_utc_and_offsets_are_honoured(params):
     ]
 
 
+def test_an_odd_offset_value_does_not_shift_the_naive_values_after_it(params):
+    # An hour-only time with an offset, and a malformed offset (+HH:MM:SS): pandas' ISO parser
+    # reads an offset from both and gave it to every naive value after them, silently.
+    raw = raw_world()
+    t = raw["tickets"].copy()
+    t["created_at"] = [
+        "2024-01-02T10+01:00",
+        "2024-01-03 10:00",
+        "2024-01-04T10:00:00+01:00:00",
+        "2024-01-05 10:00",
+        "2024-01-06",
+    ]
+    t["first_response_at"] = ""
+    t["resolved_at"] = ""
+    t["status"] = "open"
+    raw["tickets"] = t
+    history, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {("tickets", "created_at", 3, "type")}
+    assert list(history.tickets["created_at"].astype(str)) == [
+        "2024-01-02 09:00:00+00:00",
+        "2024-01-03 10:00:00+00:00",
+        "NaT",
+        "2024-01-05 10:00:00+00:00",
+        "2024-01-06 00:00:00+00:00",
+    ]
+
+
 def test_typed_timestamps_naive_and_aware(params):
     raw = raw_world()
     t = raw["tickets"].copy()
