@@ -61,6 +61,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# What an absent table or column disables, in German (English: features.contract's texts).
+EFFECTS_DE: dict[str, str] = {
+    "usage": "Nutzungsmerkmale nicht verfügbar",
+    "escalations": "Merkmale der Eskalationshistorie und Eskalations-Labels nicht verfügbar",
+    "churn": "Abwanderungs-Labels nicht verfügbar",
+    "accounts.term_months": "jeder Vertrag gilt für days_to_renewal als 12-Monats-Laufzeit",
+    "accounts.notice_at": "dem CSM mitgeteilte Kündigungen sind unbekannt; nur Kündigungs-Tickets "
+    "zählen",
+    "tickets.language": "der Text jedes Tickets wird in der Sprache seines Kunden gelesen",
+    "": "in jeder Zeile als fehlend gelesen",
+}
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -106,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     print(say("ok", lang, source=source, n=figure(total, ",", lang)))
     print(summary(history, lang))
     for table, column in absent_columns(raw):
-        effect = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
+        english = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
+        effect = _effect(f"{table}.{column}", lang, english)
         print(say("absent_column", lang, table=table, column=column, effect=effect))
     for line in outside_lines(history, lang):
         print(line)
@@ -138,6 +151,13 @@ def say(key: str, language: str, **values: Any) -> str:
     return MESSAGES[language][key].format(**{k: localized(v, language) for k, v in values.items()})
 
 
+def _effect(key: str, lang: str, english: str) -> str:
+    """What an absent table or column disables, in `lang` (German from EFFECTS_DE)."""
+    if lang != "de":
+        return english
+    return EFFECTS_DE.get(key) or EFFECTS_DE[""]
+
+
 def summary(history, lang: str) -> str:  # type: ignore[no-untyped-def]
     """Rows per table, absent tables and what they disable, headline counts and the time span."""
     from features.contract import ABSENT_EFFECTS, TABLES
@@ -150,7 +170,8 @@ def summary(history, lang: str) -> str:  # type: ignore[no-untyped-def]
     for name in TABLES:
         df = history.table(name)
         if df is None:
-            lines.append(say("absent", lang, table=name, effect=ABSENT_EFFECTS[name]))
+            effect = _effect(name, lang, ABSENT_EFFECTS[name])
+            lines.append(say("absent", lang, table=name, effect=effect))
         else:
             lines.append(say("rows", lang, table=name, rows=len(df)))
     lines.append(say("accounts", lang, n=history.accounts["account_id"].nunique()))

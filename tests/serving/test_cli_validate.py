@@ -291,3 +291,13 @@ def test_a_custom_field_the_build_would_refuse_fails_validation(capsys, world, t
         "accounts / nps / Zeile 2 (account_id=A-2) / type: benutzerdefiniertes Feld ist als Zahl "
         "deklariert, gefunden: 'lots'" in capsys.readouterr().out
     )
+
+
+def test_absent_tables_and_columns_are_told_in_german(capsys, world):
+    """`--lang de` said what an absent table or column disables in English."""
+    (world / "usage.csv").unlink()  # the world's accounts have no term_months either
+    code, out = validate_de(capsys, world)
+    assert code == 0, out
+    assert re.search(r"^  usage +fehlt, Nutzungsmerkmale nicht verfügbar$", out, re.MULTILINE)
+    assert "accounts.term_months: Spalte fehlt, jeder Vertrag gilt" in out
+    assert "unavailable" not in out and "every contract" not in out
