@@ -753,9 +753,18 @@ def _flag(
     return found
 
 
-def _violation(table: str, column: str, rule: str, key: str) -> Violation:
+def _violation(table: str, column: str, rule: str, key: str, **values: Any) -> Violation:
     """A table-level violation (no row), its detail told from the catalog."""
-    return Violation(table, column, None, rule, detail(key, "en", {}), None, (key, {}))
+    return Violation(table, column, None, rule, detail(key, "en", values), None, (key, values))
+
+
+def _misnamed(name: str, columns: list[Any]) -> str | None:
+    """A column of the table that is `name` but for case, spaces or hyphens (`Tier`, ` name`,
+    `Account ID`): the contract's names are exact, so say which column to rename."""
+    for c in columns:
+        if re.sub(r"[\s-]+", "_", str(c).strip().lower()) == name:
+            return str(c)
+    return None
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -1035,7 +1044,17 @@ def _check_table(
     missing = [c for c in table.columns if c.name not in cells]
     for col in missing:
         if not col.optional:
-            violations.append(_violation(table.name, col.name, "missing_column", "missing_column"))
+            found = _misnamed(col.name, list(cells))
+            if found is None:
+                violations.append(
+                    _violation(table.name, col.name, "missing_column", "missing_column")
+                )
+            else:
+                violations.append(
+                    _violation(
+                        table.name, col.name, "missing_column", "misnamed_column", found=found
+                    )
+                )
         cells[col.name] = pd.Series(index=index, dtype=_DTYPES[col.kind])
     horizon = now + pd.Timedelta(days=params.max_future_days)
     floor = pd.Timestamp(params.min_date, tz="UTC")

@@ -16,6 +16,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "missing_table": "required table not found",
         "missing_column": "required column not found",
+        "misnamed_column": "required column not found; the table has {found!r}: rename it (column "
+        "names are exact and case-sensitive)",
         "duplicate_column": "column appears more than once; the first is used",
         "empty_table": "the accounts table has no rows (only a header?): every other table refers "
         "to it",
@@ -61,6 +63,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
     "de": {
         "missing_table": "erforderliche Tabelle nicht gefunden",
         "missing_column": "erforderliche Spalte nicht gefunden",
+        "misnamed_column": "erforderliche Spalte nicht gefunden; die Tabelle hat {found!r}: "
+        "umbenennen (Spaltennamen gelten genau, mit Groß- und Kleinschreibung)",
         "duplicate_column": "Spalte kommt mehrfach vor; die erste wird verwendet",
         "empty_table": "die Tabelle accounts hat keine Zeilen (nur eine Kopfzeile?): jede andere "
         "Tabelle verweist auf sie",

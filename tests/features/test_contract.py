@@ -308,6 +308,17 @@ def test_missing_column(params):
     assert history.tickets["priority"].isna().all()
 
 
+def test_a_column_named_but_for_case_or_spaces_is_named_in_the_violation(params):
+    """`Tier` or ` name` was reported as 'required column not found' while the file has it."""
+    raw = raw_world()
+    raw["accounts"] = raw["accounts"].rename(columns={"tier": "Tier", "csm_owner": " CSM owner"})
+    _, violations = check(raw, params.contract, NOW)
+    found = {v.column: v for v in violations if v.rule == "missing_column"}
+    assert set(found) == {"tier", "csm_owner"}
+    assert "the table has 'Tier': rename it" in found["tier"].detail
+    assert "die Tabelle hat ' CSM owner'" in found["csm_owner"].told("de")
+
+
 def test_optional_columns_may_be_absent(params):
     """term_months and notice_at are CRM fields many exports lack: absent means unknown."""
     raw = raw_world()
