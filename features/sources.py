@@ -268,6 +268,7 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
     try:
         with engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
+            _near_miss_tables(url, present)
             return {
                 name: pd.read_sql_table(name, conn) if name in present else None for name in TABLES
             }
@@ -277,6 +278,20 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         ) from None
     finally:
         engine.dispose()
+
+
+def _near_miss_tables(url: str, present: set[str]) -> None:
+    """A table meant as a contract table but named in other case (`Tickets`, as a quoted name in
+    PostgreSQL or a tool's export keeps it): refused with how to name it, not read as absent."""
+    for name in TABLES:
+        if name in present:
+            continue
+        for other in sorted(present):
+            if other.lower() == name:
+                raise UserError(
+                    f"{describe(url)}: table {other!r} is not read (tables are named in lower "
+                    f"case); rename it to {name}"
+                )
 
 
 def write_database(tables: Mapping[str, pd.DataFrame | None] | History, url: str) -> list[str]:

@@ -194,6 +194,18 @@ def test_sqlite_absent_optional_tables(tmp_path, params, history):
     assert again.missing == ["usage", "escalations", "churn"]
 
 
+def test_a_database_table_named_in_other_case_is_named(tmp_path, history):
+    """A table `Tickets` was read as no tickets table at all (missing_table)."""
+    import sqlite3
+
+    db = tmp_path / "cased.db"
+    write_database({"accounts": history.accounts}, f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        conn.execute('CREATE TABLE "Tickets" (ticket_id TEXT)')
+    with pytest.raises(UserError, match="table 'Tickets' is not read .*rename it to tickets"):
+        read_tables(f"sqlite:///{db}")
+
+
 def test_missing_sqlite_file_is_not_created(tmp_path):
     db = tmp_path / "nope.db"
     with pytest.raises(UserError, match="no such database file"):
