@@ -122,9 +122,10 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise UserError(
             f"{path}: the file is empty (a CSV table needs at least its header line)"
         ) from None
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise UserError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"
+            f"{path}: not UTF-8 text ({_not_utf8_at(path)}); save the CSV as UTF-8 "
+            "(in Excel: CSV UTF-8)"
         ) from None
     except pd.errors.ParserError as exc:
         raise UserError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
@@ -136,6 +137,32 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise UserError(
             f"{path}: not a readable {path.suffix[1:]} file ({_first_line(exc)})"
         ) from None
+
+
+def _not_utf8_at(path: Path) -> str:
+    """Where the first byte that is not UTF-8 stands in the file (line and byte offset): pandas'
+    error counts bytes from the start of the chunk it was decoding, not of the file."""
+    base, lines, carry = 0, 1, b""
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                good, carry = data, b""
+            except UnicodeDecodeError as exc:
+                if not (chunk and exc.reason == "unexpected end of data"):
+                    lines += data.count(b"\n", 0, exc.start)
+                    found = data[exc.start : exc.end]
+                    return f"line {lines}, byte {base + exc.start}: {found!r}"
+                good, carry = (
+                    data[: exc.start],
+                    data[exc.start :],
+                )  # cut in the middle of a character
+            if not chunk:
+                return "a byte sequence"  # the decoder pandas used saw one; unreachable in practice
+            base += len(good)
+            lines += good.count(b"\n")
 
 
 def _csv_header(path: Path, sep: str = ",") -> list[str]:

@@ -166,6 +166,22 @@ def test_non_utf8_csv_is_a_user_error(world):
         read_tables(str(world))
 
 
+def test_non_utf8_csv_names_the_line_of_the_bad_byte_deep_in_the_file(world):
+    """pandas counts the byte from its chunk's start: a cp1252 umlaut 4 MB into the file was
+    reported at a byte near the start. Umlauts in UTF-8 straddle the 1 MiB reads, too."""
+    rows = "".join(f"A-1,2024-03-01,Grund {i} für Kündigung\n" for i in range(100_000))
+    head = b"account_id,churned_at,reason\n"
+    last = (1 << 20) - 1 - len(head)
+    pad = last - rows.encode().rfind("ü".encode(), 0, last + 1)
+    head = b"x" * pad + head  # an ü's two bytes in two reads
+    assert (head + rows.encode())[(1 << 20) - 1 : (1 << 20) + 1] == "ü".encode()
+    data = head + rows.encode() + b"A-3,2024-03-01,zu teuer \xe4\n"
+    (world / "churn.csv").write_bytes(data)
+    line, at = 100_002, len(data) - 2
+    with pytest.raises(UserError, match=rf"not UTF-8 text \(line {line}, byte {at}: b'\\xe4'\)"):
+        read_tables(str(world))
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_unreadable_file_is_a_user_error(world):
     (world / "churn.csv").chmod(0)
