@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.contract import TABLES, History, validated
@@ -113,6 +114,8 @@ def _read_file(path: Path) -> pd.DataFrame:
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
             sep = csv_delimiter(path)
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
+            if not isinstance(df.index, pd.RangeIndex):
+                df = _realigned(df, path)
             header = _csv_header(path, sep)
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
@@ -137,6 +140,33 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise UserError(
             f"{path}: not a readable {path.suffix[1:]} file ({_first_line(exc)})"
         ) from None
+
+
+def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table of a CSV whose data rows have more fields than its header line: pandas took the
+    first fields as the index and shifted every column. A separator ending every line (as
+    spreadsheets write it) leaves empty last fields: dropped. A value there has no column name."""
+    k = df.index.nlevels
+    names = list(df.columns)
+    if k >= len(names):
+        raise UserError(
+            f"{path}: the data rows have more fields than the header line names; "
+            "give every column a name in the header line"
+        )
+    tail = df.iloc[:, -k:].fillna("").astype(str)
+    filled = np.flatnonzero(tail.apply(lambda c: c.str.strip() != "").to_numpy().any(axis=1))
+    if len(filled):
+        i = int(filled[0])
+        value = next(v for v in tail.iloc[i] if v.strip())
+        raise UserError(
+            f"{path}: data row {i + 1} has more fields than the header line names ({value!r} "
+            "has no column); name its column in the header line or remove the field"
+        )
+    fields = [df.index.get_level_values(j).to_numpy(dtype=object) for j in range(k)]
+    fields += [df.iloc[:, j].to_numpy(dtype=object) for j in range(len(names) - k)]
+    out = pd.DataFrame(dict(enumerate(fields)))
+    out.columns = pd.Index(names)
+    return out
 
 
 def _not_utf8_at(path: Path) -> str:

@@ -291,3 +291,30 @@ def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, par
         frame.to_csv(semi / f.name, sep=";", index=False)
     assert_same(load_history(str(world), params.contract, NOW),
                 load_history(str(semi), params.contract, NOW))  # fmt: skip
+
+
+@pytest.mark.parametrize("sep, trailing", [(",", ","), (";", ";"), (";", ";;")])
+def test_a_separator_ending_every_data_line_does_not_shift_the_columns(
+    world, tmp_path, params, sep, trailing
+):
+    """Spreadsheets end each line with a separator: one field more than the header, which pandas
+    took as the index, shifting every column by one (churned_at read from reason)."""
+    odd = tmp_path / "trailing"
+    odd.mkdir()
+    for f in world.glob("*.csv"):
+        lines = pd.read_csv(f, dtype=str, keep_default_na=False).to_csv(sep=sep, index=False)
+        head, *rows = lines.splitlines()
+        (odd / f.name).write_text("\n".join([head, *(r + trailing for r in rows)]) + "\n")
+    assert_same(load_history(str(world), params.contract, NOW),
+                load_history(str(odd), params.contract, NOW))  # fmt: skip
+
+
+def test_a_value_beyond_the_header_line_is_refused_not_dropped(world):
+    churn = (world / "churn.csv").read_text().splitlines()
+    rows = [churn[0]] + [r + "," for r in churn[1:]]
+    rows[-1] += "note"
+    (world / "churn.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(
+        UserError, match=rf"churn.csv: data row {len(rows) - 1} has more fields .*'note'"
+    ):
+        read_tables(str(world))
