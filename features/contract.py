@@ -779,7 +779,9 @@ def _arrow_text(s: pd.Series) -> tuple[pa.Array, bool]:
     """
     try:
         arr = pa.array(s, type=pa.string(), from_pandas=True)
-        plain = s.dtype == object
+        # Arrow also takes UTF-8 bytes (a Parquet BYTE_ARRAY without its UTF8 annotation), which
+        # must become str: only a column of str is kept as it is
+        plain = s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string"
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         arr = pa.array(s.astype("string"), type=pa.string(), from_pandas=True)
         plain = False

@@ -318,3 +318,21 @@ def test_a_value_beyond_the_header_line_is_refused_not_dropped(world):
         UserError, match=rf"churn.csv: data row {len(rows) - 1} has more fields .*'note'"
     ):
         read_tables(str(world))
+
+
+def test_parquet_text_stored_as_bytes_is_read_as_text(world, params, history):
+    """Parquet writers that store strings as plain BYTE_ARRAY (no UTF8 annotation) give bytes:
+    ids stayed b'T-1' and every escalation's ticket_id was 'not in tickets'."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tickets = pa.Table.from_pandas(pd.read_csv(world / "tickets.csv", dtype=str,
+                                               keep_default_na=False))  # fmt: skip
+    for name in ("ticket_id", "account_id"):
+        at = tickets.schema.get_field_index(name)
+        tickets = tickets.set_column(at, name, tickets.column(name).cast(pa.binary()))
+    pq.write_table(tickets, world / "tickets.parquet")
+    (world / "tickets.csv").unlink()
+    again = load_history(str(world), params.contract, NOW)
+    assert list(again.tickets["ticket_id"]) == list(history.tickets["ticket_id"])
+    assert again.tickets["account_id"].map(type).eq(str).all()
