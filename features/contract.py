@@ -699,7 +699,11 @@ def _keys(cells: Cells, table: Table, mask: np.ndarray) -> list[str | None]:
     """The identity of each flagged row (its id, or its key combination) for the report."""
     if table.key is not None and table.key in cells:
         ids = cells[table.key][mask]
-        return [None if _is_missing(v) else f"{table.key}={v}" for v in ids]
+        # a blank id (not yet typed as missing) names nothing: no "(account_id=)"
+        return [
+            None if _is_missing(v) or (isinstance(v, str) and not v.strip()) else f"{table.key}={v}"
+            for v in ids
+        ]
     if table.unique_together and all(c in cells for c in table.unique_together):
         parts = [cells[c][mask] for c in table.unique_together]
         return [

@@ -319,6 +319,19 @@ def test_a_column_named_but_for_case_or_spaces_is_named_in_the_violation(params)
     assert "die Tabelle hat ' CSM owner'" in found["csm_owner"].told("de")
 
 
+def test_a_row_with_a_blank_id_is_named_by_its_row_alone(params):
+    """A blank account_id was shown as '(account_id=)' on every violation of its row."""
+    raw = raw_world()
+    raw["accounts"] = raw["accounts"].copy()
+    raw["accounts"].loc[1, ["account_id", "tier"]] = ["  ", ""]
+    _, violations = check(raw, params.contract, NOW)
+    told = [str(v) for v in violations if v.table == "accounts"]
+    assert told == [
+        "accounts / account_id / row 2 / not_null: value is missing",
+        "accounts / tier / row 2 / not_null: value is missing",
+    ]
+
+
 def test_optional_columns_may_be_absent(params):
     """term_months and notice_at are CRM fields many exports lack: absent means unknown."""
     raw = raw_world()
