@@ -222,6 +222,26 @@ def test_a_database_table_named_in_other_case_is_named(tmp_path, history):
         read_tables(f"sqlite:///{db}")
 
 
+def test_a_sqlite_datetime_column_with_other_dates_is_checked_not_a_crash(
+    tmp_path, params, history
+):
+    """SQLAlchemy parses a SQLite DATETIME column itself and raised ValueError on '22.03.2024'
+    (an internal error); the value is now the contract's to report, with its row."""
+    import sqlite3
+
+    db = tmp_path / "typed.db"
+    write_database(history, f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE churn")
+        conn.execute("CREATE TABLE churn (account_id TEXT, churned_at DATETIME, reason TEXT)")
+        conn.execute("INSERT INTO churn VALUES ('A-3', '22.03.2024', NULL)")
+    with pytest.raises(
+        DataValidationError,
+        match=r"churn / churned_at / row 1 \(account_id=A-3\) / type: .*'22.03.2024'",
+    ):
+        load_history(f"sqlite:///{db}", params.contract, NOW)
+
+
 def test_missing_sqlite_file_is_not_created(tmp_path):
     db = tmp_path / "nope.db"
     with pytest.raises(UserError, match="no such database file"):
