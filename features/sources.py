@@ -326,7 +326,10 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         with engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
             _near_miss_tables(url, present)
-            return {name: _read_sql(name, conn) if name in present else None for name in TABLES}
+            raw = parsed.get_backend_name() == "sqlite"
+            return {
+                name: _read_sql(name, conn, raw) if name in present else None for name in TABLES
+            }
     except SQLAlchemyError as exc:
         raise UserError(
             f"{describe(url)}: cannot read the database ({_first_line(getattr(exc, 'orig', None) or exc)})"
@@ -335,16 +338,19 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         engine.dispose()
 
 
-def _read_sql(name: str, conn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """A table as SQLAlchemy types it; as the driver gives it when a column's declared type
-    cannot parse its values (SQLite stores any text in a DATETIME column, and SQLAlchemy
-    refuses '22.03.2026' there): the contract then reports each such value."""
+def _read_sql(name: str, conn, raw: bool) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A table as SQLAlchemy types it, or (`raw`, or when a column's declared type cannot parse
+    its values) as the driver gives it. SQLite stores times as text whatever the declared type:
+    SQLAlchemy refused '22.03.2026' in a DATETIME column (ValueError), and pandas made every
+    value NaT whose offset differed from the first one's; the contract parses that text itself."""
     from sqlalchemy import select, table, text
 
-    try:
-        return pd.read_sql_table(name, conn)
-    except (ValueError, TypeError, OverflowError):
-        return pd.read_sql_query(select(text("*")).select_from(table(name)), conn)
+    if not raw:
+        try:
+            return pd.read_sql_table(name, conn)
+        except (ValueError, TypeError, OverflowError):
+            pass
+    return pd.read_sql_query(select(text("*")).select_from(table(name)), conn)
 
 
 def _near_miss_tables(url: str, present: set[str]) -> None:

@@ -242,6 +242,30 @@ def test_a_sqlite_datetime_column_with_other_dates_is_checked_not_a_crash(
         load_history(f"sqlite:///{db}", params.contract, NOW)
 
 
+def test_sqlite_times_with_different_offsets_each_keep_their_instant(tmp_path, params, history):
+    """pandas typed a SQLite DATETIME column by its first value's offset and made every value
+    with another offset, or none, NaT: churn dates silently lost."""
+    import sqlite3
+
+    db = tmp_path / "zoned.db"
+    write_database(history, f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE churn")
+        conn.execute("CREATE TABLE churn (account_id TEXT, churned_at DATETIME, reason TEXT)")
+        conn.executemany(
+            "INSERT INTO churn VALUES (?, ?, NULL)",
+            [("A-1", "2024-03-01T10:00:00+02:00"), ("A-2", "2024-03-02 10:00:00"),
+             ("A-3", "2024-03-03T10:00:00Z")],
+        )  # fmt: skip
+    churn = load_history(f"sqlite:///{db}", params.contract, NOW).churn
+    assert churn is not None
+    assert list(churn["churned_at"].astype(str)) == [
+        "2024-03-01 08:00:00+00:00",
+        "2024-03-02 10:00:00+00:00",
+        "2024-03-03 10:00:00+00:00",
+    ]
+
+
 def test_missing_sqlite_file_is_not_created(tmp_path):
     db = tmp_path / "nope.db"
     with pytest.raises(UserError, match="no such database file"):
