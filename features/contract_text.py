@@ -49,6 +49,37 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "unknown_ticket": "ticket {v!r} is not in tickets",
         "others_ticket": "ticket {v!r} belongs to another account",
         "custom_not_number": "custom field declared numeric, got {v!r}",
+        # a source that cannot be read (features.sources)
+        "no_tables_folder": "{source}: no contract tables in this folder (expected tables named "
+        "{expected})",
+        "no_tables_database": "{source}: no contract tables in this database (expected tables "
+        "named {expected})",
+        "no_folder": "{path}: no such folder (give a folder of table files or a database URL such "
+        "as sqlite:///path.db)",
+        "not_folder": "{path}: not a folder (give a folder of table files or a database URL such "
+        "as sqlite:///path.db)",
+        "both_formats": "{folder}: both {a} and {b} exist; keep one file per table",
+        "lower_case_file": "{path}: table files are named in lower case; rename it to {name}",
+        "not_read_file": "{path}: not read (tables are {a} or {b}, uncompressed); unpack or "
+        "convert it",
+        "empty_file": "{path}: the file is empty (a CSV table needs at least its header line)",
+        "not_utf8": "{path}: not UTF-8 text (line {line}, byte {at}: {found}); save the CSV as "
+        "UTF-8 (in Excel: CSV UTF-8)",
+        "unreadable_csv": "{path}: not a readable CSV file ({reason})",
+        "cannot_read": "{path}: cannot read the file ({reason})",
+        "unreadable_file": "{path}: not a readable {fmt} file ({reason})",
+        "more_fields": "{path}: the data rows have more fields than the header line names; give "
+        "every column a name in the header line",
+        "field_beyond": "{path}: data row {row} has more fields than the header line names ({v!r} "
+        "has no column); name its column in the header line or remove the field",
+        "unknown_dialect": "{source}: unknown database dialect (use e.g. sqlite:///path.db or "
+        "postgresql+psycopg://...)",
+        "bad_url": "{source}: not a valid database URL ({reason})",
+        "no_driver": "{source}: the database driver is not installed ({module})",
+        "no_db_file": "{source}: no such database file {path}",
+        "cannot_read_db": "{source}: cannot read the database ({reason})",
+        "lower_case_table": "{source}: table {found!r} is not read (tables are named in lower "
+        "case); rename it to {name}",
         # the report around the details
         "headline": "{source}: {n} data contract violation(s)",
         "row": "row {row}",
@@ -96,6 +127,37 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "unknown_ticket": "Ticket {v!r} steht nicht in tickets",
         "others_ticket": "Ticket {v!r} gehört zu einem anderen Account",
         "custom_not_number": "benutzerdefiniertes Feld ist als Zahl deklariert, gefunden: {v!r}",
+        "no_tables_folder": "{source}: keine Tabellen des Datenvertrags in diesem Ordner "
+        "(erwartet: Tabellen namens {expected})",
+        "no_tables_database": "{source}: keine Tabellen des Datenvertrags in dieser Datenbank "
+        "(erwartet: Tabellen namens {expected})",
+        "no_folder": "{path}: kein solcher Ordner (einen Ordner mit Tabellendateien oder eine "
+        "Datenbank-URL wie sqlite:///pfad.db angeben)",
+        "not_folder": "{path}: kein Ordner (einen Ordner mit Tabellendateien oder eine "
+        "Datenbank-URL wie sqlite:///pfad.db angeben)",
+        "both_formats": "{folder}: {a} und {b} gibt es beide; eine Datei je Tabelle behalten",
+        "lower_case_file": "{path}: Tabellendateien werden klein geschrieben; in {name} umbenennen",
+        "not_read_file": "{path}: nicht gelesen (Tabellen sind {a} oder {b}, unkomprimiert); "
+        "entpacken oder umwandeln",
+        "empty_file": "{path}: die Datei ist leer (eine CSV-Tabelle braucht mindestens ihre "
+        "Kopfzeile)",
+        "not_utf8": "{path}: kein UTF-8-Text (Zeile {line}, Byte {at}: {found}); die CSV als "
+        "UTF-8 speichern (in Excel: CSV UTF-8)",
+        "unreadable_csv": "{path}: keine lesbare CSV-Datei ({reason})",
+        "cannot_read": "{path}: die Datei kann nicht gelesen werden ({reason})",
+        "unreadable_file": "{path}: keine lesbare {fmt}-Datei ({reason})",
+        "more_fields": "{path}: die Datenzeilen haben mehr Felder, als die Kopfzeile benennt; "
+        "jeder Spalte in der Kopfzeile einen Namen geben",
+        "field_beyond": "{path}: Datenzeile {row} hat mehr Felder, als die Kopfzeile benennt "
+        "({v!r} hat keine Spalte); die Spalte in der Kopfzeile benennen oder das Feld entfernen",
+        "unknown_dialect": "{source}: unbekannter Datenbank-Dialekt (z. B. sqlite:///pfad.db oder "
+        "postgresql+psycopg://... verwenden)",
+        "bad_url": "{source}: keine gültige Datenbank-URL ({reason})",
+        "no_driver": "{source}: der Datenbanktreiber ist nicht installiert ({module})",
+        "no_db_file": "{source}: keine solche Datenbankdatei {path}",
+        "cannot_read_db": "{source}: die Datenbank kann nicht gelesen werden ({reason})",
+        "lower_case_table": "{source}: Tabelle {found!r} wird nicht gelesen (Tabellennamen werden "
+        "klein geschrieben); in {name} umbenennen",
         "headline": "{source}: {n} [Verstoß|Verstöße] gegen den Datenvertrag",
         "row": "Zeile {row}",
         "place_line": "{file} Zeile {n}",

@@ -11,7 +11,19 @@ from features.contract_text import detail as told_detail
 
 
 class UserError(Exception):
-    """A problem the user can fix (bad input, bad config, missing model); shown without a traceback."""
+    """A problem the user can fix (bad input, bad config, missing model); shown without a traceback.
+
+    `said` (a key of `features.contract_text` and its values) lets a command that takes --lang
+    tell it in that language; without it the message is told as it is."""
+
+    def __init__(self, message: str, said: tuple[str, Mapping[str, Any]] | None = None):
+        super().__init__(message)
+        self.said = said
+
+    def told(self, language: str) -> str:
+        if self.said is None or language == "en":
+            return str(self)
+        return told_detail(self.said[0], language, self.said[1])
 
 
 @dataclass(frozen=True)

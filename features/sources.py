@@ -12,11 +12,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.contract import TABLES, History, validated
+from features.contract_text import detail
 from features.errors import UserError
 from features.params import ContractParams
 
@@ -46,11 +48,8 @@ def read_tables(source: str) -> dict[str, pd.DataFrame | None]:
     """Every contract table the source has (raw, untyped); None for tables it does not have."""
     tables = _read_database(source) if is_url(source) else _read_folder(Path(source))
     if all(df is None for df in tables.values()):
-        expected = ", ".join(TABLES)
-        where = "database" if is_url(source) else "folder"
-        raise UserError(
-            f"{describe(source)}: no contract tables in this {where} (expected tables named {expected})"
-        )
+        key = "no_tables_database" if is_url(source) else "no_tables_folder"
+        raise _refused(key, source=describe(source), expected=", ".join(TABLES))
     return tables
 
 
@@ -68,22 +67,16 @@ def load_history(source: str, contract: ContractParams, now: pd.Timestamp) -> Hi
 
 def _read_folder(folder: Path) -> dict[str, pd.DataFrame | None]:
     if not folder.exists():
-        raise UserError(
-            f"{folder}: no such folder (give a folder of table files or a database URL such as sqlite:///path.db)"
-        )
+        raise _refused("no_folder", path=str(folder))
     if not folder.is_dir():
-        raise UserError(
-            f"{folder}: not a folder (give a folder of table files or a database URL such as sqlite:///path.db)"
-        )
+        raise _refused("not_folder", path=str(folder))
     out: dict[str, pd.DataFrame | None] = {}
     for name in TABLES:
         files = [
             folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").is_file()
         ]
         if len(files) > 1:
-            raise UserError(
-                f"{folder}: both {files[0].name} and {files[1].name} exist; keep one file per table"
-            )
+            raise _refused("both_formats", folder=str(folder), a=files[0].name, b=files[1].name)
         if not files:
             _near_miss(folder, name)
         out[name] = _read_file(files[0]) if files else None
@@ -98,13 +91,9 @@ def _near_miss(folder: Path, name: str) -> None:
         if stem.lower() != name or path.name in (f"{name}.{fmt}" for fmt in FORMATS):
             continue
         if rest.lower() in FORMATS:
-            raise UserError(
-                f"{path}: table files are named in lower case; rename it to {name}.{rest.lower()}"
-            )
-        raise UserError(
-            f"{path}: not read (tables are {' or '.join(f'{name}.{fmt}' for fmt in FORMATS)}, "
-            "uncompressed); unpack or convert it"
-        )
+            raise _refused("lower_case_file", path=str(path), name=f"{name}.{rest.lower()}")
+        a, b = (f"{name}.{fmt}" for fmt in FORMATS)
+        raise _refused("not_read_file", path=str(path), a=a, b=b)
 
 
 def _read_file(path: Path) -> pd.DataFrame:
@@ -122,24 +111,18 @@ def _read_file(path: Path) -> pd.DataFrame:
             return df
         return pd.read_parquet(path)
     except pd.errors.EmptyDataError:
-        raise UserError(
-            f"{path}: the file is empty (a CSV table needs at least its header line)"
-        ) from None
+        raise _refused("empty_file", path=str(path)) from None
     except UnicodeDecodeError:
-        raise UserError(
-            f"{path}: not UTF-8 text ({_not_utf8_at(path)}); save the CSV as UTF-8 "
-            "(in Excel: CSV UTF-8)"
-        ) from None
+        line, at, found = _not_utf8_at(path)
+        raise _refused("not_utf8", path=str(path), line=line, at=at, found=repr(found)) from None
     except pd.errors.ParserError as exc:
-        raise UserError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
+        raise _refused("unreadable_csv", path=str(path), reason=_first_line(exc)) from None
     except OSError as exc:
-        raise UserError(
-            f"{path}: cannot read the file ({exc.strerror or _first_line(exc)})"
-        ) from None
+        reason = exc.strerror or _first_line(exc)
+        raise _refused("cannot_read", path=str(path), reason=reason) from None
     except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
-        raise UserError(
-            f"{path}: not a readable {path.suffix[1:]} file ({_first_line(exc)})"
-        ) from None
+        fmt, reason = path.suffix[1:], _first_line(exc)
+        raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
 
 
 def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -149,19 +132,13 @@ def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     k = df.index.nlevels
     names = list(df.columns)
     if k >= len(names):
-        raise UserError(
-            f"{path}: the data rows have more fields than the header line names; "
-            "give every column a name in the header line"
-        )
+        raise _refused("more_fields", path=str(path))
     tail = df.iloc[:, -k:].fillna("").astype(str)
     filled = np.flatnonzero(tail.apply(lambda c: c.str.strip() != "").to_numpy().any(axis=1))
     if len(filled):
         i = int(filled[0])
         value = next(v for v in tail.iloc[i] if v.strip())
-        raise UserError(
-            f"{path}: data row {i + 1} has more fields than the header line names ({value!r} "
-            "has no column); name its column in the header line or remove the field"
-        )
+        raise _refused("field_beyond", path=str(path), row=i + 1, v=value)
     fields = [df.index.get_level_values(j).to_numpy(dtype=object) for j in range(k)]
     fields += [df.iloc[:, j].to_numpy(dtype=object) for j in range(len(names) - k)]
     out = pd.DataFrame(dict(enumerate(fields)))
@@ -169,7 +146,7 @@ def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out
 
 
-def _not_utf8_at(path: Path) -> str:
+def _not_utf8_at(path: Path) -> tuple[int, int, bytes]:
     """Where the first byte that is not UTF-8 stands in the file (line and byte offset): pandas'
     error counts bytes from the start of the chunk it was decoding, not of the file."""
     base, lines, carry = 0, 1, b""
@@ -184,13 +161,13 @@ def _not_utf8_at(path: Path) -> str:
                 if not (chunk and exc.reason == "unexpected end of data"):
                     lines += data.count(b"\n", 0, exc.start)
                     found = data[exc.start : exc.end]
-                    return f"line {lines}, byte {base + exc.start}: {found!r}"
+                    return lines, base + exc.start, found
                 good, carry = (
                     data[: exc.start],
                     data[exc.start :],
                 )  # cut in the middle of a character
-            if not chunk:
-                return "a byte sequence"  # the decoder pandas used saw one; unreachable in practice
+            if not chunk:  # pandas' decoder saw one; unreachable in practice
+                return lines, base, b""
             base += len(good)
             lines += good.count(b"\n")
 
@@ -301,15 +278,11 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
         parsed = make_url(url)
         return create_engine(parsed), parsed
     except NoSuchModuleError:  # before ArgumentError: it is one
-        raise UserError(
-            f"{describe(url)}: unknown database dialect (use e.g. sqlite:///path.db or postgresql+psycopg://...)"
-        ) from None
+        raise _refused("unknown_dialect", source=describe(url)) from None
     except (ArgumentError, ValueError) as exc:
-        raise UserError(f"{describe(url)}: not a valid database URL ({_first_line(exc)})") from None
+        raise _refused("bad_url", source=describe(url), reason=_first_line(exc)) from None
     except ImportError as exc:
-        raise UserError(
-            f"{describe(url)}: the database driver is not installed ({exc.name})"
-        ) from None
+        raise _refused("no_driver", source=describe(url), module=str(exc.name)) from None
 
 
 def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
@@ -321,7 +294,7 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         db = Path(parsed.database)
         if not db.is_file():
             # SQLite would silently create an empty database here.
-            raise UserError(f"{describe(url)}: no such database file {db}")
+            raise _refused("no_db_file", source=describe(url), path=str(db))
     try:
         with engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
@@ -331,9 +304,8 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
                 name: _read_sql(name, conn, raw) if name in present else None for name in TABLES
             }
     except SQLAlchemyError as exc:
-        raise UserError(
-            f"{describe(url)}: cannot read the database ({_first_line(getattr(exc, 'orig', None) or exc)})"
-        ) from None
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        raise _refused("cannot_read_db", source=describe(url), reason=reason) from None
     finally:
         engine.dispose()
 
@@ -361,10 +333,7 @@ def _near_miss_tables(url: str, present: set[str]) -> None:
             continue
         for other in sorted(present):
             if other.lower() == name:
-                raise UserError(
-                    f"{describe(url)}: table {other!r} is not read (tables are named in lower "
-                    f"case); rename it to {name}"
-                )
+                raise _refused("lower_case_table", source=describe(url), found=other, name=name)
 
 
 def write_database(tables: Mapping[str, pd.DataFrame | None] | History, url: str) -> list[str]:
@@ -387,6 +356,12 @@ def write_database(tables: Mapping[str, pd.DataFrame | None] | History, url: str
     finally:
         engine.dispose()
     return written
+
+
+def _refused(key: str, **values: Any) -> UserError:
+    """A source that cannot be read, told from the catalog (`features.contract_text`) so that
+    `escrisk validate --lang de` says it in German."""
+    return UserError(detail(key, "en", values), said=(key, values))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -189,8 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in ("validate", "import"):  # an import's rows are its input's
             print("Run `escrisk validate SOURCE` for the full list.", file=sys.stderr)
         return 1
-    except UserError as exc:
-        print(f"escrisk {args.command}: {exc}", file=sys.stderr)
+    except UserError as exc:  # in the command's language where it takes --lang
+        print(f"escrisk {args.command}: {exc.told(getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -301,3 +301,18 @@ def test_absent_tables_and_columns_are_told_in_german(capsys, world):
     assert re.search(r"^  usage +fehlt, Nutzungsmerkmale nicht verfügbar$", out, re.MULTILINE)
     assert "accounts.term_months: Spalte fehlt, jeder Vertrag gilt" in out
     assert "unavailable" not in out and "every contract" not in out
+
+
+def test_a_source_that_cannot_be_read_is_told_in_german(capsys, world, tmp_path):
+    """`--lang de` told a CSV saved as Windows-1252 (what German Excel saves) in English."""
+    (world / "churn.csv").write_bytes(
+        "account_id,churned_at,reason\nA-3,2024-03-01,zu teuer ä\n".encode("cp1252")
+    )
+    code, out = validate_de(capsys, world)
+    assert code == 1
+    assert (
+        "churn.csv: kein UTF-8-Text (Zeile 2, Byte 53: b'\\xe4'); die CSV als UTF-8 speichern"
+        in out
+    )
+    code, out = validate_de(capsys, tmp_path / "nope")
+    assert code == 1 and "nope: kein solcher Ordner" in out
