@@ -109,7 +109,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
             return df
-        return pd.read_parquet(path)
+        return _index_as_columns(pd.read_parquet(path))
     except pd.errors.EmptyDataError:
         raise _refused("empty_file", path=str(path)) from None
     except UnicodeDecodeError:
@@ -123,6 +123,18 @@ def _read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
         fmt, reason = path.suffix[1:], _first_line(exc)
         raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
+
+
+def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """A Parquet table with its pandas index: a named one (`set_index("account_id")` before
+    `to_parquet`) is a column of the table, not row labels to drop; unnamed row labels (of a
+    filtered frame) are dropped, as is an index that repeats a column."""
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df
+    named = [n for n in df.index.names if n is not None and n not in df.columns]
+    if named:
+        df = df.reset_index(level=named)
+    return df.reset_index(drop=True)
 
 
 def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:

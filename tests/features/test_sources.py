@@ -380,3 +380,17 @@ def test_parquet_text_stored_as_bytes_is_read_as_text(world, params, history):
     again = load_history(str(world), params.contract, NOW)
     assert list(again.tickets["ticket_id"]) == list(history.tickets["ticket_id"])
     assert again.tickets["account_id"].map(type).eq(str).all()
+
+
+def test_a_parquet_index_named_as_a_column_is_that_column(world, params, history):
+    """`accounts.set_index("account_id").to_parquet(...)` keeps account_id as pandas' index:
+    it was dropped, and every table's account_id was 'not in accounts'."""
+    accounts = pd.read_csv(world / "accounts.csv", dtype=str, keep_default_na=False)
+    accounts.set_index("account_id").to_parquet(world / "accounts.parquet")
+    tickets = pd.read_csv(world / "tickets.csv", dtype=str, keep_default_na=False)
+    tickets.set_index(pd.Index(range(10, 10 + len(tickets)))).to_parquet(world / "tickets.parquet")
+    for name in ("accounts", "tickets"):
+        (world / f"{name}.csv").unlink()
+    again = load_history(str(world), params.contract, NOW)
+    assert list(again.accounts["account_id"]) == list(history.accounts["account_id"])
+    assert list(again.tickets.columns) == list(history.tickets.columns)
