@@ -7,6 +7,7 @@ A source is one string: a folder path, or a SQLAlchemy URL such as `sqlite:///hi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -309,7 +310,7 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
             raise _refused("no_db_file", source=describe(url), path=str(db))
     try:
         with engine.connect() as conn:
-            present = set(inspect(conn).get_table_names())
+            present = _relations(inspect(conn))
             _near_miss_tables(url, present)
             raw = parsed.get_backend_name() == "sqlite"
             return {
@@ -320,6 +321,15 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         raise _refused("cannot_read_db", source=describe(url), reason=reason) from None
     finally:
         engine.dispose()
+
+
+def _relations(inspector) -> set[str]:  # type: ignore[no-untyped-def]
+    """The names a source's tables may have: tables, and views over a warehouse's own tables
+    (the usual way to map a database onto the contract without copying it)."""
+    names = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    with contextlib.suppress(NotImplementedError):  # a dialect without materialized views
+        names |= set(inspector.get_materialized_view_names())
+    return names
 
 
 def _read_sql(name: str, conn, raw: bool) -> pd.DataFrame:  # type: ignore[no-untyped-def]

@@ -266,6 +266,19 @@ def test_sqlite_times_with_different_offsets_each_keep_their_instant(tmp_path, p
     ]
 
 
+def test_database_views_are_read_like_tables(tmp_path, params, history):
+    """Views mapping a warehouse onto the contract were passed over: 'no contract tables'."""
+    import sqlite3
+
+    db = tmp_path / "views.db"
+    write_database(history, f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        for name in TABLES:
+            conn.execute(f"ALTER TABLE {name} RENAME TO crm_{name}")
+            conn.execute(f"CREATE VIEW {name} AS SELECT * FROM crm_{name}")
+    assert_same(history, load_history(f"sqlite:///{db}", params.contract, NOW))
+
+
 def test_missing_sqlite_file_is_not_created(tmp_path):
     db = tmp_path / "nope.db"
     with pytest.raises(UserError, match="no such database file"):
