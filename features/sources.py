@@ -103,7 +103,14 @@ def _read_file(path: Path) -> pd.DataFrame:
         if path.suffix == ".csv":
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
             sep = csv_delimiter(path)
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                sep=sep,
+                engine="python" if _has_nul(path) else "c",
+            )
             if not isinstance(df.index, pd.RangeIndex):
                 df = _realigned(df, path)
             header = _csv_header(path, sep)
@@ -124,6 +131,17 @@ def _read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
         fmt, reason = path.suffix[1:], _first_line(exc)
         raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
+
+
+def _has_nul(path: Path) -> bool:
+    """Whether the file holds a NUL byte: pandas' fast CSV parser ends a field there and drops
+    the rest of it silently (a ticket body cut to its first word, an id losing its NUL and so
+    passing the one_line rule); its Python parser keeps every value as written."""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
