@@ -118,6 +118,8 @@ def _read_file(path: Path) -> pd.DataFrame:
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
             return df
         return _index_as_columns(pd.read_parquet(path))
+    except UserError:  # said already (a CSV's rows longer than its header line)
+        raise
     except pd.errors.EmptyDataError:
         raise _refused("empty_file", path=str(path)) from None
     except UnicodeDecodeError:

@@ -371,10 +371,12 @@ def test_a_value_beyond_the_header_line_is_refused_not_dropped(world):
     rows = [churn[0]] + [r + "," for r in churn[1:]]
     rows[-1] += "note"
     (world / "churn.csv").write_text("\n".join(rows) + "\n")
-    with pytest.raises(
-        UserError, match=rf"churn.csv: data row {len(rows) - 1} has more fields .*'note'"
-    ):
+    with pytest.raises(UserError) as err:
         read_tables(str(world))
+    assert str(err.value) == (
+        f"{world / 'churn.csv'}: data row {len(rows) - 1} has more fields than the header line "
+        "names ('note' has no column); name its column in the header line or remove the field"
+    )
 
 
 def test_parquet_text_stored_as_bytes_is_read_as_text(world, params, history):
