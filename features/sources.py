@@ -102,18 +102,20 @@ def _read_file(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".csv":
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
-            sep = csv_delimiter(path)
+            hint = _sep_line(path)
+            sep = hint or csv_delimiter(path)
             df = pd.read_csv(
                 path,
                 dtype=str,
                 keep_default_na=False,
                 encoding="utf-8-sig",
                 sep=sep,
+                skiprows=1 if hint else 0,
                 engine="python" if _has_nul(path) else "c",
             )
             if not isinstance(df.index, pd.RangeIndex):
                 df = _realigned(df, path)
-            header = _csv_header(path, sep)
+            header = _csv_header(path, sep, skip=1 if hint else 0)
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
             return df
@@ -205,9 +207,21 @@ def _not_utf8_at(path: Path) -> tuple[int, int, bytes]:
             lines += good.count(b"\n")
 
 
-def _csv_header(path: Path, sep: str = ",") -> list[str]:
+def _csv_header(path: Path, sep: str = ",", skip: int = 0) -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as f:
-        return next(csv.reader(f, delimiter=sep), [])
+        rows = csv.reader(f, delimiter=sep)
+        for _ in range(skip):
+            next(rows, None)
+        return next(rows, [])
+
+
+def _sep_line(path: Path) -> str | None:
+    """The separator a first line `sep=;` names: Excel's hint, which Excel reads and hides (the
+    header is still row 1 there), and some tools write for it. None without such a line."""
+    with path.open("rb") as f:
+        line = f.readline().decode("utf-8-sig", errors="replace").strip()
+    found = re.fullmatch(r"sep=(.)", line)
+    return found.group(1) if found else None
 
 
 def csv_delimiter(path: Path) -> str:

@@ -424,3 +424,14 @@ def test_a_nul_byte_in_a_csv_keeps_its_value_whole(world, params):
     assert raw["tickets"].loc[0, "body"] == "Hello\x00 world"
     assert raw["tickets"].loc[0, "channel"] == "email\x00"
     assert len(raw["tickets"]) == len(tickets) - 1
+
+
+def test_an_excel_sep_line_names_the_separator(world, tmp_path, params):
+    """A first line `sep=;` (Excel's separator hint) was read as the header line."""
+    hinted = tmp_path / "hinted"
+    hinted.mkdir()
+    for f in world.glob("*.csv"):
+        text = pd.read_csv(f, dtype=str, keep_default_na=False).to_csv(sep=";", index=False)
+        (hinted / f.name).write_text("sep=;\n" + text, encoding="utf-8")
+    assert_same(load_history(str(world), params.contract, NOW),
+                load_history(str(hinted), params.contract, NOW))  # fmt: skip
