@@ -48,7 +48,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             rep.read += 1
             require_keys(
                 rec,
-                [("key",), ("fields.created",), ("fields.priority",), ("fields.status",)],
+                [("key",), ("fields.created",), ("fields.status",)],
                 EXPORT,
                 str(path),
                 ctx.place(base + row),

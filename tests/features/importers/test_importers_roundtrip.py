@@ -632,3 +632,21 @@ def test_a_date_only_contract_date_is_its_calendar_day_in_a_zone_east_of_utc(
     tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     local = pd.Timestamp("2024-01-03 08:15", tz=zone).tz_convert("UTC")
     assert pd.Timestamp(tickets.loc["00001001", "created_at"]) == local
+
+
+def test_a_jira_issue_without_a_priority_field_gets_the_default_priority(tmp_path, params, capsys):
+    """A JSM project whose field configuration hides Priority returns issues without a
+    `priority` key: the import stopped at the first one ("required field 'fields.priority' not
+    found") instead of giving it importers.default_priority, as it does a null priority."""
+    import json
+
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    for issue in data["issues"]:
+        del issue["fields"]["priority"]
+        issue["changelog"]["histories"] = []
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps(data))
+    assert run_import("jira", [f"issues={path}"], tmp_path / "o") == 0
+    assert "priority missing on 3 tickets" in capsys.readouterr().out
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets
+    assert set(t["priority"]) == {params.importers.default_priority}
