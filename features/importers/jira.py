@@ -253,8 +253,9 @@ def _text(v: Any) -> str | None:
 
 
 def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
-    """Contract columns for organizations from an optional accounts CSV, matched by id or by name."""
-    rep = ctx.report.table("accounts")
+    """Contract columns for organizations from an optional accounts CSV, matched by id or by name.
+    A row of no organization of the issues adds nothing: counted and named, not dropped unseen."""
+    rep = ctx.report.table("organizations", ", ".join(x.name for x in paths))
     cols = (
         "account_id",
         "name",
@@ -276,10 +277,17 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
         ctx,
         rep,
     )
-    rep.read = 0
     key = extra["account_id"].where(
         extra["account_id"].notna(),
         extra["name"].map(dict(zip(accounts["name"], accounts["account_id"], strict=True))),
     )
-    extra = extra.assign(account_id=key).drop(columns=["name"]).drop_duplicates("account_id")
+    unknown = ~key.isin(accounts["account_id"])
+    who = extra["account_id"].fillna(extra["name"])  # the CSV's id, else its name
+    shown = ctx.examples(extra[unknown].assign(organization=who), "organization")
+    rep.skip("skip_no_issues", int(unknown.sum()), shown)
+    extra = extra.assign(account_id=key)[~unknown].drop(columns=["name"])
+    before = len(extra)
+    extra = extra.drop_duplicates("account_id")
+    rep.merge("merge_duplicate_row", before - len(extra))
+    rep.written = len(extra)
     return accounts.merge(extra, on="account_id", how="left")

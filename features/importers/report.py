@@ -16,7 +16,7 @@ from features.spec import localized, number_forms
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "title": "escrisk import {kind}: {out}",
-        "table_line": "  {table:<12} read {read:>9,}  written {written:>9,}  skipped {skipped:>7,}  (from {source})",
+        "table_line": "  {table:<13} read {read:>9,}  written {written:>9,}  skipped {skipped:>7,}  (from {source})",
         "skipped_line": "      skipped {n:,}: {reason}",
         "examples_line": "        e.g. {examples}",
         "merged_line": "      merged {n:,}: {what}",
@@ -36,11 +36,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_blank_row": "blank row",
         "skip_report_footer": "the report's footer (Confidential Information, Copyright)",
         "skip_not_used": "not used: {what}",
+        "skip_no_issues": "an organization of no issue in the issues export (matched by "
+        "account_id, else name): adds nothing",
         # merges
         "merge_updates": "later audit rows of the same incident (one ticket per incident)",
         "merge_same_update": "signals of the same ticket update (one escalation each)",
         "merge_events": "events summed into one row per account and day",
         "merge_duplicate": "duplicate records of the same id (the most recently updated is kept)",
+        "merge_duplicate_row": "rows of the same organization (the first is kept)",
         # notes
         "note_default": "{column} taken from importers.account_defaults for {n:,} of {total:,} [account|accounts]",
         "note_renewal": "renewal_date derived (contract_start + whole terms of {months} [month|months]) for {n:,} [account|accounts]",
@@ -62,7 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "de": {
         "title": "escrisk import {kind}: {out}",
-        "table_line": "  {table:<12} gelesen {read:>9,}  geschrieben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
+        "table_line": "  {table:<13} gelesen {read:>9,}  geschrieben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
         "skipped_line": "      übersprungen {n:,}: {reason}",
         "examples_line": "        z. B. {examples}",
         "merged_line": "      zusammengefasst {n:,}: {what}",
@@ -81,10 +84,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_blank_row": "leere Zeile",
         "skip_report_footer": "Fußzeilen des Berichts (Confidential Information, Copyright)",
         "skip_not_used": "nicht verwendet: {what}",
+        "skip_no_issues": "eine Organisation ohne Vorgang im Issues-Export (abgeglichen über "
+        "account_id, sonst name): trägt nichts bei",
         "merge_updates": "spätere Audit-Zeilen desselben Incidents (ein Ticket pro Incident)",
         "merge_same_update": "Signale derselben Ticket-Änderung (je eine Eskalation)",
         "merge_events": "Ereignisse zu einer Zeile pro Kunde und Tag summiert",
         "merge_duplicate": "doppelte Datensätze derselben ID (der zuletzt geänderte bleibt)",
+        "merge_duplicate_row": "Zeilen derselben Organisation (die erste bleibt)",
         "note_default": "{column} aus importers.account_defaults für {n:,} von {total:,} Kunden",
         "note_renewal": "renewal_date abgeleitet (contract_start + ganze Laufzeiten von {months} [Monat|Monaten]) für {n:,} Kunden",
         "note_start": "contract_start aus Anlagedatum oder erstem Ticket für {n:,} Kunden",

@@ -650,3 +650,24 @@ def test_a_jira_issue_without_a_priority_field_gets_the_default_priority(tmp_pat
     assert "priority missing on 3 tickets" in capsys.readouterr().out
     t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets
     assert set(t["priority"]) == {params.importers.default_priority}
+
+
+def test_jira_organization_rows_of_no_issue_are_counted_and_named(tmp_path, params, capsys):
+    """Rows of the optional organizations CSV that match no organization of the issues (a typo
+    in a name, an organization without issues) disappeared without a word, as did a second row
+    of one organization: now counted, the first named by line."""
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "name,tier,arr\n"
+        "Acme Logistics GmbH,enterprise,120000\n"
+        "Acme Logistic GmbH,starter,5\n"
+        "Acme Logistics GmbH,business,3\n"
+    )
+    files = [str(DATA / "jira" / "issues.json"), f"accounts={orgs}"]
+    assert run_import("jira", files, tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    assert "organizations read         3  written         1  skipped       1" in out
+    assert "e.g. orgs.csv line 3 (organization=Acme Logistic GmbH)" in out
+    assert "merged 1: rows of the same organization" in out
+    a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("name")
+    assert a.loc["Acme Logistics GmbH", "tier"] == "enterprise"
