@@ -65,6 +65,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx,
         rep,
     )
+    df = _references(df)
     if df["company"].isna().all() and df["caller"].isna().all():
         from features.importers.fields import missing_field
 
@@ -197,10 +198,31 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
     fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
     fields["region"] = ("region", "u_region", "country")
     fields["created"] = ("sys_created_on",)
-    comp = tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
+    comp = _references(
+        tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
+    )
     rep.read = 0
     comp = comp.drop_duplicates("name").rename(columns={"name": "account_id"})
     # every company is an account, also one that never opened an incident (a calm customer)
     out = accounts.merge(comp, on="account_id", how="outer")
     out["name"] = out["name"].fillna(out["account_id"])
     return out
+
+
+def _references(df: pd.DataFrame) -> pd.DataFrame:
+    """Reference and choice fields as the Table API returns them, kept as objects in a Parquet
+    file made from its JSON: {"display_value": "Acme", "value": "<sys_id>"} (with
+    sysparm_display_value=all) is its display value, as a list export shows it, and
+    {"link": ..., "value": "<sys_id>"} its value. Left as objects, a company was read as no
+    account and a priority stopped the import with an internal error."""
+    out = df.copy()
+    for col in out.select_dtypes(include="object").columns:
+        is_ref = out[col].map(lambda v: isinstance(v, dict))
+        if is_ref.any():
+            out[col] = out[col].where(~is_ref, out[col][is_ref].map(_reference))
+    return out
+
+
+def _reference(v: dict) -> object:
+    shown = v.get("display_value")
+    return shown if shown is not None and shown != "" else v.get("value")

@@ -671,3 +671,26 @@ def test_jira_organization_rows_of_no_issue_are_counted_and_named(tmp_path, para
     assert "merged 1: rows of the same organization" in out
     a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("name")
     assert a.loc["Acme Logistics GmbH", "tier"] == "enterprise"
+
+
+@pytest.mark.parametrize("display", [True, False])
+def test_servicenow_references_as_table_api_objects(display, tmp_path, params):
+    """A Parquet file made from the Table API's JSON holds reference and choice fields as
+    objects: {"link", "value"} (the sys_id) or, with sysparm_display_value=all, {"display_value",
+    "value"}. The first read every incident as of no account, the second stopped with an
+    internal error (unhashable dict); now a display value is used where given, else the value."""
+    src = pd.read_csv(DATA / "servicenow" / "incident_audit.csv", dtype=str, keep_default_na=False)
+    refs = ["company", "caller_id", "assignment_group", "priority", "incident_state"]
+    for col in refs:
+        src[col] = [
+            {"display_value": v, "value": f"id-{v}", "link": "https://x/api"}
+            if display
+            else {"link": "https://x/api", "value": v}
+            for v in src[col]
+        ]
+    path = tmp_path / "incident.parquet"
+    src.to_parquet(path)
+    assert run_import("servicenow", [f"incidents={path}"], tmp_path / "o") == 0
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
+    assert t.loc["INC0010001", "account_id"] == "Acme Logistics GmbH"
+    assert t.loc["INC0010001", "priority"] == "P2" and t.loc["INC0010001", "status"] == "solved"
