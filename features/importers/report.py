@@ -206,4 +206,6 @@ class ImportReport:
 
 def _example(example: Example, lang: str) -> str:
     where, ids = example
-    return f"{where.told(lang)} ({ids})" if where is not None else ids
+    if where is None:
+        return ids
+    return f"{where.told(lang)} ({ids})" if ids else where.told(lang)

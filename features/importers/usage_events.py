@@ -170,14 +170,19 @@ def _reduce(
         rep.skip("skip_event_type", int(n), type=str(t))
     b = b[~skip]
     no_user = b["user"].isna() | (b["user"].astype(str).str.strip() == "")
-    rep.skip("skip_no_user", int(no_user.sum()), field="userId/user_id/distinct_id")
+    # the first few of each reason named by file and line (and user), to look them up
+    shown = ctx.examples(b[no_user])
+    rep.skip("skip_no_user", int(no_user.sum()), shown, field="userId/user_id/distinct_id")
     b = b[~no_user]
     user = b["user"].astype(str).str.strip()
     account = user.map(mapping)
-    rep.skip("skip_unmapped_user", int(account.isna().sum()))
+    unmapped = b[account.isna()].assign(user_id=user).drop_duplicates("user_id")
+    shown = ctx.examples(unmapped, "user_id")
+    rep.skip("skip_unmapped_user", int(account.isna().sum()), shown)
     b, user, account = b[account.notna()], user[account.notna()], account[account.notna()]
     no_time = b["time"].isna() | (b["time"].astype(str).str.strip() == "")
-    rep.skip("skip_no_time", int(no_time.sum()), field=names["time"])
+    shown = ctx.examples(b[no_time].assign(user_id=user), "user_id")
+    rep.skip("skip_no_time", int(no_time.sum()), shown, field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
     when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN])
     count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -694,3 +695,26 @@ def test_servicenow_references_as_table_api_objects(display, tmp_path, params):
     t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
     assert t.loc["INC0010001", "account_id"] == "Acme Logistics GmbH"
     assert t.loc["INC0010001", "priority"] == "P2" and t.loc["INC0010001", "status"] == "solved"
+
+
+def test_skipped_usage_events_are_named_by_line_and_user(tmp_path, capsys):
+    """Events of users the mapping lacks, and events without a user or a time, were counted
+    but not named: which user ids to add to the mapping was left to guess."""
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,account_id\nu-1,361\n")
+    events = tmp_path / "events.jsonl"
+    records = [
+        {"userId": "u-1", "event": "a", "timestamp": "2024-01-03T08:00:00Z"},
+        {"userId": "u-7", "event": "a", "timestamp": "2024-01-03T08:00:00Z"},
+        {"userId": "u-7", "event": "b", "timestamp": "2024-01-03T09:00:00Z"},
+        {"anonymousId": "x", "event": "a", "timestamp": "2024-01-03T08:00:00Z"},
+        {"userId": "u-8", "event": "a", "timestamp": "2024-01-03T08:00:00Z"},
+        {"userId": "u-1", "event": "a"},
+    ]
+    events.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["import", "usage-events", f"users={users}", f"events={events}",
+                 "--out", str(tmp_path / "o"), "--lang", "de"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "z. B. events.jsonl Zeile 2 (user_id=u-7); events.jsonl Zeile 5 (user_id=u-8)" in out
+    assert "z. B. events.jsonl Zeile 4\n" in out  # no user id to show
+    assert "z. B. events.jsonl Zeile 6 (user_id=u-1)" in out
