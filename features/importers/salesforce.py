@@ -222,8 +222,9 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
     key = "case_sfid" if ms["case"].isin(out["case_sfid"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
-    for case in ms.loc[unknown, "case"].unique():
-        rep.skip("skip_no_ticket", n=int((ms["case"] == case).sum()), ticket=case)
+    # one line for them all, the first few cases named: not a line per case
+    shown = ctx.examples(ms[unknown].drop_duplicates("case"), "case")
+    rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     ms = ms[~unknown]
     name = ms["name"].astype(str).str.strip().str.lower()
     fr = ms[name == p.first_response_milestone.lower()].drop_duplicates("case").set_index("case")
@@ -259,6 +260,12 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
         rep,
     )
     h["at"] = ctx.times(h["at"], "salesforce case_history", "CreatedDate", h[ORIGIN])
+    # changes of cases not imported (not in the Case export, or skipped there): counted as
+    # such, not as "changes of other fields"
+    unknown = ~h["case"].isin(cases["case_sfid"])
+    shown = ctx.examples(h[unknown].drop_duplicates("case"), "case")
+    rep.skip("skip_no_ticket", int(unknown.sum()), shown)
+    h = h[~unknown]
     field = h["field"].astype(str).str.strip().str.lower()
     flagged = (
         h[(field.isin(["isescalated", "escalated"])) & h["new"].map(truthy)]
@@ -274,7 +281,6 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
         ch["new"], pm, "salesforce case_history", "NewValue", "salesforce.priority_map", ch[ORIGIN]
     )
     by_id = cases.set_index("case_sfid")
-    ch = ch[ch["case"].isin(by_id.index)]
     ch = ch.assign(
         ticket_id=ch["case"].map(by_id["ticket_id"]), account_id=ch["case"].map(by_id["account_id"])
     )

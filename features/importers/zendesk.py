@@ -366,10 +366,11 @@ def _escalations(
         acct = t.set_index("ticket_id")["account_id"]
         ch = changes.assign(account_id=changes["ticket_id"].map(acct))
         unknown = ch["account_id"].isna()
-        for tid in ch.loc[unknown, "ticket_id"].unique():
-            rep.skip("skip_no_ticket", n=int((ch["ticket_id"] == tid).sum()), ticket=tid)
+        # one line for them all, the first few tickets named: not a line per ticket
+        shown = ctx.examples(ch[unknown].drop_duplicates("ticket_id"), "ticket_id")
+        rep.skip("skip_no_ticket", int(unknown.sum()), shown)
         frames.append(priority_escalations(ch[~unknown], ctx, "Zendesk audit"))
-    rep.read = len(tagged) + sum(len(f) for f in frames[1:])
+    rep.read = len(tagged) + sum(len(f) for f in frames[1:]) + sum(rep.skipped.values())
     combined = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)

@@ -718,3 +718,42 @@ def test_skipped_usage_events_are_named_by_line_and_user(tmp_path, capsys):
     assert "z. B. events.jsonl Zeile 2 (user_id=u-7); events.jsonl Zeile 5 (user_id=u-8)" in out
     assert "z. B. events.jsonl Zeile 4\n" in out  # no user id to show
     assert "z. B. events.jsonl Zeile 6 (user_id=u-1)" in out
+
+
+def test_audits_of_tickets_not_imported_are_one_line_naming_a_few(tmp_path, capsys):
+    """Zendesk audits (and Salesforce milestones) of tickets not imported printed one report
+    line per ticket, thousands for a full ticket_events export beside a filtered tickets one."""
+    zd = DATA / "zendesk"
+    audits = tmp_path / "ticket_audits.json"
+    change = {"field_name": "priority", "value": "urgent", "previous_value": "low"}
+    records = [
+        {"id": 100 + i, "ticket_id": 5000 + i, "created_at": "2024-01-03T11:00:00Z",
+         "events": [change]}
+        for i in range(5)
+    ]  # fmt: skip
+    audits.write_text(json.dumps({"audits": records}))
+    files = [str(zd / "tickets.json"), str(zd / "organizations.json"), str(audits)]
+    assert run_import("zendesk", files, tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    assert (
+        "skipped 5: of a ticket not imported (not in the tickets export, or skipped there)" in out
+    )
+    assert "e.g. ticket_audits.json record 1 (ticket_id=5000); ticket_audits.json record 2" in out
+    assert "5003" not in out
+
+
+def test_case_history_of_cases_not_imported_is_not_called_other_fields(tmp_path, capsys):
+    """A priority raise of a case the import skipped (no account) or that the Case export
+    lacks was counted as 'not used: changes of other fields'."""
+    sf = DATA / "salesforce"
+    history = tmp_path / "CaseHistory.csv"
+    history.write_text(
+        (sf / "CaseHistory.csv").read_text()
+        + '"0175g0000004","5005g00000Aa004","Priority","Low","Critical","2024-01-09T12:00:00.000+0000"\n'
+    )
+    files = [str(sf / "Case.csv"), str(sf / "Account.csv"), f"case_history={history}"]
+    assert run_import("salesforce", files, tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: of a ticket not imported" in out
+    assert "e.g. CaseHistory.csv line 5 (case=5005g00000Aa004)" in out
+    assert "skipped 1: not used: changes of other fields" in out  # the Status change
