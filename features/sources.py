@@ -301,15 +301,24 @@ def _csv_ready(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _parquet_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """Parquet needs one type per column: mixed object columns (e.g. extra export fields) become text."""
+    """Parquet needs one type per column: mixed object columns (e.g. extra export fields) become
+    text. A missing value stays missing: a NaN (a field some records lack) was written as 'nan'."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object and pd.api.types.infer_dtype(out[col], skipna=True) not in (
             "string",
             "empty",
         ):
-            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            out[col] = out[col].map(_as_text)
     return out
+
+
+def _as_text(v: object) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    return str(v)
 
 
 # --- databases ----------------------------------------------------------------------------------

@@ -116,6 +116,15 @@ def test_write_makes_mixed_extra_columns_parquet_safe(tmp_path, params, history)
     assert list(again["accounts"]["industry"]) == ["retail", "7", None]
 
 
+def test_write_keeps_a_missing_value_of_a_mixed_column_missing(tmp_path, params, history):
+    """A Zendesk checkbox field on some tickets' forms only: True, True and NaN for the ticket
+    without it; the NaN was written as the text 'nan'."""
+    accounts = history.accounts.assign(zendesk_custom_7=[True, float("nan"), pd.NA])
+    write_tables({"accounts": accounts, "tickets": history.tickets}, tmp_path)
+    again = read_tables(str(tmp_path))
+    assert list(again["accounts"]["zendesk_custom_7"]) == ["True", None, None]
+
+
 def test_write_rejects_unknown_format_and_tables(tmp_path, history):
     with pytest.raises(UserError, match="unknown table format"):
         write_tables(history, tmp_path, fmt="xlsx")
