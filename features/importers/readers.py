@@ -8,6 +8,7 @@ progress bar at the edge.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,24 @@ def _nonempty(path: Path, export: str) -> None:
         raise UserError(f"{path}: empty file; expected {export}")
 
 
+# files by their first bytes, whatever their name says: what they are and what to do
+_PACKED = (
+    (b"\x1f\x8b", "a gzip-compressed file; unpack it first (gunzip)"),
+    (b"PK\x03\x04", "an Excel workbook or a ZIP archive; export or save it as CSV (or unzip it)"),
+    (b"PAR1", "a Parquet file; name it .parquet"),
+)
+
+
+def _packed(path: Path, export: str, parquet_ok: bool = False) -> None:
+    """A compressed, zipped or Excel file is refused by what it is: read as text it stopped
+    the import with an internal error (gzip) or named its header 'PK' (an .xlsx)."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    for magic, what in _PACKED:
+        if head.startswith(magic) and not (parquet_ok and magic == b"PAR1"):
+            raise UserError(f"{path}: {what}; expected {export}")
+
+
 def _first_char(path: Path) -> bytes:
     with path.open("rb") as f:
         while True:
@@ -97,6 +116,7 @@ def iter_json_records(
     JSON lines whose lines are API pages ({"tickets": [...]}) yield the pages' records.
     """
     _nonempty(path, export)
+    _packed(path, export)
     head = _first_char(path)
     if head == b"":
         raise UserError(f"{path}: empty file; expected {export}")
@@ -216,6 +236,9 @@ def iter_frames(
     """Chunks of a CSV or Parquet export, every value as read (strings for CSV), index = 1-based row."""
     _nonempty(path, export)
     suffix = path.suffix.lower()
+    _packed(path, export, parquet_ok=suffix in (".parquet", ".pq"))
+    if suffix not in (".parquet", ".pq") and _first_char(path) in (b"{", b"["):
+        raise UserError(f"{path}: JSON, not CSV; expected {export}")
     start = 1
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
@@ -264,7 +287,7 @@ def iter_frames(
                 f"{exc.start:,}); save it as UTF-8, or set importers.csv_encoding (e.g. cp1252 "
                 "for an Excel or Salesforce export in a Western European code page)"
             ) from None
-        except pd.errors.ParserError as exc:
+        except (pd.errors.ParserError, csv.Error) as exc:
             raise UserError(f"{path}: not a readable CSV file ({exc}); expected {export}") from None
 
 

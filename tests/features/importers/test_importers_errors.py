@@ -691,3 +691,28 @@ def test_an_error_in_a_minified_page_names_the_record_not_line_one(tmp_path, cap
     assert zendesk(tmp_path, path) == 1
     err = capsys.readouterr().err
     assert "zendesk tickets / priority / t.json record 3 / unknown_value: 'urgent-ish'" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("Case.csv.gz", None, "a gzip-compressed file; unpack it first"),
+        ("Case.xlsx", b"PK\x03\x04\x14\x00\x06\x00", "an Excel workbook or a ZIP archive"),
+        ("Case.json", b'[{"CaseNumber": "1"}]', "JSON, not CSV"),
+    ],
+)
+def test_a_compressed_excel_or_json_file_for_a_csv_export_says_what_it_is(
+    name, content, said, tmp_path, capsys
+):
+    """A gzipped CSV stopped with an internal error (csv.Error), an .xlsx was 'a CSV whose
+    columns are: PK', JSON 'a CSV whose columns are: [{"CaseNumber": ...'."""
+    import gzip
+
+    sf = DATA / "salesforce"
+    path = tmp_path / name
+    path.write_bytes(content if content else gzip.compress((sf / "Case.csv").read_bytes()))
+    args = ["import", "salesforce", f"cases={path}", f"accounts={sf / 'Account.csv'}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: {said}" in err and "a Salesforce Case export (CSV)" in err
+    assert "internal error" not in err
