@@ -39,6 +39,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "after_max_date": "{v} is after contract.max_date {day}",
         "in_future": "{v} is in the future (after {at} UTC)",
         "not_allowed": "{v!r} is not one of contract.{levels} {allowed}",
+        "not_allowed_map": "{v!r} is not one of contract.{levels} {allowed}; map the export's "
+        "name to one in {param}",
         "id_repeated": "id appears more than once",
         "key_repeated": "({columns}) appears more than once",
         "before": "{v} is before {earlier}",
@@ -117,6 +119,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "after_max_date": "{v} liegt nach contract.max_date {day}",
         "in_future": "{v} liegt in der Zukunft (nach {at} UTC)",
         "not_allowed": "{v!r} ist keiner der Werte von contract.{levels} {allowed}",
+        "not_allowed_map": "{v!r} ist keiner der Werte von contract.{levels} {allowed}; den "
+        "Namen des Exports in {param} einem davon zuordnen",
         "id_repeated": "ID kommt mehrfach vor",
         "key_repeated": "({columns}) kommt mehrfach vor",
         "before": "{v} liegt vor {earlier}",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TABLES
+from features.contract_text import detail
 from features.errors import DataValidationError, Place, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
@@ -86,8 +87,28 @@ def split_origins(
 def at_origin(violations: list[Violation], origins: Origins) -> list[Violation]:
     """Contract violations of built tables, each naming the file and line its row came from."""
     return [
-        replace(v, origin=where) if (where := origins.of(v.table, v.row)) else v for v in violations
+        _mapped(replace(v, origin=where) if (where := origins.of(v.table, v.row)) else v)
+        for v in violations
     ]
+
+
+# an export's own names for these contract levels map through a setting ("Gold" -> enterprise)
+_MAPS = {
+    ("accounts", "tier"): "importers.tier_map",
+    ("accounts", "language"): "importers.language_map",
+}
+
+
+def _mapped(v: Violation) -> Violation:
+    """An imported tier or language the contract does not list, said with the setting that maps
+    it: the contract's words only listed the levels, leaving the user to find `tier_map`."""
+    param = _MAPS.get((v.table, v.column))
+    if param is None or v.said is None or v.said[0] != "not_allowed":
+        return v
+    values = {**v.said[1], "param": param}
+    return replace(
+        v, detail=detail("not_allowed_map", "en", values), said=("not_allowed_map", values)
+    )
 
 
 @dataclass

@@ -716,3 +716,21 @@ def test_a_compressed_excel_or_json_file_for_a_csv_export_says_what_it_is(
     err = capsys.readouterr().err
     assert f"{path}: {said}" in err and "a Salesforce Case export (CSV)" in err
     assert "internal error" not in err
+
+
+def test_an_unknown_tier_of_an_import_names_the_setting_that_maps_it(tmp_path, capsys):
+    """A CRM's own tier name ("Gold") was refused with the contract's levels only; the setting
+    that maps it (importers.tier_map) was left to find, in English and German."""
+    sf = DATA / "salesforce"
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text((sf / "Account.csv").read_text().replace('"Enterprise"', '"Gold"', 1))
+    args = ["import", "salesforce", f"accounts={accounts}", f"cases={sf / 'Case.csv'}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "accounts / tier / Account.csv line 2 (account_id=0015g00000AcmeAAA)" in err
+    assert "'Gold' is not one of contract.tiers" in err
+    assert "map the export's name to one in importers.tier_map" in err
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    assert "den Namen des Exports in importers.tier_map einem davon zuordnen" in (
+        capsys.readouterr().err
+    )
