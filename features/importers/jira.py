@@ -42,6 +42,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     orgs: dict[str, str] = {}
     changes: list[dict] = []
     no_org: list[dict] = []  # issues of no organization: the report names a few
+    cut: list[str] = []  # issues whose changelog the export holds only in part
     for path in inputs["issues"]:
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
@@ -62,7 +63,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             orgs.setdefault(org_id, org_name)
             key = str(get(rec, "key"))
             moves = []  # status changes (from, to), counted as reopens once all statuses are known
-            for hist in get(rec, "changelog.histories") or []:
+            histories = get(rec, "changelog.histories") or []
+            total = get(rec, "changelog.total")
+            if isinstance(total, (int, float)) and total > len(histories):
+                cut.append(key)  # the search API returns an issue's first 100 histories only
+            for hist in histories:
                 for item in hist.get("items") or []:
                     name = str(item.get("field") or item.get("fieldId") or "").lower()
                     if name == "priority":
@@ -112,6 +117,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 scalar_extras(rec, {"key", "id", "fields", "changelog", "expand", "self"}, "jira_")
             )
             rows.append(out)
+    if cut:
+        named = ", ".join(cut[:3]) + (", ..." if len(cut) > 3 else "")
+        rep.note("note_changelog_cut", n=len(cut), keys=named)
     if no_org:
         shown = ctx.examples(pd.DataFrame(no_org), "key")
         rep.skip("skip_no_account", len(no_org), shown, field="/".join(p.organization_fields))

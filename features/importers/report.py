@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_escalation_time": "{n:,} [escalation|escalations] dated at ticket creation: export {what} for exact times",
         "note_no_escalations": "the export has no escalation signal; escalations table not written",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
+        "note_changelog_cut": "{n:,} [issue has|issues have] only the first histories of [its|their] "
+        "changelog in the export ({keys}; the search API returns 100 at most): reopens and "
+        "priority raises after them are not counted; export them with GET "
+        "/rest/api/3/issue/KEY/changelog into the issue's changelog.histories",
         "note_resolved_updated": "resolved_at of {n:,} solved/closed [ticket|tickets] taken from updated_at: export {what} for exact times",
         "unavail_usage": "usage (usage feature family: active users, event trends)",
         "unavail_escalations": "escalations (escalation labels and escalation-history features)",
@@ -100,6 +104,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_escalation_time": "{n:,} [Eskalation|Eskalationen] auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
         "note_no_escalations": "der Export enthält kein Eskalationssignal; Tabelle escalations nicht geschrieben",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
+        "note_changelog_cut": "bei {n:,} [Vorgang|Vorgängen] enthält der Export nur die ersten "
+        "Einträge des Änderungsverlaufs ({keys}; die Such-API liefert höchstens 100): spätere "
+        "Wiedereröffnungen und Prioritätserhöhungen fehlen; mit GET "
+        "/rest/api/3/issue/KEY/changelog exportieren und in changelog.histories des Vorgangs "
+        "ergänzen",
         "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen [Ticket|Tickets] aus updated_at: {what} exportieren für genaue Zeiten",
         "unavail_usage": "usage (Nutzungs-Features: aktive Benutzer, Ereignistrends)",
         "unavail_escalations": "escalations (Eskalations-Labels und Eskalationshistorie)",

@@ -757,3 +757,18 @@ def test_case_history_of_cases_not_imported_is_not_called_other_fields(tmp_path,
     assert "skipped 1: of a ticket not imported" in out
     assert "e.g. CaseHistory.csv line 5 (case=5005g00000Aa004)" in out
     assert "skipped 1: not used: changes of other fields" in out  # the Status change
+
+
+def test_a_jira_changelog_the_search_api_cut_short_is_reported(tmp_path, capsys):
+    """The search API returns an issue's first 100 histories only (changelog.total says how many
+    there are): reopens and priority raises after them went uncounted without a word."""
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    data["issues"][0]["changelog"]["total"] = 140
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps(data))
+    assert run_import("jira", [f"issues={path}"], tmp_path / "o") == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: 1 issue has only the first histories of its changelog in the export (HELP-1;" in out
+    )
+    assert "GET /rest/api/3/issue/KEY/changelog" in out
