@@ -772,3 +772,27 @@ def test_a_jira_changelog_the_search_api_cut_short_is_reported(tmp_path, capsys)
         "note: 1 issue has only the first histories of its changelog in the export (HELP-1;" in out
     )
     assert "GET /rest/api/3/issue/KEY/changelog" in out
+
+
+@pytest.mark.parametrize(
+    ("opened", "closed"),
+    [("1/3/2024, 8:15 AM", "1/4/2024, 5:00 PM"), ("03.01.2024, 08:15", "04.01.2024, 17:00")],
+)
+def test_a_salesforce_lightning_report_writes_dates_with_a_comma(opened, closed, tmp_path, params):
+    """A Lightning report exported as CSV writes a date/time as its user's locale shows it,
+    with a comma before the time (en_US and de_DE): every case was refused (date_format)."""
+    sf = DATA / "salesforce"
+    cases = tmp_path / "Case.csv"
+    rows = (sf / "Case.csv").read_text().splitlines()
+    rows[1] = rows[1].replace("2024-01-03T08:15:00.000+0000", opened, 1)
+    rows[1] = rows[1].replace("2024-01-04T17:00:00.000+0000", closed, 1)
+    cases.write_text("\n".join(rows) + "\n")
+    assert (
+        run_import(
+            "salesforce", [f"cases={cases}", f"accounts={sf / 'Account.csv'}"], tmp_path / "o"
+        )
+        == 0
+    )
+    t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
+    assert t.loc["00001001", "created_at"] == pd.Timestamp("2024-01-03 08:15", tz="UTC")
+    assert t.loc["00001001", "resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
