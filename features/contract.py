@@ -260,6 +260,9 @@ RULES: dict[str, str] = {
 # breaks a line (an e-mail header refuses them) or steers a terminal
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
+# an amount as a CRM or spreadsheet formats it: a currency sign or code before or after digits
+# ("€1.234,00", "1,234.00 USD"), to be told as such, not only "not a number"
+_AMOUNT = r"(?:[€$£¥]|[A-Z]{3})\s*[+-]?\d[\d.,' ]*|[+-]?\d[\d.,' ]*\s*(?:[€$£¥]|[A-Z]{3})"
 
 
 def one_line(text: str) -> bool:
@@ -1094,6 +1097,10 @@ def _check_table(
                 comma = bad & s.astype(str).str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
                 violations += _flag(cells, table, col.name, comma, "type", "decimal_comma")
                 bad &= ~comma
+                text_of = s.astype(str).str.strip()
+                amount = bad & text_of.str.fullmatch(_AMOUNT).to_numpy(dtype=bool)
+                violations += _flag(cells, table, col.name, amount, "type", "currency")
+                bad &= ~amount
             violations += _flag(cells, table, col.name, bad, "type", "not_number")
             inf = np.isinf(num)
             violations += _flag(cells, table, col.name, inf, "type", "not_finite")

@@ -24,6 +24,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_null": "value is missing",
         "one_line": "{v!r} holds a control character (tab, line break, NUL...)",
         "too_long": "longer than {limit} characters: {v!r:.60}...",
+        "currency": "not a number: {v!r} (a currency sign or code? write the amount as a "
+        "plain number with a decimal point: 1234.5)",
         "decimal_comma": "not a number: {v!r} (a decimal comma? numbers take a decimal point: "
         "1234.5)",
         "not_number": "not a number: {v!r}",
@@ -104,6 +106,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_null": "Wert fehlt",
         "one_line": "{v!r} enthält ein Steuerzeichen (Tabulator, Zeilenumbruch, NUL …)",
         "too_long": "länger als {limit} Zeichen: {v!r:.60}...",
+        "currency": "keine Zahl: {v!r} (ein Währungszeichen oder -kürzel? den Betrag als "
+        "reine Zahl mit Dezimalpunkt schreiben: 1234.5)",
         "decimal_comma": "keine Zahl: {v!r} (ein Dezimalkomma? Zahlen werden mit Dezimalpunkt "
         "geschrieben: 1234.5)",
         "not_number": "keine Zahl: {v!r}",

@@ -722,6 +722,20 @@ def test_a_decimal_comma_is_named_as_such(params):
     assert "not a number: 'lots'" in said[2] and "decimal comma" not in said[2]
 
 
+@pytest.mark.parametrize("amount", ["€1.234,00", "1.234,00 €", "$1,234.50", "EUR 1234", "1234 USD"])
+def test_an_amount_with_a_currency_is_named_as_such(amount, params):
+    """ARR exported by a CRM as a formatted amount was 'not a number' only, the cause left to
+    guess; a plain number is asked for, in English and German."""
+    raw = raw_world()
+    accounts = raw["accounts"].copy()
+    accounts.loc[0, "arr"] = amount
+    raw["accounts"] = accounts
+    _, violations = check(raw, params.contract, NOW)
+    [v] = [v for v in violations if v.column == "arr"]
+    assert f"not a number: {amount!r} (a currency sign or code?" in str(v)
+    assert "ein Währungszeichen oder -kürzel?" in v.told("de")
+
+
 def test_one_line_refuses_line_breaks_of_any_kind_and_keeps_spaces_of_any_kind():
     """What the CSM page and the contract agree an id, name or owner may hold."""
     from features.contract import one_line, without_controls
