@@ -363,6 +363,7 @@ def finish_accounts(
     if "name" not in out:
         out["name"] = None
     out["name"] = out["name"].where(out["name"].map(_present), out["account_id"])
+    given = out["contract_start"].map(_present) if "contract_start" in out else None
     for col in ("contract_start", "renewal_date"):
         if col not in out:
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
@@ -377,6 +378,21 @@ def finish_accounts(
         seen = out["account_id"].map(first_seen).astype("datetime64[ns, UTC]")
         out["contract_start"] = out["contract_start"].fillna(seen.dt.normalize())
         rep.note("note_start", n=int((missing & out["contract_start"].notna()).sum()))
+        # nothing to take it from (an account without tickets, exported without its creation
+        # date): said here with what to export, not as two bare not_null violations
+        lacking = out["contract_start"].isna() & (~given if given is not None else True)
+        created = _CREATED.get(ctx.kind, "its creation date")
+        for pos in map(int, np.flatnonzero(lacking.to_numpy(dtype=bool))):
+            ctx.violation(
+                "accounts",
+                "contract_start",
+                out[ORIGIN].iat[pos] if ORIGIN in out else None,
+                "not_null",
+                f"no contract start, and no creation date ({created}) or ticket to take it "
+                f"from; export the accounts with {created} or with their contract start",
+                f"account_id={out['account_id'].iat[pos]}",
+                row=int(pos) + 1,
+            )
     missing = out["renewal_date"].isna() & out["contract_start"].notna()
     if missing.any():
         ref = as_of if as_of is not None else out["contract_start"].max()
@@ -385,6 +401,15 @@ def finish_accounts(
         )
         rep.note("note_renewal", n=int(missing.sum()), months=d.term_months)
     return _ordered(out.drop(columns=["created"], errors="ignore"), "accounts")
+
+
+# the account creation date each kind reads (`first_seen`), as its export names it
+_CREATED = {
+    "zendesk": "the organization's created_at",
+    "salesforce": "the Account's CreatedDate",
+    "hubspot": "the company's Create Date",
+    "servicenow": "the company's sys_created_on",
+}
 
 
 def _lookup(lookup: Mapping[str, str], value: object, tags: bool) -> object:

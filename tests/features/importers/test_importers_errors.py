@@ -734,3 +734,21 @@ def test_an_unknown_tier_of_an_import_names_the_setting_that_maps_it(tmp_path, c
     assert "den Namen des Exports in importers.tier_map einem davon zuordnen" in (
         capsys.readouterr().err
     )
+
+
+def test_an_account_with_nothing_to_date_its_contract_says_what_to_export(tmp_path, capsys):
+    """An account exported without a contract start or a creation date that never opened a
+    case (most accounts of a CRM) was refused as two bare not_null violations of contract_start
+    and renewal_date, the creation date that would stand in for it unnamed."""
+    sf = DATA / "salesforce"
+    cases = tmp_path / "Case.csv"
+    lines = (sf / "Case.csv").read_text().splitlines()
+    cases.write_text("\n".join(line for line in lines if "InitAAA" not in line) + "\n")
+    args = ["import", "salesforce", f"accounts={sf / 'Account.csv'}", f"cases={cases}"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "accounts / contract_start / Account.csv line 4 (account_id=0015g00000InitAAA) / "
+        "not_null: no contract start, and no creation date (the Account's CreatedDate) or ticket"
+    ) in err
+    assert "renewal_date" not in err
