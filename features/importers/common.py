@@ -22,7 +22,7 @@ from features.contract_text import detail
 from features.errors import DataValidationError, Place, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
-from features.importers.report import EXAMPLES, Example, ImportReport
+from features.importers.report import EXAMPLES, Example, ImportReport, message
 from features.params import ContractParams, ImporterParams
 
 # where a row came from in the user's file, so that an importer's own error and a contract
@@ -268,7 +268,9 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         lacking = closed & out["resolved_at"].isna() & out["_updated"].notna()
         if lacking.any():
             out.loc[lacking, "resolved_at"] = out.loc[lacking, "_updated"]
-            rep.note("note_resolved_updated", n=int(lacking.sum()), what="a resolution date")
+            rep.note(
+                "note_resolved_updated", n=int(lacking.sum()), what=message("w_resolution_date")
+            )
         out = out.drop(columns="_updated")
     if "reopen_count" not in out:
         out["reopen_count"] = None

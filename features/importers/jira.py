@@ -22,6 +22,7 @@ from features.importers.common import (
 )
 from features.importers.fields import NESTED, flat, get, require_keys, scalar_extras
 from features.importers.readers import iter_json_records
+from features.importers.report import message
 
 ROLES = {"accounts": ("account", "organization"), "issues": ("issue", "jira", "search")}
 REQUIRED = ("issues",)
@@ -207,11 +208,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     if esc is not None:
         esc = close_escalations(esc, tickets)
-        ctx.report.table("escalations", "changelog").read = len(ch)
+        ctx.report.table("escalations", message("src_changelog")).read = len(ch)
     accounts = pd.DataFrame({"account_id": list(orgs), "name": list(orgs.values())})
     if inputs.get("accounts"):
         accounts = _enrich(accounts, inputs["accounts"], ctx)
-    ctx.report.table("accounts", "organizations of the issues").read = len(accounts)
+    ctx.report.table("accounts", message("src_issue_organizations")).read = len(accounts)
     first_seen = tickets.groupby("account_id")["created_at"].min()
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from features.errors import Place
 from features.spec import localized, number_forms
@@ -59,6 +60,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "priority raises after them are not counted; export them with GET "
         "/rest/api/3/issue/KEY/changelog into the issue's changelog.histories",
         "note_resolved_updated": "resolved_at of {n:,} solved/closed [ticket|tickets] taken from updated_at: export {what} for exact times",
+        # words a reason, note or table source takes (`message` values of `what` and `source`)
+        "w_resolution_date": "a resolution date",
+        "w_ticket_metrics": "ticket metrics",
+        "w_ticket_audits": "ticket audits",
+        "w_case_history_flag": "CaseHistory (field IsEscalated)",
+        "w_other_milestones": "other milestone types",
+        "w_other_fields": "changes of other fields",
+        "src_tags": "ticket tags",
+        "src_tags_audits": "ticket tags + audits",
+        "src_changelog": "changelog",
+        "src_issue_organizations": "organizations of the issues",
+        "src_incident_companies": "companies of the incidents",
+        "src_audit_rows": "audit rows",
         "unavail_usage": "usage (usage feature family: active users, event trends)",
         "unavail_escalations": "escalations (escalation labels and escalation-history features)",
         "unavail_churn": "churn (churn labels)",
@@ -110,6 +124,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/rest/api/3/issue/KEY/changelog exportieren und in changelog.histories des Vorgangs "
         "ergänzen",
         "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen [Ticket|Tickets] aus updated_at: {what} exportieren für genaue Zeiten",
+        "w_resolution_date": "ein Lösungsdatum",
+        "w_ticket_metrics": "Ticket-Metriken",
+        "w_ticket_audits": "Ticket-Audits",
+        "w_case_history_flag": "CaseHistory (Feld IsEscalated)",
+        "w_other_milestones": "andere Meilensteintypen",
+        "w_other_fields": "Änderungen anderer Felder",
+        "src_tags": "Ticket-Tags",
+        "src_tags_audits": "Ticket-Tags + Audits",
+        "src_changelog": "Änderungsverlauf",
+        "src_issue_organizations": "Organisationen der Vorgänge",
+        "src_incident_companies": "Firmen der Incidents",
+        "src_audit_rows": "Audit-Zeilen",
         "unavail_usage": "usage (Nutzungs-Features: aktive Benutzer, Ereignistrends)",
         "unavail_escalations": "escalations (Eskalations-Labels und Eskalationshistorie)",
         "unavail_churn": "churn (Churn-Labels)",
@@ -131,8 +157,23 @@ def message(key: str, **args: object) -> Message:
 def render(msg: Message, lang: str = "en") -> str:
     key, args = msg
     catalog = MESSAGES.get(lang, MESSAGES["en"])
-    values = dict(args)
+    # a value that is a message itself (what to export, a table's source) is told in `lang` too
+    values = {k: render(v, lang) if _is_message(v) else v for k, v in args}
     return _format(number_forms(catalog.get(key, MESSAGES["en"][key]), values), lang, **values)
+
+
+def _is_message(value: object) -> TypeGuard[Message]:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and value[0] in MESSAGES["en"]
+    )
+
+
+def source_text(source: str | Message, lang: str) -> str:
+    """A table's source: its file names as they are, or words of the catalog."""
+    return render(source, lang) if _is_message(source) else str(source)
 
 
 def _format(template: str, lang: str, **values: object) -> str:
@@ -145,7 +186,7 @@ class TableReport:
     """Counts for one output table; read = written + skipped + merged when rows map one to one."""
 
     table: str
-    source: str
+    source: str | Message  # file names, or what the rows were derived from
     read: int = 0
     written: int = 0
     skipped: Counter[Message] = field(default_factory=Counter)
@@ -176,7 +217,7 @@ class ImportReport:
     notes: list[Message] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
 
-    def table(self, name: str, source: str = "") -> TableReport:
+    def table(self, name: str, source: str | Message = "") -> TableReport:
         if name not in self.tables:
             self.tables[name] = TableReport(name, source)
         elif source and not self.tables[name].source:
@@ -195,7 +236,7 @@ class ImportReport:
                     read=t.read,
                     written=t.written,
                     skipped=sum(t.skipped.values()),
-                    source=t.source or "-",
+                    source=source_text(t.source, lang) if t.source else "-",
                 )
             )
             for msg, n in sorted(t.skipped.items()):

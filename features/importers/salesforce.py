@@ -24,6 +24,7 @@ from features.importers.common import (
     tabular,
     truthy,
 )
+from features.importers.report import message
 
 ROLES = {
     "milestones": ("milestone",),
@@ -106,7 +107,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     opened = pd.to_datetime(opened, utc=True).fillna(cases.loc[escalated, "created_at"])
     if undated.any():
         esc_rep.note(
-            "note_escalation_time", n=int(undated.sum()), what="CaseHistory (field IsEscalated)"
+            "note_escalation_time", n=int(undated.sum()), what=message("w_case_history_flag")
         )
     rows = [
         {
@@ -233,7 +234,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     out["sla_first_response_hours"] = out[key].map(fr["hours"])
     out["sla_resolution_hours"] = out[key].map(res["hours"])
     rep.written = int(len(fr) + len(res))
-    rep.skip("skip_not_used", int(len(ms) - len(fr) - len(res)), what="other milestone types")
+    rep.skip("skip_not_used", int(len(ms) - len(fr) - len(res)), what=message("w_other_milestones"))
     return out
 
 
@@ -285,7 +286,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
         ticket_id=ch["case"].map(by_id["ticket_id"]), account_id=ch["case"].map(by_id["account_id"])
     )
     rep.written = len(flagged) + len(ch)
-    rep.skip("skip_not_used", len(h) - len(flagged) - len(ch), what="changes of other fields")
+    rep.skip("skip_not_used", len(h) - len(flagged) - len(ch), what=message("w_other_fields"))
     return {
         "flagged": flagged.set_index("case")["at"],
         "changes": ch[["ticket_id", "account_id", "at", "old", "new"]],

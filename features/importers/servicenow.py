@@ -23,6 +23,7 @@ from features.importers.common import (
     priority_escalations,
     tabular,
 )
+from features.importers.report import message
 
 ROLES = {"companies": ("compan", "account"), "incidents": ("incident", "audit", "task")}
 REQUIRED = ("incidents",)
@@ -125,9 +126,12 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     accounts["name"] = accounts["account_id"]
     if inputs.get("companies"):
         accounts = _companies(accounts, inputs["companies"], ctx)
-    ctx.report.table(
-        "accounts", "companies" if inputs.get("companies") else "companies of the incidents"
-    ).read = len(accounts)
+    source = (
+        ", ".join(x.name for x in inputs["companies"])
+        if inputs.get("companies")
+        else message("src_incident_companies")
+    )
+    ctx.report.table("accounts", source).read = len(accounts)
     seen = first_seen(tickets, accounts, ctx, "servicenow core_company")
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, seen, as_of)
@@ -172,7 +176,7 @@ def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
             for i in up[up].index
         ]
         frames.append(escalation_frame(rows))
-    rep = ctx.report.table("escalations", "audit rows")
+    rep = ctx.report.table("escalations", message("src_audit_rows"))
     rep.read = sum(len(f) for f in frames)
     if not rep.read:
         return escalation_frame([])

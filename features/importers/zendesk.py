@@ -24,6 +24,7 @@ from features.importers.common import (
 )
 from features.importers.fields import NESTED, first, flat, get, require_keys, scalar_extras
 from features.importers.readers import iter_json_records
+from features.importers.report import message
 
 ROLES = {
     "ticket_metrics": ("metric",),
@@ -89,7 +90,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if unmeasured.any():
         t.loc[unmeasured, "resolved_at"] = t.loc[unmeasured, "updated_at"]
         ctx.report.table("tickets").note(
-            "note_resolved_updated", n=int(unmeasured.sum()), what="ticket metrics"
+            "note_resolved_updated", n=int(unmeasured.sum()), what=message("w_ticket_metrics")
         )
     tickets_out = finish_tickets(t.drop(columns=["updated_at", "escalation_tag"]), ctx)
 
@@ -97,9 +98,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         t, changes, tag_added, audits_given=bool(inputs.get("ticket_audits")), ctx=ctx
     )
     esc = close_escalations(esc, tickets_out)
-    ctx.report.table(
-        "escalations", "tickets tags" + (" + audits" if inputs.get("ticket_audits") else "")
-    ).written = len(esc)
+    source = message("src_tags_audits" if inputs.get("ticket_audits") else "src_tags")
+    ctx.report.table("escalations", source).written = len(esc)
 
     seen = first_seen(tickets_out, accounts, ctx, "zendesk organizations")
     as_of = tickets_out["created_at"].max() if len(tickets_out) else None
@@ -348,7 +348,7 @@ def _escalations(
     undated = opened.isna()
     opened = opened.fillna(tagged["created_at"])
     if undated.any():
-        rep.note("note_escalation_time", n=int(undated.sum()), what="ticket audits")
+        rep.note("note_escalation_time", n=int(undated.sum()), what=message("w_ticket_audits"))
     rows = [
         {
             "ticket_id": r.ticket_id,

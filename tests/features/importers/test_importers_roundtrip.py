@@ -796,3 +796,23 @@ def test_a_salesforce_lightning_report_writes_dates_with_a_comma(opened, closed,
     t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
     assert t.loc["00001001", "created_at"] == pd.Timestamp("2024-01-03 08:15", tz="UTC")
     assert t.loc["00001001", "resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
+
+
+def test_the_german_report_says_its_reasons_and_sources_in_german(tmp_path, capsys):
+    """What a note asks to export, what a skip did not use and where derived rows came from
+    were English inside the German report ("nicht verwendet: other milestone types", "(aus
+    tickets tags + audits)")."""
+    told = []
+    for kind in ("salesforce", "zendesk", "jira"):
+        files = [str(DATA / kind / f) for f in INPUTS[kind]]
+        args = ["import", kind, *files, "--out", str(tmp_path / kind), "--lang", "de"]
+        assert main(args) == 0
+        told.append(capsys.readouterr().out)
+    sf, zd, jira = told
+    assert "nicht verwendet: andere Meilensteintypen" in sf
+    assert "nicht verwendet: Änderungen anderer Felder" in sf
+    assert "CaseHistory (Feld IsEscalated)" in sf or "IsEscalated" not in sf
+    assert "(aus Ticket-Tags + Audits)" in zd
+    assert "(aus Änderungsverlauf)" in jira and "(aus Organisationen der Vorgänge)" in jira
+    for english in ("other", "changes of", "tickets tags", "organizations of", "field Is"):
+        assert not [out for out in told if english in out], english
