@@ -206,7 +206,9 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
         tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
     )
     rep.read = 0
+    before = len(comp)
     comp = comp.drop_duplicates("name").rename(columns={"name": "account_id"})
+    rep.merge("merge_duplicate_row", before - len(comp))  # counted, not dropped unseen
     # every company is an account, also one that never opened an incident (a calm customer)
     out = accounts.merge(comp, on="account_id", how="outer")
     out["name"] = out["name"].fillna(out["account_id"])

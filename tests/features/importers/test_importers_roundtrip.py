@@ -816,3 +816,19 @@ def test_the_german_report_says_its_reasons_and_sources_in_german(tmp_path, caps
     assert "(aus Änderungsverlauf)" in jira and "(aus Organisationen der Vorgänge)" in jira
     for english in ("other", "changes of", "tickets tags", "organizations of", "field Is"):
         assert not [out for out in told if english in out], english
+
+
+def test_a_servicenow_company_listed_twice_is_counted(tmp_path, params, capsys):
+    """A second core_company row of one name (a company record duplicated in the CMDB) was
+    dropped without a word; the first is kept and the second counted."""
+    companies = tmp_path / "core_company.csv"
+    companies.write_text(
+        "name,u_tier,sys_created_on\n"
+        "Acme Logistics GmbH,enterprise,2021-01-05 10:00:00\n"
+        "Acme Logistics GmbH,starter,2021-01-05 10:00:00\n"
+    )
+    files = [f"companies={companies}", str(DATA / "servicenow" / "incident_audit.csv")]
+    assert run_import("servicenow", files, tmp_path / "out") == 0
+    assert "merged 1: rows of the same organization (the first is kept)" in capsys.readouterr().out
+    a = load_history(str(tmp_path / "out"), params.contract, NOW).accounts.set_index("account_id")
+    assert a.loc["Acme Logistics GmbH", "tier"] == "enterprise"
