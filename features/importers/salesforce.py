@@ -72,6 +72,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     shown = ctx.examples(cases[no_account], "ticket_id")
     rep.skip("skip_no_account", int(no_account.sum()), shown, field="AccountId")
     cases = cases[~no_account].reset_index(drop=True)
+    for col in ("account_id", "case_sfid"):
+        cases[col] = cases[col].map(id18)
     cases["created_at"] = ctx.times(cases["created_at"], label, "CreatedDate", cases[ORIGIN])
     cases["resolved_at"] = ctx.times(cases["resolved_at"], label, "ClosedDate", cases[ORIGIN])
     cases["priority"] = ctx.map_values(
@@ -173,8 +175,23 @@ def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         paths, "a Salesforce Account export (CSV)", fields, ("account_id",), "sf_", ctx, rep
     )
     df = _without_footer(df, rep)
+    df["account_id"] = df["account_id"].map(id18)
     rep.written = len(df)
     return df
+
+
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: object) -> object:
+    """A record id in its 18-character form. A report writes 15-character ids, the API and
+    Data Loader 18-character ones (the 15 plus a checksum of where its capitals are), so a Case
+    report and an Account export had no account in common: every case broke the foreign key."""
+    if not (isinstance(value, str) and len(value) == 15 and value.isascii() and value.isalnum()):
+        return value
+    chunks = (value[i : i + 5] for i in range(0, 15, 5))
+    bits = (sum(1 << j for j, c in enumerate(chunk) if "A" <= c <= "Z") for chunk in chunks)
+    return value + "".join(_SUFFIX[b] for b in bits)
 
 
 # the lines a Salesforce report's CSV ends with, after a blank line: not records
@@ -216,6 +233,8 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     ms = tabular(
         paths, "a Salesforce CaseMilestone export (CSV)", fields, ("case", "name"), "ms_", ctx, rep
     )
+    raw = ms["case"]  # as the file writes it, to name a row by
+    ms["case"] = ms["case"].map(id18)
     label = "salesforce milestones"
     for col in ("start", "target", "completed"):
         ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
@@ -224,7 +243,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     key = "case_sfid" if ms["case"].isin(out["case_sfid"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
     # one line for them all, the first few cases named: not a line per case
-    shown = ctx.examples(ms[unknown].drop_duplicates("case"), "case")
+    shown = ctx.examples(ms[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     ms = ms[~unknown]
     name = ms["name"].astype(str).str.strip().str.lower()
@@ -261,10 +280,12 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
         rep,
     )
     h["at"] = ctx.times(h["at"], "salesforce case_history", "CreatedDate", h[ORIGIN])
+    raw = h["case"]  # as the file writes it, to name a row by
+    h["case"] = h["case"].map(id18)
     # changes of cases not imported (not in the Case export, or skipped there): counted as
     # such, not as "changes of other fields"
     unknown = ~h["case"].isin(cases["case_sfid"])
-    shown = ctx.examples(h[unknown].drop_duplicates("case"), "case")
+    shown = ctx.examples(h[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     h = h[~unknown]
     field = h["field"].astype(str).str.strip().str.lower()

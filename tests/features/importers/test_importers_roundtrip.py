@@ -832,3 +832,32 @@ def test_a_servicenow_company_listed_twice_is_counted(tmp_path, params, capsys):
     assert "merged 1: rows of the same organization (the first is kept)" in capsys.readouterr().out
     a = load_history(str(tmp_path / "out"), params.contract, NOW).accounts.set_index("account_id")
     assert a.loc["Acme Logistics GmbH", "tier"] == "enterprise"
+
+
+def test_salesforce_report_ids_of_15_characters_join_data_loader_ids_of_18(tmp_path, params):
+    """A Cases report writes 15-character ids, Data Loader's Account export 18-character ones:
+    no case found its account (foreign_key on every case). Both are read in the 18-character
+    form (the 15 plus the checksum of their capitals)."""
+    from features.importers.salesforce import id18
+
+    assert id18("a0D30000001n7Pi") == "a0D30000001n7PiEAI"
+    assert id18("0019000000B98de") == "0019000000B98deAAB"
+    assert id18("00001001") == "00001001"
+    sf = DATA / "salesforce"
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text(
+        (sf / "Account.csv").read_text().replace("0015g00000AcmeAAA", "0015g00000AcmeZAAR")
+    )
+    cases = tmp_path / "Case.csv"
+    cases.write_text((sf / "Case.csv").read_text().replace("0015g00000AcmeAAA", "0015g00000AcmeZ"))
+    history = tmp_path / "CaseHistory.csv"
+    history.write_text(
+        (sf / "CaseHistory.csv").read_text().replace("5005g00000Aa001", "5005g00000Aa01X")
+    )
+    cases.write_text(cases.read_text().replace("5005g00000Aa001", "5005g00000Aa01XAAR"))
+    files = [f"cases={cases}", f"accounts={accounts}", f"case_history={history}"]
+    assert run_import("salesforce", files, tmp_path / "o") == 0
+    h = load_history(str(tmp_path / "o"), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id")
+    assert t.loc["00001001", "account_id"] == "0015g00000AcmeZAAR" == id18("0015g00000AcmeZ")
+    assert "priority raised" in h.escalations.set_index("ticket_id").loc["00001001", "reason"]
