@@ -24,6 +24,18 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_null": "value is missing",
         "one_line": "{v!r} holds a control character (tab, line break, NUL...)",
         "too_long": "longer than {limit} characters: {v!r:.60}...",
+        # an importer's own rules, about a value of the user's file
+        "not_a_key": "{v!r} is not a key of importers.{param}; add it there",
+        "unreadable_time": "cannot read {v!r} as a date/time (tried ISO 8601, epochs and "
+        "importers.date_formats)",
+        "zone_abbreviation": "cannot read {v!r} as a date/time: a time zone abbreviation is "
+        "ambiguous; export the time with its UTC offset (e.g. -05:00) or in UTC",
+        "count_empty": "the count is empty (a per-day row needs its number of events; write 0 "
+        "for a day without any)",
+        "count_not_whole": "not a whole number of events: {v!r} (a count of 0 or more, without "
+        "thousands separators)",
+        "no_start": "no contract start, and no creation date ({created}) or ticket to take it "
+        "from; export the accounts with {created} or with their contract start",
         "currency": "not a number: {v!r} (a currency sign or code? write the amount as a "
         "plain number with a decimal point: 1234.5)",
         "decimal_comma": "not a number: {v!r} (a decimal comma? numbers take a decimal point: "
@@ -106,6 +118,17 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_null": "Wert fehlt",
         "one_line": "{v!r} enthält ein Steuerzeichen (Tabulator, Zeilenumbruch, NUL …)",
         "too_long": "länger als {limit} Zeichen: {v!r:.60}...",
+        "not_a_key": "{v!r} ist kein Schlüssel von importers.{param}; dort ergänzen",
+        "unreadable_time": "{v!r} ist als Datum/Uhrzeit nicht lesbar (versucht: ISO 8601, "
+        "Unix-Zeit und importers.date_formats)",
+        "zone_abbreviation": "{v!r} ist als Datum/Uhrzeit nicht lesbar: eine Zeitzonen-Abkürzung "
+        "ist mehrdeutig; die Zeit mit ihrem UTC-Versatz (z. B. -05:00) oder in UTC exportieren",
+        "count_empty": "die Anzahl ist leer (eine Zeile pro Tag braucht ihre Zahl von "
+        "Ereignissen; 0 für einen Tag ohne Ereignisse schreiben)",
+        "count_not_whole": "keine ganze Zahl von Ereignissen: {v!r} (eine Anzahl ab 0, ohne "
+        "Tausendertrennzeichen)",
+        "no_start": "kein Vertragsbeginn und kein Anlagedatum ({created}) oder Ticket, das ihn "
+        "ersetzt; die Kunden mit {created} oder mit ihrem Vertragsbeginn exportieren",
         "currency": "keine Zahl: {v!r} (ein Währungszeichen oder -kürzel? den Betrag als "
         "reine Zahl mit Dezimalpunkt schreiben: 1234.5)",
         "decimal_comma": "keine Zahl: {v!r} (ein Dezimalkomma? Zahlen werden mit Dezimalpunkt "

@@ -60,7 +60,7 @@ class Violation:
 
     def told(self, language: str) -> str:
         """The violation as a line of the report in `language` (its detail in English when it
-        has no catalog key: an importer's own rules)."""
+        has no catalog key)."""
         if self.origin is not None:
             where = self.origin.told(language)
         else:

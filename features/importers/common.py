@@ -149,12 +149,31 @@ class ImportContext:
         detail: str,
         key: str | None = None,
         row: int | None = None,
+        said: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """An importer's own violation at a record, named by the file and line of its `ORIGIN`
-        code as contract violations of the built tables are; `row` where it has none."""
+        code as contract violations of the built tables are; `row` where it has none. `said`:
+        the detail's catalog key and values, to tell it in the report's language."""
         found = origin_of(origin, self.files)
         where, n = found if found else (None, row)
-        self.violations.append(Violation(table, column, n, rule, detail, key, origin=where))
+        self.violations.append(
+            Violation(table, column, n, rule, detail, key, said=said, origin=where)
+        )
+
+    def told(
+        self,
+        table: str,
+        column: str,
+        origin: object,
+        rule: str,
+        said: str,
+        values: Mapping[str, Any],
+        key: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        """`violation` with a detail of the catalog (`features.contract_text`), in any language."""
+        text = detail(said, "en", values)
+        self.violation(table, column, origin, rule, text, key, row, said=(said, values))
 
     def times(
         self,
@@ -174,12 +193,14 @@ class ImportContext:
         )
         for i in map(int, np.flatnonzero(bad.to_numpy(dtype=bool))):
             idx = values.index[i]
-            self.violation(
+            value = values.loc[idx]
+            self.told(
                 label,
                 column,
                 None if origins is None else origins.loc[idx],
                 "date_format",
-                _unreadable(values.loc[idx]),
+                _unreadable(value),
+                {"v": value},
                 _key(keys, idx),
                 row=i + 1,
             )
@@ -219,12 +240,13 @@ class ImportContext:
         mapped = values.astype(object).map(one)
         unknown = mapped.map(lambda v: v is _UNKNOWN)
         for idx in unknown[unknown].index:
-            self.violation(
+            self.told(
                 label,
                 column,
                 origins.loc[idx],
                 "unknown_value",
-                f"{values.loc[idx]!r} is not a key of importers.{param}; add it there",
+                "not_a_key",
+                {"v": values.loc[idx], "param": param},
                 _key(keys, idx),
             )
         return mapped.where(~unknown, None)
@@ -302,14 +324,10 @@ def _key(keys: pd.Series | None, idx: Any) -> str | None:
 
 
 def _unreadable(value: object) -> str:
+    """The catalog key of why a time cannot be read."""
     if isinstance(value, str) and re.search(ZONE_NAME, value.strip()):
-        return (
-            f"cannot read {value!r} as a date/time: a time zone abbreviation is ambiguous; "
-            "export the time with its UTC offset (e.g. -05:00) or in UTC"
-        )
-    return (
-        f"cannot read {value!r} as a date/time (tried ISO 8601, epochs and importers.date_formats)"
-    )
+        return "zone_abbreviation"
+    return "unreadable_time"
 
 
 def first_seen(
@@ -383,15 +401,15 @@ def finish_accounts(
         # nothing to take it from (an account without tickets, exported without its creation
         # date): said here with what to export, not as two bare not_null violations
         lacking = out["contract_start"].isna() & (~given if given is not None else True)
-        created = _CREATED.get(ctx.kind, "its creation date")
+        created = {"created": _CREATED.get(ctx.kind, "created")}
         for pos in map(int, np.flatnonzero(lacking.to_numpy(dtype=bool))):
-            ctx.violation(
+            ctx.told(
                 "accounts",
                 "contract_start",
                 out[ORIGIN].iat[pos] if ORIGIN in out else None,
                 "not_null",
-                f"no contract start, and no creation date ({created}) or ticket to take it "
-                f"from; export the accounts with {created} or with their contract start",
+                "no_start",
+                created,
                 f"account_id={out['account_id'].iat[pos]}",
                 row=int(pos) + 1,
             )
@@ -407,10 +425,10 @@ def finish_accounts(
 
 # the account creation date each kind reads (`first_seen`), as its export names it
 _CREATED = {
-    "zendesk": "the organization's created_at",
-    "salesforce": "the Account's CreatedDate",
-    "hubspot": "the company's Create Date",
-    "servicenow": "the company's sys_created_on",
+    "zendesk": "created_at",
+    "salesforce": "CreatedDate",
+    "hubspot": "Create Date",
+    "servicenow": "sys_created_on",
 }
 
 

@@ -187,22 +187,11 @@ def _reduce(
     when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN])
     count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)
     for idx in empty[empty].index:
-        ctx.violation(
-            "usage events",
-            names["count"],
-            b.loc[idx, ORIGIN],
-            "not_null",
-            "the count is empty (a per-day row needs its number of events; write 0 for a "
-            "day without any)",
-        )
+        ctx.told("usage events", names["count"], b.loc[idx, ORIGIN], "not_null", "count_empty", {})
     for idx in bad[bad].index:
-        ctx.violation(
-            "usage events",
-            names["count"],
-            b.loc[idx, ORIGIN],
-            "type",
-            f"not a whole number of events: {b.loc[idx, 'count']!r} (a count of 0 or more, "
-            "without thousands separators)",
+        value = {"v": b.loc[idx, "count"]}
+        ctx.told(
+            "usage events", names["count"], b.loc[idx, ORIGIN], "type", "count_not_whole", value
         )
     out = pd.DataFrame(
         {"account_id": account, "date": when.dt.normalize(), "user": user, "events": count}

@@ -749,6 +749,32 @@ def test_an_account_with_nothing_to_date_its_contract_says_what_to_export(tmp_pa
     err = capsys.readouterr().err
     assert (
         "accounts / contract_start / Account.csv line 4 (account_id=0015g00000InitAAA) / "
-        "not_null: no contract start, and no creation date (the Account's CreatedDate) or ticket"
+        "not_null: no contract start, and no creation date (CreatedDate) or ticket"
     ) in err
     assert "renewal_date" not in err
+
+
+def test_an_importers_own_violations_are_told_in_the_report_language(tmp_path, capsys):
+    """Unreadable times, unmapped values, bad usage counts and an undatable account were English
+    inside a German refusal ('cannot read ...', 'is not a key of importers...; add it there')."""
+    sf = DATA / "salesforce"
+    cases = tmp_path / "Case.csv"
+    text = (sf / "Case.csv").read_text().replace('"High"', '"Hoch"', 1)
+    cases.write_text(text.replace("2024-01-05T09:00:00.000+0000", "gestern", 1))
+    args = ["import", "salesforce", f"accounts={sf / 'Account.csv'}", f"cases={cases}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "'Hoch' ist kein Schlüssel von importers.salesforce.priority_map; dort ergänzen" in err
+    assert "'gestern' ist als Datum/Uhrzeit nicht lesbar (versucht: ISO 8601" in err
+    assert "cannot read" not in err and "add it there" not in err
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "'Hoch' is not a key of importers.salesforce.priority_map; add it there" in err
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,account_id\nu-1,361\n")
+    daily = tmp_path / "daily.csv"
+    daily.write_text('user_id,date,events\nu-1,2024-01-05,"12,5"\nu-1,2024-01-06,\n')
+    args = ["import", "usage-events", f"users={users}", f"events={daily}", "--lang", "de"]
+    assert main([*args, "--out", str(tmp_path / "u")]) == 1
+    err = capsys.readouterr().err
+    assert "keine ganze Zahl von Ereignissen: '12,5'" in err and "die Anzahl ist leer" in err
