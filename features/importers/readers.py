@@ -187,10 +187,19 @@ def place(path: Path, json_records: bool = False) -> tuple[str, int]:
     return "line", 1
 
 
+def _open_json(path: Path) -> BinaryIO:
+    """The file for ijson, after a UTF-8 byte-order mark (Windows tools such as PowerShell's
+    Out-File write one): ijson took it for an invalid character, or no API page at all."""
+    f = path.open("rb")
+    if f.read(3) != codecs.BOM_UTF8:
+        f.seek(0)
+    return f
+
+
 def _wrapper_key(path: Path) -> str | None:
     import ijson
 
-    with path.open("rb") as f:
+    with _open_json(path) as f:
         try:
             for prefix, event, value in ijson.parse(f):
                 if prefix == "" and event == "map_key" and value in WRAPPERS:
@@ -211,7 +220,7 @@ def _whole(path: Path, export: str) -> dict:
 def _items(path: Path, prefix: str, on_bytes: OnBytes) -> Iterator[tuple[int, dict]]:
     import ijson
 
-    with path.open("rb") as raw:
+    with _open_json(path) as raw:
         f = io.BufferedReader(_Counting(raw, on_bytes), buffer_size=1 << 16)
         n = 0
         try:

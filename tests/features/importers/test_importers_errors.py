@@ -778,3 +778,15 @@ def test_an_importers_own_violations_are_told_in_the_report_language(tmp_path, c
     assert main([*args, "--out", str(tmp_path / "u")]) == 1
     err = capsys.readouterr().err
     assert "keine ganze Zahl von Ereignissen: '12,5'" in err and "die Anzahl ist leer" in err
+
+
+@pytest.mark.parametrize("shape", ["page", "array"])
+def test_a_json_document_with_a_byte_order_mark_is_read(shape, tmp_path, capsys):
+    """Saved by a Windows tool (PowerShell's Out-File -Encoding utf8), a tickets page began
+    with a UTF-8 byte-order mark: the page was taken for one ticket without an 'id', an array
+    was 'not valid JSON after record 0'."""
+    data = json.loads((ZD / "tickets.json").read_text())
+    doc = data if shape == "page" else data["tickets"]
+    path = tmp_path / "tickets.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc, indent=1).encode())
+    assert zendesk(tmp_path, path) == 0, capsys.readouterr().err
