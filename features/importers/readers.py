@@ -117,6 +117,9 @@ def iter_json_records(
     """
     _nonempty(path, export)
     _packed(path, export)
+    with path.open("rb") as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Windows PowerShell's default
+            raise UserError(f"{path}: UTF-16 text; save it as UTF-8 (JSON is read as UTF-8)")
     head = _first_char(path)
     if head == b"":
         raise UserError(f"{path}: empty file; expected {export}")

@@ -790,3 +790,12 @@ def test_a_json_document_with_a_byte_order_mark_is_read(shape, tmp_path, capsys)
     path = tmp_path / "tickets.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc, indent=1).encode())
     assert zendesk(tmp_path, path) == 0, capsys.readouterr().err
+
+
+def test_a_utf16_json_export_is_refused_as_such(tmp_path, capsys):
+    """Windows PowerShell 5 writes UTF-16 by default: 'not JSON (starts with b'\\xff')' left
+    the cause to guess."""
+    path = tmp_path / "tickets.json"
+    path.write_bytes((ZD / "tickets.json").read_text().encode("utf-16"))
+    assert zendesk(tmp_path, path) == 1
+    assert f"{path}: UTF-16 text; save it as UTF-8" in capsys.readouterr().err
