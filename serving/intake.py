@@ -42,11 +42,18 @@ class RequestError(Exception):
 Loc = tuple[str | int, ...]
 
 
-def _utc(ts: dt.datetime | None) -> pd.Timestamp | None:
+def _utc(ts: dt.datetime | None) -> pd.Timestamp | str | None:
+    """A request time in UTC; one that nanoseconds cannot hold stays the ISO text it was sent as,
+    which the contract names as outside the years it takes ("0001-01-01T00:00:00+14:00" in UTC
+    is in year 0, which wrapped around to 1972 on its way to nanoseconds)."""
     if ts is None:
         return None
     t = pd.Timestamp(ts)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    try:
+        return t.as_unit("ns")
+    except OutOfBoundsDatetime:
+        return ts.isoformat()
 
 
 def _day(d: dt.date | None) -> pd.Timestamp | None:

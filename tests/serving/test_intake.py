@@ -246,6 +246,17 @@ def test_dates_beyond_nanoseconds_are_named(params, path, value, loc, rule):
     assert (loc, rule) in errors_of(with_value(path, value), params)
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_whose_utc_instant_is_beyond_nanoseconds_is_named_as_sent(params, value):
+    # in UTC these are in year 0 and 10000: they wrapped around to 1972 and were called
+    # "1972-12-31 10:00:00+00:00 is before contract.min_date"
+    with pytest.raises(RequestError) as exc:
+        history(with_value(("tickets", 1, "created_at"), value), params)
+    [d] = exc.value.detail
+    assert (tuple(d.loc), d.type) == (("accounts", 1, "tickets", 1, "created_at"), "date_range")
+    assert d.msg == f"{value} is outside the years 1678-2261"
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     stamps=st.lists(
