@@ -250,6 +250,8 @@ class UiApp:
                 Route("/feedback", self.feedback, methods=["POST"]),
             ],
             exception_handlers={
+                404: self.no_such_page,
+                405: self.no_such_page,
                 FormTooLarge: self.too_large,
                 StoreUnavailable: self.unavailable,
                 OperationalError: self.unavailable,
@@ -360,6 +362,20 @@ class UiApp:
             ),
         }
         return self._keep_lang(request, HTMLResponse(page, status_code=status, headers=headers))
+
+    async def no_such_page(self, request: Request, exc: Exception) -> Response:
+        """An address the page does not have (404), or a form's address opened as a page (405:
+        a bookmarked /ui/ack): a page in the user's language with the way back, not Starlette's
+        plain "Not Found"."""
+        status = getattr(exc, "status_code", 404)
+        key = "form_only" if status == 405 else "no_such_page"
+        response = self.render(
+            request, "error.html", status=status, message=text(key, self._lang(request))
+        )
+        allow = (getattr(exc, "headers", None) or {}).get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     async def too_large(self, request: Request, exc: Exception) -> Response:
         """A form body beyond MAX_FORM_BYTES: a page in the user's language, with the way back."""

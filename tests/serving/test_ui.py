@@ -133,6 +133,20 @@ def test_pages_name_their_icon_so_browsers_never_ask_for_favicon_ico(client):
     assert '<link rel="icon" href="data:,">' in client.get("/").text
 
 
+def test_an_unknown_address_or_a_forms_address_opened_is_a_page_with_the_way_back(client):
+    """Starlette answered both in plain text ("Not Found", "Method Not Allowed")."""
+    for path, status, told in (
+        ("/nothing", 404, "There is no such page."),
+        ("/ack", 405, "forms only; open the list"),
+        ("/resolve?lang=de", 405, "nimmt nur die Formulare"),
+    ):
+        r = client.get(path)
+        assert r.status_code == status
+        assert r.headers["content-type"].startswith("text/html")
+        assert told in r.text and 'href="/"' in r.text  # the way back to the list
+    assert client.get("/ack").headers["allow"] == "POST"
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
