@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse
 from features.build import build_features
 from features.errors import UserError
 from serving.facts import account_facts
-from serving.guard import ClientErrorLogs, Guard
+from serving.guard import ClientErrorLogs, Guard, OneLineLogs
 from serving.intake import RequestError, request_history, resolve_as_of
 from serving.ladder import validate_against
 from serving.metrics_labels import bound_metric_labels
@@ -221,6 +221,8 @@ bound_metric_labels(ROUTES)
 
 # requests BentoML rejects: one line each, without the traceback that would quote their fields
 logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogs())
+# paths with line breaks (%0a) in the access log: escaped, not a line the client wrote
+logging.getLogger("bentoml.access").addFilter(OneLineLogs())
 
 # @bentoml.service wraps the class; its methods are invisible to the type checker
 EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]

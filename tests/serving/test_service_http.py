@@ -451,6 +451,19 @@ def test_rejected_requests_are_one_line_without_their_fields(client, auth, body_
     assert "Exception on /score" not in log  # BentoML's ERROR with the traceback
 
 
+def test_a_line_break_in_the_path_stays_on_its_access_log_line(client, auth, server):
+    """A path is decoded before BentoML logs it: %0a wrote a line of the client's choosing
+    (here a forged ERROR), even without a token."""
+    forged = "2026-01-01T00:00:00+0000 [ERROR] FORGED-LINE-31"
+    client.get("/nothing%0a" + forged.replace(" ", "%20"))
+    client.get("/ui/account/x%0d%0a" + forged.replace(" ", "%20"))
+    client.get("/healthz")  # a later line: flushed
+    lines = server["log"].read_text(errors="replace").splitlines()
+    assert [line for line in lines if "FORGED-LINE-31" in line]
+    assert not [line for line in lines if line.startswith(forged[:10]) and "FORGED" in line]
+    assert any("path=/nothing\\x0a2026" in line for line in lines)
+
+
 def test_skew_service_equals_batch_path(client, auth, body_for, world, params, model_store):
     """Same history, same as_of: the service's answers equal the batch path's, to the last bit."""
     import pandas as pd
