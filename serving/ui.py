@@ -28,9 +28,10 @@ import pandas as pd
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from features.build import full_spec
 from features.contract import History, one_line, without_controls
@@ -196,6 +197,9 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
+# the catch-all route's methods (a route without methods takes GET only)
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+
 # a form's confirmation: the code in the redirect -> the trail table its action writes
 DONE_KINDS = {"ack": "acknowledgements", "resolve": "resolutions", "feedback": "feedback"}
 DONE_WITHIN = pd.Timedelta(minutes=10)  # how recent that entry must be to be confirmed
@@ -248,6 +252,7 @@ class UiApp:
                 Route("/ack", self.acknowledge, methods=["POST"]),
                 Route("/resolve", self.resolve, methods=["POST"]),
                 Route("/feedback", self.feedback, methods=["POST"]),
+                Route("/{elsewhere:path}", self.elsewhere, methods=ANY_METHOD),  # last: the rest
             ],
             exception_handlers={
                 404: self.no_such_page,
@@ -376,6 +381,20 @@ class UiApp:
         if allow:
             response.headers["Allow"] = allow
         return response
+
+    async def elsewhere(self, request: Request) -> Response:
+        """An address no other route takes. BentoML mounts the page for the addresses its routes
+        match only and answered the rest itself, in plain text: a 405 for a route's address with
+        another method, else a 404, both answered by `no_such_page`."""
+        allowed = {
+            method
+            for route in self.app.routes[:-1]
+            if route.matches(request.scope)[0] == Match.PARTIAL
+            for method in getattr(route, "methods", None) or ()
+        }
+        if allowed:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        raise HTTPException(404)
 
     async def too_large(self, request: Request, exc: Exception) -> Response:
         """A form body beyond MAX_FORM_BYTES: a page in the user's language, with the way back."""

@@ -32,6 +32,21 @@ def test_the_csm_page_keeps_a_language_asked_for_in_the_address(server):
         assert "Anmelden" in c.get(r.headers["location"]).text
 
 
+def test_an_address_the_csm_page_lacks_is_its_page_with_the_way_back(client):
+    """BentoML mounts the page for the addresses its routes match: it answered /ui/nothing
+    itself, in plain text ("Not Found"), and a form's address opened as a page likewise."""
+    for method, path, status in (
+        ("GET", "/ui/nothing", 404),
+        ("POST", "/ui/nothing?lang=de", 404),
+        ("GET", "/ui/ack", 405),
+    ):
+        r = client.request(method, path)
+        assert r.status_code == status
+        assert r.headers["content-type"].startswith("text/html"), r.text
+        assert 'href="/ui/"' in r.text  # the way back to the list
+    assert "Diese Seite gibt es nicht." in client.post("/ui/nothing?lang=de").text
+
+
 def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
     """A client generated from /docs.json sends the bearer token and can read every refusal."""
     spec = client.get("/docs.json").json()
