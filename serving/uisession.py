@@ -45,8 +45,10 @@ def key_id(token: bytes) -> str:
 
 
 def login_ok(token: str, tokens: Sequence[bytes]) -> bool:
-    """The pasted token is a known API token (the service's own constant-time check)."""
-    return token_ok(f"Bearer {token.strip()}", tokens)
+    """The pasted token is a known API token (the service's own constant-time check). The check
+    reads a header as ASGI gives it, one Latin-1 character per byte: the form's text is passed
+    so, as its UTF-8 bytes (a token like "tök" works with the API and was refused here)."""
+    return token_ok(f"Bearer {token.strip().encode('utf-8').decode('latin-1')}", tokens)
 
 
 def _sign(key: bytes, message: bytes) -> str:

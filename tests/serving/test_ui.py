@@ -147,6 +147,16 @@ def test_an_unknown_address_or_a_forms_address_opened_is_a_page_with_the_way_bac
     assert client.get("/ack").headers["allow"] == "POST"
 
 
+def test_a_token_beyond_ascii_signs_in_as_it_works_with_the_api(database, params):
+    """The API takes "tök€" (its UTF-8 bytes in the header); the login form refused it."""
+    app = create_app(params, database, ["tök€-token"], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        r = c.post("/login", data={"token": "tök€-token", "name": "Ann", "next": "/"})
+        assert r.status_code == 303, r.text
+        assert c.get("/").status_code == 200
+        assert c.post("/login", data={"token": "tök", "name": "Ann"}).status_code == 401
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
