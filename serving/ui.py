@@ -174,6 +174,14 @@ def _one_line_or_none(value: str | None) -> str | None:
     return value if value and one_line(value) else None
 
 
+def with_chosen(options: list[str], chosen: str | None) -> list[str]:
+    """A filter's options, with the chosen value among them when none matches it (a bookmarked
+    CSM who is on no account today): the form shows the filter that is applied, not "any"."""
+    if chosen is None or chosen.lower() in (o.lower() for o in options):
+        return options
+    return [*options, chosen]
+
+
 # columns a first click sorts A to Z (names) or soonest first (due times); the others highest first
 ASCENDING_FIRST = frozenset({"account_name", "csm_owner", "due_at"})
 
@@ -528,10 +536,13 @@ class UiApp:
             sort=sort,
             desc=desc,
             levels=levels,
-            tiers=list(self.params.contract.tiers),
             link=link,
             ascending_first=ASCENDING_FIRST,
-            **ctx,
+            **{
+                **ctx,
+                "owners": with_chosen(ctx["owners"], filters["owner"]),
+                "tiers": with_chosen(list(self.params.contract.tiers), filters["tier"]),
+            },
         )
 
     def _list_context(

@@ -221,6 +221,17 @@ def test_levels_are_coloured_by_rank_whatever_they_are_called():
     }  # fmt: skip
 
 
+def test_a_filter_on_a_value_the_day_lacks_is_shown_as_chosen_not_as_any(client):
+    """A bookmarked CSM who is on no account today: the list was empty while the form said
+    "CSM: any", and pressing "Filter" dropped the filter."""
+    login(client)
+    page = client.get("/", params={"owner": "Jörg Müller", "tier": "platinum"}).text
+    assert '<option value="Jörg Müller" selected>Jörg Müller</option>' in page
+    assert '<option value="platinum" selected>platinum</option>' in page
+    page = client.get("/", params={"owner": "ann"}).text  # a listed CSM, as typed: no second one
+    assert page.count(">Ann</option>") == 1 and ">ann</option>" not in page
+
+
 def test_a_page_past_the_end_shows_the_last_page(client):
     login(client)
     for page in ("100000000000000000000", "5", "-3", "x"):
