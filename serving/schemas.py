@@ -50,6 +50,9 @@ Hours = Annotated[float, Field(gt=0, le=10**6)]
 # held a worker 20 s)
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 _LONGEST_TIME = 64  # characters: "2025-06-01T09:30:00.123456789+02:00" is 35
+# an offset in hours only ("2025-06-01 09:30:00+02", as PostgreSQL writes a timestamptz) is
+# ISO 8601, and a file's is read so; pydantic wants its minutes too
+_HOURS_OFFSET = re.compile(r"(\d:\d\d(?::\d\d(?:[.,]\d+)?)?[+-]\d\d)$")
 
 
 def _iso_text(kind: str, example: str) -> BeforeValidator:
@@ -63,7 +66,7 @@ def _iso_text(kind: str, example: str) -> BeforeValidator:
             raise PydanticCustomError(
                 f"{kind}_type", f"a {kind} must be ISO 8601 text such as {example}"
             )
-        return value
+        return _HOURS_OFFSET.sub(r"\1:00", value)
 
     return BeforeValidator(check)
 

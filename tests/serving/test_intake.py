@@ -297,6 +297,23 @@ def test_request_times_are_utc_instants(params, stamps, days):
     assert str(h.usage["date"].dtype) == "datetime64[ns, UTC]"
 
 
+@pytest.mark.parametrize(
+    ("sent", "utc"),
+    [
+        ("2024-06-01T09:00:00+02", "2024-06-01T07:00:00Z"),
+        ("2024-06-01 09:00:00.5+05", "2024-06-01T04:00:00.5Z"),
+        ("2024-06-01T09:00+14", "2024-05-31T19:00:00Z"),
+    ],
+)
+def test_an_offset_in_hours_only_is_iso_8601_as_in_a_file(params, sent, utc):
+    """PostgreSQL writes a timestamptz as "2024-06-01 09:00:00+02", which a file may hold
+    and the contract reads; the request refused it ("unexpected extra characters")."""
+    b = copy.deepcopy(body(1))
+    b["accounts"][0]["tickets"][0]["created_at"] = sent
+    h = history(b, params)
+    assert h.tickets["created_at"].iloc[0] == pd.Timestamp(utc)
+
+
 @given(
     moments=st.lists(
         st.tuples(
