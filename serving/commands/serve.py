@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
+import socket
 import sys
 
 from serving.cli import add_params_option, port_number, positive_int
@@ -38,7 +40,31 @@ def command(args: argparse.Namespace) -> list[str]:
     return [bentoml, "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the service could not listen on host:port (a port in use, an address not of this
+    machine), or None. BentoML said so after the start-up line, in a 50-line traceback."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        return f"--host {host}: no such address ({exc.strerror or exc})"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as BentoML binds it
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is in use (another service, or one still running): "
+                    "stop it or choose another with --port"
+                )
+            return (
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host and --port"
+            )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    from features.errors import UserError
     from serving.ladder import validate_against
     from serving.model import DEFAULT_TRACKING_URI, champion_version, feature_names
     from serving.params import load_params
@@ -64,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
             "token in it): every scoring call will get 401",
             file=sys.stderr,
         )
+    problem = port_problem(args.host, args.port)  # last: the port may be taken meanwhile
+    if problem:
+        raise UserError(problem)
     print(
         f"serving {params.promotion.model_name} version {version} on http://{args.host}:{args.port}",
         file=sys.stderr,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -360,6 +361,31 @@ def test_serve_refuses_a_port_or_worker_count_it_cannot_use(argv, message, capsy
         main(["serve", *argv])
     assert done.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(model_store, monkeypatch, capsys):
+    """BentoML announced the service, then failed with a 50-line traceback (Errno 98)."""
+    import socket
+
+    from serving.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
+
+    def started(*_: object) -> None:  # instead of this process becoming `bentoml serve`
+        raise AssertionError("bentoml serve was started")
+
+    monkeypatch.setattr(os, "execvpe", started)
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["serve", "--port", str(port), "--params", str(ROOT / "params.yaml")]
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"escrisk serve: port {port} on 127.0.0.1 is in use" in err and "--port" in err
+    assert "Traceback" not in err and "serving " not in err
 
 
 def test_daily_negative_top_is_refused_in_the_runs_language(capsys):
