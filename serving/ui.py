@@ -41,7 +41,7 @@ from serving.daily_text import day_text, figure, time_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
 from serving.reasons import retold
-from serving.risklist import reasons_cell
+from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing
 from serving.ui_text import LANGUAGES, outcome, rule, text
@@ -174,12 +174,14 @@ def _one_line_or_none(value: str | None) -> str | None:
     return value if value and one_line(value) else None
 
 
-def with_chosen(options: list[str], chosen: str | None) -> list[str]:
-    """A filter's options, with the chosen value among them when none matches it (a bookmarked
-    CSM who is on no account today): the form shows the filter that is applied, not "any"."""
-    if chosen is None or chosen.lower() in (o.lower() for o in options):
-        return options
-    return [*options, chosen]
+def with_chosen(options: list[str], chosen: str | None) -> tuple[list[str], str | None]:
+    """A filter's options and its chosen one as they spell it, compared as the list's filter
+    compares (case and Unicode form aside); a value none matches (a bookmarked CSM who is on no
+    account today) is added: the form shows the filter that is applied, not "any"."""
+    if chosen is None:
+        return options, None
+    same = [o for o in options if owner_key(o) == owner_key(chosen)]
+    return (options, same[0]) if same else ([*options, chosen], chosen)
 
 
 # columns a first click sorts A to Z (names) or soonest first (due times); the others highest first
@@ -528,21 +530,21 @@ class UiApp:
                       "desc": "1" if desc else "0", **changes}  # fmt: skip
             return "?" + urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
+        owners, owner = with_chosen(ctx["owners"], filters["owner"])
+        tiers, tier = with_chosen(list(self.params.contract.tiers), filters["tier"])
         return self.render(
             request,
             "list.html",
             session=session,
-            filters=filters,
+            filters={**filters, "owner": owner, "tier": tier},
             sort=sort,
             desc=desc,
             levels=levels,
             link=link,
             ascending_first=ASCENDING_FIRST,
-            **{
-                **ctx,
-                "owners": with_chosen(ctx["owners"], filters["owner"]),
-                "tiers": with_chosen(list(self.params.contract.tiers), filters["tier"]),
-            },
+            owners=owners,
+            tiers=tiers,
+            **{k: v for k, v in ctx.items() if k != "owners"},
         )
 
     def _list_context(
