@@ -169,8 +169,10 @@ class FormTooLarge(Exception):
 
 
 def _one_line_or_none(value: str | None) -> str | None:
-    """A filter value from the address, or None when it is empty or holds control characters
-    (no account, owner or tier has them: the data contract refuses them)."""
+    """A filter value from the address without surrounding blanks, or None when nothing is left
+    or it holds control characters (no account, owner or tier has them: the data contract strips
+    the blanks and refuses the rest; "Ann " from a spreadsheet's link listed no account)."""
+    value = (value or "").strip()
     return value if value and one_line(value) else None
 
 

@@ -238,6 +238,14 @@ def test_a_filter_on_a_value_the_day_lacks_is_shown_as_chosen_not_as_any(client)
     )
 
 
+def test_a_filter_with_blanks_around_it_filters_as_the_value(client):
+    """A link from a spreadsheet says owner=" Ann ": owners never have such blanks (the
+    contract strips them), and the list showed no account."""
+    login(client)
+    page = client.get("/", params={"owner": " Ann ", "tier": "enterprise "}).text
+    assert '<option value="Ann" selected>Ann</option>' in page and "Acme" in page
+
+
 def test_a_page_past_the_end_shows_the_last_page(client):
     login(client)
     for page in ("100000000000000000000", "5", "-3", "x"):
