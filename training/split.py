@@ -128,8 +128,13 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
     """
     split = split_from_params(params)
     if split is None:
-        split = _automatic_split(frame, horizons, params, proportional=True)
-        if short_windows(frame, horizons, split, params.min_positives):
+        try:
+            shares: Split | None = _automatic_split(frame, horizons, params, proportional=True)
+        except UserError:  # the shares leave no room for validation (or test) at all
+            shares = None
+        if shares is not None and not short_windows(frame, horizons, shares, params.min_positives):
+            split = shares
+        else:
             # the shares left training short: test and validation get only the minimum
             split = _automatic_split(frame, horizons, params, proportional=False)
     short = short_windows(frame, horizons, split, params.min_positives)

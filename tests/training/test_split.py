@@ -125,13 +125,34 @@ def test_split_dates_that_leave_a_window_empty_are_told_with_the_datas_range(
 def test_a_history_too_short_for_a_validation_window_counts_what_lies_before_the_test(
     synthetic, params
 ):
-    """'need 1 per target; totals 374' read as a contradiction: the error also counts the
-    positives whose label horizon ends before the test window, all training and validation have."""
+    """'need 1 per target; totals 374' read as a contradiction: the error names the window that
+    falls short and what it holds."""
     frame, _ = synthetic
     short = frame[frame["as_of"] < frame["as_of"].min() + pd.Timedelta(weeks=20)]
     sp = params.split.model_copy(update={"min_positives": 1})
     with pytest.raises(UserError) as e:
         choose_split(short, {"churn_90d": 90}, sp)
     text = str(e.value)
-    assert "validation window before" in text and "of which {'churn_90d': " in text, text
-    assert "use more history or lower split.min_positives" in text
+    assert "churn_90d/train: 0" in text, text
+    assert "Use more history" in text
+
+
+def test_when_the_shares_leave_no_validation_window_test_and_validation_get_the_minimum(params):
+    """Positives crowded into the last weeks (a burst of churn): 20% of them for validation
+    cannot lie before the test window, yet split.min_positives each can. The split fell over with
+    'need 3 per target ... 12 for training and validation to share' instead of taking the minimum."""
+    weeks = pd.date_range(T0, periods=60, freq="7D")
+    frame = pd.DataFrame(
+        [
+            (f"A{i}", w, float((k % 4 == 0 and i == 0) or (k >= 50 and i < 8)))
+            for k, w in enumerate(weeks)
+            for i in range(10)
+        ],
+        columns=["account_id", "as_of", "churn_90d"],
+    )
+    sp = params.split.model_copy(
+        update={"min_positives": 3, "train_end": None, "validation_end": None}
+    )
+    split = choose_split(frame, {"churn_90d": 90}, sp)
+    per = positives_per_window(frame, {"churn_90d": 90}, split)["churn_90d"]
+    assert split.chosen_automatically and min(per.values()) >= 3, per
