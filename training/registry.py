@@ -198,31 +198,46 @@ def log_training(
     client = MlflowClient()
     mlflow.set_experiment(experiment)
     with mlflow.start_run() as run:
-        flat = redacted(flatten(params))
-        for i in range(0, len(flat), 100):
-            mlflow.log_params(dict(list(flat.items())[i : i + 100]))
-        mlflow.set_tags(dict(tags))
-        all_metrics = {**metrics, **(extra_metrics or {})}
-        names = sorted(all_metrics)
-        for i in range(0, len(names), 500):
-            mlflow.log_metrics({n: float(all_metrics[n]) for n in names[i : i + 500]})
-        mlflow.log_dict(dict(params), "params.json")
-        mlflow.log_artifacts(str(report_dir), "report")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(PYFUNC_FILE),
-            artifacts={"bundle": str(bundle_dir)},
-            signature=signature(input_example, output_example),
-            input_example=input_example,
-            registered_model_name=model_name,
-            pip_requirements=pip_requirements(),
-            code_paths=CODE_PATHS,
-        )
-        version = str(info.registered_model_version)
-    if challenger:
-        client.set_registered_model_alias(model_name, CHALLENGER, version)
-    client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
+        before = alias_version(client, model_name, CHALLENGER)
+        try:
+            flat = redacted(flatten(params))
+            for i in range(0, len(flat), 100):
+                mlflow.log_params(dict(list(flat.items())[i : i + 100]))
+            mlflow.set_tags(dict(tags))
+            all_metrics = {**metrics, **(extra_metrics or {})}
+            names = sorted(all_metrics)
+            for i in range(0, len(names), 500):
+                mlflow.log_metrics({n: float(all_metrics[n]) for n in names[i : i + 500]})
+            mlflow.log_dict(dict(params), "params.json")
+            mlflow.log_artifacts(str(report_dir), "report")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(PYFUNC_FILE),
+                artifacts={"bundle": str(bundle_dir)},
+                signature=signature(input_example, output_example),
+                input_example=input_example,
+                registered_model_name=model_name,
+                pip_requirements=pip_requirements(),
+                code_paths=CODE_PATHS,
+            )
+            version = str(info.registered_model_version)
+            client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
+            if challenger:
+                client.set_registered_model_alias(model_name, CHALLENGER, version)
+        except BaseException:  # Ctrl-C included: the run ends FAILED, so must its version
+            _unregister(client, model_name, run.info.run_id, before)
+            raise
     return LoggedRun(run.info.run_id, version)
+
+
+def _unregister(client: MlflowClient, model_name: str, run_id: str, challenger: str | None) -> None:
+    """Undo a registration its run did not finish: a version without the challenger alias (or
+    with it, over the pending one) was left behind by a Ctrl-C or a failed alias move, listed by
+    `escrisk models` as if it were a model of its own."""
+    for mv in client.search_model_versions(f"name='{model_name}' and run_id='{run_id}'"):
+        client.delete_model_version(model_name, mv.version)
+    if challenger is not None and alias_version(client, model_name, CHALLENGER) is None:
+        client.set_registered_model_alias(model_name, CHALLENGER, challenger)
 
 
 def not_found(exc: MlflowException) -> bool:

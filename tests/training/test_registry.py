@@ -6,6 +6,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from training.bundle import load_bundle, write_bundle
 from training.experiment import run_experiment
@@ -157,6 +158,31 @@ def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experimen
     assert t.loc[0, "champion_until"].startswith("2024-02-01")
     assert t.loc[1, "champion_since"].startswith("2024-02-01")
     assert t["escalation_30d.lightgbm.pr_auc"].notna().all()
+
+
+def test_a_registration_cut_short_leaves_no_version_behind(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """Ctrl-C between the registration and the alias move left a version of a FAILED run with
+    no alias, listed by `escrisk models`; the pending challenger stays where it was."""
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = "interrupted-test"
+    v1 = _log(tmp_path / "1", experiment, frame, name).version
+    move = MlflowClient.set_registered_model_alias
+
+    def interrupted(self, *args, **kwargs):
+        monkeypatch.setattr(MlflowClient, "set_registered_model_alias", move)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MlflowClient, "set_registered_model_alias", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _log(tmp_path / "2", experiment, frame, name)
+    assert [str(mv.version) for mv in client.search_model_versions(f"name='{name}'")] == [v1]
+    assert alias_version(client, name, CHALLENGER) == v1
+    failed = mlflow.search_runs(experiment_names=["test"], filter_string="status = 'FAILED'")
+    assert len(failed) == 1
 
 
 def test_the_signature_requires_every_feature_the_model_needs(
