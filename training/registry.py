@@ -386,7 +386,9 @@ def versions_table(client: MlflowClient, model_name: str, metric_names: list[str
         for name in metric_names:
             row[name] = m.get(name, float("nan"))
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("version").reset_index(drop=True)
+    # no versions: every one was deleted (in the MLflow UI, or a first training cut short)
+    columns = ["version", "aliases", "created", "champion_since", "champion_until", *metric_names]
+    return pd.DataFrame(rows, columns=columns).sort_values("version").reset_index(drop=True)
 
 
 def promotion_history(model_name: str) -> pd.DataFrame:

@@ -36,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     table = versions_table(client, name, cols)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"Model {name} (primary metric on each run's test window: {metric})")
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        if table.empty:
+            print("  no versions (every one was deleted); `escrisk train SOURCE` registers one")
+        else:
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         hist = promotion_history(name)
         print("\nPromotion decisions (oldest first):")
         print("  none yet" if hist.empty else hist.to_string(index=False))

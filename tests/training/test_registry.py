@@ -185,6 +185,25 @@ def test_a_registration_cut_short_leaves_no_version_behind(
     assert len(failed) == 1
 
 
+def test_models_lists_a_registered_model_without_versions(store, monkeypatch, capsys):
+    """Every version deleted (in the MLflow UI, or a first training cut short): `escrisk models`
+    was an internal error (KeyError: 'version')."""
+    from pathlib import Path
+
+    from serving.cli import main
+
+    root, client = store
+    name = "no-versions-test"
+    client.create_registered_model(name)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    p = root / "params.yaml"
+    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
+    p.write_text(text.replace("model_name: escalation-risk", f"model_name: {name}"), "utf-8")
+    assert main(["models", "--params", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "no versions" in out and "escrisk train SOURCE" in out, out
+
+
 def test_the_signature_requires_every_feature_the_model_needs(
     tmp_path, monkeypatch, store, experiment, synthetic
 ):
