@@ -17,7 +17,13 @@ from features.errors import UserError
 from features.pointintime import data_end
 from training.bundle import Bundle
 from training.metrics import evaluate
-from training.pipeline import csm_of, horizons, labelled_features, target_events
+from training.pipeline import (
+    csm_of,
+    horizons,
+    labelled_features,
+    target_events,
+    unavailable_labels,
+)
 from training.promote import Decision, decide
 from training.registry import (
     CHALLENGER,
@@ -79,6 +85,14 @@ def score_version(
             lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
         )
         m &= lab.frame[t].notna()
+        if not m.any():  # the window's as_of dates serve the other head only
+            raise UserError(
+                f"no labelled {t} snapshots in its promotion window (as_of after "
+                f"{last - pd.Timedelta(days=params.promotion.window_days):%Y-%m-%d} up to "
+                f"{last:%Y-%m-%d}: the data ends {end:%Y-%m-%d} and a {t} label needs {h} days "
+                "after its as_of). Promote on a source with a longer history, or raise "
+                "promotion.window_days"
+            )
         rows = pd.DataFrame(
             {
                 "account_id": lab.frame.loc[m, "account_id"],
@@ -129,6 +143,12 @@ def promote(
         )
     if challenger == champion:
         raise UserError(f"version {challenger} is already champion")
+    absent = [why for t, why in unavailable_labels(history).items() if t in params.model.targets]
+    if absent:  # the gate compares every head of model.targets on this source's labels
+        raise UserError(
+            f"cannot compare the versions: {'; '.join(absent)}, so their heads for it have no "
+            "labels to be scored on. Promote on a source with the escalations and churn tables"
+        )
     dates, window = window_dates(history, params)
     metric = params.promotion.primary_metric
     ch_bundle = download_bundle(name, challenger)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from features.contract import validated
-from features.pointintime import history_at
+from features.pointintime import data_start, history_at
 from serving.params import load_params
 from training.promotion_job import promote
 from training.registry import CHALLENGER, connect, fitted_until
@@ -44,3 +44,31 @@ def promote_lines_on_whole(client, history, params, now, v1, v2) -> str:
     client.set_registered_model_alias("escalation-risk", "champion", v1.version)
     client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
     return "\n".join(promote(client, history, params, now=now).lines)
+
+
+@pytest.mark.slow
+def test_a_source_without_a_heads_labels_is_refused_before_any_decision(trained, tmp_path):
+    """Promote on an export without the churn table (or too short for churn's 90-day horizon)
+    was an internal error (IndexError in the metrics); nothing is decided or logged."""
+    from features.errors import UserError
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
+    client = connect(f"sqlite:///{db}")
+    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
+    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    no_churn = validated({**trained.tables, "churn": None}, params.contract, now)
+    with pytest.raises(UserError, match="the source has no churn table") as e:
+        promote(client, no_churn, params, now=now)
+    assert "escalations and churn tables" in str(e.value)
+    history = validated(trained.tables, params.contract, now)
+    start = data_start(history)
+    assert start is not None
+    short = history_at(history, start + pd.Timedelta(days=60))
+    with pytest.raises(UserError, match="no labelled churn_90d snapshots in its promotion window"):
+        promote(client, short, params, now=now)
+    assert client.get_model_version_by_alias("escalation-risk", CHALLENGER).version == v2.version
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
