@@ -224,8 +224,10 @@ def log_training(
             client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
             if challenger:
                 client.set_registered_model_alias(model_name, CHALLENGER, version)
-        except BaseException:  # Ctrl-C included: the run ends FAILED, so must its version
+        except BaseException as exc:  # Ctrl-C included: the run did not finish, nor its version
             _unregister(client, model_name, run.info.run_id, before)
+            if isinstance(exc, KeyboardInterrupt):  # MLflow's status of a run its user stopped
+                mlflow.end_run("KILLED")
             raise
     return LoggedRun(run.info.run_id, version)
 
