@@ -61,6 +61,7 @@ def describe(e: dict[str, Any]) -> tuple[str, str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     store = open_store()
@@ -72,18 +73,20 @@ def run(args: argparse.Namespace) -> int:
     console = (
         Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     )
-    title = f"Audit trail of {args.account_id}" if args.account_id else "Audit trail"
+    title = f"Audit trail of {escape(args.account_id)}" if args.account_id else "Audit trail"
     table = Table(title=title)
     for col in ("time (UTC)", "account", "event", "detail", "by", "decision"):
         table.add_column(col, overflow="fold")
     for e in events:
         event, detail, by = describe(e)
+        # ids, reasons, names and notes are people's text: shown as typed, never read as rich
+        # markup (a note "see [/x]" stopped the command)
         table.add_row(
             f"{e['at']:%Y-%m-%d %H:%M}",
-            e["account_id"],
+            escape(str(e["account_id"])),
             event,
-            detail,
-            by,
+            escape(detail),
+            escape(str(by)),
             (e["decision_id"] or "-")[:8],
         )
     if events:

@@ -97,6 +97,17 @@ def test_audit_written_to_a_file_keeps_its_words_whole(db, capsys, monkeypatch):
     assert "acknowledged" in out and "3 SLA near-misses" in out
 
 
+def test_audit_shows_notes_and_names_with_brackets_as_typed(db, capsys):
+    """A note or name with square brackets was read as rich markup: "[/x]" stopped the command
+    with an internal error, "[link]" vanished."""
+    note = "called CFO [/x] see [link]"
+    assert main(["ack", "ACME-1", "--by", "[bold]anna[/]", "--note", note, *PARAMS]) == 0
+    capsys.readouterr()
+    assert main(["audit", "ACME-1"]) == 0
+    out = capsys.readouterr().out
+    assert note in out and "[bold]anna[/]" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
