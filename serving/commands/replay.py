@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from serving.cli import add_params_option, parse_day, utc_now
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 # Terminal columns (the CSV and markdown artifacts hold every column of the report).
 SHOWN = (
@@ -47,13 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.model import load_champion
     from serving.params import load_params
-    from serving.replay import log_replay, replay_days, report_rows, run_replay
+    from serving.replay import log_replay, replay_days, run_replay
     from serving.settings import Settings
     from training.registry import tracking_uri
 
@@ -75,15 +80,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_replay(history, model, params, start, end, now, source=args.source)
     console = Console()
     m = result.meta
-    table = Table(
-        title=f"Ladder replay {m['from']} .. {m['to']} ({m['days']} days), model {m['model_version']}"
-    )
-    for i, (_, title) in enumerate(SHOWN):
-        table.add_column(title, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    rows = report_rows(result.report, [c for c, _ in SHOWN])
-    for i, cells in enumerate(rows):
-        table.add_row(*cells, style="bold" if i == len(rows) - 1 else None)
-    console.print(table)
+    console.print(replay_table(result.report, m))
     overall = result.report.iloc[-1]
     console.print(
         f"Flagged = at {m['flag_level']} or above within {m['escalation_horizon_days']} days "
@@ -98,3 +95,24 @@ def run(args: argparse.Namespace) -> int:
             f"Logged to MLflow: experiment {params.promotion.model_name}-replay, run {run_id}"
         )
     return 0
+
+
+def replay_table(report: pd.DataFrame, meta: Mapping[str, Any]) -> Table:
+    """The report as the terminal's table, one row per CSM and the overall row in bold. The CSM
+    names come from the accounts table: shown as written, never read as rich markup (an owner
+    "Team [EMEA] [/x]" stopped the command)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from serving.replay import report_rows
+
+    m = meta
+    table = Table(
+        title=f"Ladder replay {m['from']} .. {m['to']} ({m['days']} days), model {m['model_version']}"
+    )
+    for i, (_, title) in enumerate(SHOWN):
+        table.add_column(title, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    rows = report_rows(report, [c for c, _ in SHOWN])
+    for i, cells in enumerate(rows):
+        table.add_row(*map(escape, cells), style="bold" if i == len(rows) - 1 else None)
+    return table

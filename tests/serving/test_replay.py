@@ -115,6 +115,22 @@ def test_report_on_a_hand_checked_table():
             assert got[key] == pytest.approx(value, nan_ok=True), (group, key)
 
 
+def test_terminal_table_shows_csm_names_with_brackets_as_written():
+    """An owner "Team [EMEA] [/x]" was read as rich markup: `escrisk replay` stopped with an
+    internal error after replaying every day."""
+    from rich.console import Console
+
+    from serving.commands.replay import replay_table
+
+    owners = {"A": "Team [EMEA] [/x]", "B": "Xena", "C": "[bold]Yves[/]"}
+    report = replay_report(levels_table(PATHS), EVENTS, owners, settings())
+    meta = {"from": "2026-01-01", "to": "2026-01-14", "days": 14, "model_version": "m/1"}
+    console = Console(record=True, width=200)
+    console.print(replay_table(report, meta))
+    text = console.export_text()
+    assert "Team [EMEA] [/x]" in text and "[bold]Yves[/]" in text
+
+
 def test_alerts_whose_horizon_is_not_yet_observed_are_not_judged():
     report = replay_report(
         levels_table(PATHS),
