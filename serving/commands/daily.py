@@ -153,9 +153,9 @@ def run(args: argparse.Namespace) -> int:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
         for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
-            console.print(f"  [yellow]{reason}[/]")
+            console.print(f"  [yellow]{escape(reason)}[/]")
     for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked
-        console.print(f"[bold yellow]{t('incomplete', lang, gap=gap)}[/]")
+        console.print(f"[bold yellow]{escape(t('incomplete', lang, gap=gap))}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{escape(left_out(family, why, lang))}[/]")
     lag = (
@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         said = t("written_view", lang, whole=whole, csv=result.csv_path, html=result.html_path)
     else:
         said = t("written", lang, csv=result.csv_path, html=result.html_path)
-    console.print(said)
+    console.print(escape(said))  # a folder may be named "reports [old]"
     sys.stdout.flush()
     return 0
 

@@ -787,6 +787,25 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert f"Showing the first 20 of {len(whole)} rows; the CSV has them all." in said
 
 
+def test_cli_names_an_output_folder_with_brackets_as_written(
+    world, model_store, champion, tmp_path, monkeypatch, capsys
+):
+    """The closing line named the files as rich markup: a folder "out [/x]" stopped the run with
+    an internal error after everything was stored and written."""
+    from features.sources import write_tables
+
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "1000")  # the paths on one line
+    out = tmp_path / "out [/x]"
+    day = str(TODAY.date())
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out), "--no-send"]) == 0
+    said = capsys.readouterr().out
+    assert str(out / f"risk-list-{day}.csv") in said
+
+
 def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, params):
     """POST /account's answer: the latest day's score with who acts, as the daily run decided."""
     from serving.lookup import latest_score
