@@ -296,12 +296,17 @@ def run_daily(
     probe = open_for_writing(database_url, create=False)
     try:
         runs = DailyStore(probe)  # a store that may not create creates nothing
-        latest = runs.latest_day() if runs.t["daily_runs"].name in existing_tables(probe) else None
+        tables = existing_tables(probe)
+        latest = runs.latest_day() if runs.t["daily_runs"].name in tables else None
+        lost = _unknown_levels(probe, levels) if probe.t["ladder_state"].name in tables else {}
     finally:
         probe.close()
     if latest is not None and day < latest:
         words = {"day": day_text(day, lang), "latest": day_text(latest, lang)}
         raise UserError(t("as_of_before_latest", lang, **words))
+    if lost:
+        found = ", ".join(f"{lv!r}: {n}" for lv, n in sorted(lost.items()))
+        raise UserError(t("unknown_stored_levels", lang, found=found, levels=levels))
 
     with steps.step("step_load"):
         history = history if history is not None else load_history(source, params.contract, now)
@@ -639,6 +644,17 @@ def run_daily(
             gaps=gaps,
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
         )  # fmt: skip
+
+
+def _unknown_levels(store: Any, levels: list[str]) -> dict[str, int]:
+    """Accounts per level of the stored ladder state that `levels` does not name (a level renamed
+    or removed in params after earlier runs): the ladder stopped at the first such account,
+    after the chunks before it were recorded."""
+    import sqlalchemy as sa
+
+    ls = store.t["ladder_state"]
+    q = sa.select(ls.c.level, sa.func.count()).where(ls.c.level.not_in(levels)).group_by(ls.c.level)
+    return store._run(lambda c: {str(lv): int(n) for lv, n in c.execute(q).all()})
 
 
 def _already_done(outcome: LadderOutcome, delivery: Any, language: str) -> str:

@@ -145,6 +145,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "scored, stored or sent:\n  {gaps}\nFix the export, or run with --allow-incomplete to "
         "score it as it is.",
         "no_active": "{source}: no account is active on {day} (contract started and not churned)",
+        "unknown_stored_levels": "the ladder's stored state has accounts at levels that params "
+        "ladder.levels {levels} does not name (accounts per level: {found}), a level renamed or "
+        "removed after earlier runs. Keep those names in ladder.levels (rename only the title), or "
+        "start a new database (ESCRISK_DATABASE_URL); nothing was scored, stored or sent",
         "no_bundle": "model {model} version {version} holds no bundle (no bundle.json)",
         "replay_to_future": "--to {day} lies in the future (today is {today} UTC)",
         "replay_to_before": "--to {day} lies before --from {start}",
@@ -285,6 +289,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "--allow-incomplete laufen lassen, um sie so zu bewerten.",
         "no_active": "{source}: Am {day} ist kein Account aktiv (Vertrag begonnen und nicht "
         "abgewandert)",
+        "unknown_stored_levels": "Der gespeicherte Stand der Eskalationsstufen hat Accounts auf "
+        "Stufen, die params ladder.levels {levels} nicht nennt (Accounts je Stufe: {found}); eine "
+        "Stufe wurde nach früheren Läufen umbenannt oder entfernt. Diese Namen in ladder.levels "
+        "behalten (nur den Titel ändern) oder eine neue Datenbank beginnen "
+        "(ESCRISK_DATABASE_URL); nichts wurde bewertet, gespeichert oder gesendet",
         "no_bundle": "Modell {model} Version {version} enthält kein Bundle (keine bundle.json)",
         "replay_to_future": "--to {day} liegt in der Zukunft (heute ist der {today} UTC)",
         "replay_to_before": "--to {day} liegt vor --from {start}",

@@ -390,6 +390,43 @@ def test_a_rule_on_a_feature_the_champion_lacks_stops_the_run_before_anything_is
     )  # fmt: skip
 
 
+def test_a_level_renamed_after_earlier_runs_stops_the_run_before_anything_is_stored(
+    champion, history, params, tmp_path
+):
+    """L1 renamed in params after accounts were put at it: the ladder stopped at the first such
+    account, a chunk of accounts after others were recorded, naming one account and one level."""
+    from serving.ladder import AccountFacts, Signals
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    store = Store(db)
+    facts = AccountFacts(
+        arr=1e4, tier="starter", seats=5, days_to_renewal=300,
+        open_p1=0, open_p2=0, open_p1_past_sla=0, open_p2_past_sla=0,
+    )  # fmt: skip
+    ids = history.accounts["account_id"].tolist()
+    at = (DAY1 + pd.Timedelta(hours=6)).to_pydatetime()
+    for aid, risk in zip(ids[:3], (0.2, 0.2, 0.9), strict=True):
+        store.evaluate(Signals(aid, risk, 0.0, {}, None, facts), params.ladder, at, "m/1")
+    before = {k: len(store.rows(k)) for k in ("level_changes", "outbox")}
+    states = store.states()
+    lad = params.ladder
+    levels = {("Outreach" if k == "L1" else k): v for k, v in lad.levels.items()}
+    rules = tuple(
+        r.model_copy(update={"min_level": "Outreach"}) if r.min_level == "L1" else r
+        for r in lad.rules
+    )
+    renamed = params.model_copy(
+        update={"ladder": lad.model_copy(update={"levels": levels, "rules": rules})}
+    )
+    with pytest.raises(UserError, match=r"does not name \(accounts per level: 'L1': 2\).*nothing"):
+        run_daily(
+            "world", renamed, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=tmp_path / "reports", champion=champion, history=history,
+        )  # fmt: skip
+    assert {k: len(store.rows(k)) for k in before} == before and store.states() == states
+    assert not store.rows("daily_scores")
+
+
 @pytest.mark.parametrize(
     ("kind", "language", "told"),
     [
