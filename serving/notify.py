@@ -226,6 +226,9 @@ class SmtpNotifier:
                 smtp.login(self.cfg.username, self.password or "")
             smtp.send_message(mail)
 
+    def where(self, message: Mapping[str, Any]) -> str:
+        return f"SMTP {self.cfg.host}:{self.cfg.port}"
+
 
 class WebhookNotifier:
     """POST `{"text": ...}` as JSON, which Slack and Teams incoming webhooks accept."""
@@ -243,6 +246,11 @@ class WebhookNotifier:
             raise RuntimeError(
                 f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
             )
+
+    def where(self, message: Mapping[str, Any]) -> str:
+        """The webhook's server, not its address: an incoming-webhook path is its credential."""
+        url = httpx.URL(str(message["recipient"]))
+        return f"webhook {url.host}" + (f":{url.port}" if url.port else "")
 
 
 def _chat(text: str) -> str:
@@ -307,7 +315,11 @@ def deliver(
                 notifier.send(row)
             except Exception as exc:
                 attempts = row["attempts"] + 1
-                reason = f"{type(exc).__name__}: {exc}"
+                # which channel and server: "ConnectionRefusedError" twice (the SMTP server and
+                # a webhook down) told neither
+                where = getattr(notifier, "where", None)
+                at = f" ({where(row)})" if where is not None else ""
+                reason = f"{row['channel']}{at}: {type(exc).__name__}: {exc}"
                 if reason not in errors:
                     errors.append(reason)
                 if attempts >= retry.max_attempts:

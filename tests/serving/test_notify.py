@@ -315,6 +315,10 @@ def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
         first = deliver(store, notifiers_from(np_), np_.retry, NOW)
         assert (first.sent, first.retrying) == (1, 3)
         assert first.errors and all(": " in e for e in first.errors)  # why, once per reason
+        # where: the channel and its server (a webhook's path, its credential, left out)
+        assert any(e.startswith(f"email (SMTP 127.0.0.1:{port}): ") for e in first.errors)
+        assert any(e.startswith(f"slack (webhook 127.0.0.1:{hook.port}): ") for e in first.errors)
+        assert not any("/slack" in e for e in first.errors)
         assert len(set(first.errors)) == len(first.errors)
         rows = {r["channel"] + r["recipient"]: r for r in store.rows("outbox")}
         failed = [r for r in rows.values() if r["status"] == "pending"]
