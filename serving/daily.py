@@ -719,6 +719,11 @@ def _writable(out: Path, language: str) -> None:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".escrisk-write-check-"):
             pass
+    except (FileExistsError, NotADirectoryError):
+        # the system's words ("File exists") read as if the folder were fine
+        raise UserError(
+            t("cannot_write_folder", language, path=out, why=t("not_a_folder", language))
+        ) from None
     except OSError as exc:
         raise UserError(t("cannot_write_folder", language, path=out, why=exc.strerror)) from None
 

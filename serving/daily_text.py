@@ -126,6 +126,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
         "nothing was scored, stored or sent",
+        "not_a_folder": "a file is there, or on its way, where a folder is needed",
         "cannot_write_list": "{path}: cannot write the risk list ({why}); {done}",
         "cannot_write_report": "{path}: cannot write the report ({why}); {done}",
         "already_done": "the day's scores and {changes} level [change|changes] are stored and "
@@ -268,6 +269,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
         "cannot_write_folder": "{path}: Risikoliste und Bericht können dort nicht geschrieben "
         "werden ({why}); nichts wurde bewertet, gespeichert oder gesendet",
+        "not_a_folder": "dort oder auf dem Weg dorthin liegt eine Datei, wo ein Ordner nötig ist",
         "cannot_write_list": "{path}: Die Risikoliste kann nicht geschrieben werden ({why}); {done}",
         "cannot_write_report": "{path}: Der Bericht kann nicht geschrieben werden ({why}); {done}",
         "already_done": "die Scores des Tages und {changes} Stufenwechsel sind gespeichert, "

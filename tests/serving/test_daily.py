@@ -301,14 +301,17 @@ def test_an_output_folder_that_cannot_be_written_stops_the_run_before_anything_i
 ):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    refused_and_nothing_stored(
-        params,
-        champion,
-        history,
-        tmp_path,
-        blocker / "reports",
-        "nothing was scored, stored or sent",
-    )
+    # a file where the folder goes, or on its way there: said so, not "File exists"
+    for out in (blocker / "reports", blocker):
+        refused_and_nothing_stored(
+            params,
+            champion,
+            history,
+            tmp_path,
+            out,
+            "a file is there, or on its way, where a folder is needed.*nothing was scored, "
+            "stored or sent",
+        )
 
 
 def refused_and_nothing_stored(params, champion, history, tmp_path, out, match) -> None:
