@@ -99,6 +99,8 @@ class DailyResult:
     gaps: list[str] = field(default_factory=list)
     not_yet: int = 0  # accounts of the source whose contract starts after the day: not scored
     gone: int = 0  # accounts of the source that churned before the day: not scored
+    # accounts on the previous run's list that the source no longer has (their levels stay)
+    vanished: list[str] = field(default_factory=list)
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -401,6 +403,11 @@ def run_daily(
             d_prev = deltas(esc, None if prev_scores is None else prev_scores["escalation_risk"])
             d_7d = deltas(esc, None if week_scores is None else week_scores["escalation_risk"])
             prev_levels = {} if prev_scores is None else prev_scores["level"].to_dict()
+            vanished = (
+                []
+                if prev_scores is None
+                else sorted(set(prev_scores.index.astype(str)) - set(accounts.index.astype(str)))
+            )
             d_prev_values = d_prev.to_numpy(dtype=float)
             n = len(ids)
             # why it changed: only where the change is large enough to be told (why_changed
@@ -642,7 +649,7 @@ def run_daily(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
             gaps=gaps,
-            not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet,
+            not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
         )  # fmt: skip
 
 

@@ -119,6 +119,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "week": "week",
         "summary": "{n} [account|accounts] scored; {flagged} at {first} or above; {changed} level [change|changes] recorded, {queued} [notification|notifications] queued.",
         "not_scored": "Not scored, as not active on {day}: {not_yet} whose contract starts later, {gone} that churned before it.",
+        "vanished": "{n} [account|accounts] of the previous run's list [is|are] not in the "
+        "source, so not scored and not listed; [its|their] ladder [level stays|levels stay] as "
+        "[it was|they were]: {ids}. Check the export (an account that left is a row of the churn "
+        "table).",
         "written": "Wrote {csv} and {html}",
         "written_view": "Wrote {whole} (the whole list), {csv} (this view) and {html}",
         "pruned": "Deleted the stored lists and scores of {days} run [day|days] older than {keep} "
@@ -262,6 +266,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "week": "Woche",
         "summary": "{n} [Account|Accounts] bewertet; {flagged} ab Stufe {first}; {changed} Stufenwechsel erfasst, {queued} [Benachrichtigung|Benachrichtigungen] eingereiht.",
         "not_scored": "Nicht bewertet, da am {day} nicht aktiv: {not_yet} mit späterem Vertragsbeginn, {gone} vorher abgewandert.",
+        "vanished": "{n} [Account|Accounts] der Liste des vorigen Laufs [fehlt|fehlen] in der "
+        "Quelle, also nicht bewertet und nicht gelistet; [seine|ihre] [Stufe bleibt|Stufen "
+        "bleiben], wie [sie war|sie waren]: {ids}. Den Export prüfen (ein abgewanderter Account "
+        "ist eine Zeile der Tabelle churn).",
         "written": "Geschrieben: {csv} und {html}",
         "written_view": "Geschrieben: {whole} (die ganze Liste), {csv} (diese Ansicht) und {html}",
         "pruned": "Gespeicherte Listen und Scores von {days} [Lauftag|Lauftagen] gelöscht, älter als "

@@ -149,6 +149,10 @@ def run(args: argparse.Namespace) -> int:
     if result.not_yet or result.gone:  # the source's other accounts: where they went
         day = day_text(result.day, lang)
         console.print(t("not_scored", lang, day=day, not_yet=result.not_yet, gone=result.gone))
+    if result.vanished:  # an export that lost accounts: their flags would go without a word
+        shown = ", ".join(result.vanished[:5]) + (" …" if len(result.vanished) > 5 else "")
+        said = t("vanished", lang, n=len(result.vanished), ids=shown)
+        console.print(f"[bold yellow]{escape(said)}[/]")
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))

@@ -534,6 +534,32 @@ def test_an_interrupt_while_the_lists_take_their_names_leaves_no_temporary_file(
     assert renamed and not [f.name for f in out.iterdir() if f.name.endswith(".partial")]
 
 
+def test_an_account_the_source_lost_since_the_previous_run_is_told(
+    champion, history, params, tmp_path
+):
+    """An export that lost an account (flagged or not) dropped it from the list without a word;
+    its ladder level stayed as it was."""
+    from dataclasses import replace
+
+    from serving.daily_text import t
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(h, day):  # type: ignore[no-untyped-def]
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=day + pd.Timedelta(hours=6),
+            as_of=day, out=tmp_path / "reports", champion=champion, history=h,
+        )  # fmt: skip
+
+    first = run(history, DAY1)
+    lost = str(first.ranked["account_id"].iloc[0])
+    fewer = replace(history, accounts=history.accounts[history.accounts["account_id"] != lost])
+    assert run(fewer, DAY2).vanished == [lost]
+    said = t("vanished", "de", n=1, ids=lost)
+    assert said.startswith("1 Account der Liste des vorigen Laufs fehlt") and lost in said
+    assert "seine Stufe bleibt, wie sie war" in said
+
+
 def test_deltas_across_two_days(runs):
     a = runs["first"].ranked.set_index("account_id")
     b = runs["second"].ranked.set_index("account_id")
