@@ -29,7 +29,21 @@ def who(args: argparse.Namespace) -> str:
 
 
 def open_store() -> Store:
-    """The store named by ESCRISK_DATABASE_URL (default: ./escrisk.db)."""
-    from serving.settings import Settings
+    """The store named by ESCRISK_DATABASE_URL (default: ./escrisk.db). A SQLite file that does
+    not exist is a UserError, not created: `escrisk audit` on a mistyped path said "No audit
+    records yet" and left an empty store there, which readers then took for one never scored."""
+    from pathlib import Path
 
-    return open_for_writing(Settings.from_env().database_url)
+    from serving.settings import Settings
+    from serving.store import _parsed, _shown
+
+    url = Settings.from_env().database_url
+    parsed = _parsed(url)
+    name = parsed.database or ""
+    file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
+    if file and not Path(name).is_file():
+        raise UserError(
+            f"no database at {Path(name).resolve()} (ESCRISK_DATABASE_URL={_shown(parsed)}): "
+            "`escrisk daily` creates it with its first run; check the URL if it has run"
+        )
+    return open_for_writing(url)

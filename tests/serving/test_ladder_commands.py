@@ -135,6 +135,20 @@ def test_clear_errors_never_a_traceback(db, capsys, argv, message):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv", [["audit"], ["audit", "--kpis"], ["ack", "ACME-1", *PARAMS]])
+def test_a_database_file_that_is_not_there_is_named_not_created(
+    tmp_path, monkeypatch, capsys, argv
+):
+    """`escrisk audit` on a mistyped path said "No audit records yet" and created an empty store
+    there, which the service then took for a store that never scored an account."""
+    missing = tmp_path / "typo.db"
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{missing}")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"no database at {missing}" in err and "escrisk daily` creates it" in err
+    assert not missing.exists()
+
+
 def test_feedback_needs_a_verdict(db, capsys):
     with pytest.raises(SystemExit):
         main(["feedback", "ACME-1"])
