@@ -336,7 +336,7 @@ def column_chart(
 
 def bar_chart(
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float | None],
     label: str,
     colors: Sequence[str] | str = "#2471a3",
     x_max: float | None = None,
@@ -348,15 +348,17 @@ def bar_chart(
     width: int = 640,
 ) -> str:
     """One horizontal bar per label with its value at the end; dashed reference lines (named)
-    and shaded value bands (from, to, colour) behind the bars."""
+    and shaded value bands (from, to, colour) behind the bars. A value of None (unknown) has no
+    bar and a dash: a bar at 0 told a CSAT of 0.00 that no ticket had."""
     row, left, right, top = 20, 220, 60, 8
     height = top + row * max(len(labels), 1) + 30
     pw, ph = width - left - right, row * max(len(labels), 1)
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
     refs = [v for _, v in lines] + [b for _, b, _ in bands]
     x = _value_axis(
-        body, [*map(float, values), *refs], (left, top, pw, ph), False, percent, x_max, lang
-    )
+        body, [*(float(v) for v in values if v is not None), *refs], (left, top, pw, ph), False,
+        percent, x_max, lang,
+    )  # fmt: skip
     for a, b, color in bands:
         body.append(
             f'<rect x="{x(a):.1f}" y="{top}" width="{max(x(b) - x(a), 0):.1f}" height="{ph}" '
@@ -367,6 +369,9 @@ def bar_chart(
         yy = top + i * row
         short = name if len(name) <= 34 else name[:33] + "…"
         body.append(_text(left - 6, yy + 14, short, "end"))
+        if v is None:
+            body.append(_text(left + 4, yy + 14, figure(v, value_format, lang), "start", "t small"))
+            continue
         body.append(
             f'<rect x="{left}" y="{yy + 3}" width="{max(x(v) - left, 0):.1f}" height="{row - 6}" '
             f'fill="{palette[i % len(palette)]}"/>'

@@ -142,7 +142,7 @@ def weekly_plot(h: HistoryKpis, lang: str) -> str:
 def csat_plot(h: HistoryKpis, lang: str) -> str:
     return charts.bar_chart(
         [t("after_escalation", lang), t("all_tickets", lang)],
-        [h.csat_after or 0.0, h.csat_all or 0.0],
+        [h.csat_after, h.csat_all],  # None (no rated ticket): no bar, as the tiles say n/a
         "CSAT (1–5)",
         colors=["#c0392b", "#2e6fbe"],
         x_max=5.0,

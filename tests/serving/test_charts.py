@@ -86,6 +86,27 @@ def test_column_chart_counts_get_whole_number_ticks():
     assert labels and all("." not in x for x in labels)
 
 
+def test_an_unknown_bar_value_draws_no_bar_and_a_dash():
+    """No rated ticket after an escalation: the CSAT chart drew a bar labelled 0,00 beside the
+    tile's n/a."""
+    svg = bar_chart(["after", "all"], [None, 3.05], "CSAT", x_max=5.0, lang="de")
+    assert svg.count('fill="#2471a3"') == 1  # one bar: the known value's
+    assert ">–<" in svg and ">3,05<" in svg and ">0,00<" not in svg
+
+
+def test_the_reports_csat_chart_draws_no_bar_for_an_unknown_csat():
+    import numpy as np
+    import pandas as pd
+
+    from serving.historykpis import HistoryKpis
+    from serving.report_html import csat_plot
+
+    none = np.array([])
+    h = HistoryKpis(2, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=float), None, 2.0)
+    svg = csat_plot(h, "de")
+    assert ">0,00<" not in svg and ">–<" in svg and ">2,00<" in svg
+
+
 def test_bar_chart_keeps_to_the_given_axis_end():
     svg = bar_chart(["after", "all"], [1.83, 3.05], "CSAT", x_max=5.0, lines=[("target", 4.0)])
     ET.fromstring(svg)
