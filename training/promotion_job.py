@@ -143,14 +143,7 @@ def promote(
         )
     if challenger == champion:
         raise UserError(f"version {challenger} is already champion")
-    absent = [why for t, why in unavailable_labels(history).items() if t in params.model.targets]
-    if absent:  # the gate compares every head of model.targets on this source's labels
-        raise UserError(
-            f"cannot compare the versions: {'; '.join(absent)}, so their heads for it have no "
-            "labels to be scored on. Promote on a source with the escalations and churn tables"
-        )
-    dates, window = window_dates(history, params)
-    metric = params.promotion.primary_metric
+    # what the version lacks first: no source can make it champion
     ch_bundle = download_bundle(name, challenger)
     lacking = [t for t in params.model.targets if t not in ch_bundle.heads]
     if lacking:  # the daily run and the service score every head: such a model cannot serve
@@ -159,6 +152,14 @@ def promote(
             "labels, e.g. no churn table); `escrisk daily` and the service need every head of "
             "model.targets, so it cannot become champion. Train on data that has them."
         )
+    absent = [why for t, why in unavailable_labels(history).items() if t in params.model.targets]
+    if absent:  # the gate compares every head of model.targets on this source's labels
+        raise UserError(
+            f"cannot compare the versions: {'; '.join(absent)}, so their heads for it have no "
+            "labels to be scored on. Promote on a source with the escalations and churn tables"
+        )
+    dates, window = window_dates(history, params)
+    metric = params.promotion.primary_metric
     ch_scores = score_version(ch_bundle, history, dates, params)
     cp_scores = (
         None
