@@ -29,6 +29,26 @@ OPEN_PREFIXES = ("/static_content/", "/assets/")
 # headers whose value decides what is done with the request: sent twice, proxies and frameworks
 # disagree on which one counts (this guard would read the last, Starlette the first)
 SINGLE_HEADERS = frozenset({"authorization", "content-type", "content-length", "content-encoding"})
+# the API's interactive docs at "/": BentoML's Swagger UI from its bundled files, without the
+# Google Tag Manager script BentoML's own page loads (a service holding customer data pulls no
+# third-party script into its users' browsers)
+DOCS_PAGE = b"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>escalation-risk API</title>
+<link rel="stylesheet" href="./static_content/swagger-ui.css">
+<link rel="stylesheet" href="./static_content/index.css">
+<link rel="icon" href="data:,">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="./static_content/swagger-ui-bundle.js" charset="UTF-8"></script>
+<script src="./static_content/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+<script src="./static_content/swagger-initializer.js" charset="UTF-8"></script>
+</body>
+</html>
+"""
 # apps that authenticate their requests themselves: the CSM page (session cookie, serving/ui.py)
 SELF_AUTHENTICATED_PREFIXES = ("/ui/",)
 
@@ -108,6 +128,13 @@ class Guard:
         if path == "/favicon.ico":  # a browser asks on any page it opens: no icon, and no 401
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
+            return
+        if path == "/" and scope.get("method") in ("GET", "HEAD"):
+            page = [(b"content-type", b"text/html; charset=utf-8")]
+            page.append((b"content-length", str(len(DOCS_PAGE)).encode()))
+            await send({"type": "http.response.start", "status": 200, "headers": page})
+            body = b"" if scope["method"] == "HEAD" else DOCS_PAGE
+            await send({"type": "http.response.body", "body": body})
             return
         if is_open(path):  # no token needed; a wrong method (POST /healthz) still answers JSON
             if path == "/docs.json" and self.openapi is not None:

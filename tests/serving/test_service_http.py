@@ -17,6 +17,17 @@ def test_health_endpoints_are_open(client):
     assert "/score" in client.get("/docs.json").json()["paths"]
 
 
+def test_the_api_docs_page_loads_no_third_party_script(client):
+    """BentoML's page at "/" loads Google Tag Manager: a service holding customer data pulls no
+    outside script into its users' browsers. The Swagger UI comes from the service's own files."""
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "googletagmanager" not in page.text and "swagger-ui-bundle.js" in page.text
+    assert "https://" not in page.text and "http://" not in page.text
+    for src in ("./static_content/swagger-ui-bundle.js", "./static_content/swagger-initializer.js"):
+        assert client.get(src.removeprefix(".")).status_code == 200
+
+
 def test_favicon_ico_is_an_empty_answer_without_a_token(client):
     """Browsers ask for it on any page they open (a 401 is an error in their console)."""
     r = client.get("/favicon.ico")
