@@ -263,6 +263,10 @@ _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
 # an amount as a CRM or spreadsheet formats it: a currency sign or code before or after digits
 # ("€1.234,00", "1,234.00 USD"), to be told as such, not only "not a number"
 _AMOUNT = r"(?:[€$£¥]|[A-Z]{3})\s*[+-]?\d[\d.,' ]*|[+-]?\d[\d.,' ]*\s*(?:[€$£¥]|[A-Z]{3})"
+# German spreadsheets group thousands with dots: 120.000 is 120000 there and 120.0 in English;
+# 1.250.000 is no English number at all
+_THOUSANDS = r"^[+-]?\d{1,3}(?:\.\d{3})+$"
+_MANY_GROUPS = r"^[+-]?\d{1,3}(?:\.\d{3}){2,}$"
 
 
 def one_line(text: str) -> bool:
@@ -876,6 +880,67 @@ def _to_number(s: pd.Series, text: pa.Array | None, blank: np.ndarray) -> np.nda
         )
 
 
+def _thousands(text: pa.Array | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which values are written as groups of thousands with dots (120.000, 1.250.000), which of
+    them have two or more groups, and which values hold a dot at all (all false for a column not
+    written as text: a Parquet or database number has no notation)."""
+    if text is None:
+        return (np.zeros(n, dtype=bool),) * 3
+    grouped = _mask(pc.match_substring_regex(text, _THOUSANDS))
+    many = _mask(pc.match_substring_regex(text, _MANY_GROUPS))
+    dotted = _mask(pc.match_substring(text, "."))
+    return grouped, many, dotted
+
+
+@dataclass(frozen=True)
+class DottedThousands:
+    """A number column whose every dotted value looks like a group of thousands (120.000)."""
+
+    table: str
+    column: str
+    count: int
+    examples: tuple[tuple[int, str], ...]  # (row, the value as written)
+
+
+def dotted_thousands(
+    raw: Mapping[str, pd.DataFrame | None], examples: int = 3
+) -> list[DottedThousands]:
+    """Number columns written as text whose dotted values all look like German thousands groups.
+
+    Which notation a file uses decides what such a value means, so the two cases differ:
+    - an error (rule `type`, in `check`): a value that is no number in English notation
+      (1.250.000), and a single group (120.000) in a column that shows German notation elsewhere
+      (1.250.000 or a decimal comma, 1.234,56): there it surely means 120000, not 120.0;
+    - a warning (this function, printed by `escrisk validate`): a column whose only dotted values
+      are single groups (120.000) and that shows no notation either way: 120.000 is a valid
+      English number (120.0) and is read so, but it is how German spreadsheets write 120000, so
+      the user must look. A column with any other dotted value (99.5) writes decimal points and
+      gets no warning.
+    """
+    found = []
+    for name, table in TABLES.items():
+        df = raw.get(name)
+        if df is None:
+            continue
+        df = df.loc[:, ~df.columns.duplicated()]
+        for col in table.columns:
+            if col.kind not in ("float", "int") or col.name not in df.columns:
+                continue
+            s = df[col.name]
+            if not _is_text(s):
+                continue
+            text, _ = _arrow_text(s)
+            grouped, many, dotted = _thousands(text, len(s))
+            if not grouped.any() or many.any() or (dotted & ~grouped).any():
+                continue
+            if pc.any(pc.match_substring_regex(text, f"^(?:{_DECIMAL_COMMA})$")).as_py():
+                continue  # said as errors by `check`
+            rows = np.flatnonzero(grouped)
+            shown = tuple((int(r) + 1, str(text[int(r)].as_py())) for r in rows[:examples])
+            found.append(DottedThousands(name, col.name, len(rows), shown))
+    return found
+
+
 def _parse_time(
     s: pd.Series, text: pa.Array | None, blank: np.ndarray, date_only: bool
 ) -> tuple[pd.arrays.DatetimeArray, np.ndarray]:
@@ -1093,15 +1158,24 @@ def _check_table(
         elif col.kind in ("float", "int"):
             num = _to_number(s, text, blank)
             bad = np.isnan(num) & ~blank
+            grouped, many, _ = _thousands(text, len(num))
+            comma = np.zeros(len(num), dtype=bool)
             if bad.any():  # German exports write 32.700,5: say so, not only "not a number"
                 comma = bad & s.astype(str).str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
                 violations += _flag(cells, table, col.name, comma, "type", "decimal_comma")
                 bad &= ~comma
+                violations += _flag(cells, table, col.name, bad & many, "type", "thousands_dots")
+                bad &= ~many
                 text_of = s.astype(str).str.strip()
                 amount = bad & text_of.str.fullmatch(_AMOUNT).to_numpy(dtype=bool)
                 violations += _flag(cells, table, col.name, amount, "type", "currency")
                 bad &= ~amount
             violations += _flag(cells, table, col.name, bad, "type", "not_number")
+            if grouped.any() and (many.any() or comma.any()):
+                # the column writes German numbers elsewhere: its 120.000 is 120000, not 120.0
+                single = grouped & ~many
+                violations += _flag(cells, table, col.name, single, "type", "thousands_dot")
+                num[single] = np.nan
             inf = np.isinf(num)
             violations += _flag(cells, table, col.name, inf, "type", "not_finite")
             num[inf] = np.nan

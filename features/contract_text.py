@@ -40,6 +40,12 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "plain number with a decimal point: 1234.5)",
         "decimal_comma": "not a number: {v!r} (a decimal comma? numbers take a decimal point: "
         "1234.5)",
+        "thousands_dots": "not a number: {v!r} (dots between groups of thousands, as German "
+        "spreadsheets write numbers? write numbers without thousands separators and with a "
+        "decimal point: 1250000, 1234.5)",
+        "thousands_dot": "{v!r} is a decimal number in English notation, but this column writes "
+        "German numbers elsewhere (1.250.000 or 1.234,56), so its dot separates thousands: write "
+        "numbers without thousands separators and with a decimal point (120000, 1234.5)",
         "not_number": "not a number: {v!r}",
         "not_finite": "not a finite number: {v!r}",
         "not_whole": "not a whole number: {v!r}",
@@ -133,6 +139,13 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "reine Zahl mit Dezimalpunkt schreiben: 1234.5)",
         "decimal_comma": "keine Zahl: {v!r} (ein Dezimalkomma? Zahlen werden mit Dezimalpunkt "
         "geschrieben: 1234.5)",
+        "thousands_dots": "keine Zahl: {v!r} (Punkte zwischen Tausendergruppen, wie deutsche "
+        "Tabellenkalkulationen Zahlen schreiben? Zahlen ohne Tausendertrennzeichen und mit "
+        "Dezimalpunkt schreiben: 1250000, 1234.5)",
+        "thousands_dot": "{v!r} ist in englischer Schreibweise eine Dezimalzahl, aber diese Spalte "
+        "schreibt an anderer Stelle deutsche Zahlen (1.250.000 oder 1.234,56), also trennt ihr "
+        "Punkt Tausender: Zahlen ohne Tausendertrennzeichen und mit Dezimalpunkt schreiben "
+        "(120000, 1234.5)",
         "not_number": "keine Zahl: {v!r}",
         "not_finite": "keine endliche Zahl: {v!r}",
         "not_whole": "keine ganze Zahl: {v!r}",

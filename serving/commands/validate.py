@@ -7,7 +7,7 @@ short summary of what the source holds and what its absent tables disable, and e
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -39,6 +39,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "after_churn": "warning: {table}.{column}: {n:,} row(s) dated after their account churned "
         "(churn.churned_at); kept, see docs/data-contract.md",
         "example": "  {table} / {at} (account_id={account}) / {column} {date}",
+        "thousands": "warning: {table}.{column}: {n:,} value(s) with a dot before exactly three "
+        "digits, such as {v!r}, read in English notation ({v} = {english}); if the file writes "
+        "thousands with dots (German: {v} = {german}), write numbers without thousands "
+        "separators and with a decimal point, see docs/data-contract.md",
+        "thousands_example": "  {table} / {at} / {column} {v!r}",
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
@@ -58,6 +63,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "after_churn": "Warnung: {table}.{column}: {n:,} Zeile(n) nach der Abwanderung ihres "
         "Kunden (churn.churned_at) datiert; behalten, siehe docs/data-contract.md",
         "example": "  {table} / {at} (account_id={account}) / {column} {date}",
+        "thousands": "Warnung: {table}.{column}: {n:,} Wert(e) mit einem Punkt vor genau drei "
+        "Ziffern, etwa {v!r}, in englischer Schreibweise gelesen ({v} = {english}); schreibt die "
+        "Datei Tausender mit Punkten (deutsch: {v} = {german}), Zahlen ohne Tausendertrennzeichen "
+        "und mit Dezimalpunkt schreiben, siehe docs/data-contract.md",
+        "thousands_example": "  {table} / {at} / {column} {v!r}",
     },
 }
 
@@ -123,7 +133,29 @@ def run(args: argparse.Namespace) -> int:
         print(say("absent_column", lang, table=table, column=column, effect=effect))
     for line in outside_lines(history, lang):
         print(line)
+    for line in thousands_lines(raw, lang):
+        print(line)
     return 0
+
+
+def thousands_lines(raw: Mapping[str, pd.DataFrame | None], lang: str) -> list[str]:
+    """Warnings for number columns whose dotted values all look like German thousands (120.000):
+    valid English numbers, read so, but a German file means 120000 (`contract.dotted_thousands`)."""
+    from features.contract import dotted_thousands
+    from features.contract_text import detail
+
+    lines = []
+    for found in dotted_thousands(raw):
+        where = {"table": found.table, "column": found.column}
+        v = found.examples[0][1]
+        english, german = f"{float(v):g}", v.replace(".", "")
+        lines.append(
+            say("thousands", lang, n=found.count, v=v, english=english, german=german, **where)
+        )
+        for row, value in found.examples:
+            at = detail("row", lang, {"row": row})
+            lines.append(say("thousands_example", lang, at=at, v=value, **where))
+    return lines
 
 
 def outside_lines(

@@ -722,6 +722,40 @@ def test_a_decimal_comma_is_named_as_such(params):
     assert "not a number: 'lots'" in said[2] and "decimal comma" not in said[2]
 
 
+def test_german_thousands_dots_are_named_where_they_cannot_be_english(params):
+    """1.250.000 was only 'not a number', and 120.000 beside it was read as 120.0 without a word:
+    in a column that writes German numbers elsewhere both are errors saying what to write."""
+    raw = raw_world()
+    accounts = raw["accounts"].copy()
+    accounts["arr"] = ["1.250.000", "120.000", "6000"]
+    raw["accounts"] = accounts
+    _, violations = check(raw, params.contract, NOW)
+    said = {v.row: v for v in violations if v.column == "arr"}
+    assert set(said) == {1, 2} and all(v.rule == "type" for v in said.values())
+    assert "not a number: '1.250.000'" in str(said[1]) and "thousands" in str(said[1])
+    assert "'120.000'" in str(said[2]) and "without thousands separators" in str(said[2])
+    assert "Tausendertrennzeichen" in said[2].told("de")
+
+
+def test_lone_dotted_thousands_are_a_warning_not_an_error(params):
+    """120.000 is 120.0 in English and 120000 in German: valid, but warned about, unless the
+    column writes a decimal point elsewhere (99.5)."""
+    from features.contract import dotted_thousands
+
+    raw = raw_world()
+    accounts = raw["accounts"].copy()
+    accounts["arr"] = ["120.000", "45000", "1.500"]
+    raw["accounts"] = accounts
+    history, violations = check(raw, params.contract, NOW)
+    assert not [v for v in violations if v.column == "arr"]
+    assert history.accounts["arr"].tolist() == [120.0, 45000.0, 1.5]
+    [found] = dotted_thousands(raw)
+    assert (found.table, found.column, found.count) == ("accounts", "arr", 2)
+    assert found.examples == ((1, "120.000"), (3, "1.500"))
+    accounts["arr"] = ["120.000", "99.5", "6000"]
+    assert dotted_thousands(raw) == []
+
+
 @pytest.mark.parametrize("amount", ["€1.234,00", "1.234,00 €", "$1,234.50", "EUR 1234", "1234 USD"])
 def test_an_amount_with_a_currency_is_named_as_such(amount, params):
     """ARR exported by a CRM as a formatted amount was 'not a number' only, the cause left to

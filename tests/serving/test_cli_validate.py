@@ -79,6 +79,19 @@ def validate_de(capsys, source) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def test_dotted_thousands_are_warned_about_in_english_and_german(capsys, world):
+    """An arr of 120.000 (German Excel's 120,000) was read as 120.0 without a word."""
+    break_cell(world, "accounts", 1, "arr", "120000")  # was 120000.5: a decimal point
+    break_cell(world, "accounts", 2, "arr", "45.000")
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert "warning: accounts.arr: 1 value(s)" in out and "'45.000'" in out
+    assert "German: 45.000 = 45000" in out and "accounts / row 2 / arr '45.000'" in out
+    main(["validate", str(world), "--params", str(ROOT / "params.yaml"), "--lang", "de"])
+    out = capsys.readouterr().out
+    assert "Warnung: accounts.arr: 1 Wert(e)" in out and "accounts / Zeile 2 / arr '45.000'" in out
+
+
 def test_a_valid_source_inside_its_contracts_has_no_warning(capsys, world):
     code, out = validate(capsys, world)
     assert code == 0 and "warning" not in out
