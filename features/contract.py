@@ -301,6 +301,28 @@ _NULL_TOKEN_SET = pa.array(NULL_TOKENS)
 _ZONED = r"[Tt\s]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)*)\s*$"
 
 
+# A raw table's `attrs` key for its rows' numbers in the file they were read from, where they are
+# not their positions (a CSV file with blank lines, which pandas skips): numpy int64, 1-based.
+ROWS = "escrisk_rows"
+
+
+def row_in_file(df: pd.DataFrame | None, row: int) -> int:
+    """The number the report gives a raw table's `row`-th row (1-based): its row in the file
+    (`ROWS`), else `row` itself."""
+    rows = None if df is None else df.attrs.get(ROWS)
+    if rows is None or len(rows) != len(df) or not 0 < row <= len(rows):  # type: ignore[arg-type]
+        return row
+    return int(rows[row - 1])
+
+
+def in_file(violations: list[Violation], raw: Mapping[str, pd.DataFrame | None]) -> list[Violation]:
+    """`violations` of the tables typed from `raw` with their rows as the files number them."""
+    return [
+        v if v.row is None else replace(v, row=row_in_file(raw.get(v.table), v.row))
+        for v in violations
+    ]
+
+
 def check(
     raw: Mapping[str, pd.DataFrame | None],
     params: ContractParams,
@@ -328,6 +350,7 @@ def check(
     # References into a table the source lacks are not checked: its missing_table says enough.
     violations += _foreign_keys(typed, present={n for n in TABLES if raw.get(n) is not None})
     assert typed["accounts"] is not None and typed["tickets"] is not None
+    violations = in_file(violations, raw)
     tickets = _fill_sla(typed["tickets"], typed["accounts"], params)
     history = History(
         accounts=typed["accounts"],
@@ -936,7 +959,10 @@ def dotted_thousands(
             if pc.any(pc.match_substring_regex(text, f"^(?:{_DECIMAL_COMMA})$")).as_py():
                 continue  # said as errors by `check`
             rows = np.flatnonzero(grouped)
-            shown = tuple((int(r) + 1, str(text[int(r)].as_py())) for r in rows[:examples])
+            shown = tuple(
+                (row_in_file(raw.get(name), int(r) + 1), str(text[int(r)].as_py()))
+                for r in rows[:examples]
+            )
             found.append(DottedThousands(name, col.name, len(rows), shown))
     return found
 

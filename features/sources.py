@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.contract import TABLES, History, validated
+from features.contract import ROWS, TABLES, History, validated
 from features.contract_text import detail
 from features.errors import UserError
 from features.params import ContractParams
@@ -118,6 +118,8 @@ def _read_file(path: Path) -> pd.DataFrame:
             header = _csv_header(path, sep, skip=1 if hint else 0)
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
+            if _has_blank_line(path):
+                df.attrs[ROWS] = _rows_in_file(path, sep, skip=1 if hint else 0, expected=len(df))
             return df
         return _index_as_columns(pd.read_parquet(path))
     except UserError:  # said already (a CSV's rows longer than its header line)
@@ -135,6 +137,42 @@ def _read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
         fmt, reason = path.suffix[1:], _first_line(exc)
         raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Whether a line of the file is empty or only blanks (after the first): pandas skips such
+    lines, so the table's rows no longer stand at their positions in the file."""
+    carry = b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            if _BLANK_LINE.search(carry + chunk):
+                return True
+            carry = chunk[-64:]
+    return False
+
+
+def _rows_in_file(path: Path, sep: str, skip: int, expected: int) -> np.ndarray | None:
+    """Each data row's number as a spreadsheet counts the file's rows after the header line (a
+    blank line is a row there; a cell holding a line break does not start one): row N of the
+    contract's report. None when the file's records do not pair with the table's rows (the
+    report then counts the table's rows, as `features.contract.ROWS` says)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        records = csv.reader(f, delimiter=sep)
+        for _ in range(skip):  # Excel's sep= line, hidden there
+            next(records, None)
+        for header in records:  # pandas skips blank lines before the header line too
+            if not _blank_record(header):
+                break
+        rows = [n for n, rec in enumerate(records, 1) if not _blank_record(rec)]
+    return np.array(rows, dtype=np.int64) if len(rows) == expected else None
+
+
+def _blank_record(rec: list[str]) -> bool:
+    """A line pandas skips: empty, or only blanks (a quoted empty cell, "", is a row)."""
+    return not rec or (len(rec) == 1 and rec[0] != "" and not rec[0].strip())
 
 
 def _has_nul(path: Path) -> bool:

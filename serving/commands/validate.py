@@ -33,7 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "span": "time span: {start} to {end} ({days:,} days)",
         "span_empty": "time span: no events",
         "unknown": "unknown (table absent)",
-        "rows_note": "Row N is the N-th data row of its table (line N+1 of a CSV file, after the header).",
+        "rows_note": "Row N is the N-th row after the header line (row N+1 in a spreadsheet, blank "
+        "rows counted; line N+1 of a CSV file unless a cell above it holds a line break).",
         "before_start": "warning: {table}.{column}: {n:,} row(s) dated before their account's "
         "contract_start; kept (pilots, trials), see docs/data-contract.md",
         "after_churn": "warning: {table}.{column}: {n:,} row(s) dated after their account churned "
@@ -44,6 +45,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "thousands with dots (German: {v} = {german}), write numbers without thousands "
         "separators and with a decimal point, see docs/data-contract.md",
         "thousands_example": "  {table} / {at} / {column} {v!r}",
+        "rows_inexact": "Note: {table}: the file's blank lines could not be counted exactly; "
+        "here row N is the N-th row after the header line that is not blank.",
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
@@ -57,7 +60,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "span": "Zeitraum: {start} bis {end} ({days:,} Tage)",
         "span_empty": "Zeitraum: keine Ereignisse",
         "unknown": "unbekannt (Tabelle fehlt)",
-        "rows_note": "Zeile N ist die N-te Datenzeile der Tabelle (Zeile N+1 einer CSV-Datei, nach der Kopfzeile).",
+        "rows_note": "Zeile N ist die N-te Zeile nach der Kopfzeile (Zeile N+1 in einer "
+        "Tabellenkalkulation, leere Zeilen mitgezählt; Zeile N+1 einer CSV-Datei, sofern keine Zelle "
+        "darüber einen Zeilenumbruch enthält).",
         "before_start": "Warnung: {table}.{column}: {n:,} Zeile(n) vor dem contract_start ihres "
         "Kunden datiert; behalten (Pilotphasen, Testzeiträume), siehe docs/data-contract.md",
         "after_churn": "Warnung: {table}.{column}: {n:,} Zeile(n) nach der Abwanderung ihres "
@@ -68,6 +73,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Datei Tausender mit Punkten (deutsch: {v} = {german}), Zahlen ohne Tausendertrennzeichen "
         "und mit Dezimalpunkt schreiben, siehe docs/data-contract.md",
         "thousands_example": "  {table} / {at} / {column} {v!r}",
+        "rows_inexact": "Hinweis: {table}: die leeren Zeilen der Datei ließen sich nicht genau "
+        "mitzählen; hier ist Zeile N die N-te nicht leere Zeile nach der Kopfzeile.",
     },
 }
 
@@ -106,7 +113,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from features.contract import ABSENT_COLUMN_EFFECTS, TABLES, History, absent_columns, check
+    from features.contract import (
+        ABSENT_COLUMN_EFFECTS,
+        ROWS,
+        TABLES,
+        History,
+        absent_columns,
+        check,
+        in_file,
+        row_in_file,
+    )
     from features.custom import custom_violations
     from features.errors import DataValidationError
     from features.sources import describe, read_tables
@@ -117,11 +133,14 @@ def run(args: argparse.Namespace) -> int:
     raw = read_tables(args.source)
     history, violations = check(raw, params.contract, utc_now())
     # the custom fields params.yaml declares: what the feature build would refuse, said here
-    violations += custom_violations(history.accounts, params.features)
+    violations += in_file(custom_violations(history.accounts, params.features), raw)
     lang = args.lang
     if violations:
         print(DataValidationError(violations, source).report(limit=None, language=lang))
         print(say("rows_note", lang))
+        for name, df in raw.items():  # a CSV file whose blank lines could not be paired up
+            if df is not None and ROWS in df.attrs and df.attrs[ROWS] is None:
+                print(say("rows_inexact", lang, table=name))
         return 1
     assert isinstance(history, History)
     total = sum(len(df) for n in TABLES if (df := history.table(n)) is not None)
@@ -131,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         english = ABSENT_COLUMN_EFFECTS.get((table, column), "read as missing in every row")
         effect = _effect(f"{table}.{column}", lang, english)
         print(say("absent_column", lang, table=table, column=column, effect=effect))
-    for line in outside_lines(history, lang):
+    for line in outside_lines(history, lang, renumber=lambda t, r: row_in_file(raw.get(t), r)):
         print(line)
     for line in thousands_lines(raw, lang):
         print(line)
@@ -159,7 +178,10 @@ def thousands_lines(raw: Mapping[str, pd.DataFrame | None], lang: str) -> list[s
 
 
 def outside_lines(
-    history: History, lang: str, origin: Callable[[str, int], Place | None] | None = None
+    history: History,
+    lang: str,
+    origin: Callable[[str, int], Place | None] | None = None,
+    renumber: Callable[[str, int], int] | None = None,
 ) -> list[str]:
     """Warnings for events outside their account's contract: valid, but worth a look, as a wrong
     contract_start or churned_at shows here. `origin` names a table's row where it came from
@@ -173,7 +195,8 @@ def outside_lines(
         lines.append(say(found.side, lang, n=found.count, **where))
         for row, account, date in found.examples:
             place = origin(found.table, row) if origin else None
-            at = place.told(lang) if place else detail("row", lang, {"row": row})
+            shown = renumber(found.table, row) if renumber else row  # its row in the file
+            at = place.told(lang) if place else detail("row", lang, {"row": shown})
             lines.append(say("example", lang, at=at, account=account, date=date, **where))
     return lines
 

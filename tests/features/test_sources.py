@@ -444,3 +444,26 @@ def test_an_excel_sep_line_names_the_separator(world, tmp_path, params):
         (hinted / f.name).write_text("sep=;\n" + text, encoding="utf-8")
     assert_same(load_history(str(world), params.contract, NOW),
                 load_history(str(hinted), params.contract, NOW))  # fmt: skip
+
+
+def test_blank_lines_do_not_shift_the_reported_rows(world, params):
+    """pandas skips blank (and blank-only) lines: every later 'row N' was one too small, so the
+    user looked at the wrong row. Rows are counted as a spreadsheet shows the file; a quoted cell
+    spanning lines stays one row, as before; no row is dropped."""
+    path = world / "accounts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("Acme GmbH", '"Acme\nGmbH"')  # one row over two lines
+    lines[3] = lines[3].replace(",6000,", ",lots,")  # A-3
+    path.write_text("\n".join([lines[0], lines[1], "", "   ", lines[2], "", lines[3], "", ""]))
+    tickets = world / "tickets.csv"
+    t = tickets.read_text(encoding="utf-8").splitlines()
+    t[2] = t[2].replace("A-1", "A-9", 1)  # ticket row 2, after a blank line: row 3
+    tickets.write_text("\n".join([t[0], t[1], "", *t[2:]]) + "\n")
+    raw = read_tables(str(world))
+    assert len(raw["accounts"]) == 3 and len(raw["tickets"]) == 5
+    with pytest.raises(DataValidationError) as err:
+        load_history(str(world), params.contract, NOW)
+    found = {(v.table, v.column, v.rule): v.row for v in err.value.violations}
+    assert found[("accounts", "arr", "type")] == 6
+    assert found[("accounts", "name", "one_line")] == 1
+    assert found[("tickets", "account_id", "foreign_key")] == 3

@@ -92,6 +92,17 @@ def test_dotted_thousands_are_warned_about_in_english_and_german(capsys, world):
     assert "Warnung: accounts.arr: 1 Wert(e)" in out and "accounts / Zeile 2 / arr '45.000'" in out
 
 
+def test_warnings_count_blank_lines_as_rows_too(capsys, world):
+    """A blank line above a ticket before its contract shifted the warning's row by one."""
+    break_cell(world, "tickets", 4, "created_at", "2022-06-01T12:00:00Z")  # A-2 starts 2022-06-15
+    path = world / "tickets.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], lines[1], "", *lines[2:]]) + "\n", encoding="utf-8")
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert "  tickets / row 5 (account_id=A-2) / created_at 2022-06-01 12:00 UTC" in out
+
+
 def test_a_valid_source_inside_its_contracts_has_no_warning(capsys, world):
     code, out = validate(capsys, world)
     assert code == 0 and "warning" not in out
