@@ -909,9 +909,11 @@ def _thousands(text: pa.Array | None, n: int) -> tuple[np.ndarray, np.ndarray, n
     written as text: a Parquet or database number has no notation)."""
     if text is None:
         return (np.zeros(n, dtype=bool),) * 3
+    dotted = _mask(pc.match_substring(text, "."))
+    if not dotted.any():  # most columns: no regex pass over them
+        return dotted, dotted, dotted
     grouped = _mask(pc.match_substring_regex(text, _THOUSANDS))
     many = _mask(pc.match_substring_regex(text, _MANY_GROUPS))
-    dotted = _mask(pc.match_substring(text, "."))
     return grouped, many, dotted
 
 
