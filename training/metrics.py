@@ -267,6 +267,14 @@ def evaluate(
         warnings.simplefilter("ignore", RuntimeWarning)
         low = np.nanpercentile(draws, 2.5, axis=0)
         high = np.nanpercentile(draws, 97.5, axis=0)
+        mid = np.nanmedian(draws, axis=0)
+    # ECE is biased upwards, the more so the smaller the sample: a resample's duplicated accounts
+    # add miscalibration of their own, so its percentiles can lie wholly above the point. Its
+    # interval is the resamples' spread around their median, placed at the point (the bootstrap's
+    # bias taken out) and clipped at 0: it always holds the point, as the estimate's error
+    i = METRICS.index("ece")
+    shift = point["ece"] - mid[i]
+    low[i], high[i] = np.maximum(0.0, low[i] + shift), high[i] + shift  # NaN stays NaN
     metrics = {
         m: Estimate(float(point[m]), float(low[i]), float(high[i])) for i, m in enumerate(METRICS)
     }
