@@ -29,10 +29,9 @@ from training.registry import (
     CHALLENGER,
     CHAMPION,
     alias_version,
+    apply_promotion,
     download_bundle,
     fitted_until,
-    log_promotion,
-    set_champion,
 )
 
 
@@ -177,19 +176,18 @@ def promote(
     scores = {f"challenger.{k}": v for k, v in ch_scores.items()}
     if cp_scores:
         scores.update({f"champion.{k}": v for k, v in cp_scores.items()})
-    log_promotion(
+    apply_promotion(
+        client,
         model_name=name,
         challenger=challenger,
         champion=champion,
-        promoted=decision.promote,
+        promote=decision.promote,
         reason=decision.reason,
         forced=force,
         scores=scores,
         window=window,
         when=now,
     )
-    if decision.promote:
-        set_champion(client, name, challenger, previous=champion, when=now)
     lines = [f"windows {window}; metric {metric} (95% CI by account bootstrap)"]
     overlap = False
     for t in targets:

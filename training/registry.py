@@ -360,6 +360,94 @@ def log_promotion(
     return run.info.run_id
 
 
+def _champion_tags(
+    client: MlflowClient, model_name: str, version: str, previous: str | None
+) -> dict[tuple[str, str], str | None]:
+    """The tags `set_champion` writes, as they are now: what to put back if it is cut short."""
+    out: dict[tuple[str, str], str | None] = {}
+    for v, tag in ((version, "champion_since"), (previous, "champion_until")):
+        if v:
+            out[(v, tag)] = client.get_model_version(model_name, v).tags.get(tag)
+    return out
+
+
+def _undo_champion(
+    client: MlflowClient,
+    model_name: str,
+    version: str,
+    *,
+    previous: str | None,
+    tags: Mapping[tuple[str, str], str | None],
+) -> None:
+    """Put back what a `set_champion` cut short may have changed (the aliases and tags), so the
+    registry says again that `previous` is champion and `version` challenger."""
+    if previous:
+        client.set_registered_model_alias(model_name, CHAMPION, previous)
+    elif alias_version(client, model_name, CHAMPION) == version:
+        client.delete_registered_model_alias(model_name, CHAMPION)
+    for (v, tag), value in tags.items():
+        if value is None:
+            client.delete_model_version_tag(model_name, v, tag)
+        else:
+            client.set_model_version_tag(model_name, v, tag, value)
+    if alias_version(client, model_name, CHALLENGER) is None:
+        client.set_registered_model_alias(model_name, CHALLENGER, version)
+
+
+def apply_promotion(
+    client: MlflowClient,
+    *,
+    model_name: str,
+    challenger: str,
+    champion: str | None,
+    promote: bool,
+    reason: str,
+    forced: bool,
+    scores: Mapping[str, float],
+    window: str,
+    when: pd.Timestamp,
+) -> None:
+    """Move `champion` if the gate says so, then log the decision as it came out.
+
+    The alias moves first: a decision logged before it said "promoted" for a move that a Ctrl-C
+    or a store error then kept from happening. A move cut short is undone and logged as not
+    promoted, with why, before the error goes on; at worst (the store gone) the history lacks
+    the decision, it never claims a move that did not happen."""
+    if promote:
+        tags = _champion_tags(client, model_name, challenger, champion)
+        try:
+            set_champion(client, model_name, challenger, previous=champion, when=when)
+        except BaseException as exc:  # Ctrl-C included
+            cause = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+            try:
+                _undo_champion(client, model_name, challenger, previous=champion, tags=tags)
+                log_promotion(
+                    model_name=model_name,
+                    challenger=challenger,
+                    champion=champion,
+                    promoted=alias_version(client, model_name, CHAMPION) == challenger,
+                    reason=f"{reason}; but moving the alias was cut short ({cause}): undone",
+                    forced=forced,
+                    scores=scores,
+                    window=window,
+                    when=when,
+                )
+            except Exception:  # the store that failed the move: the move's error is the one told
+                pass
+            raise
+    log_promotion(
+        model_name=model_name,
+        challenger=challenger,
+        champion=champion,
+        promoted=promote,
+        reason=reason,
+        forced=forced,
+        scores=scores,
+        window=window,
+        when=when,
+    )
+
+
 def versions_table(client: MlflowClient, model_name: str, metric_names: list[str]) -> pd.DataFrame:
     try:
         rm = client.get_registered_model(model_name)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from training.bundle import load_bundle, write_bundle
 from training.experiment import run_experiment
@@ -16,9 +17,11 @@ from training.registry import (
     CHALLENGER,
     CHAMPION,
     alias_version,
+    apply_promotion,
     connect,
     download_bundle,
     log_training,
+    promotion_history,
     set_champion,
     versions_table,
 )
@@ -184,6 +187,72 @@ def test_a_registration_cut_short_leaves_no_version_behind(
     assert alias_version(client, name, CHALLENGER) == v1
     stopped = mlflow.search_runs(experiment_names=["test"], filter_string="status = 'KILLED'")
     assert len(stopped) == 1  # not FAILED: nothing went wrong, the user stopped it
+
+
+@pytest.mark.parametrize("cut", ["interrupted", "version deleted"])
+def test_a_promotion_cut_short_is_not_logged_as_promoted(
+    tmp_path, monkeypatch, store, experiment, synthetic, cut
+):
+    """The decision was logged before the alias moved: a Ctrl-C or a store error in between left
+    the history saying "promoted True" while `champion` had not moved. The alias moves first; a
+    move cut short is undone and logged as not promoted (a Ctrl-C after the alias moved, injected
+    at MLflow's client; or the version deleted meanwhile, a real cause: nothing is logged)."""
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = f"cut-promotion-{cut.split()[0]}"
+    v1 = _log(tmp_path / "1", experiment, frame, name).version
+    set_champion(client, name, v1, previous=None, when=pd.Timestamp("2024-01-01", tz="UTC"))
+    v2 = _log(tmp_path / "2", experiment, frame, name).version
+    if cut == "interrupted":  # the alias has moved, its tags are not written yet
+        tag = MlflowClient.set_model_version_tag
+
+        def interrupted(self, *args, **kwargs):
+            monkeypatch.setattr(MlflowClient, "set_model_version_tag", tag)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(MlflowClient, "set_model_version_tag", interrupted)
+        error: type[BaseException] = KeyboardInterrupt
+    else:  # deleted in the MLflow UI while the gate scored it
+        client.delete_model_version(name, v2)
+        error = MlflowException
+    with pytest.raises(error):
+        apply_promotion(
+            client,
+            model_name=name,
+            challenger=v2,
+            champion=v1,
+            promote=True,
+            reason="better",
+            forced=False,
+            scores={"challenger.churn_90d": 0.5},
+            window="w",
+            when=pd.Timestamp("2024-02-01", tz="UTC"),
+        )
+    assert alias_version(client, name, CHAMPION) == v1
+    history = promotion_history(name)
+    assert "True" not in history["promoted"].tolist()
+    t = versions_table(client, name, [])
+    assert t.loc[0, "champion_since"].startswith("2024-01-01") and t.loc[0, "champion_until"] == ""
+    if cut == "interrupted":
+        assert history["promoted"].tolist() == ["False"]
+        assert "cut short (KeyboardInterrupt): undone" in history["reason"].iloc[0]
+        assert alias_version(client, name, CHALLENGER) == v2
+        assert t.loc[1, "champion_since"] == ""
+        apply_promotion(  # the same move, not cut short: moved, then logged
+            client,
+            model_name=name,
+            challenger=v2,
+            champion=v1,
+            promote=True,
+            reason="again",
+            forced=False,
+            scores={},
+            window="w",
+            when=pd.Timestamp("2024-03-01", tz="UTC"),
+        )
+        assert alias_version(client, name, CHAMPION) == v2
+        assert promotion_history(name)["promoted"].tolist() == ["False", "True"]
 
 
 def test_models_lists_a_registered_model_without_versions(store, monkeypatch, capsys):
