@@ -57,10 +57,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gap_absent": "{table}: absent, but the model's {families} features are built from it",
         "gap_empty": "{table}: no rows, but the model's {families} features are built from it",
         "gap_none_before": "{table}: no rows before {day}",
-        "gap_stale": "{table}: the newest row is from {newest}, {lag} [day|days] before {day} "
+        "gap_stale": "{table}: the newest row is from {newest}, then none for {lag} [day|days] until {day} "
         "(daily.max_source_lag_days: {max_lag})",
         "incomplete": "Scored although the source is incomplete (--allow-incomplete): {gap}",
-        "stale": "The source's newest event is from {end}, {days} [day|days] before {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
+        "stale": "The source's newest event is from {end}, then none for {days} [day|days] until {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
         "changed_new": "new",
         "changed_up": "up",
         "changed_down": "down",
@@ -204,10 +204,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gap_absent": "{table}: fehlt, aber die {families} des Modells beruhen darauf",
         "gap_empty": "{table}: keine Zeilen, aber die {families} des Modells beruhen darauf",
         "gap_none_before": "{table}: keine Zeilen vor dem {day}",
-        "gap_stale": "{table}: die neueste Zeile ist vom {newest}, {lag} [Tag|Tage] vor dem {day} "
+        "gap_stale": "{table}: die neueste Zeile ist vom {newest}, danach {lag} [Tag|Tage] ohne Zeilen bis zum {day} "
         "(daily.max_source_lag_days: {max_lag})",
         "incomplete": "Bewertet, obwohl die Quelle unvollständig ist (--allow-incomplete): {gap}",
-        "stale": "Das neueste Ereignis der Quelle ist vom {end}, {days} [Tag|Tage] vor dem {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
+        "stale": "Das neueste Ereignis der Quelle ist vom {end}, danach {days} [Tag|Tage] keines bis zum {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
         "changed_new": "neu",
         "changed_up": "höher",
         "changed_down": "tiefer",

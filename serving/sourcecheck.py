@@ -61,7 +61,8 @@ def source_gaps(
         if newest is None:
             out.append(t("gap_none_before", language, table=table, day=day))
             continue
-        lag = (as_of - (newest + after)).days
+        # the whole days between the newest row's day and as_of: the days that have none
+        lag = (as_of - newest.normalize()).days - 1
         if lag > max_lag_days:
             newest_day = day_text(newest, language)
             out.append(

@@ -162,13 +162,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold yellow]{escape(t('incomplete', lang, gap=gap))}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{escape(left_out(family, why, lang))}[/]")
-    lag = (
-        None if result.data_end is None else (pd.Timestamp(result.day, tz="UTC") - result.data_end)
-    )
-    if lag is not None and lag > pd.Timedelta(days=STALE_DAYS):
-        end = day_text(result.data_end, lang) if result.data_end is not None else None
-        said = t("stale", lang, end=end, days=lag.days, day=day_text(result.day, lang))
-        console.print(f"[bold yellow]{said}[/]")
+    if result.data_end is not None:
+        # the whole days without any event: a usage day's data ends at midnight after it
+        empty = (pd.Timestamp(result.day, tz="UTC") - result.data_end.ceil("D")).days
+        if empty > STALE_DAYS:
+            end = day_text(result.data_end - pd.Timedelta(1, "ns"), lang)
+            said = t("stale", lang, end=end, days=empty, day=day_text(result.day, lang))
+            console.print(f"[bold yellow]{said}[/]")
     if result.drift is not None and result.drift.retrain:
         console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
     if result.pruned:

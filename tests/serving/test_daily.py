@@ -25,6 +25,7 @@ from features.contract import validated
 from features.errors import UserError
 from serving.cli import main
 from serving.daily import level_named, load_champion, run_daily
+from serving.daily_text import day_text
 from serving.dailystore import DailyStore
 from serving.risklist import COLUMNS
 from serving.store import Store
@@ -966,20 +967,27 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     err = capsys.readouterr().err
     assert "incomplete for " + day + "; nothing was scored, stored or sent" in err
     assert "usage: absent, but the model's usage features are built from it" in err
-    assert re.search(r"tickets: the newest row is from \S+, 20 days before " + day, err)
+    # the newest ticket is from the day before the cut: 21 days before the day, 20 days without
+    newest = day_text(old.tickets["created_at"].max(), "en")
+    assert newest == str((TODAY - pd.Timedelta(days=21)).date())
+    assert f"tickets: the newest row is from {newest}, then none for 20 days until {day}" in err
     assert not Store(f"sqlite:///{tmp_path / 'cli.db'}").rows("daily_scores")
     assert not list(tmp_path.glob("risk-list-*"))
     assert main([*args, "--allow-incomplete"]) == 0
     out = capsys.readouterr().out
     assert "Scored although the source is incomplete (--allow-incomplete): usage: absent" in out
     assert "Left out: the usage features (usage table absent)." in out
-    assert "newest event is from" in out and "days before " + day in out
+    assert f"newest event is from {newest}, then none for 20 days until {day}:" in out
     # in German, all in German: "Ausgelassen: die Merkmale usage (usage table absent)" it said
     assert main([*args, "--allow-incomplete", "--language", "de"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert "Ausgelassen: die Nutzungsmerkmale (Tabelle usage fehlt)." in said
     assert "usage: fehlt, aber die Nutzungsmerkmale des Modells beruhen darauf" in said
-    assert re.search(r"tickets: die neueste Zeile ist vom [\d.]+, 20 Tage vor dem [\d.]+ ", said)
+    assert re.search(
+        r"tickets: die neueste Zeile ist vom [\d.]+, danach 20 Tage ohne Zeilen bis zum [\d.]+ ",
+        said,
+    )
+    assert re.search(r"Quelle ist vom [\d.]+, danach 20 Tage keines bis zum [\d.]+:", said)
     assert "table absent" not in said and "the model's" not in said and "no rows" not in said
 
 

@@ -42,9 +42,18 @@ def test_absent_empty_and_stale_tables_are_named(history, used):
     cut = day - pd.Timedelta(days=30)
     stale = replace(history, usage=history.usage[history.usage["date"] < cut])
     [gap] = source_gaps(stale, day, used, 7)
-    assert gap.startswith("usage: the newest row is from ") and "30 days before" in gap
+    # the newest usage day is 31 days before the day: the 30 days between have no rows
+    newest = str((day - pd.Timedelta(days=31)).date())
+    assert gap.startswith(f"usage: the newest row is from {newest}, then none for 30 days until ")
     assert gap.endswith("(daily.max_source_lag_days: 7)")
     assert source_gaps(stale, day, used, 30) == [] and source_gaps(stale, day, used, None) == []
+    # a ticket at midnight starts its day: the days after it are counted, not its own
+    midnight = replace(
+        history, tickets=history.tickets.assign(created_at=day - pd.Timedelta(days=9))
+    )
+    [gap] = source_gaps(midnight, day, used, 7)
+    assert "then none for 8 days until" in gap
+    assert source_gaps(midnight, day, used, 8) == []
 
 
 def test_rows_after_the_day_do_not_make_it_fresh(history, used):
