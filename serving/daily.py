@@ -719,12 +719,16 @@ def _drift(
 
 
 def _writable(out: Path, language: str) -> None:
-    """The output folder exists (made if need be) and takes a file, or a UserError."""
+    """The output folder takes a file, or could be made where it goes, or a UserError. Nothing
+    is made: a run refused after this check must leave nothing behind (the lists make it)."""
     import tempfile
 
+    # the folder, or the nearest folder on its way that exists: where a file must be creatable
+    there = next((d for d in (out, *out.parents) if d.exists()), Path("."))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".escrisk-write-check-"):
+        if not there.is_dir():
+            raise NotADirectoryError
+        with tempfile.NamedTemporaryFile(dir=there, prefix=".escrisk-write-check-"):
             pass
     except (FileExistsError, NotADirectoryError):
         # the system's words ("File exists") read as if the folder were fine

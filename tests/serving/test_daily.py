@@ -328,12 +328,14 @@ def refused_and_nothing_stored(params, champion, history, tmp_path, out, match) 
             history=history,
         )  # fmt: skip
     assert not db.exists()
+    # nor the output folder: the check that it can be written made it (an empty "reports")
+    assert out.is_file() or not out.exists()
 
 
 @pytest.mark.parametrize("refusal", ["incomplete", "no account active"])
 def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_path, refusal):
     """The database was created before the source check: an incomplete export, or one without
-    an active account, left an empty store behind."""
+    an active account, left an empty store behind; the output folder was made all the same."""
     from dataclasses import replace
 
     if refusal == "incomplete":
@@ -343,7 +345,9 @@ def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_
         later = history.accounts.assign(contract_start=DAY2 + pd.Timedelta(days=30))
         refused = replace(history, accounts=later)
         match = "no account is active"
-    refused_and_nothing_stored(params, champion, refused, tmp_path, tmp_path / "reports", match)
+    out = tmp_path / "new" / "reports"  # the folder and its parent are made when written
+    refused_and_nothing_stored(params, champion, refused, tmp_path, out, match)
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize("refusal", ["level", "future", "incomplete", "no account active"])
