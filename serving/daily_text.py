@@ -59,6 +59,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gap_none_before": "{table}: no rows before {day}",
         "gap_stale": "{table}: the newest row is from {newest}, then none for {lag} [day|days] until {day} "
         "(daily.max_source_lag_days: {max_lag})",
+        "gap_hole_day": "{table}: no rows on {first}, amid days that have them: the model's "
+        "usage features read the {reach} days before {day}, and a lost day reads as no usage",
+        "gap_holes": "{table}: no rows on {n} days from {first} to {last}, amid days that have "
+        "them: the model's usage features read the {reach} days before {day}, and a lost day "
+        "reads as no usage",
         "incomplete": "Scored although the source is incomplete (--allow-incomplete): {gap}",
         "stale": "The source's newest event is from {end}, then none for {days} [day|days] until {day}: recent weeks read as no tickets and no usage. Export fresh data, or pass --as-of.",
         "changed_new": "new",
@@ -206,6 +211,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gap_none_before": "{table}: keine Zeilen vor dem {day}",
         "gap_stale": "{table}: die neueste Zeile ist vom {newest}, danach {lag} [Tag|Tage] ohne Zeilen bis zum {day} "
         "(daily.max_source_lag_days: {max_lag})",
+        "gap_hole_day": "{table}: keine Zeilen am {first}, zwischen Tagen mit Zeilen: die "
+        "Nutzungsmerkmale des Modells lesen die {reach} Tage vor dem {day}, und ein fehlender Tag "
+        "erscheint als keine Nutzung",
+        "gap_holes": "{table}: keine Zeilen an {n} Tagen vom {first} bis zum {last}, zwischen "
+        "Tagen mit Zeilen: die Nutzungsmerkmale des Modells lesen die {reach} Tage vor dem {day}, "
+        "und ein fehlender Tag erscheint als keine Nutzung",
         "incomplete": "Bewertet, obwohl die Quelle unvollständig ist (--allow-incomplete): {gap}",
         "stale": "Das neueste Ereignis der Quelle ist vom {end}, danach {days} [Tag|Tage] keines bis zum {day}: die letzten Wochen erscheinen ohne Tickets und Nutzung. Frische Daten exportieren oder --as-of angeben.",
         "changed_new": "neu",

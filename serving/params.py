@@ -584,7 +584,9 @@ class DailyParams(StrictModel):
         default=7,
         ge=0,
         le=MAX_DAYS,
-        description="a table the model uses with no row this many days before as_of stops the run",
+        description="a table the model uses without rows in more than this many whole days "
+        "before as_of, or usage missing days amid its features' reach, stops the run (null: "
+        "only absent or empty tables do)",
     )
     keep_days: int | None = Field(
         default=None,

@@ -11,11 +11,13 @@ import pandas as pd
 
 from features.build import TABLE_FAMILIES
 from features.contract import History
+from features.params import FeatureParams
 from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
 
 # when each table's row is known: a ticket at its creation, a usage day at its end;
 # escalations are rare, so an old newest one says nothing
+DAY_NS = 86_400 * 10**9
 KNOWN_AT = {"tickets": ("created_at", pd.Timedelta(0)), "usage": ("date", pd.Timedelta(days=1))}
 
 
@@ -36,10 +38,11 @@ def source_gaps(
     used: set[str],
     max_lag_days: int | None,
     language: str = "en",
+    reach_days: int = 0,
 ) -> list[str]:
-    """What the source lacks for `as_of`, one line per table the model uses, in `language`:
-    absent, empty, or its newest row before as_of older than `max_lag_days` (None: not
-    checked)."""
+    """What the source lacks for `as_of`, one line per problem of a table the model uses, in
+    `language`: absent, empty, its newest row before as_of older than `max_lag_days`, or (usage)
+    days without any row amid the `reach_days` before as_of (None: neither checked)."""
     out = []
     day = day_text(as_of, language)
     for table, families in TABLE_FAMILIES.items():
@@ -69,7 +72,47 @@ def source_gaps(
                 t("gap_stale", language, table=table, newest=newest_day, lag=lag, day=day,
                   max_lag=max_lag_days)
             )  # fmt: skip
+        if table == "usage" and reach_days > 0:
+            out += _holes(history, rows[column], as_of, reach_days, language)
     return out
+
+
+def usage_reach(features: FeatureParams) -> int:
+    """The days before as_of the usage features read: the long window and its baseline."""
+    return features.usage.long_days + features.usage.baseline_days
+
+
+def _holes(
+    history: History, dates: pd.Series, as_of: pd.Timestamp, reach: int, language: str
+) -> list[str]:
+    """Days in the `reach` before as_of on which no account has a usage row, between two days
+    that have them, while some account is in contract: usage is one row per account and day,
+    so a day without any is a lost export day (read as no usage at all), not a quiet one."""
+    d = as_of.value // DAY_NS  # rows for days before as_of are known at it
+    day = pd.DatetimeIndex(dates).tz_convert("UTC").asi8 // DAY_NS - (d - reach)
+    rows = np.bincount(day[(day >= 0) & (day < reach)], minlength=reach)
+    seen = np.flatnonzero(rows)
+    if len(seen) < 2:
+        return []
+    empty = np.flatnonzero(rows[seen[0] : seen[-1]] == 0) + seen[0] + d - reach
+    if not len(empty):
+        return []
+    # a day without any account in contract has no rows to miss (one churned, the next not
+    # yet started)
+    starts = np.sort(_days(history.accounts["contract_start"]))
+    churned = (
+        np.sort(_days(history.churn["churned_at"])) if history.churn is not None else starts[:0]
+    )
+    active = np.searchsorted(starts, empty, "right") - np.searchsorted(churned, empty, "left")
+    empty = empty[active > 0]
+    if not len(empty):
+        return []
+    first, last = (
+        day_text(pd.Timestamp(int(x) * DAY_NS, tz="UTC"), language) for x in empty[[0, -1]]
+    )
+    words = {"n": len(empty), "first": first, "last": last, "reach": reach}
+    key = "gap_hole_day" if len(empty) == 1 else "gap_holes"
+    return [t(key, language, table="usage", day=day_text(as_of, language), **words)]
 
 
 def _newest(times: pd.Series, until: pd.Timestamp) -> pd.Timestamp | None:
@@ -78,3 +121,8 @@ def _newest(times: pd.Series, until: pd.Timestamp) -> pd.Timestamp | None:
     lowest = np.iinfo(np.int64).min
     found = int(np.max(ns, where=ns <= until.value, initial=lowest))
     return None if found == lowest else pd.Timestamp(found, tz="UTC")
+
+
+def _days(times: pd.Series) -> np.ndarray:
+    """The UTC day numbers (since the epoch) of the times that are known."""
+    return pd.DatetimeIndex(times.dropna()).tz_convert("UTC").asi8 // DAY_NS

@@ -64,7 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="allow_incomplete",
         action="store_true",
         help="score even when a table the model uses is absent, empty or older than "
-        "daily.max_source_lag_days (otherwise the run stops before anything is stored or sent)",
+        "daily.max_source_lag_days, or usage lacks whole days (otherwise the run stops before "
+        "anything is stored or sent)",
     )
     add_params_option(parser)
     parser.set_defaults(run=run)

@@ -332,7 +332,7 @@ def refused_and_nothing_stored(params, champion, history, tmp_path, out, match) 
     assert out.is_file() or not out.exists()
 
 
-@pytest.mark.parametrize("refusal", ["incomplete", "no account active"])
+@pytest.mark.parametrize("refusal", ["incomplete", "days lost", "no account active"])
 def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_path, refusal):
     """The database was created before the source check: an incomplete export, or one without
     an active account, left an empty store behind; the output folder was made all the same."""
@@ -341,6 +341,13 @@ def test_a_refused_first_run_creates_no_database(champion, history, params, tmp_
     if refusal == "incomplete":
         refused = replace(history, usage=None)
         match = "incomplete for .*nothing was scored, stored or sent"
+    elif refusal == "days lost":  # days cut out of usage's middle read as no usage
+        u = history.usage
+        lost = (u["date"] >= DAY2 - pd.Timedelta(days=17)) & (
+            u["date"] < DAY2 - pd.Timedelta(days=6)
+        )
+        refused = replace(history, usage=u[~lost])
+        match = r"incomplete for (.|\n)*usage: no rows on 11 days from "
     else:
         later = history.accounts.assign(contract_start=DAY2 + pd.Timedelta(days=30))
         refused = replace(history, accounts=later)

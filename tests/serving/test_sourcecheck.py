@@ -83,3 +83,44 @@ def test_gaps_are_told_in_the_runs_language(history, used):
     assert source_gaps(replace(history, usage=None), day, used, 7, "de") == [
         "usage: fehlt, aber die Nutzungsmerkmale des Modells beruhen darauf"
     ]
+
+
+def test_days_missing_amid_the_usage_features_reach_are_named(history, used, params):
+    """Usage with 11 days cut out of its middle scored without a word: only the newest row was
+    looked at, and the lost days read as no usage at all."""
+    from serving.sourcecheck import usage_reach
+
+    reach = usage_reach(params.features)
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    assert source_gaps(history, day, used, 7, "en", reach) == []
+    u = history.usage
+    lost = (u["date"] >= day - pd.Timedelta(days=30)) & (u["date"] <= day - pd.Timedelta(days=20))
+    holed = replace(history, usage=u[~lost])
+    first, last = (str((day - pd.Timedelta(days=n)).date()) for n in (30, 20))
+    [gap] = source_gaps(holed, day, used, 7, "en", reach)
+    assert gap.startswith(f"usage: no rows on 11 days from {first} to {last}, amid days that")
+    assert f"read the {reach} days before {day.date()}" in gap
+    [gap] = source_gaps(holed, day, used, 7, "de", reach)
+    assert gap.startswith("usage: keine Zeilen an 11 Tagen vom ")
+    one = replace(history, usage=u[u["date"] != day - pd.Timedelta(days=5)])
+    [gap] = source_gaps(one, day, used, 7, "en", reach)
+    assert gap.startswith(f"usage: no rows on {(day - pd.Timedelta(days=5)).date()}, amid")
+    # beyond the reach the features do not look; null max_source_lag_days checks neither
+    assert source_gaps(holed, day + pd.Timedelta(days=reach), used, None, "en", reach) == []
+    far = day - pd.Timedelta(days=reach + 10)
+    old = replace(history, usage=u[u["date"] != far])
+    assert source_gaps(old, day, used, 7, "en", reach) == []
+
+
+def test_a_day_without_any_account_in_contract_is_no_lost_usage_day(history, used):
+    """One account churned, the next not started: the days between have no usage to miss."""
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    u = history.usage
+    lost = (u["date"] >= day - pd.Timedelta(days=30)) & (u["date"] <= day - pd.Timedelta(days=20))
+    acc = history.accounts
+    late = acc["account_id"].isin(u.loc[u["date"] > day - pd.Timedelta(days=20), "account_id"])
+    starts = acc["contract_start"].where(~late, day - pd.Timedelta(days=19))
+    # every account in contract on the holed days churned before them, the rest start after
+    early = acc.loc[~late, ["account_id"]].assign(churned_at=day - pd.Timedelta(days=40))
+    gone = replace(history, usage=u[~lost], accounts=acc.assign(contract_start=starts), churn=early)
+    assert source_gaps(gone, day, used, 7, "en", 118) == []
