@@ -28,6 +28,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from features.contract import ACCOUNTS
+
 MAX_ACCOUNTS = 1000
 MAX_TICKETS = 5000  # per account in one request
 MAX_USAGE_DAYS = 1500  # per account
@@ -42,6 +44,13 @@ Id = Annotated[
     ),
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+# the schema publishes what the data contract (and the state database behind it) accepts, not a
+# looser limit that is a 422 later
+_LIMIT = {c.name: c.max_length for c in ACCOUNTS.columns}
+AccountId = Annotated[Id, StringConstraints(max_length=_LIMIT["account_id"])]
+AccountName = Annotated[Name, StringConstraints(max_length=_LIMIT["name"])]
+Owner = Annotated[Name, StringConstraints(max_length=_LIMIT["csm_owner"])]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
 Hours = Annotated[float, Field(gt=0, le=10**6)]
@@ -108,14 +117,14 @@ class Account(ApiModel):
 
     model_config = ConfigDict(**{**ApiModel.model_config, "extra": "allow"})
 
-    account_id: Id
-    name: Name
+    account_id: AccountId
+    name: AccountName
     tier: Id = Field(description="one of the tiers in params.yaml contract.tiers")
     arr: float = Field(ge=0, le=1e13, description="annual recurring revenue")
     seats: int = Field(ge=1, le=10**9)
     contract_start: Day
     renewal_date: Day
-    csm_owner: Name
+    csm_owner: Owner
     region: Id
     language: Id = Field(description="one of params.yaml contract.languages, e.g. en or de")
     term_months: int | None = Field(
@@ -135,7 +144,9 @@ class Account(ApiModel):
 ROW_CONFIG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, hide_input_in_errors=True)
 
 
-OwnId = Annotated[Id | None, Field(description="optional; must equal the enclosing account's id")]
+OwnId = Annotated[
+    AccountId | None, Field(description="optional; must equal the enclosing account's id")
+]
 
 
 @with_config(ROW_CONFIG)
@@ -234,11 +245,11 @@ class Facts(ApiModel):
     open_p1_past_sla: Count
     open_p2_past_sla: Count
     language: Id
-    csm_owner: Name | None = None
+    csm_owner: Owner | None = None
 
 
 class FeatureRow(ApiModel):
-    account_id: Id
+    account_id: AccountId
     features: dict[str, FeatureValue] = Field(
         max_length=MAX_FEATURES,
         description="every feature of the model's feature spec by name; null means missing",
@@ -252,7 +263,7 @@ class ScoreFeaturesRequest(ApiModel):
 
 
 class AccountRequest(ApiModel):
-    account_id: Id
+    account_id: AccountId
 
 
 class Reason(ApiModel):

@@ -141,7 +141,6 @@ def with_value(path: tuple, value: object) -> dict:
             "account_mismatch",
         ),
         (("usage", 1, "date"), "2024-06-01", ("accounts", 1, "usage", 1, "date"), "unique"),
-        (("account", "csm_owner"), "O" * 257, ("accounts", 1, "account", "csm_owner"), "too_long"),
         (
             ("tickets", 0, "status"),
             "solved",  # and no resolved_at

@@ -90,3 +90,18 @@ def test_other_requests_are_strict():
         AccountRequest.model_validate_json('{"account_id": 5}')
     with pytest.raises(ValidationError):
         ScoreFeaturesRequest.model_validate_json('{"rows": []}')
+
+
+def test_published_length_limits_are_the_data_contracts():
+    """A client built from the schema must not meet a later 422 for a length the schema allowed."""
+    from features.contract import ACCOUNTS
+
+    limits = {c.name: c.max_length for c in ACCOUNTS.columns if c.max_length is not None}
+    account = json_schemas()["ScoreRequest"]["$defs"]["Account"]["properties"]
+    for column, limit in limits.items():
+        assert account[column]["maxLength"] == limit, column
+    assert json_schemas()["AccountRequest"]["properties"]["account_id"]["maxLength"] == 128
+    facts = json_schemas()["ScoreFeaturesRequest"]["$defs"]["Facts"]["properties"]
+    assert facts["csm_owner"]["anyOf"][0]["maxLength"] == limits["csm_owner"]
+    with pytest.raises(ValidationError):
+        AccountRequest(account_id="a" * (limits["account_id"] + 1))
