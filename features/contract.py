@@ -323,6 +323,67 @@ def in_file(violations: list[Violation], raw: Mapping[str, pd.DataFrame | None])
     ]
 
 
+# ISO 8601 as people and exports write it, rewritten to one form that both readers (Arrow for
+# files, pydantic for the API) parse alike: so a time means the same instant on both paths, and
+# what one accepts the other does too. Liberal only where the meaning is unambiguous: lowercase
+# t and z, Y/M/D with slashes, single-digit month, day or hour, the basic format with a T, a
+# time of hours only, a decimal comma, blanks before the zone, +HH and +HHMM offsets.
+# (Rewrites are RE2 and Python alike; a digit never follows a group reference.)
+_TIME_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"^(\d{4})/(\d{1,2})/(\d{1,2})(\D|$)", r"\1-\2-\3\4"),
+    (r"^(\d{4})(\d\d)(\d\d)([Tt])", r"\1-\2-\3\4"),
+    (r"^(\d{4})-(\d)-", r"\1-0\2-"),
+    (r"^(\d{4}-\d\d)-(\d)(\D|$)", r"\1-0\2\3"),
+    (r"^(\d{4}-\d\d-\d\d)[Tt ](\d)", r"\1T\2"),
+    (r"T(\d)(\D|$)", r"T0\1\2"),
+    (r"T(\d\d)(\d\d)(\d\d)", r"T\1:\2:\3"),
+    (r"T(\d\d)(\d\d)(\D|$)", r"T\1:\2\3"),
+    (r"T(\d\d)(\s*[Zz+-]|$)", r"T\1:00\2"),
+    (r"(:\d\d)[.,](\d)", r"\1.\2"),
+    (r"(:\d\d)\.(\s*[Zz+-]|$)", r"\1\2"),
+    (r"(\d)\s*[Zz]$", r"\1Z"),
+    (r"(T\S*\d)\s*([+-]\d\d):?(\d\d)$", r"\1\2:\3"),
+    (r"(T\S*\d)\s*([+-]\d\d)$", r"\1\2:00"),
+)
+# the forms most exports write already, which both readers take as they are (files skip the
+# rewrites: they cost about 3 s per million values)
+_CANONICAL_TIME = (
+    r"^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?)?$"
+)
+_TIME_REWRITES_RE = tuple((re.compile(p), r) for p, r in _TIME_REWRITES)
+_CANONICAL_TIME_RE = re.compile(_CANONICAL_TIME)
+_HOURS_OFFSET = re.compile(r"(:\d\d(?:\.\d+)?[+-]\d\d)$")
+
+
+def iso_time_text(value: str) -> str | None:
+    """A time or date written in one of the ISO 8601 forms the contract takes, in its canonical
+    form ("2025-06-01 09:30:00+02:00"); None when it is none of them. The API's request schema
+    reads text through this, and files are read through the same rewrites."""
+    text = value.strip()
+    if not _CANONICAL_TIME_RE.fullmatch(text):
+        for pattern, repl in _TIME_REWRITES_RE:
+            text = pattern.sub(repl, text)
+        if not _CANONICAL_TIME_RE.fullmatch(text):
+            return None
+    # an offset in hours only ("+02", as PostgreSQL writes a timestamptz): pydantic wants minutes
+    return _HOURS_OFFSET.sub(r"\1:00", text)
+
+
+def _canonical_times(text: pa.Array) -> pa.Array:
+    """`iso_time_text` over an Arrow column of trimmed text (null where it is none of the forms)."""
+    ok = pc.fill_null(pc.match_substring_regex(text, _CANONICAL_TIME), True)
+    if pc.all(ok).as_py() is not False:
+        return text
+    rest = _mask(pc.invert(ok))
+    part = text.filter(pa.array(rest))
+    for pattern, repl in _TIME_REWRITES:
+        part = pc.replace_substring_regex(part, pattern=pattern, replacement=repl)
+    part = pc.if_else(pc.match_substring_regex(part, _CANONICAL_TIME), part, None)
+    out = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    out[rest] = part.to_numpy(zero_copy_only=False)
+    return pa.array(out, type=pa.string())
+
+
 def check(
     raw: Mapping[str, pd.DataFrame | None],
     params: ContractParams,
@@ -993,6 +1054,7 @@ def _parse_time(
         if text is None:  # numbers or other objects: not timestamps; let the parser say so
             text, _ = _arrow_text(s)
         text = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), text)
+        text = _canonical_times(text)
         zoned = pc.fill_null(pc.match_substring_regex(text, _ZONED), False)
         parsed = np.full(len(s), np.datetime64("NaT", "ns"))
         for mask, typ in (
@@ -1006,9 +1068,11 @@ def _parse_time(
             parsed[where], oob[where] = _cast_times(part, typ)
         out = pd.DatetimeIndex(parsed).tz_localize("UTC").array
     out = out.astype("datetime64[ns, UTC]")
-    return (floor_utc(out, DAY_NS) if date_only else out), oob
+    # microseconds, as the API's (Python) datetimes hold them: the same instant on both paths
+    return floor_utc(out, DAY_NS if date_only else MICROSECOND_NS), oob
 
 
+MICROSECOND_NS = 1_000
 SECOND_NS = 1_000_000_000
 DAY_NS = 86_400 * SECOND_NS
 

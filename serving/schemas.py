@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from features.contract import ACCOUNTS
+from features.contract import ACCOUNTS, iso_time_text
 
 MAX_ACCOUNTS = 1000
 MAX_TICKETS = 5000  # per account in one request
@@ -59,9 +59,6 @@ Hours = Annotated[float, Field(gt=0, le=10**6)]
 # held a worker 20 s)
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 _LONGEST_TIME = 64  # characters: "2025-06-01T09:30:00.123456789+02:00" is 35
-# an offset in hours only ("2025-06-01 09:30:00+02", as PostgreSQL writes a timestamptz) is
-# ISO 8601, and a file's is read so; pydantic wants its minutes too
-_HOURS_OFFSET = re.compile(r"(\d:\d\d(?::\d\d(?:[.,]\d+)?)?[+-]\d\d)$")
 
 
 def _iso_text(kind: str, example: str) -> BeforeValidator:
@@ -75,7 +72,13 @@ def _iso_text(kind: str, example: str) -> BeforeValidator:
             raise PydanticCustomError(
                 f"{kind}_type", f"a {kind} must be ISO 8601 text such as {example}"
             )
-        return _HOURS_OFFSET.sub(r"\1:00", value)
+        # the forms the data contract takes from files, in one canonical form (or refused)
+        text = iso_time_text(value)
+        if text is None:
+            raise PydanticCustomError(
+                f"{kind}_parsing", f"a {kind} must be ISO 8601 text such as {example}"
+            )
+        return text
 
     return BeforeValidator(check)
 

@@ -106,6 +106,25 @@ def test_as_of_with_a_time_and_offset_is_its_utc_day(client, auth, body_for):
             assert r.json()["detail"][0]["loc"][0] != "as_of", r.text
 
 
+def test_times_in_the_forms_a_file_takes_score_the_same(client, auth, body_for):
+    """Blanks around, a lowercase t, a decimal comma, a blank before an hours-only offset: a file
+    takes them (features.contract.iso_time_text), so the API does, as the same instants."""
+    import copy
+
+    import pandas as pd
+
+    body = body_for(["ACC-007"])
+    sent = copy.deepcopy(body)
+    for ticket in sent["accounts"][0]["tickets"]:
+        t = pd.Timestamp(ticket["created_at"]).tz_convert("UTC")
+        ticket["created_at"] = f" {t.strftime('%Y-%m-%dt%H:%M:%S,%f')} +00 "
+    plain = client.post("/score", json=body, headers=auth)
+    assert plain.status_code == 200, plain.text
+    r = client.post("/score", json=sent, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["scores"] == plain.json()["scores"]
+
+
 def test_score_one_account(client, auth, body_for):
     r = client.post("/score", json=body_for(["ACC-001"]), headers=auth)
     assert r.status_code == 200, r.text
