@@ -277,6 +277,41 @@ class FeatureSpec:
         return cls(tuple(feats))
 
 
+# The values a feature of each unit can hold, as the builders make them from contract-checked
+# data: a row of precomputed features (the API's /score_features) outside them is a mistake, and
+# would show in a reason ("ARR of -5", a 300-digit number of days). A template with a sentence
+# for values below zero takes them (days to renewal, a drop that is a rise).
+_LARGE = 1e12
+_UNIT_RANGES: dict[str, tuple[float, float]] = {
+    "days": (0, 1e5),  # about 270 years: more than any history since contract.min_date
+    "currency": (0, 1e13),
+    "seats": (1, 1e9),
+    "tickets": (0, _LARGE),
+    "escalations": (0, _LARGE),
+    "ratings": (0, _LARGE),
+    "tickets per seat": (0, _LARGE),
+    "hours": (0, 1e6),
+    "active users per day": (0, _LARGE),
+    "events per day": (0, _LARGE),
+    "share": (0, 1),
+    "score [-1, 1]": (-1, 1),
+    "score difference": (-2, 2),
+    "rating 1-5": (1, 5),
+}
+# more users active than seats bought is a real (over-used) account, not a mistake
+_NAME_RANGES: dict[str, tuple[float, float]] = {"usage_seat_utilisation": (0, _LARGE)}
+
+
+def value_range(info: FeatureInfo) -> tuple[float, float] | None:
+    """The least and greatest value a number feature can hold (None: a custom field's, any)."""
+    if info.dtype != "float" or info.family == "custom":
+        return None
+    low, high = _NAME_RANGES.get(info.name) or _UNIT_RANGES.get(info.unit, (-_LARGE, _LARGE))
+    if BELOW_ZERO in info.template_en and low >= 0:
+        low = -_LARGE if info.unit == "share" else -high
+    return low, high
+
+
 def number(name: str, family: str, unit: str, description: str, en: str, de: str) -> FeatureInfo:
     return FeatureInfo(name, "float", family, unit, description, en, de)
 

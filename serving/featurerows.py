@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from features.params import ContractParams
-from features.spec import FeatureSpec
+from features.spec import FeatureSpec, value_range
 from serving.intake import RequestError, finite_number
 from serving.ladder import AccountFacts
 from serving.schemas import ErrorDetail, ScoreFeaturesRequest
@@ -67,6 +67,17 @@ def feature_frame(
             elif not finite_number(v):
                 errors.append(
                     ErrorDetail(loc=loc, msg="must be a finite number or null", type="float_type")
+                )
+            elif (bounds := value_range(info)) is not None and not (
+                bounds[0] <= float(v) <= bounds[1]
+            ):
+                errors.append(
+                    ErrorDetail(
+                        loc=loc,
+                        msg=f"must be between {bounds[0]:g} and {bounds[1]:g}"
+                        f" ({info.unit or 'number'}) or null",
+                        type="range",
+                    )
                 )
         for field, allowed in (("tier", contract.tiers), ("language", contract.languages)):
             if getattr(row.facts, field) not in allowed:

@@ -388,3 +388,37 @@ def test_every_count_template_reads_well_for_one(params):
             assert not re.search(
                 r"\b1 (\w+ )?(tickets|days|escalations|Tagen|Tickets|Eskalationen)\b", text
             ), text
+
+
+def _outside_ranges(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[float]]:
+    from features.spec import value_range
+
+    out = {}
+    for info in spec.features:
+        bounds = value_range(info)
+        if bounds is None:
+            continue
+        col = frame[info.name].dropna()
+        bad = col[(col < bounds[0]) | (col > bounds[1])]
+        if len(bad):
+            out[info.name] = bad.head(3).tolist()
+    return out
+
+
+@FEW
+@given(data=st.data())
+def test_built_features_lie_within_their_ranges(data, params, history_strategy):
+    """/score_features refuses values outside `value_range`: real rows must never be refused."""
+    history = data.draw(history_strategy)
+    fs = _build(history, pd.date_range("2024-03-04", periods=4, freq="7D", tz="UTC"), params)
+    assert not _outside_ranges(fs.frame, fs.spec)
+
+
+def test_a_simulated_worlds_features_lie_within_their_ranges(params, make_history):
+    history = make_history(12, 3)
+    fs = build_features(history, as_of_grid(history, params.features), params.features)
+    assert not _outside_ranges(fs.frame, fs.spec)
+    every = {info.name for info in fs.spec.features if info.dtype == "float"}
+    from features.spec import value_range
+
+    assert {n for n in every if value_range(fs.spec.by_name(n)) is not None} == every

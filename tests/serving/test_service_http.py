@@ -608,6 +608,24 @@ def test_score_features_matches_score(client, auth, body_for, params, model_stor
     )
     assert r.status_code == 422, r.text
     assert [d["loc"] for d in r.json()["detail"]] == [["rows", 0, "features", first]]
+    # values no account can have are refused, not told as "ARR of -5" or a 300-digit number
+    for name, value in (("arr", -5.0), ("tenure_days", 1e308), ("tickets_7d", -1.0)):
+        if name not in row:
+            continue
+        absurd = dict(row) | {name: value}
+        r = client.post(
+            "/score_features",
+            json={
+                "rows": [
+                    {"account_id": "A", "features": row, "facts": facts},
+                    {"account_id": "B", "features": absurd, "facts": facts},
+                ]
+            },
+            headers=auth,
+        )
+        assert r.status_code == 422, r.text
+        (detail,) = r.json()["detail"]
+        assert (detail["loc"], detail["type"]) == (["rows", 1, "features", name], "range"), r.text
     for value in (True, [1.0], {"v": 1}):  # one error at the feature, not one per union member
         odd = dict(row) | {first: value}
         r = client.post(
