@@ -104,6 +104,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
             hint = _sep_line(path)
             sep = hint or csv_delimiter(path)
+            nul, blank = _nul_and_blank_line(path)
             df = pd.read_csv(
                 path,
                 dtype=str,
@@ -111,14 +112,14 @@ def _read_file(path: Path) -> pd.DataFrame:
                 encoding="utf-8-sig",
                 sep=sep,
                 skiprows=1 if hint else 0,
-                engine="python" if _has_nul(path) else "c",
+                engine="python" if nul else "c",
             )
             if not isinstance(df.index, pd.RangeIndex):
                 df = _realigned(df, path)
             header = _csv_header(path, sep, skip=1 if hint else 0)
             if len(header) == len(df.columns) and len(set(header)) < len(header):
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
-            if _has_blank_line(path):
+            if blank:
                 df.attrs[ROWS] = _rows_in_file(path, sep, skip=1 if hint else 0, expected=len(df))
             return df
         return _index_as_columns(pd.read_parquet(path))
@@ -142,16 +143,20 @@ def _read_file(path: Path) -> pd.DataFrame:
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
 
 
-def _has_blank_line(path: Path) -> bool:
-    """Whether a line of the file is empty or only blanks (after the first): pandas skips such
-    lines, so the table's rows no longer stand at their positions in the file."""
+def _nul_and_blank_line(path: Path) -> tuple[bool, bool]:
+    """Whether the file holds a NUL byte, and a line empty or only blanks (after the first), in
+    one pass over it. pandas' fast CSV parser ends a field at a NUL and drops the rest of it
+    silently (a ticket body cut to its first word, an id losing its NUL and so passing the
+    one_line rule), where its Python parser keeps every value as written; and pandas skips a
+    blank line, so the table's rows no longer stand at their positions in the file."""
+    nul = blank = False
     carry = b""
     with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            if _BLANK_LINE.search(carry + chunk):
-                return True
+        while not (nul and blank) and (chunk := f.read(1 << 22)):
+            nul = nul or b"\x00" in chunk
+            blank = blank or _BLANK_LINE.search(carry + chunk) is not None
             carry = chunk[-64:]
-    return False
+    return nul, blank
 
 
 def _rows_in_file(path: Path, sep: str, skip: int, expected: int) -> np.ndarray | None:
@@ -173,17 +178,6 @@ def _rows_in_file(path: Path, sep: str, skip: int, expected: int) -> np.ndarray 
 def _blank_record(rec: list[str]) -> bool:
     """A line pandas skips: empty, or only blanks (a quoted empty cell, "", is a row)."""
     return not rec or (len(rec) == 1 and rec[0] != "" and not rec[0].strip())
-
-
-def _has_nul(path: Path) -> bool:
-    """Whether the file holds a NUL byte: pandas' fast CSV parser ends a field there and drops
-    the rest of it silently (a ticket body cut to its first word, an id losing its NUL and so
-    passing the one_line rule); its Python parser keeps every value as written."""
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            if b"\x00" in chunk:
-                return True
-    return False
 
 
 def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
