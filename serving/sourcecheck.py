@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 
 from features.build import TABLE_FAMILIES
-from features.contract import History
+from features.contract import DAY_NS, History
 from features.params import FeatureParams
 from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
 
 # when each table's row is known: a ticket at its creation, a usage day at its end;
 # escalations are rare, so an old newest one says nothing
-DAY_NS = 86_400 * 10**9
 KNOWN_AT = {"tickets": ("created_at", pd.Timedelta(0)), "usage": ("date", pd.Timedelta(days=1))}
 
 
