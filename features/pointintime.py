@@ -86,6 +86,24 @@ def data_end(history: History) -> pd.Timestamp | None:
     return max(latest) if latest else None
 
 
+def newest_event(history: History) -> pd.Timestamp | None:
+    """The latest event time in the data, a usage row at its day's start: the newest instant
+    that has data, so that its day is the last day with any (`data_end` counts a usage day until
+    its end, which cannot be told apart from an event at the next midnight)."""
+    times = _times(replace(history, usage=None))
+    if history.usage is not None:
+        times.append(history.usage["date"])
+    latest = [s.max() for s in times if s.notna().any()]
+    return max(latest) if latest else None
+
+
+def empty_days(newest: pd.Timestamp, as_of: pd.Timestamp) -> int:
+    """The whole days strictly between the day of `newest` (which has data) and `as_of`'s day:
+    the days without any row. The daily run's source check and its old-data line both count so."""
+    day = pd.Timestamp(as_of).tz_convert("UTC").normalize()
+    return (day - pd.Timestamp(newest).tz_convert("UTC").normalize()).days - 1
+
+
 def data_start(history: History) -> pd.Timestamp | None:
     """The first event time in the data (ticket creation, usage day, escalation, churn)."""
     firsts = [history.tickets["created_at"]]

@@ -30,7 +30,7 @@ import pandas as pd
 from features.build import build_features
 from features.context import Absence
 from features.errors import UserError
-from features.pointintime import data_end
+from features.pointintime import newest_event
 from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
 from serving.drift import DriftReport, drift_report, main_features
@@ -93,7 +93,7 @@ class DailyResult:
     delivery: Any = None
     seconds: dict[str, float] = field(default_factory=dict)
     unavailable: dict[str, Absence] = field(default_factory=dict)  # feature families left out
-    data_end: pd.Timestamp | None = None  # the source's latest event
+    newest_event: pd.Timestamp | None = None  # the source's latest event (a usage day at its start)
     pruned: int = 0  # stored run days deleted as older than daily.keep_days
     # what the source lacked (--allow-incomplete), in the run's language
     gaps: list[str] = field(default_factory=list)
@@ -648,7 +648,7 @@ def run_daily(
         store.close()
         return DailyResult(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
-            unavailable=dict(fs.unavailable), data_end=data_end(history), pruned=pruned,
+            unavailable=dict(fs.unavailable), newest_event=newest_event(history), pruned=pruned,
             gaps=gaps,
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
         )  # fmt: skip

@@ -12,6 +12,7 @@ import pandas as pd
 from features.build import TABLE_FAMILIES
 from features.contract import DAY_NS, History
 from features.params import FeatureParams
+from features.pointintime import empty_days
 from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
 
@@ -63,8 +64,7 @@ def source_gaps(
         if newest is None:
             out.append(t("gap_none_before", language, table=table, day=day))
             continue
-        # the whole days between the newest row's day and as_of: the days that have none
-        lag = (as_of - newest.normalize()).days - 1
+        lag = empty_days(newest, as_of)
         if lag > max_lag_days:
             newest_day = day_text(newest, language)
             out.append(

@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
+    from features.pointintime import empty_days
     from features.scorecache import kept_scores
     from serving.daily import run_daily
     from serving.params import load_params
@@ -163,11 +164,11 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold yellow]{escape(t('incomplete', lang, gap=gap))}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{escape(left_out(family, why, lang))}[/]")
-    if result.data_end is not None:
-        # the whole days without any event: a usage day's data ends at midnight after it
-        empty = (pd.Timestamp(result.day, tz="UTC") - result.data_end.ceil("D")).days
+    if result.newest_event is not None:
+        # the whole days without any event, counted as the source check counts them
+        empty = empty_days(result.newest_event, pd.Timestamp(result.day, tz="UTC"))
         if empty > STALE_DAYS:
-            end = day_text(result.data_end - pd.Timedelta(1, "ns"), lang)
+            end = day_text(result.newest_event, lang)
             said = t("stale", lang, end=end, days=empty, day=day_text(result.day, lang))
             console.print(f"[bold yellow]{said}[/]")
     if result.drift is not None and result.drift.retrain:

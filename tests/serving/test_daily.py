@@ -1144,3 +1144,38 @@ def test_a_champion_without_a_bundle_is_refused_in_the_runs_language(tmp_path):
             load(uri, "handmade", "de")
     with pytest.raises(UserError, match=r"model handmade version 1 holds no bundle"):
         load_champion(uri, "handmade")
+
+
+def test_the_old_data_line_counts_the_empty_days_as_the_source_check_does(
+    history, model_store, champion, tmp_path, monkeypatch, capsys
+):
+    """A newest event at exactly midnight: the CLI's old-data line counted its day as empty and
+    named the day before (a usage day's end and such a ticket were one instant to it), while the
+    source check beside it named the ticket's day; both now count the same whole days."""
+    from dataclasses import replace
+
+    from features.pointintime import history_at
+    from features.sources import write_tables
+
+    midnight = TODAY - pd.Timedelta(days=21)
+    old = replace(history_at(history, midnight), usage=None)
+    tickets = old.tickets.copy()
+    last = tickets["created_at"].idxmax()
+    tickets.loc[last, ["created_at", "first_response_at", "resolved_at"]] = [
+        midnight,
+        pd.NaT,
+        pd.NaT,
+    ]
+    tickets.loc[last, "csat"] = pd.NA
+    old = replace(old, tickets=tickets)
+    src = tmp_path / "old"
+    write_tables({n: old.table(n) for n in ("accounts", "tickets", "escalations", "churn")
+                  if old.table(n) is not None}, src, fmt="csv")  # fmt: skip
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    day, newest = str(TODAY.date()), str(midnight.date())
+    args = ["daily", str(src), "--as-of", day, "--out", str(tmp_path), "--no-send"]
+    assert main([*args, "--allow-incomplete"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"tickets: the newest row is from {newest}, then none for 20 days until {day}" in said
+    assert f"newest event is from {newest}, then none for 20 days until {day}:" in said
