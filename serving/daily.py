@@ -501,9 +501,11 @@ def run_daily(
             # the database drivers let go of the GIL while they write (about half of the step
             # at 100,000 accounts): the stored reasons, the list's CSV files and the report's
             # figures from the history are made meanwhile, the files under temporary names
-            # until the day is stored. The list goes first (it drops the day's scores of
-            # accounts no longer on it), then the scores, then what is pruned.
+            # until the day is stored. The list and the scores go in one transaction (the list
+            # drops the day's scores of accounts no longer on it; the scores, made meanwhile,
+            # follow it), then what is pruned.
             written: list[tuple[Path, Path]] = []
+            scores: Future[Any] = Future()
             try:
                 with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
                     saved: list[Future[Any]] = [
@@ -514,27 +516,29 @@ def run_daily(
                             contrib_ranked,
                             model.spec.names,
                             run_record,
+                            scores,
+                            now.to_pydatetime(),
                         )
                     ]
                     try:
-                        score_columns = {
-                            "account_id": ids,
-                            "day": [day] * n,
-                            "escalation_risk": esc_list,
-                            "churn_risk": churn_list,
-                            "level": levels_now,
-                            "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
-                            "model_version": [model.version] * n,
-                            # what /account answers beside the scores: the day's decision
-                            "owners": _owners_json(outcome.decisions),
-                            "team": [d.team for d in outcome.decisions],
-                            "priority": [d.priority for d in outcome.decisions],
-                        }
-                        saved.append(
-                            pool.submit(
-                                store.save_score_columns, score_columns, now.to_pydatetime()
-                            )
-                        )
+                        try:
+                            score_columns = {
+                                "account_id": ids,
+                                "day": [day] * n,
+                                "escalation_risk": esc_list,
+                                "churn_risk": churn_list,
+                                "level": levels_now,
+                                "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
+                                "model_version": [model.version] * n,
+                                # what /account answers beside the scores: the day's decision
+                                "owners": _owners_json(outcome.decisions),
+                                "team": [d.team for d in outcome.decisions],
+                                "priority": [d.priority for d in outcome.decisions],
+                            }
+                        except BaseException as exc:
+                            scores.set_exception(exc)  # the list's transaction waits for them
+                            raise
+                        scores.set_result(score_columns)
                         if p.keep_days is not None:
                             saved.append(
                                 pool.submit(daily.prune, day - dt.timedelta(days=p.keep_days))
@@ -551,12 +555,12 @@ def run_daily(
                     except BaseException:
                         # a failed write stops the writes after it; any other failure (or
                         # Ctrl-C) lets those submitted finish, so that the day is stored whole
-                        # (its list without its scores would tell /account yesterday's)
+                        # (the list with its scores)
                         if any(f.done() and not f.cancelled() and f.exception() for f in saved):
                             for f in saved:
                                 f.cancel()  # what has not started yet
                         raise
-                pruned = int(results[2]) if p.keep_days is not None else 0
+                pruned = int(results[1]) if p.keep_days is not None else 0
                 if failed is not None:
                     raise failed
                 for temporary, final in written:

@@ -10,7 +10,8 @@ prefix as `serving.store.Store`; tables are created on first use.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -141,10 +142,15 @@ class DailyStore:
         contributions: np.ndarray,
         feature_names: Sequence[str],
         run: dict[str, Any],
+        scores: Future[Mapping[str, Sequence[Any]]] | None = None,
+        scored_at: dt.datetime | None = None,
     ) -> None:
         """Replace the day's list (one row per account, LIST_COLUMNS) and its run record atomically,
         and drop the day's stored scores of accounts no longer on it: a rerun on a corrected export
-        that lost an account would otherwise keep its first-run score for `/account` and the KPIs."""
+        that lost an account would otherwise keep its first-run score for `/account` and the KPIs.
+        With `scores` (`Store.save_score_columns`' columns, still being made by the caller while
+        the list is written), the day's scores go in the same transaction: a failure leaves
+        neither, never a list whose accounts `/account` would answer with the day before."""
         if len(rows) != len(contributions):
             raise ValueError("one contribution row per list row")
         contrib = np.ascontiguousarray(contributions, dtype=np.float32)
@@ -165,6 +171,9 @@ class DailyStore:
             conn.execute(sa.delete(tr).where(tr.c.day == day))
             insert_columns(conn, tl, columns)
             conn.execute(sa.delete(ts).where(ts.c.day == day, ~listed))
+            if scores is not None:
+                assert scored_at is not None  # the scores' time comes with them
+                self.store.insert_score_columns(conn, scores.result(), scored_at)
             conn.execute(
                 sa.insert(tr).values(day=day, feature_names=list(feature_names), **summary, **run)
             )

@@ -957,12 +957,19 @@ class Store:
         churn_risk, level, reasons, model_version, and optionally the decision's owners, team and
         priority; risks as floats, reasons and owners as lists): the daily
         job's arrays without a dict per account."""
+        return self._run(lambda c: self.insert_score_columns(c, columns, now))
+
+    def insert_score_columns(
+        self, conn: Connection, columns: Mapping[str, Sequence[Any]], now: dt.datetime
+    ) -> int:
+        """`save_score_columns` within the caller's transaction: the daily job stores the day's
+        list and its scores as one, so that no list is left without its scores."""
         t = self.t["daily_scores"]
         n = _count(columns, "save_score_columns: columns of different lengths")
         if not n:
             return 0
         cols = {**columns, "scored_at": [now] * n}
-        return self._run(lambda c: insert_columns(c, t, cols, upsert=("account_id", "day")))
+        return insert_columns(conn, t, cols, upsert=("account_id", "day"))
 
     def daily_scores(
         self, account_id: str | None = None, day: dt.date | None = None, last: int | None = None

@@ -1179,3 +1179,43 @@ def test_the_old_data_line_counts_the_empty_days_as_the_source_check_does(
     said = " ".join(capsys.readouterr().out.split())
     assert f"tickets: the newest row is from {newest}, then none for 20 days until {day}" in said
     assert f"newest event is from {newest}, then none for 20 days until {day}:" in said
+
+
+def test_a_failure_storing_the_scores_leaves_no_list_without_them(
+    champion, history, params, tmp_path
+):
+    """The day's scores failing to store (here a real SQLite trigger refusing them) after its
+    list was stored left the list and its run record: /account answered the day before's scores
+    beside today's list, and the day counted as run. Now both go in one transaction: neither
+    stays, and a rerun stores the day whole."""
+    import sqlalchemy as sa
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(as_of):
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused",
+            now=as_of + pd.Timedelta(hours=6), as_of=as_of, out=tmp_path / "reports",
+            champion=champion, history=history,
+        )  # fmt: skip
+
+    run(DAY1)
+    store = Store(db)
+    scores = store.t["daily_scores"].name
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {scores} "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
+    with pytest.raises(sa.exc.DBAPIError, match="disk full"):
+        run(DAY2)
+    daily = DailyStore(store)
+    assert daily.daily_list(DAY2.date()) == [] and daily.latest_day() == DAY1.date()
+    assert store.daily_scores(day=DAY2.date()) == []
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER refuse"))
+    run(DAY2)
+    listed = {r["account_id"] for r in daily.daily_list(DAY2.date())}
+    assert listed and listed == {r["account_id"] for r in store.daily_scores(day=DAY2.date())}
