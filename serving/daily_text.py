@@ -165,6 +165,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "replay_flag_level": "replay.flag_level: unknown level {given!r}; known: {levels}",
         "replay_no_active": "{source}: no account is active between {start} and {end}",
         "replay_no_days": "replay: no account was active on any replayed day",
+        "replay_attributes_now": "Note: ARR, seats, tier, renewal date and CSM owner are the "
+        "accounts table's as exported (the data contract keeps no history of them): every past "
+        "day was scored, ruled and grouped by CSM with today's values, not those known then.",
     },
     "de": {
         "title": "Tägliche Risikoliste {day}",
@@ -321,6 +324,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "replay_flag_level": "replay.flag_level: unbekannte Stufe {given!r}; bekannt sind {levels}",
         "replay_no_active": "{source}: Zwischen {start} und {end} ist kein Account aktiv",
         "replay_no_days": "replay: an keinem der nachgespielten Tage war ein Account aktiv",
+        "replay_attributes_now": "Hinweis: ARR, Plätze, Tarif, Verlängerungsdatum und CSM stammen "
+        "aus der Accounts-Tabelle, wie sie exportiert wurde (der Datenvertrag hält keinen Verlauf "
+        "davon): jeder vergangene Tag wurde mit den heutigen Werten bewertet, nach Regeln geprüft "
+        "und nach CSM gruppiert, nicht mit den damals bekannten.",
     },
 }
 LANGUAGES = tuple(CATALOG)

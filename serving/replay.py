@@ -457,6 +457,8 @@ def run_replay(
         "churn_horizon_days": params.labels.churn_days,
         "event_kinds": ",".join(kinds) or "none",
         "data_end": None if observed is None else observed.isoformat(),
+        # the contract keeps no history of them: past days read today's (docs/ladder.md)
+        "account_attributes": "as exported, not as of each day",
     }
     return ReplayResult(start.date(), end.date(), model.version, levels, report, meta)
 

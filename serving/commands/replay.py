@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     from features.scorecache import kept_scores
     from features.sources import load_history
+    from serving.daily_text import t
     from serving.model import load_champion
     from serving.params import load_params
     from serving.replay import log_replay, replay_days, run_replay
@@ -89,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         f"first day, {int(overall['level_changes'])} level changes, {int(overall['flaps'])} reversed "
         f"within {m['flap_days']} days. Event kinds in the source: {m['event_kinds']}."
     )
+    # the accounts table has no history: say so with every result, not only in the docs
+    console.print(f"[yellow]{t('replay_attributes_now', lang)}[/]")
     if args.log:
         run_id = log_replay(result, params.ladder, f"{params.promotion.model_name}-replay", uri)
         console.print(

@@ -321,6 +321,11 @@ def test_cli_replay_prints_logs_to_mlflow_and_never_touches_the_store(
     assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 0
     out = capsys.readouterr().out
     assert "Ladder replay" in out and "overall" in out and "Logged to MLflow" in out
+    # the accounts table has no history: the result says it used today's attributes
+    said = " ".join(out.split())
+    assert (
+        "ARR, seats, tier, renewal date and CSM owner are the accounts table's as exported" in said
+    )
 
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
     store = Store(url)
@@ -332,6 +337,7 @@ def test_cli_replay_prints_logs_to_mlflow_and_never_touches_the_store(
     runs = mlflow.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"])
     latest = runs.iloc[0]
     assert latest["params.from"] == str(start.date()) and latest["params.days"] == "14"
+    assert latest["params.account_attributes"] == "as exported, not as of each day"
     assert "metrics.alerts_per_week" in runs.columns and latest["metrics.account_days"] > 0
     assert latest["params.ladder.L1.escalation_risk"] == str(
         params.ladder.levels["L1"].entry.escalation_risk
