@@ -422,3 +422,35 @@ def test_a_simulated_worlds_features_lie_within_their_ranges(params, make_histor
     from features.spec import value_range
 
     assert {n for n in every if value_range(fs.spec.by_name(n)) is not None} == every
+
+
+def _at_midnights(history, step: str):
+    """The history with every event time floored to `step` (a day, an hour): many events then
+    fall exactly on as_of's midnight, the edge "strictly before D" is about."""
+
+    def floor(df, cols):
+        if df is None:
+            return None
+        return df.assign(**{c: df[c].dt.floor(step) for c in cols if c in df})
+
+    return replace(
+        history,
+        tickets=floor(history.tickets, ["created_at", "first_response_at", "resolved_at"]),
+        escalations=floor(history.escalations, ["opened_at", "acknowledged_at", "closed_at"]),
+        churn=floor(history.churn, ["churned_at"]),
+    )
+
+
+@SETTINGS
+@given(data=st.data(), step=st.sampled_from(["D", "h"]))
+def test_events_exactly_at_as_of_are_not_known_yet(
+    data, step, params, history_strategy, as_of_strategy
+):
+    """Events, responses, resolutions, acknowledgements, closures and churn at exactly midnight
+    D (the generated times almost never are): features as of D equal those on the history as it
+    stood at D, which holds none of them."""
+    history = _at_midnights(data.draw(history_strategy), step)
+    as_of = data.draw(as_of_strategy)
+    full = _build(history, [as_of], params).frame
+    then = _build(history_at(history, as_of), [as_of], params).frame
+    pdt.assert_frame_equal(full, then, check_exact=True)
