@@ -165,6 +165,23 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "replay_flag_level": "replay.flag_level: unknown level {given!r}; known: {levels}",
         "replay_no_active": "{source}: no account is active between {start} and {end}",
         "replay_no_days": "replay: no account was active on any replayed day",
+        "replay_col_group": "CSM",
+        "replay_col_accounts": "Accounts",
+        "replay_col_alerts": "Alerts/week",
+        "replay_col_escalations": "Escalations flagged",
+        "replay_col_lead": "Lead (d)",
+        "replay_col_churns": "Churns flagged",
+        "replay_col_nowhere": "Led nowhere",
+        "replay_col_flapping": "Flapping",
+        "replay_title": "Ladder replay {start} .. {end} ({days} [day|days]), model {model}",
+        "replay_summary": "Flagged = at {level} or above within {esc_days} days before an "
+        "escalation / {churn_days} days before a churn. {alerts} [alert|alerts], {initial} "
+        "[account|accounts] flagged on the first day, {changes} level [change|changes], {flaps} "
+        "reversed within {flap_days} days. Event kinds in the source: {kinds}.",
+        "replay_logged": "Logged to MLflow: experiment {experiment}, run {run}",
+        "replay_reading": "Reading and validating the source",
+        "replay_loading": "Loading the champion model",
+        "replay_running": "Replaying {start} .. {end}",
         "replay_attributes_now": "Note: ARR, seats, tier, renewal date and CSM owner are the "
         "accounts table's as exported (the data contract keeps no history of them): every past "
         "day was scored, ruled and grouped by CSM with today's values, not those known then.",
@@ -324,6 +341,24 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "replay_flag_level": "replay.flag_level: unbekannte Stufe {given!r}; bekannt sind {levels}",
         "replay_no_active": "{source}: Zwischen {start} und {end} ist kein Account aktiv",
         "replay_no_days": "replay: an keinem der nachgespielten Tage war ein Account aktiv",
+        "replay_col_group": "CSM",
+        "replay_col_accounts": "Accounts",
+        "replay_col_alerts": "Meldungen/Woche",
+        "replay_col_escalations": "Eskalationen erkannt",
+        "replay_col_lead": "Vorlauf (T)",
+        "replay_col_churns": "Abwanderungen erkannt",
+        "replay_col_nowhere": "Folgenlos",
+        "replay_col_flapping": "Hin und her",
+        "replay_title": "Nachgespielte Stufen {start} bis {end} ({days} [Tag|Tage]), Modell {model}",
+        "replay_summary": "Erkannt = auf {level} oder höher innerhalb von {esc_days} Tagen vor "
+        "einer Eskalation / {churn_days} Tagen vor einer Abwanderung. {alerts} "
+        "[Meldung|Meldungen], {initial} [Account|Accounts] am ersten Tag markiert, {changes} "
+        "[Stufenwechsel|Stufenwechsel], {flaps} innerhalb von {flap_days} Tagen umgekehrt. "
+        "Ereignisarten in der Quelle: {kinds}.",
+        "replay_logged": "In MLflow protokolliert: Experiment {experiment}, Lauf {run}",
+        "replay_reading": "Quelle lesen und prüfen",
+        "replay_loading": "Champion-Modell laden",
+        "replay_running": "Nachspielen {start} bis {end}",
         "replay_attributes_now": "Hinweis: ARR, Plätze, Tarif, Verlängerungsdatum und CSM stammen "
         "aus der Accounts-Tabelle, wie sie exportiert wurde (der Datenvertrag hält keinen Verlauf "
         "davon): jeder vergangene Tag wurde mit den heutigen Werten bewertet, nach Regeln geprüft "

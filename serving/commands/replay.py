@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving.cli import add_params_option, parse_day, utc_now
+from serving.daily_text import day_text, t
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
-# Terminal columns (the CSV and markdown artifacts hold every column of the report).
+# Terminal columns (the CSV and markdown artifacts hold every column of the report), with the
+# daily_text key of each heading: the table is read in the team's language (daily.language).
 SHOWN = (
-    ("group", "CSM"),
-    ("accounts", "Accounts"),
-    ("alerts_per_week", "Alerts/week"),
-    ("escalation_recall", "Escalations flagged"),
-    ("escalation_lead_days", "Lead (d)"),
-    ("churn_recall", "Churns flagged"),
-    ("churn_lead_days", "Lead (d)"),
-    ("nowhere_share", "Led nowhere"),
-    ("flap_share", "Flapping"),
+    ("group", "replay_col_group"),
+    ("accounts", "replay_col_accounts"),
+    ("alerts_per_week", "replay_col_alerts"),
+    ("escalation_recall", "replay_col_escalations"),
+    ("escalation_lead_days", "replay_col_lead"),
+    ("churn_recall", "replay_col_churns"),
+    ("churn_lead_days", "replay_col_lead"),
+    ("nowhere_share", "replay_col_nowhere"),
+    ("flap_share", "replay_col_flapping"),
 )
 
 
@@ -70,50 +73,60 @@ def run(args: argparse.Namespace) -> int:
     replay_days(start, end, now, lang)  # bad dates fail before the data is read
     uri = Settings.from_env().mlflow_tracking_uri or tracking_uri(os.environ)
     err = Console(stderr=True)
-    with err.status("Reading and validating the source"):
+    with err.status(t("replay_reading", lang)):
         history = load_history(args.source, params.contract, now)
-    with err.status("Loading the champion model"):
+    with err.status(t("replay_loading", lang)):
         model = load_champion(uri, params.promotion.model_name, lang)
+    span = {"start": day_text(start.date(), lang), "end": day_text(end.date(), lang)}
     with (
-        err.status(f"Replaying {start.date()} .. {end.date()}"),
+        err.status(t("replay_running", lang, **span)),
         kept_scores(params.features.sentiment.cache_dir),
     ):
         result = run_replay(history, model, params, start, end, now, source=args.source)
     console = Console()
     m = result.meta
-    console.print(replay_table(result.report, m))
-    overall = result.report.iloc[-1]
-    console.print(
-        f"Flagged = at {m['flag_level']} or above within {m['escalation_horizon_days']} days "
-        f"before an escalation / {m['churn_horizon_days']} days before a churn. "
-        f"{int(overall['alerts'])} alerts, {int(overall['initial_flags'])} accounts flagged on the "
-        f"first day, {int(overall['level_changes'])} level changes, {int(overall['flaps'])} reversed "
-        f"within {m['flap_days']} days. Event kinds in the source: {m['event_kinds']}."
-    )
+    console.print(replay_table(result.report, m, lang))
+    console.print(replay_summary(result.report.iloc[-1], m, lang))
     # the accounts table has no history: say so with every result, not only in the docs
     console.print(f"[yellow]{t('replay_attributes_now', lang)}[/]")
     if args.log:
         run_id = log_replay(result, params.ladder, f"{params.promotion.model_name}-replay", uri)
-        console.print(
-            f"Logged to MLflow: experiment {params.promotion.model_name}-replay, run {run_id}"
-        )
+        words = {"experiment": f"{params.promotion.model_name}-replay", "run": run_id}
+        console.print(t("replay_logged", lang, **words))
     return 0
 
 
-def replay_table(report: pd.DataFrame, meta: Mapping[str, Any]) -> Table:
-    """The report as the terminal's table, one row per CSM and the overall row in bold. The CSM
-    names come from the accounts table: shown as written, never read as rich markup (an owner
-    "Team [EMEA] [/x]" stopped the command)."""
+def replay_summary(overall: pd.Series, meta: Mapping[str, Any], language: str = "en") -> str:
+    """The line under the table: what "flagged" means and the overall counts, in `language`."""
+    m = meta
+    return t(
+        "replay_summary", language, level=m["flag_level"],
+        esc_days=m["escalation_horizon_days"], churn_days=m["churn_horizon_days"],
+        alerts=int(overall["alerts"]), initial=int(overall["initial_flags"]),
+        changes=int(overall["level_changes"]), flaps=int(overall["flaps"]),
+        flap_days=m["flap_days"], kinds=m["event_kinds"],
+    )  # fmt: skip
+
+
+def replay_table(report: pd.DataFrame, meta: Mapping[str, Any], language: str = "en") -> Table:
+    """The report as the terminal's table, one row per CSM and the overall row in bold, headed
+    in `language`. The CSM names come from the accounts table: shown as written, never read as
+    rich markup (an owner "Team [EMEA] [/x]" stopped the command)."""
     from rich.markup import escape
     from rich.table import Table
 
     from serving.replay import report_rows
 
     m = meta
+    span = {
+        k: day_text(dt.date.fromisoformat(m[f]), language)
+        for k, f in (("start", "from"), ("end", "to"))
+    }
     table = Table(
-        title=f"Ladder replay {m['from']} .. {m['to']} ({m['days']} days), model {m['model_version']}"
+        title=t("replay_title", language, days=m["days"], model=m["model_version"], **span)
     )
-    for i, (_, title) in enumerate(SHOWN):
+    for i, (_, key) in enumerate(SHOWN):
+        title = t(key, language)
         table.add_column(title, justify="left" if i == 0 else "right", no_wrap=i == 0)
     rows = report_rows(report, [c for c, _ in SHOWN])
     for i, cells in enumerate(rows):

@@ -395,3 +395,27 @@ def test_replay_refusals_follow_the_teams_language(tmp_path, capsys):
     day = pd.Timestamp("2026-01-05", tz="UTC")
     with pytest.raises(UserError, match=r"replay.flag_level: unbekannte Stufe 'L9'; bekannt sind"):
         run_replay(None, None, bad, day, day, day)  # type: ignore[arg-type]
+
+
+def test_a_german_teams_replay_table_and_summary_are_german():
+    """The refusals and the note on the accounts table followed daily.language, the table and
+    the line under it stayed English ("Alerts/week", "Flagged = at L1 or above ...")."""
+    from rich.console import Console
+
+    from serving.commands.replay import replay_summary, replay_table
+
+    owners = {"A": "Xena", "B": "Xena", "C": "Yves"}
+    report = replay_report(levels_table(PATHS), EVENTS, owners, settings())
+    meta = {
+        "from": "2026-01-01", "to": "2026-01-14", "days": 14, "model_version": "m/1",
+        "flag_level": "L1", "escalation_horizon_days": 30, "churn_horizon_days": 90,
+        "flap_days": 14, "event_kinds": "escalation,churn",
+    }  # fmt: skip
+    console = Console(record=True, width=200)
+    console.print(replay_table(report, meta, "de"))
+    console.print(replay_summary(report.iloc[-1], meta, "de"))
+    text = " ".join(console.export_text().split())
+    assert "Nachgespielte Stufen 01.01.2026 bis 14.01.2026 (14 Tage), Modell m/1" in text
+    assert "Meldungen/Woche" in text and "Eskalationen erkannt" in text
+    assert "Erkannt = auf L1 oder höher innerhalb von 30 Tagen vor einer Eskalation" in text
+    assert "Alerts/week" not in text and "Flagged" not in text
