@@ -215,39 +215,25 @@ class Guard:
             await _answer(send, 413, too_large, ["body"], "too_large")
             return
         if length is not None and int(length) > self.large_body_bytes:
-            await self._large(scope, _without_bom(receive), send)
+            await self._large(scope, receive, send)  # counted before its body is read
             return
-        if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-            # chunked: read it here, bounded, and replay it; BentoML reads whole bodies anyway
-            chunks: list[bytes] = []
-            seen = 0
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client went away
-                chunks.append(message.get("body", b""))
-                seen += len(chunks[-1])
-                if seen > limit:
-                    await _answer(send, 413, too_large, ["body"], "too_large")
-                    return
-                if not message.get("more_body", False):
-                    break
-            body = b"".join(chunks).removeprefix(BOM)
-            replay = [{"type": "http.request", "body": body, "more_body": False}]
-
-            async def replay_receive() -> Message:
-                return replay.pop() if replay else await receive()
-
-            if len(body) > self.large_body_bytes:
-                await self._large(scope, replay_receive, send)
-                return
-            await self.app(scope, replay_receive, _answers(send))
+        data = await _read_body(receive, limit)
+        if data is None:
+            await _gone(send)
             return
-        await self.app(scope, _without_bom(receive), _answers(send))
+        if data is TOO_LARGE:  # chunked, without a Content-Length to refuse it by
+            await _answer(send, 413, too_large, ["body"], "too_large")
+            return
+        if len(data) > self.large_body_bytes:
+            await self._large(scope, receive, send, data)
+            return
+        await self.app(scope, _replayed(data, receive), _answers(send))
 
-    async def _large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _large(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes | None = None
+    ) -> None:
         """A large body: handled if fewer than `concurrent_large` are held now, else a 503
-        asking to retry (the client's body is not read: it costs nothing)."""
+        asking to retry (a body not yet read is not read: it costs nothing)."""
         if self.large_now >= self.concurrent_large:
             await _answer(
                 send,
@@ -260,7 +246,12 @@ class Guard:
             return
         self.large_now += 1
         try:
-            await self.app(scope, receive, _answers(send))
+            if body is None:
+                body = await _read_body(receive, self.max_body_bytes)
+                if body is None:
+                    await _gone(send)
+                    return
+            await self.app(scope, _replayed(body, receive), _answers(send))
         finally:
             self.large_now -= 1
 
@@ -268,27 +259,44 @@ class Guard:
 BOM = b"\xef\xbb\xbf"
 
 
-def _without_bom(receive: Receive) -> Receive:
-    """The body without a leading UTF-8 byte-order mark, which Windows tools write before JSON
-    and RFC 8259 lets a parser ignore (BentoML's parser calls it invalid JSON). The body's first
-    three bytes are gathered before they are passed on: they may come in more than one read."""
-    held = b""
-    done = False
+TOO_LARGE = b"<too large>"  # _read_body's answer for a body beyond its limit (compared by identity)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, before the endpoint sees it (BentoML reads whole bodies anyway), without a
+    leading UTF-8 byte-order mark, which Windows tools write before JSON and RFC 8259 lets a
+    parser ignore (BentoML's parser calls it invalid JSON). None when the client went away before
+    its body was complete (the endpoint would have answered a 500 for it, and logged it);
+    TOO_LARGE past `limit` bytes."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        seen += len(chunks[-1])
+        if seen > limit:
+            return TOO_LARGE
+        if not message.get("more_body", False):
+            return b"".join(chunks).removeprefix(BOM)
+
+
+def _replayed(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` first, then what the client sends next (its disconnect)."""
+    replay = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def wrapped() -> Message:
-        nonlocal held, done
-        while not done:
-            message = await receive()
-            if message["type"] != "http.request":
-                return message  # the client went away
-            held += message.get("body", b"")
-            if len(held) < len(BOM) and message.get("more_body", False):
-                continue
-            done = True
-            return {**message, "body": held.removeprefix(BOM)}
-        return await receive()
+        return replay.pop() if replay else await receive()
 
     return wrapped
+
+
+async def _gone(send: Send) -> None:
+    """The answer to a client that closed the connection mid-body: nobody reads it, the access
+    log does (499, as nginx writes it: the client's doing, not a 500 of the service's)."""
+    message = "the client closed the connection before its request body was complete"
+    await _answer(send, 499, message, ["body"], "disconnected")
 
 
 def _answers(send: Send) -> Send:

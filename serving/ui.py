@@ -29,7 +29,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
@@ -270,6 +270,7 @@ class UiApp:
                 404: self.no_such_page,
                 405: self.no_such_page,
                 FormTooLarge: self.too_large,
+                ClientDisconnect: self.gone,
                 StoreUnavailable: self.unavailable,
                 OperationalError: self.unavailable,
                 InterfaceError: self.unavailable,
@@ -412,6 +413,11 @@ class UiApp:
         """A form body beyond MAX_FORM_BYTES: a page in the user's language, with the way back."""
         message = text("form_too_large", self._lang(request), kb=MAX_FORM_BYTES // 1024)
         return self.render(request, "error.html", status=413, message=message)
+
+    async def gone(self, request: Request, exc: Exception) -> Response:
+        """A browser that closed the connection mid-form (a closed tab): nobody reads the answer,
+        the access log does (499, as nginx writes it), not a 500 with a traceback."""
+        return Response(status_code=499)
 
     async def refused(self, request: Request, exc: Exception) -> Response:
         """A value the database cannot hold: the request's fault, a 400 page (and no log line

@@ -698,3 +698,44 @@ def test_an_unreachable_database_is_503_and_scoring_goes_on(
         page = c.post("/ui/login", data={"token": token, "name": "Kim"}, follow_redirects=True)
         assert page.status_code == 503 and "not available" in page.text, page.text[:500]
     assert "s3cret" not in (tmp_path / "server.log").read_text()
+
+
+def _hang_up_mid_body(base: str, path: str, headers: dict[str, str], chunked: bool = False) -> None:
+    """Send a request's headers and the start of its body, then close the connection."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    framing = "Transfer-Encoding: chunked" if chunked else "Content-Length: 1000"
+    head = f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\n{framing}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    start = b'5\r\n{"acc\r\n' if chunked else b'{"accounts": ['
+    with socket.create_connection((url.hostname, url.port)) as s:
+        s.sendall(head.encode() + start)
+        time.sleep(0.2)  # the service is waiting for the rest
+
+
+def test_a_client_that_hangs_up_mid_body_is_no_server_error(client, auth, server):
+    """A client gone before its body was complete (a timeout, a closed tab) is its doing: the
+    access log says 499, not 500, and no traceback is logged."""
+    import time
+
+    log = server["log"]
+    before = len(log.read_text(errors="replace"))
+    api = {**auth, "Content-Type": "application/json"}
+    _hang_up_mid_body(server["url"], "/score", api)
+    _hang_up_mid_body(server["url"], "/account", api, chunked=True)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    _hang_up_mid_body(server["url"], "/ui/login", form)
+    deadline = time.monotonic() + 10
+    while True:
+        new = log.read_text(errors="replace")[before:]
+        answered = [line for line in new.splitlines() if "(status=" in line]
+        if len(answered) >= 3 or time.monotonic() > deadline:
+            break
+        client.get("/healthz")
+        time.sleep(0.2)
+    assert len(answered) == 3, new
+    assert all("status=499" in line for line in answered), new
+    assert "Traceback" not in new and "ClientDisconnect" not in new, new
