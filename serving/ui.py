@@ -34,7 +34,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from features.build import full_spec
-from features.contract import History, one_line, without_controls
+from features.contract import ACCOUNTS, History, one_line, without_controls
 from features.errors import UserError
 from serving import charts, ladder_text
 from serving.daily_text import day_text, figure, time_text
@@ -49,6 +49,9 @@ from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
 LANG_COOKIE = "escrisk_ui_lang"
 MAX_FORM_BYTES = 64 * 1024  # the page's forms are a few fields; the API's Guard skips /ui
+# the longest account id the data contract takes: a longer one names no account
+MAX_ID = next(c.max_length for c in ACCOUNTS.columns if c.name == "account_id") or 128
+MAX_HERE = 4096  # a longer address (a made-up one) is no page to come back to: the list is
 TEMPLATES = Path(__file__).parent / "templates" / "ui"
 Clock = Callable[[], pd.Timestamp]
 R = TypeVar("R", bound=Response)
@@ -162,6 +165,12 @@ def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
     if state.acknowledged_at is not None:
         return "acknowledged"
     return "overdue" if pd.Timestamp(due_at) <= now else ""
+
+
+def shown(value: str, limit: int = MAX_ID) -> str:
+    """A value of the request as a page quotes it: cut after `limit` characters (an address or a
+    form can carry a megabyte; no id of ours is longer)."""
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 class FormTooLarge(Exception):
@@ -336,6 +345,8 @@ class UiApp:
         """The page a request belongs to: its own address for a GET; for a form, the page it was
         sent from (its account's, or the list): a GET of /ui/ack is a 405."""
         if request.method == "GET":  # without `lang`: the language links would undo themselves
+            if len(request.url.path) + len(request.url.query) > MAX_HERE:
+                return self._root(request) + "/"
             kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
                     if k != "lang"]  # fmt: skip
             return request.url.path + (f"?{urlencode(kept)}" if kept else "")
@@ -344,7 +355,7 @@ class UiApp:
     def _page_of(self, request: Request, account_id: str | None) -> str:
         """An account's page, or the list."""
         root = self._root(request)
-        if account_id and one_line(account_id):
+        if account_id and one_line(account_id) and len(account_id) <= MAX_ID:
             return f"{root}/account/{quote(account_id, safe='')}"
         return root + "/"
 
@@ -626,7 +637,9 @@ class UiApp:
                 request,
                 "error.html",
                 status=404,
-                message=text("not_found", lang, account=_one_line_or_none(account_id) or "?"),
+                message=text(
+                    "not_found", lang, account=shown(_one_line_or_none(account_id) or "?")
+                ),
             )
         if message is None and request.query_params.get("done"):
             message = self._done_text(request.query_params["done"], session, lang, ctx["trail"])
@@ -918,7 +931,7 @@ class UiApp:
         def act(session: Session, form: Any, lang: str) -> str:
             outcome = str(form.get("outcome") or "")
             if outcome not in self.params.ladder.outcomes:
-                raise ValueError(text("bad_outcome", lang, outcome=outcome))
+                raise ValueError(text("bad_outcome", lang, outcome=shown(outcome)))
             store, _ = self.stores.get()
             now = self._now().to_pydatetime()
             store.resolve(

@@ -744,3 +744,19 @@ def test_the_trend_is_each_runs_summary_also_for_runs_stored_without_it(database
         assert row["escalation_median"] == pytest.approx(risk.median())
         assert row["escalation_p90"] == pytest.approx(risk.quantile(0.9))
         assert row["flagged"] == 1  # A-1 at L1
+
+
+def test_a_very_long_id_is_quoted_cut_on_the_answer(client):
+    """An address or a form can carry any length: the 404 page quoted a 60,000-character id three
+    times (message and language links), the form's answers too."""
+    login(client)
+    huge = "X" * 60_000
+    r = client.get(f"/account/{huge}")
+    assert r.status_code == 404
+    assert "X" * 128 + "…" in r.text and "X" * 129 not in r.text
+    csrf = csrf_of(client.get("/").text)
+    r = client.post("/ack", data={"csrf": csrf, "account_id": huge})
+    assert r.status_code == 404 and "X" * 129 not in r.text
+    data = {"csrf": csrf, "account_id": "A-1", "outcome": "Z" * 60_000}
+    r = client.post("/resolve", data=data)
+    assert r.status_code == 400 and "Z" * 128 + "…" in r.text and "Z" * 129 not in r.text
