@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import jinja2
 import numpy as np
@@ -216,6 +216,31 @@ async def read_form(request: Request) -> dict[str, str]:
             raise FormTooLarge
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {k: v[0] for k, v in fields.items()}
+
+
+def _host(value: str) -> str:
+    """host[:port] as compared: lower case, without the scheme's default port."""
+    value = value.strip().lower()
+    return value.removesuffix(":80").removesuffix(":443")
+
+
+def cross_site(headers: Any) -> bool:
+    """A form a browser sent from another site's page (which could sign a user in as someone
+    else, or out): its Origin (or, without one, its Referer) names another host than the one
+    asked (Host, or X-Forwarded-Host from a proxy that rewrites Host). Every browser sends
+    Origin with a form's POST; a request without either is no browser's form (curl, a test)."""
+    sent = headers.get("origin") or headers.get("referer")
+    if not sent:
+        return False
+    if sent.strip().lower() == "null":  # a sandboxed or privacy-hidden page: not ours
+        return True
+    try:
+        theirs = _host(urlsplit(sent.strip()).netloc)
+    except ValueError:  # not an address at all
+        return True
+    forwarded = headers.get("x-forwarded-host", "").split(",")[0]
+    ours = {_host(h) for h in (headers.get("host", ""), forwarded) if h.strip()}
+    return theirs not in ours
 
 
 # the catch-all route's methods (a route without methods takes GET only)
@@ -460,6 +485,8 @@ class UiApp:
         )
 
     async def login(self, request: Request) -> Response:
+        if cross_site(request.headers):
+            return self._refuse_cross_site(request)
         form = await read_form(request)
         token = str(form.get("token") or "")
         name = " ".join(without_controls(str(form.get("name") or "")).split())
@@ -488,6 +515,8 @@ class UiApp:
         return response
 
     async def logout(self, request: Request) -> Response:
+        if cross_site(request.headers):
+            return self._refuse_cross_site(request)
         session = self._session(request)
         if session is None:
             return self._to_login(request)
@@ -513,6 +542,11 @@ class UiApp:
         if code in LANGUAGES:
             self._set_lang(request, response, code)
         return response
+
+    def _refuse_cross_site(self, request: Request) -> Response:
+        """403, nothing recorded, no cookie set: the form came from another site's page."""
+        message = text("cross_site", self._lang(request))
+        return self.render(request, "error.html", status=403, message=message)
 
     def _csrf_text(self, request: Request) -> str:
         return text("csrf_failed", self._lang(request))
@@ -871,6 +905,8 @@ class UiApp:
     # --- the forms -----------------------------------------------------------------------------
 
     async def _form(self, request: Request) -> tuple[Session, dict[str, str]] | Response:
+        if cross_site(request.headers):
+            return self._refuse_cross_site(request)
         session = self._session(request)
         form = await read_form(request)
         if session is None:

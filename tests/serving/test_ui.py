@@ -760,3 +760,42 @@ def test_a_very_long_id_is_quoted_cut_on_the_answer(client):
     data = {"csrf": csrf, "account_id": "A-1", "outcome": "Z" * 60_000}
     r = client.post("/resolve", data=data)
     assert r.status_code == 400 and "Z" * 128 + "…" in r.text and "Z" * 129 not in r.text
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"referer": "https://evil.example/page"},
+        {"origin": "https://testserver.evil.example"},
+    ],
+)
+def test_a_form_from_another_sites_page_is_refused(client, database, sent):
+    """Login had no CSRF token to check: another site's page could sign a user in (as whoever's
+    token it holds); every form now also refuses an Origin or Referer of another host."""
+    r = client.post("/login", data={"token": TOKEN, "name": "Eve", "next": "/"}, headers=sent)
+    assert r.status_code == 403 and COOKIE not in r.cookies
+    assert "another site" in r.text
+    login(client)
+    csrf = csrf_of(client.get("/").text)
+    for path in ("/ack", "/resolve", "/feedback", "/logout"):
+        data = {"csrf": csrf, "account_id": "A-1", "outcome": "saved", "verdict": "agree"}
+        assert client.post(path, data=data, headers=sent).status_code == 403
+    assert Store(database).rows("acknowledgements") == []
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_a_form_from_the_page_itself_is_taken(client, database):
+    """The same host in Origin or Referer (a default port aside, or as a proxy forwards it)."""
+    same = {"origin": "https://testserver:443"}
+    r = client.post("/login", data={"token": TOKEN, "name": "Ann", "next": "/"}, headers=same)
+    assert r.status_code == 303
+    csrf = csrf_of(client.get("/").text)
+    proxied = {"origin": "https://escrisk.example", "x-forwarded-host": "escrisk.example"}
+    r = client.post("/ack", data={"csrf": csrf, "account_id": "A-1"}, headers=proxied)
+    assert r.status_code == 303, r.text
+    assert len(Store(database).rows("acknowledgements")) == 1
+    r = client.get("/?lang=de")
+    r = client.post("/login", data={"token": TOKEN, "name": "Eve"}, headers={"origin": "null"})
+    assert "anderen Website" in r.text
