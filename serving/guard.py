@@ -7,6 +7,7 @@ service's error shape (`{"error": ..., "detail": [...]}`) and never echo what wa
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -109,6 +110,7 @@ class Guard:
         openapi: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         large_body_bytes: int | None = None,
         concurrent_large: int = 1,
+        timeout_seconds: float | None = None,
     ) -> None:
         self.app = app
         self.tokens = token_source(tokens)
@@ -119,8 +121,41 @@ class Guard:
         self.concurrent_large = concurrent_large
         self.large_now = 0
         self.openapi = openapi  # rewrites BentoML's /docs.json (serving.openapi.enrich)
+        # BentoML's own timeout answers {"error": ...} without `detail`: this one comes first
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request, answered 504 in the service's error shape when it has not begun to answer
+        within `timeout_seconds` (as BentoML's timeout counts: to the answer's first message)."""
+        if scope["type"] != "http" or self.timeout_seconds is None:
+            await self._handle(scope, receive, send)
+            return
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def start(_: object = None) -> None:
+            if not started.done():
+                started.set_result(None)
+
+        async def starting(message: Message) -> None:
+            start()
+            await send(message)
+
+        task = asyncio.ensure_future(self._handle(scope, receive, starting))
+        task.add_done_callback(start)  # ended without answering: its error is raised below
+        try:
+            await asyncio.wait_for(asyncio.shield(started), self.timeout_seconds)
+        except TimeoutError:
+            task.cancel()
+            seconds = f"{self.timeout_seconds:g}"
+            message = f"the request took longer than {seconds} s (service.timeout_seconds)"
+            await _answer(send, 504, message, [], "timeout")
+            return
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        await task
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or is_self_authenticated(path):
             await self.app(scope, receive, send)

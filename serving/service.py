@@ -71,7 +71,9 @@ def _error(status: int, message: str, detail: list[ErrorDetail] | None = None) -
 @bentoml.service(
     name="escalation_risk",
     workers=int(os.environ.get("ESCRISK_SERVICE_WORKERS") or PARAMS.service.workers),
-    traffic={"timeout": PARAMS.service.timeout_seconds},
+    # the Guard answers service.timeout_seconds in the error shape; BentoML's own (no `detail`)
+    # stays behind it, for a loop too busy to let the Guard's timer run
+    traffic={"timeout": PARAMS.service.timeout_seconds + 5},
     metrics={"enabled": True},
     logging={"access": {"enabled": PARAMS.service.access_log, "request_content_length": True}},
     # OpenTelemetry spans (and the X-BentoML-Request-ID header) only when asked for: every URL excluded
@@ -232,6 +234,7 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     openapi=lambda spec: enrich(spec, ROUTES),  # the bearer scheme and the error shape
     large_body_bytes=int(PARAMS.service.large_request_mb * 1024 * 1024),
     concurrent_large=PARAMS.service.concurrent_large_requests,
+    timeout_seconds=PARAMS.service.timeout_seconds,
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie

@@ -115,7 +115,7 @@ def model_store(trained) -> str:
 def serving(d: Path, **env_vars: str) -> Iterator[str]:
     """A real `bentoml serve` on a free loopback port with `env_vars` in its environment; yields
     its base URL once /readyz answers; always stopped. Its log is `d / "server.log"`."""
-    env = dict(os.environ, ESCRISK_PARAMS=str(ROOT / "params.yaml"), **env_vars)
+    env = {**os.environ, "ESCRISK_PARAMS": str(ROOT / "params.yaml"), **env_vars}
     env.setdefault("BENTOML_HOME", str(d / "bentoml"))
     port = free_port()
     log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below

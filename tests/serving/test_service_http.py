@@ -739,3 +739,54 @@ def test_a_client_that_hangs_up_mid_body_is_no_server_error(client, auth, server
     assert len(answered) == 3, new
     assert all("status=499" in line for line in answered), new
     assert "Traceback" not in new and "ClientDisconnect" not in new, new
+
+
+def test_a_request_past_the_timeout_is_504_in_the_error_shape(
+    start_service, model_store, auth, tmp_path
+):
+    """BentoML's own timeout answered {"error": ...} without `detail`, unlike every other error;
+    the guard's comes first, in the service's shape. Here a client that stalls in its body."""
+    import socket
+    import time
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    settings = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    settings["service"]["timeout_seconds"] = 1
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    token = auth["Authorization"].removeprefix("Bearer ")
+    with start_service(
+        tmp_path,
+        MLFLOW_TRACKING_URI=model_store,
+        ESCRISK_API_TOKENS=token,
+        ESCRISK_PARAMS=str(params_file),
+        ESCRISK_SERVICE_WORKERS="1",
+    ) as base:
+        url = urlsplit(base)
+        head = (
+            f"POST /account HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 30\r\nConnection: close\r\n\r\n"
+        )
+        with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+            s.sendall(head.encode() + b'{"account_id": ')
+            started = time.monotonic()
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert time.monotonic() - started < 3  # the guard's second, not BentoML's six
+        status, _, body = answer.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 504"), answer
+        assert json.loads(body) == {
+            "error": "the request took longer than 1 s (service.timeout_seconds)",
+            "detail": [
+                {
+                    "loc": [],
+                    "msg": "the request took longer than 1 s (service.timeout_seconds)",
+                    "type": "timeout",
+                }
+            ],
+        }
