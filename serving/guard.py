@@ -262,7 +262,25 @@ class Guard:
         if len(data) > self.large_body_bytes:
             await self._large(scope, receive, send, data)
             return
-        await self.app(scope, _replayed(data, receive), _answers(send))
+        await self._endpoint(scope, data, receive, send)
+
+    async def _endpoint(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """The endpoint, given a JSON body without a key sent twice in one object: BentoML's
+        parser keeps the last, so `{"accounts": [A], "accounts": [B]}` scored B alone and
+        dropped A without a word (a large body is looked at in a thread: the loop stays live)."""
+        if scope.get("method") == "POST":
+            if len(body) <= INLINE_CHECK_BYTES:
+                twice = duplicate_key(body)
+            else:
+                twice = await asyncio.to_thread(duplicate_key, body)
+            if twice is not None:
+                message = (
+                    f"key {twice!r} sent twice in one JSON object (only one would be read): "
+                    "send each key once"
+                )
+                await _answer(send, 400, message, ["body", twice], "duplicate_key")
+                return
+        await self.app(scope, _replayed(body, receive), _answers(send))
 
     async def _large(
         self, scope: Scope, receive: Receive, send: Send, body: bytes | None = None
@@ -286,7 +304,7 @@ class Guard:
                 if body is None:
                     await _gone(send)
                     return
-            await self.app(scope, _replayed(body, receive), _answers(send))
+            await self._endpoint(scope, body, receive, send)
         finally:
             self.large_now -= 1
 
@@ -315,6 +333,36 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return TOO_LARGE
         if not message.get("more_body", False):
             return b"".join(chunks).removeprefix(BOM)
+
+
+INLINE_CHECK_BYTES = 256 * 1024  # a body up to this is checked for duplicate keys on the loop
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key sent twice in one object of a JSON body, or None (also for a body that is
+    no JSON: BentoML's parser tells what is wrong with it)."""
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        return str(exc.args[0])[:64]  # a key's name, not a megabyte the client sent as one
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def _replayed(body: bytes, receive: Receive) -> Receive:

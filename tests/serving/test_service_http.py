@@ -790,3 +790,24 @@ def test_a_request_past_the_timeout_is_504_in_the_error_shape(
                 }
             ],
         }
+
+
+def test_a_key_sent_twice_in_one_object_is_400_naming_it(client, auth, body_for):
+    """The parser kept the last of two keys: two "accounts" lists scored the second alone, two
+    "tickets" lists an account with half its history, without a word."""
+    one = json.dumps(body_for(["ACC-001"])["accounts"])
+    other = json.dumps(body_for(["ACC-002"])["accounts"])
+    account = body_for(["ACC-001"])["accounts"][0]
+    tickets = json.dumps(account.pop("tickets"))
+    inner = json.dumps(account)[:-1] + f', "tickets": {tickets}, "tickets": []}}'
+    headers = {**auth, "Content-Type": "application/json"}
+    for body, key in (
+        (f'{{"accounts": {one}, "accounts": {other}}}', "accounts"),
+        (f'{{"accounts": [{inner}]}}', "tickets"),
+    ):
+        r = client.post("/score", content=body, headers=headers)
+        assert r.status_code == 400, r.text
+        (detail,) = r.json()["detail"]
+        assert (detail["loc"], detail["type"]) == (["body", key], "duplicate_key"), r.text
+    r = client.post("/account", content='{"account_id": "A", "account_id": "B"}', headers=headers)
+    assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["body", "account_id"]
