@@ -157,8 +157,12 @@ class Guard:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or is_self_authenticated(path):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if is_self_authenticated(path):  # the page's own 404s are pages; BentoML's, for an
+            # address its mount does not match (a line break in it), plain text: JSON instead
+            await self.app(scope, receive, _json_not_found(send))
             return
         if path == "/favicon.ico":  # a browser asks on any page it opens: no icon, and no 401
             await send({"type": "http.response.start", "status": 204, "headers": []})

@@ -811,3 +811,15 @@ def test_a_key_sent_twice_in_one_object_is_400_naming_it(client, auth, body_for)
         assert (detail["loc"], detail["type"]) == (["body", key], "duplicate_key"), r.text
     r = client.post("/account", content='{"account_id": "A", "account_id": "B"}', headers=headers)
     assert r.status_code == 400 and r.json()["detail"][0]["loc"] == ["body", "account_id"]
+
+
+def test_a_csm_page_address_with_a_line_break_is_a_json_404(client):
+    """BentoML mounts the page for addresses without a line break only and answered the rest
+    in plain text ("Not Found"); the page's own 404s stay pages."""
+    r = client.get("/ui/account/a%0ab")
+    assert r.status_code == 404
+    assert r.json()["detail"][0]["type"] == "not_found"
+    page = client.get("/ui/nothing")
+    assert page.status_code in (303, 404) and not page.headers.get("content-type", "").startswith(
+        "application/json"
+    )
