@@ -29,6 +29,7 @@ from training.bundle import Bundle, load_bundle
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+CANDIDATE_TAG = "challenger_candidate"  # a version a training registered to become challenger
 PYFUNC_FILE = Path(__file__).with_name("pyfunc_model.py")
 # the pyfunc loads the bundle with our code: the model carries the two packages it imports, so
 # `mlflow.pyfunc.load_model` works in any environment with these requirements, not only ours
@@ -176,6 +177,7 @@ def signature(input_example: pd.DataFrame, output_example: pd.DataFrame):
 class LoggedRun:
     run_id: str
     version: str
+    challenger: str | None = None  # the version holding `challenger` once this run claimed it
 
 
 def log_training(
@@ -222,14 +224,44 @@ def log_training(
             )
             version = str(info.registered_model_version)
             client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
-            if challenger:
-                client.set_registered_model_alias(model_name, CHALLENGER, version)
+            holder = claim_challenger(client, model_name, version) if challenger else None
         except BaseException as exc:  # Ctrl-C included: the run did not finish, nor its version
             _unregister(client, model_name, run.info.run_id, before)
             if isinstance(exc, KeyboardInterrupt):  # MLflow's status of a run its user stopped
                 mlflow.end_run("KILLED")
             raise
-    return LoggedRun(run.info.run_id, version)
+    return LoggedRun(run.info.run_id, version, holder)
+
+
+def _newest_candidate(client: MlflowClient, model_name: str) -> str | None:
+    """The newest version a training registered for `challenger` that was never champion."""
+    found = [
+        int(mv.version)
+        for mv in client.search_model_versions(f"name='{model_name}'")
+        if mv.tags.get(CANDIDATE_TAG) and not mv.tags.get("champion_since")
+    ]
+    return str(max(found)) if found else None
+
+
+def claim_challenger(client: MlflowClient, model_name: str, version: str) -> str:
+    """Give `challenger` to the newest pending version, which is `version` unless a training
+    running at the same time registered a newer one: two trainings on one store no longer leave
+    the alias to whichever moved it last. Returns the version that holds it.
+
+    Each claim moves the alias, then reads it back with the candidates: whoever moves it last
+    also sees every candidate, and moves it again until the newest holds it."""
+    client.set_model_version_tag(model_name, version, CANDIDATE_TAG, "yes")
+    newest = version
+    for _ in range(10):
+        newest = _newest_candidate(client, model_name) or version
+        client.set_registered_model_alias(model_name, CHALLENGER, newest)
+        if (
+            alias_version(client, model_name, CHALLENGER)
+            == newest
+            == _newest_candidate(client, model_name)
+        ):
+            break
+    return newest
 
 
 def _unregister(client: MlflowClient, model_name: str, run_id: str, challenger: str | None) -> None:

@@ -107,10 +107,15 @@ def run(args: argparse.Namespace) -> int:
             f"that can serve, add the missing table to the source ({'; '.join(absent)})."
         )
         return 1  # a script running train, promote and daily stops here, where the cause is
-    else:
+    if logged.challenger != logged.version:  # another training on this store registered later
         print(
-            f"{where} version {logged.version} as 'challenger'. Next: escrisk promote {args.source}"
+            f"{where} version {logged.version}, not as 'challenger': version {logged.challenger}, "
+            "registered by another `escrisk train` on this MLflow store while this one ran, is "
+            "newer and holds 'challenger' (the newest training is the one promote compares). "
+            "Its metrics are in MLflow; train again to make a version of this data the challenger."
         )
+        return 1  # `train && promote` would otherwise promote a model this run did not train
+    print(f"{where} version {logged.version} as 'challenger'. Next: escrisk promote {args.source}")
     return 0
 
 

@@ -346,3 +346,35 @@ def test_a_database_store_that_cannot_be_reached_is_told_at_once():
             reach()
         assert "secret" not in str(err.value)
     assert time.monotonic() - started < 10
+
+
+def test_two_trainings_at_once_leave_challenger_to_the_newest(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """Two `escrisk train` on one store: each moved `challenger` to its own version, so the one
+    that finished last held it, even when it was the older. The newest registered version holds
+    it whatever the order, and the other run is told which version does."""
+    import threading
+
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = "concurrent-test"
+    tag = MlflowClient.set_model_version_tag
+    other: list = []
+
+    def meanwhile(self, *args, **kwargs):  # the other training registers and claims now
+        monkeypatch.setattr(MlflowClient, "set_model_version_tag", tag)
+        tag(self, *args, **kwargs)
+        work = threading.Thread(
+            target=lambda: other.append(_log(tmp_path / "b", experiment, frame, name))
+        )
+        work.start()
+        work.join()
+
+    monkeypatch.setattr(MlflowClient, "set_model_version_tag", meanwhile)
+    first = _log(tmp_path / "a", experiment, frame, name)  # registered first, finished last
+    second = other[0]
+    assert int(second.version) > int(first.version)
+    assert alias_version(client, name, CHALLENGER) == second.version
+    assert first.challenger == second.challenger == second.version
