@@ -426,6 +426,24 @@ def _undo_champion(
         client.set_registered_model_alias(model_name, CHALLENGER, version)
 
 
+def _unchanged(
+    client: MlflowClient, model_name: str, challenger: str, champion: str | None
+) -> None:
+    """Refuse to decide on a registry that changed while promote scored its versions (a version
+    deleted or an alias moved in the MLflow UI, or by another train or promote): the scores are
+    of versions that no longer hold their aliases."""
+    now = {role: alias_version(client, model_name, role) for role in (CHALLENGER, CHAMPION)}
+    if now == {CHALLENGER: challenger, CHAMPION: champion}:
+        return
+    held = ", ".join(f"'{r}' {'v' + v if v else 'none'}" for r, v in now.items())
+    raise UserError(
+        f"the registry of {model_name} changed while promote scored challenger v{challenger} "
+        f"against champion {'v' + champion if champion else 'none'}: it now holds {held} (a "
+        "version deleted or an alias moved meanwhile). Nothing was moved or logged; run "
+        "`escrisk promote` again to compare the versions the aliases hold now"
+    )
+
+
 def apply_promotion(
     client: MlflowClient,
     *,
@@ -444,9 +462,16 @@ def apply_promotion(
     The alias moves first: a decision logged before it said "promoted" for a move that a Ctrl-C
     or a store error then kept from happening. A move cut short is undone and logged as not
     promoted, with why, before the error goes on; at worst (the store gone) the history lacks
-    the decision, it never claims a move that did not happen."""
+    the decision, it never claims a move that did not happen. A registry changed since the
+    versions were scored (a version deleted, an alias moved) is told, and nothing is moved."""
+    _unchanged(client, model_name, challenger, champion)
     if promote:
-        tags = _champion_tags(client, model_name, challenger, champion)
+        try:
+            tags = _champion_tags(client, model_name, challenger, champion)
+        except MlflowException as exc:  # deleted right after the check above
+            if not_found(exc):
+                _unchanged(client, model_name, challenger, champion)
+            raise
         try:
             set_champion(client, model_name, challenger, previous=champion, when=when)
         except BaseException as exc:  # Ctrl-C included
@@ -466,6 +491,8 @@ def apply_promotion(
                 )
             except Exception:  # the store that failed the move: the move's error is the one told
                 pass
+            if isinstance(exc, MlflowException) and not_found(exc):
+                _unchanged(client, model_name, challenger, champion)
             raise
     log_promotion(
         model_name=model_name,

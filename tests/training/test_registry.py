@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
+from features.errors import UserError
 from training.bundle import load_bundle, write_bundle
 from training.experiment import run_experiment
 from training.job import input_example
@@ -189,14 +189,16 @@ def test_a_registration_cut_short_leaves_no_version_behind(
     assert len(stopped) == 1  # not FAILED: nothing went wrong, the user stopped it
 
 
-@pytest.mark.parametrize("cut", ["interrupted", "version deleted"])
+@pytest.mark.parametrize("cut", ["interrupted", "version deleted", "alias moved"])
 def test_a_promotion_cut_short_is_not_logged_as_promoted(
     tmp_path, monkeypatch, store, experiment, synthetic, cut
 ):
     """The decision was logged before the alias moved: a Ctrl-C or a store error in between left
     the history saying "promoted True" while `champion` had not moved. The alias moves first; a
     move cut short is undone and logged as not promoted (a Ctrl-C after the alias moved, injected
-    at MLflow's client; or the version deleted meanwhile, a real cause: nothing is logged)."""
+    at MLflow's client; or the version deleted meanwhile, a real cause: nothing is logged).
+    A version deleted or an alias moved while the gate scored was told as MLflow's raw "Model
+    Version ... not found" (or not at all): now as the registry having changed, nothing moved."""
     root, client = store
     monkeypatch.chdir(root)
     frame, _ = synthetic
@@ -213,10 +215,13 @@ def test_a_promotion_cut_short_is_not_logged_as_promoted(
 
         monkeypatch.setattr(MlflowClient, "set_model_version_tag", interrupted)
         error: type[BaseException] = KeyboardInterrupt
-    else:  # deleted in the MLflow UI while the gate scored it
+    elif cut == "version deleted":  # deleted in the MLflow UI while the gate scored it
         client.delete_model_version(name, v2)
-        error = MlflowException
-    with pytest.raises(error):
+        error = UserError
+    else:  # another promote, or the MLflow UI, moved the alias while the gate scored
+        client.delete_registered_model_alias(name, CHALLENGER)
+        error = UserError
+    with pytest.raises(error) as raised:
         apply_promotion(
             client,
             model_name=name,
@@ -230,6 +235,10 @@ def test_a_promotion_cut_short_is_not_logged_as_promoted(
             when=pd.Timestamp("2024-02-01", tz="UTC"),
         )
     assert alias_version(client, name, CHAMPION) == v1
+    if error is UserError:
+        told = str(raised.value)
+        assert "changed while promote scored challenger" in told, told
+        assert f"'challenger' none, 'champion' v{v1}" in told and "promote` again" in told
     history = promotion_history(name)
     assert "True" not in history["promoted"].tolist()
     t = versions_table(client, name, [])
