@@ -375,20 +375,25 @@ def log_promotion(
     window: str,
     when: pd.Timestamp,
 ) -> str:
+    """One FINISHED run per decision; a run cut short (Ctrl-C) ends KILLED, out of the history."""
     mlflow.set_experiment(f"{model_name}-promotions")
     with mlflow.start_run(run_name=f"promote v{challenger}") as run:
-        mlflow.log_params(
-            {
-                "challenger_version": challenger,
-                "champion_version": champion or "none",
-                "promoted": promoted,
-                "forced": forced,
-                "window": window,
-                "decided_at": when.isoformat(),
-            }
-        )
-        mlflow.set_tag("reason", reason[:5000])
-        mlflow.log_metrics({k: float(v) for k, v in scores.items()})
+        try:
+            mlflow.log_params(
+                {
+                    "challenger_version": challenger,
+                    "champion_version": champion or "none",
+                    "promoted": promoted,
+                    "forced": forced,
+                    "window": window,
+                    "decided_at": when.isoformat(),
+                }
+            )
+            mlflow.set_tag("reason", reason[:5000])
+            mlflow.log_metrics({k: float(v) for k, v in scores.items()})
+        except KeyboardInterrupt:  # MLflow's status of a run its user stopped
+            mlflow.end_run("KILLED")
+            raise
     return run.info.run_id
 
 
@@ -474,6 +479,18 @@ def apply_promotion(
             raise
         try:
             set_champion(client, model_name, challenger, previous=champion, when=when)
+            log_promotion(  # cut short, it leaves a run that is not FINISHED: the move is undone
+                model_name=model_name,
+                challenger=challenger,
+                champion=champion,
+                promoted=True,
+                reason=reason,
+                forced=forced,
+                scores=scores,
+                window=window,
+                when=when,
+            )
+            return
         except BaseException as exc:  # Ctrl-C included
             cause = str(getattr(exc, "message", "") or exc) or type(exc).__name__
             try:
@@ -483,7 +500,7 @@ def apply_promotion(
                     challenger=challenger,
                     champion=champion,
                     promoted=alias_version(client, model_name, CHAMPION) == challenger,
-                    reason=f"{reason}; but moving the alias was cut short ({cause}): undone",
+                    reason=f"{reason}; but the promotion was cut short ({cause}): undone",
                     forced=forced,
                     scores=scores,
                     window=window,
@@ -546,7 +563,11 @@ def promotion_history(model_name: str) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["decided_at", "challenger", "champion", "promoted", "forced", "reason"]
         )
-    runs = mlflow.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"])
+    runs = mlflow.search_runs(  # a decision whose logging was cut short is no decision
+        [exp.experiment_id],
+        filter_string="attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time ASC"],
+    )
     if runs.empty:
         return pd.DataFrame(
             columns=["decided_at", "challenger", "champion", "promoted", "forced", "reason"]

@@ -264,6 +264,48 @@ def test_a_promotion_cut_short_is_not_logged_as_promoted(
         assert promotion_history(name)["promoted"].tolist() == ["False", "True"]
 
 
+def test_a_promotion_whose_logging_is_cut_short_leaves_no_blank_decision(
+    tmp_path, monkeypatch, store, experiment, synthetic
+):
+    """Ctrl-C while the decision was being logged (after the alias moved) left a run without
+    params, a blank row in `escrisk models`' champion history, and the champion moved with no
+    decision for it. Now the move is undone and logged as cut short; the blank run is KILLED and
+    not in the history."""
+    root, client = store
+    monkeypatch.chdir(root)
+    frame, _ = synthetic
+    name = "cut-logging"
+    v1 = _log(tmp_path / "1", experiment, frame, name).version
+    set_champion(client, name, v1, previous=None, when=pd.Timestamp("2024-01-01", tz="UTC"))
+    v2 = _log(tmp_path / "2", experiment, frame, name).version
+    batch = MlflowClient.log_batch
+
+    def interrupted(self, *args, **kwargs):  # the decision's params, as the run logs them
+        monkeypatch.setattr(MlflowClient, "log_batch", batch)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MlflowClient, "log_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        apply_promotion(
+            client,
+            model_name=name,
+            challenger=v2,
+            champion=v1,
+            promote=True,
+            reason="better",
+            forced=False,
+            scores={"challenger.churn_90d": 0.5},
+            window="w",
+            when=pd.Timestamp("2024-02-01", tz="UTC"),
+        )
+    history = promotion_history(name)
+    assert history.notna().all().all(), history
+    assert history["promoted"].tolist() == ["False"], history
+    assert "cut short (KeyboardInterrupt): undone" in history["reason"].iloc[0]
+    assert alias_version(client, name, CHAMPION) == v1
+    assert alias_version(client, name, CHALLENGER) == v2
+
+
 def test_models_lists_a_registered_model_without_versions(store, monkeypatch, capsys):
     """Every version deleted (in the MLflow UI, or a first training cut short): `escrisk models`
     was an internal error (KeyError: 'version')."""
