@@ -19,6 +19,8 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
     monkeypatch.setenv("ESCRISK_SOURCE", str(trained.source))
     monkeypatch.setenv("ESCRISK_PARAMS", str(trained.params_file))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's own inline figures
+    for quieted in ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "MLFLOW_LOGGING_LEVEL"):  # by escrisk
+        monkeypatch.delenv(quieted, raising=False)  # as in a data scientist's own shell
     for name in ("01-explore-data.ipynb", "02-evaluate-model.ipynb"):
         nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
@@ -33,6 +35,9 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
             last = nb.cells[-1].outputs[0]["data"]["text/plain"]
             assert "tier" in last or "group" in last, last
             assert "brier" in last
+        # MLflow's progress bar per downloaded file filled the evaluation with ~150 lines
+        told = "".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+        assert "Downloading artifacts" not in told, told[:500]
         for cell in nb.cells:
             if cell.cell_type == "code" and ("plt." in cell.source or ".plot(" in cell.source):
                 shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
