@@ -65,6 +65,12 @@ def reachable_store(uri: str) -> None:
     except sa.exc.ArgumentError:
         return  # MLflow says what is wrong with it
     backend = url.get_backend_name()
+    if backend == "sqlite" and url.host:  # sqlite://mlflow.db: SQLAlchemy's "Invalid SQLite URL"
+        raise UserError(
+            f"MLflow tracking store {uri}: a SQLite URL takes three slashes before a relative "
+            f"path (sqlite:///{url.host}{'/' + url.database if url.database else ''}) and four "
+            "before an absolute one (sqlite:////home/me/mlflow.db); check MLFLOW_TRACKING_URI"
+        )
     if backend not in ("postgresql", "mysql", "mssql"):
         return
     timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}

@@ -429,3 +429,20 @@ def test_two_trainings_at_once_leave_challenger_to_the_newest(
     assert int(second.version) > int(first.version)
     assert alias_version(client, name, CHALLENGER) == second.version
     assert first.challenger == second.challenger == second.version
+
+
+def test_a_sqlite_uri_with_two_slashes_is_told_with_the_right_form(tmp_path, monkeypatch, capsys):
+    """MLFLOW_TRACKING_URI=sqlite://mlflow.db (two slashes, a common slip) was an internal error
+    ("ArgumentError: Invalid SQLite URL ... This is a bug") from train, promote and models."""
+    from pathlib import Path
+
+    from serving.cli import main
+
+    params = Path(__file__).resolve().parents[2] / "params.yaml"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite://mlflow.db")
+    for argv in (["models"], ["promote", "world"], ["train", "world"]):
+        assert main([*argv, "--params", str(params)]) == 1, argv
+        told = capsys.readouterr().err
+        assert "sqlite:///mlflow.db" in told and "internal error" not in told, told
+    assert list(tmp_path.iterdir()) == []
