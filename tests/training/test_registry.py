@@ -37,9 +37,14 @@ def experiment(synthetic, params, horizons, model_params, small_eval):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """One SQLite store per module: creating MLflow's tables takes seconds."""
+    """One SQLite store per module: creating MLflow's tables takes seconds. Created in its own
+    folder: MLflow puts the store's artifacts under ./mlruns of the directory it is created in
+    (the project's own mlruns/ when the suite runs from there)."""
     root = tmp_path_factory.mktemp("mlflow")
-    client = connect(f"sqlite:///{root / 'mlflow.db'}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        client = connect(f"sqlite:///{root / 'mlflow.db'}")
+        client.search_experiments()  # the store (and its artifact root) is made when first used
     return root, client
 
 
