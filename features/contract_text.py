@@ -8,6 +8,7 @@ a language falls back to English; to add a language, add a mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from features.spec import number_forms
@@ -102,6 +103,80 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "cannot_read_db": "{source}: cannot read the database ({reason})",
         "lower_case_table": "{source}: table {found!r} is not read (tables are named in lower "
         "case); rename it to {name}",
+        # an import's refusals of a file or an argument (features.importers), `export` a phrase
+        # of the export expected (x_...), told in the same language
+        "file_not_found": "{path}: file not found; expected {export}",
+        "empty_export": "{path}: empty file; expected {export}",
+        "gzip_file": "{path}: a gzip-compressed file; unpack it first (gunzip); expected {export}",
+        "zip_file": "{path}: an Excel workbook or a ZIP archive; export or save it as CSV (or "
+        "unzip it); expected {export}",
+        "parquet_named": "{path}: a Parquet file; name it .parquet; expected {export}",
+        "utf16_json": "{path}: UTF-16 text; save it as UTF-8 (JSON is read as UTF-8)",
+        "not_json": "{path}: not JSON (starts with {head}); expected {export} as JSON or JSON lines",
+        "json_line_invalid": "{path}: line {line} is not valid JSON ({reason}); expected {export}, "
+        "one JSON object per line",
+        "json_line_not_object": "{path}: line {line} is a JSON {type}, not an object; expected "
+        "{export}",
+        "json_invalid": "{path}: not valid JSON ({reason}); expected {export}",
+        "json_record_not_object": "{path}: record {n} is a JSON {type}, not an object",
+        "json_invalid_after": "{path}: not valid JSON after record {n} ({reason})",
+        "json_not_csv": "{path}: JSON, not CSV; expected {export}",
+        "parquet_unreadable": "{path}: not a readable Parquet file ({reason}); expected {export}",
+        "csv_not_encoding": "{path}: not {encoding} text (byte {byte} at offset {offset}); save it "
+        "as UTF-8, or set importers.csv_encoding (e.g. cp1252 for an Excel or Salesforce export "
+        "in a Western European code page)",
+        "csv_unreadable": "{path}: not a readable CSV file ({reason}); expected {export}",
+        "unknown_part": "{item}: unknown part {role!r} of a {kind} export; known parts: {parts}",
+        "which_part": "{item}: cannot tell which part of a {kind} export this is; name it as "
+        "PART=PATH with PART one of: {parts}",
+        "needs_part": "{kind} import needs {part}: {describe} (pass it as {part}=PATH)",
+        "missing_field": "{source}{where}: required field {field!r} not found{also}; expected "
+        "{export}{shown}",
+        "at_line": ", line {n}",
+        "at_record": ", record {n}",
+        "at_row": ", row {n}",
+        "also_looked": " (also looked for {names})",
+        "its_columns": "; its columns are: {columns}",
+        "torn_users": "{paths}: {n} [user maps|users map] to more than one account, so their "
+        "events cannot be attributed: {shown}{more}. Give each user one account in the mapping",
+        "and_more": " (and {n} more)",
+        "no_tickets_to_import": "{names}: no tickets to import{kept}",
+        "no_organizations_to_import": "{names}: no organizations to import{kept}",
+        "all_skipped": "; all {n} records read were skipped",
+        # the exports an import expects (`export` above), and the parts it needs (`describe`)
+        "x_zendesk_tickets": "a Zendesk tickets export (JSON or JSON lines)",
+        "x_zendesk_ticket_metrics": "a Zendesk ticket metrics export (JSON or JSON lines)",
+        "x_zendesk_ticket_audits": "a Zendesk ticket audits export (JSON or JSON lines)",
+        "x_zendesk_organizations": "a Zendesk organizations export (JSON or JSON lines)",
+        "x_sf_cases": "a Salesforce Case export (CSV)",
+        "x_sf_accounts": "a Salesforce Account export (CSV)",
+        "x_sf_milestones": "a Salesforce CaseMilestone export (CSV)",
+        "x_sf_history": "a Salesforce CaseHistory export (CSV)",
+        "x_jira_issues": "a Jira Service Management issues export (REST search API JSON with "
+        "expand=changelog)",
+        "x_jira_organizations": "a CSV of Jira organizations with contract columns",
+        "x_sn_incidents": "a ServiceNow incident export (CSV or Parquet)",
+        "x_sn_companies": "a ServiceNow core_company export",
+        "x_hs_tickets": "a HubSpot tickets export (CSV) with associated company IDs",
+        "x_hs_companies": "a HubSpot companies export (CSV)",
+        "x_usage_events": "a product-analytics event export (Segment, Mixpanel or Amplitude)",
+        "x_usage_mapping": "a user -> account mapping (CSV with user_id and account_id)",
+        "x_usage_rows": "per-user-per-day usage (user_id, date, events) or events with a timestamp",
+        "p_zendesk_tickets": "the tickets JSON of the Incremental Export or Search API (GET "
+        "/api/v2/incremental/tickets)",
+        "p_zendesk_organizations": "the organizations JSON (GET /api/v2/organizations)",
+        "p_sf_cases": "the Case export (Data Loader or a Cases report as CSV)",
+        "p_sf_accounts": "the Account export (Data Loader or an Accounts report as CSV)",
+        "p_jira_issues": "the issues JSON of GET /rest/api/3/search?expand=changelog (pages or "
+        "JSON lines)",
+        "p_sn_incidents": "the incident table export with its audit trail (CSV or Parquet, one "
+        "row per update)",
+        "p_hs_companies": "the companies export (CRM > Companies > Export, CSV)",
+        "p_hs_tickets": "the tickets export with associated company IDs (CRM > Tickets > Export, "
+        "CSV)",
+        "p_usage_events": "the event export (Segment/Mixpanel/Amplitude JSON lines, or "
+        "CSV/Parquet per user and day)",
+        "p_usage_users": "a CSV mapping user ids to account ids (columns user_id, account_id)",
         # the report around the details
         "headline": "{source}: {n} data contract violation(s)",
         "row": "row {row}",
@@ -202,6 +277,85 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "cannot_read_db": "{source}: die Datenbank kann nicht gelesen werden ({reason})",
         "lower_case_table": "{source}: Tabelle {found!r} wird nicht gelesen (Tabellennamen werden "
         "klein geschrieben); in {name} umbenennen",
+        "file_not_found": "{path}: Datei nicht gefunden; erwartet: {export}",
+        "empty_export": "{path}: leere Datei; erwartet: {export}",
+        "gzip_file": "{path}: eine gzip-komprimierte Datei; zuerst entpacken (gunzip); erwartet: "
+        "{export}",
+        "zip_file": "{path}: eine Excel-Arbeitsmappe oder ein ZIP-Archiv; als CSV exportieren "
+        "oder speichern (oder entpacken); erwartet: {export}",
+        "parquet_named": "{path}: eine Parquet-Datei; mit der Endung .parquet benennen; erwartet: "
+        "{export}",
+        "utf16_json": "{path}: UTF-16-Text; als UTF-8 speichern (JSON wird als UTF-8 gelesen)",
+        "not_json": "{path}: kein JSON (beginnt mit {head}); erwartet: {export} als JSON oder "
+        "JSON Lines",
+        "json_line_invalid": "{path}: Zeile {line} ist kein gültiges JSON ({reason}); erwartet: "
+        "{export}, ein JSON-Objekt pro Zeile",
+        "json_line_not_object": "{path}: Zeile {line} ist ein JSON-{type}, kein Objekt; "
+        "erwartet: {export}",
+        "json_invalid": "{path}: kein gültiges JSON ({reason}); erwartet: {export}",
+        "json_record_not_object": "{path}: Datensatz {n} ist ein JSON-{type}, kein Objekt",
+        "json_invalid_after": "{path}: kein gültiges JSON nach Datensatz {n} ({reason})",
+        "json_not_csv": "{path}: JSON, keine CSV; erwartet: {export}",
+        "parquet_unreadable": "{path}: keine lesbare Parquet-Datei ({reason}); erwartet: {export}",
+        "csv_not_encoding": "{path}: kein {encoding}-Text (Byte {byte} an Position {offset}); als "
+        "UTF-8 speichern oder importers.csv_encoding setzen (z. B. cp1252 für einen Excel- oder "
+        "Salesforce-Export in einer westeuropäischen Codepage)",
+        "csv_unreadable": "{path}: keine lesbare CSV-Datei ({reason}); erwartet: {export}",
+        "unknown_part": "{item}: unbekannter Teil {role!r} eines {kind}-Exports; bekannte Teile: "
+        "{parts}",
+        "which_part": "{item}: nicht erkennbar, welcher Teil eines {kind}-Exports das ist; als "
+        "PART=PATH angeben, mit PART aus: {parts}",
+        "needs_part": "der {kind}-Import braucht {part}: {describe} (als {part}=PATH angeben)",
+        "missing_field": "{source}{where}: Pflichtfeld {field!r} nicht gefunden{also}; erwartet: "
+        "{export}{shown}",
+        "at_line": ", Zeile {n}",
+        "at_record": ", Datensatz {n}",
+        "at_row": ", Zeile {n}",
+        "also_looked": " (auch gesucht: {names})",
+        "its_columns": "; ihre Spalten: {columns}",
+        "torn_users": "{paths}: {n} [Benutzer ist|Benutzer sind] mehr als einem Kunden "
+        "zugeordnet, ihre Ereignisse lassen sich daher keinem zurechnen: {shown}{more}. Jedem "
+        "Benutzer in der Zuordnung genau einen Kunden geben",
+        "and_more": " (und {n} weitere)",
+        "no_tickets_to_import": "{names}: keine Tickets zu importieren{kept}",
+        "no_organizations_to_import": "{names}: keine Organisationen zu importieren{kept}",
+        "all_skipped": "; alle {n} gelesenen Datensätze wurden übersprungen",
+        "x_zendesk_tickets": "ein Zendesk-Export der Tickets (JSON oder JSON Lines)",
+        "x_zendesk_ticket_metrics": "ein Zendesk-Export der Ticket-Metriken (JSON oder JSON Lines)",
+        "x_zendesk_ticket_audits": "ein Zendesk-Export der Ticket-Audits (JSON oder JSON Lines)",
+        "x_zendesk_organizations": "ein Zendesk-Export der Organisationen (JSON oder JSON Lines)",
+        "x_sf_cases": "ein Salesforce-Export von Case (CSV)",
+        "x_sf_accounts": "ein Salesforce-Export von Account (CSV)",
+        "x_sf_milestones": "ein Salesforce-Export von CaseMilestone (CSV)",
+        "x_sf_history": "ein Salesforce-Export von CaseHistory (CSV)",
+        "x_jira_issues": "ein Export der Vorgänge aus Jira Service Management (JSON der "
+        "REST-Such-API mit expand=changelog)",
+        "x_jira_organizations": "eine CSV der Jira-Organisationen mit Spalten des Datenvertrags",
+        "x_sn_incidents": "ein ServiceNow-Export der Incidents (CSV oder Parquet)",
+        "x_sn_companies": "ein ServiceNow-Export von core_company",
+        "x_hs_tickets": "ein HubSpot-Export der Tickets (CSV) mit den IDs der zugeordneten Firmen",
+        "x_hs_companies": "ein HubSpot-Export der Firmen (CSV)",
+        "x_usage_events": "ein Ereignis-Export der Produktanalyse (Segment, Mixpanel oder "
+        "Amplitude)",
+        "x_usage_mapping": "eine Zuordnung Benutzer -> Kunde (CSV mit user_id und account_id)",
+        "x_usage_rows": "Nutzung pro Benutzer und Tag (user_id, date, events) oder Ereignisse mit "
+        "Zeitstempel",
+        "p_zendesk_tickets": "das Ticket-JSON des Incremental Export oder der Search API (GET "
+        "/api/v2/incremental/tickets)",
+        "p_zendesk_organizations": "das Organisations-JSON (GET /api/v2/organizations)",
+        "p_sf_cases": "der Case-Export (Data Loader oder ein Case-Bericht als CSV)",
+        "p_sf_accounts": "der Account-Export (Data Loader oder ein Account-Bericht als CSV)",
+        "p_jira_issues": "das Vorgangs-JSON von GET /rest/api/3/search?expand=changelog (Seiten "
+        "oder JSON Lines)",
+        "p_sn_incidents": "der Export der Incident-Tabelle mit ihrem Audit-Verlauf (CSV oder "
+        "Parquet, eine Zeile pro Änderung)",
+        "p_hs_companies": "der Firmen-Export (CRM > Unternehmen > Exportieren, CSV)",
+        "p_hs_tickets": "der Ticket-Export mit den IDs der zugeordneten Firmen (CRM > Tickets > "
+        "Exportieren, CSV)",
+        "p_usage_events": "der Ereignis-Export (Segment/Mixpanel/Amplitude als JSON Lines, oder "
+        "CSV/Parquet pro Benutzer und Tag)",
+        "p_usage_users": "eine CSV, die Benutzer-IDs Kunden-IDs zuordnet (Spalten user_id, "
+        "account_id)",
         "headline": "{source}: {n} [Verstoß|Verstöße] gegen den Datenvertrag",
         "row": "Zeile {row}",
         "place_line": "{file} Zeile {n}",
@@ -213,8 +367,22 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog text standing as a value of another (the export an import expected), told in
+    the same language as the text it stands in."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
 def detail(key: str, language: str, values: Mapping[str, Any]) -> str:
     """The catalog's text for `key` in `language` (English when missing), with `values` as they
-    are: a detail quotes the source's values, not numbers written for a reader."""
+    are: a detail quotes the source's values, not numbers written for a reader. A `Phrase`
+    value is told in `language` too."""
     template = DETAILS.get(language, {}).get(key) or DETAILS["en"][key]
-    return number_forms(template, values).format(**values)
+    shown = {
+        k: detail(v.key, language, v.values) if isinstance(v, Phrase) else v
+        for k, v in values.items()
+    }
+    return number_forms(template, shown).format(**shown)

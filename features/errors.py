@@ -26,6 +26,12 @@ class UserError(Exception):
         return told_detail(self.said[0], language, self.said[1])
 
 
+def refusal(key: str, **values: Any) -> UserError:
+    """A `UserError` from the catalog (`features.contract_text`): English as it is raised, and in
+    the language of a command that takes --lang when it is shown."""
+    return UserError(told_detail(key, "en", values), said=(key, values))
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a row stands in the user's own file ("Case.csv line 5"), kept as its parts so that

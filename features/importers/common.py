@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TABLES
-from features.contract_text import detail
+from features.contract_text import Phrase, detail
 from features.errors import DataValidationError, Place, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
@@ -521,7 +521,7 @@ def close_escalations(esc: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
 
 def tabular(
     paths: list,
-    export: str,
+    export: Phrase,
     fields: Mapping[str, tuple[str, ...]],
     required: tuple[str, ...],
     prefix: str,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from features.errors import Place, UserError
+from features.contract_text import Phrase
+from features.errors import Place, UserError, refusal
 
 
 def _norm(name: str) -> str:
@@ -19,7 +20,7 @@ def _norm(name: str) -> str:
 class Columns:
     """Case-insensitive lookup of one tabular export's columns."""
 
-    def __init__(self, columns: Iterable[str], export: str, source: str):
+    def __init__(self, columns: Iterable[str], export: Phrase, source: str):
         self.columns = [str(c) for c in columns]
         self.export = export
         self.source = source
@@ -49,23 +50,21 @@ class Columns:
 
 def missing_field(
     candidates: tuple[str, ...] | list[str],
-    export: str,
+    export: Phrase,
     source: str,
     found: list[str] | None = None,
     at: Place | None = None,
 ) -> UserError:
-    also = (
-        f" (also looked for {', '.join(repr(c) for c in candidates[1:])})"
-        if len(candidates) > 1
-        else ""
-    )
-    where = f", {at.kind} {at.number}" if at is not None else ""
-    shown = ""
-    if found is not None:
-        listed = ", ".join(found[:30]) + (" ..." if len(found) > 30 else "")
-        shown = f"; its columns are: {listed}"
-    return UserError(
-        f"{source}{where}: required field {candidates[0]!r} not found{also}; expected {export}{shown}"
+    names = ", ".join(repr(c) for c in candidates[1:])
+    listed = ", ".join((found or [])[:30]) + (" ..." if found and len(found) > 30 else "")
+    return refusal(
+        "missing_field",
+        source=source,
+        where=Phrase(f"at_{at.kind}", {"n": at.number}) if at is not None else "",
+        field=candidates[0],
+        also=Phrase("also_looked", {"names": names}) if len(candidates) > 1 else "",
+        export=export,
+        shown=Phrase("its_columns", {"columns": listed}) if found is not None else "",
     )
 
 
@@ -105,7 +104,7 @@ def first(record: Mapping[str, Any], *paths: str) -> Any:
 def require_keys(
     record: Mapping[str, Any],
     paths: Iterable[tuple[str, ...]],
-    export: str,
+    export: Phrase,
     source: str,
     at: Place | None,
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract_text import Phrase
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -21,10 +22,8 @@ from features.importers.common import (
 
 ROLES = {"companies": ("compan",), "tickets": ("ticket",)}
 REQUIRED = ("companies", "tickets")
-DESCRIBE = {
-    "companies": "the companies export (CRM > Companies > Export, CSV)",
-    "tickets": "the tickets export with associated company IDs (CRM > Tickets > Export, CSV)",
-}
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_hs_{part}") for part in REQUIRED}
 TICKET_FIELDS = {
     "ticket_id": ("Ticket ID", "Record ID", "hs_object_id"),
     "account_id": (
@@ -53,10 +52,9 @@ TICKET_FIELDS = {
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
     p = ctx.params.hubspot
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["tickets"]))
-    export = "a HubSpot tickets export (CSV) with associated company IDs"
     df = tabular(
         inputs["tickets"],
-        export,
+        Phrase("x_hs_tickets"),
         TICKET_FIELDS,
         ("ticket_id", "account_id", "created_at", "status"),
         "hs_",
@@ -96,7 +94,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     fields["created"] = ("Create Date", "Create date", "createdate")
     accounts = tabular(
         inputs["companies"],
-        "a HubSpot companies export (CSV)",
+        Phrase("x_hs_companies"),
         fields,
         ("account_id",),
         "hs_",

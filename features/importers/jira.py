@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.contract_text import Phrase
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -26,11 +27,9 @@ from features.importers.report import message
 
 ROLES = {"accounts": ("account", "organization"), "issues": ("issue", "jira", "search")}
 REQUIRED = ("issues",)
-DESCRIBE = {
-    "issues": "the issues JSON of GET /rest/api/3/search?expand=changelog (pages or JSON lines)",
-    "accounts": "an optional CSV of organizations with contract columns (account_id or name, tier, ...)",
-}
-EXPORT = "a Jira Service Management issues export (REST search API JSON with expand=changelog)"
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_jira_{part}") for part in REQUIRED}
+EXPORT = Phrase("x_jira_issues")
 USED = {"created", "resolutiondate", "priority", "status", "summary", "description"}
 
 
@@ -279,7 +278,7 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
     )
     extra = tabular(
         paths,
-        "a CSV of Jira organizations with contract columns",
+        Phrase("x_jira_organizations"),
         {c: (c,) for c in cols},
         (),
         "org_",

@@ -17,7 +17,8 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from features.errors import UserError
+from features.contract_text import Phrase
+from features.errors import refusal
 from features.sources import csv_delimiter
 
 OnBytes = Callable[[int], None] | None
@@ -61,29 +62,26 @@ class _Counting(io.RawIOBase):
         return len(data)
 
 
-def _nonempty(path: Path, export: str) -> None:
+def _nonempty(path: Path, export: Phrase) -> None:
     if not path.is_file():
-        raise UserError(f"{path}: file not found; expected {export}")
+        raise refusal("file_not_found", path=str(path), export=export)
     if path.stat().st_size == 0:
-        raise UserError(f"{path}: empty file; expected {export}")
+        raise refusal("empty_export", path=str(path), export=export)
 
 
-# files by their first bytes, whatever their name says: what they are and what to do
-_PACKED = (
-    (b"\x1f\x8b", "a gzip-compressed file; unpack it first (gunzip)"),
-    (b"PK\x03\x04", "an Excel workbook or a ZIP archive; export or save it as CSV (or unzip it)"),
-    (b"PAR1", "a Parquet file; name it .parquet"),
-)
+# files by their first bytes, whatever their name says: the catalog key saying what they are
+# and what to do
+_PACKED = ((b"\x1f\x8b", "gzip_file"), (b"PK\x03\x04", "zip_file"), (b"PAR1", "parquet_named"))
 
 
-def _packed(path: Path, export: str, parquet_ok: bool = False) -> None:
+def _packed(path: Path, export: Phrase, parquet_ok: bool = False) -> None:
     """A compressed, zipped or Excel file is refused by what it is: read as text it stopped
     the import with an internal error (gzip) or named its header 'PK' (an .xlsx)."""
     with path.open("rb") as f:
         head = f.read(4)
     for magic, what in _PACKED:
         if head.startswith(magic) and not (parquet_ok and magic == b"PAR1"):
-            raise UserError(f"{path}: {what}; expected {export}")
+            raise refusal(what, path=str(path), export=export)
 
 
 def _first_char(path: Path) -> bytes:
@@ -109,7 +107,7 @@ def _unwrap(obj: Any) -> list[dict] | None:
 
 
 def iter_json_records(
-    path: Path, export: str, on_bytes: OnBytes = None
+    path: Path, export: Phrase, on_bytes: OnBytes = None
 ) -> Iterator[tuple[int, dict]]:
     """(1-based line or record number, record) for JSON lines, a JSON array, or an API page document.
 
@@ -119,17 +117,15 @@ def iter_json_records(
     _packed(path, export)
     with path.open("rb") as f:
         if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Windows PowerShell's default
-            raise UserError(f"{path}: UTF-16 text; save it as UTF-8 (JSON is read as UTF-8)")
+            raise refusal("utf16_json", path=str(path))
     head = _first_char(path)
     if head == b"":
-        raise UserError(f"{path}: empty file; expected {export}")
+        raise refusal("empty_export", path=str(path), export=export)
     if head == b"[":
         yield from _items(path, "item", on_bytes)
         return
     if head != b"{":
-        raise UserError(
-            f"{path}: not JSON (starts with {head!r}); expected {export} as JSON or JSON lines"
-        )
+        raise refusal("not_json", path=str(path), head=repr(head), export=export)
     if not _json_lines(path):
         key = _wrapper_key(path)
         if key is None:
@@ -147,12 +143,16 @@ def iter_json_records(
             try:
                 obj = json.loads(line)
             except ValueError as exc:
-                raise UserError(
-                    f"{path}: line {lineno} is not valid JSON ({exc}); expected {export}, one JSON object per line"
+                raise refusal(
+                    "json_line_invalid", path=str(path), line=lineno, reason=str(exc), export=export
                 ) from None
             if not isinstance(obj, dict):
-                raise UserError(
-                    f"{path}: line {lineno} is a JSON {type(obj).__name__}, not an object; expected {export}"
+                raise refusal(
+                    "json_line_not_object",
+                    path=str(path),
+                    line=lineno,
+                    type=type(obj).__name__,
+                    export=export,
                 )
             page = _unwrap(obj)
             if page is None:
@@ -212,11 +212,11 @@ def _wrapper_key(path: Path) -> str | None:
     return None
 
 
-def _whole(path: Path, export: str) -> dict:
+def _whole(path: Path, export: Phrase) -> dict:
     try:
         obj = json.loads(path.read_bytes())
     except ValueError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc}); expected {export}") from None
+        raise refusal("json_invalid", path=str(path), reason=str(exc), export=export) from None
     return obj
 
 
@@ -230,17 +230,17 @@ def _items(path: Path, prefix: str, on_bytes: OnBytes) -> Iterator[tuple[int, di
             for obj in ijson.items(f, prefix, use_float=True):
                 n += 1
                 if not isinstance(obj, dict):
-                    raise UserError(
-                        f"{path}: record {n} is a JSON {type(obj).__name__}, not an object"
+                    raise refusal(
+                        "json_record_not_object", path=str(path), n=n, type=type(obj).__name__
                     )
                 yield n, obj
         except ijson.JSONError as exc:
-            raise UserError(f"{path}: not valid JSON after record {n} ({exc})") from None
+            raise refusal("json_invalid_after", path=str(path), n=n, reason=str(exc)) from None
 
 
 def iter_frames(
     path: Path,
-    export: str,
+    export: Phrase,
     on_bytes: OnBytes = None,
     chunk_rows: int = CHUNK_ROWS,
     encoding: str = "utf-8",
@@ -250,7 +250,7 @@ def iter_frames(
     suffix = path.suffix.lower()
     _packed(path, export, parquet_ok=suffix in (".parquet", ".pq"))
     if suffix not in (".parquet", ".pq") and _first_char(path) in (b"{", b"["):
-        raise UserError(f"{path}: JSON, not CSV; expected {export}")
+        raise refusal("json_not_csv", path=str(path), export=export)
     start = 1
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
@@ -258,8 +258,8 @@ def iter_frames(
         try:
             pf = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises several types for a corrupt file
-            raise UserError(
-                f"{path}: not a readable Parquet file ({exc}); expected {export}"
+            raise refusal(
+                "parquet_unreadable", path=str(path), reason=str(exc), export=export
             ) from None
         total = max(pf.metadata.num_rows, 1)
         size = path.stat().st_size
@@ -292,19 +292,23 @@ def iter_frames(
                     last = pos
                 yield df
         except pd.errors.EmptyDataError:
-            raise UserError(f"{path}: empty file; expected {export}") from None
+            raise refusal("empty_export", path=str(path), export=export) from None
         except UnicodeDecodeError as exc:
-            raise UserError(
-                f"{path}: not {encoding} text (byte {exc.object[exc.start]:#04x} at offset "
-                f"{exc.start:,}); save it as UTF-8, or set importers.csv_encoding (e.g. cp1252 "
-                "for an Excel or Salesforce export in a Western European code page)"
+            raise refusal(
+                "csv_not_encoding",
+                path=str(path),
+                encoding=encoding,
+                byte=f"{exc.object[exc.start]:#04x}",
+                offset=exc.start,
             ) from None
         except (pd.errors.ParserError, csv.Error) as exc:
-            raise UserError(f"{path}: not a readable CSV file ({exc}); expected {export}") from None
+            raise refusal(
+                "csv_unreadable", path=str(path), reason=str(exc), export=export
+            ) from None
 
 
 def read_frame(
-    path: Path, export: str, on_bytes: OnBytes = None, encoding: str = "utf-8"
+    path: Path, export: Phrase, on_bytes: OnBytes = None, encoding: str = "utf-8"
 ) -> pd.DataFrame:
     """A whole (small) tabular export, e.g. accounts or a user mapping."""
     chunks = list(iter_frames(path, export, on_bytes, encoding=encoding))
@@ -318,7 +322,7 @@ def assign_inputs(
     roles: dict[str, tuple[str, ...]],
     required: Sequence[str],
     kind: str,
-    describe: dict[str, str],
+    describe: dict[str, Phrase],
 ) -> dict[str, list[Path]]:
     """Which file is which part of the export: `ROLE=PATH`, or a role keyword in the file name.
 
@@ -331,9 +335,7 @@ def assign_inputs(
             out.setdefault(role, []).append(Path(rest))
             continue
         if sep and not Path(item).exists() and "/" not in role:
-            raise UserError(
-                f"{item}: unknown part {role!r} of a {kind} export; known parts: {', '.join(roles)}"
-            )
+            raise refusal("unknown_part", item=item, role=role, kind=kind, parts=", ".join(roles))
         path = Path(item)
         name = path.name.lower()
         hit = None
@@ -342,12 +344,9 @@ def assign_inputs(
                 hit = r
                 break
         if hit is None:
-            raise UserError(
-                f"{item}: cannot tell which part of a {kind} export this is; name it as PART=PATH "
-                f"with PART one of: {', '.join(roles)}"
-            )
+            raise refusal("which_part", item=item, kind=kind, parts=", ".join(roles))
         out.setdefault(hit, []).append(path)
     for r in required:
         if r not in out:
-            raise UserError(f"{kind} import needs {r}: {describe[r]} (pass it as {r}=PATH)")
+            raise refusal("needs_part", kind=kind, part=r, describe=describe[r])
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract_text import Phrase
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -33,12 +34,8 @@ ROLES = {
     "cases": ("case",),
 }
 REQUIRED = ("cases", "accounts")
-DESCRIBE = {
-    "cases": "the Case export (Data Loader or a Cases report as CSV)",
-    "accounts": "the Account export (Data Loader or an Accounts report as CSV)",
-    "milestones": "the CaseMilestone export (entitlement milestones)",
-    "case_history": "the CaseHistory export (field history of cases)",
-}
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_sf_{part}") for part in REQUIRED}
 CASE_FIELDS = {
     "case_sfid": ("Id", "Case ID"),
     "ticket_id": ("CaseNumber", "Case Number"),
@@ -60,7 +57,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     rep = ctx.report.table("tickets", ", ".join(x.name for x in inputs["cases"]))
     cases = tabular(
         inputs["cases"],
-        "a Salesforce Case export (CSV)",
+        Phrase("x_sf_cases"),
         CASE_FIELDS,
         ("ticket_id", "account_id", "created_at", "priority", "status"),
         "sf_",
@@ -171,9 +168,7 @@ def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         # the API name from params.yaml, else the label a report export writes
         fields[column] = (source, *ACCOUNT_REPORT_LABELS.get(column, ()))
     fields["created"] = ("CreatedDate", "Created Date")
-    df = tabular(
-        paths, "a Salesforce Account export (CSV)", fields, ("account_id",), "sf_", ctx, rep
-    )
+    df = tabular(paths, Phrase("x_sf_accounts"), fields, ("account_id",), "sf_", ctx, rep)
     df = _without_footer(df, rep)
     df["account_id"] = df["account_id"].map(id18)
     rep.written = len(df)
@@ -230,9 +225,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
         "completed": ("CompletionDate", "Completion Date"),
         "minutes": ("TargetResponseInMins", "Target Response (Mins)"),
     }
-    ms = tabular(
-        paths, "a Salesforce CaseMilestone export (CSV)", fields, ("case", "name"), "ms_", ctx, rep
-    )
+    ms = tabular(paths, Phrase("x_sf_milestones"), fields, ("case", "name"), "ms_", ctx, rep)
     raw = ms["case"]  # as the file writes it, to name a row by
     ms["case"] = ms["case"].map(id18)
     label = "salesforce milestones"
@@ -272,7 +265,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
     }
     h = tabular(
         paths,
-        "a Salesforce CaseHistory export (CSV)",
+        Phrase("x_sf_history"),
         fields,
         ("case", "field", "at"),
         "h_",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract_text import Phrase
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -27,11 +28,9 @@ from features.importers.report import message
 
 ROLES = {"companies": ("compan", "account"), "incidents": ("incident", "audit", "task")}
 REQUIRED = ("incidents",)
-DESCRIBE = {
-    "incidents": "the incident table export with its audit trail (CSV or Parquet, one row per update)",
-    "companies": "the core_company export (CSV or Parquet), optional",
-}
-EXPORT = "a ServiceNow incident export (CSV or Parquet)"
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_sn_{part}") for part in REQUIRED}
+EXPORT = Phrase("x_sn_incidents")
 FIELDS = {
     "ticket_id": ("number",),
     "company": ("company", "company.name", "company_name"),
@@ -202,9 +201,7 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
     fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
     fields["region"] = ("region", "u_region", "country")
     fields["created"] = ("sys_created_on",)
-    comp = _references(
-        tabular(paths, "a ServiceNow core_company export", fields, ("name",), "sn_", ctx, rep)
-    )
+    comp = _references(tabular(paths, Phrase("x_sn_companies"), fields, ("name",), "sn_", ctx, rep))
     rep.read = 0
     before = len(comp)
     comp = comp.drop_duplicates("name").rename(columns={"name": "account_id"})

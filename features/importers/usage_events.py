@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import UserError
+from features.contract_text import Phrase
+from features.errors import refusal
 from features.importers.common import ORIGIN, ImportContext
 from features.importers.fields import Columns, first
 from features.importers.readers import iter_frames, iter_json_records, read_frame
@@ -21,11 +22,9 @@ ROLES = {
     "events": ("event", "track", "usage", "amplitude", "mixpanel", "segment"),
 }
 REQUIRED = ("events", "users")
-DESCRIBE = {
-    "events": "the event export (Segment/Mixpanel/Amplitude JSON lines, or CSV/Parquet per user and day)",
-    "users": "a CSV mapping user ids to account ids (columns user_id, account_id)",
-}
-EXPORT = "a product-analytics event export (Segment, Mixpanel or Amplitude)"
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_usage_{part}") for part in REQUIRED}
+EXPORT = Phrase("x_usage_events")
 USER = ("userId", "user_id", "distinct_id", "properties.distinct_id", "properties.$user_id")
 TIME = (
     "timestamp",
@@ -76,7 +75,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
 
 
 def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
-    export = "a user -> account mapping (CSV with user_id and account_id)"
+    export = Phrase("x_usage_mapping")
     frames = []
     for path in paths:
         df = read_frame(path, export, ctx.on_bytes, encoding=ctx.params.csv_encoding)
@@ -98,11 +97,13 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
     torn = accounts[accounts.map(len) > 1]
     if len(torn):  # their events cannot be told apart: not "the last row wins" in silence
         shown = "; ".join(f"{u} -> {', '.join(map(str, a))}" for u, a in torn.head(5).items())
-        more = f" (and {len(torn) - 5:,} more)" if len(torn) > 5 else ""
-        raise UserError(
-            f"{', '.join(str(x) for x in paths)}: {len(torn):,} user(s) map to more than one "
-            f"account, so their events cannot be attributed: {shown}{more}. Give each user one "
-            "account in the mapping"
+        more = Phrase("and_more", {"n": len(torn) - 5}) if len(torn) > 5 else ""
+        raise refusal(
+            "torn_users",
+            paths=", ".join(str(x) for x in paths),
+            n=len(torn),
+            shown=shown,
+            more=more,
         )
     return m.set_index("user")["account_id"]
 
@@ -136,7 +137,7 @@ def _tabular_batches(path: Path, ctx: ImportContext):
     for chunk in iter_frames(path, EXPORT, ctx.on_bytes, encoding=ctx.params.csv_encoding):
         cols = Columns(
             chunk.columns,
-            "per-user-per-day usage (user_id, date, events) or events with a timestamp",
+            Phrase("x_usage_rows"),
             str(path),
         )
         user = cols.require(*[u for u in USER if "." not in u])

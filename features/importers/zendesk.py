@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import UserError
+from features.contract_text import Phrase
+from features.errors import refusal
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -33,13 +34,8 @@ ROLES = {
     "tickets": ("ticket",),
 }
 REQUIRED = ("tickets", "organizations")
-DESCRIBE = {
-    "tickets": "the tickets JSON of the Incremental Export or Search API (GET /api/v2/incremental/tickets)",
-    "organizations": "the organizations JSON (GET /api/v2/organizations)",
-    "ticket_metrics": "the ticket metrics JSON (GET /api/v2/ticket_metrics)",
-    "ticket_audits": "ticket audits or incremental ticket events JSON",
-}
-EXPORT = "a Zendesk {part} export (JSON or JSON lines)"
+# what each required part is, for an import that lacks it
+DESCRIBE = {part: Phrase(f"p_zendesk_{part}") for part in REQUIRED}
 TICKET_USED = {
     "id",
     "organization_id",
@@ -70,8 +66,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         if frame.empty:  # nothing to import: said, not a KeyError further on
             read = ctx.report.table("accounts" if part == "organizations" else part).read
             names = ", ".join(str(x) for x in inputs[part])
-            kept = f"; all {read:,} records read were skipped" if read else ""
-            raise UserError(f"{names}: no {part} to import{kept}")
+            kept = Phrase("all_skipped", {"n": read}) if read else ""
+            raise refusal(f"no_{part}_to_import", names=names, kept=kept)
 
     t = tickets
     solved = t["status"].isin(["solved", "closed"])
@@ -135,7 +131,7 @@ def _tickets(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     gone: dict[str, list] = {ORIGIN: [], "ticket_id": [], "updated_at": []}  # skipped records
     no_org: list[dict] = []  # of them, those of no organization: the report names a few
     for path in paths:
-        export = EXPORT.format(part="tickets")
+        export = Phrase("x_zendesk_tickets")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1
@@ -239,7 +235,7 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
         return None
     rows = []
     for path in paths:
-        export = EXPORT.format(part="ticket metrics")
+        export = Phrase("x_zendesk_ticket_metrics")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             require_keys(rec, [("ticket_id",)], export, str(path), ctx.place(base + row))
@@ -286,7 +282,7 @@ def _audits(paths: list[Path], ctx: ImportContext) -> tuple[pd.DataFrame, pd.Dat
     changes: dict[str, list] = {ORIGIN: [], "ticket_id": [], "at": [], "old": [], "new": []}
     tags: dict[str, list] = {ORIGIN: [], "ticket_id": [], "at": []}
     for path in paths:
-        export = EXPORT.format(part="ticket audits")
+        export = Phrase("x_zendesk_ticket_audits")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             require_keys(
@@ -384,7 +380,7 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
     rows = []
     for path in paths:
-        export = EXPORT.format(part="organizations")
+        export = Phrase("x_zendesk_organizations")
         base = ctx.origin_base(path, json_records=True)
         for row, rec in iter_json_records(path, export, ctx.on_bytes):
             rep.read += 1

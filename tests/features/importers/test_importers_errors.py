@@ -799,3 +799,51 @@ def test_a_utf16_json_export_is_refused_as_such(tmp_path, capsys):
     path.write_bytes((ZD / "tickets.json").read_text().encode("utf-16"))
     assert zendesk(tmp_path, path) == 1
     assert f"{path}: UTF-16 text; save it as UTF-8" in capsys.readouterr().err
+
+
+def _german_refusal(tmp_path: Path, capsys, *args: str) -> str:
+    assert main(["import", *args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_an_importers_refusals_of_a_file_are_told_in_german(tmp_path, capsys):
+    """--lang de told the report in German but the refusals of a file (not found, empty, not
+    JSON, a missing column) in English."""
+    accounts = DATA / "salesforce" / "Account.csv"
+    err = _german_refusal(
+        tmp_path, capsys, "salesforce", f"cases={tmp_path / 'nope.csv'}", f"accounts={accounts}"
+    )
+    assert "nope.csv: Datei nicht gefunden; erwartet: ein Salesforce-Export von Case (CSV)" in err
+    case = tmp_path / "Case.csv"
+    case.write_text((DATA / "salesforce" / "Case.csv").read_text().replace("CaseNumber", "Fall"))
+    err = _german_refusal(tmp_path, capsys, "salesforce", str(case), str(accounts))
+    assert "Case.csv: Pflichtfeld 'CaseNumber' nicht gefunden (auch gesucht: 'Case Number')" in err
+    assert "; ihre Spalten: Id, Fall, AccountId" in err
+    empty = tmp_path / "tickets.json"
+    empty.write_text("")
+    err = _german_refusal(tmp_path, capsys, "zendesk", str(empty), str(ZD / "organizations.json"))
+    assert "tickets.json: leere Datei; erwartet: ein Zendesk-Export der Tickets" in err
+    err = _german_refusal(tmp_path, capsys, "zendesk", str(ZD / "tickets.json"))
+    assert "der zendesk-Import braucht organizations: das Organisations-JSON" in err
+    lines = tickets_file(tmp_path, [ticket(id=1)], "tickets.jsonl")
+    lines.write_text(lines.read_text() + "[1]\n")
+    err = _german_refusal(tmp_path, capsys, "zendesk", str(lines), str(ZD / "organizations.json"))
+    assert "tickets.jsonl: Zeile 2 ist ein JSON-list, kein Objekt" in err
+    rec = ticket(id=2)
+    del rec["created_at"]
+    lines = tickets_file(tmp_path, [ticket(id=1), rec], "tickets.jsonl")
+    err = _german_refusal(tmp_path, capsys, "zendesk", str(lines), str(ZD / "organizations.json"))
+    assert "tickets.jsonl, Zeile 2: Pflichtfeld 'created_at' nicht gefunden" in err
+
+
+def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    accounts = DATA / "salesforce" / "Account.csv"
+    assert (
+        main(["import", "salesforce", f"cases={missing}", f"accounts={accounts}", "--out", "o"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"{missing}: file not found; expected a Salesforce Case export (CSV)" in err

@@ -273,7 +273,7 @@ def test_a_user_mapped_to_two_accounts_is_refused(tmp_path, capsys):
     files = [f"users={users}", "events=" + str(DATA / "usage_events" / "amplitude_daily.csv")]
     assert run_import("usage-events", files, tmp_path / "out") == 1
     err = capsys.readouterr().err
-    assert "1 user(s) map to more than one account" in err and "u-1 -> 361, 362" in err
+    assert "1 user maps to more than one account" in err and "u-1 -> 361, 362" in err
 
 
 def test_salesforce_maps_the_optional_crm_term_and_notice_fields(tmp_path, params):
