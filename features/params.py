@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -352,6 +352,11 @@ class SalesforceImportParams(StrictModel):
     priority_map: dict[str, str]
     status_map: dict[str, str]
     account_fields: dict[str, str] = Field(description="contract column -> Account export column")
+    case_fields: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="case field -> Case export column, tried before the API names and English "
+        "report labels (a report in another language)",
+    )
     first_response_milestone: str
     resolution_milestone: str
 
@@ -378,6 +383,11 @@ class HubSpotImportParams(StrictModel):
     priority_map: dict[str, str]
     stage_map: dict[str, str]
     company_fields: dict[str, str] = Field(description="contract column -> companies export column")
+    ticket_fields: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="ticket field -> tickets export column, tried before the English labels and "
+        "property names (an export in another language)",
+    )
 
 
 class UsageEventsImportParams(StrictModel):
@@ -486,21 +496,35 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
     }
     problems = []
     from features.contract import ACCOUNTS  # the contract imports these settings
+    from features.importers.hubspot import TICKET_FIELDS
+    from features.importers.salesforce import CASE_FIELDS
 
     # the account columns an export's fields may fill (a misspelled one was read into a column
-    # of its own, and every account got the default)
+    # of its own, and every account got the default); a CRM's own id column too, whose
+    # report label is in its user's language (Account-ID)
     columns = [c.name for c in ACCOUNTS.columns if c.name != ACCOUNTS.key]
-    fields = {
-        "zendesk.organization_fields": p.zendesk.organization_fields,
-        "salesforce.account_fields": p.salesforce.account_fields,
-        "hubspot.company_fields": p.hubspot.company_fields,
+    with_id = [str(ACCOUNTS.key), *columns]
+    fields: dict[str, tuple[Mapping[str, str], list[str], str]] = {
+        "zendesk.organization_fields": (p.zendesk.organization_fields, columns, "an account"),
+        "salesforce.account_fields": (
+            p.salesforce.account_fields,
+            with_id,
+            "an account",
+        ),
+        "hubspot.company_fields": (
+            p.hubspot.company_fields,
+            with_id,
+            "an account",
+        ),
+        "salesforce.case_fields": (p.salesforce.case_fields, list(CASE_FIELDS), "a case"),
+        "hubspot.ticket_fields": (p.hubspot.ticket_fields, list(TICKET_FIELDS), "a ticket"),
     }
-    for key, mapping in fields.items():
+    for key, (mapping, known, what) in fields.items():
         for column in mapping:
-            if column not in columns:
+            if column not in known:
                 problems.append(
-                    f"importers.{key}.{column}: not an account column (the accounts table has "
-                    f"{columns}){did_you_mean(column, columns)}"
+                    f"importers.{key}.{column}: not {what} field the import reads (it reads "
+                    f"{known}){did_you_mean(column, known)}"
                 )
     for key, (mapping, field) in maps.items():
         allowed: tuple[str, ...] = getattr(contract, field)

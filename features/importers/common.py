@@ -533,6 +533,7 @@ def tabular(
     from features.importers.readers import iter_frames
 
     parts = []
+    names: dict[str, str] = {}  # the column each field was found in (of the first file)
     for path in paths:
         cols: Columns | None = None
         base = ctx.origin_base(path)
@@ -544,6 +545,7 @@ def tabular(
                     for out, c in fields.items()
                 }
                 extras = cols.extras()
+                names = names or {out: str(src) for out, src in found.items() if src is not None}
             rep.read += len(chunk)
             part = pd.DataFrame({ORIGIN: base + chunk.index}, index=chunk.index)
             for out, src in found.items():
@@ -553,14 +555,26 @@ def tabular(
             parts.append(part)
         if cols is None:  # a header without rows
             cols = Columns([], export, str(path))
-    if not parts:
-        return pd.DataFrame(columns=[ORIGIN, *fields])
-    return pd.concat(parts, ignore_index=True)
+    table = (
+        pd.DataFrame(columns=[ORIGIN, *fields])
+        if not parts
+        else pd.concat(parts, ignore_index=True)
+    )
+    table.attrs["columns"] = names  # so that an error names the column as the file does
+    return table
+
+
+def mapped_fields(
+    fields: Mapping[str, tuple[str, ...]], mapped: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
+    """`fields` (name -> candidate columns) with the column a setting maps a name to tried
+    first: a report's labels in the exporting user's language (`Fallnummer`, `Erstellt am`)."""
+    return {k: (mapped[k], *c) if k in mapped else c for k, c in fields.items()}
 
 
 def truthy(v: object) -> bool:
-    """Booleans as exports write them: true/false, 1/0, yes/no."""
-    return str(v).strip().lower() in ("true", "1", "yes", "y", "t", "1.0")
+    """Booleans as exports write them: true/false, 1/0, yes/no (German reports: wahr, ja)."""
+    return str(v).strip().lower() in ("true", "1", "yes", "y", "t", "1.0", "wahr", "ja", "j")
 
 
 def dedupe_escalations(esc: pd.DataFrame, rep=None, levels: Sequence[str] = ()) -> pd.DataFrame:

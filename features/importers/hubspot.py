@@ -17,6 +17,7 @@ from features.importers.common import (
     finish_accounts,
     finish_tickets,
     first_seen,
+    mapped_fields,
     tabular,
 )
 
@@ -35,7 +36,7 @@ TICKET_FIELDS = {
     ),
     "created_at": ("Create date", "Created date", "createdate"),
     "resolved_at": ("Close date", "closed_date"),
-    "_updated": ("Last modified date", "hs_lastmodifieddate"),  # resolved_at where it is empty
+    "updated_at": ("Last modified date", "hs_lastmodifieddate"),  # resolved_at where it is empty
     "first_response_at": (
         "First agent reply date",
         "first_agent_reply_date",
@@ -55,12 +56,14 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df = tabular(
         inputs["tickets"],
         Phrase("x_hs_tickets"),
-        TICKET_FIELDS,
+        mapped_fields(TICKET_FIELDS, p.ticket_fields),
         ("ticket_id", "account_id", "created_at", "status"),
         "hs_",
         ctx,
         rep,
     )
+    named = {**{k: v[0] for k, v in TICKET_FIELDS.items()}, **df.attrs["columns"]}
+    df = df.rename(columns={"updated_at": "_updated"})
     company = (
         df["account_id"]
         .astype(object)
@@ -73,16 +76,21 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["account_id"] = company
     no_account = company.isna()
     shown = ctx.examples(df[no_account], "ticket_id")
-    rep.skip("skip_no_account", int(no_account.sum()), shown, field="Associated Company IDs")
+    rep.skip("skip_no_account", int(no_account.sum()), shown, field=named["account_id"])
     df = df[~no_account].reset_index(drop=True)
     label = "hubspot tickets"
-    for col in ("created_at", "resolved_at", "first_response_at", "_updated"):
-        df[col] = ctx.times(df[col], label, TICKET_FIELDS[col][0], df[ORIGIN])
+    for col, field in (
+        ("created_at", "created_at"),
+        ("resolved_at", "resolved_at"),
+        ("first_response_at", "first_response_at"),
+        ("_updated", "updated_at"),
+    ):
+        df[col] = ctx.times(df[col], label, named[field], df[ORIGIN])
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "Priority", "hubspot.priority_map", df[ORIGIN]
+        df["priority"], p.priority_map, label, named["priority"], "hubspot.priority_map", df[ORIGIN]
     )
     df["status"] = ctx.map_values(
-        df["status"], p.stage_map, label, "Ticket status", "hubspot.stage_map", df[ORIGIN]
+        df["status"], p.stage_map, label, named["status"], "hubspot.stage_map", df[ORIGIN]
     )
     df["channel"] = df["channel"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
     tickets = finish_tickets(df, ctx)
@@ -90,7 +98,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
     for column, source in p.company_fields.items():
-        fields[column] = (source,)
+        fields[column] = (source, *fields.get(column, ()))
     fields["created"] = ("Create Date", "Create date", "createdate")
     accounts = tabular(
         inputs["companies"],

@@ -21,6 +21,7 @@ from features.importers.common import (
     finish_accounts,
     finish_tickets,
     first_seen,
+    mapped_fields,
     priority_escalations,
     tabular,
     truthy,
@@ -37,7 +38,7 @@ REQUIRED = ("cases", "accounts")
 # what each required part is, for an import that lacks it
 DESCRIBE = {part: Phrase(f"p_sf_{part}") for part in REQUIRED}
 CASE_FIELDS = {
-    "case_sfid": ("Id", "Case ID"),
+    "case_id": ("Id", "Case ID"),
     "ticket_id": ("CaseNumber", "Case Number"),
     "account_id": ("AccountId", "Account ID"),
     "created_at": ("CreatedDate", "Date/Time Opened", "Opened Date", "Created Date"),
@@ -58,34 +59,40 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     cases = tabular(
         inputs["cases"],
         Phrase("x_sf_cases"),
-        CASE_FIELDS,
+        mapped_fields(CASE_FIELDS, p.case_fields),
         ("ticket_id", "account_id", "created_at", "priority", "status"),
         "sf_",
         ctx,
         rep,
     )
+    named = {**{k: v[0] for k, v in CASE_FIELDS.items()}, **cases.attrs["columns"]}
     cases = _without_footer(cases, rep)
     no_account = cases["account_id"].isna() | (cases["account_id"].astype(str).str.strip() == "")
     shown = ctx.examples(cases[no_account], "ticket_id")
-    rep.skip("skip_no_account", int(no_account.sum()), shown, field="AccountId")
+    rep.skip("skip_no_account", int(no_account.sum()), shown, field=named["account_id"])
     cases = cases[~no_account].reset_index(drop=True)
-    for col in ("account_id", "case_sfid"):
+    for col in ("account_id", "case_id"):
         cases[col] = cases[col].map(id18)
-    cases["created_at"] = ctx.times(cases["created_at"], label, "CreatedDate", cases[ORIGIN])
-    cases["resolved_at"] = ctx.times(cases["resolved_at"], label, "ClosedDate", cases[ORIGIN])
+    for col in ("created_at", "resolved_at"):
+        cases[col] = ctx.times(cases[col], label, named[col], cases[ORIGIN])
     cases["priority"] = ctx.map_values(
         cases["priority"],
         p.priority_map,
         label,
-        "Priority",
+        named["priority"],
         "salesforce.priority_map",
         cases[ORIGIN],
     )
     cases["status"] = ctx.map_values(
-        cases["status"], p.status_map, label, "Status", "salesforce.status_map", cases[ORIGIN]
+        cases["status"],
+        p.status_map,
+        label,
+        named["status"],
+        "salesforce.status_map",
+        cases[ORIGIN],
     )
-    if cases["case_sfid"].isna().all():
-        cases["case_sfid"] = cases["ticket_id"]
+    if cases["case_id"].isna().all():
+        cases["case_id"] = cases["ticket_id"]
     cases = _milestones(cases, inputs.get("milestones", []), ctx)
     history = _history(inputs.get("case_history", []), cases, ctx)
     accounts = _accounts(inputs["accounts"], ctx)
@@ -97,7 +104,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     flag_at = history["flagged"]
     opened = (
-        cases.loc[escalated, "case_sfid"].map(flag_at)
+        cases.loc[escalated, "case_id"].map(flag_at)
         if len(flag_at)
         else pd.Series(pd.NaT, index=cases.index[escalated], dtype="datetime64[ns, UTC]")
     )
@@ -134,7 +141,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         else frames[0]
     )
     tickets = finish_tickets(
-        cases.drop(columns=["escalated"]).rename(columns={"case_sfid": "sf_Id"}), ctx
+        cases.drop(columns=["escalated"]).rename(columns={"case_id": "sf_Id"}), ctx
     )
     esc = close_escalations(esc, tickets)
     rep.written = len(tickets)
@@ -166,7 +173,7 @@ def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Id", "Account ID")}
     for column, source in ctx.params.salesforce.account_fields.items():
         # the API name from params.yaml, else the label a report export writes
-        fields[column] = (source, *ACCOUNT_REPORT_LABELS.get(column, ()))
+        fields[column] = (source, *fields.get(column, ()), *ACCOUNT_REPORT_LABELS.get(column, ()))
     fields["created"] = ("CreatedDate", "Created Date")
     df = tabular(paths, Phrase("x_sf_accounts"), fields, ("account_id",), "sf_", ctx, rep)
     df = _without_footer(df, rep)
@@ -233,7 +240,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
         ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
     minutes = pd.to_numeric(ms["minutes"], errors="coerce")
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
-    key = "case_sfid" if ms["case"].isin(out["case_sfid"]).any() else "ticket_id"
+    key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
     # one line for them all, the first few cases named: not a line per case
     shown = ctx.examples(ms[unknown].assign(case=raw).drop_duplicates("case"), "case")
@@ -277,7 +284,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
     h["case"] = h["case"].map(id18)
     # changes of cases not imported (not in the Case export, or skipped there): counted as
     # such, not as "changes of other fields"
-    unknown = ~h["case"].isin(cases["case_sfid"])
+    unknown = ~h["case"].isin(cases["case_id"])
     shown = ctx.examples(h[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     h = h[~unknown]
@@ -295,7 +302,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
     ch["new"] = ctx.map_values(
         ch["new"], pm, "salesforce case_history", "NewValue", "salesforce.priority_map", ch[ORIGIN]
     )
-    by_id = cases.set_index("case_sfid")
+    by_id = cases.set_index("case_id")
     ch = ch.assign(
         ticket_id=ch["case"].map(by_id["ticket_id"]), account_id=ch["case"].map(by_id["account_id"])
     )

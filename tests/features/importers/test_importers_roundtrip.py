@@ -861,3 +861,107 @@ def test_salesforce_report_ids_of_15_characters_join_data_loader_ids_of_18(tmp_p
     t = h.tickets.set_index("ticket_id")
     assert t.loc["00001001", "account_id"] == "0015g00000AcmeZAAR" == id18("0015g00000AcmeZ")
     assert "priority raised" in h.escalations.set_index("ticket_id").loc["00001001", "reason"]
+
+
+def _params_with(tmp_path: Path, kind: str, **settings: dict) -> Path:
+    raw = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    for key, value in settings.items():
+        raw["importers"][kind][key] = {**raw["importers"][kind].get(key, {}), **value}
+    custom = tmp_path / "params.yaml"
+    custom.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return custom
+
+
+def test_a_salesforce_report_with_german_labels_is_read_through_case_fields(tmp_path, params):
+    """A Cases report of a German user labels its columns in German ("Fallnummer"): with only
+    account_fields to map, such exports were refused for a missing CaseNumber."""
+    german = {
+        "Id": "Fall-ID",
+        "CaseNumber": "Fallnummer",
+        "AccountId": "Account-ID",
+        "CreatedDate": "Datum/Uhrzeit geöffnet",
+        "ClosedDate": "Datum/Uhrzeit geschlossen",
+        "Priority": "Priorität",
+        "Status": "Status",
+        "IsEscalated": "Eskaliert",
+    }
+    cases = pd.read_csv(DATA / "salesforce" / "Case.csv", dtype=str, keep_default_na=False)
+    cases = cases.rename(columns=german)
+    cases["Eskaliert"] = cases["Eskaliert"].map({"true": "Wahr", "false": "Falsch"})
+    cases.to_csv(tmp_path / "Case.csv", index=False)
+    accounts = pd.read_csv(DATA / "salesforce" / "Account.csv", dtype=str, keep_default_na=False)
+    accounts.rename(columns={"Id": "Account-ID"}).to_csv(tmp_path / "Account.csv", index=False)
+    mapped = {
+        "case_id": "Fall-ID",
+        "ticket_id": "Fallnummer",
+        "account_id": "Account-ID",
+        "created_at": "Datum/Uhrzeit geöffnet",
+        "resolved_at": "Datum/Uhrzeit geschlossen",
+        "priority": "Priorität",
+        "escalated": "Eskaliert",
+    }
+    custom = _params_with(
+        tmp_path, "salesforce", case_fields=mapped, account_fields={"account_id": "Account-ID"}
+    )
+    files = [f"cases={tmp_path / 'Case.csv'}", f"accounts={tmp_path / 'Account.csv'}"]
+    out = tmp_path / "out"
+    assert main(["import", "salesforce", *files, "--out", str(out), "--params", str(custom)]) == 0
+    expected = tmp_path / "expected"
+    assert run_import("salesforce", ["Case.csv", "Account.csv"], expected) == 0
+    got = load_history(str(out), params.contract, NOW)
+    want = load_history(str(expected), params.contract, NOW)
+    cols = ["ticket_id", "account_id", "created_at", "resolved_at", "priority", "status"]
+    pd.testing.assert_frame_equal(got.tickets[cols], want.tickets[cols])
+    assert len(got.escalations) == len(want.escalations) > 0
+    assert list(got.accounts["account_id"]) == list(want.accounts["account_id"])
+
+
+def test_a_hubspot_tickets_export_in_german_is_read_through_ticket_fields(tmp_path, params):
+    german = {
+        "Ticket ID": "Ticket-ID",
+        "Ticket status": "Ticketstatus",
+        "Priority": "Priorität",
+        "Create date": "Erstellungsdatum",
+        "Close date": "Abschlussdatum",
+        "Associated Company IDs": "Zugeordnete Unternehmens-IDs",
+    }
+    tickets = pd.read_csv(DATA / "hubspot" / "tickets.csv", dtype=str, keep_default_na=False)
+    tickets.rename(columns=german).to_csv(tmp_path / "tickets.csv", index=False)
+    companies = pd.read_csv(DATA / "hubspot" / "companies.csv", dtype=str, keep_default_na=False)
+    companies.rename(columns={"Record ID": "Datensatz-ID"}).to_csv(
+        tmp_path / "companies.csv", index=False
+    )
+    mapped = {
+        "ticket_id": "Ticket-ID",
+        "status": "Ticketstatus",
+        "priority": "Priorität",
+        "created_at": "Erstellungsdatum",
+        "resolved_at": "Abschlussdatum",
+        "account_id": "Zugeordnete Unternehmens-IDs",
+    }
+    custom = _params_with(
+        tmp_path, "hubspot", ticket_fields=mapped, company_fields={"account_id": "Datensatz-ID"}
+    )
+    files = [f"tickets={tmp_path / 'tickets.csv'}", f"companies={tmp_path / 'companies.csv'}"]
+    out = tmp_path / "out"
+    assert main(["import", "hubspot", *files, "--out", str(out), "--params", str(custom)]) == 0
+    expected = tmp_path / "expected"
+    assert run_import("hubspot", INPUTS["hubspot"], expected) == 0
+    got = load_history(str(out), params.contract, NOW)
+    want = load_history(str(expected), params.contract, NOW)
+    cols = ["ticket_id", "account_id", "created_at", "resolved_at", "priority", "status"]
+    pd.testing.assert_frame_equal(got.tickets[cols], want.tickets[cols])
+
+
+def test_an_error_in_a_mapped_column_names_the_column_as_the_file_does(tmp_path, capsys):
+    tickets = pd.read_csv(DATA / "hubspot" / "tickets.csv", dtype=str, keep_default_na=False)
+    tickets = tickets.rename(columns={"Priority": "Priorität"})
+    tickets.loc[0, "Priorität"] = "HOCH"
+    tickets.to_csv(tmp_path / "tickets.csv", index=False)
+    custom = _params_with(tmp_path, "hubspot", ticket_fields={"priority": "Priorität"})
+    companies = DATA / "hubspot" / "companies.csv"
+    files = [f"tickets={tmp_path / 'tickets.csv'}", f"companies={companies}"]
+    args = ["import", "hubspot", *files, "--out", str(tmp_path / "o"), "--params", str(custom)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "hubspot tickets / Priorität / tickets.csv line 2 / unknown_value: 'HOCH'" in err
