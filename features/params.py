@@ -390,10 +390,32 @@ class HubSpotImportParams(StrictModel):
     )
 
 
+def _time_zone(value: str) -> str:
+    """An IANA time zone name, else a ValueError saying what to write."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
+        ) from None
+    return value
+
+
 class UsageEventsImportParams(StrictModel):
     skip_event_types: tuple[str, ...] = Field(
         description="event types that are not product activity"
     )
+    # analytics tools write UTC (Amplitude's event_time has no offset): not the helpdesk's zone
+    naive_time_zone: str = Field(
+        default="UTC", description="time zone of event times written without an offset"
+    )
+
+    @field_validator("naive_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        return _time_zone(value)
 
 
 class ImporterParams(StrictModel):
@@ -457,15 +479,12 @@ class ImporterParams(StrictModel):
     @field_validator("naive_time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return _time_zone(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)"
-            ) from None
-        return value
+    def time_zone(self, kind: str) -> str:
+        """The zone an import of `kind` reads times without an offset in: the product-analytics
+        events their own (UTC by default), every helpdesk or CRM export `naive_time_zone`."""
+        return self.usage_events.naive_time_zone if kind == "usage-events" else self.naive_time_zone
 
 
 def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:

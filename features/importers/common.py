@@ -189,7 +189,7 @@ class ImportContext:
         (`keys`). `dates`: a contract date column, whose date-only values are their calendar day
         (`parse_times`)."""
         out, bad = parse_times(
-            values, self.params.naive_time_zone, self.params.date_formats, dates=dates
+            values, self.params.time_zone(self.kind), self.params.date_formats, dates=dates
         )
         for i in map(int, np.flatnonzero(bad.to_numpy(dtype=bool))):
             idx = values.index[i]

@@ -153,8 +153,9 @@ def _tabular_batches(path: Path, ctx: ImportContext):
                 "count": chunk[count].values if count else None,
             }
         )
-        # the export's names, for messages; a count column makes each row's count required
-        batch.attrs = {"time": str(time)}
+        # the export's names, for messages; a count column makes each row's count required; a
+        # date column (rows per user and day) holds calendar days, not times in a zone
+        batch.attrs = {"time": str(time), "days": str(time).lower() in ("date", "day")}
         if count:
             batch.attrs["count"] = str(count)
         yield batch
@@ -165,6 +166,7 @@ def _reduce(
 ) -> pd.DataFrame:
     rep = ctx.report.table("usage")
     names = {"time": "timestamp", "count": "count", **batch.attrs}
+    days = bool(batch.attrs.get("days"))
     b = batch
     skip = b["type"].map(lambda t: str(t).lower() in skip_types if t is not None else False)
     for t, n in b.loc[skip, "type"].value_counts().items():
@@ -185,7 +187,7 @@ def _reduce(
     shown = ctx.examples(b[no_time].assign(user_id=user), "user_id")
     rep.skip("skip_no_time", int(no_time.sum()), shown, field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
-    when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN])
+    when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN], dates=days)
     count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)
     for idx in empty[empty].index:
         ctx.told("usage events", names["count"], b.loc[idx, ORIGIN], "not_null", "count_empty", {})

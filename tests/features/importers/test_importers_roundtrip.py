@@ -965,3 +965,44 @@ def test_an_error_in_a_mapped_column_names_the_column_as_the_file_does(tmp_path,
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "hubspot tickets / Priorität / tickets.csv line 2 / unknown_value: 'HOCH'" in err
+
+
+def _usage_days(tmp_path: Path, events: Path, custom: Path) -> list[tuple[str, str, int]]:
+    users = DATA / "usage_events" / "users.csv"
+    out = tmp_path / events.stem
+    args = ["import", "usage-events", f"events={events}", f"users={users}", "--out", str(out)]
+    assert main([*args, "--params", str(custom)]) == 0
+    usage = pd.read_parquet(out / "usage.parquet")
+    return [
+        (str(a), d.strftime("%Y-%m-%d"), int(n))
+        for a, d, n in usage[["account_id", "date", "events"]].itertuples(index=False)
+    ]
+
+
+def test_usage_times_are_not_read_in_the_helpdesks_time_zone(tmp_path):
+    """importers.naive_time_zone (set for a helpdesk's reports) applied to the events too: a
+    per-day row dated 2024-01-05 became 2024-01-04 in Europe/Berlin, and Amplitude's event_time
+    (UTC without an offset) 00:30 fell on the day before."""
+    raw = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    raw["importers"]["naive_time_zone"] = "Europe/Berlin"
+    custom = tmp_path / "berlin.yaml"
+    custom.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    daily = DATA / "usage_events" / "amplitude_daily.csv"
+    assert _usage_days(tmp_path, daily, custom) == [
+        ("361", "2024-01-05", 12),
+        ("362", "2024-01-05", 4),
+        ("362", "2024-01-06", 7),
+    ]
+    amplitude = tmp_path / "amplitude.jsonl"
+    amplitude.write_text(
+        json.dumps({"user_id": "u-1", "event_type": "open", "event_time": "2024-01-05 00:30:00.1"})
+        + "\n"
+    )
+    assert _usage_days(tmp_path, amplitude, custom) == [("361", "2024-01-05", 1)]
+    # events in a zone of their own are read in usage_events.naive_time_zone; days stay days
+    raw["importers"]["usage_events"]["naive_time_zone"] = "Europe/Berlin"
+    custom.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "amplitude").rename(tmp_path / "amplitude-utc")
+    assert _usage_days(tmp_path, amplitude, custom) == [("361", "2024-01-04", 1)]
+    (tmp_path / "amplitude_daily").rename(tmp_path / "amplitude_daily-utc")
+    assert _usage_days(tmp_path, daily, custom)[0] == ("361", "2024-01-05", 12)
