@@ -69,6 +69,8 @@ class ImportResult:
     tables: dict[str, pd.DataFrame | None]
     report: ImportReport
     origins: Origins = field(default_factory=Origins)
+    # the importer's own (a value it could not read or map): the import is refused with them
+    violations: list[Violation] = field(default_factory=list)
 
 
 def split_origins(
@@ -399,8 +401,13 @@ def finish_accounts(
         out["contract_start"] = out["contract_start"].fillna(seen.dt.normalize())
         rep.note("note_start", n=int((missing & out["contract_start"].notna()).sum()))
         # nothing to take it from (an account without tickets, exported without its creation
-        # date): said here with what to export, not as two bare not_null violations
-        lacking = out["contract_start"].isna() & (~given if given is not None else True)
+        # date): said here with what to export, not as two bare not_null violations. An account
+        # with tickets whose times could not be read has them named already
+        lacking = (
+            out["contract_start"].isna()
+            & (~given if given is not None else True)
+            & ~out["account_id"].isin(first_seen.index)
+        )
         created = {"created": _CREATED.get(ctx.kind, "created")}
         for pos in map(int, np.flatnonzero(lacking.to_numpy(dtype=bool))):
             ctx.told(

@@ -200,7 +200,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     ch["new"] = ctx.map_values(
         ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ORIGIN], ck
     )
-    ctx.raise_if_violations()
     tickets = finish_tickets(df, ctx)
     esc = (
         priority_escalations(ch, ctx, "Jira changelog") if p.priority_raise_is_escalation else None
@@ -215,7 +214,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     first_seen = tickets.groupby("account_id")["created_at"].min()
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
-    ctx.raise_if_violations()
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
 
 

@@ -40,9 +40,19 @@ def run_import(
     ctx = ImportContext(
         kind=kind, params=params, contract=contract, report=ImportReport(kind), on_bytes=on_bytes
     )
-    tables, origins = split_origins(module.run(assigned, ctx), ctx.files)
-    ctx.raise_if_violations()  # every kind: also what its last step found (e.g. account dates)
+    try:
+        built = module.run(assigned, ctx)
+    except Exception:
+        # a step after a refused value may not cope with the gap it left: the refusals then
+        if ctx.violations:
+            ctx.raise_if_violations()
+        raise
+    tables, origins = split_origins(built, ctx.files)
     for name, df in tables.items():
         if df is not None:
             ctx.report.table(name).written = len(df)
-    return ImportResult(tables=tables, report=ctx.report, origins=origins)
+    # the importer's own violations go with the tables, so that the contract check of what it
+    # built is told in the same run, not only after the user fixed these
+    return ImportResult(
+        tables=tables, report=ctx.report, origins=origins, violations=ctx.violations
+    )

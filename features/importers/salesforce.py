@@ -96,7 +96,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     cases = _milestones(cases, inputs.get("milestones", []), ctx)
     history = _history(inputs.get("case_history", []), cases, ctx)
     accounts = _accounts(inputs["accounts"], ctx)
-    ctx.raise_if_violations()
 
     escalated = cases["escalated"].map(truthy)
     esc_rep = ctx.report.table(

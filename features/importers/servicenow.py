@@ -81,7 +81,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["status"] = ctx.map_values(
         df.pop("state"), p.state_map, label, "incident_state", "servicenow.state_map", df[ORIGIN]
     )
-    ctx.raise_if_violations()
     df["account_id"] = df["company"].where(
         df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
     )
@@ -134,7 +133,6 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     seen = first_seen(tickets, accounts, ctx, "servicenow core_company")
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, seen, as_of)
-    ctx.raise_if_violations()
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
 
 

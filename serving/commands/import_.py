@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from features.errors import Violation
 from features.importers.report import MESSAGES, message, render
 from serving.cli import add_params_option, utc_now
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         # A partial import (usage before the helpdesk): check its own rules now, the links later.
         violations = [v for v in violations if v.rule not in ("missing_table", "foreign_key")]
     # a row of a table built from the user's files is named by its file and line there
-    violations = at_origin(violations, result.origins)
+    violations = _with_own(result.violations, at_origin(violations, result.origins))
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
     print(result.report.render(str(out), args.lang))
     if violations:
@@ -94,6 +95,29 @@ def run(args: argparse.Namespace) -> int:
     if raw.get("accounts") is None:
         print(render(message("no_accounts_yet", out=str(out)), args.lang))
     return 0
+
+
+# columns the importers derive from others (a contract start from the first ticket, an
+# escalation's start from its ticket's creation): empty only when what they come from was refused
+DERIVED = {
+    ("accounts", "contract_start"),
+    ("accounts", "renewal_date"),
+    ("escalations", "opened_at"),
+}
+
+
+def _with_own(own: list[Violation], checked: list[Violation]) -> list[Violation]:
+    """The importer's own violations, then the contract's: all told in one run. A value the
+    importer refused is left empty, so the contract's "value is missing" at that record, or in a
+    column derived from it, is the same problem again and left out."""
+    if not own:
+        return checked
+    refused = {v.origin for v in own if v.origin is not None}
+
+    def again(v: Violation) -> bool:
+        return v.rule == "not_null" and (v.origin in refused or (v.table, v.column) in DERIVED)
+
+    return own + [v for v in checked if not again(v)]
 
 
 def _parent(out: Path) -> Path:

@@ -847,3 +847,30 @@ def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert f"{missing}: file not found; expected a Salesforce Case export (CSV)" in err
+
+
+def test_an_importers_own_errors_and_the_contracts_are_told_in_one_run(tmp_path, capsys):
+    """An unknown priority stopped the import before the contract check: a case opened in 2099
+    was told only once the priority was fixed. Both now; a date the importer could not read is
+    not told again as a missing value."""
+    case = (DATA / "salesforce" / "Case.csv").read_text()
+    case = case.replace('"Low","New"', '"Hoch","New"').replace(
+        "1/8/2024 9:00 AM", "1/8/2099 9:00 AM"
+    )
+    case = case.replace("2024-01-11T16:20:00.000+0000", "gestern", 1)
+    case = case.replace("2024-01-03T08:15:00.000+0000", "morgen", 1)  # an escalated case
+    path = tmp_path / "Case.csv"
+    path.write_text(case)
+    accounts = DATA / "salesforce" / "Account.csv"
+    out = tmp_path / "o"
+    assert main(["import", "salesforce", str(path), str(accounts), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "salesforce cases / Priority / Case.csv line 3 / unknown_value: 'Hoch'" in err
+    assert "tickets / created_at / Case.csv line 4 (ticket_id=00001003) / date_range" in err
+    assert (
+        "salesforce cases / CreatedDate / Case.csv line 6 / date_format: cannot read 'gestern'"
+        in err
+    )
+    assert "CreatedDate / Case.csv line 2 / date_format: cannot read 'morgen'" in err
+    assert "not_null" not in err and "4 data contract violations" in err.replace("(s)", "s")
+    assert not out.exists()
