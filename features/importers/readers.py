@@ -143,6 +143,7 @@ def iter_json_records(
             try:
                 obj = json.loads(line)
             except ValueError as exc:
+                _not_utf8(path)
                 raise refusal(
                     "json_line_invalid", path=str(path), line=lineno, reason=str(exc), export=export
                 ) from None
@@ -212,11 +213,38 @@ def _wrapper_key(path: Path) -> str | None:
     return None
 
 
+def _not_utf8(path: Path) -> None:
+    """A refusal naming the first byte that is not UTF-8, if any: JSON in a Windows code page
+    (an ö as 0xf6) stopped the reader with a parser's message in bytes ("lexical error: invalid
+    bytes in UTF8 string"), not with what to do."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # the end of the last chunk, not yet decoded
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = offset + exc.start - pending
+                raise refusal(
+                    "json_not_utf8", path=str(path), byte=f"{exc.object[exc.start]:#04x}", offset=at
+                ) from None
+            offset += len(chunk)
+
+
+def _reason(exc: Exception) -> str:
+    """A parser's message on one line, as text (ijson's C backend gives bytes with newlines)."""
+    said = exc.args[0] if exc.args else exc
+    text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+    return " ".join(text.split())
+
+
 def _whole(path: Path, export: Phrase) -> dict:
     try:
         obj = json.loads(path.read_bytes())
     except ValueError as exc:
-        raise refusal("json_invalid", path=str(path), reason=str(exc), export=export) from None
+        _not_utf8(path)
+        raise refusal("json_invalid", path=str(path), reason=_reason(exc), export=export) from None
     return obj
 
 
@@ -235,7 +263,8 @@ def _items(path: Path, prefix: str, on_bytes: OnBytes) -> Iterator[tuple[int, di
                     )
                 yield n, obj
         except ijson.JSONError as exc:
-            raise refusal("json_invalid_after", path=str(path), n=n, reason=str(exc)) from None
+            _not_utf8(path)
+            raise refusal("json_invalid_after", path=str(path), n=n, reason=_reason(exc)) from None
 
 
 def iter_frames(

@@ -874,3 +874,22 @@ def test_an_importers_own_errors_and_the_contracts_are_told_in_one_run(tmp_path,
     assert "CreatedDate / Case.csv line 2 / date_format: cannot read 'morgen'" in err
     assert "not_null" not in err and "4 data contract violations" in err.replace("(s)", "s")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("shape", ["page", "lines"])
+def test_json_in_a_windows_code_page_is_named_as_such(shape, tmp_path, capsys):
+    """An ö written as cp1252's 0xf6 stopped the import with the parser's bytes ("not valid JSON
+    after record 0 (b'lexical error: invalid bytes in UTF8 string.\\n ...')")."""
+    records = [ticket(id=1), ticket(id=2, subject="Störung")]
+    text = (
+        json.dumps({"tickets": records}, ensure_ascii=False, indent=1)
+        if shape == "page"
+        else "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    )
+    path = tmp_path / "tickets.json"
+    path.write_bytes(text.encode("cp1252"))
+    offset = path.read_bytes().index(b"\xf6")
+    assert zendesk(tmp_path, path) == 1
+    err = capsys.readouterr().err
+    assert f"tickets.json: not UTF-8 text (byte 0xf6 at offset {offset}); JSON is read" in err
+    assert "b'" not in err and "Traceback" not in err
