@@ -172,6 +172,19 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         keys,
     )
     df["status"] = status.fillna(by_cat)
+    # a status neither the params nor a category name (an export without statusCategory): its
+    # value and the map to add it to, not "value is missing"
+    unnamed = df["status"].isna() & df["status_name"].notna() & df["status_category"].isna()
+    for idx in unnamed[unnamed].index:
+        ctx.told(
+            label,
+            "fields.status",
+            df.loc[idx, ORIGIN],
+            "unknown_value",
+            "not_a_key",
+            {"v": df.loc[idx, "status_name"], "param": "jira.status_map"},
+            f"key={keys.loc[idx]}",
+        )
     # statuses the params do not name are done by their category (a German "Erledigt"): a move
     # out of one is a reopen too
     done |= set(

@@ -893,3 +893,20 @@ def test_json_in_a_windows_code_page_is_named_as_such(shape, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"tickets.json: not UTF-8 text (byte 0xf6 at offset {offset}); JSON is read" in err
     assert "b'" not in err and "Traceback" not in err
+
+
+def test_a_jira_status_of_no_map_and_no_category_names_the_map(tmp_path, capsys):
+    """Without statusCategory (a hand-made or trimmed export) an unmapped status left the ticket
+    without one, told as "tickets / status / not_null: value is missing"."""
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    data["issues"][1]["fields"]["status"] = {"name": "Komisch"}
+    page = tmp_path / "issues.json"
+    page.write_text(json.dumps(data, indent=1))
+    assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    key = data["issues"][1]["key"]
+    assert (
+        f"jira issues / fields.status / issues.json record 2 (key={key}) / unknown_value: "
+        "'Komisch' is not a key of importers.jira.status_map" in err
+    )
+    assert "not_null" not in err
