@@ -108,13 +108,16 @@ DERIVED = {
 
 def _with_own(own: list[Violation], checked: list[Violation]) -> list[Violation]:
     """The importer's own violations, then the contract's: all told in one run. A value the
-    importer refused is left empty, so the contract's "value is missing" at that record, or in a
-    column derived from it, is the same problem again and left out."""
+    importer refused is left empty, so the contract's "value is missing" at that record (or a
+    closed ticket's missing resolution time), or in a column derived from it, is the same
+    problem again and left out."""
     if not own:
         return checked
     refused = {v.origin for v in own if v.origin is not None}
 
     def again(v: Violation) -> bool:
+        if v.rule == "closed_unresolved":  # a closed ticket whose refused close time is empty
+            return v.origin in refused
         return v.rule == "not_null" and (v.origin in refused or (v.table, v.column) in DERIVED)
 
     return own + [v for v in checked if not again(v)]

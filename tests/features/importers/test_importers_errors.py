@@ -910,3 +910,14 @@ def test_a_jira_status_of_no_map_and_no_category_names_the_map(tmp_path, capsys)
         "'Komisch' is not a key of importers.jira.status_map" in err
     )
     assert "not_null" not in err
+
+
+def test_a_refused_close_time_is_not_told_again_as_a_closed_ticket_without_one(tmp_path, capsys):
+    tickets = (DATA / "hubspot" / "tickets.csv").read_text()
+    path = tmp_path / "tickets.csv"
+    path.write_text(tickets.replace("2024-01-04 17:00", "2024-02-30 17:00", 1))
+    companies = DATA / "hubspot" / "companies.csv"
+    assert main(["import", "hubspot", str(path), str(companies), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "Close date / tickets.csv line 2 / date_format: cannot read '2024-02-30 17:00'" in err
+    assert "closed_unresolved" not in err
