@@ -68,6 +68,10 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         .reset_index()
     )
     usage["events"] = usage["events"].astype("int64")
+    if usage.empty:  # no activity at all is a wrong export or mapping, not a portfolio at rest
+        names = ", ".join(str(x) for x in inputs["events"])
+        kept = Phrase("all_skipped", {"n": rep.read}) if rep.read else ""
+        raise refusal("no_events_to_import", names=names, kept=kept)
     used = rep.read - sum(rep.skipped.values())
     rep.merge("merge_events", used - len(usage))
     return {"usage": usage[["account_id", "date", "active_users", "events"]]}
@@ -134,6 +138,8 @@ def _event_type(rec: dict) -> object:
 def _tabular_batches(path: Path, ctx: ImportContext):
     base = ctx.origin_base(path)
     for chunk in iter_frames(path, EXPORT, ctx.on_bytes, encoding=ctx.params.csv_encoding):
+        if chunk.empty:  # a header without rows: nothing to read (and no columns to select by)
+            continue
         cols = Columns(
             chunk.columns,
             Phrase("x_usage_rows"),

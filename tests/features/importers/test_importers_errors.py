@@ -921,3 +921,25 @@ def test_a_refused_close_time_is_not_told_again_as_a_closed_ticket_without_one(t
     err = capsys.readouterr().err
     assert "Close date / tickets.csv line 2 / date_format: cannot read '2024-02-30 17:00'" in err
     assert "closed_unresolved" not in err
+
+
+def test_an_events_export_without_events_is_refused_not_written_as_no_usage(tmp_path, capsys):
+    """A per-day CSV with only its header stopped the import with an internal error (KeyError:
+    'user'); events none of which map to an account wrote an empty usage table, "valid"."""
+    users = DATA / "usage_events" / "users.csv"
+    header = tmp_path / "events.csv"
+    header.write_text("user_id,date,events\n")
+    out = tmp_path / "o"
+    args = ["import", "usage-events", f"events={header}", f"users={users}", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "events.csv: no events to import" in err and "internal error" not in err
+    nobody = tmp_path / "users.csv"
+    nobody.write_text("user_id,account_id\n")
+    events = DATA / "usage_events" / "segment_events.jsonl"
+    args = ["import", "usage-events", f"events={events}", f"users={nobody}", "--out", str(out)]
+    assert main([*args, "--lang", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "segment_events.jsonl: keine Ereignisse zu importieren" in err
+    assert "; alle 6 gelesenen Datensätze wurden übersprungen" in err
+    assert not out.exists()
