@@ -146,7 +146,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "no_organizations_to_import": "{names}: no organizations to import{kept}",
         "no_events_to_import": "{names}: no events to import (the usage table would say no "
         "account used the product){kept}",
-        "all_skipped": "; all {n} records read were skipped",
+        "all_skipped": "; [the|all] {n} [record|records] read [was|were] skipped",
         # the exports an import expects (`export` above), and the parts it needs (`describe`)
         "x_zendesk_tickets": "a Zendesk tickets export (JSON or JSON lines)",
         "x_zendesk_ticket_metrics": "a Zendesk ticket metrics export (JSON or JSON lines)",
@@ -327,7 +327,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "no_organizations_to_import": "{names}: keine Organisationen zu importieren{kept}",
         "no_events_to_import": "{names}: keine Ereignisse zu importieren (die Tabelle usage "
         "sagte, kein Kunde habe das Produkt genutzt){kept}",
-        "all_skipped": "; alle {n} gelesenen Datensätze wurden übersprungen",
+        "all_skipped": "; [der|alle] {n} [gelesene Datensatz wurde|gelesenen Datensätze wurden] "
+        "übersprungen",
         "x_zendesk_tickets": "ein Zendesk-Export der Tickets (JSON oder JSON Lines)",
         "x_zendesk_ticket_metrics": "ein Zendesk-Export der Ticket-Metriken (JSON oder JSON Lines)",
         "x_zendesk_ticket_audits": "ein Zendesk-Export der Ticket-Audits (JSON oder JSON Lines)",

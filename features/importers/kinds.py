@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
-from features.errors import UserError
+from features.contract_text import Phrase
+from features.errors import UserError, refusal
 from features.importers import hubspot, jira, salesforce, servicenow, usage_events, zendesk
 from features.importers.common import ImportContext, ImportResult, split_origins
 from features.importers.readers import OnBytes, assign_inputs
@@ -20,6 +22,32 @@ KINDS: dict[str, ModuleType] = {
     "hubspot": hubspot,
     "usage-events": usage_events,
 }
+
+
+# the part of each helpdesk export its tickets come from
+TICKET_PARTS = {
+    "zendesk": "tickets",
+    "salesforce": "cases",
+    "jira": "issues",
+    "servicenow": "incidents",
+    "hubspot": "tickets",
+}
+
+
+def _has_tickets(
+    kind: str, built: dict, assigned: dict[str, list[Path]], ctx: ImportContext
+) -> None:
+    """A helpdesk export that leaves no ticket (only a header, every record skipped) is refused:
+    written, it replaced the folder's tickets with none and was called valid."""
+    tickets = built.get("tickets")
+    if kind not in TICKET_PARTS or tickets is None or len(tickets):
+        return
+    read = ctx.report.table("tickets").read
+    raise refusal(
+        "no_tickets_to_import",
+        names=", ".join(str(p) for p in assigned[TICKET_PARTS[kind]]),
+        kept=Phrase("all_skipped", {"n": read}) if read else "",
+    )
 
 
 def run_import(
@@ -47,6 +75,7 @@ def run_import(
         if ctx.violations:
             ctx.raise_if_violations()
         raise
+    _has_tickets(kind, built, assigned, ctx)
     tables, origins = split_origins(built, ctx.files)
     for name, df in tables.items():
         if df is not None:

@@ -66,7 +66,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         rep,
     )
     df = _references(df)
-    if df["company"].isna().all() and df["caller"].isna().all():
+    if len(df) and df["company"].isna().all() and df["caller"].isna().all():
         from features.importers.fields import missing_field
 
         raise missing_field(

@@ -943,3 +943,46 @@ def test_an_events_export_without_events_is_refused_not_written_as_no_usage(tmp_
     assert "segment_events.jsonl: keine Ereignisse zu importieren" in err
     assert "; alle 6 gelesenen Datensätze wurden übersprungen" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "part", "others"),
+    [
+        ("salesforce", "cases", ["accounts=salesforce/Account.csv"]),
+        ("hubspot", "tickets", ["companies=hubspot/companies.csv"]),
+        ("servicenow", "incidents", []),
+    ],
+)
+def test_an_export_with_only_its_header_is_refused_not_written_as_no_tickets(
+    kind, part, others, tmp_path, capsys
+):
+    """A Case or tickets export with only its header was written, replacing the folder's
+    tickets with none, and called valid; ServiceNow's said its company column was missing."""
+    source = {
+        "salesforce": "salesforce/Case.csv",
+        "hubspot": "hubspot/tickets.csv",
+        "servicenow": "servicenow/incident_audit.csv",
+    }[kind]
+    header = tmp_path / Path(source).name
+    header.write_text((DATA / source).read_text().splitlines()[0] + "\n")
+    rest = [f"{o.split('=')[0]}={DATA / o.split('=')[1]}" for o in others]
+    out = tmp_path / "o"
+    assert main(["import", kind, f"{part}={header}", *rest, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{header.name}: no tickets to import" in err and "not found" not in err
+    assert not out.exists()
+
+
+def test_jira_issues_all_of_no_organization_are_refused_with_the_count(tmp_path, capsys):
+    data = json.loads((DATA / "jira" / "issues.json").read_text())
+    for issue in data["issues"]:
+        issue["fields"] = {
+            k: v for k, v in issue["fields"].items() if k not in ("customfield_10002", "customer")
+        }
+    page = tmp_path / "issues.json"
+    page.write_text(json.dumps(data, indent=1))
+    assert main(["import", "jira", f"issues={page}", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    n = len(data["issues"])
+    assert f"issues.json: no tickets to import; all {n} records read were skipped" in err
+    assert "empty_table" not in err
