@@ -112,6 +112,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "unzip it); expected {export}",
         "parquet_named": "{path}: a Parquet file; name it .parquet; expected {export}",
         "utf16_json": "{path}: UTF-16 text; save it as UTF-8 (JSON is read as UTF-8)",
+        "utf16_csv": '{path}: UTF-16 text (as Excel saves "Unicode text"); save it as CSV UTF-8',
         "json_not_utf8": "{path}: not UTF-8 text (byte {byte} at offset {offset}); JSON is read "
         "as UTF-8: save or export it as UTF-8",
         "not_json": "{path}: not JSON (starts with {head}); expected {export} as JSON or JSON lines",
@@ -290,6 +291,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "parquet_named": "{path}: eine Parquet-Datei; mit der Endung .parquet benennen; erwartet: "
         "{export}",
         "utf16_json": "{path}: UTF-16-Text; als UTF-8 speichern (JSON wird als UTF-8 gelesen)",
+        "utf16_csv": '{path}: UTF-16-Text (wie Excel "Unicode-Text" speichert); als CSV UTF-8 '
+        "speichern",
         "json_not_utf8": "{path}: kein UTF-8-Text (Byte {byte} an Position {offset}); JSON wird "
         "als UTF-8 gelesen: als UTF-8 speichern oder exportieren",
         "not_json": "{path}: kein JSON (beginnt mit {head}); erwartet: {export} als JSON oder "

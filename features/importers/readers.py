@@ -302,7 +302,10 @@ def iter_frames(
         return
     with path.open("rb") as f:
         # a UTF-8 byte-order mark says UTF-8, whatever csv_encoding names for the other files
-        bom = f.read(3) == codecs.BOM_UTF8
+        head = f.read(3)
+        bom = head == codecs.BOM_UTF8
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text"
+            raise refusal("utf16_csv", path=str(path))
         f.seek(0)
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word

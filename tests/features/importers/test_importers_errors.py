@@ -986,3 +986,16 @@ def test_jira_issues_all_of_no_organization_are_refused_with_the_count(tmp_path,
     n = len(data["issues"])
     assert f"issues.json: no tickets to import; all {n} records read were skipped" in err
     assert "empty_table" not in err
+
+
+def test_a_utf16_csv_export_is_refused_as_such(tmp_path, capsys):
+    """Excel's "Unicode text" (UTF-16) was told "not utf-8 text (byte 0xff at offset 0) ... set
+    importers.csv_encoding (e.g. cp1252 ...)": a code page would not read it either."""
+    text = (DATA / "hubspot" / "tickets.csv").read_text().replace(",", "\t")
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(text.encode("utf-16"))
+    companies = DATA / "hubspot" / "companies.csv"
+    assert main(["import", "hubspot", str(path), str(companies), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "tickets.csv: UTF-16 text" in err and "save it as CSV UTF-8" in err
+    assert "cp1252" not in err
