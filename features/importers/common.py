@@ -19,7 +19,7 @@ import pandas as pd
 
 from features.contract import TABLES
 from features.contract_text import Phrase, detail
-from features.errors import DataValidationError, Place, Violation
+from features.errors import DataValidationError, Place, UserError, Violation
 from features.importers.dates import ZONE_NAME, parse_times
 from features.importers.readers import OnBytes, place
 from features.importers.report import EXAMPLES, Example, ImportReport, message
@@ -62,6 +62,20 @@ def origin_of(code: object, files: Sequence[tuple[str, str, int]]) -> tuple[Plac
     k, n = divmod(int(value), _FILE)
     name, word, offset = files[k - 1]
     return Place(name, word, n + offset), n
+
+
+class NothingToImport(UserError):
+    """An export that leaves no row of a table it must fill: refused, with the report of what
+    was read and skipped and why (the reasons, not only "all 6 records read were skipped")."""
+
+    def __init__(self, key: str, paths: Sequence[Path], report: ImportReport, table: str):
+        read = report.table(table).read
+        values = {
+            "names": ", ".join(str(p) for p in paths),
+            "kept": Phrase("all_skipped", {"n": read}) if read else "",
+        }
+        super().__init__(detail(key, "en", values), said=(key, values))
+        self.report = report
 
 
 @dataclass

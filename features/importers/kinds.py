@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from features.contract_text import Phrase
-from features.errors import UserError, refusal
+from features.errors import UserError
 from features.importers import hubspot, jira, salesforce, servicenow, usage_events, zendesk
-from features.importers.common import ImportContext, ImportResult, split_origins
+from features.importers.common import ImportContext, ImportResult, NothingToImport, split_origins
 from features.importers.readers import OnBytes, assign_inputs
 from features.importers.report import ImportReport
 from features.params import ContractParams, ImporterParams, importer_problems
@@ -42,11 +41,8 @@ def _has_tickets(
     tickets = built.get("tickets")
     if kind not in TICKET_PARTS or tickets is None or len(tickets):
         return
-    read = ctx.report.table("tickets").read
-    raise refusal(
-        "no_tickets_to_import",
-        names=", ".join(str(p) for p in assigned[TICKET_PARTS[kind]]),
-        kept=Phrase("all_skipped", {"n": read}) if read else "",
+    raise NothingToImport(
+        "no_tickets_to_import", assigned[TICKET_PARTS[kind]], ctx.report, "tickets"
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import refusal
-from features.importers.common import ORIGIN, ImportContext
+from features.importers.common import ORIGIN, ImportContext, NothingToImport
 from features.importers.fields import Columns, first
 from features.importers.readers import iter_frames, iter_json_records, read_frame
 
@@ -69,9 +69,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     usage["events"] = usage["events"].astype("int64")
     if usage.empty:  # no activity at all is a wrong export or mapping, not a portfolio at rest
-        names = ", ".join(str(x) for x in inputs["events"])
-        kept = Phrase("all_skipped", {"n": rep.read}) if rep.read else ""
-        raise refusal("no_events_to_import", names=names, kept=kept)
+        raise NothingToImport("no_events_to_import", inputs["events"], ctx.report, "usage")
     used = rep.read - sum(rep.skipped.values())
     rep.merge("merge_events", used - len(usage))
     return {"usage": usage[["account_id", "date", "active_users", "events"]]}

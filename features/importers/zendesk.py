@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract_text import Phrase
-from features.errors import refusal
 from features.importers.common import (
     ORIGIN,
     ImportContext,
+    NothingToImport,
     close_escalations,
     dedupe_escalations,
     escalation_frame,
@@ -63,10 +63,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         tickets = _of_known_organizations(tickets, accounts, ctx)
     for part, frame in (("tickets", tickets), ("organizations", accounts)):
         if frame.empty:  # nothing to import: said, not a KeyError further on
-            read = ctx.report.table("accounts" if part == "organizations" else part).read
-            names = ", ".join(str(x) for x in inputs[part])
-            kept = Phrase("all_skipped", {"n": read}) if read else ""
-            raise refusal(f"no_{part}_to_import", names=names, kept=kept)
+            table = "accounts" if part == "organizations" else part
+            raise NothingToImport(f"no_{part}_to_import", inputs[part], ctx.report, table)
 
     t = tickets
     solved = t["status"].isin(["solved", "closed"])

@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from features.contract import check
     from features.errors import DataValidationError
-    from features.importers.common import at_origin
+    from features.importers.common import NothingToImport, at_origin
     from features.importers.kinds import run_import
     from features.sources import read_tables, write_tables
     from serving.commands.validate import outside_lines, say
@@ -58,9 +58,13 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     now = utc_now()
     sizes = [_size(i) for i in args.inputs]
-    with _progress(sum(sizes)) as on_bytes:
-        result = run_import(args.kind, args.inputs, params.importers, params.contract, on_bytes)
     out: Path = args.out
+    try:
+        with _progress(sum(sizes)) as on_bytes:
+            result = run_import(args.kind, args.inputs, params.importers, params.contract, on_bytes)
+    except NothingToImport as exc:  # what was read and skipped, and why, then the refusal
+        print(exc.report.render(str(out), args.lang))
+        raise
     written = {name: df for name, df in result.tables.items() if df is not None}
     for name in TABLE_NAMES:
         kept = _table_file(out, name)

@@ -999,3 +999,19 @@ def test_a_utf16_csv_export_is_refused_as_such(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tickets.csv: UTF-16 text" in err and "save it as CSV UTF-8" in err
     assert "cp1252" not in err
+
+
+def test_an_import_that_leaves_nothing_shows_why_its_records_were_skipped(tmp_path, capsys):
+    """ "no tickets to import; all 2 records read were skipped" left the user to guess why: the
+    report with each reason is shown before the refusal."""
+    path = tickets_file(
+        tmp_path, [ticket(id=1, organization_id=None), ticket(id=2, status="deleted")]
+    )
+    assert main(["import", "zendesk", f"tickets={path}", str(ZD / "organizations.json"), "--out",
+                 str(tmp_path / "o"), "--lang", "de"]) == 1  # fmt: skip
+    said = capsys.readouterr()
+    assert "übersprungen 1: kein Kundenbezug (organization_id ist leer)" in said.out
+    assert "übersprungen 1: Status 'deleted' steht in importers.zendesk.skip_statuses" in said.out
+    assert (
+        "keine Tickets zu importieren; alle 2 gelesenen Datensätze wurden übersprungen" in said.err
+    )
