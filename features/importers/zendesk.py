@@ -394,7 +394,21 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     if "zendesk_created_at" in df:  # stands in for a missing contract start (`first_seen`)
         df["created"] = df["zendesk_created_at"]
     before = len(df)
-    df = df.drop_duplicates("account_id", keep="last")
+    # repeated ids (pages saved twice, an export run over a change): the most recently updated
+    # is kept, as the report says, not the last in the file; file order otherwise
+    updated = pd.to_datetime(
+        df.get("zendesk_updated_at", pd.Series(None, index=df.index)),
+        utc=True,
+        errors="coerce",
+        format="ISO8601",
+    )
+    latest = (
+        df.assign(_updated=updated)
+        .sort_values("_updated", kind="stable", na_position="first")
+        .drop_duplicates("account_id", keep="last")
+        .index
+    )
+    df = df[df.index.isin(latest)]
     rep.merge("merge_duplicate", before - len(df))
     rep.written = len(df)
     return df

@@ -1015,3 +1015,25 @@ def test_an_import_that_leaves_nothing_shows_why_its_records_were_skipped(tmp_pa
     assert (
         "keine Tickets zu importieren; alle 2 gelesenen Datensätze wurden übersprungen" in said.err
     )
+
+
+def test_of_repeated_organizations_the_most_recently_updated_is_kept(tmp_path, capsys, params):
+    """The report said "the most recently updated is kept" but the last in the file was."""
+    from features.sources import load_history
+
+    data = json.loads((ZD / "organizations.json").read_text())
+    first = data["organizations"][0]
+    newer = dict(first, name="Renamed later", updated_at="2030-01-01T00:00:00Z")
+    older = dict(first, name="Old name", updated_at="2001-01-01T00:00:00Z")
+    data["organizations"] = [newer, *data["organizations"][1:], older]
+    orgs = tmp_path / "organizations.json"
+    orgs.write_text(json.dumps(data, indent=1))
+    assert zendesk(tmp_path, ZD / "tickets.json", orgs) == 0
+    assert "merged 1: duplicate records of the same id" in capsys.readouterr().out
+    import pandas as pd
+
+    now = pd.Timestamp("2024-06-01", tz="UTC")
+    accounts = load_history(str(tmp_path / "out"), params.contract, now).accounts
+    assert set(accounts.loc[accounts["account_id"] == str(first["id"]), "name"]) == {
+        "Renamed later"
+    }
