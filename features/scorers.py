@@ -220,13 +220,13 @@ class GermanLexiconScorer:
             for j in range(i + 1, min(len(tokens), i + 1 + NEGATION_REACH)):
                 if tokens[j] in _CLAUSE_END:
                     break
-                if weights[j]:
+                if weights[j] and tokens[j] not in _UNNEGATED:
                     after.append(j)
             before = []
             for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH_BACK), -1):
                 if tokens[j] in _CLAUSE_END:
                     break
-                if weights[j]:
+                if weights[j] and tokens[j] not in _UNNEGATED:
                     before.append(j)
                     break
             for j in after or before:
@@ -248,6 +248,10 @@ class GermanLexiconScorer:
         return total / math.sqrt(total * total + NORMALISER) if total else 0.0
 
 
+# sentence adverbs: they comment on their clause and a negation never reaches them; "leider" was
+# the nearest sentiment word before a clause-final "nicht" and flipped ("Es funktioniert leider
+# nicht" scored as praise)
+_UNNEGATED = frozenset(["leider", "dringend", "offensichtlich"])
 # negations that do not make a function word a complaint ("ohne Probleme geöffnet")
 _NOT_A_COMPLAINT = frozenset(["ohne", "kaum", "weder", "nirgends"])
 # words ending in "-er" that are no comparatives ("Leider geht es nicht" complains)
@@ -450,7 +454,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v7-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v8-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

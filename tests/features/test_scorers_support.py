@@ -154,7 +154,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v7-")
+    assert scorer.cache_id.startswith("lexicon-v8-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -278,3 +278,17 @@ def test_a_negated_request_with_a_comparative_is_left_to_vader(scorer):
     text = "Couldn't run smoother, thank you!"
     vader = SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
     assert scorer.score(text, "en") == pytest.approx(vader, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Es funktioniert leider nicht.",
+        "Das Dashboard lädt leider immer noch nicht.",
+        "Der Export geht dringend nicht, bitte helfen!",
+    ],
+)
+def test_a_clause_final_nicht_does_not_flip_leider(scorer, text):
+    """ "leider" was the sentiment word nearest a clause-final "nicht" and was flipped: the
+    commonest German complaint scored as praise (+0.48)."""
+    assert scorer.score(text, "de") < -0.1
