@@ -61,7 +61,7 @@ _ENGLISH_FAILS = re.compile(
     r"|respond|responds|responding|update|updates|updating|export|exports|exporting|import"
     r"|imports|importing|send|sends|sending|print|prints|printing|upload|uploads|uploading"
     r"|download|downloads|downloading|run|runs|running|show|shows|showing|appear|appears"
-    r"|arrive|arrives|available|accessible|possible)\b"
+    r"|arrive|arrives|available|accessible|possible|work)\b"
     # praise: "couldn't run smoother", "nobody exports reports faster"
     r"(?![ \t]+(?:[a-z]+[ \t]+)?(?:better|faster|smoother|easier|quicker|simpler|more)\b)",
     re.I,
@@ -454,7 +454,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v8-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v9-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
