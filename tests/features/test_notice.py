@@ -36,6 +36,15 @@ def test_phrases_match_subject_or_body_in_any_case_and_language(params):
         ("please cancel\u00a0 our plan", True),  # a no-break space and a double space
         ("a refund for a gekündigten Tarif", False),
         ("cancel ours too", False),
+        # German puts the verb last: "kündigen" after its object was no notice
+        ("Wir möchten unseren Vertrag kündigen.", True),
+        ("Wir haben uns entschieden, den Wartungsvertrag zu kuendigen.", True),
+        ("Ich möchte mein Abo kündigen", True),
+        # and English said with "my", "the" or "-ing" was none either
+        ("I want to cancel my plan.", True),
+        ("We hereby give notice to terminate the contract.", True),
+        ("We are terminating our contract effective 31 December.", True),
+        ("Der Vertrag läuft seit 2021 ohne Probleme", False),
     ],
 )
 def test_phrases_match_whole_words_with_any_spacing_dash_and_german_spelling(params, text, notice):
