@@ -45,6 +45,11 @@ def test_phrases_match_subject_or_body_in_any_case_and_language(params):
         ("We hereby give notice to terminate the contract.", True),
         ("We are terminating our contract effective 31 December.", True),
         ("Der Vertrag läuft seit 2021 ohne Probleme", False),
+        # the formal letter's wording, and "Verlängerung" in a compound
+        ("Bitte kündigen Sie unseren Vertrag zum nächstmöglichen Zeitpunkt.", True),
+        ("Wir widersprechen der automatischen Vertragsverlängerung.", True),
+        ("Wir wünschen keine Vertragsverlängerung.", True),
+        ("Bitte kündigen Sie das Meeting am Freitag ab", False),
     ],
 )
 def test_phrases_match_whole_words_with_any_spacing_dash_and_german_spelling(params, text, notice):
