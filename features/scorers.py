@@ -68,6 +68,11 @@ _ENGLISH_FAILS = re.compile(
 )
 
 
+# "would like" / "I'd like": VADER reads the liking, so every polite request ("I would like to know
+# how ...") scored +0.36; the request is read without it ("I would to know how ...")
+_WOULD_LIKE = re.compile(r"\b(would|(?<=[a-z])['’]d)([ \t]+)like\b", re.I)
+
+
 class VaderScorer:
     """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT` and
     a negated request of the product read as "not working" (`_ENGLISH_FAILS`)."""
@@ -81,6 +86,8 @@ class VaderScorer:
     def score(self, text: str, language: str = "en") -> float:
         if "n" in text or "N" in text:  # every negation has one (in capitals too: "DOES NOT LOAD")
             text = _ENGLISH_FAILS.sub("not working", text)
+        if "ike" in text or "IKE" in text:
+            text = _WOULD_LIKE.sub(r"\1\2", text)
         return float(self._vader.polarity_scores(text)["compound"])
 
 
@@ -118,6 +125,8 @@ GERMAN_SUPPLEMENT = {
     "läuft": 0.2, "klappt": 0.2, "behoben": 0.3, "akzeptabel": 0.3, "langsam": -0.3,
     # SentiWS reads these as "chic" and "shut": in a ticket they send things and close tickets
     "schicken": 0.0, "geschlossen": 0.0,
+    # and "möchte(n)" as a liking: every polite request ("Ich möchte wissen, ...") was praise
+    "möchte": 0.0, "möchten": 0.0,
 }  # fmt: skip
 # What a product is asked to do ("lädt", "startet", "einloggen", "möglich"): no tone of their own,
 # but negated they are the commonest complaint there is ("Die Seite lädt nicht", "Login nicht
@@ -454,7 +463,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v9-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v10-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
