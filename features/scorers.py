@@ -327,6 +327,9 @@ _REPLY_HEADER = re.compile(
     re.I | re.M,
 )
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
+# the signature delimiter of e-mail ("-- " on a line of its own, RFC 3676; many clients drop the
+# space): a company's tagline below it ("The best solution for your team") was read as praise
+_SIGNATURE = re.compile(r"^--[ \t]?$", re.M)
 # greetings and sign-offs: every e-mail has one, and VADER and SentiWS read "Kind regards",
 # "Best", "Dear" and "Mit freundlichen Grüßen" as praise
 _FORMULA = re.compile(  # the look-ahead lets most positions fail at once
@@ -363,7 +366,7 @@ def emoji_words(text: str, language: str) -> str:
 def message_text(text: str) -> str:
     """The customer's own words in a ticket text: without HTML markup, without the earlier
     messages a reply quotes ("> " lines, and all after "On ... wrote:", "Am ... schrieb ...:" or
-    an Outlook header): a quoted "We are happy to help!" of the desk read as the customer's
+    an Outlook header), without the signature below a "-- " line: a quoted "We are happy to help!" of the desk read as the customer's
     praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
     if "<" in text and _TAG.search(text):
         text = _without_elements(text)
@@ -371,6 +374,10 @@ def message_text(text: str) -> str:
     header = _REPLY_HEADER.search(text)
     if header is not None and text[: header.start()].strip():
         text = text[: header.start()]
+    if "--" in text:
+        sig = _SIGNATURE.search(text)
+        if sig is not None and text[: sig.start()].strip():
+            text = text[: sig.start()]
     if ">" in text:
         text = _QUOTED_LINE.sub("", text)
     return text
@@ -463,7 +470,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v10-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v11-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

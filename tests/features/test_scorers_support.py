@@ -158,7 +158,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v10-")
+    assert scorer.cache_id.startswith("lexicon-v11-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -298,3 +298,18 @@ def test_a_clause_final_nicht_does_not_flip_leider(scorer, text):
     """ "leider" was the sentiment word nearest a clause-final "nicht" and was flipped: the
     commonest German complaint scored as praise (+0.48)."""
     assert scorer.score(text, "de") < -0.1
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The export fails again.\n-- \nFlow Inc | The best solution for your team"),
+        ("de", "Der Export bricht ab.\n--\nFlow GmbH | Ausgezeichnet als Top Arbeitgeber"),
+        ("de", "Der Export bricht ab.<br>-- <br>Flow GmbH | Die beste Lösung für Ihr Team"),
+    ],
+)
+def test_a_signature_below_its_delimiter_is_not_the_customers_words(scorer, language, text):
+    """A company's tagline below "-- " was read as the customer's praise."""
+    words = text.split("--")[0].replace("<br>", "")
+    assert scorer.score(text, language) == pytest.approx(scorer.score(words, language))
+    assert message_text("-- \nonly a signature").strip() == "-- \nonly a signature".strip()
