@@ -158,7 +158,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v11-")
+    assert scorer.cache_id.startswith("lexicon-v12-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -313,3 +313,21 @@ def test_a_signature_below_its_delimiter_is_not_the_customers_words(scorer, lang
     words = text.split("--")[0].replace("<br>", "")
     assert scorer.score(text, language) == pytest.approx(scorer.score(words, language))
     assert message_text("-- \nonly a signature").strip() == "-- \nonly a signature".strip()
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "sign"),
+    [
+        ("de", "Das Problem ist gelöst, vielen Dank.", 1),  # was -0.27: "Dank" had no weight
+        ("de", "Das Problem ist geloest, vielen Dank.", 1),
+        ("en", "The problem is solved, thanks a lot.", 1),
+        ("de", "Merci vielmal für die Hilfe.", 1),  # Swiss thanks
+        ("de", "Ich bin stinksauer.", -1),
+        ("de", "Unverschämt!", -1),
+        ("de", "Sehr enttäuschend.", -1),
+    ],
+)
+def test_common_thanks_and_anger_carry_their_tone_in_german_as_in_english(
+    scorer, language, text, sign
+):
+    assert scorer.score(text, language) * sign > 0.1
