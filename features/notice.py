@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.scorers import SentimentScorer, cached, default_scorer
+from features.scorers import SentimentScorer, cached, default_scorer, without_markup
 from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.texts import composed, ticket_keys
 from features.windows import DAY, NAT, ns_since_epoch
@@ -115,9 +115,10 @@ def gives_notice(subject: np.ndarray, body: np.ndarray, phrases: tuple[str, ...]
     if not phrases or not n:
         return np.zeros(n, dtype=bool)
     # composed form on both sides: "Kündigung" typed as u + combining diaeresis (as macOS and
-    # some exports write it) is the same word
+    # some exports write it) is the same word; an HTML body read as its text, as the scorer
+    # reads it ("K&Uuml;NDIGUNG", "will&nbsp;not renew" were no notice)
     pattern = "|".join(f"(?:{phrase_pattern(p)})" for p in phrases)
-    texts = [composed(t) for t in np.concatenate([subject, body]).tolist()]
+    texts = [composed(without_markup(t)) for t in np.concatenate([subject, body]).tolist()]
     text = _folded(pa.array(texts, type=pa.large_string(), from_pandas=True))
     hit = pc.match_substring_regex(text, pattern=pattern)
     found = hit.fill_null(False).to_numpy(zero_copy_only=False)
@@ -165,8 +166,9 @@ def notice_flags(
 def notice_test(phrases: tuple[str, ...]) -> str:
     """The name the flags of this phrase list are cached under (the same in every process)."""
     digest = hashlib.sha256("\n".join(phrases).encode("utf-8")).hexdigest()[:16]
-    # "words": matched as whole words; "2": ’ read as ' (earlier flags are redone)
-    return f"notice-words2-{digest}"
+    # "words": matched as whole words; "2": ’ read as '; "3": HTML read as text (earlier flags
+    # are redone)
+    return f"notice-words3-{digest}"
 
 
 def recorded_notice(ctx: Context) -> np.ndarray:

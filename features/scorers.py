@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -373,9 +373,7 @@ def message_text(text: str) -> str:
     messages a reply quotes ("> " lines, and all after "On ... wrote:", "Am ... schrieb ...:" or
     an Outlook header), without the signature below a "-- " line: a quoted "We are happy to help!" of the desk read as the customer's
     praise. Greetings and sign-offs go per sentence (`without_formulas`)."""
-    if "<" in text and _TAG.search(text):
-        text = _without_elements(text)
-        text = _unescaped(_TAG.sub(" ", _BREAK.sub("\n", text)))
+    text = without_markup(text)
     header = _REPLY_HEADER.search(text)
     if header is not None and text[: header.start()].strip():
         text = text[: header.start()]
@@ -385,6 +383,16 @@ def message_text(text: str) -> str:
             text = text[: sig.start()]
     if ">" in text:
         text = _QUOTED_LINE.sub("", text)
+    return text
+
+
+def without_markup(text: Any) -> Any:
+    """An HTML text (a helpdesk's html_body) as plain text: no tags, no quoted <blockquote>,
+    <style> or <script>, character references resolved ("K&uuml;ndigung", "will&nbsp;not");
+    plain text and non-text values as they are."""
+    if isinstance(text, str) and "<" in text and _TAG.search(text):
+        text = _without_elements(text)
+        text = _unescaped(_TAG.sub(" ", _BREAK.sub("\n", text)))
     return text
 
 

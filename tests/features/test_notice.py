@@ -58,6 +58,22 @@ def test_phrases_match_whole_words_with_any_spacing_dash_and_german_spelling(par
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "<p>Hiermit&nbsp;k&uuml;ndigen wir unseren Vertrag.</p>",
+        "<p><strong>K&Uuml;NDIGUNG</strong></p>",
+        "<div>We will&nbsp;not renew our contract.</div>",
+        "<p>We won&#39;t renew.</p>",
+    ],
+)
+def test_an_html_body_is_matched_as_its_text(params, text):
+    """A helpdesk's html_body writes letters and spaces as character references: the notice
+    was missed while the scorer read the same body as text."""
+    body = np.array([text], object)
+    assert gives_notice(np.array([None], object), body, params.features.notice.phrases).all()
+
+
+@pytest.mark.parametrize(
     ("phrase", "text"),
     [("İptal", "İPTAL ediyoruz"), ("λογαριασμός", "ΛΟΓΑΡΙΑΣΜΌΣ"), ("not renew", "NOT\u3000renew")],
 )
