@@ -158,7 +158,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v12-")
+    assert scorer.cache_id.startswith("lexicon-v13-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -331,3 +331,24 @@ def test_common_thanks_and_anger_carry_their_tone_in_german_as_in_english(
     scorer, language, text, sign
 ):
     assert scorer.score(text, language) * sign > 0.1
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "This needs to be fixed today."),
+        ("en", "This must be resolved now!"),
+        ("de", "Das muss jetzt gelöst werden."),
+        ("de", "Das sollte endlich behoben werden!"),
+    ],
+)
+def test_a_demand_for_a_fix_is_no_praise(scorer, language, text):
+    """ "fixed", "gelöst", "behoben" in a demand read as a fix done: urgent tickets scored +0.29."""
+    assert scorer.score(text, language) <= 0.0
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("en", "The issue is fixed, thanks!"), ("de", "Ist gelöst, danke!")]
+)
+def test_a_fix_done_stays_praise(scorer, language, text):
+    assert scorer.score(text, language) > 0.1
