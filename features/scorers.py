@@ -205,7 +205,10 @@ class GermanLexiconScorer:
     def __init__(self) -> None:
         lexicon, self._nouns = _gersent_lexicon()
         self._longest_noun = max(map(len, self._nouns), default=0)
-        self.lexicon = {**lexicon, **GERMAN_FUNCTIONS, **GERMAN_SUPPLEMENT}
+        # a booster strengthens the next word and has no tone of its own, as in VADER: SentiWS's
+        # "besonders" (+0.54, "special") made "besonders ärgerlich" praise
+        boosters = dict.fromkeys(GERMAN_BOOSTERS, 0.0)
+        self.lexicon = {**lexicon, **boosters, **GERMAN_FUNCTIONS, **GERMAN_SUPPLEMENT}
         words = [*GERMAN_NEGATIONS, *GERMAN_BOOSTERS, *self.lexicon]
         self._known: dict[str, str] = {w: w for w in words}  # token -> its lexicon spelling
         # bounded: a service's callers can send any number of made-up words
@@ -514,7 +517,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v13-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v14-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

@@ -158,7 +158,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v13-")
+    assert scorer.cache_id.startswith("lexicon-v14-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -352,3 +352,17 @@ def test_a_demand_for_a_fix_is_no_praise(scorer, language, text):
 )
 def test_a_fix_done_stays_praise(scorer, language, text):
     assert scorer.score(text, language) > 0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Das ist besonders ärgerlich.",  # was +0.16: "besonders" weighed +0.54 of its own
+        "Wir bekommen ständig Timeouts, besonders am Nachmittag.",
+    ],
+)
+def test_a_booster_has_no_tone_of_its_own(scorer, text):
+    assert scorer.score(text, "de") <= 0.0
+    assert scorer.score("Das ist absolut inakzeptabel.", "de") < scorer.score(
+        "Das ist inakzeptabel.", "de"
+    )
