@@ -82,6 +82,12 @@ _ENGLISH_DEMANDS = re.compile(
 )
 
 
+# "No problem, thanks!": VADER's "no" negates the next three words across the comma, so the thanks
+# of the commonest reply read as a complaint (-0.11; "No worries, thanks!" -0.09); said as a clause
+# of its own, it is read as "fine" (German "Kein Problem, danke!" stops at the comma)
+_NO_PROBLEM = re.compile(r"\bno[ \t]+(?:problems?|worries)(?=[ \t]*[,;:!.)-])", re.I)
+
+
 class VaderScorer:
     """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT` and
     a negated request of the product read as "not working" (`_ENGLISH_FAILS`)."""
@@ -95,6 +101,8 @@ class VaderScorer:
     def score(self, text: str, language: str = "en") -> float:
         if "n" in text or "N" in text:  # every negation has one (in capitals too: "DOES NOT LOAD")
             text = _ENGLISH_FAILS.sub("not working", text)
+        if "roblem" in text or "orries" in text or "ROBLEM" in text or "ORRIES" in text:
+            text = _NO_PROBLEM.sub("fine", text)
         if " be " in text or " BE " in text:
             text = _ENGLISH_DEMANDS.sub(r"\1\2done", text)
         if "ike" in text or "IKE" in text:
@@ -517,7 +525,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v14-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v15-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

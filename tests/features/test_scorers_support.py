@@ -158,7 +158,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v14-")
+    assert scorer.cache_id.startswith("lexicon-v15-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -366,3 +366,15 @@ def test_a_booster_has_no_tone_of_its_own(scorer, text):
     assert scorer.score("Das ist absolut inakzeptabel.", "de") < scorer.score(
         "Das ist inakzeptabel.", "de"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "No problem, thanks!"),  # VADER's "no" negated the thanks across the comma: -0.11
+        ("en", "No worries, thanks a lot!"),
+        ("de", "Kein Problem, danke!"),
+    ],
+)
+def test_no_problem_and_thanks_is_a_friendly_reply(scorer, language, text):
+    assert scorer.score(text, language) > 0.1
