@@ -378,9 +378,11 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 # space): a company's tagline below it ("The best solution for your team") was read as praise
 _SIGNATURE = re.compile(r"^--[ \t]?$", re.M)
 # greetings and sign-offs: every e-mail has one, and VADER and SentiWS read "Kind regards",
-# "Best", "Dear" and "Mit freundlichen Grüßen" as praise
+# "Best", "Dear", "Mit freundlichen Grüßen", "Guten Tag" and "Good morning" as praise
 _FORMULA = re.compile(  # the look-ahead lets most positions fail at once
-    r"\b(?=[bkwrsdmfvlh])(?:(?:with[ \t]+)?(?:best|kind|kindest|warm|warmest)[ \t]+(?:regards|wishes)|regards"
+    r"\b(?=[bkwrsdmfvlhg])(?:(?:with[ \t]+)?(?:best|kind|kindest|warm|warmest)[ \t]+(?:regards|wishes)|regards"
+    r"|good[ \t]+(?:morning|afternoon|evening)|guten[ \t]+(?:tag|morgen|abend)"
+    r"|have[ \t]+a[ \t]+(?:nice|good|great)[ \t]+(?:day|weekend)|sch(?:ö|oe)ne[ns]?[ \t]+(?:tag|wochenende)"
     r"|sincerely|dear|mit[ \t]+freundlichen[ \t]+gr(?:ü|ue)(?:ß|ss)en"
     r"|(?:freundliche|beste|viele|liebe|herzliche)[ \t]+gr(?:ü|ue)(?:ß|ss)e|sehr[ \t]+geehrte[rs]?"
     r"|liebe[rs]?)\b|^[ \t]*(?:best|cheers|all the best|gru(?:ß|ss)|gr(?:ü|ue)(?:ß|ss)e)[ \t]*(?:,[ \t]*)?$",
@@ -525,7 +527,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v15-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v16-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences
