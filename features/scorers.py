@@ -88,6 +88,12 @@ _ENGLISH_DEMANDS = re.compile(
 _NO_PROBLEM = re.compile(r"\bno[ \t]+(?:problems?|worries)(?=[ \t]*[,;:!.)-])", re.I)
 
 
+# sentence adverbs: they comment on their sentence and no negation reaches them, but VADER's
+# does ("The export is not working, unfortunately" scored +0.08, as German "leider" did). They are
+# taken out of the text and their valence added to the sentence's.
+_ENGLISH_ADVERBS = re.compile(r"\b(?:unfortunately|sadly|regrettably)\b", re.I)
+
+
 class VaderScorer:
     """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT` and
     a negated request of the product read as "not working" (`_ENGLISH_FAILS`)."""
@@ -107,7 +113,17 @@ class VaderScorer:
             text = _ENGLISH_DEMANDS.sub(r"\1\2done", text)
         if "ike" in text or "IKE" in text:
             text = _WOULD_LIKE.sub(r"\1\2", text)
-        return float(self._vader.polarity_scores(text)["compound"])
+        adverbs = 0.0
+        if "ortunately" in text or "adly" in text or "egrettably" in text or text.isupper():
+            found = _ENGLISH_ADVERBS.findall(text)
+            adverbs = sum(self._vader.lexicon[w.lower()] for w in found)
+            text = _ENGLISH_ADVERBS.sub(" ", text) if found else text
+        compound = float(self._vader.polarity_scores(text)["compound"])
+        if not adverbs:
+            return compound
+        c = min(max(compound, -0.999999), 0.999999)
+        total = c * math.sqrt(VADER_ALPHA) / math.sqrt(1.0 - c * c) + adverbs
+        return total / math.sqrt(total * total + VADER_ALPHA)
 
 
 # Words that flip the polarity of the next few words, and words that strengthen or soften them.
@@ -527,7 +543,7 @@ class LexiconScorer:
         from importlib.metadata import version
 
         # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v16-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = f"lexicon-v17-vader{version('vaderSentiment')}-gersent{version('gersent')}"
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

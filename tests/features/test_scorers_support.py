@@ -162,7 +162,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v16-")
+    assert scorer.cache_id.startswith("lexicon-v17-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -382,3 +382,16 @@ def test_a_booster_has_no_tone_of_its_own(scorer, text):
 )
 def test_no_problem_and_thanks_is_a_friendly_reply(scorer, language, text):
     assert scorer.score(text, language) > 0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The export is not working, unfortunately.",  # VADER's negation flipped it: +0.08
+        "It still doesn't work, sadly.",
+        "THE EXPORT IS NOT WORKING, UNFORTUNATELY",
+    ],
+)
+def test_a_negation_does_not_flip_unfortunately(scorer, text):
+    assert scorer.score(text, "en") < -0.1
+    assert scorer.score("Unfortunately the export does not work.", "en") < -0.1
