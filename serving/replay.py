@@ -22,7 +22,7 @@ import pandas as pd
 
 from features.contract import History
 from features.errors import UserError
-from serving.daily_text import day_text, t
+from serving.daily_text import day_text, figure, t
 from serving.ladder import AccountFacts, LadderState, Signals, decide
 from serving.params import LadderParams, Params, ReplayParams
 from serving.scoring import ScoringModel
@@ -333,16 +333,17 @@ def _share(part: int, whole: int) -> float:
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def fmt(column: str, value: Any) -> str:
-    """A report cell as text: shares as percentages, days and rates with one decimal."""
+def fmt(column: str, value: Any, language: str = "en") -> str:
+    """A report cell as text: shares as percentages, days and rates with one decimal, as
+    `language` writes them (the markdown artifact keeps English: runs are compared as such)."""
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if column.endswith(("recall", "share")):
-        return f"{value:.0%}"
+        return figure(value, ".0%", language)
     if column.endswith(("lead_days", "per_week")):
-        return f"{value:.1f}"
+        return figure(value, ".1f", language)
     return f"{int(value)}"
 
 
@@ -522,6 +523,8 @@ def log_replay(
     return str(run.info.run_id)
 
 
-def report_rows(report: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
-    """The report's cells as text, for the terminal table."""
-    return [[fmt(c, r[c]) for c in columns] for _, r in report.iterrows()]
+def report_rows(
+    report: pd.DataFrame, columns: Sequence[str], language: str = "en"
+) -> list[list[str]]:
+    """The report's cells as text in `language`, for the terminal table."""
+    return [[fmt(c, r[c], language) for c in columns] for _, r in report.iterrows()]

@@ -128,7 +128,7 @@ def replay_table(report: pd.DataFrame, meta: Mapping[str, Any], language: str = 
     for i, (_, key) in enumerate(SHOWN):
         title = t(key, language)
         table.add_column(title, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    rows = report_rows(report, [c for c, _ in SHOWN])
+    rows = report_rows(report, [c for c, _ in SHOWN], language)
     for i, cells in enumerate(rows):
         table.add_row(*map(escape, cells), style="bold" if i == len(rows) - 1 else None)
     return table

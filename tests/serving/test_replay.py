@@ -419,3 +419,23 @@ def test_a_german_teams_replay_table_and_summary_are_german():
     assert "Meldungen/Woche" in text and "Eskalationen erkannt" in text
     assert "Erkannt = auf L1 oder höher innerhalb von 30 Tagen vor einer Eskalation" in text
     assert "Alerts/week" not in text and "Flagged" not in text
+
+
+def test_a_german_teams_replay_table_writes_numbers_the_german_way():
+    """The headings were German but the figures English ("0.5", "50%"): the terminal table
+    writes them as daily.language does (0,5 and 50 %); the markdown artifact stays English."""
+    from rich.console import Console
+
+    from serving.commands.replay import replay_table
+    from serving.replay import to_markdown
+
+    report = replay_report(levels_table(PATHS), EVENTS, {"A": "X", "B": "X", "C": "Y"}, settings())
+    report.loc[:, "alerts_per_week"] = 2.5
+    report.loc[:, "escalation_recall"] = 0.5
+    meta = {"from": "2026-01-01", "to": "2026-01-14", "days": 14, "model_version": "m/1"}
+    console = Console(record=True, width=200)
+    console.print(replay_table(report, meta, "de"))
+    text = console.export_text()
+    assert "2,5" in text and "50\u00a0%" in text
+    assert "2.5" not in text and "50%" not in text
+    assert "| 2.5 |" in to_markdown(report, meta) and "| 50% |" in to_markdown(report, meta)
