@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     lang = args.language or params.daily.language
     if args.top is not None and args.top < 0:
         raise UserError(t("negative_top", lang, top=args.top))
+    if args.owner == "":  # a blank filter kept no account and wrote "...-owner-x.csv"
+        raise UserError(t("blank_owner", lang))
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), transient=False,

@@ -394,3 +394,18 @@ def test_daily_negative_top_is_refused_in_the_runs_language(capsys):
 
     assert main(["daily", "SRC", "--top", "-1", "--language", "de"]) == 1
     assert "--top -1: muss 0 oder mehr sein" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_daily_refuses_a_blank_owner_before_reading_the_source(tmp_path, capsys, language):
+    """`--owner "  "` (an empty spreadsheet cell) kept no account and wrote an empty view file
+    "...-owner-x.csv": it is refused, in the run's language, before anything is read."""
+    from serving.cli import main
+
+    params = Path(__file__).resolve().parents[2] / "params.yaml"
+    argv = ["daily", str(tmp_path / "nowhere"), "--owner", "  ", "--language", language]
+    argv += ["--params", str(params)]
+    assert main([*argv, "--out", str(tmp_path / "reports")]) == 1
+    err = capsys.readouterr().err
+    assert ("--owner is blank" if language == "en" else "--owner ist leer") in err
+    assert not (tmp_path / "reports").exists()
