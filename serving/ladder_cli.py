@@ -5,22 +5,43 @@ from __future__ import annotations
 import argparse
 import getpass
 import unicodedata
+from typing import TYPE_CHECKING
 
 from features.errors import UserError
+from serving.daily_text import LANGUAGES
+from serving.ladder_cli_text import say
 from serving.store import Store, open_for_writing
+
+if TYPE_CHECKING:
+    from serving.params import Params
 
 
 def add_by_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", metavar="NAME", help="who did it (default: the login name)")
 
 
-def who(args: argparse.Namespace) -> str:
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="language of the answer and its errors (default: params daily.language)",
+    )
+
+
+def language(args: argparse.Namespace, params: Params) -> str:
+    """The command's language: --language, else the team's (daily.language), as `escrisk daily`
+    answers. Kept as `args.lang`, where `serving.cli.main` looks to tell an error in it."""
+    args.lang = args.language or params.daily.language
+    return str(args.lang)
+
+
+def who(args: argparse.Namespace, lang: str = "en") -> str:
     """Who acted, as the audit trail records it: one line of at most 128 characters (a terminal
     escape in a name would be printed raw by `escrisk audit`)."""
     if args.by is not None:
         name = " ".join(str(args.by).split())
         if not name or any(unicodedata.category(c) == "Cc" for c in name) or len(name) > 128:
-            raise UserError(f"--by {args.by!r}: give a name of 1 to 128 printable characters")
+            raise UserError(say("bad_by", lang, by=args.by))
         return name
     try:
         return getpass.getuser()
@@ -28,7 +49,7 @@ def who(args: argparse.Namespace) -> str:
         return "unknown"
 
 
-def open_store() -> Store:
+def open_store(lang: str = "en") -> Store:
     """The store named by ESCRISK_DATABASE_URL (default: ./escrisk.db). A SQLite file that does
     not exist is a UserError, not created: `escrisk audit` on a mistyped path said "No audit
     records yet" and left an empty store there, which readers then took for one never scored."""
@@ -42,8 +63,5 @@ def open_store() -> Store:
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
     if file and not Path(name).is_file():
-        raise UserError(
-            f"no database at {Path(name).resolve()} (ESCRISK_DATABASE_URL={_shown(parsed)}): "
-            "`escrisk daily` creates it with its first run; check the URL if it has run"
-        )
+        raise UserError(say("no_database", lang, path=Path(name).resolve(), url=_shown(parsed)))
     return open_for_writing(url)

@@ -1044,13 +1044,27 @@ class Store:
 
 class LadderConflict(UserError):
     """An action the account's ladder state does not allow (never flagged, already acknowledged
-    or resolved, unknown). Its text is English for the command line; `key` and `values` let the
-    CSM page tell it in the page's language (a moment as a datetime, for the page to write)."""
+    or resolved, unknown). Its text is English; `key` and `values` let the CSM page and the
+    ladder's commands tell it in their language (a moment as a datetime, for them to write)."""
 
     def __init__(self, key: str, message: str, **values: str | dt.datetime) -> None:
         super().__init__(message)
         self.key = key
         self.values = values
+
+    def told(self, language: str) -> str:
+        """In English the command line's text (it names the database); in another language the
+        CSM page's, as the command's team reads it (`escrisk ack` under daily.language: de)."""
+        if language == "en":
+            return str(self)
+        from serving.daily_text import time_text
+        from serving.ui_text import text
+
+        values = {
+            k: time_text(v, language) if isinstance(v, dt.datetime) else v
+            for k, v in self.values.items()
+        }
+        return text(f"conflict_{self.key}", language, **values)
 
 
 class StoreUnavailable(Exception):

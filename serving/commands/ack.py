@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from serving.cli import add_params_option, utc_now
-from serving.ladder_cli import add_by_option, open_store, who
+from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,24 +26,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="KEY",
         help="a playbook action taken (a key of ladder.actions); repeatable",
     )
+    add_language_option(parser)
     add_params_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from features.errors import UserError
+    from serving.daily_text import time_text
+    from serving.ladder_cli_text import say
     from serving.params import load_params
 
     params = load_params(args.params)
+    lang = language(args, params)
     unknown = [a for a in args.action if a not in params.ladder.actions]
     if unknown:
-        raise UserError(
-            f"unknown playbook action(s) {unknown}; known: {sorted(params.ladder.actions)}"
-        )
-    now, by = utc_now().to_pydatetime(), who(args)
-    store = open_store()
+        known = sorted(params.ladder.actions)
+        raise UserError(say("unknown_actions", lang, n=len(unknown), unknown=unknown, known=known))
+    now, by = utc_now().to_pydatetime(), who(args, lang)
+    store = open_store(lang)
     state = store.acknowledge(args.account_id, now, by, args.note)
     for action in args.action:
         store.record_action(args.account_id, now, by, action, args.note)
-    print(f"{args.account_id}: {state.level} acknowledged by {by} at {now:%Y-%m-%d %H:%M} UTC")
+    at = time_text(now, lang)
+    print(say("acknowledged", lang, account=args.account_id, level=state.level, by=by, at=at))
     return 0

@@ -7,8 +7,9 @@ import os
 import sys
 from typing import Any
 
-from serving.cli import positive_int
-from serving.ladder_cli import open_store
+from serving.cli import add_params_option, positive_int
+from serving.ladder_cli import add_language_option, language, open_store
+from serving.ladder_cli_text import say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,30 +34,41 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also print the notification outbox: every message, those that failed for good "
         "(retries spent), or those still to send",
     )
+    add_language_option(parser)
+    add_params_option(parser)
     parser.set_defaults(run=run)
 
 
-def describe(e: dict[str, Any]) -> tuple[str, str, str]:
-    """(event, detail, by) of one trail event."""
+def describe(e: dict[str, Any], lang: str = "en") -> tuple[str, str, str]:
+    """(event, detail, by) of one trail event, in `lang`."""
+    from serving.daily_text import time_text
+
     kind = e["kind"]
     if kind == "level_changes":
-        detail = (
-            f"{e['old_level'] or '-'} -> {e['new_level']} ({e['rule']}); esc {e['escalation_risk']:.2f} "
-            f"churn {e['churn_risk']:.2f}; {e['priority']}, team {e['team']}"
-        )
+        detail = say(
+            "change", lang, old=e["old_level"] or "-", new=e["new_level"], rule=e["rule"],
+            esc=e["escalation_risk"], churn=e["churn_risk"], priority=e["priority"], team=e["team"],
+        )  # fmt: skip
         if e["due_at"] is not None:
-            detail += f", due {e['due_at']:%Y-%m-%d %H:%M} UTC"
+            detail += say("due", lang, at=time_text(e["due_at"], lang))
         reasons = "; ".join(str(r.get("text", r)) for r in e["reasons"][:3])
         if reasons:
             detail += f"\n{reasons}"
-        return (f"level {e['direction']}", detail, f"model {e['model_version'] or '-'}")
+        return (
+            say(f"ev_{e['direction']}", lang),
+            detail,
+            say("model", lang, version=e["model_version"] or "-"),
+        )
     if kind == "acknowledgements":
-        return ("acknowledged", e["note"] or "", e["by"])
+        return (say("ev_acknowledged", lang), e["note"] or "", e["by"])
     if kind == "resolutions":
-        return ("resolved", e["outcome"] + (f": {e['note']}" if e["note"] else ""), e["by"])
+        from serving.ui_text import outcome
+
+        detail = outcome(e["outcome"], lang) + (f": {e['note']}" if e["note"] else "")
+        return (say("ev_resolved", lang), detail, e["by"])
     if kind == "feedback":
-        return ("agree" if e["agree"] else "disagree", e["comment"] or "", e["by"])
-    return ("action", e["action"] + (f": {e['note']}" if e["note"] else ""), e["by"])
+        return (say("ev_agree" if e["agree"] else "ev_disagree", lang), e["comment"] or "", e["by"])
+    return (say("ev_action", lang), e["action"] + (f": {e['note']}" if e["note"] else ""), e["by"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    store = open_store()
+    from serving.daily_text import figure, time_text
+    from serving.params import load_params
+
+    lang = language(args, load_params(args.params))
+    store = open_store(lang)
     events = store.trail(args.account_id)
     if args.last:
         events = events[-args.last :]
@@ -73,16 +89,17 @@ def run(args: argparse.Namespace) -> int:
     console = (
         Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     )
-    title = f"Audit trail of {escape(args.account_id)}" if args.account_id else "Audit trail"
+    account = escape(str(args.account_id))
+    title = say("trail_of", lang, account=account) if args.account_id else say("trail", lang)
     table = Table(title=title)
-    for col in ("time (UTC)", "account", "event", "detail", "by", "decision"):
-        table.add_column(col, overflow="fold")
+    for col in ("time", "account", "event", "detail", "by", "decision"):
+        table.add_column(say(f"col_{col}", lang), overflow="fold")
     for e in events:
-        event, detail, by = describe(e)
+        event, detail, by = describe(e, lang)
         # ids, reasons, names and notes are people's text: shown as typed, never read as rich
         # markup (a note "see [/x]" stopped the command)
         table.add_row(
-            f"{e['at']:%Y-%m-%d %H:%M}",
+            time_text(e["at"], lang),
             escape(str(e["account_id"])),
             event,
             escape(detail),
@@ -92,30 +109,27 @@ def run(args: argparse.Namespace) -> int:
     if events:
         console.print(table)
     else:
-        console.print("No audit records yet.")
+        console.print(say("no_records", lang))
     if args.messages:
-        _print_messages(console, store, args.account_id, args.messages)
+        _print_messages(console, store, args.account_id, args.messages, lang)
     if args.kpis:
         from serving.kpis import window_kpis
 
         k = window_kpis(store)
-        kt = Table(title="Escalation KPIs")
-        kt.add_column("KPI")
-        kt.add_column("value", justify="right")
-
-        def fmt(v: float | None, pattern: str) -> str:
-            return "-" if v is None else pattern.format(v)
-
-        kt.add_row("escalations", str(k.escalations))
-        kt.add_row("escalation rate (per scored account-day)", fmt(k.escalation_rate, "{:.2%}"))
-        kt.add_row(
-            "accounts flagged on their first evaluation (not escalations)", str(k.first_flags)
-        )
-        kt.add_row("escalations per scored account", fmt(k.escalations_per_account, "{:.2f}"))
-        kt.add_row("median time to acknowledge (h)", fmt(k.median_hours_to_acknowledge, "{:.1f}"))
-        kt.add_row("median time to resolve (h)", fmt(k.median_hours_to_resolve, "{:.1f}"))
-        kt.add_row("escalations acknowledged", fmt(k.acknowledged_share, "{:.0%}"))
-        kt.add_row("flags confirmed by CSMs, of those judged", fmt(k.confirmed_share, "{:.0%}"))
+        kt = Table(title=say("kpis", lang))
+        kt.add_column(say("kpi", lang))
+        kt.add_column(say("value", lang), justify="right")
+        for key, value, spec in (
+            ("escalations", k.escalations, ","),
+            ("rate", k.escalation_rate, ".2%"),
+            ("first_flags", k.first_flags, ","),
+            ("per_account", k.escalations_per_account, ".2f"),
+            ("ack", k.median_hours_to_acknowledge, ".1f"),
+            ("resolve", k.median_hours_to_resolve, ".1f"),
+            ("acked", k.acknowledged_share, ".0%"),
+            ("confirmed", k.confirmed_share, ".0%"),
+        ):
+            kt.add_row(say(f"kpi_{key}", lang), figure(value, spec, lang, missing="-"))
         console.print(kt)
     return 0
 
@@ -123,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
 STATUSES = {"failed": ("failed",), "pending": ("pending", "sending")}
 
 
-def _print_messages(console: Any, store: Any, account_id: str | None, which: str) -> None:
+def _print_messages(
+    console: Any, store: Any, account_id: str | None, which: str, lang: str = "en"
+) -> None:
     """The outbox: what was sent, what waits, what failed for good and why (messages that
     failed are otherwise seen only as a count in the run that gave up on them)."""
     from rich.markup import escape
@@ -135,21 +151,15 @@ def _print_messages(console: Any, store: Any, account_id: str | None, which: str
         if (account_id is None or m["account_id"] == account_id)
         and (which == "all" or m["status"] in STATUSES[which])
     ]
-    table = Table(title=f"Messages ({which})")
-    for col in (
-        "created (UTC)",
-        "account",
-        "channel",
-        "recipient",
-        "status",
-        "tries",
-        "last error",
-    ):
-        table.add_column(col, overflow="fold")
+    from serving.daily_text import time_text
+
+    table = Table(title=say("messages", lang, which=which))
+    for col in ("created", "account", "channel", "recipient", "status", "tries", "error"):
+        table.add_column(say(f"col_{col}", lang), overflow="fold")
     for m in sorted(rows, key=lambda m: (m["created_at"], m["id"])):
         table.add_row(
-            f"{m['created_at']:%Y-%m-%d %H:%M}", escape(str(m["account_id"])), m["channel"],
+            time_text(m["created_at"], lang), escape(str(m["account_id"])), m["channel"],
             escape(str(m["recipient"])), m["status"], str(m["attempts"]),
             escape(str(m["last_error"] or "")),
         )  # fmt: skip
-    console.print(table if rows else f"No messages ({which}).")
+    console.print(table if rows else say("no_messages", lang, which=which))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from serving.cli import utc_now
-from serving.ladder_cli import add_by_option, open_store, who
+from serving.cli import add_params_option, utc_now
+from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,12 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--comment", help="why (kept in the audit trail)")
     add_by_option(parser)
+    add_language_option(parser)
+    add_params_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    now, by = utc_now().to_pydatetime(), who(args)
-    decision = open_store().feedback(args.account_id, now, by, args.agree, args.comment)
-    verdict = "agrees with" if args.agree else "disagrees with"
-    print(f"{args.account_id}: {by} {verdict} flag {decision[:8]}")
+    from serving.ladder_cli_text import say
+    from serving.params import load_params
+
+    lang = language(args, load_params(args.params))
+    now, by = utc_now().to_pydatetime(), who(args, lang)
+    decision = open_store(lang).feedback(args.account_id, now, by, args.agree, args.comment)
+    verdict = "agrees" if args.agree else "disagrees"
+    print(say(verdict, lang, account=args.account_id, by=by, decision=decision[:8]))
     return 0

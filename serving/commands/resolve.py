@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from serving.cli import add_params_option, utc_now
-from serving.ladder_cli import add_by_option, open_store, who
+from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,20 +22,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_by_option(parser)
     parser.add_argument("--note", help="free text kept in the audit trail")
+    add_language_option(parser)
     add_params_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from features.errors import UserError
+    from serving.ladder_cli_text import say
     from serving.params import load_params
+    from serving.ui_text import outcome
 
     params = load_params(args.params)
+    lang = language(args, params)
     if args.outcome not in params.ladder.outcomes:
-        raise UserError(
-            f"unknown outcome {args.outcome!r}; one of: {', '.join(params.ladder.outcomes)}"
-        )
-    now, by = utc_now().to_pydatetime(), who(args)
-    state = open_store().resolve(args.account_id, now, by, args.outcome, args.note)
-    print(f"{args.account_id}: flag at {state.level} resolved ({args.outcome}) by {by}")
+        known = ", ".join(params.ladder.outcomes)
+        raise UserError(say("unknown_outcome", lang, outcome=args.outcome, outcomes=known))
+    now, by = utc_now().to_pydatetime(), who(args, lang)
+    state = open_store(lang).resolve(args.account_id, now, by, args.outcome, args.note)
+    words = {"account": args.account_id, "level": state.level, "by": by}
+    print(say("resolved", lang, outcome=outcome(args.outcome, lang), **words))
     return 0

@@ -123,7 +123,7 @@ def test_audit_shows_notes_and_names_with_brackets_as_typed(db, capsys):
             ["resolve", "ACME-1", "--outcome", "won", *PARAMS],
             "unknown outcome 'won'; one of: saved, churned",
         ),
-        (["ack", "ACME-1", "--action", "dance", *PARAMS], "unknown playbook action(s) ['dance']"),
+        (["ack", "ACME-1", "--action", "dance", *PARAMS], "1 unknown playbook action: ['dance']"),
         (["ack", "ACME-1", "--by", "x\x1b[31mred", *PARAMS], "give a name of 1 to 128 printable"),
         (["ack", "ACME-1", "--by", "", *PARAMS], "give a name of 1 to 128 printable"),
     ],
@@ -183,3 +183,32 @@ def test_audit_lists_messages_that_failed_for_good(db, capsys):
     assert main(["audit", "ACME-1", "--messages", "all"]) == 0
     out = capsys.readouterr().out
     assert "cs@example.com" in out and "http://hook" in out
+
+
+def test_a_german_teams_ladder_commands_answer_in_german(db, tmp_path, capsys):
+    """Under daily.language: de `escrisk ack / resolve / feedback / audit` answered, refused and
+    listed in English, and feedback and audit took no --params; --language overrides."""
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    german = text.replace("terminal_rows: 20\n  language: en", "terminal_rows: 20\n  language: de")
+    assert german != text
+    (tmp_path / "de.yaml").write_text(german, encoding="utf-8")
+    de = ["--params", str(tmp_path / "de.yaml")]
+    assert main(["ack", "ACME-1", "--by", "anna", *de]) == 0
+    assert "ACME-1: L2 bestätigt von anna am " in capsys.readouterr().out
+    assert main(["ack", "ACME-1", "--by", "anna", *de]) == 1
+    assert "wurde bereits am" in capsys.readouterr().err
+    assert main(["ack", "QUIET-2", *de]) == 1
+    assert "wurde nie gemeldet" in capsys.readouterr().err
+    assert main(["resolve", "ACME-1", "--outcome", "won", *de]) == 1
+    assert "unbekanntes Ergebnis 'won'" in capsys.readouterr().err
+    assert main(["feedback", "ACME-1", "--agree", "--by", "anna", *de]) == 0
+    assert "anna stimmt der Meldung" in capsys.readouterr().out
+    assert main(["resolve", "ACME-1", "--outcome", "saved", "--by", "anna", *de]) == 0
+    assert "gelöst (gehalten) von anna" in capsys.readouterr().out
+    assert main(["audit", "ACME-1", "--kpis", *de]) == 0
+    out = capsys.readouterr().out
+    for part in ("Audit-Verlauf von ACME-1", "Zustimmung", "Eskalations-Kennzahlen", "Wert"):
+        assert part in out
+    assert "Audit trail" not in out and "acknowledged" not in out
+    assert main(["audit", "ACME-1", "--language", "en", *de]) == 0
+    assert "Audit trail of ACME-1" in capsys.readouterr().out

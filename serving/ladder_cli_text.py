@@ -1,0 +1,119 @@
+"""The texts of the ladder's commands (`escrisk ack / resolve / feedback / audit`), in English
+and German: they answer in the team's language (params daily.language, or --language), as
+`escrisk daily` does. A ladder conflict is told with the CSM page's texts (`serving.ui_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from serving.daily_text import told
+
+CATALOG: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "acknowledged": "{account}: {level} acknowledged by {by} at {at} UTC",
+        "resolved": "{account}: flag at {level} resolved ({outcome}) by {by}",
+        "agrees": "{account}: {by} agrees with flag {decision}",
+        "disagrees": "{account}: {by} disagrees with flag {decision}",
+        "unknown_actions": "{n} unknown playbook [action|actions]: {unknown}; known: {known}",
+        "unknown_outcome": "unknown outcome {outcome!r}; one of: {outcomes}",
+        "bad_by": "--by {by!r}: give a name of 1 to 128 printable characters",
+        "no_database": "no database at {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
+        "creates it with its first run; check the URL if it has run",
+        "trail_of": "Audit trail of {account}",
+        "trail": "Audit trail",
+        "col_time": "time (UTC)",
+        "col_account": "account",
+        "col_event": "event",
+        "col_detail": "detail",
+        "col_by": "by",
+        "col_decision": "decision",
+        "ev_up": "level up",
+        "ev_down": "level down",
+        "ev_acknowledged": "acknowledged",
+        "ev_resolved": "resolved",
+        "ev_agree": "agree",
+        "ev_disagree": "disagree",
+        "ev_action": "action",
+        "change": "{old} -> {new} ({rule}); esc {esc:.2f} churn {churn:.2f}; {priority}, team {team}",
+        "due": ", due {at} UTC",
+        "model": "model {version}",
+        "no_records": "No audit records yet.",
+        "kpis": "Escalation KPIs",
+        "kpi": "KPI",
+        "value": "value",
+        "kpi_escalations": "escalations",
+        "kpi_rate": "escalation rate (per scored account-day)",
+        "kpi_first_flags": "accounts flagged on their first evaluation (not escalations)",
+        "kpi_per_account": "escalations per scored account",
+        "kpi_ack": "median time to acknowledge (h)",
+        "kpi_resolve": "median time to resolve (h)",
+        "kpi_acked": "escalations acknowledged",
+        "kpi_confirmed": "flags confirmed by CSMs, of those judged",
+        "messages": "Messages ({which})",
+        "no_messages": "No messages ({which}).",
+        "col_created": "created (UTC)",
+        "col_channel": "channel",
+        "col_recipient": "recipient",
+        "col_status": "status",
+        "col_tries": "tries",
+        "col_error": "last error",
+    },
+    "de": {
+        "acknowledged": "{account}: {level} bestätigt von {by} am {at} UTC",
+        "resolved": "{account}: Meldung auf {level} gelöst ({outcome}) von {by}",
+        "agrees": "{account}: {by} stimmt der Meldung {decision} zu",
+        "disagrees": "{account}: {by} widerspricht der Meldung {decision}",
+        "unknown_actions": "{n} [unbekannte Playbook-Maßnahme|unbekannte Playbook-Maßnahmen]: "
+        "{unknown}; bekannt sind: {known}",
+        "unknown_outcome": "unbekanntes Ergebnis {outcome!r}; eines von: {outcomes}",
+        "bad_by": "--by {by!r}: Geben Sie einen Namen aus 1 bis 128 druckbaren Zeichen an",
+        "no_database": "keine Datenbank unter {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
+        "legt sie beim ersten Lauf an; prüfen Sie die URL, falls es schon gelaufen ist",
+        "trail_of": "Audit-Verlauf von {account}",
+        "trail": "Audit-Verlauf",
+        "col_time": "Zeit (UTC)",
+        "col_account": "Account",
+        "col_event": "Ereignis",
+        "col_detail": "Details",
+        "col_by": "von",
+        "col_decision": "Entscheidung",
+        "ev_up": "Stufe höher",
+        "ev_down": "Stufe niedriger",
+        "ev_acknowledged": "bestätigt",
+        "ev_resolved": "gelöst",
+        "ev_agree": "Zustimmung",
+        "ev_disagree": "Widerspruch",
+        "ev_action": "Maßnahme",
+        "change": "{old} -> {new} ({rule}); Eskalation {esc:.2f}, Abwanderung {churn:.2f}; "
+        "{priority}, Team {team}",
+        "due": ", fällig {at} UTC",
+        "model": "Modell {version}",
+        "no_records": "Noch keine Audit-Einträge.",
+        "kpis": "Eskalations-Kennzahlen",
+        "kpi": "Kennzahl",
+        "value": "Wert",
+        "kpi_escalations": "Eskalationen",
+        "kpi_rate": "Eskalationsrate (je bewertetem Account-Tag)",
+        "kpi_first_flags": "bei der ersten Bewertung gemeldete Accounts (keine Eskalationen)",
+        "kpi_per_account": "Eskalationen je bewertetem Account",
+        "kpi_ack": "Zeit bis zur Bestätigung (Median, h)",
+        "kpi_resolve": "Zeit bis zur Lösung (Median, h)",
+        "kpi_acked": "bestätigte Eskalationen",
+        "kpi_confirmed": "von CSMs bestätigte Meldungen, unter den beurteilten",
+        "messages": "Nachrichten ({which})",
+        "no_messages": "Keine Nachrichten ({which}).",
+        "col_created": "erstellt (UTC)",
+        "col_channel": "Kanal",
+        "col_recipient": "Empfänger",
+        "col_status": "Status",
+        "col_tries": "Versuche",
+        "col_error": "letzter Fehler",
+    },
+}
+
+
+def say(key: str, language: str, **values: Any) -> str:
+    """This catalog's entry for `key` in `language`, numbers as the language writes them."""
+    return told(CATALOG, key, language, values)
