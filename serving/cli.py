@@ -33,16 +33,18 @@ def add_params_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_day(value: str, option: str) -> pd.Timestamp:
+def parse_day(value: str, option: str, language: str = "en") -> pd.Timestamp:
     """A day given on the command line: YYYY-MM-DD only (03.06.2026 could be March or June),
-    as UTC midnight."""
+    as UTC midnight; refused in `language`."""
     text = str(value).strip()
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError(text)
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"{option} {value!r}: not a day; use YYYY-MM-DD, e.g. 2026-06-03") from None
+        from serving.daily_text import t
+
+        raise UserError(t("not_a_day", language, option=option, value=value)) from None
     return pd.Timestamp(day, tz="UTC")
 
 

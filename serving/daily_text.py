@@ -146,6 +146,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "write the files (nothing is recorded or sent twice)",
         "unknown_level": "--min-level {given!r}: unknown level; known: {levels}",
         "negative_top": "--top {top}: must be 0 or more",
+        "not_a_day": "{option} {value!r}: not a day; use YYYY-MM-DD, e.g. 2026-06-03",
         "blank_owner": "--owner is blank: give a CSM's name, or leave the option out for every account",
         "as_of_future": "--as-of {day} lies in the future (today is {today} UTC)",
         "as_of_before_latest": "--as-of {day}: the ladder's state and audit trail are at {latest} "
@@ -321,6 +322,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gesendet)",
         "unknown_level": "--min-level {given!r}: unbekannte Stufe; bekannt sind {levels}",
         "negative_top": "--top {top}: muss 0 oder mehr sein",
+        "not_a_day": "{option} {value!r}: kein Tag; bitte JJJJ-MM-TT angeben, z. B. 2026-06-03",
         "blank_owner": "--owner ist leer: Geben Sie den Namen eines CSM an, oder lassen Sie die Option für alle Accounts weg",
         "as_of_future": "--as-of {day} liegt in der Zukunft (heute ist der {today} UTC)",
         "as_of_before_latest": "--as-of {day}: Stand und Audit-Trail der Eskalationsstufen sind "

@@ -71,8 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _as_of(value: str | None) -> pd.Timestamp | None:
-    return None if value is None else parse_day(value, "--as-of")
+def _as_of(value: str | None, lang: str) -> pd.Timestamp | None:
+    return None if value is None else parse_day(value, "--as-of", lang)
 
 
 STALE_DAYS = 7  # a source whose newest event is older than this before as_of is called out
@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     console = (
         Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     )
-    lang = args.language or params.daily.language
+    # kept as `args.lang`, where `serving.cli.main` looks to tell an error in the run's language
+    lang = args.lang = args.language or params.daily.language
     if args.top is not None and args.top < 0:
         raise UserError(t("negative_top", lang, top=args.top))
     if args.owner == "":  # a blank filter kept no account and wrote "...-owner-x.csv"
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             database_url=settings.database_url,
             tracking_uri=settings.mlflow_tracking_uri or tracking_uri(os.environ),
             now=utc_now(),
-            as_of=_as_of(args.as_of),
+            as_of=_as_of(args.as_of, lang),
             out=args.out,
             owner=args.owner,
             min_level=args.min_level,

@@ -67,9 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from training.registry import tracking_uri
 
     params = load_params(args.params)
-    start, end = parse_day(args.start, "--from"), parse_day(args.end, "--to")
+    # as `run_replay` says its refusals; as `args.lang` for `serving.cli.main` to tell errors in
+    lang = args.lang = params.daily.language
+    start, end = parse_day(args.start, "--from", lang), parse_day(args.end, "--to", lang)
     now = utc_now()
-    lang = params.daily.language  # as `run_replay` says its refusals
     replay_days(start, end, now, lang)  # bad dates fail before the data is read
     uri = Settings.from_env().mlflow_tracking_uri or tracking_uri(os.environ)
     err = Console(stderr=True)

@@ -409,3 +409,28 @@ def test_daily_refuses_a_blank_owner_before_reading_the_source(tmp_path, capsys,
     err = capsys.readouterr().err
     assert ("--owner is blank" if language == "en" else "--owner ist leer") in err
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["daily", "{src}", "--as-of", "2026-02-30"], "--as-of '2026-02-30': kein Tag"),
+        (["daily", "{missing}"], "kein solcher Ordner"),
+        (["replay", "{src}", "--from", "2026-02-30", "--to", "2026-03-01"], "kein Tag"),
+        (["replay", "{missing}", "--from", "2026-01-01", "--to", "2026-01-02"], "kein solcher"),
+    ],
+)
+def test_a_german_teams_daily_and_replay_refuse_bad_input_in_german(tmp_path, capsys, argv, said):
+    """Under daily.language: de a bad day or a missing source folder was refused in English
+    ("not a day", "no such folder") amid the run's German output."""
+    from serving.cli import main
+
+    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
+    german = text.replace("terminal_rows: 20\n  language: en", "terminal_rows: 20\n  language: de")
+    (tmp_path / "de.yaml").write_text(german, encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    paths = {"src": str(tmp_path / "src"), "missing": str(tmp_path / "missing")}
+    argv = [a.format(**paths) for a in argv] + ["--params", str(tmp_path / "de.yaml")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
