@@ -49,6 +49,16 @@ def who(args: argparse.Namespace, lang: str = "en") -> str:
         return "unknown"
 
 
+def typed_note(text: str | None) -> str | None:
+    """A --note or --comment as the CSM page keeps one: control characters made spaces (a
+    terminal escape was printed raw by `escrisk audit`; PostgreSQL refuses a NUL), at most
+    2000 characters, None when blank."""
+    from features.contract import without_controls
+
+    note = without_controls(text or "").strip()
+    return note[:2000] or None
+
+
 def open_store(lang: str = "en") -> Store:
     """The store named by ESCRISK_DATABASE_URL (default: ./escrisk.db). A SQLite file that does
     not exist is a UserError, not created: `escrisk audit` on a mistyped path said "No audit

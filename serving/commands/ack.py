@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from serving.cli import add_params_option, utc_now
-from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
+from serving.ladder_cli import (
+    add_by_option,
+    add_language_option,
+    language,
+    open_store,
+    typed_note,
+    who,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,9 +52,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(say("unknown_actions", lang, n=len(unknown), unknown=unknown, known=known))
     now, by = utc_now().to_pydatetime(), who(args, lang)
     store = open_store(lang)
-    state = store.acknowledge(args.account_id, now, by, args.note)
+    note = typed_note(args.note)
+    state = store.acknowledge(args.account_id, now, by, note)
     for action in args.action:
-        store.record_action(args.account_id, now, by, action, args.note)
+        store.record_action(args.account_id, now, by, action, note)
     at = time_text(now, lang)
     print(say("acknowledged", lang, account=args.account_id, level=state.level, by=by, at=at))
     return 0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from serving.cli import add_params_option, utc_now
-from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
+from serving.ladder_cli import (
+    add_by_option,
+    add_language_option,
+    language,
+    open_store,
+    typed_note,
+    who,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     lang = language(args, load_params(args.params))
     now, by = utc_now().to_pydatetime(), who(args, lang)
-    decision = open_store(lang).feedback(args.account_id, now, by, args.agree, args.comment)
+    decision = open_store(lang).feedback(
+        args.account_id, now, by, args.agree, typed_note(args.comment)
+    )
     verdict = "agrees" if args.agree else "disagrees"
     print(say(verdict, lang, account=args.account_id, by=by, decision=decision[:8]))
     return 0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from serving.cli import add_params_option, utc_now
-from serving.ladder_cli import add_by_option, add_language_option, language, open_store, who
+from serving.ladder_cli import (
+    add_by_option,
+    add_language_option,
+    language,
+    open_store,
+    typed_note,
+    who,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         known = ", ".join(params.ladder.outcomes)
         raise UserError(say("unknown_outcome", lang, outcome=args.outcome, outcomes=known))
     now, by = utc_now().to_pydatetime(), who(args, lang)
-    state = open_store(lang).resolve(args.account_id, now, by, args.outcome, args.note)
+    state = open_store(lang).resolve(args.account_id, now, by, args.outcome, typed_note(args.note))
     words = {"account": args.account_id, "level": state.level, "by": by}
     print(say("resolved", lang, outcome=outcome(args.outcome, lang), **words))
     return 0

@@ -212,3 +212,18 @@ def test_a_german_teams_ladder_commands_answer_in_german(db, tmp_path, capsys):
     assert "Audit trail" not in out and "acknowledged" not in out
     assert main(["audit", "ACME-1", "--language", "en", *de]) == 0
     assert "Audit trail of ACME-1" in capsys.readouterr().out
+
+
+def test_notes_and_comments_keep_no_control_characters(db, capsys):
+    """A --note or --comment with a terminal escape was stored as typed and printed raw by
+    `escrisk audit` (ESC[2J cleared the reader's screen); the CSM page already made such
+    characters spaces, as the command line now does."""
+    assert main(["ack", "ACME-1", "--note", "call\x1b[2J them\x00", *PARAMS]) == 0
+    assert main(["feedback", "ACME-1", "--agree", "--comment", "ok\x1b]0;x\x07", *PARAMS]) == 0
+    assert main(["resolve", "ACME-1", "--outcome", "saved", "--note", "\x1b", *PARAMS]) == 0
+    capsys.readouterr()
+    trail = db.trail("ACME-1")
+    notes = [e.get("note") or e.get("comment") for e in trail if e["kind"] != "level_changes"]
+    assert notes == ["call [2J them", "ok ]0;x", None]
+    assert main(["audit", "ACME-1", *PARAMS]) == 0
+    assert "\x1b" not in capsys.readouterr().out
