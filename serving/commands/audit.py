@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "account_id", nargs="?", metavar="ACCOUNT_ID", help="only this account (default: all)"
+        # stripped as ack, resolve and feedback strip it: " A-1" pasted was an unknown account
+        "account_id",
+        nargs="?",
+        type=str.strip,
+        metavar="ACCOUNT_ID",
+        help="only this account (default: all)",
     )
     parser.add_argument(
         "--last", type=positive_int, metavar="N", help="only the N most recent events (N >= 1)"

@@ -227,3 +227,11 @@ def test_notes_and_comments_keep_no_control_characters(db, capsys):
     assert notes == ["call [2J them", "ok ]0;x", None]
     assert main(["audit", "ACME-1", *PARAMS]) == 0
     assert "\x1b" not in capsys.readouterr().out
+
+
+def test_audit_takes_an_account_pasted_with_spaces_around_it(db, capsys):
+    """ack, resolve and feedback strip the account id; audit told " ACME-1 " an unknown account."""
+    assert main(["audit", " ACME-1\t", *PARAMS]) == 0
+    assert "Audit trail of ACME-1" in capsys.readouterr().out
+    assert main(["audit", "  ", *PARAMS]) == 1
+    assert "unknown account ''" in capsys.readouterr().err
