@@ -189,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # in the command's language: `validate` and `import` take --lang
         print(exc.report(limit, language=getattr(args, "lang", "en")), file=sys.stderr)
         if args.command not in ("validate", "import"):  # an import's rows are its input's
-            print("Run `escrisk validate SOURCE` for the full list.", file=sys.stderr)
+            from serving.daily_text import t
+
+            print(t("validate_hint", getattr(args, "lang", "en")), file=sys.stderr)
         return 1
     except UserError as exc:  # in the command's language where it takes --lang
         print(f"escrisk {args.command}: {exc.told(getattr(args, 'lang', 'en'))}", file=sys.stderr)

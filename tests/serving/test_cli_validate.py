@@ -340,3 +340,17 @@ def test_a_source_that_cannot_be_read_is_told_in_german(capsys, world, tmp_path)
     )
     code, out = validate_de(capsys, tmp_path / "nope")
     assert code == 1 and "nope: kein solcher Ordner" in out
+
+
+def test_a_german_teams_daily_tells_a_broken_source_wholly_in_german(capsys, world, tmp_path):
+    """Under daily.language: de the violations were told in German, then "Run `escrisk
+    validate SOURCE` for the full list." in English."""
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    german = text.replace("terminal_rows: 20\n  language: en", "terminal_rows: 20\n  language: de")
+    (tmp_path / "de.yaml").write_text(german, encoding="utf-8")
+    break_cell(world, "tickets", 4, "created_at", "yesterday")
+    argv = ["daily", str(world), "--as-of", "2024-03-01", "--params", str(tmp_path / "de.yaml")]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "Die ganze Liste zeigt `escrisk validate QUELLE --lang de`." in err
+    assert "Run `escrisk validate" not in err
