@@ -163,6 +163,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "removed after earlier runs. Keep those names in ladder.levels (rename only the title), or "
         "start a new database (ESCRISK_DATABASE_URL); nothing was scored, stored or sent",
         "no_bundle": "model {model} version {version} holds no bundle (no bundle.json)",
+        "no_mlflow_store": "no MLflow store at MLFLOW_TRACKING_URI={uri}: `escrisk train SOURCE` "
+        "creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
+        "no_champion": "no {alias!r} version of model {model!r} in the MLflow registry at {uri}; "
+        "train and promote one first: `escrisk train SOURCE && escrisk promote SOURCE`",
         "replay_to_future": "--to {day} lies in the future (today is {today} UTC)",
         "replay_to_before": "--to {day} lies before --from {start}",
         "replay_flag_level": "replay.flag_level: unknown level {given!r}; known: {levels}",
@@ -342,6 +346,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "behalten (nur den Titel ändern) oder eine neue Datenbank beginnen "
         "(ESCRISK_DATABASE_URL); nichts wurde bewertet, gespeichert oder gesendet",
         "no_bundle": "Modell {model} Version {version} enthält kein Bundle (keine bundle.json)",
+        "no_mlflow_store": "kein MLflow-Speicher unter MLFLOW_TRACKING_URI={uri}: `escrisk train "
+        "QUELLE` legt ihn an; oder MLFLOW_TRACKING_URI auf den Speicher richten, in den trainiert "
+        "wurde",
+        "no_champion": "keine {alias!r}-Version des Modells {model!r} in der MLflow-Registry unter "
+        "{uri}; zuerst eines trainieren und übernehmen: `escrisk train QUELLE && escrisk promote "
+        "QUELLE`",
         "replay_to_future": "--to {day} liegt in der Zukunft (heute ist der {today} UTC)",
         "replay_to_before": "--to {day} liegt vor --from {start}",
         "replay_flag_level": "replay.flag_level: unbekannte Stufe {given!r}; bekannt sind {levels}",

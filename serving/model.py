@@ -21,14 +21,20 @@ HOW_TO_TRAIN = (
 )
 
 
-def champion_version(tracking_uri: str, model_name: str) -> str:
-    """The champion's version number, or a UserError saying how to get one."""
+def champion_version(tracking_uri: str, model_name: str, language: str = "en") -> str:
+    """The champion's version number, or a UserError saying how to get one (in `language`:
+    `escrisk daily` and `replay` under a German team)."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     from training.registry import existing_store, not_found
 
-    existing_store(tracking_uri)
+    try:
+        existing_store(tracking_uri)
+    except UserError:
+        if language == "en":
+            raise
+        raise UserError(t("no_mlflow_store", language, uri=tracking_uri)) from None
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -36,6 +42,9 @@ def champion_version(tracking_uri: str, model_name: str) -> str:
     except MlflowException as exc:
         if not not_found(exc):
             raise
+        if language != "en":
+            said = t("no_champion", language, alias=ALIAS, model=model_name, uri=tracking_uri)
+            raise UserError(said) from None
         raise UserError(
             f"no {ALIAS!r} version of model {model_name!r} in the MLflow registry at "
             f"{tracking_uri}; {HOW_TO_TRAIN}"
@@ -57,7 +66,7 @@ def champion_bundle(tracking_uri: str, model_name: str, language: str = "en") ->
     (logged by hand, not by `escrisk train`) is refused in `language`."""
     import mlflow
 
-    version = champion_version(tracking_uri, model_name)
+    version = champion_version(tracking_uri, model_name, language)
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
     found = sorted(local.rglob("bundle.json"))
     if not found:

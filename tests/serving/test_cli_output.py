@@ -434,3 +434,21 @@ def test_a_german_teams_daily_and_replay_refuse_bad_input_in_german(tmp_path, ca
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err
+
+
+def test_a_missing_model_store_or_champion_is_told_in_german(tmp_path):
+    """`escrisk daily` and `replay` under daily.language: de said "no MLflow store at ..." and
+    "no 'champion' version ..." in English on a fresh machine."""
+    import mlflow
+
+    from features.errors import UserError
+    from serving.model import champion_version
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(UserError, match="kein MLflow-Speicher unter MLFLOW_TRACKING_URI="):
+        champion_version(uri, "escalation-risk", "de")
+    mlflow.MlflowClient(tracking_uri=uri).search_experiments()  # an empty store
+    with pytest.raises(UserError, match="keine 'champion'-Version des Modells 'escalation-risk'"):
+        champion_version(uri, "escalation-risk", "de")
+    with pytest.raises(UserError, match="no 'champion' version of model 'escalation-risk'"):
+        champion_version(uri, "escalation-risk")
