@@ -799,3 +799,13 @@ def test_a_form_from_the_page_itself_is_taken(client, database):
     r = client.get("/?lang=de")
     r = client.post("/login", data={"token": TOKEN, "name": "Eve"}, headers={"origin": "null"})
     assert "anderen Website" in r.text
+
+
+def test_the_list_scrolls_inside_its_card_on_a_narrow_window(client):
+    # at 800 px the German list was 1100 px wide: the table ran past its card's edge and the
+    # whole page (header and filters too) scrolled sideways
+    login(client)
+    page = client.get("/", params={"lang": "de"}).text
+    assert re.search(r"\.wide\s*\{\s*overflow-x:\s*auto", page)
+    assert re.search(r'<div class="wide">\s*<table id="risk-list">', page)
+    assert re.search(r"</table>\s*</div>\s*<div class=\"pager\">", page)
