@@ -59,7 +59,10 @@ def history_kpis(
     late_fr = int((ack.isna() & (age > benchmarks.first_response)).sum())
     late_res = int((closed.isna() & (age > benchmarks.resolution)).sum())
     n_acc = int(win["account_id"].nunique())
-    weeks = pd.date_range(since.normalize(), as_of, freq="7D", tz="UTC")
+    # whole weeks ending at as_of: weeks counted from the window's start left a last bar of
+    # window_days % 7 days (6 of 7 for 90), the newest week drawn as a fall that was not there
+    whole = window_days // 7
+    weeks = pd.date_range(end=as_of - pd.Timedelta(days=7), periods=whole, freq="7D")
     weekly = pd.Series(
         np.histogram(win["opened_at"].astype("int64"), bins=np.append(weeks.asi8, as_of.value))[0]
         if len(weeks)

@@ -151,3 +151,16 @@ def test_tickets_after_an_escalation_are_those_within_days_of_any_of_their_accou
     got = _after_escalation(t, e, days)
     assert sorted(got["ticket_id"]) == sorted(expected)
     assert got["ticket_id"].is_unique
+
+
+def test_each_weekly_bar_counts_a_whole_week_ending_on_the_day():
+    # the weeks were counted from the window's start: with 90 days the newest bar held 6 days
+    # and drew a fall in the week that matters most
+    bench = BenchmarkHoursParams(first_response=24, resolution=72)
+    k = history_kpis(history(), AS_OF, 5, 90, 14, bench)
+    starts = list(k.weekly.index)
+    assert len(starts) == 12
+    assert starts[-1] == AS_OF - pd.Timedelta(days=7)
+    assert all(b - a == pd.Timedelta(days=7) for a, b in zip(starts, starts[1:], strict=False))
+    # E3 (06-20) and E4 (06-29 20:00) fall in the last two weeks, E1 and E2 before them
+    assert k.weekly.iloc[-1] == 1 and k.weekly.iloc[-2] == 1 and k.weekly.sum() == 4
