@@ -121,3 +121,34 @@ def test_box_chart_axis_follows_the_whiskers_not_the_outliers():
     ticks_shown = [float(x.replace(",", "")) for x in re.findall(r'class="t">([0-9.,]+)<', svg)]
     assert max(ticks_shown) < 100  # the 1000 h outlier is not drawn and does not set the scale
     assert svg.count('class="box"') == 1 and svg.count('class="threshold"') == 1
+
+
+def _axis_top(svg: str) -> float:
+    """The largest tick label under a horizontal value axis (plain numbers only)."""
+    return max(float(v) for v in re.findall(r'text-anchor="middle" class="t">([0-9.]+)<', svg))
+
+
+def test_first_response_and_resolution_each_get_an_hours_axis_of_their_own(params):
+    # on one shared axis, first responses of a few hours were a sliver at 0 beside resolutions
+    # of hundreds of hours, and their 24 h benchmark could not be told from them
+    import numpy as np
+    import pandas as pd
+
+    from serving.historykpis import HistoryKpis
+    from serving.report_html import times_plot
+
+    h = HistoryKpis(
+        active_accounts=10, escalations=5, accounts_escalated=4, escalation_rate=0.4,
+        escalations_per_account=1.25, first_response_hours=np.array([1.0, 2.0, 3.0, 5.0, 8.0]),
+        resolution_hours=np.array([100.0, 200.0, 300.0, 500.0, 700.0]),
+        first_response_within=1.0, resolution_within=0.0, weekly=pd.Series(dtype=int),
+        csat_after=None, csat_all=None,
+    )  # fmt: skip
+    svgs = re.findall(r"<svg.*?</svg>", times_plot(h, params.daily, "en"), flags=re.S)
+    assert len(svgs) == 2
+    for svg in svgs:
+        ET.fromstring(svg)
+    first, resolution = svgs
+    assert "first response" in first and "resolution" in resolution
+    assert _axis_top(first) <= 30  # up to the 24 h benchmark, not to 700 h
+    assert _axis_top(resolution) >= 700
