@@ -1219,3 +1219,31 @@ def test_a_failure_storing_the_scores_leaves_no_list_without_them(
     run(DAY2)
     listed = {r["account_id"] for r in daily.daily_list(DAY2.date())}
     assert listed and listed == {r["account_id"] for r in store.daily_scores(day=DAY2.date())}
+
+
+def test_the_reports_side_by_side_plots_never_shrink_their_text(params):
+    """Two KPI plots side by side at 480 px drew the charts (640 units wide) at 0.8 scale: their
+    11 px axis labels came out at 8 px. A figure's width may not start below its chart's."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    hours = np.array([1.0, 2.0, 50.0, 100.0])
+    weekly = pd.Series([1, 2], index=pd.date_range("2026-06-08", periods=2, freq="7D", tz="UTC"))
+    h = HistoryKpis(10, 4, 3, 0.3, 1.3, hours, hours, 0.5, 0.25, weekly, 3.0, 4.0)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    text = render_report(
+        ReportData(
+            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
+            trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+            ladder=lk, drift=None, params=params.daily,
+        )
+    )  # fmt: skip
+    basis = re.search(r"\.plots figure\{[^}]*flex:\s*1 1 (\d+)px", text)
+    assert basis, "no flex basis for the plots' figures"
+    plots = text[text.index('<div class="plots">') :]
+    widths = [int(w) for w in re.findall(r'viewBox="0 0 (\d+) \d+"', plots)]
+    assert widths and int(basis.group(1)) >= max(widths)
