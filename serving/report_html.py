@@ -194,7 +194,7 @@ def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> 
         "col_churn",
         "col_delta",
         "col_level",
-        "col_reasons",
+        "col_top_reasons",  # the cell lists daily.top_reasons of them (the terminal one)
         "col_why",
         "col_next",
     ]

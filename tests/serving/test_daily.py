@@ -1247,3 +1247,33 @@ def test_the_reports_side_by_side_plots_never_shrink_their_text(params):
     plots = text[text.index('<div class="plots">') :]
     widths = [int(w) for w in re.findall(r'viewBox="0 0 (\d+) \d+"', plots)]
     assert widths and int(basis.group(1)) >= max(widths)
+
+
+def test_the_reports_reasons_column_is_titled_for_the_several_reasons_it_shows(params):
+    """The report's cell lists daily.top_reasons reasons; its title said "Top reason"."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+    from serving.risklist import COLUMNS as CSV_COLUMNS
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    row = {c: "" for c in CSV_COLUMNS} | {
+        "account_id": "A-1", "account_name": "Acme", "csm_owner": "Ann", "escalation_risk": 0.4,
+        "churn_risk": 0.1, "delta_prev": None, "delta_7d": None, "level": "L2",
+        "reasons": "Many tickets; Usage down; Renewal in 20 days", "due_at": "",
+    }  # fmt: skip
+    today = pd.DataFrame({"escalation_risk": [0.4], "churn_risk": [0.1], "level": ["L2"],
+                          "level_index": [2]})  # fmt: skip
+    for lang, title in (("en", "Top reasons"), ("de", "Wichtigste Gründe")):
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22),
+                evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC), model_version="m/1",
+                language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=pd.DataFrame([row]), history=h,
+                ladder=lk, drift=None, params=params.daily,
+            )
+        )  # fmt: skip
+        assert f"<th>{title}</th>" in text, lang

@@ -809,3 +809,12 @@ def test_the_list_scrolls_inside_its_card_on_a_narrow_window(client):
     assert re.search(r"\.wide\s*\{\s*overflow-x:\s*auto", page)
     assert re.search(r'<div class="wide">\s*<table id="risk-list">', page)
     assert re.search(r"</table>\s*</div>\s*<div class=\"pager\">", page)
+
+
+def test_the_lists_reasons_column_is_titled_for_the_several_reasons_it_shows(client, params):
+    # the column lists daily.top_reasons reasons but was titled "Top reason" (as the terminal's
+    # column, which shows one)
+    login(client)
+    assert params.daily.top_reasons > 1
+    assert "<th>Top reasons</th>" in client.get("/", params={"lang": "en"}).text
+    assert "<th>Wichtigste Gründe</th>" in client.get("/", params={"lang": "de"}).text
