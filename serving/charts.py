@@ -58,8 +58,9 @@ def line_chart(
     height: int = 220,
 ) -> str:
     """One polyline per series over the days (gaps where a value is missing), with dashed
-    horizontal threshold lines and a legend."""
-    left, right, top, bottom = 44, 12, 12, 40
+    horizontal threshold lines named in the right margin (inside the plot a name sat where the
+    lines end, under a score at its threshold) and a legend."""
+    left, right, top, bottom = 44, 28 if thresholds else 12, 12, 40
     pw, ph = width - left - right, height - top - bottom
     values = [v for vs in series.values() for v in vs if v is not None]
     top_value: float = y_max if y_max is not None else max([*values, 1.0]) * 1.1
@@ -75,7 +76,7 @@ def line_chart(
             body.append(
                 f'<line x1="{left}" x2="{left + pw}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="threshold"/>'
             )
-            body.append(_text(left + pw - 2, y(value) - 3, name, "end", "t small"))
+            body.append(_text(left + pw + 3, y(value) + 3, name, "start", "t small"))
     if n:
         for i in sorted({0, n - 1, *range(0, n, max(1, n // 6))}):
             if 0 < n - 1 - i < max(1, n // 12):

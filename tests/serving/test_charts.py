@@ -152,3 +152,15 @@ def test_first_response_and_resolution_each_get_an_hours_axis_of_their_own(param
     assert "first response" in first and "resolution" in resolution
     assert _axis_top(first) <= 30  # up to the 24 h benchmark, not to 700 h
     assert _axis_top(resolution) >= 700
+
+
+def test_threshold_names_stand_beside_the_plot_not_on_its_lines():
+    # "L2" was drawn inside the plot where the lines end: a score near its threshold hid it
+    svg = line_chart(DAYS, {"risk": [0.3] * 5}, "t", thresholds=[("L2", 0.3)])
+    ET.fromstring(svg)
+    plot = re.search(r'<rect x="(\d+)" y="\d+" width="(\d+)"[^>]*class="plot"', svg)
+    assert plot
+    right_edge = int(plot.group(1)) + int(plot.group(2))
+    name = re.search(r'<text x="([0-9.]+)"[^>]*>L2</text>', svg)
+    assert name and float(name.group(1)) > right_edge
+    assert right_edge + 20 <= 640  # room for the name inside the chart
