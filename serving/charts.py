@@ -234,6 +234,8 @@ def _value_axis(
     else:
         hi = top if np.isfinite(top) and top > 0 else 1.0
         marks = [m for m in ticks(hi, whole=whole) if m <= hi * (1 + 1e-9)]
+        if marks[-1] < hi * (1 - 1e-9):  # the axis's end is named too: CSAT's 0-5 read 0, 2, 4
+            marks.append(hi)
 
     def at(v: float) -> float:
         share = min(max(v / hi, 0.0), 1.0)

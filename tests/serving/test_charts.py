@@ -164,3 +164,11 @@ def test_threshold_names_stand_beside_the_plot_not_on_its_lines():
     name = re.search(r'<text x="([0-9.]+)"[^>]*>L2</text>', svg)
     assert name and float(name.group(1)) > right_edge
     assert right_edge + 20 <= 640  # room for the name inside the chart
+
+
+def test_an_axis_with_a_set_end_names_its_end():
+    # the CSAT chart (1-5, x_max=5) was labelled 0, 2, 4 with its frame running on to an unnamed 5
+    svg = bar_chart(["after escalation", "all tickets"], [2.2, 2.8], "CSAT (1–5)", x_max=5.0)
+    ET.fromstring(svg)
+    labels = re.findall(r'text-anchor="middle" class="t">([0-9.,]+)<', svg)
+    assert labels[-1] == "5" and labels[0] == "0"
