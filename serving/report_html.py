@@ -100,6 +100,7 @@ def trend_plot(trend: pd.DataFrame, level_name: str, lang: str) -> str:
         {t("median", lang): median.tolist(), t("p90", lang): p90.tolist()},
         t("escalation_risk", lang),
         y_max=charts.ticks(float(np.nanmax(p90)) if len(p90) else 1.0)[-1],
+        percent=False,  # as the list, the histogram and the CSV write a risk: 0.20, not 20%
         lang=lang,
     )
     bars = charts.column_chart(

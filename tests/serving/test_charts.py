@@ -172,3 +172,16 @@ def test_an_axis_with_a_set_end_names_its_end():
     ET.fromstring(svg)
     labels = re.findall(r'text-anchor="middle" class="t">([0-9.,]+)<', svg)
     assert labels[-1] == "5" and labels[0] == "0"
+
+
+def test_the_reports_trend_writes_risks_as_the_rest_of_the_report_does():
+    # the trend's axis read 0%-20% while the list, the histogram and the CSV write 0.20
+    import pandas as pd
+
+    from serving.report_html import trend_plot
+
+    trend = pd.DataFrame({"day": ["2026-06-20", "2026-06-21"], "escalation_median": [0.03, 0.03],
+                          "escalation_p90": [0.18, 0.19], "flagged": [50, 52]})  # fmt: skip
+    svg = trend_plot(trend, "L1", "en")
+    assert not [s for s in re.findall(r">([^<>]+)</text>", svg) if "%" in s]
+    assert ">0.2<" in svg and ">0.1<" in svg
