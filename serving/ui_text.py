@@ -90,6 +90,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "ev_resolutions": "resolved",
         "ev_feedback": "feedback",
         "ev_actions_taken": "action",
+        "by_ladder": "ladder (automatic)",  # a level change: no person made it
         "sec_actions": "Actions",
         "actions_none": "The ladder has not flagged this account: there is nothing to acknowledge or resolve.",
         "ack_button": "Acknowledge",
@@ -219,6 +220,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "ev_resolutions": "gelöst",
         "ev_feedback": "Feedback",
         "ev_actions_taken": "Maßnahme",
+        "by_ladder": "Stufenregel (automatisch)",
         "sec_actions": "Aktionen",
         "actions_none": "Die Eskalationsstufen haben diesen Account nicht markiert: Es gibt nichts zu bestätigen oder zu erledigen.",
         "ack_button": "Bestätigen",

@@ -818,3 +818,14 @@ def test_the_lists_reasons_column_is_titled_for_the_several_reasons_it_shows(cli
     assert params.daily.top_reasons > 1
     assert "<th>Top reasons</th>" in client.get("/", params={"lang": "en"}).text
     assert "<th>Wichtigste Gründe</th>" in client.get("/", params={"lang": "de"}).text
+
+
+def test_the_trail_says_the_ladder_made_its_level_changes(client):
+    # a level change's "By" cell was empty beside the named people of the other events
+    login(client)
+    for lang, who in (("en", "ladder (automatic)"), ("de", "Stufenregel (automatisch)")):
+        page = client.get("/account/A-1", params={"lang": lang}).text
+        row = re.search(r'<tr class="ev-level_changes">(.*?)</tr>', page, flags=re.S)
+        assert row, lang
+        cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+        assert cells[2] == who, (lang, cells)
