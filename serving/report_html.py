@@ -184,6 +184,12 @@ def _tile(value: str, label: str) -> str:
     return f'<div class="tile"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
 
 
+def _why(text: str | float | None) -> str:
+    """A row's "why it changed", or a dash (first run, or no change worth telling): on the first
+    run the column stood empty from top to bottom, as if it had failed."""
+    return "–" if pd.isna(text) or not str(text).strip() else html.escape(str(text))
+
+
 def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> str:
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
@@ -215,7 +221,7 @@ def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> 
             f'<td class="num">{dp}{d7}</td>',
             f'<td class="{level}">{html.escape(flagged_level(str(r["level"]), r["level_changed"], lang))}</td>',
             f"<td>{html.escape(str(r['reasons']))}</td>",
-            f"<td>{html.escape(str(r['why_changed']))}</td>",
+            f"<td>{_why(r['why_changed'])}</td>",
             f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small></td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")

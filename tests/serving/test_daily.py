@@ -1277,3 +1277,6 @@ def test_the_reports_reasons_column_is_titled_for_the_several_reasons_it_shows(p
             )
         )  # fmt: skip
         assert f"<th>{title}</th>" in text, lang
+        # no "why it changed" (a first run): a dash, not a blank cell
+        row_html = text[text.index("<tbody>") : text.index("</tbody>")]
+        assert re.findall(r"<td[^>]*>(.*?)</td>", row_html)[8] == "–"
