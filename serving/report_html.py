@@ -76,6 +76,12 @@ def _drift_name(name: str, labels: Mapping[str, str]) -> str:
     return f"{html.escape(label)}<br><small>{html.escape(name)}</small>"
 
 
+def _drifted(names: tuple[str, ...], labels: Mapping[str, str]) -> str:
+    """The inputs that call for retraining, as the table names them (what the feature means,
+    then its column): the advice said "usage_seat_utilisation, days_to_renewal" to a manager."""
+    return ", ".join(f"{labels[n]} ({n})" if labels.get(n) else n for n in names)
+
+
 def distribution_plot(today: pd.DataFrame, lang: str) -> str:
     cols = ("escalation_risk", "churn_risk")
     return charts.histogram(
@@ -298,7 +304,7 @@ def render_report(d: ReportData) -> str:
             )
         elif d.drift.retrain:
             parts.append(
-                f'<div class="warn">{html.escape(t("retrain", lang, what=", ".join(d.drift.why)))}</div>'
+                f'<div class="warn">{html.escape(t("retrain", lang, what=_drifted(d.drift.why, d.labels)))}</div>'
             )
         else:
             parts.append(

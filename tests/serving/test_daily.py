@@ -1280,3 +1280,34 @@ def test_the_reports_reasons_column_is_titled_for_the_several_reasons_it_shows(p
         # no "why it changed" (a first run): a dash, not a blank cell
         row_html = text[text.index("<tbody>") : text.index("</tbody>")]
         assert re.findall(r"<td[^>]*>(.*?)</td>", row_html)[8] == "–"
+
+
+def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params):
+    """The advice named them by column ("usage_seat_utilisation") where the table beneath says
+    what each means."""
+    from serving.drift import DriftReport
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    table = pd.DataFrame({"kind": ["feature", "score"],
+                          "name": ["usage_seat_utilisation", "escalation_30d"], "psi": [0.4, 0.3],
+                          "noise": [0.01, 0.01], "band": ["major", "major"]})  # fmt: skip
+    drift = DriftReport(table, True, ("usage_seat_utilisation", "escalation_30d"), 500)
+    text = render_report(
+        ReportData(
+            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
+            trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+            ladder=lk, drift=drift, params=params.daily,
+            labels={"usage_seat_utilisation": "…% of seats in use"},
+        )
+    )  # fmt: skip
+    warn = re.search(r'<div class="warn">(.*?)</div>', text.split("(PSI)</h2>")[1])
+    assert warn
+    assert "…% of seats in use (usage_seat_utilisation), escalation_30d" in warn.group(1)
