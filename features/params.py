@@ -54,7 +54,9 @@ class StrictModel(BaseModel):
 
 
 def yaml_text(value: Any) -> str:
-    """A value as params.yaml spells it: true, not Python's True."""
+    """A value as params.yaml spells it: true and null, not Python's True and None."""
+    if value is None:
+        return "null"
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 

@@ -173,6 +173,15 @@ def _interrupted(exc: BaseException) -> bool:
     return False
 
 
+def _language(args: argparse.Namespace, exc: BaseException) -> str:
+    """The language a command tells an error in: its --lang (validate, import) or --language
+    (daily, which sets it from daily.language once params are read); a params file that cannot
+    be used tells `escrisk daily` in the file's own daily.language when it gives one."""
+    given = getattr(args, "lang", None) or getattr(args, "language", None)
+    in_file = getattr(exc, "file_language", None) if args.command == "daily" else None
+    return str(given or in_file or "en")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_mlflow(os.environ)
     os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
@@ -186,15 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except DataValidationError as exc:
         limit = None if args.command == "validate" else 50
-        # in the command's language: `validate` and `import` take --lang
-        print(exc.report(limit, language=getattr(args, "lang", "en")), file=sys.stderr)
+        print(exc.report(limit, language=_language(args, exc)), file=sys.stderr)
         if args.command not in ("validate", "import"):  # an import's rows are its input's
             from serving.daily_text import t
 
             print(t("validate_hint", getattr(args, "lang", "en")), file=sys.stderr)
         return 1
-    except UserError as exc:  # in the command's language where it takes --lang
-        print(f"escrisk {args.command}: {exc.told(getattr(args, 'lang', 'en'))}", file=sys.stderr)
+    except UserError as exc:
+        print(f"escrisk {args.command}: {exc.told(_language(args, exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import math
 import re
 import types
 import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +35,7 @@ from features.params import (
     importer_problems,
     yaml_text,
 )
+from serving.params_text import t as pt
 from training.labels import LABELS
 from training.params import (
     EvaluationParams,
@@ -751,7 +755,7 @@ class Params(StrictModel):
         except UserError as exc:
             problems.append(str(exc))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one line each (`_problems`)
         return self
 
 
@@ -766,15 +770,63 @@ def head_of(target: str) -> str:
     raise ValueError(f"target {target!r} is neither an escalation nor a churn target")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One invalid setting: its key path and what is wrong, as a catalog key of
+    `serving.params_text` with its values, or (a rule of this setting alone) English text."""
+
+    path: str
+    key: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    text: str = ""
+    got: str | None = None  # the value given, as params.yaml spells it
+
+    def told(self, language: str) -> str:
+        said = pt(self.key, language, **self.values) if self.key else self.text
+        if self.key == "unknown_key" and self.values.get("close"):
+            said += pt("did_you_mean", language, close=self.values["close"])
+        if self.got is not None:
+            said += pt("got", language, got=self.got)
+        return f"{self.path}: {said}"
+
+
+class ParamsError(UserError):
+    """A params file that cannot be used, told in a command's language (`told`): `what`, a key of
+    `serving.params_text` says what, one line per invalid setting follows. `file_language` is
+    the file's own daily.language, for `escrisk daily` run without --language."""
+
+    def __init__(
+        self,
+        source: str,
+        what: str,
+        problems: Sequence[Problem] = (),
+        file_language: str | None = None,
+        **values: Any,
+    ):
+        self.source, self.what, self.problems, self.values = source, what, tuple(problems), values
+        self.file_language = file_language
+        super().__init__(self.told("en"))
+
+    def told(self, language: str) -> str:
+        lines = [f"{self.source}: {pt(self.what, language, **self.values)}"]
+        return "\n".join(lines + [f"  {p.told(language)}" for p in self.problems])
+
+
+def _file_language(data: Any) -> str | None:
+    """daily.language as the file gives it, when it is one the texts speak."""
+    from serving.params_text import CATALOG
+
+    daily = data.get("daily") if isinstance(data, dict) else None
+    language = daily.get("language") if isinstance(daily, dict) else None
+    return language if isinstance(language, str) and language in CATALOG else None
+
+
 def parse_params(data: Any, source: str = "params.yaml") -> Params:
     """Validate an already-parsed mapping; errors name every offending key path."""
     if data is None:  # YAML reads an empty file, or one of comments only, as nothing at all
-        raise UserError(
-            f"{source}: the file is empty (or only comments); expected the settings sections "
-            f"{', '.join(Params.model_fields)}"
-        )
+        raise ParamsError(source, "empty", sections=", ".join(Params.model_fields))
     if not isinstance(data, dict):
-        raise UserError(f"{source}: expected a mapping of sections at the top level")
+        raise ParamsError(source, "not_mapping")
     try:
         return Params.model_validate(data)
     except ValidationError as exc:
@@ -791,27 +843,71 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
                 )
             )
         ]
-        lines = [f"{source}: {len(errors)} invalid setting(s)"]
-        lines += [f"  {_describe(err)}" for err in errors]
-        raise UserError("\n".join(lines)) from None
+        problems = [p for err in errors for p in _problems(err)]
+        raise ParamsError(
+            source, "invalid", problems, _file_language(data), n=len(problems)
+        ) from None
 
 
 # A validator's message may start with the key's path below the model it checks
 # ("sla_policy.starter: ..."); that path is appended to the error's location.
 _REL_PATH = re.compile(r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL)
 
+# pydantic's error types of the common rule kinds -> the catalog's key and the bound it names
+_KINDS: dict[str, tuple[str, str | None]] = {
+    "int_type": ("whole_number", None),
+    "int_parsing": ("whole_number", None),
+    "int_from_float": ("whole_number", None),
+    "float_type": ("number", None),
+    "float_parsing": ("number", None),
+    "bool_type": ("true_false", None),
+    "bool_parsing": ("true_false", None),
+    "string_type": ("text", None),
+    "dict_type": ("mapping", None),
+    "model_type": ("mapping", None),
+    "model_attributes_type": ("mapping", None),
+    "list_type": ("list", None),
+    "tuple_type": ("list", None),
+    "date_type": ("date", None),
+    "date_parsing": ("date", None),
+    "date_from_datetime_parsing": ("date", None),
+    "date_from_datetime_inexact": ("date", None),
+    "greater_than_equal": ("at_least", "ge"),
+    "greater_than": ("above", "gt"),
+    "less_than_equal": ("at_most", "le"),
+    "less_than": ("below", "lt"),
+    "too_short": ("min_items", "min_length"),
+    "too_long": ("max_items", "max_length"),
+    "finite_number": ("finite", None),
+    "literal_error": ("one_of", "expected"),
+}
 
-def _describe(err: Any) -> str:
-    """`key.path: message` for one pydantic error, with a suggestion for a misspelled key."""
+
+def _problems(err: Any) -> list[Problem]:
+    """The invalid settings one pydantic error tells: one, or one per line of a cross-check."""
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if err["type"] == "value_error" and "\n" in msg:
+        return [p for line in msg.split("\n") for p in _problems({**err, "msg": line})]
+    return [_describe({**err, "msg": msg})]
+
+
+def _describe(err: Any) -> Problem:
+    """The key path and what is wrong for one pydantic error, with a suggestion for a
+    misspelled key; the common kinds from the catalog, a validator's own text as it is."""
     loc = [str(p) for p in err["loc"]]
-    msg = str(err["msg"])
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    kind, bound = _KINDS.get(err["type"], (None, None))
+    values: dict[str, Any] = {}
     if err["type"] == "extra_forbidden":
-        msg = "unknown key (misspelled, or not a setting of this section)"
-        msg += did_you_mean(loc[-1], _known_keys(err["loc"]))
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    else:
-        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        close = difflib.get_close_matches(loc[-1], _known_keys(err["loc"]), n=1)
+        return Problem(".".join(loc), "unknown_key", {"close": repr(close[0]) if close else ""})
+    if err["type"] == "missing":
+        return Problem(".".join(loc) or "(top level)", "missing")
+    if kind is not None and bound is not None:
+        value = err.get("ctx", {}).get(bound)
+        name = "n" if bound.endswith("length") else "allowed" if bound == "expected" else "bound"
+        values[name] = value
+    if kind is None:
         m = _REL_PATH.match(msg)
         if m:
             if m.group(1).startswith("[") and loc:  # an item of a list: windows_days[0]
@@ -819,13 +915,9 @@ def _describe(err: Any) -> str:
             else:
                 loc.append(m.group(1))
             msg = m.group(2)
-    path = ".".join(loc) or "(top level)"
     got = err.get("input")
-    if err["type"] not in ("extra_forbidden", "missing") and (
-        got is None or isinstance(got, (str, int, float))
-    ):
-        msg += f" (got {yaml_text(got)})"
-    return f"{path}: {msg}"
+    shown = yaml_text(got) if got is None or isinstance(got, (str, int, float)) else None
+    return Problem(".".join(loc) or "(top level)", kind, values, msg, shown)
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -854,24 +946,35 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
+class _Duplicate(yaml.YAMLError):
+    """A key given twice in one mapping: where each stands (1-based lines)."""
+
+    def __init__(self, key: Any, first: int, line: int):
+        super().__init__(key, first, line)
+        self.key, self.first, self.line = key, first, line
+
+
+class _BadDate(yaml.YAMLError):
+    """A scalar YAML reads as a date but no calendar has (2025-13-24)."""
+
+    def __init__(self, value: str, error: str, line: int):
+        super().__init__(value, error, line)
+        self.value, self.error, self.line = value, error, line
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML keeps the last of two equal keys silently; a settings file must not."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
+        seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
             with contextlib.suppress(TypeError):
                 if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key!r}",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
+                    raise _Duplicate(key, seen[key], key_node.start_mark.line + 1)
+                seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
 
@@ -880,28 +983,51 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
     except ValueError as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
-        ) from None
+        raise _BadDate(node.value, str(exc), node.start_mark.line + 1) from None
 
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+def _yaml_error(source: str, exc: yaml.YAMLError) -> ParamsError:
+    """What is wrong with a file that is not YAML, in one line with where: PyYAML's own text
+    spans four lines and names the file twice."""
+    if isinstance(exc, _Duplicate):
+        return ParamsError(
+            source, "duplicate_key", name=yaml_text(exc.key), first=exc.first, line=exc.line
+        )
+    if isinstance(exc, _BadDate):
+        return ParamsError(
+            source, "bad_date", value=repr(exc.value), error=exc.error, line=exc.line
+        )
+    mark = getattr(exc, "problem_mark", None)
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    if mark is None:
+        return ParamsError(source, "not_yaml", problem=" ".join(problem.split()))
+    where = {"line": mark.line + 1, "column": mark.column + 1}
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None and start.line != mark.line:  # where the unclosed [ began
+        problem += f" ({context} from line {start.line + 1})"
+    if "'\\t'" in problem:  # PyYAML: "found character '\t' that cannot start any token"
+        return ParamsError(source, "yaml_tab", **where)
+    return ParamsError(source, "not_yaml_at", problem=problem, **where)
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML settings file strictly (duplicate keys are errors); UserError when it cannot."""
+    """Parse a YAML settings file strictly (duplicate keys are errors); ParamsError when it
+    cannot."""
     p = Path(path)
     if p.is_dir():
-        raise UserError(f"{p}: a folder, not a params file (pass --params PATH/params.yaml)")
+        raise ParamsError(str(p), "a_folder")
     if not p.is_file():
-        raise UserError(f"{p}: params file not found (pass --params PATH)")
+        raise ParamsError(str(p), "not_found")
     try:
-        with p.open(encoding="utf-8") as stream:  # YAML's messages then name the file
+        with p.open(encoding="utf-8") as stream:
             return yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
-        raise UserError(f"{p}: not valid YAML: {exc}") from None
+        raise _yaml_error(str(p), exc) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{p}: cannot read the params file ({exc})") from None
+        raise ParamsError(str(p), "unreadable", error=str(exc)) from None
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

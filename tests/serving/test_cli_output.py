@@ -452,3 +452,26 @@ def test_a_missing_model_store_or_champion_is_told_in_german(tmp_path):
         champion_version(uri, "escalation-risk", "de")
     with pytest.raises(UserError, match="no 'champion' version of model 'escalation-risk'"):
         champion_version(uri, "escalation-risk")
+
+
+def test_a_params_error_is_told_in_the_daily_runs_language(tmp_path, capsys):
+    from serving.cli import main
+
+    """`escrisk daily --language de` (or a file saying daily.language: de) told params errors in
+    English."""
+    assert (
+        main(["daily", str(tmp_path), "--language", "de", "--params", str(tmp_path / "no.yaml")])
+        == 1
+    )
+    assert "Parameterdatei nicht gefunden" in capsys.readouterr().err
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "\n  language: en\n  max_source_lag_days", "\n  language: de\n  max_source_lag_days"
+    )
+    path = tmp_path / "params.yaml"
+    path.write_text(text.replace("max_future_days: 1 ", "max_future_days: -1 "), encoding="utf-8")
+    assert main(["daily", str(tmp_path), "--params", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "1 ungültige Einstellung" in err and "muss mindestens 0 sein (angegeben: -1)" in err
+    assert main(["train", str(tmp_path), "--params", str(path)]) == 1  # only daily reads it
+    assert "must be at least 0" in capsys.readouterr().err
