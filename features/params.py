@@ -49,8 +49,29 @@ class StrictModel(BaseModel):
             # "[2]: ..." and "key: ..." extend the error's path (serving.params._describe), which
             # adds the value given when it is the setting itself
             got = f" (got {yaml_text(given)})" if where else ""
-            raise ValueError(f"{where}{': ' if where else ''}expected {expected}{got}")
+            text = f"{where}{': ' if where else ''}expected {expected}{got}"
+            kind = _BOOL_KINDS.get(expected)
+            if kind is None:
+                raise ValueError(text)
+            raise SettingError(text, kind, yaml_text(given) if where else None)
         return value
+
+
+class SettingError(ValueError):
+    """An invalid setting of a common kind: `kind` keys its text in `serving.params_text`, so
+    that it is told in the command's language; str() is the English. `got` is the value given
+    when it is not the setting itself (an item of a list)."""
+
+    def __init__(self, text: str, kind: str, got: str | None = None):
+        super().__init__(text)
+        self.kind, self.got = kind, got
+
+
+_BOOL_KINDS = {
+    "true or false": "true_false",
+    "a whole number, not true/false": "whole_number_not_bool",
+    "a number, not true/false": "number_not_bool",
+}
 
 
 def yaml_text(value: Any) -> str:

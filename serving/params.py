@@ -30,6 +30,7 @@ from features.params import (
     ContractParams,
     FeatureParams,
     ImporterParams,
+    SettingError,
     StrictModel,
     did_you_mean,
     importer_problems,
@@ -880,6 +881,7 @@ _KINDS: dict[str, tuple[str, str | None]] = {
     "too_long": ("max_items", "max_length"),
     "finite_number": ("finite", None),
     "literal_error": ("one_of", "expected"),
+    "invalid_key": ("key_text", None),  # a top-level key YAML reads as a number or null
 }
 
 
@@ -894,7 +896,7 @@ def _problems(err: Any) -> list[Problem]:
 def _describe(err: Any) -> Problem:
     """The key path and what is wrong for one pydantic error, with a suggestion for a
     misspelled key; the common kinds from the catalog, a validator's own text as it is."""
-    loc = [str(p) for p in err["loc"]]
+    loc = ["null" if p is None else str(p) for p in err["loc"]]
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     kind, bound = _KINDS.get(err["type"], (None, None))
     values: dict[str, Any] = {}
@@ -915,8 +917,13 @@ def _describe(err: Any) -> Problem:
             else:
                 loc.append(m.group(1))
             msg = m.group(2)
+    error = err.get("ctx", {}).get("error")
     got = err.get("input")
     shown = yaml_text(got) if got is None or isinstance(got, (str, int, float)) else None
+    if isinstance(error, SettingError):
+        kind, shown = error.kind, error.got or shown
+    if shown is not None and len(shown) > 60:  # a number of 400 digits
+        shown = f"{shown[:57]}..."
     return Problem(".".join(loc) or "(top level)", kind, values, msg, shown)
 
 

@@ -350,3 +350,22 @@ def test_the_params_texts_have_every_key_in_both_languages_with_the_same_values(
     assert set(CATALOG["de"]) == set(CATALOG["en"])
     for key, template in CATALOG["en"].items():
         assert names(CATALOG["de"][key]) == names(template), key
+
+
+def test_true_false_for_a_number_is_told_in_german_too():
+    """The true/false mix-ups, the commonest wrong type (yes/no are true/false in YAML), stayed
+    English under --lang de."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["contract"]["max_future_days"] = True
+    raw["features"]["windows_days"] = [7, False]
+    raw["simulation"]["existing_share"] = 10**400  # a value this long is cut
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    german = err.value.told("de")
+    assert (
+        "contract.max_future_days: erwartet wird eine ganze Zahl, nicht true/false "
+        "(angegeben: true)" in german
+    )
+    assert "features.windows_days[1]: erwartet wird eine ganze Zahl, nicht true/false" in german
+    assert "(angegeben: false)" in german
+    assert f"(angegeben: {'1' + '0' * 56}...)" in german
