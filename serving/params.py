@@ -6,7 +6,6 @@ pydantic's errors into messages that name the key's path.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import difflib
 import math
@@ -956,7 +955,7 @@ def _unwrap(ann: Any) -> Any:
 class _Duplicate(yaml.YAMLError):
     """A key given twice in one mapping: where each stands (1-based lines)."""
 
-    def __init__(self, key: Any, first: int, line: int):
+    def __init__(self, key: str, first: int, line: int):
         super().__init__(key, first, line)
         self.key, self.first, self.line = key, first, line
 
@@ -969,20 +968,36 @@ class _BadDate(yaml.YAMLError):
         self.value, self.error, self.line = value, error, line
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys silently; a settings file must not."""
+class _StrictLoader(yaml.SafeLoader):
+    """Reads dates strictly (`_timestamp`); `_duplicate` looks for keys given twice first."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+
+def _duplicate(node: yaml.Node, path: str = "", seen: set[int] | None = None) -> None:
+    """Raise `_Duplicate` for the first key given twice in one mapping, with its path: PyYAML
+    keeps the last of two equal keys silently, and a settings file must not. A node an alias
+    repeats is looked at once."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, Any], int] = {}
+        for key_node, value in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            with contextlib.suppress(TypeError):
-                if key in seen:
-                    raise _Duplicate(key, seen[key], key_node.start_mark.line + 1)
-                seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)
+            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            where = f"{path}.{name}" if path else name
+            key = (
+                key_node.tag,
+                key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node),
+            )
+            if key in first:
+                raise _Duplicate(where, first[key], key_node.start_mark.line + 1)
+            first[key] = key_node.start_mark.line + 1
+            _duplicate(value, where, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _duplicate(item, f"{path}[{i}]", seen)
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -993,16 +1008,14 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         raise _BadDate(node.value, str(exc), node.start_mark.line + 1) from None
 
 
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _yaml_error(source: str, exc: yaml.YAMLError) -> ParamsError:
     """What is wrong with a file that is not YAML, in one line with where: PyYAML's own text
     spans four lines and names the file twice."""
     if isinstance(exc, _Duplicate):
-        return ParamsError(
-            source, "duplicate_key", name=yaml_text(exc.key), first=exc.first, line=exc.line
-        )
+        return ParamsError(source, "duplicate_key", name=exc.key, first=exc.first, line=exc.line)
     if isinstance(exc, _BadDate):
         return ParamsError(
             source, "bad_date", value=repr(exc.value), error=exc.error, line=exc.line
@@ -1030,7 +1043,15 @@ def read_yaml(path: str | Path) -> Any:
         raise ParamsError(str(p), "not_found")
     try:
         with p.open(encoding="utf-8") as stream:
-            return yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+            loader = _StrictLoader(stream)
+            try:
+                node = loader.get_single_node()
+                if node is None:  # empty, or comments only
+                    return None
+                _duplicate(node)
+                return loader.construct_document(node)
+            finally:
+                loader.dispose()
     except yaml.YAMLError as exc:
         raise _yaml_error(str(p), exc) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -22,7 +22,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_yaml": "not valid YAML: {problem}",
         "not_yaml_at": "not valid YAML at line {line}, column {column}: {problem}",
         "yaml_tab": "line {line}, column {column}: a tab character; YAML indents with spaces only",
-        "duplicate_key": "line {line}: key {name} is given a second time (first at line {first}); "
+        "duplicate_key": "line {line}: {name} is given a second time (first at line {first}); "
         "give it once",
         "bad_date": "line {line}: {value} is not a valid date ({error})",
         "empty": "the file is empty (or only comments); expected the settings sections {sections}",
@@ -59,7 +59,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_yaml_at": "kein gültiges YAML in Zeile {line}, Spalte {column}: {problem}",
         "yaml_tab": "Zeile {line}, Spalte {column}: ein Tabulatorzeichen; YAML rückt nur mit "
         "Leerzeichen ein",
-        "duplicate_key": "Zeile {line}: Schlüssel {name} wird ein zweites Mal angegeben (zuerst in "
+        "duplicate_key": "Zeile {line}: {name} wird ein zweites Mal angegeben (zuerst in "
         "Zeile {first}); nur einmal angeben",
         "bad_date": "Zeile {line}: {value} ist kein gültiges Datum ({error})",
         "empty": "die Datei ist leer (oder nur Kommentare); erwartet werden die Abschnitte "

@@ -306,8 +306,8 @@ def test_errors_are_told_in_german_frame_and_common_kinds():
     [
         ("a:\n\tb: 1\n", "line 2, column 1: a tab character", "Zeile 2, Spalte 1: ein Tabulator"),
         ("a: [1,\nb: 2\n", "not valid YAML at line 3, column 1: ", "kein gültiges YAML in Zeile 3"),
-        ("a: 1\nb: 2\na: 3\n", "line 3: key 'a' is given a second time (first at line 1)",
-         "Zeile 3: Schlüssel 'a' wird ein zweites Mal angegeben (zuerst in Zeile 1)"),
+        ("a: 1\nb: 2\na: 3\n", "line 3: a is given a second time (first at line 1)",
+         "Zeile 3: a wird ein zweites Mal angegeben (zuerst in Zeile 1)"),
     ],
 )  # fmt: skip
 def test_a_file_that_is_not_yaml_is_one_line_in_either_language(tmp_path, text, en, de):
@@ -369,3 +369,21 @@ def test_true_false_for_a_number_is_told_in_german_too():
     assert "features.windows_days[1]: erwartet wird eine ganze Zahl, nicht true/false" in german
     assert "(angegeben: false)" in german
     assert f"(angegeben: {'1' + '0' * 56}...)" in german
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a:\n  b: 1\n  c: 2\n  b: 3\n", "line 4: a.b is given a second time (first at line 2)"),
+        ("a:\n  - {x: 1, x: 2}\n", "line 2: a[0].x is given a second time (first at line 2)"),
+        ("d: &d {k: 1}\na: *d\nb:\n  <<: *d\n  k: 2\n  k: 3\n",
+         "line 6: b.k is given a second time (first at line 5)"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_is_named_by_its_path_and_both_lines(tmp_path, text, said):
+    """The error named only the key ('max_future_days'), not under which section it stood."""
+    path = tmp_path / "params.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        read_yaml(path)
+    assert str(err.value) == f"{path}: {said}; give it once"
