@@ -1033,6 +1033,18 @@ def _yaml_error(source: str, exc: yaml.YAMLError) -> ParamsError:
     return ParamsError(source, "not_yaml_at", problem=problem, **where)
 
 
+def _unreadable_text(p: Path, exc: yaml.reader.ReaderError) -> ParamsError:
+    """A file that is no UTF-8 text (saved as ANSI/Latin-1: 'ä' is byte 0xe4) or holds a
+    control character YAML refuses, told with its line: PyYAML says only its position."""
+    data = p.read_bytes()
+    if exc.encoding != "unicode":  # PyYAML's word for a character read, not a byte undecoded
+        line = data[: exc.position].count(b"\n") + 1
+        return ParamsError(str(p), "not_utf8", byte=f"0x{exc.character:02x}", line=line)
+    text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
+    line = text[: exc.position].count("\n") + 1
+    return ParamsError(str(p), "control_char", code=f"#x{exc.character:04x}", line=line)
+
+
 def read_yaml(path: str | Path) -> Any:
     """Parse a YAML settings file strictly (duplicate keys are errors); ParamsError when it
     cannot."""
@@ -1042,7 +1054,7 @@ def read_yaml(path: str | Path) -> Any:
     if not p.is_file():
         raise ParamsError(str(p), "not_found")
     try:
-        with p.open(encoding="utf-8") as stream:
+        with p.open("rb") as stream:  # YAML reads UTF-8 and UTF-16 by their byte order marks
             loader = _StrictLoader(stream)
             try:
                 node = loader.get_single_node()
@@ -1052,6 +1064,8 @@ def read_yaml(path: str | Path) -> Any:
                 return loader.construct_document(node)
             finally:
                 loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable_text(p, exc) from None
     except yaml.YAMLError as exc:
         raise _yaml_error(str(p), exc) from None
     except (OSError, UnicodeDecodeError) as exc:

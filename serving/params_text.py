@@ -21,6 +21,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unreadable": "cannot read the params file ({error})",
         "not_yaml": "not valid YAML: {problem}",
         "not_yaml_at": "not valid YAML at line {line}, column {column}: {problem}",
+        "not_utf8": "line {line}: not UTF-8 text (byte {byte}); save the file as UTF-8",
+        "control_char": "line {line}: a control character ({code}) YAML does not allow",
         "yaml_tab": "line {line}, column {column}: a tab character; YAML indents with spaces only",
         "duplicate_key": "line {line}: {name} is given a second time (first at line {first}); "
         "give it once",
@@ -57,6 +59,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unreadable": "die Parameterdatei kann nicht gelesen werden ({error})",
         "not_yaml": "kein gültiges YAML: {problem}",
         "not_yaml_at": "kein gültiges YAML in Zeile {line}, Spalte {column}: {problem}",
+        "not_utf8": "Zeile {line}: kein UTF-8-Text (Byte {byte}); die Datei als UTF-8 speichern",
+        "control_char": "Zeile {line}: ein Steuerzeichen ({code}), das YAML nicht erlaubt",
         "yaml_tab": "Zeile {line}, Spalte {column}: ein Tabulatorzeichen; YAML rückt nur mit "
         "Leerzeichen ein",
         "duplicate_key": "Zeile {line}: {name} wird ein zweites Mal angegeben (zuerst in "

@@ -387,3 +387,31 @@ def test_a_key_given_twice_is_named_by_its_path_and_both_lines(tmp_path, text, s
     with pytest.raises(UserError) as err:
         read_yaml(path)
     assert str(err.value) == f"{path}: {said}; give it once"
+
+
+@pytest.mark.parametrize(
+    ("data", "en", "de"),
+    [
+        ("a: 1\nb: Grüße\n".encode("latin-1"),
+         "line 2: not UTF-8 text (byte 0xfc); save the file as UTF-8",
+         "Zeile 2: kein UTF-8-Text (Byte 0xfc); die Datei als UTF-8 speichern"),
+        (b"a: 1\n\nb: \x01\n", "line 3: a control character (#x0001) YAML does not allow",
+         "Zeile 3: ein Steuerzeichen (#x0001), das YAML nicht erlaubt"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_no_text_names_its_line(tmp_path, data, en, de):
+    """A file saved as ANSI was "cannot read the params file ('utf-8' codec can't decode byte
+    0xfc in position 10: invalid start byte)", and a control character PyYAML's position."""
+    path = tmp_path / "params.yaml"
+    path.write_bytes(data)
+    with pytest.raises(UserError) as err:
+        read_yaml(path)
+    assert err.value.told("en") == f"{path}: {en}"
+    assert err.value.told("de") == f"{path}: {de}"
+
+
+def test_a_file_saved_as_utf16_with_a_bom_loads(tmp_path):
+    """Notepad's "Unicode" saves UTF-16: YAML reads it by its byte order mark."""
+    path = tmp_path / "params.yaml"
+    path.write_text((ROOT / "params.yaml").read_text(encoding="utf-8"), encoding="utf-16")
+    assert load_params(path).contract.min_date.year == 1990
