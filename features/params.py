@@ -254,12 +254,14 @@ class NoticeFeatureParams(StrictModel):
 
     @model_validator(mode="after")
     def _phrases_not_blank(self) -> NoticeFeatureParams:
-        for p in self.phrases:
+        for i, p in enumerate(self.phrases):
             if not p.strip("* \t\n"):
-                raise ValueError(f"phrase {p!r} is blank (a blank phrase matches every ticket)")
+                raise ValueError(
+                    f"phrases[{i}]: {p!r} is blank (a blank phrase matches every ticket)"
+                )
             if "*" in p.strip().strip("*"):
                 raise ValueError(
-                    f"phrase {p!r}: a * may only stand at the start or the end of a phrase"
+                    f"phrases[{i}]: {p!r}: a * may only stand at the start or the end of a phrase"
                 )
         return self
 
@@ -325,9 +327,9 @@ class FeatureParams(StrictModel):
         ):
             unknown = [w for w in ws if w not in self.windows_days]
             if unknown:
-                raise ValueError(f"{name}.by_priority_windows {unknown} are not in windows_days")
+                raise ValueError(f"{name}.by_priority_windows: {unknown} are not in windows_days")
         if self.usage.short_days >= self.usage.long_days:
-            raise ValueError("usage.short_days must be shorter than usage.long_days")
+            raise ValueError("usage.short_days: must be shorter than usage.long_days")
         return self
 
 

@@ -66,9 +66,11 @@ OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _known(value: str, known: tuple[str, ...], what: str) -> str:
+def _known(value: str, known: tuple[str, ...], what: str, key: str = "") -> str:
+    """`value` when it is one of `known`; else a ValueError starting with `key`'s path."""
     if value not in known:
-        raise ValueError(f"unknown {what} {value!r}; known: {list(known)}")
+        where = f"{key}: " if key else ""
+        raise ValueError(f"{where}unknown {what} {value!r}; known: {list(known)}")
     return value
 
 
@@ -113,20 +115,20 @@ class Condition(StrictModel):
         if len(named) != 1:
             raise ValueError(f"name exactly one of fact, feature or score (got {named or 'none'})")
         if self.fact is not None:
-            _known(self.fact, FACTS, "fact")
+            _known(self.fact, FACTS, "fact", "fact")
         if self.score is not None:
-            _known(self.score, SCORES, "score")
+            _known(self.score, SCORES, "score", "score")
             numbers = self.value if isinstance(self.value, list) else [self.value]
             if any(not isinstance(v, str) and not 0 <= v <= 1 for v in numbers):
                 raise ValueError(
                     f"value: a score is a calibrated probability from 0 to 1 (got {self.value!r}; "
                     "30% is 0.3)"
                 )
-        _known(self.op, OPERATORS, "operator")
+        _known(self.op, OPERATORS, "operator", "op")
         if self.op in ("in", "not_in") and not isinstance(self.value, list):
-            raise ValueError(f"operator {self.op!r} needs a list value")
+            raise ValueError(f"value: operator {self.op!r} needs a list value")
         if self.op in (">=", ">", "<=", "<") and isinstance(self.value, (str, list)):
-            raise ValueError(f"operator {self.op!r} needs a number, got {self.value!r}")
+            raise ValueError(f"value: operator {self.op!r} needs a number, got {self.value!r}")
         return self
 
     @property
@@ -921,6 +923,8 @@ def _describe(err: Any) -> Problem:
     shown = yaml_text(got) if got is None or isinstance(got, (str, int, float)) else None
     if isinstance(error, SettingError):
         kind, shown = error.kind, error.got or shown
+    elif kind is None and shown is not None and shown in msg:  # the text quotes it already
+        shown = None
     if shown is not None and len(shown) > 60:  # a number of 400 digits
         shown = f"{shown[:57]}..."
     return Problem(".".join(loc) or "(top level)", kind, values, msg, shown)

@@ -278,7 +278,7 @@ def test_a_bad_condition_is_one_error_not_also_an_empty_list():
     with pytest.raises(UserError) as err:
         parse_params(raw)
     assert "1 invalid setting\n" in str(err.value) and "at least 1 item" not in str(err.value)
-    assert "ladder.rules.0.when.0: unknown fact 'open_p0'" in str(err.value)
+    assert "ladder.rules.0.when.0.fact: unknown fact 'open_p0'" in str(err.value)
     raw["ladder"]["rules"][0]["when"] = []  # truly empty: still said
     with pytest.raises(UserError, match=r"ladder\.rules\.0\.when: .*at least 1 item"):
         parse_params(raw)
@@ -415,3 +415,37 @@ def test_a_file_saved_as_utf16_with_a_bom_loads(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text((ROOT / "params.yaml").read_text(encoding="utf-8"), encoding="utf-16")
     assert load_params(path).contract.min_date.year == 1990
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "line"),
+    [
+        ("usage", "short_days", 9999,
+         "  features.usage.short_days: must be shorter than usage.long_days"),
+        ("tickets", "by_priority_windows", [3],
+         "  features.tickets.by_priority_windows: [3] are not in windows_days"),
+        ("notice", "phrases", ["ok", " * "],
+         "  features.notice.phrases[1]: ' * ' is blank (a blank phrase matches every ticket)"),
+    ],
+)  # fmt: skip
+def test_a_rule_across_feature_settings_names_the_key_it_is_about(section, key, value, line):
+    """These were told under 'features: ...' (or 'features.notice'), the key inside the text."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["features"][section][key] = value
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    assert line in str(err.value).splitlines()
+
+
+def test_a_bad_condition_names_its_key_and_quotes_the_value_once():
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["ladder"]["rules"][0]["when"][0]["op"] = "=>"
+    raw["importers"]["naive_time_zone"] = "Berlin"
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    lines = str(err.value).splitlines()
+    assert any(x.startswith("  ladder.rules.0.when.0.op: unknown operator '=>'") for x in lines)
+    assert (
+        "  importers.naive_time_zone: unknown time zone 'Berlin' (use an IANA name such as UTC "
+        "or Europe/Berlin)" in lines
+    )
