@@ -25,9 +25,9 @@ class TierSimulation(StrictModel):
     @model_validator(mode="after")
     def _ranges(self) -> TierSimulation:
         if not 0 < self.arr[0] <= self.arr[1]:
-            raise ValueError("arr must be (low, high) with 0 < low <= high")
+            raise ValueError("arr: must be [low, high] with 0 < low <= high")
         if not 1 <= self.seats[0] <= self.seats[1]:
-            raise ValueError("seats must be (low, high) with 1 <= low <= high")
+            raise ValueError("seats: must be [low, high] with 1 <= low <= high")
         return self
 
 
@@ -223,13 +223,17 @@ class SplitParams(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> SplitParams:
         if (self.train_end is None) != (self.validation_end is None):
-            raise ValueError("give both train_end and validation_end, or neither")
+            missing = "train_end" if self.train_end is None else "validation_end"
+            raise ValueError(f"{missing}: give both train_end and validation_end, or neither")
         if self.train_end and self.validation_end and self.validation_end <= self.train_end:
-            raise ValueError("validation_end must be after train_end")
+            raise ValueError("validation_end: must be after train_end")
         if self.test_end and self.validation_end and self.test_end <= self.validation_end:
-            raise ValueError("test_end must be after validation_end")
+            raise ValueError("test_end: must be after validation_end")
         if self.validation_share + self.test_share >= 0.9:
-            raise ValueError("validation_share + test_share must leave most positives for training")
+            raise ValueError(
+                "test_share: validation_share + test_share must leave most positives for "
+                "training (together below 0.9)"
+            )
         return self
 
 
@@ -270,9 +274,9 @@ class HealthRule(StrictModel):
     @model_validator(mode="after")
     def _bands(self) -> HealthRule:
         if self.risk_when == "high" and self.red < self.yellow:
-            raise ValueError("risk_when=high needs red >= yellow")
+            raise ValueError("red: risk_when=high needs red >= yellow")
         if self.risk_when == "low" and self.red > self.yellow:
-            raise ValueError("risk_when=low needs red <= yellow")
+            raise ValueError("red: risk_when=low needs red <= yellow")
         return self
 
 

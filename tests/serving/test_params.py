@@ -449,3 +449,30 @@ def test_a_bad_condition_names_its_key_and_quotes_the_value_once():
         "  importers.naive_time_zone: unknown time zone 'Berlin' (use an IANA name such as UTC "
         "or Europe/Berlin)" in lines
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (("split", "validation_end", None),
+         "  split.validation_end: give both train_end and validation_end, or neither"),
+        (("split", "test_share", 0.75),
+         "  split.test_share: validation_share + test_share must leave most positives for "
+         "training (together below 0.9)"),
+        (("simulation.tiers.starter", "arr", [10, 5]),
+         "  simulation.tiers.starter.arr: must be [low, high] with 0 < low <= high"),
+    ],
+)  # fmt: skip
+def test_a_rule_across_training_settings_names_the_key_it_is_about(change, line):
+    """These were told under 'split: ...' or 'simulation.tiers.starter: ...' alone."""
+    raw = read_yaml(ROOT / "params.yaml")
+    where, key, value = change
+    section = raw
+    for part in where.split("."):
+        section = section[part]
+    if key == "validation_end":
+        section["train_end"] = "2025-01-01"
+    section[key] = value
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    assert line in str(err.value).splitlines(), str(err.value)
