@@ -284,15 +284,15 @@ class PriorityParams(StrictModel):
         for imp in self.impact:
             row = self.matrix.get(imp.name)
             if row is None:
-                raise ValueError(f"priority.matrix has no row for impact {imp.name!r}")
+                raise ValueError(f"matrix.{imp.name}: no row for this impact class")
             missing = [u.name for u in self.urgency if u.name not in row]
             if missing:
-                raise ValueError(
-                    f"priority.matrix.{imp.name} has no priority for urgency {missing}"
-                )
+                raise ValueError(f"matrix.{imp.name}: no priority for urgency {missing}")
         unknown = [k for k in self.matrix if k not in {c.name for c in self.impact}]
         if unknown:
-            raise ValueError(f"priority.matrix names unknown impact classes {unknown}")
+            raise ValueError(
+                f"matrix.{unknown[0]}: unknown impact class (known: {[c.name for c in self.impact]})"
+            )
         return self
 
 
@@ -353,7 +353,7 @@ class LadderParams(StrictModel):
                     )
                 if value <= self.hysteresis.margin:
                     raise ValueError(
-                        f"hysteresis.margin {self.hysteresis.margin}: not below levels.{name}.entry."
+                        f"hysteresis.margin: {self.hysteresis.margin} is not below levels.{name}.entry."
                         f"{head} ({value}); an account at {name} by that risk would never step down"
                     )
                 prev = (name, value)

@@ -166,7 +166,11 @@ def test_repo_params_are_valid(raw):
             r"ladder\.levels\.L1\.response_hours: .*greater than 0",
         ),
         ("ladder.levels.L1.title", {"de": "X"}, r"levels\.L1\.title: needs at least an English"),
-        ("ladder.hysteresis.margin", 0.9, r"hysteresis\.margin 0\.9: not below levels\.L1\.entry"),
+        (
+            "ladder.hysteresis.margin",
+            0.9,
+            r"hysteresis\.margin: 0\.9 is not below levels\.L1\.entry",
+        ),
         (
             "ladder.rules.0.title",
             {"de": "X"},
@@ -191,7 +195,7 @@ def test_repo_params_are_valid(raw):
         (
             "ladder.priority.matrix.low",
             {"high": "P3", "medium": "P4"},
-            r"priority\.matrix\.low has no priority for urgency \['low'\]",
+            r"matrix\.low: no priority for urgency \['low'\]",
         ),
         (
             "ladder.priority.impact.2.any",

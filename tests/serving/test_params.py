@@ -476,3 +476,22 @@ def test_a_rule_across_training_settings_names_the_key_it_is_about(change, line)
     with pytest.raises(UserError) as err:
         parse_params(raw)
     assert line in str(err.value).splitlines(), str(err.value)
+
+
+def test_a_ladder_rule_across_settings_names_the_key_it_is_about():
+    """These were told under 'ladder.priority: priority.matrix.low has no priority...' and
+    'ladder: hysteresis.margin 0.9: not below ...'."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["ladder"]["priority"]["matrix"]["low"] = {"high": "P3", "medium": "P4"}
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    assert (
+        "  ladder.priority.matrix.low: no priority for urgency ['low']"
+        in str(err.value).splitlines()
+    )
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["ladder"]["hysteresis"]["margin"] = 0.9
+    with pytest.raises(UserError) as err:
+        parse_params(raw)
+    lines = str(err.value).splitlines()
+    assert any(x.startswith("  ladder.hysteresis.margin: 0.9 is not below levels.") for x in lines)
