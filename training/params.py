@@ -229,7 +229,7 @@ class SplitParams(StrictModel):
             raise ValueError("validation_end: must be after train_end")
         if self.test_end and self.validation_end and self.test_end <= self.validation_end:
             raise ValueError("test_end: must be after validation_end")
-        if self.validation_share + self.test_share >= 0.9:
+        if round(self.validation_share + self.test_share, 9) >= 0.9:  # 0.2 + 0.7 < 0.9 in floats
             raise ValueError(
                 "test_share: validation_share + test_share must leave most positives for "
                 "training (together below 0.9)"

@@ -495,3 +495,11 @@ def test_a_ladder_rule_across_settings_names_the_key_it_is_about():
         parse_params(raw)
     lines = str(err.value).splitlines()
     assert any(x.startswith("  ladder.hysteresis.margin: 0.9 is not below levels.") for x in lines)
+
+
+def test_shares_that_add_up_to_the_limit_are_refused_despite_float_rounding():
+    """0.2 + 0.7 is 0.8999999999999999 in floats and passed the 'below 0.9' rule."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["split"]["validation_share"], raw["split"]["test_share"] = 0.2, 0.7
+    with pytest.raises(UserError, match=r"split\.test_share: validation_share \+ test_share"):
+        parse_params(raw)
