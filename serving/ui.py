@@ -112,7 +112,11 @@ def _pct(ctx: Any, v: Any) -> str:
 
 @jinja2.pass_context
 def _delta(ctx: Any, v: Any) -> str:
-    return figure(v, "+.2f", ctx["lang"])
+    """A change of a risk in percentage points ("+2 pp", "+2 Pp."): beside risks written as
+    33 %, "+0.02" read as a change of 0.02 %."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return text("points", ctx["lang"], value=figure(100 * float(v), "+.0f", ctx["lang"]))
 
 
 @jinja2.pass_context

@@ -145,6 +145,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "language": "Language",
         "agree_yes": "agree",
         "agree_no": "disagree",
+        "points": "{value}\u00a0pp",  # a change of a risk in percentage points, beside risks in %
     },
     "de": {
         "app_title": "Eskalationsrisiko",
@@ -275,6 +276,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "language": "Sprache",
         "agree_yes": "zugestimmt",
         "agree_no": "widersprochen",
+        "points": "{value}\u00a0Pp.",  # Prozentpunkte
     },
 }
 LANGUAGES = tuple(CATALOG)

@@ -589,7 +589,8 @@ def test_outcomes_are_told_in_the_pages_language(client, params):
 
 def test_the_german_list_writes_numbers_and_next_actions_in_german(client, params):
     """The stored list is in each account's language (English here) and English number
-    formats; a CSM reading German reads 50.000 and 60 %, and the level's action in German."""
+    formats; a CSM reading German reads 50.000, 60 % and +20 Pp., and the level's action in
+    German."""
     action = params.ladder.actions[params.ladder.levels["L1"].actions[0]]
     login(client)
 
@@ -598,11 +599,13 @@ def test_the_german_list_writes_numbers_and_next_actions_in_german(client, param
         return re.search(r'<tr data-account="A-1">(.*?)</tr>', page, re.S).group(1)
 
     english = row_of_a1()
-    assert "50,000" in english and "60%" in english and "+0.20" in english, english
+    # a change beside risks in %: in percentage points ("+0.20" read as a change of 0.2 %)
+    assert "50,000" in english and "60%" in english and "+20\u00a0pp" in english, english
+    assert "+0.20" not in english, english
     assert ladder_text.pick(action, "en") in english
     client.get("/lang/de", params={"next": "/"})
     german = row_of_a1()
-    assert "50.000" in german and "60\u00a0%" in german and "+0,20" in german, german
+    assert "50.000" in german and "60\u00a0%" in german and "+20\u00a0Pp." in german, german
     assert ladder_text.pick(action, "de") in german, german
 
 
