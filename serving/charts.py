@@ -9,6 +9,7 @@ bytes. Text stays text: it follows the page's font and language and can be searc
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -56,11 +57,15 @@ def line_chart(
     lang: str = "en",
     width: int = 640,
     height: int = 220,
+    series_thresholds: Mapping[str, Sequence[tuple[str, float]]] | None = None,
 ) -> str:
     """One polyline per series over the days (gaps where a value is missing), with dashed
     horizontal threshold lines named in the right margin (inside the plot a name sat where the
-    lines end, under a score at its threshold) and a legend."""
-    left, right, top, bottom = 44, 28 if thresholds else 12, 12, 40
+    lines end, under a score at its threshold) and a legend. `thresholds` hold for every series
+    (grey); `series_thresholds` for one series only, drawn and named in its colour (a churn line
+    read against escalation thresholds when the two differed)."""
+    own = {name: list(ts) for name, ts in (series_thresholds or {}).items() if name in series}
+    left, right, top, bottom = 44, 28 if thresholds or any(own.values()) else 12, 12, 40
     pw, ph = width - left - right, height - top - bottom
     values = [v for vs in series.values() for v in vs if v is not None]
     top_value: float = y_max if y_max is not None else max([*values, 1.0]) * 1.1
@@ -71,12 +76,22 @@ def line_chart(
 
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
     y = _value_axis(body, values, (left, top, pw, ph), True, percent, top_value, lang)
-    for name, value in thresholds:
-        if 0 <= value <= top_value:
-            body.append(
-                f'<line x1="{left}" x2="{left + pw}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="threshold"/>'
-            )
-            body.append(_text(left + pw + 3, y(value) + 3, name, "start", "t small"))
+    colors = {name: COLORS[k % len(COLORS)] for k, name in enumerate(series)}
+    drawn = [(name, value, "", "") for name, value in thresholds] + [
+        (name, value, colors[of], of) for of, ts in own.items() for name, value in ts
+    ]
+    label_at = -math.inf  # the last name's baseline: names of close thresholds stack down
+    for name, value, color, of in sorted(drawn, key=lambda d: -d[1]):
+        if not 0 <= value <= top_value:
+            continue
+        stroke = f' style="stroke:{color}"' if color else ""
+        body.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="threshold"{stroke}/>'
+        )
+        label_at = max(y(value) + 3, label_at + 10)
+        tip = f"{of} ≥ {_number(value, percent, lang)}" if of else None
+        label = _text(left + pw + 3, label_at, name, "start", "t small", title=tip)
+        body.append(label.replace("<text ", f'<text style="fill:{color}" ', 1) if color else label)
     if n:
         for i in sorted({0, n - 1, *range(0, n, max(1, n // 6))}):
             if 0 < n - 1 - i < max(1, n // 12):
@@ -84,7 +99,7 @@ def line_chart(
             anchor = "end" if i == n - 1 and n > 1 else "middle"
             body.append(_text(x(i), top + ph + 14, day_text(days[i], lang, short=True), anchor))
     for k, (name, vs) in enumerate(series.items()):
-        color = COLORS[k % len(COLORS)]
+        color = colors[name]
         runs: list[list[str]] = [[]]
         for j, v in enumerate(vs):
             if v is None:

@@ -733,20 +733,16 @@ class UiApp:
         # in the page's language, as on the list
         today["next_action"] = ladder_text.next_action(self.params.ladder, today["level"], lang)
         level = self.params.ladder.levels[today["level"]]
-        thresholds = [
-            (name, lv.entry.escalation_risk)
-            for name, lv in self.params.ladder.levels.items()
-            if lv.entry is not None and lv.entry.escalation_risk is not None
-        ]
+        escalation, churn = text("escalation_risk", lang), text("churn_risk", lang)
         history_svg = charts.line_chart(
             [r["day"] for r in history],
             {
-                text("escalation_risk", lang): [r["escalation_risk"] for r in history],
-                text("churn_risk", lang): [r["churn_risk"] for r in history],
+                escalation: [r["escalation_risk"] for r in history],
+                churn: [r["churn_risk"] for r in history],
             },
             text("sec_history", lang),
-            thresholds=thresholds,
             lang=lang,
+            **self._entry_thresholds(escalation, churn),
         )
         state = store.state(account_id)
         trail = daily.audit_trail(account_id) if state is not None else []
@@ -768,6 +764,19 @@ class UiApp:
             "trail": trail,
             **self._timelines(account_id, today["day"], lang),
         }
+
+    def _entry_thresholds(self, escalation: str, churn: str) -> dict[str, Any]:
+        """The ladder's entry thresholds for the score history: grey for both lines when each
+        level's two are the same, else each head's in its line's colour (the churn line ran
+        against the escalation thresholds alone)."""
+        levels = self.params.ladder.levels.items()
+        esc = [(n, lv.entry.escalation_risk) for n, lv in levels
+               if lv.entry is not None and lv.entry.escalation_risk is not None]  # fmt: skip
+        chu = [(n, lv.entry.churn_risk) for n, lv in levels
+               if lv.entry is not None and lv.entry.churn_risk is not None]  # fmt: skip
+        if esc == chu:
+            return {"thresholds": esc}
+        return {"series_thresholds": {escalation: esc, churn: chu}}
 
     def _waterfall(
         self,

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import sqlite3
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -20,6 +21,7 @@ from serving.store import Store
 from serving.ui import SourceCache, create_app, with_chosen
 from serving.uisession import COOKIE, issue, verify
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ui-test-token-123"
 NOW = pd.Timestamp("2025-06-04 10:00", tz="UTC")
 DAYS = [dt.date(2025, 6, 2), dt.date(2025, 6, 3), dt.date(2025, 6, 4)]
@@ -832,3 +834,36 @@ def test_the_trail_says_the_ladder_made_its_level_changes(client):
         assert row, lang
         cells = re.findall(r"<td>(.*?)</td>", row.group(1))
         assert cells[2] == who, (lang, cells)
+
+
+def test_the_score_history_draws_each_heads_thresholds_when_they_differ(database, params, tmp_path):
+    """With churn entry thresholds other than the escalation ones, the churn line ran against
+    the escalation thresholds alone; each head's thresholds are now drawn in its line's colour
+    (and named with the head on hover), the same ones once in grey when they agree."""
+    from serving.params import load_params
+
+    def history_svg(p) -> str:
+        app = create_app(p, database, [TOKEN], clock=lambda: NOW)
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+            login(c)
+            page = c.get("/account/A-1").text
+        return re.search(r'<section class="card" id="history">.*?</svg>', page, re.S).group(0)
+
+    def ys(svg: str, color: str = "") -> list[float]:
+        style = f' style="stroke:{color}"' if color else ""
+        lines = re.findall(r'<line [^>]*y1="([\d.]+)"[^>]*class="threshold"' + style + "/>", svg)
+        return sorted(float(v) for v in lines)
+
+    def y(value: float) -> float:  # the chart's plot: 12 px from the top, 168 px high
+        return round(12 + 168 * (1 - value), 1)
+
+    same = history_svg(params)
+    assert ys(same) == [y(0.5), y(0.3), y(0.15)] and "style=" not in same, same
+    text = (ROOT / "params.yaml").read_text()
+    for old, new in (("0.15}", "0.20}"), ("0.30}", "0.40}"), ("0.50}", "0.70}")):
+        text = text.replace(f"churn_risk: {old}", f"churn_risk: {new}")
+    (tmp_path / "params.yaml").write_text(text)
+    differ = history_svg(load_params(tmp_path / "params.yaml"))
+    assert ys(differ, "#c0392b") == [y(0.5), y(0.3), y(0.15)], differ  # escalation's colour
+    assert ys(differ, "#2471a3") == [y(0.7), y(0.4), y(0.2)], differ  # churn's colour
+    assert "<title>churn risk ≥ 20%</title>L1" in differ, differ
