@@ -364,11 +364,16 @@ def bar_chart(
     value_format: str = ".2f",
     lang: str = "en",
     width: int = 640,
+    tips: Sequence[str | None] = (),
+    label_room: int = 220,
 ) -> str:
     """One horizontal bar per label with its value at the end; dashed reference lines (named)
     and shaded value bands (from, to, colour) behind the bars. A value of None (unknown) has no
-    bar and a dash: a bar at 0 told a CSAT of 0.00 that no ticket had."""
-    row, left, right, top = 20, 220, 60, 8
+    bar and a dash: a bar at 0 told a CSAT of 0.00 that no ticket had. A label cut to fit shows
+    whole on hover, with its `tips` entry (e.g. the column name) when given; `label_room` (px)
+    is the labels' margin, about 6 px a character."""
+    row, left, right, top = 20, label_room, 60, 8
+    fits = (label_room - 16) // 6
     height = top + row * max(len(labels), 1) + 30
     pw, ph = width - left - right, row * max(len(labels), 1)
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
@@ -385,8 +390,10 @@ def bar_chart(
     palette = [colors] * len(values) if isinstance(colors, str) else list(colors)
     for i, (name, v) in enumerate(zip(labels, values, strict=True)):
         yy = top + i * row
-        short = name if len(name) <= 34 else name[:33] + "…"
-        body.append(_text(left - 6, yy + 14, short, "end"))
+        short = name if len(name) <= fits else name[: fits - 1] + "…"
+        tip = tips[i] if i < len(tips) else None
+        whole = " · ".join(s for s in (name if short != name else None, tip) if s)
+        body.append(_text(left - 6, yy + 14, short, "end", title=whole or None))
         if v is None:
             body.append(_text(left + 4, yy + 14, figure(v, value_format, lang), "start", "t small"))
             continue

@@ -160,11 +160,17 @@ def csat_plot(h: HistoryKpis, lang: str) -> str:
     )
 
 
-def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
+def drift_plot(
+    d: DriftReport, p: DailyParams, lang: str, labels: Mapping[str, str] | None = None
+) -> str:
+    """PSI per input, each bar named as the table beneath names it (what the feature means; its
+    column on hover): the bars read "usage_seat_utilisation" above "… % of seats in use"."""
     tab = d.table.sort_values(["kind", "psi"], ascending=[True, False])
     top = max(p.drift.retrain_psi * 1.5, float(tab["psi"].max() if len(tab) else 0.0) * 1.05)
+    names = tab["name"].astype(str).tolist()
+    labels = labels or {}
     return charts.bar_chart(
-        tab["name"].astype(str).tolist(),
+        [labels.get(n) or n for n in names],
         tab["psi"].to_numpy(dtype=float).tolist(),
         "PSI",
         colors=[COLORS[b] for b in tab["band"]],
@@ -179,6 +185,8 @@ def drift_plot(d: DriftReport, p: DailyParams, lang: str) -> str:
         ],
         value_format=".3f",
         lang=lang,
+        tips=[n if labels.get(n) else None for n in names],
+        label_room=330,  # a feature's meaning is longer than its column: most fit whole
     )
 
 
@@ -311,7 +319,7 @@ def render_report(d: ReportData) -> str:
                 f'<div class="ok">{html.escape(t("no_retrain", lang, n=p.drift.retrain_features))}</div>'
             )
         if d.drift.judged:
-            parts.append(f"<figure>{drift_plot(d.drift, p, lang)}</figure>")
+            parts.append(f"<figure>{drift_plot(d.drift, p, lang, d.labels)}</figure>")
             parts.append(
                 f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
             )

@@ -254,6 +254,36 @@ def test_the_reports_drift_table_says_what_a_feature_means():
     assert _drift_name("escalation_30d", {}) == "escalation_30d"
 
 
+def test_the_reports_drift_chart_names_its_bars_as_the_table_does(params):
+    """The bars read "sentiment_trend" above a table saying "Ticket tone changed by …"; they now
+    say what the feature means too (whole where the chart's room allows, cut beyond it, whole with
+    the column on hover), and an input without a label keeps its name."""
+    import pandas as pd
+
+    from serving.drift import DriftReport
+    from serving.report_html import drift_plot
+
+    label = "… days since the last login by any of the administrators of the account, any seat"
+    table = pd.DataFrame(
+        {"kind": ["feature", "feature", "score"], "psi": [0.3, 0.05, 0.01],
+         "name": ["sentiment_trend", "days_since_admin_login", "escalation_30d"],
+         "noise": [0.01] * 3, "band": ["major", "stable", "stable"]}
+    )  # fmt: skip
+    tone = "Ticket tone changed by … against its own baseline"
+    labels = {"sentiment_trend": tone, "days_since_admin_login": label}
+    svg = drift_plot(
+        DriftReport(table, True, ("sentiment_trend",), 500), params.daily, "en", labels
+    )
+    names = re.findall(
+        r'text-anchor="end" class="t">(?:<title>([^<]*)</title>)?([^<]*)</text>', svg
+    )
+    assert names == [
+        ("sentiment_trend", tone),
+        (f"{label} · days_since_admin_login", label[:51] + "…"),
+        ("", "escalation_30d"),
+    ], names
+
+
 @pytest.mark.parametrize("value", [1, 0.125, -3, 1234567.5, "text", None])
 def test_told_formats_each_entry_as_the_localized_values_would(value):
     """`told` localizes only the values an entry names; the text (or the error) is the one
