@@ -185,3 +185,11 @@ def test_the_reports_trend_writes_risks_as_the_rest_of_the_report_does():
     svg = trend_plot(trend, "L1", "en")
     assert not [s for s in re.findall(r">([^<>]+)</text>", svg) if "%" in s]
     assert ">0.2<" in svg and ">0.1<" in svg
+
+
+def test_a_line_charts_own_axis_ends_at_a_round_value():
+    """Without y_max the axis ended at 1.1 x the largest value and named that end too: 182
+    active users drew "200" and "200.2" over each other; it ends at the next round value."""
+    svg = line_chart(DAYS, {"users": [5, 182, 90, 12, 40]}, "u", y_max=None, percent=False)
+    axis = re.findall(r'text-anchor="end" class="t">([\d.,]+)</text>', svg)
+    assert axis == ["0", "100", "200", "300"], axis
