@@ -137,9 +137,12 @@ def waterfall(
     label: str,
     lang: str = "en",
     width: int = 640,
+    change: Callable[[float], str] | None = None,
 ) -> str:
     """Horizontal waterfall on the probability scale: the base rate, one bar per contribution
-    (red raises, green lowers risk), then the resulting risk."""
+    (red raises, green lowers risk), then the resulting risk. `change` writes a contribution
+    (e.g. in percentage points, "+12.1 pp", where "+12.1 %" beside a base of 5.1 % read as a
+    relative rise); by default as a signed per cent."""
     row, left, right, top = 24, 300, 60, 8
     height = top + row * (len(steps) + 2) + 8
     pw = width - left - right
@@ -164,7 +167,10 @@ def waterfall(
         body.append(
             f'<rect x="{x0:.1f}" y="{yy + 3}" width="{max(x1 - x0, 1):.1f}" height="{row - 8}" class="bar {kind}"/>'
         )
-        shown = figure(b, ".1%", lang) if kind in ("base", "total") else figure(b - a, "+.1%", lang)
+        if kind in ("base", "total"):
+            shown = figure(b, ".1%", lang)
+        else:
+            shown = change(b - a) if change else figure(b - a, "+.1%", lang)
         body.append(_text(x1 + 4, yy + 15, shown))
     return _svg(width, height, body, label)
 

@@ -822,7 +822,8 @@ class UiApp:
             steps,
             text("today_risk", lang),
             text("sec_reasons", lang),
-            lang=lang,
+            lang=lang,  # a step in percentage points, as the changes beside the risks are
+            change=lambda v: text("points", lang, value=figure(100 * v, "+.1f", lang)),
         )
 
     def _label(self, name: str, lang: str) -> str:

@@ -867,3 +867,16 @@ def test_the_score_history_draws_each_heads_thresholds_when_they_differ(database
     assert ys(differ, "#c0392b") == [y(0.5), y(0.3), y(0.15)], differ  # escalation's colour
     assert ys(differ, "#2471a3") == [y(0.7), y(0.4), y(0.2)], differ  # churn's colour
     assert "<title>churn risk ≥ 20%</title>L1" in differ, differ
+
+
+def test_the_waterfalls_steps_are_percentage_points_as_the_changes_are(client):
+    """The waterfall went from a model average of 5.1 % by "+12.1 %" steps, read as relative
+    rises, beside changes the page writes in percentage points; its steps are now "+12.1 pp"."""
+    login(client)
+    for lang, unit in (("en", "\u00a0pp"), ("de", "\u00a0Pp.")):
+        client.get(f"/lang/{lang}", params={"next": "/"})
+        page = client.get("/account/A-1").text
+        svg = re.search(r'<section class="card" id="reasons">.*?</svg>', page, re.S).group(0)
+        steps = re.findall(r">([-+][\d.,]+[^<]*)</text>", svg)
+        point = "." if lang == "en" else ","
+        assert steps == [f"+30{point}0{unit}", f"+10{point}0{unit}", f"-5{point}0{unit}"], steps
