@@ -508,36 +508,33 @@ def run_daily(
             scores: Future[Any] = Future()
             try:
                 with ThreadPoolExecutor(1, thread_name_prefix="escrisk-store") as pool:
-                    saved: list[Future[Any]] = [
-                        pool.submit(
-                            daily.save_day,
-                            day,
-                            ranked,
-                            contrib_ranked,
-                            model.spec.names,
-                            run_record,
-                            scores,
-                            now.to_pydatetime(),
-                        )
-                    ]
+                    saved: list[Future[Any]] = []
                     try:
-                        try:
-                            score_columns = {
-                                "account_id": ids,
-                                "day": [day] * n,
-                                "escalation_risk": esc_list,
-                                "churn_risk": churn_list,
-                                "level": levels_now,
-                                "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
-                                "model_version": [model.version] * n,
-                                # what /account answers beside the scores: the day's decision
-                                "owners": _owners_json(outcome.decisions),
-                                "team": [d.team for d in outcome.decisions],
-                                "priority": [d.priority for d in outcome.decisions],
-                            }
-                        except BaseException as exc:
-                            scores.set_exception(exc)  # the list's transaction waits for them
-                            raise
+                        saved.append(
+                            pool.submit(
+                                daily.save_day,
+                                day,
+                                ranked,
+                                contrib_ranked,
+                                model.spec.names,
+                                run_record,
+                                scores,
+                                now.to_pydatetime(),
+                            )
+                        )
+                        score_columns = {
+                            "account_id": ids,
+                            "day": [day] * n,
+                            "escalation_risk": esc_list,
+                            "churn_risk": churn_list,
+                            "level": levels_now,
+                            "reasons": [JsonText(r) for r in scored.ranked.json_texts()],
+                            "model_version": [model.version] * n,
+                            # what /account answers beside the scores: the day's decision
+                            "owners": _owners_json(outcome.decisions),
+                            "team": [d.team for d in outcome.decisions],
+                            "priority": [d.priority for d in outcome.decisions],
+                        }
                         scores.set_result(score_columns)
                         if p.keep_days is not None:
                             saved.append(
@@ -553,6 +550,10 @@ def run_daily(
                         )  # fmt: skip
                         results = [f.result() for f in saved]  # the first error is the run's
                     except BaseException:
+                        # the list's transaction waits for the scores: whatever stopped the run
+                        # before they were handed over (an error making them, a Ctrl-C just after
+                        # the submit) gives it up, or the pool's shutdown would wait forever
+                        scores.cancel()
                         # a failed write stops the writes after it; any other failure (or
                         # Ctrl-C) lets those submitted finish, so that the day is stored whole
                         # (the list with its scores)

@@ -1311,3 +1311,32 @@ def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params)
     warn = re.search(r'<div class="warn">(.*?)</div>', text.split("(PSI)</h2>")[1])
     assert warn
     assert "…% of seats in use (usage_seat_utilisation), escalation_30d" in warn.group(1)
+
+
+@pytest.mark.timeout(120)
+def test_a_ctrl_c_just_after_the_list_was_handed_over_does_not_hang(
+    champion, history, params, tmp_path, monkeypatch
+):
+    """The list's transaction waits for the day's scores (a future the run fills): a Ctrl-C
+    between handing over the list and filling the future left the writer waiting and the
+    pool's shutdown with it, forever. Now the run stops, storing neither."""
+    import concurrent.futures
+
+    import serving.daily as daily_module
+
+    class Interrupted(concurrent.futures.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            super().submit(fn, *args, **kwargs)
+            raise KeyboardInterrupt  # as a Ctrl-C landing just after the first submit
+
+    monkeypatch.setattr(daily_module, "ThreadPoolExecutor", Interrupted)
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    with pytest.raises(KeyboardInterrupt):
+        run_daily(
+            "world", params, database_url=db, tracking_uri="unused",
+            now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=tmp_path / "reports",
+            champion=champion, history=history,
+        )  # fmt: skip
+    store = Store(db)
+    assert DailyStore(store).daily_list(DAY2.date()) == []
+    assert store.daily_scores(day=DAY2.date()) == []
