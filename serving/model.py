@@ -27,11 +27,11 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from training.registry import existing_store, not_found
+    from training.registry import NoStore, existing_store, not_found
 
     try:
         existing_store(tracking_uri)
-    except UserError:
+    except NoStore:  # only the store not there: a mistyped URL or a server down say so
         if language == "en":
             raise
         raise UserError(t("no_mlflow_store", language, uri=tracking_uri)) from None

@@ -92,6 +92,10 @@ def reachable_store(uri: str) -> None:
         engine.dispose()
 
 
+class NoStore(UserError):
+    """A reader's tracking store that is not there (`existing_store`): train creates it."""
+
+
 def existing_store(uri: str) -> None:
     """A reader's tracking store (promote, models, daily, serve): a SQLite file that is not there
     is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create. So is a
@@ -113,7 +117,7 @@ def existing_store(uri: str) -> None:
     else:
         return
     if path and path != ":memory:" and not exists():
-        raise UserError(
+        raise NoStore(
             f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={uri}): "
             "`escrisk train SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store "
             "you trained into"

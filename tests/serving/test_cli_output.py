@@ -455,10 +455,10 @@ def test_a_missing_model_store_or_champion_is_told_in_german(tmp_path):
 
 
 def test_a_params_error_is_told_in_the_daily_runs_language(tmp_path, capsys):
-    from serving.cli import main
-
     """`escrisk daily --language de` (or a file saying daily.language: de) told params errors in
     English."""
+    from serving.cli import main
+
     assert (
         main(["daily", str(tmp_path), "--language", "de", "--params", str(tmp_path / "no.yaml")])
         == 1
@@ -475,3 +475,16 @@ def test_a_params_error_is_told_in_the_daily_runs_language(tmp_path, capsys):
     assert "1 ungültige Einstellung" in err and "muss mindestens 0 sein (angegeben: -1)" in err
     assert main(["train", str(tmp_path), "--params", str(path)]) == 1  # only daily reads it
     assert "must be at least 0" in capsys.readouterr().err
+
+
+def test_a_mistyped_model_store_url_is_not_told_as_a_missing_store_in_german(tmp_path):
+    """Under daily.language: de every refusal of the tracking store was told as "kein
+    MLflow-Speicher ...: `escrisk train QUELLE` legt ihn an", so a SQLite URL with two slashes
+    (or a PostgreSQL server down) sent the team to train instead of to the URL."""
+    from features.errors import UserError
+    from serving.model import champion_version
+
+    with pytest.raises(UserError) as refused:
+        champion_version("sqlite://mlflow.db", "escalation-risk", "de")
+    assert "sqlite:///mlflow.db" in str(refused.value)
+    assert "kein MLflow-Speicher" not in str(refused.value)
