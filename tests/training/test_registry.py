@@ -68,6 +68,22 @@ def _log(tmp_path, ex, frame, name):
     )
 
 
+def _promote(client, name, challenger, champion, reason="better", when="2024-02-01"):
+    """`apply_promotion` of `challenger` over `champion`, as the gate decided to promote it."""
+    apply_promotion(
+        client,
+        model_name=name,
+        challenger=challenger,
+        champion=champion,
+        promote=True,
+        reason=reason,
+        forced=False,
+        scores={"challenger.churn_90d": 0.5},
+        window="w",
+        when=pd.Timestamp(when, tz="UTC"),
+    )
+
+
 def test_pyfunc_round_trip_by_alias(tmp_path, monkeypatch, store, experiment, synthetic):
     root, client = store
     monkeypatch.chdir(root)
@@ -227,18 +243,7 @@ def test_a_promotion_cut_short_is_not_logged_as_promoted(
         client.delete_registered_model_alias(name, CHALLENGER)
         error = UserError
     with pytest.raises(error) as raised:
-        apply_promotion(
-            client,
-            model_name=name,
-            challenger=v2,
-            champion=v1,
-            promote=True,
-            reason="better",
-            forced=False,
-            scores={"challenger.churn_90d": 0.5},
-            window="w",
-            when=pd.Timestamp("2024-02-01", tz="UTC"),
-        )
+        _promote(client, name, v2, v1)
     assert alias_version(client, name, CHAMPION) == v1
     if error is UserError:
         told = str(raised.value)
@@ -253,18 +258,7 @@ def test_a_promotion_cut_short_is_not_logged_as_promoted(
         assert "cut short (KeyboardInterrupt): undone" in history["reason"].iloc[0]
         assert alias_version(client, name, CHALLENGER) == v2
         assert t.loc[1, "champion_since"] == ""
-        apply_promotion(  # the same move, not cut short: moved, then logged
-            client,
-            model_name=name,
-            challenger=v2,
-            champion=v1,
-            promote=True,
-            reason="again",
-            forced=False,
-            scores={},
-            window="w",
-            when=pd.Timestamp("2024-03-01", tz="UTC"),
-        )
+        _promote(client, name, v2, v1, "again", "2024-03-01")  # not cut short: moved, logged
         assert alias_version(client, name, CHAMPION) == v2
         assert promotion_history(name)["promoted"].tolist() == ["False", "True"]
 
@@ -291,18 +285,7 @@ def test_a_promotion_whose_logging_is_cut_short_leaves_no_blank_decision(
 
     monkeypatch.setattr(MlflowClient, "log_batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        apply_promotion(
-            client,
-            model_name=name,
-            challenger=v2,
-            champion=v1,
-            promote=True,
-            reason="better",
-            forced=False,
-            scores={"challenger.churn_90d": 0.5},
-            window="w",
-            when=pd.Timestamp("2024-02-01", tz="UTC"),
-        )
+        _promote(client, name, v2, v1)
     history = promotion_history(name)
     assert history.notna().all().all(), history
     assert history["promoted"].tolist() == ["False"], history
