@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from serving.cli import add_params_option, positive_int
@@ -44,9 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def describe(e: dict[str, Any], lang: str = "en") -> tuple[str, str, str]:
-    """(event, detail, by) of one trail event, in `lang`."""
+def describe(
+    e: dict[str, Any], lang: str = "en", features: Mapping[str, Any] | None = None
+) -> tuple[str, str, str]:
+    """(event, detail, by) of one trail event, in `lang`; a level change's reasons told again in
+    it from their `features` (name -> FeatureInfo): stored in the account's language, they were
+    English under a German team."""
     from serving.daily_text import time_text
+    from serving.reasons import retold
 
     kind = e["kind"]
     if kind == "level_changes":
@@ -56,7 +62,8 @@ def describe(e: dict[str, Any], lang: str = "en") -> tuple[str, str, str]:
         )  # fmt: skip
         if e["due_at"] is not None:
             detail += say("due", lang, at=time_text(e["due_at"], lang))
-        reasons = "; ".join(str(r.get("text", r)) for r in e["reasons"][:3])
+        told = retold(e["reasons"][:3], features, lang) if features else e["reasons"][:3]
+        reasons = "; ".join(str(r.get("text", r)) for r in told)
         if reasons:
             detail += f"\n{reasons}"
         return (
@@ -81,10 +88,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    from features.build import full_spec
     from serving.daily_text import figure, time_text
     from serving.params import load_params
 
-    lang = language(args, load_params(args.params))
+    params = load_params(args.params)
+    lang = language(args, params)
+    features = {f.name: f for f in full_spec(params.features).features}
     store = open_store(lang)
     events = store.trail(args.account_id)
     if args.last:
@@ -100,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     for col in ("time", "account", "event", "detail", "by", "decision"):
         table.add_column(say(f"col_{col}", lang), overflow="fold")
     for e in events:
-        event, detail, by = describe(e, lang)
+        event, detail, by = describe(e, lang, features)
         # ids, reasons, names and notes are people's text: shown as typed, never read as rich
         # markup (a note "see [/x]" stopped the command)
         table.add_row(

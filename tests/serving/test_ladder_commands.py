@@ -235,3 +235,22 @@ def test_audit_takes_an_account_pasted_with_spaces_around_it(db, capsys):
     assert "Audit trail of ACME-1" in capsys.readouterr().out
     assert main(["audit", "  ", *PARAMS]) == 1
     assert "unknown account ''" in capsys.readouterr().err
+
+
+def test_audit_tells_a_level_changes_reasons_in_the_teams_language(db, params, capsys):
+    """`escrisk audit --language de` wrote a level change's reasons as stored, in the account's
+    language ("25 first response SLA breaches in the last 90 days") amid German columns; they
+    are told again in the command's language, as the CSM page tells them."""
+    facts = AccountFacts(100_000.0, "business", 50, 200, 0, 0, 0, 0)
+    reason = {
+        "head": "escalation", "feature": "sla_first_response_breaches_90d", "family": "sla",
+        "direction": "up", "value": 25.0, "contribution": 0.05,
+        "text": "25 first response SLA breaches in the last 90 days",
+    }  # fmt: skip
+    db.evaluate(Signals("EN-3", 0.6, 0.2, {}, "sla", facts, (reason,)), params.ladder, NOW, "v3")
+    assert main(["audit", "EN-3", "--language", "de", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "25 verletzte Erstantwort-SLAs in den letzten 90 Tagen" in out
+    assert "first response" not in out
+    assert main(["audit", "EN-3", "--language", "en", *PARAMS]) == 0
+    assert "25 first response SLA breaches in the last 90 days" in capsys.readouterr().out
