@@ -95,6 +95,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "every column a name in the header line",
         "field_beyond": "{path}: data row {row} has more fields than the header line names ({v!r} "
         "has no column); name its column in the header line or remove the field",
+        "extra_separator": "{path}: data row {row} has {saw} fields where the header line names "
+        "{names}: a separator ends this line but not the others; end every line with one, or none",
         "unknown_dialect": "{source}: unknown database dialect (use e.g. sqlite:///path.db or "
         "postgresql+psycopg://...)",
         "bad_url": "{source}: not a valid database URL ({reason})",
@@ -274,6 +276,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "jeder Spalte in der Kopfzeile einen Namen geben",
         "field_beyond": "{path}: Datenzeile {row} hat mehr Felder, als die Kopfzeile benennt "
         "({v!r} hat keine Spalte); die Spalte in der Kopfzeile benennen oder das Feld entfernen",
+        "extra_separator": "{path}: Datenzeile {row} hat {saw} Felder, die Kopfzeile benennt "
+        "{names}: ein Trennzeichen beendet diese Zeile, aber nicht die anderen; jede Zeile mit einem "
+        "beenden oder keine",
         "unknown_dialect": "{source}: unbekannter Datenbank-Dialekt (z. B. sqlite:///pfad.db oder "
         "postgresql+psycopg://... verwenden)",
         "bad_url": "{source}: keine gültige Datenbank-URL ({reason})",

@@ -131,6 +131,9 @@ def _read_file(path: Path) -> pd.DataFrame:
         line, at, found = _not_utf8_at(path)
         raise _refused("not_utf8", path=str(path), line=line, at=at, found=repr(found)) from None
     except pd.errors.ParserError as exc:
+        beyond = _beyond_header(path)
+        if beyond is not None:
+            raise beyond from None
         raise _refused("unreadable_csv", path=str(path), reason=_first_line(exc)) from None
     except OSError as exc:
         reason = exc.strerror or _first_line(exc)
@@ -211,6 +214,27 @@ def _realigned(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     out = pd.DataFrame(dict(enumerate(fields)))
     out.columns = pd.Index(names)
     return out
+
+
+def _beyond_header(path: Path) -> UserError | None:
+    """The first data row with more fields than the header line names, told as the report counts
+    rows: pandas' own error ("Expected 3 fields in line 5, saw 4") is English and counts lines
+    from the file's start. None when every row fits (the parser failed for another reason)."""
+    hint = _sep_line(path)
+    sep, skip = hint or csv_delimiter(path), 1 if hint else 0
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        records = csv.reader(f, delimiter=sep)
+        for _ in range(skip):
+            next(records, None)
+        header = next((rec for rec in records if not _blank_record(rec)), [])
+        for row, rec in enumerate(records, 1):
+            if len(rec) > len(header):
+                extra = [v for v in rec[len(header) :] if v.strip()]
+                if extra:
+                    return _refused("field_beyond", path=str(path), row=row, v=extra[0])
+                saw, names = len(rec), len(header)
+                return _refused("extra_separator", path=str(path), row=row, saw=saw, names=names)
+    return None
 
 
 def _not_utf8_at(path: Path) -> tuple[int, int, bytes]:

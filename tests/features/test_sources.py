@@ -388,6 +388,28 @@ def test_a_value_beyond_the_header_line_is_refused_not_dropped(world):
     )
 
 
+def test_a_later_row_longer_than_the_header_line_is_told_by_its_row_in_both_languages(world):
+    """Only the first data row was looked at: a longer row further down got pandas' English
+    "Error tokenizing data. C error: Expected 3 fields in line 4, saw 4", also under --lang de."""
+    path = world / "churn.csv"
+    rows = path.read_text().splitlines()
+    rows.insert(2, "")  # a blank line is a row of the report
+    path.write_text("\n".join([*rows, rows[1] + ",note", rows[1] + ","]) + "\n")
+    with pytest.raises(UserError) as err:
+        read_tables(str(world))
+    assert str(err.value) == (
+        f"{path}: data row {len(rows)} has more fields than the header line names ('note' has no "
+        "column); name its column in the header line or remove the field"
+    )
+    assert err.value.told("de").startswith(f"{path}: Datenzeile {len(rows)} hat mehr Felder")
+    path.write_text("\n".join([*rows, rows[1] + ","]) + "\n")
+    with pytest.raises(UserError) as err:
+        read_tables(str(world))
+    assert err.value.told("de").startswith(
+        f"{path}: Datenzeile {len(rows)} hat 4 Felder, die Kopfzeile benennt 3"
+    )
+
+
 def test_parquet_text_stored_as_bytes_is_read_as_text(world, params, history):
     """Parquet writers that store strings as plain BYTE_ARRAY (no UTF8 annotation) give bytes:
     ids stayed b'T-1' and every escalation's ticket_id was 'not in tickets'."""
