@@ -32,6 +32,7 @@ class Column:
     nullable: bool = False
     allowed: str | None = None  # name of the ContractParams field listing the allowed values
     min: float | None = None
+    above_min: bool = False  # the value must exceed `min` (SLA hours > 0), not only reach it
     max: float | None = None
     event: bool = False  # an event time: must not lie in the future of the run's clock
     optional: bool = False  # may be absent from a source: then read as missing in every row
@@ -100,8 +101,8 @@ TICKETS = Table(
         Column("status", "str", allowed="ticket_statuses"),
         Column("reopen_count", "int", min=0),
         Column("csat", "int", nullable=True, min=1, max=5),
-        Column("sla_first_response_hours", "float", nullable=True, min=1e-9),
-        Column("sla_resolution_hours", "float", nullable=True, min=1e-9),
+        Column("sla_first_response_hours", "float", nullable=True, min=0, above_min=True),
+        Column("sla_resolution_hours", "float", nullable=True, min=0, above_min=True),
         # the ticket's own language, where a helpdesk detects it (missing: the account's)
         Column("language", "str", nullable=True, allowed="languages", optional=True),
     ),
@@ -700,14 +701,12 @@ def _check_values_table(
             violations += _flag(cells, table, col.name, bad, "too_long", "too_long", limit=limit)
         if col.name in number:
             num = number[col.name]
-            low = num < col.min if col.min is not None else None
+            low = _below(num, col)
             high = num > col.max if col.max is not None else None
             if (low is not None and low.any()) or (high is not None and high.any()):
                 raw = {**cells, col.name: shown[col.name]}
                 if low is not None:
-                    violations += _flag(
-                        raw, table, col.name, low, "range", "below_min", min=f"{col.min:g}"
-                    )
+                    violations += _flag(raw, table, col.name, low, "range", **_min_detail(col))
                 if high is not None:
                     violations += _flag(
                         raw, table, col.name, high, "range", "above_max", max=f"{col.max:g}"
@@ -760,6 +759,17 @@ def _check_values_table(
         bad = closed & (nanos[needed] == _NAT)
         violations += _flag(cells, table, needed, bad, "closed_unresolved", **_closed_detail(table))
     return cells, violations
+
+
+def _below(num: np.ndarray, col: Column) -> np.ndarray | None:
+    """Numbers under a column's minimum (or at it, where the value must exceed it)."""
+    if col.min is None:
+        return None
+    return num <= col.min if col.above_min else num < col.min
+
+
+def _min_detail(col: Column) -> dict[str, str]:
+    return {"key": "not_above_min" if col.above_min else "below_min", "min": f"{col.min:g}"}
 
 
 def _closed_detail(table: Table) -> dict[str, str]:
@@ -1286,16 +1296,9 @@ def _check_table(
                     "beyond_int64",
                 )
                 num[huge] = np.nan
-            if col.min is not None:
-                violations += _flag(
-                    cells,
-                    table,
-                    col.name,
-                    num < col.min,
-                    "range",
-                    "below_min",
-                    min=f"{col.min:g}",
-                )
+            low = _below(num, col)
+            if low is not None:
+                violations += _flag(cells, table, col.name, low, "range", **_min_detail(col))
             if col.max is not None:
                 violations += _flag(
                     cells,

@@ -290,6 +290,18 @@ def test_each_rule_names_table_column_row(params, table, column, row, value, rul
         assert v.key == f"{key}={df.loc[row, key]}"
 
 
+@pytest.mark.parametrize("value, told", [("0", "'0' is not above 0"), ("1e-10", None)])
+def test_sla_hours_must_be_above_zero_as_documented(params, value, told):
+    """SLA hours were checked against a minimum of 1e-9 and told "'0' is below the minimum 1e-09",
+    where the contract says > 0 (and a smaller positive target was refused)."""
+    raw = raw_world()
+    raw["tickets"].loc[0, "sla_resolution_hours"] = value
+    _, violations = check(raw, params.contract, NOW)
+    assert [v.detail for v in violations] == ([] if told is None else [told])
+    if told is not None:
+        assert violations[0].told("de").endswith("'0' liegt nicht über 0")
+
+
 def test_churn_has_one_row_per_account(params):
     raw = raw_world()
     raw["churn"] = pd.concat([raw["churn"], raw["churn"]], ignore_index=True)
