@@ -17,11 +17,22 @@ import re
 import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 import serving.commands
 from features.errors import DataValidationError, UserError
+
+if TYPE_CHECKING:
+    from serving.params import Params
+
+
+def team_language(args: argparse.Namespace, params: Params) -> str:
+    """A command's language: its --language, else the team's (params daily.language). Kept as
+    `args.lang`, where `main` looks to tell an error in it."""
+    args.lang = args.language or params.daily.language
+    return str(args.lang)
 
 
 def add_params_option(parser: argparse.ArgumentParser) -> None:

@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import unicodedata
-from typing import TYPE_CHECKING
 
 from features.errors import UserError
 from serving.daily_text import LANGUAGES
 from serving.ladder_cli_text import say
 from serving.store import Store, open_for_writing
-
-if TYPE_CHECKING:
-    from serving.params import Params
 
 
 def add_by_option(parser: argparse.ArgumentParser) -> None:
@@ -28,13 +24,6 @@ def add_language_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def language(args: argparse.Namespace, params: Params) -> str:
-    """The command's language: --language, else the team's (daily.language), as `escrisk daily`
-    answers. Kept as `args.lang`, where `serving.cli.main` looks to tell an error in it."""
-    args.lang = args.language or params.daily.language
-    return str(args.lang)
-
-
 def who(args: argparse.Namespace, lang: str = "en") -> str:
     """Who acted, as the audit trail records it: one line of at most 128 characters (a terminal
     escape in a name would be printed raw by `escrisk audit`)."""
@@ -47,16 +36,6 @@ def who(args: argparse.Namespace, lang: str = "en") -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def typed_note(text: str | None) -> str | None:
-    """A --note or --comment as the CSM page keeps one: control characters made spaces (a
-    terminal escape was printed raw by `escrisk audit`; PostgreSQL refuses a NUL), at most
-    2000 characters, None when blank."""
-    from features.contract import without_controls
-
-    note = without_controls(text or "").strip()
-    return note[:2000] or None
 
 
 def open_store(lang: str = "en") -> Store:

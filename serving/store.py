@@ -209,6 +209,16 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     }
 
 
+def typed_note(text: str | None) -> str | None:
+    """A note or comment as the audit trail keeps one, from the CSM page or the command line:
+    control characters made spaces (a terminal escape was printed raw by `escrisk audit`;
+    PostgreSQL refuses a NUL), at most 2000 characters, None when blank."""
+    from features.contract import without_controls
+
+    note = without_controls(text or "").strip()
+    return note[:2000] or None
+
+
 class JsonText(str):
     """A JSON column's value already serialized as json.dumps would serialize it (the daily
     job renders a day's reasons itself, `serving.reasons.Reasons.json_texts`): stored as it is where

@@ -43,7 +43,7 @@ from serving.params import Params
 from serving.reasons import retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
-from serving.store import LadderConflict, Store, StoreUnavailable, open_existing
+from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
 from serving.ui_text import LANGUAGES, outcome, rule, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
@@ -962,9 +962,7 @@ class UiApp:
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
 
     def _note(self, form: Any, key: str) -> str | None:
-        """A note as typed, without control characters (a NUL cannot be stored in PostgreSQL)."""
-        note = without_controls(str(form.get(key) or "")).strip()
-        return note[:2000] or None
+        return typed_note(str(form.get(key) or ""))
 
     async def acknowledge(self, request: Request) -> Response:
         def act(session: Session, form: Any, lang: str) -> str:

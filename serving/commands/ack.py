@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, team_language, utc_now
 from serving.ladder_cli import (
     add_by_option,
     add_language_option,
-    language,
     open_store,
-    typed_note,
     who,
 )
+from serving.store import typed_note
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
 
     params = load_params(args.params)
-    lang = language(args, params)
+    lang = team_language(args, params)
     unknown = [a for a in args.action if a not in params.ladder.actions]
     if unknown:
         known = sorted(params.ladder.actions)

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from serving.cli import add_params_option, positive_int
-from serving.ladder_cli import add_language_option, language, open_store
+from serving.cli import add_params_option, positive_int, team_language
+from serving.ladder_cli import add_language_option, open_store
 from serving.ladder_cli_text import say
 
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
 
     params = load_params(args.params)
-    lang = language(args, params)
+    lang = team_language(args, params)
     features = {f.name: f for f in full_spec(params.features).features}
     store = open_store(lang)
     events = store.trail(args.account_id)

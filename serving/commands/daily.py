@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import UserError
-from serving.cli import add_params_option, parse_day, utc_now
+from serving.cli import add_params_option, parse_day, team_language, utc_now
 from serving.daily_text import LANGUAGES, day_text, figure, flagged_level, left_out, t, time_text
 
 
@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
     console = (
         Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
     )
-    # kept as `args.lang`, where `serving.cli.main` looks to tell an error in the run's language
-    lang = args.lang = args.language or params.daily.language
+    lang = team_language(args, params)
     if args.top is not None and args.top < 0:
         raise UserError(t("negative_top", lang, top=args.top))
     if args.owner == "":  # a blank filter kept no account and wrote "...-owner-x.csv"

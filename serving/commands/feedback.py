@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, team_language, utc_now
 from serving.ladder_cli import (
     add_by_option,
     add_language_option,
-    language,
     open_store,
-    typed_note,
     who,
 )
+from serving.store import typed_note
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.ladder_cli_text import say
     from serving.params import load_params
 
-    lang = language(args, load_params(args.params))
+    lang = team_language(args, load_params(args.params))
     now, by = utc_now().to_pydatetime(), who(args, lang)
     decision = open_store(lang).feedback(
         args.account_id, now, by, args.agree, typed_note(args.comment)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, team_language, utc_now
 from serving.ladder_cli import (
     add_by_option,
     add_language_option,
-    language,
     open_store,
-    typed_note,
     who,
 )
+from serving.store import typed_note
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.ui_text import outcome
 
     params = load_params(args.params)
-    lang = language(args, params)
+    lang = team_language(args, params)
     if args.outcome not in params.ladder.outcomes:
         known = ", ".join(params.ladder.outcomes)
         raise UserError(say("unknown_outcome", lang, outcome=args.outcome, outcomes=known))
