@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.params import load_params
+    from features.pointintime import newest_event
     from training.labels import add_labels, data_end
 
     _check_out(args.out)
@@ -105,4 +106,33 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {family}: {why}", file=sys.stderr)
     else:
         print("all feature families available")
+    for line in date_warnings(dates, newest_event(history), history.accounts, len(frame)):
+        print(f"warning: {line}", file=sys.stderr)
     return 0
+
+
+def date_warnings(
+    dates: pd.DatetimeIndex, newest: pd.Timestamp | None, accounts: pd.DataFrame, rows: int
+) -> list[str]:
+    """What makes rows misleading or absent: an as_of days after the newest event reads every
+    window as quiet (no tickets, no usage) although nothing is known; no rows at all is said
+    with the contracts' span, so that an as_of before the portfolio is not taken for a bug."""
+    out = []
+    if newest is not None:
+        last_day = newest.normalize()
+        late = dates[dates > last_day + pd.Timedelta(days=1)]
+        if len(late):
+            days = (late.max() - last_day).days - 1
+            out.append(
+                f"as_of {late.max().date()} is {days:,} day{'s' if days != 1 else ''} after the data's last day "
+                f"({last_day.date()}): windows after that day hold no tickets or usage, so "
+                f"{'its' if len(late) == 1 else f'these {len(late)} dates’'} rows read as quiet "
+                "accounts, not as known ones"
+            )
+    if rows == 0 and len(accounts):
+        first = accounts["contract_start"].min()
+        out.append(
+            f"no account is active on the as_of dates asked for: the first contract starts "
+            f"{first.date()}, and accounts that churned before an as_of have no row for it"
+        )
+    return out

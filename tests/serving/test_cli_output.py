@@ -488,3 +488,22 @@ def test_a_mistyped_model_store_url_is_not_told_as_a_missing_store_in_german(tmp
         champion_version("sqlite://mlflow.db", "escalation-risk", "de")
     assert "sqlite:///mlflow.db" in str(refused.value)
     assert "kein MLflow-Speicher" not in str(refused.value)
+
+
+def test_features_warn_of_as_of_dates_beyond_the_data_or_before_every_contract(
+    tmp_path, tiny_world, capsys
+):
+    """Rows for a day long after the last event read as quiet accounts (nothing is known), and
+    no rows at all looked like a bug: both are said, with the data's last day or first contract."""
+    from features.sources import write_tables
+    from serving.cli import main
+
+    write_tables(tiny_world.tables, tmp_path / "w")
+    out = tmp_path / "f.parquet"
+    assert main(["features", str(tmp_path / "w"), "--as-of", "2031-01-01", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "as_of 2031-01-01 is" in err and "days after the data's last day" in err
+    assert main(["features", str(tmp_path / "w"), "--as-of", "2001-01-01", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no account is active" in err and "first contract starts" in err
+    assert "days after" not in err
