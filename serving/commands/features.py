@@ -69,10 +69,10 @@ def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.Datetime
 
 def run(args: argparse.Namespace) -> int:
     from features.build import as_of_grid, build_features
+    from features.pointintime import newest_event
     from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.params import load_params
-    from features.pointintime import newest_event
     from training.labels import add_labels, data_end
 
     _check_out(args.out)
