@@ -204,10 +204,9 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
         return start + remaining
     cal = params.business_calendar
     tz = ZoneInfo(cal.time_zone)
-    holidays = set(cal.holidays)
     day = start.astimezone(tz).date()
     for _ in range(3 * 366):
-        if day not in holidays:
+        if not cal.is_holiday(day):
             for open_t, close_t in cal.intervals(day.weekday()):
                 lo = _utc(dt.datetime.combine(day, open_t, tzinfo=tz))
                 hi = _utc(dt.datetime.combine(day, close_t, tzinfo=tz))

@@ -6,8 +6,10 @@ pydantic's errors into messages that name the key's path.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 import types
@@ -203,7 +205,22 @@ class CalendarParams(StrictModel):
     weekly: dict[str, str | None] = Field(
         description='weekday -> "09:00-12:00,13:00-17:00" or null'
     )
-    holidays: tuple[dt.date, ...]
+    holidays: tuple[dt.date | str, ...] = Field(
+        description='a day ("2026-12-24"), every year\'s day ("12-24") or Easter\'s ("easter+1")'
+    )
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, given: Any) -> Any:
+        """Each entry read now (a typo is an error at load, not a working day next year)."""
+        if not isinstance(given, list | tuple):
+            return given
+        return tuple(_holiday(h) for h in given)
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """One-off days, days recurring every year ("MM-DD"), and days relative to (Western)
+        Easter: a shipped list of dates would run out at its last year."""
+        return day in _holidays_in(self.holidays, day.year)
 
     @field_validator("time_zone")
     @classmethod
@@ -239,6 +256,53 @@ class CalendarParams(StrictModel):
         """Opening intervals of a weekday (0 = Monday)."""
         day = WEEKDAYS[weekday]
         return parse_intervals(self.weekly.get(day), day)
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays_in(holidays: tuple[dt.date | str, ...], year: int) -> frozenset[dt.date]:
+    """The calendar's holidays in `year` (cached: due times ask for each day they pass)."""
+    from dateutil.easter import easter
+
+    out: set[dt.date] = set()
+    for h in holidays:
+        if isinstance(h, dt.date):
+            out.add(h)
+        elif h.startswith("easter"):
+            out.add(easter(year) + dt.timedelta(days=int(h[6:] or 0)))
+        else:
+            month, day = int(h[:2]), int(h[3:])
+            if (month, day) != (2, 29) or calendar.isleap(year):
+                out.add(dt.date(year, month, day))
+    return frozenset(out)
+
+
+_EVERY_YEAR = re.compile(r"(\d\d)-(\d\d)")
+_EASTER = re.compile(r"easter([+-]\d{1,3})?")
+
+
+def _holiday(given: Any) -> dt.date | str:
+    """A holiday as given: a date (YAML reads 2026-12-24 as one), "MM-DD" every year, or
+    "easter", "easter+1", "easter-2" (days from Easter Sunday); anything else is an error."""
+    if isinstance(given, dt.datetime):
+        raise ValueError(f"{given!r}: a holiday is a day, not a time")
+    if isinstance(given, dt.date):
+        return given
+    text = str(given).strip().lower()
+    if _EASTER.fullmatch(text):
+        return text
+    if m := _EVERY_YEAR.fullmatch(text):
+        try:
+            dt.date(2000, int(m[1]), int(m[2]))  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ValueError(f"{given!r}: no such day of the year (MM-DD)") from None
+        return text
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f'{given!r}: a holiday is a day ("2026-12-24"), a day every year ("12-24") or a '
+            'day from Easter Sunday ("easter-2" Good Friday, "easter+1" Easter Monday)'
+        ) from None
 
 
 def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time], ...]:

@@ -431,16 +431,16 @@ def berlin(*args: int) -> dt.datetime:
 @pytest.mark.parametrize(
     ("start", "hours", "business", "expected"),
     [
-        (berlin(2025, 6, 4, 12, 0), 4, False, berlin(2025, 6, 4, 16, 0)),
-        (berlin(2025, 6, 4, 20, 0), 4, False, berlin(2025, 6, 5, 0, 0)),
-        (berlin(2025, 6, 4, 12, 0), 4, True, berlin(2025, 6, 4, 16, 0)),
-        (berlin(2025, 6, 4, 15, 0), 4, True, berlin(2025, 6, 5, 11, 0)),  # across the night
-        (berlin(2025, 6, 4, 7, 30), 2, True, berlin(2025, 6, 4, 11, 0)),  # before opening
-        (berlin(2025, 6, 4, 17, 0), 1, True, berlin(2025, 6, 5, 10, 0)),  # at closing
-        (berlin(2025, 6, 6, 16, 0), 4, True, berlin(2025, 6, 9, 12, 0)),  # across the weekend
-        (berlin(2025, 6, 7, 11, 0), 16, True, berlin(2025, 6, 10, 17, 0)),  # starts on a Saturday
+        (berlin(2025, 6, 18, 12, 0), 4, False, berlin(2025, 6, 18, 16, 0)),
+        (berlin(2025, 6, 18, 20, 0), 4, False, berlin(2025, 6, 19, 0, 0)),
+        (berlin(2025, 6, 18, 12, 0), 4, True, berlin(2025, 6, 18, 16, 0)),
+        (berlin(2025, 6, 18, 15, 0), 4, True, berlin(2025, 6, 19, 11, 0)),  # across the night
+        (berlin(2025, 6, 18, 7, 30), 2, True, berlin(2025, 6, 18, 11, 0)),  # before opening
+        (berlin(2025, 6, 18, 17, 0), 1, True, berlin(2025, 6, 19, 10, 0)),  # at closing
+        (berlin(2025, 6, 20, 16, 0), 4, True, berlin(2025, 6, 23, 12, 0)),  # across the weekend
+        (berlin(2025, 6, 21, 11, 0), 16, True, berlin(2025, 6, 24, 17, 0)),  # starts on a Saturday
         (berlin(2025, 12, 23, 15, 0), 4, True, berlin(2025, 12, 29, 11, 0)),  # holidays + weekend
-        (berlin(2025, 6, 4, 9, 0), 8, True, berlin(2025, 6, 4, 17, 0)),  # exactly one day
+        (berlin(2025, 6, 18, 9, 0), 8, True, berlin(2025, 6, 18, 17, 0)),  # exactly one day
         # DST starts Sunday 2025-03-30 (CET -> CEST): Friday afternoon + 4 h lands Monday 12:00 CEST
         (berlin(2025, 3, 28, 16, 0), 4, True, berlin(2025, 3, 31, 12, 0)),
         # DST ends Sunday 2025-10-26 (CEST -> CET)
@@ -513,3 +513,32 @@ def test_every_fact_a_rule_may_name_is_an_account_fact():
 def params(params, classic_ladder):
     """The ladder's mechanics, tested against a pinned policy (tests/serving/conftest.py)."""
     return classic_ladder(params)
+
+
+def test_holidays_recur_every_year_and_follow_easter(lp):
+    """The shipped calendar named its holidays by date and ran out at the end of 2026: from 2027
+    Christmas and Easter were working days. Recurring days and Easter offsets never run out."""
+    ladder = ladder_with(
+        lp, business_calendar__holidays=["12-25", "12-26", "easter-2", "easter+1", "2030-07-01"]
+    )
+    cal = ladder.business_calendar
+    # Christmas 2031 is a Thursday/Friday: 4 h from Wednesday 15:00 land on Monday 11:00
+    assert due_at(berlin(2031, 12, 24, 15, 0), 4, True, ladder) == berlin(2031, 12, 29, 11, 0)
+    # Easter 2027 is March 28: Good Friday the 26th and Easter Monday the 29th are closed
+    assert due_at(berlin(2027, 3, 25, 16, 0), 4, True, ladder) == berlin(2027, 3, 30, 12, 0)
+    assert cal.is_holiday(dt.date(2030, 7, 1)) and not cal.is_holiday(dt.date(2031, 7, 1))
+    assert not cal.is_holiday(dt.date(2031, 12, 24))
+
+
+def test_a_leap_day_holiday_is_closed_only_in_leap_years(lp):
+    cal = ladder_with(lp, business_calendar__holidays=["02-29"]).business_calendar
+    assert cal.is_holiday(dt.date(2028, 2, 29))
+    assert not any(cal.is_holiday(dt.date(2027, 2, d)) for d in range(1, 29))
+    assert not cal.is_holiday(dt.date(2027, 3, 1))
+
+
+def test_the_shipped_calendar_keeps_germanys_holidays_in_years_to_come(lp):
+    cal = lp.business_calendar
+    for day in ("2027-01-01", "2027-03-26", "2027-03-29", "2027-10-03", "2035-12-25"):
+        assert cal.is_holiday(dt.date.fromisoformat(day)), day
+    assert not cal.is_holiday(dt.date(2027, 3, 25))
