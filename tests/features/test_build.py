@@ -144,8 +144,43 @@ def test_counts_match_a_plain_per_snapshot_computation(
     data, params, history_strategy, as_of_strategy
 ):
     """An independent, slow oracle for a few features of each family."""
+    _agree_with_the_oracle(data.draw(history_strategy), data.draw(as_of_strategy), params)
+
+
+# moments around a midnight: the cut-off "strictly before D" must hold to the microsecond,
+# whatever whole second the build reads an event in
+NEAR_MIDNIGHT = [pd.Timedelta(v) for v in ("-500ms", "-1ms", "-1us", "0s", "1us", "500ms")]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_counts_match_the_oracle_a_moment_from_midnight(
+    data, params, history_strategy, as_of_strategy
+):
+    """Exports keep milliseconds: event times a moment before or after a midnight (the generated
+    ones are whole seconds) count exactly when the oracle says, not at the nearest second."""
     history = data.draw(history_strategy)
-    as_of = data.draw(as_of_strategy)
+    moved = {}
+    for name, cols in (
+        ("tickets", ["created_at", "first_response_at", "resolved_at"]),
+        ("escalations", ["opened_at", "acknowledged_at", "closed_at"]),
+    ):
+        df = history.table(name)
+        jitter = data.draw(
+            st.lists(st.sampled_from(NEAR_MIDNIGHT), min_size=len(df), max_size=len(df))
+        )
+        shift = pd.to_timedelta(pd.Series(jitter, index=df.index, dtype="timedelta64[ns]"))
+        # the first time moves to a moment from its midnight, the row's later ones with it
+        first = df[cols[0]].dt.floor("D") + shift
+        moved[name] = df.assign(**{c: df[c] - df[cols[0]] + first for c in cols})
+    # as of one of those midnights, so that some event lies a moment before or after the cut-off
+    days = pd.concat([moved["tickets"]["created_at"], moved["escalations"]["opened_at"]])
+    midnights = sorted(set(days.dt.round("D")))
+    as_of = data.draw(st.sampled_from(midnights) if midnights else as_of_strategy)
+    _agree_with_the_oracle(replace(history, **moved), as_of, params)
+
+
+def _agree_with_the_oracle(history, as_of, params) -> None:
     frame = _build(history, [as_of], params).frame.set_index("account_id")
     t = history.tickets
     for aid, row in frame.iterrows():
@@ -175,7 +210,8 @@ def test_counts_match_a_plain_per_snapshot_computation(
         crm = history.accounts.set_index("account_id").loc[aid, "notice_at"]
         given = list(notice["created_at"]) + ([crm] if crm < as_of else [])  # NaT: False
         last = (as_of - max(given)) / pd.Timedelta(days=1) if given else np.nan
-        np.testing.assert_allclose(row["notice_days_since"], last, equal_nan=True)
+        # days counted in whole seconds of the event's time
+        np.testing.assert_allclose(row["notice_days_since"], last, atol=1 / 86_400, equal_nan=True)
         esc = history.escalations
         assert (
             row["escalations_count"]
