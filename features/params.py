@@ -267,14 +267,15 @@ class NoticeFeatureParams(StrictModel):
 
 
 class AccountFeatureParams(StrictModel):
-    renewal_cycle_days: int = Field(
+    renewal_cycle_days: int | None = Field(
+        default=None,
         ge=1,
         le=MAX_DAYS,
         description=(
-            "days of a 12-month contract term, the term assumed where accounts.term_months is "
-            "missing (a term of m months is m/12 of it): the accounts table's renewal date (as of "
-            "the export) is stepped back by whole terms to the first renewal on or after as_of, "
-            "so later renewals never leak"
+            "not read any more (params files that set it still load): the export's renewal date "
+            "is stepped back by whole terms of accounts.term_months calendar months (12 where "
+            "missing), as contracts renew on their anniversary; steps of this many days drifted "
+            "by a day per 29 February"
         ),
     )
 
@@ -312,7 +313,7 @@ class FeatureParams(StrictModel):
     csat: CsatFeatureParams
     escalations: EscalationFeatureParams
     notice: NoticeFeatureParams
-    account: AccountFeatureParams
+    account: AccountFeatureParams = AccountFeatureParams()
     custom_fields: dict[str, CustomField]
 
     @model_validator(mode="after")

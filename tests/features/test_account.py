@@ -41,18 +41,37 @@ def _history(params, renewals: list[str], terms: list[int | None] | None = None)
 
 def test_a_churner_and_a_renewer_look_the_same_before_the_churn(params):
     """A churner's export keeps the renewal it left at, a renewer's the one after the export;
-    as of any earlier day both face the same next renewal."""
-    cycle = params.features.account.renewal_cycle_days
+    as of any earlier day both face the same next renewal, the contract's anniversary."""
     start = pd.Timestamp("2023-03-01", tz="UTC")
-    left_at = start + pd.Timedelta(days=2 * cycle)
-    renewed = start + pd.Timedelta(days=4 * cycle)
+    left_at = start + pd.DateOffset(years=2)
+    renewed = start + pd.DateOffset(years=4)
     history = _history(params, [f"{left_at:%Y-%m-%d}", f"{renewed:%Y-%m-%d}"])
     as_of = pd.date_range(pd.Timestamp("2023-04-03", tz="UTC"), left_at, freq="7D")
     frame = build_features(history, as_of, params.features).frame
     days = frame.pivot(index="as_of", columns="account_id", values="days_to_renewal")
     assert (days["A0"] == days["A1"]).all()
-    expected = (left_at - days.index).days.to_numpy() % cycle
-    assert np.array_equal(days["A0"].to_numpy(), expected.astype(float))
+    next_one = [
+        min(d for d in (start + pd.DateOffset(years=k) for k in (1, 2)) if d >= a)
+        for a in days.index
+    ]
+    expected = [(d - a).days for d, a in zip(next_one, days.index, strict=True)]
+    assert days["A0"].tolist() == expected
+
+
+def test_an_account_that_just_renewed_renews_a_year_later_across_29_february(params):
+    """Steps of 365 days drifted a day per 29 February: a contract renewed on 1 January 2024 read
+    "Renewal in 1 day" that day and "Renewal today" the next, its renewal a year away."""
+    history = _history(params, ["2025-01-01"])
+    days = pd.to_datetime(["2023-12-31", "2024-01-01", "2024-01-02", "2024-03-01"], utc=True)
+    frame = build_features(history, days, params.features).frame
+    assert frame["days_to_renewal"].tolist() == [1.0, 0.0, 365.0, 306.0]
+
+
+def test_a_renewal_on_a_months_last_day_steps_to_each_months_last_day(params):
+    history = _history(params, ["2024-03-31"], [1])
+    days = pd.to_datetime(["2024-02-01", "2024-02-29", "2024-03-01"], utc=True)
+    frame = build_features(history, days, params.features).frame
+    assert frame["days_to_renewal"].tolist() == [28.0, 0.0, 30.0]
 
 
 def test_a_renewal_date_already_passed_stays_negative(params):
@@ -63,20 +82,26 @@ def test_a_renewal_date_already_passed_stays_negative(params):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    as_of_day=st.integers(0, 5000),
+    as_of_day=st.integers(7000, 12000),
     ahead=st.integers(0, 5000),
-    cycle=st.integers(1, 1200),
+    months=st.integers(1, 40),
     tenure=st.integers(0, 3000),
 )
-def test_next_renewal_is_within_one_cycle_and_on_the_schedule(as_of_day, ahead, cycle, tenure):
+def test_next_renewal_is_the_first_anniversary_on_or_after_as_of(as_of_day, ahead, months, tenure):
     as_of = np.array([as_of_day * DAY], dtype=np.int64)
     renewal = as_of + ahead * DAY
     start = as_of - tenure * DAY
-    days = next_renewal_days(renewal, as_of, cycle, start)[0]
-    assert 0 <= days <= ahead and (ahead - days) % cycle == 0
-    # the first on or after as_of, unless that is the contract's start: then the one after
-    assert days < cycle or (tenure == 0 and days == cycle)
-    assert tenure > 0 or days > 0 or ahead == 0
+    days = next_renewal_days(renewal, as_of, months, start)[0]
+    # the oracle: pandas' calendar, a term earlier at a time, while on or after as_of
+    at = pd.Timestamp(int(as_of[0]), unit="s", tz="UTC")
+    first = pd.Timestamp(int(renewal[0]), unit="s", tz="UTC")
+    k = 0
+    while first - pd.DateOffset(months=(k + 1) * months) >= at:
+        k += 1
+    found = first - pd.DateOffset(months=k * months)
+    if k > 0 and found <= pd.Timestamp(int(start[0]), unit="s", tz="UTC"):
+        found = first - pd.DateOffset(months=(k - 1) * months)  # the start is no renewal
+    assert days == (found - at).days
 
 
 def test_on_the_contracts_first_day_the_renewal_is_a_term_away(params):
@@ -84,16 +109,16 @@ def test_on_the_contracts_first_day_the_renewal_is_a_term_away(params):
     history = _history(params, ["2025-01-01"])
     start = history.accounts["contract_start"].iloc[0]
     history = type(history)(
-        history.accounts.assign(renewal_date=start + pd.Timedelta(days=730)),
+        history.accounts.assign(renewal_date=start + pd.DateOffset(years=2)),
         history.tickets, history.usage, history.escalations, history.churn,
     )  # fmt: skip
     frame = build_features(history, [start], params.features).frame
-    assert frame["days_to_renewal"].tolist() == [365.0]
+    assert frame["days_to_renewal"].tolist() == [366.0]  # 2023-03-01 to 2024-03-01
 
 
 def test_the_contract_term_sets_the_renewal_schedule(params):
     """A 24-month contract renews every 24 months; a missing term is the 12-month default."""
-    year = params.features.account.renewal_cycle_days
+    year = 365
     left_at = pd.Timestamp("2026-03-01", tz="UTC")
     history = _history(params, [f"{left_at:%Y-%m-%d}"] * 3, [24, None, 12])
     as_of = left_at - pd.Timedelta(days=year + 10)

@@ -310,15 +310,15 @@ def test_truth_rows_are_the_feature_rows_and_agree_on_the_renewal(make_world, ma
     both = frame.merge(risk, on=key, suffixes=("", "_true"))
     days = both["days_to_renewal"]
     months = both["account_id"].map(history.accounts.set_index("account_id")["term_months"])
-    term = months.astype(float) * params.features.account.renewal_cycle_days / 12
+    term = months.astype(float) * 366 / 12  # the longest a calendar term can be
     started = both["as_of"] == both["account_id"].map(
         history.accounts.set_index("account_id")["contract_start"]
     )  # on a contract's first day its first renewal is a whole term away
     assert ((days >= 0) & ((days < term) | (started & (days == term)))).all()
     # the accounts table's term_months gives the true schedule, never a function of the future
     # churn: the same renewal, or (in the last notice_days before it, when the truth already
-    # counts to the next one) a whole term earlier; 36-month terms are 1,096 simulated days and
-    # 1,095 in the feature, a day off per step back
+    # counts to the next one) a whole term earlier; simulated terms are whole days (365.25 a
+    # year, rounded), the feature's calendar months: a day off per step back now and then
     off = days - both["days_to_renewal_true"]
     assert ((off.abs() <= 5) | ((off + term).abs() <= 5)).all()
     assert (off == 0).mean() > 0.85
