@@ -32,6 +32,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "line_owner": "Owner: {owners} (team: {team}, priority {priority})",
         "line_due": "Acknowledge by: {due}",
         "line_no_due": "Acknowledge by: no response target at this level",
+        "line_handled": "Acknowledge by: nothing to acknowledge, this escalation was already "
+        "acknowledged or resolved",
         "line_actions": "Playbook:",
         "line_footer": "Acknowledge with: escrisk ack {account}",
         "none": "none",
@@ -57,6 +59,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "line_owner": "Verantwortlich: {owners} (Team: {team}, Priorität {priority})",
         "line_due": "Bestätigen bis: {due}",
         "line_no_due": "Bestätigen bis: auf dieser Stufe keine Reaktionszeit",
+        "line_handled": "Bestätigen bis: nichts zu bestätigen, diese Eskalation wurde bereits "
+        "bestätigt oder gelöst",
         "line_actions": "Playbook:",
         "line_footer": "Bestätigen mit: escrisk ack {account}",
         "none": "keine",

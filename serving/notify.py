@@ -102,8 +102,13 @@ def render(
     ]
     if signals.facts.csm_owner:
         lines.insert(1, text("line_csm", language, csm=signals.facts.csm_owner))
+    # a step down of an acknowledged or resolved episode: the level has a target, but there
+    # is nothing left to acknowledge (`escrisk ack` would refuse)
+    handled = decision.due_at is None and level.response_hours is not None
     if decision.due_at is not None:
         lines.append(text("line_due", language, due=local_time(decision.due_at, ladder, language)))
+    elif handled:
+        lines.append(text("line_handled", language))
     else:
         lines.append(text("line_no_due", language))
     lines.append(text("line_reasons", language))
@@ -111,7 +116,8 @@ def render(
     lines += [f"  - {r}" for r in reasons] or [f"  - {text('none', language)}"]
     lines.append(text("line_actions", language))
     lines += [f"  - {pick(ladder.actions[a], language)}" for a in level.actions]
-    lines += ["", text("line_footer", language, **values)]
+    if not handled:
+        lines += ["", text("line_footer", language, **values)]
     return subject, "\n".join(lines)
 
 

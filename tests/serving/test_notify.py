@@ -263,6 +263,28 @@ def test_a_step_down_also_reaches_the_new_levels_owners_once(params):
     assert len(keys) == len(set(keys))  # a channel both levels use: one message per recipient
 
 
+def test_a_step_down_of_an_acknowledged_flag_does_not_ask_for_an_acknowledgement(params):
+    """L2 acknowledged, then down to L1 (which has a response target): the episode carries its
+    acknowledgement, so the message neither says the level has no target nor asks for an
+    `escrisk ack` that would be refused as already acknowledged."""
+    lp, np_ = params.ladder, notif_params(params, 1, 2)
+    state, first = decide(signals(esc=lp.levels["L2"].entry.escalation_risk + 0.01), None, lp, NOW)
+    state = dataclasses.replace(state, acknowledged_at=NOW, below_since=NOW - dt.timedelta(days=30))
+    low = signals(esc=lp.levels["L1"].entry.escalation_risk + 0.01)
+    _, down = decide(low, state, lp, NOW + dt.timedelta(days=1))
+    assert (down.new_level, down.due_at) == ("L1", None)
+    assert lp.levels["L1"].response_hours is not None
+    for language, handled in (
+        ("en", "nothing to acknowledge, this escalation was already acknowledged or resolved"),
+        ("de", "nichts zu bestätigen, diese Eskalation wurde bereits bestätigt oder gelöst"),
+    ):
+        facts = dataclasses.replace(low.facts, language=language)
+        body = plan_messages(down, dataclasses.replace(low, facts=facts), lp, np_)[0].body
+        assert handled in body
+        assert "no response target" not in body and "keine Reaktionszeit" not in body
+        assert "escrisk ack" not in body
+
+
 def test_check_config_names_missing_channel_and_recipient(params):
     np_ = notif_params(params, 1, 2)
     no_ticket = np_.model_copy(
