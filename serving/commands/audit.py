@@ -6,11 +6,14 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from serving.cli import add_params_option, positive_int, team_language
 from serving.ladder_cli import add_language_option, open_store
 from serving.ladder_cli_text import say
+
+if TYPE_CHECKING:
+    from serving.params import LadderParams
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,18 +49,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def describe(
-    e: dict[str, Any], lang: str = "en", features: Mapping[str, Any] | None = None
+    e: dict[str, Any],
+    lang: str = "en",
+    features: Mapping[str, Any] | None = None,
+    ladder: LadderParams | None = None,
 ) -> tuple[str, str, str]:
     """(event, detail, by) of one trail event, in `lang`; a level change's reasons told again in
     it from their `features` (name -> FeatureInfo): stored in the account's language, they were
-    English under a German team."""
+    English under a German team. With `ladder`, what moved the level is told as the CSM page
+    tells it ("not acknowledged in time", a hard rule by its title), not as its stored code."""
     from serving.daily_text import time_text
     from serving.reasons import retold
+    from serving.ui_text import rule
 
     kind = e["kind"]
     if kind == "level_changes":
+        why = rule(e["rule"], lang, ladder) if ladder is not None else e["rule"]
         detail = say(
-            "change", lang, old=e["old_level"] or "-", new=e["new_level"], rule=e["rule"],
+            "change", lang, old=e["old_level"] or "-", new=e["new_level"], rule=why,
             esc=e["escalation_risk"], churn=e["churn_risk"], priority=e["priority"], team=e["team"],
         )  # fmt: skip
         if e["due_at"] is not None:
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     for col in ("time", "account", "event", "detail", "by", "decision"):
         table.add_column(say(f"col_{col}", lang), overflow="fold")
     for e in events:
-        event, detail, by = describe(e, lang, features)
+        event, detail, by = describe(e, lang, features, params.ladder)
         # ids, reasons, names and notes are people's text: shown as typed, never read as rich
         # markup (a note "see [/x]" stopped the command)
         table.add_row(

@@ -254,3 +254,19 @@ def test_audit_tells_a_level_changes_reasons_in_the_teams_language(db, params, c
     assert "first response" not in out
     assert main(["audit", "EN-3", "--language", "en", *PARAMS]) == 0
     assert "25 first response SLA breaches in the last 90 days" in capsys.readouterr().out
+
+
+def test_audit_tells_what_moved_the_level_in_the_teams_words(db, params, capsys):
+    """`escrisk audit --language de` showed a level change's cause as its stored code
+    ("rule:p1_past_sla", "risk", "timeout") amid German columns; it is told as the CSM page
+    tells it: the hard rule by its configured title, the others from the catalog."""
+    facts = AccountFacts(100_000.0, "business", 50, 200, 1, 0, 1, 0)
+    db.evaluate(Signals("P1-4", 0.01, 0.01, {}, "sla", facts), params.ladder, NOW, "v3")
+    assert main(["audit", "P1-4", "--language", "de", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "- -> L2 (Regel: offenes P1-Ticket über der SLA)" in out
+    assert "rule:" not in out
+    assert main(["audit", "ACME-1", "--language", "de", *PARAMS]) == 0
+    assert "(Risiko)" in capsys.readouterr().out
+    assert main(["audit", "P1-4", "--language", "en", *PARAMS]) == 0
+    assert "- -> L2 (rule: open P1 ticket past its SLA)" in capsys.readouterr().out
