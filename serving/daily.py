@@ -299,7 +299,10 @@ def run_daily(
     try:
         runs = DailyStore(probe)  # a store that may not create creates nothing
         tables = existing_tables(probe)
-        latest = runs.latest_day() if runs.t["daily_runs"].name in tables else None
+        last = runs.runs(limit=1) if runs.t["daily_runs"].name in tables else []
+        latest = last[0]["day"] if last else None
+        # what the latest run decided stays: a rerun at (or before) its moment adds nothing
+        settled = last[0]["evaluated_at"] if last else None
         lost = _unknown_levels(probe, levels) if probe.t["ladder_state"].name in tables else {}
     finally:
         probe.close()
@@ -377,6 +380,7 @@ def run_daily(
                 model.version,
                 advance=advance,
                 subjects=subjects,
+                settled=settled,
             )
 
         with steps.step("step_store", total=len(frame)):

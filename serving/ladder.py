@@ -281,9 +281,12 @@ def decide(
     params: LadderParams,
     now: dt.datetime,
     assessment: Assessment | None = None,
+    settled: dt.datetime | None = None,
 ) -> tuple[LadderState, Decision]:
     """One evaluation of one account. See docs/ladder.md for the order of the steps.
-    `assessment`, when given, must be `assess(signals, params)` (computed in bulk elsewhere)."""
+    `assessment`, when given, must be `assess(signals, params)` (computed in bulk elsewhere).
+    `settled`: the moment up to which the ladder has already decided (the latest daily run's
+    evaluation time); an evaluation at or before it decides nothing new for a known account."""
     now = _utc(now)
     names = list(params.levels)
     esc, churn = float(signals.escalation_risk), float(signals.churn_risk)
@@ -308,16 +311,20 @@ def decide(
     new_i, rule, reason_key = prev_i, HOLD, "unchanged"
     below_since = state.below_since
     timeouts = state.timeouts
-    if previous is not None and now <= previous.since:
-        # evaluated again at the moment that set the level (a rerun of the day): nothing new
-        # to decide, and no cool-down clock started by the rerun alone
+    # evaluated again at the moment that set the level, or at a moment a run already decided
+    # (a back-dated day run again, on corrected data or params too): nothing new to decide,
+    # no cool-down clock started or cleared and no timeout by the rerun alone
+    rerun = previous is not None and (
+        now <= previous.since or (settled is not None and now <= _utc(settled))
+    )
+    if rerun:
         target = prev_i
     if target > prev_i:
         new_i, rule = target, target_rule
         reason_key = "escalated_by_rule" if rule != RISK else "escalated_by_risk"
         below_since = None
     elif target == prev_i:
-        below_since = None
+        below_since = below_since if rerun else None
     else:
         held = max(risk_level(esc, churn, params, params.hysteresis.margin), floor)
         if held >= prev_i:
@@ -338,6 +345,7 @@ def decide(
 
     if (
         new_i == prev_i
+        and not rerun
         and previous is not None
         and state.due_at is not None
         and state.acknowledged_at is None

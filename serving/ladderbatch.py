@@ -227,8 +227,10 @@ def decide_many(
     previous: Sequence[LadderState | None],
     params: LadderParams,
     now: dt.datetime,
+    settled: dt.datetime | None = None,
 ) -> list[tuple[LadderState, Decision]]:
-    """`decide(signals[k], previous[k], params, now)` for every k: the same states and decisions.
+    """`decide(signals[k], previous[k], params, now, settled=settled)` for every k: the same
+    states and decisions.
 
     An account whose risks and rules ask for the lowest level and whose state (none yet, or the
     lowest level with no timer and no cool-down) leaves nothing to do is built from constants
@@ -238,7 +240,8 @@ def decide_many(
         raise ValueError("one previous state (or None) per signal")
     if not signals:
         return []
-    return _decide_assessed(signals, previous, params, now, _assess_columns(signals, params))
+    a = _assess_columns(signals, params)
+    return _decide_assessed(signals, previous, params, now, a, settled)
 
 
 def _decide_assessed(
@@ -247,6 +250,7 @@ def _decide_assessed(
     params: LadderParams,
     now: dt.datetime,
     a: _Assessed,
+    settled: dt.datetime | None = None,
 ) -> list[tuple[LadderState, Decision]]:
     """`decide_many` with the signals' assessment already made (`a`, one entry per signal)."""
     now = _utc(now)
@@ -272,7 +276,7 @@ def _decide_assessed(
         ):
             state, old, rule = prev, bottom, HOLD
         else:
-            out.append(decide(s, prev, params, now, a.one(k, s, params)))
+            out.append(decide(s, prev, params, now, a.one(k, s, params), settled))
             continue
         decision = Decision(
             decision_id=_uuid5(f"{aid}|{iso}|{old}|{bottom}|{rule}"),
@@ -317,9 +321,11 @@ def evaluate_many(
     chunk: int = 2000,
     advance: Callable[[int], None] = lambda n: None,
     subjects: Mapping[SubjectKey, Column] | None = None,
+    settled: dt.datetime | None = None,
 ) -> LadderOutcome:
     """Decide and record every account, a chunk per transaction. `subjects`: what the ladder's
-    conditions read of every signal (`subject_columns`), when the caller holds them as columns."""
+    conditions read of every signal (`subject_columns`), when the caller holds them as columns;
+    `settled`: the latest run's evaluation time (`decide`)."""
     check_config(ladder, notifications)
     decisions: list[Decision] = []
     states: dict[str, LadderState] = {}
@@ -342,7 +348,7 @@ def evaluate_many(
             change_rows: list[dict] = []
             messages: list = []
             previous = [stored[aid][0] if aid in stored else None for aid in ids]
-            decided = _decide_assessed(part, previous, ladder, now, a)
+            decided = _decide_assessed(part, previous, ladder, now, a, settled)
             for s, prev, (new_state, decision) in zip(part, previous, decided, strict=True):
                 if prev is None:
                     inserts.append(new_state)

@@ -222,6 +222,42 @@ def test_a_later_rerun_on_corrected_data_keeps_the_days_decisions_and_adds_what_
     assert any(c["account_id"] == calm and c["rule"] == "rule:p1_past_sla" for c in added)
 
 
+def test_a_back_dated_rerun_on_corrected_data_records_nothing_new(
+    champion, history, params, tmp_path
+):
+    """docs/ladder.md: a back-dated day, evaluated at its midnight both times, records nothing
+    new. It held only for accounts whose level the first run had set: an account calm since the
+    day before was escalated at that midnight by the rerun (its open P1 past its SLA, which the
+    first export lacked), recorded and notified, amid the day's decisions."""
+    from dataclasses import replace
+
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(as_of, h):
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=8),
+            as_of=as_of, out=tmp_path, champion=champion, history=h,
+        )  # fmt: skip
+
+    run(DAY2 - pd.Timedelta(days=1), history)  # back-dated: both at their midnight
+    first = run(DAY2, history)
+    calm = first.ranked[first.ranked["level"] == "L0"]["account_id"].iloc[0]
+    store = Store(db)
+    before = {k: store.rows(k) for k in ("level_changes", "outbox")}
+    assert store.state(calm).since < DAY2.to_pydatetime()  # its level was set the day before
+    t = history.tickets
+    never = pd.Series([pd.NaT], dtype=t["resolved_at"].dtype)
+    p1 = t.iloc[[0]].reset_index(drop=True).assign(
+        ticket_id="T-CORRECTED", account_id=calm, priority="P1", status="open",
+        created_at=DAY2 - pd.Timedelta(days=2), first_response_at=never, resolved_at=never,
+        csat=pd.NA, sla_resolution_hours=8.0,
+    )  # fmt: skip
+    again = run(DAY2, replace(history, tickets=pd.concat([t, p1], ignore_index=True)))
+    assert again.ladder.changes == again.ladder.queued == 0
+    assert {k: store.rows(k) for k in before} == before
+    assert store.state(calm).level == "L0"
+
+
 def test_a_day_before_the_latest_run_is_refused_and_changes_nothing(
     runs, champion, history, params
 ):

@@ -348,6 +348,24 @@ def test_a_rerun_at_the_moment_that_set_the_level_decides_nothing_new(lp):
     assert later.below_since == NOW + dt.timedelta(days=1)  # the next day's run starts it
 
 
+def test_a_rerun_at_a_moment_a_run_already_decided_decides_nothing_new(lp):
+    """A back-dated day run again (on corrected data or params) evaluates at the midnight the
+    first run decided at: for an account whose level an earlier day set, it escalated, timed
+    out, or started or cleared a cool-down all the same. With `settled` it keeps the state."""
+    cooling = state("L2", below_since=NOW - dt.timedelta(days=2))
+    in_l2 = lp.levels["L2"].entry.escalation_risk + 0.01
+    for prev, risk in (
+        (state("L0"), 0.99),  # the corrected data calls for L3
+        (cooling, in_l2),  # back in the band: would clear the cool-down
+        (state("L2"), 0.0),  # would start a cool-down
+        (state("L1", due_at=NOW - dt.timedelta(hours=1)), 0.0),  # overdue: would time out
+    ):
+        new, d = decide(signals(risk, 0.0), prev, lp, NOW, settled=NOW)
+        assert new == prev and not d.changed and d.new_level == prev.level
+        moved, _ = decide(signals(risk, 0.0), prev, lp, NOW + dt.timedelta(hours=1), settled=NOW)
+        assert moved != prev  # a later run decides as ever
+
+
 def test_escalation_clears_acknowledgement_and_sets_a_new_due_time(lp):
     prev = state(
         "L1", acknowledged_at=NOW - dt.timedelta(hours=3), due_at=NOW - dt.timedelta(hours=5)
