@@ -330,10 +330,8 @@ def decide(
         if held >= prev_i:
             below_since = None
             reason_key = "held_by_hysteresis"
-        elif below_since is None:
-            below_since = now
-            reason_key = "cooling_down"
-        elif now - below_since >= dt.timedelta(days=params.hysteresis.cooldown_days):
+        elif (below_since or now) + dt.timedelta(days=params.hysteresis.cooldown_days) <= now:
+            # below since an earlier evaluation for the cool-down, or at once without one
             new_i, rule, reason_key = held, COOLDOWN, "deescalated_after_cooldown"
             reason_params = {
                 "days": params.hysteresis.cooldown_days,
@@ -341,6 +339,7 @@ def decide(
             }
             below_since = None
         else:
+            below_since = below_since or now
             reason_key = "cooling_down"
 
     if (

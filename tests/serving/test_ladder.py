@@ -366,6 +366,16 @@ def test_a_rerun_at_a_moment_a_run_already_decided_decides_nothing_new(lp):
         assert moved != prev  # a later run decides as ever
 
 
+def test_without_a_cool_down_an_account_steps_down_on_the_first_run_below(lp):
+    """hysteresis.cooldown_days: 0 (allowed: "below ... for 0 days") still held the level for
+    one more run: the first run below only started the cool-down clock."""
+    no_cooldown = ladder_with(lp, hysteresis__cooldown_days=0)
+    new, d = decide(signals(0.0, 0.0), state("L2"), no_cooldown, NOW)
+    assert (d.new_level, d.rule, new.below_since) == ("L0", "cooldown", None)
+    new, d = decide(signals(0.0, 0.0), state("L2"), lp, NOW)  # the shipped 7 days: it starts
+    assert (d.new_level, d.reason_key, new.below_since) == ("L2", "cooling_down", NOW)
+
+
 def test_escalation_clears_acknowledgement_and_sets_a_new_due_time(lp):
     prev = state(
         "L1", acknowledged_at=NOW - dt.timedelta(hours=3), due_at=NOW - dt.timedelta(hours=5)
