@@ -351,6 +351,9 @@ def decide(
         and state.resolved_at is None
         and now >= state.due_at
         and timeouts < params.timeout.max_repeats
+        # a risk that fell away (and no rule holds the level) is no emergency for the next
+        # level's owners: PagerDuty stops escalating a cleared alert too
+        and (reason_key != "cooling_down" or params.timeout.while_cooling_down)
         and prev_i + 1 < len(names)
     ):
         new_i, rule, reason_key = prev_i + 1, TIMEOUT, "escalated_by_timeout"

@@ -196,6 +196,10 @@ class TimeoutParams(StrictModel):
     max_repeats: int = Field(
         ge=0, description="automatic one-level steps per unacknowledged episode"
     )
+    while_cooling_down: bool = Field(
+        default=False,
+        description="step up by timeout also while the risk is below the level's entry minus the margin",
+    )
 
 
 class CalendarParams(StrictModel):

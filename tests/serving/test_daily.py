@@ -927,15 +927,17 @@ def test_account_lookup_answers_with_the_days_owner_team_and_priority(runs, para
     ranked = runs["second"].ranked
     on_ladder = ranked[ranked["level"] != next(iter(params.ladder.levels))]
     assert len(on_ladder) >= 5
+    today = {d.account_id: d for d in runs["second"].ladder.decisions}
     for _, row in on_ladder.head(5).iterrows():
         got = latest_score(runs["db"], row["account_id"])
         assert got is not None
         assert str(got["as_of"]) == str(DAY2.date())
         assert got["escalation_risk"] == pytest.approx(row["escalation_risk"])
         assert got["level"] == row["level"] and got["owner"] == row["csm_owner"]
-        changes = Store(runs["db"]).rows("level_changes", row["account_id"])
-        assert got["owners"] == changes[-1]["owners"] and got["owners"]
-        assert got["team"] == changes[-1]["team"] and got["priority"] == changes[-1]["priority"]
+        # the day's decision: the team follows today's reasons, not those of the level's change
+        d = today[row["account_id"]]
+        assert got["owners"] == list(d.owners) and got["owners"]
+        assert got["team"] == d.team and got["priority"] == d.priority
     assert latest_score(runs["db"], "NO-SUCH-ACCOUNT") is None
     # every account, on the ladder or not, gets the day's decision as /score would give it
     # (an account that never changed level has no level change to read it from)

@@ -257,6 +257,7 @@ def test_unacknowledged_level_moves_up_one_after_its_response_target(lp, prev, n
 
 
 def test_timeout_repeats_stop_at_the_limit(lp):
+    lp = ladder_with(lp, timeout__while_cooling_down=True)  # 0.4 holds L1 only
     prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
     levels, now = [], NOW
     for _ in range(4):
@@ -265,6 +266,24 @@ def test_timeout_repeats_stop_at_the_limit(lp):
         now = (prev.due_at or now) + dt.timedelta(minutes=1)
     assert levels == ["L2", "L3", "L3", "L3"]
     assert prev.timeouts == 2
+
+
+def test_no_timeout_climbs_while_the_risk_has_fallen_away(lp):
+    """An unacknowledged L1 whose risk fell to 0.08 climbed by timeout to L3, the executive
+    sponsor's level; a cleared risk now stops the climb (cooling down), a held one does not."""
+    prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
+    new, d = decide(signals(0.08, 0.0), prev, lp, NOW)
+    assert (d.new_level, d.changed, d.reason_key) == ("L1", False, "cooling_down")
+    assert new.timeouts == 0 and new.below_since == NOW
+    # within the margin (0.33 >= 0.35 - 0.05) the level is held: the timeout still applies
+    _, d = decide(signals(0.33, 0.0), prev, lp, NOW)
+    assert (d.new_level, d.rule) == ("L2", "timeout")
+    # a rule that still holds the level keeps the timeout too
+    _, d = decide(signals(0.08, 0.0, open_p1=3), prev, lp, NOW)
+    assert (d.new_level, d.rule) == ("L2", "timeout")
+    on = ladder_with(lp, timeout__while_cooling_down=True)
+    _, d = decide(signals(0.08, 0.0), prev, on, NOW)
+    assert (d.new_level, d.rule) == ("L2", "timeout")
 
 
 # --- hysteresis and cool-down ----------------------------------------------------------------
@@ -338,6 +357,7 @@ def test_an_unacknowledged_step_down_is_due_and_its_timeouts_stay_spent(lp):
 def test_a_rerun_at_the_moment_that_set_the_level_decides_nothing_new(lp):
     """A back-dated day run twice evaluates at the same midnight: the second run must not start
     a cool-down the first did not (it ended a day early, and the runs disagreed with replay)."""
+    lp = ladder_with(lp, timeout__while_cooling_down=True)
     prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
     first, d = decide(signals(0.0, 0.0), prev, lp, NOW)  # timeout: up to L2, risk is low
     assert (d.new_level, d.rule, first.below_since) == ("L2", "timeout", None)
