@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from features.errors import UserError
-from serving.risklist import owner_key
+from serving.risklist import alphabetical, owner_key
 from serving.store import Store, UtcDateTime, insert_columns
 
 SORTABLE = (
@@ -357,11 +357,13 @@ class DailyStore:
         return [v for v in found if v is not None and owner_key(v) == wanted]
 
     def owners(self, day: dt.date | None = None) -> list[str]:
-        """The CSM owners on a day's list (for the page's filter)."""
+        """The CSM owners on a day's list (for the page's filter), in alphabetical order: the
+        database's order is by code point, which put "Ärne" and "Özlem" after every other name."""
         day = day or self.latest_day()
         tl = self.t["daily_list"]
-        q = sa.select(tl.c.csm_owner).where(tl.c.day == day).distinct().order_by(tl.c.csm_owner)
-        return self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        q = sa.select(tl.c.csm_owner).where(tl.c.day == day).distinct()
+        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        return sorted(found, key=alphabetical)
 
     def account_history(self, account_id: str, days: int | None = None) -> list[dict[str, Any]]:
         """The account's rows of every run, oldest first: risks, level, deltas, reasons, why it changed."""

@@ -114,6 +114,14 @@ def owner_key(name: str) -> str:
     return composed(name).casefold()
 
 
+def alphabetical(name: str) -> tuple[str, str]:
+    """A sort key that files names as a German or English reader looks them up: an umlaut or an
+    accent with its base letter and case ignored ("Ärne" before "Clara", "Özlem" after "Omar"),
+    where code points put every Ä, Ö and Ü after Z; exact text breaks ties."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return bare.casefold(), name
+
+
 def filtered(
     frame: pd.DataFrame,
     levels: Sequence[str],

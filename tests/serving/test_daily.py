@@ -1079,6 +1079,28 @@ def test_the_owner_filter_matches_an_owner_written_with_combining_marks(tmp_path
     assert sorted(r["account_id"] for r in daily.daily_list(owner=typed)) == ["A-1", "A-2"]
 
 
+def test_the_pages_owner_filter_lists_names_with_umlauts_alphabetically(tmp_path):
+    """The database sorted the owner filter's names by code point: a DACH team's "Ärne Zoë" and
+    "Özlem Ünal" came after every A-Z name, lowercase ones after all capitals."""
+    owners = ["Özlem Ünal", "Omar Becker", "clara khan", "Ärne Zoë", "Zoe Adams", "Clara Carter"]
+    n = len(owners)
+    rows = pd.DataFrame(
+        {"account_id": [f"A-{i}" for i in range(n)], "csm_owner": owners, "level": "L1",
+         "rank": range(1, n + 1), "priority": 0.1, "account_name": "Acme", "tier": "business",
+         "arr": 1000.0, "escalation_risk": 0.2, "churn_risk": 0.1, "delta_prev": np.nan,
+         "delta_7d": np.nan, "why_changed": "", "level_index": 1, "level_changed": "new",
+         "reasons": "", "next_action": "", "due_at": pd.NaT, "model_version": "m/1"}
+    )  # fmt: skip
+    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
+    daily.save_day(
+        TODAY.date(), rows, np.zeros((n, 1)), ["f"],
+        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": n, "report": ""},
+    )  # fmt: skip
+    assert daily.owners() == [
+        "Ärne Zoë", "Clara Carter", "clara khan", "Omar Becker", "Özlem Ünal", "Zoe Adams"
+    ]  # fmt: skip
+
+
 def test_the_cli_logs_in_to_smtp_with_the_password_from_the_environment(
     world, model_store, tmp_path, monkeypatch
 ):
