@@ -447,8 +447,12 @@ def why_changed(
 
 
 def render_change(delta: float, since: str, parts: list[dict[str, Any]], language: str) -> str:
-    """'Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses ...), +0.05 (...)', en or de."""
-    items = ", ".join(f"{figure(p['change'], '+.2f', language)} ({p['text']})" for p in parts)
+    """'Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses ...), +0.05 (...)', en or de.
+
+    A part after the first whose change rounds to 0.00 is left out: written "+0.00" it named a
+    feature that visibly did not move the risk, with a plus beside a fall."""
+    shown = [p for i, p in enumerate(parts) if i == 0 or round(abs(p["change"]), 2) > 0]
+    items = ", ".join(f"{figure(p['change'], '+.2f', language)} ({p['text']})" for p in shown)
     return CHANGE_TEXT.get(language, CHANGE_TEXT["en"]).format(
         delta=localized(delta, language), since=since, parts=items
     )

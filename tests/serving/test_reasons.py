@@ -271,6 +271,30 @@ def test_why_changed_on_a_hand_made_example():
     )  # German numbers: decimal comma, a space before %
 
 
+def test_why_changed_leaves_out_a_part_too_small_to_show():
+    """A fall of 0.04 was told "-0.01 (...), +0.00 (...)": the second feature moved the risk by
+    -0.004, written with a plus (no minus on a zero) beside a fall, explaining nothing."""
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("sla", "sla", "", "SLA", "{value:.0f} P1 SLA breaches", "{value:.0f} P1-SLA-Verletzungen"),
+            number("res", "sla", "", "res", "{value:.0f} resolution breaches", "{value:.0f} Lösungs-SLA-Verletzungen"),
+        )
+    )  # fmt: skip
+    before, after = np.array([0.02, 0.01]), np.array([0.008, 0.006])
+    values = {"sla": 0.0, "res": 0.0}
+    parts = why_changed(before, after, values, spec, "en", 2)
+    assert [p["feature"] for p in parts] == ["sla", "res"]
+    assert render_change(-0.04, "2026-06-28", parts, "en") == (
+        "Risk -0.04 since 2026-06-28: -0.01 (0 P1 SLA breaches)"
+    )
+    de = why_changed(before, after, values, spec, "de", 2)
+    assert render_change(-0.04, "28.06.2026", de, "de") == (
+        "Risiko -0,04 seit 28.06.2026: -0,01 (0 P1-SLA-Verletzungen)"
+    )
+
+
 def test_why_changed_names_a_feature_gone_missing_in_the_accounts_language():
     """A German account whose usage stopped was told "-0,05 (Mean daily active users over the
     last 28 days per licensed seat.)": the English description stood in for the missing value."""
