@@ -93,8 +93,8 @@ def line_chart(
         )
         label_at = max(y(value) + 3, label_at + 10)
         tip = f"{of} ≥ {_number(value, percent, lang)}" if of else None
-        label = _text(left + pw + 3, label_at, name, "start", "t small", title=tip)
-        body.append(label.replace("<text ", f'<text style="fill:{color}" ', 1) if color else label)
+        named = _text(left + pw + 3, label_at, name, "start", "t small", title=tip)
+        body.append(named.replace("<text ", f'<text style="fill:{color}" ', 1) if color else named)
     if n:
         for i in sorted({0, n - 1, *range(0, n, max(1, n // 6))}):
             if 0 < n - 1 - i < max(1, n // 12):

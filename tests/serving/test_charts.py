@@ -166,6 +166,17 @@ def test_threshold_names_stand_beside_the_plot_not_on_its_lines():
     assert right_edge + 20 <= 640  # room for the name inside the chart
 
 
+def test_a_chart_with_thresholds_keeps_its_accessible_name():
+    """The account page's score history was named, for screen readers, by the markup of its
+    last threshold's label ('<text x="615.0" ...>L1</text>') instead of its title."""
+    svg = line_chart(
+        DAYS, {"risk": [0.3] * 5}, "Score-Verlauf", thresholds=[("L1", 0.15), ("L2", 0.3)],
+        series_thresholds={"risk": [("L3", 0.5)]},
+    )  # fmt: skip
+    root = ET.fromstring(svg)
+    assert root.get("aria-label") == "Score-Verlauf"
+
+
 def test_an_axis_with_a_set_end_names_its_end():
     # the CSAT chart (1-5, x_max=5) was labelled 0, 2, 4 with its frame running on to an unnamed 5
     svg = bar_chart(["after escalation", "all tickets"], [2.2, 2.8], "CSAT (1–5)", x_max=5.0)
