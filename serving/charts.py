@@ -20,6 +20,9 @@ from numpy.typing import ArrayLike
 from serving.daily_text import day_text, figure
 
 COLORS = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
+# the widest a label's character is taken to be at the charts' 11 px (DejaVu Sans, as Debian's
+# Chromium draws it, averages 6.4 px on German reasons)
+LABEL_CHAR_PX = 6.5
 PRIORITY_COLORS = {"P1": "#c0392b", "P2": "#e67e22", "P3": "#2471a3", "P4": "#7f8c8d"}
 # the classes the charts use; pages that show charts include this in their style sheet
 CSS = """svg.chart{max-width:100%;height:auto;font-size:11px}
@@ -144,6 +147,9 @@ def waterfall(
     (e.g. in percentage points, "+12.1 pp", where "+12.1 %" beside a base of 5.1 % read as a
     relative rise); by default as a signed per cent."""
     row, left, right, top = 24, 300, 60, 8
+    # 48 characters ran past the left edge: "Ticketaufkommen … (log) gegenüber dem eigenen M…"
+    # measures 305 px in Chromium's 11 px sans-serif (6.4 px a character), its "Ti" cut off
+    fits = int((left - 16) / LABEL_CHAR_PX)
     height = top + row * (len(steps) + 2) + 8
     pw = width - left - right
     level = base
@@ -162,7 +168,7 @@ def waterfall(
     for i, (name, a, b, kind) in enumerate(spans):
         yy = top + i * row
         x0, x1 = sorted((x(a), x(b)))
-        short = name if len(name) <= 48 else name[:47] + "…"
+        short = name if len(name) <= fits else name[: fits - 1] + "…"
         body.append(_text(left - 6, yy + 15, short, "end", title=name if short != name else None))
         body.append(
             f'<rect x="{x0:.1f}" y="{yy + 3}" width="{max(x1 - x0, 1):.1f}" height="{row - 8}" class="bar {kind}"/>'

@@ -177,6 +177,24 @@ def test_a_chart_with_thresholds_keeps_its_accessible_name():
     assert root.get("aria-label") == "Score-Verlauf"
 
 
+def test_a_long_german_reason_fits_beside_the_waterfall():
+    """The account page's waterfall cut its names at 48 characters, which ran past the chart's
+    left edge in German: Chromium drew "Ticketaufkommen … (log) gegenüber dem eigenen M…" 305 px
+    wide in the 294 px before the bars, its first letters cut off."""
+    from serving.charts import Step, waterfall
+
+    name = "Ticketaufkommen … (log) gegenüber dem eigenen Mittel der letzten 90 Tage"
+    svg = waterfall("Modellmittel", 0.05, [Step(name, 0.02)], "heute", "Gründe", lang="de")
+    root = ET.fromstring(svg)
+    texts = [
+        t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("text-anchor") == "end"
+    ]
+    cut = next(t for t in texts if "".join(t.itertext()).startswith("Ticketaufkommen"))
+    shown = "".join(cut.itertext()).removeprefix(name)  # the whole name is its hover title
+    assert shown.endswith("…")
+    assert len(shown) * 305 / 48 <= float(cut.get("x"))  # as wide as Chromium draws them
+
+
 def test_an_axis_with_a_set_end_names_its_end():
     # the CSAT chart (1-5, x_max=5) was labelled 0, 2, 4 with its frame running on to an unnamed 5
     svg = bar_chart(["after escalation", "all tickets"], [2.2, 2.8], "CSAT (1–5)", x_max=5.0)
