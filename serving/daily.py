@@ -424,12 +424,17 @@ def run_daily(
             # the previous run's day, as each language writes it
             since_day = {lg: day_text(prev["day"], lg) for lg in {*langs, lang}} if prev else {}
 
+            # what each told change was made of, for the CSM page to tell it in its own language
+            why_parts: list[str | None] = [None] * n
+
             def change_told(i: int, lg: str) -> str:
                 """Why account `i`'s risk changed, in `lg` ("" where it is not told)."""
                 aid, delta = ids[i], float(d_prev_values[i])
+                assert prev is not None  # a delta needs a previous run
+                told_as: dict[str, Any] = {"delta": delta, "since": prev["day"].isoformat()}
                 if not same_model:
-                    assert prev is not None  # a delta needs a previous run
                     old, new = prev["model_version"], model.version
+                    why_parts[i] = json.dumps({**told_as, "old": old, "new": new})
                     return t("why_model", lg, delta=delta, since=since_day[lg], old=old, new=new)
                 if aid not in prev_contrib:
                     return ""
@@ -438,6 +443,8 @@ def run_daily(
                     prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
                     p.why_changed_features,
                 )  # fmt: skip
+                kept = [{k: q[k] for k in ("feature", "change", "value")} for q in parts]
+                why_parts[i] = json.dumps({**told_as, "parts": kept})
                 return render_change(delta, since_day[lg], parts, lg)
 
             for i in np.flatnonzero(told).tolist():
@@ -474,6 +481,7 @@ def run_daily(
                     "delta_prev": d_prev.to_numpy(),
                     "delta_7d": d_7d.to_numpy(),
                     "why_changed": whys,
+                    "why_parts": why_parts,
                     "level": levels_now,
                     "level_index": [level_of[lv] for lv in levels_now],
                     "level_changed": changed_flags,

@@ -55,6 +55,10 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             sa.Column("delta_prev", sa.Float),
             sa.Column("delta_7d", sa.Float),
             sa.Column("why_changed", sa.Text, nullable=False),
+            # why_changed's makings as JSON ({"delta", "since", "parts": [{"feature", "change",
+            # "value"}]} or {"delta", "since", "old", "new"}), for the page's language; older
+            # versions' rows have none
+            sa.Column("why_parts", sa.Text),
             sa.Column("level", sa.String(64), nullable=False),
             sa.Column("level_index", sa.Integer, nullable=False),
             sa.Column("level_changed", sa.String(16), nullable=False),
@@ -159,6 +163,9 @@ class DailyStore:
         codes, uniques = pd.factorize(pd.to_datetime(rows["due_at"], utc=True))
         times = [u.to_pydatetime() for u in uniques]
         columns["due_at"] = [None if c < 0 else times[c] for c in codes.tolist()]
+        columns["why_parts"] = (
+            _values(rows["why_parts"]) if "why_parts" in rows else [None] * len(rows)
+        )
         columns["day"] = [day] * len(rows)
         columns["contributions"] = [c.tobytes() for c in contrib]
         summary = run_summary(rows["escalation_risk"].to_numpy(), rows["level_index"].to_numpy())

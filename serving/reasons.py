@@ -9,6 +9,7 @@ displayed contributions still add up, now to the risk minus the risk of the aver
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.spec import FeatureInfo, FeatureSpec, localized
-from serving.daily_text import figure
+from serving.daily_text import day_text, figure, t
 
 
 @dataclass(frozen=True)
@@ -456,3 +457,29 @@ def render_change(delta: float, since: str, parts: list[dict[str, Any]], languag
     return CHANGE_TEXT.get(language, CHANGE_TEXT["en"]).format(
         delta=localized(delta, language), since=since, parts=items
     )
+
+
+def change_retold(stored: str | None, spec: Mapping[str, FeatureInfo], language: str) -> str | None:
+    """A stored "why it changed" told again in `language` from its makings (the daily list's
+    why_parts: the change, the previous run's day and each feature's change and value), as the
+    daily run told it in the account's language; None where it cannot be (a row of an older
+    version, a feature the spec no longer has, a value its template cannot format)."""
+    if not stored:
+        return None
+    try:
+        made = json.loads(stored)
+        since = day_text(dt.date.fromisoformat(made["since"]), language)
+        delta = float(made["delta"])
+        if "parts" not in made:  # the model changed in between: not attributed
+            return t(
+                "why_model", language, delta=delta, since=since, old=made["old"], new=made["new"]
+            )
+        parts = []
+        for q in made["parts"]:
+            info = spec[q["feature"]]
+            value = q["value"]
+            text = info.render(value, language) if value is not None else info.label(language)
+            parts.append({**q, "text": text})
+    except (KeyError, TypeError, ValueError):
+        return None
+    return render_change(delta, since, parts, language)

@@ -40,7 +40,7 @@ from serving import charts, ladder_text
 from serving.daily_text import day_text, figure, time_text
 from serving.dailystore import SORTABLE, DailyStore
 from serving.params import Params
-from serving.reasons import retold
+from serving.reasons import change_retold, retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
@@ -758,7 +758,15 @@ class UiApp:
             "history": history,
             "history_svg": history_svg,
             "waterfall_svg": self._waterfall(daily, account_id, today, reasons, lang),
-            "whys": [r for r in history[::-1] if r["why_changed"]][:5],
+            "whys": [
+                {
+                    **r,
+                    "why_changed": change_retold(r.get("why_parts"), self.features, lang)
+                    or r["why_changed"],
+                }
+                for r in history[::-1]
+                if r["why_changed"]
+            ][:5],  # told in the page's language (stored in the account's)
             "state": state,
             "changes": changes,
             "trail": trail,

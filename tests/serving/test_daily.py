@@ -638,6 +638,25 @@ def test_why_it_changed_speaks_the_accounts_language(runs, history, champion):
             assert not any(d in text for d in descriptions)
 
 
+def test_the_stored_why_it_changed_can_be_told_again_in_either_language(runs, history, champion):
+    """The CSM page tells "why it changed" in its own language from the stored makings: told
+    again in the account's language they give the very text the run stored, and in the other
+    language its words."""
+    from serving.reasons import change_retold
+
+    features = {f.name: f for f in champion.model.spec.features}
+    lang = history.accounts.set_index("account_id")["language"]
+    rows = DailyStore(Store(runs["db"])).daily_list(DAY2.date())
+    told = [r for r in rows if r["why_changed"]]
+    assert len(told) >= 5
+    for r in told:
+        own = lang[r["account_id"]]
+        assert change_retold(r["why_parts"], features, own) == r["why_changed"]
+        other = change_retold(r["why_parts"], features, "en" if own == "de" else "de")
+        assert other and other.startswith("Risk " if own == "de" else "Risiko ")
+    assert all(r["why_parts"] is None for r in rows if not r["why_changed"])
+
+
 def test_a_german_run_tells_every_accounts_reasons_and_actions_in_german(
     runs, history, params, champion, model_store, tmp_path
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -320,6 +321,43 @@ def test_reasons_are_told_in_the_pages_language(database, client):
     for page in (client.get("/").text, client.get("/account/A-1").text):
         assert "12 Tickets in den letzten 30 Tagen" in page
         assert "12 tickets in the last 30 days" not in page
+
+
+def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
+    """The daily run stores "why it changed" in the account's language; a German page showed an
+    English account's "Risk +0.20 since 2025-06-03: ..." (and an English page a German one's
+    "Risiko ..."). It is told again from its makings (why_parts); a row without them (an older
+    version's) keeps its stored text."""
+    url = f"sqlite:///{tmp_path / 'why.db'}"
+    store = Store(url)
+    daily = DailyStore(store)
+    made = {"delta": 0.2, "since": "2025-06-03",
+            "parts": [{"feature": "tickets_30d", "change": 0.15, "value": 12.0}]}  # fmt: skip
+    model = {"delta": -0.05, "since": "2025-06-02", "old": "m/1", "new": "m/2"}
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    for i, day in enumerate(DAYS):
+        rows = _rows(i)
+        rows["why_changed"] = ["Risk stored in English", "", ""] if i else ["", "", ""]
+        rows["why_parts"] = [json.dumps(made if i == 2 else model) if i else None, None, None]
+        daily.save_day(day, rows, np.zeros((3, 3)), FEATURES, run)
+    store.evaluate(
+        Signals("A-1", 0.95, 0.5, {}, "tickets", _facts()),
+        params.ladder,
+        NOW.to_pydatetime(),
+        "m/1",
+    )
+    store.close()
+    app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        login(client)
+        english = client.get("/account/A-1").text
+        assert "Risk +0.20 since 2025-06-03: +0.15 (12 tickets in the last 30 days)" in english
+        client.get("/lang/de", params={"next": "/"})
+        german = client.get("/account/A-1").text
+        assert "Risiko +0,20 seit 03.06.2025: +0,15 (12 Tickets in den letzten 30 Tagen)" in german
+        assert "Risiko -0,05 seit 02.06.2025; Modell gewechselt (m/1 → m/2)" in german
+        assert "Risk stored in English" not in german
 
 
 def test_account_page_has_charts_reasons_and_trail(client):
