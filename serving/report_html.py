@@ -269,8 +269,9 @@ def render_report(d: ReportData) -> str:
     else:
         parts.append(f'<p class="caption">{html.escape(t("trend_one", lang))}</p>')
     fr, res = p.benchmark_hours.first_response, p.benchmark_hours.resolution
+    # counts and hours grouped as the language writes them (12.345 in German, 12,345 in English)
     tiles = [
-        _tile(str(h.escalations), t("kpi_escalations", lang)),
+        _tile(_fmt(h.escalations, ",", lang), t("kpi_escalations", lang)),
         _tile(_fmt(h.escalation_rate, ".1%", lang), t("kpi_rate", lang)),
         _tile(_fmt(h.escalations_per_account, ".2f", lang), t("kpi_per_account", lang)),
         _tile(
@@ -279,14 +280,14 @@ def render_report(d: ReportData) -> str:
         _tile(_fmt(h.resolution_within, ".0%", lang), f"{t('resolution', lang)} ≤ {res:.0f} h"),
         _tile(_fmt(h.csat_after, ".2f", lang), t("kpi_csat_after", lang)),
         _tile(_fmt(h.csat_all, ".2f", lang), t("kpi_csat_all", lang)),
-        _tile(str(lk.escalations), t("kpi_flags", lang)),
+        _tile(_fmt(lk.escalations, ",", lang), t("kpi_flags", lang)),
         _tile(_fmt(lk.escalation_rate, ".2%", lang), t("kpi_flag_rate", lang)),
         _tile(_fmt(lk.escalations_per_account, ".3f", lang), t("kpi_flags_per_account", lang)),
-        _tile(_fmt(lk.median_hours_to_acknowledge, ".1f", lang), t("kpi_ack", lang)),
+        _tile(_fmt(lk.median_hours_to_acknowledge, ",.1f", lang), t("kpi_ack", lang)),
         # the median counts only the flags acknowledged at all: without their share it reads well
         # when almost none were
         _tile(_fmt(lk.acknowledged_share, ".0%", lang), t("kpi_acked", lang)),
-        _tile(_fmt(lk.median_hours_to_resolve, ".1f", lang), t("kpi_resolve", lang)),
+        _tile(_fmt(lk.median_hours_to_resolve, ",.1f", lang), t("kpi_resolve", lang)),
         _tile(_fmt(lk.confirmed_share, ".0%", lang), t("kpi_confirmed", lang)),
     ]
     parts += [

@@ -752,6 +752,35 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
         )
 
 
+def test_the_reports_counts_and_hours_are_grouped_as_the_language_writes_them(params):
+    """The KPI tiles wrote counts and hours ungrouped ("12345", "3966,4" in German, "3966.4" in
+    English) where every other figure of the report and page groups them (1.234 / 1,234)."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(
+        50000, 12345, 9000, 0.18, 1.37, none, none, None, None, pd.Series(dtype=int), None, None
+    )
+    lk = LadderKpis(4321, 60, 300, 3000, 0.06, 0.6, 3966.4, 1234.5, 0.5, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    expected = {"en": ("12,345", "4,321", "3,966.4", "1,234.5"),
+                "de": ("12.345", "4.321", "3.966,4", "1.234,5")}  # fmt: skip
+    for lang, figures in expected.items():
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+                ladder=lk, drift=None, params=params.daily,
+            )
+        )  # fmt: skip
+        tiles = re.findall(r'<div class="tile"><b>([^<]*)</b>', text)
+        assert all(f in tiles for f in figures), (lang, tiles, figures)
+
+
 def test_report_tells_the_go_live_flags_apart_from_the_escalations(params):
     """The ladder's first run flags every account already at risk at once: the report says how
     many, apart from the escalations (none on a day without first flags)."""
