@@ -36,6 +36,8 @@ SORTABLE = (
     "due_at",
 )
 
+TEXT_SORTS = frozenset({"account_name", "csm_owner", "tier"})  # sorted as people file names
+
 
 def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     return {
@@ -305,6 +307,8 @@ class DailyStore:
         cols = [c for c in tl.c if c.name != "contributions"]
         q = sa.select(*cols).where(*self._list_filter(day, owner, level, min_level_index, tier))
         key = tl.c.level_index if sort == "level" else tl.c[sort]
+        if sort in TEXT_SORTS:
+            key = self._alphabetical(day, key)
         # empty values (no due time, no delta yet) last either way, and on every backend (SQLite
         # puts NULL first when ascending, PostgreSQL when descending)
         q = q.order_by((key.desc() if descending else key.asc()).nulls_last(), tl.c.rank.asc())
@@ -313,6 +317,17 @@ class DailyStore:
         if offset:
             q = q.offset(offset)
         return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def _alphabetical(self, day: dt.date, column: Any) -> Any:
+        """`column` as `alphabetical` files it, for ORDER BY: each non-ASCII letter of the day's
+        values replaced by its base letter folded (Ä by a, ß by ss), then lowercased (SQLite's
+        lower() folds ASCII only); the databases' own order put "Ärne" and "Özlem" after "Zoe"."""
+        q = sa.select(column).where(self.t["daily_list"].c.day == day).distinct()
+        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        key = column
+        for ch in sorted({ch for v in found if not v.isascii() for ch in v if not ch.isascii()}):
+            key = sa.func.replace(key, ch, alphabetical(ch)[0])
+        return sa.func.lower(key)
 
     def list_count(
         self,

@@ -1149,6 +1149,40 @@ def test_the_pages_owner_filter_lists_names_with_umlauts_alphabetically(tmp_path
     ]  # fmt: skip
 
 
+def test_the_pages_list_sorts_names_with_umlauts_alphabetically(tmp_path):
+    """Sorting the page's list by CSM or account A-Z put "Ärne Zoë" and "Özlem Ünal" (and
+    "Äpfel GmbH") after every A-Z name, lowercase after capitals: the database's code-point
+    order on SQLite and PostgreSQL's "C" collation."""
+    owners = ["Özlem Ünal", "Omar Becker", "clara khan", "Ärne Zoë", "Zoe Adams", "Clara Carter"]
+    names = ["Zeta AG", "Äpfel GmbH", "beta Ltd", "Omega SE", "Ösen KG", "Alpha Inc."]
+    n = len(owners)
+    rows = pd.DataFrame(
+        {"account_id": [f"A-{i}" for i in range(n)], "csm_owner": owners, "level": "L1",
+         "rank": range(1, n + 1), "priority": 0.1, "account_name": names, "tier": "business",
+         "arr": 1000.0, "escalation_risk": 0.2, "churn_risk": 0.1, "delta_prev": np.nan,
+         "delta_7d": np.nan, "why_changed": "", "level_index": 1, "level_changed": "new",
+         "reasons": "", "next_action": "", "due_at": pd.NaT, "model_version": "m/1"}
+    )  # fmt: skip
+    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
+    daily.save_day(
+        TODAY.date(), rows, np.zeros((n, 1)), ["f"],
+        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": n, "report": ""},
+    )  # fmt: skip
+
+    def listed(sort: str, descending: bool) -> list[str]:
+        return [r[sort] for r in daily.daily_list(sort=sort, descending=descending)]
+
+    assert listed("csm_owner", False) == [
+        "Ärne Zoë", "Clara Carter", "clara khan", "Omar Becker", "Özlem Ünal", "Zoe Adams"
+    ]  # fmt: skip
+    assert listed("csm_owner", True) == listed("csm_owner", False)[::-1]
+    assert listed("account_name", False) == [
+        "Alpha Inc.", "Äpfel GmbH", "beta Ltd", "Omega SE", "Ösen KG", "Zeta AG"
+    ]  # fmt: skip
+    page = daily.daily_list(sort="account_name", descending=False, limit=2, offset=2)
+    assert [r["account_name"] for r in page] == ["beta Ltd", "Omega SE"]
+
+
 def test_the_cli_logs_in_to_smtp_with_the_password_from_the_environment(
     world, model_store, tmp_path, monkeypatch
 ):
