@@ -148,6 +148,17 @@ def test_unknown_priority_value_names_the_params_key(tmp_path, capsys):
     assert "unknown_value" in err and "importers.zendesk.priority_map" in err
 
 
+def test_an_unknown_priority_is_not_also_reported_as_missing(tmp_path, capsys):
+    """An unmapped value is told as its `unknown_value` error: the report's note about
+    priorities missing from the export (given importers.default_priority) counts only those."""
+    records = [ticket(id=1, priority="critical-ish"), ticket(id=2, priority=None), ticket(id=3)]
+    assert zendesk(tmp_path, tickets_file(tmp_path, records)) == 1
+    captured = capsys.readouterr()
+    assert "unknown_value" in captured.err
+    assert "priority missing on 1 ticket;" in captured.out
+    assert "priority missing on 2 tickets" not in captured.out
+
+
 def test_empty_file(tmp_path, capsys):
     empty = tmp_path / "tickets.json"
     empty.write_text("")
