@@ -18,6 +18,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "title": "escrisk import {kind}: {out}",
         "table_line": "  {table:<13} read {read:>9,}  written {written:>9,}  skipped {skipped:>7,}  (from {source})",
+        "table_line_refused": "  {table:<13} read {read:>9,}  would write {written:>9,}  skipped {skipped:>7,}  (from {source})",
         "skipped_line": "      skipped {n:,}: {reason}",
         "examples_line": "        e.g. {examples}",
         "merged_line": "      merged {n:,}: {what}",
@@ -84,6 +85,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "de": {
         "title": "escrisk import {kind}: {out}",
         "table_line": "  {table:<13} gelesen {read:>9,}  geschrieben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
+        "table_line_refused": "  {table:<13} gelesen {read:>9,}  zu schreiben {written:>9,}  übersprungen {skipped:>7,}  (aus {source})",
         "skipped_line": "      übersprungen {n:,}: {reason}",
         "examples_line": "        z. B. {examples}",
         "merged_line": "      zusammengefasst {n:,}: {what}",
@@ -224,13 +226,15 @@ class ImportReport:
             self.tables[name].source = source
         return self.tables[name]
 
-    def render(self, out: str, lang: str = "en") -> str:
+    def render(self, out: str, lang: str = "en", refused: bool = False) -> str:
+        """`refused`: the contract refused the tables, so their rows are told as the ones the
+        import would write, not as written (the refusal says that nothing was)."""
         cat = MESSAGES.get(lang, MESSAGES["en"])
         lines = [cat["title"].format(kind=self.kind, out=out)]
         for t in self.tables.values():
             lines.append(
                 _format(
-                    cat["table_line"],
+                    cat["table_line_refused" if refused else "table_line"],
                     lang,
                     table=t.table,
                     read=t.read,

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     # a row of a table built from the user's files is named by its file and line there
     violations = _with_own(result.violations, at_origin(violations, result.origins))
     result.report.unavailable = [n for n in ("usage", "escalations", "churn") if raw.get(n) is None]
-    print(result.report.render(str(out), args.lang))
+    print(result.report.render(str(out), args.lang, refused=bool(violations)))
     if violations:
         print(render(message("refused", out=str(out)), args.lang), file=sys.stderr)
         raise DataValidationError(violations, source=str(out))

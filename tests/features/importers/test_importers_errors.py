@@ -159,6 +159,21 @@ def test_an_unknown_priority_is_not_also_reported_as_missing(tmp_path, capsys):
     assert "priority missing on 2 tickets" not in captured.out
 
 
+def test_a_refused_import_does_not_report_its_rows_as_written(tmp_path, capsys):
+    """The report of a refused import said "written 1" above "nothing written": its rows are
+    those it would write (in German too)."""
+    path = tickets_file(tmp_path, [ticket(id=1, created_at="1989-01-03T08:15:00Z")])
+    assert zendesk(tmp_path, path) == 1
+    out = capsys.readouterr().out
+    assert "read         1  would write         1  skipped       0" in out
+    assert " written " not in out
+    args = ["import", "zendesk", f"tickets={path}", f"organizations={ZD / 'organizations.json'}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    out = capsys.readouterr().out
+    assert "gelesen         1  zu schreiben         1  übersprungen       0" in out
+    assert " geschrieben " not in out
+
+
 def test_empty_file(tmp_path, capsys):
     empty = tmp_path / "tickets.json"
     empty.write_text("")
