@@ -61,8 +61,13 @@ def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.Datetime
     if args.start:
         lo = parse_day(args.start, "--from")
         hi = parse_day(args.end, "--to") if args.end else grid.max() if len(grid) else lo
-        if hi < lo:
+        if hi < lo and args.end:
             raise UserError("--to is before --from")
+        if hi < lo:  # no --to: the grid runs to the end of the data, which lies before --from
+            raise UserError(
+                f"--from {lo:%Y-%m-%d} is after the training grid's last as_of {hi:%Y-%m-%d} "
+                "(the end of the data); give an earlier --from, or --as-of for one day"
+            )
         return grid[(grid >= lo) & (grid <= hi)]
     return grid
 

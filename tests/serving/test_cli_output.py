@@ -240,6 +240,24 @@ def test_features_out_must_name_a_parquet_or_csv_file(tmp_path, capsys):
     assert ".parquet or .csv" in capsys.readouterr().err
 
 
+def test_features_from_after_the_data_is_not_told_as_a_to_before_from():
+    """`--from` after the grid's end without `--to` said "--to is before --from", of a --to
+    never given: it names the grid's last day instead."""
+    import pandas as pd
+
+    from features.errors import UserError
+    from serving.commands.features import as_of_dates
+
+    grid = pd.date_range("2026-06-01", "2026-06-29", freq="7D", tz="UTC")
+    late = argparse.Namespace(as_of=None, start="2026-07-06", end=None)
+    with pytest.raises(UserError, match="--from 2026-07-06 is after the training grid's last"):
+        as_of_dates(late, grid)
+    with pytest.raises(UserError, match="--to is before --from"):
+        as_of_dates(argparse.Namespace(as_of=None, start="2026-07-06", end="2026-07-01"), grid)
+    early = argparse.Namespace(as_of=None, start="2026-06-10", end=None)
+    assert list(as_of_dates(early, grid).strftime("%m-%d")) == ["06-15", "06-22", "06-29"]
+
+
 def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     """Square brackets in the customer's data are not rich markup (a stray [/] crashed the run
     after everything was stored); the due time leads the narrow next-action column."""
