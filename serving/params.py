@@ -53,7 +53,8 @@ from training.simulate import simulation_problems
 
 CHANNELS = ("email", "phone", "slack", "ticket")
 SCORES = ("escalation_risk", "churn_risk")
-# Account facts a rule or the priority matrix may name; `serving.ladder.AccountFacts` has exactly these.
+# Account facts a rule or the priority matrix may name: `serving.ladder.AccountFacts`' fields but
+# language, csm_owner and name (who is told, not how risky the account is).
 FACTS = (
     "arr",
     "tier",
