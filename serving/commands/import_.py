@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         with _progress(sum(sizes)) as on_bytes:
             result = run_import(args.kind, args.inputs, params.importers, params.contract, on_bytes)
     except NothingToImport as exc:  # what was read and skipped, and why, then the refusal
-        print(exc.report.render(str(out), args.lang))
+        print(exc.report.render(str(out), args.lang, refused=True))
         raise
     written = {name: df for name, df in result.tables.items() if df is not None}
     for name in TABLE_NAMES:

@@ -174,6 +174,17 @@ def test_a_refused_import_does_not_report_its_rows_as_written(tmp_path, capsys):
     assert " geschrieben " not in out
 
 
+def test_an_import_of_no_tickets_does_not_report_its_accounts_as_written(tmp_path, capsys):
+    """A helpdesk export that leaves no ticket is refused, organizations and all: the report
+    said "accounts ... written 1" above the refusal."""
+    path = tickets_file(tmp_path, [ticket(id=1, organization_id=None)])
+    assert zendesk(tmp_path, path) == 1
+    captured = capsys.readouterr()
+    assert "no tickets to import" in captured.err
+    assert "would write         0" in captured.out and " written " not in captured.out
+    assert not (tmp_path / "out").exists()
+
+
 def test_empty_file(tmp_path, capsys):
     empty = tmp_path / "tickets.json"
     empty.write_text("")
