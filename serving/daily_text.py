@@ -134,6 +134,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Deleted the stored lists and scores of {days} run [day|days] older than {keep} "
         "[day|days] (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
+        "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
+        "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
         "nothing was scored, stored or sent",
         "not_a_folder": "a file is there, or on its way, where a folder is needed",
@@ -315,6 +317,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Gespeicherte Listen und Scores von {days} [Lauftag|Lauftagen] gelöscht, älter als "
         "{keep} [Tag|Tage] (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
+        "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
+        "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
+        "listet sie",
         "cannot_write_folder": "{path}: Risikoliste und Bericht können dort nicht geschrieben "
         "werden ({why}); nichts wurde bewertet, gespeichert oder gesendet",
         "not_a_folder": "dort oder auf dem Weg dorthin liegt eine Datei, wo ein Ordner nötig ist",

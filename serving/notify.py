@@ -284,6 +284,7 @@ class DeliveryReport:
     failed: int  # gave up after max_attempts
     skipped: int  # claimed by another sender
     errors: tuple[str, ...] = ()  # the distinct reasons of this call's failures (type: message)
+    expired: int = 0  # queued more than retry.max_age_hours ago: not sent
 
 
 def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
@@ -302,9 +303,13 @@ def deliver(
     """Send every outbox message that is due, read `limit` at a time: a run that queues more
     than `limit` sends them all now, not `limit` a day. A failure is recorded with its error and
     retried after back-off by a later call (never twice in one); after `max_attempts` the message
-    is marked failed. The audit record is never touched."""
+    is marked failed. A message queued more than `retry.max_age_hours` ago (`--no-send` days
+    ago, a mail server down for days) is not sent but marked failed as expired: "escalated to
+    L2" a week late, beside what the ladder decided since, would mislead. The audit record is
+    never touched."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
-    sent = retrying = failed = skipped = 0
+    max_age = None if retry.max_age_hours is None else dt.timedelta(hours=retry.max_age_hours)
+    sent = retrying = failed = skipped = expired = 0
     errors: list[str] = []
     after = 0  # the last message id read: each due message is tried once per call
     while True:
@@ -313,6 +318,12 @@ def deliver(
             after = row["id"]
             if not store.claim(row["id"], now, lease):
                 skipped += 1
+                continue
+            if max_age is not None and now - row["created_at"] > max_age:
+                queued = row["created_at"].isoformat(timespec="minutes")
+                why = f"expired: queued {queued}, more than {retry.max_age_hours:g} h before "
+                store.mark_failed(row["id"], now, why + "(notifications.retry.max_age_hours)", None)
+                expired += 1
                 continue
             notifier = notifiers.get(row["notifier"])
             try:
@@ -339,7 +350,7 @@ def deliver(
             sent += 1
         if len(due) < limit:
             break
-    return DeliveryReport(sent, retrying, failed, skipped, tuple(errors))
+    return DeliveryReport(sent, retrying, failed, skipped, tuple(errors), expired)
 
 
 def record_and_plan(

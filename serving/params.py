@@ -523,6 +523,12 @@ class RetryParams(StrictModel):
     lease_seconds: float = Field(
         gt=0, le=MAX_SECONDS, description="a claim older than this was a crashed sender"
     )
+    max_age_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_HOURS,
+        description="a message queued longer ago is not sent (failed, expired); null: no limit",
+    )
 
 
 class NotificationParams(StrictModel):

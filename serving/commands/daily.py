@@ -160,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
+        if d.expired:  # not sent on purpose: say so, or "0 failed" hides them
+            hours = f"{params.notifications.retry.max_age_hours:g}"
+            console.print(f"[yellow]{escape(t('expired', lang, n=d.expired, hours=hours))}[/]")
         for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
             console.print(f"  [yellow]{escape(reason)}[/]")
     for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked

@@ -496,3 +496,39 @@ def test_idempotency_keys_are_uuid5_of_decision_channel_and_recipient():
     ]:
         name = f"{did}|{channel}|{recipient}"
         assert idempotency_key(did, channel, recipient) == str(uuid.uuid5(_NAMESPACE, name))
+
+
+def test_a_message_queued_too_long_ago_is_not_sent_but_marked_expired(params, tmp_path):
+    """Messages queued by a `--no-send` run (or during a long mail outage) were all sent by the
+    next run however old: "escalated to L2" a week late. Older than retry.max_age_hours: failed,
+    told as expired, never sent; younger ones go out as before."""
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[int] = []
+
+        def send(self, row: Any) -> None:
+            self.sent.append(row["id"])
+
+    np_ = notif_params(params, free_port(), free_port())
+    retry = np_.retry.model_copy(update={"max_age_hours": 48.0})
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    record_and_plan(store, signals("OLD-1"), params.ladder, np_, NOW, "v1")
+    old = len(store.rows("outbox"))
+    later = NOW + dt.timedelta(hours=49)
+    record_and_plan(store, signals("NEW-1"), params.ladder, np_, later, "v1")
+    ok = Recorder()
+    report = deliver(store, {"smtp": ok, "webhook": ok}, retry, later)
+    rows = store.rows("outbox")
+    assert report.expired == old > 0 and report.sent == len(rows) - old == len(ok.sent)
+    assert report.failed == 0 and report.errors == ()
+    gone = [r for r in rows if r["account_id"] == "OLD-1"]
+    assert all(r["status"] == "failed" and r["last_error"].startswith("expired") for r in gone)
+    assert not {r["id"] for r in gone} & set(ok.sent)
+    # no limit (null): sent however old
+    store = Store(f"sqlite:///{tmp_path / 'any.db'}")
+    record_and_plan(store, signals("OLD-1"), params.ladder, np_, NOW, "v1")
+    report = deliver(
+        store, {"smtp": ok, "webhook": ok}, retry.model_copy(update={"max_age_hours": None}), later
+    )
+    assert report.expired == 0 and report.sent == old
