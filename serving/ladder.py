@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from features.errors import UserError
-from serving.params import Condition, LadderParams, LevelParams, did_you_mean
+from serving.params import Condition, LadderParams, LevelParams, closing, did_you_mean
 from serving.reasons import RowReasons
 
 # Decision.rule values besides "rule:<name>".
@@ -209,7 +209,7 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
         if not cal.is_holiday(day):
             for open_t, close_t in cal.intervals(day.weekday()):
                 lo = _utc(dt.datetime.combine(day, open_t, tzinfo=tz))
-                hi = _utc(dt.datetime.combine(day, close_t, tzinfo=tz))
+                hi = _utc(closing(day, close_t, tz))
                 lo = max(lo, start)
                 if lo >= hi:
                     continue

@@ -252,7 +252,7 @@ class CalendarParams(StrictModel):
         """Opening hours of a week without holidays: what a business-hours target is spent in."""
         day = dt.date(2000, 1, 1)
         return sum(
-            (dt.datetime.combine(day, close_t) - dt.datetime.combine(day, open_t)).seconds / 3600
+            (closing(day, close_t) - dt.datetime.combine(day, open_t)).total_seconds() / 3600
             for weekday in range(7)
             for open_t, close_t in self.intervals(weekday)
         )
@@ -310,6 +310,16 @@ def _holiday(given: Any) -> dt.date | str:
         ) from None
 
 
+END_OF_DAY = dt.time.max  # "24:00": open until midnight (a 24/7 team's "00:00-24:00")
+
+
+def closing(day: dt.date, close: dt.time, tzinfo: dt.tzinfo | None = None) -> dt.datetime:
+    """When an interval closing at `close` ends on `day`: "24:00" is the next midnight."""
+    if close == END_OF_DAY:
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tzinfo)
+    return dt.datetime.combine(day, close, tzinfo=tzinfo)
+
+
 def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time], ...]:
     if not spec:
         return ()
@@ -317,10 +327,9 @@ def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time]
     for part in spec.split(","):
         try:
             start_s, end_s = part.strip().split("-")
-            start, end = (
-                dt.time.fromisoformat(start_s.strip()),
-                dt.time.fromisoformat(end_s.strip()),
-            )
+            start = dt.time.fromisoformat(start_s.strip())
+            end_s = end_s.strip()
+            end = END_OF_DAY if end_s == "24:00" else dt.time.fromisoformat(end_s)
         except ValueError:
             raise ValueError(f'{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
         if end <= start or (out and start < out[-1][1]):

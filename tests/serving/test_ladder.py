@@ -590,3 +590,20 @@ def test_the_shipped_calendar_keeps_germanys_holidays_in_years_to_come(lp):
     for day in ("2027-01-01", "2027-03-26", "2027-03-29", "2027-10-03", "2035-12-25"):
         assert cal.is_holiday(dt.date.fromisoformat(day)), day
     assert not cal.is_holiday(dt.date(2027, 3, 25))
+
+
+def test_a_round_the_clock_calendar_counts_every_hour(lp):
+    """ "24:00" was refused, so a 24/7 support team could not write its opening hours (only
+    business_hours: false, which drops the holidays); "00:00-24:00" is the whole day now."""
+    always = {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    ladder = ladder_with(
+        lp, business_calendar__weekly=always, business_calendar__holidays=["12-25"]
+    )
+    assert ladder.business_calendar.weekly_hours() == 168
+    # Saturday 22:00 + 4 h: through midnight into Sunday
+    assert due_at(berlin(2025, 6, 21, 22, 0), 4, True, ladder) == berlin(2025, 6, 22, 2, 0)
+    # the holiday is closed the whole day
+    assert due_at(berlin(2025, 12, 24, 23, 0), 2, True, ladder) == berlin(2025, 12, 26, 1, 0)
+    evening = ladder_with(lp, business_calendar__weekly={"mon": "18:00-24:00"})
+    assert evening.business_calendar.weekly_hours() == 6
+    assert due_at(berlin(2025, 6, 23, 23, 0), 2, True, evening) == berlin(2025, 6, 30, 19, 0)
