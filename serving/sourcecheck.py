@@ -15,6 +15,7 @@ from features.params import FeatureParams
 from features.pointintime import empty_days
 from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
+from training.bundle import used_families as bundle_families
 
 # when each table's row is known: a ticket at its creation, a usage day at its end;
 # escalations are rare, so an old newest one says nothing
@@ -23,13 +24,7 @@ KNOWN_AT = {"tickets": ("created_at", pd.Timedelta(0)), "usage": ("date", pd.Tim
 
 def used_families(model: ScoringModel) -> set[str]:
     """The feature families either head splits on: what the model would miss."""
-    family = {f.name: f.family for f in model.spec.features}
-    used: set[str] = set()
-    for head in model.heads.values():
-        names = head.booster.feature_name()
-        splits = head.booster.feature_importance("split")
-        used |= {family.get(n, "") for n, k in zip(names, splits, strict=True) if k > 0}
-    return used - {""}
+    return bundle_families(model.spec, (h.booster for h in model.heads.values()))
 
 
 def source_gaps(

@@ -12,7 +12,7 @@ contributions, calibrators); the MLflow pyfunc in `training/pyfunc_model.py` wra
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,18 @@ class Bundle:
         X = self.matrix(frame)
         c = np.asarray(self.heads[target].booster.predict(X, pred_contrib=True))
         return pd.DataFrame(c, columns=[*self.spec.names, "expected_value"], index=frame.index)
+
+
+def used_families(spec: FeatureSpec, boosters: Iterable[lgb.Booster]) -> set[str]:
+    """The feature families some head's booster splits on: what the model misses without their
+    table."""
+    family = {f.name: f.family for f in spec.features}
+    used: set[str] = set()
+    for booster in boosters:
+        names = booster.feature_name()
+        splits = booster.feature_importance("split")
+        used |= {family.get(n, "") for n, k in zip(names, splits, strict=True) if k > 0}
+    return used - {""}
 
 
 def write_bundle(directory: Path, heads: Mapping[str, Head], spec: FeatureSpec) -> Path:

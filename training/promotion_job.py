@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 from mlflow import MlflowClient
 
-from features.build import as_of_grid
+from features.build import TABLE_FAMILIES, as_of_grid
 from features.contract import History
 from features.errors import UserError
 from features.pointintime import data_end
-from training.bundle import Bundle
+from training.bundle import Bundle, used_families
 from training.metrics import evaluate
 from training.pipeline import (
     csm_of,
@@ -116,6 +116,20 @@ def score_version(
     return out
 
 
+def missing_tables(bundle: Bundle, history: History) -> list[str]:
+    """The tables a version's heads split on that the source lacks (absent or empty): scored
+    without them, its features read as missing or as no events, so its score is not its own."""
+    used = used_families(bundle.spec, (h.booster for h in bundle.heads.values()))
+    out = []
+    for table, families in TABLE_FAMILIES.items():
+        needed = sorted(set(families) & used)
+        rows = getattr(history, table)
+        if needed and (rows is None or not len(rows)):
+            how = "absent" if rows is None else "empty"
+            out.append(f"{table} ({how}; its {', '.join(needed)} features)")
+    return out
+
+
 def _with_ci(scores: dict[str, float], t: str) -> str:
     low, high = scores.get(f"{t}_low", float("nan")), scores.get(f"{t}_high", float("nan"))
     return f"{scores.get(t, float('nan')):.4f} [{low:.4f}, {high:.4f}]"
@@ -160,11 +174,8 @@ def promote(
     dates, window = window_dates(history, params)
     metric = params.promotion.primary_metric
     ch_scores = score_version(ch_bundle, history, dates, params)
-    cp_scores = (
-        None
-        if champion is None
-        else score_version(download_bundle(name, champion), history, dates, params)
-    )
+    cp_bundle = None if champion is None else download_bundle(name, champion)
+    cp_scores = None if cp_bundle is None else score_version(cp_bundle, history, dates, params)
     targets = [t for t in params.model.targets if t in ch_scores]
     decision = decide(
         {t: ch_scores[t] for t in targets},
@@ -213,6 +224,17 @@ def promote(
                 f"  warning: the window starts before {seen:%Y-%m-%d}, the end of the data "
                 f"{role} v{version} was fitted and calibrated on: its score here is optimistic. "
                 "Promote on data newer than both models' training data"
+            )
+    for role, version, bundle in (
+        ("challenger", challenger, ch_bundle),
+        ("champion", champion, cp_bundle),
+    ):
+        gone = [] if bundle is None else missing_tables(bundle, history)
+        if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
+            lines.append(
+                f"  warning: {role} v{version} was trained with tables this source lacks: "
+                f"{'; '.join(gone)}. It is scored here without them, so its score says little "
+                "of the version. Promote on a source with every table both versions use"
             )
     if overlap:
         lines.append(

@@ -72,3 +72,27 @@ def test_a_source_without_a_heads_labels_is_refused_before_any_decision(trained,
         promote(client, short, params, now=now)
     assert client.get_model_version_by_alias("escalation-risk", CHALLENGER).version == v2.version
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_a_version_scored_without_a_table_it_was_trained_with_is_called_out(trained, tmp_path):
+    """Promote on an export without the usage table (a helpdesk import): a version whose heads
+    split on usage features was scored with them all missing, and the gate decided on that
+    score without a word, where `escrisk daily` refuses such a source for that version."""
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
+    client = connect(f"sqlite:///{db}")
+    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
+    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
+    said = "\n".join(promote(client, no_usage, params, now=now).lines)
+    for role, v in (("challenger", v2.version), ("champion", v1.version)):
+        assert f"warning: {role} v{v} was trained with tables this source lacks: usage " in said
+    assert "usage (absent; its usage features)" in said
+    fresh = promote_lines_on_whole(client, validated(trained.tables, params.contract, now),
+                                   params, now, v1, v2)  # fmt: skip
+    assert "tables this source lacks" not in fresh
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
