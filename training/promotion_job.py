@@ -187,19 +187,13 @@ def promote(
     scores = {f"challenger.{k}": v for k, v in ch_scores.items()}
     if cp_scores:
         scores.update({f"champion.{k}": v for k, v in cp_scores.items()})
-    apply_promotion(
-        client,
-        model_name=name,
-        challenger=challenger,
-        champion=champion,
-        promote=decision.promote,
-        reason=decision.reason,
-        forced=force,
-        scores=scores,
-        window=window,
-        when=now,
-    )
     lines = [f"windows {window}; metric {metric} (95% CI by account bootstrap)"]
+    cautions: list[str] = []  # also logged with the decision, for whoever reads it in MLflow
+
+    def caution(text: str) -> None:
+        lines.append(f"  {text}")
+        cautions.append(text)
+
     overlap = False
     for t in targets:
         old = "-" if cp_scores is None else _with_ci(cp_scores, t)
@@ -212,16 +206,16 @@ def promote(
             overlap |= ch_scores[f"{t}_low"] <= cp_scores[t] <= ch_scores[f"{t}_high"]
         few, least = int(ch_scores.get(f"{t}_positives", 0)), params.evaluation.min_positives
         if few < least:  # as train says of its windows
-            lines.append(
-                f"  warning: {t}: only {few} labelled positives in this window (evaluation."
+            caution(
+                f"warning: {t}: only {few} labelled positives in this window (evaluation."
                 f"min_positives = {least}); the scores above are unreliable (promotion.window_days "
                 "sets its length)"
             )
     for role, version in (("challenger", challenger), ("champion", champion)):
         seen = None if version is None else fitted_until(client, name, version)
         if seen is not None and dates.min() < seen:
-            lines.append(
-                f"  warning: the window starts before {seen:%Y-%m-%d}, the end of the data "
+            caution(
+                f"warning: the window starts before {seen:%Y-%m-%d}, the end of the data "
                 f"{role} v{version} was fitted and calibrated on: its score here is optimistic. "
                 "Promote on data newer than both models' training data"
             )
@@ -231,16 +225,30 @@ def promote(
     ):
         gone = [] if bundle is None else missing_tables(bundle, history)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
-            lines.append(
-                f"  warning: {role} v{version} was trained with tables this source lacks: "
+            caution(
+                f"warning: {role} v{version} was trained with tables this source lacks: "
                 f"{'; '.join(gone)}. It is scored here without them, so its score says little "
                 "of the version. Promote on a source with every table both versions use"
             )
     if overlap:
-        lines.append(
-            "  the champion's score lies within the challenger's 95% interval: this window cannot "
+        caution(
+            "the champion's score lies within the challenger's 95% interval: this window cannot "
             "tell the two apart with confidence (a retrain with another seed may decide otherwise)"
         )
+    # the caveats go into the decision's run too: whoever reads the history there sees them
+    apply_promotion(
+        client,
+        model_name=name,
+        challenger=challenger,
+        champion=champion,
+        promote=decision.promote,
+        reason=decision.reason,
+        forced=force,
+        scores=scores,
+        window=window,
+        when=now,
+        warnings=cautions,
+    )
     verdict = (
         f"promoted v{challenger} to champion" if decision.promote else f"kept champion v{champion}"
     )

@@ -11,7 +11,7 @@ import importlib.metadata
 import json
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -384,8 +384,10 @@ def log_promotion(
     scores: Mapping[str, float],
     window: str,
     when: pd.Timestamp,
+    warnings: Sequence[str] = (),
 ) -> str:
-    """One FINISHED run per decision; a run cut short (Ctrl-C) ends KILLED, out of the history."""
+    """One FINISHED run per decision; a run cut short (Ctrl-C) ends KILLED, out of the history.
+    The caveats promote printed (`warnings`) are kept as its tag `warnings`, one a line."""
     mlflow.set_experiment(f"{model_name}-promotions")
     with mlflow.start_run(run_name=f"promote v{challenger}") as run:
         try:
@@ -400,6 +402,8 @@ def log_promotion(
                 }
             )
             mlflow.set_tag("reason", reason[:5000])
+            if warnings:
+                mlflow.set_tag("warnings", "\n".join(warnings)[:5000])
             mlflow.log_metrics({k: float(v) for k, v in scores.items()})
         except KeyboardInterrupt:  # MLflow's status of a run its user stopped
             mlflow.end_run("KILLED")
@@ -471,6 +475,7 @@ def apply_promotion(
     scores: Mapping[str, float],
     window: str,
     when: pd.Timestamp,
+    warnings: Sequence[str] = (),
 ) -> None:
     """Move `champion` if the gate says so, then log the decision as it came out.
 
@@ -499,6 +504,7 @@ def apply_promotion(
                 scores=scores,
                 window=window,
                 when=when,
+                warnings=warnings,
             )
             return
         except BaseException as exc:  # Ctrl-C included
@@ -515,6 +521,7 @@ def apply_promotion(
                     scores=scores,
                     window=window,
                     when=when,
+                    warnings=warnings,
                 )
             except Exception:  # the store that failed the move: the move's error is the one told
                 pass
@@ -531,6 +538,7 @@ def apply_promotion(
         scores=scores,
         window=window,
         when=when,
+        warnings=warnings,
     )
 
 

@@ -96,3 +96,31 @@ def test_a_version_scored_without_a_table_it_was_trained_with_is_called_out(trai
                                    params, now, v1, v2)  # fmt: skip
     assert "tables this source lacks" not in fresh
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_the_decisions_run_keeps_the_caveats_promote_printed(trained, tmp_path):
+    """The promotions experiment is the champion history a reviewer reads in MLflow: a decision
+    taken on a window promote called unreliable or unfair kept only its reason there."""
+    import mlflow
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
+    client = connect(f"sqlite:///{db}")
+    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
+    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
+    lines = promote(client, no_usage, params, now=now).lines
+    printed = [line.strip() for line in lines if line.strip().startswith("warning:")]
+    assert printed
+    runs = mlflow.search_runs(
+        experiment_names=["escalation-risk-promotions"],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    kept = runs.iloc[0]["tags.warnings"].splitlines()
+    assert all(w in kept for w in printed), (printed, kept)
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
