@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 from mlflow import MlflowClient
 
-from features.build import TABLE_FAMILIES, as_of_grid
+from features.build import FAMILIES, as_of_grid
 from features.contract import History
 from features.errors import UserError
 from features.pointintime import data_end
@@ -116,18 +116,15 @@ def score_version(
     return out
 
 
-def missing_tables(bundle: Bundle, history: History) -> list[str]:
-    """The tables a version's heads split on that the source lacks (absent or empty): scored
-    without them, its features read as missing or as no events, so its score is not its own."""
+def missing_families(bundle: Bundle, history: History, params) -> list[str]:
+    """The feature families a version's heads split on that the source cannot give (a table
+    absent or empty, a column without values, e.g. usage or CSAT in a helpdesk import): scored
+    without them, its features read as missing, so its score is not its own."""
     used = used_families(bundle.spec, (h.booster for h in bundle.heads.values()))
-    out = []
-    for table, families in TABLE_FAMILIES.items():
-        needed = sorted(set(families) & used)
-        rows = getattr(history, table)
-        if needed and (rows is None or not len(rows)):
-            how = "absent" if rows is None else "empty"
-            out.append(f"{table} ({how}; its {', '.join(needed)} features)")
-    return out
+    gaps = {}
+    for family in FAMILIES:
+        gaps.update(family.unavailable(history, params.features))
+    return [f"{k} ({why})" for k, why in sorted(gaps.items()) if k.split(".")[0] in used]
 
 
 def _with_ci(scores: dict[str, float], t: str) -> str:
@@ -223,12 +220,12 @@ def promote(
         ("challenger", challenger, ch_bundle),
         ("champion", champion, cp_bundle),
     ):
-        gone = [] if bundle is None else missing_tables(bundle, history)
+        gone = [] if bundle is None else missing_families(bundle, history, params)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
             caution(
-                f"warning: {role} v{version} was trained with tables this source lacks: "
+                f"warning: {role} v{version} uses features this source cannot give: "
                 f"{'; '.join(gone)}. It is scored here without them, so its score says little "
-                "of the version. Promote on a source with every table both versions use"
+                "of the version. Promote on a source with every table and column both versions use"
             )
     if overlap:
         caution(

@@ -90,11 +90,18 @@ def test_a_version_scored_without_a_table_it_was_trained_with_is_called_out(trai
     no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
     said = "\n".join(promote(client, no_usage, params, now=now).lines)
     for role, v in (("challenger", v2.version), ("champion", v1.version)):
-        assert f"warning: {role} v{v} was trained with tables this source lacks: usage " in said
-    assert "usage (absent; its usage features)" in said
+        assert f"warning: {role} v{v} uses features this source cannot give: " in said
+    assert "usage (usage table absent)" in said
+    # a column without any value (a helpdesk export without satisfaction ratings): the same
+    tickets = trained.tables["tickets"].assign(csat=float("nan"))
+    no_csat = validated({**trained.tables, "tickets": tickets}, params.contract, now)
+    said = promote_lines_on_whole(client, no_csat, params, now, v1, v2)
+    assert (
+        f"champion v{v1.version} uses features this source cannot give: csat (tickets table" in said
+    )
     fresh = promote_lines_on_whole(client, validated(trained.tables, params.contract, now),
                                    params, now, v1, v2)  # fmt: skip
-    assert "tables this source lacks" not in fresh
+    assert "features this source cannot give" not in fresh
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
 
 
