@@ -31,6 +31,15 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
         ).execute()
         # every figure cell shows its figures (importing training.report must not turn the
         # notebook's inline backend into Agg, which draws nothing)
+        if name.startswith("02"):  # which run and version it reads, as escrisk names them
+            import mlflow
+
+            mlflow.set_tracking_uri(trained.tracking_uri)
+            run_id = mlflow.search_runs(experiment_names=[trained.experiment]).iloc[0]["run_id"]
+            first = next(c for c in nb.cells if c.cell_type == "code")
+            said = "".join(str(o.get("text", "")) for o in first.outputs)
+            assert f"MLflow run {run_id} ({trained.experiment})" in said, said
+            assert "escalation-risk version 1 (champion)" in said, said
         if name.startswith("02"):  # errors by tier, from the run's own test scores
             last = nb.cells[-1].outputs[0]["data"]["text/plain"]
             assert "tier" in last or "group" in last, last
