@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Score challenger and champion on the same, most recent labelled window of SOURCE and move "
             "'champion' only when the challenger is not worse on promotion.primary_metric beyond "
             "promotion.tolerance (for every head). The first model becomes champion. The decision and "
-            "both scores are logged to MLflow."
+            "both scores are logged to MLflow. Exit status 0 when it decided (promoted or kept), 1 "
+            "when it could not."
         ),
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of table files or a database URL")
