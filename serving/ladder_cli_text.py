@@ -13,6 +13,8 @@ from serving.daily_text import told
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
         "acknowledged": "{account}: {level} acknowledged by {by} at {at} UTC",
+        "actions_recorded": "{account}: {level} was acknowledged at {acked} UTC; recorded the "
+        "actions {actions} by {by} at {at} UTC",
         "resolved": "{account}: flag at {level} resolved ({outcome}) by {by}",
         "agrees": "{account}: {by} agrees with flag {decision}",
         "disagrees": "{account}: {by} disagrees with flag {decision}",
@@ -62,6 +64,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "de": {
         "acknowledged": "{account}: {level} bestätigt von {by} am {at} UTC",
+        "actions_recorded": "{account}: {level} wurde am {acked} UTC bestätigt; Maßnahmen "
+        "{actions} von {by} am {at} UTC erfasst",
         "resolved": "{account}: Meldung auf {level} gelöst ({outcome}) von {by}",
         "agrees": "{account}: {by} stimmt der Meldung {decision} zu",
         "disagrees": "{account}: {by} widerspricht der Meldung {decision}",

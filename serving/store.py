@@ -738,9 +738,15 @@ class Store:
         return _shown(sa.engine.make_url(self.url))
 
     def acknowledge(
-        self, account_id: str, now: dt.datetime, by: str, note: str | None = None
+        self,
+        account_id: str,
+        now: dt.datetime,
+        by: str,
+        note: str | None = None,
+        actions: Sequence[str] = (),
     ) -> LadderState:
-        """Acknowledge the account's current level: stops its response timer."""
+        """Acknowledge the account's current level: stops its response timer. The playbook
+        `actions` taken are recorded with it, in the same transaction (all or none)."""
 
         def unit(conn: Connection) -> LadderState:
             state, version = self._known_state(conn, account_id)
@@ -768,6 +774,7 @@ class Store:
                     account_id=account_id, decision_id=state.decision_id, at=now, by=by, note=note
                 )
             )
+            self._insert_actions(conn, account_id, state.decision_id, now, by, actions, note)
             return new
 
         return self._run(unit)
@@ -845,18 +852,53 @@ class Store:
 
         def unit(conn: Connection) -> None:
             state, _ = self._known_state(conn, account_id)
-            conn.execute(
-                sa.insert(self.t["actions_taken"]).values(
-                    account_id=account_id,
-                    decision_id=state.decision_id,
-                    at=now,
-                    by=by,
-                    action=action,
-                    note=note,
-                )
-            )
+            self._insert_actions(conn, account_id, state.decision_id, now, by, [action], note)
 
         self._run(unit)
+
+    def record_actions(
+        self,
+        account_id: str,
+        now: dt.datetime,
+        by: str,
+        actions: Sequence[str],
+        note: str | None = None,
+    ) -> LadderState:
+        """Playbook actions taken later for the current flag (a call scheduled days after the
+        acknowledgement); a flag never raised or already resolved is refused, as for an ack."""
+
+        def unit(conn: Connection) -> LadderState:
+            state, _ = self._known_state(conn, account_id)
+            if state.decision_id is None:
+                raise LadderConflict(
+                    "never_flagged",
+                    f"account {account_id!r} is at {state.level} and has never been flagged; "
+                    "no flag to record actions for",
+                    account=account_id,
+                )
+            _refuse_if_resolved(state)
+            self._insert_actions(conn, account_id, state.decision_id, now, by, actions, note)
+            return state
+
+        return self._run(unit)
+
+    def _insert_actions(
+        self,
+        conn: Connection,
+        account_id: str,
+        decision_id: str | None,
+        now: dt.datetime,
+        by: str,
+        actions: Sequence[str],
+        note: str | None,
+    ) -> None:
+        rows = [
+            {"account_id": account_id, "decision_id": decision_id, "at": now, "by": by,
+             "action": a, "note": note}
+            for a in actions
+        ]  # fmt: skip
+        if rows:
+            conn.execute(sa.insert(self.t["actions_taken"]), rows)
 
     # --- the outbox --------------------------------------------------------------------------
 

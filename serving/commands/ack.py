@@ -11,7 +11,7 @@ from serving.ladder_cli import (
     open_store,
     who,
 )
-from serving.store import typed_note
+from serving.store import LadderConflict, typed_note
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="a playbook action taken (a key of ladder.actions); repeatable",
+        help=(
+            "a playbook action taken (a key of ladder.actions); repeatable; on a flag acknowledged "
+            "already, only the actions are recorded"
+        ),
     )
     add_language_option(parser)
     add_params_option(parser)
@@ -52,9 +55,17 @@ def run(args: argparse.Namespace) -> int:
     now, by = utc_now().to_pydatetime(), who(args, lang)
     store = open_store(lang)
     note = typed_note(args.note)
-    state = store.acknowledge(args.account_id, now, by, note)
-    for action in args.action:
-        store.record_action(args.account_id, now, by, action, note)
     at = time_text(now, lang)
+    try:
+        state = store.acknowledge(args.account_id, now, by, note, args.action)
+    except LadderConflict as exc:
+        if exc.key != "already_acknowledged" or not args.action:
+            raise
+        # a playbook step taken after the acknowledgement: recorded for the same flag
+        state = store.record_actions(args.account_id, now, by, args.action, note)
+        acked = time_text(state.acknowledged_at, lang) if state.acknowledged_at else at
+        words = {"account": args.account_id, "level": state.level, "by": by, "at": at}
+        print(say("actions_recorded", lang, actions=", ".join(args.action), acked=acked, **words))
+        return 0
     print(say("acknowledged", lang, account=args.account_id, level=state.level, by=by, at=at))
     return 0

@@ -270,3 +270,26 @@ def test_audit_tells_what_moved_the_level_in_the_teams_words(db, params, capsys)
     assert "(Risiko)" in capsys.readouterr().out
     assert main(["audit", "P1-4", "--language", "en", *PARAMS]) == 0
     assert "- -> L2 (rule: open P1 ticket past its SLA)" in capsys.readouterr().out
+
+
+def test_actions_taken_after_the_acknowledgement_are_recorded_for_the_same_flag(db, capsys):
+    """A CSM who acknowledged on Monday and scheduled the call on Wednesday could not record it:
+    `escrisk ack --action` was refused as a double acknowledgement."""
+    assert main(["ack", "ACME-1", "--by", "anna", *PARAMS]) == 0
+    capsys.readouterr()
+    assert main(["ack", "ACME-1", "--by", "ben", "--action", "schedule_call", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "was acknowledged at" in out and "schedule_call" in out and "ben" in out
+    trail = db.trail("ACME-1")
+    assert [e["kind"] for e in trail].count("acknowledgements") == 1
+    [taken] = [e for e in trail if e["kind"] == "actions_taken"]
+    assert taken["action"] == "schedule_call" and taken["by"] == "ben"
+    assert taken["decision_id"] == db.state("ACME-1").decision_id
+    # a second acknowledgement without actions is still refused, and so are actions once resolved
+    assert main(["ack", "ACME-1", "--by", "ben", *PARAMS]) == 1
+    assert "already acknowledged" in capsys.readouterr().err
+    assert main(["resolve", "ACME-1", "--outcome", "saved", "--by", "anna", *PARAMS]) == 0
+    assert main(["ack", "ACME-1", "--action", "schedule_call", *PARAMS]) == 1
+    assert "already resolved" in capsys.readouterr().err
+    assert main(["ack", "QUIET-2", "--action", "schedule_call", *PARAMS]) == 1
+    assert "never been flagged" in capsys.readouterr().err
