@@ -219,7 +219,7 @@ class DailyStore:
             q = q.where(tr.c.day < before)
         if limit is not None:
             q = q.limit(limit)
-        return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        return self.store._read(lambda c: [dict(r) for r in c.execute(q).mappings()])
 
     def run_on_or_before(self, day: dt.date) -> dict[str, Any] | None:
         found = self.runs(before=day + dt.timedelta(days=1), limit=1)
@@ -241,7 +241,7 @@ class DailyStore:
         if n_features is not None:
             cols.append(tl.c.contributions)
         q = sa.select(*cols).where(tl.c.day == day)
-        rows = self.store._run(lambda c: c.execute(q).all())
+        rows = self.store._read(lambda c: c.execute(q).all())
         scores = pd.DataFrame(rows, columns=[c.name for c in cols]).set_index("account_id")
         if n_features is None:
             return scores, {}
@@ -269,7 +269,7 @@ class DailyStore:
             q = sa.select(tl.c.day, tl.c.escalation_risk, tl.c.level_index).where(
                 tl.c.day.in_(missing)
             )
-            rows = pd.DataFrame(self.store._run(lambda c: c.execute(q).all()),
+            rows = pd.DataFrame(self.store._read(lambda c: c.execute(q).all()),
                                 columns=["day", "escalation_risk", "level_index"])  # fmt: skip
             for r in runs:
                 if r.get("flagged") is None:
@@ -316,14 +316,14 @@ class DailyStore:
             q = q.limit(limit)
         if offset:
             q = q.offset(offset)
-        return self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        return self.store._read(lambda c: [dict(r) for r in c.execute(q).mappings()])
 
     def _alphabetical(self, day: dt.date, column: Any) -> Any:
         """`column` as `alphabetical` files it, for ORDER BY: each non-ASCII letter of the day's
         values replaced by its base letter folded (Ä by a, ß by ss), then lowercased (SQLite's
         lower() folds ASCII only); the databases' own order put "Ärne" and "Özlem" after "Zoe"."""
         q = sa.select(column).where(self.t["daily_list"].c.day == day).distinct()
-        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        found = self.store._read(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
         key = column
         for ch in sorted({ch for v in found if not v.isascii() for ch in v if not ch.isascii()}):
             key = sa.func.replace(key, ch, alphabetical(ch)[0])
@@ -344,7 +344,7 @@ class DailyStore:
             return 0
         where = self._list_filter(day, owner, level, min_level_index, tier)
         q = sa.select(sa.func.count()).select_from(self.t["daily_list"]).where(*where)
-        return int(self.store._run(lambda c: c.execute(q).scalar_one()))
+        return int(self.store._read(lambda c: c.execute(q).scalar_one()))
 
     def _list_filter(
         self,
@@ -375,7 +375,7 @@ class DailyStore:
         tl = self.t["daily_list"]
         q = sa.select(tl.c[column]).where(tl.c.day == day).distinct()
         wanted = owner_key(value)
-        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all()])
+        found = self.store._read(lambda c: [r[0] for r in c.execute(q).all()])
         return [v for v in found if v is not None and owner_key(v) == wanted]
 
     def owners(self, day: dt.date | None = None) -> list[str]:
@@ -384,7 +384,7 @@ class DailyStore:
         day = day or self.latest_day()
         tl = self.t["daily_list"]
         q = sa.select(tl.c.csm_owner).where(tl.c.day == day).distinct()
-        found = self.store._run(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        found = self.store._read(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
         return sorted(found, key=alphabetical)
 
     def account_history(self, account_id: str, days: int | None = None) -> list[dict[str, Any]]:
@@ -400,7 +400,7 @@ class DailyStore:
         )
         if days is not None:
             q = q.limit(days)
-        rows = self.store._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
+        rows = self.store._read(lambda c: [dict(r) for r in c.execute(q).mappings()])
         if not rows:
             raise UserError(f"account {account_id!r} has never been scored by the daily run")
         return rows[::-1]

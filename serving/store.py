@@ -500,6 +500,8 @@ class Store:
         self.prefix = prefix
         self.creates = create  # False: a reader's store (open_existing) leaves the schema alone
         self.engine = _engine(url)
+        # reads take no write lock on SQLite (`_on_begin`): see `_read`
+        self._reader = self.engine.execution_options(escrisk_read=True)
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, prefix)
         self.create_schema(self.metadata)
@@ -534,16 +536,23 @@ class Store:
 
     # --- transactions ------------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[Connection], T]) -> T:
+    def _run(self, fn: Callable[[Connection], T], read: bool = False) -> T:
+        engine = self._reader if read else self.engine
         for attempt in range(_RETRIES):
             try:
-                with self.engine.begin() as conn:
+                with engine.begin() as conn:
                     return fn(conn)
             except Exception as exc:
                 if attempt == _RETRIES - 1 or not _retryable(exc):
                     raise
                 time.sleep(min(0.01 * 2 ** min(attempt, 6), 0.5) * (0.5 + random.random()))
         raise AssertionError("unreachable")
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        """`_run` for a transaction that only reads. On SQLite it takes no write lock: it reads
+        the last committed state at once (WAL), where BEGIN IMMEDIATE made /account and the CSM
+        page wait for the daily job storing a day, or for any other writer, up to the timeout."""
+        return self._run(fn, read=True)
 
     # --- ladder state ------------------------------------------------------------------------
 
@@ -593,7 +602,7 @@ class Store:
         if not ids:
             return {}
         q = sa.select(t).where(t.c.account_id.in_(ids))
-        rows = self._run(lambda conn: conn.execute(q).mappings().all())
+        rows = self._read(lambda conn: conn.execute(q).mappings().all())
         return {r["account_id"]: state_of(r) for r in rows}
 
     def _write_state(
@@ -638,11 +647,11 @@ class Store:
         )
 
     def state(self, account_id: str) -> LadderState | None:
-        return self._run(lambda conn: self._read_state(conn, account_id)[0])
+        return self._read(lambda conn: self._read_state(conn, account_id)[0])
 
     def states(self) -> list[LadderState]:
         t = self.t["ladder_state"]
-        ids = self._run(
+        ids = self._read(
             lambda c: [r[0] for r in c.execute(sa.select(t.c.account_id).order_by(t.c.account_id))]
         )
         return [s for s in (self.state(i) for i in ids) if s is not None]
@@ -980,7 +989,7 @@ class Store:
     def signed_out(self, session: str) -> bool:
         t = self.t["ui_signouts"]
         q = sa.select(t.c.session).where(t.c.session == session)
-        return self._run(lambda c: c.execute(q).first() is not None)
+        return self._read(lambda c: c.execute(q).first() is not None)
 
     # --- daily scores ------------------------------------------------------------------------
 
@@ -1041,15 +1050,15 @@ class Store:
         q = sa.select(t.c.account_id, t.c.reasons).where(
             t.c.day == day, t.c.account_id.in_(list(account_ids))
         )
-        return self._run(lambda c: {r[0]: list(r[1] or []) for r in c.execute(q).all()})
+        return self._read(lambda c: {r[0]: list(r[1] or []) for r in c.execute(q).all()})
 
     def _ordered(self, q: sa.Select, keys: Sequence[Any], last: int | None) -> list[dict[str, Any]]:
         """The rows of `q` in `keys` order; with `last`, only the last rows, read newest first
         with a LIMIT so that the cost does not grow with the stored history."""
         if last is None:
-            return self._run(lambda c: [dict(r) for r in c.execute(q.order_by(*keys)).mappings()])
+            return self._read(lambda c: [dict(r) for r in c.execute(q.order_by(*keys)).mappings()])
         q = q.order_by(*(k.desc() for k in keys)).limit(last)
-        return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()][::-1])
+        return self._read(lambda c: [dict(r) for r in c.execute(q).mappings()][::-1])
 
     # --- reading the trail -------------------------------------------------------------------
 
@@ -1387,6 +1396,7 @@ def _engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # take the write lock up front: a deferred transaction that later upgrades can fail with
         # SQLITE_BUSY immediately, without waiting for the busy timeout
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reads = conn.get_execution_options().get("escrisk_read", False)
+        conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
     return engine

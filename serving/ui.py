@@ -802,7 +802,7 @@ class UiApp:
         q = sa.select(tl.c.contributions).where(
             tl.c.day == today["day"], tl.c.account_id == account_id
         )
-        blob = daily.store._run(lambda c: c.execute(q).scalar())
+        blob = daily.store._read(lambda c: c.execute(q).scalar())
         run = daily.run_on_or_before(today["day"])
         if blob is None or run is None:
             return None

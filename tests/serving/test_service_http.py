@@ -253,6 +253,38 @@ def test_account_returns_latest_stored_daily_score(client, auth, server):
     assert r.json()["reasons"][0]["feature"] == "tickets_30d"
 
 
+def test_account_answers_while_a_writer_holds_the_sqlite_database(client, auth, server):
+    """`escrisk daily` stores a day in one transaction, holding SQLite's write lock for
+    seconds on a large list: /account read under BEGIN IMMEDIATE too, so it waited for the
+    writer (up to the timeout, a 504) instead of answering the last committed day at once."""
+    import datetime as dt
+    import sqlite3
+    import time
+
+    import httpx
+
+    from serving.store import Store
+
+    store = Store(server["database_url"])
+    row = {"account_id": "ACC-LOCK", "day": dt.date(2024, 5, 3), "escalation_risk": 0.3}
+    store.save_daily_scores([{**row, "churn_risk": 0.1, "level": "L1"}], dt.datetime.now(dt.UTC))
+    store.close()
+    writer = sqlite3.connect(server["database_url"].removeprefix("sqlite:///"), timeout=10)
+    writer.isolation_level = None
+    writer.execute("BEGIN IMMEDIATE")  # as the daily job's transaction holds it
+    try:
+        started = time.monotonic()
+        r = client.post("/account", json={"account_id": "ACC-LOCK"}, headers=auth, timeout=8)
+        took = time.monotonic() - started
+    except httpx.TimeoutException:
+        took = float("inf")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert took < 4, f"/account waited {took:.1f} s for the writer"
+    assert r.status_code == 200 and r.json()["as_of"] == "2024-05-03", r.text
+
+
 def _mutate(body: dict, path: tuple, value) -> dict:
     import copy
 
