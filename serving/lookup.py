@@ -23,8 +23,9 @@ def _daily(url: str) -> DailyStore:
 def store_problem(database_url: str) -> str | None:
     """Why POST /account cannot answer now (no database yet, a wrong URL, a server that is
     down), or None; the service logs it at start-up and keeps scoring. Never raises."""
-    try:
-        _store(database_url)
+    try:  # both opened now: opening the daily tables takes SQLite's write lock, which the
+        # first /account would otherwise wait for while `escrisk daily` stores a day
+        _daily(database_url)
     except StoreUnavailable as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 (a start-up check must not stop the service)
