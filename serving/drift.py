@@ -39,11 +39,25 @@ def shares(values: pd.Series, ref: Mapping[str, Any]) -> list[float]:
         v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
         known = v[~np.isnan(v)]
         edges = np.asarray(ref["edges"], dtype=np.float64)
-        counts = list(
-            np.bincount(np.searchsorted(edges, known, side="right"), minlength=len(edges) + 1)
-        )
+        counts = list(np.bincount(bin_of(edges, known), minlength=len(edges) + 1))
         counts.append(int(np.isnan(v).sum()))
     return [c / n for c in counts]
+
+
+EDGE_RTOL = 1e-9
+
+
+def bin_of(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The reference bin of each value: right of an edge it equals, as the reference counted it,
+    also when it lies a rounding error below. A quantile edge is often a value many rows share
+    (a tree model's lowest score); the daily job computes the scores from SHAP sums, the reference
+    from `predict`, one ulp apart: those rows fell into the empty bin below the edge and its
+    epsilon made the churn score's PSI 0.54 ("retrain advised") on the day after training."""
+    idx = np.searchsorted(edges, values, side="right")
+    inner = idx < len(edges)
+    near = np.zeros(len(idx), dtype=bool)
+    near[inner] = np.isclose(values[inner], edges[idx[inner]], rtol=EDGE_RTOL, atol=0.0)
+    return idx + near
 
 
 def noise_level(expected: Sequence[float], n: int, epsilon: float, draws: int = 400) -> float:

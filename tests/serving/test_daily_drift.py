@@ -45,6 +45,29 @@ def test_shares_use_the_reference_edges_and_a_missing_bin():
     assert shares(pd.Series(["b", "b", "a", "b"]), cat) == [0.25, 0.75, 0.0]
 
 
+def test_a_score_a_rounding_error_below_a_tied_edge_stays_in_its_bin(params):
+    """A tree model gives many accounts the same lowest score, so a quantile edge sits on it; the
+    daily job computes the scores from SHAP sums, one ulp off the reference's `predict`. Those
+    accounts fell into the empty bin below the edge: PSI 0.54 and "retrain advised" on the very
+    data the model was trained on (make demo)."""
+    low = 0.0036484543431301187
+    trained = pd.Series([low] * 30 + list(np.linspace(0.004, 0.9, 170)))
+    ref = _reference_column(trained, "float", 10)
+    assert ref["edges"][0] == low and ref["shares"][0] == 0.0  # the edge is the tied value
+    today = trained.copy()
+    today[:30] = np.nextafter(low, 0.0)
+    assert shares(today, ref) == shares(trained, ref)
+    report = drift_report(
+        {"features": {}, "scores": {"churn_90d": ref}},
+        pd.DataFrame(index=range(200)),
+        {"churn_90d": today},
+        [],
+        params.daily.drift,
+    )
+    assert report.judged and not report.retrain
+    assert report.table["band"].tolist() == ["stable"]
+
+
 def test_bands_and_the_retrain_advice(params):
     p = params.daily.drift
     assert [band(v, p) for v in (0.05, 0.1, 0.2, 0.25, 1.0)] == [
