@@ -557,9 +557,8 @@ def run_daily(
                         )
                         drift = _drift(champ, model, X, scored, p)
                         hk = history_kpis(
-                            history, as_of, len(frame), p.kpi_window_days, p.csat_after_days,
-                            p.benchmark_hours,
-                        )  # fmt: skip
+                            history, as_of, p.kpi_window_days, p.csat_after_days, p.benchmark_hours
+                        )
                         results = [f.result() for f in saved]  # the first error is the run's
                     except BaseException:
                         # the list's transaction waits for the scores: whatever stopped the run

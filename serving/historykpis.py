@@ -34,12 +34,12 @@ class HistoryKpis:
 def history_kpis(
     history: History,
     as_of: pd.Timestamp,
-    active_accounts: int,
     window_days: int,
     csat_after_days: int,
     benchmarks: BenchmarkHoursParams,
 ) -> HistoryKpis:
     since = as_of - pd.Timedelta(days=window_days)
+    active_accounts = accounts_in_window(history, since, as_of)
     e = history.escalations
     if e is None:
         e = pd.DataFrame(
@@ -95,6 +95,19 @@ def history_kpis(
         csat_after=float(after["csat"].astype(float).mean()) if len(after) else None,
         csat_all=float(rated["csat"].astype(float).mean()) if len(rated) else None,
     )
+
+
+def accounts_in_window(history: History, since: pd.Timestamp, as_of: pd.Timestamp) -> int:
+    """Accounts in contract at some time in [since, as_of): the escalation rate's denominator.
+    The accounts active on the day left out those that escalated and then churned in the window,
+    while the numerator counted them: the rate was too high (and capped at 100%)."""
+    a = history.accounts.drop_duplicates("account_id")
+    started = a["contract_start"] < as_of
+    gone = pd.Series(False, index=a.index)
+    if history.churn is not None and len(history.churn):
+        first = history.churn.groupby("account_id")["churned_at"].min()
+        gone = (a["account_id"].map(first) < since).fillna(False).astype(bool)
+    return int((started & ~gone).sum())
 
 
 def _within(hours: np.ndarray, late: int, benchmark: float) -> float | None:

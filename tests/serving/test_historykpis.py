@@ -46,20 +46,61 @@ def history() -> History:
             "csat": [2.0, 4.0, 1.0],
         }
     )
-    return History(accounts=pd.DataFrame({"account_id": list("ABCDE")}), tickets=tickets,
-                   escalations=escalations)  # fmt: skip
+    accounts = pd.DataFrame({"account_id": list("ABCDE"), "contract_start": _t("2024-01-01")})
+    return History(accounts=accounts, tickets=tickets, escalations=escalations)
 
 
 @pytest.fixture
 def kpis():
     bench = BenchmarkHoursParams(first_response=24, resolution=72)
-    return history_kpis(history(), AS_OF, 5, 90, 14, bench)
+    return history_kpis(history(), AS_OF, 90, 14, bench)
 
 
 def test_the_rate_is_the_share_of_accounts_that_escalated(kpis):
     assert kpis.escalations == 4 and kpis.accounts_escalated == 3
     assert kpis.escalation_rate == pytest.approx(3 / 5)  # not 4 / 5 escalations per account
     assert kpis.escalations_per_account == pytest.approx(4 / 3)
+
+
+def test_the_rate_counts_the_accounts_of_the_window_not_of_the_day():
+    """An account that escalated and then churned in the window is in the numerator: it must be
+    in the denominator too (the accounts active on the day left it out). One that churned before
+    the window, or starts after the day, is in neither."""
+    h = history()
+    accounts = pd.concat(
+        [
+            h.accounts,
+            pd.DataFrame(
+                {
+                    "account_id": ["F", "G", "H"],
+                    "contract_start": [_t("2024-01-01"), _t("2024-01-01"), _t("2025-07-05")],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    f = pd.DataFrame(
+        {
+            "escalation_id": ["E5"],
+            "account_id": ["F"],
+            "opened_at": [_t("2025-05-01")],
+            "acknowledged_at": [_t("2025-05-01 01:00")],
+            "closed_at": [_t("2025-05-02")],
+        }
+    )
+    churn = pd.DataFrame(
+        {"account_id": ["F", "G"], "churned_at": [_t("2025-05-20"), _t("2025-01-01")]}
+    )
+    h = History(
+        accounts=accounts,
+        tickets=h.tickets,
+        escalations=pd.concat([h.escalations, f], ignore_index=True),
+        churn=churn,
+    )
+    bench = BenchmarkHoursParams(first_response=24, resolution=72)
+    k = history_kpis(h, AS_OF, 90, 14, bench)
+    assert k.active_accounts == 6  # A-E and F (churned in the window); not G, not H
+    assert k.accounts_escalated == 4 and k.escalation_rate == pytest.approx(4 / 6)
 
 
 def test_open_escalations_past_a_benchmark_count_as_misses(kpis):
@@ -104,7 +145,7 @@ def test_an_escalation_before_the_window_still_reaches_the_tickets_after_it():
         escalations=pd.concat([h.escalations, early], ignore_index=True),
     )
     bench = BenchmarkHoursParams(first_response=24, resolution=72)
-    k = history_kpis(h, AS_OF, 5, 30, 14, bench)
+    k = history_kpis(h, AS_OF, 30, 14, bench)
     # T1 (2.0, after E1) and T4 (5.0, 11 days after E0); T5 is 15 days after E-1: not after
     assert k.csat_after == pytest.approx(3.5)
 
@@ -157,7 +198,7 @@ def test_each_weekly_bar_counts_a_whole_week_ending_on_the_day():
     # the weeks were counted from the window's start: with 90 days the newest bar held 6 days
     # and drew a fall in the week that matters most
     bench = BenchmarkHoursParams(first_response=24, resolution=72)
-    k = history_kpis(history(), AS_OF, 5, 90, 14, bench)
+    k = history_kpis(history(), AS_OF, 90, 14, bench)
     starts = list(k.weekly.index)
     assert len(starts) == 12
     assert starts[-1] == AS_OF - pd.Timedelta(days=7)
