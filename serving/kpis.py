@@ -97,7 +97,9 @@ def flag_kpis(
         _hours(c["at"], resolved[c["decision_id"]]) for c in ups if c["decision_id"] in resolved
     ]
 
-    flagged = {c["decision_id"] for c in ups}
+    # a verdict on a first flag judges the model as well as one on an escalation: the go-live
+    # spike that keeps first flags out of the counts and times does not bend a share of verdicts
+    flagged = {c["decision_id"] for c in flags}
     latest: dict[str, tuple[dt.datetime, int, bool]] = {}
     for f in feedback:  # the latest verdict per flag counts
         did = f["decision_id"]
@@ -134,12 +136,13 @@ def window_kpis(
         window.append(lc.c.at >= since)
     if until is not None:
         window.append(lc.c.at < until)
-    flags = sa.select(lc.c.decision_id).where(*window, lc.c.old_level.is_not(None))
+    ups = sa.select(lc.c.decision_id).where(*window, lc.c.old_level.is_not(None))
+    flags = sa.select(lc.c.decision_id).where(*window)  # first flags too: for the verdicts
 
-    def about_flags(name: str, *cols: str) -> sa.Select:
+    def about_flags(name: str, *cols: str, of: sa.Select = ups) -> sa.Select:
         a = t[name]
         return sa.select(a.c.decision_id, a.c.at, *(a.c[c] for c in cols)).where(
-            a.c.decision_id.in_(flags)
+            a.c.decision_id.in_(of)
         )
 
     def in_days(scores: Any) -> list[Any]:
@@ -161,7 +164,7 @@ def window_kpis(
                 ).where(*window),
                 about_flags("acknowledgements"),
                 about_flags("resolutions"),
-                about_flags("feedback", "id", "agree"),
+                about_flags("feedback", "id", "agree", of=flags),
             )
         ]
         n_days, n_accounts = (

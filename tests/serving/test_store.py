@@ -293,6 +293,9 @@ def test_go_live_flags_are_not_escalations_and_stay_in_the_trail(store, params, 
     day2 = NOW + dt.timedelta(days=1)
     run({"A-1": 0.8, "A-2": 0.6, "A-3": 0.4, "A-4": 0.6, "A-5": 0.05}, day2)
     store.acknowledge("A-4", day2 + dt.timedelta(hours=2), "ben")
+    # verdicts on a go-live flag and on an escalation: both judge the model's flags
+    store.feedback("A-3", NOW + dt.timedelta(hours=3), "cara", False)
+    store.feedback("A-4", day2 + dt.timedelta(hours=3), "ben", True)
 
     trail = store.rows("level_changes")
     first = [r for r in trail if r["old_level"] is None]
@@ -306,6 +309,8 @@ def test_go_live_flags_are_not_escalations_and_stay_in_the_trail(store, params, 
     assert k.escalation_rate == pytest.approx(3 / 10)
     assert k.median_hours_to_acknowledge == pytest.approx(2.0)  # not the go-live flag's 20 h
     assert k.acknowledged_share == pytest.approx(1 / 3)
+    # "of those they judged": A-3's go-live flag was judged too (it was left out: 100%)
+    assert k.confirmed_share == pytest.approx(1 / 2)
     after = window_kpis(store, since=NOW + dt.timedelta(hours=1))
     assert (after.escalations, after.first_flags) == (3, 0)
 
