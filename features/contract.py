@@ -148,7 +148,8 @@ CHURN = Table(
     columns=(
         Column("account_id", "str"),
         Column("churned_at", "timestamp", event=True),
-        Column("reason", "str", nullable=True),
+        # a CRM's churn list often says who left and when, not why (docs/importers.md)
+        Column("reason", "str", nullable=True, optional=True),
     ),
 )
 
@@ -219,6 +220,7 @@ ABSENT_COLUMN_EFFECTS: dict[tuple[str, str], str] = {
     ("accounts", "term_months"): "every contract is taken as a 12-month term for days_to_renewal",
     ("accounts", "notice_at"): "notices given to the CSM are unknown; only notice tickets count",
     ("tickets", "language"): "each ticket's text is read in its account's language",
+    ("churn", "reason"): "churn reasons are unknown (no feature or label uses them)",
 }
 
 

@@ -87,6 +87,7 @@ EFFECTS_DE: dict[str, str] = {
     "accounts.notice_at": "dem CSM mitgeteilte Kündigungen sind unbekannt; nur Kündigungs-Tickets "
     "zählen",
     "tickets.language": "der Text jedes Tickets wird in der Sprache seines Kunden gelesen",
+    "churn.reason": "Abwanderungsgründe sind unbekannt (kein Merkmal und kein Label nutzt sie)",
     "": "in jeder Zeile als fehlend gelesen",
 }
 

@@ -354,3 +354,19 @@ def test_a_german_teams_daily_tells_a_broken_source_wholly_in_german(capsys, wor
     err = capsys.readouterr().err
     assert "Die ganze Liste zeigt `escrisk validate QUELLE --lang de`." in err
     assert "Run `escrisk validate" not in err
+
+
+def test_a_churn_list_without_reasons_is_valid(capsys, world):
+    """docs/importers.md asks for a churn.csv of account_id and churned_at, 'optionally reason':
+    a CRM list without a reason column was refused with missing_column."""
+    churn = pd.read_csv(world / "churn.csv", dtype=str, keep_default_na=False)
+    churn.drop(columns=["reason"]).to_csv(world / "churn.csv", index=False)
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert "churned accounts: 1" in out
+    assert "churn.reason: column absent, churn reasons are unknown" in out
+    code = main(["validate", str(world), "--lang", "de", "--params", str(ROOT / "params.yaml")])
+    assert code == 0
+    assert (
+        "churn.reason: Spalte fehlt, Abwanderungsgründe sind unbekannt" in capsys.readouterr().out
+    )
