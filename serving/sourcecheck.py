@@ -89,6 +89,10 @@ def _holes(
     if len(seen) < 2:
         return []
     empty = np.flatnonzero(rows[seen[0] : seen[-1]] == 0) + seen[0] + d - reach
+    # a weekday without a row in the whole reach is a quiet day, not a lost one: a business
+    # product's export has no weekend rows at all when nobody works then
+    busy = np.bincount((np.arange(reach) + d - reach)[rows > 0] % 7, minlength=7) > 0
+    empty = empty[busy[empty % 7]]
     if not len(empty):
         return []
     # a day without any account in contract has no rows to miss (one churned, the next not

@@ -124,3 +124,20 @@ def test_a_day_without_any_account_in_contract_is_no_lost_usage_day(history, use
     early = acc.loc[~late, ["account_id"]].assign(churned_at=day - pd.Timedelta(days=40))
     gone = replace(history, usage=u[~lost], accounts=acc.assign(contract_start=starts), churn=early)
     assert source_gaps(gone, day, used, 7, "en", 118) == []
+
+
+def test_weekdays_without_any_usage_are_quiet_days_not_lost_ones(history, used, params):
+    """A business product nobody uses at weekends exports no weekend rows at all: every
+    Saturday and Sunday was told as a lost export day and the daily run refused the source."""
+    from serving.sourcecheck import usage_reach
+
+    reach = usage_reach(params.features)
+    day = history.tickets["created_at"].max().normalize() + pd.Timedelta(days=1)
+    u = history.usage
+    weekdays = replace(history, usage=u[u["date"].dt.dayofweek < 5])
+    assert source_gaps(weekdays, day, used, 7, "en", reach) == []
+    # a lost Wednesday amid them is still a lost day
+    wednesday = day - pd.Timedelta(days=14 + (day.dayofweek - 2) % 7)
+    holed = replace(weekdays, usage=weekdays.usage[weekdays.usage["date"] != wednesday])
+    [gap] = source_gaps(holed, day, used, 7, "en", reach)
+    assert gap.startswith(f"usage: no rows on {wednesday.date()}, amid")
