@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import random
 import sqlite3
 import time
@@ -499,6 +500,8 @@ class Store:
         self.url = url
         self.prefix = prefix
         self.creates = create  # False: a reader's store (open_existing) leaves the schema alone
+        if create:
+            _private_sqlite_file(url)
         self.engine = _engine(url)
         # reads take no write lock on SQLite (`_on_begin`): see `_read`
         self._reader = self.engine.execution_options(escrisk_read=True)
@@ -1360,6 +1363,28 @@ def _parsed(url: str) -> sa.engine.URL:
         raise UserError(
             f"database URL {url!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL)"
         ) from None
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite file the store is about to create is created readable by its owner only: it
+    holds customer data, the audit trail and the outbox's webhook addresses (an incoming-webhook
+    URL is its own credential), which SQLite's default (0644 under the usual umask) let every user
+    of the host read. Its -wal and -shm files take the file's permissions. An existing file is
+    left as its owner set it; a path that cannot be created is SQLite's to report."""
+    parsed = _parsed(url)
+    name = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or name in ("", ":memory:")
+        or name.startswith("file:")
+    ):
+        return
+    if parsed.query.get("mode") == "memory":
+        return
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # there already, or a folder that does not exist
+        pass
 
 
 def _engine(url: str) -> Engine:

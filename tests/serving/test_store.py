@@ -1065,3 +1065,27 @@ def test_a_reader_of_a_store_it_could_not_bring_up_to_date_finds_the_latest_run(
     run = reader.run_on_or_before(day + dt.timedelta(days=3))
     assert run is not None and list(run["feature_names"]) == ["a", "b"]
     reader.store.close()
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path):
+    """The state database holds customer data, the audit trail and webhook addresses: under the
+    usual umask SQLite made it (and its WAL) readable by every user of the host."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "escrisk.db"
+        store = open_for_writing(f"sqlite:///{path}")
+        store.sign_out("k" * 64, NOW + dt.timedelta(hours=1), NOW)  # a write: the WAL exists
+        files = [path, *tmp_path.glob("escrisk.db-*")]
+        modes = {f.name: oct(f.stat().st_mode & 0o777) for f in files}
+        store.close()
+    finally:
+        os.umask(old)
+    assert len(files) > 1 and set(modes.values()) == {"0o600"}, modes
+
+
+def test_an_existing_sqlite_file_keeps_the_permissions_its_owner_set(tmp_path):
+    path = tmp_path / "escrisk.db"
+    open_for_writing(f"sqlite:///{path}").close()
+    path.chmod(0o640)  # shared with the service's group on purpose
+    open_for_writing(f"sqlite:///{path}").close()
+    assert path.stat().st_mode & 0o777 == 0o640
