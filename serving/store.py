@@ -11,6 +11,7 @@ identified by an idempotency key. Concurrent writers retry on lock and version c
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -1381,10 +1382,8 @@ def _private_sqlite_file(url: str) -> None:
         return
     if parsed.query.get("mode") == "memory":
         return
-    try:
+    with contextlib.suppress(OSError):  # there already, or a folder that does not exist
         os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError:  # there already, or a folder that does not exist
-        pass
 
 
 def _engine(url: str) -> Engine:
