@@ -471,9 +471,14 @@ def ladder_settings(ladder: LadderParams) -> dict[str, str]:
         if level.entry is not None:
             out[f"ladder.{name}.escalation_risk"] = str(level.entry.escalation_risk)
             out[f"ladder.{name}.churn_risk"] = str(level.entry.churn_risk)
+        # when a level times out (replay.assume_acknowledged: false): runs differing only in
+        # these must not look alike
+        out[f"ladder.{name}.response_hours"] = str(level.response_hours)
+        out[f"ladder.{name}.business_hours"] = str(level.business_hours)
     out["ladder.hysteresis.margin"] = str(ladder.hysteresis.margin)
     out["ladder.hysteresis.cooldown_days"] = str(ladder.hysteresis.cooldown_days)
     out["ladder.timeout.max_repeats"] = str(ladder.timeout.max_repeats)
+    out["ladder.timeout.while_cooling_down"] = str(ladder.timeout.while_cooling_down)
     for rule in ladder.rules:
         conds = "; ".join(f"{c.subject} {c.op} {c.value}" for c in rule.when)
         out[f"ladder.rule.{rule.name}"] = f"{conds} -> {rule.min_level}"[:500]

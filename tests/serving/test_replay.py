@@ -439,3 +439,23 @@ def test_a_german_teams_replay_table_writes_numbers_the_german_way():
     assert "2,5" in text and "50\u00a0%" in text
     assert "2.5" not in text and "50%" not in text
     assert "| 2.5 |" in to_markdown(report, meta) and "| 50% |" in to_markdown(report, meta)
+
+
+def test_mlflow_params_tell_apart_runs_that_differ_only_in_what_times_out(params):
+    """Replays differing only in a level's response_hours or timeout.while_cooling_down logged
+    the same params, so runs tried for timeouts could not be told apart in MLflow."""
+    from serving.replay import ladder_settings
+
+    ladder = params.ladder
+    l1 = ladder.levels["L1"]
+    slower = ladder.model_copy(
+        update={"levels": {**ladder.levels, "L1": l1.model_copy(update={"response_hours": 99.0})}}
+    )
+    climbing = ladder.model_copy(
+        update={"timeout": ladder.timeout.model_copy(update={"while_cooling_down": True})}
+    )
+    base = ladder_settings(ladder)
+    assert ladder_settings(slower) != base
+    assert ladder_settings(slower)["ladder.L1.response_hours"] == "99.0"
+    assert ladder_settings(climbing)["ladder.timeout.while_cooling_down"] == "True"
+    assert base["ladder.timeout.while_cooling_down"] == "False"
