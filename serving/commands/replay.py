@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from features.scorecache import kept_scores
-    from features.sources import load_history
+    from features.sources import describe, load_history
     from serving.daily_text import t
     from serving.model import load_champion
     from serving.params import load_params
@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         err.status(t("replay_running", lang, **span)),
         kept_scores(params.features.sentiment.cache_dir),
     ):
-        result = run_replay(history, model, params, start, end, now, source=args.source)
+        # as shown and logged: a database URL without its password (MLflow params, replay.md)
+        result = run_replay(history, model, params, start, end, now, source=describe(args.source))
     console = Console()
     m = result.meta
     console.print(replay_table(result.report, m, lang))

@@ -459,3 +459,30 @@ def test_mlflow_params_tell_apart_runs_that_differ_only_in_what_times_out(params
     assert ladder_settings(slower)["ladder.L1.response_hours"] == "99.0"
     assert ladder_settings(climbing)["ladder.timeout.while_cooling_down"] == "True"
     assert base["ladder.timeout.while_cooling_down"] == "False"
+
+
+@pytest.mark.slow
+def test_cli_replay_logs_a_database_source_without_its_password(
+    world, model_store, tmp_path, monkeypatch, capsys
+):
+    """The source went into the MLflow params and replay.md as typed: a database URL with its
+    password (`escrisk train` logs it without). Now both show it as `escrisk validate` does."""
+    import mlflow
+
+    from features.sources import write_database
+    from serving.cli import main
+
+    url = f"sqlite:///{tmp_path / 'source.db'}?password=s3cret"
+    write_database(world, url)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    end = pd.Timestamp.now(tz="UTC").normalize() - pd.Timedelta(days=8)
+    argv = ["replay", url, "--from", str((end - pd.Timedelta(days=2)).date())]
+    assert main([*argv, "--to", str(end.date()), "--params", str(ROOT / "params.yaml")]) == 0
+    capsys.readouterr()
+    mlflow.set_tracking_uri(model_store)
+    exp = mlflow.get_experiment_by_name("escalation-risk-replay")
+    latest = mlflow.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"])
+    run_id = latest.iloc[0]["run_id"]
+    assert latest.iloc[0]["params.source"] == f"sqlite:///{tmp_path / 'source.db'}"
+    md = mlflow.artifacts.load_text(f"runs:/{run_id}/replay/replay.md")
+    assert "s3cret" not in md
