@@ -172,6 +172,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "train and promote one first: `escrisk train SOURCE && escrisk promote SOURCE`",
         "replay_to_future": "--to {day} lies in the future (today is {today} UTC)",
         "replay_to_before": "--to {day} lies before --from {start}",
+        "replay_from_before_data": "--from {day} lies before the source's data: its oldest "
+        "ticket or usage row is of {oldest}, and a day reads only what was known before it. "
+        "Replay from {first} on",
+        "replay_to_after_data": "--to {day} lies after the source's data: its newest row is of "
+        "{newest}, {lag} whole [day|days] without any row before {day} "
+        "(daily.max_source_lag_days: {max_lag}); those days would be replayed as if nothing had "
+        "happened. Replay up to {last}",
         "replay_flag_level": "replay.flag_level: unknown level {given!r}; known: {levels}",
         "replay_no_active": "{source}: no account is active between {start} and {end}",
         "replay_no_days": "replay: no account was active on any replayed day",
@@ -361,6 +368,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "QUELLE`",
         "replay_to_future": "--to {day} liegt in der Zukunft (heute ist der {today} UTC)",
         "replay_to_before": "--to {day} liegt vor --from {start}",
+        "replay_from_before_data": "--from {day} liegt vor den Daten der Quelle: ihre älteste "
+        "Ticket- oder Nutzungszeile ist vom {oldest}, und ein Tag liest nur, was vor ihm bekannt "
+        "war. Ab {first} nachspielen",
+        "replay_to_after_data": "--to {day} liegt nach den Daten der Quelle: ihre neueste Zeile "
+        "ist vom {newest}, {lag} ganze [Tag|Tage] ohne Zeile vor dem {day} "
+        "(daily.max_source_lag_days: {max_lag}); diese Tage würden nachgespielt, als sei nichts "
+        "geschehen. Bis höchstens {last} nachspielen",
         "replay_flag_level": "replay.flag_level: unbekannte Stufe {given!r}; bekannt sind {levels}",
         "replay_no_active": "{source}: Zwischen {start} und {end} ist kein Account aktiv",
         "replay_no_days": "replay: an keinem der nachgespielten Tage war ein Account aktiv",

@@ -389,6 +389,47 @@ def replay_days(
     return pd.date_range(start, end, freq="D")
 
 
+def covered(
+    history: History,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    max_lag_days: int | None,
+    language: str = "en",
+) -> None:
+    """UserError when the range reaches beyond the source's data: a day before its oldest row,
+    or after its newest one by more whole empty days than `escrisk daily` accepts
+    (`daily.max_source_lag_days`; None: not checked), would be replayed as if nothing had
+    happened (no tickets read as calm accounts) and skew alerts, recall and flapping."""
+    from features.pointintime import empty_days, newest_event
+
+    firsts = [history.tickets["created_at"].min()]
+    if history.usage is not None:
+        firsts.append(history.usage["date"].min())
+    known = [f for f in firsts if pd.notna(f)]
+    if known:
+        oldest = pd.Timestamp(min(known)).tz_convert("UTC").normalize()
+        if start <= oldest:  # a day reads only what is known before its midnight
+            words = {"oldest": day_text(oldest.date(), language)}
+            words["first"] = day_text((oldest + DAY).date(), language)
+            words["day"] = day_text(start.date(), language)
+            raise UserError(t("replay_from_before_data", language, **words))
+    newest = newest_event(history)
+    if max_lag_days is None or newest is None:
+        return
+    lag = empty_days(newest, end)
+    if lag > max_lag_days:
+        newest_day = pd.Timestamp(newest).tz_convert("UTC").normalize()
+        last = newest_day + pd.Timedelta(days=1 + max_lag_days)
+        said: dict[str, Any] = {
+            "day": day_text(end.date(), language),
+            "newest": day_text(newest_day.date(), language),
+            "lag": lag,
+            "max_lag": max_lag_days,
+            "last": day_text(last.date(), language),
+        }
+        raise UserError(t("replay_to_after_data", language, **said))
+
+
 def run_replay(
     history: History,
     model: ScoringModel,
@@ -414,6 +455,7 @@ def run_replay(
         raise UserError(t("replay_flag_level", lang, **words))
     validate_against(params.ladder, model.spec.names)
     days = replay_days(start, end, now, lang)
+    covered(history, start, end, params.daily.max_source_lag_days, lang)
     fs = build_features(history, days, params.features, spec=model.spec)
     frame = fs.frame.reset_index(drop=True)
     if not len(frame):

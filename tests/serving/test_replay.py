@@ -486,3 +486,23 @@ def test_cli_replay_logs_a_database_source_without_its_password(
     assert latest.iloc[0]["params.source"] == f"sqlite:///{tmp_path / 'source.db'}"
     md = mlflow.artifacts.load_text(f"runs:/{run_id}/replay/replay.md")
     assert "s3cret" not in md
+
+
+def test_days_beyond_the_sources_data_are_refused(replayed, params):
+    """Replay ran days after the source's newest row (and before its oldest) as if nothing had
+    happened there: no tickets read as calm accounts, and the calm days diluted alerts per week
+    and recall. It now refuses such a range, as `escrisk daily` refuses such a day."""
+    from features.errors import UserError
+    from features.pointintime import newest_event
+    from serving.replay import run_replay
+
+    history, model, _, _, _ = replayed
+    newest = newest_event(history).tz_convert("UTC").normalize()
+    lag = params.daily.max_source_lag_days
+    later = newest + pd.Timedelta(days=lag + 2)
+    now = later + pd.Timedelta(days=1)
+    with pytest.raises(UserError, match=r"lies after the source's data: its newest row is of"):
+        run_replay(history, model, params, later - pd.Timedelta(days=3), later, now)
+    oldest = history.tickets["created_at"].min().tz_convert("UTC").normalize()
+    with pytest.raises(UserError, match=r"lies before the source's data: its oldest"):
+        run_replay(history, model, params, oldest, oldest + pd.Timedelta(days=3), now)
