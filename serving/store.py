@@ -763,13 +763,7 @@ class Store:
 
         def unit(conn: Connection) -> LadderState:
             state, version = self._known_state(conn, account_id)
-            if state.decision_id is None:
-                raise LadderConflict(
-                    "never_flagged",
-                    f"account {account_id!r} is at {state.level} and has never been flagged; "
-                    "nothing to acknowledge",
-                    account=account_id,
-                )
+            _refuse_if_never_flagged(state, "nothing to acknowledge")
             _refuse_if_resolved(state)  # closed already: nothing left to acknowledge
             if state.acknowledged_at is not None:
                 raise LadderConflict(
@@ -882,13 +876,7 @@ class Store:
 
         def unit(conn: Connection) -> LadderState:
             state, _ = self._known_state(conn, account_id)
-            if state.decision_id is None:
-                raise LadderConflict(
-                    "never_flagged",
-                    f"account {account_id!r} is at {state.level} and has never been flagged; "
-                    "no flag to record actions for",
-                    account=account_id,
-                )
+            _refuse_if_never_flagged(state, "no flag to record actions for")
             _refuse_if_resolved(state)
             self._insert_actions(conn, account_id, state.decision_id, now, by, actions, note)
             return state
@@ -1142,6 +1130,16 @@ class StoreUnavailable(Exception):
         super().__init__(message)
         self.key = key
         self.values = values
+
+
+def _refuse_if_never_flagged(state: LadderState, nothing: str) -> None:
+    """An account the ladder never raised has no flag to acknowledge or act on."""
+    if state.decision_id is None:
+        raise LadderConflict(
+            "never_flagged",
+            f"account {state.account_id!r} is at {state.level} and has never been flagged; {nothing}",
+            account=state.account_id,
+        )
 
 
 def _refuse_if_resolved(state: LadderState) -> None:
