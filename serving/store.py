@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1356,11 +1357,15 @@ def _replace(state: LadderState, **changes: Any) -> LadderState:
 
 
 def _parsed(url: str) -> sa.engine.URL:
+    """The URL parsed, or a UserError that shows it without its password (a port that is no
+    number, 'host:port', was an internal error)."""
     try:
         return sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
+        shown = re.sub(r"(password=)[^&\s]*", r"\1***", re.sub(r":[^:/@\s]*@", ":***@", url))
         raise UserError(
-            f"database URL {url!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL)"
+            f"database URL {shown!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL): "
+            "dialect+driver://user:password@host:port/database, the port a number"
         ) from None
 
 

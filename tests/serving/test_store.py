@@ -396,6 +396,20 @@ def test_bad_database_url_is_a_user_error():
         Store("not a url")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg//anna:s3cret@db.example/escrisk",  # "://" mistyped
+        "postgresql+psycopg://anna:s3cret@db.example:port/escrisk",  # was an internal error
+        "postgresql+psycopg//db.example/escrisk?password=s3cret&sslmode=require",
+    ],
+)
+def test_a_url_that_cannot_be_parsed_is_told_without_its_password(url):
+    with pytest.raises(UserError, match="not a valid SQLAlchemy URL") as err:
+        Store(url)
+    assert "s3cret" not in str(err.value) and "***" in str(err.value)
+
+
 def test_a_reader_never_creates_a_database_where_none_is(tmp_path):
     missing = tmp_path / "typo" / "escrisk.db"
     with pytest.raises(StoreUnavailable, match=r"no database at .*typo/escrisk.db.*escrisk daily"):
