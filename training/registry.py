@@ -64,6 +64,11 @@ def reachable_store(uri: str) -> None:
         url = sa.engine.make_url(uri)
     except sa.exc.ArgumentError:
         return  # MLflow says what is wrong with it
+    except ValueError:  # a port that is no number: MLflow's own error would be a traceback
+        raise UserError(
+            f"MLflow tracking store {describe(uri)}: not a valid database URL (the port must be "
+            "a number: dialect://user:password@host:5432/database); check MLFLOW_TRACKING_URI"
+        ) from None
     backend = url.get_backend_name()
     if backend == "sqlite" and url.host:  # sqlite://mlflow.db: SQLAlchemy's "Invalid SQLite URL"
         raise UserError(

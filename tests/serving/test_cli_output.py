@@ -163,6 +163,17 @@ def test_readers_of_the_registry_do_not_create_a_store_at_a_wrong_path(
     assert not wrong.exists()
 
 
+def test_a_tracking_uri_with_a_port_that_is_no_number_is_one_line(monkeypatch, capsys):
+    """MLFLOW_TRACKING_URI=postgresql://u:pw@host:port/db was an internal error (int('port'))."""
+    from serving.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql://anna:s3cret@db.example:port/mlflow")
+    assert main(["models", "--params", str(ROOT / "params.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "not a valid database URL" in err and "port must be a number" in err
+    assert "s3cret" not in err and "internal error" not in err
+
+
 def test_an_unsupported_registry_uri_is_not_told_as_no_champion(tmp_path, monkeypatch, capsys):
     from serving.cli import main
 
