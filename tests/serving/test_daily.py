@@ -1097,6 +1097,26 @@ def test_a_filtered_lists_file_name_keeps_the_owners_letters():
     assert filter_tag(None, None, None) == ""
 
 
+def _stored_list(
+    tmp_path: Path, owners: list[str], names: str | list[str] = "Acme", ids: list[str] | None = None
+) -> DailyStore:
+    """A one-day list of L1 accounts with these owners (and names) stored in a new database."""
+    n = len(owners)
+    rows = pd.DataFrame(
+        {"account_id": ids or [f"A-{i}" for i in range(n)], "csm_owner": owners, "level": "L1",
+         "rank": range(1, n + 1), "priority": 0.1, "account_name": names, "tier": "business",
+         "arr": 1000.0, "escalation_risk": 0.2, "churn_risk": 0.1, "delta_prev": np.nan,
+         "delta_7d": np.nan, "why_changed": "", "level_index": 1, "level_changed": "new",
+         "reasons": "", "next_action": "", "due_at": pd.NaT, "model_version": "m/1"}
+    )  # fmt: skip
+    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
+    daily.save_day(
+        TODAY.date(), rows, np.zeros((n, 1)), ["f"],
+        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": n, "report": ""},
+    )  # fmt: skip
+    return daily
+
+
 def test_the_owner_filter_matches_an_owner_written_with_combining_marks(tmp_path):
     """An export that writes "Jürgen Müller" with u + diaeresis (as macOS does) looks the same
     but was left out of `--owner "Jürgen Müller"` and of the page's owner filter."""
@@ -1113,17 +1133,7 @@ def test_the_owner_filter_matches_an_owner_written_with_combining_marks(tmp_path
     levels = ["L0", "L1"]
     assert filtered(frame, levels, owner="jürgen müller")["account_id"].tolist() == ["A-1", "A-2"]
     assert filtered(frame, levels, owner=decomposed)["account_id"].tolist() == ["A-1", "A-2"]
-    rows = frame.assign(
-        rank=[1, 2, 3], priority=0.1, account_name="Acme", tier="business", arr=1000.0,
-        escalation_risk=0.2, churn_risk=0.1, delta_prev=np.nan, delta_7d=np.nan, why_changed="",
-        level_index=1, level_changed="new", reasons="", next_action="", due_at=pd.NaT,
-        model_version="m/1",
-    )  # fmt: skip
-    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
-    daily.save_day(
-        TODAY.date(), rows, np.zeros((3, 1)), ["f"],
-        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": 3, "report": ""},
-    )  # fmt: skip
+    daily = _stored_list(tmp_path, frame["csm_owner"].tolist(), ids=frame["account_id"].tolist())
     assert sorted(r["account_id"] for r in daily.daily_list(owner=typed)) == ["A-1", "A-2"]
 
 
@@ -1131,19 +1141,7 @@ def test_the_pages_owner_filter_lists_names_with_umlauts_alphabetically(tmp_path
     """The database sorted the owner filter's names by code point: a DACH team's "Ärne Zoë" and
     "Özlem Ünal" came after every A-Z name, lowercase ones after all capitals."""
     owners = ["Özlem Ünal", "Omar Becker", "clara khan", "Ärne Zoë", "Zoe Adams", "Clara Carter"]
-    n = len(owners)
-    rows = pd.DataFrame(
-        {"account_id": [f"A-{i}" for i in range(n)], "csm_owner": owners, "level": "L1",
-         "rank": range(1, n + 1), "priority": 0.1, "account_name": "Acme", "tier": "business",
-         "arr": 1000.0, "escalation_risk": 0.2, "churn_risk": 0.1, "delta_prev": np.nan,
-         "delta_7d": np.nan, "why_changed": "", "level_index": 1, "level_changed": "new",
-         "reasons": "", "next_action": "", "due_at": pd.NaT, "model_version": "m/1"}
-    )  # fmt: skip
-    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
-    daily.save_day(
-        TODAY.date(), rows, np.zeros((n, 1)), ["f"],
-        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": n, "report": ""},
-    )  # fmt: skip
+    daily = _stored_list(tmp_path, owners)
     assert daily.owners() == [
         "Ärne Zoë", "Clara Carter", "clara khan", "Omar Becker", "Özlem Ünal", "Zoe Adams"
     ]  # fmt: skip
@@ -1155,19 +1153,7 @@ def test_the_pages_list_sorts_names_with_umlauts_alphabetically(tmp_path):
     order on SQLite and PostgreSQL's "C" collation."""
     owners = ["Özlem Ünal", "Omar Becker", "clara khan", "Ärne Zoë", "Zoe Adams", "Clara Carter"]
     names = ["Zeta AG", "Äpfel GmbH", "beta Ltd", "Omega SE", "Ösen KG", "Alpha Inc."]
-    n = len(owners)
-    rows = pd.DataFrame(
-        {"account_id": [f"A-{i}" for i in range(n)], "csm_owner": owners, "level": "L1",
-         "rank": range(1, n + 1), "priority": 0.1, "account_name": names, "tier": "business",
-         "arr": 1000.0, "escalation_risk": 0.2, "churn_risk": 0.1, "delta_prev": np.nan,
-         "delta_7d": np.nan, "why_changed": "", "level_index": 1, "level_changed": "new",
-         "reasons": "", "next_action": "", "due_at": pd.NaT, "model_version": "m/1"}
-    )  # fmt: skip
-    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
-    daily.save_day(
-        TODAY.date(), rows, np.zeros((n, 1)), ["f"],
-        {"ran_at": TODAY, "evaluated_at": TODAY, "model_version": "m/1", "accounts": n, "report": ""},
-    )  # fmt: skip
+    daily = _stored_list(tmp_path, owners, names)
 
     def listed(sort: str, descending: bool) -> list[str]:
         return [r[sort] for r in daily.daily_list(sort=sort, descending=descending)]
