@@ -18,12 +18,7 @@ from training.registry import CHALLENGER, connect, fitted_until
 def test_a_window_inside_the_models_training_data_is_called_optimistic(trained, tmp_path):
     """Promote on an export that ends early: its newest labelled window lies inside the data
     both versions were fitted and calibrated on, so their scores there say little."""
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)  # the suite's store stays
-    client = connect(f"sqlite:///{db}")
-    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
-    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
-    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
     seen = fitted_until(client, "escalation-risk", v1.version)
     assert seen is not None
     params = load_params(trained.params_file)
@@ -39,6 +34,18 @@ def test_a_window_inside_the_models_training_data_is_called_optimistic(trained, 
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
 
 
+def champion_and_challenger(trained, tmp_path):
+    """A copy of the suite's store (which stays as it is) whose champion is registered again as
+    the challenger: the client and both versions."""
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
+    client = connect(f"sqlite:///{db}")
+    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
+    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    return client, v1, v2
+
+
 def promote_lines_on_whole(client, history, params, now, v1, v2) -> str:
     """The same gate on the whole export: its window lies after both models' training data."""
     client.set_registered_model_alias("escalation-risk", "champion", v1.version)
@@ -52,12 +59,7 @@ def test_a_source_without_a_heads_labels_is_refused_before_any_decision(trained,
     was an internal error (IndexError in the metrics); nothing is decided or logged."""
     from features.errors import UserError
 
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
-    client = connect(f"sqlite:///{db}")
-    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
-    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
-    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
     params = load_params(trained.params_file)
     now = pd.Timestamp.now(tz="UTC")
     no_churn = validated({**trained.tables, "churn": None}, params.contract, now)
@@ -79,12 +81,7 @@ def test_a_version_scored_without_a_table_it_was_trained_with_is_called_out(trai
     """Promote on an export without the usage table (a helpdesk import): a version whose heads
     split on usage features was scored with them all missing, and the gate decided on that
     score without a word, where `escrisk daily` refuses such a source for that version."""
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
-    client = connect(f"sqlite:///{db}")
-    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
-    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
-    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
     params = load_params(trained.params_file)
     now = pd.Timestamp.now(tz="UTC")
     no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
@@ -111,12 +108,7 @@ def test_the_decisions_run_keeps_the_caveats_promote_printed(trained, tmp_path):
     taken on a window promote called unreliable or unfair kept only its reason there."""
     import mlflow
 
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
-    client = connect(f"sqlite:///{db}")
-    v1 = client.get_model_version_by_alias("escalation-risk", "champion")
-    v2 = client.create_model_version("escalation-risk", v1.source, run_id=v1.run_id)
-    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
     params = load_params(trained.params_file)
     now = pd.Timestamp.now(tz="UTC")
     no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
