@@ -42,7 +42,15 @@ def describe(source: str) -> str:
 
         return make_url(source).set(query={}).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 (an unparseable URL is reported when it is opened)
-        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", source).split("?")[0]
+        return without_password(source).split("?")[0]
+
+
+def without_password(text: str) -> str:
+    """A database URL as typed, even one no parser reads (`//` mistyped, a port that is no
+    number), with its password masked: `user:***@`, `password=***`."""
+    text = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", text)
+    text = re.sub(r":[^:/@\s]*@", ":***@", text)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", text)
 
 
 def read_tables(source: str) -> dict[str, pd.DataFrame | None]:

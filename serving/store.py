@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import random
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from features.errors import UserError
+from features.sources import without_password
 from serving.ladder import TIMEOUT, Decision, LadderState, Signals, decide
 from serving.params import LadderParams
 
@@ -1362,9 +1362,8 @@ def _parsed(url: str) -> sa.engine.URL:
     try:
         return sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        shown = re.sub(r"(password=)[^&\s]*", r"\1***", re.sub(r":[^:/@\s]*@", ":***@", url))
         raise UserError(
-            f"database URL {shown!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL): "
+            f"database URL {without_password(url)!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL): "
             "dialect+driver://user:password@host:port/database, the port a number"
         ) from None
 
