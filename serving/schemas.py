@@ -92,9 +92,15 @@ def _utc_day(value: Any) -> Any:
             t = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError:
             return value  # pydantic names what is wrong with it
+        try:  # "0001-01-01T00:00:00+14:00" is a day of year 0 in UTC: no date holds it
+            day = t if t.tzinfo is None else t.astimezone(dt.UTC)
+        except OverflowError:
+            raise PydanticCustomError(
+                "date_range", "a date's day in UTC must lie in the years 1 to 9999"
+            ) from None
         # text again, so that running the validators twice (BentoML's request descriptor
         # repeats a top-level field's) gives the same day
-        return (t if t.tzinfo is None else t.astimezone(dt.UTC)).date().isoformat()
+        return day.date().isoformat()
     return value
 
 

@@ -105,3 +105,24 @@ def test_published_length_limits_are_the_data_contracts():
     assert facts["csm_owner"]["anyOf"][0]["maxLength"] == limits["csm_owner"]
     with pytest.raises(ValidationError):
         AccountRequest(account_id="a" * (limits["account_id"] + 1))
+
+
+@pytest.mark.parametrize("sent", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00"])
+@pytest.mark.parametrize("field", ["contract_start", "renewal_date", "notice_at", "as_of"])
+def test_a_date_whose_utc_day_no_date_holds_is_a_validation_error(field, sent):
+    """Its UTC day lies in year 0 or 10000: the conversion overflowed, and the service answered
+    a 500 (BentoML's shape, with a traceback in the log) instead of a 400 naming the field."""
+    body = {"accounts": [{"account": {**ACCOUNT, field: sent}, "tickets": []}]}
+    if field == "as_of":
+        body = {"accounts": [{"account": ACCOUNT, "tickets": []}], "as_of": sent}
+    with pytest.raises(ValidationError) as exc:
+        ScoreRequest.model_validate_json(json.dumps(body))
+    (error,) = exc.value.errors()
+    assert error["type"] == "date_range" and error["loc"][-1] == field
+    usage = {"accounts": [{"account": ACCOUNT, "tickets": [], "usage": [
+        {"date": sent, "active_users": 1, "events": 1}]}]}  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        ScoreRequest.model_validate_json(json.dumps(usage))
+    assert exc.value.errors()[0]["loc"] == ("accounts", 0, "usage", 0, "date")
+    with pytest.raises(ValidationError):
+        ScoreFeaturesRequest.model_validate_json(json.dumps({"rows": [], "as_of": sent}))
