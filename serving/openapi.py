@@ -43,6 +43,17 @@ ACCOUNT_ERRORS = {
 }
 
 
+DESCRIPTION = (  # Markdown; the docs page shows its heading as the title
+    "# escalation-risk API\n\n"
+    "Escalation and churn risk of B2B SaaS accounts for the helpdesk: `POST /score` scores "
+    "accounts from their records and history, `POST /score_features` from precomputed feature "
+    "rows, `POST /account` reads the latest score of the daily run. Each answers the escalation "
+    "ladder's level, who acts (owner, owners, team, priority) and the reasons. Send "
+    '`Authorization: Bearer <token>`; every refusal is JSON `{"error", "detail"}`. '
+    "Described in docs/api.md."
+)
+
+
 def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
     """The document with the bearer scheme required on the `secured` paths, their bodies
     required and their error responses in the service's `{"error", "detail"}` shape. Declared
@@ -73,6 +84,9 @@ def enrich(spec: dict[str, Any], secured: Iterable[str]) -> dict[str, Any]:
             for status, when in errors.items():
                 operation["responses"][status] = {"description": when, "content": body}
     info = out.setdefault("info", {})
+    # BentoML's is its own README: badges from four outside hosts (the docs page loaded them in
+    # every visitor's browser) and links to its Slack and Twitter
+    info["description"] = DESCRIPTION
     info["contact"] = {"name": "escalation-risk"}
     info["version"] = _version()
     return out

@@ -24,7 +24,7 @@ def test_the_api_docs_page_loads_no_third_party_script(client):
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "googletagmanager" not in page.text and "swagger-ui-bundle.js" in page.text
     assert "https://" not in page.text and "http://" not in page.text
-    for src in ("./static_content/swagger-ui-bundle.js", "./static_content/swagger-initializer.js"):
+    for src in ("./static_content/swagger-ui-bundle.js", "./static_content/escrisk-docs.js"):
         assert client.get(src.removeprefix(".")).status_code == 200
 
 
