@@ -28,6 +28,7 @@ ERRORS = {
     "415": "no content type or not application/json, a charset other than UTF-8, or a compressed body",
     "422": "the data contract or the model refuses the data (the detail names each field)",
     "500": "an error of the service itself (logged without request data)",
+    "504": "not begun to answer within service.timeout_seconds (a body still being sent, too)",
 }
 # the request bodies as published (serving/schema/): BentoML's own rendering drops a top-level
 # field's `null` (as_of: "string" only, though null is accepted and means today)

@@ -61,3 +61,14 @@ def test_the_docs_page_asks_no_outside_validator_and_may_load_nothing_from_outsi
         policy = _get(path)[1][b"content-security-policy"].decode()
         assert "img-src 'self' data:;" in policy and "default-src 'self';" in policy
         assert not re.search(r"https?:|\*", policy)
+
+
+def test_every_error_status_of_docs_api_md_is_declared_on_the_scoring_endpoints():
+    """docs/api.md answers 504 in the error shape; a client generated from the document did
+    not know it (it declared 400 to 503 only)."""
+    operation = {"responses": {"200": {}}, "requestBody": {"content": {}}}
+    spec = {"info": {}, "paths": {"/score": {"post": operation}}}
+    responses = enrich(spec, ["/score"])["paths"]["/score"]["post"]["responses"]
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for status in ("400", "401", "404", "413", "415", "422", "500", "503", "504"):
+        assert responses[status]["content"]["application/json"]["schema"] == ref, status

@@ -75,7 +75,7 @@ def test_the_openapi_document_declares_the_token_and_the_error_shape(client):
         op = spec["paths"][path]["post"]
         assert op["security"] == [{"bearerAuth": []}]
         assert op["requestBody"]["required"] is True
-        for status in ("400", "401", "404", "413", "415", "422", "500"):
+        for status in ("400", "401", "404", "413", "415", "422", "500", "504"):
             schema = op["responses"][status]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
     assert {"404", "503"} <= set(spec["paths"]["/account"]["post"]["responses"])
