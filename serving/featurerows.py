@@ -79,6 +79,16 @@ def feature_frame(
                         type="range",
                     )
                 )
+        for p in ("p1", "p2"):  # the ladder's rule on tickets past their SLA fired for none
+            past, open_ = getattr(row.facts, f"open_{p}_past_sla"), getattr(row.facts, f"open_{p}")
+            if past > open_:
+                errors.append(
+                    ErrorDetail(
+                        loc=["rows", i, "facts", f"open_{p}_past_sla"],
+                        msg=f"must not exceed open_{p} ({open_}): these are open tickets too",
+                        type="range",
+                    )
+                )
         for field, allowed in (("tier", contract.tiers), ("language", contract.languages)):
             if getattr(row.facts, field) not in allowed:
                 errors.append(

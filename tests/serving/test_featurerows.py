@@ -1,0 +1,47 @@
+"""Precomputed feature rows and their facts, checked before the model and the ladder see them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from features.spec import FeatureSpec, number
+from serving.featurerows import feature_frame
+from serving.intake import RequestError
+from serving.schemas import ScoreFeaturesRequest
+
+SPEC = FeatureSpec((number("tickets_30d", "tickets", "tickets", "d", "{value}", "{value}"),))
+FACTS = {
+    "arr": 1000.0,
+    "tier": "business",
+    "seats": 10,
+    "days_to_renewal": 90,
+    "open_p1": 1,
+    "open_p2": 0,
+    "open_p1_past_sla": 1,
+    "open_p2_past_sla": 0,
+    "language": "en",
+}
+DAY = pd.Timestamp("2025-06-01", tz="UTC")
+
+
+def _request(**facts: int) -> ScoreFeaturesRequest:
+    row = {"account_id": "A", "features": {"tickets_30d": 2}, "facts": FACTS | facts}
+    return ScoreFeaturesRequest.model_validate({"rows": [row]})
+
+
+@pytest.mark.parametrize("p", ["p1", "p2"])
+def test_more_open_tickets_past_their_sla_than_open_ones_is_refused(params, p):
+    """The ladder's rule on open P1s past their SLA fired for an account told it had none open."""
+    with pytest.raises(RequestError) as exc:
+        feature_frame(
+            _request(**{f"open_{p}": 0, f"open_{p}_past_sla": 2}), SPEC, DAY, params.contract
+        )
+    assert exc.value.status == 422
+    (detail,) = exc.value.detail
+    assert (detail.loc, detail.type) == (["rows", 0, "facts", f"open_{p}_past_sla"], "range")
+
+
+def test_consistent_facts_pass(params):
+    frame, facts = feature_frame(_request(), SPEC, DAY, params.contract)
+    assert frame["tickets_30d"].tolist() == [2.0] and facts["A"].open_p1_past_sla == 1
