@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from serving.settings import TokenSource, token_source
 
@@ -223,6 +224,18 @@ class Guard:
                 ["header", "authorization"],
                 "unauthorized",
                 [(b"www-authenticate", b'Bearer realm="escrisk"')],
+            )
+            return
+        if scope.get("method") == "POST" and scope.get("query_string"):
+            # nothing reads it: `POST /score?as_of=2025-06-01` scored today without a word
+            query = scope["query_string"].decode("latin-1")
+            name = (parse_qsl(query, keep_blank_values=True) or [(query, "")])[0][0][:64]
+            await _answer(
+                send,
+                400,
+                "query parameters are not read: send every field in the JSON body",
+                ["query", name],
+                "extra_forbidden",
             )
             return
         if scope.get("method") == "POST":

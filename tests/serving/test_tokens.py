@@ -267,3 +267,40 @@ def test_only_so_many_large_bodies_are_held_at_once():
 
     anyio.run(main)
     assert statuses == [503, 200, 200, 200, 200] and guard.large_now == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "name"), [(b"as_of=2025-06-01", "as_of"), (b"as_of", "as_of"), (b"%0a=1&x=2", "\n")]
+)
+def test_a_query_string_on_a_scoring_call_is_refused_not_ignored(query, name):
+    """Nothing reads it: `POST /score?as_of=2025-06-01` was scored as of today without a word."""
+    import json
+
+    import anyio
+
+    from serving.guard import Guard
+
+    reached: list[str] = []
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/score",
+        "query_string": query,
+        "headers": [(b"authorization", b"Bearer tok"), (b"content-type", b"application/json")],
+    }
+    anyio.run(Guard(app, ["tok"], max_body_bytes=1000), scope, receive, send)
+    assert not reached and sent[0]["status"] == 400
+    body = json.loads(sent[1]["body"])
+    (detail,) = body["detail"]
+    assert (detail["loc"], detail["type"]) == (["query", name], "extra_forbidden")
