@@ -304,3 +304,36 @@ def test_a_query_string_on_a_scoring_call_is_refused_not_ignored(query, name):
     body = json.loads(sent[1]["body"])
     (detail,) = body["detail"]
     assert (detail["loc"], detail["type"]) == (["query", name], "extra_forbidden")
+
+
+def test_a_scoring_path_with_a_trailing_slash_is_the_endpoint():
+    """Starlette answered `POST /score/` with a 307 without a body (no JSON, and a client that
+    does not follow redirects read nothing)."""
+    import anyio
+
+    from serving.guard import Guard
+
+    reached: list[tuple[str, bytes]] = []
+
+    async def app(scope, receive, send):
+        reached.append((scope["path"], scope["raw_path"]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        pass
+
+    for path in ("/score/", "/account//"):
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"authorization", b"Bearer tok"), (b"content-type", b"application/json")],
+        }
+        anyio.run(Guard(app, ["tok"], max_body_bytes=1000), scope, receive, send)
+    assert reached == [("/score", b"/score"), ("/account", b"/account")]
