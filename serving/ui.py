@@ -209,6 +209,17 @@ def _one_line_or_none(value: str | None) -> str | None:
     return value if value and one_line(value) else None
 
 
+def ladder_level(value: str | None, levels: list[str]) -> str | None:
+    """A level filter from the address: the ladder's level it names (case aside, as the owner
+    and tier filters compare), else the value as given, which names no level; None when empty.
+    An unknown level was dropped, and the page listed every account under "Level: any"."""
+    value = _one_line_or_none(value)
+    if value is None:
+        return None
+    same = [lv for lv in levels if lv.casefold() == value.casefold()]
+    return same[0] if same else value
+
+
 def with_chosen(options: list[str], chosen: str | None) -> tuple[list[str], str | None]:
     """A filter's options and its chosen one as they spell it, compared as the list's filter
     compares (case and Unicode form aside); a value none matches (a bookmarked CSM who is on no
@@ -585,10 +596,11 @@ class UiApp:
         levels = list(self.params.ladder.levels)
         filters = {
             "owner": _one_line_or_none(q.get("owner")),
-            "level": q.get("level") if q.get("level") in levels else None,
-            "min_level": q.get("min_level") if q.get("min_level") in levels else None,
+            "level": ladder_level(q.get("level"), levels),
+            "min_level": ladder_level(q.get("min_level"), levels),
             "tier": _one_line_or_none(q.get("tier")),
         }
+        unknown = [v for k in ("level", "min_level") if (v := filters[k]) and v not in levels]
         sort = q.get("sort") or "priority"
         sort = sort if sort in SORTABLE else "priority"
         desc = q.get("desc", "0" if sort in ASCENDING_FIRST else "1") != "0"
@@ -609,6 +621,10 @@ class UiApp:
 
         owners, owner = with_chosen(ctx["owners"], filters["owner"])
         tiers, tier = with_chosen(list(self.params.contract.tiers), filters["tier"])
+        notice = None
+        if unknown:  # applied, so the list is empty, and said: not silently dropped to "any"
+            names = ", ".join(levels)
+            notice = text("unknown_level", lang, level=shown(unknown[0]), levels=names)
         return self.render(
             request,
             "list.html",
@@ -617,6 +633,8 @@ class UiApp:
             sort=sort,
             desc=desc,
             levels=levels,
+            level_options={k: with_chosen(levels, filters[k])[0] for k in ("level", "min_level")},
+            notice=notice,
             link=link,
             ascending_first=ASCENDING_FIRST,
             owners=owners,
@@ -638,7 +656,14 @@ class UiApp:
             day=day,
             owner=filters["owner"],
             level=filters["level"],
-            min_level_index=levels.index(filters["min_level"]) if filters["min_level"] else None,
+            # an unknown level is above every level: no account is at it or above it
+            min_level_index=(
+                None
+                if filters["min_level"] is None
+                else levels.index(filters["min_level"])
+                if filters["min_level"] in levels
+                else len(levels)
+            ),
             tier=filters["tier"],
         )
         total = daily.list_count(**common)

@@ -257,6 +257,22 @@ def test_a_filter_on_a_value_the_day_lacks_is_shown_as_chosen_not_as_any(client)
     )
 
 
+def test_an_unknown_level_in_the_address_lists_no_account_and_says_so(client):
+    """?level=L9 (a typo, or a level renamed in params.yaml) listed every account under
+    "Level: any", as if no filter had been asked for."""
+    login(client)
+    for field in ("level", "min_level"):
+        page = client.get("/", params={field: "L9"}).text
+        assert "A-1" not in page and "B-2" not in page and "C-3" not in page
+        assert "There is no level &#39;L9&#39; (the ladder&#39;s levels: L0, L1, L2, L3)" in page
+        assert '<option value="L9" selected>L9</option>' in page
+    page = client.get("/", params={"level": "l1"}).text  # a level as typed, case aside: that one
+    assert "A-1" in page and "B-2" not in page and 'id="notice"' not in page
+    assert '<option value="L1" selected>L1</option>' in page
+    page = client.get("/", params={"min_level": "L9", "lang": "de"}).text
+    assert "Eine Stufe &#39;L9&#39; gibt es nicht" in page and "A-1" not in page
+
+
 def test_a_filter_with_blanks_around_it_filters_as_the_value(client):
     """A link from a spreadsheet says owner=" Ann ": owners never have such blanks (the
     contract strips them), and the list showed no account."""
