@@ -295,9 +295,11 @@ class DailyStore:
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        tier_order: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """The day's list (the latest day by default), filtered and sorted; rank keeps the
-        priority order whatever the sort. Owner matches case-insensitively."""
+        priority order whatever the sort. Owner matches case-insensitively. With `tier_order`
+        (the contract's tiers, highest first), tiers sort in that order, not alphabetically."""
         if sort not in SORTABLE:
             raise UserError(f"cannot sort by {sort!r}; sortable: {list(SORTABLE)}")
         day = day or self.latest_day()
@@ -307,7 +309,9 @@ class DailyStore:
         cols = [c for c in tl.c if c.name != "contributions"]
         q = sa.select(*cols).where(*self._list_filter(day, owner, level, min_level_index, tier))
         key = tl.c.level_index if sort == "level" else tl.c[sort]
-        if sort in TEXT_SORTS:
+        if sort == "tier" and tier_order:
+            key = self._tier_rank(day, tier_order)
+        elif sort in TEXT_SORTS:
             key = self._alphabetical(day, key)
         # empty values (no due time, no delta yet) last either way, and on every backend (SQLite
         # puts NULL first when ascending, PostgreSQL when descending)
@@ -317,6 +321,19 @@ class DailyStore:
         if offset:
             q = q.offset(offset)
         return self.store._read(lambda c: [dict(r) for r in c.execute(q).mappings()])
+
+    def _tier_rank(self, day: dt.date, tier_order: Sequence[str]) -> Any:
+        """The tier column as its rank for ORDER BY, the first of `tier_order` highest (case
+        aside, as the filter compares); a tier it does not name is empty, so last. Alphabetical,
+        "business, enterprise, starter" was no order anybody ranks customers by."""
+        tl = self.t["daily_list"]
+        q = sa.select(tl.c.tier).where(tl.c.day == day).distinct()
+        found = self.store._read(lambda c: [r[0] for r in c.execute(q).all() if r[0] is not None])
+        rank = {owner_key(t): len(tier_order) - i for i, t in enumerate(tier_order)}
+        known = {v: rank[owner_key(v)] for v in found if owner_key(v) in rank}
+        if not known:
+            return sa.null()
+        return sa.case(*((tl.c.tier == v, r) for v, r in sorted(known.items())), else_=sa.null())
 
     def _alphabetical(self, day: dt.date, column: Any) -> Any:
         """`column` as `alphabetical` files it, for ORDER BY: each non-ASCII letter of the day's

@@ -670,8 +670,9 @@ class UiApp:
         pages = max(1, math.ceil(total / size))
         page = min(page, pages)  # past the end (or a page number no database holds): the last
         rows = daily.daily_list(
-            **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size
-        )
+            **common, sort=sort, descending=desc, limit=size, offset=(page - 1) * size,
+            tier_order=list(self.params.contract.tiers),
+        )  # fmt: skip
         ids = [r["account_id"] for r in rows]
         stored = daily.store.day_reasons(day, ids)
         states = daily.store.states_of(ids)

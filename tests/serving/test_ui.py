@@ -233,6 +233,20 @@ def test_list_shows_the_day_filters_and_sorts(client):
     assert "?sort=account_name&amp;desc=1" in by_name  # the second click turns it round
 
 
+def test_tiers_sort_in_the_contracts_order_not_alphabetically(client):
+    """params.yaml ranks the tiers enterprise, business, starter: a click on "Tier" put starter
+    first (alphabetically last), and the other way round business first."""
+    login(client)
+
+    def order(**query: str) -> list[str]:
+        page = client.get("/", params={"sort": "tier", **query}).text
+        return re.findall(r'<tr data-account="([^"]+)"', page)
+
+    assert order(desc="1") == ["A-1", "C-3", "B-2"]  # enterprise, business, starter
+    assert order(desc="0") == ["B-2", "C-3", "A-1"]
+    assert "?sort=tier&amp;desc=1" in client.get("/").text  # a first click: highest tier first
+
+
 def test_levels_are_coloured_by_rank_whatever_they_are_called():
     """The colours were tied to the names L0-L3: renamed levels (watch, amber) lost them."""
     assert ladder_text.level_classes(["watch", "amber", "red", "black", "extra"]) == {
