@@ -721,9 +721,7 @@ class UiApp:
                 request,
                 "error.html",
                 status=404,
-                message=text(
-                    "not_found", lang, account=shown(_one_line_or_none(account_id) or "?")
-                ),
+                message=self._not_found(account_id, lang),
             )
         if message is None and request.query_params.get("done"):
             message = self._done_text(request.query_params["done"], session, lang, ctx["trail"])
@@ -737,6 +735,16 @@ class UiApp:
             outcomes=list(self.params.ladder.outcomes),
             **ctx,
         )
+
+    def _not_found(self, account_id: str, lang: str) -> str:
+        """No stored score: never scored, or its scores are older than `daily.keep_days` (a
+        churned account's last ones are deleted in time), as POST /account says; "never been
+        scored" was false of an account the list held a year ago."""
+        account = shown(_one_line_or_none(account_id) or "?")
+        keep = self.params.daily.keep_days
+        if keep is None:
+            return text("not_found", lang, account=account)
+        return text("not_found_kept", lang, account=account, keep=keep)
 
     def _done_text(
         self, done: str, session: Session, lang: str, trail: list[dict[str, Any]]

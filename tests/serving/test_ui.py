@@ -287,6 +287,18 @@ def test_an_unknown_level_in_the_address_lists_no_account_and_says_so(client):
     assert "Eine Stufe &#39;L9&#39; gibt es nicht" in page and "A-1" not in page
 
 
+def test_an_account_without_stored_scores_is_not_said_never_scored(client, params):
+    """Scores older than daily.keep_days are deleted (a churned account's last ones too): the
+    page said "has never been scored" of such an account, POST /account names the window."""
+    login(client)
+    keep = params.daily.keep_days
+    r = client.get("/account/NOPE")
+    assert r.status_code == 404 and "never been scored" not in r.text
+    assert f"no score of the daily run in the {keep:,} days it keeps (daily.keep_days)" in r.text
+    r = client.get("/account/NOPE", params={"lang": "de"})
+    assert f"in den {keep:,} aufbewahrten Tagen (daily.keep_days)".replace(",", ".") in r.text
+
+
 def test_a_filter_with_blanks_around_it_filters_as_the_value(client):
     """A link from a spreadsheet says owner=" Ann ": owners never have such blanks (the
     contract strips them), and the list showed no account."""
