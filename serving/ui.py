@@ -824,8 +824,30 @@ class UiApp:
             "state": state,
             "changes": changes,
             "trail": trail,
+            "left": self._left(daily, account_id, today["day"], lang),
             **self._timelines(account_id, today["day"], lang),
         }
+
+    def _left(self, daily: DailyStore, account_id: str, day: dt.date, lang: str) -> str | None:
+        """What the page says of an account the latest list does not hold (churned, or its
+        contract over): the day its page is of, and its churn from the source when known. The
+        page showed an old run's risks, level and due time as "today's", with nothing to tell."""
+        latest = daily.latest_day()
+        if latest is None or day >= latest:
+            return None
+        words = {"latest": day_text(latest, lang), "day": day_text(day, lang)}
+        churned = None
+        if self.source is not None:
+            try:
+                churn = self.source.get().churn
+            except UserError:  # the timelines below say why the source could not be read
+                churn = None
+            if churn is not None:
+                at = churn.loc[churn["account_id"] == account_id, "churned_at"]
+                churned = None if at.empty else pd.Timestamp(at.max()).date()
+        if churned is None:
+            return text("not_latest", lang, **words)
+        return text("not_latest_churned", lang, churned=day_text(churned, lang), **words)
 
     def _entry_thresholds(self, escalation: str, churn: str) -> dict[str, Any]:
         """The ladder's entry thresholds for the score history: grey for both lines when each

@@ -418,6 +418,40 @@ def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
         assert "Risk stored in English" not in german
 
 
+def test_an_account_off_the_latest_list_says_since_when_and_why(tmp_path, params):
+    """A churned account's page showed its last run's risks, level and due time as today's,
+    with nothing to tell that the daily run no longer scores it."""
+    from types import SimpleNamespace
+
+    from serving.ui import UiApp
+
+    url = f"sqlite:///{tmp_path / 'left.db'}"
+    daily = DailyStore(Store(url))
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    for i, day in enumerate(DAYS):
+        rows = _rows(i)
+        rows = rows if i == 0 else rows[rows["account_id"] != "C-3"]  # C-3 churned after day 1
+        daily.save_day(day, rows, np.zeros((len(rows), 3)), FEATURES, run)
+    daily.store.close()
+    tickets = pd.DataFrame({"account_id": pd.Series([], dtype=object),
+                            "created_at": pd.Series([], dtype="datetime64[ns, UTC]")})  # fmt: skip
+    churn = pd.DataFrame(
+        {"account_id": ["C-3"], "churned_at": [pd.Timestamp("2025-06-02 12:00", tz="UTC")]}
+    )
+    world = SimpleNamespace(tickets=tickets, usage=None, churn=churn)
+    for source, said in ((None, "Not on the latest list (2025-06-04)"),
+                         (SourceCache(lambda: world, 60), "Churned on 2025-06-02, so not on the latest list (2025-06-04)")):  # fmt: skip
+        app = UiApp(params, url, [TOKEN], lambda: NOW, source).app  # type: ignore[arg-type]
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+            login(client)
+            page = client.get("/account/C-3").text
+            assert said in page and "last scored this account on 2025-06-02" in page, page
+            assert 'id="left"' not in client.get("/account/A-1").text
+            german = client.get("/account/C-3", params={"lang": "de"}).text
+            assert "zuletzt am 02.06.2025 bewertet" in german
+
+
 def test_account_page_has_charts_reasons_and_trail(client):
     login(client)
     page = client.get("/account/A-1").text
