@@ -46,7 +46,7 @@ from serving.reasons import change_retold, retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
-from serving.ui_text import LANGUAGES, outcome, rule, text
+from serving.ui_text import LANGUAGES, by_text, outcome, rule, text
 from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
 
 LANG_COOKIE = "escrisk_ui_lang"
@@ -321,6 +321,7 @@ class UiApp:
             q=self._quote,
         )
         self.env.globals["outcome"] = outcome
+        self.env.globals["by_text"] = by_text
         self.env.globals["rule"] = lambda kind, lang: rule(kind, lang, params.ladder)
         self.app = Starlette(
             routes=[

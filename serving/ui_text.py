@@ -6,6 +6,7 @@ reasons from `serving.ladder_text`. A missing key in a language falls back to En
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +148,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_filter": "Invalid filter: {error}",
         "unknown_level": "There is no level {level!r} (the ladder's levels: {levels}), so no account is listed. Choose a level from the list.",
         "language": "Language",
+        "by_key": "{name} (key {key_id})",  # the audit trail's `by` of a page user (serving.uisession)
         "agree_yes": "agree",
         "agree_no": "disagree",
         "points": "{value}\u00a0pp",  # a change of a risk in percentage points, beside risks in %
@@ -282,6 +284,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_filter": "Ungültiger Filter: {error}",
         "unknown_level": "Eine Stufe {level!r} gibt es nicht (die Stufen: {levels}), daher wird kein Account aufgeführt. Wählen Sie eine Stufe aus der Liste.",
         "language": "Sprache",
+        "by_key": "{name} (Schlüssel {key_id})",
         "agree_yes": "zugestimmt",
         "agree_no": "widersprochen",
         "points": "{value}\u00a0Pp.",  # Prozentpunkte
@@ -300,6 +303,20 @@ def rule(kind: str, language: str, ladder: LadderParams) -> str:
         return text(f"rule_{kind}", language)
     except KeyError:
         return kind
+
+
+# how `serving.uisession.Session.by` records a page user: the name, then the token's key id
+_BY_KEY = re.compile(r"(?s)(.*) \(key ([0-9a-f]{8})\)")
+
+
+def by_text(by: str, language: str) -> str:
+    """Who acted, as the audit trail records it, in `language`: the page's "Nina (key 3fa9c2d1)"
+    stays in the store as written (it is compared and searched), and reads "Nina (Schlüssel
+    3fa9c2d1)" in German; any other `by` (a CLI --by, a name alone) as recorded."""
+    found = _BY_KEY.fullmatch(by)
+    if found is None:
+        return by
+    return text("by_key", language, name=found.group(1), key_id=found.group(2))
 
 
 def outcome(key: str, language: str) -> str:

@@ -60,7 +60,7 @@ def describe(
     tells it ("not acknowledged in time", a hard rule by its title), not as its stored code."""
     from serving.daily_text import time_text
     from serving.reasons import retold
-    from serving.ui_text import rule
+    from serving.ui_text import by_text, rule
 
     kind = e["kind"]
     if kind == "level_changes":
@@ -81,15 +81,17 @@ def describe(
             say("model", lang, version=e["model_version"] or "-"),
         )
     if kind == "acknowledgements":
-        return (say("ev_acknowledged", lang), e["note"] or "", e["by"])
+        return (say("ev_acknowledged", lang), e["note"] or "", by_text(e["by"], lang))
     if kind == "resolutions":
         from serving.ui_text import outcome
 
         detail = outcome(e["outcome"], lang) + (f": {e['note']}" if e["note"] else "")
-        return (say("ev_resolved", lang), detail, e["by"])
+        return (say("ev_resolved", lang), detail, by_text(e["by"], lang))
     if kind == "feedback":
-        return (say("ev_agree" if e["agree"] else "ev_disagree", lang), e["comment"] or "", e["by"])
-    return (say("ev_action", lang), e["action"] + (f": {e['note']}" if e["note"] else ""), e["by"])
+        verdict = say("ev_agree" if e["agree"] else "ev_disagree", lang)
+        return (verdict, e["comment"] or "", by_text(e["by"], lang))
+    action = e["action"] + (f": {e['note']}" if e["note"] else "")
+    return (say("ev_action", lang), action, by_text(e["by"], lang))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -108,6 +108,17 @@ def test_audit_shows_notes_and_names_with_brackets_as_typed(db, capsys):
     assert note in out and "[bold]anna[/]" in out
 
 
+def test_audit_in_german_says_who_acted_on_the_page_in_german(db, capsys):
+    """The CSM page records "Nina (key 3fa9c2d1)": `audit --language de` wrote "key" in German
+    output; a name given with --by is shown as given."""
+    db.acknowledge("ACME-1", NOW, "Nina Becker (key 3fa9c2d1)", "angerufen")
+    assert main(["audit", "ACME-1", "--language", "de", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "Nina Becker (Schlüssel 3fa9c2d1)" in out and "(key " not in out
+    assert main(["audit", "ACME-1", "--language", "en", *PARAMS]) == 0
+    assert "Nina Becker (key 3fa9c2d1)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

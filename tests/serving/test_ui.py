@@ -506,6 +506,7 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     acks = Store(database).rows("acknowledgements", "A-1")
     key = hashlib.sha256(TOKEN.encode()).hexdigest()[:8]  # which token acted (docs/ui.md)
     assert [(a["by"], a["note"]) for a in acks] == [(f"Ann Example (key {key})", "calling them")]
+    assert f"<td>Ann Example (key {key})</td>" in shown
     again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "already acknowledged" in again.text
     german = client.post(
@@ -515,6 +516,9 @@ def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     for missing in ({}, {"account_id": "  "}, {"account_id": "A\x00-1"}):
         r = client.post("/ack", data={**missing, "csrf": csrf_of(page)})
         assert r.status_code == 400 and "account_id" in r.text
+    # the German page says who acted in German; the store keeps what it recorded
+    german = client.get("/account/A-1", params={"lang": "de"}).text
+    assert f"<td>Ann Example (Schlüssel {key})</td>" in german and "(key " not in german
 
 
 def test_control_characters_never_reach_the_store(client, database):
