@@ -149,9 +149,9 @@ def run(args: argparse.Namespace) -> int:
             ("escalations", k.escalations, ","),
             ("rate", k.escalation_rate, ".2%"),
             ("first_flags", k.first_flags, ","),
-            ("per_account", k.escalations_per_account, ".2f"),
-            ("ack", k.median_hours_to_acknowledge, ".1f"),
-            ("resolve", k.median_hours_to_resolve, ".1f"),
+            ("per_account", k.escalations_per_account, ",.2f"),
+            ("ack", k.median_hours_to_acknowledge, ",.1f"),  # as the HTML report writes them
+            ("resolve", k.median_hours_to_resolve, ",.1f"),
             ("acked", k.acknowledged_share, ".0%"),
             ("confirmed", k.confirmed_share, ".0%"),
         ):

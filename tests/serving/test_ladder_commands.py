@@ -108,6 +108,26 @@ def test_audit_shows_notes_and_names_with_brackets_as_typed(db, capsys):
     assert note in out and "[bold]anna[/]" in out
 
 
+def test_audit_kpis_group_the_digits_as_the_report_does(db, capsys, monkeypatch):
+    """A slow team's median of 1,234.5 hours read "1234.5" (German "1234,5"), where the HTML
+    report writes 1,234.5 (1.234,5)."""
+    from serving import kpis
+
+    slow = kpis.LadderKpis(
+        escalations=12_345, accounts_escalated=3, accounts_scored=4, account_days_scored=99_999,
+        escalation_rate=0.1, escalations_per_account=1_234.5, median_hours_to_acknowledge=1_234.5,
+        median_hours_to_resolve=12_345.0, acknowledged_share=0.5, confirmed_share=None,
+        per_account={}, first_flags=0,
+    )  # fmt: skip
+    monkeypatch.setattr(kpis, "window_kpis", lambda store: slow)
+    assert main(["audit", "--kpis", "--language", "en", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "1,234.5 " in out and "12,345.0 " in out and "1,234.50 " in out and "12,345 " in out
+    assert main(["audit", "--kpis", "--language", "de", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "1.234,5 " in out and "12.345,0 " in out and "1.234,50 " in out
+
+
 def test_audit_in_german_says_who_acted_on_the_page_in_german(db, capsys):
     """The CSM page records "Nina (key 3fa9c2d1)": `audit --language de` wrote "key" in German
     output; a name given with --by is shown as given."""
