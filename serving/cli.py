@@ -25,7 +25,21 @@ import serving.commands
 from features.errors import DataValidationError, UserError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from serving.params import Params
+
+
+def output_console() -> Console:
+    """The console a command's tables go to: the terminal's width, or, piped or redirected
+    (`escrisk replay ... > replay.txt`), COLUMNS else 200 columns: rich fitted such output to 80,
+    cutting headings ("Esca…") and splitting words."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else 200)
 
 
 def team_language(args: argparse.Namespace, params: Params) -> str:

@@ -539,9 +539,14 @@ def overall_metrics(report: pd.DataFrame) -> dict[str, float]:
 
 
 def log_replay(
-    result: ReplayResult, ladder: LadderParams, experiment: str, tracking_uri: str
+    result: ReplayResult,
+    ladder: LadderParams,
+    experiment: str,
+    tracking_uri: str,
+    params_file: str | None = None,
 ) -> str:
-    """One MLflow run: params (replay and ladder settings), the overall figures as metrics, and
+    """One MLflow run: params (replay and ladder settings, and the params file they came from:
+    `--params tuned.yaml` is how a threshold is tried), the overall figures as metrics, and
     the report as markdown and CSV plus the level changes as CSV. Returns the run id."""
     import tempfile
     from pathlib import Path
@@ -552,9 +557,10 @@ def log_replay(
     mlflow.set_experiment(experiment)
     name = f"replay {result.start}..{result.end}"
     with mlflow.start_run(run_name=name) as run, tempfile.TemporaryDirectory() as tmp:
-        mlflow.log_params(
-            {**{k: str(v) for k, v in result.meta.items()}, **ladder_settings(ladder)}
-        )
+        told = {k: str(v) for k, v in result.meta.items()}
+        if params_file is not None:
+            told["params_file"] = params_file[:500]  # MLflow's longest param value
+        mlflow.log_params({**told, **ladder_settings(ladder)})
         mlflow.set_tag("kind", "replay")
         mlflow.log_metrics(overall_metrics(result.report))
         d = Path(tmp)

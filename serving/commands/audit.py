@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving.cli import add_params_option, positive_int, team_language
+from serving.cli import add_params_option, output_console, positive_int, team_language
 from serving.ladder_cli import add_language_option, open_store
 from serving.ladder_cli_text import say
 
@@ -95,7 +93,6 @@ def describe(
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -112,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
         events = events[-args.last :]
     # piped or redirected (`escrisk audit > trail.txt`) rich would fit 80 columns and split
     # words ("acknowledge d"): one line per event reads better, as the daily list does
-    console = (
-        Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
-    )
+    console = output_console()
     account = escape(str(args.account_id))
     title = say("trail_of", lang, account=account) if args.account_id else say("trail", lang)
     table = Table(title=title)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import UserError
-from serving.cli import add_params_option, parse_day, team_language, utc_now
+from serving.cli import add_params_option, output_console, parse_day, team_language, utc_now
 from serving.daily_text import LANGUAGES, day_text, figure, flagged_level, left_out, t, time_text
 
 
@@ -101,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     settings = Settings.from_env()
     # piped or captured output is not 80 columns wide: one line per account reads better
-    console = (
-        Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
-    )
+    console = output_console()
     lang = team_language(args, params)
     if args.top is not None and args.top < 0:
         raise UserError(t("negative_top", lang, top=args.top))

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving.cli import add_params_option, parse_day, utc_now
+from serving.cli import add_params_option, output_console, parse_day, utc_now
 from serving.daily_text import day_text, t
 
 if TYPE_CHECKING:
@@ -85,14 +85,15 @@ def run(args: argparse.Namespace) -> int:
     ):
         # as shown and logged: a database URL without its password (MLflow params, replay.md)
         result = run_replay(history, model, params, start, end, now, source=describe(args.source))
-    console = Console()
+    console = output_console()
     m = result.meta
     console.print(replay_table(result.report, m, lang))
     console.print(replay_summary(result.report.iloc[-1], m, lang))
     # the accounts table has no history: say so with every result, not only in the docs
     console.print(f"[yellow]{t('replay_attributes_now', lang)}[/]")
     if args.log:
-        run_id = log_replay(result, params.ladder, f"{params.promotion.model_name}-replay", uri)
+        experiment = f"{params.promotion.model_name}-replay"
+        run_id = log_replay(result, params.ladder, experiment, uri, str(args.params))
         words = {"experiment": f"{params.promotion.model_name}-replay", "run": run_id}
         console.print(t("replay_logged", lang, **words))
     return 0

@@ -536,3 +536,14 @@ def test_features_warn_of_as_of_dates_beyond_the_data_or_before_every_contract(
     err = capsys.readouterr().err
     assert "no account is active" in err and "first contract starts" in err
     assert "days after" not in err
+
+
+def test_piped_tables_are_as_wide_as_columns_says_else_200(monkeypatch):
+    """Piped or redirected, rich fitted a table to 80 columns: `escrisk replay > out.txt` cut
+    its headings ("Esca…"); a COLUMNS that is no number stopped `daily` and `audit`."""
+    from serving.cli import output_console
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    for columns, width in (("", 200), ("120", 120), ("wide", 200), ("0", 200)):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert output_console().width == width

@@ -315,12 +315,15 @@ def test_cli_replay_prints_logs_to_mlflow_and_never_touches_the_store(
 
     monkeypatch.setenv("ESCRISK_DATABASE_URL", url)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.delenv("COLUMNS", raising=False)
     end = pd.Timestamp.now(tz="UTC").normalize() - pd.Timedelta(days=8)
     start = end - pd.Timedelta(days=13)
     argv = ["replay", str(src), "--from", str(start.date()), "--to", str(end.date())]
     assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 0
     out = capsys.readouterr().out
     assert "Ladder replay" in out and "overall" in out and "Logged to MLflow" in out
+    # captured, as piped: the headings whole, not cut to rich's 80 columns ("Esca…")
+    assert "Escalations flagged" in out and "…" not in out
     # the accounts table has no history: the result says it used today's attributes
     said = " ".join(out.split())
     assert (
@@ -338,6 +341,7 @@ def test_cli_replay_prints_logs_to_mlflow_and_never_touches_the_store(
     latest = runs.iloc[0]
     assert latest["params.from"] == str(start.date()) and latest["params.days"] == "14"
     assert latest["params.account_attributes"] == "as exported, not as of each day"
+    assert latest["params.params_file"] == str(ROOT / "params.yaml")  # which file's thresholds
     assert "metrics.alerts_per_week" in runs.columns and latest["metrics.account_days"] > 0
     assert latest["params.ladder.L1.escalation_risk"] == str(
         params.ladder.levels["L1"].entry.escalation_risk
