@@ -65,6 +65,23 @@ def read_token_file(path: str) -> tuple[str, ...]:
     return tuple(t for t in lines if t and not t.startswith("#"))
 
 
+def exposed_token_file(path: str) -> str | None:
+    """A warning when the tokens file can be read by users other than its owner (an editor's
+    0644): each token in it calls the API and signs in to the CSM page, as the state database,
+    created 0600, is kept from them. None when private, or on a system without POSIX modes."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # read_token_file says what is wrong with it
+        return None
+    if os.name != "posix" or not mode & 0o077:
+        return None
+    return (
+        f"ESCRISK_API_TOKENS_FILE={path} can be read by other users of this host (mode "
+        f"{mode & 0o777:o}): whoever reads it can call the API and sign in to the CSM page; "
+        f"chmod 600 {path}"
+    )
+
+
 class TokenSource:
     """The bearer tokens a running service accepts: fixed ones (ESCRISK_API_TOKENS) and the
     tokens file's, which is read again when it changes (looked at once a second), so that a

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.ladder import validate_against
     from serving.model import DEFAULT_TRACKING_URI, champion_version, feature_names
     from serving.params import load_params
-    from serving.settings import Settings, api_tokens
+    from serving.settings import Settings, api_tokens, exposed_token_file
     from serving.store import Store
 
     params = load_params(args.params)
@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
             "token in it): every scoring call will get 401",
             file=sys.stderr,
         )
+    exposed = exposed_token_file(env.get("ESCRISK_API_TOKENS_FILE") or "")
+    if exposed:
+        print(f"warning: {exposed}", file=sys.stderr)
     problem = port_problem(args.host, args.port)  # last: the port may be taken meanwhile
     if problem:
         raise UserError(problem)

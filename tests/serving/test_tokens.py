@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from features.errors import UserError
 from serving.guard import token_ok
-from serving.settings import Settings, api_tokens
+from serving.settings import Settings, api_tokens, exposed_token_file
 
 
 def _tokens(tmp_path, content: bytes, env_tokens: str = "") -> tuple[str, ...]:
@@ -40,6 +41,35 @@ def test_a_token_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, conten
     with pytest.raises(UserError, match=message) as err:
         api_tokens(Settings.from_env(env), env)
     assert "ESCRISK_API_TOKENS_FILE" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_tokens_file_other_users_can_read_is_warned_of(
+    tmp_path, model_store, monkeypatch, capsys
+):
+    """The state database is created 0600; a tokens file saved 0644 (an editor's default) let
+    every user of the host take a token, and nothing said so."""
+    from serving.cli import main
+
+    path = tmp_path / "tokens.txt"
+    path.write_text("t-123\n", encoding="utf-8")
+    path.chmod(0o600)
+    assert exposed_token_file(str(path)) is None
+    assert exposed_token_file(str(tmp_path / "absent.txt")) is None  # read_token_file says so
+    path.chmod(0o644)
+    told = exposed_token_file(str(path))
+    assert told is not None and "mode 644" in told and f"chmod 600 {path}" in told
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    monkeypatch.setenv("ESCRISK_API_TOKENS_FILE", str(path))
+    started: list[str] = []  # the server is not started: the command's checks are under test
+    monkeypatch.setattr("os.execvpe", lambda cmd, argv, env: started.append(cmd))
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["serve", "--port", str(port)]) == 0 and started
+    err = capsys.readouterr().err
+    assert f"warning: ESCRISK_API_TOKENS_FILE={path} can be read by other users" in err
 
 
 def test_tokens_are_compared_as_the_bytes_the_client_sent():
