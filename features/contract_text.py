@@ -35,6 +35,17 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "for a day without any)",
         "count_not_whole": "not a whole number of events: {v!r} (a count of 0 or more, without "
         "thousands separators)",
+        "number_unreadable": "not a number: {v!r} (read are plain numbers, German 84.000,50 "
+        "and English 84,000.50 notation, groups split by spaces or apostrophes, and a currency "
+        "sign or code around them)",
+        "number_ambiguous": "{v!r} is {de} in German notation (a thousands dot) and {en} in "
+        "English (a decimal point), and no other value of this column in its file tells which: "
+        "set importers.number_format to de or en",
+        "number_mixed": "{v!r}: this column writes numbers in German notation ({de!r}) and in "
+        "English ({en!r}) in the same file, so what its dots and commas mean cannot be told; "
+        "export it in one notation",
+        "number_not_de": "{v!r} is written in English notation, but importers.number_format is de",
+        "number_not_en": "{v!r} is written in German notation, but importers.number_format is en",
         "no_start": "no contract start, and no creation date ({created}) or ticket to take it "
         "from; export the accounts with {created} or with their contract start",
         "currency": "not a number: {v!r} (a currency sign or code? write the amount as a "
@@ -216,6 +227,19 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "Ereignissen; 0 für einen Tag ohne Ereignisse schreiben)",
         "count_not_whole": "keine ganze Zahl von Ereignissen: {v!r} (eine Anzahl ab 0, ohne "
         "Tausendertrennzeichen)",
+        "number_unreadable": "keine Zahl: {v!r} (gelesen werden einfache Zahlen, deutsche "
+        "84.000,50 und englische 84,000.50 Schreibweise, Gruppen getrennt durch Leerzeichen oder "
+        "Apostroph, und ein Währungszeichen oder -kürzel davor oder dahinter)",
+        "number_ambiguous": "{v!r} ist in deutscher Schreibweise {de} (Tausenderpunkt) und in "
+        "englischer {en} (Dezimalpunkt), und kein anderer Wert dieser Spalte in ihrer Datei "
+        "sagt, welche gilt: importers.number_format auf de oder en setzen",
+        "number_mixed": "{v!r}: diese Spalte schreibt Zahlen in derselben Datei in deutscher "
+        "({de!r}) und in englischer Schreibweise ({en!r}), also ist nicht zu sagen, was ihre "
+        "Punkte und Kommas bedeuten; sie in einer Schreibweise exportieren",
+        "number_not_de": "{v!r} ist in englischer Schreibweise geschrieben, aber "
+        "importers.number_format ist de",
+        "number_not_en": "{v!r} ist in deutscher Schreibweise geschrieben, aber "
+        "importers.number_format ist en",
         "no_start": "kein Vertragsbeginn und kein Anlagedatum ({created}) oder Ticket, das ihn "
         "ersetzt; die Kunden mit {created} oder mit ihrem Vertragsbeginn exportieren",
         "currency": "keine Zahl: {v!r} (ein Währungszeichen oder -kürzel? den Betrag als "

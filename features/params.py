@@ -452,6 +452,11 @@ class ImporterParams(StrictModel):
     csv_encoding: str = Field(
         default="utf-8", description="text encoding of CSV exports (e.g. cp1252 for Excel's ANSI)"
     )
+    number_format: Literal["auto", "de", "en"] = Field(
+        default="auto",
+        description="how text numbers write thousands and decimals: de 84.000,5, en 84,000.5, "
+        "auto by each file's column",
+    )
     tier_map: dict[str, str] = Field(
         default_factory=dict,
         description="an export's tier names -> contract tiers (Gold: enterprise)",

@@ -21,6 +21,7 @@ from features.contract import TABLES
 from features.contract_text import Phrase, detail
 from features.errors import DataValidationError, Place, UserError, Violation
 from features.importers.dates import ZONE_NAME, parse_times
+from features.importers.numbers import read_numbers
 from features.importers.readers import OnBytes, place
 from features.importers.report import EXAMPLES, Example, ImportReport, message
 from features.params import ContractParams, ImporterParams
@@ -225,6 +226,26 @@ class ImportContext:
             )
         return out
 
+    def numbers(
+        self,
+        values: pd.Series,
+        label: str,
+        column: str,
+        origins: pd.Series | None = None,
+        whole: bool = False,
+    ) -> tuple[pd.Series, pd.Series]:
+        """Numbers as the export writes them (84.000,50 or 84,000.50, `numbers.read_numbers`,
+        each file's column decided apart), and the mask of values refused: each a violation at
+        its record, left empty, so that no default stands in for it."""
+        groups = None if origins is None else pd.to_numeric(origins, errors="coerce") // _FILE
+        out, refused = read_numbers(values, groups, self.params.number_format, whole)
+        for pos, why in refused.items():
+            origin = None if origins is None else origins.iat[pos]
+            self.told(label, column, origin, "type", why.key, why.values, row=pos + 1)
+        bad = np.zeros(len(values), dtype=bool)
+        bad[list(refused)] = True
+        return out, pd.Series(bad, index=values.index)
+
     def map_values(
         self,
         values: pd.Series,
@@ -319,8 +340,16 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         out = out.drop(columns="_updated")
     if "reopen_count" not in out:
         out["reopen_count"] = None
-    reopen = pd.to_numeric(out["reopen_count"], errors="coerce")
-    missing = reopen.isna() & out["reopen_count"].isna()
+    named = out.attrs.get("columns", {})
+    refused = pd.Series(False, index=out.index)
+    for col in ("reopen_count", "csat", "sla_first_response_hours", "sla_resolution_hours"):
+        if col in out:  # told where unreadable, and then not taken as absent (0 reopens)
+            whole = col in ("reopen_count", "csat")
+            out[col], bad = ctx.numbers(
+                out[col], "tickets", named.get(col, col), out.get(ORIGIN), whole=whole
+            )
+            refused = bad if col == "reopen_count" else refused
+    missing = out["reopen_count"].isna() & ~refused
     if missing.any():
         rep.note("note_reopens", n=int(missing.sum()))
         out["reopen_count"] = out["reopen_count"].where(~missing, 0)
@@ -396,10 +425,19 @@ def finish_accounts(
             out[col] = out[col].map(
                 lambda v, lk=lookup, t=tags: _lookup(lk, v, t) if _present(v) else None
             )
+    refused: dict[str, pd.Series] = {}  # numbers refused: told, so not filled by a default
+    for c in (c for c in TABLES["accounts"].columns if c.kind in ("float", "int")):
+        if c.name in out:
+            named = out.attrs.get("columns", {}).get(c.name, c.name)
+            out[c.name], refused[c.name] = ctx.numbers(
+                out[c.name], "accounts", named, out.get(ORIGIN), whole=c.kind == "int"
+            )
     for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):
         if col not in out:
             out[col] = None
         missing = ~out[col].map(_present)
+        if col in refused:
+            missing &= ~refused[col]
         if missing.any():
             out[col] = out[col].where(~missing, getattr(d, col))
             rep.note("note_default", column=col, n=int(missing.sum()), total=total)

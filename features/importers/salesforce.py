@@ -237,7 +237,8 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     label = "salesforce milestones"
     for col in ("start", "target", "completed"):
         ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
-    minutes = pd.to_numeric(ms["minutes"], errors="coerce")
+    named = ms.attrs["columns"].get("minutes", "TargetResponseInMins")
+    minutes, _ = ctx.numbers(ms["minutes"], label, named, ms[ORIGIN])
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
     key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])

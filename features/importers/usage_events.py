@@ -209,10 +209,13 @@ def _counts(values: pd.Series, counted: bool) -> tuple[pd.Series, pd.Series, pd.
     """(events per record, mask of unreadable counts, mask of empty counts). An event record
     without a count is one event; in an export with a count column (per-day rows) an empty
     cell is an error, not 1: the day's events are unknown. A count must be a whole number, so
-    "12,5" or a German "1.234" is named, never read as 1."""
+    "12,5" or a German "1.234" is named, never read as 1; written as text, it is digits only:
+    a German "1.000" (a thousand) is no 1."""
     blank = values.isna() | (values.astype(str).str.strip() == "")
     num = pd.to_numeric(values.where(~blank), errors="coerce")
-    bad = ~blank & ~(num.notna() & (num >= 0) & (num == num.round()))
+    text = values.map(lambda v: isinstance(v, str))
+    digits = values.astype(str).str.strip().str.fullmatch(r"\d+")
+    bad = ~blank & (~(num.notna() & (num >= 0) & (num == num.round())) | (text & ~digits))
     empty = blank if counted else pd.Series(False, index=values.index)
     return num.fillna(1), bad, empty
 

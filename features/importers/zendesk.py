@@ -259,7 +259,9 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
         ],
     )
     df["solved_at"] = ctx.times(df["solved_at"], "zendesk ticket_metrics", "solved_at", df[ORIGIN])
-    df["reply_minutes"] = pd.to_numeric(df["reply_minutes"], errors="coerce")
+    label = "zendesk ticket_metrics"
+    for col, key in (("reply_minutes", "reply_time_in_minutes"), ("reopens", "reopens")):
+        df[col], _ = ctx.numbers(df[col], label, key, df[ORIGIN], whole=col == "reopens")
     return df.drop(columns=[ORIGIN, "full_resolution_minutes"]).drop_duplicates(
         "ticket_id", keep="last"
     )
@@ -409,6 +411,8 @@ def _organizations(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
         .index
     )
     df = df[df.index.isin(latest)]
+    # so that an error names the field as the export does
+    df.attrs["columns"] = {c: f"organization_fields.{k}" for c, k in fields.items()}
     rep.merge("merge_duplicate", before - len(df))
     rep.written = len(df)
     return df
