@@ -156,6 +156,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "its_columns": "; its columns are: {columns}",
         "torn_users": "{paths}: {n} [user maps|users map] to more than one account, so their "
         "events cannot be attributed: {shown}{more}. Give each user one account in the mapping",
+        "sf_needs_case_id": "{path}: its rows name cases by {column}, but the Case export "
+        "({cases}) has no Id column, so none of them matches a case: export the cases with their "
+        "Id (Data Loader: Id; a report: Case ID)",
         "and_more": " (and {n} more)",
         "no_tickets_to_import": "{names}: no tickets to import{kept}",
         "no_organizations_to_import": "{names}: no organizations to import{kept}",
@@ -356,6 +359,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "torn_users": "{paths}: {n} [Benutzer ist|Benutzer sind] mehr als einem Kunden "
         "zugeordnet, ihre Ereignisse lassen sich daher keinem zurechnen: {shown}{more}. Jedem "
         "Benutzer in der Zuordnung genau einen Kunden geben",
+        "sf_needs_case_id": "{path}: seine Zeilen nennen Fälle über {column}, aber der "
+        "Case-Export ({cases}) hat keine Spalte Id, also passt keine zu einem Fall: die Fälle mit "
+        "ihrer Id exportieren (Data Loader: Id; ein Bericht: Case ID)",
         "and_more": " (und {n} weitere)",
         "no_tickets_to_import": "{names}: keine Tickets zu importieren{kept}",
         "no_organizations_to_import": "{names}: keine Organisationen zu importieren{kept}",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract_text import Phrase
+from features.errors import refusal
 from features.importers.common import (
     ORIGIN,
     ImportContext,
@@ -38,7 +39,7 @@ REQUIRED = ("cases", "accounts")
 # what each required part is, for an import that lacks it
 DESCRIBE = {part: Phrase(f"p_sf_{part}") for part in REQUIRED}
 CASE_FIELDS = {
-    "case_id": ("Id", "Case ID"),
+    "case_id": ("Id", "Case ID", "sf_Id"),  # sf_Id: as the tickets table keeps it
     "ticket_id": ("CaseNumber", "Case Number"),
     "account_id": ("AccountId", "Account ID"),
     "created_at": ("CreatedDate", "Date/Time Opened", "Opened Date", "Created Date"),
@@ -91,10 +92,13 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         "salesforce.status_map",
         cases[ORIGIN],
     )
-    if cases["case_id"].isna().all():
+    # without an Id column, milestones and history can only match cases by their number
+    has_id = "case_id" in cases.attrs["columns"]
+    if not has_id:
         cases["case_id"] = cases["ticket_id"]
-    cases = _milestones(cases, inputs.get("milestones", []), ctx)
-    history = _history(inputs.get("case_history", []), cases, ctx)
+    without_id = None if has_id else ", ".join(x.name for x in inputs["cases"])
+    cases = _milestones(cases, inputs.get("milestones", []), ctx, without_id)
+    history = _history(inputs.get("case_history", []), cases, ctx, without_id)
     accounts = _accounts(inputs["accounts"], ctx)
 
     escalated = cases["escalated"].map(truthy)
@@ -139,9 +143,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         if esc_rep.read
         else frames[0]
     )
-    tickets = finish_tickets(
-        cases.drop(columns=["escalated"]).rename(columns={"case_id": "sf_Id"}), ctx
-    )
+    # the Id as sf_Id; a Case export without one has no sf_Id (not its case numbers again)
+    cases = cases.drop(columns=["escalated"] if has_id else ["escalated", "case_id"])
+    tickets = finish_tickets(cases.rename(columns={"case_id": "sf_Id"}), ctx)
     esc = close_escalations(esc, tickets)
     rep.written = len(tickets)
     seen = first_seen(tickets, accounts, ctx, "salesforce accounts")
@@ -215,7 +219,9 @@ def _without_footer(df: pd.DataFrame, rep) -> pd.DataFrame:
     return df[~(blank | footer)].reset_index(drop=True)
 
 
-def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+def _milestones(
+    cases: pd.DataFrame, paths: list[Path], ctx: ImportContext, without_id: str | None
+) -> pd.DataFrame:
     """First response and resolution times and targets from entitlement milestones, when exported."""
     out = cases.copy()
     if not paths:
@@ -242,6 +248,7 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
     key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
+    _matched(unknown, paths, ms.attrs["columns"]["case"], without_id)
     # one line for them all, the first few cases named: not a line per case
     shown = ctx.examples(ms[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
@@ -257,7 +264,18 @@ def _milestones(cases: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> p
     return out
 
 
-def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict:
+def _matched(unknown: pd.Series, paths: list[Path], column: str, without_id: str | None) -> None:
+    """Rows of which none matches a case, from a Case export without Id (`without_id`: its
+    files), are refused: they name cases by Id, and all of them were skipped as "of a ticket not
+    imported" though every case was imported."""
+    if without_id is not None and len(unknown) and bool(unknown.all()):
+        names = ", ".join(str(p) for p in paths)
+        raise refusal("sf_needs_case_id", path=names, column=column, cases=without_id)
+
+
+def _history(
+    paths: list[Path], cases: pd.DataFrame, ctx: ImportContext, without_id: str | None
+) -> dict:
     """From CaseHistory: when IsEscalated was set, and every priority change."""
     empty = pd.DataFrame(columns=["ticket_id", "account_id", "at", "old", "new"])
     if not paths:
@@ -285,6 +303,7 @@ def _history(paths: list[Path], cases: pd.DataFrame, ctx: ImportContext) -> dict
     # changes of cases not imported (not in the Case export, or skipped there): counted as
     # such, not as "changes of other fields"
     unknown = ~h["case"].isin(cases["case_id"])
+    _matched(unknown, paths, h.attrs["columns"]["case"], without_id)
     shown = ctx.examples(h[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     h = h[~unknown]

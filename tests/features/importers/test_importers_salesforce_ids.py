@@ -1,0 +1,61 @@
+"""A Case export's record id: `Id` (or `sf_Id`, as the tickets table keeps it), and what a Case
+export without it can and cannot be matched with."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from serving.cli import main
+
+SF = Path(__file__).resolve().parents[2] / "data" / "importers" / "salesforce"
+
+
+def _cases(tmp_path: Path, header: str | None) -> Path:
+    """Case.csv with its Id column renamed to `header`, or without it (None)."""
+    rows = list(csv.reader((SF / "Case.csv").open(newline="")))
+    if header is None:
+        rows = [r[1:] for r in rows]
+    else:
+        rows[0][0] = header
+    path = tmp_path / "Case.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows(rows)
+    return path
+
+
+def _import(tmp_path: Path, cases: Path, *more: str, lang: str = "en") -> int:
+    args = ["import", "salesforce", str(cases), str(SF / "Account.csv"), *more]
+    return main([*args, "--out", str(tmp_path / "out"), "--lang", lang])
+
+
+def test_an_sf_id_column_is_the_case_id(tmp_path, capsys):
+    """A Case file with sf_Id (as the tickets table names it) had its case numbers written as
+    sf_Id, the ids as sf_sf_Id, and all its CaseHistory skipped as of tickets not imported."""
+    cases = _cases(tmp_path, "sf_Id")
+    assert _import(tmp_path, cases, str(SF / "CaseHistory.csv")) == 0, capsys.readouterr().err
+    assert "of a ticket not imported" not in capsys.readouterr().out
+    tickets = pd.read_parquet(tmp_path / "out" / "tickets.parquet").set_index("ticket_id")
+    assert tickets.loc["00001001", "sf_Id"] == "5005g00000Aa001AAB"  # its 18-character form
+    assert "sf_sf_Id" not in tickets
+
+
+def test_a_case_export_without_id_writes_no_sf_id_and_refuses_history_it_cannot_match(
+    tmp_path, capsys
+):
+    cases = _cases(tmp_path, None)
+    assert _import(tmp_path, cases) == 0, capsys.readouterr().err
+    tickets = pd.read_parquet(tmp_path / "out" / "tickets.parquet")
+    assert "sf_Id" not in tickets  # not the case numbers under the Id's name
+    capsys.readouterr()
+    for part in ("CaseHistory.csv", "CaseMilestone.csv"):
+        assert _import(tmp_path, cases, str(SF / part)) == 1
+        err = capsys.readouterr().err
+        assert (
+            f"{part}: its rows name cases by CaseId, but the Case export (Case.csv) has no Id"
+            in err
+        )
+    assert _import(tmp_path, cases, str(SF / "CaseHistory.csv"), lang="de") == 1
+    assert "hat keine Spalte Id" in capsys.readouterr().err
