@@ -7,15 +7,24 @@ ISO 8601, then the configured strftime formats, then a lenient parser for values
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-_AWARE = r"(?:[zZ]|[+-]\d{2}:?\d{2}|\s?(?:UTC|GMT))$"
-# a zone abbreviation after the time (EST, CEST, PST): ambiguous (IST is India, Ireland and
+# a wall time and the offset after it: Z, +01:00, +0100, +01 after a time of day; UTC or GMT,
+# alone or with an offset as people and JavaScript write it (GMT+0100, UTC+1: east of UTC), after
+# a time or a day. Only after a time: the "-2026" of 07-12-2026 is no offset.
+_ZONED = re.compile(
+    r"^(?P<wall>.*\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?[AaPp][Mm])?)\s?"
+    r"(?P<zone>[zZ]|[+-]\d{2}(?::?\d{2})?|(?:UTC|GMT)(?:\s?[+-]\d{1,2}(?::?\d{2})?)?)$"
+    r"|^(?P<day>.*\d)\s?(?P<utc>(?:UTC|GMT)(?:\s?[+-]\d{1,2}(?::?\d{2})?)?)$"
+)
+# a zone abbreviation after the time (EST, CEST, MEZ, PST): ambiguous (IST is India, Ireland and
 # Israel), and pandas would drop it and read the wall time in another zone. Refused instead.
-ZONE_NAME = r"\d\s*(?!(?:AM|PM|UTC|GMT)$)[A-Z]{2,5}$"
+ZONE_NAME = r"(?:\d|[AaPp][Mm])\s*(?!(?:AM|PM|UTC|GMT)$)[A-Z]{2,5}$"
 
 
 def parse_times(
@@ -52,31 +61,67 @@ def parse_times(
     rest = ~blank & ~numeric
     if rest.any():
         text = obj[rest].astype(str).str.strip()
-        aware = text.str.contains(_AWARE, regex=True)
-        if aware.any():
-            t = text[aware]
+        # ISO 8601 with an offset (APIs, Data Loader) in one go; other zoned values by their
+        # wall time in the formats below and their offset: dateutil read 07.12.2026 14:30 +01:00
+        # as 12 July, and GMT+0100 as two hours off
+        maybe = text.str[-6:].str.contains(r"[zZ+-]|UTC|GMT", regex=True)  # cheap, then exact
+        parts = text[maybe].str.extract(_ZONED).reindex(text.index)
+        zone = pd.Series(
+            np.where(parts["zone"].notna(), parts["zone"], parts["utc"]), index=text.index
+        )
+        zoned = zone.notna()
+        if zoned.any():
+            t = text[zoned]
             parsed = pd.to_datetime(t, utc=True, errors="coerce", format="ISO8601")
             miss = parsed.isna()
             if miss.any():
-                parsed.loc[miss] = pd.to_datetime(
-                    t[miss], utc=True, errors="coerce", format="mixed"
-                )
+                wall = parts["wall"].where(parts["wall"].notna(), parts["day"])[zoned][miss]
+                offset = zone[zoned][miss].map(_offset)
+                parsed.loc[miss] = (_wall_times(wall, formats) - offset).dt.tz_localize("UTC")
             out.loc[parsed.index] = parsed
-        naive = text[~aware & ~text.str.contains(ZONE_NAME, regex=True)]
+        naive = text[~zoned]
+        naive = naive[~naive.str.contains(ZONE_NAME, regex=True)]
         if len(naive):
-            parsed = pd.to_datetime(naive, errors="coerce", format="ISO8601")
-            for fmt in formats:
-                miss = parsed.isna()
-                if not miss.any():
-                    break
-                parsed.loc[miss] = pd.to_datetime(naive[miss], errors="coerce", format=fmt)
-            miss = parsed.isna() & naive.str.contains(r"[A-Za-z]{3}", regex=True)
-            if miss.any():
-                parsed.loc[miss] = pd.to_datetime(naive[miss], errors="coerce", format="mixed")
-            local = _localize(parsed.astype("datetime64[ns]"), naive_time_zone, dates)
-            out.loc[parsed.index] = local
+            local = _localize(_wall_times(naive, formats), naive_time_zone, dates)
+            out.loc[local.index] = local
     bad = out.isna() & ~blank
     return out, bad
+
+
+def _wall_times(text: pd.Series, formats: Sequence[str]) -> pd.Series:
+    """Wall times without a zone: ISO 8601, then `formats`, then values with month names (NaT:
+    unreadable)."""
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    for fmt in formats:
+        miss = parsed.isna()
+        if not miss.any():
+            break
+        parsed.loc[miss] = pd.to_datetime(text[miss], errors="coerce", format=fmt)
+    miss = parsed.isna() & text.str.contains(r"[A-Za-z]{3}", regex=True)
+    if miss.any():
+        parsed.loc[miss] = text[miss].map(_month_names)
+    return parsed.astype("datetime64[ns]")
+
+
+def _month_names(value: str) -> pd.Timestamp | None:
+    """'Dec 7, 2026 2:30 PM' by dateutil; a value it reads a zone from is unreadable: it
+    dropped zones it did not know and read GMT+0100 as an hour west of UTC."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, OverflowError):
+            return None
+    return None if pd.isna(ts) or ts.tzinfo is not None else ts
+
+
+def _offset(zone: str) -> pd.Timedelta:
+    """Z, UTC, GMT: none; +01:00, +0100, +01, UTC+1, GMT+0100: that far east of UTC."""
+    found = re.search(r"([+-])(\d{1,2}):?(\d{2})?$", zone)
+    if found is None:
+        return pd.Timedelta(0)
+    sign, hours, minutes = found.groups()
+    return (-1 if sign == "-" else 1) * pd.Timedelta(hours=int(hours), minutes=int(minutes or 0))
 
 
 def _localize(s: pd.Series, tz: str, dates: bool = False) -> pd.Series:
