@@ -307,11 +307,12 @@ def iter_frames(
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text"
             raise refusal("utf16_csv", path=str(path))
         f.seek(0)
+        utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
-                encoding="utf-8-sig" if bom or codecs.lookup(encoding).name == "utf-8" else encoding,
+                encoding="utf-8-sig" if utf8 else encoding,
                 keep_default_na=False, na_values=[""], sep=csv_delimiter(path),
             )  # fmt: skip
             last = 0
@@ -329,7 +330,7 @@ def iter_frames(
             raise refusal(
                 "csv_not_encoding",
                 path=str(path),
-                encoding=encoding,
+                encoding="utf-8" if utf8 else encoding,
                 byte=f"{exc.object[exc.start]:#04x}",
                 offset=exc.start,
             ) from None
@@ -337,6 +338,28 @@ def iter_frames(
             raise refusal(
                 "csv_unreadable", path=str(path), reason=str(exc), export=export
             ) from None
+
+
+def _utf8_text(path: Path) -> bool:
+    """Whether a file's first non-ASCII characters are UTF-8: a UTF-8 export without a
+    byte-order mark (HubSpot's) read in importers.csv_encoding cp1252 (set for the CRM's) had
+    every umlaut turned into two characters (Ã¶), silently. A Western code page's text is
+    almost never valid UTF-8, so the first chunk that holds such bytes decides."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 16):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+            if max(chunk) >= 0x80:
+                more = f.read(4)  # the rest of a character the chunk's end cut
+                try:
+                    decoder.decode(more, final=True)
+                except UnicodeDecodeError:
+                    return False
+                return True
+    return False
 
 
 def read_frame(

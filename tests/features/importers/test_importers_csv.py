@@ -1,0 +1,32 @@
+"""CSV exports as the tools write them: encodings, separators, line ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from serving.cli import main
+
+HS = Path(__file__).resolve().parents[2] / "data" / "importers" / "hubspot"
+
+
+def test_a_utf8_export_without_bom_is_utf8_whatever_csv_encoding_says(tmp_path, capsys):
+    """With importers.csv_encoding cp1252 (for the CRM's files), a HubSpot export in UTF-8
+    without a byte-order mark had 'Müller' written as 'MÃ¼ller', silently."""
+    src = (HS / "companies.csv").read_text()
+    companies = tmp_path / "companies.csv"
+    companies.write_bytes(src.replace("Acme Logistics GmbH", "Müller & Söhne").encode("utf-8"))
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["csv_encoding"] = "cp1252"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    args = ["import", "hubspot", str(HS / "tickets.csv"), str(companies), "--params", str(params)]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    names = set(pd.read_parquet(tmp_path / "o" / "accounts.parquet")["name"])
+    assert "Müller & Söhne" in names
+    # a file in the code page itself is still read in it
+    companies.write_bytes(src.replace("Acme Logistics GmbH", "Müller & Söhne").encode("cp1252"))
+    assert main([*args, "--out", str(tmp_path / "o2")]) == 0, capsys.readouterr().err
+    assert "Müller & Söhne" in set(pd.read_parquet(tmp_path / "o2" / "accounts.parquet")["name"])
