@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.contract_text import Phrase
@@ -213,6 +214,12 @@ def _without_footer(df: pd.DataFrame, rep) -> pd.DataFrame:
     count = filled.sum(axis=1)
     one = cells[count == 1].where(filled[count == 1]).stack().astype(str).str.strip()
     footer = df.index.isin(one[one.str.fullmatch(_FOOTER)].index.get_level_values(0))
+    if footer.any():
+        # a report in German says "Vertraulich ..." instead: a one-value row after the last
+        # record, in a tail holding the copyright line, is the footer too, not an account
+        records = np.flatnonzero((count >= 2).to_numpy())
+        after = np.arange(len(df)) > (records.max() if len(records) else -1)
+        footer |= after & (count == 1).to_numpy()
     blank = (count == 0).to_numpy()
     rep.skip("skip_blank_row", int(blank.sum()))
     rep.skip("skip_report_footer", int(footer.sum()))

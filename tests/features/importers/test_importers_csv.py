@@ -30,3 +30,20 @@ def test_a_utf8_export_without_bom_is_utf8_whatever_csv_encoding_says(tmp_path, 
     companies.write_bytes(src.replace("Acme Logistics GmbH", "Müller & Söhne").encode("cp1252"))
     assert main([*args, "--out", str(tmp_path / "o2")]) == 0, capsys.readouterr().err
     assert "Müller & Söhne" in set(pd.read_parquet(tmp_path / "o2" / "accounts.parquet")["name"])
+
+
+def test_a_german_salesforce_report_footer_is_skipped_not_an_account(tmp_path, capsys):
+    """A report in German ends with its own confidentiality line: it became an account
+    'Vertraulich - Nicht weitergeben', refused for lack of a contract start."""
+    sf = HS.parent / "salesforce"
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text(
+        (sf / "Account.csv").read_text()
+        + '""\n"Vertraulich - Nicht weitergeben"\n'
+        + '"Copyright (c) 2000-2025 salesforce.com, inc. Alle Rechte vorbehalten."\n'
+    )
+    args = ["import", "salesforce", str(sf / "Case.csv"), str(accounts)]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    assert "skipped 2: the report's footer" in capsys.readouterr().out
+    ids = set(pd.read_parquet(tmp_path / "o" / "accounts.parquet")["account_id"])
+    assert not any("Vertraulich" in i for i in ids)
