@@ -143,6 +143,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "as UTF-8, or set importers.csv_encoding (e.g. cp1252 for an Excel or Salesforce export "
         "in a Western European code page)",
         "csv_unreadable": "{path}: not a readable CSV file ({reason}); expected {export}",
+        "csv_extra_fields": "{path}, line {line}: {n} fields, but the header has {header}: a "
+        "separator ({sep!r}) inside a value that is not quoted? quote it, or export the file "
+        "again",
         "unknown_part": "{item}: unknown part {role!r} of a {kind} export; known parts: {parts}",
         "which_part": "{item}: cannot tell which part of a {kind} export this is; name it as "
         "PART=PATH with PART one of: {parts}",
@@ -344,6 +347,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "UTF-8 speichern oder importers.csv_encoding setzen (z. B. cp1252 für einen Excel- oder "
         "Salesforce-Export in einer westeuropäischen Codepage)",
         "csv_unreadable": "{path}: keine lesbare CSV-Datei ({reason}); erwartet: {export}",
+        "csv_extra_fields": "{path}, Zeile {line}: {n} Felder, aber die Kopfzeile hat {header}: "
+        "ein Trennzeichen ({sep!r}) in einem Wert ohne Anführungszeichen? den Wert in "
+        "Anführungszeichen setzen oder die Datei neu exportieren",
         "unknown_part": "{item}: unbekannter Teil {role!r} eines {kind}-Exports; bekannte Teile: "
         "{parts}",
         "which_part": "{item}: nicht erkennbar, welcher Teil eines {kind}-Exports das ist; als "

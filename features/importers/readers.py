@@ -308,12 +308,14 @@ def iter_frames(
             raise refusal("utf16_csv", path=str(path))
         f.seek(0)
         utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)
+        sep = csv_delimiter(path)
+        _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep)
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
                 encoding="utf-8-sig" if utf8 else encoding,
-                keep_default_na=False, na_values=[""], sep=csv_delimiter(path),
+                keep_default_na=False, na_values=[""], sep=sep, index_col=False,
             )  # fmt: skip
             last = 0
             for df in reader:
@@ -338,6 +340,28 @@ def iter_frames(
             raise refusal(
                 "csv_unreadable", path=str(path), reason=str(exc), export=export
             ) from None
+
+
+def _first_record_fits(path: Path, encoding: str, sep: str) -> None:
+    """A first record with more fields than the header (a separator in a value not quoted) is
+    refused: pandas took its first field for the row labels of the whole file, so every value
+    of every row moved one column over, the ticket id becoming the subject."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        rows = csv.reader(f, delimiter=sep)
+        header = next(rows, [])
+        for record in rows:
+            if not any(v.strip() for v in record):
+                continue  # a blank line before the first record
+            if len(record) > len(header):
+                raise refusal(
+                    "csv_extra_fields",
+                    path=str(path),
+                    line=rows.line_num,
+                    n=len(record),
+                    header=len(header),
+                    sep=sep,
+                )
+            return
 
 
 def _utf8_text(path: Path) -> bool:

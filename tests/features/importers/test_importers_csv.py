@@ -47,3 +47,20 @@ def test_a_german_salesforce_report_footer_is_skipped_not_an_account(tmp_path, c
     assert "skipped 2: the report's footer" in capsys.readouterr().out
     ids = set(pd.read_parquet(tmp_path / "o" / "accounts.parquet")["account_id"])
     assert not any("Vertraulich" in i for i in ids)
+
+
+def test_a_first_record_with_an_unquoted_separator_is_refused_not_shifted(tmp_path, capsys):
+    """'Sync, jobs failing' unquoted gave the first record one field too many: pandas took the
+    ticket ids for row labels, so ticket 7001 was written with id 'Sync' and every value one
+    column over, and 7002 was skipped as of no account."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    lines[1] = lines[1].replace("Sync jobs failing", "Sync, jobs failing")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join(lines) + "\n")
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "tickets.csv, line 2: 13 fields, but the header has 12" in err
+    assert not (tmp_path / "o" / "tickets.parquet").exists()
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    assert "Zeile 2: 13 Felder, aber die Kopfzeile hat 12" in capsys.readouterr().err
