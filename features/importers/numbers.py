@@ -59,6 +59,11 @@ def _shape(value: object) -> _Shape:
     text = str(value).strip()
     core = _AROUND.match(text)
     text = core.group(1).strip() if core else text
+    whole = re.fullmatch(r"(.*\d),[-–]{1,2}", text)  # 84.000,- (no cents), as German prices write
+    if whole is not None:
+        found = _shape(whole.group(1))
+        german = found.de if found.kind in ("either", "dot", "de") else math.nan
+        return _Shape("de", de=german) if math.isfinite(german) else _Shape("bad")
     if _PLAIN.match(text):
         return _Shape("either", float(text), float(text))
     if _SPACED.match(text):

@@ -28,6 +28,8 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "importers"
         (["84.000,50", "€ 84.000", "84.000 €", "EUR 1.234,00"], "auto", False, [84000.5, 84000, 84000, 1234]),
         # groups split by (no-break, narrow) spaces or apostrophes mean the same in both
         (["84\u00a0000", "1\u202f234,5", "CHF 84'000.50", "7"], "auto", False, [84000, 1234.5, 84000.5, 7]),
+        # a German price without cents: 84.000,- (so German)
+        (["84.000,-", "30000", "12.500,- €"], "auto", False, [84000, 30000, 12500]),
         # whole numbers (seats): 1.500 seats in English are 1.5, so the file is German
         (["1.500", "2"], "auto", True, [1500, 2]),
         (["1,500"], "auto", True, [1500]),
