@@ -233,12 +233,25 @@ class ImportContext:
         column: str,
         origins: pd.Series | None = None,
         whole: bool = False,
+        table: str | None = None,
     ) -> tuple[pd.Series, pd.Series]:
         """Numbers as the export writes them (84.000,50 or 84,000.50, `numbers.read_numbers`,
         each file's column decided apart), and the mask of values refused: each a violation at
-        its record, left empty, so that no default stands in for it."""
+        its record, left empty, so that no default stands in for it. Values like 84.000 read
+        by what the column's other values show are noted in `table`'s report."""
         groups = None if origins is None else pd.to_numeric(origins, errors="coerce") // _FILE
-        out, refused = read_numbers(values, groups, self.params.number_format, whole)
+        out, refused, inferred = read_numbers(values, groups, self.params.number_format, whole)
+        for found in inferred:
+            k = int(found.group) if found.group == found.group else 0
+            self.report.table(table or label).note(
+                "note_notation",
+                column=column,
+                file=self.files[k - 1][0] if 1 <= k <= len(self.files) else label,
+                n=found.count,
+                v=found.example,
+                read=found.reading,
+                what=message(f"w_notation_{found.notation}"),
+            )
         for pos, why in refused.items():
             origin = None if origins is None else origins.iat[pos]
             self.told(label, column, origin, "type", why.key, why.values, row=pos + 1)
@@ -346,7 +359,7 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         if col in out:  # told where unreadable, and then not taken as absent (0 reopens)
             whole = col in ("reopen_count", "csat")
             out[col], bad = ctx.numbers(
-                out[col], "tickets", named.get(col, col), out.get(ORIGIN), whole=whole
+                out[col], "tickets", named.get(col, col), out.get(ORIGIN), whole, "tickets"
             )
             refused = bad if col == "reopen_count" else refused
     missing = out["reopen_count"].isna() & ~refused
@@ -430,7 +443,7 @@ def finish_accounts(
         if c.name in out:
             named = out.attrs.get("columns", {}).get(c.name, c.name)
             out[c.name], refused[c.name] = ctx.numbers(
-                out[c.name], "accounts", named, out.get(ORIGIN), whole=c.kind == "int"
+                out[c.name], "accounts", named, out.get(ORIGIN), c.kind == "int", "accounts"
             )
     for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):
         if col not in out:

@@ -96,10 +96,22 @@ class Refused:
     values: dict[str, object]
 
 
+@dataclass(frozen=True)
+class Inferred:
+    """Values like 84.000 a group read in the notation its other values show: for the report."""
+
+    group: float
+    notation: str
+    example: object
+    reading: str
+    count: int
+
+
 def read_numbers(
     values: pd.Series, groups: pd.Series | None, notation: str, whole: bool = False
-) -> tuple[pd.Series, dict[int, Refused]]:
-    """The values as float64 (NaN: empty or refused) and, by position, why each refused one was.
+) -> tuple[pd.Series, dict[int, Refused], list[Inferred]]:
+    """The values as float64 (NaN: empty or refused), by position why each refused one was, and
+    where "auto" read values like 84.000 by what the group's other values show.
 
     `groups` (e.g. the file each value came from) are decided apart: one file may be German,
     another English. `notation` "de"/"en" reads every value so; "auto" by what the group's
@@ -107,8 +119,9 @@ def read_numbers(
     (1.500 seats) can only be German, and 1,500 only English.
     """
     refused: dict[int, Refused] = {}
+    inferred: list[Inferred] = []
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64"), refused  # numbers already (JSON, Parquet): no notation
+        return values.astype("float64"), refused, inferred  # numbers (JSON, Parquet): no notation
     raw = values.to_numpy(dtype=object)
     out = np.full(len(raw), np.nan)
     at = np.flatnonzero([not _missing(v) for v in raw])
@@ -136,10 +149,17 @@ def read_numbers(
             if reason is not None:
                 why[c] = reason
         read[rows] = table[codes[rows]]
+        told = [int(c) for c in used if shapes[c].kind in ("dot", "comma") and int(c) not in why]
+        if notation == "auto" and told:
+            (which,) = said
+            count = int(np.isin(codes[rows], told).sum())
+            c = told[0]
+            example = Inferred(files[rows[0]], which, uniques[c], _shown(table[c]), count)
+            inferred.append(example)
         for r in rows[np.isin(codes[rows], list(why))]:
             refused[int(at[r])] = why[int(codes[r])]
     out[at] = read
-    return pd.Series(out, index=values.index), refused
+    return pd.Series(out, index=values.index), refused, inferred
 
 
 def _missing(v: object) -> bool:

@@ -61,6 +61,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "priority raises after them are not counted; export them with GET "
         "/rest/api/3/issue/KEY/changelog into the issue's changelog.histories",
         "note_resolved_updated": "resolved_at of {n:,} solved/closed [ticket|tickets] taken from updated_at: export {what} for exact times",
+        "note_notation": "{column} in {file}: {n:,} [value|values] such as {v!r} read as {read} ({what}), as the column's other values there write it; importers.number_format sets it",
         # words a reason, note or table source takes (`message` values of `what` and `source`)
         "w_resolution_date": "a resolution date",
         "w_ticket_metrics": "ticket metrics",
@@ -68,6 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "w_case_history_flag": "CaseHistory (field IsEscalated)",
         "w_other_milestones": "other milestone types",
         "w_other_fields": "changes of other fields",
+        "w_notation_de": "German notation, a thousands dot",
+        "w_notation_en": "English notation, a decimal point",
         "src_tags": "ticket tags",
         "src_tags_audits": "ticket tags + audits",
         "src_changelog": "changelog",
@@ -126,12 +129,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/rest/api/3/issue/KEY/changelog exportieren und in changelog.histories des Vorgangs "
         "ergänzen",
         "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen [Ticket|Tickets] aus updated_at: {what} exportieren für genaue Zeiten",
+        "note_notation": "{column} in {file}: {n:,} [Wert|Werte] wie {v!r} als {read} gelesen ({what}), wie die anderen Werte der Spalte dort schreiben; importers.number_format legt es fest",
         "w_resolution_date": "ein Lösungsdatum",
         "w_ticket_metrics": "Ticket-Metriken",
         "w_ticket_audits": "Ticket-Audits",
         "w_case_history_flag": "CaseHistory (Feld IsEscalated)",
         "w_other_milestones": "andere Meilensteintypen",
         "w_other_fields": "Änderungen anderer Felder",
+        "w_notation_de": "deutsche Schreibweise, Tausenderpunkt",
+        "w_notation_en": "englische Schreibweise, Dezimalpunkt",
         "src_tags": "Ticket-Tags",
         "src_tags_audits": "Ticket-Tags + Audits",
         "src_changelog": "Änderungsverlauf",

@@ -251,7 +251,7 @@ def _milestones(
     for col in ("start", "target", "completed"):
         ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
     named = ms.attrs["columns"].get("minutes", "TargetResponseInMins")
-    minutes, _ = ctx.numbers(ms["minutes"], label, named, ms[ORIGIN])
+    minutes, _ = ctx.numbers(ms["minutes"], label, named, ms[ORIGIN], table="milestones")
     ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
     key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])

@@ -261,7 +261,7 @@ def _metrics(paths: list[Path], ctx: ImportContext) -> pd.DataFrame | None:
     df["solved_at"] = ctx.times(df["solved_at"], "zendesk ticket_metrics", "solved_at", df[ORIGIN])
     label = "zendesk ticket_metrics"
     for col, key in (("reply_minutes", "reply_time_in_minutes"), ("reopens", "reopens")):
-        df[col], _ = ctx.numbers(df[col], label, key, df[ORIGIN], whole=col == "reopens")
+        df[col], _ = ctx.numbers(df[col], label, key, df[ORIGIN], col == "reopens", "tickets")
     return df.drop(columns=[ORIGIN, "full_resolution_minutes"]).drop_duplicates(
         "ticket_id", keep="last"
     )
