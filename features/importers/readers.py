@@ -19,7 +19,7 @@ import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import refusal
-from features.sources import csv_delimiter
+from features.sources import _sep_line, csv_delimiter
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -308,14 +308,16 @@ def iter_frames(
             raise refusal("utf16_csv", path=str(path))
         f.seek(0)
         utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)
-        sep = csv_delimiter(path)
-        _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep)
+        hint = _sep_line(path)  # Excel's `sep=;` line: not the header (Excel hides it)
+        sep = hint or csv_delimiter(path)
+        _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep, skip=1 if hint else 0)
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
                 encoding="utf-8-sig" if utf8 else encoding,
                 keep_default_na=False, na_values=[""], sep=sep, index_col=False,
+                skiprows=1 if hint else 0,
             )  # fmt: skip
             last = 0
             for df in reader:
@@ -342,11 +344,13 @@ def iter_frames(
             ) from None
 
 
-def _first_record_fits(path: Path, encoding: str, sep: str) -> None:
+def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> None:
     """A first record with more fields than the header (a separator in a value not quoted) is
     refused: pandas took its first field for the row labels of the whole file, so every value
     of every row moved one column over, the ticket id becoming the subject."""
     with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
         rows = csv.reader(f, delimiter=sep)
         header = next(rows, [])
         for record in rows:
@@ -356,7 +360,7 @@ def _first_record_fits(path: Path, encoding: str, sep: str) -> None:
                 raise refusal(
                     "csv_extra_fields",
                     path=str(path),
-                    line=rows.line_num,
+                    line=rows.line_num + skip,
                     n=len(record),
                     header=len(header),
                     sep=sep,

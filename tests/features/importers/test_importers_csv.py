@@ -64,3 +64,18 @@ def test_a_first_record_with_an_unquoted_separator_is_refused_not_shifted(tmp_pa
     assert not (tmp_path / "o" / "tickets.parquet").exists()
     assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
     assert "Zeile 2: 13 Felder, aber die Kopfzeile hat 12" in capsys.readouterr().err
+
+
+def test_an_excel_sep_line_is_read_as_the_separator_not_as_the_header(tmp_path, capsys):
+    """`escrisk validate` read Excel's `sep=;` hint; the importers took it for the header and
+    refused the file: "required field 'Ticket ID' not found; its columns are: sep=, Unnamed: 1"."""
+    text = (HS / "tickets.csv").read_text().replace(",", ";")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("sep=;\n" + text.replace("5101;5102", '"5101;5102"'))
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    assert set(pd.read_parquet(tmp_path / "o" / "tickets.parquet")["ticket_id"]) == {
+        "7001",
+        "7002",
+        "7003",
+    }
