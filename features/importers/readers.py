@@ -317,7 +317,7 @@ def iter_frames(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
                 encoding="utf-8-sig" if utf8 else encoding,
                 keep_default_na=False, na_values=[""], sep=sep, index_col=False,
-                skiprows=1 if hint else 0,
+                skiprows=1 if hint else 0, engine="python" if _has_nul(path) else "c",
             )  # fmt: skip
             last = 0
             for df in reader:
@@ -366,6 +366,16 @@ def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> No
                     sep=sep,
                 )
             return
+
+
+def _has_nul(path: Path) -> bool:
+    """Whether the file holds a NUL byte: pandas' fast parser ends a field at one and drops the
+    rest silently (a ticket body cut to its first word); its Python parser keeps the value."""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 def _utf8_text(path: Path) -> bool:

@@ -79,3 +79,14 @@ def test_an_excel_sep_line_is_read_as_the_separator_not_as_the_header(tmp_path, 
         "7002",
         "7003",
     }
+
+
+def test_a_nul_byte_does_not_cut_a_value(tmp_path, capsys):
+    """pandas' fast parser ended a field at a NUL: the body 'All\\x00 nightly sync jobs ...'
+    was written as 'All', silently."""
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text((HS / "tickets.csv").read_text().replace("All nightly", "All\x00 nightly"))
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    out = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert out.loc["7001", "body"] == "All\x00 nightly sync jobs fail with a timeout."
