@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import refusal
-from features.sources import _sep_line, csv_delimiter
+from features.sources import _blank_record, _nul_and_blank_line, _sep_line, csv_delimiter
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -311,17 +312,26 @@ def iter_frames(
         hint = _sep_line(path)  # Excel's `sep=;` line: not the header (Excel hides it)
         sep = hint or csv_delimiter(path)
         _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep, skip=1 if hint else 0)
+        nul, blank = _nul_and_blank_line(path)
+        # a blank line is a row of the file (pandas skips it): later rows are named by theirs
+        lines = (
+            _row_numbers(path, "utf-8-sig" if utf8 else encoding, sep, 1 if hint else 0)
+            if blank
+            else None
+        )
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
                 f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
                 encoding="utf-8-sig" if utf8 else encoding,
                 keep_default_na=False, na_values=[""], sep=sep, index_col=False,
-                skiprows=1 if hint else 0, engine="python" if _has_nul(path) else "c",
+                skiprows=1 if hint else 0, engine="python" if nul else "c",
             )  # fmt: skip
             last = 0
             for df in reader:
                 df.index = pd.RangeIndex(start, start + len(df))
+                if lines is not None and start + len(df) - 1 <= len(lines):
+                    df.index = pd.Index(lines[df.index.to_numpy() - 1])
                 start += len(df)
                 if on_bytes:
                     pos = f.tell()
@@ -368,14 +378,18 @@ def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> No
             return
 
 
-def _has_nul(path: Path) -> bool:
-    """Whether the file holds a NUL byte: pandas' fast parser ends a field at one and drops the
-    rest silently (a ticket body cut to its first word); its Python parser keeps the value."""
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            if b"\x00" in chunk:
-                return True
-    return False
+def _row_numbers(path: Path, encoding: str, sep: str, skip: int) -> np.ndarray:
+    """Each record's row in the file after the header, as a spreadsheet counts them: a blank
+    line is a row there (pandas skips it), a value holding a line break is not."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
+        records = csv.reader(f, delimiter=sep)
+        for header in records:
+            if not _blank_record(header):
+                break
+        rows = [n for n, rec in enumerate(records, 1) if not _blank_record(rec)]
+    return np.array(rows, dtype=np.int64)
 
 
 def _utf8_text(path: Path) -> bool:

@@ -90,3 +90,15 @@ def test_a_nul_byte_does_not_cut_a_value(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
     out = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert out.loc["7001", "body"] == "All\x00 nightly sync jobs fail with a timeout."
+
+
+def test_a_row_after_a_blank_line_is_named_by_its_own_line(tmp_path, capsys):
+    """pandas skips a blank line, so every error after one named the line above its row."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    lines[3] = lines[3].replace("MEDIUM", "MITTEL")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join([*lines[:3], "", *lines[3:]]) + "\n")
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "hubspot tickets / Priority / tickets.csv line 5 / unknown_value: 'MITTEL'" in err
