@@ -15,6 +15,7 @@ from features.contract_text import Phrase
 from features.errors import refusal
 from features.importers.common import ORIGIN, ImportContext, NothingToImport
 from features.importers.fields import Columns, first
+from features.importers.numbers import read_numbers
 from features.importers.readers import iter_frames, iter_json_records, read_frame
 
 ROLES = {
@@ -191,7 +192,9 @@ def _reduce(
     rep.skip("skip_no_time", int(no_time.sum()), shown, field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
     when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN], dates=days)
-    count, bad, empty = _counts(b["count"], counted="count" in batch.attrs)
+    count, bad, empty = _counts(
+        b["count"], counted="count" in batch.attrs, notation=ctx.params.number_format
+    )
     for idx in empty[empty].index:
         ctx.told("usage events", names["count"], b.loc[idx, ORIGIN], "not_null", "count_empty", {})
     for idx in bad[bad].index:
@@ -205,17 +208,23 @@ def _reduce(
     return _sum(out[out["date"].notna()])
 
 
-def _counts(values: pd.Series, counted: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _counts(
+    values: pd.Series, counted: bool, notation: str = "auto"
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(events per record, mask of unreadable counts, mask of empty counts). An event record
     without a count is one event; in an export with a count column (per-day rows) an empty
     cell is an error, not 1: the day's events are unknown. A count must be a whole number, so
     "12,5" or a German "1.234" is named, never read as 1; written as text, it is digits only:
-    a German "1.000" (a thousand) is no 1."""
+    a German "1.000" (a thousand) is no 1, unless importers.number_format says the notation."""
     blank = values.isna() | (values.astype(str).str.strip() == "")
-    num = pd.to_numeric(values.where(~blank), errors="coerce")
-    text = values.map(lambda v: isinstance(v, str))
-    digits = values.astype(str).str.strip().str.fullmatch(r"\d+")
-    bad = ~blank & (~(num.notna() & (num >= 0) & (num == num.round())) | (text & ~digits))
+    if notation != "auto":  # 1.000 is a thousand (de) or refused as not whole (en)
+        num, _, _ = read_numbers(values.where(~blank), None, notation, whole=True)
+        bad = ~blank & ~(num.notna() & (num >= 0) & (num == num.round()))
+    else:
+        num = pd.to_numeric(values.where(~blank), errors="coerce")
+        text = values.map(lambda v: isinstance(v, str))
+        digits = values.astype(str).str.strip().str.fullmatch(r"\d+")
+        bad = ~blank & (~(num.notna() & (num >= 0) & (num == num.round())) | (text & ~digits))
     empty = blank if counted else pd.Series(False, index=values.index)
     return num.fillna(1), bad, empty
 

@@ -177,3 +177,18 @@ def test_a_german_thousands_event_count_is_refused_not_read_as_one(tmp_path, cap
     err = capsys.readouterr().err
     assert "usage events / event_count / daily.csv line 2 / type: not a whole" in err
     assert "'1.000'" in err
+
+
+def test_event_counts_follow_a_set_number_format(tmp_path, capsys):
+    """With importers.number_format de, a per-day count of 1.000 is a thousand events."""
+    zd = DATA / "zendesk"
+    args = [f"tickets={zd / 'tickets.json'}", f"organizations={zd / 'organizations.json'}"]
+    assert main(["import", "zendesk", *args, "--out", str(tmp_path)]) == 0
+    daily = tmp_path / "daily.csv"
+    daily.write_text("user_id,date,event_count\nu-1,2024-01-05,1.000\nu-3,2024-01-05,4\n")
+    users = DATA / "usage_events" / "users.csv"
+    argv = ["import", "usage-events", f"users={users}", f"events={daily}", "--out", str(tmp_path)]
+    params = _params(tmp_path, number_format="de")
+    assert main([*argv, "--params", str(params)]) == 0, capsys.readouterr().err
+    usage = pd.read_parquet(tmp_path / "usage.parquet").set_index("account_id")
+    assert usage.loc["361", "events"] == 1000
