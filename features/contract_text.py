@@ -46,6 +46,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "export it in one notation",
         "number_not_de": "{v!r} is written in English notation, but importers.number_format is de",
         "number_not_en": "{v!r} is written in German notation, but importers.number_format is en",
+        "no_start_named": "no contract start, and no creation date ({created}) or ticket to take "
+        "it from; export the accounts with {created} or with their contract start, or name the "
+        "creation date's column of your export in importers.{param}.created",
         "no_start": "no contract start, and no creation date ({created}) or ticket to take it "
         "from; export the accounts with {created} or with their contract start",
         "currency": "not a number: {v!r} (a currency sign or code? write the amount as a "
@@ -246,6 +249,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "importers.number_format ist de",
         "number_not_en": "{v!r} ist in deutscher Schreibweise geschrieben, aber "
         "importers.number_format ist en",
+        "no_start_named": "kein Vertragsbeginn und kein Anlagedatum ({created}) oder Ticket, das "
+        "ihn ersetzt; die Kunden mit {created} oder mit ihrem Vertragsbeginn exportieren, oder "
+        "die Spalte des Anlagedatums Ihres Exports in importers.{param}.created nennen",
         "no_start": "kein Vertragsbeginn und kein Anlagedatum ({created}) oder Ticket, das ihn "
         "ersetzt; die Kunden mit {created} oder mit ihrem Vertragsbeginn exportieren",
         "currency": "keine Zahl: {v!r} (ein Währungszeichen oder -kürzel? den Betrag als "

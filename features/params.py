@@ -553,7 +553,9 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
     # of its own, and every account got the default); a CRM's own id column too, whose
     # report label is in its user's language (Account-ID)
     columns = [c.name for c in ACCOUNTS.columns if c.name != ACCOUNTS.key]
-    with_id = [str(ACCOUNTS.key), *columns]
+    # and the account's creation date (`created`: a missing contract start's stand-in), whose
+    # label is in its user's language too (Erstelldatum)
+    with_id = [str(ACCOUNTS.key), *columns, "created"]
     fields: dict[str, tuple[Mapping[str, str], list[str], str]] = {
         "zendesk.organization_fields": (p.zendesk.organization_fields, columns, "an account"),
         "salesforce.account_fields": (

@@ -403,7 +403,8 @@ def first_seen(
     an account without tickets still has its creation date."""
     seen = [tickets.groupby("account_id")["created_at"].min()]
     if "created" in accounts and accounts["created"].notna().any():
-        created = ctx.times(accounts["created"], label, "created", accounts.get(ORIGIN))
+        named = accounts.attrs.get("columns", {}).get("created", "created")
+        created = ctx.times(accounts["created"], label, named, accounts.get(ORIGIN))
         seen.append(pd.Series(created.to_numpy(), index=accounts["account_id"]).dropna())
     both = pd.concat(seen)
     return both.groupby(level=0).min() if len(both) else both
@@ -481,13 +482,17 @@ def finish_accounts(
             & ~out["account_id"].isin(first_seen.index)
         )
         created = {"created": _CREATED.get(ctx.kind, "created")}
+        param = _CREATED_PARAM.get(ctx.kind)
+        said = "no_start" if param is None else "no_start_named"
+        if param is not None:
+            created["param"] = param
         for pos in map(int, np.flatnonzero(lacking.to_numpy(dtype=bool))):
             ctx.told(
                 "accounts",
                 "contract_start",
                 out[ORIGIN].iat[pos] if ORIGIN in out else None,
                 "not_null",
-                "no_start",
+                said,
                 created,
                 f"account_id={out['account_id'].iat[pos]}",
                 row=int(pos) + 1,
@@ -502,6 +507,8 @@ def finish_accounts(
     return _ordered(out.drop(columns=["created"], errors="ignore"), "accounts")
 
 
+# where a report in another language names the creation date's column
+_CREATED_PARAM = {"salesforce": "salesforce.account_fields", "hubspot": "hubspot.company_fields"}
 # the account creation date each kind reads (`first_seen`), as its export names it
 _CREATED = {
     "zendesk": "created_at",

@@ -97,9 +97,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
 
     arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
-    for column, source in p.company_fields.items():
-        fields[column] = (source, *fields.get(column, ()))
     fields["created"] = ("Create Date", "Create date", "createdate")
+    for column, source in p.company_fields.items():  # created: in the exporting user's language
+        fields[column] = (source, *fields.get(column, ()))
     accounts = tabular(
         inputs["companies"],
         Phrase("x_hs_companies"),

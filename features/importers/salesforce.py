@@ -175,10 +175,10 @@ ACCOUNT_REPORT_LABELS: dict[str, tuple[str, ...]] = {
 def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Id", "Account ID")}
+    fields["created"] = ("CreatedDate", "Created Date")
     for column, source in ctx.params.salesforce.account_fields.items():
         # the API name from params.yaml, else the label a report export writes
         fields[column] = (source, *fields.get(column, ()), *ACCOUNT_REPORT_LABELS.get(column, ()))
-    fields["created"] = ("CreatedDate", "Created Date")
     df = tabular(paths, Phrase("x_sf_accounts"), fields, ("account_id",), "sf_", ctx, rep)
     df = _without_footer(df, rep)
     df["account_id"] = df["account_id"].map(id18)

@@ -102,3 +102,23 @@ def test_a_row_after_a_blank_line_is_named_by_its_own_line(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "hubspot tickets / Priority / tickets.csv line 5 / unknown_value: 'MITTEL'" in err
+
+
+def test_a_creation_date_column_in_another_language_can_be_named(tmp_path, capsys):
+    """A German companies export calls Create Date 'Erstelldatum': a company without tickets
+    was refused for lack of a contract start, and no setting could name the column."""
+    lines = (HS / "companies.csv").read_text().splitlines()
+    lines[0] = lines[0].replace("Create Date", "Erstelldatum")
+    lines.append("5103,Initech,Sam Lee,2023-09-01 08:00,Germany,Tech,Business,1000,5,,,de")
+    companies = tmp_path / "companies.csv"
+    companies.write_text("\n".join(lines) + "\n")
+    args = ["import", "hubspot", str(HS / "tickets.csv"), str(companies)]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    assert "importers.hubspot.company_fields.created" in capsys.readouterr().err
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["hubspot"]["company_fields"]["created"] = "Erstelldatum"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", str(params)]) == 0
+    accounts = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    assert accounts.loc["5103", "contract_start"] == pd.Timestamp("2023-09-01", tz="UTC")
