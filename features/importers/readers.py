@@ -341,12 +341,14 @@ def iter_frames(
         except pd.errors.EmptyDataError:
             raise refusal("empty_export", path=str(path), export=export) from None
         except UnicodeDecodeError as exc:
+            used = "utf-8" if utf8 else encoding
+            byte, offset = _bad_byte(path, used) or (exc.object[exc.start], exc.start)
             raise refusal(
                 "csv_not_encoding",
                 path=str(path),
-                encoding="utf-8" if utf8 else encoding,
-                byte=f"{exc.object[exc.start]:#04x}",
-                offset=exc.start,
+                encoding=used,
+                byte=f"{byte:#04x}",
+                offset=offset,
             ) from None
         except (pd.errors.ParserError, csv.Error) as exc:
             raise refusal(
@@ -376,6 +378,22 @@ def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> No
                     sep=sep,
                 )
             return
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
+    """The first byte `encoding` cannot decode and its offset in the file: the parser's error
+    counts from the start of the block it was decoding, so a byte 3 MB in was said at 254442."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # the end of the last chunk, not yet decoded
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return exc.object[exc.start], offset + exc.start - pending
+            offset += len(chunk)
+    return None
 
 
 def _row_numbers(path: Path, encoding: str, sep: str, skip: int) -> np.ndarray:

@@ -122,3 +122,19 @@ def test_a_creation_date_column_in_another_language_can_be_named(tmp_path, capsy
     assert main([*args, "--out", str(tmp_path / "o"), "--params", str(params)]) == 0
     accounts = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
     assert accounts.loc["5103", "contract_start"] == pd.Timestamp("2023-09-01", tz="UTC")
+
+
+def test_a_byte_not_in_the_encoding_is_named_by_its_offset_in_the_file(tmp_path, capsys):
+    """The parser decodes in blocks: a Latin-1 'ö' 600 kB into the file was said at an offset
+    inside the block it was decoding."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    rows = [lines[0], *(lines[1].replace("7001", str(100000 + i)) for i in range(4000))]
+    rows.append(lines[1].replace("7001", "999999").replace("Sync", "Sönc"))
+    data = ("\n".join(rows) + "\n").encode("latin-1")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_bytes(data)
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    at = data.index("ö".encode("latin-1"))
+    assert f"not utf-8 text (byte 0xf6 at offset {at})" in err
