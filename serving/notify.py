@@ -34,6 +34,14 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 
 def check_config(ladder: LadderParams, notifications: NotificationParams) -> None:
     """Every channel a level uses has a notifier; every e-mailed owner role has an address."""
+    problems = config_problems(ladder, notifications)
+    if problems:
+        raise UserError("notification settings are incomplete:\n  " + "\n  ".join(problems))
+
+
+def config_problems(ladder: LadderParams, notifications: NotificationParams) -> list[str]:
+    """`KEY.PATH: ...` for each gap `check_config` refuses, one line each: the root settings
+    list them among the other invalid settings, each under its own key."""
     problems: list[str] = []
     for name, level in ladder.levels.items():
         for channel in level.channels:
@@ -50,10 +58,7 @@ def check_config(ladder: LadderParams, notifications: NotificationParams) -> Non
                             f"notifications.recipients.{role}: no e-mail address for owner role "
                             f"{role!r} (used by ladder.levels.{name}.owners)"
                         )
-    if problems:
-        raise UserError(
-            "notification settings are incomplete:\n  " + "\n  ".join(sorted(set(problems)))
-        )
+    return sorted(set(problems))
 
 
 # --- planning (pure) -------------------------------------------------------------------------

@@ -778,7 +778,7 @@ class Params(StrictModel):
         from features.build import full_spec
         from serving import daily_text, ladder_text, ui_text
         from serving.ladder import unknown_features
-        from serving.notify import check_config
+        from serving.notify import config_problems
 
         problems = [
             f"model.targets: {t!r} is not a label (known: {list(LABELS)})"
@@ -836,10 +836,7 @@ class Params(StrictModel):
                 problems.append(f"{key}: {value!r} is not one of {list(spoken)}")
         problems += importer_problems(self.importers, self.contract)
         problems += simulation_problems(self.simulation, self.contract)
-        try:
-            check_config(self.ladder, self.notifications)
-        except UserError as exc:
-            problems.append(str(exc))
+        problems += config_problems(self.ladder, self.notifications)
         if problems:
             raise ValueError("\n".join(problems))  # one line each (`_problems`)
         return self
