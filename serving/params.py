@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -66,6 +66,11 @@ FACTS = (
     "open_p2_past_sla",
 )
 OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in")
+# Names the audit store keeps in columns of a fixed width (serving.store): PostgreSQL refuses a
+# longer one ("value too long") in the middle of a daily run, after the scoring; SQLite keeps it.
+Stored16 = Annotated[str, Field(min_length=1, max_length=16)]
+Stored64 = Annotated[str, Field(min_length=1, max_length=64)]
+LEVEL_NAME_CHARS = 64
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -142,7 +147,7 @@ class Condition(StrictModel):
 class RuleParams(StrictModel):
     """A hard rule: when every condition holds, the account is at least at `min_level`."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=123)  # stored as "rule:<name>" in 128
     when: tuple[Condition, ...] = Field(min_length=1)
     min_level: str
     title: dict[str, str] | None = Field(
@@ -349,7 +354,7 @@ class ClassParams(StrictModel):
 class PriorityParams(StrictModel):
     impact: tuple[ClassParams, ...] = Field(min_length=1)
     urgency: tuple[ClassParams, ...] = Field(min_length=1)
-    matrix: dict[str, dict[str, str]] = Field(description="impact -> urgency -> priority")
+    matrix: dict[str, dict[str, Stored16]] = Field(description="impact -> urgency -> priority")
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> PriorityParams:
@@ -377,7 +382,7 @@ class PriorityParams(StrictModel):
 class RoutingParams(StrictModel):
     """Functional routing: the dominant reason family picks the team."""
 
-    teams: tuple[str, ...] = Field(min_length=1)
+    teams: tuple[Stored64, ...] = Field(min_length=1)
     families: dict[str, str] = Field(description="reason family -> team")
     default_team: str
 
@@ -407,11 +412,17 @@ class LadderParams(StrictModel):
     priority: PriorityParams
     routing: RoutingParams
     actions: dict[str, dict[str, str]] = Field(description="playbook action -> language -> text")
-    outcomes: tuple[str, ...] = Field(min_length=1, description="allowed resolution outcomes")
+    outcomes: tuple[Stored64, ...] = Field(min_length=1, description="allowed resolution outcomes")
 
     @model_validator(mode="after")
     def _consistent(self) -> LadderParams:
         names = list(self.levels)
+        for name in names:
+            if not 1 <= len(name.strip()) <= len(name) <= LEVEL_NAME_CHARS:
+                raise ValueError(
+                    f"levels.{name}: a level name is stored in at most {LEVEL_NAME_CHARS} "
+                    f"characters and is not blank (got {len(name)})"
+                )
         first = self.levels[names[0]]
         if first.entry is not None and (first.entry.escalation_risk or first.entry.churn_risk):
             raise ValueError(
@@ -961,6 +972,8 @@ _KINDS: dict[str, tuple[str, str | None]] = {
     "less_than": ("below", "lt"),
     "too_short": ("min_items", "min_length"),
     "too_long": ("max_items", "max_length"),
+    "string_too_short": ("min_chars", "min_length"),
+    "string_too_long": ("max_chars", "max_length"),
     "finite_number": ("finite", None),
     "literal_error": ("one_of", "expected"),
     "invalid_key": ("key_text", None),  # a top-level key YAML reads as a number or null

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from features.errors import UserError
-from serving.params import Params, load_params, parse_params, read_yaml
+from serving.params import Params, ParamsError, load_params, parse_params, read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "params"
@@ -503,3 +503,23 @@ def test_shares_that_add_up_to_the_limit_are_refused_despite_float_rounding():
     raw["split"]["validation_share"], raw["split"]["test_share"] = 0.2, 0.7
     with pytest.raises(UserError, match=r"split\.test_share: validation_share \+ test_share"):
         parse_params(raw)
+
+
+def test_names_the_audit_store_keeps_fit_its_columns():
+    """A level name, a priority, a team or an outcome longer than its column in the audit store
+    loaded, and PostgreSQL refused it in the middle of `escrisk daily`, after the scoring."""
+    base = read_yaml(ROOT / "params.yaml")
+    levels = base["ladder"]["levels"]
+    long_name = "L3_" + "x" * 62
+    base["ladder"]["levels"] = {(long_name if k == "L3" else k): v for k, v in levels.items()}
+    with pytest.raises(UserError) as err:
+        parse_params(base)
+    assert f"  ladder.levels.{long_name}: a level name is stored in at most 64 characters" in (
+        str(err.value)
+    )
+    with pytest.raises(ParamsError) as told:
+        _with({"ladder": {"priority": {"matrix": {"low": {"low": "P4 (when time allows)"}}}}})
+    assert told.value.told("de").splitlines()[1] == (
+        "  ladder.priority.matrix.low.low: nimmt höchstens 16 Zeichen "
+        "(angegeben: 'P4 (when time allows)')"
+    )
