@@ -991,7 +991,8 @@ def _problems(err: Any) -> list[Problem]:
 def _describe(err: Any) -> Problem:
     """The key path and what is wrong for one pydantic error, with a suggestion for a
     misspelled key; the common kinds from the catalog, a validator's own text as it is."""
-    loc = ["null" if p is None else str(p) for p in err["loc"]]
+    # pydantic marks an error in a mapping's key with a last part "[key]": the key is the path
+    loc = ["null" if p is None else str(p) for p in err["loc"] if p != "[key]"]
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     kind, bound = _KINDS.get(err["type"], (None, None))
     values: dict[str, Any] = {}

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from features.errors import UserError
 from features.params import MAX_DAYS, StrictModel
+
+K = TypeVar("K", str, int)
+
+
+def _some_share(shares: dict[K, float]) -> dict[K, float]:
+    """A mix the simulator draws from: a negative share skewed the draw and an empty mix (or
+    one of zeros only) stopped `escrisk simulate` with an internal error."""
+    if not shares or sum(shares.values()) <= 0:
+        raise ValueError("needs at least one share above 0")
+    return shares
+
+
+Share = Annotated[float, Field(ge=0)]
+Shares = Annotated[dict[str, Share], AfterValidator(_some_share)]
 
 
 class TierSimulation(StrictModel):
@@ -77,7 +91,7 @@ class TicketSimulation(StrictModel):
     holiday_factor: float = Field(ge=0)
     business_hours: tuple[int, int] = Field(description="local working hours, UTC")
     business_hours_share: float = Field(ge=0, le=1)
-    priority_mix: dict[str, float] = Field(description="share of each priority at health 0")
+    priority_mix: Shares = Field(description="share of each priority at health 0")
     priority_severity: dict[str, float] = Field(
         description="how much each priority grows as health falls"
     )
@@ -85,8 +99,8 @@ class TicketSimulation(StrictModel):
     burst_priority_shift: float = Field(
         description="extra severity logit for tickets a shock triggers"
     )
-    channels: dict[str, float]
-    topics: dict[str, float] = Field(description="topic mix of ordinary tickets")
+    channels: Shares
+    topics: Shares = Field(description="topic mix of ordinary tickets")
     topic_follow_share: float = Field(
         ge=0, le=1, description="tickets after a shock that are about it"
     )
@@ -143,7 +157,7 @@ class UsageSimulation(StrictModel):
 
 class EscalationSimulation(StrictModel):
     health_coef: float = Field(description="log-hazard change per unit of lower health")
-    levels: dict[str, float] = Field(description="level mix at health 0")
+    levels: Shares = Field(description="level mix at health 0")
     level_health_coef: float = Field(
         description="logit shift per level step per unit of lower health"
     )
@@ -164,7 +178,9 @@ class ChurnSimulation(StrictModel):
         description="log daily hazard of a mid-term cancellation at health 0"
     )
     midterm_health_coef: float
-    contract_months: dict[int, float] = Field(description="contract terms and their shares")
+    contract_months: Annotated[
+        dict[Annotated[int, Field(ge=1, le=1200)], Share], AfterValidator(_some_share)
+    ] = Field(description="contract terms and their shares")
     reason_window_days: int = Field(ge=0, description="a shock this recent names the churn reason")
     notice_ticket_share: float = Field(
         ge=0,
@@ -191,8 +207,8 @@ class SimulationParams(StrictModel):
     max_tenure_years: float = Field(gt=0)
     accounts_per_csm: int = Field(ge=1)
     tiers: dict[str, TierSimulation] = Field(min_length=1)
-    languages: dict[str, float] = Field(min_length=1)
-    regions: dict[str, dict[str, float]] = Field(description="region mix by language")
+    languages: Shares
+    regions: dict[str, Shares] = Field(description="region mix by language")
     holidays: dict[str, tuple[str, ...]] = Field(description="public holidays (MM-DD) by language")
     health: HealthSimulation
     shocks: dict[str, ShockSimulation] = Field(min_length=1)

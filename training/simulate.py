@@ -152,8 +152,8 @@ def simulation_problems(sim: SimulationParams, contract: ContractParams) -> list
                 pd.Timestamp(f"2000-{d}")
             except ValueError:
                 problems.append(f"simulation.holidays.{lang}: {d!r} is not MM-DD")
-    if sum(t.share for t in sim.tiers.values()) <= 0 or sum(sim.languages.values()) <= 0:
-        problems.append("simulation.tiers / languages: shares must not all be zero")
+    if sum(t.share for t in sim.tiers.values()) <= 0:  # languages: `Shares` at load
+        problems.append("simulation.tiers: the shares must not all be zero")
     return problems
 
 
