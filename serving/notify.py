@@ -294,7 +294,10 @@ class DeliveryReport:
 
 def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
     """Wait before the next attempt after `attempts_before + 1` failures (bounded exponential)."""
-    seconds = retry.backoff_seconds * retry.backoff_factor**attempts_before
+    try:
+        seconds = retry.backoff_seconds * retry.backoff_factor**attempts_before
+    except OverflowError:  # 2.0 ** 1024: far past any cap (max_attempts 5000 "for weeks")
+        seconds = retry.max_backoff_seconds
     return dt.timedelta(seconds=min(seconds, retry.max_backoff_seconds))
 
 

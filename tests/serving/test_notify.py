@@ -532,3 +532,13 @@ def test_a_message_queued_too_long_ago_is_not_sent_but_marked_expired(params, tm
         store, {"smtp": ok, "webhook": ok}, retry.model_copy(update={"max_age_hours": None}), later
     )
     assert report.expired == 0 and report.sent == old
+
+
+@pytest.mark.parametrize(("factor", "before"), [(2, 1100), (1e6, 60)])
+def test_backoff_far_past_the_cap_is_the_cap(params, factor, before):
+    """max_attempts 5000 ("retry for weeks") with factor 2 overflowed a float at the 1025th
+    attempt: every later delivery run stopped with an internal error and the message stayed."""
+    retry = params.notifications.retry.model_copy(
+        update={"backoff_factor": factor, "max_attempts": 5000}
+    )
+    assert backoff(before, retry) == dt.timedelta(seconds=retry.max_backoff_seconds)
