@@ -641,6 +641,7 @@ class DriftParams(StrictModel):
     bins: int = Field(ge=2, le=100, description="quantile bins of the reference (set at training)")
     reference_weeks: int = Field(
         ge=1,
+        le=MAX_DAYS // 7,
         description="the reference: the last weeks of train+validation snapshots (set at training)",
     )
     epsilon: float = Field(gt=0, lt=0.01, description="share given to an empty bin")

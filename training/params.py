@@ -341,7 +341,7 @@ class EvaluationParams(StrictModel):
     )
     ece_bins: int = Field(ge=2)
     bootstrap_samples: int = Field(ge=10)
-    bootstrap_seed: int
+    bootstrap_seed: int = Field(ge=0, description="numpy's generators take no negative seed")
     min_positives: int = Field(ge=1, description="warn loudly when a window holds fewer positives")
 
     def for_target(self, target: str) -> EvaluationParams:
