@@ -66,6 +66,7 @@ FACTS = (
     "open_p2_past_sla",
 )
 OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "not_in")
+TEXT_FACTS = ("tier",)  # the other facts and the scores are numbers
 # Names the audit store keeps in columns of a fixed width (serving.store): PostgreSQL refuses a
 # longer one ("value too long") in the middle of a daily run, after the scoring; SQLite keeps it.
 Stored16 = Annotated[str, Field(min_length=1, max_length=16)]
@@ -137,6 +138,22 @@ class Condition(StrictModel):
             raise ValueError(f"value: operator {self.op!r} needs a list value")
         if self.op in (">=", ">", "<=", "<") and isinstance(self.value, (str, list)):
             raise ValueError(f"value: operator {self.op!r} needs a number, got {self.value!r}")
+        # a text compared with a number (or the other way round) never holds: the rule or class
+        # was dead without a word (tier >= 2, arr == "250000", churn_risk == "high")
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if self.fact is not None or self.score is not None:
+            text = self.fact in TEXT_FACTS
+            if text and self.op in (">=", ">", "<=", "<"):
+                raise ValueError(
+                    f"op: {self.subject} is a text; compare it with in, not_in, == or != "
+                    f"(got {self.op!r})"
+                )
+            wrong = [v for v in values if isinstance(v, str) != text]
+            if wrong:
+                raise ValueError(
+                    f"value: {self.subject} is {'a text' if text else 'a number'}; "
+                    f"{wrong[0]!r} never matches it"
+                )
         return self
 
     @property
@@ -826,6 +843,14 @@ class Params(StrictModel):
             for i, rule in enumerate(self.model.health_score)
             if rule.feature not in features
         ]
+        problems += [
+            f"ladder.{where}.value: {v!r} is not in contract.tiers {list(self.contract.tiers)} "
+            f"(it never matches){did_you_mean(str(v), self.contract.tiers)}"
+            for where, c in _conditions(self.ladder)
+            if c.fact == "tier"
+            for v in (c.value if isinstance(c.value, list) else [c.value])
+            if v not in self.contract.tiers
+        ]
         # a model has these or fewer (a family its data lacked): checked against it when loaded
         problems += unknown_features(
             self.ladder, names, "the features params.yaml defines, docs/features.md"
@@ -852,6 +877,19 @@ class Params(StrictModel):
         if problems:
             raise ValueError("\n".join(problems))  # one line each (`_problems`)
         return self
+
+
+def _conditions(ladder: LadderParams) -> list[tuple[str, Condition]]:
+    """Every condition of the ladder's rules and priority classes, with its key path."""
+    out = [
+        (f"rules.{i}.when.{j}", c)
+        for i, rule in enumerate(ladder.rules)
+        for j, c in enumerate(rule.when)
+    ]
+    for axis in ("impact", "urgency"):
+        for i, cls in enumerate(getattr(ladder.priority, axis)):
+            out += [(f"priority.{axis}.{i}.any.{j}", c) for j, c in enumerate(cls.any)]
+    return out
 
 
 HEADS = ("escalation", "churn")  # the model's heads; each scores `<head>_risk`
