@@ -69,11 +69,15 @@ class HealthSimulation(StrictModel):
     baseline_sd: float = Field(ge=0, description="spread of account baselines")
     initial_sd: float = Field(ge=0, description="spread of health around the baseline at the start")
     daily_sd: float = Field(ge=0, description="daily random drift")
-    recovery_half_life_days: float = Field(gt=0, description="how fast health returns to baseline")
-    baseline_half_life_days: float = Field(
-        gt=0, description="how fast the baseline returns to the mean"
+    recovery_half_life_days: float = Field(
+        gt=0, le=MAX_DAYS, description="how fast health returns to baseline"
     )
-    burn_in_days: int = Field(ge=0, description="days simulated before the world starts")
+    baseline_half_life_days: float = Field(
+        gt=0, le=MAX_DAYS, description="how fast the baseline returns to the mean"
+    )
+    burn_in_days: int = Field(
+        ge=0, le=MAX_DAYS, description="days simulated before the world starts"
+    )
 
 
 class TicketSimulation(StrictModel):
@@ -104,7 +108,7 @@ class TicketSimulation(StrictModel):
     topic_follow_share: float = Field(
         ge=0, le=1, description="tickets after a shock that are about it"
     )
-    topic_window_days: int = Field(ge=0)
+    topic_window_days: int = Field(ge=0, le=MAX_DAYS)
     first_response_log_ratio: float = Field(description="mean log(response time / SLA target)")
     resolution_log_ratio: float = Field(description="mean log(resolution time / SLA target)")
     sla_health_coef: float = Field(description="log-time change per unit of lower health")
@@ -118,7 +122,9 @@ class TicketSimulation(StrictModel):
     custom_sla_factors: tuple[float, ...] = Field(
         min_length=1, description="custom SLA = policy x factor"
     )
-    closed_after_days: float = Field(ge=0, description="solved tickets close after this long")
+    closed_after_days: float = Field(
+        ge=0, le=MAX_DAYS, description="solved tickets close after this long"
+    )
     csat_response_rate: float = Field(ge=0, le=1)
     csat_mean: float
     csat_health_coef: float
@@ -149,7 +155,9 @@ class UsageSimulation(StrictModel):
         description="Mon..Sun factors"
     )
     holiday_factor: float = Field(ge=0, le=1)
-    ramp_days: int = Field(ge=0, description="onboarding: usage ramps up linearly over these days")
+    ramp_days: int = Field(
+        ge=0, le=MAX_DAYS, description="onboarding: usage ramps up linearly over these days"
+    )
     events_per_user: float = Field(gt=0)
     events_sd: float = Field(ge=0, description="log-scale noise of events per active user")
     notice_factor: float = Field(ge=0, le=1, description="usage multiplier once notice is given")
@@ -162,15 +170,17 @@ class EscalationSimulation(StrictModel):
         description="logit shift per level step per unit of lower health"
     )
     hierarchical_share: float = Field(ge=0, le=1)
-    acknowledge_hours_median: float = Field(gt=0)
-    close_days_median: float = Field(gt=0)
+    acknowledge_hours_median: float = Field(gt=0, le=MAX_DAYS * 24)
+    close_days_median: float = Field(gt=0, le=MAX_DAYS)
     duration_sd: float = Field(gt=0)
     ticket_link_share: float = Field(ge=0, le=1, description="escalations tied to a recent ticket")
-    ticket_link_days: int = Field(ge=1)
+    ticket_link_days: int = Field(ge=1, le=MAX_DAYS)
 
 
 class ChurnSimulation(StrictModel):
-    notice_days: int = Field(ge=1, description="a churn takes effect this long after the decision")
+    notice_days: int = Field(
+        ge=1, le=MAX_DAYS, description="a churn takes effect this long after the decision"
+    )
     renewal_health_coef: float = Field(
         description="renewal-churn logit change per unit of lower health"
     )
@@ -181,7 +191,9 @@ class ChurnSimulation(StrictModel):
     contract_months: Annotated[
         dict[Annotated[int, Field(ge=1, le=1200)], Share], AfterValidator(_some_share)
     ] = Field(description="contract terms and their shares")
-    reason_window_days: int = Field(ge=0, description="a shock this recent names the churn reason")
+    reason_window_days: int = Field(
+        ge=0, le=MAX_DAYS, description="a shock this recent names the churn reason"
+    )
     notice_ticket_share: float = Field(
         ge=0,
         le=1,
@@ -195,8 +207,8 @@ class OracleSimulation(StrictModel):
     paths: int = Field(ge=50)
     grid_health: int = Field(ge=5)
     grid_baseline: int = Field(ge=3)
-    escalation_days: int = Field(ge=1)
-    churn_days: int = Field(ge=1)
+    escalation_days: int = Field(ge=1, le=MAX_DAYS)
+    churn_days: int = Field(ge=1, le=MAX_DAYS)
 
 
 class SimulationParams(StrictModel):
@@ -204,7 +216,7 @@ class SimulationParams(StrictModel):
 
     end_date: dt.date = Field(description="the world ends at this date's midnight UTC (exclusive)")
     existing_share: float = Field(ge=0, le=1, description="accounts already customers at the start")
-    max_tenure_years: float = Field(gt=0)
+    max_tenure_years: float = Field(gt=0, le=MAX_DAYS / 365)
     accounts_per_csm: int = Field(ge=1)
     tiers: dict[str, TierSimulation] = Field(min_length=1)
     languages: Shares
