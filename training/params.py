@@ -143,6 +143,17 @@ class TicketSimulation(StrictModel):
         description="tone shift of the tickets a shock triggers (negative: angrier)"
     )
 
+    @model_validator(mode="after")
+    def _hours_of_a_day(self) -> TicketSimulation:
+        """[7, 30] put office tickets at 30:00, the next morning; [18, 7] before the day began."""
+        lo, hi = self.business_hours
+        if not 0 <= lo < hi <= 24:
+            raise ValueError(
+                f"business_hours: must be [start, end] hours of one day, 0 <= start < end <= 24 "
+                f"(got {[lo, hi]})"
+            )
+        return self
+
 
 class UsageSimulation(StrictModel):
     """Daily active users and events per account."""
