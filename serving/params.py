@@ -831,15 +831,29 @@ class Params(StrictModel):
             for key in ("tiers", "priorities")
             if getattr(self.features, key) != getattr(self.contract, key)
         ]
-        names = full_spec(self.features).names
+        # a custom field reusing a built-in feature's name: named under its key here (full_spec
+        # refuses it with a line that names no key), the built-in kept for the checks below
+        custom = self.features.custom_fields
+        builtin = full_spec(self.features.model_copy(update={"custom_fields": {}})).names
+        taken = [*builtin, "account_id", "as_of"]
+        clashes = [
+            f"features.custom_fields.{name}: {name!r} is already a built-in feature's name "
+            "(docs/features.md) or a key column; give the field another"
+            for name in custom
+            if name in taken
+        ]
+        problems += clashes
+        names = list(builtin) if clashes else full_spec(self.features).names
         features = set(names)
         problems += [
             f"model.monotone: {name!r} is not a feature (see docs/features.md)"
+            f"{did_you_mean(name, names)}"
             for name in self.model.monotone
             if name not in features
         ]
         problems += [
             f"model.health_score[{i}].feature: {rule.feature!r} is not a feature"
+            f"{did_you_mean(rule.feature, names)}"
             for i, rule in enumerate(self.model.health_score)
             if rule.feature not in features
         ]
