@@ -43,6 +43,8 @@ class StrictModel(BaseModel):
     @classmethod
     def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
+        if field is not None and _number_for_date(field.annotation, value):
+            raise SettingError("expected a date (YYYY-MM-DD)", "date")
         bad = bool_mismatch(field.annotation, value) if field is not None else None
         if bad is not None:
             where, expected, given = bad
@@ -72,6 +74,13 @@ _BOOL_KINDS = {
     "a whole number, not true/false": "whole_number_not_bool",
     "a number, not true/false": "number_not_bool",
 }
+
+
+def _number_for_date(ann: Any, value: Any) -> bool:
+    """A number where a date is expected: pydantic took it as seconds since 1970, so
+    `min_date: 0` was 1970-01-01 and `train_end: 86400` 1970-01-02, without a word."""
+    dates = ann is dt.date or dt.date in get_args(ann)
+    return dates and isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def yaml_text(value: Any) -> str:

@@ -645,6 +645,16 @@ class DailyPriorityParams(StrictModel):
     arr_scale: float = Field(gt=0, description="ARR that counts 1x")
     arr_exponent: float = Field(ge=0, description="0: ARR ignored; 1: proportional to ARR")
 
+    @model_validator(mode="after")
+    def _some_risk(self) -> DailyPriorityParams:
+        """Both weights 0 made every priority 0: the list was ranked by neither risk nor ARR."""
+        if self.escalation_weight + self.churn_weight <= 0:
+            raise ValueError(
+                "churn_weight: escalation_weight and churn_weight are both 0 (every priority "
+                "would be 0: give one a weight above 0)"
+            )
+        return self
+
 
 class DriftParams(StrictModel):
     """Input and score drift against the training reference (PSI)."""
