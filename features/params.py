@@ -222,6 +222,7 @@ class SentimentFeatureParams(StrictModel):
     trend: TrendParams
     cache_dir: str | None = Field(
         default=None,
+        min_length=1,  # "" was the working folder, not "none" (that is null)
         description=(
             "where commands keep ticket scores and notice matches between runs "
             "(features.scorecache); null: each run handles its texts again"
