@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from features.errors import UserError
+from features.params import did_you_mean
 from serving.ladder import Decision, Signals, _uuid5
 from serving.ladder_text import local_time, pick, text, titled
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
@@ -58,6 +59,14 @@ def config_problems(ladder: LadderParams, notifications: NotificationParams) -> 
                             f"notifications.recipients.{role}: no e-mail address for owner role "
                             f"{role!r} (used by ladder.levels.{name}.owners)"
                         )
+    teams = list(ladder.routing.teams)
+    for channel, cfg in notifications.channels.items():
+        for team in cfg.team_urls:  # a misspelled team's messages went to the channel's url
+            if team not in teams:
+                problems.append(
+                    f"notifications.channels.{channel}.team_urls.{team}: not a team of "
+                    f"ladder.routing.teams {teams}{did_you_mean(team, teams)}"
+                )
     return sorted(set(problems))
 
 
