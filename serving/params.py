@@ -824,6 +824,12 @@ class Params(StrictModel):
             for t in self.model.targets
             if t not in LABELS
         ]
+        problems += [  # a misspelled target's threshold was ignored, the ladder's used instead
+            f"evaluation.alert_thresholds.{t}: not a label (known: {list(LABELS)})"
+            f"{did_you_mean(t, list(LABELS))}"
+            for t in self.evaluation.alert_thresholds
+            if t not in LABELS
+        ]
         # the daily run and the service score every head: a model without one could not serve
         heads = {head_of(t) for t in self.model.targets if t in LABELS}
         problems += [
