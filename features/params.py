@@ -362,9 +362,11 @@ class AccountDefaults(StrictModel):
     csm_owner: str
     region: str
     arr: float = Field(ge=0)
-    seats: int = Field(ge=1)
+    seats: int = Field(ge=1, le=2**63 - 1)  # the contract's 64-bit whole numbers
     term_months: int = Field(
-        ge=1, description="contract length used to derive a missing renewal date"
+        ge=1,
+        le=1200,  # the contract's accounts.term_months; more stopped the import (year 8335356)
+        description="contract length used to derive a missing renewal date",
     )
 
 
