@@ -221,7 +221,7 @@ class SentimentFeatureParams(StrictModel):
     )
     trend: TrendParams
     cache_dir: str | None = Field(
-        default=None,
+        default=".escrisk-cache",  # README's; omitted was no cache, each run scoring anew
         min_length=1,  # "" was the working folder, not "none" (that is null)
         description=(
             "where commands keep ticket scores and notice matches between runs "

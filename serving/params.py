@@ -561,7 +561,7 @@ class RetryParams(StrictModel):
         gt=0, le=MAX_SECONDS, description="a claim older than this was a crashed sender"
     )
     max_age_hours: float | None = Field(
-        default=None,
+        default=48,  # as params.yaml and docs/ladder.md give it; omitted was no limit
         gt=0,
         le=MAX_HOURS,
         description="a message queued longer ago is not sent (failed, expired); null: no limit",
@@ -718,7 +718,7 @@ class DailyParams(StrictModel):
         "only absent or empty tables do)",
     )
     keep_days: int | None = Field(
-        default=None,
+        default=400,  # docs/ladder.md's default; omitted kept every day, unbounded
         ge=1,
         le=MAX_DAYS,
         description="stored lists and scores older than this many days are deleted (null: kept)",

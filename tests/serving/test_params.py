@@ -523,3 +523,25 @@ def test_names_the_audit_store_keeps_fit_its_columns():
         "  ladder.priority.matrix.low.low: nimmt höchstens 16 Zeichen "
         "(angegeben: 'P4 (when time allows)')"
     )
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "documented"),
+    [
+        ("daily", "keep_days", 400),
+        ("notifications.retry", "max_age_hours", 48),
+        ("features.sentiment", "cache_dir", ".escrisk-cache"),
+    ],
+)
+def test_an_omitted_optional_setting_takes_its_documented_default(section, key, documented):
+    """README and docs/ladder.md give these defaults; omitting the key gave null (keep every day,
+    send however late, no score cache) instead."""
+    data = read_yaml(ROOT / "params.yaml")
+    node = data
+    for part in section.split("."):
+        node = node[part]
+    del node[key]
+    value: Any = parse_params(data)
+    for part in [*section.split("."), key]:
+        value = getattr(value, part)
+    assert value == documented
