@@ -148,7 +148,7 @@ class ContractParams(StrictModel):
     languages: tuple[str, ...] = Field(min_length=1)
     priorities: tuple[str, ...] = Field(min_length=1)
     ticket_statuses: tuple[str, ...] = Field(min_length=1)
-    open_statuses: tuple[str, ...]
+    open_statuses: tuple[str, ...] = Field(min_length=1)  # none: no ticket is ever open
     escalation_levels: tuple[str, ...] = Field(min_length=1)
     escalation_kinds: tuple[str, ...] = Field(min_length=1)
     min_date: dt.date
