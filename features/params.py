@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -128,6 +129,18 @@ def bool_mismatch(ann: Any, value: Any, where: str = "") -> tuple[str, str, Any]
     return None
 
 
+def distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of names gives each once: a tier twice stopped `escrisk features` with an internal
+    error (categories must be unique), a priority twice was told as a custom field's clash."""
+    twice = [v for i, v in enumerate(values) if v in values[:i]]
+    if twice:
+        raise ValueError(f"{twice[0]!r} is given twice (give each value once)")
+    return values
+
+
+Names = Annotated[tuple[str, ...], AfterValidator(distinct)]
+
+
 class SlaTarget(StrictModel):
     first_response: float = Field(
         gt=0, le=MAX_HOURS, description="hours allowed until the first response"
@@ -144,13 +157,13 @@ class SlaTarget(StrictModel):
 class ContractParams(StrictModel):
     """Allowed values and the SLA policy that fills tickets without their own SLA targets."""
 
-    tiers: tuple[str, ...] = Field(min_length=1)
-    languages: tuple[str, ...] = Field(min_length=1)
-    priorities: tuple[str, ...] = Field(min_length=1)
-    ticket_statuses: tuple[str, ...] = Field(min_length=1)
-    open_statuses: tuple[str, ...] = Field(min_length=1)  # none: no ticket is ever open
-    escalation_levels: tuple[str, ...] = Field(min_length=1)
-    escalation_kinds: tuple[str, ...] = Field(min_length=1)
+    tiers: Names = Field(min_length=1)
+    languages: Names = Field(min_length=1)
+    priorities: Names = Field(min_length=1)
+    ticket_statuses: Names = Field(min_length=1)
+    open_statuses: Names = Field(min_length=1)  # none: no ticket is ever open
+    escalation_levels: Names = Field(min_length=1)
+    escalation_kinds: Names = Field(min_length=1)
     min_date: dt.date
     max_date: dt.date = Field(
         description="latest plausible non-event date (contract_start, renewal_date)"
@@ -313,8 +326,8 @@ class FeatureParams(StrictModel):
     """Windows, thresholds and custom fields for the feature builders."""
 
     windows_days: tuple[int, ...] = Field(min_length=1)
-    priorities: tuple[str, ...] = Field(min_length=1)
-    tiers: tuple[str, ...] = Field(min_length=1)
+    priorities: Names = Field(min_length=1)
+    tiers: Names = Field(min_length=1)
     grid: GridParams
     tickets: TicketFeatureParams
     sentiment: SentimentFeatureParams

@@ -21,7 +21,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from features.errors import UserError
 from features.params import (
@@ -34,6 +41,7 @@ from features.params import (
     SettingError,
     StrictModel,
     did_you_mean,
+    distinct,
     importer_problems,
     yaml_text,
 )
@@ -399,7 +407,7 @@ class PriorityParams(StrictModel):
 class RoutingParams(StrictModel):
     """Functional routing: the dominant reason family picks the team."""
 
-    teams: tuple[Stored64, ...] = Field(min_length=1)
+    teams: Annotated[tuple[Stored64, ...], AfterValidator(distinct)] = Field(min_length=1)
     families: dict[str, str] = Field(description="reason family -> team")
     default_team: str
 
@@ -429,7 +437,9 @@ class LadderParams(StrictModel):
     priority: PriorityParams
     routing: RoutingParams
     actions: dict[str, dict[str, str]] = Field(description="playbook action -> language -> text")
-    outcomes: tuple[Stored64, ...] = Field(min_length=1, description="allowed resolution outcomes")
+    outcomes: Annotated[tuple[Stored64, ...], AfterValidator(distinct)] = Field(
+        min_length=1, description="allowed resolution outcomes"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LadderParams:

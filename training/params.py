@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from features.errors import UserError
-from features.params import MAX_DAYS, StrictModel
+from features.params import MAX_DAYS, Names, StrictModel
 
 K = TypeVar("K", str, int)
 
@@ -322,7 +322,7 @@ class HealthRule(StrictModel):
 class ModelParams(StrictModel):
     """LightGBM heads, their calibration, and the two baselines trained on the same split."""
 
-    targets: tuple[str, ...] = Field(min_length=1)
+    targets: Names = Field(min_length=1)
     seed: StrictInt = Field(ge=0, le=2**31 - 1)  # LightGBM's seeds are C ints
     num_threads: int = Field(ge=1, description="fixed so that results are reproducible")
     num_boost_round: int = Field(ge=1)
