@@ -80,6 +80,8 @@ TEXT_FACTS = ("tier",)  # the other facts and the scores are numbers
 Stored16 = Annotated[str, Field(min_length=1, max_length=16)]
 Stored64 = Annotated[str, Field(min_length=1, max_length=64)]
 LEVEL_NAME_CHARS = 64
+# what people read (a title, a playbook action): "" showed a blank in messages and on the page
+Text = Annotated[str, Field(min_length=1)]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -175,7 +177,7 @@ class RuleParams(StrictModel):
     name: str = Field(min_length=1, max_length=123)  # stored as "rule:<name>" in 128
     when: tuple[Condition, ...] = Field(min_length=1)
     min_level: str
-    title: dict[str, str] | None = Field(
+    title: dict[str, Text] | None = Field(
         default=None, description="language -> what people read (default: the name)"
     )
 
@@ -190,7 +192,7 @@ class EntryParams(StrictModel):
 
 
 class LevelParams(StrictModel):
-    title: dict[str, str] = Field(min_length=1, description="language -> display name")
+    title: dict[str, Text] = Field(min_length=1, description="language -> display name")
     _title_spoken = field_validator("title")(_spoken)
     entry: EntryParams | None
     owners: tuple[str, ...] = Field(description="owner roles, e.g. csm, cs_manager")
@@ -436,7 +438,7 @@ class LadderParams(StrictModel):
     business_calendar: CalendarParams
     priority: PriorityParams
     routing: RoutingParams
-    actions: dict[str, dict[str, str]] = Field(description="playbook action -> language -> text")
+    actions: dict[str, dict[str, Text]] = Field(description="playbook action -> language -> text")
     outcomes: Annotated[tuple[Stored64, ...], AfterValidator(distinct)] = Field(
         min_length=1, description="allowed resolution outcomes"
     )
