@@ -708,7 +708,9 @@ class DailyParams(StrictModel):
     delta_days: int = Field(
         ge=1, le=MAX_DAYS, description="the second delta compares with this many days ago"
     )
-    why_changed_min_delta: float = Field(ge=0, description="smaller risk changes are not explained")
+    why_changed_min_delta: float = Field(
+        ge=0, le=1, description="smaller risk changes are not explained (a risk is 0..1)"
+    )
     why_changed_features: int = Field(ge=1, description="features named in why_changed")
     trend_runs: int = Field(ge=2, description="runs shown in the report's trend")
     kpi_window_days: int = Field(
