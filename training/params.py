@@ -276,20 +276,23 @@ class SplitParams(StrictModel):
         return self
 
 
+C_INT = 2**31 - 1  # LightGBM reads its settings as C ints: a larger one failed mid-training
+
+
 class LightGbmParams(StrictModel):
     """The booster's shape; kept small because SHAP latency grows with trees x leaves."""
 
     learning_rate: float = Field(gt=0, le=1)
-    num_leaves: int = Field(ge=2)
-    max_depth: int
-    min_child_samples: int = Field(ge=1)
+    num_leaves: int = Field(ge=2, le=131_072)  # LightGBM's own limit: more failed mid-training
+    max_depth: int = Field(ge=-C_INT, le=C_INT)  # <= 0: no limit
+    min_child_samples: int = Field(ge=1, le=C_INT)
     min_sum_hessian_in_leaf: float = Field(ge=0)
     feature_fraction: float = Field(gt=0, le=1)
     bagging_fraction: float = Field(gt=0, le=1)
-    bagging_freq: int = Field(ge=0)
+    bagging_freq: int = Field(ge=0, le=C_INT)
     lambda_l2: float = Field(ge=0)
-    max_bin: int = Field(ge=2)
-    max_cat_to_onehot: int = Field(ge=1)
+    max_bin: int = Field(ge=2, le=C_INT)
+    max_cat_to_onehot: int = Field(ge=1, le=C_INT)
     cat_smooth: float = Field(ge=0)
     scale_pos_weight: float = Field(
         gt=0, description="1 = no reweighting; calibration follows anyway"
@@ -324,9 +327,9 @@ class ModelParams(StrictModel):
 
     targets: Names = Field(min_length=1)
     seed: StrictInt = Field(ge=0, le=2**31 - 1)  # LightGBM's seeds are C ints
-    num_threads: int = Field(ge=1, description="fixed so that results are reproducible")
-    num_boost_round: int = Field(ge=1)
-    early_stopping_rounds: int = Field(ge=1)
+    num_threads: int = Field(ge=1, le=C_INT, description="fixed so that results are reproducible")
+    num_boost_round: int = Field(ge=1, le=C_INT)
+    early_stopping_rounds: int = Field(ge=1, le=C_INT)
     lightgbm: LightGbmParams
     isotonic_min_positives: int = Field(
         ge=1,
