@@ -247,8 +247,19 @@ def backtest_splits(
         else frame["as_of"].max() + pd.Timedelta(days=1)
     )
     step = pd.Timedelta(days=7 * int(np.ceil((end - split.validation_end).days / 7)))
-    most = int(np.ceil((split.train_end - frame["as_of"].min()) / step))  # folds with training data
-    if k > most:
+    longest = pd.Timedelta(days=max(horizons.values(), default=0)) if horizons else pd.Timedelta(0)
+    # a fold trains on snapshots whose label horizon ends by its train_end: with none, it has no
+    # training data, so the folds that fit are those whose train_end lies a horizon past the start
+    room = split.train_end - longest - frame["as_of"].min()
+    most = int(np.floor(room / step)) + 1 if horizons else int(np.ceil(room / step))
+    if k > max(most, 1):
+        if most <= 1:
+            raise UserError(
+                f"--backtest {k}: the oldest fold would have no training data; this history "
+                f"holds only the split's own test window of {step.days} days, so no backtest "
+                "fits: use more history, or set split dates in params.yaml (a later "
+                "split.validation_end makes the test windows shorter)"
+            )
         raise UserError(
             f"--backtest {k}: the oldest fold would have no training data; at most {most} "
             f"test window(s) of {step.days} days fit this history"

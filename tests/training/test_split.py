@@ -83,8 +83,10 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
         with pytest.raises(UserError, match=r"no training data; at most \d+ test window\(s\)"):
             backtest_splits(frame, split, k)
     # a fold whose windows hold too few positives is named before anything is trained
+    day = pd.Timedelta(days=1)
+    roomy = Split(T0 + 400 * day, T0 + 500 * day, T0 + 605 * day, False)
     with pytest.raises(UserError, match=r"fold 1 of 2 \(test from .*too few labelled positives"):
-        backtest_splits(frame, split, 2, horizons, min_positives=10**6)
+        backtest_splits(frame, roomy, 2, horizons, min_positives=10**6)
 
 
 def test_when_the_shares_leave_training_short_test_and_validation_get_the_minimum(params):
@@ -156,3 +158,21 @@ def test_when_the_shares_leave_no_validation_window_test_and_validation_get_the_
     split = choose_split(frame, {"churn_90d": 90}, sp)
     per = positives_per_window(frame, {"churn_90d": 90}, split)["churn_90d"]
     assert split.chosen_automatically and min(per.values()) >= 3, per
+
+
+def test_backtest_counts_only_folds_whose_training_window_holds_a_label(synthetic, horizons):
+    """`--backtest K` too many said "at most N fit", yet N then failed with 0 training positives:
+    a fold trains only on snapshots whose label horizon (churn: 90 days) ends by its train_end."""
+    frame, _ = synthetic
+    day = pd.Timedelta(days=1)
+    split = Split(T0 + 400 * day, T0 + 500 * day, T0 + 605 * day, False)  # 105-day test windows
+    with pytest.raises(UserError, match=r"at most 3 test window\(s\) of 105 days"):
+        backtest_splits(frame, split, 5, horizons, min_positives=1)
+    with pytest.raises(UserError, match=r"at most 3 test window\(s\)"):
+        backtest_splits(frame, split, 4, horizons, min_positives=1)
+    folds = backtest_splits(frame, split, 3, horizons, min_positives=1)
+    assert positives_per_window(frame, horizons, folds[0])["churn_90d"]["train"] > 0
+    # a history that holds the split's own test window only says so, and what to change
+    late = Split(T0 + 150 * day, T0 + 250 * day, None, False)
+    with pytest.raises(UserError, match=r"no backtest fits.*split\.validation_end"):
+        backtest_splits(frame, late, 2, horizons, min_positives=1)
