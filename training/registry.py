@@ -55,9 +55,18 @@ def tracking_uri(env: Mapping[str, str]) -> str:
     return env.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
-def reachable_store(uri: str) -> None:
+SERVER_BACKENDS = ("postgresql", "mysql", "mssql")
+
+
+class NoStore(UserError):
+    """A reader's tracking store that is not there (`existing_store`): train creates it."""
+
+
+def reachable_store(uri: str, reader: bool = False) -> None:
     """A database server MLflow cannot connect to is retried by MLflow for about 100 s, with a
-    warning and the driver's error each time: one try here tells it at once (no password)."""
+    warning and the driver's error each time: one try here tells it at once (no password). A
+    `reader` is also refused a database without MLflow's tables: MLflow would create its whole
+    schema there (dozens of tables) to answer that nothing is registered."""
     import sqlalchemy as sa
 
     try:
@@ -76,7 +85,7 @@ def reachable_store(uri: str) -> None:
             f"path (sqlite:///{url.host}{'/' + url.database if url.database else ''}) and four "
             "before an absolute one (sqlite:////home/me/mlflow.db); check MLFLOW_TRACKING_URI"
         )
-    if backend not in ("postgresql", "mysql", "mssql"):
+    if backend not in SERVER_BACKENDS:
         return
     timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}
     try:
@@ -84,8 +93,13 @@ def reachable_store(uri: str) -> None:
     except (sa.exc.ArgumentError, ImportError):
         return  # no driver: MLflow says which
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as conn:
+            if reader and not sa.inspect(conn).has_table("experiments"):
+                raise NoStore(
+                    f"no MLflow store in the database {describe(uri)} that MLFLOW_TRACKING_URI "
+                    "names (it holds no MLflow tables): `escrisk train SOURCE` creates them; or "
+                    "point MLFLOW_TRACKING_URI at the store you trained into"
+                )
     except sa.exc.SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         raise UserError(
@@ -97,15 +111,12 @@ def reachable_store(uri: str) -> None:
         engine.dispose()
 
 
-class NoStore(UserError):
-    """A reader's tracking store that is not there (`existing_store`): train creates it."""
-
-
 def existing_store(uri: str) -> None:
     """A reader's tracking store (promote, models, daily, serve): a SQLite file that is not there
     is a wrong MLFLOW_TRACKING_URI or no training yet, not an empty store to create. So is a
-    `file:` store's folder that is not there."""
-    reachable_store(uri)
+    `file:` store's folder that is not there, and a database server's database without MLflow's
+    tables."""
+    reachable_store(uri, reader=True)
     if uri.startswith("file:"):
         from urllib.parse import urlparse
 
@@ -123,7 +134,7 @@ def existing_store(uri: str) -> None:
         return
     if path and path != ":memory:" and not exists():
         raise NoStore(
-            f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={uri}): "
+            f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={describe(uri)}): "
             "`escrisk train SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store "
             "you trained into"
         )

@@ -434,3 +434,44 @@ def test_a_sqlite_uri_with_two_slashes_is_told_with_the_right_form(tmp_path, mon
         told = capsys.readouterr().err
         assert "sqlite:///mlflow.db" in told and "internal error" not in told, told
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not __import__("os").environ.get("ESCRISK_TEST_POSTGRES_URL"),
+    reason="ESCRISK_TEST_POSTGRES_URL not set",
+)
+def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, capsys):
+    """`escrisk models` (or promote, serve) on a PostgreSQL database MLflow never used created
+    MLflow's whole schema there to say "no registered model". In a schema of its own, dropped
+    afterwards."""
+    import os
+    import uuid
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from serving.cli import main
+
+    base = sa.engine.make_url(os.environ["ESCRISK_TEST_POSTGRES_URL"])
+    if base.password is None:  # a password the server does not ask for, to see it is not shown
+        base = base.set(password="s3cret")
+    schema = f"escrisk_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        uri = url.render_as_string(hide_password=False)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        params = ["--params", str(Path(__file__).resolve().parents[2] / "params.yaml")]
+        for argv in (["models", *params], ["promote", "src", *params], ["serve", *params]):
+            assert main(argv) == 1
+            err = capsys.readouterr().err
+            assert "no MLflow store in the database" in err and "escrisk train SOURCE" in err
+            assert base.password not in err and len(err.strip().splitlines()) == 1, err
+        assert sa.inspect(admin).get_table_names(schema=schema) == []
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
