@@ -156,7 +156,10 @@ def _mlflow_error(exc: BaseException) -> str | None:
 
     if not isinstance(exc, MlflowException):
         return None
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db (the default)"
+    from features.sources import describe
+
+    given = os.environ.get("MLFLOW_TRACKING_URI")
+    uri = describe(given) if given else "sqlite:///mlflow.db (the default)"
     message = (exc.message if isinstance(exc.message, str) else str(exc)).strip()
     return (
         f"MLflow tracking store {uri}: {message.splitlines()[0] if message else type(exc).__name__}"

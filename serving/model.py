@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.errors import UserError
+from features.sources import describe
 from serving.daily_text import t
 from serving.params import head_of
 from serving.scoring import Head, ScoringModel
@@ -29,12 +30,13 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
 
     from training.registry import NoStore, existing_store, not_found
 
+    shown = describe(tracking_uri)  # a database server's URL without its password
     try:
         existing_store(tracking_uri)
     except NoStore:  # only the store not there: a mistyped URL or a server down say so
         if language == "en":
             raise
-        raise UserError(t("no_mlflow_store", language, uri=tracking_uri)) from None
+        raise UserError(t("no_mlflow_store", language, uri=shown)) from None
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -43,11 +45,11 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
         if not not_found(exc):
             raise
         if language != "en":
-            said = t("no_champion", language, alias=ALIAS, model=model_name, uri=tracking_uri)
+            said = t("no_champion", language, alias=ALIAS, model=model_name, uri=shown)
             raise UserError(said) from None
         raise UserError(
             f"no {ALIAS!r} version of model {model_name!r} in the MLflow registry at "
-            f"{tracking_uri}; {HOW_TO_TRAIN}"
+            f"{shown}; {HOW_TO_TRAIN}"
         ) from None
     return str(mv.version)
 

@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         seed=params.model.seed,
         challenger=not lacking,
     )
-    where = f"\nMLflow run {logged.run_id} ({uri}); registered {params.promotion.model_name}"
+    where = (
+        f"\nMLflow run {logged.run_id} ({describe(uri)}); registered {params.promotion.model_name}"
+    )
     if lacking:
         absent = [why for t, why in unavailable_labels(history).items() if t in lacking]
         print(

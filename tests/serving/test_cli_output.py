@@ -547,3 +547,14 @@ def test_piped_tables_are_as_wide_as_columns_says_else_200(monkeypatch):
     for columns, width in (("", 200), ("120", 120), ("wide", 200), ("0", 200)):
         monkeypatch.setenv("COLUMNS", columns)
         assert output_console().width == width
+
+
+def test_an_mlflow_error_names_a_database_store_without_its_password(monkeypatch):
+    """An MLflow error on a PostgreSQL store was told with MLFLOW_TRACKING_URI as typed."""
+    from mlflow.exceptions import MlflowException
+
+    from serving.cli import _mlflow_error
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql://anna:s3cret@db.example:5432/mlflow")
+    said = _mlflow_error(MlflowException("the registry is read-only"))
+    assert said is not None and "anna:***@db.example" in said and "s3cret" not in said

@@ -443,8 +443,8 @@ def test_a_sqlite_uri_with_two_slashes_is_told_with_the_right_form(tmp_path, mon
 )
 def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, capsys):
     """`escrisk models` (or promote, serve) on a PostgreSQL database MLflow never used created
-    MLflow's whole schema there to say "no registered model". In a schema of its own, dropped
-    afterwards."""
+    MLflow's whole schema there to say "no registered model"; `escrisk daily` then named the
+    store with its password. In a schema of its own, dropped afterwards."""
     import os
     import uuid
     from pathlib import Path
@@ -452,6 +452,7 @@ def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, ca
     import sqlalchemy as sa
 
     from serving.cli import main
+    from serving.model import champion_version
 
     base = sa.engine.make_url(os.environ["ESCRISK_TEST_POSTGRES_URL"])
     if base.password is None:  # a password the server does not ask for, to see it is not shown
@@ -471,6 +472,11 @@ def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, ca
             assert "no MLflow store in the database" in err and "escrisk train SOURCE" in err
             assert base.password not in err and len(err.strip().splitlines()) == 1, err
         assert sa.inspect(admin).get_table_names(schema=schema) == []
+        MlflowClient(tracking_uri=uri).search_experiments()  # MLflow's tables, no model
+        for language, said in (("en", "no 'champion' version"), ("de", "keine 'champion'")):
+            with pytest.raises(UserError, match=said) as caught:
+                champion_version(uri, "escalation-risk", language)
+            assert base.password not in str(caught.value)
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
