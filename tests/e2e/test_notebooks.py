@@ -87,3 +87,36 @@ def test_the_exploration_notebook_splits_a_source_without_churn_as_train_does(
     ).execute()
     said = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "split (chosen from the data)" in said, said
+
+
+def test_the_exploration_notebook_tells_why_training_would_refuse(params):
+    """A source where nobody churned (or too few accounts): the notebook meant to show why
+    stopped at its last cell with a traceback, and nbconvert wrote no HTML at all. It now says
+    what `escrisk train` would say and shows the labelled positives per quarter."""
+    import contextlib
+    import io
+    import types
+
+    import pandas as pd
+
+    from features.contract import History
+
+    nb = nbformat.read(ROOT / "notebooks" / "01-explore-data.ipynb", as_version=4)
+    first = next(c.source for c in nb.cells if c.cell_type == "code")
+    ns: dict = {}
+    exec("\n".join(x for x in first.splitlines() if x.startswith(("import", "from"))), ns)
+    weeks = pd.date_range("2025-01-06", periods=40, freq="7D", tz="UTC")
+    frame = pd.DataFrame({"account_id": "A-1", "as_of": weeks})
+    frame["escalation_30d"] = [float(i % 3 == 0) for i in range(len(weeks))]
+    frame["churn_90d"] = 0.0  # nobody churned
+    events = pd.DataFrame({"account_id": pd.Series(dtype=object)})
+    history = History(accounts=events, tickets=events, escalations=events, churn=events)
+    shown: list = []
+    ns.update(history=history, params=params, lab=types.SimpleNamespace(frame=frame))
+    ns["display"] = shown.append
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(nb.cells[-1].source, ns)
+    assert "escrisk train would refuse this data: " in out.getvalue()
+    assert "churn_90d" in out.getvalue(), out.getvalue()
+    assert shown[0]["churn_90d"].sum() == 0 and shown[0]["escalation_30d"].sum() == 14
