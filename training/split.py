@@ -195,13 +195,22 @@ def _automatic_split(
             validation_end = c
             break
     if validation_end is None:
+        none = [t for t in horizons if totals[t] == 0]
         short = [t for t in horizons if totals[t] < 2 * params.min_positives]
-        hint = (
-            f"; {short} have too few in all the data (is their table missing or empty?): use "
-            "more history or lower split.min_positives"
-            if short
-            else "; use more history or lower split.min_positives"
-        )
+        if none:  # no setting helps: a head cannot learn events its data never shows
+            hint = (
+                f"; {none} have no labelled positive in all the data (is their events table "
+                "empty, or are its events all too recent to label?): no setting in params.yaml "
+                "can train a head without positives; add the events (escrisk validate SOURCE "
+                "shows what the source holds)"
+            )
+        elif short:
+            hint = (
+                f"; {short} have too few in all the data (is their table missing or empty?): "
+                "use more history or lower split.min_positives"
+            )
+        else:
+            hint = "; use more history or lower split.min_positives"
         raise UserError(
             f"not enough labelled positives for a test window (need {params.min_positives} per "
             f"target; totals {totals}){hint}"

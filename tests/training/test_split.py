@@ -176,3 +176,22 @@ def test_backtest_counts_only_folds_whose_training_window_holds_a_label(syntheti
     late = Split(T0 + 150 * day, T0 + 250 * day, None, False)
     with pytest.raises(UserError, match=r"no backtest fits.*split\.validation_end"):
         backtest_splits(frame, late, 2, horizons, min_positives=1)
+
+
+def test_a_target_without_any_positive_is_not_told_to_lower_min_positives(params, horizons):
+    """An empty churn table: "lower split.min_positives" could not help (it is at least 1)."""
+    weeks = pd.date_range(T0, periods=60, freq="7D")
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for _ in weeks for i in range(20)],
+            "as_of": [w for w in weeks for _ in range(20)],
+            "escalation_30d": [float(i < 5) for _ in weeks for i in range(20)],
+            "churn_90d": 0.0,
+        }
+    )
+    one = params.split.model_copy(update={"min_positives": 1})
+    with pytest.raises(UserError) as caught:
+        choose_split(frame, horizons, one)
+    said = str(caught.value)
+    assert "['churn_90d'] have no labelled positive in all the data" in said, said
+    assert "lower split.min_positives" not in said and "add the events" in said
