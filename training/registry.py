@@ -90,8 +90,14 @@ def reachable_store(uri: str, reader: bool = False) -> None:
     timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}
     try:
         engine = sa.create_engine(url, connect_args=timeout)
-    except (sa.exc.ArgumentError, ImportError):
-        return  # no driver: MLflow says which
+    except sa.exc.ArgumentError:
+        return  # MLflow says what is wrong with it
+    except ImportError as exc:  # MLflow's own error would be a traceback
+        raise UserError(
+            f"MLflow tracking store {describe(uri)}: the database driver is not installed "
+            f"({exc.name}); SQLite and PostgreSQL (postgresql:// or postgresql+psycopg://) work "
+            "out of the box; check MLFLOW_TRACKING_URI"
+        ) from None
     try:
         with engine.connect() as conn:
             if reader and not sa.inspect(conn).has_table("experiments"):

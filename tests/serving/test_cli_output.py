@@ -558,3 +558,30 @@ def test_an_mlflow_error_names_a_database_store_without_its_password(monkeypatch
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql://anna:s3cret@db.example:5432/mlflow")
     said = _mlflow_error(MlflowException("the registry is read-only"))
     assert said is not None and "anna:***@db.example" in said and "s3cret" not in said
+
+
+@pytest.mark.parametrize(
+    "uri, driver",
+    [
+        ("mysql://anna:s3cret@127.0.0.1:3306/mlflow", "MySQLdb"),
+        ("postgresql+psycopg2://anna@127.0.0.1/m", "psycopg2"),
+    ],
+)
+def test_a_tracking_store_whose_driver_is_not_installed_is_one_line(
+    uri, driver, monkeypatch, capsys
+):
+    """MLFLOW_TRACKING_URI=mysql://... (or postgresql+psycopg2://) was an internal error
+    (ModuleNotFoundError), told as a bug to report."""
+    import importlib.util
+
+    from serving.cli import main
+
+    if importlib.util.find_spec(driver) is not None:
+        pytest.skip(f"{driver} is installed here")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    for argv in (["models"], ["train", "no-such-source"]):
+        assert main([*argv, "--params", str(ROOT / "params.yaml")]) == 1
+        err = capsys.readouterr().err
+        assert "the database driver is not installed" in err and "postgresql+psycopg://" in err
+        assert "internal error" not in err and "s3cret" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
