@@ -6,6 +6,7 @@ of as_of dates whose label horizon is fully observed), each through its own feat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -174,6 +175,15 @@ def promote(
     cp_bundle = None if champion is None else download_bundle(name, champion)
     cp_scores = None if cp_bundle is None else score_version(cp_bundle, history, dates, params)
     targets = [t for t in params.model.targets if t in ch_scores]
+    blind = [t for t in targets if math.isnan(ch_scores[t])]
+    if blind and cp_scores is not None and not force:  # "worse: nan vs nan" decided nothing
+        held = ", ".join(f"{t} {int(ch_scores.get(f'{t}_positives', 0))}" for t in blind)
+        raise UserError(
+            f"cannot compare the versions: {metric} is undefined for {blind} in the promotion "
+            f"window ({window}; labelled positives: {held}), e.g. no account churned in it. "
+            "Promote on a source whose events reach into the window, or raise "
+            "promotion.window_days in params.yaml"
+        )
     decision = decide(
         {t: ch_scores[t] for t in targets},
         None if cp_scores is None else {t: cp_scores.get(t, float("nan")) for t in targets},

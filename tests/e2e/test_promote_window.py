@@ -123,3 +123,23 @@ def test_the_decisions_run_keeps_the_caveats_promote_printed(trained, tmp_path):
     kept = runs.iloc[0]["tags.warnings"].splitlines()
     assert all(w in kept for w in printed), (printed, kept)
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_a_window_without_a_positive_decides_nothing(trained, tmp_path):
+    """An export where nobody churned: both versions scored nan, and the gate "kept champion:
+    challenger worse beyond tolerance: churn_90d pr_auc nan vs champion nan", exit 0."""
+    from features.errors import UserError
+
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    nobody = validated({**trained.tables, "churn": trained.tables["churn"].iloc[0:0]},
+                       params.contract, now)  # fmt: skip
+    with pytest.raises(UserError, match=r"pr_auc is undefined for \['churn_90d'\]") as e:
+        promote(client, nobody, params, now=now)
+    assert "churn_90d 0)" in str(e.value) and "promotion.window_days" in str(e.value)
+    assert client.get_model_version_by_alias("escalation-risk", CHALLENGER).version == v2.version
+    forced = promote(client, nobody, params, now=now, force=True, reason="pilot")
+    assert forced.decision.promote
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
