@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
         if table.empty:
             print("  no versions (every one was deleted); `escrisk train SOURCE` registers one")
         else:
-            print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+            if table[cols].isna().any().any():  # a version trained without a head's labels
+                print("  -: no figure (the version has no head for that target)")
         hist = promotion_history(name)
         print("\nPromotion decisions (oldest first):")
         print("  none yet" if hist.empty else hist.to_string(index=False))

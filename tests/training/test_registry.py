@@ -481,3 +481,28 @@ def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, ca
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_models_shows_a_missing_head_as_no_figure_not_nan(store, monkeypatch, capsys):
+    """A version trained without a churn table has no churn figure: `escrisk models` printed NaN
+    in its column as if it were a score."""
+    from pathlib import Path
+
+    from serving.cli import main
+
+    root, client = store
+    monkeypatch.chdir(root)
+    name = "one-head-test"
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment("one-head-test")).info.run_id
+    client.log_metric(run, "escalation_30d.lightgbm.pr_auc", 0.25)
+    client.set_terminated(run)
+    client.create_model_version(name, f"runs:/{run}/model", run_id=run)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    p = root / "params.yaml"
+    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
+    p.write_text(text.replace("model_name: escalation-risk", f"model_name: {name}"), "utf-8")
+    assert main(["models", "--params", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "NaN" not in out and "0.2500" in out, out
+    assert "no figure (the version has no head for that target)" in out, out
