@@ -129,8 +129,12 @@ def missing_families(bundle: Bundle, history: History, params) -> list[str]:
 
 
 def _with_ci(scores: dict[str, float], t: str) -> str:
+    """The score and its interval; '-' where there is none (no positives, no such head)."""
+    value = scores.get(t, float("nan"))
+    if math.isnan(value):
+        return "-"
     low, high = scores.get(f"{t}_low", float("nan")), scores.get(f"{t}_high", float("nan"))
-    return f"{scores.get(t, float('nan')):.4f} [{low:.4f}, {high:.4f}]"
+    return f"{value:.4f} [{low:.4f}, {high:.4f}]"
 
 
 def promote(

@@ -142,4 +142,6 @@ def test_a_window_without_a_positive_decides_nothing(trained, tmp_path):
     assert client.get_model_version_by_alias("escalation-risk", CHALLENGER).version == v2.version
     forced = promote(client, nobody, params, now=now, force=True, reason="pilot")
     assert forced.decision.promote
+    said = "\n".join(forced.lines)  # an undefined score is no figure, not "nan [nan, nan]"
+    assert "nan" not in said and "churn_90d: challenger v2 - | champion v1 -" in said, said
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
