@@ -162,6 +162,14 @@ def _advice(frame: pd.DataFrame, horizons: Mapping[str, int], split: Split) -> s
     )
 
 
+def _more_history(horizons: Mapping[str, int], params: SplitParams) -> str:
+    """The advice when the automatic cuts find too few positives: split.min_positives is at least
+    1, so at 1 only a longer history helps (each window needs its label horizon after it)."""
+    hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
+    longer = f"use more history (train, validation and test each need a label horizon: {hz})"
+    return longer if params.min_positives <= 1 else f"{longer} or lower split.min_positives"
+
+
 def _automatic_split(
     frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams, proportional: bool
 ) -> Split:
@@ -207,10 +215,10 @@ def _automatic_split(
         elif short:
             hint = (
                 f"; {short} have too few in all the data (is their table missing or empty?): "
-                "use more history or lower split.min_positives"
+                f"{_more_history(horizons, params)}"
             )
         else:
-            hint = "; use more history or lower split.min_positives"
+            hint = f"; {_more_history(horizons, params)}"
         raise UserError(
             f"not enough labelled positives for a test window (need {params.min_positives} per "
             f"target; totals {totals}){hint}"
@@ -229,7 +237,7 @@ def _automatic_split(
             f"not enough labelled positives for a validation window before {validation_end:%Y-%m-%d} "
             f"(need {params.min_positives} per target; totals {totals}, of which {before} have "
             f"their label horizon end by {validation_end:%Y-%m-%d}, for training and validation "
-            "to share): use more history or lower split.min_positives"
+            f"to share): {_more_history(horizons, params)}"
         )
     return Split(train_end, validation_end, test_end, chosen_automatically=True)
 

@@ -195,3 +195,23 @@ def test_a_target_without_any_positive_is_not_told_to_lower_min_positives(params
     said = str(caught.value)
     assert "['churn_90d'] have no labelled positive in all the data" in said, said
     assert "lower split.min_positives" not in said and "add the events" in said
+
+
+def test_a_history_too_short_at_one_positive_is_not_told_to_lower_min_positives(params, horizons):
+    """Six months against churn's 90-day horizon with split.min_positives already 1: the advice
+    "or lower split.min_positives" could not help; the horizons that need the history can."""
+    weeks = pd.date_range(T0, periods=26, freq="7D")
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for _ in weeks for i in range(20)],
+            "as_of": [w for w in weeks for _ in range(20)],
+            "escalation_30d": [float(i < 5) for _ in weeks for i in range(20)],
+            "churn_90d": [float(i < 2 and w > weeks[12]) for w in weeks for i in range(20)],
+        }
+    )
+    for least, lower in ((1, False), (30, True)):
+        with pytest.raises(UserError) as caught:
+            choose_split(frame, horizons, params.split.model_copy(update={"min_positives": least}))
+        said = str(caught.value)
+        assert "use more history (train, validation and test each need a label horizon" in said
+        assert ("lower split.min_positives" in said) is lower, said
