@@ -141,24 +141,35 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
     if short:
         raise UserError(
             f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
-            f"{params.min_positives}: {', '.join(short)}. {_advice(frame, horizons, split)}"
+            f"{params.min_positives}: {', '.join(short)}. "
+            f"{_advice(frame, horizons, split, _lowering_helps(frame, horizons, split, params))}"
         )
     return split
 
 
-def _advice(frame: pd.DataFrame, horizons: Mapping[str, int], split: Split) -> str:
+def _lowering_helps(
+    frame: pd.DataFrame, horizons: Mapping[str, int], split: Split, params: SplitParams
+) -> bool:
+    """Lowering split.min_positives helps only while it is above 1 (its least) and no window is
+    empty: a window without a positive (dates past the data) needs other dates."""
+    counts = positives_per_window(frame, horizons, split)
+    return params.min_positives > 1 and all(n > 0 for per in counts.values() for n in per.values())
+
+
+def _advice(
+    frame: pd.DataFrame, horizons: Mapping[str, int], split: Split, lowering_helps: bool = True
+) -> str:
     """What to change: dates the user set are moved within the data, not set (they are)."""
+    lower = ", or lower split.min_positives." if lowering_helps else "."
     if split.chosen_automatically:
-        return (
-            "Use more history, set split dates in params.yaml (split.train_end, "
-            "split.validation_end), or lower split.min_positives."
-        )
+        how = "Use more history, or set split dates in params.yaml (split.train_end, "
+        return f"{how}split.validation_end){lower}"
     hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
     return (
         f"The data's as_of dates run {frame['as_of'].min():%Y-%m-%d} .. "
         f"{frame['as_of'].max():%Y-%m-%d} and a snapshot counts in a window only when its label "
         f"horizon ({hz}) ends inside it: move split.train_end / split.validation_end / "
-        "split.test_end in params.yaml, or lower split.min_positives."
+        f"split.test_end in params.yaml{lower}"
     )
 
 

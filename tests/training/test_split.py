@@ -215,3 +215,24 @@ def test_a_history_too_short_at_one_positive_is_not_told_to_lower_min_positives(
         said = str(caught.value)
         assert "use more history (train, validation and test each need a label horizon" in said
         assert ("lower split.min_positives" in said) is lower, said
+
+
+def test_split_dates_leaving_a_window_empty_at_one_positive_name_only_the_dates(
+    synthetic, params, horizons
+):
+    """split.validation_end past the data (an empty test window): the advice named lowering
+    split.min_positives too, which cannot fill an empty window (nor go below 1)."""
+    frame, _ = synthetic
+    sp = params.split.model_copy(
+        update={
+            "train_end": dt.date(2023, 9, 1),
+            "validation_end": dt.date(2030, 1, 1),
+            "min_positives": 1,
+        }
+    )
+    for least in (1, 30):  # nor at 30: no setting fills a window the dates leave empty
+        with pytest.raises(UserError) as caught:
+            choose_split(frame, horizons, sp.model_copy(update={"min_positives": least}))
+        said = str(caught.value)
+        assert "churn_90d/test: 0" in said and "move split.train_end" in said, said
+        assert "lower split.min_positives" not in said
