@@ -120,3 +120,29 @@ def test_the_exploration_notebook_tells_why_training_would_refuse(params):
     assert "escrisk train would refuse this data: " in out.getvalue()
     assert "churn_90d" in out.getvalue(), out.getvalue()
     assert shown[0]["churn_90d"].sum() == 0 and shown[0]["escalation_30d"].sum() == 14
+
+
+def test_the_exploration_notebook_plots_volumes_of_a_source_without_tickets(params):
+    """A source whose tickets table is empty (accounts without tickets, or only CRM data): the
+    volumes cell stopped with "zero-size array to reduction operation" and no HTML was written."""
+    import matplotlib
+    import pandas as pd
+
+    from features.contract import History
+
+    matplotlib.use("Agg")
+    nb = nbformat.read(ROOT / "notebooks" / "01-explore-data.ipynb", as_version=4)
+    first = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells if "tickets per week" in c.source)
+    ns: dict = {}
+    exec("\n".join(x for x in first.splitlines() if x.startswith(("import", "from"))), ns)
+    empty = pd.DataFrame({"account_id": pd.Series(dtype=object)})
+    tickets = empty.assign(created_at=pd.Series(dtype="datetime64[ns, UTC]"))
+    ns["history"] = History(accounts=empty, tickets=tickets, escalations=None, churn=None)
+    exec(cell, ns)
+    titles = [ax.get_title() for ax in ns["axes"]]
+    assert titles == [
+        "tickets per week: none in the source",
+        "escalations per week: none in the source",
+    ]
+    ns["plt"].close("all")
