@@ -110,9 +110,9 @@ def _read_file(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".csv":
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
-            hint = _sep_line(path)
+            hint = sep_line(path)
             sep = hint or csv_delimiter(path)
-            nul, blank = _nul_and_blank_line(path)
+            nul, blank = nul_and_blank_line(path)
             df = pd.read_csv(
                 path,
                 dtype=str,
@@ -154,7 +154,7 @@ def _read_file(path: Path) -> pd.DataFrame:
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
 
 
-def _nul_and_blank_line(path: Path) -> tuple[bool, bool]:
+def nul_and_blank_line(path: Path) -> tuple[bool, bool]:
     """Whether the file holds a NUL byte, and a line empty or only blanks (after the first), in
     one pass over it. pandas' fast CSV parser ends a field at a NUL and drops the rest of it
     silently (a ticket body cut to its first word, an id losing its NUL and so passing the
@@ -171,22 +171,29 @@ def _nul_and_blank_line(path: Path) -> tuple[bool, bool]:
 
 
 def _rows_in_file(path: Path, sep: str, skip: int, expected: int) -> np.ndarray | None:
-    """Each data row's number as a spreadsheet counts the file's rows after the header line (a
-    blank line is a row there; a cell holding a line break does not start one): row N of the
-    contract's report. None when the file's records do not pair with the table's rows (the
-    report then counts the table's rows, as `features.contract.ROWS` says)."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    """Row N of the contract's report for each data row (`row_numbers`); None when the file's
+    records do not pair with the table's rows (the report then counts the table's rows, as
+    `features.contract.ROWS` says)."""
+    rows = row_numbers(path, sep, skip)
+    return rows if len(rows) == expected else None
+
+
+def row_numbers(path: Path, sep: str, skip: int = 0, encoding: str = "utf-8-sig") -> np.ndarray:
+    """Each data record's row as a spreadsheet counts the file's rows after the header line: a
+    blank line is a row there (pandas skips it), a cell holding a line break does not start one.
+    `skip` lines come first (Excel's sep= line, hidden there)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
         records = csv.reader(f, delimiter=sep)
-        for _ in range(skip):  # Excel's sep= line, hidden there
-            next(records, None)
         for header in records:  # pandas skips blank lines before the header line too
-            if not _blank_record(header):
+            if not blank_record(header):
                 break
-        rows = [n for n, rec in enumerate(records, 1) if not _blank_record(rec)]
-    return np.array(rows, dtype=np.int64) if len(rows) == expected else None
+        rows = [n for n, rec in enumerate(records, 1) if not blank_record(rec)]
+    return np.array(rows, dtype=np.int64)
 
 
-def _blank_record(rec: list[str]) -> bool:
+def blank_record(rec: list[str]) -> bool:
     """A line pandas skips: empty, or only blanks (a quoted empty cell, "", is a row)."""
     return not rec or (len(rec) == 1 and rec[0] != "" and not rec[0].strip())
 
@@ -228,13 +235,13 @@ def _beyond_header(path: Path) -> UserError | None:
     """The first data row with more fields than the header line names, told as the report counts
     rows: pandas' own error ("Expected 3 fields in line 5, saw 4") is English and counts lines
     from the file's start. None when every row fits (the parser failed for another reason)."""
-    hint = _sep_line(path)
+    hint = sep_line(path)
     sep, skip = hint or csv_delimiter(path), 1 if hint else 0
     with path.open(encoding="utf-8-sig", newline="") as f:
         records = csv.reader(f, delimiter=sep)
         for _ in range(skip):
             next(records, None)
-        header = next((rec for rec in records if not _blank_record(rec)), [])
+        header = next((rec for rec in records if not blank_record(rec)), [])
         for row, rec in enumerate(records, 1):
             if len(rec) > len(header):
                 extra = [v for v in rec[len(header) :] if v.strip()]
@@ -279,7 +286,7 @@ def _csv_header(path: Path, sep: str = ",", skip: int = 0) -> list[str]:
         return next(rows, [])
 
 
-def _sep_line(path: Path) -> str | None:
+def sep_line(path: Path) -> str | None:
     """The separator a first line `sep=;` names: Excel's hint, which Excel reads and hides (the
     header is still row 1 there), and some tools write for it. None without such a line."""
     with path.open("rb") as f:

@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
 import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import refusal
-from features.sources import _blank_record, _nul_and_blank_line, _sep_line, csv_delimiter
+from features.sources import csv_delimiter, nul_and_blank_line, row_numbers, sep_line
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -218,19 +217,10 @@ def _not_utf8(path: Path) -> None:
     """A refusal naming the first byte that is not UTF-8, if any: JSON in a Windows code page
     (an ö as 0xf6) stopped the reader with a parser's message in bytes ("lexical error: invalid
     bytes in UTF8 string"), not with what to do."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            pending = len(decoder.getstate()[0])  # the end of the last chunk, not yet decoded
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                at = offset + exc.start - pending
-                raise refusal(
-                    "json_not_utf8", path=str(path), byte=f"{exc.object[exc.start]:#04x}", offset=at
-                ) from None
-            offset += len(chunk)
+    bad = _bad_byte(path, "utf-8")
+    if bad is not None:
+        byte, at = bad
+        raise refusal("json_not_utf8", path=str(path), byte=f"{byte:#04x}", offset=at)
 
 
 def _reason(exc: Exception) -> str:
@@ -309,13 +299,13 @@ def iter_frames(
             raise refusal("utf16_csv", path=str(path))
         f.seek(0)
         utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)
-        hint = _sep_line(path)  # Excel's `sep=;` line: not the header (Excel hides it)
+        hint = sep_line(path)  # Excel's `sep=;` line: not the header (Excel hides it)
         sep = hint or csv_delimiter(path)
         _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep, skip=1 if hint else 0)
-        nul, blank = _nul_and_blank_line(path)
+        nul, blank = nul_and_blank_line(path)
         # a blank line is a row of the file (pandas skips it): later rows are named by theirs
         lines = (
-            _row_numbers(path, "utf-8-sig" if utf8 else encoding, sep, 1 if hint else 0)
+            row_numbers(path, sep, 1 if hint else 0, "utf-8-sig" if utf8 else encoding)
             if blank
             else None
         )
@@ -394,20 +384,6 @@ def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
                 return exc.object[exc.start], offset + exc.start - pending
             offset += len(chunk)
     return None
-
-
-def _row_numbers(path: Path, encoding: str, sep: str, skip: int) -> np.ndarray:
-    """Each record's row in the file after the header, as a spreadsheet counts them: a blank
-    line is a row there (pandas skips it), a value holding a line break is not."""
-    with path.open(encoding=encoding, errors="replace", newline="") as f:
-        for _ in range(skip):
-            f.readline()
-        records = csv.reader(f, delimiter=sep)
-        for header in records:
-            if not _blank_record(header):
-                break
-        rows = [n for n, rec in enumerate(records, 1) if not _blank_record(rec)]
-    return np.array(rows, dtype=np.int64)
 
 
 def _utf8_text(path: Path) -> bool:
