@@ -399,9 +399,8 @@ def _utf8_text(path: Path) -> bool:
             except UnicodeDecodeError:
                 return False
             if max(chunk) >= 0x80:
-                more = f.read(4)  # the rest of a character the chunk's end cut
-                try:
-                    decoder.decode(more, final=True)
+                try:  # the rest of a character the chunk's end cut (not final: the 4 bytes may
+                    decoder.decode(f.read(4))  # end inside the next one, which is no error)
                 except UnicodeDecodeError:
                     return False
                 return True

@@ -138,3 +138,27 @@ def test_a_byte_not_in_the_encoding_is_named_by_its_offset_in_the_file(tmp_path,
     err = capsys.readouterr().err
     at = data.index("ö".encode("latin-1"))
     assert f"not utf-8 text (byte 0xf6 at offset {at})" in err
+
+
+def test_a_utf8_export_is_utf8_where_a_character_straddles_the_sniffed_block(tmp_path, capsys):
+    """The UTF-8 check read 4 bytes past its 64 KiB block and decoded them as the file's end: a
+    character cut there (one umlaut or euro sign in a hundred bytes of a German export) made a
+    UTF-8 file 'not UTF-8', and with csv_encoding cp1252 every umlaut became two characters."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    head = "\n".join([lines[0], *(lines[1].replace("7001", str(100000 + i)) for i in range(300))])
+    head = (head + "\n").encode()
+    row = lines[1].replace("7001", "999999").replace("All nightly", "{pad}Gröab€")
+    before = row[: row.index("{pad}")].encode()
+    pad = (1 << 16) - 1 - len(head) - len(before) - len("Gr")  # ö's first byte ends the block
+    data = head + row.replace("{pad}", "x" * pad).encode() + b"\n"
+    assert data[(1 << 16) - 1 : (1 << 16) + 1] == "ö".encode()
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_bytes(data)
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["importers"]["csv_encoding"] = "cp1252"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    args += ["--params", str(tmp_path / "params.yaml"), "--out", str(tmp_path / "o")]
+    assert main(args) == 0, capsys.readouterr().err
+    out = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert out.loc["999999"].astype(str).str.contains("Gröab€ sync jobs fail").any()
