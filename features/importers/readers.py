@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from features.contract_text import Phrase
-from features.errors import refusal
+from features.errors import UserError, refusal
 from features.sources import csv_delimiter, nul_and_blank_line, row_numbers, sep_line
 
 OnBytes = Callable[[int], None] | None
@@ -301,21 +301,22 @@ def iter_frames(
         utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)
         hint = sep_line(path)  # Excel's `sep=;` line: not the header (Excel hides it)
         sep = hint or csv_delimiter(path)
-        _first_record_fits(path, "utf-8-sig" if utf8 else encoding, sep, skip=1 if hint else 0)
+        text, skip = "utf-8-sig" if utf8 else encoding, 1 if hint else 0
+        long = _long_record(path, text, sep, skip, first_only=True)
+        if long is not None:
+            raise long
         nul, blank = nul_and_blank_line(path)
         # a blank line is a row of the file (pandas skips it): later rows are named by theirs
-        lines = (
-            row_numbers(path, sep, 1 if hint else 0, "utf-8-sig" if utf8 else encoding)
-            if blank
-            else None
-        )
+        lines = row_numbers(path, sep, skip, text) if blank else None
         try:
             # only an empty cell is missing: "NA" is a region (North America), "None" a word
             reader = pd.read_csv(
-                f, dtype=str, chunksize=chunk_rows, skipinitialspace=False,
-                encoding="utf-8-sig" if utf8 else encoding,
-                keep_default_na=False, na_values=[""], sep=sep, index_col=False,
-                skiprows=1 if hint else 0, engine="python" if nul else "c",
+                f, dtype=str, chunksize=chunk_rows, skipinitialspace=False, encoding=text,
+                keep_default_na=False, na_values=[""], sep=sep,
+                # False: never row labels from a long first record (refused above); the Python
+                # parser then drops a later long record's extra values (a warning), so None there
+                index_col=None if nul else False,
+                skiprows=skip, engine="python" if nul else "c",
             )  # fmt: skip
             last = 0
             for df in reader:
@@ -341,15 +342,21 @@ def iter_frames(
                 offset=offset,
             ) from None
         except (pd.errors.ParserError, csv.Error) as exc:
+            long = _long_record(path, text, sep, skip)  # said as for the first record
+            if long is not None:
+                raise long from None
             raise refusal(
                 "csv_unreadable", path=str(path), reason=str(exc), export=export
             ) from None
 
 
-def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> None:
-    """A first record with more fields than the header (a separator in a value not quoted) is
-    refused: pandas took its first field for the row labels of the whole file, so every value
-    of every row moved one column over, the ticket id becoming the subject."""
+def _long_record(
+    path: Path, encoding: str, sep: str, skip: int = 0, first_only: bool = False
+) -> UserError | None:
+    """The refusal of the first record with more fields than the header (a separator in a value
+    not quoted), or of the first record only: from such a one pandas took the row labels of the
+    whole file, so every value of every row moved one column over, the ticket id becoming the
+    subject. A later one stops the parser, whose message counts lines in English."""
     with path.open(encoding=encoding, errors="replace", newline="") as f:
         for _ in range(skip):
             f.readline()
@@ -357,9 +364,9 @@ def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> No
         header = next(rows, [])
         for record in rows:
             if not any(v.strip() for v in record):
-                continue  # a blank line before the first record
+                continue  # a blank line
             if len(record) > len(header):
-                raise refusal(
+                return refusal(
                     "csv_extra_fields",
                     path=str(path),
                     line=rows.line_num + skip,
@@ -367,7 +374,9 @@ def _first_record_fits(path: Path, encoding: str, sep: str, skip: int = 0) -> No
                     header=len(header),
                     sep=sep,
                 )
-            return
+            if first_only:
+                break
+    return None
 
 
 def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from serving.cli import main
@@ -162,3 +164,24 @@ def test_a_utf8_export_is_utf8_where_a_character_straddles_the_sniffed_block(tmp
     assert main(args) == 0, capsys.readouterr().err
     out = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert out.loc["999999"].astype(str).str.contains("Gröab€ sync jobs fail").any()
+
+
+@pytest.mark.parametrize("nul", [False, True])
+def test_a_later_record_with_an_unquoted_separator_is_refused_with_its_line(nul, tmp_path, capsys):
+    """A file holding a NUL byte is read by pandas' Python parser, which dropped a later
+    record's extra value with a warning: ticket 7002 ('Wie exportiere ich, Berichte?') had every
+    value one column over and was skipped as having no account. Without a NUL the parser's own
+    English message counted lines from the file's start."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    if nul:
+        lines[1] = lines[1].replace("All nightly", "All\x00nightly")
+    lines[2] = lines[2].replace("Wie exportiere ich Berichte?", "Wie exportiere ich, Berichte?")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join(lines) + "\n")
+    args = ["import", "hubspot", f"tickets={tickets}", str(HS / "companies.csv")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' ParserWarning: "leads to a loss of data"
+        assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert f"{tickets}, line 3: 13 fields, but the header has 12" in err, err
+    assert not (tmp_path / "o" / "tickets.parquet").exists()
