@@ -186,7 +186,8 @@ def team(reason_family: str | None, params: LadderParams) -> str:
 # --- due times -------------------------------------------------------------------------------
 
 
-def _utc(t: dt.datetime) -> dt.datetime:
+def as_utc(t: dt.datetime) -> dt.datetime:
+    """`t` in UTC; a naive time is refused, as the ladder cannot tell its zone."""
     if t.tzinfo is None:
         raise ValueError("times passed to the ladder must be timezone-aware")
     return dt.datetime.fromtimestamp(t.timestamp(), tz=dt.UTC)
@@ -198,7 +199,7 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
     Business time is counted in real elapsed time inside local opening intervals, so nights,
     weekends, holidays and DST changes are handled by the zone database, not by fixed offsets.
     """
-    start = _utc(start)
+    start = as_utc(start)
     remaining = dt.timedelta(hours=hours)
     if not business:
         return start + remaining
@@ -208,8 +209,8 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
     for _ in range(3 * 366):
         if not cal.is_holiday(day):
             for open_t, close_t in cal.intervals(day.weekday()):
-                lo = _utc(dt.datetime.combine(day, open_t, tzinfo=tz))
-                hi = _utc(closing(day, close_t, tz))
+                lo = as_utc(dt.datetime.combine(day, open_t, tzinfo=tz))
+                hi = as_utc(closing(day, close_t, tz))
                 lo = max(lo, start)
                 if lo >= hi:
                     continue
@@ -233,10 +234,10 @@ def _level_due(level: LevelParams, start: dt.datetime, params: LadderParams) -> 
 
 def decision_id(account_id: str, now: dt.datetime, old: str | None, new: str, rule: str) -> str:
     """Deterministic, so re-running the same evaluation is recognised as the same decision."""
-    return _uuid5(f"{account_id}|{_utc(now).isoformat()}|{old}|{new}|{rule}")
+    return name_uuid(f"{account_id}|{as_utc(now).isoformat()}|{old}|{new}|{rule}")
 
 
-def _uuid5(name: str, namespace: bytes = _NAMESPACE_BYTES) -> str:
+def name_uuid(name: str, namespace: bytes = _NAMESPACE_BYTES) -> str:
     """`str(uuid.uuid5(UUID(bytes=namespace), name))` from hashlib directly: a third of the cost,
     which counts when the daily job decides (and queues messages) for 100,000 accounts."""
     h = hashlib.sha1(namespace + name.encode()).hexdigest()
@@ -287,7 +288,7 @@ def decide(
     `assessment`, when given, must be `assess(signals, params)` (computed in bulk elsewhere).
     `settled`: the moment up to which the ladder has already decided (the latest daily run's
     evaluation time); an evaluation at or before it decides nothing new for a known account."""
-    now = _utc(now)
+    now = as_utc(now)
     names = list(params.levels)
     esc, churn = float(signals.escalation_risk), float(signals.churn_risk)
     a = assessment if assessment is not None else assess(signals, params)
@@ -315,7 +316,7 @@ def decide(
     # (a back-dated day run again, on corrected data or params too): nothing new to decide,
     # no cool-down clock started or cleared and no timeout by the rerun alone
     rerun = previous is not None and (
-        now <= previous.since or (settled is not None and now <= _utc(settled))
+        now <= previous.since or (settled is not None and now <= as_utc(settled))
     )
     if rerun:
         target = prev_i
@@ -367,7 +368,7 @@ def decide(
     changed = new_i != prev_i
     if previous is None and not changed:
         rule = FIRST
-    did = _uuid5(f"{signals.account_id}|{now.isoformat()}|{old_level}|{new_level}|{rule}")
+    did = name_uuid(f"{signals.account_id}|{now.isoformat()}|{old_level}|{new_level}|{rule}")
     if changed:
         # up: a new flag, to be acknowledged anew. A step down continues the episode: what was
         # acknowledged or resolved stays so (no new due time, no timeout climbing straight

@@ -45,12 +45,12 @@ def open_store(lang: str = "en") -> Store:
     from pathlib import Path
 
     from serving.settings import Settings
-    from serving.store import _parsed, _shown
+    from serving.store import parsed_url, shown_url
 
     url = Settings.from_env().database_url
-    parsed = _parsed(url)
+    parsed = parsed_url(url)
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
     if file and not Path(name).is_file():
-        raise UserError(say("no_database", lang, path=Path(name).resolve(), url=_shown(parsed)))
+        raise UserError(say("no_database", lang, path=Path(name).resolve(), url=shown_url(parsed)))
     return open_for_writing(url)

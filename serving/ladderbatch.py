@@ -30,10 +30,10 @@ from serving.ladder import (
     Decision,
     LadderState,
     Signals,
-    _utc,
-    _uuid5,
+    as_utc,
     decide,
     kept_reasons,
+    name_uuid,
     team,
 )
 from serving.notify import check_config, plan_messages
@@ -253,7 +253,7 @@ def _decide_assessed(
     settled: dt.datetime | None = None,
 ) -> list[tuple[LadderState, Decision]]:
     """`decide_many` with the signals' assessment already made (`a`, one entry per signal)."""
-    now = _utc(now)
+    now = as_utc(now)
     iso = now.isoformat()
     bottom = next(iter(params.levels))
     level = params.levels[bottom]
@@ -279,7 +279,7 @@ def _decide_assessed(
             out.append(decide(s, prev, params, now, a.one(k, s, params), settled))
             continue
         decision = Decision(
-            decision_id=_uuid5(f"{aid}|{iso}|{old}|{bottom}|{rule}"),
+            decision_id=name_uuid(f"{aid}|{iso}|{old}|{bottom}|{rule}"),
             account_id=aid,
             at=now,
             old_level=old,

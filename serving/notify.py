@@ -21,7 +21,7 @@ import httpx
 
 from features.errors import UserError
 from features.params import did_you_mean
-from serving.ladder import Decision, Signals, _uuid5
+from serving.ladder import Decision, Signals, name_uuid
 from serving.ladder_text import local_time, pick, text, titled
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
 from serving.store import OutboxMessage, Store
@@ -146,7 +146,7 @@ def _reason_line(reason: Any, language: str) -> str:
 
 
 def idempotency_key(decision_id: str, channel: str, recipient: str) -> str:
-    return _uuid5(f"{decision_id}|{channel}|{recipient}", _NAMESPACE_BYTES)
+    return name_uuid(f"{decision_id}|{channel}|{recipient}", _NAMESPACE_BYTES)
 
 
 def plan_messages(

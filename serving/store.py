@@ -530,7 +530,7 @@ class Store:
     @staticmethod
     def check_url(url: str) -> None:
         """A UserError naming the setting when `url` is not a database URL at all."""
-        _parsed(url)
+        parsed_url(url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -749,7 +749,7 @@ class Store:
         return state, version
 
     def _where(self) -> str:
-        return _shown(sa.engine.make_url(self.url))
+        return shown_url(sa.engine.make_url(self.url))
 
     def acknowledge(
         self,
@@ -1172,13 +1172,13 @@ def open_existing(url: str) -> Store:
     answer "never scored" for every account), a file or database without the store's tables
     (another application's, or no daily run yet), a server that is down, a URL that is wrong."""
     try:
-        parsed = _parsed(url)
+        parsed = parsed_url(url)
     except UserError:  # its text quotes the URL, password and all: not for an API answer
         raise StoreUnavailable(
             "bad_url",
             "ESCRISK_DATABASE_URL is not a valid SQLAlchemy URL (e.g. sqlite:///escrisk.db)",
         ) from None
-    where = _shown(parsed)
+    where = shown_url(parsed)
     name = parsed.database or ""
     file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
     if file and not Path(name).is_file():
@@ -1243,8 +1243,8 @@ def open_for_writing(url: str, create: bool = True) -> Store:
     that is not a database, a server that is down. `create=False` checks the URL and connects
     to nothing yet: the daily job reads what is there (`existing_tables`) before its checks,
     which may refuse the run, and creates the schema after them."""
-    parsed = _parsed(url)
-    where = _shown(parsed)
+    parsed = parsed_url(url)
+    where = shown_url(parsed)
     name = parsed.database or ""
     memory = name in ("", ":memory:") or name.startswith("file::memory:")
     if parsed.get_backend_name() == "sqlite" and (memory or parsed.query.get("mode") == "memory"):
@@ -1277,7 +1277,7 @@ def existing_tables(store: Store) -> set[str]:
             return _sqlite_tables(path) if path.is_file() else set()
         return set(sa.inspect(store.engine).get_table_names())
     except (DBAPIError, sqlite3.Error) as exc:
-        raise _unusable(_shown(url), exc) from None
+        raise _unusable(shown_url(url), exc) from None
 
 
 def _unusable(where: str, exc: DBAPIError | sqlite3.Error) -> UserError:
@@ -1298,7 +1298,7 @@ def _sqlite_tables(path: Path) -> set[str]:
         con.close()
 
 
-def _shown(url: sa.engine.URL) -> str:
+def shown_url(url: sa.engine.URL) -> str:
     """A database URL fit for messages and logs: no password, and no query (a driver may take
     the password there: ?password=...)."""
     return url.set(query={}).render_as_string(hide_password=True)
@@ -1356,7 +1356,7 @@ def _replace(state: LadderState, **changes: Any) -> LadderState:
     return dataclasses.replace(state, **changes)
 
 
-def _parsed(url: str) -> sa.engine.URL:
+def parsed_url(url: str) -> sa.engine.URL:
     """The URL parsed, or a UserError that shows it without its password (a port that is no
     number, 'host:port', was an internal error)."""
     try:
@@ -1374,7 +1374,7 @@ def _private_sqlite_file(url: str) -> None:
     URL is its own credential), which SQLite's default (0644 under the usual umask) let every user
     of the host read. Its -wal and -shm files take the file's permissions. An existing file is
     left as its owner set it; a path that cannot be created is SQLite's to report."""
-    parsed = _parsed(url)
+    parsed = parsed_url(url)
     name = parsed.database or ""
     if (
         parsed.get_backend_name() != "sqlite"
@@ -1389,7 +1389,7 @@ def _private_sqlite_file(url: str) -> None:
 
 
 def _engine(url: str) -> Engine:
-    parsed = _parsed(url)
+    parsed = parsed_url(url)
     if parsed.get_backend_name() != "sqlite":
         # a server that accepts connections but never answers must not hang a caller for good
         timeout = {"connect_timeout": CONNECT_TIMEOUT_S}
