@@ -38,6 +38,7 @@ class TargetOutcome:
     evaluations: dict[str, Evaluation]
     rows: dict[str, int]  # labelled rows per window
     positives: dict[str, int]  # labelled positives per window
+    warnings: tuple[str, ...] = ()  # about the fit itself (a thin validation window)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Experiment:
         found = [
             w for t in self.targets.values() for e in t.evaluations.values() for w in e.warnings
         ]
-        return found + self.quality_warnings()
+        fit = [w for t in self.targets.values() for w in t.warnings]
+        return found + fit + self.quality_warnings()
 
     def quality_warnings(self) -> list[str]:
         """A head that ranks no better than chance, or worse than the transparent health score,
@@ -149,6 +151,7 @@ def fit_target(
             csm_of=csm_of,
             label=f"{target}/{name}/test",
         )
+    positives = {w: int(np.nansum(v)) for w, v in y.items()}
     return TargetOutcome(
         target,
         head,
@@ -158,7 +161,23 @@ def fit_target(
         test,
         evaluations,
         {w: len(f) for w, f in win.items()},
-        {w: int(np.nansum(v)) for w, v in y.items()},
+        positives,
+        thin_validation(head, positives["validation"], evaluation.min_positives),
+    )
+
+
+def thin_validation(head: Head, positives: int, least: int) -> tuple[str, ...]:
+    """Early stopping and calibration are fitted on the validation window: with fewer positives
+    than a test window needs to be trusted, the head's tree count and probabilities rest on a few
+    events, which the counts printed among the notes do not make plain."""
+    if positives >= least:
+        return ()
+    return (
+        f"WARNING {head.target}: only {positives} labelled positives in the validation window "
+        f"(evaluation.min_positives = {least}); early stopping "
+        f"({head.booster.current_iteration()} trees) and the {head.calibrator.kind} calibration "
+        "were fitted on them, so its probabilities and the alerts they raise rest on a few events: "
+        "set split dates in params.yaml that give validation more",
     )
 
 

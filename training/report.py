@@ -104,6 +104,7 @@ def metrics_markdown(ex: Experiment) -> str:
         lines.append("")
         for ev in o.evaluations.values():
             lines += [f"> {w}" for w in ev.warnings]
+        lines += [f"> {w}" for w in o.warnings]
     return "\n".join(lines) + "\n"
 
 

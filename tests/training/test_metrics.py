@@ -162,9 +162,9 @@ def test_a_head_no_better_than_chance_or_than_the_health_score_is_warned_about()
     def ev(auc: Estimate):
         return SimpleNamespace(metrics={"roc_auc": auc}, warnings=())
 
-    bad = SimpleNamespace(evaluations={"lightgbm": ev(Estimate(0.357, 0.203, 0.479)),
+    bad = SimpleNamespace(warnings=(), evaluations={"lightgbm": ev(Estimate(0.357, 0.203, 0.479)),
                                        "health_score": ev(Estimate(0.85, 0.80, 0.90))})  # fmt: skip
-    good = SimpleNamespace(evaluations={"lightgbm": ev(Estimate(0.87, 0.86, 0.88)),
+    good = SimpleNamespace(warnings=(), evaluations={"lightgbm": ev(Estimate(0.87, 0.86, 0.88)),
                                         "health_score": ev(Estimate(0.66, 0.64, 0.67))})  # fmt: skip
     said = Experiment(None, None, {"churn_90d": bad, "escalation_30d": good}).warnings  # type: ignore[arg-type]
     assert len(said) == 2 and all(w.startswith("WARNING churn_90d") for w in said)

@@ -110,3 +110,23 @@ def test_a_backtest_folds_thin_test_window_is_warned_about(
     out = train(history, root, backtest=2, labelled=lab)
     fold1 = [n for n in out.notes if n.startswith("backtest fold 1") and "unreliable" in n]
     assert len(fold1) == len(horizons) * 3, out.notes  # lightgbm, logistic, health score
+
+
+def test_a_thin_validation_window_is_warned_about(
+    synthetic, params, horizons, model_params, small_eval
+):
+    """Early stopping and calibration rest on validation: with fewer positives there than
+    evaluation.min_positives, train says so loudly (and the metrics table), not only in counts."""
+    from training.report import metrics_markdown
+
+    frame, spec = synthetic
+    split = choose_split(frame, horizons, params.split)
+    ex = run_experiment(frame, spec, horizons, split, model_params, small_eval)
+    least = min(o.positives["validation"] for o in ex.targets.values())
+    assert not any("validation window" in w for w in ex.warnings)
+    thin = small_eval.model_copy(update={"min_positives": least + 1})
+    ex = run_experiment(frame, spec, horizons, split, model_params, thin)
+    said = [w for w in ex.warnings if "in the validation window" in w]
+    assert said and all(w.startswith("WARNING") for w in said)
+    assert any(f"only {least} labelled positives" in w and "calibration" in w for w in said)
+    assert all(f"> {w}" in metrics_markdown(ex) for w in said)
