@@ -1,7 +1,8 @@
 """Turning raw model scores into probabilities, fitted on validation and stored as plain JSON.
 
 Isotonic regression when validation holds enough positives, else a sigmoid (Platt) fit, which has
-two parameters and cannot overfit a handful of positives. Both act on the model's raw margin.
+two parameters and cannot overfit a handful of positives. Both act on the model's raw margin and
+never fall as it grows: calibration may not reorder the accounts the model ranked.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 EPS = 1e-6
+FLAT_SLOPE = 1e-6  # a sigmoid no steeper than this is flat: probabilities at the base rate
 
 
 @dataclass(frozen=True)
@@ -72,4 +74,17 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray, isotonic_min_positives: int) 
         )
     # Nearly unregularised logistic fit on the single raw score = Platt scaling.
     lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
-    return Calibrator("sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if a < FLAT_SLOPE:
+        # validation's few positives scored low: a falling sigmoid would turn the head's ranking
+        # upside down for every account. The best rising fit is flat (the validation rate); a
+        # slope of FLAT_SLOPE keeps the head's order among accounts
+        rate = float(y.mean())
+        a = FLAT_SLOPE
+        b = float(np.log(rate / (1 - rate)) - a * np.median(raw))
+    return Calibrator("sigmoid", a=a, b=b)
+
+
+def is_flat(cal: Calibrator) -> bool:
+    """A sigmoid that found no rise of the observed rate with the score (see fit_calibrator)."""
+    return cal.kind == "sigmoid" and cal.a <= FLAT_SLOPE

@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.spec import FeatureSpec
 from training.baselines import LogisticBaseline, fit_logistic, health_risk, usable_rules
-from training.calibrate import Calibrator, fit_calibrator
+from training.calibrate import Calibrator, fit_calibrator, is_flat
 from training.matrix import model_matrix
 from training.metrics import Evaluation, evaluate
 from training.params import EvaluationParams, ModelParams
@@ -162,23 +162,32 @@ def fit_target(
         evaluations,
         {w: len(f) for w, f in win.items()},
         positives,
-        thin_validation(head, positives["validation"], evaluation.min_positives),
+        fit_warnings(head, positives["validation"], evaluation.min_positives),
     )
 
 
-def thin_validation(head: Head, positives: int, least: int) -> tuple[str, ...]:
+def fit_warnings(head: Head, positives: int, least: int) -> tuple[str, ...]:
     """Early stopping and calibration are fitted on the validation window: with fewer positives
     than a test window needs to be trusted, the head's tree count and probabilities rest on a few
     events, which the counts printed among the notes do not make plain."""
-    if positives >= least:
-        return ()
-    return (
-        f"WARNING {head.target}: only {positives} labelled positives in the validation window "
-        f"(evaluation.min_positives = {least}); early stopping "
-        f"({head.booster.current_iteration()} trees) and the {head.calibrator.kind} calibration "
-        "were fitted on them, so its probabilities and the alerts they raise rest on a few events: "
-        "set split dates in params.yaml that give validation more",
-    )
+    out = []
+    if positives < least:
+        out.append(
+            f"WARNING {head.target}: only {positives} labelled positives in the validation window "
+            f"(evaluation.min_positives = {least}); early stopping "
+            f"({head.booster.current_iteration()} trees) and the {head.calibrator.kind} "
+            "calibration were fitted on them, so its probabilities and the alerts they raise rest "
+            "on a few events: set split dates in params.yaml that give validation more"
+        )
+    if is_flat(head.calibrator):
+        rate = float(head.calibrator(np.zeros(1))[0])
+        out.append(
+            f"WARNING {head.target}: on the validation window the observed rate does not rise "
+            f"with the model's score, so its calibration is flat: every account gets about the "
+            f"validation rate ({rate:.4f}) whatever its score (the order among accounts is the "
+            "model's own); look at the validation window and its positives"
+        )
+    return tuple(out)
 
 
 def run_experiment(

@@ -43,3 +43,20 @@ def test_bad_json_is_rejected():
         Calibrator.from_dict({"kind": "spline"})
     with pytest.raises(ValueError):
         Calibrator.from_dict({"kind": "isotonic", "x": [2, 1], "y": [0, 1]})
+
+
+def test_a_sigmoid_never_turns_the_ranking_upside_down():
+    """With one validation positive among low scores, Platt's fit falls with the score: every
+    account's order would flip. The calibrator stays rising (flat at the rate), keeping the order."""
+    from training.calibrate import is_flat
+
+    raw = np.random.default_rng(0).normal(0, 1, 300)
+    y = np.zeros(300)
+    y[np.argsort(raw)[100]] = 1.0  # the one positive scored below the median
+    cal = fit_calibrator(raw, y, 200)
+    p = cal(np.sort(raw))
+    assert np.all(np.diff(p) > 0)  # the model's order, strictly
+    assert p == pytest.approx(1 / 300, rel=1e-3)
+    assert is_flat(cal) and not is_flat(fit_calibrator(*_scores(5000, 2)[:2], 10**9))
+    back = Calibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    np.testing.assert_array_equal(back(raw), cal(raw))

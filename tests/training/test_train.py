@@ -130,3 +130,21 @@ def test_a_thin_validation_window_is_warned_about(
     assert said and all(w.startswith("WARNING") for w in said)
     assert any(f"only {least} labelled positives" in w and "calibration" in w for w in said)
     assert all(f"> {w}" in metrics_markdown(ex) for w in said)
+
+
+def test_a_flat_calibration_is_warned_about(synthetic, params, horizons, model_params, small_eval):
+    """A validation window whose positives scored low leaves the calibration flat (every account
+    at the base rate): the head then raises no alert its ranking would, so train says why."""
+    from dataclasses import replace
+
+    from training.calibrate import Calibrator
+    from training.experiment import fit_warnings
+
+    frame, spec = synthetic
+    split = choose_split(frame, horizons, params.split)
+    ex = run_experiment(frame, spec, horizons, split, model_params, small_eval)
+    head = ex.targets["churn_90d"].head
+    assert fit_warnings(head, 100, 30) == ()
+    flat = replace(head, calibrator=Calibrator("sigmoid", a=1e-6, b=-3.0))
+    (said,) = fit_warnings(flat, 100, 30)
+    assert said.startswith("WARNING churn_90d") and "flat" in said and "0.0474" in said
