@@ -61,6 +61,22 @@ class Evaluation:
     n_positives: int
     n_accounts: int
     warnings: tuple[str, ...] = field(default=())
+    weekly_capacity: int = 0  # k of precision_at_k / recall_at_k
+    busiest_week: int = 0  # the most accounts scored in one week of the window
+
+    @property
+    def capacity_note(self) -> str | None:
+        """With k at least every week's accounts, every account is flagged: P@k is the base rate
+        and R@k 1 whatever the scores, figures that look like results but say nothing."""
+        if self.n_rows == 0 or self.weekly_capacity < self.busiest_week:
+            return None
+        return (
+            f"precision_at_k and recall_at_k say nothing here: evaluation.weekly_capacity "
+            f"({self.weekly_capacity}) is at least the accounts scored in every week of this "
+            f"window (at most {self.busiest_week}), so every account is flagged, precision_at_k "
+            "is the base rate and recall_at_k 1 whatever the model; set weekly_capacity to what "
+            "the team can act on, below the portfolio's size"
+        )
 
     def flat(self, prefix: str = "") -> dict[str, float]:
         """metric, metric_low, metric_high and counts as one flat mapping (for MLflow)."""
@@ -285,4 +301,7 @@ def evaluate(
             f"WARNING{' ' + label if label else ''}: only {n_pos} labelled positives in this window "
             f"(evaluation.min_positives = {params.min_positives}); these figures are unreliable"
         )
-    return Evaluation(metrics, len(rows), n_pos, n_acc, tuple(warns))
+    busiest = int(np.bincount(prep.week).max()) if len(rows) else 0
+    return Evaluation(
+        metrics, len(rows), n_pos, n_acc, tuple(warns), params.weekly_capacity, busiest
+    )

@@ -105,6 +105,9 @@ def metrics_markdown(ex: Experiment) -> str:
         for ev in o.evaluations.values():
             lines += [f"> {w}" for w in ev.warnings]
         lines += [f"> {w}" for w in o.warnings]
+        note = o.evaluations[MODEL].capacity_note if MODEL in o.evaluations else None
+        if note:
+            lines.append(f"> note: {note}")
     return "\n".join(lines) + "\n"
 
 

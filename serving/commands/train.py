@@ -127,10 +127,13 @@ def _summary(outcome) -> str:
         lines.append(
             f"  {t} ({o.head.calibrator.kind} calibration, {o.head.booster.current_iteration()} trees)"
         )
+        note = o.evaluations["lightgbm"].capacity_note if "lightgbm" in o.evaluations else None
         for model, ev in o.evaluations.items():
             m = ev.metrics
             lines.append(
                 f"    {model:<13} ROC-AUC {m['roc_auc']}  PR-AUC {m['pr_auc']}  ECE {m['ece'].value:.4f}  "
-                f"P@k {m['precision_at_k'].value:.3f}"
+                f"P@k {m['precision_at_k'].value:.3f}{'*' if note else ''}"
             )
+        if note:
+            lines.append(f"    * {note}")
     return "\n".join(lines)

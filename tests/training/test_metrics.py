@@ -195,3 +195,33 @@ def test_tied_scores_count_by_their_share_not_by_row_order(eval_params):
     assert c["lift_top_decile"].value == pytest.approx(1.0)
     weekly = rows.groupby("as_of")["y"].mean()  # 30 picks a week, each week's rate
     assert c["precision_at_k"].value == pytest.approx(weekly.mean())
+
+
+def test_a_capacity_flagging_every_account_is_said(eval_params):
+    """weekly_capacity 50 on a 4-account window flags everyone: P@k is the base rate, R@k 1,
+    printed as if they were results; the evaluation says so, and the metrics table too."""
+    from types import SimpleNamespace
+
+    from training.report import metrics_markdown
+
+    assert evaluate(_tiny(), eval_params, horizon_days=30).capacity_note is None  # k = 2 of 4
+    for k in (4, 50):
+        ev = evaluate(
+            _tiny(), eval_params.model_copy(update={"weekly_capacity": k}), horizon_days=30
+        )
+        assert ev.metrics["precision_at_k"].value == pytest.approx(3 / 8)  # the base rate
+        assert ev.metrics["recall_at_k"].value == pytest.approx(1.0)
+        assert ev.capacity_note and f"weekly_capacity ({k})" in ev.capacity_note
+        assert "at most 4" in ev.capacity_note
+    head = SimpleNamespace(calibrator=SimpleNamespace(kind="sigmoid"),
+                           booster=SimpleNamespace(current_iteration=lambda: 3))  # fmt: skip
+    target = SimpleNamespace(evaluations={"lightgbm": ev}, warnings=(), head=head,
+                             rows=dict.fromkeys(("train", "validation", "test"), 8),
+                             positives=dict.fromkeys(("train", "validation", "test"), 3))  # fmt: skip
+    split = SimpleNamespace(describe=lambda: "split")
+    md = metrics_markdown(SimpleNamespace(split=split, targets={"churn_90d": target}))  # type: ignore[arg-type]
+    assert f"> note: {ev.capacity_note}" in md
+    from serving.commands.train import _summary
+
+    said = _summary(SimpleNamespace(experiment=SimpleNamespace(targets={"churn_90d": target})))
+    assert "P@k 0.375*" in said and f"* {ev.capacity_note}" in said
