@@ -58,23 +58,26 @@ class Experiment:
     def quality_warnings(self) -> list[str]:
         """A head that ranks no better than chance, or worse than the transparent health score,
         on its test window: said loudly, since the first model becomes champion without a gate."""
-        out = []
-        for t, o in self.targets.items():
-            ours = o.evaluations.get("lightgbm")
-            if ours is None:
-                continue
-            auc = ours.metrics["roc_auc"]
-            if auc.value <= 0.5:
-                out.append(
-                    f"WARNING {t}: the model ranks no better than chance on the test window "
-                    f"(ROC-AUC {auc}); do not promote it without a look at the data"
-                )
-            rules = o.evaluations.get("health_score")
-            if rules is not None and rules.metrics["roc_auc"].low > auc.high:
-                out.append(
-                    f"WARNING {t}: the rules-only health score ranks better than the model on the "
-                    f"test window (ROC-AUC {rules.metrics['roc_auc']} against {auc})"
-                )
+        return [w for t in self.targets for w in self.head_quality_warnings(t)]
+
+    def head_quality_warnings(self, t: str) -> list[str]:
+        out: list[str] = []
+        o = self.targets[t]
+        ours = o.evaluations.get("lightgbm")
+        if ours is None:
+            return out
+        auc = ours.metrics["roc_auc"]
+        if auc.value <= 0.5:
+            out.append(
+                f"WARNING {t}: the model ranks no better than chance on the test window "
+                f"(ROC-AUC {auc}); do not promote it without a look at the data"
+            )
+        rules = o.evaluations.get("health_score")
+        if rules is not None and rules.metrics["roc_auc"].low > auc.high:
+            out.append(
+                f"WARNING {t}: the rules-only health score ranks better than the model on the "
+                f"test window (ROC-AUC {rules.metrics['roc_auc']} against {auc})"
+            )
         return out
 
     def metrics(self) -> dict[str, float]:

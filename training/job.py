@@ -175,7 +175,12 @@ def log_outcome(
             model_name=model_name,
             params=params_dict,
             metrics=ex.metrics(),
-            tags={**tags, **{f"split.{k}": str(v) for k, v in ex.split.to_dict().items()}},
+            tags={
+                **tags,
+                **{f"split.{k}": str(v) for k, v in ex.split.to_dict().items()},
+                # what train printed on stderr, as promote keeps its own: a column in the run list
+                **({"warnings": "\n".join(ex.warnings)[:5000]} if ex.warnings else {}),
+            },
             report_dir=report,
             bundle_dir=bundle_dir,
             input_example=example,

@@ -104,7 +104,7 @@ def metrics_markdown(ex: Experiment) -> str:
         lines.append("")
         for ev in o.evaluations.values():
             lines += [f"> {w}" for w in ev.warnings]
-        lines += [f"> {w}" for w in o.warnings]
+        lines += [f"> {w}" for w in [*o.warnings, *ex.head_quality_warnings(t)]]
         note = o.evaluations[MODEL].capacity_note if MODEL in o.evaluations else None
         if note:
             lines.append(f"> note: {note}")

@@ -202,6 +202,7 @@ def test_a_capacity_flagging_every_account_is_said(eval_params):
     printed as if they were results; the evaluation says so, and the metrics table too."""
     from types import SimpleNamespace
 
+    from training.experiment import Experiment
     from training.report import metrics_markdown
 
     assert evaluate(_tiny(), eval_params, horizon_days=30).capacity_note is None  # k = 2 of 4
@@ -219,7 +220,7 @@ def test_a_capacity_flagging_every_account_is_said(eval_params):
                              rows=dict.fromkeys(("train", "validation", "test"), 8),
                              positives=dict.fromkeys(("train", "validation", "test"), 3))  # fmt: skip
     split = SimpleNamespace(describe=lambda: "split")
-    md = metrics_markdown(SimpleNamespace(split=split, targets={"churn_90d": target}))  # type: ignore[arg-type]
+    md = metrics_markdown(Experiment(split, None, {"churn_90d": target}))  # type: ignore[arg-type]
     assert f"> note: {ev.capacity_note}" in md
     from serving.commands.train import _summary
 

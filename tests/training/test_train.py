@@ -148,3 +148,50 @@ def test_a_flat_calibration_is_warned_about(synthetic, params, horizons, model_p
     flat = replace(head, calibrator=Calibrator("sigmoid", a=1e-6, b=-3.0))
     (said,) = fit_warnings(flat, 100, 30)
     assert said.startswith("WARNING churn_90d") and "flat" in said and "0.0474" in said
+
+
+def test_a_head_worse_than_chance_is_said_in_the_mlflow_run(
+    synthetic, params, horizons, model_params, small_eval, monkeypatch
+):
+    """Train printed 'ranks no better than chance' on stderr only: whoever compares runs in MLflow
+    later saw neither it in metrics.md nor any trace on the run. Both carry it now."""
+    import datetime as dt
+
+    import pandas as pd
+
+    import training.job as job
+    from features.contract import History
+    from training.pipeline import Labelled
+
+    frame, spec = synthetic
+    test = frame["as_of"] >= pd.Timestamp("2024-03-01", tz="UTC")
+    flipped = frame.assign(churn_90d=frame["churn_90d"].where(~test, 1 - frame["churn_90d"]))
+    accounts = pd.DataFrame({"account_id": frame["account_id"].unique(), "csm_owner": "csm"})
+    empty = {"account_id": pd.Series(dtype=object)}
+    history = History(
+        accounts=accounts,
+        tickets=pd.DataFrame(),
+        escalations=pd.DataFrame({**empty, "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+        churn=pd.DataFrame({**empty, "churned_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+    )
+    root = params.model_copy(
+        update={
+            "model": model_params,
+            "evaluation": small_eval,
+            "split": params.split.model_copy(
+                update={"train_end": dt.date(2023, 9, 1), "validation_end": dt.date(2024, 3, 1)}
+            ),
+        }
+    )
+    out = job.train(history, root, labelled=Labelled(flipped, spec, {}, frame["as_of"].max()))
+    said = [w for w in out.experiment.warnings if "no better than chance" in w]
+    assert said and said[0].startswith("WARNING churn_90d")
+    logged = {}
+    monkeypatch.setattr(job, "log_training", lambda **kw: logged.update(kw))
+    monkeypatch.setattr(job, "write_reference", lambda *a: None)
+    job.log_outcome(out, experiment="x", params_dict=root.model_dump(mode="json"), tags={},
+                    model_name="m", seed=1)  # fmt: skip
+    assert said[0] in logged["tags"]["warnings"].splitlines()
+    from training.report import metrics_markdown
+
+    assert f"> {said[0]}" in metrics_markdown(out.experiment)
