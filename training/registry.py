@@ -158,10 +158,17 @@ def connect(uri: str, create: bool = True) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def loggable_experiment(client: MlflowClient, name: str) -> None:
-    """Refuse, before training, an experiment MLflow would refuse only when the run is logged."""
+def loggable_experiment(client: MlflowClient, name: str, model_name: str | None = None) -> None:
+    """Refuse, before training, an experiment MLflow would refuse only when the run is logged,
+    and the model's champion history, which `escrisk models` reads as promotion decisions."""
     if not name.strip():
         raise UserError("--experiment needs a name")
+    if model_name is not None and name == f"{model_name}-promotions":
+        raise UserError(
+            f"--experiment {name!r} is where promote records the champion history of "
+            f"{model_name}; a training run there would show as a blank decision in `escrisk "
+            "models`: name another experiment"
+        )
     found = client.get_experiment_by_name(name)
     if found is not None and found.lifecycle_stage == "deleted":
         raise UserError(

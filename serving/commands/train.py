@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     # the tracking store first: one that cannot be used is told before minutes of training
     uri = tracking_uri(os.environ)
-    loggable_experiment(connect(uri), args.experiment)
+    loggable_experiment(connect(uri), args.experiment, params.promotion.model_name)
     now = utc_now()
     history = load_history(args.source, params.contract, now)
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)
