@@ -615,7 +615,9 @@ def promotion_history(model_name: str) -> pd.DataFrame:
         filter_string="attributes.status = 'FINISHED'",
         order_by=["attributes.start_time ASC"],
     )
-    if runs.empty:
+    if "params.decided_at" in runs:  # a run someone else logged there (a training) decided nothing
+        runs = runs[runs["params.decided_at"].notna()]
+    if runs.empty or "params.decided_at" not in runs:
         return pd.DataFrame(
             columns=["decided_at", "challenger", "champion", "promoted", "forced", "reason"]
         )

@@ -506,3 +506,24 @@ def test_models_shows_a_missing_head_as_no_figure_not_nan(store, monkeypatch, ca
     out = capsys.readouterr().out
     assert "NaN" not in out and "0.2500" in out, out
     assert "no figure (the version has no head for that target)" in out, out
+
+
+def test_a_run_that_is_no_decision_is_left_out_of_the_champion_history(store):
+    """A training logged into `<model>-promotions` (train --experiment took it): `escrisk models`
+    listed it as a decision with every field None, or, with no decision yet, stopped with an
+    internal error (KeyError: 'params.decided_at')."""
+    import mlflow
+
+    from training.registry import promotion_history
+
+    name = "stray-run-test"
+    mlflow.set_experiment(f"{name}-promotions")
+    with mlflow.start_run():
+        mlflow.log_param("model.seed", 42)
+    assert promotion_history(name).empty
+    with mlflow.start_run():
+        mlflow.log_params({"decided_at": "2026-01-01T00:00:00+00:00", "challenger_version": "2",
+                           "champion_version": "1", "promoted": "True", "forced": "False"})  # fmt: skip
+        mlflow.set_tag("reason", "r")
+    history = promotion_history(name)
+    assert history["challenger"].tolist() == ["2"]
