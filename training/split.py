@@ -312,9 +312,13 @@ def backtest_splits(
     for i, fold in enumerate(folds[:-1], start=1):
         short = short_windows(frame, horizons or {}, fold, min_positives)
         if short:
+            # a lower minimum helps only above 1 and when no window is empty (as choose_split)
+            counts = positives_per_window(frame, horizons or {}, fold)
+            empty = any(n == 0 for per in counts.values() for n in per.values())
+            lower = ", or a lower split.min_positives" if min_positives > 1 and not empty else ""
             raise UserError(
                 f"--backtest {k}: fold {i} of {k} (test from {fold.validation_end:%Y-%m-%d}) has "
                 f"too few labelled positives (need {min_positives}): {', '.join(short)}; use fewer "
-                "folds, more history, or a lower split.min_positives"
+                f"folds or more history{lower}"
             )
     return folds

@@ -236,3 +236,22 @@ def test_split_dates_leaving_a_window_empty_at_one_positive_name_only_the_dates(
         said = str(caught.value)
         assert "churn_90d/test: 0" in said and "move split.train_end" in said, said
         assert "lower split.min_positives" not in said
+
+
+def test_a_backtest_fold_with_an_empty_window_is_not_told_to_lower_the_minimum(synthetic, horizons):
+    """split.min_positives 1 and a fold's validation with no churn positive: the refusal still
+    advised "a lower split.min_positives", which cannot go below 1 nor fill an empty window."""
+    frame, _ = synthetic
+    day = pd.Timedelta(days=1)
+    roomy = Split(T0 + 400 * day, T0 + 500 * day, T0 + 605 * day, False)
+    fold1 = Split(T0 + 295 * day, T0 + 395 * day, T0 + 500 * day, False)  # backtest fold 1
+    v = (frame["as_of"] >= fold1.train_end) & (frame["as_of"] < fold1.validation_end)
+    empty = frame.assign(churn_90d=frame["churn_90d"].where(~v, 0.0))
+    for data, least in ((empty, 1), (empty, 5), (frame, 1)):
+        if data is frame:  # every window holds positives: lowering a high minimum does help
+            with pytest.raises(UserError, match="lower split.min_positives"):
+                backtest_splits(data, roomy, 2, horizons, min_positives=10**6)
+            continue
+        with pytest.raises(UserError, match="too few") as said:
+            backtest_splits(data, roomy, 2, horizons, min_positives=least)
+        assert "lower split.min_positives" not in str(said.value), said.value
