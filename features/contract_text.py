@@ -33,6 +33,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "ambiguous; export the time with its UTC offset (e.g. -05:00) or in UTC",
         "count_empty": "the count is empty (a per-day row needs its number of events; write 0 "
         "for a day without any)",
+        "count_repeated": "user {user} on {day} again, with {v} events where {first} says {w}: "
+        "which holds the day's events cannot be told (two overlapping exports?); import one "
+        "row per user and day, or keep the column that tells the rows apart (e.g. the event)",
         "count_not_whole": "not a whole number of events: {v!r} (a count of 0 or more, without "
         "thousands separators)",
         "number_unreadable": "not a number: {v!r} (read are plain numbers, German 84.000,50 "
@@ -234,6 +237,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "ist mehrdeutig; die Zeit mit ihrem UTC-Versatz (z. B. -05:00) oder in UTC exportieren",
         "count_empty": "die Anzahl ist leer (eine Zeile pro Tag braucht ihre Zahl von "
         "Ereignissen; 0 für einen Tag ohne Ereignisse schreiben)",
+        "count_repeated": "Benutzer {user} am {day} erneut, mit {v} Ereignissen, wo {first} {w} "
+        "sagt: welche Zeile die Ereignisse des Tages hält, ist nicht zu erkennen (zwei "
+        "überlappende Exporte?); eine Zeile pro Benutzer und Tag importieren oder die Spalte "
+        "behalten, die die Zeilen unterscheidet (z. B. das Ereignis)",
         "count_not_whole": "keine ganze Zahl von Ereignissen: {v!r} (eine Anzahl ab 0, ohne "
         "Tausendertrennzeichen)",
         "number_unreadable": "keine Zahl: {v!r} (gelesen werden einfache Zahlen, deutsche "

@@ -34,6 +34,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_time": "no event time ({field} is empty)",
         "skip_unmapped_user": "user not in the user -> account mapping",
         "skip_event_type": "event type {type!r} is listed in importers.usage_events.skip_event_types",
+        "skip_repeated": "repeats an earlier record (the same messageId/$insert_id, or the same "
+        "per-day row: two overlapping exports, or a file given twice); counted once",
         "skip_no_ticket": "of a ticket not imported (not in the tickets export, or skipped there)",
         "skip_blank_row": "blank row",
         "skip_report_footer": "the report's footer (Confidential Information, Copyright)",
@@ -103,6 +105,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",
         "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",
         "skip_event_type": "Ereignistyp {type!r} steht in importers.usage_events.skip_event_types",
+        "skip_repeated": "wiederholt einen früheren Datensatz (dieselbe messageId/$insert_id oder "
+        "dieselbe Zeile pro Tag: zwei überlappende Exporte oder eine Datei doppelt angegeben); "
+        "einmal gezählt",
         "skip_no_ticket": "zu einem nicht importierten Ticket (fehlt im Ticket-Export oder wurde dort übersprungen)",
         "skip_blank_row": "leere Zeile",
         "skip_report_footer": "Fußzeilen des Berichts (Confidential Information, Copyright)",

@@ -7,8 +7,10 @@ not with the export's size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.contract_text import Phrase
@@ -39,6 +41,8 @@ TIME = (
 )
 TYPE = ("type", "event", "event_type")
 COUNT = ("events", "event_count", "count", "totals")
+# the ids Segment (messageId) and Mixpanel/Amplitude ($insert_id) give an event to deduplicate it
+EVENT_ID = ("messageId", "properties.$insert_id", "$insert_id", "insert_id")
 BATCH = 100_000
 
 
@@ -47,6 +51,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     rep = ctx.report.table("usage", ", ".join(x.name for x in inputs["events"]))
     skip_types = {s.lower() for s in ctx.params.usage_events.skip_event_types}
     triples: list[pd.DataFrame] = []
+    seen = _Seen()
     for path in inputs["events"]:
         batches = (
             _tabular_batches(path, ctx)
@@ -55,7 +60,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         )
         for batch in batches:
             rep.read += len(batch)
-            triples.append(_reduce(batch, mapping, skip_types, ctx))
+            triples.append(_reduce(batch, mapping, skip_types, ctx, seen))
             if len(triples) > 8:
                 triples = [_combine(triples)]
     per_user = (
@@ -111,7 +116,14 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
 
 
 def _json_batches(path: Path, ctx: ImportContext):
-    rows: dict[str, list] = {ORIGIN: [], "user": [], "time": [], "type": [], "count": []}
+    rows: dict[str, list] = {
+        ORIGIN: [],
+        "user": [],
+        "time": [],
+        "type": [],
+        "count": [],
+        "eid": [],
+    }
     base = ctx.origin_base(path, json_records=True)
     for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
         rows[ORIGIN].append(base + row)
@@ -119,6 +131,7 @@ def _json_batches(path: Path, ctx: ImportContext):
         rows["time"].append(first(rec, *TIME))
         rows["type"].append(_event_type(rec))
         rows["count"].append(first(rec, *COUNT))
+        rows["eid"].append(first(rec, *EVENT_ID))
         if len(rows[ORIGIN]) >= BATCH:
             yield pd.DataFrame(rows)
             rows = {k: [] for k in rows}
@@ -148,6 +161,15 @@ def _tabular_batches(path: Path, ctx: ImportContext):
         time = cols.require(*[t for t in TIME if "." not in t])
         typ = cols.find(*TYPE)
         count = cols.find(*COUNT)
+        eid = cols.find(*[e for e in EVENT_ID if "." not in e])
+        # a per-day row's other columns (an event name, a platform) tell two rows of one user
+        # and day apart; rows equal in all of them are the same row given twice
+        others = [c for c in chunk.columns if c not in (user, time, typ, count, eid)]
+        extra = (
+            pd.util.hash_pandas_object(chunk[others].astype(str), index=False).to_numpy()
+            if count and others
+            else 0
+        )
         batch = pd.DataFrame(
             {
                 ORIGIN: base + chunk.index,
@@ -155,6 +177,8 @@ def _tabular_batches(path: Path, ctx: ImportContext):
                 "time": chunk[time].values,
                 "type": chunk[typ].values if typ else None,
                 "count": chunk[count].values if count else None,
+                "eid": chunk[eid].values if eid else None,
+                "extra": extra,
             }
         )
         # the export's names, for messages; a count column makes each row's count required; a
@@ -166,7 +190,11 @@ def _tabular_batches(path: Path, ctx: ImportContext):
 
 
 def _reduce(
-    batch: pd.DataFrame, mapping: pd.Series, skip_types: set[str], ctx: ImportContext
+    batch: pd.DataFrame,
+    mapping: pd.Series,
+    skip_types: set[str],
+    ctx: ImportContext,
+    seen: _Seen,
 ) -> pd.DataFrame:
     rep = ctx.report.table("usage")
     names = {"time": "timestamp", "count": "count", **batch.attrs}
@@ -205,7 +233,9 @@ def _reduce(
     out = pd.DataFrame(
         {"account_id": account, "date": when.dt.normalize(), "user": user, "events": count}
     )
-    return _sum(out[out["date"].notna()])
+    dated = out["date"].notna()
+    key = _keys(b[dated], user[dated], when[dated], counted="count" in batch.attrs and days)
+    return _sum(_drop_repeats(out[dated], key, b.loc[dated, ORIGIN], seen, ctx, names["count"]))
 
 
 def _counts(
@@ -236,3 +266,119 @@ def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def _sum(df: pd.DataFrame) -> pd.DataFrame:
     """Events per (account, day, user): the smallest state that still gives distinct users."""
     return df.groupby(["account_id", "date", "user"], as_index=False).agg(events=("events", "sum"))
+
+
+@dataclass
+class _Seen:
+    """Records already counted, by key (`_keys`), with their count and `ORIGIN`: a record
+    repeating one is the same event or day given twice, not more activity. Kept as sorted runs
+    merged like a binary counter, so a batch is looked up in O(log n) runs whatever the export's
+    size, not re-indexed each time."""
+
+    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mask of keys seen, their counts, their `ORIGIN` codes)."""
+        found = np.zeros(len(keys), dtype=bool)
+        events = np.full(len(keys), np.nan)
+        origins = np.full(len(keys), -1, dtype=np.int64)
+        for k, e, o in self.runs:
+            pos = np.minimum(np.searchsorted(k, keys), len(k) - 1)
+            hit = (k[pos] == keys) & ~found
+            found |= hit
+            events[hit], origins[hit] = e[pos[hit]], o[pos[hit]]
+        return found, events, origins
+
+    def add(self, keys: np.ndarray, events: np.ndarray, origins: np.ndarray) -> None:
+        """Keys not seen before (each once)."""
+        if not len(keys):
+            return
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order], events[order], origins[order]))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            (k1, e1, o1), (k2, e2, o2) = self.runs.pop(-2), self.runs.pop()
+            k, e, o = np.concatenate([k1, k2]), np.concatenate([e1, e2]), np.concatenate([o1, o2])
+            order = np.argsort(k, kind="stable")
+            self.runs.append((k[order], e[order], o[order]))
+
+
+def _keys(b: pd.DataFrame, user: pd.Series, when: pd.Series, counted: bool) -> pd.Series:
+    """What makes a record the same as another: an event's id (Segment's messageId, Mixpanel's
+    $insert_id) with its user, time and event; a per-day row's user, day, event and other
+    columns (two overlapping exports concatenated, or one file given twice). NA: no key (an
+    event without an id cannot be told from another of the same second)."""
+    key = pd.Series(pd.NA, index=b.index, dtype="UInt64")
+    eid = b["eid"] if "eid" in b else pd.Series(None, index=b.index, dtype=object)
+    has_id = eid.notna() & (eid.astype(str).str.strip() != "")
+    parts = pd.DataFrame(
+        {
+            "eid": eid.astype(str),
+            "user": user.astype(str),
+            "when": when.astype("int64"),  # dated rows only: no NaT
+            "type": b["type"].astype(str),
+            "extra": b["extra"].astype(str) if "extra" in b else "",
+        }
+    )
+    hashed = pd.util.hash_pandas_object(parts, index=False).astype("UInt64")
+    keyed = has_id | counted
+    key[keyed] = hashed[keyed]
+    return key
+
+
+def _drop_repeats(
+    out: pd.DataFrame,
+    key: pd.Series,
+    origin: pd.Series,
+    seen: _Seen,
+    ctx: ImportContext,
+    count_name: str,
+) -> pd.DataFrame:
+    """`out` without records repeating an earlier one (`_keys`), counted in the report with the
+    first few named; a repeat with another count is an error naming both rows: which of them
+    holds the day's events cannot be told, and summing them would count it twice."""
+    rep = ctx.report.table("usage")
+    has = key.notna()
+    if not has.any():
+        return out
+    df = pd.DataFrame(
+        {"key": key[has].astype("uint64"), "events": out.loc[has, "events"], "origin": origin[has]}
+    )
+    keys = df["key"].to_numpy()
+    before, before_events, before_origins = seen.find(keys)
+    again = df["key"].duplicated().to_numpy()  # a repeat within this batch
+    new = ~before & ~again
+    ref = df[new].drop_duplicates("key").set_index("key")
+    seen.add(keys[new], df["events"].to_numpy()[new], df["origin"].to_numpy(np.int64)[new])
+    repeat = before | again
+    rows = df[repeat]
+    if rows.empty:
+        return out
+    inner = ref.reindex(rows["key"].to_numpy())
+    earlier = pd.DataFrame(
+        {
+            "events": np.where(before[repeat], before_events[repeat], inner["events"].to_numpy()),
+            "origin": np.where(before[repeat], before_origins[repeat], inner["origin"].to_numpy()),
+        }
+    )
+    same = rows["events"].to_numpy() == earlier["events"].to_numpy()
+    shown = out.loc[rows.index[same]].assign(user_id=out["user"], **{ORIGIN: rows["origin"]})
+    shown = shown.assign(date=shown["date"].dt.strftime("%Y-%m-%d"))
+    rep.skip("skip_repeated", int(same.sum()), ctx.examples(shown, "user_id", "date"))
+    for i in map(int, (~same).nonzero()[0]):
+        idx = rows.index[i]
+        at = ctx.place(earlier["origin"].iat[i])
+        values = {
+            "user": out.loc[idx, "user"],
+            "day": out.loc[idx, "date"].strftime("%Y-%m-%d"),
+            "v": _shown(rows["events"].iat[i]),
+            "w": _shown(earlier["events"].iat[i]),
+            "first": Phrase(f"place_{at.kind}", {"file": at.file, "n": at.number}) if at else "",
+        }
+        ctx.told(
+            "usage events", count_name, rows["origin"].iat[i], "unique", "count_repeated", values
+        )
+    return out.drop(rows.index)
+
+
+def _shown(x: object) -> str:
+    return f"{float(x):.15g}"  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""Usage records given twice (overlapping exports, one file named twice) are counted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from serving.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "importers"
+USERS = DATA / "usage_events" / "users.csv"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    zd = DATA / "zendesk"
+    args = [f"tickets={zd / 'tickets.json'}", f"organizations={zd / 'organizations.json'}"]
+    assert main(["import", "zendesk", *args, "--out", str(tmp_path)]) == 0
+    return tmp_path
+
+
+def _usage(folder: Path, *events: Path, lang: str = "en") -> int:
+    parts = [f"events={e}" for e in events]
+    argv = ["import", "usage-events", f"users={USERS}", *parts, "--out", str(folder)]
+    return main([*argv, "--lang", lang])
+
+
+def _events(folder: Path) -> dict[tuple[str, str], int]:
+    usage = pd.read_parquet(folder / "usage.parquet")
+    days = usage["date"].dt.strftime("%Y-%m-%d")
+    return dict(zip(zip(usage["account_id"], days, strict=True), usage["events"], strict=True))
+
+
+@pytest.mark.parametrize(
+    "name", ["amplitude_daily.csv", "segment_events.jsonl", "mixpanel_events.jsonl"]
+)
+def test_a_file_given_twice_is_counted_once(folder, capsys, name):
+    """Per-day rows and events of the same messageId/$insert_id were summed: twice the events."""
+    path = DATA / "usage_events" / name
+    assert _usage(folder, path) == 0
+    once = _events(folder)
+    capsys.readouterr()
+    assert _usage(folder, path, path, path) == 0  # a third: after a batch of only repeats
+    out = capsys.readouterr().out
+    assert _events(folder) == once
+    assert "repeats an earlier record" in out and "counted once" in out
+    assert f"e.g. {name} line" in out and "(user_id=u-1, date=2024-01-0" in out
+
+
+def test_overlapping_day_rows_with_other_counts_are_refused_naming_both(folder, tmp_path, capsys):
+    """A day exported twice with different counts (a partial day) is told, not summed."""
+    late = tmp_path / "late.csv"
+    late.write_text("user_id,date,event_count\nu-3,2024-01-06,9\nu-1,2024-01-07,3\n")
+    capsys.readouterr()
+    assert _usage(folder, DATA / "usage_events" / "amplitude_daily.csv", late, lang="de") == 1
+    err = capsys.readouterr().err
+    assert (
+        "usage events / event_count / late.csv Zeile 2 / unique: Benutzer u-3 am 2024-01-06" in err
+    )
+    assert "mit 9 Ereignissen, wo amplitude_daily.csv Zeile 4 7 sagt" in err
+
+
+def test_day_rows_told_apart_by_another_column_are_summed(folder, tmp_path):
+    """Rows per user, day and event name are parts of the day, not repeats."""
+    daily = tmp_path / "daily.csv"
+    daily.write_text(
+        "user_id,date,event_name,event_count\n"
+        "u-1,2024-01-05,Report Viewed,3\nu-1,2024-01-05,Export Clicked,3\n"
+    )
+    assert _usage(folder, daily) == 0
+    assert _events(folder) == {("361", "2024-01-05"): 6}
