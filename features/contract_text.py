@@ -31,6 +31,12 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "importers.date_formats)",
         "zone_abbreviation": "cannot read {v!r} as a date/time: a time zone abbreviation is "
         "ambiguous; export the time with its UTC offset (e.g. -05:00) or in UTC",
+        "date_order_ambiguous": "{v!r} is {dmy} read day first (as in the UK) and {mdy} month "
+        "first (as in the US), and no other value of this column in its file tells which (a "
+        "day above 12, or a 12-hour time with AM/PM for month first): set importers.slash_dates "
+        "to day_first or month_first",
+        "date_order_mixed": "{v!r}: this column writes dates day first ({d!r}) and month first "
+        "({m!r}) in the same file, so which one this is cannot be told; export it in one format",
         "count_empty": "the count is empty (a per-day row needs its number of events; write 0 "
         "for a day without any)",
         "count_repeated": "user {user} on {day} again, with {v} events where {first} says {w}: "
@@ -235,6 +241,13 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "Unix-Zeit und importers.date_formats)",
         "zone_abbreviation": "{v!r} ist als Datum/Uhrzeit nicht lesbar: eine Zeitzonen-Abkürzung "
         "ist mehrdeutig; die Zeit mit ihrem UTC-Versatz (z. B. -05:00) oder in UTC exportieren",
+        "date_order_ambiguous": "{v!r} ist mit dem Tag zuerst (wie in Großbritannien) der "
+        "{dmy} und mit dem Monat zuerst (wie in den USA) der {mdy}, und kein anderer Wert dieser "
+        "Spalte in ihrer Datei sagt, welches gilt (ein Tag über 12, oder eine 12-Stunden-Zeit mit "
+        "AM/PM für den Monat zuerst): importers.slash_dates auf day_first oder month_first setzen",
+        "date_order_mixed": "{v!r}: diese Spalte schreibt Daten mit dem Tag zuerst ({d!r}) und "
+        "mit dem Monat zuerst ({m!r}) in derselben Datei, daher ist nicht zu erkennen, welches "
+        "dies ist; in einem Format exportieren",
         "count_empty": "die Anzahl ist leer (eine Zeile pro Tag braucht ihre Zahl von "
         "Ereignissen; 0 für einen Tag ohne Ereignisse schreiben)",
         "count_repeated": "Benutzer {user} am {day} erneut, mit {v} Ereignissen, wo {first} {w} "

@@ -482,6 +482,11 @@ class ImporterParams(StrictModel):
         description="how text numbers write thousands and decimals: de 84.000,5, en 84,000.5, "
         "auto by each file's column",
     )
+    slash_dates: Literal["auto", "day_first", "month_first"] = Field(
+        default="auto",
+        description="how dates with slashes order day and month: day_first 25/12/2026 (UK), "
+        "month_first 12/25/2026 (US), auto by each file's column",
+    )
     tier_map: dict[str, str] = Field(
         default_factory=dict,
         description="an export's tier names -> contract tiers (Gold: enterprise)",

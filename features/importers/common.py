@@ -20,7 +20,7 @@ import pandas as pd
 from features.contract import TABLES
 from features.contract_text import Phrase, detail
 from features.errors import DataValidationError, Place, UserError, Violation
-from features.importers.dates import ZONE_NAME, parse_times
+from features.importers.dates import ZONE_NAME, parse_times, slash_orders
 from features.importers.numbers import read_numbers
 from features.importers.readers import OnBytes, place
 from features.importers.report import EXAMPLES, Example, ImportReport, message
@@ -208,8 +208,35 @@ class ImportContext:
         (`origins`: the `ORIGIN` codes, else its 1-based place among `values`) and record id
         (`keys`). `dates`: a contract date column, whose date-only values are their calendar day
         (`parse_times`)."""
+        groups = None if origins is None else pd.to_numeric(origins, errors="coerce") // _FILE
+        orders, refused, read = slash_orders(values, groups, self.params.slash_dates)
+        for found in read:
+            k = int(found.group) if found.group == found.group else 0
+            file = self.files[k - 1][0] if 1 <= k <= len(self.files) else label
+            said = {"column": column, "file": file, "n": found.count, "v": found.example}
+            self.report.notes.append(message("note_day_first", **said, e=found.evidence))
+        for pos, (why, said) in refused.items():
+            origin = None if origins is None else origins.iat[pos]
+            self.told(
+                label,
+                column,
+                origin,
+                "date_format",
+                why,
+                said,
+                _key(keys, values.index[pos]),
+                row=pos + 1,
+            )
+        if refused:  # told above, not again as unreadable
+            keep = np.ones(len(values), dtype=bool)
+            keep[list(refused)] = False
+            values = values.where(keep)
         out, bad = parse_times(
-            values, self.params.time_zone(self.kind), self.params.date_formats, dates=dates
+            values,
+            self.params.time_zone(self.kind),
+            self.params.date_formats,
+            dates=dates,
+            orders=orders,
         )
         for i in map(int, np.flatnonzero(bad.to_numpy(dtype=bool))):
             idx = values.index[i]

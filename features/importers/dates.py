@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,14 +28,104 @@ _ZONED = re.compile(
 ZONE_NAME = r"(?:\d|[AaPp][Mm])\s*(?!(?:AM|PM|UTC|GMT)$)[A-Z]{2,5}$"
 
 
+# a date with slashes: 07/12/2026 is 7 December in the UK and 12 July in the US
+_SLASHED = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?!\d)")
+_CLOCK12 = re.compile(r"\d:\d{2}(?::\d{2})?\s?[AaPp]\.?[Mm]\b")
+SLASH_ORDERS = {"day_first": "dmy", "month_first": "mdy"}
+
+
+@dataclass(frozen=True)
+class SlashRead:
+    """Slash dates of a group read day first by what its other values show: for the report."""
+
+    group: float
+    example: str
+    evidence: str
+    count: int
+
+
+def slash_orders(
+    values: pd.Series, groups: pd.Series | None, setting: str
+) -> tuple[pd.Series, dict[int, tuple[str, dict[str, object]]], list[SlashRead]]:
+    """Each slash date's order ("dmy" or "mdy"; None: no slash date), by position why one is
+    refused (a catalog key and its values), and the groups read day first by their values.
+
+    `setting` day_first / month_first orders every value so; "auto" by what the group's (a
+    file's column) other values show, as `numbers.read_numbers` decides a notation: a first
+    part above 12 (25/12/2026) says day first, a second one (12/25/2026) month first; where
+    neither is, a 12-hour time (1/8/2024 9:00 AM, as US locales and the docs' Salesforce and
+    ServiceNow formats write it) says month first. A value both orders read apart (07/12/2026)
+    that nothing decides is refused, never guessed.
+    """
+    orders = pd.Series(None, index=values.index, dtype=object)
+    refused: dict[int, tuple[str, dict[str, object]]] = {}
+    read: list[SlashRead] = []
+    text = [v if isinstance(v, str) else "" for v in values.astype(object)]
+    parts = pd.Series(text, dtype=object).str.extract(_SLASHED)
+    slashed = parts[0].notna().to_numpy()
+    if not slashed.any():
+        return orders, refused, read
+    if setting in SLASH_ORDERS:
+        orders[slashed] = SLASH_ORDERS[setting]
+        return orders, refused, read
+    first = pd.to_numeric(parts[0], errors="coerce").to_numpy()
+    second = pd.to_numeric(parts[1], errors="coerce").to_numpy()
+    years = [str(y) for y in parts[2]]
+    files = np.zeros(len(values)) if groups is None else groups.to_numpy(float, na_value=-1)
+    for g in np.unique(files[slashed]):
+        rows = [int(r) for r in np.flatnonzero(slashed & (files == g))]
+        dmy = [text[r] for r in rows if first[r] > 12]
+        mdy = [text[r] for r in rows if second[r] > 12]
+        if not dmy and not mdy:  # a 12-hour clock (2:30 PM) is how US locales write the time
+            mdy = [text[r] for r in rows if _CLOCK12.search(text[r])][:1]
+        for r in rows:
+            a, b = first[r], second[r]
+            if a > 12 or (b <= 12 and dmy and not mdy):
+                orders.iat[r] = "dmy"
+            elif b > 12 or a == b or (mdy and not dmy):
+                orders.iat[r] = "mdy"
+            elif dmy and mdy:
+                refused[r] = ("date_order_mixed", {"v": text[r], "d": dmy[0], "m": mdy[0]})
+            else:
+                said: dict[str, object] = {
+                    "v": text[r],
+                    "dmy": _day(a, b, years[r]),
+                    "mdy": _day(b, a, years[r]),
+                }
+                refused[r] = ("date_order_ambiguous", said)
+        told = [
+            r for r in rows if orders.iat[r] == "dmy" and first[r] <= 12 and first[r] != second[r]
+        ]
+        if told:
+            read.append(SlashRead(float(g), text[told[0]], dmy[0], len(told)))
+    return orders, refused, read
+
+
+def _day(day: float, month: float, year: str) -> str:
+    """A date's reading as ISO 8601 (2026-12-07), to show what each order makes of it."""
+    y = int(year) + (2000 if len(year) == 2 else 0)
+    return f"{y:04d}-{int(month):02d}-{int(day):02d}"
+
+
+def _in_order(formats: Sequence[str], order: str) -> list[str]:
+    """`formats` with their slash dates in `order`: %m/%d and %d/%m swapped as needed."""
+    want, other = ("%d/%m", "%m/%d") if order == "dmy" else ("%m/%d", "%d/%m")
+    return [f.replace(other, want) for f in formats]
+
+
 def parse_times(
-    values: pd.Series, naive_time_zone: str, formats: Sequence[str], dates: bool = False
+    values: pd.Series,
+    naive_time_zone: str,
+    formats: Sequence[str],
+    dates: bool = False,
+    orders: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(UTC timestamps, mask of values that were present but could not be parsed).
 
     With `dates` (a contract date column: contract_start, renewal_date, notice_at) a value
     without an offset and without a time of day (or at midnight) is that calendar day: read in
     `naive_time_zone` east of UTC its midnight is the previous UTC day, a day too early.
+    `orders` (`slash_orders`): a slash date's order of day and month; without, as `formats` say.
     """
     s = pd.Series(values, copy=False)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -77,20 +168,35 @@ def parse_times(
             if miss.any():
                 wall = parts["wall"].where(parts["wall"].notna(), parts["day"])[zoned][miss]
                 offset = zone[zoned][miss].map(_offset)
-                parsed.loc[miss] = (_wall_times(wall, formats) - offset).dt.tz_localize("UTC")
+                walls = _wall_times(wall, formats, orders)
+                parsed.loc[miss] = (walls - offset).dt.tz_localize("UTC")
             out.loc[parsed.index] = parsed
         naive = text[~zoned]
         naive = naive[~naive.str.contains(ZONE_NAME, regex=True)]
         if len(naive):
-            local = _localize(_wall_times(naive, formats), naive_time_zone, dates)
+            local = _localize(_wall_times(naive, formats, orders), naive_time_zone, dates)
             out.loc[local.index] = local
     bad = out.isna() & ~blank
     return out, bad
 
 
-def _wall_times(text: pd.Series, formats: Sequence[str]) -> pd.Series:
+def _wall_times(
+    text: pd.Series, formats: Sequence[str], orders: pd.Series | None = None
+) -> pd.Series:
     """Wall times without a zone: ISO 8601, then `formats`, then values with month names (NaT:
-    unreadable)."""
+    unreadable). `orders`: slash dates in "dmy" order read with %d/%m formats, "mdy" %m/%d."""
+    if orders is not None:
+        order = orders.reindex(text.index)
+        if order.notna().any():
+            parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+            for o in ("dmy", "mdy"):
+                mine = order == o
+                if mine.any():
+                    parsed.loc[mine] = _wall_times(text[mine], _in_order(formats, o))
+            rest = order.isna()
+            if rest.any():
+                parsed.loc[rest] = _wall_times(text[rest], formats)
+            return parsed
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     for fmt in formats:
         miss = parsed.isna()

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from features.importers.dates import parse_times
+from features.importers.dates import parse_times, slash_orders
 from serving.cli import main
 
-HS = Path(__file__).resolve().parents[2] / "data" / "importers" / "hubspot"
+DATA = Path(__file__).resolve().parents[2] / "data" / "importers"
+HS = DATA / "hubspot"
 FORMATS = ["%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M %p", "%d.%m.%Y %H:%M", "%d-%m-%Y %H:%M:%S"]
 
 
@@ -60,3 +62,66 @@ def test_an_import_with_utc_plus_one_times_is_read_not_an_internal_error(tmp_pat
     assert main([*args, "--out", str(tmp_path / "o2")]) == 1
     err = capsys.readouterr().err
     assert "tickets.csv line 2" in err and "time zone abbreviation is ambiguous" in err
+
+
+def _uk_cases(tmp_path: Path, created: list[str]) -> Path:
+    """The Salesforce fixture's cases with CreatedDate as a UK report writes it (dd/mm/yyyy)."""
+    rows = (DATA / "salesforce" / "Case.csv").read_text().splitlines()
+    for i, value in enumerate(created, start=1):
+        fields = rows[i].split('","')
+        fields[4] = value
+        rows[i] = '","'.join(fields)
+    path = tmp_path / "Case.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _sf(tmp_path: Path, cases: Path, *extra: str) -> int:
+    accounts = DATA / "salesforce" / "Account.csv"
+    argv = ["import", "salesforce", str(cases), str(accounts), "--out", str(tmp_path / "o")]
+    return main([*argv, *extra])
+
+
+def test_a_uk_slash_date_is_read_day_first_when_its_column_says_so(tmp_path, capsys):
+    """03/01/2024 of a UK export was read as 1 March by the US formats, silently."""
+    cases = _uk_cases(tmp_path, ["03/01/2024 08:15", "15/01/2024 09:00", "08/01/2024 09:00"])
+    assert _sf(tmp_path, cases) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["00001001", "created_at"] == pd.Timestamp("2024-01-03 08:15", tz="UTC")
+    assert t.loc["00001003", "created_at"] == pd.Timestamp("2024-01-08 09:00", tz="UTC")
+    assert "CreatedDate in Case.csv: 2 dates such as '03/01/2024 08:15' read day first" in out
+    assert "'15/01/2024 09:00'" in out
+
+
+def test_a_slash_date_nothing_decides_is_refused_naming_the_setting(tmp_path, capsys):
+    cases = _uk_cases(tmp_path, ["03/01/2024 08:15", "05/01/2024 09:00", "08/01/2024 09:00"])
+    assert _sf(tmp_path, cases, "--lang", "de") == 1
+    err = capsys.readouterr().err
+    said = "salesforce cases / CreatedDate / Case.csv Zeile 2 / date_format: '03/01/2024 08:15' ist"
+    assert said in err
+    assert "der 2024-01-03" in err and "der 2024-03-01" in err
+    assert "importers.slash_dates auf day_first oder month_first setzen" in err
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["importers"]["slash_dates"] = "day_first"
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params))
+    assert _sf(tmp_path, cases, "--params", str(tmp_path / "p.yaml")) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["00001002", "created_at"] == pd.Timestamp("2024-01-05 09:00", tz="UTC")
+
+
+def test_a_column_writing_both_orders_is_refused():
+    values = pd.Series(["25/12/2025", "12/26/2025", "07/12/2025", "01/01/2026"])
+    orders, refused, _ = slash_orders(values, None, "auto")
+    assert list(orders.fillna("-")) == ["dmy", "mdy", "-", "mdy"]
+    said = {"v": "07/12/2025", "d": "25/12/2025", "m": "12/26/2025"}
+    assert refused == {2: ("date_order_mixed", said)}
+
+
+def test_a_us_12_hour_time_keeps_reading_month_first():
+    """The documented Salesforce and ServiceNow US shapes: 1/8/2024 9:00 AM is 8 January."""
+    values = pd.Series(["1/8/2024 9:00 AM", "01/09/2024 02:30:00 PM"])
+    orders, refused, _ = slash_orders(values, None, "auto")
+    assert list(orders) == ["mdy", "mdy"] and not refused
+    out, bad = parse_times(values, "UTC", FORMATS, orders=orders)
+    assert out.iloc[0] == pd.Timestamp("2024-01-08 09:00", tz="UTC") and not bad.iloc[0]
