@@ -296,18 +296,32 @@ def sep_line(path: Path) -> str | None:
 
 
 def csv_delimiter(path: Path) -> str:
-    """A comma, unless the header line is one field under commas and splits under ";" or a tab:
-    spreadsheets in German and other locales save CSV with semicolons. Only the header line's
-    bytes are decoded, leniently: a cp1252 body must not hide the header's separators."""
+    """A comma, a semicolon or a tab: the one that splits the header into the most names, each
+    whole (a quote left inside a name means the quotes were split), preferring one that splits
+    the first record into as many fields. So `Id;"Umsatz, EUR"` and German Excel's unquoted
+    `Id;Umsatz, EUR;Land` are semicolon-separated: the comma in a name split them before. Only
+    the first lines' bytes are decoded, leniently: a cp1252 body must not hide the separators."""
     try:
         with path.open("rb") as f:
             line = f.readline().decode("utf-8-sig", errors="replace")
+            record = ""
+            for _ in range(20):  # the first record after any blank lines
+                raw = f.readline()
+                record = raw.decode("utf-8", errors="replace")
+                if not raw or record.strip():
+                    break
     except OSError:
         return ","  # the reader reports it
+    best, score = ",", (False, 1)
     for sep in (",", ";", "\t"):
-        if len(next(csv.reader([line], delimiter=sep), [])) > 1:
-            return sep
-    return ","
+        names = next(csv.reader([line], delimiter=sep), [])
+        if len(names) < 2 or any('"' in n for n in names):
+            continue
+        fields = next(csv.reader([record], delimiter=sep), []) if record.strip() else names
+        fits = len(fields) == len(names) or (len(fields) == len(names) + 1 and not fields[-1])
+        if (fits, len(names)) > score:
+            best, score = sep, (fits, len(names))
+    return best
 
 
 def write_tables(

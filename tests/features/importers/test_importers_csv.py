@@ -185,3 +185,21 @@ def test_a_later_record_with_an_unquoted_separator_is_refused_with_its_line(nul,
     err = capsys.readouterr().err
     assert f"{tickets}, line 3: 13 fields, but the header has 12" in err, err
     assert not (tmp_path / "o" / "tickets.parquet").exists()
+
+
+def test_a_semicolon_header_with_a_comma_in_a_column_name_is_split_on_semicolons(tmp_path, capsys):
+    """`Id;"Umsatz, EUR"` (and German Excel's unquoted `Id;Umsatz, EUR`) split into two names
+    under commas, so the file was read as comma-separated and its Id column not found."""
+    sf = HS.parent / "salesforce"
+    rows = [r.replace('","', '";"') for r in (sf / "Account.csv").read_text().splitlines()]
+    for quoted in (True, False):
+        name = '"Umsatz, EUR"' if quoted else "Umsatz, EUR"
+        text = [rows[0] + ";" + name, *(r + ';"84.000"' for r in rows[1:])]
+        accounts = tmp_path / "Account.csv"
+        accounts.write_text("\n".join(text) + "\n")
+        out = tmp_path / f"o{quoted}"
+        args = ["import", "salesforce", str(sf / "Case.csv"), str(accounts), "--out", str(out)]
+        assert main(args) == 0, capsys.readouterr().err
+        acc = pd.read_parquet(out / "accounts.parquet").set_index("account_id")
+        assert acc.loc["0015g00000AcmeAAA", "name"] == "Acme Logistics GmbH"
+        assert set(acc["sf_Umsatz, EUR"]) == {"84.000"}
