@@ -140,6 +140,9 @@ class ImportContext:
     # `ORIGIN` codes of records whose value a params map did not know, per map ("zendesk.
     # priority_map"): left empty and told as `unknown_value`, so not "missing" in the report too
     unmapped: dict[str, set[object]] = field(default_factory=dict)
+    # accounts columns declared numeric custom fields (features.custom_fields): an export's extra
+    # `sf_NPS__c` written 12,5 is read as the contract's numbers are, not kept as text
+    numeric_fields: frozenset[str] = frozenset()
 
     def origin_base(self, path: Path, json_records: bool = False) -> int:
         """The `ORIGIN` code of record 0 of a file being read: record n's is this plus n."""
@@ -473,6 +476,8 @@ def finish_accounts(
             out[c.name], refused[c.name] = ctx.numbers(
                 out[c.name], "accounts", named, out.get(ORIGIN), c.kind == "int", "accounts"
             )
+    for name in sorted(ctx.numeric_fields & set(out.columns)):
+        out[name], _ = ctx.numbers(out[name], "accounts", name, out.get(ORIGIN), table="accounts")
     for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):
         if col not in out:
             out[col] = None

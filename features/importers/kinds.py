@@ -52,8 +52,12 @@ def run_import(
     params: ImporterParams,
     contract: ContractParams,
     on_bytes: OnBytes = None,
+    numeric_fields: Sequence[str] = (),
 ) -> ImportResult:
-    """Read one system's export into the contract's tables (not yet validated against each other)."""
+    """Read one system's export into the contract's tables (not yet validated against each other).
+
+    `numeric_fields`: accounts columns declared numeric custom fields (`features.custom_fields`),
+    read in the notation of the export as the contract's numbers are."""
     if kind not in KINDS:
         raise UserError(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
     problems = importer_problems(params, contract)
@@ -62,7 +66,12 @@ def run_import(
     module = KINDS[kind]
     assigned = assign_inputs(inputs, module.ROLES, module.REQUIRED, kind, module.DESCRIBE)
     ctx = ImportContext(
-        kind=kind, params=params, contract=contract, report=ImportReport(kind), on_bytes=on_bytes
+        kind=kind,
+        params=params,
+        contract=contract,
+        report=ImportReport(kind),
+        on_bytes=on_bytes,
+        numeric_fields=frozenset(numeric_fields),
     )
     try:
         built = module.run(assigned, ctx)

@@ -61,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     try:
         with _progress(sum(sizes)) as on_bytes:
-            result = run_import(args.kind, args.inputs, params.importers, params.contract, on_bytes)
+            numeric = [
+                name for name, f in params.features.custom_fields.items() if f.kind != "category"
+            ]
+            result = run_import(
+                args.kind, args.inputs, params.importers, params.contract, on_bytes, numeric
+            )
     except NothingToImport as exc:  # what was read and skipped, and why, then the refusal
         print(exc.report.render(str(out), args.lang, refused=True))
         raise

@@ -192,3 +192,29 @@ def test_event_counts_follow_a_set_number_format(tmp_path, capsys):
     assert main([*argv, "--params", str(params)]) == 0, capsys.readouterr().err
     usage = pd.read_parquet(tmp_path / "usage.parquet").set_index("account_id")
     assert usage.loc["361", "events"] == 1000
+
+
+def test_a_numeric_custom_field_kept_from_a_crm_export_is_read_in_its_notation(tmp_path, capsys):
+    """A Salesforce extra column declared a numeric custom feature (`sf_NPS__c`) was kept as the
+    text '12,5' and refused by validate and train (custom_not_number) after the import said
+    valid; it is read as the contract's numbers are, and one that is no number is named."""
+    sf = DATA / "salesforce"
+    rows = (sf / "Account.csv").read_text().splitlines()
+    values = ['"1.234,5"', '"12,5"'] + ['""'] * (len(rows) - 3)
+    text = [rows[0] + ',"NPS__c"', *(r + "," + v for r, v in zip(rows[1:], values, strict=True))]
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text("\n".join(text) + "\n")
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["features"]["custom_fields"] = {"sf_NPS__c": {"kind": "float"}}
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    args = ["import", "salesforce", str(sf / "Case.csv"), str(accounts), "--params", str(params)]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    acc = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    assert acc.loc["0015g00000AcmeAAA", "sf_NPS__c"] == 1234.5
+    assert acc.loc["0015g00000GlobAAA", "sf_NPS__c"] == 12.5
+    accounts.write_text("\n".join(text).replace('"12,5"', '"zwölf"') + "\n")
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "o2")]) == 1
+    err = capsys.readouterr().err
+    assert "accounts / sf_NPS__c / Account.csv line 3" in err and "'zwölf'" in err
