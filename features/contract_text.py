@@ -158,6 +158,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "csv_extra_fields": "{path}, line {line}: {n} fields, but the header has {header}: a "
         "separator ({sep!r}) inside a value that is not quoted? quote it, or export the file "
         "again",
+        "csv_open_quote": '{path}, line {line}: a value opens a quote (") that no later one '
+        "closes, so the rest of the file would be this one value: double a quote inside a "
+        'quoted value (""), or export the file again',
         "unknown_part": "{item}: unknown part {role!r} of a {kind} export; known parts: {parts}",
         "which_part": "{item}: cannot tell which part of a {kind} export this is; name it as "
         "PART=PATH with PART one of: {parts}",
@@ -376,6 +379,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "csv_extra_fields": "{path}, Zeile {line}: {n} Felder, aber die Kopfzeile hat {header}: "
         "ein Trennzeichen ({sep!r}) in einem Wert ohne Anführungszeichen? den Wert in "
         "Anführungszeichen setzen oder die Datei neu exportieren",
+        "csv_open_quote": '{path}, Zeile {line}: ein Wert öffnet ein Anführungszeichen ("), '
+        "das kein späteres schließt, sodass der Rest der Datei dieser eine Wert wäre: ein "
+        'Anführungszeichen in einem Wert in Anführungszeichen verdoppeln ("") oder die Datei '
+        "neu exportieren",
         "unknown_part": "{item}: unbekannter Teil {role!r} eines {kind}-Exports; bekannte Teile: "
         "{parts}",
         "which_part": "{item}: nicht erkennbar, welcher Teil eines {kind}-Exports das ist; als "

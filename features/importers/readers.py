@@ -345,8 +345,11 @@ def iter_frames(
             long = _long_record(path, text, sep, skip)  # said as for the first record
             if long is not None:
                 raise long from None
+            found = _bad_record(path, text, sep, skip)  # a quote never closed
+            if found is not None:
+                raise found from None
             raise refusal(
-                "csv_unreadable", path=str(path), reason=str(exc), export=export
+                "csv_unreadable", path=str(path), reason=_reason(exc), export=export
             ) from None
 
 
@@ -377,6 +380,39 @@ def _long_record(
             if first_only:
                 break
     return None
+
+
+def _bad_record(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError | None:
+    """The refusal of the first record the parser stopped at, named by its line and said in the
+    user's language: pandas' own reason ("Error tokenizing data. C error: Expected 12 fields in
+    line 4, saw 13") was English in a German message. None: no such record found."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
+        rows = csv.reader(f, delimiter=sep, strict=True)
+        header = next(rows, [])
+        start = rows.line_num + 1
+        while True:
+            try:
+                record = next(rows)
+            except StopIteration:
+                return None
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    return refusal("csv_open_quote", path=str(path), line=start + skip)
+                start = rows.line_num + 1  # a quirk pandas reads (text after a closing quote)
+                continue
+            extra = len(record) > len(header) + 1 or (len(record) > len(header) and record[-1])
+            if extra:
+                return refusal(
+                    "csv_extra_fields",
+                    path=str(path),
+                    line=rows.line_num + skip,
+                    n=len(record),
+                    header=len(header),
+                    sep=sep,
+                )
+            start = rows.line_num + 1
 
 
 def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:

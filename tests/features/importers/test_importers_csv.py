@@ -203,3 +203,23 @@ def test_a_semicolon_header_with_a_comma_in_a_column_name_is_split_on_semicolons
         acc = pd.read_parquet(out / "accounts.parquet").set_index("account_id")
         assert acc.loc["0015g00000AcmeAAA", "name"] == "Acme Logistics GmbH"
         assert set(acc["sf_Umsatz, EUR"]) == {"84.000"}
+
+
+def test_a_later_bad_record_is_named_by_its_line_in_the_users_language(tmp_path, capsys):
+    """A record beyond the first with a field too many, or a quote never closed, stopped the
+    import with pandas' English reason inside the German message, over two lines."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    extra = [*lines[:3], lines[3].replace("MEDIUM", "MEDIUM,extra", 1), *lines[4:]]
+    open_quote = [*lines[:3], lines[3].replace("MEDIUM", '"MEDIUM', 1), *lines[4:]]
+    tickets = tmp_path / "tickets.csv"
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv"), "--lang", "de"]
+    tickets.write_text("\n".join(extra) + "\n")
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "tickets.csv, Zeile 4: 13 Felder, aber die Kopfzeile hat 12" in err
+    assert "Error tokenizing" not in err and len(err.strip().splitlines()) == 1
+    tickets.write_text("\n".join(open_quote) + "\n")
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "tickets.csv, Zeile 4: ein Wert öffnet ein Anführungszeichen" in err
+    assert "EOF" not in err
