@@ -264,23 +264,27 @@ class ImportContext:
         origins: pd.Series | None = None,
         whole: bool = False,
         table: str | None = None,
+        money: bool = False,
     ) -> tuple[pd.Series, pd.Series]:
         """Numbers as the export writes them (84.000,50 or 84,000.50, `numbers.read_numbers`,
         each file's column decided apart), and the mask of values refused: each a violation at
         its record, left empty, so that no default stands in for it. Values like 84.000 read
         by what the column's other values show are noted in `table`'s report."""
         groups = None if origins is None else pd.to_numeric(origins, errors="coerce") // _FILE
-        out, refused, inferred = read_numbers(values, groups, self.params.number_format, whole)
+        out, refused, inferred = read_numbers(
+            values, groups, self.params.number_format, whole, money
+        )
         for found in inferred:
             k = int(found.group) if found.group == found.group else 0
+            thousands = found.notation == "thousands"
             self.report.table(table or label).note(
-                "note_notation",
+                "note_thousands" if thousands else "note_notation",
                 column=column,
                 file=self.files[k - 1][0] if 1 <= k <= len(self.files) else label,
                 n=found.count,
                 v=found.example,
                 read=found.reading,
-                what=message(f"w_notation_{found.notation}"),
+                **({} if thousands else {"what": message(f"w_notation_{found.notation}")}),
             )
         for pos, why in refused.items():
             origin = None if origins is None else origins.iat[pos]
@@ -474,8 +478,9 @@ def finish_accounts(
         if c.name in out:
             named = out.attrs.get("columns", {}).get(c.name, c.name)
             out[c.name], refused[c.name] = ctx.numbers(
-                out[c.name], "accounts", named, out.get(ORIGIN), c.kind == "int", "accounts"
-            )
+                out[c.name], "accounts", named, out.get(ORIGIN), c.kind == "int", "accounts",
+                money=c.name == "arr",
+            )  # fmt: skip
     for name in sorted(ctx.numeric_fields & set(out.columns)):
         out[name], _ = ctx.numbers(out[name], "accounts", name, out.get(ORIGIN), table="accounts")
     for col in ("tier", "language", "csm_owner", "region", "arr", "seats"):

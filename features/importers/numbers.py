@@ -108,7 +108,11 @@ class Inferred:
 
 
 def read_numbers(
-    values: pd.Series, groups: pd.Series | None, notation: str, whole: bool = False
+    values: pd.Series,
+    groups: pd.Series | None,
+    notation: str,
+    whole: bool = False,
+    money: bool = False,
 ) -> tuple[pd.Series, dict[int, Refused], list[Inferred]]:
     """The values as float64 (NaN: empty or refused), by position why each refused one was, and
     where "auto" read values like 84.000 by what the group's other values show.
@@ -116,7 +120,8 @@ def read_numbers(
     `groups` (e.g. the file each value came from) are decided apart: one file may be German,
     another English. `notation` "de"/"en" reads every value so; "auto" by what the group's
     other values show. `whole` (seats, counts): an 84.000 whose English reading has decimals
-    (1.500 seats) can only be German, and 1,500 only English.
+    (1.500 seats) can only be German, and 1,500 only English. `money` (ARR): nobody writes an
+    amount with three decimals, so where nothing else decides, 84.000 and 84,000 are 84000.
     """
     refused: dict[int, Refused] = {}
     inferred: list[Inferred] = []
@@ -144,6 +149,8 @@ def read_numbers(
         )
         table = np.full(len(uniques), np.nan)
         why: dict[int, Refused] = {}
+        if money and notation == "auto" and not said:
+            said = {"thousands": None}  # 84.000 / 84,000 of an amount: a thousands separator
         for c in map(int, used):
             table[c], reason = _read(shapes[c], said, notation, uniques[c])
             if reason is not None:
@@ -205,6 +212,8 @@ def _read(
     if not said:
         return math.nan, Refused("number_ambiguous", {**v, "de": _shown(s.de), "en": _shown(s.en)})
     (which,) = said
+    if which == "thousands":  # only 84.000 / 84,000 shapes get here: both read alike then
+        return (s.de if s.kind == "dot" else s.en), None
     if s.kind in ("de", "en") and s.kind != which:  # only with a set notation
         return math.nan, Refused(f"number_not_{which}", v)
     return (s.de if which == "de" else s.en), None

@@ -64,6 +64,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "/rest/api/3/issue/KEY/changelog into the issue's changelog.histories",
         "note_resolved_updated": "resolved_at of {n:,} solved/closed [ticket|tickets] taken from updated_at: export {what} for exact times",
         "note_notation": "{column} in {file}: {n:,} [value|values] such as {v!r} read as {read} ({what}), as the column's other values there write it; importers.number_format sets it",
+        "note_thousands": "{column} in {file}: {n:,} [amount|amounts] such as {v!r} read as {read} (a thousands separator: no amount has three decimals); importers.number_format sets the notation",
         "note_day_first": "{column} in {file}: {n:,} [date|dates] such as {v!r} read day first "
         "(as in the UK), as the column's other values there write them (e.g. {e!r}); "
         "importers.slash_dates sets it",
@@ -138,6 +139,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ergänzen",
         "note_resolved_updated": "resolved_at von {n:,} gelösten/geschlossenen [Ticket|Tickets] aus updated_at: {what} exportieren für genaue Zeiten",
         "note_notation": "{column} in {file}: {n:,} [Wert|Werte] wie {v!r} als {read} gelesen ({what}), wie die anderen Werte der Spalte dort schreiben; importers.number_format legt es fest",
+        "note_thousands": "{column} in {file}: {n:,} [Betrag|Beträge] wie {v!r} als {read} gelesen (Tausendertrennzeichen: kein Betrag hat drei Nachkommastellen); importers.number_format legt die Schreibweise fest",
         "note_day_first": "{column} in {file}: {n:,} [Datum|Daten] wie {v!r} mit dem Tag zuerst "
         "gelesen (wie in Großbritannien), wie die anderen Werte der Spalte dort schreiben (z. B. "
         "{e!r}); importers.slash_dates legt es fest",

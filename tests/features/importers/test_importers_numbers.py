@@ -71,10 +71,10 @@ def test_each_file_is_decided_apart():
     assert out.tolist() == [84000, 12.5, 84.0, 99.5]
 
 
-def _organizations(tmp_path: Path, arr: list[object]) -> Path:
+def _organizations(tmp_path: Path, arr: list[object], field: str = "arr") -> Path:
     doc = json.loads((DATA / "zendesk" / "organizations.json").read_text())
     for org, value in zip(doc["organizations"], arr, strict=False):
-        org["organization_fields"]["arr"] = value
+        org["organization_fields"][field] = value
     path = tmp_path / "organizations.json"
     path.write_text(json.dumps(doc))
     return path
@@ -94,21 +94,41 @@ def _zendesk(tmp_path: Path, orgs: Path, params: Path | None = None) -> int:
     return main(args + (["--params", str(params)] if params else []))
 
 
-def test_a_lone_german_thousands_arr_is_refused_naming_file_column_record_and_value(
+def test_a_lone_thousands_seat_count_is_refused_naming_file_column_record_and_value(
     tmp_path, capsys
 ):
-    """'84.000' (German for 84000) was read as 84 in English notation, and the import was valid."""
-    orgs = _organizations(tmp_path, ["84.000", "30000"])
+    """'1.000' seats (German for 1000) was read as 1 in English notation, and the import was
+    valid; a whole number cannot tell 1000 from 1.0, so nothing decides it."""
+    orgs = _organizations(tmp_path, ["1.000", "30"], field="seats")
     assert _zendesk(tmp_path, orgs) == 1
     err = capsys.readouterr().err
-    said = "accounts / organization_fields.arr / organizations.json record 1 / type: '84.000' is"
+    said = "accounts / organization_fields.seats / organizations.json record 1 / type: '1.000' is"
     assert said in err
-    assert "84000 in German notation" in err and "importers.number_format" in err
+    assert "1000 in German notation" in err and "importers.number_format" in err
     assert not (tmp_path / "out" / "accounts.parquet").exists()
     assert _zendesk(tmp_path, orgs, _params(tmp_path, number_format="de")) == 0
     accounts = pd.read_parquet(tmp_path / "out" / "accounts.parquet").set_index("account_id")
+    assert accounts.loc["361", "seats"] == 1000
+    assert accounts.loc["362", "seats"] == 30
+
+
+@pytest.mark.parametrize("written", ["84.000", "84,000", "EUR 84.000", "$84,000"])
+def test_a_lone_thousands_amount_is_read_as_thousands_and_noted(written, tmp_path, capsys):
+    """An ARR of 84.000 or 84,000 with nothing else in its column to tell the notation was
+    refused until importers.number_format was set (a US export of round figures on its first
+    import): no amount is written with three decimals, so the separator groups thousands."""
+    orgs = _organizations(tmp_path, [written, "30000"])
+    assert _zendesk(tmp_path, orgs) == 0, capsys.readouterr().err
+    accounts = pd.read_parquet(tmp_path / "out" / "accounts.parquet").set_index("account_id")
     assert accounts.loc["361", "arr"] == 84000
     assert accounts.loc["362", "arr"] == 30000
+    out = capsys.readouterr().out
+    assert f"1 amount such as {written!r} read as 84000 (a thousands separator" in out
+    # a column that tells its notation still decides: 84.000 beside 99.5 is English, 84.0
+    orgs = _organizations(tmp_path, ["84.000", "99.5"])
+    assert _zendesk(tmp_path, orgs) == 0
+    accounts = pd.read_parquet(tmp_path / "out" / "accounts.parquet").set_index("account_id")
+    assert accounts.loc["361", "arr"] == 84.0
 
 
 def test_a_german_arr_column_is_read_in_german(tmp_path, capsys):
@@ -122,12 +142,12 @@ def test_a_german_arr_column_is_read_in_german(tmp_path, capsys):
 
 
 def test_a_refused_number_is_told_in_german_and_not_replaced_by_a_default(tmp_path, capsys):
-    orgs = _organizations(tmp_path, ["84.000"])
+    orgs = _organizations(tmp_path, ["1.000"], field="seats")
     args = ["import", "zendesk", f"tickets={DATA / 'zendesk' / 'tickets.json'}"]
     assert main([*args, f"organizations={orgs}", "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
     captured = capsys.readouterr()
-    assert "ist in deutscher Schreibweise 84000 (Tausenderpunkt)" in captured.err
-    assert "arr aus importers.account_defaults für 1 von 3 Kunden" in captured.out  # not 2
+    assert "ist in deutscher Schreibweise 1000 (Tausenderpunkt)" in captured.err
+    assert "seats aus importers.account_defaults für 1 von 3 Kunden" in captured.out  # not 2
 
 
 def test_a_german_excel_account_export_is_read(tmp_path, capsys):
