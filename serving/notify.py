@@ -34,7 +34,8 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 def check_config(ladder: LadderParams, notifications: NotificationParams) -> None:
-    """Every channel a level uses has a notifier; every e-mailed owner role has an address."""
+    """Every channel a level uses has a notifier; every owner is a role of the recipients, with
+    an address when its level e-mails."""
     problems = config_problems(ladder, notifications)
     if problems:
         raise UserError("notification settings are incomplete:\n  " + "\n  ".join(problems))
@@ -44,7 +45,20 @@ def config_problems(ladder: LadderParams, notifications: NotificationParams) -> 
     """`KEY.PATH: ...` for each gap `check_config` refuses, one line each: the root settings
     list them among the other invalid settings, each under its own key."""
     problems: list[str] = []
+    roles = list(notifications.recipients)
     for name, level in ladder.levels.items():
+        emails = any(
+            (cfg := notifications.channels.get(c)) is not None and cfg.notifier == "smtp"
+            for c in level.channels
+        )
+        # an owner is written into every message, whatever the channel: a misspelled one on a
+        # Slack- or phone-only level went out unnoticed (an e-mailing level's is said below)
+        problems += [
+            f"ladder.levels.{name}.owners: {role!r} is not an owner role of "
+            f"notifications.recipients {roles}{did_you_mean(role, roles)}"
+            for role in level.owners
+            if role not in notifications.recipients and not emails
+        ]
         for channel in level.channels:
             cfg = notifications.channels.get(channel)
             if cfg is None:
@@ -58,6 +72,7 @@ def config_problems(ladder: LadderParams, notifications: NotificationParams) -> 
                         problems.append(
                             f"notifications.recipients.{role}: no e-mail address for owner role "
                             f"{role!r} (used by ladder.levels.{name}.owners)"
+                            f"{'' if role in roles else did_you_mean(role, roles)}"
                         )
     teams = list(ladder.routing.teams)
     for channel, cfg in notifications.channels.items():
