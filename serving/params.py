@@ -493,11 +493,12 @@ class LadderParams(StrictModel):
         for i, rule in enumerate(self.rules):
             if rule.title is not None and "en" not in rule.title:
                 raise ValueError(
-                    f"rules[{i}] ({rule.name}).title: needs at least an English (en) title"
+                    f"rules[{i}].title: rule {rule.name!r} needs at least an English (en) title"
                 )
             if rule.min_level not in self.levels:
                 raise ValueError(
-                    f"rules[{i}] ({rule.name}).min_level: unknown level {rule.min_level!r}; known: {names}"
+                    f"rules[{i}].min_level: unknown level {rule.min_level!r} in rule {rule.name!r}; "
+                    f"known: {names}"
                 )
         seen = [r.name for r in self.rules]
         dupes = sorted({n for n in seen if seen.count(n) > 1})
@@ -926,13 +927,13 @@ class Params(StrictModel):
 def _conditions(ladder: LadderParams) -> list[tuple[str, Condition]]:
     """Every condition of the ladder's rules and priority classes, with its key path."""
     out = [
-        (f"rules.{i}.when.{j}", c)
+        (f"rules[{i}].when[{j}]", c)
         for i, rule in enumerate(ladder.rules)
         for j, c in enumerate(rule.when)
     ]
     for axis in ("impact", "urgency"):
         for i, cls in enumerate(getattr(ladder.priority, axis)):
-            out += [(f"priority.{axis}.{i}.any.{j}", c) for j, c in enumerate(cls.any)]
+            out += [(f"priority.{axis}[{i}].any[{j}]", c) for j, c in enumerate(cls.any)]
     return out
 
 
@@ -1075,15 +1076,15 @@ def _describe(err: Any) -> Problem:
     """The key path and what is wrong for one pydantic error, with a suggestion for a
     misspelled key; the common kinds from the catalog, a validator's own text as it is."""
     # pydantic marks an error in a mapping's key with a last part "[key]": the key is the path
-    loc = ["null" if p is None else str(p) for p in err["loc"] if p != "[key]"]
+    loc = _path_parts(tuple(p for p in err["loc"] if p != "[key]"))
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     kind, bound = _KINDS.get(err["type"], (None, None))
     values: dict[str, Any] = {}
     if err["type"] == "extra_forbidden":
         close = difflib.get_close_matches(loc[-1], _known_keys(err["loc"]), n=1)
-        return Problem(".".join(loc), "unknown_key", {"close": repr(close[0]) if close else ""})
+        return Problem(_joined(loc), "unknown_key", {"close": repr(close[0]) if close else ""})
     if err["type"] == "missing":
-        return Problem(".".join(loc) or "(top level)", "missing")
+        return Problem(_joined(loc) or "(top level)", "missing")
     if kind is not None and bound is not None:
         value = err.get("ctx", {}).get(bound)
         name = "n" if bound.endswith("length") else "allowed" if bound == "expected" else "bound"
@@ -1105,7 +1106,36 @@ def _describe(err: Any) -> Problem:
         shown = None
     if shown is not None and len(shown) > 60:  # a number of 400 digits
         shown = f"{shown[:57]}..."
-    return Problem(".".join(loc) or "(top level)", kind, values, msg, shown)
+    return Problem(_joined(loc) or "(top level)", kind, values, msg, shown)
+
+
+def _path_parts(loc: tuple[Any, ...]) -> list[str]:
+    """pydantic's location as key path parts, a list's item as "[i]" (`rules[0].when[1]`, as the
+    validators' own messages and docs write it; pydantic says `rules.0.when.1`), a mapping's
+    key as itself (`contract_months.12`)."""
+    ann: Any = Params
+    out: list[str] = []
+    for part in loc:
+        ann = _unwrap(ann)
+        origin = get_origin(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(str(part))
+            ann = field.annotation if field is not None else None
+        elif origin in (tuple, list) and isinstance(part, int):
+            out.append(f"[{part}]")
+            ann = get_args(ann)[0] if get_args(ann) else None
+            continue
+        elif origin is dict:
+            ann = get_args(ann)[-1] if get_args(ann) else None
+        else:
+            ann = None
+        out.append("null" if part is None else str(part))
+    return out
+
+
+def _joined(parts: list[str]) -> str:
+    """Path parts as one key path: `ladder.rules[0].when`."""
+    return "".join(p if p.startswith("[") or i == 0 else f".{p}" for i, p in enumerate(parts))
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -1127,7 +1157,9 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _unwrap(ann: Any) -> Any:
-    """`X | None` -> X."""
+    """`X | None` -> X, `Annotated[X, ...]` -> X."""
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
     if get_origin(ann) in (Union, types.UnionType):
         args = [a for a in get_args(ann) if a is not type(None)]
         return args[0] if len(args) == 1 else ann

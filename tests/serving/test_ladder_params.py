@@ -92,7 +92,7 @@ def test_repo_params_are_valid(raw):
         (
             "ladder.rules.0.min_level",
             "L7",
-            r"rules\[0\] \(p1_past_sla\)\.min_level: unknown level 'L7'",
+            r"rules\[0\]\.min_level: unknown level 'L7' in rule 'p1_past_sla'",
         ),
         (
             "ladder.rules.0.when",
@@ -174,7 +174,7 @@ def test_repo_params_are_valid(raw):
         (
             "ladder.rules.0.title",
             {"de": "X"},
-            r"rules\[0\] \(p1_past_sla\)\.title: needs at least an English",
+            r"rules\[0\]\.title: rule 'p1_past_sla' needs at least an English",
         ),
         (
             "ladder.business_calendar.time_zone",

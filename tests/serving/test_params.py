@@ -278,9 +278,9 @@ def test_a_bad_condition_is_one_error_not_also_an_empty_list():
     with pytest.raises(UserError) as err:
         parse_params(raw)
     assert "1 invalid setting\n" in str(err.value) and "at least 1 item" not in str(err.value)
-    assert "ladder.rules.0.when.0.fact: unknown fact 'open_p0'" in str(err.value)
+    assert "ladder.rules[0].when[0].fact: unknown fact 'open_p0'" in str(err.value)
     raw["ladder"]["rules"][0]["when"] = []  # truly empty: still said
-    with pytest.raises(UserError, match=r"ladder\.rules\.0\.when: .*at least 1 item"):
+    with pytest.raises(UserError, match=r"ladder\.rules\[0\]\.when: .*at least 1 item"):
         parse_params(raw)
 
 
@@ -444,7 +444,7 @@ def test_a_bad_condition_names_its_key_and_quotes_the_value_once():
     with pytest.raises(UserError) as err:
         parse_params(raw)
     lines = str(err.value).splitlines()
-    assert any(x.startswith("  ladder.rules.0.when.0.op: unknown operator '=>'") for x in lines)
+    assert any(x.startswith("  ladder.rules[0].when[0].op: unknown operator '=>'") for x in lines)
     assert (
         "  importers.naive_time_zone: unknown time zone 'Berlin' (use an IANA name such as UTC "
         "or Europe/Berlin)" in lines
@@ -545,3 +545,22 @@ def test_an_omitted_optional_setting_takes_its_documented_default(section, key, 
     for part in [*section.split("."), key]:
         value = getattr(value, part)
     assert value == documented
+
+
+def test_key_paths_write_a_list_item_one_way():
+    """pydantic's own errors said `ladder.rules.0.when.0` while the cross-checks said
+    `rules[0].when[0]`; every path now writes a list's item as [i] and a mapping's key as .key."""
+    raw = read_yaml(ROOT / "params.yaml")
+    overlay = {
+        "features": {"windows_days": [7, "x", 90]},
+        "ladder": {"rules": [{**raw["ladder"]["rules"][0], "min_level": "L9"}]},
+        "simulation": {"churn": {"contract_months": {12: -1, 24: 0.15, 36: 0.05}}},
+    }
+    overlay["ladder"]["rules"][0]["when"] = [{"fact": "open_p1", "op": ">=", "value": "x"}]
+    with pytest.raises(UserError) as err:
+        parse_params(deep_merge(raw, overlay))
+    lines = str(err.value).splitlines()
+    assert any(x.startswith("  features.windows_days[1]: ") for x in lines), lines
+    assert any(x.startswith("  ladder.rules[0].when[0].value: ") for x in lines), lines
+    assert any(x.startswith("  simulation.churn.contract_months.12: ") for x in lines), lines
+    assert not any(re.search(r"\.\d+\.|\.\d+:", x) and "contract_months" not in x for x in lines)
