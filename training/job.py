@@ -68,8 +68,10 @@ def train(
     oracle: pd.DataFrame | None = None,
     backtest: int = 1,
     labelled: Labelled | None = None,
+    params_file: str = "params.yaml",
 ) -> TrainOutcome:
-    """Everything `escrisk train` computes, nothing it writes. `params` is the root Params."""
+    """Everything `escrisk train` computes, nothing it writes. `params` is the root Params, read
+    from `params_file` (named where the notes point to a setting)."""
     lab = labelled or labelled_features(history, params)
     missing = {t: w for t, w in unavailable_labels(history).items() if t in params.model.targets}
     heads = params.model.model_copy(
@@ -80,7 +82,7 @@ def train(
             f"no target has labels: {'; '.join(f'{t}: {w}' for t, w in missing.items())}"
         )
     hz = trained_horizons(history, params)
-    split = choose_split(lab.frame, hz, params.split)
+    split = choose_split(lab.frame, hz, params.split, params_file)
     notes = [split.describe()]
     for t, why in missing.items():
         notes.append(f"label unavailable: {t} ({why}); its head is not trained")
@@ -90,7 +92,7 @@ def train(
             notes.append(
                 f"note: {t} trains on fewer positives than it is validated or tested on (the "
                 "history is short for its horizon and the gaps between windows); the registered "
-                "model is the one fitted on the train window: set split dates in params.yaml to "
+                f"model is the one fitted on the train window: set split dates in {params_file} to "
                 "give training more"
             )
     for fam, why in lab.unavailable.items():

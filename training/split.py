@@ -29,10 +29,11 @@ class Split:
     validation_end: pd.Timestamp
     test_end: pd.Timestamp | None
     chosen_automatically: bool
+    source: str = "params.yaml"  # the settings file read (--params), told where it is meant
 
     def describe(self) -> str:
         end = "end of data" if self.test_end is None else f"{self.test_end:%Y-%m-%d}"
-        how = "chosen from the data" if self.chosen_automatically else "from params.yaml"
+        how = "chosen from the data" if self.chosen_automatically else f"from {self.source}"
         return (
             f"split ({how}): train as_of + horizon <= {self.train_end:%Y-%m-%d} | "
             f"validation {self.train_end:%Y-%m-%d} .. {self.validation_end:%Y-%m-%d} | "
@@ -108,7 +109,7 @@ def short_windows(
     ]
 
 
-def split_from_params(params: SplitParams) -> Split | None:
+def split_from_params(params: SplitParams, source: str = "params.yaml") -> Split | None:
     if params.train_end is None or params.validation_end is None:
         return None
     return Split(
@@ -116,17 +117,23 @@ def split_from_params(params: SplitParams) -> Split | None:
         validation_end=_ts(params.validation_end),
         test_end=None if params.test_end is None else _ts(params.test_end),
         chosen_automatically=False,
+        source=source,
     )
 
 
-def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams) -> Split:
-    """Cut points from params.yaml, else the latest ones that leave every window enough positives.
+def choose_split(
+    frame: pd.DataFrame,
+    horizons: Mapping[str, int],
+    params: SplitParams,
+    source: str = "params.yaml",
+) -> Split:
+    """Cut points from the settings file `source`, else the latest ones that leave every window enough positives.
 
     The test window is the most recent stretch holding `test_share` of each target's positives
     (at least `min_positives`); validation is the stretch before it holding `validation_share`;
     training gets the rest. Raises a UserError naming the target and window that fall short.
     """
-    split = split_from_params(params)
+    split = split_from_params(params, source)
     if split is None:
         try:
             shares: Split | None = _automatic_split(frame, horizons, params, proportional=True)
@@ -137,6 +144,7 @@ def choose_split(frame: pd.DataFrame, horizons: Mapping[str, int], params: Split
         else:
             # the shares left training short: test and validation get only the minimum
             split = _automatic_split(frame, horizons, params, proportional=False)
+        split = replace(split, source=source)
     short = short_windows(frame, horizons, split, params.min_positives)
     if short:
         raise UserError(
@@ -162,14 +170,14 @@ def _advice(
     """What to change: dates the user set are moved within the data, not set (they are)."""
     lower = ", or lower split.min_positives." if lowering_helps else "."
     if split.chosen_automatically:
-        how = "Use more history, or set split dates in params.yaml (split.train_end, "
+        how = f"Use more history, or set split dates in {split.source} (split.train_end, "
         return f"{how}split.validation_end){lower}"
     hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
     return (
         f"The data's as_of dates run {frame['as_of'].min():%Y-%m-%d} .. "
         f"{frame['as_of'].max():%Y-%m-%d} and a snapshot counts in a window only when its label "
         f"horizon ({hz}) ends inside it: move split.train_end / split.validation_end / "
-        f"split.test_end in params.yaml{lower}"
+        f"split.test_end in {split.source}{lower}"
     )
 
 
@@ -285,7 +293,7 @@ def backtest_splits(
             raise UserError(
                 f"--backtest {k}: the oldest fold would have no training data; this history "
                 f"holds only the split's own test window of {step.days} days, so no backtest "
-                "fits: use more history, or set split dates in params.yaml (a later "
+                f"fits: use more history, or set split dates in {split.source} (a later "
                 "split.validation_end makes the test windows shorter)"
             )
         raise UserError(

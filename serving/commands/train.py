@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     history = load_history(args.source, params.contract, now)
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)
     with kept_scores(params.features.sentiment.cache_dir):
-        outcome = train(history, params, oracle=oracle, backtest=args.backtest)
+        outcome = train(
+            history, params, oracle=oracle, backtest=args.backtest, params_file=str(args.params)
+        )
     for note in outcome.notes:
         print(note)
     for w in outcome.experiment.warnings:

@@ -55,6 +55,22 @@ def test_split_dates_from_params(synthetic, params, horizons):
     assert win["test"]["churn_90d"].notna().all()
 
 
+def test_split_names_the_settings_file_it_was_read_from(synthetic, params, horizons):
+    """`escrisk train --params other.yaml` said "split (from params.yaml)" and advised setting
+    dates in params.yaml, a file it had not read."""
+    frame, _ = synthetic
+    sp = params.split.model_copy(
+        update={"train_end": dt.date(2023, 9, 1), "validation_end": dt.date(2024, 1, 1)}
+    )
+    split = choose_split(frame, horizons, sp, "conf/other.yaml")
+    assert split.describe().startswith("split (from conf/other.yaml): ")
+    with pytest.raises(UserError, match=r"split\.test_end in conf/other\.yaml") as err:
+        choose_split(
+            frame, horizons, sp.model_copy(update={"min_positives": 10_000}), "conf/other.yaml"
+        )
+    assert "params.yaml" not in str(err.value)
+
+
 def test_automatic_split_leaves_each_window_enough_positives(synthetic, params, horizons):
     frame, _ = synthetic
     split = choose_split(frame, horizons, params.split)
