@@ -130,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
         )
     print_table(console, result.printed, day_text(result.day, lang), lang, params.daily.delta_days)
     if len(result.shown) > len(result.printed):  # daily.terminal_rows cut a view without --top
-        console.print(t("more_rows", lang, shown=len(result.printed), n=len(result.shown)))
+        printed = len(result.printed)  # "the first 1 of 241 rows" read wrong in either language
+        key = "more_rows_one" if printed == 1 else "more_rows"
+        console.print(t(key, lang, shown=printed, n=len(result.shown)))
     r = result.ranked
     owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
     if args.owner is not None and owner_key(args.owner) not in {owner_key(o) for o in owners}:

@@ -17,6 +17,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -947,6 +948,19 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     said = capsys.readouterr().out
     assert len(listed.findall(said)) == 20
     assert f"Showing the first 20 of {len(whole)} rows; the CSV has them all." in said
+    # daily.terminal_rows 1 read "the first 1 of 241 rows" / "Die ersten 1 von 241 Zeilen"
+    raw = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    raw["daily"]["terminal_rows"] = 1
+    one = tmp_path / "one-row.yaml"
+    one.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    for lang, line in (
+        ("en", f"Showing the first row of {len(whole)}; the CSV has them all."),
+        ("de", f"Die erste Zeile von {len(whole)}; die CSV enthält alle."),
+    ):
+        args = ["daily", str(src), "--as-of", day, "--out", str(out), "--params", str(one)]
+        assert main([*args, "--language", lang]) == 0
+        said = capsys.readouterr().out
+        assert len(listed.findall(said)) == 1 and line in " ".join(said.split()), said
 
 
 def test_cli_names_an_output_folder_with_brackets_as_written(
