@@ -352,6 +352,21 @@ def closing(day: dt.date, close: dt.time, tzinfo: dt.tzinfo | None = None) -> dt
     return dt.datetime.combine(day, close, tzinfo=tzinfo)
 
 
+def _backwards(day: str, part: str, start: dt.time, end: dt.time) -> str:
+    """Why an interval that does not close after it opens is refused, and how to write it: a
+    shift past midnight is two intervals, one on each day (the calendar is per weekday)."""
+    opens, closes = f"{start:%H:%M}", f"{end:%H:%M}"
+    if end == start:
+        return f"{day}: {part!r} is empty (it opens and closes at {opens})"
+    if end == dt.time(0):
+        return f'{day}: {part!r} closes at midnight: write "{opens}-24:00"'
+    following = WEEKDAYS[(WEEKDAYS.index(day) + 1) % 7] if day in WEEKDAYS else "the next day"
+    return (
+        f"{day}: {part!r} runs past midnight; split it across the two days: "
+        f'{day}: "{opens}-24:00" and {following}: "00:00-{closes}" (first of its intervals there)'
+    )
+
+
 def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time], ...]:
     if not spec:
         return ()
@@ -364,7 +379,9 @@ def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time]
             end = END_OF_DAY if end_s == "24:00" else dt.time.fromisoformat(end_s)
         except ValueError:
             raise ValueError(f'{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
-        if end <= start or (out and start < out[-1][1]):
+        if end <= start:
+            raise ValueError(_backwards(day, part.strip(), start, end))
+        if out and start < out[-1][1]:
             raise ValueError(f"{day}: intervals must be ordered, non-overlapping and non-empty")
         out.append((start, end))
     return tuple(out)
