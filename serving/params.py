@@ -627,7 +627,9 @@ class ServiceParams(StrictModel):
     """The scoring service (issue 6): processes, time and size limits, reasons per head."""
 
     workers: int = Field(
-        ge=1, description="worker processes of `escrisk serve` (each loads the model)"
+        ge=1,
+        le=64,  # each loads the model (~0.3 GB); thousands were started and took the machine down
+        description="worker processes of `escrisk serve` (each loads the model)",
     )
     timeout_seconds: float = Field(
         gt=0, le=MAX_SECONDS, description="a request taking longer is answered 504"
@@ -673,7 +675,11 @@ class DailyPriorityParams(StrictModel):
     churn_weight: float = Field(ge=0)
     arr_floor: float = Field(gt=0, description="ARR below this counts as this (no zero priority)")
     arr_scale: float = Field(gt=0, description="ARR that counts 1x")
-    arr_exponent: float = Field(ge=0, description="0: ARR ignored; 1: proportional to ARR")
+    arr_exponent: float = Field(
+        ge=0,
+        le=2,  # above, large ARRs overflowed to an infinite priority (tied, ranked at random)
+        description="0: ARR ignored; 1: proportional to ARR; 2: to its square",
+    )
 
     @model_validator(mode="after")
     def _some_risk(self) -> DailyPriorityParams:
@@ -787,7 +793,11 @@ class UiParams(StrictModel):
     language: str = Field(description="page language when the user picked none (en, de)")
     session_hours: float = Field(gt=0, le=MAX_HOURS, description="a login lasts this long")
     page_size: int = Field(ge=1, le=1000, description="accounts per page of the list")
-    history_runs: int = Field(ge=1, description="daily runs shown in the score history")
+    history_runs: int = Field(
+        ge=1,
+        le=MAX_DAYS,  # one run a day; 10**20 stopped the account page (no SQL LIMIT that large)
+        description="daily runs shown in the score history",
+    )
     timeline_days: int = Field(
         ge=1, le=MAX_DAYS, description="days of tickets and usage on the account page"
     )

@@ -391,7 +391,11 @@ class PromotionParams(StrictModel):
     # the registry's name; models:/NAME@champion URIs need it plain (MLflow refuses / and :)
     model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=200)
     primary_metric: Literal["pr_auc", "roc_auc", "brier", "log_loss", "ece"]
-    tolerance: float = Field(ge=0, description="how much worse the challenger may be and still win")
+    tolerance: float = Field(
+        ge=0,
+        lt=1,  # the metrics run 0..1 (log loss a little beyond): 1 passed any challenger at all
+        description="how much worse the challenger may be and still win",
+    )
     window_days: int = Field(
         ge=7, le=MAX_DAYS, description="length of the most recent labelled window"
     )
