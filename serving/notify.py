@@ -10,6 +10,7 @@ Message-ID, the webhook's `Idempotency-Key` header) so receivers can drop a dupl
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import smtplib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -249,6 +250,9 @@ class SmtpNotifier:
         mail["From"] = self.cfg.sender
         mail["To"] = message["recipient"]
         mail["Subject"] = message["subject"]
+        # RFC 5322 requires a Date: without one a relay that adds none (Postfix for a remote
+        # client) delivered mail that clients sorted as undated and spam filters scored up
+        mail["Date"] = _mail_date(message.get("created_at"))
         mail["Message-ID"] = (
             message["payload"].get("message_id") or f"<{message['idempotency_key']}@escrisk>"
         )
@@ -263,6 +267,16 @@ class SmtpNotifier:
 
     def where(self, message: Mapping[str, Any]) -> str:
         return f"SMTP {self.cfg.host}:{self.cfg.port}"
+
+
+def _mail_date(queued: Any) -> str:
+    """The Date header: when the decision queued the message (a retried or `--no-send` message
+    keeps the day it is about), else now; a naive time from SQLite is UTC."""
+    if not isinstance(queued, dt.datetime):
+        return email.utils.formatdate(usegmt=True)
+    if queued.tzinfo is None:
+        queued = queued.replace(tzinfo=dt.UTC)
+    return email.utils.format_datetime(queued.astimezone(dt.UTC), usegmt=True)
 
 
 class WebhookNotifier:

@@ -319,6 +319,7 @@ def test_email_and_webhook_reach_the_local_servers(params, tmp_path, hook):
     assert mail["Subject"] == "[P1] ACME-1: escalated to L2 (CS manager and support lead)"
     assert "Usage down 46%" in mail.get_content()
     assert mail["Message-ID"].startswith("<") and mail["From"] == "escrisk@example.com"
+    assert mail["Date"].datetime == NOW  # RFC 5322 requires it: when the change was queued
     paths = sorted(p for p, _, _ in hook.received)
     assert paths == ["/slack-billing", "/ticket"]  # the billing team has its own Slack webhook
     assert all("ACME-1" in body["text"] and "L2" in body["text"] for _, body, _ in hook.received)
