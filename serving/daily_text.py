@@ -135,6 +135,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Deleted the stored lists and scores of {days} run [day|days] older than {keep} "
         "[day|days] (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
+        "waiting": "{n} [notification|notifications] of earlier runs still [waits|wait] after a failed "
+        "send (the next attempt from {at}); a later escrisk daily run sends [it|them]; escrisk "
+        "audit --messages pending lists [it|them]",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
@@ -326,6 +329,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pruned": "Gespeicherte Listen und Scores von {days} [Lauftag|Lauftagen] gelöscht, älter als "
         "{keep} [Tag|Tage] (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
+        "waiting": "{n} [Benachrichtigung|Benachrichtigungen] früherer Läufe [wartet|warten] nach "
+        "einem fehlgeschlagenen Versand (nächster Versuch ab {at}); ein späterer Lauf von escrisk "
+        "daily sendet [sie|sie]; escrisk audit --messages pending listet [sie|sie]",
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
         "listet sie",

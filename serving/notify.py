@@ -328,6 +328,8 @@ class DeliveryReport:
     skipped: int  # claimed by another sender
     errors: tuple[str, ...] = ()  # the distinct reasons of this call's failures (type: message)
     expired: int = 0  # queued more than retry.max_age_hours ago: not sent
+    waiting: int = 0  # failed in an earlier call, their next attempt not yet due: not tried
+    next_attempt: dt.datetime | None = None  # the earliest next attempt of any pending message
 
 
 def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
@@ -396,7 +398,10 @@ def deliver(
             sent += 1
         if len(due) < limit:
             break
-    return DeliveryReport(sent, retrying, failed, skipped, tuple(errors), expired)
+    pending, next_attempt = store.waiting_messages(now)
+    return DeliveryReport(
+        sent, retrying, failed, skipped, tuple(errors), expired, pending - retrying, next_attempt
+    )
 
 
 def record_and_plan(

@@ -924,6 +924,20 @@ class Store:
         )
         return self._run(lambda c: [dict(r) for r in c.execute(q).mappings()])
 
+    def waiting_messages(self, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+        """Pending messages not yet due (failed before, waiting out their back-off) and the
+        earliest next attempt: a run that sends none of them should still say they wait."""
+        t = self.t["outbox"]
+        q = sa.select(sa.func.count(), sa.func.min(t.c.next_attempt_at)).where(
+            t.c.status == "pending", t.c.next_attempt_at > now
+        )
+        n, first = self._read(lambda c: c.execute(q).one())
+        if isinstance(first, str):  # SQLite's MIN() of a timestamp column gives back its text
+            first = dt.datetime.fromisoformat(first)
+        if first is not None and first.tzinfo is None:
+            first = first.replace(tzinfo=dt.UTC)
+        return int(n), first
+
     def claim(self, message_id: int, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Take a message for sending; False if another sender holds it or it is done."""
         t = self.t["outbox"]

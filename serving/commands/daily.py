@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -163,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         if d.expired:  # not sent on purpose: say so, or "0 failed" hides them
             hours = f"{params.notifications.retry.max_age_hours:g}"
             console.print(f"[yellow]{escape(t('expired', lang, n=d.expired, hours=hours))}[/]")
+        if d.waiting > 0 and d.next_attempt is not None:  # "0 sent, 0 to retry" hid them
+            at = f"{time_text(d.next_attempt.astimezone(dt.UTC), lang)} UTC"
+            console.print(f"[yellow]{escape(t('waiting', lang, n=d.waiting, at=at))}[/]")
         for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
             console.print(f"  [yellow]{escape(reason)}[/]")
     for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked

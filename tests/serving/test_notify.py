@@ -349,13 +349,16 @@ def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
         assert any("HTTP 500" in r["last_error"] for r in failed)
         assert all(r["next_attempt_at"] == NOW + dt.timedelta(seconds=60) for r in failed)
         assert len(store.rows("level_changes")) == 1  # the audit record is untouched
-        # not yet due: nothing is tried
-        assert (
-            deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=30)).sent == 0
-        )
+        # not yet due: nothing is tried, but the report says they wait ("0 sent, 0 to retry, 0
+        # failed" read as all done) and from when
+        early = deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=30))
+        assert (early.sent, early.retrying, early.failed) == (0, 0, 0)
+        assert (early.waiting, early.next_attempt) == (3, NOW + dt.timedelta(seconds=60))
+        assert first.waiting == 0  # its own retries are counted as "to retry", not twice
         with Smtp(port) as inbox:
             second = deliver(store, notifiers_from(np_), np_.retry, NOW + dt.timedelta(seconds=61))
         assert (second.sent, second.retrying) == (3, 0) and second.errors == ()
+        assert (second.waiting, second.next_attempt) == (0, None)
         assert len(inbox.mails) == 2 and len(hook.received) == 2
         assert all(r["status"] == "sent" for r in store.rows("outbox"))
     finally:
