@@ -413,6 +413,44 @@ def test_a_run_sends_every_due_message_not_only_the_first_batch(params, tmp_path
     assert report.retrying == len(down.sent) == len(set(down.sent)) == queued
 
 
+def test_a_server_that_cannot_be_reached_is_tried_once_per_run(params, tmp_path):
+    """A mail server that took connections but never answered held the run timeout_seconds for
+    every message (500 messages: 80 minutes). Its other messages now fail the attempt with its
+    reason at once; another server, and a server refusing one message, are still tried."""
+
+    class Server:
+        def __init__(self, name: str, error: Exception | None = None) -> None:
+            self.name, self.error, self.tried = name, error, 0
+
+        def send(self, row: Any) -> None:
+            self.tried += 1
+            if self.error is not None:
+                raise self.error
+
+        def where(self, row: Any) -> str:
+            return self.name
+
+    np_ = notif_params(params, free_port(), free_port())
+    store = Store(f"sqlite:///{tmp_path / 'hole.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}"), params.ladder, np_, NOW, "v1")
+    mails = sum(r["notifier"] == "smtp" for r in store.rows("outbox"))
+    hooks = len(store.rows("outbox")) - mails
+    hole = Server("SMTP mail:25", TimeoutError("timed out"))
+    refusing = Server("webhook hooks", RuntimeError("webhook answered HTTP 500: no"))
+    report = deliver(store, {"smtp": hole, "webhook": refusing}, np_.retry, NOW)
+    assert mails > 1 and hole.tried == 1 and refusing.tried == hooks > 1
+    assert report.retrying == mails + hooks and report.sent == 0
+    rows = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    assert all(r["attempts"] == 1 and "TimeoutError: timed out" in r["last_error"] for r in rows)
+    assert [e for e in report.errors if e.startswith("email")] == [
+        "email (SMTP mail:25): TimeoutError: timed out"
+    ]
+    back = Server("SMTP mail:25")  # up again: the next call sends them all
+    later = NOW + dt.timedelta(seconds=61)
+    assert deliver(store, {"smtp": back, "webhook": back}, np_.retry, later).sent == mails + hooks
+
+
 @pytest.mark.parametrize(("before", "seconds"), [(0, 60), (1, 120), (3, 480), (10, 3600)])
 def test_backoff_is_exponential_and_capped(params, before, seconds):
     assert backoff(before, params.notifications.retry) == dt.timedelta(seconds=seconds)
