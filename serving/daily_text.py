@@ -138,6 +138,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "waiting": "{n} [notification|notifications] of earlier runs still [waits|wait] after a failed "
         "send (the next attempt from {at}); a later escrisk daily run sends [it|them]; escrisk "
         "audit --messages pending lists [it|them]",
+        "not_sent": "{n} [notification is|notifications are] queued, not sent (--no-send): the "
+        "next escrisk daily run without --no-send (the same day again, or the next) sends [it|them]",
+        "not_sent_within": "{n} [notification is|notifications are] queued, not sent (--no-send): "
+        "the next escrisk daily run without --no-send (the same day again, or the next) sends "
+        "[it|them] if within {hours} h (notifications.retry.max_age_hours); later [it expires|they expire]",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
@@ -332,6 +337,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "waiting": "{n} [Benachrichtigung|Benachrichtigungen] früherer Läufe [wartet|warten] nach "
         "einem fehlgeschlagenen Versand (nächster Versuch ab {at}); ein späterer Lauf von escrisk "
         "daily sendet [sie|sie]; escrisk audit --messages pending listet [sie|sie]",
+        "not_sent": "{n} [Benachrichtigung ist|Benachrichtigungen sind] eingereiht, nicht gesendet "
+        "(--no-send): der nächste Lauf von escrisk daily ohne --no-send (derselbe Tag erneut oder "
+        "der nächste) sendet [sie|sie]",
+        "not_sent_within": "{n} [Benachrichtigung ist|Benachrichtigungen sind] eingereiht, nicht "
+        "gesendet (--no-send): der nächste Lauf von escrisk daily ohne --no-send (derselbe Tag "
+        "erneut oder der nächste) sendet [sie|sie] innerhalb von {hours} h "
+        "(notifications.retry.max_age_hours); danach [verfällt sie|verfallen sie]",
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
         "listet sie",

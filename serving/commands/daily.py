@@ -158,6 +158,11 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(result.vanished[:5]) + (" …" if len(result.vanished) > 5 else "")
         said = t("vanished", lang, n=len(result.vanished), ids=shown)
         console.print(f"[bold yellow]{escape(said)}[/]")
+    if result.delivery is None and result.ladder.queued:  # --no-send: how they go out later
+        max_age = params.notifications.retry.max_age_hours
+        key = "not_sent" if max_age is None else "not_sent_within"
+        said = t(key, lang, n=result.ladder.queued, hours=f"{max_age or 0:g}")
+        console.print(f"[yellow]{escape(said)}[/]")
     if result.delivery is not None:
         d = result.delivery
         console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))

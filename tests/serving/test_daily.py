@@ -913,6 +913,12 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     said = " ".join(capsys.readouterr().out.split())
     german = f"{TODAY:%d.%m.%Y}"  # a German reader reads 28.06.2026, and 28.06. where short
     assert f"Tägliche Risikoliste {german}" in said
+    # --no-send queued them without a word on how they go out later
+    assert re.search(
+        r"\d+ Benachrichtigungen sind eingereiht, nicht gesendet \(--no-send\): der nächste "
+        r"Lauf von escrisk daily ohne --no-send .* sendet sie innerhalb von 48 h",
+        said,
+    ), said
     assert not re.search(r"\b\d\d-\d\d \d\d:\d\d UTC", said)  # no month-day due time
     # the source's accounts that were not scored, and why (they were dropped without a word)
     churned = world["churn"]["account_id"].nunique()
