@@ -136,12 +136,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "[day|days] (daily.keep_days); the audit trail is kept",
         "sent": "Notifications: {sent} sent, {retrying} to retry, {failed} failed.",
         "waiting": "{n} [notification|notifications] of earlier runs still [waits|wait] after a failed "
-        "send (the next attempt from {at}); a later escrisk daily run sends [it|them]; escrisk "
-        "audit --messages pending lists [it|them]",
-        "not_sent": "{n} [notification is|notifications are] queued, not sent (--no-send): the "
-        "next escrisk daily run without --no-send (the same day again, or the next) sends [it|them]",
+        "send (the next attempt from {at}); escrisk notify (or a later escrisk daily run) sends "
+        "[it|them] when due; escrisk audit --messages pending lists [it|them]",
+        "not_sent": "{n} [notification is|notifications are] queued, not sent (--no-send): "
+        "escrisk notify sends [it|them] (as does the next escrisk daily run without --no-send)",
         "not_sent_within": "{n} [notification is|notifications are] queued, not sent (--no-send): "
-        "the next escrisk daily run without --no-send (the same day again, or the next) sends "
+        "escrisk notify (or the next escrisk daily run without --no-send) sends "
         "[it|them] if within {hours} h (notifications.retry.max_age_hours); later [it expires|they expire]",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
@@ -335,14 +335,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "{keep} [Tag|Tage] (daily.keep_days); der Audit-Trail bleibt erhalten",
         "sent": "Benachrichtigungen: {sent} gesendet, {retrying} erneut zu versuchen, {failed} fehlgeschlagen.",
         "waiting": "{n} [Benachrichtigung|Benachrichtigungen] früherer Läufe [wartet|warten] nach "
-        "einem fehlgeschlagenen Versand (nächster Versuch ab {at}); ein späterer Lauf von escrisk "
-        "daily sendet [sie|sie]; escrisk audit --messages pending listet [sie|sie]",
+        "einem fehlgeschlagenen Versand (nächster Versuch ab {at}); escrisk notify (oder ein "
+        "späterer Lauf von escrisk daily) sendet [sie|sie], sobald fällig; escrisk audit "
+        "--messages pending listet [sie|sie]",
         "not_sent": "{n} [Benachrichtigung ist|Benachrichtigungen sind] eingereiht, nicht gesendet "
-        "(--no-send): der nächste Lauf von escrisk daily ohne --no-send (derselbe Tag erneut oder "
-        "der nächste) sendet [sie|sie]",
+        "(--no-send): escrisk notify sendet [sie|sie] (ebenso der nächste Lauf von escrisk daily "
+        "ohne --no-send)",
         "not_sent_within": "{n} [Benachrichtigung ist|Benachrichtigungen sind] eingereiht, nicht "
-        "gesendet (--no-send): der nächste Lauf von escrisk daily ohne --no-send (derselbe Tag "
-        "erneut oder der nächste) sendet [sie|sie] innerhalb von {hours} h "
+        "gesendet (--no-send): escrisk notify (oder der nächste Lauf von escrisk daily ohne "
+        "--no-send) sendet [sie|sie] innerhalb von {hours} h "
         "(notifications.retry.max_age_hours); danach [verfällt sie|verfallen sie]",
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -164,16 +165,7 @@ def run(args: argparse.Namespace) -> int:
         said = t(key, lang, n=result.ladder.queued, hours=f"{max_age or 0:g}")
         console.print(f"[yellow]{escape(said)}[/]")
     if result.delivery is not None:
-        d = result.delivery
-        console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
-        if d.expired:  # not sent on purpose: say so, or "0 failed" hides them
-            hours = f"{params.notifications.retry.max_age_hours:g}"
-            console.print(f"[yellow]{escape(t('expired', lang, n=d.expired, hours=hours))}[/]")
-        if d.waiting > 0 and d.next_attempt is not None:  # "0 sent, 0 to retry" hid them
-            at = f"{time_text(d.next_attempt.astimezone(dt.UTC), lang)} UTC"
-            console.print(f"[yellow]{escape(t('waiting', lang, n=d.waiting, at=at))}[/]")
-        for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
-            console.print(f"  [yellow]{escape(reason)}[/]")
+        print_delivery(console, result.delivery, params.notifications.retry.max_age_hours, lang)
     for gap in result.gaps:  # run anyway (--allow-incomplete): say what it lacked
         console.print(f"[bold yellow]{escape(t('incomplete', lang, gap=gap))}[/]")
     for family, why in sorted(result.unavailable.items()):
@@ -198,6 +190,22 @@ def run(args: argparse.Namespace) -> int:
     console.print(escape(said))  # a folder may be named "reports [old]"
     sys.stdout.flush()
     return 0
+
+
+def print_delivery(console, d: Any, max_age_hours: float | None, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """What a delivery did (`serving.notify.DeliveryReport`), as `escrisk daily` and `escrisk
+    notify` say it."""
+    from rich.markup import escape
+
+    console.print(t("sent", lang, sent=d.sent, retrying=d.retrying, failed=d.failed))
+    if d.expired:  # not sent on purpose: say so, or "0 failed" hides them
+        hours = f"{max_age_hours or 0:g}"
+        console.print(f"[yellow]{escape(t('expired', lang, n=d.expired, hours=hours))}[/]")
+    if d.waiting > 0 and d.next_attempt is not None:  # "0 sent, 0 to retry" hid them
+        at = f"{time_text(d.next_attempt.astimezone(dt.UTC), lang)} UTC"
+        console.print(f"[yellow]{escape(t('waiting', lang, n=d.waiting, at=at))}[/]")
+    for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
+        console.print(f"  [yellow]{escape(reason)}[/]")
 
 
 def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: int = 7) -> None:  # type: ignore[no-untyped-def]

@@ -915,8 +915,8 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert f"Tägliche Risikoliste {german}" in said
     # --no-send queued them without a word on how they go out later
     assert re.search(
-        r"\d+ Benachrichtigungen sind eingereiht, nicht gesendet \(--no-send\): der nächste "
-        r"Lauf von escrisk daily ohne --no-send .* sendet sie innerhalb von 48 h",
+        r"\d+ Benachrichtigungen sind eingereiht, nicht gesendet \(--no-send\): escrisk notify "
+        r"\(oder der nächste Lauf von escrisk daily ohne --no-send\) sendet sie innerhalb von 48 h",
         said,
     ), said
     assert not re.search(r"\b\d\d-\d\d \d\d:\d\d UTC", said)  # no month-day due time

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -584,3 +585,46 @@ def test_backoff_far_past_the_cap_is_the_cap(params, factor, before):
         update={"backoff_factor": factor, "max_attempts": 5000}
     )
     assert backoff(before, retry) == dt.timedelta(seconds=retry.max_backoff_seconds)
+
+
+def test_escrisk_notify_sends_what_is_due_without_scoring_and_nothing_twice(
+    params, tmp_path, monkeypatch, capsys
+):
+    """A failed send waited for the next morning's `escrisk daily`, and what a --no-send run
+    queued went out only with a second scoring of the portfolio: `escrisk notify` sends the
+    outbox's due messages on its own (cron), once each."""
+    import yaml
+
+    from serving.cli import main
+
+    smtp_port = free_port()
+    hook = Hook(failures=1)  # the first webhook call fails: retried after its back-off
+    try:
+        np_ = notif_params(params, smtp_port, hook.port)
+        data = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+        data["notifications"] = np_.model_dump(mode="json")
+        path = tmp_path / "params.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        db = tmp_path / "state.db"
+        store = Store(f"sqlite:///{db}")
+        record_and_plan(store, signals(), params.ladder, np_, dt.datetime.now(dt.UTC), "v1")
+        queued = len(store.rows("outbox"))
+        monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{db}")
+        with Smtp(smtp_port) as inbox:
+            assert main(["notify", "--params", str(path)]) == 0
+            out = " ".join(capsys.readouterr().out.split())
+            assert f"Notifications: {queued - 1} sent, 1 to retry, 0 failed." in out, out
+            # the failed one waits out its back-off: a second call at once sends nothing
+            assert main(["notify", "--params", str(path), "--language", "de"]) == 0
+            out = " ".join(capsys.readouterr().out.split())
+            assert "Benachrichtigungen: 0 gesendet" in out and "escrisk notify" in out, out
+            rows = store.rows("outbox")
+            assert sum(r["status"] == "sent" for r in rows) == queued - 1
+            assert len(inbox.mails) + len(hook.received) == queued - 1
+    finally:
+        hook.close()
+    # a mistyped database is one line, and no empty database is left there
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'nope.db'}")
+    assert main(["notify", "--params", str(path)]) == 1
+    assert "nope.db" in capsys.readouterr().err
+    assert not (tmp_path / "nope.db").exists()

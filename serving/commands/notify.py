@@ -1,0 +1,49 @@
+"""`escrisk notify`: send the outbox's due notifications now, without scoring anything.
+
+`escrisk daily` sends after its run, so a failed send waited for the next morning whatever its
+back-off said, and what a `--no-send` run queued went out only with a second scoring of the
+whole portfolio. Run from cron every few minutes, this sends each message when it is due.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from serving.cli import add_params_option, output_console, team_language, utc_now
+from serving.ladder_cli import add_language_option, open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "notify",
+        help="send the queued notifications that are due (retries, a --no-send run's messages)",
+        description=(
+            "Sends every outbox message that is due: queued by `escrisk daily --no-send`, or "
+            "waiting out the back-off after a failed send (notifications.retry). Nothing is "
+            "scored or decided; a message is never sent twice. Messages queued more than "
+            "notifications.retry.max_age_hours ago are marked failed as expired instead. "
+            "Database: ESCRISK_DATABASE_URL; SMTP password: ESCRISK_SMTP_PASSWORD."
+        ),
+    )
+    add_language_option(parser)
+    add_params_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from serving.commands.daily import print_delivery
+    from serving.notify import deliver, notifiers_from
+    from serving.params import load_params
+    from serving.settings import Settings
+
+    params = load_params(args.params)
+    lang = team_language(args, params)
+    store = open_store(lang)
+    try:
+        n = params.notifications
+        notifiers = notifiers_from(n, Settings.from_env().smtp_password)
+        report = deliver(store, notifiers, n.retry, utc_now().to_pydatetime())
+    finally:
+        store.close()
+    print_delivery(output_console(), report, n.retry.max_age_hours, lang)
+    return 0
