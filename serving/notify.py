@@ -234,6 +234,12 @@ def plan_messages(
 # --- notifiers (I/O) -------------------------------------------------------------------------
 
 
+class Rejected(RuntimeError):
+    """The receiver refused this message for good (a webhook's 4xx but 408/429, an SMTP 5xx
+    about the recipient or the mail): another attempt would be refused alike, so the message
+    fails at once instead of holding the outbox through every retry."""
+
+
 class Notifier(Protocol):
     def send(self, message: Mapping[str, Any]) -> None:
         """Deliver one outbox row or raise."""
@@ -264,7 +270,17 @@ class SmtpNotifier:
                 smtp.starttls()
             if self.cfg.username:
                 smtp.login(self.cfg.username, self.password or "")
-            smtp.send_message(mail)
+            try:
+                smtp.send_message(mail)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                if codes and all(500 <= code < 600 for code in codes):
+                    raise Rejected(f"the SMTP server refused the recipient: {exc}") from None
+                raise
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                if 500 <= exc.smtp_code < 600:
+                    raise Rejected(f"the SMTP server refused the mail: {exc}") from None
+                raise
 
     def where(self, message: Mapping[str, Any]) -> str:
         return f"SMTP {self.cfg.host}:{self.cfg.port}"
@@ -293,9 +309,12 @@ class WebhookNotifier:
             headers={"Idempotency-Key": message["idempotency_key"]},
         )
         if response.status_code >= 300:
-            raise RuntimeError(
-                f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
-            )
+            said = f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
+            # a client error stays one (a revoked or mistyped URL, a refused payload); a timeout
+            # or a rate limit passes, as server errors may
+            if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                raise Rejected(said)
+            raise RuntimeError(said)
 
     def where(self, message: Mapping[str, Any]) -> str:
         """The webhook's server, not its address: an incoming-webhook path is its credential."""
@@ -325,7 +344,7 @@ def notifiers_from(
 class DeliveryReport:
     sent: int
     retrying: int
-    failed: int  # gave up after max_attempts
+    failed: int  # gave up: after max_attempts, or refused for good (Rejected)
     skipped: int  # claimed by another sender
     errors: tuple[str, ...] = ()  # the distinct reasons of this call's failures (type: message)
     expired: int = 0  # queued more than retry.max_age_hours ago: not sent
@@ -363,8 +382,8 @@ def deliver(
 ) -> DeliveryReport:
     """Send every outbox message that is due, read `limit` at a time: a run that queues more
     than `limit` sends them all now, not `limit` a day. A failure is recorded with its error and
-    retried after back-off by a later call (never twice in one); after `max_attempts` the message
-    is marked failed. A message queued more than `retry.max_age_hours` ago (`--no-send` days
+    retried after back-off by a later call (never twice in one); after `max_attempts`, or at once
+    when the receiver refused the message for good (`Rejected`), the message is marked failed. A message queued more than `retry.max_age_hours` ago (`--no-send` days
     ago, a mail server down for days) is not sent but marked failed as expired: "escalated to
     L2" a week late, beside what the ladder decided since, would mislead. The audit record is
     never touched."""
@@ -409,7 +428,7 @@ def deliver(
                     errors.append(reason)
                 if server is not None and isinstance(exc, _UNREACHABLE):
                     unreachable[server] = exc
-                if attempts >= retry.max_attempts:
+                if attempts >= retry.max_attempts or isinstance(exc, Rejected):
                     store.mark_failed(row["id"], now, reason, None)
                     failed += 1
                 else:

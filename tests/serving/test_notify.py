@@ -22,6 +22,8 @@ from aiosmtpd.controller import Controller
 from features.errors import UserError
 from serving.ladder import AccountFacts, Signals, decide
 from serving.notify import (
+    SmtpNotifier,
+    WebhookNotifier,
     backoff,
     check_config,
     deliver,
@@ -66,19 +68,21 @@ class Smtp:
 
 
 class Hook:
-    """A local JSON webhook that fails its first `failures` requests with HTTP 500."""
+    """A local JSON webhook that fails its first `failures` requests with HTTP `status`."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, status: int = 500) -> None:
         self.received: list[tuple[str, dict[str, Any], str]] = []
         self.failures = failures
+        self.calls = 0
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.calls += 1
                 if hook.failures > 0:
                     hook.failures -= 1
-                    self.send_response(500)
+                    self.send_response(status)
                     self.end_headers()
                     self.wfile.write(b"boom")
                     return
@@ -628,3 +632,53 @@ def test_escrisk_notify_sends_what_is_due_without_scoring_and_nothing_twice(
     assert main(["notify", "--params", str(path)]) == 1
     assert "nope.db" in capsys.readouterr().err
     assert not (tmp_path / "nope.db").exists()
+
+
+class RefusingInbox(Inbox):
+    """An SMTP server that refuses every recipient for good (550)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return "550 5.1.1 no such mailbox"
+
+
+@pytest.mark.parametrize(("status", "for_good"), [(404, True), (410, True), (429, False)])
+def test_a_webhook_that_refuses_for_good_fails_at_once(params, tmp_path, status, for_good):
+    """A webhook answering 404 (a revoked or mistyped URL, which the message keeps) was tried
+    max_attempts times over days, every run reporting it 'to retry'; a client error now fails
+    the message at once with its reason; a rate limit (429) is still retried."""
+    hook = Hook(failures=100, status=status)
+    try:
+        np_ = notif_params(params, free_port(), hook.port)
+        store = Store(f"sqlite:///{tmp_path / 'hook.db'}")
+        record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+        hooks = [r for r in store.rows("outbox") if r["notifier"] == "webhook"]
+        ok = type("Ok", (), {"send": lambda self, row: None})()
+        report = deliver(store, {"smtp": ok, "webhook": WebhookNotifier(5)}, np_.retry, NOW)
+        assert hook.calls == len(hooks) > 0
+        assert (report.failed, report.retrying) == (
+            (len(hooks), 0) if for_good else (0, len(hooks))
+        )
+        assert f"HTTP {status}" in report.errors[0]
+        rows = [r for r in store.rows("outbox") if r["notifier"] == "webhook"]
+        assert all((r["status"] == "failed") == for_good for r in rows)
+    finally:
+        hook.close()
+
+
+def test_a_recipient_the_mail_server_refuses_for_good_fails_at_once(params, tmp_path):
+    """A 550 'no such mailbox' was retried max_attempts times; it now fails at once, named."""
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    store = Store(f"sqlite:///{tmp_path / 'smtp.db'}")
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        ok = type("Ok", (), {"send": lambda self, row: None})()
+        notifiers = {"smtp": SmtpNotifier(np_.smtp), "webhook": ok}
+        report = deliver(store, notifiers, np_.retry, NOW)
+    finally:
+        controller.stop()
+    assert report.failed == len(mails) > 0 and report.retrying == 0
+    assert any("refused the recipient" in e and "550" in e for e in report.errors)
