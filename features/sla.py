@@ -113,6 +113,7 @@ def compute(ctx: Context) -> Columns:
     created = ctx.ns("tickets", "created_at")
     prio = ctx.level("tickets", "priority", p.priorities)
     snaps = ctx.snaps
+    resolved = ctx.ns("tickets", "resolved_at")
     out: Columns = {}
     for kind, (done_col, target_col, _, _) in KINDS.items():
         hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -126,7 +127,10 @@ def compute(ctx: Context) -> Columns:
         near = known & has_done & (done <= deadline) & (done > deadline - margin)
         br = Timeline.build(snaps, code, deadline, keep=breached)
         br_prio = br.sums({level: prio == i for i, level in enumerate(p.priorities)})
-        on_done = ctx.timeline("tickets", done_col).sums({"near": near, "closed": breached})
+        on_done = ctx.timeline("tickets", done_col).sums({"near": near})
+        # a resolved ticket is open no more: it stops waiting for its first response too (an
+        # export without response times, a ticket solved without a reply, is not open forever)
+        stop = done if done_col == "resolved_at" else _earliest(done, resolved)
         for w in p.windows_days:
             out[f"sla_{kind}_breaches_{w}d"] = br.count(ctx.ago(w), end)
             nm = on_done.sum("near", ctx.ago(w), end)
@@ -139,12 +143,19 @@ def compute(ctx: Context) -> Columns:
         # breached, risk_start < D <= min(deadline, done); counted as starts minus ends, both
         # strictly before D (a start at D+0.5 s, floored to D's second, is not known at D)
         risk_start = np.where(known, deadline - margin, NAT)
-        risk_end = np.where(breached, deadline, done)
+        risk_end = _earliest(np.where(breached, deadline, done), stop)
         valid = known & (risk_start <= risk_end)
         starts = Timeline.build(snaps, code, risk_start, keep=valid)
         ends = Timeline.build(snaps, code, risk_end, keep=valid)
         out[f"sla_{kind}_at_risk"] = starts.count(None, end) - ends.count(None, end)
-        # open and breached at D: deadline < D <= done (or never done)
-        closed = on_done.sum("closed", None, end).astype(np.float64)
-        out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed
+        # open and breached at D: deadline < D <= stop (or never stopped)
+        closed = Timeline.build(
+            snaps, code, np.maximum(deadline, stop), keep=breached & (stop != NAT)
+        )
+        out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
     return out
+
+
+def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The earlier of two times per row, NaT (unknown) only where both are."""
+    return np.where(a == NAT, b, np.where(b == NAT, a, np.minimum(a, b)))

@@ -144,6 +144,23 @@ def test_open_ticket_counts_as_breached_from_its_age(params):
     assert later["sla_resolution_at_risk"] == 0
 
 
+def test_a_resolved_ticket_without_first_response_is_not_open_past_that_sla(params):
+    # business P2: 8 h to first response; resolved without a recorded response (a Salesforce
+    # export without milestones has none at all): breached, but open no more once resolved
+    raw = _raw([{"created_at": "2024-02-01T00:00:00Z", "resolved_at": "2024-02-02T00:00:00Z",
+                 "status": "solved"},
+                {"created_at": "2024-02-05T00:00:00Z", "resolved_at": "2024-02-05T06:50:00Z",
+                 "status": "solved"}])  # fmt: skip
+    open_then = _row(params, raw, "2024-02-02")  # deadline passed, not yet resolved
+    assert open_then["sla_first_response_open_breached"] == 1
+    later = _row(params, raw, "2024-03-01")
+    assert later["sla_first_response_breaches_30d"] == 2
+    assert later["sla_first_response_open_breached"] == 0
+    # resolved at 6:50 of 8 h: not at risk between 6:24 and 8:00, as no longer open
+    at = _row(params, raw, "2024-02-05T07:00:00Z")
+    assert at["sla_first_response_at_risk"] == 0 and at["sla_first_response_open_breached"] == 0
+
+
 @pytest.mark.parametrize(
     ("created", "at_risk"), [("09:35:59.5", 1), ("09:36:00", 0), ("09:36:00.5", 0)]
 )
