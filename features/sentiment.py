@@ -12,7 +12,7 @@ import numpy as np
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
 from features.params import FeatureParams
-from features.scorers import SentimentScorer, cached, default_scorer
+from features.scorers import SentimentScorer, cached, default_scorer, without_markup
 from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.texts import ticket_keys, ticket_languages, ticket_texts
 from features.windows import ratio
@@ -94,12 +94,15 @@ def ticket_scores(
 def has_text(history: History, scorer: SentimentScorer, keys: np.ndarray) -> np.ndarray:
     """Per ticket row: does its subject or body hold any text? A ticket without (a phone call
     logged with no note, an export without text columns) has no tone: it is left out of the
-    sentiment features rather than counted as neutral. Kept beside the scores, as they are."""
+    sentiment features rather than counted as neutral. An HTML body read as its text, as the
+    scorer reads it: a rich-text editor's empty "<p>&nbsp;</p>" is no text either. Kept beside
+    the scores, as they are ("v2": flags of markup-only texts are redone)."""
 
     def run(rows: np.ndarray) -> np.ndarray:
-        return np.array([bool(t.strip()) for t in ticket_texts(history, rows)], dtype=bool)
+        texts = ticket_texts(history, rows)
+        return np.array([bool(without_markup(t).strip()) for t in texts], dtype=bool)
 
-    return cached(scorer).flags_keyed(keys, "has-text-v1", run)
+    return cached(scorer).flags_keyed(keys, "has-text-v2", run)
 
 
 def compute(ctx: Context) -> Columns:

@@ -144,6 +144,18 @@ def test_open_ticket_counts_as_breached_from_its_age(params):
     assert later["sla_resolution_at_risk"] == 0
 
 
+def test_a_ticket_whose_html_body_is_empty_has_no_tone(params):
+    # a rich-text editor's empty body is no text: left out, not counted as a neutral ticket
+    raw = _raw([{"created_at": "2024-02-01T00:00:00Z", "subject": None,
+                 "body": "<p>&nbsp;</p><p><br></p>"},
+                {"created_at": "2024-02-02T00:00:00Z", "subject": "Ausfall",
+                 "body": "Das System ist komplett ausgefallen, inakzeptabel."}])  # fmt: skip
+    both = _row(params, raw, "2024-02-05")
+    alone = _row(params, {**raw, "tickets": raw["tickets"].iloc[1:]}, "2024-02-05")
+    assert both["sentiment_negative_share_7d"] == 1.0
+    assert both["sentiment_mean_7d"] == alone["sentiment_mean_7d"] < 0
+
+
 def test_a_resolved_ticket_without_first_response_is_not_open_past_that_sla(params):
     # business P2: 8 h to first response; resolved without a recorded response (a Salesforce
     # export without milestones has none at all): breached, but open no more once resolved
