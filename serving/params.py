@@ -764,13 +764,16 @@ class DailyParams(StrictModel):
 
     @model_validator(mode="after")
     def _keeps_what_it_reads(self) -> DailyParams:
-        """The run reads back the run delta_days ago and the last trend_runs runs: pruning them
-        would quietly empty delta_7d and the trend."""
-        need = max(self.delta_days, self.trend_runs)
+        """The run reads back the run delta_days ago, the last trend_runs runs and the stored
+        scores of the KPI window: pruning them would quietly empty delta_7d and the trend, and
+        divide the window's flags (the audit trail, never pruned) by the few account-days left
+        (keep_days 8 of a 90-day window: an escalation rate three times too high)."""
+        need = max(self.delta_days, self.trend_runs, self.kpi_window_days)
         if self.keep_days is not None and self.keep_days < need:
             raise ValueError(
                 f"keep_days {self.keep_days} is shorter than what each run reads back "
-                f"(delta_days {self.delta_days}, trend_runs {self.trend_runs}): at least {need}"
+                f"(delta_days {self.delta_days}, trend_runs {self.trend_runs}, kpi_window_days "
+                f"{self.kpi_window_days}): at least {need}"
             )
         return self
 
