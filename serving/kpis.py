@@ -61,7 +61,10 @@ def ladder_kpis(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> LadderKpis:
-    """KPIs over escalations that happened in [since, until)."""
+    """KPIs over escalations that happened in [since, until), from the first stored day's
+    midnight on (`window_kpis` says why)."""
+    if daily_scores:
+        since = _kept_since(min(s["day"] for s in daily_scores), since)
     days = [
         s
         for s in daily_scores
@@ -71,6 +74,12 @@ def ladder_kpis(
     return flag_kpis(
         changes, acknowledgements, resolutions, feedback, len(days), accounts, since, until
     )
+
+
+def _kept_since(first: dt.date, since: dt.datetime | None) -> dt.datetime:
+    """The window's start moved up to the first stored day's midnight (UTC)."""
+    kept = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    return kept if since is None else max(since, kept)
 
 
 def _inside(t: dt.datetime, since: dt.datetime | None, until: dt.datetime | None) -> bool:
@@ -128,8 +137,16 @@ def window_kpis(
 ) -> LadderKpis:
     """`ladder_kpis` read from the database: the flags raised in [since, until) with what people
     did about them, and the stored scores' account-days and distinct accounts in the window. Only
-    the window's records are read, so the cost does not grow with the history."""
+    the window's records are read, so the cost does not grow with the history.
+
+    The window starts no earlier than the first day whose scores are kept: the flags come from
+    the audit trail, never pruned, the account-days from the scores `daily.keep_days` prunes, and
+    all-time figures (`escrisk audit --kpis`) divided every flag ever raised by the kept days."""
     t = store.t
+    scores = t["daily_scores"]
+    first = store._run(lambda c: c.execute(sa.select(sa.func.min(scores.c.day))).scalar())  # noqa: SLF001
+    if first is not None:
+        since = _kept_since(first, since)
     lc = t["level_changes"]
     window = [lc.c.direction == "up"]
     if since is not None:
@@ -151,7 +168,6 @@ def window_kpis(
             days.append(scores.c.day < _first_day(until))
         return days
 
-    scores = t["daily_scores"]
     account_days = sa.select(sa.func.count()).select_from(scores).where(*in_days(scores))
     accounts = _accounts_in(scores, in_days)
 

@@ -264,6 +264,24 @@ def test_kpis_from_the_records(store, params):
     assert ladder_kpis([], [], [], [], []).escalation_rate is None
 
 
+def test_kpis_leave_out_flags_of_pruned_days(store, params):
+    """daily.keep_days prunes the stored scores (the account-days), never the audit trail (the
+    flags): all-time KPIs divided every flag ever raised by the kept days alone, an escalation
+    rate several times too high. They cover the kept days."""
+    lp = params.ladder
+    for a in ("A-1", "A-2"):
+        store.evaluate(signals(a, 0.05), lp, NOW - dt.timedelta(days=2), "v1")
+    store.evaluate(signals("A-1", 0.4), lp, NOW - dt.timedelta(days=1), "v1")  # a pruned day
+    store.evaluate(signals("A-2", 0.4), lp, NOW, "v1")
+    kept = [{"account_id": a, "day": NOW.date(), "escalation_risk": 0.1, "churn_risk": 0.1}
+            for a in ("A-1", "A-2")]  # fmt: skip
+    store.save_daily_scores(kept, NOW)
+    k = window_kpis(store)
+    assert (k.escalations, k.account_days_scored) == (1, 2)
+    assert k.escalation_rate == pytest.approx(1 / 2)
+    assert k.per_account == {"A-2": 1}
+
+
 @pytest.mark.parametrize("batch", [True, False], ids=["evaluate_many", "evaluate"])
 def test_go_live_flags_are_not_escalations_and_stay_in_the_trail(store, params, batch):
     """The ladder's first run flags every account already at risk at once (old_level None): as
