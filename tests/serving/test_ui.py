@@ -169,6 +169,15 @@ def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     assert client.get("/").status_code == 303
 
 
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_a_wrong_token_names_the_tokens_file_too(client, lang):
+    """A service whose tokens come from ESCRISK_API_TOKENS_FILE sent its operators looking in
+    ESCRISK_API_TOKENS, the only place the refusal named."""
+    r = client.post(f"/login?lang={lang}", data={"token": "nope", "name": "Ann", "next": "/"})
+    assert r.status_code == 401
+    assert "ESCRISK_API_TOKENS_FILE" in r.text
+
+
 def test_login_sets_a_strict_httponly_cookie_without_the_token(client):
     r = client.post("/login", data={"token": TOKEN, "name": "Ann", "next": "/account/A-1"})
     assert r.status_code == 303 and r.headers["location"] == "/account/A-1"
