@@ -53,6 +53,7 @@ LANG_COOKIE = "escrisk_ui_lang"
 MAX_FORM_BYTES = 64 * 1024  # the page's forms are a few fields; the API's Guard skips /ui
 # the longest account id the data contract takes: a longer one names no account
 MAX_ID = next(c.max_length for c in ACCOUNTS.columns if c.name == "account_id") or 128
+MAX_NOTE = 2000  # the forms' note and comment fields (maxlength), as typed back after a refusal
 MAX_HERE = 4096  # a longer address (a made-up one) is no page to come back to: the list is
 TEMPLATES = Path(__file__).parent / "templates" / "ui"
 Clock = Callable[[], pd.Timestamp]
@@ -711,6 +712,7 @@ class UiApp:
         message: str | None = None,
         error: str | None = None,
         status: int = 200,
+        typed: dict[str, dict[str, str]] | None = None,
     ) -> Response:
         lang = self._lang(request)
         try:
@@ -734,6 +736,7 @@ class UiApp:
             message=message,
             error=error,
             outcomes=list(self.params.ladder.outcomes),
+            typed=typed or {},
             **ctx,
         )
 
@@ -1025,6 +1028,11 @@ class UiApp:
         lang = self._lang(request)
         if not account_id or not one_line(account_id):  # no id, or control characters
             return self.render(request, "error.html", status=400, message=text("no_account", lang))
+        # what the user typed, back in the form the page shows with the refusal: a note written
+        # while a colleague acknowledged the same account was thrown away with the form
+        typed = {request.url.path.rsplit("/", 1)[-1]: {
+            k: shown(str(form.get(k) or ""), MAX_NOTE) for k in ("note", "comment", "outcome", "verdict")
+        }}  # fmt: skip
         try:  # the id as checked and as the answer's page shows it, not as sent
             form = {**form, "account_id": account_id}
             done = await run_in_threadpool(action, session, form, lang)
@@ -1034,14 +1042,16 @@ class UiApp:
                 for k, v in exc.values.items()
             }
             told = text(f"conflict_{exc.key}", lang, **values)
-            return await self._render_account(request, session, account_id, error=told, status=409)
+            return await self._render_account(
+                request, session, account_id, error=told, status=409, typed=typed
+            )
         except UserError as exc:
             return await self._render_account(
-                request, session, account_id, error=str(exc), status=409
+                request, session, account_id, error=str(exc), status=409, typed=typed
             )
         except ValueError as exc:
             return await self._render_account(
-                request, session, account_id, error=str(exc), status=400
+                request, session, account_id, error=str(exc), status=400, typed=typed
             )
         where = self._page_of(request, account_id)
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)

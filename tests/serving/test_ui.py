@@ -502,6 +502,31 @@ def test_timelines_show_the_days_before_the_lists_day(database, params, tmp_path
     assert "06-04</text></svg>" in tickets  # the axis ends at the list's day, not at the clock
 
 
+def test_a_refused_form_keeps_what_the_user_typed(client, database):
+    """Two CSMs acknowledging one account at once: the second's note, lost with the 409 page,
+    is back in its field to copy or send elsewhere; nothing of it is recorded."""
+    login(client, "Ann Example")
+    page = client.get("/account/A-1").text
+    first = client.post("/ack", data={"account_id": "A-1", "note": "x", "csrf": csrf_of(page)})
+    assert first.status_code == 303
+    note = 'called the CFO, "renewal" <at risk>'
+    r = client.post("/ack", data={"account_id": "A-1", "note": note, "csrf": csrf_of(page)})
+    assert r.status_code == 409
+    ack_form = r.text[r.text.index('id="ack-form"') : r.text.index('id="resolve-form"')]
+    assert 'value="called the CFO, &#34;renewal&#34; &lt;at risk&gt;"' in ack_form
+    assert [a["note"] for a in Store(database).rows("acknowledgements", "A-1")] == ["x"]
+    bad = client.post(
+        "/resolve",
+        data={"account_id": "A-1", "outcome": "nope", "note": "kept", "csrf": csrf_of(page)},
+    )
+    assert bad.status_code == 400
+    resolve_form = bad.text[
+        bad.text.index('id="resolve-form"') : bad.text.index('id="feedback-form"')
+    ]
+    assert 'value="kept"' in resolve_form
+    assert 'value="kept"' not in bad.text[: bad.text.index('id="resolve-form"')]  # not the ack's
+
+
 def test_acknowledge_writes_the_store_and_shows_the_result(client, database):
     login(client, "Ann Example")
     page = client.get("/account/A-1").text
