@@ -161,6 +161,26 @@ def test_a_token_beyond_ascii_signs_in_as_it_works_with_the_api(database, params
         assert c.post("/login", data={"token": "tök", "name": "Ann"}).status_code == 401
 
 
+def test_a_form_sent_after_its_token_was_revoked_says_the_session_ended(database, params, tmp_path):
+    """A CSM whose token was taken out of the tokens file was told in German that the session
+    had expired, and signed in again with the same token, to be refused."""
+    from serving.settings import TokenSource
+
+    file = tmp_path / "tokens.txt"
+    file.write_text(f"other\n{TOKEN}\n")
+    ticks = iter(range(0, 1000, 5))  # each look at the file is 5 s after the last
+    app = create_app(params, database, TokenSource((), str(file), lambda: next(ticks)), lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        page = c.get("/account/A-1").text
+        file.write_text("other\n")
+        r = c.post("/ack?lang=de", data={"account_id": "A-1", "csrf": csrf_of(page)})
+        assert r.status_code == 303 and "lost=1" in r.headers["location"]
+        told = c.get(r.headers["location"]).text
+        assert "Token entzogen" in told and "abgelaufen, daher" not in told
+    assert Store(database).rows("acknowledgements", "A-1") == []
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
