@@ -192,6 +192,16 @@ def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
     return "overdue" if pd.Timestamp(due_at) <= now else ""
 
 
+def stale_days(day: dt.date | None, now: pd.Timestamp) -> int | None:
+    """How many days the latest list is behind today (UTC), when more than one: the daily job
+    runs each day for that day (yesterday's list is this morning's before the run), so an older
+    one means it stopped. None otherwise."""
+    if day is None:
+        return None
+    behind = (now.tz_convert("UTC").date() - day).days
+    return behind if behind > 1 else None
+
+
 def shown(value: str, limit: int = MAX_ID) -> str:
     """A value of the request as a page quotes it: cut after `limit` characters (an address or a
     form can carry a megabyte; no id of ours is longer)."""
@@ -624,6 +634,11 @@ class UiApp:
         owners, owner = with_chosen(ctx["owners"], filters["owner"])
         tiers, tier = with_chosen(list(self.params.contract.tiers), filters["tier"])
         notice = None
+        stale = stale_days(ctx["day"], self._now())
+        if stale is not None:  # a daily job that stopped left the page showing its last list
+            stale_text = text("list_stale", lang, day=day_text(ctx["day"], lang), days=stale)
+        else:
+            stale_text = None
         if unknown:  # applied, so the list is empty, and said: not silently dropped to "any"
             names = ", ".join(levels)
             notice = text("unknown_level", lang, level=shown(unknown[0]), levels=names)
@@ -637,6 +652,7 @@ class UiApp:
             levels=levels,
             level_options={k: with_chosen(levels, filters[k])[0] for k in ("level", "min_level")},
             notice=notice,
+            stale=stale_text,
             link=link,
             ascending_first=ASCENDING_FIRST,
             owners=owners,

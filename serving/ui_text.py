@@ -32,6 +32,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "list_title": "Daily risk list {day}",
         "list_title_none": "Daily risk list",  # before the first run: no day to name
         "no_list": "No daily list yet. Run `escrisk daily SOURCE` first.",
+        "list_stale": "This list is from {day}, {days} days ago: no daily run has stored a newer one since. Its risks, levels and due times are as of that day; check that `escrisk daily` still runs.",
         "filter_owner": "CSM",
         "filter_level": "Level",
         "filter_min_level": "Level at least",
@@ -168,6 +169,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "list_title": "Tägliche Risikoliste {day}",
         "list_title_none": "Tägliche Risikoliste",
         "no_list": "Noch keine Tagesliste. Führen Sie zuerst `escrisk daily QUELLE` aus.",
+        "list_stale": "Diese Liste ist vom {day}, vor {days} Tagen: Seitdem hat kein Tageslauf eine neuere gespeichert. Risiken, Stufen und Fälligkeiten sind Stand dieses Tages; prüfen Sie, ob `escrisk daily` noch läuft.",
         "filter_owner": "CSM",
         "filter_level": "Stufe",
         "filter_min_level": "Stufe mindestens",

@@ -181,6 +181,21 @@ def test_a_form_sent_after_its_token_was_revoked_says_the_session_ended(database
     assert Store(database).rows("acknowledgements", "A-1") == []
 
 
+@pytest.mark.parametrize(("days_later", "stale"), [(0, False), (1, False), (5, True)])
+def test_a_list_the_daily_job_left_days_ago_says_so(database, params, days_later, stale):
+    """A daily job that stopped left the page showing its last list, every flag overdue, with
+    nothing but the date in the title to tell: the page says how old the list is."""
+    now = NOW + pd.Timedelta(days=days_later)
+    app = create_app(params, database, [TOKEN], clock=lambda: now)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        english, german = c.get("/").text, c.get("/?lang=de").text
+    assert ('id="stale"' in english) is stale
+    if stale:
+        assert "This list is from 2025-06-04, 5 days ago" in english
+        assert "Diese Liste ist vom 04.06.2025, vor 5 Tagen" in german
+
+
 def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
