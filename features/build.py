@@ -242,7 +242,12 @@ def as_of_seconds(as_of_dates) -> np.ndarray:
 
 
 def _left_out(info: FeatureInfo, unavailable: dict[str, Absence]) -> bool:
-    return info.family in unavailable or f"{info.family}.{info.name}" in unavailable
+    """Left out by its family ("sla"), itself ("custom.<name>") or its part of the family
+    ("sla.first_response": the features named sla_first_response_*)."""
+    if info.family in unavailable or f"{info.family}.{info.name}" in unavailable:
+        return True
+    parts = (k.partition(".")[2] for k in unavailable if k.startswith(f"{info.family}."))
+    return any(info.name.startswith(f"{info.family}_{part}_") for part in parts)
 
 
 def _missing(info: FeatureInfo, n: int):

@@ -25,8 +25,15 @@ KINDS = {"first_response": ("first_response_at", "sla_first_response_hours", "fi
 
 
 def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
+    """The family without tickets; its first-response half when no ticket has a first response
+    (an import without response times, e.g. Salesforce without CaseMilestone): every ticket
+    would read as a breach at its deadline, breaches that never happened."""
     why = absent_reason("tickets", history.tickets)
-    return {FAMILY: why} if why else {}
+    if why:
+        return {FAMILY: why}
+    if history.tickets["first_response_at"].count() == 0:
+        return {f"{FAMILY}.first_response": Absence("column_empty", "tickets", "first_response_at")}
+    return {}
 
 
 def spec(params: FeatureParams) -> list[FeatureInfo]:

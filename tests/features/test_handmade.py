@@ -5,6 +5,7 @@ usage drop with idle days, a notice ticket and a CRM notice date, churn just bef
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,25 @@ def test_features_are_what_the_docs_define(frame, account):
     row = frame.loc[account]
     for name, want in EXPECTED[account].items():
         assert row[name] == pytest.approx(want, nan_ok=True, abs=1e-6), name
+
+
+def without_first_responses(params):
+    """The hand-made source as an import without response times gives it (Salesforce without
+    CaseMilestone): no ticket has a first_response_at."""
+    history = load_history(str(SOURCE), params.contract, NOW)
+    tickets = history.tickets.assign(first_response_at=pd.NaT)
+    return dataclasses.replace(history, tickets=tickets)
+
+
+def test_no_first_response_at_all_leaves_the_first_response_sla_features_out(params):
+    """Every ticket read as a first-response breach at its deadline: breaches that never
+    happened, taught to the model and told to the CSM as a reason."""
+    from features.context import Absence
+
+    fs = build_features(without_first_responses(params), [AS_OF], params.features)
+    why = Absence("column_empty", "tickets", "first_response_at")
+    assert fs.unavailable == {"sla.first_response": why}
+    assert not [n for n in fs.spec.names if n.startswith("sla_first_response_")]
+    row = fs.frame.set_index("account_id").loc["A1"]
+    assert row["sla_resolution_breaches_30d"] == 1  # the resolution half stays
+    assert row["tickets_30d"] == 5

@@ -150,6 +150,14 @@ def test_a_left_out_family_and_its_reason_are_told_in_the_runs_language():
     assert daily_text.left_out("csat", empty, "de") == (
         "Ausgelassen: die CSAT-Merkmale (Tabelle tickets hat keine Werte in csat)."
     )
+    responses = Absence("column_empty", "tickets", "first_response_at")
+    assert daily_text.left_out("sla.first_response", responses, "en") == (
+        "Left out: the first response SLA features (tickets table has no first_response_at values)."
+    )
+    assert daily_text.left_out("sla.first_response", responses, "de") == (
+        "Ausgelassen: die Erstantwort-SLA-Merkmale (Tabelle tickets hat keine Werte in "
+        "first_response_at)."
+    )
 
 
 def test_the_page_and_report_texts_read_as_their_language_writes():

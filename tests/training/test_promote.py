@@ -33,3 +33,38 @@ def test_first_model_and_force(params):
     assert decide({"e": 0.1}, None, params.promotion).promote
     d = decide({"e": 0.1}, {"e": 0.9}, params.promotion, force=True, force_reason="hotfix")
     assert d.promote and "hotfix" in d.reason
+
+
+def test_promote_warns_of_a_source_without_first_responses(params):
+    """A version that splits on first-response SLA features, promoted on a source whose tickets
+    have no first_response_at at all (as the empty CSAT column is told)."""
+    import dataclasses
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from features.build import full_spec
+    from features.sources import load_history
+    from training.promotion_job import missing_families
+
+    source = Path(__file__).parent.parent / "data" / "handmade"
+    history = load_history(str(source), params.contract, pd.Timestamp("2026-12-07", tz="UTC"))
+    spec = full_spec(params.features)
+    used = "sla_first_response_breaches_30d"
+
+    class Booster:
+        def feature_name(self):
+            return spec.names
+
+        def feature_importance(self, kind):
+            return [int(n == used) for n in spec.names]
+
+    bundle = SimpleNamespace(
+        spec=spec, heads={"escalation_30d": SimpleNamespace(booster=Booster())}
+    )
+    assert missing_families(bundle, history, params) == []
+    empty = dataclasses.replace(history, tickets=history.tickets.assign(first_response_at=pd.NaT))
+    assert missing_families(bundle, empty, params) == [
+        "sla.first_response (tickets table has no first_response_at values)"
+    ]
