@@ -57,6 +57,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_reopens": "reopen count not in the export for {n:,} [ticket|tickets]; set to 0",
         "note_escalation_time": "{n:,} [escalation|escalations] dated at ticket creation: export {what} for exact times",
         "note_no_escalations": "the export has no escalation signal; escalations table not written",
+        "note_no_first_response": "no first response time for any ticket: export CaseMilestone with the completed {milestone!r} milestones (salesforce.first_response_milestone); without them the first response SLA features are left out",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
         "note_changelog_cut": "{n:,} [issue has|issues have] only the first histories of [its|their] "
         "changelog in the export ({keys}; the search API returns 100 at most): reopens and "
@@ -131,6 +132,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_reopens": "Anzahl Wiedereröffnungen fehlt im Export für {n:,} [Ticket|Tickets]; auf 0 gesetzt",
         "note_escalation_time": "{n:,} [Eskalation|Eskalationen] auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
         "note_no_escalations": "der Export enthält kein Eskalationssignal; Tabelle escalations nicht geschrieben",
+        "note_no_first_response": "für kein Ticket eine Erstantwortzeit: CaseMilestone mit den abgeschlossenen Meilensteinen {milestone!r} (salesforce.first_response_milestone) exportieren; ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
         "note_changelog_cut": "bei {n:,} [Vorgang|Vorgängen] enthält der Export nur die ersten "
         "Einträge des Änderungsverlaufs ({keys}; die Such-API liefert höchstens 100): spätere "

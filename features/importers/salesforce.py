@@ -99,6 +99,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         cases["case_id"] = cases["ticket_id"]
     without_id = None if has_id else ", ".join(x.name for x in inputs["cases"])
     cases = _milestones(cases, inputs.get("milestones", []), ctx, without_id)
+    if len(cases) and cases["first_response_at"].isna().all():
+        # the SLA features would read every ticket as a first-response breach: told, and left out
+        rep.note("note_no_first_response", milestone=p.first_response_milestone)
     history = _history(inputs.get("case_history", []), cases, ctx, without_id)
     accounts = _accounts(inputs["accounts"], ctx)
 

@@ -1006,3 +1006,19 @@ def test_usage_times_are_not_read_in_the_helpdesks_time_zone(tmp_path):
     assert _usage_days(tmp_path, amplitude, custom) == [("361", "2024-01-04", 1)]
     (tmp_path / "amplitude_daily").rename(tmp_path / "amplitude_daily-utc")
     assert _usage_days(tmp_path, daily, custom)[0] == ("361", "2024-01-05", 12)
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_salesforce_without_milestones_says_what_to_export(tmp_path, params, capsys, lang):
+    """Cases alone have no first response times: the report names the export that gives them,
+    and the first-response SLA features are left out rather than read as breaches."""
+    files = [str(DATA / "salesforce" / f) for f in ("Account.csv", "Case.csv")]
+    assert main(["import", "salesforce", *files, "--out", str(tmp_path), "--lang", lang]) == 0
+    report = capsys.readouterr().out
+    assert "CaseMilestone" in report and "'First Response'" in report
+    assert ("Erstantwort" if lang == "de" else "first response SLA") in report
+    h = load_history(str(tmp_path), params.contract, NOW)
+    assert "sla.first_response" in build_features(h, [AS_OF], params.features).unavailable
+    # with the milestones the report says nothing of it
+    assert run_import("salesforce", INPUTS["salesforce"], tmp_path / "full") == 0
+    assert "CaseMilestone with" not in capsys.readouterr().out
