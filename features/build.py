@@ -119,7 +119,7 @@ def build_features(
         unavailable.update(fam.unavailable(history, params))
     wanted = full_spec(params) if spec is None else spec
     if spec is None:
-        wanted = FeatureSpec(tuple(f for f in wanted.features if not _left_out(f, unavailable)))
+        wanted = FeatureSpec(tuple(f for f in wanted.features if not left_out(f, unavailable)))
     else:
         # with a fixed spec only an absent table leaves a family out; empty tables are built
         unavailable = {
@@ -144,13 +144,13 @@ def build_features(
         early = {
             fam.FAMILY: beside.submit(fam.compute, ctx)
             for fam in (BESIDE if len(snaps) >= BESIDE_ROWS else ())
-            if any(not _left_out(f, unavailable) for f in by_family.get(fam.FAMILY, ()))
+            if any(not left_out(f, unavailable) for f in by_family.get(fam.FAMILY, ()))
         }
         for fam in FAMILIES:
             infos = by_family.get(fam.FAMILY)
             if not infos:
                 continue
-            built_names = [f.name for f in infos if not _left_out(f, unavailable)]
+            built_names = [f.name for f in infos if not left_out(f, unavailable)]
             if fam.FAMILY in early:
                 built = early.pop(fam.FAMILY).result()
             else:
@@ -241,7 +241,7 @@ def as_of_seconds(as_of_dates) -> np.ndarray:
     return np.unique(seconds(idx))
 
 
-def _left_out(info: FeatureInfo, unavailable: dict[str, Absence]) -> bool:
+def left_out(info: FeatureInfo, unavailable: dict[str, Absence]) -> bool:
     """Left out by its family ("sla"), itself ("custom.<name>") or its part of the family
     ("sla.first_response": the features named sla_first_response_*)."""
     if info.family in unavailable or f"{info.family}.{info.name}" in unavailable:

@@ -65,7 +65,7 @@ from serving.risklist import (
     write_csv,
 )
 from serving.scoring import ScoringModel, contributions, frame_rows
-from serving.sourcecheck import source_gaps, usage_reach, used_families
+from serving.sourcecheck import column_gaps, source_gaps, usage_reach, used_families
 from serving.store import JsonText, existing_tables, open_for_writing
 
 CHUNK = 20_000  # rows per predict/contribution call: bounded memory, visible progress
@@ -325,6 +325,7 @@ def run_daily(
         used = used_families(model)
         reach = usage_reach(params.features) if p.max_source_lag_days is not None else 0
         gaps = source_gaps(history, as_of, used, p.max_source_lag_days, lang, reach)
+        gaps += column_gaps(history, model, params.features, lang)
         if gaps and not allow_incomplete:
             words = {"source": source, "day": day_text(day, lang), "gaps": "\n  ".join(gaps)}
             raise UserError(t("source_incomplete", lang, **words))

@@ -59,6 +59,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "family_notice": "notice",
         "gap_absent": "{table}: absent, but the model's {families} features are built from it",
         "gap_empty": "{table}: no rows, but the model's {families} features are built from it",
+        "gap_column_empty": "{table}: no value in column {column}, but the model's {families} "
+        "features are built from it",
         "gap_none_before": "{table}: no rows before {day}",
         "gap_stale": "{table}: the newest row is from {newest}, then none for {lag} [day|days] until {day} "
         "(daily.max_source_lag_days: {max_lag})",
@@ -258,6 +260,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "family_notice": "Kündigungsmerkmale",
         "gap_absent": "{table}: fehlt, aber die {families} des Modells beruhen darauf",
         "gap_empty": "{table}: keine Zeilen, aber die {families} des Modells beruhen darauf",
+        "gap_column_empty": "{table}: kein Wert in der Spalte {column}, aber die {families} des "
+        "Modells beruhen darauf",
         "gap_none_before": "{table}: keine Zeilen vor dem {day}",
         "gap_stale": "{table}: die neueste Zeile ist vom {newest}, danach {lag} [Tag|Tage] ohne Zeilen bis zum {day} "
         "(daily.max_source_lag_days: {max_lag})",

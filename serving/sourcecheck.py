@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.build import TABLE_FAMILIES
+from features.build import FAMILIES, TABLE_FAMILIES, left_out
 from features.contract import DAY_NS, History
 from features.params import FeatureParams
 from features.pointintime import empty_days
@@ -25,6 +25,29 @@ KNOWN_AT = {"tickets": ("created_at", pd.Timedelta(0)), "usage": ("date", pd.Tim
 def used_families(model: ScoringModel) -> set[str]:
     """The feature families either head splits on: what the model would miss."""
     return bundle_families(model.spec, (h.booster for h in model.heads.values()))
+
+
+def column_gaps(
+    history: History, model: ScoringModel, params: FeatureParams, language: str = "en"
+) -> list[str]:
+    """Columns without a single value that features the model splits on are built from (CSAT
+    ratings, first responses: an export that does not carry them), one line each in `language`:
+    a champion trained where they had values would read every account as unrated, or every
+    ticket as a first-response breach, and the ladder would act on it."""
+    used: set[str] = set()
+    for head in model.heads.values():
+        splits = head.booster.feature_importance("split")
+        used |= {n for n, k in zip(head.booster.feature_name(), splits, strict=True) if k > 0}
+    unavailable: dict = {}
+    for fam in FAMILIES:
+        unavailable.update(fam.unavailable(history, params))
+    out = []
+    for key, why in sorted(unavailable.items()):
+        hit = any(f.name in used and left_out(f, {key: why}) for f in model.spec.features)
+        if why.key == "column_empty" and hit:
+            words = {"table": why.table, "column": why.column, "families": family(key, language)}
+            out.append(t("gap_column_empty", language, **words))
+    return out
 
 
 def source_gaps(

@@ -141,3 +141,37 @@ def test_weekdays_without_any_usage_are_quiet_days_not_lost_ones(history, used, 
     holed = replace(weekdays, usage=weekdays.usage[weekdays.usage["date"] != wednesday])
     [gap] = source_gaps(holed, day, used, 7, "en", reach)
     assert gap.startswith(f"usage: no rows on {wednesday.date()}, amid")
+
+
+def test_a_column_without_any_value_that_the_model_reads_is_a_gap(history, model_store, params):
+    """An export without first responses (Salesforce without CaseMilestone) or CSAT ratings
+    was scored by a champion trained where they had values: every ticket a first-response
+    breach, every account unrated, and the ladder acted on it. Each is named, in either language;
+    a column the model does not split on is not."""
+    from serving.sourcecheck import column_gaps
+
+    model = load_champion(model_store, params.promotion.model_name).model
+    assert column_gaps(history, model, params.features) == []
+    lost = replace(history, tickets=history.tickets.assign(first_response_at=pd.NaT, csat=None))
+    said = column_gaps(lost, model, params.features)
+    splits = {
+        n
+        for h in model.heads.values()
+        for n, k in zip(
+            h.booster.feature_name(), h.booster.feature_importance("split"), strict=True
+        )
+        if k > 0
+    }
+    expected = []
+    if any(n.startswith("csat_") for n in splits):
+        expected.append(
+            "tickets: no value in column csat, but the model's CSAT features are built from it"
+        )
+    if any(n.startswith("sla_first_response_") for n in splits):
+        expected.append(
+            "tickets: no value in column first_response_at, but the model's first response SLA "
+            "features are built from it"
+        )
+    assert expected and said == expected
+    [*_, german] = column_gaps(lost, model, params.features, "de")
+    assert german.startswith("tickets: kein Wert in der Spalte ")
