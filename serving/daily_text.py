@@ -146,6 +146,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_sent_within": "{n} [notification is|notifications are] queued, not sent (--no-send): "
         "escrisk notify (or the next escrisk daily run without --no-send) sends "
         "[it|them] if within {hours} h (notifications.retry.max_age_hours); later [it expires|they expire]",
+        "not_sent_stale": "{n} [notification is|notifications are] queued, not sent (--no-send); "
+        "decided for a day more than {hours} h ago (notifications.retry.max_age_hours), [it|they] "
+        "will expire unsent",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
@@ -351,6 +354,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gesendet (--no-send): escrisk notify (oder der nächste Lauf von escrisk daily ohne "
         "--no-send) sendet [sie|sie] innerhalb von {hours} h "
         "(notifications.retry.max_age_hours); danach [verfällt sie|verfallen sie]",
+        "not_sent_stale": "{n} [Benachrichtigung ist|Benachrichtigungen sind] eingereiht, nicht "
+        "gesendet (--no-send); für einen Tag vor mehr als {hours} h entschieden "
+        "(notifications.retry.max_age_hours), [verfällt sie|verfallen sie] ungesendet",
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
         "listet sie",

@@ -162,6 +162,10 @@ def run(args: argparse.Namespace) -> int:
     if result.delivery is None and result.ladder.queued:  # --no-send: how they go out later
         max_age = params.notifications.retry.max_age_hours
         key = "not_sent" if max_age is None else "not_sent_within"
+        # a back-dated day (the demo's): its messages are dated at its decisions, already too old
+        age = utc_now().to_pydatetime() - result.evaluated_at
+        if max_age is not None and age > dt.timedelta(hours=max_age):
+            key = "not_sent_stale"
         said = t(key, lang, n=result.ladder.queued, hours=f"{max_age or 0:g}")
         console.print(f"[yellow]{escape(said)}[/]")
     if result.delivery is not None:

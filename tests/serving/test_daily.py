@@ -1488,3 +1488,26 @@ def test_a_ctrl_c_just_after_the_list_was_handed_over_does_not_hang(
     store = Store(db)
     assert DailyStore(store).daily_list(DAY2.date()) == []
     assert store.daily_scores(day=DAY2.date()) == []
+
+
+def test_no_send_for_a_day_past_the_messages_age_says_they_will_expire(
+    world, model_store, champion, tmp_path, monkeypatch, capsys
+):
+    """The demo (a day in the past, --no-send) said its messages go out with the next run 'if
+    within 48 h', though they were decided months before and would expire unsent at once."""
+    from features.sources import write_tables
+
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    day = str((TODAY - pd.Timedelta(days=5)).date())
+    args = ["daily", str(src), "--as-of", day, "--out", str(tmp_path / "o"), "--no-send"]
+    assert main(args) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert re.search(
+        r"\d+ notifications are queued, not sent \(--no-send\); decided for a day more than 48 h "
+        r"ago \(notifications.retry.max_age_hours\), they will expire unsent",
+        said,
+    ), said
+    assert "if within 48 h" not in said
