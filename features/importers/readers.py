@@ -345,7 +345,7 @@ def iter_frames(
             long = _long_record(path, text, sep, skip)  # said as for the first record
             if long is not None:
                 raise long from None
-            found = _bad_record(path, text, sep, skip)  # a quote never closed
+            found = _open_quote(path, text, sep, skip)
             if found is not None:
                 raise found from None
             raise refusal(
@@ -382,36 +382,25 @@ def _long_record(
     return None
 
 
-def _bad_record(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError | None:
-    """The refusal of the first record the parser stopped at, named by its line and said in the
-    user's language: pandas' own reason ("Error tokenizing data. C error: Expected 12 fields in
-    line 4, saw 13") was English in a German message. None: no such record found."""
+def _open_quote(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError | None:
+    """The refusal of a quote never closed, named by the line of the record it opens and said in
+    the user's language (pandas' own reason, "Error tokenizing data. C error: EOF inside
+    string", was English in a German message); a record too long is `_long_record`'s."""
     with path.open(encoding=encoding, errors="replace", newline="") as f:
         for _ in range(skip):
             f.readline()
         rows = csv.reader(f, delimiter=sep, strict=True)
-        header = next(rows, [])
+        next(rows, [])
         start = rows.line_num + 1
         while True:
             try:
-                record = next(rows)
+                next(rows)
             except StopIteration:
                 return None
             except csv.Error as exc:
                 if "unexpected end of data" in str(exc):
                     return refusal("csv_open_quote", path=str(path), line=start + skip)
-                start = rows.line_num + 1  # a quirk pandas reads (text after a closing quote)
-                continue
-            extra = len(record) > len(header) + 1 or (len(record) > len(header) and record[-1])
-            if extra:
-                return refusal(
-                    "csv_extra_fields",
-                    path=str(path),
-                    line=rows.line_num + skip,
-                    n=len(record),
-                    header=len(header),
-                    sep=sep,
-                )
+                # a quirk pandas reads (text after a closing quote): go on from the next record
             start = rows.line_num + 1
 
 
