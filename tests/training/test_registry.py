@@ -294,10 +294,19 @@ def test_a_promotion_whose_logging_is_cut_short_leaves_no_blank_decision(
     assert alias_version(client, name, CHALLENGER) == v2
 
 
+def _params_naming(root, name: str):
+    """The project's params.yaml, written in `root` with `name` as promotion.model_name."""
+    from pathlib import Path
+
+    p = root / "params.yaml"
+    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
+    p.write_text(text.replace("model_name: escalation-risk", f"model_name: {name}"), "utf-8")
+    return p
+
+
 def test_models_lists_a_registered_model_without_versions(store, monkeypatch, capsys):
     """Every version deleted (in the MLflow UI, or a first training cut short): `escrisk models`
     was an internal error (KeyError: 'version')."""
-    from pathlib import Path
 
     from serving.cli import main
 
@@ -305,10 +314,7 @@ def test_models_lists_a_registered_model_without_versions(store, monkeypatch, ca
     name = "no-versions-test"
     client.create_registered_model(name)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-    p = root / "params.yaml"
-    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
-    p.write_text(text.replace("model_name: escalation-risk", f"model_name: {name}"), "utf-8")
-    assert main(["models", "--params", str(p)]) == 0
+    assert main(["models", "--params", str(_params_naming(root, name))]) == 0
     out = capsys.readouterr().out
     assert "no versions" in out and "escrisk train SOURCE" in out, out
 
@@ -486,7 +492,6 @@ def test_readers_of_a_database_without_mlflow_tables_create_none(monkeypatch, ca
 def test_models_shows_a_missing_head_as_no_figure_not_nan(store, monkeypatch, capsys):
     """A version trained without a churn table has no churn figure: `escrisk models` printed NaN
     in its column as if it were a score."""
-    from pathlib import Path
 
     from serving.cli import main
 
@@ -499,10 +504,7 @@ def test_models_shows_a_missing_head_as_no_figure_not_nan(store, monkeypatch, ca
     client.set_terminated(run)
     client.create_model_version(name, f"runs:/{run}/model", run_id=run)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-    p = root / "params.yaml"
-    text = (Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8")
-    p.write_text(text.replace("model_name: escalation-risk", f"model_name: {name}"), "utf-8")
-    assert main(["models", "--params", str(p)]) == 0
+    assert main(["models", "--params", str(_params_naming(root, name))]) == 0
     out = capsys.readouterr().out
     assert "NaN" not in out and "0.2500" in out, out
     assert "no figure (the version has no head for that target)" in out, out

@@ -71,27 +71,34 @@ def test_importing_the_report_leaves_matplotlibs_backend_alone():
     assert out.stdout.strip() == "svg"
 
 
+def _accounts_only(frame):
+    """A history of the synthetic frame's accounts and nothing else: the labels come with the
+    frame, the features are given."""
+    import pandas as pd
+
+    from features.contract import History
+
+    accounts = pd.DataFrame({"account_id": frame["account_id"].unique(), "csm_owner": "csm"})
+    empty = {"account_id": pd.Series(dtype=object)}
+    return History(
+        accounts=accounts,
+        tickets=pd.DataFrame(),
+        escalations=pd.DataFrame({**empty, "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+        churn=pd.DataFrame({**empty, "churned_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+    )
+
+
 def test_a_backtest_folds_thin_test_window_is_warned_about(
     synthetic, params, horizons, model_params, small_eval
 ):
     """Every fold's figures are printed and logged, so an unreliable one is said, as the last's is."""
     import datetime as dt
 
-    import pandas as pd
-
-    from features.contract import History
     from training.job import train
     from training.pipeline import Labelled
 
     frame, spec = synthetic
-    accounts = pd.DataFrame({"account_id": frame["account_id"].unique(), "csm_owner": "csm"})
-    empty = {"account_id": pd.Series(dtype=object)}
-    history = History(
-        accounts=accounts,
-        tickets=pd.DataFrame(),
-        escalations=pd.DataFrame({**empty, "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
-        churn=pd.DataFrame({**empty, "churned_at": pd.Series(dtype="datetime64[ns, UTC]")}),
-    )
+    history = _accounts_only(frame)
     root = params.model_copy(
         update={
             "model": model_params,
@@ -160,20 +167,12 @@ def test_a_head_worse_than_chance_is_said_in_the_mlflow_run(
     import pandas as pd
 
     import training.job as job
-    from features.contract import History
     from training.pipeline import Labelled
 
     frame, spec = synthetic
     test = frame["as_of"] >= pd.Timestamp("2024-03-01", tz="UTC")
     flipped = frame.assign(churn_90d=frame["churn_90d"].where(~test, 1 - frame["churn_90d"]))
-    accounts = pd.DataFrame({"account_id": frame["account_id"].unique(), "csm_owner": "csm"})
-    empty = {"account_id": pd.Series(dtype=object)}
-    history = History(
-        accounts=accounts,
-        tickets=pd.DataFrame(),
-        escalations=pd.DataFrame({**empty, "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
-        churn=pd.DataFrame({**empty, "churned_at": pd.Series(dtype="datetime64[ns, UTC]")}),
-    )
+    history = _accounts_only(frame)
     root = params.model_copy(
         update={
             "model": model_params,

@@ -183,15 +183,21 @@ def test_a_milestone_target_that_is_no_number_is_named(tmp_path, capsys):
     assert said in err and "'acht Stunden'" in err
 
 
-def test_a_german_thousands_event_count_is_refused_not_read_as_one(tmp_path, capsys):
-    """'1.000' events (a German thousand) were read as 1."""
+def _thousand_events(tmp_path: Path) -> list[str]:
+    """A Zendesk import in `tmp_path` and the arguments importing its usage from a per-day file
+    whose first count is written 1.000."""
     zd = DATA / "zendesk"
     args = [f"tickets={zd / 'tickets.json'}", f"organizations={zd / 'organizations.json'}"]
     assert main(["import", "zendesk", *args, "--out", str(tmp_path)]) == 0
     daily = tmp_path / "daily.csv"
     daily.write_text("user_id,date,event_count\nu-1,2024-01-05,1.000\nu-3,2024-01-05,4\n")
     users = DATA / "usage_events" / "users.csv"
-    argv = ["import", "usage-events", f"users={users}", f"events={daily}", "--out", str(tmp_path)]
+    return ["import", "usage-events", f"users={users}", f"events={daily}", "--out", str(tmp_path)]
+
+
+def test_a_german_thousands_event_count_is_refused_not_read_as_one(tmp_path, capsys):
+    """'1.000' events (a German thousand) were read as 1."""
+    argv = _thousand_events(tmp_path)
     capsys.readouterr()
     assert main(argv) == 1
     err = capsys.readouterr().err
@@ -201,13 +207,7 @@ def test_a_german_thousands_event_count_is_refused_not_read_as_one(tmp_path, cap
 
 def test_event_counts_follow_a_set_number_format(tmp_path, capsys):
     """With importers.number_format de, a per-day count of 1.000 is a thousand events."""
-    zd = DATA / "zendesk"
-    args = [f"tickets={zd / 'tickets.json'}", f"organizations={zd / 'organizations.json'}"]
-    assert main(["import", "zendesk", *args, "--out", str(tmp_path)]) == 0
-    daily = tmp_path / "daily.csv"
-    daily.write_text("user_id,date,event_count\nu-1,2024-01-05,1.000\nu-3,2024-01-05,4\n")
-    users = DATA / "usage_events" / "users.csv"
-    argv = ["import", "usage-events", f"users={users}", f"events={daily}", "--out", str(tmp_path)]
+    argv = _thousand_events(tmp_path)
     params = _params(tmp_path, number_format="de")
     assert main([*argv, "--params", str(params)]) == 0, capsys.readouterr().err
     usage = pd.read_parquet(tmp_path / "usage.parquet").set_index("account_id")
