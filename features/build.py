@@ -114,9 +114,7 @@ def build_features(
     """
     snaps = snapshots(history, as_of_seconds(as_of_dates))
     ctx = Context(history, snaps, params, sentiment if sentiment is not None else default_scorer())
-    unavailable: dict[str, Absence] = {}
-    for fam in FAMILIES:
-        unavailable.update(fam.unavailable(history, params))
+    unavailable = unavailable_families(history, params)
     wanted = full_spec(params) if spec is None else spec
     if spec is None:
         wanted = FeatureSpec(tuple(f for f in wanted.features if not left_out(f, unavailable)))
@@ -239,6 +237,15 @@ def as_of_seconds(as_of_dates) -> np.ndarray:
     if idx.hasnans:
         raise UserError("as_of dates must not be empty")
     return np.unique(seconds(idx))
+
+
+def unavailable_families(history: History, params: FeatureParams) -> dict[str, Absence]:
+    """What each family cannot be built from in `history` (an absent or empty table, a column
+    without a single value), by family or part of one ("sla.first_response"), and why."""
+    out: dict[str, Absence] = {}
+    for fam in FAMILIES:
+        out.update(fam.unavailable(history, params))
+    return out
 
 
 def left_out(info: FeatureInfo, unavailable: dict[str, Absence]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.build import FAMILIES, TABLE_FAMILIES, left_out
+from features.build import TABLE_FAMILIES, left_out, unavailable_families
 from features.contract import DAY_NS, History
 from features.params import FeatureParams
 from features.pointintime import empty_days
@@ -38,11 +38,8 @@ def column_gaps(
     for head in model.heads.values():
         splits = head.booster.feature_importance("split")
         used |= {n for n, k in zip(head.booster.feature_name(), splits, strict=True) if k > 0}
-    unavailable: dict = {}
-    for fam in FAMILIES:
-        unavailable.update(fam.unavailable(history, params))
     out = []
-    for key, why in sorted(unavailable.items()):
+    for key, why in sorted(unavailable_families(history, params).items()):
         hit = any(f.name in used and left_out(f, {key: why}) for f in model.spec.features)
         if why.key == "column_empty" and hit:
             words = {"table": why.table, "column": why.column, "families": family(key, language)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from mlflow import MlflowClient
 
-from features.build import FAMILIES, as_of_grid
+from features.build import as_of_grid, unavailable_families
 from features.contract import History
 from features.errors import UserError
 from features.pointintime import data_end
@@ -122,9 +122,7 @@ def missing_families(bundle: Bundle, history: History, params) -> list[str]:
     absent or empty, a column without values, e.g. usage or CSAT in a helpdesk import): scored
     without them, its features read as missing, so its score is not its own."""
     used = used_families(bundle.spec, (h.booster for h in bundle.heads.values()))
-    gaps = {}
-    for family in FAMILIES:
-        gaps.update(family.unavailable(history, params.features))
+    gaps = unavailable_families(history, params.features)
     return [f"{k} ({why})" for k, why in sorted(gaps.items()) if k.split(".")[0] in used]
 
 
