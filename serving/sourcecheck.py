@@ -16,6 +16,7 @@ from features.pointintime import empty_days
 from serving.daily_text import day_text, family, t
 from serving.scoring import ScoringModel
 from training.bundle import used_families as bundle_families
+from training.bundle import used_features
 
 # when each table's row is known: a ticket at its creation, a usage day at its end;
 # escalations are rare, so an old newest one says nothing
@@ -34,10 +35,7 @@ def column_gaps(
     ratings, first responses: an export that does not carry them), one line each in `language`:
     a champion trained where they had values would read every account as unrated, or every
     ticket as a first-response breach, and the ladder would act on it."""
-    used: set[str] = set()
-    for head in model.heads.values():
-        splits = head.booster.feature_importance("split")
-        used |= {n for n, k in zip(head.booster.feature_name(), splits, strict=True) if k > 0}
+    used = used_features(h.booster for h in model.heads.values())
     out = []
     for key, why in sorted(unavailable_families(history, params).items()):
         hit = any(f.name in used and left_out(f, {key: why}) for f in model.spec.features)

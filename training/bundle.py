@@ -63,16 +63,21 @@ class Bundle:
         return pd.DataFrame(c, columns=[*self.spec.names, "expected_value"], index=frame.index)
 
 
-def used_families(spec: FeatureSpec, boosters: Iterable[lgb.Booster]) -> set[str]:
-    """The feature families some head's booster splits on: what the model misses without their
-    table."""
-    family = {f.name: f.family for f in spec.features}
+def used_features(boosters: Iterable[lgb.Booster]) -> set[str]:
+    """The features some head's booster splits on."""
     used: set[str] = set()
     for booster in boosters:
         names = booster.feature_name()
         splits = booster.feature_importance("split")
-        used |= {family.get(n, "") for n, k in zip(names, splits, strict=True) if k > 0}
-    return used - {""}
+        used |= {n for n, k in zip(names, splits, strict=True) if k > 0}
+    return used
+
+
+def used_families(spec: FeatureSpec, boosters: Iterable[lgb.Booster]) -> set[str]:
+    """The feature families some head's booster splits on: what the model misses without their
+    table."""
+    family = {f.name: f.family for f in spec.features}
+    return {family[n] for n in used_features(boosters) if n in family}
 
 
 def write_bundle(directory: Path, heads: Mapping[str, Head], spec: FeatureSpec) -> Path:
