@@ -511,6 +511,11 @@ class UiApp:
     async def unavailable(self, request: Request, exc: Exception) -> Response:
         """No database yet, or one that went away: a 503 page saying so, not a 500, in the page's
         language (the exception's own text is English, for the API and the log)."""
+        return self._unavailable_page(request, exc)
+
+    def _unavailable_page(self, request: Request, exc: Exception, kept: str = "") -> Response:
+        """`unavailable`'s page; `kept`: what a form's user typed, shown to copy and send again
+        (the database went away while the note was sent: the browser's form is gone)."""
         lang = self._lang(request)
         if isinstance(exc, StoreUnavailable):
             detail = text(f"unavailable_{exc.key}", lang, **exc.values)
@@ -519,7 +524,9 @@ class UiApp:
         message = text("store_unavailable", lang, detail=detail)
         # the list itself may be what failed: offer the same page again (`here`), not only the list
         retry = request.method == "GET"
-        return self.render(request, "error.html", status=503, message=message, retry=retry)
+        return self.render(
+            request, "error.html", status=503, message=message, retry=retry, kept=kept
+        )
 
     # --- login ---------------------------------------------------------------------------------
 
@@ -1069,6 +1076,9 @@ class UiApp:
             return await self._render_account(
                 request, session, account_id, error=str(exc), status=400, typed=typed
             )
+        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+            kept = str(form.get("note") or form.get("comment") or "").strip()
+            return self._unavailable_page(request, exc, kept=kept)
         where = self._page_of(request, account_id)
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
 

@@ -1083,3 +1083,29 @@ def test_the_waterfalls_steps_are_percentage_points_as_the_changes_are(client):
         steps = re.findall(r">([-+][\d.,]+[^<]*)</text>", svg)
         point = "." if lang == "en" else ","
         assert steps == [f"+30{point}0{unit}", f"+10{point}0{unit}", f"-5{point}0{unit}"], steps
+
+
+def test_a_note_sent_while_the_database_fails_is_given_back(client):
+    """The database failed as an acknowledgement was sent: the 503 page said so and the note the
+    CSM had typed was gone with the form; now the page holds it, to copy and send again."""
+    import sqlalchemy as sa
+
+    def broken_disk(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO ACKNOWLEDGEMENTS"):
+            raise sa.exc.OperationalError(statement, parameters, Exception("disk I/O error"))
+
+    login(client)
+    client.get("/lang/de", params={"next": "/"})
+    csrf = csrf_of(client.get("/account/A-1").text)
+    note = "Kunde angerufen <b>morgen</b> Rückruf"
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", broken_disk)
+    try:
+        r = client.post("/ack", data={"account_id": "A-1", "note": note, "csrf": csrf})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", broken_disk)
+    assert r.status_code == 503, r.text
+    assert "nicht erreichbar" in r.text and "Nichts wurde gespeichert" in r.text
+    assert "Kunde angerufen &lt;b&gt;morgen&lt;/b&gt; Rückruf</textarea>" in r.text, r.text
+    # nothing was recorded: the same note goes in once the database is back
+    r = client.post("/ack", data={"account_id": "A-1", "note": note, "csrf": csrf})
+    assert r.status_code == 303, r.text
