@@ -513,15 +513,20 @@ class UiApp:
         language (the exception's own text is English, for the API and the log)."""
         return self._unavailable_page(request, exc)
 
-    def _unavailable_page(self, request: Request, exc: Exception, kept: str = "") -> Response:
+    def _unavailable_page(
+        self, request: Request, exc: Exception, kept: str = "", lead: str = ""
+    ) -> Response:
         """`unavailable`'s page; `kept`: what a form's user typed, shown to copy and send again
-        (the database went away while the note was sent: the browser's form is gone)."""
+        (the database went away while the note was sent: the browser's form is gone); `lead`:
+        a catalog key told before the outage (what was done all the same)."""
         lang = self._lang(request)
         if isinstance(exc, StoreUnavailable):
             detail = text(f"unavailable_{exc.key}", lang, **exc.values)
         else:
             detail = text("unavailable_gone", lang, cause=type(exc).__name__)
         message = text("store_unavailable", lang, detail=detail)
+        if lead:
+            message = f"{text(lead, lang)} {message}"
         # the list itself may be what failed: offer the same page again (`here`), not only the list
         retry = request.method == "GET"
         return self.render(
@@ -571,17 +576,26 @@ class UiApp:
     async def logout(self, request: Request) -> Response:
         if cross_site(request.headers):
             return self._refuse_cross_site(request)
-        session = self._session(request)
+        # the cookie's signature only, not the store's record of sign-outs: signing out again
+        # does no harm, and with the database gone the browser still lets go of the session
+        cookie = request.cookies.get(COOKIE)
+        session = verify(cookie, self.tokens.current(), int(self._now().timestamp()))
         if session is None:
             return self._to_login(request)
         form = await read_form(request)
         if not csrf_ok(session, form.get("csrf")):
             return self.render(request, "error.html", status=403, message=self._csrf_text(request))
         expires = dt.datetime.fromtimestamp(session.expires, dt.UTC)
-        key = _cookie_key(request.cookies.get(COOKIE))
-        store, _ = self.stores.get()
-        await run_in_threadpool(store.sign_out, key, expires, self._now().to_pydatetime())
-        response = RedirectResponse(self._root(request) + "/login", status_code=303)
+        key = _cookie_key(cookie)
+        response: Response
+        try:
+            store, _ = self.stores.get()
+            await run_in_threadpool(store.sign_out, key, expires, self._now().to_pydatetime())
+            response = RedirectResponse(self._root(request) + "/login", status_code=303)
+        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+            # the browser lets go of the session all the same (a shared computer); the server
+            # could not record it, which the page says
+            response = self._unavailable_page(request, exc, lead="signed_out_here")
         response.delete_cookie(
             COOKIE, path=self._root(request) + "/", httponly=True, samesite="strict",
             secure=request.url.scheme == "https",

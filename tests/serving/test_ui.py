@@ -1109,3 +1109,27 @@ def test_a_note_sent_while_the_database_fails_is_given_back(client):
     # nothing was recorded: the same note goes in once the database is back
     r = client.post("/ack", data={"account_id": "A-1", "note": note, "csrf": csrf})
     assert r.status_code == 303, r.text
+
+
+def test_signing_out_while_the_database_is_gone_still_ends_it_in_the_browser(client):
+    """Sign-out with the database down answered 503 and kept the cookie: on a shared computer
+    the next person had the session. Now the browser lets go of it and the page says the
+    sign-out could not be recorded."""
+    import sqlalchemy as sa
+
+    from serving.uisession import COOKIE
+
+    def gone(conn, cursor, statement, parameters, context, executemany):
+        raise sa.exc.OperationalError(statement, parameters, Exception("disk I/O error"))
+
+    login(client)
+    csrf = csrf_of(client.get("/").text)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", gone)
+    try:
+        r = client.post("/logout", data={"csrf": csrf}, headers={"Accept-Language": "de"})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", gone)
+    assert r.status_code == 503, r.text
+    assert "in diesem Browser abgemeldet" in r.text and "nicht erreichbar" in r.text, r.text
+    assert COOKIE in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+    assert client.get("/").status_code == 303  # to the login: the browser holds no session
