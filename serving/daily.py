@@ -422,6 +422,11 @@ def run_daily(
             whys = [""] * n
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
+            moved = (
+                moved_features(history, frame, np.flatnonzero(told), prev["day"], params, model)
+                if prev is not None and same_model and told.any()
+                else {}
+            )
             # the previous run's day, as each language writes it
             since_day = {lg: day_text(prev["day"], lg) for lg in {*langs, lang}} if prev else {}
 
@@ -442,7 +447,7 @@ def run_daily(
                 today = {c: v[i] for c, v in values.items()}
                 parts = why_changed(
                     prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
-                    p.why_changed_features,
+                    p.why_changed_features, moved.get(aid),
                 )  # fmt: skip
                 kept = [{k: q[k] for k in ("feature", "change", "value")} for q in parts]
                 why_parts[i] = json.dumps({**told_as, "parts": kept})
@@ -669,6 +674,38 @@ def run_daily(
             gaps=gaps,
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
         )  # fmt: skip
+
+
+def moved_features(
+    history: Any,
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    since: dt.date,
+    params: Params,
+    model: ScoringModel,
+) -> dict[str, np.ndarray]:
+    """Per account of `frame`'s `rows`, which of the model's features had another value as of
+    `since` (the previous run's day) than in `frame`: built again for those accounts only (the
+    changes told are few), by the same code, from the same history. An account without a row
+    as of `since` is left out (nothing to compare)."""
+    names = model.spec.names
+    today = frame.iloc[rows].set_index("account_id")[names]
+    then = build_features(
+        history.for_accounts(today.index),
+        [pd.Timestamp(since, tz="UTC")],
+        params.features,
+        spec=model.spec,
+    ).frame.set_index("account_id")[names]
+    then = then.reindex(today.index[today.index.isin(then.index)])
+    now = today.loc[then.index]
+    same = np.column_stack(
+        [
+            (now[c] == then[c]).fillna(False).to_numpy(bool)
+            | (now[c].isna() & then[c].isna()).to_numpy()
+            for c in names
+        ]
+    )
+    return dict(zip(then.index.tolist(), ~same, strict=True))
 
 
 def _unknown_levels(store: Any, levels: list[str]) -> dict[str, int]:

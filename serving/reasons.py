@@ -418,18 +418,28 @@ def why_changed(
     spec: FeatureSpec,
     language: str,
     k: int,
+    moved: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """The k features that moved one account's risk most in the direction it moved, each with its
     change, family and today's value rendered through the spec's template.
 
     `before`, `after`: the account's probability-scale contributions on two dates (1-D).
+    `moved`: per feature, whether its value changed between the dates. A tree model's
+    contributions shift for features whose value stayed (their interplay with the ones that
+    moved): "+0.05 (3 SLA near-misses)" with 3 near-misses on both days points a CSM at nothing
+    new, so only features that moved are named, where any of them moved the risk its way.
     """
     change = change_attribution(before, after)
     sign = 1.0 if change.sum() >= 0 else -1.0
+    candidates = change * sign > 0
+    if moved is not None and (candidates & moved).any():
+        candidates &= moved
     out: list[dict[str, Any]] = []
     for j in np.argsort(-(change * sign), kind="stable"):
         if len(out) >= k or change[j] * sign <= 0:
             break
+        if not candidates[j]:
+            continue
         info = spec.features[j]
         value = _display(values_after[info.name])
         out.append(

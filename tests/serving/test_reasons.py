@@ -271,6 +271,37 @@ def test_why_changed_on_a_hand_made_example():
     )  # German numbers: decimal comma, a space before %
 
 
+def test_why_changed_names_features_that_moved_before_ones_whose_value_stayed():
+    """Of two features whose contributions rose, the one with the same value on both days is
+    not named when one that moved pushed the risk the same way; when none did, the rest are."""
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("sla", "sla", "", "SLA", "{value:.0f} SLA near-misses", "{value:.0f} knappe SLAs"),
+            number("tickets", "tickets", "", "tickets", "{value:.0f} tickets", "{value:.0f} Tickets"),
+            number("seats", "usage", "", "seats", "{value:.0f} seats", "{value:.0f} Plätze"),
+        )
+    )  # fmt: skip
+    before, after = np.array([0.01, 0.02, 0.03]), np.array([0.09, 0.05, 0.01])
+    values = {"sla": 3.0, "tickets": 5.0, "seats": 10.0}
+    moved = np.array([False, True, True])
+    assert [p["feature"] for p in why_changed(before, after, values, spec, "en", 2, moved)] == [
+        "tickets"
+    ]
+    assert [p["feature"] for p in why_changed(before, after, values, spec, "en", 2)] == [
+        "sla",
+        "tickets",
+    ]
+    only_seats = np.array([False, False, True])  # moved, but against the rise
+    assert [
+        p["feature"] for p in why_changed(before, after, values, spec, "en", 2, only_seats)
+    ] == [
+        "sla",
+        "tickets",
+    ]
+
+
 def test_why_changed_leaves_out_a_part_too_small_to_show():
     """A fall of 0.04 was told "-0.01 (...), +0.00 (...)": the second feature moved the risk by
     -0.004, written with a plus (no minus on a zero) beside a fall, explaining nothing."""
