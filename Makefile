@@ -22,7 +22,14 @@ demo: env
 	$(ESCRISK) train $(DEMO_DIR) --experiment escalation-risk-demo
 	$(ESCRISK) promote $(DEMO_DIR)
 	@# keep last: today's list for the demo world (its last day), the report, how to open the page
+	@# the day before first (once: a database that holds a run already has it), so that today's
+	@# list shows the change since the previous run and why it changed
 	@as_of=$$($(RUN) python -c "import datetime as d; from serving.params import load_params; print(load_params().simulation.end_date - d.timedelta(days=1))") && \
+	  before=$$($(RUN) python -c "import datetime as d; print(d.date.fromisoformat('$$as_of') - d.timedelta(days=1))") && \
+	  ran=$$(ESCRISK_DATABASE_URL=$(DEMO_DB) $(RUN) python -c "import os; from serving.store import open_for_writing, existing_tables; from serving.dailystore import DailyStore; s = open_for_writing(os.environ['ESCRISK_DATABASE_URL'], create=False); print(int('daily_runs' in existing_tables(s) and bool(DailyStore(s).runs(limit=1))))") && \
+	  if [ "$$ran" = 0 ]; then echo "The day before ($$before) first, for the changes since the previous run:" && \
+	    ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) daily $(DEMO_DIR) --as-of $$before --out reports --no-send >/dev/null && \
+	    echo "Today ($$as_of):"; fi && \
 	  ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) daily $(DEMO_DIR) --as-of $$as_of --out reports --no-send && \
 	  echo "" && echo "Report: reports/report-$$as_of.html (one self-contained file; open it in any browser, e.g. xdg-open reports/report-$$as_of.html)" && \
 	  echo "List:   reports/risk-list-$$as_of.csv" && \
