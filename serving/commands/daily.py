@@ -233,7 +233,8 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: i
         table.add_column(head, justify=just, no_wrap=True, overflow="ellipsis", min_width=max(low, len(head)), max_width=max(high, len(head)))  # type: ignore[arg-type]  # fmt: skip
     # by the level's rank, as the report and the page colour it: levels may be named anything
     style = {1: "yellow", 2: "red", 3: "bold magenta"}
-    for r in shown.to_dict("records"):
+    records = shown.to_dict("records")
+    for r in records:
         dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
         lv = escape(flagged_level(str(r["level"]), r["level_changed"], lang))
         color = style.get(min(int(r["level_index"]), 3))
@@ -249,3 +250,10 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: i
             escape(str(r["reasons"]).split("; ")[0]), escape(f"{due}{r['next_action']}"),
         )  # fmt: skip
     console.print(table)
+    # the attribution is a sentence, too long for a column: under the table, by rank
+    told = [r for r in records if r.get("why_changed")]
+    if told:
+        console.print(t("why_heading", lang))
+    for r in told:
+        line = f"{r['rank']:>5}  {r['account_id']}: {r['why_changed']}"
+        console.print(escape(line), highlight=False)

@@ -303,6 +303,35 @@ def test_the_terminal_list_prints_names_literally_and_shows_the_due_time():
     assert "20.06. 04:00 UTC · Call" in german.getvalue()
 
 
+def test_the_terminal_list_tells_why_the_risk_changed_under_the_table():
+    """The terminal showed the change since the previous run but not why (the CSV's
+    why_changed, a sentence too long for a column): the rows that have one say it below."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+
+    row = {"rank": 1, "account_name": "Acme", "account_id": "A-[1]", "csm_owner": "Jo",
+           "escalation_risk": 0.5, "churn_risk": 0.2, "delta_prev": 0.06, "delta_7d": None,
+           "level": "L2", "level_index": 2, "level_changed": "",
+           "reasons": "r", "next_action": "a", "due_at": None}  # fmt: skip
+    why = "Risiko +0,06 seit 27.06.2026: +0,05 (3 knappe SLAs [30 T])"
+    shown = pd.DataFrame([row | {"why_changed": why}, row | {"rank": 2, "why_changed": ""}])
+    out = io.StringIO()
+    print_table(Console(file=out, width=200, color_system=None), shown, "28.06.2026", "de")
+    text = out.getvalue()
+    assert "Warum sich das Eskalationsrisiko geändert hat:" in text
+    assert f"    1  A-[1]: {why}" in text
+    assert text.count("A-[1]:") == 1  # the second row has no change to tell
+    quiet = io.StringIO()
+    print_table(
+        Console(file=quiet, width=200, color_system=None), shown.assign(why_changed=""), "d", "en"
+    )
+    assert "Why the escalation risk changed" not in quiet.getvalue()
+
+
 def test_an_error_is_told_without_the_statement_and_its_parameters():
     """SQLAlchemy appends the SQL and its parameters (customers' names, owners) to its text."""
     import sqlalchemy as sa
