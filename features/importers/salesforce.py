@@ -255,7 +255,11 @@ def _milestones(
         ms[col] = ctx.times(ms[col], label, col, ms[ORIGIN])
     named = ms.attrs["columns"].get("minutes", "TargetResponseInMins")
     minutes, _ = ctx.numbers(ms["minutes"], label, named, ms[ORIGIN], table="milestones")
-    ms["hours"] = (minutes / 60).fillna((ms["target"] - ms["start"]).dt.total_seconds() / 3600)
+    # TargetDate is the deadline Salesforce computed in the milestone's business hours (nights,
+    # weekends, holidays, DST): its distance from the start is the target in clock hours, which
+    # the SLA features count; TargetResponseInMins is in business minutes (480 for a working day)
+    span = (ms["target"] - ms["start"]).dt.total_seconds() / 3600
+    ms["hours"] = span.where(span > 0).fillna(minutes / 60)
     key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
     _matched(unknown, paths, ms.attrs["columns"]["case"], without_id)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -114,6 +115,34 @@ def test_salesforce_mapping(tmp_path, params):
     assert e.loc["00001001", "opened_at"] == pd.Timestamp(
         "2024-01-03 10:00", tz="UTC"
     )  # CaseHistory
+
+
+def test_salesforce_business_hours_milestone_is_met_at_salesforces_deadline(tmp_path, params):
+    """An entitlement with business hours (Mon-Fri 9-17) counts TargetResponseInMins in business
+    minutes: 960 for two working days. A case opened Friday 09:00 is due Monday 17:00, as
+    TargetDate says; read as 16 clock hours it was breached on Saturday 01:00, though answered
+    Monday 10:00 within the SLA (IsViolated false)."""
+    sf = tmp_path / "in"
+    sf.mkdir()
+    for name in ("Account.csv", "Case.csv"):
+        (sf / name).write_bytes((DATA / "salesforce" / name).read_bytes())
+    (sf / "CaseMilestone.csv").write_text(
+        '"Id","CaseId","MilestoneType.Name","StartDate","TargetDate","CompletionDate",'
+        '"TargetResponseInMins","IsCompleted","IsViolated"\n'
+        '"5705g0000009","5005g00000Aa002","First Response","2024-01-05T09:00:00.000+0000",'
+        '"2024-01-08T17:00:00.000+0000","2024-01-08T10:00:00.000+0000","960","true","false"\n',
+        encoding="utf-8",
+    )
+    files = [str(sf / n) for n in ("Case.csv", "Account.csv", "CaseMilestone.csv")]
+    assert run_import("salesforce", files, tmp_path / "out") == 0
+    h = load_history(str(tmp_path / "out"), params.contract, NOW)
+    t = h.tickets[h.tickets["ticket_id"] == "00001002"]
+    assert t["sla_first_response_hours"].tolist() == [80.0]
+    fs = build_features(
+        replace(h, tickets=t), [pd.Timestamp("2024-01-09", tz="UTC")], params.features
+    )
+    row = fs.frame.set_index("account_id").loc[t["account_id"].iloc[0]]
+    assert row["sla_first_response_breaches_7d"] == 0
 
 
 @pytest.mark.parametrize("history", [False, True])
