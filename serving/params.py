@@ -243,7 +243,8 @@ class CalendarParams(StrictModel):
         description='weekday -> "09:00-12:00,13:00-17:00" or null'
     )
     holidays: tuple[dt.date | str, ...] = Field(
-        description='a day ("2026-12-24"), every year\'s day ("12-24") or Easter\'s ("easter+1")'
+        description='a day ("2026-12-24"), every year\'s day ("12-24"), Easter\'s ("easter+1") '
+        'or a weekday of a month ("11-thu-4": the fourth Thursday of November; "05-mon-last")'
     )
 
     @field_validator("holidays", mode="before")
@@ -255,8 +256,9 @@ class CalendarParams(StrictModel):
         return tuple(_holiday(h) for h in given)
 
     def is_holiday(self, day: dt.date) -> bool:
-        """One-off days, days recurring every year ("MM-DD"), and days relative to (Western)
-        Easter: a shipped list of dates would run out at its last year."""
+        """One-off days, days recurring every year ("MM-DD"), days relative to (Western)
+        Easter, and weekdays of a month ("11-thu-4", Thanksgiving): a shipped list of dates would
+        run out at its last year."""
         return day in _holidays_in(self.holidays, day.year)
 
     @field_validator("time_zone")
@@ -306,6 +308,8 @@ def _holidays_in(holidays: tuple[dt.date | str, ...], year: int) -> frozenset[dt
             out.add(h)
         elif h.startswith("easter"):
             out.add(easter(year) + dt.timedelta(days=int(h[6:] or 0)))
+        elif m := _NTH_WEEKDAY.fullmatch(h):
+            out.add(_nth_weekday(year, int(m[1]), m[2], m[3]) + dt.timedelta(days=int(m[4] or 0)))
         else:
             month, day = int(h[:2]), int(h[3:])
             if (month, day) != (2, 29) or calendar.isleap(year):
@@ -315,6 +319,19 @@ def _holidays_in(holidays: tuple[dt.date | str, ...], year: int) -> frozenset[dt
 
 _EVERY_YEAR = re.compile(r"(\d\d)-(\d\d)")
 _EASTER = re.compile(r"easter([+-]\d{1,3})?")
+# a weekday of a month, as US holidays and some DACH ones fall: "11-thu-4" (Thanksgiving),
+# "05-mon-last" (Memorial Day), "11-thu-4+1" (the day after); days from it as Easter's
+_NTH_WEEKDAY = re.compile(r"(\d\d)-(mon|tue|wed|thu|fri|sat|sun)-([1-4]|last)([+-]\d{1,3})?")
+
+
+def _nth_weekday(year: int, month: int, weekday: str, nth: str) -> dt.date:
+    """The `nth` (1-4, or "last") `weekday` ("mon") of a month."""
+    wanted = WEEKDAYS.index(weekday)
+    if nth == "last":
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+        return last - dt.timedelta(days=(last.weekday() - wanted) % 7)
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(wanted - first.weekday()) % 7 + 7 * (int(nth) - 1))
 
 
 def _holiday(given: Any) -> dt.date | str:
@@ -327,6 +344,10 @@ def _holiday(given: Any) -> dt.date | str:
     text = str(given).strip().lower()
     if _EASTER.fullmatch(text):
         return text
+    if m := _NTH_WEEKDAY.fullmatch(text):
+        if not 1 <= int(m[1]) <= 12:
+            raise ValueError(f"{given!r}: no such month for a weekday of a month (11-thu-4)")
+        return text
     if m := _EVERY_YEAR.fullmatch(text):
         try:
             dt.date(2000, int(m[1]), int(m[2]))  # a leap year: 02-29 is a day
@@ -337,8 +358,9 @@ def _holiday(given: Any) -> dt.date | str:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f'{given!r}: a holiday is a day ("2026-12-24"), a day every year ("12-24") or a '
-            'day from Easter Sunday ("easter-2" Good Friday, "easter+1" Easter Monday)'
+            f'{given!r}: a holiday is a day ("2026-12-24"), a day every year ("12-24"), a '
+            'day from Easter Sunday ("easter-2" Good Friday, "easter+1" Easter Monday) or a '
+            'weekday of a month ("11-thu-4" the fourth Thursday of November, "05-mon-last")'
         ) from None
 
 

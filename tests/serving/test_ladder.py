@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -576,6 +577,51 @@ def test_holidays_recur_every_year_and_follow_easter(lp):
     assert due_at(berlin(2027, 3, 25, 16, 0), 4, True, ladder) == berlin(2027, 3, 30, 12, 0)
     assert cal.is_holiday(dt.date(2030, 7, 1)) and not cal.is_holiday(dt.date(2031, 7, 1))
     assert not cal.is_holiday(dt.date(2031, 12, 24))
+
+
+US_HOLIDAYS = ["01-01", "01-mon-3", "05-mon-last", "07-04", "09-mon-1", "11-thu-4", "11-thu-4+1"]
+
+
+@pytest.mark.parametrize(
+    ("day", "closed"),
+    [
+        ("2026-01-19", True),  # Martin Luther King Jr. Day: third Monday of January
+        ("2026-01-12", False),
+        ("2026-05-25", True),  # Memorial Day: last Monday of May (May has five Mondays)
+        ("2026-05-18", False),
+        ("2027-05-31", True),
+        ("2026-09-07", True),  # Labor Day: first Monday of September
+        ("2026-11-26", True),  # Thanksgiving: fourth Thursday of November
+        ("2026-11-27", True),  # and the day after it
+        ("2028-11-23", True),
+        ("2028-11-30", False),  # the fifth Thursday of November 2028
+        ("2029-11-22", True),
+        ("2029-11-23", True),
+    ],
+)
+def test_holidays_on_a_weekday_of_a_month_recur_every_year(lp, day, closed):
+    """A US team's holidays fall on weekdays of a month (Thanksgiving, Memorial Day), which only
+    single dates could name: the list ran out, and a flag due on Thanksgiving timed out upwards."""
+    cal = ladder_with(lp, business_calendar__holidays=US_HOLIDAYS).business_calendar
+    assert cal.is_holiday(dt.date.fromisoformat(day)) is closed
+
+
+def test_a_due_time_skips_thanksgiving_in_new_york(lp):
+    ladder = ladder_with(
+        lp,
+        business_calendar__time_zone="America/New_York",
+        business_calendar__holidays=US_HOLIDAYS,
+    )
+    ny = ZoneInfo("America/New_York")
+    # Wednesday 15:00 + 4 business hours: 2 on Wednesday, Thursday and Friday closed, Monday 11:00
+    due = due_at(dt.datetime(2026, 11, 25, 15, 0, tzinfo=ny), 4, True, ladder)
+    assert due == dt.datetime(2026, 11, 30, 11, 0, tzinfo=ny)
+
+
+@pytest.mark.parametrize("given", ["11-thu-5", "13-mon-1", "11-thursday-4", "11-thu-last+x"])
+def test_a_weekday_holiday_that_names_no_day_is_refused(lp, given):
+    with pytest.raises(pydantic.ValidationError, match="weekday of a month"):
+        ladder_with(lp, business_calendar__holidays=[given])
 
 
 def test_a_leap_day_holiday_is_closed_only_in_leap_years(lp):
