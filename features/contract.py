@@ -1042,6 +1042,55 @@ def dotted_thousands(
     return found
 
 
+@dataclass(frozen=True)
+class LocalMidnights:
+    """A date column with values at a local midnight east of UTC, read as the UTC day before."""
+
+    table: str
+    column: str
+    count: int
+    examples: tuple[tuple[int, str, dt.date], ...]  # (row, the value as given, its day read)
+
+
+def local_midnights(
+    raw: Mapping[str, pd.DataFrame | None], examples: int = 3
+) -> list[LocalMidnights]:
+    """Date columns holding what look like local midnights east of UTC: "2026-03-29T00:00+02:00",
+    a Parquet column of Berlin midnights, or a PostgreSQL timestamptz column filled in a Berlin
+    session (2026-03-28 22:00 UTC). A date with a time is its UTC day, so each reads as the day
+    before: renewals, notices and usage days a day early, usage known before its day has ended.
+    Valid data, but the user must look (`escrisk validate` warns): a time of day in UTC from noon
+    on, in whole quarter hours, as zone offsets are."""
+    found = []
+    for name, table in TABLES.items():
+        df = raw.get(name)
+        if df is None:
+            continue
+        df = df.loc[:, ~df.columns.duplicated()]
+        for col in table.columns:
+            if col.kind != "date" or col.name not in df.columns:
+                continue
+            s = df[col.name]
+            text = _arrow_text(s)[0] if _is_text(s) else None
+            ts, _ = _parse_time(s, text, _blank(s, text, "date"), date_only=False)
+            ns = np.asarray(ts, dtype="datetime64[ns]").view(np.int64)
+            into = np.where(ts.isna(), 0, ns % DAY_NS)
+            east = (into >= DAY_NS // 2) & (into % (15 * 60 * SECOND_NS) == 0)
+            rows = np.flatnonzero(east)
+            if not len(rows):
+                continue
+            shown = tuple(
+                (
+                    row_in_file(raw.get(name), int(r) + 1),
+                    str(s.iat[r]).strip() if text is not None else f"{ts[r]:%Y-%m-%d %H:%M} UTC",
+                    ts[r].date(),
+                )
+                for r in rows[:examples].tolist()
+            )
+            found.append(LocalMidnights(name, col.name, len(rows), shown))
+    return found
+
+
 def _parse_time(
     s: pd.Series, text: pa.Array | None, blank: np.ndarray, date_only: bool
 ) -> tuple[pd.arrays.DatetimeArray, np.ndarray]:

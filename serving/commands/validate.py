@@ -45,6 +45,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "thousands with dots (German: {v} = {german}), write numbers without thousands "
         "separators and with a decimal point, see docs/data-contract.md",
         "thousands_example": "  {table} / {at} / {column} {v!r}",
+        "midnights": "warning: {table}.{column}: {n:,} date(s) at a local midnight east of UTC, "
+        "such as {v!r}: a date with a time is its day in UTC, so each is read as the day before "
+        "({day}); if they mean their local day, write dates without a time (YYYY-MM-DD), as a "
+        "DATE column or as UTC midnights, see docs/data-contract.md",
+        "midnights_example": "  {table} / {at} / {column} {v!r}: {day}",
         "rows_inexact": "Note: {table}: the file's blank lines could not be counted exactly; "
         "here row N is the N-th row after the header line that is not blank.",
     },
@@ -73,6 +78,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Datei Tausender mit Punkten (deutsch: {v} = {german}), Zahlen ohne Tausendertrennzeichen "
         "und mit Dezimalpunkt schreiben, siehe docs/data-contract.md",
         "thousands_example": "  {table} / {at} / {column} {v!r}",
+        "midnights": "Warnung: {table}.{column}: {n:,} Datum/Daten um Mitternacht einer Ortszeit "
+        "östlich von UTC, etwa {v!r}: ein Datum mit Uhrzeit ist sein Tag in UTC, also wird jedes "
+        "als der Vortag gelesen ({day}); ist der Tag der Ortszeit gemeint, Daten ohne Uhrzeit "
+        "(JJJJ-MM-TT), als DATE-Spalte oder als Mitternacht in UTC schreiben, siehe "
+        "docs/data-contract.md",
+        "midnights_example": "  {table} / {at} / {column} {v!r}: {day}",
         "rows_inexact": "Hinweis: {table}: die leeren Zeilen der Datei ließen sich nicht genau "
         "mitzählen; hier ist Zeile N die N-te nicht leere Zeile nach der Kopfzeile.",
     },
@@ -155,7 +166,28 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     for line in thousands_lines(raw, lang):
         print(line)
+    for line in midnight_lines(raw, lang):
+        print(line)
     return 0
+
+
+def midnight_lines(raw: Mapping[str, pd.DataFrame | None], lang: str) -> list[str]:
+    """Warnings for date columns holding local midnights east of UTC (`contract.local_midnights`),
+    read as the day before, each shown with the day it is read as."""
+    from features.contract import local_midnights
+    from features.contract_text import detail
+    from serving.daily_text import day_text
+
+    lines = []
+    for found in local_midnights(raw):
+        where = {"table": found.table, "column": found.column}
+        _, v, day = found.examples[0]
+        lines.append(say("midnights", lang, n=found.count, v=v, day=day_text(day, lang), **where))
+        for row, value, read in found.examples:
+            at = detail("row", lang, {"row": row})
+            shown = day_text(read, lang)
+            lines.append(say("midnights_example", lang, at=at, v=value, day=shown, **where))
+    return lines
 
 
 def thousands_lines(raw: Mapping[str, pd.DataFrame | None], lang: str) -> list[str]:

@@ -92,6 +92,28 @@ def test_dotted_thousands_are_warned_about_in_english_and_german(capsys, world):
     assert "Warnung: accounts.arr: 1 Wert(e)" in out and "accounts / Zeile 2 / arr '45.000'" in out
 
 
+def test_dates_at_a_local_midnight_east_of_utc_are_warned_about(capsys, world):
+    """A renewal of 2025-01-01T00:00+01:00 (a Berlin export, or a Parquet or timestamptz column
+    of Berlin midnights) is read as 2024-12-31, its UTC day, without a word; a New York midnight
+    (05:00 UTC) is its own day and a plain date is one, so neither is named."""
+    break_cell(world, "accounts", 1, "renewal_date", "2025-01-01T00:00:00+01:00")
+    break_cell(world, "accounts", 2, "renewal_date", "2025-06-15T00:00:00-05:00")
+    usage = pd.read_csv(world / "usage.csv", dtype=str)
+    usage["date"] = pd.to_datetime(usage["date"]).dt.tz_localize("Europe/Berlin")
+    (world / "usage.csv").unlink()
+    usage.to_parquet(world / "usage.parquet")
+    code, out = validate(capsys, world)
+    assert code == 0, out
+    assert "warning: accounts.renewal_date: 1 date(s) at a local midnight east of UTC" in out
+    assert "accounts / row 1 / renewal_date '2025-01-01T00:00:00+01:00': 2024-12-31" in out
+    assert f"warning: usage.date: {len(usage)} date(s)" in out
+    assert "usage / row 1 / date '2024-01-01 23:00 UTC': 2024-01-01" in out
+    main(["validate", str(world), "--params", str(ROOT / "params.yaml"), "--lang", "de"])
+    out = capsys.readouterr().out
+    assert "Warnung: accounts.renewal_date: 1 Datum/Daten um Mitternacht" in out
+    assert "accounts / Zeile 1 / renewal_date '2025-01-01T00:00:00+01:00': 31.12.2024" in out
+
+
 def test_warnings_count_blank_lines_as_rows_too(capsys, world):
     """A blank line above a ticket before its contract shifted the warning's row by one."""
     break_cell(world, "tickets", 4, "created_at", "2022-06-01T12:00:00Z")  # A-2 starts 2022-06-15
