@@ -115,9 +115,18 @@ def titled(params: Mapping[str, Any], ladder: LadderParams, language: str) -> di
 
 def local_time(moment: dt.datetime, ladder: LadderParams, language: str) -> str:
     """A moment in the ladder's business time zone, as `language` writes it:
-    "2026-06-30 15:00 Europe/Berlin", "30.06.2026 15:00 Europe/Berlin"."""
+    "2026-06-30 15:00 Europe/Berlin", "30.06.2026 15:00 Europe/Berlin". A wall time the zone
+    shows twice (02:30 on the night clocks go back) carries its offset, "(UTC+01:00)": without
+    it a due time could be read an hour early or late."""
     tz = ladder.business_calendar.time_zone
-    return f"{time_text(moment.astimezone(ZoneInfo(tz)), language)} {tz}"
+    local = moment.astimezone(ZoneInfo(tz))
+    shown = f"{time_text(local, language)} {tz}"
+    offset = local.utcoffset()
+    if offset is None or local.replace(fold=1 - local.fold).utcoffset() == offset:
+        return shown
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{shown} (UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d})"
 
 
 def rule_title(ladder: LadderParams, name: str, language: str) -> str:

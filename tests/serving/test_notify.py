@@ -170,6 +170,30 @@ def test_messages_contain_account_level_reasons_owner_and_due_time(params):
     assert len({x.idempotency_key for x in msgs}) == len(msgs)
 
 
+@pytest.mark.parametrize(
+    ("utc", "zone", "shown"),
+    [
+        # the night clocks go back: 02:30 comes twice, so each says which one it is
+        ("2026-10-25T00:30Z", "Europe/Berlin", "25.10.2026 02:30 Europe/Berlin (UTC+02:00)"),
+        ("2026-10-25T01:30Z", "Europe/Berlin", "25.10.2026 02:30 Europe/Berlin (UTC+01:00)"),
+        ("2026-11-01T05:30Z", "America/New_York", "01.11.2026 01:30 America/New_York (UTC-04:00)"),
+        ("2026-11-01T06:30Z", "America/New_York", "01.11.2026 01:30 America/New_York (UTC-05:00)"),
+        # any other wall time is one moment: no offset
+        ("2026-10-25T02:30Z", "Europe/Berlin", "25.10.2026 03:30 Europe/Berlin"),
+        ("2026-03-29T01:30Z", "Europe/Berlin", "29.03.2026 03:30 Europe/Berlin"),
+        ("2026-03-08T07:30Z", "America/New_York", "08.03.2026 03:30 America/New_York"),
+    ],
+)
+def test_a_due_time_in_the_hour_shown_twice_says_which_one(params, utc, zone, shown):
+    """A due time of 02:30 Europe/Berlin on 25 October could be 00:30 or 01:30 UTC: the
+    message read an hour early or late, and so did a timeout's missed due time."""
+    from serving.ladder_text import local_time
+
+    calendar = params.ladder.business_calendar.model_copy(update={"time_zone": zone})
+    ladder = params.ladder.model_copy(update={"business_calendar": calendar})
+    assert local_time(dt.datetime.fromisoformat(utc), ladder, "de") == shown
+
+
 def test_chat_messages_show_markup_in_customer_data_instead_of_obeying_it(params):
     """An account id or a reason could hold Slack markup ("<!channel>", "<http://x|click>")."""
     lp: LadderParams = params.ladder
