@@ -229,6 +229,16 @@ def _level_due(level: LevelParams, start: dt.datetime, params: LadderParams) -> 
     return due_at(start, level.response_hours, level.business_hours, params)
 
 
+def cooled_down(since: dt.datetime, now: dt.datetime, days: float) -> bool:
+    """Whether a cool-down started at `since` is over at `now`: counted in UTC days, as the daily
+    run and replay evaluate, so the run `days` days after the one that started it steps down
+    whatever the time of day each ran. Counted to the second, a start a second later in the day
+    (a slow start of the job) or a local cron an hour earlier in UTC after the spring clock
+    change held the level one run longer than replay showed. A fraction of a day rounds up."""
+    elapsed = (as_utc(now).date() - as_utc(since).date()).days
+    return elapsed >= days
+
+
 # --- the decision ----------------------------------------------------------------------------
 
 
@@ -331,7 +341,7 @@ def decide(
         if held >= prev_i:
             below_since = None
             reason_key = "held_by_hysteresis"
-        elif (below_since or now) + dt.timedelta(days=params.hysteresis.cooldown_days) <= now:
+        elif cooled_down(below_since or now, now, params.hysteresis.cooldown_days):
             # below since an earlier evaluation for the cool-down, or at once without one
             new_i, rule, reason_key = held, COOLDOWN, "deescalated_after_cooldown"
             reason_params = {

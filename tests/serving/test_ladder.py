@@ -299,13 +299,47 @@ def test_level_goes_down_only_after_risk_stays_below_entry_minus_margin_for_n_da
     prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=1))
     assert (d.new_level, d.reason_key) == ("L2", "cooling_down")
     assert prev.below_since == NOW + dt.timedelta(days=1)
+    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=7))
+    assert (d.new_level, d.changed) == ("L2", False)  # the sixth day after the start
+    # the seventh day after it, an hour earlier in the day: seven days in UTC days
     prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=7, hours=23))
-    assert (d.new_level, d.changed) == ("L2", False)
-    prev, d = decide(signals(0.40, 0.0), prev, lp, NOW + dt.timedelta(days=8))
     assert (d.old_level, d.new_level, d.direction, d.rule) == ("L2", "L1", "down", "cooldown")
     assert d.reason_key == "deescalated_after_cooldown"
     assert d.reason_params == {"days": 7.0, "margin": 0.05}
     assert prev.below_since is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(0, 86_399_999),  # the day's millisecond each run was evaluated at
+    run=st.integers(0, 86_399_999),
+    days=st.integers(0, 10),
+)
+def test_a_cool_down_ends_on_the_same_run_whatever_the_time_of_day(params, start, run, days):
+    """cooldown_days: 7 is the run seven days after the one that started it, as replay (runs
+    at midnight) shows it. Counted to the second, a daily job that started a second later in
+    the day held the level one run longer, and so did every cool-down over the spring clock
+    change for a job run by a local cron (06:00 Berlin is 05:00 UTC, then 04:00 UTC)."""
+    lp = params.ladder
+    day0 = dt.datetime(2026, 3, 25, tzinfo=dt.UTC)
+    began = day0 + dt.timedelta(milliseconds=start)
+    prev, d = decide(signals(0.40, 0.0), state("L2"), lp, began)
+    assert (d.reason_key, prev.below_since) == ("cooling_down", began)
+    at = day0 + dt.timedelta(days=days, milliseconds=run)
+    if at <= began:
+        return
+    _, d = decide(signals(0.40, 0.0), prev, lp, at)
+    assert (d.new_level == "L1") is (days >= lp.hysteresis.cooldown_days)
+
+
+def test_a_cool_down_over_the_clock_change_ends_after_seven_runs_of_a_local_cron(lp):
+    berlin_6am = [dt.datetime(2026, 3, d, 6, 0, 1, tzinfo=BERLIN) for d in range(25, 32)]
+    prev, _ = decide(signals(0.40, 0.0), state("L2"), lp, berlin_6am[0])
+    for at in berlin_6am[1:]:
+        prev, d = decide(signals(0.40, 0.0), prev, lp, at)
+        assert d.reason_key == "cooling_down"
+    _, d = decide(signals(0.40, 0.0), prev, lp, dt.datetime(2026, 4, 1, 6, 0, tzinfo=BERLIN))
+    assert (d.new_level, d.rule) == ("L1", "cooldown")
 
 
 def test_a_bounce_back_into_the_band_restarts_the_cool_down(lp):
