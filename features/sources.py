@@ -375,11 +375,15 @@ def _as_mapping(
 
 
 def _csv_ready(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Dates as YYYY-MM-DD (they are midnights); timestamps keep their +00:00 offset."""
+    """Dates as YYYY-MM-DD (they are midnights); timestamps keep their +00:00 offset. A date in
+    another zone is written as its UTC day, the day the contract reads it as (a Berlin midnight
+    is the day before): its local day made the CSV file say one day and the Parquet file another."""
     dates = [c.name for c in TABLES[name].columns if c.kind == "date" and c.name in df.columns]
     out = df.copy()
     for col in dates:
         s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_convert("UTC")
         if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
             out[col] = s.dt.strftime("%Y-%m-%d").where(s.notna(), "")
     return out

@@ -94,6 +94,20 @@ def test_write_then_read_round_trips(tmp_path, params, history, fmt):
     assert_same(history, again)
 
 
+def test_dates_in_another_zone_read_the_same_from_csv_and_parquet(tmp_path, params, history):
+    """A date column of Berlin midnights written as CSV said each local day, and as Parquet the
+    instant, which the contract reads as the UTC day before: one table, two histories."""
+    days = history.usage["date"].dt.tz_localize(None)
+    usage = history.usage.assign(date=days.dt.tz_localize("Europe/Berlin"))
+    read = {}
+    for fmt in ("csv", "parquet"):
+        tables = {n: history.table(n) for n in ("accounts", "tickets", "escalations", "churn")}
+        write_tables({**tables, "usage": usage}, tmp_path / fmt, fmt=fmt)
+        read[fmt] = load_history(str(tmp_path / fmt), params.contract, NOW).usage["date"]
+    assert read["csv"].tolist() == read["parquet"].tolist()
+    assert read["csv"].iloc[0] == history.usage["date"].iloc[0] - pd.Timedelta(days=1)
+
+
 def test_csv_dates_are_written_as_plain_dates(tmp_path, history):
     write_tables(history, tmp_path, fmt="csv")
     header, first = (tmp_path / "usage.csv").read_text().splitlines()[:2]
