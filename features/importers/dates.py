@@ -122,14 +122,17 @@ def parse_times(
 ) -> tuple[pd.Series, pd.Series]:
     """(UTC timestamps, mask of values that were present but could not be parsed).
 
-    With `dates` (a contract date column: contract_start, renewal_date, notice_at) a value
-    without an offset and without a time of day (or at midnight) is that calendar day: read in
-    `naive_time_zone` east of UTC its midnight is the previous UTC day, a day too early.
+    With `dates` (a contract date column: contract_start, renewal_date, notice_at; a per-day
+    usage row's date) a value without a time of day, or at midnight, is that calendar day, with
+    or without an offset: read in its zone east of UTC its midnight is the previous UTC day, a
+    day too early (a warehouse's timestamptz day, 2026-03-29T00:00:00+02:00, is 29 March).
     `orders` (`slash_orders`): a slash date's order of day and month; without, as `formats` say.
     """
     s = pd.Series(values, copy=False)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        if dates:
+            out = _days(out, s.dt.tz_localize(None).astype("datetime64[ns]"))
         return out, pd.Series(False, index=s.index)
     if pd.api.types.is_datetime64_dtype(s.dtype):
         out = _localize(s.astype("datetime64[ns]"), naive_time_zone, dates)
@@ -170,6 +173,9 @@ def parse_times(
                 offset = zone[zoned][miss].map(_offset)
                 walls = _wall_times(wall, formats, orders)
                 parsed.loc[miss] = (walls - offset).dt.tz_localize("UTC")
+            if dates:
+                offsets = pd.to_timedelta(zone[zoned].map(_offset))
+                parsed = _days(parsed, parsed.dt.tz_localize(None) + offsets)
             out.loc[parsed.index] = parsed
         naive = text[~zoned]
         naive = naive[~naive.str.contains(ZONE_NAME, regex=True)]
@@ -178,6 +184,12 @@ def parse_times(
             out.loc[local.index] = local
     bad = out.isna() & ~blank
     return out, bad
+
+
+def _days(utc: pd.Series, wall: pd.Series) -> pd.Series:
+    """`utc`, but a value whose wall time in its own zone is a midnight as that calendar day."""
+    midnight = wall.notna() & (wall == wall.dt.normalize())
+    return utc.where(~midnight, wall.dt.tz_localize("UTC")).astype("datetime64[ns, UTC]")
 
 
 def _wall_times(

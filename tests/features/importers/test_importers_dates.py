@@ -128,3 +128,48 @@ def test_a_us_12_hour_time_keeps_reading_month_first():
     assert list(orders) == ["mdy", "mdy"] and not refused
     out, bad = parse_times(values, "UTC", FORMATS, orders=orders)
     assert out.iloc[0] == pd.Timestamp("2024-01-08 09:00", tz="UTC") and not bad.iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("2026-03-29T00:00:00+02:00", "2026-03-29"),  # was 2026-03-28: its UTC day
+        ("2026-03-29 00:00:00+0100", "2026-03-29"),
+        ("29.03.2026 00:00 +02:00", "2026-03-29"),
+        ("2026-03-29T00:00:00-05:00", "2026-03-29"),
+        ("2026-03-29T00:00:00Z", "2026-03-29"),
+        ("2026-03-29", "2026-03-29"),
+    ],
+)
+def test_a_date_at_a_zoned_midnight_is_that_calendar_day(value, day):
+    """A warehouse's timestamptz day (2026-03-29T00:00:00+02:00) in an account date or a per-day
+    usage row was read as its UTC day, 28 March: the docs promise "a day is that day in any zone"."""
+    out, bad = parse_times(pd.Series([value]), "UTC", FORMATS, dates=True)
+    assert not bad.any()
+    assert out.iloc[0] == pd.Timestamp(day, tz="UTC")
+
+
+def test_a_date_column_of_zoned_midnights_keeps_its_days_and_a_time_stays_a_time():
+    berlin = pd.Series(pd.to_datetime(["2026-03-29", "2026-10-25"])).dt.tz_localize("Europe/Berlin")
+    out, _ = parse_times(berlin, "UTC", FORMATS, dates=True)
+    assert out.tolist() == [
+        pd.Timestamp("2026-03-29", tz="UTC"),
+        pd.Timestamp("2026-10-25", tz="UTC"),
+    ]
+    # with a time of day it is read like any time, and an event time is never a day
+    out, _ = parse_times(pd.Series(["2026-03-29T00:30:00+02:00"]), "UTC", FORMATS, dates=True)
+    assert out.iloc[0] == pd.Timestamp("2026-03-28 22:30", tz="UTC")
+    out, _ = parse_times(pd.Series(["2026-03-29T00:00:00+02:00"]), "UTC", FORMATS)
+    assert out.iloc[0] == pd.Timestamp("2026-03-28 22:00", tz="UTC")
+
+
+def test_per_day_usage_rows_written_with_an_offset_keep_their_day(tmp_path):
+    (tmp_path / "daily.csv").write_text(
+        "user_id,date,events\nu-1,2026-03-29T00:00:00+02:00,3\nu-1,2026-03-30T00:00:00+02:00,2\n",
+        encoding="utf-8",
+    )
+    users = DATA / "usage_events" / "users.csv"
+    args = [f"events={tmp_path / 'daily.csv'}", f"users={users}", "--out", str(tmp_path / "out")]
+    assert main(["import", "usage-events", *args, "--params", "params.yaml"]) == 0
+    usage = pd.read_parquet(tmp_path / "out" / "usage.parquet")
+    assert [str(d.date()) for d in usage["date"]] == ["2026-03-29", "2026-03-30"]
