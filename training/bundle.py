@@ -165,7 +165,15 @@ def _reference_column(s: pd.Series, dtype: str, bins: int) -> dict:
         return {"kind": "category", "levels": levels, "shares": _shares(counts)}
     v = s.to_numpy(dtype=np.float64)
     known = v[~np.isnan(v)]
-    qs = np.quantile(known, np.linspace(0, 1, bins + 1)[1:-1]) if len(known) else np.zeros(0)
+    q = np.linspace(0, 1, bins + 1)[1:-1]
+    qs = np.quantile(known, q) if len(known) else np.zeros(0)
+    # an edge interpolated a rounding error off a value many rows share (1/3, a count) is that
+    # value: here those rows fell below an edge just above them, while the daily job (`bin_of`,
+    # serving.drift.EDGE_RTOL) counts a value that close below an edge above it (PSI 4 on the
+    # training data itself)
+    for method in ("lower", "higher") if len(known) else ():
+        value = np.quantile(known, q, method=method)
+        qs = np.where(np.isclose(qs, value, rtol=1e-9, atol=0.0), value, qs)
     edges = np.unique(qs)
     counts = list(
         np.bincount(np.searchsorted(edges, known, side="right"), minlength=len(edges) + 1)
