@@ -62,13 +62,25 @@ def plot_calibration(ax, test: pd.DataFrame, title: str = "", bins: int = 10) ->
 
 
 def lift_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pd.DataFrame:
-    """Positive rate per score decile (1 = highest scores) divided by the overall rate."""
-    order = np.argsort(-np.asarray(p), kind="mergesort")
-    decile = np.empty(len(order), dtype=int)
-    decile[order] = np.arange(len(order)) * groups // max(len(order), 1) + 1
-    df = pd.DataFrame({"decile": decile, "y": y})
-    rate = df.groupby("decile")["y"].mean()
-    return pd.DataFrame({"rate": rate, "lift": rate / max(float(np.mean(y)), 1e-12)})
+    """Positive rate per score decile (1 = highest scores) divided by the overall rate. A block of
+    tied scores (an isotonic step) straddling a decile edge counts in each decile by the share of
+    its rows that falls there, as `lift_top_decile` counts it: cut by the rows' order, decile 1
+    drew 2.83 (2.53 with the rows shuffled) where the run's lift_top_decile said 2.73."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    if not len(p):
+        return pd.DataFrame({"rate": [], "lift": []}, index=pd.Index([], name="decile"))
+    _, block = np.unique(-p, return_inverse=True)  # blocks of tied scores, riskiest first
+    n = np.bincount(block).astype(float)
+    rate_of = np.bincount(block, weights=y) / n
+    end = np.cumsum(n)
+    edges = np.linspace(0, len(p), groups + 1)
+    # rows of each block (columns) inside each decile (rows)
+    inside = np.clip(
+        np.minimum(end, edges[1:, None]) - np.maximum(end - n, edges[:-1, None]), 0, None
+    )
+    rate = inside @ rate_of / inside.sum(axis=1)
+    index = pd.Index(np.arange(1, groups + 1), name="decile")
+    return pd.DataFrame({"rate": rate, "lift": rate / max(float(np.mean(y)), 1e-12)}, index=index)
 
 
 def plot_lift(ax, test: pd.DataFrame, title: str = "") -> None:
