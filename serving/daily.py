@@ -635,11 +635,13 @@ def run_daily(
         # (--top N asks for N rows; daily.terminal_rows cuts only an unbounded view)
         printed = in_run_language(shown.head(top if top is not None else p.terminal_rows))
         with steps.step("step_report"):
-            since = as_of - pd.Timedelta(days=p.kpi_window_days)
+            # the day and the kpi_window_days - 1 before it: as_of - kpi_window_days on counted
+            # one day more than the "last N days" the report says (and the history KPIs read)
+            until = as_of + pd.Timedelta(days=1)
             lk = window_kpis(
                 store,
-                since=since.to_pydatetime(),
-                until=(as_of + pd.Timedelta(days=1)).to_pydatetime(),
+                since=(until - pd.Timedelta(days=p.kpi_window_days)).to_pydatetime(),
+                until=until.to_pydatetime(),
             )
             from serving.report_html import ReportData, render_report
 

@@ -1535,3 +1535,30 @@ def test_no_send_for_a_day_past_the_messages_age_says_they_will_expire(
         said,
     ), said
     assert "if within 48 h" not in said
+
+
+def test_the_ladder_kpis_cover_the_window_s_days_and_no_day_more(
+    champion, history, params, tmp_path, monkeypatch
+):
+    """The report's ladder KPIs ("last 90 days") read the flags and scored account-days of 91
+    days (day - 90 through the day itself), while the history KPIs beside them read 90: the
+    window is the day and the kpi_window_days - 1 days before it."""
+    import serving.daily as daily
+
+    seen = []
+
+    def spy(store, since=None, until=None):
+        seen.append(real(store, since=since, until=until))
+        return seen[-1]
+
+    real = daily.window_kpis
+    monkeypatch.setattr(daily, "window_kpis", spy)
+    p = params.model_copy(update={"daily": params.daily.model_copy(update={"kpi_window_days": 1})})
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    for day in (TODAY - pd.Timedelta(days=1), TODAY):
+        res = run_daily(
+            "world", p, database_url=db, tracking_uri="unused", now=day + pd.Timedelta(hours=6),
+            as_of=day, out=tmp_path / "reports", champion=champion, history=history,
+        )  # fmt: skip
+    # a one-day window: today's scores alone, not yesterday's too
+    assert seen[-1].account_days_scored == len(res.ranked)
