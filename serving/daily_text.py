@@ -300,7 +300,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "kpi_flags_per_account": "Hochstufungen je bewertetem Account",
         "kpi_flags": "Stufenmeldungen (Audit-Speicher)",
         "kpi_flag_rate": "Eskalationsrate der Stufen (je Account-Tag)",
-        "kpi_confirmed": "Von CSMs bestätigte Meldungen, unter den beurteilten",
+        "kpi_confirmed": "Meldungen, denen CSMs zustimmten, unter den beurteilten",
         "kpi_ack": "Stunden bis zur Bestätigung (Median)",
         "kpi_acked": "Quittierte Stufenmeldungen",
         "kpi_resolve": "Stunden bis zur Lösung (Median)",

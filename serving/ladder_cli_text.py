@@ -105,7 +105,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "kpi_ack": "Zeit bis zur Bestätigung (Median, h)",
         "kpi_resolve": "Zeit bis zur Lösung (Median, h)",
         "kpi_acked": "bestätigte Eskalationen",
-        "kpi_confirmed": "von CSMs bestätigte Meldungen, unter den beurteilten",
+        "kpi_confirmed": "Meldungen, denen CSMs zustimmten, unter den beurteilten",
         "messages": "Nachrichten ({which})",
         "no_messages": "Keine Nachrichten ({which}).",
         "col_created": "erstellt (UTC)",

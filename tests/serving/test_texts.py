@@ -320,3 +320,13 @@ def test_told_formats_each_entry_as_the_localized_values_would(value):
                 if names:  # a value the entry names but is not given
                     short = (catalog, key, language, {})
                     assert outcome(daily_text.told, *short) is outcome(plain, *short) is KeyError
+
+
+@pytest.mark.parametrize("catalog", [daily_text.CATALOG, ladder_cli_text.CATALOG])
+def test_german_kpis_tell_acknowledged_flags_apart_from_confirmed_ones(catalog):
+    """German says "bestätigen" for acknowledging a flag (`escrisk ack`, the page's button):
+    "bestätigte Eskalationen 47 %" beside "von CSMs bestätigte Meldungen 57 %" read as one thing
+    said twice. A confirmed flag is one the CSM agreed with ("zustimmen", as on the page)."""
+    de = catalog["de"]
+    assert "bestätig" not in de["kpi_confirmed"].lower()
+    assert "zustimm" in de["kpi_confirmed"].lower()
