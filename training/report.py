@@ -39,7 +39,9 @@ def plot_pr(ax, test: pd.DataFrame, title: str = "") -> None:
     for m in score_columns(test):
         ok = test[m].notna()
         prec, rec, _ = precision_recall_curve(test.loc[ok, "y"], test.loc[ok, m])
-        ax.plot(rec, prec, label=m)
+        # in steps, as PR-AUC (average precision) sums them: a straight line between two far
+        # thresholds (tied isotonic scores) drew an area of 0.19 under a logged PR-AUC of 0.16
+        ax.plot(rec, prec, drawstyle="steps-post", label=m)
     ax.axhline(test["y"].mean(), ls=":", color="grey")
     ax.set(xlabel="recall", ylabel="precision", title=f"Precision-recall {title}")
     ax.legend()
