@@ -642,6 +642,7 @@ def run_daily(
                 store,
                 since=(until - pd.Timedelta(days=p.kpi_window_days)).to_pydatetime(),
                 until=until.to_pydatetime(),
+                now=at,
             )
             from serving.report_html import ReportData, render_report
 

@@ -33,7 +33,7 @@ class LadderKpis:
     escalations_per_account: float | None  # per scored account
     median_hours_to_acknowledge: float | None
     median_hours_to_resolve: float | None
-    acknowledged_share: float | None  # escalations acknowledged at all
+    acknowledged_share: float | None  # escalations acknowledged, of those past their due time
     confirmed_share: float | None  # flags with CSM feedback that the CSM agreed with
     per_account: Mapping[str, int]
     first_flags: int  # accounts flagged on their first evaluation (not escalations)
@@ -60,9 +60,10 @@ def ladder_kpis(
     daily_scores: Rows,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> LadderKpis:
     """KPIs over escalations that happened in [since, until), from the first stored day's
-    midnight on (`window_kpis` says why)."""
+    midnight on (`window_kpis` says why); `now` as in `flag_kpis`."""
     if daily_scores:
         since = _kept_since(min(s["day"] for s in daily_scores), since)
     days = [
@@ -72,7 +73,7 @@ def ladder_kpis(
     ]
     accounts = len({s["account_id"] for s in days})
     return flag_kpis(
-        changes, acknowledgements, resolutions, feedback, len(days), accounts, since, until
+        changes, acknowledgements, resolutions, feedback, len(days), accounts, since, until, now
     )
 
 
@@ -95,8 +96,12 @@ def flag_kpis(
     accounts: int,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> LadderKpis:
-    """`ladder_kpis` with the scored days counted (account-days, distinct accounts in the window)."""
+    """`ladder_kpis` with the scored days counted (account-days, distinct accounts in the window).
+    With `now`, an escalation not acknowledged whose due time is later is left out of the share
+    acknowledged: nobody could have yet (today's flags made the report's share look low), as the
+    history KPIs leave out an escalation opened too recently to tell."""
     flags = [c for c in changes if c["direction"] == "up" and _inside(c["at"], since, until)]
     ups = [c for c in flags if c["old_level"] is not None]
     first = {c["account_id"] for c in flags if c["old_level"] is None}
@@ -115,6 +120,7 @@ def flag_kpis(
         if did in flagged and (did not in latest or (f["at"], f.get("id", 0)) >= latest[did][:2]):
             latest[did] = (f["at"], f.get("id", 0), bool(f["agree"]))
 
+    due = [c for c in ups if c["decision_id"] in acked or not _due_after(c, now)]
     per_account = Counter(c["account_id"] for c in ups)
     return LadderKpis(
         escalations=len(ups),
@@ -125,15 +131,23 @@ def flag_kpis(
         escalations_per_account=len(ups) / accounts if accounts else None,
         median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
         median_hours_to_resolve=statistics.median(to_res) if to_res else None,
-        acknowledged_share=len(to_ack) / len(ups) if ups else None,
+        acknowledged_share=len(to_ack) / len(due) if due else None,
         confirmed_share=(sum(v[2] for v in latest.values()) / len(latest) if latest else None),
         per_account=dict(sorted(per_account.items())),
         first_flags=len(first),
     )
 
 
+def _due_after(change: Mapping[str, Any], now: dt.datetime | None) -> bool:
+    due = change.get("due_at")
+    return now is not None and due is not None and due > now
+
+
 def window_kpis(
-    store: Any, since: dt.datetime | None = None, until: dt.datetime | None = None
+    store: Any,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> LadderKpis:
     """`ladder_kpis` read from the database: the flags raised in [since, until) with what people
     did about them, and the stored scores' account-days and distinct accounts in the window. Only
@@ -176,7 +190,12 @@ def window_kpis(
             conn.execute(q).mappings().all()
             for q in (
                 sa.select(
-                    lc.c.decision_id, lc.c.account_id, lc.c.at, lc.c.direction, lc.c.old_level
+                    lc.c.decision_id,
+                    lc.c.account_id,
+                    lc.c.at,
+                    lc.c.direction,
+                    lc.c.old_level,
+                    lc.c.due_at,
                 ).where(*window),
                 about_flags("acknowledgements"),
                 about_flags("resolutions"),
@@ -190,7 +209,7 @@ def window_kpis(
         return got, (int(n_days), int(n_accounts))
 
     (changes, acks, resolutions, feedback), (n_days, n_accounts) = store._run(read)  # noqa: SLF001
-    return flag_kpis(changes, acks, resolutions, feedback, n_days, n_accounts, since, until)
+    return flag_kpis(changes, acks, resolutions, feedback, n_days, n_accounts, since, until, now)
 
 
 def _accounts_in(scores: sa.Table, in_days: Callable[[Any], list[Any]]) -> sa.Select:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving.cli import add_params_option, output_console, positive_int, team_language
+from serving.cli import add_params_option, output_console, positive_int, team_language, utc_now
 from serving.ladder_cli import add_language_option, open_store
 from serving.ladder_cli_text import say
 
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if args.kpis:
         from serving.kpis import window_kpis
 
-        k = window_kpis(store)
+        k = window_kpis(store, now=utc_now().to_pydatetime())
         kt = Table(title=say("kpis", lang))
         kt.add_column(say("kpi", lang))
         kt.add_column(say("value", lang), justify="right")

@@ -1547,8 +1547,8 @@ def test_the_ladder_kpis_cover_the_window_s_days_and_no_day_more(
 
     seen = []
 
-    def spy(store, since=None, until=None):
-        seen.append(real(store, since=since, until=until))
+    def spy(store, since=None, until=None, **kw):
+        seen.append(real(store, since=since, until=until, **kw))
         return seen[-1]
 
     real = daily.window_kpis

@@ -119,7 +119,7 @@ def test_audit_kpis_group_the_digits_as_the_report_does(db, capsys, monkeypatch)
         median_hours_to_resolve=12_345.0, acknowledged_share=0.5, confirmed_share=None,
         per_account={}, first_flags=0,
     )  # fmt: skip
-    monkeypatch.setattr(kpis, "window_kpis", lambda store: slow)
+    monkeypatch.setattr(kpis, "window_kpis", lambda store, **_: slow)
     assert main(["audit", "--kpis", "--language", "en", *PARAMS]) == 0
     out = capsys.readouterr().out
     assert "1,234.5 " in out and "12,345.0 " in out and "1,234.50 " in out and "12,345 " in out
