@@ -271,7 +271,10 @@ def replay_report(
                     followed = True
             if end > settings.observed_until:
                 complete = False
-        judged.append(followed or complete)
+        # judged once its whole horizon is observed, followed or not: judging the alerts an
+        # event already followed and not the others left only hits among the recent ones (a
+        # replay ending within 90 days of the data said "led nowhere 0%" for every CSM)
+        judged.append(complete)
         nowhere.append(complete and not followed)
     alerts = alerts.assign(judged=judged, nowhere=nowhere)
 
