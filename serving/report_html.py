@@ -140,11 +140,16 @@ def times_plot(h: HistoryKpis, p: DailyParams, lang: str) -> str:
     )
 
 
-def weekly_plot(h: HistoryKpis, lang: str) -> str:
+def weekly_caption(h: HistoryKpis, days: int, lang: str) -> str:
+    """Says the bars cover whole weeks only (84 of 90 days): their sum is not the tiles' count."""
+    return t("weekly_caption", lang, n=len(h.weekly), days=days)
+
+
+def weekly_plot(h: HistoryKpis, days: int, lang: str) -> str:
     return charts.column_chart(
         [day_text(d, lang, short=True) for d in h.weekly.index],
         h.weekly.to_numpy(dtype=float).tolist(),
-        t("weekly_caption", lang),
+        weekly_caption(h, days, lang),
         lang=lang,
     )
 
@@ -299,7 +304,7 @@ def render_report(d: ReportData) -> str:
         else "",
         '<div class="plots">',
         f"<figure>{times_plot(h, p, lang)}<figcaption class='caption'>{html.escape(t('times_caption', lang, fr=fr, res=res))}</figcaption></figure>",
-        f"<figure>{weekly_plot(h, lang)}<figcaption class='caption'>{html.escape(t('weekly_caption', lang))}</figcaption></figure>",
+        f"<figure>{weekly_plot(h, p.kpi_window_days, lang)}<figcaption class='caption'>{html.escape(weekly_caption(h, p.kpi_window_days, lang))}</figcaption></figure>",
         f"<figure>{csat_plot(h, lang)}<figcaption class='caption'>{html.escape(t('csat_caption', lang, days=p.csat_after_days))}</figcaption></figure>",
         "</div>",
         f"<h2>{html.escape(t('sec_drift', lang))}</h2>",

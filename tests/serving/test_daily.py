@@ -1562,3 +1562,31 @@ def test_the_ladder_kpis_cover_the_window_s_days_and_no_day_more(
         )  # fmt: skip
     # a one-day window: today's scores alone, not yesterday's too
     assert seen[-1].account_days_scored == len(res.ranked)
+
+
+def test_the_weekly_chart_says_it_covers_whole_weeks_not_the_tiles_days(params):
+    """The tiles count the escalations of 90 days (76), the weekly bars those of the last 12
+    whole weeks (73): bars that do not add up to the tile beside them, and nothing said why."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    weeks = pd.date_range("2026-04-04", periods=12, freq="7D", tz="UTC")
+    weekly = pd.Series([8, 7, 4, 5, 10, 5, 4, 13, 6, 6, 1, 4], index=weeks)
+    h = HistoryKpis(292, 76, 53, 0.18, 1.43, none, none, None, None, weekly, None, None)
+    lk = LadderKpis(0, 0, 0, 0, None, None, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.1], "churn_risk": [0.0], "level": ["L0"]})
+    for lang, said in (
+        ("en", "over the last 12 whole weeks (history; the tiles count 90 days)"),
+        ("de", "in den letzten 12 vollen Wochen (Historie; die Kacheln zählen 90 Tage)"),
+    ):
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 27), evaluated_at=dt.datetime(2026, 6, 27, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-27", level_index=[0])), top=today.iloc[0:0],
+                history=h, ladder=lk, drift=None, params=params.daily,
+            )
+        )  # fmt: skip
+        assert said in text, lang
