@@ -104,6 +104,19 @@ def test_misspelled_reason_family_lists_the_families_and_suggests_one():
     assert "did you mean 'tickets'?" in str(err.value)
 
 
+def test_routing_families_of_an_older_params_file_are_left_out():
+    # params.yaml before the families were checked listed five no reason has: copied into a
+    # user's own file, every command stopped at load after the upgrade
+    params = load_overlay(GOLDEN / "valid" / "routing-retired-families.yaml")
+    assert params.ladder.routing.families == {
+        "tickets": "support",
+        "sla": "support",
+        "sentiment": "support",
+        "usage": "product_adoption",
+        "notice": "billing",
+    }
+
+
 @pytest.mark.parametrize(
     ("overlay", "line"),
     [
