@@ -1151,7 +1151,7 @@ def _describe(err: Any) -> Problem:
         close = difflib.get_close_matches(loc[-1], _known_keys(err["loc"]), n=1)
         return Problem(_joined(loc), "unknown_key", {"close": repr(close[0]) if close else ""})
     if err["type"] == "missing":
-        return Problem(_joined(loc) or "(top level)", "missing")
+        return _missing(_joined(loc) or "(top level)", err["loc"])
     if kind is not None and bound is not None:
         value = err.get("ctx", {}).get(bound)
         name = "n" if bound.endswith("length") else "allowed" if bound == "expected" else "bound"
@@ -1174,6 +1174,34 @@ def _describe(err: Any) -> Problem:
     if shown is not None and len(shown) > 60:  # a number of 400 digits
         shown = f"{shown[:57]}..."
     return Problem(_joined(loc) or "(top level)", kind, values, msg, shown)
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "params.yaml"  # as this version comes
+
+
+def _missing(path: str, loc: tuple[Any, ...]) -> Problem:
+    """A missing key, with the value the params.yaml of this version gives it: a file kept from
+    an older version lacks the settings added since, and the key alone did not say what to
+    write."""
+    node: Any = _shipped()
+    for part in loc:
+        listed = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not listed and not (isinstance(node, dict) and part in node):
+            return Problem(path, "missing")
+        node = node[part]
+    if isinstance(node, (dict, list)):
+        return Problem(path, "missing_section_shipped")
+    shown = node.isoformat() if isinstance(node, dt.date) else yaml_text(node)
+    return Problem(path, "missing_shipped", {"value": f"{loc[-1]}: {shown}"})
+
+
+@functools.cache
+def _shipped() -> Any:
+    """The params.yaml next to the code, None where there is none (an installed wheel)."""
+    try:
+        return read_yaml(SHIPPED) if SHIPPED.is_file() else None
+    except UserError:
+        return None
 
 
 def _path_parts(loc: tuple[Any, ...]) -> list[str]:

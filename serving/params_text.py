@@ -34,6 +34,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unknown_key": "unknown key (misspelled, or not a setting of this section)",
         "did_you_mean": "; did you mean {close}?",
         "missing": "required key is missing",
+        "missing_shipped": "required key is missing (a setting added since this file was "
+        "written?); the params.yaml of this version has {value}",
+        "missing_section_shipped": "required key is missing (a setting added since this file "
+        "was written?); copy it from the params.yaml of this version",
         "whole_number": "expected a whole number",
         "number": "expected a number",
         "true_false": "expected true or false",
@@ -76,6 +80,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "unknown_key": "unbekannter Schlüssel (vertippt oder keine Einstellung dieses Abschnitts)",
         "did_you_mean": "; meinten Sie {close}?",
         "missing": "erforderlicher Schlüssel fehlt",
+        "missing_shipped": "erforderlicher Schlüssel fehlt (eine Einstellung, die nach dieser "
+        "Datei hinzukam?); die params.yaml dieser Version hat {value}",
+        "missing_section_shipped": "erforderlicher Schlüssel fehlt (eine Einstellung, die nach "
+        "dieser Datei hinzukam?); aus der params.yaml dieser Version übernehmen",
         "whole_number": "erwartet wird eine ganze Zahl",
         "number": "erwartet wird eine Zahl",
         "true_false": "erwartet wird true oder false",

@@ -104,6 +104,36 @@ def test_misspelled_reason_family_lists_the_families_and_suggests_one():
     assert "did you mean 'tickets'?" in str(err.value)
 
 
+def test_a_key_added_since_an_older_params_file_says_what_this_version_sets():
+    # a params.yaml kept from an older version lacks the settings added since: the error named
+    # the key but not what to write, so every user had to dig it out of the new file
+    base = read_yaml(ROOT / "params.yaml")
+    mb = base["service"]["large_request_mb"]
+    old = deep_merge(
+        base, {"service": {"large_request_mb": DELETE}, "features": {"notice": DELETE}}
+    )
+    with pytest.raises(ParamsError) as err:
+        parse_params(old, "mine.yaml")
+    told = str(err.value)
+    assert (
+        "service.large_request_mb: required key is missing (a setting added since this file was "
+        f"written?); the params.yaml of this version has large_request_mb: {mb}"
+    ) in told
+    assert "features.notice: required key is missing (a setting added since this file was " in told
+    assert "copy it from the params.yaml of this version" in told
+    assert f"die params.yaml dieser Version hat large_request_mb: {mb}" in err.value.told("de")
+
+
+def test_a_missing_key_the_shipped_file_has_not_either_is_told_plainly():
+    levels = read_yaml(ROOT / "params.yaml")["ladder"]["levels"]
+    extra = {**levels["L3"], "entry": {"escalation_risk": 0.9, "churn_risk": 0.9}}
+    del extra["owners"]
+    data = deep_merge(read_yaml(ROOT / "params.yaml"), {"ladder": {"levels": {"L9": extra}}})
+    with pytest.raises(ParamsError) as err:
+        parse_params(data, "mine.yaml")
+    assert "ladder.levels.L9.owners: required key is missing\n" in str(err.value) + "\n"
+
+
 def test_routing_families_of_an_older_params_file_are_left_out():
     # params.yaml before the families were checked listed five no reason has: copied into a
     # user's own file, every command stopped at load after the upgrade
