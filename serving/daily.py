@@ -111,11 +111,12 @@ def load_champion(tracking_uri: str, model_name: str, language: str = "en") -> C
     `reference/` artifacts); refusals in `language`."""
     import mlflow
 
-    from serving.model import champion_bundle, scoring_model
-    from training.bundle import REFERENCE_FILE, load_bundle, read_reference
+    from serving.model import champion_bundle, read_champion, scoring_model
+    from training.bundle import REFERENCE_FILE, read_reference
 
     version, directory = champion_bundle(tracking_uri, model_name, language)
-    model = scoring_model(load_bundle(directory), f"{model_name}/{version}")
+    bundle = read_champion(directory, model_name, version, language)
+    model = scoring_model(bundle, f"{model_name}/{version}")
     reference = read_reference(directory)
     if reference is None:
         mv = mlflow.MlflowClient().get_model_version(model_name, version)

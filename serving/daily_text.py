@@ -182,6 +182,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "removed after earlier runs. Keep those names in ladder.levels (rename only the title), or "
         "start a new database (ESCRISK_DATABASE_URL); nothing was scored, stored or sent",
         "no_bundle": "model {model} version {version} holds no bundle (no bundle.json)",
+        "old_bundle": "the champion, model {model} version {version}, was saved by an older "
+        "release in bundle format {found}, which this version does not read (it reads {reads}): "
+        "train a new version and promote it (escrisk train SOURCE && escrisk promote SOURCE)",
         "no_mlflow_store": "no MLflow store at MLFLOW_TRACKING_URI={uri}: `escrisk train SOURCE` "
         "creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
         "no_champion": "no {alias!r} version of model {model!r} in the MLflow registry at {uri}; "
@@ -395,6 +398,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "behalten (nur den Titel ändern) oder eine neue Datenbank beginnen "
         "(ESCRISK_DATABASE_URL); nichts wurde bewertet, gespeichert oder gesendet",
         "no_bundle": "Modell {model} Version {version} enthält kein Bundle (keine bundle.json)",
+        "old_bundle": "der Champion, Modell {model} Version {version}, wurde von einer älteren "
+        "Version im Bundle-Format {found} gespeichert, das diese Version nicht liest (sie liest "
+        "{reads}): eine neue Version trainieren und befördern (escrisk train QUELLE && escrisk "
+        "promote QUELLE)",
         "no_mlflow_store": "kein MLflow-Speicher unter MLFLOW_TRACKING_URI={uri}: `escrisk train "
         "QUELLE` legt ihn an; oder MLFLOW_TRACKING_URI auf den Speicher richten, in den trainiert "
         "wurde",

@@ -7,12 +7,16 @@ with the plain-Python loader, keeping the boosters for SHAP contributions and th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from features.errors import UserError
 from features.sources import describe
 from serving.daily_text import t
 from serving.params import head_of
 from serving.scoring import Head, ScoringModel
+
+if TYPE_CHECKING:
+    from training.bundle import Bundle
 
 ALIAS = "champion"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # when MLFLOW_TRACKING_URI is unset
@@ -76,12 +80,24 @@ def champion_bundle(tracking_uri: str, model_name: str, language: str = "en") ->
     return version, found[0].parent
 
 
+def read_champion(directory: Path, model_name: str, version: str, language: str = "en") -> Bundle:
+    """The champion's bundle; one an older release wrote in a format this version does not
+    read is refused naming the version and what to do, in `language`."""
+    from training.bundle import SCHEMA_VERSION, UnsupportedBundle, load_bundle
+
+    try:
+        return load_bundle(directory)
+    except UnsupportedBundle as exc:
+        said = t("old_bundle", language, model=model_name, version=version, found=exc.found,
+                 reads=SCHEMA_VERSION)  # fmt: skip
+        raise UserError(said) from None
+
+
 def load_champion(tracking_uri: str, model_name: str, language: str = "en") -> ScoringModel:
     """Download the champion's bundle and load it; the version reads `escalation-risk/3`."""
-    from training.bundle import load_bundle
-
     version, directory = champion_bundle(tracking_uri, model_name, language)
-    return scoring_model(load_bundle(directory), f"{model_name}/{version}")
+    bundle = read_champion(directory, model_name, version, language)
+    return scoring_model(bundle, f"{model_name}/{version}")
 
 
 def feature_names(tracking_uri: str, model_name: str) -> list[str]:

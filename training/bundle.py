@@ -29,6 +29,19 @@ from training.train import Head
 SCHEMA_VERSION = 1
 
 
+class UnsupportedBundle(UserError):
+    """A bundle written in a format this version does not read (an older release's): its
+    version can only be replaced, by a new one trained and promoted."""
+
+    def __init__(self, found: object):
+        self.found = found
+        super().__init__(
+            f"model bundle format {found} is not read by this version of escrisk (it reads "
+            f"{SCHEMA_VERSION}): train a new version and promote it "
+            "(escrisk train SOURCE && escrisk promote SOURCE)"
+        )
+
+
 @dataclass(frozen=True)
 class Bundle:
     spec: FeatureSpec
@@ -106,10 +119,7 @@ def load_bundle(directory: str | Path) -> Bundle:
     except FileNotFoundError:
         raise UserError(f"{d}: not a model bundle (no bundle.json)") from None
     if meta.get("schema_version") != SCHEMA_VERSION:
-        raise UserError(
-            f"{d}: bundle schema version {meta.get('schema_version')} is not supported "
-            f"(this code reads version {SCHEMA_VERSION}); retrain or upgrade"
-        )
+        raise UnsupportedBundle(meta.get("schema_version"))
     spec = FeatureSpec.from_dict(json.loads((d / "feature_spec.json").read_text(encoding="utf-8")))
     cals = json.loads((d / "calibrators.json").read_text(encoding="utf-8"))
     heads = {}

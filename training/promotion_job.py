@@ -16,7 +16,7 @@ from features.build import as_of_grid, unavailable_families
 from features.contract import History
 from features.errors import UserError
 from features.pointintime import data_end
-from training.bundle import Bundle, used_families
+from training.bundle import Bundle, UnsupportedBundle, used_families
 from training.metrics import evaluate
 from training.pipeline import (
     csm_of,
@@ -174,7 +174,15 @@ def promote(
     dates, window = window_dates(history, params)
     metric = params.promotion.primary_metric
     ch_scores = score_version(ch_bundle, history, dates, params)
-    cp_bundle = None if champion is None else download_bundle(name, champion)
+    cp_bundle, unreadable = None, None
+    if champion is not None:
+        try:
+            cp_bundle = download_bundle(name, champion)
+        except UnsupportedBundle as exc:  # an older release's: it cannot serve, nor be scored
+            unreadable = (
+                f"champion v{champion} replaced without comparison: an older release saved it "
+                f"in bundle format {exc.found}, which this version does not read"
+            )
     cp_scores = None if cp_bundle is None else score_version(cp_bundle, history, dates, params)
     targets = [t for t in params.model.targets if t in ch_scores]
     blind = [t for t in targets if math.isnan(ch_scores[t])]
@@ -193,6 +201,8 @@ def promote(
         force=force,
         force_reason=reason,
     )
+    if unreadable is not None and not force:  # "first model" would hide the version replaced
+        decision = Decision(True, unreadable)
     scores = {f"challenger.{k}": v for k, v in ch_scores.items()}
     if cp_scores:
         scores.update({f"champion.{k}": v for k, v in cp_scores.items()})
