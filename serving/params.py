@@ -473,11 +473,15 @@ class RoutingParams(StrictModel):
 
         _known(self.default_team, self.teams, "routing.default_team team")
         known = [f.FAMILY for f in FAMILIES]  # what `dominant_family` can name, model or not
+        # every unknown family at once, one line each: told one a run, two typos took two runs
+        unknown = [
+            f"families.{family}: unknown reason family (known: {known}){did_you_mean(family, known)}"
+            for family in self.families
+            if family not in known
+        ]
+        if unknown:
+            raise ValueError("\n".join(unknown))
         for family, team in self.families.items():
-            if family not in known:
-                raise ValueError(
-                    f"families.{family}: unknown reason family (known: {known}){did_you_mean(family, known)}"
-                )
             _known(team, self.teams, f"team in routing.families.{family}:")
         return self
 

@@ -104,6 +104,19 @@ def test_misspelled_reason_family_lists_the_families_and_suggests_one():
     assert "did you mean 'tickets'?" in str(err.value)
 
 
+def test_every_unknown_routing_family_is_told_at_once():
+    data = deep_merge(
+        read_yaml(ROOT / "params.yaml"),
+        {"ladder": {"routing": {"families": {"tikets": "support", "usge": "support"}}}},
+    )
+    with pytest.raises(ParamsError) as err:
+        parse_params(data, "mine.yaml")
+    told = str(err.value)
+    assert "2 invalid settings" in told
+    assert "ladder.routing.families.tikets: unknown reason family" in told
+    assert "ladder.routing.families.usge: unknown reason family" in told
+
+
 def test_a_key_added_since_an_older_params_file_says_what_this_version_sets():
     # a params.yaml kept from an older version lacks the settings added since: the error named
     # the key but not what to write, so every user had to dig it out of the new file
