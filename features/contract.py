@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -1016,30 +1016,37 @@ def dotted_thousands(
       gets no warning.
     """
     found = []
+    for name, column, s in _given_columns(raw, ("float", "int")):
+        if not _is_text(s):
+            continue
+        text, _ = _arrow_text(s)
+        grouped, many, dotted = _thousands(text, len(s))
+        if not grouped.any() or many.any() or (dotted & ~grouped).any():
+            continue
+        if pc.any(pc.match_substring_regex(text, f"^(?:{_DECIMAL_COMMA})$")).as_py():
+            continue  # said as errors by `check`
+        rows = np.flatnonzero(grouped)
+        shown = tuple(
+            (row_in_file(raw.get(name), int(r) + 1), str(text[int(r)].as_py()))
+            for r in rows[:examples]
+        )
+        found.append(DottedThousands(name, column, len(rows), shown))
+    return found
+
+
+def _given_columns(
+    raw: Mapping[str, pd.DataFrame | None], kinds: Sequence[str]
+) -> Iterator[tuple[str, str, pd.Series]]:
+    """(table, column, values) of each contract column of these kinds that the tables hold (the
+    first of a name given twice): what the warnings of `escrisk validate` look through."""
     for name, table in TABLES.items():
         df = raw.get(name)
         if df is None:
             continue
         df = df.loc[:, ~df.columns.duplicated()]
         for col in table.columns:
-            if col.kind not in ("float", "int") or col.name not in df.columns:
-                continue
-            s = df[col.name]
-            if not _is_text(s):
-                continue
-            text, _ = _arrow_text(s)
-            grouped, many, dotted = _thousands(text, len(s))
-            if not grouped.any() or many.any() or (dotted & ~grouped).any():
-                continue
-            if pc.any(pc.match_substring_regex(text, f"^(?:{_DECIMAL_COMMA})$")).as_py():
-                continue  # said as errors by `check`
-            rows = np.flatnonzero(grouped)
-            shown = tuple(
-                (row_in_file(raw.get(name), int(r) + 1), str(text[int(r)].as_py()))
-                for r in rows[:examples]
-            )
-            found.append(DottedThousands(name, col.name, len(rows), shown))
-    return found
+            if col.kind in kinds and col.name in df.columns:
+                yield name, col.name, df[col.name]
 
 
 @dataclass(frozen=True)
@@ -1062,32 +1069,24 @@ def local_midnights(
     Valid data, but the user must look (`escrisk validate` warns): a time of day in UTC from noon
     on, in whole quarter hours, as zone offsets are."""
     found = []
-    for name, table in TABLES.items():
-        df = raw.get(name)
-        if df is None:
+    for name, column, s in _given_columns(raw, ("date",)):
+        text = _arrow_text(s)[0] if _is_text(s) else None
+        ts, _ = _parse_time(s, text, _blank(s, text, "date"), date_only=False)
+        ns = np.asarray(ts, dtype="datetime64[ns]").view(np.int64)
+        into = np.where(ts.isna(), 0, ns % DAY_NS)
+        east = (into >= DAY_NS // 2) & (into % (15 * 60 * SECOND_NS) == 0)
+        rows = np.flatnonzero(east)
+        if not len(rows):
             continue
-        df = df.loc[:, ~df.columns.duplicated()]
-        for col in table.columns:
-            if col.kind != "date" or col.name not in df.columns:
-                continue
-            s = df[col.name]
-            text = _arrow_text(s)[0] if _is_text(s) else None
-            ts, _ = _parse_time(s, text, _blank(s, text, "date"), date_only=False)
-            ns = np.asarray(ts, dtype="datetime64[ns]").view(np.int64)
-            into = np.where(ts.isna(), 0, ns % DAY_NS)
-            east = (into >= DAY_NS // 2) & (into % (15 * 60 * SECOND_NS) == 0)
-            rows = np.flatnonzero(east)
-            if not len(rows):
-                continue
-            shown = tuple(
-                (
-                    row_in_file(raw.get(name), int(r) + 1),
-                    str(s.iat[r]).strip() if text is not None else f"{ts[r]:%Y-%m-%d %H:%M} UTC",
-                    ts[r].date(),
-                )
-                for r in rows[:examples].tolist()
+        shown = tuple(
+            (
+                row_in_file(raw.get(name), int(r) + 1),
+                str(s.iat[r]).strip() if text is not None else f"{ts[r]:%Y-%m-%d %H:%M} UTC",
+                ts[r].date(),
             )
-            found.append(LocalMidnights(name, col.name, len(rows), shown))
+            for r in rows[:examples].tolist()
+        )
+        found.append(LocalMidnights(name, column, len(rows), shown))
     return found
 
 
