@@ -145,3 +145,28 @@ def test_a_window_without_a_positive_decides_nothing(trained, tmp_path):
     said = "\n".join(forced.lines)  # an undefined score is no figure, not "nan [nan, nan]"
     assert "nan" not in said and "churn_90d: challenger v2 - | champion v1 -" in said, said
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_promote_replaces_a_champion_in_an_older_format(trained, tmp_path, monkeypatch):
+    # promote scored the champion first: its bundle raised, with or without --force, so a
+    # store whose champion an older release wrote could get no champion at all
+    import training.promotion_job as job
+    from training.bundle import SCHEMA_VERSION, UnsupportedBundle
+
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
+    download = job.download_bundle
+
+    def older_champion(name, version):
+        if str(version) == str(v1.version):
+            raise UnsupportedBundle(SCHEMA_VERSION - 1)
+        return download(name, version)
+
+    monkeypatch.setattr(job, "download_bundle", older_champion)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    result = promote(client, validated(trained.tables, params.contract, now), params, now=now)
+    assert result.decision.promote
+    assert f"champion v{v1.version} replaced without comparison" in result.decision.reason
+    assert client.get_model_version_by_alias("escalation-risk", "champion").version == v2.version
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
