@@ -34,7 +34,7 @@ from features.errors import UserError
 from features.params import FeatureParams
 from features.pointintime import data_end, data_start
 from features.scorers import SentimentScorer, default_scorer
-from features.spec import FeatureInfo, FeatureSpec
+from features.spec import UNKNOWN, FeatureInfo, FeatureSpec
 from features.windows import NAT, Snapshots, ns_since_epoch, seconds
 
 __all__ = [
@@ -156,6 +156,8 @@ def build_features(
             for info in infos:
                 ok = info.name in built and info.name in built_names
                 values = built.pop(info.name) if ok else _missing(info, len(snaps))
+                if info.dtype == "category":
+                    values = _as_levels(values, info)
                 if info.name in row_of:
                     block[row_of[info.name]] = values
                     values = block[row_of[info.name]]
@@ -271,6 +273,22 @@ BESIDE: tuple[ModuleType, ...] = (usage,)
 BESIDE_ROWS = 50_000  # snapshot rows from which a second thread pays for itself
 
 SMALL_FRAME = 100_000  # cells up to which the frame is built in place (the API's one row)
+
+
+def _as_levels(values: Any, info: FeatureInfo) -> Any:
+    """A family's categories re-coded to the spec's levels: a model's spec keeps the levels it
+    was trained with when params.yaml lists others now (a new tier), so a value outside them is
+    the explicit unknown level, as in the model matrix, not an error or a silent missing."""
+    levels = list(info.levels or ())
+    cat = values if isinstance(values, pd.Categorical) else pd.Categorical(values)
+    if list(cat.categories) == levels:
+        return cat
+    raw = np.asarray(cat.astype(object), dtype=object)
+    missing = pd.isna(raw)
+    codes = positions(raw, tuple(levels))
+    if UNKNOWN in levels:
+        codes = np.where((codes < 0) & ~missing, levels.index(UNKNOWN), codes)
+    return pd.Categorical.from_codes(np.where(missing, -1, codes), categories=pd.Index(levels))
 
 
 def _frame(

@@ -273,6 +273,31 @@ def test_unknown_tier_maps_to_the_explicit_level(data, params, history_strategy)
     assert (fs.frame["tier"] == "__unknown__").all()
 
 
+@pytest.mark.parametrize(
+    "tiers",
+    [("enterprise", "business", "starter", "premium"), ("starter", "business", "enterprise")],
+)
+def test_a_models_tier_levels_hold_when_params_list_other_tiers(tiers, params, make_history):
+    """A model trained on three tiers, served after params.yaml added a tier (or reordered them):
+    its spec's levels are kept, a new tier is the explicit unknown level (as the model matrix
+    makes it), not an AssertionError in the daily run nor a missing value on the API."""
+    history = make_history(12, 3)
+    acc = history.accounts.assign(tier=["premium", *history.accounts["tier"][1:]])
+    day = as_of_grid(history, params.features)[-1]
+    spec = full_spec(params.features)
+    now = params.features.model_copy(update={"tiers": tiers})
+    fs = build_features(replace(history, accounts=acc), [day], now, spec=spec)
+    frame = fs.frame.set_index("account_id")
+    assert list(frame["tier"].cat.categories) == list(spec.by_name("tier").levels)
+    first = acc["account_id"][0]
+    assert frame.loc[first, "tier"] == "__unknown__"  # premium: no level of the model's
+    others = frame.index[frame.index != first]
+    assert (
+        frame.loc[others, "tier"].astype(str) == acc.set_index("account_id")["tier"][others]
+    ).all()
+    assert list(fs.columns["tier"].astype(str)) == list(fs.frame["tier"].astype(str))
+
+
 @FEW
 @given(data=st.data())
 def test_grid_is_weekly_utc_midnights_within_the_data(data, params, history_strategy):
