@@ -357,6 +357,17 @@ class FeatureParams(StrictModel):
         return self
 
 
+def as_trained(trained: FeatureParams | None, now: FeatureParams) -> FeatureParams:
+    """The feature settings to score a model with: those it was trained with (a model's features
+    are only what it learnt from when built the same way: a baseline or threshold changed in
+    params.yaml since would feed it other values under the same names), keeping where this
+    installation caches its texts. A model that does not carry them is scored with `now`."""
+    if trained is None:
+        return now
+    sentiment = trained.sentiment.model_copy(update={"cache_dir": now.sentiment.cache_dir})
+    return trained.model_copy(update={"sentiment": sentiment})
+
+
 def did_you_mean(value: str, known: Sequence[str]) -> str:
     """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
     every setting naming something unknown (a key, a language, a family, a feature) says it so."""

@@ -324,13 +324,14 @@ def run_daily(
     with steps.step("step_features"):
         # timed with the features: the check reads the same history
         used = used_families(model)
-        reach = usage_reach(params.features) if p.max_source_lag_days is not None else 0
+        built_with = model.features(params.features)  # the champion's own settings
+        reach = usage_reach(built_with) if p.max_source_lag_days is not None else 0
         gaps = source_gaps(history, as_of, used, p.max_source_lag_days, lang, reach)
-        gaps += column_gaps(history, model, params.features, lang)
+        gaps += column_gaps(history, model, built_with, lang)
         if gaps and not allow_incomplete:
             words = {"source": source, "day": day_text(day, lang), "gaps": "\n  ".join(gaps)}
             raise UserError(t("source_incomplete", lang, **words))
-        fs = build_features(history, [as_of], params.features, spec=model.spec)
+        fs = build_features(history, [as_of], built_with, spec=model.spec)
         frame = fs.frame.reset_index(drop=True)
     with _frozen_heap(steps):
         if not len(frame):
@@ -697,7 +698,7 @@ def moved_features(
     then = build_features(
         history.for_accounts(today.index),
         [pd.Timestamp(since, tz="UTC")],
-        params.features,
+        model.features(params.features),
         spec=model.spec,
     ).frame.set_index("account_id")[names]
     then = then.reindex(today.index[today.index.isin(then.index)])

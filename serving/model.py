@@ -64,7 +64,12 @@ def scoring_model(bundle, version: str) -> ScoringModel:
     missing = {"escalation", "churn"} - set(heads)
     if missing:
         raise UserError(f"model {version} has no head for {sorted(missing)}")
-    return ScoringModel(spec=bundle.spec, heads=heads, version=version)
+    return ScoringModel(
+        spec=bundle.spec,
+        heads=heads,
+        version=version,
+        feature_params=getattr(bundle, "feature_params", None),
+    )
 
 
 def champion_bundle(tracking_uri: str, model_name: str, language: str = "en") -> tuple[str, Path]:

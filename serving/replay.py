@@ -459,7 +459,7 @@ def run_replay(
     validate_against(params.ladder, model.spec.names)
     days = replay_days(start, end, now, lang)
     covered(history, start, end, params.daily.max_source_lag_days, lang)
-    fs = build_features(history, days, params.features, spec=model.spec)
+    fs = build_features(history, days, model.features(params.features), spec=model.spec)
     frame = fs.frame.reset_index(drop=True)
     if not len(frame):
         span = {"start": day_text(start.date(), lang), "end": day_text(end.date(), lang)}

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import FeatureSet
+from features.params import FeatureParams, as_trained
 from features.spec import FeatureSpec
 from serving.ladder import AccountFacts, Signals, decide
 from serving.params import HEADS, LadderParams
@@ -37,6 +38,11 @@ class ScoringModel:
     spec: FeatureSpec
     heads: Mapping[str, Head]  # keyed by HEADS
     version: str
+    feature_params: FeatureParams | None = None  # what it was trained with (None: not kept)
+
+    def features(self, now: FeatureParams) -> FeatureParams:
+        """The settings its features are built with: its own, else params.yaml's `now`."""
+        return as_trained(self.feature_params, now)
 
 
 # Fewer rows than this are predicted on one thread: for one account, starting and joining

@@ -149,7 +149,7 @@ class EscalationRisk:
         p = self.params
         day = resolve_as_of(req.as_of, now, p.contract)
         history = request_history(req, p.contract, p.features.custom_fields, now, self.clock_skew)
-        fs = build_features(history, [day], p.features, spec=self.model.spec)
+        fs = build_features(history, [day], self.model.features(p.features), spec=self.model.spec)
         built = set(fs.columns["account_id"].tolist())
         inactive = [
             ErrorDetail(

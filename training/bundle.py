@@ -4,6 +4,8 @@
     feature_spec.json      FeatureSpec.to_dict(): dtypes, category levels, reason templates
     heads/<target>.txt     each head's booster in LightGBM's text format
     calibrators.json       target -> calibrator (JSON, no pickle)
+    feature_params.json    params.yaml's `features:` the model was trained with (windows,
+                           baselines, thresholds, phrases): scoring builds features with them
 
 `load_bundle` is the plain-Python loader the service and the daily job use (boosters for SHAP
 contributions, calibrators); the MLflow pyfunc in `training/pyfunc_model.py` wraps the same loader.
@@ -19,8 +21,10 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from features.errors import UserError
+from features.params import FeatureParams
 from features.spec import FeatureSpec
 from training.calibrate import Calibrator
 from training.matrix import model_matrix
@@ -47,6 +51,7 @@ class Bundle:
     spec: FeatureSpec
     heads: dict[str, Head]
     schema_version: int = SCHEMA_VERSION
+    feature_params: FeatureParams | None = None  # None: a bundle written before they were kept
 
     @property
     def targets(self) -> list[str]:
@@ -93,7 +98,12 @@ def used_families(spec: FeatureSpec, boosters: Iterable[lgb.Booster]) -> set[str
     return {family[n] for n in used_features(boosters) if n in family}
 
 
-def write_bundle(directory: Path, heads: Mapping[str, Head], spec: FeatureSpec) -> Path:
+def write_bundle(
+    directory: Path,
+    heads: Mapping[str, Head],
+    spec: FeatureSpec,
+    feature_params: FeatureParams | None = None,
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "heads").mkdir(exist_ok=True)
     for target, head in heads.items():
@@ -107,6 +117,10 @@ def write_bundle(directory: Path, heads: Mapping[str, Head], spec: FeatureSpec) 
     (directory / "feature_spec.json").write_text(
         json.dumps(spec.to_dict(), indent=1), encoding="utf-8"
     )
+    if feature_params is not None:
+        (directory / "feature_params.json").write_text(
+            json.dumps(feature_params.model_dump(mode="json"), indent=1), encoding="utf-8"
+        )
     meta = {"schema_version": SCHEMA_VERSION, "targets": list(heads), "features": spec.names}
     (directory / "bundle.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return directory
@@ -126,7 +140,18 @@ def load_bundle(directory: str | Path) -> Bundle:
     for t in meta["targets"]:
         booster = lgb.Booster(model_str=(d / "heads" / f"{t}.txt").read_text(encoding="utf-8"))
         heads[t] = Head(t, booster, Calibrator.from_dict(cals[t]))
-    return Bundle(spec, heads, meta["schema_version"])
+    return Bundle(spec, heads, meta["schema_version"], _feature_params(d))
+
+
+def _feature_params(d: Path) -> FeatureParams | None:
+    """The feature settings the bundle was trained with; None for a bundle without them."""
+    path = d / "feature_params.json"
+    if not path.is_file():
+        return None
+    try:
+        return FeatureParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise UserError(f"{path}: the model's feature settings do not load: {exc}") from None
 
 
 # --- the training reference for drift (read by `escrisk daily`'s report) ------------------------

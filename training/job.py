@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.contract import History
 from features.errors import UserError
+from features.params import FeatureParams
 from training.bundle import (
     Bundle,
     latest_weeks,
@@ -54,11 +55,13 @@ class TrainOutcome:
     horizons: dict[str, int]
     backtest: pd.DataFrame | None = None  # fold, target, model, metric columns
     notes: tuple[str, ...] = field(default=())
+    feature_params: FeatureParams | None = None  # the settings the features were built with
 
     @property
     def bundle(self) -> Bundle:
         ex = self.experiment
-        return Bundle(ex.spec, {t: o.head for t, o in ex.targets.items()})
+        heads = {t: o.head for t, o in ex.targets.items()}
+        return Bundle(ex.spec, heads, feature_params=self.feature_params)
 
 
 def train(
@@ -128,7 +131,7 @@ def train(
                     row.update({m: ev.metrics[m].value for m in BACKTEST_METRICS})
                     rows.append(row)
         bt = pd.DataFrame(rows)
-    return TrainOutcome(lab, ex, dict(hz), bt, tuple(notes))
+    return TrainOutcome(lab, ex, dict(hz), bt, tuple(notes), params.features)
 
 
 def backtest_metrics(bt: pd.DataFrame) -> dict[str, float]:
@@ -162,7 +165,9 @@ def log_outcome(
                 f"# Rolling-origin backtest\n\n```\n{text}\n```\n", encoding="utf-8"
             )
         (report / "notes.txt").write_text("\n".join(outcome.notes) + "\n", encoding="utf-8")
-        bundle_dir = write_bundle(tmpd / "bundle", outcome.bundle.heads, ex.spec)
+        bundle_dir = write_bundle(
+            tmpd / "bundle", outcome.bundle.heads, ex.spec, outcome.feature_params
+        )
         drift = params_dict["daily"]["drift"]
         write_reference(
             bundle_dir,

@@ -16,6 +16,7 @@ import pandas as pd
 from features.build import FeatureSet, as_of_grid, build_features
 from features.contract import History
 from features.errors import UserError
+from features.params import FeatureParams
 from features.pointintime import data_end
 from features.spec import FeatureSpec
 from training.labels import add_labels
@@ -35,13 +36,18 @@ def horizons(params: LabelParams) -> dict[str, int]:
 
 
 def labelled_features(
-    history: History, params, as_of: pd.DatetimeIndex | None = None, spec: FeatureSpec | None = None
+    history: History,
+    params,
+    as_of: pd.DatetimeIndex | None = None,
+    spec: FeatureSpec | None = None,
+    features: FeatureParams | None = None,
 ) -> Labelled:
-    """Weekly grid (params.features.grid) unless `as_of` is given; `params` is the root Params."""
+    """Weekly grid (params.features.grid) unless `as_of` is given; `params` is the root Params,
+    `features` the feature settings to build with when not its own (a model's, to score it)."""
     grid = as_of_grid(history, params.features) if as_of is None else as_of
     if len(grid) == 0:
         raise UserError("the data spans no as_of date of the grid; nothing to train on")
-    fs: FeatureSet = build_features(history, grid, params.features, spec=spec)
+    fs: FeatureSet = build_features(history, grid, features or params.features, spec=spec)
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
     return Labelled(frame, fs.spec, {k: str(v) for k, v in fs.unavailable.items()}, end)

@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 from features.build import as_of_grid, unavailable_families
 from features.contract import History
 from features.errors import UserError
+from features.params import as_trained
 from features.pointintime import data_end
 from training.bundle import Bundle, UnsupportedBundle, used_families
 from training.metrics import evaluate
@@ -69,7 +70,8 @@ def score_version(
     bundle: Bundle, history: History, dates: pd.DatetimeIndex, params
 ) -> dict[str, float]:
     """target -> primary metric of this bundle on the window (plus CI bounds for the log)."""
-    lab = labelled_features(history, params, as_of=dates, spec=bundle.spec)
+    own = as_trained(bundle.feature_params, params.features)  # each version as it was trained
+    lab = labelled_features(history, params, as_of=dates, spec=bundle.spec, features=own)
     end = lab.data_end
     if end is None:
         raise UserError("the source holds no events; nothing to evaluate on")

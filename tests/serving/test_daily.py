@@ -153,6 +153,37 @@ def test_min_level_naming_no_level_or_two_is_refused_with_the_levels(given, leve
         level_named(given, levels)
 
 
+def test_the_champion_is_scored_with_the_feature_settings_it_was_trained_with(
+    champion, history, params, model_store, tmp_path
+):
+    """params.yaml's feature settings changed since training (a shorter usage baseline, another
+    negative-sentiment cut, a shorter ticket trend): the champion's features are still built as
+    it learnt them, not fed other values under the same names."""
+    assert champion.model.feature_params == params.features
+    f = params.features
+    trend = f.tickets.trend.model_copy(update={"recent_days": 7, "baseline_days": 30})
+    changed = f.model_copy(
+        update={
+            "usage": f.usage.model_copy(update={"baseline_days": 30}),
+            "sentiment": f.sentiment.model_copy(update={"negative_below": -0.5}),
+            "tickets": f.tickets.model_copy(update={"trend": trend}),
+        }
+    )
+
+    def scores(p, name: str) -> pd.DataFrame:
+        result = run_daily(
+            "world", p, database_url=f"sqlite:///{tmp_path / name}.db", tracking_uri=model_store,
+            now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=tmp_path / name,
+            champion=champion, history=history,
+        )  # fmt: skip
+        cols = ["account_id", "escalation_risk", "churn_risk"]
+        return result.ranked[cols].sort_values("account_id").reset_index(drop=True)
+
+    as_trained = scores(params, "trained")
+    now = scores(params.model_copy(update={"features": changed}), "changed")
+    pd.testing.assert_frame_equal(as_trained, now, check_exact=True)
+
+
 def test_rerunning_a_day_records_no_second_change_or_message(runs):
     store = Store(runs["db"])
     assert {k: len(store.rows(k)) for k in ("level_changes", "outbox")} == runs["counts"]

@@ -529,3 +529,24 @@ def test_a_run_that_is_no_decision_is_left_out_of_the_champion_history(store):
         mlflow.set_tag("reason", "r")
     history = promotion_history(name)
     assert history["challenger"].tolist() == ["2"]
+
+
+def test_a_bundle_keeps_the_feature_settings_it_was_trained_with(tmp_path, experiment, params):
+    """Scoring builds a model's features as it was trained (a changed usage baseline in
+    params.yaml would feed it other values under the same names); where this installation
+    caches its texts stays its own, and a bundle written before carries none (params.yaml's)."""
+    from features.params import as_trained
+
+    heads = {t: o.head for t, o in experiment.targets.items()}
+    f = params.features
+    trained = f.model_copy(update={"usage": f.usage.model_copy(update={"baseline_days": 60})})
+    kept = load_bundle(write_bundle(tmp_path / "b", heads, experiment.spec, trained))
+    assert kept.feature_params == trained
+    here = f.model_copy(update={"sentiment": f.sentiment.model_copy(update={"cache_dir": "x"})})
+    used = as_trained(kept.feature_params, here)
+    assert used.usage.baseline_days == 60 and used.sentiment.cache_dir == "x"
+    old = load_bundle(write_bundle(tmp_path / "old", heads, experiment.spec))
+    assert old.feature_params is None and as_trained(old.feature_params, here) == here
+    (tmp_path / "b" / "feature_params.json").write_text('{"windows_days": "x"}')
+    with pytest.raises(UserError, match="feature settings do not load"):
+        load_bundle(tmp_path / "b")
