@@ -610,6 +610,31 @@ def priority_escalations(changes: pd.DataFrame, ctx: ImportContext, source: str)
     return escalation_frame(rows)
 
 
+def first_priorities(changes: pd.DataFrame) -> pd.Series:
+    """ticket_id -> the priority a ticket was opened with: the `old` of its earliest change."""
+    known = changes.dropna(subset=["at", "old"]).sort_values("at", kind="stable")
+    return known.drop_duplicates("ticket_id").set_index("ticket_id")["old"]
+
+
+def priority_as_opened(
+    tickets: pd.DataFrame, opened: pd.Series, ctx: ImportContext
+) -> pd.DataFrame:
+    """Each ticket with the priority it was opened with (`opened`: ticket_id -> priority), where
+    the export's history shows a later change. The exported priority is the latest: a snapshot
+    before a raise would see it already raised, and a raise is an escalation (the very event the
+    model learns to foresee), so the contract's one priority per ticket is the one known from its
+    creation on."""
+    at_open = tickets["ticket_id"].map(opened)
+    moved = at_open.notna() & at_open.isin(list(ctx.contract.priorities))
+    moved &= at_open != tickets["priority"]
+    if not moved.any():
+        return tickets
+    out = tickets.copy()
+    out.loc[moved, "priority"] = at_open[moved]
+    ctx.report.table("tickets").note("note_priority_opened", n=int(moved.sum()))
+    return out
+
+
 def escalation_frame(rows: list[dict]) -> pd.DataFrame:
     """Escalations with ids `<ticket>-E<n>` in time order per ticket; acknowledged_at is not in any export."""
     cols = TABLES["escalations"].column_names

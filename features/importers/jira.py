@@ -18,6 +18,8 @@ from features.importers.common import (
     close_escalations,
     finish_accounts,
     finish_tickets,
+    first_priorities,
+    priority_as_opened,
     priority_escalations,
     tabular,
 )
@@ -213,7 +215,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     ch["new"] = ctx.map_values(
         ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ORIGIN], ck
     )
-    tickets = finish_tickets(df, ctx)
+    tickets = finish_tickets(priority_as_opened(df, first_priorities(ch), ctx), ctx)
     esc = (
         priority_escalations(ch, ctx, "Jira changelog") if p.priority_raise_is_escalation else None
     )

@@ -22,8 +22,10 @@ from features.importers.common import (
     escalation_frame,
     finish_accounts,
     finish_tickets,
+    first_priorities,
     first_seen,
     mapped_fields,
+    priority_as_opened,
     priority_escalations,
     tabular,
     truthy,
@@ -149,6 +151,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     # the Id as sf_Id; a Case export without one has no sf_Id (not its case numbers again)
     cases = cases.drop(columns=["escalated"] if has_id else ["escalated", "case_id"])
+    cases = priority_as_opened(cases, first_priorities(history["changes"]), ctx)
     tickets = finish_tickets(cases.rename(columns={"case_id": "sf_Id"}), ctx)
     esc = close_escalations(esc, tickets)
     rep.written = len(tickets)

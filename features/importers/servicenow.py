@@ -21,6 +21,7 @@ from features.importers.common import (
     finish_accounts,
     finish_tickets,
     first_seen,
+    priority_as_opened,
     priority_escalations,
     tabular,
 )
@@ -117,7 +118,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     for col in ("group", "impact", "urgency", "made_sla", "reassignment_count", "closed_at"):
         t[f"sn_{col}"] = last[col].values if col in last else None
     t = t.drop(columns=["closed_at"])
-    tickets = finish_tickets(t, ctx)
+    opened = df.groupby("ticket_id", sort=False)["priority"].first()  # its first update's
+    tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx)
     esc = close_escalations(esc, tickets)
 
     accounts = pd.DataFrame({"account_id": tickets["account_id"].drop_duplicates().tolist()})

@@ -20,7 +20,9 @@ from features.importers.common import (
     escalation_frame,
     finish_accounts,
     finish_tickets,
+    first_priorities,
     first_seen,
+    priority_as_opened,
     priority_escalations,
 )
 from features.importers.fields import NESTED, first, flat, get, require_keys, scalar_extras
@@ -85,6 +87,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx.report.table("tickets").note(
             "note_resolved_updated", n=int(unmeasured.sum()), what=message("w_ticket_metrics")
         )
+    t = priority_as_opened(t, first_priorities(changes), ctx)
     tickets_out = finish_tickets(t.drop(columns=["updated_at", "escalation_tag"]), ctx)
 
     esc = _escalations(

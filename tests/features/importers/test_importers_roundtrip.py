@@ -77,7 +77,14 @@ def test_zendesk_mapping(tmp_path, params, capsys):
     assert t.loc["1002", "created_at"] == pd.Timestamp(
         "2024-01-05 09:00", tz="UTC"
     )  # +01:00 normalised
-    assert t.loc["1003", "priority"] == "P1"  # the later record of 1003 wins
+    # the later record of 1003 wins, but its priority is the one it was opened with: its raise
+    # to urgent on 10 January is an escalation, which a snapshot before it must not see
+    assert t.loc["1003", "priority"] == "P3"
+    assert "2 tickets keep the priority they were opened with" in report
+    day = pd.Timestamp("2024-01-10", tz="UTC")  # the escalation is opened that day, at 12:00
+    frame = build_features(h, [day], params.features).frame.set_index("account_id")
+    assert frame.loc["362", "tickets_open_p1"] == 0
+    assert frame.loc["362", "sla_first_response_breaches_p1_30d"] == 0
     assert t.loc["1005", "priority"] == "P3"  # no priority: importers.default_priority
     assert t.loc["1001", "first_response_at"] == pd.Timestamp("2024-01-03 09:00", tz="UTC")
     assert (
@@ -105,6 +112,8 @@ def test_salesforce_mapping(tmp_path, params):
     assert t.loc["00001003", "created_at"] == pd.Timestamp(
         "2024-01-08 09:00", tz="UTC"
     )  # report format
+    # opened Medium, raised to High two hours later (CaseHistory): the raise is its escalation
+    assert t.loc["00001001", "priority"] == "P3"
     assert (
         t.loc["00001001", "sla_first_response_hours"] == 1.0
     )  # from the milestone, not the policy
@@ -238,6 +247,7 @@ def test_jira_mapping(tmp_path, params):
     assert list(h.escalations["ticket_id"]) == ["HELP-1"]
     assert set(h.accounts["name"]) == {"Acme Logistics GmbH", "Globex Retail"}
     assert t.loc["HELP-1", "jira_labels"] == "sync"  # a list field, kept as its values
+    assert t.loc["HELP-1", "priority"] == "P3"  # opened Medium, raised to High (its escalation)
 
 
 def test_servicenow_one_ticket_per_incident_and_escalations(tmp_path, params, capsys):
@@ -246,7 +256,8 @@ def test_servicenow_one_ticket_per_incident_and_escalations(tmp_path, params, ca
     h = load_history(str(tmp_path), params.contract, NOW)
     t = h.tickets.set_index("ticket_id")
     assert sorted(t.index) == ["INC0010001", "INC0010002", "INC0010003", "INC0010004"]
-    assert t.loc["INC0010001", "status"] == "solved" and t.loc["INC0010001", "priority"] == "P2"
+    # opened at P3 and raised to P2 later (its escalation): the priority known from its opening
+    assert t.loc["INC0010001", "status"] == "solved" and t.loc["INC0010001", "priority"] == "P3"
     assert t.loc["INC0010002", "status"] == "on_hold"
     assert t.loc["INC0010003", "account_id"] == "Lone Caller"  # no company: the caller
     assert (
@@ -723,7 +734,7 @@ def test_servicenow_references_as_table_api_objects(display, tmp_path, params):
     assert run_import("servicenow", [f"incidents={path}"], tmp_path / "o") == 0
     t = load_history(str(tmp_path / "o"), params.contract, NOW).tickets.set_index("ticket_id")
     assert t.loc["INC0010001", "account_id"] == "Acme Logistics GmbH"
-    assert t.loc["INC0010001", "priority"] == "P2" and t.loc["INC0010001", "status"] == "solved"
+    assert t.loc["INC0010001", "priority"] == "P3" and t.loc["INC0010001", "status"] == "solved"
 
 
 def test_skipped_usage_events_are_named_by_line_and_user(tmp_path, capsys):
