@@ -15,6 +15,7 @@ import pandas as pd
 from features.spec import FeatureSpec
 from training.baselines import LogisticBaseline, fit_logistic, health_risk, usable_rules
 from training.calibrate import Calibrator, fit_calibrator, is_flat
+from training.leaks import telling_features
 from training.matrix import model_matrix
 from training.metrics import Evaluation, evaluate
 from training.params import EvaluationParams, ModelParams
@@ -165,7 +166,8 @@ def fit_target(
         evaluations,
         {w: len(f) for w, f in win.items()},
         positives,
-        fit_warnings(head, positives["validation"], evaluation.min_positives),
+        fit_warnings(head, positives["validation"], evaluation.min_positives)
+        + leak_warnings(target, telling_features(X["test"], y["test"], spec)),
     )
 
 
@@ -191,6 +193,22 @@ def fit_warnings(head: Head, positives: int, least: int) -> tuple[str, ...]:
             "model's own); look at the validation window and its positives"
         )
     return tuple(out)
+
+
+def leak_warnings(target: str, telling: list[tuple[str, float]]) -> tuple[str, ...]:
+    """A feature that alone foretells the target on the test window (training.leaks): said
+    loudly, since the figures of a model built on it hold for past snapshots only."""
+    if not telling:
+        return ()
+    named = ", ".join(f"{name} ({auc:.3f})" for name, auc in telling)
+    verb = "ranks" if len(telling) == 1 else "rank"
+    return (
+        f"WARNING {target}: alone, {named} {verb} the test window at ROC-AUC near 1: no "
+        "feature known at as_of foretells it so well, so the value was probably written after "
+        "the event (the accounts table is a snapshot of now: an ARR or seat count zeroed at "
+        "churn, or a tier renamed, tells every past snapshot who will churn; docs/features.md, "
+        "Known limits). Check how the source fills it before trusting or promoting this model",
+    )
 
 
 def run_experiment(

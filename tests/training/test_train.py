@@ -194,3 +194,31 @@ def test_a_head_worse_than_chance_is_said_in_the_mlflow_run(
     from training.report import metrics_markdown
 
     assert f"> {said[0]}" in metrics_markdown(out.experiment)
+
+
+def test_an_account_value_written_at_churn_is_warned_about_as_a_leak(params, make_history):
+    """The accounts table is a snapshot of now: a CRM that zeroes a churned account's ARR tells
+    every past snapshot who will churn, and the churn head's test figures look superb. Train
+    names the feature that alone foretells the target, and stays quiet on honest data, whose
+    strongest single feature reaches about 0.75."""
+    from dataclasses import replace
+
+    from training.job import train
+    from training.pipeline import labelled_features
+
+    history = make_history(120, 11, 18)
+    p = params.model_copy(
+        update={
+            "split": params.split.model_copy(update={"min_positives": 5}),
+            "model": params.model.model_copy(update={"num_threads": 1, "num_boost_round": 30}),
+            "evaluation": params.evaluation.model_copy(update={"bootstrap_samples": 5}),
+        }
+    )
+    lab = labelled_features(history, p)
+    honest = train(history, p, labelled=lab)
+    assert not any("near 1" in w for w in honest.experiment.warnings)
+    gone = lab.frame["account_id"].isin(set(history.churn["account_id"]))
+    zeroed = replace(lab, frame=lab.frame.assign(arr=lab.frame["arr"].where(~gone, 0.0)))
+    leaky = train(history, p, labelled=zeroed)
+    (said,) = [w for w in leaky.experiment.warnings if "near 1" in w]
+    assert said.startswith("WARNING churn_90d: alone, arr (0.9") and "snapshot" in said
