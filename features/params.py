@@ -368,6 +368,24 @@ def as_trained(trained: FeatureParams | None, now: FeatureParams) -> FeaturePara
     return trained.model_copy(update={"sentiment": sentiment})
 
 
+def changed_settings(trained: FeatureParams | None, now: FeatureParams) -> list[str]:
+    """The `features.` keys whose value in `now` differs from a model's `trained` settings (not
+    where texts are cached): what reaches the scores only with the next model trained."""
+    if trained is None:
+        return []
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b):
+            for k in a:
+                walk(a[k], b[k], f"{path}.{k}")
+        elif a != b:
+            out.append(path)
+
+    walk(trained.model_dump(mode="json"), now.model_dump(mode="json"), "features")
+    return [k for k in out if k != "features.sentiment.cache_dir"]
+
+
 def did_you_mean(value: str, known: Sequence[str]) -> str:
     """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
     every setting naming something unknown (a key, a language, a family, a feature) says it so."""

@@ -30,6 +30,7 @@ import pandas as pd
 from features.build import build_features
 from features.context import Absence
 from features.errors import UserError
+from features.params import changed_settings
 from features.pointintime import newest_event
 from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
@@ -101,6 +102,8 @@ class DailyResult:
     gone: int = 0  # accounts of the source that churned before the day: not scored
     # accounts on the previous run's list that the source no longer has (their levels stay)
     vanished: list[str] = field(default_factory=list)
+    # features.* settings of params.yaml the champion was not trained with (its own are used)
+    not_trained: list[str] = field(default_factory=list)
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -676,7 +679,7 @@ def run_daily(
         return DailyResult(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), newest_event=newest_event(history), pruned=pruned,
-            gaps=gaps,
+            gaps=gaps, not_trained=changed_settings(model.feature_params, params.features),
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
         )  # fmt: skip
 

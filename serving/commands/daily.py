@@ -174,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold yellow]{escape(t('incomplete', lang, gap=gap))}[/]")
     for family, why in sorted(result.unavailable.items()):
         console.print(f"[yellow]{escape(left_out(family, why, lang))}[/]")
+    if result.not_trained:  # a changed setting that the scores do not show yet
+        said = t("not_trained", lang, keys=", ".join(result.not_trained))
+        console.print(f"[yellow]{escape(said)}[/]")
     if result.newest_event is not None:
         # the whole days without any event, counted as the source check counts them
         empty = empty_days(result.newest_event, pd.Timestamp(result.day, tz="UTC"))

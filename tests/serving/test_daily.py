@@ -170,18 +170,25 @@ def test_the_champion_is_scored_with_the_feature_settings_it_was_trained_with(
         }
     )
 
-    def scores(p, name: str) -> pd.DataFrame:
+    def scores(p, name: str):
         result = run_daily(
             "world", p, database_url=f"sqlite:///{tmp_path / name}.db", tracking_uri=model_store,
             now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=tmp_path / name,
             champion=champion, history=history,
         )  # fmt: skip
         cols = ["account_id", "escalation_risk", "churn_risk"]
-        return result.ranked[cols].sort_values("account_id").reset_index(drop=True)
+        return result, result.ranked[cols].sort_values("account_id").reset_index(drop=True)
 
-    as_trained = scores(params, "trained")
-    now = scores(params.model_copy(update={"features": changed}), "changed")
+    trained, as_trained = scores(params, "trained")
+    told, now = scores(params.model_copy(update={"features": changed}), "changed")
     pd.testing.assert_frame_equal(as_trained, now, check_exact=True)
+    assert trained.not_trained == []  # and the run says which settings wait for a new model
+    assert told.not_trained == [
+        "features.tickets.trend.recent_days",
+        "features.tickets.trend.baseline_days",
+        "features.sentiment.negative_below",
+        "features.usage.baseline_days",
+    ]
 
 
 def test_rerunning_a_day_records_no_second_change_or_message(runs):
