@@ -69,7 +69,7 @@ def register_champion(bundle: Any, tracking_uri: str, workdir: Path, model_name:
 
     from training.bundle import write_bundle
 
-    bundle_dir = write_bundle(workdir / "bundle", bundle.heads, bundle.spec)
+    bundle_dir = write_bundle(workdir / "bundle", bundle.heads, bundle.spec, bundle.feature_params)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     mlflow.set_experiment("bench-service")
