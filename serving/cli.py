@@ -19,12 +19,10 @@ from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 import serving.commands
-from features.errors import DataValidationError, UserError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.console import Console
 
     from serving.params import Params
@@ -67,9 +65,12 @@ def parse_day(value: str, option: str, language: str = "en") -> pd.Timestamp:
             raise ValueError(text)
         day = dt.date.fromisoformat(text)
     except ValueError:
+        from features.errors import UserError
         from serving.daily_text import t
 
         raise UserError(t("not_a_day", language, option=option, value=value)) from None
+    import pandas as pd
+
     return pd.Timestamp(day, tz="UTC")
 
 
@@ -97,6 +98,8 @@ def port_number(value: str) -> int:
 
 def utc_now() -> pd.Timestamp:
     """The run's clock; library code receives it instead of reading it."""
+    import pandas as pd
+
     return pd.Timestamp.now(tz="UTC")
 
 
@@ -211,6 +214,18 @@ def _language(args: argparse.Namespace, exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. A Ctrl-C while the libraries load (seconds on a busy machine, before
+    any command runs) is told as one, as it is later: this module imports them only here."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from features.errors import DataValidationError, UserError
+
     quiet_mlflow(os.environ)
     os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
     tune_memory()

@@ -403,6 +403,28 @@ def test_an_error_while_cleaning_up_after_ctrl_c_is_told_as_the_interrupt(monkey
     assert capsys.readouterr().err.strip() == "interrupted"
 
 
+def test_ctrl_c_while_the_libraries_load_is_told_as_the_interrupt(monkeypatch, capsys):
+    """A Ctrl-C in the first seconds of any command (pandas, sqlalchemy, mlflow loading) printed
+    a 40-line traceback of importlib frames instead of "interrupted"."""
+    import subprocess
+    import sys
+
+    from serving import cli
+
+    def loading(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", loading)
+    assert cli.main(["models"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    # the console script imports serving.cli before main() runs: it must load nothing slow
+    probe = "import sys, serving.cli; print(sorted({'pandas', 'numpy'} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
