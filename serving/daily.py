@@ -668,9 +668,14 @@ def run_daily(
                     params=p,
                 )
             )
+            # under a temporary name until whole: a full disk left a cut report (or cut the
+            # day's earlier one) under the final name
+            partial = out / f".{html_path.name}.partial"
             try:
-                html_path.write_text(report, encoding="utf-8")
+                partial.write_text(report, encoding="utf-8")
+                partial.replace(html_path)
             except OSError as exc:
+                partial.unlink(missing_ok=True)
                 done = _already_done(outcome, delivery, lang)
                 raise UserError(
                     t("cannot_write_report", lang, path=html_path, why=exc.strerror, done=done)

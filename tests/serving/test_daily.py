@@ -562,6 +562,40 @@ def test_a_file_that_cannot_be_written_says_what_is_already_done(
     assert {f.name for f in out.iterdir()} == {res.csv_path.name, res.html_path.name}
 
 
+def test_a_disk_full_while_writing_the_report_leaves_no_cut_report(
+    champion, history, params, tmp_path, monkeypatch
+):
+    """A disk that filled while the report was written left a truncated report-DAY.html
+    under its final name (after a rerun, in place of the day's whole one)."""
+    import errno
+    import pathlib
+
+    from features.errors import UserError
+
+    out = tmp_path / "reports"
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+    write_text = pathlib.Path.write_text
+
+    def disk_fills(self, data, *args, **kwargs):
+        if self.name.endswith((".html", ".html.partial")):
+            write_text(self, data[: len(data) // 2], *args, **kwargs)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(self, data, *args, **kwargs)
+
+    def run():
+        return run_daily(
+            "world", params, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=6),
+            as_of=DAY2, out=out, champion=champion, history=history,
+        )  # fmt: skip
+
+    whole = run().html_path.read_text(encoding="utf-8")
+    monkeypatch.setattr(pathlib.Path, "write_text", disk_fills)
+    with pytest.raises(UserError, match="cannot write the report .*No space left"):
+        run()
+    assert (out / f"report-{DAY2.date()}.html").read_text(encoding="utf-8") == whole
+    assert not [f.name for f in out.iterdir() if f.name.startswith(".")]
+
+
 def test_a_failure_beside_the_store_keeps_the_day_whole(
     champion, history, params, tmp_path, monkeypatch
 ):
