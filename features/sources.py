@@ -330,8 +330,9 @@ def write_tables(
     """Write each given table as `<name>.<fmt>` into `out_dir`; None tables are left alone.
 
     A table's file in the other format is removed, so the folder never holds two versions of
-    one table. Files are written under a temporary name and renamed, so a crash leaves no
-    half-written table. Returns the paths written.
+    one table. Every table is written under a temporary name first and all are renamed once all
+    are written: a full disk or a Ctrl-C part way leaves the folder's tables as they were, not
+    new tickets beside the old accounts. Returns the paths written.
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown table format {fmt!r}; use one of {list(FORMATS)}")
@@ -340,27 +341,36 @@ def write_tables(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{folder}: cannot create the output folder ({exc.strerror})") from None
-    written = []
-    for name, df in _as_mapping(tables).items():
-        if df is None:
-            continue
-        target = folder / f"{name}.{fmt}"
-        tmp = folder / f".{name}.{fmt}.tmp"
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, df in _as_mapping(tables).items():
+            if df is None:
+                continue
+            target = folder / f"{name}.{fmt}"
+            staged.append((folder / f".{name}.{fmt}.tmp", target))
+            try:
+                if fmt == "csv":
+                    _csv_ready(df, name).to_csv(staged[-1][0], index=False, encoding="utf-8")
+                else:
+                    _parquet_ready(df).to_parquet(staged[-1][0], index=False)
+            except OSError as exc:
+                raise UserError(f"{target}: cannot write the table ({exc.strerror})") from None
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
         try:
-            if fmt == "csv":
-                _csv_ready(df, name).to_csv(tmp, index=False, encoding="utf-8")
-            else:
-                _parquet_ready(df).to_parquet(tmp, index=False)
             os.replace(tmp, target)
             for other in FORMATS:
-                stale = folder / f"{name}.{other}"
+                stale = target.with_suffix(f".{other}")
                 if other != fmt and stale.exists():
                     stale.unlink()
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            for left, _ in staged:
+                left.unlink(missing_ok=True)
             raise UserError(f"{target}: cannot write the table ({exc.strerror})") from None
-        written.append(target)
-    return written
+    return [target for _, target in staged]
 
 
 def _as_mapping(

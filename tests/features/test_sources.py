@@ -14,7 +14,14 @@ import pytest
 
 from features.contract import TABLES, History
 from features.errors import DataValidationError, UserError
-from features.sources import describe, load_history, read_tables, write_database, write_tables
+from features.sources import (
+    _as_mapping,
+    describe,
+    load_history,
+    read_tables,
+    write_database,
+    write_tables,
+)
 
 WORLD = Path(__file__).resolve().parents[1] / "data" / "contract" / "world"
 NOW = pd.Timestamp("2024-06-01", tz="UTC")
@@ -121,6 +128,29 @@ def test_write_replaces_the_other_format_and_leaves_other_tables(tmp_path, histo
     assert "tickets.parquet" in names and "tickets.csv" not in names
     assert "usage.csv" in names and "accounts.csv" in names
     assert not [n for n in names if n.endswith(".tmp")]
+
+
+def test_a_write_that_fails_part_way_leaves_the_folder_as_it_was(tmp_path, history, monkeypatch):
+    """A disk that filled at the third table (`escrisk simulate`, `import`) left the first two
+    new beside the old others: a world of today's accounts and yesterday's tickets."""
+    import errno
+
+    write_tables(history, tmp_path, fmt="parquet")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    to_parquet = pd.DataFrame.to_parquet
+    calls = []
+
+    def disk_fills(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return to_parquet(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", disk_fills)
+    changed = {n: df.iloc[:1] for n, df in _as_mapping(history).items() if df is not None}
+    with pytest.raises(UserError, match="cannot write the table .No space left on device"):
+        write_tables(changed, tmp_path, fmt="parquet")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_write_makes_mixed_extra_columns_parquet_safe(tmp_path, params, history):
