@@ -52,6 +52,23 @@ def _check_out(out: Path) -> None:
         raise UserError(f"--out {out}: name a .parquet or .csv file")
 
 
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    """The table under a temporary name, renamed once whole: a full disk (or a Ctrl-C) was an
+    "internal error" and could leave a cut file, or cut an earlier run's, under the name."""
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(partial, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        else:
+            frame.to_parquet(partial, index=False)
+        partial.replace(out)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write the features ({exc.strerror})") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The as_of dates the flags ask for: one date, the grid between two dates, or the whole grid."""
     if args.end and not args.start:
@@ -94,11 +111,7 @@ def run(args: argparse.Namespace) -> int:
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
     out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        frame.to_csv(out, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-    else:
-        frame.to_parquet(out, index=False)
+    _write(frame, out)
     known = {t: int(frame[t].notna().sum()) for t in ("escalation_30d", "churn_90d")}
     print(
         f"{len(frame)} rows ({frame['account_id'].nunique()} accounts x {len(dates)} as_of dates), "

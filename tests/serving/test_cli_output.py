@@ -251,6 +251,36 @@ def test_features_out_must_name_a_parquet_or_csv_file(tmp_path, capsys):
     assert ".parquet or .csv" in capsys.readouterr().err
 
 
+def test_features_on_a_full_disk_say_so_and_keep_the_earlier_file(
+    monkeypatch, tmp_path, tiny_world, capsys
+):
+    """A disk that filled while the table was written was an "internal error ... This is a
+    bug" (exit 2), and the earlier run's file could be left cut."""
+    import errno
+
+    import pandas as pd
+
+    from features.sources import write_tables
+    from serving.cli import main
+
+    write_tables(tiny_world.tables, tmp_path / "w")
+    out = tmp_path / "out" / "f.parquet"
+    args = ["features", str(tmp_path / "w"), "--as-of", "2025-06-02", "--out", str(out)]
+    assert main(args) == 0
+    before = out.read_bytes()
+    to_parquet = pd.DataFrame.to_parquet
+
+    def disk_fills(self, path, *args, **kwargs):
+        to_parquet(self.iloc[:0], path, *args, **kwargs)  # a part of the file, then the error
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", disk_fills)
+    capsys.readouterr()
+    assert main(args) == 1
+    assert "cannot write the features (No space left on device)" in capsys.readouterr().err
+    assert out.read_bytes() == before and list(out.parent.iterdir()) == [out]
+
+
 def test_features_from_after_the_data_is_not_told_as_a_to_before_from():
     """`--from` after the grid's end without `--to` said "--to is before --from", of a --to
     never given: it names the grid's last day instead."""
