@@ -103,9 +103,18 @@ def utc_now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
 
 
+def _no_traceback(record: logging.LogRecord) -> bool:
+    """Drops MLflow's log of a database error it raises again (a full disk, a locked SQLite
+    store): a traceback at the user, before escrisk tells the same error in one line."""
+    return record.exc_info is None
+
+
 def quiet_mlflow(env: MutableMapping[str, str]) -> None:
     """MLflow's INFO logs and artifact progress bars drown every command's output; warnings and
     errors still show. Defaults only: a user's own MLFLOW_LOGGING_LEVEL or bar setting wins."""
+    store_log = logging.getLogger("mlflow.store.db.utils")
+    if "MLFLOW_LOGGING_LEVEL" not in env and _no_traceback not in store_log.filters:
+        store_log.addFilter(_no_traceback)
     env.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # read at every download
     # a tracking server that cannot be reached is told within seconds, not after minutes of

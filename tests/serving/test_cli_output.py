@@ -89,6 +89,28 @@ def test_mlflow_is_quiet_below_warning_unless_the_user_asks():
         logger.setLevel(before)
 
 
+def test_an_mlflow_store_error_is_not_logged_with_its_traceback(tmp_path, capsys):
+    """A full disk (or a locked SQLite store) under mlflow.db: MLflow logged the error with a
+    30-line traceback before escrisk told it in one line."""
+    import sqlalchemy as sa
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.db.utils import _get_managed_session_maker
+    from sqlalchemy.orm import sessionmaker
+
+    child = logging.getLogger("mlflow.store.db.utils")
+    filters = list(child.filters)
+    try:
+        quiet_mlflow({})
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'mlflow.db'}")
+        session = _get_managed_session_maker(sessionmaker(bind=engine), "sqlite")
+        with pytest.raises(MlflowException), session() as s:
+            s.execute(sa.text("select 1"))
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("database or disk is full"))
+        assert "Traceback" not in capsys.readouterr().err
+    finally:
+        child.filters[:] = filters
+
+
 def test_tune_memory_turns_numpys_huge_pages_off():
     """The batch commands' memory settings (serving.cli.tune_memory) take effect in process."""
     import numpy as np
