@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import io
 import logging
 import os
 import pkgutil
@@ -232,9 +233,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _keep_printing(stream: object) -> None:
+    """A terminal that cannot show a character (PYTHONIOENCODING=ascii, a Latin-1 or cp1252
+    console) gets a '?' for it: an umlaut in a name or a reason stopped `escrisk daily` with
+    "internal error" after the day was stored, its summary never printed."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="replace")
+
+
 def _main(argv: Sequence[str] | None) -> int:
     from features.errors import DataValidationError, UserError
 
+    _keep_printing(sys.stdout)
     quiet_mlflow(os.environ)
     os.environ.setdefault("MPLBACKEND", "Agg")  # commands draw into files, never on a screen
     tune_memory()

@@ -111,6 +111,25 @@ def test_an_mlflow_store_error_is_not_logged_with_its_traceback(tmp_path, capsys
         child.filters[:] = filters
 
 
+def test_a_terminal_without_umlauts_gets_question_marks_not_an_internal_error(
+    tmp_path, tiny_world, monkeypatch
+):
+    """PYTHONIOENCODING=ascii (or a Latin-1 console and an arrow): the German summary's "ü"
+    stopped the command with "internal error" once its work was done."""
+    import io
+    import sys
+
+    from features.sources import write_tables
+    from serving.cli import main
+
+    write_tables(tiny_world.tables, tmp_path / "w")
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    assert main(["validate", str(tmp_path / "w"), "--lang", "de"]) == 0
+    sys.stdout.flush()
+    assert "g?ltig" in raw.getvalue().decode("ascii")
+
+
 def test_tune_memory_turns_numpys_huge_pages_off():
     """The batch commands' memory settings (serving.cli.tune_memory) take effect in process."""
     import numpy as np
