@@ -164,6 +164,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "unknown_part": "{item}: unknown part {role!r} of a {kind} export; known parts: {parts}",
         "which_part": "{item}: cannot tell which part of a {kind} export this is; name it as "
         "PART=PATH with PART one of: {parts}",
+        "input_folder": "{path}: a folder; give the {kind} export's files themselves, as PATH "
+        "or PART=PATH with PART one of: {parts}",
         "needs_part": "{kind} import needs {part}: {describe} (pass it as {part}=PATH)",
         "missing_field": "{source}{where}: required field {field!r} not found{also}; expected "
         "{export}{shown}",
@@ -387,6 +389,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "{parts}",
         "which_part": "{item}: nicht erkennbar, welcher Teil eines {kind}-Exports das ist; als "
         "PART=PATH angeben, mit PART aus: {parts}",
+        "input_folder": "{path}: ein Ordner; die Dateien des {kind}-Exports selbst angeben, als "
+        "PATH oder PART=PATH mit PART aus: {parts}",
         "needs_part": "der {kind}-Import braucht {part}: {describe} (als {part}=PATH angeben)",
         "missing_field": "{source}{where}: Pflichtfeld {field!r} nicht gefunden{also}; erwartet: "
         "{export}{shown}",

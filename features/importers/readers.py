@@ -184,7 +184,8 @@ def place(path: Path, json_records: bool = False) -> tuple[str, int]:
     JSON lines count lines (`json_records`: read by `iter_json_records`), a JSON document its
     records, Parquet its rows."""
     if json_records:
-        lines = _first_char(path) == b"{" and _json_lines(path)
+        # a file not there is refused by its reader (`_nonempty`), which says what it expected
+        lines = path.is_file() and _first_char(path) == b"{" and _json_lines(path)
         return ("line", 0) if lines else ("record", 0)
     if path.suffix.lower() in (".parquet", ".pq"):
         return "row", 0
@@ -471,6 +472,8 @@ def assign_inputs(
         if sep and not Path(item).exists() and "/" not in role:
             raise refusal("unknown_part", item=item, role=role, kind=kind, parts=", ".join(roles))
         path = Path(item)
+        if path.is_dir():  # `import zendesk export/`: "cannot tell which part" said nothing
+            raise refusal("input_folder", path=item, kind=kind, parts=", ".join(roles))
         name = path.name.lower()
         hit = None
         for r, keywords in roles.items():
@@ -483,4 +486,10 @@ def assign_inputs(
     for r in required:
         if r not in out:
             raise refusal("needs_part", kind=kind, part=r, describe=describe[r])
+    # a folder was "cannot tell which part", or an "internal error" where an importer opened it
+    for paths in out.values():
+        for p in paths:
+            if p.is_dir():
+                raise refusal("input_folder", path=str(p), kind=kind, parts=", ".join(roles))
+
     return out

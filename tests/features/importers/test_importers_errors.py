@@ -875,6 +875,26 @@ def test_an_importers_refusals_of_a_file_are_told_in_german(tmp_path, capsys):
     assert "tickets.jsonl, Zeile 2: Pflichtfeld 'created_at' nicht gefunden" in err
 
 
+def test_a_mistyped_or_folder_input_is_named_not_an_internal_error(tmp_path, capsys):
+    """A Zendesk tickets path with a typo, an optional part that does not exist, a folder of
+    the export given whole or as a part: each was "internal error (FileNotFoundError ...)" or
+    "cannot tell which part" of a folder."""
+    orgs = str(ZD / "organizations.json")
+    told = {
+        (str(tmp_path / "nope" / "tickets.json"), orgs): "tickets.json: file not found; "
+        "expected a Zendesk tickets export",
+        (str(ZD / "tickets.json"), f"ticket_audits={tmp_path / 'a.json'}", orgs): "a.json: file "
+        "not found; expected a Zendesk ticket audits export",
+        (str(ZD),): f"{ZD}: a folder; give the zendesk export's files themselves",
+        (f"tickets={ZD}", orgs): f"{ZD}: a folder; give the zendesk export's files themselves",
+    }
+    for inputs, message in told.items():
+        assert main(["import", "zendesk", *inputs, "--out", str(tmp_path / "o")]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "internal error" not in err, err
+    assert "ein Ordner" in _german_refusal(tmp_path, capsys, "zendesk", str(ZD))
+
+
 def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     accounts = DATA / "salesforce" / "Account.csv"
