@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from features.errors import Violation
+from features.errors import UserError, Violation
 from features.importers.report import MESSAGES, message, render
 from serving.cli import add_params_option, utc_now
 
@@ -135,7 +135,10 @@ def _with_own(own: list[Violation], checked: list[Violation]) -> list[Violation]
 def _parent(out: Path) -> Path:
     """Where the staging copy goes: beside DIR (the same file system), made if need be."""
     parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way (--out export.csv/data) was an internal error
+        raise UserError(f"{out}: cannot create the output folder ({exc.strerror})") from None
     return parent
 
 

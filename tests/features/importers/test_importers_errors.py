@@ -895,6 +895,16 @@ def test_a_mistyped_or_folder_input_is_named_not_an_internal_error(tmp_path, cap
     assert "ein Ordner" in _german_refusal(tmp_path, capsys, "zendesk", str(ZD))
 
 
+def test_an_out_folder_under_a_file_is_refused_not_an_internal_error(tmp_path, capsys):
+    """--out export.json/data (a file on the way) was "internal error (FileExistsError)"."""
+    inputs = [str(ZD / "tickets.json"), str(ZD / "organizations.json")]
+    out = tmp_path / "export.json" / "data" / "o"
+    out.parent.parent.write_text("{}")
+    assert main(["import", "zendesk", *inputs, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}: cannot create the output folder" in err and "internal error" not in err
+
+
 def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     accounts = DATA / "salesforce" / "Account.csv"
