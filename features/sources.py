@@ -357,7 +357,8 @@ def write_tables(
                 raise UserError(f"{target}: cannot write the table ({exc.strerror})") from None
     except BaseException:
         for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder refuses even this
+                tmp.unlink(missing_ok=True)
         raise
     for tmp, target in staged:
         try:

@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -675,7 +675,8 @@ def run_daily(
                 partial.write_text(report, encoding="utf-8")
                 partial.replace(html_path)
             except OSError as exc:
-                partial.unlink(missing_ok=True)
+                with suppress(OSError):  # a read-only folder refuses even this
+                    partial.unlink(missing_ok=True)
                 done = _already_done(outcome, delivery, lang)
                 raise UserError(
                     t("cannot_write_report", lang, path=html_path, why=exc.strerror, done=done)

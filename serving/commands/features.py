@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write the features ({exc.strerror})") from None
     finally:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only folder refuses even this
+            partial.unlink(missing_ok=True)
 
 
 def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:

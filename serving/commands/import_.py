@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if name not in written and kept is not None:
             result.report.notes.append(("note_kept_existing", (("file", kept.name),)))
     # the folder as it would be, checked in a copy first: a refused import leaves DIR as it was
-    with tempfile.TemporaryDirectory(prefix=".import-", dir=_parent(out)) as tmp:
+    with _staging(out) as tmp:
         staged = Path(tmp)
         for name in TABLE_NAMES:
             kept = _table_file(out, name)
@@ -140,6 +140,18 @@ def _parent(out: Path) -> Path:
     except OSError as exc:  # a file on the way (--out export.csv/data) was an internal error
         raise UserError(f"{out}: cannot create the output folder ({exc.strerror})") from None
     return parent
+
+
+@contextlib.contextmanager
+def _staging(out: Path) -> Iterator[str]:
+    """A folder beside DIR for the import's copy, or a UserError: a read-only place was an
+    internal error."""
+    try:
+        staging = tempfile.TemporaryDirectory(prefix=".import-", dir=_parent(out))
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write the tables there ({exc.strerror})") from None
+    with staging as tmp:
+        yield tmp
 
 
 def _size(item: str) -> int:

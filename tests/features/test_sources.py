@@ -153,6 +153,21 @@ def test_a_write_that_fails_part_way_leaves_the_folder_as_it_was(tmp_path, histo
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_read_only_folder_is_told_as_a_table_not_written(tmp_path, history, monkeypatch):
+    """A read-only mount refuses even the removal of a temporary file never made: the
+    clean-up's OSError escaped as an internal error."""
+    import errno
+    import pathlib
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", read_only)
+    monkeypatch.setattr(pathlib.Path, "unlink", read_only)
+    with pytest.raises(UserError, match="cannot write the table .Read-only file system"):
+        write_tables(history, tmp_path, fmt="parquet")
+
+
 def test_write_makes_mixed_extra_columns_parquet_safe(tmp_path, params, history):
     accounts = history.accounts.assign(industry=["retail", 7, None])
     write_tables({"accounts": accounts, "tickets": history.tickets}, tmp_path)

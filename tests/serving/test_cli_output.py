@@ -322,6 +322,29 @@ def test_features_on_a_full_disk_say_so_and_keep_the_earlier_file(
     assert out.read_bytes() == before and list(out.parent.iterdir()) == [out]
 
 
+def test_features_into_a_read_only_folder_say_so(monkeypatch, tmp_path, tiny_world, capsys):
+    """A read-only mount refuses even the removal of a file that is not there: cleaning up
+    after the refused write was an "internal error (OSError: Read-only file system)"."""
+    import errno
+    import pathlib
+
+    import pandas as pd
+
+    from features.sources import write_tables
+    from serving.cli import main
+
+    write_tables(tiny_world.tables, tmp_path / "w")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", read_only)
+    monkeypatch.setattr(pathlib.Path, "unlink", read_only)
+    out = tmp_path / "f.parquet"
+    assert main(["features", str(tmp_path / "w"), "--as-of", "2025-06-02", "--out", str(out)]) == 1
+    assert "cannot write the features (Read-only file system)" in capsys.readouterr().err
+
+
 def test_features_from_after_the_data_is_not_told_as_a_to_before_from():
     """`--from` after the grid's end without `--to` said "--to is before --from", of a --to
     never given: it names the grid's last day instead."""

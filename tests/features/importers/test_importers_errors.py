@@ -905,6 +905,22 @@ def test_an_out_folder_under_a_file_is_refused_not_an_internal_error(tmp_path, c
     assert f"{out}: cannot create the output folder" in err and "internal error" not in err
 
 
+def test_an_import_into_a_read_only_place_is_refused_not_an_internal_error(
+    tmp_path, capsys, monkeypatch
+):
+    """A read-only mount: the staging copy beside --out was "internal error (OSError)"."""
+    import errno
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("tempfile.TemporaryDirectory", read_only)
+    inputs = [str(ZD / "tickets.json"), str(ZD / "organizations.json")]
+    assert main(["import", "zendesk", *inputs, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "o: cannot write the tables there (Read-only file system)" in err
+
+
 def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     accounts = DATA / "salesforce" / "Account.csv"
