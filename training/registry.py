@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -146,11 +147,54 @@ def existing_store(uri: str) -> None:
         )
 
 
+def _create_sqlite_store(uri: str) -> None:
+    """A new SQLite store, made whole under a temporary name and then renamed into place.
+    MLflow makes its schema in some seventy migrations, not in one transaction: a Ctrl-C among
+    them (seconds, on a busy machine) left a mlflow.db that every later run refused ("table
+    ... already exists", "out-of-date database schema") until the user deleted it."""
+    import sqlalchemy as sa
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    try:
+        url = sa.engine.make_url(uri)
+    except (sa.exc.ArgumentError, ValueError):
+        return  # MLflow says what is wrong with it
+    path = url.database or ""
+    if url.get_backend_name() != "sqlite" or path in ("", ":memory:") or url.query:
+        return
+    target = Path(path)
+    if target.exists() or not target.parent.is_dir():
+        return  # MLflow opens it, or says what is wrong
+    # a name of its own each time: MLflow keeps an engine per URI, one left by a run cut short
+    # would still hold the removed file
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.creating-", dir=target.parent)
+    except OSError:
+        return  # a folder that takes no file: MLflow's own error names the store
+    os.close(fd)  # an empty file is a new SQLite database
+    partial = Path(name)
+    try:
+        store = _get_store(f"sqlite:///{partial.resolve()}")
+        store.engine.dispose()
+        # a link, not a rename: a training started at the same time that made the store first
+        # keeps it (a rename would put an empty one in place of its run)
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not target.exists():
+                partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def connect(uri: str, create: bool = True) -> MlflowClient:
     """The MLflow client of `uri`; a reader (`create=False`) refuses a SQLite store that is not
     there rather than creating an empty one."""
     if create:
         reachable_store(uri)
+        _create_sqlite_store(uri)
     else:
         existing_store(uri)
     mlflow.set_tracking_uri(uri)

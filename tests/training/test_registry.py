@@ -550,3 +550,26 @@ def test_a_bundle_keeps_the_feature_settings_it_was_trained_with(tmp_path, exper
     (tmp_path / "b" / "feature_params.json").write_text('{"windows_days": "x"}')
     with pytest.raises(UserError, match="feature settings do not load"):
         load_bundle(tmp_path / "b")
+
+
+def test_a_store_whose_creation_is_interrupted_can_be_created_again(tmp_path, monkeypatch):
+    """MLflow makes a new store's schema in many migrations: a Ctrl-C among them left a
+    mlflow.db that every later `escrisk train` refused ("table ... already exists")."""
+    import mlflow.store.db.utils as db_utils
+    import sqlalchemy as sa
+
+    upgrade = db_utils._upgrade_db
+
+    def cut_short(engine):
+        with engine.begin() as conn:  # one migration's table made, then the Ctrl-C
+            conn.execute(sa.text("CREATE TABLE evaluation_datasets (id INTEGER)"))
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setattr(db_utils, "_upgrade_db", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        connect(uri).search_experiments()
+    assert [p.name for p in tmp_path.iterdir()] == []
+    monkeypatch.setattr(db_utils, "_upgrade_db", upgrade)
+    assert [e.name for e in connect(uri).search_experiments()] == ["Default"]
