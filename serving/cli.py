@@ -35,10 +35,16 @@ def output_console() -> Console:
     cutting headings ("Esca…") and splitting words."""
     from rich.console import Console
 
+    class Output(Console):
+        def on_broken_pipe(self) -> None:
+            """rich exits 1 when the reader goes away (`escrisk daily | head`), as if the run
+            had failed after storing its day: `main` tells it as every command does (141)."""
+            raise BrokenPipeError
+
     if sys.stdout.isatty():
-        return Console()
+        return Output()
     columns = os.environ.get("COLUMNS", "")
-    return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else 200)
+    return Output(width=int(columns) if columns.isdigit() and int(columns) > 0 else 200)
 
 
 def team_language(args: argparse.Namespace, params: Params) -> str:

@@ -130,6 +130,22 @@ def test_a_terminal_without_umlauts_gets_question_marks_not_an_internal_error(
     assert "g?ltig" in raw.getvalue().decode("ascii")
 
 
+def test_a_table_piped_into_head_ends_as_a_broken_pipe_not_a_failure(monkeypatch):
+    """`escrisk daily | head -1` exited 1 (rich's own exit on a broken pipe), as if the run had
+    failed after storing the day; `main` tells a broken pipe as 141, as every other command."""
+    import io
+
+    from serving.cli import output_console
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    monkeypatch.setattr("sys.stdout", Gone())
+    with pytest.raises(BrokenPipeError):
+        output_console().print("a line")
+
+
 def test_tune_memory_turns_numpys_huge_pages_off():
     """The batch commands' memory settings (serving.cli.tune_memory) take effect in process."""
     import numpy as np
