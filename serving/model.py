@@ -26,15 +26,14 @@ HOW_TO_TRAIN = (
 )
 
 
-def champion_version(tracking_uri: str, model_name: str, language: str = "en") -> str:
-    """The champion's version number, or a UserError saying how to get one (in `language`:
-    `escrisk daily` and `replay` under a German team)."""
+def use_store(tracking_uri: str, language: str = "en") -> str:
+    """Point MLflow at an existing store (a mistyped URL or a server down is a UserError);
+    the store as shown, a database server's URL without its password."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
-    from training.registry import NoStore, existing_store, not_found
+    from training.registry import NoStore, existing_store
 
-    shown = describe(tracking_uri)  # a database server's URL without its password
+    shown = describe(tracking_uri)
     try:
         existing_store(tracking_uri)
     except NoStore:  # only the store not there: a mistyped URL or a server down say so
@@ -43,6 +42,18 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
         raise UserError(t("no_mlflow_store", language, uri=shown)) from None
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+    return shown
+
+
+def champion_version(tracking_uri: str, model_name: str, language: str = "en") -> str:
+    """The champion's version number, or a UserError saying how to get one (in `language`:
+    `escrisk daily` and `replay` under a German team)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from training.registry import not_found
+
+    shown = use_store(tracking_uri, language)
     try:
         mv = mlflow.MlflowClient().get_model_version_by_alias(model_name, ALIAS)
     except MlflowException as exc:
@@ -72,13 +83,21 @@ def scoring_model(bundle, version: str) -> ScoringModel:
     )
 
 
-def champion_bundle(tracking_uri: str, model_name: str, language: str = "en") -> tuple[str, Path]:
-    """The champion's version and the folder of its downloaded bundle; a version without one
-    (logged by hand, not by `escrisk train`) is refused in `language`."""
+def champion_bundle(
+    tracking_uri: str, model_name: str, language: str = "en", version: str | None = None
+) -> tuple[str, Path]:
+    """The champion's version (or `version`, pinned) and the folder of its downloaded bundle; a
+    version without one (logged by hand, not by `escrisk train`) is refused in `language`.
+    Downloaded by its number, not by the alias: a promotion in between would load another model
+    under the version read."""
     import mlflow
 
-    version = champion_version(tracking_uri, model_name, language)
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{model_name}@{ALIAS}"))
+    if version is None:
+        version = champion_version(tracking_uri, model_name, language)
+    else:
+        use_store(tracking_uri, language)
+    uri = f"models:/{model_name}/{version}"
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     found = sorted(local.rglob("bundle.json"))
     if not found:
         raise UserError(t("no_bundle", language, model=model_name, version=version))
@@ -98,13 +117,16 @@ def read_champion(directory: Path, model_name: str, version: str, language: str 
         raise UserError(said) from None
 
 
-def load_champion(tracking_uri: str, model_name: str, language: str = "en") -> ScoringModel:
-    """Download the champion's bundle and load it; the version reads `escalation-risk/3`."""
-    version, directory = champion_bundle(tracking_uri, model_name, language)
+def load_champion(
+    tracking_uri: str, model_name: str, language: str = "en", version: str | None = None
+) -> ScoringModel:
+    """Download the champion's bundle (or pinned `version`'s) and load it; the version reads
+    `escalation-risk/3`."""
+    version, directory = champion_bundle(tracking_uri, model_name, language, version)
     bundle = read_champion(directory, model_name, version, language)
     return scoring_model(bundle, f"{model_name}/{version}")
 
 
-def feature_names(tracking_uri: str, model_name: str) -> list[str]:
-    """The champion's feature names, for checks made before the service starts."""
-    return load_champion(tracking_uri, model_name).spec.names
+def feature_names(tracking_uri: str, model_name: str, version: str | None = None) -> list[str]:
+    """The champion's (or `version`'s) feature names, for checks made before the service starts."""
+    return load_champion(tracking_uri, model_name, version=version).spec.names

@@ -87,7 +87,8 @@ class EscalationRisk:
 
         uri = SETTINGS.mlflow_tracking_uri or DEFAULT_TRACKING_URI
         self.params = PARAMS
-        self.model = load_champion(uri, PARAMS.promotion.model_name)
+        name = PARAMS.promotion.model_name
+        self.model = load_champion(uri, name, version=SETTINGS.model_version)
         # the ladder's rules name features of this model (`escrisk serve` said so before start)
         validate_against(PARAMS.ladder, self.model.spec.names)
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)

@@ -28,6 +28,10 @@ class Settings:
     api_tokens: tuple[str, ...] = field(default=())
     smtp_password: str | None = field(default=None, repr=False)
     source: str | None = None  # ESCRISK_SOURCE: what the daily job reads (the CSM page's timelines)
+    # ESCRISK_MODEL_VERSION: the registered version every worker of the service loads; `escrisk
+    # serve` sets it to the champion it announced, so that a worker started later (a crashed
+    # one's replacement) does not load a champion promoted since
+    model_version: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +43,7 @@ class Settings:
             api_tokens=tokens,
             smtp_password=env.get("ESCRISK_SMTP_PASSWORD") or None,
             source=env.get("ESCRISK_SOURCE") or None,
+            model_version=env.get("ESCRISK_MODEL_VERSION", "").strip() or None,
         )
 
 

@@ -47,4 +47,8 @@ def run(args: argparse.Namespace) -> int:
         result = promote(client, history, params, now=now, force=args.force, reason=args.reason)
     for line in result.lines:
         print(line)
+    if result.decision.promote:  # each worker pins the version it started with (docs/api.md)
+        print(
+            "a running `escrisk serve` serves it once restarted; `escrisk daily` from its next run"
+        )
     return 0

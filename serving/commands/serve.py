@@ -77,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
     version = champion_version(uri, params.promotion.model_name)  # fails fast with how-to
     # the ladder's rules must name the champion's features (else a rule never fires): one line
     # here, not a start-up error from every worker
-    validate_against(params.ladder, feature_names(uri, params.promotion.model_name))
-    env = dict(os.environ, ESCRISK_PARAMS=str(args.params.resolve()), MLFLOW_TRACKING_URI=uri)
+    validate_against(params.ladder, feature_names(uri, params.promotion.model_name, version))
+    # every worker loads the version announced below, also one started after a promotion
+    # (a crashed worker's replacement): answers never mix two models; a restart takes the new one
+    env = dict(
+        os.environ,
+        ESCRISK_PARAMS=str(args.params.resolve()),
+        MLFLOW_TRACKING_URI=uri,
+        ESCRISK_MODEL_VERSION=version,
+    )
     if args.workers is not None:
         env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)
     Store.check_url(settings.database_url)  # a malformed URL: one line here, not per request
