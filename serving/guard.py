@@ -76,6 +76,19 @@ DOCS = {"/": (DOCS_PAGE, b"text/html"), DOCS_SCRIPT_PATH: (DOCS_SCRIPT, b"text/j
 SELF_AUTHENTICATED_PREFIXES = ("/ui/",)
 
 
+# a path prefix a reverse proxy serves us under: plain path segments only (never `//`, a scheme
+# or a quote), so that it can lead no link or redirect to another site
+PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+
+
+def forwarded_prefix(headers: Any) -> str:
+    """The path prefix the proxy in front of the service publishes it under (`X-Forwarded-Prefix:
+    /risk`, nginx `proxy_set_header X-Forwarded-Prefix /risk;`, Traefik's StripPrefix), without
+    its trailing slash; "" without one or for a value that is not a plain path."""
+    sent = str(headers.get("x-forwarded-prefix") or "").split(",")[0].strip().rstrip("/")
+    return sent if PREFIX.fullmatch(sent) else ""
+
+
 def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
     """True when `header` is `Bearer <t>` for a known t; every token is compared, in constant time."""
     if not header:
@@ -181,6 +194,18 @@ class Guard:
         path = scope.get("path", "")
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if path == "/ui" and scope.get("method") in ("GET", "HEAD"):
+            # Starlette's redirect named this host's own address, without the proxy's prefix
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            query = scope.get("query_string", b"").decode("latin-1")
+            where = forwarded_prefix(headers) + "/ui/" + (f"?{query}" if query else "")
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", where.encode("latin-1")),
+                                    (b"content-length", b"0")]})  # fmt: skip
+            await send({"type": "http.response.body", "body": b""})
             return
         if is_self_authenticated(path):  # the page's own 404s are pages; BentoML's, for an
             # address its mount does not match (a line break in it), plain text: JSON instead

@@ -41,6 +41,7 @@ from features.errors import UserError
 from serving import charts, ladder_text
 from serving.daily_text import day_text, figure, time_text
 from serving.dailystore import SORTABLE, DailyStore
+from serving.guard import forwarded_prefix
 from serving.params import Params
 from serving.reasons import change_retold, retold
 from serving.risklist import owner_key, reasons_cell
@@ -367,7 +368,10 @@ class UiApp:
 
     @staticmethod
     def _root(request: Request) -> str:
-        return str(request.scope.get("root_path", "")).rstrip("/")
+        """The page's address as the browser sees it: behind a proxy that publishes the service
+        under a prefix, that prefix (`X-Forwarded-Prefix`) before the mount's `/ui`."""
+        mount = str(request.scope.get("root_path", "")).rstrip("/")
+        return forwarded_prefix(request.headers) + mount
 
     def _lang(self, request: Request) -> str:
         """The address's `lang` (a link that says ?lang=de), else the header links' cookie, else
@@ -421,7 +425,8 @@ class UiApp:
                 return self._root(request) + "/"
             kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
                     if k != "lang"]  # fmt: skip
-            return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+            path = forwarded_prefix(request.headers) + request.url.path
+            return path + (f"?{urlencode(kept)}" if kept else "")
         return self._page_of(request, account_id)
 
     def _page_of(self, request: Request, account_id: str | None) -> str:

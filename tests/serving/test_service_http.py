@@ -43,6 +43,31 @@ def test_the_csm_page_keeps_a_language_asked_for_in_the_address(server):
         assert "Anmelden" in c.get(r.headers["location"]).text
 
 
+def test_the_csm_page_behind_a_proxy_under_a_path_prefix(server, auth):
+    """nginx `location /risk/ { proxy_pass http://svc/; proxy_set_header X-Forwarded-Prefix
+    /risk; }`: links, redirects and the cookie named /ui/..., an address the proxy does not
+    serve, and /ui sent the browser to this host's own http://127.0.0.1:PORT/ui/."""
+    import httpx
+
+    token = auth["Authorization"].removeprefix("Bearer ")
+    target = "/risk/ui/account/ACC-001"
+    headers = {"X-Forwarded-Prefix": "/risk/", "X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=server["url"], headers=headers, timeout=60) as c:
+        r = c.get("/ui")
+        assert r.status_code == 307 and r.headers["location"] == "/risk/ui/"
+        r = c.get("/ui/account/ACC-001")
+        assert r.status_code == 303
+        assert r.headers["location"] == "/risk/ui/login?next=%2Frisk%2Fui%2Faccount%2FACC-001"
+        page = c.get("/ui/login", params={"next": target}).text
+        assert 'action="/risk/ui/login"' in page and f'value="{target}"' in page
+        r = c.post("/ui/login", data={"token": token, "name": "Ops", "next": target})
+        assert r.status_code == 303 and r.headers["location"] == target
+        assert "Path=/risk/ui/" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+    # a prefix that is not a plain path (another site) leads nowhere
+    r = httpx.get(f"{server['url']}/ui?lang=de", headers={"X-Forwarded-Prefix": "//evil.example"})
+    assert r.status_code == 307 and r.headers["location"] == "/ui/?lang=de"
+
+
 def test_an_address_the_csm_page_lacks_is_its_page_with_the_way_back(client):
     """BentoML mounts the page for the addresses its routes match: it answered /ui/nothing
     itself, in plain text ("Not Found"), and a form's address opened as a page likewise."""
