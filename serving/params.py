@@ -664,12 +664,15 @@ class NotificationParams(StrictModel):
         return recipients
 
 
+MAX_WORKERS = 64  # service.workers and `escrisk serve --workers`
+
+
 class ServiceParams(StrictModel):
     """The scoring service (issue 6): processes, time and size limits, reasons per head."""
 
     workers: int = Field(
         ge=1,
-        le=64,  # each loads the model (~0.3 GB); thousands were started and took the machine down
+        le=MAX_WORKERS,  # each loads the model (~0.3 GB); thousands took the machine down
         description="worker processes of `escrisk serve` (each loads the model)",
     )
     timeout_seconds: float = Field(

@@ -10,6 +10,7 @@ import socket
 import sys
 
 from serving.cli import add_params_option, port_number, positive_int
+from serving.params import MAX_WORKERS
 
 SERVICE = "serving.service:EscalationRisk"
 
@@ -27,11 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=port_number, default=3000, help="port (default 3000)")
     parser.add_argument(
         "--workers",
-        type=positive_int,
+        type=worker_count,
         default=None,
-        help="worker processes (default: params.yaml service.workers)",
+        help=f"worker processes, 1 to {MAX_WORKERS} (default: params.yaml service.workers)",
     )
     parser.set_defaults(run=run)
+
+
+def worker_count(value: str) -> int:
+    """An argparse type: as many workers as service.workers may be (`--workers 1000` started a
+    thousand processes, each loading the model, past the bound params.yaml keeps)."""
+    n = positive_int(value)
+    if n > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{value!r}: at most {MAX_WORKERS}")
+    return n
 
 
 def command(args: argparse.Namespace) -> list[str]:

@@ -541,6 +541,8 @@ def test_ctrl_c_while_the_libraries_load_is_told_as_the_interrupt(monkeypatch, c
         (["--port", "70000"], "argument --port: '70000': a port is from 1 to 65535"),
         (["--port", "0"], "argument --port: '0': a port is from 1 to 65535"),
         (["--workers", "0"], "argument --workers: '0': give at least 1"),
+        # params.yaml bounds service.workers to 64: --workers 1000 started a thousand processes
+        (["--workers", "65"], "argument --workers: '65': at most 64"),
     ],
 )
 def test_serve_refuses_a_port_or_worker_count_it_cannot_use(argv, message, capsys):
