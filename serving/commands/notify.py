@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Database: ESCRISK_DATABASE_URL; SMTP password: ESCRISK_SMTP_PASSWORD."
         ),
     )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing unless a send failed or a message expired (cron mails any output: "
+        "a line every few minutes otherwise)",
+    )
     add_language_option(parser)
     add_params_option(parser)
     parser.set_defaults(run=run)
@@ -45,5 +51,7 @@ def run(args: argparse.Namespace) -> int:
         report = deliver(store, notifiers, n.retry, utc_now().to_pydatetime())
     finally:
         store.close()
-    print_delivery(output_console(), report, n.retry.max_age_hours, lang)
+    trouble = report.retrying or report.failed or report.expired or report.errors
+    if trouble or not args.quiet:
+        print_delivery(output_console(), report, n.retry.max_age_hours, lang)
     return 0

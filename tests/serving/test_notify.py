@@ -639,13 +639,16 @@ def test_escrisk_notify_sends_what_is_due_without_scoring_and_nothing_twice(
         queued = len(store.rows("outbox"))
         monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{db}")
         with Smtp(smtp_port) as inbox:
-            assert main(["notify", "--params", str(path)]) == 0
+            assert main(["notify", "--params", str(path), "--quiet"]) == 0  # a retry: told
             out = " ".join(capsys.readouterr().out.split())
             assert f"Notifications: {queued - 1} sent, 1 to retry, 0 failed." in out, out
             # the failed one waits out its back-off: a second call at once sends nothing
             assert main(["notify", "--params", str(path), "--language", "de"]) == 0
             out = " ".join(capsys.readouterr().out.split())
             assert "Benachrichtigungen: 0 gesendet" in out and "escrisk notify" in out, out
+            # from cron, whose every line is a mail: nothing when nothing went wrong
+            assert main(["notify", "--params", str(path), "--quiet"]) == 0
+            assert capsys.readouterr().out == ""
             rows = store.rows("outbox")
             assert sum(r["status"] == "sent" for r in rows) == queued - 1
             assert len(inbox.mails) + len(hook.received) == queued - 1
