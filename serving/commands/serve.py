@@ -50,6 +50,20 @@ def command(args: argparse.Namespace) -> list[str]:
     return [bentoml, "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
 
 
+def source_problem(source: str | None) -> str | None:
+    """Why the CSM page will show no timelines from ESCRISK_SOURCE (a folder that is not there,
+    a mistyped path), or None: said at start, not only on each account's page. A database
+    URL is read by the page itself (a server may be down for now)."""
+    from features.sources import is_url
+
+    if source is None or is_url(source) or os.path.isdir(source):
+        return None
+    return (
+        f"ESCRISK_SOURCE={source}: no such folder (from {os.getcwd()}): the CSM page shows no "
+        "ticket or usage timelines until it is there"
+    )
+
+
 def port_problem(host: str, port: int) -> str | None:
     """Why the service could not listen on host:port (a port in use, an address not of this
     machine), or None. BentoML said so after the start-up line, in a 50-line traceback."""
@@ -110,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     exposed = exposed_token_file(env.get("ESCRISK_API_TOKENS_FILE") or "")
     if exposed:
         print(f"warning: {exposed}", file=sys.stderr)
+    missing = source_problem(settings.source)
+    if missing:
+        print(f"warning: {missing}", file=sys.stderr)
     problem = port_problem(args.host, args.port)  # last: the port may be taken meanwhile
     if problem:
         raise UserError(problem)

@@ -1,4 +1,5 @@
-"""A promotion while the service runs: every worker keeps the version `escrisk serve` announced."""
+"""What `escrisk serve` hands its workers: the version it announced (a promotion while it runs
+changes nothing until a restart), and its settings checked before they start."""
 
 from __future__ import annotations
 
@@ -62,3 +63,20 @@ def test_a_pinned_service_answers_with_its_version_after_a_promotion(
         )
     assert r.status_code == 200, r.text
     assert r.json()["model_version"] == f"escalation-risk/{old}" != f"escalation-risk/{new}"
+
+
+def test_serve_warns_of_a_source_folder_that_is_not_there(trained, tmp_path, monkeypatch, capsys):
+    """A mistyped ESCRISK_SOURCE was told on each account page only, never in the log."""
+    from serving.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", trained.tracking_uri)
+    monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
+    monkeypatch.setattr(os, "execvpe", lambda cmd, argv, env: None)
+    for source, warned in ((tmp_path / "nope", True), (trained.source, False)):
+        monkeypatch.setenv("ESCRISK_SOURCE", str(source))
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 0
+        err = capsys.readouterr().err
+        assert (f"warning: ESCRISK_SOURCE={source}: no such folder" in err) is warned, err
