@@ -133,6 +133,13 @@ class TokenSource:
         with self._lock:
             self._looked = now
             stamp = self._stat()
+            if stamp is None and self._stamp is not None:  # once, till it is back
+                self._stamp = None
+                logger.warning(
+                    "API tokens kept as they were: ESCRISK_API_TOKENS_FILE=%s is gone; to "
+                    "revoke every token, empty the file instead",
+                    self.path,
+                )
             if stamp is not None and stamp != self._stamp:
                 try:
                     self._tokens = self._encoded(read_token_file(self.path))

@@ -144,7 +144,7 @@ def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     assert "Traceback" not in err
 
 
-def test_the_token_file_is_read_again_when_it_changes_and_kept_when_unreadable(tmp_path):
+def test_the_token_file_is_read_again_when_it_changes_and_kept_when_unreadable(tmp_path, caplog):
     from serving.settings import TokenSource
 
     path = tmp_path / "tokens.txt"
@@ -170,6 +170,14 @@ def test_the_token_file_is_read_again_when_it_changes_and_kept_when_unreadable(t
     path.unlink()
     now[0] = 5.0
     assert source.current() == (b"fixed", b"six")
+    # an operator deleting the file to cut everyone off saw nothing happen and nothing said
+    assert "is gone; to revoke every token, empty the file" in caplog.text
+    caplog.clear()
+    now[0] = 6.1
+    assert source.current() == (b"fixed", b"six") and caplog.text == ""  # said once
+    path.write_text("", encoding="utf-8")  # emptied: every token of the file revoked
+    now[0] = 7.2
+    assert source.current() == (b"fixed",)
 
 
 @pytest.mark.parametrize(
