@@ -46,6 +46,8 @@ from serving.ui import create_app as create_ui
 from serving.ui import utc_clock
 
 logger = logging.getLogger("escrisk.service")
+# BentoML's log keeps other loggers' WARNING and above: the model each worker loaded is INFO
+logger.setLevel(logging.INFO)
 
 
 PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
@@ -167,7 +169,7 @@ class EscalationRisk:
         answers = score_rows(self.model, fs, facts, p.ladder, now, p.service.top_reasons)
         by_id = {a["account_id"]: a for a in answers}
         scores = [AccountScore(**by_id[a.account.account_id]) for a in req.accounts]
-        logger.info("scored %d account(s) as of %s", len(scores), day.date())
+        logger.debug("scored %d account(s) as of %s", len(scores), day.date())  # access log has it
         return ScoreResponse(
             model_version=self.model.version,
             as_of=day.date(),

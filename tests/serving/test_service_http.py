@@ -553,6 +553,16 @@ def test_rejected_requests_are_one_line_without_their_fields(client, auth, body_
     assert "Exception on /score" not in log  # BentoML's ERROR with the traceback
 
 
+def test_the_log_names_the_model_each_worker_loaded(client, auth, body_for, server):
+    """After a promotion and a restart, the log is where to see which version answers: its
+    "loaded escalation-risk/N" line was INFO, which BentoML's log leaves out for our loggers;
+    a scoring call is the access log's one line, not a second one of ours."""
+    version = client.post("/score", json=body_for(["ACC-001"]), headers=auth).json()
+    log = server["log"].read_text(encoding="utf-8", errors="replace")
+    assert f"loaded {version['model_version']} (" in log
+    assert "scored 1 account(s)" not in log
+
+
 def test_a_line_break_in_the_path_stays_on_its_access_log_line(client, auth, server):
     """A path is decoded before BentoML logs it: %0a wrote a line of the client's choosing
     (here a forged ERROR), even without a token."""
