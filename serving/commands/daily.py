@@ -109,9 +109,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(t("negative_top", lang, top=args.top))
     if args.owner == "":  # a blank filter kept no account and wrote "...-owner-x.csv"
         raise UserError(t("blank_owner", lang))
+    # bars for a person watching; cron mails what a job writes, and a log keeps it: not bars
+    err = Console(stderr=True)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=False,
+        console=err, transient=False, disable=not err.is_terminal,
     ) as progress, kept_scores(params.features.sentiment.cache_dir):  # fmt: skip
         result = run_daily(
             args.source,

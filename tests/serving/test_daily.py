@@ -1032,6 +1032,10 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert "<th>Urteil</th>" in report and not re.search(r"<td class=.num.>0\.\d{3}</td>", report)
     assert main(["daily", str(src), "--as-of", "2999-01-01", "--out", str(out)]) == 1
     capsys.readouterr()
+    # not a terminal (cron mails what the job writes): no progress bars, frozen or not
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "━" not in err and "Building features" not in err, err
     # a misspelled owner: the run says who the owners are (the rerun records nothing new)
     assert main(["daily", str(src), "--as-of", day, "--out", str(out), "--owner", "Nobody"]) == 0
     said = " ".join(capsys.readouterr().out.split())
