@@ -150,6 +150,19 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         df["resolved_at"], label, "fields.resolutiondate", df[ORIGIN], keys
     )
     df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ORIGIN], keys)
+    # an issue in two pages (paging while issues change) or two exports: its latest record, as
+    # for Zendesk; refused as a repeated ticket id, the import could not be done at all
+    before = len(df)
+    df = (
+        df.sort_values("_updated", kind="stable", na_position="first")
+        .drop_duplicates("ticket_id", keep="last")
+        .sort_index()
+    )
+    rep.merge("merge_duplicate", before - len(df))
+    kept, used = set(df[ORIGIN]), set(df["account_id"])
+    changes = [c for c in changes if c[ORIGIN] in kept]
+    orgs = {k: v for k, v in orgs.items() if k in used}
+    keys = df["ticket_id"].rename("key")
     df["priority"] = ctx.map_values(
         df["priority"],
         p.priority_map,
