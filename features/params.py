@@ -449,6 +449,10 @@ class JiraImportParams(StrictModel):
         min_length=1, description="issue fields naming the customer"
     )
     priority_raise_is_escalation: bool
+    # JSM SLA metrics by their name (as the instance's language writes it): their cycles give
+    # the first response time and the SLA targets
+    first_response_sla: tuple[str, ...] = ("Time to first response", "Zeit bis zur ersten Antwort")
+    resolution_sla: tuple[str, ...] = ("Time to resolution", "Zeit bis zur Lösung")
 
 
 class ServiceNowImportParams(StrictModel):

@@ -90,7 +90,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                                 str(item.get("toString") or "").strip().lower(),
                             )
                         )
+            sla = _sla(fields, p.first_response_sla, p.resolution_sla)
             out = {
+                **sla,
                 ORIGIN: base + row,
                 "ticket_id": key,
                 "account_id": org_id,
@@ -106,7 +108,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "jira_id": get(rec, "id"),
             }
             for k, v in fields.items():
-                if k.lower() in USED or k.lower() in org_fields:
+                if k.lower() in USED or k.lower() in org_fields or _is_sla(v):
                     continue
                 if isinstance(v, dict) and ("value" in v or "name" in v):
                     v = v.get("value", v.get("name"))
@@ -150,6 +152,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         df["resolved_at"], label, "fields.resolutiondate", df[ORIGIN], keys
     )
     df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ORIGIN], keys)
+    df = _sla_times(df, ctx, label, keys)
     # an issue in two pages (paging while issues change) or two exports: its latest record, as
     # for Zendesk; refused as a repeated ticket id, the import could not be done at all
     before = len(df)
@@ -229,6 +232,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ORIGIN], ck
     )
     tickets = finish_tickets(priority_as_opened(df, first_priorities(ch), ctx), ctx)
+    if len(tickets) and tickets["first_response_at"].isna().all():
+        rep.note("note_jira_no_first_response", names=" / ".join(p.first_response_sla))
     esc = (
         priority_escalations(ch, ctx, "Jira changelog") if p.priority_raise_is_escalation else None
     )
@@ -243,6 +248,69 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
+
+
+SLA_PARTS = ("start", "stop", "breach", "goal")
+
+
+def _is_sla(v: Any) -> bool:
+    """A JSM SLA field's value: {name, completedCycles, ongoingCycle}."""
+    return isinstance(v, dict) and ("completedCycles" in v or "ongoingCycle" in v)
+
+
+def _sla(fields: dict, first_response: tuple[str, ...], resolution: tuple[str, ...]) -> dict:
+    """The issue's first response time and SLA targets from its JSM SLA fields: the first
+    cycle of each (a reopened issue starts another), completed or still running. Its start,
+    stop (the response) and breach time (the deadline JSM computed over its calendar), and its
+    goal in milliseconds where no breach time is given (a paused cycle)."""
+    names = {"fr": {n.lower() for n in first_response}, "res": {n.lower() for n in resolution}}
+    out: dict[str, Any] = {}
+    for v in fields.values():
+        if not _is_sla(v):
+            continue
+        name = str(v.get("name") or "").strip().lower()
+        which = next((k for k, ns in names.items() if name in ns), None)
+        cycles = [c for c in v.get("completedCycles") or [] if isinstance(c, dict)]
+        cycle = cycles[0] if cycles else v.get("ongoingCycle")
+        if which is None or not isinstance(cycle, dict):
+            continue
+        goal = cycle.get("goalDuration")
+        out[f"_{which}_start"] = _sla_time(cycle.get("startTime"))
+        out[f"_{which}_stop"] = _sla_time(cycle.get("stopTime"))
+        out[f"_{which}_breach"] = _sla_time(cycle.get("breachTime"))
+        out[f"_{which}_goal"] = goal.get("millis") if isinstance(goal, dict) else None
+    return out
+
+
+def _sla_time(v: Any) -> Any:
+    """A JSM SLA time: {iso8601, jira, friendly, epochMillis}."""
+    if isinstance(v, dict):
+        return v.get("iso8601") or v.get("epochMillis")
+    return v
+
+
+def _sla_times(df: pd.DataFrame, ctx: ImportContext, label: str, keys: pd.Series) -> pd.DataFrame:
+    """first_response_at and the SLA target hours from the SLA parts `_sla` kept: a target is
+    the breach time less the start in clock hours (as Salesforce's TargetDate - StartDate), else
+    the goal; without SLA fields the contract's SLA policy holds."""
+    out = df.copy()
+    p = ctx.params.jira
+    for which, name, column in (
+        ("fr", p.first_response_sla[0], "sla_first_response_hours"),
+        ("res", p.resolution_sla[0], "sla_resolution_hours"),
+    ):
+        parts = {}
+        for part in ("start", "stop", "breach"):
+            raw = out.get(f"_{which}_{part}", pd.Series(None, index=out.index, dtype=object))
+            parts[part] = ctx.times(raw, label, f"{name} {part}Time", out[ORIGIN], keys)
+        goal = pd.to_numeric(out.get(f"_{which}_goal", pd.Series(None, index=out.index)))
+        hours = (parts["breach"] - parts["start"]).dt.total_seconds() / 3600
+        hours = hours.where(hours > 0, goal.astype(float) / 3_600_000)
+        out[column] = hours.where(hours > 0)
+        if which == "fr":
+            out["first_response_at"] = parts["stop"]
+    drop = [f"_{w}_{x}" for w in ("fr", "res") for x in SLA_PARTS]
+    return out.drop(columns=[c for c in drop if c in out])
 
 
 def _organization(fields: dict, names: list[str]) -> tuple[str, str] | None:

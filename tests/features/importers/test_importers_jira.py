@@ -47,3 +47,68 @@ def test_an_issue_in_two_pages_is_its_latest_record(tmp_path, capsys):
     assert t.loc["HELP-1", "status"] == "solved"  # the older record in page 2 does not win
     esc = pd.read_parquet(tmp_path / "o" / "escalations.parquet")
     assert list(esc["ticket_id"]) == ["HELP-1"]  # its one priority raise, once
+
+
+def _sla(name: str, cycle: dict, done: bool = True) -> dict:
+    """A JSM SLA field as the search API returns it."""
+    if done:
+        return {"id": "2", "name": name, "completedCycles": [cycle], "_links": {}}
+    return {"id": "2", "name": name, "completedCycles": [], "ongoingCycle": cycle}
+
+
+def _at(iso: str) -> dict:
+    return {"iso8601": iso, "jira": iso, "friendly": "x", "epochMillis": 0}
+
+
+def test_jsm_sla_fields_give_first_response_times_and_targets(tmp_path, capsys):
+    """JSM keeps the first response in its SLA fields ("Time to first response", German
+    "Zeit bis zur ersten Antwort"): they were kept as a column holding the SLA's name, every
+    issue had no first response and the first-response SLA features were left out without a
+    word. Now the first completed cycle's stop time is the first response, and the breach time
+    less the start (clock hours over JSM's calendar) or the goal of a running cycle the target."""
+    page = json.loads((DATA / "issues.json").read_text())
+    one, two = page["issues"][0], page["issues"][1]
+    one["fields"]["customfield_10030"] = _sla(
+        "Zeit bis zur ersten Antwort",
+        {
+            "startTime": _at("2024-01-03T09:15:00.000+0100"),
+            "stopTime": _at("2024-01-03T11:30:00.000+0100"),
+            "breachTime": _at("2024-01-03T13:15:00.000+0100"),
+            "breached": False,
+            "goalDuration": {"millis": 4 * 3_600_000, "friendly": "4h"},
+            "remainingTime": {"millis": 6_300_000, "friendly": "1h 45m"},
+        },
+    )
+    one["fields"]["customfield_10031"] = _sla(  # 16 business hours: due the next day
+        "Time to resolution",
+        {
+            "startTime": _at("2024-01-03T09:15:00.000+0100"),
+            "stopTime": _at("2024-01-05T12:00:00.000+0100"),
+            "breachTime": _at("2024-01-04T17:15:00.000+0100"),
+            "breached": True,
+            "goalDuration": {"millis": 16 * 3_600_000, "friendly": "16h"},
+            "remainingTime": {"millis": -67_500_000, "friendly": "-18h 45m"},
+        },
+    )
+    two["fields"]["customfield_10030"] = _sla(  # not answered yet, paused: no breach time
+        "Time to first response",
+        {"startTime": _at("2024-01-08T09:00:00.000+0100"), "paused": True,
+         "goalDuration": {"millis": 2 * 3_600_000}},
+        done=False,
+    )  # fmt: skip
+    assert _import(tmp_path, page) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["HELP-1", "first_response_at"] == pd.Timestamp("2024-01-03 10:30", tz="UTC")
+    assert t.loc["HELP-1", "sla_first_response_hours"] == 4
+    assert t.loc["HELP-1", "sla_resolution_hours"] == 32
+    assert pd.isna(t.loc["HELP-2", "first_response_at"])
+    assert t.loc["HELP-2", "sla_first_response_hours"] == 2
+    assert pd.isna(t.loc["HELP-4", "sla_first_response_hours"])  # no SLA: the contract's policy
+    assert not any(c.startswith("jira_customfield_1003") for c in t.columns)
+    assert "no first response time" not in capsys.readouterr().out
+
+
+def test_issues_without_sla_fields_say_the_first_response_features_are_left_out(tmp_path, capsys):
+    assert _import(tmp_path, json.loads((DATA / "issues.json").read_text())) == 0
+    out = capsys.readouterr().out
+    assert "no first response time for any issue: no JSM SLA field named" in out
