@@ -85,6 +85,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["account_id"] = df["company"].where(
         df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
     )
+    comp = None
+    if inputs.get("companies"):
+        ctx.report.table("escalations", message("src_audit_rows"))  # the report's table order
+        comp = _read_companies(inputs["companies"], ctx)
+        df["account_id"] = _by_name(df["account_id"], comp)
     df = df.sort_values(
         ["ticket_id", "updated_at", ORIGIN], kind="stable", na_position="first"
     ).reset_index(drop=True)
@@ -124,8 +129,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
 
     accounts = pd.DataFrame({"account_id": tickets["account_id"].drop_duplicates().tolist()})
     accounts["name"] = accounts["account_id"]
-    if inputs.get("companies"):
-        accounts = _companies(accounts, inputs["companies"], ctx)
+    if comp is not None:
+        accounts = _companies(accounts, comp, ctx)
     source = (
         ", ".join(x.name for x in inputs["companies"])
         if inputs.get("companies")
@@ -186,7 +191,9 @@ def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
     )
 
 
-def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+def _read_companies(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    """The core_company export; its `sys_id` column (kept as `sn_sys_id`) resolves incidents
+    exported with values instead of display values."""
     rep = ctx.report.table("accounts")
     cols = (
         "tier",
@@ -201,8 +208,26 @@ def _companies(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) ->
     fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
     fields["region"] = ("region", "u_region", "country")
     fields["created"] = ("sys_created_on",)
+    fields["sn_sys_id"] = ("sys_id",)
     comp = _references(tabular(paths, Phrase("x_sn_companies"), fields, ("name",), "sn_", ctx, rep))
     rep.read = 0
+    return comp
+
+
+def _by_name(account: pd.Series, comp: pd.DataFrame) -> pd.Series:
+    """Incidents' accounts as the companies name them: a company referenced by its sys_id (a
+    list exported with values, the Table API without display values) is the company of that
+    sys_id, not an account of its own beside it (which doubled every customer, the named one
+    without incidents)."""
+    known = comp[comp["sn_sys_id"].notna()]
+    ids = dict(zip(known["sn_sys_id"].astype(str).str.strip(), known["name"], strict=True))
+    return account.map(lambda v: ids.get(str(v).strip(), v) if v is not None and v == v else v)
+
+
+def _companies(accounts: pd.DataFrame, comp: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
+    rep = ctx.report.table("accounts")
+    if comp["sn_sys_id"].isna().all():  # an export without sys_id: no column of nothing
+        comp = comp.drop(columns="sn_sys_id")
     before = len(comp)
     comp = comp.drop_duplicates("name").rename(columns={"name": "account_id"})
     rep.merge("merge_duplicate_row", before - len(comp))  # counted, not dropped unseen

@@ -1,0 +1,40 @@
+"""ServiceNow exports as users save them: values instead of display values, companies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from serving.cli import main
+
+
+def _import(tmp_path: Path, incidents: str, companies: str) -> int:
+    (tmp_path / "incident.csv").write_text(incidents)
+    (tmp_path / "core_company.csv").write_text(companies)
+    files = [f"incidents={tmp_path / 'incident.csv'}", f"companies={tmp_path / 'core_company.csv'}"]
+    return main(["import", "servicenow", *files, "--out", str(tmp_path / "o"), "--params", "params.yaml"])  # fmt: skip
+
+
+COMPANIES = (
+    "sys_id,name,sys_created_on,u_tier,u_arr\n"
+    "a1b2c3d4e5f60718293a4b5c6d7e8f90,Acme Logistics GmbH,2023-03-01 09:00:00,enterprise,120000\n"
+    "b1b2c3d4e5f60718293a4b5c6d7e8f91,Globex Retail,2023-06-15 12:30:00,business,30000\n"
+)
+
+
+def test_incidents_naming_their_company_by_sys_id_join_the_companies_export(tmp_path):
+    """A list exported with values (or the Table API without display values) names the
+    company by its sys_id: each became an account of its own (tier and ARR from the defaults)
+    beside the named company of core_company.csv, which then had no incidents at all."""
+    incidents = (
+        "number,opened_at,company,caller_id,priority,state,sys_updated_on\n"
+        "INC0010001,2026-11-03 08:15:00,a1b2c3d4e5f60718293a4b5c6d7e8f90,681ccaf9c0a8,2,2,2026-11-04 17:00:00\n"
+        "INC0010002,2026-11-08 09:00:00,Globex Retail,681ccaf9c0a9,4,3,2026-11-09 14:30:00\n"
+    )  # fmt: skip
+    assert _import(tmp_path, incidents, COMPANIES) == 0
+    accounts = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    assert sorted(accounts.index) == ["Acme Logistics GmbH", "Globex Retail"]
+    assert accounts.loc["Acme Logistics GmbH", "arr"] == 120000
+    tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert tickets.loc["INC0010001", "account_id"] == "Acme Logistics GmbH"
