@@ -461,6 +461,11 @@ class ServiceNowImportParams(StrictModel):
     group_levels: dict[str, str] = Field(description="assignment group -> escalation level")
     reassignment_is_escalation: bool
     priority_raise_is_escalation: bool
+    incident_fields: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="incident field -> incident export column, tried before the API names and "
+        "English labels (an Excel export in another language)",
+    )
 
 
 class HubSpotImportParams(StrictModel):
@@ -611,6 +616,7 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
     from features.contract import ACCOUNTS  # the contract imports these settings
     from features.importers.hubspot import TICKET_FIELDS
     from features.importers.salesforce import CASE_FIELDS
+    from features.importers.servicenow import FIELDS as INCIDENT_FIELDS
 
     # the account columns an export's fields may fill (a misspelled one was read into a column
     # of its own, and every account got the default); a CRM's own id column too, whose
@@ -633,6 +639,11 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
         ),
         "salesforce.case_fields": (p.salesforce.case_fields, list(CASE_FIELDS), "a case"),
         "hubspot.ticket_fields": (p.hubspot.ticket_fields, list(TICKET_FIELDS), "a ticket"),
+        "servicenow.incident_fields": (
+            p.servicenow.incident_fields,
+            list(INCIDENT_FIELDS),
+            "an incident",
+        ),
     }
     for key, (mapping, known, what) in fields.items():
         for column in mapping:

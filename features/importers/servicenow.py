@@ -21,6 +21,7 @@ from features.importers.common import (
     finish_accounts,
     finish_tickets,
     first_seen,
+    mapped_fields,
     priority_as_opened,
     priority_escalations,
     tabular,
@@ -32,24 +33,26 @@ REQUIRED = ("incidents",)
 # what each required part is, for an import that lacks it
 DESCRIBE = {part: Phrase(f"p_sn_{part}") for part in REQUIRED}
 EXPORT = Phrase("x_sn_incidents")
+# field -> columns: the API names a CSV list export writes, then the labels of an Excel export
+# (in English; another language's through servicenow.incident_fields)
 FIELDS = {
     "ticket_id": ("number",),
     "company": ("company", "company.name", "company_name"),
     "caller": ("caller_id", "caller_id.name", "caller"),
-    "created_at": ("opened_at",),
+    "created_at": ("opened_at", "opened"),
     "updated_at": ("sys_updated_on", "sys_updated_at", "updated"),
-    "resolved_at": ("resolved_at",),
-    "closed_at": ("closed_at",),
+    "resolved_at": ("resolved_at", "resolved"),
+    "closed_at": ("closed_at", "closed"),
     "priority": ("priority",),
     "impact": ("impact",),
     "urgency": ("urgency",),
-    "state": ("incident_state", "state"),
-    "reassignment_count": ("reassignment_count",),
-    "reopen_count": ("reopen_count",),
-    "made_sla": ("made_sla",),
-    "group": ("assignment_group", "assignment_group.name"),
-    "channel": ("contact_type",),
-    "subject": ("short_description",),
+    "state": ("incident_state", "state", "incident state"),
+    "reassignment_count": ("reassignment_count", "reassignment count"),
+    "reopen_count": ("reopen_count", "reopen count"),
+    "made_sla": ("made_sla", "made sla"),
+    "group": ("assignment_group", "assignment_group.name", "assignment group"),
+    "channel": ("contact_type", "contact type", "channel"),
+    "subject": ("short_description", "short description"),
     "body": ("description",),
 }
 
@@ -60,12 +63,13 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df = tabular(
         inputs["incidents"],
         EXPORT,
-        FIELDS,
+        mapped_fields(FIELDS, p.incident_fields),
         ("ticket_id", "created_at", "priority", "state"),
         "sn_",
         ctx,
         rep,
     )
+    named = {**{k: v[0] for k, v in FIELDS.items()}, **df.attrs["columns"]}
     df = _references(df)
     if len(df) and df["company"].isna().all() and df["caller"].isna().all():
         from features.importers.fields import missing_field
@@ -75,12 +79,17 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         )
     label = "servicenow incidents"
     for col in ("created_at", "updated_at", "resolved_at", "closed_at"):
-        df[col] = ctx.times(df[col], label, FIELDS[col][0], df[ORIGIN])
+        df[col] = ctx.times(df[col], label, named[col], df[ORIGIN])
     df["priority"] = ctx.map_values(
-        df["priority"], p.priority_map, label, "priority", "servicenow.priority_map", df[ORIGIN]
+        df["priority"],
+        p.priority_map,
+        label,
+        named["priority"],
+        "servicenow.priority_map",
+        df[ORIGIN],
     )
     df["status"] = ctx.map_values(
-        df.pop("state"), p.state_map, label, "incident_state", "servicenow.state_map", df[ORIGIN]
+        df.pop("state"), p.state_map, label, named["state"], "servicenow.state_map", df[ORIGIN]
     )
     df["account_id"] = df["company"].where(
         df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
@@ -207,7 +216,7 @@ def _read_companies(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     )
     fields = {"name": ("name",), **{c: (c, f"u_{c}") for c in cols}}
     fields["region"] = ("region", "u_region", "country")
-    fields["created"] = ("sys_created_on",)
+    fields["created"] = ("sys_created_on", "created")
     fields["sn_sys_id"] = ("sys_id",)
     comp = _references(tabular(paths, Phrase("x_sn_companies"), fields, ("name",), "sn_", ctx, rep))
     rep.read = 0

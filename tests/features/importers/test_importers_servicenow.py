@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from serving.cli import main
 
@@ -38,3 +39,37 @@ def test_incidents_naming_their_company_by_sys_id_join_the_companies_export(tmp_
     assert accounts.loc["Acme Logistics GmbH", "arr"] == 120000
     tickets = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert tickets.loc["INC0010001", "account_id"] == "Acme Logistics GmbH"
+
+
+def test_an_excel_export_with_labels_is_read_in_english_and_through_incident_fields(
+    tmp_path, capsys
+):
+    """ServiceNow's Excel export heads its columns with labels (Opened, State, Assignment group;
+    a German user's: Eröffnet, Status), and so does it saved as CSV: refused ("required field
+    'opened_at' not found") with no setting to name them, as Salesforce's and HubSpot's have."""
+    (tmp_path / "en.csv").write_text(
+        "Number,Opened,Short description,Caller,Priority,State,Company,Updated,Resolved,"
+        "Assignment group\n"
+        "INC0010001,2026-11-03 08:15:00,Sync,Ops,1 - Critical,Resolved,Acme,"
+        "2026-11-04 17:00:00,2026-11-04 16:00:00,Service Desk\n"
+    )
+    main(["import", "servicenow", f"incidents={tmp_path / 'en.csv'}", "--out", str(tmp_path / "en"), "--params", "params.yaml"])  # fmt: skip
+    t = pd.read_parquet(tmp_path / "en" / "tickets.parquet").iloc[0]
+    assert (t["priority"], t["status"], t["sn_group"]) == ("P1", "solved", "Service Desk")
+    assert t["resolved_at"] == pd.Timestamp("2026-11-04 16:00", tz="UTC")
+
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    sn = data["importers"]["servicenow"]
+    sn["incident_fields"] = {"ticket_id": "Nummer", "created_at": "Eröffnet", "state": "Status",
+                             "priority": "Priorität", "company": "Unternehmen",
+                             "resolved_at": "Gelöst", "updated_at": "Aktualisiert"}  # fmt: skip
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    (tmp_path / "de.csv").write_text(
+        "sep=;\nNummer;Eröffnet;Priorität;Status;Unternehmen;Aktualisiert;Gelöst\n"
+        "INC0010001;03.11.2026 08:15:00;1 - Kritisch;Gelöscht;Acme;04.11.2026 17:00:00;\n"
+    )
+    args = ["import", "servicenow", f"incidents={tmp_path / 'de.csv'}", "--out"]
+    assert main([*args, str(tmp_path / "de"), "--params", str(tmp_path / "params.yaml")]) == 1
+    said = capsys.readouterr()
+    out = said.out + said.err  # told by the file's column name
+    assert "servicenow incidents / Status / de.csv line 2 / unknown_value: 'Gelöscht'" in out
