@@ -91,9 +91,13 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["status"] = ctx.map_values(
         df.pop("state"), p.state_map, label, named["state"], "servicenow.state_map", df[ORIGIN]
     )
-    df["account_id"] = df["company"].where(
-        df["company"].notna() & (df["company"].astype(str).str.strip() != ""), df["caller"]
-    )
+    has_company = df["company"].notna() & (df["company"].astype(str).str.strip() != "")
+    df["account_id"] = df["company"].where(has_company, df["caller"])
+    by_caller = df.loc[~has_company & df["caller"].notna(), "ticket_id"].drop_duplicates()
+    by_caller = by_caller[~by_caller.isin(df.loc[has_company, "ticket_id"])]
+    if has_company.any() and len(by_caller):  # a person as a customer: said, not done unseen
+        ids = ", ".join(map(str, by_caller[:3])) + (", ..." if len(by_caller) > 3 else "")
+        rep.note("note_caller_account", n=len(by_caller), ids=ids)
     comp = None
     if inputs.get("companies"):
         ctx.report.table("escalations", message("src_audit_rows"))  # the report's table order

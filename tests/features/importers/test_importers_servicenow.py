@@ -73,3 +73,19 @@ def test_an_excel_export_with_labels_is_read_in_english_and_through_incident_fie
     said = capsys.readouterr()
     out = said.out + said.err  # told by the file's column name
     assert "servicenow incidents / Status / de.csv line 2 / unknown_value: 'Gelöscht'" in out
+
+
+def test_an_incident_without_a_company_whose_caller_becomes_an_account_is_reported(
+    tmp_path, capsys
+):
+    """An incident with an empty company is counted to its caller (a person) as an account of
+    its own, with default tier and ARR, beside the real customers: that happened unreported."""
+    incidents = (
+        "number,opened_at,company,caller_id,priority,state,sys_updated_on\n"
+        "INC0010001,2026-11-03 08:15:00,Globex Retail,Buyer Globex,2,2,2026-11-04 17:00:00\n"
+        "INC0010002,2026-11-08 09:00:00,,Lone Caller,4,3,2026-11-09 14:30:00\n"
+    )
+    assert _import(tmp_path, incidents, COMPANIES) == 0
+    out = capsys.readouterr().out
+    assert "1 incident has no company: its caller_id is taken as the account" in out
+    assert "(INC0010002)" in out
