@@ -366,14 +366,16 @@ def _long_record(
             f.readline()
         rows = csv.reader(f, delimiter=sep)
         header = next(rows, [])
-        for record in rows:
+        # the record's row as a spreadsheet shows it (as the report names rows): the header is
+        # row 1 (an Excel sep= line above it is hidden), a value's line breaks start none
+        for line, record in enumerate(rows, 2):
             if not any(v.strip() for v in record):
                 continue  # a blank line
             if len(record) > len(header):
                 return refusal(
                     "csv_extra_fields",
                     path=str(path),
-                    line=rows.line_num + skip,
+                    line=line,
                     n=len(record),
                     header=len(header),
                     sep=sep,
@@ -392,17 +394,17 @@ def _open_quote(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError
             f.readline()
         rows = csv.reader(f, delimiter=sep, strict=True)
         next(rows, [])
-        start = rows.line_num + 1
+        line = 1  # rows as `_long_record` counts them
         while True:
+            line += 1
             try:
                 next(rows)
             except StopIteration:
                 return None
             except csv.Error as exc:
                 if "unexpected end of data" in str(exc):
-                    return refusal("csv_open_quote", path=str(path), line=start + skip)
+                    return refusal("csv_open_quote", path=str(path), line=line)
                 # a quirk pandas reads (text after a closing quote): go on from the next record
-            start = rows.line_num + 1
 
 
 def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:

@@ -223,3 +223,31 @@ def test_a_later_bad_record_is_named_by_its_line_in_the_users_language(tmp_path,
     err = capsys.readouterr().err
     assert "tickets.csv, Zeile 4: ein Wert öffnet ein Anführungszeichen" in err
     assert "EOF" not in err
+
+
+@pytest.mark.parametrize("sep_line", [False, True])
+def test_a_bad_record_after_a_line_break_in_a_value_or_a_sep_line_is_named_by_its_row(
+    sep_line, tmp_path, capsys
+):
+    """Records are rows as a spreadsheet shows them (header row 1, a value's line breaks start
+    no row, Excel's `sep=` line hidden), as every other error names them; a record with a field
+    too many or an open quote was named by the file's physical line: one row further down for
+    each line break in a value above it, and one more below an Excel `sep=` line."""
+    lines = (HS / "tickets.csv").read_text().splitlines()
+    lines[1] = (
+        lines[1]
+        .replace("All nightly sync", '"All nightly\nsync', 1)
+        .replace("timeout.,", 'timeout.",', 1)
+    )
+    head = ["sep=,"] if sep_line else []
+    tickets = tmp_path / "tickets.csv"
+    args = ["import", "hubspot", f"tickets={tickets}", str(HS / "companies.csv")]
+    for bad, said in (
+        ("MEDIUM,extra", "13 fields, but the header has 12"),
+        ('"MEDIUM', "a value opens a quote"),
+    ):
+        rows = [*head, *lines[:3], lines[3].replace("MEDIUM", bad, 1), *lines[4:]]
+        tickets.write_text("\n".join(rows) + "\n")
+        assert main([*args, "--out", str(tmp_path / "o")]) == 1
+        err = capsys.readouterr().err
+        assert f"tickets.csv, line 4: {said}" in err, err
