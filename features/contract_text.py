@@ -195,7 +195,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "x_sf_milestones": "a Salesforce CaseMilestone export (CSV)",
         "x_sf_history": "a Salesforce CaseHistory export (CSV)",
         "x_jira_issues": "a Jira Service Management issues export (REST search API JSON with "
-        "expand=changelog)",
+        "expand=changelog, or Jira's CSV export)",
         "x_jira_organizations": "a CSV of Jira organizations with contract columns",
         "x_sn_incidents": "a ServiceNow incident export (CSV or Parquet)",
         "x_sn_companies": "a ServiceNow core_company export",
@@ -421,7 +421,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "x_sf_milestones": "ein Salesforce-Export von CaseMilestone (CSV)",
         "x_sf_history": "ein Salesforce-Export von CaseHistory (CSV)",
         "x_jira_issues": "ein Export der Vorgänge aus Jira Service Management (JSON der "
-        "REST-Such-API mit expand=changelog)",
+        "REST-Such-API mit expand=changelog, oder der CSV-Export von Jira)",
         "x_jira_organizations": "eine CSV der Jira-Organisationen mit Spalten des Datenvertrags",
         "x_sn_incidents": "ein ServiceNow-Export der Incidents (CSV oder Parquet)",
         "x_sn_companies": "ein ServiceNow-Export von core_company",

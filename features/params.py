@@ -453,6 +453,11 @@ class JiraImportParams(StrictModel):
     # the first response time and the SLA targets
     first_response_sla: tuple[str, ...] = ("Time to first response", "Zeit bis zur ersten Antwort")
     resolution_sla: tuple[str, ...] = ("Time to resolution", "Zeit bis zur Lösung")
+    csv_columns: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="issue field -> column of Jira's CSV export in another language, tried "
+        "before the English names",
+    )
 
 
 class ServiceNowImportParams(StrictModel):
@@ -615,6 +620,7 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
     problems = []
     from features.contract import ACCOUNTS  # the contract imports these settings
     from features.importers.hubspot import TICKET_FIELDS
+    from features.importers.jira import CSV_FIELDS as JIRA_CSV_FIELDS
     from features.importers.salesforce import CASE_FIELDS
     from features.importers.servicenow import FIELDS as INCIDENT_FIELDS
 
@@ -639,6 +645,7 @@ def importer_problems(p: ImporterParams, contract: ContractParams) -> list[str]:
         ),
         "salesforce.case_fields": (p.salesforce.case_fields, list(CASE_FIELDS), "a case"),
         "hubspot.ticket_fields": (p.hubspot.ticket_fields, list(TICKET_FIELDS), "a ticket"),
+        "jira.csv_columns": (p.jira.csv_columns, list(JIRA_CSV_FIELDS.values()), "an issue"),
         "servicenow.incident_fields": (
             p.servicenow.incident_fields,
             list(INCIDENT_FIELDS),

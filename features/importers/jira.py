@@ -6,6 +6,8 @@ the changelog are escalations; status changes from a done status back to work co
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,8 @@ from features.importers.common import (
     priority_escalations,
     tabular,
 )
-from features.importers.fields import NESTED, flat, get, require_keys, scalar_extras
-from features.importers.readers import iter_json_records
+from features.importers.fields import NESTED, Columns, flat, get, require_keys, scalar_extras
+from features.importers.readers import iter_frames, iter_json_records
 from features.importers.report import message
 
 ROLES = {"accounts": ("account", "organization"), "issues": ("issue", "jira", "search")}
@@ -45,10 +47,14 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     changes: list[dict] = []
     no_org: list[dict] = []  # issues of no organization: the report names a few
     cut: list[str] = []  # issues whose changelog the export holds only in part
+    with_changelog = False  # a CSV export has none: no escalations, reopens unknown
     for path in inputs["issues"]:
-        base = ctx.origin_base(path, json_records=True)
-        for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
+        csv = _is_csv(path)
+        base = ctx.origin_base(path, json_records=not csv)
+        records = _csv_records(path, ctx) if csv else iter_json_records(path, EXPORT, ctx.on_bytes)
+        for row, rec in records:
             rep.read += 1
+            with_changelog |= "changelog" in rec
             require_keys(
                 rec,
                 [("key",), ("fields.created",), ("fields.status",)],
@@ -104,7 +110,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
                 "status_category": get(fields, "status.statusCategory.key"),
                 "subject": get(fields, "summary"),
                 "body": _text(get(fields, "description")),
-                "reopen_count": moves,
+                "reopen_count": moves if "changelog" in rec else None,
                 "jira_id": get(rec, "id"),
             }
             for k, v in fields.items():
@@ -213,7 +219,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         .str.lower()
     )
     df["reopen_count"] = df["reopen_count"].map(
-        lambda ms: sum(1 for a, b in ms if a in done and b not in done)
+        lambda ms: None if ms is None else sum(1 for a, b in ms if a in done and b not in done)
     )
     df = df.drop(columns=["status_category"]).rename(columns={"status_name": "jira_status"})
     ch = pd.DataFrame(changes, columns=[ORIGIN, "ticket_id", "account_id", "at", "old", "new"])
@@ -235,8 +241,12 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if len(tickets) and tickets["first_response_at"].isna().all():
         rep.note("note_jira_no_first_response", names=" / ".join(p.first_response_sla))
     esc = (
-        priority_escalations(ch, ctx, "Jira changelog") if p.priority_raise_is_escalation else None
+        priority_escalations(ch, ctx, "Jira changelog")
+        if p.priority_raise_is_escalation and with_changelog
+        else None
     )
+    if not with_changelog:  # no table rather than one saying no issue was ever escalated
+        ctx.report.notes.append(message("note_no_escalations"))
     if esc is not None:
         esc = close_escalations(esc, tickets)
         ctx.report.table("escalations", message("src_changelog")).read = len(ch)
@@ -248,6 +258,66 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
+
+
+# Jira's CSV export (Filters > Export > Export CSV): its columns -> the search API's fields
+CSV_FIELDS = {
+    "issue key": "key",
+    "issue id": "id",
+    "created": "created",
+    "updated": "updated",
+    "resolved": "resolutiondate",
+    "priority": "priority",
+    "status": "status",
+    "summary": "summary",
+    "description": "description",
+}
+
+
+CSV_LABELS = {"key": "Issue key", "created": "Created", "status": "Status"}
+# a custom field's column, as an English and a German Jira head it
+CUSTOM_FIELD = re.compile(r"(?:custom field|benutzerdefiniertes feld) \((.+)\)", re.IGNORECASE)
+
+
+def _is_csv(path: Path) -> bool:
+    """A CSV export rather than the API's JSON: its first character opens no JSON value."""
+    with path.open("rb") as f:
+        head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return path.suffix.lower() == ".csv" or (bool(head) and head[:1] not in b"{[")
+
+
+def _csv_records(path: Path, ctx: ImportContext) -> Iterator[tuple[int, dict]]:
+    """Issues of Jira's CSV export as the search API's records: `Custom field (Organizations)`
+    is the field `Organizations`, a column Jira repeats (Labels, Comment, an organization per
+    column) one list of its values. It holds no changelog and no SLA cycles."""
+    for chunk in iter_frames(path, EXPORT, ctx.on_bytes, encoding=ctx.params.csv_encoding):
+        header = Columns(chunk.columns, EXPORT, str(path))
+        mapped = ctx.params.jira.csv_columns
+        for part, label in CSV_LABELS.items():  # told by the CSV's own names
+            header.require(*dict.fromkeys((mapped.get(part, label), label)))
+        known = {**CSV_FIELDS, **{v.strip().lower(): k for k, v in mapped.items()}}
+        groups: dict[str, list[str]] = {}
+        for col in map(str, chunk.columns):
+            base = re.sub(r"\.\d+$", "", col)  # pandas' name for a repeated column: Labels.1
+            groups.setdefault(base if base in chunk.columns else col, []).append(col)
+        for row, values in zip(chunk.index, chunk.to_dict("records"), strict=True):
+            rec: dict[str, Any] = {}
+            fields: dict[str, Any] = {}
+            for name, same in groups.items():
+                given = [v.strip() for c in same if isinstance(v := values[c], str) and v.strip()]
+                value: Any = given if len(same) > 1 else (given[0] if given else None)
+                custom = CUSTOM_FIELD.fullmatch(name.strip())
+                field = known.get(name.strip().lower())
+                if field in ("key", "id"):
+                    rec[field] = value
+                elif field in ("priority", "status"):
+                    fields[field] = {"name": value} if value else None
+                elif field:
+                    fields[field] = value
+                else:
+                    fields[custom.group(1) if custom else name] = value
+            rec["fields"] = fields
+            yield int(row), rec
 
 
 SLA_PARTS = ("start", "stop", "breach", "goal")

@@ -59,7 +59,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_escalation_time": "{n:,} [escalation|escalations] dated at ticket creation: export {what} for exact times",
         "note_no_escalations": "the export has no escalation signal; escalations table not written",
         "note_no_first_response": "no first response time for any ticket: export CaseMilestone with the completed {milestone!r} milestones (salesforce.first_response_milestone); without them the first response SLA features are left out",
-        "note_jira_no_first_response": "no first response time for any issue: no JSM SLA field named {names} (jira.first_response_sla) has a completed cycle; without them the first response SLA features are left out",
+        "note_jira_no_first_response": "no first response time for any issue: no JSM SLA field named {names} (jira.first_response_sla) has a completed cycle (Jira's CSV export holds none: export the issues with the REST API); without them the first response SLA features are left out",
         "note_caller_account": "{n:,} [incident has|incidents have] no company: [its|their] caller_id is taken as the account, a customer of its own; give [it|them] a company to count [it|them] to one ({ids})",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
         "note_changelog_cut": "{n:,} [issue has|issues have] only the first histories of [its|their] "
@@ -137,7 +137,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_escalation_time": "{n:,} [Eskalation|Eskalationen] auf die Ticket-Erstellung datiert: {what} exportieren für genaue Zeiten",
         "note_no_escalations": "der Export enthält kein Eskalationssignal; Tabelle escalations nicht geschrieben",
         "note_no_first_response": "für kein Ticket eine Erstantwortzeit: CaseMilestone mit den abgeschlossenen Meilensteinen {milestone!r} (salesforce.first_response_milestone) exportieren; ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
-        "note_jira_no_first_response": "für keinen Vorgang eine Erstantwortzeit: kein JSM-SLA-Feld namens {names} (jira.first_response_sla) hat einen abgeschlossenen Zyklus; ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
+        "note_jira_no_first_response": "für keinen Vorgang eine Erstantwortzeit: kein JSM-SLA-Feld namens {names} (jira.first_response_sla) hat einen abgeschlossenen Zyklus (der CSV-Export von Jira enthält keine: die Vorgänge über die REST-API exportieren); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_caller_account": "{n:,} [Incident hat|Incidents haben] kein Unternehmen: [sein|ihr] caller_id gilt als Kunde, ein eigener; [ihm|ihnen] ein Unternehmen geben, um [es|sie] einem Kunden zuzuordnen ({ids})",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
         "note_changelog_cut": "bei {n:,} [Vorgang|Vorgängen] enthält der Export nur die ersten "

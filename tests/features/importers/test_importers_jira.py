@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from serving.cli import main
 
@@ -112,3 +113,74 @@ def test_issues_without_sla_fields_say_the_first_response_features_are_left_out(
     assert _import(tmp_path, json.loads((DATA / "issues.json").read_text())) == 0
     out = capsys.readouterr().out
     assert "no first response time for any issue: no JSM SLA field named" in out
+
+
+JIRA_CSV = (
+    "Summary,Issue key,Issue id,Issue Type,Status,Priority,Resolution,Assignee,Created,Updated,"
+    "Resolved,Labels,Labels,Description,Custom field (Organizations),"
+    "Custom field (Organizations),Custom field (Time to first response),Comment,Comment\n"
+    "Sync jobs failing,HELP-1,10001,Service request,Resolved,High,Done,Beth,03/Jan/24 8:15 AM,"
+    '04/Jan/24 5:00 PM,04/Jan/24 5:00 PM,sync,vip,"All jobs\nfail",Acme GmbH,Globex AG,-2h 15m,'
+    "03/Jan/24 11:30 AM;557058:abc;On it,04/Jan/24 5:00 PM;557058:abc;Fixed\n"
+    "Checkout slow,HELP-2,10002,Incident,Waiting for support,Medium,,,08/Jan/24 9:00 AM,"
+    "08/Jan/24 9:00 AM,,,,,Globex AG,,4h 0m,,\n"
+    "No customer,HELP-3,10003,Incident,Open,Low,,,09/Jan/24 9:00 AM,09/Jan/24 9:00 AM,,,,,,,,,\n"
+)
+
+
+def test_jiras_csv_export_is_read_as_its_issues(tmp_path, capsys):
+    """Jira's own CSV export (Filters > Export CSV), the one most admins know, was refused as
+    "not JSON". Its columns are read as the search API's fields: a repeated column (Labels, an
+    organization per column) as its values, the first organization the account; without a
+    changelog there are no escalations to tell (no table, rather than one saying there were
+    none) and reopens are not known (counted as missing)."""
+    path = tmp_path / "Jira.csv"
+    path.write_text(JIRA_CSV)
+    args = ["import", "jira", f"issues={path}", "--out", str(tmp_path / "o")]
+    assert main([*args, "--params", "params.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: no account reference" in out and "Jira.csv line 4 (key=HELP-3)" in out
+    assert "escalations table not written" in out
+    assert "reopen count not in the export for 2 tickets" in out
+    assert "Jira's CSV export holds none" in out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert list(t["account_id"]) == ["Acme GmbH", "Globex AG"]
+    assert list(t["priority"]) == ["P2", "P3"] and list(t["status"]) == ["solved", "open"]
+    assert t.loc["HELP-1", "created_at"] == pd.Timestamp("2024-01-03 08:15", tz="UTC")
+    assert t.loc["HELP-1", "resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
+    assert t.loc["HELP-1", "body"] == "All jobs\nfail"
+    assert t.loc["HELP-1", "jira_Labels"] == "sync; vip"
+    assert not (tmp_path / "o" / "escalations.parquet").exists()
+
+
+def test_a_german_jira_csv_export_is_read_through_csv_columns(tmp_path, capsys):
+    """A German Jira heads its CSV export in German (Schlüssel, Erstellt, Benutzerdefiniertes
+    Feld (Organizations)): jira.csv_columns names them; a missing key column is told by the
+    names the file has."""
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    jira = data["importers"]["jira"]
+    jira["csv_columns"] = {"key": "Schlüssel", "created": "Erstellt", "status": "Status",
+                           "priority": "Priorität", "resolutiondate": "Erledigt"}  # fmt: skip
+    jira["status_map"]["erledigt"] = "solved"
+    jira["priority_map"]["hoch"] = "P2"
+    data["importers"]["date_formats"].append("%d.%m.%y %H:%M")
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data, allow_unicode=True))
+    path = tmp_path / "Jira.csv"
+    path.write_text(
+        "Zusammenfassung;Schlüssel;Status;Priorität;Erstellt;Erledigt;"
+        "Benutzerdefiniertes Feld (Organizations)\n"
+        "Sync;HELP-1;Erledigt;Hoch;03.01.24 08:15;04.01.24 17:00;Acme GmbH\n"
+    )
+    args = ["import", "jira", f"issues={path}", "--out", str(tmp_path / "o")]
+    assert main([*args, "--params", str(params)]) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").iloc[0]
+    assert (t["ticket_id"], t["account_id"], t["priority"], t["status"]) == (
+        "HELP-1", "Acme GmbH", "P2", "solved"
+    )  # fmt: skip
+    assert t["resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
+    path.write_text("Zusammenfassung;Erstellt;Status\nSync;03.01.24 08:15;Erledigt\n")
+    assert main([*args, "--params", str(params)]) == 1
+    err = capsys.readouterr().err
+    assert "required field 'Schlüssel' not found (also looked for 'Issue key')" in err
+    assert "its columns are: Zusammenfassung, Erstellt, Status" in err
