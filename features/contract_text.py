@@ -199,6 +199,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "x_jira_organizations": "a CSV of Jira organizations with contract columns",
         "x_sn_incidents": "a ServiceNow incident export (CSV or Parquet)",
         "x_sn_companies": "a ServiceNow core_company export",
+        "x_sn_slas": "a ServiceNow task_sla export (task, sla, start_time, end_time, "
+        "planned_end_time)",
         "x_hs_tickets": "a HubSpot tickets export (CSV) with associated company IDs",
         "x_hs_companies": "a HubSpot companies export (CSV)",
         "x_usage_events": "a product-analytics event export (Segment, Mixpanel or Amplitude)",
@@ -425,6 +427,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "x_jira_organizations": "eine CSV der Jira-Organisationen mit Spalten des Datenvertrags",
         "x_sn_incidents": "ein ServiceNow-Export der Incidents (CSV oder Parquet)",
         "x_sn_companies": "ein ServiceNow-Export von core_company",
+        "x_sn_slas": "ein ServiceNow-Export von task_sla (task, sla, start_time, end_time, "
+        "planned_end_time)",
         "x_hs_tickets": "ein HubSpot-Export der Tickets (CSV) mit den IDs der zugeordneten Firmen",
         "x_hs_companies": "ein HubSpot-Export der Firmen (CSV)",
         "x_usage_events": "ein Ereignis-Export der Produktanalyse (Segment, Mixpanel oder "

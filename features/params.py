@@ -466,6 +466,10 @@ class ServiceNowImportParams(StrictModel):
     group_levels: dict[str, str] = Field(description="assignment group -> escalation level")
     reassignment_is_escalation: bool
     priority_raise_is_escalation: bool
+    # task_sla rows by their SLA definition's name: a word of these lists (any case) in it
+    response_slas: tuple[str, ...] = ("response", "reaktion", "antwort")
+    resolution_slas: tuple[str, ...] = ("resolution", "lösung", "behebung")
+    cancelled_sla_stages: tuple[str, ...] = ("cancelled", "canceled", "abgebrochen", "storniert")
     incident_fields: dict[str, Annotated[str, Field(min_length=1)]] = Field(
         default_factory=dict,
         description="incident field -> incident export column, tried before the API names and "

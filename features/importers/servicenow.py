@@ -28,7 +28,11 @@ from features.importers.common import (
 )
 from features.importers.report import message
 
-ROLES = {"companies": ("compan", "account"), "incidents": ("incident", "audit", "task")}
+ROLES = {
+    "slas": ("task_sla", "sla"),
+    "companies": ("compan", "account"),
+    "incidents": ("incident", "audit", "task"),
+}
 REQUIRED = ("incidents",)
 # what each required part is, for an import that lacks it
 DESCRIBE = {part: Phrase(f"p_sn_{part}") for part in REQUIRED}
@@ -137,6 +141,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         t[f"sn_{col}"] = last[col].values if col in last else None
     t = t.drop(columns=["closed_at"])
     opened = df.groupby("ticket_id", sort=False)["priority"].first()  # its first update's
+    if inputs.get("slas"):
+        t = _slas(t, inputs["slas"], ctx)
     tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx)
     esc = close_escalations(esc, tickets)
 
@@ -154,6 +160,50 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
+
+
+def _slas(t: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+    """First response times and SLA targets from a task_sla export: an incident's first
+    response SLA (by its name, `servicenow.response_slas`) that was not cancelled ends at the
+    first response; the targets are planned_end_time less start_time in clock hours (the
+    deadline ServiceNow computed over its schedule), as Salesforce's milestones are read."""
+    p = ctx.params.servicenow
+    rep = ctx.report.table("slas", ", ".join(x.name for x in paths))
+    fields = {
+        "task": ("task", "task.number", "inc_number"),
+        "sla": ("sla", "sla.name"),
+        "stage": ("stage",),
+        "start": ("start_time",),
+        "end": ("end_time",),
+        "planned": ("planned_end_time", "original_breach_time"),
+    }
+    s = _references(tabular(paths, Phrase("x_sn_slas"), fields, ("task", "sla", "start"), "sla_", ctx, rep))  # fmt: skip
+    label = "servicenow task_sla"
+    for col in ("start", "end", "planned"):
+        s[col] = ctx.times(s[col], label, s.attrs["columns"].get(col, fields[col][0]), s[ORIGIN])
+    unknown = ~s["task"].isin(t["ticket_id"])
+    shown = ctx.examples(s[unknown].drop_duplicates("task"), "task")
+    rep.skip("skip_no_ticket", int(unknown.sum()), shown)
+    s = s[~unknown].sort_values(["task", "start"], kind="stable")
+    known = len(s)
+    stage = s["stage"].astype(str).str.strip().str.lower()
+    s = s[~stage.isin([x.lower() for x in p.cancelled_sla_stages])]
+    name = s["sla"].astype(str).str.lower()
+    span = (s["planned"] - s["start"]).dt.total_seconds() / 3600
+    s = s.assign(hours=span.where(span > 0))
+
+    def first(words: tuple[str, ...]) -> pd.DataFrame:
+        hit = name.map(lambda n: any(w.lower() in n for w in words))
+        return s[hit].drop_duplicates("task").set_index("task")
+
+    fr, res = first(p.response_slas), first(p.resolution_slas)
+    out = t.copy()
+    out["first_response_at"] = out["ticket_id"].map(fr["end"]).astype("datetime64[ns, UTC]")
+    out["sla_first_response_hours"] = out["ticket_id"].map(fr["hours"])
+    out["sla_resolution_hours"] = out["ticket_id"].map(res["hours"])
+    rep.written = int(len(fr) + len(res))
+    rep.skip("skip_not_used", int(known - len(fr) - len(res)), what=message("w_other_slas"))
+    return out
 
 
 def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:

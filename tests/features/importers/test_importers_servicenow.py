@@ -89,3 +89,36 @@ def test_an_incident_without_a_company_whose_caller_becomes_an_account_is_report
     out = capsys.readouterr().out
     assert "1 incident has no company: its caller_id is taken as the account" in out
     assert "(INC0010002)" in out
+
+
+def test_a_task_sla_export_gives_first_response_times_and_targets(tmp_path, capsys):
+    """ServiceNow keeps response and resolution SLAs in task_sla; the import had no place for
+    them, so no incident had a first response and the first-response SLA features were left
+    out. The first response SLA not cancelled (a priority change cancels one and attaches
+    another) ends at the first response; its planned end less its start is the target."""
+    incidents = (
+        "number,opened_at,company,priority,state,sys_updated_on\n"
+        "INC0010001,2026-11-03 08:15:00,Globex Retail,2,2,2026-11-04 17:00:00\n"
+        "INC0010002,2026-11-08 09:00:00,Globex Retail,4,2,2026-11-09 14:30:00\n"
+    )
+    (tmp_path / "task_sla.csv").write_text(
+        "task,sla,stage,start_time,end_time,planned_end_time\n"
+        "INC0010001,Priority 3 response (8 hours),Cancelled,2026-11-03 08:15:00,2026-11-03 09:00:00,2026-11-03 16:15:00\n"
+        "INC0010001,Priority 2 response (4 hours),Completed,2026-11-03 08:15:00,2026-11-03 10:00:00,2026-11-03 12:15:00\n"
+        "INC0010001,Priority 2 resolution (2 business days),Completed,2026-11-03 08:15:00,,2026-11-05 08:15:00\n"
+        "INC0010002,Priority 4 response (1 day),In progress,2026-11-08 09:00:00,,2026-11-09 09:00:00\n"
+        "INC0099999,Priority 1 response (15 minutes),Completed,2026-11-01 09:00:00,2026-11-01 09:05:00,2026-11-01 09:15:00\n"
+    )  # fmt: skip
+    (tmp_path / "incident.csv").write_text(incidents)
+    (tmp_path / "core_company.csv").write_text(COMPANIES)
+    files = [str(tmp_path / f) for f in ("incident.csv", "core_company.csv", "task_sla.csv")]
+    assert main(["import", "servicenow", *files, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "slas          read         5  written         3  skipped       2" in out
+    assert "e.g. task_sla.csv line 6 (task=INC0099999)" in out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["INC0010001", "first_response_at"] == pd.Timestamp("2026-11-03 10:00", tz="UTC")
+    assert t.loc["INC0010001", "sla_first_response_hours"] == 4
+    assert t.loc["INC0010001", "sla_resolution_hours"] == 48
+    assert pd.isna(t.loc["INC0010002", "first_response_at"])
+    assert t.loc["INC0010002", "sla_first_response_hours"] == 24
