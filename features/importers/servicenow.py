@@ -29,7 +29,7 @@ from features.importers.common import (
 from features.importers.report import message
 
 ROLES = {
-    "slas": ("task_sla", "sla"),
+    "slas": ("task_sla", "_sla", "sla_"),
     "companies": ("compan", "account"),
     "incidents": ("incident", "audit", "task"),
 }
@@ -144,6 +144,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if inputs.get("slas"):
         t = _slas(t, inputs["slas"], ctx)
     tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx)
+    if len(tickets) and tickets["first_response_at"].isna().all():
+        rep.note("note_sn_no_first_response", words=", ".join(p.response_slas))
     esc = close_escalations(esc, tickets)
 
     accounts = pd.DataFrame({"account_id": tickets["account_id"].drop_duplicates().tolist()})

@@ -122,3 +122,23 @@ def test_a_task_sla_export_gives_first_response_times_and_targets(tmp_path, caps
     assert t.loc["INC0010001", "sla_resolution_hours"] == 48
     assert pd.isna(t.loc["INC0010002", "first_response_at"])
     assert t.loc["INC0010002", "sla_first_response_hours"] == 24
+
+
+def test_incidents_without_a_task_sla_export_say_the_first_response_features_are_left_out(
+    tmp_path, capsys
+):
+    incidents = (
+        "number,opened_at,company,priority,state\nINC1,2026-11-03 08:15:00,Globex Retail,2,2\n"
+    )
+    assert _import(tmp_path, incidents, COMPANIES) == 0
+    assert "no first response time for any incident: export task_sla" in capsys.readouterr().out
+
+
+def test_a_file_whose_name_merely_holds_sla_is_not_taken_for_task_sla(tmp_path):
+    from features.importers.readers import assign_inputs
+    from features.importers.servicenow import DESCRIBE, REQUIRED, ROLES
+
+    files = [str(tmp_path / "incidents_translated.csv"), str(tmp_path / "task_sla.csv")]
+    parts = assign_inputs(files, ROLES, REQUIRED, "servicenow", DESCRIBE)
+    assert [p.name for p in parts["incidents"]] == ["incidents_translated.csv"]
+    assert [p.name for p in parts["slas"]] == ["task_sla.csv"]
