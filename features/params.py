@@ -509,8 +509,13 @@ class UsageEventsImportParams(StrictModel):
     naive_time_zone: str = Field(
         default="UTC", description="time zone of event times written without an offset"
     )
+    # a Mixpanel project created before 2023 exports `properties.time` as seconds of its
+    # project time zone's wall clock, not of UTC
+    mixpanel_time_zone: str = Field(
+        default="UTC", description="project time zone of Mixpanel's properties.time"
+    )
 
-    @field_validator("naive_time_zone")
+    @field_validator("naive_time_zone", "mixpanel_time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
         return _time_zone(value)

@@ -123,6 +123,7 @@ def _json_batches(path: Path, ctx: ImportContext):
         "type": [],
         "count": [],
         "eid": [],
+        "mixpanel": [],  # its time is Mixpanel's properties.time (in project time before 2023)
     }
     base = ctx.origin_base(path, json_records=True)
     for row, rec in iter_json_records(path, EXPORT, ctx.on_bytes):
@@ -132,6 +133,7 @@ def _json_batches(path: Path, ctx: ImportContext):
         rows["type"].append(_event_type(rec))
         rows["count"].append(first(rec, *COUNT))
         rows["eid"].append(first(rec, *EVENT_ID))
+        rows["mixpanel"].append(first(rec, *TIME[:3]) is None)
         if len(rows[ORIGIN]) >= BATCH:
             yield pd.DataFrame(rows)
             rows = {k: [] for k in rows}
@@ -220,6 +222,10 @@ def _reduce(
     rep.skip("skip_no_time", int(no_time.sum()), shown, field=names["time"])
     b, user, account = b[~no_time], user[~no_time], account[~no_time]
     when = ctx.times(b["time"], "usage events", names["time"], b[ORIGIN], dates=days)
+    zone = ctx.params.usage_events.mixpanel_time_zone
+    if "mixpanel" in b and zone != "UTC":
+        mp = b["mixpanel"].astype(bool) & when.notna()
+        when = when.where(~mp, _project_time(when[mp], zone))
     count, bad, empty = _counts(
         b["count"], counted="count" in batch.attrs, notation=ctx.params.number_format
     )
@@ -236,6 +242,16 @@ def _reduce(
     dated = out["date"].notna()
     key = _keys(b[dated], user[dated], when[dated], counted="count" in batch.attrs and days)
     return _sum(_drop_repeats(out[dated], key, b.loc[dated, ORIGIN], seen, ctx, names["count"]))
+
+
+def _project_time(when: pd.Series, zone: str) -> pd.Series:
+    """Mixpanel's epochs of a project in project time (created before 2023): their UTC reading
+    is the wall time in `zone`, so an evening event in California fell on the next UTC day. A
+    time the DST change repeats is standard time, one it skips the first after it, as for the
+    exports' naive times."""
+    wall = when.dt.tz_localize(None)
+    local = wall.dt.tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").astype(when.dtype)
 
 
 def _counts(

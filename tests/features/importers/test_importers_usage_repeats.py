@@ -71,3 +71,26 @@ def test_day_rows_told_apart_by_another_column_are_summed(folder, tmp_path):
     )
     assert _usage(folder, daily) == 0
     assert _events(folder) == {("361", "2024-01-05"): 6}
+
+
+def test_mixpanel_times_of_a_project_in_project_time_are_read_in_its_zone(folder, tmp_path):
+    """A Mixpanel project created before 2023 exports properties.time as seconds of its project
+    time zone's wall clock: a Californian evening event at 23:30 (07:30 UTC the next day) was
+    counted on the day before it happened, a usage day ahead of what was known. With
+    usage_events.mixpanel_time_zone it is read in that zone; a Segment event beside it is not."""
+    import yaml
+
+    wall = int(pd.Timestamp("2024-01-05 23:30").timestamp())  # the epoch of the wall time
+    events = tmp_path / "mixpanel.jsonl"
+    events.write_text(
+        f'{{"event": "Report Viewed", "properties": {{"time": {wall}, "distinct_id": "u-1"}}}}\n'
+        '{"type": "track", "event": "X", "userId": "u-1", "timestamp": "2024-01-03T23:30:00Z"}\n'
+    )
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["usage_events"]["mixpanel_time_zone"] = "America/Los_Angeles"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data))
+    argv = ["import", "usage-events", f"users={USERS}", f"events={events}", "--out", str(folder)]
+    assert main([*argv, "--params", str(params)]) == 0
+    days = sorted(d for _, d in _events(folder))
+    assert days == ["2024-01-03", "2024-01-06"]
