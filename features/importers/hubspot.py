@@ -86,6 +86,16 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ("_updated", "updated_at"),
     ):
         df[col] = ctx.times(df[col], label, named[field], df[ORIGIN])
+    # a ticket in two exports (overlapping views or date ranges): its latest record, as for
+    # Zendesk and Jira; refused as a repeated ticket id, nothing could be imported
+    before = len(df)
+    df = (
+        df.sort_values("_updated", kind="stable", na_position="first")
+        .drop_duplicates("ticket_id", keep="last")
+        .sort_index()
+        .reset_index(drop=True)
+    )
+    rep.merge("merge_duplicate", before - len(df))
     df["priority"] = ctx.map_values(
         df["priority"], p.priority_map, label, named["priority"], "hubspot.priority_map", df[ORIGIN]
     )
