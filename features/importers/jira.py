@@ -249,7 +249,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx.report.notes.append(message("note_no_escalations"))
     if esc is not None:
         esc = close_escalations(esc, tickets)
-        ctx.report.table("escalations", message("src_changelog")).read = len(ch)
+        erep = ctx.report.table("escalations", message("src_changelog"))
+        erep.read = len(ch)  # a priority lowered, or kept, is no escalation: counted, not lost
+        erep.skip("skip_not_used", len(ch) - len(esc), what=message("w_not_raised"))
     accounts = pd.DataFrame({"account_id": list(orgs), "name": list(orgs.values())})
     if inputs.get("accounts"):
         accounts = _enrich(accounts, inputs["accounts"], ctx)

@@ -184,3 +184,16 @@ def test_a_german_jira_csv_export_is_read_through_csv_columns(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "required field 'Schlüssel' not found (also looked for 'Issue key')" in err
     assert "its columns are: Zusammenfassung, Erstellt, Status" in err
+
+
+def test_priority_changes_that_raise_nothing_are_counted_not_lost(tmp_path, capsys):
+    """The report read 2 changelog priority changes and wrote 1 escalation, skipping 0: the
+    lowered priority went unaccounted."""
+    page = json.loads((DATA / "issues.json").read_text())
+    lowered = {"field": "priority", "fromString": "High", "toString": "Low"}
+    hist = {"id": "20009", "created": "2024-01-04T12:00:00.000+0000", "items": [lowered]}
+    page["issues"][0]["changelog"]["histories"].append(hist)
+    assert _import(tmp_path, page) == 0
+    out = capsys.readouterr().out
+    assert "escalations   read         2  written         1  skipped       1" in out
+    assert "not used: priority changes that raise no priority" in out
