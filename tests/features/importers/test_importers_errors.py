@@ -75,7 +75,7 @@ def test_a_missing_field_in_a_json_document_names_its_record(tmp_path, capsys):
 def test_missing_required_column_in_csv(tmp_path, capsys):
     src = (DATA / "servicenow" / "incident_audit.csv").read_text().splitlines()
     bad = tmp_path / "incident.csv"
-    bad.write_text("\n".join(line.replace("opened_at", "opened", 1) for line in src))
+    bad.write_text("\n".join(line.replace("opened_at", "opened_on", 1) for line in src))
     assert main(["import", "servicenow", str(bad), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "'opened_at'" in err and "ServiceNow incident export" in err
