@@ -132,6 +132,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         # an import's refusals of a file or an argument (features.importers), `export` a phrase
         # of the export expected (x_...), told in the same language
         "file_not_found": "{path}: file not found; expected {export}",
+        "empty_folder": "{path}: a folder without files; name the export's files, or the "
+        "folder they are in",
         "empty_export": "{path}: empty file; expected {export}",
         "gzip_file": "{path}: a gzip-compressed file; unpack it first (gunzip); expected {export}",
         "zip_file": "{path}: an Excel workbook or a ZIP archive; export or save it as CSV (or "
@@ -353,6 +355,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "lower_case_table": "{source}: Tabelle {found!r} wird nicht gelesen (Tabellennamen werden "
         "klein geschrieben); in {name} umbenennen",
         "file_not_found": "{path}: Datei nicht gefunden; erwartet: {export}",
+        "empty_folder": "{path}: ein Ordner ohne Dateien; die Dateien des Exports angeben oder "
+        "den Ordner, in dem sie liegen",
         "empty_export": "{path}: leere Datei; erwartet: {export}",
         "gzip_file": "{path}: eine gzip-komprimierte Datei; zuerst entpacken (gunzip); erwartet: "
         "{export}",

@@ -469,7 +469,7 @@ def assign_inputs(
     for item in inputs:
         role, sep, rest = item.partition("=")
         if sep and role in roles:
-            out.setdefault(role, []).append(Path(rest))
+            out.setdefault(role, []).extend(_files(Path(rest)))
             continue
         if sep and not Path(item).exists() and "/" not in role:
             raise refusal("unknown_part", item=item, role=role, kind=kind, parts=", ".join(roles))
@@ -484,7 +484,7 @@ def assign_inputs(
                 break
         if hit is None:
             raise refusal("which_part", item=item, kind=kind, parts=", ".join(roles))
-        out.setdefault(hit, []).append(path)
+        out.setdefault(hit, []).extend(_files(path))
     for r in required:
         if r not in out:
             raise refusal("needs_part", kind=kind, part=r, describe=describe[r])
@@ -495,3 +495,14 @@ def assign_inputs(
                 raise refusal("input_folder", path=str(p), kind=kind, parts=", ".join(roles))
 
     return out
+
+
+def _files(path: Path) -> list[Path]:
+    """A folder's files in name order (an export unpacked into one: Amplitude's hourly files,
+    pages saved one per file), else the path; a folder was read as a file, an internal error."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not found:
+        raise refusal("empty_folder", path=str(path))
+    return found

@@ -94,3 +94,22 @@ def test_mixpanel_times_of_a_project_in_project_time_are_read_in_its_zone(folder
     assert main([*argv, "--params", str(params)]) == 0
     days = sorted(d for _, d in _events(folder))
     assert days == ["2024-01-03", "2024-01-06"]
+
+
+def test_a_folder_of_event_files_is_read_as_its_files(folder, tmp_path, capsys):
+    """Amplitude exports an hour per file, named by project and hour (no keyword to tell the
+    part by): `events=FOLDER` stopped with an internal error (IsADirectoryError). A folder now
+    stands for its files in name order; an empty one is refused saying so."""
+    hours = tmp_path / "amplitude"
+    hours.mkdir()
+    for i, name in enumerate(["123_2024-01-05_9#0.json", "123_2024-01-05_10#0.json"]):
+        (hours / name).write_text(
+            f'{{"event_time": "2024-01-05 0{i}:00:00.000000", "user_id": "u-1", '
+            f'"event_type": "Report Viewed", "$insert_id": "e{i}"}}\n'
+        )
+    assert _usage(folder, hours) == 0
+    assert "(from 123_2024-01-05_10#0.json, 123_2024-01-05_9#0.json)" in capsys.readouterr().out
+    assert _events(folder) == {("361", "2024-01-05"): 2}
+    (tmp_path / "empty").mkdir()
+    assert _usage(folder, tmp_path / "empty") == 1
+    assert "a folder without files" in capsys.readouterr().err
