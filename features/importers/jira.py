@@ -153,11 +153,18 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             ]
         )
     keys = df["ticket_id"].rename("key")  # pages number their issues from 1 each
-    df["created_at"] = ctx.times(df["created_at"], label, "fields.created", df[ORIGIN], keys)
+    # a value's column as the file names it: the API's path, or the CSV export's column
+    column = {
+        f: f"fields.{f}" for f in ("created", "resolutiondate", "updated", "priority", "status")
+    }
+    if inputs["issues"] and all(map(_is_csv, inputs["issues"])):
+        csv_names = {v: k.capitalize() for k, v in CSV_FIELDS.items()} | {"key": "Issue key"}
+        column = {f: p.csv_columns.get(f, csv_names[f]) for f in column}
+    df["created_at"] = ctx.times(df["created_at"], label, column["created"], df[ORIGIN], keys)
     df["resolved_at"] = ctx.times(
-        df["resolved_at"], label, "fields.resolutiondate", df[ORIGIN], keys
+        df["resolved_at"], label, column["resolutiondate"], df[ORIGIN], keys
     )
-    df["_updated"] = ctx.times(df["_updated"], label, "fields.updated", df[ORIGIN], keys)
+    df["_updated"] = ctx.times(df["_updated"], label, column["updated"], df[ORIGIN], keys)
     df = _sla_times(df, ctx, label, keys)
     # an issue in two pages (paging while issues change) or two exports: its latest record, as
     # for Zendesk; refused as a repeated ticket id, the import could not be done at all
@@ -176,7 +183,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         df["priority"],
         p.priority_map,
         label,
-        "fields.priority",
+        column["priority"],
         "jira.priority_map",
         df[ORIGIN],
         keys,
@@ -190,7 +197,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         df["status_category"].where(status.isna()),
         p.status_category_map,
         label,
-        "fields.status",
+        column["status"],
         "jira.status_category_map",
         df[ORIGIN],
         keys,
@@ -202,7 +209,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     for idx in unnamed[unnamed].index:
         ctx.told(
             label,
-            "fields.status",
+            column["status"],
             df.loc[idx, ORIGIN],
             "unknown_value",
             "not_a_key",

@@ -197,3 +197,18 @@ def test_priority_changes_that_raise_nothing_are_counted_not_lost(tmp_path, caps
     out = capsys.readouterr().out
     assert "escalations   read         2  written         1  skipped       1" in out
     assert "not used: priority changes that raise no priority" in out
+
+
+def test_a_bad_value_of_jiras_csv_export_is_named_by_its_column(tmp_path, capsys):
+    """Errors about a CSV export's values named the API's path (fields.created), a column the
+    file does not have."""
+    path = tmp_path / "Jira.csv"
+    path.write_text(
+        "Summary,Issue key,Created,Status,Custom field (Organizations)\n"
+        "X,H-1,garbage,Open,Acme\nY,H-2,03/Jan/24 8:15 AM,Weird,Acme\n"
+    )
+    args = ["import", "jira", f"issues={path}", "--out", str(tmp_path / "o")]
+    assert main([*args, "--params", "params.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert "jira issues / Created / Jira.csv line 2 (key=H-1) / date_format" in err
+    assert "jira issues / Status / Jira.csv line 3 (key=H-2) / unknown_value: 'Weird'" in err
