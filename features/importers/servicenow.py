@@ -183,6 +183,9 @@ def _slas(t: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFram
     label = "servicenow task_sla"
     for col in ("start", "end", "planned"):
         s[col] = ctx.times(s[col], label, s.attrs["columns"].get(col, fields[col][0]), s[ORIGIN])
+    if "sn_sys_id" in t:  # exported with values, not display values: the incident's sys_id
+        ids = dict(zip(t["sn_sys_id"].astype(str), t["ticket_id"], strict=True))
+        s["task"] = s["task"].map(lambda v: ids.get(str(v), v))
     unknown = ~s["task"].isin(t["ticket_id"])
     shown = ctx.examples(s[unknown].drop_duplicates("task"), "task")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)

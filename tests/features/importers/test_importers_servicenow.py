@@ -142,3 +142,22 @@ def test_a_file_whose_name_merely_holds_sla_is_not_taken_for_task_sla(tmp_path):
     parts = assign_inputs(files, ROLES, REQUIRED, "servicenow", DESCRIBE)
     assert [p.name for p in parts["incidents"]] == ["incidents_translated.csv"]
     assert [p.name for p in parts["slas"]] == ["task_sla.csv"]
+
+
+def test_task_sla_rows_naming_their_incident_by_sys_id_are_matched(tmp_path, capsys):
+    """task_sla exported with values names its task by the incident's sys_id: every row was
+    skipped as of an incident not imported."""
+    (tmp_path / "incident.csv").write_text(
+        "number,sys_id,opened_at,company,priority,state\n"
+        "INC0010001,9d385017c611228701d22104cc95c371,2026-11-03 08:15:00,Globex Retail,2,2\n"
+    )
+    (tmp_path / "core_company.csv").write_text(COMPANIES)
+    (tmp_path / "task_sla.csv").write_text(
+        "task,sla,stage,start_time,end_time,planned_end_time\n"
+        "9d385017c611228701d22104cc95c371,P2 response,completed,2026-11-03 08:15:00,"
+        "2026-11-03 10:00:00,2026-11-03 12:15:00\n"
+    )
+    files = [str(tmp_path / f) for f in ("incident.csv", "core_company.csv", "task_sla.csv")]
+    assert main(["import", "servicenow", *files, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0  # fmt: skip
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["INC0010001", "first_response_at"] == pd.Timestamp("2026-11-03 10:00", tz="UTC")
