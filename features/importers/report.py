@@ -62,6 +62,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_jira_no_first_response": "no first response time for any issue: no JSM SLA field named {names} (jira.first_response_sla) has a completed cycle (Jira's CSV export holds none: export the issues with the REST API); without them the first response SLA features are left out",
         "note_caller_account": "{n:,} [incident has|incidents have] no company: [its|their] caller_id is taken as the account, a customer of its own; give [it|them] a company to count [it|them] to one ({ids})",
         "note_sn_no_first_response": "no first response time for any incident: export task_sla (slas=task_sla.csv) with their response SLAs (an SLA name holding {words}: servicenow.response_slas); without them the first response SLA features are left out",
+        "note_no_group_level": "no assignment group of the export has a level in servicenow.group_levels (such as {groups}): no reassignment is an escalation; name the groups there (export display values, not sys_ids)",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
         "note_changelog_cut": "{n:,} [issue has|issues have] only the first histories of [its|their] "
         "changelog in the export ({keys}; the search API returns 100 at most): reopens and "
@@ -143,6 +144,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_jira_no_first_response": "für keinen Vorgang eine Erstantwortzeit: kein JSM-SLA-Feld namens {names} (jira.first_response_sla) hat einen abgeschlossenen Zyklus (der CSV-Export von Jira enthält keine: die Vorgänge über die REST-API exportieren); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_caller_account": "{n:,} [Incident hat|Incidents haben] kein Unternehmen: [sein|ihr] caller_id gilt als Kunde, ein eigener; [ihm|ihnen] ein Unternehmen geben, um [es|sie] einem Kunden zuzuordnen ({ids})",
         "note_sn_no_first_response": "für keinen Incident eine Erstantwortzeit: task_sla (slas=task_sla.csv) mit den Antwort-SLAs exportieren (ein SLA-Name mit {words}: servicenow.response_slas); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
+        "note_no_group_level": "keine Zuweisungsgruppe des Exports hat eine Stufe in servicenow.group_levels (etwa {groups}): keine Neuzuweisung ist eine Eskalation; die Gruppen dort nennen (Anzeigewerte exportieren, keine sys_ids)",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
         "note_changelog_cut": "bei {n:,} [Vorgang|Vorgängen] enthält der Export nur die ersten "
         "Einträge des Änderungsverlaufs ({keys}; die Such-API liefert höchstens 100): spätere "

@@ -233,6 +233,10 @@ def _escalations(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         level = df["group"].map(
             lambda g: levels.get(str(g).strip().lower()) if g is not None and g == g else None
         )
+        groups = df["group"].dropna().astype(str).str.strip()
+        if len(groups[groups != ""]) and level.isna().all():  # sys_ids, or other names: said
+            shown = ", ".join(map(repr, groups[groups != ""].unique()[:3]))
+            ctx.report.table("escalations").note("note_no_group_level", groups=shown)
         lvl_rank = level.map(rank)
         prev = lvl_rank.groupby(df["ticket_id"]).transform(lambda s: s.ffill().shift())
         up = lvl_rank.notna() & prev.notna() & (lvl_rank > prev)

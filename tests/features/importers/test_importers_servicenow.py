@@ -161,3 +161,17 @@ def test_task_sla_rows_naming_their_incident_by_sys_id_are_matched(tmp_path, cap
     assert main(["import", "servicenow", *files, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0  # fmt: skip
     t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert t.loc["INC0010001", "first_response_at"] == pd.Timestamp("2026-11-03 10:00", tz="UTC")
+
+
+def test_assignment_groups_of_no_level_are_reported(tmp_path, capsys):
+    """Groups exported as sys_ids (or named otherwise than in servicenow.group_levels) have no
+    level: no reassignment was an escalation, and nothing said so."""
+    incidents = (
+        "number,opened_at,company,priority,state,sys_updated_on,assignment_group\n"
+        "INC1,2026-11-03 08:15:00,Globex Retail,3,2,2026-11-03 08:15:00,8a5055c9c61122780043563ef53438e3\n"
+        "INC1,2026-11-03 08:15:00,Globex Retail,3,2,2026-11-03 09:15:00,287ebd7da9fe198100f92cc8d1d2154e\n"
+    )  # fmt: skip
+    assert _import(tmp_path, incidents, COMPANIES) == 0
+    out = capsys.readouterr().out
+    assert "no assignment group of the export has a level in servicenow.group_levels" in out
+    assert "'8a5055c9c61122780043563ef53438e3'" in out
