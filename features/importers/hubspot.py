@@ -64,12 +64,31 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     named = {**{k: v[0] for k, v in TICKET_FIELDS.items()}, **df.attrs["columns"]}
     df = df.rename(columns={"updated_at": "_updated"})
+    arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
+    fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
+    fields["created"] = ("Create Date", "Create date", "createdate")
+    for column, source in p.company_fields.items():  # created: in the exporting user's language
+        fields[column] = (source, *fields.get(column, ()))
+    accounts = tabular(
+        inputs["companies"],
+        Phrase("x_hs_companies"),
+        fields,
+        ("account_id",),
+        "hs_",
+        ctx,
+        arep,
+    )
+    # a ticket of several companies (a parent and its subsidiary) is the first one the companies
+    # export holds: the first of all may be one it lacks, which refused the whole import
+    known = set(accounts["account_id"].dropna().astype(str).str.strip())
     company = (
         df["account_id"]
         .astype(object)
         .map(
             lambda v: (
-                None if v is None or v != v or not str(v).strip() else str(v).split(";")[0].strip()
+                None
+                if v is None or v != v or not str(v).strip()
+                else _first_known([x.strip() for x in str(v).split(";") if x.strip()], known)
             )
         )
     )
@@ -105,22 +124,13 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["channel"] = df["channel"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
     tickets = finish_tickets(df, ctx)
 
-    arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
-    fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
-    fields["created"] = ("Create Date", "Create date", "createdate")
-    for column, source in p.company_fields.items():  # created: in the exporting user's language
-        fields[column] = (source, *fields.get(column, ()))
-    accounts = tabular(
-        inputs["companies"],
-        Phrase("x_hs_companies"),
-        fields,
-        ("account_id",),
-        "hs_",
-        ctx,
-        arep,
-    )
     ctx.report.notes.append(("note_no_escalations", ()))
     seen = first_seen(tickets, accounts, ctx, "hubspot companies")
     as_of = tickets["created_at"].max() if len(tickets) else None
     accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     return {"accounts": accounts_out, "tickets": tickets, "escalations": None}
+
+
+def _first_known(ids: list[str], known: set[str]) -> str | None:
+    """The first of a ticket's companies the companies export holds, else its first."""
+    return next((x for x in ids if x in known), ids[0] if ids else None)

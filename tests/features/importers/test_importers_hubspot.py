@@ -32,3 +32,17 @@ def test_a_ticket_in_two_exports_is_its_latest_record(tmp_path, capsys):
     t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert t.index.is_unique
     assert (t.loc["7003", "status"], t.loc["7003", "priority"]) == ("closed", "P2")
+
+
+def test_a_ticket_of_several_companies_is_the_first_the_companies_export_holds(tmp_path):
+    """`Associated Company IDs` lists a ticket's companies (`5199;5102`): the first was taken
+    even where the companies export lacks it (a company deleted since, or out of the exported
+    view), and the whole import was refused for that one ticket."""
+    rows = (HS / "tickets.csv").read_text().splitlines()
+    rows = [r.replace(",5102", ",5199;5102") if r.startswith("7003,") else r for r in rows]
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join(rows) + "\n")
+    args = ["import", "hubspot", f"tickets={tickets}", str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["7003", "account_id"] == "5102"
