@@ -469,19 +469,18 @@ def assign_inputs(
     for item in inputs:
         role, sep, rest = item.partition("=")
         if sep and role in roles:
-            out.setdefault(role, []).extend(_files(Path(rest)))
+            files = _files(Path(rest))
+            # a folder of this part's files (Amplitude's hours), not the whole export's
+            if any(_role_of(f.name, roles) not in (None, role) for f in files if f != Path(rest)):
+                raise refusal("input_folder", path=rest, kind=kind, parts=", ".join(roles))
+            out.setdefault(role, []).extend(files)
             continue
         if sep and not Path(item).exists() and "/" not in role:
             raise refusal("unknown_part", item=item, role=role, kind=kind, parts=", ".join(roles))
         path = Path(item)
         if path.is_dir():  # `import zendesk export/`: "cannot tell which part" said nothing
             raise refusal("input_folder", path=item, kind=kind, parts=", ".join(roles))
-        name = path.name.lower()
-        hit = None
-        for r, keywords in roles.items():
-            if any(k in name for k in keywords):
-                hit = r
-                break
+        hit = _role_of(path.name, roles)
         if hit is None:
             raise refusal("which_part", item=item, kind=kind, parts=", ".join(roles))
         out.setdefault(hit, []).extend(_files(path))
@@ -495,6 +494,12 @@ def assign_inputs(
                 raise refusal("input_folder", path=str(p), kind=kind, parts=", ".join(roles))
 
     return out
+
+
+def _role_of(name: str, roles: dict[str, tuple[str, ...]]) -> str | None:
+    """The part a file's name says it is (the first role with a keyword in it), if any."""
+    lower = name.lower()
+    return next((r for r, keywords in roles.items() if any(k in lower for k in keywords)), None)
 
 
 def _files(path: Path) -> list[Path]:
