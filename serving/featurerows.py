@@ -16,6 +16,8 @@ from serving.intake import RequestError, finite_number
 from serving.ladder import AccountFacts
 from serving.schemas import ErrorDetail, ScoreFeaturesRequest
 
+MAX_NAME = 128  # of an unknown feature, as a 422 quotes it
+
 
 def feature_frame(
     req: ScoreFeaturesRequest, spec: FeatureSpec, as_of: pd.Timestamp, contract: ContractParams
@@ -38,7 +40,8 @@ def feature_frame(
             if name not in known:
                 errors.append(
                     ErrorDetail(
-                        loc=["rows", i, "features", name],
+                        # a name of a megabyte came back whole: no feature name is this long
+                        loc=["rows", i, "features", name[:MAX_NAME] + "…" * (len(name) > MAX_NAME)],
                         msg="not a feature of the model",
                         type="unknown_feature",
                     )

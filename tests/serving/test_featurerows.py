@@ -45,3 +45,14 @@ def test_more_open_tickets_past_their_sla_than_open_ones_is_refused(params, p):
 def test_consistent_facts_pass(params):
     frame, facts = feature_frame(_request(), SPEC, DAY, params.contract)
     assert frame["tickets_30d"].tolist() == [2.0] and facts["A"].open_p1_past_sla == 1
+
+
+def test_an_unknown_feature_name_is_quoted_cut_short(params):
+    """A client's megabyte-long key came back whole in the 422's loc."""
+    row = {"account_id": "A", "features": {"tickets_30d": 2, "x" * 100_000: 1}, "facts": FACTS}
+    req = ScoreFeaturesRequest.model_validate({"rows": [row]})
+    with pytest.raises(RequestError) as exc:
+        feature_frame(req, SPEC, DAY, params.contract)
+    (detail,) = exc.value.detail
+    assert detail.type == "unknown_feature"
+    assert detail.loc == ["rows", 0, "features", "x" * 128 + "…"]
