@@ -42,8 +42,7 @@ from serving.schemas import (
 )
 from serving.settings import Settings, TokenSource
 from serving.store import StoreUnavailable, unreachable
-from serving.ui import create_app as create_ui
-from serving.ui import utc_clock
+from serving.ui import ui_app, utc_clock
 
 logger = logging.getLogger("escrisk.service")
 # BentoML's log keeps other loggers' WARNING and above: the model each worker loaded is INFO
@@ -53,6 +52,8 @@ logger.setLevel(logging.INFO)
 PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
 SETTINGS = Settings.from_env()
 TOKENS = TokenSource.from_env(SETTINGS, os.environ)  # the file is read again when it changes
+# the CSM web page (issue 7), mounted below; it checks the same tokens itself, through a cookie
+UI = ui_app(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source)
 if not TOKENS.current():
     logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
 
@@ -93,6 +94,7 @@ class EscalationRisk:
         self.model = load_champion(uri, name, version=SETTINGS.model_version)
         # the ladder's rules name features of this model (`escrisk serve` said so before start)
         validate_against(PARAMS.ladder, self.model.spec.names)
+        UI.tell_with(self.model.spec)  # the page tells reasons as this model's features are built
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
         # the daily run's database, checked beside start-up: a server that does not answer
@@ -241,6 +243,4 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie
-EscalationRisk.mount_asgi_app(  # type: ignore[attr-defined]
-    create_ui(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source), path="/ui"
-)
+EscalationRisk.mount_asgi_app(UI.app, path="/ui")  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ from starlette.routing import Match, Route
 from features.build import full_spec
 from features.contract import ACCOUNTS, History, one_line, without_controls
 from features.errors import UserError
+from features.spec import FeatureSpec
 from serving import charts, ladder_text
 from serving.daily_text import day_text, figure, time_text
 from serving.dailystore import SORTABLE, DailyStore
@@ -315,6 +316,7 @@ class UiApp:
         self.clock = clock
         self.source = source
         # every feature the params define: reasons are told again in the page's language
+        # (the served model's own, once `tell_with` names them, before these)
         self.features = {f.name: f for f in full_spec(params.features).features}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -361,6 +363,12 @@ class UiApp:
         )
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def tell_with(self, spec: FeatureSpec) -> None:
+        """Tell reasons with the served model's features: it was trained, and its features are
+        built, with its own settings, which params.yaml may since have changed (a usage baseline
+        of 90 days told as one of 180, a window since dropped not told at all)."""
+        self.features = {**self.features, **{f.name: f for f in spec.features}}
 
     @staticmethod
     def _quote(value: Any) -> str:
@@ -1153,8 +1161,19 @@ def create_app(
     source: str | None = None,
 ) -> Starlette:
     """The `/ui` app; `source` (ESCRISK_SOURCE) enables the ticket and usage timelines."""
+    return ui_app(params, database_url, tokens, clock, source).app
+
+
+def ui_app(
+    params: Params,
+    database_url: str,
+    tokens: TokenSource | Sequence[str],
+    clock: Clock,
+    source: str | None = None,
+) -> UiApp:
+    """`create_app`'s UiApp, for the service to `tell_with` the model it loads."""
     cache = source_cache(source, params, clock) if source else None
-    return UiApp(params, database_url, tokens, clock, cache).app
+    return UiApp(params, database_url, tokens, clock, cache)
 
 
 def _cookie_key(cookie: str | None) -> str:

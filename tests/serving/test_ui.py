@@ -425,6 +425,38 @@ def test_reasons_are_told_in_the_pages_language(database, client):
         assert "12 tickets in the last 30 days" not in page
 
 
+def test_reasons_are_told_as_the_served_models_features_were_built(database, params):
+    """The champion's features are built with the settings it was trained with; after
+    params.yaml changed the usage baseline (90 -> 180 days) and dropped the 90-day window, the
+    page told its usage drop "against the 180-day baseline" and its 90-day count not at all."""
+    from features.build import full_spec
+    from serving.ui import ui_app
+
+    trained = full_spec(params.features)
+    usage = params.features.usage.model_copy(update={"baseline_days": 180})
+    now = params.features.model_copy(update={"usage": usage, "windows_days": [7, 30]})
+    store = Store(database)
+    reasons = [{"head": "escalation", "feature": "usage_events_pct_drop", "family": "usage",
+                "direction": "up", "value": 0.4, "contribution": 0.3, "text": "stored"},
+               {"head": "escalation", "feature": "tickets_90d", "family": "tickets",
+                "direction": "up", "value": 31.0, "contribution": 0.2, "text": "stored"}]  # fmt: skip
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": DAYS[-1], "escalation_risk": 0.6, "churn_risk": 0.3,
+          "level": "L1", "reasons": reasons}],
+        NOW.to_pydatetime(),
+    )  # fmt: skip
+    store.close()
+    ui = ui_app(params.model_copy(update={"features": now}), database, [TOKEN], lambda: NOW)
+    ui.tell_with(trained)
+    with TestClient(ui.app, base_url="https://testserver", follow_redirects=False) as client:
+        login(client)
+        client.get("/lang/de", params={"next": "/"})
+        page = client.get("/account/A-1").text
+    assert "Ereignisse 40\u00a0% unter dem 90-Tage-Mittel" in page, page
+    assert "180-Tage" not in page
+    assert "31 Tickets in den letzten 90 Tagen" in page
+
+
 def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
     """The daily run stores "why it changed" in the account's language; a German page showed an
     English account's "Risk +0.20 since 2025-06-03: ..." (and an English page a German one's
