@@ -57,7 +57,7 @@ REAL_DAYS = 2  # stored days run by the real job; older ones are copies of the l
 def floor(model, history, as_of, params) -> tuple[float, int]:
     """Batch features + calibrated predict + contributions of both heads: nothing to skip."""
     t0 = time.perf_counter()
-    fs = build_features(history, [as_of], params.features, spec=model.spec)
+    fs = build_features(history, [as_of], model.features(params.features), spec=model.spec)
     X = fs.frame[model.spec.names]
     for head in model.heads.values():
         kw = {"num_threads": 1} if len(X) < SINGLE_THREAD_ROWS else {}

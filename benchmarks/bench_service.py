@@ -156,7 +156,7 @@ def _subset(history: History, ids: list[str]) -> History:
 def floor_seconds(model: Any, history: History, as_of: pd.Timestamp, params: Any) -> float:
     """build_features + calibrated predict + contributions of both heads, for these accounts."""
     t0 = time.perf_counter()
-    fs = build_features(history, [as_of], params.features, spec=model.spec)
+    fs = build_features(history, [as_of], model.features(params.features), spec=model.spec)
     values = FeatureArrays.of_set(fs)  # as score_rows reads a feature build
     for head in model.heads.values():
         X = values.lightgbm_input(head.booster)
@@ -431,7 +431,7 @@ def stage_times(svc: Any, bodies: list[bytes]) -> dict[str, float]:
         day = resolve_as_of(req.as_of, now, p.contract)
         history = request_history(req, p.contract, p.features.custom_fields, now, svc.clock_skew)
         marks.append(time.perf_counter())
-        fs = build_features(history, [day], p.features, spec=svc.model.spec)
+        fs = build_features(history, [day], svc.model.features(p.features), spec=svc.model.spec)
         marks.append(time.perf_counter())
         facts = account_facts(history, day, p.features)
         marks.append(time.perf_counter())
