@@ -429,7 +429,9 @@ def stage_times(svc: Any, bodies: list[bytes]) -> dict[str, float]:
         marks.append(time.perf_counter())
         now = pd.Timestamp.now(tz="UTC")
         day = resolve_as_of(req.as_of, now, p.contract)
-        history = request_history(req, p.contract, p.features.custom_fields, now, svc.clock_skew)
+        history = request_history(
+            req, p.contract, svc.model.features(p.features).custom_fields, now, svc.clock_skew
+        )
         marks.append(time.perf_counter())
         fs = build_features(history, [day], svc.model.features(p.features), spec=svc.model.spec)
         marks.append(time.perf_counter())

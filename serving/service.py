@@ -153,8 +153,10 @@ class EscalationRisk:
         now = pd.Timestamp.now(tz="UTC")
         p = self.params
         day = resolve_as_of(req.as_of, now, p.contract)
-        history = request_history(req, p.contract, p.features.custom_fields, now, self.clock_skew)
-        fs = build_features(history, [day], self.model.features(p.features), spec=self.model.spec)
+        # the model's own feature settings, its custom fields too: those it reads, as the batch does
+        built_with = self.model.features(p.features)
+        history = request_history(req, p.contract, built_with.custom_fields, now, self.clock_skew)
+        fs = build_features(history, [day], built_with, spec=self.model.spec)
         built = set(fs.columns["account_id"].tolist())
         inactive = [
             ErrorDetail(

@@ -470,3 +470,36 @@ def test_strict_contract_is_made_once_per_params_object(params):
     assert (
         _strict(loose).model_dump() == loose.model_copy(update={"max_future_days": 0}).model_dump()
     )
+
+
+def test_the_api_reads_the_custom_fields_the_model_was_trained_with(params, monkeypatch):
+    """A champion trained with the custom field `nps` is scored with its own feature settings;
+    once params.yaml no longer declared it, /score refused the helpdesk's `nps` as an unknown
+    field (while escrisk daily still fed it from the accounts file), and an account without it
+    was scored with nps missing."""
+    from types import SimpleNamespace
+
+    import serving.scoring
+    from features.build import full_spec
+    from features.params import CustomField
+    from serving.scoring import ScoringModel
+    from serving.service import EscalationRisk
+
+    trained = params.features.model_copy(
+        update={"custom_fields": {"nps": CustomField(kind="float")}}
+    )
+    model = ScoringModel(full_spec(trained), {}, "m/1", feature_params=trained)
+    seen = {}
+
+    def score_rows(model, fs, *args):
+        seen["nps"] = fs.frame["nps"].tolist()
+        return [{"account_id": a} for a in fs.frame["account_id"]]
+
+    monkeypatch.setattr(serving.scoring, "score_rows", score_rows)
+    monkeypatch.setattr("serving.service.AccountScore", lambda **kw: kw)
+    monkeypatch.setattr("serving.service.ScoreResponse", lambda **kw: kw)
+    svc = SimpleNamespace(params=params, model=model, clock_skew=SKEW)
+    b = body(2)
+    b["accounts"][0]["account"]["nps"] = 42
+    EscalationRisk.inner._score(svc, ScoreRequest.model_validate_json(json.dumps(b)))
+    assert seen["nps"][0] == 42.0 and pd.isna(seen["nps"][1])
