@@ -142,7 +142,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     t = t.drop(columns=["closed_at"])
     opened = df.groupby("ticket_id", sort=False)["priority"].first()  # its first update's
     if inputs.get("slas"):
-        t = _slas(t, inputs["slas"], ctx)
+        at_open = t["ticket_id"].map(opened)
+        t = _slas(t, inputs["slas"], ctx, at_open.notna() & (at_open != t["priority"]))
     tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx)
     if len(tickets) and tickets["first_response_at"].isna().all():
         rep.note("note_sn_no_first_response", words=", ".join(p.response_slas))
@@ -164,11 +165,16 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
 
 
-def _slas(t: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
+def _slas(
+    t: pd.DataFrame, paths: list[Path], ctx: ImportContext, raised: pd.Series
+) -> pd.DataFrame:
     """First response times and SLA targets from a task_sla export: an incident's first
     response SLA (by its name, `servicenow.response_slas`) that was not cancelled ends at the
     first response; the targets are planned_end_time less start_time in clock hours (the
-    deadline ServiceNow computed over its schedule), as Salesforce's milestones are read."""
+    deadline ServiceNow computed over its schedule), as Salesforce's milestones are read. An
+    incident `raised` since it was opened is written with its opening priority: its targets
+    are those of the SLAs in force then (cancelled by the raise), not the raised priority's,
+    which a snapshot before the raise would see breached."""
     p = ctx.params.servicenow
     rep = ctx.report.table("slas", ", ".join(x.name for x in paths))
     fields = {
@@ -192,20 +198,28 @@ def _slas(t: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFram
     s = s[~unknown].sort_values(["task", "start"], kind="stable")
     known = len(s)
     stage = s["stage"].astype(str).str.strip().str.lower()
-    s = s[~stage.isin([x.lower() for x in p.cancelled_sla_stages])]
-    name = s["sla"].astype(str).str.lower()
     span = (s["planned"] - s["start"]).dt.total_seconds() / 3600
-    s = s.assign(hours=span.where(span > 0))
+    cancelled = stage.isin([x.lower() for x in p.cancelled_sla_stages])
+    # at opening: the earliest, a cancelled one first where both started then (retroactive)
+    every = s.assign(hours=span.where(span > 0), live=~cancelled)
+    every = every.sort_values(["task", "start", "live"], kind="stable")
+    s = every[every["live"]]
 
-    def first(words: tuple[str, ...]) -> pd.DataFrame:
+    def first(rows: pd.DataFrame, words: tuple[str, ...]) -> pd.DataFrame:
+        name = rows["sla"].astype(str).str.lower()
         hit = name.map(lambda n: any(w.lower() in n for w in words))
-        return s[hit].drop_duplicates("task").set_index("task")
+        return rows[hit].drop_duplicates("task").set_index("task")
 
-    fr, res = first(p.response_slas), first(p.resolution_slas)
+    fr, res = first(s, p.response_slas), first(s, p.resolution_slas)
     out = t.copy()
     out["first_response_at"] = out["ticket_id"].map(fr["end"]).astype("datetime64[ns, UTC]")
-    out["sla_first_response_hours"] = out["ticket_id"].map(fr["hours"])
-    out["sla_resolution_hours"] = out["ticket_id"].map(res["hours"])
+    tid = out["ticket_id"]
+    for col, words, live in (
+        ("sla_first_response_hours", p.response_slas, fr),
+        ("sla_resolution_hours", p.resolution_slas, res),
+    ):
+        opening = first(every, words)["hours"]
+        out[col] = tid.map(live["hours"]).where(~raised, tid.map(opening))
     rep.written = int(len(fr) + len(res))
     rep.skip("skip_not_used", int(known - len(fr) - len(res)), what=message("w_other_slas"))
     return out

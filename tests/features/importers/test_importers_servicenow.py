@@ -175,3 +175,34 @@ def test_assignment_groups_of_no_level_are_reported(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "no assignment group of the export has a level in servicenow.group_levels" in out
     assert "'8a5055c9c61122780043563ef53438e3'" in out
+
+
+def test_an_incident_raised_since_opened_keeps_the_targets_of_its_opening_priority(tmp_path):
+    """An incident opened P3 and raised to P1 is written as P3 (the priority it was opened
+    with), but took the targets of the P1 SLAs attached at the raise: a snapshot before the
+    raise saw a P3 ticket four hours old past its resolution target, the raise leaking back."""
+    incidents = (
+        "number,opened_at,company,priority,state,sys_updated_on\n"
+        "INC0010001,2026-11-03 08:15:00,Globex Retail,3,2,2026-11-03 08:15:00\n"
+        "INC0010001,2026-11-03 08:15:00,Globex Retail,1,2,2026-11-04 17:00:00\n"
+        "INC0010002,2026-11-08 09:00:00,Globex Retail,1,2,2026-11-09 14:30:00\n"
+    )
+    (tmp_path / "task_sla.csv").write_text(
+        "task,sla,stage,start_time,end_time,planned_end_time\n"
+        "INC0010001,Priority 1 response (1 hour),Completed,2026-11-03 08:15:00,2026-11-04 17:30:00,2026-11-03 09:15:00\n"
+        "INC0010001,Priority 3 response (8 hours),Cancelled,2026-11-03 08:15:00,2026-11-04 17:00:00,2026-11-03 16:15:00\n"
+        "INC0010001,Priority 3 resolution (3 days),Cancelled,2026-11-03 08:15:00,2026-11-04 17:00:00,2026-11-06 08:15:00\n"
+        "INC0010001,Priority 1 resolution (4 hours),In progress,2026-11-03 08:15:00,,2026-11-03 12:15:00\n"
+        "INC0010002,Priority 1 response (1 hour),Completed,2026-11-08 09:00:00,2026-11-08 09:30:00,2026-11-08 10:00:00\n"
+        "INC0010002,Priority 1 resolution (4 hours),In progress,2026-11-08 09:00:00,,2026-11-08 13:00:00\n"
+    )  # fmt: skip
+    (tmp_path / "incident.csv").write_text(incidents)
+    (tmp_path / "core_company.csv").write_text(COMPANIES)
+    files = [str(tmp_path / f) for f in ("incident.csv", "core_company.csv", "task_sla.csv")]
+    assert main(["import", "servicenow", *files, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0  # fmt: skip
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    raised, kept = t.loc["INC0010001"], t.loc["INC0010002"]
+    assert raised["priority"] == "P3"
+    assert (raised["sla_first_response_hours"], raised["sla_resolution_hours"]) == (8, 72)
+    assert raised["first_response_at"] == pd.Timestamp("2026-11-04 17:30", tz="UTC")
+    assert (kept["sla_first_response_hours"], kept["sla_resolution_hours"]) == (1, 4)
