@@ -244,7 +244,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     ch["new"] = ctx.map_values(
         ch["new"], p.priority_map, label, "changelog toString", "jira.priority_map", ch[ORIGIN], ck
     )
-    tickets = finish_tickets(priority_as_opened(df, first_priorities(ch), ctx), ctx)
+    opened = first_priorities(ch)
+    df = _targets_as_opened(df, opened, ch, ctx)
+    tickets = finish_tickets(priority_as_opened(df, opened, ctx), ctx)
     if len(tickets) and tickets["first_response_at"].isna().all():
         rep.note("note_jira_no_first_response", names=" / ".join(p.first_response_sla))
     esc = (
@@ -386,10 +388,31 @@ def _sla_times(df: pd.DataFrame, ctx: ImportContext, label: str, keys: pd.Series
         hours = (parts["breach"] - parts["start"]).dt.total_seconds() / 3600
         hours = hours.where(hours > 0, goal.astype(float) / 3_600_000)
         out[column] = hours.where(hours > 0)
+        out[f"_{which}_done"] = parts["stop"]  # for `_targets_as_opened`
         if which == "fr":
             out["first_response_at"] = parts["stop"]
     drop = [f"_{w}_{x}" for w in ("fr", "res") for x in SLA_PARTS]
     return out.drop(columns=[c for c in drop if c in out])
+
+
+def _targets_as_opened(
+    df: pd.DataFrame, opened: pd.Series, ch: pd.DataFrame, ctx: ImportContext
+) -> pd.DataFrame:
+    """An issue whose priority changed is written with the one it was opened with
+    (`priority_as_opened`), but JSM sets a running cycle's goal anew at the change: a target of
+    a cycle not stopped before the first change is the changed priority's (a snapshot before a
+    raise saw a P3 issue past its P1 deadline), so the contract's SLA policy gives it instead."""
+    changes = ch.dropna(subset=["at", "old"]).sort_values("at", kind="stable")
+    first = changes.drop_duplicates("ticket_id").set_index("ticket_id")["at"]
+    at_open = df["ticket_id"].map(opened)
+    moved = at_open.notna() & at_open.isin(list(ctx.contract.priorities))
+    moved &= at_open != df["priority"]
+    changed_at = df["ticket_id"].map(first)
+    out = df.copy()
+    for which, column in (("fr", "sla_first_response_hours"), ("res", "sla_resolution_hours")):
+        done = out.pop(f"_{which}_done")
+        out[column] = out[column].where(~(moved & ~(done < changed_at)))
+    return out
 
 
 def _organization(fields: dict, names: list[str]) -> tuple[str, str] | None:

@@ -212,3 +212,30 @@ def test_a_bad_value_of_jiras_csv_export_is_named_by_its_column(tmp_path, capsys
     err = capsys.readouterr().err
     assert "jira issues / Created / Jira.csv line 2 (key=H-1) / date_format" in err
     assert "jira issues / Status / Jira.csv line 3 (key=H-2) / unknown_value: 'Weird'" in err
+
+
+def test_an_issue_raised_since_opened_keeps_no_target_of_the_raised_priority(tmp_path):
+    """HELP-1 was opened Medium and raised to High at 11:00, after its first response: written
+    as P3 (the priority it was opened with), it kept the resolution target JSM had set anew for
+    High, so a snapshot before the raise saw a P3 issue past a P2 deadline. A cycle still
+    running at the change now leaves the target to the contract's SLA policy for P3; the first
+    response, done before the change, keeps its own."""
+    page = json.loads((DATA / "issues.json").read_text())
+    one = page["issues"][0]
+    one["fields"]["priority"] = {"name": "High", "id": "2"}
+    start = _at("2024-01-03T09:15:00.000+0100")
+    one["fields"]["customfield_10030"] = _sla(
+        "Time to first response",
+        {"startTime": start, "stopTime": _at("2024-01-03T11:30:00.000+0100"),
+         "breachTime": _at("2024-01-03T17:15:00.000+0100")},
+    )  # fmt: skip
+    one["fields"]["customfield_10031"] = _sla(
+        "Time to resolution",
+        {"startTime": start, "stopTime": _at("2024-01-05T12:00:00.000+0100"),
+         "breachTime": _at("2024-01-03T17:15:00.000+0100")},
+    )  # fmt: skip
+    assert _import(tmp_path, page) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["HELP-1", "priority"] == "P3"
+    assert t.loc["HELP-1", "sla_first_response_hours"] == 8
+    assert pd.isna(t.loc["HELP-1", "sla_resolution_hours"])
