@@ -124,7 +124,7 @@ def missing_families(bundle: Bundle, history: History, params) -> list[str]:
     absent or empty, a column without values, e.g. usage or CSAT in a helpdesk import): scored
     without them, its features read as missing, so its score is not its own."""
     used = used_families(bundle.spec, (h.booster for h in bundle.heads.values()))
-    gaps = unavailable_families(history, params.features)
+    gaps = unavailable_families(history, as_trained(bundle.feature_params, params.features))
     return [f"{k} ({why})" for k, why in sorted(gaps.items()) if k.split(".")[0] in used]
 
 

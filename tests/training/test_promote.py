@@ -61,10 +61,27 @@ def test_promote_warns_of_a_source_without_first_responses(params):
             return [int(n == used) for n in spec.names]
 
     bundle = SimpleNamespace(
-        spec=spec, heads={"escalation_30d": SimpleNamespace(booster=Booster())}
+        spec=spec,
+        heads={"escalation_30d": SimpleNamespace(booster=Booster())},
+        feature_params=None,
     )
     assert missing_families(bundle, history, params) == []
     empty = dataclasses.replace(history, tickets=history.tickets.assign(first_response_at=pd.NaT))
     assert missing_families(bundle, empty, params) == [
         "sla.first_response (tickets table has no first_response_at values)"
     ]
+    # a version trained with a custom field params.yaml no longer declares still reads it: a
+    # source without the column is told for it (it was judged by today's params, not its own)
+    from features.params import CustomField
+
+    trained = params.features.model_copy(
+        update={"custom_fields": {"nps": CustomField(kind="float")}}
+    )
+    spec = full_spec(trained)
+    used = "nps"
+    bundle = SimpleNamespace(
+        spec=spec,
+        heads={"escalation_30d": SimpleNamespace(booster=Booster())},
+        feature_params=trained,
+    )
+    assert [g.split(" ")[0] for g in missing_families(bundle, history, params)] == ["custom.nps"]
