@@ -170,7 +170,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "or PART=PATH with PART one of: {parts}",
         "needs_part": "{kind} import needs {part}: {describe} (pass it as {part}=PATH)",
         "missing_field": "{source}{where}: required field {field!r} not found{also}; expected "
-        "{export}{shown}",
+        "{export}{shown}{hint}",
+        "name_columns": ". Columns headed in another language: name them in {setting} ({field}: <column>)",
         "at_line": ", line {n}",
         "at_record": ", record {n}",
         "at_row": ", row {n}",
@@ -399,7 +400,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "PATH oder PART=PATH mit PART aus: {parts}",
         "needs_part": "der {kind}-Import braucht {part}: {describe} (als {part}=PATH angeben)",
         "missing_field": "{source}{where}: Pflichtfeld {field!r} nicht gefunden{also}; erwartet: "
-        "{export}{shown}",
+        "{export}{shown}{hint}",
+        "name_columns": ". Spalten in einer anderen Sprache: in {setting} benennen ({field}: <Spalte>)",
         "at_line": ", Zeile {n}",
         "at_record": ", Datensatz {n}",
         "at_row": ", Zeile {n}",

@@ -689,7 +689,7 @@ def tabular(
             if cols is None:
                 cols = Columns(chunk.columns, export, str(path))
                 found = {
-                    out: (cols.require(*c) if out in required else cols.find(*c))
+                    out: (cols.require(*c, field=out) if out in required else cols.find(*c))
                     for out, c in fields.items()
                 }
                 extras = cols.extras()

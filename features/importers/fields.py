@@ -37,15 +37,28 @@ class Columns:
                 return hit
         return None
 
-    def require(self, *candidates: str) -> str:
+    def require(self, *candidates: str, field: str = "") -> str:
+        """The column of the first candidate found; `field`: the setting's name for it."""
         hit = self.find(*candidates)
         if hit is None:
-            raise missing_field(candidates, self.export, self.source, found=self.columns)
+            raise missing_field(
+                candidates, self.export, self.source, found=self.columns, field=field
+            )
         return hit
 
     def extras(self) -> list[str]:
         """Columns no mapping used: kept in the output so nothing the user exported is lost."""
         return [c for c in self.columns if c not in self.used]
+
+
+# exports whose columns a setting names when the export heads them in another language (a German
+# user's `Nummer`, `Schlüssel`): a missing field's error says where to name them
+LABEL_SETTINGS = {
+    "x_sn_incidents": "importers.servicenow.incident_fields",
+    "x_jira_issues": "importers.jira.csv_columns",
+    "x_hs_tickets": "importers.hubspot.ticket_fields",
+    "x_sf_cases": "importers.salesforce.case_fields",
+}
 
 
 def missing_field(
@@ -54,8 +67,10 @@ def missing_field(
     source: str,
     found: list[str] | None = None,
     at: Place | None = None,
+    field: str = "",
 ) -> UserError:
     names = ", ".join(repr(c) for c in candidates[1:])
+    setting = LABEL_SETTINGS.get(export.key)
     listed = ", ".join((found or [])[:30]) + (" ..." if found and len(found) > 30 else "")
     return refusal(
         "missing_field",
@@ -65,6 +80,9 @@ def missing_field(
         also=Phrase("also_looked", {"names": names}) if len(candidates) > 1 else "",
         export=export,
         shown=Phrase("its_columns", {"columns": listed}) if found is not None else "",
+        hint=Phrase("name_columns", {"setting": setting, "field": field})
+        if setting and field and at is None
+        else "",
     )
 
 

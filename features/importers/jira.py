@@ -305,7 +305,7 @@ def _csv_records(path: Path, ctx: ImportContext) -> Iterator[tuple[int, dict]]:
         header = Columns(chunk.columns, EXPORT, str(path))
         mapped = ctx.params.jira.csv_columns
         for part, label in CSV_LABELS.items():  # told by the CSV's own names
-            header.require(*dict.fromkeys((mapped.get(part, label), label)))
+            header.require(*dict.fromkeys((mapped.get(part, label), label)), field=part)
         known = {**CSV_FIELDS, **{v.strip().lower(): k for k, v in mapped.items()}}
         groups: dict[str, list[str]] = {}
         for col in map(str, chunk.columns):

@@ -79,7 +79,10 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         from features.importers.fields import missing_field
 
         raise missing_field(
-            ("company", "caller_id"), EXPORT, ", ".join(map(str, inputs["incidents"]))
+            ("company", "caller_id"),
+            EXPORT,
+            ", ".join(map(str, inputs["incidents"])),
+            field="company",
         )
     label = "servicenow incidents"
     for col in ("created_at", "updated_at", "resolved_at", "closed_at"):

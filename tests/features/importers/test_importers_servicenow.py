@@ -206,3 +206,22 @@ def test_an_incident_raised_since_opened_keeps_the_targets_of_its_opening_priori
     assert (raised["sla_first_response_hours"], raised["sla_resolution_hours"]) == (8, 72)
     assert raised["first_response_at"] == pd.Timestamp("2026-11-04 17:30", tz="UTC")
     assert (kept["sla_first_response_hours"], kept["sla_resolution_hours"]) == (1, 4)
+
+
+def test_an_export_headed_in_another_language_names_the_setting_for_its_columns(tmp_path, capsys):
+    """A German user's export (`Nummer`, `Schlüssel`) was refused with "required field 'number'
+    not found" and nothing said that servicenow.incident_fields (jira.csv_columns) is where
+    its columns are named, nor under which field."""
+    (tmp_path / "incident.csv").write_text(
+        "Nummer,Eröffnet,Priorität,Status,Unternehmen\nINC1,03.11.2026 08:15:00,1,Neu,Acme\n"
+    )
+    (tmp_path / "jira.csv").write_text("Schlüssel,Erstellt,Status\nHELP-1,03.11.26 08:15,Offen\n")
+    for kind, part, said in (
+        ("servicenow", "incidents=", "importers.servicenow.incident_fields (ticket_id: <column>)"),
+        ("jira", "", "importers.jira.csv_columns (key: <column>)"),
+    ):
+        path = tmp_path / ("incident.csv" if kind == "servicenow" else "jira.csv")
+        args = ["import", kind, f"{part}{path}", "--out", str(tmp_path / kind)]
+        assert main([*args, "--params", "params.yaml"]) == 1
+        err = capsys.readouterr().err
+        assert said in err, err
