@@ -19,7 +19,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
@@ -1059,8 +1059,13 @@ class UiApp:
     async def _form(self, request: Request) -> tuple[Session, dict[str, str]] | Response:
         if cross_site(request.headers):
             return self._refuse_cross_site(request)
-        session = self._session(request)
         form = await read_form(request)
+        try:
+            session = self._session(request)
+        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+            # a database that is down fails the sign-out check before the write: the note
+            # typed comes back all the same, as it does when the write itself fails
+            return self._unavailable_page(request, exc, kept=_typed(form))
         if session is None:
             return self._to_login(request, str(form.get("account_id") or "").strip())
         if not csrf_ok(session, form.get("csrf")):
@@ -1104,8 +1109,7 @@ class UiApp:
                 request, session, account_id, error=str(exc), status=400, typed=typed
             )
         except (StoreUnavailable, OperationalError, InterfaceError) as exc:
-            kept = str(form.get("note") or form.get("comment") or "").strip()
-            return self._unavailable_page(request, exc, kept=kept)
+            return self._unavailable_page(request, exc, kept=_typed(form))
         where = self._page_of(request, account_id)
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
 
@@ -1151,6 +1155,11 @@ class UiApp:
             return f"feedback:{verdict}"
 
         return await self._write(request, act)
+
+
+def _typed(form: Mapping[str, Any]) -> str:
+    """A form's note or comment, given back on a 503 page to copy and send again."""
+    return str(form.get("note") or form.get("comment") or "").strip()
 
 
 def create_app(

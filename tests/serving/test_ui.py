@@ -1143,6 +1143,27 @@ def test_a_note_sent_while_the_database_fails_is_given_back(client):
     assert r.status_code == 303, r.text
 
 
+def test_a_note_sent_while_the_database_is_down_altogether_is_given_back(client):
+    """A database that is down fails every statement, the session's sign-out check before the
+    write: the 503 page came from that check and the note typed was lost with the form."""
+    import sqlalchemy as sa
+
+    def down(conn, cursor, statement, parameters, context, executemany):
+        raise sa.exc.OperationalError(statement, parameters, Exception("connection refused"))
+
+    login(client)
+    csrf = csrf_of(client.get("/account/A-1").text)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", down)
+    try:
+        ack = client.post("/ack", data={"account_id": "A-1", "note": "Rückruf", "csrf": csrf})
+        said = {"account_id": "A-1", "verdict": "disagree", "comment": "renewed", "csrf": csrf}
+        feedback = client.post("/feedback", data=said)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", down)
+    assert ack.status_code == 503 and "Rückruf</textarea>" in ack.text, ack.text
+    assert feedback.status_code == 503 and "renewed</textarea>" in feedback.text, feedback.text
+
+
 def test_signing_out_while_the_database_is_gone_still_ends_it_in_the_browser(client):
     """Sign-out with the database down answered 503 and kept the cookie: on a shared computer
     the next person had the session. Now the browser lets go of it and the page says the
