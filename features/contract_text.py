@@ -134,6 +134,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "file_not_found": "{path}: file not found; expected {export}",
         "empty_folder": "{path}: a folder without files; name the export's files, or the "
         "folder they are in",
+        "only_subfolders": "{path}: no files, only folders (their files are not read); name "
+        "the folder the files are in, e.g. {inner}",
         "empty_export": "{path}: empty file; expected {export}",
         "gzip_file": "{path}: a gzip-compressed file; unpack it first (gunzip); expected {export}",
         "zip_file": "{path}: an Excel workbook or a ZIP archive; export or save it as CSV (or "
@@ -358,6 +360,8 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "file_not_found": "{path}: Datei nicht gefunden; erwartet: {export}",
         "empty_folder": "{path}: ein Ordner ohne Dateien; die Dateien des Exports angeben oder "
         "den Ordner, in dem sie liegen",
+        "only_subfolders": "{path}: keine Dateien, nur Ordner (deren Dateien werden nicht "
+        "gelesen); den Ordner angeben, in dem die Dateien liegen, z. B. {inner}",
         "empty_export": "{path}: leere Datei; erwartet: {export}",
         "gzip_file": "{path}: eine gzip-komprimierte Datei; zuerst entpacken (gunzip); erwartet: "
         "{export}",

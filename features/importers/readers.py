@@ -509,5 +509,9 @@ def _files(path: Path) -> list[Path]:
         return [path]
     found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     if not found:
+        # Amplitude's zip unpacks to a folder per project id: name it, as subfolders are not read
+        inner = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if inner:
+            raise refusal("only_subfolders", path=str(path), inner=str(path / inner[0]))
         raise refusal("empty_folder", path=str(path))
     return found

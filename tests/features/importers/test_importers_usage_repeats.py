@@ -113,3 +113,9 @@ def test_a_folder_of_event_files_is_read_as_its_files(folder, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert _usage(folder, tmp_path / "empty") == 1
     assert "a folder without files" in capsys.readouterr().err
+    # Amplitude's zip unpacks to a folder per project: its hours are one level down
+    (tmp_path / "unzipped" / "123").mkdir(parents=True)
+    assert _usage(folder, tmp_path / "unzipped") == 1
+    assert f"name the folder the files are in, e.g. {tmp_path / 'unzipped' / '123'}" in (
+        capsys.readouterr().err
+    )
