@@ -8,12 +8,15 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from serving import ladder_text
@@ -98,6 +101,22 @@ def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+@contextmanager
+def database_failing(why: str, statements: str = "") -> Iterator[None]:
+    """Every statement (or those starting with `statements`) fails as on a database that broke or
+    went away: the driver's error, raised where SQLAlchemy runs it."""
+
+    def fail(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(statements.upper()):
+            raise sa.exc.OperationalError(statement, parameters, Exception(why))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", fail)
 
 
 def test_without_a_session_pages_redirect_to_the_login(client):
@@ -1120,21 +1139,12 @@ def test_the_waterfalls_steps_are_percentage_points_as_the_changes_are(client):
 def test_a_note_sent_while_the_database_fails_is_given_back(client):
     """The database failed as an acknowledgement was sent: the 503 page said so and the note the
     CSM had typed was gone with the form; now the page holds it, to copy and send again."""
-    import sqlalchemy as sa
-
-    def broken_disk(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO ACKNOWLEDGEMENTS"):
-            raise sa.exc.OperationalError(statement, parameters, Exception("disk I/O error"))
-
     login(client)
     client.get("/lang/de", params={"next": "/"})
     csrf = csrf_of(client.get("/account/A-1").text)
     note = "Kunde angerufen <b>morgen</b> Rückruf"
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", broken_disk)
-    try:
+    with database_failing("disk I/O error", "INSERT INTO ACKNOWLEDGEMENTS"):
         r = client.post("/ack", data={"account_id": "A-1", "note": note, "csrf": csrf})
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", broken_disk)
     assert r.status_code == 503, r.text
     assert "nicht erreichbar" in r.text and "Nichts wurde gespeichert" in r.text
     assert "Kunde angerufen &lt;b&gt;morgen&lt;/b&gt; Rückruf</textarea>" in r.text, r.text
@@ -1146,20 +1156,12 @@ def test_a_note_sent_while_the_database_fails_is_given_back(client):
 def test_a_note_sent_while_the_database_is_down_altogether_is_given_back(client):
     """A database that is down fails every statement, the session's sign-out check before the
     write: the 503 page came from that check and the note typed was lost with the form."""
-    import sqlalchemy as sa
-
-    def down(conn, cursor, statement, parameters, context, executemany):
-        raise sa.exc.OperationalError(statement, parameters, Exception("connection refused"))
-
     login(client)
     csrf = csrf_of(client.get("/account/A-1").text)
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", down)
-    try:
+    with database_failing("connection refused"):
         ack = client.post("/ack", data={"account_id": "A-1", "note": "Rückruf", "csrf": csrf})
         said = {"account_id": "A-1", "verdict": "disagree", "comment": "renewed", "csrf": csrf}
         feedback = client.post("/feedback", data=said)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", down)
     assert ack.status_code == 503 and "Rückruf</textarea>" in ack.text, ack.text
     assert feedback.status_code == 503 and "renewed</textarea>" in feedback.text, feedback.text
 
@@ -1168,20 +1170,12 @@ def test_signing_out_while_the_database_is_gone_still_ends_it_in_the_browser(cli
     """Sign-out with the database down answered 503 and kept the cookie: on a shared computer
     the next person had the session. Now the browser lets go of it and the page says the
     sign-out could not be recorded."""
-    import sqlalchemy as sa
-
     from serving.uisession import COOKIE
-
-    def gone(conn, cursor, statement, parameters, context, executemany):
-        raise sa.exc.OperationalError(statement, parameters, Exception("disk I/O error"))
 
     login(client)
     csrf = csrf_of(client.get("/").text)
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", gone)
-    try:
+    with database_failing("disk I/O error"):
         r = client.post("/logout", data={"csrf": csrf}, headers={"Accept-Language": "de"})
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", gone)
     assert r.status_code == 503, r.text
     assert "in diesem Browser abgemeldet" in r.text and "nicht erreichbar" in r.text, r.text
     assert COOKIE in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
