@@ -30,7 +30,7 @@ import pandas as pd
 from features.build import build_features
 from features.context import Absence
 from features.errors import UserError
-from features.params import changed_settings
+from features.params import FeatureParams, changed_settings
 from features.pointintime import newest_event
 from serving.daily_text import day_text, t
 from serving.dailystore import DailyStore
@@ -428,7 +428,7 @@ def run_daily(
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
             moved = (
-                moved_features(history, frame, np.flatnonzero(told), prev["day"], params, model)
+                moved_features(history, frame, np.flatnonzero(told), prev["day"], built_with, model)
                 if prev is not None and same_model and told.any()
                 else {}
             )
@@ -695,19 +695,19 @@ def moved_features(
     frame: pd.DataFrame,
     rows: np.ndarray,
     since: dt.date,
-    params: Params,
+    built_with: FeatureParams,
     model: ScoringModel,
 ) -> dict[str, np.ndarray]:
     """Per account of `frame`'s `rows`, which of the model's features had another value as of
     `since` (the previous run's day) than in `frame`: built again for those accounts only (the
-    changes told are few), by the same code, from the same history. An account without a row
-    as of `since` is left out (nothing to compare)."""
+    changes told are few), by the same code and settings (`built_with`, the model's), from the
+    same history. An account without a row as of `since` is left out (nothing to compare)."""
     names = model.spec.names
     today = frame.iloc[rows].set_index("account_id")[names]
     then = build_features(
         history.for_accounts(today.index),
         [pd.Timestamp(since, tz="UTC")],
-        model.features(params.features),
+        built_with,
         spec=model.spec,
     ).frame.set_index("account_id")[names]
     then = then.reindex(today.index[today.index.isin(then.index)])

@@ -204,6 +204,10 @@ def stale_days(day: dt.date | None, now: pd.Timestamp) -> int | None:
     return behind if behind > 1 else None
 
 
+# a database that is not there or went away: a 503 page (forms give back what was typed)
+OUTAGE = (StoreUnavailable, OperationalError, InterfaceError)
+
+
 def shown(value: str, limit: int = MAX_ID) -> str:
     """A value of the request as a page quotes it: cut after `limit` characters (an address or a
     form can carry a megabyte; no id of ours is longer)."""
@@ -605,7 +609,7 @@ class UiApp:
             store, _ = self.stores.get()
             await run_in_threadpool(store.sign_out, key, expires, self._now().to_pydatetime())
             response = RedirectResponse(self._root(request) + "/login", status_code=303)
-        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+        except OUTAGE as exc:
             # the browser lets go of the session all the same (a shared computer); the server
             # could not record it, which the page says
             response = self._unavailable_page(request, exc, lead="signed_out_here")
@@ -1062,7 +1066,7 @@ class UiApp:
         form = await read_form(request)
         try:
             session = self._session(request)
-        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+        except OUTAGE as exc:
             # a database that is down fails the sign-out check before the write: the note
             # typed comes back all the same, as it does when the write itself fails
             return self._unavailable_page(request, exc, kept=_typed(form))
@@ -1108,7 +1112,7 @@ class UiApp:
             return await self._render_account(
                 request, session, account_id, error=str(exc), status=400, typed=typed
             )
-        except (StoreUnavailable, OperationalError, InterfaceError) as exc:
+        except OUTAGE as exc:
             return self._unavailable_page(request, exc, kept=_typed(form))
         where = self._page_of(request, account_id)
         return RedirectResponse(f"{where}?{urlencode({'done': done})}", status_code=303)
