@@ -35,6 +35,7 @@ from featuretools.primitives import TimeSince, TimeSinceLast
 # shows up as a missing or disagreeing feature in bench_featuretools.py's comparison
 PRIORITIES = ["P1", "P2", "P3", "P4"]
 USAGE_LONG, USAGE_BASELINE = 28, 90
+LONG = 365  # features.long_window_days
 
 
 def _naive(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -121,12 +122,17 @@ def families_calls() -> list[tuple[str | None, int, dict[str, str]]]:
     everything = {
         "arr": "arr", "seats": "seats", "tier": "tier",
         "TIME_SINCE(contract_start, unit=days)": "tenure_days",
-        "COUNT(ratings)": "csat_count", "MEAN(ratings.csat)": "csat_mean", "SUM(ratings.low)": "csat_low_count",
-        "COUNT(escalations)": "escalations_count",
-        "TIME_SINCE_LAST(escalations.opened_at, unit=days)": "escalations_days_since_last",
         "TIME_SINCE_LAST(notices.created_at, unit=days)": "notice_days_since",
     }  # fmt: skip
-    calls: list[tuple[str | None, int, dict[str, str]]] = [(None, 0, everything)]
+    long = {
+        "COUNT(ratings)": f"csat_count_{LONG}d", "MEAN(ratings.csat)": f"csat_mean_{LONG}d",
+        "SUM(ratings.low)": f"csat_low_count_{LONG}d", "COUNT(escalations)": f"escalations_{LONG}d",
+        "TIME_SINCE_LAST(escalations.opened_at, unit=days)": "escalations_days_since_last",
+    }  # fmt: skip
+    calls: list[tuple[str | None, int, dict[str, str]]] = [
+        (None, 0, everything),
+        (f"{LONG} days", 0, long),
+    ]
     for w in (7, 30, 90):
         names = {
             "COUNT(tickets)": f"tickets_{w}d",

@@ -1,4 +1,6 @@
-"""Satisfaction family: CSAT mean, count and low ratings of resolved tickets.
+"""Satisfaction family: CSAT mean, count and low ratings of resolved tickets, over the longest
+window and over the long memory (`long_window_days`, a bounded year rather than since the data
+began: see the escalation family).
 
 A ticket's CSAT counts only once the ticket is resolved (from its resolution time).
 """
@@ -27,54 +29,42 @@ def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
 def spec(params: FeatureParams) -> list[FeatureInfo]:
     f = FAMILY
     low = params.csat.low_at_most
-    w = max(params.windows_days)
-    return [
-        number(
-            "csat_mean",
+    w, long = max(params.windows_days), params.long_window_days
+
+    def mean(d: int) -> FeatureInfo:
+        return number(
+            f"csat_mean_{d}d",
             f,
             "rating 1-5",
-            "Mean CSAT of all rated tickets resolved before as_of.",
-            "Customer satisfaction averages {value:.1f} of 5",
-            "Kundenzufriedenheit im Mittel {value:.1f} von 5",
-        ),
-        number(
-            "csat_count",
+            f"Mean CSAT of tickets resolved in {last_days(d)}.",
+            f"Satisfaction averaged {{value:.1f}} of 5 over {last_days(d)}",
+            f"Zufriedenheit im Mittel {{value:.1f}} von 5 {last_days(d, 'de')}",
+        )
+
+    def low_count(d: int) -> FeatureInfo:
+        return number(
+            f"csat_low_count_{d}d",
             f,
             "ratings",
-            "CSAT ratings of tickets resolved before as_of.",
-            f"{{value:.0f}} satisfaction [rating|ratings]{AT_ZERO}No satisfaction ratings",
-            f"{{value:.0f}} [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]"
-            f"{AT_ZERO}Keine Zufriedenheitsbewertungen",
-        ),
-        number(
-            "csat_low_count",
-            f,
-            "ratings",
-            f"CSAT ratings of {low} or less, before as_of.",
-            f"{{value:.0f}} low satisfaction [rating|ratings]{AT_ZERO}No low satisfaction ratings",
-            f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen]"
-            f"{AT_ZERO}Keine schlechten Zufriedenheitsbewertungen",
-        ),
-        number(
-            f"csat_mean_{w}d",
-            f,
-            "rating 1-5",
-            f"Mean CSAT of tickets resolved in {last_days(w)}.",
-            f"Satisfaction averaged {{value:.1f}} of 5 over {last_days(w)}",
-            f"Zufriedenheit im Mittel {{value:.1f}} von 5 {last_days(w, 'de')}",
-        ),
-        number(
-            f"csat_low_count_{w}d",
-            f,
-            "ratings",
-            f"CSAT ratings of {low} or less in {last_days(w)}.",
-            f"{{value:.0f}} low satisfaction [rating|ratings] in {last_days(w)}"
-            f"{AT_ZERO}No low satisfaction ratings in {last_days(w)}",
+            f"CSAT ratings of {low} or less in {last_days(d)}.",
+            f"{{value:.0f}} low satisfaction [rating|ratings] in {last_days(d)}"
+            f"{AT_ZERO}No low satisfaction ratings in {last_days(d)}",
             f"{{value:.0f}} schlechte [Zufriedenheitsbewertung|Zufriedenheitsbewertungen] "
-            f"{last_days(w, 'de')}{AT_ZERO}Keine schlechten Zufriedenheitsbewertungen "
-            f"{last_days(w, 'de')}",
-        ),
-    ]
+            f"{last_days(d, 'de')}{AT_ZERO}Keine schlechten Zufriedenheitsbewertungen "
+            f"{last_days(d, 'de')}",
+        )
+
+    count = number(
+        f"csat_count_{long}d",
+        f,
+        "ratings",
+        f"CSAT ratings of tickets resolved in {last_days(long)}.",
+        f"{{value:.0f}} satisfaction [rating|ratings] in {last_days(long)}"
+        f"{AT_ZERO}No satisfaction ratings in {last_days(long)}",
+        f"{{value:.0f}} [Zufriedenheitsbewertung|Zufriedenheitsbewertungen] "
+        f"{last_days(long, 'de')}{AT_ZERO}Keine Zufriedenheitsbewertungen {last_days(long, 'de')}",
+    )
+    return [mean(long), count, low_count(long), mean(w), low_count(w)]
 
 
 def compute(ctx: Context) -> Columns:
@@ -90,13 +80,11 @@ def compute(ctx: Context) -> Columns:
         }
     )
     end = ctx.snaps.as_of
-    w = max(ctx.params.windows_days)
-    n_all = ev.sum("rated", None, end).astype(np.float64)
-    n_w = ev.sum("rated", ctx.ago(w), end).astype(np.float64)
-    return {
-        "csat_mean": ratio(ev.sum("csat", None, end), n_all),
-        "csat_count": n_all,
-        "csat_low_count": ev.sum("low", None, end).astype(np.float64),
-        f"csat_mean_{w}d": ratio(ev.sum("csat", ctx.ago(w), end), n_w),
-        f"csat_low_count_{w}d": ev.sum("low", ctx.ago(w), end).astype(np.float64),
-    }
+    out: Columns = {}
+    for d in (ctx.params.long_window_days, max(ctx.params.windows_days)):
+        n = ev.sum("rated", ctx.ago(d), end).astype(np.float64)
+        out[f"csat_mean_{d}d"] = ratio(ev.sum("csat", ctx.ago(d), end), n)
+        if d == ctx.params.long_window_days:
+            out[f"csat_count_{d}d"] = n
+        out[f"csat_low_count_{d}d"] = ev.sum("low", ctx.ago(d), end).astype(np.float64)
+    return out

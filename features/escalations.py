@@ -1,5 +1,8 @@
-"""Escalation family: prior escalations (count, in the window, days since the last) and those still
-open or unacknowledged at as_of. Acknowledgements and closures count from when they happened.
+"""Escalation family: prior escalations (in the window, in the long window, days since the last)
+and those still open or unacknowledged at as_of. Acknowledgements and closures count from when they
+happened. The long memory reaches back `long_window_days`, not to the start of the data: counted
+from there, a value grows with the export's length and today's accounts would all look worse than
+any the model was trained on.
 """
 
 from __future__ import annotations
@@ -22,31 +25,26 @@ def unavailable(history: History, params: FeatureParams) -> dict[str, Absence]:
 
 def spec(params: FeatureParams) -> list[FeatureInfo]:
     f = FAMILY
-    w = params.escalations.window_days
+    w, long = params.escalations.window_days, params.long_window_days
     return [
-        number(
-            "escalations_count",
-            f,
-            "escalations",
-            "Escalations opened before as_of.",
-            f"{{value:.0f}} [escalation|escalations] so far{AT_ZERO}No escalations so far",
-            f"Bisher {{value:.0f}} [Eskalation|Eskalationen]{AT_ZERO}Bisher keine Eskalationen",
-        ),
-        number(
-            f"escalations_{w}d",
-            f,
-            "escalations",
-            f"Escalations opened in {last_days(w)}.",
-            f"{{value:.0f}} [escalation|escalations] in {last_days(w)}"
-            f"{AT_ZERO}No escalations in {last_days(w)}",
-            f"{{value:.0f}} [Eskalation|Eskalationen] {last_days(w, 'de')}"
-            f"{AT_ZERO}Keine Eskalationen {last_days(w, 'de')}",
+        *(
+            number(
+                f"escalations_{d}d",
+                f,
+                "escalations",
+                f"Escalations opened in {last_days(d)}.",
+                f"{{value:.0f}} [escalation|escalations] in {last_days(d)}"
+                f"{AT_ZERO}No escalations in {last_days(d)}",
+                f"{{value:.0f}} [Eskalation|Eskalationen] {last_days(d, 'de')}"
+                f"{AT_ZERO}Keine Eskalationen {last_days(d, 'de')}",
+            )
+            for d in (long, w)
         ),
         number(
             "escalations_days_since_last",
             f,
             "days",
-            "Days since the last escalation was opened (NaN if none).",
+            f"Days since the last escalation was opened, within {last_days(long)} (NaN if none).",
             # at least a moment before as_of: "0 days ago" is less than a day, not today
             f"Last escalation {{value:.0f}} [day|days] ago{AT_ZERO}Last escalation less than a "
             "day ago",
@@ -85,12 +83,15 @@ def compute(ctx: Context) -> Columns:
     )
     handled = Timeline.build(ctx.snaps, code, first_done)
     end = ctx.snaps.as_of
-    w = ctx.params.escalations.window_days
+    w, long = ctx.params.escalations.window_days, ctx.params.long_window_days
     n = opened.count(None, end)
+    since = (end - opened.last_time(end)) / DAY
     return {
-        "escalations_count": n,
+        f"escalations_{long}d": opened.count(ctx.ago(long), end),
         f"escalations_{w}d": opened.count(ctx.ago(w), end),
-        "escalations_days_since_last": (end - opened.last_time(end)) / DAY,
+        "escalations_days_since_last": np.where(
+            since <= long, since, np.nan
+        ),  # the window holds its edge
         "escalations_open": n - closed.count(None, end),
         "escalations_unacknowledged": n - handled.count(None, end),
     }

@@ -326,6 +326,15 @@ class FeatureParams(StrictModel):
     """Windows, thresholds and custom fields for the feature builders."""
 
     windows_days: tuple[int, ...] = Field(min_length=1)
+    long_window_days: int = Field(
+        ge=2,
+        le=MAX_DAYS,
+        description=(
+            "how far back the long-memory features (escalations, CSAT) count: counted from the "
+            "start of the data instead, they grow with the export's length, so a model trained on "
+            "early weeks meets values it never saw when it scores today"
+        ),
+    )
     priorities: Names = Field(min_length=1)
     tiers: Names = Field(min_length=1)
     grid: GridParams
@@ -354,6 +363,12 @@ class FeatureParams(StrictModel):
                 raise ValueError(f"{name}.by_priority_windows: {unknown} are not in windows_days")
         if self.usage.short_days >= self.usage.long_days:
             raise ValueError("usage.short_days: must be shorter than usage.long_days")
+        longest = max(*self.windows_days, self.escalations.window_days)
+        if self.long_window_days <= longest:
+            raise ValueError(
+                f"long_window_days: {self.long_window_days} must be longer than the other windows "
+                f"(windows_days and escalations.window_days reach {longest} days)"
+            )
         return self
 
 

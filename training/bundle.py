@@ -30,7 +30,10 @@ from training.calibrate import Calibrator
 from training.matrix import model_matrix
 from training.train import Head
 
-SCHEMA_VERSION = 1
+# 2: the long-memory escalation and CSAT features count `features.long_window_days` back, where
+# version 1's counted from the start of the data (escalations_count, csat_mean, ...): a version 1
+# model cannot be fed what it learnt from
+SCHEMA_VERSION = 2
 
 
 class UnsupportedBundle(UserError):

@@ -96,6 +96,48 @@ def test_appending_later_events_changes_nothing(data, params, history_strategy, 
 
 
 @SETTINGS
+@given(data=st.data())
+def test_events_settled_before_the_long_memory_change_nothing(
+    data, params, history_strategy, as_of_strategy
+):
+    """No feature counts from the start of the data: a ticket resolved and an escalation closed
+    (every time of theirs) more than features.long_window_days before as_of, added to any
+    history, leave every feature as it was. (Counted since the data began, the values grew with
+    the export's length: the training weeks never showed the scoring day's values.)"""
+    history = data.draw(history_strategy)
+    as_of = data.draw(as_of_strategy)
+    older = data.draw(history_strategy)
+    edge = as_of - pd.Timedelta(days=params.features.long_window_days)
+    ids = history.accounts["account_id"].tolist()
+
+    def moved(df: pd.DataFrame, key: str, cols: list[str]) -> pd.DataFrame:
+        """`df`'s settled rows moved back to end a second before the edge, onto our accounts."""
+        df = df.dropna(subset=cols)
+        back = (
+            df[cols].max(axis=None) - edge + pd.Timedelta(seconds=1) if len(df) else pd.Timedelta(0)
+        )
+        return df.assign(
+            **{key: "OLD" + df[key].astype(str)},
+            account_id=[ids[i % len(ids)] for i in range(len(df))],
+            **{c: df[c] - back for c in cols},
+        )
+
+    t = moved(older.tickets, "ticket_id", ["created_at", "first_response_at", "resolved_at"])
+    t = t.assign(subject=None, body=None)  # no text: a notice counts as long as it is known
+    e = moved(older.escalations, "escalation_id", ["opened_at", "acknowledged_at", "closed_at"])
+    grown = replace(
+        history,
+        tickets=pd.concat([history.tickets, t], ignore_index=True),
+        escalations=pd.concat([history.escalations, e], ignore_index=True),
+    )
+    pdt.assert_frame_equal(
+        _build(history, [as_of], params).frame,
+        _build(grown, [as_of], params).frame,
+        check_exact=True,
+    )
+
+
+@SETTINGS
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_row_order_never_matters(data, seed, params, history_strategy, shuffle):
     history = data.draw(history_strategy)
@@ -143,8 +185,15 @@ def test_rows_are_the_active_accounts(data, params, history_strategy, as_of_stra
 def test_counts_match_a_plain_per_snapshot_computation(
     data, params, history_strategy, as_of_strategy
 ):
-    """An independent, slow oracle for a few features of each family."""
-    _agree_with_the_oracle(data.draw(history_strategy), data.draw(as_of_strategy), params)
+    """An independent, slow oracle for a few features of each family; the long memory short
+    enough (91 days), and some as_of late enough, for events to fall beyond it too."""
+    long = data.draw(st.sampled_from([params.features.long_window_days, 91]))
+    short = params.model_copy(
+        update={"features": params.features.model_copy(update={"long_window_days": long})}
+    )
+    later = as_of_strategy.map(lambda d: d + pd.Timedelta(days=100))  # after most events
+    as_of = data.draw(st.one_of(as_of_strategy, later))
+    _agree_with_the_oracle(data.draw(history_strategy), as_of, short)
 
 
 # moments around a midnight: the cut-off "strictly before D" must hold to the microsecond,
@@ -200,9 +249,12 @@ def _agree_with_the_oracle(history, as_of, params) -> None:
             & (res.isna() | (res > deadline))
         )
         assert row["sla_resolution_breaches_30d"] == breached.sum()
-        rated = mine[(mine["resolved_at"] < as_of) & mine["csat"].notna()]
+        long = params.features.long_window_days
+        year = as_of - pd.Timedelta(days=long)
+        resolved = mine["resolved_at"]
+        rated = mine[(resolved < as_of) & (resolved >= year) & mine["csat"].notna()]
         expect = rated["csat"].astype(float).mean() if len(rated) else np.nan
-        np.testing.assert_allclose(row["csat_mean"], expect, equal_nan=True)
+        np.testing.assert_allclose(row[f"csat_mean_{long}d"], expect, equal_nan=True)
         text = (before["subject"].fillna("") + "\n" + before["body"].fillna("")).str.lower()
         notice = before[text.str.contains("cancellation of our|kündigung", regex=True)]
         recent = notice["created_at"] >= as_of - pd.Timedelta(days=90)
@@ -213,9 +265,12 @@ def _agree_with_the_oracle(history, as_of, params) -> None:
         # days counted in whole seconds of the event's time
         np.testing.assert_allclose(row["notice_days_since"], last, atol=1 / 86_400, equal_nan=True)
         esc = history.escalations
-        assert (
-            row["escalations_count"]
-            == ((esc["account_id"] == aid) & (esc["opened_at"] < as_of)).sum()
+        opened = esc.loc[esc["account_id"] == aid, "opened_at"]
+        opened = opened[(opened < as_of) & (opened >= year)]
+        assert row[f"escalations_{long}d"] == len(opened)
+        last = (as_of - opened.max()) / pd.Timedelta(days=1) if len(opened) else np.nan
+        np.testing.assert_allclose(
+            row["escalations_days_since_last"], last, atol=1 / 86_400, equal_nan=True
         )
 
 
@@ -236,7 +291,7 @@ def test_families_with_absent_or_empty_tables_are_left_out(data, params, history
         spec=full_spec(params.features),
     )
     assert fixed.frame["usage_active_users_mean_7d"].isna().all()
-    assert (fixed.frame["escalations_count"] == 0).all()
+    assert (fixed.frame["escalations_365d"] == 0).all()
     assert "escalations" not in fixed.unavailable
 
 

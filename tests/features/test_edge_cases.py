@@ -53,7 +53,7 @@ def test_no_tickets_gives_zero_counts_and_undefined_means(params):
         and row["tickets_open"] == 0
         and row["sla_resolution_breaches_30d"] == 0
     )
-    assert np.isnan(row["sentiment_mean_30d"]) and np.isnan(row["csat_mean"])
+    assert np.isnan(row["sentiment_mean_30d"]) and np.isnan(row["csat_mean_365d"])
     assert row["tickets_trend"] == 0.0  # log((0 + 1) / (0 + 1))
 
 
@@ -97,7 +97,7 @@ def test_single_day_of_history(params):
     assert np.isnan(row["usage_active_users_baseline"]) and np.isnan(
         row["usage_active_users_slope_28d"]
     )
-    assert row["csat_mean"] == 5 and row["tickets_resolution_hours_mean_90d"] == 1.0
+    assert row["csat_mean_365d"] == 5 and row["tickets_resolution_hours_mean_90d"] == 1.0
 
 
 def test_created_and_resolved_in_the_same_second(params):

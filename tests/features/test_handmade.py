@@ -1,7 +1,8 @@
 """A small hand-made source whose every non-sentiment feature was worked out by hand from
 docs/features.md: tickets and usage placed on window edges, around midnight UTC in other zones,
 open at as_of but resolved after it, SLA breaches and near misses, CSAT given after as_of, a
-usage drop with idle days, a notice ticket and a CRM notice date, churn just before and at as_of."""
+usage drop with idle days, a notice ticket and a CRM notice date, churn just before and at as_of,
+an escalation and a rating on the long window's edge and just beyond it."""
 
 from __future__ import annotations
 
@@ -40,8 +41,12 @@ EXPECTED = {
            "usage_active_users_pct_drop_7d": 0.5, "usage_events_mean_28d": 1040 / 28,
            "usage_active_users_slope_28d": 0, "usage_active_users_zscore_7d": NAN,
            "usage_days_since_active": 0, "usage_seat_utilisation": 104 / 28 / 10,
-           "csat_mean": 3.5, "csat_count": 4, "csat_low_count": 1, "csat_mean_90d": 3.5,
-           "escalations_count": 0, "escalations_days_since_last": NAN,
+           # T13 resolved 365 days before as_of (counted), T14 a minute earlier (not)
+           "csat_mean_365d": 3.8, "csat_count_365d": 5, "csat_low_count_365d": 1,
+           "csat_mean_90d": 3.5,
+           # E5 opened 365 days before as_of (counted), E6 an hour earlier (not)
+           "escalations_365d": 1, "escalations_90d": 0, "escalations_days_since_last": 365,
+           "escalations_open": 0, "escalations_unacknowledged": 0,
            "notice_tickets_90d": 0, "notice_days_since": NAN},
     "A2": {"tenure_days": 302, "days_to_renewal": 63, "tickets_7d": 1, "tickets_30d": 2,
            "tickets_open": 1, "tickets_trend": np.log(3), "tickets_reopen_rate_90d": 0,
@@ -50,13 +55,13 @@ EXPECTED = {
            "sla_resolution_at_risk": 0, "usage_active_users_mean_7d": 0.6,
            "usage_events_mean_28d": 1, "usage_active_users_baseline": NAN,
            "usage_active_users_pct_drop": NAN, "usage_active_users_slope_28d": -1,
-           "usage_days_since_active": 3, "usage_seat_utilisation": 0.12, "csat_mean": 1,
-           "escalations_count": 3, "escalations_90d": 2, "escalations_days_since_last": 1.5,
+           "usage_days_since_active": 3, "usage_seat_utilisation": 0.12, "csat_mean_365d": 1,
+           "escalations_365d": 3, "escalations_90d": 2, "escalations_days_since_last": 1.5,
            "escalations_open": 1, "escalations_unacknowledged": 1, "notice_tickets_90d": 1,
            "notice_days_since": 1},
     "A3": {"tenure_days": 88, "days_to_renewal": 276, "tickets_90d": 0, "tickets_trend": 0,
-           "tickets_reopen_rate_90d": NAN, "sentiment_mean_30d": NAN, "csat_count": 0,
-           "csat_mean": NAN, "usage_active_users_mean_28d": NAN, "escalations_count": 0},
+           "tickets_reopen_rate_90d": NAN, "sentiment_mean_30d": NAN, "csat_count_365d": 0,
+           "csat_mean_365d": NAN, "usage_active_users_mean_28d": NAN, "escalations_365d": 0},
     "A5": {"tenure_days": 453, "days_to_renewal": 277},  # churned at as_of: still a row
 }
 # fmt: on
