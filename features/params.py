@@ -11,6 +11,7 @@ import difflib
 import types
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +21,15 @@ from pydantic import (
     ValidationInfo,
     field_validator,
     model_validator,
+)
+
+from features.businesstime import (
+    WEEKDAYS,
+    closing,
+    holidays_in,
+    intervals,
+    parse_intervals,
+    read_holiday,
 )
 
 # Durations are added to timestamps, which reach only about 292 years from 1970: a bound far above
@@ -243,11 +253,77 @@ class SentimentFeatureParams(StrictModel):
     )
 
 
+class CalendarParams(StrictModel):
+    """Business hours: a weekly calendar of local opening intervals, holidays and a time zone."""
+
+    time_zone: str
+    weekly: dict[str, str | None] = Field(
+        description='weekday -> "09:00-12:00,13:00-17:00" or null'
+    )
+    holidays: tuple[dt.date | str, ...] = Field(
+        description='a day ("2026-12-24"), every year\'s day ("12-24"), Easter\'s ("easter+1") '
+        'or a weekday of a month ("11-thu-4": the fourth Thursday of November; "05-mon-last")'
+    )
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, given: Any) -> Any:
+        """Each entry read now (a typo is an error at load, not a working day next year)."""
+        if not isinstance(given, list | tuple):
+            return given
+        return tuple(read_holiday(h) for h in given)
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """One-off days, days recurring every year ("MM-DD"), days relative to (Western)
+        Easter, and weekdays of a month ("11-thu-4", Thanksgiving): a shipped list of dates would
+        run out at its last year."""
+        return day in holidays_in(self.holidays, day.year)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)"
+            ) from None
+        return tz
+
+    @field_validator("weekly")
+    @classmethod
+    def _intervals(cls, weekly: dict[str, str | None]) -> dict[str, str | None]:
+        for day, spec in weekly.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; known: {list(WEEKDAYS)}")
+            parse_intervals(spec, day)
+        if not any(weekly.get(d) for d in WEEKDAYS):
+            raise ValueError("the weekly calendar has no business hours at all")
+        return weekly
+
+    def weekly_hours(self) -> float:
+        """Opening hours of a week without holidays: what a business-hours target is spent in."""
+        day = dt.date(2000, 1, 1)
+        return sum(
+            (closing(day, close_t) - dt.datetime.combine(day, open_t)).total_seconds() / 3600
+            for weekday in range(7)
+            for open_t, close_t in self.intervals(weekday)
+        )
+
+    def intervals(self, weekday: int) -> tuple[tuple[dt.time, dt.time], ...]:
+        """Opening intervals of a weekday (0 = Monday)."""
+        return intervals(self, weekday)
+
+
 class SlaFeatureParams(StrictModel):
     near_miss_share: float = Field(
         gt=0, lt=1, description="a target met with less than this share of its allowed time left"
     )
     by_priority_windows: tuple[int, ...]
+    business_hours: CalendarParams | None = Field(
+        default=None,
+        description="null: SLA targets are clock hours; a calendar: they are business hours in it",
+    )
 
 
 class UsageFeatureParams(StrictModel):

@@ -6,15 +6,20 @@ then, so a ticket still open at as_of counts as breached from its age, never fro
 resolution time. A near-miss is a target met with less than `near_miss_share` of the allowed
 time left; it is known when the response or resolution happened. A ticket is at risk at as_of
 while it is open, unmet, and has used more than 1 - near_miss_share of its allowed time.
+
+Targets are clock hours, or business hours of the calendar in `sla.business_hours` (contracts
+stating "8 business hours, Mon-Fri 08:00-18:00"): the deadlines are then laid on its opening
+intervals (`features.businesstime`, the ladder's due-time arithmetic), still known at creation.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from features.businesstime import add_business
 from features.context import Absence, Columns, Context, absent_reason
 from features.contract import History
-from features.params import FeatureParams
+from features.params import CalendarParams, FeatureParams
 from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import NAT, Timeline
 
@@ -121,17 +126,22 @@ def compute(ctx: Context) -> Columns:
     prio = ctx.level("tickets", "priority", p.priorities)
     snaps = ctx.snaps
     resolved = ctx.ns("tickets", "resolved_at")
+    cal = p.sla.business_hours
+    # the latest time compared with a deadline: business deadlines are laid out up to it
+    until = _latest(snaps.as_of * 1_000_000_000, resolved, ctx.ns("tickets", "first_response_at"))
     out: Columns = {}
     for kind, (done_col, target_col, _, _) in KINDS.items():
         hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
         known = (created != NAT) & np.isfinite(hours)
         target = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)  # ns
-        deadline = np.where(known, created + target, NAT)
+        deadline = _due(created, target, known, cal, until)
         done = ctx.ns("tickets", done_col)
         has_done = done != NAT
         breached = known & (~has_done | (done > deadline))
         margin = np.rint(target * share).astype(np.int64)
-        near = known & has_done & (done <= deadline) & (done > deadline - margin)
+        # the last share of the allowed time, counted as the target is (business hours too)
+        risk_start = _due(created, target - margin, known, cal, until)
+        near = known & has_done & (done <= deadline) & (done > risk_start)
         br = Timeline.build(snaps, code, deadline, keep=breached)
         br_prio = br.sums({level: prio == i for i, level in enumerate(p.priorities)})
         on_done = ctx.timeline("tickets", done_col).sums({"near": near})
@@ -149,7 +159,6 @@ def compute(ctx: Context) -> Columns:
         # at risk at D: more than the share of the target used before D and not yet met or
         # breached, risk_start < D <= min(deadline, done); counted as starts minus ends, both
         # strictly before D (a start at D+0.5 s, floored to D's second, is not known at D)
-        risk_start = np.where(known, deadline - margin, NAT)
         risk_end = _earliest(np.where(breached, deadline, done), stop)
         valid = known & (risk_start <= risk_end)
         starts = Timeline.build(snaps, code, risk_start, keep=valid)
@@ -161,6 +170,25 @@ def compute(ctx: Context) -> Columns:
         )
         out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
     return out
+
+
+def _due(
+    created: np.ndarray,
+    span: np.ndarray,
+    known: np.ndarray,
+    cal: CalendarParams | None,
+    until: int,
+) -> np.ndarray:
+    """When `span` ns of the target have passed since creation (NaT where no target): clock
+    time, or business time in the calendar of `sla.business_hours`."""
+    if cal is None:
+        return np.where(known, created + span, NAT)
+    return add_business(np.where(known, created, NAT), span, cal, until)
+
+
+def _latest(*times: np.ndarray) -> int:
+    """The latest of some int64 ns times (NaT ignored; 0 when there are none)."""
+    return max([0] + [int(t.max()) for t in times if t.size])
 
 
 def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:

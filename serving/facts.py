@@ -1,7 +1,8 @@
 """The ladder's account facts as of a day: size, renewal and open P1/P2 tickets (past their SLA).
 
 Point in time like the features: a ticket counts as open on day D (midnight UTC) if it was created
-before D and not resolved before D; it is past its SLA when its resolution target ended before D.
+before D and not resolved before D; it is past its SLA when its resolution target ended before D (in clock hours, or in business hours as
+`features.sla.business_hours` counts them).
 "P1" and "P2" are the first two of `features.priorities` (whatever a helpdesk calls them); the
 days to renewal are the export's renewal date's, unknown once it has passed.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.businesstime import deadlines
 from features.context import positions
 from features.contract import History
 from features.params import FeatureParams
@@ -35,9 +37,10 @@ def account_facts(
     open_ = known & ((resolved == NAT) | (resolved >= at)) & (code >= 0)
     # the SLA deadline of the open tickets only: a small share of a portfolio's history
     hours = t["sla_resolution_hours"].to_numpy(dtype=np.float64, na_value=np.nan)[open_]
-    target = _hours_ns(hours)  # NaT: no target
+    # in clock hours, or business hours as the SLA features count them (`sla.business_hours`)
+    due = deadlines(created[open_], hours, params.sla.business_hours, until=at)  # NaT: no target
     past = open_.copy()
-    past[open_] = (target != NAT) & (created[open_] + target < at)
+    past[open_] = (due != NAT) & (due < at)
     prio = t["priority"].to_numpy(dtype=object)
     n = len(ids)
 
@@ -87,10 +90,3 @@ def account_facts(
         )
         for aid, arr, tier, seats, dtr, lang, owner, name, p1, p2, p1_past, p2_past in columns
     }
-
-
-def _hours_ns(hours: np.ndarray) -> np.ndarray:
-    """Hours as int64 ns (NaN: NaT) in numpy: `pd.to_timedelta`'s argument handling costs
-    20-40 us per call, more than a request's tickets."""
-    nan = np.isnan(hours)
-    return np.where(nan, NAT, np.rint(np.where(nan, 0.0, hours) * 3.6e12)).astype(np.int64)

@@ -16,16 +16,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from features.businesstime import FAR, add_business
 from features.errors import UserError
-from serving.params import Condition, LadderParams, LevelParams, closing, did_you_mean
+from serving.params import Condition, LadderParams, LevelParams, did_you_mean
 from serving.reasons import RowReasons
 
 # Decision.rule values besides "rule:<name>".
 RISK, TIMEOUT, COOLDOWN, HOLD, FIRST = "risk", "timeout", "cooldown", "hold", "first"
 _NAMESPACE = uuid.UUID("5d0a6f3e-2c1b-4f7e-9a51-3b1d7c0e8a42")
 _NAMESPACE_BYTES = _NAMESPACE.bytes
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,30 +201,22 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
     """`start` plus `hours` of clock time, or of business time in the calendar's time zone.
 
     Business time is counted in real elapsed time inside local opening intervals, so nights,
-    weekends, holidays and DST changes are handled by the zone database, not by fixed offsets.
+    weekends, holidays and DST changes are handled by the zone database, not by fixed offsets
+    (`features.businesstime`, which the SLA features count business-hour targets with too).
     """
     start = as_utc(start)
     remaining = dt.timedelta(hours=hours)
     if not business:
         return start + remaining
-    cal = params.business_calendar
-    tz = ZoneInfo(cal.time_zone)
-    day = start.astimezone(tz).date()
-    for _ in range(3 * 366):
-        if not cal.is_holiday(day):
-            for open_t, close_t in cal.intervals(day.weekday()):
-                lo = as_utc(dt.datetime.combine(day, open_t, tzinfo=tz))
-                hi = as_utc(closing(day, close_t, tz))
-                lo = max(lo, start)
-                if lo >= hi:
-                    continue
-                if remaining <= hi - lo:
-                    return lo + remaining
-                remaining -= hi - lo
-        day += dt.timedelta(days=1)
-    raise UserError(
-        "ladder.business_calendar: no business hours within three years (all holidays?)"
-    )
+    at = (start - _EPOCH) // _US * 1000  # ns since the epoch, as the arithmetic takes times
+    span = remaining // _US * 1000
+    horizon = at + 3 * 366 * 86_400 * 10**9  # the calendar's next three years
+    due = int(add_business(np.array([at]), np.array([span]), params.business_calendar, horizon)[0])
+    if due == FAR or due > horizon:
+        raise UserError(
+            "ladder.business_calendar: no business hours within three years (all holidays?)"
+        )
+    return _EPOCH + due // 1000 * _US
 
 
 def _level_due(level: LevelParams, start: dt.datetime, params: LadderParams) -> dt.datetime | None:

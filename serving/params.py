@@ -6,7 +6,6 @@ pydantic's errors into messages that name the key's path.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import difflib
 import functools
@@ -18,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -35,6 +33,7 @@ from features.params import (
     MAX_DAYS,
     MAX_HOURS,
     MAX_SECONDS,
+    CalendarParams,
     ContractParams,
     FeatureParams,
     ImporterParams,
@@ -82,7 +81,6 @@ Stored64 = Annotated[str, Field(min_length=1, max_length=64)]
 LEVEL_NAME_CHARS = 64
 # what people read (a title, a playbook action): "" showed a blank in messages and on the page
 Text = Annotated[str, Field(min_length=1)]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _known(value: str, known: tuple[str, ...], what: str, key: str = "") -> str:
@@ -233,180 +231,6 @@ class TimeoutParams(StrictModel):
         default=False,
         description="step up by timeout also while the risk is below the level's entry minus the margin",
     )
-
-
-class CalendarParams(StrictModel):
-    """Business hours: a weekly calendar of local opening intervals, holidays and a time zone."""
-
-    time_zone: str
-    weekly: dict[str, str | None] = Field(
-        description='weekday -> "09:00-12:00,13:00-17:00" or null'
-    )
-    holidays: tuple[dt.date | str, ...] = Field(
-        description='a day ("2026-12-24"), every year\'s day ("12-24"), Easter\'s ("easter+1") '
-        'or a weekday of a month ("11-thu-4": the fourth Thursday of November; "05-mon-last")'
-    )
-
-    @field_validator("holidays", mode="before")
-    @classmethod
-    def _holidays(cls, given: Any) -> Any:
-        """Each entry read now (a typo is an error at load, not a working day next year)."""
-        if not isinstance(given, list | tuple):
-            return given
-        return tuple(_holiday(h) for h in given)
-
-    def is_holiday(self, day: dt.date) -> bool:
-        """One-off days, days recurring every year ("MM-DD"), days relative to (Western)
-        Easter, and weekdays of a month ("11-thu-4", Thanksgiving): a shipped list of dates would
-        run out at its last year."""
-        return day in _holidays_in(self.holidays, day.year)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, tz: str) -> str:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)"
-            ) from None
-        return tz
-
-    @field_validator("weekly")
-    @classmethod
-    def _intervals(cls, weekly: dict[str, str | None]) -> dict[str, str | None]:
-        for day, spec in weekly.items():
-            _known(day, WEEKDAYS, "weekday")
-            parse_intervals(spec, day)
-        if not any(weekly.get(d) for d in WEEKDAYS):
-            raise ValueError("the weekly calendar has no business hours at all")
-        return weekly
-
-    def weekly_hours(self) -> float:
-        """Opening hours of a week without holidays: what a business-hours target is spent in."""
-        day = dt.date(2000, 1, 1)
-        return sum(
-            (closing(day, close_t) - dt.datetime.combine(day, open_t)).total_seconds() / 3600
-            for weekday in range(7)
-            for open_t, close_t in self.intervals(weekday)
-        )
-
-    def intervals(self, weekday: int) -> tuple[tuple[dt.time, dt.time], ...]:
-        """Opening intervals of a weekday (0 = Monday)."""
-        day = WEEKDAYS[weekday]
-        return parse_intervals(self.weekly.get(day), day)
-
-
-@functools.lru_cache(maxsize=64)
-def _holidays_in(holidays: tuple[dt.date | str, ...], year: int) -> frozenset[dt.date]:
-    """The calendar's holidays in `year` (cached: due times ask for each day they pass)."""
-    from dateutil.easter import easter
-
-    out: set[dt.date] = set()
-    for h in holidays:
-        if isinstance(h, dt.date):
-            out.add(h)
-        elif h.startswith("easter"):
-            out.add(easter(year) + dt.timedelta(days=int(h[6:] or 0)))
-        elif m := _NTH_WEEKDAY.fullmatch(h):
-            out.add(_nth_weekday(year, int(m[1]), m[2], m[3]) + dt.timedelta(days=int(m[4] or 0)))
-        else:
-            month, day = int(h[:2]), int(h[3:])
-            if (month, day) != (2, 29) or calendar.isleap(year):
-                out.add(dt.date(year, month, day))
-    return frozenset(out)
-
-
-_EVERY_YEAR = re.compile(r"(\d\d)-(\d\d)")
-_EASTER = re.compile(r"easter([+-]\d{1,3})?")
-# a weekday of a month, as US holidays and some DACH ones fall: "11-thu-4" (Thanksgiving),
-# "05-mon-last" (Memorial Day), "11-thu-4+1" (the day after); days from it as Easter's
-_NTH_WEEKDAY = re.compile(r"(\d\d)-(mon|tue|wed|thu|fri|sat|sun)-([1-4]|last)([+-]\d{1,3})?")
-
-
-def _nth_weekday(year: int, month: int, weekday: str, nth: str) -> dt.date:
-    """The `nth` (1-4, or "last") `weekday` ("mon") of a month."""
-    wanted = WEEKDAYS.index(weekday)
-    if nth == "last":
-        last = dt.date(year, month, calendar.monthrange(year, month)[1])
-        return last - dt.timedelta(days=(last.weekday() - wanted) % 7)
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(wanted - first.weekday()) % 7 + 7 * (int(nth) - 1))
-
-
-def _holiday(given: Any) -> dt.date | str:
-    """A holiday as given: a date (YAML reads 2026-12-24 as one), "MM-DD" every year, or
-    "easter", "easter+1", "easter-2" (days from Easter Sunday); anything else is an error."""
-    if isinstance(given, dt.datetime):
-        raise ValueError(f"{given!r}: a holiday is a day, not a time")
-    if isinstance(given, dt.date):
-        return given
-    text = str(given).strip().lower()
-    if _EASTER.fullmatch(text):
-        return text
-    if m := _NTH_WEEKDAY.fullmatch(text):
-        if not 1 <= int(m[1]) <= 12:
-            raise ValueError(f"{given!r}: no such month for a weekday of a month (11-thu-4)")
-        return text
-    if m := _EVERY_YEAR.fullmatch(text):
-        try:
-            dt.date(2000, int(m[1]), int(m[2]))  # a leap year: 02-29 is a day
-        except ValueError:
-            raise ValueError(f"{given!r}: no such day of the year (MM-DD)") from None
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f'{given!r}: a holiday is a day ("2026-12-24"), a day every year ("12-24"), a '
-            'day from Easter Sunday ("easter-2" Good Friday, "easter+1" Easter Monday) or a '
-            'weekday of a month ("11-thu-4" the fourth Thursday of November, "05-mon-last")'
-        ) from None
-
-
-END_OF_DAY = dt.time.max  # "24:00": open until midnight (a 24/7 team's "00:00-24:00")
-
-
-def closing(day: dt.date, close: dt.time, tzinfo: dt.tzinfo | None = None) -> dt.datetime:
-    """When an interval closing at `close` ends on `day`: "24:00" is the next midnight."""
-    if close == END_OF_DAY:
-        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tzinfo)
-    return dt.datetime.combine(day, close, tzinfo=tzinfo)
-
-
-def _backwards(day: str, part: str, start: dt.time, end: dt.time) -> str:
-    """Why an interval that does not close after it opens is refused, and how to write it: a
-    shift past midnight is two intervals, one on each day (the calendar is per weekday)."""
-    opens, closes = f"{start:%H:%M}", f"{end:%H:%M}"
-    if end == start:
-        return f"{day}: {part!r} is empty (it opens and closes at {opens})"
-    if end == dt.time(0):
-        return f'{day}: {part!r} closes at midnight: write "{opens}-24:00"'
-    following = WEEKDAYS[(WEEKDAYS.index(day) + 1) % 7] if day in WEEKDAYS else "the next day"
-    return (
-        f"{day}: {part!r} runs past midnight; split it across the two days: "
-        f'{day}: "{opens}-24:00" and {following}: "00:00-{closes}" (first of its intervals there)'
-    )
-
-
-def parse_intervals(spec: str | None, day: str) -> tuple[tuple[dt.time, dt.time], ...]:
-    if not spec:
-        return ()
-    out: list[tuple[dt.time, dt.time]] = []
-    for part in spec.split(","):
-        try:
-            start_s, end_s = part.strip().split("-")
-            start = dt.time.fromisoformat(start_s.strip())
-            end_s = end_s.strip()
-            end = END_OF_DAY if end_s == "24:00" else dt.time.fromisoformat(end_s)
-        except ValueError:
-            raise ValueError(f'{day}: {part.strip()!r} is not "HH:MM-HH:MM"') from None
-        if end <= start:
-            raise ValueError(_backwards(day, part.strip(), start, end))
-        if out and start < out[-1][1]:
-            raise ValueError(f"{day}: intervals must be ordered, non-overlapping and non-empty")
-        out.append((start, end))
-    return tuple(out)
 
 
 class ClassParams(StrictModel):

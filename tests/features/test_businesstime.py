@@ -1,0 +1,249 @@
+"""SLA targets in business hours (`features.sla.business_hours`): the calendar arithmetic the SLA
+features and the ladder's due times share, worked by hand across a weekend, a holiday and both
+DST changes, the SLA features of a ticket answered after a weekend and of one open at as_of,
+and properties against clock time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.build import build_features, full_spec
+from features.businesstime import FAR, add_business, business_elapsed, deadlines
+from features.contract import validated
+from features.params import CalendarParams, FeatureParams, changed_settings
+
+WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
+BERLIN = CalendarParams(
+    time_zone="Europe/Berlin",
+    weekly={d: "08:00-18:00" for d in WORKDAYS},
+    holidays=["12-24", "12-25", "12-26", "easter+1", "11-thu-4"],
+)
+SUNDAYS = CalendarParams(time_zone="Europe/Berlin", weekly={"sun": "00:00-24:00"}, holidays=[])
+ALWAYS = {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+NOW = pd.Timestamp("2026-12-01", tz="UTC")
+H = 3_600 * 10**9
+
+
+def _ns(*times: str) -> np.ndarray:
+    return np.array([pd.Timestamp(t).value for t in times], dtype=np.int64)
+
+
+def _due(start: str, hours: float, cal: CalendarParams | None = BERLIN) -> pd.Timestamp:
+    (got,) = deadlines(_ns(start), np.array([hours]), cal, until=NOW.value)
+    return pd.Timestamp(got, tz="UTC")
+
+
+def test_a_weekend_is_no_business_time():
+    # Friday 17:00 CET: one hour on Friday, seven from Monday 08:00 -> Monday 15:00 CET
+    assert _due("2026-03-06T16:00Z", 8) == pd.Timestamp("2026-03-09T14:00Z")
+    assert _due("2026-03-06T16:00Z", 8, None) == pd.Timestamp("2026-03-07T00:00Z")  # clock
+    # answered Monday 09:00 CET: two business hours used, 64 on the clock
+    got = business_elapsed(_ns("2026-03-06T16:00Z"), _ns("2026-03-09T08:00Z"), BERLIN)
+    assert got.tolist() == [2 * H]
+
+
+def test_holidays_are_skipped_every_year():
+    # Wednesday 23 December 16:00 CET: 2 h, then 24-26 (Thu-Sat) holidays, Sunday, Monday from 08:00
+    assert _due("2026-12-23T15:00Z", 8) == pd.Timestamp("2026-12-28T13:00Z")
+    # Thanksgiving ("11-thu-4": 26 November 2026) and Easter Monday (6 April 2026)
+    assert _due("2026-11-25T16:00Z", 3) == pd.Timestamp("2026-11-27T09:00Z")
+    assert _due("2026-04-03T16:00Z", 3) == pd.Timestamp("2026-04-07T09:00Z")  # Good Friday open
+
+
+def test_target_used_up_at_closing_time_is_due_then():
+    """As the ladder's due times and help desks count: due at 18:00, not at the next opening."""
+    assert _due("2026-03-09T07:00Z", 10) == pd.Timestamp("2026-03-09T17:00Z")
+
+
+def test_dst_changes_come_from_the_zone_database():
+    # the autumn Sunday (25 October 2026) has 25 hours, the spring one (29 March) 23
+    assert _due("2026-10-24T22:00Z", 24, SUNDAYS) == pd.Timestamp("2026-10-25T22:00Z")
+    assert _due("2026-10-24T22:00Z", 25, SUNDAYS) == pd.Timestamp("2026-10-25T23:00Z")
+    assert _due("2026-03-28T23:00Z", 24, SUNDAYS) == pd.Timestamp("2026-04-04T23:00Z")
+    # Friday 23 October 16:00 CEST (14:00 UTC): 2 h, then Monday 08:00 CET (07:00 UTC) + 6 h
+    assert _due("2026-10-23T14:00Z", 8) == pd.Timestamp("2026-10-26T13:00Z")
+
+
+def test_unknown_starts_and_targets_stay_unknown_and_far_targets_far():
+    nat = np.iinfo(np.int64).min
+    got = deadlines(
+        np.array([nat, pd.Timestamp("2026-03-09T07:00Z").value, 0]),
+        np.array([8.0, np.nan, 1e6]),
+        BERLIN,
+        until=NOW.value,
+    )
+    assert got.tolist() == [nat, nat, FAR]  # a million business hours: beyond every time held
+
+
+def _raw(tickets: list[dict]) -> dict:
+    accounts = pd.DataFrame(
+        {"account_id": ["A"], "name": ["a"], "tier": ["business"], "arr": [1000.0], "seats": [10],
+         "contract_start": ["2025-01-01"], "renewal_date": ["2027-06-01"], "csm_owner": ["c"],
+         "region": ["eu"], "language": ["de"]}
+    )  # fmt: skip
+    base = {"channel": "email", "subject": "Frage", "body": "", "first_response_at": None,
+            "resolved_at": None, "status": "open", "reopen_count": 0, "csat": None,
+            "sla_first_response_hours": None, "sla_resolution_hours": None, "priority": "P2"}  # fmt: skip
+    rows = [{**base, "ticket_id": f"T{i}", "account_id": "A", **t} for i, t in enumerate(tickets)]
+    return {"accounts": accounts, "tickets": pd.DataFrame(rows), "usage": None,
+            "escalations": None, "churn": None}  # fmt: skip
+
+
+@pytest.fixture
+def features_at(params):
+    """`features_at(business, tickets, as_of)`: the account's SLA features (business tier, P2:
+    8 hours to first response, 48 to resolution), in clock or Berlin business hours."""
+
+    def build(business: bool, tickets: list[dict], as_of: str) -> pd.Series:
+        history = validated(_raw(tickets), params.contract, NOW)
+        sla = params.features.sla.model_copy(
+            update={"business_hours": BERLIN if business else None}
+        )
+        fp = params.features.model_copy(update={"sla": sla})
+        at = [pd.Timestamp(as_of, tz="UTC")]
+        frame = build_features(history, at, fp, spec=full_spec(fp)).frame
+        return frame.iloc[0]
+
+    return build
+
+
+def test_answered_after_the_weekend_meets_business_hour_targets(features_at):
+    # Friday 17:00 CET, answered Monday 09:00 and solved 13:00 CET: 2 and 6 business hours
+    ticket = {"created_at": "2026-03-06T16:00:00Z", "first_response_at": "2026-03-09T08:00:00Z",
+              "resolved_at": "2026-03-09T12:00:00Z", "status": "solved"}  # fmt: skip
+    clock, business = (
+        features_at(False, [ticket], "2026-03-10"),
+        features_at(True, [ticket], "2026-03-10"),
+    )
+    assert clock["sla_first_response_breaches_7d"] == 1 == clock["sla_resolution_breaches_7d"]
+    assert business["sla_first_response_breaches_7d"] == 0 == business["sla_resolution_breaches_7d"]
+    assert business["sla_first_response_near_misses_7d"] == 0
+
+
+def test_answered_in_the_last_fifth_of_business_time_is_a_near_miss(features_at):
+    # Friday 17:00 CET, answered Monday 14:30 CET: 7.5 of 8 business hours
+    ticket = {"created_at": "2026-03-06T16:00:00Z", "first_response_at": "2026-03-09T13:30:00Z"}
+    business = features_at(True, [ticket], "2026-03-10")
+    assert business["sla_first_response_breaches_7d"] == 0
+    assert business["sla_first_response_near_misses_7d"] == 1
+
+
+def test_a_ticket_open_at_as_of_counts_business_time_up_to_as_of_only(features_at):
+    opened_friday = {"created_at": "2026-03-06T16:00:00Z"}  # 17:00 CET, never answered
+    sunday_night = features_at(True, [opened_friday], "2026-03-09")  # 1 business hour used
+    assert sunday_night["sla_first_response_open_breached"] == 0
+    assert sunday_night["sla_first_response_breaches_7d"] == 0
+    assert sunday_night["sla_first_response_at_risk"] == 0
+    assert (
+        features_at(False, [opened_friday], "2026-03-09")["sla_first_response_open_breached"] == 1
+    )
+    monday_night = features_at(True, [opened_friday], "2026-03-10")  # 11 used: past at 15:00 CET
+    assert monday_night["sla_first_response_open_breached"] == 1
+    assert monday_night["sla_first_response_breaches_7d"] == 1
+    # Monday 11:00 CET: 7 of 8 hours used by midnight UTC, more than 80 %: at risk, not breached
+    opened_monday = {"created_at": "2026-03-09T10:00:00Z"}
+    at_risk = features_at(True, [opened_monday], "2026-03-10")
+    assert at_risk["sla_first_response_at_risk"] == 1
+    assert at_risk["sla_first_response_open_breached"] == 0
+    # the answer that came later (Tuesday) is not known at as_of and changes nothing there
+    answered = features_at(
+        True, [{**opened_monday, "first_response_at": "2026-03-10T09:00:00Z"}], "2026-03-10"
+    )
+    assert answered.equals(at_risk)
+
+
+def test_the_setting_travels_with_the_model(params):
+    """A bundle keeps its feature settings as JSON: the calendar loads back the same, and a
+    model trained in clock hours tells the change as features.sla.business_hours."""
+    sla = params.features.sla.model_copy(update={"business_hours": BERLIN})
+    fp = params.features.model_copy(update={"sla": sla})
+    back = FeatureParams.model_validate(fp.model_dump(mode="json"))
+    assert back == fp
+    assert changed_settings(params.features, back) == ["features.sla.business_hours"]
+
+
+@st.composite
+def calendars(draw) -> CalendarParams:
+    zone = draw(st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC"]))
+    weekly = {}
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        cuts = sorted(set(draw(st.lists(st.integers(0, 48), max_size=4))))
+        parts = [
+            f"{a // 2:02d}:{a % 2 * 30:02d}-"
+            + ("24:00" if b == 48 else f"{b // 2:02d}:{b % 2 * 30:02d}")
+            for a, b in zip(cuts[::2], cuts[1::2], strict=False)
+        ]
+        weekly[day] = ",".join(parts) or None
+    if not any(weekly.values()):
+        weekly["mon"] = "09:00-17:00"
+    holidays = draw(st.lists(st.sampled_from(["01-01", "12-25", "easter+1", "11-thu-4", "03-29"])))
+    return CalendarParams(time_zone=zone, weekly=weekly, holidays=holidays)
+
+
+T0 = pd.Timestamp("2025-01-01", tz="UTC").value
+SPAN = 2 * 365 * 24 * H  # two years: both DST changes of each year
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    calendars(),
+    st.lists(st.tuples(st.integers(0, SPAN), st.integers(0, 400 * H)), min_size=1, max_size=20),
+)
+def test_business_time_never_exceeds_clock_time(cal, pairs):
+    start = T0 + np.array([p[0] for p in pairs], dtype=np.int64)
+    end = start + np.array([p[1] for p in pairs], dtype=np.int64)
+    got = business_elapsed(start, end, cal)
+    assert ((got >= 0) & (got <= end - start)).all()
+    # spending the elapsed business time from the start reaches no later than the end
+    span = np.maximum(got, 1)
+    due = add_business(start, span, cal, until=int(end.max()))
+    assert (due >= start + span).all()  # a business deadline is never before the clock one
+    assert ((due <= end) | (got == 0)).all()
+    assert (business_elapsed(start, due, cal) == span)[due <= end].all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney"]),
+    st.lists(st.tuples(st.integers(0, SPAN), st.integers(0, 400 * H)), min_size=1, max_size=20),
+)
+def test_a_24x7_calendar_is_clock_time_across_dst(zone, pairs):
+    cal = CalendarParams(time_zone=zone, weekly=ALWAYS, holidays=[])
+    start = T0 + np.array([p[0] for p in pairs], dtype=np.int64)
+    span = np.array([p[1] for p in pairs], dtype=np.int64)
+    assert (business_elapsed(start, start + span, cal) == span).all()
+    assert (add_business(start, span, cal) == start + span).all()
+
+
+def test_the_ladder_due_times_are_the_features_deadlines(params):
+    """One implementation: the ladder's business due time equals the SLA features' deadline."""
+    from serving.ladder import due_at
+
+    ladder = params.ladder.model_copy(update={"business_calendar": BERLIN})
+    start = dt.datetime(2026, 12, 23, 15, tzinfo=dt.UTC)
+    assert pd.Timestamp(due_at(start, 8, True, ladder)) == _due("2026-12-23T15:00Z", 8)
+
+
+def test_the_ladder_facts_count_past_sla_in_business_hours(params):
+    """`open_p1_past_sla` counts as the SLA features do: a P1 ticket (business tier: 16 hours to
+    resolution) opened Friday 17:00 CET is past its clock target on Saturday, not its business one."""
+    from serving.facts import account_facts
+
+    history = validated(
+        _raw([{"created_at": "2026-03-06T16:00:00Z", "priority": "P1"}]), params.contract, NOW
+    )
+    sunday = pd.Timestamp("2026-03-08", tz="UTC")
+    sla = params.features.sla.model_copy(update={"business_hours": BERLIN})
+    business = params.features.model_copy(update={"sla": sla})
+    assert account_facts(history, sunday, params.features)["A"].open_p1_past_sla == 1
+    assert account_facts(history, sunday, business)["A"].open_p1_past_sla == 0
+    tuesday = pd.Timestamp("2026-03-10", tz="UTC")  # 1 + 10 hours used by Monday night: not yet
+    assert account_facts(history, tuesday, business)["A"].open_p1_past_sla == 0
+    wednesday = pd.Timestamp("2026-03-11", tz="UTC")  # past at Tuesday 13:00 CET
+    assert account_facts(history, wednesday, business)["A"].open_p1_past_sla == 1
