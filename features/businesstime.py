@@ -182,11 +182,15 @@ def _ns(t: dt.datetime) -> int:
     return (t - _EPOCH) // dt.timedelta(microseconds=1) * 1000
 
 
+Table = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @functools.lru_cache(maxsize=64)
-def _table(key: tuple, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The opening intervals of years first..last as (starts, ends, business ns before each),
-    ordered and disjoint: an interval a DST change turned inside out (a local "02:30-03:00" on
-    the spring day) is dropped and one it moved over its predecessor starts where that ends."""
+def _table(key: tuple, first: int, last: int) -> Table:
+    """The opening intervals of years first..last as (starts, ends, business ns before each,
+    business ns up to each end), ordered and disjoint: an interval a DST change turned inside
+    out (a local "02:30-03:00" on the spring day) is dropped and one it moved over its
+    predecessor starts where that ends."""
     parts = [_year(key, y) for y in range(first, last + 1)]
     lo = np.concatenate([p[0] for p in parts])
     hi = np.concatenate([p[1] for p in parts])
@@ -194,25 +198,25 @@ def _table(key: tuple, first: int, last: int) -> tuple[np.ndarray, np.ndarray, n
         lo = np.maximum(lo, np.concatenate(([lo[0]], np.maximum.accumulate(hi)[:-1])))
     keep = hi > lo
     lo, hi = lo[keep], hi[keep]
-    length = hi - lo
-    before = np.cumsum(length) - length
-    return lo, hi, before
+    after = np.cumsum(hi - lo)
+    return lo, hi, after - (hi - lo), after
 
 
-def _years(ns: np.ndarray) -> tuple[int, int]:
-    """The UTC years of the earliest and latest time, widened by one each way: a local day
-    (and the year holding it) may start or end a day off UTC's."""
-    lo = np.datetime64(int(ns.min()), "ns").astype("datetime64[Y]").astype(int) + 1970
-    hi = np.datetime64(int(ns.max()), "ns").astype("datetime64[Y]").astype(int) + 1970
-    return int(max(lo - 1, 1)), int(min(hi + 1, 9998))
+_YEAR_NS = 31_556_952 * 10**9  # a mean Gregorian year: off by a day or two at most near 1970 +- 300
 
 
-def _position(t: np.ndarray, table: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+def _years(earliest: int, latest: int) -> tuple[int, int]:
+    """The years around two times, widened by one each way: a local day (and the year holding
+    it) may start or end a day off UTC's, and the mean year is a day or two off the calendar's."""
+    return max(earliest // _YEAR_NS + 1969, 1), min(latest // _YEAR_NS + 1971, 9998)
+
+
+def _position(t: np.ndarray, table: Table) -> np.ndarray:
     """Business ns from the table's start up to each time."""
-    lo, hi, before = table
+    lo, hi, before, _ = table
     k = np.searchsorted(lo, t, side="right") - 1
     at = np.maximum(k, 0)
-    inside = np.clip(t - lo[at], 0, hi[at] - lo[at])
+    inside = np.minimum(np.maximum(t - lo[at], 0), hi[at] - lo[at])
     return np.where(k >= 0, before[at] + inside, 0)
 
 
@@ -231,16 +235,16 @@ def add_business(
     if not ok.any():
         return out
     s = start[ok]
-    first, last = _years(s if until is None else np.append(s, until))
-    lo, hi, before = table = _table(_key(cal), first, last)
+    first, last = int(s.min()), int(s.max())
+    table = _table(_key(cal), *_years(first, max(last, first if until is None else until)))
+    lo, _, before, after = table
     if len(lo) == 0:
         out[ok] = FAR
         return out
-    goal = _position(s, table) + np.broadcast_to(span, start.shape)[ok]
-    j = np.searchsorted(before + (hi - lo), goal, side="left")
-    inside = j < len(lo)
+    goal = _position(s, table) + (span[ok] if span.shape == start.shape else span)
+    j = np.searchsorted(after, goal, side="left")
     at = np.minimum(j, len(lo) - 1)
-    due = np.where(inside, lo[at] + (goal - before[at]), FAR)
+    due = np.where(j < len(lo), lo[at] + (goal - before[at]), FAR)
     out[ok] = np.maximum(due, s)  # no time to spend: due at the start, not at a past closing
     return out
 
@@ -255,7 +259,8 @@ def business_elapsed(start: np.ndarray, end: np.ndarray, cal: CalendarParams) ->
     ok = (s != _NAT) & (e != _NAT)
     if not ok.any():
         return out
-    table = _table(_key(cal), *_years(np.concatenate([s[ok], e[ok]])))
+    both = np.concatenate([s[ok], e[ok]])
+    table = _table(_key(cal), *_years(int(both.min()), int(both.max())))
     if len(table[0]) == 0:
         out[ok] = 0
         return out
