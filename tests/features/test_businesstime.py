@@ -190,7 +190,7 @@ T0 = pd.Timestamp("2025-01-01", tz="UTC").value
 SPAN = 2 * 365 * 24 * H  # two years: both DST changes of each year
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     calendars(),
     st.lists(st.tuples(st.integers(0, SPAN), st.integers(0, 400 * H)), min_size=1, max_size=20),
@@ -208,7 +208,7 @@ def test_business_time_never_exceeds_clock_time(cal, pairs):
     assert (business_elapsed(start, due, cal) == span)[due <= end].all()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney"]),
     st.lists(st.tuples(st.integers(0, SPAN), st.integers(0, 400 * H)), min_size=1, max_size=20),
@@ -247,3 +247,32 @@ def test_the_ladder_facts_count_past_sla_in_business_hours(params):
     assert account_facts(history, tuesday, business)["A"].open_p1_past_sla == 0
     wednesday = pd.Timestamp("2026-03-11", tz="UTC")  # past at Tuesday 13:00 CET
     assert account_facts(history, wednesday, business)["A"].open_p1_past_sla == 1
+
+
+def _walk(start: dt.datetime, hours: float, cal: CalendarParams) -> dt.datetime:
+    """Business time added day by day through the local opening intervals (the ladder's former
+    loop): the reference the laid-out arithmetic must equal."""
+    from zoneinfo import ZoneInfo
+
+    from features.businesstime import closing
+
+    tz, remaining = ZoneInfo(cal.time_zone), dt.timedelta(hours=hours)
+    day = start.astimezone(tz).date()
+    while True:
+        if not cal.is_holiday(day):
+            for open_t, close_t in cal.intervals(day.weekday()):
+                lo = max(dt.datetime.combine(day, open_t, tzinfo=tz).astimezone(dt.UTC), start)
+                hi = closing(day, close_t, tz).astimezone(dt.UTC)
+                if lo < hi and remaining <= hi - lo:
+                    return lo + remaining
+                remaining -= max(hi - lo, dt.timedelta(0))
+        day += dt.timedelta(days=1)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(calendars(), st.integers(0, SPAN), st.integers(1, 300 * 3600))
+def test_deadlines_equal_walking_the_calendar_day_by_day(cal, offset, seconds):
+    start = pd.Timestamp(T0 + offset, tz="UTC").floor("s").to_pydatetime()
+    want = _walk(start, seconds / 3600, cal)
+    got = add_business(_ns(start.isoformat()), np.array([seconds * 10**9]), cal, until=NOW.value)
+    assert pd.Timestamp(int(got[0]), tz="UTC") == pd.Timestamp(want)
