@@ -678,6 +678,18 @@ class UiParams(StrictModel):
         le=MAX_SECONDS,
         description="re-read the source (ESCRISK_SOURCE) for timelines after this long",
     )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="failed sign-ins in a row a client has before it waits",
+    )
+    login_max_wait_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=MAX_SECONDS,
+        description="longest wait after failed sign-ins (1 s, 2 s, 4 s, ... up to this); 0: none",
+    )
 
 
 class Params(StrictModel):

@@ -49,7 +49,16 @@ from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
 from serving.ui_text import LANGUAGES, by_text, outcome, rule, text
-from serving.uisession import COOKIE, Session, csrf_ok, issue, login_ok, verify
+from serving.uisession import (
+    COOKIE,
+    LoginThrottle,
+    Session,
+    client_key,
+    csrf_ok,
+    issue,
+    login_ok,
+    verify,
+)
 
 LANG_COOKIE = "escrisk_ui_lang"
 MAX_FORM_BYTES = 64 * 1024  # the page's forms are a few fields; the API's Guard skips /ui
@@ -319,6 +328,9 @@ class UiApp:
         self.tokens = token_source(tokens)
         self.clock = clock
         self.source = source
+        self.throttle = LoginThrottle(
+            params.ui.login_free_failures, params.ui.login_max_wait_seconds
+        )
         # every feature the params define: reasons are told again in the page's language
         # (the served model's own, once `tell_with` names them, before these)
         self.features = {f.name: f for f in full_spec(params.features).features}
@@ -568,8 +580,18 @@ class UiApp:
         name = " ".join(without_controls(str(form.get("name") or "")).split())
         name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
+        client = client_key(request.client.host if request.client else None)
+        wait = math.ceil(self.throttle.wait(client))
+        if wait:  # guessing tokens: the token is not looked at till the wait is over
+            refused = self.render(
+                request, "login.html", status=429, next=target, error="login_wait",
+                seconds=wait, name=name,
+            )  # fmt: skip
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         error = None
         if not login_ok(token, self.tokens.current()):
+            self.throttle.failed(client)
             error, status = "login_failed", 401
         elif not name:
             error, status = "login_name_missing", 400
@@ -577,6 +599,7 @@ class UiApp:
             return self.render(
                 request, "login.html", status=status, next=target, error=error, name=name
             )
+        self.throttle.succeeded(client)
         expires = int(self._now().timestamp() + self.params.ui.session_hours * 3600)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(

@@ -260,6 +260,58 @@ def test_login_never_redirects_off_site(client):
     assert r.headers["location"] == "/"
 
 
+def test_failed_sign_ins_make_the_client_wait_before_its_token_is_checked(database, params):
+    """The login form answered every guess at once: a token could be guessed as fast as the
+    service answered. After ui.login_free_failures failures in a row a client waits 1 s, 2 s,
+    4 s, ... (ui.login_max_wait_seconds at most); a try before then is refused, the right token
+    too, and a sign-in that works starts the count again."""
+    from serving.ui import ui_app
+
+    ui = ui_app(params, database, [TOKEN], lambda: NOW)
+    now = [1000.0]
+    ui.throttle.clock = lambda: now[0]
+    free = params.ui.login_free_failures
+    with TestClient(ui.app, base_url="https://testserver", follow_redirects=False) as c:
+
+        def sign_in(token: str, lang: str = "en"):  # type: ignore[no-untyped-def]
+            return c.post(f"/login?lang={lang}", data={"token": token, "name": "Ann", "next": "/"})
+
+        for _ in range(free):
+            assert sign_in("guess").status_code == 401
+        r = sign_in(TOKEN)  # the right one, but within the wait: not looked at
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "set-cookie" not in r.headers or COOKIE not in r.headers["set-cookie"]
+        assert "wait 1 s, then try again" in r.text and TOKEN not in r.text
+        now[0] += 1
+        assert sign_in("guess").status_code == 401  # the wait doubles
+        r = sign_in(TOKEN, "de")
+        assert r.status_code == 429 and r.headers["retry-after"] == "2"
+        assert "Warten Sie 2 s" in r.text
+        now[0] += 2
+        assert sign_in(TOKEN).status_code == 303  # over: signed in, and the count starts again
+        for _ in range(free):
+            assert sign_in("guess").status_code == 401
+        assert sign_in("guess").status_code == 429
+
+
+def test_the_sign_in_throttle_is_bounded_and_caps_the_wait():
+    from serving.uisession import LoginThrottle, client_key
+
+    now = [0.0]
+    throttle = LoginThrottle(free=2, max_seconds=60, max_clients=3, clock=lambda: now[0])
+    for i in range(100):  # a flood of addresses keeps the 3 latest
+        throttle.failed(f"10.0.0.{i}")
+    assert len(throttle._failed) == 3 and throttle.wait("10.0.0.0") == 0
+    for _ in range(40):
+        throttle.failed("10.0.0.99")
+    assert throttle.wait("10.0.0.99") == 60  # 2**38 s capped
+    now[0] += LoginThrottle.QUIET_SECONDS + 1  # an hour without a try forgets the failures
+    assert throttle.wait("10.0.0.99") == 0 and "10.0.0.99" not in throttle._failed
+    # a host's IPv6 addresses count as one, an IPv4 client seen as IPv6 as its IPv4 address
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff") == "2001:db8::/64"
+    assert client_key("::ffff:192.0.2.7") == "192.0.2.7" and client_key(None) == ""
+
+
 def test_sessions_expire_and_die_with_their_token():
     tokens = [TOKEN.encode()]
     value = issue(TOKEN, "Ann", expires=1000)
