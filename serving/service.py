@@ -40,7 +40,7 @@ from serving.schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from serving.settings import Settings, TokenSource
+from serving.settings import Settings, TokenSource, short_tokens
 from serving.store import StoreUnavailable, unreachable
 from serving.ui import ui_app, utc_clock
 
@@ -56,6 +56,8 @@ TOKENS = TokenSource.from_env(SETTINGS, os.environ)  # the file is read again wh
 UI = ui_app(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source)
 if not TOKENS.current():
     logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
+elif short := short_tokens(t.decode("utf-8") for t in TOKENS.current()):
+    logger.warning(short)
 
 
 def _check_store() -> None:

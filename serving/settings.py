@@ -6,6 +6,7 @@ looks at `os.environ`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -84,6 +85,24 @@ def exposed_token_file(path: str) -> str | None:
         f"ESCRISK_API_TOKENS_FILE={path} can be read by other users of this host (mode "
         f"{mode & 0o777:o}): whoever reads it can call the API and sign in to the CSM page; "
         f"chmod 600 {path}"
+    )
+
+
+MIN_TOKEN_CHARS = 20  # `secrets.token_urlsafe(32)` gives 43
+
+
+def short_tokens(tokens: Iterable[str]) -> str | None:
+    """A warning naming the tokens shorter than MIN_TOKEN_CHARS by their key (the first 8 hex
+    digits of their SHA-256, as the audit trail names them), never by their text: the API answers
+    a wrong token at once, so a short one (`change-me`) can be guessed. None otherwise."""
+    short = sorted({hashlib.sha256(t.encode("utf-8")).hexdigest()[:8]
+                    for t in tokens if len(t) < MIN_TOKEN_CHARS})  # fmt: skip
+    if not short:
+        return None
+    return (
+        f"{len(short)} API token(s) shorter than {MIN_TOKEN_CHARS} characters (key "
+        f"{', '.join(short)}): a short token can be guessed through the API; use long random "
+        "ones, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
     )
 
 

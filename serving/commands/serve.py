@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from serving.ladder import validate_against
     from serving.model import DEFAULT_TRACKING_URI, champion_version, feature_names
     from serving.params import load_params
-    from serving.settings import Settings, api_tokens, exposed_token_file
+    from serving.settings import Settings, api_tokens, exposed_token_file, short_tokens
     from serving.store import Store
 
     params = load_params(args.params)
@@ -115,12 +115,16 @@ def run(args: argparse.Namespace) -> int:
     Store.check_url(settings.database_url)  # a malformed URL: one line here, not per request
     # read the tokens as the service will, so that a bad file is one line here, not a
     # traceback from every worker
-    if not api_tokens(settings, env):
+    tokens = api_tokens(settings, env)
+    if not tokens:
         print(
             "warning: no API tokens (ESCRISK_API_TOKENS, or ESCRISK_API_TOKENS_FILE without a "
             "token in it): every scoring call will get 401",
             file=sys.stderr,
         )
+    short = short_tokens(tokens)
+    if short:
+        print(f"warning: {short}", file=sys.stderr)
     exposed = exposed_token_file(env.get("ESCRISK_API_TOKENS_FILE") or "")
     if exposed:
         print(f"warning: {exposed}", file=sys.stderr)

@@ -72,6 +72,36 @@ def test_a_tokens_file_other_users_can_read_is_warned_of(
     assert f"warning: ESCRISK_API_TOKENS_FILE={path} can be read by other users" in err
 
 
+def test_short_tokens_are_warned_of_by_their_key_never_their_text(
+    tmp_path, model_store, monkeypatch, capsys
+):
+    """The API answers a wrong token at once and the docs' example was `change-me`: a token
+    anyone could guess served the customers' data, and nothing said so."""
+    import hashlib
+
+    from serving.cli import main
+    from serving.settings import short_tokens
+
+    long = "k" * 43
+    assert short_tokens([long]) is None and short_tokens([]) is None
+    key = hashlib.sha256(b"change-me").hexdigest()[:8]
+    told = short_tokens(["change-me", long, "change-me"])
+    assert told is not None and f"1 API token(s) shorter than 20 characters (key {key})" in told
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    monkeypatch.delenv("ESCRISK_API_TOKENS_FILE", raising=False)
+    monkeypatch.setattr("os.execvpe", lambda cmd, argv, env: None)  # the checks, not the server
+    for tokens, warned in ((f"change-me,{long}", True), (long, False)):
+        monkeypatch.setenv("ESCRISK_API_TOKENS", tokens)
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 0
+        err = capsys.readouterr().err
+        assert (f"warning: 1 API token(s) shorter than 20 characters (key {key})" in err) == warned
+        assert "change-me" not in err
+
+
 def test_tokens_are_compared_as_the_bytes_the_client_sent():
     """ASGI hands headers over as bytes; the guard reads them as Latin-1, one char per byte."""
     known = [t.encode("utf-8") for t in ("tök", "plain")]
