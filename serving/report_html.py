@@ -40,6 +40,10 @@ th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 )  # a figure of .plots is never narrower than its chart's 640 units: at 480 px two side by
 # side shrank the charts' 11 px text to 8 px; they now stand one under the other instead
 
+# the browser's own guard should an escape ever be missed: the report runs no script and loads
+# nothing (a name written as <img src=https://...> would tell a tracker who opened it)
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
 COLORS = {
     "escalation_risk": "#c0392b",
     "churn_risk": "#2e6fbe",
@@ -350,6 +354,7 @@ def render_report(d: ReportData) -> str:
     title = html.escape(t("report_title", lang, day=day))
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
         f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
     )

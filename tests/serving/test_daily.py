@@ -806,6 +806,43 @@ def test_html_report_is_self_contained(runs):
     assert "PSI" in text and text.count("<svg") >= 5
 
 
+def test_the_report_escapes_what_it_quotes_and_forbids_scripts_and_loads(params):
+    """Names, owners, reasons and next actions come from customers' and CSMs' data; the report
+    escapes them, and its policy (a meta tag: a file has no headers) keeps a browser from running
+    a script or loading anything should an escape ever be missed."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    bad = '"><img src=https://t.example/x onerror=alert(1)><script>alert(2)</script>'
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.4], "churn_risk": [0.2], "level": ["L1"],
+                          "level_index": [1]})  # fmt: skip
+    top = pd.DataFrame([{
+        "account_id": "A" + bad, "account_name": "N" + bad, "csm_owner": "O" + bad,
+        "escalation_risk": 0.4, "churn_risk": 0.2, "delta_prev": 0.1, "delta_7d": None,
+        "level": "L1", "level_changed": "new", "reasons": "R" + bad, "why_changed": "W" + bad,
+        "next_action": "X" + bad, "due_at": "",
+    }])  # fmt: skip
+    text = render_report(
+        ReportData(
+            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+            model_version="m/1" + bad, language="en", levels=list(params.ladder.levels),
+            today=today, trend=_trend(today.assign(day="2026-06-22")), top=top, history=h,
+            ladder=lk, drift=None, params=params.daily,
+        )
+    )  # fmt: skip
+    assert "<img" not in text and "<script" not in text and text.count("&lt;script&gt;") == 7
+    head = text[: text.index("<style>")]
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
+    assert policy, head
+    rules = dict(r.strip().split(" ", 1) for r in policy.group(1).split(";"))
+    assert rules["default-src"] == "'none'" and "script-src" not in rules
+    assert rules["style-src"] == "'unsafe-inline'"  # the report's own <style> and charts
+
+
 def _trend(rows: pd.DataFrame) -> pd.DataFrame:
     """`DailyStore.trend`'s rows for list rows of several days."""
     from serving.dailystore import TREND_COLUMNS, run_summary
