@@ -68,6 +68,23 @@ def test_the_csm_page_behind_a_proxy_under_a_path_prefix(server, auth):
     assert r.status_code == 307 and r.headers["location"] == "/ui/?lang=de"
 
 
+def test_failed_sign_ins_are_counted_per_client_behind_a_proxy(server, auth, params):
+    """A proxy on this host (FORWARDED_ALLOW_IPS' default) names each client in X-Forwarded-For:
+    one client's wrong tokens make it wait, not the other clients of the same proxy."""
+    import httpx
+
+    token = auth["Authorization"].removeprefix("Bearer ")
+    guesser, colleague = ({"X-Forwarded-For": a} for a in ("192.0.2.10", "192.0.2.11"))
+    with httpx.Client(base_url=server["url"], timeout=60) as c:
+        for _ in range(params.ui.login_free_failures):
+            r = c.post("/ui/login", data={"token": "guess", "name": "X"}, headers=guesser)
+            assert r.status_code == 401
+        r = c.post("/ui/login", data={"token": token, "name": "X"}, headers=guesser)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        r = c.post("/ui/login", data={"token": token, "name": "Kim"}, headers=colleague)
+        assert r.status_code == 303 and "escrisk_ui=" in r.headers["set-cookie"]
+
+
 def test_an_address_the_csm_page_lacks_is_its_page_with_the_way_back(client):
     """BentoML mounts the page for the addresses its routes match: it answered /ui/nothing
     itself, in plain text ("Not Found"), and a form's address opened as a page likewise."""
