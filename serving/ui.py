@@ -213,6 +213,12 @@ def stale_days(day: dt.date | None, now: pd.Timestamp) -> int | None:
     return behind if behind > 1 else None
 
 
+# the trail's `by` is the name typed at login and its token's key: a name may neither carry a
+# key of its own ("Nina (key 3fa9c2d1)" read as Nina's act) nor turn the text after it round
+# (U+202E wrote the real key backwards), and so no bidirectional formatting characters
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_KEY_IN_NAME = re.compile(r"\((key|schlüssel)\s*[0-9a-f]{8}\s*\)", re.IGNORECASE)
+
 # a database that is not there or went away: a 503 page (forms give back what was typed)
 OUTAGE = (StoreUnavailable, OperationalError, InterfaceError)
 
@@ -577,7 +583,7 @@ class UiApp:
             return self._refuse_cross_site(request)
         form = await read_form(request)
         token = str(form.get("token") or "")
-        name = " ".join(without_controls(str(form.get("name") or "")).split())
+        name = " ".join(_BIDI.sub("", without_controls(str(form.get("name") or ""))).split())
         name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         client = client_key(request.client.host if request.client else None)
@@ -595,6 +601,8 @@ class UiApp:
             error, status = "login_failed", 401
         elif not name:
             error, status = "login_name_missing", 400
+        elif _KEY_IN_NAME.search(name):  # the trail would name two keys, the typed one first
+            error, status = "login_name_key", 400
         if error is not None:
             return self.render(
                 request, "login.html", status=status, next=target, error=error, name=name

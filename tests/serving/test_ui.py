@@ -312,6 +312,26 @@ def test_the_sign_in_throttle_is_bounded_and_caps_the_wait():
     assert client_key("::ffff:192.0.2.7") == "192.0.2.7" and client_key(None) == ""
 
 
+def test_a_name_typed_at_login_cannot_claim_another_key_or_turn_the_trail_round(client):
+    """The trail names who acted by the name typed and the token's key: "Nina (key 3fa9c2d1)"
+    was taken, and the trail read "Nina (key 3fa9c2d1) (key <own>)"; a U+202E in the name
+    wrote the real key after it backwards."""
+    for name in ("Nina (key 3fa9c2d1)", "Nina (Schlüssel 3FA9C2D1 )"):
+        r = client.post("/login", data={"token": TOKEN, "name": name, "next": "/"})
+        assert r.status_code == 400 and COOKIE not in r.headers.get("set-cookie", "")
+        assert "without a key: the page adds the key of your token itself" in r.text
+    login(client, "Ann\u202e Example\u2066")
+    page = client.get("/account/A-1").text
+    assert "Signed in as Ann Example<" in page and "\u202e" not in page
+    r = client.post("/ack", data={"csrf": csrf_of(page), "account_id": "A-1"})
+    assert r.status_code == 303
+    trail = client.get("/account/A-1").text
+    key = hashlib.sha256(TOKEN.encode()).hexdigest()[:8]
+    assert f"Ann Example (key {key})" in trail
+    r = client.post("/login?lang=de", data={"token": TOKEN, "name": name, "next": "/"})
+    assert r.status_code == 400 and "ohne Schlüssel ein" in r.text
+
+
 def test_sessions_expire_and_die_with_their_token():
     tokens = [TOKEN.encode()]
     value = issue(TOKEN, "Ann", expires=1000)
