@@ -12,6 +12,10 @@ import argparse
 from serving.cli import add_params_option, output_console, team_language, utc_now
 from serving.ladder_cli import add_language_option, open_store
 
+# the exit status when a message failed for good (refused, out of attempts, expired): a job
+# that said nothing else wrong would have looked like a success to cron and schedulers
+FAILED_FOR_GOOD = 3
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -22,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "waiting out the back-off after a failed send (notifications.retry). Nothing is "
             "scored or decided; a message is never sent twice. Messages queued more than "
             "notifications.retry.max_age_hours ago are marked failed as expired instead. "
-            "Database: ESCRISK_DATABASE_URL; SMTP password: ESCRISK_SMTP_PASSWORD."
+            f"Exit status {FAILED_FOR_GOOD} when a message failed for good or expired (a message "
+            "to retry later is not a failure yet). Database: ESCRISK_DATABASE_URL; SMTP password: ESCRISK_SMTP_PASSWORD."
         ),
     )
     parser.add_argument(
@@ -54,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
     trouble = report.retrying or report.failed or report.expired or report.errors
     if trouble or not args.quiet:
         print_delivery(output_console(), report, n.retry.max_age_hours, lang)
-    return 0
+    return FAILED_FOR_GOOD if report.failed or report.expired else 0

@@ -661,6 +661,38 @@ def test_escrisk_notify_sends_what_is_due_without_scoring_and_nothing_twice(
     assert not (tmp_path / "nope.db").exists()
 
 
+def test_escrisk_notify_exits_3_when_a_message_failed_for_good_quiet_or_not(
+    params, tmp_path, monkeypatch, capsys
+):
+    """A webhook refusing for good (404) failed its messages, and `escrisk notify --quiet` still
+    exited 0: a scheduler watching the exit status never heard of it. It exits 3 now, and says
+    so; a message still to retry is no failure yet (exit 0)."""
+    import yaml
+
+    from serving.cli import main
+
+    hook = Hook(failures=100, status=404)
+    try:
+        np_ = notif_params(params, free_port(), hook.port)
+        data = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+        data["notifications"] = np_.model_dump(mode="json")
+        path = tmp_path / "params.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        db = tmp_path / "state.db"
+        store = Store(f"sqlite:///{db}")
+        record_and_plan(store, signals(), params.ladder, np_, dt.datetime.now(dt.UTC), "v1")
+        monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{db}")
+        # the mail server is down (nothing listens): its messages wait for a retry, no failure
+        assert main(["notify", "--params", str(path), "--quiet"]) == 3
+        out = " ".join(capsys.readouterr().out.split())
+        hooks = sum(r["notifier"] == "webhook" for r in store.rows("outbox"))
+        assert hooks > 0 and f"{hooks} failed" in out and "HTTP 404" in out, out
+        # nothing due any more (the mails wait out their back-off): nothing failed this time
+        assert main(["notify", "--params", str(path), "--quiet"]) == 0
+    finally:
+        hook.close()
+
+
 class RefusingInbox(Inbox):
     """An SMTP server that refuses every recipient for good (550)."""
 
