@@ -65,6 +65,7 @@ from serving.risklist import (
     reasons_cells,
     write_csv,
 )
+from serving.runlock import daily_lock
 from serving.scoring import ScoringModel, contributions, frame_rows
 from serving.sourcecheck import column_gaps, source_gaps, usage_reach, used_families
 from serving.store import JsonText, existing_tables, open_for_writing
@@ -258,6 +259,18 @@ def level_named(given: str, levels: list[str], language: str = "en") -> str:
 
 
 def run_daily(
+    source: str, params: Params, *, database_url: str, language: str | None = None, **rest: Any
+) -> DailyResult:
+    """Everything `escrisk daily` does (`_run_daily`'s arguments), one run at a time per
+    database: the check that refuses a day before the latest run is made at the start, so a run
+    started while another was still working passed it and could store its day after a later
+    one. A RunBusy (a UserError) at once, nothing done, while another run holds the lock."""
+    lang = language or params.daily.language
+    with daily_lock(database_url, lang):
+        return _run_daily(source, params, database_url=database_url, language=language, **rest)
+
+
+def _run_daily(
     source: str,
     params: Params,
     *,

@@ -170,6 +170,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_a_day": "{option} {value!r}: not a day; use YYYY-MM-DD, e.g. 2026-06-03",
         "blank_owner": "--owner is blank: give a CSM's name, or leave the option out for every account",
         "as_of_future": "--as-of {day} lies in the future (today is {today} UTC)",
+        "daily_busy": "another `escrisk daily` run is working on the database {where}; nothing "
+        "was scored, stored or sent. Runs must follow one another: a day stored while another "
+        "runs could land after a later day (its deltas, ladder decisions and audit trail out of "
+        "order). Run again when the other run has finished.",
+        "daily_lock_file": "cannot create the daily job's lock file {path} beside the database "
+        "({why}); nothing was scored, stored or sent.",
         "as_of_before_latest": "--as-of {day}: the ladder's state and audit trail are at {latest} "
         "(the latest run); a run for an earlier day would rewrite them with the wrong history. "
         "Run today's day, or see past days with `escrisk replay SOURCE --from DAY --to DAY` "
@@ -385,6 +391,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "not_a_day": "{option} {value!r}: kein Tag; bitte JJJJ-MM-TT angeben, z. B. 2026-06-03",
         "blank_owner": "--owner ist leer: Geben Sie den Namen eines CSM an, oder lassen Sie die Option für alle Accounts weg",
         "as_of_future": "--as-of {day} liegt in der Zukunft (heute ist der {today} UTC)",
+        "daily_busy": "Ein anderer Lauf von `escrisk daily` arbeitet an der Datenbank {where}; "
+        "nichts wurde bewertet, gespeichert oder gesendet. Läufe müssen nacheinander kommen: "
+        "ein Tag, der gespeichert wird, während ein anderer läuft, könnte nach einem späteren "
+        "Tag landen (Veränderungen, Stufenentscheidungen und Audit-Trail in falscher "
+        "Reihenfolge). Erneut starten, wenn der andere Lauf fertig ist.",
+        "daily_lock_file": "Die Sperrdatei {path} des täglichen Laufs kann neben der Datenbank "
+        "nicht angelegt werden ({why}); nichts wurde bewertet, gespeichert oder gesendet.",
         "as_of_before_latest": "--as-of {day}: Stand und Audit-Trail der Eskalationsstufen sind "
         "beim {latest} (dem letzten Lauf); ein Lauf für einen früheren Tag würde sie mit der "
         "falschen Vorgeschichte überschreiben. Den heutigen Tag laufen lassen, oder vergangene "

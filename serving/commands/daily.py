@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "DIR/report-YYYY-MM-DD.html (always the whole list; with --owner, --min-level or "
             "--top the terminal shows that view and it is also written as "
             "DIR/risk-list-YYYY-MM-DD-<filters>.csv). Running a day twice records nothing twice; "
-            "a day before the latest run is refused (see `escrisk replay` for past days). "
+            "a day before the latest run is refused (see `escrisk replay` for past days), and so "
+            "is a run while another works on the same database. "
             "Database: ESCRISK_DATABASE_URL; model registry: MLFLOW_TRACKING_URI."
         ),
     )

@@ -1703,3 +1703,109 @@ def test_the_weekly_chart_says_it_covers_whole_weeks_not_the_tiles_days(params):
             )
         )  # fmt: skip
         assert said in text, lang
+
+
+PG_URL = __import__("os").environ.get("ESCRISK_TEST_POSTGRES_URL")
+
+
+class _Gate:
+    """A progress display (what `run_daily` reports its steps to) that holds the run at the
+    start of a step until told to go on: a run caught in the middle, for real."""
+
+    def __init__(self, step: str) -> None:
+        import threading
+
+        from serving.daily_text import t
+
+        self.step = t(step, "en")
+        self.reached, self.go = threading.Event(), threading.Event()
+
+    def add_task(self, description: str, total: int | None = None) -> int:
+        if description == self.step:
+            self.reached.set()
+            assert self.go.wait(120), "never told to go on"
+        return 0
+
+    def advance(self, task: int, n: int) -> None:
+        pass
+
+    def update(self, task: int, **kw: object) -> None:
+        pass
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL"))])  # fmt: skip
+def daily_db(request, tmp_path):
+    """An empty database for daily runs: a SQLite file, or the PostgreSQL test database (its
+    tables dropped before and after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'escrisk.db'}"
+        return
+
+    def drop() -> None:
+        store = Store(PG_URL)
+        DailyStore(store).metadata.drop_all(store.engine, checkfirst=True)
+        store.drop()
+        store.close()
+
+    drop()
+    yield PG_URL
+    drop()
+
+
+@pytest.mark.timeout(300)
+def test_a_run_for_an_earlier_day_is_refused_while_a_later_days_run_works(
+    champion, history, params, tmp_path, daily_db
+):
+    """The day before the latest run was refused only at the start: a run for day D started
+    while D+1's was still working passed that check and stored D (its level changes, messages
+    and list) before D+1 was stored, and D+1's deltas were then taken against D. One run at a
+    time per database now: the second is refused at once, nothing of it recorded, and the
+    first finishes as if alone. Then the earlier day is refused as before the latest."""
+    import threading
+
+    from serving.runlock import RunBusy
+
+    later, earlier = DAY1, DAY1 - pd.Timedelta(days=1)
+
+    def run(as_of, **kw):
+        return run_daily(
+            "world", params, database_url=daily_db, tracking_uri="unused",
+            now=as_of + pd.Timedelta(hours=6), as_of=as_of, out=tmp_path / "reports",
+            champion=champion, history=history, **kw,
+        )  # fmt: skip
+
+    gate = _Gate("step_store")  # its ladder decisions are recorded; its day is not stored yet
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(_result(run, later, progress=gate)))
+    worker.start()
+    try:
+        assert gate.reached.wait(240), done
+        store = Store(daily_db)
+        recorded = {k: len(store.rows(k)) for k in ("level_changes", "outbox", "daily_scores")}
+        with pytest.raises(RunBusy, match=r"another `escrisk daily` run is working"):
+            run(earlier)
+        with pytest.raises(RunBusy, match=r"Ein anderer Lauf von `escrisk daily`"):
+            run(earlier, language="de")
+        assert {k: len(store.rows(k)) for k in recorded} == recorded
+        assert not (tmp_path / "reports" / f"risk-list-{earlier.date()}.csv").exists()
+    finally:
+        gate.go.set()
+        worker.join(240)
+    assert isinstance(done[0], __import__("serving.daily").daily.DailyResult), done
+    daily = DailyStore(store)
+    assert daily.latest_day() == later.date() and daily.daily_list(earlier.date()) == []
+    with pytest.raises(UserError, match="latest run"):
+        run(earlier)
+    # the lock went with the run: the next day runs, and no lock file stays behind
+    assert run(DAY2).day == DAY2.date()
+    assert not list(tmp_path.glob("*.daily-lock"))
+    store.close()
+
+
+def _result(fn, *args, **kw):
+    """fn's result, or the exception it raised (a thread's outcome for the test to look at)."""
+    try:
+        return fn(*args, **kw)
+    except Exception as exc:  # noqa: BLE001
+        return exc
