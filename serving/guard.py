@@ -81,10 +81,14 @@ SELF_AUTHENTICATED_PREFIXES = ("/ui/",)
 PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 
 
-def forwarded_prefix(headers: Any) -> str:
+def forwarded_prefix(headers: Any, trusted: bool = True) -> str:
     """The path prefix the proxy in front of the service publishes it under (`X-Forwarded-Prefix:
     /risk`, nginx `proxy_set_header X-Forwarded-Prefix /risk;`, Traefik's StripPrefix), without
-    its trailing slash; "" without one or for a value that is not a plain path."""
+    its trailing slash; "" without one or for a value that is not a plain path, and "" unless
+    `trusted` (ESCRISK_FORWARDED_PREFIX: a proxy sets the header, and drops a client's): a
+    client talking to the service itself set the links, redirects and cookie path it was sent."""
+    if not trusted:
+        return ""
     sent = str(headers.get("x-forwarded-prefix") or "").split(",")[0].strip().rstrip("/")
     return sent if PREFIX.fullmatch(sent) else ""
 
@@ -146,8 +150,10 @@ class Guard:
         large_body_bytes: int | None = None,
         concurrent_large: int = 1,
         timeout_seconds: float | None = None,
+        forwarded_prefix: bool = False,
     ) -> None:
         self.app = app
+        self.forwarded_prefix = forwarded_prefix  # X-Forwarded-Prefix believed (a proxy sets it)
         self.tokens = token_source(tokens)
         self.max_body_bytes = max_body_bytes
         # memory: a large body costs its worker ~12x its size while it is read and scored, so
@@ -201,7 +207,11 @@ class Guard:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             query = scope.get("query_string", b"").decode("latin-1")
-            where = forwarded_prefix(headers) + "/ui/" + (f"?{query}" if query else "")
+            where = (
+                forwarded_prefix(headers, self.forwarded_prefix)
+                + "/ui/"
+                + (f"?{query}" if query else "")
+            )
             await send({"type": "http.response.start", "status": 307,
                         "headers": [(b"location", where.encode("latin-1")),
                                     (b"content-length", b"0")]})  # fmt: skip

@@ -53,7 +53,9 @@ PARAMS = load_params(os.environ.get("ESCRISK_PARAMS", "params.yaml"))
 SETTINGS = Settings.from_env()
 TOKENS = TokenSource.from_env(SETTINGS, os.environ)  # the file is read again when it changes
 # the CSM web page (issue 7), mounted below; it checks the same tokens itself, through a cookie
-UI = ui_app(PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source)
+UI = ui_app(
+    PARAMS, SETTINGS.database_url, TOKENS, utc_clock, SETTINGS.source, SETTINGS.forwarded_prefix
+)
 if not TOKENS.current():
     logger.warning("no API tokens configured (ESCRISK_API_TOKENS): every scoring call gets 401")
 elif short := short_tokens(t.decode("utf-8") for t in TOKENS.current()):
@@ -244,6 +246,7 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     large_body_bytes=int(PARAMS.service.large_request_mb * 1024 * 1024),
     concurrent_large=PARAMS.service.concurrent_large_requests,
     timeout_seconds=PARAMS.service.timeout_seconds,
+    forwarded_prefix=SETTINGS.forwarded_prefix,
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie

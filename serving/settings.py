@@ -33,6 +33,9 @@ class Settings:
     # serve` sets it to the champion it announced, so that a worker started later (a crashed
     # one's replacement) does not load a champion promoted since
     model_version: str | None = None
+    # ESCRISK_FORWARDED_PREFIX=1: the service sits behind a proxy that sets X-Forwarded-Prefix
+    # (and replaces a client's); without it the header is ignored, as any client may send it
+    forwarded_prefix: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,7 +48,21 @@ class Settings:
             smtp_password=env.get("ESCRISK_SMTP_PASSWORD") or None,
             source=env.get("ESCRISK_SOURCE") or None,
             model_version=env.get("ESCRISK_MODEL_VERSION", "").strip() or None,
+            forwarded_prefix=switch(env, "ESCRISK_FORWARDED_PREFIX"),
         )
+
+
+SWITCH = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False, "": False}  # fmt: skip
+
+
+def switch(env: Mapping[str, str], name: str) -> bool:
+    """An on/off environment variable (1/true/yes/on, 0/false/no/off, unset); a UserError naming
+    it for any other value: a typo must not quietly leave a setting off."""
+    value = env.get(name, "").strip()
+    if value.lower() not in SWITCH:
+        raise UserError(f"{name}={value}: not a switch; set it to 1 (on) or 0 (off)")
+    return SWITCH[value.lower()]
 
 
 def api_tokens(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:

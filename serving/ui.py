@@ -328,8 +328,10 @@ class UiApp:
         tokens: TokenSource | Sequence[str],
         clock: Clock,
         source: SourceCache | None = None,
+        forwarded: bool = False,
     ) -> None:
         self.params = params
+        self.forwarded = forwarded  # X-Forwarded-Prefix believed (ESCRISK_FORWARDED_PREFIX)
         self.stores = _Stores(database_url)
         self.tokens = token_source(tokens)
         self.clock = clock
@@ -396,12 +398,11 @@ class UiApp:
     def _quote(value: Any) -> str:
         return quote(str(value), safe="")
 
-    @staticmethod
-    def _root(request: Request) -> str:
+    def _root(self, request: Request) -> str:
         """The page's address as the browser sees it: behind a proxy that publishes the service
-        under a prefix, that prefix (`X-Forwarded-Prefix`) before the mount's `/ui`."""
+        under a prefix, that prefix (`X-Forwarded-Prefix`, when believed) before the mount's `/ui`."""
         mount = str(request.scope.get("root_path", "")).rstrip("/")
-        return forwarded_prefix(request.headers) + mount
+        return forwarded_prefix(request.headers, self.forwarded) + mount
 
     def _lang(self, request: Request) -> str:
         """The address's `lang` (a link that says ?lang=de), else the header links' cookie, else
@@ -455,7 +456,7 @@ class UiApp:
                 return self._root(request) + "/"
             kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
                     if k != "lang"]  # fmt: skip
-            path = forwarded_prefix(request.headers) + request.url.path
+            path = forwarded_prefix(request.headers, self.forwarded) + request.url.path
             return path + (f"?{urlencode(kept)}" if kept else "")
         return self._page_of(request, account_id)
 
@@ -1203,9 +1204,11 @@ def create_app(
     tokens: TokenSource | Sequence[str],
     clock: Clock,
     source: str | None = None,
+    forwarded: bool = False,
 ) -> Starlette:
-    """The `/ui` app; `source` (ESCRISK_SOURCE) enables the ticket and usage timelines."""
-    return ui_app(params, database_url, tokens, clock, source).app
+    """The `/ui` app; `source` (ESCRISK_SOURCE) enables the ticket and usage timelines;
+    `forwarded` (ESCRISK_FORWARDED_PREFIX) believes a proxy's X-Forwarded-Prefix."""
+    return ui_app(params, database_url, tokens, clock, source, forwarded).app
 
 
 def ui_app(
@@ -1214,10 +1217,11 @@ def ui_app(
     tokens: TokenSource | Sequence[str],
     clock: Clock,
     source: str | None = None,
+    forwarded: bool = False,
 ) -> UiApp:
     """`create_app`'s UiApp, for the service to `tell_with` the model it loads."""
     cache = source_cache(source, params, clock) if source else None
-    return UiApp(params, database_url, tokens, clock, cache)
+    return UiApp(params, database_url, tokens, clock, cache, forwarded)
 
 
 def _cookie_key(cookie: str | None) -> str:

@@ -186,6 +186,7 @@ def server(model_store, trained, tmp_path_factory):
         ESCRISK_DATABASE_URL=database_url,
         ESCRISK_SOURCE=str(source),
         ESCRISK_SERVICE_WORKERS="1",
+        ESCRISK_FORWARDED_PREFIX="1",  # as behind docs/ui.md's nginx, which sets it
     ) as base:
         yield {
             "url": base,

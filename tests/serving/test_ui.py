@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -1252,3 +1252,47 @@ def test_signing_out_while_the_database_is_gone_still_ends_it_in_the_browser(cli
     assert "in diesem Browser abgemeldet" in r.text and "nicht erreichbar" in r.text, r.text
     assert COOKIE in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
     assert client.get("/").status_code == 303  # to the login: the browser holds no session
+
+
+@pytest.mark.parametrize("forwarded", [False, True])
+def test_x_forwarded_prefix_is_believed_only_behind_a_proxy_said_to_set_it(
+    database, params, forwarded
+):
+    """Any client's `X-Forwarded-Prefix` set the page's links, redirects, sign-in way back and
+    cookie path: one talking to the service itself sent the browser wherever on this host it
+    named. It counts only with ESCRISK_FORWARDED_PREFIX=1 (a proxy that sets it), as the
+    service's Guard (the /ui redirect) and the page mounted under /ui get it."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from serving.guard import Guard
+    from serving.settings import Settings
+
+    on = Settings.from_env({"ESCRISK_FORWARDED_PREFIX": "1" if forwarded else "0"})
+    assert on.forwarded_prefix is forwarded
+    page = create_app(params, database, [TOKEN], clock=lambda: NOW, forwarded=on.forwarded_prefix)
+    app = Guard(
+        Starlette(routes=[Mount("/ui", page)]), [TOKEN], max_body_bytes=10_000,
+        forwarded_prefix=on.forwarded_prefix,
+    )  # fmt: skip
+    prefix = "/risk" if forwarded else ""
+    headers = {"X-Forwarded-Prefix": "/risk"}
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        r = c.get("/ui", headers=headers)
+        assert r.status_code == 307 and r.headers["location"] == f"{prefix}/ui/"
+        r = c.get("/ui/account/A-1", headers=headers)
+        assert r.status_code == 303
+        back = urlencode({"next": f"{prefix}/ui/account/A-1"})
+        assert r.headers["location"] == f"{prefix}/ui/login?{back}"
+        r = c.post("/ui/login", data={"token": TOKEN, "name": "Ann", "next": "/"}, headers=headers)
+        assert r.status_code == 303 and f"Path={prefix}/ui/" in r.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("value", ["ja", "2", "tru"])
+def test_a_mistyped_switch_is_refused_naming_it(value):
+    """A typo must not quietly leave the proxy's prefix ignored (or believed)."""
+    from features.errors import UserError
+    from serving.settings import Settings
+
+    with pytest.raises(UserError, match=f"ESCRISK_FORWARDED_PREFIX={value}: not a switch"):
+        Settings.from_env({"ESCRISK_FORWARDED_PREFIX": value})
