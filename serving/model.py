@@ -6,8 +6,13 @@ with the plain-Python loader, keeping the boosters for SHAP contributions and th
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from features.errors import UserError
 from features.sources import describe
@@ -18,7 +23,10 @@ from serving.scoring import Head, ScoringModel
 if TYPE_CHECKING:
     from training.bundle import Bundle
 
+logger = logging.getLogger("escrisk.model")
+
 ALIAS = "champion"
+KEPT_VERSIONS = 3  # local copies kept per model (ESCRISK_MODEL_CACHE): the newest used
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # when MLFLOW_TRACKING_URI is unset
 HOW_TO_TRAIN = (
     "train and promote one first, e.g. `escrisk train SOURCE && escrisk promote SOURCE` "
@@ -118,13 +126,81 @@ def read_champion(directory: Path, model_name: str, version: str, language: str 
 
 
 def load_champion(
-    tracking_uri: str, model_name: str, language: str = "en", version: str | None = None
+    tracking_uri: str,
+    model_name: str,
+    language: str = "en",
+    version: str | None = None,
+    cache: Path | None = None,
 ) -> ScoringModel:
     """Download the champion's bundle (or pinned `version`'s) and load it; the version reads
-    `escalation-risk/3`."""
-    version, directory = champion_bundle(tracking_uri, model_name, language, version)
+    `escalation-risk/3`. With `cache` (the service's ESCRISK_MODEL_CACHE), a downloaded bundle
+    is kept there, and a pinned version kept there is loaded when the tracking server cannot
+    be reached: a worker restarted while MLflow was down had no model, and the service none."""
+    try:
+        version, directory = champion_bundle(tracking_uri, model_name, language, version)
+    except Exception as exc:
+        kept = cached_bundle(cache, tracking_uri, model_name, version)
+        if kept is None or version is None:
+            raise
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        logger.warning(
+            "the model registry %s cannot be used (%s): loading %s/%s from its local copy %s",
+            describe(tracking_uri), cause, model_name, version, kept,
+        )  # fmt: skip
+        directory = kept
+    else:
+        if cache is not None:
+            keep_bundle(directory, cache, tracking_uri, model_name, version)
     bundle = read_champion(directory, model_name, version, language)
     return scoring_model(bundle, f"{model_name}/{version}")
+
+
+def _cached(cache: Path, tracking_uri: str, model_name: str) -> Path:
+    """The folder of a model's copies, by registry: version 3 of another registry's model of
+    the same name (a staging server's) is another model."""
+    registry = hashlib.sha256(tracking_uri.encode("utf-8")).hexdigest()[:16]
+    return cache / registry / quote(model_name, safe="")
+
+
+def cached_bundle(
+    cache: Path | None, tracking_uri: str, model_name: str, version: str | None
+) -> Path | None:
+    """The local copy of `version`'s bundle, if kept (never for an unpinned champion: which
+    version that is, only the registry knows)."""
+    if cache is None or version is None:
+        return None
+    found = _cached(cache, tracking_uri, model_name) / quote(version, safe="")
+    return found if (found / "bundle.json").is_file() else None
+
+
+def keep_bundle(
+    directory: Path, cache: Path, tracking_uri: str, model_name: str, version: str
+) -> None:
+    """Copy a downloaded bundle into the cache (whole, or not at all: copied under a temporary
+    name, then renamed), and drop all but the KEPT_VERSIONS newest. The cache is the owner's
+    only (the bundle decides every score). A cache that cannot be written is logged, never
+    a reason not to serve."""
+    folder = _cached(cache, tracking_uri, model_name)
+    target = folder / quote(version, safe="")
+    try:
+        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not (target / "bundle.json").is_file():
+            partial = folder / f".{target.name}.partial-{os.getpid()}"
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(directory, partial)
+            try:
+                partial.rename(target)
+            except OSError:  # another worker kept it first
+                shutil.rmtree(partial, ignore_errors=True)
+        os.utime(target)  # the newest used is kept longest (a copy has its download's time)
+        kept = [d for d in folder.iterdir() if not d.name.startswith(".") and d.is_dir()]
+        kept.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+        for old in kept[KEPT_VERSIONS:]:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        logger.warning("cannot keep a local copy of %s/%s in %s: %s", model_name, version,
+                       cache, exc.strerror or exc)  # fmt: skip
 
 
 def feature_names(tracking_uri: str, model_name: str, version: str | None = None) -> list[str]:

@@ -95,7 +95,8 @@ class EscalationRisk:
         uri = SETTINGS.mlflow_tracking_uri or DEFAULT_TRACKING_URI
         self.params = PARAMS
         name = PARAMS.promotion.model_name
-        self.model = load_champion(uri, name, version=SETTINGS.model_version)
+        cache = Path(SETTINGS.model_cache)
+        self.model = load_champion(uri, name, version=SETTINGS.model_version, cache=cache)
         # the ladder's rules name features of this model (`escrisk serve` said so before start)
         validate_against(PARAMS.ladder, self.model.spec.names)
         UI.tell_with(self.model.spec)  # the page tells reasons as this model's features are built

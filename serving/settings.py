@@ -36,6 +36,9 @@ class Settings:
     # ESCRISK_FORWARDED_PREFIX=1: the service sits behind a proxy that sets X-Forwarded-Prefix
     # (and replaces a client's); without it the header is ignored, as any client may send it
     forwarded_prefix: bool = False
+    # ESCRISK_MODEL_CACHE: where the service keeps the bundles it downloaded, to load the pinned
+    # version from while the model registry cannot be reached (default: `model_cache`)
+    model_cache: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,7 +52,14 @@ class Settings:
             source=env.get("ESCRISK_SOURCE") or None,
             model_version=env.get("ESCRISK_MODEL_VERSION", "").strip() or None,
             forwarded_prefix=switch(env, "ESCRISK_FORWARDED_PREFIX"),
+            model_cache=env.get("ESCRISK_MODEL_CACHE") or model_cache(env),
         )
+
+
+def model_cache(env: Mapping[str, str]) -> str:
+    """The user's cache folder's `escalation-risk/models` ($XDG_CACHE_HOME, else ~/.cache)."""
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return str(Path(base) / "escalation-risk" / "models")
 
 
 SWITCH = {"1": True, "true": True, "yes": True, "on": True,

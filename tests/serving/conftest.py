@@ -117,6 +117,7 @@ def serving(d: Path, **env_vars: str) -> Iterator[str]:
     its base URL once /readyz answers; always stopped. Its log is `d / "server.log"`."""
     env = {**os.environ, "ESCRISK_PARAMS": str(ROOT / "params.yaml"), **env_vars}
     env.setdefault("BENTOML_HOME", str(d / "bentoml"))
+    env.setdefault("ESCRISK_MODEL_CACHE", str(d / "models"))  # not the user's own cache
     port = free_port()
     log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below
     cmd = [

@@ -1,0 +1,74 @@
+"""The service's local copies of the champion's bundle (ESCRISK_MODEL_CACHE): a worker restarted
+while the model registry cannot be reached loads the pinned version from its copy."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from features.errors import UserError
+from serving.model import KEPT_VERSIONS, champion_version, keep_bundle, load_champion
+from serving.settings import Settings
+
+
+def test_a_worker_restarted_while_mlflow_is_down_loads_the_pinned_version_it_kept(
+    model_store, params, tmp_path, unused_port, caplog
+):
+    """Without a local copy a worker restarted while the registry was down had no model (and a
+    service of one worker none at all). The first load keeps a copy; with the registry gone
+    (here a PostgreSQL tracking store nothing answers for) the pinned version loads from it,
+    the same model, and the log says so. An unpinned champion is not guessed from the cache,
+    and without a copy the registry's error stands."""
+    name = params.promotion.model_name
+    version = champion_version(model_store, name)
+    cache = tmp_path / "cache"
+    # a registry of its own (a copy of the store's database; the artifacts stay where they are)
+    store = tmp_path / "mlflow.db"
+    shutil.copy(sa.engine.make_url(model_store).database, store)
+    uri = f"sqlite:///{store}"
+    first = load_champion(uri, name, version=version, cache=cache)
+    assert len(list(cache.glob(f"*/{name}/{version}/bundle.json"))) == 1
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+
+    store.unlink()  # the registry gone
+    with caplog.at_level(logging.WARNING, logger="escrisk.model"):
+        again = load_champion(uri, name, version=version, cache=cache)
+    assert again.version == first.version == f"{name}/{version}"
+    assert again.spec.names == first.spec.names
+    head, same = again.heads["escalation"].booster, first.heads["escalation"].booster
+    X = np.zeros((1, len(first.spec.names)))
+    assert head.predict(X, raw_score=True) == pytest.approx(same.predict(X, raw_score=True))
+    assert f"loading {name}/{version} from its local copy" in caplog.text
+    assert "no MLflow store at" in caplog.text
+
+    with pytest.raises(UserError):  # the champion of the moment: only the registry knows
+        load_champion(uri, name, cache=cache)
+    with pytest.raises(UserError):  # no copy kept
+        load_champion(uri, name, version=version, cache=tmp_path / "empty")
+    # another registry's model of the same name and version is another model
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{unused_port}/mlflow"
+    with pytest.raises(UserError, match="127.0.0.1"):
+        load_champion(down, name, version=version, cache=cache)
+
+
+def test_the_cache_keeps_the_newest_versions_only(tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text("{}")
+    cache = tmp_path / "cache"
+    for v in range(1, KEPT_VERSIONS + 3):
+        keep_bundle(bundle, cache, "sqlite:///mlflow.db", "m", str(v))
+    left = sorted(int(d.name) for d in cache.glob("*/m/*"))
+    assert left == list(range(3, KEPT_VERSIONS + 3))
+
+
+def test_the_cache_lies_in_the_users_cache_folder_unless_set():
+    assert Settings.from_env({"HOME": "/home/ann"}).model_cache == (
+        "/home/ann/.cache/escalation-risk/models"
+    )
+    assert Settings.from_env({"XDG_CACHE_HOME": "/c"}).model_cache == "/c/escalation-risk/models"
+    assert Settings.from_env({"ESCRISK_MODEL_CACHE": "/srv/m"}).model_cache == "/srv/m"
