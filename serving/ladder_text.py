@@ -115,12 +115,17 @@ def titled(params: Mapping[str, Any], ladder: LadderParams, language: str) -> di
 
 def local_time(moment: dt.datetime, ladder: LadderParams, language: str) -> str:
     """A moment in the ladder's business time zone, as `language` writes it:
-    "2026-06-30 15:00 Europe/Berlin", "30.06.2026 15:00 Europe/Berlin". A wall time the zone
-    shows twice (02:30 on the night clocks go back) carries its offset, "(UTC+01:00)": without
-    it a due time could be read an hour early or late."""
-    tz = ladder.business_calendar.time_zone
-    local = moment.astimezone(ZoneInfo(tz))
-    shown = f"{time_text(local, language)} {tz}"
+    "2026-06-30 15:00 Europe/Berlin", "30.06.2026 15:00 Europe/Berlin" (see `zone_time`)."""
+    return zone_time(moment, ladder.business_calendar.time_zone, language)
+
+
+def zone_time(moment: dt.datetime, zone: str, language: str, named: bool = True) -> str:
+    """A moment in time zone `zone`, as `language` writes it, the zone `named` after it (not in
+    a table whose heading names it). A wall time the zone shows twice (02:30 on the night clocks
+    go back) carries its offset, "(UTC+01:00)": without it a due time could be read an hour
+    early or late."""
+    local = moment.astimezone(ZoneInfo(zone))
+    shown = time_text(local, language) + (f" {zone}" if named else "")
     offset = local.utcoffset()
     if offset is None or local.replace(fold=1 - local.fold).utcoffset() == offset:
         return shown

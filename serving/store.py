@@ -1129,9 +1129,9 @@ class LadderConflict(UserError):
         from serving.ui_text import text
 
         values = {
-            k: time_text(v, language) if isinstance(v, dt.datetime) else v
+            k: f"{time_text(v, language)} UTC" if isinstance(v, dt.datetime) else v
             for k, v in self.values.items()
-        }
+        }  # the page tells them in the ladder's zone; the command line's times are UTC
         return text(f"conflict_{self.key}", language, **values)
 
 

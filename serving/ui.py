@@ -40,7 +40,7 @@ from features.contract import ACCOUNTS, History, one_line, without_controls
 from features.errors import UserError
 from features.spec import FeatureSpec
 from serving import charts, ladder_text
-from serving.daily_text import day_text, figure, time_text
+from serving.daily_text import day_text, figure
 from serving.dailystore import SORTABLE, DailyStore
 from serving.guard import forwarded_prefix
 from serving.params import Params
@@ -163,8 +163,20 @@ def _count(ctx: Any, v: Any) -> str:
 
 @jinja2.pass_context
 def _when(ctx: Any, v: Any) -> str:
-    """A stored moment in UTC, as the page's language writes it (28.06.2026 15:00 in German)."""
-    return "" if v is None else time_text(pd.Timestamp(v).tz_convert("UTC"), ctx["lang"])
+    """A stored moment in a table whose heading names the zone: in the ladder's business time
+    zone (`zone`), as the e-mails tell due times, as the page's language writes it (28.06.2026
+    17:00 in German); it was UTC, two hours off the same due time in the CSM's e-mail."""
+    if v is None:
+        return ""
+    return ladder_text.zone_time(pd.Timestamp(v).to_pydatetime(), ctx["zone"], ctx["lang"], False)
+
+
+@jinja2.pass_context
+def _at(ctx: Any, v: Any) -> str:
+    """A stored moment on its own, its zone named: "28.06.2026 17:00 Europe/Berlin"."""
+    if v is None:
+        return ""
+    return ladder_text.zone_time(pd.Timestamp(v).to_pydatetime(), ctx["zone"], ctx["lang"])
 
 
 @jinja2.pass_context
@@ -355,6 +367,7 @@ class UiApp:
             money=_money,
             count=_count,
             when=_when,
+            at=_at,
             day=_day,
             q=self._quote,
         )
@@ -478,11 +491,13 @@ class UiApp:
     ) -> HTMLResponse:
         lang = self._lang(request)
         root = self._root(request)
+        zone = self.params.ladder.business_calendar.time_zone
         page = self.env.get_template(template).render(
             _=lambda key, **values: text(
-                key, lang, **{"delta_days": self.params.daily.delta_days, **values}
+                key, lang, **{"delta_days": self.params.daily.delta_days, "zone": zone, **values}
             ),
             lang=lang,
+            zone=zone,
             languages=LANGUAGES,
             root=root,
             here=self._here(request, context.get("account_id")),
@@ -1128,8 +1143,9 @@ class UiApp:
             form = {**form, "account_id": account_id}
             done = await run_in_threadpool(action, session, form, lang)
         except LadderConflict as exc:
-            values = {  # the moment it was done, as the page's language writes it
-                k: time_text(v, lang) if isinstance(v, dt.datetime) else v
+            zone = self.params.ladder.business_calendar.time_zone
+            values = {  # the moment it was done, as the page's language writes it, in the zone
+                k: ladder_text.zone_time(v, zone, lang) if isinstance(v, dt.datetime) else v
                 for k, v in exc.values.items()
             }
             told = text(f"conflict_{exc.key}", lang, **values)

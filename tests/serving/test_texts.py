@@ -168,8 +168,8 @@ def test_the_page_and_report_texts_read_as_their_language_writes():
         ": Es gibt nichts zu tun."
     )
     assert (
-        ui_text.text("state_acked", "de", at="28.06.2026 10:00")
-        == "bestätigt am 28.06.2026 10:00 UTC"
+        ui_text.text("state_acked", "de", at="28.06.2026 10:00 Europe/Berlin")
+        == "bestätigt am 28.06.2026 10:00 Europe/Berlin"
     )
     assert daily_text.t("kpi_ack", "de") == "Stunden bis zur Bestätigung (Median)"
 

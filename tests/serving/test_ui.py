@@ -481,8 +481,52 @@ def test_the_german_pages_write_days_as_german_readers_do(client):
         shown = re.sub(r"<[^>]+>", " ", page)  # the words, not the links and form values
         assert not re.search(r"\d{4}-\d\d-\d\d|(?<![\w-])\d\d-\d\d(?![\w-])", shown), path
     page = client.get("/account/A-1").text
-    assert re.search(r"\d\d\.\d\d\.2025 \d\d:\d\d UTC", page)  # the ladder state
+    assert re.search(r"\d\d\.\d\d\.2025 \d\d:\d\d Europe/Berlin", page)  # the ladder state
     assert re.search(r">\d\d\.\d\d\.<", page)  # the score history's axis
+
+
+def test_the_page_tells_times_in_the_ladders_time_zone_as_the_emails_do(client, database, params):
+    """A CSM in Berlin read the due time 14:00 UTC on the page and 16:00 Europe/Berlin in the
+    e-mail; the page now tells the ladder's calendar zone too, named where a time stands alone
+    and in the heading of a table of times (the CSV and the API keep UTC)."""
+    assert params.ladder.business_calendar.time_zone == "Europe/Berlin"
+    state = Store(database).state("A-1")
+    assert state is not None and state.due_at is not None
+    login(client)
+    for lang in ("en", "de"):
+        page = client.get("/account/A-1", params={"lang": lang}).text
+        ladder = re.search(r'<p id="ladder-state">(.*?)</p>', page, re.S)
+        assert ladder is not None
+        told = ladder.group(1)
+        # the e-mail's own words for the due time (serving.notify), and the summer offset of +2 h
+        assert ladder_text.local_time(state.due_at, params.ladder, lang) in told, told
+        since = "2025-06-04 12:00" if lang == "en" else "04.06.2025 12:00"
+        assert f"{since} Europe/Berlin" in told and "UTC" not in told, told
+        trail = re.search(r'<table id="audit-trail">.*?</table>', page, re.S)
+        assert trail is not None
+        assert "(Europe/Berlin)</th>" in trail.group(0)
+        assert f"<td>{since}</td>" in trail.group(0)
+    page = client.get("/account/A-1", params={"lang": "en"}).text
+    acked = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
+    again = client.post("/ack", data={"account_id": "A-1", "csrf": csrf_of(page)})
+    assert acked.status_code == 303 and again.status_code == 409
+    assert re.search(r"already acknowledged at 2025-06-04 12:00 Europe/Berlin", again.text)
+
+
+def test_the_list_tells_a_due_time_in_the_ladders_time_zone(tmp_path, params):
+    url = f"sqlite:///{tmp_path / 'due.db'}"
+    store = Store(url)
+    rows = _rows(1)
+    rows["due_at"] = [pd.Timestamp("2025-06-04 14:00", tz="UTC"), pd.NaT, pd.NaT]
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    DailyStore(store).save_day(DAYS[-1], rows, np.zeros((3, 3)), FEATURES, run)
+    store.close()
+    app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        assert "2025-06-04 16:00 Europe/Berlin" in c.get("/").text
+        assert "04.06.2025 16:00 Europe/Berlin" in c.get("/", params={"lang": "de"}).text
 
 
 def test_the_german_account_page_writes_its_charts_numbers_in_german(client):
