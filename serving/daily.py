@@ -354,6 +354,9 @@ def _run_daily(
             raise UserError(t("no_active", lang, source=source, day=day_text(day, lang)))
         store = open_for_writing(database_url)  # the checks that may refuse the run passed
         daily = DailyStore(store)
+        # `escrisk audit` tells the reasons of the level changes below with these settings
+        settings = built_with.model_dump(mode="json")
+        store.keep_model_settings(model.version, settings, now.to_pydatetime())
         accounts = history.accounts.drop_duplicates("account_id").set_index("account_id")
         not_yet = int((accounts["contract_start"] > as_of).sum())
         ids = frame["account_id"].tolist()

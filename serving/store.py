@@ -189,6 +189,15 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             sa.Column("session", sa.String(64), primary_key=True),  # sha256 of the cookie
             sa.Column("expires", UtcDateTime, nullable=False, index=True),
         ),
+        # the feature settings each model version scored with (its `features:` as trained), so
+        # the audit trail tells a level change's stored reasons as the model that gave them did
+        # ("against the 90-day baseline"), not by params.yaml's settings of today; never pruned
+        "model_settings": table(
+            "model_settings",
+            sa.Column("model_version", sa.String(128), primary_key=True),
+            sa.Column("feature_params", sa.JSON, nullable=False),
+            sa.Column("recorded_at", UtcDateTime, nullable=False),
+        ),
         "daily_scores": table(
             "daily_scores",
             ident(),
@@ -1080,6 +1089,33 @@ class Store:
             q = q.where(t.c.account_id == account_id)
         order = t.c.at if "at" in t.c else t.c.id
         return self._ordered(q, [order, t.c.id] if "id" in t.c else [order], last)
+
+    def keep_model_settings(
+        self, model_version: str, feature_params: Mapping[str, Any], now: dt.datetime
+    ) -> None:
+        """Record the feature settings `model_version` scores with, once: a version's settings
+        are those it was trained with and do not change."""
+        t = self.t["model_settings"]
+
+        def unit(conn: Connection) -> None:
+            known = sa.select(t.c.model_version).where(t.c.model_version == model_version)
+            if conn.execute(known).first() is None:
+                conn.execute(
+                    sa.insert(t).values(
+                        model_version=model_version,
+                        feature_params=dict(feature_params),
+                        recorded_at=now,
+                    )
+                )
+
+        with contextlib.suppress(IntegrityError):  # another run recorded it just now
+            self._run(unit)
+
+    def model_settings(self) -> dict[str, dict[str, Any]]:
+        """model version -> the feature settings it scored with (`keep_model_settings`)."""
+        t = self.t["model_settings"]
+        q = sa.select(t.c.model_version, t.c.feature_params)
+        return self._read(lambda c: {r[0]: dict(r[1]) for r in c.execute(q)})
 
     def has_account(self, account_id: str) -> bool:
         return self.state(account_id) is not None

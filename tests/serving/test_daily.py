@@ -109,6 +109,15 @@ def test_csv_has_exactly_the_columns_and_is_ranked_by_priority(runs, params):
     assert csv["reasons"].str.len().gt(0).any()
 
 
+def test_the_run_keeps_the_feature_settings_its_model_scored_with(runs, champion, params):
+    """`escrisk audit` tells a level change's reasons with these, not params.yaml's later ones."""
+    kept = Store(runs["db"]).model_settings()
+    assert kept == {
+        champion.model.version: champion.model.features(params.features).model_dump(mode="json")
+    }
+    assert {c["model_version"] for c in Store(runs["db"]).rows("level_changes")} <= set(kept)
+
+
 def test_filters_owner_min_level_top(runs, params, champion, history, model_store, tmp_path):
     ranked = runs["second"].ranked
     owner = ranked["csm_owner"].iloc[0]

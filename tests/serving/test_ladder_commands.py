@@ -287,6 +287,38 @@ def test_audit_tells_a_level_changes_reasons_in_the_teams_language(db, params, c
     assert "25 first response SLA breaches in the last 90 days" in capsys.readouterr().out
 
 
+def test_audit_tells_reasons_with_the_settings_of_the_model_that_gave_them(
+    db, params, capsys, tmp_path
+):
+    """`escrisk audit` told stored reasons by params.yaml's feature settings of today: a drop
+    against the 90-day usage baseline, scored by a model trained with it, read "against the
+    180-day baseline" once params.yaml moved to 180. It tells them with the settings the daily
+    run kept for the model version that gave them."""
+    facts = AccountFacts(100_000.0, "business", 50, 200, 0, 0, 0, 0)
+    reason = {
+        "head": "churn", "feature": "usage_active_users_pct_drop", "family": "usage",
+        "direction": "up", "value": 0.4, "contribution": 0.05,
+        "text": "Active users down 40% against the 90-day baseline",
+    }  # fmt: skip
+    db.keep_model_settings("v7", params.features.model_dump(mode="json"), NOW)
+    db.evaluate(Signals("USE-5", 0.6, 0.2, {}, "usage", facts, (reason,)), params.ladder, NOW, "v7")
+    assert params.features.usage.baseline_days == 90
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "params.yaml"
+    old = "usage: {short_days: 7, long_days: 28, baseline_days: 90}"
+    assert old in text
+    changed.write_text(text.replace(old, old.replace("90", "180")), encoding="utf-8")
+    later = ["--params", str(changed)]
+    for lang, told in (("de", "unter dem 90-Tage-Mittel"), ("en", "down 40% against the 90-day")):
+        assert main(["audit", "USE-5", "--language", lang, *later]) == 0
+        out = capsys.readouterr().out
+        assert told in out and "180" not in out, out
+    # a version the store kept no settings for (a store of an older release): today's settings
+    db.evaluate(Signals("OLD-6", 0.6, 0.2, {}, "usage", facts, (reason,)), params.ladder, NOW, "v1")
+    assert main(["audit", "OLD-6", "--language", "en", *later]) == 0
+    assert "against the 180-day baseline" in capsys.readouterr().out
+
+
 def test_audit_tells_what_moved_the_level_in_the_teams_words(db, params, capsys):
     """`escrisk audit --language de` showed a level change's cause as its stored code
     ("rule:p1_past_sla", "risk", "timeout") amid German columns; it is told as the CSM page
