@@ -158,7 +158,8 @@ def log_outcome(
     with tempfile.TemporaryDirectory(prefix="escrisk-train-") as tmp:
         tmpd = Path(tmp)
         test_frames = {t: window_frames(lab.frame, t, hz[t], ex.split)["test"] for t in ex.targets}
-        report = write_report(tmpd / "report", ex, test_frames, seed)
+        bins = int(params_dict["evaluation"]["ece_bins"])  # the bins of the run's ECE
+        report = write_report(tmpd / "report", ex, test_frames, seed, bins)
         if outcome.backtest is not None:
             text = outcome.backtest.to_string(index=False)
             (report / "backtest.md").write_text(

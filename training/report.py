@@ -7,6 +7,7 @@ inline figures); the `escrisk` commands run with MPLBACKEND=Agg (`serving.cli.ma
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -48,19 +49,35 @@ def plot_pr(ax, test: pd.DataFrame, title: str = "") -> None:
 
 
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted and observed rate, and rows (account snapshots), per equal-width bin of
+    the score: the bins the run's ECE is computed on (`evaluation.ece_bins`)."""
     b = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
     df = pd.DataFrame({"bin": b, "y": y, "p": p})
     return df.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
 
 
 def plot_calibration(ax, test: pd.DataFrame, title: str = "", bins: int = 10) -> None:
+    """Observed against predicted rate per score bin, in the run's `evaluation.ece_bins` bins
+    (the notebook reads them from the run). A marker's area grows with the rows it holds, and
+    the rows per bin are written under the plot: the top bins of a calibrated head hold a few
+    dozen accounts, whose observed rate is far from the diagonal by chance alone."""
+    counts = []
     for m in score_columns(test):
         ok = test[m].notna()
         t = calibration_table(test.loc[ok, "y"].to_numpy(), test.loc[ok, m].to_numpy(), bins)
-        ax.plot(t["predicted"], t["observed"], "o-", label=m)
+        (line,) = ax.plot(t["predicted"], t["observed"], "-", label=m)
+        size = 8 + 240 * t["n"] / max(int(ok.sum()), 1)
+        ax.scatter(t["predicted"], t["observed"], s=size, color=line.get_color(), zorder=3)
+        per_bin = ", ".join(f"{n:,}" for n in t["n"].reindex(range(bins), fill_value=0))
+        counts.append(f"{m}: {per_bin}")
     ax.plot([0, 1], [0, 1], ":", color="grey")
     ax.set(xlabel="predicted probability", ylabel="observed rate", title=f"Calibration {title}")
     ax.legend()
+    caption = f"rows per bin (of {bins}, lowest scores first; marker area ~ rows)\n"
+    ax.annotate(
+        caption + "\n".join(counts), xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
+        textcoords="offset points", va="top", fontsize=7, annotation_clip=False,
+    )  # fmt: skip
 
 
 def lift_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pd.DataFrame:
@@ -177,18 +194,23 @@ def errors_by_group(
 
 
 def write_report(
-    directory: Path, ex: Experiment, test_frames: dict[str, pd.DataFrame], seed: int
+    directory: Path,
+    ex: Experiment,
+    test_frames: dict[str, pd.DataFrame],
+    seed: int,
+    ece_bins: int = 10,
 ) -> Path:
     """All artifacts of a run: curves, calibration, lift, SHAP, importance, metrics table, samples.
 
-    `test_frames` holds each target's test rows with features (for the SHAP sample).
+    `test_frames` holds each target's test rows with features (for the SHAP sample); the
+    calibration plot bins the scores as the run's ECE does (`ece_bins`).
     """
     directory.mkdir(parents=True, exist_ok=True)
     for t, o in ex.targets.items():
         for name, fn in (
             ("roc", plot_roc),
             ("pr", plot_pr),
-            ("calibration", plot_calibration),
+            ("calibration", partial(plot_calibration, bins=ece_bins)),
             ("lift", plot_lift),
         ):
             fig, ax = plt.subplots(figsize=(6, 5))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from training.baselines import LogisticBaseline, health_risk
@@ -222,3 +223,30 @@ def test_an_account_value_written_at_churn_is_warned_about_as_a_leak(params, mak
     leaky = train(history, p, labelled=zeroed)
     (said,) = [w for w in leaky.experiment.warnings if "near 1" in w]
     assert said.startswith("WARNING churn_90d: alone, arr (0.9") and "snapshot" in said
+
+
+def test_the_calibration_plot_uses_the_runs_bins_and_shows_what_each_holds():
+    """The plot drew 10 bins whatever `evaluation.ece_bins` said (the run's ECE used those), and
+    did not show that its top bins held a handful of rows: marker areas grow with a bin's rows,
+    and the rows per bin are written under it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from training.report import plot_calibration
+
+    rng = np.random.default_rng(3)
+    p = rng.beta(1, 8, 600)
+    test = pd.DataFrame({"account_id": np.arange(600), "y": rng.random(600) < p, "lightgbm": p})
+    fig, ax = plt.subplots()
+    plot_calibration(ax, test, "escalation_30d", bins=4)
+    [points] = ax.collections
+    assert len(points.get_offsets()) == len(np.unique(np.minimum((p * 4).astype(int), 3)))
+    per_bin = np.bincount(np.minimum((p * 4).astype(int), 3), minlength=4)
+    sizes = points.get_sizes()
+    assert sizes[0] > sizes[-1] and per_bin[0] > per_bin[-1]  # the crowded bin shows larger
+    [caption] = [t.get_text() for t in ax.texts]
+    assert "of 4" in caption
+    assert f"lightgbm: {', '.join(f'{n:,}' for n in per_bin)}" in caption
+    plt.close(fig)
