@@ -235,8 +235,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_interrupted_text(_given_language(argv)), file=sys.stderr)
         return 130
+
+
+def _given_language(argv: Sequence[str] | None) -> str:
+    """The --language or --lang given on the command line, for a Ctrl-C before it is parsed."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(words):
+        name, _, value = word.partition("=")
+        if name in ("--language", "--lang"):
+            given = value or (words[i + 1] if i + 1 < len(words) else "")
+            return given if given in ("en", "de") else "en"
+    return "en"
+
+
+def _interrupted_text(language: str) -> str:
+    """ "interrupted" in the command's language ("abgebrochen" under a German team)."""
+    from serving.model_cli_text import say
+
+    return say("interrupted", language)
 
 
 def _keep_printing(stream: object) -> None:
@@ -273,7 +291,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"escrisk {args.command}: {exc.told(_language(args, exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_interrupted_text(_language(args, KeyboardInterrupt())), file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`escrisk validate ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -282,7 +300,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if os.environ.get("ESCRISK_DEBUG"):
             raise
         if _interrupted(exc):
-            print("interrupted", file=sys.stderr)
+            print(_interrupted_text(_language(args, exc)), file=sys.stderr)
             return 130
         known = _database_error(exc) or _mlflow_error(exc)
         if known:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from serving.cli import add_params_option
+from serving.cli import add_params_option, team_language
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_params_option(parser)
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -29,20 +32,21 @@ def run(args: argparse.Namespace) -> int:
     from training.registry import connect, promotion_history, tracking_uri, versions_table
 
     params = load_params(args.params)
+    lang = team_language(args, params)
     client = connect(tracking_uri(os.environ), create=False)
     name = params.promotion.model_name
     metric = params.promotion.primary_metric
     cols = [f"{t}.lightgbm.{metric}" for t in params.model.targets]
     table = versions_table(client, name, cols)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(f"Model {name} (primary metric on each run's test window: {metric})")
+        print(say("models_title", lang, model=name, metric=metric))
         if table.empty:
-            print("  no versions (every one was deleted); `escrisk train SOURCE` registers one")
+            print(say("no_versions", lang))
         else:
             print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
             if table[cols].isna().any().any():  # a version trained without a head's labels
-                print("  -: no figure (the version has no head for that target)")
+                print(say("no_figure", lang))
         hist = promotion_history(name)
-        print("\nPromotion decisions (oldest first):")
-        print("  none yet" if hist.empty else hist.to_string(index=False))
+        print("\n" + say("decisions", lang))
+        print(say("none_yet", lang) if hist.empty else hist.to_string(index=False))
     return 0

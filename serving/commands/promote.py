@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from serving.cli import add_params_option, utc_now
+from serving.cli import add_params_option, team_language, utc_now
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_params_option(parser)
     parser.add_argument("--force", action="store_true", help="promote regardless of the scores")
     parser.add_argument("--reason", help="why (required with --force; logged)")
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -35,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from training.promotion_job import promote
     from training.registry import connect, tracking_uri
 
-    if args.force and not (args.reason and args.reason.strip()):
-        raise UserError("--force needs --reason TEXT (it is logged with the decision)")
-    if args.reason is not None and not args.force:
-        raise UserError("--reason goes with --force (the gate's own decision logs its scores)")
     params = load_params(args.params)
+    lang = team_language(args, params)
+    if args.force and not (args.reason and args.reason.strip()):
+        raise UserError(say("force_needs_reason", lang))
+    if args.reason is not None and not args.force:
+        raise UserError(say("reason_needs_force", lang))
     now = utc_now()
     client = connect(tracking_uri(os.environ), create=False)
     history = load_history(args.source, params.contract, now)
@@ -48,7 +52,5 @@ def run(args: argparse.Namespace) -> int:
     for line in result.lines:
         print(line)
     if result.decision.promote:  # each worker pins the version it started with (docs/api.md)
-        print(
-            "a running `escrisk serve` serves it once restarted; `escrisk daily` from its next run"
-        )
+        print(say("restart", lang))
     return 0

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serving.cli import add_params_option, positive_int, utc_now
+from serving.cli import add_params_option, positive_int, team_language, utc_now
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="K",
         help="rolling-origin backtest over K test windows (default: 1, none)",
     )
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from training.registry import connect, loggable_experiment, tracking_uri
 
     params = load_params(args.params)
+    lang = team_language(args, params)
     # the tracking store first: one that cannot be used is told before minutes of training
     uri = tracking_uri(os.environ)
     loggable_experiment(connect(uri), args.experiment, params.promotion.model_name)
@@ -78,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print(note)
     for w in outcome.experiment.warnings:
         print(f"!!! {w}", file=sys.stderr)
-    print(_summary(outcome))
+    print(_summary(outcome, lang))
     if outcome.backtest is not None:
-        print("\nRolling-origin backtest (test windows oldest first):")
+        print("\n" + say("backtest", lang))
         print(outcome.backtest.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
     trained = list(outcome.experiment.targets)
@@ -99,36 +103,26 @@ def run(args: argparse.Namespace) -> int:
         seed=params.model.seed,
         challenger=not lacking,
     )
-    where = (
-        f"\nMLflow run {logged.run_id} ({describe(uri)}); registered {params.promotion.model_name}"
-    )
+    where = "\n" + say(
+        "registered", lang, run=logged.run_id, uri=describe(uri),
+        model=params.promotion.model_name, version=str(logged.version),
+    )  # fmt: skip
     if lacking:
         absent = [why for t, why in unavailable_labels(history).items() if t in lacking]
-        print(
-            f"{where} version {logged.version}, not as 'challenger': it has no head for {lacking} "
-            "(this data has no labels for them), and the daily run and the service score every "
-            "head, so it could not become champion. Its metrics are in MLflow; to train a model "
-            f"that can serve, add the missing table to the source ({'; '.join(absent)})."
-        )
+        print(say("lacking_heads", lang, where=where, lacking=lacking, absent="; ".join(absent)))
         return 1  # a script running train, promote and daily stops here, where the cause is
     if logged.challenger != logged.version:  # another training on this store registered later
-        print(
-            f"{where} version {logged.version}, not as 'challenger': version {logged.challenger}, "
-            "registered by another `escrisk train` on this MLflow store while this one ran, is "
-            "newer and holds 'challenger' (the newest training is the one promote compares). "
-            "Its metrics are in MLflow; train again to make a version of this data the challenger."
-        )
+        print(say("newer_challenger", lang, where=where, newer=str(logged.challenger)))
         return 1  # `train && promote` would otherwise promote a model this run did not train
-    print(f"{where} version {logged.version} as 'challenger'. Next: escrisk promote {args.source}")
+    print(say("as_challenger", lang, where=where, source=args.source))
     return 0
 
 
-def _summary(outcome) -> str:
-    lines = ["", "Test window (95% CI by account bootstrap):"]
+def _summary(outcome, lang: str = "en") -> str:
+    lines = ["", say("test_window", lang)]
     for t, o in outcome.experiment.targets.items():
-        lines.append(
-            f"  {t} ({o.head.calibrator.kind} calibration, {o.head.booster.current_iteration()} trees)"
-        )
+        trees = str(o.head.booster.current_iteration())
+        lines.append("  " + say("head", lang, target=t, kind=o.head.calibrator.kind, trees=trees))
         note = o.evaluations["lightgbm"].capacity_note if "lightgbm" in o.evaluations else None
         for model, ev in o.evaluations.items():
             m = ev.metrics

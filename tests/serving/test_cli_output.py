@@ -513,6 +513,29 @@ def test_an_error_while_cleaning_up_after_ctrl_c_is_told_as_the_interrupt(monkey
     assert capsys.readouterr().err.strip() == "interrupted"
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [(["models"], "interrupted"), (["models", "--language", "de"], "abgebrochen"),
+     (["train", "x", "--language=de"], "abgebrochen")],
+)  # fmt: skip
+def test_ctrl_c_is_told_in_the_commands_language(monkeypatch, capsys, argv, said):
+    """A German team read "interrupted" after Ctrl-C, whenever it came: while the libraries
+    load (before the command line is read), or while the command ran."""
+    from serving import cli
+    from serving.commands import models, train
+
+    def stopped(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(models, "run", stopped)
+    monkeypatch.setattr(train, "run", stopped)
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.strip() == said
+    monkeypatch.setattr(cli, "build_parser", lambda: stopped(None))
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.strip() == said
+
+
 def test_ctrl_c_while_the_libraries_load_is_told_as_the_interrupt(monkeypatch, capsys):
     """A Ctrl-C in the first seconds of any command (pandas, sqlalchemy, mlflow loading) printed
     a 40-line traceback of importlib frames instead of "interrupted"."""

@@ -8,13 +8,14 @@ import re
 import pytest
 
 from features.importers import report
-from serving import daily_text, ladder_cli_text, ladder_text, params_text, ui_text
+from serving import daily_text, ladder_cli_text, ladder_text, model_cli_text, params_text, ui_text
 
 CATALOGS = {
     "daily_text": daily_text.CATALOG,
     "ui_text": ui_text.CATALOG,
     "ladder_text": ladder_text.CATALOG,
     "ladder_cli_text": ladder_cli_text.CATALOG,
+    "model_cli_text": model_cli_text.CATALOG,
     "params_text": params_text.CATALOG,
     "importers": report.MESSAGES,
 }

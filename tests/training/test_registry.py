@@ -319,6 +319,33 @@ def test_models_lists_a_registered_model_without_versions(store, monkeypatch, ca
     assert "no versions" in out and "escrisk train SOURCE" in out, out
 
 
+def test_models_and_promote_answer_a_german_team_in_german(store, monkeypatch, capsys):
+    """`escrisk models` and `promote` printed English only while `daily`, `validate` and the
+    ladder's commands follow daily.language; MLflow's own names stay as MLflow shows them."""
+    from serving.cli import main
+
+    root, client = store
+    name = "german-team-test"
+    client.create_registered_model(name)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    english = _params_naming(root, name)
+    german = root / "params-de.yaml"
+    text = english.read_text(encoding="utf-8")
+    assert "\n  language: en\n" in text
+    german.write_text(text.replace("\n  language: en\n", "\n  language: de\n", 1), "utf-8")
+    assert main(["models", "--params", str(german)]) == 0
+    out = capsys.readouterr().out
+    assert f"Modell {name} (Hauptkennzahl" in out and "keine Versionen" in out, out
+    assert "Promotion-Entscheidungen (älteste zuerst):\n  noch keine" in out, out
+    assert main(["models", "--params", str(english), "--language", "de"]) == 0
+    assert "keine Versionen" in capsys.readouterr().out
+    assert main(["models", "--params", str(german), "--language", "en"]) == 0
+    assert "no versions" in capsys.readouterr().out
+    assert main(["promote", str(root), "--force", "--params", str(german)]) == 1
+    err = capsys.readouterr().err
+    assert "--force braucht --reason TEXT" in err, err
+
+
 def test_the_signature_requires_every_feature_the_model_needs(
     tmp_path, monkeypatch, store, experiment, synthetic
 ):

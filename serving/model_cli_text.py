@@ -1,0 +1,76 @@
+"""The texts of the model commands (`escrisk train / promote / models`) and of a run stopped by
+Ctrl-C, in English and German: they answer in the team's language (params daily.language, or
+--language), as `escrisk daily` does. MLflow's own names (runs, versions, the aliases
+'champion' and 'challenger', metric and column names) stay as MLflow shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from serving.daily_text import told
+
+CATALOG: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "interrupted": "interrupted",
+        "test_window": "Test window (95% CI by account bootstrap):",
+        "head": "{target} ({kind} calibration, {trees} trees)",
+        "backtest": "Rolling-origin backtest (test windows oldest first):",
+        "registered": "MLflow run {run} ({uri}); registered {model} version {version}",
+        "as_challenger": "{where} as 'challenger'. Next: escrisk promote {source}",
+        "lacking_heads": "{where}, not as 'challenger': it has no head for {lacking} (this data "
+        "has no labels for them), and the daily run and the service score every head, so it "
+        "could not become champion. Its metrics are in MLflow; to train a model that can serve, "
+        "add the missing table to the source ({absent}).",
+        "newer_challenger": "{where}, not as 'challenger': version {newer}, registered by another "
+        "`escrisk train` on this MLflow store while this one ran, is newer and holds "
+        "'challenger' (the newest training is the one promote compares). Its metrics are in "
+        "MLflow; train again to make a version of this data the challenger.",
+        "force_needs_reason": "--force needs --reason TEXT (it is logged with the decision)",
+        "reason_needs_force": "--reason goes with --force (the gate's own decision logs its "
+        "scores)",
+        "restart": "a running `escrisk serve` serves it once restarted; `escrisk daily` from its "
+        "next run",
+        "models_title": "Model {model} (primary metric on each run's test window: {metric})",
+        "no_versions": "  no versions (every one was deleted); `escrisk train SOURCE` registers "
+        "one",
+        "no_figure": "  -: no figure (the version has no head for that target)",
+        "decisions": "Promotion decisions (oldest first):",
+        "none_yet": "  none yet",
+    },
+    "de": {
+        "interrupted": "abgebrochen",
+        "test_window": "Testfenster (95-%-Konfidenzintervall per Bootstrap über Accounts):",
+        "head": "{target} (Kalibrierung {kind}, {trees} Bäume)",
+        "backtest": "Backtest mit rollierendem Ursprung (Testfenster, älteste zuerst):",
+        "registered": "MLflow-Run {run} ({uri}); {model} Version {version} registriert",
+        "as_challenger": "{where}, als 'challenger'. Weiter mit: escrisk promote {source}",
+        "lacking_heads": "{where}, nicht als 'challenger': Ihr fehlt ein Kopf für {lacking} "
+        "(diese Daten haben dafür keine Labels), und der tägliche Lauf und der Dienst bewerten "
+        "jeden Kopf, also könnte sie nicht Champion werden. Ihre Kennzahlen stehen in MLflow; "
+        "für ein Modell, das bewerten kann, die fehlende Tabelle der Quelle hinzufügen "
+        "({absent}).",
+        "newer_challenger": "{where}, nicht als 'challenger': Version {newer}, von einem anderen "
+        "`escrisk train` auf diesem MLflow-Speicher registriert, während dieses lief, ist neuer "
+        "und hält 'challenger' (promote vergleicht das neueste Training). Ihre Kennzahlen stehen "
+        "in MLflow; erneut trainieren, um eine Version dieser Daten zum Challenger zu machen.",
+        "force_needs_reason": "--force braucht --reason TEXT (er wird mit der Entscheidung "
+        "protokolliert)",
+        "reason_needs_force": "--reason gehört zu --force (die Entscheidung des Gates selbst "
+        "protokolliert ihre Werte)",
+        "restart": "ein laufendes `escrisk serve` verwendet es nach einem Neustart, `escrisk "
+        "daily` ab seinem nächsten Lauf",
+        "models_title": "Modell {model} (Hauptkennzahl im Testfenster jedes Runs: {metric})",
+        "no_versions": "  keine Versionen (alle wurden gelöscht); `escrisk train QUELLE` "
+        "registriert eine",
+        "no_figure": "  -: kein Wert (die Version hat keinen Kopf für dieses Ziel)",
+        "decisions": "Promotion-Entscheidungen (älteste zuerst):",
+        "none_yet": "  noch keine",
+    },
+}
+
+
+def say(key: str, language: str, **values: Any) -> str:
+    """This catalog's entry for `key` in `language`, numbers as the language writes them."""
+    return told(CATALOG, key, language, values)
