@@ -682,6 +682,7 @@ def _run_daily(
                     drift=drift,
                     labels={f.name: f.label(lang) for f in model.spec.features},
                     params=p,
+                    time_zone=params.ladder.business_calendar.time_zone,
                 )
             )
             # under a temporary name until whole: a full disk left a cut report (or cut the

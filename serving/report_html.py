@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from serving import charts
-from serving.daily_text import day_text, figure, flagged_level, t, time_text
+from serving.daily_text import day_text, figure, flagged_level, t
 from serving.drift import DriftReport
 from serving.historykpis import HistoryKpis
 from serving.kpis import LadderKpis
-from serving.ladder_text import level_classes
+from serving.ladder_text import level_classes, zone_time
 from serving.params import DailyParams
 
 CSS = (
@@ -69,6 +69,8 @@ class ReportData:
     drift: DriftReport | None
     params: DailyParams
     labels: Mapping[str, str] = field(default_factory=dict)  # feature -> what it means, in language
+    # the ladder's business time zone: due times as the e-mails and the CSM page tell them
+    time_zone: str = "UTC"
 
 
 def _drift_name(name: str, labels: Mapping[str, str]) -> str:
@@ -213,7 +215,9 @@ def _why(text: str | float | None) -> str:
     return "–" if pd.isna(text) or not str(text).strip() else html.escape(str(text))
 
 
-def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> str:
+def _table(
+    top: pd.DataFrame, lang: str, levels: list[str], delta_days: int, zone: str = "UTC"
+) -> str:
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
     head = [
@@ -233,7 +237,7 @@ def _table(top: pd.DataFrame, lang: str, levels: list[str], delta_days: int) -> 
         d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
-        due = "" if pd.isna(raw) or not raw else f"{time_text(pd.Timestamp(raw), lang)} UTC"
+        due = "" if pd.isna(raw) or not raw else zone_time(pd.Timestamp(raw), zone, lang)
         level = level_classes(levels).get(str(r["level"]), "")
         cells = [
             f'<td class="num">{i}</td>',
@@ -257,12 +261,12 @@ def render_report(d: ReportData) -> str:
     h, lk = d.history, d.ladder
     flagged_level = d.levels[1] if len(d.levels) > 1 else d.levels[0]
     runs = len(d.trend)
-    day, at = day_text(d.day, lang), f"{time_text(d.evaluated_at, lang)} UTC"
+    day, at = day_text(d.day, lang), zone_time(d.evaluated_at, d.time_zone, lang)
     parts = [
         f"<h1>{html.escape(t('report_title', lang, day=day))}</h1>",
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
-        _table(d.top, lang, d.levels, p.delta_days),
+        _table(d.top, lang, d.levels, p.delta_days, d.time_zone),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',

@@ -1576,6 +1576,41 @@ def test_the_reports_reasons_column_is_titled_for_the_several_reasons_it_shows(p
         assert re.findall(r"<td[^>]*>(.*?)</td>", row_html)[8] == "–"
 
 
+def test_the_report_tells_due_times_in_the_ladders_time_zone_as_the_emails_do(params):
+    """The report said "fällig 22.06.2026 12:00 UTC" where the e-mail of the same flag said
+    14:00 Europe/Berlin; it tells the ladder's business time zone, as the e-mails and the page."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+    from serving.risklist import COLUMNS as CSV_COLUMNS
+
+    zone = params.ladder.business_calendar.time_zone
+    assert zone == "Europe/Berlin"
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    row = {c: "" for c in CSV_COLUMNS} | {
+        "account_id": "A-1", "account_name": "Acme", "csm_owner": "Ann", "escalation_risk": 0.4,
+        "churn_risk": 0.1, "delta_prev": None, "delta_7d": None, "level": "L2",
+        "reasons": "Many tickets", "due_at": "2026-06-22T12:00:00Z", "next_action": "Call",
+    }  # fmt: skip
+    today = pd.DataFrame({"escalation_risk": [0.4], "churn_risk": [0.1], "level": ["L2"],
+                          "level_index": [2]})  # fmt: skip
+    for lang, due, at in (("en", "2026-06-22 14:00", "2026-06-22 08:30"),
+                          ("de", "22.06.2026 14:00", "22.06.2026 08:30")):  # fmt: skip
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22),
+                evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC), model_version="m/1",
+                language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=pd.DataFrame([row]), history=h,
+                ladder=lk, drift=None, params=params.daily, time_zone=zone,
+            )
+        )  # fmt: skip
+        assert f"<small>{due} {zone}</small>" in text, lang
+        assert f"{at} {zone}" in text and " UTC" not in text, lang
+
+
 def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params):
     """The advice named them by column ("usage_seat_utilisation") where the table beneath says
     what each means."""
