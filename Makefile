@@ -33,9 +33,9 @@ demo: env
 	  ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) daily $(DEMO_DIR) --as-of $$as_of --out reports --no-send && \
 	  echo "" && echo "Report: reports/report-$$as_of.html (one self-contained file; open it in any browser, e.g. xdg-open reports/report-$$as_of.html)" && \
 	  echo "List:   reports/risk-list-$$as_of.csv" && \
-	  echo "Start the service: ESCRISK_API_TOKENS=demo-token ESCRISK_SOURCE=$(DEMO_DIR) ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) serve --port 3000" && \
-	  echo "Then open the CSM page at http://127.0.0.1:3000/ui and log in with the token demo-token" && \
-	  echo "Ask for an account: curl -s http://127.0.0.1:3000/account -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' -d '{\"account_id\": \"$$(sed -n 2p reports/risk-list-$$as_of.csv | cut -d, -f1)\"}'  (POST /score examples: docs/api.md)"
+	  echo "Start the service: ESCRISK_API_TOKENS=demo-token-not-for-production ESCRISK_SOURCE=$(DEMO_DIR) ESCRISK_DATABASE_URL=$(DEMO_DB) $(ESCRISK) serve --port 3000" && \
+	  echo "Then open the CSM page at http://127.0.0.1:3000/ui and log in with the token demo-token-not-for-production" && \
+	  echo "Ask for an account: curl -s http://127.0.0.1:3000/account -H 'Authorization: Bearer demo-token-not-for-production' -H 'Content-Type: application/json' -d '{\"account_id\": \"$$(sed -n 2p reports/risk-list-$$as_of.csv | cut -d, -f1)\"}'  (POST /score examples: docs/api.md)"
 
 test: env
 	$(RUN) pytest
