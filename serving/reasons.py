@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features.params import FeatureParams
 from features.spec import FeatureInfo, FeatureSpec, localized
 from serving.daily_text import day_text, figure, t
 
@@ -493,3 +495,37 @@ def change_retold(stored: str | None, spec: Mapping[str, FeatureInfo], language:
     except (KeyError, TypeError, ValueError):
         return None
     return render_change(delta, since, parts, language)
+
+
+def features_of(params: FeatureParams) -> dict[str, FeatureInfo]:
+    """Every feature `params` define, by name, as reasons are told with them."""
+    from features.build import full_spec
+
+    return {f.name: f for f in full_spec(params).features}
+
+
+@functools.lru_cache(maxsize=32)
+def _kept_features(settings_json: str) -> dict[str, FeatureInfo] | None:
+    """`features_of` the settings a model version kept; None where they no longer load (a
+    release has since changed the settings)."""
+    from pydantic import ValidationError
+
+    try:
+        return features_of(FeatureParams.model_validate_json(settings_json))
+    except (ValueError, ValidationError):
+        return None
+
+
+def feature_specs(
+    settings: Mapping[str, Mapping[str, Any]], fallback: Mapping[str, FeatureInfo]
+) -> Callable[[str | None], Mapping[str, FeatureInfo]]:
+    """A model version -> its features as built with the settings it scored with
+    (`Store.model_settings`): a stored reason is told as the model that gave it told it ("against
+    the 90-day baseline" after params.yaml moved to 180), by `escrisk audit` and the CSM page
+    alike. A version not recorded (a store of an older release), or whose settings no longer load,
+    is told with `fallback`."""
+    specs = {
+        str(version): _kept_features(json.dumps(kept, sort_keys=True))
+        for version, kept in settings.items()
+    }
+    return lambda version: specs.get(str(version)) or fallback if version else fallback

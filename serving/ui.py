@@ -38,13 +38,13 @@ from starlette.routing import Match, Route
 from features.build import full_spec
 from features.contract import ACCOUNTS, History, one_line, without_controls
 from features.errors import UserError
-from features.spec import FeatureSpec
+from features.spec import FeatureInfo, FeatureSpec
 from serving import charts, ladder_text
 from serving.daily_text import day_text, figure
 from serving.dailystore import SORTABLE, DailyStore
 from serving.guard import forwarded_prefix
 from serving.params import Params
-from serving.reasons import change_retold, retold
+from serving.reasons import change_retold, feature_specs, retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
@@ -406,6 +406,12 @@ class UiApp:
         built, with its own settings, which params.yaml may since have changed (a usage baseline
         of 90 days told as one of 180, a window since dropped not told at all)."""
         self.features = {**self.features, **{f.name: f for f in spec.features}}
+
+    def _told_with(self, store: Store) -> Callable[[str | None], Mapping[str, FeatureInfo]]:
+        """A stored row's model version -> the features its reasons are told with: the settings
+        that version scored with (as `escrisk audit` tells them), the served model's for a
+        version not recorded."""
+        return feature_specs(store.model_settings(), self.features)
 
     @staticmethod
     def _quote(value: Any) -> str:
@@ -779,10 +785,12 @@ class UiApp:
         ids = [r["account_id"] for r in rows]
         stored = daily.store.day_reasons(day, ids)
         states = daily.store.states_of(ids)
+        told_with = self._told_with(daily.store)
         now = self._now()
         for r in rows:  # in the page's language (the stored cell is in the account's)
             if r["account_id"] in stored:
-                told = retold(stored[r["account_id"]], self.features, lang)
+                features = told_with(r.get("model_version"))
+                told = retold(stored[r["account_id"]], features, lang)
                 r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
             r["status"] = flag_status(states.get(r["account_id"]), r["due_at"], now)
             if r["level"] in self.params.ladder.levels:  # the stored text is the account's language
@@ -882,9 +890,10 @@ class UiApp:
         ui = self.params.ui
         history = daily.account_history(account_id, days=ui.history_runs)
         today = history[-1]
+        told_with = self._told_with(store)
         reasons = retold(
             daily.store.day_reasons(today["day"], [account_id]).get(account_id, []),
-            self.features,
+            told_with(today.get("model_version")),
             lang,
         )
         if reasons:
@@ -920,7 +929,9 @@ class UiApp:
             "whys": [
                 {
                     **r,
-                    "why_changed": change_retold(r.get("why_parts"), self.features, lang)
+                    "why_changed": change_retold(
+                        r.get("why_parts"), told_with(r.get("model_version")), lang
+                    )
                     or r["why_changed"],
                 }
                 for r in history[::-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving.cli import add_params_option, output_console, positive_int, team_language, utc_now
@@ -11,8 +11,6 @@ from serving.ladder_cli import add_language_option, open_store
 from serving.ladder_cli_text import say
 
 if TYPE_CHECKING:
-    from features.params import FeatureParams
-    from features.spec import FeatureInfo
     from serving.params import LadderParams
 
 
@@ -94,42 +92,18 @@ def describe(
     return (say("ev_action", lang), action, by_text(e["by"], lang))
 
 
-def feature_specs(
-    settings: Mapping[str, Mapping[str, Any]], now: FeatureParams
-) -> Callable[[str | None], dict[str, FeatureInfo]]:
-    """A model version -> its features (name -> FeatureInfo) as built with the settings it
-    scored with (`Store.model_settings`): a reason is told as the model that gave it told it
-    ("against the 90-day baseline" after params.yaml moved to 180). A version not recorded (a
-    store of an older release) or whose settings no longer load is told with `now`'s."""
-    from pydantic import ValidationError
-
-    from features.build import full_spec
-    from features.params import FeatureParams
-
-    def of(params: FeatureParams) -> dict[str, FeatureInfo]:
-        return {f.name: f for f in full_spec(params).features}
-
-    current = of(now)
-    specs: dict[str, dict[str, FeatureInfo]] = {}
-    for version, kept in settings.items():
-        try:
-            specs[version] = of(FeatureParams.model_validate(kept))
-        except (ValueError, ValidationError):  # settings of a release since changed
-            continue
-    return lambda version: specs.get(str(version), current) if version else current
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
     from serving.daily_text import figure, time_text
     from serving.params import load_params
+    from serving.reasons import feature_specs, features_of
 
     params = load_params(args.params)
     lang = team_language(args, params)
     store = open_store(lang)
-    told_with = feature_specs(store.model_settings(), params.features)
+    told_with = feature_specs(store.model_settings(), features_of(params.features))
     events = store.trail(args.account_id)
     if args.last:
         events = events[-args.last :]

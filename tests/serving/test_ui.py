@@ -592,6 +592,34 @@ def test_reasons_are_told_as_the_served_models_features_were_built(database, par
     assert "31 Tickets in den letzten 90 Tagen" in page
 
 
+def test_reasons_are_told_as_the_model_version_that_gave_them(database, params):
+    """A day scored by an earlier champion (m/1, trained with a 90-day usage baseline) was told
+    with the served champion's settings (180 days) on the list and the account page; it is told
+    with the settings the daily run kept for m/1, as `escrisk audit` tells it."""
+    from features.build import full_spec
+    from serving.ui import ui_app
+
+    usage = params.features.usage.model_copy(update={"baseline_days": 180})
+    served = params.features.model_copy(update={"usage": usage})
+    store = Store(database)
+    store.keep_model_settings("m/1", params.features.model_dump(mode="json"), NOW.to_pydatetime())
+    reasons = [{"head": "escalation", "feature": "usage_events_pct_drop", "family": "usage",
+                "direction": "up", "value": 0.4, "contribution": 0.3, "text": "stored"}]  # fmt: skip
+    store.save_daily_scores(
+        [{"account_id": "A-1", "day": DAYS[-1], "escalation_risk": 0.6, "churn_risk": 0.3,
+          "level": "L1", "reasons": reasons, "model_version": "m/1"}],
+        NOW.to_pydatetime(),
+    )  # fmt: skip
+    store.close()
+    ui = ui_app(params.model_copy(update={"features": served}), database, [TOKEN], lambda: NOW)
+    ui.tell_with(full_spec(served))
+    with TestClient(ui.app, base_url="https://testserver", follow_redirects=False) as client:
+        login(client)
+        for page in (client.get("/").text, client.get("/account/A-1").text):
+            assert "Events down 40% against the 90-day baseline" in page, page
+            assert "180-day" not in page
+
+
 def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
     """The daily run stores "why it changed" in the account's language; a German page showed an
     English account's "Risk +0.20 since 2025-06-03: ..." (and an English page a German one's
