@@ -81,22 +81,20 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     # a ticket of several companies (a parent and its subsidiary) is the first one the companies
     # export holds: the first of all may be one it lacks, which refused the whole import
     known = set(accounts["account_id"].dropna().astype(str).str.strip())
-    company = (
-        df["account_id"]
-        .astype(object)
-        .map(
-            lambda v: (
-                None
-                if v is None or v != v or not str(v).strip()
-                else _first_known([x.strip() for x in str(v).split(";") if x.strip()], known)
-            )
-        )
-    )
-    df["account_id"] = company
-    no_account = company.isna()
+    listed = df["account_id"].astype(object).map(_company_ids)
+    company = listed.map(lambda ids: next((x for x in ids if x in known), None))
+    no_account = listed.map(len) == 0
     shown = ctx.examples(df[no_account], "ticket_id")
     rep.skip("skip_no_account", int(no_account.sum()), shown, field=named["account_id"])
-    df = df[~no_account].reset_index(drop=True)
+    # none of its companies in the companies export (deleted since, or out of the exported
+    # view): no account the import knows, so skipped and named as Zendesk's are; it refused
+    # the whole import as an account not in accounts
+    unknown = ~no_account & company.isna()
+    stray = df[unknown].assign(company_ids=listed[unknown].map(";".join))
+    shown = ctx.examples(stray, "ticket_id", "company_ids")
+    rep.skip("skip_unknown_company", int(unknown.sum()), shown, field=named["account_id"])
+    df["account_id"] = company
+    df = df[company.notna()].reset_index(drop=True)
     label = "hubspot tickets"
     for col, field in (
         ("created_at", "created_at"),
@@ -131,6 +129,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     return {"accounts": accounts_out, "tickets": tickets, "escalations": None}
 
 
-def _first_known(ids: list[str], known: set[str]) -> str | None:
-    """The first of a ticket's companies the companies export holds, else its first."""
-    return next((x for x in ids if x in known), ids[0] if ids else None)
+def _company_ids(value: object) -> list[str]:
+    """A ticket's associated companies as the export lists them (`5101;5102`), none if empty."""
+    if value is None or value != value:
+        return []
+    return [x.strip() for x in str(value).split(";") if x.strip()]

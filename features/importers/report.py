@@ -30,6 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_account": "no account reference ({field} is empty)",
         "skip_unknown_organization": "organization not in the organizations export (tickets of no "
         "known account); export all organizations to keep them",
+        "skip_unknown_company": "none of its companies ({field}) in the companies export "
+        "(tickets of no known account); export all companies to keep them",
         "skip_no_user": "no user id ({field} is empty)",
         "skip_no_time": "no event time ({field} is empty)",
         "skip_unmapped_user": "user not in the user -> account mapping",
@@ -113,6 +115,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_account": "kein Kundenbezug ({field} ist leer)",
         "skip_unknown_organization": "Organisation fehlt im Organisations-Export (Tickets keines "
         "bekannten Kunden); alle Organisationen exportieren, um sie zu behalten",
+        "skip_unknown_company": "keine seiner Firmen ({field}) im Firmen-Export (Tickets "
+        "keines bekannten Kunden); alle Firmen exportieren, um sie zu behalten",
         "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",
         "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",

@@ -46,3 +46,26 @@ def test_a_ticket_of_several_companies_is_the_first_the_companies_export_holds(t
     assert main([*args, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0
     t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert t.loc["7003", "account_id"] == "5102"
+
+
+def test_a_ticket_of_no_exported_company_is_skipped_and_named(tmp_path, capsys):
+    """A ticket whose associated companies are all missing from the companies export (deleted
+    since, or outside the exported view) refused the whole import as a foreign-key violation;
+    Zendesk skips such tickets. Now it is skipped, counted and named with its company ids."""
+    rows = (HS / "tickets.csv").read_text().splitlines()
+    rows = [r.replace(",5102", ",5199;5198") if r.startswith("7003,") else r for r in rows]
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join(rows) + "\n")
+    args = ["import", "hubspot", f"tickets={tickets}", str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: none of its companies (Associated Company IDs) in the companies" in out
+    assert "tickets.csv line 4 (ticket_id=7003, company_ids=5199;5198)" in out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
+    assert sorted(t["ticket_id"]) == ["7001", "7002"]
+    assert (
+        main([*args, "--out", str(tmp_path / "d"), "--params", "params.yaml", "--lang", "de"]) == 0
+    )
+    assert (
+        "keine seiner Firmen (Associated Company IDs) im Firmen-Export" in capsys.readouterr().out
+    )
