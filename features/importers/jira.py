@@ -21,6 +21,7 @@ from features.importers.common import (
     finish_accounts,
     finish_tickets,
     first_priorities,
+    first_seen,
     priority_as_opened,
     priority_escalations,
     tabular,
@@ -265,9 +266,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if inputs.get("accounts"):
         accounts = _enrich(accounts, inputs["accounts"], ctx)
     ctx.report.table("accounts", message("src_issue_organizations")).read = len(accounts)
-    first_seen = tickets.groupby("account_id")["created_at"].min()
+    seen = first_seen(tickets, accounts, ctx, "jira organizations")
     as_of = tickets["created_at"].max() if len(tickets) else None
-    accounts_out = finish_accounts(accounts, ctx, first_seen, as_of)
+    accounts_out = finish_accounts(accounts, ctx, seen, as_of)
     return {"accounts": accounts_out, "tickets": tickets, "escalations": esc}
 
 
@@ -458,7 +459,9 @@ def _text(v: Any) -> str | None:
 
 def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     """Contract columns for organizations from an optional accounts CSV, matched by id or by name.
-    A row of no organization of the issues adds nothing: counted and named, not dropped unseen."""
+    A row of no organization of the issues is an organization without issues: an account of no
+    tickets (a real, low-risk one, to be scored; it was left out), counted and named in the
+    report, where a name misspelled in the CSV shows too."""
     rep = ctx.report.table("organizations", ", ".join(x.name for x in paths))
     cols = (
         "account_id",
@@ -471,6 +474,7 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
         "csm_owner",
         "region",
         "language",
+        "created",
     )
     extra = tabular(
         paths,
@@ -481,17 +485,26 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
         ctx,
         rep,
     )
+    for col in ("account_id", "name"):
+        extra[col] = extra[col].map(lambda v: str(v).strip() or None if pd.notna(v) else None)
     key = extra["account_id"].where(
         extra["account_id"].notna(),
         extra["name"].map(dict(zip(accounts["name"], accounts["account_id"], strict=True))),
     )
-    unknown = ~key.isin(accounts["account_id"])
     who = extra["account_id"].fillna(extra["name"])  # the CSV's id, else its name
-    shown = ctx.examples(extra[unknown].assign(organization=who), "organization")
-    rep.skip("skip_no_issues", int(unknown.sum()), shown)
-    extra = extra.assign(account_id=key)[~unknown].drop(columns=["name"])
+    nameless = who.isna()
+    shown = ctx.examples(extra[nameless], "name")
+    rep.skip("skip_no_account", int(nameless.sum()), shown, field="account_id/name")
+    new = ~key.isin(accounts["account_id"]) & ~nameless
+    extra = extra.assign(account_id=key.where(~new, who))[~nameless]
     before = len(extra)
     extra = extra.drop_duplicates("account_id")
     rep.merge("merge_duplicate_row", before - len(extra))
     rep.written = len(extra)
-    return accounts.merge(extra, on="account_id", how="left")
+    fresh = extra[~extra["account_id"].isin(accounts["account_id"])]
+    if len(fresh):
+        ids = ", ".join(fresh["account_id"].head(3)) + (", ..." if len(fresh) > 3 else "")
+        ctx.report.table("accounts").note("note_org_no_issues", n=len(fresh), ids=ids)
+    known = accounts.merge(extra.drop(columns=["name"]), on="account_id", how="left")
+    fresh = fresh.assign(name=fresh["name"].fillna(fresh["account_id"]))
+    return pd.concat([known, fresh], ignore_index=True) if len(fresh) else known

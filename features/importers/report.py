@@ -42,8 +42,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_blank_row": "blank row",
         "skip_report_footer": "the report's footer (Confidential Information, Copyright)",
         "skip_not_used": "not used: {what}",
-        "skip_no_issues": "an organization of no issue in the issues export (matched by "
-        "account_id, else name): adds nothing",
         # merges
         "merge_updates": "later audit rows of the same incident (one ticket per incident)",
         "merge_same_update": "signals of the same ticket update (one escalation each)",
@@ -66,6 +64,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "no first response time for any incident: export task_sla (slas=task_sla.csv) with their response SLAs (an SLA name holding {words}: servicenow.response_slas); without them the first response SLA features are left out",
         "note_no_group_level": "no assignment group of the export has a level in servicenow.group_levels (such as {groups}): no reassignment is an escalation; name the groups there (export display values, not sys_ids)",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
+        "note_org_no_issues": "{n:,} [organization|organizations] of the organizations CSV "
+        "[has|have] no issue in the issues export ({ids}): [an account|accounts] without tickets "
+        "(matched by account_id, else name: a name that differs from the issues' is one too)",
         "note_changelog_cut": "{n:,} [issue has|issues have] only the first histories of [its|their] "
         "changelog in the export ({keys}; the search API returns 100 at most): reopens and "
         "priority raises after them are not counted; export them with GET "
@@ -128,8 +129,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_blank_row": "leere Zeile",
         "skip_report_footer": "Fußzeilen des Berichts (Confidential Information, Copyright)",
         "skip_not_used": "nicht verwendet: {what}",
-        "skip_no_issues": "eine Organisation ohne Vorgang im Issues-Export (abgeglichen über "
-        "account_id, sonst name): trägt nichts bei",
         "merge_updates": "spätere Audit-Zeilen desselben Incidents (ein Ticket pro Incident)",
         "merge_same_update": "Signale derselben Ticket-Änderung (je eine Eskalation)",
         "merge_events": "Ereignisse zu einer Zeile pro Kunde und Tag summiert",
@@ -150,6 +149,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "für keinen Incident eine Erstantwortzeit: task_sla (slas=task_sla.csv) mit den Antwort-SLAs exportieren (ein SLA-Name mit {words}: servicenow.response_slas); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_no_group_level": "keine Zuweisungsgruppe des Exports hat eine Stufe in servicenow.group_levels (etwa {groups}): keine Neuzuweisung ist eine Eskalation; die Gruppen dort nennen (Anzeigewerte exportieren, keine sys_ids)",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
+        "note_org_no_issues": "{n:,} [Organisation|Organisationen] der Organisations-CSV "
+        "[hat|haben] keinen Vorgang im Issues-Export ({ids}): [ein Kunde|Kunden] ohne Tickets "
+        "(abgeglichen über account_id, sonst name: ein Name, der von dem der Vorgänge abweicht, "
+        "ist auch einer)",
         "note_changelog_cut": "bei {n:,} [Vorgang|Vorgängen] enthält der Export nur die ersten "
         "Einträge des Änderungsverlaufs ({keys}; die Such-API liefert höchstens 100): spätere "
         "Wiedereröffnungen und Prioritätserhöhungen fehlen; mit GET "

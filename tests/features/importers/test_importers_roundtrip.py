@@ -693,25 +693,40 @@ def test_a_jira_issue_without_a_priority_field_gets_the_default_priority(tmp_pat
     assert set(t["priority"]) == {params.importers.default_priority}
 
 
-def test_jira_organization_rows_of_no_issue_are_counted_and_named(tmp_path, params, capsys):
-    """Rows of the optional organizations CSV that match no organization of the issues (a typo
-    in a name, an organization without issues) disappeared without a word, as did a second row
-    of one organization: now counted, the first named by line."""
+def test_jira_organizations_of_no_issue_are_accounts_without_tickets(tmp_path, params, capsys):
+    """Rows of the optional organizations CSV that match no organization of the issues (an
+    organization that never opened one) were skipped: a real, low-risk account was never
+    scored. Now each is an account of no tickets, told in the report by id; a second row of one
+    organization is still merged, and a row naming neither id nor name skipped and named."""
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(
-        "name,tier,arr\n"
-        "Acme Logistics GmbH,enterprise,120000\n"
-        "Acme Logistic GmbH,starter,5\n"
-        "Acme Logistics GmbH,business,3\n"
+        "account_id,name,tier,arr,contract_start,created\n"
+        ",Acme Logistics GmbH,enterprise,120000,,\n"
+        "77,Initech,starter,5000,2023-05-01,\n"
+        ",Acme Logistics GmbH,business,3,,\n"
+        ",Umbrella,business,9000,,2021-02-03 10:00\n"
+        ",,business,1,,\n"
     )
     files = [str(DATA / "jira" / "issues.json"), f"accounts={orgs}"]
     assert run_import("jira", files, tmp_path / "o") == 0
     out = capsys.readouterr().out
-    assert "organizations read         3  written         1  skipped       1" in out
-    assert "e.g. orgs.csv line 3 (organization=Acme Logistic GmbH)" in out
+    assert "organizations read         5  written         3  skipped       1" in out
+    assert "e.g. orgs.csv line 6" in out
     assert "merged 1: rows of the same organization" in out
-    a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("name")
-    assert a.loc["Acme Logistics GmbH", "tier"] == "enterprise"
+    assert "2 organizations of the organizations CSV have no issue in the issues export " in out
+    assert "(77, Umbrella)" in out
+    h = load_history(str(tmp_path / "o"), params.contract, NOW)
+    a = h.accounts.set_index("account_id")
+    assert sorted(a.index) == ["1", "2", "77", "Umbrella"]
+    assert a.loc["1", "tier"] == "enterprise"
+    assert (a.loc["77", "name"], a.loc["77", "tier"], a.loc["77", "arr"]) == (
+        "Initech",
+        "starter",
+        5000,
+    )
+    assert a.loc["77", "contract_start"] == pd.Timestamp("2023-05-01", tz="UTC")
+    assert a.loc["Umbrella", "contract_start"] == pd.Timestamp("2021-02-03", tz="UTC")
+    assert not h.tickets["account_id"].isin(["77", "Umbrella"]).any()
 
 
 @pytest.mark.parametrize("display", [True, False])
