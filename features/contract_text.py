@@ -29,6 +29,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_a_key": "{v!r} is not a key of importers.{param}; add it there",
         "unreadable_time": "cannot read {v!r} as a date/time (tried ISO 8601, epochs and "
         "importers.date_formats)",
+        "unreadable_month": "cannot read {v!r} as a date/time: month names are read in English "
+        "and German only; export the dates in a numeric format (e.g. 07.12.26 09:15) "
+        "and add it to importers.date_formats (e.g. %d.%m.%y %H:%M)",
         "zone_abbreviation": "cannot read {v!r} as a date/time: a time zone abbreviation is "
         "ambiguous; export the time with its UTC offset (e.g. -05:00) or in UTC",
         "date_order_ambiguous": "{v!r} is {dmy} read day first (as in the UK) and {mdy} month "
@@ -251,6 +254,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "not_a_key": "{v!r} ist kein Schlüssel von importers.{param}; dort ergänzen",
         "unreadable_time": "{v!r} ist als Datum/Uhrzeit nicht lesbar (versucht: ISO 8601, "
         "Unix-Zeit und importers.date_formats)",
+        "unreadable_month": "{v!r} ist als Datum/Uhrzeit nicht lesbar: Monatsnamen werden nur "
+        "englisch und deutsch gelesen; die Daten in einem numerischen Format "
+        "exportieren (z. B. 07.12.26 09:15) und es in importers.date_formats ergänzen (z. B. "
+        "%d.%m.%y %H:%M)",
         "zone_abbreviation": "{v!r} ist als Datum/Uhrzeit nicht lesbar: eine Zeitzonen-Abkürzung "
         "ist mehrdeutig; die Zeit mit ihrem UTC-Versatz (z. B. -05:00) oder in UTC exportieren",
         "date_order_ambiguous": "{v!r} ist mit dem Tag zuerst (wie in Großbritannien) der "

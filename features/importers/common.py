@@ -426,7 +426,14 @@ def _unreadable(value: object) -> str:
     """The catalog key of why a time cannot be read."""
     if isinstance(value, str) and re.search(ZONE_NAME, value.strip()):
         return "zone_abbreviation"
+    if isinstance(value, str) and _WORD.search(value) and re.search(r"\d", value):
+        # a date with a word: a month name of another language (déc., 7 de diciembre)
+        return "unreadable_month"
     return "unreadable_time"
+
+
+# a word in a time that is no AM/PM, T or UTC: a month or day name (déc., dic, 7 de diciembre)
+_WORD = re.compile(r"(?<![^\W\d_])(?!(?:[AaPp]\.?[Mm]|UTC|GMT)(?![^\W\d_]))[^\W\d_]{2,}")
 
 
 def first_seen(

@@ -215,19 +215,54 @@ def _wall_times(
         if not miss.any():
             break
         parsed.loc[miss] = pd.to_datetime(text[miss], errors="coerce", format=fmt)
-    miss = parsed.isna() & text.str.contains(r"[A-Za-z]{3}", regex=True)
+    miss = parsed.isna() & text.str.contains(r"[^\W\d_]{3}", regex=True)  # Mär too
     if miss.any():
         parsed.loc[miss] = text[miss].map(_month_names)
     return parsed.astype("datetime64[ns]")
 
 
+# German month names and abbreviations as a German Jira (07/Dez/26 9:15 AM, Java's older
+# 07/Mrz/26 9:15 vorm. and newer 07/Dez./26), Salesforce or Excel write them, by the English
+# one dateutil reads; with its 12-hour clock's vorm./nachm. One only where it differs
+_GERMAN_MONTHS = {
+    "januar": "Jan", "jänner": "Jan", "jän": "Jan", "februar": "Feb", "märz": "Mar",
+    "mär": "Mar", "mrz": "Mar", "maerz": "Mar", "mai": "May", "juni": "Jun", "juli": "Jul",
+    "sept": "Sep", "oktober": "Oct", "okt": "Oct", "dezember": "Dec", "dez": "Dec",
+    "vorm": "AM", "nachm": "PM",
+}  # fmt: skip
+_ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov")
+# a month word (German, or English with a dot: Jan.) and its dot
+_MONTH_WORD = re.compile(
+    r"(?<![^\W\d_])("
+    + "|".join(sorted([*_GERMAN_MONTHS, *_ENGLISH_MONTHS, "dec"], key=len, reverse=True))
+    + r")(\.|(?![^\W\d_]))",
+    re.IGNORECASE,
+)
+
+
+# a German day name before the date (Mo, 07 Dez 2026): dateutil reads English ones only
+_GERMAN_DAY = re.compile(
+    r"^\s*(?:mo|di|mi|do|fr|sa|so|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)"
+    r"\.?,?\s+",
+    re.IGNORECASE,
+)
+
+
+def _english_months(value: str) -> str:
+    """`value` with German month names (and a 12-hour clock's vorm./nachm.) in English, and
+    without the dot of an abbreviation (Dez., Jan.), which dateutil does not read."""
+    value = _GERMAN_DAY.sub("", value)
+    return _MONTH_WORD.sub(lambda m: _GERMAN_MONTHS.get(m.group(1).lower(), m.group(1)), value)
+
+
 def _month_names(value: str) -> pd.Timestamp | None:
-    """'Dec 7, 2026 2:30 PM' by dateutil; a value it reads a zone from is unreadable: it
-    dropped zones it did not know and read GMT+0100 as an hour west of UTC."""
+    """'Dec 7, 2026 2:30 PM' (or German: '07/Dez/26 9:15 AM', '7. Dezember 2026 09:15') by
+    dateutil; a value it reads a zone from is unreadable: it dropped zones it did not know and
+    read GMT+0100 as an hour west of UTC."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ts = pd.Timestamp(value)
+            ts = pd.Timestamp(_english_months(value))
         except (ValueError, OverflowError):
             return None
     return None if pd.isna(ts) or ts.tzinfo is not None else ts

@@ -239,3 +239,41 @@ def test_an_issue_raised_since_opened_keeps_no_target_of_the_raised_priority(tmp
     assert t.loc["HELP-1", "priority"] == "P3"
     assert t.loc["HELP-1", "sla_first_response_hours"] == 8
     assert pd.isna(t.loc["HELP-1", "sla_resolution_hours"])
+
+
+def test_a_german_jiras_month_names_are_read(tmp_path, capsys):
+    """A German Jira writes its CSV export's dates with German month names (07/Dez/26 9:15 AM;
+    Java's older Mrz and vorm./nachm., its newer Dez. and März): each was refused as unreadable,
+    asking for a numeric format. Now read as the English ones are; a month name of another
+    language is refused with its column, line and what to export instead."""
+    path = tmp_path / "Jira.csv"
+    path.write_text(
+        "Summary,Issue key,Created,Resolved,Status,Custom field (Organizations)\n"
+        "A,H-1,07/Dez/26 9:15 AM,08/Dez./26 2:30 PM,Done,Acme\n"
+        "B,H-2,07/Mär/26 9:15 AM,,Open,Acme\n"
+        "C,H-3,07/Mrz/26 9:15 vorm.,09/Okt/26 1:05 nachm.,Done,Acme\n"
+        "D,H-4,07/Mai/26 14:15,,Open,Acme\n"
+        "E,H-5,7. März 2026 08:00,,Open,Acme\n"
+    )
+    args = ["import", "jira", f"issues={path}", "--out", str(tmp_path / "o")]
+    assert main([*args, "--params", "params.yaml"]) == 0
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    at = {k: str(v) for k, v in t["created_at"].items()}
+    assert at == {
+        "H-1": "2026-12-07 09:15:00+00:00",
+        "H-2": "2026-03-07 09:15:00+00:00",
+        "H-3": "2026-03-07 09:15:00+00:00",
+        "H-4": "2026-05-07 14:15:00+00:00",
+        "H-5": "2026-03-07 08:00:00+00:00",
+    }
+    assert t.loc["H-1", "resolved_at"] == pd.Timestamp("2026-12-08 14:30", tz="UTC")
+    assert t.loc["H-3", "resolved_at"] == pd.Timestamp("2026-10-09 13:05", tz="UTC")
+    path.write_text(
+        "Summary,Issue key,Created,Status,Custom field (Organizations)\n"
+        "A,H-1,07/déc./26 9:15 AM,Open,Acme\n"
+    )
+    assert main([*args, "--params", "params.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert "jira issues / Created / Jira.csv line 2 (key=H-1) / date_format" in err
+    assert "month names are read in English and German only" in err
+    assert "add it to importers.date_formats (e.g. %d.%m.%y %H:%M)" in err
