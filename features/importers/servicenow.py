@@ -7,6 +7,7 @@ configurable).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +75,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         rep,
     )
     named = {**{k: v[0] for k, v in FIELDS.items()}, **df.attrs["columns"]}
-    df = _references(df)
+    df = _references(df, ("created_at", "updated_at", "resolved_at", "closed_at"))
     if len(df) and df["company"].isna().all() and df["caller"].isna().all():
         from features.importers.fields import missing_field
 
@@ -188,7 +189,10 @@ def _slas(
         "end": ("end_time",),
         "planned": ("planned_end_time", "original_breach_time"),
     }
-    s = _references(tabular(paths, Phrase("x_sn_slas"), fields, ("task", "sla", "start"), "sla_", ctx, rep))  # fmt: skip
+    s = _references(
+        tabular(paths, Phrase("x_sn_slas"), fields, ("task", "sla", "start"), "sla_", ctx, rep),
+        ("start", "end", "planned"),
+    )
     label = "servicenow task_sla"
     for col in ("start", "end", "planned"):
         s[col] = ctx.times(s[col], label, s.attrs["columns"].get(col, fields[col][0]), s[ORIGIN])
@@ -298,7 +302,10 @@ def _read_companies(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     fields["region"] = ("region", "u_region", "country")
     fields["created"] = ("sys_created_on", "created")
     fields["sn_sys_id"] = ("sys_id",)
-    comp = _references(tabular(paths, Phrase("x_sn_companies"), fields, ("name",), "sn_", ctx, rep))
+    comp = _references(
+        tabular(paths, Phrase("x_sn_companies"), fields, ("name",), "sn_", ctx, rep),
+        ("created", "contract_start", "renewal_date"),
+    )
     rep.read = 0
     return comp
 
@@ -326,20 +333,36 @@ def _companies(accounts: pd.DataFrame, comp: pd.DataFrame, ctx: ImportContext) -
     return out
 
 
-def _references(df: pd.DataFrame) -> pd.DataFrame:
+def _references(df: pd.DataFrame, times: tuple[str, ...] = ()) -> pd.DataFrame:
     """Reference and choice fields as the Table API returns them, kept as objects in a Parquet
     file made from its JSON: {"display_value": "Acme", "value": "<sys_id>"} (with
     sysparm_display_value=all) is its display value, as a list export shows it, and
     {"link": ..., "value": "<sys_id>"} its value. Left as objects, a company was read as no
-    account and a priority stopped the import with an internal error."""
+    account and a priority stopped the import with an internal error. Of a time column
+    (`times`) the value: the display value is the wall time of the user who called the API,
+    the value the time in UTC, and read in naive_time_zone the display value can be hours off."""
     out = df.copy()
     for col in out.select_dtypes(include="object").columns:
         is_ref = out[col].map(lambda v: isinstance(v, dict))
         if is_ref.any():
-            out[col] = out[col].where(~is_ref, out[col][is_ref].map(_reference))
+            read = _utc_value if col in times else _reference
+            out[col] = out[col].where(~is_ref, out[col][is_ref].map(read))
     return out
 
 
 def _reference(v: dict) -> object:
     shown = v.get("display_value")
     return shown if shown is not None and shown != "" else v.get("value")
+
+
+# a date-time's value as the Table API writes it: in UTC, without an offset
+_API_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def _utc_value(v: dict) -> object:
+    """A time's value in UTC, said so ("2026-12-07 09:15:00Z"), so that naive_time_zone (the
+    list exports' wall times) does not move it; a date's value (2026-12-07) as it is."""
+    value = v.get("value")
+    if isinstance(value, str) and _API_TIME.fullmatch(value.strip()):
+        return value.strip() + "Z"
+    return value if value is not None and value != "" else _reference(v)

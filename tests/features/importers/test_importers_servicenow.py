@@ -225,3 +225,51 @@ def test_an_export_headed_in_another_language_names_the_setting_for_its_columns(
         assert main([*args, "--params", "params.yaml"]) == 1
         err = capsys.readouterr().err
         assert said in err, err
+
+
+def test_table_api_times_with_display_values_are_read_as_their_utc_value(tmp_path):
+    """The Table API with sysparm_display_value=all gives a time as {"display_value": the
+    caller's wall time, "value": UTC}: the display value was read in naive_time_zone (set for
+    the list exports of a Berlin team), so an API user in another zone moved every time by the
+    zones' difference. Now the value is read, as UTC, whatever naive_time_zone says; a date
+    (glide_date) is its day."""
+    data = yaml.safe_load(Path("params.yaml").read_text())
+    data["importers"]["naive_time_zone"] = "Europe/Berlin"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    def at(shown: str, utc: str) -> dict:  # the caller's zone is New York
+        return {"display_value": shown, "value": utc}
+
+    incidents = pd.DataFrame(
+        {
+            "number": ["INC1", "INC1"],
+            "company": [{"display_value": "Acme", "value": "a1", "link": "x"}] * 2,
+            "opened_at": [at("2026-11-03 03:15:00", "2026-11-03 08:15:00")] * 2,
+            "sys_updated_on": [
+                at("2026-11-03 03:15:00", "2026-11-03 08:15:00"),
+                at("2026-11-04 12:00:00", "2026-11-04 17:00:00"),
+            ],
+            "resolved_at": [at("", ""), at("2026-11-04 12:00:00", "2026-11-04 17:00:00")],
+            "priority": [at("3 - Moderate", "3")] * 2,
+            "incident_state": [at("In Progress", "2"), at("Resolved", "6")],
+        }
+    )
+    incidents.to_parquet(tmp_path / "incident.parquet")
+    companies = pd.DataFrame(
+        {
+            "name": ["Acme"],
+            "sys_created_on": [at("2023-02-28 19:30:00", "2023-03-01 00:30:00")],
+            "u_contract_start": [at("Mar 1, 2023", "2023-03-01")],
+        }
+    )
+    companies.to_parquet(tmp_path / "core_company.parquet")
+    files = [f"incidents={tmp_path / 'incident.parquet'}",
+             f"companies={tmp_path / 'core_company.parquet'}"]  # fmt: skip
+    assert main(["import", "servicenow", *files, "--out", str(tmp_path / "o"),
+                 "--params", str(params)]) == 0  # fmt: skip
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").iloc[0]
+    assert t["created_at"] == pd.Timestamp("2026-11-03 08:15", tz="UTC")
+    assert t["resolved_at"] == pd.Timestamp("2026-11-04 17:00", tz="UTC")
+    a = pd.read_parquet(tmp_path / "o" / "accounts.parquet").iloc[0]
+    assert a["contract_start"] == pd.Timestamp("2023-03-01", tz="UTC")
