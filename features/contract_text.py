@@ -27,6 +27,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "too_long": "longer than {limit} characters: {v!r:.60}...",
         # an importer's own rules, about a value of the user's file
         "not_a_key": "{v!r} is not a key of importers.{param}; add it there",
+        "spreadsheet_id": "{v!r} is an id in scientific notation: the file was probably opened "
+        "and saved in a spreadsheet (Excel), which reads a long id as a number and keeps only "
+        "its first digits, so two ids can become one; export it again and import it as "
+        "exported (in Excel: import the column as text)",
         "unreadable_time": "cannot read {v!r} as a date/time (tried ISO 8601, epochs and "
         "importers.date_formats)",
         "unreadable_month": "cannot read {v!r} as a date/time: month names are read in English "
@@ -252,6 +256,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "one_line": "{v!r} enthält ein Steuerzeichen (Tabulator, Zeilenumbruch, NUL …)",
         "too_long": "länger als {limit} Zeichen: {v!r:.60}...",
         "not_a_key": "{v!r} ist kein Schlüssel von importers.{param}; dort ergänzen",
+        "spreadsheet_id": "{v!r} ist eine ID in wissenschaftlicher Schreibweise: die Datei wurde "
+        "wohl in einer Tabellenkalkulation (Excel) geöffnet und gespeichert, die eine lange ID "
+        "als Zahl liest und nur ihre ersten Stellen behält, sodass zwei IDs eine werden können; "
+        "erneut exportieren und so importieren (in Excel: die Spalte als Text importieren)",
         "unreadable_time": "{v!r} ist als Datum/Uhrzeit nicht lesbar (versucht: ISO 8601, "
         "Unix-Zeit und importers.date_formats)",
         "unreadable_month": "{v!r} ist als Datum/Uhrzeit nicht lesbar: Monatsnamen werden nur "

@@ -109,6 +109,12 @@ def at_origin(violations: list[Violation], origins: Origins) -> list[Violation]:
     ]
 
 
+# a number as a spreadsheet writes one too long for its cell: 1.84374E+10, 1,84374E+10
+_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)?[eE]\+?\d+\s*")
+# the fields of an export that hold ids (of a ticket, an account, a case, a company), checked
+# for a spreadsheet's scientific notation as they are read
+ID_FIELDS = frozenset({"ticket_id", "account_id", "case_id", "case", "task", "company", "caller"})
+
 # an export's own names for these contract levels map through a setting ("Gold" -> enterprise)
 _MAPS = {
     ("accounts", "tier"): "importers.tier_map",
@@ -255,6 +261,21 @@ class ImportContext:
                 row=i + 1,
             )
         return out
+
+    def spreadsheet_ids(
+        self, values: pd.Series, label: str, column: str, origins: pd.Series | None = None
+    ) -> pd.Series:
+        """The mask of ids a spreadsheet saved in scientific notation (1.84374E+10, in a list
+        `5101;1.84374E+10` too), each a violation at its record: the id lost its last digits,
+        so it matched no record, or the record of another id mangled alike."""
+        bad = values.map(
+            lambda v: isinstance(v, str) and any(_SCIENTIFIC.fullmatch(x) for x in v.split(";"))
+        ).astype(bool)
+        for pos in map(int, np.flatnonzero(bad.to_numpy())):
+            origin = None if origins is None else origins.iat[pos]
+            value = values.iat[pos]
+            self.told(label, column, origin, "type", "spreadsheet_id", {"v": value}, row=pos + 1)
+        return bad
 
     def numbers(
         self,
@@ -705,6 +726,8 @@ def tabular(
             part = pd.DataFrame({ORIGIN: base + chunk.index}, index=chunk.index)
             for out, src in found.items():
                 part[out] = chunk[src] if src is not None else None
+                if src is not None and out in ID_FIELDS:
+                    ctx.spreadsheet_ids(part[out], ctx.kind, str(src), part[ORIGIN])
             for src in extras:
                 part[prefix + str(src)] = chunk[src]
             parts.append(part)

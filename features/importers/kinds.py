@@ -41,6 +41,10 @@ def _has_tickets(
     tickets = built.get("tickets")
     if kind not in TICKET_PARTS or tickets is None or len(tickets):
         return
+    # every ticket skipped as of no account, as an account id a spreadsheet mangled matches
+    # none: those ids are the cause to tell, not "no tickets"
+    if any(v.said is not None and v.said[0] == "spreadsheet_id" for v in ctx.violations):
+        ctx.raise_if_violations()
     raise NothingToImport(
         "no_tickets_to_import", assigned[TICKET_PARTS[kind]], ctx.report, "tickets"
     )

@@ -89,6 +89,9 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
         cols = Columns(df.columns, export, str(path))
         user = cols.require("user_id", "userId", "distinct_id", "user")
         account = cols.require("account_id", "group_id", "groupId", "company_id", "account")
+        origins = pd.Series(ctx.origin_base(path) + df.index, index=df.index)
+        for col in (user, account):  # 1.84374E+10: saved by a spreadsheet, digits lost
+            ctx.spreadsheet_ids(df[col], "usage mapping", str(col), origins)
         frames.append(
             pd.DataFrame(
                 {
@@ -172,6 +175,7 @@ def _tabular_batches(path: Path, ctx: ImportContext):
             if count and others
             else 0
         )
+        ctx.spreadsheet_ids(chunk[user], "usage events", str(user), base + chunk.index.to_series())
         batch = pd.DataFrame(
             {
                 ORIGIN: base + chunk.index,

@@ -69,3 +69,34 @@ def test_a_ticket_of_no_exported_company_is_skipped_and_named(tmp_path, capsys):
     assert (
         "keine seiner Firmen (Associated Company IDs) im Firmen-Export" in capsys.readouterr().out
     )
+
+
+def test_ids_a_spreadsheet_saved_in_scientific_notation_are_named(tmp_path, capsys):
+    """HubSpot's ids are long numbers: opened and saved in Excel they become `1.84374E+10`,
+    their last digits lost. Mangled alike in both files the import went through, two
+    companies that share the first digits becoming one account; now each such id is refused
+    at its file and line, saying a spreadsheet saved the file and what to do."""
+    tickets = tmp_path / "tickets.csv"
+    rows = (HS / "tickets.csv").read_text().splitlines()
+    tickets.write_text("\n".join(r.replace("5102", "1.84374E+10") for r in rows) + "\n")
+    companies = tmp_path / "companies.csv"
+    rows = (HS / "companies.csv").read_text().splitlines()
+    companies.write_text("\n".join(r.replace("5102,", "1.84374E+10,", 1) for r in rows) + "\n")
+    args = ["import", "hubspot", f"tickets={tickets}", str(companies), "--params", "params.yaml"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    said = "type: '1.84374E+10' is an id in scientific notation: the file was probably opened"
+    assert f"hubspot / Record ID / companies.csv line 3 / {said}" in err
+    assert "hubspot / Associated Company IDs / tickets.csv line 4 / type: '1.84374E+10'" in err
+    assert "hubspot / Associated Company IDs / tickets.csv line 3 / type: '5101;1.84374E+10'" in err
+    assert not (tmp_path / "o").exists()
+    # only the companies mangled: every ticket skipped as of no known company, and the cause
+    # told rather than "no tickets to import"
+    rows = (HS / "tickets.csv").read_text().splitlines()
+    tickets.write_text(rows[0] + "\n" + rows[1] + "\n")  # 7001, of 5101
+    rows = (HS / "companies.csv").read_text().splitlines()
+    companies.write_text("\n".join(r.replace("5101,", "1.84373E+10,", 1) for r in rows) + "\n")
+    assert main([*args, "--out", str(tmp_path / "o"), "--lang", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "hubspot / Record ID / companies.csv Zeile 2 / type: '1.84373E+10' ist eine ID" in err
+    assert "keine Tickets zu importieren" not in err

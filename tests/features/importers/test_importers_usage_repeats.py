@@ -119,3 +119,20 @@ def test_a_folder_of_event_files_is_read_as_its_files(folder, tmp_path, capsys):
     assert f"name the folder the files are in, e.g. {tmp_path / 'unzipped' / '123'}" in (
         capsys.readouterr().err
     )
+
+
+def test_user_ids_a_spreadsheet_saved_in_scientific_notation_are_named(folder, tmp_path, capsys):
+    """Numeric user ids (123456789012) saved by Excel read `1.23457E+11`: two users became one
+    (one active user where there were two) without a word. Now each such id of the mapping and
+    of a per-day export is refused at its file and line."""
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,account_id\n123456789012,361\n1.23457E+11,361\n")
+    daily = tmp_path / "daily.csv"
+    daily.write_text("user_id,date,events\n123456789012,2024-01-03,4\n1.23457E+11,2024-01-03,2\n")
+    argv = ["import", "usage-events", f"users={users}", f"events={daily}", "--out", str(folder)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "usage mapping / user_id / users.csv line 3 / type: '1.23457E+11' is an id" in err
+    assert "usage events / user_id / daily.csv line 3 / type: '1.23457E+11' is an id" in err
+    assert "saved in a spreadsheet (Excel)" in err
+    assert not (folder / "usage.parquet").exists()
