@@ -64,6 +64,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "no first response time for any incident: export task_sla (slas=task_sla.csv) with their response SLAs (an SLA name holding {words}: servicenow.response_slas); without them the first response SLA features are left out",
         "note_no_group_level": "no assignment group of the export has a level in servicenow.group_levels (such as {groups}): no reassignment is an escalation; name the groups there (export display values, not sys_ids)",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
+        "note_reopened_open": "{n:,} [ticket is|tickets are] open again, reopened since [it was|"
+        "they were] closed: [its|their] old close date ({field}) is dropped, read as unresolved "
+        "({ids})",
         "note_org_no_issues": "{n:,} [organization|organizations] of the organizations CSV "
         "[has|have] no issue in the issues export ({ids}): [an account|accounts] without tickets "
         "(matched by account_id, else name: a name that differs from the issues' is one too)",
@@ -149,6 +152,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "für keinen Incident eine Erstantwortzeit: task_sla (slas=task_sla.csv) mit den Antwort-SLAs exportieren (ein SLA-Name mit {words}: servicenow.response_slas); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_no_group_level": "keine Zuweisungsgruppe des Exports hat eine Stufe in servicenow.group_levels (etwa {groups}): keine Neuzuweisung ist eine Eskalation; die Gruppen dort nennen (Anzeigewerte exportieren, keine sys_ids)",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
+        "note_reopened_open": "{n:,} [Ticket ist|Tickets sind] wieder offen, seit dem Schließen "
+        "wieder geöffnet: [sein|ihr] altes Schließdatum ({field}) wird verworfen, als ungelöst "
+        "gelesen ({ids})",
         "note_org_no_issues": "{n:,} [Organisation|Organisationen] der Organisations-CSV "
         "[hat|haben] keinen Vorgang im Issues-Export ({ids}): [ein Kunde|Kunden] ohne Tickets "
         "(abgeglichen über account_id, sonst name: ein Name, der von dem der Vorgänge abweicht, "

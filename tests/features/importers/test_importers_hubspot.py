@@ -100,3 +100,29 @@ def test_ids_a_spreadsheet_saved_in_scientific_notation_are_named(tmp_path, caps
     err = capsys.readouterr().err
     assert "hubspot / Record ID / companies.csv Zeile 2 / type: '1.84373E+10' ist eine ID" in err
     assert "keine Tickets zu importieren" not in err
+
+
+def test_a_reopened_ticket_with_an_old_close_date_is_unresolved(tmp_path, capsys):
+    """HubSpot keeps a ticket's Close date when it is reopened: 7003, waiting on us again, was
+    imported as resolved on its old close date, so no open-ticket count of any later day held
+    it. An open ticket's close date is now dropped, and the report says which tickets."""
+    rows = (HS / "tickets.csv").read_text().splitlines()
+    rows = [
+        r.replace("2024-01-08 09:00,,", "2024-01-08 09:00,2024-01-09 12:00,")
+        if r.startswith("7003,")
+        else r
+        for r in rows
+    ]
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("\n".join(rows) + "\n")
+    args = ["import", "hubspot", f"tickets={tickets}", str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "1 ticket is open again, reopened since it was closed: its old close date (Close date)"
+        in out
+    )
+    assert "is dropped, read as unresolved (7003)" in out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
+    assert t.loc["7003", "status"] == "open" and pd.isna(t.loc["7003", "resolved_at"])
+    assert t.loc["7001", "resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
