@@ -32,6 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "known account); export all organizations to keep them",
         "skip_unknown_company": "none of its companies ({field}) in the companies export "
         "(tickets of no known account); export all companies to keep them",
+        "skip_unknown_account": "account ({field}) not in the accounts export (tickets of no "
+        "known account); export all accounts to keep them",
         "skip_no_user": "no user id ({field} is empty)",
         "skip_no_time": "no event time ({field} is empty)",
         "skip_unmapped_user": "user not in the user -> account mapping",
@@ -121,6 +123,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bekannten Kunden); alle Organisationen exportieren, um sie zu behalten",
         "skip_unknown_company": "keine seiner Firmen ({field}) im Firmen-Export (Tickets "
         "keines bekannten Kunden); alle Firmen exportieren, um sie zu behalten",
+        "skip_unknown_account": "Kunde ({field}) fehlt im Kunden-Export (Tickets keines "
+        "bekannten Kunden); alle Kunden exportieren, um sie zu behalten",
         "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",
         "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",

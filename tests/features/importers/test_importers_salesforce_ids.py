@@ -59,3 +59,25 @@ def test_a_case_export_without_id_writes_no_sf_id_and_refuses_history_it_cannot_
         )
     assert _import(tmp_path, cases, str(SF / "CaseHistory.csv"), lang="de") == 1
     assert "hat keine Spalte Id" in capsys.readouterr().err
+
+
+def test_a_case_of_an_account_the_account_export_lacks_is_skipped_and_named(tmp_path, capsys):
+    """A case of an account not in the Account export (deleted since, or left out of a filtered
+    report) refused the whole import as a foreign-key violation; Zendesk and HubSpot skip such
+    tickets. Now it is skipped, counted and named with its account, and its CaseHistory and
+    milestone rows are told as of a ticket not imported (no escalation of no known ticket)."""
+    cases = tmp_path / "Case.csv"
+    cases.write_text(
+        (SF / "Case.csv").read_text().replace("0015g00000GlobAAA", "0015g00000GoneAAA")
+    )
+    files = [f"cases={cases}", f"accounts={SF / 'Account.csv'}",
+             f"case_history={SF / 'CaseHistory.csv'}", f"milestones={SF / 'CaseMilestone.csv'}"]  # fmt: skip
+    assert main(["import", "salesforce", *files, "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1: account (AccountId) not in the accounts export" in out
+    assert "e.g. Case.csv line 4 (ticket_id=00001003, account_id=0015g00000GoneAAA)" in out
+    assert "e.g. CaseHistory.csv line 4 (case=5005g00000Aa003)" in out
+    t = pd.read_parquet(tmp_path / "o" / "tickets.parquet")
+    assert sorted(t["ticket_id"]) == ["00001001", "00001002", "00001005"]
+    e = pd.read_parquet(tmp_path / "o" / "escalations.parquet")
+    assert set(e["ticket_id"]) <= set(t["ticket_id"])
