@@ -742,6 +742,33 @@ def tabular(
     return table
 
 
+def merge_repeated(
+    df: pd.DataFrame, key: str, rep, updated: pd.Series | None = None
+) -> pd.DataFrame:
+    """An accounts export's records of one id given twice (two overlapping exports or views):
+    one, counted as merged; the whole import was refused as a repeated id. Records equal in
+    every column are one; else the one modified last by `updated` (the export's last modified
+    date). Records that differ with no such date to choose by are left for the contract's
+    unique check, which names them all."""
+    ids = df[key].astype(object).map(lambda v: str(v).strip() if pd.notna(v) else v)
+    if not ids.dropna().duplicated().any():
+        return df
+    before = len(df)
+    same = df.drop(columns=[ORIGIN], errors="ignore").astype(str).assign(_id=ids)
+    out = df[~same.duplicated(keep="first").to_numpy()]
+    if updated is not None and updated.notna().any():
+        at = updated.reindex(out.index)
+        order = at.sort_values(kind="stable", na_position="first").index
+        last = ids.reindex(order).drop_duplicates(keep="last")
+        mine = ids.reindex(out.index)
+        undated = mine[at.isna()]  # an id of a record without the date: not chosen by it
+        repeated = mine.duplicated(keep=False) & ~mine.isin(undated)
+        keep = ~repeated | out.index.isin(last.index)
+        out = out[keep.to_numpy()]
+    rep.merge("merge_duplicate", before - len(out))
+    return out.reset_index(drop=True)
+
+
 def mapped_fields(
     fields: Mapping[str, tuple[str, ...]], mapped: Mapping[str, str]
 ) -> dict[str, tuple[str, ...]]:

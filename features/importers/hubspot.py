@@ -18,6 +18,7 @@ from features.importers.common import (
     finish_tickets,
     first_seen,
     mapped_fields,
+    merge_repeated,
     tabular,
 )
 
@@ -67,6 +68,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     arep = ctx.report.table("accounts", ", ".join(x.name for x in inputs["companies"]))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Record ID", "Company ID", "hs_object_id")}
     fields["created"] = ("Create Date", "Create date", "createdate")
+    fields["_updated"] = ("Last Modified Date", "Last modified date", "hs_lastmodifieddate")
     for column, source in p.company_fields.items():  # created: in the exporting user's language
         fields[column] = (source, *fields.get(column, ()))
     accounts = tabular(
@@ -78,6 +80,11 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx,
         arep,
     )
+    # a company in two exports (overlapping views): one account, its latest record
+    updated = ctx.times(
+        accounts["_updated"], "hubspot companies", "Last Modified Date", accounts[ORIGIN]
+    )
+    accounts = merge_repeated(accounts, "account_id", arep, updated).drop(columns="_updated")
     # a ticket of several companies (a parent and its subsidiary) is the first one the companies
     # export holds: the first of all may be one it lacks, which refused the whole import
     known = set(accounts["account_id"].dropna().astype(str).str.strip())

@@ -25,6 +25,7 @@ from features.importers.common import (
     first_priorities,
     first_seen,
     mapped_fields,
+    merge_repeated,
     priority_as_opened,
     priority_escalations,
     tabular,
@@ -200,12 +201,16 @@ def _accounts(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     rep = ctx.report.table("accounts", ", ".join(x.name for x in paths))
     fields: dict[str, tuple[str, ...]] = {"account_id": ("Id", "Account ID")}
     fields["created"] = ("CreatedDate", "Created Date")
+    fields["_updated"] = ("LastModifiedDate", "Last Modified Date")
     for column, source in ctx.params.salesforce.account_fields.items():
         # the API name from params.yaml, else the label a report export writes
         fields[column] = (source, *fields.get(column, ()), *ACCOUNT_REPORT_LABELS.get(column, ()))
     df = tabular(paths, Phrase("x_sf_accounts"), fields, ("account_id",), "sf_", ctx, rep)
     df = _without_footer(df, rep)
     df["account_id"] = df["account_id"].map(id18)
+    # an account in two exports (overlapping reports): one account, its latest record
+    updated = ctx.times(df["_updated"], "salesforce accounts", "LastModifiedDate", df[ORIGIN])
+    df = merge_repeated(df, "account_id", rep, updated).drop(columns="_updated")
     rep.written = len(df)
     return df
 

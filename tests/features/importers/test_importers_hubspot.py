@@ -126,3 +126,38 @@ def test_a_reopened_ticket_with_an_old_close_date_is_unresolved(tmp_path, capsys
     t = pd.read_parquet(tmp_path / "o" / "tickets.parquet").set_index("ticket_id")
     assert t.loc["7003", "status"] == "open" and pd.isna(t.loc["7003", "resolved_at"])
     assert t.loc["7001", "resolved_at"] == pd.Timestamp("2024-01-04 17:00", tz="UTC")
+
+
+def test_a_company_in_two_exports_is_one_account(tmp_path, capsys):
+    """Two companies exports that overlap (two owners' views) hold a company twice: the import
+    was refused ("unique: id appears more than once"), though tickets of two exports were
+    merged. Now records equal in every column are one, and records that differ the one
+    modified last; ones that differ with no modified date to choose by are still refused."""
+    head, *rows = (HS / "companies.csv").read_text().splitlines()
+    a, b = tmp_path / "companies_a.csv", tmp_path / "companies_b.csv"
+    a.write_text(
+        f"{head},Last Modified Date\n{rows[0]},2024-01-02 10:00\n{rows[1]},2024-01-02 10:00\n"
+    )
+    changed = rows[0].replace("Enterprise", "Business")
+    b.write_text(
+        f"{head},Last Modified Date\n{changed},2024-02-01 09:00\n{rows[1]},2024-01-02 10:00\n"
+    )
+    tickets = f"tickets={HS / 'tickets.csv'}"
+    args = [
+        "import",
+        "hubspot",
+        tickets,
+        f"companies={b}",
+        f"companies={a}",
+        "--params",
+        "params.yaml",
+    ]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0
+    assert "merged 2: duplicate records of the same id" in capsys.readouterr().out
+    accounts = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    assert sorted(accounts.index) == ["5101", "5102"]
+    assert accounts.loc["5101", "tier"] == "business"
+    b.write_text(f"{head}\n{changed}\n")
+    a.write_text(f"{head}\n{rows[0]}\n{rows[1]}\n")
+    assert main([*args, "--out", str(tmp_path / "p")]) == 1
+    assert "companies_b.csv line 2 (account_id=5101) / unique" in capsys.readouterr().err

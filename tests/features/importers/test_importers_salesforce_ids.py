@@ -81,3 +81,20 @@ def test_a_case_of_an_account_the_account_export_lacks_is_skipped_and_named(tmp_
     assert sorted(t["ticket_id"]) == ["00001001", "00001002", "00001005"]
     e = pd.read_parquet(tmp_path / "o" / "escalations.parquet")
     assert set(e["ticket_id"]) <= set(t["ticket_id"])
+
+
+def test_an_account_in_two_reports_is_one_account(tmp_path, capsys):
+    """Two account reports that overlap hold an account twice: the import was refused as a
+    repeated id. Now the record modified last (LastModifiedDate) is kept, counted as merged."""
+    head, *rows = (SF / "Account.csv").read_text().splitlines()
+    old, new = tmp_path / "Account_old.csv", tmp_path / "Account_new.csv"
+    old.write_text(f'{head},"LastModifiedDate"\n' + "\n".join(r + ',"2024-01-01T00:00:00.000+0000"' for r in rows) + "\n")  # fmt: skip
+    newer = [r for r in rows if "AcmeAAA" in r][0].replace(
+        "Acme Logistics GmbH", "Acme Logistics AG"
+    )
+    new.write_text(f'{head},"LastModifiedDate"\n{newer},"2024-03-01T00:00:00.000+0000"\n')
+    files = [f"cases={SF / 'Case.csv'}", f"accounts={new}", f"accounts={old}"]
+    assert main(["import", "salesforce", *files, "--out", str(tmp_path / "o")]) == 0
+    assert "merged 1: duplicate records of the same id" in capsys.readouterr().out
+    a = pd.read_parquet(tmp_path / "o" / "accounts.parquet").set_index("account_id")
+    assert a.index.is_unique and a.loc["0015g00000AcmeAAA", "name"] == "Acme Logistics AG"
