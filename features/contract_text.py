@@ -194,6 +194,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "and_more": " (and {n} more)",
         "no_tickets_to_import": "{names}: no tickets to import{kept}",
         "no_organizations_to_import": "{names}: no organizations to import{kept}",
+        "no_companies_to_import": "{names}: no companies to import{kept}",
         "no_events_to_import": "{names}: no events to import (the usage table would say no "
         "account used the product){kept}",
         "all_skipped": "; [the|all] {n} [record|records] read [was|were] skipped",
@@ -435,6 +436,7 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "and_more": " (und {n} weitere)",
         "no_tickets_to_import": "{names}: keine Tickets zu importieren{kept}",
         "no_organizations_to_import": "{names}: keine Organisationen zu importieren{kept}",
+        "no_companies_to_import": "{names}: keine Firmen zu importieren{kept}",
         "no_events_to_import": "{names}: keine Ereignisse zu importieren (die Tabelle usage "
         "sagte, kein Kunde habe das Produkt genutzt){kept}",
         "all_skipped": "; [der|alle] {n} [gelesene Datensatz wurde|gelesenen Datensätze wurden] "

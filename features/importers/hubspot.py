@@ -14,6 +14,7 @@ from features.contract_text import Phrase
 from features.importers.common import (
     ORIGIN,
     ImportContext,
+    NothingToImport,
     finish_accounts,
     finish_tickets,
     first_seen,
@@ -80,6 +81,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         ctx,
         arep,
     )
+    if accounts.empty:  # said, not as every ticket of no exported company
+        raise NothingToImport("no_companies_to_import", inputs["companies"], ctx.report, "accounts")
     # a company in two exports (overlapping views): one account, its latest record
     updated = ctx.times(
         accounts["_updated"], "hubspot companies", "Last Modified Date", accounts[ORIGIN]

@@ -161,3 +161,15 @@ def test_a_company_in_two_exports_is_one_account(tmp_path, capsys):
     a.write_text(f"{head}\n{rows[0]}\n{rows[1]}\n")
     assert main([*args, "--out", str(tmp_path / "p")]) == 1
     assert "companies_b.csv line 2 (account_id=5101) / unique" in capsys.readouterr().err
+
+
+def test_a_companies_export_of_only_its_header_is_refused_saying_so(tmp_path, capsys):
+    """With tickets of companies the export lacks skipped, a companies export of only its
+    header left every ticket skipped, refused as "no tickets to import": its own emptiness is
+    the cause to tell."""
+    companies = tmp_path / "companies.csv"
+    companies.write_text((HS / "companies.csv").read_text().splitlines()[0] + "\n")
+    args = ["import", "hubspot", f"tickets={HS / 'tickets.csv'}", f"companies={companies}"]
+    assert main([*args, "--out", str(tmp_path / "o"), "--params", "params.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert f"{companies}: no companies to import" in err and "no tickets" not in err
