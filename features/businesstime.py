@@ -268,14 +268,37 @@ def business_elapsed(start: np.ndarray, end: np.ndarray, cal: CalendarParams) ->
     return out
 
 
+def due(
+    start: np.ndarray,
+    span: np.ndarray,
+    cal: CalendarParams | None,
+    until: int | None = None,
+    on_calendar: np.ndarray | None = None,
+) -> np.ndarray:
+    """`start` plus `span` ns per row (int64; a NaT start stays NaT): business time of `cal` in
+    the rows `on_calendar` (every row when None), clock time in the others and without a
+    calendar. SLA targets mix both: the policy's are business hours, a ticket's own are the
+    clock hours to the deadline its helpdesk worked out (`features.contract.from_policy`)."""
+    start = np.asarray(start, dtype=np.int64)
+    clock = np.where(start != _NAT, start + span, _NAT)
+    if cal is None or (on_calendar is not None and not on_calendar.any()):
+        return clock
+    if on_calendar is None:
+        return add_business(start, span, cal, until)
+    business = add_business(np.where(on_calendar, start, _NAT), span, cal, until)
+    return np.where(on_calendar, business, clock)
+
+
 def deadlines(
-    start: np.ndarray, hours: np.ndarray, cal: CalendarParams | None, until: int | None = None
+    start: np.ndarray,
+    hours: np.ndarray,
+    cal: CalendarParams | None,
+    until: int | None = None,
+    on_calendar: np.ndarray | None = None,
 ) -> np.ndarray:
     """When targets of `hours` (float, NaN: none) from `start` (int64 ns, NaT: unknown) run
-    out: in clock hours without a calendar, else in its business hours. NaT where either is
-    unknown; beyond `until` (and a year past) `FAR`."""
+    out: in clock hours, or in the business hours of `cal` for the rows `on_calendar` (`due`).
+    NaT where either is unknown; beyond `until` (and a year past) `FAR`."""
     known = (start != _NAT) & np.isfinite(hours)
     span = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)
-    if cal is None:
-        return np.where(known, start + span, _NAT)
-    return add_business(np.where(known, start, _NAT), span, cal, until)
+    return due(np.where(known, start, _NAT), span, cal, until, on_calendar)

@@ -155,6 +155,38 @@ CHURN = Table(
 
 TABLES: dict[str, Table] = {t.name: t for t in (ACCOUNTS, TICKETS, USAGE, ESCALATIONS, CHURN)}
 
+# Each SLA target column of tickets and the boolean column the contract adds beside it: which
+# tickets took the policy's target (`contract.sla_policy`, none of their own). Only those are
+# business hours under `features.sla.business_hours`: a ticket's own target is what its helpdesk
+# set, the clock hours to the deadline it worked out (importers write it so), and laid on the
+# calendar again 70 clock hours became 7 business days. Computed by the contract, never read from
+# a source: a tickets file's column of that name is replaced.
+SLA_FROM_POLICY: dict[str, str] = {
+    "sla_first_response_hours": "sla_first_response_from_policy",
+    "sla_resolution_hours": "sla_resolution_from_policy",
+}
+
+
+def from_policy(tickets: pd.DataFrame, target: str) -> np.ndarray:
+    """Per ticket, whether its `target` (an SLA hours column) is the policy's. Tickets the contract
+    did not type (a table built by hand) have no such column: their targets are their own."""
+    column = SLA_FROM_POLICY[target]
+    if column not in tickets:
+        return np.zeros(len(tickets), dtype=bool)
+    # rows concatenated from a table without the column are missing there: their own targets
+    return tickets[column].to_numpy(dtype=bool, na_value=False)
+
+
+def as_source(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Typed tickets as a source gives them: the policy's targets blank again, the marks of
+    `SLA_FROM_POLICY` dropped. Written so and read back, a History means what it did; written
+    filled, the policy's targets came back as the tickets' own (clock hours, not business)."""
+    marks = [c for c in SLA_FROM_POLICY.values() if c in tickets]
+    if not marks:
+        return tickets
+    blank = {t: tickets[t].where(~from_policy(tickets, t)) for t in SLA_FROM_POLICY}
+    return tickets.drop(columns=marks).assign(**blank)
+
 
 @dataclass(frozen=True)
 class History:
@@ -520,7 +552,8 @@ def _rows(cells: Mapping[str, Any]) -> int:
 def _sla_values(
     tickets: Mapping[str, Any], accounts: Mapping[str, Any], params: ContractParams
 ) -> dict[str, np.ndarray]:
-    """`_fill_sla` on typed columns: the policy's targets where a ticket has none of its own."""
+    """`_fill_sla` on typed columns: the policy's targets where a ticket has none of its own,
+    and which tickets took them (`SLA_FROM_POLICY`)."""
     tier_of: dict[str, Any] = {}
     for aid, tier in zip(accounts["account_id"], accounts["tier"], strict=True):
         tier_of.setdefault(aid, tier)  # an id's first row, as `_fill_sla` reads it
@@ -539,9 +572,11 @@ def _sla_values(
         dtype="float64",
     ).reshape(-1, 2)
     out = {}
-    for i, column in enumerate(("sla_first_response_hours", "sla_resolution_hours")):
+    for i, (column, flag) in enumerate(SLA_FROM_POLICY.items()):
         own = tickets[column]
-        out[column] = np.where(np.isnan(own), fallback[:, i], own)
+        policy = np.isnan(own) & ~np.isnan(fallback[:, i])
+        out[column] = np.where(policy, fallback[:, i], own)
+        out[flag] = policy
     return out
 
 
@@ -1515,7 +1550,9 @@ def _codes(values: np.ndarray, levels: list[str]) -> np.ndarray:
 def _fill_sla(
     tickets: pd.DataFrame, accounts: pd.DataFrame, params: ContractParams
 ) -> pd.DataFrame:
-    """Tickets without their own SLA targets take the policy's, by the account's tier and priority."""
+    """Tickets without their own SLA targets take the policy's, by the account's tier and
+    priority; `SLA_FROM_POLICY`'s columns say which did (a source's columns of those names are
+    replaced: only the contract knows)."""
     ids = pd.Index(accounts["account_id"])
     first = ~ids.duplicated()
     where = ids[first].get_indexer(tickets["account_id"])  # each ticket's account, its first row
@@ -1527,9 +1564,8 @@ def _fill_sla(
     p = _codes(tickets["priority"].to_numpy(dtype=object), priorities)
     known = (t >= 0) & (p >= 0)
     out = tickets.copy(deep=False)
-    for column, attr in (
-        ("sla_first_response_hours", "first_response"),
-        ("sla_resolution_hours", "resolution"),
+    for (column, flag), attr in zip(
+        SLA_FROM_POLICY.items(), ("first_response", "resolution"), strict=True
     ):
         grid = np.array(
             [
@@ -1545,5 +1581,7 @@ def _fill_sla(
         )
         fallback = np.where(known, grid[np.maximum(t, 0), np.maximum(p, 0)], np.nan)
         own = out[column].to_numpy(dtype="float64")
-        out[column] = np.where(np.isnan(own), fallback, own)
+        policy = np.isnan(own) & ~np.isnan(fallback)
+        out[column] = np.where(policy, fallback, own)
+        out[flag] = policy
     return out

@@ -7,19 +7,21 @@ resolution time. A near-miss is a target met with less than `near_miss_share` of
 time left; it is known when the response or resolution happened. A ticket is at risk at as_of
 while it is open, unmet, and has used more than 1 - near_miss_share of its allowed time.
 
-Targets are clock hours, or business hours of the calendar in `sla.business_hours` (contracts
-stating "8 business hours, Mon-Fri 08:00-18:00"): the deadlines are then laid on its opening
-intervals (`features.businesstime`, the ladder's due-time arithmetic), still known at creation.
+Targets are clock hours. With a calendar in `sla.business_hours` (contracts stating "8 business
+hours, Mon-Fri 08:00-18:00") the policy's targets (`contract.sla_policy`, for tickets without their
+own) are business hours: their deadlines are laid on its opening intervals (`features.businesstime`,
+the ladder's due-time arithmetic), still known at creation. A ticket's own target stays clock
+hours: it is the time to the deadline its helpdesk worked out, in its own business hours already.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from features.businesstime import add_business
+from features.businesstime import due
 from features.context import Absence, Columns, Context, absent_reason
-from features.contract import History
-from features.params import CalendarParams, FeatureParams
+from features.contract import History, from_policy
+from features.params import FeatureParams
 from features.spec import AT_ZERO, FeatureInfo, last_days, number
 from features.windows import NAT, Timeline
 
@@ -134,13 +136,16 @@ def compute(ctx: Context) -> Columns:
         hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
         known = (created != NAT) & np.isfinite(hours)
         target = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)  # ns
-        deadline = _due(created, target, known, cal, until)
+        start = np.where(known, created, NAT)
+        # business hours for the policy's targets only: a ticket's own is clock hours to its deadline
+        policy = from_policy(ctx.history.tickets, target_col)
+        deadline = due(start, target, cal, until, policy)
         done = ctx.ns("tickets", done_col)
         has_done = done != NAT
         breached = known & (~has_done | (done > deadline))
         margin = np.rint(target * share).astype(np.int64)
         # the last share of the allowed time, counted as the target is (business hours too)
-        risk_start = _due(created, target - margin, known, cal, until)
+        risk_start = due(start, target - margin, cal, until, policy)
         near = known & has_done & (done <= deadline) & (done > risk_start)
         br = Timeline.build(snaps, code, deadline, keep=breached)
         br_prio = br.sums({level: prio == i for i, level in enumerate(p.priorities)})
@@ -170,20 +175,6 @@ def compute(ctx: Context) -> Columns:
         )
         out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
     return out
-
-
-def _due(
-    created: np.ndarray,
-    span: np.ndarray,
-    known: np.ndarray,
-    cal: CalendarParams | None,
-    until: int,
-) -> np.ndarray:
-    """When `span` ns of the target have passed since creation (NaT where no target): clock
-    time, or business time in the calendar of `sla.business_hours`."""
-    if cal is None:
-        return np.where(known, created + span, NAT)
-    return add_business(np.where(known, created, NAT), span, cal, until)
 
 
 def _latest(*times: np.ndarray) -> int:

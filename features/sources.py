@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.contract import ROWS, TABLES, History, validated
+from features.contract import ROWS, TABLES, History, as_source, validated
 from features.contract_text import detail
 from features.errors import UserError
 from features.params import ContractParams
@@ -332,7 +332,9 @@ def write_tables(
     A table's file in the other format is removed, so the folder never holds two versions of
     one table. Every table is written under a temporary name first and all are renamed once all
     are written: a full disk or a Ctrl-C part way leaves the folder's tables as they were, not
-    new tickets beside the old accounts. Returns the paths written.
+    new tickets beside the old accounts. Typed tickets are written as their source gave them
+    (`features.contract.as_source`: the policy's SLA targets blank), so a History written and
+    read back is the same History. Returns the paths written.
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown table format {fmt!r}; use one of {list(FORMATS)}")
@@ -377,12 +379,18 @@ def write_tables(
 def _as_mapping(
     tables: Mapping[str, pd.DataFrame | None] | History,
 ) -> dict[str, pd.DataFrame | None]:
+    """The tables to write; typed tickets as their source gave them (`as_source`)."""
     if isinstance(tables, History):
-        return {name: tables.table(name) for name in TABLES}
-    unknown = [n for n in tables if n not in TABLES]
-    if unknown:
-        raise ValueError(f"not contract tables: {unknown}; known: {list(TABLES)}")
-    return dict(tables)
+        out = {name: tables.table(name) for name in TABLES}
+    else:
+        unknown = [n for n in tables if n not in TABLES]
+        if unknown:
+            raise ValueError(f"not contract tables: {unknown}; known: {list(TABLES)}")
+        out = dict(tables)
+    tickets = out.get("tickets")
+    if tickets is not None:
+        out["tickets"] = as_source(tickets)
+    return out
 
 
 def _csv_ready(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -502,7 +510,8 @@ def _near_miss_tables(url: str, present: set[str]) -> None:
 
 
 def write_database(tables: Mapping[str, pd.DataFrame | None] | History, url: str) -> list[str]:
-    """Write each given table into the database at `url`, replacing a table of the same name."""
+    """Write each given table into the database at `url`, replacing a table of the same name
+    (typed tickets as their source gave them, as `write_tables` writes them)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     engine, _ = _engine(url)

@@ -1,8 +1,9 @@
 """The ladder's account facts as of a day: size, renewal and open P1/P2 tickets (past their SLA).
 
 Point in time like the features: a ticket counts as open on day D (midnight UTC) if it was created
-before D and not resolved before D; it is past its SLA when its resolution target ended before D (in clock hours, or in business hours as
-`features.sla.business_hours` counts them).
+before D and not resolved before D; it is past its SLA when its resolution target ended before D,
+counted as the SLA features count it: the policy's targets in the business hours of
+`features.sla.business_hours` (when set), a ticket's own in clock hours to its helpdesk's deadline.
 "P1" and "P2" are the first two of `features.priorities` (whatever a helpdesk calls them); the
 days to renewal are the export's renewal date's, unknown once it has passed.
 """
@@ -14,7 +15,7 @@ import pandas as pd
 
 from features.businesstime import deadlines
 from features.context import positions
-from features.contract import History
+from features.contract import History, from_policy
 from features.params import FeatureParams
 from features.windows import NAT, ns_since_epoch
 from serving.ladder import AccountFacts
@@ -37,8 +38,10 @@ def account_facts(
     open_ = known & ((resolved == NAT) | (resolved >= at)) & (code >= 0)
     # the SLA deadline of the open tickets only: a small share of a portfolio's history
     hours = t["sla_resolution_hours"].to_numpy(dtype=np.float64, na_value=np.nan)[open_]
-    # in clock hours, or business hours as the SLA features count them (`sla.business_hours`)
-    due = deadlines(created[open_], hours, params.sla.business_hours, until=at)  # NaT: no target
+    # as the SLA features count them: the policy's targets in business hours (`sla.business_hours`)
+    policy = from_policy(t, "sla_resolution_hours")[open_]
+    cal = params.sla.business_hours
+    due = deadlines(created[open_], hours, cal, until=at, on_calendar=policy)  # NaT: no target
     past = open_.copy()
     past[open_] = (due != NAT) & (due < at)
     prio = t["priority"].to_numpy(dtype=object)

@@ -6,6 +6,7 @@ and properties against clock time."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -156,6 +157,127 @@ def test_a_ticket_open_at_as_of_counts_business_time_up_to_as_of_only(features_a
         True, [{**opened_monday, "first_response_at": "2026-03-10T09:00:00Z"}], "2026-03-10"
     )
     assert answered.equals(at_risk)
+
+
+# A ticket's own target (importers write the clock hours to the deadline its helpdesk worked out):
+# 70 hours from Friday 17:00 CET end on Monday 15:00 CET (14:00 UTC), whatever the calendar says.
+OWN = {"created_at": "2026-03-06T16:00:00Z", "sla_first_response_hours": 8.0,
+       "sla_resolution_hours": 70.0}  # fmt: skip
+
+
+def test_a_tickets_own_target_is_clock_hours_to_its_deadline(features_at):
+    """Laid on the calendar again, 70 clock hours became 7 business days: the open ticket was
+    not breached until the week after."""
+    for business in (False, True):
+        monday = features_at(business, [OWN], "2026-03-09")
+        tuesday = features_at(business, [OWN], "2026-03-10")
+        assert monday["sla_resolution_open_breached"] == 0
+        assert tuesday["sla_resolution_open_breached"] == 1
+        assert tuesday["sla_resolution_breaches_7d"] == 1
+        # answered Monday 09:00 CET: 64 clock hours for an 8-hour target
+        assert tuesday["sla_first_response_open_breached"] == 1
+    for resolved, breached in (("2026-03-09T13:59:59Z", 0), ("2026-03-09T14:00:01Z", 1)):
+        done = {**OWN, "resolved_at": resolved, "first_response_at": "2026-03-06T17:00:00Z",
+                "status": "solved"}  # fmt: skip
+        got = features_at(True, [done], "2026-03-10")
+        assert got["sla_resolution_breaches_7d"] == breached
+        # the last fifth of its 70 clock hours began Monday 00:00 UTC: a near-miss, not a breach
+        assert got["sla_resolution_near_misses_7d"] == 1 - breached
+
+
+def test_policy_and_own_targets_in_one_history(features_at):
+    """The policy's targets are business hours, the ticket's own clock hours, side by side:
+    both tickets opened Friday 17:00 CET, answered Monday 09:00 and solved 16:00 CET."""
+    times = {"created_at": "2026-03-06T16:00:00Z", "first_response_at": "2026-03-09T08:00:00Z",
+             "resolved_at": "2026-03-09T15:00:00Z", "status": "solved"}  # fmt: skip
+    own = {**times, "sla_first_response_hours": 8.0, "sla_resolution_hours": 70.0}
+    policy = dict(times)  # business tier, P2: 8 and 48 business hours
+    got = features_at(True, [own, policy], "2026-03-10")
+    assert got["sla_first_response_breaches_7d"] == 1  # the own 8 hours: 64 on the clock
+    assert got["sla_resolution_breaches_7d"] == 1  # the own 70 hours: 71 on the clock
+    assert features_at(True, [policy], "2026-03-10")["sla_first_response_breaches_7d"] == 0
+    assert features_at(False, [policy], "2026-03-10")["sla_first_response_breaches_7d"] == 1
+    # a ticket with its own first-response target only takes the policy's resolution target
+    half = {**times, "sla_first_response_hours": 8.0, "resolved_at": "2026-03-10T15:00:00Z"}
+    got = features_at(True, [half], "2026-03-11")  # 16 of 48 business hours, 95 on the clock
+    assert got["sla_first_response_breaches_7d"] == 1 and got["sla_resolution_breaches_7d"] == 0
+
+
+def test_the_ladder_facts_count_own_targets_to_their_clock_deadline(params):
+    """`open_p1_past_sla` follows the features' rule: a P1 ticket's own 70 hours are past at
+    Monday 14:00 UTC to the second; the policy's 16 (business tier) on Tuesday 13:00 CET."""
+    from serving.facts import account_facts
+
+    p1 = {"created_at": "2026-03-06T16:00:00Z", "priority": "P1"}
+    history = validated(_raw([{**p1, "sla_resolution_hours": 70.0}, p1]), params.contract, NOW)
+    sla = params.features.sla.model_copy(update={"business_hours": BERLIN})
+    business = params.features.model_copy(update={"sla": sla})
+
+    def past(at: str) -> int:
+        return account_facts(history, pd.Timestamp(at), business)["A"].open_p1_past_sla
+
+    assert past("2026-03-09T14:00:00Z") == 0
+    assert past("2026-03-09T14:00:01Z") == 1
+    assert past("2026-03-10T12:00:00Z") == 1
+    assert past("2026-03-10T12:00:01Z") == 2
+
+
+def _on_calendar(params, history, seed: int):
+    """`history` (own targets, as the generated ones are) with some targets marked the
+    policy's, and feature settings counting those in Berlin business hours."""
+    rng = np.random.default_rng(seed)
+    t = history.tickets
+    marks = {
+        "sla_first_response_from_policy": rng.random(len(t)) < 0.5,
+        "sla_resolution_from_policy": rng.random(len(t)) < 0.5,
+    }
+    sla = params.features.sla.model_copy(update={"business_hours": BERLIN})
+    return replace(history, tickets=t.assign(**marks)), params.features.model_copy(
+        update={"sla": sla}
+    )
+
+
+SLA_SETTINGS = settings(max_examples=10, deadline=None, derandomize=True)
+
+
+@SLA_SETTINGS
+@given(data=st.data())
+def test_own_targets_count_alike_with_and_without_business_hours(data, params, history_strategy):
+    """Every target its ticket's own: the calendar changes no feature."""
+    history = data.draw(history_strategy)
+    sla = params.features.sla.model_copy(update={"business_hours": BERLIN})
+    business = params.features.model_copy(update={"sla": sla})
+    grid = pd.date_range("2024-03-04", periods=8, freq="7D", tz="UTC")
+    spec = full_spec(params.features)
+    clock = build_features(history, grid, params.features, spec=spec).frame
+    pd.testing.assert_frame_equal(
+        build_features(history, grid, business, spec=spec).frame, clock, check_exact=True
+    )
+
+
+@SLA_SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_mixed_targets_alone_equal_the_batch_and_the_history_as_it_stood(
+    data, seed, params, history_strategy
+):
+    """With the calendar on and targets of both kinds: an account built alone (the API path)
+    equals its batch rows, and a snapshot built on the history as it stood equals the full
+    history's (the marks travel with for_accounts and history_at)."""
+    from features.pointintime import history_at
+
+    history, fp = _on_calendar(params, data.draw(history_strategy), seed)
+    grid = pd.date_range("2024-03-04", periods=8, freq="7D", tz="UTC")
+    spec = full_spec(fp)
+    batch = build_features(history, grid, fp, spec=spec).frame
+    for aid in history.accounts["account_id"]:
+        alone = build_features(history.for_accounts([aid]), grid, fp, spec=spec).frame
+        mine = batch[batch["account_id"] == aid].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, mine, check_exact=True)
+    at = grid[3]
+    then = build_features(history_at(history, at), [at], fp, spec=spec).frame
+    pd.testing.assert_frame_equal(
+        then, batch[batch["as_of"] == at].reset_index(drop=True), check_exact=True
+    )
 
 
 def test_the_setting_travels_with_the_model(params):

@@ -195,6 +195,23 @@ def test_sla_targets_come_from_policy_when_empty(params):
         2.0,
         12.0,
     )
+    # which took the policy's: only those are business hours under features.sla.business_hours
+    assert t.loc["T-1", "sla_first_response_from_policy"]
+    assert not t.loc["T-2", "sla_first_response_from_policy"]
+    assert not t.loc["T-2", "sla_resolution_from_policy"]
+
+
+def test_a_sources_from_policy_column_is_replaced(params):
+    """Which targets are the policy's only the contract knows: a tickets file's column of that
+    name (an export's own "from policy" flag, a table written back) is not read."""
+    raw = raw_world()
+    t = raw["tickets"]
+    t["sla_resolution_from_policy"] = ["true"] * len(t)
+    t["sla_first_response_from_policy"] = [False] * len(t)
+    got = validated(raw, params.contract, NOW).tickets.set_index("ticket_id")
+    assert got["sla_resolution_from_policy"].dtype == bool
+    assert not got.loc["T-2", "sla_resolution_from_policy"]  # its own 12 hours
+    assert got.loc["T-1", "sla_first_response_from_policy"]
 
 
 def test_every_violation_is_reported_not_just_the_first(params):

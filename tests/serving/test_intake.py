@@ -81,6 +81,25 @@ def test_valid_request_becomes_typed_history(params):
     assert h.escalations is not None and len(h.escalations) == 0
 
 
+def test_the_service_marks_the_policys_targets_as_the_batch_does(params):
+    """Which targets are the policy's (business hours under features.sla.business_hours) the API
+    path (check_values) tells as the batch path (check on frames) does: parity of the features."""
+    import serving.intake as intake
+
+    b = copy.deepcopy(body())
+    first = b["accounts"][0]["tickets"]
+    first[0]["sla_resolution_hours"] = 70.0
+    first[1] |= {"sla_first_response_hours": 2.5, "sla_resolution_hours": 24.0}
+    plain = history(b, params)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(intake, "PLAIN_ROWS", -1)
+        general = history(b, params)
+    pd.testing.assert_frame_equal(plain.tickets, general.tickets)
+    t = plain.tickets.set_index("ticket_id")
+    assert t["sla_resolution_from_policy"].tolist() == [False, False, True, True, True, True]
+    assert t["sla_first_response_from_policy"].tolist() == [True, False, True, True, True, True]
+
+
 def test_usage_left_out_everywhere_means_no_usage_table(params):
     b = body()
     for a in b["accounts"]:
