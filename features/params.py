@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -477,9 +478,30 @@ def changed_settings(trained: FeatureParams | None, now: FeatureParams) -> list[
     return [k for k in out if k != "features.sentiment.cache_dir"]
 
 
+# features renamed since an earlier release (bundle format 2): the long memory counts
+# `long_window_days` back, and its features carry that window, the longest of all, in their names
+RENAMED_FEATURES = {
+    "escalations_count": re.compile(r"escalations_(\d+)d"),
+    "csat_mean": re.compile(r"csat_mean_(\d+)d"),
+    "csat_count": re.compile(r"csat_count_(\d+)d"),
+    "csat_low_count": re.compile(r"csat_low_count_(\d+)d"),
+}
+
+
 def did_you_mean(value: str, known: Sequence[str]) -> str:
     """ "; did you mean 'x'?" when `value` looks like a misspelling of one of `known`, else "":
-    every setting naming something unknown (a key, a language, a family, a feature) says it so."""
+    every setting naming something unknown (a key, a language, a family, a feature) says it so.
+    A feature renamed since (`RENAMED_FEATURES`) is told its new name: the nearest spelling of
+    `escalations_count` is `escalations_open`, of `csat_mean` the 90-day `csat_mean_90d`."""
+    if value in RENAMED_FEATURES:
+        pattern = RENAMED_FEATURES[value]
+        days = {int(m[1]): k for k in known if (m := pattern.fullmatch(k))}
+        if days:
+            new = days[max(days)]
+            return (
+                f"; did you mean {new!r}? ({value!r} was renamed: it counts "
+                "features.long_window_days back, docs/features.md)"
+            )
     close = difflib.get_close_matches(value, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

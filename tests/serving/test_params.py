@@ -312,6 +312,34 @@ def test_health_score_features_must_exist():
         parse_params(raw)
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("escalations_count", "escalations_365d"),
+        ("csat_mean", "csat_mean_365d"),
+        ("csat_count", "csat_count_365d"),
+        ("csat_low_count", "csat_low_count_365d"),
+    ],
+)
+def test_a_feature_renamed_since_is_told_its_new_name(old, new):
+    """An older params.yaml's rules on the long-memory features (renamed with bundle format 2)
+    were told the nearest spelling: `escalations_count` -> 'escalations_open' (open escalations,
+    not a count over the year), `csat_mean` -> the 90-day mean, unlike README's "Upgrading"."""
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["model"]["health_score"][0]["feature"] = old
+    raw["ladder"]["rules"][0]["when"] = [{"feature": old, "op": ">=", "value": 1}]
+    with pytest.raises(UserError) as exc:
+        parse_params(raw)
+    told = str(exc.value)
+    assert f"health_score[0].feature: {old!r} is not a feature; did you mean {new!r}?" in told
+    assert f"rules[0].when[0].feature: unknown feature {old!r}" in told
+    assert told.count(f"did you mean {new!r}? ({old!r} was renamed") == 2
+    # with another long memory, its own window
+    raw["features"]["long_window_days"] = 400
+    with pytest.raises(UserError, match=new.replace("365", "400")):
+        parse_params(raw)
+
+
 def test_an_owner_without_an_address_is_named():
     raw = read_yaml(ROOT / "params.yaml")
     del raw["notifications"]["recipients"]["exec_sponsor"]
