@@ -6,6 +6,7 @@ with the plain-Python loader, keeping the boosters for SHAP contributions and th
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import logging
 import os
@@ -158,8 +159,23 @@ def load_champion(
 def _cached(cache: Path, tracking_uri: str, model_name: str) -> Path:
     """The folder of a model's copies, by registry: version 3 of another registry's model of
     the same name (a staging server's) is another model."""
-    registry = hashlib.sha256(tracking_uri.encode("utf-8")).hexdigest()[:16]
+    registry = hashlib.sha256(_registry(tracking_uri).encode("utf-8")).hexdigest()[:16]
     return cache / registry / quote(model_name, safe="")
+
+
+def _registry(tracking_uri: str) -> str:
+    """The registry a tracking URI names, wherever the service was started: the default
+    sqlite:///mlflow.db of two installations (a staging and a production folder) are two."""
+    scheme, sep, rest = tracking_uri.partition(":")
+    if not sep or len(scheme) == 1:  # a plain path (a Windows drive letter too)
+        return Path(tracking_uri).resolve().as_uri()
+    if scheme == "file" and not rest.startswith("//"):  # file:./mlruns
+        return Path(rest).resolve().as_uri()
+    if scheme.split("+")[0] == "sqlite" and rest.startswith("///") and not rest.startswith("////"):
+        path, query, args = rest[3:].partition("?")
+        if path and path != ":memory:":
+            return f"{scheme}:///{Path(path).resolve()}{query}{args}"
+    return tracking_uri
 
 
 def cached_bundle(
@@ -185,14 +201,21 @@ def keep_bundle(
     try:
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not (target / "bundle.json").is_file():
+        there = (target / "bundle.json").is_file()
+        if not there or not _same_files(directory, target):
+            # a copy of another model under the same number (the registry was set up anew, its
+            # versions counting from 1 again) is replaced: it would be loaded in this one's place
             partial = folder / f".{target.name}.partial-{os.getpid()}"
+            stale = folder / f".{target.name}.stale-{os.getpid()}"
             shutil.rmtree(partial, ignore_errors=True)
             shutil.copytree(directory, partial)
             try:
+                if there:
+                    target.rename(stale)
                 partial.rename(target)
             except OSError:  # another worker kept it first
                 shutil.rmtree(partial, ignore_errors=True)
+            shutil.rmtree(stale, ignore_errors=True)
         os.utime(target)  # the newest used is kept longest (a copy has its download's time)
         kept = [d for d in folder.iterdir() if not d.name.startswith(".") and d.is_dir()]
         kept.sort(key=lambda d: d.stat().st_mtime, reverse=True)
@@ -201,6 +224,14 @@ def keep_bundle(
     except OSError as exc:
         logger.warning("cannot keep a local copy of %s/%s in %s: %s", model_name, version,
                        cache, exc.strerror or exc)  # fmt: skip
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    """Whether two bundle folders hold the same files with the same bytes."""
+    files = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    if files != {p.relative_to(b) for p in b.rglob("*") if p.is_file()}:
+        return False
+    return all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
 
 
 def feature_names(tracking_uri: str, model_name: str, version: str | None = None) -> list[str]:

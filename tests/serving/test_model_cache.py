@@ -11,7 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from features.errors import UserError
-from serving.model import KEPT_VERSIONS, champion_version, keep_bundle, load_champion
+from serving.model import (
+    KEPT_VERSIONS,
+    cached_bundle,
+    champion_version,
+    keep_bundle,
+    load_champion,
+)
 from serving.settings import Settings
 
 
@@ -72,3 +78,45 @@ def test_the_cache_lies_in_the_users_cache_folder_unless_set():
     )
     assert Settings.from_env({"XDG_CACHE_HOME": "/c"}).model_cache == "/c/escalation-risk/models"
     assert Settings.from_env({"ESCRISK_MODEL_CACHE": "/srv/m"}).model_cache == "/srv/m"
+
+
+def _bundle(folder, text):
+    folder.mkdir(parents=True)
+    (folder / "bundle.json").write_text("{}")
+    (folder / "heads").mkdir()
+    (folder / "heads" / "escalation.txt").write_text(text)
+    return folder
+
+
+def test_a_copy_of_another_model_under_the_same_version_is_replaced(tmp_path):
+    """A copy once kept was never replaced: after the registry was set up anew (versions count
+    from 1 again) or its model version re-registered, a worker restarted while it was down loaded
+    the old model's booster under the new one's version. The copy now follows the download."""
+    cache, uri = tmp_path / "cache", "http://mlflow.internal:5000"
+    keep_bundle(_bundle(tmp_path / "old", "trees of the old v1"), cache, uri, "m", "1")
+    keep_bundle(_bundle(tmp_path / "new", "trees of the new v1"), cache, uri, "m", "1")
+    kept = cached_bundle(cache, uri, "m", "1")
+    assert kept is not None and (kept / "heads" / "escalation.txt").read_text() == (
+        "trees of the new v1"
+    )
+    assert [d.name for d in kept.parent.iterdir()] == ["1"]  # nothing partial or stale left
+
+
+def test_the_default_registry_of_two_folders_is_two_registries(tmp_path, monkeypatch):
+    """The cache was keyed by the tracking URI's text: two installations on one host with the
+    default sqlite:///mlflow.db (staging and production folders) shared their copies, and one's
+    version 3 stood in for the other's."""
+    cache, uri = tmp_path / "cache", "sqlite:///mlflow.db"
+    for place in ("staging", "production"):
+        (tmp_path / place).mkdir()
+        monkeypatch.chdir(tmp_path / place)
+        keep_bundle(_bundle(tmp_path / f"b-{place}", f"{place} trees"), cache, uri, "m", "3")
+    for place in ("staging", "production"):
+        monkeypatch.chdir(tmp_path / place)
+        kept = cached_bundle(cache, uri, "m", "3")
+        assert kept is not None and (kept / "heads" / "escalation.txt").read_text() == (
+            f"{place} trees"
+        )
+    # the same registry however it is named
+    absolute = f"sqlite:///{tmp_path / 'production' / 'mlflow.db'}"
+    assert cached_bundle(cache, absolute, "m", "3") == cached_bundle(cache, uri, "m", "3")
