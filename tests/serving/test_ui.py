@@ -312,6 +312,17 @@ def test_the_sign_in_throttle_is_bounded_and_caps_the_wait():
     assert client_key("::ffff:192.0.2.7") == "192.0.2.7" and client_key(None) == ""
 
 
+def test_the_documented_proxy_passes_what_the_service_reads_from_it():
+    """docs/ui.md's nginx example set X-Forwarded-Prefix and -Proto but not X-Forwarded-For:
+    behind it every client had the proxy's address, and one person's wrong tokens made the
+    whole team wait at sign-in (the throttle counts per client address)."""
+    text = (ROOT / "docs" / "ui.md").read_text(encoding="utf-8")
+    block = re.search(r"```nginx\n(.*?)```", text, re.S)
+    assert block is not None
+    sent = set(re.findall(r"proxy_set_header\s+(\S+)", block[1]))
+    assert {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Prefix"} <= sent
+
+
 def test_a_name_typed_at_login_cannot_claim_another_key_or_turn_the_trail_round(client):
     """The trail names who acted by the name typed and the token's key: "Nina (key 3fa9c2d1)"
     was taken, and the trail read "Nina (key 3fa9c2d1) (key <own>)"; a U+202E in the name
