@@ -1093,19 +1093,27 @@ class Store:
     def keep_model_settings(
         self, model_version: str, feature_params: Mapping[str, Any], now: dt.datetime
     ) -> None:
-        """Record the feature settings `model_version` scores with, once: a version's settings
-        are those it was trained with and do not change."""
+        """Record the feature settings `model_version` scores with. A version's settings are
+        those it was trained with, but its name may be given again: a registry set up anew
+        counts its versions from 1 again, and the latest run's model is told by the settings it
+        scores with (kept first, the old version 1's settings told every later row wrong)."""
         t = self.t["model_settings"]
+        wanted = dict(feature_params)
 
         def unit(conn: Connection) -> None:
-            known = sa.select(t.c.model_version).where(t.c.model_version == model_version)
-            if conn.execute(known).first() is None:
+            known = sa.select(t.c.feature_params).where(t.c.model_version == model_version)
+            kept = conn.execute(known).first()
+            if kept is None:
                 conn.execute(
                     sa.insert(t).values(
-                        model_version=model_version,
-                        feature_params=dict(feature_params),
-                        recorded_at=now,
+                        model_version=model_version, feature_params=wanted, recorded_at=now
                     )
+                )
+            elif dict(kept[0]) != wanted:
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.model_version == model_version)
+                    .values(feature_params=wanted, recorded_at=now)
                 )
 
         with contextlib.suppress(IntegrityError):  # another run recorded it just now

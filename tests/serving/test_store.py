@@ -220,6 +220,29 @@ def test_daily_scores_are_idempotent_per_account_and_day(store):
     assert store.daily_scores(account_id="A-2", day=day)[0]["escalation_risk"] == 0.2
 
 
+def test_a_version_given_again_is_told_by_the_settings_it_scores_with_now(store, params):
+    """The feature settings were kept once per version name: after the registry was set up anew
+    (its versions from 1 again) the new escalation-risk/1, trained with a 180-day usage
+    baseline, had its stored reasons told by the old one's 90 days, on the page and by audit,
+    for good. The latest run's settings are kept; a rerun with the same ones changes nothing."""
+    old = params.features.model_dump(mode="json")
+    new = params.features.model_copy(
+        update={"usage": params.features.usage.model_copy(update={"baseline_days": 180})}
+    ).model_dump(mode="json")
+    store.keep_model_settings("escalation-risk/1", old, NOW)
+    store.keep_model_settings("escalation-risk/2", old, NOW)
+    store.keep_model_settings("escalation-risk/1", new, NOW + dt.timedelta(days=1))
+    kept = store.model_settings()
+    assert kept["escalation-risk/1"]["usage"]["baseline_days"] == 180
+    assert kept["escalation-risk/2"] == old
+    store.keep_model_settings("escalation-risk/1", new, NOW + dt.timedelta(days=2))
+    t = store.t["model_settings"]
+    with store.engine.connect() as conn:
+        q = sa.select(t.c.recorded_at).where(t.c.model_version == "escalation-risk/1")
+        (at,) = conn.execute(q).scalars().all()
+    assert pd.Timestamp(at) == pd.Timestamp(NOW + dt.timedelta(days=1))
+
+
 def test_kpis_from_the_records(store, params):
     lp = params.ladder
     assert window_kpis(store).accounts_scored == 0  # nothing stored yet
