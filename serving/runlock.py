@@ -9,7 +9,7 @@ system or the database server lets go of when the process ends however it ends (
 kill, a lost connection): no stale lock for anybody to remove.
 
 - SQLite: `flock` on a file beside the database (`<database>.daily-lock`), removed at the end;
-- PostgreSQL: a session advisory lock on a connection of its own;
+- PostgreSQL: a session advisory lock on a connection of its own, keyed by the store's schema;
 - another database, or a system without `flock`: no lock (the start's check only).
 """
 
@@ -29,6 +29,16 @@ from serving.store import parsed_url, shown_url
 
 # the advisory lock's key: one 64-bit number for the job, the same in every version
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"escrisk daily").digest()[:8], "big", signed=True)
+
+
+def advisory_key(schema: str) -> int:
+    """The lock's key for the store in `schema`: an advisory lock is the whole database's, and
+    two stores in one database (a schema each, search_path in the URL) are two installations,
+    whose runs must not refuse each other's. `ADVISORY_KEY` for the default schema."""
+    if schema == "public":
+        return ADVISORY_KEY
+    digest = hashlib.sha256(b"escrisk daily\0" + schema.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class RunBusy(UserError):
@@ -106,7 +116,9 @@ def _advisory_lock(url: str, where: str, language: str) -> Iterator[None]:
         with contextlib.suppress(sa.exc.DBAPIError):
             conn = engine.connect()
         if conn is not None:
-            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+            schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar() or "public")
+            key = {"k": advisory_key(schema)}
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), key)
             held = bool(got.scalar())
             conn.commit()  # the lock is the session's: no transaction stays open for the run
             if not held:

@@ -1105,6 +1105,41 @@ def test_a_reader_on_postgresql_wants_the_daily_runs_tables():
         admin.dispose()
 
 
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_the_daily_lock_is_the_stores_not_the_whole_postgresql_databases():
+    """The daily run's advisory lock had one key for the whole database: with two stores in one
+    database (a schema each, search_path in the URL, as two teams' installations), one team's
+    run refused the other's, its cron run then doing nothing that day. A store's lock now keeps
+    out the runs on that store only."""
+    from serving.runlock import RunBusy, daily_lock
+
+    schemas = [f"l{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    admin = sa.create_engine(str(PG_URL))
+    with admin.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    a, b = (
+        sa.engine.make_url(str(PG_URL))
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+        for schema in schemas
+    )
+    try:
+        with daily_lock(a):
+            # the other store's run goes ahead; a second run on the same store does not
+            with daily_lock(b), pytest.raises(RunBusy), daily_lock(b):
+                pass
+            with pytest.raises(RunBusy), daily_lock(a):
+                pass
+        with daily_lock(a):  # let go of at the end
+            pass
+    finally:
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def test_feedback_is_on_the_flag_not_on_a_timeout_step(store, params):
     """Nobody acknowledged, so the ladder stepped up by timeout: a CSM's verdict is still on the
     risk (or rule) that flagged the account, which is what "flags confirmed" measures."""
