@@ -511,6 +511,7 @@ class Store:
         self.url = url
         self.prefix = prefix
         self.creates = create  # False: a reader's store (open_existing) leaves the schema alone
+        self._settings_kept = False  # model_settings seen (a store not brought up to date lacks it)
         if create:
             _private_sqlite_file(url)
         self.engine = _engine(url)
@@ -1120,10 +1121,21 @@ class Store:
             self._run(unit)
 
     def model_settings(self) -> dict[str, dict[str, Any]]:
-        """model version -> the feature settings it scored with (`keep_model_settings`)."""
+        """model version -> the feature settings it scored with (`keep_model_settings`); none
+        in a store of an older version not brought up to date (opened by a role without DDL
+        rights, `open_existing`): the CSM page failed (500) until the next daily run added the
+        table, where its reasons are told with the served model's settings."""
         t = self.t["model_settings"]
         q = sa.select(t.c.model_version, t.c.feature_params)
-        return self._read(lambda c: {r[0]: dict(r[1]) for r in c.execute(q)})
+
+        def read(conn: Connection) -> dict[str, dict[str, Any]]:
+            if not self.creates and not self._settings_kept:
+                if not sa.inspect(conn).has_table(t.name):
+                    return {}
+                self._settings_kept = True  # tables are never dropped: asked once
+            return {r[0]: dict(r[1]) for r in conn.execute(q)}
+
+        return self._read(read)
 
     def has_account(self, account_id: str) -> bool:
         return self.state(account_id) is not None

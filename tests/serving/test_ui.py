@@ -62,7 +62,11 @@ def _rows(day_index: int) -> pd.DataFrame:
 
 @pytest.fixture
 def database(tmp_path, params) -> str:
-    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    return _filled(f"sqlite:///{tmp_path / 'ui.db'}", params)
+
+
+def _filled(url: str, params) -> str:
+    """A store at `url` holding three days' lists and two accounts' ladder states."""
     store = Store(url)
     daily = DailyStore(store)
     for i, day in enumerate(DAYS):
@@ -629,6 +633,50 @@ def test_reasons_are_told_as_the_model_version_that_gave_them(database, params):
         for page in (client.get("/").text, client.get("/account/A-1").text):
             assert "Events down 40% against the 90-day baseline" in page, page
             assert "180-day" not in page
+
+
+PG_URL = __import__("os").environ.get("ESCRISK_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_a_store_the_page_cannot_bring_up_to_date_still_tells_reasons(params):
+    """The service's role may not change the schema (no DDL rights): the store of the release
+    before is then read as it is, and the list and account pages asked it for the model_settings
+    table it lacks, a 500 on every page with rows until the next daily run added it. Without
+    kept settings the reasons are told with the served model's."""
+    import uuid
+
+    schema, role = f"ui{uuid.uuid4().hex[:10]}", f"ui_ro_{uuid.uuid4().hex[:8]}"
+    base = sa.engine.make_url(str(PG_URL))
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+    owner, reader = (
+        base.set(username=user).update_query_dict({"options": f"-csearch_path={schema}"})
+        for user in (base.username, role)
+    )
+    try:
+        _filled(owner.render_as_string(hide_password=False), params)
+        with admin.begin() as conn:  # the release before had no such table
+            conn.execute(sa.text(f"DROP TABLE {schema}.model_settings"))
+            conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+            conn.execute(sa.text(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+            ))  # fmt: skip
+            conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
+        url = reader.render_as_string(hide_password=False)
+        app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+            login(client)
+            listed, account = client.get("/"), client.get("/account/A-1")
+        assert listed.status_code == account.status_code == 200
+        assert "Acme" in listed.text and "12 tickets in" in account.text
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
 
 
 def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
