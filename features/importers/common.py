@@ -110,7 +110,7 @@ def at_origin(violations: list[Violation], origins: Origins) -> list[Violation]:
 
 
 # a number as a spreadsheet writes one too long for its cell: 1.84374E+10, 1,84374E+10
-_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)?[eE]\+?\d+\s*")
+_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)?[eE]\+\d+\s*")  # Excel writes E+, never 12E4
 # the fields of an export that hold ids (of a ticket, an account, a case, a company), checked
 # for a spreadsheet's scientific notation as they are read
 ID_FIELDS = frozenset({"ticket_id", "account_id", "case_id", "case", "task", "company", "caller"})

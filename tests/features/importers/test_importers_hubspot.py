@@ -102,6 +102,15 @@ def test_ids_a_spreadsheet_saved_in_scientific_notation_are_named(tmp_path, caps
     assert "keine Tickets zu importieren" not in err
 
 
+def test_an_id_that_only_looks_like_an_exponent_is_kept():
+    """A spreadsheet writes its scientific notation with a sign (1.84374E+10); an id such as
+    12E4 or 3e10 (a company code, a hex-like key) was refused as a mangled number."""
+    from features.importers.common import _SCIENTIFIC
+
+    assert _SCIENTIFIC.fullmatch("1.84374E+10") and _SCIENTIFIC.fullmatch("2E+10")
+    assert not any(_SCIENTIFIC.fullmatch(v) for v in ("12E4", "3e10", "1.5E10", "AB12E+4"))
+
+
 def test_a_reopened_ticket_with_an_old_close_date_is_unresolved(tmp_path, capsys):
     """HubSpot keeps a ticket's Close date when it is reopened: 7003, waiting on us again, was
     imported as resolved on its old close date, so no open-ticket count of any later day held
