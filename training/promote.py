@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from training.metrics import HIGHER_IS_BETTER
 from training.params import PromotionParams
+from training.text import Joined, said
 
 
 @dataclass(frozen=True)
 class Decision:
     promote: bool
-    reason: str
+    reason: str  # English, as MLflow's `reason` tag keeps it; a `Said` tells it in German too
 
 
 def decide(
@@ -30,9 +31,9 @@ def decide(
 ) -> Decision:
     """`challenger`/`champion`: target -> primary metric on the same window; champion None = none yet."""
     if force:
-        return Decision(True, f"forced: {force_reason}")
+        return Decision(True, said("forced", reason=force_reason))
     if champion is None:
-        return Decision(True, "first model: becomes champion")
+        return Decision(True, said("first_model"))
     higher = HIGHER_IS_BETTER[params.primary_metric]
     worse = []
     for target, c in challenger.items():
@@ -41,11 +42,12 @@ def decide(
             continue  # the champion cannot score this head (no head, no labels): not worse
         delta = (c - old) if higher else (old - c)
         if not delta >= -params.tolerance:  # a challenger's NaN counts as worse
-            worse.append(f"{target} {params.primary_metric} {c:.4f} vs champion {old:.4f}")
+            worse.append(
+                said("worse_item", target=target, metric=params.primary_metric, new=c, old=old)
+            )
     if worse:
-        return Decision(
-            False, f"challenger worse beyond tolerance {params.tolerance}: " + "; ".join(worse)
-        )
-    shown = ", ".join(f"{t} {challenger[t]:.4f} vs {champion[t]:.4f}" for t in challenger)
-    # (a champion's nan: it had no score for that head)
-    return Decision(True, f"challenger not worse on {params.primary_metric} ({shown})")
+        return Decision(False, said("worse", tolerance=params.tolerance, worse=Joined(worse, "; ")))
+    shown = Joined(
+        said("not_worse_item", target=t, new=challenger[t], old=champion[t]) for t in challenger
+    )  # (a champion's nan: it had no score for that head)
+    return Decision(True, said("not_worse", metric=params.primary_metric, shown=shown))

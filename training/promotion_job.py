@@ -35,6 +35,7 @@ from training.registry import (
     download_bundle,
     fitted_until,
 )
+from training.text import Said, said, shown, t
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ class PromotionResult:
     challenger: str
     champion: str | None
     scores: dict[str, float]
-    lines: list[str]
+    lines: list[str]  # in the language asked for; MLflow keeps the English
 
 
-def window_dates(history: History, params) -> tuple[pd.DatetimeIndex, str]:
+def window_dates(history: History, params, lang: str = "en") -> tuple[pd.DatetimeIndex, str]:
     end = data_end(history)
     if end is None:
-        raise UserError("the source holds no events; nothing to evaluate on")
+        raise UserError(t("no_events", lang))
     grid = as_of_grid(history, params.features)
     hz = horizons(params.labels)
     keep = pd.Series(False, index=range(len(grid)))
@@ -62,60 +63,65 @@ def window_dates(history: History, params) -> tuple[pd.DatetimeIndex, str]:
             told.append(f"{target} {grid[mine].min():%Y-%m-%d}..{grid[mine].max():%Y-%m-%d}")
     dates = grid[keep.to_numpy()]
     if len(dates) == 0:
-        raise UserError("no labelled as_of dates in the most recent window; is the data too short?")
+        raise UserError(t("no_window", lang))
     return dates, ", ".join(told)
 
 
 def score_version(
-    bundle: Bundle, history: History, dates: pd.DatetimeIndex, params
+    bundle: Bundle, history: History, dates: pd.DatetimeIndex, params, lang: str = "en"
 ) -> dict[str, float]:
     """target -> primary metric of this bundle on the window (plus CI bounds for the log)."""
     own = as_trained(bundle.feature_params, params.features)  # each version as it was trained
     lab = labelled_features(history, params, as_of=dates, spec=bundle.spec, features=own)
     end = lab.data_end
     if end is None:
-        raise UserError("the source holds no events; nothing to evaluate on")
+        raise UserError(t("no_events", lang))
     probs = bundle.predict(lab.frame)
     out: dict[str, float] = {}
     events = target_events(history)
     metric = params.promotion.primary_metric
-    for t, h in horizons(params.labels).items():
-        if t not in bundle.heads:
+    for target, h in horizons(params.labels).items():
+        if target not in bundle.heads:
             continue
         last = end - pd.Timedelta(days=h)
         m = (lab.frame["as_of"] <= last) & (
             lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
         )
-        m &= lab.frame[t].notna()
+        m &= lab.frame[target].notna()
         if not m.any():  # the window's as_of dates serve the other head only
+            start = last - pd.Timedelta(days=params.promotion.window_days)
             raise UserError(
-                f"no labelled {t} snapshots in its promotion window (as_of after "
-                f"{last - pd.Timedelta(days=params.promotion.window_days):%Y-%m-%d} up to "
-                f"{last:%Y-%m-%d}: the data ends {end:%Y-%m-%d} and a {t} label needs {h} days "
-                "after its as_of). Promote on a source with a longer history, or raise "
-                "promotion.window_days"
+                t(
+                    "no_labelled_window",
+                    lang,
+                    target=target,
+                    start=f"{start:%Y-%m-%d}",
+                    last=f"{last:%Y-%m-%d}",
+                    end=f"{end:%Y-%m-%d}",
+                    days=h,
+                )  # fmt: skip
             )
         rows = pd.DataFrame(
             {
                 "account_id": lab.frame.loc[m, "account_id"],
                 "as_of": lab.frame.loc[m, "as_of"],
-                "y": lab.frame.loc[m, t],
-                "p": probs.loc[m, t],
+                "y": lab.frame.loc[m, target],
+                "p": probs.loc[m, target],
             }
         )
         ev = evaluate(
             rows,
-            params.evaluation.for_target(t),
+            params.evaluation.for_target(target),
             horizon_days=h,
-            events=events.get(t),
+            events=events.get(target),
             csm_of=csm_of(history),
-            label=f"promotion {t}",
+            label=f"promotion {target}",
         )
         e = ev.metrics[metric]
-        out[t] = e.value
-        out[f"{t}_low"] = e.low
-        out[f"{t}_high"] = e.high
-        out[f"{t}_positives"] = ev.n_positives
+        out[target] = e.value
+        out[f"{target}_low"] = e.low
+        out[f"{target}_high"] = e.high
+        out[f"{target}_positives"] = ev.n_positives
     return out
 
 
@@ -128,13 +134,14 @@ def missing_families(bundle: Bundle, history: History, params) -> list[str]:
     return [f"{k} ({why})" for k, why in sorted(gaps.items()) if k.split(".")[0] in used]
 
 
-def _with_ci(scores: dict[str, float], t: str) -> str:
+def _with_ci(scores: dict[str, float], target: str, lang: str = "en") -> str:
     """The score and its interval; '-' where there is none (no positives, no such head)."""
-    value = scores.get(t, float("nan"))
+    value = scores.get(target, float("nan"))
     if math.isnan(value):
         return "-"
-    low, high = scores.get(f"{t}_low", float("nan")), scores.get(f"{t}_high", float("nan"))
-    return f"{value:.4f} [{low:.4f}, {high:.4f}]"
+    low = scores.get(f"{target}_low", float("nan"))
+    high = scores.get(f"{target}_high", float("nan"))
+    return t("with_ci", lang, value=value, low=low, high=high)
 
 
 def promote(
@@ -145,56 +152,46 @@ def promote(
     now: pd.Timestamp,
     force: bool = False,
     reason: str | None = None,
+    language: str = "en",
 ) -> PromotionResult:
+    """The gate's decision, logged to MLflow in English; `lines` and errors in `language`."""
+    lang = language
     name = params.promotion.model_name
     challenger = alias_version(client, name, CHALLENGER)
     champion = alias_version(client, name, CHAMPION)
     if challenger is None:
-        held = f"; version {champion} is champion" if champion is not None else ""
-        raise UserError(
-            f"{name} has no 'challenger' version{held} (`escrisk train` makes one from a "
-            "source with both label tables, escalations and churn; `escrisk models` lists the "
-            "versions)"
-        )
+        if champion is None:
+            raise UserError(t("no_challenger", lang, model=name))
+        raise UserError(t("no_challenger_held", lang, model=name, champion=champion))
     if challenger == champion:
-        raise UserError(f"version {challenger} is already champion")
+        raise UserError(t("already_champion", lang, version=challenger))
     # what the version lacks first: no source can make it champion
     ch_bundle = download_bundle(name, challenger)
     lacking = [t for t in params.model.targets if t not in ch_bundle.heads]
     if lacking:  # the daily run and the service score every head: such a model cannot serve
-        raise UserError(
-            f"version {challenger} has no head for {lacking} (trained on data without those "
-            "labels, e.g. no churn table); `escrisk daily` and the service need every head of "
-            "model.targets, so it cannot become champion. Train on data that has them."
-        )
+        raise UserError(t("lacking_head", lang, version=challenger, lacking=str(lacking)))
     absent = [why for t, why in unavailable_labels(history).items() if t in params.model.targets]
     if absent:  # the gate compares every head of model.targets on this source's labels
-        raise UserError(
-            f"cannot compare the versions: {'; '.join(absent)}, so their heads for it have no "
-            "labels to be scored on. Promote on a source with the escalations and churn tables"
-        )
-    dates, window = window_dates(history, params)
+        raise UserError(t("labels_absent", lang, absent="; ".join(absent)))
+    dates, window = window_dates(history, params, lang)
     metric = params.promotion.primary_metric
-    ch_scores = score_version(ch_bundle, history, dates, params)
-    cp_bundle, unreadable = None, None
+    ch_scores = score_version(ch_bundle, history, dates, params, lang)
+    cp_bundle: Bundle | None = None
+    unreadable: Said | None = None
     if champion is not None:
         try:
             cp_bundle = download_bundle(name, champion)
         except UnsupportedBundle as exc:  # an older release's: it cannot serve, nor be scored
-            unreadable = (
-                f"champion v{champion} replaced without comparison: an older release saved it "
-                f"in bundle format {exc.found}, which this version does not read"
-            )
-    cp_scores = None if cp_bundle is None else score_version(cp_bundle, history, dates, params)
+            unreadable = said("unreadable_champion", champion=champion, found=exc.found)
+    cp_scores = (
+        None if cp_bundle is None else score_version(cp_bundle, history, dates, params, lang)
+    )
     targets = [t for t in params.model.targets if t in ch_scores]
     blind = [t for t in targets if math.isnan(ch_scores[t])]
     if blind and cp_scores is not None and not force:  # "worse: nan vs nan" decided nothing
         held = ", ".join(f"{t} {int(ch_scores.get(f'{t}_positives', 0))}" for t in blind)
         raise UserError(
-            f"cannot compare the versions: {metric} is undefined for {blind} in the promotion "
-            f"window ({window}; labelled positives: {held}), e.g. no account churned in it. "
-            "Promote on a source whose events reach into the window, or raise "
-            "promotion.window_days in params.yaml"
+            t("undefined_metric", lang, metric=metric, blind=str(blind), window=window, held=held)
         )
     decision = decide(
         {t: ch_scores[t] for t in targets},
@@ -208,54 +205,44 @@ def promote(
     scores = {f"challenger.{k}": v for k, v in ch_scores.items()}
     if cp_scores:
         scores.update({f"champion.{k}": v for k, v in cp_scores.items()})
-    lines = [f"windows {window}; metric {metric} (95% CI by account bootstrap)"]
+    lines = [t("windows", lang, window=window, metric=metric)]
     cautions: list[str] = []  # also logged with the decision, for whoever reads it in MLflow
 
-    def caution(text: str) -> None:
-        lines.append(f"  {text}")
-        cautions.append(text)
+    def caution(key: str, **values) -> None:  # printed in the language, logged in English
+        lines.append("  " + t(key, lang, **values))
+        cautions.append(t(key, "en", **values))
 
     overlap = False
-    for t in targets:
-        old = "-" if cp_scores is None else _with_ci(cp_scores, t)
+    for target in targets:
+        old = "-" if cp_scores is None else _with_ci(cp_scores, target, lang)
+        held_by = f"v{champion}" if champion else t("no_champion", lang)
+        few, least = int(ch_scores.get(f"{target}_positives", 0)), params.evaluation.min_positives
+        new = _with_ci(ch_scores, target, lang)
         lines.append(
-            f"  {t}: challenger v{challenger} {_with_ci(ch_scores, t)} | champion "
-            f"{('v' + champion) if champion else 'none'} {old} "
-            f"({int(ch_scores.get(f'{t}_positives', 0))} labelled positives)"
-        )
-        if cp_scores is not None and t in cp_scores and cp_scores[t] != ch_scores[t]:
-            overlap |= ch_scores[f"{t}_low"] <= cp_scores[t] <= ch_scores[f"{t}_high"]
-        few, least = int(ch_scores.get(f"{t}_positives", 0)), params.evaluation.min_positives
-        if few < least:  # as train says of its windows
-            caution(
-                f"warning: {t}: only {few} labelled positives in this window (evaluation."
-                f"min_positives = {least}); the scores above are unreliable (promotion.window_days "
-                "sets its length)"
+            "  " + t(
+                "compare", lang, target=target, challenger=challenger, new=new,
+                champion=held_by, old=old, positives=few,
             )
+        )  # fmt: skip
+        theirs = None if cp_scores is None else cp_scores.get(target)
+        if theirs is not None and theirs != ch_scores[target]:
+            low, high = ch_scores[f"{target}_low"], ch_scores[f"{target}_high"]
+            overlap |= low <= theirs <= high
+        if few < least:  # as train says of its windows
+            caution("few_positives", target=target, few=few, least=least)
     for role, version in (("challenger", challenger), ("champion", champion)):
         seen = None if version is None else fitted_until(client, name, version)
         if seen is not None and dates.min() < seen:
-            caution(
-                f"warning: the window starts before {seen:%Y-%m-%d}, the end of the data "
-                f"{role} v{version} was fitted and calibrated on: its score here is optimistic. "
-                "Promote on data newer than both models' training data"
-            )
+            caution("optimistic", seen=f"{seen:%Y-%m-%d}", role=role, version=version)
     for role, version, bundle in (
         ("challenger", challenger, ch_bundle),
         ("champion", champion, cp_bundle),
     ):
         gone = [] if bundle is None else missing_families(bundle, history, params)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
-            caution(
-                f"warning: {role} v{version} uses features this source cannot give: "
-                f"{'; '.join(gone)}. It is scored here without them, so its score says little "
-                "of the version. Promote on a source with every table and column both versions use"
-            )
+            caution("missing_features", role=role, version=version, gone="; ".join(gone))
     if overlap:
-        caution(
-            "the champion's score lies within the challenger's 95% interval: this window cannot "
-            "tell the two apart with confidence (a retrain with another seed may decide otherwise)"
-        )
+        caution("overlap")
     # the caveats go into the decision's run too: whoever reads the history there sees them
     apply_promotion(
         client,
@@ -270,8 +257,10 @@ def promote(
         when=now,
         warnings=cautions,
     )
-    verdict = (
-        f"promoted v{challenger} to champion" if decision.promote else f"kept champion v{champion}"
+    told = shown(decision.reason, lang)  # MLflow's `reason` tag above stays in English
+    lines.append(
+        t("promoted", lang, challenger=challenger, reason=told)
+        if decision.promote
+        else t("kept", lang, champion=champion, reason=told)
     )
-    lines.append(f"{verdict}: {decision.reason}")
     return PromotionResult(decision, challenger, champion, scores, lines)

@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     client = connect(tracking_uri(os.environ), create=False)
     history = load_history(args.source, params.contract, now)
     with kept_scores(params.features.sentiment.cache_dir):
-        result = promote(client, history, params, now=now, force=args.force, reason=args.reason)
+        result = promote(
+            client, history, params, now=now, force=args.force, reason=args.reason, language=lang
+        )
     for line in result.lines:
         print(line)
     if result.decision.promote:  # each worker pins the version it started with (docs/api.md)

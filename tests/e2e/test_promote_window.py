@@ -170,3 +170,42 @@ def test_promote_replaces_a_champion_in_an_older_format(trained, tmp_path, monke
     assert f"champion v{v1.version} replaced without comparison" in result.decision.reason
     assert client.get_model_version_by_alias("escalation-risk", "champion").version == v2.version
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_promote_answers_in_german_and_logs_in_english(trained, tmp_path, monkeypatch, capsys):
+    """A DACH team (--language de) read the windows, the comparison, the warnings and the
+    verdict in English; the history MLflow keeps (the `reason` and `warnings` tags) stays in
+    English, machine-readable whatever the team reads."""
+    import re
+
+    import mlflow
+
+    from serving.cli import main
+
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    no_usage = validated({**trained.tables, "usage": None}, params.contract, now)
+    result = promote(client, no_usage, params, now=now, language="de")
+    said = "\n".join(result.lines)
+    assert said.startswith("Fenster ") and "Kennzahl pr_auc (95-%-Konfidenzintervall" in said
+    assert re.search(r"challenger v2 \d,\d{4} \[\d,\d{4}; \d,\d{4}\] \| champion v1 \d,\d{4}", said)
+    assert "gelabelte Positive)" in said and "labelled" not in said
+    assert "Warnung: challenger v2 nutzt Features, die diese Quelle nicht liefern kann" in said
+    assert result.lines[-1].startswith("v2 zum Champion befördert: Challenger nicht schlechter")
+    run = mlflow.search_runs(
+        experiment_names=["escalation-risk-promotions"],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    ).iloc[0]
+    assert run["tags.reason"] == result.decision.reason
+    assert run["tags.reason"].startswith("challenger not worse on pr_auc (")
+    assert all(w.startswith("warning: ") for w in run["tags.warnings"].splitlines())
+    # the command passes its language down: the gate's refusal is told in German
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v2.version)  # = champion
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    argv = ["promote", str(trained.source), "--params", str(trained.params_file)]
+    assert main([*argv, "--language", "de"]) == 1
+    assert "Version 2 ist bereits Champion" in capsys.readouterr().err
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store

@@ -9,6 +9,7 @@ import pytest
 
 from features.importers import report
 from serving import daily_text, ladder_cli_text, ladder_text, model_cli_text, params_text, ui_text
+from training import text as training_text
 
 CATALOGS = {
     "daily_text": daily_text.CATALOG,
@@ -18,6 +19,7 @@ CATALOGS = {
     "model_cli_text": model_cli_text.CATALOG,
     "params_text": params_text.CATALOG,
     "importers": report.MESSAGES,
+    "training_text": training_text.CATALOG,
 }
 
 

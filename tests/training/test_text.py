@@ -1,0 +1,61 @@
+"""The texts train and promote print from training/: English and German, the same placeholders,
+and MLflow's copy kept in English whatever the team reads."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from training.promote import decide
+from training.text import CATALOG, Joined, said, shown, t
+
+
+def fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_every_text_has_both_languages_with_the_same_placeholders():
+    assert set(CATALOG) == {"en", "de"}
+    assert set(CATALOG["en"]) == set(CATALOG["de"])
+    for key, en in CATALOG["en"].items():
+        de = CATALOG["de"][key]
+        assert fields(en) == fields(de), key
+        forms = re.compile(r"\[[^\[\]|]*\|[^\[\]|]*\]")
+        assert len(forms.findall(en)) == len(forms.findall(de)), key
+
+
+def test_a_said_text_is_english_and_tells_its_german_with_german_numbers():
+    text = said("worse_item", target="churn_90d", metric="pr_auc", new=0.41234, old=0.5)
+    assert text == "churn_90d pr_auc 0.4123 vs champion 0.5000"
+    assert shown(text, "de") == "churn_90d pr_auc 0,4123 gegen Champion 0,5000"
+    joined = said("worse", tolerance=0.01, worse=Joined([text, text], "; "))
+    assert joined.startswith("challenger worse beyond tolerance 0.01: churn_90d")
+    assert shown(joined, "de").startswith("Challenger schlechter als die Toleranz 0,01 erlaubt")
+    assert shown(joined, "de").count("gegen Champion 0,5000") == 2
+    assert shown("plain", "de") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("challenger", "champion", "en", "de"),
+    [
+        ({"e": 0.6}, {"e": 0.5}, "challenger not worse on pr_auc (e 0.6000 vs 0.5000)",
+         "Challenger nicht schlechter bei pr_auc (e 0,6000 gegen 0,5000)"),
+        ({"e": 0.3}, {"e": 0.5}, "challenger worse beyond tolerance 0.0: e pr_auc 0.3000 vs champion 0.5000",
+         "Challenger schlechter als die Toleranz 0,0 erlaubt: e pr_auc 0,3000 gegen Champion 0,5000"),
+        ({"e": 0.3}, None, "first model: becomes champion", "erstes Modell: wird Champion"),
+    ],
+)  # fmt: skip
+def test_the_gates_reason_stays_english_for_mlflow_and_is_told_in_german(
+    params, challenger, champion, en, de
+):
+    gate = params.promotion.model_copy(update={"primary_metric": "pr_auc", "tolerance": 0.0})
+    reason = decide(challenger, champion, gate).reason
+    assert reason == en  # the `reason` tag MLflow keeps
+    assert shown(reason, "de") == de
+
+
+def test_a_text_missing_in_german_falls_back_to_english():
+    assert t("no_champion", "fr") == "none"
+    assert t("no_champion", "de") == "keiner"

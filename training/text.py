@@ -1,0 +1,280 @@
+"""The texts `escrisk train` and `escrisk promote` print from `training/`, in English and German.
+
+What MLflow keeps (the gate's `reason` tag, the warnings tags, notes.txt) stays in English, a
+machine-readable history whichever language the team reads: a `Said` is that English text and
+carries its key and values, so the command can print it in the team's language (`shown`).
+`training` may not import `serving`, so this is its own catalog, formatted as serving's are
+(numbers as the language writes them, "[singular|plural]" forms). MLflow's own names (the aliases
+'champion' and 'challenger', metric, window and target names) stay as MLflow shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from features.spec import localized, number_forms
+
+CATALOG: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        # promote
+        "no_events": "the source holds no events; nothing to evaluate on",
+        "no_window": "no labelled as_of dates in the most recent window; is the data too short?",
+        "no_labelled_window": "no labelled {target} snapshots in its promotion window (as_of "
+        "after {start} up to {last}: the data ends {end} and a {target} label needs {days} days "
+        "after its as_of). Promote on a source with a longer history, or raise "
+        "promotion.window_days",
+        "no_challenger": "{model} has no 'challenger' version (`escrisk train` makes one from a "
+        "source with both label tables, escalations and churn; `escrisk models` lists the "
+        "versions)",
+        "no_challenger_held": "{model} has no 'challenger' version; version {champion} is "
+        "champion (`escrisk train` makes one from a source with both label tables, escalations "
+        "and churn; `escrisk models` lists the versions)",
+        "already_champion": "version {version} is already champion",
+        "lacking_head": "version {version} has no head for {lacking} (trained on data without "
+        "those labels, e.g. no churn table); `escrisk daily` and the service need every head of "
+        "model.targets, so it cannot become champion. Train on data that has them.",
+        "labels_absent": "cannot compare the versions: {absent}, so their heads for it have no "
+        "labels to be scored on. Promote on a source with the escalations and churn tables",
+        "unreadable_champion": "champion v{champion} replaced without comparison: an older "
+        "release saved it in bundle format {found}, which this version does not read",
+        "undefined_metric": "cannot compare the versions: {metric} is undefined for {blind} in "
+        "the promotion window ({window}; labelled positives: {held}), e.g. no account churned in "
+        "it. Promote on a source whose events reach into the window, or raise "
+        "promotion.window_days in params.yaml",
+        "windows": "windows {window}; metric {metric} (95% CI by account bootstrap)",
+        "with_ci": "{value:.4f} [{low:.4f}, {high:.4f}]",
+        "compare": "{target}: challenger v{challenger} {new} | champion {champion} {old} "
+        "({positives} labelled [positive|positives])",
+        "no_champion": "none",
+        "few_positives": "warning: {target}: only {few} labelled positives in this window "
+        "(evaluation.min_positives = {least}); the scores above are unreliable "
+        "(promotion.window_days sets its length)",
+        "optimistic": "warning: the window starts before {seen}, the end of the data {role} "
+        "v{version} was fitted and calibrated on: its score here is optimistic. Promote on data "
+        "newer than both models' training data",
+        "missing_features": "warning: {role} v{version} uses features this source cannot give: "
+        "{gone}. It is scored here without them, so its score says little of the version. "
+        "Promote on a source with every table and column both versions use",
+        "overlap": "the champion's score lies within the challenger's 95% interval: this window "
+        "cannot tell the two apart with confidence (a retrain with another seed may decide "
+        "otherwise)",
+        "promoted": "promoted v{challenger} to champion: {reason}",
+        "kept": "kept champion v{champion}: {reason}",
+        # the gate's reasons (training/promote.py)
+        "forced": "forced: {reason}",
+        "first_model": "first model: becomes champion",
+        "worse_item": "{target} {metric} {new:.4f} vs champion {old:.4f}",
+        "worse": "challenger worse beyond tolerance {tolerance}: {worse}",
+        "not_worse_item": "{target} {new:.4f} vs {old:.4f}",
+        "not_worse": "challenger not worse on {metric} ({shown})",
+        # train
+        "split": "split ({how}): train as_of + horizon <= {train_end} | validation {train_end} "
+        ".. {validation_end} | test {validation_end} .. {test_end}",
+        "split_chosen": "chosen from the data",
+        "split_from": "from {source}",
+        "end_of_data": "end of data",
+        "no_target": "no target has labels: {missing}",
+        "label_unavailable": "label unavailable: {target} ({why}); its head is not trained",
+        "positives": "{target}: labelled positives {counts}",
+        "few_train_positives": "note: {target} trains on fewer positives than it is validated "
+        "or tested on (the history is short for its horizon and the gaps between windows); the "
+        "registered model is the one fitted on the train window: set split dates in {file} to "
+        "give training more",
+        "family_left_out": "feature family left out: {family} ({why})",
+        "fold": "backtest fold {fold}: {warning}",
+        "window_train": "train",
+        "window_validation": "validation",
+        "window_test": "test",
+        # train's warnings (training/experiment.py, training/metrics.py)
+        "chance": "WARNING {target}: the model ranks no better than chance on the test window "
+        "(ROC-AUC {auc}); do not promote it without a look at the data",
+        "rules_better": "WARNING {target}: the rules-only health score ranks better than the "
+        "model on the test window (ROC-AUC {rules} against {auc})",
+        "thin_validation": "WARNING {target}: only {positives} labelled positives in the "
+        "validation window (evaluation.min_positives = {least}); early stopping ({trees} trees) "
+        "and the {kind} calibration were fitted on them, so its probabilities and the alerts "
+        "they raise rest on a few events: set split dates in params.yaml that give validation "
+        "more",
+        "flat_calibration": "WARNING {target}: on the validation window the observed rate does "
+        "not rise with the model's score, so its calibration is flat: every account gets about "
+        "the validation rate ({rate:.4f}) whatever its score (the order among accounts is the "
+        "model's own); look at the validation window and its positives",
+        "leak": "WARNING {target}: alone, {named} ranks the test window at ROC-AUC near "
+        "1: no feature known at as_of foretells it so well, so the value was probably written "
+        "after the event (the accounts table is a snapshot of now: an ARR or seat count zeroed "
+        "at churn, or a tier renamed, tells every past snapshot who will churn; "
+        "docs/features.md, Known limits). Check how the source fills it before trusting or "
+        "promoting this model",
+        "leak_many": "WARNING {target}: alone, {named} rank the test window at ROC-AUC near "
+        "1: no feature known at as_of foretells it so well, so the value was probably written "
+        "after the event (the accounts table is a snapshot of now: an ARR or seat count zeroed "
+        "at churn, or a tier renamed, tells every past snapshot who will churn; "
+        "docs/features.md, Known limits). Check how the source fills it before trusting or "
+        "promoting this model",
+        "leak_item": "{name} ({auc:.3f})",
+    },
+    "de": {
+        "no_events": "die Quelle enthält keine Ereignisse; nichts zu bewerten",
+        "no_window": "keine gelabelten as_of-Tage im jüngsten Fenster; sind die Daten zu kurz?",
+        "no_labelled_window": "keine gelabelten {target}-Snapshots in seinem Promotion-Fenster "
+        "(as_of nach {start} bis {last}: die Daten enden {end}, und ein {target}-Label braucht "
+        "{days} Tage nach seinem as_of). Auf einer Quelle mit längerer Historie promoten oder "
+        "promotion.window_days erhöhen",
+        "no_challenger": "{model} hat keine 'challenger'-Version (`escrisk train` erstellt eine "
+        "aus einer Quelle mit beiden Label-Tabellen, escalations und churn; `escrisk models` "
+        "listet die Versionen)",
+        "no_challenger_held": "{model} hat keine 'challenger'-Version; Version {champion} ist "
+        "Champion (`escrisk train` erstellt eine aus einer Quelle mit beiden Label-Tabellen, "
+        "escalations und churn; `escrisk models` listet die Versionen)",
+        "already_champion": "Version {version} ist bereits Champion",
+        "lacking_head": "Version {version} hat keinen Kopf für {lacking} (trainiert auf Daten "
+        "ohne diese Labels, z. B. ohne churn-Tabelle); `escrisk daily` und der Dienst brauchen "
+        "jeden Kopf von model.targets, also kann sie nicht Champion werden. Auf Daten "
+        "trainieren, die sie haben.",
+        "labels_absent": "die Versionen sind nicht vergleichbar: {absent}, also haben ihre Köpfe "
+        "dafür keine Labels, an denen sie bewertet werden können. Auf einer Quelle mit den "
+        "Tabellen escalations und churn promoten",
+        "unreadable_champion": "Champion v{champion} ohne Vergleich ersetzt: ein älteres Release "
+        "hat ihn im Bundle-Format {found} gespeichert, das diese Version nicht liest",
+        "undefined_metric": "die Versionen sind nicht vergleichbar: {metric} ist für {blind} im "
+        "Promotion-Fenster nicht definiert ({window}; gelabelte Positive: {held}), z. B. weil "
+        "darin kein Account gekündigt hat. Auf einer Quelle promoten, deren Ereignisse in das "
+        "Fenster reichen, oder promotion.window_days in params.yaml erhöhen",
+        "windows": "Fenster {window}; Kennzahl {metric} (95-%-Konfidenzintervall per Bootstrap "
+        "über Accounts)",
+        "with_ci": "{value:.4f} [{low:.4f}; {high:.4f}]",
+        "compare": "{target}: challenger v{challenger} {new} | champion {champion} {old} "
+        "({positives} [gelabeltes Positiv|gelabelte Positive])",
+        "no_champion": "keiner",
+        "few_positives": "Warnung: {target}: nur {few} gelabelte Positive in diesem Fenster "
+        "(evaluation.min_positives = {least}); die Werte oben sind unzuverlässig "
+        "(promotion.window_days legt seine Länge fest)",
+        "optimistic": "Warnung: das Fenster beginnt vor dem {seen}, dem Ende der Daten, auf "
+        "denen {role} v{version} angepasst und kalibriert wurde: sein Wert hier ist zu "
+        "optimistisch. Auf Daten promoten, die neuer sind als die Trainingsdaten beider Modelle",
+        "missing_features": "Warnung: {role} v{version} nutzt Features, die diese Quelle nicht "
+        "liefern kann: {gone}. Sie wird hier ohne sie bewertet, ihr Wert sagt also wenig über "
+        "die Version. Auf einer Quelle promoten, die jede Tabelle und Spalte beider Versionen hat",
+        "overlap": "der Wert des Champions liegt im 95-%-Intervall des Challengers: dieses "
+        "Fenster kann die beiden nicht sicher unterscheiden (ein erneutes Training mit anderem "
+        "Seed kann anders entscheiden)",
+        "promoted": "v{challenger} zum Champion befördert: {reason}",
+        "kept": "Champion v{champion} behalten: {reason}",
+        "forced": "erzwungen: {reason}",
+        "first_model": "erstes Modell: wird Champion",
+        "worse_item": "{target} {metric} {new:.4f} gegen Champion {old:.4f}",
+        "worse": "Challenger schlechter als die Toleranz {tolerance} erlaubt: {worse}",
+        "not_worse_item": "{target} {new:.4f} gegen {old:.4f}",
+        "not_worse": "Challenger nicht schlechter bei {metric} ({shown})",
+        "split": "Aufteilung ({how}): Training as_of + Horizont <= {train_end} | Validierung "
+        "{train_end} .. {validation_end} | Test {validation_end} .. {test_end}",
+        "split_chosen": "aus den Daten gewählt",
+        "split_from": "aus {source}",
+        "end_of_data": "Datenende",
+        "no_target": "kein Ziel hat Labels: {missing}",
+        "label_unavailable": "Label nicht verfügbar: {target} ({why}); sein Kopf wird nicht "
+        "trainiert",
+        "positives": "{target}: gelabelte Positive {counts}",
+        "few_train_positives": "Hinweis: {target} trainiert auf weniger Positiven, als es "
+        "validiert oder getestet wird (die Historie ist kurz für seinen Horizont und die Lücken "
+        "zwischen den Fenstern); registriert wird das auf dem Trainingsfenster angepasste "
+        "Modell: Split-Daten in {file} setzen, die dem Training mehr geben",
+        "family_left_out": "Feature-Familie ausgelassen: {family} ({why})",
+        "fold": "Backtest-Fold {fold}: {warning}",
+        "window_train": "Training",
+        "window_validation": "Validierung",
+        "window_test": "Test",
+        "chance": "WARNUNG {target}: das Modell ordnet im Testfenster nicht besser als der "
+        "Zufall (ROC-AUC {auc}); nicht promoten, ohne die Daten anzusehen",
+        "rules_better": "WARNUNG {target}: der regelbasierte Health Score ordnet im Testfenster "
+        "besser als das Modell (ROC-AUC {rules} gegen {auc})",
+        "thin_validation": "WARNUNG {target}: nur {positives} gelabelte Positive im "
+        "Validierungsfenster (evaluation.min_positives = {least}); Early Stopping ({trees} "
+        "Bäume) und die Kalibrierung {kind} wurden darauf angepasst, seine Wahrscheinlichkeiten "
+        "und die Alarme daraus beruhen also auf wenigen Ereignissen: Split-Daten in params.yaml "
+        "setzen, die der Validierung mehr geben",
+        "flat_calibration": "WARNUNG {target}: im Validierungsfenster steigt die beobachtete "
+        "Rate nicht mit dem Wert des Modells, seine Kalibrierung ist also flach: jeder Account "
+        "bekommt etwa die Validierungsrate ({rate:.4f}), was auch immer sein Wert ist (die "
+        "Reihenfolge der Accounts ist die des Modells); Validierungsfenster und seine Positiven "
+        "ansehen",
+        "leak": "WARNUNG {target}: allein ordnet {named} das Testfenster mit ROC-AUC "
+        "nahe 1: kein zum as_of bekanntes Feature sagt es so gut voraus, der Wert wurde also "
+        "wohl nach dem Ereignis geschrieben (die Tabelle accounts ist eine Momentaufnahme von "
+        "heute: ein bei Kündigung auf null gesetzter ARR oder Seat-Count oder ein umbenannter "
+        "Tarif verrät jedem früheren Snapshot, wer kündigen wird; docs/features.md, Known "
+        "limits). Prüfen, wie die Quelle ihn füllt, bevor diesem Modell vertraut oder es "
+        "promotet wird",
+        "leak_many": "WARNUNG {target}: allein ordnen {named} das Testfenster mit ROC-AUC "
+        "nahe 1: kein zum as_of bekanntes Feature sagt es so gut voraus, der Wert wurde also "
+        "wohl nach dem Ereignis geschrieben (die Tabelle accounts ist eine Momentaufnahme von "
+        "heute: ein bei Kündigung auf null gesetzter ARR oder Seat-Count oder ein umbenannter "
+        "Tarif verrät jedem früheren Snapshot, wer kündigen wird; docs/features.md, Known "
+        "limits). Prüfen, wie die Quelle ihn füllt, bevor diesem Modell vertraut oder es "
+        "promotet wird",
+        "leak_item": "{name} ({auc:.3f})",
+    },
+}
+
+
+class Said(str):
+    """A text as MLflow and the tests read it (English), which `shown` tells in another language:
+    it is the string itself, so whatever logs, joins or compares it is unchanged."""
+
+    key: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, key: str, values: Mapping[str, Any]) -> Said:
+        text = super().__new__(cls, _told(key, "en", values))
+        text.key, text.values = key, dict(values)
+        return text
+
+
+class Joined:
+    """Texts joined by `sep`, each told in the language of the text that names them."""
+
+    def __init__(self, items: Iterable[Any], sep: str = ", ") -> None:
+        self.items, self.sep = list(items), sep
+
+    def told(self, language: str) -> str:
+        return self.sep.join(shown(i, language) for i in self.items)
+
+
+def said(key: str, **values: Any) -> Said:
+    """The entry for `key` in English, kept tellable in another language."""
+    return Said(key, values)
+
+
+def t(key: str, language: str, **values: Any) -> str:
+    """The entry for `key` in `language` (English when missing)."""
+    return _told(key, language, values)
+
+
+def shown(text: Any, language: str) -> str:
+    """`text` as the team reads it: a `Said` in `language`, anything else as it is."""
+    if isinstance(text, Said):
+        return _told(text.key, language, text.values)
+    if isinstance(text, Joined):
+        return text.told(language)
+    return str(text)
+
+
+def _told(key: str, language: str, values: Mapping[str, Any]) -> str:
+    template = CATALOG.get(language, {}).get(key) or CATALOG["en"][key]
+    return number_forms(template, values).format_map(_Localized(values, language))
+
+
+class _Localized:
+    """`values` as a text in `language` reads them: numbers localized, a nested text told in it."""
+
+    __slots__ = ("language", "values")
+
+    def __init__(self, values: Mapping[str, Any], language: str) -> None:
+        self.values, self.language = values, language
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.values[key]
+        if isinstance(value, Said | Joined):
+            return shown(value, self.language)
+        return localized(value, self.language)
