@@ -20,6 +20,7 @@ from training.matrix import model_matrix
 from training.metrics import Evaluation, evaluate
 from training.params import EvaluationParams, ModelParams
 from training.split import Split, window_frames
+from training.text import Joined, said
 from training.train import Head, train_head
 
 MODEL = "lightgbm"
@@ -69,15 +70,11 @@ class Experiment:
             return out
         auc = ours.metrics["roc_auc"]
         if auc.value <= 0.5:
-            out.append(
-                f"WARNING {t}: the model ranks no better than chance on the test window "
-                f"(ROC-AUC {auc}); do not promote it without a look at the data"
-            )
+            out.append(said("chance", target=t, auc=str(auc)))
         rules = o.evaluations.get("health_score")
         if rules is not None and rules.metrics["roc_auc"].low > auc.high:
             out.append(
-                f"WARNING {t}: the rules-only health score ranks better than the model on the "
-                f"test window (ROC-AUC {rules.metrics['roc_auc']} against {auc})"
+                said("rules_better", target=t, rules=str(rules.metrics["roc_auc"]), auc=str(auc))
             )
         return out
 
@@ -178,20 +175,18 @@ def fit_warnings(head: Head, positives: int, least: int) -> tuple[str, ...]:
     out = []
     if positives < least:
         out.append(
-            f"WARNING {head.target}: only {positives} labelled positives in the validation window "
-            f"(evaluation.min_positives = {least}); early stopping "
-            f"({head.booster.current_iteration()} trees) and the {head.calibrator.kind} "
-            "calibration were fitted on them, so its probabilities and the alerts they raise rest "
-            "on a few events: set split dates in params.yaml that give validation more"
+            said(
+                "thin_validation",
+                target=head.target,
+                positives=positives,
+                least=least,
+                trees=head.booster.current_iteration(),
+                kind=head.calibrator.kind,
+            )  # fmt: skip
         )
     if is_flat(head.calibrator):
         rate = float(head.calibrator(np.zeros(1))[0])
-        out.append(
-            f"WARNING {head.target}: on the validation window the observed rate does not rise "
-            f"with the model's score, so its calibration is flat: every account gets about the "
-            f"validation rate ({rate:.4f}) whatever its score (the order among accounts is the "
-            "model's own); look at the validation window and its positives"
-        )
+        out.append(said("flat_calibration", target=head.target, rate=rate))
     return tuple(out)
 
 
@@ -200,15 +195,8 @@ def leak_warnings(target: str, telling: list[tuple[str, float]]) -> tuple[str, .
     loudly, since the figures of a model built on it hold for past snapshots only."""
     if not telling:
         return ()
-    named = ", ".join(f"{name} ({auc:.3f})" for name, auc in telling)
-    verb = "ranks" if len(telling) == 1 else "rank"
-    return (
-        f"WARNING {target}: alone, {named} {verb} the test window at ROC-AUC near 1: no "
-        "feature known at as_of foretells it so well, so the value was probably written after "
-        "the event (the accounts table is a snapshot of now: an ARR or seat count zeroed at "
-        "churn, or a tier renamed, tells every past snapshot who will churn; docs/features.md, "
-        "Known limits). Check how the source fills it before trusting or promoting this model",
-    )
+    named = Joined(said("leak_item", name=name, auc=auc) for name, auc in telling)
+    return (said("leak" if len(telling) == 1 else "leak_many", target=target, named=named),)
 
 
 def run_experiment(

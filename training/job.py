@@ -44,6 +44,7 @@ from training.split import (
     seen_rows,
     window_frames,
 )
+from training.text import Joined, said, t
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_at_k", "recall_at_k")
 
@@ -54,7 +55,7 @@ class TrainOutcome:
     experiment: Experiment
     horizons: dict[str, int]
     backtest: pd.DataFrame | None = None  # fold, target, model, metric columns
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # English (notes.txt); `text.shown` tells them
     feature_params: FeatureParams | None = None  # the settings the features were built with
 
     @property
@@ -72,6 +73,7 @@ def train(
     backtest: int = 1,
     labelled: Labelled | None = None,
     params_file: str = "params.yaml",
+    language: str = "en",
 ) -> TrainOutcome:
     """Everything `escrisk train` computes, nothing it writes. `params` is the root Params, read
     from `params_file` (named where the notes point to a setting)."""
@@ -81,25 +83,22 @@ def train(
         update={"targets": tuple(t for t in params.model.targets if t not in missing)}
     )
     if not heads.targets:
-        raise UserError(
-            f"no target has labels: {'; '.join(f'{t}: {w}' for t, w in missing.items())}"
-        )
+        told = "; ".join(f"{target}: {w}" for target, w in missing.items())
+        raise UserError(t("no_target", language, missing=told))
     hz = trained_horizons(history, params)
     split = choose_split(lab.frame, hz, params.split, params_file)
-    notes = [split.describe()]
-    for t, why in missing.items():
-        notes.append(f"label unavailable: {t} ({why}); its head is not trained")
-    for t, per in positives_per_window(lab.frame, hz, split).items():
-        notes.append(f"{t}: labelled positives " + ", ".join(f"{w} {n}" for w, n in per.items()))
+    notes: list[str] = [split.describe()]
+    for target, why in missing.items():
+        notes.append(said("label_unavailable", target=target, why=why))
+    for target, per in positives_per_window(lab.frame, hz, split).items():
+        counts = Joined(
+            said("window_count", window=said(f"window_{w}"), n=n) for w, n in per.items()
+        )
+        notes.append(said("positives", target=target, counts=counts))
         if per.get("train", 0) < max(per.get("validation", 0), per.get("test", 0)):
-            notes.append(
-                f"note: {t} trains on fewer positives than it is validated or tested on (the "
-                "history is short for its horizon and the gaps between windows); the registered "
-                f"model is the one fitted on the train window: set split dates in {params_file} to "
-                "give training more"
-            )
+            notes.append(said("few_train_positives", target=target, file=params_file))
     for fam, why in lab.unavailable.items():
-        notes.append(f"feature family left out: {fam} ({why})")
+        notes.append(said("family_left_out", family=fam, why=why))
     kw: dict[str, Any] = {
         "events": target_events(history),
         "csm_of": csm_of(history),
@@ -122,12 +121,12 @@ def train(
                 else run_experiment(lab.frame, lab.spec, hz, fold, heads, params.evaluation, **kw)
             )
             if fx is not ex:  # the last fold's warnings are the run's own, told by the command
-                notes.extend(f"backtest fold {i}: {w}" for w in fx.warnings)
-            for t, o in fx.targets.items():
+                notes.extend(said("fold", fold=i, warning=w) for w in fx.warnings)
+            for target, o in fx.targets.items():
                 for model, ev in o.evaluations.items():
                     until = "end" if fold.test_end is None else f"{fold.test_end:%Y-%m-%d}"
                     row = {"fold": i, "test_from": f"{fold.validation_end:%Y-%m-%d}",
-                           "test_until": until, "target": t, "model": model}  # fmt: skip
+                           "test_until": until, "target": target, "model": model}  # fmt: skip
                     row.update({m: ev.metrics[m].value for m in BACKTEST_METRICS})
                     rows.append(row)
         bt = pd.DataFrame(rows)

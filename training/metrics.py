@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from training.params import EvaluationParams
+from training.text import said
 
 METRICS = (
     "roc_auc",
@@ -70,13 +71,7 @@ class Evaluation:
         and R@k 1 whatever the scores, figures that look like results but say nothing."""
         if self.n_rows == 0 or self.weekly_capacity < self.busiest_week:
             return None
-        return (
-            f"precision_at_k and recall_at_k say nothing here: evaluation.weekly_capacity "
-            f"({self.weekly_capacity}) is at least the accounts scored in every week of this "
-            f"window (at most {self.busiest_week}), so every account is flagged, precision_at_k "
-            "is the base rate and recall_at_k 1 whatever the model; set weekly_capacity to what "
-            "the team can act on, below the portfolio's size"
-        )
+        return said("capacity", capacity=self.weekly_capacity, busiest=self.busiest_week)
 
     def flat(self, prefix: str = "") -> dict[str, float]:
         """metric, metric_low, metric_high and counts as one flat mapping (for MLflow)."""
@@ -298,8 +293,12 @@ def evaluate(
     warns = []
     if n_pos < params.min_positives:
         warns.append(
-            f"WARNING{' ' + label if label else ''}: only {n_pos} labelled positives in this window "
-            f"(evaluation.min_positives = {params.min_positives}); these figures are unreliable"
+            said(
+                "unreliable",
+                label=" " + label if label else "",
+                n=n_pos,
+                least=params.min_positives,
+            )
         )
     busiest = int(np.bincount(prep.week).max()) if len(rows) else 0
     return Evaluation(

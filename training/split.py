@@ -17,6 +17,7 @@ import pandas as pd
 
 from features.errors import UserError
 from training.params import SplitParams
+from training.text import Said, said
 
 WINDOWS = ("train", "validation", "test")
 
@@ -31,14 +32,17 @@ class Split:
     chosen_automatically: bool
     source: str = "params.yaml"  # the settings file read (--params), told where it is meant
 
-    def describe(self) -> str:
-        end = "end of data" if self.test_end is None else f"{self.test_end:%Y-%m-%d}"
-        how = "chosen from the data" if self.chosen_automatically else f"from {self.source}"
-        return (
-            f"split ({how}): train as_of + horizon <= {self.train_end:%Y-%m-%d} | "
-            f"validation {self.train_end:%Y-%m-%d} .. {self.validation_end:%Y-%m-%d} | "
-            f"test {self.validation_end:%Y-%m-%d} .. {end}"
+    def describe(self) -> Said:
+        end = said("end_of_data") if self.test_end is None else f"{self.test_end:%Y-%m-%d}"
+        how = (
+            said("split_chosen")
+            if self.chosen_automatically
+            else said("split_from", source=self.source)
         )
+        return said(
+            "split", how=how, train_end=f"{self.train_end:%Y-%m-%d}",
+            validation_end=f"{self.validation_end:%Y-%m-%d}", test_end=end,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, str | None | bool]:
         return {

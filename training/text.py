@@ -86,6 +86,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "window_train": "train",
         "window_validation": "validation",
         "window_test": "test",
+        "window_count": "{window} {n}",
+        "unreliable": "WARNING{label}: only {n} labelled positives in this window "
+        "(evaluation.min_positives = {least}); these figures are unreliable",
+        "capacity": "precision_at_k and recall_at_k say nothing here: evaluation.weekly_capacity "
+        "({capacity}) is at least the accounts scored in every week of this window (at most "
+        "{busiest}), so every account is flagged, precision_at_k is the base rate and "
+        "recall_at_k 1 whatever the model; set weekly_capacity to what the team can act on, "
+        "below the portfolio's size",
         # train's warnings (training/experiment.py, training/metrics.py)
         "chance": "WARNING {target}: the model ranks no better than chance on the test window "
         "(ROC-AUC {auc}); do not promote it without a look at the data",
@@ -185,6 +193,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "window_train": "Training",
         "window_validation": "Validierung",
         "window_test": "Test",
+        "window_count": "{window} {n}",
+        "unreliable": "WARNUNG{label}: nur {n} gelabelte Positive in diesem Fenster "
+        "(evaluation.min_positives = {least}); diese Werte sind unzuverlässig",
+        "capacity": "precision_at_k und recall_at_k sagen hier nichts: "
+        "evaluation.weekly_capacity ({capacity}) ist mindestens so groß wie die in jeder Woche "
+        "dieses Fensters bewerteten Accounts (höchstens {busiest}), also wird jeder Account "
+        "markiert, precision_at_k ist die Basisrate und recall_at_k 1, was auch immer das Modell "
+        "tut; weekly_capacity auf das setzen, was das Team bearbeiten kann, unter der Größe des "
+        "Portfolios",
         "chance": "WARNUNG {target}: das Modell ordnet im Testfenster nicht besser als der "
         "Zufall (ROC-AUC {auc}); nicht promoten, ohne die Daten anzusehen",
         "rules_better": "WARNUNG {target}: der regelbasierte Health Score ordnet im Testfenster "
@@ -229,6 +246,9 @@ class Said(str):
         text = super().__new__(cls, _told(key, "en", values))
         text.key, text.values = key, dict(values)
         return text
+
+    def __reduce__(self) -> tuple[type[Said], tuple[str, dict[str, Any]]]:
+        return Said, (self.key, dict(self.values))  # a copy or pickle keeps what it tells
 
 
 class Joined:

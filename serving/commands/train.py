@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from training.job import log_outcome, train
     from training.pipeline import fingerprint, read_oracle, unavailable_labels
     from training.registry import connect, loggable_experiment, tracking_uri
+    from training.text import shown
 
     params = load_params(args.params)
     lang = team_language(args, params)
@@ -76,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
     oracle = None if is_url(args.source) else read_oracle(args.source, params.model.targets)
     with kept_scores(params.features.sentiment.cache_dir):
         outcome = train(
-            history, params, oracle=oracle, backtest=args.backtest, params_file=str(args.params)
-        )
-    for note in outcome.notes:
-        print(note)
+            history, params, oracle=oracle, backtest=args.backtest, params_file=str(args.params),
+            language=lang,
+        )  # fmt: skip
+    for note in outcome.notes:  # MLflow keeps them in English (notes.txt, the warnings tag)
+        print(shown(note, lang))
     for w in outcome.experiment.warnings:
-        print(f"!!! {w}", file=sys.stderr)
+        print(f"!!! {shown(w, lang)}", file=sys.stderr)
     print(_summary(outcome, lang))
     if outcome.backtest is not None:
         print("\n" + say("backtest", lang))
@@ -119,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(outcome, lang: str = "en") -> str:
+    from training.text import shown
+
     lines = ["", say("test_window", lang)]
     for t, o in outcome.experiment.targets.items():
         trees = str(o.head.booster.current_iteration())
@@ -131,5 +135,5 @@ def _summary(outcome, lang: str = "en") -> str:
                 f"P@k {m['precision_at_k'].value:.3f}{'*' if note else ''}"
             )
         if note:
-            lines.append(f"    * {note}")
+            lines.append(f"    * {shown(note, lang)}")
     return "\n".join(lines)

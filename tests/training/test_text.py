@@ -59,3 +59,13 @@ def test_the_gates_reason_stays_english_for_mlflow_and_is_told_in_german(
 def test_a_text_missing_in_german_falls_back_to_english():
     assert t("no_champion", "fr") == "none"
     assert t("no_champion", "de") == "keiner"
+
+
+def test_a_said_text_survives_a_copy_and_a_pickle():
+    import copy
+    import pickle
+
+    text = said("fold", fold=2, warning=said("first_model"))
+    for again in (copy.deepcopy(text), pickle.loads(pickle.dumps(text))):
+        assert again == "backtest fold 2: first model: becomes champion"
+        assert shown(again, "de") == "Backtest-Fold 2: erstes Modell: wird Champion"

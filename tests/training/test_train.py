@@ -250,3 +250,55 @@ def test_the_calibration_plot_uses_the_runs_bins_and_shows_what_each_holds():
     assert "of 4" in caption
     assert f"lightgbm: {', '.join(f'{n:,}' for n in per_bin)}" in caption
     plt.close(fig)
+
+
+def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
+    synthetic, params, horizons, model_params, small_eval
+):
+    """A DACH team read train's split, counts, notes and "!!!" warnings in English: each is now
+    told in the command's language, while MLflow keeps the English (notes.txt, warnings tag)."""
+    import datetime as dt
+
+    import training.job as job
+    from training.pipeline import Labelled
+    from training.text import shown
+
+    frame, spec = synthetic
+    test = frame["as_of"] >= pd.Timestamp("2024-03-01", tz="UTC")
+    flipped = frame.assign(churn_90d=frame["churn_90d"].where(~test, 1 - frame["churn_90d"]))
+    root = params.model_copy(
+        update={
+            "model": model_params,
+            "evaluation": small_eval.model_copy(update={"min_positives": 10_000}),
+            "split": params.split.model_copy(
+                update={"train_end": dt.date(2023, 9, 1), "validation_end": dt.date(2024, 3, 1)}
+            ),
+        }
+    )
+    lab = Labelled(flipped, spec, {"usage": "usage table absent"}, frame["as_of"].max())
+    out = job.train(_accounts_only(frame), root, labelled=lab, params_file="conf/p.yaml")
+    english = "\n".join(out.notes)
+    german = "\n".join(shown(n, "de") for n in out.notes)
+    assert english.startswith("split (from conf/p.yaml): train as_of + horizon <= 2023-09-01")
+    assert german.startswith(
+        "Aufteilung (aus conf/p.yaml): Training as_of + Horizont <= 2023-09-01"
+    )
+    assert "churn_90d: gelabelte Positive Training " in german and ", Validierung " in german
+    assert "Feature-Familie ausgelassen: usage (usage table absent)" in german
+    warned = out.experiment.warnings
+    said = [shown(w, "de") for w in warned]
+    assert any(w.startswith("WARNUNG churn_90d: das Modell ordnet im Testfenster") for w in said)
+    assert any("gelabelte Positive im Validierungsfenster" in w for w in said)
+    assert any(w.startswith("WARNUNG churn_90d/lightgbm/test: nur ") for w in said)
+    assert all(w.startswith("WARNING") for w in warned)  # the warnings tag stays English
+    assert not any("WARNING" in w or "labelled" in w for w in said), said
+    from dataclasses import replace
+
+    from features.errors import UserError
+
+    no_churn = replace(_accounts_only(frame), churn=None)
+    churn_only = root.model_copy(
+        update={"model": model_params.model_copy(update={"targets": ("churn_90d",)})}
+    )
+    with pytest.raises(UserError, match="kein Ziel hat Labels: churn_90d: "):
+        job.train(no_churn, churn_only, labelled=lab, language="de")
