@@ -84,14 +84,20 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
         if f.stem != "churn":
             (nochurn / f.name).write_bytes(f.read_bytes())
     pending = alias_version(client, "escalation-risk", CHALLENGER)
-    assert main(["train", str(nochurn), "--params", str(good)]) == 1  # a script stops here
+    # (a German team: the notes training/ writes are told in its language, as the command's own)
+    de = ["--params", str(good), "--language", "de"]
+    assert main(["train", str(nochurn), *de]) == 1  # a script stops here
     out = capsys.readouterr().out
-    assert "version 3, not as 'challenger'" in out
-    assert "add the missing table to the source (the source has no churn table)" in out
+    assert (
+        out.startswith("Aufteilung (aus ") and "escalation_30d: gelabelte Positive Training " in out
+    )
+    assert "Label nicht verfügbar: churn_90d (the source has no churn table)" in out
+    assert "Version 3 registriert" in out and "nicht als 'challenger'" in out
+    assert "labelled" not in out and "split (" not in out
     assert alias_version(client, "escalation-risk", CHALLENGER) == pending  # not moved
     client.set_registered_model_alias("escalation-risk", CHALLENGER, "3")  # moved by hand
-    assert main(["promote", str(nochurn), "--params", str(good), "--force", "--reason", "x"]) == 1
-    assert "no head for ['churn_90d']" in capsys.readouterr().err
+    assert main(["promote", str(nochurn), *de, "--force", "--reason", "x"]) == 1
+    assert "Version 3 hat keinen Kopf für ['churn_90d']" in capsys.readouterr().err
     assert alias_version(client, "escalation-risk", CHAMPION) == "2"
 
     hist = promotion_history("escalation-risk")
