@@ -377,11 +377,16 @@ def frame(rows: dict[str, list]) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else pd.DataFrame()
 
 
-def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
-    """Defaults for fields some exports lack, each counted; contract columns first, extras after."""
+def finish_tickets(
+    df: pd.DataFrame, ctx: ImportContext, resolved_field: str = "resolved_at"
+) -> pd.DataFrame:
+    """Defaults for fields some exports lack, each counted; contract columns first, extras after.
+    `resolved_field`: where the export gives resolved_at, to name it in the report."""
     out = df.copy()
     rep = ctx.report.table("tickets")
     p = ctx.params
+    if "status" in out and "resolved_at" in out:
+        out = _reopened_unresolved(out, ctx, resolved_field)
     if "priority" not in out:
         out["priority"] = None
     missing = out["priority"].isna()
@@ -433,6 +438,22 @@ def finish_tickets(df: pd.DataFrame, ctx: ImportContext) -> pd.DataFrame:
         if col not in out:
             out[col] = None
     return _ordered(out, "tickets")
+
+
+def _reopened_unresolved(out: pd.DataFrame, ctx: ImportContext, field: str) -> pd.DataFrame:
+    """A ticket open now whose export still gives a resolution time, reopened since it was
+    solved: HubSpot keeps the Close date, Zendesk's metrics the solved_at, a Jira workflow whose
+    reopen transition clears no resolution its resolutiondate, a ServiceNow incident set back to
+    In Progress its resolved_at. Read as resolved then for good, it was left out of every later
+    open-ticket count and its escalations closed; it is unresolved, and the report names it."""
+    reopened = out["status"].isin(list(ctx.contract.open_statuses)) & out["resolved_at"].notna()
+    if not reopened.any():
+        return out
+    out.loc[reopened, "resolved_at"] = pd.NaT
+    ids = out.loc[reopened, "ticket_id"].astype(str)
+    shown = ", ".join(ids.head(EXAMPLES)) + (", ..." if len(ids) > EXAMPLES else "")
+    ctx.report.table("tickets").note("note_reopened_open", n=len(ids), ids=shown, field=field)
+    return out
 
 
 def _key(keys: pd.Series | None, idx: Any) -> str | None:

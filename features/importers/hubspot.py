@@ -129,16 +129,8 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     df["status"] = ctx.map_values(
         df["status"], p.stage_map, label, named["status"], "hubspot.stage_map", df[ORIGIN]
     )
-    # a ticket reopened since it was closed keeps its old close date: open now, it is unresolved
-    # (with the date it was read as resolved for good, and left out of every open-ticket count)
-    reopened = df["status"].isin(list(ctx.contract.open_statuses)) & df["resolved_at"].notna()
-    if reopened.any():
-        df.loc[reopened, "resolved_at"] = pd.NaT
-        ids = df.loc[reopened, "ticket_id"].astype(str)
-        named_ids = ", ".join(ids.head(3)) + (", ..." if len(ids) > 3 else "")
-        rep.note("note_reopened_open", n=len(ids), ids=named_ids, field=named["resolved_at"])
     df["channel"] = df["channel"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
-    tickets = finish_tickets(df, ctx)
+    tickets = finish_tickets(df, ctx, named["resolved_at"])
 
     ctx.report.notes.append(("note_no_escalations", ()))
     seen = first_seen(tickets, accounts, ctx, "hubspot companies")

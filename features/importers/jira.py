@@ -247,7 +247,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     )
     opened = first_priorities(ch)
     df = _targets_as_opened(df, opened, ch, ctx)
-    tickets = finish_tickets(priority_as_opened(df, opened, ctx), ctx)
+    tickets = finish_tickets(priority_as_opened(df, opened, ctx), ctx, column["resolutiondate"])
     if len(tickets) and tickets["first_response_at"].isna().all():
         rep.note("note_jira_no_first_response", names=" / ".join(p.first_response_sla))
     esc = (

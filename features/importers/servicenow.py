@@ -148,7 +148,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     if inputs.get("slas"):
         at_open = t["ticket_id"].map(opened)
         t = _slas(t, inputs["slas"], ctx, at_open.notna() & (at_open != t["priority"]))
-    tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx)
+    tickets = finish_tickets(priority_as_opened(t, opened, ctx), ctx, named["resolved_at"])
     if len(tickets) and tickets["first_response_at"].isna().all():
         rep.note("note_sn_no_first_response", words=", ".join(p.response_slas))
     esc = close_escalations(esc, tickets)

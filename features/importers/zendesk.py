@@ -88,7 +88,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
             "note_resolved_updated", n=int(unmeasured.sum()), what=message("w_ticket_metrics")
         )
     t = priority_as_opened(t, first_priorities(changes), ctx)
-    tickets_out = finish_tickets(t.drop(columns=["updated_at", "escalation_tag"]), ctx)
+    tickets_out = finish_tickets(
+        t.drop(columns=["updated_at", "escalation_tag"]), ctx, "ticket_metrics solved_at"
+    )
 
     esc = _escalations(
         t, changes, tag_added, audits_given=bool(inputs.get("ticket_audits")), ctx=ctx
