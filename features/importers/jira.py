@@ -387,8 +387,20 @@ def _sla_times(df: pd.DataFrame, ctx: ImportContext, label: str, keys: pd.Series
             parts[part] = ctx.times(raw, label, f"{name} {part}Time", out[ORIGIN], keys)
         goal = pd.to_numeric(out.get(f"_{which}_goal", pd.Series(None, index=out.index)))
         hours = (parts["breach"] - parts["start"]).dt.total_seconds() / 3600
-        hours = hours.where(hours > 0, goal.astype(float) / 3_600_000)
         out[column] = hours.where(hours > 0)
+        # a cycle without a breach time (paused) gives only its goal, in the SLA calendar's
+        # business time (16h: two working days): read as clock hours it was due overnight, so
+        # the target is left to the contract's SLA policy and the report names the issues
+        goal_only = out[column].isna() & goal.notna()
+        if goal_only.any():
+            ids = out.loc[goal_only, "ticket_id"].astype(str)
+            ctx.report.table("tickets").note(
+                "note_sla_goal_only",
+                n=len(ids),
+                field=f"{name} goalDuration",
+                need="breachTime",
+                ids=", ".join(ids.head(3)) + (", ..." if len(ids) > 3 else ""),
+            )
         out[f"_{which}_done"] = parts["stop"]  # for `_targets_as_opened`
         if which == "fr":
             out["first_response_at"] = parts["stop"]

@@ -66,6 +66,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "no first response time for any incident: export task_sla (slas=task_sla.csv) with their response SLAs (an SLA name holding {words}: servicenow.response_slas); without them the first response SLA features are left out",
         "note_no_group_level": "no assignment group of the export has a level in servicenow.group_levels (such as {groups}): no reassignment is an escalation; name the groups there (export display values, not sys_ids)",
         "note_kept_existing": "kept {file} from an earlier import into this folder",
+        "note_sla_goal_only": "{n:,} [ticket takes its SLA target|tickets take their SLA "
+        "targets] from the contract's SLA policy: the export gives [it|them] only as a length in "
+        "the helpdesk's business time ({field}), without the deadline ({need}) ({ids})",
         "note_reopened_open": "{n:,} [ticket is|tickets are] open again, reopened since [it was|"
         "they were] closed: [its|their] old close date ({field}) is dropped, read as unresolved "
         "({ids})",
@@ -156,6 +159,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_sn_no_first_response": "für keinen Incident eine Erstantwortzeit: task_sla (slas=task_sla.csv) mit den Antwort-SLAs exportieren (ein SLA-Name mit {words}: servicenow.response_slas); ohne sie bleiben die Erstantwort-SLA-Merkmale ausgelassen",
         "note_no_group_level": "keine Zuweisungsgruppe des Exports hat eine Stufe in servicenow.group_levels (etwa {groups}): keine Neuzuweisung ist eine Eskalation; die Gruppen dort nennen (Anzeigewerte exportieren, keine sys_ids)",
         "note_kept_existing": "{file} aus einem früheren Import in diesen Ordner behalten",
+        "note_sla_goal_only": "{n:,} [Ticket erhält sein SLA-Ziel|Tickets erhalten ihre "
+        "SLA-Ziele] aus der SLA-Richtlinie des Vertrags: der Export gibt [es|sie] nur als Dauer "
+        "in der Geschäftszeit des Helpdesks an ({field}), ohne die Frist ({need}) ({ids})",
         "note_reopened_open": "{n:,} [Ticket ist|Tickets sind] wieder offen, seit dem Schließen "
         "wieder geöffnet: [sein|ihr] altes Schließdatum ({field}) wird verworfen, als ungelöst "
         "gelesen ({ids})",

@@ -284,8 +284,13 @@ def _milestones(
     # TargetDate is the deadline Salesforce computed in the milestone's business hours (nights,
     # weekends, holidays, DST): its distance from the start is the target in clock hours, which
     # the SLA features count; TargetResponseInMins is in business minutes (480 for a working day)
+    # without both (a report leaving them out) the minutes are no clock hours to a deadline:
+    # read as such, a working day (480) was due 8 clock hours on, breached overnight. The
+    # target is left to the contract's SLA policy (business hours when features.sla.
+    # business_hours is set), and the report names the cases
     span = (ms["target"] - ms["start"]).dt.total_seconds() / 3600
-    ms["hours"] = span.where(span > 0).fillna(minutes / 60)
+    ms["hours"] = span.where(span > 0)
+    ms["goal_only"] = ms["hours"].isna() & minutes.notna()
     key = "case_id" if ms["case"].isin(out["case_id"]).any() else "ticket_id"
     unknown = ~ms["case"].isin(out[key])
     _matched(unknown, paths, ms.attrs["columns"]["case"], without_id)
@@ -294,8 +299,20 @@ def _milestones(
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     ms = ms[~unknown]
     name = ms["name"].astype(str).str.strip().str.lower()
-    fr = ms[name == p.first_response_milestone.lower()].drop_duplicates("case").set_index("case")
-    res = ms[name == p.resolution_milestone.lower()].drop_duplicates("case").set_index("case")
+    fr = ms[name == p.first_response_milestone.lower()].drop_duplicates("case")
+    res = ms[name == p.resolution_milestone.lower()].drop_duplicates("case")
+    used = pd.concat([fr, res])
+    goal_only = raw.loc[used.index[used["goal_only"].to_numpy()]].drop_duplicates()
+    if len(goal_only):
+        ids = ", ".join(map(str, goal_only.head(3))) + (", ..." if len(goal_only) > 3 else "")
+        ctx.report.table("tickets").note(
+            "note_sla_goal_only",
+            n=len(goal_only),
+            field=named,
+            need="StartDate/TargetDate",
+            ids=ids,
+        )
+    fr, res = fr.set_index("case"), res.set_index("case")
     out["first_response_at"] = out[key].map(fr["completed"]).astype("datetime64[ns, UTC]")
     out["sla_first_response_hours"] = out[key].map(fr["hours"])
     out["sla_resolution_hours"] = out[key].map(res["hours"])

@@ -103,10 +103,39 @@ def test_jsm_sla_fields_give_first_response_times_and_targets(tmp_path, capsys):
     assert t.loc["HELP-1", "sla_first_response_hours"] == 4
     assert t.loc["HELP-1", "sla_resolution_hours"] == 32
     assert pd.isna(t.loc["HELP-2", "first_response_at"])
-    assert t.loc["HELP-2", "sla_first_response_hours"] == 2
+    # a paused cycle's goal is business time, not clock hours to a deadline: the policy's target
+    assert pd.isna(t.loc["HELP-2", "sla_first_response_hours"])
     assert pd.isna(t.loc["HELP-4", "sla_first_response_hours"])  # no SLA: the contract's policy
     assert not any(c.startswith("jira_customfield_1003") for c in t.columns)
-    assert "no first response time" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no first response time" not in out
+    assert (
+        "1 ticket takes its SLA target from the contract's SLA policy: the export gives it only "
+        "as a length in the helpdesk's business time (Time to first response goalDuration), "
+        "without the deadline (breachTime) (HELP-2)"
+    ) in " ".join(out.split())
+
+
+def test_a_paused_cycles_business_goal_is_no_clock_target(tmp_path, params, capsys):
+    """A JSM goal of 16h on a Mon-Fri 9-17 calendar is two working days. A paused cycle gives
+    no breachTime, and its goal was written as 16 clock hours: the issue, opened Friday 09:00,
+    was breached on Saturday 01:00 in every feature and the ladder. The target is now blank, so
+    that the contract's policy (in business hours when set) gives it, and the report says so."""
+    from features.sources import load_history
+
+    page = json.loads((DATA / "issues.json").read_text())
+    page["issues"][1]["fields"]["customfield_10031"] = _sla(
+        "Time to resolution",
+        {"startTime": _at("2024-01-05T09:00:00.000+0100"), "paused": True,
+         "goalDuration": {"millis": 16 * 3_600_000}},
+        done=False,
+    )  # fmt: skip
+    assert _import(tmp_path, page) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(Time to resolution goalDuration), without the deadline (breachTime) (HELP-2)" in out
+    t = load_history(str(tmp_path / "o"), params.contract, pd.Timestamp("2024-06-01", tz="UTC"))
+    help2 = t.tickets.set_index("ticket_id").loc["HELP-2"]
+    assert bool(help2["sla_resolution_from_policy"])
 
 
 def test_issues_without_sla_fields_say_the_first_response_features_are_left_out(tmp_path, capsys):

@@ -154,6 +154,34 @@ def test_salesforce_business_hours_milestone_is_met_at_salesforces_deadline(tmp_
     assert row["sla_first_response_breaches_7d"] == 0
 
 
+def test_salesforce_minutes_without_target_date_are_no_clock_target(tmp_path, params, capsys):
+    """A milestone export without StartDate/TargetDate (a report leaving them out) gives only
+    TargetResponseInMins, in the entitlement's business minutes (960: two working days). It was
+    written as 16 clock hours, so the case opened Friday 09:00 was breached on Saturday 01:00;
+    the target is now left to the contract's policy, and the report names the case."""
+    sf = tmp_path / "in"
+    sf.mkdir()
+    for name in ("Account.csv", "Case.csv"):
+        (sf / name).write_bytes((DATA / "salesforce" / name).read_bytes())
+    (sf / "CaseMilestone.csv").write_text(
+        '"Id","CaseId","MilestoneType.Name","CompletionDate","TargetResponseInMins"\n'
+        '"5705g0000009","5005g00000Aa002","First Response","2024-01-08T10:00:00.000+0000","960"\n',
+        encoding="utf-8",
+    )
+    files = [str(sf / n) for n in ("Case.csv", "Account.csv", "CaseMilestone.csv")]
+    assert run_import("salesforce", files, tmp_path / "out") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "1 ticket takes its SLA target from the contract's SLA policy: the export gives it only "
+        "as a length in the helpdesk's business time (TargetResponseInMins), without the "
+        "deadline (StartDate/TargetDate) (5005g00000Aa002)"
+    ) in out
+    h = load_history(str(tmp_path / "out"), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id").loc["00001002"]
+    assert bool(t["sla_first_response_from_policy"])
+    assert t["first_response_at"] == pd.Timestamp("2024-01-08 10:00", tz="UTC")
+
+
 @pytest.mark.parametrize("history", [False, True])
 def test_salesforce_without_escalation_times_dates_them_at_creation(tmp_path, params, history):
     """CaseHistory is optional, or may hold no IsEscalated change: escalated cases are then
