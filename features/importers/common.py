@@ -149,6 +149,9 @@ class ImportContext:
     # accounts columns declared numeric custom fields (features.custom_fields): an export's extra
     # `sf_NPS__c` written 12,5 is read as the contract's numbers are, not kept as text
     numeric_fields: frozenset[str] = frozenset()
+    # the account ids of the folder an import that writes no accounts (usage) goes into; None
+    # when the folder has no accounts yet (the links are checked by a later import then)
+    known_accounts: frozenset[str] | None = None
 
     def origin_base(self, path: Path, json_records: bool = False) -> int:
         """The `ORIGIN` code of record 0 of a file being read: record n's is this plus n."""

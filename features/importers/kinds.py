@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -57,11 +57,13 @@ def run_import(
     contract: ContractParams,
     on_bytes: OnBytes = None,
     numeric_fields: Sequence[str] = (),
+    known_accounts: Collection[str] | None = None,
 ) -> ImportResult:
     """Read one system's export into the contract's tables (not yet validated against each other).
 
     `numeric_fields`: accounts columns declared numeric custom fields (`features.custom_fields`),
-    read in the notation of the export as the contract's numbers are."""
+    read in the notation of the export as the contract's numbers are. `known_accounts`: the
+    account ids of the folder a usage import goes into (None: it has none yet)."""
     if kind not in KINDS:
         raise UserError(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
     problems = importer_problems(params, contract)
@@ -76,6 +78,7 @@ def run_import(
         report=ImportReport(kind),
         on_bytes=on_bytes,
         numeric_fields=frozenset(numeric_fields),
+        known_accounts=None if known_accounts is None else frozenset(known_accounts),
     )
     try:
         built = module.run(assigned, ctx)

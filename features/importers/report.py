@@ -37,6 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_user": "no user id ({field} is empty)",
         "skip_no_time": "no event time ({field} is empty)",
         "skip_unmapped_user": "user not in the user -> account mapping",
+        "skip_unknown_account_usage": "the mapping gives its user an account the folder's "
+        "accounts table lacks (a test or prospect account?); the lines named are the mapping's",
         "skip_event_type": "event type {type!r} is listed in importers.usage_events.skip_event_types",
         "skip_repeated": "repeats an earlier record (the same messageId/$insert_id, or the same "
         "per-day row: two overlapping exports, or a file given twice); counted once",
@@ -131,6 +133,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip_no_user": "keine Benutzer-ID ({field} ist leer)",
         "skip_no_time": "keine Ereigniszeit ({field} ist leer)",
         "skip_unmapped_user": "Benutzer fehlt in der Zuordnung Benutzer -> Kunde",
+        "skip_unknown_account_usage": "die Zuordnung gibt seinem Benutzer einen Kunden, der in "
+        "der Kundentabelle des Ordners fehlt (ein Test- oder Interessenten-Konto?); die genannten "
+        "Zeilen sind die der Zuordnung",
         "skip_event_type": "Ereignistyp {type!r} steht in importers.usage_events.skip_event_types",
         "skip_repeated": "wiederholt einen früheren Datensatz (dieselbe messageId/$insert_id oder "
         "dieselbe Zeile pro Tag: zwei überlappende Exporte oder eine Datei doppelt angegeben); "

@@ -47,8 +47,8 @@ BATCH = 100_000
 
 
 def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataFrame | None]:
-    mapping = _mapping(inputs["users"], ctx)
     rep = ctx.report.table("usage", ", ".join(x.name for x in inputs["events"]))
+    mapping, stray = _of_known_accounts(_mapping(inputs["users"], ctx), ctx)
     skip_types = {s.lower() for s in ctx.params.usage_events.skip_event_types}
     triples: list[pd.DataFrame] = []
     seen = _Seen()
@@ -60,7 +60,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         )
         for batch in batches:
             rep.read += len(batch)
-            triples.append(_reduce(batch, mapping, skip_types, ctx, seen))
+            triples.append(_reduce(batch, mapping, skip_types, ctx, seen, stray))
             if len(triples) > 8:
                 triples = [_combine(triples)]
     per_user = (
@@ -74,6 +74,9 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         .reset_index()
     )
     usage["events"] = usage["events"].astype("int64")
+    if stray.records:  # named by the mapping's lines, where the account is
+        shown = ctx.examples(stray.rows, "user_id", "account_id")
+        rep.skip("skip_unknown_account_usage", stray.records, shown)
     if usage.empty:  # no activity at all is a wrong export or mapping, not a portfolio at rest
         raise NothingToImport("no_events_to_import", inputs["events"], ctx.report, "usage")
     used = rep.read - sum(rep.skipped.values())
@@ -81,7 +84,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
     return {"usage": usage[["account_id", "date", "active_users", "events"]]}
 
 
-def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
+def _mapping(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     export = Phrase("x_usage_mapping")
     frames = []
     for path in paths:
@@ -97,12 +100,13 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
                 {
                     "user": df[user].astype("string").str.strip(),
                     "account_id": df[account].astype("string").str.strip(),
+                    ORIGIN: origins,
                 }
             )
         )
-    m = pd.concat(frames).dropna()
+    m = pd.concat(frames).dropna(subset=["user", "account_id"])
     # a row without a user or an account maps nothing (its user's events count as unmapped)
-    m = m[(m["user"] != "") & (m["account_id"] != "")].drop_duplicates()
+    m = m[(m["user"] != "") & (m["account_id"] != "")].drop_duplicates(["user", "account_id"])
     accounts = m.groupby("user")["account_id"].unique()
     torn = accounts[accounts.map(len) > 1]
     if len(torn):  # their events cannot be told apart: not "the last row wins" in silence
@@ -115,7 +119,43 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.Series:
             shown=shown,
             more=more,
         )
-    return m.set_index("user")["account_id"]
+    m.attrs["account"] = str(account)  # as the (first) file names it, for an error
+    return m
+
+
+@dataclass
+class _Stray:
+    """A mapping's rows of accounts the folder lacks (`_of_known_accounts`), and the records of
+    their users skipped so far."""
+
+    rows: pd.DataFrame
+    records: int = 0
+
+
+def _of_known_accounts(m: pd.DataFrame, ctx: ImportContext) -> tuple[pd.Series, _Stray]:
+    """The user -> account mapping without users of accounts the folder does not have (test or
+    prospect accounts): their events are skipped, counted, and the mapping's lines named. When
+    more than half of the mapping's accounts are unknown, the mapping is no mapping to these
+    accounts (ids in another format, another CRM's): each such line is refused, not all of
+    the usage skipped unseen. It refused the whole import with the usage table's rows."""
+    known, column = ctx.known_accounts, m.attrs.get("account", "account_id")
+    stray = ~m["account_id"].isin(known) if known is not None else pd.Series(False, index=m.index)
+    rows = m[stray].assign(user_id=m.loc[stray, "user"]).reset_index(drop=True)
+    accounts = m["account_id"].drop_duplicates()
+    unknown = int((~accounts.isin(known or ())).sum()) if stray.any() else 0
+    if unknown * 2 > len(accounts):
+        for rec in rows.to_dict("records"):
+            values = {"v": rec["account_id"], "n": unknown, "total": len(accounts)}
+            ctx.told(
+                "usage mapping",
+                column,
+                rec[ORIGIN],
+                "foreign_key",
+                "mapping_unknown_account",
+                values,
+                f"user_id={rec['user']}",
+            )
+    return m[~stray].set_index("user")["account_id"], _Stray(rows)
 
 
 def _json_batches(path: Path, ctx: ImportContext):
@@ -201,6 +241,7 @@ def _reduce(
     skip_types: set[str],
     ctx: ImportContext,
     seen: _Seen,
+    stray: _Stray,
 ) -> pd.DataFrame:
     rep = ctx.report.table("usage")
     names = {"time": "timestamp", "count": "count", **batch.attrs}
@@ -216,6 +257,9 @@ def _reduce(
     rep.skip("skip_no_user", int(no_user.sum()), shown, field="userId/user_id/distinct_id")
     b = b[~no_user]
     user = b["user"].astype(str).str.strip()
+    of_stray = user.isin(stray.rows["user"])  # counted once for all batches, in `run`
+    stray.records += int(of_stray.sum())
+    b, user = b[~of_stray], user[~of_stray]
     account = user.map(mapping)
     unmapped = b[account.isna()].assign(user_id=user).drop_duplicates("user_id")
     shown = ctx.examples(unmapped, "user_id")

@@ -65,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
                 name for name, f in params.features.custom_fields.items() if f.kind != "category"
             ]
             result = run_import(
-                args.kind, args.inputs, params.importers, params.contract, on_bytes, numeric
+                args.kind,
+                args.inputs,
+                params.importers,
+                params.contract,
+                on_bytes,
+                numeric,
+                _known_accounts(out) if args.kind == "usage-events" else None,
             )
     except NothingToImport as exc:  # what was read and skipped, and why, then the refusal
         print(exc.report.render(str(out), args.lang, refused=True))
@@ -188,6 +194,20 @@ def _progress(total: int) -> Iterator:
     ) as bar:
         task = bar.add_task("importing", total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def _known_accounts(out: Path) -> set[str] | None:
+    """The account ids of the folder a usage import goes into: a mapping's user of another
+    account (a test or prospect account) is told at its line, not as a usage row's broken
+    link. None while the folder has no accounts."""
+    from features.sources import read_tables
+
+    if _table_file(out, "accounts") is None:
+        return None
+    accounts = read_tables(str(out))["accounts"]
+    if accounts is None or "account_id" not in accounts:
+        return None
+    return {str(v).strip() for v in accounts["account_id"].dropna()}
 
 
 def _table_file(folder: Path, name: str) -> Path | None:
