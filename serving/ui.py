@@ -35,7 +35,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
-from features.build import full_spec
 from features.contract import ACCOUNTS, History, one_line, without_controls
 from features.errors import UserError
 from features.spec import FeatureInfo, FeatureSpec
@@ -44,7 +43,7 @@ from serving.daily_text import day_text, figure
 from serving.dailystore import SORTABLE, DailyStore
 from serving.guard import forwarded_prefix
 from serving.params import Params
-from serving.reasons import change_retold, feature_specs, retold
+from serving.reasons import change_retold, feature_specs, features_of, retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
@@ -353,7 +352,7 @@ class UiApp:
         )
         # every feature the params define: reasons are told again in the page's language
         # (the served model's own, once `tell_with` names them, before these)
-        self.features = {f.name: f for f in full_spec(params.features).features}
+        self.features = features_of(params.features)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
