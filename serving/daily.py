@@ -45,8 +45,10 @@ from serving.params import Params
 from serving.reasons import (
     Reasons,
     RowReasons,
+    change_attribution,
     chosen_reasons,
     known_and_display,
+    margin_shares,
     render_change,
     retold,
     split_contrib,
@@ -443,11 +445,14 @@ def _run_daily(
             whys = [""] * n
             told = ~np.isnan(d_prev_values) & (np.abs(d_prev_values) >= p.why_changed_min_delta)
             values = {c: frame[c].to_numpy() for c in model.spec.names} if told.any() else {}
-            moved = (
-                moved_features(history, frame, np.flatnonzero(told), prev["day"], built_with, model)
-                if prev is not None and same_model and told.any()
-                else {}
-            )
+            moved: dict[str, np.ndarray] = {}
+            margins: dict[str, np.ndarray] = {}  # per account, each feature's margin change
+            if prev is not None and same_model and told.any():
+                now_rows, then_rows = features_before(
+                    history, frame, np.flatnonzero(told), prev["day"], built_with, model
+                )
+                moved = moved_features(now_rows, then_rows)
+                margins = margin_changes(model, now_rows, then_rows)
             # the previous run's day, as each language writes it
             since_day = {lg: day_text(prev["day"], lg) for lg in {*langs, lang}} if prev else {}
 
@@ -463,13 +468,17 @@ def _run_daily(
                     old, new = prev["model_version"], model.version
                     why_parts[i] = json.dumps({**told_as, "old": old, "new": new})
                     return t("why_model", lg, delta=delta, since=since_day[lg], old=old, new=new)
-                if aid not in prev_contrib:
-                    return ""
+                # split as the margin moved; else (no rebuilt previous day) as the stored
+                # probability-scale contributions moved
+                change = margin_shares(margins[aid], delta) if aid in margins else None
+                if change is None:
+                    if aid not in prev_contrib:
+                        return ""
+                    change = change_attribution(prev_contrib[aid], scored.contributions[i])
                 today = {c: v[i] for c, v in values.items()}
                 parts = why_changed(
-                    prev_contrib[aid], scored.contributions[i], today, model.spec, lg,
-                    p.why_changed_features, moved.get(aid),
-                )  # fmt: skip
+                    change, today, model.spec, lg, p.why_changed_features, moved.get(aid)
+                )
                 kept = [{k: q[k] for k in ("feature", "change", "value")} for q in parts]
                 why_parts[i] = json.dumps({**told_as, "parts": kept})
                 return render_change(delta, since_day[lg], parts, lg)
@@ -707,16 +716,16 @@ def _run_daily(
         )  # fmt: skip
 
 
-def moved_features(
+def features_before(
     history: Any,
     frame: pd.DataFrame,
     rows: np.ndarray,
     since: dt.date,
     built_with: FeatureParams,
     model: ScoringModel,
-) -> dict[str, np.ndarray]:
-    """Per account of `frame`'s `rows`, which of the model's features had another value as of
-    `since` (the previous run's day) than in `frame`: built again for those accounts only (the
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`frame`'s `rows` and the same accounts' features as of `since` (the previous run's day),
+    both indexed by account id in the same order: built again for those accounts only (the
     changes told are few), by the same code and settings (`built_with`, the model's), from the
     same history. An account without a row as of `since` is left out (nothing to compare)."""
     names = model.spec.names
@@ -728,15 +737,32 @@ def moved_features(
         spec=model.spec,
     ).frame.set_index("account_id")[names]
     then = then.reindex(today.index[today.index.isin(then.index)])
-    now = today.loc[then.index]
+    return today.loc[then.index], then
+
+
+def moved_features(now: pd.DataFrame, then: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per account (`features_before`'s frames), which features had another value then."""
     same = np.column_stack(
         [
             (now[c] == then[c]).fillna(False).to_numpy(bool)
             | (now[c].isna() & then[c].isna()).to_numpy()
-            for c in names
+            for c in now.columns
         ]
     )
     return dict(zip(then.index.tolist(), ~same, strict=True))
+
+
+def margin_changes(
+    model: ScoringModel, now: pd.DataFrame, then: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Per account (`features_before`'s frames), how each feature's contribution to the
+    escalation head's raw margin changed: what `margin_shares` splits a change of risk by."""
+    if not len(now):
+        return {}
+    booster = model.heads["escalation"].booster
+    after, _ = split_contrib(contributions(booster, now))
+    before, _ = split_contrib(contributions(booster, then))
+    return dict(zip(now.index.tolist(), after - before, strict=True))
 
 
 def _unknown_levels(store: Any, levels: list[str]) -> dict[str, int]:

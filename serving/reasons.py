@@ -413,9 +413,24 @@ def change_attribution(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.asarray(after, dtype=np.float64) - np.asarray(before, dtype=np.float64)
 
 
+def margin_shares(margin_change: np.ndarray, delta: float) -> np.ndarray | None:
+    """Per feature, its share of a change `delta` in calibrated risk between two scorings by the
+    same model: the change of its raw (margin) contribution, scaled so that the shares sum to
+    `delta`. The margin's contributions split its change exactly; each day's probability-scale
+    contributions carry that day's own scale (`to_probability`), so their differences shift
+    every feature where the calibration steps (isotonic): a +0.04 step of the risk made by one
+    feature was told "+0.01 (that feature)", the rest spread over features whose value stayed.
+    None where the margin did not move the risk's way (nothing to split: the previous day's
+    risk was stored from a source that has changed since)."""
+    d = np.asarray(margin_change, dtype=np.float64)
+    total = float(d.sum())
+    if delta == 0 or abs(total) < 1e-12 or (total > 0) != (delta > 0):
+        return None
+    return d * (delta / total)
+
+
 def why_changed(
-    before: np.ndarray,
-    after: np.ndarray,
+    change: np.ndarray,
     values_after: pd.Series | dict[str, Any],
     spec: FeatureSpec,
     language: str,
@@ -425,13 +440,14 @@ def why_changed(
     """The k features that moved one account's risk most in the direction it moved, each with its
     change, family and today's value rendered through the spec's template.
 
-    `before`, `after`: the account's probability-scale contributions on two dates (1-D).
+    `change`: the account's change in risk per feature (1-D; `margin_shares`, else
+    `change_attribution` of two days' probability-scale contributions).
     `moved`: per feature, whether its value changed between the dates. A tree model's
     contributions shift for features whose value stayed (their interplay with the ones that
     moved): "+0.05 (3 SLA near-misses)" with 3 near-misses on both days points a CSM at nothing
     new, so only features that moved are named, where any of them moved the risk its way.
     """
-    change = change_attribution(before, after)
+    change = np.asarray(change, dtype=np.float64)
     sign = 1.0 if change.sum() >= 0 else -1.0
     candidates = change * sign > 0
     if moved is not None and (candidates & moved).any():

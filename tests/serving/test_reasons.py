@@ -19,6 +19,7 @@ from features.contract import validated
 from serving.facts import account_facts
 from serving.reasons import (
     change_attribution,
+    margin_shares,
     render_change,
     retold,
     split_contrib,
@@ -224,7 +225,7 @@ def test_why_changed_attributes_the_change_in_risk_to_features(champion, scored)
     delta = float(after.risk[i] - before.risk[i])
     assert abs(delta) > 0
     values = b.loc[ids[i], champion.spec.names]
-    parts = why_changed(before.prob[i], after.prob[i], values, champion.spec, "en", 3)
+    parts = why_changed(change[i], values, champion.spec, "en", 3)
     assert parts and all(np.sign(p["change"]) == np.sign(delta) for p in parts)
     sizes = [abs(p["change"]) for p in parts]
     assert sizes == sorted(sizes, reverse=True)
@@ -232,15 +233,13 @@ def test_why_changed_attributes_the_change_in_risk_to_features(champion, scored)
         j = champion.spec.names.index(p["feature"])
         assert p["change"] == pytest.approx(change[i, j])
         assert p["family"] == champion.spec.features[j].family
-    everything = why_changed(
-        before.prob[i], after.prob[i], values, champion.spec, "en", len(champion.spec.names)
-    )
+    everything = why_changed(change[i], values, champion.spec, "en", len(champion.spec.names))
     opposite = change[i][np.sign(change[i]) == -np.sign(delta)].sum()
     assert sum(p["change"] for p in everything) + opposite == pytest.approx(delta, abs=TOL)
 
     en = render_change(delta, str(first.date()), parts, "en")
     de = render_change(delta, str(first.date()), why_changed(
-        before.prob[i], after.prob[i], values, champion.spec, "de", 3), "de")  # fmt: skip
+        change[i], values, champion.spec, "de", 3), "de")  # fmt: skip
     assert en.startswith(f"Risk {delta:+.2f} since {first.date()}: ")
     assert de.startswith(f"Risiko {delta:+.2f} seit {first.date()}: ".replace(".", ",", 1))
     assert f"{parts[0]['change']:+.2f} ({parts[0]['text']})" in en
@@ -257,7 +256,7 @@ def test_why_changed_on_a_hand_made_example():
         )
     )  # fmt: skip
     before, after = np.array([0.01, 0.02, 0.03]), np.array([0.09, 0.07, 0.02])
-    parts = why_changed(before, after, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "en", 2)
+    parts = why_changed(after - before, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "en", 2)
     assert [(p["feature"], round(p["change"], 2)) for p in parts] == [
         ("sla", 0.08),
         ("usage", 0.05),
@@ -265,10 +264,66 @@ def test_why_changed_on_a_hand_made_example():
     assert render_change(0.12, "2026-06-20", parts, "en") == (
         "Risk +0.12 since 2026-06-20: +0.08 (3 SLA near-misses), +0.05 (Usage down 46%)"
     )
-    de = why_changed(before, after, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "de", 2)
+    de = why_changed(after - before, {"sla": 3.0, "usage": 0.46, "tickets": 4.0}, spec, "de", 2)
     assert render_change(0.12, "2026-06-20", de, "de") == (
         "Risiko +0,12 seit 2026-06-20: +0,08 (3 knappe SLAs), +0,05 (Nutzung 46\u00a0% niedriger)"
     )  # German numbers: decimal comma, a space before %
+
+
+def test_a_change_is_split_as_the_margin_moved_not_as_each_days_probability_shares():
+    """Where the calibration steps (isotonic), one feature nudging the margin over a step moved
+    the risk +0.04, and each day's probability-scale contributions, scaled by that day's own
+    ratio, shifted every feature: told "+0.01 (3 P1 tickets)" beside a +0.04 change, the rest
+    spread over features whose value stayed. Split as the margin moved, the feature that moved
+    carries the whole change."""
+    from features.spec import FeatureSpec, number
+
+    spec = FeatureSpec(
+        (
+            number("seats", "usage", "", "seats", "{value:.0%} of seats in use", "{value:.0%} der Plätze genutzt"),
+            number("csat", "csat", "", "csat", "CSAT {value:.1f}", "CSAT {value:.1f}"),
+            number("p1", "tickets", "", "p1", "{value:.0f} P1 tickets", "{value:.0f} P1-Tickets"),
+        )
+    )  # fmt: skip
+
+    def calibrate(score: np.ndarray) -> np.ndarray:  # isotonic: steps
+        return np.select([score < 0.0, score < 0.95], [0.05, 0.25], 0.29)
+
+    bias = np.array([-1.0])
+    raw_before, raw_after = np.array([[1.2, 0.6, 0.1]]), np.array([[1.2, 0.6, 0.2]])
+    before = to_probability(raw_before, bias, calibrate)
+    after = to_probability(raw_after, bias, calibrate)
+    delta = float(after.risk[0] - before.risk[0])
+    assert delta == pytest.approx(0.04)
+    spread = change_attribution(before.prob[0], after.prob[0])
+    assert round(spread[2], 2) == 0.01 and spread[:2].sum() > 0.02  # the old telling
+
+    shares = margin_shares(raw_after[0] - raw_before[0], delta)
+    assert shares is not None
+    np.testing.assert_allclose(shares, [0.0, 0.0, 0.04], atol=1e-12)
+    values = {"seats": 0.3, "csat": 4.1, "p1": 3.0}
+    parts = why_changed(shares, values, spec, "en", 2)
+    assert render_change(delta, "2026-06-27", parts, "en") == (
+        "Risk +0.04 since 2026-06-27: +0.04 (3 P1 tickets)"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.float64, 6, elements=st.floats(-2, 2)),
+    st.floats(-0.5, 0.5).filter(lambda d: abs(d) > 1e-9),
+)
+def test_margin_shares_sum_to_the_change_or_are_not_given(change, delta):
+    """Shares always add up to the change they split and point its way overall; a margin that
+    did not move, or moved against the risk, is not split (None)."""
+    shares = margin_shares(change, delta)
+    total = change.sum()
+    if abs(total) < 1e-12 or (total > 0) != (delta > 0):
+        assert shares is None
+    else:
+        assert shares is not None
+        assert shares.sum() == pytest.approx(delta, rel=1e-9, abs=1e-12)
+        assert np.all(shares * change >= 0)  # each feature keeps the way its margin moved
 
 
 def test_why_changed_names_features_that_moved_before_ones_whose_value_stayed():
@@ -286,16 +341,16 @@ def test_why_changed_names_features_that_moved_before_ones_whose_value_stayed():
     before, after = np.array([0.01, 0.02, 0.03]), np.array([0.09, 0.05, 0.01])
     values = {"sla": 3.0, "tickets": 5.0, "seats": 10.0}
     moved = np.array([False, True, True])
-    assert [p["feature"] for p in why_changed(before, after, values, spec, "en", 2, moved)] == [
+    assert [p["feature"] for p in why_changed(after - before, values, spec, "en", 2, moved)] == [
         "tickets"
     ]
-    assert [p["feature"] for p in why_changed(before, after, values, spec, "en", 2)] == [
+    assert [p["feature"] for p in why_changed(after - before, values, spec, "en", 2)] == [
         "sla",
         "tickets",
     ]
     only_seats = np.array([False, False, True])  # moved, but against the rise
     assert [
-        p["feature"] for p in why_changed(before, after, values, spec, "en", 2, only_seats)
+        p["feature"] for p in why_changed(after - before, values, spec, "en", 2, only_seats)
     ] == [
         "sla",
         "tickets",
@@ -315,12 +370,12 @@ def test_why_changed_leaves_out_a_part_too_small_to_show():
     )  # fmt: skip
     before, after = np.array([0.02, 0.01]), np.array([0.008, 0.006])
     values = {"sla": 0.0, "res": 0.0}
-    parts = why_changed(before, after, values, spec, "en", 2)
+    parts = why_changed(after - before, values, spec, "en", 2)
     assert [p["feature"] for p in parts] == ["sla", "res"]
     assert render_change(-0.04, "2026-06-28", parts, "en") == (
         "Risk -0.04 since 2026-06-28: -0.01 (0 P1 SLA breaches)"
     )
-    de = why_changed(before, after, values, spec, "de", 2)
+    de = why_changed(after - before, values, spec, "de", 2)
     assert render_change(-0.04, "28.06.2026", de, "de") == (
         "Risiko -0,04 seit 28.06.2026: -0,01 (0 P1-SLA-Verletzungen)"
     )
@@ -339,9 +394,9 @@ def test_why_changed_names_a_feature_gone_missing_in_the_accounts_language():
         )
     )  # fmt: skip
     before, after = np.array([0.06, 0.01]), np.array([0.0, 0.01])
-    de = why_changed(before, after, {"seats": np.nan, "tickets": 4.0}, spec, "de", 2)
+    de = why_changed(after - before, {"seats": np.nan, "tickets": 4.0}, spec, "de", 2)
     assert [p["text"] for p in de] == ["\u2026\u00a0% der Plätze genutzt"]
-    en = why_changed(before, after, {"seats": None, "tickets": 4.0}, spec, "en", 2)
+    en = why_changed(after - before, {"seats": None, "tickets": 4.0}, spec, "en", 2)
     assert [p["text"] for p in en] == ["\u2026% of seats in use"]
 
 
