@@ -39,7 +39,7 @@ SORTABLE = (
 TEXT_SORTS = frozenset({"account_name", "csm_owner", "tier"})  # sorted as people file names
 
 
-def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+def daily_tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     return {
         "daily_list": sa.Table(
             prefix + "daily_list",
@@ -136,7 +136,7 @@ class DailyStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.metadata = sa.MetaData()
-        self.t = _tables(self.metadata, store.prefix)
+        self.t = daily_tables(self.metadata, store.prefix)
         store.create_schema(self.metadata)  # a reader's store creates nothing
 
     # --- writing (escrisk daily) --------------------------------------------------------------
@@ -306,7 +306,7 @@ class DailyStore:
         if day is None:
             return []
         tl = self.t["daily_list"]
-        cols = [c for c in tl.c if c.name != "contributions"]
+        cols = [c for c in self.store.columns(tl) if c.name != "contributions"]
         q = sa.select(*cols).where(*self._list_filter(day, owner, level, min_level_index, tier))
         key = tl.c.level_index if sort == "level" else tl.c[sort]
         if sort == "tier" and tier_order:
@@ -407,7 +407,7 @@ class DailyStore:
     def account_history(self, account_id: str, days: int | None = None) -> list[dict[str, Any]]:
         """The account's rows of every run, oldest first: risks, level, deltas, reasons, why it changed."""
         tl, tr = self.t["daily_list"], self.t["daily_runs"]
-        cols = [c for c in tl.c if c.name != "contributions"]
+        cols = [c for c in self.store.columns(tl) if c.name != "contributions"]
         # every listed day has its run record (save_day writes both): probing the (day,
         # account_id) key once per run day keeps this off a scan of every stored list
         q = (

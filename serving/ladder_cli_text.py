@@ -23,6 +23,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_by": "--by {by!r}: give a name of 1 to 128 printable characters",
         "no_database": "no database at {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
         "creates it with its first run; check the URL if it has run",
+        "store_outdated": "the state database {where} lacks what this version adds ({gaps}) "
+        "and this role may not add it ({cause}): run `escrisk audit --last 1` once with "
+        "ESCRISK_DATABASE_URL naming a role with DDL rights (CREATE on the schema, owner of the "
+        "tables): it adds them and changes no stored row; then grant this role its rights on "
+        "the tables added and run this command again",
         "trail_of": "Audit trail of {account}",
         "trail": "Audit trail",
         "col_time": "time (UTC)",
@@ -75,6 +80,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_by": "--by {by!r}: Geben Sie einen Namen aus 1 bis 128 druckbaren Zeichen an",
         "no_database": "keine Datenbank unter {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
         "legt sie beim ersten Lauf an; prüfen Sie die URL, falls es schon gelaufen ist",
+        "store_outdated": "der Zustandsdatenbank {where} fehlt, was diese Version hinzufügt "
+        "({gaps}), und diese Rolle darf es nicht anlegen ({cause}): Führen Sie einmal `escrisk "
+        "audit --last 1` mit einer ESCRISK_DATABASE_URL aus, deren Rolle DDL-Rechte hat (CREATE "
+        "im Schema, Eigentümer der Tabellen); es legt sie an und ändert keine gespeicherte "
+        "Zeile. Geben Sie dieser Rolle danach ihre Rechte an den neuen Tabellen und führen Sie "
+        "diesen Befehl erneut aus",
         "trail_of": "Audit-Verlauf von {account}",
         "trail": "Audit-Verlauf",
         "col_time": "Zeit (UTC)",

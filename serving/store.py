@@ -511,7 +511,8 @@ class Store:
         self.url = url
         self.prefix = prefix
         self.creates = create  # False: a reader's store (open_existing) leaves the schema alone
-        self._settings_kept = False  # model_settings seen (a store not brought up to date lacks it)
+        self._found: set[str] = set()  # tables a reader's store found (`_has`)
+        self._columns: dict[str, list[sa.Column]] = {}  # a reader's columns (`columns`)
         if create:
             _private_sqlite_file(url)
         self.engine = _engine(url)
@@ -519,7 +520,11 @@ class Store:
         self._reader = self.engine.execution_options(escrisk_read=True)
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, prefix)
-        self.create_schema(self.metadata)
+        try:
+            self.create_schema(self.metadata)
+        except BaseException:  # StoreOutdated, a server gone: no connection left open
+            self.engine.dispose()
+            raise
 
     def create_schema(self, metadata: sa.MetaData) -> None:
         """Create the missing tables, and the missing indexes of existing tables (an index added
@@ -533,9 +538,45 @@ class Store:
                 self._run(lambda conn: _create_all(conn, metadata))
                 return
             except DBAPIError as exc:
+                if _denied(exc):
+                    self._without_ddl(type(exc.orig).__name__)
+                    return
                 if attempt == 4 or not _creation_race(exc):
                     raise
                 time.sleep(0.1 * (attempt + 1))
+
+    def _without_ddl(self, cause: str) -> None:
+        """A role without DDL rights (a service role that may read and write, not CREATE or
+        ALTER) cannot bring a store of an older version up to date: StoreOutdated naming every
+        table and column it lacks, of this store and the daily list's; lacking only indexes
+        added since, it works as it is (slower), and says so in the log."""
+        gaps = self._read(lambda conn: schema_gaps(conn, whole_schema(self.prefix)))
+        where = shown_url(self.engine.url)
+        if gaps:
+            raise StoreOutdated(where, gaps, cause)
+        logger.warning("the store at %s keeps an older version's indexes (%s)", where, cause)
+
+    def _has(self, conn: Connection, table: sa.Table) -> bool:
+        """Whether the database holds `table`: always when this store creates its schema; a
+        reader's store of an older version (a role without DDL rights) may lack a table added
+        since, asked until found (the daily run with DDL rights adds it; none is ever dropped)."""
+        if self.creates or table.name in self._found:
+            return True
+        if not sa.inspect(conn).has_table(table.name):
+            return False
+        self._found.add(table.name)
+        return True
+
+    def columns(self, table: sa.Table) -> list[sa.Column]:
+        """The columns of `table` the database has: all when this store creates its schema; a
+        reader's store of an older version lacks those added since, which its reads leave out
+        (read as missing, as in the rows stored before them)."""
+        if self.creates:
+            return list(table.columns)
+        if table.name not in self._columns:
+            have = self._read(lambda c: {x["name"] for x in sa.inspect(c).get_columns(table.name)})
+            self._columns[table.name] = [c for c in table.columns if c.name in have]
+        return self._columns[table.name]
 
     @staticmethod
     def check_url(url: str) -> None:
@@ -997,6 +1038,15 @@ class Store:
         t = self.t["ui_signouts"]
 
         def write(conn: Connection) -> None:
+            if not self._has(conn, t):  # the page says the sign-out was not recorded
+                where = shown_url(self.engine.url)
+                raise StoreUnavailable(
+                    "outdated",
+                    f"the database {where} lacks the table {t.name} of this version: "
+                    f"{UPGRADE_HINT}",
+                    where=where,
+                    tables=t.name,
+                )
             conn.execute(sa.delete(t).where(t.c.expires <= now))
             if conn.execute(sa.select(t.c.session).where(t.c.session == session)).first() is None:
                 conn.execute(sa.insert(t).values(session=session, expires=expires))
@@ -1006,7 +1056,8 @@ class Store:
     def signed_out(self, session: str) -> bool:
         t = self.t["ui_signouts"]
         q = sa.select(t.c.session).where(t.c.session == session)
-        return self._read(lambda c: c.execute(q).first() is not None)
+        # a store without the table (`_has`) has recorded no sign-out
+        return self._read(lambda c: self._has(c, t) and c.execute(q).first() is not None)
 
     # --- daily scores ------------------------------------------------------------------------
 
@@ -1054,7 +1105,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Stored scores by day and account (optionally only the last `last` of them)."""
         t = self.t["daily_scores"]
-        q = sa.select(t)
+        q = sa.select(*self.columns(t))
         if account_id is not None:
             q = q.where(t.c.account_id == account_id)
         if day is not None:
@@ -1129,10 +1180,8 @@ class Store:
         q = sa.select(t.c.model_version, t.c.feature_params)
 
         def read(conn: Connection) -> dict[str, dict[str, Any]]:
-            if not self.creates and not self._settings_kept:
-                if not sa.inspect(conn).has_table(t.name):
-                    return {}
-                self._settings_kept = True  # tables are never dropped: asked once
+            if not self._has(conn, t):
+                return {}
             return {r[0]: dict(r[1]) for r in conn.execute(q)}
 
         return self._read(read)
@@ -1201,6 +1250,35 @@ class StoreUnavailable(Exception):
         super().__init__(message)
         self.key = key
         self.values = values
+
+
+# what adds the tables and columns a store of an older version lacks, for a role without DDL rights
+UPGRADE_HINT = (
+    "run `escrisk audit --last 1` once with ESCRISK_DATABASE_URL naming a role with DDL rights "
+    "(CREATE on the schema, owner of the tables): it adds them and changes no stored row; "
+    "then grant this role its rights on the tables added"
+)
+
+
+class StoreOutdated(UserError):
+    """A store of an older version that this role may not bring up to date (no DDL rights):
+    a writer refuses it, naming what it lacks, before it would write rows without them; a
+    reader (`open_existing`) reads it as it is. `told` in the command's language."""
+
+    def __init__(self, where: str, gaps: Sequence[str], cause: str) -> None:
+        self.where, self.gaps, self.cause = where, list(gaps), cause
+        super().__init__(
+            f"the state database {where} lacks what this version adds ({', '.join(gaps)}) and "
+            f"this role may not add it ({cause}): {UPGRADE_HINT}, and run this command again"
+        )
+
+    def told(self, language: str) -> str:
+        if language == "en":
+            return str(self)
+        from serving.ladder_cli_text import say
+
+        gaps = ", ".join(self.gaps)
+        return say("store_outdated", language, where=self.where, gaps=gaps, cause=self.cause)
 
 
 def _refuse_if_never_flagged(state: LadderState, nothing: str) -> None:
@@ -1289,7 +1367,16 @@ def open_existing(url: str) -> Store:
     # ours: a store of an older version gets the columns and tables added since (the readers'
     # queries name them: /account and every signed-in page failed until the next daily run)
     try:
-        return Store(url)
+        return _up_to_date(url)
+    except StoreOutdated as exc:  # a role without DDL rights: read the schema as it is
+        logger.warning(
+            "the store at %s lacks what this version adds (%s): read as it is, without them; %s, "
+            "then restart the service",
+            where,
+            ", ".join(exc.gaps),
+            UPGRADE_HINT,
+        )
+        return Store(url, create=False)
     except DBAPIError as exc:
         if unreachable(exc):
             cause = type(exc.orig).__name__
@@ -1324,7 +1411,7 @@ def open_for_writing(url: str, create: bool = True) -> Store:
             "notify again). Name a file, e.g. sqlite:///escrisk.db, or a server"
         )
     try:
-        return Store(url, create=create)
+        return _up_to_date(url) if create else Store(url, create=False)
     except sa.exc.NoSuchModuleError:
         raise UserError(f"ESCRISK_DATABASE_URL={where}: unknown database dialect") from None
     except ImportError as exc:
@@ -1334,6 +1421,19 @@ def open_for_writing(url: str, create: bool = True) -> Store:
         ) from None
     except DBAPIError as exc:
         raise _unusable(where, exc) from None
+
+
+def _up_to_date(url: str) -> Store:
+    """The store at `url` with every table, column and index of this version, the daily
+    list's too (`escrisk ack` or `audit` on a store of an older version brings all of it up to
+    date); StoreOutdated when this role may not add what is missing."""
+    store = Store(url)
+    try:
+        store.create_schema(whole_schema(store.prefix))
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def existing_tables(store: Store) -> set[str]:
@@ -1348,6 +1448,39 @@ def existing_tables(store: Store) -> set[str]:
         return set(sa.inspect(store.engine).get_table_names())
     except (DBAPIError, sqlite3.Error) as exc:
         raise _unusable(shown_url(url), exc) from None
+
+
+def whole_schema(prefix: str) -> sa.MetaData:
+    """Every table of the store, the daily list's (`serving.dailystore`) too: what a command
+    brings up to date and what a role without DDL rights finds missing, all at once."""
+    from serving.dailystore import daily_tables  # built on this module: imported when needed
+
+    md = sa.MetaData()
+    _tables(md, prefix)
+    daily_tables(md, prefix)
+    return md
+
+
+def schema_gaps(conn: Connection, metadata: sa.MetaData) -> list[str]:
+    """The tables ("ui_signouts") and columns ("daily_scores.team") of `metadata` the database
+    lacks; indexes are left out (without them the store works, slower)."""
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names())
+    gaps = []
+    for table in metadata.sorted_tables:
+        if table.name not in present:
+            gaps.append(table.name)
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        gaps += [f"{table.name}.{c.name}" for c in table.columns if c.name not in have]
+    return gaps
+
+
+def _denied(exc: DBAPIError) -> bool:
+    """Whether the role may not change the schema (PostgreSQL's insufficient_privilege: no
+    CREATE on the schema, not the owner of a table to ALTER)."""
+    orig = exc.orig
+    return "42501" in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
 
 
 def _unusable(where: str, exc: DBAPIError | sqlite3.Error) -> UserError:

@@ -7,7 +7,7 @@ import datetime as dt
 import multiprocessing as mp
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -1201,3 +1201,140 @@ def test_an_existing_sqlite_file_keeps_the_permissions_its_owner_set(tmp_path):
     path.chmod(0o640)  # shared with the service's group on purpose
     open_for_writing(f"sqlite:///{path}").close()
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+# every table and column added since the first release (indexes aside: a store works without)
+ADDED_SINCE = [
+    "DROP TABLE ui_signouts",
+    "DROP TABLE model_settings",
+    "ALTER TABLE daily_scores DROP COLUMN owners",
+    "ALTER TABLE daily_scores DROP COLUMN team",
+    "ALTER TABLE daily_scores DROP COLUMN priority",
+    "ALTER TABLE daily_list DROP COLUMN why_parts",
+    "ALTER TABLE daily_runs DROP COLUMN escalation_median",
+    "ALTER TABLE daily_runs DROP COLUMN escalation_p90",
+    "ALTER TABLE daily_runs DROP COLUMN flagged",
+]
+
+
+@pytest.fixture
+def no_ddl_role() -> Iterator[tuple[str, str, str, Callable[[], None]]]:
+    """(owner's URL, URL of a role that may read and write but not CREATE or ALTER, schema,
+    grant): the first release's store in a schema of its own, as a service role sees it after
+    an upgrade of the code; `grant()` gives the role its rights on every table, as its DBA
+    does after adding tables."""
+    schema, role = f"nd{uuid.uuid4().hex[:10]}", f"nd_{uuid.uuid4().hex[:8]}"
+    base = sa.engine.make_url(str(PG_URL))
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+    owner, reader = (
+        base.set(username=user)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+        for user in (base.username, role)
+    )
+    made = Store(owner)
+    daily = DailyStore(made)
+    made.save_daily_scores(
+        [{"account_id": "A-1", "day": START.date(), "escalation_risk": 0.5, "churn_risk": 0.1,
+          "level": "L0", "reasons": [], "model_version": "m/1"}],
+        START,
+    )  # fmt: skip
+    run = {"ran_at": START, "evaluated_at": START, "model_version": "m/1", "accounts": 1}
+    rows = pd.DataFrame(
+        [{"account_id": "A-1", "rank": 1, "priority": 0.5, "account_name": "Acme",
+          "csm_owner": "Ann", "tier": "starter", "arr": 1.0, "escalation_risk": 0.5,
+          "churn_risk": 0.1, "delta_prev": None, "delta_7d": None, "why_changed": "",
+          "level": "L0", "level_index": 0, "level_changed": "same", "reasons": "",
+          "next_action": "", "due_at": None, "model_version": "m/1"}]
+    )  # fmt: skip
+    daily.save_day(START.date(), rows, np.zeros((1, 1)), ["f"], run)
+    made.close()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"SET LOCAL search_path = {schema}"))
+        for statement in ADDED_SINCE:
+            conn.execute(sa.text(statement))
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+
+    def grant() -> None:
+        with admin.begin() as conn:
+            conn.execute(sa.text(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+            ))  # fmt: skip
+            conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
+
+    grant()
+    try:
+        yield owner, reader, schema, grant
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_a_role_without_ddl_rights_reads_an_older_store_and_a_writer_says_what_it_lacks(
+    no_ddl_role, monkeypatch, capsys
+):
+    """Only model_settings was tolerated: a service role without DDL rights on the store of an
+    older release failed (500) on every signed-in page (ui_signouts), on /account
+    (daily_scores.owners) and on the account page (daily_list.why_parts); a writer said only
+    "permission denied for schema". A reader now reads the store as it is; a writer refuses,
+    naming every table and column it lacks and the command that adds them, run with DDL rights."""
+    from serving.cli import main
+    from serving.store import StoreOutdated
+
+    owner, role, _, grant = no_ddl_role
+    reader = open_existing(role)
+    daily = DailyStore(reader)
+    assert not reader.signed_out("a" * 64) and reader.model_settings() == {}
+    assert reader.daily_scores(account_id="A-1")[0]["escalation_risk"] == 0.5
+    assert daily.account_history("A-1")[0]["account_name"] == "Acme"
+    assert [r["account_id"] for r in daily.daily_list()] == ["A-1"]
+    with pytest.raises(StoreUnavailable, match="lacks the table ui_signouts"):
+        reader.sign_out("a" * 64, START + dt.timedelta(hours=1), START)
+    reader.close()
+
+    with pytest.raises(StoreOutdated) as refused:
+        open_for_writing(role)
+    said = str(refused.value)
+    gaps = ("daily_list.why_parts, daily_runs.escalation_median, daily_runs.escalation_p90, "
+            "daily_runs.flagged, daily_scores.owners, daily_scores.team, daily_scores.priority, "
+            "model_settings, ui_signouts")  # fmt: skip
+    assert f"({gaps})" in said and "InsufficientPrivilege" in said
+    assert "`escrisk audit --last 1`" in said and "DDL rights" in said
+    assert "escrisk audit --last 1" in refused.value.told("de") and "fehlt" in refused.value.told(
+        "de"
+    )
+
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", role)
+    assert main(["ack", "A-1", "--by", "ann"]) == 1
+    assert "lacks what this version adds" in capsys.readouterr().err  # one line, no traceback
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", owner)
+    assert main(["audit", "--last", "1"]) == 0  # the command the message names
+    grant()
+    writer = open_for_writing(role)
+    daily = DailyStore(writer)
+    writer.sign_out("a" * 64, START + dt.timedelta(hours=1), START)
+    assert writer.signed_out("a" * 64) and daily.runs(summary=True)[0]["flagged"] is None
+    writer.close()
+
+
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_a_role_without_ddl_rights_writes_a_store_that_lacks_only_indexes(no_ddl_role):
+    """An index added since is no reason to refuse a writer: the store works without it."""
+    owner, role, schema, grant = no_ddl_role
+    open_for_writing(owner).close()  # every table and column of this version
+    grant()
+    engine = sa.create_engine(owner)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP INDEX {schema}.ix_level_changes_at"))
+    engine.dispose()
+    writer = open_for_writing(role)
+    writer.sign_out("b" * 64, START + dt.timedelta(hours=1), START)
+    assert writer.signed_out("b" * 64)
+    writer.close()
