@@ -298,9 +298,15 @@ def _milestones(
     shown = ctx.examples(ms[unknown].assign(case=raw).drop_duplicates("case"), "case")
     rep.skip("skip_no_ticket", int(unknown.sum()), shown)
     ms = ms[~unknown]
+    # a recurring milestone (recursIndependently, recursChained) or one the entitlement process
+    # started again has one CaseMilestone per instance, in no order an export promises: the
+    # case's first instance (earliest StartDate; the file's order among equals) is its target
+    ms = ms.sort_values("start", kind="stable", na_position="last")
     name = ms["name"].astype(str).str.strip().str.lower()
-    fr = ms[name == p.first_response_milestone.lower()].drop_duplicates("case")
-    res = ms[name == p.resolution_milestone.lower()].drop_duplicates("case")
+    fr = ms[name == p.first_response_milestone.lower()]
+    res = ms[name == p.resolution_milestone.lower()]
+    later = int(fr["case"].duplicated().sum() + res["case"].duplicated().sum())
+    fr, res = fr.drop_duplicates("case"), res.drop_duplicates("case")
     used = pd.concat([fr, res])
     goal_only = raw.loc[used.index[used["goal_only"].to_numpy()]].drop_duplicates()
     if len(goal_only):
@@ -317,7 +323,9 @@ def _milestones(
     out["sla_first_response_hours"] = out[key].map(fr["hours"])
     out["sla_resolution_hours"] = out[key].map(res["hours"])
     rep.written = int(len(fr) + len(res))
-    rep.skip("skip_not_used", int(len(ms) - len(fr) - len(res)), what=message("w_other_milestones"))
+    rep.skip("skip_not_used", later, what=message("w_later_milestones"))
+    other = int(len(ms) - len(fr) - len(res) - later)
+    rep.skip("skip_not_used", other, what=message("w_other_milestones"))
     return out
 
 

@@ -154,6 +154,36 @@ def test_salesforce_business_hours_milestone_is_met_at_salesforces_deadline(tmp_
     assert row["sla_first_response_breaches_7d"] == 0
 
 
+def test_salesforce_a_milestone_started_again_keeps_the_cases_first_instance(
+    tmp_path, params, capsys
+):
+    """A recurring milestone (or one the entitlement process started again on a reopened case)
+    has one CaseMilestone per instance, in no order an export promises. The first row in the
+    file was kept: a later instance listed first gave the case its re-triggered target and
+    completion as its first response (2 hours, answered 10 January instead of 80 hours, answered
+    8 January). The earliest StartDate is kept, and the report counts the later instances."""
+    sf = tmp_path / "in"
+    sf.mkdir()
+    for name in ("Account.csv", "Case.csv"):
+        (sf / name).write_bytes((DATA / "salesforce" / name).read_bytes())
+    (sf / "CaseMilestone.csv").write_text(
+        '"Id","CaseId","MilestoneType.Name","StartDate","TargetDate","CompletionDate"\n'
+        '"5705g0000010","5005g00000Aa002","First Response","2024-01-10T09:00:00.000+0000",'
+        '"2024-01-10T11:00:00.000+0000","2024-01-10T12:00:00.000+0000"\n'
+        '"5705g0000009","5005g00000Aa002","First Response","2024-01-05T09:00:00.000+0000",'
+        '"2024-01-08T17:00:00.000+0000","2024-01-08T10:00:00.000+0000"\n',
+        encoding="utf-8",
+    )
+    files = [str(sf / n) for n in ("Case.csv", "Account.csv", "CaseMilestone.csv")]
+    assert run_import("salesforce", files, tmp_path / "out") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "not used: later instances of a case's milestone" in out
+    h = load_history(str(tmp_path / "out"), params.contract, NOW)
+    t = h.tickets.set_index("ticket_id").loc["00001002"]
+    assert t["sla_first_response_hours"] == 80.0
+    assert t["first_response_at"] == pd.Timestamp("2024-01-08 10:00", tz="UTC")
+
+
 def test_salesforce_minutes_without_target_date_are_no_clock_target(tmp_path, params, capsys):
     """A milestone export without StartDate/TargetDate (a report leaving them out) gives only
     TargetResponseInMins, in the entitlement's business minutes (960: two working days). It was
