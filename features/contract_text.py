@@ -45,9 +45,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "date_order_mixed": "{v!r}: this column writes dates day first ({d!r}) and month first "
         "({m!r}) in the same file, so which one this is cannot be told; export it in one format",
         "mapping_unknown_account": "{v!r} is no account_id of the folder's accounts: {n} of the "
-        "mapping's {total} accounts are none, so the mapping does not name these accounts (ids "
-        "in another format, or of another system?); map each user to an account_id of accounts "
-        "(a mapping where few are unknown, such as test accounts, has their users skipped)",
+        "{total} event records of the mapping's users are of such accounts, so the mapping does "
+        "not name these accounts (ids in another format, or of another system?); map each user "
+        "to an account_id of accounts (users of unknown accounts with few of the events, such as "
+        "test accounts, are skipped)",
         "count_empty": "the count is empty (a per-day row needs its number of events; write 0 "
         "for a day without any)",
         "count_repeated": "user {user} on {day} again, with {v} events where {first} says {w}: "
@@ -281,10 +282,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "mit dem Monat zuerst ({m!r}) in derselben Datei, daher ist nicht zu erkennen, welches "
         "dies ist; in einem Format exportieren",
         "mapping_unknown_account": "{v!r} ist keine account_id der Kunden des Ordners: {n} der "
-        "{total} Kunden der Zuordnung sind keine, die Zuordnung nennt also nicht diese Kunden "
-        "(IDs in anderem Format oder aus einem anderen System?); jeden Benutzer einer account_id "
-        "der Kunden zuordnen (sind nur wenige unbekannt, etwa Testkonten, werden ihre Benutzer "
-        "übersprungen)",
+        "{total} Ereignisdatensätze der Benutzer der Zuordnung gehören zu solchen Kunden, die "
+        "Zuordnung nennt also nicht diese Kunden (IDs in anderem Format oder aus einem anderen "
+        "System?); jeden Benutzer einer account_id der Kunden zuordnen (Benutzer unbekannter "
+        "Kunden mit wenigen der Ereignisse, etwa Testkonten, werden übersprungen)",
         "count_empty": "die Anzahl ist leer (eine Zeile pro Tag braucht ihre Zahl von "
         "Ereignissen; 0 für einen Tag ohne Ereignisse schreiben)",
         "count_repeated": "Benutzer {user} am {day} erneut, mit {v} Ereignissen, wo {first} {w} "

@@ -79,6 +79,15 @@ class NothingToImport(UserError):
         self.report = report
 
 
+class ImportRefused(DataValidationError):
+    """An import refused for its own violations before it built its tables: the report of
+    what was read and skipped goes with them (a refused usage mapping told only its lines)."""
+
+    def __init__(self, violations: list[Violation], source: str, report: ImportReport):
+        super().__init__(violations, source)
+        self.import_report = report  # `report` tells the violations
+
+
 @dataclass
 class ImportResult:
     tables: dict[str, pd.DataFrame | None]
@@ -365,7 +374,7 @@ class ImportContext:
 
     def raise_if_violations(self) -> None:
         if self.violations:
-            raise DataValidationError(self.violations, source=f"{self.kind} import")
+            raise ImportRefused(self.violations, f"{self.kind} import", self.report)
 
 
 class _Unknown:

@@ -74,6 +74,7 @@ def run(inputs: dict[str, list[Path]], ctx: ImportContext) -> dict[str, pd.DataF
         .reset_index()
     )
     usage["events"] = usage["events"].astype("int64")
+    _refuse_if_mostly_stray(stray, ctx)
     if stray.records:  # named by the mapping's lines, where the account is
         shown = ctx.examples(stray.rows, "user_id", "account_id")
         rep.skip("skip_unknown_account_usage", stray.records, shown)
@@ -125,37 +126,45 @@ def _mapping(paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
 
 @dataclass
 class _Stray:
-    """A mapping's rows of accounts the folder lacks (`_of_known_accounts`), and the records of
-    their users skipped so far."""
+    """A mapping's rows of accounts the folder lacks (`_of_known_accounts`), the records of
+    their users skipped so far, and the records of users mapped to the folder's accounts."""
 
     rows: pd.DataFrame
+    column: str
     records: int = 0
+    mapped: int = 0
 
 
 def _of_known_accounts(m: pd.DataFrame, ctx: ImportContext) -> tuple[pd.Series, _Stray]:
     """The user -> account mapping without users of accounts the folder does not have (test or
-    prospect accounts): their events are skipped, counted, and the mapping's lines named. When
-    more than half of the mapping's accounts are unknown, the mapping is no mapping to these
-    accounts (ids in another format, another CRM's): each such line is refused, not all of
-    the usage skipped unseen. It refused the whole import with the usage table's rows."""
+    prospect accounts): their events are skipped, counted, and the mapping's lines named
+    (`_refuse_if_mostly_stray` once the events are read). It refused the whole import with the
+    usage table's rows."""
     known, column = ctx.known_accounts, m.attrs.get("account", "account_id")
     stray = ~m["account_id"].isin(known) if known is not None else pd.Series(False, index=m.index)
     rows = m[stray].assign(user_id=m.loc[stray, "user"]).reset_index(drop=True)
-    accounts = m["account_id"].drop_duplicates()
-    unknown = int((~accounts.isin(known or ())).sum()) if stray.any() else 0
-    if unknown * 2 > len(accounts):
-        for rec in rows.to_dict("records"):
-            values = {"v": rec["account_id"], "n": unknown, "total": len(accounts)}
-            ctx.told(
-                "usage mapping",
-                column,
-                rec[ORIGIN],
-                "foreign_key",
-                "mapping_unknown_account",
-                values,
-                f"user_id={rec['user']}",
-            )
-    return m[~stray].set_index("user")["account_id"], _Stray(rows)
+    return m[~stray].set_index("user")["account_id"], _Stray(rows, column)
+
+
+def _refuse_if_mostly_stray(stray: _Stray, ctx: ImportContext) -> None:
+    """When most of the mapped users' event records are of accounts the folder lacks, the
+    mapping does not name these accounts (ids in another format, another CRM's): each such
+    line is refused, not most of the usage skipped. Counted in records, not accounts: many
+    small test or prospect accounts lose little usage, and were refused; one unknown account
+    holding most of the usage was skipped."""
+    total = stray.records + stray.mapped
+    if stray.records * 2 <= total:
+        return
+    for rec in stray.rows.to_dict("records"):
+        ctx.told(
+            "usage mapping",
+            stray.column,
+            rec[ORIGIN],
+            "foreign_key",
+            "mapping_unknown_account",
+            {"v": rec["account_id"], "n": stray.records, "total": total},
+            f"user_id={rec['user']}",
+        )
 
 
 def _json_batches(path: Path, ctx: ImportContext):
@@ -261,6 +270,7 @@ def _reduce(
     stray.records += int(of_stray.sum())
     b, user = b[~of_stray], user[~of_stray]
     account = user.map(mapping)
+    stray.mapped += int(account.notna().sum())
     unmapped = b[account.isna()].assign(user_id=user).drop_duplicates("user_id")
     shown = ctx.examples(unmapped, "user_id")
     rep.skip("skip_unmapped_user", int(account.isna().sum()), shown)

@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from features.contract import check
     from features.errors import DataValidationError
-    from features.importers.common import NothingToImport, at_origin
+    from features.importers.common import ImportRefused, NothingToImport, at_origin
     from features.importers.kinds import run_import
     from features.sources import read_tables, write_tables
     from serving.commands.validate import outside_lines, say
@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
             )
     except NothingToImport as exc:  # what was read and skipped, and why, then the refusal
         print(exc.report.render(str(out), args.lang, refused=True))
+        raise
+    except ImportRefused as exc:  # the same, then the violations that refused it
+        print(exc.import_report.render(str(out), args.lang, refused=True))
         raise
     written = {name: df for name, df in result.tables.items() if df is not None}
     for name in TABLE_NAMES:
