@@ -44,6 +44,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "to day_first or month_first",
         "date_order_mixed": "{v!r}: this column writes dates day first ({d!r}) and month first "
         "({m!r}) in the same file, so which one this is cannot be told; export it in one format",
+        "org_name_misspelled": "{v!r} names no organization of the issues, yet is all but the "
+        "name of {closest!r}, one of them this CSV has no row of: a misspelling? Correct the name "
+        "(or, for another organization, give the row its account_id, the organization's id)",
         "mapping_unknown_account": "{v!r} is no account_id of the folder's accounts: {n} of the "
         "{total} event records of the mapping's users are of such accounts, so the mapping does "
         "not name these accounts (ids in another format, or of another system?); map each user "
@@ -281,6 +284,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "date_order_mixed": "{v!r}: diese Spalte schreibt Daten mit dem Tag zuerst ({d!r}) und "
         "mit dem Monat zuerst ({m!r}) in derselben Datei, daher ist nicht zu erkennen, welches "
         "dies ist; in einem Format exportieren",
+        "org_name_misspelled": "{v!r} nennt keine Organisation der Vorgänge, ist aber fast der "
+        "Name von {closest!r}, einer von ihnen ohne eigene Zeile in dieser CSV: ein Tippfehler? "
+        "Den Namen korrigieren (oder, für eine andere Organisation, der Zeile ihre account_id "
+        "geben, die ID der Organisation)",
         "mapping_unknown_account": "{v!r} ist keine account_id der Kunden des Ordners: {n} der "
         "{total} Ereignisdatensätze der Benutzer der Zuordnung gehören zu solchen Kunden, die "
         "Zuordnung nennt also nicht diese Kunden (IDs in anderem Format oder aus einem anderen "

@@ -6,6 +6,7 @@ the changelog are escalations; status changes from a done status back to work co
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -469,6 +470,30 @@ def _text(v: Any) -> str | None:
     return "".join(parts).strip() or None
 
 
+def _folded(name: object) -> str | None:
+    """A name as people tell names apart: case and runs of spaces aside."""
+    return " ".join(str(name).split()).casefold() if isinstance(name, str) else None
+
+
+def _misspelled(rows: pd.DataFrame, unmatched: pd.DataFrame, ctx: ImportContext) -> None:
+    """Rows of the accounts CSV named (not by id) like no organization of the issues, but all
+    but like one of them that has no row of its own, are refused as a likely misspelling: each
+    became an extra account of no tickets, and the organization it meant kept the defaults'
+    tier and ARR. A row of another organization gives its id (account_id)."""
+    names = {f: n for n in unmatched["name"].dropna() if (f := _folded(n))}
+    for rec in rows.to_dict("records"):
+        close = difflib.get_close_matches(_folded(rec["name"]) or "", list(names), 1, 0.85)
+        if close:
+            ctx.told(
+                "jira organizations",
+                "name",
+                rec[ORIGIN],
+                "foreign_key",
+                "org_name_misspelled",
+                {"v": rec["name"], "closest": names[close[0]]},
+            )
+
+
 def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd.DataFrame:
     """Contract columns for organizations from an optional accounts CSV, matched by id or by name.
     A row of no organization of the issues is an organization without issues: an account of no
@@ -499,15 +524,20 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
     )
     for col in ("account_id", "name"):
         extra[col] = extra[col].map(lambda v: str(v).strip() or None if pd.notna(v) else None)
-    key = extra["account_id"].where(
-        extra["account_id"].notna(),
-        extra["name"].map(dict(zip(accounts["name"], accounts["account_id"], strict=True))),
-    )
+    # by id, else by name as written, else by name in any case and spacing where that is one
+    exact = dict(zip(accounts["name"], accounts["account_id"], strict=True))
+    folded = accounts.assign(name=accounts["name"].map(_folded)).drop_duplicates("name", keep=False)
+    loose = dict(zip(folded["name"], folded["account_id"], strict=True))
+    by_name = extra["name"].map(exact).fillna(extra["name"].map(lambda v: loose.get(_folded(v))))
+    key = extra["account_id"].where(extra["account_id"].notna(), by_name)
     who = extra["account_id"].fillna(extra["name"])  # the CSV's id, else its name
     nameless = who.isna()
     shown = ctx.examples(extra[nameless], "name")
     rep.skip("skip_no_account", int(nameless.sum()), shown, field="account_id/name")
     new = ~key.isin(accounts["account_id"]) & ~nameless
+    _misspelled(
+        extra[new & extra["account_id"].isna()], accounts[~accounts["account_id"].isin(key)], ctx
+    )
     extra = extra.assign(account_id=key.where(~new, who))[~nameless]
     before = len(extra)
     extra = extra.drop_duplicates("account_id")
@@ -516,6 +546,7 @@ def _enrich(accounts: pd.DataFrame, paths: list[Path], ctx: ImportContext) -> pd
     fresh = extra[~extra["account_id"].isin(accounts["account_id"])]
     if len(fresh):
         ids = ", ".join(fresh["account_id"].head(3)) + (", ..." if len(fresh) > 3 else "")
+        ctx.report.table("accounts", message("src_issue_and_csv_organizations"))
         ctx.report.table("accounts").note("note_org_no_issues", n=len(fresh), ids=ids)
     known = accounts.merge(extra.drop(columns=["name"]), on="account_id", how="left")
     fresh = fresh.assign(name=fresh["name"].fillna(fresh["account_id"]))

@@ -787,6 +787,42 @@ def test_jira_organizations_of_no_issue_are_accounts_without_tickets(tmp_path, p
     assert not h.tickets["account_id"].isin(["77", "Umbrella"]).any()
 
 
+def test_jira_an_organization_name_misspelled_in_the_csv_is_refused_at_its_line(
+    tmp_path, params, capsys
+):
+    """A name of the accounts CSV all but an issue organization's ("Acme Logistic GmbH" for
+    "Acme Logistics GmbH") became an extra account of no tickets, and the customer it meant kept
+    the defaults' tier and ARR; the accounts line said "from organizations of the issues" all
+    the same. The row is refused, naming the closest organization; a name in other case and
+    spacing is that organization's; the accounts line names the CSV when it adds accounts."""
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "account_id,name,tier,arr,contract_start\n"
+        ",Acme Logistic GmbH,enterprise,120000,2023-01-01\n"
+        ",  globex  RETAIL,business,9000,2022-01-01\n"
+        "77,Initech,starter,5000,2023-05-01\n"
+    )
+    files = [str(DATA / "jira" / "issues.json"), f"accounts={orgs}"]
+    assert run_import("jira", files, tmp_path / "o") == 1
+    said = capsys.readouterr()
+    out, err = " ".join(said.out.split()), " ".join(said.err.split())
+    assert "(from organizations of the issues and of the organizations CSV)" in out
+    assert (
+        "jira organizations / name / orgs.csv line 2 / foreign_key: 'Acme Logistic GmbH' names "
+        "no organization of the issues, yet is all but the name of 'Acme Logistics GmbH'"
+    ) in err
+    assert "globex" not in err
+    orgs.write_text(orgs.read_text().replace("Acme Logistic GmbH", "Acme Logistics GmbH"))
+    assert run_import("jira", files, tmp_path / "o") == 0
+    a = load_history(str(tmp_path / "o"), params.contract, NOW).accounts.set_index("account_id")
+    assert sorted(a.index) == ["1", "2", "77"]
+    assert (a.loc["1", "tier"], a.loc["2", "tier"], a.loc["2", "arr"]) == (
+        "enterprise",
+        "business",
+        9000,
+    )
+
+
 @pytest.mark.parametrize("display", [True, False])
 def test_servicenow_references_as_table_api_objects(display, tmp_path, params):
     """A Parquet file made from the Table API's JSON holds reference and choice fields as
