@@ -735,6 +735,35 @@ class Params(StrictModel):
         )
 
     @model_validator(mode="after")
+    def _sla_policy_in_business_hours(self) -> Params:
+        """With features.sla.business_hours the policy's targets are business hours: one longer
+        than two business weeks (ten working days, about the longest a support contract states)
+        is a clock-hour target left as it was, such as the shipped 336 hours (14 days, read as
+        6.7 weeks of 50 business hours): refused rather than quietly stretched."""
+        cal = self.features.sla.business_hours
+        if cal is None:
+            return self
+        week = cal.weekly_hours()
+        long = [
+            (f"{tier}.{priority}.{kind}", hours)
+            for tier, by_priority in self.contract.sla_policy.items()
+            for priority, target in by_priority.items()
+            for kind in ("first_response", "resolution")
+            if (hours := getattr(target, kind)) > 2 * week
+        ]
+        if long:
+            where, hours = long[0]
+            more = f" (and {len(long) - 1} more)" if len(long) > 1 else ""
+            raise ValueError(
+                f"contract.sla_policy.{where}: {hours:g} hours{more} read as business hours of "
+                f"features.sla.business_hours ({week:g} a week) last {hours / week:.1f} business "
+                "weeks, longer than two: clock hours, as the policy stated them before the "
+                "calendar was set? Restate the policy in business hours (10 working days of 8 "
+                "hours: 80), or set features.sla.business_hours: null"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _names_known(self) -> Params:
         """Names one section gives to another's things must exist: a misspelled feature in a
         rule would otherwise be skipped silently, an unknown target fail in the middle of
