@@ -331,6 +331,9 @@ def _run_daily(
     if lost:
         found = ", ".join(f"{lv!r}: {n}" for lv, n in sorted(lost.items()))
         raise UserError(t("unknown_stored_levels", lang, found=found, levels=levels))
+    if tables:  # a store of an older version is brought up to date now, or refused (a role
+        # without DDL rights: StoreOutdated) before the minutes of loading and scoring
+        open_for_writing(database_url).close()
 
     with steps.step("step_load"):
         history = history if history is not None else load_history(source, params.contract, now)

@@ -1278,13 +1278,14 @@ def no_ddl_role() -> Iterator[tuple[str, str, str, Callable[[], None]]]:
 
 @pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
 def test_a_role_without_ddl_rights_reads_an_older_store_and_a_writer_says_what_it_lacks(
-    no_ddl_role, monkeypatch, capsys
+    no_ddl_role, monkeypatch, capsys, tmp_path, params
 ):
     """Only model_settings was tolerated: a service role without DDL rights on the store of an
     older release failed (500) on every signed-in page (ui_signouts), on /account
     (daily_scores.owners) and on the account page (daily_list.why_parts); a writer said only
-    "permission denied for schema". A reader now reads the store as it is; a writer refuses,
-    naming every table and column it lacks and the command that adds them, run with DDL rights."""
+    "permission denied for schema" (`escrisk daily` after minutes of loading and scoring). A
+    reader now reads the store as it is; a writer refuses, naming every table and column it
+    lacks and the command that adds them, run with DDL rights (the daily run before its work)."""
     from serving.cli import main
     from serving.store import StoreOutdated
 
@@ -1311,6 +1312,17 @@ def test_a_role_without_ddl_rights_reads_an_older_store_and_a_writer_says_what_i
         "de"
     )
 
+    from serving.daily import run_daily
+
+    with pytest.raises(StoreOutdated):  # before it reads the source (there is none)
+        run_daily(
+            str(tmp_path / "no-source"),
+            params,
+            database_url=role,
+            tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+            now=pd.Timestamp(START + dt.timedelta(days=1)),
+            out=tmp_path / "reports",
+        )
     monkeypatch.setenv("ESCRISK_DATABASE_URL", role)
     assert main(["ack", "A-1", "--by", "ann"]) == 1
     assert "lacks what this version adds" in capsys.readouterr().err  # one line, no traceback
