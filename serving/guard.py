@@ -11,12 +11,14 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from serving.settings import TokenSource, token_source
+from serving.settings import MIN_TOKEN_CHARS, TokenSource, token_source
+from serving.throttle import LoginThrottle, client_key
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -93,16 +95,24 @@ def forwarded_prefix(headers: Any, trusted: bool = True) -> str:
     return sent if PREFIX.fullmatch(sent) else ""
 
 
-def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
-    """True when `header` is `Bearer <t>` for a known t; every token is compared, in constant time."""
+def presented(header: str | None) -> bytes | None:
+    """The token of a `Bearer <t>` header as the client sent its bytes; None for no such header
+    (nothing to check: not a guess)."""
     if not header:
-        return False
+        return None
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        return False
+        return None
     # the header was decoded as Latin-1 (ASGI's bytes, one char each): back to the bytes the
     # client sent, which are UTF-8 for a token like "tök"
-    candidate = given.strip().encode("latin-1", "replace")
+    return given.strip().encode("latin-1", "replace")
+
+
+def token_ok(header: str | None, tokens: Iterable[bytes]) -> bool:
+    """True when `header` is `Bearer <t>` for a known t; every token is compared, in constant time."""
+    candidate = presented(header)
+    if candidate is None:
+        return False
     ok = False
     for t in tokens:
         ok |= hmac.compare_digest(candidate, t)
@@ -151,8 +161,10 @@ class Guard:
         concurrent_large: int = 1,
         timeout_seconds: float | None = None,
         forwarded_prefix: bool = False,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.app = app
+        self.throttle = throttle  # wrong bearer tokens per client address (None: not counted)
         self.forwarded_prefix = forwarded_prefix  # X-Forwarded-Prefix believed (a proxy sets it)
         self.tokens = token_source(tokens)
         self.max_body_bytes = max_body_bytes
@@ -251,7 +263,19 @@ class Guard:
             )
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if not token_ok(headers.get("authorization"), self.tokens.current()):
+        wait = self._refused(headers.get("authorization"), scope)
+        if wait is not None:
+            if wait:
+                await _answer(
+                    send,
+                    429,
+                    f"too many wrong bearer tokens from this client address: try again in "
+                    f"{wait} s (service.auth_max_wait_seconds)",
+                    ["header", "authorization"],
+                    "too_many_failures",
+                    [(b"retry-after", str(wait).encode())],
+                )
+                return
             await _answer(
                 send,
                 401,
@@ -345,6 +369,32 @@ class Guard:
             await self._large(scope, receive, send, data)
             return
         await self._endpoint(scope, data, receive, send)
+
+    def _refused(self, header: str | None, scope: Scope) -> int | None:
+        """None when the request's bearer token is known; else the seconds its client must wait
+        (429), 0 for a plain 401. A wrong token counts against the client's address; during its
+        wait a token shorter than MIN_TOKEN_CHARS is not looked at, a right one neither: its
+        answer would tell a guess apart. A long token is checked all the same, so that a
+        helpdesk behind the address of a guesser (one NAT) goes on: telling a guess that it is
+        not a long random token tells nothing worth knowing. A success forgets no failures: a
+        busy integration would wipe out the count of a guesser behind its NAT."""
+        tokens = self.tokens.current()
+        candidate = presented(header)
+        if candidate is None:  # nothing sent to check: not a guess
+            return 0
+        if self.throttle is None:
+            return None if token_ok(header, tokens) else 0
+        long = [t for t in tokens if len(t.decode("utf-8", "replace")) >= MIN_TOKEN_CHARS]
+        if token_ok(header, long):
+            return None
+        client = client_key((scope.get("client") or ("",))[0])
+        wait = math.ceil(self.throttle.wait(client))
+        if wait:
+            return wait
+        if token_ok(header, [t for t in tokens if t not in long]):
+            return None
+        self.throttle.failed(client)
+        return 0
 
     async def _endpoint(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
         """The endpoint, given a JSON body without a key sent twice in one object: BentoML's

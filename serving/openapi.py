@@ -25,6 +25,7 @@ ERRORS = {
     "404": "no such path",
     "413": "request body larger than service.max_request_mb",
     "503": "too many large bodies being handled at once: retry (Retry-After)",
+    "429": "too many wrong bearer tokens from this client address: retry after Retry-After seconds",
     "415": "no content type or not application/json, a charset other than UTF-8, or a compressed body",
     "422": "the data contract or the model refuses the data (the detail names each field)",
     "500": "an error of the service itself (logged without request data)",

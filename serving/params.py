@@ -521,6 +521,18 @@ class ServiceParams(StrictModel):
     )
     access_log: bool = Field(description="one log line per request (method, path, status, time)")
     tracing: bool = Field(description="BentoML's OpenTelemetry spans and request-id header")
+    auth_free_failures: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="wrong bearer tokens in a row a client address has before it waits",
+    )
+    auth_max_wait_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=MAX_SECONDS,
+        description="longest wait after wrong bearer tokens (1 s, 2 s, 4 s, ... up to this); 0: none",
+    )
 
     @model_validator(mode="after")
     def _large_within_max(self) -> ServiceParams:

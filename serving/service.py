@@ -42,6 +42,7 @@ from serving.schemas import (
 )
 from serving.settings import Settings, TokenSource, short_tokens
 from serving.store import StoreUnavailable, unreachable
+from serving.throttle import LoginThrottle
 from serving.ui import ui_app, utc_clock
 
 logger = logging.getLogger("escrisk.service")
@@ -248,6 +249,11 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     concurrent_large=PARAMS.service.concurrent_large_requests,
     timeout_seconds=PARAMS.service.timeout_seconds,
     forwarded_prefix=SETTINGS.forwarded_prefix,
+    throttle=(
+        LoginThrottle(PARAMS.service.auth_free_failures, PARAMS.service.auth_max_wait_seconds)
+        if PARAMS.service.auth_max_wait_seconds > 0
+        else None
+    ),
 )
 
 # the CSM web page (issue 7); it checks the same tokens itself, through a session cookie

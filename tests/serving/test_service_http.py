@@ -85,6 +85,32 @@ def test_failed_sign_ins_are_counted_per_client_behind_a_proxy(server, auth, par
         assert r.status_code == 303 and "escrisk_ui=" in r.headers["set-cookie"]
 
 
+def test_wrong_bearer_tokens_make_their_client_address_wait(client, auth, params):
+    """The API answered a wrong token at once, however many came: a short token could be
+    guessed at full speed. After service.auth_free_failures wrong ones an address waits (429,
+    Retry-After), its short tokens not looked at, the right one neither (the answer would tell a
+    guess apart); a long token still passes: a helpdesk behind the guesser's NAT goes on."""
+    guesser = {"X-Forwarded-For": "192.0.2.20"}
+    call = {"json": {"account_id": "nobody"}}
+    for i in range(params.service.auth_free_failures):
+        r = client.post("/account", **call, headers={**guesser, "Authorization": f"Bearer g{i}"})
+        assert r.status_code == 401, (i, r.text)
+    r = client.post("/account", **call, headers={**guesser, "Authorization": "Bearer guess"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "1", r.text
+    (detail,) = r.json()["detail"]
+    assert detail["type"] == "too_many_failures" and detail["loc"] == ["header", "authorization"]
+    assert "try again in 1 s" in r.json()["error"]
+    short = {**guesser, "Authorization": "Bearer file-token-abcdef"}  # 17 characters, right
+    assert client.post("/account", **call, headers=short).status_code == 429
+    assert client.post("/account", **call, headers=guesser).status_code == 401  # no token: no guess
+    long = {**guesser, **auth}  # 21 characters
+    assert (
+        client.post("/account", **call, headers=long).status_code == 404
+    )  # let in: no such account
+    other = {**short, "X-Forwarded-For": "192.0.2.21"}
+    assert client.post("/account", **call, headers=other).status_code == 404
+
+
 def test_an_address_the_csm_page_lacks_is_its_page_with_the_way_back(client):
     """BentoML mounts the page for the addresses its routes match: it answered /ui/nothing
     itself, in plain text ("Not Found"), and a form's address opened as a page likewise."""
@@ -231,7 +257,9 @@ def test_a_token_added_to_or_removed_from_the_file_counts_without_a_restart(clie
 
     path = server["token_file"]
     before = path.read_text(encoding="utf-8")
-    call = {"json": {"account_id": "nobody"}, "headers": {"Authorization": "Bearer rotated-1"}}
+    # a client address of its own: its wrong tokens are no others' to wait for
+    headers = {"Authorization": "Bearer rotated-1", "X-Forwarded-For": "192.0.2.30"}
+    call = {"json": {"account_id": "nobody"}, "headers": headers}
     try:
         assert client.post("/account", **call).status_code == 401
         path.write_text(before + "rotated-1\n", encoding="utf-8")
