@@ -180,6 +180,9 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The request, answered 504 in the service's error shape when it has not begun to answer
         within `timeout_seconds` (as BentoML's timeout counts: to the answer's first message)."""
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            send = _hardened(send, private=not (is_open(path) or path in DOCS))
         if scope["type"] != "http" or self.timeout_seconds is None:
             await self._handle(scope, receive, send)
             return
@@ -512,6 +515,26 @@ async def _gone(send: Send) -> None:
     log does (499, as nginx writes it: the client's doing, not a 500 of the service's)."""
     message = "the client closed the connection before its request body was complete"
     await _answer(send, 499, message, ["body"], "disconnected")
+
+
+def _hardened(send: Send, private: bool) -> Send:
+    """Every answer with `X-Content-Type-Options: nosniff`: a browser shown an API answer reads
+    it as the JSON it says it is, never as a page guessed from text it echoes; the answers of a
+    token's paths also with `Cache-Control: no-store`, customer data no cache keeps (a header
+    the app set itself is left as it is)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            names = {bytes(k).lower() for k, _ in headers}
+            if b"x-content-type-options" not in names:
+                headers.append((b"x-content-type-options", b"nosniff"))
+            if private and b"cache-control" not in names:
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def _answers(send: Send) -> Send:

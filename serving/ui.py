@@ -49,10 +49,10 @@ from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
 from serving.ui_text import LANGUAGES, by_text, outcome, rule, text
 from serving.uisession import (
-    COOKIE,
     LoginThrottle,
     Session,
     client_key,
+    cookie_name,
     csrf_ok,
     issue,
     login_ok,
@@ -437,7 +437,7 @@ class UiApp:
         return self.clock().tz_convert("UTC")
 
     def _session(self, request: Request) -> Session | None:
-        cookie = request.cookies.get(COOKIE)
+        cookie = request.cookies.get(_cookie(request))
         session = verify(cookie, self.tokens.current(), int(self._now().timestamp()))
         if session is None or self.stores.get()[0].signed_out(_cookie_key(cookie)):
             return None
@@ -632,7 +632,7 @@ class UiApp:
         expires = int(self._now().timestamp() + self.params.ui.session_hours * 3600)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE,
+            _cookie(request),
             issue(token, name, expires),
             max_age=int(self.params.ui.session_hours * 3600),
             path=self._root(request) + "/",
@@ -647,7 +647,7 @@ class UiApp:
             return self._refuse_cross_site(request)
         # the cookie's signature only, not the store's record of sign-outs: signing out again
         # does no harm, and with the database gone the browser still lets go of the session
-        cookie = request.cookies.get(COOKIE)
+        cookie = request.cookies.get(_cookie(request))
         session = verify(cookie, self.tokens.current(), int(self._now().timestamp()))
         if session is None:
             return self._to_login(request)
@@ -666,7 +666,7 @@ class UiApp:
             # could not record it, which the page says
             response = self._unavailable_page(request, exc, lead="signed_out_here")
         response.delete_cookie(
-            COOKIE, path=self._root(request) + "/", httponly=True, samesite="strict",
+            _cookie(request), path=self._root(request) + "/", httponly=True, samesite="strict",
             secure=request.url.scheme == "https",
         )  # fmt: skip
         return response
@@ -1248,6 +1248,10 @@ def ui_app(
     """`create_app`'s UiApp, for the service to `tell_with` the model it loads."""
     cache = source_cache(source, params, clock) if source else None
     return UiApp(params, database_url, tokens, clock, cache, forwarded)
+
+
+def _cookie(request: Request) -> str:
+    return cookie_name(request.url.scheme == "https")
 
 
 def _cookie_key(cookie: str | None) -> str:

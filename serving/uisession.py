@@ -23,6 +23,19 @@ from serving.throttle import LoginThrottle, client_key
 __all__ = ["LoginThrottle", "client_key"]  # the page's sign-in throttle lives beside the API's
 
 COOKIE = "escrisk_ui"
+# over HTTPS: a browser lets no plain-HTTP page of the host (another port's service, or a
+# network attacker's answer) set a cookie of this name, as it could the plain one and sign a
+# user in as someone else; `__Host-` would need Path=/, sending the session to every path of a
+# host the page shares behind a proxy (/risk/ui/ beside /other/)
+SECURE_COOKIE = "__Secure-" + COOKIE
+
+
+def cookie_name(https: bool) -> str:
+    """The session cookie's name: `__Secure-` over HTTPS (then Secure too), plain over HTTP,
+    where a browser refuses a `__Secure-` cookie."""
+    return SECURE_COOKIE if https else COOKIE
+
+
 _SESSION = b"escrisk-ui-session|"
 _CSRF = b"escrisk-ui-csrf|"
 

@@ -34,6 +34,26 @@ def test_favicon_ico_is_an_empty_answer_without_a_token(client):
     assert r.status_code == 204 and r.content == b"", r.text
 
 
+def test_every_answer_says_nosniff_and_the_api_s_no_store(client, auth):
+    """API answers came without X-Content-Type-Options: a browser shown one could sniff a page
+    from text it echoes. Every answer says nosniff; a token's answers (customer data, refusals)
+    also Cache-Control: no-store."""
+    call = {"json": {"account_id": "nobody"}}
+    answers = {
+        "account": client.post("/account", **call, headers=auth),
+        "401": client.post("/account", **call),
+        "404": client.get("/no-such-path", headers=auth),
+        "ui": client.get("/ui/"),
+    }
+    for what, r in answers.items():
+        assert r.headers.get("x-content-type-options") == "nosniff", what
+        assert r.headers.get("cache-control") == "no-store", what
+    for path in ("/healthz", "/docs.json", "/"):
+        assert client.get(path).headers.get("x-content-type-options") == "nosniff", path
+    page = client.get("/ui/login")
+    assert page.headers.get_list("x-content-type-options") == ["nosniff"]  # said once
+
+
 def test_the_csm_page_keeps_a_language_asked_for_in_the_address(server):
     import httpx
 
@@ -62,7 +82,9 @@ def test_the_csm_page_behind_a_proxy_under_a_path_prefix(server, auth):
         assert 'action="/risk/ui/login"' in page and f'value="{target}"' in page
         r = c.post("/ui/login", data={"token": token, "name": "Ops", "next": target})
         assert r.status_code == 303 and r.headers["location"] == target
-        assert "Path=/risk/ui/" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Secure-escrisk_ui=") and "Secure" in cookie
+        assert "Path=/risk/ui/" in cookie
     # a prefix that is not a plain path (another site) leads nowhere
     r = httpx.get(f"{server['url']}/ui?lang=de", headers={"X-Forwarded-Prefix": "//evil.example"})
     assert r.status_code == 307 and r.headers["location"] == "/ui/?lang=de"

@@ -24,7 +24,7 @@ from serving.dailystore import LIST_COLUMNS, DailyStore
 from serving.ladder import AccountFacts, Signals
 from serving.store import Store
 from serving.ui import SourceCache, create_app, with_chosen
-from serving.uisession import COOKIE, issue, verify
+from serving.uisession import COOKIE, SECURE_COOKIE, issue, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ui-test-token-123"
@@ -223,7 +223,7 @@ def test_a_wrong_token_is_refused_and_sets_no_cookie(client):
     r = client.post("/login", data={"token": "nope", "name": "Ann", "next": "/"})
     assert r.status_code == 401
     assert "Unknown token" in r.text
-    assert COOKIE not in r.cookies
+    assert SECURE_COOKIE not in r.cookies and COOKIE not in r.cookies
     assert client.get("/").status_code == 303
 
 
@@ -928,18 +928,31 @@ def test_forms_without_a_valid_csrf_token_are_403(client, database, csrf):
     assert Store(database).rows("acknowledgements") == []
 
 
+def test_over_https_the_session_cookie_is_one_no_plain_http_page_can_set(client):
+    """The cookie was `escrisk_ui` over HTTPS too: any plain-HTTP answer for the host (another
+    port's service, a network attacker's) could set one, signing the user in under another's
+    name and key. Over HTTPS it is `__Secure-escrisk_ui`, which a browser takes only from HTTPS,
+    and a plain one is no session there."""
+    planted = issue(TOKEN, "Mallory", int(NOW.timestamp()) + 3600)
+    client.cookies.set(COOKIE, planted)
+    assert client.get("/").status_code == 303  # to the sign-in: not Mallory's session
+    client.cookies.clear()
+    r = client.post("/login", data={"token": TOKEN, "name": "Ann", "next": "/"})
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{SECURE_COOKIE}=") and "Secure" in cookie and "Path=/" in cookie
+    assert client.get("/").status_code == 200
+
+
 def test_logout_ends_the_session(client, database):
     """Signing out ends the session on the server too: a copy of the cookie kept from before
     (another tab, a stolen copy) no longer opens a page or writes the audit trail."""
-    from serving.uisession import COOKIE
-
     login(client)
-    kept = client.cookies.get(COOKIE)
+    kept = client.cookies.get(SECURE_COOKIE)
     csrf = csrf_of(client.get("/").text)
     r = client.post("/logout", data={"csrf": csrf})
     assert r.status_code == 303 and "SameSite=strict" in r.headers["set-cookie"]
     assert client.get("/").status_code == 303
-    client.cookies.set(COOKIE, kept)
+    client.cookies.set(SECURE_COOKIE, kept)
     assert client.get("/").status_code == 303
     r = client.post("/feedback", data={"account_id": "A-1", "verdict": "agree", "csrf": csrf})
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
