@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from serving.settings import MIN_TOKEN_CHARS, TokenSource, token_source
-from serving.throttle import LoginThrottle, client_key
+from serving.throttle import LoginThrottle, client_key  # SharedThrottle is one
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -266,7 +266,7 @@ class Guard:
             )
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        wait = self._refused(headers.get("authorization"), scope)
+        wait = await self._refused(headers.get("authorization"), scope)
         if wait is not None:
             if wait:
                 await _answer(
@@ -373,7 +373,7 @@ class Guard:
             return
         await self._endpoint(scope, data, receive, send)
 
-    def _refused(self, header: str | None, scope: Scope) -> int | None:
+    async def _refused(self, header: str | None, scope: Scope) -> int | None:
         """None when the request's bearer token is known; else the seconds its client must wait
         (429), 0 for a plain 401. A wrong token counts against the client's address; during its
         wait a token shorter than MIN_TOKEN_CHARS is not looked at, a right one neither: its
@@ -391,12 +391,13 @@ class Guard:
         if token_ok(header, long):
             return None
         client = client_key((scope.get("client") or ("",))[0])
-        wait = math.ceil(self.throttle.wait(client))
+        # the count may be in the state database: off the event loop
+        wait = math.ceil(await asyncio.to_thread(self.throttle.wait, client))
         if wait:
             return wait
         if token_ok(header, [t for t in tokens if t not in long]):
             return None
-        self.throttle.failed(client)
+        await asyncio.to_thread(self.throttle.failed, client)
         return 0
 
     async def _endpoint(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:

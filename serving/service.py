@@ -42,7 +42,7 @@ from serving.schemas import (
 )
 from serving.settings import Settings, TokenSource, short_tokens
 from serving.store import StoreUnavailable, unreachable
-from serving.throttle import LoginThrottle
+from serving.throttle import SharedThrottle
 from serving.ui import ui_app, utc_clock
 
 logger = logging.getLogger("escrisk.service")
@@ -249,8 +249,13 @@ EscalationRisk.add_asgi_middleware(  # type: ignore[attr-defined]
     concurrent_large=PARAMS.service.concurrent_large_requests,
     timeout_seconds=PARAMS.service.timeout_seconds,
     forwarded_prefix=SETTINGS.forwarded_prefix,
-    throttle=(
-        LoginThrottle(PARAMS.service.auth_free_failures, PARAMS.service.auth_max_wait_seconds)
+    throttle=(  # counted in the state database the page uses, for every worker at once
+        SharedThrottle(
+            "api",
+            lambda: UI.stores.get()[0],
+            PARAMS.service.auth_free_failures,
+            PARAMS.service.auth_max_wait_seconds,
+        )
         if PARAMS.service.auth_max_wait_seconds > 0
         else None
     ),

@@ -189,6 +189,15 @@ def _tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             sa.Column("session", sa.String(64), primary_key=True),  # sha256 of the cookie
             sa.Column("expires", UtcDateTime, nullable=False, index=True),
         ),
+        # wrong tokens per client address, counted for every worker of the service at once
+        # (serving.throttle): the API's bearer check ("api") and the page's sign-in ("ui")
+        "auth_failures": table(
+            "auth_failures",
+            sa.Column("scope", sa.String(8), primary_key=True),
+            sa.Column("client", sa.String(64), primary_key=True),  # an address, an IPv6 /64
+            sa.Column("failures", sa.Integer, nullable=False),
+            sa.Column("last_at", sa.Float, nullable=False, index=True),  # unix seconds
+        ),
         # the feature settings each model version scored with (its `features:` as trained), so
         # the audit trail tells a level change's stored reasons as the model that gave them did
         # ("against the 90-day baseline"), not by params.yaml's settings of today; never pruned
@@ -1058,6 +1067,52 @@ class Store:
         q = sa.select(t.c.session).where(t.c.session == session)
         # a store without the table (`_has`) has recorded no sign-out
         return self._read(lambda c: self._has(c, t) and c.execute(q).first() is not None)
+
+    # --- wrong tokens per client (serving.throttle) --------------------------------------------
+
+    def auth_failures(self, scope: str, client: str) -> tuple[int, float] | None:
+        """(failures in a row, unix time of the last) of a client, None for none."""
+        t = self.t["auth_failures"]
+        q = sa.select(t.c.failures, t.c.last_at).where(t.c.scope == scope, t.c.client == client)
+        row = self._read(lambda c: c.execute(q).first())
+        return None if row is None else (int(row[0]), float(row[1]))
+
+    def auth_failed(self, scope: str, client: str, now: float, quiet: float) -> None:
+        """One failure more for a client, in one statement (two workers at once count two);
+        the first again after `quiet` seconds without one."""
+        t = self.t["auth_failures"]
+
+        def write(conn: Connection) -> None:
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            ins = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            stmt = ins(t).values(scope=scope, client=client, failures=1, last_at=now)
+            again = sa.case((t.c.last_at < now - quiet, 1), else_=t.c.failures + 1)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["scope", "client"], set_={"failures": again, "last_at": now}
+                )
+            )
+
+        self._run(write)
+
+    def auth_forget(self, scope: str, client: str) -> None:
+        t = self.t["auth_failures"]
+        self._run(lambda c: c.execute(sa.delete(t).where(t.c.scope == scope, t.c.client == client)))
+
+    def auth_prune(self, before: float, keep: int) -> None:
+        """Forget clients without a failure since `before`, and all but the `keep` latest: a
+        flood of addresses costs bounded room."""
+        t = self.t["auth_failures"]
+
+        def prune(conn: Connection) -> None:
+            conn.execute(sa.delete(t).where(t.c.last_at < before))
+            q = sa.select(t.c.last_at).order_by(t.c.last_at.desc()).offset(keep).limit(1)
+            cut = conn.execute(q).scalar()
+            if cut is not None:
+                conn.execute(sa.delete(t).where(t.c.last_at <= cut))
+
+        self._run(prune)
 
     # --- daily scores ------------------------------------------------------------------------
 

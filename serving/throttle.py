@@ -8,10 +8,19 @@ check made during the wait would tell a guess apart from the right token by its 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from serving.store import Store
+
+logger = logging.getLogger("escrisk.service")
+T = TypeVar("T")
 
 
 class LoginThrottle:
@@ -20,7 +29,8 @@ class LoginThrottle:
     then is refused without its token being looked at. `succeeded` (the sign-in's, not the
     API's) forgets the client's failures, as does an hour without a failure. At most
     `max_clients` clients are kept (the longest quiet goes first): a flood of addresses costs
-    bounded memory. Each service worker keeps its own count."""
+    bounded memory. This one counts in its process's memory: `SharedThrottle` for every worker
+    at once."""
 
     QUIET_SECONDS = 3600.0
 
@@ -66,6 +76,79 @@ class LoginThrottle:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._failed.pop(client, None)
+
+
+class SharedThrottle(LoginThrottle):
+    """`LoginThrottle` counted in the state database (`Store.auth_failures`), which every worker
+    of the service uses: with two workers a guesser's tries alternated between two counts of
+    its own (401, 429, 401, ...), each worker letting half of them be checked; replicas that
+    share the database share the count too. While the database cannot be used (none yet, down,
+    its tables not brought up to date) the worker counts in its memory, and tries the database
+    again a minute later: the check never waits for a database it just found down."""
+
+    RETRY_SECONDS = 60.0
+    PRUNE_SECONDS = 60.0
+
+    def __init__(
+        self,
+        scope: str,
+        store: Callable[[], Store],
+        free: int,
+        max_seconds: float,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.time,  # one clock for every process
+    ) -> None:
+        super().__init__(free, max_seconds, max_clients, clock)
+        self.scope = scope
+        self.store = store
+        self._down_until = -math.inf
+        self._pruned = -math.inf
+
+    def _shared(self, use: Callable[[Store], T]) -> tuple[bool, T | None]:
+        """(True, what `use` gave) with the database; (False, None) without it."""
+        if self.clock() < self._down_until:
+            return False, None
+        try:
+            return True, use(self.store())
+        except Exception as exc:  # any database trouble: this worker's count meanwhile
+            if self._down_until == -math.inf:
+                logger.warning(
+                    "wrong tokens (%s) counted by each worker for itself: the state database "
+                    "cannot be used (%s)",
+                    self.scope,
+                    type(exc).__name__,
+                )
+            self._down_until = self.clock() + self.RETRY_SECONDS
+            return False, None
+
+    def wait(self, client: str) -> float:
+        key = client[:64]
+        ok, got = self._shared(lambda s: s.auth_failures(self.scope, key))
+        if not ok:
+            return super().wait(client)
+        if got is None:
+            return 0.0
+        failures, last = got
+        now = self.clock()
+        if now - last > self.QUIET_SECONDS:
+            return 0.0
+        return max(0.0, last + self._delay(failures) - now)
+
+    def failed(self, client: str) -> None:
+        key, now = client[:64], self.clock()
+
+        def count(store: Store) -> None:
+            store.auth_failed(self.scope, key, now, self.QUIET_SECONDS)
+            if now - self._pruned > self.PRUNE_SECONDS:
+                self._pruned = now
+                store.auth_prune(now - self.QUIET_SECONDS, self.max_clients)
+
+        if not self._shared(count)[0]:
+            super().failed(client)
+
+    def succeeded(self, client: str) -> None:
+        if not self._shared(lambda s: s.auth_forget(self.scope, client[:64]))[0]:
+            super().succeeded(client)
 
 
 def client_key(host: str | None) -> str:

@@ -47,9 +47,9 @@ from serving.reasons import change_retold, feature_specs, features_of, retold
 from serving.risklist import owner_key, reasons_cell
 from serving.settings import TokenSource, token_source
 from serving.store import LadderConflict, Store, StoreUnavailable, open_existing, typed_note
+from serving.throttle import SharedThrottle
 from serving.ui_text import LANGUAGES, by_text, outcome, rule, text
 from serving.uisession import (
-    LoginThrottle,
     Session,
     client_key,
     cookie_name,
@@ -347,8 +347,12 @@ class UiApp:
         self.tokens = token_source(tokens)
         self.clock = clock
         self.source = source
-        self.throttle = LoginThrottle(
-            params.ui.login_free_failures, params.ui.login_max_wait_seconds
+        # counted in the state database, for every worker at once
+        self.throttle = SharedThrottle(
+            "ui",
+            lambda: self.stores.get()[0],
+            params.ui.login_free_failures,
+            params.ui.login_max_wait_seconds,
         )
         # every feature the params define: reasons are told again in the page's language
         # (the served model's own, once `tell_with` names them, before these)
@@ -608,7 +612,7 @@ class UiApp:
         name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         client = client_key(request.client.host if request.client else None)
-        wait = math.ceil(self.throttle.wait(client))
+        wait = math.ceil(await run_in_threadpool(self.throttle.wait, client))
         if wait:  # guessing tokens: the token is not looked at till the wait is over
             refused = self.render(
                 request, "login.html", status=429, next=target, error="login_wait",
@@ -618,7 +622,7 @@ class UiApp:
             return refused
         error = None
         if not login_ok(token, self.tokens.current()):
-            self.throttle.failed(client)
+            await run_in_threadpool(self.throttle.failed, client)
             error, status = "login_failed", 401
         elif not name:
             error, status = "login_name_missing", 400
@@ -628,7 +632,7 @@ class UiApp:
             return self.render(
                 request, "login.html", status=status, next=target, error=error, name=name
             )
-        self.throttle.succeeded(client)
+        await run_in_threadpool(self.throttle.succeeded, client)
         expires = int(self._now().timestamp() + self.params.ui.session_hours * 3600)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from serving.store import Store
+
 pytestmark = pytest.mark.slow
 
 
@@ -105,9 +107,14 @@ def test_failed_sign_ins_are_counted_per_client_behind_a_proxy(server, auth, par
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         r = c.post("/ui/login", data={"token": token, "name": "Kim"}, headers=colleague)
         assert r.status_code == 303 and "escrisk_ui=" in r.headers["set-cookie"]
+    # in the state database: with two workers a guesser's tries alternated 401 and 429, each
+    # worker counting for itself
+    store = Store(server["database_url"])
+    assert store.auth_failures("ui", "192.0.2.10")[0] == params.ui.login_free_failures
+    store.close()
 
 
-def test_wrong_bearer_tokens_make_their_client_address_wait(client, auth, params):
+def test_wrong_bearer_tokens_make_their_client_address_wait(client, auth, params, server):
     """The API answered a wrong token at once, however many came: a short token could be
     guessed at full speed. After service.auth_free_failures wrong ones an address waits (429,
     Retry-After), its short tokens not looked at, the right one neither (the answer would tell a
@@ -131,6 +138,10 @@ def test_wrong_bearer_tokens_make_their_client_address_wait(client, auth, params
     )  # let in: no such account
     other = {**short, "X-Forwarded-For": "192.0.2.21"}
     assert client.post("/account", **call, headers=other).status_code == 404
+    # counted in the state database: every worker of the service sees the same count
+    store = Store(server["database_url"])
+    assert store.auth_failures("api", "192.0.2.20")[0] == params.service.auth_free_failures
+    store.close()
 
 
 def test_an_address_the_csm_page_lacks_is_its_page_with_the_way_back(client):
