@@ -518,11 +518,18 @@ async def _gone(send: Send) -> None:
     await _answer(send, 499, message, ["body"], "disconnected")
 
 
+PRIVATE_HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+
+
 def _hardened(send: Send, private: bool) -> Send:
     """Every answer with `X-Content-Type-Options: nosniff`: a browser shown an API answer reads
-    it as the JSON it says it is, never as a page guessed from text it echoes; the answers of a
-    token's paths also with `Cache-Control: no-store`, customer data no cache keeps (a header
-    the app set itself is left as it is)."""
+    it as the JSON it says it is, never as a page guessed from text it echoes. The answers of a
+    token's paths also with `Cache-Control: no-store` (customer data no cache keeps) and a policy
+    that lets a browser run, load or frame nothing of them; a header the app set itself (the
+    CSM page's own policy) is left as it is."""
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -530,8 +537,8 @@ def _hardened(send: Send, private: bool) -> Send:
             names = {bytes(k).lower() for k, _ in headers}
             if b"x-content-type-options" not in names:
                 headers.append((b"x-content-type-options", b"nosniff"))
-            if private and b"cache-control" not in names:
-                headers.append((b"cache-control", b"no-store"))
+            if private:
+                headers += [(k, v) for k, v in PRIVATE_HEADERS if k not in names]
             message = {**message, "headers": headers}
         await send(message)
 

@@ -50,10 +50,13 @@ def test_every_answer_says_nosniff_and_the_api_s_no_store(client, auth):
     for what, r in answers.items():
         assert r.headers.get("x-content-type-options") == "nosniff", what
         assert r.headers.get("cache-control") == "no-store", what
+        assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", ""), what
     for path in ("/healthz", "/docs.json", "/"):
         assert client.get(path).headers.get("x-content-type-options") == "nosniff", path
     page = client.get("/ui/login")
     assert page.headers.get_list("x-content-type-options") == ["nosniff"]  # said once
+    assert len(page.headers.get_list("content-security-policy")) == 1  # the page's own
+    assert "script-src" in page.headers["content-security-policy"]
 
 
 def test_the_csm_page_keeps_a_language_asked_for_in_the_address(server):
