@@ -528,6 +528,19 @@ def primary_language(tag: str) -> str:
     return "de" if re.split(r"[-_]", str(tag).strip().lower(), maxsplit=1)[0] == "de" else "en"
 
 
+# names the lexicon scorer's scores kept between runs (features.scorecache) and the tone a model
+# was trained with (features.version): bump it whenever this scorer's scores change
+LEXICON_VERSION = "lexicon-v17"
+
+
+def lexicon_id() -> str:
+    """The default scorer's id: its version and its lexicon packages' (an upgrade of either
+    changes scores)."""
+    from importlib.metadata import version
+
+    return f"{LEXICON_VERSION}-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+
+
 class LexiconScorer:
     """The default: VADER for English, the German lexicon scorer for German (others: English).
 
@@ -540,10 +553,7 @@ class LexiconScorer:
     """
 
     def __init__(self, max_sentences: int = 250_000) -> None:
-        from importlib.metadata import version
-
-        # names the scores kept between runs (features.scorecache): bump "v1" when scoring changes
-        self.cache_id = f"lexicon-v17-vader{version('vaderSentiment')}-gersent{version('gersent')}"
+        self.cache_id = lexicon_id()
         self.en = VaderScorer()
         self.de = GermanLexiconScorer()
         self.max_sentences = max_sentences

@@ -41,6 +41,7 @@ from serving.kpis import window_kpis
 from serving.ladder import Signals, validate_against
 from serving.ladder_text import next_action
 from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
+from serving.model import feature_code_warning
 from serving.params import Params
 from serving.reasons import (
     Reasons,
@@ -107,6 +108,9 @@ class DailyResult:
     vanished: list[str] = field(default_factory=list)
     # features.* settings of params.yaml the champion was not trained with (its own are used)
     not_trained: list[str] = field(default_factory=list)
+    # the champion trained on features of other code than this installation's (or of unrecorded
+    # code): the warning, in the run's language; None when they agree
+    feature_code: str | None = None
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -715,6 +719,7 @@ def _run_daily(
             day, at, ranked, shown, printed, csv_path, html_path, outcome, drift, delivery, steps.seconds,
             unavailable=dict(fs.unavailable), newest_event=newest_event(history), pruned=pruned,
             gaps=gaps, not_trained=changed_settings(model.feature_params, params.features),
+            feature_code=feature_code_warning(model, lang),
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
         )  # fmt: skip
 

@@ -192,6 +192,15 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "old_bundle": "the champion, model {model} version {version}, was saved by an older "
         "release in bundle format {found}, which this version does not read (it reads {reads}): "
         "train a new version and promote it (escrisk train SOURCE && escrisk promote SOURCE)",
+        "feature_code_changed": "WARNING: the champion {model} was trained on features computed "
+        "by other code ({trained}) than this installation's ({now}), an upgrade since: it is now "
+        "fed values it never learnt from, so its scores may be off without any error. Train a new "
+        "version and promote it (escrisk train SOURCE && escrisk promote SOURCE).",
+        "feature_code_unknown": "WARNING: the champion {model} was saved before models recorded "
+        "the feature code they were trained with; if escrisk was upgraded since it was trained, "
+        "it is fed values computed otherwise than it learnt from (this installation: {now}), and "
+        "its scores may be off without any error. Train a new version and promote it (escrisk "
+        "train SOURCE && escrisk promote SOURCE).",
         "no_mlflow_store": "no MLflow store at MLFLOW_TRACKING_URI={uri}: `escrisk train SOURCE` "
         "creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
         "no_champion": "no {alias!r} version of model {model!r} in the MLflow registry at {uri}; "
@@ -417,6 +426,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "Version im Bundle-Format {found} gespeichert, das diese Version nicht liest (sie liest "
         "{reads}): eine neue Version trainieren und befördern (escrisk train QUELLE && escrisk "
         "promote QUELLE)",
+        "feature_code_changed": "WARNUNG: der Champion {model} wurde mit Merkmalen trainiert, die "
+        "anderer Code berechnet hat ({trained}) als der dieser Installation ({now}), seitdem "
+        "aktualisiert: er bekommt nun Werte, aus denen er nicht gelernt hat, und seine Werte "
+        "können ohne jeden Fehler danebenliegen. Eine neue Version trainieren und befördern "
+        "(escrisk train QUELLE && escrisk promote QUELLE).",
+        "feature_code_unknown": "WARNUNG: der Champion {model} wurde gespeichert, bevor Modelle "
+        "festhielten, mit welchem Merkmals-Code sie trainiert wurden; wurde escrisk seit seinem "
+        "Training aktualisiert, bekommt er anders berechnete Werte, als er gelernt hat (diese "
+        "Installation: {now}), und seine Werte können ohne jeden Fehler danebenliegen. Eine neue "
+        "Version trainieren und befördern (escrisk train QUELLE && escrisk promote QUELLE).",
         "no_mlflow_store": "kein MLflow-Speicher unter MLFLOW_TRACKING_URI={uri}: `escrisk train "
         "QUELLE` legt ihn an; oder MLFLOW_TRACKING_URI auf den Speicher richten, in den trainiert "
         "wurde",

@@ -89,7 +89,24 @@ def scoring_model(bundle, version: str) -> ScoringModel:
         heads=heads,
         version=version,
         feature_params=getattr(bundle, "feature_params", None),
+        feature_code=getattr(bundle, "feature_code", None),
     )
+
+
+def feature_code_warning(model: ScoringModel, language: str = "en") -> str | None:
+    """What to tell when the model was trained on features computed by other code than this
+    installation's (an upgrade since: it is fed values it never learnt from), or by code it did
+    not record; None when they agree."""
+    from features.version import differs, stamp, stamp_text
+
+    now = stamp()
+    if model.feature_code is None:
+        return t("feature_code_unknown", language, model=model.version, now=stamp_text(now))
+    if not differs(model.feature_code, now):
+        return None
+    trained = stamp_text(model.feature_code)
+    return t("feature_code_changed", language, model=model.version, trained=trained,
+             now=stamp_text(now))  # fmt: skip
 
 
 def champion_bundle(
@@ -232,8 +249,3 @@ def _same_files(a: Path, b: Path) -> bool:
     if files != {p.relative_to(b) for p in b.rglob("*") if p.is_file()}:
         return False
     return all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
-
-
-def feature_names(tracking_uri: str, model_name: str, version: str | None = None) -> list[str]:
-    """The champion's (or `version`'s) feature names, for checks made before the service starts."""
-    return load_champion(tracking_uri, model_name, version=version).spec.names

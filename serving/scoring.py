@@ -39,6 +39,7 @@ class ScoringModel:
     heads: Mapping[str, Head]  # keyed by HEADS
     version: str
     feature_params: FeatureParams | None = None  # what it was trained with (None: not kept)
+    feature_code: Mapping[str, Any] | None = None  # features.version.stamp() then (None: not kept)
 
     def features(self, now: FeatureParams) -> FeatureParams:
         """The settings its features are built with: its own, else params.yaml's `now`."""

@@ -91,7 +91,7 @@ class EscalationRisk:
     """Scores, levels and reasons for the helpdesk, from the registered champion model."""
 
     def __init__(self) -> None:
-        from serving.model import load_champion
+        from serving.model import feature_code_warning, load_champion
 
         uri = SETTINGS.mlflow_tracking_uri or DEFAULT_TRACKING_URI
         self.params = PARAMS
@@ -103,6 +103,9 @@ class EscalationRisk:
         UI.tell_with(self.model.spec)  # the page tells reasons as this model's features are built
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
+        stale = feature_code_warning(self.model, PARAMS.daily.language)
+        if stale:  # once per worker: an upgrade changed the features under the champion
+            logger.warning(stale)
         # the daily run's database, checked beside start-up: a server that does not answer
         # must not keep the worker from scoring
         threading.Thread(target=_check_store, name="escrisk-store-check", daemon=True).start()

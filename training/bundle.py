@@ -1,6 +1,7 @@
 """The model bundle: everything that must change together with the model, in plain files.
 
-    bundle.json            schema version, targets, feature names
+    bundle.json            schema version, targets, feature names, the feature code's stamp
+                           (features.version: which code computed the features it learnt from)
     feature_spec.json      FeatureSpec.to_dict(): dtypes, category levels, reason templates
     heads/<target>.txt     each head's booster in LightGBM's text format
     calibrators.json       target -> calibrator (JSON, no pickle)
@@ -17,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 from features.errors import UserError
 from features.params import FeatureParams
 from features.spec import FeatureSpec
+from features.version import stamp
 from training.calibrate import Calibrator
 from training.matrix import model_matrix
 from training.train import Head
@@ -55,6 +58,8 @@ class Bundle:
     heads: dict[str, Head]
     schema_version: int = SCHEMA_VERSION
     feature_params: FeatureParams | None = None  # None: a bundle written before they were kept
+    # features.version.stamp() at training; None: a bundle written before it was kept
+    feature_code: dict[str, Any] | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -124,7 +129,13 @@ def write_bundle(
         (directory / "feature_params.json").write_text(
             json.dumps(feature_params.model_dump(mode="json"), indent=1), encoding="utf-8"
         )
-    meta = {"schema_version": SCHEMA_VERSION, "targets": list(heads), "features": spec.names}
+    # an optional key: a bundle without it still loads (SCHEMA_VERSION unchanged), as unknown
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "targets": list(heads),
+        "features": spec.names,
+        "feature_code": stamp(),
+    }
     (directory / "bundle.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return directory
 
@@ -143,7 +154,9 @@ def load_bundle(directory: str | Path) -> Bundle:
     for t in meta["targets"]:
         booster = lgb.Booster(model_str=(d / "heads" / f"{t}.txt").read_text(encoding="utf-8"))
         heads[t] = Head(t, booster, Calibrator.from_dict(cals[t]))
-    return Bundle(spec, heads, meta["schema_version"], _feature_params(d))
+    code = meta.get("feature_code")
+    code = dict(code) if isinstance(code, dict) else None
+    return Bundle(spec, heads, meta["schema_version"], _feature_params(d), code)
 
 
 def _feature_params(d: Path) -> FeatureParams | None:

@@ -17,6 +17,7 @@ import pandas as pd
 from features.contract import History
 from features.errors import UserError
 from features.params import FeatureParams
+from features.version import stamp
 from training.bundle import (
     Bundle,
     latest_weeks,
@@ -62,7 +63,7 @@ class TrainOutcome:
     def bundle(self) -> Bundle:
         ex = self.experiment
         heads = {t: o.head for t, o in ex.targets.items()}
-        return Bundle(ex.spec, heads, feature_params=self.feature_params)
+        return Bundle(ex.spec, heads, feature_params=self.feature_params, feature_code=stamp())
 
 
 def train(

@@ -180,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
     if result.not_trained:  # a changed setting that the scores do not show yet
         said = t("not_trained", lang, keys=", ".join(result.not_trained))
         console.print(f"[yellow]{escape(said)}[/]")
+    if result.feature_code:  # an upgrade changed the features under the champion
+        console.print(f"[bold yellow]{escape(result.feature_code)}[/]")
     if result.newest_event is not None:
         # the whole days without any event, counted as the source check counts them
         empty = empty_days(result.newest_event, pd.Timestamp(result.day, tz="UTC"))

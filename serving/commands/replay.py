@@ -56,11 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from features.scorecache import kept_scores
     from features.sources import describe, load_history
     from serving.daily_text import t
-    from serving.model import load_champion
+    from serving.model import feature_code_warning, load_champion
     from serving.params import load_params
     from serving.replay import log_replay, replay_days, run_replay
     from serving.settings import Settings
@@ -78,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         history = load_history(args.source, params.contract, now)
     with err.status(t("replay_loading", lang)):
         model = load_champion(uri, params.promotion.model_name, lang)
+    stale = feature_code_warning(model, lang)
+    if stale:  # an upgrade changed the features under the champion: the replay shows that
+        err.print(f"[bold yellow]{escape(stale)}[/]")
     span = {"start": day_text(start.date(), lang), "end": day_text(end.date(), lang)}
     with (
         err.status(t("replay_running", lang, **span)),

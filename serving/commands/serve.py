@@ -90,7 +90,12 @@ def port_problem(host: str, port: int) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from features.errors import UserError
     from serving.ladder import validate_against
-    from serving.model import DEFAULT_TRACKING_URI, champion_version, feature_names
+    from serving.model import (
+        DEFAULT_TRACKING_URI,
+        champion_version,
+        feature_code_warning,
+        load_champion,
+    )
     from serving.params import load_params
     from serving.settings import Settings, api_tokens, exposed_token_file, short_tokens
     from serving.store import Store
@@ -101,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     version = champion_version(uri, params.promotion.model_name)  # fails fast with how-to
     # the ladder's rules must name the champion's features (else a rule never fires): one line
     # here, not a start-up error from every worker
-    validate_against(params.ladder, feature_names(uri, params.promotion.model_name, version))
+    model = load_champion(uri, params.promotion.model_name, version=version)
+    validate_against(params.ladder, model.spec.names)
     # every worker loads the version announced below, also one started after a promotion
     # (a crashed worker's replacement): answers never mix two models; a restart takes the new one
     env = dict(
@@ -131,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
     missing = source_problem(settings.source)
     if missing:
         print(f"warning: {missing}", file=sys.stderr)
+    stale = feature_code_warning(model, params.daily.language)  # the team's language
+    if stale:
+        print(stale, file=sys.stderr)
     problem = port_problem(args.host, args.port)  # last: the port may be taken meanwhile
     if problem:
         raise UserError(problem)
