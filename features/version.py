@@ -9,6 +9,7 @@ Bump FEATURE_CODE_VERSION by hand in the commit that changes what any feature co
 same data (a renamed or new feature alone does not need it: the feature spec already tells those).
 The ticket-tone scorer is stamped by its own `cache_id` (features.scorers.LEXICON_VERSION and its
 packages' versions), which its cache already requires to change with its scores.
+tests/features/test_feature_code.py fails when a small world's features change without a bump.
 """
 
 from __future__ import annotations
