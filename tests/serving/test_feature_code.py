@@ -84,7 +84,7 @@ def test_a_bundle_saved_before_the_stamp_loads_and_is_warned_about(
     assert told is not None and said in told and "features v1" in told
 
 
-def test_daily_and_serve_warn_after_an_upgrade(
+def test_daily_serve_and_replay_warn_after_an_upgrade(
     model_store, trained, params, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
@@ -112,3 +112,7 @@ def test_daily_and_serve_warn_after_an_upgrade(
     said = capsys.readouterr()
     told = " ".join((said.out + said.err).split())  # rich wraps the line
     assert "mit Merkmalen trainiert, die anderer Code berechnet hat" in told
+    then = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=9)).date().isoformat()
+    assert main(["replay", str(trained.source), "--from", then, "--to", then, *settings]) == 0
+    said = capsys.readouterr()
+    assert warned in " ".join((said.out + said.err).split())
