@@ -98,6 +98,15 @@ def test_csm_acknowledges_an_escalation_in_the_browser(server, daily_run, auth):
             expect(page.locator("#audit-trail .ev-acknowledgements")).to_have_count(1)
             assert page.locator("#ack").is_disabled()
             page.screenshot(path=str(ARTIFACTS / "05-acknowledged.png"), full_page=True)
+
+            # a phone: nothing past the window's right edge (the header's "Sign out", the
+            # charts' cards and the ladder's tables went past it; wide tables scroll in their card)
+            page.set_viewport_size({"width": 360, "height": 740})
+            for path in (f"/ui/account/{account}", "/ui/lang/de?next=/ui/"):
+                page.goto(path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+            expect(page.locator("header button[type=submit]")).to_be_in_viewport()
+            page.screenshot(path=str(ARTIFACTS / "06-phone-list-de.png"))
         finally:
             browser.close()
 
