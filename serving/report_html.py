@@ -29,6 +29,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px so
 .meta{color:#5b6773;font-size:.9rem}.caption{color:#5b6773;font-size:.85rem;margin:.2rem 0 1rem}
 .tiles{display:flex;flex-wrap:wrap;gap:.6rem}.tile{border:1px solid #d7dde4;border-radius:6px;padding:.5rem .8rem;min-width:10rem}
 .tile b{display:block;font-size:1.3rem}.tile span{font-size:.8rem;color:#5b6773}
+.wide{overflow-x:auto}.wide table.list{min-width:960px}
 table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1px solid #e4e8ed;padding:.3rem .4rem;text-align:left;vertical-align:top}
 th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff4e5;border:1px solid #f0a040;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
@@ -253,7 +254,12 @@ def _table(
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     ths = "".join(f"<th>{html.escape(t(h, lang, delta_days=delta_days))}</th>" for h in head)
-    return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # on a phone the list scrolls in its box, its rows readable: squeezed to the window, the
+    # page was twice as wide as the phone and each row a column of single words
+    return (
+        f'<div class="wide"><table class="list"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def render_report(d: ReportData) -> str:
@@ -342,7 +348,7 @@ def render_report(d: ReportData) -> str:
             for r in d.drift.table.to_dict("records")
         )
         parts.append(
-            "<table><thead><tr>"
+            '<div class="wide"><table><thead><tr>'
             + "".join(
                 f"<th>{html.escape(h)}</th>"
                 for h in (
@@ -352,7 +358,7 @@ def render_report(d: ReportData) -> str:
                     t("drift_band", lang),
                 )
             )
-            + f"</tr></thead><tbody>{rows}</tbody></table>"
+            + f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
     body = "\n".join(parts)
     title = html.escape(t("report_title", lang, day=day))

@@ -1643,6 +1643,48 @@ def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params)
     assert "…% of seats in use (usage_seat_utilisation), escalation_30d" in warn.group(1)
 
 
+def test_the_reports_tables_scroll_in_their_box_on_a_phone(params):
+    """Opened on a phone (390 px), the report's list squeezed its ten columns to the window:
+    the page went twice as wide as the phone, each row a column of single words, and the drift
+    table past the edge too. Each table now scrolls in a box of its own, the list at a width
+    its rows read at."""
+    from serving.drift import DriftReport
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+    from serving.risklist import COLUMNS as CSV_COLUMNS
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    row = {c: "" for c in CSV_COLUMNS} | {
+        "account_id": "A-1", "account_name": "Acme", "csm_owner": "Ann", "escalation_risk": 0.4,
+        "churn_risk": 0.1, "delta_prev": None, "delta_7d": None, "level": "L2",
+        "reasons": "Many tickets", "due_at": "",
+    }  # fmt: skip
+    today = pd.DataFrame({"escalation_risk": [0.4], "churn_risk": [0.1], "level": ["L2"],
+                          "level_index": [2]})  # fmt: skip
+    table = pd.DataFrame({"kind": ["feature"], "name": ["usage_seat_utilisation"], "psi": [0.4],
+                          "noise": [0.01], "band": ["major"]})  # fmt: skip
+    text = render_report(
+        ReportData(
+            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
+            trend=_trend(today.assign(day="2026-06-22")), top=pd.DataFrame([row]), history=h,
+            ladder=lk, drift=DriftReport(table, True, ("usage_seat_utilisation",), 500),
+            params=params.daily,
+        )
+    )  # fmt: skip
+    body = text[text.index("<body>") :]
+    tables = re.findall(r"(.{0,40})<table([^>]*)>", body)
+    assert len(tables) == 2
+    assert all(before.endswith('<div class="wide">') for before, _ in tables), tables
+    assert re.search(r"\.wide\{overflow-x:auto\}", text)
+    assert 'class="list"' in tables[0][1]
+    width = re.search(r"\.wide table\.list\{min-width:(\d+)px\}", text)
+    assert width and int(width.group(1)) >= 760
+
+
 @pytest.mark.timeout(120)
 def test_a_ctrl_c_just_after_the_list_was_handed_over_does_not_hang(
     champion, history, params, tmp_path, monkeypatch
