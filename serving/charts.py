@@ -142,7 +142,7 @@ def waterfall(
     width: int = 640,
     change: Callable[[float], str] | None = None,
 ) -> str:
-    """Horizontal waterfall on the probability scale: the base rate, one bar per contribution
+    """Horizontal waterfall on the probability scale: the model average, one bar per contribution
     (red raises, green lowers risk), then the resulting risk. `change` writes a contribution
     (e.g. in percentage points, "+12.1 pp", where "+12.1 %" beside a base of 5.1 % read as a
     relative rise); by default as a signed per cent."""

@@ -773,6 +773,21 @@ def test_account_page_has_charts_reasons_and_trail(client):
     assert client.get("/account/NOPE").status_code == 404
 
 
+@pytest.mark.parametrize("lang,start", [("en", "model average"), ("de", "Modellmittel")])
+def test_the_waterfalls_caption_names_its_start_as_its_first_bar_does(client, lang, start):
+    """The first bar says "model average" (not the observed escalation rate); the caption above
+    it said the bars start from "the base rate", which is what the label was renamed from."""
+    login(client)
+    page = client.get("/account/A-1", params={"lang": lang}).text
+    caption = re.search(
+        r'<section class="card" id="reasons">.*?<p class="muted">(.*?)</p>', page, re.S
+    )
+    assert caption and start in caption.group(1), caption
+    assert not re.search("base rate|Basisrate", page, re.I)
+    waterfall = re.search(r'id="reasons">.*?(<svg.*?</svg>)', page, re.S)
+    assert waterfall and f">{start}</text>" in waterfall.group(1)
+
+
 def test_timelines_show_the_days_before_the_lists_day(database, params, tmp_path):
     """Opened weeks later, the account page still shows the history its scores came from."""
     src = tmp_path / "source"
