@@ -1196,6 +1196,8 @@ class UiApp:
     async def resolve(self, request: Request) -> Response:
         def act(session: Session, form: Any, lang: str) -> str:
             outcome = str(form.get("outcome") or "")
+            if not outcome.strip():
+                raise ValueError(text("no_outcome", lang))
             if outcome not in self.params.ladder.outcomes:
                 raise ValueError(text("bad_outcome", lang, outcome=shown(outcome)))
             store, _ = self.stores.get()

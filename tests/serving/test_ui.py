@@ -920,6 +920,28 @@ def test_resolve_and_feedback_write_the_store(client, database, params):
     ]
 
 
+def test_resolving_asks_for_an_outcome_and_never_assumes_saved(client, database, params):
+    """The outcome list opened on its first outcome, "saved": a CSM who pressed Resolve to
+    close a flag recorded the account as saved, which the KPIs count. No outcome is chosen
+    until the CSM chooses one; a form sent without one records nothing and says so."""
+    login(client)
+    page = client.get("/account/A-1").text
+    select = re.search(r'<select name="outcome"([^>]*)>(.*?)</select>', page, re.S)
+    assert select and "required" in select.group(1)
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select.group(2))
+    assert options[0][0] == "" and not any("selected" in attrs for _, attrs in options)
+    assert [v for v, _ in options[1:]] == list(params.ladder.outcomes)
+    for lang, told in (("en", "Choose the outcome"), ("de", "Ergebnis wählen")):
+        client.get(f"/lang/{lang}", params={"next": "/"})
+        csrf = csrf_of(client.get("/account/A-1").text)
+        r = client.post(
+            "/resolve", data={"account_id": "A-1", "outcome": "", "note": "done", "csrf": csrf}
+        )
+        assert r.status_code == 400 and told in r.text
+        assert 'value="done"' in r.text  # the note typed stays in its field
+    assert Store(database).rows("resolutions", "A-1") == []
+
+
 def test_bad_form_values_are_400_and_write_nothing(client, database):
     login(client)
     csrf = csrf_of(client.get("/account/A-1").text)
