@@ -28,7 +28,7 @@ PRIORITY_COLORS = {"P1": "#c0392b", "P2": "#e67e22", "P3": "#2471a3", "P4": "#7f
 CSS = """svg.chart{max-width:100%;height:auto;font-size:11px}
 svg .plot{fill:#fbfcfc;stroke:#d5dbdb}svg .grid{stroke:#eaeded}
 svg .threshold{stroke:#7f8c8d;stroke-dasharray:4 3}svg .t{fill:#2c3e50}
-svg .small{font-size:10px;fill:#707b7c}svg .bar.base,svg .bar.total{fill:#5d6d7e}
+svg .small{font-size:10px;fill:#5f6a6a}svg .bar.base,svg .bar.total{fill:#5d6d7e}
 svg .bar.up{fill:#cb4335}svg .bar.down{fill:#28b463}svg .box{fill:#d6eaf8;stroke:#2471a3}
 svg .whisker{stroke:#2471a3}svg .median{stroke:#1b4f72;stroke-width:2}"""
 

@@ -35,7 +35,7 @@ th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff4e5;border:1px solid #f0a040;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{max-width:760px}.plots figure{margin:0;flex:1 1 640px}svg{max-width:100%;height:auto}
-.lv0{color:#5b6773}.lv1{color:#a86b00}.lv2{color:#c0392b}.lv3{color:#7b1fa2;font-weight:bold}
+.lv0{color:#5b6773}.lv1{color:#956000}.lv2{color:#c0392b}.lv3{color:#7b1fa2;font-weight:bold}
 """
     + charts.CSS
 )  # a figure of .plots is never narrower than its chart's 640 units: at 480 px two side by
