@@ -1516,3 +1516,14 @@ def test_small_grey_text_is_readable_on_the_page_its_charts_and_the_report(clien
     assert _contrast(small.group(1), "#fbfcfc") >= 4.5  # a chart's plot area
     levels = re.findall(r"\.lv\d\{color:(#[0-9a-f]{6})", REPORT_CSS)
     assert levels and all(_contrast(c, "#ffffff") >= 4.5 for c in levels), levels
+
+
+@pytest.mark.parametrize("lang,told", [("en", "escalation and churn"), ("de", "Abwanderung")])
+def test_the_lists_reasons_under_the_waterfall_say_they_cover_both_risks(client, lang, told):
+    """Under the escalation waterfall the list's reasons stood bare: "Renewal in 43 days", the
+    churn risk's first reason, had no bar and read as a reason the waterfall forgot."""
+    login(client)
+    page = client.get("/account/A-1", params={"lang": lang}).text
+    card = page[page.index('id="reasons"') : page.index('id="why"')]
+    listed = re.search(r'<p id="reasons-listed">([^<]*)</p>\s*<ul>', card)
+    assert listed and told in listed.group(1), card
