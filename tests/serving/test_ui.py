@@ -1527,3 +1527,13 @@ def test_the_lists_reasons_under_the_waterfall_say_they_cover_both_risks(client,
     card = page[page.index('id="reasons"') : page.index('id="why"')]
     listed = re.search(r'<p id="reasons-listed">([^<]*)</p>\s*<ul>', card)
     assert listed and told in listed.group(1), card
+
+
+def test_the_sorted_column_tells_a_screen_reader_its_order(client):
+    """The sorted column's ▾/▴ is drawn by the style sheet, which a screen reader does not
+    read: the list's order was told to sighted users only."""
+    login(client)
+    for params, order in (({}, "descending"), ({"sort": "account_name", "desc": "0"}, "ascending")):
+        page = client.get("/", params=params).text
+        head = page[page.index("<thead>") : page.index("</thead>")]
+        assert re.findall(r'aria-sort="([a-z]+)"', head) == [order], head
