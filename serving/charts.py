@@ -23,6 +23,9 @@ COLORS = ("#c0392b", "#2471a3", "#7d3c98", "#1e8449", "#b9770e")
 # the widest a label's character is taken to be at the charts' 11 px (DejaVu Sans, as Debian's
 # Chromium draws it, averages 6.4 px on German reasons)
 LABEL_CHAR_PX = 6.5
+# the least distance between two day labels of a line chart: "28.06." is 36 px at 11 px, and the
+# last label ends at its day (it reaches left by its whole width)
+DAY_LABEL_GAP = 60
 PRIORITY_COLORS = {"P1": "#c0392b", "P2": "#e67e22", "P3": "#2471a3", "P4": "#7f8c8d"}
 # the classes the charts use; pages that show charts include this in their style sheet
 CSS = """svg.chart{max-width:100%;height:auto;font-size:11px}
@@ -61,12 +64,16 @@ def line_chart(
     width: int = 640,
     height: int = 220,
     series_thresholds: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+    by_date: bool = True,
 ) -> str:
     """One polyline per series over the days (gaps where a value is missing), with dashed
     horizontal threshold lines named in the right margin (inside the plot a name sat where the
     lines end, under a score at its threshold) and a legend. `thresholds` hold for every series
     (grey); `series_thresholds` for one series only, drawn and named in its colour (a churn line
-    read against escalation thresholds when the two differed)."""
+    read against escalation thresholds when the two differed). A day stands where its date
+    falls (days placed evenly squeezed a week without a run into one step, so a rise over that
+    week looked overnight); `by_date=False` places them evenly, one step per run (the report's
+    trend, above a bar per run)."""
     own = {name: list(ts) for name, ts in (series_thresholds or {}).items() if name in series}
     left, right, top, bottom = 44, 28 if thresholds or any(own.values()) else 12, 12, 40
     pw, ph = width - left - right, height - top - bottom
@@ -77,8 +84,14 @@ def line_chart(
     top_value = y_max if y_max is not None else ticks(max([*values, 1.0]) * 1.1, whole=whole)[-1]
     n = len(days)
 
+    spread = days[-1] - days[0] if n > 1 else None
+
     def x(i: int) -> float:
-        return left + (pw * i / (n - 1) if n > 1 else pw / 2)
+        if n < 2:
+            return left + pw / 2
+        if by_date and spread:
+            return left + pw * ((days[i] - days[0]) / spread)
+        return left + pw * i / (n - 1)
 
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>']
     y = _value_axis(body, values, (left, top, pw, ph), True, percent, top_value, lang)
@@ -98,12 +111,20 @@ def line_chart(
         tip = f"{of} ≥ {_number(value, percent, lang)}" if of else None
         named = _text(left + pw + 3, label_at, name, "start", "t small", title=tip)
         body.append(named.replace("<text ", f'<text style="fill:{color}" ', 1) if color else named)
-    if n:
-        for i in sorted({0, n - 1, *range(0, n, max(1, n // 6))}):
-            if 0 < n - 1 - i < max(1, n // 12):
-                continue  # too close to the last label
-            anchor = "end" if i == n - 1 and n > 1 else "middle"
-            body.append(_text(x(i), top + ph + 14, day_text(days[i], lang, short=True), anchor))
+    if n:  # the ends, then a day at each sixth of the axis that keeps clear of those named
+        span_days = spread.days if by_date and spread else 0
+        if span_days:  # calendar days: a stretch without a run is seen on the axis too
+            steps = sorted({round(span_days * k / 6) for k in range(7)})
+            marks = [(left + pw * m / span_days, days[0] + dt.timedelta(days=m)) for m in steps]
+        else:
+            marks = [(x(round((n - 1) * k / 6)), days[round((n - 1) * k / 6)]) for k in range(7)]
+        dated = [marks[0]] if n == 1 else [marks[0], marks[-1]]
+        for at, day in marks[1:-1]:
+            if all(abs(at - a) >= DAY_LABEL_GAP for a, _ in dated):
+                dated.append((at, day))
+        for at, day in sorted(dated, key=lambda m: m[0]):
+            anchor = "end" if n > 1 and at >= left + pw - 0.5 else "middle"
+            body.append(_text(at, top + ph + 14, day_text(day, lang, short=True), anchor))
     for k, (name, vs) in enumerate(series.items()):
         color = colors[name]
         runs: list[list[str]] = [[]]

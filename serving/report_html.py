@@ -115,6 +115,7 @@ def trend_plot(trend: pd.DataFrame, level_name: str, lang: str) -> str:
         y_max=charts.ticks(float(np.nanmax(p90)) if len(p90) else 1.0)[-1],
         percent=False,  # as the list, the histogram and the CSV write a risk: 0.20, not 20%
         lang=lang,
+        by_date=False,  # one step per run, over the bar of the same run beneath
     )
     bars = charts.column_chart(
         [day_text(d, lang, short=True) for d in days],

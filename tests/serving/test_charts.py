@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -222,3 +223,36 @@ def test_a_line_charts_own_axis_ends_at_a_round_value():
     svg = line_chart(DAYS, {"users": [5, 182, 90, 12, 40]}, "u", y_max=None, percent=False)
     axis = re.findall(r'text-anchor="end" class="t">([\d.,]+)</text>', svg)
     assert axis == ["0", "100", "200", "300"], axis
+
+
+def _day_labels(svg: str) -> list[tuple[float, str]]:
+    return [
+        (float(x), s)
+        for x, s in re.findall(
+            r'<text x="([\d.]+)" y="[\d.]+" text-anchor="\w+" class="t">(\d\d-\d\d)</text>', svg
+        )
+    ]
+
+
+def test_a_line_chart_places_each_day_where_its_date_falls():
+    """Score history over runs with a gap (no run for two weeks): the days stood evenly spaced,
+    so a rise over the fortnight looked like one overnight, and the axis did not say so."""
+    days = [dt.date(2026, 6, 1), dt.date(2026, 6, 2), dt.date(2026, 6, 3), dt.date(2026, 6, 21)]
+    svg = line_chart(days, {"risk": [0.1, 0.1, 0.1, 0.6]}, "x")
+    xs = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', svg)]
+    left, right = xs[0], xs[-1]
+    assert xs[1] - left == pytest.approx((right - left) / 20, abs=0.2)  # a day of twenty
+    assert xs[2] - left == pytest.approx((right - left) / 10, abs=0.2)
+    labels = _day_labels(svg)
+    assert labels[0][1] == "06-01" and labels[-1][1] == "06-21"
+    assert all(b[0] - a[0] >= 60 for a, b in zip(labels, labels[1:], strict=False)), (
+        labels
+    )  # none overlap
+    # the report's trend keeps one step per run (a bar per run stands beneath it)
+    even = [
+        float(x)
+        for x in re.findall(
+            r'<circle cx="([\d.]+)"', line_chart(days, {"r": [0.1] * 4}, "x", by_date=False)
+        )
+    ]
+    assert even[1] - even[0] == pytest.approx(even[3] - even[2], abs=0.2)
