@@ -941,6 +941,9 @@ class UiApp:
                 if r["why_changed"]
             ][:5],  # told in the page's language (stored in the account's)
             "state": state,
+            # as the list marks it: "acknowledge by" a time long past read as a deadline ahead
+            "overdue": state is not None
+            and flag_status(state, state.due_at, self._now()) == "overdue",
             "changes": changes,
             "trail": trail,
             "left": self._left(daily, account_id, today["day"], lang),

@@ -1074,9 +1074,15 @@ def test_the_list_marks_flags_overdue_until_acknowledged(tmp_path, params):
         with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
             login(c)
             page = c.get("/", headers={"Accept-Language": lang}).text
+            account = c.get("/account/A-1", headers={"Accept-Language": lang}).text
         row = re.search(r'<tr data-account="A-1">(.*?)</tr>', page, re.S)
         assert row, page[:2000]
         found = re.search(r'class="status (\w+)">([^<]+)<', row.group(1))
+        # the account page says so too: "acknowledge by" a time long past read as ahead
+        state = re.search(r'<p id="ladder-state">(.*?)</p>', account, re.S)
+        assert state and ('id="overdue"' in state.group(1)) == bool(
+            found and "overdue" in found.group(1)
+        )
         return f"{found.group(1)}:{found.group(2)}" if found else ""
 
     assert status_of_a1(NOW) == ""  # not due yet
