@@ -211,7 +211,7 @@ def ticket_timeline(
     width: int = 640,
 ) -> str:
     """One lane per priority; a dot where a ticket was opened and a bar until it was resolved
-    (to the right edge while open)."""
+    (to the right edge while open). A ticket's `tip`, when given, shows on pointing at its dot."""
     priorities = sorted({str(t["priority"]) for t in tickets}) or ["P1"]
     lane, left, right, top = 22, 44, 12, 8
     height = top + lane * len(priorities) + 24
@@ -237,7 +237,8 @@ def ticket_timeline(
             f'<line x1="{x(opened):.1f}" x2="{max(x(closed), x(opened) + 1):.1f}" y1="{yy}" y2="{yy}" '
             f'stroke="{color}" stroke-width="4" opacity="0.45"/>'
         )
-        body.append(f'<circle cx="{x(opened):.1f}" cy="{yy}" r="3.5" fill="{color}"/>')
+        tip = f"<title>{escape(str(t['tip']))}</title>" if t.get("tip") else ""
+        body.append(f'<circle cx="{x(opened):.1f}" cy="{yy}" r="3.5" fill="{color}">{tip}</circle>')
     for i in range(5):
         when = start + (end - start) * i / 4
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"

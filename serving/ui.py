@@ -1072,6 +1072,17 @@ class UiApp:
             }
             for r in records
         ]
+        zone = self.params.ladder.business_calendar.time_zone
+        for k in tickets:  # which ticket a dot is: the dots alone named none to follow up
+            told = {"ticket": k["ticket_id"], "priority": k["priority"]}
+            told["opened"] = ladder_text.zone_time(k["created_at"], zone, lang)
+            done = k["resolved_at"]
+            if done is None or done >= end:  # resolved after the list's day: open as of then
+                k["tip"] = text("ticket_tip_open", lang, **told)
+            else:
+                k["tip"] = text(
+                    "ticket_tip", lang, **told, resolved=ladder_text.zone_time(done, zone, lang)
+                )
         out["tickets"] = tickets
         if tickets:
             out["tickets_svg"] = charts.ticket_timeline(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import html
 import json
 import re
 import sqlite3
@@ -813,6 +814,9 @@ def test_timelines_show_the_days_before_the_lists_day(database, params, tmp_path
     tickets = page[page.index('id="tickets"') : page.index('id="usage"')]
     assert tickets.count("<circle") == 1  # T-BEFORE only: T-AFTER is newer, T-OLD too old
     assert "06-04</text></svg>" in tickets  # the axis ends at the list's day, not at the clock
+    # pointing at the dot names the ticket, open as of the list's day, in the ladder's zone
+    tip = "T-BEFORE (P3): opened 2025-05-20 11:00 Europe/Berlin, still open on the list's day"
+    assert f"<title>{tip}</title>" in html.unescape(tickets)
 
 
 def test_a_refused_form_keeps_what_the_user_typed(client, database):
