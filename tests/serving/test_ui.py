@@ -1547,3 +1547,19 @@ def test_the_sorted_column_tells_a_screen_reader_its_order(client):
         page = client.get("/", params=params).text
         head = page[page.index("<thead>") : page.index("</thead>")]
         assert re.findall(r'aria-sort="([a-z]+)"', head) == [order], head
+
+
+@pytest.mark.parametrize(
+    "lang,question", [("en", "Is the flag right?"), ("de", "Stimmt die Meldung?")]
+)
+def test_the_feedback_choice_is_a_group_a_screen_reader_names(client, lang, question):
+    """The two verdicts stood as loose radio buttons: a screen reader announced "The flag is
+    right, radio button, 1 of 2" with no question. They now form a group with its question."""
+    login(client)
+    page = client.get("/account/A-1", params={"lang": lang}).text
+    form = page[
+        page.index('id="feedback-form"') : page.index("</form>", page.index('id="feedback-form"'))
+    ]
+    group = re.search(r"<fieldset[^>]*><legend>([^<]+)</legend>(.*?)</fieldset>", form, re.S)
+    assert group and group.group(1) == question, form
+    assert re.findall(r'name="verdict" value="(\w+)"', group.group(2)) == ["agree", "disagree"]
