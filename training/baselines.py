@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from features.errors import UserError
 from features.spec import FeatureSpec
 from training.params import HealthRule, LogisticParams
+from training.text import Refusal
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,8 @@ def usable_rules(rules: Sequence[HealthRule], spec: FeatureSpec) -> tuple[Health
     known = set(spec.names)
     ok = tuple(r for r in rules if r.feature in known)
     if not ok:
-        raise UserError(
-            "model.health_score: none of the rules' features exist in the feature set "
-            f"({[r.feature for r in rules]}); available: {spec.names}"
+        raise Refusal(
+            "no_rules", rules=", ".join(r.feature for r in rules), available=", ".join(spec.names)
         )
     return ok
 

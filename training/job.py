@@ -84,13 +84,13 @@ def train(
         update={"targets": tuple(t for t in params.model.targets if t not in missing)}
     )
     if not heads.targets:
-        told = "; ".join(f"{target}: {w}" for target, w in missing.items())
+        told = Joined((said("target_why", target=tg, why=w) for tg, w in missing.items()), "; ")
         raise UserError(t("no_target", language, missing=told))
     hz = trained_horizons(history, params)
     split = choose_split(lab.frame, hz, params.split, params_file)
     notes: list[str] = [split.describe()]
-    for target, why in missing.items():
-        notes.append(said("label_unavailable", target=target, why=why))
+    for target, lacks in missing.items():
+        notes.append(said("label_unavailable", target=target, why=lacks))
     for target, per in positives_per_window(lab.frame, hz, split).items():
         counts = Joined(
             said("window_count", window=said(f"window_{w}"), n=n) for w, n in per.items()

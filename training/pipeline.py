@@ -15,19 +15,19 @@ import pandas as pd
 
 from features.build import FeatureSet, as_of_grid, build_features
 from features.contract import History
-from features.errors import UserError
 from features.params import FeatureParams
 from features.pointintime import data_end
 from features.spec import FeatureSpec
 from training.labels import add_labels
 from training.params import LabelParams
+from training.text import Refusal, Said, absence, said
 
 
 @dataclass(frozen=True)
 class Labelled:
     frame: pd.DataFrame  # account_id, as_of, features, escalation_30d, churn_90d
     spec: FeatureSpec
-    unavailable: dict[str, str]
+    unavailable: dict[str, Said | str]  # family -> why it is left out (English, tellable)
     data_end: pd.Timestamp | None
 
 
@@ -46,18 +46,18 @@ def labelled_features(
     `features` the feature settings to build with when not its own (a model's, to score it)."""
     grid = as_of_grid(history, params.features) if as_of is None else as_of
     if len(grid) == 0:
-        raise UserError("the data spans no as_of date of the grid; nothing to train on")
+        raise Refusal("no_grid")
     fs: FeatureSet = build_features(history, grid, features or params.features, spec=spec)
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
-    return Labelled(frame, fs.spec, {k: str(v) for k, v in fs.unavailable.items()}, end)
+    return Labelled(frame, fs.spec, {k: absence(v) for k, v in fs.unavailable.items()}, end)
 
 
-def unavailable_labels(history: History) -> dict[str, str]:
+def unavailable_labels(history: History) -> dict[str, Said]:
     """target -> why it has no labels: the source lacks the table its events come from."""
     tables = {"escalation_30d": "escalations", "churn_90d": "churn"}
     return {
-        t: f"the source has no {n} table" for t, n in tables.items() if history.table(n) is None
+        t: said("no_label_table", table=n) for t, n in tables.items() if history.table(n) is None
     }
 
 

@@ -35,7 +35,7 @@ from training.registry import (
     download_bundle,
     fitted_until,
 )
-from training.text import Said, said, shown, t
+from training.text import Joined, Said, absence, said, shown, t
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,17 @@ def score_version(
     return out
 
 
-def missing_families(bundle: Bundle, history: History, params) -> list[str]:
+def missing_families(bundle: Bundle, history: History, params) -> list[Said]:
     """The feature families a version's heads split on that the source cannot give (a table
     absent or empty, a column without values, e.g. usage or CSAT in a helpdesk import): scored
     without them, its features read as missing, so its score is not its own."""
     used = used_families(bundle.spec, (h.booster for h in bundle.heads.values()))
     gaps = unavailable_families(history, as_trained(bundle.feature_params, params.features))
-    return [f"{k} ({why})" for k, why in sorted(gaps.items()) if k.split(".")[0] in used]
+    return [
+        said("family_why", family=k, why=absence(why))
+        for k, why in sorted(gaps.items())
+        if k.split(".")[0] in used
+    ]
 
 
 def _with_ci(scores: dict[str, float], target: str, lang: str = "en") -> str:
@@ -172,7 +176,7 @@ def promote(
         raise UserError(t("lacking_head", lang, version=challenger, lacking=str(lacking)))
     absent = [why for t, why in unavailable_labels(history).items() if t in params.model.targets]
     if absent:  # the gate compares every head of model.targets on this source's labels
-        raise UserError(t("labels_absent", lang, absent="; ".join(absent)))
+        raise UserError(t("labels_absent", lang, absent=Joined(absent, "; ")))
     dates, window = window_dates(history, params, lang)
     metric = params.promotion.primary_metric
     ch_scores = score_version(ch_bundle, history, dates, params, lang)
@@ -240,7 +244,7 @@ def promote(
     ):
         gone = [] if bundle is None else missing_families(bundle, history, params)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
-            caution("missing_features", role=role, version=version, gone="; ".join(gone))
+            caution("missing_features", role=role, version=version, gone=Joined(gone, "; "))
     if overlap:
         caution("overlap")
     # the caveats go into the decision's run too: whoever reads the history there sees them

@@ -17,7 +17,7 @@ import pandas as pd
 
 from features.errors import UserError
 from training.params import SplitParams
-from training.text import Said, said
+from training.text import Joined, Refusal, Said, said
 
 WINDOWS = ("train", "validation", "test")
 
@@ -103,10 +103,10 @@ def positives_per_window(
 
 def short_windows(
     frame: pd.DataFrame, horizons: Mapping[str, int], split: Split, min_positives: int
-) -> list[str]:
+) -> list[Said]:
     """ "target/window: n" for every window holding fewer than `min_positives` labelled positives."""
     return [
-        f"{t}/{w}: {n}"
+        said("short_window", target=t, window=said(f"window_{w}"), n=n)
         for t, per in positives_per_window(frame, horizons, split).items()
         for w, n in per.items()
         if n < min_positives
@@ -151,11 +151,10 @@ def choose_split(
         split = replace(split, source=source)
     short = short_windows(frame, horizons, split, params.min_positives)
     if short:
-        raise UserError(
-            f"{split.describe()}\nwindows with fewer labelled positives than split.min_positives="
-            f"{params.min_positives}: {', '.join(short)}. "
-            f"{_advice(frame, horizons, split, _lowering_helps(frame, horizons, split, params))}"
-        )
+        raise Refusal(
+            "split_short", split=split.describe(), least=params.min_positives, short=Joined(short),
+            advice=_advice(frame, horizons, split, _lowering_helps(frame, horizons, split, params)),
+        )  # fmt: skip
     return split
 
 
@@ -170,27 +169,32 @@ def _lowering_helps(
 
 def _advice(
     frame: pd.DataFrame, horizons: Mapping[str, int], split: Split, lowering_helps: bool = True
-) -> str:
+) -> Said:
     """What to change: dates the user set are moved within the data, not set (they are)."""
-    lower = ", or lower split.min_positives." if lowering_helps else "."
     if split.chosen_automatically:
-        how = f"Use more history, or set split dates in {split.source} (split.train_end, "
-        return f"{how}split.validation_end){lower}"
-    hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
-    return (
-        f"The data's as_of dates run {frame['as_of'].min():%Y-%m-%d} .. "
-        f"{frame['as_of'].max():%Y-%m-%d} and a snapshot counts in a window only when its label "
-        f"horizon ({hz}) ends inside it: move split.train_end / split.validation_end / "
-        f"split.test_end in {split.source}{lower}"
-    )
+        return said("advice_auto" if lowering_helps else "advice_auto_dates", file=split.source)
+    return said(
+        "advice_dates" if lowering_helps else "advice_move",
+        first=f"{frame['as_of'].min():%Y-%m-%d}", last=f"{frame['as_of'].max():%Y-%m-%d}",
+        horizons=_horizons(horizons), file=split.source,
+    )  # fmt: skip
 
 
-def _more_history(horizons: Mapping[str, int], params: SplitParams) -> str:
+def _horizons(horizons: Mapping[str, int]) -> Joined:
+    """ "escalation_30d 30 days, churn_90d 90 days", told in the text's language."""
+    return Joined(said("horizon", target=t, days=h) for t, h in horizons.items())
+
+
+def _counts(counts: Mapping[str, int]) -> Joined:
+    """ "escalation_30d 12, churn_90d 0": positives per target."""
+    return Joined(said("target_count", target=t, n=n) for t, n in counts.items())
+
+
+def _more_history(horizons: Mapping[str, int], params: SplitParams) -> Said:
     """The advice when the automatic cuts find too few positives: split.min_positives is at least
     1, so at 1 only a longer history helps (each window needs its label horizon after it)."""
-    hz = ", ".join(f"{t} {h} days" for t, h in horizons.items())
-    longer = f"use more history (train, validation and test each need a label horizon: {hz})"
-    return longer if params.min_positives <= 1 else f"{longer} or lower split.min_positives"
+    key = "more_history" if params.min_positives <= 1 else "more_history_or_lower"
+    return said(key, horizons=_horizons(horizons))
 
 
 def _automatic_split(
@@ -200,7 +204,7 @@ def _automatic_split(
     split.min_positives), or with `proportional` False only split.min_positives each."""
     dates = np.sort(frame["as_of"].unique())
     if len(dates) < 3:
-        raise UserError(f"need at least 3 distinct as_of dates to split, found {len(dates)}")
+        raise Refusal("few_dates", n=len(dates))
     cuts = pd.DatetimeIndex(dates)
     test_end = None if params.test_end is None else _ts(params.test_end)
 
@@ -229,22 +233,14 @@ def _automatic_split(
         none = [t for t in horizons if totals[t] == 0]
         short = [t for t in horizons if totals[t] < 2 * params.min_positives]
         if none:  # no setting helps: a head cannot learn events its data never shows
-            hint = (
-                f"; {none} have no labelled positive in all the data (is their events table "
-                "empty, or are its events all too recent to label?): no setting in params.yaml "
-                "can train a head without positives; add the events (escrisk validate SOURCE "
-                "shows what the source holds)"
-            )
+            hint = said("hint_no_positive", targets=", ".join(none))
         elif short:
-            hint = (
-                f"; {short} have too few in all the data (is their table missing or empty?): "
-                f"{_more_history(horizons, params)}"
-            )
+            more = _more_history(horizons, params)
+            hint = said("hint_too_few", targets=", ".join(short), more=more)
         else:
-            hint = f"; {_more_history(horizons, params)}"
-        raise UserError(
-            f"not enough labelled positives for a test window (need {params.min_positives} per "
-            f"target; totals {totals}){hint}"
+            hint = said("hint_more", more=_more_history(horizons, params))
+        raise Refusal(
+            "no_test_window", least=params.min_positives, totals=_counts(totals), hint=hint
         )
     train_end = None
     for c in cuts[cuts < validation_end][::-1]:
@@ -256,12 +252,10 @@ def _automatic_split(
             break
     if train_end is None:
         before = {t: positives(t, h, None, validation_end) for t, h in horizons.items()}
-        raise UserError(
-            f"not enough labelled positives for a validation window before {validation_end:%Y-%m-%d} "
-            f"(need {params.min_positives} per target; totals {totals}, of which {before} have "
-            f"their label horizon end by {validation_end:%Y-%m-%d}, for training and validation "
-            f"to share): {_more_history(horizons, params)}"
-        )
+        raise Refusal(
+            "no_validation_window", end=f"{validation_end:%Y-%m-%d}", least=params.min_positives,
+            totals=_counts(totals), before=_counts(before), more=_more_history(horizons, params),
+        )  # fmt: skip
     return Split(train_end, validation_end, test_end, chosen_automatically=True)
 
 
@@ -280,7 +274,7 @@ def backtest_splits(
     per target before anything is trained, so a fold that cannot be trained is named at once.
     """
     if k < 1:
-        raise UserError("--backtest needs K >= 1")
+        raise Refusal("backtest_k")
     end = (
         split.test_end
         if split.test_end is not None
@@ -294,16 +288,8 @@ def backtest_splits(
     most = int(np.floor(room / step)) + 1 if horizons else int(np.ceil(room / step))
     if k > max(most, 1):
         if most <= 1:
-            raise UserError(
-                f"--backtest {k}: the oldest fold would have no training data; this history "
-                f"holds only the split's own test window of {step.days} days, so no backtest "
-                f"fits: use more history, or set split dates in {split.source} (a later "
-                "split.validation_end makes the test windows shorter)"
-            )
-        raise UserError(
-            f"--backtest {k}: the oldest fold would have no training data; at most {most} "
-            f"test window(s) of {step.days} days fit this history"
-        )
+            raise Refusal("backtest_none_fits", k=k, days=step.days, file=split.source)
+        raise Refusal("backtest_too_many", k=k, most=most, days=step.days)
     folds = []
     for i in range(k - 1, 0, -1):
         shift = step * i
@@ -317,20 +303,16 @@ def backtest_splits(
         )
     folds.append(split)
     if folds[0].train_end <= frame["as_of"].min():
-        raise UserError(
-            f"--backtest {k}: the oldest fold would have no training data "
-            f"(train_end {folds[0].train_end:%Y-%m-%d}); use fewer folds"
-        )
+        raise Refusal("backtest_oldest", k=k, train_end=f"{folds[0].train_end:%Y-%m-%d}")
     for i, fold in enumerate(folds[:-1], start=1):
         short = short_windows(frame, horizons or {}, fold, min_positives)
         if short:
             # a lower minimum helps only above 1 and when no window is empty (as choose_split)
             counts = positives_per_window(frame, horizons or {}, fold)
             empty = any(n == 0 for per in counts.values() for n in per.values())
-            lower = ", or a lower split.min_positives" if min_positives > 1 and not empty else ""
-            raise UserError(
-                f"--backtest {k}: fold {i} of {k} (test from {fold.validation_end:%Y-%m-%d}) has "
-                f"too few labelled positives (need {min_positives}): {', '.join(short)}; use fewer "
-                f"folds or more history{lower}"
-            )
+            lower = min_positives > 1 and not empty
+            raise Refusal(
+                "backtest_fold_lower" if lower else "backtest_fold_short", k=k, fold=i,
+                start=f"{fold.validation_end:%Y-%m-%d}", least=min_positives, short=Joined(short),
+            )  # fmt: skip
     return folds

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from features.context import Absence
+from features.errors import UserError
 from features.spec import localized, number_forms
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
@@ -121,6 +123,65 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "docs/features.md, Known limits). Check how the source fills it before trusting or "
         "promoting this model",
         "leak_item": "{name} ({auc:.3f})",
+        # train's refusals (training/split.py, training/pipeline.py, training/train.py)
+        "split_short": "{split}\nwindows with fewer labelled positives than "
+        "split.min_positives={least}: {short}. {advice}",
+        "short_window": "{target}/{window}: {n}",
+        "advice_auto": "Use more history, or set split dates in {file} (split.train_end, "
+        "split.validation_end), or lower split.min_positives.",
+        "advice_auto_dates": "Use more history, or set split dates in {file} (split.train_end, "
+        "split.validation_end).",
+        "advice_dates": "The data's as_of dates run {first} .. {last} and a snapshot counts in a "
+        "window only when its label horizon ({horizons}) ends inside it: move split.train_end / "
+        "split.validation_end / split.test_end in {file}, or lower split.min_positives.",
+        "advice_move": "The data's as_of dates run {first} .. {last} and a snapshot counts in a "
+        "window only when its label horizon ({horizons}) ends inside it: move split.train_end / "
+        "split.validation_end / split.test_end in {file}.",
+        "horizon": "{target} {days} [day|days]",
+        "target_count": "{target} {n}",
+        "more_history": "use more history (train, validation and test each need a label "
+        "horizon: {horizons})",
+        "more_history_or_lower": "use more history (train, validation and test each need a label "
+        "horizon: {horizons}) or lower split.min_positives",
+        "few_dates": "need at least 3 distinct as_of dates to split, found {n}",
+        "no_test_window": "not enough labelled positives for a test window (need {least} per "
+        "target; totals {totals}){hint}",
+        "hint_no_positive": "; {targets} have no labelled positive in all the data (is their "
+        "events table empty, or are its events all too recent to label?): no setting in "
+        "params.yaml can train a head without positives; add the events (escrisk validate SOURCE "
+        "shows what the source holds)",
+        "hint_too_few": "; {targets} have too few in all the data (is their table missing or "
+        "empty?): {more}",
+        "hint_more": "; {more}",
+        "no_validation_window": "not enough labelled positives for a validation window before "
+        "{end} (need {least} per target; totals {totals}, of which {before} have their label "
+        "horizon end by {end}, for training and validation to share): {more}",
+        "backtest_k": "--backtest needs K >= 1",
+        "backtest_none_fits": "--backtest {k}: the oldest fold would have no training data; this "
+        "history holds only the split's own test window of {days} days, so no backtest fits: use "
+        "more history, or set split dates in {file} (a later split.validation_end makes the test "
+        "windows shorter)",
+        "backtest_too_many": "--backtest {k}: the oldest fold would have no training data; at "
+        "most {most} [test window|test windows] of {days} days fit this history",
+        "backtest_oldest": "--backtest {k}: the oldest fold would have no training data "
+        "(train_end {train_end}); use fewer folds",
+        "backtest_fold_short": "--backtest {k}: fold {fold} of {k} (test from {start}) has too "
+        "few labelled positives (need {least}): {short}; use fewer folds or more history",
+        "backtest_fold_lower": "--backtest {k}: fold {fold} of {k} (test from {start}) has too "
+        "few labelled positives (need {least}): {short}; use fewer folds or more history, or a "
+        "lower split.min_positives",
+        "no_grid": "the data spans no as_of date of the grid; nothing to train on",
+        "no_label_table": "the source has no {table} table",
+        "one_class": "{target}: the {window} window has only one class; cannot train",
+        "no_rules": "model.health_score: none of the rules' features exist in the feature set "
+        "({rules}); available: {available}",
+        # why a feature family is left out (features.context.Absence, as its str() says it)
+        "why_table_absent": "{table} table absent",
+        "why_table_empty": "{table} table empty",
+        "why_column_absent": "{table} table has no column {column!r}",
+        "why_column_empty": "{table} table has no {column} values",
+        "family_why": "{family} ({why})",
+        "target_why": "{target}: {why}",
     },
     "de": {
         "no_events": "die Quelle enthält keine Ereignisse; nichts zu bewerten",
@@ -231,6 +292,66 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "limits). Prüfen, wie die Quelle ihn füllt, bevor diesem Modell vertraut oder es "
         "promotet wird",
         "leak_item": "{name} ({auc:.3f})",
+        "split_short": "{split}\nFenster mit weniger gelabelten Positiven als "
+        "split.min_positives={least}: {short}. {advice}",
+        "short_window": "{target}/{window}: {n}",
+        "advice_auto": "Mehr Historie verwenden oder Split-Daten in {file} setzen "
+        "(split.train_end, split.validation_end) oder split.min_positives senken.",
+        "advice_auto_dates": "Mehr Historie verwenden oder Split-Daten in {file} setzen "
+        "(split.train_end, split.validation_end).",
+        "advice_dates": "Die as_of-Tage der Daten reichen von {first} bis {last}, und ein "
+        "Snapshot zählt in einem Fenster nur, wenn sein Label-Horizont ({horizons}) darin endet: "
+        "split.train_end / split.validation_end / split.test_end in {file} verschieben oder "
+        "split.min_positives senken.",
+        "advice_move": "Die as_of-Tage der Daten reichen von {first} bis {last}, und ein "
+        "Snapshot zählt in einem Fenster nur, wenn sein Label-Horizont ({horizons}) darin endet: "
+        "split.train_end / split.validation_end / split.test_end in {file} verschieben.",
+        "horizon": "{target} {days} [Tag|Tage]",
+        "target_count": "{target} {n}",
+        "more_history": "mehr Historie verwenden (Training, Validierung und Test brauchen je "
+        "einen Label-Horizont: {horizons})",
+        "more_history_or_lower": "mehr Historie verwenden (Training, Validierung und Test "
+        "brauchen je einen Label-Horizont: {horizons}) oder split.min_positives senken",
+        "few_dates": "für eine Aufteilung braucht es mindestens 3 verschiedene as_of-Tage, "
+        "gefunden: {n}",
+        "no_test_window": "nicht genug gelabelte Positive für ein Testfenster ({least} je Ziel "
+        "nötig; insgesamt {totals}){hint}",
+        "hint_no_positive": "; {targets} haben in den gesamten Daten kein gelabeltes Positiv "
+        "(ist ihre Ereignistabelle leer, oder sind ihre Ereignisse alle zu jung für ein Label?): "
+        "keine Einstellung in params.yaml kann einen Kopf ohne Positive trainieren; die "
+        "Ereignisse hinzufügen (escrisk validate QUELLE zeigt, was die Quelle enthält)",
+        "hint_too_few": "; {targets} haben in den gesamten Daten zu wenige (fehlt ihre Tabelle "
+        "oder ist sie leer?): {more}",
+        "hint_more": "; {more}",
+        "no_validation_window": "nicht genug gelabelte Positive für ein Validierungsfenster vor "
+        "dem {end} ({least} je Ziel nötig; insgesamt {totals}, davon {before} mit Ende des "
+        "Label-Horizonts bis {end}, die sich Training und Validierung teilen): {more}",
+        "backtest_k": "--backtest braucht K >= 1",
+        "backtest_none_fits": "--backtest {k}: der älteste Fold hätte keine Trainingsdaten; "
+        "diese Historie enthält nur das eigene Testfenster der Aufteilung von {days} Tagen, also "
+        "passt kein Backtest: mehr Historie verwenden oder Split-Daten in {file} setzen (ein "
+        "späteres split.validation_end verkürzt die Testfenster)",
+        "backtest_too_many": "--backtest {k}: der älteste Fold hätte keine Trainingsdaten; "
+        "höchstens {most} [Testfenster|Testfenster] von {days} Tagen passen in diese Historie",
+        "backtest_oldest": "--backtest {k}: der älteste Fold hätte keine Trainingsdaten "
+        "(train_end {train_end}); weniger Folds verwenden",
+        "backtest_fold_short": "--backtest {k}: Fold {fold} von {k} (Test ab {start}) hat zu "
+        "wenige gelabelte Positive ({least} nötig): {short}; weniger Folds oder mehr Historie "
+        "verwenden",
+        "backtest_fold_lower": "--backtest {k}: Fold {fold} von {k} (Test ab {start}) hat zu "
+        "wenige gelabelte Positive ({least} nötig): {short}; weniger Folds oder mehr Historie "
+        "verwenden oder split.min_positives senken",
+        "no_grid": "die Daten umfassen keinen as_of-Tag des Rasters; nichts zu trainieren",
+        "no_label_table": "die Quelle hat keine Tabelle {table}",
+        "one_class": "{target}: das Fenster {window} hat nur eine Klasse; Training nicht möglich",
+        "no_rules": "model.health_score: keines der Features der Regeln ist im Feature-Set "
+        "({rules}); vorhanden: {available}",
+        "why_table_absent": "Tabelle {table} fehlt",
+        "why_table_empty": "Tabelle {table} ist leer",
+        "why_column_absent": "Tabelle {table} hat keine Spalte {column!r}",
+        "why_column_empty": "Tabelle {table} hat keine Werte in {column}",
+        "family_why": "{family} ({why})",
+        "target_why": "{target}: {why}",
     },
 }
 
@@ -264,6 +385,33 @@ class Joined:
 def said(key: str, **values: Any) -> Said:
     """The entry for `key` in English, kept tellable in another language."""
     return Said(key, values)
+
+
+class Refusal(UserError):
+    """A refusal of `escrisk train` or `promote` from this catalog: English as raised (a log, a
+    script's match), told in the command's language where `escrisk` shows it."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.text = said(key, **values)
+        super().__init__(str(self.text))
+
+    def told(self, language: str) -> str:
+        return shown(self.text, language)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _refusal, (self.text.key, dict(self.text.values))
+
+
+def _refusal(key: str, values: Mapping[str, Any]) -> Refusal:
+    return Refusal(key, **values)
+
+
+def absence(why: Absence | str) -> Said | str:
+    """Why a feature family is left out (`features.context.Absence`), tellable: its English is
+    the Absence's own `str()`; a plain text stays as it is."""
+    if isinstance(why, Absence):
+        return said(f"why_{why.key}", table=why.table, column=why.column)
+    return why
 
 
 def t(key: str, language: str, **values: Any) -> str:

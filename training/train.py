@@ -15,9 +15,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.errors import UserError
 from training.calibrate import Calibrator, fit_calibrator
 from training.params import ModelParams
+from training.text import Refusal, said
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def train_head(
     """Boost with early stopping on validation log loss, keep the best trees, calibrate on validation."""
     for name, y in (("train", y_train), ("validation", y_val)):
         if len(np.unique(y)) < 2:
-            raise UserError(f"{target}: the {name} window has only one class; cannot train")
+            raise Refusal("one_class", target=target, window=said(f"window_{name}"))
     dtrain = lgb.Dataset(X_train, label=y_train, free_raw_data=True)
     dval = lgb.Dataset(X_val, label=y_val, reference=dtrain, free_raw_data=True)
     booster = lgb.train(

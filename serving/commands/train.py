@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from training.job import log_outcome, train
     from training.pipeline import fingerprint, read_oracle, unavailable_labels
     from training.registry import connect, loggable_experiment, tracking_uri
-    from training.text import shown
+    from training.text import Joined, shown
 
     params = load_params(args.params)
     lang = team_language(args, params)
@@ -110,8 +110,9 @@ def run(args: argparse.Namespace) -> int:
         model=params.promotion.model_name, version=str(logged.version),
     )  # fmt: skip
     if lacking:
-        absent = [why for t, why in unavailable_labels(history).items() if t in lacking]
-        print(say("lacking_heads", lang, where=where, lacking=lacking, absent="; ".join(absent)))
+        absent = Joined((w for t, w in unavailable_labels(history).items() if t in lacking), "; ")
+        told = shown(absent, lang)
+        print(say("lacking_heads", lang, where=where, lacking=", ".join(lacking), absent=told))
         return 1  # a script running train, promote and daily stops here, where the cause is
     if logged.challenger != logged.version:  # another training on this store registered later
         print(say("newer_challenger", lang, where=where, newer=str(logged.challenger)))

@@ -91,7 +91,7 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     assert (
         out.startswith("Aufteilung (aus ") and "escalation_30d: gelabelte Positive Training " in out
     )
-    assert "Label nicht verfügbar: churn_90d (the source has no churn table)" in out
+    assert "Label nicht verfügbar: churn_90d (die Quelle hat keine Tabelle churn)" in out
     assert "Version 3 registriert" in out and "nicht als 'challenger'" in out
     assert "labelled" not in out and "split (" not in out
     assert alias_version(client, "escalation-risk", CHALLENGER) == pending  # not moved

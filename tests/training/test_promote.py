@@ -70,6 +70,12 @@ def test_promote_warns_of_a_source_without_first_responses(params):
     assert missing_families(bundle, empty, params) == [
         "sla.first_response (tickets table has no first_response_at values)"
     ]
+    from training.text import shown
+
+    # promote's warning is printed in the team's language, its reason too
+    assert [shown(g, "de") for g in missing_families(bundle, empty, params)] == [
+        "sla.first_response (Tabelle tickets hat keine Werte in first_response_at)"
+    ]
     # a version trained with a custom field params.yaml no longer declares still reads it: a
     # source without the column is told for it (it was judged by today's params, not its own)
     from features.params import CustomField

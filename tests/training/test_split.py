@@ -96,7 +96,7 @@ def test_backtest_folds_roll_back_in_time(synthetic, params, horizons):
     for older, newer in zip(folds, folds[1:], strict=False):
         assert older.test_end == newer.validation_end  # test windows tile the recent past
     for k in (50, 10**20):  # far too many: said, not an overflow
-        with pytest.raises(UserError, match=r"no training data; at most \d+ test window\(s\)"):
+        with pytest.raises(UserError, match=r"no training data; at most \d+ test windows?"):
             backtest_splits(frame, split, k)
     # a fold whose windows hold too few positives is named before anything is trained
     day = pd.Timedelta(days=1)
@@ -182,9 +182,9 @@ def test_backtest_counts_only_folds_whose_training_window_holds_a_label(syntheti
     frame, _ = synthetic
     day = pd.Timedelta(days=1)
     split = Split(T0 + 400 * day, T0 + 500 * day, T0 + 605 * day, False)  # 105-day test windows
-    with pytest.raises(UserError, match=r"at most 3 test window\(s\) of 105 days"):
+    with pytest.raises(UserError, match=r"at most 3 test windows of 105 days"):
         backtest_splits(frame, split, 5, horizons, min_positives=1)
-    with pytest.raises(UserError, match=r"at most 3 test window\(s\)"):
+    with pytest.raises(UserError, match=r"at most 3 test windows?"):
         backtest_splits(frame, split, 4, horizons, min_positives=1)
     folds = backtest_splits(frame, split, 3, horizons, min_positives=1)
     assert positives_per_window(frame, horizons, folds[0])["churn_90d"]["train"] > 0
@@ -209,7 +209,7 @@ def test_a_target_without_any_positive_is_not_told_to_lower_min_positives(params
     with pytest.raises(UserError) as caught:
         choose_split(frame, horizons, one)
     said = str(caught.value)
-    assert "['churn_90d'] have no labelled positive in all the data" in said, said
+    assert "; churn_90d have no labelled positive in all the data" in said, said
     assert "lower split.min_positives" not in said and "add the events" in said
 
 
@@ -271,3 +271,31 @@ def test_a_backtest_fold_with_an_empty_window_is_not_told_to_lower_the_minimum(s
         with pytest.raises(UserError, match="too few") as said:
             backtest_splits(data, roomy, 2, horizons, min_positives=least)
         assert "lower split.min_positives" not in str(said.value), said.value
+
+
+def test_the_splits_refusals_are_told_in_german_and_raised_in_english(synthetic, params, horizons):
+    """A DACH team read train's refusals in English (too few positives, a backtest that does not
+    fit): each is told in the command's language, its English kept for logs and scripts."""
+    frame, _ = synthetic
+    with pytest.raises(UserError) as err:
+        choose_split(frame, horizons, params.split.model_copy(update={"min_positives": 10_000}))
+    assert str(err.value).startswith("not enough labelled positives for a test window")
+    de = err.value.told("de")
+    assert de.startswith("nicht genug gelabelte Positive für ein Testfenster (10000 je Ziel")
+    assert "escalation_30d 30 Tage, churn_90d 90 Tage) oder split.min_positives senken" in de
+    split = choose_split(frame, horizons, params.split)
+    sp = params.split.model_copy(update={"train_end": dt.date(2023, 9, 1)})
+    sp = sp.model_copy(update={"validation_end": dt.date(2024, 3, 1), "min_positives": 10_000})
+    with pytest.raises(UserError) as err:
+        choose_split(frame, horizons, sp, "conf/p.yaml")
+    de = err.value.told("de")
+    assert de.startswith("Aufteilung (aus conf/p.yaml): Training as_of")
+    assert "\nFenster mit weniger gelabelten Positiven als split.min_positives=10000: " in de
+    assert "churn_90d/Validierung: " in de and "in conf/p.yaml verschieben oder split.min" in de
+    roomy = Split(T0 + 400 * pd.Timedelta(days=1), T0 + 500 * pd.Timedelta(days=1), None, False)
+    with pytest.raises(UserError) as err:
+        backtest_splits(frame, roomy, 50, horizons)
+    assert "höchstens 6 Testfenster von 56 Tagen passen" in err.value.told("de")
+    with pytest.raises(UserError) as err:
+        backtest_splits(frame, split, 0)
+    assert err.value.told("de") == "--backtest braucht K >= 1"

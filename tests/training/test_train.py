@@ -260,8 +260,9 @@ def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
     import datetime as dt
 
     import training.job as job
+    from features.context import Absence
     from training.pipeline import Labelled
-    from training.text import shown
+    from training.text import absence, shown
 
     frame, spec = synthetic
     test = frame["as_of"] >= pd.Timestamp("2024-03-01", tz="UTC")
@@ -275,7 +276,8 @@ def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
             ),
         }
     )
-    lab = Labelled(flipped, spec, {"usage": "usage table absent"}, frame["as_of"].max())
+    usage = absence(Absence("table_absent", "usage"))
+    lab = Labelled(flipped, spec, {"usage": usage}, frame["as_of"].max())
     out = job.train(_accounts_only(frame), root, labelled=lab, params_file="conf/p.yaml")
     english = "\n".join(out.notes)
     german = "\n".join(shown(n, "de") for n in out.notes)
@@ -284,7 +286,8 @@ def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
         "Aufteilung (aus conf/p.yaml): Training as_of + Horizont <= 2023-09-01"
     )
     assert "churn_90d: gelabelte Positive Training " in german and ", Validierung " in german
-    assert "Feature-Familie ausgelassen: usage (usage table absent)" in german
+    assert "feature family left out: usage (usage table absent)" in english
+    assert "Feature-Familie ausgelassen: usage (Tabelle usage fehlt)" in german
     warned = out.experiment.warnings
     said = [shown(w, "de") for w in warned]
     assert any(w.startswith("WARNUNG churn_90d: das Modell ordnet im Testfenster") for w in said)
@@ -302,3 +305,38 @@ def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
     )
     with pytest.raises(UserError, match="kein Ziel hat Labels: churn_90d: "):
         job.train(no_churn, churn_only, labelled=lab, language="de")
+
+
+def test_train_refuses_in_the_teams_language(
+    tiny_world, fast_params_file, tmp_path, monkeypatch, capsys
+):
+    """`escrisk train --language de` on a history too short to split was refused in English."""
+    from features.sources import write_tables
+    from serving.cli import main
+
+    source = tmp_path / "tiny"
+    write_tables(tiny_world.tables, source, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    argv = ["train", str(source), "--params", str(fast_params_file(tmp_path / "p.yaml"))]
+    assert main([*argv, "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("escrisk train: nicht genug gelabelte Positive für ein "), err
+    assert "mehr Historie verwenden (Training, Validierung und Test" in err, err
+    assert "labelled" not in err and "history" not in err, err
+
+
+def test_why_a_family_or_a_label_is_missing_is_told_in_german(tiny_world, params):
+    """The absences training builds (a family's table, a label's table) read "usage table
+    absent" inside German lines: each is told in the line's language, English as before."""
+    from features.contract import validated
+    from training.pipeline import labelled_features, unavailable_labels
+    from training.text import shown
+
+    tables = {**tiny_world.tables, "usage": None, "churn": None}
+    now = pd.Timestamp(params.simulation.end_date, tz="UTC")
+    history = validated(tables, params.contract, now, source="tiny")
+    why = labelled_features(history, params).unavailable["usage"]
+    assert (why, shown(why, "de")) == ("usage table absent", "Tabelle usage fehlt")
+    label = unavailable_labels(history)["churn_90d"]
+    assert label == "the source has no churn table"
+    assert shown(label, "de") == "die Quelle hat keine Tabelle churn"
