@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from serving.commands.train import decimals
     from serving.params import load_params
     from training.registry import connect, promotion_history, tracking_uri, versions_table
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if table.empty:
             print(say("no_versions", lang))
         else:
-            print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+            print(table.to_string(index=False, float_format=decimals(".4f", lang), na_rep="-"))
             if table[cols].isna().any().any():  # a version trained without a head's labels
                 print(say("no_figure", lang))
         hist = promotion_history(name)

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     print(_summary(outcome, lang))
     if outcome.backtest is not None:
         print("\n" + say("backtest", lang))
-        print(outcome.backtest.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print(outcome.backtest.to_string(index=False, float_format=decimals(".4f", lang)))
 
     trained = list(outcome.experiment.targets)
     lacking = [t for t in params.model.targets if t not in trained]
@@ -121,8 +121,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def decimals(spec: str, lang: str):
+    """A table's float format as `lang` writes numbers (0,4123 in German)."""
+    from serving.daily_text import figure
+
+    return lambda v: figure(v, spec, lang, missing="nan")
+
+
 def _summary(outcome, lang: str = "en") -> str:
+    from serving.daily_text import figure
     from training.text import shown
+    from training.text import t as tell
+
+    def ci(e) -> str:  # a metric and its bootstrap interval: 0,6989 [0,6106; 0,7480]
+        return tell("with_ci", lang, value=e.value, low=e.low, high=e.high)
 
     lines = ["", say("test_window", lang)]
     for t, o in outcome.experiment.targets.items():
@@ -132,8 +144,9 @@ def _summary(outcome, lang: str = "en") -> str:
         for model, ev in o.evaluations.items():
             m = ev.metrics
             lines.append(
-                f"    {model:<13} ROC-AUC {m['roc_auc']}  PR-AUC {m['pr_auc']}  ECE {m['ece'].value:.4f}  "
-                f"P@k {m['precision_at_k'].value:.3f}{'*' if note else ''}"
+                f"    {model:<13} ROC-AUC {ci(m['roc_auc'])}  PR-AUC {ci(m['pr_auc'])}  "
+                f"ECE {figure(m['ece'].value, '.4f', lang, 'nan')}  "
+                f"P@k {figure(m['precision_at_k'].value, '.3f', lang, 'nan')}{'*' if note else ''}"
             )
         if note:
             lines.append(f"    * {shown(note, lang)}")

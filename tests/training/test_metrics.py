@@ -247,6 +247,15 @@ def test_a_capacity_flagging_every_account_is_said(eval_params):
 
     said = _summary(SimpleNamespace(experiment=SimpleNamespace(targets={"churn_90d": target})))
     assert "P@k 0.375*" in said and f"* {ev.capacity_note}" in said
+    roc = ev.metrics["roc_auc"]
+    assert f"ROC-AUC {roc.value:.4f} [{roc.low:.4f}, {roc.high:.4f}]" in said
+    # a German team read dot decimals: its summary writes numbers as German does
+    german = _summary(
+        SimpleNamespace(experiment=SimpleNamespace(targets={"churn_90d": target})), "de"
+    )
+    de = [f"{v:.4f}".replace(".", ",") for v in (roc.value, roc.low, roc.high)]
+    assert f"ROC-AUC {de[0]} [{de[1]}; {de[2]}]" in german, german
+    assert "P@k 0,375*" in german and "ECE 0," in german, german
 
 
 def test_the_drawn_precision_recall_curve_encloses_the_logged_pr_auc(eval_params):
