@@ -26,6 +26,7 @@ import features
 from features.errors import UserError
 from features.sources import describe
 from training.bundle import Bundle, load_bundle
+from training.text import as_key, from_key, said, shown
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
@@ -475,6 +476,9 @@ def log_promotion(
                 }
             )
             mlflow.set_tag("reason", reason[:5000])
+            key = as_key(reason)  # the reason in any language (`escrisk models` tells it)
+            if key is not None and len(key) <= 5000:
+                mlflow.set_tag("reason_key", key)
             if warnings:
                 mlflow.set_tag("warnings", "\n".join(warnings)[:5000])
             mlflow.log_metrics({k: float(v) for k, v in scores.items()})
@@ -589,7 +593,7 @@ def apply_promotion(
                     challenger=challenger,
                     champion=champion,
                     promoted=alias_version(client, model_name, CHAMPION) == challenger,
-                    reason=f"{reason}; but the promotion was cut short ({cause}): undone",
+                    reason=said("cut_short", reason=reason, cause=cause),
                     forced=forced,
                     scores=scores,
                     window=window,
@@ -648,7 +652,9 @@ def versions_table(client: MlflowClient, model_name: str, metric_names: list[str
     return pd.DataFrame(rows, columns=columns).sort_values("version").reset_index(drop=True)
 
 
-def promotion_history(model_name: str) -> pd.DataFrame:
+def promotion_history(model_name: str, language: str = "en") -> pd.DataFrame:
+    """The decisions, oldest first, each `reason` in `language` where its run keeps the reason's
+    key (`reason_key`), else its English `reason` tag (a run logged before there was one)."""
     exp = mlflow.get_experiment_by_name(f"{model_name}-promotions")
     if exp is None:
         return pd.DataFrame(
@@ -672,6 +678,15 @@ def promotion_history(model_name: str) -> pd.DataFrame:
             "champion": runs["params.champion_version"],
             "promoted": runs["params.promoted"],
             "forced": runs["params.forced"],
-            "reason": runs["tags.reason"],
+            "reason": [
+                _reason(tag, runs.get("tags.reason_key", pd.Series(dtype=object)).get(i), language)
+                for i, tag in runs["tags.reason"].items()
+            ],
         }
     )
+
+
+def _reason(tag: Any, key: Any, language: str) -> Any:
+    """A decision's reason in `language` from its key; its English tag when it has none."""
+    told = from_key(key) if isinstance(key, str) else None
+    return tag if told is None else shown(told, language)

@@ -10,6 +10,7 @@ carries its key and values, so the command can print it in the team's language (
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,6 +71,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "worse": "challenger worse beyond tolerance {tolerance}: {worse}",
         "not_worse_item": "{target} {new:.4f} vs {old:.4f}",
         "not_worse": "challenger not worse on {metric} ({shown})",
+        "cut_short": "{reason}; but the promotion was cut short ({cause}): undone",
         # train
         "split": "split ({how}): train as_of + horizon <= {train_end} | validation {train_end} "
         ".. {validation_end} | test {validation_end} .. {test_end}",
@@ -236,6 +238,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "worse": "Challenger schlechter als die Toleranz {tolerance} erlaubt: {worse}",
         "not_worse_item": "{target} {new:.4f} gegen {old:.4f}",
         "not_worse": "Challenger nicht schlechter bei {metric} ({shown})",
+        "cut_short": "{reason}; aber die Promotion wurde abgebrochen ({cause}): rückgängig gemacht",
         "split": "Aufteilung ({how}): Training as_of + Horizont <= {train_end} | Validierung "
         "{train_end} .. {validation_end} | Test {validation_end} .. {test_end}",
         "split_chosen": "aus den Daten gewählt",
@@ -426,6 +429,47 @@ def shown(text: Any, language: str) -> str:
     if isinstance(text, Joined):
         return text.told(language)
     return str(text)
+
+
+def as_key(text: Any) -> str | None:
+    """A `Said` as language-neutral JSON (its key and values, nested texts as theirs), for MLflow
+    to keep beside the English (the decision run's `reason_key` tag); None for a plain text."""
+    return json.dumps(_encoded(text), ensure_ascii=False) if isinstance(text, Said) else None
+
+
+def from_key(raw: str | None) -> Said | None:
+    """The text `as_key` kept, or None when there is none or it is not one this catalog tells
+    (a run of an older or newer release: its English tag is shown instead)."""
+    if not raw:
+        return None
+    try:
+        text = _decoded(json.loads(raw))
+        str(text)  # every placeholder given, every key known
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+    return text if isinstance(text, Said) else None
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, Said):
+        return {"key": value.key, "values": {k: _encoded(v) for k, v in value.values.items()}}
+    if isinstance(value, Joined):
+        return {"joined": [_encoded(i) for i in value.items], "sep": value.sep}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "item"):  # a numpy number
+        return value.item()
+    return str(value)
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict) and "key" in value:
+        return Said(str(value["key"]), {k: _decoded(v) for k, v in dict(value["values"]).items()})
+    if isinstance(value, dict) and "joined" in value:
+        return Joined((_decoded(i) for i in value["joined"]), str(value["sep"]))
+    if isinstance(value, dict | list):
+        raise ValueError("not a text")
+    return value
 
 
 def _told(key: str, language: str, values: Mapping[str, Any]) -> str:

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             print(table.to_string(index=False, float_format=decimals(".4f", lang), na_rep="-"))
             if table[cols].isna().any().any():  # a version trained without a head's labels
                 print(say("no_figure", lang))
-        hist = promotion_history(name)
+        hist = promotion_history(name, lang)  # each reason in the team's language
         print("\n" + say("decisions", lang))
         print(say("none_yet", lang) if hist.empty else hist.to_string(index=False))
     return 0

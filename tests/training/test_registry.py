@@ -600,3 +600,56 @@ def test_a_store_whose_creation_is_interrupted_can_be_created_again(tmp_path, mo
     assert [p.name for p in tmp_path.iterdir()] == []
     monkeypatch.setattr(db_utils, "_upgrade_db", upgrade)
     assert [e.name for e in connect(uri).search_experiments()] == ["Default"]
+
+
+def test_models_tells_each_decisions_reason_in_the_teams_language(
+    store, monkeypatch, capsys, params
+):
+    """`escrisk models --language de` printed the decisions' English `reason` tags: a decision
+    now keeps its reason's key beside them (`reason_key`) and is told in the team's language; a
+    decision logged before keeps its English tag."""
+    import json
+
+    import mlflow
+
+    from serving.cli import main
+    from training.promote import decide
+    from training.registry import log_promotion
+
+    root, _ = store
+    monkeypatch.chdir(root)
+    client = connect(f"sqlite:///{root / 'mlflow.db'}")  # mlflow's own calls log there too
+    name = "told-reasons-test"
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(name)).info.run_id
+    client.log_metric(run, "escalation_30d.lightgbm.pr_auc", 0.25)
+    client.set_terminated(run)
+    client.create_model_version(name, f"runs:/{run}/model", run_id=run)
+    mlflow.set_experiment(f"{name}-promotions")
+    with mlflow.start_run():  # as an earlier release logged a decision: no reason_key
+        mlflow.log_params({"decided_at": "2026-01-01T00:00:00+00:00", "challenger_version": "1",
+                           "champion_version": "none", "promoted": "True", "forced": "False"})  # fmt: skip
+        mlflow.set_tag("reason", "first model: becomes champion")
+    gate = params.promotion.model_copy(update={"primary_metric": "pr_auc", "tolerance": 0.0})
+    reason = decide({"escalation_30d": 0.3}, {"escalation_30d": 0.5}, gate).reason
+    for when, why in (("2026-02-01", reason), ("2026-03-01", "by hand")):
+        log_promotion(model_name=name, challenger="2", champion="1", promoted=False, reason=why,
+                      forced=False, scores={}, window="w", when=pd.Timestamp(when, tz="UTC"))  # fmt: skip
+    runs = mlflow.search_runs(experiment_names=[f"{name}-promotions"], order_by=["start_time"])
+    english = (
+        "challenger worse beyond tolerance 0.0: escalation_30d pr_auc 0.3000 vs champion 0.5000"
+    )
+    assert runs["tags.reason"].tolist() == ["first model: becomes champion", english, "by hand"]
+    assert json.loads(runs["tags.reason_key"].iloc[1])["key"] == "worse"  # MLflow keeps English
+    assert runs["tags.reason_key"].isna().tolist() == [True, False, True]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    argv = ["models", "--params", str(_params_naming(root, name))]
+    assert main([*argv, "--language", "de"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Challenger schlechter als die Toleranz 0,0 erlaubt: escalation_30d pr_auc 0,3000 " in out
+    )
+    assert "first model: becomes champion" in out and "by hand" in out  # no key: the English tag
+    assert "0,2500" in out and "0.2500" not in out, out
+    assert main(argv) == 0
+    assert english in capsys.readouterr().out

@@ -69,3 +69,17 @@ def test_a_said_text_survives_a_copy_and_a_pickle():
     for again in (copy.deepcopy(text), pickle.loads(pickle.dumps(text))):
         assert again == "backtest fold 2: first model: becomes champion"
         assert shown(again, "de") == "Backtest-Fold 2: erstes Modell: wird Champion"
+
+
+def test_a_said_text_kept_as_its_key_is_told_again_and_a_foreign_key_is_not():
+    """The gate's reason kept as JSON (`reason_key`) tells the same text in either language;
+    a key this catalog lacks, or no JSON, gives None (the English tag is shown instead)."""
+    from training.text import as_key, from_key
+
+    text = said("worse", tolerance=0.01, worse=Joined([said("worse_item", target="e",
+                metric="pr_auc", new=0.3, old=0.5)], "; "))  # fmt: skip
+    again = from_key(as_key(text))
+    assert again == text and shown(again, "de") == shown(text, "de")
+    assert as_key("plain") is None
+    for raw in (None, "", "not json", '{"key": "nope", "values": {}}', '{"key": "worse"}', "[1]"):
+        assert from_key(raw) is None, raw
