@@ -8,8 +8,9 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving.cli import add_params_option, output_console, parse_day, utc_now
+from serving.cli import add_params_option, output_console, parse_day, team_language, utc_now
 from serving.daily_text import day_text, t
+from serving.ladder_cli import add_language_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-mlflow", dest="log", action="store_false", help="do not log the result to MLflow"
     )
     add_params_option(parser)
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     # as `run_replay` says its refusals; as `args.lang` for `serving.cli.main` to tell errors in
-    lang = args.lang = params.daily.language
+    lang = team_language(args, params)
     start, end = parse_day(args.start, "--from", lang), parse_day(args.end, "--to", lang)
     now = utc_now()
     replay_days(start, end, now, lang)  # bad dates fail before the data is read

@@ -393,6 +393,13 @@ def test_replay_refusals_follow_the_teams_language(tmp_path, capsys):
     argv = ["replay", str(tmp_path), "--from", "2026-01-01", "--params", str(german)]
     assert main([*argv, "--to", "2999-01-01"]) == 1
     assert "--to 01.01.2999 liegt in der Zukunft (heute ist der " in capsys.readouterr().err
+    # --language, as the other commands take it, wins over the file's (and gives German to a
+    # team whose file says English)
+    assert main([*argv, "--to", "2999-01-01", "--language", "en"]) == 1
+    assert "--to 2999-01-01 lies in the future" in capsys.readouterr().err
+    english = ["replay", str(tmp_path), "--from", "2026-01-01", "--to", "2999-01-01"]
+    assert main([*english, "--params", str(ROOT / "params.yaml"), "--language", "de"]) == 1
+    assert "--to 01.01.2999 liegt in der Zukunft" in capsys.readouterr().err
     params = load_params(german)
     bad = params.model_copy(
         update={"replay": params.replay.model_copy(update={"flag_level": "L9"})}
