@@ -1,7 +1,7 @@
-"""The texts of the model commands (`escrisk train / promote / models`) and of a run stopped by
-Ctrl-C, in English and German: they answer in the team's language (params daily.language, or
---language), as `escrisk daily` does. MLflow's own names (runs, versions, the aliases
-'champion' and 'challenger', metric and column names) stay as MLflow shows them.
+"""The texts of the model commands (`escrisk train / promote / models`, and `simulate`, which makes their demo data)
+and of a run stopped by Ctrl-C, in English and German: they answer in the team's language (params
+daily.language, or --language), as `escrisk daily` does. MLflow's own names (runs, versions, the
+aliases 'champion' and 'challenger', metric and column names) stay as MLflow shows them.
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_figure": "  -: no figure (the version has no head for that target)",
         "decisions": "Promotion decisions (oldest first):",
         "none_yet": "  none yet",
+        # simulate
+        "sim_accounts": "accounts: {n}",
+        "sim_tickets": "tickets: {n}",
+        "sim_escalations": "escalations: {n}",
+        "sim_churned": "churned accounts: {n}",
+        "sim_churn_rate": "monthly logo churn: {rate}",
+        "sim_escalating": "accounts escalating per month: {rate}",
+        "sim_rate": "{rate:.2%}",
+        "sim_no_month": "n/a (no whole month of history)",
+        "sim_wrote": "wrote {out} ({fmt}) and {truth}",
+        "sim_real_data": "{out} holds {tables}, which no simulation wrote (there is no truth/); "
+        "simulating there would replace them. Choose another --out folder, or pass --force.",
+        "sim_no_folder": "{folder}: cannot create the output folder ({why})",
+        "sim_no_write": "{target}: cannot write the table ({why})",
     },
     "de": {
         "interrupted": "abgebrochen",
@@ -67,6 +81,20 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_figure": "  -: kein Wert (die Version hat keinen Kopf für dieses Ziel)",
         "decisions": "Promotion-Entscheidungen (älteste zuerst):",
         "none_yet": "  noch keine",
+        "sim_accounts": "Accounts: {n}",
+        "sim_tickets": "Tickets: {n}",
+        "sim_escalations": "Eskalationen: {n}",
+        "sim_churned": "gekündigte Accounts: {n}",
+        "sim_churn_rate": "monatliche Logo-Kündigungsrate: {rate}",
+        "sim_escalating": "eskalierende Accounts pro Monat: {rate}",
+        "sim_rate": "{rate:.2%}",
+        "sim_no_month": "k. A. (kein ganzer Monat Historie)",
+        "sim_wrote": "{out} ({fmt}) und {truth} geschrieben",
+        "sim_real_data": "{out} enthält {tables}, die keine Simulation geschrieben hat (es gibt "
+        "kein truth/); eine Simulation dort würde sie ersetzen. Einen anderen --out-Ordner wählen "
+        "oder --force angeben.",
+        "sim_no_folder": "{folder}: der Ausgabeordner kann nicht angelegt werden ({why})",
+        "sim_no_write": "{target}: die Tabelle kann nicht geschrieben werden ({why})",
     },
 }
 

@@ -10,7 +10,9 @@ import pandas as pd
 
 from features.contract import TABLES
 from features.errors import UserError
-from serving.cli import add_params_option
+from serving.cli import add_params_option, team_language
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 
 FORMATS = ("parquet", "csv")
 
@@ -40,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write into DIR even if it holds tables that no simulation wrote (they are replaced)",
     )
     add_params_option(parser)
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -47,43 +50,45 @@ def run(args: argparse.Namespace) -> int:
     from serving.params import load_params
 
     params = load_params(args.params)
-    _refuse_real_data(args.out, args.force)
-    world = simulate_to(args.out, args.accounts, args.months, args.seed, params, args.format)
-    print(summary(world.tables, params.simulation.end_date, args.months))
-    print(f"wrote {args.out} ({args.format}) and {args.out / 'truth'}")
+    lang = team_language(args, params)
+    _refuse_real_data(args.out, args.force, lang)
+    world = simulate_to(args.out, args.accounts, args.months, args.seed, params, args.format, lang)
+    print(summary(world.tables, params.simulation.end_date, args.months, lang))
+    print(say("sim_wrote", lang, out=args.out, fmt=args.format, truth=args.out / "truth"))
     return 0
 
 
-def _refuse_real_data(out: Path, force: bool) -> None:
+def _refuse_real_data(out: Path, force: bool, lang: str = "en") -> None:
     """A folder holding tables but no truth/ was not written by a simulation: maybe a user's
     own export. Writing the world there would replace them; only with --force."""
     if force or not out.is_dir() or (out / "truth").is_dir():
         return
     tables = sorted(p.name for p in out.iterdir() if p.stem in TABLES and p.is_file())
     if tables:
-        raise UserError(
-            f"{out} holds {', '.join(tables)}, which no simulation wrote (there is no truth/); "
-            "simulating there would replace them. Choose another --out folder, or pass --force."
-        )
+        raise UserError(say("sim_real_data", lang, out=out, tables=", ".join(tables)))
 
 
-def simulate_to(out: Path, accounts: int, months: int, seed: int, params, fmt: str = "parquet"):
+def simulate_to(
+    out: Path, accounts: int, months: int, seed: int, params, fmt: str = "parquet", lang: str = "en"
+):
     """Simulate and write the world; the function tests call to check byte-identical output."""
     from features.sources import write_tables
     from training.simulate import simulate
 
     world = simulate(accounts, months, seed, params.simulation, params.contract)
     write_tables(world.tables, out, fmt)
-    write_truth(world.truth, Path(out) / "truth", fmt)
+    write_truth(world.truth, Path(out) / "truth", fmt, lang)
     return world
 
 
-def write_truth(tables: Mapping[str, pd.DataFrame], folder: Path, fmt: str) -> list[Path]:
+def write_truth(
+    tables: Mapping[str, pd.DataFrame], folder: Path, fmt: str, lang: str = "en"
+) -> list[Path]:
     """The truth tables are not contract tables, so `features.sources.write_tables` refuses them."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{folder}: cannot create the output folder ({exc.strerror})") from None
+        raise UserError(say("sim_no_folder", lang, folder=folder, why=exc.strerror)) from None
     written = []
     for name, df in tables.items():
         target = folder / f"{name}.{fmt}"
@@ -93,7 +98,7 @@ def write_truth(tables: Mapping[str, pd.DataFrame], folder: Path, fmt: str) -> l
             else:
                 df.to_parquet(target, index=False)
         except OSError as exc:
-            raise UserError(f"{target}: cannot write the table ({exc.strerror})") from None
+            raise UserError(say("sim_no_write", lang, target=target, why=exc.strerror)) from None
         for other in FORMATS:
             stale = folder / f"{name}.{other}"
             if other != fmt and stale.exists():
@@ -102,7 +107,7 @@ def write_truth(tables: Mapping[str, pd.DataFrame], folder: Path, fmt: str) -> l
     return written
 
 
-def summary(tables: Mapping[str, pd.DataFrame], end_date, months: int) -> str:
+def summary(tables: Mapping[str, pd.DataFrame], end_date, months: int, lang: str = "en") -> str:
     """Accounts, tickets, escalations, churned accounts and the average monthly rates."""
     accounts, escalations, churn = tables["accounts"], tables["escalations"], tables["churn"]
     end = pd.Timestamp(end_date, tz="UTC")
@@ -122,15 +127,15 @@ def summary(tables: Mapping[str, pd.DataFrame], end_date, months: int) -> str:
 
     def mean(xs: list[float]) -> str:
         """The average monthly rate; none when no whole month lies in the history."""
-        return f"{sum(xs) / len(xs):.2%}" if xs else "n/a (no whole month of history)"
+        return say("sim_rate", lang, rate=sum(xs) / len(xs)) if xs else say("sim_no_month", lang)
 
     return "\n".join(
         [
-            f"accounts: {len(accounts)}",
-            f"tickets: {len(tables['tickets'])}",
-            f"escalations: {len(escalations)}",
-            f"churned accounts: {len(churn)}",
-            f"monthly logo churn: {mean(churn_rates)}",
-            f"accounts escalating per month: {mean(esc_rates)}",
+            say("sim_accounts", lang, n=len(accounts)),
+            say("sim_tickets", lang, n=len(tables["tickets"])),
+            say("sim_escalations", lang, n=len(escalations)),
+            say("sim_churned", lang, n=len(churn)),
+            say("sim_churn_rate", lang, rate=mean(churn_rates)),
+            say("sim_escalating", lang, rate=mean(esc_rates)),
         ]
     )

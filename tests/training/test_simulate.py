@@ -57,6 +57,26 @@ def test_cli_writes_folder_and_prints_summary(tmp_path, capsys):
     assert (out / "accounts.parquet").is_file() and (out / "truth" / "health.parquet").is_file()
 
 
+def test_cli_tells_its_summary_and_refusal_in_the_teams_language(tmp_path, capsys):
+    """`escrisk simulate` had no --language: a German team read its summary and refusals in
+    English, with dot decimals."""
+    import re
+
+    out = tmp_path / "world"
+    argv = ["simulate", "--accounts", "20", "--months", "3", "--seed", "1", "--out", str(out)]
+    assert main([*argv, "--language", "de"]) == 0
+    printed = capsys.readouterr().out
+    assert "Accounts: 20\nTickets: " in printed and "\ngekündigte Accounts: " in printed
+    assert re.search(r"monatliche Logo-Kündigungsrate: \d+,\d\d\s%", printed), printed
+    assert f"{out} (parquet) und {out / 'truth'} geschrieben" in printed
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "accounts.csv").write_text("account_id\n", encoding="utf-8")
+    argv = ["simulate", "--accounts", "20", "--months", "3", "--seed", "1", "--out", str(mine)]
+    assert main([*argv, "--language", "de"]) == 1
+    assert "die keine Simulation geschrieben hat" in capsys.readouterr().err
+
+
 def test_world_passes_the_data_contract(tiny_world, params):
     now = pd.Timestamp(params.simulation.end_date, tz="UTC")
     _, violations = check(tiny_world.tables, params.contract, now)
