@@ -1,7 +1,8 @@
-"""The texts of the model commands (`escrisk train / promote / models`, and `simulate`, which makes their demo data)
-and of a run stopped by Ctrl-C, in English and German: they answer in the team's language (params
-daily.language, or --language), as `escrisk daily` does. MLflow's own names (runs, versions, the
-aliases 'champion' and 'challenger', metric and column names) stay as MLflow shows them.
+"""The texts of the model commands (`escrisk train / promote / models`, and `simulate` and
+`features`, which make and show their data) and of a run stopped by Ctrl-C, in English and German:
+they answer in the team's language (params daily.language, or --language), as `escrisk daily`
+does. MLflow's own names (runs, versions, the aliases 'champion' and 'challenger', metric and
+column names) stay as MLflow shows them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,30 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "simulating there would replace them. Choose another --out folder, or pass --force.",
         "sim_no_folder": "{folder}: cannot create the output folder ({why})",
         "sim_no_write": "{target}: cannot write the table ({why})",
+        # features
+        "feat_out_folder": "--out {out}: is a folder; name a file, e.g. {example}",
+        "feat_out_kind": "--out {out}: name a .parquet or .csv file",
+        "feat_no_write": "--out {out}: cannot write the features ({why})",
+        "feat_to_needs_from": "--to needs --from",
+        "feat_to_before_from": "--to is before --from",
+        "feat_from_late": "--from {start} is after the training grid's last as_of {last} (the "
+        "end of the data); give an earlier --from, or --as-of for one day",
+        "feat_no_dates": "no as_of dates: the data is empty or the --from/--to range holds no "
+        "grid date",
+        "feat_rows": "{rows} [row|rows] ({accounts} [account|accounts] x {dates} as_of "
+        "[date|dates]), {features} features -> {out}",
+        "feat_labelled": "data ends {end}; labelled rows: {counts}",
+        "feat_unavailable": "unavailable feature families:",
+        "feat_all_available": "all feature families available",
+        "feat_warning": "warning: {line}",
+        "feat_late": "as_of {day} is {days:,} [day|days] after the data's last day ({last}): "
+        "windows after that day hold no tickets or usage, so its rows read as quiet accounts, "
+        "not as known ones",
+        "feat_late_many": "as_of {day} is {days:,} [day|days] after the data's last day "
+        "({last}): windows after that day hold no tickets or usage, so these {n} dates' rows "
+        "read as quiet accounts, not as known ones",
+        "feat_none_active": "no account is active on the as_of dates asked for: the first "
+        "contract starts {first}, and accounts that churned before an as_of have no row for it",
     },
     "de": {
         "interrupted": "abgebrochen",
@@ -95,6 +120,30 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "oder --force angeben.",
         "sim_no_folder": "{folder}: der Ausgabeordner kann nicht angelegt werden ({why})",
         "sim_no_write": "{target}: die Tabelle kann nicht geschrieben werden ({why})",
+        "feat_out_folder": "--out {out}: ist ein Ordner; eine Datei angeben, z. B. {example}",
+        "feat_out_kind": "--out {out}: eine .parquet- oder .csv-Datei angeben",
+        "feat_no_write": "--out {out}: die Features können nicht geschrieben werden ({why})",
+        "feat_to_needs_from": "--to braucht --from",
+        "feat_to_before_from": "--to liegt vor --from",
+        "feat_from_late": "--from {start} liegt nach dem letzten as_of des Trainingsrasters "
+        "{last} (dem Ende der Daten); ein früheres --from angeben, oder --as-of für einen Tag",
+        "feat_no_dates": "keine as_of-Tage: die Daten sind leer, oder der Bereich --from/--to "
+        "enthält keinen Tag des Rasters",
+        "feat_rows": "{rows} [Zeile|Zeilen] ({accounts} [Account|Accounts] x {dates} "
+        "[as_of-Tag|as_of-Tage]), {features} Features -> {out}",
+        "feat_labelled": "Daten enden {end}; gelabelte Zeilen: {counts}",
+        "feat_unavailable": "nicht verfügbare Feature-Familien:",
+        "feat_all_available": "alle Feature-Familien verfügbar",
+        "feat_warning": "Warnung: {line}",
+        "feat_late": "as_of {day} liegt {days:,} [Tag|Tage] nach dem letzten Tag der Daten "
+        "({last}): Fenster nach diesem Tag enthalten keine Tickets und keine Nutzung, seine "
+        "Zeilen lesen sich also wie ruhige Accounts, nicht wie bekannte",
+        "feat_late_many": "as_of {day} liegt {days:,} [Tag|Tage] nach dem letzten Tag der Daten "
+        "({last}): Fenster nach diesem Tag enthalten keine Tickets und keine Nutzung, die Zeilen "
+        "dieser {n} Tage lesen sich also wie ruhige Accounts, nicht wie bekannte",
+        "feat_none_active": "an den angefragten as_of-Tagen ist kein Account aktiv: der erste "
+        "Vertrag beginnt am {first}, und Accounts, die vor einem as_of gekündigt haben, haben "
+        "dafür keine Zeile",
     },
 }
 

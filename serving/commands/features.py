@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import UserError
-from serving.cli import add_params_option, parse_day, utc_now
+from serving.cli import add_params_option, parse_day, team_language, utc_now
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,18 +44,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--to", dest="end", metavar="DATE", help="last as_of of the weekly grid (with --from)"
     )
     add_params_option(parser)
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
-def _check_out(out: Path) -> None:
+def _check_out(out: Path, lang: str = "en") -> None:
     """Fail before the work: the output must be a .parquet or .csv file, not a folder."""
     if out.is_dir():
-        raise UserError(f"--out {out}: is a folder; name a file, e.g. {out / 'features.parquet'}")
+        raise UserError(say("feat_out_folder", lang, out=out, example=out / "features.parquet"))
     if out.suffix.lower() not in (".parquet", ".csv"):
-        raise UserError(f"--out {out}: name a .parquet or .csv file")
+        raise UserError(say("feat_out_kind", lang, out=out))
 
 
-def _write(frame: pd.DataFrame, out: Path) -> None:
+def _write(frame: pd.DataFrame, out: Path, lang: str = "en") -> None:
     """The table under a temporary name, renamed once whole: a full disk (or a Ctrl-C) was an
     "internal error" and could leave a cut file, or cut an earlier run's, under the name."""
     partial = out.with_name(f".{out.name}.partial")
@@ -65,27 +68,28 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
             frame.to_parquet(partial, index=False)
         partial.replace(out)
     except OSError as exc:
-        raise UserError(f"--out {out}: cannot write the features ({exc.strerror})") from None
+        raise UserError(say("feat_no_write", lang, out=out, why=exc.strerror)) from None
     finally:
         with contextlib.suppress(OSError):  # a read-only folder refuses even this
             partial.unlink(missing_ok=True)
 
 
-def as_of_dates(args: argparse.Namespace, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:
+def as_of_dates(
+    args: argparse.Namespace, grid: pd.DatetimeIndex, lang: str = "en"
+) -> pd.DatetimeIndex:
     """The as_of dates the flags ask for: one date, the grid between two dates, or the whole grid."""
     if args.end and not args.start:
-        raise UserError("--to needs --from")
+        raise UserError(say("feat_to_needs_from", lang))
     if args.as_of:
-        return pd.DatetimeIndex([parse_day(args.as_of, "--as-of")])
+        return pd.DatetimeIndex([parse_day(args.as_of, "--as-of", lang)])
     if args.start:
-        lo = parse_day(args.start, "--from")
-        hi = parse_day(args.end, "--to") if args.end else grid.max() if len(grid) else lo
+        lo = parse_day(args.start, "--from", lang)
+        hi = parse_day(args.end, "--to", lang) if args.end else grid.max() if len(grid) else lo
         if hi < lo and args.end:
-            raise UserError("--to is before --from")
+            raise UserError(say("feat_to_before_from", lang))
         if hi < lo:  # no --to: the grid runs to the end of the data, which lies before --from
             raise UserError(
-                f"--from {lo:%Y-%m-%d} is after the training grid's last as_of {hi:%Y-%m-%d} "
-                "(the end of the data); give an earlier --from, or --as-of for one day"
+                say("feat_from_late", lang, start=f"{lo:%Y-%m-%d}", last=f"{hi:%Y-%m-%d}")
             )
         return grid[(grid >= lo) & (grid <= hi)]
     return grid
@@ -96,43 +100,51 @@ def run(args: argparse.Namespace) -> int:
     from features.pointintime import newest_event
     from features.scorecache import kept_scores
     from features.sources import load_history
+    from serving.daily_text import t
     from serving.params import load_params
     from training.labels import add_labels, data_end
 
-    _check_out(args.out)
     params = load_params(args.params)
+    lang = team_language(args, params)
+    _check_out(args.out, lang)
     history = load_history(args.source, params.contract, utc_now())
     grid = as_of_grid(history, params.features)
-    dates = as_of_dates(args, grid)
+    dates = as_of_dates(args, grid, lang)
     if len(dates) == 0:
-        raise UserError(
-            "no as_of dates: the data is empty or the --from/--to range holds no grid date"
-        )
+        raise UserError(say("feat_no_dates", lang))
     with kept_scores(params.features.sentiment.cache_dir):
         fs = build_features(history, dates, params.features)
     end = data_end(history)
     frame = add_labels(fs.frame, history, params.labels, end)
     out: Path = args.out
-    _write(frame, out)
-    known = {t: int(frame[t].notna().sum()) for t in ("escalation_30d", "churn_90d")}
+    _write(frame, out, lang)
+    known = {k: int(frame[k].notna().sum()) for k in ("escalation_30d", "churn_90d")}
     print(
-        f"{len(frame)} rows ({frame['account_id'].nunique()} accounts x {len(dates)} as_of dates), "
-        f"{len(fs.spec.features)} features -> {out}"
-    )
-    print(f"data ends {end}; labelled rows: " + ", ".join(f"{k} {v}" for k, v in known.items()))
+        say(
+            "feat_rows", lang, rows=len(frame), accounts=frame["account_id"].nunique(),
+            dates=len(dates), features=len(fs.spec.features), out=out,
+        )
+    )  # fmt: skip
+    counts = ", ".join(f"{k} {v}" for k, v in known.items())
+    print(say("feat_labelled", lang, end=end, counts=counts))
     if fs.unavailable:
-        print("unavailable feature families:", file=sys.stderr)
+        print(say("feat_unavailable", lang), file=sys.stderr)
         for family, why in sorted(fs.unavailable.items()):
-            print(f"  {family}: {why}", file=sys.stderr)
+            told = t(f"why_{why.key}", lang, table=why.table, column=why.column)
+            print(f"  {family}: {told}", file=sys.stderr)
     else:
-        print("all feature families available")
-    for line in date_warnings(dates, newest_event(history), history.accounts, len(frame)):
-        print(f"warning: {line}", file=sys.stderr)
+        print(say("feat_all_available", lang))
+    for line in date_warnings(dates, newest_event(history), history.accounts, len(frame), lang):
+        print(say("feat_warning", lang, line=line), file=sys.stderr)
     return 0
 
 
 def date_warnings(
-    dates: pd.DatetimeIndex, newest: pd.Timestamp | None, accounts: pd.DataFrame, rows: int
+    dates: pd.DatetimeIndex,
+    newest: pd.Timestamp | None,
+    accounts: pd.DataFrame,
+    rows: int,
+    lang: str = "en",
 ) -> list[str]:
     """What makes rows misleading or absent: an as_of days after the newest event reads every
     window as quiet (no tickets, no usage) although nothing is known; no rows at all is said
@@ -144,15 +156,12 @@ def date_warnings(
         if len(late):
             days = (late.max() - last_day).days - 1
             out.append(
-                f"as_of {late.max().date()} is {days:,} day{'s' if days != 1 else ''} after the data's last day "
-                f"({last_day.date()}): windows after that day hold no tickets or usage, so "
-                f"{'its' if len(late) == 1 else f'these {len(late)} dates’'} rows read as quiet "
-                "accounts, not as known ones"
-            )
+                say(
+                    "feat_late" if len(late) == 1 else "feat_late_many", lang,
+                    day=late.max().date(), days=days, last=last_day.date(), n=len(late),
+                )
+            )  # fmt: skip
     if rows == 0 and len(accounts):
         first = accounts["contract_start"].min()
-        out.append(
-            f"no account is active on the as_of dates asked for: the first contract starts "
-            f"{first.date()}, and accounts that churned before an as_of have no row for it"
-        )
+        out.append(say("feat_none_active", lang, first=first.date()))
     return out

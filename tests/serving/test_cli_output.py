@@ -725,6 +725,28 @@ def test_features_warn_of_as_of_dates_beyond_the_data_or_before_every_contract(
     assert "days after" not in err
 
 
+def test_features_tells_its_summary_warnings_and_refusals_in_the_teams_language(
+    tmp_path, tiny_world, capsys
+):
+    """`escrisk features` had no --language: a German team read its summary, why a family was
+    left out ("usage table absent"), its warnings and refusals in English."""
+    from features.sources import write_tables
+    from serving.cli import main
+
+    write_tables({**tiny_world.tables, "usage": None}, tmp_path / "w")
+    out = tmp_path / "f.parquet"
+    argv = ["features", str(tmp_path / "w"), "--language", "de", "--out"]
+    assert main([*argv, str(out), "--as-of", "2031-01-01"]) == 0
+    said = capsys.readouterr()
+    assert " Zeilen (29 Accounts x 1 as_of-Tag), " in said.out and " Features -> " in said.out
+    assert "; gelabelte Zeilen: escalation_30d " in said.out, said.out
+    assert "nicht verfügbare Feature-Familien:\n  usage: Tabelle usage fehlt" in said.err
+    assert "Warnung: as_of 2031-01-01 liegt " in said.err and " Tage nach dem letzten " in said.err
+    assert "rows" not in said.out + said.err and "absent" not in said.err
+    assert main([*argv, str(tmp_path / "f.xlsx")]) == 1
+    assert "eine .parquet- oder .csv-Datei angeben" in capsys.readouterr().err
+
+
 def test_piped_tables_are_as_wide_as_columns_says_else_200(monkeypatch):
     """Piped or redirected, rich fitted a table to 80 columns: `escrisk replay > out.txt` cut
     its headings ("Esca…"); a COLUMNS that is no number stopped `daily` and `audit`."""
