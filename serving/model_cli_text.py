@@ -1,5 +1,5 @@
 """The texts of the model commands (`escrisk train / promote / models`, and `simulate` and
-`features`, which make and show their data) and of a run stopped by Ctrl-C, in English and German:
+`features`, which make and show their data, and `serve`) and of a run stopped by Ctrl-C, in English and German:
 they answer in the team's language (params daily.language, or --language), as `escrisk daily`
 does. MLflow's own names (runs, versions, the aliases 'champion' and 'challenger', metric and
 column names) stay as MLflow shows them.
@@ -77,6 +77,23 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "read as quiet accounts, not as known ones",
         "feat_none_active": "no account is active on the as_of dates asked for: the first "
         "contract starts {first}, and accounts that churned before an as_of have no row for it",
+        # serve
+        "serve_warning": "warning: {line}",
+        "serve_no_tokens": "no API tokens (ESCRISK_API_TOKENS, or ESCRISK_API_TOKENS_FILE "
+        "without a token in it): every scoring call will get 401",
+        "serve_short_tokens": "{n} API [token|tokens] shorter than {least} characters (key "
+        "{keys}): a short token can be guessed through the API; use long random ones, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        "serve_exposed": "ESCRISK_API_TOKENS_FILE={path} can be read by other users of this host "
+        "(mode {mode}): whoever reads it can call the API and sign in to the CSM page; chmod 600 "
+        "{path}",
+        "serve_no_source": "ESCRISK_SOURCE={source}: no such folder (from {cwd}): the CSM page "
+        "shows no ticket or usage timelines until it is there",
+        "serve_no_host": "--host {host}: no such address ({why})",
+        "serve_port_in_use": "port {port} on {host} is in use (another service, or one still "
+        "running): stop it or choose another with --port",
+        "serve_cannot_listen": "cannot listen on {host}:{port} ({why}): check --host and --port",
+        "serve_serving": "serving {model} version {version} on http://{host}:{port}",
     },
     "de": {
         "interrupted": "abgebrochen",
@@ -144,6 +161,23 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "feat_none_active": "an den angefragten as_of-Tagen ist kein Account aktiv: der erste "
         "Vertrag beginnt am {first}, und Accounts, die vor einem as_of gekündigt haben, haben "
         "dafür keine Zeile",
+        "serve_warning": "Warnung: {line}",
+        "serve_no_tokens": "keine API-Tokens (ESCRISK_API_TOKENS, oder ESCRISK_API_TOKENS_FILE "
+        "ohne Token darin): jeder Bewertungsaufruf bekommt 401",
+        "serve_short_tokens": "{n} [API-Token ist|API-Tokens sind] kürzer als {least} Zeichen "
+        "(Schlüssel {keys}): ein kurzer Token lässt sich über die API erraten; lange zufällige "
+        "verwenden, z. B. python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        "serve_exposed": "ESCRISK_API_TOKENS_FILE={path} ist für andere Benutzer dieses Rechners "
+        "lesbar (Modus {mode}): wer sie liest, kann die API aufrufen und sich auf der CSM-Seite "
+        "anmelden; chmod 600 {path}",
+        "serve_no_source": "ESCRISK_SOURCE={source}: kein solcher Ordner (von {cwd} aus): die "
+        "CSM-Seite zeigt keine Ticket- oder Nutzungsverläufe, bis er da ist",
+        "serve_no_host": "--host {host}: keine solche Adresse ({why})",
+        "serve_port_in_use": "Port {port} auf {host} ist belegt (ein anderer Dienst oder einer, "
+        "der noch läuft): ihn beenden oder mit --port einen anderen wählen",
+        "serve_cannot_listen": "kann nicht auf {host}:{port} lauschen ({why}): --host und --port "
+        "prüfen",
+        "serve_serving": "{model} Version {version} wird auf http://{host}:{port} bereitgestellt",
     },
 }
 

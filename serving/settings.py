@@ -98,7 +98,7 @@ def read_token_file(path: str) -> tuple[str, ...]:
     return tuple(t for t in lines if t and not t.startswith("#"))
 
 
-def exposed_token_file(path: str) -> str | None:
+def exposed_token_file(path: str, language: str = "en") -> str | None:
     """A warning when the tokens file can be read by users other than its owner (an editor's
     0644): each token in it calls the API and signs in to the CSM page, as the state database,
     created 0600, is kept from them. None when private, or on a system without POSIX modes."""
@@ -108,17 +108,15 @@ def exposed_token_file(path: str) -> str | None:
         return None
     if os.name != "posix" or not mode & 0o077:
         return None
-    return (
-        f"ESCRISK_API_TOKENS_FILE={path} can be read by other users of this host (mode "
-        f"{mode & 0o777:o}): whoever reads it can call the API and sign in to the CSM page; "
-        f"chmod 600 {path}"
-    )
+    from serving.model_cli_text import say
+
+    return say("serve_exposed", language, path=path, mode=f"{mode & 0o777:o}")
 
 
 MIN_TOKEN_CHARS = 20  # `secrets.token_urlsafe(32)` gives 43
 
 
-def short_tokens(tokens: Iterable[str]) -> str | None:
+def short_tokens(tokens: Iterable[str], language: str = "en") -> str | None:
     """A warning naming the tokens shorter than MIN_TOKEN_CHARS by their key (the first 8 hex
     digits of their SHA-256, as the audit trail names them), never by their text: the API answers
     a wrong token at once, so a short one (`change-me`) can be guessed. None otherwise."""
@@ -126,11 +124,10 @@ def short_tokens(tokens: Iterable[str]) -> str | None:
                     for t in tokens if len(t) < MIN_TOKEN_CHARS})  # fmt: skip
     if not short:
         return None
-    return (
-        f"{len(short)} API token(s) shorter than {MIN_TOKEN_CHARS} characters (key "
-        f"{', '.join(short)}): a short token can be guessed through the API; use long random "
-        "ones, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-    )
+    from serving.model_cli_text import say
+
+    keys = ", ".join(short)
+    return say("serve_short_tokens", language, n=len(short), least=MIN_TOKEN_CHARS, keys=keys)
 
 
 class TokenSource:

@@ -9,7 +9,9 @@ import shutil
 import socket
 import sys
 
-from serving.cli import add_params_option, port_number, positive_int
+from serving.cli import add_params_option, port_number, positive_int, team_language
+from serving.ladder_cli import add_language_option
+from serving.model_cli_text import say
 from serving.params import MAX_WORKERS
 
 SERVICE = "serving.service:EscalationRisk"
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"worker processes, 1 to {MAX_WORKERS} (default: params.yaml service.workers)",
     )
+    add_language_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -50,7 +53,7 @@ def command(args: argparse.Namespace) -> list[str]:
     return [bentoml, "serve", SERVICE, "--host", args.host, "--port", str(args.port)]
 
 
-def source_problem(source: str | None) -> str | None:
+def source_problem(source: str | None, lang: str = "en") -> str | None:
     """Why the CSM page will show no timelines from ESCRISK_SOURCE (a folder that is not there,
     a mistyped path), or None: said at start, not only on each account's page. A database
     URL is read by the page itself (a server may be down for now)."""
@@ -58,32 +61,25 @@ def source_problem(source: str | None) -> str | None:
 
     if source is None or is_url(source) or os.path.isdir(source):
         return None
-    return (
-        f"ESCRISK_SOURCE={source}: no such folder (from {os.getcwd()}): the CSM page shows no "
-        "ticket or usage timelines until it is there"
-    )
+    return say("serve_no_source", lang, source=source, cwd=os.getcwd())
 
 
-def port_problem(host: str, port: int) -> str | None:
+def port_problem(host: str, port: int, lang: str = "en") -> str | None:
     """Why the service could not listen on host:port (a port in use, an address not of this
     machine), or None. BentoML said so after the start-up line, in a 50-line traceback."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except OSError as exc:
-        return f"--host {host}: no such address ({exc.strerror or exc})"
+        return say("serve_no_host", lang, host=host, why=exc.strerror or exc)
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as BentoML binds it
         try:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return (
-                    f"port {port} on {host} is in use (another service, or one still running): "
-                    "stop it or choose another with --port"
-                )
-            return (
-                f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host and --port"
-            )
+                return say("serve_port_in_use", lang, port=str(port), host=host)
+            why = exc.strerror or exc
+            return say("serve_cannot_listen", lang, host=host, port=str(port), why=why)
     return None
 
 
@@ -101,9 +97,10 @@ def run(args: argparse.Namespace) -> int:
     from serving.store import Store
 
     params = load_params(args.params)
+    lang = team_language(args, params)
     settings = Settings.from_env()
     uri = settings.mlflow_tracking_uri or DEFAULT_TRACKING_URI
-    version = champion_version(uri, params.promotion.model_name)  # fails fast with how-to
+    version = champion_version(uri, params.promotion.model_name, lang)  # fails fast with how-to
     # the ladder's rules must name the champion's features (else a rule never fires): one line
     # here, not a start-up error from every worker
     model = load_champion(uri, params.promotion.model_name, version=version)
@@ -123,30 +120,27 @@ def run(args: argparse.Namespace) -> int:
     # traceback from every worker
     tokens = api_tokens(settings, env)
     if not tokens:
-        print(
-            "warning: no API tokens (ESCRISK_API_TOKENS, or ESCRISK_API_TOKENS_FILE without a "
-            "token in it): every scoring call will get 401",
-            file=sys.stderr,
-        )
-    short = short_tokens(tokens)
-    if short:
-        print(f"warning: {short}", file=sys.stderr)
-    exposed = exposed_token_file(env.get("ESCRISK_API_TOKENS_FILE") or "")
-    if exposed:
-        print(f"warning: {exposed}", file=sys.stderr)
-    missing = source_problem(settings.source)
-    if missing:
-        print(f"warning: {missing}", file=sys.stderr)
-    stale = feature_code_warning(model, params.daily.language)  # the team's language
+        print(say("serve_warning", lang, line=say("serve_no_tokens", lang)), file=sys.stderr)
+    for warning in (
+        short_tokens(tokens, lang),
+        exposed_token_file(env.get("ESCRISK_API_TOKENS_FILE") or "", lang),
+        source_problem(settings.source, lang),
+    ):
+        if warning:
+            print(say("serve_warning", lang, line=warning), file=sys.stderr)
+    stale = feature_code_warning(model, lang)
     if stale:
         print(stale, file=sys.stderr)
-    problem = port_problem(args.host, args.port)  # last: the port may be taken meanwhile
+    problem = port_problem(args.host, args.port, lang)  # last: the port may be taken meanwhile
     if problem:
         raise UserError(problem)
     print(
-        f"serving {params.promotion.model_name} version {version} on http://{args.host}:{args.port}",
+        say(
+            "serve_serving", lang, model=params.promotion.model_name, version=version,
+            host=args.host, port=str(args.port),
+        ),
         file=sys.stderr,
-    )
+    )  # fmt: skip
     cmd = command(args)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -604,6 +604,28 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(model_store, monkeypatch, ca
     assert "Traceback" not in err and "serving " not in err
 
 
+def test_serve_warns_and_refuses_in_the_teams_language(model_store, monkeypatch, capsys):
+    """`escrisk serve` had no --language: a German team read its warnings (a short token) and
+    its refusal (a port in use) in English."""
+    import socket
+
+    from serving.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    monkeypatch.setenv("ESCRISK_API_TOKENS", "t")
+    monkeypatch.setattr(os, "execvpe", lambda *_: pytest.fail("bentoml serve was started"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["serve", "--port", str(port), "--params", str(ROOT / "params.yaml")]
+        assert main([*argv, "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "Warnung: 1 API-Token ist kürzer als 20 Zeichen (Schlüssel " in err, err
+    assert f"escrisk serve: Port {port} auf 127.0.0.1 ist belegt" in err, err
+    assert "warning" not in err and "in use" not in err, err
+
+
 def test_daily_negative_top_is_refused_in_the_runs_language(capsys):
     """`escrisk daily SRC --top -1 --language de` refused in English."""
     from serving.cli import main

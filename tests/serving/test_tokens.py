@@ -86,7 +86,7 @@ def test_short_tokens_are_warned_of_by_their_key_never_their_text(
     assert short_tokens([long]) is None and short_tokens([]) is None
     key = hashlib.sha256(b"change-me").hexdigest()[:8]
     told = short_tokens(["change-me", long, "change-me"])
-    assert told is not None and f"1 API token(s) shorter than 20 characters (key {key})" in told
+    assert told is not None and f"1 API token shorter than 20 characters (key {key})" in told
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
     monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     monkeypatch.delenv("ESCRISK_API_TOKENS_FILE", raising=False)
@@ -98,7 +98,7 @@ def test_short_tokens_are_warned_of_by_their_key_never_their_text(
             port = free.getsockname()[1]
         assert main(["serve", "--port", str(port)]) == 0
         err = capsys.readouterr().err
-        assert (f"warning: 1 API token(s) shorter than 20 characters (key {key})" in err) == warned
+        assert (f"warning: 1 API token shorter than 20 characters (key {key})" in err) == warned
         assert "change-me" not in err
 
 
