@@ -26,7 +26,7 @@ import features
 from features.errors import UserError
 from features.sources import describe
 from training.bundle import Bundle, load_bundle
-from training.text import as_key, from_key, said, shown
+from training.text import Refusal, as_key, from_key, said, shown
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
@@ -60,7 +60,7 @@ def tracking_uri(env: Mapping[str, str]) -> str:
 SERVER_BACKENDS = ("postgresql", "mysql", "mssql")
 
 
-class NoStore(UserError):
+class NoStore(Refusal):
     """A reader's tracking store that is not there (`existing_store`): train creates it."""
 
 
@@ -76,17 +76,11 @@ def reachable_store(uri: str, reader: bool = False) -> None:
     except sa.exc.ArgumentError:
         return  # MLflow says what is wrong with it
     except ValueError:  # a port that is no number: MLflow's own error would be a traceback
-        raise UserError(
-            f"MLflow tracking store {describe(uri)}: not a valid database URL (the port must be "
-            "a number: dialect://user:password@host:5432/database); check MLFLOW_TRACKING_URI"
-        ) from None
+        raise Refusal("store_bad_port", uri=describe(uri)) from None
     backend = url.get_backend_name()
     if backend == "sqlite" and url.host:  # sqlite://mlflow.db: SQLAlchemy's "Invalid SQLite URL"
-        raise UserError(
-            f"MLflow tracking store {uri}: a SQLite URL takes three slashes before a relative "
-            f"path (sqlite:///{url.host}{'/' + url.database if url.database else ''}) and four "
-            "before an absolute one (sqlite:////home/me/mlflow.db); check MLFLOW_TRACKING_URI"
-        )
+        example = f"sqlite:///{url.host}{'/' + url.database if url.database else ''}"
+        raise Refusal("store_sqlite_slashes", uri=uri, example=example)
     if backend not in SERVER_BACKENDS:
         return
     timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}
@@ -95,26 +89,17 @@ def reachable_store(uri: str, reader: bool = False) -> None:
     except sa.exc.ArgumentError:
         return  # MLflow says what is wrong with it
     except ImportError as exc:  # MLflow's own error would be a traceback
-        raise UserError(
-            f"MLflow tracking store {describe(uri)}: the database driver is not installed "
-            f"({exc.name}); SQLite and PostgreSQL (postgresql:// or postgresql+psycopg://) work "
-            "out of the box; check MLFLOW_TRACKING_URI"
-        ) from None
+        raise Refusal("store_no_driver", uri=describe(uri), driver=exc.name) from None
     try:
         with engine.connect() as conn:
             if reader and not sa.inspect(conn).has_table("experiments"):
-                raise NoStore(
-                    f"no MLflow store in the database {describe(uri)} that MLFLOW_TRACKING_URI "
-                    "names (it holds no MLflow tables): `escrisk train SOURCE` creates them; or "
-                    "point MLFLOW_TRACKING_URI at the store you trained into"
-                )
+                raise NoStore("store_no_tables", uri=describe(uri))
     except sa.exc.SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise UserError(
-            f"MLflow tracking store {describe(uri)}: cannot connect "
-            f"({cause[0] if cause else type(exc).__name__}); check MLFLOW_TRACKING_URI and that "
-            "the database is running"
-        ) from None
+        raise Refusal(
+            "store_cannot_connect", uri=describe(uri),
+            cause=cause[0] if cause else type(exc).__name__,
+        ) from None  # fmt: skip
     finally:
         engine.dispose()
 
@@ -141,11 +126,7 @@ def existing_store(uri: str) -> None:
     else:
         return
     if path and path != ":memory:" and not exists():
-        raise NoStore(
-            f"no MLflow store at {Path(path).resolve()} (MLFLOW_TRACKING_URI={describe(uri)}): "
-            "`escrisk train SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store "
-            "you trained into"
-        )
+        raise NoStore("store_missing", path=str(Path(path).resolve()), uri=describe(uri))
 
 
 def _create_sqlite_store(uri: str) -> None:
@@ -207,19 +188,12 @@ def loggable_experiment(client: MlflowClient, name: str, model_name: str | None 
     """Refuse, before training, an experiment MLflow would refuse only when the run is logged,
     and the model's champion history, which `escrisk models` reads as promotion decisions."""
     if not name.strip():
-        raise UserError("--experiment needs a name")
+        raise Refusal("experiment_blank")
     if model_name is not None and name == f"{model_name}-promotions":
-        raise UserError(
-            f"--experiment {name!r} is where promote records the champion history of "
-            f"{model_name}; a training run there would show as a blank decision in `escrisk "
-            "models`: name another experiment"
-        )
+        raise Refusal("experiment_promotions", name=name, model=model_name)
     found = client.get_experiment_by_name(name)
     if found is not None and found.lifecycle_stage == "deleted":
-        raise UserError(
-            f"--experiment {name!r} was deleted in this MLflow store: restore it (mlflow "
-            "experiments restore) or name another"
-        )
+        raise Refusal("experiment_deleted", name=name)
 
 
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -532,12 +506,10 @@ def _unchanged(
     if now == {CHALLENGER: challenger, CHAMPION: champion}:
         return
     held = ", ".join(f"'{r}' {'v' + v if v else 'none'}" for r, v in now.items())
-    raise UserError(
-        f"the registry of {model_name} changed while promote scored challenger v{challenger} "
-        f"against champion {'v' + champion if champion else 'none'}: it now holds {held} (a "
-        "version deleted or an alias moved meanwhile). Nothing was moved or logged; run "
-        "`escrisk promote` again to compare the versions the aliases hold now"
-    )
+    raise Refusal(
+        "registry_changed", model=model_name, challenger=challenger,
+        champion="v" + champion if champion else "none", held=held,
+    )  # fmt: skip
 
 
 def apply_promotion(
@@ -625,9 +597,7 @@ def versions_table(client: MlflowClient, model_name: str, metric_names: list[str
     except MlflowException as exc:
         if not not_found(exc):
             raise
-        raise UserError(
-            f"no registered model named {model_name!r} (run `escrisk train` first)"
-        ) from None
+        raise Refusal("no_model", model=model_name) from None
     aliases: dict[str, list[str]] = {}
     for alias, v in (rm.aliases or {}).items():
         aliases.setdefault(str(v), []).append(alias)

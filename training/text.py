@@ -183,6 +183,33 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_column_absent": "{table} table has no column {column!r}",
         "why_column_empty": "{table} table has no {column} values",
         "family_why": "{family} ({why})",
+        # the tracking store and the registry (training/registry.py)
+        "store_bad_port": "MLflow tracking store {uri}: not a valid database URL (the port must "
+        "be a number: dialect://user:password@host:5432/database); check MLFLOW_TRACKING_URI",
+        "store_sqlite_slashes": "MLflow tracking store {uri}: a SQLite URL takes three slashes "
+        "before a relative path ({example}) and four before an absolute one "
+        "(sqlite:////home/me/mlflow.db); check MLFLOW_TRACKING_URI",
+        "store_no_driver": "MLflow tracking store {uri}: the database driver is not installed "
+        "({driver}); SQLite and PostgreSQL (postgresql:// or postgresql+psycopg://) work out of "
+        "the box; check MLFLOW_TRACKING_URI",
+        "store_no_tables": "no MLflow store in the database {uri} that MLFLOW_TRACKING_URI names "
+        "(it holds no MLflow tables): `escrisk train SOURCE` creates them; or point "
+        "MLFLOW_TRACKING_URI at the store you trained into",
+        "store_cannot_connect": "MLflow tracking store {uri}: cannot connect ({cause}); check "
+        "MLFLOW_TRACKING_URI and that the database is running",
+        "store_missing": "no MLflow store at {path} (MLFLOW_TRACKING_URI={uri}): `escrisk train "
+        "SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
+        "experiment_blank": "--experiment needs a name",
+        "experiment_promotions": "--experiment {name!r} is where promote records the champion "
+        "history of {model}; a training run there would show as a blank decision in `escrisk "
+        "models`: name another experiment",
+        "experiment_deleted": "--experiment {name!r} was deleted in this MLflow store: restore "
+        "it (mlflow experiments restore) or name another",
+        "registry_changed": "the registry of {model} changed while promote scored challenger "
+        "v{challenger} against champion {champion}: it now holds {held} (a version deleted or an "
+        "alias moved meanwhile). Nothing was moved or logged; run `escrisk promote` again to "
+        "compare the versions the aliases hold now",
+        "no_model": "no registered model named {model!r} (run `escrisk train` first)",
         "target_why": "{target}: {why}",
     },
     "de": {
@@ -354,6 +381,35 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_column_absent": "Tabelle {table} hat keine Spalte {column!r}",
         "why_column_empty": "Tabelle {table} hat keine Werte in {column}",
         "family_why": "{family} ({why})",
+        "store_bad_port": "MLflow-Tracking-Speicher {uri}: keine gültige Datenbank-URL (der "
+        "Port muss eine Zahl sein: dialect://user:password@host:5432/database); "
+        "MLFLOW_TRACKING_URI prüfen",
+        "store_sqlite_slashes": "MLflow-Tracking-Speicher {uri}: eine SQLite-URL braucht drei "
+        "Schrägstriche vor einem relativen Pfad ({example}) und vier vor einem absoluten "
+        "(sqlite:////home/me/mlflow.db); MLFLOW_TRACKING_URI prüfen",
+        "store_no_driver": "MLflow-Tracking-Speicher {uri}: der Datenbanktreiber ist nicht "
+        "installiert ({driver}); SQLite und PostgreSQL (postgresql:// oder postgresql+psycopg://) "
+        "funktionieren ohne Weiteres; MLFLOW_TRACKING_URI prüfen",
+        "store_no_tables": "kein MLflow-Speicher in der Datenbank {uri}, die MLFLOW_TRACKING_URI "
+        "nennt (sie hat keine MLflow-Tabellen): `escrisk train QUELLE` legt sie an; oder "
+        "MLFLOW_TRACKING_URI auf den Speicher zeigen lassen, in den trainiert wurde",
+        "store_cannot_connect": "MLflow-Tracking-Speicher {uri}: keine Verbindung ({cause}); "
+        "MLFLOW_TRACKING_URI prüfen und ob die Datenbank läuft",
+        "store_missing": "kein MLflow-Speicher unter {path} (MLFLOW_TRACKING_URI={uri}): "
+        "`escrisk train QUELLE` legt ihn an; oder MLFLOW_TRACKING_URI auf den Speicher zeigen "
+        "lassen, in den trainiert wurde",
+        "experiment_blank": "--experiment braucht einen Namen",
+        "experiment_promotions": "--experiment {name!r} ist das Experiment, in dem promote die "
+        "Champion-Historie von {model} festhält; ein Trainings-Run dort erschiene in `escrisk "
+        "models` als leere Entscheidung: ein anderes Experiment nennen",
+        "experiment_deleted": "--experiment {name!r} wurde in diesem MLflow-Speicher gelöscht: "
+        "wiederherstellen (mlflow experiments restore) oder ein anderes nennen",
+        "registry_changed": "die Registry von {model} hat sich geändert, während promote "
+        "challenger v{challenger} gegen champion {champion} bewertete: sie hält jetzt {held} "
+        "(inzwischen eine Version gelöscht oder ein Alias verschoben). Nichts wurde verschoben "
+        "oder protokolliert; `escrisk promote` erneut ausführen, um die Versionen zu vergleichen, "
+        "die die Aliase jetzt halten",
+        "no_model": "kein registriertes Modell namens {model!r} (zuerst `escrisk train` ausführen)",
         "target_why": "{target}: {why}",
     },
 }

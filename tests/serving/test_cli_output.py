@@ -220,6 +220,26 @@ def test_readers_of_the_registry_do_not_create_a_store_at_a_wrong_path(
     assert not wrong.exists()
 
 
+def test_the_registrys_refusals_are_told_in_the_teams_language(tmp_path, monkeypatch, capsys):
+    """`escrisk models / promote / train --language de` told a store that is not there, or a
+    SQLite URL with two slashes, in English."""
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    wrong = tmp_path / "mlfow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{wrong}")
+    de = ["--params", str(ROOT / "params.yaml"), "--language", "de"]
+    for argv in (["models", *de], ["promote", str(tmp_path), *de]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert f"kein MLflow-Speicher unter {wrong}" in err and "train QUELLE` legt" in err, err
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite://mlflow.db")
+    assert main(["train", str(tmp_path), *de]) == 1
+    err = capsys.readouterr().err
+    assert "sqlite://mlflow.db: eine SQLite-URL braucht drei Schrägstriche" in err, err
+    assert not wrong.exists()
+
+
 def test_a_tracking_uri_with_a_port_that_is_no_number_is_one_line(monkeypatch, capsys):
     """MLFLOW_TRACKING_URI=postgresql://u:pw@host:port/db was an internal error (int('port'))."""
     from serving.cli import main
