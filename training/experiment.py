@@ -163,12 +163,14 @@ def fit_target(
         evaluations,
         {w: len(f) for w, f in win.items()},
         positives,
-        fit_warnings(head, positives["validation"], evaluation.min_positives)
+        fit_warnings(head, positives["validation"], evaluation.min_positives, split.source)
         + leak_warnings(target, telling_features(X["test"], y["test"], spec)),
     )
 
 
-def fit_warnings(head: Head, positives: int, least: int) -> tuple[str, ...]:
+def fit_warnings(
+    head: Head, positives: int, least: int, file: str = "params.yaml"
+) -> tuple[str, ...]:
     """Early stopping and calibration are fitted on the validation window: with fewer positives
     than a test window needs to be trusted, the head's tree count and probabilities rest on a few
     events, which the counts printed among the notes do not make plain."""
@@ -182,6 +184,7 @@ def fit_warnings(head: Head, positives: int, least: int) -> tuple[str, ...]:
                 least=least,
                 trees=head.booster.current_iteration(),
                 kind=head.calibrator.kind,
+                file=file,
             )  # fmt: skip
         )
     if is_flat(head.calibrator):

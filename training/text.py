@@ -106,7 +106,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "thin_validation": "WARNING {target}: only {positives} labelled positives in the "
         "validation window (evaluation.min_positives = {least}); early stopping ({trees} trees) "
         "and the {kind} calibration were fitted on them, so its probabilities and the alerts "
-        "they raise rest on a few events: set split dates in params.yaml that give validation "
+        "they raise rest on a few events: set split dates in {file} that give validation "
         "more",
         "flat_calibration": "WARNING {target}: on the validation window the observed rate does "
         "not rise with the model's score, so its calibration is flat: every account gets about "
@@ -300,7 +300,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "thin_validation": "WARNUNG {target}: nur {positives} gelabelte Positive im "
         "Validierungsfenster (evaluation.min_positives = {least}); Early Stopping ({trees} "
         "Bäume) und die Kalibrierung {kind} wurden darauf angepasst, seine Wahrscheinlichkeiten "
-        "und die Alarme daraus beruhen also auf wenigen Ereignissen: Split-Daten in params.yaml "
+        "und die Alarme daraus beruhen also auf wenigen Ereignissen: Split-Daten in {file} "
         "setzen, die der Validierung mehr geben",
         "flat_calibration": "WARNUNG {target}: im Validierungsfenster steigt die beobachtete "
         "Rate nicht mit dem Wert des Modells, seine Kalibrierung ist also flach: jeder Account "

@@ -292,6 +292,9 @@ def test_trains_notes_and_warnings_are_told_in_german_and_kept_in_english(
     said = [shown(w, "de") for w in warned]
     assert any(w.startswith("WARNUNG churn_90d: das Modell ordnet im Testfenster") for w in said)
     assert any("gelabelte Positive im Validierungsfenster" in w for w in said)
+    # the settings file named is the one train read (--params), not always params.yaml
+    assert any("set split dates in conf/p.yaml that give validation more" in w for w in warned)
+    assert any("Split-Daten in conf/p.yaml setzen, die der Validierung" in w for w in said)
     assert any(w.startswith("WARNUNG churn_90d/lightgbm/test: nur ") for w in said)
     assert all(w.startswith("WARNING") for w in warned)  # the warnings tag stays English
     assert not any("WARNING" in w or "labelled" in w for w in said), said
