@@ -140,14 +140,14 @@ def choose_split(
     split = split_from_params(params, source)
     if split is None:
         try:
-            shares: Split | None = _automatic_split(frame, horizons, params, proportional=True)
+            shares: Split | None = _automatic_split(frame, horizons, params, True, source)
         except UserError:  # the shares leave no room for validation (or test) at all
             shares = None
         if shares is not None and not short_windows(frame, horizons, shares, params.min_positives):
             split = shares
         else:
             # the shares left training short: test and validation get only the minimum
-            split = _automatic_split(frame, horizons, params, proportional=False)
+            split = _automatic_split(frame, horizons, params, False, source)
         split = replace(split, source=source)
     short = short_windows(frame, horizons, split, params.min_positives)
     if short:
@@ -198,7 +198,11 @@ def _more_history(horizons: Mapping[str, int], params: SplitParams) -> Said:
 
 
 def _automatic_split(
-    frame: pd.DataFrame, horizons: Mapping[str, int], params: SplitParams, proportional: bool
+    frame: pd.DataFrame,
+    horizons: Mapping[str, int],
+    params: SplitParams,
+    proportional: bool,
+    source: str = "params.yaml",
 ) -> Split:
     """The latest cuts leaving test and validation their share of the positives (at least
     split.min_positives), or with `proportional` False only split.min_positives each."""
@@ -233,7 +237,7 @@ def _automatic_split(
         none = [t for t in horizons if totals[t] == 0]
         short = [t for t in horizons if totals[t] < 2 * params.min_positives]
         if none:  # no setting helps: a head cannot learn events its data never shows
-            hint = said("hint_no_positive", targets=", ".join(none))
+            hint = said("hint_no_positive", targets=", ".join(none), file=source)
         elif short:
             more = _more_history(horizons, params)
             hint = said("hint_too_few", targets=", ".join(short), more=more)

@@ -150,7 +150,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "target; totals {totals}){hint}",
         "hint_no_positive": "; {targets} have no labelled positive in all the data (is their "
         "events table empty, or are its events all too recent to label?): no setting in "
-        "params.yaml can train a head without positives; add the events (escrisk validate SOURCE "
+        "{file} can train a head without positives; add the events (escrisk validate SOURCE "
         "shows what the source holds)",
         "hint_too_few": "; {targets} have too few in all the data (is their table missing or "
         "empty?): {more}",
@@ -348,7 +348,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "nötig; insgesamt {totals}){hint}",
         "hint_no_positive": "; {targets} haben in den gesamten Daten kein gelabeltes Positiv "
         "(ist ihre Ereignistabelle leer, oder sind ihre Ereignisse alle zu jung für ein Label?): "
-        "keine Einstellung in params.yaml kann einen Kopf ohne Positive trainieren; die "
+        "keine Einstellung in {file} kann einen Kopf ohne Positive trainieren; die "
         "Ereignisse hinzufügen (escrisk validate QUELLE zeigt, was die Quelle enthält)",
         "hint_too_few": "; {targets} haben in den gesamten Daten zu wenige (fehlt ihre Tabelle "
         "oder ist sie leer?): {more}",

@@ -207,10 +207,13 @@ def test_a_target_without_any_positive_is_not_told_to_lower_min_positives(params
     )
     one = params.split.model_copy(update={"min_positives": 1})
     with pytest.raises(UserError) as caught:
-        choose_split(frame, horizons, one)
+        choose_split(frame, horizons, one, "conf/p.yaml")
     said = str(caught.value)
     assert "; churn_90d have no labelled positive in all the data" in said, said
     assert "lower split.min_positives" not in said and "add the events" in said
+    # the settings file named is the one read (--params), in English and German
+    assert "no setting in conf/p.yaml can train a head" in said, said
+    assert "keine Einstellung in conf/p.yaml kann" in caught.value.told("de")
 
 
 def test_a_history_too_short_at_one_positive_is_not_told_to_lower_min_positives(params, horizons):
