@@ -328,6 +328,8 @@ def test_account_returns_latest_stored_daily_score(client, auth, server):
 
     from serving.store import Store
 
+    # an account no daily run on the shared server scores (the browser test's run stores later
+    # days for the source's accounts)
     store = Store(server["database_url"])
     reason = {
         "head": "escalation",
@@ -342,7 +344,7 @@ def test_account_returns_latest_stored_daily_score(client, auth, server):
         store.save_daily_scores(
             [
                 {
-                    "account_id": "ACC-002",
+                    "account_id": "ACC-STORED",
                     "day": day,
                     "escalation_risk": risk,
                     "churn_risk": 0.1,
@@ -353,7 +355,7 @@ def test_account_returns_latest_stored_daily_score(client, auth, server):
             ],
             dt.datetime.now(dt.UTC),
         )
-    r = client.post("/account", json={"account_id": "ACC-002"}, headers=auth)
+    r = client.post("/account", json={"account_id": "ACC-STORED"}, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["escalation_risk"] == 0.4 and r.json()["as_of"] == "2024-05-02"
     assert r.json()["reasons"][0]["feature"] == "tickets_30d"
