@@ -16,15 +16,18 @@ DEMO_DB ?= sqlite:///demo.db
 env: $(UV)
 	$(UV) sync --frozen --quiet
 
+# the demo's world ends at today's midnight (UTC), read once: its list is today's, due times ahead
+DEMO_DAY := $(shell date -u +%F)
+
 demo: env
-	$(ESCRISK) simulate --accounts 400 --months 18 --seed 7 --out $(DEMO_DIR)
+	$(ESCRISK) simulate --accounts 400 --months 18 --seed 7 --out $(DEMO_DIR) --end-date $(DEMO_DAY)
 	$(ESCRISK) validate $(DEMO_DIR)
 	$(ESCRISK) train $(DEMO_DIR) --experiment escalation-risk-demo
 	$(ESCRISK) promote $(DEMO_DIR)
-	@# keep last: today's list for the demo world (its last day), the report, how to open the page
-	@# the day before first (once: a database that holds a run already has it), so that today's
-	@# list shows the change since the previous run and why it changed
-	@as_of=$$($(RUN) python -c "import datetime as d; from serving.params import load_params; print(load_params().simulation.end_date - d.timedelta(days=1))") && \
+	@# keep last: today's list for the demo world (from all of its days, which end yesterday), the
+	@# report, how to open the page; the day before first (once: a database that holds a run
+	@# already has it), so that today's list shows the change since the previous run and why
+	@as_of=$(DEMO_DAY) && \
 	  before=$$($(RUN) python -c "import datetime as d; print(d.date.fromisoformat('$$as_of') - d.timedelta(days=1))") && \
 	  ran=$$(ESCRISK_DATABASE_URL=$(DEMO_DB) $(RUN) python -c "import os; from serving.store import open_for_writing, existing_tables; from serving.dailystore import DailyStore; s = open_for_writing(os.environ['ESCRISK_DATABASE_URL'], create=False); print(int('daily_runs' in existing_tables(s) and bool(DailyStore(s).runs(limit=1))))") && \
 	  if [ "$$ran" = 0 ]; then echo "The day before ($$before) first, for the changes since the previous run:" && \

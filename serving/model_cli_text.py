@@ -48,6 +48,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_escalating": "accounts escalating per month: {rate}",
         "sim_rate": "{rate:.2%}",
         "sim_no_month": "n/a (no whole month of history)",
+        "sim_bad_end": "--end-date {value!r}: not a date; give YYYY-MM-DD or 'today'",
         "sim_wrote": "wrote {out} ({fmt}) and {truth}",
         "sim_real_data": "{out} holds {tables}, which no simulation wrote (there is no truth/); "
         "simulating there would replace them. Choose another --out folder, or pass --force.",
@@ -131,6 +132,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_escalating": "eskalierende Accounts pro Monat: {rate}",
         "sim_rate": "{rate:.2%}",
         "sim_no_month": "k. A. (kein ganzer Monat Historie)",
+        "sim_bad_end": "--end-date {value!r}: kein Datum; JJJJ-MM-TT oder 'today' angeben",
         "sim_wrote": "{out} ({fmt}) und {truth} geschrieben",
         "sim_real_data": "{out} enthält {tables}, die keine Simulation geschrieben hat (es gibt "
         "kein truth/); eine Simulation dort würde sie ersetzen. Einen anderen --out-Ordner wählen "

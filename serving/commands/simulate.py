@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--format", choices=FORMATS, default="parquet", help="file format (default: parquet)"
     )
     parser.add_argument(
+        "--end-date",
+        metavar="DATE",
+        help=(
+            "the world ends at this date's midnight UTC (exclusive), YYYY-MM-DD or 'today' (its "
+            "last day is yesterday: a live demo); default simulation.end_date in params.yaml, "
+            "which never reads the clock"
+        ),
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="write into DIR even if it holds tables that no simulation wrote (they are replaced)",
@@ -51,11 +61,25 @@ def run(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     lang = team_language(args, params)
+    if args.end_date is not None:
+        sim = params.simulation.model_copy(update={"end_date": end_date(args.end_date, lang)})
+        params = params.model_copy(update={"simulation": sim})
     _refuse_real_data(args.out, args.force, lang)
     world = simulate_to(args.out, args.accounts, args.months, args.seed, params, args.format, lang)
     print(summary(world.tables, params.simulation.end_date, args.months, lang))
     print(say("sim_wrote", lang, out=args.out, fmt=args.format, truth=args.out / "truth"))
     return 0
+
+
+def end_date(value: str, lang: str = "en") -> dt.date:
+    """`--end-date`: a date, or 'today' (UTC) for a world that ends now, as the demo's does, so
+    that its list is today's and its due times lie ahead rather than months past."""
+    if value.strip().lower() == "today":
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(say("sim_bad_end", lang, value=value)) from None
 
 
 def _refuse_real_data(out: Path, force: bool, lang: str = "en") -> None:

@@ -77,6 +77,31 @@ def test_cli_tells_its_summary_and_refusal_in_the_teams_language(tmp_path, capsy
     assert "die keine Simulation geschrieben hat" in capsys.readouterr().err
 
 
+def test_end_date_moves_the_world_to_end_today_or_on_a_given_day(tmp_path, capsys):
+    """`make demo` simulated a world ending on params' fixed date, months before the day it ran:
+    its list was not today's, every due time long past and the CSM page's source banner red.
+    `--end-date` ends the world on a given day's midnight, or today's (the demo's)."""
+    argv = ["simulate", "--accounts", "20", "--months", "3", "--seed", "1"]
+    assert main([*argv, "--out", str(tmp_path / "a"), "--end-date", "2025-01-01"]) == 0
+    usage = pd.read_parquet(tmp_path / "a" / "usage.parquet")
+    assert pd.Timestamp(usage["date"].max()).date() == dt.date(2024, 12, 31)
+    today = dt.datetime.now(dt.UTC).date()
+    assert main([*argv, "--out", str(tmp_path / "b"), "--end-date", "today"]) == 0
+    usage = pd.read_parquet(tmp_path / "b" / "usage.parquet")
+    # the clock may pass midnight between the two reads
+    assert pd.Timestamp(usage["date"].max()).date() in {today - dt.timedelta(days=1), today}
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "c"), "--end-date", "31.12.2024"]) == 1
+    assert (
+        "--end-date '31.12.2024': not a date; give YYYY-MM-DD or 'today'" in capsys.readouterr().err
+    )
+    assert (
+        main([*argv, "--out", str(tmp_path / "c"), "--end-date", "gestern", "--language", "de"])
+        == 1
+    )
+    assert "--end-date 'gestern': kein Datum" in capsys.readouterr().err
+
+
 def test_world_passes_the_data_contract(tiny_world, params):
     now = pd.Timestamp(params.simulation.end_date, tz="UTC")
     _, violations = check(tiny_world.tables, params.contract, now)
