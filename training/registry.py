@@ -411,10 +411,14 @@ def set_champion(
     previous: str | None,
     when: pd.Timestamp,
 ) -> None:
-    """Move `champion`; the version tags champion_since/until keep who was champion when."""
+    """Move `champion`; the version tags champion_since/until keep who was champion when. A
+    version champion again (a roll-back) loses the `champion_until` of its earlier term: kept, it
+    lay before its new `champion_since` and `escrisk models` told a serving champion as ended."""
     client.set_registered_model_alias(model_name, CHAMPION, version)
     stamp = when.isoformat()
     client.set_model_version_tag(model_name, version, "champion_since", stamp)
+    if client.get_model_version(model_name, version).tags.get("champion_until") is not None:
+        client.delete_model_version_tag(model_name, version, "champion_until")
     if previous and previous != version:
         client.set_model_version_tag(model_name, previous, "champion_until", stamp)
     if alias_version(client, model_name, CHALLENGER) == version:
@@ -467,7 +471,11 @@ def _champion_tags(
 ) -> dict[tuple[str, str], str | None]:
     """The tags `set_champion` writes, as they are now: what to put back if it is cut short."""
     out: dict[tuple[str, str], str | None] = {}
-    for v, tag in ((version, "champion_since"), (previous, "champion_until")):
+    for v, tag in (
+        (version, "champion_since"),
+        (version, "champion_until"),
+        (previous, "champion_until"),
+    ):
         if v:
             out[(v, tag)] = client.get_model_version(model_name, v).tags.get(tag)
     return out

@@ -182,6 +182,12 @@ def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experimen
     assert t.loc[0, "champion_until"].startswith("2024-02-01")
     assert t.loc[1, "champion_since"].startswith("2024-02-01")
     assert t["escalation_30d.lightgbm.pr_auc"].notna().all()
+    # rolled back: v1 serves again, and its earlier term's end no longer says it stopped
+    set_champion(client, name, v1, previous=v2, when=pd.Timestamp("2024-03-01", tz="UTC"))
+    t = versions_table(client, name, ["escalation_30d.lightgbm.pr_auc"])
+    assert t["aliases"].tolist() == ["champion", ""]
+    assert t.loc[0, "champion_since"].startswith("2024-03-01") and t.loc[0, "champion_until"] == ""
+    assert t.loc[1, "champion_until"].startswith("2024-03-01")
 
 
 def test_a_registration_cut_short_leaves_no_version_behind(
