@@ -18,7 +18,7 @@ from features.errors import UserError
 from features.params import as_trained
 from features.pointintime import data_end
 from training.bundle import Bundle, UnsupportedBundle, used_families
-from training.metrics import evaluate
+from training.metrics import evaluate, paired_difference
 from training.pipeline import (
     csm_of,
     horizons,
@@ -68,9 +68,16 @@ def window_dates(history: History, params, lang: str = "en") -> tuple[pd.Datetim
 
 
 def score_version(
-    bundle: Bundle, history: History, dates: pd.DatetimeIndex, params, lang: str = "en"
+    bundle: Bundle,
+    history: History,
+    dates: pd.DatetimeIndex,
+    params,
+    lang: str = "en",
+    scored: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, float]:
-    """target -> primary metric of this bundle on the window (plus CI bounds for the log)."""
+    """target -> primary metric of this bundle on the window (plus CI bounds for the log);
+    `scored`, when given, receives each head's rows (account_id, as_of, y, p) for the paired
+    comparison."""
     own = as_trained(bundle.feature_params, params.features)  # each version as it was trained
     lab = labelled_features(history, params, as_of=dates, spec=bundle.spec, features=own)
     end = lab.data_end
@@ -109,6 +116,8 @@ def score_version(
                 "p": probs.loc[m, target],
             }
         )
+        if scored is not None:
+            scored[target] = rows
         ev = evaluate(
             rows,
             params.evaluation.for_target(target),
@@ -179,7 +188,9 @@ def promote(
         raise UserError(t("labels_absent", lang, absent=Joined(absent, "; ")))
     dates, window = window_dates(history, params, lang)
     metric = params.promotion.primary_metric
-    ch_scores = score_version(ch_bundle, history, dates, params, lang)
+    ch_rows: dict[str, pd.DataFrame] = {}
+    cp_rows: dict[str, pd.DataFrame] = {}
+    ch_scores = score_version(ch_bundle, history, dates, params, lang, ch_rows)
     cp_bundle: Bundle | None = None
     unreadable: Said | None = None
     if champion is not None:
@@ -188,7 +199,9 @@ def promote(
         except UnsupportedBundle as exc:  # an older release's: it cannot serve, nor be scored
             unreadable = said("unreadable_champion", champion=champion, found=exc.found)
     cp_scores = (
-        None if cp_bundle is None else score_version(cp_bundle, history, dates, params, lang)
+        None
+        if cp_bundle is None
+        else score_version(cp_bundle, history, dates, params, lang, cp_rows)
     )
     targets = [t for t in params.model.targets if t in ch_scores]
     blind = [t for t in targets if math.isnan(ch_scores[t])]
@@ -216,7 +229,7 @@ def promote(
         lines.append("  " + t(key, lang, **values))
         cautions.append(t(key, "en", **values))
 
-    overlap = False
+    tied: list[str] = []  # heads whose difference's interval holds 0
     for target in targets:
         old = "-" if cp_scores is None else _with_ci(cp_scores, target, lang)
         held_by = f"v{champion}" if champion else t("no_champion", lang)
@@ -228,10 +241,21 @@ def promote(
                 champion=held_by, old=old, positives=few,
             )
         )  # fmt: skip
-        theirs = None if cp_scores is None else cp_scores.get(target)
-        if theirs is not None and theirs != ch_scores[target]:
-            low, high = ch_scores[f"{target}_low"], ch_scores[f"{target}_high"]
-            overlap |= low <= theirs <= high
+        theirs = math.nan if cp_scores is None else cp_scores.get(target, math.nan)
+        if target in cp_rows and not math.isnan(theirs):
+            # both versions err on the same accounts: their own intervals overlap where the
+            # difference's, from one bootstrap of both, can lie wholly on one side of 0
+            diff = paired_difference(
+                cp_rows[target], ch_rows[target], params.evaluation.for_target(target), metric
+            )
+            scores[f"difference.{target}"] = diff.value
+            scores[f"difference.{target}_low"] = diff.low
+            scores[f"difference.{target}_high"] = diff.high
+            lines.append(
+                "    " + t("difference", lang, value=diff.value, low=diff.low, high=diff.high)
+            )
+            if diff.low <= 0 <= diff.high and diff.low < diff.high:
+                tied.append(target)
         if few < least:  # as train says of its windows
             caution("few_positives", target=target, few=few, least=least)
     for role, version in (("challenger", challenger), ("champion", champion)):
@@ -245,8 +269,8 @@ def promote(
         gone = [] if bundle is None else missing_families(bundle, history, params)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
             caution("missing_features", role=role, version=version, gone=Joined(gone, "; "))
-    if overlap:
-        caution("overlap")
+    if tied:
+        caution("overlap", targets=Joined(tied, ", "))
     # the caveats go into the decision's run too: whoever reads the history there sees them
     apply_promotion(
         client,

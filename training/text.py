@@ -59,8 +59,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "missing_features": "warning: {role} v{version} uses features this source cannot give: "
         "{gone}. It is scored here without them, so its score says little of the version. "
         "Promote on a source with every table and column both versions use",
-        "overlap": "the champion's score lies within the challenger's 95% interval: this window "
-        "cannot tell the two apart with confidence (a retrain with another seed may decide "
+        "difference": "challenger - champion {value:+.4f} [{low:+.4f}, {high:+.4f}] (paired: "
+        "both scored on the same accounts, one bootstrap)",
+        "overlap": "the 95% interval of challenger - champion holds 0 for {targets}: this window "
+        "cannot tell the two apart there with confidence (a retrain with another seed may decide "
         "otherwise)",
         "promoted": "promoted v{challenger} to champion: {reason}",
         "kept": "kept champion v{champion}: {reason}",
@@ -254,9 +256,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "missing_features": "Warnung: {role} v{version} nutzt Features, die diese Quelle nicht "
         "liefern kann: {gone}. Sie wird hier ohne sie bewertet, ihr Wert sagt also wenig über "
         "die Version. Auf einer Quelle promoten, die jede Tabelle und Spalte beider Versionen hat",
-        "overlap": "der Wert des Champions liegt im 95-%-Intervall des Challengers: dieses "
-        "Fenster kann die beiden nicht sicher unterscheiden (ein erneutes Training mit anderem "
-        "Seed kann anders entscheiden)",
+        "difference": "challenger - champion {value:+.4f} [{low:+.4f}; {high:+.4f}] (gepaart: "
+        "beide auf denselben Accounts bewertet, ein Bootstrap)",
+        "overlap": "das 95-%-Intervall von challenger - champion enthält 0 für {targets}: dieses "
+        "Fenster kann die beiden dort nicht sicher unterscheiden (ein erneutes Training mit "
+        "anderem Seed kann anders entscheiden)",
         "promoted": "v{challenger} zum Champion befördert: {reason}",
         "kept": "Champion v{champion} behalten: {reason}",
         "forced": "erzwungen: {reason}",

@@ -273,3 +273,34 @@ def test_the_drawn_precision_recall_curve_encloses_the_logged_pr_auc(eval_params
     x, y = STEP_LOOKUP_MAP[line.get_drawstyle()](*line.get_data())
     plt.close(fig)
     assert abs(np.trapezoid(y, x)) == pytest.approx(average_precision_score(test["y"], p))
+
+
+def test_a_paired_difference_tells_apart_what_overlapping_intervals_do_not(eval_params):
+    """Two scores of the same rows, the second better on almost every account by a little: each
+    one's own interval holds the other's figure (the accounts' spread dominates both alike), the
+    interval of the difference, one bootstrap resampling both alike, lies above 0. Promote said
+    "cannot tell the two apart" from the overlap where the paired comparison could."""
+    from training.metrics import paired_difference
+
+    rng = np.random.default_rng(3)
+    n_acc, weeks = 80, 6
+    rows = pd.DataFrame(
+        {
+            "account_id": np.repeat([f"a{i:02d}" for i in range(n_acc)], weeks),
+            "as_of": np.tile(T0 + np.arange(weeks) * 7 * DAY, n_acc),
+        }
+    )
+    risk = np.repeat(rng.uniform(0, 1, n_acc), weeks)
+    rows["y"] = (rng.uniform(0, 1, len(rows)) < 0.3 * risk).astype(float)
+    noise = rng.normal(0, 0.25, len(rows))
+    old = rows.assign(p=np.clip(0.3 * risk + noise, 0.001, 0.999))
+    new = rows.assign(p=np.clip(0.3 * risk + noise + 0.03 * rows["y"], 0.001, 0.999))
+    params = eval_params.model_copy(update={"bootstrap_samples": 200, "ece_bins": 10})
+    a = evaluate(old, params, horizon_days=30).metrics["pr_auc"]
+    b = evaluate(new, params, horizon_days=30).metrics["pr_auc"]
+    assert b.value > a.value and b.low <= a.value <= b.high  # the overlap said "can't tell"
+    d = paired_difference(old, new, params, "pr_auc")
+    assert d.value == pytest.approx(b.value - a.value)
+    assert 0 < d.low <= d.value <= d.high
+    same = paired_difference(old, old, params, "pr_auc")
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
