@@ -13,7 +13,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.metrics import precision_recall_curve, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 from training.experiment import MODEL, Experiment, TargetOutcome
 from training.matrix import model_matrix
@@ -179,18 +184,29 @@ def plot_importance(ax, o: TargetOutcome, top: int = 25) -> None:
 def errors_by_group(
     test: pd.DataFrame, group_of: str | pd.Series, model: str = MODEL
 ) -> pd.DataFrame:
-    """Per group: rows, positives, mean predicted vs observed rate, Brier score. `group_of` is a
-    column of the scores (e.g. "tier", as of each row) or a Series mapping account_id to a group."""
+    """Per group: rows, positives, mean predicted vs observed rate, Brier score, and how well the
+    score ranks within the group (ROC-AUC, PR-AUC; empty for a group of one class). `group_of`
+    is a column of the scores (e.g. "tier", as of each row) or a Series mapping account_id to a
+    group. Calibration alone hid a segment the model cannot rank: a tier's rate matched while
+    its accounts were ordered at chance."""
     group = test[group_of] if isinstance(group_of, str) else test["account_id"].map(group_of)
     df = test.assign(group=group, p=test[model])
     df = df.assign(sq=(df["p"] - df["y"]) ** 2)
-    return df.groupby("group").agg(
+    out = df.groupby("group").agg(
         rows=("y", "size"),
         positives=("y", "sum"),
         predicted=("p", "mean"),
         observed=("y", "mean"),
         brier=("sq", "mean"),
     )
+    ranked = {
+        g: (roc_auc_score(d["y"], d["p"]), average_precision_score(d["y"], d["p"]))
+        for g, d in df.groupby("group")
+        if 0 < d["y"].sum() < len(d)
+    }
+    out["roc_auc"] = [ranked.get(g, (np.nan, np.nan))[0] for g in out.index]
+    out["pr_auc"] = [ranked.get(g, (np.nan, np.nan))[1] for g in out.index]
+    return out
 
 
 def write_report(

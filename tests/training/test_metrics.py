@@ -304,3 +304,26 @@ def test_a_paired_difference_tells_apart_what_overlapping_intervals_do_not(eval_
     assert 0 < d.low <= d.value <= d.high
     same = paired_difference(old, old, params, "pr_auc")
     assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+
+
+def test_errors_by_group_tell_how_well_each_group_is_ranked():
+    """A tier whose rate the score matches but whose accounts it orders at random: the table
+    showed only rates and Brier, so it looked as fine as a tier ranked perfectly."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from training.report import errors_by_group
+
+    test = pd.DataFrame(
+        {
+            "account_id": list("abcdefghij"),
+            "tier": ["starter"] * 4 + ["business"] * 4 + ["enterprise"] * 2,
+            "y": [1, 0, 1, 0, 1, 0, 0, 0, 0, 0],
+            "lightgbm": [0.9, 0.1, 0.8, 0.2, 0.3, 0.3, 0.3, 0.3, 0.1, 0.2],
+        }
+    )
+    t = errors_by_group(test, "tier")
+    assert t.loc["starter", "roc_auc"] == 1.0 and t.loc["business", "roc_auc"] == 0.5
+    biz = test[test["tier"] == "business"]
+    assert t.loc["business", "pr_auc"] == average_precision_score(biz["y"], biz["lightgbm"])
+    assert np.isnan(t.loc["enterprise", "roc_auc"]) and np.isnan(t.loc["enterprise", "pr_auc"])
+    assert t.loc["starter", "roc_auc"] == roc_auc_score(test["y"][:4], test["lightgbm"][:4])
