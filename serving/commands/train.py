@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
     if logged.challenger != logged.version:  # another training on this store registered later
         print(say("newer_challenger", lang, where=where, newer=str(logged.challenger)))
         return 1  # `train && promote` would otherwise promote a model this run did not train
-    print(say("as_challenger", lang, where=where, source=args.source))
+    # promote must read the same settings (the model's name, the labels, the gate)
+    own = [] if args.params == Path("params.yaml") else ["--params", str(args.params)]
+    print(say("as_challenger", lang, where=where, source=shlex.join([args.source, *own])))
     return 0
 
 

@@ -46,6 +46,8 @@ def test_simulate_train_promote_load(tmp_path, monkeypatch, capsys, fast_params_
     for t, a, b, c in counts:
         told = f"note: {t} trains on fewer positives" in printed
         assert told == (int(a) < max(int(b), int(c))), printed
+    # the next step reads the same settings file: its model name, labels and gate
+    assert f"Next: escrisk promote {world} --params {good}" in printed, printed
     assert (tmp_path / "mlflow.db").exists()  # the default store, in the working directory
     client = connect("sqlite:///mlflow.db")
     assert alias_version(client, "escalation-risk", CHALLENGER) == "1"
