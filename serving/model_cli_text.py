@@ -33,7 +33,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "scores)",
         "restart": "a running `escrisk serve` serves it once restarted; `escrisk daily` from its "
         "next run",
-        "models_title": "Model {model} (primary metric on each run's test window: {metric})",
+        "models_title": "Model {model} (primary metric on each run's test_window, '..' to the end "
+        "of its data: {metric}; versions with other test windows were not measured on the same "
+        "rows, `escrisk promote` compares two on one window)",
         "no_versions": "  no versions (every one was deleted); `escrisk train SOURCE` registers "
         "one",
         "no_figure": "  -: no figure (the version has no head for that target)",
@@ -118,7 +120,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "protokolliert ihre Werte)",
         "restart": "ein laufendes `escrisk serve` verwendet es nach einem Neustart, `escrisk "
         "daily` ab seinem nächsten Lauf",
-        "models_title": "Modell {model} (Hauptkennzahl im Testfenster jedes Runs: {metric})",
+        "models_title": "Modell {model} (Hauptkennzahl im test_window jedes Runs, '..' bis zum "
+        "Ende seiner Daten: {metric}; Versionen mit anderen Testfenstern sind nicht auf denselben "
+        "Zeilen gemessen, `escrisk promote` vergleicht zwei auf einem Fenster)",
         "no_versions": "  keine Versionen (alle wurden gelöscht); `escrisk train QUELLE` "
         "registriert eine",
         "no_figure": "  -: kein Wert (die Version hat keinen Kopf für dieses Ziel)",

@@ -599,6 +599,13 @@ def apply_promotion(
     )
 
 
+def _test_window(tags: Mapping[str, str]) -> str:
+    """`2025-12-29..` (to the end of its data) or `2025-12-29..2026-03-01`; empty when unknown."""
+    start = tags.get("split.validation_end", "")
+    end = tags.get("split.test_end", "")
+    return "" if not start else f"{start}..{'' if end in ('', 'None') else end}"
+
+
 def versions_table(client: MlflowClient, model_name: str, metric_names: list[str]) -> pd.DataFrame:
     try:
         rm = client.get_registered_model(model_name)
@@ -621,12 +628,23 @@ def versions_table(client: MlflowClient, model_name: str, metric_names: list[str
             ),
             "champion_since": mv.tags.get("champion_since", ""),
             "champion_until": mv.tags.get("champion_until", ""),
+            # where its test window began: figures of versions tested from other days (another
+            # source, other split dates) are not on the same rows
+            "test_window": _test_window(run.data.tags if run else {}),
         }
         for name in metric_names:
             row[name] = m.get(name, float("nan"))
         rows.append(row)
     # no versions: every one was deleted (in the MLflow UI, or a first training cut short)
-    columns = ["version", "aliases", "created", "champion_since", "champion_until", *metric_names]
+    columns = [
+        "version",
+        "aliases",
+        "created",
+        "champion_since",
+        "champion_until",
+        "test_window",
+        *metric_names,
+    ]
     return pd.DataFrame(rows, columns=columns).sort_values("version").reset_index(drop=True)
 
 

@@ -182,6 +182,13 @@ def test_alias_history_in_versions_table(tmp_path, monkeypatch, store, experimen
     assert t.loc[0, "champion_until"].startswith("2024-02-01")
     assert t.loc[1, "champion_since"].startswith("2024-02-01")
     assert t["escalation_30d.lightgbm.pr_auc"].notna().all()
+    assert t["test_window"].tolist() == ["", ""]  # runs logged without a split
+    for v, end in ((v1, "None"), (v2, "2024-08-05")):  # to the end of the data; a split's end
+        run_of = client.get_model_version(name, v).run_id
+        client.set_tag(run_of, "split.validation_end", "2024-05-06")
+        client.set_tag(run_of, "split.test_end", end)
+    t = versions_table(client, name, [])
+    assert t["test_window"].tolist() == ["2024-05-06..", "2024-05-06..2024-08-05"]
     # rolled back: v1 serves again, and its earlier term's end no longer says it stopped
     set_champion(client, name, v1, previous=v2, when=pd.Timestamp("2024-03-01", tz="UTC"))
     t = versions_table(client, name, ["escalation_30d.lightgbm.pr_auc"])
