@@ -116,12 +116,23 @@ def _no_traceback(record: logging.LogRecord) -> bool:
     return record.exc_info is None
 
 
+def _no_pipeline_cleanup(record: logging.LogRecord) -> bool:
+    """Drops psycopg's "error ignored terminating <psycopg.Pipeline ...>: pipeline aborted":
+    MLflow 3 logs a model's metrics again for its logged model, the duplicate insert fails in a
+    pipeline and MLflow handles it, yet psycopg warned on every `escrisk train` into PostgreSQL
+    as if something had gone wrong. The error MLflow does not handle is still told."""
+    return not record.getMessage().startswith("error ignored terminating <psycopg.Pipeline")
+
+
 def quiet_mlflow(env: MutableMapping[str, str]) -> None:
     """MLflow's INFO logs and artifact progress bars drown every command's output; warnings and
     errors still show. Defaults only: a user's own MLFLOW_LOGGING_LEVEL or bar setting wins."""
     store_log = logging.getLogger("mlflow.store.db.utils")
     if "MLFLOW_LOGGING_LEVEL" not in env and _no_traceback not in store_log.filters:
         store_log.addFilter(_no_traceback)
+    pg_log = logging.getLogger("psycopg")
+    if "MLFLOW_LOGGING_LEVEL" not in env and _no_pipeline_cleanup not in pg_log.filters:
+        pg_log.addFilter(_no_pipeline_cleanup)
     env.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # read at every download
     # a tracking server that cannot be reached is told within seconds, not after minutes of

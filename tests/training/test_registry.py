@@ -666,3 +666,47 @@ def test_models_tells_each_decisions_reason_in_the_teams_language(
     assert "0,2500" in out and "0.2500" not in out, out
     assert main(argv) == 0
     assert english in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not __import__("os").environ.get("ESCRISK_TEST_POSTGRES_URL"),
+    reason="ESCRISK_TEST_POSTGRES_URL not set",
+)
+def test_training_into_postgresql_warns_of_nothing_mlflow_handled(
+    tmp_path, monkeypatch, caplog, experiment, synthetic
+):
+    """Every `escrisk train` into a PostgreSQL store printed psycopg's "error ignored terminating
+    <psycopg.Pipeline ...>: pipeline aborted": MLflow's duplicate insert of the logged model's
+    metrics, which it handles. In a schema of its own, dropped afterwards."""
+    import logging
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    from serving.cli import quiet_mlflow
+
+    base = sa.engine.make_url(os.environ["ESCRISK_TEST_POSTGRES_URL"])
+    schema = f"escrisk_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    pg_log = logging.getLogger("psycopg")
+    filters = list(pg_log.filters)
+    try:
+        quiet_mlflow({})
+        monkeypatch.chdir(tmp_path)
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        connect(url.render_as_string(hide_password=False))
+        frame, _ = synthetic
+        with caplog.at_level(logging.WARNING):
+            logged = _log(tmp_path / "1", experiment, frame, "pg-quiet-test")
+        assert logged.version == "1"
+        said = [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")]
+        assert not said, said
+    finally:
+        pg_log.filters[:] = filters
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
