@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "--top the terminal shows that view and it is also written as "
             "DIR/risk-list-YYYY-MM-DD-<filters>.csv). Running a day twice records nothing twice; "
             "a day before the latest run is refused (see `escrisk replay` for past days), and so "
-            "is a run while another works on the same database. "
+            "is a run while another works on the same database. Exit status 3 when a "
+            "notification sent by the run failed for good or expired (the day is stored and its "
+            "files written all the same; a message to retry later is no failure yet). "
             "Database: ESCRISK_DATABASE_URL; model registry: MLFLOW_TRACKING_URI."
         ),
     )
@@ -201,7 +203,16 @@ def run(args: argparse.Namespace) -> int:
         said = t("written", lang, csv=result.csv_path, html=result.html_path)
     console.print(escape(said))  # a folder may be named "reports [old]"
     sys.stdout.flush()
-    return 0
+    return delivery_status(result.delivery)
+
+
+def delivery_status(d: Any) -> int:
+    """The exit status a delivery leaves (`escrisk daily` and `escrisk notify` alike): a message
+    failed for good or expired is FAILED_FOR_GOOD, told only after the day is stored and written;
+    `daily --send` exited 0 then, and a scheduler watching statuses never heard of it."""
+    from serving.commands.notify import FAILED_FOR_GOOD
+
+    return FAILED_FOR_GOOD if d is not None and (d.failed or d.expired) else 0
 
 
 def print_delivery(console, d: Any, max_age_hours: float | None, lang: str) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serving.commands.daily import print_delivery
+    from serving.commands.daily import delivery_status, print_delivery
     from serving.notify import deliver, notifiers_from
     from serving.params import load_params
     from serving.settings import Settings
@@ -59,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
     trouble = report.retrying or report.failed or report.expired or report.errors
     if trouble or not args.quiet:
         print_delivery(output_console(), report, n.retry.max_age_hours, lang)
-    return FAILED_FOR_GOOD if report.failed or report.expired else 0
+    return delivery_status(report)

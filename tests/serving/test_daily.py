@@ -1896,3 +1896,30 @@ def _result(fn, *args, **kw):
         return fn(*args, **kw)
     except Exception as exc:  # noqa: BLE001
         return exc
+
+
+def test_daily_exits_3_when_its_messages_expired_after_storing_and_writing_everything(
+    world, model_store, champion, tmp_path, monkeypatch, capsys
+):
+    """`escrisk daily` (which sends) exited 0 when its messages failed for good or expired, while
+    `escrisk notify` exits 3 for the same: a scheduler watching exit statuses never heard of it.
+    Here a day past notifications.retry.max_age_hours: its messages expire unsent."""
+    from features.sources import write_tables
+
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
+    db = tmp_path / "old.db"
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{db}")
+    day = str((TODAY - pd.Timedelta(days=5)).date())
+    out = tmp_path / "o"
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out)]) == 3
+    said = " ".join(capsys.readouterr().out.split())
+    expired = re.search(r"(\d+) notifications? (were|was) not sent: queued more than", said)
+    assert expired and int(expired.group(1)) > 0, said
+    assert (out / f"risk-list-{day}.csv").is_file() and (out / f"report-{day}.html").is_file()
+    assert [r["day"] for r in DailyStore(Store(f"sqlite:///{db}")).runs(limit=1)] == [
+        dt.date.fromisoformat(day)
+    ]
+    # nothing left to send or expire: the rerun is a success again
+    assert main(["daily", str(src), "--as-of", day, "--out", str(out)]) == 0
