@@ -15,6 +15,7 @@ import logging
 import os
 import pkgutil
 import re
+import signal
 import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
@@ -220,15 +221,37 @@ def _database_error(exc: BaseException) -> str | None:
     )
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` was raised while unwinding from Ctrl-C (MLflow ending its run on a SQLite
-    store the interrupt left locked): the user interrupted; nothing is wrong with the setting."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's stop, `kill`, systemd) as a Ctrl-C: raised where the command is, so
+    that it unwinds as from Ctrl-C (a transaction rolled back, `escrisk daily`'s temporary files
+    and lock removed). Python's default ended the process on the spot and left them."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
+
+
+def _stopped(exc: BaseException, language: str) -> int:
+    """Say that the command was stopped (Ctrl-C or SIGTERM, `exc`) and return its exit status:
+    130 for Ctrl-C, 143 (128 + SIGTERM) for SIGTERM, as a shell reports either."""
+    from serving.model_cli_text import say
+
+    terminated = isinstance(exc, Terminated)
+    print(say("terminated" if terminated else "interrupted", language), file=sys.stderr)
+    return 128 + signal.SIGTERM if terminated else 130
+
+
+def _interrupted(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) `exc` was raised while unwinding from (MLflow ending its run on a
+    SQLite store the interrupt left locked): the user stopped it; nothing is wrong with the
+    setting."""
     cause = exc.__context__
     while cause is not None:
         if isinstance(cause, KeyboardInterrupt):
-            return True
+            return cause
         cause = cause.__context__
-    return False
+    return None
 
 
 def _language(args: argparse.Namespace, exc: BaseException) -> str:
@@ -244,10 +267,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A Ctrl-C while the libraries load (seconds on a busy machine, before
     any command runs) is told as one, as it is later: this module imports them only here."""
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (a test's): signals are the main thread's
+        previous = None
+    try:
         return _main(argv)
-    except KeyboardInterrupt:
-        print(_interrupted_text(_given_language(argv)), file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _stopped(exc, _given_language(argv))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _given_language(argv: Sequence[str] | None) -> str:
@@ -259,13 +288,6 @@ def _given_language(argv: Sequence[str] | None) -> str:
             given = value or (words[i + 1] if i + 1 < len(words) else "")
             return given if given in ("en", "de") else "en"
     return "en"
-
-
-def _interrupted_text(language: str) -> str:
-    """ "interrupted" in the command's language ("abgebrochen" under a German team)."""
-    from serving.model_cli_text import say
-
-    return say("interrupted", language)
 
 
 def _keep_printing(stream: object) -> None:
@@ -301,18 +323,17 @@ def _main(argv: Sequence[str] | None) -> int:
     except UserError as exc:
         print(f"escrisk {args.command}: {exc.told(_language(args, exc))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(_interrupted_text(_language(args, KeyboardInterrupt())), file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _stopped(exc, _language(args, exc))
     except BrokenPipeError:  # the reader went away (`escrisk validate ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as exc:  # the last line of defence: no traceback at a user
         if os.environ.get("ESCRISK_DEBUG"):
             raise
-        if _interrupted(exc):
-            print(_interrupted_text(_language(args, exc)), file=sys.stderr)
-            return 130
+        stopped = _interrupted(exc)
+        if stopped is not None:
+            return _stopped(stopped, _language(args, exc))
         known = _database_error(exc) or _mlflow_error(exc)
         if known:
             print(f"escrisk {args.command}: {known}", file=sys.stderr)

@@ -316,6 +316,7 @@ def _run_daily(
     out = Path(out)
     # before anything is stored or sent: a failed run must leave nothing behind
     _writable(out, lang)
+    _drop_stale_partials(out)
     steps = _Steps(progress, lang)
     # read without creating anything: a run refused below must not leave an empty store behind
     probe = open_for_writing(database_url, create=False)
@@ -707,9 +708,11 @@ def _run_daily(
             try:
                 partial.write_text(report, encoding="utf-8")
                 partial.replace(html_path)
-            except OSError as exc:
+            except BaseException as exc:  # a Ctrl-C or SIGTERM too: nothing partial stays
                 with suppress(OSError):  # a read-only folder refuses even this
                     partial.unlink(missing_ok=True)
+                if not isinstance(exc, OSError):
+                    raise
                 done = _already_done(outcome, delivery, lang)
                 raise UserError(
                     t("cannot_write_report", lang, path=html_path, why=exc.strerror, done=done)
@@ -815,6 +818,25 @@ def _write_lists(
     except OSError as exc:
         return exc
     return None
+
+
+STALE_PARTIAL_SECONDS = 3600  # older temporaries are no running job's: a killed one's
+
+
+def _drop_stale_partials(out: Path) -> None:
+    """Remove the list's and report's temporaries a run killed outright (SIGKILL, a power cut)
+    left in `out`: hidden, they stayed for good unless that day was run again. Only those an
+    hour old: a run on another database writing to the same folder may be making its own."""
+    import time
+
+    if not out.is_dir():
+        return
+    before = time.time() - STALE_PARTIAL_SECONDS
+    for pattern in (".risk-list-*.csv.partial", ".report-*.html.partial"):
+        for path in out.glob(pattern):
+            with suppress(OSError):
+                if path.lstat().st_mtime < before:
+                    path.unlink()
 
 
 def _discard(written: list[tuple[Path, Path]]) -> None:

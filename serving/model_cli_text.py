@@ -15,6 +15,7 @@ from serving.daily_text import told
 CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
         "interrupted": "interrupted",
+        "terminated": "terminated (SIGTERM)",
         "test_window": "Test window (95% CI by account bootstrap):",
         "head": "{target} ({kind} calibration, {trees} trees)",
         "backtest": "Rolling-origin backtest (test windows oldest first):",
@@ -100,6 +101,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "de": {
         "interrupted": "abgebrochen",
+        "terminated": "beendet (SIGTERM)",
         "test_window": "Testfenster (95-%-Konfidenzintervall per Bootstrap über Accounts):",
         "head": "{target} (Kalibrierung {kind}, {trees} Bäume)",
         "backtest": "Backtest mit rollierendem Ursprung (Testfenster, älteste zuerst):",

@@ -1923,3 +1923,87 @@ def test_daily_exits_3_when_its_messages_expired_after_storing_and_writing_every
     ]
     # nothing left to send or expire: the rerun is a success again
     assert main(["daily", str(src), "--as-of", day, "--out", str(out)]) == 0
+
+
+def test_sigterm_during_daily_unwinds_leaving_no_partial_file_and_no_lock(
+    world, model_store, champion, tmp_path
+):
+    """SIGTERM (a scheduler's stop, `kill`) ended `escrisk daily` on the spot: its hidden
+    `.risk-list-DAY.csv.partial` (and report) temporaries and its `<database>.daily-lock` stayed.
+    It now unwinds as from Ctrl-C and exits 143. The list's temporary is a FIFO here, so the run
+    is caught, for sure, while it writes it (blocked until a reader comes, which none does)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from features.sources import write_tables
+
+    wchan = Path("/proc/self/wchan")
+    if not wchan.exists():
+        pytest.skip("needs /proc/PID/wchan (Linux) to see the run block")
+    src = tmp_path / "world"
+    write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
+    db = tmp_path / "state.db"
+    out = tmp_path / "out"
+    out.mkdir()
+    day = str(TODAY.date())
+    os.mkfifo(out / f".risk-list-{day}.csv.partial")
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": model_store,
+        "ESCRISK_DATABASE_URL": f"sqlite:///{db}",
+    }
+    cmd = [sys.executable, "-m", "serving.cli", "daily", str(src), "--as-of", day]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(out), "--no-send"],
+        cwd=Path(__file__).parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while Path(f"/proc/{proc.pid}/wchan").read_text() != "wait_for_partner":
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run never reached the list's file"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in out.iterdir()) == []
+    assert not Path(f"{db}.daily-lock").exists()
+
+
+def test_a_run_removes_the_partial_files_a_killed_run_left(champion, history, params, tmp_path):
+    """A run killed outright (SIGKILL, a power cut) left its hidden temporaries for good unless
+    the same day was run again. The next run removes those an hour old; a fresh one may be
+    another run's (on another database, writing to the same folder) and stays."""
+    import os
+    import time
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    old = [out / ".risk-list-2026-01-05.csv.partial", out / ".report-2026-01-05.html.partial"]
+    for path in old:
+        path.write_text("cut off")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    fresh = out / ".report-2026-01-06.html.partial"
+    fresh.write_text("being written")
+    mine = out / ".notes.partial"  # not the job's: never touched
+    mine.write_text("x")
+    os.utime(mine, (time.time() - 7200, time.time() - 7200))
+    run_daily(
+        "world", params, database_url=f"sqlite:///{tmp_path / 'escrisk.db'}",
+        tracking_uri="unused", now=TODAY + pd.Timedelta(hours=6), as_of=TODAY, out=out,
+        champion=champion, history=history,
+    )  # fmt: skip
+    assert not any(p.exists() for p in old)
+    assert fresh.exists() and mine.exists()
