@@ -9,6 +9,8 @@ system or the database server lets go of when the process ends however it ends (
 kill, a lost connection): no stale lock for anybody to remove.
 
 - SQLite: `flock` on a file beside the database (`<database>.daily-lock`), removed at the end;
+  beside the file itself (symlinks followed, a `file:` URI read as SQLite reads it), so that
+  one database reached by two names has one lock;
 - PostgreSQL: a session advisory lock on a connection of its own, keyed by the store's schema;
 - another database, or a system without `flock`: no lock (the start's check only).
 """
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 
 from features.errors import UserError
 from serving.daily_text import t
-from serving.store import parsed_url, shown_url
+from serving.store import parsed_url, shown_url, sqlite_file
 
 # the advisory lock's key: one 64-bit number for the job, the same in every version
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"escrisk daily").digest()[:8], "big", signed=True)
@@ -51,15 +53,24 @@ def daily_lock(url: str, language: str = "en") -> Iterator[None]:
     `language`) at once when another run holds it. Nothing is left behind."""
     parsed = parsed_url(url)
     where = shown_url(parsed)
-    name = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and name and not name.startswith("file:"):
-        with _file_lock(Path(f"{name}.daily-lock"), where, language):
+    path = sqlite_file(parsed)
+    if path is not None:
+        # the file itself, however the URL reaches it (a relative path, a symlink, a `file:`
+        # URI): one lock file per database, else two runs reaching it by two names both ran
+        with _file_lock(lock_path(path), where, language):
             yield
     elif parsed.get_backend_name() == "postgresql":
         with _advisory_lock(url, where, language):
             yield
     else:
         yield
+
+
+def lock_path(database: Path) -> Path:
+    """The lock file of a SQLite database: beside the file the path leads to (symlinks
+    followed), named after it."""
+    real = database.resolve()
+    return real.with_name(f"{real.name}.daily-lock")
 
 
 @contextlib.contextmanager

@@ -1382,10 +1382,9 @@ def open_existing(url: str) -> Store:
             "ESCRISK_DATABASE_URL is not a valid SQLAlchemy URL (e.g. sqlite:///escrisk.db)",
         ) from None
     where = shown_url(parsed)
-    name = parsed.database or ""
-    file = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
-    if file and not Path(name).is_file():
-        path = str(Path(name).resolve())
+    file = sqlite_file(parsed)
+    if file is not None and not file.is_file():
+        path = str(file.resolve())
         raise StoreUnavailable(
             "no_file",
             f"no database at {path} (ESCRISK_DATABASE_URL={where}): "
@@ -1395,8 +1394,8 @@ def open_existing(url: str) -> Store:
         )
     store = None
     try:
-        if file:  # read-only: opening it for writing would already change a file not ours (WAL)
-            present = _sqlite_tables(Path(name))
+        if file is not None:  # read-only: opening it for writing would change a file not ours (WAL)
+            present = _sqlite_tables(file)
         else:
             store = Store(url, create=False)
             present = set(sa.inspect(store.engine).get_table_names())
@@ -1498,8 +1497,8 @@ def existing_tables(store: Store) -> set[str]:
     url = store.engine.url
     try:
         if url.get_backend_name() == "sqlite":
-            path = Path(url.database or "")
-            return _sqlite_tables(path) if path.is_file() else set()
+            path = sqlite_file(url)
+            return _sqlite_tables(path) if path is not None and path.is_file() else set()
         return set(sa.inspect(store.engine).get_table_names())
     except (DBAPIError, sqlite3.Error) as exc:
         raise _unusable(shown_url(url), exc) from None
@@ -1626,24 +1625,37 @@ def parsed_url(url: str) -> sa.engine.URL:
         ) from None
 
 
+def sqlite_file(url: sa.engine.URL) -> Path | None:
+    """The file a SQLite URL's database is, or None (another database, or one in memory). With
+    `?uri=true` SQLite reads `file:` names as URIs (`sqlite:///file:/srv/escrisk.db?uri=true`);
+    without it `file:x.db` is a file of that name. Code that looked at the name itself took such
+    a database for a file that is not there: no run seen, no lock taken."""
+    name = url.database or ""
+    if url.get_backend_name() != "sqlite" or name in ("", ":memory:"):
+        return None
+    if url.query.get("mode") == "memory":
+        return None
+    if name.startswith("file:") and str(url.query.get("uri", "")).lower() in ("true", "1"):
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(name)
+        if parts.netloc not in ("", "localhost") or parts.path in ("", ":memory:"):
+            return None  # SQLite refuses another host's file; file::memory: is in memory
+        name = unquote(parts.path)
+    return Path(name)
+
+
 def _private_sqlite_file(url: str) -> None:
     """A SQLite file the store is about to create is created readable by its owner only: it
     holds customer data, the audit trail and the outbox's webhook addresses (an incoming-webhook
     URL is its own credential), which SQLite's default (0644 under the usual umask) let every user
     of the host read. Its -wal and -shm files take the file's permissions. An existing file is
     left as its owner set it; a path that cannot be created is SQLite's to report."""
-    parsed = parsed_url(url)
-    name = parsed.database or ""
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or name in ("", ":memory:")
-        or name.startswith("file:")
-    ):
-        return
-    if parsed.query.get("mode") == "memory":
+    path = sqlite_file(parsed_url(url))
+    if path is None:
         return
     with contextlib.suppress(OSError):  # there already, or a folder that does not exist
-        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _engine(url: str) -> Engine:
