@@ -205,6 +205,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
         "no_champion": "no {alias!r} version of model {model!r} in the MLflow registry at {uri}; "
         "train and promote one first: `escrisk train SOURCE && escrisk promote SOURCE`",
+        "registry_down_serving_seen": "WARNING: the model registry {uri} cannot be used ({why}); "
+        "serving {model} version {version}, the {alias!r} version last seen there, at {seen} UTC, "
+        "from its local copy in {cache}. A version promoted since is served only after a restart "
+        "of `escrisk serve` with the registry back",
+        "registry_down_nothing_seen": "the model registry {uri} cannot be used ({why}), and no "
+        "{alias!r} version of model {model!r} seen there before is kept in {cache} "
+        "(ESCRISK_MODEL_CACHE) to serve meanwhile: start the service once the registry is back",
         "replay_to_future": "--to {day} lies in the future (today is {today} UTC)",
         "replay_to_before": "--to {day} lies before --from {start}",
         "replay_from_before_data": "--from {day} lies before the source's data: its oldest "
@@ -442,6 +449,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_champion": "keine {alias!r}-Version des Modells {model!r} in der MLflow-Registry unter "
         "{uri}; zuerst eines trainieren und übernehmen: `escrisk train QUELLE && escrisk promote "
         "QUELLE`",
+        "registry_down_serving_seen": "WARNUNG: die Modell-Registry {uri} ist nicht nutzbar ({why}); "
+        "bereitgestellt wird {model} Version {version}, die dort zuletzt gesehene {alias!r}-Version "
+        "(am {seen} UTC), aus ihrer lokalen Kopie in {cache}. Eine seither übernommene Version wird "
+        "erst nach einem Neustart von `escrisk serve` mit erreichbarer Registry bereitgestellt",
+        "registry_down_nothing_seen": "die Modell-Registry {uri} ist nicht nutzbar ({why}), und in "
+        "{cache} (ESCRISK_MODEL_CACHE) liegt keine dort zuvor gesehene {alias!r}-Version des "
+        "Modells {model!r}, die bis dahin bereitgestellt werden könnte: den Dienst starten, sobald "
+        "die Registry wieder erreichbar ist",
         "replay_to_future": "--to {day} liegt in der Zukunft (heute ist der {today} UTC)",
         "replay_to_before": "--to {day} liegt vor --from {start}",
         "replay_from_before_data": "--from {day} liegt vor den Daten der Quelle: ihre älteste "

@@ -6,8 +6,11 @@ with the plain-Python loader, keeping the boosters for SHAP contributions and th
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import filecmp
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -54,6 +57,11 @@ def use_store(tracking_uri: str, language: str = "en") -> str:
     return shown
 
 
+class NoChampion(UserError):
+    """The registry answered, and it has no champion: nothing to fall back on (a champion taken
+    away is not to be served from a copy)."""
+
+
 def champion_version(tracking_uri: str, model_name: str, language: str = "en") -> str:
     """The champion's version number, or a UserError saying how to get one (in `language`:
     `escrisk daily` and `replay` under a German team)."""
@@ -70,8 +78,8 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
             raise
         if language != "en":
             said = t("no_champion", language, alias=ALIAS, model=model_name, uri=shown)
-            raise UserError(said) from None
-        raise UserError(
+            raise NoChampion(said) from None
+        raise NoChampion(
             f"no {ALIAS!r} version of model {model_name!r} in the MLflow registry at "
             f"{shown}; {HOW_TO_TRAIN}"
         ) from None
@@ -193,6 +201,43 @@ def _registry(tracking_uri: str) -> str:
         if path and path != ":memory:":
             return f"{scheme}:///{Path(path).resolve()}{query}{args}"
     return tracking_uri
+
+
+CHAMPION_SEEN = "champion.json"  # beside a model's copies: the champion last seen, and when
+
+
+def note_champion(
+    cache: Path, tracking_uri: str, model_name: str, version: str, seen_at: dt.datetime
+) -> None:
+    """Record `version` as the champion the registry named at `seen_at` (written whole, under a
+    temporary name): what `escrisk serve` serves while the registry cannot be reached. A cache
+    that cannot be written is logged, never a reason not to serve."""
+    folder = _cached(cache, tracking_uri, model_name)
+    record = {"version": version, "seen_at": seen_at.astimezone(dt.UTC).isoformat()}
+    partial = folder / f".{CHAMPION_SEEN}.partial-{os.getpid()}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial.write_text(json.dumps(record), encoding="utf-8")
+        partial.replace(folder / CHAMPION_SEEN)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        logger.warning("cannot record the champion %s/%s in %s: %s", model_name, version,
+                       cache, exc.strerror or exc)  # fmt: skip
+
+
+def last_champion(
+    cache: Path, tracking_uri: str, model_name: str
+) -> tuple[str, dt.datetime, Path] | None:
+    """The champion last seen in the registry (`note_champion`), when it was seen, and its kept
+    bundle; None without a record or a bundle to load."""
+    try:
+        record = json.loads((_cached(cache, tracking_uri, model_name) / CHAMPION_SEEN).read_text())
+        version, seen_at = str(record["version"]), dt.datetime.fromisoformat(record["seen_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    kept = cached_bundle(cache, tracking_uri, model_name, version)
+    return None if kept is None else (version, seen_at, kept)
 
 
 def cached_bundle(

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import errno
 import os
 import shutil
 import socket
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from serving.cli import add_params_option, port_number, positive_int, team_language
 from serving.ladder_cli import add_language_option
 from serving.model_cli_text import say
 from serving.params import MAX_WORKERS
+
+if TYPE_CHECKING:
+    from serving.params import Params
+    from serving.scoring import ScoringModel
 
 SERVICE = "serving.service:EscalationRisk"
 
@@ -83,15 +90,59 @@ def port_problem(host: str, port: int, lang: str = "en") -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
+def model_to_serve(
+    uri: str, params: Params, cache: Path, now: dt.datetime, lang: str = "en"
+) -> tuple[str, ScoringModel, str | None]:
+    """The champion's version and model, loaded once here (so a bad model or ladder is one line, not an
+    error from every worker, and its bundle is kept in `cache`), and a warning to print, if any.
+    A registry that cannot be reached refused every start, though the workers load a pinned
+    version from `cache`: the champion last seen there is served then, said loudly; without
+    one kept, a UserError saying so (MLflow's own error for a URI it cannot use at all). A
+    registry that answers without a champion is refused."""
     from features.errors import UserError
+    from features.sources import describe
+    from serving.daily_text import t
     from serving.ladder import validate_against
     from serving.model import (
-        DEFAULT_TRACKING_URI,
+        ALIAS,
+        NoChampion,
         champion_version,
-        feature_code_warning,
+        last_champion,
         load_champion,
+        note_champion,
+        read_champion,
+        scoring_model,
     )
+
+    name = params.promotion.model_name
+    warning = None
+    try:
+        version = champion_version(uri, name, lang)
+    except NoChampion:
+        raise
+    except Exception as exc:  # the store gone, its server down, its database refusing
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        words = {"uri": describe(uri), "why": why, "alias": ALIAS, "model": name, "cache": cache}
+        seen = last_champion(cache, uri, name)
+        if seen is None and not isinstance(exc, UserError):
+            raise  # MLflow's own (an unknown scheme): `escrisk` tells it with the store's URI
+        if seen is None:
+            raise UserError(t("registry_down_nothing_seen", lang, **words)) from None
+        version, seen_at, kept = seen[0], f"{seen[1].astimezone(dt.UTC):%Y-%m-%d %H:%M}", seen[2]
+        warning = t("registry_down_serving_seen", lang, version=version, seen=seen_at, **words)
+        model = scoring_model(read_champion(kept, name, version, lang), f"{name}/{version}")
+    else:
+        note_champion(cache, uri, name, version, now)
+        model = load_champion(uri, name, lang, version, cache)
+    # the ladder's rules must name the champion's features (else a rule never fires)
+    validate_against(params.ladder, model.spec.names)
+    return version, model, warning
+
+
+def run(args: argparse.Namespace) -> int:
+    from features.errors import UserError
+    from serving.cli import utc_now
+    from serving.model import DEFAULT_TRACKING_URI, feature_code_warning
     from serving.params import load_params
     from serving.settings import Settings, api_tokens, exposed_token_file, short_tokens
     from serving.store import Store
@@ -100,11 +151,10 @@ def run(args: argparse.Namespace) -> int:
     lang = team_language(args, params)
     settings = Settings.from_env()
     uri = settings.mlflow_tracking_uri or DEFAULT_TRACKING_URI
-    version = champion_version(uri, params.promotion.model_name, lang)  # fails fast with how-to
-    # the ladder's rules must name the champion's features (else a rule never fires): one line
-    # here, not a start-up error from every worker
-    model = load_champion(uri, params.promotion.model_name, version=version)
-    validate_against(params.ladder, model.spec.names)
+    cache = Path(settings.model_cache)
+    version, model, warning = model_to_serve(uri, params, cache, utc_now().to_pydatetime(), lang)
+    if warning:
+        print(warning, file=sys.stderr)
     # every worker loads the version announced below, also one started after a promotion
     # (a crashed worker's replacement): answers never mix two models; a restart takes the new one
     env = dict(

@@ -99,6 +99,13 @@ def unused_port() -> int:
     return free_port()
 
 
+@pytest.fixture(autouse=True)
+def own_model_cache(tmp_path_factory, monkeypatch) -> None:
+    """`escrisk serve` keeps the champion's bundle in ESCRISK_MODEL_CACHE: a test's run of it
+    must not write to the user's own cache."""
+    monkeypatch.setenv("ESCRISK_MODEL_CACHE", str(tmp_path_factory.mktemp("models")))
+
+
 @pytest.fixture(scope="session")
 def world(trained) -> dict[str, pd.DataFrame | None]:
     """The trained model's world (tests/conftest.py `trained`) as raw tables."""
@@ -117,7 +124,8 @@ def serving(d: Path, **env_vars: str) -> Iterator[str]:
     its base URL once /readyz answers; always stopped. Its log is `d / "server.log"`."""
     env = {**os.environ, "ESCRISK_PARAMS": str(ROOT / "params.yaml"), **env_vars}
     env.setdefault("BENTOML_HOME", str(d / "bentoml"))
-    env.setdefault("ESCRISK_MODEL_CACHE", str(d / "models"))  # not the user's own cache
+    # not the user's own cache, nor another test's
+    env["ESCRISK_MODEL_CACHE"] = env_vars.get("ESCRISK_MODEL_CACHE", str(d / "models"))
     port = free_port()
     log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below
     cmd = [

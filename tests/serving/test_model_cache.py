@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,92 @@ def test_the_default_registry_of_two_folders_is_two_registries(tmp_path, monkeyp
     # the same registry however it is named
     absolute = f"sqlite:///{tmp_path / 'production' / 'mlflow.db'}"
     assert cached_bundle(cache, absolute, "m", "3") == cached_bundle(cache, uri, "m", "3")
+
+
+def test_serve_starts_with_the_champion_last_seen_while_the_registry_is_down(
+    model_store, params, tmp_path, body_for, auth, unused_port, capsys, monkeypatch
+):
+    """`escrisk serve` asked the registry before it started: with MLflow down a restart failed,
+    though its workers load a pinned version from their local copy. It now serves the champion
+    it last saw there, saying loudly which and when; with none kept it refuses in one line."""
+    import datetime as dt
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    import mlflow
+
+    from serving.cli import main
+    from serving.commands.serve import model_to_serve
+
+    name = params.promotion.model_name
+    store = tmp_path / "mlflow.db"
+    shutil.copy(sa.engine.make_url(model_store).database, store)
+    uri, cache = f"sqlite:///{store}", tmp_path / "models"
+    seen = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
+    version, _, warning = model_to_serve(uri, params, cache, seen)  # the registry up: noted, kept
+    assert warning is None and version == champion_version(model_store, name)
+    # a registry that answers without a champion: a champion taken away is not served from a copy
+    mlflow.MlflowClient(uri, uri).delete_registered_model_alias(name, "champion")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("ESCRISK_MODEL_CACHE", str(cache))
+    assert main(["serve", "--port", str(unused_port)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"no 'champion' version of model '{name}' in the MLflow registry" in err, err
+    assert "last seen" not in err
+    store.unlink()  # the registry gone
+
+    port = unused_port
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "ESCRISK_MODEL_CACHE": str(cache),
+        "BENTOML_HOME": str(tmp_path / "bentoml"),
+        "ESCRISK_API_TOKENS": auth["Authorization"].removeprefix("Bearer "),
+        "ESCRISK_DATABASE_URL": f"sqlite:///{tmp_path / 'escrisk.db'}",
+    }
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), "--workers", "1"],
+            cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()[-4000:]
+            assert time.monotonic() < deadline, log.read_text()[-4000:]
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        r = httpx.post(f"{base}/score", json=body_for(["ACC-001"]), headers=auth, timeout=60)
+        assert r.status_code == 200, r.text
+        assert r.json()["scores"][0]["model_version"] == f"{name}/{version}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    said = " ".join(log.read_text().split())
+    assert f"WARNING: the model registry {uri} cannot be used (no MLflow store at" in said, said
+    told = f"serving {name} version {version}, the 'champion' version last seen there, at "
+    assert f"{told}2026-12-01 08:30 UTC" in said, said
+    assert f"serving {name} version {version} on http://127.0.0.1:{port}" in said
+
+    # nothing kept to serve: one line, at once, and no service
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("ESCRISK_MODEL_CACHE", str(tmp_path / "empty"))
+    assert main(["serve", "--port", str(port)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"escrisk serve: the model registry {uri} cannot be used (no MLflow store at" in err
+    assert f"no 'champion' version of model '{name}' seen there before is kept in" in err, err
