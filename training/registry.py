@@ -71,6 +71,9 @@ def reachable_store(uri: str, reader: bool = False) -> None:
     schema there (dozens of tables) to answer that nothing is registered."""
     import sqlalchemy as sa
 
+    if uri.lower().startswith(("http://", "https://")):
+        reachable_server(uri)
+        return
     try:
         url = sa.engine.make_url(uri)
     except sa.exc.ArgumentError:
@@ -102,6 +105,35 @@ def reachable_store(uri: str, reader: bool = False) -> None:
         ) from None  # fmt: skip
     finally:
         engine.dispose()
+
+
+SERVER_TIMEOUT_S = 10
+
+
+def reachable_server(uri: str) -> None:
+    """A tracking server that is down was retried by MLflow for over four minutes (its default
+    back-off) before any error, and `escrisk serve` and each of its workers waited as long before
+    loading the model they keep: one try here tells it at once. Any answer counts (a 401 or 404
+    behind a proxy is MLflow's to tell), and so does a TLS error (MLflow may be set to trust a
+    certificate this probe does not)."""
+    import requests
+
+    try:
+        requests.get(f"{uri.rstrip('/')}/health", timeout=SERVER_TIMEOUT_S)
+    except requests.exceptions.SSLError:
+        return
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        why = (
+            f"no answer within {SERVER_TIMEOUT_S} s"
+            if isinstance(exc, requests.exceptions.Timeout)
+            else "connection failed"
+        )
+        raise UserError(
+            f"MLflow tracking server {describe(uri)}: cannot connect ({why}); check "
+            "MLFLOW_TRACKING_URI and that the server is running"
+        ) from None
+    except requests.exceptions.RequestException:
+        return  # MLflow says what is wrong with it
 
 
 def existing_store(uri: str) -> None:

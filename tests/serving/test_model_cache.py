@@ -210,3 +210,46 @@ def test_serve_starts_with_the_champion_last_seen_while_the_registry_is_down(
     err = " ".join(capsys.readouterr().err.split())
     assert f"escrisk serve: the model registry {uri} cannot be used (no MLflow store at" in err
     assert f"no 'champion' version of model '{name}' seen there before is kept in" in err, err
+
+
+def test_serve_falls_back_at_once_when_the_tracking_server_is_down(
+    model_store, params, tmp_path, unused_port, monkeypatch, capsys
+):
+    """With an MLflow tracking server down (nothing listens), MLflow retried for over four
+    minutes before any error: `escrisk serve`, then each of its workers, waited that long before
+    loading the model they kept. One try tells it now: serve pins the champion last seen (noted
+    while the server was up) at once, and refuses at once with nothing noted."""
+    import datetime as dt
+    import os
+    import time
+
+    from serving.cli import main
+    from serving.model import note_champion
+
+    name = params.promotion.model_name
+    version = champion_version(model_store, name)
+    down, cache = f"http://127.0.0.1:{unused_port}", tmp_path / "models"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", down)
+    monkeypatch.setenv("ESCRISK_MODEL_CACHE", str(cache))
+    started: list[dict[str, str]] = []
+    monkeypatch.setattr(os, "execvpe", lambda cmd, argv, env: started.append(env))
+    began = time.monotonic()
+    assert main(["serve", "--port", str(unused_port)]) == 1  # nothing noted for that server
+    err = " ".join(capsys.readouterr().err.split())
+    said = (
+        f"the model registry {down} cannot be used (MLflow tracking server {down}: cannot connect"
+    )
+    assert said in err and "seen there before is kept in" in err, err
+
+    # what serve keeps while the server is up: the bundle, and the champion it named
+    load_champion(model_store, name, version=version, cache=tmp_path / "up")
+    kept = cached_bundle(tmp_path / "up", model_store, name, version)
+    assert kept is not None
+    keep_bundle(kept, cache, down, name, version)
+    note_champion(cache, down, name, version, dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC))
+    assert main(["serve", "--port", str(unused_port)]) == 0
+    assert started and started[0]["ESCRISK_MODEL_VERSION"] == version
+    err = " ".join(capsys.readouterr().err.split())
+    said = f"serving {name} version {version}, the 'champion' version last seen there, at 2026-12"
+    assert f"{said}-07 06:00 UTC" in err, err
+    assert time.monotonic() - began < 90  # MLflow's own retries: over 240 s
