@@ -103,8 +103,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         # train's warnings (training/experiment.py, training/metrics.py)
         "chance": "WARNING {target}: the model ranks no better than chance on the test window "
         "(ROC-AUC {auc}); do not promote it without a look at the data",
-        "rules_better": "WARNING {target}: the rules-only health score ranks better than the "
-        "model on the test window (ROC-AUC {rules} against {auc})",
+        "baseline_better": "WARNING {target}: the {baseline} does better than the model on the "
+        "test window: {metric} model - baseline {value:+.4f} [{low:+.4f}, {high:+.4f}] (paired: "
+        "both scored on the same accounts, one bootstrap; the interval lies below 0); look at "
+        "the data and the features before promoting it",
+        "baseline_health_score": "rules-only health score",
+        "baseline_logistic": "logistic baseline",
         "thin_validation": "WARNING {target}: only {positives} labelled positives in the "
         "validation window (evaluation.min_positives = {least}); early stopping ({trees} trees) "
         "and the {kind} calibration were fitted on them, so its probabilities and the alerts "
@@ -299,8 +303,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "Portfolios",
         "chance": "WARNUNG {target}: das Modell ordnet im Testfenster nicht besser als der "
         "Zufall (ROC-AUC {auc}); nicht promoten, ohne die Daten anzusehen",
-        "rules_better": "WARNUNG {target}: der regelbasierte Health Score ordnet im Testfenster "
-        "besser als das Modell (ROC-AUC {rules} gegen {auc})",
+        "baseline_better": "WARNUNG {target}: {baseline} schneidet im Testfenster besser ab als "
+        "das Modell: {metric} Modell - Baseline {value:+.4f} [{low:+.4f}; {high:+.4f}] (gepaart: "
+        "beide auf denselben Accounts bewertet, ein Bootstrap; das Intervall liegt unter 0); vor "
+        "dem Promoten Daten und Features ansehen",
+        "baseline_health_score": "der regelbasierte Health Score",
+        "baseline_logistic": "die logistische Baseline",
         "thin_validation": "WARNUNG {target}: nur {positives} gelabelte Positive im "
         "Validierungsfenster (evaluation.min_positives = {least}); Early Stopping ({trees} "
         "Bäume) und die Kalibrierung {kind} wurden darauf angepasst, seine Wahrscheinlichkeiten "
