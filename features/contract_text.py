@@ -247,6 +247,15 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "row": "row {row}",
         # a place in the user's own file (`features.errors.Place`): a CSV or JSON lines line, a
         # JSON document's record, a Parquet row
+        # `escrisk simulate` (training/simulate.py): the world it is asked for
+        "sim_accounts": "--accounts {n}: give at least 1",
+        "sim_months": "--months {n}: give at least 1",
+        "sim_seed": "--seed {n}: a seed is a whole number of 0 or more",
+        "sim_span": "--months {months}: the world ({end_from} {end}, up to "
+        "simulation.max_tenure_years {tenure:g} of tenure before its start, renewals up to "
+        "{renewal} months after its end) must lie within contract.min_date {min} and "
+        "contract.max_date {max}; give fewer months, another {end_from} or widen the contract's "
+        "dates",
         "place_line": "{file} line {n}",
         "place_record": "{file} record {n}",
         "place_row": "{file} row {n}",
@@ -498,6 +507,14 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "account_id)",
         "headline": "{source}: {n} [Verstoß|Verstöße] gegen den Datenvertrag",
         "row": "Zeile {row}",
+        "sim_accounts": "--accounts {n}: mindestens 1 angeben",
+        "sim_months": "--months {n}: mindestens 1 angeben",
+        "sim_seed": "--seed {n}: ein Seed ist eine ganze Zahl ab 0",
+        "sim_span": "--months {months}: die Welt ({end_from} {end}, bis zu "
+        "simulation.max_tenure_years {tenure:g} Jahre Laufzeit vor ihrem Beginn, Verlängerungen "
+        "bis {renewal} Monate nach ihrem Ende) muss zwischen contract.min_date {min} und "
+        "contract.max_date {max} liegen; weniger Monate, ein anderes {end_from} angeben oder die "
+        "Daten des Vertrags weiter fassen",
         "place_line": "{file} Zeile {n}",
         "place_record": "{file} Datensatz {n}",
         "place_row": "{file} Zeile {n}",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.errors import UserError
+from features.errors import UserError, refusal
 from features.params import ContractParams
 from training import phrases
 from training.params import SimulationParams
@@ -57,17 +57,24 @@ class _Calendar:
 
 
 def simulate(
-    n_accounts: int, months: int, seed: int, sim: SimulationParams, contract: ContractParams
+    n_accounts: int,
+    months: int,
+    seed: int,
+    sim: SimulationParams,
+    contract: ContractParams,
+    end_from: str = "simulation.end_date",
 ) -> World:
-    """A world of `n_accounts` accounts over the `months` months before `sim.end_date`."""
+    """A world of `n_accounts` accounts over the `months` months before `sim.end_date`, which
+    `end_from` names where a refusal tells it (`escrisk simulate --end-date` sets it); refusals
+    told in the command's language."""
     if n_accounts < 1:
-        raise UserError("--accounts must be at least 1")
+        raise refusal("sim_accounts", n=n_accounts)
     if months < 1:
-        raise UserError("--months must be at least 1")
+        raise refusal("sim_months", n=months)
     if seed < 0:
-        raise UserError(f"--seed {seed}: a seed is a whole number of 0 or more")
+        raise refusal("sim_seed", n=seed)
     _check_params(sim, contract)
-    _check_span(sim, contract, months)
+    _check_span(sim, contract, months, end_from)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     cal = _calendar(sim, months)
     acc = _accounts(rngs[0], n_accounts, sim, contract, cal)
@@ -157,7 +164,9 @@ def simulation_problems(sim: SimulationParams, contract: ContractParams) -> list
     return problems
 
 
-def _check_span(sim: SimulationParams, contract: ContractParams, months: int) -> None:
+def _check_span(
+    sim: SimulationParams, contract: ContractParams, months: int, end_from: str
+) -> None:
     """The world's dates must pass the contract's limits, or `validate` refuses what simulate
     wrote (--months 500 gave contract starts in 1979, before min_date). Counted in days with a
     month's and a year's upper length, so no date arithmetic can overflow."""
@@ -165,13 +174,11 @@ def _check_span(sim: SimulationParams, contract: ContractParams, months: int) ->
     first = end - math.ceil(months * 31 + sim.max_tenure_years * 366)
     last = end + max(sim.churn.contract_months) * 31  # the renewal dates in force at the end
     if first < contract.min_date.toordinal() or last > contract.max_date.toordinal():
-        raise UserError(
-            f"--months {months}: the world (simulation.end_date {sim.end_date}, up to "
-            f"simulation.max_tenure_years {sim.max_tenure_years:g} of tenure before its start, "
-            f"renewals up to {max(sim.churn.contract_months)} months after its end) must lie "
-            f"within contract.min_date {contract.min_date} and contract.max_date "
-            f"{contract.max_date}; give fewer months or widen the contract's dates"
-        )
+        raise refusal(
+            "sim_span", months=months, end_from=end_from, end=str(sim.end_date),
+            tenure=sim.max_tenure_years, renewal=max(sim.churn.contract_months),
+            min=str(contract.min_date), max=str(contract.max_date),
+        )  # fmt: skip
 
 
 def _shares(d: dict) -> np.ndarray:

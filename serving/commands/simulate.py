@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
         sim = params.simulation.model_copy(update={"end_date": end_date(args.end_date, lang)})
         params = params.model_copy(update={"simulation": sim})
     _refuse_real_data(args.out, args.force, lang)
-    world = simulate_to(args.out, args.accounts, args.months, args.seed, params, args.format, lang)
+    end_from = "simulation.end_date" if args.end_date is None else "--end-date"
+    world = simulate_to(
+        args.out, args.accounts, args.months, args.seed, params, args.format, lang, end_from
+    )
     print(summary(world.tables, params.simulation.end_date, args.months, lang))
     print(say("sim_wrote", lang, out=args.out, fmt=args.format, truth=args.out / "truth"))
     return 0
@@ -93,13 +96,20 @@ def _refuse_real_data(out: Path, force: bool, lang: str = "en") -> None:
 
 
 def simulate_to(
-    out: Path, accounts: int, months: int, seed: int, params, fmt: str = "parquet", lang: str = "en"
+    out: Path,
+    accounts: int,
+    months: int,
+    seed: int,
+    params,
+    fmt: str = "parquet",
+    lang: str = "en",
+    end_from: str = "simulation.end_date",
 ):
     """Simulate and write the world; the function tests call to check byte-identical output."""
     from features.sources import write_tables
     from training.simulate import simulate
 
-    world = simulate(accounts, months, seed, params.simulation, params.contract)
+    world = simulate(accounts, months, seed, params.simulation, params.contract, end_from)
     write_tables(world.tables, out, fmt)
     write_truth(world.truth, Path(out) / "truth", fmt, lang)
     return world

@@ -102,6 +102,24 @@ def test_end_date_moves_the_world_to_end_today_or_on_a_given_day(tmp_path, capsy
     assert "--end-date 'gestern': kein Datum" in capsys.readouterr().err
 
 
+def test_a_world_that_does_not_fit_is_refused_in_the_teams_language_naming_end_date(
+    tmp_path, capsys
+):
+    """`--language de` and `--end-date` came apart: a world outside the contract's dates was
+    refused in English, naming simulation.end_date for the day --end-date gave, and so were
+    --accounts 0 and a negative --seed."""
+    argv = ["simulate", "--months", "3", "--out", str(tmp_path / "w"), "--language", "de"]
+    assert main([*argv, "--accounts", "5", "--seed", "1", "--end-date", "1990-02-01"]) == 1
+    err = capsys.readouterr().err
+    assert "--months 3: die Welt (--end-date 1990-02-01," in err, err
+    assert "contract.min_date 1990-01-01" in err and "simulation.end_date" not in err
+    assert main([*argv, "--accounts", "0", "--seed", "1"]) == 1
+    assert "--accounts 0: mindestens 1 angeben" in capsys.readouterr().err
+    assert main([*argv, "--accounts", "5", "--seed", "-1"]) == 1
+    assert "--seed -1: ein Seed ist eine ganze Zahl ab 0" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
+
+
 def test_world_passes_the_data_contract(tiny_world, params):
     now = pd.Timestamp(params.simulation.end_date, tz="UTC")
     _, violations = check(tiny_world.tables, params.contract, now)
