@@ -1207,6 +1207,7 @@ def test_an_existing_sqlite_file_keeps_the_permissions_its_owner_set(tmp_path):
 ADDED_SINCE = [
     "DROP TABLE ui_signouts",
     "DROP TABLE model_settings",
+    "DROP TABLE auth_failures",
     "ALTER TABLE daily_scores DROP COLUMN owners",
     "ALTER TABLE daily_scores DROP COLUMN team",
     "ALTER TABLE daily_scores DROP COLUMN priority",
@@ -1298,12 +1299,18 @@ def test_a_role_without_ddl_rights_reads_an_older_store_and_a_writer_says_what_i
     assert [r["account_id"] for r in daily.daily_list()] == ["A-1"]
     with pytest.raises(StoreUnavailable, match="lacks the table ui_signouts"):
         reader.sign_out("a" * 64, START + dt.timedelta(hours=1), START)
+    # wrong tokens: counted in the worker's memory, not a failed request (auth_failures lacking)
+    from serving.throttle import SharedThrottle
+
+    counted = SharedThrottle("api", lambda: reader, 1, 60.0, clock=lambda: 1_000.0)
+    counted.failed("192.0.2.1")
+    assert counted.wait("192.0.2.1") == 1.0
     reader.close()
 
     with pytest.raises(StoreOutdated) as refused:
         open_for_writing(role)
     said = str(refused.value)
-    gaps = ("daily_list.why_parts, daily_runs.escalation_median, daily_runs.escalation_p90, "
+    gaps = ("auth_failures, daily_list.why_parts, daily_runs.escalation_median, daily_runs.escalation_p90, "
             "daily_runs.flagged, daily_scores.owners, daily_scores.team, daily_scores.priority, "
             "model_settings, ui_signouts")  # fmt: skip
     assert f"({gaps})" in said and "InsufficientPrivilege" in said
