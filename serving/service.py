@@ -40,7 +40,7 @@ from serving.schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from serving.settings import Settings, TokenSource, short_tokens
+from serving.settings import Settings, TokenSource, short_tokens, worker_language
 from serving.store import StoreUnavailable, unreachable
 from serving.throttle import SharedThrottle
 from serving.ui import ui_app, utc_clock
@@ -103,7 +103,7 @@ class EscalationRisk:
         UI.tell_with(self.model.spec)  # the page tells reasons as this model's features are built
         self.clock_skew = pd.Timedelta(seconds=PARAMS.service.clock_skew_seconds)
         logger.info("loaded %s (%d features)", self.model.version, len(self.model.spec.names))
-        stale = feature_code_warning(self.model, PARAMS.daily.language)
+        stale = feature_code_warning(self.model, worker_language(SETTINGS, PARAMS))
         if stale:  # once per worker: an upgrade changed the features under the champion
             logger.warning(stale)
         # the daily run's database, checked beside start-up: a server that does not answer

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from features.errors import UserError
 
@@ -39,6 +40,9 @@ class Settings:
     # ESCRISK_MODEL_CACHE: where the service keeps the bundles it downloaded, to load the pinned
     # version from while the model registry cannot be reached (default: `model_cache`)
     model_cache: str = ""
+    # ESCRISK_SERVE_LANGUAGE: the language `escrisk serve --language` told its start in, for
+    # what each worker logs (else params' daily.language)
+    language: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +57,7 @@ class Settings:
             model_version=env.get("ESCRISK_MODEL_VERSION", "").strip() or None,
             forwarded_prefix=switch(env, "ESCRISK_FORWARDED_PREFIX"),
             model_cache=env.get("ESCRISK_MODEL_CACHE") or model_cache(env),
+            language=env.get("ESCRISK_SERVE_LANGUAGE", "").strip() or None,
         )
 
 
@@ -195,3 +200,10 @@ class TokenSource:
 def token_source(tokens: TokenSource | Iterable[str]) -> TokenSource:
     """A TokenSource as is; a list of tokens (tests, embedding) as fixed tokens."""
     return tokens if isinstance(tokens, TokenSource) else TokenSource(tokens)
+
+
+def worker_language(settings: Settings, params: Any) -> str:
+    """The language a service worker logs its warnings in: `escrisk serve --language`'s (passed
+    down as ESCRISK_SERVE_LANGUAGE), else params' daily.language; English for any other."""
+    language = settings.language or params.daily.language
+    return language if language in ("en", "de") else "en"

@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         ESCRISK_PARAMS=str(args.params.resolve()),
         MLFLOW_TRACKING_URI=uri,
         ESCRISK_MODEL_VERSION=version,
+        ESCRISK_SERVE_LANGUAGE=lang,  # the workers' warnings, as serve's own
     )
     if args.workers is not None:
         env["ESCRISK_SERVICE_WORKERS"] = str(args.workers)

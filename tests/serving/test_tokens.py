@@ -405,3 +405,14 @@ def test_a_scoring_path_with_a_trailing_slash_is_the_endpoint():
         }
         anyio.run(Guard(app, ["tok"], max_body_bytes=1000), scope, receive, send)
     assert reached == [("/score", b"/score"), ("/account", b"/account")]
+
+
+def test_workers_log_in_the_language_serve_was_told(params):
+    """`escrisk serve --language de` warned in German before the start while each worker logged
+    the feature-code warning in params' daily.language: serve now passes its language down."""
+    from serving.settings import worker_language
+
+    en = params.model_copy(update={"daily": params.daily.model_copy(update={"language": "en"})})
+    assert worker_language(Settings.from_env({"ESCRISK_SERVE_LANGUAGE": "de"}), en) == "de"
+    assert worker_language(Settings.from_env({}), en) == "en"
+    assert worker_language(Settings.from_env({"ESCRISK_SERVE_LANGUAGE": "fr"}), en) == "en"
