@@ -276,14 +276,10 @@ def test_the_drawn_precision_recall_curve_encloses_the_logged_pr_auc(eval_params
     assert abs(np.trapezoid(y, x)) == pytest.approx(average_precision_score(test["y"], p))
 
 
-def test_a_paired_difference_tells_apart_what_overlapping_intervals_do_not(eval_params):
-    """Two scores of the same rows, the second better on almost every account by a little: each
-    one's own interval holds the other's figure (the accounts' spread dominates both alike), the
-    interval of the difference, one bootstrap resampling both alike, lies above 0. Promote said
-    "cannot tell the two apart" from the overlap where the paired comparison could."""
-    from training.metrics import paired_difference
-
-    rng = np.random.default_rng(3)
+def _scored_twice(seed: int = 3) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """80 accounts x 6 weeks with labels, and two scores of them: the second better on almost
+    every account by a little (its positives 0.03 higher), the accounts' spread dominating."""
+    rng = np.random.default_rng(seed)
     n_acc, weeks = 80, 6
     rows = pd.DataFrame(
         {
@@ -294,8 +290,19 @@ def test_a_paired_difference_tells_apart_what_overlapping_intervals_do_not(eval_
     risk = np.repeat(rng.uniform(0, 1, n_acc), weeks)
     rows["y"] = (rng.uniform(0, 1, len(rows)) < 0.3 * risk).astype(float)
     noise = rng.normal(0, 0.25, len(rows))
-    old = rows.assign(p=np.clip(0.3 * risk + noise, 0.001, 0.999))
-    new = rows.assign(p=np.clip(0.3 * risk + noise + 0.03 * rows["y"], 0.001, 0.999))
+    base = 0.3 * risk + noise
+    return rows, np.clip(base, 0.001, 0.999), np.clip(base + 0.03 * rows["y"], 0.001, 0.999)
+
+
+def test_a_paired_difference_tells_apart_what_overlapping_intervals_do_not(eval_params):
+    """Two scores of the same rows, the second better on almost every account by a little: each
+    one's own interval holds the other's figure (the accounts' spread dominates both alike), the
+    interval of the difference, one bootstrap resampling both alike, lies above 0. Promote said
+    "cannot tell the two apart" from the overlap where the paired comparison could."""
+    from training.metrics import paired_difference
+
+    rows, old_p, new_p = _scored_twice()
+    old, new = rows.assign(p=old_p), rows.assign(p=new_p)
     params = eval_params.model_copy(update={"bootstrap_samples": 200, "ece_bins": 10})
     a = evaluate(old, params, horizon_days=30).metrics["pr_auc"]
     b = evaluate(new, params, horizon_days=30).metrics["pr_auc"]
@@ -338,20 +345,10 @@ def test_train_warns_of_a_baseline_that_beats_the_model_beyond_doubt(eval_params
     from training.experiment import HEALTH, LOGISTIC, MODEL, baseline_warnings
     from training.text import shown
 
-    rng = np.random.default_rng(3)
-    n_acc, weeks = 80, 6
-    test = pd.DataFrame(
-        {
-            "account_id": np.repeat([f"a{i:02d}" for i in range(n_acc)], weeks),
-            "as_of": np.tile(T0 + np.arange(weeks) * 7 * DAY, n_acc),
-        }
-    )
-    risk = np.repeat(rng.uniform(0, 1, n_acc), weeks)
-    test["y"] = (rng.uniform(0, 1, len(test)) < 0.3 * risk).astype(float)
-    noise = rng.normal(0, 0.25, len(test))
-    test[MODEL] = np.clip(0.3 * risk + noise, 0.001, 0.999)
-    test[LOGISTIC] = np.clip(0.3 * risk + noise + 0.03 * test["y"], 0.001, 0.999)  # better
-    test[HEALTH] = np.clip(0.3 * risk + noise + rng.normal(0, 0.01, len(test)), 0.001, 0.999)
+    test, model_p, better_p = _scored_twice()
+    test[MODEL], test[LOGISTIC] = model_p, better_p
+    rng = np.random.default_rng(4)
+    test[HEALTH] = np.clip(model_p + rng.normal(0, 0.01, len(test)), 0.001, 0.999)  # the same
     params = eval_params.model_copy(update={"bootstrap_samples": 200, "ece_bins": 10})
 
     def evaluations(frame: pd.DataFrame) -> dict:
