@@ -119,9 +119,21 @@ def run(args: argparse.Namespace) -> int:
         print(say("newer_challenger", lang, where=where, newer=str(logged.challenger)))
         return 1  # `train && promote` would otherwise promote a model this run did not train
     # promote must read the same settings (the model's name, the labels, the gate)
-    own = [] if args.params == Path("params.yaml") else ["--params", str(args.params)]
-    print(say("as_challenger", lang, where=where, source=shlex.join([args.source, *own])))
+    print(
+        say("as_challenger", lang, where=where, source=promote_arguments(args.source, args.params))
+    )
     return 0
+
+
+def promote_arguments(source: str, params: Path) -> str:
+    """What `escrisk promote` is to be given after this run: its source, a database URL's
+    password masked (the hint lands in terminals' scrollback and cron's mails; the run's tag
+    already hides it), and the params file when not the default one (promote must read the same
+    settings: the model's name, the labels, the gate)."""
+    from features.sources import is_url, without_password
+
+    own = [] if params == Path("params.yaml") else ["--params", str(params)]
+    return shlex.join([without_password(source) if is_url(source) else source, *own])
 
 
 def decimals(spec: str, lang: str):

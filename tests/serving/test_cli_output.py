@@ -836,3 +836,20 @@ def test_a_tracking_store_whose_driver_is_not_installed_is_one_line(
         assert "the database driver is not installed" in err and "postgresql+psycopg://" in err
         assert "internal error" not in err and "s3cret" not in err, err
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_trains_next_step_masks_a_database_urls_password():
+    """train's closing "Next: escrisk promote SOURCE" printed a database URL with its password,
+    into terminals' scrollback and cron's mails, while the run's tag hid it."""
+    from pathlib import Path
+
+    from serving.commands.train import promote_arguments
+
+    url = "postgresql+psycopg://cs:s3cret@db.internal:5432/helpdesk"
+    said = promote_arguments(url, Path("params.yaml"))
+    assert (
+        said == "'postgresql+psycopg://cs:***@db.internal:5432/helpdesk'" and "s3cret" not in said
+    )
+    assert promote_arguments("exports/acme co", Path("conf/p.yaml")) == (
+        "'exports/acme co' --params conf/p.yaml"
+    )  # a folder as typed (quoted for the shell), the params file promote must read
