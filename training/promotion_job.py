@@ -17,6 +17,7 @@ from features.contract import History
 from features.errors import UserError
 from features.params import as_trained
 from features.pointintime import data_end
+from features.version import differs, stamp, stamp_text
 from training.bundle import Bundle, UnsupportedBundle, used_families
 from training.metrics import evaluate, paired_difference
 from training.pipeline import (
@@ -262,6 +263,7 @@ def promote(
         seen = None if version is None else fitted_until(client, name, version)
         if seen is not None and dates.min() < seen:
             caution("optimistic", seen=f"{seen:%Y-%m-%d}", role=role, version=version)
+    this_code = stamp_text(stamp())
     for role, version, bundle in (
         ("challenger", challenger, ch_bundle),
         ("champion", champion, cp_bundle),
@@ -269,6 +271,12 @@ def promote(
         gone = [] if bundle is None else missing_families(bundle, history, params)
         if gone:  # `escrisk daily` refuses such a source; the gate scored it all the same
             caution("missing_features", role=role, version=version, gone=Joined(gone, "; "))
+        if bundle is not None and other_feature_code(bundle):
+            # scored here with features it never learnt from: its figures are low for that
+            trained = stamp_text(bundle.feature_code or {})
+            caution(
+                "other_feature_code", role=role, version=version, trained=trained, now=this_code
+            )
     if tied:
         caution("overlap", targets=Joined(tied, ", "))
     # the caveats go into the decision's run too: whoever reads the history there sees them
@@ -292,3 +300,10 @@ def promote(
         else t("kept", lang, champion=champion, reason=told)
     )
     return PromotionResult(decision, challenger, champion, scores, lines)
+
+
+def other_feature_code(bundle: Bundle) -> bool:
+    """Whether `bundle` was trained on features this installation computes otherwise (an upgrade
+    since), or did not record which: scored by promote with today's code, its figures understate
+    it, and the comparison leans to the other version."""
+    return bundle.feature_code is None or differs(bundle.feature_code, stamp())

@@ -56,6 +56,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "optimistic": "warning: the window starts before {seen}, the end of the data {role} "
         "v{version} was fitted and calibrated on: its score here is optimistic. Promote on data "
         "newer than both models' training data",
+        "other_feature_code": "warning: {role} v{version} was trained with other feature code "
+        "({trained}) than this installation computes ({now}); scored here with values it never "
+        "learnt from, its figures understate it. Train it again to compare like with like",
         "missing_features": "warning: {role} v{version} uses features this source cannot give: "
         "{gone}. It is scored here without them, so its score says little of the version. "
         "Promote on a source with every table and column both versions use",
@@ -257,6 +260,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "optimistic": "Warnung: das Fenster beginnt vor dem {seen}, dem Ende der Daten, auf "
         "denen {role} v{version} angepasst und kalibriert wurde: sein Wert hier ist zu "
         "optimistisch. Auf Daten promoten, die neuer sind als die Trainingsdaten beider Modelle",
+        "other_feature_code": "Warnung: {role} v{version} wurde mit anderem Feature-Code "
+        "({trained}) trainiert, als diese Installation rechnet ({now}); hier mit Werten bewertet, "
+        "die es nie gelernt hat, unterschätzen seine Zahlen es. Für einen fairen Vergleich neu "
+        "trainieren",
         "missing_features": "Warnung: {role} v{version} nutzt Features, die diese Quelle nicht "
         "liefern kann: {gone}. Sie wird hier ohne sie bewertet, ihr Wert sagt also wenig über "
         "die Version. Auf einer Quelle promoten, die jede Tabelle und Spalte beider Versionen hat",

@@ -99,6 +99,28 @@ def test_a_version_scored_without_a_table_it_was_trained_with_is_called_out(trai
     fresh = promote_lines_on_whole(client, validated(trained.tables, params.contract, now),
                                    params, now, v1, v2)  # fmt: skip
     assert "features this source cannot give" not in fresh
+    assert "other feature code" not in fresh  # both trained by this installation's code
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_a_version_trained_with_other_feature_code_is_called_out(trained, tmp_path, monkeypatch):
+    """After an upgrade that computes features otherwise, promote scored the champion with values
+    it never learnt from and compared on that without a word, while daily and serve warn."""
+    import training.promotion_job as job
+    from features.version import stamp
+
+    client, v1, v2 = champion_and_challenger(trained, tmp_path)
+    params = load_params(trained.params_file)
+    now = pd.Timestamp.now(tz="UTC")
+    upgraded = {**stamp(), "version": 999}
+    monkeypatch.setattr(job, "stamp", lambda: upgraded)
+    said = promote_lines_on_whole(
+        client, validated(trained.tables, params.contract, now), params, now, v1, v2
+    )
+    for role, v in (("challenger", v2.version), ("champion", v1.version)):
+        assert f"warning: {role} v{v} was trained with other feature code (features v1, " in said
+    assert "than this installation computes (features v999, " in said
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
 
 
