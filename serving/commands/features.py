@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from features.pointintime import newest_event
     from features.scorecache import kept_scores
     from features.sources import load_history
-    from serving.daily_text import t
+    from serving.daily_text import day_text, t
     from serving.params import load_params
     from training.labels import add_labels, data_end
 
@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
         )
     )  # fmt: skip
     counts = ", ".join(f"{k} {v}" for k, v in known.items())
-    print(say("feat_labelled", lang, end=end, counts=counts))
+    # the instant the data ends (a usage day counts until its end: usually a midnight)
+    ended = "-" if end is None else f"{day_text(end.date(), lang)} {end:%H:%M} UTC"
+    print(say("feat_labelled", lang, end=ended, counts=counts))
     if fs.unavailable:
         print(say("feat_unavailable", lang), file=sys.stderr)
         for family, why in sorted(fs.unavailable.items()):

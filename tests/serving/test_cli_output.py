@@ -344,6 +344,10 @@ def test_features_on_a_full_disk_say_so_and_keep_the_earlier_file(
     out = tmp_path / "out" / "f.parquet"
     args = ["features", str(tmp_path / "w"), "--as-of", "2025-06-02", "--out", str(out)]
     assert main(args) == 0
+    # the data's end as a day and time, not a pandas Timestamp ("2026-06-29 00:00:00+00:00")
+    assert "data ends 2026-06-29 00:00 UTC; labelled rows: " in capsys.readouterr().out
+    assert main([*args, "--language", "de"]) == 0
+    assert "Daten enden 29.06.2026 00:00 UTC; gelabelte Zeilen: " in capsys.readouterr().out
     before = out.read_bytes()
     to_parquet = pd.DataFrame.to_parquet
 
