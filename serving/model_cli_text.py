@@ -51,6 +51,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_escalating": "accounts escalating per month: {rate}",
         "sim_rate": "{rate:.2%}",
         "sim_no_month": "n/a (no whole month of history)",
+        "cell_yes": "yes",
+        "cell_no": "no",
         "sim_bad_end": "--end-date {value!r}: not a date; give YYYY-MM-DD or 'today'",
         "sim_wrote": "wrote {out} ({fmt}) and {truth}",
         "sim_real_data": "{out} holds {tables}, which no simulation wrote (there is no truth/); "
@@ -138,6 +140,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_escalating": "eskalierende Accounts pro Monat: {rate}",
         "sim_rate": "{rate:.2%}",
         "sim_no_month": "k. A. (kein ganzer Monat Historie)",
+        "cell_yes": "ja",
+        "cell_no": "nein",
         "sim_bad_end": "--end-date {value!r}: kein Datum; JJJJ-MM-TT oder 'today' angeben",
         "sim_wrote": "{out} ({fmt}) und {truth} geschrieben",
         "sim_real_data": "{out} enthält {tables}, die keine Simulation geschrieben hat (es gibt "

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING, Any
 
 from serving.cli import add_params_option, team_language
 from serving.ladder_cli import add_language_option
 from serving.model_cli_text import say
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +48,41 @@ def run(args: argparse.Namespace) -> int:
         if table.empty:
             print(say("no_versions", lang))
         else:
-            print(table.to_string(index=False, float_format=decimals(".4f", lang), na_rep="-"))
+            terms = {
+                c: [_minute(v) for v in table[c]] for c in ("champion_since", "champion_until")
+            }
+            shown = table.assign(**terms)
+            print(shown.to_string(index=False, float_format=decimals(".4f", lang), na_rep="-"))
             if table[cols].isna().any().any():  # a version trained without a head's labels
                 print(say("no_figure", lang))
         hist = promotion_history(name, lang)  # each reason in the team's language
         print("\n" + say("decisions", lang))
-        print(say("none_yet", lang) if hist.empty else hist.to_string(index=False))
+        print(say("none_yet", lang) if hist.empty else _readable(hist, lang).to_string(index=False))
     return 0
+
+
+def _minute(value: Any) -> str:
+    """A time MLflow keeps as ISO text (a tag, a param) as `created` shows times: to the minute,
+    UTC; what does not read as a time, as it is."""
+    import pandas as pd
+
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    try:
+        at = pd.Timestamp(value)
+    except ValueError:
+        return value
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
+def _readable(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The decisions as the team reads them: times to the minute, yes / no in its language
+    (MLflow keeps Python's True / False), no champion as '-' (kept as 'none')."""
+    flags = {"True": say("cell_yes", lang), "False": say("cell_no", lang)}
+    return history.assign(
+        decided_at=[_minute(v) for v in history["decided_at"]],
+        champion=["-" if v in (None, "none") else v for v in history["champion"]],
+        promoted=[flags.get(str(v), v) for v in history["promoted"]],
+        forced=[flags.get(str(v), v) for v in history["forced"]],
+    )

@@ -664,8 +664,13 @@ def test_models_tells_each_decisions_reason_in_the_teams_language(
     )
     assert "first model: becomes champion" in out and "by hand" in out  # no key: the English tag
     assert "0,2500" in out and "0.2500" not in out, out
+    # the history's cells as the team reads them: MLflow's True / False, 'none' and ISO times
+    # with microseconds were printed as kept
+    assert "2026-01-01 00:00 1 - ja nein" in " ".join(out.split()), out
+    assert "True" not in out and "T00:00:00" not in out, out
     assert main(argv) == 0
-    assert english in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert english in out and "2026-02-01 00:00 2 1 no no" in " ".join(out.split()), out
 
 
 @pytest.mark.postgres
