@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.contract import TABLES
 from features.errors import UserError
-from serving.cli import add_params_option, team_language
+from serving.cli import add_params_option, parse_day, team_language
 from serving.ladder_cli import add_language_option
 from serving.model_cli_text import say
 
@@ -79,9 +79,9 @@ def end_date(value: str, lang: str = "en") -> dt.date:
     that its list is today's and its due times lie ahead rather than months past."""
     if value.strip().lower() == "today":
         return dt.datetime.now(dt.UTC).date()
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
+    try:  # a day as every command takes one (serving.cli.parse_day), told with 'today' beside
+        return parse_day(value, "--end-date", lang).date()
+    except UserError:
         raise UserError(say("sim_bad_end", lang, value=value)) from None
 
 
