@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -91,6 +92,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def pg_schema_and_role() -> Iterator[tuple[Any, str, str, str, str]]:
+    """(admin engine, schema, role, owner's URL, role's URL) on the test PostgreSQL server: a
+    schema of its own and a login role with no rights in it yet, both URLs searching the
+    schema; both dropped afterwards. For a store as a service role without DDL rights sees it."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema, role = f"nd{uuid.uuid4().hex[:10]}", f"nd_{uuid.uuid4().hex[:8]}"
+    base = sa.engine.make_url(str(os.environ["ESCRISK_TEST_POSTGRES_URL"]))
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+    owner, reader = (
+        base.set(username=user)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+        for user in (base.username, role)
+    )
+    try:
+        yield admin, schema, role, owner, reader
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
 
 
 @pytest.fixture

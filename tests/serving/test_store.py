@@ -1219,23 +1219,12 @@ ADDED_SINCE = [
 
 
 @pytest.fixture
-def no_ddl_role() -> Iterator[tuple[str, str, str, Callable[[], None]]]:
+def no_ddl_role(pg_schema_and_role) -> Iterator[tuple[str, str, str, Callable[[], None]]]:
     """(owner's URL, URL of a role that may read and write but not CREATE or ALTER, schema,
     grant): the first release's store in a schema of its own, as a service role sees it after
     an upgrade of the code; `grant()` gives the role its rights on every table, as its DBA
     does after adding tables."""
-    schema, role = f"nd{uuid.uuid4().hex[:10]}", f"nd_{uuid.uuid4().hex[:8]}"
-    base = sa.engine.make_url(str(PG_URL))
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
-    owner, reader = (
-        base.set(username=user)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-        for user in (base.username, role)
-    )
+    admin, schema, role, owner, reader = pg_schema_and_role
     made = Store(owner)
     daily = DailyStore(made)
     made.save_daily_scores(
@@ -1267,14 +1256,7 @@ def no_ddl_role() -> Iterator[tuple[str, str, str, Callable[[], None]]]:
             conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
 
     grant()
-    try:
-        yield owner, reader, schema, grant
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.execute(sa.text(f"DROP OWNED BY {role}"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
-        admin.dispose()
+    yield owner, reader, schema, grant
 
 
 @pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")

@@ -640,53 +640,35 @@ PG_URL = __import__("os").environ.get("ESCRISK_TEST_POSTGRES_URL")
 
 
 @pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
-def test_a_store_the_page_cannot_bring_up_to_date_still_tells_reasons(params):
+def test_a_store_the_page_cannot_bring_up_to_date_still_tells_reasons(params, pg_schema_and_role):
     """The service's role may not change the schema (no DDL rights): the store of an older
     release is then read as it is, and the list and account pages asked it for the tables and
     columns it lacks (model_settings, ui_signouts, daily_list.why_parts), a 500 on every page
     until the next daily run added them. Without kept settings the reasons are told with the
     served model's; a sign-out that cannot be recorded says so and what adds the table."""
-    import uuid
-
-    schema, role = f"ui{uuid.uuid4().hex[:10]}", f"ui_ro_{uuid.uuid4().hex[:8]}"
-    base = sa.engine.make_url(str(PG_URL))
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
-    owner, reader = (
-        base.set(username=user).update_query_dict({"options": f"-csearch_path={schema}"})
-        for user in (base.username, role)
-    )
-    try:
-        _filled(owner.render_as_string(hide_password=False), params)
-        with admin.begin() as conn:  # the first release had none of these
-            conn.execute(sa.text(f"DROP TABLE {schema}.model_settings"))
-            conn.execute(sa.text(f"DROP TABLE {schema}.ui_signouts"))
-            conn.execute(sa.text(f"ALTER TABLE {schema}.daily_list DROP COLUMN why_parts"))
-            for column in ("owners", "team", "priority"):
-                conn.execute(sa.text(f"ALTER TABLE {schema}.daily_scores DROP COLUMN {column}"))
-            conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
-            conn.execute(sa.text(
-                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
-            ))  # fmt: skip
-            conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
-        url = reader.render_as_string(hide_password=False)
-        app = create_app(params, url, [TOKEN], clock=lambda: NOW)
-        with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
-            login(client)
-            listed, account = client.get("/"), client.get("/account/A-1")
-            out = client.post("/logout", data={"csrf": csrf_of(listed.text)})
-        assert listed.status_code == account.status_code == 200
-        assert "Acme" in listed.text and "12 tickets in" in account.text
-        # ui_signouts (added since) was a 500 on every page; a sign-out it cannot record is told
-        assert out.status_code == 503 and "could not be recorded" in out.text
-        assert "lacks the table ui_signouts" in out.text and "escrisk audit --last 1" in out.text
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
-        admin.dispose()
+    admin, schema, role, owner, reader = pg_schema_and_role
+    _filled(owner, params)
+    with admin.begin() as conn:  # the first release had none of these
+        conn.execute(sa.text(f"DROP TABLE {schema}.model_settings"))
+        conn.execute(sa.text(f"DROP TABLE {schema}.ui_signouts"))
+        conn.execute(sa.text(f"ALTER TABLE {schema}.daily_list DROP COLUMN why_parts"))
+        for column in ("owners", "team", "priority"):
+            conn.execute(sa.text(f"ALTER TABLE {schema}.daily_scores DROP COLUMN {column}"))
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+        conn.execute(sa.text(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+        ))  # fmt: skip
+        conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
+    app = create_app(params, reader, [TOKEN], clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        login(client)
+        listed, account = client.get("/"), client.get("/account/A-1")
+        out = client.post("/logout", data={"csrf": csrf_of(listed.text)})
+    assert listed.status_code == account.status_code == 200
+    assert "Acme" in listed.text and "12 tickets in" in account.text
+    # ui_signouts (added since) was a 500 on every page; a sign-out it cannot record is told
+    assert out.status_code == 503 and "could not be recorded" in out.text
+    assert "lacks the table ui_signouts" in out.text and "escrisk audit --last 1" in out.text
 
 
 def test_why_it_changed_is_told_in_the_pages_language(tmp_path, params):
