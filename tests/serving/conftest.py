@@ -151,26 +151,21 @@ def model_store(trained) -> str:
 
 
 @contextmanager
-def serving(d: Path, **env_vars: str) -> Iterator[str]:
-    """A real `bentoml serve` on a free loopback port with `env_vars` in its environment; yields
-    its base URL once /readyz answers; always stopped. Its log is `d / "server.log"`."""
+def serving(d: Path, *, escrisk_serve: bool = False, **env_vars: str) -> Iterator[str]:
+    """A real `bentoml serve` (with `escrisk_serve`: as `escrisk serve` starts it, one worker)
+    on a free loopback port with `env_vars` in its environment; yields its base URL once /readyz
+    answers; always stopped. Its log is `d / "server.log"`."""
     env = {**os.environ, "ESCRISK_PARAMS": str(ROOT / "params.yaml"), **env_vars}
     env.setdefault("BENTOML_HOME", str(d / "bentoml"))
     # not the user's own cache, nor another test's
     env["ESCRISK_MODEL_CACHE"] = env_vars.get("ESCRISK_MODEL_CACHE", str(d / "models"))
     port = free_port()
     log = open(d / "server.log", "wb")  # noqa: SIM115 - closed below
-    cmd = [
-        sys.executable,
-        "-m",
-        "bentoml",
-        "serve",
-        "serving.service:EscalationRisk",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    cmd = (
+        [sys.executable, "-m", "serving.cli", "serve", "--workers", "1"]
+        if escrisk_serve
+        else [sys.executable, "-m", "bentoml", "serve", "serving.service:EscalationRisk"]
+    ) + ["--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )

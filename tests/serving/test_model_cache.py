@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,17 +123,13 @@ def test_the_default_registry_of_two_folders_is_two_registries(tmp_path, monkeyp
 
 
 def test_serve_starts_with_the_champion_last_seen_while_the_registry_is_down(
-    model_store, params, tmp_path, body_for, auth, unused_port, capsys, monkeypatch
+    model_store, params, tmp_path, body_for, auth, unused_port, capsys, monkeypatch, start_service
 ):
     """`escrisk serve` asked the registry before it started: with MLflow down a restart failed,
     though its workers load a pinned version from their local copy. It now serves the champion
     it last saw there, saying loudly which and when; with none kept it refuses in one line."""
     import datetime as dt
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from urllib.parse import urlsplit
 
     import httpx
     import mlflow
@@ -159,45 +154,19 @@ def test_serve_starts_with_the_champion_last_seen_while_the_registry_is_down(
     assert "last seen" not in err
     store.unlink()  # the registry gone
 
-    port = unused_port
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": uri,
-        "ESCRISK_MODEL_CACHE": str(cache),
-        "BENTOML_HOME": str(tmp_path / "bentoml"),
-        "ESCRISK_API_TOKENS": auth["Authorization"].removeprefix("Bearer "),
-        "ESCRISK_DATABASE_URL": f"sqlite:///{tmp_path / 'escrisk.db'}",
-    }
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), "--workers", "1"],
-            cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()[-4000:]
-            assert time.monotonic() < deadline, log.read_text()[-4000:]
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+    with start_service(
+        tmp_path,
+        escrisk_serve=True,
+        MLFLOW_TRACKING_URI=uri,
+        ESCRISK_MODEL_CACHE=str(cache),
+        ESCRISK_API_TOKENS=auth["Authorization"].removeprefix("Bearer "),
+        ESCRISK_DATABASE_URL=f"sqlite:///{tmp_path / 'escrisk.db'}",
+    ) as base:
         r = httpx.post(f"{base}/score", json=body_for(["ACC-001"]), headers=auth, timeout=60)
         assert r.status_code == 200, r.text
         assert r.json()["scores"][0]["model_version"] == f"{name}/{version}"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    said = " ".join(log.read_text().split())
+    port = urlsplit(base).port
+    said = " ".join((tmp_path / "server.log").read_text().split())
     assert f"WARNING: the model registry {uri} cannot be used (no MLflow store at" in said, said
     told = f"serving {name} version {version}, the 'champion' version last seen there, at "
     assert f"{told}2026-12-01 08:30 UTC" in said, said
