@@ -122,6 +122,8 @@ def _advisory_lock(url: str, where: str, language: str) -> Iterator[None]:
 
     engine = _engine(url)
     conn = None
+    key: dict[str, int] = {}
+    held = False
     try:
         # a server that is down: the run's opening of the store says so, as without the lock
         with contextlib.suppress(sa.exc.DBAPIError):
@@ -136,8 +138,14 @@ def _advisory_lock(url: str, where: str, language: str) -> Iterator[None]:
                 raise RunBusy(t("daily_busy", language, where=where))
         yield
     finally:
-        # closing the connection lets go of the lock (a lost one already has)
+        # let go before closing: a closed connection's server process drops its locks only as
+        # it exits, after the client has moved on, so a run started right after this one
+        # could still find the lock held (a lost connection already has let go)
         if conn is not None:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                if held:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), key)
+                    conn.commit()
             with contextlib.suppress(sa.exc.DBAPIError):
                 conn.close()
         engine.dispose()

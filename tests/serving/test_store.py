@@ -1106,6 +1106,37 @@ def test_a_reader_on_postgresql_wants_the_daily_runs_tables():
 
 
 @pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
+def test_the_daily_lock_is_let_go_of_before_its_connection_goes():
+    """The run let go of its advisory lock by closing the connection: the server's process
+    drops a session's locks only as it exits, after the client has moved on, and a run started
+    right after (CI's next test) was now and then refused as busy. The lock is let go of on the
+    connection, so it is free by the time the connection is handed back."""
+    from serving.runlock import daily_lock
+
+    held_at_checkin: list[int] = []
+    watcher = sa.create_engine(str(PG_URL))
+    held = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+
+    watching = [False]
+
+    def on_checkin(_dbapi_conn: Any, _record: Any) -> None:
+        if not watching[0]:  # the run's connection, not the watcher's own
+            watching[0] = True
+            with watcher.connect() as conn:
+                held_at_checkin.append(int(conn.execute(held).scalar() or 0))
+            watching[0] = False
+
+    sa.event.listen(sa.pool.Pool, "checkin", on_checkin)
+    try:
+        with daily_lock(str(PG_URL)):
+            pass
+    finally:
+        sa.event.remove(sa.pool.Pool, "checkin", on_checkin)
+        watcher.dispose()
+    assert held_at_checkin and held_at_checkin[0] == 0, held_at_checkin
+
+
+@pytest.mark.skipif(not PG_URL, reason="set ESCRISK_TEST_POSTGRES_URL to run against PostgreSQL")
 def test_the_daily_lock_is_the_stores_not_the_whole_postgresql_databases():
     """The daily run's advisory lock had one key for the whole database: with two stores in one
     database (a schema each, search_path in the URL, as two teams' installations), one team's
