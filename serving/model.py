@@ -231,13 +231,27 @@ def last_champion(
 ) -> tuple[str, dt.datetime, Path] | None:
     """The champion last seen in the registry (`note_champion`), when it was seen, and its kept
     bundle; None without a record or a bundle to load."""
-    try:
-        record = json.loads((_cached(cache, tracking_uri, model_name) / CHAMPION_SEEN).read_text())
-        version, seen_at = str(record["version"]), dt.datetime.fromisoformat(record["seen_at"])
-    except (OSError, ValueError, KeyError, TypeError):
+    record = _champion_record(_cached(cache, tracking_uri, model_name))
+    if record is None:
         return None
+    version, seen_at = record
     kept = cached_bundle(cache, tracking_uri, model_name, version)
     return None if kept is None else (version, seen_at, kept)
+
+
+def _champion_record(folder: Path) -> tuple[str, dt.datetime] | None:
+    """The version and time `note_champion` recorded in a model's copies folder, if readable."""
+    try:
+        record = json.loads((folder / CHAMPION_SEEN).read_text())
+        return str(record["version"]), dt.datetime.fromisoformat(record["seen_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _noted_version(folder: Path) -> str | None:
+    """The folder name of the champion's copy that `note_champion` recorded, if any."""
+    record = _champion_record(folder)
+    return None if record is None else quote(record[0], safe="")
 
 
 def cached_bundle(
@@ -279,9 +293,15 @@ def keep_bundle(
                 shutil.rmtree(partial, ignore_errors=True)
             shutil.rmtree(stale, ignore_errors=True)
         os.utime(target)  # the newest used is kept longest (a copy has its download's time)
-        kept = [d for d in folder.iterdir() if not d.name.startswith(".") and d.is_dir()]
-        kept.sort(key=lambda d: d.stat().st_mtime, reverse=True)
-        for old in kept[KEPT_VERSIONS:]:
+        # the champion last seen stays whatever else was loaded since (pinned challengers, a
+        # rollback's try): it is what `escrisk serve` falls back on while the registry is down
+        noted = _noted_version(folder)
+        copies = [d for d in folder.iterdir() if not d.name.startswith(".") and d.is_dir()]
+        others = sorted(
+            (d for d in copies if d.name != noted), key=lambda d: d.stat().st_mtime, reverse=True
+        )
+        room = KEPT_VERSIONS - (len(copies) - len(others))  # the champion's copy counts
+        for old in others[room:]:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         logger.warning("cannot keep a local copy of %s/%s in %s: %s", model_name, version,

@@ -3,6 +3,7 @@ while the model registry cannot be reached loads the pinned version from its cop
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 
@@ -16,7 +17,9 @@ from serving.model import (
     cached_bundle,
     champion_version,
     keep_bundle,
+    last_champion,
     load_champion,
+    note_champion,
 )
 from serving.settings import Settings
 
@@ -70,6 +73,24 @@ def test_the_cache_keeps_the_newest_versions_only(tmp_path):
         keep_bundle(bundle, cache, "sqlite:///mlflow.db", "m", str(v))
     left = sorted(int(d.name) for d in cache.glob("*/m/*"))
     assert left == list(range(3, KEPT_VERSIONS + 3))
+
+
+def test_the_cache_never_drops_the_champion_serve_falls_back_on(tmp_path):
+    """The newest used were kept, the champion `escrisk serve` noted among the rest: loading a
+    few pinned challengers after it dropped its copy, and a restart while the registry was down
+    then had no model to fall back on. Its copy stays, counted among those kept."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text("{}")
+    cache, uri = tmp_path / "cache", "sqlite:///mlflow.db"
+    keep_bundle(bundle, cache, uri, "m", "1")
+    note_champion(cache, uri, "m", "1", dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    for v in range(2, KEPT_VERSIONS + 4):
+        keep_bundle(bundle, cache, uri, "m", str(v))
+    left = sorted(int(d.name) for d in cache.glob("*/m/*") if d.is_dir())
+    assert left == [1, *range(5, KEPT_VERSIONS + 4)]  # the champion and the newest others
+    found = last_champion(cache, uri, "m")
+    assert found is not None and found[0] == "1"
 
 
 def test_the_cache_lies_in_the_users_cache_folder_unless_set():
