@@ -325,6 +325,11 @@ class SlaFeatureParams(StrictModel):
         default=None,
         description="null: SLA targets are clock hours; a calendar: they are business hours in it",
     )
+    # contract.sla_policy, copied at load (never written in params.yaml): the targets of tickets
+    # without their own, which the SLA features count against. A model keeps it with its other
+    # settings, so its features count the policy it learnt from, not one restated since (in
+    # business hours, say). None: a model trained before it was kept (the data's targets count).
+    policy: dict[str, dict[str, SlaTarget]] | None = None
 
 
 class UsageFeatureParams(StrictModel):
@@ -462,7 +467,8 @@ def as_trained(trained: FeatureParams | None, now: FeatureParams) -> FeaturePara
 
 def changed_settings(trained: FeatureParams | None, now: FeatureParams) -> list[str]:
     """The `features.` keys whose value in `now` differs from a model's `trained` settings (not
-    where texts are cached): what reaches the scores only with the next model trained."""
+    where texts are cached), and `contract.sla_policy` (kept as `features.sla.policy`): what
+    reaches the scores only with the next model trained."""
     if trained is None:
         return []
     out: list[str] = []
@@ -475,7 +481,16 @@ def changed_settings(trained: FeatureParams | None, now: FeatureParams) -> list[
             out.append(path)
 
     walk(trained.model_dump(mode="json"), now.model_dump(mode="json"), "features")
-    return [k for k in out if k != "features.sentiment.cache_dir"]
+    out = [k for k in out if k != "features.sentiment.cache_dir"]
+    policy = [k for k in out if k.startswith(POLICY_KEY)]
+    out = [k for k in out if k not in policy]
+    # written in params.yaml as the contract's; a model that did not keep it has nothing to compare
+    if policy and trained.sla.policy is not None:
+        out.append("contract.sla_policy")
+    return out
+
+
+POLICY_KEY = "features.sla.policy"
 
 
 # features renamed since an earlier release (bundle format 2): the long memory counts

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.businesstime import due
-from features.context import Absence, Columns, Context, absent_reason
+from features.context import Absence, Columns, Context, absent_reason, positions
 from features.contract import History, from_policy
 from features.params import FeatureParams
 from features.spec import AT_ZERO, FeatureInfo, last_days, number
@@ -133,12 +133,12 @@ def compute(ctx: Context) -> Columns:
     until = _latest(snaps.as_of * 1_000_000_000, resolved, ctx.ns("tickets", "first_response_at"))
     out: Columns = {}
     for kind, (done_col, target_col, _, _) in KINDS.items():
-        hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
+        # business hours for the policy's targets only: a ticket's own is clock hours to its deadline
+        policy = from_policy(ctx.history.tickets, target_col)
+        hours = policy_hours(ctx, target_col, policy)
         known = (created != NAT) & np.isfinite(hours)
         target = np.where(known, np.rint(np.nan_to_num(hours) * 3.6e12), 0).astype(np.int64)  # ns
         start = np.where(known, created, NAT)
-        # business hours for the policy's targets only: a ticket's own is clock hours to its deadline
-        policy = from_policy(ctx.history.tickets, target_col)
         deadline = due(start, target, cal, until, policy)
         done = ctx.ns("tickets", done_col)
         has_done = done != NAT
@@ -175,6 +175,33 @@ def compute(ctx: Context) -> Columns:
         )
         out[f"sla_{kind}_open_breached"] = br.count(None, end) - closed.count(None, end)
     return out
+
+
+def policy_hours(ctx: Context, target_col: str, policy: np.ndarray) -> np.ndarray:
+    """Each ticket's target in hours: its own, or where it took the policy's (`policy`), that of
+    the policy these features are built with (`sla.policy`, a model's), by its account's tier
+    and its priority. The data was read with params.yaml's policy of today, which may have been
+    restated since the model was trained; a tier or priority the kept policy lacks keeps it."""
+    hours = ctx.history.tickets[target_col].to_numpy(dtype=np.float64, na_value=np.nan)
+    kept, p = ctx.params.sla.policy, ctx.params
+    if kept is None or not policy.any() or not len(ctx.snaps.ids):
+        return hours
+    attr = "first_response" if target_col == "sla_first_response_hours" else "resolution"
+    tiers = tuple(kept)
+    grid = np.array(
+        [
+            [getattr(kept[t][q], attr) if q in kept[t] else np.nan for q in p.priorities]
+            for t in tiers
+        ],
+        dtype=np.float64,
+    ).reshape(len(tiers), len(p.priorities))
+    code = ctx.codes("tickets")
+    tier_of = positions(ctx.snaps.per_account["tier"].to_numpy(dtype=object), tiers)
+    tier = np.where(code >= 0, tier_of[np.maximum(code, 0)], -1)
+    prio = ctx.level("tickets", "priority", p.priorities)
+    ok = policy & (tier >= 0) & (prio >= 0)
+    found = grid[np.maximum(tier, 0), np.maximum(prio, 0)]
+    return np.where(ok & np.isfinite(found), found, hours)
 
 
 def _latest(*times: np.ndarray) -> int:

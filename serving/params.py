@@ -747,6 +747,19 @@ class Params(StrictModel):
         )
 
     @model_validator(mode="after")
+    def _features_keep_the_sla_policy(self) -> Params:
+        """The SLA features count against contract.sla_policy: a copy goes with the feature
+        settings (`features.sla.policy`), which a model keeps, so that it is scored with the
+        policy it was trained with. Only the contract's is written in params.yaml."""
+        sla = self.features.sla
+        if sla.policy is not None and sla.policy != self.contract.sla_policy:
+            raise ValueError(
+                "features.sla.policy: set from contract.sla_policy, not written here; leave it out"
+            )
+        sla = sla.model_copy(update={"policy": self.contract.sla_policy})
+        return self.model_copy(update={"features": self.features.model_copy(update={"sla": sla})})
+
+    @model_validator(mode="after")
     def _sla_policy_in_business_hours(self) -> Params:
         """With features.sla.business_hours the policy's targets are business hours: one longer
         than two business weeks (ten working days, about the longest a support contract states)

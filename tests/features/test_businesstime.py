@@ -398,3 +398,47 @@ def test_deadlines_equal_walking_the_calendar_day_by_day(cal, offset, seconds):
     want = _walk(start, seconds / 3600, cal)
     got = add_business(_ns(start.isoformat()), np.array([seconds * 10**9]), cal, until=NOW.value)
     assert pd.Timestamp(int(got[0]), tz="UTC") == pd.Timestamp(want)
+
+
+def test_the_sla_policy_travels_with_the_model(params, make_world):
+    """contract.sla_policy fills the targets of tickets without their own as the data is read: a
+    champion trained under one policy was fed SLA features under the policy params.yaml states
+    now (a policy restated in business hours for features.sla.business_hours was read in the
+    champion's clock hours), without a word. Its features are built with the policy it was
+    trained with, and the change is told as contract.sla_policy."""
+    from pathlib import Path
+
+    from serving.params import ParamsError, parse_params, read_yaml
+
+    data = read_yaml(Path(__file__).parents[2] / "params.yaml")
+    for by_priority in data["contract"]["sla_policy"].values():
+        for target in by_priority.values():
+            target.update({k: v / 4 for k, v in target.items()})
+    now = parse_params(data)
+    trained = params.features
+    tables = make_world(20, 2, 6).tables
+    end = pd.Timestamp(params.simulation.end_date, tz="UTC")
+    then_read = validated(tables, params.contract, end)
+    now_read = validated(tables, now.contract, end)
+    grid = pd.date_range(end - pd.Timedelta(days=56), end, freq="7D", tz="UTC")
+    spec = full_spec(trained)
+    from features.params import as_trained
+
+    when_trained = build_features(then_read, grid, trained, spec=spec).frame
+    served = build_features(now_read, grid, as_trained(trained, now.features), spec=spec).frame
+    pd.testing.assert_frame_equal(served, when_trained, check_exact=True)
+    assert changed_settings(trained, now.features) == ["contract.sla_policy"]
+    # scored with the settings of today (no model kept any), the policy of today counts
+    today = build_features(now_read, grid, now.features, spec=spec).frame
+    assert not today["sla_resolution_breaches_30d"].equals(
+        when_trained["sla_resolution_breaches_30d"]
+    )
+    # a model that did not keep the policy (trained before it was kept) is told nothing of it
+    older = trained.model_copy(update={"sla": trained.sla.model_copy(update={"policy": None})})
+    assert changed_settings(older, now.features) == []
+    # the copy is the contract's: params.yaml does not write it
+    data["features"]["sla"]["policy"] = read_yaml(Path(__file__).parents[2] / "params.yaml")[
+        "contract"
+    ]["sla_policy"]
+    with pytest.raises(ParamsError, match=r"features\.sla\.policy: set from contract\.sla_policy"):
+        parse_params(data)
