@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
 from features.contract import History
+from features.params import CalendarParams
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")  # the DST change of 2024-03-31 lies inside the range
 HOURS = 24 * 60  # events fall within 60 days of T0
@@ -158,6 +161,12 @@ def history_strategy():
 
 
 @pytest.fixture(scope="session")
+def portfolio_strategy():
+    """Histories of up to 8 accounts: enough to cut into parts."""
+    return histories(max_accounts=8, max_tickets=30)
+
+
+@pytest.fixture(scope="session")
 def as_of_strategy():
     """as_of dates over the generated range, some before any account starts."""
     return st.integers(-35, 65).map(lambda d: T0 + pd.Timedelta(days=d))
@@ -179,3 +188,30 @@ def shuffled(history: History, seed: int) -> History:
 @pytest.fixture(scope="session")
 def shuffle():
     return shuffled
+
+
+BERLIN = CalendarParams(
+    time_zone="Europe/Berlin",
+    weekly={d: "08:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")},
+    holidays=["12-25", "easter+1"],
+)
+
+
+def on_policy(history: History, seed: int, params, business: bool):
+    """`history` with some tickets' targets the policy's (the generated ones are all their own),
+    and the feature settings counting those in Berlin business hours (`business`) or on the clock."""
+    rng = np.random.default_rng(seed)
+    t = history.tickets
+    marks = {
+        "sla_first_response_from_policy": rng.random(len(t)) < 0.5,
+        "sla_resolution_from_policy": rng.random(len(t)) < 0.5,
+    }
+    f = params.features
+    if business:
+        f = f.model_copy(update={"sla": f.sla.model_copy(update={"business_hours": BERLIN})})
+    return replace(history, tickets=t.assign(**marks)), f
+
+
+@pytest.fixture(scope="session")
+def policy_marked():
+    return on_policy

@@ -165,6 +165,29 @@ def test_one_account_alone_equals_its_batch_row(data, params, history_strategy):
 
 
 @SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16), parts=st.integers(2, 4), business=st.booleans())
+def test_the_parts_of_any_partition_equal_the_whole(
+    data, seed, parts, business, params, portfolio_strategy, policy_marked
+):
+    """Builders run per partition of accounts (docs/features.md, Rows): the parts of a random
+    partition, built with a fixed spec and put together, equal the whole build to the bit, the
+    policy's SLA targets in business hours or not."""
+    history, f = policy_marked(data.draw(portfolio_strategy), seed, params, business)
+    grid = pd.date_range("2024-02-19", periods=12, freq="7D", tz="UTC")
+    spec = full_spec(f)
+    whole = build_features(history, grid, f, spec=spec).frame
+    ids = history.accounts["account_id"].to_numpy(dtype=object)
+    part = np.random.default_rng(seed).integers(0, parts, len(ids))
+    pieces = [
+        build_features(history.for_accounts(list(ids[part == k])), grid, f, spec=spec).frame
+        for k in range(parts)
+    ]
+    together = pd.concat(pieces, ignore_index=True)
+    together = together.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
+    pdt.assert_frame_equal(together, whole, check_exact=True)
+
+
+@SETTINGS
 @given(data=st.data())
 def test_rows_are_the_active_accounts(data, params, history_strategy, as_of_strategy):
     history = data.draw(history_strategy)

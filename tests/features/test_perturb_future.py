@@ -10,6 +10,7 @@ must not move.
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from features import windows
 from features.build import build_features, full_spec
 from features.contract import History
 
@@ -238,3 +240,35 @@ def test_the_accounts_snapshot_is_read_as_exported_a_known_limit(column, params,
     before = _features(history, d, params)
     after = _features(replace(history, accounts=acc), d, params)
     assert not before.equals(after)
+
+
+GRID = pd.date_range("2024-02-19", periods=12, freq="7D", tz="UTC")
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**32 - 1),
+    at=st.integers(0, len(GRID) - 1),
+    business=st.booleans(),
+    cells=st.booleans(),
+)
+def test_a_grids_rows_ignore_everything_from_their_as_of_on(
+    data, seed, at, business, cells, params, history_strategy, policy_marked
+):
+    """Training's grid and replay's days are built in one call: rows as of D and before do not
+    move when everything from D on is rewritten, also where a large build counts window edges
+    per (account, as_of) cell and with the policy's SLA targets in business hours."""
+    history, f = policy_marked(data.draw(history_strategy), seed, params, business)
+    spec = full_spec(f)
+    d = GRID[at]
+    changed = perturb_from(history, d, np.random.default_rng(seed))
+    limits = {"GRID_ROWS": 0 if cells else windows.GRID_ROWS, "CELL_EVENTS_PER_ROW": 10**9}
+    with mock.patch.multiple(windows, **limits):
+        before = build_features(history, GRID, f, spec=spec).frame
+        after = build_features(changed, GRID, f, spec=spec).frame
+
+    def known(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["as_of"] <= d].reset_index(drop=True)
+
+    pdt.assert_frame_equal(known(before), known(after), check_exact=True)
