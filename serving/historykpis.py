@@ -72,8 +72,9 @@ def history_kpis(
     )
 
     t = history.tickets
-    # a rating is known once its ticket is resolved: one resolved after as_of is not yet
-    known = t["resolved_at"].isna() | (t["resolved_at"] < as_of)
+    # a rating is known once its ticket is resolved, as the features count it: one resolved
+    # after as_of is not yet, nor one of a ticket never resolved (when it was given is unknown)
+    known = (t["resolved_at"] < as_of).fillna(False)
     rated = t[(t["created_at"] >= since) & (t["created_at"] < as_of) & t["csat"].notna() & known]
     # an escalation opened csat_after_days before the window or earlier reaches none of its
     # tickets: left out before the pairing (most of a long history's escalations)

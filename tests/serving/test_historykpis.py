@@ -117,6 +117,31 @@ def test_ratings_count_once_they_are_known(kpis):
     assert kpis.csat_after == pytest.approx(2.0)  # T1, two days after A's escalation E1
 
 
+def test_a_rating_of_a_ticket_never_resolved_is_not_known():
+    """The features count a rating from its ticket's resolution (a ticket open at D has no CSAT
+    yet, `history_at` blanks it): the KPIs counted the rating of a ticket not resolved at all
+    (reopened since it was rated, say), given at some time the export does not tell, also in a
+    report of a past day."""
+    h = history()
+    open_rated = pd.DataFrame(
+        {
+            "ticket_id": ["T6"],
+            "account_id": ["A"],
+            "created_at": [_t("2025-06-04")],
+            "resolved_at": pd.Series([pd.NaT], dtype="datetime64[ns, UTC]"),
+            "csat": [5.0],
+        }
+    )
+    h = History(
+        accounts=h.accounts,
+        tickets=pd.concat([h.tickets, open_rated], ignore_index=True),
+        escalations=h.escalations,
+    )
+    k = history_kpis(h, AS_OF, 90, 14, BenchmarkHoursParams(first_response=24, resolution=72))
+    assert k.csat_all == pytest.approx(3.0)  # T1 and T2, as before
+    assert k.csat_after == pytest.approx(2.0)
+
+
 def test_an_escalation_before_the_window_still_reaches_the_tickets_after_it():
     # window 30 days: since = 2025-05-31; E0 opened 10 days before it reaches a ticket of the
     # window's first days (within 14 days), E-1 opened 15 days before it does not
