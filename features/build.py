@@ -35,7 +35,7 @@ from features.params import FeatureParams
 from features.pointintime import data_end, data_start
 from features.scorers import SentimentScorer, default_scorer
 from features.spec import UNKNOWN, FeatureInfo, FeatureSpec
-from features.windows import NAT, Snapshots, ns_since_epoch, seconds
+from features.windows import DAY, NAT, Snapshots, ns_since_epoch, seconds
 
 __all__ = [
     "FAMILIES",
@@ -223,22 +223,35 @@ def as_of_grid(history: History, params: FeatureParams) -> pd.DatetimeIndex:
 
 
 def as_of_seconds(as_of_dates) -> np.ndarray:
-    """The distinct as_of dates, sorted, as int64 whole seconds since the epoch (UTC, floored).
+    """The distinct as_of dates, sorted, as int64 seconds since the epoch: UTC midnights.
 
-    Dates without a zone are taken as UTC; an as_of is a cut-off, so flooring to the second keeps
-    every event strictly before it exactly as before (`features.windows.seconds`)."""
+    Dates without a zone are taken as UTC. A feature as of D is known at midnight D UTC, when
+    the usage rows before D are whole days: at another time of day (noon, a Berlin midnight at
+    23:00 UTC) the day's row, not over yet, would be read as a whole day's. Refused."""
     if isinstance(as_of_dates, pd.DatetimeIndex) and str(as_of_dates.tz) == "UTC":
-        return np.unique(seconds(as_of_dates))
+        return _midnights(np.unique(ns_since_epoch(as_of_dates)))
     if isinstance(as_of_dates, pd.Timestamp | str):
         as_of_dates = [as_of_dates]
     values = list(as_of_dates)
     if values and all(isinstance(v, pd.Timestamp) and str(v.tz) == "UTC" for v in values):
         ns = np.array([v.value for v in values], dtype=np.int64)  # the API's one day: no parser
-        return np.unique(np.floor_divide(ns, SECOND_NS))
+        return _midnights(np.unique(ns))
     idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if idx.hasnans:
         raise UserError("as_of dates must not be empty")
-    return np.unique(seconds(idx))
+    return _midnights(np.unique(ns_since_epoch(idx)))
+
+
+def _midnights(ns: np.ndarray) -> np.ndarray:
+    """UTC midnights in ns as seconds; a UserError naming the first that is no midnight."""
+    off = ns % (DAY * SECOND_NS) != 0
+    if off.any():
+        bad = pd.Timestamp(int(ns[off][0]), tz="UTC")
+        raise UserError(
+            f"as_of must be a midnight UTC (a day, as the features are known at its start), "
+            f"got {bad.isoformat()}"
+        )
+    return ns // SECOND_NS
 
 
 def unavailable_families(history: History, params: FeatureParams) -> dict[str, Absence]:

@@ -100,6 +100,32 @@ def test_single_day_of_history(params):
     assert row["csat_mean_365d"] == 5 and row["tickets_resolution_hours_mean_90d"] == 1.0
 
 
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        pd.Timestamp("2024-01-02 12:00", tz="UTC"),  # a time of day: usage of the 2nd read whole
+        pd.Timestamp("2024-01-03", tz="Europe/Berlin"),  # 2 January 23:00 UTC
+        "2024-01-02T00:00:01Z",
+    ],
+)
+def test_an_as_of_that_is_no_utc_midnight_is_refused(params, as_of):
+    """A feature as of D is known at midnight D UTC (docs/features.md): a usage row is a whole
+    day's. Built at noon (or a Berlin midnight, 23:00 UTC) the day's row, not over yet, was read
+    as a whole day's in the means, and days since the last active day came out -0.5."""
+    from features.errors import UserError
+
+    raw = _raw(
+        [{"created_at": "2024-01-01T08:00:00Z"}],
+        usage=[
+            {"account_id": "A", "date": d, "active_users": 4, "events": 10}
+            for d in ("2024-01-01", "2024-01-02")
+        ],
+    )
+    history = validated(raw, params.contract, NOW)
+    with pytest.raises(UserError, match="as_of must be a midnight UTC"):
+        build_features(history, [as_of], params.features, spec=full_spec(params.features))
+
+
 def test_created_and_resolved_in_the_same_second(params):
     t = "2024-02-10T12:00:00Z"
     raw = _raw([{"created_at": t, "first_response_at": t, "resolved_at": t, "status": "solved"}])
@@ -107,11 +133,12 @@ def test_created_and_resolved_in_the_same_second(params):
     assert row["tickets_open"] == 0 and row["tickets_resolution_hours_mean_90d"] == 0.0
     assert row["sla_first_response_breaches_7d"] == 0 and row["sla_resolution_near_misses_7d"] == 0
     # as of the very second of creation nothing is known yet: created_at < as_of fails
-    history = validated(raw, params.contract, NOW)
-    fs = build_features(
-        history, [pd.Timestamp(t)], params.features, spec=full_spec(params.features)
+    m = "2024-02-11T00:00:00Z"
+    at_midnight = _raw(
+        [{"created_at": m, "first_response_at": m, "resolved_at": m, "status": "solved"}]
     )
-    assert fs.frame["tickets_7d"].iloc[0] == 0
+    row = _row(params, at_midnight, "2024-02-11")
+    assert row["tickets_7d"] == 0 and np.isnan(row["tickets_resolution_hours_mean_90d"])
 
 
 def test_offsets_across_a_dst_change_are_compared_in_utc(params):
@@ -161,15 +188,16 @@ def test_a_resolved_ticket_without_first_response_is_not_open_past_that_sla(para
     # export without milestones has none at all): breached, but open no more once resolved
     raw = _raw([{"created_at": "2024-02-01T00:00:00Z", "resolved_at": "2024-02-02T00:00:00Z",
                  "status": "solved"},
-                {"created_at": "2024-02-05T00:00:00Z", "resolved_at": "2024-02-05T06:50:00Z",
+                {"created_at": "2024-02-04T17:00:00Z", "resolved_at": "2024-02-04T23:50:00Z",
                  "status": "solved"}])  # fmt: skip
     open_then = _row(params, raw, "2024-02-02")  # deadline passed, not yet resolved
     assert open_then["sla_first_response_open_breached"] == 1
     later = _row(params, raw, "2024-03-01")
     assert later["sla_first_response_breaches_30d"] == 2
     assert later["sla_first_response_open_breached"] == 0
-    # resolved at 6:50 of 8 h: not at risk between 6:24 and 8:00, as no longer open
-    at = _row(params, raw, "2024-02-05T07:00:00Z")
+    # resolved at 6:50 of 8 h: not at risk between 6:24 and 8:00 (7:00 at midnight), as no
+    # longer open
+    at = _row(params, raw, "2024-02-05")
     assert at["sla_first_response_at_risk"] == 0 and at["sla_first_response_open_breached"] == 0
 
 
