@@ -55,8 +55,10 @@ def describe(
     """(event, detail, by) of one trail event, in `lang`; a level change's reasons told again in
     it from their `features` (name -> FeatureInfo): stored in the account's language, they were
     English under a German team. With `ladder`, what moved the level is told as the CSM page
-    tells it ("not acknowledged in time", a hard rule by its title), not as its stored code."""
+    tells it ("not acknowledged in time", a hard rule by its title, an action by its playbook
+    text), not as its stored code."""
     from serving.daily_text import time_text
+    from serving.ladder_text import pick
     from serving.reasons import retold
     from serving.ui_text import by_text, rule
 
@@ -88,7 +90,11 @@ def describe(
     if kind == "feedback":
         verdict = say("ev_agree" if e["agree"] else "ev_disagree", lang)
         return (verdict, e["comment"] or "", by_text(e["by"], lang))
-    action = e["action"] + (f": {e['note']}" if e["note"] else "")
+    # the playbook's text in the language, as the CSM page tells it; a key params no longer
+    # defines as recorded
+    texts = ladder.actions.get(e["action"]) if ladder is not None else None
+    action = pick(texts, lang) if texts else str(e["action"])
+    action += f": {e['note']}" if e["note"] else ""
     return (say("ev_action", lang), action, by_text(e["by"], lang))
 
 

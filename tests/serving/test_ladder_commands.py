@@ -78,7 +78,7 @@ def test_ack_resolve_feedback_and_audit(db, capsys):
         "- -> L2",
         "3 SLA near-misses",
         "acknowledged",
-        "schedule_call",
+        "Schedule a call with the customer's decision makers",
         "disagree",
         "saved",
         "Escalation KPIs",
@@ -356,3 +356,16 @@ def test_actions_taken_after_the_acknowledgement_are_recorded_for_the_same_flag(
     assert "already resolved" in capsys.readouterr().err
     assert main(["ack", "QUIET-2", "--action", "schedule_call", *PARAMS]) == 1
     assert "never been flagged" in capsys.readouterr().err
+
+
+def test_audit_tells_an_action_taken_by_its_playbook_text(db, capsys):
+    """`escrisk audit` listed an action by its params key ("schedule_call", in a German team's
+    trail too) where the CSM page and the messages tell the playbook's text in the language."""
+    assert main(["ack", "ACME-1", "--by", "anna", "--action", "schedule_call", *PARAMS]) == 0
+    capsys.readouterr()
+    assert main(["audit", "ACME-1", "--language", "en", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "Schedule a call with the customer's decision makers" in out
+    assert "schedule_call" not in out
+    assert main(["audit", "ACME-1", "--language", "de", *PARAMS]) == 0
+    assert "Termin mit den Entscheidern des Kunden vereinbaren" in capsys.readouterr().out
