@@ -13,6 +13,7 @@ import datetime as dt
 import email.utils
 import smtplib
 import socket
+import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -320,6 +321,16 @@ class WebhookNotifier:
         """The webhook's server, not its address: an incoming-webhook path is its credential."""
         url = httpx.URL(str(message["recipient"]))
         return f"webhook {url.host}" + (f":{url.port}" if url.port else "")
+
+
+def shown_recipient(notifier: str, recipient: str) -> str:
+    """A message's recipient as a listing may show it: an e-mail address as it is, a webhook by
+    its server alone (`https://hooks.slack.com/***`), as an incoming webhook's path (and any
+    user:password in it) lets anyone who reads it post to the channel."""
+    if notifier != "webhook":
+        return recipient
+    parts = urllib.parse.urlsplit(recipient)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/***"
 
 
 def _chat(text: str) -> str:

@@ -180,6 +180,7 @@ def _print_messages(
         and (which == "all" or m["status"] in STATUSES[which])
     ]
     from serving.daily_text import time_text
+    from serving.notify import shown_recipient
 
     table = Table(title=say("messages", lang, which=which))
     for col in ("created", "account", "channel", "recipient", "status", "tries", "error"):
@@ -187,7 +188,8 @@ def _print_messages(
     for m in sorted(rows, key=lambda m: (m["created_at"], m["id"])):
         table.add_row(
             time_text(m["created_at"], lang), escape(str(m["account_id"])), m["channel"],
-            escape(str(m["recipient"])), m["status"], str(m["attempts"]),
+            escape(shown_recipient(m["notifier"], str(m["recipient"]))), m["status"],
+            str(m["attempts"]),
             escape(str(m["last_error"] or "")),
         )  # fmt: skip
     console.print(table if rows else say("no_messages", lang, which=which))

@@ -203,17 +203,21 @@ def test_audit_lists_messages_that_failed_for_good(db, capsys):
     rows = [
         base | {"idempotency_key": "k1", "channel": "email", "recipient": "cs@example.com",
                 "status": "failed", "attempts": 5, "last_error": "ConnectionRefusedError"},
-        base | {"idempotency_key": "k2", "channel": "slack", "recipient": "http://hook",
-                "status": "sent", "attempts": 1, "last_error": None},
+        base | {"idempotency_key": "k2", "channel": "slack", "notifier": "webhook",
+                "recipient": "https://hooks.slack.com/services/T0/B0/s3cr3tT0ken", "status": "sent",
+                "attempts": 1, "last_error": None},
     ]  # fmt: skip
     with db.engine.begin() as conn:
         bulk_insert(conn, db.t["outbox"], rows)
     assert main(["audit", "--messages", "failed"]) == 0
     out = capsys.readouterr().out
-    assert "cs@example.com" in out and "ConnectionRefusedError" in out and "http://hook" not in out
+    assert "cs@example.com" in out and "ConnectionRefusedError" in out and "slack" not in out
     assert main(["audit", "ACME-1", "--messages", "all"]) == 0
     out = capsys.readouterr().out
-    assert "cs@example.com" in out and "http://hook" in out
+    assert "cs@example.com" in out and "https://hooks.slack.com/***" in out
+    # an incoming-webhook address is its own credential: the listing (pasted into a ticket when
+    # sends fail) names the server, not the path that lets anyone post to the channel
+    assert "s3cr3tT0ken" not in out and "services" not in out
 
 
 def test_a_german_teams_ladder_commands_answer_in_german(db, tmp_path, capsys):
