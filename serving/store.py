@@ -811,6 +811,21 @@ class Store:
     def _where(self) -> str:
         return shown_url(sa.engine.make_url(self.url))
 
+    def _flag_of(self, conn: Connection, state: LadderState) -> str | None:
+        """The decision an acknowledgement, resolution or action refers to: the upward change
+        that opened the account's episode. A step down continues the episode, so after one the
+        state's decision is the step down, which the KPIs (joining what people did to the
+        escalations) never count: a flag saved and resolved after its cool-down never read as
+        resolved."""
+        t = self.t["level_changes"]
+        latest_up = conn.execute(
+            sa.select(t.c.decision_id)
+            .where(t.c.account_id == state.account_id, t.c.direction == "up")
+            .order_by(t.c.at.desc(), t.c.id.desc())
+            .limit(1)
+        ).scalar()
+        return latest_up if latest_up is not None else state.decision_id
+
     def acknowledge(
         self,
         account_id: str,
@@ -837,12 +852,13 @@ class Store:
                 )
             new = _replace(state, acknowledged_at=now)
             self._write_state(conn, new, version, now)
+            flag = self._flag_of(conn, state)
             conn.execute(
                 sa.insert(self.t["acknowledgements"]).values(
-                    account_id=account_id, decision_id=state.decision_id, at=now, by=by, note=note
+                    account_id=account_id, decision_id=flag, at=now, by=by, note=note
                 )
             )
-            self._insert_actions(conn, account_id, state.decision_id, now, by, actions, note)
+            self._insert_actions(conn, account_id, flag, now, by, actions, note)
             return new
 
         return self._run(unit)
@@ -866,7 +882,7 @@ class Store:
             conn.execute(
                 sa.insert(self.t["resolutions"]).values(
                     account_id=account_id,
-                    decision_id=state.decision_id,
+                    decision_id=self._flag_of(conn, state),
                     at=now,
                     by=by,
                     outcome=outcome,
@@ -920,7 +936,8 @@ class Store:
 
         def unit(conn: Connection) -> None:
             state, _ = self._known_state(conn, account_id)
-            self._insert_actions(conn, account_id, state.decision_id, now, by, [action], note)
+            flag = self._flag_of(conn, state)
+            self._insert_actions(conn, account_id, flag, now, by, [action], note)
 
         self._run(unit)
 
@@ -939,7 +956,8 @@ class Store:
             state, _ = self._known_state(conn, account_id)
             _refuse_if_never_flagged(state, "no flag to record actions for")
             _refuse_if_resolved(state)
-            self._insert_actions(conn, account_id, state.decision_id, now, by, actions, note)
+            flag = self._flag_of(conn, state)
+            self._insert_actions(conn, account_id, flag, now, by, actions, note)
             return state
 
         return self._run(unit)

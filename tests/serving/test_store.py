@@ -287,6 +287,29 @@ def test_kpis_from_the_records(store, params):
     assert ladder_kpis([], [], [], [], []).escalation_rate is None
 
 
+def test_what_people_do_after_a_step_down_refers_to_the_flag_that_started_it(store, params):
+    """An escalation acknowledged, stepped down after its cool-down and then resolved as saved
+    (the usual end of a flag) had its resolution recorded against the step down: the KPIs,
+    which join what people did to the escalations, never counted it resolved, so the median time
+    to resolve left out the very flags that were saved. An acknowledgement or an action after a
+    step down was lost to them alike. They refer to the upward change that opened the episode."""
+    lp = params.ladder
+    days = lp.hysteresis.cooldown_days
+    store.evaluate(signals("A-1", 0.05), lp, NOW - dt.timedelta(days=1), "v1")
+    flag = store.evaluate(signals("A-1", 0.6), lp, NOW, "v1")
+    assert flag.direction == "up" and flag.old_level is not None
+    for day in range(1, int(days) + 2):
+        d = store.evaluate(signals("A-1", 0.05), lp, NOW + dt.timedelta(days=day), "v1")
+    assert d.direction == "down" and store.state("A-1").decision_id == d.decision_id
+    store.acknowledge("A-1", NOW + dt.timedelta(days=days + 2), "anna", actions=["review_account"])
+    store.resolve("A-1", NOW + dt.timedelta(days=days + 3), "anna", "saved")
+    done = [e for e in store.trail("A-1") if e["kind"] != "level_changes"]
+    assert [e["decision_id"] for e in done] == [flag.decision_id] * 3
+    k = window_kpis(store)
+    assert k.median_hours_to_resolve == pytest.approx(24 * (days + 3))
+    assert k.median_hours_to_acknowledge == pytest.approx(24 * (days + 2))
+
+
 def test_a_flag_still_inside_its_response_time_is_not_counted_unacknowledged(store, params):
     """The report is made by the run that raises the day's flags: each was counted as not
     acknowledged although its due time lay hours ahead (37% where 43% of those due were). With
