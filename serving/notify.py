@@ -175,13 +175,20 @@ def plan_messages(
 ) -> list[OutboxMessage]:
     """The messages a decision produces: the new level's channels and owners when going up; when
     going down (if `on_deescalation`) the old level's, who can stand down, and the new level's,
-    who own the account now; none when nothing changed. One message per channel and recipient."""
+    who own the account now; without `on_deescalation` the new level's alone when the step down
+    leaves them something to acknowledge (else its due time passed unheard of and timed the
+    account back up); none when nothing changed. One message per channel and recipient."""
     if not decision.changed:
         return []
     if decision.direction == "down":
-        if not notifications.on_deescalation or decision.old_level is None:
+        if decision.old_level is None:
             return []
-        levels = [ladder.levels[decision.old_level], ladder.levels[decision.new_level]]
+        if notifications.on_deescalation:
+            levels = [ladder.levels[decision.old_level], ladder.levels[decision.new_level]]
+        elif decision.due_at is not None:
+            levels = [ladder.levels[decision.new_level]]
+        else:
+            return []
     else:
         levels = [ladder.levels[decision.new_level]]
     language = signals.facts.language or notifications.default_language

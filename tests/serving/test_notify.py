@@ -292,6 +292,28 @@ def test_a_step_down_also_reaches_the_new_levels_owners_once(params):
     assert len(keys) == len(set(keys))  # a channel both levels use: one message per recipient
 
 
+def test_without_stand_down_notices_the_new_owners_still_hear_of_what_is_due(params):
+    """on_deescalation: false is to spare the old level's owners the stand-down notice; it also
+    kept from the new level's owners an unacknowledged flag with their response target, which
+    then timed out back up ("not acknowledged by ...") before they ever heard of it."""
+    lp = params.ladder
+    np_ = notif_params(params, 1, 2).model_copy(update={"on_deescalation": False})
+    top = lp.levels["L3"].entry.escalation_risk + 0.01
+    low = lp.levels["L1"].entry.escalation_risk + 0.01
+    state, _ = decide(signals(esc=top), None, lp, NOW)
+    state = dataclasses.replace(state, below_since=NOW - dt.timedelta(days=30))
+    _, down = decide(signals(esc=low), state, lp, NOW + dt.timedelta(days=1))
+    assert (down.old_level, down.new_level) == ("L3", "L1") and down.due_at is not None
+    msgs = plan_messages(down, signals(esc=low), lp, np_)
+    emails = {m.recipient for m in msgs if m.channel == "email"}
+    assert emails == set(np_.recipients["csm"])  # the exec sponsors are spared the notice
+    assert "Acknowledge by" in msgs[0].body
+    # acknowledged before it stepped down: nothing is due, nobody is told
+    acked = dataclasses.replace(state, acknowledged_at=NOW)
+    _, quiet = decide(signals(esc=low), acked, lp, NOW + dt.timedelta(days=1))
+    assert quiet.due_at is None and plan_messages(quiet, signals(esc=low), lp, np_) == []
+
+
 def test_a_step_down_of_an_acknowledged_flag_does_not_ask_for_an_acknowledgement(params):
     """L2 acknowledged, then down to L1 (which has a response target): the episode carries its
     acknowledgement, so the message neither says the level has no target nor asks for an
