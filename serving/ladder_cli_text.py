@@ -66,6 +66,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_status": "status",
         "col_tries": "tries",
         "col_error": "last error",
+        # a message's status, and which of them `--messages` lists
+        "msg_all": "all",
+        "msg_pending": "pending",
+        "msg_sending": "sending",
+        "msg_sent": "sent",
+        "msg_failed": "failed",
     },
     "de": {
         "acknowledged": "{account}: {level} bestätigt von {by} am {at} UTC",
@@ -125,6 +131,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "col_status": "Status",
         "col_tries": "Versuche",
         "col_error": "letzter Fehler",
+        "msg_all": "alle",
+        "msg_pending": "ausstehend",
+        "msg_sending": "wird gesendet",
+        "msg_sent": "gesendet",
+        "msg_failed": "fehlgeschlagen",
     },
 }
 

@@ -180,16 +180,20 @@ def _print_messages(
         and (which == "all" or m["status"] in STATUSES[which])
     ]
     from serving.daily_text import time_text
+    from serving.ladder_cli_text import CATALOG
     from serving.notify import shown_recipient
 
-    table = Table(title=say("messages", lang, which=which))
+    def status(key: str) -> str:
+        return say(f"msg_{key}", lang) if f"msg_{key}" in CATALOG["en"] else key
+
+    table = Table(title=say("messages", lang, which=status(which)))
     for col in ("created", "account", "channel", "recipient", "status", "tries", "error"):
         table.add_column(say(f"col_{col}", lang), overflow="fold")
     for m in sorted(rows, key=lambda m: (m["created_at"], m["id"])):
         table.add_row(
             time_text(m["created_at"], lang), escape(str(m["account_id"])), m["channel"],
-            escape(shown_recipient(m["notifier"], str(m["recipient"]))), m["status"],
+            escape(shown_recipient(m["notifier"], str(m["recipient"]))), status(m["status"]),
             str(m["attempts"]),
             escape(str(m["last_error"] or "")),
         )  # fmt: skip
-    console.print(table if rows else say("no_messages", lang, which=which))
+    console.print(table if rows else say("no_messages", lang, which=status(which)))

@@ -220,6 +220,30 @@ def test_audit_lists_messages_that_failed_for_good(db, capsys):
     assert "s3cr3tT0ken" not in out and "services" not in out
 
 
+def test_the_message_listing_tells_its_statuses_in_the_teams_language(db, capsys):
+    """`escrisk audit --messages failed --language de` titled "Nachrichten (failed)" and listed
+    each message as sent, pending or failed in English."""
+    from serving.store import bulk_insert
+
+    row = {
+        "decision_id": "d1", "account_id": "ACME-1", "notifier": "smtp", "subject": "s",
+        "body": "b", "payload": {}, "created_at": NOW, "next_attempt_at": NOW,
+        "idempotency_key": "k1", "channel": "email", "recipient": "cs@example.com",
+        "status": "failed", "attempts": 5, "last_error": "ConnectionRefusedError",
+    }  # fmt: skip
+    with db.engine.begin() as conn:
+        bulk_insert(conn, db.t["outbox"], [row])
+    assert main(["audit", "--messages", "failed", "--language", "de", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "Nachrichten (fehlgeschlagen)" in out and "│ fehlgeschlagen" in out
+    assert "failed" not in out
+    assert main(["audit", "--messages", "pending", "--language", "de", *PARAMS]) == 0
+    assert "Keine Nachrichten (ausstehend)." in capsys.readouterr().out
+    assert main(["audit", "--messages", "failed", "--language", "en", *PARAMS]) == 0
+    out = capsys.readouterr().out
+    assert "Messages (failed)" in out and "│ failed" in out
+
+
 def test_a_german_teams_ladder_commands_answer_in_german(db, tmp_path, capsys):
     """Under daily.language: de `escrisk ack / resolve / feedback / audit` answered, refused and
     listed in English, and feedback and audit took no --params; --language overrides."""
