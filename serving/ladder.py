@@ -354,6 +354,9 @@ def decide(
         and not rerun
         and previous is not None
         and state.due_at is not None
+        # a due time stored before the level's response target was removed (response_hours:
+        # null) asks nothing of anyone now
+        and params.levels[names[prev_i]].response_hours is not None
         and state.acknowledged_at is None
         and state.resolved_at is None
         and now >= state.due_at

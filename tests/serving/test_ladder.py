@@ -257,6 +257,19 @@ def test_unacknowledged_level_moves_up_one_after_its_response_target(lp, prev, n
         assert new.acknowledged_at is None and new.due_at is not None and new.due_at > now
 
 
+def test_a_level_whose_response_target_was_removed_no_longer_times_out(lp):
+    """A team that set L1's response_hours to null (no target for CSM outreach) still had its
+    open L1 flags climb to L2 overnight, by the due time stored under the old target; a level
+    without a target has nothing to time out, whenever its flags were raised."""
+    prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
+    _, d = decide(signals(0.4, 0.0), prev, lp, NOW)
+    assert (d.new_level, d.rule) == ("L2", "timeout")
+    untimed = ladder_with(lp, levels__L1__response_hours=None)
+    new, d = decide(signals(0.4, 0.0), prev, untimed, NOW)
+    assert (d.new_level, d.rule, d.changed) == ("L1", "hold", False)
+    assert new.timeouts == 0
+
+
 def test_timeout_repeats_stop_at_the_limit(lp):
     lp = ladder_with(lp, timeout__while_cooling_down=True)  # 0.4 holds L1 only
     prev = state("L1", due_at=NOW - dt.timedelta(hours=1))
