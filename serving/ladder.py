@@ -397,6 +397,9 @@ def decide(
             timeouts=timeouts if down or rule == TIMEOUT else 0,
             decision_id=did,
         )
+    elif level.response_hours is None and state.due_at is not None:
+        # the level's response target was removed since its due time was stored: nothing is due
+        new_state = dataclasses.replace(state, below_since=below_since, due_at=None)
     else:
         new_state = dataclasses.replace(state, below_since=below_since)
     decision = Decision(

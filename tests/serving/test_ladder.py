@@ -268,6 +268,8 @@ def test_a_level_whose_response_target_was_removed_no_longer_times_out(lp):
     new, d = decide(signals(0.4, 0.0), prev, untimed, NOW)
     assert (d.new_level, d.rule, d.changed) == ("L1", "hold", False)
     assert new.timeouts == 0
+    # nor is the stored due time shown as one (the list's due, the page's "overdue")
+    assert new.due_at is None and d.due_at is None
 
 
 def test_timeout_repeats_stop_at_the_limit(lp):
