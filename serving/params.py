@@ -487,6 +487,20 @@ class NotificationParams(StrictModel):
                 _email(address, f"{role}[{i}]")
         return recipients
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> NotificationParams:
+        """A claim older than the lease is taken as a crashed sender's: one that lapses while a
+        send may still be waiting on its server lets `escrisk notify` (from cron) take the
+        message from `escrisk daily` and send it a second time."""
+        longest = max(self.smtp.timeout_seconds, self.webhook_timeout_seconds)
+        if self.retry.lease_seconds <= longest:
+            raise ValueError(
+                f"retry.lease_seconds: {self.retry.lease_seconds:g} is not above the longest send "
+                f"timeout ({longest:g} s, smtp.timeout_seconds or webhook_timeout_seconds): "
+                "another sender would take a message still being sent and send it twice"
+            )
+        return self
+
 
 MAX_WORKERS = 64  # service.workers and `escrisk serve --workers`
 

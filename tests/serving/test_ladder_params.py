@@ -224,6 +224,11 @@ def test_repo_params_are_valid(raw):
             0,
             r"notifications\.retry\.max_attempts: .*greater than or equal to 1",
         ),
+        (  # a claim that lapses while its send may still run: a second sender sends it again
+            "notifications.retry.lease_seconds",
+            5,
+            r"notifications(\.|: Value error, )retry\.lease_seconds: 5 is not above .*10 s.* twice",
+        ),
     ],
 )
 def test_invalid_ladder_settings_name_the_key(raw, path, value, message):
