@@ -143,6 +143,18 @@ GERMAN_NEGATIONS = frozenset(
         "ohne",
         "weder",
         "kaum",
+        # "Die Lösung ist keineswegs gut", "Niemand meldet sich", colloquial and Swiss/Austrian
+        # "nix", "ned", "nöd", "nid": each was no negation, and the praise after it stood
+        "keineswegs",
+        "keinesfalls",
+        "mitnichten",
+        "niemand",
+        "niemanden",
+        "niemandem",
+        "nix",
+        "ned",
+        "nöd",
+        "nid",
     ]
 )
 GERMAN_BOOSTERS = {
@@ -150,6 +162,13 @@ GERMAN_BOOSTERS = {
     "wirklich": 0.2, "besonders": 0.2, "echt": 0.2, "ziemlich": 0.1, "unglaublich": 0.4,
     "etwas": -0.2, "leicht": -0.2, "bisschen": -0.2,
 }  # fmt: skip
+# ... and as adjectives before a noun ("ein absolutes Desaster", "eine totale Katastrophe"), where
+# SentiWS's own weight of "absolutes" (+0.24) all but cancelled the disaster
+GERMAN_BOOSTERS |= {
+    f"{word}{ending}": GERMAN_BOOSTERS[word]
+    for word in ("extrem", "absolut", "total", "völlig", "echt", "wirklich", "unglaublich")
+    for ending in ("e", "er", "es", "en", "em")
+}
 # Support-desk words SentiWS lacks (weights on SentiWS's scale), documented in docs/features.md.
 GERMAN_SUPPLEMENT = {
     "inakzeptabel": -0.6, "unakzeptabel": -0.6, "dringend": -0.2, "ausfall": -0.5,
@@ -167,6 +186,14 @@ GERMAN_SUPPLEMENT = {
     "schicken": 0.0, "geschlossen": 0.0,
     # and "möchte(n)" as a liking: every polite request ("Ich möchte wissen, ...") was praise
     "möchte": 0.0, "möchten": 0.0,
+    # a disaster and a scandal SentiWS has next to no weight for, "in Ordnung" none ("Das ist
+    # nicht in Ordnung" was neutral), "zufriedenstellend" a trace ("nicht zufriedenstellend")
+    "desaster": -0.6, "skandal": -0.5, "skandalös": -0.5, "witz": -0.3, "ordnung": 0.3,
+    "zufriedenstellend": 0.4,
+    # English words of German IT tickets ("Das System ist down", "der Export crasht", "ein Bug"):
+    # read by the German scorer, they had no tone at all
+    "bug": -0.3, "bugs": -0.3, "outage": -0.5, "down": -0.4, "broken": -0.5, "crash": -0.5,
+    "crasht": -0.5, "gecrasht": -0.5, "failed": -0.4, "gefailed": -0.4, "showstopper": -0.5,
 }  # fmt: skip
 # What a product is asked to do ("lädt", "startet", "einloggen", "möglich"): no tone of their own,
 # but negated they are the commonest complaint there is ("Die Seite lädt nicht", "Login nicht
@@ -180,6 +207,8 @@ GERMAN_FUNCTIONS = {
         "druckt", "drucken", "sendet", "senden", "aktualisiert", "aktualisieren", "exportiert",
         "exportieren", "importiert", "importieren", "hochladen", "herunterladen", "erreichbar",
         "möglich", "verfügbar", "angezeigt", "erscheint", "ankommen", "kommt", "kommen",
+        "benutzbar", "nutzbar", "bedienbar", "nachvollziehbar", "abrufbar",
+        "funktionsfähig", "arbeiten", "antwortet", "geantwortet", "meldet", "gemeldet",
     )
 }  # fmt: skip
 NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
@@ -261,7 +290,10 @@ class GermanLexiconScorer:
         return None
 
     def score(self, text: str, language: str = "de") -> float:
-        tokens = [self._word(t) for t in _TOKEN.findall(text.lower())]
+        text = text.lower()
+        if "andere als" in text or "nsch" in text or "stich" in text or "ngt sich" in text:
+            text = _GERMAN_IDIOMS.sub(lambda m: _IDIOM_WORDS[m.lastindex or 0], text)
+        tokens = [self._word(t) for t in _TOKEN.findall(text)]
         weights = [0.0 if t in GERMAN_NEGATIONS else self.lexicon.get(t, 0.0) for t in tokens]
         flipped = [False] * len(tokens)
         complains = [False] * len(tokens)  # a function word a plain negation flips
@@ -300,6 +332,16 @@ class GermanLexiconScorer:
             weights = [w * (BUT_BEFORE if i < k else BUT_AFTER) for i, w in enumerate(weights)]
         total = sum(weights)
         return total / math.sqrt(total * total + NORMALISER) if total else 0.0
+
+
+# idioms whose words say otherwise: "alles andere als zufrieden" is "nicht zufrieden" (it scored
+# as praise), "lässt zu wünschen übrig" a want, "im Stich gelassen" no calm ("gelassen"), and
+# "hängt sich auf" a freeze; each read as the word that says it
+_GERMAN_IDIOMS = re.compile(
+    r"\b(?:(alles[ \t]+andere[ \t]+als)|(zu[ \t]+w(?:ü|ue)nschen[ \t]+(?:ü|ue)brig)"
+    r"|(im[ \t]+stich[ \t]+gelassen)|(h(?:ä|ae)ngt[ \t]+sich))\b"
+)
+_IDIOM_WORDS = ("", "nicht", "mangelhaft", "enttäuscht", "stürzt")
 
 
 # a demand that something be fixed ("Das muss jetzt gelöst werden") names no fix: after a modal in
@@ -530,7 +572,7 @@ def primary_language(tag: str) -> str:
 
 # names the lexicon scorer's scores kept between runs (features.scorecache) and the tone a model
 # was trained with (features.version): bump it whenever this scorer's scores change
-LEXICON_VERSION = "lexicon-v17"
+LEXICON_VERSION = "lexicon-v18"
 
 
 def lexicon_id() -> str:

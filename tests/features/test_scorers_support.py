@@ -162,7 +162,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v17-")
+    assert scorer.cache_id.startswith("lexicon-v18-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -395,3 +395,44 @@ def test_no_problem_and_thanks_is_a_friendly_reply(scorer, language, text):
 def test_a_negation_does_not_flip_unfortunately(scorer, text):
     assert scorer.score(text, "en") < -0.1
     assert scorer.score("Unfortunately the export does not work.", "en") < -0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Lösung ist keineswegs gut.",  # was +0.35: "keineswegs" negated nothing
+        "Das ist keinesfalls akzeptabel.",
+        "Wir sind alles andere als zufrieden.",  # was +0.37
+        "Katastrophaler Service, niemand hat geantwortet.",
+        "Es funktioniert nöd.",  # Swiss, and Austrian/colloquial "ned", "nix"
+        "Da geht ned amal das Login.",
+        "Seit dem Update geht nix mehr.",
+        "Das ist nicht in Ordnung.",  # was 0
+        "Die Plattform ist nicht benutzbar.",
+        "Das Verhalten ist nicht nachvollziehbar.",
+        "Wir können seit gestern nicht arbeiten.",
+        "Ein absolutes Desaster.",  # was -0.10: "absolutes" weighed +0.24 of its own
+        "Das ist ein Skandal.",
+        "Die Qualität lässt zu wünschen übrig.",
+        "Die Qualitaet laesst zu wuenschen uebrig.",
+        "Sie haben uns im Stich gelassen.",  # was +0.23: "gelassen" is "calm"
+        "Die Anwendung hängt sich ständig auf.",
+        "Das System ist down.",  # English words of German IT tickets had no tone
+        "Der Export crasht, ein Showstopper für uns.",
+    ],
+)
+def test_german_complaints_a_csm_reads_as_angry_are_negative(scorer, text):
+    assert scorer.score(text, "de") < -0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Alles in Ordnung, danke.",
+        "Die Umstellung war sehr zufriedenstellend.",
+        "Es gibt keine Probleme mehr.",
+        "Die Seite lädt schnell und ist gut benutzbar.",
+    ],
+)
+def test_the_same_words_in_praise_stay_praise(scorer, text):
+    assert scorer.score(text, "de") > 0.1
