@@ -99,6 +99,28 @@ def test_greetings_and_sign_offs_carry_no_tone(scorer, language, signed, bare):
 
 
 @pytest.mark.parametrize(
+    ("language", "complaint", "sign_off"),
+    [
+        ("de", "Die Seite lädt nicht.", "\n\nMit freundlichem Gruß\nAnna"),  # was +0.23
+        ("de", "Die Seite lädt nicht.", "\n\nMit besten Grüssen\nAnna"),
+        ("de", "Die Seite lädt nicht.", "\n\nBesten Dank und freundliche Grüsse\nUrs"),  # Swiss
+        ("de", "Das Login geht nicht.", " Vielen Dank im Voraus!"),
+        ("de", "Das Login geht nicht.", " Danke vorab."),
+        ("en", "Login does not work.", " Thanks in advance!"),  # was +0.35
+        ("en", "Login does not work.", "\n\nThanks,\nAnna"),  # was +0.29
+        ("en", "The export is broken.", "\nThank you,\nAnna"),
+    ],
+)
+def test_a_formulaic_thanks_does_not_soften_a_complaint(scorer, language, complaint, sign_off):
+    """Thanks in advance and a "Thanks," above the name are sign-offs, not thanks for anything
+    done: they turned the commonest complaint into praise."""
+    assert scorer.score(complaint + sign_off, language) == pytest.approx(
+        scorer.score(complaint, language)
+    )
+    assert scorer.score(complaint + sign_off, language) < -0.1
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Der Systemausfall gestern hat uns einen ganzen Tag gekostet.",
@@ -162,7 +184,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v18-")
+    assert scorer.cache_id.startswith("lexicon-v19-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
