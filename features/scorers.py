@@ -44,6 +44,9 @@ ENGLISH_SUPPLEMENT = {
     "crashed": -1.7, "crashes": -1.7, "crashing": -1.7, "bug": -1.0, "bugs": -1.0, "slow": -1.2,
     "unusable": -2.5, "unresolved": -1.5, "urgent": -0.8, "please": 0.0, "support": 0.0,
     "help": 0.0,
+    # "We will escalate this to management" had no tone, "Your support is a joke" was praise
+    "escalate": -1.2, "escalated": -1.2, "escalating": -1.2, "escalation": -1.2, "joke": -1.5,
+    "unanswered": -1.5,
 }  # fmt: skip
 
 
@@ -55,15 +58,25 @@ ENGLISH_SUPPLEMENT = {
 _ENGLISH_FAILS = re.compile(
     r"\b(?:not|never|no longer|nothing|nobody|no one|none of (?:the|our|my|your) [a-z]+ can"
     r"|cannot|can['’]?t|couldn['’]?t|won['’]?t|wouldn['’]?t|doesn['’]?t|don['’]?t|didn['’]?t|isn['’]?t|aren['’]?t|unable to)(?:[ \t]+(?:even|always|really|properly"
-    r"|be|been|get|can|able to|seem to|seems to)){0,2}[ \t]+"
+    r"|be|been|get|can|able to|seem to|seems to|has|have|had|yet)){0,2}[ \t]+"
     r"(?:load|loads|loading|loaded|open|opens|opening|start|starts|starting|log[ \t-]?in|logging in"
     r"|sign[ \t-]?in|signing in|connect|connects|connecting|sync|syncs|syncing|save|saves|saving"
     r"|respond|responds|responding|update|updates|updating|export|exports|exporting|import"
     r"|imports|importing|send|sends|sending|print|prints|printing|upload|uploads|uploading"
     r"|download|downloads|downloading|run|runs|running|show|shows|showing|appear|appears"
-    r"|arrive|arrives|available|accessible|possible|work)\b"
+    r"|arrive|arrives|available|accessible|possible|work|help|helps|helped|helping|reply|replies"
+    r"|replied|replying|answer|answers|answered|answering)\b"
     # praise: "couldn't run smoother", "nobody exports reports faster"
     r"(?![ \t]+(?:[a-z]+[ \t]+)?(?:better|faster|smoother|easier|quicker|simpler|more)\b)",
+    re.I,
+)
+
+
+# "The system is down": VADER has no tone for "down" (nor would it do: "scroll down", "a drop-down
+# list"); a thing that is down is an outage
+_IS_DOWN = re.compile(
+    r"\b((?:is|are|was|were|been|being|still)(?:[ \t]+(?:completely|totally|again|still))?[ \t]+)"
+    r"down\b(?![ \t-]+(?:to|by|from)\b)",
     re.I,
 )
 
@@ -95,8 +108,9 @@ _ENGLISH_ADVERBS = re.compile(r"\b(?:unfortunately|sadly|regrettably)\b", re.I)
 
 
 class VaderScorer:
-    """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT` and
-    a negated request of the product read as "not working" (`_ENGLISH_FAILS`)."""
+    """English: VADER's compound score, with the support-desk words of `ENGLISH_SUPPLEMENT`,
+    a negated request of the product read as "not working" (`_ENGLISH_FAILS`) and a thing that
+    is down as an outage (`_IS_DOWN`)."""
 
     def __init__(self) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -107,6 +121,8 @@ class VaderScorer:
     def score(self, text: str, language: str = "en") -> float:
         if "n" in text or "N" in text:  # every negation has one (in capitals too: "DOES NOT LOAD")
             text = _ENGLISH_FAILS.sub("not working", text)
+        if "own" in text or "OWN" in text:
+            text = _IS_DOWN.sub(r"\1an outage", text)
         if "roblem" in text or "orries" in text or "ROBLEM" in text or "ORRIES" in text:
             text = _NO_PROBLEM.sub("fine", text)
         if " be " in text or " BE " in text:
@@ -579,7 +595,7 @@ def primary_language(tag: str) -> str:
 
 # names the lexicon scorer's scores kept between runs (features.scorecache) and the tone a model
 # was trained with (features.version): bump it whenever this scorer's scores change
-LEXICON_VERSION = "lexicon-v19"
+LEXICON_VERSION = "lexicon-v20"
 
 
 def lexicon_id() -> str:

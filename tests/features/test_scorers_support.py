@@ -184,7 +184,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v19-")
+    assert scorer.cache_id.startswith("lexicon-v20-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -458,3 +458,31 @@ def test_german_complaints_a_csm_reads_as_angry_are_negative(scorer, text):
 )
 def test_the_same_words_in_praise_stay_praise(scorer, text):
     assert scorer.score(text, "de") > 0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Everything is down.",  # was 0: VADER has no "down"
+        "Please escalate. The system is down for all users.",
+        "We will escalate this to management.",  # was 0
+        "Your support is a joke.",  # was +0.30: VADER's "joke" is fun
+        "Nobody has replied yet.",  # was 0
+        "The workaround did not help.",  # was 0: "help" is kept toneless for requests
+    ],
+)
+def test_english_complaints_a_csm_reads_as_angry_are_negative(scorer, text):
+    assert scorer.score(text, "en") < -0.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Select it from the drop-down list.",
+        "Usage is down by 20% since March.",
+        "Could you help me with the setup?",
+        "Please scroll down to the export button.",
+    ],
+)
+def test_down_and_help_in_plain_requests_have_no_tone(scorer, text):
+    assert scorer.score(text, "en") == 0.0
