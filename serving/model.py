@@ -88,10 +88,12 @@ def champion_version(tracking_uri: str, model_name: str, language: str = "en") -
 
 def scoring_model(bundle, version: str) -> ScoringModel:
     """Adapt a training bundle to what scoring needs: one booster and calibrator per head."""
+    from training.text import Refusal
+
     heads = {head_of(t): Head(h.booster, h.calibrator) for t, h in bundle.heads.items()}
     missing = {"escalation", "churn"} - set(heads)
     if missing:
-        raise UserError(f"model {version} has no head for {sorted(missing)}")
+        raise Refusal("bundle_no_head", version=version, missing=", ".join(sorted(missing)))
     return ScoringModel(
         spec=bundle.spec,
         heads=heads,

@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from features.errors import UserError
 from features.params import FeatureParams
 from features.spec import FeatureSpec
 from features.version import stamp
 from training.calibrate import Calibrator
 from training.matrix import model_matrix
+from training.text import Refusal
 from training.train import Head
 
 # 2: the long-memory escalation and CSAT features count `features.long_window_days` back, where
@@ -39,17 +39,16 @@ from training.train import Head
 SCHEMA_VERSION = 2
 
 
-class UnsupportedBundle(UserError):
+class UnsupportedBundle(Refusal):
     """A bundle written in a format this version does not read (an older release's): its
     version can only be replaced, by a new one trained and promoted."""
 
     def __init__(self, found: object):
         self.found = found
-        super().__init__(
-            f"model bundle format {found} is not read by this version of escrisk (it reads "
-            f"{SCHEMA_VERSION}): train a new version and promote it "
-            "(escrisk train SOURCE && escrisk promote SOURCE)"
-        )
+        super().__init__("bundle_format", found=found, reads=SCHEMA_VERSION)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return UnsupportedBundle, (self.found,)
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def load_bundle(directory: str | Path) -> Bundle:
     try:
         meta = json.loads((d / "bundle.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{d}: not a model bundle (no bundle.json)") from None
+        raise Refusal("not_a_bundle", path=str(d)) from None
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise UnsupportedBundle(meta.get("schema_version"))
     spec = FeatureSpec.from_dict(json.loads((d / "feature_spec.json").read_text(encoding="utf-8")))
@@ -167,7 +166,7 @@ def _feature_params(d: Path) -> FeatureParams | None:
     try:
         return FeatureParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, ValidationError) as exc:
-        raise UserError(f"{path}: the model's feature settings do not load: {exc}") from None
+        raise Refusal("bundle_bad_settings", path=str(path), cause=str(exc)) from None
 
 
 # --- the training reference for drift (read by `escrisk daily`'s report) ------------------------

@@ -23,7 +23,6 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 import features
-from features.errors import UserError
 from features.sources import describe
 from training.bundle import Bundle, load_bundle
 from training.text import Refusal, as_key, from_key, said, shown
@@ -124,14 +123,11 @@ def reachable_server(uri: str) -> None:
         return
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         why = (
-            f"no answer within {SERVER_TIMEOUT_S} s"
+            said("server_no_answer", seconds=SERVER_TIMEOUT_S)
             if isinstance(exc, requests.exceptions.Timeout)
-            else "connection failed"
+            else said("server_refused")
         )
-        raise UserError(
-            f"MLflow tracking server {describe(uri)}: cannot connect ({why}); check "
-            "MLFLOW_TRACKING_URI and that the server is running"
-        ) from None
+        raise Refusal("server_cannot_connect", uri=describe(uri), why=why) from None
     except requests.exceptions.RequestException:
         return  # MLflow says what is wrong with it
 
@@ -409,10 +405,10 @@ def bundle_from_uri(uri: str, dest: Path | None = None) -> Bundle:
     try:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target)))
     except MlflowException as exc:
-        raise UserError(f"cannot load {uri}: {exc.message}") from None
+        raise Refusal("bundle_cannot_load", uri=uri, cause=exc.message) from None
     found = sorted(local.rglob("bundle.json"))
     if not found:
-        raise UserError(f"{uri} holds no model bundle")
+        raise Refusal("bundle_none_in", uri=uri)
     return load_bundle(found[0].parent)
 
 
@@ -429,9 +425,7 @@ def latest_run_id(experiment: str) -> str:
         )
     )
     if len(runs) == 0:
-        raise UserError(
-            f"no finished runs in MLflow experiment {experiment!r} (run `escrisk train` first)"
-        )
+        raise Refusal("no_finished_runs", experiment=experiment)
     return str(runs["run_id"].iloc[0])
 
 

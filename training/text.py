@@ -220,6 +220,21 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "compare the versions the aliases hold now",
         "no_model": "no registered model named {model!r} (run `escrisk train` first)",
         "target_why": "{target}: {why}",
+        # the tracking server and the model bundles a reader loads (daily, serve, promote)
+        "server_cannot_connect": "MLflow tracking server {uri}: cannot connect ({why}); check "
+        "MLFLOW_TRACKING_URI and that the server is running",
+        "server_no_answer": "no answer within {seconds} s",
+        "server_refused": "connection failed",
+        "no_finished_runs": "no finished runs in MLflow experiment {experiment!r} (run `escrisk "
+        "train` first)",
+        "bundle_cannot_load": "cannot load {uri}: {cause}",
+        "bundle_none_in": "{uri} holds no model bundle",
+        "not_a_bundle": "{path}: not a model bundle (no bundle.json)",
+        "bundle_bad_settings": "{path}: the model's feature settings do not load: {cause}",
+        "bundle_format": "model bundle format {found} is not read by this version of escrisk "
+        "(it reads {reads}): train a new version and promote it (escrisk train SOURCE && "
+        "escrisk promote SOURCE)",
+        "bundle_no_head": "model {version} has no head for {missing}",
     },
     "de": {
         "no_events": "die Quelle enthält keine Ereignisse; nichts zu bewerten",
@@ -430,6 +445,21 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "die die Aliase jetzt halten",
         "no_model": "kein registriertes Modell namens {model!r} (zuerst `escrisk train` ausführen)",
         "target_why": "{target}: {why}",
+        "server_cannot_connect": "MLflow-Tracking-Server {uri}: keine Verbindung ({why}); "
+        "MLFLOW_TRACKING_URI prüfen und ob der Server läuft",
+        "server_no_answer": "keine Antwort binnen {seconds} s",
+        "server_refused": "Verbindung fehlgeschlagen",
+        "no_finished_runs": "keine abgeschlossenen Runs im MLflow-Experiment {experiment!r} "
+        "(zuerst `escrisk train` ausführen)",
+        "bundle_cannot_load": "{uri} lässt sich nicht laden: {cause}",
+        "bundle_none_in": "{uri} enthält kein Modell-Bundle",
+        "not_a_bundle": "{path}: kein Modell-Bundle (keine bundle.json)",
+        "bundle_bad_settings": "{path}: die Feature-Einstellungen des Modells lassen sich nicht "
+        "laden: {cause}",
+        "bundle_format": "das Modell-Bundle-Format {found} liest diese Version von escrisk nicht "
+        "(sie liest {reads}): eine neue Version trainieren und zum Champion machen (escrisk "
+        "train QUELLE && escrisk promote QUELLE)",
+        "bundle_no_head": "Modell {version} hat keinen Kopf für {missing}",
     },
 }
 

@@ -121,7 +121,9 @@ def model_to_serve(
     except NoChampion:
         raise
     except Exception as exc:  # the store gone, its server down, its database refusing
-        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        # a refusal told in serve's language: "keine Verbindung", not the English inside German
+        told = exc.told(lang) if isinstance(exc, UserError) else str(exc)
+        why = (told.strip().splitlines() or [type(exc).__name__])[0]
         words = {"uri": describe(uri), "why": why, "alias": ALIAS, "model": name, "cache": cache}
         seen = last_champion(cache, uri, name)
         if seen is None and not isinstance(exc, UserError):

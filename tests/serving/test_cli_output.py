@@ -240,6 +240,29 @@ def test_the_registrys_refusals_are_told_in_the_teams_language(tmp_path, monkeyp
     assert not wrong.exists()
 
 
+def test_a_tracking_server_that_is_down_is_told_in_the_teams_language(
+    tmp_path, monkeypatch, capsys, unused_port
+):
+    """`escrisk daily / models / promote --language de` told a tracking server that does not
+    answer in English, and `escrisk serve --language de` put that English inside its German."""
+    from serving.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ESCRISK_MODEL_CACHE", str(tmp_path / "models"))
+    down = f"http://127.0.0.1:{unused_port}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", down)
+    de = ["--params", str(ROOT / "params.yaml"), "--language", "de"]
+    told = f"MLflow-Tracking-Server {down}: keine Verbindung (Verbindung fehlgeschlagen)"
+    for argv in (["models", *de], ["promote", str(tmp_path), *de], ["serve", *de]):
+        assert main(argv) == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert told in err and "cannot connect" not in err, err
+    assert "die Modell-Registry" in err, err  # serve's own sentence around it
+    assert main(["models", "--params", str(ROOT / "params.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"MLflow tracking server {down}: cannot connect (connection failed)" in err, err
+
+
 def test_a_tracking_uri_with_a_port_that_is_no_number_is_one_line(monkeypatch, capsys):
     """MLFLOW_TRACKING_URI=postgresql://u:pw@host:port/db was an internal error (int('port'))."""
     from serving.cli import main

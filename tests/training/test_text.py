@@ -83,3 +83,33 @@ def test_a_said_text_kept_as_its_key_is_told_again_and_a_foreign_key_is_not():
     assert as_key("plain") is None
     for raw in (None, "", "not json", '{"key": "nope", "values": {}}', '{"key": "worse"}', "[1]"):
         assert from_key(raw) is None, raw
+
+
+def test_a_model_bundle_that_cannot_be_read_is_refused_in_the_teams_language(tmp_path):
+    """Loading a model bundle refused in English only (no bundle.json, an older format, a head
+    missing, unreadable feature settings), though daily, serve and promote speak German."""
+    import json
+    import pickle
+
+    from features.errors import UserError
+    from serving.model import scoring_model
+    from training.bundle import UnsupportedBundle, load_bundle
+
+    with pytest.raises(UserError) as got:
+        load_bundle(tmp_path)
+    assert got.value.told("de") == f"{tmp_path}: kein Modell-Bundle (keine bundle.json)"
+    assert str(got.value) == f"{tmp_path}: not a model bundle (no bundle.json)"
+    (tmp_path / "bundle.json").write_text(json.dumps({"schema_version": 1}), encoding="utf-8")
+    with pytest.raises(UnsupportedBundle) as old:
+        load_bundle(tmp_path)
+    assert old.value.told("de").startswith("das Modell-Bundle-Format 1 liest diese Version")
+    again = pickle.loads(pickle.dumps(old.value))
+    assert again.found == 1 and again.told("de") == old.value.told("de")
+
+    class NoHeads:
+        heads: dict = {}
+
+    with pytest.raises(UserError) as headless:
+        scoring_model(NoHeads(), "escalation-risk/3")
+    told = headless.value.told("de")
+    assert told == "Modell escalation-risk/3 hat keinen Kopf für churn, escalation", told
