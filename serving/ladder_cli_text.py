@@ -23,6 +23,19 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_by": "--by {by!r}: give a name of 1 to 128 printable characters",
         "no_database": "no database at {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
         "creates it with its first run; check the URL if it has run",
+        # the state database named by ESCRISK_DATABASE_URL, refused (serving.store.StoreRefusal)
+        "store_in_memory": "ESCRISK_DATABASE_URL={url} is an in-memory database: the ladder's "
+        "state, audit trail and sent notifications would be lost when the command ends (a rerun "
+        "would notify again). Name a file, e.g. sqlite:///escrisk.db, or a server",
+        "store_unknown_dialect": "ESCRISK_DATABASE_URL={where}: unknown database dialect",
+        "store_no_driver": "ESCRISK_DATABASE_URL={where}: the database driver is not installed "
+        "({driver}); SQLite and PostgreSQL (postgresql+psycopg://) work out of the box",
+        "store_unusable": "ESCRISK_DATABASE_URL={where}: the database cannot be opened or used "
+        "({cause})",
+        "store_bad_url": "database URL {url!r} is not a valid SQLAlchemy URL "
+        "(ESCRISK_DATABASE_URL): dialect+driver://user:password@host:port/database, the port a "
+        "number",
+        "store_unknown_account": "unknown account {account!r}: no ladder state in {where}",
         "store_outdated": "the state database {where} lacks what this version adds ({gaps}) "
         "and this role may not add it ({cause}): run `escrisk audit --last 1` once with "
         "ESCRISK_DATABASE_URL naming a role with DDL rights (CREATE on the schema, owner of the "
@@ -86,6 +99,20 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "bad_by": "--by {by!r}: Geben Sie einen Namen aus 1 bis 128 druckbaren Zeichen an",
         "no_database": "keine Datenbank unter {path} (ESCRISK_DATABASE_URL={url}): `escrisk daily` "
         "legt sie beim ersten Lauf an; prüfen Sie die URL, falls es schon gelaufen ist",
+        "store_in_memory": "ESCRISK_DATABASE_URL={url} ist eine Datenbank im Arbeitsspeicher: "
+        "Zustand der Stufen, Audit-Verlauf und gesendete Benachrichtigungen gingen mit dem Ende "
+        "des Befehls verloren (ein erneuter Lauf würde wieder benachrichtigen). Nennen Sie eine "
+        "Datei, z. B. sqlite:///escrisk.db, oder einen Server",
+        "store_unknown_dialect": "ESCRISK_DATABASE_URL={where}: unbekannter Datenbanktyp",
+        "store_no_driver": "ESCRISK_DATABASE_URL={where}: der Datenbanktreiber ist nicht "
+        "installiert ({driver}); SQLite und PostgreSQL (postgresql+psycopg://) funktionieren "
+        "ohne Weiteres",
+        "store_unusable": "ESCRISK_DATABASE_URL={where}: die Datenbank lässt sich nicht öffnen "
+        "oder nutzen ({cause})",
+        "store_bad_url": "die Datenbank-URL {url!r} ist keine gültige SQLAlchemy-URL "
+        "(ESCRISK_DATABASE_URL): dialekt+treiber://benutzer:passwort@host:port/datenbank, der "
+        "Port eine Zahl",
+        "store_unknown_account": "unbekannter Account {account!r}: kein Stufenzustand in {where}",
         "store_outdated": "der Zustandsdatenbank {where} fehlt, was diese Version hinzufügt "
         "({gaps}), und diese Rolle darf es nicht anlegen ({cause}): Führen Sie einmal `escrisk "
         "audit --last 1` mit einer ESCRISK_DATABASE_URL aus, deren Rolle DDL-Rechte hat (CREATE "

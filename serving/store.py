@@ -1271,7 +1271,7 @@ class Store:
         """Every recorded event, merged and sorted by time: level changes, acknowledgements,
         resolutions, feedback and actions."""
         if account_id is not None and not self.has_account(account_id):
-            raise UserError(f"unknown account {account_id!r}: no ladder state in {self._where()}")
+            raise StoreRefusal("store_unknown_account", account=account_id, where=self._where())
         events: list[dict[str, Any]] = []
         for kind in (
             "level_changes",
@@ -1336,6 +1336,29 @@ UPGRADE_HINT = (
     "(CREATE on the schema, owner of the tables): it adds them and changes no stored row; "
     "then grant this role its rights on the tables added"
 )
+
+
+class StoreRefusal(UserError):
+    """A state database refused (`serving.ladder_cli_text`'s `key`): English as raised, told in
+    the command's language (`escrisk daily --language de` told a mistyped URL in English)."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        from serving.ladder_cli_text import say
+
+        self.key, self.values = key, values
+        super().__init__(say(key, "en", **values))
+
+    def told(self, language: str) -> str:
+        from serving.ladder_cli_text import say
+
+        return say(self.key, language, **self.values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _store_refusal, (self.key, dict(self.values))
+
+
+def _store_refusal(key: str, values: Mapping[str, Any]) -> StoreRefusal:
+    return StoreRefusal(key, **values)
 
 
 class StoreOutdated(UserError):
@@ -1482,20 +1505,13 @@ def open_for_writing(url: str, create: bool = True) -> Store:
     name = parsed.database or ""
     memory = name in ("", ":memory:") or name.startswith("file::memory:")
     if parsed.get_backend_name() == "sqlite" and (memory or parsed.query.get("mode") == "memory"):
-        raise UserError(
-            f"ESCRISK_DATABASE_URL={url} is an in-memory database: the ladder's state, audit "
-            "trail and sent notifications would be lost when the command ends (a rerun would "
-            "notify again). Name a file, e.g. sqlite:///escrisk.db, or a server"
-        )
+        raise StoreRefusal("store_in_memory", url=url)
     try:
         return _up_to_date(url) if create else Store(url, create=False)
     except sa.exc.NoSuchModuleError:
-        raise UserError(f"ESCRISK_DATABASE_URL={where}: unknown database dialect") from None
+        raise StoreRefusal("store_unknown_dialect", where=where) from None
     except ImportError as exc:
-        raise UserError(
-            f"ESCRISK_DATABASE_URL={where}: the database driver is not installed ({exc.name}); "
-            "SQLite and PostgreSQL (postgresql+psycopg://) work out of the box"
-        ) from None
+        raise StoreRefusal("store_no_driver", where=where, driver=exc.name) from None
     except DBAPIError as exc:
         raise _unusable(where, exc) from None
 
@@ -1563,10 +1579,7 @@ def _denied(exc: DBAPIError) -> bool:
 def _unusable(where: str, exc: DBAPIError | sqlite3.Error) -> UserError:
     cause = getattr(exc, "orig", None) or exc
     first = (str(cause).strip().splitlines() or [""])[0]
-    return UserError(
-        f"ESCRISK_DATABASE_URL={where}: the database cannot be opened or used "
-        f"({type(cause).__name__}: {first})"
-    )
+    return StoreRefusal("store_unusable", where=where, cause=f"{type(cause).__name__}: {first}")
 
 
 def _sqlite_tables(path: Path) -> set[str]:
@@ -1642,10 +1655,7 @@ def parsed_url(url: str) -> sa.engine.URL:
     try:
         return sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        raise UserError(
-            f"database URL {without_password(url)!r} is not a valid SQLAlchemy URL (ESCRISK_DATABASE_URL): "
-            "dialect+driver://user:password@host:port/database, the port a number"
-        ) from None
+        raise StoreRefusal("store_bad_url", url=without_password(url)) from None
 
 
 def sqlite_file(url: sa.engine.URL) -> Path | None:

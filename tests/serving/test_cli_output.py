@@ -170,6 +170,47 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path, monkeypatc
     assert "ESCRISK_DATABASE_URL" in err and "internal error" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("url", "told"),
+    [
+        ("sqlite://", "ESCRISK_DATABASE_URL=sqlite:// ist eine Datenbank im Arbeitsspeicher"),
+        ("foo://x/y", "ESCRISK_DATABASE_URL=foo://x/y: unbekannter Datenbanktyp"),
+        ("sqlite:///{tmp}/junk.db", "lässt sich nicht öffnen oder nutzen (DatabaseError"),
+        ("::not a url", "die Datenbank-URL '::not a url' ist keine gültige SQLAlchemy-URL"),
+    ],
+)
+def test_a_state_database_that_cannot_be_used_is_told_in_the_teams_language(
+    url, told, tmp_path, monkeypatch, capsys
+):
+    """`escrisk daily --language de` (and ack, audit, ...) told a mistyped ESCRISK_DATABASE_URL
+    in English."""
+    from serving.cli import main
+
+    (tmp_path / "junk.db").write_text("not a database", encoding="utf-8")
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", url.format(tmp=tmp_path))
+    assert main(["audit", "--language", "de"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert told in err and "internal error" not in err, err
+    if "junk" not in url:  # daily reads its source before it opens a database file
+        de = ["--params", str(ROOT / "params.yaml"), "--language", "de"]
+        assert main(["daily", str(tmp_path), *de]) == 1
+        assert told in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_unknown_account_in_the_audit_trail_is_told_in_the_teams_language(
+    tmp_path, monkeypatch, capsys
+):
+    from serving.cli import main
+    from serving.store import open_for_writing
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    open_for_writing(url).close()
+    monkeypatch.setenv("ESCRISK_DATABASE_URL", url)
+    assert main(["audit", "A-404", "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "unbekannter Account 'A-404': kein Stufenzustand in sqlite:///" in err, err
+
+
 def test_an_mlflow_store_that_cannot_be_used_is_one_clear_line(tmp_path, monkeypatch, capsys):
     """Not "no registered model" (it may exist; the store could not be asked), not a bug report:
     the store's URI and MLflow's reason, before any training starts."""
