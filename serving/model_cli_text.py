@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from features.errors import UserError
 from serving.daily_text import told
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
@@ -100,6 +101,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "running): stop it or choose another with --port",
         "serve_cannot_listen": "cannot listen on {host}:{port} ({why}): check --host and --port",
         "serve_serving": "serving {model} version {version} on http://{host}:{port}",
+        "not_a_switch": "{name}={value}: not a switch; set it to 1 (on) or 0 (off)",
+        "tokens_file_missing": "ESCRISK_API_TOKENS_FILE={path}: file not found",
+        "tokens_file_not_utf8": "ESCRISK_API_TOKENS_FILE={path}: not UTF-8 text (byte {byte})",
+        "tokens_file_unreadable": "ESCRISK_API_TOKENS_FILE={path}: cannot read it ({why})",
     },
     "de": {
         "interrupted": "abgebrochen",
@@ -190,8 +195,32 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "serve_cannot_listen": "kann nicht auf {host}:{port} lauschen ({why}): --host und --port "
         "prüfen",
         "serve_serving": "{model} Version {version} wird auf http://{host}:{port} bereitgestellt",
+        "not_a_switch": "{name}={value}: kein Schalter; auf 1 (an) oder 0 (aus) setzen",
+        "tokens_file_missing": "ESCRISK_API_TOKENS_FILE={path}: Datei nicht gefunden",
+        "tokens_file_not_utf8": "ESCRISK_API_TOKENS_FILE={path}: kein UTF-8-Text (Byte {byte})",
+        "tokens_file_unreadable": "ESCRISK_API_TOKENS_FILE={path}: nicht lesbar ({why})",
     },
 }
+
+
+class Refused(UserError):
+    """A refusal from this catalog: English as raised (the service's log), told in the
+    command's language (`escrisk serve --language de` told a token file it cannot read in
+    English)."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key, self.values = key, values
+        super().__init__(say(key, "en", **values))
+
+    def told(self, language: str) -> str:
+        return say(self.key, language, **self.values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _refused, (self.key, dict(self.values))
+
+
+def _refused(key: str, values: Mapping[str, Any]) -> Refused:
+    return Refused(key, **values)
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -76,7 +76,9 @@ def switch(env: Mapping[str, str], name: str) -> bool:
     it for any other value: a typo must not quietly leave a setting off."""
     value = env.get(name, "").strip()
     if value.lower() not in SWITCH:
-        raise UserError(f"{name}={value}: not a switch; set it to 1 (on) or 0 (off)")
+        from serving.model_cli_text import Refused
+
+        raise Refused("not_a_switch", name=name, value=value)
     return SWITCH[value.lower()]
 
 
@@ -90,15 +92,16 @@ def api_tokens(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...
 def read_token_file(path: str) -> tuple[str, ...]:
     """One token per line (UTF-8; a byte-order mark, as Windows editors write, is dropped; blank
     lines and # comments skipped). A file that cannot be read is a UserError naming it."""
-    where = f"ESCRISK_API_TOKENS_FILE={path}"
+    from serving.model_cli_text import Refused
+
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserError(f"{where}: file not found") from None
+        raise Refused("tokens_file_missing", path=path) from None
     except UnicodeDecodeError as exc:
-        raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+        raise Refused("tokens_file_not_utf8", path=path, byte=exc.start) from None
     except OSError as exc:
-        raise UserError(f"{where}: cannot read it ({exc.strerror})") from None
+        raise Refused("tokens_file_unreadable", path=path, why=exc.strerror) from None
     lines = (line.strip() for line in text.splitlines())
     return tuple(t for t in lines if t and not t.startswith("#"))
 

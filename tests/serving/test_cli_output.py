@@ -712,6 +712,18 @@ def test_serve_warns_and_refuses_in_the_teams_language(model_store, monkeypatch,
     assert "Warnung: 1 API-Token ist kürzer als 20 Zeichen (Schlüssel " in err, err
     assert f"escrisk serve: Port {port} auf 127.0.0.1 ist belegt" in err, err
     assert "warning" not in err and "in use" not in err, err
+    # its tokens file and switches, refused in English before
+    missing = ROOT / "no-such-tokens.txt"
+    monkeypatch.setenv("ESCRISK_API_TOKENS_FILE", str(missing))
+    assert main([*argv, "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert f"ESCRISK_API_TOKENS_FILE={missing}: Datei nicht gefunden" in err, err
+    monkeypatch.setenv("ESCRISK_FORWARDED_PREFIX", "ja")
+    assert main([*argv, "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "ESCRISK_FORWARDED_PREFIX=ja: kein Schalter; auf 1 (an) oder 0 (aus) setzen" in err, err
+    assert main(argv) == 1
+    assert "ESCRISK_FORWARDED_PREFIX=ja: not a switch" in capsys.readouterr().err
 
 
 def test_daily_negative_top_is_refused_in_the_runs_language(capsys):
