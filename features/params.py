@@ -508,17 +508,27 @@ def did_you_mean(value: str, known: Sequence[str]) -> str:
     every setting naming something unknown (a key, a language, a family, a feature) says it so.
     A feature renamed since (`RENAMED_FEATURES`) is told its new name: the nearest spelling of
     `escalations_count` is `escalations_open`, of `csat_mean` the 90-day `csat_mean_90d`."""
-    if value in RENAMED_FEATURES:
-        pattern = RENAMED_FEATURES[value]
-        days = {int(m[1]): k for k in known if (m := pattern.fullmatch(k))}
-        if days:
-            new = days[max(days)]
-            return (
-                f"; did you mean {new!r}? ({value!r} was renamed: it counts "
-                "features.long_window_days back, docs/features.md)"
-            )
+    new = renamed_to(value, known)
+    if new is not None:
+        return (
+            f"; did you mean {new!r}? ({value!r} was renamed: it counts "
+            "features.long_window_days back, docs/features.md)"
+        )
     close = difflib.get_close_matches(value, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def renamed_to(value: str, known: Sequence[str]) -> str | None:
+    """The name among `known` a renamed feature (`RENAMED_FEATURES`) has now, if any."""
+    pattern = RENAMED_FEATURES.get(value)
+    days = {int(m[1]): k for k in known if pattern and (m := pattern.fullmatch(k))}
+    return days[max(days)] if days else None
+
+
+def closest(value: str, known: Sequence[str]) -> str | None:
+    """What `value` likely means among `known` (its new name, or the nearest spelling)."""
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return renamed_to(value, known) or (close[0] if close else None)
 
 
 # --- importers (issue 8): how each system's export maps onto the contract's tables ----------------

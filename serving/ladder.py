@@ -21,6 +21,7 @@ import numpy as np
 
 from features.businesstime import FAR, add_business
 from features.errors import UserError
+from features.params import closest
 from serving.params import Condition, LadderParams, LevelParams, did_you_mean
 from serving.reasons import RowReasons
 
@@ -436,31 +437,64 @@ def validate_against(params: LadderParams, feature_names: Sequence[str]) -> None
     in the params model (which checks them against the features params.yaml defines, and the
     routing's reason families). Raises a UserError naming every offending key.
     """
-    problems = unknown_features(params, feature_names, "the model's feature spec")
-    if problems:
-        raise UserError("ladder settings do not match the model:\n  " + "\n  ".join(problems))
+    misses = _unknown_features(params, feature_names)
+    if misses:
+        raise LadderMismatch(misses, list(dict.fromkeys(feature_names)))
+
+
+class LadderMismatch(UserError):
+    """The ladder's rules name features the loaded model lacks (`validate_against`): told in
+    the command's language (`escrisk daily --language de` told it in English)."""
+
+    def __init__(self, misses: list[tuple[str, str, str, str]], known: list[str]) -> None:
+        self.misses, self.known = misses, known
+        super().__init__(self.told("en"))
+
+    def told(self, language: str) -> str:
+        from serving.ladder_text import text
+
+        lines = [text("mismatch", language)]
+        for where, feature, kind, name in self.misses:
+            whose = text(f"mismatch_{'rule' if kind == 'rule' else 'class'}", language,
+                         axis=kind, name=name)  # fmt: skip
+            close = closest(feature, self.known)
+            hint = "" if close is None else text("mismatch_close", language, close=close)
+            said = text("mismatch_line", language, where=where, feature=feature, whose=whose)
+            lines.append(said + hint)
+        return "\n  ".join(lines)
+
+
+def _unknown_features(
+    params: LadderParams, feature_names: Sequence[str]
+) -> list[tuple[str, str, str, str]]:
+    """(`ladder.KEY`, feature, "rule" or the priority axis, the rule's or class's name) of each
+    rule or priority condition naming a feature not in `feature_names`."""
+    known = set(feature_names)
+    misses: list[tuple[str, str, str, str]] = []
+
+    def check(conds: Sequence[Condition], where: str, kind: str, name: str) -> None:
+        for j, c in enumerate(conds):
+            if c.feature is not None and c.feature not in known:
+                misses.append((f"ladder.{where}[{j}].feature", c.feature, kind, name))
+
+    for i, rule in enumerate(params.rules):
+        check(rule.when, f"rules[{i}].when", "rule", rule.name)
+    for axis in ("impact", "urgency"):
+        for i, cls in enumerate(getattr(params.priority, axis)):
+            check(cls.any, f"priority.{axis}[{i}].any", axis, cls.name)
+    return misses
 
 
 def unknown_features(params: LadderParams, feature_names: Sequence[str], spec: str) -> list[str]:
     """`ladder.KEY: ...` for each rule or priority condition naming a feature not in
     `feature_names` (`spec` says whose they are), with the likely one it misspells."""
     known = list(dict.fromkeys(feature_names))
-    problems: list[str] = []
-
-    def check(conds: Sequence[Condition], where: str, whose: str) -> None:
-        for j, c in enumerate(conds):
-            if c.feature is not None and c.feature not in known:
-                problems.append(
-                    f"ladder.{where}[{j}].feature: unknown feature {c.feature!r} in {whose} "
-                    f"(not in {spec}){did_you_mean(c.feature, known)}"
-                )
-
-    for i, rule in enumerate(params.rules):
-        check(rule.when, f"rules[{i}].when", f"rule {rule.name!r}")
-    for axis in ("impact", "urgency"):
-        for i, cls in enumerate(getattr(params.priority, axis)):
-            check(cls.any, f"priority.{axis}[{i}].any", f"{axis} class {cls.name!r}")
-    return problems
+    return [
+        f"{where}: unknown feature {feature!r} in "
+        f"{f'rule {name!r}' if kind == 'rule' else f'{kind} class {name!r}'} (not in {spec})"
+        f"{did_you_mean(feature, known)}"
+        for where, feature, kind, name in _unknown_features(params, feature_names)
+    ]
 
 
 def level_index(params: LadderParams, name: str) -> int:

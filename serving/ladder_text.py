@@ -44,6 +44,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "held_by_hysteresis": "risk is below the entry threshold but within the margin",
         "cooling_down": "risk is below the entry threshold minus the margin; cooling down",
         "unchanged": "no change",
+        # the ladder's rules against the loaded model (serving.ladder.LadderMismatch)
+        "mismatch": "ladder settings do not match the model:",
+        "mismatch_line": "{where}: unknown feature {feature!r} in {whose} (not in the model's "
+        "feature spec)",
+        "mismatch_rule": "rule {name!r}",
+        "mismatch_class": "{axis} class {name!r}",
+        "mismatch_close": "; did you mean {close!r}?",
     },
     "de": {
         "subject_up": "[{priority}] {who}: eskaliert auf {level} ({title})",
@@ -71,6 +78,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "held_by_hysteresis": "das Risiko liegt unter der Eintrittsschwelle, aber innerhalb der Marge",
         "cooling_down": "das Risiko liegt unter der Schwelle minus Marge; Abkühlphase läuft",
         "unchanged": "keine Änderung",
+        "mismatch": "die Stufen-Einstellungen (ladder) passen nicht zum Modell:",
+        "mismatch_line": "{where}: unbekanntes Merkmal {feature!r} in {whose} (nicht in der "
+        "Merkmalsliste des Modells)",
+        "mismatch_rule": "Regel {name!r}",
+        "mismatch_class": "{axis}-Klasse {name!r}",
+        "mismatch_close": "; meinten Sie {close!r}?",
     },
 }
 

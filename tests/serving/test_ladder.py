@@ -603,6 +603,20 @@ def test_validate_against_names_rules_with_unknown_features(lp):
         validate_against(ladder_with(lp, rules=rules), ["usage_drop"])
 
 
+def test_rules_the_model_cannot_serve_are_refused_in_the_commands_language(lp):
+    """`escrisk daily / serve / replay --language de` refused a ladder naming a feature the
+    champion lacks in English."""
+    rules = [{"name": "typo", "when": [{"feature": "usgae_drop", "op": ">=", "value": 0.3}],
+              "min_level": "L1"}]  # fmt: skip
+    with pytest.raises(UserError) as got:
+        validate_against(ladder_with(lp, rules=rules), ["usage_drop"])
+    assert got.value.told("de") == (
+        "die Stufen-Einstellungen (ladder) passen nicht zum Modell:\n  "
+        "ladder.rules[0].when[0].feature: unbekanntes Merkmal 'usgae_drop' in Regel 'typo' "
+        "(nicht in der Merkmalsliste des Modells); meinten Sie 'usage_drop'?"
+    )
+
+
 def test_every_fact_a_rule_may_name_is_an_account_fact():
     assert set(FACTS) <= {f.name for f in dataclasses.fields(AccountFacts)}
 
