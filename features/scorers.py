@@ -595,7 +595,7 @@ def primary_language(tag: str) -> str:
 
 # names the lexicon scorer's scores kept between runs (features.scorecache) and the tone a model
 # was trained with (features.version): bump it whenever this scorer's scores change
-LEXICON_VERSION = "lexicon-v20"
+LEXICON_VERSION = "lexicon-v21"
 
 
 def lexicon_id() -> str:
@@ -610,7 +610,8 @@ class LexiconScorer:
     """The default: VADER for English, the German lexicon scorer for German (others: English).
 
     A text's customer words (`message_text`) are scored in the language they are clearly in
-    (`text_language`), else in the one given (its primary language: "de-AT" is German).
+    (`text_language`), else in the one given (its primary language: "de-AT" is German); a
+    sentence clearly in the other language is scored in that one (mixed tickets).
     A text is scored sentence by sentence: each distinct sentence once (support texts repeat
     sentences a lot), its compound score turned back into VADER's raw valence sum, the sums added
     and normalised again as VADER does. This equals scoring the whole text except for VADER's
@@ -625,11 +626,16 @@ class LexiconScorer:
         self._valence: dict[tuple[str, str], float] = {}
 
     def _sentence_valence(self, sentence: str, language: str) -> float:
+        """A sentence's raw valence on the scale of the text's `language`, scored in the
+        language the sentence is clearly in: a mixed ticket's "Very disappointed." after German
+        sentences had no tone for the German lexicon, nor "Vielen Dank!" for VADER."""
         key = (language, sentence)
         got = self._valence.get(key)
         if got is None:
-            scorer = self.de if language == "de" else self.en
-            c = min(max(scorer.score(without_formulas(sentence), language), -0.999999), 0.999999)
+            own = text_language(sentence, language)
+            scorer = self.de if own == "de" else self.en
+            words = without_formulas(emoji_words(sentence, own))
+            c = min(max(scorer.score(words, own), -0.999999), 0.999999)
             alpha = NORMALISER if language == "de" else VADER_ALPHA
             got = c * math.sqrt(alpha) / math.sqrt(1.0 - c * c)
             if len(self._valence) >= self.max_sentences:
@@ -641,7 +647,6 @@ class LexiconScorer:
     def score(self, text: str, language: str) -> float:
         text = message_text(text)
         language = text_language(text, primary_language(language))
-        text = emoji_words(text, language)
         total = sum(self._sentence_valence(s, language) for s in sentences(text))
         alpha = NORMALISER if language == "de" else VADER_ALPHA
         return total / math.sqrt(total * total + alpha) if total else 0.0

@@ -29,7 +29,7 @@ def stamp() -> dict[str, Any]:
 
 
 def stamp_text(found: Mapping[str, Any]) -> str:
-    """A stamp as the team reads it: "features v1, sentiment lexicon-v20-..."."""
+    """A stamp as the team reads it: "features v1, sentiment lexicon-v21-..."."""
     return f"features v{found.get('version', '?')}, sentiment {found.get('sentiment', '?')}"
 
 

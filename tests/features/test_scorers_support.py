@@ -184,7 +184,7 @@ def test_plain_requests_are_neutral(scorer, language, text):
 
 
 def test_the_cache_id_names_the_current_scoring(scorer):
-    assert scorer.cache_id.startswith("lexicon-v20-")
+    assert scorer.cache_id.startswith("lexicon-v21-")
 
 
 def test_quoted_blockquotes_go_and_unclosed_ones_do_not_hold_the_scorer():
@@ -486,3 +486,23 @@ def test_english_complaints_a_csm_reads_as_angry_are_negative(scorer, text):
 )
 def test_down_and_help_in_plain_requests_have_no_tone(scorer, text):
     assert scorer.score(text, "en") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "sign"),
+    [
+        # the English sentence of a German ticket had no tone for the German lexicon
+        ("de", "Seit dem Update ist alles kaputt. We are very disappointed.", -1),  # was -0.15
+        ("de", "Der Export funktioniert nicht. This is unacceptable.", -1),  # was -0.15
+        ("de", "Danke für die Info. This is really frustrating though.", -1),  # was +0.29
+        # and a German one of an English ticket none for VADER
+        (
+            "en",
+            "We tried the workaround you sent us yesterday. Vielen Dank, jetzt klappt alles!",
+            1,
+        ),
+        ("en", "The report is still empty. Das ist nicht akzeptabel.", -1),  # was -0.20
+    ],
+)
+def test_each_sentence_of_a_mixed_ticket_is_read_in_its_own_language(scorer, language, text, sign):
+    assert scorer.score(text, language) * sign > 0.25
