@@ -1050,7 +1050,8 @@ class UiApp:
         try:
             history = self.source.get()
         except UserError as exc:
-            out["source_note"] = text("source_error", lang, error=str(exc).splitlines()[0])
+            error = (exc.told(lang).splitlines() or [""])[0]  # in the page's language
+            out["source_note"] = text("source_error", lang, error=error)
             return out
         end = pd.Timestamp(day, tz="UTC")
         start = end - pd.Timedelta(days=days)
@@ -1182,7 +1183,7 @@ class UiApp:
             )
         except UserError as exc:
             return await self._render_account(
-                request, session, account_id, error=str(exc), status=409, typed=typed
+                request, session, account_id, error=exc.told(lang), status=409, typed=typed
             )
         except ValueError as exc:
             return await self._render_account(

@@ -801,6 +801,20 @@ def test_timelines_show_the_days_before_the_lists_day(database, params, tmp_path
     assert f"<title>{tip}</title>" in html.unescape(tickets)
 
 
+def test_a_source_that_cannot_be_read_is_told_in_the_pages_language(database, params, tmp_path):
+    """The German page said "Die Quelle konnte nicht gelesen werden:" and then the source's
+    refusal in English."""
+    src = tmp_path / "source"
+    src.mkdir()  # no table of the contract in it
+    app = create_app(params, database, [TOKEN], clock=lambda: NOW, source=str(src))
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        login(c)
+        page = html.unescape(c.get("/account/A-1?lang=de").text)
+    assert "Die Quelle konnte nicht gelesen werden: " in page
+    assert "keine Tabellen des Datenvertrags in diesem Ordner" in page, page
+    assert "no data contract tables" not in page
+
+
 def test_a_refused_form_keeps_what_the_user_typed(client, database):
     """Two CSMs acknowledging one account at once: the second's note, lost with the 409 page,
     is back in its field to copy or send elsewhere; nothing of it is recorded."""
