@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _mlflow_error(exc: BaseException) -> str | None:
+def _mlflow_error(exc: BaseException, language: str = "en") -> str | None:
     """A tracking store or registry MLflow cannot use (unknown scheme, unreachable server, a
     file store it refuses), told with the store's URI and MLflow's own first line."""
     if "mlflow" not in sys.modules:
@@ -188,13 +188,13 @@ def _mlflow_error(exc: BaseException) -> str | None:
     if not isinstance(exc, MlflowException):
         return None
     from features.sources import describe
+    from serving.model_cli_text import say
 
     given = os.environ.get("MLFLOW_TRACKING_URI")
-    uri = describe(given) if given else "sqlite:///mlflow.db (the default)"
+    uri = describe(given) if given else say("mlflow_default_store", language)
     message = (exc.message if isinstance(exc.message, str) else str(exc)).strip()
-    return (
-        f"MLflow tracking store {uri}: {message.splitlines()[0] if message else type(exc).__name__}"
-    )
+    first = message.splitlines()[0] if message else type(exc).__name__
+    return say("mlflow_store_error", language, uri=uri, message=first)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -205,20 +205,19 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:300] if lines else ""
 
 
-def _database_error(exc: BaseException) -> str | None:
+def _database_error(exc: BaseException, language: str = "en") -> str | None:
     """A database that cannot be reached or opened, told as such (no SQL, no traceback)."""
     import sqlalchemy.exc
+
+    from serving.model_cli_text import say
 
     unusable = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
     # a plain DatabaseError is e.g. SQLite's "file is not a database"; its subclasses other than
     # those above (IntegrityError, ProgrammingError, ...) are bugs, not a wrong setting
     if not (isinstance(exc, unusable) or type(exc) is sqlalchemy.exc.DatabaseError):
         return None
-    return (
-        f"the database cannot be used ({type(exc.orig).__name__}: {_first_line(exc)}); check "
-        "ESCRISK_DATABASE_URL (the state database), MLFLOW_TRACKING_URI (the model registry) or "
-        "the source's URL, and that the database is running and the folder of a SQLite file exists"
-    )
+    cause = f"{type(exc.orig).__name__}: {_first_line(exc)}"
+    return say("database_error", language, cause=cause)
 
 
 class Terminated(KeyboardInterrupt):
@@ -334,14 +333,16 @@ def _main(argv: Sequence[str] | None) -> int:
         stopped = _interrupted(exc)
         if stopped is not None:
             return _stopped(stopped, _language(args, exc))
-        known = _database_error(exc) or _mlflow_error(exc)
+        from serving.model_cli_text import say
+
+        lang = _language(args, exc)
+        known = _database_error(exc, lang) or _mlflow_error(exc, lang)
         if known:
             print(f"escrisk {args.command}: {known}", file=sys.stderr)
             return 1
+        cause = f"{type(exc).__name__}: {_first_line(exc)}"
         print(
-            f"escrisk {args.command}: internal error ({type(exc).__name__}: {_first_line(exc)}).\n"
-            "This is a bug; re-run with ESCRISK_DEBUG=1 to see the traceback and report it.",
-            file=sys.stderr,
+            f"escrisk {args.command}: {say('internal_error', lang, cause=cause)}", file=sys.stderr
         )
         return 2
 

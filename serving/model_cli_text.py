@@ -17,6 +17,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "en": {
         "interrupted": "interrupted",
         "terminated": "terminated (SIGTERM)",
+        # what `escrisk` tells of an error no command told (serving.cli)
+        "mlflow_store_error": "MLflow tracking store {uri}: {message}",
+        "mlflow_default_store": "sqlite:///mlflow.db (the default)",
+        "database_error": "the database cannot be used ({cause}); check ESCRISK_DATABASE_URL "
+        "(the state database), MLFLOW_TRACKING_URI (the model registry) or the source's URL, and "
+        "that the database is running and the folder of a SQLite file exists",
+        "internal_error": "internal error ({cause}).\nThis is a bug; re-run with ESCRISK_DEBUG=1 "
+        "to see the traceback and report it.",
         "test_window": "Test window (95% CI by account bootstrap):",
         "head": "{target} ({kind} calibration, {trees} trees)",
         "backtest": "Rolling-origin backtest (test windows oldest first):",
@@ -109,6 +117,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "de": {
         "interrupted": "abgebrochen",
         "terminated": "beendet (SIGTERM)",
+        "mlflow_store_error": "MLflow-Tracking-Speicher {uri}: {message}",
+        "mlflow_default_store": "sqlite:///mlflow.db (die Voreinstellung)",
+        "database_error": "die Datenbank ist nicht nutzbar ({cause}); ESCRISK_DATABASE_URL (die "
+        "Zustandsdatenbank), MLFLOW_TRACKING_URI (die Modell-Registry) oder die URL der Quelle "
+        "prüfen, und ob die Datenbank läuft und der Ordner einer SQLite-Datei existiert",
+        "internal_error": "interner Fehler ({cause}).\nDas ist ein Fehler in escrisk; mit "
+        "ESCRISK_DEBUG=1 erneut ausführen, um den Traceback zu sehen, und ihn melden.",
         "test_window": "Testfenster (95-%-Konfidenzintervall per Bootstrap über Accounts):",
         "head": "{target} (Kalibrierung {kind}, {trees} Bäume)",
         "backtest": "Backtest mit rollierendem Ursprung (Testfenster, älteste zuerst):",

@@ -324,6 +324,24 @@ def test_an_unsupported_registry_uri_is_not_told_as_no_champion(tmp_path, monkey
     err = capsys.readouterr().err
     assert "MLflow tracking store garbage://x:" in err and "unsupported URI" in err
     assert "no 'champion' version" not in err
+    # in the team's language around MLflow's own words
+    assert main(["serve", "--params", str(ROOT / "params.yaml"), "--language", "de"]) == 1
+    err = capsys.readouterr().err
+    assert "escrisk serve: MLflow-Tracking-Speicher garbage://x:" in err, err
+
+
+def test_a_database_error_no_command_told_is_told_in_the_commands_language():
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    from serving.cli import _database_error
+
+    exc = sqlalchemy.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("locked"))
+    told = _database_error(exc, "de")
+    assert told is not None and told.startswith("die Datenbank ist nicht nutzbar (OperationalError")
+    assert "ESCRISK_DATABASE_URL (die Zustandsdatenbank)" in told
+    assert (_database_error(exc) or "").startswith("the database cannot be used (")
 
 
 def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
