@@ -202,16 +202,18 @@ def preferred(header: str) -> list[str]:
     return [code for _, _, code in sorted(ranked)]
 
 
-def flag_status(state: Any, due_at: Any, now: pd.Timestamp) -> str:
+def flag_status(state: Any, due_at: Any, now: pd.Timestamp, flagged: bool = False) -> str:
     """What became of the list's flag since the daily run: resolved, acknowledged, or overdue
-    (its due time passed with neither); "" otherwise. The list is the morning's; this is now."""
-    if state is None or pd.isna(due_at):
+    (its due time passed with neither); "" otherwise. The list is the morning's; this is now.
+    A `flagged` row without a due time (a run after the flag was handled stores none) still
+    says how it was handled: an L3 resolved as a false alarm read as untouched."""
+    if state is None or (pd.isna(due_at) and not flagged):
         return ""
     if state.resolved_at is not None:
         return "resolved"
     if state.acknowledged_at is not None:
         return "acknowledged"
-    return "overdue" if pd.Timestamp(due_at) <= now else ""
+    return "overdue" if not pd.isna(due_at) and pd.Timestamp(due_at) <= now else ""
 
 
 def stale_days(day: dt.date | None, now: pd.Timestamp) -> int | None:
@@ -795,7 +797,10 @@ class UiApp:
                 features = told_with(r.get("model_version"))
                 told = retold(stored[r["account_id"]], features, lang)
                 r["reasons"] = reasons_cell(told, self.params.daily.top_reasons)
-            r["status"] = flag_status(states.get(r["account_id"]), r["due_at"], now)
+            state = states.get(r["account_id"])
+            # above the floor, at the level the ladder holds: the flag the row shows
+            flagged = state is not None and r["level_index"] > 0 and state.level == r["level"]
+            r["status"] = flag_status(state, r["due_at"], now, flagged)
             if r["level"] in self.params.ladder.levels:  # the stored text is the account's language
                 r["next_action"] = ladder_text.next_action(self.params.ladder, r["level"], lang)
         return {

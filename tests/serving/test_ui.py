@@ -1094,6 +1094,41 @@ def test_the_list_marks_flags_overdue_until_acknowledged(tmp_path, params):
     store.close()
 
 
+def test_the_list_says_a_flag_was_handled_after_the_next_run(tmp_path, params):
+    """The run after an acknowledgement or resolution stores the row without a due time (nothing
+    is due): the list still says the flag was handled, not an L3 with its action as if untouched."""
+    url = f"sqlite:///{tmp_path / 'handled.db'}"
+    store = Store(url)
+    high = Signals("A-1", 0.95, 0.5, {}, "tickets", _facts(), ({"text": "Many tickets"},))
+    level = store.evaluate(high, params.ladder, NOW.to_pydatetime(), "m/1").new_level
+    rows = _rows(0)
+    rows.loc[0, ["level", "level_index"]] = [level, list(params.ladder.levels).index(level)]
+    run = {"ran_at": NOW.to_pydatetime(), "evaluated_at": NOW.to_pydatetime(),
+           "model_version": "m/1", "accounts": 3, "report": None}  # fmt: skip
+    DailyStore(store).save_day(DAYS[-1], rows, np.zeros((3, 3)), FEATURES, run)  # no due_at
+
+    def status_of_a1(lang: str = "en") -> str:
+        app = create_app(params, url, [TOKEN], clock=lambda: NOW)
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+            login(c)
+            page = c.get("/", headers={"Accept-Language": lang}).text
+        row = re.search(r'<tr data-account="A-1">(.*?)</tr>', page, re.S)
+        assert row, page[:2000]
+        found = re.search(r'class="status (\w+)">([^<]+)<', row.group(1))
+        return f"{found.group(1)}:{found.group(2)}" if found else ""
+
+    assert status_of_a1() == ""  # neither handled nor late (the row has no due time to pass)
+    store.acknowledge("A-1", NOW.to_pydatetime(), "Ann")
+    assert status_of_a1() == "acknowledged:acknowledged"
+    store.resolve("A-1", NOW.to_pydatetime(), "Ann", "false_alarm")
+    assert status_of_a1("de") == "resolved:gelöst"
+    # an account the ladder took down to the floor is no flag, whatever its episode's state says
+    rows.loc[0, ["level", "level_index"]] = ["L0", 0]
+    DailyStore(store).save_day(DAYS[-1], rows, np.zeros((3, 3)), FEATURES, run)
+    assert status_of_a1() == ""
+    store.close()
+
+
 def test_outcomes_are_told_in_the_pages_language(client, params):
     """The form offers, and the trail tells, "Fehlalarm" in German, not the key false_alarm;
     an outcome a team adds to params.yaml reads as its key with spaces."""
