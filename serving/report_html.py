@@ -36,6 +36,7 @@ th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{max-width:760px}.plots figure{margin:0;flex:1 1 640px}svg{max-width:100%;height:auto}
 .lv0{color:#5b6773}.lv1{color:#956000}.lv2{color:#c0392b}.lv3{color:#7b1fa2;font-weight:bold}
+.overdue{color:#b03a2e;font-size:.8rem}
 """
     + charts.CSS
 )  # a figure of .plots is never narrower than its chart's 640 units: at 480 px two side by
@@ -218,8 +219,15 @@ def _why(text: str | float | None) -> str:
 
 
 def _table(
-    top: pd.DataFrame, lang: str, levels: list[str], delta_days: int, zone: str = "UTC"
+    top: pd.DataFrame,
+    lang: str,
+    levels: list[str],
+    delta_days: int,
+    zone: str = "UTC",
+    evaluated_at: dt.datetime | None = None,
 ) -> str:
+    """The head of the list; a due time passed at `evaluated_at` is marked overdue, as the CSM
+    page marks it (a flag raised the day before read as if its due time were still ahead)."""
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
     head = [
@@ -240,6 +248,8 @@ def _table(
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
         due = "" if pd.isna(raw) or not raw else zone_time(pd.Timestamp(raw), zone, lang)
+        late = bool(due) and evaluated_at is not None and pd.Timestamp(raw) <= evaluated_at
+        overdue = f' <b class="overdue">{html.escape(t("overdue", lang))}</b>' if late else ""
         level = level_classes(levels).get(str(r["level"]), "")
         cells = [
             f'<td class="num">{i}</td>',
@@ -251,7 +261,7 @@ def _table(
             f'<td class="{level}">{html.escape(flagged_level(str(r["level"]), r["level_changed"], lang))}</td>',
             f"<td>{html.escape(str(r['reasons']))}</td>",
             f"<td>{_why(r['why_changed'])}</td>",
-            f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small></td>",
+            f"<td>{html.escape(str(r['next_action']))}<br><small>{html.escape(due)}</small>{overdue}</td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     ths = "".join(f"<th>{html.escape(t(h, lang, delta_days=delta_days))}</th>" for h in head)
@@ -273,7 +283,7 @@ def render_report(d: ReportData) -> str:
         f"<h1>{html.escape(t('report_title', lang, day=day))}</h1>",
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
-        _table(d.top, lang, d.levels, p.delta_days, d.time_zone),
+        _table(d.top, lang, d.levels, p.delta_days, d.time_zone, d.evaluated_at),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',

@@ -135,7 +135,10 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             allow_incomplete=args.allow_incomplete,
         )
-    print_table(console, result.printed, day_text(result.day, lang), lang, params.daily.delta_days)
+    print_table(
+        console, result.printed, day_text(result.day, lang), lang, params.daily.delta_days,
+        pd.Timestamp(result.evaluated_at),
+    )  # fmt: skip
     if len(result.shown) > len(result.printed):  # daily.terminal_rows cut a view without --top
         printed = len(result.printed)  # "the first 1 of 241 rows" read wrong in either language
         key = "more_rows_one" if printed == 1 else "more_rows"
@@ -231,7 +234,16 @@ def print_delivery(console, d: Any, max_age_hours: float | None, lang: str) -> N
         console.print(f"  [yellow]{escape(reason)}[/]")
 
 
-def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: int = 7) -> None:  # type: ignore[no-untyped-def]
+def print_table(
+    console,
+    shown: pd.DataFrame,
+    day: str,
+    lang: str,
+    delta_days: int = 7,
+    now: pd.Timestamp | None = None,
+) -> None:  # type: ignore[no-untyped-def]
+    """The list's rows as a table; a due time passed at `now` (the ladder's clock) is said to be
+    overdue, as the CSM page and the report say."""
     from rich.table import Table
 
     if not len(shown):
@@ -260,6 +272,8 @@ def print_table(console, shown: pd.DataFrame, day: str, lang: str, delta_days: i
         # the due time first: the column is narrow and action texts are long
         due_at = r["due_at"]
         due = "" if pd.isna(due_at) else f"{time_text(pd.Timestamp(due_at), lang, True)} UTC · "
+        if due and now is not None and pd.Timestamp(due_at) <= now:
+            due = f"{due[:-3]} {t('overdue', lang)} · "
         # names, owners and texts come from the customer's data: never read as rich markup
         table.add_row(
             str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",

@@ -951,3 +951,31 @@ def test_trains_next_step_masks_a_database_urls_password():
     assert promote_arguments("exports/acme co", Path("conf/p.yaml")) == (
         "'exports/acme co' --params conf/p.yaml"
     )  # a folder as typed (quoted for the shell), the params file promote must read
+
+
+def test_the_terminal_list_marks_a_due_time_already_passed_overdue():
+    """A flag left unacknowledged past its due time (raised on a day before) read "12-06 04:00
+    UTC · Executive sponsor calls" as if still ahead, as the CSM page says overdue of it."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+
+    row = {"rank": 1, "account_name": "Acme", "account_id": "A-1", "csm_owner": "Jo",
+           "escalation_risk": 0.5, "churn_risk": 0.2, "delta_prev": None, "delta_7d": None,
+           "level": "L3", "level_index": 3, "level_changed": "", "reasons": "r",
+           "next_action": "Call", "why_changed": ""}  # fmt: skip
+    due = pd.Timestamp("2026-06-20 04:00", tz="UTC")
+    shown = pd.DataFrame([row | {"due_at": due}, row | {"rank": 2, "account_id": "B-2",
+                          "due_at": due + pd.Timedelta(days=2)}])  # fmt: skip
+    for lang, said in (
+        ("en", "06-20 04:00 UTC overdue · "),
+        ("de", "20.06. 04:00 UTC überfällig · "),
+    ):
+        out = io.StringIO()
+        now = pd.Timestamp("2026-06-21 09:00", tz="UTC")
+        print_table(Console(file=out, width=400, color_system=None), shown, "d", lang, now=now)
+        text = out.getvalue()
+        assert said in text and text.count(said.split()[-2]) == 1, text

@@ -852,6 +852,37 @@ def test_the_report_escapes_what_it_quotes_and_forbids_scripts_and_loads(params)
     assert rules["style-src"] == "'unsafe-inline'"  # the report's own <style> and charts
 
 
+def test_the_report_marks_a_due_time_already_passed_overdue(params):
+    """The report told "06.12.2026 05:00 Europe/Berlin" under an L3's next action when it was
+    made the day after, with nothing said: a due time passed at its evaluation is overdue, as the
+    CSM page says of it."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.6, 0.4], "churn_risk": [0.2, 0.2],
+                          "level": ["L3", "L2"], "level_index": [3, 2]})  # fmt: skip
+    row = {"account_name": "N", "csm_owner": "O", "escalation_risk": 0.6, "churn_risk": 0.2,
+           "delta_prev": None, "delta_7d": None, "level": "L3", "level_changed": "",
+           "reasons": "R", "why_changed": "", "next_action": "Call"}  # fmt: skip
+    top = pd.DataFrame([row | {"account_id": "A-1", "due_at": "2026-06-21T04:00:00Z"},
+                        row | {"account_id": "B-2", "due_at": "2026-06-23T04:00:00Z"}])  # fmt: skip
+    for lang, said in (("en", "overdue"), ("de", "überfällig")):
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels),
+                today=today, trend=_trend(today.assign(day="2026-06-22")), top=top, history=h,
+                ladder=lk, drift=None, params=params.daily, time_zone="Europe/Berlin",
+            )
+        )  # fmt: skip
+        rows = re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>")[1].split("</tbody>")[0])
+        assert said in rows[0] and said not in rows[1], (lang, rows)
+
+
 def _trend(rows: pd.DataFrame) -> pd.DataFrame:
     """`DailyStore.trend`'s rows for list rows of several days."""
     from serving.dailystore import TREND_COLUMNS, run_summary
