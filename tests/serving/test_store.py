@@ -310,6 +310,32 @@ def test_what_people_do_after_a_step_down_refers_to_the_flag_that_started_it(sto
     assert k.median_hours_to_acknowledge == pytest.approx(24 * (days + 2))
 
 
+def test_a_flag_handled_after_its_level_stepped_down_counts_as_handled(store, params):
+    """A step down continues the flag's episode (what was acknowledged stays so), yet an
+    acknowledgement or resolution made after it was recorded under the step down's decision, which
+    no KPI counts: an L2 acknowledged, whose risk then fell, resolved as saved a week later, was
+    left out of the hours to resolve, and one acknowledged only after the step down counted as
+    never acknowledged. Both now refer to the flag that raised the episode."""
+    lp = params.ladder
+    for a in ("A-1", "A-2"):
+        store.evaluate(signals(a, 0.05), lp, NOW - dt.timedelta(days=1), "v1")
+        store.evaluate(signals(a, 0.4), lp, NOW, "v1")  # up to L2: an escalation
+    store.acknowledge("A-1", NOW + dt.timedelta(hours=2), "anna")
+    day = NOW
+    while store.state("A-1").level != "L0":  # the risk falls away: down after the cool-down
+        day += dt.timedelta(days=1)
+        assert day < NOW + dt.timedelta(days=30)
+        for a in ("A-1", "A-2"):
+            store.evaluate(signals(a, 0.05), lp, day, "v1")
+    assert store.state("A-2").level == "L0" and store.state("A-2").acknowledged_at is None
+    store.resolve("A-1", day + dt.timedelta(hours=4), "anna", "saved")
+    store.acknowledge("A-2", day + dt.timedelta(hours=1), "ben")
+    k = window_kpis(store, now=day + dt.timedelta(hours=5))
+    assert k.escalations == 2
+    assert k.median_hours_to_resolve == pytest.approx((day - NOW).total_seconds() / 3600 + 4)
+    assert k.acknowledged_share == 1.0
+
+
 def test_a_flag_still_inside_its_response_time_is_not_counted_unacknowledged(store, params):
     """The report is made by the run that raises the day's flags: each was counted as not
     acknowledged although its due time lay hours ahead (37% where 43% of those due were). With
