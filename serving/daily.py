@@ -513,6 +513,17 @@ def _run_daily(
             ]
             reasons_txt = reasons_cells(scored.ranked, p.top_reasons)
             level_of = {lv: i for i, lv in enumerate(levels)}
+            # a flag handled before the run has no due time: the terminal and report say how
+            handled = [
+                ""
+                if level_of[lv] == 0
+                else "resolved"
+                if st.resolved_at is not None
+                else "acknowledged"
+                if st.acknowledged_at is not None
+                else ""
+                for st, lv in zip(states_now, levels_now, strict=True)
+            ]
             table = pd.DataFrame(
                 {
                     "account_id": ids,
@@ -532,6 +543,7 @@ def _run_daily(
                     "reasons": reasons_txt,
                     "next_action": next_actions,
                     "due_at": pd.to_datetime(pd.Series(dues, dtype=object), utc=True).to_numpy(),
+                    "handled": handled,  # not a column of the CSV (nor of the stored list)
                     "model_version": model.version,
                 }
             )
@@ -684,6 +696,8 @@ def _run_daily(
             )
             from serving.report_html import ReportData, render_report
 
+            head = in_run_language(ranked.head(p.terminal_rows))
+
             report = render_report(
                 ReportData(
                     day=day,
@@ -693,7 +707,7 @@ def _run_daily(
                     levels=levels,
                     today=ranked[["escalation_risk", "churn_risk", "level"]],
                     trend=daily.trend(day, p.trend_runs),
-                    top=csv_frame(in_run_language(ranked.head(p.terminal_rows))),
+                    top=csv_frame(head).assign(handled=head["handled"].to_numpy()),
                     history=hk,
                     ladder=lk,
                     drift=drift,

@@ -36,7 +36,7 @@ th{background:#f3f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{background:#eef8f0;border:1px solid #6dbb7d;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{max-width:760px}.plots figure{margin:0;flex:1 1 640px}svg{max-width:100%;height:auto}
 .lv0{color:#5b6773}.lv1{color:#956000}.lv2{color:#c0392b}.lv3{color:#7b1fa2;font-weight:bold}
-.overdue{color:#b03a2e;font-size:.8rem}
+.overdue{color:#b03a2e;font-size:.8rem}.handled{color:#1e7b34;font-size:.8rem}
 """
     + charts.CSS
 )  # a figure of .plots is never narrower than its chart's 640 units: at 480 px two side by
@@ -227,7 +227,8 @@ def _table(
     evaluated_at: dt.datetime | None = None,
 ) -> str:
     """The head of the list; a due time passed at `evaluated_at` is marked overdue, as the CSM
-    page marks it (a flag raised the day before read as if its due time were still ahead)."""
+    page marks it (a flag raised the day before read as if its due time were still ahead), and a
+    flag handled before the run (`handled`: acknowledged or resolved) says so."""
     if not len(top):
         return f"<p>{html.escape(t('no_rows', lang))}</p>"
     head = [
@@ -250,6 +251,8 @@ def _table(
         due = "" if pd.isna(raw) or not raw else zone_time(pd.Timestamp(raw), zone, lang)
         late = bool(due) and evaluated_at is not None and pd.Timestamp(raw) <= evaluated_at
         overdue = f' <b class="overdue">{html.escape(t("overdue", lang))}</b>' if late else ""
+        if r.get("handled"):  # handled before the run: no due time, and nothing left undone
+            overdue = f' <b class="handled">{html.escape(t("handled_" + r["handled"], lang))}</b>'
         level = level_classes(levels).get(str(r["level"]), "")
         cells = [
             f'<td class="num">{i}</td>',

@@ -243,7 +243,8 @@ def print_table(
     now: pd.Timestamp | None = None,
 ) -> None:  # type: ignore[no-untyped-def]
     """The list's rows as a table; a due time passed at `now` (the ladder's clock) is said to be
-    overdue, as the CSM page and the report say."""
+    overdue, and a flag handled before the run (`handled`) acknowledged or resolved, as the CSM
+    page and the report say."""
     from rich.table import Table
 
     if not len(shown):
@@ -274,6 +275,8 @@ def print_table(
         due = "" if pd.isna(due_at) else f"{time_text(pd.Timestamp(due_at), lang, True)} UTC · "
         if due and now is not None and pd.Timestamp(due_at) <= now:
             due = f"{due[:-3]} {t('overdue', lang)} · "
+        if r.get("handled"):  # acknowledged or resolved before the run: no due time
+            due = f"{t('handled_' + r['handled'], lang)} · "
         # names, owners and texts come from the customer's data: never read as rich markup
         table.add_row(
             str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",

@@ -979,3 +979,30 @@ def test_the_terminal_list_marks_a_due_time_already_passed_overdue():
         print_table(Console(file=out, width=400, color_system=None), shown, "d", lang, now=now)
         text = out.getvalue()
         assert said in text and text.count(said.split()[-2]) == 1, text
+
+
+def test_the_terminal_list_says_a_flag_was_handled_before_the_run():
+    """A flag acknowledged or resolved before the run has no due time: its row told only the
+    level's next action, as if nobody had touched it (the CSM page says acknowledged)."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+
+    row = {"rank": 1, "account_name": "Acme", "account_id": "A-1", "csm_owner": "Jo",
+           "escalation_risk": 0.5, "churn_risk": 0.2, "delta_prev": None, "delta_7d": None,
+           "level": "L2", "level_index": 2, "level_changed": "", "reasons": "r",
+           "next_action": "Call", "why_changed": "", "due_at": None}  # fmt: skip
+    shown = pd.DataFrame([row | {"handled": "acknowledged"},
+                          row | {"rank": 2, "account_id": "B-2", "handled": "resolved"},
+                          row | {"rank": 3, "account_id": "C-3", "handled": ""}])  # fmt: skip
+    for lang, said in (("en", ("acknowledged · Call", "resolved · Call")),
+                       ("de", ("bestätigt · Call", "gelöst · Call"))):  # fmt: skip
+        out = io.StringIO()
+        print_table(Console(file=out, width=400, color_system=None), shown, "d", lang)
+        lines = out.getvalue().splitlines()
+        assert [any(x in line for x in said) for line in lines if " Acme " in line] == [
+            True, True, False,
+        ], lines  # fmt: skip

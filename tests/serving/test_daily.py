@@ -869,8 +869,10 @@ def test_the_report_marks_a_due_time_already_passed_overdue(params):
            "delta_prev": None, "delta_7d": None, "level": "L3", "level_changed": "",
            "reasons": "R", "why_changed": "", "next_action": "Call"}  # fmt: skip
     top = pd.DataFrame([row | {"account_id": "A-1", "due_at": "2026-06-21T04:00:00Z"},
-                        row | {"account_id": "B-2", "due_at": "2026-06-23T04:00:00Z"}])  # fmt: skip
-    for lang, said in (("en", "overdue"), ("de", "überfällig")):
+                        row | {"account_id": "B-2", "due_at": "2026-06-23T04:00:00Z"},
+                        row | {"account_id": "C-3", "due_at": "", "handled": "resolved"}])  # fmt: skip
+    top.loc[:1, "handled"] = ""
+    for lang, said, handled in (("en", "overdue", "resolved"), ("de", "überfällig", "gelöst")):
         text = render_report(
             ReportData(
                 day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
@@ -881,6 +883,8 @@ def test_the_report_marks_a_due_time_already_passed_overdue(params):
         )  # fmt: skip
         rows = re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>")[1].split("</tbody>")[0])
         assert said in rows[0] and said not in rows[1], (lang, rows)
+        # a flag handled before the run has no due time: the row says how it was handled
+        assert handled in rows[2] and handled not in rows[0] + rows[1], (lang, rows)
 
 
 def _trend(rows: pd.DataFrame) -> pd.DataFrame:
