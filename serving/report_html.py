@@ -84,6 +84,17 @@ def _drift_name(name: str, labels: Mapping[str, str]) -> str:
     return f"{html.escape(label)}<br><small>{html.escape(name)}</small>"
 
 
+def score_labels(drift: DriftReport | None, lang: str) -> dict[str, str]:
+    """The drift table's scores as a manager reads them ("escalation_30d" -> "escalation risk"):
+    they stood there by their keys alone, in the German report too, beside features told by what
+    they mean."""
+    if drift is None:
+        return {}
+    names = drift.table.loc[drift.table["kind"] == "score", "name"].astype(str)
+    heads = {n: f"{n.split('_')[0]}_risk" for n in names}
+    return {n: t(h, lang) for n, h in heads.items() if h in ("escalation_risk", "churn_risk")}
+
+
 def _drifted(names: tuple[str, ...], labels: Mapping[str, str]) -> str:
     """The inputs that call for retraining, as the table names them (what the feature means,
     then its column): the advice said "usage_seat_utilisation, days_to_renewal" to a manager."""
@@ -340,25 +351,26 @@ def render_report(d: ReportData) -> str:
     if d.drift is None:
         parts.append(f'<div class="warn">{html.escape(t("drift_missing", lang))}</div>')
     else:
+        labels = {**score_labels(d.drift, lang), **d.labels}
         if not d.drift.judged:  # no plot: bars against the bands would read as a verdict
             parts.append(
                 f"<p>{html.escape(t('drift_unjudged', lang, n=d.drift.accounts, min=p.drift.min_accounts))}</p>"
             )
         elif d.drift.retrain:
             parts.append(
-                f'<div class="warn">{html.escape(t("retrain", lang, what=_drifted(d.drift.why, d.labels)))}</div>'
+                f'<div class="warn">{html.escape(t("retrain", lang, what=_drifted(d.drift.why, labels)))}</div>'
             )
         else:
             parts.append(
                 f'<div class="ok">{html.escape(t("no_retrain", lang, n=p.drift.retrain_features))}</div>'
             )
         if d.drift.judged:
-            parts.append(f"<figure>{drift_plot(d.drift, p, lang, d.labels)}</figure>")
+            parts.append(f"<figure>{drift_plot(d.drift, p, lang, labels)}</figure>")
             parts.append(
                 f'<p class="caption">{html.escape(t("drift_caption", lang, warn=p.drift.warn_psi, retrain=p.drift.retrain_psi))}</p>'
             )
         rows = "".join(
-            f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{_drift_name(str(r['name']), d.labels)}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
+            f"<tr><td>{html.escape(t('drift_' + str(r['kind']), lang))}</td><td>{_drift_name(str(r['name']), labels)}</td><td class='num'>{_fmt(r['psi'], '.3f', lang)}</td><td>{html.escape(t(str(r['band']), lang, noise=r['noise']))}</td></tr>"
             for r in d.drift.table.to_dict("records")
         )
         parts.append(

@@ -887,6 +887,39 @@ def test_the_report_marks_a_due_time_already_passed_overdue(params):
         assert handled in rows[2] and handled not in rows[0] + rows[1], (lang, rows)
 
 
+def test_the_report_names_a_drifted_score_as_a_manager_reads_it(params):
+    """The drift table, its chart and the retraining advice named the scores by their keys alone
+    ("escalation_30d", in the German report too) where every feature reads as what it means."""
+    from serving.drift import DriftReport
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import ReportData, render_report
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
+                          "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
+    table = pd.DataFrame({"kind": ["score", "score"], "name": ["escalation_30d", "churn_90d"],
+                          "psi": [0.4, 0.02], "noise": [0.0, 0.0], "band": ["major", "stable"]})  # fmt: skip
+    drift = DriftReport(table, True, ("escalation_30d",), 500)
+    for lang, esc, churn in (("en", "escalation risk", "churn risk"),
+                             ("de", "Eskalationsrisiko", "Abwanderungsrisiko")):  # fmt: skip
+        text = render_report(
+            ReportData(
+                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
+                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
+                ladder=lk, drift=drift, params=params.daily,
+            )
+        )  # fmt: skip
+        part = text.split("(PSI)</h2>")[1]
+        advice = re.search(r'<div class="warn">(.*?)</div>', part).group(1)
+        assert f"{esc} (escalation_30d)" in advice, (lang, advice)
+        assert f"<td>{esc}<br><small>escalation_30d</small></td>" in part, lang
+        assert f"<td>{churn}<br><small>churn_90d</small></td>" in part, lang
+
+
 def _trend(rows: pd.DataFrame) -> pd.DataFrame:
     """`DailyStore.trend`'s rows for list rows of several days."""
     from serving.dailystore import TREND_COLUMNS, run_summary
@@ -1675,7 +1708,8 @@ def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params)
     )  # fmt: skip
     warn = re.search(r'<div class="warn">(.*?)</div>', text.split("(PSI)</h2>")[1])
     assert warn
-    assert "…% of seats in use (usage_seat_utilisation), escalation_30d" in warn.group(1)
+    said = "…% of seats in use (usage_seat_utilisation), escalation risk (escalation_30d)"
+    assert said in warn.group(1)
 
 
 def test_the_reports_tables_scroll_in_their_box_on_a_phone(params):
