@@ -252,23 +252,16 @@ def print_table(
         return
     from rich import box
     from rich.markup import escape
+    from rich.text import Text
 
-    table = Table(title=t("title", lang, day=day), box=box.SIMPLE_HEAD, show_lines=False)
-    for key, just, low, high in (
-        ("col_rank", "right", 3, 4), ("col_account", "left", 14, 36), ("col_owner", "left", 10, 18),
-        ("col_escalation", "right", 5, 10), ("col_churn", "right", 5, 10), ("col_delta", "right", 11, 13),
-        ("col_level", "left", 4, 12), ("col_reasons", "left", 16, 56), ("col_next", "left", 10, 32),
-    ):  # fmt: skip
-        head = t(
-            key, lang, delta_days=delta_days
-        )  # a heading is never cut ("Abwanderung", not "Abwanderu…")
-        table.add_column(head, justify=just, no_wrap=True, overflow="ellipsis", min_width=max(low, len(head)), max_width=max(high, len(head)))  # type: ignore[arg-type]  # fmt: skip
-    # by the level's rank, as the report and the page colour it: levels may be named anything
-    style = {1: "yellow", 2: "red", 3: "bold magenta"}
+    style = {1: "yellow", 2: "red", 3: "bold magenta"}  # by the level's rank, as the report
     records = shown.to_dict("records")
+    rows, levels = [], []
     for r in records:
         dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
-        lv = escape(flagged_level(str(r["level"]), r["level_changed"], lang))
+        plain = flagged_level(str(r["level"]), r["level_changed"], lang)
+        levels.append(min(len(plain), 20))  # "L2 (höher)" whole, a long level name cut
+        lv = escape(plain)
         color = style.get(min(int(r["level_index"]), 3))
         # the due time first: the column is narrow and action texts are long
         due_at = r["due_at"]
@@ -277,15 +270,55 @@ def print_table(
             due = f"{due[:-3]} {t('overdue', lang)} · "
         if r.get("handled"):  # acknowledged or resolved before the run: no due time
             due = f"{t('handled_' + r['handled'], lang)} · "
-        # names, owners and texts come from the customer's data: never read as rich markup
-        table.add_row(
-            str(r["rank"]), f"{escape(str(r['account_name']))} [dim]{escape(str(r['account_id']))}[/]",
+        # names, owners and texts come from the customer's data: never read as rich markup; the
+        # id first, as a cut cell loses its end and `escrisk ack` needs the id
+        rows.append([
+            str(r["rank"]), f"[dim]{escape(str(r['account_id']))}[/] {escape(str(r['account_name']))}",
             escape(str(r["csm_owner"])), figure(r["escalation_risk"], ".2f", lang),
             figure(r["churn_risk"], ".2f", lang),
             f"{dp} / {d7}", f"[{color}]{lv}[/]" if color else lv,
             escape(str(r["reasons"]).split("; ")[0]), escape(f"{due}{r['next_action']}"),
-        )  # fmt: skip
+        ])  # fmt: skip
+    columns = [  # key, justify, narrowest, widest, and the order in which a narrow terminal
+        # leaves a column out (0: never)
+        ("col_rank", "right", 3, 4, 0), ("col_account", "left", 14, 36, 0),
+        ("col_owner", "left", 10, 18, 3), ("col_escalation", "right", 5, 10, 0),
+        ("col_churn", "right", 5, 10, 2), ("col_delta", "right", 11, 13, 1),
+        ("col_level", "left", max(levels), max(12, *levels), 0),
+        ("col_reasons", "left", 16, 56, 4), ("col_next", "left", 18, 32, 0),
+    ]  # fmt: skip
+    # a heading is never cut ("Abwanderung", not "Abwanderu…"): the narrowest is at least it
+    heads = [t(key, lang, delta_days=delta_days) for key, *_ in columns]
+    narrowest = [max(low, len(h)) for h, (_, _, low, *_) in zip(heads, columns, strict=True)]
+    longest = [max(Text.from_markup(row[i]).cell_len for row in rows) for i in range(len(columns))]
+    wanted = [max(n, min(c[3], w)) for n, c, w in zip(narrowest, columns, longest, strict=True)]
+
+    def room(kept: list[int]) -> int:  # the columns' own width: a space each side, one between
+        return console.width - 3 * len(kept) - 1
+
+    kept = list(range(len(columns)))
+    for drop in (1, 2, 3, 4):
+        if sum(narrowest[i] for i in kept) <= room(kept):
+            break
+        kept = [i for i in kept if columns[i][4] != drop]
+    # squeezed below their widths, rich cut every column evenly: the rank, risk and level columns
+    # vanished whole and the id and due time were cut (80-160 columns); the widths are set here,
+    # each column its narrowest, then what is left to the next action, account, reason, CSM
+    widths = {i: narrowest[i] for i in kept}
+    spare = room(kept) - sum(widths.values())
+    for i in sorted(kept, key=lambda i: (8, 1, 7, 2).index(i) if i in (8, 1, 7, 2) else 9):
+        more = max(0, min(spare, wanted[i] - widths[i]))
+        widths[i] += more
+        spare -= more
+    table = Table(title=t("title", lang, day=day), box=box.SIMPLE_HEAD, show_lines=False)
+    for i in kept:
+        table.add_column(heads[i], justify=columns[i][1], no_wrap=True, overflow="ellipsis", width=widths[i])  # type: ignore[arg-type]  # fmt: skip
+    for row in rows:
+        table.add_row(*(row[i] for i in kept))
     console.print(table)
+    if len(kept) < len(columns):  # the CSV and the report have them
+        left = ", ".join(heads[i] for i in range(len(columns)) if i not in kept)
+        console.print(t("narrow", lang, width=console.width, columns=left))
     # the attribution is a sentence, too long for a column: under the table, by rank
     told = [r for r in records if r.get("why_changed")]
     if told:

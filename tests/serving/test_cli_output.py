@@ -1006,3 +1006,38 @@ def test_the_terminal_list_says_a_flag_was_handled_before_the_run():
         assert [any(x in line for x in said) for line in lines if " Acme " in line] == [
             True, True, False,
         ], lines  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+def test_the_terminal_list_keeps_rank_id_level_and_due_time_on_a_narrow_terminal(width):
+    """On an 80 to 160 column terminal rich squeezed the nine columns below their widths: the
+    rank, escalation risk and level columns vanished whole, the account id was cut ("A-…") and
+    the due time too ("06-2"). The list now leaves out the columns it can do without (the CSV
+    and the report have them), says so, and keeps the rank, id, level and due time whole."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from serving.commands.daily import print_table
+
+    row = {"rank": 7, "account_name": "Granitehealth GmbH & Co. KG", "account_id": "A-00311",
+           "csm_owner": "Laura Schulz", "escalation_risk": 0.53, "churn_risk": 0.2,
+           "delta_prev": 0.01, "delta_7d": None, "level": "L2", "level_index": 2,
+           "level_changed": "up", "reasons": "4 P4 resolution SLA breaches in the last 30 days",
+           "next_action": "Review all open tickets with the support lead", "why_changed": "",
+           "due_at": pd.Timestamp("2026-06-20 04:00", tz="UTC")}  # fmt: skip
+    for lang, level, due, esc in (("en", "L2 (up)", "06-20 04:00 UTC", "0.53"),
+                                  ("de", "L2 (höher)", "20.06. 04:00 UTC", "0,53")):  # fmt: skip
+        out = io.StringIO()
+        print_table(
+            Console(file=out, width=width, color_system=None), pd.DataFrame([row]), "d", lang
+        )
+        text = out.getvalue()
+        line = next(li for li in text.splitlines() if "A-00311" in li)
+        assert line.split()[0] == "7", text
+        for whole in (level, due, esc):
+            assert whole in line, (lang, width, text)
+        assert max(len(li) for li in text.splitlines()) <= width
+        said = {"en": "left out", "de": "ausgelassen"}[lang]
+        assert (said in text) == (width < 160), (lang, width, text)
