@@ -36,6 +36,9 @@ from serving.params import LadderParams
 
 T = TypeVar("T")
 _RETRIES = 40  # lock/version conflicts are retried this often before giving up
+BUSY_MS = 60_000  # SQLite: how long a transaction waits for another writer's lock
+# ... and a write that must not queue behind one (a wrong token's count, `Store.auth_failed`)
+BRIEF_BUSY_MS = 200
 CONNECT_TIMEOUT_S = 10  # PostgreSQL (psycopg) connections, unless the URL sets connect_timeout
 logger = logging.getLogger("escrisk.store")
 _LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
@@ -461,12 +464,7 @@ def _creation_race(exc: BaseException) -> bool:
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, _Conflict | IntegrityError):
-        return True
-    if isinstance(exc, OperationalError | DBAPIError):
-        text = str(exc).lower()
-        return any(w in text for w in _LOCK_WORDS)
-    return False
+    return isinstance(exc, _Conflict | IntegrityError) or locked(exc)
 
 
 # a ladder state's stored fields beside its account id, version and update time
@@ -527,6 +525,7 @@ class Store:
         self.engine = _engine(url)
         # reads take no write lock on SQLite (`_on_begin`): see `_read`
         self._reader = self.engine.execution_options(escrisk_read=True)
+        self._brief = self.engine.execution_options(escrisk_busy_ms=BRIEF_BUSY_MS)
         self.metadata = sa.MetaData()
         self.t = _tables(self.metadata, prefix)
         try:
@@ -1112,7 +1111,7 @@ class Store:
                 )
             )
 
-        self._run(write)
+        self._without_waiting(write)
 
     def auth_forget(self, scope: str, client: str) -> None:
         """Forget a client's failures (a sign-in that worked). Read first: most clients have
@@ -1135,7 +1134,15 @@ class Store:
             if cut is not None:
                 conn.execute(sa.delete(t).where(t.c.last_at <= cut))
 
-        self._run(prune)
+        self._without_waiting(prune)
+
+    def _without_waiting(self, fn: Callable[[Connection], None]) -> None:
+        """`fn` in a write transaction that does not queue behind another writer: on SQLite it
+        gives up within BRIEF_BUSY_MS with an error `locked` tells (not after the 60 s busy
+        timeout and `_run`'s retries), so that an unauthenticated request's count never holds a
+        thread while the daily job stores a day."""
+        with self._brief.begin() as conn:
+            fn(conn)
 
     # --- daily scores ------------------------------------------------------------------------
 
@@ -1403,6 +1410,14 @@ def _refuse_if_resolved(state: LadderState) -> None:
             level=state.level,
             at=state.resolved_at,
         )
+
+
+def locked(exc: BaseException) -> bool:
+    """Whether a database error means another transaction holds what was asked for (SQLite's
+    write lock, a PostgreSQL lock or serialization conflict): busy, not down."""
+    return isinstance(exc, OperationalError | DBAPIError) and any(
+        w in str(exc).lower() for w in _LOCK_WORDS
+    )
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -1712,7 +1727,7 @@ def _engine(url: str) -> Engine:
         cur.execute("PRAGMA page_size=16384")
         if parsed.database and parsed.database != ":memory:":
             cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         # with WAL, NORMAL syncs at checkpoints, not at every commit: a power cut may lose the
         # last transactions but never corrupts the file, and the daily job commits a chunk at a time
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -1725,7 +1740,13 @@ def _engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # take the write lock up front: a deferred transaction that later upgrades can fail with
         # SQLITE_BUSY immediately, without waiting for the busy timeout
-        reads = conn.get_execution_options().get("escrisk_read", False)
-        conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        busy, info = options.get("escrisk_busy_ms", BUSY_MS), conn.connection.info
+        if (
+            info.get("escrisk_busy_ms", BUSY_MS) != busy
+        ):  # set on this connection only as it changes
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy)}")
+            info["escrisk_busy_ms"] = busy
+        conn.exec_driver_sql("BEGIN" if options.get("escrisk_read", False) else "BEGIN IMMEDIATE")
 
     return engine

@@ -55,16 +55,20 @@ class LoginThrottle:
 
     def wait(self, client: str) -> float:
         """Seconds before `client` may try again; 0 when it may now."""
+        got = self._counted(client)
+        return 0.0 if got is None else self._wait_for(*got)
+
+    def _counted(self, client: str) -> tuple[int, float] | None:
+        """(failures in a row, time of the last) counted here; None without any in the hour."""
         with self._lock:
             got = self._failed.get(client)
-            if got is None:
-                return 0.0
-            failures, last = got
-            now = self.clock()
-            if now - last > self.QUIET_SECONDS:
+            if got is not None and self.clock() - got[1] > self.QUIET_SECONDS:
                 del self._failed[client]
-                return 0.0
-            return max(0.0, last + self._delay(failures) - now)
+                return None
+            return got
+
+    def _wait_for(self, failures: int, last: float) -> float:
+        return max(0.0, last + self._delay(failures) - self.clock())
 
     def failed(self, client: str) -> None:
         with self._lock:
@@ -84,7 +88,9 @@ class SharedThrottle(LoginThrottle):
     its own (401, 429, 401, ...), each worker letting half of them be checked; replicas that
     share the database share the count too. While the database cannot be used (none yet, down,
     its tables not brought up to date) the worker counts in its memory, and tries the database
-    again a minute later: the check never waits for a database it just found down."""
+    again a minute later: the check never waits for a database it just found down. A failure
+    another writer keeps out (the daily job storing a day, on SQLite) is counted in memory at
+    once, and the database is used again at the next; the wait is that of both counts together."""
 
     RETRY_SECONDS = 60.0
     PRUNE_SECONDS = 60.0
@@ -111,6 +117,10 @@ class SharedThrottle(LoginThrottle):
         try:
             return True, use(self.store())
         except Exception as exc:  # any database trouble: this worker's count meanwhile
+            from serving.store import locked
+
+            if locked(exc):  # busy, not down: this one counted here, the next there again
+                return False, None
             if self._down_until == -math.inf:
                 logger.warning(
                     "wrong tokens (%s) counted by each worker for itself: the state database "
@@ -124,15 +134,13 @@ class SharedThrottle(LoginThrottle):
     def wait(self, client: str) -> float:
         key = client[:64]
         ok, got = self._shared(lambda s: s.auth_failures(self.scope, key))
-        if not ok:
-            return super().wait(client)
-        if got is None:
+        if not ok or got is None or self.clock() - got[1] > self.QUIET_SECONDS:
+            got = None
+        own = self._counted(client)  # failures counted here while the database was not used
+        counts = [c for c in (got, own) if c is not None]
+        if not counts:
             return 0.0
-        failures, last = got
-        now = self.clock()
-        if now - last > self.QUIET_SECONDS:
-            return 0.0
-        return max(0.0, last + self._delay(failures) - now)
+        return self._wait_for(sum(f for f, _ in counts), max(t for _, t in counts))
 
     def failed(self, client: str) -> None:
         key, now = client[:64], self.clock()
@@ -147,8 +155,8 @@ class SharedThrottle(LoginThrottle):
             super().failed(client)
 
     def succeeded(self, client: str) -> None:
-        if not self._shared(lambda s: s.auth_forget(self.scope, client[:64]))[0]:
-            super().succeeded(client)
+        super().succeeded(client)  # both counts: the wait adds them up
+        self._shared(lambda s: s.auth_forget(self.scope, client[:64]))
 
 
 def client_key(host: str | None) -> str:

@@ -393,6 +393,33 @@ def test_account_answers_while_a_writer_holds_the_sqlite_database(client, auth, 
     assert r.status_code == 200 and r.json()["as_of"] == "2024-05-03", r.text
 
 
+def test_wrong_tokens_are_refused_at_once_while_a_writer_holds_the_database(client, server, params):
+    """A wrong token's count is written to the state database: on SQLite it queued behind the
+    daily job storing a day, so the 401 hung till the 504 of service.timeout_seconds (and the
+    stuck threads held up a right token's large body). Now it answers at once, still counted:
+    the address waits after service.auth_free_failures as before."""
+    import sqlite3
+
+    import httpx
+
+    guesser = {"X-Forwarded-For": "192.0.2.40"}
+    call = {"json": {"account_id": "nobody"}, "timeout": 5}
+    writer = sqlite3.connect(server["database_url"].removeprefix("sqlite:///"), timeout=10)
+    writer.isolation_level = None
+    writer.execute("BEGIN IMMEDIATE")  # as the daily job's transaction holds it
+    answers = []
+    try:
+        for i in range(params.service.auth_free_failures + 1):
+            wrong = {**guesser, "Authorization": f"Bearer guess-{i}"}
+            answers.append(client.post("/account", **call, headers=wrong).status_code)
+    except httpx.TimeoutException:
+        answers.append("timeout")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert answers == [401] * params.service.auth_free_failures + [429], answers
+
+
 def _mutate(body: dict, path: tuple, value) -> dict:
     import copy
 

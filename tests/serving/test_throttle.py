@@ -147,3 +147,36 @@ def test_a_sign_in_without_failures_waits_for_no_writer(tmp_path):
     page.succeeded("192.0.2.9")  # one with failures: forgotten (the write waits its turn)
     assert store.auth_failures("ui", "192.0.2.9") is None
     store.close()
+
+
+def test_wrong_tokens_while_a_writer_holds_the_database_are_counted_at_once(tmp_path):
+    """A wrong token's count is a write: on SQLite it queued behind the daily job storing a day
+    (the store's 60 s busy timeout, then its retries), so the API's 401 hung till a 504, and the
+    stuck threads starved the event loop's executor (a right token's large body waited too).
+    While another writer holds the database a failure is counted in the worker's memory at once,
+    and that count makes the address wait as the database's would."""
+    import sqlite3
+
+    path = tmp_path / "escrisk.db"
+    store = Store(f"sqlite:///{path}")
+    now = [1_000_000.0]
+    (api,) = throttles([store], now)
+    api.failed("192.0.2.7")  # one counted in the database before the writer came
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the daily job, storing a day
+    done = threading.Event()
+    guessing = threading.Thread(
+        target=lambda: ([api.failed("192.0.2.7") for _ in range(3)], done.set())
+    )
+    try:
+        guessing.start()
+        assert done.wait(4), "a wrong token's count waited for the daily job's write"
+        assert api.wait("192.0.2.7") == 1  # free=4: counted all the same
+        assert api.wait("192.0.2.8") == 0
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+        guessing.join()
+    api.failed("192.0.2.9")  # the database again once it is free
+    assert store.auth_failures("api", "192.0.2.9") == (1, now[0])
+    store.close()
