@@ -205,9 +205,13 @@ class AccountHistory(ApiModel):
     of a request means the source has no such table; leaving it out in some means none for those."""
 
     account: Account
-    tickets: list[Ticket] = Field(max_length=MAX_TICKETS)
-    usage: list[UsageDay] | None = Field(default=None, max_length=MAX_USAGE_DAYS)
-    escalations: list[Escalation] | None = Field(default=None, max_length=MAX_ESCALATIONS)
+    # the first row that is wrong, not every one: an export's mistake is in every row, and
+    # 100,000 rows' errors held the worker's event loop for seconds and made a 10 MB answer
+    tickets: list[Ticket] = Field(max_length=MAX_TICKETS, fail_fast=True)
+    usage: list[UsageDay] | None = Field(default=None, max_length=MAX_USAGE_DAYS, fail_fast=True)
+    escalations: list[Escalation] | None = Field(
+        default=None, max_length=MAX_ESCALATIONS, fail_fast=True
+    )
 
 
 class ScoreRequest(ApiModel):
@@ -261,6 +265,7 @@ class FeatureRow(ApiModel):
     account_id: AccountId
     features: dict[str, FeatureValue] = Field(
         max_length=MAX_FEATURES,
+        fail_fast=True,  # the first value of the wrong kind in a row (see AccountHistory)
         description="every feature of the model's feature spec by name; null means missing",
     )
     facts: Facts

@@ -541,6 +541,29 @@ def test_more_than_1000_accounts_is_refused(client, auth, body_for):
     assert r.json()["detail"][0]["loc"] == ["accounts"]
 
 
+def test_a_mistake_in_every_history_row_is_named_once_per_list(client, auth, body_for):
+    """An export's mistake (a field renamed) is in every row: each row's errors were listed, so
+    a few hundred accounts' full histories made hundreds of thousands of them, which held the
+    worker's event loop for seconds and came back as tens of megabytes. The first wrong row of
+    an account's tickets, usage or escalations names it."""
+    body = body_for(["ACC-001", "ACC-002"])
+    for acc in body["accounts"]:
+        first = acc["tickets"][0]
+        acc["tickets"] = [
+            {**{k: v for k, v in first.items() if k != "ticket_id"}, "id": f"T{i}"}
+            for i in range(2000)
+        ]
+        acc["usage"] = [{**u, "events": str(u["events"])} for u in acc["usage"]]
+    r = client.post("/score", json=body, headers=auth)
+    assert r.status_code == 400, r.text
+    locs = [d["loc"] for d in r.json()["detail"]]
+    assert sorted(map(str, locs)) == sorted(
+        str(["accounts", i, *rest])
+        for i in (0, 1)
+        for rest in (["tickets", 0, "ticket_id"], ["tickets", 0, "id"], ["usage", 0, "events"])
+    ), locs[:10]
+
+
 @pytest.mark.parametrize(
     "content", [b"{", b"[]", b"null", b"", b"\xff\xfe", b'{"accounts": "all"}']
 )
