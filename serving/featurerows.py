@@ -12,9 +12,9 @@ import pandas as pd
 
 from features.params import ContractParams
 from features.spec import FeatureSpec, value_range
-from serving.intake import RequestError, finite_number
+from serving.intake import Details, RequestError, finite_number
 from serving.ladder import AccountFacts
-from serving.schemas import ErrorDetail, ScoreFeaturesRequest
+from serving.schemas import ScoreFeaturesRequest
 
 MAX_NAME = 128  # of an unknown feature, as a 422 quotes it
 
@@ -23,87 +23,69 @@ def feature_frame(
     req: ScoreFeaturesRequest, spec: FeatureSpec, as_of: pd.Timestamp, contract: ContractParams
 ) -> tuple[pd.DataFrame, dict[str, AccountFacts]]:
     """The typed frame (account_id, as_of, spec features) and the ladder facts, or a 422."""
-    errors: list[ErrorDetail] = []
+    errors = Details()
     known = set(spec.names)
     seen: dict[str, int] = {}
     for i, row in enumerate(req.rows):
         if row.account_id in seen:
-            errors.append(
-                ErrorDetail(
-                    loc=["rows", i, "account_id"],
-                    msg=f"duplicate of rows.{seen[row.account_id]}",
-                    type="unique",
-                )
+            errors.add(
+                loc=["rows", i, "account_id"],
+                msg=f"duplicate of rows.{seen[row.account_id]}",
+                type="unique",
             )
         seen.setdefault(row.account_id, i)
         for name in row.features:
             if name not in known:
-                errors.append(
-                    ErrorDetail(
-                        # a name of a megabyte came back whole: no feature name is this long
-                        loc=["rows", i, "features", name[:MAX_NAME] + "…" * (len(name) > MAX_NAME)],
-                        msg="not a feature of the model",
-                        type="unknown_feature",
-                    )
+                errors.add(
+                    # a name of a megabyte came back whole: no feature name is this long
+                    loc=["rows", i, "features", name[:MAX_NAME] + "…" * (len(name) > MAX_NAME)],
+                    msg="not a feature of the model",
+                    type="unknown_feature",
                 )
         for info in spec.features:
             loc: list[str | int] = ["rows", i, "features", info.name]
             if info.name not in row.features:
-                errors.append(
-                    ErrorDetail(
-                        loc=loc, msg="missing (send null for an unknown value)", type="missing"
-                    )
-                )
+                errors.add(loc=loc, msg="missing (send null for an unknown value)", type="missing")
                 continue
             v = row.features[info.name]
             if v is None:
                 continue
             if info.dtype == "category":
                 if not isinstance(v, str) or v not in (info.levels or ()):
-                    errors.append(
-                        ErrorDetail(
-                            loc=loc,
-                            msg=f"must be one of {list(info.levels or ())} or null",
-                            type="category",
-                        )
+                    errors.add(
+                        loc=loc,
+                        msg=f"must be one of {list(info.levels or ())} or null",
+                        type="category",
                     )
             elif not finite_number(v):
-                errors.append(
-                    ErrorDetail(loc=loc, msg="must be a finite number or null", type="float_type")
-                )
+                errors.add(loc=loc, msg="must be a finite number or null", type="float_type")
             elif (bounds := value_range(info)) is not None and not (
                 bounds[0] <= float(v) <= bounds[1]
             ):
-                errors.append(
-                    ErrorDetail(
-                        loc=loc,
-                        msg=f"must be between {bounds[0]:g} and {bounds[1]:g}"
-                        f" ({info.unit or 'number'}) or null",
-                        type="range",
-                    )
+                errors.add(
+                    loc=loc,
+                    msg=f"must be between {bounds[0]:g} and {bounds[1]:g}"
+                    f" ({info.unit or 'number'}) or null",
+                    type="range",
                 )
         for p in ("p1", "p2"):  # the ladder's rule on tickets past their SLA fired for none
             past, open_ = getattr(row.facts, f"open_{p}_past_sla"), getattr(row.facts, f"open_{p}")
             if past > open_:
-                errors.append(
-                    ErrorDetail(
-                        loc=["rows", i, "facts", f"open_{p}_past_sla"],
-                        msg=f"must not exceed open_{p} ({open_}): these are open tickets too",
-                        type="range",
-                    )
+                errors.add(
+                    loc=["rows", i, "facts", f"open_{p}_past_sla"],
+                    msg=f"must not exceed open_{p} ({open_}): these are open tickets too",
+                    type="range",
                 )
         for field, allowed in (("tier", contract.tiers), ("language", contract.languages)):
             if getattr(row.facts, field) not in allowed:
-                errors.append(
-                    ErrorDetail(
-                        loc=["rows", i, "facts", field],
-                        msg=f"must be one of {list(allowed)}",
-                        type="allowed_values",
-                    )
+                errors.add(
+                    loc=["rows", i, "facts", field],
+                    msg=f"must be one of {list(allowed)}",
+                    type="allowed_values",
                 )
     if errors:
         raise RequestError(
-            422, f"{len(errors)} field(s) do not match the model's feature spec", errors
+            422, errors.message("field(s) do not match the model's feature spec"), errors
         )
     columns: dict[str, object] = {
         "account_id": pd.Series([r.account_id for r in req.rows], dtype=object),

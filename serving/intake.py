@@ -41,6 +41,27 @@ class RequestError(Exception):
 
 Loc = tuple[str | int, ...]
 
+MAX_DETAILS = 1000  # error details listed in one answer; its message counts them all
+
+
+class Details(list[ErrorDetail]):
+    """The details of one refusal: the first MAX_DETAILS, every one counted. An export's
+    mistake is in every row: a detail each for 1,000 feature rows of 1,000 unknown names took
+    35 s (past the timeout) and made a 119 MB answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def add(self, loc: list[str | int], msg: str, type: str) -> None:  # noqa: A002 (its field)
+        self.total += 1
+        if len(self) < MAX_DETAILS:  # made only when listed: each costs ~15 us
+            self.append(ErrorDetail(loc=loc, msg=msg, type=type))
+
+    def message(self, what: str) -> str:
+        listed = f" (the first {len(self)} listed)" if self.total > len(self) else ""
+        return f"{self.total} {what}{listed}"
+
 
 def _utc(ts: dt.datetime | None) -> pd.Timestamp | str | None:
     """A request time in UTC; one that nanoseconds cannot hold stays the ISO text it was sent as,
@@ -310,9 +331,11 @@ def request_history(
     except NeedsGeneralPath:  # large, or text to clean, or times beyond nanoseconds
         raw = {n: None if c is None else _frame(c, n) for n, c in values.items()}
         history, violations = check(raw, strict, now + clock_skew)
+    total = len(errors) + len(violations)
     if violations:
         locs = request_locations(req)
-        errors += [_detail(v, locs) for v in violations]
+        errors += [_detail(v, locs) for v in violations[: max(0, MAX_DETAILS - len(errors))]]
     if errors:
-        raise RequestError(422, f"{len(errors)} field(s) break the data contract", errors)
+        listed = f" (the first {len(errors)} listed)" if total > len(errors) else ""
+        raise RequestError(422, f"{total} field(s) break the data contract{listed}", errors)
     return history

@@ -522,3 +522,23 @@ def test_the_api_reads_the_custom_fields_the_model_was_trained_with(params, monk
     b["accounts"][0]["account"]["nps"] = 42
     EscalationRisk.inner._score(svc, ScoreRequest.model_validate_json(json.dumps(b)))
     assert seen["nps"][0] == 42.0 and pd.isna(seen["nps"][1])
+
+
+def test_a_mistake_in_every_row_is_counted_and_its_first_rows_listed(params):
+    """A helpdesk's own priorities ('High') in every ticket broke the contract once a row: each
+    was listed, which for a full portfolio's tickets cost seconds and tens of megabytes of
+    answer. The first MAX_DETAILS are listed; the message counts them all."""
+    from serving.intake import MAX_DETAILS
+
+    b = body(n_accounts=2)
+    b["accounts"][0]["tickets"] = [
+        {**b["accounts"][0]["tickets"][0], "ticket_id": f"T-{j}", "priority": "High"}
+        for j in range(MAX_DETAILS + 200)
+    ]
+    with pytest.raises(RequestError) as exc:
+        history(b, params)
+    assert len(exc.value.detail) == MAX_DETAILS
+    assert exc.value.detail[0].loc == ["accounts", 0, "tickets", 0, "priority"]
+    assert exc.value.message == (
+        f"{MAX_DETAILS + 200} field(s) break the data contract (the first {MAX_DETAILS} listed)"
+    )
