@@ -35,6 +35,7 @@ from training.registry import (
     apply_promotion,
     download_bundle,
     fitted_until,
+    registered,
 )
 from training.text import Joined, Said, absence, said, shown, t
 
@@ -167,12 +168,20 @@ def promote(
     force: bool = False,
     reason: str | None = None,
     language: str = "en",
+    version: str | None = None,
 ) -> PromotionResult:
-    """The gate's decision, logged to MLflow in English; `lines` and errors in `language`."""
+    """The gate's decision, logged to MLflow in English; `lines` and errors in `language`.
+    `version` is compared in place of the 'challenger' version (`--version`: a roll-back to an
+    earlier champion), which keeps its alias."""
     lang = language
     name = params.promotion.model_name
     challenger = alias_version(client, name, CHALLENGER)
     champion = alias_version(client, name, CHAMPION)
+    aliases = {CHALLENGER: challenger, CHAMPION: champion}  # as read: a change meanwhile is told
+    if version is not None:
+        if not registered(client, name, version):
+            raise UserError(t("no_version", lang, model=name, version=version))
+        challenger = version
     if challenger is None:
         if champion is None:
             raise UserError(t("no_challenger", lang, model=name))
@@ -292,6 +301,7 @@ def promote(
         window=window,
         when=now,
         warnings=cautions,
+        aliases=aliases,
     )
     told = shown(decision.reason, lang)  # MLflow's `reason` tag above stays in English
     lines.append(

@@ -379,6 +379,17 @@ def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | No
         return None
 
 
+def registered(client: MlflowClient, model_name: str, version: str) -> bool:
+    """Whether `version` of `model_name` is in the registry (a version asked for by number)."""
+    try:
+        client.get_model_version(model_name, version)
+    except MlflowException as exc:
+        if not not_found(exc):
+            raise
+        return False
+    return True
+
+
 def fitted_until(client: MlflowClient, model_name: str, version: str) -> pd.Timestamp | None:
     """The end of the data a version was fitted and calibrated on (its run's validation_end):
     scores on snapshots before it are optimistic. None when the run does not say."""
@@ -514,9 +525,11 @@ def _undo_champion(
     *,
     previous: str | None,
     tags: Mapping[tuple[str, str], str | None],
+    pending: str | None,
 ) -> None:
     """Put back what a `set_champion` cut short may have changed (the aliases and tags), so the
-    registry says again that `previous` is champion and `version` challenger."""
+    registry says again that `previous` is champion and `pending` (`version`, unless another was
+    asked for by number) challenger."""
     if previous:
         client.set_registered_model_alias(model_name, CHAMPION, previous)
     elif alias_version(client, model_name, CHAMPION) == version:
@@ -526,18 +539,22 @@ def _undo_champion(
             client.delete_model_version_tag(model_name, v, tag)
         else:
             client.set_model_version_tag(model_name, v, tag, value)
-    if alias_version(client, model_name, CHALLENGER) is None:
-        client.set_registered_model_alias(model_name, CHALLENGER, version)
+    if pending is not None and alias_version(client, model_name, CHALLENGER) is None:
+        client.set_registered_model_alias(model_name, CHALLENGER, pending)
 
 
 def _unchanged(
-    client: MlflowClient, model_name: str, challenger: str, champion: str | None
+    client: MlflowClient,
+    model_name: str,
+    challenger: str,
+    champion: str | None,
+    aliases: Mapping[str, str | None],
 ) -> None:
     """Refuse to decide on a registry that changed while promote scored its versions (a version
     deleted or an alias moved in the MLflow UI, or by another train or promote): the scores are
-    of versions that no longer hold their aliases."""
+    of versions that no longer hold their aliases. `aliases`: what they held when it began."""
     now = {role: alias_version(client, model_name, role) for role in (CHALLENGER, CHAMPION)}
-    if now == {CHALLENGER: challenger, CHAMPION: champion}:
+    if now == dict(aliases) and registered(client, model_name, challenger):
         return
     held = ", ".join(f"'{r}' {'v' + v if v else 'none'}" for r, v in now.items())
     raise Refusal(
@@ -559,21 +576,25 @@ def apply_promotion(
     window: str,
     when: pd.Timestamp,
     warnings: Sequence[str] = (),
+    aliases: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Move `champion` if the gate says so, then log the decision as it came out.
+    """Move `champion` if the gate says so, then log the decision as it came out. `aliases`:
+    what 'challenger' and 'champion' held when promote began, where `challenger` was asked for
+    by number (`escrisk promote --version`); else `challenger` and `champion` hold them.
 
     The alias moves first: a decision logged before it said "promoted" for a move that a Ctrl-C
     or a store error then kept from happening. A move cut short is undone and logged as not
     promoted, with why, before the error goes on; at worst (the store gone) the history lacks
     the decision, it never claims a move that did not happen. A registry changed since the
     versions were scored (a version deleted, an alias moved) is told, and nothing is moved."""
-    _unchanged(client, model_name, challenger, champion)
+    held = dict(aliases) if aliases is not None else {CHALLENGER: challenger, CHAMPION: champion}
+    _unchanged(client, model_name, challenger, champion, held)
     if promote:
         try:
             tags = _champion_tags(client, model_name, challenger, champion)
         except MlflowException as exc:  # deleted right after the check above
             if not_found(exc):
-                _unchanged(client, model_name, challenger, champion)
+                _unchanged(client, model_name, challenger, champion, held)
             raise
         try:
             set_champion(client, model_name, challenger, previous=champion, when=when)
@@ -593,7 +614,10 @@ def apply_promotion(
         except BaseException as exc:  # Ctrl-C included
             cause = str(getattr(exc, "message", "") or exc) or type(exc).__name__
             try:
-                _undo_champion(client, model_name, challenger, previous=champion, tags=tags)
+                _undo_champion(
+                    client, model_name, challenger, previous=champion, tags=tags,
+                    pending=held[CHALLENGER],
+                )  # fmt: skip
                 log_promotion(
                     model_name=model_name,
                     challenger=challenger,
@@ -609,7 +633,7 @@ def apply_promotion(
             except Exception:  # the store that failed the move: the move's error is the one told
                 pass
             if isinstance(exc, MlflowException) and not_found(exc):
-                _unchanged(client, model_name, challenger, champion)
+                _unchanged(client, model_name, challenger, champion, held)
             raise
     log_promotion(
         model_name=model_name,

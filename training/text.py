@@ -34,6 +34,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "champion (`escrisk train` makes one from a source with both label tables, escalations "
         "and churn; `escrisk models` lists the versions)",
         "already_champion": "version {version} is already champion",
+        "no_version": "{model} has no version {version} (`escrisk models` lists the versions)",
         "lacking_head": "version {version} has no head for {lacking} (trained on data without "
         "those labels, e.g. no churn table); `escrisk daily` and the service need every head of "
         "model.targets, so it cannot become champion. Train on data that has them.",
@@ -250,6 +251,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "Champion (`escrisk train` erstellt eine aus einer Quelle mit beiden Label-Tabellen, "
         "escalations und churn; `escrisk models` listet die Versionen)",
         "already_champion": "Version {version} ist bereits Champion",
+        "no_version": "{model} hat keine Version {version} (`escrisk models` listet die Versionen)",
         "lacking_head": "Version {version} hat keinen Kopf für {lacking} (trainiert auf Daten "
         "ohne diese Labels, z. B. ohne churn-Tabelle); `escrisk daily` und der Dienst brauchen "
         "jeden Kopf von model.targets, also kann sie nicht Champion werden. Auf Daten "

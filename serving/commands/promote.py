@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from serving.cli import add_params_option, team_language, utc_now
+from serving.cli import add_params_option, positive_int, team_language, utc_now
 from serving.ladder_cli import add_language_option
 from serving.model_cli_text import say
 
@@ -19,11 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
             "'champion' only when the challenger is not worse on promotion.primary_metric beyond "
             "promotion.tolerance (for every head). The first model becomes champion. The decision and "
             "both scores are logged to MLflow. Exit status 0 when it decided (promoted or kept), 1 "
-            "when it could not."
+            "when it could not. To roll back, compare an earlier version: --version N."
         ),
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of table files or a database URL")
     add_params_option(parser)
+    parser.add_argument(
+        "--version",
+        type=positive_int,
+        metavar="N",
+        help="compare registered version N (e.g. an earlier champion, to roll back) in place of "
+        "the 'challenger' version, which keeps its alias; `escrisk models` lists the versions",
+    )
     parser.add_argument("--force", action="store_true", help="promote regardless of the scores")
     parser.add_argument("--reason", help="why (required with --force; logged)")
     add_language_option(parser)
@@ -49,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
     history = load_history(args.source, params.contract, now)
     with kept_scores(params.features.sentiment.cache_dir):
         result = promote(
-            client, history, params, now=now, force=args.force, reason=args.reason, language=lang
+            client,
+            history,
+            params,
+            now=now,
+            force=args.force,
+            reason=args.reason,
+            language=lang,
+            version=None if args.version is None else str(args.version),
         )
     for line in result.lines:
         print(line)

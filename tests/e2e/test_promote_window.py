@@ -231,3 +231,36 @@ def test_promote_answers_in_german_and_logs_in_english(trained, tmp_path, monkey
     assert main([*argv, "--language", "de"]) == 1
     assert "Version 2 ist bereits Champion" in capsys.readouterr().err
     connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+
+
+@pytest.mark.slow
+def test_promote_version_rolls_back_to_an_earlier_version(trained, tmp_path, monkeypatch, capsys):
+    """Rolling back took Python (moving 'challenger' by hand with MlflowClient), and took the
+    alias from the version trained since: `--version N` compares N with the champion instead,
+    and 'challenger' stays where it is."""
+    from serving.cli import main
+    from training.registry import CHAMPION, alias_version, promotion_history
+
+    client, *both = champion_and_challenger(trained, tmp_path)
+    v1, v2 = (str(v.version) for v in both)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = ["promote", str(trained.source), "--params", str(trained.params_file)]
+    assert main([*run, "--force", "--reason", "try v2"]) == 0
+    first = both[0]
+    v3 = str(
+        client.create_model_version("escalation-risk", first.source, run_id=first.run_id).version
+    )
+    client.set_registered_model_alias("escalation-risk", CHALLENGER, v3)  # trained since
+    capsys.readouterr()
+    assert main([*run, "--version", "9"]) == 1
+    assert "escalation-risk has no version 9 (`escrisk models`" in capsys.readouterr().err
+    assert main([*run, "--version", v2, "--language", "de"]) == 1
+    assert f"Version {v2} ist bereits Champion" in capsys.readouterr().err
+    assert main([*run, "--version", v1]) == 0  # the same model: not worse
+    said = capsys.readouterr().out
+    assert f"challenger v{v1} " in said and f"promoted v{v1} to champion" in said
+    assert alias_version(client, "escalation-risk", CHAMPION) == v1
+    assert alias_version(client, "escalation-risk", CHALLENGER) == v3
+    last = promotion_history("escalation-risk").iloc[-1]
+    assert (last["challenger"], last["champion"], last["promoted"]) == (v1, v2, "True")
+    connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
