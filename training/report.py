@@ -7,6 +7,7 @@ inline figures); the `escrisk` commands run with MPLBACKEND=Agg (`serving.cli.ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -206,6 +207,46 @@ def errors_by_group(
     }
     out["roc_auc"] = [ranked.get(g, (np.nan, np.nan))[0] for g in out.index]
     out["pr_auc"] = [ranked.get(g, (np.nan, np.nan))[1] for g in out.index]
+    return out
+
+
+COMPARED = ("roc_auc", "pr_auc", "brier", "ece")
+
+
+def compared_metrics(
+    runs: Mapping[str, Mapping[str, float]], targets: Sequence[str], metrics=COMPARED
+) -> pd.DataFrame:
+    """The LightGBM test figures with their 95% intervals as each run logged them (`runs`: a
+    label -> the run's metrics), one column per run, one row per head and metric: a challenger
+    beside the champion in the evaluation notebook."""
+    rows = []
+    for target in targets:
+        for m in metrics:
+            row: dict[str, str] = {"head": target, "metric": m}
+            for label, logged in runs.items():
+                key = f"{target}.{MODEL}.{m}"
+                value = logged.get(key, np.nan)
+                low, high = logged.get(f"{key}_low", np.nan), logged.get(f"{key}_high", np.nan)
+                row[label] = "-" if np.isnan(value) else f"{value:.4f} [{low:.4f}, {high:.4f}]"
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["head", "metric"])
+
+
+def on_same_rows(tests: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Several runs' LightGBM test scores of one head side by side (a column per label, for the
+    plots above) when every run was tested on the same rows with the same labels (the same
+    source and split); None when not: curves of other rows do not compare two models."""
+    keys = ["account_id", "as_of"]
+    out: pd.DataFrame | None = None
+    for label, test in tests.items():
+        part = test[[*keys, "y", MODEL]].rename(columns={MODEL: label})
+        part = part.sort_values(keys).reset_index(drop=True)
+        if out is None:
+            out = part
+        elif len(part) != len(out) or not part[[*keys, "y"]].equals(out[[*keys, "y"]]):
+            return None
+        else:
+            out[label] = part[label].to_numpy()
     return out
 
 

@@ -50,9 +50,50 @@ def test_notebooks_execute(trained, tmp_path, monkeypatch):
         # shap's tqdm asked for ipywidgets in a stderr block above the run's name
         assert "IProgress not found" not in told, told[:500]
         for cell in nb.cells:
+            alone = "".join(str(o.get("text", "")) for o in cell.get("outputs", []))
+            if "this run is the champion's" in alone:  # nothing to set beside it
+                continue
             if cell.cell_type == "code" and ("plt." in cell.source or ".plot(" in cell.source):
                 shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
                 assert shown, f"{name}: no figure shown by\n{cell.source[:200]}"
+
+
+@pytest.mark.slow
+def test_the_evaluation_notebook_sets_a_challenger_beside_the_champion(
+    trained, tmp_path, monkeypatch, fast_params_file
+):
+    """Retrained with a changed setting, the evaluation showed the new run alone: whether it
+    beats the version serving was for `escrisk promote` to say. Both runs' test figures now
+    stand side by side, and their curves on the test rows they share."""
+    import shutil
+
+    from serving.cli import main
+    from training.registry import connect
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(trained.tracking_uri.removeprefix("sqlite:///"), db)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    monkeypatch.setenv("ESCRISK_EXPERIMENT", trained.experiment)
+    changed = fast_params_file(tmp_path / "p.yaml", num_boost_round=30, early_stopping_rounds=10)
+    train = ["train", str(trained.source), "--experiment", trained.experiment]
+    try:
+        assert main([*train, "--params", str(changed)]) == 0  # version 2, the challenger
+        monkeypatch.delenv("MPLBACKEND", raising=False)  # (set by escrisk) the kernel's figures
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+        nb = nbformat.read(ROOT / "notebooks" / "02-evaluate-model.ipynb", as_version=4)
+        NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        connect(trained.tracking_uri)  # the process's MLflow URIs back on the suite's store
+    cell = next(c for c in nb.cells if "compared_metrics(" in c.source)
+    told = [o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs]
+    table = told[0]
+    assert "v2 (this run)" in table and "v1 (champion)" in table and "pr_auc" in table, table
+    drawn = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(drawn) == 2, told  # one figure per head: the same rows, both scored
+    assert "no `escrisk promote` decision on v2 yet" in told[-1], told
 
 
 def test_the_evaluation_notebook_tells_a_store_that_is_not_there(tmp_path, monkeypatch):

@@ -367,3 +367,21 @@ def test_train_warns_of_a_baseline_that_beats_the_model_beyond_doubt(eval_params
     assert "Modell - Baseline -0,0" in de, de
     swapped = test.assign(**{MODEL: test[LOGISTIC], LOGISTIC: test[MODEL]})  # the model leads
     assert baseline_warnings(swapped, evaluations(swapped), params, "escalation_30d") == ()
+
+
+def test_two_runs_compare_side_by_side_only_on_the_same_rows():
+    """The evaluation notebook set a challenger beside the champion nowhere: their figures and
+    curves are drawn together, the curves only where both runs scored the same labelled rows."""
+    from training.report import compared_metrics, on_same_rows
+
+    logged = {"churn_90d.lightgbm.pr_auc": 0.41, "churn_90d.lightgbm.pr_auc_low": 0.3}
+    logged["churn_90d.lightgbm.pr_auc_high"] = 0.5
+    table = compared_metrics({"v2": logged, "v1": {}}, ["churn_90d"], ("pr_auc",))
+    assert table.loc[("churn_90d", "pr_auc")].tolist() == ["0.4100 [0.3000, 0.5000]", "-"]
+    rows = pd.DataFrame({"account_id": ["a", "b", "a"], "as_of": [1, 1, 2], "y": [0.0, 1.0, 0.0]})
+    mine, theirs = rows.assign(lightgbm=[0.1, 0.9, 0.2]), rows.assign(lightgbm=[0.3, 0.4, 0.5])
+    both = on_same_rows({"v2": mine, "v1": theirs.iloc[::-1]})  # in another order
+    assert both is not None and list(both.columns) == ["account_id", "as_of", "y", "v2", "v1"]
+    assert both["v2"].tolist() == [0.1, 0.2, 0.9] and both["v1"].tolist() == [0.3, 0.5, 0.4]
+    assert on_same_rows({"v2": mine, "v1": theirs.iloc[:2]}) is None  # another split
+    assert on_same_rows({"v2": mine, "v1": theirs.assign(y=1.0)}) is None  # other labels
