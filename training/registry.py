@@ -440,6 +440,29 @@ def latest_run_id(experiment: str) -> str:
     return str(runs["run_id"].iloc[0])
 
 
+def training_run(run_id: str, uri: str) -> Any:
+    """The `escrisk train` run the evaluation notebook reads (ESCRISK_RUN_ID): a mistyped id, or
+    that of a run which is no training (a promote decision, MLflow lists both), is named with the
+    store, where MLflow said 'Run ... not found', 'Invalid value' or 'Failed to download'."""
+    told = f"ESCRISK_RUN_ID={run_id}"
+    try:
+        run = mlflow.get_run(run_id)
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise
+        raise UserError(
+            f"{told}: no such run in the MLflow store {describe(uri)} (`mlflow ui` lists the "
+            "runs; unset, the notebook reads the latest training)"
+        ) from None
+    if not any(a.path == "report" for a in MlflowClient().list_artifacts(run_id)):
+        experiment = mlflow.get_experiment(run.info.experiment_id).name
+        raise UserError(
+            f"{told}: a run of experiment {experiment!r} without a training report (a promote "
+            "decision, or a training cut short); give the id of an `escrisk train` run"
+        )
+    return run
+
+
 def set_champion(
     client: MlflowClient,
     model_name: str,

@@ -110,6 +110,30 @@ def test_the_evaluation_notebook_tells_a_store_that_is_not_there(tmp_path, monke
     assert not (tmp_path / "mlflow.db").exists()
 
 
+@pytest.mark.parametrize("given", ["0123456789abcdef0123456789abcdef", "not a run", "decision"])
+def test_the_evaluation_notebook_names_a_run_id_that_is_no_training(
+    trained, given, tmp_path, monkeypatch
+):
+    """ESCRISK_RUN_ID mistyped, or the id of a promote decision (MLflow lists both kinds of
+    run): the notebook stopped on MLflow's 'Run with id=... not found', 'Invalid value' or
+    'Failed to download artifacts from path report'."""
+    import mlflow
+
+    from features.errors import UserError
+
+    if given == "decision":
+        mlflow.set_tracking_uri(trained.tracking_uri)
+        given = mlflow.search_runs(experiment_names=["escalation-risk-promotions"]).run_id[0]
+    nb = nbformat.read(ROOT / "notebooks" / "02-evaluate-model.ipynb", as_version=4)
+    first = next(c.source for c in nb.cells if c.cell_type == "code")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", trained.tracking_uri)
+    monkeypatch.setenv("ESCRISK_RUN_ID", given)
+    with pytest.raises(UserError, match=r"^ESCRISK_RUN_ID=") as told:
+        exec(first, {})
+    assert given in str(told.value)
+
+
 @pytest.mark.slow
 def test_the_exploration_notebook_splits_a_source_without_churn_as_train_does(
     make_world, fast_params_file, tmp_path, monkeypatch
