@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         tags={
             "git_commit": git_commit(),
             "data_fingerprint": fingerprint(history),
-            "source": describe(args.source),
+            "source": source_tag(args.source),
             "oracle": "yes" if oracle is not None else "no",
         },
         model_name=params.promotion.model_name,
@@ -123,6 +123,15 @@ def run(args: argparse.Namespace) -> int:
         say("as_challenger", lang, where=where, source=promote_arguments(args.source, args.params))
     )
     return 0
+
+
+def source_tag(source: str) -> str:
+    """The run's `source` tag: a folder as its absolute path (as typed, 'data' or '../data' named
+    no folder in the MLflow UI, nor in the notebook, which runs in notebooks/), a database URL
+    without its password."""
+    from features.sources import describe, is_url
+
+    return describe(source) if is_url(source) else str(Path(source).resolve())
 
 
 def promote_arguments(source: str, params: Path) -> str:

@@ -1041,3 +1041,15 @@ def test_the_terminal_list_keeps_rank_id_level_and_due_time_on_a_narrow_terminal
         assert max(len(li) for li in text.splitlines()) <= width
         said = {"en": "left out", "de": "ausgelassen"}[lang]
         assert (said in text) == (width < 160), (lang, width, text)
+
+
+def test_a_training_runs_source_tag_names_its_folder_wherever_it_is_read(tmp_path, monkeypatch):
+    """The run's `source` tag kept a folder as typed ('data', '../data'): the MLflow UI and the
+    evaluation notebook (run in notebooks/, 'trained on ../data') could not tell which folder
+    the model was trained on. A folder is kept as its absolute path, a URL without password."""
+    from serving.commands.train import source_tag
+
+    monkeypatch.chdir(tmp_path)
+    assert source_tag("exports/acme") == str(tmp_path / "exports" / "acme")
+    url = "postgresql+psycopg://cs:s3cret@db.internal:5432/helpdesk"
+    assert source_tag(url) == "postgresql+psycopg://cs:***@db.internal:5432/helpdesk"
