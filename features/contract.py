@@ -1136,13 +1136,14 @@ def _parse_time(
     ISO 8601 parser applies the first value's offset to later naive values.
     """
     oob = np.zeros(len(s), dtype=bool)
-    if text is None and isinstance(s.dtype, pd.DatetimeTZDtype):
+    zoned = isinstance(s.dtype, pd.DatetimeTZDtype)
+    if text is None and s.dtype == pd.DatetimeTZDtype("ns", "UTC"):
         out = s.array.tz_convert("UTC")
-    elif text is None and pd.api.types.is_datetime64_dtype(s.dtype):
-        values = s.to_numpy()
+    elif text is None and (zoned or pd.api.types.is_datetime64_dtype(s.dtype)):
+        # UTC wall times in the column's own unit (Parquet's and Spark's are microseconds)
+        values = (s.dt.tz_convert("UTC").dt.tz_localize(None) if zoned else s).to_numpy()
         if values.dtype != np.dtype("datetime64[ns]"):
-            lo, hi = pd.Timestamp.min.to_datetime64(), pd.Timestamp.max.to_datetime64()
-            oob = ~np.isnat(values) & ((values < lo) | (values > hi))
+            oob = _beyond_ns(values)
             values = np.where(oob, np.datetime64("NaT"), values)
         out = pd.DatetimeIndex(values.astype("datetime64[ns]")).tz_localize("UTC").array
     else:
@@ -1165,6 +1166,19 @@ def _parse_time(
     out = out.astype("datetime64[ns, UTC]")
     # microseconds, as the API's (Python) datetimes hold them: the same instant on both paths
     return floor_utc(out, DAY_NS if date_only else MICROSECOND_NS), oob
+
+
+def _beyond_ns(values: np.ndarray) -> np.ndarray:
+    """Which times of a datetime64 array in a coarser unit than ns nanoseconds cannot hold
+    (1678-2261), compared in the array's own unit: numpy compares them with ns bounds by
+    converting them to ns, which wraps a warehouse's 9999-12-31 round to 1816."""
+    if np.datetime_data(values.dtype)[0] in ("Y", "M"):  # no fixed length in ns
+        values = values.astype("datetime64[D]")
+    one = np.ones(1, dtype=np.int64).view(values.dtype)  # one step after the epoch
+    step = int(one.astype("datetime64[ns]").view(np.int64)[0])
+    lo, hi = -(-pd.Timestamp.min.value // step), pd.Timestamp.max.value // step
+    n = values.view(np.int64)
+    return ~np.isnat(values) & ((n < lo) | (n > hi))
 
 
 MICROSECOND_NS = 1_000

@@ -563,6 +563,35 @@ def test_whole_numbers_beyond_int64_in_files_are_range_violations(params, tmp_pa
     assert str(big) in found[0].detail and "64-bit" in found[0].detail
 
 
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Berlin"])
+def test_far_times_in_typed_parquet_columns_are_date_range_violations(params, tmp_path, zone):
+    """A warehouse's 'never' (9999-12-31) in a microsecond timestamp column, as Spark and
+    pyarrow write them: a zoned column once crashed the check (OutOfBoundsDatetime, exit 2)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from features.sources import load_history
+
+    raw = raw_world()
+    for name, df in raw.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    tickets = raw["tickets"]
+    (tmp_path / "tickets.csv").unlink()
+    known = pd.to_datetime(tickets["resolved_at"], utc=True, format="ISO8601")
+    times = [None if pd.isna(v) else v.tz_localize(None).to_pydatetime() for v in known]
+    times[1] = dt.datetime(9999, 12, 31)  # T-2, an open ticket
+    if zone is not None:
+        utc = pa.array(times, pa.timestamp("us", tz="UTC"))
+        times = utc.cast(pa.timestamp("us", tz=zone)).to_pylist()
+    table = pa.Table.from_pandas(tickets.drop(columns="resolved_at"), preserve_index=False)
+    table = table.append_column("resolved_at", pa.array(times, pa.timestamp("us", tz=zone)))
+    pq.write_table(table, tmp_path / "tickets.parquet")
+    with pytest.raises(DataValidationError) as exc:
+        load_history(str(tmp_path), params.contract, NOW)
+    found = exc.value.violations
+    assert rules(found) == {("tickets", "resolved_at", 2, "date_range")}, [str(v) for v in found]
+
+
 def test_an_accounts_table_with_only_its_header_is_one_violation(params):
     """Not one foreign_key violation per ticket, usage day and escalation."""
     raw = raw_world()
