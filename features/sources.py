@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import os
 import re
 from collections.abc import Mapping
@@ -463,10 +464,7 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         with engine.connect() as conn:
             present = _relations(inspect(conn))
             _near_miss_tables(url, present)
-            raw = parsed.get_backend_name() == "sqlite"
-            return {
-                name: _read_sql(name, conn, raw) if name in present else None for name in TABLES
-            }
+            return {name: _read_sql(name, conn) if name in present else None for name in TABLES}
     except SQLAlchemyError as exc:
         reason = _first_line(getattr(exc, "orig", None) or exc)
         raise _refused("cannot_read_db", source=describe(url), reason=reason) from None
@@ -483,19 +481,25 @@ def _relations(inspector) -> set[str]:  # type: ignore[no-untyped-def]
     return names
 
 
-def _read_sql(name: str, conn, raw: bool) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """A table as SQLAlchemy types it, or (`raw`, or when a column's declared type cannot parse
-    its values) as the driver gives it. SQLite stores times as text whatever the declared type:
-    SQLAlchemy refused '22.03.2026' in a DATETIME column (ValueError), and pandas made every
-    value NaT whose offset differed from the first one's; the contract parses that text itself."""
+def _read_sql(name: str, conn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A table as the driver gives it; the contract parses and checks each value. Typed by the
+    columns' declared types, pandas made every value it could not hold NaT without a word: a
+    SQLite DATETIME's text with another offset than the first value's, a PostgreSQL DATE or
+    timestamptz of 9999-12-31 (a warehouse's 'never'), so a required date was told as missing
+    and an optional time silently lost, where the contract tells each as out of range."""
     from sqlalchemy import select, table, text
 
-    if not raw:
-        try:
-            return pd.read_sql_table(name, conn)
-        except (ValueError, TypeError, OverflowError):
-            pass
-    return pd.read_sql_query(select(text("*")).select_from(table(name)), conn)
+    df = pd.read_sql_query(select(text("*")).select_from(table(name)), conn)
+    for col in df.columns[(df.dtypes == "object").to_numpy()]:
+        first = df[col].first_valid_index()
+        if first is None or type(df[col].at[first]) is not dt.date:
+            continue
+        if pd.api.types.infer_dtype(df[col], skipna=True) == "date":  # a DATE column
+            with contextlib.suppress(
+                ValueError, OverflowError
+            ):  # beyond 2261: the contract says so
+                df[col] = pd.to_datetime(df[col])  # in one go, not value by value in the contract
+    return df
 
 
 def _near_miss_tables(url: str, present: set[str]) -> None:

@@ -407,6 +407,60 @@ def test_postgres_round_trip(params, history):
         admin.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("ESCRISK_TEST_POSTGRES_URL"), reason="ESCRISK_TEST_POSTGRES_URL not set"
+)
+def test_postgres_far_dates_are_date_range_violations_not_missing(params, history):
+    """A warehouse's 'never' (9999-12-31) in a DATE or timestamptz column: pandas typed the
+    declared column and made it NaT, so a required date was told as missing and an optional
+    time (a ticket's first response) was silently lost."""
+    from sqlalchemy import create_engine, text
+
+    base = os.environ["ESCRISK_TEST_POSTGRES_URL"]
+    schema = f"escrisk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+        write_database(history, url)
+        first = history.tickets["ticket_id"].iloc[0]
+        account = history.accounts["account_id"].iloc[0]
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for table, column, kind in [
+                ("accounts", "renewal_date", "date"),
+                ("tickets", "first_response_at", "timestamptz"),
+            ]:
+                conn.execute(
+                    text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {kind} "
+                         f"USING {column}::{kind}")
+                )  # fmt: skip
+            conn.execute(
+                text("UPDATE accounts SET renewal_date = '9999-12-31' WHERE account_id = :a"),
+                {"a": account},
+            )
+            conn.execute(
+                text("UPDATE tickets SET first_response_at = '9999-12-31 00:00+00' "
+                     "WHERE ticket_id = :t"),
+                {"t": first},
+            )  # fmt: skip
+        engine.dispose()
+        with pytest.raises(DataValidationError) as exc:
+            load_history(url, params.contract, NOW)
+        found = {(v.table, v.column, v.rule) for v in exc.value.violations}
+        assert found == {
+            ("accounts", "renewal_date", "date_range"),
+            ("tickets", "first_response_at", "date_range"),
+        }, [str(v) for v in exc.value.violations]
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, params):
     """German spreadsheets save CSV with semicolons: such a folder loads as the same tables."""
     semi = tmp_path / "semicolon"
