@@ -1316,6 +1316,7 @@ def _check_table(
         raw = raw.reset_index(drop=True)
     index = raw.index
     cells: dict[Any, pd.Series] = dict(raw.items())
+    blanks: dict[str, np.ndarray] = {}  # each time column's empty cells (not its unreadable ones)
     missing = [c for c in table.columns if c.name not in cells]
     for col in missing:
         if not col.optional:
@@ -1412,6 +1413,7 @@ def _check_table(
             cells[col.name] = pd.Series(typed, index=index, copy=False)
         else:
             ts, oob = _parse_time(s, text, blank, date_only=col.kind == "date")
+            blanks[col.name] = blank
             when = ts.to_numpy(dtype="datetime64[ns]")  # UTC; NaT compares false
             bad = np.isnat(when) & ~blank & ~oob
             what = "not_date" if col.kind == "date" else "not_timestamp"
@@ -1467,7 +1469,9 @@ def _check_table(
         status, levels, needed = table.closed_needs
         st = cells[status]
         closed = st.notna().to_numpy() & ~st.isin(list(getattr(params, levels))).to_numpy()
-        bad = closed & cells[needed].isna().to_numpy()
+        # empty, not given but unreadable (its type or date_range violation says enough)
+        empty = blanks.get(needed)
+        bad = closed & (cells[needed].isna().to_numpy() if empty is None else empty)
         violations += _flag(cells, table, needed, bad, "closed_unresolved", **_closed_detail(table))
     return pd.DataFrame(cells, index=index, copy=False), violations
 

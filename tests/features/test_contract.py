@@ -563,6 +563,18 @@ def test_whole_numbers_beyond_int64_in_files_are_range_violations(params, tmp_pa
     assert str(big) in found[0].detail and "64-bit" in found[0].detail
 
 
+@pytest.mark.parametrize(("value", "rule"), [("9999-12-31", "date_range"), ("gestern", "type")])
+def test_a_closed_tickets_unreadable_resolved_at_is_not_also_told_as_empty(params, value, rule):
+    """T-1 is solved: its resolved_at, given but unreadable, is one violation; it was also a
+    closed_unresolved saying 'resolved_at is empty', which it is not."""
+    raw = raw_world()
+    tickets = raw["tickets"].copy()
+    tickets.loc[0, "resolved_at"] = value
+    raw["tickets"] = tickets
+    _, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {("tickets", "resolved_at", 1, rule)}, [str(v) for v in violations]
+
+
 @pytest.mark.parametrize("zone", [None, "UTC", "Europe/Berlin"])
 def test_far_times_in_typed_parquet_columns_are_date_range_violations(params, tmp_path, zone):
     """A warehouse's 'never' (9999-12-31) in a microsecond timestamp column, as Spark and
