@@ -443,8 +443,11 @@ def check(
         out, found = _check_table(df, table, params, now)
         typed[name] = out
         violations += found
-    # References into a table the source lacks are not checked: its missing_table says enough.
-    violations += _foreign_keys(typed, present={n for n in TABLES if raw.get(n) is not None})
+    # References into a table the source lacks are not checked: its missing_table says enough;
+    # nor into one that lacks its id column: its missing_column does (not a line per row).
+    given = {n: df for n, df in raw.items() if n in TABLES and df is not None}
+    keyed = {n for n, df in given.items() if TABLES[n].key in _names(df)}
+    violations += _foreign_keys(typed, set(given), keyed)
     assert typed["accounts"] is not None and typed["tickets"] is not None
     violations = in_file(violations, raw)
     tickets = _fill_sla(typed["tickets"], typed["accounts"], params)
@@ -1483,8 +1486,13 @@ def _present(values: pd.Series | Sequence[Any]) -> set[Any]:
     return {v for v in values if not _is_missing(v)}
 
 
-def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation]:
-    """Ids that point at no row of the table they name; `typed` holds frames or request cells."""
+def _foreign_keys(
+    typed: Mapping[str, Any], present: set[str], keyed: set[str] | None = None
+) -> list[Violation]:
+    """Ids that point at no row of the table they name; `typed` holds frames or request cells.
+    Only tables in `keyed` (default: all present) are referred to: one without its id column
+    would make every reference a violation."""
+    keyed = present if keyed is None else keyed
     accounts = typed["accounts"]
     known = _present(accounts["account_id"]) if accounts is not None else set()
     found: list[Violation] = []
@@ -1495,7 +1503,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
         )  # fmt: skip
     for name in ("tickets", "usage", "escalations", "churn"):
         df = typed[name]
-        if df is None or name not in present or "accounts" not in present or empty:
+        if df is None or name not in present or "accounts" not in keyed or empty:
             continue
         bad = _outside(df["account_id"], known)
         found += _flag(
@@ -1507,7 +1515,7 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "unknown_account",
         )
     esc, tickets = typed["escalations"], typed["tickets"]
-    if esc is not None and tickets is not None and {"escalations", "tickets"} <= present:
+    if esc is not None and tickets is not None and "escalations" in present and "tickets" in keyed:
         bad = _outside(esc["ticket_id"], _present(tickets["ticket_id"]))
         found += _flag(
             esc,
@@ -1527,6 +1535,10 @@ def _foreign_keys(typed: Mapping[str, Any], present: set[str]) -> list[Violation
             "others_ticket",
         )
     return found
+
+
+def _names(df: pd.DataFrame) -> set[str]:
+    return {str(c) for c in df.columns}
 
 
 def _owned_elsewhere(esc: Any, tickets: Any) -> np.ndarray:

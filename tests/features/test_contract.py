@@ -604,6 +604,21 @@ def test_far_times_in_typed_parquet_columns_are_date_range_violations(params, tm
     assert rules(found) == {("tickets", "resolved_at", 2, "date_range")}, [str(v) for v in found]
 
 
+@pytest.mark.parametrize(
+    ("table", "column", "header"),
+    [("accounts", "account_id", "account_id "), ("tickets", "ticket_id", "Ticket ID")],
+)
+def test_a_table_without_its_id_column_is_one_violation(params, table, column, header):
+    """An id column misnamed (a trailing space, a label) is its missing_column, not also a
+    foreign_key violation for every row referring to that table (thousands, hiding it)."""
+    raw = raw_world()
+    raw[table] = raw[table].rename(columns={column: header})
+    _, violations = check(raw, params.contract, NOW)
+    assert rules(violations) == {(table, column, None, "missing_column")}, [
+        str(v) for v in violations
+    ]
+
+
 def test_an_accounts_table_with_only_its_header_is_one_violation(params):
     """Not one foreign_key violation per ticket, usage day and escalation."""
     raw = raw_world()
