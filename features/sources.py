@@ -152,7 +152,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
 
 
-_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n|\r[ \t]*\r")  # \r alone: old Mac line ends
 
 
 def nul_and_blank_line(path: Path) -> tuple[bool, bool]:
@@ -290,8 +290,8 @@ def _csv_header(path: Path, sep: str = ",", skip: int = 0) -> list[str]:
 def sep_line(path: Path) -> str | None:
     """The separator a first line `sep=;` names: Excel's hint, which Excel reads and hides (the
     header is still row 1 there), and some tools write for it. None without such a line."""
-    with path.open("rb") as f:
-        line = f.readline().decode("utf-8-sig", errors="replace").strip()
+    with path.open(encoding="utf-8-sig", errors="replace", newline=None) as f:
+        line = f.readline().strip()
     found = re.fullmatch(r"sep=(.)", line)
     return found.group(1) if found else None
 
@@ -302,14 +302,13 @@ def csv_delimiter(path: Path) -> str:
     the first record into as many fields. So `Id;"Umsatz, EUR"` and German Excel's unquoted
     `Id;Umsatz, EUR;Land` are semicolon-separated: the comma in a name split them before. Only
     the first lines' bytes are decoded, leniently: a cp1252 body must not hide the separators."""
-    try:
-        with path.open("rb") as f:
-            line = f.readline().decode("utf-8-sig", errors="replace")
+    try:  # newline=None: lines end at \n, \r\n or a lone \r (a Mac spreadsheet's CSV)
+        with path.open(encoding="utf-8-sig", errors="replace", newline=None) as f:
+            line = f.readline()
             record = ""
             for _ in range(20):  # the first record after any blank lines
-                raw = f.readline()
-                record = raw.decode("utf-8", errors="replace")
-                if not raw or record.strip():
+                record = f.readline()
+                if not record or record.strip():
                     break
     except OSError:
         return ","  # the reader reports it

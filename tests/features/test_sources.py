@@ -461,6 +461,25 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
         admin.dispose()
 
 
+def test_csv_with_old_mac_line_endings_reads_like_any_other(world, tmp_path, params):
+    """Excel for Mac's 'CSV (Macintosh)' ends lines with a lone CR: it was refused with Python's
+    csv error ('new-line character seen in unquoted field'), in English, naming no row."""
+    mac = tmp_path / "mac"
+    shutil.copytree(world, mac)
+    for f in mac.glob("*.csv"):
+        f.write_bytes(f.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert_same(load_history(str(world), params.contract, NOW),
+                load_history(str(mac), params.contract, NOW))  # fmt: skip
+    usage = mac / "usage.csv"
+    head, first, second, *rest = usage.read_bytes().split(b"\r")
+    # a blank line (a row in a spreadsheet), then a count that is no number on row 3
+    usage.write_bytes(b"\r".join([head, first, b"", second.replace(b",5100", b",viele"), *rest]))
+    with pytest.raises(DataValidationError) as exc:
+        load_history(str(mac), params.contract, NOW)
+    found = [(v.table, v.column, v.row, v.rule) for v in exc.value.violations]
+    assert found == [("usage", "events", 3, "type")], [str(v) for v in exc.value.violations]
+
+
 def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, params):
     """German spreadsheets save CSV with semicolons: such a folder loads as the same tables."""
     semi = tmp_path / "semicolon"

@@ -251,3 +251,15 @@ def test_a_bad_record_after_a_line_break_in_a_value_or_a_sep_line_is_named_by_it
         assert main([*args, "--out", str(tmp_path / "o")]) == 1
         err = capsys.readouterr().err
         assert f"tickets.csv, line 4: {said}" in err, err
+
+
+def test_an_export_with_old_mac_line_ends_is_read(tmp_path, capsys):
+    """Excel for Mac's 'CSV (Macintosh)' ends lines with a lone CR: the separator sniffing read
+    the whole file as one line and the import was an internal error (exit 2)."""
+    for name in ("companies.csv", "tickets.csv"):
+        data = (HS / name).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+        (tmp_path / name).write_bytes(data)
+    args = ["import", "hubspot", str(tmp_path / "companies.csv"), str(tmp_path / "tickets.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
+    assert "tickets.csv line 5 (ticket_id=7004)" in capsys.readouterr().out
+    assert len(pd.read_parquet(tmp_path / "o" / "tickets.parquet")) == 3
