@@ -7,6 +7,7 @@ A source is one string: a folder path, or a SQLAlchemy URL such as `sqlite:///hi
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -137,6 +138,9 @@ def _read_file(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise _refused("empty_file", path=str(path)) from None
     except UnicodeDecodeError:
+        with path.open("rb") as f:
+            if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text"
+                raise _refused("utf16_csv", path=str(path)) from None
         line, at, found = _not_utf8_at(path)
         raise _refused("not_utf8", path=str(path), line=line, at=at, found=repr(found)) from None
     except pd.errors.ParserError as exc:

@@ -480,6 +480,15 @@ def test_csv_with_old_mac_line_endings_reads_like_any_other(world, tmp_path, par
     assert found == [("usage", "events", 3, "type")], [str(v) for v in exc.value.violations]
 
 
+def test_a_utf16_csv_is_refused_saying_so(world):
+    """Excel's 'Unicode text' is UTF-16: told as 'not UTF-8 (line 1, byte 0: b'\\xff')', where
+    escrisk import names it and how to save it."""
+    accounts = world / "accounts.csv"
+    accounts.write_bytes(accounts.read_text().encode("utf-16"))
+    with pytest.raises(UserError, match=r'UTF-16 text \(as Excel saves "Unicode text"\)'):
+        read_tables(str(world))
+
+
 def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, params):
     """German spreadsheets save CSV with semicolons: such a folder loads as the same tables."""
     semi = tmp_path / "semicolon"
