@@ -365,8 +365,8 @@ class EvaluationParams(StrictModel):
             "lowest ladder level that the target's head enters"
         ),
     )
-    ece_bins: int = Field(ge=2)
-    bootstrap_samples: int = Field(ge=10)
+    ece_bins: int = Field(ge=2, le=100, description="more leave each bin a handful of scores")
+    bootstrap_samples: int = Field(ge=10, le=10_000, description="draws per interval")
     bootstrap_seed: int = Field(ge=0, description="numpy's generators take no negative seed")
     min_positives: int = Field(ge=1, description="warn loudly when a window holds fewer positives")
 

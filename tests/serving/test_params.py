@@ -186,6 +186,25 @@ def test_true_false_and_numbers_are_not_taken_for_each_other(overlay, line):
     assert line in str(err.value).splitlines()
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "line"),
+    [
+        ("ece_bins", 1_000_000_000, "  evaluation.ece_bins: must be at most 100 (got 1000000000)"),
+        (
+            "bootstrap_samples",
+            2_000_000,
+            "  evaluation.bootstrap_samples: must be at most 10000 (got 2000000)",
+        ),
+    ],
+)
+def test_evaluation_sizes_past_any_use_are_refused_at_load(key, value, line):
+    """A zero too many passed the load: `escrisk train` trained both heads and then failed for
+    memory (a billion ECE bins) or ran for days (two million bootstrap draws per metric)."""
+    with pytest.raises(UserError) as err:
+        parse_params(deep_merge(read_yaml(ROOT / "params.yaml"), {"evaluation": {key: value}}))
+    assert line in str(err.value).splitlines()
+
+
 def test_wrong_type_shows_the_value():
     with pytest.raises(UserError, match=r"contract.max_future_days: .*\(got 'soon'\)"):
         load_overlay(GOLDEN / "invalid" / "wrong-type-number.yaml")
