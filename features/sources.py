@@ -465,6 +465,7 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
             raise _refused("no_db_file", source=describe(url), path=str(db))
     try:
         with engine.connect() as conn:
+            _lenient_times(conn)
             present = _relations(inspect(conn))
             _near_miss_tables(url, present)
             return {name: _read_sql(name, conn) if name in present else None for name in TABLES}
@@ -473,6 +474,34 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
         raise _refused("cannot_read_db", source=describe(url), reason=reason) from None
     finally:
         engine.dispose()
+
+
+def _lenient_times(conn) -> None:  # type: ignore[no-untyped-def]
+    """On psycopg, a DATE or timestamp Python cannot hold ('infinity', a warehouse's open end,
+    or a year past 9999) comes as its text, for the contract to name its table, column and
+    row: the driver's error stopped the whole read naming none of them."""
+    driver = getattr(conn.connection, "driver_connection", None)
+    if driver is None or type(driver).__module__.split(".")[0] != "psycopg":
+        return
+    import psycopg
+    from psycopg.types import datetime as pgtime
+
+    def lenient(base: type) -> type:
+        class Lenient(base):  # type: ignore[valid-type, misc]
+            def load(self, data: Any) -> Any:
+                try:
+                    return super().load(data)
+                except psycopg.DataError:
+                    return bytes(data).decode()
+
+        return Lenient
+
+    for name, base in (
+        ("date", pgtime.DateLoader),
+        ("timestamp", pgtime.TimestampLoader),
+        ("timestamptz", pgtime.TimestamptzLoader),
+    ):
+        driver.adapters.register_loader(name, lenient(base))
 
 
 def _relations(inspector) -> set[str]:  # type: ignore[no-untyped-def]

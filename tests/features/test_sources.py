@@ -414,7 +414,7 @@ def test_postgres_round_trip(params, history):
 def test_postgres_far_dates_are_date_range_violations_not_missing(params, history):
     """A warehouse's 'never' (9999-12-31) in a DATE or timestamptz column: pandas typed the
     declared column and made it NaT, so a required date was told as missing and an optional
-    time (a ticket's first response) was silently lost."""
+    time (a ticket's first response) was silently lost. 'infinity' is a type violation."""
     from sqlalchemy import create_engine, text
 
     base = os.environ["ESCRISK_TEST_POSTGRES_URL"]
@@ -442,6 +442,10 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
                 text("UPDATE accounts SET renewal_date = '9999-12-31' WHERE account_id = :a"),
                 {"a": account},
             )
+            conn.execute(  # the driver refused it, stopping the read naming no table or row
+                text("UPDATE accounts SET renewal_date = 'infinity' WHERE account_id = :a"),
+                {"a": history.accounts["account_id"].iloc[1]},
+            )
             conn.execute(
                 text("UPDATE tickets SET first_response_at = '9999-12-31 00:00+00' "
                      "WHERE ticket_id = :t"),
@@ -453,6 +457,7 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
         found = {(v.table, v.column, v.rule) for v in exc.value.violations}
         assert found == {
             ("accounts", "renewal_date", "date_range"),
+            ("accounts", "renewal_date", "type"),
             ("tickets", "first_response_at", "date_range"),
         }, [str(v) for v in exc.value.violations]
     finally:
