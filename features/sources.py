@@ -147,6 +147,10 @@ def _read_file(path: Path) -> pd.DataFrame:
         beyond = _beyond_header(path)
         if beyond is not None:
             raise beyond from None
+        hint = sep_line(path)
+        quote = open_quote(path, "utf-8-sig", hint or csv_delimiter(path), 1 if hint else 0)
+        if quote is not None:
+            raise quote from None
         raise _refused("unreadable_csv", path=str(path), reason=_first_line(exc)) from None
     except OSError as exc:
         reason = exc.strerror or _first_line(exc)
@@ -255,6 +259,29 @@ def _beyond_header(path: Path) -> UserError | None:
                 saw, names = len(rec), len(header)
                 return _refused("extra_separator", path=str(path), row=row, saw=saw, names=names)
     return None
+
+
+def open_quote(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError | None:
+    """The refusal of a quote never closed, named by the line of the record it opens and said in
+    the user's language (pandas' own reason, "Error tokenizing data. C error: EOF inside
+    string", was English in a German message); a record too long is told before (escrisk
+    import's `_long_record`, the folder reader's `_beyond_header`)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for _ in range(skip):
+            f.readline()
+        rows = csv.reader(f, delimiter=sep, strict=True)
+        next(rows, [])
+        line = 1  # rows as `_long_record` counts them
+        while True:
+            line += 1
+            try:
+                next(rows)
+            except StopIteration:
+                return None
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    return _refused("csv_open_quote", path=str(path), line=line)
+                # a quirk pandas reads (text after a closing quote): go on from the next record
 
 
 def _not_utf8_at(path: Path) -> tuple[int, int, bytes]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import UserError, refusal
-from features.sources import csv_delimiter, nul_and_blank_line, row_numbers, sep_line
+from features.sources import csv_delimiter, nul_and_blank_line, open_quote, row_numbers, sep_line
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -346,7 +346,7 @@ def iter_frames(
             long = _long_record(path, text, sep, skip)  # said as for the first record
             if long is not None:
                 raise long from None
-            found = _open_quote(path, text, sep, skip)
+            found = open_quote(path, text, sep, skip)
             if found is not None:
                 raise found from None
             raise refusal(
@@ -383,28 +383,6 @@ def _long_record(
             if first_only:
                 break
     return None
-
-
-def _open_quote(path: Path, encoding: str, sep: str, skip: int = 0) -> UserError | None:
-    """The refusal of a quote never closed, named by the line of the record it opens and said in
-    the user's language (pandas' own reason, "Error tokenizing data. C error: EOF inside
-    string", was English in a German message); a record too long is `_long_record`'s."""
-    with path.open(encoding=encoding, errors="replace", newline="") as f:
-        for _ in range(skip):
-            f.readline()
-        rows = csv.reader(f, delimiter=sep, strict=True)
-        next(rows, [])
-        line = 1  # rows as `_long_record` counts them
-        while True:
-            line += 1
-            try:
-                next(rows)
-            except StopIteration:
-                return None
-            except csv.Error as exc:
-                if "unexpected end of data" in str(exc):
-                    return refusal("csv_open_quote", path=str(path), line=line)
-                # a quirk pandas reads (text after a closing quote): go on from the next record
 
 
 def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:

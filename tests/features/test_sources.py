@@ -494,6 +494,19 @@ def test_a_utf16_csv_is_refused_saying_so(world):
         read_tables(str(world))
 
 
+def test_a_quote_nothing_closes_is_named_by_its_line_in_the_users_language(world):
+    """pandas' reason ('Error tokenizing data. C error: EOF inside string starting at row 1')
+    was shown, in English in a German message too; escrisk import already named the line."""
+    usage = world / "usage.csv"
+    lines = usage.read_text().splitlines()
+    lines[2] = lines[2].replace(",118,", ',"118,')
+    usage.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError) as err:
+        read_tables(str(world))
+    assert str(err.value).startswith(f"{usage}, line 3: a value opens a quote")
+    assert err.value.said is not None and err.value.said[0] == "csv_open_quote"
+
+
 def test_semicolon_separated_csv_reads_like_comma_separated(world, tmp_path, params):
     """German spreadsheets save CSV with semicolons: such a folder loads as the same tables."""
     semi = tmp_path / "semicolon"
