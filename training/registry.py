@@ -450,16 +450,10 @@ def training_run(run_id: str, uri: str) -> Any:
     except MlflowException as exc:
         if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise
-        raise UserError(
-            f"{told}: no such run in the MLflow store {describe(uri)} (`mlflow ui` lists the "
-            "runs; unset, the notebook reads the latest training)"
-        ) from None
+        raise Refusal("run_unknown", told=told, uri=describe(uri)) from None
     if not any(a.path == "report" for a in MlflowClient().list_artifacts(run_id)):
         experiment = mlflow.get_experiment(run.info.experiment_id).name
-        raise UserError(
-            f"{told}: a run of experiment {experiment!r} without a training report (a promote "
-            "decision, or a training cut short); give the id of an `escrisk train` run"
-        )
+        raise Refusal("run_not_training", told=told, experiment=experiment)
     return run
 
 

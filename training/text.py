@@ -228,6 +228,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "server_refused": "connection failed",
         "no_finished_runs": "no finished runs in MLflow experiment {experiment!r} (run `escrisk "
         "train` first)",
+        "run_unknown": "{told}: no such run in the MLflow store {uri} (`mlflow ui` lists the "
+        "runs; unset, the notebook reads the latest training)",
+        "run_not_training": "{told}: a run of experiment {experiment!r} without a training report "
+        "(a promote decision, or a training cut short); give the id of an `escrisk train` run",
         "bundle_cannot_load": "cannot load {uri}: {cause}",
         "bundle_none_in": "{uri} holds no model bundle",
         "not_a_bundle": "{path}: not a model bundle (no bundle.json)",
@@ -453,6 +457,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "server_refused": "Verbindung fehlgeschlagen",
         "no_finished_runs": "keine abgeschlossenen Runs im MLflow-Experiment {experiment!r} "
         "(zuerst `escrisk train` ausführen)",
+        "run_unknown": "{told}: kein solcher Run im MLflow-Store {uri} (`mlflow ui` listet die "
+        "Runs; ohne die Variable liest das Notebook das letzte Training)",
+        "run_not_training": "{told}: ein Run des Experiments {experiment!r} ohne Trainingsbericht "
+        "(eine Promote-Entscheidung oder ein abgebrochenes Training); bitte die ID eines "
+        "`escrisk train`-Runs angeben",
         "bundle_cannot_load": "{uri} lässt sich nicht laden: {cause}",
         "bundle_none_in": "{uri} enthält kein Modell-Bundle",
         "not_a_bundle": "{path}: kein Modell-Bundle (keine bundle.json)",
