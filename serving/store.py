@@ -811,8 +811,8 @@ class Store:
         return shown_url(sa.engine.make_url(self.url))
 
     def _flag_of(self, conn: Connection, state: LadderState) -> str | None:
-        """The decision an acknowledgement, resolution or action refers to: the upward change
-        that opened the account's episode. A step down continues the episode, so after one the
+        """The decision an acknowledgement, resolution or action refers to: the account's latest
+        upward change (a timeout's, after one). A step down continues the episode, so after one the
         state's decision is the step down, which the KPIs (joining what people did to the
         escalations) never count: a flag saved and resolved after its cool-down never read as
         resolved."""
