@@ -146,43 +146,33 @@ def _values(items: list[Any], table: str, account_ids: list[str]) -> dict[str, l
     return columns
 
 
-def _mismatched_ids(i: int, acc: AccountHistory) -> list[ErrorDetail]:
+def _mismatched_ids(i: int, acc: AccountHistory, errors: Details) -> None:
     """Nested rows may repeat their account's id; a different one is a mistake, not a reassignment."""
     own = acc.account.account_id
-    errors = []
     for table in ("tickets", "usage", "escalations"):
         for j, item in enumerate(getattr(acc, table) or []):
             if item.get("account_id") is not None and item["account_id"] != own:
-                errors.append(
-                    ErrorDetail(
-                        loc=["accounts", i, table, j, "account_id"],
-                        msg=f"must equal the enclosing account's id ({own!r}) or be left out",
-                        type="account_mismatch",
-                    )
-                )
-    return errors
+                loc: list[str | int] = ["accounts", i, table, j, "account_id"]
+                msg = f"must equal the enclosing account's id ({own!r}) or be left out"
+                errors.add(loc, msg, "account_mismatch")
 
 
 def _custom_fields(
-    i: int, acc: AccountHistory, custom: Mapping[str, CustomField]
-) -> list[ErrorDetail]:
+    i: int, acc: AccountHistory, custom: Mapping[str, CustomField], errors: Details
+) -> None:
     """Extra account keys must be declared custom fields with values of their kind."""
-    errors = []
     for name, value in (acc.account.model_extra or {}).items():
         loc: list[str | int] = ["accounts", i, "account", name]
         spec = custom.get(name)
         if spec is None:
             msg = "unknown field (neither in the data contract nor in features.custom_fields)"
-            errors.append(ErrorDetail(loc=loc, msg=msg, type="extra_forbidden"))
+            errors.add(loc, msg, "extra_forbidden")
         elif value is None:
             continue
         elif spec.kind == "float" and not finite_number(value):
-            errors.append(
-                ErrorDetail(loc=loc, msg="must be a finite number or null", type="float_type")
-            )
+            errors.add(loc, "must be a finite number or null", "float_type")
         elif spec.kind == "category" and not isinstance(value, str):
-            errors.append(ErrorDetail(loc=loc, msg="must be a string or null", type="string_type"))
-    return errors
+            errors.add(loc, "must be a string or null", "string_type")
 
 
 def finite_number(value: Any) -> bool:
@@ -320,8 +310,10 @@ def request_history(
     clock_skew: pd.Timedelta,
 ) -> History:
     """The request's History, or a RequestError (422) naming every field that breaks the contract."""
-    errors = [e for i, acc in enumerate(req.accounts) for e in _mismatched_ids(i, acc)]
-    errors += [e for i, acc in enumerate(req.accounts) for e in _custom_fields(i, acc, custom)]
+    errors = Details()  # the first MAX_DETAILS listed, all counted (one mistake in every row)
+    for i, acc in enumerate(req.accounts):
+        _mismatched_ids(i, acc, errors)
+        _custom_fields(i, acc, custom, errors)
     strict = _strict(contract)
     values = request_values(req, custom)
     try:
@@ -331,11 +323,10 @@ def request_history(
     except NeedsGeneralPath:  # large, or text to clean, or times beyond nanoseconds
         raw = {n: None if c is None else _frame(c, n) for n, c in values.items()}
         history, violations = check(raw, strict, now + clock_skew)
-    total = len(errors) + len(violations)
     if violations:
         locs = request_locations(req)
         errors += [_detail(v, locs) for v in violations[: max(0, MAX_DETAILS - len(errors))]]
-    if errors:
-        listed = f" (the first {len(errors)} listed)" if total > len(errors) else ""
-        raise RequestError(422, f"{total} field(s) break the data contract{listed}", errors)
+        errors.total += len(violations)
+    if errors.total:
+        raise RequestError(422, errors.message("field(s) break the data contract"), list(errors))
     return history

@@ -542,3 +542,25 @@ def test_a_mistake_in_every_row_is_counted_and_its_first_rows_listed(params):
     assert exc.value.message == (
         f"{MAX_DETAILS + 200} field(s) break the data contract (the first {MAX_DETAILS} listed)"
     )
+
+
+def test_a_wrong_account_id_in_every_row_is_counted_and_its_first_rows_listed(params):
+    """The cap on listed details covered the contract's violations only: a ticket export
+    nested under the wrong accounts (every ticket's account_id another's) was listed row by row
+    before them, however many. The first MAX_DETAILS of all are listed, every one counted."""
+    from serving.intake import MAX_DETAILS
+
+    b = body(n_accounts=2)
+    b["accounts"][0]["tickets"] = [
+        {**b["accounts"][0]["tickets"][0], "ticket_id": f"T-{j}", "account_id": "OTHER",
+         "priority": "High"}
+        for j in range(MAX_DETAILS + 200)
+    ]  # fmt: skip
+    with pytest.raises(RequestError) as exc:
+        history(b, params)
+    assert len(exc.value.detail) == MAX_DETAILS
+    assert {d.type for d in exc.value.detail} == {"account_mismatch"}
+    assert exc.value.message == (
+        f"{2 * (MAX_DETAILS + 200)} field(s) break the data contract "
+        f"(the first {MAX_DETAILS} listed)"
+    )
