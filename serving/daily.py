@@ -260,7 +260,7 @@ def level_named(given: str, levels: list[str], language: str = "en") -> str:
         return given
     same = [lv for lv in levels if lv.casefold() == given.casefold()]
     if len(same) != 1:
-        raise UserError(t("unknown_level", language, given=given, levels=levels))
+        raise UserError(t("unknown_level", language, given=given, levels=", ".join(levels)))
     return same[0]
 
 

@@ -140,7 +140,7 @@ def filtered(
         keep &= frame["tier"].astype(str).map(owner_key) == owner_key(tier)
     if min_level is not None:
         if min_level not in levels:
-            raise UserError(t("unknown_level", language, given=min_level, levels=list(levels)))
+            raise UserError(t("unknown_level", language, given=min_level, levels=", ".join(levels)))
         order = {lv: i for i, lv in enumerate(levels)}
         keep &= frame["level"].map(order) >= order[min_level]
     if top is not None and top < 0:

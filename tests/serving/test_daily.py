@@ -154,12 +154,16 @@ def test_min_level_in_any_case_names_its_level(given, levels, want):
 
 @pytest.mark.parametrize(("given", "levels"), [("L9", ["L0", "L1"]), ("Ab", ["ab", "AB"])])
 def test_min_level_naming_no_level_or_two_is_refused_with_the_levels(given, levels):
+    """The levels were told as a Python list ("known: ['L0', 'L1']"), in German too."""
     from features.errors import UserError
 
+    known = ", ".join(levels)
     with pytest.raises(
-        UserError, match=re.escape(f"--min-level {given!r}: unknown level; known: {levels}")
+        UserError, match=re.escape(f"--min-level {given!r}: unknown level; known: {known}")
     ):
         level_named(given, levels)
+    with pytest.raises(UserError, match=re.escape(f"unbekannte Stufe; bekannt sind {known}")):
+        level_named(given, levels, "de")
 
 
 def test_the_champion_is_scored_with_the_feature_settings_it_was_trained_with(
