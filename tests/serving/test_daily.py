@@ -1144,7 +1144,16 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     assert f"risk-list-{day}.csv (die ganze Liste)" in said and "-top-5.csv (diese Ansicht)" in said
     report = (out / f"report-{day}.html").read_text(encoding="utf-8")
     assert f"<h1>Eskalationsrisiko-Bericht {german}</h1>" in report
-    assert f"ausgewertet am {german} " in report and f"{TODAY:%d.%m.}" in report  # an axis
+    # the run's moment in the calendar's zone: after 23:00 UTC a Berlin reader's day is tomorrow
+    told = re.search(r"ausgewertet am (\d\d\.\d\d\.\d{4} \d\d:\d\d) ([\w/+-]+)\.", report)
+    assert told is not None, report
+    store = Store(f"sqlite:///{tmp_path / 'cli.db'}")
+    [run] = DailyStore(store).runs(limit=1)
+    store.close()
+    at = pd.Timestamp(run["evaluated_at"])
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    assert told.group(1) == f"{at.tz_convert(told.group(2)):%d.%m.%Y %H:%M}"
+    assert f"{TODAY:%d.%m.}" in report  # an axis
     assert not re.search(r">\d\d-\d\d<|\d{4}-\d\d-\d\d \d\d:\d\d UTC", report)
     assert "<th>Merkmal</th>" not in report and "<td>Merkmal</td>" in report  # drift, in German
     assert "<th>Urteil</th>" in report and not re.search(r"<td class=.num.>0\.\d{3}</td>", report)
