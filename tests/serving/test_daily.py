@@ -456,7 +456,7 @@ def test_a_german_run_refuses_in_german(champion, history, params, tmp_path, ref
     told = {"as_of": DAY2, "history": history}
     german = f"{DAY2:%d.%m.%Y}"
     if refusal == "level":
-        told["min_level"], match = "L9", r"--min-level 'L9': unbekannte Stufe; bekannt sind \["
+        told["min_level"], match = "L9", r"--min-level 'L9': unbekannte Stufe; bekannt sind L0, L1"
     elif refusal == "future":
         tomorrow = DAY2 + pd.Timedelta(days=1)
         told["as_of"], match = tomorrow, rf"{tomorrow:%d.%m.%Y} liegt in der Zukunft"
