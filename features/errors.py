@@ -26,6 +26,32 @@ class UserError(Exception):
         return told_detail(self.said[0], language, self.said[1])
 
 
+class CatalogRefusal(UserError):
+    """A refusal from a module's catalog (`say`: key, language, values -> text): English as
+    raised (a log, a script's match), told in the command's language where it is shown; a
+    subclass names its catalog. Survives a pickle (a worker's error, a copy) as itself."""
+
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
+        raise NotImplementedError
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.say(key, "en", **values))
+
+    def told(self, language: str) -> str:
+        return self.say(self.key, language, **self.values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _catalog_refusal, (type(self), self.key, dict(self.values))
+
+
+def _catalog_refusal(
+    cls: type[CatalogRefusal], key: str, values: Mapping[str, Any]
+) -> CatalogRefusal:
+    return cls(key, **values)
+
+
 def refusal(key: str, **values: Any) -> UserError:
     """A `UserError` from the catalog (`features.contract_text`): English as it is raised, and in
     the language of a command that takes --lang when it is shown."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from features.errors import UserError
+from features.errors import CatalogRefusal
 from serving.daily_text import told
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
@@ -218,24 +218,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
 }
 
 
-class Refused(UserError):
+class Refused(CatalogRefusal):
     """A refusal from this catalog: English as raised (the service's log), told in the
     command's language (`escrisk serve --language de` told a token file it cannot read in
     English)."""
 
-    def __init__(self, key: str, **values: Any) -> None:
-        self.key, self.values = key, values
-        super().__init__(say(key, "en", **values))
-
-    def told(self, language: str) -> str:
-        return say(self.key, language, **self.values)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _refused, (self.key, dict(self.values))
-
-
-def _refused(key: str, values: Mapping[str, Any]) -> Refused:
-    return Refused(key, **values)
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
+        return say(key, language, **values)  # the module's, defined below
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from features.errors import UserError
+from features.errors import CatalogRefusal, UserError
 from features.sources import without_password
 from serving.ladder import TIMEOUT, Decision, LadderState, Signals, decide
 from serving.params import LadderParams
@@ -1345,27 +1345,15 @@ UPGRADE_HINT = (
 )
 
 
-class StoreRefusal(UserError):
+class StoreRefusal(CatalogRefusal):
     """A state database refused (`serving.ladder_cli_text`'s `key`): English as raised, told in
     the command's language (`escrisk daily --language de` told a mistyped URL in English)."""
 
-    def __init__(self, key: str, **values: Any) -> None:
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
         from serving.ladder_cli_text import say
 
-        self.key, self.values = key, values
-        super().__init__(say(key, "en", **values))
-
-    def told(self, language: str) -> str:
-        from serving.ladder_cli_text import say
-
-        return say(self.key, language, **self.values)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _store_refusal, (self.key, dict(self.values))
-
-
-def _store_refusal(key: str, values: Mapping[str, Any]) -> StoreRefusal:
-    return StoreRefusal(key, **values)
+        return say(key, language, **values)
 
 
 class StoreOutdated(UserError):
