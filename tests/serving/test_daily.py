@@ -825,7 +825,6 @@ def test_the_report_escapes_what_it_quotes_and_forbids_scripts_and_loads(params)
     a script or loading anything should an escape ever be missed."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     bad = '"><img src=https://t.example/x onerror=alert(1)><script>alert(2)</script>'
     none = np.array([])
@@ -839,14 +838,7 @@ def test_the_report_escapes_what_it_quotes_and_forbids_scripts_and_loads(params)
         "level": "L1", "level_changed": "new", "reasons": "R" + bad, "why_changed": "W" + bad,
         "next_action": "X" + bad, "due_at": "",
     }])  # fmt: skip
-    text = render_report(
-        ReportData(
-            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-            model_version="m/1" + bad, language="en", levels=list(params.ladder.levels),
-            today=today, trend=_trend(today.assign(day="2026-06-22")), top=top, history=h,
-            ladder=lk, drift=None, params=params.daily,
-        )
-    )  # fmt: skip
+    text = _day_report(params, today, h, lk, model_version="m/1" + bad, top=top)
     assert "<img" not in text and "<script" not in text and text.count("&lt;script&gt;") == 7
     head = text[: text.index("<style>")]
     policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
@@ -862,7 +854,6 @@ def test_the_report_marks_a_due_time_already_passed_overdue(params):
     CSM page says of it."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -877,14 +868,7 @@ def test_the_report_marks_a_due_time_already_passed_overdue(params):
                         row | {"account_id": "C-3", "due_at": "", "handled": "resolved"}])  # fmt: skip
     top.loc[:1, "handled"] = ""
     for lang, said, handled in (("en", "overdue", "resolved"), ("de", "überfällig", "gelöst")):
-        text = render_report(
-            ReportData(
-                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-                model_version="m/1", language=lang, levels=list(params.ladder.levels),
-                today=today, trend=_trend(today.assign(day="2026-06-22")), top=top, history=h,
-                ladder=lk, drift=None, params=params.daily, time_zone="Europe/Berlin",
-            )
-        )  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang, top=top, time_zone="Europe/Berlin")
         rows = re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>")[1].split("</tbody>")[0])
         assert said in rows[0] and said not in rows[1], (lang, rows)
         # a flag handled before the run has no due time: the row says how it was handled
@@ -897,7 +881,6 @@ def test_the_report_names_a_drifted_score_as_a_manager_reads_it(params):
     from serving.drift import DriftReport
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -909,19 +892,35 @@ def test_the_report_names_a_drifted_score_as_a_manager_reads_it(params):
     drift = DriftReport(table, True, ("escalation_30d",), 500)
     for lang, esc, churn in (("en", "escalation risk", "churn risk"),
                              ("de", "Eskalationsrisiko", "Abwanderungsrisiko")):  # fmt: skip
-        text = render_report(
-            ReportData(
-                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
-                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-                ladder=lk, drift=drift, params=params.daily,
-            )
-        )  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang, drift=drift)
         part = text.split("(PSI)</h2>")[1]
         advice = re.search(r'<div class="warn">(.*?)</div>', part).group(1)
         assert f"{esc} (escalation_30d)" in advice, (lang, advice)
         assert f"<td>{esc}<br><small>escalation_30d</small></td>" in part, lang
         assert f"<td>{churn}<br><small>churn_90d</small></td>" in part, lang
+
+
+def _day_report(params, today, h, lk, *, language: str = "en", **given: object) -> str:
+    """The report of one day (2026-06-22, evaluated at 06:30 UTC) with `today`'s list, the
+    history KPIs `h` and the ladder KPIs `lk`: nothing at the top of the list, no drift, unless
+    `given` (ReportData's fields) says otherwise."""
+    from serving.report_html import ReportData, render_report
+
+    data = {
+        "day": dt.date(2026, 6, 22),
+        "evaluated_at": dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
+        "model_version": "m/1",
+        "language": language,
+        "levels": list(params.ladder.levels),
+        "today": today,
+        "trend": _trend(today.assign(day="2026-06-22")),
+        "top": today.iloc[0:0],
+        "history": h,
+        "ladder": lk,
+        "drift": None,
+        "params": params.daily,
+    }
+    return render_report(ReportData(**(data | given)))  # type: ignore[arg-type]
 
 
 def _trend(rows: pd.DataFrame) -> pd.DataFrame:
@@ -972,7 +971,6 @@ def test_the_reports_counts_and_hours_are_grouped_as_the_language_writes_them(pa
     English) where every other figure of the report and page groups them (1.234 / 1,234)."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(
@@ -984,14 +982,7 @@ def test_the_reports_counts_and_hours_are_grouped_as_the_language_writes_them(pa
     expected = {"en": ("12,345", "4,321", "3,966.4", "1,234.5"),
                 "de": ("12.345", "4.321", "3.966,4", "1.234,5")}  # fmt: skip
     for lang, figures in expected.items():
-        text = render_report(
-            ReportData(
-                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
-                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-                ladder=lk, drift=None, params=params.daily,
-            )
-        )  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang)
         tiles = re.findall(r'<div class="tile"><b>([^<]*)</b>', text)
         assert all(f in tiles for f in figures), (lang, tiles, figures)
 
@@ -1001,7 +992,6 @@ def test_report_tells_the_go_live_flags_apart_from_the_escalations(params):
     many, apart from the escalations (none on a day without first flags)."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -1013,14 +1003,7 @@ def test_report_tells_the_go_live_flags_apart_from_the_escalations(params):
     }
     for first, lang in ((412, "en"), (412, "de"), (0, "en"), (0, "de")):
         lk = LadderKpis(3, 3, 2000, 2000, 0.0015, 0.0015, None, None, 0.0, None, {}, first)
-        text = render_report(
-            ReportData(
-                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
-                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-                ladder=lk, drift=None, params=params.daily,
-            )
-        )  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang)
         kpis = text.split("</h2>")[4]  # the KPI section
         assert (said[lang] in kpis) == bool(first), (first, lang)
 
@@ -1029,7 +1012,6 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
     """Three stored runs were headed "Trend over the last 8 runs" (daily.trend_runs)."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -1037,14 +1019,7 @@ def test_the_trend_heading_counts_the_runs_it_draws(params):
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
     trend = _trend(pd.concat([today.assign(day=f"2026-06-2{k}") for k in range(3)]))
-    text = render_report(
-        ReportData(
-            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-            model_version="m/1",
-            language="en", levels=list(params.ladder.levels), today=today, trend=trend,
-            top=today.iloc[0:0], history=h, ladder=lk, drift=None, params=params.daily,
-        )
-    )  # fmt: skip
+    text = _day_report(params, today, h, lk, trend=trend)
     assert params.daily.trend_runs == 8 and "Trend over the last 3 runs" in text
 
 
@@ -1054,7 +1029,6 @@ def test_the_report_does_not_judge_drift_on_too_few_accounts(params):
     from serving.drift import DriftReport
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -1072,14 +1046,7 @@ def test_the_report_does_not_judge_drift_on_too_few_accounts(params):
         ),
     }
     for lang, (notice, verdict) in said.items():
-        text = render_report(
-            ReportData(
-                day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-                model_version="m/1", language=lang, levels=list(params.ladder.levels), today=today,
-                trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-                ladder=lk, drift=drift, params=params.daily,
-            )
-        )  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang, drift=drift)
         drift_part = text.split("(PSI)</h2>")[1]
         assert notice in drift_part and f"<td>{verdict}</td>" in drift_part, lang
         assert '<div class="warn">' not in drift_part and '<div class="ok">' not in drift_part
@@ -1602,7 +1569,6 @@ def test_the_reports_side_by_side_plots_never_shrink_their_text(params):
     11 px axis labels came out at 8 px. A figure's width may not start below its chart's."""
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     hours = np.array([1.0, 2.0, 50.0, 100.0])
     weekly = pd.Series([1, 2], index=pd.date_range("2026-06-08", periods=2, freq="7D", tz="UTC"))
@@ -1610,14 +1576,7 @@ def test_the_reports_side_by_side_plots_never_shrink_their_text(params):
     lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"], "level_index": [0, 2]})  # fmt: skip
-    text = render_report(
-        ReportData(
-            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
-            trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-            ladder=lk, drift=None, params=params.daily,
-        )
-    )  # fmt: skip
+    text = _day_report(params, today, h, lk)
     basis = re.search(r"\.plots figure\{[^}]*flex:\s*1 1 (\d+)px", text)
     assert basis, "no flex basis for the plots' figures"
     plots = text[text.index('<div class="plots">') :]
@@ -1699,7 +1658,6 @@ def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params)
     from serving.drift import DriftReport
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
 
     none = np.array([])
     h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
@@ -1710,15 +1668,9 @@ def test_the_retrain_advice_names_the_drifted_features_as_the_table_does(params)
                           "name": ["usage_seat_utilisation", "escalation_30d"], "psi": [0.4, 0.3],
                           "noise": [0.01, 0.01], "band": ["major", "major"]})  # fmt: skip
     drift = DriftReport(table, True, ("usage_seat_utilisation", "escalation_30d"), 500)
-    text = render_report(
-        ReportData(
-            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
-            trend=_trend(today.assign(day="2026-06-22")), top=today.iloc[0:0], history=h,
-            ladder=lk, drift=drift, params=params.daily,
-            labels={"usage_seat_utilisation": "…% of seats in use"},
-        )
-    )  # fmt: skip
+    text = _day_report(
+        params, today, h, lk, drift=drift, labels={"usage_seat_utilisation": "…% of seats in use"}
+    )
     warn = re.search(r'<div class="warn">(.*?)</div>', text.split("(PSI)</h2>")[1])
     assert warn
     said = "…% of seats in use (usage_seat_utilisation), escalation risk (escalation_30d)"
@@ -1733,7 +1685,6 @@ def test_the_reports_tables_scroll_in_their_box_on_a_phone(params):
     from serving.drift import DriftReport
     from serving.historykpis import HistoryKpis
     from serving.kpis import LadderKpis
-    from serving.report_html import ReportData, render_report
     from serving.risklist import COLUMNS as CSV_COLUMNS
 
     none = np.array([])
@@ -1748,15 +1699,14 @@ def test_the_reports_tables_scroll_in_their_box_on_a_phone(params):
                           "level_index": [2]})  # fmt: skip
     table = pd.DataFrame({"kind": ["feature"], "name": ["usage_seat_utilisation"], "psi": [0.4],
                           "noise": [0.01], "band": ["major"]})  # fmt: skip
-    text = render_report(
-        ReportData(
-            day=dt.date(2026, 6, 22), evaluated_at=dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC),
-            model_version="m/1", language="en", levels=list(params.ladder.levels), today=today,
-            trend=_trend(today.assign(day="2026-06-22")), top=pd.DataFrame([row]), history=h,
-            ladder=lk, drift=DriftReport(table, True, ("usage_seat_utilisation",), 500),
-            params=params.daily,
-        )
-    )  # fmt: skip
+    text = _day_report(
+        params,
+        today,
+        h,
+        lk,
+        top=pd.DataFrame([row]),
+        drift=DriftReport(table, True, ("usage_seat_utilisation",), 500),
+    )
     body = text[text.index("<body>") :]
     tables = re.findall(r"(.{0,40})<table([^>]*)>", body)
     assert len(tables) == 2
