@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -375,12 +377,9 @@ def test_describe_hides_passwords():
     assert describe("some/folder") == "some/folder"
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    not os.environ.get("ESCRISK_TEST_POSTGRES_URL"), reason="ESCRISK_TEST_POSTGRES_URL not set"
-)
-def test_postgres_round_trip(params, history):
-    """Same code, another URL: tables in a schema of their own, dropped afterwards."""
+@contextlib.contextmanager
+def _postgres_schema() -> Iterator[str]:
+    """The PostgreSQL test database's URL searching a schema of its own, dropped afterwards."""
     from sqlalchemy import create_engine, text
 
     base = os.environ["ESCRISK_TEST_POSTGRES_URL"]
@@ -390,7 +389,20 @@ def test_postgres_round_trip(params, history):
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("ESCRISK_TEST_POSTGRES_URL"), reason="ESCRISK_TEST_POSTGRES_URL not set"
+)
+def test_postgres_round_trip(params, history):
+    """Same code, another URL: tables in a schema of their own, dropped afterwards."""
+    with _postgres_schema() as url:
         write_database(history, url)
         again = load_history(url, params.contract, NOW)
         assert_same(history, again)
@@ -401,10 +413,6 @@ def test_postgres_round_trip(params, history):
             match=r"tickets / priority / row \d \(ticket_id=T-3\) / allowed_values",
         ):
             load_history(url, params.contract, NOW)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.postgres
@@ -417,14 +425,7 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
     time (a ticket's first response) was silently lost. 'infinity' is a type violation."""
     from sqlalchemy import create_engine, text
 
-    base = os.environ["ESCRISK_TEST_POSTGRES_URL"]
-    schema = f"escrisk_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    with _postgres_schema() as url:
         write_database(history, url)
         first = history.tickets["ticket_id"].iloc[0]
         account = history.accounts["account_id"].iloc[0]
@@ -460,10 +461,6 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
             ("accounts", "renewal_date", "type"),
             ("tickets", "first_response_at", "date_range"),
         }, [str(v) for v in exc.value.violations]
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_csv_with_old_mac_line_endings_reads_like_any_other(world, tmp_path, params):
