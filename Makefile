@@ -41,7 +41,7 @@ demo: env
 	  echo "Ask for an account: curl -s http://127.0.0.1:3000/account -H 'Authorization: Bearer demo-token-not-for-production' -H 'Content-Type: application/json' -d '{\"account_id\": \"$$(sed -n 2p reports/risk-list-$$as_of.csv | cut -d, -f1)\"}'  (POST /score examples: docs/api.md)"
 
 test: env
-	$(RUN) pytest
+	$(RUN) pytest -n auto --dist loadfile
 
 # both notebooks run against the project's MLflow store and demo data (after `make demo`, or set
 # MLFLOW_TRACKING_URI / ESCRISK_SOURCE / ESCRISK_RUN_ID), written with their outputs as HTML to read

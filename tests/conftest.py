@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,33 @@ from serving.params import Params, load_params
 from training.simulate import World, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`make test` runs the suite in several processes (pytest-xdist): each worker gets a
+    PostgreSQL database of its own, made afresh from ESCRISK_TEST_POSTGRES_URL's, so that the
+    PostgreSQL tests (fixed table names, advisory locks) of two workers never meet. Set before
+    the test modules are imported: they read the variable at import."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get("ESCRISK_TEST_POSTGRES_URL")
+    if not worker or not base:
+        return
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["ESCRISK_TEST_POSTGRES_URL"] = url.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
 TRAINED_WORLD = (120, 11, 18)  # accounts, seed, months: >= 27 positives per window and head
 
 

@@ -1068,6 +1068,7 @@ def test_cli_writes_list_and_report(world, model_store, champion, tmp_path, monk
     write_tables({k: v for k, v in world.items() if v is not None}, src, fmt="csv")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
     monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "1000")  # the paths on one line, however long tmp_path
     out = tmp_path / "out"
     day = str(TODAY.date())
     code = main(
@@ -1272,6 +1273,7 @@ def test_cli_says_what_is_left_out_and_when_the_data_is_old(
                   if old.table(n) is not None}, src, fmt="csv")  # fmt: skip
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_store)
     monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "1000")  # sentences and paths on one line, however long tmp_path
     day = str(TODAY.date())
     args = ["daily", str(src), "--as-of", day, "--out", str(tmp_path), "--no-send"]
     assert main(args) == 1
