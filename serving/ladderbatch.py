@@ -38,6 +38,7 @@ from serving.ladder import (
 )
 from serving.notify import check_config, plan_messages
 from serving.params import Condition, LadderParams, NotificationParams
+from serving.reasons import RowReasons
 from serving.store import Store, bulk_insert
 
 # --- the signal-only part of decide, for many accounts at once ---------------------------------
@@ -349,6 +350,8 @@ def evaluate_many(
             messages: list = []
             previous = [stored[aid][0] if aid in stored else None for aid in ids]
             decided = _decide_assessed(part, previous, ladder, now, a, settled)
+            # the reasons of the decisions recorded (and told in messages), made in one go
+            RowReasons.made(d.reasons for _, d in decided if d.changed)
             for s, prev, (new_state, decision) in zip(part, previous, decided, strict=True):
                 if prev is None:
                     inserts.append(new_state)

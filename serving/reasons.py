@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -338,6 +338,20 @@ class RowReasons(Sequence[dict[str, Any]]):
     def __init__(self, of: Reasons, row: int) -> None:
         self._of, self._row = of, row
         self._dicts: tuple[dict[str, Any], ...] | None = None
+
+    @staticmethod
+    def made(rows: Iterable[Any]) -> None:
+        """Make the dicts of the RowReasons among `rows` at once, one `Reasons.dicts` per batch
+        they come from: one by one they cost ~0.1 ms each, and the daily job's ladder reads those
+        of every account whose level moves (thousands on a portfolio's first run)."""
+        todo: dict[int, tuple[Reasons, list[RowReasons]]] = {}
+        for r in rows:
+            if isinstance(r, RowReasons) and r._dicts is None:
+                todo.setdefault(id(r._of), (r._of, []))[1].append(r)
+        for of, mine in todo.values():
+            made = of.take([r._row for r in mine]).dicts()
+            for r, dicts in zip(mine, made, strict=True):
+                r._dicts = tuple(dicts)
 
     def _all(self) -> tuple[dict[str, Any], ...]:
         if self._dicts is None:
