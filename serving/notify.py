@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import smtplib
 import socket
 import urllib.parse
@@ -25,7 +26,7 @@ import httpx
 from features.errors import UserError
 from features.params import did_you_mean
 from serving.ladder import Decision, Signals, name_uuid
-from serving.ladder_text import local_time, pick, text, titled
+from serving.ladder_text import pick, text, titled, zone_time
 from serving.params import LadderParams, NotificationParams, RetryParams, SmtpParams
 from serving.store import OutboxMessage, Store
 
@@ -138,15 +139,16 @@ def render(
     # is nothing left to acknowledge (`escrisk ack` would refuse)
     handled = decision.due_at is None and level.response_hours is not None
     if decision.due_at is not None:
-        lines.append(text("line_due", language, due=local_time(decision.due_at, ladder, language)))
+        due = _local_time(decision.due_at, ladder.business_calendar.time_zone, language)
+        lines.append(text("line_due", language, due=due))
     elif handled:
-        lines.append(text("line_handled", language))
+        lines.append(_said("line_handled", language))
     else:
-        lines.append(text("line_no_due", language))
-    lines.append(text("line_reasons", language))
+        lines.append(_said("line_no_due", language))
+    lines.append(_said("line_reasons", language))
     reasons = [_reason_line(r, language) for r in decision.reasons]
-    lines += [f"  - {r}" for r in reasons] or [f"  - {text('none', language)}"]
-    lines.append(text("line_actions", language))
+    lines += [f"  - {r}" for r in reasons] or [f"  - {_said('none', language)}"]
+    lines.append(_said("line_actions", language))
     lines += [f"  - {pick(ladder.actions[a], language)}" for a in level.actions]
     if not handled:
         lines += ["", text("line_footer", language, **values)]
@@ -160,7 +162,20 @@ def _reason_line(reason: Any, language: str) -> str:
         return str(reason)
     head = reason.get("head")
     said = str(reason.get("text", ""))
-    return f"{text(f'head_{head}', language)}: {said}" if head in ("escalation", "churn") else said
+    return f"{_said(f'head_{head}', language)}: {said}" if head in ("escalation", "churn") else said
+
+
+@functools.lru_cache(maxsize=256)
+def _said(key: str, language: str) -> str:
+    """A catalog text without values (a heading, a head's name): the same for every message of
+    a run, which renders thousands on a portfolio's first day."""
+    return text(key, language)
+
+
+@functools.lru_cache(maxsize=256)
+def _local_time(moment: dt.datetime, zone: str, language: str) -> str:
+    """`zone_time` of a due time: the accounts a run moves to a level share theirs."""
+    return zone_time(moment, zone, language)
 
 
 def idempotency_key(decision_id: str, channel: str, recipient: str) -> str:
