@@ -1256,6 +1256,41 @@ def test_every_cell_that_starts_like_a_formula_is_defused_and_no_other(tmp_path,
     assert back == want
 
 
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(alphabet=st.sampled_from('a,;"\n\r ü=\t'), max_size=6)),
+            st.one_of(
+                st.none(),
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.sampled_from([0.0, -0.0, 1e16, 1e-5, 0.0001, 123456789.0, 0.1 + 0.2]),
+            ),
+            st.integers(-(2**62), 2**62),
+        ),
+        max_size=8,
+    )
+)
+def test_the_list_csv_has_the_bytes_pandas_writes(tmp_path, rows):
+    """write_csv makes the text itself (serving.risklist.csv_text): the same bytes as pandas'
+    to_csv, for text (quotes, commas, line breaks, carriage returns, missing), floats (NaN,
+    infinities, -0.0, exponents) and integers; the cells a spreadsheet would run aside, which
+    write_csv changes first."""
+    from serving.risklist import FORMULA_START, write_csv
+
+    frame = pd.DataFrame(rows, columns=["account_name", "delta_prev", "rank"])
+    frame["delta_prev"] = frame["delta_prev"].astype(float)
+    frame["rank"] = frame["rank"].astype("int64")
+    runs = frame["account_name"].str.startswith(FORMULA_START).fillna(False).astype(bool)
+    frame = frame[~runs.to_numpy()]
+    path, want = tmp_path / "l.csv", tmp_path / "want.csv"
+    write_csv(frame, path)
+    frame.to_csv(want, index=False, encoding="utf-8-sig")
+    assert path.read_bytes() == want.read_bytes()
+
+
 def test_cli_says_what_is_left_out_and_when_the_data_is_old(
     history, model_store, champion, tmp_path, monkeypatch, capsys
 ):
