@@ -263,6 +263,12 @@ class Rejected(RuntimeError):
     fails at once instead of holding the outbox through every retry."""
 
 
+class TryLater(RuntimeError):
+    """The receiver is there but asks to be tried again later (an SMTP 4xx, a webhook's 408,
+    429 or 5xx): like a server that cannot be reached, an outage, retried until the message is
+    too old to send (`retry.max_age_hours`), however many attempts that takes."""
+
+
 class Notifier(Protocol):
     def send(self, message: Mapping[str, Any]) -> None:
         """Deliver one outbox row or raise."""
@@ -288,6 +294,14 @@ class SmtpNotifier:
         )
         mail["X-Escrisk-Idempotency-Key"] = message["idempotency_key"]
         mail.set_content(message["body"])
+        try:
+            self._send(mail)
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:  # 421 busy, 451 local error, 452 out of space
+                raise TryLater(f"the SMTP server deferred the mail: {exc}") from None
+            raise
+
+    def _send(self, mail: EmailMessage) -> None:
         with smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.cfg.timeout_seconds) as smtp:
             if self.cfg.starttls:
                 smtp.starttls()
@@ -299,6 +313,8 @@ class SmtpNotifier:
                 codes = [code for code, _ in exc.recipients.values()]
                 if codes and all(500 <= code < 600 for code in codes):
                     raise Rejected(f"the SMTP server refused the recipient: {exc}") from None
+                if codes and all(400 <= code < 500 for code in codes):
+                    raise TryLater(f"the SMTP server deferred the recipient: {exc}") from None
                 raise
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 if 500 <= exc.smtp_code < 600:
@@ -337,7 +353,9 @@ class WebhookNotifier:
             # or a rate limit passes, as server errors may
             if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
                 raise Rejected(said)
-            raise RuntimeError(said)
+            if response.status_code in (408, 429) or response.status_code >= 500:
+                raise TryLater(said)
+            raise RuntimeError(said)  # a 3xx: a moved webhook, not an outage
 
     def where(self, message: Mapping[str, Any]) -> str:
         """The webhook's server, not its address: an incoming-webhook path is its credential."""
@@ -377,7 +395,7 @@ def notifiers_from(
 class DeliveryReport:
     sent: int
     retrying: int
-    failed: int  # gave up: after max_attempts, or refused for good (Rejected)
+    failed: int  # gave up: refused for good (Rejected), or out of attempts (see `deliver`)
     skipped: int  # claimed by another sender
     errors: tuple[str, ...] = ()  # the distinct reasons of this call's failures (type: message)
     expired: int = 0  # queued more than retry.max_age_hours ago: not sent
@@ -415,11 +433,16 @@ def deliver(
 ) -> DeliveryReport:
     """Send every outbox message that is due, read `limit` at a time: a run that queues more
     than `limit` sends them all now, not `limit` a day. A failure is recorded with its error and
-    retried after back-off by a later call (never twice in one); after `max_attempts`, or at once
-    when the receiver refused the message for good (`Rejected`), the message is marked failed. A message queued more than `retry.max_age_hours` ago (`--no-send` days
-    ago, a mail server down for days) is not sent but marked failed as expired: "escalated to
-    L2" a week late, beside what the ladder decided since, would mislead. The audit record is
-    never touched."""
+    retried after back-off by a later call (never twice in one). An outage (the server cannot be
+    reached, or asks to try later: `TryLater`) is retried until the message is
+    `retry.max_age_hours` old, however many attempts that takes, the last attempt when it is
+    about to expire: with `max_attempts` 5 and a back-off from 60 s, a mail server down for 15
+    minutes failed every queued message for good, two days before they were too old to send.
+    Any other failure is given up after `max_attempts` (and an outage too when there is no age
+    limit); one the receiver refused for good (`Rejected`) at once. A message queued more than
+    `retry.max_age_hours` ago (`--no-send` days ago, a mail server down for days) is not sent
+    but marked failed as expired: "escalated to L2" a week late, beside what the ladder decided
+    since, would mislead. The audit record is never touched."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
     max_age = None if retry.max_age_hours is None else dt.timedelta(hours=retry.max_age_hours)
     sent = retrying = failed = skipped = expired = 0
@@ -461,11 +484,16 @@ def deliver(
                     errors.append(reason)
                 if server is not None and isinstance(exc, _UNREACHABLE):
                     unreachable[server] = exc
-                if attempts >= retry.max_attempts or isinstance(exc, Rejected):
+                outage = isinstance(exc, (TryLater, *_UNREACHABLE))
+                spent = attempts >= retry.max_attempts and not (outage and max_age is not None)
+                if spent or isinstance(exc, Rejected):
                     store.mark_failed(row["id"], now, reason, None)
                     failed += 1
                 else:
-                    store.mark_failed(row["id"], now, reason, now + backoff(row["attempts"], retry))
+                    retry_at = now + backoff(row["attempts"], retry)
+                    if max_age is not None:  # a last attempt as it expires, not past it
+                        retry_at = max(now, min(retry_at, row["created_at"] + max_age))
+                    store.mark_failed(row["id"], now, reason, retry_at)
                     retrying += 1
                 continue
             store.mark_sent(row["id"], now)

@@ -448,7 +448,11 @@ class SmtpParams(StrictModel):
 
 
 class RetryParams(StrictModel):
-    max_attempts: int = Field(ge=1)
+    max_attempts: int = Field(
+        ge=1,
+        description="attempts for an error that is no outage (an outage is retried until "
+        "max_age_hours; with no age limit, max_attempts times too)",
+    )
     backoff_seconds: float = Field(ge=0, le=MAX_SECONDS)
     backoff_factor: float = Field(ge=1)
     max_backoff_seconds: float = Field(ge=0, le=MAX_SECONDS)

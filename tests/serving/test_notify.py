@@ -417,13 +417,15 @@ def test_failed_sends_are_retried_with_backoff_then_delivered(params, tmp_path):
 
 
 def test_retries_are_bounded(params, tmp_path):
+    """Without an age limit an outage ends after max_attempts (with one, at max_age_hours)."""
     np_ = notif_params(params, free_port(), free_port())
+    retry = np_.retry.model_copy(update={"max_age_hours": None})
     store = Store(f"sqlite:///{tmp_path / 'b.db'}")
     record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
     t, reports = NOW, []
-    for _ in range(np_.retry.max_attempts + 2):
-        reports.append(deliver(store, notifiers_from(np_), np_.retry, t))
-        t += dt.timedelta(seconds=np_.retry.max_backoff_seconds + 1)
+    for _ in range(retry.max_attempts + 2):
+        reports.append(deliver(store, notifiers_from(np_), retry, t))
+        t += dt.timedelta(seconds=retry.max_backoff_seconds + 1)
     assert sum(r.failed for r in reports) == 4
     assert all(
         r["status"] == "failed" and r["attempts"] == np_.retry.max_attempts
@@ -763,3 +765,89 @@ def test_a_recipient_the_mail_server_refuses_for_good_fails_at_once(params, tmp_
         controller.stop()
     assert report.failed == len(mails) > 0 and report.retrying == 0
     assert any("refused the recipient" in e and "550" in e for e in report.errors)
+
+
+class BusyInbox(Inbox):
+    """An SMTP server that takes connections but defers every mail (421: try again later)."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        return "421 4.3.2 service not available, try again later"
+
+
+def test_an_outage_is_retried_until_the_message_is_too_old_not_max_attempts_times(params, tmp_path):
+    """With the shipped retry settings (5 attempts, back-off from 60 s), a mail server down for
+    15 minutes failed every queued message for good, two days before max_age_hours: an outage
+    (refused, deferred with 4xx, a webhook's 5xx) is now retried with capped back-off until the
+    message expires; another error still gives up after max_attempts."""
+    port = free_port()
+    hook = Hook(failures=10_000, status=503)
+    try:
+        np_ = notif_params(params, port, hook.port)
+        retry = np_.retry
+        assert (retry.max_attempts, retry.backoff_seconds, retry.max_age_hours) == (5, 60, 48)
+        store = Store(f"sqlite:///{tmp_path / 'down.db'}")
+        record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+        queued = len(store.rows("outbox"))
+        t = NOW
+        busy = Controller(BusyInbox(), hostname="127.0.0.1", port=port)
+        for minute in range(0, 120, 5):  # cron every 5 minutes: down, then busy (421)
+            if minute == 60:
+                busy.start()
+            report = deliver(store, notifiers_from(np_), retry, t + dt.timedelta(minutes=minute))
+            assert report.failed == 0, (minute, report)
+        busy.stop()
+        rows = store.rows("outbox")
+        assert all(r["status"] == "pending" for r in rows)
+        assert all(r["attempts"] > retry.max_attempts for r in rows)
+        mail = next(r for r in rows if r["notifier"] == "smtp")
+        assert "421" in mail["last_error"] and "TryLater" in mail["last_error"]
+        assert any("HTTP 503" in r["last_error"] for r in rows)
+        # back (the webhook too): everything goes out at its next attempt
+        hook.failures = 0
+        with Smtp(port) as inbox:
+            report = deliver(store, notifiers_from(np_), retry, t + dt.timedelta(hours=3))
+        assert report.sent == queued and len(inbox.mails) + len(hook.received) == queued
+    finally:
+        hook.close()
+
+
+def test_an_outage_past_max_age_ends_in_a_last_attempt_then_expiry(params, tmp_path):
+    np_ = notif_params(params, free_port(), free_port())
+    retry = np_.retry.model_copy(update={"max_age_hours": 2.0})
+    store = Store(f"sqlite:///{tmp_path / 'long.db'}")
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    end = NOW + dt.timedelta(hours=2)
+    t = NOW + dt.timedelta(hours=1, minutes=50)
+    for r in store.rows("outbox"):  # failed often: the next back-off (1 h) ends past the age
+        for _ in range(8):
+            store.mark_failed(r["id"], NOW, "down", t)
+    report = deliver(store, notifiers_from(np_), retry, t)
+    assert report.retrying == len(store.rows("outbox")) and report.next_attempt == end
+    assert all(r["next_attempt_at"] == end for r in store.rows("outbox"))  # not past it
+    last = deliver(store, notifiers_from(np_), retry, end)
+    assert last.retrying == len(store.rows("outbox"))  # tried as it expires
+    gone = deliver(store, notifiers_from(np_), retry, end + dt.timedelta(minutes=1))
+    assert gone.expired == len(store.rows("outbox")) and gone.failed == 0
+
+
+def test_an_error_that_is_no_outage_gives_up_after_max_attempts(params, tmp_path):
+    """A webhook channel without a webhook notifier (no outage: it will not pass) is given up
+    after max_attempts, as is an outage when max_age_hours is null (no other end)."""
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    store = Store(f"sqlite:///{tmp_path / 'bug.db'}")
+    record_and_plan(store, signals(), params.ladder, np_, NOW, "v1")
+    only_mail = {"smtp": notifiers_from(np_)["smtp"]}
+    no_limit = np_.retry.model_copy(update={"max_age_hours": None})
+    t, failed = NOW, 0
+    for _ in range(np_.retry.max_attempts):
+        failed += deliver(store, only_mail, np_.retry, t).failed  # the SMTP server is down
+        t += dt.timedelta(seconds=np_.retry.max_backoff_seconds)
+    rows = store.rows("outbox")
+    hooks = sum(r["notifier"] == "webhook" for r in rows)
+    assert failed == hooks > 0
+    assert {r["status"] for r in rows if r["notifier"] == "smtp"} == {"pending"}
+    for _ in range(np_.retry.max_attempts):
+        deliver(store, only_mail, no_limit, t)
+        t += dt.timedelta(seconds=np_.retry.max_backoff_seconds)
+    assert {r["status"] for r in store.rows("outbox")} == {"failed"}
