@@ -157,6 +157,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "will expire unsent",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
+        "since_without_requeue": "--since chooses the failed messages --requeue puts back: give "
+        "--requeue too",
+        "requeued": "{n} failed [notification|notifications] put back to send (by {by})",
+        "requeue_too_old": "{n} failed [notification stays|notifications stay] failed, [it|they] "
+        "would only expire: queued more than {hours} h ago (notifications.retry.max_age_hours); "
+        "escrisk audit --messages failed lists them",
         "cannot_write_folder": "{path}: cannot write the risk list and report there ({why}); "
         "nothing was scored, stored or sent",
         "not_a_folder": "a file is there, or on its way, where a folder is needed",
@@ -397,6 +403,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
         "listet sie",
+        "since_without_requeue": "--since wählt die fehlgeschlagenen Nachrichten, die --requeue "
+        "wieder einreiht: auch --requeue angeben",
+        "requeued": "{n} [fehlgeschlagene Benachrichtigung|fehlgeschlagene Benachrichtigungen] "
+        "wieder zum Versand eingereiht (von {by})",
+        "requeue_too_old": "{n} [fehlgeschlagene Benachrichtigung bleibt|fehlgeschlagene "
+        "Benachrichtigungen bleiben] fehlgeschlagen, [sie würde|sie würden] nur verfallen: vor "
+        "mehr als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit "
+        "--messages failed listet sie",
         "cannot_write_folder": "{path}: Risikoliste und Bericht können dort nicht geschrieben "
         "werden ({why}); nichts wurde bewertet, gespeichert oder gesendet",
         "not_a_folder": "dort oder auf dem Weg dorthin liegt eine Datei, wo ein Ordner nötig ist",

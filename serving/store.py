@@ -1056,6 +1056,49 @@ class Store:
             values.update(status="pending", next_attempt_at=retry_at)
         self._run(lambda c: c.execute(sa.update(t).where(t.c.id == message_id).values(**values)))
 
+    def requeue_failed(
+        self,
+        now: dt.datetime,
+        by: str,
+        since: dt.datetime | None = None,
+        max_age: dt.timedelta | None = None,
+    ) -> tuple[int, int]:
+        """Put the failed messages queued since `since` back to be sent at once, with their
+        attempts counted afresh: after an outage an operator had no way to send them again but
+        to edit the database. One queued more than `max_age` ago is left failed (it would only
+        expire again). Each row's `last_error` keeps who put it back, when, after how many
+        attempts and the error it had. A second call finds nothing left: (put back, too old)."""
+        t = self.t["outbox"]
+        chosen = [t.c.status == "failed"]
+        if since is not None:
+            chosen.append(t.c.created_at >= since)
+        young = [] if max_age is None else [t.c.created_at >= now - max_age]
+        stamp = now.astimezone(dt.UTC).isoformat(timespec="minutes")
+        note = (
+            sa.literal(f"requeued {stamp} by {by} after ")
+            + sa.cast(t.c.attempts, sa.String)
+            + sa.literal(" attempts; last error: ")
+            + sa.func.coalesce(t.c.last_error, "")
+        )
+        put_back = (
+            sa.update(t)
+            .where(*chosen, *young)
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                claimed_at=None,
+                last_error=sa.func.substr(note, 1, 2000),
+            )
+        )
+        old = sa.select(sa.func.count()).where(*chosen, sa.not_(sa.and_(*young)))
+
+        def unit(conn: Connection) -> tuple[int, int]:
+            n = conn.execute(put_back).rowcount
+            return n, int(conn.execute(old).scalar_one()) if young else 0
+
+        return self._run(unit)
+
     # --- CSM page sessions --------------------------------------------------------------------
 
     def sign_out(self, session: str, expires: dt.datetime, now: dt.datetime) -> None:

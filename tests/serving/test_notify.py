@@ -851,3 +851,70 @@ def test_an_error_that_is_no_outage_gives_up_after_max_attempts(params, tmp_path
         deliver(store, only_mail, no_limit, t)
         t += dt.timedelta(seconds=np_.retry.max_backoff_seconds)
     assert {r["status"] for r in store.rows("outbox")} == {"failed"}
+
+
+def test_escrisk_notify_requeue_sends_failed_messages_again_once(
+    params, tmp_path, monkeypatch, capsys
+):
+    """After an outage the messages that failed for good could be sent again only by editing
+    the database. `escrisk notify --requeue [--since DAY]` puts them back (not those too old to
+    send, nor those queued before DAY), sends them, notes who did it, and a second call finds
+    nothing left to put back."""
+    import yaml
+
+    from serving.cli import main
+
+    port = free_port()
+    hook = Hook(failures=100, status=404)  # a webhook refusing for good, then fixed
+    try:
+        np_ = notif_params(params, port, hook.port)
+        data = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+        data["notifications"] = np_.model_dump(mode="json")
+        path = tmp_path / "params.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        db = tmp_path / "state.db"
+        store = Store(f"sqlite:///{db}")
+        now = dt.datetime.now(dt.UTC)
+        record_and_plan(
+            store, signals("OLD-1"), params.ladder, np_, now - dt.timedelta(days=3), "v"
+        )
+        record_and_plan(
+            store, signals("ACME-1"), params.ladder, np_, now - dt.timedelta(days=1), "v"
+        )
+        record_and_plan(store, signals("NEW-1"), params.ladder, np_, now, "v")
+        monkeypatch.setenv("ESCRISK_DATABASE_URL", f"sqlite:///{db}")
+        controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            assert main(["notify", "--params", str(path), "--quiet"]) == 3
+        finally:
+            controller.stop()
+        capsys.readouterr()
+        rows = store.rows("outbox")
+        per_account = len(rows) // 3
+        assert {r["status"] for r in rows} == {"failed"}  # expired, or refused for good
+        hook.failures = 0
+        assert main(["notify", "--params", str(path), "--since", "2000-01-01"]) == 1
+        assert "--requeue" in capsys.readouterr().err
+        day = (now - dt.timedelta(days=1)).date().isoformat()
+        with Smtp(port) as inbox:
+            args = ["notify", "--params", str(path), "--requeue", "--since", day, "--by", "ops"]
+            assert main([*args, "--language", "de"]) == 0
+            out = " ".join(capsys.readouterr().out.split())
+            assert f"{2 * per_account} fehlgeschlagene Benachrichtigungen wieder" in out, out
+            assert f"Benachrichtigungen: {2 * per_account} gesendet" in out, out
+            assert main(args) == 0  # again: nothing left to put back, nothing sent twice
+            out = " ".join(capsys.readouterr().out.split())
+            assert "0 failed notifications put back to send (by ops)" in out, out
+            rows = {r["account_id"]: r for r in store.rows("outbox")}
+            assert rows["OLD-1"]["status"] == "failed"  # queued before --since
+            # without --since: the old one is too old to send (max_age_hours 48), said so
+            assert main(["notify", "--params", str(path), "--requeue", "--by", "ops"]) == 0
+            out = " ".join(capsys.readouterr().out.split())
+            assert f"{per_account} failed notifications stay failed" in out, out
+        assert len(inbox.mails) + len(hook.received) == 2 * per_account
+        rows = store.rows("outbox")
+        assert sum(r["status"] == "sent" for r in rows) == 2 * per_account
+        assert all(r["status"] == "failed" for r in rows if r["account_id"] == "OLD-1")
+    finally:
+        hook.close()

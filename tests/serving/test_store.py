@@ -1419,3 +1419,27 @@ def test_a_role_without_ddl_rights_writes_a_store_that_lacks_only_indexes(no_ddl
     writer.sign_out("b" * 64, START + dt.timedelta(hours=1), START)
     assert writer.signed_out("b" * 64)
     writer.close()
+
+
+def test_requeue_puts_failed_messages_back_noting_who_and_what_failed(store, params):
+    """`escrisk notify --requeue`: failed messages (not those too old) go back to pending with
+    their attempts counted afresh; the row keeps who did it and the error it had; once."""
+    store.evaluate(signals("A-1", 0.6), params.ladder, NOW, "v1", one_message)
+    store.evaluate(
+        signals("B-1", 0.6), params.ladder, NOW - dt.timedelta(days=3), "v1", one_message
+    )
+    for row in store.rows("outbox"):
+        store.mark_failed(row["id"], NOW, "email: ConnectionRefusedError: down", None)
+    at = NOW + dt.timedelta(hours=1)
+    assert store.requeue_failed(at, "ops", max_age=dt.timedelta(hours=48)) == (1, 1)
+    rows = {r["account_id"]: r for r in store.rows("outbox")}
+    a = rows["A-1"]
+    assert (a["status"], a["attempts"], a["next_attempt_at"]) == ("pending", 0, at)
+    assert a["claimed_at"] is None and a["last_error"] == (
+        "requeued 2025-06-04T11:00+00:00 by ops after 1 attempts; last error: "
+        "email: ConnectionRefusedError: down"
+    )
+    assert rows["B-1"]["status"] == "failed"
+    assert store.requeue_failed(at, "ops", max_age=dt.timedelta(hours=48)) == (0, 1)
+    assert store.requeue_failed(at, "ops", since=NOW) == (0, 0)  # B-1 was queued before
+    assert store.requeue_failed(at, "ops") == (1, 0)  # no age limit
