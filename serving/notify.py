@@ -275,11 +275,15 @@ class Notifier(Protocol):
 
 
 class SmtpNotifier:
-    """Plain-text e-mail through an SMTP server (optionally STARTTLS and login)."""
+    """Plain-text e-mail through an SMTP server (optionally STARTTLS and login), over one
+    connection for as long as it is used: a run logged in once per message, thousands of
+    connections (and logins) for a first run's thousands of messages, which servers throttle.
+    A connection found closed (NOOP unanswered) is opened anew; `close` ends it."""
 
     def __init__(self, cfg: SmtpParams, password: str | None = None) -> None:
         self.cfg = cfg
         self.password = password
+        self._smtp: smtplib.SMTP | None = None
 
     def send(self, message: Mapping[str, Any]) -> None:
         mail = EmailMessage()
@@ -301,25 +305,64 @@ class SmtpNotifier:
                 raise TryLater(f"the SMTP server deferred the mail: {exc}") from None
             raise
 
-    def _send(self, mail: EmailMessage) -> None:
-        with smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.cfg.timeout_seconds) as smtp:
+    def close(self) -> None:
+        """End the connection (QUIT); a later `send` opens another."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def _connection(self) -> tuple[smtplib.SMTP, bool]:
+        """The open connection if it still answers, else a new one logged in; and whether it
+        was used before (a server may end a session after so many mails)."""
+        if self._smtp is not None:
+            try:
+                if self._smtp.noop()[0] == 250:
+                    return self._smtp, True
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        smtp = smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.cfg.timeout_seconds)
+        try:
             if self.cfg.starttls:
                 smtp.starttls()
             if self.cfg.username:
                 smtp.login(self.cfg.username, self.password or "")
-            try:
-                smtp.send_message(mail)
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                if codes and all(500 <= code < 600 for code in codes):
-                    raise Rejected(f"the SMTP server refused the recipient: {exc}") from None
-                if codes and all(400 <= code < 500 for code in codes):
-                    raise TryLater(f"the SMTP server deferred the recipient: {exc}") from None
-                raise
-            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-                if 500 <= exc.smtp_code < 600:
-                    raise Rejected(f"the SMTP server refused the mail: {exc}") from None
-                raise
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp, False
+
+    def _send(self, mail: EmailMessage) -> None:
+        smtp, reused = self._connection()
+        try:
+            smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:  # the session stays usable (RSET)
+            codes = [code for code, _ in exc.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise Rejected(f"the SMTP server refused the recipient: {exc}") from None
+            if codes and all(400 <= code < 500 for code in codes):
+                raise TryLater(f"the SMTP server deferred the recipient: {exc}") from None
+            raise
+        except smtplib.SMTPSenderRefused as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise Rejected(f"the SMTP server refused the mail: {exc}") from None
+            if reused and exc.smtp_code == 421:  # "too many mails this session": refused at
+                self.close()  # MAIL FROM, nothing was sent; once more on a new connection
+                self._send(mail)
+                return
+            raise
+        except smtplib.SMTPDataError as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise Rejected(f"the SMTP server refused the mail: {exc}") from None
+            raise
+        except BaseException:
+            self.close()  # a connection in an unknown state is not used again
+            raise
 
     def where(self, message: Mapping[str, Any]) -> str:
         return f"SMTP {self.cfg.host}:{self.cfg.port}"
@@ -443,6 +486,23 @@ def deliver(
     `retry.max_age_hours` ago (`--no-send` days ago, a mail server down for days) is not sent
     but marked failed as expired: "escalated to L2" a week late, beside what the ladder decided
     since, would mislead. The audit record is never touched."""
+    try:
+        return _deliver_due(store, notifiers, retry, now, limit)
+    finally:
+        for notifier in notifiers.values():  # one SMTP session per call, ended here
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()
+
+
+def _deliver_due(
+    store: Store,
+    notifiers: Mapping[str, Notifier],
+    retry: RetryParams,
+    now: dt.datetime,
+    limit: int,
+) -> DeliveryReport:
+    """`deliver`'s loop over the due messages."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
     max_age = None if retry.max_age_hours is None else dt.timedelta(hours=retry.max_age_hours)
     sent = retrying = failed = skipped = expired = 0

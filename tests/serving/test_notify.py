@@ -918,3 +918,63 @@ def test_escrisk_notify_requeue_sends_failed_messages_again_once(
         assert all(r["status"] == "failed" for r in rows if r["account_id"] == "OLD-1")
     finally:
         hook.close()
+
+
+class SessionInbox(Inbox):
+    """Records each mail's connection (the client's address and port); with `per_session`, says
+    421 to the MAIL after that many mails of one connection, as servers limiting a session do;
+    with `hang_up`, closes the connection after each mail."""
+
+    def __init__(self, per_session: int | None = None, hang_up: bool = False) -> None:
+        super().__init__()
+        self.peers: list[Any] = []
+        self.per_session, self.hang_up = per_session, hang_up
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if self.per_session is not None and self.peers.count(session.peer) >= self.per_session:
+            return "421 4.7.0 too many messages in this session"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        self.peers.append(session.peer)
+        if self.hang_up:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize(
+    ("inbox", "connections"),
+    [
+        (SessionInbox(), lambda mails: 1),
+        (SessionInbox(per_session=2), lambda mails: (mails + 1) // 2),
+        (SessionInbox(hang_up=True), lambda mails: mails),
+    ],
+    ids=["one-session", "server-limits-a-session", "server-hangs-up"],
+)
+def test_a_run_sends_its_mails_over_one_connection_and_reconnects_when_ended(
+    params, tmp_path, inbox, connections
+):
+    """Each e-mail opened a connection (and logged in) of its own: a first run with thousands
+    of messages opened thousands, which mail servers throttle. A run uses one; a session the
+    server ends (421 after so many mails, a hang-up) is opened anew without failing a mail."""
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    store = Store(f"sqlite:///{tmp_path / 'many.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
+    mails = sum(r["notifier"] == "smtp" for r in store.rows("outbox"))
+    ok = type("Ok", (), {"send": lambda self, row: None})()
+    smtp = SmtpNotifier(np_.smtp)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        report = deliver(store, {"smtp": smtp, "webhook": ok}, np_.retry, NOW)
+        assert (report.retrying, report.failed) == (0, 0), report.errors
+        assert len(inbox.mails) == mails > 2
+        assert len(set(inbox.peers)) == connections(mails)
+        assert smtp._smtp is None  # the run ended its session (QUIT)
+    finally:
+        controller.stop()
