@@ -300,6 +300,13 @@ def _run_daily(
     """Everything `escrisk daily` does. `now` is the run's clock; `as_of` defaults to its day."""
     from features.sources import load_history
 
+    started = time.monotonic()
+
+    def wall_clock() -> dt.datetime:
+        """`now` moved on by the time the run has taken: delivery claims each message when it
+        reaches it (stamped `now`, taken before scoring, a claim looked stale at once)."""
+        return (now + pd.Timedelta(seconds=time.monotonic() - started)).to_pydatetime()
+
     p = params.daily
     lang = language or p.language
     levels = list(params.ladder.levels)
@@ -654,6 +661,7 @@ def _run_daily(
                     notifiers or notifiers_from(params.notifications, smtp_password),
                     params.notifications.retry,
                     now.to_pydatetime(),
+                    clock=wall_clock,
                 )
 
         # the CSV and the stored list keep the account's language (notifications, the record);

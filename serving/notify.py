@@ -16,7 +16,7 @@ import smtplib
 import socket
 import urllib.parse
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -473,6 +473,7 @@ def deliver(
     retry: RetryParams,
     now: dt.datetime,
     limit: int = 500,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> DeliveryReport:
     """Send every outbox message that is due, read `limit` at a time: a run that queues more
     than `limit` sends them all now, not `limit` a day. A failure is recorded with its error and
@@ -485,9 +486,13 @@ def deliver(
     limit); one the receiver refused for good (`Rejected`) at once. A message queued more than
     `retry.max_age_hours` ago (`--no-send` days ago, a mail server down for days) is not sent
     but marked failed as expired: "escalated to L2" a week late, beside what the ladder decided
-    since, would mislead. The audit record is never touched."""
+    since, would mislead. The audit record is never touched. With `clock` (the commands' wall
+    clock) each message is claimed, aged and marked at the time it is reached (never before
+    `now`): stamped with `now`, a run longer than `lease_seconds` (a daily run's `now` is taken
+    before scoring) made each claim look like a crashed sender's to a concurrent `escrisk
+    notify`, which sent the message a second time."""
     try:
-        return _deliver_due(store, notifiers, retry, now, limit)
+        return _deliver_due(store, notifiers, retry, now, limit, clock)
     finally:
         for notifier in notifiers.values():  # one SMTP session per call, ended here
             close = getattr(notifier, "close", None)
@@ -499,8 +504,9 @@ def _deliver_due(
     store: Store,
     notifiers: Mapping[str, Notifier],
     retry: RetryParams,
-    now: dt.datetime,
+    start: dt.datetime,
     limit: int,
+    clock: Callable[[], dt.datetime] | None,
 ) -> DeliveryReport:
     """`deliver`'s loop over the due messages."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
@@ -512,10 +518,12 @@ def _deliver_due(
     # message (500 messages, 80 minutes); its other messages fail the attempt with its reason
     unreachable: dict[str, Exception] = {}
     after = 0  # the last message id read: each due message is tried once per call
+    now = start
     while True:
         due = store.due_messages(now, lease, limit, after=after)
         for row in due:
             after = row["id"]
+            now = start if clock is None else max(now, clock())
             if not store.claim(row["id"], now, lease):
                 skipped += 1
                 continue

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                     f"[yellow]{escape(t('requeue_too_old', lang, n=old, hours=f'{hours:g}'))}[/]"
                 )
         notifiers = notifiers_from(n, Settings.from_env().smtp_password)
-        report = deliver(store, notifiers, n.retry, now)
+        report = deliver(store, notifiers, n.retry, now, clock=lambda: utc_now().to_pydatetime())
     finally:
         store.close()
     trouble = report.retrying or report.failed or report.expired or report.errors

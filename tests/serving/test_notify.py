@@ -978,3 +978,43 @@ def test_a_run_sends_its_mails_over_one_connection_and_reconnects_when_ended(
         assert smtp._smtp is None  # the run ended its session (QUIT)
     finally:
         controller.stop()
+
+
+def test_a_long_run_claims_each_message_at_its_own_time_not_the_runs_start(params, tmp_path):
+    """Every claim of a run was stamped with the time the run started (`escrisk daily`: before
+    scoring): once the run was older than lease_seconds, each message it was sending looked like
+    a crashed sender's to `escrisk notify` from cron, which sent it a second time. With the
+    clock, a claim is stamped when made; a concurrent sender leaves the message being sent."""
+    np_ = notif_params(params, free_port(), free_port())
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    store = Store(url)
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}"), params.ladder, np_, NOW, "v1")
+    queued = len(store.rows("outbox"))
+    ticks = iter(range(1, 1000))
+    wall = [NOW]
+
+    def clock() -> dt.datetime:  # each message 200 s after the last: the run outlasts the lease
+        wall[0] = NOW + dt.timedelta(seconds=200 * next(ticks))
+        return wall[0]
+
+    sent: list[int] = []
+    other = Store(url)  # cron's `escrisk notify`, another process on the same database
+
+    class Cron:
+        def send(self, row: Any) -> None:
+            sent.append(row["id"])
+
+    class Slow:
+        def send(self, row: Any) -> None:
+            sent.append(row["id"])
+            if len(sent) == 3:  # cron starts 600 s into the run, the lease is 300 s
+                deliver(other, {"smtp": Cron(), "webhook": Cron()}, np_.retry, wall[0])
+
+    report = deliver(store, {"smtp": Slow(), "webhook": Slow()}, np_.retry, NOW, clock=clock)
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == queued
+    assert report.sent >= 1 and report.sent + report.skipped == queued
+    rows = store.rows("outbox")
+    assert all(r["status"] == "sent" for r in rows)
+    first = min(r["id"] for r in rows)
+    assert next(r for r in rows if r["id"] == first)["sent_at"] > NOW  # when it was sent
