@@ -14,6 +14,7 @@ import email.utils
 import functools
 import smtplib
 import socket
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -383,22 +384,40 @@ class WebhookNotifier:
 
     def __init__(self, timeout_seconds: float, client: httpx.Client | None = None) -> None:
         self.client = client or httpx.Client(timeout=timeout_seconds)
+        self.timeout_seconds = timeout_seconds
 
     def send(self, message: Mapping[str, Any]) -> None:
-        response = self.client.post(
+        """The answer's status is all a send needs: its body ("ok") is read while it comes
+        within `timeout_seconds` and 64 KB (read whole, the connection serves the next message),
+        else left. httpx's timeout bounds each read, not the whole: a receiver dripping its
+        body a byte a second held a send 12 s at timeout 2 s, past the lease another sender
+        takes as a crash (and sends again), and held the run as long for every message."""
+        deadline = time.monotonic() + self.timeout_seconds
+        body = b""
+        with self.client.stream(
+            "POST",
             message["recipient"],
             json=dict(message["payload"]),
             headers={"Idempotency-Key": message["idempotency_key"]},
-        )
+        ) as response:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= 65536 or time.monotonic() > deadline:
+                    break  # the connection is closed, not reused
         if response.status_code >= 300:
-            said = f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
-            # a client error stays one (a revoked or mistyped URL, a refused payload); a timeout
-            # or a rate limit passes, as server errors may
-            if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-                raise Rejected(said)
-            if response.status_code in (408, 429) or response.status_code >= 500:
-                raise TryLater(said)
-            raise RuntimeError(said)  # a 3xx: a moved webhook, not an outage
+            text = body[:200].decode(response.encoding or "utf-8", errors="replace")
+            self._refused(response.status_code, text)
+
+    @staticmethod
+    def _refused(status: int, text: str) -> None:
+        said = f"webhook answered HTTP {status}: {text}"
+        # a client error stays one (a revoked or mistyped URL, a refused payload); a timeout
+        # or a rate limit passes, as server errors may
+        if 400 <= status < 500 and status not in (408, 429):
+            raise Rejected(said)
+        if status in (408, 429) or status >= 500:
+            raise TryLater(said)
+        raise RuntimeError(said)  # a 3xx: a moved webhook, not an outage
 
     def where(self, message: Mapping[str, Any]) -> str:
         """The webhook's server, not its address: an incoming-webhook path is its credential."""

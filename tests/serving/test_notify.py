@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -1018,3 +1019,57 @@ def test_a_long_run_claims_each_message_at_its_own_time_not_the_runs_start(param
     assert all(r["status"] == "sent" for r in rows)
     first = min(r["id"] for r in rows)
     assert next(r for r in rows if r["id"] == first)["sent_at"] > NOW  # when it was sent
+
+
+class Drip:
+    """An HTTP server that answers `status` at once, then its body a byte every 0.5 s."""
+
+    def __init__(self, status: int, body: bytes = b"slow body, byte by byte") -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.port = self.server.getsockname()[1]
+        self.status, self.body = status, body
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import time
+
+        with contextlib.suppress(OSError):
+            conn, _ = self.server.accept()
+            with conn:
+                conn.recv(65536)
+                head = f"HTTP/1.1 {self.status} X\r\nContent-Length: {len(self.body)}\r\n\r\n"
+                conn.sendall(head.encode())
+                for b in self.body:
+                    time.sleep(0.5)
+                    conn.sendall(bytes([b]))
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.parametrize(("status", "error"), [(200, None), (503, "TryLater")])
+def test_a_webhook_dripping_its_answer_is_not_waited_for_past_the_timeout(status, error):
+    """httpx's timeout bounds each read: a webhook dripping its body a byte at a time held a
+    send 12 s at a 1 s timeout (past the lease: another sender took the message and sent it
+    again). A send now ends about `timeout_seconds` after the answer begins."""
+    import time
+
+    drip = Drip(status)
+    row = {
+        "recipient": f"http://127.0.0.1:{drip.port}/hook",
+        "payload": {"text": "x"},
+        "idempotency_key": "k",
+    }
+    start = time.monotonic()
+    try:
+        if error is None:
+            WebhookNotifier(1).send(row)
+        else:
+            with pytest.raises(Exception, match="webhook answered HTTP 503: s") as caught:
+                WebhookNotifier(1).send(row)
+            assert type(caught.value).__name__ == error
+    finally:
+        drip.close()
+    assert time.monotonic() - start < 4  # the whole body takes 11.5 s
