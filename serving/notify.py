@@ -14,6 +14,7 @@ import email.utils
 import functools
 import smtplib
 import socket
+import ssl
 import time
 import urllib.parse
 import uuid
@@ -475,6 +476,10 @@ _UNREACHABLE = (
     smtplib.SMTPConnectError,
     httpx.TransportError,
 )
+# nor one that refused the login (a wrong password: a failed login per message locked the
+# account or banned the host) or its TLS (a certificate that does not verify): no outage, but
+# the same for every message
+_REFUSED_SERVER = (*_UNREACHABLE, smtplib.SMTPAuthenticationError, ssl.SSLError)
 
 
 def backoff(attempts_before: int, retry: RetryParams) -> dt.timedelta:
@@ -569,7 +574,7 @@ def _deliver_due(
                 reason = f"{row['channel']}{at}: {type(exc).__name__}: {exc}"
                 if reason not in errors:
                     errors.append(reason)
-                if server is not None and isinstance(exc, _UNREACHABLE):
+                if server is not None and isinstance(exc, _REFUSED_SERVER):
                     unreachable[server] = exc
                 outage = isinstance(exc, (TryLater, *_UNREACHABLE))
                 spent = attempts >= retry.max_attempts and not (outage and max_age is not None)

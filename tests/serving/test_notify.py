@@ -1073,3 +1073,38 @@ def test_a_webhook_dripping_its_answer_is_not_waited_for_past_the_timeout(status
     finally:
         drip.close()
     assert time.monotonic() - start < 4  # the whole body takes 11.5 s
+
+
+def test_a_login_the_mail_server_refuses_is_tried_once_per_run(params, tmp_path):
+    """A wrong SMTP password (535) was tried for every message: a first run with thousands of
+    mails made thousands of failed logins, which lock the account or ban the host. The server
+    is tried once per run; its other mails fail the attempt with its reason."""
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[str] = []
+
+    def refuse(server, session, envelope, mechanism, auth_data):
+        logins.append(mechanism)
+        return AuthResult(success=False, handled=False)
+
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    smtp = np_.smtp.model_copy(update={"username": "escrisk"})
+    store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
+    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    ok = type("Ok", (), {"send": lambda self, row: None})()
+    controller = Controller(
+        Inbox(), hostname="127.0.0.1", port=port, authenticator=refuse, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        notifiers = {"smtp": SmtpNotifier(smtp, "wrong"), "webhook": ok}
+        report = deliver(store, notifiers, np_.retry, NOW)
+    finally:
+        controller.stop()
+    assert len(logins) == len(set(logins)) and len(mails) > 2  # one login (each mechanism once)
+    assert report.retrying == len(mails) and report.sent == len(store.rows("outbox")) - len(mails)
+    rows = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    assert all("SMTPAuthenticationError" in r["last_error"] for r in rows)
