@@ -157,6 +157,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "will expire unsent",
         "expired": "{n} [notification was|notifications were] not sent: queued more than {hours} h "
         "ago (notifications.retry.max_age_hours); escrisk audit --messages lists them",
+        "failed_requeue": "{n} [notification|notifications] failed: once the cause is fixed, "
+        "escrisk notify --requeue sends [it|them] again (escrisk audit --messages failed lists "
+        "[it|them])",
         "since_without_requeue": "--since chooses the failed messages --requeue puts back: give "
         "--requeue too",
         "requeued": "{n} failed [notification|notifications] put back to send (by {by})",
@@ -403,6 +406,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "expired": "{n} [Benachrichtigung wurde|Benachrichtigungen wurden] nicht gesendet: vor mehr "
         "als {hours} h eingereiht (notifications.retry.max_age_hours); escrisk audit --messages "
         "listet sie",
+        "failed_requeue": "{n} [Benachrichtigung|Benachrichtigungen] fehlgeschlagen: ist die "
+        "Ursache behoben, sendet escrisk notify --requeue [sie|sie] erneut (escrisk audit "
+        "--messages failed listet [sie|sie])",
         "since_without_requeue": "--since wählt die fehlgeschlagenen Nachrichten, die --requeue "
         "wieder einreiht: auch --requeue angeben",
         "requeued": "{n} [fehlgeschlagene Benachrichtigung|fehlgeschlagene Benachrichtigungen] "

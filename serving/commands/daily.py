@@ -232,6 +232,8 @@ def print_delivery(console, d: Any, max_age_hours: float | None, lang: str) -> N
         console.print(f"[yellow]{escape(t('waiting', lang, n=d.waiting, at=at))}[/]")
     for reason in d.errors[:3]:  # why (e.g. no SMTP server): the outbox keeps every message
         console.print(f"  [yellow]{escape(reason)}[/]")
+    if d.failed:  # failed for good: the only way back, once the cause is fixed
+        console.print(f"[yellow]{escape(t('failed_requeue', lang, n=d.failed))}[/]")
 
 
 def print_table(

@@ -712,6 +712,10 @@ def test_escrisk_notify_exits_3_when_a_message_failed_for_good_quiet_or_not(
         out = " ".join(capsys.readouterr().out.split())
         hooks = sum(r["notifier"] == "webhook" for r in store.rows("outbox"))
         assert hooks > 0 and f"{hooks} failed" in out and "HTTP 404" in out, out
+        assert (
+            f"{hooks} notifications failed: once the cause is fixed, escrisk notify --requeue"
+            in out
+        )
         # nothing due any more (the mails wait out their back-off): nothing failed this time
         assert main(["notify", "--params", str(path), "--quiet"]) == 0
     finally:
