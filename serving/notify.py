@@ -535,7 +535,7 @@ def _deliver_due(
     """`deliver`'s loop over the due messages."""
     lease = dt.timedelta(seconds=retry.lease_seconds)
     max_age = None if retry.max_age_hours is None else dt.timedelta(hours=retry.max_age_hours)
-    sent = retrying = failed = skipped = expired = 0
+    sent = retrying = failed = skipped = expired = later = 0
     errors: list[str] = []
     # a server that cannot be reached (refused, timed out) is not tried again in this call: a
     # mail server that accepted connections but never answered held the run timeout_seconds per
@@ -552,9 +552,7 @@ def _deliver_due(
                 skipped += 1
                 continue
             if max_age is not None and now - row["created_at"] > max_age:
-                queued = row["created_at"].isoformat(timespec="minutes")
-                why = f"expired: queued {queued}, more than {retry.max_age_hours:g} h before "
-                store.mark_failed(row["id"], now, why + "(notifications.retry.max_age_hours)", None)
+                store.mark_failed(row["id"], now, _expired(row, retry), None)
                 expired += 1
                 continue
             notifier = notifiers.get(row["notifier"])
@@ -578,15 +576,20 @@ def _deliver_due(
                     unreachable[server] = exc
                 outage = isinstance(exc, (TryLater, *_UNREACHABLE))
                 spent = attempts >= retry.max_attempts and not (outage and max_age is not None)
+                ends = None if max_age is None else row["created_at"] + max_age
                 if spent or isinstance(exc, Rejected):
                     store.mark_failed(row["id"], now, reason, None)
                     failed += 1
+                elif ends is not None and ends <= now:  # its last attempt: no later one
+                    store.mark_failed(row["id"], now, _expired(row, retry) + "; " + reason, None)
+                    expired += 1
                 else:
                     retry_at = now + backoff(row["attempts"], retry)
-                    if max_age is not None:  # a last attempt as it expires, not past it
-                        retry_at = max(now, min(retry_at, row["created_at"] + max_age))
+                    if ends is not None:  # a last attempt as it expires, not past it
+                        retry_at = min(retry_at, ends)
                     store.mark_failed(row["id"], now, reason, retry_at)
                     retrying += 1
+                    later += retry_at > now  # due again at once (no back-off): not waiting
                 continue
             store.mark_sent(row["id"], now)
             sent += 1
@@ -594,7 +597,15 @@ def _deliver_due(
             break
     pending, next_attempt = store.waiting_messages(now)
     return DeliveryReport(
-        sent, retrying, failed, skipped, tuple(errors), expired, pending - retrying, next_attempt
+        sent, retrying, failed, skipped, tuple(errors), expired, pending - later, next_attempt
+    )
+
+
+def _expired(row: Mapping[str, Any], retry: RetryParams) -> str:
+    queued = row["created_at"].isoformat(timespec="minutes")
+    return (
+        f"expired: queued {queued}, more than {retry.max_age_hours:g} h before "
+        "(notifications.retry.max_age_hours)"
     )
 
 

@@ -465,6 +465,7 @@ def test_a_run_sends_every_due_message_not_only_the_first_batch(params, tmp_path
     now_retry = np_.retry.model_copy(update={"backoff_seconds": 0})
     report = deliver(store, {"smtp": down, "webhook": down}, now_retry, NOW, limit=2)
     assert report.retrying == len(down.sent) == len(set(down.sent)) == queued
+    assert report.waiting == 0  # due again at once: none waits (it was -queued)
 
 
 def test_a_server_that_cannot_be_reached_is_tried_once_per_run(params, tmp_path):
@@ -829,10 +830,11 @@ def test_an_outage_past_max_age_ends_in_a_last_attempt_then_expiry(params, tmp_p
     report = deliver(store, notifiers_from(np_), retry, t)
     assert report.retrying == len(store.rows("outbox")) and report.next_attempt == end
     assert all(r["next_attempt_at"] == end for r in store.rows("outbox"))  # not past it
-    last = deliver(store, notifiers_from(np_), retry, end)
-    assert last.retrying == len(store.rows("outbox"))  # tried as it expires
-    gone = deliver(store, notifiers_from(np_), retry, end + dt.timedelta(minutes=1))
-    assert gone.expired == len(store.rows("outbox")) and gone.failed == 0
+    last = deliver(store, notifiers_from(np_), retry, end)  # tried as it expires, the last time
+    assert (last.retrying, last.expired, last.waiting) == (0, len(store.rows("outbox")), 0)
+    rows = store.rows("outbox")
+    assert all(r["status"] == "failed" and r["last_error"].startswith("expired") for r in rows)
+    assert all("ConnectionRefusedError" in r["last_error"] for r in rows if r["notifier"] == "smtp")
 
 
 def test_an_error_that_is_no_outage_gives_up_after_max_attempts(params, tmp_path):
