@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--messages",
         choices=("all", "failed", "pending"),
         help="also print the notification outbox: every message, those that failed for good "
-        "(retries spent), or those still to send",
+        "(refused, out of attempts or expired; escrisk notify --requeue sends them again), or "
+        "those still to send",
     )
     add_language_option(parser)
     add_params_option(parser)
