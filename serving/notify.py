@@ -268,7 +268,13 @@ class Rejected(RuntimeError):
 class TryLater(RuntimeError):
     """The receiver is there but asks to be tried again later (an SMTP 4xx, a webhook's 408,
     429 or 5xx): like a server that cannot be reached, an outage, retried until the message is
-    too old to send (`retry.max_age_hours`), however many attempts that takes."""
+    too old to send (`retry.max_age_hours`), however many attempts that takes. `busy`: it said
+    so of itself, not of this message (a webhook's 429 rate limit, SMTP 421): not tried again
+    in the same run, whose every other message it would turn away alike."""
+
+    def __init__(self, said: str, busy: bool = False) -> None:
+        super().__init__(said)
+        self.busy = busy
 
 
 class Notifier(Protocol):
@@ -304,7 +310,8 @@ class SmtpNotifier:
             self._send(mail)
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:  # 421 busy, 451 local error, 452 out of space
-                raise TryLater(f"the SMTP server deferred the mail: {exc}") from None
+                said = f"the SMTP server deferred the mail: {exc}"
+                raise TryLater(said, busy=exc.smtp_code == 421) from None
             raise
 
     def close(self) -> None:
@@ -417,7 +424,7 @@ class WebhookNotifier:
         if 400 <= status < 500 and status not in (408, 429):
             raise Rejected(said)
         if status in (408, 429) or status >= 500:
-            raise TryLater(said)
+            raise TryLater(said, busy=status == 429)
         raise RuntimeError(said)  # a 3xx: a moved webhook, not an outage
 
     def where(self, message: Mapping[str, Any]) -> str:
@@ -572,7 +579,8 @@ def _deliver_due(
                 reason = f"{row['channel']}{at}: {type(exc).__name__}: {exc}"
                 if reason not in errors:
                     errors.append(reason)
-                if server is not None and isinstance(exc, _REFUSED_SERVER):
+                busy = isinstance(exc, TryLater) and exc.busy
+                if server is not None and (busy or isinstance(exc, _REFUSED_SERVER)):
                     unreachable[server] = exc
                 outage = isinstance(exc, (TryLater, *_UNREACHABLE))
                 spent = attempts >= retry.max_attempts and not (outage and max_age is not None)
