@@ -23,8 +23,7 @@ def _daily(url: str) -> DailyStore:
 def store_problem(database_url: str) -> str | None:
     """Why POST /account cannot answer now (no database yet, a wrong URL, a server that is
     down), or None; the service logs it at start-up and keeps scoring. Never raises."""
-    try:  # both opened now: opening the daily tables takes SQLite's write lock, which the
-        # first /account would otherwise wait for while `escrisk daily` stores a day
+    try:  # both opened now, for the first /account (opening one waits for no writer's lock)
         _daily(database_url)
     except StoreUnavailable as exc:
         return str(exc)

@@ -1462,7 +1462,8 @@ READ_TABLES = ("daily_list", "daily_runs", "daily_scores", "ladder_state")
 
 def open_existing(url: str) -> Store:
     """The store the daily run writes, opened by a reader (the service, the CSM page), which
-    never creates one; one of an older version is brought up to date. A StoreUnavailable, naming the database without its
+    never creates one, nor waits for a writer's lock to open one of this version; one of an
+    older version is brought up to date. A StoreUnavailable, naming the database without its
     password, when there is none to read: no file at a SQLite path (a new empty database would
     answer "never scored" for every account), a file or database without the store's tables
     (another application's, or no daily run yet), a server that is down, a URL that is wrong."""
@@ -1484,14 +1485,25 @@ def open_existing(url: str) -> Store:
             path=path,
             where=where,
         )
-    store = None
+    reader: Store | None = None
+    gaps: list[str] = []
     try:
         if file is not None:  # read-only: opening it for writing would change a file not ours (WAL)
             present = _sqlite_tables(file)
         else:
-            store = Store(url, create=False)
-            present = set(sa.inspect(store.engine).get_table_names())
+            reader = Store(url, create=False)
+            present = set(sa.inspect(reader.engine).get_table_names())
+        missing = sorted(set(READ_TABLES) - present)
+        if not missing:
+            # ours: what it lacks of this version, read without a write lock (on SQLite a read
+            # does not wait for a writer): bringing a store up to date that lacked nothing took
+            # the lock all the same, and a worker's first request waited while `escrisk daily`
+            # stored a day
+            reader = reader or Store(url, create=False)
+            gaps = reader._read(lambda conn: schema_gaps(conn, whole_schema(reader.prefix)))
     except (DBAPIError, sqlite3.Error) as exc:
+        if reader is not None:
+            reader.close()
         cause = type(getattr(exc, "orig", None) or exc).__name__
         raise StoreUnavailable(
             "unreachable",
@@ -1499,10 +1511,9 @@ def open_existing(url: str) -> Store:
             where=where,
             cause=cause,
         ) from None
-    if store is not None:
-        store.close()
-    missing = sorted(set(READ_TABLES) - present)
     if missing:
+        if reader is not None:
+            reader.close()
         raise StoreUnavailable(
             "no_store",
             f"the database {where} holds no escalation-risk store (no table {missing[0]}): "
@@ -1510,8 +1521,12 @@ def open_existing(url: str) -> Store:
             where=where,
             table=missing[0],
         )
-    # ours: a store of an older version gets the columns and tables added since (the readers'
-    # queries name them: /account and every signed-in page failed until the next daily run)
+    assert reader is not None
+    if not gaps:
+        return reader
+    reader.close()
+    # one of an older version gets the columns and tables added since (the readers' queries
+    # name them: /account and every signed-in page failed until the next daily run)
     try:
         return _up_to_date(url)
     except StoreOutdated as exc:  # a role without DDL rights: read the schema as it is

@@ -533,6 +533,44 @@ def test_a_reader_never_creates_a_database_where_none_is(tmp_path):
     open_existing(f"sqlite:///{tmp_path / 'escrisk.db'}").close()
 
 
+def test_a_reader_does_not_wait_for_the_daily_runs_lock_to_open_the_store(tmp_path):
+    """Each service worker opens the store at its first /account, /ui page or wrong token:
+    bringing a store of this very version "up to date" took SQLite's write lock, so that first
+    request hung while `escrisk daily` stored a day (60 s of busy timeout, retried)."""
+    import sqlite3
+    import threading
+
+    from serving.lookup import latest_score, store_problem
+    from serving.ui import _Stores
+
+    path = tmp_path / "escrisk.db"
+    url = f"sqlite:///{path}"
+    made = open_for_writing(url)
+    DailyStore(made)
+    made.close()
+    writer = sqlite3.connect(path, isolation_level=None)  # the daily run, storing its day
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM daily_scores")
+    got: dict[str, Any] = {}
+
+    def first_requests() -> None:
+        got["problem"] = store_problem(url)
+        got["score"] = latest_score(url, "A-1")
+        store, daily = _Stores(url).get()
+        got["failures"] = store.auth_failures("ui", "192.0.2.1")
+
+    reading = threading.Thread(target=first_requests, daemon=True)
+    try:
+        reading.start()
+        reading.join(10)
+        assert not reading.is_alive(), "the reader waited for the writer's lock"
+    finally:
+        writer.rollback()
+        writer.close()
+        reading.join(120)
+    assert got == {"problem": None, "score": None, "failures": None}
+
+
 def _older_version(url: str) -> None:
     """Make the store look like one an older version left: a column and a table added since."""
     engine = sa.create_engine(url)
