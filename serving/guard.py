@@ -416,7 +416,7 @@ class Guard:
                 )
                 await _answer(send, 400, message, ["body", twice], "duplicate_key")
                 return
-        await self.app(scope, _replayed(body, receive), _answers(send))
+        await self.app(scope, _replayed(body, receive), _answers(send, body))
 
     async def _large(
         self, scope: Scope, receive: Receive, send: Send, body: bytes | None = None
@@ -545,19 +545,70 @@ def _hardened(send: Send, private: bool) -> Send:
     return wrapped
 
 
-def _answers(send: Send) -> Send:
-    """An endpoint's refusals in the service's error shape: BentoML's 400s cleaned, its plain
-    404s and 405s as JSON."""
-    return _json_not_found(_json_rewritten(send, client_error_shape, status=400))
+def _answers(send: Send, body: bytes = b"") -> Send:
+    """An endpoint's refusals in the service's error shape: BentoML's 400s cleaned (a number
+    too long for its parser named by its field in `body`), its plain 404s and 405s as JSON."""
+    return _json_not_found(
+        _json_rewritten(
+            send,
+            lambda answer: client_error_shape(answer, body),
+            status=400,
+            threaded=len(body) > INLINE_CHECK_BYTES,
+        )
+    )
+
+
+# the digits before its point a JSON number may have: Python's int-string limit, which the
+# parser BentoML uses (pydantic's) keeps for floats too
+MAX_NUMBER_DIGITS = 4300
+
+
+class _LongNumber:
+    """A JSON number beyond MAX_NUMBER_DIGITS, in place of its value (`long_number`)."""
+
+
+def _int_or_long(text: str) -> Any:
+    return _LongNumber() if len(text.lstrip("-")) > MAX_NUMBER_DIGITS else int(text)
+
+
+def _float_or_long(text: str) -> Any:
+    whole = re.split(r"[.eE]", text.lstrip("-"), maxsplit=1)[0]
+    return _LongNumber() if len(whole) > MAX_NUMBER_DIGITS else float(text)
+
+
+def long_number(body: bytes) -> list[str | int] | None:
+    """Where the first number of more than MAX_NUMBER_DIGITS digits before its point sits in a
+    JSON body (["accounts", 0, "account", "seats"]), or None; BentoML's parser refused it with
+    "number out of range at line 1 column 4421", naming no field."""
+    try:
+        document = json.loads(body, parse_int=_int_or_long, parse_float=_float_or_long)
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[list[str | int], Any]] = [([], document)]
+    while stack:  # depth first, in the order the body gives them
+        path, value = stack.pop()
+        if isinstance(value, _LongNumber):
+            return path
+        if isinstance(value, dict):
+            items: list[tuple[str | int, Any]] = list(value.items())
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        else:
+            continue
+        # a key's name, not a megabyte the client sent as one
+        stack += [([*path, key if isinstance(key, int) else key[:64]], item)
+                  for key, item in reversed(items)]  # fmt: skip
+    return None
 
 
 _SCHEMA_ERRORS = re.compile(r"^(\d+) validation errors? for \S+")
 
 
-def client_error_shape(body: Any) -> dict[str, Any]:
+def client_error_shape(body: Any, request: bytes = b"") -> dict[str, Any]:
     """BentoML's 400 body as the service's: its refusal of the schema names the request, not
     BentoML's descriptor class ("1 validation error for ScoreRequestIODescriptor"), and each
-    detail carries loc, msg and type only (no link to pydantic's docs)."""
+    detail carries loc, msg and type only (no link to pydantic's docs); a number too long for
+    the parser is named by its place in the `request` body, as any other field's error."""
     if isinstance(body, list) and body and isinstance(body[0], dict):  # some come in a list
         body = body[0]
     if not isinstance(body, dict):
@@ -573,6 +624,16 @@ def client_error_shape(body: Any) -> dict[str, Any]:
         for d in body.get("detail") or []
         if isinstance(d, dict)
     ]
+    for d in detail:
+        if d.get("type") == "json_invalid" and "number out of range" in str(d.get("msg")):
+            where = long_number(request)
+            if where is not None:
+                d.update(
+                    loc=where,
+                    msg=f"a number of more than {MAX_NUMBER_DIGITS:,} digits before its point "
+                    "(no field takes one)",
+                    type="number_too_long",
+                )
     return {"error": error, "detail": detail}
 
 
@@ -603,9 +664,10 @@ def _json_not_found(send: Send) -> Send:
 
 
 def _json_rewritten(
-    send: Send, rewrite: Callable[[Any], dict[str, Any]], status: int = 200
+    send: Send, rewrite: Callable[[Any], dict[str, Any]], status: int = 200, threaded: bool = False
 ) -> Send:
-    """A JSON answer of `status` passed through `rewrite` (held until its last chunk)."""
+    """A JSON answer of `status` passed through `rewrite` (held until its last chunk); in a
+    thread when `threaded` (a rewrite that reads a large request body: the loop stays live)."""
     held: Message | None = None
     chunks: list[bytes] = []
 
@@ -625,7 +687,9 @@ def _json_rewritten(
         if message.get("more_body", False):
             return
         try:
-            body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+            answer = json.loads(b"".join(chunks))
+            rewritten = await asyncio.to_thread(rewrite, answer) if threaded else rewrite(answer)
+            body = json.dumps(rewritten).encode()
         except ValueError:  # not the JSON it said: passed on as it came
             body = b"".join(chunks)
         keep = [(k, v) for k, v in held.get("headers") or [] if k.lower() != b"content-length"]

@@ -149,6 +149,24 @@ def test_bentomls_refusals_get_the_services_error_shape():
     assert client_error_shape(ours) == ours
 
 
+def test_a_number_too_long_for_the_parser_is_found_by_its_field():
+    """pydantic's JSON parser refuses a number of more than 4,300 digits before its point with
+    "number out of range at line 1 column N", naming no field: the Guard finds it."""
+    from serving.guard import long_number
+
+    long = "1" + "0" * 4300
+    body = f'{{"accounts": [{{"account": {{"seats": 3}}}}, {{"account": {{"seats": {long}}}}}]}}'
+    assert long_number(body.encode()) == ["accounts", 1, "account", "seats"]
+    for number in (f"-{long}", f"{long}.5", f"{long}e-9000", f"{long}E2"):
+        assert long_number(f'{{"x": [1, {number}]}}'.encode()) == ["x", 1], number
+    # within the limit, or long after its point only: parsed, nothing to name
+    for fine in (long[:-1], f"-{long[:-1]}", f"0.{long}", f"1.{long}e5"):
+        assert long_number(f'{{"x": {fine}}}'.encode()) is None, fine
+    key = "k" * 10_000  # the key's name as far as an answer repeats it
+    assert long_number(f'{{"{key}": {long}}}'.encode()) == ["k" * 64]
+    assert long_number(b"not json") is None
+
+
 def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     model_store, monkeypatch, capsys, tmp_path
 ):
