@@ -12,11 +12,10 @@ import pandas as pd
 
 from features.params import ContractParams
 from features.spec import FeatureSpec, value_range
+from serving.guard import shown_name
 from serving.intake import Details, RequestError, finite_number
 from serving.ladder import AccountFacts
 from serving.schemas import ScoreFeaturesRequest
-
-MAX_NAME = 128  # of an unknown feature, as a 422 quotes it
 
 
 def feature_frame(
@@ -38,7 +37,7 @@ def feature_frame(
             if name not in known:
                 errors.add(
                     # a name of a megabyte came back whole: no feature name is this long
-                    loc=["rows", i, "features", name[:MAX_NAME] + "…" * (len(name) > MAX_NAME)],
+                    loc=["rows", i, "features", shown_name(name)],
                     msg="not a feature of the model",
                     type="unknown_feature",
                 )

@@ -495,7 +495,7 @@ def duplicate_key(body: bytes) -> str | None:
     try:
         json.loads(body, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
-        return str(exc.args[0])[:64]  # a key's name, not a megabyte the client sent as one
+        return shown_name(str(exc.args[0]))
     except (ValueError, RecursionError):
         return None
     return None
@@ -563,6 +563,15 @@ def _answers(send: Send, body: bytes = b"") -> Send:
 MAX_NUMBER_DIGITS = 4300
 
 
+MAX_NAME = 128  # characters of a key's name an answer repeats
+
+
+def shown_name(name: str) -> str:
+    """A key's name as an answer repeats it: its first MAX_NAME characters, and "…" when it
+    was longer (a key the client sent a megabyte long made a megabyte answer)."""
+    return name[:MAX_NAME] + "…" * (len(name) > MAX_NAME)
+
+
 class _LongNumber:
     """A JSON number beyond MAX_NUMBER_DIGITS, in place of its value (`long_number`)."""
 
@@ -595,8 +604,7 @@ def long_number(body: bytes) -> list[str | int] | None:
             items = list(enumerate(value))
         else:
             continue
-        # a key's name, not a megabyte the client sent as one
-        stack += [([*path, key if isinstance(key, int) else key[:64]], item)
+        stack += [([*path, key if isinstance(key, int) else shown_name(key)], item)
                   for key, item in reversed(items)]  # fmt: skip
     return None
 
@@ -624,6 +632,9 @@ def client_error_shape(body: Any, request: bytes = b"") -> dict[str, Any]:
         for d in body.get("detail") or []
         if isinstance(d, dict)
     ]
+    for d in detail:  # pydantic's loc names an unknown key as sent, however long
+        if isinstance(d.get("loc"), list):
+            d["loc"] = [shown_name(x) if isinstance(x, str) else x for x in d["loc"]]
     for d in detail:
         if d.get("type") == "json_invalid" and "number out of range" in str(d.get("msg")):
             where = long_number(request)

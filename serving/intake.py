@@ -21,6 +21,7 @@ from pandas.errors import OutOfBoundsDatetime
 from features.contract import TABLES, History, NeedsGeneralPath, check, check_values
 from features.errors import Violation
 from features.params import ContractParams, CustomField
+from serving.guard import shown_name
 from serving.schemas import AccountHistory, ErrorDetail, ScoreRequest
 
 
@@ -158,14 +159,25 @@ def _mismatched_ids(i: int, acc: AccountHistory, errors: Details) -> None:
 
 
 def _custom_fields(
-    i: int, acc: AccountHistory, custom: Mapping[str, CustomField], errors: Details
+    i: int,
+    acc: AccountHistory,
+    custom: Mapping[str, CustomField],
+    declared: Mapping[str, CustomField],
+    errors: Details,
 ) -> None:
-    """Extra account keys must be declared custom fields with values of their kind."""
+    """Extra account keys must be custom fields with values of their kind: the served model's
+    (`custom`), or those params.yaml declares (`declared`) which the model was trained without,
+    checked and not read (the daily run reads no such column of an accounts file either): a
+    helpdesk sending a field declared for the next model got "unknown field (neither in ...
+    features.custom_fields)" for it, on every request until that model was promoted."""
     for name, value in (acc.account.model_extra or {}).items():
-        loc: list[str | int] = ["accounts", i, "account", name]
-        spec = custom.get(name)
+        loc: list[str | int] = ["accounts", i, "account", shown_name(name)]
+        spec = custom.get(name) or declared.get(name)
         if spec is None:
-            msg = "unknown field (neither in the data contract nor in features.custom_fields)"
+            msg = (
+                "unknown field: neither in the data contract nor a custom field "
+                "(params.yaml features.custom_fields, or the served model's)"
+            )
             errors.add(loc, msg, "extra_forbidden")
         elif value is None:
             continue
@@ -308,12 +320,14 @@ def request_history(
     custom: Mapping[str, CustomField],
     now: pd.Timestamp,
     clock_skew: pd.Timedelta,
+    declared: Mapping[str, CustomField] | None = None,
 ) -> History:
-    """The request's History, or a RequestError (422) naming every field that breaks the contract."""
+    """The request's History, or a RequestError (422) naming every field that breaks the contract.
+    `custom` are the custom fields the model reads; `declared` those params.yaml declares now."""
     errors = Details()  # the first MAX_DETAILS listed, all counted (one mistake in every row)
     for i, acc in enumerate(req.accounts):
         _mismatched_ids(i, acc, errors)
-        _custom_fields(i, acc, custom, errors)
+        _custom_fields(i, acc, custom, declared or {}, errors)
     strict = _strict(contract)
     values = request_values(req, custom)
     try:

@@ -164,7 +164,14 @@ class EscalationRisk:
         day = resolve_as_of(req.as_of, now, p.contract)
         # the model's own feature settings, its custom fields too: those it reads, as the batch does
         built_with = self.model.features(p.features)
-        history = request_history(req, p.contract, built_with.custom_fields, now, self.clock_skew)
+        history = request_history(
+            req,
+            p.contract,
+            built_with.custom_fields,
+            now,
+            self.clock_skew,
+            declared=p.features.custom_fields,  # checked, not read, until a model reads them
+        )
         fs = build_features(history, [day], built_with, spec=self.model.spec)
         built = set(fs.columns["account_id"].tolist())
         inactive = [

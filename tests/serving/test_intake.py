@@ -235,6 +235,43 @@ def test_undeclared_extra_account_field_is_named(params):
     assert (("accounts", 0, "account", "plan"), "extra_forbidden") in errors_of(b, params)
 
 
+def test_a_field_declared_for_a_model_not_yet_served_is_checked_not_refused(params):
+    """params.yaml declares `nps` for the next model; the served one was trained without it. A
+    helpdesk sending it as docs/api.md says got "unknown field (neither in the data contract
+    nor in features.custom_fields)", untrue, on every request until such a model was promoted;
+    the daily run reads no such column of an accounts file either. It is checked, not read."""
+    from features.params import CustomField
+
+    declared = {"nps": CustomField(kind="float")}
+    b = body()
+    b["accounts"][0]["account"]["nps"] = 42
+    req = ScoreRequest.model_validate_json(json.dumps(b))
+    h = request_history(req, params.contract, {}, NOW, SKEW, declared=declared)
+    assert "nps" not in h.accounts.columns  # the model reads no nps
+    b["accounts"][1]["account"]["nps"] = "high"
+    req = ScoreRequest.model_validate_json(json.dumps(b))
+    with pytest.raises(RequestError) as exc:
+        request_history(req, params.contract, {}, NOW, SKEW, declared=declared)
+    assert [(d.loc, d.type) for d in exc.value.detail] == [
+        (["accounts", 1, "account", "nps"], "float_type")
+    ]
+
+
+def test_an_unknown_fields_long_name_is_not_repeated_whole(params):
+    """An undeclared key a megabyte long came back whole in the 422's loc."""
+    b = body()
+    b["accounts"][0]["account"]["x" * 1_000_000] = 1
+    (detail,) = history_errors(b, params)
+    assert detail.loc == ["accounts", 0, "account", "x" * 128 + "…"]
+    assert detail.type == "extra_forbidden" and "features.custom_fields" in detail.msg
+
+
+def history_errors(b: dict, params) -> list:
+    with pytest.raises(RequestError) as exc:
+        history(b, params)
+    return exc.value.detail
+
+
 def test_extra_fields_elsewhere_are_schema_errors():
     from pydantic import ValidationError
 

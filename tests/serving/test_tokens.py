@@ -142,6 +142,8 @@ def test_bentomls_refusals_get_the_services_error_shape():
         "error": "Invalid JSON",
         "detail": [],
     }
+    long = {"error": "1 validation error for X", "detail": [{"loc": ["a", 0, "k" * 10**6]}]}
+    assert client_error_shape(long)["detail"] == [{"loc": ["a", 0, "k" * 128 + "…"]}]
     ours = {
         "error": "some accounts cannot be scored",
         "detail": [{"loc": ["a"], "msg": "m", "type": "t"}],
@@ -163,7 +165,7 @@ def test_a_number_too_long_for_the_parser_is_found_by_its_field():
     for fine in (long[:-1], f"-{long[:-1]}", f"0.{long}", f"1.{long}e5"):
         assert long_number(f'{{"x": {fine}}}'.encode()) is None, fine
     key = "k" * 10_000  # the key's name as far as an answer repeats it
-    assert long_number(f'{{"{key}": {long}}}'.encode()) == ["k" * 64]
+    assert long_number(f'{{"{key}": {long}}}'.encode()) == ["k" * 128 + "…"]
     assert long_number(b"not json") is None
 
 
