@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -914,6 +915,36 @@ def _hang_up_mid_body(base: str, path: str, headers: dict[str, str], chunked: bo
     with socket.create_connection((url.hostname, url.port)) as s:
         s.sendall(head.encode() + start)
         time.sleep(0.2)  # the service is waiting for the rest
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: abc",
+        "Content-Length: 2, 2",
+        "Transfer-Encoding: chunked\r\nContent-Length: 2",
+    ],
+)
+def test_broken_http_framing_is_the_http_servers_plain_400_as_documented(server, auth, framing):
+    """uvicorn, which BentoML starts without a hook for its answers, refuses a request it cannot
+    frame before the service sees it, in plain text: docs/api.md ("Errors") says so, and what a
+    client sees instead of JSON; this pins it, so that an upgrade that changes it reaches the docs."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server["url"])
+    head = f"POST /account HTTP/1.1\r\nHost: {url.netloc}\r\n{framing}\r\n"
+    head += f"Authorization: {auth['Authorization']}\r\nContent-Type: application/json\r\n\r\n"
+    answer = b""
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(head.encode() + b"{}")
+        while chunk := s.recv(65536):
+            answer += chunk
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400") and b"content-type: text/plain" in status.lower()
+    assert body == b"Invalid HTTP request received."
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    assert "`Invalid HTTP request received.`" in docs
 
 
 def test_a_client_that_hangs_up_mid_body_is_no_server_error(client, auth, server):
