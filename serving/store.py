@@ -1156,15 +1156,6 @@ class Store:
 
         self._without_waiting(write)
 
-    def auth_forget(self, scope: str, client: str) -> None:
-        """Forget a client's failures (a sign-in that worked). Read first: most clients have
-        none, and a delete takes SQLite's write lock, so every sign-in waited while the daily
-        job stored a day (up to the busy timeout)."""
-        if self.auth_failures(scope, client) is None:
-            return
-        t = self.t["auth_failures"]
-        self._run(lambda c: c.execute(sa.delete(t).where(t.c.scope == scope, t.c.client == client)))
-
     def auth_prune(self, before: float, keep: int) -> None:
         """Forget clients without a failure since `before`, and all but the `keep` latest: a
         flood of addresses costs bounded room."""

@@ -26,8 +26,9 @@ T = TypeVar("T")
 class LoginThrottle:
     """Failed attempts per client, against guessing a token: after `free` failures in a row a
     client waits 1 s before its next try, then 2 s, 4 s, ... at most `max_seconds`; a try before
-    then is refused without its token being looked at. `succeeded` (the sign-in's, not the
-    API's) forgets the client's failures, as does an hour without a failure. At most
+    then is refused without its token being looked at. An hour without a failure forgets the
+    client's failures; a success forgets none (a guesser holding one right token, or someone
+    behind its NAT, would wipe out its count). At most
     `max_clients` clients are kept (the longest quiet goes first): a flood of addresses costs
     bounded memory. This one counts in its process's memory: `SharedThrottle` for every worker
     at once."""
@@ -76,10 +77,6 @@ class LoginThrottle:
             self._failed[client] = (failures + 1, self.clock())  # the newest goes last
             while len(self._failed) > self.max_clients:
                 self._failed.popitem(last=False)
-
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failed.pop(client, None)
 
 
 class SharedThrottle(LoginThrottle):
@@ -153,10 +150,6 @@ class SharedThrottle(LoginThrottle):
 
         if not self._shared(count)[0]:
             super().failed(client)
-
-    def succeeded(self, client: str) -> None:
-        super().succeeded(client)  # both counts: the wait adds them up
-        self._shared(lambda s: s.auth_forget(self.scope, client[:64]))
 
 
 def client_key(host: str | None) -> str:

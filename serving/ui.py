@@ -41,7 +41,7 @@ from features.spec import FeatureInfo, FeatureSpec
 from serving import charts, ladder_text
 from serving.daily_text import day_text, figure
 from serving.dailystore import SORTABLE, DailyStore
-from serving.guard import forwarded_prefix
+from serving.guard import forwarded_prefix, long_tokens
 from serving.params import Params
 from serving.reasons import change_retold, feature_specs, features_of, retold
 from serving.risklist import owner_key, reasons_cell
@@ -614,17 +614,26 @@ class UiApp:
         name = name[:128]
         target = self._safe_next(request, str(form.get("next") or ""))
         client = client_key(request.client.host if request.client else None)
-        wait = math.ceil(await run_in_threadpool(self.throttle.wait, client))
-        if wait:  # guessing tokens: the token is not looked at till the wait is over
-            refused = self.render(
-                request, "login.html", status=429, next=target, error="login_wait",
-                seconds=wait, name=name,
-            )  # fmt: skip
-            refused.headers["Retry-After"] = str(wait)
-            return refused
+        # as the API's bearer check (guard.Guard._refused): a long token is checked during the
+        # wait too; a sign-in that works forgets no failures, or a guesser holding one token
+        # (or a colleague behind the same NAT signing in) wiped out the count every few guesses
+        tokens = self.tokens.current()
+        long = long_tokens(tokens)
+        known = login_ok(token, long)
+        if not known:
+            wait = math.ceil(await run_in_threadpool(self.throttle.wait, client))
+            if wait:  # guessing tokens: a short token is not looked at till the wait is over
+                refused = self.render(
+                    request, "login.html", status=429, next=target, error="login_wait",
+                    seconds=wait, name=name,
+                )  # fmt: skip
+                refused.headers["Retry-After"] = str(wait)
+                return refused
+            known = login_ok(token, [t for t in tokens if t not in long])
+            if not known:
+                await run_in_threadpool(self.throttle.failed, client)
         error = None
-        if not login_ok(token, self.tokens.current()):
-            await run_in_threadpool(self.throttle.failed, client)
+        if not known:
             error, status = "login_failed", 401
         elif not name:
             error, status = "login_name_missing", 400
@@ -634,7 +643,6 @@ class UiApp:
             return self.render(
                 request, "login.html", status=status, next=target, error=error, name=name
             )
-        await run_in_threadpool(self.throttle.succeeded, client)
         expires = int(self._now().timestamp() + self.params.ui.session_hours * 3600)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(

@@ -269,7 +269,7 @@ def test_failed_sign_ins_make_the_client_wait_before_its_token_is_checked(databa
     """The login form answered every guess at once: a token could be guessed as fast as the
     service answered. After ui.login_free_failures failures in a row a client waits 1 s, 2 s,
     4 s, ... (ui.login_max_wait_seconds at most); a try before then is refused, the right token
-    too, and a sign-in that works starts the count again."""
+    too (a short one: see the next test for long ones)."""
     from serving.ui import ui_app
 
     ui = ui_app(params, database, [TOKEN], lambda: NOW)
@@ -293,10 +293,39 @@ def test_failed_sign_ins_make_the_client_wait_before_its_token_is_checked(databa
         assert r.status_code == 429 and r.headers["retry-after"] == "2"
         assert "Warten Sie 2 s" in r.text
         now[0] += 2
-        assert sign_in(TOKEN).status_code == 303  # over: signed in, and the count starts again
+        assert sign_in(TOKEN).status_code == 303  # over: signed in
+
+
+def test_a_sign_in_that_works_forgets_no_failures(database, params):
+    """A sign-in that worked started the count again: a guesser holding one token (its own, a
+    colleague's old one) signed in after every few guesses and guessed the others' at full
+    speed, and a colleague behind the same NAT wiped out the count of a guesser there. Now the
+    failures stay (an hour without one forgets them), and, as with the API's bearer tokens, a
+    long token (20 characters or more) is checked during the wait: its holder is not held back."""
+    from serving.ui import ui_app
+
+    long = "a-long-random-token-0123456789"
+    ui = ui_app(params, database, [TOKEN, long], lambda: NOW)
+    now = [1000.0]
+    ui.throttle.clock = lambda: now[0]
+    free = params.ui.login_free_failures
+    with TestClient(ui.app, base_url="https://testserver", follow_redirects=False) as c:
+
+        def sign_in(token: str):  # type: ignore[no-untyped-def]
+            return c.post("/login", data={"token": token, "name": "Ann", "next": "/"})
+
         for _ in range(free):
             assert sign_in("guess").status_code == 401
-        assert sign_in("guess").status_code == 429
+        assert sign_in(long).status_code == 303  # during the wait: a long token goes on
+        assert sign_in("guess").status_code == 429  # and the guesser still waits
+        now[0] += 1
+        assert sign_in(TOKEN).status_code == 303  # the wait over: the short token signs in
+        assert sign_in("guess").status_code == 401  # checked, and counted on top
+        r = sign_in("guess")
+        assert r.status_code == 429 and r.headers["retry-after"] == "2"
+        now[0] += 2 + ui.throttle.QUIET_SECONDS  # an hour without a failure forgets them
+        for _ in range(free):
+            assert sign_in("guess").status_code == 401
 
 
 def test_the_sign_in_throttle_is_bounded_and_caps_the_wait():
