@@ -211,7 +211,10 @@ class Guard:
         except TimeoutError:
             task.cancel()
             seconds = f"{self.timeout_seconds:g}"
-            message = f"the request took longer than {seconds} s (service.timeout_seconds)"
+            message = (
+                f"the request took longer than {seconds} s (service.timeout_seconds): "
+                "send a large batch as several calls of fewer accounts"
+            )
             await _answer(send, 504, message, [], "timeout")
             return
         except asyncio.CancelledError:
@@ -362,7 +365,10 @@ class Guard:
         length = headers.get("content-length")
         length = None if length is None else length.strip()  # "24 " is a valid header value
         limit = self.max_body_bytes
-        too_large = f"request body larger than {limit} bytes"
+        too_large = (
+            f"request body larger than {limit:,} bytes (service.max_request_mb): "
+            "send the accounts as several calls"
+        )
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _answer(send, 413, too_large, ["body"], "too_large")
             return

@@ -613,6 +613,11 @@ def test_oversized_body_is_413(client, auth, params):
         "/score", content=b" " * (limit + 1), headers={**auth, "Content-Type": "application/json"}
     )
     assert r.status_code == 413 and r.json()["detail"][0]["type"] == "too_large", r.text
+    # what to do: a helpdesk's batch of every account's full history reaches the limit
+    assert r.json()["error"] == (
+        f"request body larger than {limit:,} bytes (service.max_request_mb): "
+        "send the accounts as several calls"
+    )
     # the CSM page's forms answer a page in the user's language, with the way back
     r = client.post(
         "/ui/login",
@@ -1012,11 +1017,13 @@ def test_a_request_past_the_timeout_is_504_in_the_error_shape(
         status, _, body = answer.partition(b"\r\n\r\n")
         assert status.startswith(b"HTTP/1.1 504"), answer
         assert json.loads(body) == {
-            "error": "the request took longer than 1 s (service.timeout_seconds)",
+            "error": "the request took longer than 1 s (service.timeout_seconds): send a "
+            "large batch as several calls of fewer accounts",
             "detail": [
                 {
                     "loc": [],
-                    "msg": "the request took longer than 1 s (service.timeout_seconds)",
+                    "msg": "the request took longer than 1 s (service.timeout_seconds): "
+                    "send a large batch as several calls of fewer accounts",
                     "type": "timeout",
                 }
             ],
