@@ -607,12 +607,35 @@ def long_number(body: bytes) -> list[str | int] | None:
         document = json.loads(body, parse_int=_int_or_long, parse_float=_float_or_long)
     except (ValueError, RecursionError):
         return None
+    return _path_of(document, lambda v: isinstance(v, _LongNumber))
+
+
+def _lone_surrogate(value: Any) -> bool:
+    return isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value)
+
+
+def lone_surrogate(body: bytes) -> list[str | int] | None:
+    """Where the first text holding half of a UTF-16 surrogate pair (`"\\ud83d"` without its
+    `"\\ude00"`: a system that cut an emoji in two) sits in a JSON body, or None; BentoML's
+    parser refused it with "lone leading surrogate in hex escape at line 1 column 14"."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return _path_of(document, _lone_surrogate)
+
+
+def _path_of(document: Any, hit: Callable[[Any], bool]) -> list[str | int] | None:
+    """The path of the first value (or key) of a parsed JSON document that `hit` picks."""
     stack: list[tuple[list[str | int], Any]] = [([], document)]
     while stack:  # depth first, in the order the body gives them
         path, value = stack.pop()
-        if isinstance(value, _LongNumber):
+        if hit(value):
             return path
         if isinstance(value, dict):
+            key = next((k for k in value if hit(k)), None)
+            if key is not None:
+                return [*path, shown_name(key)]
             items: list[tuple[str | int, Any]] = list(value.items())
         elif isinstance(value, list):
             items = list(enumerate(value))
@@ -650,16 +673,32 @@ def client_error_shape(body: Any, request: bytes = b"") -> dict[str, Any]:
         if isinstance(d.get("loc"), list):
             d["loc"] = [shown_name(x) if isinstance(x, str) else x for x in d["loc"]]
     for d in detail:
-        if d.get("type") == "json_invalid" and "number out of range" in str(d.get("msg")):
-            where = long_number(request)
+        if d.get("type") != "json_invalid":
+            continue
+        for words, find, msg, kind in UNREADABLE:
+            where = find(request) if words in str(d.get("msg")) else None
             if where is not None:
-                d.update(
-                    loc=where,
-                    msg=f"a number of more than {MAX_NUMBER_DIGITS:,} digits before its point "
-                    "(no field takes one)",
-                    type="number_too_long",
-                )
+                d.update(loc=where, msg=msg, type=kind)
+                break
     return {"error": error, "detail": detail}
+
+
+# what BentoML's parser says of a value it cannot read -> where it is, and how it is told
+UNREADABLE: list[tuple[str, Callable[[bytes], list[str | int] | None], str, str]] = [
+    (
+        "number out of range",
+        long_number,
+        f"a number of more than {MAX_NUMBER_DIGITS:,} digits before its point (no field takes one)",
+        "number_too_long",
+    ),
+    (
+        "hex escape",
+        lone_surrogate,
+        "text with half of a UTF-16 surrogate pair (such as \\ud83d without the \\ude00 that "
+        "completes it, where a text was cut inside a character): send whole characters",
+        "unicode_surrogate",
+    ),
+]
 
 
 def _json_not_found(send: Send) -> Send:

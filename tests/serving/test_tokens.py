@@ -169,6 +169,29 @@ def test_a_number_too_long_for_the_parser_is_found_by_its_field():
     assert long_number(b"not json") is None
 
 
+def test_half_a_surrogate_pair_is_found_by_its_field():
+    """A helpdesk that cut a text inside an emoji sends "\\ud83d" alone: pydantic's parser said
+    "Invalid JSON: lone leading surrogate in hex escape at line 1 column 14", loc []."""
+    from serving.guard import client_error_shape, lone_surrogate
+
+    body = (
+        rb'{"accounts": [{"tickets": [{"subject": "ok \ud83d\ude00"}, {"subject": "cut \ud83d"}]}]}'
+    )
+    assert lone_surrogate(body) == ["accounts", 0, "tickets", 1, "subject"]
+    assert lone_surrogate(rb'{"a": {"x\udc00": 1}}') == ["a", "x\udc00"]
+    assert lone_surrogate(rb'{"a": "\ud83d\ude00"}') is None  # a whole pair is a character
+    bentoml = {
+        "error": "1 validation error for X",
+        "detail": [{"loc": [], "msg": "Invalid JSON: lone leading surrogate in hex escape at "
+                    "line 1 column 80", "type": "json_invalid"}],
+    }  # fmt: skip
+    (detail,) = client_error_shape(bentoml, body)["detail"]
+    assert detail["loc"] == ["accounts", 0, "tickets", 1, "subject"]
+    assert detail["type"] == "unicode_surrogate" and "\\ud83d" in detail["msg"]
+    (untouched,) = client_error_shape(bentoml, b'{"a": "\\u12"}')["detail"]
+    assert untouched["loc"] == [] and untouched["type"] == "json_invalid"
+
+
 def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     model_store, monkeypatch, capsys, tmp_path
 ):
