@@ -625,6 +625,17 @@ def lone_surrogate(body: bytes) -> list[str | int] | None:
     return _path_of(document, _lone_surrogate)
 
 
+def not_utf8(body: bytes) -> list[str | int] | None:
+    """Where the first text that is not UTF-8 (Windows-1252's or Latin-1's "ü", the byte 0xFC)
+    sits in a JSON body, or None; BentoML's parser refused it with "invalid unicode code point
+    at line 1 column 422". Each such byte is read as a lone surrogate (surrogateescape)."""
+    try:
+        document = json.loads(body.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        return None
+    return _path_of(document, _lone_surrogate)
+
+
 def _path_of(document: Any, hit: Callable[[Any], bool]) -> list[str | int] | None:
     """The path of the first value (or key) of a parsed JSON document that `hit` picks."""
     stack: list[tuple[list[str | int], Any]] = [([], document)]
@@ -697,6 +708,13 @@ UNREADABLE: list[tuple[str, Callable[[bytes], list[str | int] | None], str, str]
         "text with half of a UTF-16 surrogate pair (such as \\ud83d without the \\ude00 that "
         "completes it, where a text was cut inside a character): send whole characters",
         "unicode_surrogate",
+    ),
+    (
+        "invalid unicode code point",
+        not_utf8,
+        "text that is not UTF-8 (such as Windows-1252's or Latin-1's ü, the byte 0xFC): send "
+        "the body encoded as UTF-8",
+        "unicode_encoding",
     ),
 ]
 

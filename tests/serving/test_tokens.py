@@ -192,6 +192,24 @@ def test_half_a_surrogate_pair_is_found_by_its_field():
     assert untouched["loc"] == [] and untouched["type"] == "json_invalid"
 
 
+def test_text_that_is_not_utf8_is_found_by_its_field():
+    """A helpdesk on Windows sent its export in Windows-1252: "Invalid JSON: invalid unicode
+    code point at line 1 column 422", loc [], for a "ü" somewhere in 60 MB."""
+    from serving.guard import client_error_shape, not_utf8
+
+    body = '{"accounts": [{"account": {"name": "Müller"}, "tickets": [{"subject": "Grüße"}]}]}'
+    assert not_utf8(body.encode("utf-8")) is None
+    assert not_utf8(body.encode("cp1252")) == ["accounts", 0, "account", "name"]
+    bentoml = {
+        "error": "1 validation error for X",
+        "detail": [{"loc": [], "msg": "Invalid JSON: invalid unicode code point at line 1 "
+                    "column 38", "type": "json_invalid"}],
+    }  # fmt: skip
+    (detail,) = client_error_shape(bentoml, body.encode("cp1252"))["detail"]
+    assert detail["loc"] == ["accounts", 0, "account", "name"]
+    assert detail["type"] == "unicode_encoding" and "UTF-8" in detail["msg"]
+
+
 def test_serve_refuses_a_rule_on_a_feature_the_champion_lacks(
     model_store, monkeypatch, capsys, tmp_path
 ):
