@@ -81,6 +81,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "feat_rows": "{rows} [row|rows] ({accounts} [account|accounts] x {dates} as_of "
         "[date|dates]), {features} features -> {out}",
         "feat_labelled": "data ends {end}; labelled rows: {counts}",
+        "feat_label_end": "{target} {n} (its {table} table ends {end})",
+        "feat_label_no_table": "{target} 0 (no {table} table)",
+        "feat_label_no_end": "{target} 0 (the {table} table holds no event to tell its end by)",
         "feat_unavailable": "unavailable feature families:",
         "feat_all_available": "all feature families available",
         "feat_warning": "warning: {line}",
@@ -181,6 +184,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "feat_rows": "{rows} [Zeile|Zeilen] ({accounts} [Account|Accounts] x {dates} "
         "[as_of-Tag|as_of-Tage]), {features} Features -> {out}",
         "feat_labelled": "Daten enden {end}; gelabelte Zeilen: {counts}",
+        "feat_label_end": "{target} {n} (die Tabelle {table} endet {end})",
+        "feat_label_no_table": "{target} 0 (keine Tabelle {table})",
+        "feat_label_no_end": "{target} 0 (die Tabelle {table} hat kein Ereignis, an dem sich ihr "
+        "Ende ablesen ließe)",
         "feat_unavailable": "nicht verfügbare Feature-Familien:",
         "feat_all_available": "alle Feature-Familien verfügbar",
         "feat_warning": "Warnung: {line}",

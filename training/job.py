@@ -26,6 +26,7 @@ from training.bundle import (
     write_reference,
 )
 from training.experiment import MODEL, Experiment, run_experiment
+from training.labels import label_notes
 from training.metrics import METRICS
 from training.pipeline import (
     Labelled,
@@ -45,7 +46,7 @@ from training.split import (
     seen_rows,
     window_frames,
 )
-from training.text import Joined, said, t
+from training.text import Joined, Refusal, said, t
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_at_k", "recall_at_k")
 
@@ -87,10 +88,20 @@ def train(
         told = Joined((said("target_why", target=tg, why=w) for tg, w in missing.items()), "; ")
         raise UserError(t("no_target", language, missing=told))
     hz = trained_horizons(history, params)
-    split = choose_split(lab.frame, hz, params.split, params_file)
+    ends_told = label_notes(lab.frame, lab.ends, hz, params_file)
+    try:
+        split = choose_split(lab.frame, hz, params.split, params_file)
+    except Refusal as refused:  # too few positives: a label table ending early may be why
+        early = [n for n in ends_told if n.key in ("ends_early", "no_table_events")]
+        if not early:
+            raise
+        raise Refusal(
+            "refused_label_ends", refusal=refused.text, ends=Joined(early, "; ")
+        ) from None
     notes: list[str] = [split.describe()]
     for target, lacks in missing.items():
         notes.append(said("label_unavailable", target=target, why=lacks))
+    notes.extend(ends_told)
     for target, per in positives_per_window(lab.frame, hz, split).items():
         counts = Joined(
             said("window_count", window=said(f"window_{w}"), n=n) for w, n in per.items()

@@ -1,12 +1,17 @@
 """Labels of feature snapshots: did the account escalate (30 days) or churn (90 days) after as_of?
 
 `escalation_30d` is 1 when an escalation was opened in [as_of, as_of + escalation_days), and
-`churn_90d` when the account churned in [as_of, as_of + churn_days). A snapshot whose horizon runs
-past the end of the data (or whose source has no escalations / churn table) is unlabeled: NaN,
-kept for scoring, excluded from training and evaluation.
+`churn_90d` when the account churned in [as_of, as_of + churn_days). A snapshot is unlabeled (NaN:
+kept for scoring, excluded from training and evaluation) when its source has no escalations /
+churn table, or when its horizon runs past where that table is known to be complete (`label_ends`):
+an escalations export that ends weeks before the tickets says nothing of those weeks, and reading
+its silence as "no escalation" would teach and test the model on wrong negatives.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,29 +20,102 @@ from features.contract import History
 from features.pointintime import data_end
 from features.windows import seconds
 from training.params import LabelParams
+from training.text import Said, said
 
-__all__ = ["LABELS", "add_labels", "data_end", "labeled"]
+__all__ = [
+    "LABELS",
+    "LabelEnd",
+    "add_labels",
+    "data_end",
+    "label_ends",
+    "label_notes",
+    "labeled",
+    "table_end",
+]
 
 LABELS = ("escalation_30d", "churn_90d")
 DAY = 86_400
+# each label's events table and the params.yaml `labels:` key saying where that table ends
+TABLE = {"escalation_30d": "escalations", "churn_90d": "churn"}
+SETTING = {"escalation_30d": "escalations_until", "churn_90d": "churn_until"}
+_TIMES = {"escalations": ("opened_at", "acknowledged_at", "closed_at"), "churn": ("churned_at",)}
+
+
+@dataclass(frozen=True)
+class LabelEnd:
+    """Where one label's events table is known to be complete: a horizon past `end` is unlabeled.
+
+    `end` is None when the source lacks the table, or it holds no event to tell its end by
+    (rule "table"). `rule` is the setting as params.yaml gives it: "table", "source" or a date.
+    """
+
+    target: str
+    table: str
+    setting: str  # the params.yaml key under `labels:`
+    rule: str
+    present: bool  # the source has the table
+    end: pd.Timestamp | None
+    data_end: pd.Timestamp | None  # the latest event of any table, for telling an early end
+
+
+def table_end(history: History, table: str) -> pd.Timestamp | None:
+    """The latest event time in one label table: a lower bound of where its export ends."""
+    df = history.table(table)
+    if df is None:
+        return None
+    latest = [df[c].max() for c in _TIMES[table] if c in df and df[c].notna().any()]
+    return max(latest) if latest else None
+
+
+def label_ends(history: History, params: LabelParams) -> dict[str, LabelEnd]:
+    """target -> where its table ends, by `labels.escalations_until` / `labels.churn_until`.
+
+    "table": the table's own latest event (sound whatever the export: the quiet days after it stay
+    unlabeled); "source": the latest event of any table (the table is exported with the rest); a
+    date: the table covers everything before its midnight UTC (its extraction day), never less
+    than its own latest event and never past the data's end.
+    """
+    everything = data_end(history)
+    out = {}
+    for target, table in TABLE.items():
+        rule: str | dt.date = getattr(params, SETTING[target])
+        present = history.table(table) is not None
+        own = table_end(history, table)
+        end: pd.Timestamp | None
+        if not present:
+            end = None
+        elif rule == "table":
+            end = own
+        elif rule == "source":
+            end = everything
+        else:
+            declared = pd.Timestamp(rule, tz="UTC")
+            end = declared if own is None else max(declared, own)
+            end = end if everything is None else min(end, everything)
+        shown = rule if isinstance(rule, str) else rule.isoformat()
+        out[target] = LabelEnd(target, table, SETTING[target], shown, present, end, everything)
+    return out
 
 
 def add_labels(
-    frame: pd.DataFrame, history: History, params: LabelParams, data_end: pd.Timestamp | None
+    frame: pd.DataFrame,
+    history: History,
+    params: LabelParams,
+    ends: dict[str, LabelEnd] | None = None,
 ) -> pd.DataFrame:
     """A copy of `frame` (account_id, as_of, ...) with float label columns: 1, 0 or NaN."""
+    ends = label_ends(history, params) if ends is None else ends
     out = frame.copy()
     as_of = seconds(out["as_of"]) if len(out) else np.zeros(0, np.int64)
-    end = np.int64(seconds(pd.Series([data_end]))[0]) if data_end is not None else None
     esc = history.escalations
     out["escalation_30d"] = _label(
         out["account_id"], as_of, None if esc is None else esc[["account_id", "opened_at"]],
-        params.escalation_days, end,
+        params.escalation_days, _seconds(ends["escalation_30d"].end),
     )  # fmt: skip
     churn = history.churn
     out["churn_90d"] = _label(
         out["account_id"], as_of, None if churn is None else churn[["account_id", "churned_at"]],
-        params.churn_days, end,
+        params.churn_days, _seconds(ends["churn_90d"].end),
     )  # fmt: skip
     return out
 
@@ -45,6 +123,20 @@ def add_labels(
 def labeled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     """The rows usable for training or evaluating one target (its label is known)."""
     return frame[frame[target].notna()]
+
+
+def past_end(frame: pd.DataFrame, end: LabelEnd, horizon_days: int) -> int:
+    """The snapshots of `frame` left unlabeled because their horizon runs past the table's end
+    (all of them when nothing tells where it ends); 0 when the source lacks the table."""
+    if not end.present:
+        return 0
+    if end.end is None:
+        return len(frame)
+    return int((frame["as_of"] + pd.Timedelta(days=horizon_days) > end.end).sum())
+
+
+def _seconds(end: pd.Timestamp | None) -> np.int64 | None:
+    return None if end is None else np.int64(seconds(pd.Series([end]))[0])
 
 
 def _label(
@@ -69,3 +161,46 @@ def _label(
     out = (hi > lo).astype(np.float64)
     out[as_of + horizon_days * DAY > end] = np.nan
     return out
+
+
+def label_notes(
+    frame: pd.DataFrame, ends: dict[str, LabelEnd], horizons: dict[str, int], file: str
+) -> list[Said]:
+    """What `escrisk train` tells of each trained label's end: how many snapshots its table's end
+    leaves unlabeled and, when the table ends before the rest of the data, how to say it goes on."""
+    notes: list[Said] = []
+    for target, days in horizons.items():
+        end = ends.get(target)
+        if end is None or not end.present:
+            continue
+        n = past_end(frame, end, days)
+        rows = len(frame)
+        if end.end is None:
+            notes.append(said("no_table_events", target=target, rows=rows, table=end.table,
+                              setting=end.setting, file=file))  # fmt: skip
+            continue
+        if not n:
+            continue
+        notes.append(
+            said("unlabeled", target=target, n=n, rows=rows, days=days, table=end.table,
+                 end=_when(end.end), rule=_rule(end))
+        )  # fmt: skip
+        if end.rule == "table" and end.data_end is not None and end.end < end.data_end:
+            horizon_end = frame["as_of"] + pd.Timedelta(days=days)
+            early = int(((horizon_end > end.end) & (horizon_end <= end.data_end)).sum())
+            if early:
+                notes.append(
+                    said("ends_early", target=target, table=end.table, end=_when(end.end),
+                         data_end=_when(end.data_end), n=early, setting=end.setting, file=file)
+                )  # fmt: skip
+    return notes
+
+
+def _when(t: pd.Timestamp) -> str:
+    return f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+def _rule(end: LabelEnd) -> Said:
+    if end.rule in ("table", "source"):
+        return said(f"rule_{end.rule}", setting=end.setting)
+    return said("rule_date", setting=end.setting, date=end.rule)

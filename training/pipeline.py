@@ -8,7 +8,7 @@ the data fingerprint logged with a run.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,7 @@ from features.contract import History
 from features.params import FeatureParams
 from features.pointintime import data_end
 from features.spec import FeatureSpec
-from training.labels import add_labels
+from training.labels import LabelEnd, add_labels, label_ends
 from training.params import LabelParams
 from training.text import Refusal, Said, absence, said
 
@@ -29,6 +29,8 @@ class Labelled:
     spec: FeatureSpec
     unavailable: dict[str, Said | str]  # family -> why it is left out (English, tellable)
     data_end: pd.Timestamp | None
+    # target -> where its events table ends: its labels stop a horizon before (training/labels.py)
+    ends: dict[str, LabelEnd] = field(default_factory=dict)
 
 
 def horizons(params: LabelParams) -> dict[str, int]:
@@ -48,9 +50,10 @@ def labelled_features(
     if len(grid) == 0:
         raise Refusal("no_grid")
     fs: FeatureSet = build_features(history, grid, features or params.features, spec=spec)
-    end = data_end(history)
-    frame = add_labels(fs.frame, history, params.labels, end)
-    return Labelled(frame, fs.spec, {k: absence(v) for k, v in fs.unavailable.items()}, end)
+    ends = label_ends(history, params.labels)
+    frame = add_labels(fs.frame, history, params.labels, ends)
+    unavailable = {k: absence(v) for k, v in fs.unavailable.items()}
+    return Labelled(frame, fs.spec, unavailable, data_end(history), ends)
 
 
 def unavailable_labels(history: History) -> dict[str, Said]:

@@ -19,6 +19,7 @@ from features.params import as_trained
 from features.pointintime import data_end
 from features.version import differs, stamp, stamp_text
 from training.bundle import Bundle, UnsupportedBundle, used_families
+from training.labels import label_ends
 from training.metrics import evaluate, paired_difference
 from training.pipeline import (
     csm_of,
@@ -50,18 +51,21 @@ class PromotionResult:
 
 
 def window_dates(history: History, params, lang: str = "en") -> tuple[pd.DatetimeIndex, str]:
-    end = data_end(history)
-    if end is None:
+    if data_end(history) is None:
         raise UserError(t("no_events", lang))
     grid = as_of_grid(history, params.features)
     hz = horizons(params.labels)
+    ends = label_ends(history, params.labels)
     keep = pd.Series(False, index=range(len(grid)))
     told = []
     for target, h in hz.items():
+        end = ends[target].end
+        if end is None:  # no table, or no event in it: the head has no labels (told when scored)
+            continue
         last = end - pd.Timedelta(days=h)
         mine = (grid <= last) & (grid > last - pd.Timedelta(days=params.promotion.window_days))
         keep |= pd.Series(mine)
-        if mine.any():  # each head is scored on its own window: its labels end at the data's end
+        if mine.any():  # each head is scored on its own window: its labels end at its table's end
             told.append(f"{target} {grid[mine].min():%Y-%m-%d}..{grid[mine].max():%Y-%m-%d}")
     dates = grid[keep.to_numpy()]
     if len(dates) == 0:
@@ -82,8 +86,7 @@ def score_version(
     comparison."""
     own = as_trained(bundle.feature_params, params.features)  # each version as it was trained
     lab = labelled_features(history, params, as_of=dates, spec=bundle.spec, features=own)
-    end = lab.data_end
-    if end is None:
+    if lab.data_end is None:
         raise UserError(t("no_events", lang))
     probs = bundle.predict(lab.frame)
     out: dict[str, float] = {}
@@ -92,6 +95,8 @@ def score_version(
     for target, h in horizons(params.labels).items():
         if target not in bundle.heads:
             continue
+        label_end = lab.ends[target]
+        end = label_end.end if label_end.end is not None else lab.data_end
         last = end - pd.Timedelta(days=h)
         m = (lab.frame["as_of"] <= last) & (
             lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
@@ -107,6 +112,7 @@ def score_version(
                     start=f"{start:%Y-%m-%d}",
                     last=f"{last:%Y-%m-%d}",
                     end=f"{end:%Y-%m-%d}",
+                    table=label_end.table,
                     days=h,
                 )  # fmt: skip
             )

@@ -24,8 +24,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_events": "the source holds no events; nothing to evaluate on",
         "no_window": "no labelled as_of dates in the most recent window; is the data too short?",
         "no_labelled_window": "no labelled {target} snapshots in its promotion window (as_of "
-        "after {start} up to {last}: the data ends {end} and a {target} label needs {days} days "
-        "after its as_of). Promote on a source with a longer history, or raise "
+        "after {start} up to {last}: its {table} table ends {end} and a {target} label needs {days} "
+        "days after its as_of). Promote on a source with a longer history, or raise "
         "promotion.window_days",
         "no_challenger": "{model} has no 'challenger' version (`escrisk train` makes one from a "
         "source with both label tables, escalations and churn; `escrisk models` lists the "
@@ -87,6 +87,20 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_target": "no target has labels: {missing}",
         "label_unavailable": "label unavailable: {target} ({why}); its head is not trained",
         "positives": "{target}: labelled positives {counts}",
+        "unlabeled": "{target}: {n} of {rows} [snapshot|snapshots] unlabeled (neither trained "
+        "nor tested on): a label needs {days} days of the {table} table after its as_of, and that "
+        "table ends {end} ({rule})",
+        "rule_table": "labels.{setting}: table, its latest event",
+        "refused_label_ends": "{refusal}. Note: {ends}",
+        "rule_source": "labels.{setting}: source, the latest event of any table",
+        "rule_date": "labels.{setting}: {date}",
+        "no_table_events": "{target}: all {rows} snapshots unlabeled: the {table} table holds no "
+        "event to tell where it ends (labels.{setting}: table); set it to source, or to the day "
+        "the table was extracted, in {file}",
+        "ends_early": "{target}: the {table} table ends {end}, before the rest of the data "
+        "({data_end}), so {n} [snapshot is|snapshots are] unlabeled that the end of the data would "
+        "have read as 0. If the table was extracted later than its latest event, set "
+        "labels.{setting} in {file} to that day (or to source: it is exported with the rest)",
         "few_train_positives": "note: {target} trains on fewer positives than it is validated "
         "or tested on (the history is short for its horizon and the gaps between windows); the "
         "registered model is the one fitted on the train window: set split dates in {file} to "
@@ -245,8 +259,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "no_events": "die Quelle enthält keine Ereignisse; nichts zu bewerten",
         "no_window": "keine gelabelten as_of-Tage im jüngsten Fenster; sind die Daten zu kurz?",
         "no_labelled_window": "keine gelabelten {target}-Snapshots in seinem Promotion-Fenster "
-        "(as_of nach {start} bis {last}: die Daten enden {end}, und ein {target}-Label braucht "
-        "{days} Tage nach seinem as_of). Auf einer Quelle mit längerer Historie promoten oder "
+        "(as_of nach {start} bis {last}: seine Tabelle {table} endet {end}, und ein {target}-Label "
+        "braucht {days} Tage nach seinem as_of). Auf einer Quelle mit längerer Historie promoten oder "
         "promotion.window_days erhöhen",
         "no_challenger": "{model} hat keine 'challenger'-Version (`escrisk train` erstellt eine "
         "aus einer Quelle mit beiden Label-Tabellen, escalations und churn; `escrisk models` "
@@ -311,6 +325,21 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "label_unavailable": "Label nicht verfügbar: {target} ({why}); sein Kopf wird nicht "
         "trainiert",
         "positives": "{target}: gelabelte Positive {counts}",
+        "unlabeled": "{target}: {n} von {rows} [Snapshot|Snapshots] ohne Label (weder trainiert "
+        "noch getestet): ein Label braucht {days} Tage der Tabelle {table} nach seinem as_of, und "
+        "diese Tabelle endet {end} ({rule})",
+        "rule_table": "labels.{setting}: table, ihr letztes Ereignis",
+        "refused_label_ends": "{refusal}. Hinweis: {ends}",
+        "rule_source": "labels.{setting}: source, das letzte Ereignis aller Tabellen",
+        "rule_date": "labels.{setting}: {date}",
+        "no_table_events": "{target}: alle {rows} Snapshots ohne Label: die Tabelle {table} hat "
+        "kein Ereignis, an dem sich ihr Ende ablesen ließe (labels.{setting}: table); in {file} "
+        "auf source oder auf den Tag ihres Exports setzen",
+        "ends_early": "{target}: die Tabelle {table} endet {end}, vor den übrigen Daten "
+        "({data_end}), daher fehlt {n} [Snapshot|Snapshots] ein Label, das das Ende der Daten als "
+        "0 gelesen hätte. Wurde die Tabelle später als ihr letztes Ereignis exportiert, "
+        "labels.{setting} in {file} auf diesen Tag setzen (oder auf source: sie wird mit den "
+        "übrigen exportiert)",
         "few_train_positives": "Hinweis: {target} trainiert auf weniger Positiven, als es "
         "validiert oder getestet wird (die Historie ist kurz für seinen Horizont und die Lücken "
         "zwischen den Fenstern); registriert wird das auf dem Trainingsfenster angepasste "

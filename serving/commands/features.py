@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from features.sources import load_history
     from serving.daily_text import day_text, t
     from serving.params import load_params
-    from training.labels import add_labels, data_end
+    from training.labels import add_labels, data_end, label_ends
 
     params = load_params(args.params)
     lang = team_language(args, params)
@@ -115,19 +115,30 @@ def run(args: argparse.Namespace) -> int:
     with kept_scores(params.features.sentiment.cache_dir):
         fs = build_features(history, dates, params.features)
     end = data_end(history)
-    frame = add_labels(fs.frame, history, params.labels, end)
+    ends = label_ends(history, params.labels)
+    frame = add_labels(fs.frame, history, params.labels, ends)
     out: Path = args.out
     _write(frame, out, lang)
-    known = {k: int(frame[k].notna().sum()) for k in ("escalation_30d", "churn_90d")}
     print(
         say(
             "feat_rows", lang, rows=len(frame), accounts=frame["account_id"].nunique(),
             dates=len(dates), features=len(fs.spec.features), out=out,
         )
     )  # fmt: skip
-    counts = ", ".join(f"{k} {v}" for k, v in known.items())
-    # the instant the data ends (a usage day counts until its end: usually a midnight)
-    ended = "-" if end is None else f"{day_text(end.date(), lang)} {end:%H:%M} UTC"
+
+    def instant(t: pd.Timestamp) -> str:  # a usage day counts until its end: usually a midnight
+        return f"{day_text(t.date(), lang)} {t:%H:%M} UTC"
+
+    counts = ", ".join(
+        say(
+            "feat_label_end" if e.end is not None else
+            "feat_label_no_end" if e.present else "feat_label_no_table",
+            lang, target=k, n=int(frame[k].notna().sum()), table=e.table,
+            end="" if e.end is None else instant(e.end),
+        )
+        for k, e in ends.items()
+    )  # fmt: skip
+    ended = "-" if end is None else instant(end)
     print(say("feat_labelled", lang, end=ended, counts=counts))
     if fs.unavailable:
         print(say("feat_unavailable", lang), file=sys.stderr)

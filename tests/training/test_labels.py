@@ -1,13 +1,15 @@
-"""Labels: an event in [as_of, as_of + horizon), NaN when the horizon runs past the data."""
+"""Labels: an event in [as_of, as_of + horizon), NaN when the horizon runs past its table's end."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.labels import add_labels, data_end
+from training.labels import add_labels, data_end, label_ends, label_notes
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -42,20 +44,22 @@ def _history(esc_days, churn_day):
 )
 def test_labels_match_their_definition(params, esc_days, churn_day, as_of_day):
     history = _history(esc_days, churn_day)
-    end = data_end(history)
     as_of = T0 + as_of_day * DAY
     frame = pd.DataFrame({"account_id": ["A", "B"], "as_of": [as_of, as_of]})
-    out = add_labels(frame, history, params.labels, end)
+    out = add_labels(frame, history, params.labels)
     h_e, h_c = params.labels.escalation_days * DAY, params.labels.churn_days * DAY
     a, b = out.iloc[0], out.iloc[1]
-    if as_of + h_e > end:
+    # each table ends at its own latest event (labels.*_until: table); without one, it is unknown
+    esc_end = T0 + max(esc_days) * DAY if esc_days else None
+    churn_end = T0 + churn_day * DAY if churn_day is not None else None
+    if esc_end is None or as_of + h_e > esc_end:
         assert np.isnan(a["escalation_30d"]) and np.isnan(b["escalation_30d"])
     else:
         assert a["escalation_30d"] == float(
             any(as_of <= T0 + d * DAY < as_of + h_e for d in esc_days)
         )
         assert b["escalation_30d"] == 0.0
-    if as_of + h_c > end:
+    if churn_end is None or as_of + h_c > churn_end:
         assert np.isnan(b["churn_90d"])
     else:
         assert b["churn_90d"] == float(
@@ -69,10 +73,64 @@ def test_absent_tables_leave_labels_unknown(params):
 
     history = replace(_history([5], None), escalations=None, churn=None)
     frame = pd.DataFrame({"account_id": ["A"], "as_of": [T0]})
-    out = add_labels(frame, history, params.labels, data_end(history))
+    out = add_labels(frame, history, params.labels)
     assert out[["escalation_30d", "churn_90d"]].isna().all().all()
 
 
 def test_data_end_is_the_latest_event(params):
     history = _history([3], 50)
     assert data_end(history) == T0 + 200 * DAY
+
+
+def _weekly(days: int) -> pd.DataFrame:
+    as_of = [T0 + d * DAY for d in range(0, days, 7)]
+    return pd.DataFrame({"account_id": "A", "as_of": pd.Series(as_of, dtype="datetime64[ns, UTC]")})
+
+
+def test_a_table_ending_early_leaves_its_later_snapshots_unlabeled(params):
+    """The escalations export ends on day 60, the tickets run to day 200: the snapshots whose 30
+    days reach past day 60 are unknown, not "no escalation"; the churn table is not cut by it."""
+    history = _history([10, 60], 190)
+    frame = _weekly(200)
+    out = add_labels(frame, history, params.labels)
+    horizon_end = frame["as_of"] + params.labels.escalation_days * DAY
+    esc = out["escalation_30d"]
+    assert esc[horizon_end > T0 + 60 * DAY].isna().all()
+    assert esc[horizon_end <= T0 + 60 * DAY].notna().all()
+    assert out["churn_90d"].notna().sum() == ((frame["as_of"] + 90 * DAY) <= T0 + 190 * DAY).sum()
+
+    ends = label_ends(history, params.labels)
+    assert ends["escalation_30d"].end == T0 + 60 * DAY
+    notes = label_notes(out, ends, {"escalation_30d": 30}, "params.yaml")
+    unlabeled = int(esc.isna().sum())
+    assert any(n.key == "unlabeled" and n.values["n"] == unlabeled for n in notes)
+    early = [n for n in notes if n.key == "ends_early"]
+    # the snapshots the data's end (day 200) would have labelled 0 though the table is silent
+    assert early and early[0].values["n"] == int(
+        ((horizon_end > T0 + 60 * DAY) & (horizon_end <= T0 + 200 * DAY)).sum()
+    )
+
+
+def test_a_table_end_can_be_declared(params):
+    """`source`: the table is exported with the rest (the data's end); a date: the day it was
+    extracted, never before its own latest event nor after the data's end."""
+    history = _history([10, 60], 190)
+    frame = _weekly(200)
+    h = params.labels.escalation_days * DAY
+    horizon_end = frame["as_of"] + h
+    cases = {"source": T0 + 200 * DAY, dt.date(2024, 4, 30): pd.Timestamp("2024-04-30", tz="UTC"),
+             dt.date(2024, 1, 20): T0 + 60 * DAY, dt.date(2030, 1, 1): T0 + 200 * DAY}  # fmt: skip
+    for rule, end in cases.items():
+        labels = params.labels.model_copy(update={"escalations_until": rule})
+        assert label_ends(history, labels)["escalation_30d"].end == end, rule
+        esc = add_labels(frame, history, labels)["escalation_30d"]
+        assert esc[horizon_end <= end].notna().all() and esc[horizon_end > end].isna().all(), rule
+
+
+def test_a_table_without_events_gives_no_labels_and_says_why(params):
+    history = _history([], 190)
+    frame = _weekly(200)
+    out = add_labels(frame, history, params.labels)
+    assert out["escalation_30d"].isna().all()
+    notes = label_notes(out, label_ends(history, params.labels), {"escalation_30d": 30}, "p.yaml")
+    assert [n.key for n in notes] == ["no_table_events"]

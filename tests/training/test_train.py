@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from training.baselines import LogisticBaseline, health_risk
 from training.experiment import run_experiment
@@ -320,12 +321,38 @@ def test_train_refuses_in_the_teams_language(
     source = tmp_path / "tiny"
     write_tables(tiny_world.tables, source, fmt="csv")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    argv = ["train", str(source), "--params", str(fast_params_file(tmp_path / "p.yaml"))]
+    # its one churn is weeks before the data's end: the churn table is taken to go on to the end
+    params_file = fast_params_file(tmp_path / "p.yaml")
+    data = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    data["labels"]["churn_until"] = "source"
+    params_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    argv = ["train", str(source), "--params", str(params_file)]
     assert main([*argv, "--language", "de"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("escrisk train: nicht genug gelabelte Positive für ein "), err
     assert "mehr Historie verwenden (Training, Validierung und Test" in err, err
     assert "labelled" not in err and "history" not in err, err
+
+
+def test_a_refusal_for_want_of_positives_names_a_label_table_ending_early(
+    tiny_world, fast_params_file, tmp_path, monkeypatch, capsys
+):
+    """The tiny world's one churn lies weeks before the data's end. Its table is taken to end
+    there (labels.churn_until: table), which leaves no churn positive: the refusal says so and
+    names the setting, in the team's language, before anything is trained."""
+    from features.sources import write_tables
+    from serving.cli import main
+
+    source = tmp_path / "tiny"
+    write_tables(tiny_world.tables, source, fmt="csv")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    params_file = fast_params_file(tmp_path / "p.yaml")
+    argv = ["train", str(source), "--params", str(params_file), "--language", "de"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("escrisk train: nicht genug gelabelte Positive für ein "), err
+    assert "Hinweis: churn_90d: die Tabelle churn endet 2026-05-26 00:00 UTC, vor den" in err, err
+    assert f"labels.churn_until in {params_file} auf diesen Tag setzen" in err, err
 
 
 def test_why_a_family_or_a_label_is_missing_is_told_in_german(tiny_world, params):
