@@ -30,6 +30,7 @@ __all__ = [
     "label_ends",
     "label_notes",
     "labeled",
+    "new_escalations",
     "table_end",
 ]
 
@@ -109,7 +110,7 @@ def add_labels(
     as_of = seconds(out["as_of"]) if len(out) else np.zeros(0, np.int64)
     esc = history.escalations
     out["escalation_30d"] = _label(
-        out["account_id"], as_of, None if esc is None else esc[["account_id", "opened_at"]],
+        out["account_id"], as_of, None if esc is None else new_escalations(esc),
         params.escalation_days, _seconds(ends["escalation_30d"].end),
     )  # fmt: skip
     churn = history.churn
@@ -118,6 +119,30 @@ def add_labels(
         params.churn_days, _seconds(ends["churn_90d"].end),
     )  # fmt: skip
     return out
+
+
+def new_escalations(esc: pd.DataFrame) -> pd.DataFrame:
+    """The escalations that start one (account_id, opened_at): not those raised on a ticket while
+    an earlier escalation of it is still open (an importer writes every priority raise or
+    reassignment to a higher level as a row of its own). Such a raise continues an escalation
+    already open, not one a snapshot between the two could foresee: counted, it made an open
+    escalation look like a coming one. Rows without a ticket cannot be told apart: each counts."""
+    cols = ["account_id", "opened_at"]
+    if "ticket_id" not in esc or not esc["ticket_id"].notna().any():
+        return esc[cols]
+    on = esc[esc["ticket_id"].notna() & esc["opened_at"].notna()]
+    on = on.sort_values(["ticket_id", "opened_at"], kind="stable")
+    # when each escalation stops being open, as ns: never closed stays open for good
+    closed = on["closed_at"] if "closed_at" in on else pd.Series(pd.NaT, index=on.index)
+    until = pd.Series(np.where(closed.notna(), _ns(closed), np.iinfo(np.int64).max), index=on.index)
+    ticket = on["ticket_id"].astype(str)
+    before = until.groupby(ticket, sort=False).cummax().groupby(ticket, sort=False).shift(1)
+    continues = before.notna() & (before > _ns(on["opened_at"]))
+    return esc.drop(index=on.index[continues.to_numpy()])[cols]
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    return times.dt.tz_convert("UTC").astype("int64").to_numpy()
 
 
 def labeled(frame: pd.DataFrame, target: str) -> pd.DataFrame:

@@ -134,3 +134,31 @@ def test_a_table_without_events_gives_no_labels_and_says_why(params):
     assert out["escalation_30d"].isna().all()
     notes = label_notes(out, label_ends(history, params.labels), {"escalation_30d": 30}, "p.yaml")
     assert [n.key for n in notes] == ["no_table_events"]
+
+
+def test_a_raise_of_an_escalation_open_at_as_of_is_no_new_escalation(params):
+    """An importer writes each priority raise (or reassignment up a level) of a ticket as a row
+    of its own: T-1 escalated on day 5, raised again on day 20 while still open, both closed on
+    day 50 (the ticket resolved), escalated anew on day 70. A snapshot on day 10 saw the
+    escalation open: the raise on day 20 is no coming escalation; the one on day 70, after the
+    close, is. A raise on another ticket and one without a ticket are each new."""
+    from dataclasses import replace
+
+    history = _history([5, 20, 70, 200], None)
+    closed = [T0 + 50 * DAY, T0 + 50 * DAY, T0 + 80 * DAY, pd.NaT]
+    esc = history.escalations.assign(
+        ticket_id=["T-1", "T-1", "T-1", "T-2"], closed_at=pd.Series(closed, dtype="datetime64[ns, UTC]")
+    )  # fmt: skip
+    days = [0, 10, 45, 60, 100]
+    frame = pd.DataFrame({"account_id": "A", "as_of": [T0 + d * DAY for d in days]})
+
+    def labels(e: pd.DataFrame) -> list[float]:
+        return add_labels(frame, replace(history, escalations=e), params.labels)[
+            "escalation_30d"
+        ].tolist()
+
+    assert labels(esc) == [1.0, 0.0, 1.0, 1.0, 0.0]
+    assert labels(esc.assign(ticket_id=["T-1", "T-2", None, "T-2"])) == [1.0, 1.0, 1.0, 1.0, 0.0]
+    # the raise on day 20 never closed: day 70 raises an escalation still open, no new one
+    never = esc.assign(closed_at=esc["closed_at"].where(esc.index != 1))
+    assert labels(never) == [1.0, 0.0, 0.0, 0.0, 0.0]
