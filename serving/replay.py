@@ -26,6 +26,8 @@ from serving.daily_text import day_text, figure, t
 from serving.ladder import AccountFacts, LadderState, Signals, decide
 from serving.params import LadderParams, Params, ReplayParams
 from serving.scoring import ScoringModel
+from training.labels import label_ends
+from training.params import LabelParams
 
 DAY = pd.Timedelta(days=1)
 OVERALL = "overall"
@@ -433,6 +435,22 @@ def covered(
         raise UserError(t("replay_to_after_data", language, **said))
 
 
+def judged_until(
+    history: History, labels: LabelParams, kinds: tuple[str, ...], start: pd.Timestamp
+) -> pd.Timestamp:
+    """Until when the events of every kind the source records are known: an alert is judged only
+    when its horizons end by then. The earliest end of those label tables (`label_ends`, as the
+    labels of `escrisk train` have it): an escalations export ending before the tickets says
+    nothing of the weeks after it, and an alert there was read as led nowhere. A table without an
+    event to tell its end by leaves nothing judged (`start`)."""
+    ends = label_ends(history, labels)
+    tables = {"escalation": ends["escalation_30d"], "churn": ends["churn_90d"]}
+    found = [tables[k].end for k in kinds if k in tables and tables[k].present]
+    if not found or any(e is None for e in found):
+        return start
+    return min(e for e in found if e is not None)
+
+
 def run_replay(
     history: History,
     model: ScoringModel,
@@ -480,7 +498,7 @@ def run_replay(
         flag_index=levels_known.index(rp.flag_level),
         horizons={"escalation": params.labels.escalation_days, "churn": params.labels.churn_days},
         flap_days=rp.flap_days,
-        observed_until=observed if observed is not None else end + DAY,
+        observed_until=judged_until(history, params.labels, kinds, start),
         kinds=kinds,
         language=lang,
     )

@@ -518,3 +518,42 @@ def test_days_beyond_the_sources_data_are_refused(replayed, params):
     oldest = history.tickets["created_at"].min().tz_convert("UTC").normalize()
     with pytest.raises(UserError, match=r"lies before the source's data: its oldest"):
         run_replay(history, model, params, oldest, oldest + pd.Timedelta(days=3), now)
+
+
+def test_alerts_are_judged_only_while_every_label_table_is_known(params):
+    """The escalations export ends on Feb 1, the tickets run to Jun 1: an alert in March had its
+    30 days after the export and was read as led nowhere. Alerts are judged up to the earliest
+    end of the label tables the source records, as the labels of `escrisk train` end."""
+    from features.contract import History
+    from serving.replay import judged_until
+
+    def ts(*days: str) -> pd.Series:
+        return pd.Series(pd.to_datetime(list(days), utc=True), dtype="datetime64[ns, UTC]")
+
+    tickets = pd.DataFrame(
+        {"account_id": ["A"], "created_at": ts("2026-01-01"), "first_response_at": ts("2026-01-02"),
+         "resolved_at": ts("2026-06-01")}
+    )  # fmt: skip
+    esc = pd.DataFrame(
+        {"escalation_id": ["E1"], "account_id": ["A"], "opened_at": ts("2026-01-20"),
+         "acknowledged_at": ts("2026-01-21"), "closed_at": ts("2026-02-01")}
+    )  # fmt: skip
+    churn = pd.DataFrame({"account_id": ["B"], "churned_at": ts("2026-05-01")})
+    history = History(
+        pd.DataFrame({"account_id": ["A", "B"]}), tickets, escalations=esc, churn=churn
+    )
+    start = pd.Timestamp("2026-01-05", tz="UTC")
+    both = judged_until(history, params.labels, ("escalation", "churn"), start)
+    assert both == pd.Timestamp("2026-02-01", tz="UTC")
+    assert judged_until(history, params.labels, ("churn",), start) == pd.Timestamp(
+        "2026-05-01", tz="UTC"
+    )
+    source = params.labels.model_copy(
+        update={"escalations_until": "source", "churn_until": "source"}
+    )
+    assert judged_until(history, source, ("escalation", "churn"), start) == pd.Timestamp(
+        "2026-06-01", tz="UTC"
+    )
+    # a table without an event says nothing of where it ends: no alert is judged
+    silent = History(history.accounts, tickets, escalations=esc.iloc[:0], churn=churn)
+    assert judged_until(silent, params.labels, ("escalation", "churn"), start) == start
