@@ -26,7 +26,7 @@ from serving.daily_text import day_text, figure, t
 from serving.ladder import AccountFacts, LadderState, Signals, decide
 from serving.params import LadderParams, Params, ReplayParams
 from serving.scoring import ScoringModel
-from training.labels import label_ends
+from training.labels import label_ends, new_escalations
 from training.params import LabelParams
 
 DAY = pd.Timedelta(days=1)
@@ -154,10 +154,12 @@ def replay_levels(
 
 
 def history_events(history: History) -> pd.DataFrame:
-    """Escalations (opened_at) and churns (churned_at) as one frame: account_id, kind, at."""
+    """Escalations (opened_at) and churns (churned_at) as one frame: account_id, kind, at. A raise
+    of a ticket's escalation still open is no escalation of its own, as for the labels
+    (`training.labels.new_escalations`): counted, it was one more event to flag in time."""
     parts = []
     if history.escalations is not None:
-        e = history.escalations.dropna(subset=["opened_at"])
+        e = new_escalations(history.escalations.dropna(subset=["opened_at"]))
         parts.append(
             pd.DataFrame(
                 {"account_id": e["account_id"], "kind": "escalation", "at": e["opened_at"]}

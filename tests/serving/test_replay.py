@@ -557,3 +557,25 @@ def test_alerts_are_judged_only_while_every_label_table_is_known(params):
     # a table without an event says nothing of where it ends: no alert is judged
     silent = History(history.accounts, tickets, escalations=esc.iloc[:0], churn=churn)
     assert judged_until(silent, params.labels, ("escalation", "churn"), start) == start
+
+
+def test_a_raise_of_an_open_escalation_is_no_event_of_its_own():
+    """T-1 escalated on Jan 5 and raised again on Jan 9 while open: one escalation to flag in
+    time, not two (the second, unflagged, halved the recall); T-2's raise after its close counts."""
+    from features.contract import History
+    from serving.replay import history_events
+
+    def ts(*days: str | None) -> pd.Series:
+        return pd.Series(pd.to_datetime(list(days), utc=True), dtype="datetime64[ns, UTC]")
+
+    esc = pd.DataFrame(
+        {"escalation_id": ["E1", "E2", "E3", "E4"], "account_id": ["A", "A", "B", "B"],
+         "opened_at": ts("2026-01-05", "2026-01-09", "2026-01-02", "2026-01-20"),
+         "closed_at": ts("2026-01-30", "2026-01-30", "2026-01-10", None),
+         "ticket_id": ["T-1", "T-1", "T-2", "T-2"]}
+    )  # fmt: skip
+    history = History(pd.DataFrame({"account_id": ["A", "B"]}), pd.DataFrame(), escalations=esc)
+    events = history_events(history)
+    assert list(zip(events["account_id"], events["at"].dt.day, strict=True)) == [
+        ("A", 5), ("B", 2), ("B", 20)
+    ]  # fmt: skip
