@@ -576,8 +576,10 @@ def log_replay(
 
     import mlflow
 
+    from training.registry import use_experiment
+
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(experiment)
+    use_experiment(experiment)  # its artifacts beside a SQLite store, not in the working folder
     name = f"replay {result.start}..{result.end}"
     with mlflow.start_run(run_name=name) as run, tempfile.TemporaryDirectory() as tmp:
         told = {k: str(v) for k, v in result.meta.items()}

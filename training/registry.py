@@ -28,6 +28,7 @@ from training.bundle import Bundle, load_bundle
 from training.text import Refusal, as_key, from_key, said, shown
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+ARTIFACTS_FOLDER = "mlruns"  # a SQLite store's run artifacts: this folder beside the database
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 CANDIDATE_TAG = "challenger_candidate"  # a version a training registered to become challenger
@@ -183,8 +184,8 @@ def _create_sqlite_store(uri: str) -> None:
         return  # a folder that takes no file: MLflow's own error names the store
     os.close(fd)  # an empty file is a new SQLite database
     partial = Path(name)
-    try:
-        store = _get_store(f"sqlite:///{partial.resolve()}")
+    try:  # MLflow's `Default` experiment is made here, with its artifact folder
+        store = _get_store(f"sqlite:///{partial.resolve()}", artifact_root(uri))
         store.engine.dispose()
         # a link, not a rename: a training started at the same time that made the store first
         # keeps it (a rename would put an empty one in place of its run)
@@ -197,6 +198,40 @@ def _create_sqlite_store(uri: str) -> None:
                 partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def artifact_root(uri: str) -> str | None:
+    """Where a store's run artifacts belong: the `mlruns` folder beside a SQLite database, so
+    that the two stay together wherever training ran. MLflow puts them under ./mlruns of the
+    working directory: a training run from elsewhere (MLFLOW_TRACKING_URI naming the project's
+    store) left them in that directory, and promote or serve could not load a model whose
+    folder was later cleaned away. None for other stores (MLflow's own default)."""
+    import sqlalchemy as sa
+
+    try:
+        url = sa.engine.make_url(uri)
+    except (sa.exc.ArgumentError, ValueError):
+        return None
+    path = url.database or ""
+    if url.get_backend_name() != "sqlite" or path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return str(Path(path).resolve().parent / ARTIFACTS_FOLDER)
+
+
+def use_experiment(name: str) -> None:
+    """`mlflow.set_experiment` whose new experiment keeps its artifacts where the store's belong
+    (`artifact_root`); an experiment already there keeps the folder it was made with."""
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    uri = mlflow.get_tracking_uri()
+    root = artifact_root(uri)
+    if root is not None and MlflowClient(uri).get_experiment_by_name(name) is None:
+        try:
+            _get_store(uri, root).create_experiment(name)
+        except MlflowException as exc:  # made by a training started at the same time
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+    mlflow.set_experiment(name)
 
 
 def connect(uri: str, create: bool = True) -> MlflowClient:
@@ -284,7 +319,7 @@ def log_training(
     that gets the `challenger` alias (unless `challenger` is false: a model that could not
     become champion leaves the pending challenger where it is)."""
     client = MlflowClient()
-    mlflow.set_experiment(experiment)
+    use_experiment(experiment)
     with mlflow.start_run() as run:
         before = alias_version(client, model_name, CHALLENGER)
         try:
@@ -494,7 +529,7 @@ def log_promotion(
 ) -> str:
     """One FINISHED run per decision; a run cut short (Ctrl-C) ends KILLED, out of the history.
     The caveats promote printed (`warnings`) are kept as its tag `warnings`, one a line."""
-    mlflow.set_experiment(f"{model_name}-promotions")
+    use_experiment(f"{model_name}-promotions")
     with mlflow.start_run(run_name=f"promote v{challenger}") as run:
         try:
             mlflow.log_params(

@@ -37,9 +37,8 @@ def experiment(synthetic, params, horizons, model_params, small_eval):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """One SQLite store per module: creating MLflow's tables takes seconds. Created in its own
-    folder: MLflow puts the store's artifacts under ./mlruns of the directory it is created in
-    (the project's own mlruns/ when the suite runs from there)."""
+    """One SQLite store per module: creating MLflow's tables takes seconds. In its own folder,
+    with its artifacts beside it (mlruns/)."""
     root = tmp_path_factory.mktemp("mlflow")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
@@ -715,3 +714,35 @@ def test_training_into_postgresql_warns_of_nothing_mlflow_handled(
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_run_artifacts_stay_beside_the_sqlite_store_wherever_training_ran(
+    tmp_path, monkeypatch, experiment, synthetic
+):
+    """MLflow put a run's artifacts (its report, the model) under ./mlruns of the directory the
+    training ran in: a training from elsewhere (MLFLOW_TRACKING_URI naming the project's store)
+    left them there, and once that folder was gone nothing could load the model. They now go to
+    mlruns/ beside mlflow.db, the Default experiment's and the promotion history's too."""
+    import shutil
+
+    from training.registry import log_promotion
+
+    home, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    client = connect(f"sqlite:///{home / 'mlflow.db'}")
+    frame, _ = synthetic
+    logged = _log(tmp_path / "1", experiment, frame, "beside-the-store")
+    log_promotion(model_name="beside-the-store", challenger=logged.version, champion=None,
+                  promoted=False, reason="by hand", forced=False, scores={}, window="w",
+                  when=pd.Timestamp("2026-01-01", tz="UTC"))  # fmt: skip
+    kept = home / "mlruns"
+    for e in client.search_experiments():
+        assert e.artifact_location.startswith(str(kept)), (e.name, e.artifact_location)
+    assert client.get_run(logged.run_id).info.artifact_uri.startswith(str(kept))
+    assert list(elsewhere.iterdir()) == []
+    shutil.rmtree(elsewhere)
+    monkeypatch.chdir(tmp_path)
+    bundle = download_bundle("beside-the-store", logged.version)
+    assert set(bundle.heads) == set(experiment.targets)
