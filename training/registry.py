@@ -84,6 +84,9 @@ def reachable_store(uri: str, reader: bool = False) -> None:
     if backend == "sqlite" and url.host:  # sqlite://mlflow.db: SQLAlchemy's "Invalid SQLite URL"
         example = f"sqlite:///{url.host}{'/' + url.database if url.database else ''}"
         raise Refusal("store_sqlite_slashes", uri=uri, example=example)
+    if backend == "sqlite":
+        usable_sqlite_store(uri, reader)
+        return
     if backend not in SERVER_BACKENDS:
         return
     timeout = {"connect_timeout": 10} if backend in ("postgresql", "mysql") else {}
@@ -105,6 +108,33 @@ def reachable_store(uri: str, reader: bool = False) -> None:
         ) from None  # fmt: skip
     finally:
         engine.dispose()
+
+
+def usable_sqlite_store(uri: str, reader: bool = False) -> None:
+    """A SQLite store file that is no database (damaged, or another file named by mistake) was
+    told as the state database's fault ("check ESCRISK_DATABASE_URL"): it is told with its path
+    and MLFLOW_TRACKING_URI. A `reader` is refused a database without MLflow's tables (the state
+    database named by mistake), where MLflow made its whole schema to say nothing is registered."""
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(uri)
+    path = url.database or ""
+    if path in ("", ":memory:") or url.query or not Path(path).is_file():
+        return  # not there: `existing_store` or `_create_sqlite_store`; a URI filename: MLflow's
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = sa.inspect(conn).get_table_names()
+    except sa.exc.SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise Refusal(
+            "store_unusable", path=str(Path(path).resolve()), uri=describe(uri),
+            cause=cause[0] if cause else type(exc).__name__,
+        ) from None  # fmt: skip
+    finally:
+        engine.dispose()
+    if reader and "experiments" not in tables:
+        raise NoStore("store_no_tables", uri=describe(uri))
 
 
 SERVER_TIMEOUT_S = 10

@@ -223,6 +223,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "MLFLOW_TRACKING_URI and that the database is running",
         "store_missing": "no MLflow store at {path} (MLFLOW_TRACKING_URI={uri}): `escrisk train "
         "SOURCE` creates it; or point MLFLOW_TRACKING_URI at the store you trained into",
+        "store_unusable": "the MLflow store {path} (MLFLOW_TRACKING_URI={uri}) cannot be used "
+        "({cause}): point MLFLOW_TRACKING_URI at the store you trained into, or move the file "
+        "away and `escrisk train SOURCE` creates a new one",
         "experiment_blank": "--experiment needs a name",
         "experiment_promotions": "--experiment {name!r} is where promote records the champion "
         "history of {model}; a training run there would show as a blank decision in `escrisk "
@@ -467,6 +470,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "store_missing": "kein MLflow-Speicher unter {path} (MLFLOW_TRACKING_URI={uri}): "
         "`escrisk train QUELLE` legt ihn an; oder MLFLOW_TRACKING_URI auf den Speicher zeigen "
         "lassen, in den trainiert wurde",
+        "store_unusable": "der MLflow-Speicher {path} (MLFLOW_TRACKING_URI={uri}) ist nicht "
+        "nutzbar ({cause}): MLFLOW_TRACKING_URI auf den Speicher zeigen lassen, in den trainiert "
+        "wurde, oder die Datei beiseitelegen, dann legt `escrisk train QUELLE` einen neuen an",
         "experiment_blank": "--experiment braucht einen Namen",
         "experiment_promotions": "--experiment {name!r} ist das Experiment, in dem promote die "
         "Champion-Historie von {model} festhält; ein Trainings-Run dort erschiene in `escrisk "

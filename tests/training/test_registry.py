@@ -746,3 +746,37 @@ def test_run_artifacts_stay_beside_the_sqlite_store_wherever_training_ran(
     monkeypatch.chdir(tmp_path)
     bundle = download_bundle("beside-the-store", logged.version)
     assert set(bundle.heads) == set(experiment.targets)
+
+
+def test_a_sqlite_store_that_is_no_mlflow_store_is_told_as_the_mlflow_store(
+    tmp_path, monkeypatch, capsys
+):
+    """A mlflow.db that is no database (damaged, or another file) was told by train, promote
+    and models as "check ESCRISK_DATABASE_URL (the state database) ..."; it is told with the
+    store's path and MLFLOW_TRACKING_URI. The state database named as the store by mistake got
+    MLflow's whole schema (66 tables) from `escrisk models`: readers refuse it, as on PostgreSQL."""
+    import sqlite3
+    from pathlib import Path
+
+    from serving.cli import main
+
+    params = Path(__file__).resolve().parents[2] / "params.yaml"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mlflow.db").write_bytes(b"not a database, nor anything else " * 20)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    for argv in (["models"], ["promote", "world", "--version", "2"], ["train", "world"]):
+        assert main([*argv, "--params", str(params)]) == 1, argv
+        told = capsys.readouterr().err
+        assert str(tmp_path / "mlflow.db") in told and "MLFLOW_TRACKING_URI" in told, told
+        assert "ESCRISK_DATABASE_URL" not in told and "file is not a database" in told, told
+    assert main(["models", "--params", str(params), "--language", "de"]) == 1
+    assert "ist nicht nutzbar" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "escrisk.db") as db:
+        db.execute("CREATE TABLE ladder_state (account_id TEXT)")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///escrisk.db")
+    for argv in (["models"], ["promote", "world"]):
+        assert main([*argv, "--params", str(params)]) == 1, argv
+        assert "no MLflow store in the database" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "escrisk.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["ladder_state"]
