@@ -165,25 +165,22 @@ def _with_ci(scores: dict[str, float], target: str, lang: str = "en") -> str:
     return t("with_ci", lang, value=value, low=low, high=high)
 
 
-def promote(
-    client: MlflowClient,
-    history: History,
-    params,
-    *,
-    now: pd.Timestamp,
-    force: bool = False,
-    reason: str | None = None,
-    language: str = "en",
-    version: str | None = None,
-) -> PromotionResult:
-    """The gate's decision, logged to MLflow in English; `lines` and errors in `language`.
-    `version` is compared in place of the 'challenger' version (`--version`: a roll-back to an
-    earlier champion), which keeps its alias."""
-    lang = language
-    name = params.promotion.model_name
+@dataclass(frozen=True)
+class Contenders:
+    challenger: str  # the version compared: 'challenger', or the one asked for by number
+    champion: str | None
+    aliases: dict[str, str | None]  # what the aliases held when read: a change meanwhile is told
+
+
+def contenders(
+    client: MlflowClient, name: str, version: str | None = None, lang: str = "en"
+) -> Contenders:
+    """The versions promote compares, read from the registry alone: the command asks before it
+    reads the source, which took minutes to load before a version that is not there (`--version
+    9`), a missing challenger or one that is champion already was told."""
     challenger = alias_version(client, name, CHALLENGER)
     champion = alias_version(client, name, CHAMPION)
-    aliases = {CHALLENGER: challenger, CHAMPION: champion}  # as read: a change meanwhile is told
+    aliases = {CHALLENGER: challenger, CHAMPION: champion}
     if version is not None:
         if not registered(client, name, version):
             raise UserError(t("no_version", lang, model=name, version=version))
@@ -194,6 +191,29 @@ def promote(
         raise UserError(t("no_challenger_held", lang, model=name, champion=champion))
     if challenger == champion:
         raise UserError(t("already_champion", lang, version=challenger))
+    return Contenders(challenger, champion, aliases)
+
+
+def promote(
+    client: MlflowClient,
+    history: History,
+    params,
+    *,
+    now: pd.Timestamp,
+    force: bool = False,
+    reason: str | None = None,
+    language: str = "en",
+    version: str | None = None,
+    chosen: Contenders | None = None,
+) -> PromotionResult:
+    """The gate's decision, logged to MLflow in English; `lines` and errors in `language`.
+    `version` is compared in place of the 'challenger' version (`--version`: a roll-back to an
+    earlier champion), which keeps its alias. `chosen`: the `contenders` read already (from
+    `version`), else they are read here."""
+    lang = language
+    name = params.promotion.model_name
+    chosen = chosen or contenders(client, name, version, lang)
+    challenger, champion, aliases = chosen.challenger, chosen.champion, chosen.aliases
     # what the version lacks first: no source can make it champion
     ch_bundle = download_bundle(name, challenger)
     lacking = [t for t in params.model.targets if t not in ch_bundle.heads]

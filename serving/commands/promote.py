@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from features.scorecache import kept_scores
     from features.sources import load_history
     from serving.params import load_params
-    from training.promotion_job import promote
+    from training.promotion_job import contenders, promote
     from training.registry import connect, tracking_uri
 
     params = load_params(args.params)
@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(say("reason_needs_force", lang))
     now = utc_now()
     client = connect(tracking_uri(os.environ), create=False)
+    version = None if args.version is None else str(args.version)
+    # the registry first: a version that is not there is told before the source is read
+    chosen = contenders(client, params.promotion.model_name, version, lang)
     history = load_history(args.source, params.contract, now)
     with kept_scores(params.features.sentiment.cache_dir):
         result = promote(
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             reason=args.reason,
             language=lang,
-            version=None if args.version is None else str(args.version),
+            version=version,
+            chosen=chosen,
         )
     for line in result.lines:
         print(line)

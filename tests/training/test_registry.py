@@ -780,3 +780,28 @@ def test_a_sqlite_store_that_is_no_mlflow_store_is_told_as_the_mlflow_store(
     with sqlite3.connect(tmp_path / "escrisk.db") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     assert tables == ["ladder_state"]
+
+
+def test_promote_checks_the_registry_before_it_reads_the_source(store, monkeypatch, capsys):
+    """`escrisk promote SOURCE --version 9`, a version that is not there, was told only after the
+    whole source was read (minutes for a large one), and so were a model without a challenger
+    and a challenger that is champion already; the source here cannot even be read."""
+    from serving.cli import main
+
+    root, _ = store
+    monkeypatch.chdir(root)
+    client = connect(f"sqlite:///{root / 'mlflow.db'}")
+    name = "registry-first-test"
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(name)).info.run_id
+    client.set_terminated(run)
+    client.create_model_version(name, f"runs:/{run}/model", run_id=run)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    argv = ["promote", str(root / "no-such-source"), "--params", str(_params_naming(root, name))]
+    assert main([*argv, "--version", "9"]) == 1
+    assert f"{name} has no version 9" in capsys.readouterr().err
+    assert main(argv) == 1
+    assert f"{name} has no 'challenger' version" in capsys.readouterr().err
+    client.set_registered_model_alias(name, CHAMPION, "1")
+    assert main([*argv, "--version", "1"]) == 1
+    assert "already" in capsys.readouterr().err
