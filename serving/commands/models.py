@@ -57,7 +57,11 @@ def run(args: argparse.Namespace) -> int:
                 print(say("no_figure", lang))
         hist = promotion_history(name, lang)  # each reason in the team's language
         print("\n" + say("decisions", lang))
-        print(say("none_yet", lang) if hist.empty else _readable(hist, lang).to_string(index=False))
+        print(
+            say("none_yet", lang)
+            if hist.empty
+            else readable_history(hist, lang).to_string(index=False)
+        )
     return 0
 
 
@@ -76,13 +80,22 @@ def _minute(value: Any) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
 
 
-def _readable(history: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The decisions as the team reads them: times to the minute, yes / no in its language
-    (MLflow keeps Python's True / False), no champion as '-' (kept as 'none')."""
+def readable_history(history: pd.DataFrame, lang: str, labelled: bool = False) -> pd.DataFrame:
+    """The decisions (`promotion_history`) as the team reads them: times to the minute, yes / no
+    in its language (MLflow keeps Python's True / False), no champion as '-' (kept as 'none').
+    `labelled`: the columns named in `lang` and numbered from 1 (the evaluation notebook, which
+    showed MLflow's keys, ISO times with microseconds and its search's row numbers); the command
+    keeps MLflow's names."""
+    import pandas as pd
+
     flags = {"True": say("cell_yes", lang), "False": say("cell_no", lang)}
-    return history.assign(
+    out = history.assign(
         decided_at=[_minute(v) for v in history["decided_at"]],
         champion=["-" if v in (None, "none") else v for v in history["champion"]],
         promoted=[flags.get(str(v), v) for v in history["promoted"]],
         forced=[flags.get(str(v), v) for v in history["forced"]],
     )
+    if not labelled:
+        return out
+    out.index = pd.RangeIndex(1, len(out) + 1)
+    return out.rename(columns={c: say(f"history_{c}", lang) for c in out.columns})

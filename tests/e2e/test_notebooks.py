@@ -93,7 +93,49 @@ def test_the_evaluation_notebook_sets_a_challenger_beside_the_champion(
     assert "v2 (this run)" in table and "v1 (champion)" in table and "pr_auc" in table, table
     drawn = [o for o in cell.outputs if "image/png" in o.get("data", {})]
     assert len(drawn) == 2, told  # one figure per head: the same rows, both scored
+    cell = next(c for c in nb.cells if "promotion_history(" in c.source)
+    told = [o.get("text", "") for o in cell.outputs]
     assert "no `escrisk promote` decision on v2 yet" in told[-1], told
+
+
+def test_the_evaluation_notebook_shows_promotes_decisions_as_the_team_reads_them(
+    tmp_path, monkeypatch
+):
+    """The decisions on this run's version were MLflow's search as kept: ISO times with
+    microseconds, True / False, 'none', keys for column names, the search's row numbers and each
+    reason cut at 50 characters. Labelled columns, times to the minute, yes / no, '-' and whole
+    reasons now; decisions on other versions are left out."""
+    import pandas as pd
+
+    from training.registry import connect, log_promotion
+
+    nb = nbformat.read(ROOT / "notebooks" / "02-evaluate-model.ipynb", as_version=4)
+    first = next(c.source for c in nb.cells if c.cell_type == "code")
+    cell = next(c.source for c in nb.cells if "promotion_history(" in c.source)
+    monkeypatch.chdir(tmp_path)
+    connect(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    why = "first model: becomes champion, as nothing served before it in this registry at all"
+    for challenger, champion, promoted, reason in (
+        ("1", None, True, why),
+        ("2", "1", False, "by hand"),
+        ("3", "1", False, "kept"),
+    ):
+        log_promotion(model_name="told", challenger=challenger, champion=champion,
+                      promoted=promoted, reason=reason, forced=False, scores={}, window="w",
+                      when=pd.Timestamp("2026-03-01 09:30:15.123456", tz="UTC"))  # fmt: skip
+    ns: dict = {"model_name": "told", "mine": ["1", "3"]}
+    exec("\n".join(x for x in first.splitlines() if x.startswith(("import", "from"))), ns)
+    shown: list = []
+    ns["display"] = lambda table: shown.append((table, table._repr_html_()))
+    exec(cell, ns)
+    ((table, html),) = shown
+    assert list(table.columns) == [
+        "decided (UTC)", "version compared", "champion then", "promoted", "forced", "reason"
+    ]  # fmt: skip
+    assert table.index.tolist() == [1, 2]
+    assert table.iloc[0].tolist() == ["2026-03-01 09:30", "1", "-", "yes", "no", why]
+    assert table.iloc[1, :5].tolist() == ["2026-03-01 09:30", "3", "1", "no", "no"]
+    assert why in html
 
 
 def test_the_evaluation_notebook_tells_a_store_that_is_not_there(tmp_path, monkeypatch):
