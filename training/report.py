@@ -200,6 +200,7 @@ def errors_by_group(
         observed=("y", "mean"),
         brier=("sq", "mean"),
     )
+    out["positives"] = out["positives"].round().astype(int)  # y is a float column: 97, not 97.0
     ranked = {
         g: (roc_auc_score(d["y"], d["p"]), average_precision_score(d["y"], d["p"]))
         for g, d in df.groupby("group")
