@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -295,6 +295,10 @@ RULES: dict[str, str] = {
 # breaks a line (an e-mail header refuses them) or steers a terminal
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
+# 4,000 is 4000 with an English thousands comma and 4.0 with a German decimal comma: tell both
+_COMMA_EITHER = r"\s*[+-]?\d{1,3},\d{3}\s*"
+# 1,250,000 and 1,234.50 are English thousands commas, never a decimal comma
+_THOUSANDS_COMMAS = r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"
 # an amount as a CRM or spreadsheet formats it: a currency sign or code before or after digits
 # ("€1.234,00", "1,234.00 USD"), to be told as such, not only "not a number"
 _AMOUNT = r"(?:[€$£¥]|[A-Z]{3})\s*[+-]?\d[\d.,' ]*|[+-]?\d[\d.,' ]*\s*(?:[€$£¥]|[A-Z]{3})"
@@ -883,6 +887,19 @@ def _flag(
     Values and keys are read from `cells` as they stand when the rule is checked, so a type error
     quotes the raw value and a later rule the typed one.
     """
+    return _flag_each(cells, table, column, mask, rule, key, lambda v: values)
+
+
+def _flag_each(
+    cells: Cells,
+    table: Table,
+    column: str,
+    mask: pd.Series | np.ndarray,
+    rule: str,
+    key: str,
+    each: Callable[[Any], dict[str, Any]],
+) -> list[Violation]:
+    """As `_flag`, with the detail's values read from each bad value by `each`."""
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
@@ -891,11 +908,17 @@ def _flag(
     keys = _keys(cells, table, m)
     found = []
     for r, v, k in zip(rows, bad, keys, strict=True):
-        said = {**values, "v": _show(v)}
+        said = {**each(v), "v": _show(v)}
         found.append(
             Violation(table.name, column, int(r), rule, detail(key, "en", said), k, (key, said))
         )
     return found
+
+
+def _comma_readings(v: object) -> dict[str, str]:
+    """What 4,000 means in English (4000) and in German (4.0)."""
+    written = str(v).strip()
+    return {"en": written.replace(",", ""), "de": str(float(written.replace(",", ".")))}
 
 
 def _violation(table: str, column: str, rule: str, key: str, **values: Any) -> Violation:
@@ -1366,7 +1389,16 @@ def _check_table(
             grouped, many, _ = _thousands(text, len(num))
             comma = np.zeros(len(num), dtype=bool)
             if bad.any():  # German exports write 32.700,5: say so, not only "not a number"
-                comma = bad & s.astype(str).str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
+                as_text = s.astype(str)
+                either = bad & as_text.str.fullmatch(_COMMA_EITHER).to_numpy(dtype=bool)
+                violations += _flag_each(
+                    cells, table, col.name, either, "type", "comma_either", _comma_readings
+                )
+                bad &= ~either
+                commas = bad & as_text.str.fullmatch(_THOUSANDS_COMMAS).to_numpy(dtype=bool)
+                violations += _flag(cells, table, col.name, commas, "type", "thousands_commas")
+                bad &= ~commas
+                comma = bad & as_text.str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
                 violations += _flag(cells, table, col.name, comma, "type", "decimal_comma")
                 bad &= ~comma
                 violations += _flag(cells, table, col.name, bad & many, "type", "thousands_dots")

@@ -79,6 +79,12 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "plain number with a decimal point: 1234.5)",
         "decimal_comma": "not a number: {v!r} (a decimal comma? numbers take a decimal point: "
         "1234.5)",
+        "comma_either": "not a number: {v!r} ({en} with a thousands comma, or {de} with a "
+        "decimal comma? write numbers without thousands separators and with a decimal point: "
+        "{en} or {de})",
+        "thousands_commas": "not a number: {v!r} (commas between groups of thousands, as English "
+        "spreadsheets write numbers? write numbers without thousands separators: 1250000, "
+        "1234.5)",
         "thousands_dots": "not a number: {v!r} (dots between groups of thousands, as German "
         "spreadsheets write numbers? write numbers without thousands separators and with a "
         "decimal point: 1250000, 1234.5)",
@@ -332,6 +338,12 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "reine Zahl mit Dezimalpunkt schreiben: 1234.5)",
         "decimal_comma": "keine Zahl: {v!r} (ein Dezimalkomma? Zahlen werden mit Dezimalpunkt "
         "geschrieben: 1234.5)",
+        "comma_either": "keine Zahl: {v!r} ({en} mit einem Tausenderkomma oder {de} mit einem "
+        "Dezimalkomma? Zahlen ohne Tausendertrennzeichen und mit Dezimalpunkt schreiben: {en} "
+        "oder {de})",
+        "thousands_commas": "keine Zahl: {v!r} (Kommas zwischen Tausendergruppen, wie englische "
+        "Tabellenkalkulationen Zahlen schreiben? Zahlen ohne Tausendertrennzeichen schreiben: "
+        "1250000, 1234.5)",
         "thousands_dots": "keine Zahl: {v!r} (Punkte zwischen Tausendergruppen, wie deutsche "
         "Tabellenkalkulationen Zahlen schreiben? Zahlen ohne Tausendertrennzeichen und mit "
         "Dezimalpunkt schreiben: 1250000, 1234.5)",

@@ -807,6 +807,27 @@ def test_a_decimal_comma_is_named_as_such(params):
     assert "not a number: 'lots'" in said[2] and "decimal comma" not in said[2]
 
 
+def test_a_comma_before_three_digits_is_told_both_ways(params):
+    """'4,000' was said to hold a decimal comma, though English exports write it for 4000: a
+    comma before exactly three digits is told both readings; English thousands commas that
+    cannot be a decimal comma (1,250,000, 1,234.50) are named as thousands separators."""
+    raw = raw_world()
+    accounts = raw["accounts"].copy()
+    accounts["arr"] = ["4,000", "1,250,000", "1,234.50"]
+    raw["accounts"] = accounts
+    _, violations = check(raw, params.contract, NOW)
+    said = {v.row: v for v in violations if v.column == "arr"}
+    assert set(said) == {1, 2, 3} and all(v.rule == "type" for v in said.values())
+    first = str(said[1])
+    assert "'4,000'" in first and "4000" in first and "4.0" in first, first
+    assert "thousands" in first and "decimal comma" in first, first
+    assert "4000" in said[1].told("de") and "Tausender" in said[1].told("de")
+    for row in (2, 3):
+        text = str(said[row])
+        assert "thousands" in text and "decimal comma" not in text, text
+        assert "Tausender" in said[row].told("de")
+
+
 def test_german_thousands_dots_are_named_where_they_cannot_be_english(params):
     """1.250.000 was only 'not a number', and 120.000 beside it was read as 120.0 without a word:
     in a column that writes German numbers elsewhere both are errors saying what to write."""
