@@ -297,6 +297,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL_COMMA = r"\s*[+-]?\d{1,3}(?:\.\d{3})*,\d+\s*|\s*[+-]?\d+,\d+\s*"
 # 4,000 is 4000 with an English thousands comma and 4.0 with a German decimal comma: tell both
 _COMMA_EITHER = r"\s*[+-]?\d{1,3},\d{3}\s*"
+# a long id as a spreadsheet writes the number it took it for: 1.23457E+11, 1,23457E+11 (German)
+_SPREADSHEET_ID = r"^\s*[+-]?\d+(?:[.,]\d+)?[eE]\+\d+\s*$"
+_SPREADSHEET_ID_RE = re.compile(_SPREADSHEET_ID)
 # 1,250,000 and 1,234.50 are English thousands commas, never a decimal comma
 _THOUSANDS_COMMAS = r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"
 # an amount as a CRM or spreadsheet formats it: a currency sign or code before or after digits
@@ -718,6 +721,10 @@ def _check_values_table(
     for col in table.columns:
         values = columns[col.name]
         if col.kind == "str":
+            if col.name.endswith("_id") and any(
+                type(v) is str and _SPREADSHEET_ID_RE.match(v) for v in values
+            ):
+                raise NeedsGeneralPath(f"{table.name}.{col.name}: an id in scientific notation")
             cells[col.name] = _plain_strings(values)
         elif col.kind in ("float", "int"):
             number[col.name], shown[col.name] = _numbers_typed(values, whole=col.kind == "int")
@@ -998,6 +1005,15 @@ def _blank(s: pd.Series, text: pa.Array | None, kind: Kind) -> np.ndarray:
         empty = pc.is_in(pc.utf8_lower(text), value_set=_NULL_TOKEN_SET)
     # Arrow already made None and NaN null.
     return pc.is_null(text).to_numpy(zero_copy_only=False) | _mask(empty)
+
+
+def _scientific(values: pd.Series) -> np.ndarray:
+    """Ids a spreadsheet saved as numbers too long for its cell (1.23457E+11): their last digits
+    are lost, so they match no account, or the account of another id mangled alike."""
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    if not pc.any(pc.match_substring(text, "E+", ignore_case=True)).as_py():
+        return np.zeros(len(values), dtype=bool)
+    return _mask(pc.match_substring_regex(text, _SPREADSHEET_ID))
 
 
 def _as_str(s: pd.Series, text: pa.Array | None, plain: bool, blank: np.ndarray) -> pd.Series:
@@ -1375,6 +1391,11 @@ def _check_table(
             violations += _flag(cells, table, col.name, blank, "not_null", "not_null")
         if col.kind == "str":
             cells[col.name] = s if known is not None else _as_str(s, text, plain, blank)
+            if col.name.endswith("_id"):
+                mangled = _scientific(cells[col.name])
+                if mangled.any():  # said as the spreadsheet's doing, not as an unknown account
+                    violations += _flag(cells, table, col.name, mangled, "type", "spreadsheet_id")
+                    cells[col.name] = cells[col.name].where(~mangled, None)
             if col.one_line:
                 bad = _not_one_line(cells[col.name].to_numpy())
                 violations += _flag(cells, table, col.name, bad, "one_line", "one_line")

@@ -736,6 +736,7 @@ def test_check_values_equals_check(params, data):
         ("arr", True),
         ("contract_start", dt.date(1, 1, 1)),
         ("contract_start", "2024-01-01"),
+        ("account_id", "1.23457E+11"),
     ],
 )
 def test_check_values_leaves_what_needs_parsing_to_check(params, column, value):
@@ -826,6 +827,25 @@ def test_a_comma_before_three_digits_is_told_both_ways(params):
         text = str(said[row])
         assert "thousands" in text and "decimal comma" not in text, text
         assert "Tausender" in said[row].told("de")
+
+
+def test_an_id_saved_by_a_spreadsheet_is_named_as_such(params):
+    """A folder CSV opened and saved in Excel holds 1.23457E+11 for 123456789012: that was only
+    'account ... is not in accounts' on every row referring to it; it is named as the
+    spreadsheet's doing, as `escrisk import` names it, and not also as an unknown account."""
+    raw = raw_world()
+    accounts, tickets = raw["accounts"].copy(), raw["tickets"].copy()
+    accounts.loc[0, "account_id"] = "123456789012"
+    tickets["account_id"] = tickets["account_id"].replace("A-1", "1.23457E+11")
+    tickets.loc[len(tickets) - 1, "ticket_id"] = "1,23457E+11"
+    raw["accounts"], raw["tickets"] = accounts, tickets
+    _, violations = check(raw, params.contract, NOW)
+    mine = [v for v in violations if v.table == "tickets"]
+    sci = [v for v in mine if v.said and v.said[0] == "spreadsheet_id"]
+    assert sci and len(sci) == len(mine), [str(v) for v in mine]
+    assert {v.column for v in sci} == {"account_id", "ticket_id"}
+    assert all(v.rule == "type" and "Excel" in str(v) for v in sci)
+    assert "Tabellenkalkulation" in sci[0].told("de")
 
 
 def test_german_thousands_dots_are_named_where_they_cannot_be_english(params):
