@@ -179,6 +179,9 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "csv_not_encoding": "{path}: not {encoding} text (byte {byte} at offset {offset}); save it "
         "as UTF-8, or set importers.csv_encoding (e.g. cp1252 for an Excel or Salesforce export "
         "in a Western European code page)",
+        "csv_not_encoding_at": "{path}, line {line}, column {column}: not {encoding} text (byte "
+        "{byte} at offset {offset}, in {value!r}); save it as UTF-8, or set importers.csv_encoding "
+        "(e.g. cp1252 for an Excel or Salesforce export in a Western European code page)",
         "csv_unreadable": "{path}: not a readable CSV file ({reason}); expected {export}",
         "csv_extra_fields": "{path}, line {line}: {n} fields, but the header has {header}: a "
         "separator ({sep!r}) inside a value that is not quoted? quote it, or export the file "
@@ -442,6 +445,10 @@ DETAILS: Mapping[str, Mapping[str, str]] = {
         "csv_not_encoding": "{path}: kein {encoding}-Text (Byte {byte} an Position {offset}); als "
         "UTF-8 speichern oder importers.csv_encoding setzen (z. B. cp1252 für einen Excel- oder "
         "Salesforce-Export in einer westeuropäischen Codepage)",
+        "csv_not_encoding_at": "{path}, Zeile {line}, Spalte {column}: kein {encoding}-Text (Byte "
+        "{byte} an Position {offset}, in {value!r}); als UTF-8 speichern oder "
+        "importers.csv_encoding setzen (z. B. cp1252 für einen Excel- oder Salesforce-Export in "
+        "einer westeuropäischen Codepage)",
         "csv_unreadable": "{path}: keine lesbare CSV-Datei ({reason}); erwartet: {export}",
         "csv_extra_fields": "{path}, Zeile {line}: {n} Felder, aber die Kopfzeile hat {header}: "
         "ein Trennzeichen ({sep!r}) in einem Wert ohne Anführungszeichen? den Wert in "

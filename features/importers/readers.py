@@ -19,7 +19,14 @@ import pandas as pd
 
 from features.contract_text import Phrase
 from features.errors import UserError, refusal
-from features.sources import csv_delimiter, nul_and_blank_line, open_quote, row_numbers, sep_line
+from features.sources import (
+    blank_record,
+    csv_delimiter,
+    nul_and_blank_line,
+    open_quote,
+    row_numbers,
+    sep_line,
+)
 
 OnBytes = Callable[[int], None] | None
 # Keys under which APIs wrap their lists of records (Zendesk, Jira, generic exports).
@@ -335,12 +342,16 @@ def iter_frames(
         except UnicodeDecodeError as exc:
             used = "utf-8" if utf8 else encoding
             byte, offset = _bad_byte(path, used) or (exc.object[exc.start], exc.start)
+            line, column, value = _bad_cell(path, text, sep, skip) or (None, None, "")
             raise refusal(
-                "csv_not_encoding",
+                "csv_not_encoding" if line is None else "csv_not_encoding_at",
                 path=str(path),
                 encoding=used,
                 byte=f"{byte:#04x}",
                 offset=offset,
+                line=line,
+                column=column,
+                value=value,
             ) from None
         except (pd.errors.ParserError, csv.Error) as exc:
             long = _long_record(path, text, sep, skip)  # said as for the first record
@@ -398,6 +409,35 @@ def _bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
             except UnicodeDecodeError as exc:
                 return exc.object[exc.start], offset + exc.start - pending
             offset += len(chunk)
+    return None
+
+
+def _bad_cell(path: Path, encoding: str, sep: str, skip: int) -> tuple[int, str, str] | None:
+    """The line (as the other errors count them: the header is line 1, a line break in a quoted
+    value starts none), the column and the value (near the first byte `encoding` cannot
+    decode, shown as \ufffd) of that byte: an offset alone sent the user to a hex editor."""
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as f:
+        for _ in range(skip):
+            f.readline()
+        records = csv.reader(f, delimiter=sep)
+        header: list[str] | None = None
+        line = 0
+        for record in records:
+            if header is None and blank_record(record):
+                continue  # blank lines before the header are skipped, as pandas does
+            line += 1
+            for i, value in enumerate(record):
+                at = next((k for k, c in enumerate(value) if "\udc80" <= c <= "\udcff"), None)
+                if at is None:
+                    continue
+                near = value[max(0, at - 30) : at + 30]
+                shown = "".join("\ufffd" if "\udc80" <= c <= "\udcff" else c for c in near)
+                if header is None:  # a header cell is its column's name
+                    return line, repr(shown), shown
+                column = repr(header[i]) if i < len(header) else f"#{i + 1}"
+                return line, column, shown
+            if header is None:
+                header = record
     return None
 
 
