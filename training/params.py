@@ -254,7 +254,10 @@ class SplitParams(StrictModel):
 
     train_end: dt.date | None = Field(description="end of the training window (exclusive)")
     validation_end: dt.date | None = Field(description="end of the validation window (exclusive)")
-    test_end: dt.date | None = Field(description="end of the test window; empty = end of the data")
+    test_end: dt.date | None = Field(
+        description="end of the test window; empty = end of the data; given alone, the other "
+        "cuts are chosen from the data before it"
+    )
     min_positives: int = Field(ge=1, description="labelled positives each window needs, per target")
     validation_share: float = Field(gt=0, lt=1, description="share of positives for validation")
     test_share: float = Field(gt=0, lt=1, description="share of positives for the test window")

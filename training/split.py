@@ -236,7 +236,13 @@ def _automatic_split(
     if validation_end is None:
         none = [t for t in horizons if totals[t] == 0]
         short = [t for t in horizons if totals[t] < 2 * params.min_positives]
-        if none:  # no setting helps: a head cannot learn events its data never shows
+        cut = [t for t in none if test_end is not None and positives(t, horizons[t], None, None)]
+        if cut:  # the data has them: split.test_end (given alone) lies before them
+            hint = said(
+                "hint_test_end", targets=", ".join(cut), end=f"{test_end:%Y-%m-%d}",
+                first=f"{cuts[0]:%Y-%m-%d}", last=f"{cuts[-1]:%Y-%m-%d}", file=source,
+            )  # fmt: skip
+        elif none:  # no setting helps: a head cannot learn events its data never shows
             hint = said("hint_no_positive", targets=", ".join(none), file=source)
         elif short:
             more = _more_history(horizons, params)

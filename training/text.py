@@ -176,6 +176,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "events table empty, or are its events all too recent to label?): no setting in "
         "{file} can train a head without positives; add the events (escrisk validate SOURCE "
         "shows what the source holds)",
+        "hint_test_end": "; {targets} have no labelled positive whose label horizon ends by "
+        "split.test_end {end} (the snapshots run from {first} to {last}): move split.test_end in "
+        "{file} later, or empty it for the end of the data",
         "hint_too_few": "; {targets} have too few in all the data (is their table missing or "
         "empty?): {more}",
         "hint_more": "; {more}",
@@ -422,6 +425,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "(ist ihre Ereignistabelle leer, oder sind ihre Ereignisse alle zu jung für ein Label?): "
         "keine Einstellung in {file} kann einen Kopf ohne Positive trainieren; die "
         "Ereignisse hinzufügen (escrisk validate QUELLE zeigt, was die Quelle enthält)",
+        "hint_test_end": "; {targets} haben kein gelabeltes Positiv, dessen Label-Horizont bis "
+        "split.test_end {end} endet (die Stichtage reichen von {first} bis {last}): "
+        "split.test_end in {file} später setzen oder leeren für das Ende der Daten",
         "hint_too_few": "; {targets} haben in den gesamten Daten zu wenige (fehlt ihre Tabelle "
         "oder ist sie leer?): {more}",
         "hint_more": "; {more}",

@@ -302,3 +302,21 @@ def test_the_splits_refusals_are_told_in_german_and_raised_in_english(synthetic,
     with pytest.raises(UserError) as err:
         backtest_splits(frame, split, 0)
     assert err.value.told("de") == "--backtest braucht K >= 1"
+
+
+def test_test_end_alone_before_the_data_names_the_setting_not_the_data(synthetic, params, horizons):
+    """split.test_end alone is honoured (the cuts are chosen before it); set before the data's
+    positives it was told "no labelled positive in all the data ... no setting can train",
+    sending the user to the events instead of to the date."""
+    frame, _ = synthetic
+    first = frame["as_of"].min()
+    early = params.split.model_copy(update={"test_end": (first - pd.Timedelta(days=7)).date()})
+    with pytest.raises(UserError) as caught:
+        choose_split(frame, horizons, early, "conf/p.yaml")
+    said = str(caught.value)
+    assert "in all the data" not in said and "split.test_end" in said, said
+    assert f"{early.test_end:%Y-%m-%d}" in said and "conf/p.yaml" in said
+    assert "split.test_end" in caught.value.told("de")
+    fine = params.split.model_copy(update={"test_end": (first + pd.Timedelta(weeks=60)).date()})
+    split = choose_split(frame, horizons, fine)
+    assert split.test_end == pd.Timestamp(fine.test_end, tz="UTC")
