@@ -18,7 +18,17 @@ def _some_share(shares: dict[K, float]) -> dict[K, float]:
     one of zeros only) stopped `escrisk simulate` with an internal error."""
     if not shares or sum(shares.values()) <= 0:
         raise ValueError("needs at least one share above 0")
+    _sum_to_one(shares)
     return shares
+
+
+def _sum_to_one(shares: dict[K, float]) -> None:
+    """Shares the simulator draws from sum to 1: {en: 0.65, de: 0.45}, a typo, was drawn as
+    0.59 and 0.41 without a word."""
+    total = sum(shares.values())
+    if abs(total - 1) > 1e-6:
+        listed = ", ".join(f"{k} {v:g}" for k, v in shares.items())
+        raise ValueError(f"shares must sum to 1, these sum to {total:g} ({listed})")
 
 
 Share = Annotated[float, Field(ge=0)]
@@ -230,6 +240,13 @@ class SimulationParams(StrictModel):
     max_tenure_years: float = Field(gt=0, le=MAX_DAYS / 365)
     accounts_per_csm: int = Field(ge=1)
     tiers: dict[str, TierSimulation] = Field(min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tier_shares(cls, tiers: dict[str, TierSimulation]) -> dict[str, TierSimulation]:
+        _sum_to_one({t: v.share for t, v in tiers.items()})
+        return tiers
+
     languages: Shares
     regions: dict[str, Shares] = Field(description="region mix by language")
     holidays: dict[str, tuple[str, ...]] = Field(description="public holidays (MM-DD) by language")
