@@ -898,12 +898,41 @@ class Params(StrictModel):
         ):
             if value not in spoken:
                 problems.append(f"{key}: {value!r} is not one of {list(spoken)}")
+        problems += self._untranslated(tuple(ladder_text.CATALOG))
         problems += importer_problems(self.importers, self.contract)
         problems += simulation_problems(self.simulation, self.contract)
         problems += config_problems(self.ladder, self.notifications)
         if problems:
             raise ValueError("\n".join(problems))  # one line each (`_problems`)
         return self
+
+    def _untranslated(self, spoken: tuple[str, ...]) -> list[str]:
+        """Ladder texts lacking a language the product speaks here (an account's, the report's,
+        the page's or the messages' default): German messages read "Stufe: CS manager" without a
+        word at load. A shop speaking only English needs no German texts."""
+        used = {*self.contract.languages, self.daily.language, self.ui.language}
+        used.add(self.notifications.default_language)
+        needed = [lang for lang in spoken if lang != "en" and lang in used]
+        texts: list[tuple[str, dict[str, str]]] = [
+            (f"ladder.levels.{name}.title", level.title)
+            for name, level in self.ladder.levels.items()
+        ]
+        texts += [
+            (f"ladder.rules.{i}.title", rule.title)
+            for i, rule in enumerate(self.ladder.rules)
+            if rule.title is not None
+        ]
+        texts += [(f"ladder.actions.{key}", t) for key, t in self.ladder.actions.items()]
+        return [
+            f"{where}.{lang}: missing; {lang!r} is spoken here (contract.languages, "
+            "daily.language, ui.language or notifications.default_language), and the messages, "
+            f"report and page in it would show the English text: add it, or drop {lang!r} from "
+            "those settings"
+            for where, t in texts
+            if "en" in t
+            for lang in needed
+            if lang not in t
+        ]
 
 
 def _conditions(ladder: LadderParams) -> list[tuple[str, Condition]]:
