@@ -75,11 +75,27 @@ def read_holiday(given: Any) -> dt.date | str:
     if isinstance(given, dt.date):
         return given
     text = str(given).strip().lower()
-    if _EASTER.fullmatch(text):
+    if m := _EASTER.fullmatch(text):
+        # Easter falls between March 22 and April 25: these days keep its holiday in its year
+        if not -80 <= int(m[1] or 0) <= 250:
+            raise ValueError(
+                f"{given!r}: a holiday is looked for in its Easter's year, and this one can leave "
+                "it (it would never fall on a day): days from Easter Sunday run from -80 to +250"
+            )
         return text
     if m := _NTH_WEEKDAY.fullmatch(text):
         if not 1 <= int(m[1]) <= 12:
             raise ValueError(f"{given!r}: no such month for a weekday of a month (11-thu-4)")
+        # the years 2000-2027 hold every weekday a month can start on, in leap years and not
+        moved = (
+            _nth_weekday(y, int(m[1]), m[2], m[3]) + dt.timedelta(days=int(m[4] or 0))
+            for y in range(2000, 2028)
+        )
+        if any(d.year != y for y, d in zip(range(2000, 2028), moved, strict=True)):
+            raise ValueError(
+                f"{given!r}: a holiday is looked for in its weekday's year, and this one can "
+                "leave it (it would never fall on a day there): move it by fewer days"
+            )
         return text
     if m := _EVERY_YEAR.fullmatch(text):
         try:

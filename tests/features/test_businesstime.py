@@ -442,3 +442,24 @@ def test_the_sla_policy_travels_with_the_model(params, make_world):
     ]["sla_policy"]
     with pytest.raises(ParamsError, match=r"features\.sla\.policy: set from contract\.sla_policy"):
         parse_params(data)
+
+
+@pytest.mark.parametrize("holiday", ["easter+400", "easter-90", "12-mon-last+10", "01-mon-1-8"])
+def test_a_holiday_moved_out_of_its_year_is_refused(holiday):
+    """easter+400 was accepted and never fell on a day: a holiday's days are looked for in the
+    year of its Easter or weekday, so an offset leaving that year is refused."""
+    from features.businesstime import read_holiday
+
+    with pytest.raises(ValueError, match="year"):
+        read_holiday(holiday)
+
+
+@pytest.mark.parametrize(
+    "holiday", ["easter-48", "easter+60", "easter+250", "easter-80", "11-thu-4+1", "12-mon-1+20"]
+)
+def test_holidays_within_their_year_fall_on_a_day_every_year(holiday):
+    from features.businesstime import holidays_in, read_holiday
+
+    kept = read_holiday(holiday)
+    assert all(len(holidays_in((kept,), year)) == 1 for year in range(1990, 2100))
+    assert all(next(iter(holidays_in((kept,), y))).year == y for y in range(1990, 2100))
