@@ -504,11 +504,17 @@ def _read_database(url: str) -> dict[str, pd.DataFrame | None]:
 
 
 def _lenient_times(conn) -> None:  # type: ignore[no-untyped-def]
-    """On psycopg, a DATE or timestamp Python cannot hold ('infinity', a warehouse's open end,
+    """On psycopg (and psycopg2), a DATE or timestamp Python cannot hold ('infinity', a warehouse's open end,
     or a year past 9999) comes as its text, for the contract to name its table, column and
     row: the driver's error stopped the whole read naming none of them."""
     driver = getattr(conn.connection, "driver_connection", None)
-    if driver is None or type(driver).__module__.split(".")[0] != "psycopg":
+    if driver is None:
+        return
+    package = type(driver).__module__.split(".")[0]
+    if package == "psycopg2":
+        _lenient_times_psycopg2(driver)
+        return
+    if package != "psycopg":
         return
     import psycopg
     from psycopg.types import datetime as pgtime
@@ -529,6 +535,28 @@ def _lenient_times(conn) -> None:  # type: ignore[no-untyped-def]
         ("timestamptz", pgtime.TimestamptzLoader),
     ):
         driver.adapters.register_loader(name, lenient(base))
+
+
+def _lenient_times_psycopg2(driver: Any) -> None:
+    """`_lenient_times` on psycopg2, whose casters gave 'infinity' as 9999-12-31 (a day nobody
+    wrote, told as after contract.max_date) and stopped the read at a year past 9999 with
+    Python's ValueError: both now come as their text, named by the contract."""
+    from psycopg2 import extensions
+
+    def lenient(base: Any) -> Any:
+        def cast(value: str | None, cursor: Any) -> Any:
+            if value is None or value.strip().lower() in ("infinity", "-infinity"):
+                return value
+            try:
+                return base(value, cursor)
+            except ValueError:
+                return value
+
+        return cast
+
+    for base in (extensions.DATE, extensions.PYDATETIME, extensions.PYDATETIMETZ):
+        kind = extensions.new_type(base.values, f"LENIENT_{base.name}", lenient(base))
+        extensions.register_type(kind, driver)
 
 
 def _relations(inspector) -> set[str]:  # type: ignore[no-untyped-def]

@@ -419,13 +419,17 @@ def test_postgres_round_trip(params, history):
 @pytest.mark.skipif(
     not os.environ.get("ESCRISK_TEST_POSTGRES_URL"), reason="ESCRISK_TEST_POSTGRES_URL not set"
 )
-def test_postgres_far_dates_are_date_range_violations_not_missing(params, history):
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_postgres_far_dates_are_date_range_violations_not_missing(params, history, driver):
     """A warehouse's 'never' (9999-12-31) in a DATE or timestamptz column: pandas typed the
     declared column and made it NaT, so a required date was told as missing and an optional
-    time (a ticket's first response) was silently lost. 'infinity' is a type violation."""
+    time (a ticket's first response) was silently lost. 'infinity' is a type violation, on
+    either driver: psycopg2 gave it as 9999-12-31 (a date_range violation quoting a day nobody
+    wrote), and a year past 9999 stopped the read with Python's ValueError."""
     from sqlalchemy import create_engine, text
 
-    with _postgres_schema() as url:
+    with _postgres_schema() as base:
+        url = re.sub(r"^postgresql(\+\w+)?:", f"postgresql+{driver}:", base)
         write_database(history, url)
         first = history.tickets["ticket_id"].iloc[0]
         account = history.accounts["account_id"].iloc[0]
@@ -452,6 +456,15 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
                      "WHERE ticket_id = :t"),
                 {"t": first},
             )  # fmt: skip
+            conn.execute(
+                text("UPDATE tickets SET resolved_at = '-infinity' WHERE ticket_id = :t"),
+                {"t": history.tickets["ticket_id"].iloc[1]},
+            )
+            conn.execute(
+                text("UPDATE escalations SET closed_at = '10000-01-01 00:00+00' "
+                     "WHERE escalation_id = :e"),
+                {"e": history.escalations["escalation_id"].iloc[0]},
+            )  # fmt: skip
         engine.dispose()
         with pytest.raises(DataValidationError) as exc:
             load_history(url, params.contract, NOW)
@@ -460,7 +473,11 @@ def test_postgres_far_dates_are_date_range_violations_not_missing(params, histor
             ("accounts", "renewal_date", "date_range"),
             ("accounts", "renewal_date", "type"),
             ("tickets", "first_response_at", "date_range"),
+            ("tickets", "resolved_at", "type"),
+            ("escalations", "closed_at", "type"),
         }, [str(v) for v in exc.value.violations]
+        said = [str(v) for v in exc.value.violations if v.rule == "type"]
+        assert any("'infinity'" in s for s in said) and any("'-infinity'" in s for s in said)
 
 
 def test_csv_with_old_mac_line_endings_reads_like_any_other(world, tmp_path, params):
