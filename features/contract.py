@@ -369,9 +369,11 @@ def in_file(violations: list[Violation], raw: Mapping[str, pd.DataFrame | None])
 # files, pydantic for the API) parse alike: so a time means the same instant on both paths, and
 # what one accepts the other does too. Liberal only where the meaning is unambiguous: lowercase
 # t and z, Y/M/D with slashes, single-digit month, day or hour, the basic format with a T, a
-# time of hours only, a decimal comma, blanks before the zone, +HH and +HHMM offsets.
+# time of hours only, a decimal comma, blanks before the zone, +HH and +HHMM offsets, and UTC or
+# GMT as the zone's name (never another name: CET is +01:00 in winter and +02:00 in summer).
 # (Rewrites are RE2 and Python alike; a digit never follows a group reference.)
 _TIME_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"(\d)\s*(?:UTC|GMT|utc|gmt)$", r"\1Z"),  # as BigQuery and Snowflake export timestamps
     (r"^(\d{4})/(\d{1,2})/(\d{1,2})(\D|$)", r"\1-\2-\3\4"),
     (r"^(\d{4})(\d\d)(\d\d)([Tt])", r"\1-\2-\3\4"),
     (r"^(\d{4})-(\d)-", r"\1-0\2-"),

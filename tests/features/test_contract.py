@@ -796,6 +796,25 @@ def test_typed_values_are_shown_as_written_not_as_numpy_reprs(params):
     assert "np." not in str(v)
 
 
+@pytest.mark.parametrize(
+    "written", ["2024-01-02 09:00:00 UTC", "2024-01-02 09:00:00.000 UTC", "2024-01-02T09:00 GMT"]
+)
+def test_a_time_named_utc_is_read_as_utc(params, written):
+    """BigQuery and Snowflake export a timestamp as '2024-01-02 09:00:00 UTC': every ticket of
+    such a file was 'not an ISO 8601 timestamp'. UTC and GMT name one offset; other names
+    (CET: +01:00 or +02:00) are still refused."""
+    raw = raw_world()
+    tickets = raw["tickets"].copy()
+    tickets.loc[0, "created_at"] = written
+    raw["tickets"] = tickets
+    history, violations = check(raw, params.contract, NOW)
+    assert not [str(v) for v in violations], [str(v) for v in violations]
+    assert history.tickets["created_at"].iloc[0] == pd.Timestamp("2024-01-02 09:00", tz="UTC")
+    tickets.loc[0, "created_at"] = "2024-01-02 09:00:00 CET"
+    _, violations = check(raw, params.contract, NOW)
+    assert [v.rule for v in violations if v.column == "created_at"] == ["type"]
+
+
 def test_a_decimal_comma_is_named_as_such(params):
     raw = raw_world()
     accounts = raw["accounts"].copy()

@@ -43,6 +43,9 @@ ZONES = [
     "-00:00",
     "+2",
     "UTC",
+    " UTC",
+    " GMT",
+    " CET",
     "+24:00",
     "-02:30",
 ]
@@ -90,8 +93,10 @@ def test_files_and_the_api_take_the_same_times_as_the_same_instants(kind, date_o
         "2025-6-1T09Z",
         "2025-06-01t09:30:00z",
         "2025-06-01T09:30:00,5Z",
+        "2025-06-01 09:30:00 UTC",  # as BigQuery and Snowflake export timestamps
     } <= taken
-    assert not {"25-06-01T09:30:00Z", "2025-06-01T24:00Z", "2025-06-01T09:30:00UTC"} & taken
+    assert not {"25-06-01T09:30:00Z", "2025-06-01T24:00Z", "2025-06-01 09:30:00 CET"} & taken
+    assert "2025-06-01 09:30:00 CET" in VARIANTS
 
 
 def test_one_value_alone_reads_as_in_a_column():
