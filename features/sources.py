@@ -131,7 +131,7 @@ def _read_file(path: Path) -> pd.DataFrame:
                 df.columns = pd.Index(header)  # undo pandas' "x.1" renaming so the contract sees it
             if blank:
                 df.attrs[ROWS] = _rows_in_file(path, sep, skip=1 if hint else 0, expected=len(df))
-            return df
+            return _without_empty_rows(df)
         return _index_as_columns(pd.read_parquet(path))
     except UserError:  # said already (a CSV's rows longer than its header line)
         raise
@@ -158,6 +158,28 @@ def _read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 (pyarrow raises many kinds for a broken Parquet file)
         fmt, reason = path.suffix[1:], _first_line(exc)
         raise _refused("unreadable_file", path=str(path), fmt=fmt, reason=reason) from None
+
+
+def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The table without rows of empty cells only (`,,,,`, rows a spreadsheet once formatted):
+    they hold nothing, as a blank line, which pandas skips, holds nothing; each was told as a
+    missing value in every required column. The other rows keep their rows in the file."""
+    if df.empty or len(df.columns) < 2:
+        return df
+    first = df.iloc[:, 0]
+    empty = (first.isna() | (first == "")).to_numpy()  # a cheap look first: ids are rarely empty
+    if not empty.any():
+        return df
+    rest = df.loc[empty]
+    empty[empty] = (rest.isna() | (rest == "")).all(axis=1).to_numpy()
+    if not empty.any():
+        return df
+    rows = df.attrs.get(ROWS)
+    if rows is None or len(rows) != len(df):
+        rows = np.arange(1, len(df) + 1, dtype=np.int64)
+    kept = df.loc[~empty].reset_index(drop=True)
+    kept.attrs[ROWS] = np.asarray(rows)[~empty]
+    return kept
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n|\r[ \t]*\r")  # \r alone: old Mac line ends

@@ -662,3 +662,22 @@ def test_blank_lines_do_not_shift_the_reported_rows(world, params):
     assert found[("accounts", "arr", "type")] == 6
     assert found[("accounts", "name", "one_line")] == 1
     assert found[("tickets", "account_id", "foreign_key")] == 3
+
+
+def test_a_spreadsheets_empty_rows_are_skipped_as_blank_lines(world, params):
+    """Excel writes rows it once formatted as ',,,,' lines: each was a row of the table, told
+    as a missing value in every required column (20 violations for two such rows), where a
+    blank line is skipped. They are skipped alike, and later rows keep their rows in the file."""
+    accounts = world / "accounts.csv"
+    head, first, *rest = accounts.read_text().splitlines()
+    empty = "," * head.count(",")
+    accounts.write_text("\n".join([head, first, empty, *rest, empty, empty]) + "\n")
+    again = load_history(str(world), params.contract, NOW)
+    assert_same(load_history(str(WORLD), params.contract, NOW), again)
+    accounts.write_text(
+        "\n".join([head, first, empty, rest[0].replace(",business,", ",gold,"), *rest[1:]]) + "\n"
+    )
+    with pytest.raises(DataValidationError) as exc:
+        load_history(str(world), params.contract, NOW)
+    [v] = exc.value.violations
+    assert (v.table, v.column, v.row, v.rule) == ("accounts", "tier", 3, "allowed_values"), str(v)
