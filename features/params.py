@@ -706,6 +706,19 @@ class ImporterParams(StrictModel):
             raise ValueError(
                 f"unknown text encoding {value!r} (e.g. utf-8, cp1252, latin-1)"
             ) from None
+        # separators, quotes and line ends are looked for as ASCII bytes: UTF-16 and UTF-32
+        # stopped every import with an internal error
+        sample = 'Id;x,"y"\r\n'
+        try:
+            ascii_compatible = sample.encode("ascii").decode(value) == sample
+        except (UnicodeError, ValueError):
+            ascii_compatible = False
+        if not ascii_compatible:
+            raise ValueError(
+                f"{value!r} writes letters and separators in more than one byte, and CSV "
+                "exports are read in an encoding that writes them as ASCII does (utf-8, cp1252, "
+                "latin-1): save the files as UTF-8 (in Excel: CSV UTF-8)"
+            )
         return value
 
     @field_validator("date_formats")
