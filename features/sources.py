@@ -111,6 +111,8 @@ def _read_file(path: Path) -> pd.DataFrame:
     """CSV as text in every column (the contract types it, so row numbers stay honest)."""
     try:
         if path.suffix == ".csv":
+            if utf16_text(path):
+                raise _refused("utf16_csv", path=str(path))
             # keep_default_na=False: "NA" is a region, not a missing value; the contract decides.
             hint = sep_line(path)
             sep = hint or csv_delimiter(path)
@@ -180,6 +182,24 @@ def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
     kept = df.loc[~empty].reset_index(drop=True)
     kept.attrs[ROWS] = np.asarray(rows)[~empty]
     return kept
+
+
+def utf16_text(path: Path) -> bool:
+    """Whether a file is UTF-16 text, with a byte-order mark (Excel's "Unicode text") or without
+    (every other byte of its ASCII a NUL): read as UTF-8, its NULs came as characters of every
+    name and value, and each table was told as lacking all its columns."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    head = head[: len(head) - len(head) % 2]
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return any(
+        zeros.count(0) >= 0.9 * len(zeros) and text.count(0) <= 0.1 * len(text)
+        for zeros, text in ((odd, even), (even, odd))
+    )
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n|\r[ \t]*\r")  # \r alone: old Mac line ends

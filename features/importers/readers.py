@@ -26,6 +26,7 @@ from features.sources import (
     open_quote,
     row_numbers,
     sep_line,
+    utf16_text,
 )
 
 OnBytes = Callable[[int], None] | None
@@ -303,7 +304,7 @@ def iter_frames(
         # a UTF-8 byte-order mark says UTF-8, whatever csv_encoding names for the other files
         head = f.read(3)
         bom = head == codecs.BOM_UTF8
-        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text"
+        if utf16_text(path):  # Excel's "Unicode text", or UTF-16 without a byte-order mark
             raise refusal("utf16_csv", path=str(path))
         f.seek(0)
         utf8 = bom or codecs.lookup(encoding).name == "utf-8" or _utf8_text(path)

@@ -681,3 +681,13 @@ def test_a_spreadsheets_empty_rows_are_skipped_as_blank_lines(world, params):
         load_history(str(world), params.contract, NOW)
     [v] = exc.value.violations
     assert (v.table, v.column, v.row, v.rule) == ("accounts", "tier", 3, "allowed_values"), str(v)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_as_utf16(world, params, codec):
+    """UTF-16 without a byte-order mark was read as UTF-8: its NULs became characters of every
+    name, and the table was told as lacking each of its columns."""
+    churn = world / "churn.csv"
+    churn.write_bytes(churn.read_text().encode(codec))
+    with pytest.raises(UserError, match=r"churn\.csv: UTF-16 text .* save it as CSV UTF-8"):
+        load_history(str(world), params.contract, NOW)

@@ -286,3 +286,14 @@ def test_an_export_with_old_mac_line_ends_is_read(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "o")]) == 0, capsys.readouterr().err
     assert "tickets.csv line 5 (ticket_id=7004)" in capsys.readouterr().out
     assert len(pd.read_parquet(tmp_path / "o" / "tickets.parquet")) == 3
+
+
+def test_utf16_without_a_byte_order_mark_is_named_as_utf16(tmp_path, capsys):
+    """Read as UTF-8 its NULs became characters: 'required field 'Ticket ID' not found; its
+    columns are: T i c k e t   I D'; read with csv_encoding utf-16, an internal error."""
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_bytes((HS / "tickets.csv").read_text().encode("utf-16-le"))
+    args = ["import", "hubspot", str(tickets), str(HS / "companies.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "tickets.csv: UTF-16 text" in err and "CSV UTF-8" in err, err
