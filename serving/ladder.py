@@ -306,7 +306,8 @@ def decide(
     """One evaluation of one account. See docs/ladder.md for the order of the steps.
     `assessment`, when given, must be `assess(signals, params)` (computed in bulk elsewhere).
     `settled`: the moment up to which the ladder has already decided (the latest daily run's
-    evaluation time); an evaluation at or before it decides nothing new for a known account."""
+    evaluation time); an evaluation at or before it decides nothing new for a known account,
+    and one later the same UTC day times out only what was due by then."""
     now = as_utc(now)
     names = list(params.levels)
     esc, churn = float(signals.escalation_risk), float(signals.churn_risk)
@@ -339,6 +340,12 @@ def decide(
     )
     if rerun:
         target = prev_i
+    # a due time that ran out after a run of the same day decided is the next day's run to act
+    # on: a rerun later that day (on corrected data) timed out, and notified anew, every flag
+    # whose response time had passed meanwhile, a second change the day's first run never made
+    clock = now
+    if settled is not None and as_utc(settled).date() == now.date():
+        clock = min(now, as_utc(settled))
     if target > prev_i:
         new_i, rule = target, target_rule
         reason_key = "escalated_by_rule" if rule != RISK else "escalated_by_risk"
@@ -372,7 +379,7 @@ def decide(
         and params.levels[names[prev_i]].response_hours is not None
         and state.acknowledged_at is None
         and state.resolved_at is None
-        and now >= state.due_at
+        and clock >= state.due_at
         and timeouts < params.timeout.max_repeats
         # a risk that fell away (and no rule holds the level) is no emergency for the next
         # level's owners: PagerDuty stops escalating a cleared alert too

@@ -2076,3 +2076,35 @@ def test_a_run_removes_the_partial_files_a_killed_run_left(champion, history, pa
     )  # fmt: skip
     assert not any(p.exists() for p in old)
     assert fresh.exists() and mine.exists()
+
+
+def test_a_rerun_late_the_same_day_times_out_no_flag_the_first_run_raised(
+    champion, history, params, tmp_path
+):
+    """A rerun of the day evaluated at its own later time stepped up every flag whose response
+    time had run out since the first run (one hour here): a second level change and a second
+    round of messages for the same day, where the first run's decisions were to stand. The time
+    passing within a day is the next day's run to act on."""
+    one_hour = {
+        name: lv.model_copy(update={"response_hours": 1, "business_hours": False})
+        if lv.response_hours is not None
+        else lv
+        for name, lv in params.ladder.levels.items()
+    }
+    p = params.model_copy(update={"ladder": params.ladder.model_copy(update={"levels": one_hour})})
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(hour):
+        return run_daily(
+            "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=hour),
+            as_of=DAY2, out=tmp_path, champion=champion, history=history,
+        )  # fmt: skip
+
+    first = run(6)
+    assert (first.ranked["level_index"].between(1, len(one_hour) - 2)).any()  # flags that can climb
+    store = Store(db)
+    before = {k: store.rows(k) for k in ("level_changes", "outbox")}
+    again = run(20)
+    assert again.ladder.changes == again.ladder.queued == 0
+    assert {k: store.rows(k) for k in before} == before
+    assert again.ranked["level"].tolist() == first.ranked["level"].tolist()
