@@ -702,9 +702,11 @@ def _run_daily(
                 until=until.to_pydatetime(),
                 now=at,
             )
-            from serving.report_html import ReportData, render_report
+            from serving.report_html import ReportData, needs_attention, render_report
 
             head = in_run_language(ranked.head(p.terminal_rows))
+            below = ranked.iloc[p.terminal_rows :]
+            pinned = in_run_language(needs_attention(below, len(levels) - 1, at))
 
             report = render_report(
                 ReportData(
@@ -722,6 +724,7 @@ def _run_daily(
                     labels={f.name: f.label(lang) for f in model.spec.features},
                     params=p,
                     time_zone=params.ladder.business_calendar.time_zone,
+                    pinned=csv_frame(pinned).assign(handled=pinned["handled"].to_numpy()),
                 )
             )
             # under a temporary name until whole: a full disk left a cut report (or cut the

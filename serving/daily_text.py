@@ -80,6 +80,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "changed_up": "up",
         "changed_down": "down",
         "sec_list": "Top of today's list",
+        "sec_pinned": "{n} more open [flag|flags] overdue or at {level}",
+        "pinned_caption": "Below the top {top} by priority: every flag at {level}, or past its "
+        "due time, that nobody has acknowledged or resolved yet.",
         "sec_distribution": "Portfolio risk",
         "sec_trend": "Trend over the last {n} runs",
         "sec_kpis": "Escalation KPIs (last {days} [day|days])",
@@ -325,6 +328,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "changed_up": "höher",
         "changed_down": "tiefer",
         "sec_list": "Anfang der heutigen Liste",
+        "sec_pinned": "{n} weitere offene [Stufenmeldung|Stufenmeldungen] überfällig oder auf {level}",
+        "pinned_caption": "Unterhalb der ersten {top} nach Priorität: jede Stufenmeldung auf "
+        "{level} oder nach ihrer Fälligkeit, die noch niemand bestätigt oder gelöst hat.",
         "sec_distribution": "Risiko im Portfolio",
         "sec_trend": "Verlauf der letzten {n} Läufe",
         "sec_kpis": "Eskalations-Kennzahlen ([letzter|letzte] {days} [Tag|Tage])",

@@ -73,6 +73,8 @@ class ReportData:
     labels: Mapping[str, str] = field(default_factory=dict)  # feature -> what it means, in language
     # the ladder's business time zone: due times as the e-mails and the CSM page tell them
     time_zone: str = "UTC"
+    # the open flags below `top` that are overdue or at the highest level (`needs_attention`)
+    pinned: pd.DataFrame | None = None
 
 
 def _drift_name(name: str, labels: Mapping[str, str]) -> str:
@@ -99,6 +101,17 @@ def _drifted(names: tuple[str, ...], labels: Mapping[str, str]) -> str:
     """The inputs that call for retraining, as the table names them (what the feature means,
     then its column): the advice said "usage_seat_utilisation, days_to_renewal" to a manager."""
     return ", ".join(f"{labels[n]} ({n})" if labels.get(n) else n for n in names)
+
+
+def needs_attention(ranked: pd.DataFrame, top_level: int, at: dt.datetime) -> pd.DataFrame:
+    """The rows of a ranked list (`level_index`, `due_at`, `handled`) whose flag nobody has
+    acknowledged or resolved and that is past its due time at `at` or at the highest level
+    (`top_level`): the report's top rows by priority left out an overdue executive escalation of
+    a small account ranked lower, and the manager reading it never saw it."""
+    due = pd.to_datetime(ranked["due_at"], utc=True)
+    open_flag = (ranked["level_index"] >= 1) & (ranked["handled"].fillna("") == "")
+    late = due.notna() & (due <= pd.Timestamp(at))
+    return ranked[open_flag & (late | (ranked["level_index"] >= top_level))]
 
 
 def distribution_plot(today: pd.DataFrame, lang: str) -> str:
@@ -256,6 +269,8 @@ def _table(
     ]
     rows = []
     for i, r in enumerate(top.to_dict("records"), start=1):
+        # the list's own rank: the pinned rows stand further down it than their place here
+        place = r.get("rank", i)
         d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
         dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
@@ -266,7 +281,7 @@ def _table(
             overdue = f' <b class="handled">{html.escape(t("handled_" + r["handled"], lang))}</b>'
         level = level_classes(levels).get(str(r["level"]), "")
         cells = [
-            f'<td class="num">{i}</td>',
+            f'<td class="num">{html.escape(str(place))}</td>',
             f"<td>{html.escape(str(r['account_name']))}<br><small>{html.escape(str(r['account_id']))}</small></td>",
             f"<td>{html.escape(str(r['csm_owner']))}</td>",
             f'<td class="num">{_fmt(r["escalation_risk"], ".2f", lang)}</td>',
@@ -287,6 +302,19 @@ def _table(
     )
 
 
+def _pinned(d: ReportData) -> str:
+    """The open flags below the top of the list that are overdue or at the highest level, in a
+    section of their own ("" when there are none)."""
+    if d.pinned is None or not len(d.pinned):
+        return ""
+    words = {"n": len(d.pinned), "top": len(d.top), "level": d.levels[-1]}
+    return (
+        f"<h2>{html.escape(t('sec_pinned', d.language, **words))}</h2>"
+        f'<p class="caption">{html.escape(t("pinned_caption", d.language, **words))}</p>'
+        + _table(d.pinned, d.language, d.levels, d.params.delta_days, d.time_zone, d.evaluated_at)
+    )
+
+
 def render_report(d: ReportData) -> str:
     lang, p = d.language, d.params
     h, lk = d.history, d.ladder
@@ -298,6 +326,7 @@ def render_report(d: ReportData) -> str:
         f'<p class="meta">{html.escape(t("generated", lang, model=d.model_version, accounts=len(d.today), at=at))}</p>',
         f"<h2>{html.escape(t('sec_list', lang))}</h2>",
         _table(d.top, lang, d.levels, p.delta_days, d.time_zone, d.evaluated_at),
+        _pinned(d),
         f"<h2>{html.escape(t('sec_distribution', lang))}</h2>",
         f"<figure>{distribution_plot(d.today, lang)}</figure>",
         f'<p class="caption">{html.escape(t("dist_caption", lang))}</p>',

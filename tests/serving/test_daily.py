@@ -2108,3 +2108,67 @@ def test_a_rerun_late_the_same_day_times_out_no_flag_the_first_run_raised(
     assert again.ladder.changes == again.ladder.queued == 0
     assert {k: store.rows(k) for k in before} == before
     assert again.ranked["level"].tolist() == first.ranked["level"].tolist()
+
+
+def test_the_report_shows_every_open_flag_overdue_or_at_the_top_level(params):
+    """The report listed the top rows by priority only: an overdue L3 flag of a small account
+    ranked lower was not in it, and the manager reading it never saw the escalation. The open
+    flags below the top that are overdue or at the highest level now stand in a section of their
+    own, with their rank in the list; handled, calm and not yet due flags do not."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+    from serving.report_html import needs_attention
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.6, 0.4], "churn_risk": [0.2, 0.2],
+                          "level": ["L3", "L2"], "level_index": [3, 2]})  # fmt: skip
+    row = {"account_name": "N", "csm_owner": "O", "escalation_risk": 0.6, "churn_risk": 0.2,
+           "delta_prev": None, "delta_7d": None, "level_changed": "", "reasons": "R",
+           "why_changed": "", "next_action": "Call", "handled": ""}  # fmt: skip
+    at = dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC)
+    past, ahead = "2026-06-22T04:00:00Z", "2026-06-22T12:00:00Z"
+    ranked = pd.DataFrame([
+        row | {"account_id": "TOP-1", "rank": 1, "level": "L1", "level_index": 1, "due_at": ahead},
+        row | {"account_id": "L3-LATE", "rank": 2, "level": "L3", "level_index": 3, "due_at": past},
+        row | {"account_id": "L3-NEW", "rank": 3, "level": "L3", "level_index": 3, "due_at": ahead},
+        row | {"account_id": "L1-LATE", "rank": 4, "level": "L1", "level_index": 1, "due_at": past},
+        row | {"account_id": "L1-AHEAD", "rank": 5, "level": "L1", "level_index": 1, "due_at": ahead},
+        row | {"account_id": "L3-ACKED", "rank": 6, "level": "L3", "level_index": 3, "due_at": "",
+               "handled": "acknowledged"},
+        row | {"account_id": "CALM", "rank": 7, "level": "L0", "level_index": 0, "due_at": ""},
+    ])  # fmt: skip
+    pinned = needs_attention(ranked.iloc[1:], 3, at)
+    assert pinned["account_id"].tolist() == ["L3-LATE", "L3-NEW", "L1-LATE"]
+    for lang, said in (("en", "3 more open flags overdue or at L3"),
+                       ("de", "3 weitere offene Stufenmeldungen überfällig oder auf L3")):  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang, top=ranked.iloc[:1], pinned=pinned)
+        assert f"<h2>{said}</h2>" in text, lang
+        section = text.split(f"<h2>{said}</h2>")[1].split("<h2>")[0]
+        rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1])
+        assert [re.search(r"<small>([^<]*)</small>", r).group(1) for r in rows] == [
+            "L3-LATE", "L3-NEW", "L1-LATE"
+        ]  # fmt: skip
+        assert rows[0].startswith('<td class="num">2</td>'), rows[0]  # its rank in the list
+    alone = _day_report(params, today, h, lk, top=ranked.iloc[:1], pinned=pinned.iloc[0:0])
+    assert "more open" not in alone
+
+
+def test_a_daily_reports_every_top_level_flag_below_its_top_rows(
+    champion, history, params, tmp_path
+):
+    """The run's report holds each open flag at the highest level, however low it ranks."""
+    p = params.model_copy(update={"daily": params.daily.model_copy(update={"terminal_rows": 1})})
+    result = run_daily(
+        "world", p, database_url=f"sqlite:///{tmp_path / 'escrisk.db'}", tracking_uri="unused",
+        now=DAY2 + pd.Timedelta(hours=6), as_of=DAY2, out=tmp_path, champion=champion,
+        history=history,
+    )  # fmt: skip
+    top = len(params.ladder.levels) - 1
+    below = result.ranked.iloc[1:]
+    wanted = below[(below["level_index"] == top) & (below["handled"] == "")]["account_id"]
+    assert len(wanted), "the world has no open flag at the top level below the first row"
+    text = result.html_path.read_text(encoding="utf-8")
+    for aid in wanted:
+        assert f"<small>{aid}</small>" in text, aid
