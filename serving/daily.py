@@ -111,6 +111,8 @@ class DailyResult:
     # the champion trained on features of other code than this installation's (or of unrecorded
     # code): the warning, in the run's language; None when they agree
     feature_code: str | None = None
+    # feature -> what it means, in the run's language (the report's and terminal's names)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 # --- the champion ------------------------------------------------------------------------------
@@ -705,6 +707,7 @@ def _run_daily(
             from serving.report_html import ReportData, needs_attention, render_report
 
             head = in_run_language(ranked.head(p.terminal_rows))
+            labels = {f.name: f.label(lang) for f in model.spec.features}
             below = ranked.iloc[p.terminal_rows :]
             pinned = in_run_language(needs_attention(below, len(levels) - 1, at))
 
@@ -721,7 +724,7 @@ def _run_daily(
                     history=hk,
                     ladder=lk,
                     drift=drift,
-                    labels={f.name: f.label(lang) for f in model.spec.features},
+                    labels=labels,
                     params=p,
                     time_zone=params.ladder.business_calendar.time_zone,
                     pinned=csv_frame(pinned).assign(handled=pinned["handled"].to_numpy()),
@@ -749,6 +752,7 @@ def _run_daily(
             gaps=gaps, not_trained=changed_settings(model.feature_params, params.features),
             feature_code=feature_code_warning(model, lang),
             not_yet=not_yet, gone=len(accounts) - len(frame) - not_yet, vanished=vanished,
+            labels=labels,
         )  # fmt: skip
 
 

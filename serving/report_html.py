@@ -103,6 +103,15 @@ def _drifted(names: tuple[str, ...], labels: Mapping[str, str]) -> str:
     return ", ".join(f"{labels[n]} ({n})" if labels.get(n) else n for n in names)
 
 
+def retrain_advice(drift: DriftReport | None, labels: Mapping[str, str], lang: str) -> str | None:
+    """ "Retrain advised: major drift in ..." with the inputs named as the report's table names
+    them (`labels`: feature -> what it means, in `lang`), or None when no retraining is advised:
+    the terminal said it with the bare column names the report had stopped using."""
+    if drift is None or not drift.retrain:
+        return None
+    return t("retrain", lang, what=_drifted(drift.why, {**score_labels(drift, lang), **labels}))
+
+
 def needs_attention(ranked: pd.DataFrame, top_level: int, at: dt.datetime) -> pd.DataFrame:
     """The rows of a ranked list (`level_index`, `due_at`, `handled`) whose flag nobody has
     acknowledged or resolved and that is past its due time at `at` or at the highest level
@@ -387,7 +396,7 @@ def render_report(d: ReportData) -> str:
             )
         elif d.drift.retrain:
             parts.append(
-                f'<div class="warn">{html.escape(t("retrain", lang, what=_drifted(d.drift.why, labels)))}</div>'
+                f'<div class="warn">{html.escape(retrain_advice(d.drift, d.labels, lang) or "")}</div>'
             )
         else:
             parts.append(

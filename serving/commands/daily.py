@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from features.scorecache import kept_scores
     from serving.daily import run_daily
     from serving.params import load_params
+    from serving.report_html import retrain_advice
     from serving.risklist import owner_key
     from serving.settings import Settings
     from training.registry import tracking_uri
@@ -194,8 +195,9 @@ def run(args: argparse.Namespace) -> int:
             end = day_text(result.newest_event, lang)
             said = t("stale", lang, end=end, days=empty, day=day_text(result.day, lang))
             console.print(f"[bold yellow]{said}[/]")
-    if result.drift is not None and result.drift.retrain:
-        console.print(f"[bold yellow]{t('retrain', lang, what=', '.join(result.drift.why))}[/]")
+    advice = retrain_advice(result.drift, result.labels, lang)
+    if advice is not None:  # the inputs named as the report names them, not by their columns
+        console.print(f"[bold yellow]{escape(advice)}[/]")
     if result.pruned:
         keep = params.daily.keep_days
         console.print(t("pruned", lang, days=result.pruned, keep=keep))

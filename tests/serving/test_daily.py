@@ -2172,3 +2172,26 @@ def test_a_daily_reports_every_top_level_flag_below_its_top_rows(
     text = result.html_path.read_text(encoding="utf-8")
     for aid in wanted:
         assert f"<small>{aid}</small>" in text, aid
+
+
+def test_the_terminals_retrain_advice_names_the_inputs_as_the_report_does(runs, champion):
+    """The terminal said "Retrain advised: major drift in usage_seat_utilisation,
+    escalation_30d": the columns, where the report names what each means, in either language."""
+    from serving.drift import DriftReport
+    from serving.report_html import retrain_advice
+
+    table = pd.DataFrame({"kind": ["feature", "score"],
+                          "name": ["usage_seat_utilisation", "escalation_30d"], "psi": [0.4, 0.3],
+                          "noise": [0.01, 0.01], "band": ["major", "major"]})  # fmt: skip
+    drift = DriftReport(table, True, ("usage_seat_utilisation", "escalation_30d"), 500)
+    features = {f.name: f for f in champion.model.spec.features}
+    for lang, esc in (("en", "escalation risk"), ("de", "Eskalationsrisiko")):
+        labels = {n: f.label(lang) for n, f in features.items()}
+        said = retrain_advice(drift, labels, lang)
+        seats = labels["usage_seat_utilisation"]
+        assert said is not None and f"{seats} (usage_seat_utilisation)" in said, said
+        assert f"{esc} (escalation_30d)" in said, said
+    assert retrain_advice(DriftReport(table, False, (), 500), {}, "en") is None
+    # the run hands the terminal its features' labels in the run's language
+    result = runs["second"]
+    assert result.labels == {n: f.label("en") for n, f in features.items()}
