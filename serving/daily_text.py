@@ -351,7 +351,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "kpi_flag_rate": "Eskalationsrate der Stufen (je Account-Tag)",
         "kpi_confirmed": "Meldungen, denen CSMs zustimmten, unter den beurteilten",
         "kpi_ack": "Stunden bis zur Bestätigung (Median)",
-        "kpi_acked": "Quittierte Stufenmeldungen",
+        "kpi_acked": "Bestätigte Stufenmeldungen",
         "kpi_resolve": "Stunden bis zur Lösung (Median)",
         "kpi_csat_after": "CSAT nach Eskalation",
         "kpi_csat_all": "CSAT, alle Tickets",

@@ -280,8 +280,8 @@ def _table(
     for i, r in enumerate(top.to_dict("records"), start=1):
         # the list's own rank: the pinned rows stand further down it than their place here
         place = r.get("rank", i)
-        d7 = "" if pd.isna(r["delta_7d"]) else f" / {_fmt(r['delta_7d'], '+.2f', lang)}"
-        dp = "–" if pd.isna(r["delta_prev"]) else _fmt(r["delta_prev"], "+.2f", lang)
+        # both deltas always, "–" where one is missing, as the heading and the terminal say them
+        dp, d7 = (figure(r[c], "+.2f", lang) for c in ("delta_prev", "delta_7d"))
         raw = r["due_at"]  # the CSV's ISO text, "" or missing without a due time
         due = "" if pd.isna(raw) or not raw else zone_time(pd.Timestamp(raw), zone, lang)
         late = bool(due) and evaluated_at is not None and pd.Timestamp(raw) <= evaluated_at
@@ -295,7 +295,7 @@ def _table(
             f"<td>{html.escape(str(r['csm_owner']))}</td>",
             f'<td class="num">{_fmt(r["escalation_risk"], ".2f", lang)}</td>',
             f'<td class="num">{_fmt(r["churn_risk"], ".2f", lang)}</td>',
-            f'<td class="num">{dp}{d7}</td>',
+            f'<td class="num">{dp} / {d7}</td>',
             f'<td class="{level}">{html.escape(flagged_level(str(r["level"]), r["level_changed"], lang))}</td>',
             f"<td>{html.escape(str(r['reasons']))}</td>",
             f"<td>{_why(r['why_changed'])}</td>",

@@ -948,7 +948,7 @@ def test_report_tells_the_share_of_flags_acknowledged_beside_the_median(params):
     lk = LadderKpis(180, 60, 300, 3000, 0.06, 0.6, 3.0, 5.5, 7 / 180, 5 / 7, {}, 0)
     today = pd.DataFrame({"escalation_risk": [0.1, 0.4], "churn_risk": [0.0, 0.2],
                           "level": ["L0", "L2"]})  # fmt: skip
-    for lang, label in (("en", "Flags acknowledged"), ("de", "Quittierte Stufenmeldungen")):
+    for lang, label in (("en", "Flags acknowledged"), ("de", "Bestätigte Stufenmeldungen")):
         text = render_report(
             ReportData(
                 day=dt.date(2026, 6, 24), evaluated_at=dt.datetime(2026, 6, 24, 6, 30, tzinfo=dt.UTC),
@@ -2195,3 +2195,30 @@ def test_the_terminals_retrain_advice_names_the_inputs_as_the_report_does(runs, 
     # the run hands the terminal its features' labels in the run's language
     result = runs["second"]
     assert result.labels == {n: f.label("en") for n, f in features.items()}
+
+
+def test_the_reports_change_cell_always_has_both_deltas_and_german_says_bestaetigt(params):
+    """A row with no run a week back read "+0.05" where its neighbours read "+0.05 / -0.01" and
+    the heading "Δ prev / 7d": the missing one is now a dash, as the terminal writes it. The
+    German tile said "Quittierte" where every other place says "bestätigt"."""
+    from serving.historykpis import HistoryKpis
+    from serving.kpis import LadderKpis
+
+    none = np.array([])
+    h = HistoryKpis(10, 0, 0, 0.0, None, none, none, None, None, pd.Series(dtype=int), None, None)
+    lk = LadderKpis(0, 0, 2, 6, 0.0, 0.0, None, None, None, None, {}, 0)
+    today = pd.DataFrame({"escalation_risk": [0.6], "churn_risk": [0.2], "level": ["L1"],
+                          "level_index": [1]})  # fmt: skip
+    row = {"account_id": "A-1", "account_name": "N", "csm_owner": "O", "escalation_risk": 0.6,
+           "churn_risk": 0.2, "level": "L1", "level_changed": "", "reasons": "R",
+           "why_changed": "", "next_action": "Call", "due_at": "", "handled": ""}  # fmt: skip
+    top = pd.DataFrame([row | {"delta_prev": 0.05, "delta_7d": None},
+                        row | {"delta_prev": None, "delta_7d": None},
+                        row | {"delta_prev": 0.05, "delta_7d": -0.01}])  # fmt: skip
+    for lang, cells in (("en", ["+0.05 / –", "– / –", "+0.05 / -0.01"]),
+                        ("de", ["+0,05 / –", "– / –", "+0,05 / -0,01"])):  # fmt: skip
+        text = _day_report(params, today, h, lk, language=lang, top=top)
+        body = text.split("<tbody>")[1].split("</tbody>")[0]
+        assert re.findall(r'<td class="num">([^<]*/[^<]*)</td>', body) == cells, lang
+    german = _day_report(params, today, h, lk, language="de")
+    assert "Bestätigte Stufenmeldungen" in german and "Quittiert" not in german
