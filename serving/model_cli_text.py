@@ -69,6 +69,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_no_month": "n/a (no whole month of history)",
         "cell_yes": "yes",
         "cell_no": "no",
+        "col_version": "version",
+        "col_aliases": "aliases",
+        "col_created": "created",
+        "col_champion_since": "champion_since",
+        "col_champion_until": "champion_until",
+        "col_test_window": "test_window",
+        "col_decided_at": "decided_at",
+        "col_challenger": "challenger",
+        "col_champion": "champion",
+        "col_promoted": "promoted",
+        "col_forced": "forced",
+        "col_reason": "reason",
         "sim_bad_end": "--end-date {value!r}: not a date; give YYYY-MM-DD or 'today'",
         "sim_wrote": "wrote {out} ({fmt}) and {truth}",
         "sim_real_data": "{out} holds {tables}, which no simulation wrote (there is no truth/); "
@@ -154,7 +166,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "protokolliert ihre Werte)",
         "restart": "ein laufendes `escrisk serve` verwendet es nach einem Neustart, `escrisk "
         "daily` ab seinem nächsten Lauf",
-        "models_title": "Modell {model} (Hauptkennzahl im test_window jedes Runs, '..' bis zum "
+        "models_title": "Modell {model} (Hauptkennzahl im Testfenster jedes Runs, '..' bis zum "
         "Ende seiner Daten: {metric}; Versionen mit anderen Testfenstern sind nicht auf denselben "
         "Zeilen gemessen, `escrisk promote` vergleicht zwei auf einem Fenster)",
         "no_versions": "  keine Versionen (alle wurden gelöscht); `escrisk train QUELLE` "
@@ -178,6 +190,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "sim_no_month": "k. A. (kein ganzer Monat Historie)",
         "cell_yes": "ja",
         "cell_no": "nein",
+        "col_version": "Version",
+        "col_aliases": "Aliasse",
+        "col_created": "angelegt",
+        "col_champion_since": "Champion seit",
+        "col_champion_until": "Champion bis",
+        "col_test_window": "Testfenster",
+        "col_decided_at": "entschieden am",
+        "col_challenger": "Herausforderer",
+        "col_champion": "Champion",
+        "col_promoted": "befördert",
+        "col_forced": "erzwungen",
+        "col_reason": "Grund",
         "sim_bad_end": "--end-date {value!r}: kein Datum; JJJJ-MM-TT oder 'today' angeben",
         "sim_wrote": "{out} ({fmt}) und {truth} geschrieben",
         "sim_real_data": "{out} enthält {tables}, die keine Simulation geschrieben hat (es gibt "

@@ -52,17 +52,25 @@ def run(args: argparse.Namespace) -> int:
                 c: [_minute(v) for v in table[c]] for c in ("champion_since", "champion_until")
             }
             shown = table.assign(**terms)
+            shown = _headed(shown, lang)
             print(shown.to_string(index=False, float_format=decimals(".4f", lang), na_rep="-"))
             if table[cols].isna().any().any():  # a version trained without a head's labels
                 print(say("no_figure", lang))
         hist = promotion_history(name, lang)  # each reason in the team's language
         print("\n" + say("decisions", lang))
-        print(
-            say("none_yet", lang)
-            if hist.empty
-            else readable_history(hist, lang).to_string(index=False)
-        )
+        readable = None if hist.empty else _headed(readable_history(hist, lang), lang)
+        print(say("none_yet", lang) if readable is None else readable.to_string(index=False))
     return 0
+
+
+def _headed(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The table's columns named in the team's language (a German team read "decided_at",
+    "promoted", "forced"); a metric's column keeps its name, as MLflow logs it."""
+    from serving.model_cli_text import CATALOG
+
+    return table.rename(
+        columns={c: say(f"col_{c}", lang) for c in table.columns if f"col_{c}" in CATALOG["en"]}
+    )
 
 
 def _minute(value: Any) -> str:
@@ -85,7 +93,7 @@ def readable_history(history: pd.DataFrame, lang: str, labelled: bool = False) -
     in its language (MLflow keeps Python's True / False), no champion as '-' (kept as 'none').
     `labelled`: the columns named in `lang` and numbered from 1 (the evaluation notebook, which
     showed MLflow's keys, ISO times with microseconds and its search's row numbers); the command
-    keeps MLflow's names."""
+    names them as `_headed` does."""
     import pandas as pd
 
     flags = {"True": say("cell_yes", lang), "False": say("cell_no", lang)}

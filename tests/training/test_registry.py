@@ -667,6 +667,12 @@ def test_models_tells_each_decisions_reason_in_the_teams_language(
     # with microseconds were printed as kept
     assert "2026-01-01 00:00 1 - ja nein" in " ".join(out.split()), out
     assert "True" not in out and "T00:00:00" not in out, out
+    # the columns too: "decided_at challenger champion promoted forced reason" read English
+    heads = "entschieden am Herausforderer Champion befördert erzwungen Grund"
+    assert heads in " ".join(out.split()), out
+    assert "Version Aliasse angelegt Champion seit Champion bis Testfenster" in " ".join(
+        out.split()
+    )
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert english in out and "2026-02-01 00:00 2 1 no no" in " ".join(out.split()), out
