@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from features.context import Absence
+from features.errors import CatalogRefusal
 from features.spec import localized, number_forms
 
 CATALOG: Mapping[str, Mapping[str, str]] = {
@@ -182,6 +183,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "write the files (nothing is recorded or sent twice)",
         "unknown_level": "--min-level {given!r}: unknown level; known: {levels}",
         "negative_top": "--top {top}: must be 0 or more",
+        "bad_sort": "cannot sort by {sort!r}; sortable: {sortable}",
+        "never_scored": "account {account!r} has never been scored by the daily run",
         "validate_hint": "Run `escrisk validate SOURCE` for the full list.",
         "not_a_day": "{option} {value!r}: not a day; use YYYY-MM-DD, e.g. 2026-06-03",
         "blank_owner": "--owner is blank: give a CSM's name, or leave the option out for every account",
@@ -437,6 +440,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "gesendet)",
         "unknown_level": "--min-level {given!r}: unbekannte Stufe; bekannt sind {levels}",
         "negative_top": "--top {top}: muss 0 oder mehr sein",
+        "bad_sort": "nach {sort!r} kann nicht sortiert werden; sortierbar: {sortable}",
+        "never_scored": "der Account {account!r} wurde vom täglichen Lauf noch nie bewertet",
         "validate_hint": "Die ganze Liste zeigt `escrisk validate QUELLE --lang de`.",
         "not_a_day": "{option} {value!r}: kein Tag; bitte JJJJ-MM-TT angeben, z. B. 2026-06-03",
         "blank_owner": "--owner ist leer: Geben Sie den Namen eines CSM an, oder lassen Sie die Option für alle Accounts weg",
@@ -583,6 +588,15 @@ def figure(value: Any, spec: str, language: str, missing: str = "–") -> str:
 def flagged_level(level: str, changed: str, language: str) -> str:
     """A list row's level with what changed since the previous run: "L2 (up)", "L2 (höher)"."""
     return f"{level} ({t('changed_' + changed, language)})" if changed else level
+
+
+class DailyRefusal(CatalogRefusal):
+    """A refusal from this catalog: English as raised, told in the command's or page's language
+    (the stored list's refusals stayed English for a German team)."""
+
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
+        return t(key, language, **values)
 
 
 def t(key: str, language: str, **values: Any) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from features.errors import UserError
+from serving.daily_text import DailyRefusal
 from serving.risklist import alphabetical, owner_key
 from serving.store import Store, UtcDateTime, insert_columns
 
@@ -301,7 +301,7 @@ class DailyStore:
         priority order whatever the sort. Owner matches case-insensitively. With `tier_order`
         (the contract's tiers, highest first), tiers sort in that order, not alphabetically."""
         if sort not in SORTABLE:
-            raise UserError(f"cannot sort by {sort!r}; sortable: {list(SORTABLE)}")
+            raise DailyRefusal("bad_sort", sort=sort, sortable=list(SORTABLE))
         day = day or self.latest_day()
         if day is None:
             return []
@@ -419,7 +419,7 @@ class DailyStore:
             q = q.limit(days)
         rows = self.store._read(lambda c: [dict(r) for r in c.execute(q).mappings()])
         if not rows:
-            raise UserError(f"account {account_id!r} has never been scored by the daily run")
+            raise DailyRefusal("never_scored", account=account_id)
         return rows[::-1]
 
     def audit_trail(self, account_id: str) -> list[dict[str, Any]]:

@@ -2222,3 +2222,22 @@ def test_the_reports_change_cell_always_has_both_deltas_and_german_says_bestaeti
         assert re.findall(r'<td class="num">([^<]*/[^<]*)</td>', body) == cells, lang
     german = _day_report(params, today, h, lk, language="de")
     assert "Bestätigte Stufenmeldungen" in german and "Quittiert" not in german
+
+
+def test_the_stored_lists_refusals_are_told_in_the_teams_language(tmp_path):
+    """A bad sort and an account never scored were refused in English whatever the language:
+    they are UserErrors of the catalog, English as raised and German where told in German."""
+    from features.errors import UserError
+
+    daily = DailyStore(Store(f"sqlite:///{tmp_path / 'escrisk.db'}"))
+    with pytest.raises(UserError) as sort:
+        daily.daily_list(sort="risk")
+    assert str(sort.value) == "cannot sort by 'risk'; sortable: " + str(
+        list(__import__("serving.dailystore", fromlist=["SORTABLE"]).SORTABLE)
+    )
+    assert sort.value.told("de").startswith("nach 'risk' kann nicht sortiert werden; sortierbar:")
+    with pytest.raises(UserError) as never:
+        daily.account_history("A-404")
+    assert str(never.value) == "account 'A-404' has never been scored by the daily run"
+    told = never.value.told("de")
+    assert told == "der Account 'A-404' wurde vom täglichen Lauf noch nie bewertet", told
