@@ -9,8 +9,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from features.errors import UserError, Violation
+from features.errors import CatalogRefusal, Violation
 from features.importers.report import MESSAGES, message, render
 from serving.cli import add_params_option, utc_now
 
@@ -141,13 +142,24 @@ def _with_own(own: list[Violation], checked: list[Violation]) -> list[Violation]
     return own + [v for v in checked if not again(v)]
 
 
+class ImportRefusal(CatalogRefusal):
+    """Where the import cannot write: English as raised, told in --lang (a German import was
+    told "cannot write the tables there" in English)."""
+
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
+        from serving.commands.validate import say
+
+        return say(key, language, **values)
+
+
 def _parent(out: Path) -> Path:
     """Where the staging copy goes: beside DIR (the same file system), made if need be."""
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file on the way (--out export.csv/data) was an internal error
-        raise UserError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+        raise ImportRefusal("cannot_create_out", out=str(out), why=exc.strerror) from None
     return parent
 
 
@@ -158,7 +170,7 @@ def _staging(out: Path) -> Iterator[str]:
     try:
         staging = tempfile.TemporaryDirectory(prefix=".import-", dir=_parent(out))
     except OSError as exc:
-        raise UserError(f"{out}: cannot write the tables there ({exc.strerror})") from None
+        raise ImportRefusal("cannot_write_out", out=str(out), why=exc.strerror) from None
     with staging as tmp:
         yield tmp
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "ok": "{source}: valid ({n} rows checked against the data contract)",
+        "cannot_create_out": "{out}: cannot create the output folder ({why})",
+        "cannot_write_out": "{out}: cannot write the tables there ({why})",
         "rows": "  {table:<12} {rows:>10,} rows",
         "absent": "  {table:<12} absent, {effect}",
         "absent_column": "  {table}.{column}: column absent, {effect}",
@@ -55,6 +57,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "de": {
         "ok": "{source}: gültig ({n} Zeilen gegen den Datenvertrag geprüft)",
+        "cannot_create_out": "{out}: Der Ausgabeordner kann nicht angelegt werden ({why})",
+        "cannot_write_out": "{out}: Die Tabellen können dort nicht geschrieben werden ({why})",
         "rows": "  {table:<12} {rows:>10,} Zeilen",
         "absent": "  {table:<12} fehlt, {effect}",
         "absent_column": "  {table}.{column}: Spalte fehlt, {effect}",

@@ -903,6 +903,9 @@ def test_an_out_folder_under_a_file_is_refused_not_an_internal_error(tmp_path, c
     assert main(["import", "zendesk", *inputs, "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert f"{out}: cannot create the output folder" in err and "internal error" not in err
+    # and in German with --lang de
+    assert main(["import", "zendesk", *inputs, "--out", str(out), "--lang", "de"]) == 1
+    assert f"{out}: Der Ausgabeordner kann nicht angelegt werden" in capsys.readouterr().err
 
 
 def test_an_import_into_a_read_only_place_is_refused_not_an_internal_error(
@@ -919,6 +922,8 @@ def test_an_import_into_a_read_only_place_is_refused_not_an_internal_error(
     assert main(["import", "zendesk", *inputs, "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "o: cannot write the tables there (Read-only file system)" in err
+    german = _german_refusal(tmp_path, capsys, "zendesk", *inputs)
+    assert "o: Die Tabellen können dort nicht geschrieben werden (Read-only file system)" in german
 
 
 def test_an_importers_refusals_stay_english_by_default(tmp_path, capsys):
