@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from features.businesstime import FAR, add_business
-from features.errors import UserError
+from features.errors import CatalogRefusal, UserError
 from features.params import closest
 from serving.params import Condition, LadderParams, LevelParams, did_you_mean
 from serving.reasons import RowReasons
@@ -198,6 +198,17 @@ def as_utc(t: dt.datetime) -> dt.datetime:
     return dt.datetime.fromtimestamp(t.timestamp(), tz=dt.UTC)
 
 
+class LadderRefusal(CatalogRefusal):
+    """What the ladder cannot decide with these settings or this stored state: English as
+    raised, told in the command's language (both stayed English for a German team)."""
+
+    @staticmethod
+    def say(key: str, language: str, **values: Any) -> str:
+        from serving.ladder_cli_text import say
+
+        return say(key, language, **values)
+
+
 def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParams) -> dt.datetime:
     """`start` plus `hours` of clock time, or of business time in the calendar's time zone.
 
@@ -218,9 +229,7 @@ def due_at(start: dt.datetime, hours: float, business: bool, params: LadderParam
         horizon = at + 3 * 366 * 86_400 * 10**9  # the calendar's next three years
         due = int(add_business(np.array([at]), np.array([span]), cal, horizon)[0])
         if due == FAR or due > horizon:
-            raise UserError(
-                "ladder.business_calendar: no business hours within three years (all holidays?)"
-            )
+            raise LadderRefusal("no_business_hours")
         if len(_BUSINESS_DUE) >= 4096:
             _BUSINESS_DUE.clear()
         _BUSINESS_DUE[key] = due
@@ -322,9 +331,11 @@ def decide(
         state = LadderState(signals.account_id, names[0], now, None, None, None, None, 0, None)
     else:
         if previous.level not in params.levels:
-            raise UserError(
-                f"account {previous.account_id}: stored ladder level {previous.level!r} is not in "
-                f"ladder.levels {names}; a renamed level needs a migration of the ladder state"
+            raise LadderRefusal(
+                "stored_level_unknown",
+                account=previous.account_id,
+                level=previous.level,
+                levels=names,
             )
         prev_i = names.index(previous.level)
         state = previous

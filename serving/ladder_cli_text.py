@@ -85,6 +85,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "msg_sending": "sending",
         "msg_sent": "sent",
         "msg_failed": "failed",
+        "no_business_hours": "ladder.business_calendar: no business hours within three years "
+        "(all holidays?)",
+        "stored_level_unknown": "account {account}: stored ladder level {level!r} is not in "
+        "ladder.levels {levels}; a renamed level needs a migration of the ladder state",
     },
     "de": {
         "acknowledged": "{account}: {level} bestätigt von {by} am {at} UTC",
@@ -163,6 +167,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "msg_sending": "wird gesendet",
         "msg_sent": "gesendet",
         "msg_failed": "fehlgeschlagen",
+        "no_business_hours": "ladder.business_calendar: keine Geschäftszeiten innerhalb von drei "
+        "Jahren (alles Feiertage?)",
+        "stored_level_unknown": "Account {account}: die gespeicherte Stufe {level!r} steht nicht "
+        "in ladder.levels {levels}; eine umbenannte Stufe braucht eine Migration des "
+        "gespeicherten Stands",
     },
 }
 

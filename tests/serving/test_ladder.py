@@ -466,8 +466,22 @@ def test_decisions_are_deterministic_and_ids_stable(lp):
 
 
 def test_a_stored_level_that_no_longer_exists_is_a_user_error(lp):
-    with pytest.raises(UserError, match="'L9' is not in ladder.levels"):
+    with pytest.raises(UserError, match="'L9' is not in ladder.levels") as refused:
         decide(signals(), state("L9"), lp, NOW)
+    # told in the team's language where a command shows it (it stayed English)
+    assert "die gespeicherte Stufe 'L9' steht nicht in ladder.levels" in refused.value.told("de")
+
+
+def test_a_calendar_without_business_hours_is_refused_in_the_teams_language(lp):
+    """ "no business hours within three years" stayed English for a German team."""
+    from serving.ladder import due_at
+
+    closed = lp.business_calendar.model_copy(update={"weekly": dict.fromkeys(
+        lp.business_calendar.weekly, None)})  # fmt: skip
+    shut = lp.model_copy(update={"business_calendar": closed})
+    with pytest.raises(UserError, match="no business hours within three years") as refused:
+        due_at(NOW, 4, True, shut)
+    assert "keine Geschäftszeiten innerhalb von drei Jahren" in refused.value.told("de")
 
 
 def test_naive_now_is_rejected(lp):
