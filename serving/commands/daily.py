@@ -305,6 +305,10 @@ def print_table(
         if sum(narrowest[i] for i in kept) <= room(kept):
             break
         kept = [i for i in kept if columns[i][4] != drop]
+    if sum(narrowest[i] for i in kept) > room(kept):
+        # narrower still (German headings are long): a heading is cut ("Eskala…"), not a row's
+        # level, risk or due time, which rich cut instead ("L2 (höh…")
+        narrowest = [c[2] for c in columns]
     # squeezed below their widths, rich cut every column evenly: the rank, risk and level columns
     # vanished whole and the id and due time were cut (80-160 columns); the widths are set here,
     # each column its narrowest, then what is left to the next action, account, reason, CSM

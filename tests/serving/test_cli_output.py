@@ -1008,12 +1008,13 @@ def test_the_terminal_list_says_a_flag_was_handled_before_the_run():
         ], lines  # fmt: skip
 
 
-@pytest.mark.parametrize("width", [80, 100, 120, 160])
+@pytest.mark.parametrize("width", [70, 80, 100, 120, 160])
 def test_the_terminal_list_keeps_rank_id_level_and_due_time_on_a_narrow_terminal(width):
     """On an 80 to 160 column terminal rich squeezed the nine columns below their widths: the
     rank, escalation risk and level columns vanished whole, the account id was cut ("A-…") and
     the due time too ("06-2"). The list now leaves out the columns it can do without (the CSV
-    and the report have them), says so, and keeps the rank, id, level and due time whole."""
+    and the report have them), says so, and keeps the rank, id, level and due time whole; at 70
+    columns the German headings had the level cut ("L2 (höh…"): a heading is cut instead."""
     import io
 
     import pandas as pd
