@@ -34,6 +34,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_heading": "Why the escalation risk changed:",
         "more_rows": "Showing the first {shown} of {n} rows; the CSV has them all.",
         "more_rows_one": "Showing the first row of {n}; the CSV has them all.",
+        "pinned_below": "{n} more open [flag|flags] overdue or at the highest level below "
+        "the rows shown (the report lists [it|them]): {ids}",
         "unknown_owner": "No scored account has the CSM owner {owner!r}; the owners are: {owners}",
         "step_load": "Reading and validating the source",
         "step_model": "Loading the champion model",
@@ -283,6 +285,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "why_heading": "Warum sich das Eskalationsrisiko geändert hat:",
         "more_rows": "Die ersten {shown} von {n} Zeilen; die CSV enthält alle.",
         "more_rows_one": "Die erste Zeile von {n}; die CSV enthält alle.",
+        "pinned_below": "{n} weitere offene [Stufenmeldung|Stufenmeldungen] überfällig oder "
+        "auf der höchsten Stufe unterhalb der gezeigten Zeilen (der Bericht listet [sie|sie]): "
+        "{ids}",
         "unknown_owner": "Kein bewerteter Account hat den CSM {owner!r}; die CSMs sind: {owners}",
         "step_load": "Quelle lesen und prüfen",
         "step_model": "Champion-Modell laden",

@@ -144,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
         printed = len(result.printed)  # "the first 1 of 241 rows" read wrong in either language
         key = "more_rows_one" if printed == 1 else "more_rows"
         console.print(t(key, lang, shown=printed, n=len(result.shown)))
+    top_level = len(params.ladder.levels) - 1
+    note = pinned_note(result.shown, len(result.printed), top_level, result.evaluated_at, lang)
+    if note is not None:  # an overdue executive flag below the rows printed went unseen
+        console.print(f"[bold yellow]{escape(note)}[/]")
     r = result.ranked
     owners = sorted({str(o) for o in r["csm_owner"].dropna()}, key=str.casefold)
     if args.owner is not None and owner_key(args.owner) not in {owner_key(o) for o in owners}:
@@ -209,6 +213,22 @@ def run(args: argparse.Namespace) -> int:
     console.print(escape(said))  # a folder may be named "reports [old]"
     sys.stdout.flush()
     return delivery_status(result.delivery)
+
+
+def pinned_note(
+    shown: pd.DataFrame, printed: int, top_level: int, at: dt.datetime, lang: str
+) -> str | None:
+    """The open flags of `shown` below its first `printed` rows that are overdue at `at` or at
+    the highest level (`report_html.needs_attention`), told with their ranks and ids; None
+    when there are none."""
+    from serving.report_html import needs_attention
+
+    below = needs_attention(shown.iloc[printed:], top_level, at)
+    if not len(below):
+        return None
+    ids = [f"#{r} {a}" for r, a in zip(below["rank"], below["account_id"], strict=True)]
+    listed = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+    return t("pinned_below", lang, n=len(below), ids=listed)
 
 
 def delivery_status(d: Any) -> int:

@@ -1054,3 +1054,30 @@ def test_a_training_runs_source_tag_names_its_folder_wherever_it_is_read(tmp_pat
     assert source_tag("exports/acme") == str(tmp_path / "exports" / "acme")
     url = "postgresql+psycopg://cs:s3cret@db.internal:5432/helpdesk"
     assert source_tag(url) == "postgresql+psycopg://cs:***@db.internal:5432/helpdesk"
+
+
+def test_the_terminal_names_open_flags_overdue_or_at_the_top_below_its_rows():
+    """The terminal printed the first rows by priority only: an overdue L3 flag ranked lower went
+    unseen by whoever read it. A line under the table now names them by rank and id."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from serving.commands.daily import pinned_note
+
+    at = dt.datetime(2026, 6, 22, 6, 30, tzinfo=dt.UTC)
+    past, ahead = pd.Timestamp("2026-06-22 04:00", tz="UTC"), pd.Timestamp("2026-06-23", tz="UTC")
+    shown = pd.DataFrame({
+        "rank": [1, 2, 3, 4],
+        "account_id": ["TOP", "L3-NEW", "L1-LATE", "L1-AHEAD"],
+        "level_index": [1, 3, 1, 1],
+        "due_at": [ahead, ahead, past, ahead],
+        "handled": ["", "", "", ""],
+    })  # fmt: skip
+    assert pinned_note(shown, 1, 3, at, "en") == (
+        "2 more open flags overdue or at the highest level below the rows shown (the report "
+        "lists them): #2 L3-NEW, #3 L1-LATE"
+    )
+    assert pinned_note(shown, 3, 3, at, "de") is None
+    told = pinned_note(shown, 2, 3, at, "de")
+    assert told is not None and told.startswith("1 weitere offene Stufenmeldung überfällig"), told
