@@ -102,6 +102,11 @@ def score_version(
             lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
         )
         m &= lab.frame[target].notna()
+        if label_end.present and label_end.end is None:  # rule "table", and no event in it
+            raise UserError(
+                t("no_table_end", lang, target=target, table=label_end.table,
+                  setting=label_end.setting)
+            )  # fmt: skip
         if not m.any():  # the window's as_of dates serve the other head only
             start = last - pd.Timedelta(days=params.promotion.window_days)
             raise UserError(

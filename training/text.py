@@ -27,6 +27,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "after {start} up to {last}: its {table} table ends {end} and a {target} label needs {days} "
         "days after its as_of). Promote on a source with a longer history, or raise "
         "promotion.window_days",
+        "no_table_end": "no labelled {target} snapshots: its {table} table holds no event to tell "
+        "where the export ends (labels.{setting}: table). If the table is empty because nothing "
+        "happened, set labels.{setting} to the day it was extracted (YYYY-MM-DD) or to source",
         "no_challenger": "{model} has no 'challenger' version (`escrisk train` makes one from a "
         "source with both label tables, escalations and churn; `escrisk models` lists the "
         "versions)",
@@ -268,6 +271,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "(as_of nach {start} bis {last}: seine Tabelle {table} endet {end}, und ein {target}-Label "
         "braucht {days} Tage nach seinem as_of). Auf einer Quelle mit längerer Historie promoten oder "
         "promotion.window_days erhöhen",
+        "no_table_end": "keine gelabelten {target}-Snapshots: seine Tabelle {table} enthält kein "
+        "Ereignis, an dem sich das Ende des Exports ablesen ließe (labels.{setting}: table). Ist die "
+        "Tabelle leer, weil nichts geschah, labels.{setting} auf den Tag des Exports (JJJJ-MM-TT) "
+        "oder auf source setzen",
         "no_challenger": "{model} hat keine 'challenger'-Version (`escrisk train` erstellt eine "
         "aus einer Quelle mit beiden Label-Tabellen, escalations und churn; `escrisk models` "
         "listet die Versionen)",

@@ -158,6 +158,13 @@ def test_a_window_without_a_positive_decides_nothing(trained, tmp_path):
     now = pd.Timestamp.now(tz="UTC")
     nobody = validated({**trained.tables, "churn": trained.tables["churn"].iloc[0:0]},
                        params.contract, now)  # fmt: skip
+    # an empty churn table tells no end of its export (labels.churn_until: table, the default)
+    with pytest.raises(UserError, match=r"its churn table holds no event to tell where") as e:
+        promote(client, nobody, params, now=now)
+    assert "labels.churn_until to the day it was extracted" in str(e.value)
+    # said to run to the rest of the source's end: nobody churned, so no pr_auc
+    labels = params.labels.model_copy(update={"churn_until": "source"})
+    params = params.model_copy(update={"labels": labels})
     with pytest.raises(UserError, match=r"pr_auc is undefined for \['churn_90d'\]") as e:
         promote(client, nobody, params, now=now)
     assert "churn_90d 0)" in str(e.value) and "promotion.window_days" in str(e.value)
