@@ -38,7 +38,7 @@ from serving.drift import DriftReport, drift_report, main_features
 from serving.facts import account_facts
 from serving.historykpis import history_kpis
 from serving.kpis import window_kpis
-from serving.ladder import Signals, validate_against
+from serving.ladder import Signals, as_utc, validate_against
 from serving.ladder_text import next_action
 from serving.ladderbatch import LadderOutcome, evaluate_many, subject_columns
 from serving.model import feature_code_warning
@@ -567,9 +567,14 @@ def _run_daily(
             ranked = order.drop(columns="_row")
             ranked.insert(1, "rank", np.arange(1, len(ranked) + 1))
             html_path = out / f"report-{day.isoformat()}.html"
+            # a rerun later the same day keeps the day's first moment: the ladder times out
+            # only what was due by then (decide), and a third run must not take the second's
+            held = at
+            if settled is not None and as_utc(settled).date() == as_utc(at).date():
+                held = min(at, as_utc(settled))
             run_record = {
                 "ran_at": now.to_pydatetime(),
-                "evaluated_at": at,
+                "evaluated_at": held,
                 "model_version": model.version,
                 "accounts": len(ranked),
                 "report": str(html_path),

@@ -75,6 +75,7 @@ def daily_tables(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
             md,
             sa.Column("day", sa.Date, primary_key=True),
             sa.Column("ran_at", UtcDateTime, nullable=False),
+            # the ladder's moment of the day: its first run's (a rerun later that day keeps it)
             sa.Column("evaluated_at", UtcDateTime, nullable=False),
             sa.Column("model_version", sa.String(128), nullable=False),
             sa.Column("feature_names", sa.JSON, nullable=False),

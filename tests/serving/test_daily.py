@@ -2241,3 +2241,41 @@ def test_the_stored_lists_refusals_are_told_in_the_teams_language(tmp_path):
     assert str(never.value) == "account 'A-404' has never been scored by the daily run"
     told = never.value.told("de")
     assert told == "der Account 'A-404' wurde vom täglichen Lauf noch nie bewertet", told
+
+
+def test_a_third_run_the_same_day_times_out_no_flag_the_first_run_raised(
+    champion, history, params, tmp_path
+):
+    """The second run of a day stored its own (later) moment as the day's: a third run that day
+    then timed out every flag whose response time ran out between the first and the second
+    run, the change the second run rightly left to the next day's run."""
+    one_hour = {
+        name: lv.model_copy(update={"response_hours": 1, "business_hours": False})
+        if lv.response_hours is not None
+        else lv
+        for name, lv in params.ladder.levels.items()
+    }
+    p = params.model_copy(update={"ladder": params.ladder.model_copy(update={"levels": one_hour})})
+    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
+
+    def run(hour):
+        return run_daily(
+            "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=hour),
+            as_of=DAY2, out=tmp_path, champion=champion, history=history,
+        )  # fmt: skip
+
+    first = run(6)
+    assert (first.ranked["level_index"].between(1, len(one_hour) - 2)).any()  # flags that can climb
+    run(20)
+    store = Store(db)
+    before = {k: store.rows(k) for k in ("level_changes", "outbox")}
+    third = run(22)
+    assert third.ladder.changes == third.ladder.queued == 0
+    assert {k: store.rows(k) for k in before} == before
+    assert third.ranked["level"].tolist() == first.ranked["level"].tolist()
+    # the next day's run acts on them
+    nxt = run_daily(
+        "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=30),
+        as_of=DAY2 + pd.Timedelta(days=1), out=tmp_path, champion=champion, history=history,
+    )  # fmt: skip
+    assert nxt.ladder.changes > 0
