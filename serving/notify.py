@@ -270,7 +270,8 @@ class TryLater(RuntimeError):
     429 or 5xx): like a server that cannot be reached, an outage, retried until the message is
     too old to send (`retry.max_age_hours`), however many attempts that takes. `busy`: it said
     so of itself, not of this message (a webhook's 429 rate limit, SMTP 421): not tried again
-    in the same run, whose every other message it would turn away alike."""
+    in the same run, whose every other message it would turn away alike; SMTP 454 at login or
+    STARTTLS likewise."""
 
     def __init__(self, said: str, busy: bool = False) -> None:
         super().__init__(said)
@@ -340,6 +341,14 @@ class SmtpNotifier:
                 smtp.starttls()
             if self.cfg.username:
                 smtp.login(self.cfg.username, self.password or "")
+        except smtplib.SMTPResponseException as exc:
+            smtp.close()
+            if 400 <= exc.smtp_code < 500:  # 454: its TLS or login backend down for now
+                # the server's trouble, not a mail's: like 421, tried once per run (a login per
+                # message made thousands of failed logins)
+                said = f"the SMTP server deferred the session: {exc}"
+                raise TryLater(said, busy=True) from None
+            raise
         except BaseException:
             smtp.close()
             raise

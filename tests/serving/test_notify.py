@@ -1116,6 +1116,44 @@ def test_a_login_the_mail_server_refuses_is_tried_once_per_run(params, tmp_path)
     assert all("SMTPAuthenticationError" in r["last_error"] for r in rows)
 
 
+def test_a_login_the_mail_server_defers_is_tried_once_per_run(params, tmp_path):
+    """A login the server answers 454 (its authentication backend down, "try again later") was
+    a deferral like a busy recipient's: every message of the run logged in again, thousands of
+    failed logins where a refused one (535) is tried once. A deferred login or STARTTLS is the
+    server's, not the message's: tried once per run, its other mails waiting their back-off."""
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[str] = []
+
+    def defer(server, session, envelope, mechanism, auth_data):
+        logins.append(mechanism)
+        return AuthResult(
+            success=False, handled=False, message="454 4.7.0 Temporary authentication failure"
+        )
+
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    smtp = np_.smtp.model_copy(update={"username": "escrisk"})
+    store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
+    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    ok = type("Ok", (), {"send": lambda self, row: None})()
+    controller = Controller(
+        Inbox(), hostname="127.0.0.1", port=port, authenticator=defer, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        notifiers = {"smtp": SmtpNotifier(smtp, "right"), "webhook": ok}
+        report = deliver(store, notifiers, np_.retry, NOW)
+    finally:
+        controller.stop()
+    assert len(mails) > 2 and len(logins) == len(set(logins))  # one login (each mechanism once)
+    assert report.retrying == len(mails) and report.failed == 0
+    rows = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    assert all("454" in r["last_error"] and r["status"] == "pending" for r in rows)
+
+
 def test_a_rate_limited_webhook_is_not_hammered_for_the_rest_of_the_run(params, tmp_path):
     """A webhook answering 429 (Slack allows about one message a second) was posted every other
     message of the run all the same, each turned away alike and the limit prolonged. It is
