@@ -138,6 +138,8 @@ def replay_table(report: pd.DataFrame, meta: Mapping[str, Any], language: str = 
         title = t(key, language)
         table.add_column(title, justify="left" if i == 0 else "right", no_wrap=i == 0)
     rows = report_rows(report, [c for c, _ in SHOWN], language)
+    if rows:  # the last row is every CSM's together: its name in the team's language
+        rows[-1] = [t("replay_overall", language), *rows[-1][1:]]
     for i, cells in enumerate(rows):
         table.add_row(*map(escape, cells), style="bold" if i == len(rows) - 1 else None)
     return table

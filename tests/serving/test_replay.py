@@ -431,6 +431,7 @@ def test_a_german_teams_replay_table_and_summary_are_german():
     assert "Meldungen/Woche" in text and "Eskalationen erkannt" in text
     assert "Erkannt = auf L1 oder höher innerhalb von 30 Tagen vor einer Eskalation" in text
     assert "Alerts/week" not in text and "Flagged" not in text
+    assert "│ gesamt │ 3 │" in text and "overall" not in text  # the last row, every CSM
 
 
 def test_a_german_teams_replay_table_writes_numbers_the_german_way():
