@@ -85,6 +85,8 @@ def label_ends(history: History, params: LabelParams) -> dict[str, LabelEnd]:
         end: pd.Timestamp | None
         if not present:
             end = None
+        elif rule == "auto":
+            end = _auto_end(history, table, own, everything)
         elif rule == "table":
             end = own
         elif rule == "source":
@@ -96,6 +98,31 @@ def label_ends(history: History, params: LabelParams) -> dict[str, LabelEnd]:
         shown = rule if isinstance(rule, str) else rule.isoformat()
         out[target] = LabelEnd(target, table, SETTING[target], shown, present, end, everything)
     return out
+
+
+# "auto" takes a table as cut when its own pace makes the quiet after its latest event this
+# unlikely: P(no event in the gap) = exp(-expected) below 1 %
+CUT_EXPECTED = float(np.log(100))
+
+
+def _auto_end(
+    history: History, table: str, own: pd.Timestamp | None, everything: pd.Timestamp | None
+) -> pd.Timestamp | None:
+    """Rule "auto": the data's end, unless the table falls silent before it for longer than its
+    own pace of events explains (an export cut short: a frequent escalations table ending weeks
+    before the tickets), then its latest event. A rare table (churn) is quiet for weeks without
+    being cut, and its newest labels are the ones the model learns the latest churn from; a
+    table with fewer than two events tells no pace, and nothing to tell its end by: its own."""
+    if own is None or everything is None or own >= everything:
+        return own
+    df = history.table(table)
+    assert df is not None  # it has an event (own)
+    times = df[_TIMES[table][0]].dropna()  # the events the label counts
+    span = (own - times.min()).total_seconds()
+    if times.nunique() < 2 or span <= 0:
+        return own
+    expected = (times.nunique() - 1) / span * (everything - own).total_seconds()
+    return own if expected > CUT_EXPECTED else everything
 
 
 def add_labels(
@@ -202,7 +229,7 @@ def label_notes(
         rows = len(frame)
         if end.end is None:
             notes.append(said("no_table_events", target=target, rows=rows, table=end.table,
-                              setting=end.setting, file=file))  # fmt: skip
+                              setting=end.setting, rule=end.rule, file=file))  # fmt: skip
             continue
         if not n:
             continue
@@ -210,7 +237,7 @@ def label_notes(
             said("unlabeled", target=target, n=n, rows=rows, days=days, table=end.table,
                  end=_when(end.end), rule=_rule(end))
         )  # fmt: skip
-        if end.rule == "table" and end.data_end is not None and end.end < end.data_end:
+        if end.rule in ("table", "auto") and end.data_end is not None and end.end < end.data_end:
             horizon_end = frame["as_of"] + pd.Timedelta(days=days)
             early = int(((horizon_end > end.end) & (horizon_end <= end.data_end)).sum())
             if early:
@@ -226,6 +253,6 @@ def _when(t: pd.Timestamp) -> str:
 
 
 def _rule(end: LabelEnd) -> Said:
-    if end.rule in ("table", "source"):
+    if end.rule in ("table", "source", "auto"):
         return said(f"rule_{end.rule}", setting=end.setting)
     return said("rule_date", setting=end.setting, date=end.rule)

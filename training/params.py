@@ -431,22 +431,23 @@ class LabelParams(StrictModel):
         ge=1, le=366, description="horizon of escalation_30d, in days"
     )
     churn_days: StrictInt = Field(ge=1, le=730, description="horizon of churn_90d, in days")
-    # where each label table is complete (training/labels.py `label_ends`): its own latest event,
-    # the latest event of any table, or the day it was extracted
-    escalations_until: Literal["table", "source"] | dt.date = Field(
-        default="table", description="end of the escalations table: table, source or a date"
+    # where each label table is complete (training/labels.py `label_ends`): the data's end unless
+    # the table is silent longer than its pace explains (auto), its own latest event, the latest
+    # event of any table, or the day it was extracted
+    escalations_until: Literal["auto", "table", "source"] | dt.date = Field(
+        default="auto", description="end of the escalations table: auto, table, source or a date"
     )
-    churn_until: Literal["table", "source"] | dt.date = Field(
-        default="table", description="end of the churn table: table, source or a date"
+    churn_until: Literal["auto", "table", "source"] | dt.date = Field(
+        default="auto", description="end of the churn table: auto, table, source or a date"
     )
 
     @field_validator("escalations_until", "churn_until", mode="before")
     @classmethod
     def _until(cls, value: object) -> object:
         """One error naming the three forms, not one per branch of the union."""
-        if isinstance(value, dt.date) or value in ("table", "source"):
+        if isinstance(value, dt.date) or value in ("auto", "table", "source"):
             return value
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            raise ValueError("must be table, source or a date (YYYY-MM-DD)") from None
+            raise ValueError("must be auto, table, source or a date (YYYY-MM-DD)") from None

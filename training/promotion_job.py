@@ -102,10 +102,12 @@ def score_version(
             lab.frame["as_of"] > last - pd.Timedelta(days=params.promotion.window_days)
         )
         m &= lab.frame[target].notna()
-        if label_end.present and label_end.end is None:  # rule "table", and no event in it
+        if (
+            label_end.present and label_end.end is None
+        ):  # rule "table" or "auto", and no event in it
             raise UserError(
                 t("no_table_end", lang, target=target, table=label_end.table,
-                  setting=label_end.setting)
+                  setting=label_end.setting, rule=label_end.rule)
             )  # fmt: skip
         if not m.any():  # the window's as_of dates serve the other head only
             start = last - pd.Timedelta(days=params.promotion.window_days)

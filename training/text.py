@@ -28,7 +28,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "days after its as_of). Promote on a source with a longer history, or raise "
         "promotion.window_days",
         "no_table_end": "no labelled {target} snapshots: its {table} table holds no event to tell "
-        "where the export ends (labels.{setting}: table). If the table is empty because nothing "
+        "where the export ends (labels.{setting}: {rule}). If the table is empty because nothing "
         "happened, set labels.{setting} to the day it was extracted (YYYY-MM-DD) or to source",
         "no_challenger": "{model} has no 'challenger' version (`escrisk train` makes one from a "
         "source with both label tables, escalations and churn; `escrisk models` lists the "
@@ -94,11 +94,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "nor tested on): a label needs {days} days of the {table} table after its as_of, and that "
         "table ends {end} ({rule})",
         "rule_table": "labels.{setting}: table, its latest event",
+        "rule_auto": "labels.{setting}: auto, its latest event (silent since for longer than its "
+        "pace of events explains)",
         "refused_label_ends": "{refusal}. Note: {ends}",
         "rule_source": "labels.{setting}: source, the latest event of any table",
         "rule_date": "labels.{setting}: {date}",
         "no_table_events": "{target}: all {rows} snapshots unlabeled: the {table} table holds no "
-        "event to tell where it ends (labels.{setting}: table); set it to source, or to the day "
+        "event to tell where it ends (labels.{setting}: {rule}); set it to source, or to the day "
         "the table was extracted, in {file}",
         "ends_early": "{target}: the {table} table ends {end}, before the rest of the data "
         "({data_end}), so {n} [snapshot is|snapshots are] unlabeled that the end of the data would "
@@ -272,7 +274,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "braucht {days} Tage nach seinem as_of). Auf einer Quelle mit längerer Historie promoten oder "
         "promotion.window_days erhöhen",
         "no_table_end": "keine gelabelten {target}-Snapshots: seine Tabelle {table} enthält kein "
-        "Ereignis, an dem sich das Ende des Exports ablesen ließe (labels.{setting}: table). Ist die "
+        "Ereignis, an dem sich das Ende des Exports ablesen ließe (labels.{setting}: {rule}). Ist die "
         "Tabelle leer, weil nichts geschah, labels.{setting} auf den Tag des Exports (JJJJ-MM-TT) "
         "oder auf source setzen",
         "no_challenger": "{model} hat keine 'challenger'-Version (`escrisk train` erstellt eine "
@@ -342,11 +344,13 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "noch getestet): ein Label braucht {days} Tage der Tabelle {table} nach seinem as_of, und "
         "diese Tabelle endet {end} ({rule})",
         "rule_table": "labels.{setting}: table, ihr letztes Ereignis",
+        "rule_auto": "labels.{setting}: auto, ihr letztes Ereignis (seither länger still, als ihr "
+        "Takt an Ereignissen erklärt)",
         "refused_label_ends": "{refusal}. Hinweis: {ends}",
         "rule_source": "labels.{setting}: source, das letzte Ereignis aller Tabellen",
         "rule_date": "labels.{setting}: {date}",
         "no_table_events": "{target}: alle {rows} Snapshots ohne Label: die Tabelle {table} hat "
-        "kein Ereignis, an dem sich ihr Ende ablesen ließe (labels.{setting}: table); in {file} "
+        "kein Ereignis, an dem sich ihr Ende ablesen ließe (labels.{setting}: {rule}); in {file} "
         "auf source oder auf den Tag ihres Exports setzen",
         "ends_early": "{target}: die Tabelle {table} endet {end}, vor den übrigen Daten "
         "({data_end}), daher fehlt {n} [Snapshot|Snapshots] ein Label, das das Ende der Daten als "

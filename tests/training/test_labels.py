@@ -46,7 +46,7 @@ def test_labels_match_their_definition(params, esc_days, churn_day, as_of_day):
     history = _history(esc_days, churn_day)
     as_of = T0 + as_of_day * DAY
     frame = pd.DataFrame({"account_id": ["A", "B"], "as_of": [as_of, as_of]})
-    out = add_labels(frame, history, params.labels)
+    out = add_labels(frame, history, _table_rule(params.labels))
     h_e, h_c = params.labels.escalation_days * DAY, params.labels.churn_days * DAY
     a, b = out.iloc[0], out.iloc[1]
     # each table ends at its own latest event (labels.*_until: table); without one, it is unknown
@@ -82,6 +82,36 @@ def test_data_end_is_the_latest_event(params):
     assert data_end(history) == T0 + 200 * DAY
 
 
+def _table_rule(labels):
+    """Both tables ended at their own latest event (labels.*_until: table)."""
+    return labels.model_copy(update={"escalations_until": "table", "churn_until": "table"})
+
+
+def test_auto_ends_a_table_at_its_latest_event_only_when_its_pace_says_it_was_cut(params):
+    """`auto` (the default): escalations every 2 days until day 100, then none to day 200 (the
+    tickets run on): 50 expected, cut; churn on days 20, 100 and 170 of 200: about one
+    expected in the 30 quiet days, not cut, so the newest churn labels stay."""
+    history = _history(list(range(0, 101, 2)), None)
+    churn = pd.DataFrame({"account_id": ["A", "B", "A"], "churned_at": pd.Series(
+        [T0 + d * DAY for d in (20, 100, 170)], dtype="datetime64[ns, UTC]")})  # fmt: skip
+    from dataclasses import replace
+
+    history = replace(history, churn=churn)
+    assert params.labels.escalations_until == "auto" == params.labels.churn_until
+    ends = label_ends(history, params.labels)
+    assert ends["escalation_30d"].end == T0 + 100 * DAY
+    assert ends["churn_90d"].end == T0 + 200 * DAY
+    frame = _weekly(200)
+    out = add_labels(frame, history, params.labels)
+    assert out["churn_90d"].notna().sum() == ((frame["as_of"] + 90 * DAY) <= T0 + 200 * DAY).sum()
+    notes = label_notes(out, ends, {"escalation_30d": 30, "churn_90d": 90}, "params.yaml")
+    early = [n for n in notes if n.key == "ends_early"]
+    assert [n.values["target"] for n in early] == ["escalation_30d"]
+    # one event tells no pace: its own latest event, as `table`
+    lone = replace(history, escalations=history.escalations.iloc[:1])
+    assert label_ends(lone, params.labels)["escalation_30d"].end == T0
+
+
 def _weekly(days: int) -> pd.DataFrame:
     as_of = [T0 + d * DAY for d in range(0, days, 7)]
     return pd.DataFrame({"account_id": "A", "as_of": pd.Series(as_of, dtype="datetime64[ns, UTC]")})
@@ -92,14 +122,14 @@ def test_a_table_ending_early_leaves_its_later_snapshots_unlabeled(params):
     days reach past day 60 are unknown, not "no escalation"; the churn table is not cut by it."""
     history = _history([10, 60], 190)
     frame = _weekly(200)
-    out = add_labels(frame, history, params.labels)
+    out = add_labels(frame, history, _table_rule(params.labels))
     horizon_end = frame["as_of"] + params.labels.escalation_days * DAY
     esc = out["escalation_30d"]
     assert esc[horizon_end > T0 + 60 * DAY].isna().all()
     assert esc[horizon_end <= T0 + 60 * DAY].notna().all()
     assert out["churn_90d"].notna().sum() == ((frame["as_of"] + 90 * DAY) <= T0 + 190 * DAY).sum()
 
-    ends = label_ends(history, params.labels)
+    ends = label_ends(history, _table_rule(params.labels))
     assert ends["escalation_30d"].end == T0 + 60 * DAY
     notes = label_notes(out, ends, {"escalation_30d": 30}, "params.yaml")
     unlabeled = int(esc.isna().sum())
