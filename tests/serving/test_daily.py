@@ -2078,13 +2078,9 @@ def test_a_run_removes_the_partial_files_a_killed_run_left(champion, history, pa
     assert fresh.exists() and mine.exists()
 
 
-def test_a_rerun_late_the_same_day_times_out_no_flag_the_first_run_raised(
-    champion, history, params, tmp_path
-):
-    """A rerun of the day evaluated at its own later time stepped up every flag whose response
-    time had run out since the first run (one hour here): a second level change and a second
-    round of messages for the same day, where the first run's decisions were to stand. The time
-    passing within a day is the next day's run to act on."""
+def _runs_of_day2_with_one_hour_to_respond(params, champion, history, tmp_path):
+    """`run(hour, day=DAY2)`: the daily job of `day` at DAY2 + hour, every level with a response time given
+    one clock hour to respond; and the database it keeps its state in."""
     one_hour = {
         name: lv.model_copy(update={"response_hours": 1, "business_hours": False})
         if lv.response_hours is not None
@@ -2094,14 +2090,26 @@ def test_a_rerun_late_the_same_day_times_out_no_flag_the_first_run_raised(
     p = params.model_copy(update={"ladder": params.ladder.model_copy(update={"levels": one_hour})})
     db = f"sqlite:///{tmp_path / 'escrisk.db'}"
 
-    def run(hour):
+    def run(hour, day=DAY2):
         return run_daily(
             "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=hour),
-            as_of=DAY2, out=tmp_path, champion=champion, history=history,
+            as_of=day, out=tmp_path, champion=champion, history=history,
         )  # fmt: skip
 
+    return run, db
+
+
+def test_a_rerun_late_the_same_day_times_out_no_flag_the_first_run_raised(
+    champion, history, params, tmp_path
+):
+    """A rerun of the day evaluated at its own later time stepped up every flag whose response
+    time had run out since the first run (one hour here): a second level change and a second
+    round of messages for the same day, where the first run's decisions were to stand. The time
+    passing within a day is the next day's run to act on."""
+    run, db = _runs_of_day2_with_one_hour_to_respond(params, champion, history, tmp_path)
     first = run(6)
-    assert (first.ranked["level_index"].between(1, len(one_hour) - 2)).any()  # flags that can climb
+    # flags that can climb
+    assert (first.ranked["level_index"].between(1, len(params.ladder.levels) - 2)).any()
     store = Store(db)
     before = {k: store.rows(k) for k in ("level_changes", "outbox")}
     again = run(20)
@@ -2249,23 +2257,10 @@ def test_a_third_run_the_same_day_times_out_no_flag_the_first_run_raised(
     """The second run of a day stored its own (later) moment as the day's: a third run that day
     then timed out every flag whose response time ran out between the first and the second
     run, the change the second run rightly left to the next day's run."""
-    one_hour = {
-        name: lv.model_copy(update={"response_hours": 1, "business_hours": False})
-        if lv.response_hours is not None
-        else lv
-        for name, lv in params.ladder.levels.items()
-    }
-    p = params.model_copy(update={"ladder": params.ladder.model_copy(update={"levels": one_hour})})
-    db = f"sqlite:///{tmp_path / 'escrisk.db'}"
-
-    def run(hour):
-        return run_daily(
-            "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=hour),
-            as_of=DAY2, out=tmp_path, champion=champion, history=history,
-        )  # fmt: skip
-
+    run, db = _runs_of_day2_with_one_hour_to_respond(params, champion, history, tmp_path)
     first = run(6)
-    assert (first.ranked["level_index"].between(1, len(one_hour) - 2)).any()  # flags that can climb
+    # flags that can climb
+    assert (first.ranked["level_index"].between(1, len(params.ladder.levels) - 2)).any()
     run(20)
     store = Store(db)
     before = {k: store.rows(k) for k in ("level_changes", "outbox")}
@@ -2274,8 +2269,5 @@ def test_a_third_run_the_same_day_times_out_no_flag_the_first_run_raised(
     assert {k: store.rows(k) for k in before} == before
     assert third.ranked["level"].tolist() == first.ranked["level"].tolist()
     # the next day's run acts on them
-    nxt = run_daily(
-        "world", p, database_url=db, tracking_uri="unused", now=DAY2 + pd.Timedelta(hours=30),
-        as_of=DAY2 + pd.Timedelta(days=1), out=tmp_path, champion=champion, history=history,
-    )  # fmt: skip
+    nxt = run(30, day=DAY2 + pd.Timedelta(days=1))
     assert nxt.ladder.changes > 0

@@ -1093,23 +1093,7 @@ def test_a_login_the_mail_server_refuses_is_tried_once_per_run(params, tmp_path)
         logins.append(mechanism)
         return AuthResult(success=False, handled=False)
 
-    port = free_port()
-    np_ = notif_params(params, port, free_port())
-    smtp = np_.smtp.model_copy(update={"username": "escrisk"})
-    store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
-    for k in range(3):
-        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
-    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
-    ok = type("Ok", (), {"send": lambda self, row: None})()
-    controller = Controller(
-        Inbox(), hostname="127.0.0.1", port=port, authenticator=refuse, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        notifiers = {"smtp": SmtpNotifier(smtp, "wrong"), "webhook": ok}
-        report = deliver(store, notifiers, np_.retry, NOW)
-    finally:
-        controller.stop()
+    store, mails, report = _deliver_three_with_login(params, tmp_path, refuse, "wrong")
     assert len(logins) == len(set(logins)) and len(mails) > 2  # one login (each mechanism once)
     assert report.retrying == len(mails) and report.sent == len(store.rows("outbox")) - len(mails)
     rows = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
@@ -1131,23 +1115,7 @@ def test_a_login_the_mail_server_defers_is_tried_once_per_run(params, tmp_path):
             success=False, handled=False, message="454 4.7.0 Temporary authentication failure"
         )
 
-    port = free_port()
-    np_ = notif_params(params, port, free_port())
-    smtp = np_.smtp.model_copy(update={"username": "escrisk"})
-    store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
-    for k in range(3):
-        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
-    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
-    ok = type("Ok", (), {"send": lambda self, row: None})()
-    controller = Controller(
-        Inbox(), hostname="127.0.0.1", port=port, authenticator=defer, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        notifiers = {"smtp": SmtpNotifier(smtp, "right"), "webhook": ok}
-        report = deliver(store, notifiers, np_.retry, NOW)
-    finally:
-        controller.stop()
+    store, mails, report = _deliver_three_with_login(params, tmp_path, defer, "right")
     assert len(mails) > 2 and len(logins) == len(set(logins))  # one login (each mechanism once)
     assert report.retrying == len(mails) and report.failed == 0
     rows = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
@@ -1173,3 +1141,30 @@ def test_a_rate_limited_webhook_is_not_hammered_for_the_rest_of_the_run(params, 
         assert all("HTTP 429" in r["last_error"] and r["status"] == "pending" for r in rows)
     finally:
         hook.close()
+
+
+def _deliver_three_with_login(params, tmp_path, authenticator, password):
+    """Three accounts' messages planned and delivered once, the mail server logging in with
+    `authenticator`, the webhook taking everything: the store, its mails and the report."""
+    port = free_port()
+    np_ = notif_params(params, port, free_port())
+    smtp = np_.smtp.model_copy(update={"username": "escrisk"})
+    store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
+    for k in range(3):
+        record_and_plan(store, signals(f"ACME-{k}", family="notice"), params.ladder, np_, NOW, "v")
+    mails = [r for r in store.rows("outbox") if r["notifier"] == "smtp"]
+    ok = type("Ok", (), {"send": lambda self, row: None})()
+    controller = Controller(
+        Inbox(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        notifiers = {"smtp": SmtpNotifier(smtp, password), "webhook": ok}
+        report = deliver(store, notifiers, np_.retry, NOW)
+    finally:
+        controller.stop()
+    return store, mails, report
